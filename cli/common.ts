@@ -1,0 +1,80 @@
+// Shared CLI plumbing: flag parsers, the error boundary, and deterministic JSON output.
+import { readFileSync } from "node:fs";
+import { type Diagnostic, formatDiagnostics, hasErrors, UserError } from "../util/diagnostics.ts";
+
+/** Collects a repeatable `--set k=v` (or `--arch-set k=v`) flag into a record. Values stay strings; the library parses. */
+export function collectSet(value: string, previous: Record<string, string> = {}): Record<string, string> {
+  const eq = value.indexOf("=");
+  if (eq <= 0 || eq === value.length - 1) {
+    throw new UserError(`expected NAME=VALUE, got '${value}'`);
+  }
+  return { ...previous, [value.slice(0, eq).trim()]: value.slice(eq + 1).trim() };
+}
+
+/** Parses a positive integer flag, with a message that names the flag. */
+export function parsePositiveInt(flag: string): (value: string) => number {
+  return (value: string) => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n <= 0)
+      throw new UserError(`${flag} takes a positive whole number, got '${value}'`);
+    return n;
+  };
+}
+
+/** Reads a user's file; a missing file is a user error, not a crash. */
+export function readSource(path: string): string {
+  try {
+    return readFileSync(path, "utf8");
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new UserError(
+      code === "ENOENT" ? `cannot read '${path}': no such file` : `cannot read '${path}': ${code}`,
+    );
+  }
+}
+
+/** Prints diagnostics to stderr; throws a UserError (exit 1) when any is an error. */
+export function reportDiagnostics(ds: readonly Diagnostic[], source?: string): void {
+  if (ds.length > 0) process.stderr.write(`${formatDiagnostics(ds, source)}\n`);
+  if (hasErrors(ds)) {
+    const n = ds.filter((d) => d.severity === "error").length;
+    throw new UserError(`${n} error${n === 1 ? "" : "s"}`);
+  }
+}
+
+/** JSON with sorted keys and a trailing newline: byte-identical for the same data. */
+export function stableJson(value: unknown): string {
+  return `${JSON.stringify(sortKeys(value), null, 2)}\n`;
+}
+
+function sortKeys(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(sortKeys);
+  if (value && typeof value === "object" && !ArrayBuffer.isView(value)) {
+    const out: Record<string, unknown> = {};
+    for (const k of Object.keys(value).sort()) out[k] = sortKeys((value as Record<string, unknown>)[k]);
+    return out;
+  }
+  return value;
+}
+
+/**
+ * Wraps a command's action: a UserError prints its message and sets exit code 1 (its diagnostics were already
+ * printed); anything else is a bug and prints its stack with exit code 2.
+ */
+export function action<A extends unknown[]>(
+  fn: (...args: A) => void | Promise<void>,
+): (...args: A) => Promise<void> {
+  return async (...args: A) => {
+    try {
+      await fn(...args);
+    } catch (e) {
+      if (e instanceof UserError) {
+        process.stderr.write(`lpu: ${e.message}\n`);
+        process.exitCode = 1;
+      } else {
+        process.stderr.write(`lpu: internal error (a bug; please report it)\n${(e as Error).stack ?? e}\n`);
+        process.exitCode = 2;
+      }
+    }
+  };
+}
