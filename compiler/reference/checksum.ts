@@ -1,6 +1,7 @@
 // Checksums and value formatting for printed results. In: a tensor; out: a count, sum, sum of squares, extremes
 // and an FNV-1a hash of the stored 32-bit words, formatted with fixed precision so output is byte-identical.
-import type { Tensor, TensorData } from "./tensor.ts";
+import type { DType } from "../graph/ir.ts";
+import { isIntegerDType, rounder, type Tensor, type TensorData } from "./tensor.ts";
 
 export interface Checksum {
   readonly count: number;
@@ -52,14 +53,15 @@ export function formatFixed(x: number): string {
 }
 
 /**
- * The shortest decimal that reads back as the same fp32 value: the stored value exactly, without the fp64 tail
- * (0.1 in fp32 prints "0.1", not "0.10000000149011612"). Integers print as integers.
+ * The shortest decimal that reads back as the same value of `dtype`: the stored value exactly, without the fp64 tail
+ * (fp32 0.1 prints "0.1", not "0.10000000149011612"; fp16 0.0999755859375 prints "0.1", as numpy does). Integers as integers.
  */
-export function formatValue(x: number, integer: boolean): string {
-  if (integer || !Number.isFinite(x) || Object.is(x, 0)) return String(x);
-  for (let p = 1; p <= 9; p++) {
-    const s = x.toPrecision(p);
-    if (Math.fround(Number(s)) === x) return String(Number(s));
+export function formatValue(x: number, dtype: DType): string {
+  if (isIntegerDType(dtype) || !Number.isFinite(x) || x === 0) return String(x);
+  const round = rounder(dtype);
+  for (let p = 1; p <= 17; p++) {
+    const s = Number(x.toPrecision(p));
+    if (round(s) === x) return String(s);
   }
   return String(x);
 }
