@@ -4,7 +4,7 @@ import { type Diagnostic, diag } from "../../util/diagnostics.ts";
 import { ConfigFields, type Sourced } from "./fields.ts";
 import type { EmitContext } from "./llama-emit.ts";
 import { INCONSISTENT } from "./messages.ts";
-import { aligned, CTX_RULE, comment, constLines, formatNumber, passConstLines } from "./text.ts";
+import { aligned, baseName, CTX_RULE, comment, constLines, formatNumber, passConstLines } from "./text.ts";
 
 type Gpt2Activation = "gelu" | "relu";
 
@@ -67,7 +67,7 @@ function emitGpt2(s: Gpt2Spec, cx: EmitContext): string {
   const out: string[] = [
     ...comment([
       `${cx.name}: a GPT-2 decoder (${cx.identity}),`,
-      `imported from ${cx.file} by \`lpu import-hf\`.`,
+      `imported from ${baseName(cx.file)} by \`lpu import-hf\`.`,
       "One pass is one decode step by default: seq new tokens per sequence read a KV cache of ctx earlier tokens.",
       CTX_RULE,
       "Every size is a const: override it with --set, e.g. --set ctx=1000 --set batch=8.",

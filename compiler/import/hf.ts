@@ -8,7 +8,7 @@ import { importGpt2 } from "./gpt2.ts";
 import { type LlamaFamily, readLlama } from "./llama.ts";
 import { type EmitContext, emitLlama } from "./llama-emit.ts";
 import { NO_MODEL_TYPE, NOT_AN_OBJECT, NOT_JSON, UNKNOWN_MODEL_TYPE } from "./messages.ts";
-import { checkPassOptions, givenName, identifier, type PassOptions } from "./text.ts";
+import { baseName, checkPassOptions, givenName, identifier, type PassOptions } from "./text.ts";
 
 export type Family = LlamaFamily | "gpt2";
 
@@ -51,7 +51,7 @@ export function importHfConfig(json: unknown, opts: ImportOptions = {}): ImportR
   const arch = typeof architectures[0] === "string" ? architectures[0] : ARCHITECTURES[family];
   const cx: EmitContext = {
     name: modelName(opts.name, config, family),
-    file: baseName(file),
+    file,
     identity: `model_type '${family}', ${arch}`,
     pass: opts,
   };
@@ -116,11 +116,6 @@ function modelName(
   const path = config._name_or_path;
   if (typeof path === "string" && path.trim() !== "" && path !== ".") return identifier(baseName(path));
   return family;
-}
-
-function baseName(path: string): string {
-  const parts = path.split(/[\\/]/).filter((p) => p !== "");
-  return parts[parts.length - 1] ?? path;
 }
 
 function jsonKind(v: unknown): string {

@@ -3,7 +3,7 @@
 
 import type { LlamaFamily, LlamaSpec } from "./llama.ts";
 import type { PassOptions } from "./text.ts";
-import { aligned, CTX_RULE, comment, constLines, formatNumber, passConstLines } from "./text.ts";
+import { aligned, baseName, CTX_RULE, comment, constLines, formatNumber, passConstLines } from "./text.ts";
 
 const FAMILY_TITLE: Readonly<Record<LlamaFamily, string>> = {
   llama: "a Llama decoder",
@@ -14,6 +14,7 @@ const FAMILY_TITLE: Readonly<Record<LlamaFamily, string>> = {
 
 export interface EmitContext {
   readonly name: string;
+  /** The config's path as the user gave it: named in diagnostics; the header names its last part. */
   readonly file: string;
   /** "model_type 'llama', LlamaForCausalLM": what the config said it is. */
   readonly identity: string;
@@ -27,7 +28,7 @@ export function emitLlama(s: LlamaSpec, cx: EmitContext): string {
   out.push(
     ...comment([
       `${cx.name}: ${FAMILY_TITLE[s.family]} (${cx.identity}),`,
-      `imported from ${cx.file} by \`lpu import-hf\`.`,
+      `imported from ${baseName(cx.file)} by \`lpu import-hf\`.`,
       "One pass is one decode step by default: seq new tokens per sequence read a KV cache of ctx earlier tokens.",
       CTX_RULE,
       "Every size is a const: override it with --set, e.g. --set ctx=8192 --set batch=8.",

@@ -50,6 +50,12 @@ export function identifier(raw: string): string {
   return /^[0-9]/.test(s) ? `m_${s}` : s;
 }
 
+/** The last part of a path ("meta-llama/Llama-2-7b-hf" -> "Llama-2-7b-hf"). */
+export function baseName(path: string): string {
+  const parts = path.split(/[\\/]/).filter((p) => p !== "");
+  return parts[parts.length - 1] ?? path;
+}
+
 /** The user's name when it is already a usable identifier (case kept), else its identifier() form. */
 export function givenName(raw: string): string {
   return /^[A-Za-z_][A-Za-z0-9_]*$/.test(raw) && !RESERVED.has(raw) ? raw : identifier(raw);
