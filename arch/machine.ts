@@ -55,8 +55,13 @@ export interface Machine {
     readonly links: number;
     /** Link bandwidth, one direction, gigabits per second (4 lanes x 30 Gb/s). */
     readonly linkGbps: number;
-    /** Fixed latency of a link, cycles, counted from the Send of a vector's first byte to its arrival. */
+    /** Serial lanes per link (linkGbps = lanesPerLink x the lane rate). */
+    readonly lanesPerLink: number;
+    /** Fixed latency of a link, cycles: from the cycle a word's last byte is serialised to its arrival at the peer
+     * (docs/isa.md, C2C). */
     readonly latency: number;
+    /** Words (320 B) a link's send buffer holds; overflowing it is the link-bandwidth hazard. */
+    readonly bufferWords: number;
     /** Slice position index (in sliceOrder) where link i attaches: the west SXM for 0..7, the east for 8..15. */
     readonly attach: readonly number[];
     /** Hardware-aligned counter exchange period (epoch), cycles. */
