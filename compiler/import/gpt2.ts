@@ -87,7 +87,7 @@ function emitGpt2(s: Gpt2Spec, cx: EmitContext): string {
       },
       { name: "layers", expr: String(s.layers.value), comment: "n_layer" },
       {
-        name: "positions",
+        name: "max_positions",
         expr: String(s.positions.value),
         comment: "n_positions: rows of the position table",
       },
@@ -107,7 +107,7 @@ function emitGpt2(s: Gpt2Spec, cx: EmitContext): string {
         `param wte: ${t}[vocab, d]`,
         s.tie.value ? "token embedding, also the lm head (tied)" : "token embedding",
       ],
-      [`param wpe: ${t}[positions, d]`, "learned position embedding"],
+      [`param wpe: ${t}[max_positions, d]`, "learned position embedding"],
       [`param ln_f_g: ${t}[d]`, "the final layernorm"],
       [`param ln_f_b: ${t}[d]`, ""],
       ...(s.tie.value ? [] : [[`param lm_head: ${t}[d, vocab]`, ""] as [string, string]]),

@@ -192,8 +192,8 @@ describe("gpt2", () => {
 
   it("learned positions: a positions input looks up an n_positions-row table added to the token embedding", () => {
     const t = text(fixture("gpt2"));
-    expect(constExpr(t, "positions")).toBe("1024");
-    expect(t).toContain("param wpe: fp16[positions, d]");
+    expect(constExpr(t, "max_positions")).toBe("1024");
+    expect(t).toContain("param wpe: fp16[max_positions, d]");
     expect(t).toContain("layer(add(embedding(tokens, wte), embedding(positions, wpe)))");
   });
 
