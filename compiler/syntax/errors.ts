@@ -1,7 +1,14 @@
 // Chevrotain's lexing and recognition errors -> LPU1xxx diagnostics in human words.
 // Positions: a missing token is reported just after the previous real token (the place it belongs), never at an
 // invented token (chevrotain gives those offset NaN) and never at the end of the file when there is text before.
-import { EOF, type ILexingError, type IRecognitionException, type IToken, tokenMatcher } from "chevrotain";
+import {
+  EOF,
+  type ILexingError,
+  type IRecognitionException,
+  type IToken,
+  type TokenType,
+  tokenMatcher,
+} from "chevrotain";
 import { type Diagnostic, diag, type Span } from "../../util/diagnostics.ts";
 import * as T from "./lexer.ts";
 import { M } from "./messages.ts";
@@ -81,6 +88,12 @@ export class TokenContext {
     return undefined;
   }
 
+  /** The nearest token of type `type` at or before index `i`. */
+  findBack(i: number, type: TokenType): IToken | undefined {
+    for (let j = i; j >= 0; j--) if (tokenMatcher(this.tokens[j]!, type)) return this.tokens[j];
+    return undefined;
+  }
+
   /** The name of the nearest `block NAME` at or before index `i`. */
   blockName(i: number): string | undefined {
     for (let j = i; j >= 0; j--) {
@@ -113,7 +126,10 @@ export function parseDiagnostic(e: IRecognitionException, ctx: TokenContext, fil
   const atActual = isReal(actual) && !(prev && ctx.lineBreakBetween(prev, actual));
   const span = atActual ? tokenSpan(actual) : after(prev);
   const what = expectation(failure, e.context.ruleStack, prev, prevIndex, ctx);
-  if (what === "repeat") return diag(M.repeatNeedsCall, file, span);
+  if (what === "repeat") {
+    const kw = ctx.findBack(prevIndex, T.Repeat);
+    return diag(M.repeatNeedsCall, file, kw ? tokenSpan(kw) : span);
+  }
   return atActual
     ? diag(M.expectedFound, file, span, [what, describeToken(actual)])
     : diag(M.expected, file, span, [what]);

@@ -278,6 +278,7 @@ class AstBuilder {
     real(first(c.LParen));
     const args: A.Expr[] = [];
     const attrs: A.Attr[] = [];
+    let misordered = false;
     for (const a of c.argument ?? []) {
       if (a.children.attribute) {
         const at = first(a.children.attribute).children;
@@ -290,7 +291,11 @@ class AstBuilder {
         attrs.push({ kind: "Attr", name, value, span: join(name.span, value.span) });
       } else {
         const e = this.expression(first(a.children.expression));
-        if (attrs.length > 0) this.report(diag(M.positionalAfterAttribute, this.file, e.span, [callee.name]));
+        // Once per call: every later positional argument is the same mistake.
+        if (attrs.length > 0 && !misordered) {
+          this.report(diag(M.positionalAfterAttribute, this.file, e.span, [callee.name]));
+          misordered = true;
+        }
         args.push(e);
       }
     }
