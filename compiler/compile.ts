@@ -1,0 +1,124 @@
+// The compiler back end, top to bottom: a model graph and a machine -> a Program for the simulator plus a report
+// (predicted cycles, lower bounds). It reads as its list of passes; each pass is pure, can be printed after
+// (`printAfter`) and checked after (`verifyEach`), and reports user-facing problems as diagnostics.
+import type { Program } from "../arch/isa.ts";
+import type { Machine } from "../arch/machine.ts";
+import type { Diagnostic } from "../util/diagnostics.ts";
+import { hasErrors } from "../util/diagnostics.ts";
+import { emitProgram, type Sources } from "./emit/program.ts";
+import { printProgramSummary } from "./emit/summary.ts";
+import type { ModelGraph } from "./graph/ir.ts";
+import { allocate, sramBytesUsed } from "./passes/allocate.ts";
+import { decompose } from "./passes/decompose.ts";
+import { type KernelGraph, printKernelGraph, verifyKernelGraph } from "./passes/kernel-ir.ts";
+import { partition, printPartition } from "./passes/partition.ts";
+import { printTaskGraph, type TaskGraph, verifyTaskGraph } from "./passes/task-ir.ts";
+import { tile } from "./passes/tile.ts";
+import { type CompileReport, computeBounds } from "./schedule/bounds.ts";
+import { printSchedule, type Schedule, verifySchedule } from "./schedule/schedule-ir.ts";
+import { schedule } from "./schedule/scheduler.ts";
+
+/** The passes, in order: the names `--print-after` accepts. */
+export const PASSES = ["decompose", "partition", "tile", "allocate", "schedule", "emit"] as const;
+export type PassName = (typeof PASSES)[number];
+
+export interface CompileOptions {
+  readonly chips: number;
+  /** The model file's name, for diagnostics. */
+  readonly file: string;
+  /** Seeded source values to load into SRAM (omit for a timing-only program with no data). */
+  readonly sources?: Sources;
+  readonly printAfter?: readonly PassName[];
+  readonly verifyEach?: boolean;
+}
+
+export interface CompileResult {
+  readonly program?: Program;
+  readonly schedule?: Schedule;
+  readonly tasks?: TaskGraph;
+  readonly kernel?: KernelGraph;
+  readonly report?: CompileReport;
+  readonly diagnostics: readonly Diagnostic[];
+  /** What `printAfter` asked for, in pass order. */
+  readonly printed: readonly { readonly pass: PassName; readonly text: string }[];
+}
+
+/** A broken internal invariant found by --verify-each: a compiler bug, not a user error. */
+export class VerifyError extends Error {}
+
+export function compile(model: ModelGraph, machine: Machine, opts: CompileOptions): CompileResult {
+  const diagnostics: Diagnostic[] = [];
+  const printed: { pass: PassName; text: string }[] = [];
+  const after = <T>(pass: PassName, value: T, print: (v: T) => string, verify: (v: T) => string[]): T => {
+    if (opts.printAfter?.includes(pass)) printed.push({ pass, text: print(value) });
+    if (opts.verifyEach) {
+      const broken = verify(value);
+      if (broken.length > 0) throw new VerifyError(`after pass '${pass}':\n  ${broken.join("\n  ")}`);
+    }
+    return value;
+  };
+  const failed = () => hasErrors(diagnostics);
+  const stop = (): CompileResult => ({ diagnostics, printed });
+
+  const d = decompose(model, opts.file);
+  diagnostics.push(...d.diagnostics);
+  if (failed()) return stop();
+  const kernel = after("decompose", d.kernel, printKernelGraph, verifyKernelGraph);
+
+  const p = partition(kernel, machine, opts.chips, opts.file);
+  diagnostics.push(...p.diagnostics);
+  if (failed()) return stop();
+  const partitioned = after("partition", p.partitioned, printPartition, () => []);
+
+  const tiled = after("tile", tile(partitioned, machine), printTaskGraph, verifyTaskGraph);
+
+  const a = allocate(tiled, machine, opts.file);
+  diagnostics.push(...a.diagnostics);
+  if (failed()) return stop();
+  const allocated = after("allocate", a.graph, printTaskGraph, verifyTaskGraph);
+
+  const scheduled = after("schedule", schedule(allocated, machine), printSchedule, verifySchedule);
+
+  const program = after("emit", emitProgram(scheduled, machine, opts.sources), printProgramSummary, () => []);
+
+  const report = compileReport(kernel, allocated, scheduled, machine);
+  return { program, schedule: scheduled, tasks: allocated, kernel, report, diagnostics, printed };
+}
+
+export function compileReport(k: KernelGraph, g: TaskGraph, s: Schedule, m: Machine): CompileReport {
+  const work = new Map<string, number>();
+  let flops = 0;
+  const byId = new Map(k.tensors.map((t) => [t.id, t]));
+  for (const op of k.ops)
+    if (op.kind === "matmul") {
+      const a = byId.get(op.a)!;
+      const b = byId.get(op.b)!;
+      const macs = a.rows * a.cols * b.cols;
+      work.set(a.dtype, (work.get(a.dtype) ?? 0) + macs);
+      flops += 2 * macs;
+    }
+  const bounds = computeBounds(g, s, m, work);
+  const entries = Object.entries(bounds) as [keyof typeof bounds, number][];
+  const [boundName, lowerBound] = entries.reduce((best, e) => (e[1] > best[1] ? e : best));
+  const instructionsPerChip = Array.from(
+    { length: g.chips },
+    (_, c) => s.insts.filter((i) => i.chip === c).length,
+  );
+  const latencyUs = s.cycles / m.clockMHz;
+  return {
+    model: g.name,
+    arch: m.name,
+    chips: g.chips,
+    cycles: s.cycles,
+    latencyUs,
+    tokensPerS: latencyUs > 0 ? (g.batch * 1e6) / latencyUs : 0,
+    instructionsPerChip,
+    instructions: s.insts.length,
+    sramBytesPerChip: Array.from({ length: g.chips }, (_, c) => sramBytesUsed(g, m, c)),
+    bounds,
+    lowerBound,
+    boundName,
+    efficiency: s.cycles > 0 ? lowerBound / s.cycles : 0,
+    flops,
+  };
+}

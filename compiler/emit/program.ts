@@ -1,0 +1,121 @@
+// Pass `emit`: Schedule (+ the seeded source values) -> Program of arch/isa.ts, the only hand-off to the simulator.
+// Queues and instructions come out sorted (kind, index, cycle); SRAM images are the seeded values laid out as the
+// allocation placed them (byte planes in separate slices, one word per row per 320-lane column tile, zero padded);
+// every model output is declared as one output region per column tile.
+import type {
+  ChipProgram,
+  DataInit,
+  ElemType,
+  OutputRegion,
+  Placed,
+  Program,
+  QueueProgram,
+} from "../../arch/isa.ts";
+import { ELEM_BYTES } from "../../arch/isa.ts";
+import type { Machine } from "../../arch/machine.ts";
+import { f32ToBf16Bits, f32ToF16Bits } from "../../util/numeric.ts";
+import type { Placement } from "../passes/task-ir.ts";
+import type { Schedule } from "../schedule/schedule-ir.ts";
+import { sortInsts } from "../schedule/schedule-ir.ts";
+
+/** Source values by tensor id (param, input, state), as the reference interpreter draws them. */
+export type Sources = ReadonlyMap<string, ArrayLike<number>>;
+
+export function emitProgram(s: Schedule, m: Machine, sources: Sources | undefined): Program {
+  const g = s.graph;
+  const chips: ChipProgram[] = [];
+  const sorted = sortInsts(s.insts);
+  for (let chip = 0; chip < g.chips; chip++) {
+    const queues: QueueProgram[] = [];
+    for (const i of sorted) {
+      if (i.chip !== chip) continue;
+      const last = queues[queues.length - 1];
+      const placed: Placed = { inst: i.inst, cycle: i.cycle, note: i.task };
+      if (last && last.queue.kind === i.queue.kind && last.queue.index === i.queue.index)
+        (last.instructions as Placed[]).push(placed);
+      else queues.push({ queue: i.queue, instructions: [placed] });
+    }
+    const placements = (g.placements ?? []).filter((p) => p.chip === chip);
+    const data: DataInit[] = [];
+    if (sources)
+      for (const p of placements) {
+        const values = sources.get(p.tensor);
+        const t = g.tensors.find((x) => x.id === p.tensor)!;
+        if (values && t.role !== "temp") data.push(...tensorImage(p, t.type, t.cols, values, m.lanes));
+      }
+    const outputs: OutputRegion[] = [];
+    for (const o of g.outputs) {
+      const p = placements.find((x) => x.tensor === o.tensor);
+      if (!p) continue;
+      const t = g.tensors.find((x) => x.id === o.tensor)!;
+      p.tiles.forEach((tp, j) => {
+        outputs.push({
+          name: p.tiles.length === 1 ? o.name : `${o.name}#t${j}`,
+          type: t.type,
+          slices: tp.slices,
+          addr: tp.addr,
+          words: p.rows,
+        });
+      });
+    }
+    chips.push({ chip, queues, data, outputs });
+  }
+  return { arch: m.name, chips, wires: [], maps: {} };
+}
+
+/** The SRAM words of one tensor: per column tile, per byte plane, `rows` words of `lanes` bytes. */
+export function tensorImage(
+  p: Placement,
+  type: ElemType,
+  cols: number,
+  values: ArrayLike<number>,
+  lanes: number,
+): DataInit[] {
+  const bytes = ELEM_BYTES[type];
+  const out: DataInit[] = [];
+  p.tiles.forEach((tp, j) => {
+    const planes = tp.slices.map(() => new Uint8Array(p.rows * lanes));
+    for (let r = 0; r < p.rows; r++)
+      for (let l = 0; l < lanes; l++) {
+        const c = j * lanes + l;
+        if (c >= cols) break;
+        const bits = encode(type, values[r * cols + c]!);
+        for (let b = 0; b < bytes; b++) planes[b]![r * lanes + l] = (bits >>> (8 * b)) & 0xff;
+      }
+    tp.slices.forEach((slice, b) => {
+      out.push({ slice, addr: tp.addr, bytes: planes[b]!, label: `${p.tensor}#t${j}.b${b}` });
+    });
+  });
+  return out;
+}
+
+/** Element bits, little-endian planes. Only the dtypes the back end lowers today. */
+function encode(type: ElemType, v: number): number {
+  switch (type) {
+    case "fp16":
+      return f32ToF16Bits(v);
+    case "bf16":
+      return f32ToBf16Bits(v);
+    default:
+      throw new Error(`internal error: no SRAM encoding for ${type} yet`);
+  }
+}
+
+/** Reads a model output back from output-region values (lanes per word, words per tile) into row-major order. */
+export function gatherOutput(
+  regions: readonly { readonly values: ArrayLike<number> }[],
+  rows: number,
+  cols: number,
+  lanes: number,
+): Float64Array {
+  const out = new Float64Array(rows * cols);
+  regions.forEach((reg, j) => {
+    for (let r = 0; r < rows; r++)
+      for (let l = 0; l < lanes; l++) {
+        const c = j * lanes + l;
+        if (c >= cols) break;
+        out[r * cols + c] = reg.values[r * lanes + l]!;
+      }
+  });
+  return out;
+}

@@ -1,0 +1,22 @@
+// A short, deterministic summary of an emitted Program (for `--print-after emit`): per chip, per queue, how many
+// instructions and the cycle span, plus SRAM images and output regions.
+import type { Program } from "../../arch/isa.ts";
+
+export function printProgramSummary(p: Program): string {
+  const lines = [`program for ${p.arch}: ${p.chips.length} chip(s)`];
+  for (const c of p.chips) {
+    lines.push(
+      `  chip ${c.chip}: ${c.queues.length} queues, ${c.data.length} SRAM images, ${c.outputs.length} outputs`,
+    );
+    for (const q of c.queues) {
+      const first = q.instructions[0]?.cycle ?? 0;
+      const last = q.instructions[q.instructions.length - 1]?.cycle ?? 0;
+      lines.push(
+        `    ${q.queue.kind}${q.queue.index}: ${q.instructions.length} instructions, cycles ${first}..${last}`,
+      );
+    }
+    for (const o of c.outputs)
+      lines.push(`    output ${o.name}: ${o.type} slices [${o.slices.join(", ")}] @${o.addr} x${o.words}`);
+  }
+  return `${lines.join("\n")}\n`;
+}

@@ -1,0 +1,170 @@
+// Pass `allocate`: task IR -> task IR with a static SRAM placement for every tensor tile. Weights, inputs and
+// state are pinned; a temporary's space is freed after its last reader and reused by a later temporary (the reuse
+// adds an `after` edge so its writers are placed after the old readers). Byte planes of multi-byte types go to
+// consecutive slices of one hemisphere (so one stream group reaches them all in one direction); successive tiles
+// go round-robin over slice groups so that reads of different tiles stream in parallel.
+import { ELEM_BYTES } from "../../arch/isa.ts";
+import type { Machine } from "../../arch/machine.ts";
+import { slicePosition } from "../../arch/machine.ts";
+import type { Diagnostic } from "../../util/diagnostics.ts";
+import { diag } from "../../util/diagnostics.ts";
+import { M } from "./messages.ts";
+import type { Placement, Task, TaskGraph, TiledTensor, TilePlacement } from "./task-ir.ts";
+
+interface FreeBlock {
+  addr: number;
+  words: number;
+  /** Tasks that read the block's previous tenant: a new tenant's writers must come after them. */
+  readers: string[];
+  /** The previous tenants as `tensor/tile`, for the scheduler's write-after-read check. */
+  tenants: string[];
+}
+
+/** Slice groups per plane count: runs of consecutive MEM slices that sit on one side of the VXM. */
+export function sliceGroups(machine: Machine, planes: number): number[][] {
+  const vxm = machine.sliceOrder.indexOf("vxm");
+  const west: number[] = [];
+  const east: number[] = [];
+  for (let i = 0; ; i++) {
+    const p = slicePosition(machine, "mem", i);
+    if (p === undefined) break;
+    (p < vxm ? west : east).push(i);
+  }
+  const groups: number[][] = [];
+  // Interleave west and east groups so consecutive tensors land on both sides of the VXM.
+  const w: number[][] = [];
+  const e: number[][] = [];
+  for (let i = 0; i + planes <= west.length; i += planes) w.push(west.slice(i, i + planes));
+  for (let i = 0; i + planes <= east.length; i += planes) e.push(east.slice(i, i + planes));
+  for (let i = 0; i < Math.max(w.length, e.length); i++) {
+    if (w[i]) groups.push(w[i]!);
+    if (e[i]) groups.push(e[i]!);
+  }
+  return groups;
+}
+
+export function allocate(
+  g: TaskGraph,
+  machine: Machine,
+  file: string,
+): { graph: TaskGraph; diagnostics: Diagnostic[] } {
+  const diagnostics: Diagnostic[] = [];
+  const top = new Map<string, number>(); // `${chip}/${slice}` -> first free word above the bump pointer
+  const free = new Map<string, FreeBlock[]>(); // `${chip}/${slices}` -> blocks
+  const cursor = new Map<number, number>(); // planes -> next group index
+  const groupsFor = new Map<number, number[][]>();
+  const placements = new Map<string, Placement>();
+  const extraAfter = new Map<string, Set<string>>(); // task id -> WAR predecessors
+
+  const place = (t: TiledTensor): { tiles: TilePlacement[]; war: string[] } | undefined => {
+    const planes = ELEM_BYTES[t.type];
+    let groups = groupsFor.get(planes);
+    if (!groups) {
+      groups = sliceGroups(machine, planes);
+      groupsFor.set(planes, groups);
+    }
+    const tiles: TilePlacement[] = [];
+    const war: string[] = [];
+    for (let j = 0; j < t.tiles; j++) {
+      let placed: TilePlacement | undefined;
+      for (let tries = 0; tries < groups.length && !placed; tries++) {
+        const gi = (cursor.get(planes) ?? 0) % groups.length;
+        cursor.set(planes, gi + 1);
+        const slices = groups[gi]!;
+        const fkey = `${t.chip}/${slices.join(",")}`;
+        const blocks = free.get(fkey) ?? [];
+        const fit = blocks.findIndex((b) => b.words >= t.rows);
+        if (fit >= 0) {
+          const b = blocks[fit]!;
+          placed = { slices, addr: b.addr, reuses: b.tenants };
+          war.push(...b.readers);
+          if (b.words === t.rows) blocks.splice(fit, 1);
+          else blocks[fit] = { ...b, addr: b.addr + t.rows, words: b.words - t.rows };
+          continue;
+        }
+        const addr = Math.max(...slices.map((s) => top.get(`${t.chip}/${s}`) ?? 0));
+        if (addr + t.rows <= machine.mem.wordsPerSlice) {
+          for (const s of slices) top.set(`${t.chip}/${s}`, addr + t.rows);
+          placed = { slices, addr };
+        }
+      }
+      if (!placed) {
+        diagnostics.push(diag(M.sliceFull, file, undefined, [t.chip, t.id, t.rows, planes]));
+        return undefined;
+      }
+      tiles.push(placed);
+    }
+    return { tiles, war };
+  };
+
+  const outputs = new Set(g.outputs.map((o) => o.tensor));
+  const byId = new Map(g.tensors.map((t) => [t.id, t]));
+  for (const t of g.tensors)
+    if (t.role !== "temp") {
+      const r = place(t);
+      if (r) placements.set(t.id, { tensor: t.id, chip: t.chip, rows: t.rows, tiles: r.tiles });
+    }
+
+  // Lifetimes: a temp lives from its first writer task to its last reader task.
+  const lastReader = new Map<string, number>();
+  const readersOf = new Map<string, string[]>();
+  g.tasks.forEach((task, i) => {
+    for (const s of task.steps)
+      if (s.kind === "read") {
+        lastReader.set(s.ref.tensor, i);
+        readersOf.set(s.ref.tensor, [...(readersOf.get(s.ref.tensor) ?? []), task.id]);
+      }
+  });
+  const freeAfter = new Map<number, string[]>();
+  for (const [tensor, i] of lastReader)
+    if (byId.get(tensor)?.role === "temp" && !outputs.has(tensor))
+      freeAfter.set(i, [...(freeAfter.get(i) ?? []), tensor]);
+
+  g.tasks.forEach((task, i) => {
+    for (const s of task.steps)
+      if (s.kind === "write" && !placements.has(s.ref.tensor)) {
+        const t = byId.get(s.ref.tensor)!;
+        const r = place(t);
+        if (!r) continue;
+        placements.set(t.id, { tensor: t.id, chip: t.chip, rows: t.rows, tiles: r.tiles });
+        // Every writer of this tensor follows the readers of the space it reuses.
+        if (r.war.length > 0)
+          for (const w of g.tasks)
+            if (w.steps.some((x) => x.kind === "write" && x.ref.tensor === t.id))
+              extraAfter.set(w.id, new Set([...(extraAfter.get(w.id) ?? []), ...r.war]));
+      }
+    for (const dead of (freeAfter.get(i) ?? []).sort()) {
+      const p = placements.get(dead)!;
+      p.tiles.forEach((tp, j) => {
+        const fkey = `${p.chip}/${tp.slices.join(",")}`;
+        const blocks = free.get(fkey) ?? [];
+        const tenants = [...(tp.reuses ?? []), `${dead}/${j}`];
+        blocks.push({ addr: tp.addr, words: p.rows, readers: readersOf.get(dead) ?? [], tenants });
+        blocks.sort((a, b) => a.addr - b.addr);
+        free.set(fkey, blocks);
+      });
+    }
+  });
+
+  const tasks: Task[] = g.tasks.map((t) => {
+    const extra = extraAfter.get(t.id);
+    if (!extra) return t;
+    return { ...t, after: [...new Set([...t.after, ...[...extra].filter((a) => a !== t.id)])] };
+  });
+  const sorted = [...placements.values()].sort((a, b) =>
+    a.tensor < b.tensor ? -1 : a.tensor > b.tensor ? 1 : 0,
+  );
+  return { graph: { ...g, tasks, placements: sorted }, diagnostics };
+}
+
+/** SRAM bytes a chip uses: the highest word touched in each slice, summed (reused space counts once). */
+export function sramBytesUsed(g: TaskGraph, machine: Machine, chip: number): number {
+  const high = new Map<number, number>();
+  for (const p of g.placements ?? [])
+    if (p.chip === chip)
+      for (const t of p.tiles)
+        for (const s of t.slices) high.set(s, Math.max(high.get(s) ?? 0, t.addr + p.rows));
+  let words = 0;
+  for (const h of high.values()) words += h;
+  return words * machine.lanes;
+}

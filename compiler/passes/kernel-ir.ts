@@ -1,0 +1,140 @@
+// The kernel IR: a model graph after `decompose`, as a flat, topologically ordered list of operations the LPU's
+// units provide, over 2-D tensors ([rows, cols]: every axis but the last folded into rows). Printable and checkable.
+// Contract: every op reads tensors defined earlier (or params, inputs, states) and defines exactly one new tensor.
+
+import { assertNever } from "../../util/assert.ts";
+import type { DType } from "../graph/ir.ts";
+
+export type TensorRole = "param" | "input" | "state" | "temp";
+
+export interface KTensor {
+  readonly id: string;
+  readonly dtype: DType;
+  /** Product of every axis but the last (a vector per row per 320-lane column tile). */
+  readonly rows: number;
+  /** The last axis. */
+  readonly cols: number;
+  readonly role: TensorRole;
+  /** The model's original shape, for reporting and for reading seeded values back. */
+  readonly shape: readonly number[];
+}
+
+export type UnaryFn = "relu" | "neg" | "exp" | "tanh" | "rsqrt" | "recip" | "copy";
+export type BinaryFn = "add" | "mul" | "sub" | "max" | "min";
+
+export type KOp =
+  | {
+      readonly kind: "matmul";
+      readonly id: string;
+      readonly a: string;
+      readonly b: string;
+      readonly out: string;
+    }
+  /** `b` is either the same shape as `a` or a single row broadcast over a's rows (a bias). */
+  | {
+      readonly kind: "binary";
+      readonly id: string;
+      readonly fn: BinaryFn;
+      readonly a: string;
+      readonly b: string;
+      readonly out: string;
+    }
+  /** `x fn imm` with a broadcast scalar (scale is `mul` by the factor). */
+  | {
+      readonly kind: "binaryImm";
+      readonly id: string;
+      readonly fn: BinaryFn;
+      readonly x: string;
+      readonly imm: number;
+      readonly out: string;
+    }
+  | {
+      readonly kind: "unary";
+      readonly id: string;
+      readonly fn: UnaryFn;
+      readonly x: string;
+      readonly out: string;
+    };
+
+export interface KernelGraph {
+  readonly name: string;
+  /** Sorted by id. */
+  readonly tensors: readonly KTensor[];
+  /** In a topological order. */
+  readonly ops: readonly KOp[];
+  /** Model outputs in declaration order: the output's name and the tensor holding it. */
+  readonly outputs: readonly { readonly name: string; readonly tensor: string }[];
+  /** The batch size (tokens per pass = batch * seq), for tokens/s. */
+  readonly batch: number;
+}
+
+export function opInputs(op: KOp): string[] {
+  switch (op.kind) {
+    case "matmul":
+    case "binary":
+      return [op.a, op.b];
+    case "binaryImm":
+    case "unary":
+      return [op.x];
+    default:
+      return assertNever(op, "kernel op");
+  }
+}
+
+export function formatKernelOp(op: KOp): string {
+  switch (op.kind) {
+    case "matmul":
+      return `${op.out} = matmul ${op.a}, ${op.b}`;
+    case "binary":
+      return `${op.out} = ${op.fn} ${op.a}, ${op.b}`;
+    case "binaryImm":
+      return `${op.out} = ${op.fn} ${op.x}, #${op.imm}`;
+    case "unary":
+      return `${op.out} = ${op.fn} ${op.x}`;
+    default:
+      return assertNever(op, "kernel op");
+  }
+}
+
+export function printKernelGraph(k: KernelGraph): string {
+  const lines = [`kernel ${k.name} (batch ${k.batch})`];
+  for (const t of k.tensors) lines.push(`  ${t.role} ${t.id}: ${t.dtype}[${t.rows} x ${t.cols}]`);
+  for (const op of k.ops) lines.push(`  ${formatKernelOp(op)}`);
+  for (const o of k.outputs) lines.push(`  output ${o.name} = ${o.tensor}`);
+  return `${lines.join("\n")}\n`;
+}
+
+/** Internal consistency: returns the broken rules (empty when the graph is well formed). */
+export function verifyKernelGraph(k: KernelGraph): string[] {
+  const errors: string[] = [];
+  const byId = new Map(k.tensors.map((t) => [t.id, t]));
+  const defined = new Set(k.tensors.filter((t) => t.role !== "temp").map((t) => t.id));
+  for (const op of k.ops) {
+    for (const i of opInputs(op))
+      if (!defined.has(i)) errors.push(`${op.id}: reads '${i}' before it is defined`);
+    if (defined.has(op.out)) errors.push(`${op.id}: defines '${op.out}' twice`);
+    defined.add(op.out);
+    const out = byId.get(op.out);
+    if (!out) {
+      errors.push(`${op.id}: no tensor '${op.out}'`);
+      continue;
+    }
+    if (op.kind === "matmul") {
+      const a = byId.get(op.a);
+      const b = byId.get(op.b);
+      if (a && b && (a.cols !== b.rows || out.rows !== a.rows || out.cols !== b.cols))
+        errors.push(
+          `${op.id}: matmul shapes [${a.rows}x${a.cols}] x [${b.rows}x${b.cols}] -> [${out.rows}x${out.cols}]`,
+        );
+    }
+    if (op.kind === "binary") {
+      const a = byId.get(op.a);
+      const b = byId.get(op.b);
+      if (a && b && (a.cols !== b.cols || (b.rows !== a.rows && b.rows !== 1)))
+        errors.push(`${op.id}: cannot broadcast [${b.rows}x${b.cols}] over [${a.rows}x${a.cols}]`);
+    }
+  }
+  for (const o of k.outputs)
+    if (!defined.has(o.tensor)) errors.push(`output ${o.name}: no tensor '${o.tensor}'`);
+  return errors;
+}

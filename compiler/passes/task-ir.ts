@@ -1,0 +1,217 @@
+// The task IR: the kernel IR after `tile`, as vector-level tasks. A task is a small tree of unit steps joined by
+// streams (MEM reads -> VXM ops -> MEM writes, or MEM reads -> MXM LW/ABC): once its first step issues, every
+// other step's cycle follows from fixed latencies and stream hops, so the scheduler places a task as one piece.
+// Contract: within a task each step's operands are earlier steps of the same task, each consumed exactly once;
+// the last step is the task's root. Tasks are listed in a valid order (every `after` task comes earlier).
+import type { ElemType, VxmBinaryOp, VxmUnaryOp } from "../../arch/isa.ts";
+import { assertNever } from "../../util/assert.ts";
+
+/** A run of vectors of one tensor: column tile `tile`, rows `row .. row + n - 1` (stride 1) or row `row` n times. */
+export interface VecRef {
+  readonly tensor: string;
+  readonly tile: number;
+  readonly row: number;
+  readonly n: number;
+  readonly stride: 0 | 1;
+}
+
+export type Step =
+  | { readonly kind: "read"; readonly ref: VecRef; readonly type: ElemType }
+  | { readonly kind: "write"; readonly ref: VecRef; readonly type: ElemType; readonly src: number }
+  | {
+      readonly kind: "vunary";
+      readonly fn: VxmUnaryOp;
+      readonly type: ElemType;
+      readonly src: number;
+      readonly n: number;
+    }
+  | {
+      readonly kind: "vbinary";
+      readonly fn: VxmBinaryOp;
+      readonly type: ElemType;
+      readonly a: number;
+      readonly b: number | { readonly imm: number };
+      readonly n: number;
+    }
+  | {
+      readonly kind: "convert";
+      readonly from: ElemType;
+      readonly to: ElemType;
+      readonly src: number;
+      readonly n: number;
+    }
+  | {
+      readonly kind: "lw";
+      readonly type: ElemType;
+      readonly src: number;
+      readonly n: number;
+      readonly row0: number;
+    }
+  | { readonly kind: "iw" }
+  | {
+      readonly kind: "abc";
+      readonly type: ElemType;
+      readonly src: number;
+      readonly n: number;
+      readonly row0: number;
+      readonly accumulate: boolean;
+    }
+  | { readonly kind: "acc"; readonly type: ElemType; readonly n: number; readonly row0: number };
+
+export interface Task {
+  readonly id: string;
+  readonly chip: number;
+  /** The kernel op this task implements (for notes and per-layer reports). */
+  readonly op: string;
+  readonly steps: readonly Step[];
+  /** Tasks that must be placed first (data through SRAM, or MXM state order). */
+  readonly after: readonly string[];
+  /** MXM tasks of one output tile share a plane: the group's tasks run on it in list order. */
+  readonly mxmGroup?: string;
+  /** True for the last task of an MXM group (it releases the plane). */
+  readonly mxmGroupEnd?: boolean;
+}
+
+/** SRAM placement of one column tile of a tensor: byte plane b of row r is word `addr + r` of slice `slices[b]`. */
+export interface TilePlacement {
+  readonly slices: readonly number[];
+  readonly addr: number;
+  /** Earlier tenants of this space (`tensor/tile`): this tile's writes must follow their last reads. */
+  readonly reuses?: readonly string[];
+}
+
+/** SRAM placement of a tensor, per column tile (tiles spread over slices so that they stream in parallel). */
+export interface Placement {
+  readonly tensor: string;
+  readonly chip: number;
+  readonly rows: number;
+  readonly tiles: readonly TilePlacement[];
+}
+
+export interface TaskGraph {
+  readonly name: string;
+  readonly chips: number;
+  readonly batch: number;
+  readonly tasks: readonly Task[];
+  /** Tensors as the tile pass sees them (id -> element type, rows, column tiles), sorted by id. */
+  readonly tensors: readonly TiledTensor[];
+  readonly outputs: readonly { readonly name: string; readonly tensor: string }[];
+  /** Filled in by `allocate`. */
+  readonly placements?: readonly Placement[];
+}
+
+export interface TiledTensor {
+  readonly id: string;
+  readonly type: ElemType;
+  readonly rows: number;
+  readonly cols: number;
+  readonly tiles: number;
+  readonly role: "param" | "input" | "state" | "temp";
+  readonly chip: number;
+  readonly shape: readonly number[];
+}
+
+/** Operand step indices of a step. */
+export function stepOperands(s: Step): number[] {
+  switch (s.kind) {
+    case "read":
+    case "iw":
+    case "acc":
+      return [];
+    case "write":
+    case "vunary":
+    case "convert":
+    case "lw":
+    case "abc":
+      return [s.src];
+    case "vbinary":
+      return typeof s.b === "number" ? [s.a, s.b] : [s.a];
+    default:
+      return assertNever(s, "step");
+  }
+}
+
+export function formatStep(s: Step): string {
+  const ref = (r: VecRef) => `${r.tensor}[t${r.tile} r${r.row}${r.stride === 0 ? " x" : "+"}${r.n}]`;
+  switch (s.kind) {
+    case "read":
+      return `read ${ref(s.ref)}`;
+    case "write":
+      return `write ${ref(s.ref)} <- %${s.src}`;
+    case "vunary":
+      return `${s.fn}.${s.type} %${s.src} n${s.n}`;
+    case "vbinary":
+      return `${s.fn}.${s.type} %${s.a}, ${typeof s.b === "number" ? `%${s.b}` : `#${s.b.imm}`} n${s.n}`;
+    case "convert":
+      return `convert.${s.from}.${s.to} %${s.src} n${s.n}`;
+    case "lw":
+      return `lw.${s.type} %${s.src} n${s.n} row${s.row0}`;
+    case "iw":
+      return "iw";
+    case "abc":
+      return `abc.${s.type} %${s.src} n${s.n} row${s.row0}${s.accumulate ? " acc" : ""}`;
+    case "acc":
+      return `acc.${s.type} n${s.n} row${s.row0}`;
+    default:
+      return assertNever(s, "step");
+  }
+}
+
+export function printTaskGraph(g: TaskGraph): string {
+  const lines = [`tasks ${g.name}: ${g.tasks.length} tasks on ${g.chips} chip(s)`];
+  for (const t of g.tensors)
+    lines.push(`  tensor ${t.id}: ${t.type} ${t.rows} rows x ${t.tiles} tile(s) (${t.role}, chip ${t.chip})`);
+  for (const p of g.placements ?? [])
+    p.tiles.forEach((t, j) => {
+      lines.push(
+        `  place ${p.tensor} t${j}: chip ${p.chip} slices [${t.slices.join(", ")}] @${t.addr} +${p.rows}`,
+      );
+    });
+  for (const t of g.tasks) {
+    const group = t.mxmGroup ? ` group ${t.mxmGroup}${t.mxmGroupEnd ? " (end)" : ""}` : "";
+    const after = t.after.length > 0 ? ` after ${t.after.join(" ")}` : "";
+    lines.push(`  task ${t.id} (${t.op}, chip ${t.chip})${group}${after}`);
+    t.steps.forEach((s, i) => {
+      lines.push(`    %${i} = ${formatStep(s)}`);
+    });
+  }
+  return `${lines.join("\n")}\n`;
+}
+
+/** The task IR's rules; returns what is broken. */
+export function verifyTaskGraph(g: TaskGraph): string[] {
+  const errors: string[] = [];
+  const seen = new Set<string>();
+  const tensors = new Map(g.tensors.map((t) => [t.id, t]));
+  for (const t of g.tasks) {
+    for (const a of t.after)
+      if (!seen.has(a)) errors.push(`${t.id}: after '${a}', which is not an earlier task`);
+    if (seen.has(t.id)) errors.push(`${t.id}: duplicate task id`);
+    seen.add(t.id);
+    const uses = new Array<number>(t.steps.length).fill(0);
+    t.steps.forEach((s, i) => {
+      for (const o of stepOperands(s)) {
+        if (o >= i) errors.push(`${t.id} %${i}: operand %${o} is not an earlier step`);
+        else uses[o]!++;
+      }
+      if (s.kind === "read" || s.kind === "write") {
+        const tt = tensors.get(s.ref.tensor);
+        if (!tt) errors.push(`${t.id} %${i}: unknown tensor ${s.ref.tensor}`);
+        else if (s.ref.tile >= tt.tiles || s.ref.row + (s.ref.stride === 0 ? 1 : s.ref.n) > tt.rows)
+          errors.push(
+            `${t.id} %${i}: ${formatStep(s)} is outside ${tt.id} (${tt.rows} rows, ${tt.tiles} tiles)`,
+          );
+      }
+    });
+    uses.forEach((u, i) => {
+      const producesValue = !["write", "lw", "abc", "iw"].includes(t.steps[i]!.kind);
+      if (producesValue && u !== 1)
+        errors.push(`${t.id} %${i}: value used ${u} times (must be exactly once)`);
+    });
+  }
+  if (g.placements) {
+    const placed = new Set(g.placements.map((p) => p.tensor));
+    for (const t of g.tensors) if (!placed.has(t.id)) errors.push(`tensor ${t.id} has no SRAM placement`);
+  }
+  return errors;
+}

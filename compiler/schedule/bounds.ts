@@ -1,0 +1,104 @@
+// Lower bounds on a compiled pass and the report `lpu compile` prints. In: the task graph, the schedule, the
+// machine; out: each bound in cycles (compute, SRAM bandwidth, MXM weight loading, links, critical path) and the
+// efficiency = largest bound / predicted cycles. Every bound follows from a mechanism of the machine model.
+import { ELEM_BYTES } from "../../arch/isa.ts";
+import type { Machine } from "../../arch/machine.ts";
+import { memSlices } from "../../arch/machine.ts";
+import type { TaskGraph } from "../passes/task-ir.ts";
+import type { Schedule } from "./schedule-ir.ts";
+import { mxmCyclesPerVector } from "./timing.ts";
+
+export interface Bounds {
+  /** The model's MACs over the MXM peak (planes x rows x cols MACs every cyclesPerVector cycles). */
+  readonly compute: number;
+  /** Every SRAM word the program must read once (weights, inputs), over one word per MEM slice per cycle. */
+  readonly sram: number;
+  /** Every weight row must enter an MXM plane through LW, one row per cycle per plane. */
+  readonly weightLoad: number;
+  /** Bytes over links / link bandwidth (0 on one chip). */
+  readonly link: number;
+  /** The longest chain of dependent tasks, each at its own unavoidable length. */
+  readonly criticalPath: number;
+}
+
+export interface CompileReport {
+  readonly model: string;
+  readonly arch: string;
+  readonly chips: number;
+  readonly cycles: number;
+  readonly latencyUs: number;
+  readonly tokensPerS: number;
+  readonly instructionsPerChip: readonly number[];
+  readonly instructions: number;
+  readonly sramBytesPerChip: readonly number[];
+  readonly bounds: Bounds;
+  readonly lowerBound: number;
+  readonly boundName: keyof Bounds;
+  readonly efficiency: number;
+  readonly flops: number;
+}
+
+/** The model's true work: multiply-accumulates per MXM input type (no padding). */
+export type MacsByType = ReadonlyMap<string, number>;
+
+export function computeBounds(g: TaskGraph, s: Schedule, m: Machine, work: MacsByType): Bounds {
+  // Array time if every MXM plane did useful MACs every cycle at its type's rate.
+  let macCycles = 0;
+  for (const [type, macs] of work)
+    macCycles += (macs * mxmCyclesPerVector(m, type)) / (m.mxm.rows * m.mxm.cols);
+  let wordsRead = 0;
+  let lwRows = 0;
+  const counted = new Set<string>();
+  for (const t of g.tasks)
+    for (const st of t.steps) {
+      if (st.kind === "lw") lwRows += st.n;
+      if (st.kind === "read") {
+        const tt = g.tensors.find((x) => x.id === st.ref.tensor)!;
+        if (tt.role === "temp") continue;
+        // Each source word need only be read once, however many tasks read it.
+        const key = `${st.ref.tensor}/${st.ref.tile}/${st.ref.row}/${st.ref.stride}/${st.ref.n}`;
+        if (counted.has(key)) continue;
+        counted.add(key);
+        wordsRead += (st.ref.stride === 0 ? 1 : st.ref.n) * ELEM_BYTES[tt.type];
+      }
+    }
+  const chips = Math.max(1, g.chips);
+  const planes = m.mxm.planes * chips;
+  const index = new Map(g.tasks.map((t, i) => [t.id, i]));
+  const span = new Map(s.tasks.map((t) => [t.task, t.end - t.start]));
+  const longest = new Array<number>(g.tasks.length).fill(0);
+  let criticalPath = 0;
+  g.tasks.forEach((t, i) => {
+    let before = 0;
+    for (const a of t.after) before = Math.max(before, longest[index.get(a)!]!);
+    longest[i] = before + (span.get(t.id) ?? 0);
+    criticalPath = Math.max(criticalPath, longest[i]!);
+  });
+  return {
+    compute: Math.ceil(macCycles / planes),
+    sram: Math.ceil(wordsRead / (memSlices(m) * chips)),
+    weightLoad: Math.ceil(lwRows / planes),
+    link: 0,
+    criticalPath,
+  };
+}
+
+export function formatReport(r: CompileReport): string {
+  const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
+  const lines = [
+    `model ${r.model} on ${r.chips} chip(s) of ${r.arch}`,
+    `  predicted cycles   ${r.cycles}`,
+    `  latency            ${r.latencyUs.toFixed(3)} us`,
+    `  tokens/s           ${r.tokensPerS.toFixed(1)}`,
+    `  instructions       ${r.instructions} (per chip: ${r.instructionsPerChip.join(", ")})`,
+    `  SRAM per chip      ${r.sramBytesPerChip.map((b) => `${b} B`).join(", ")}`,
+    `  lower bound        ${r.lowerBound} cycles (${r.boundName})`,
+    `    compute          ${r.bounds.compute}`,
+    `    SRAM bandwidth   ${r.bounds.sram}`,
+    `    MXM weight load  ${r.bounds.weightLoad}`,
+    `    links            ${r.bounds.link}`,
+    `    critical path    ${r.bounds.criticalPath}`,
+    `  efficiency         ${pct(r.efficiency)} (lower bound / predicted)`,
+  ];
+  return `${lines.join("\n")}\n`;
+}

@@ -1,0 +1,117 @@
+// A placed task -> ISA instructions: each unit instance becomes one instruction (a MEM read feeding a unit that
+// takes one vector every k cycles becomes one single-vector read per vector), with the streams the scheduler chose.
+import type { Instruction, QueueRef, StreamRef } from "../../arch/isa.ts";
+import { assertNever, invariant } from "../../util/assert.ts";
+import type { Task } from "../passes/task-ir.ts";
+import type { Geometry } from "./geometry.ts";
+import type { ScheduledInst } from "./schedule-ir.ts";
+import type { Choice } from "./scheduler.ts";
+
+export function buildInstructions(
+  task: Task,
+  geo: Geometry,
+  chip: number,
+  start: number,
+  choice: Choice,
+): ScheduledInst[] {
+  const out: ScheduledInst[] = [];
+  /** The stream group carrying operand k into instance i, and the one carrying i's result. */
+  const inputOf = (i: number, operand: number): StreamRef => {
+    const gi = geo.groups.findIndex((g) => g.operand === operand && g.flows.some((f) => f.to === i));
+    invariant(gi >= 0, `${task.id}: instance ${i} has no operand ${operand}`);
+    return choice.streams[gi]!;
+  };
+  const outputOf = (i: number): { ref: StreamRef; byte: number } => {
+    const gi = geo.groups.findIndex((g) => g.flows.some((f) => f.from === i));
+    invariant(gi >= 0, `${task.id}: instance ${i} feeds nothing`);
+    return { ref: choice.streams[gi]!, byte: geo.groups[gi]!.flows.find((f) => f.from === i)!.byte };
+  };
+  geo.instances.forEach((inst, i) => {
+    const s = task.steps[inst.step]!;
+    const cycle = start + inst.rel;
+    const queue: QueueRef =
+      inst.unit === "vxm" ? { kind: "vxm", index: choice.alu[i]! } : { kind: inst.unit, index: inst.index! };
+    const emit = (inst2: Instruction, at: number, busy: number) =>
+      out.push({ chip, queue, cycle: at, inst: inst2, busy, task: task.id, op: task.op });
+    switch (s.kind) {
+      case "read": {
+        const o = outputOf(i);
+        const stream = { id: o.ref.id + o.byte, dir: o.ref.dir };
+        if (inst.spacing === 1)
+          emit({ op: "read", addr: inst.addr, stream, n: s.ref.n, stride: s.ref.stride }, cycle, s.ref.n);
+        else
+          for (let k = 0; k < s.ref.n; k++)
+            emit(
+              { op: "read", addr: inst.addr + k * s.ref.stride, stream, n: 1, stride: 1 },
+              cycle + k * inst.spacing,
+              1,
+            );
+        break;
+      }
+      case "write": {
+        const src = inputOf(i, 0);
+        const byte = geo.groups
+          .find((g) => g.flows.some((f) => f.to === i))!
+          .flows.find((f) => f.to === i)!.byte;
+        emit(
+          {
+            op: "write",
+            addr: inst.addr,
+            stream: { id: src.id + byte, dir: src.dir },
+            n: s.ref.n,
+            stride: 1,
+          },
+          cycle,
+          s.ref.n,
+        );
+        break;
+      }
+      case "vunary":
+        emit(
+          { op: "vunary", fn: s.fn, type: s.type, dst: outputOf(i).ref, src: inputOf(i, 0), n: s.n },
+          cycle,
+          s.n,
+        );
+        break;
+      case "vbinary": {
+        const b = typeof s.b === "number" ? inputOf(i, 1) : s.b.imm;
+        emit(
+          { op: "vbinary", fn: s.fn, type: s.type, dst: outputOf(i).ref, a: inputOf(i, 0), b, n: s.n },
+          cycle,
+          s.n,
+        );
+        break;
+      }
+      case "convert":
+        emit(
+          { op: "convert", from: s.from, to: s.to, dst: outputOf(i).ref, src: inputOf(i, 0), n: s.n },
+          cycle,
+          s.n,
+        );
+        break;
+      case "lw":
+        emit({ op: "lw", type: s.type, src: inputOf(i, 0), n: s.n, row0: s.row0 }, cycle, inst.timing.busy);
+        break;
+      case "iw":
+        emit({ op: "iw" }, cycle, inst.timing.busy);
+        break;
+      case "abc":
+        emit(
+          { op: "abc", type: s.type, src: inputOf(i, 0), n: s.n, row0: s.row0, accumulate: s.accumulate },
+          cycle,
+          inst.timing.busy,
+        );
+        break;
+      case "acc":
+        emit(
+          { op: "acc", type: s.type, dst: outputOf(i).ref, n: s.n, row0: s.row0 },
+          cycle,
+          inst.timing.busy,
+        );
+        break;
+      default:
+        assertNever(s, "step");
+    }
+  });
+  return out;
+}

@@ -1,0 +1,412 @@
+// Pass `schedule`: allocated task IR -> Schedule. A list scheduler over tasks with reservation tables: tasks are
+// taken in order of critical-path priority (longest estimated path to the end of the program, ties by list
+// order) among those whose predecessors are placed, and each is put at the earliest start where its dependencies
+// are met (SRAM data written, MXM weights installed, accumulators free) and every queue, bank port and stream it
+// needs is free. MXM work is grouped per output tile onto one of the planes, so weight loads on one plane overlap
+// compute on the others. Deterministic: no randomness, no iteration over unordered keys.
+import type { Instruction, QueueRef, StreamRef } from "../../arch/isa.ts";
+import type { Machine } from "../../arch/machine.ts";
+import { invariant } from "../../util/assert.ts";
+import type { Placement, Task, TaskGraph } from "../passes/task-ir.ts";
+import { type Geometry, type Instance, taskGeometry } from "./geometry.ts";
+import { buildInstructions } from "./instructions.ts";
+import { IntervalSet, StreamTable, Tables } from "./resources.ts";
+import type { Schedule, ScheduledInst, TaskTimes } from "./schedule-ir.ts";
+import { abcResultOffset, mxmCyclesPerVector, writeReadableOffset } from "./timing.ts";
+
+interface PlaneState {
+  owner?: string;
+  stagingFree: number;
+  arrayFree: number;
+  accFree: number;
+}
+
+interface GroupState {
+  plane: number;
+  lwEnd: number;
+  weightsReady: number;
+  resultsReady: number;
+}
+
+type Res =
+  | { kind: "queue" | "bank"; key: string; s: number; e: number }
+  | { kind: "stream"; key: string; w0: number; w1: number; lo: number; hi: number };
+
+export interface Choice {
+  /** VXM ALU per instance (undefined for fixed units). */
+  readonly alu: (number | undefined)[];
+  /** Base stream and direction per flow group. */
+  readonly streams: StreamRef[];
+}
+
+export function schedule(g: TaskGraph, m: Machine): Schedule {
+  const placements = new Map<string, Placement>((g.placements ?? []).map((p) => [p.tensor, p]));
+  const queues = new Tables(() => new IntervalSet());
+  const banks = new Tables(() => new IntervalSet());
+  const streams = new Tables(() => new StreamTable());
+  const tileReady = new Map<string, number>();
+  const tileReadEnd = new Map<string, number>();
+  const planes: PlaneState[][] = [];
+  const groupState = new Map<string, GroupState>();
+  const insts: ScheduledInst[] = [];
+  const times: TaskTimes[] = [];
+  let cycles = 0;
+  const bankSize = m.mem.wordsPerSlice / m.mem.banksPerSlice;
+
+  const planesOf = (chip: number) => {
+    while (planes.length <= chip) planes.push([]);
+    const ps = planes[chip]!;
+    while (ps.length < m.mxm.planes) ps.push({ stagingFree: 0, arrayFree: 0, accFree: 0 });
+    return ps;
+  };
+
+  // Priorities: estimated task length plus the longest path after it.
+  const index = new Map(g.tasks.map((t, i) => [t.id, i]));
+  const succs: number[][] = g.tasks.map(() => []);
+  g.tasks.forEach((t, i) => {
+    for (const a of t.after) succs[index.get(a)!]!.push(i);
+  });
+  const priority = new Array<number>(g.tasks.length).fill(0);
+  for (let i = g.tasks.length - 1; i >= 0; i--) {
+    let best = 0;
+    for (const s of succs[i]!) best = Math.max(best, priority[s]!);
+    priority[i] = estimate(g.tasks[i]!, m) + best;
+  }
+
+  // Group bookkeeping: a group may take a plane early (only its first task ready) while at least one other plane
+  // stays free for groups whose inputs are all placed, so early groups can never hold every plane (no deadlock).
+  const groupTasks = new Map<string, number[]>();
+  g.tasks.forEach((t, i) => {
+    if (t.mxmGroup) groupTasks.set(t.mxmGroup, [...(groupTasks.get(t.mxmGroup) ?? []), i]);
+  });
+  const placed = new Array<boolean>(g.tasks.length).fill(false);
+  const groupInputsPlaced = (group: string): boolean => {
+    const members = new Set(groupTasks.get(group)!.map((i) => g.tasks[i]!.id));
+    return groupTasks
+      .get(group)!
+      .every((i) => g.tasks[i]!.after.every((a) => members.has(a) || placed[index.get(a)!]));
+  };
+
+  const pending = new Array<number>(g.tasks.length).fill(0);
+  g.tasks.forEach((t, i) => {
+    pending[i] = t.after.length;
+  });
+  let ready: number[] = g.tasks.map((_, i) => i).filter((i) => pending[i] === 0);
+  const before = (a: number, b: number) => priority[b]! - priority[a]! || a - b;
+
+  while (ready.length > 0) {
+    ready.sort(before);
+    let pick = -1;
+    let plane: number | undefined;
+    for (const i of ready) {
+      const t = g.tasks[i]!;
+      if (!t.mxmGroup) {
+        pick = i;
+        break;
+      }
+      const gs = groupState.get(t.mxmGroup);
+      if (gs) {
+        pick = i;
+        plane = gs.plane;
+        break;
+      }
+      const ps = planesOf(t.chip);
+      const free = ps.map((p, k) => (p.owner === undefined ? k : -1)).filter((k) => k >= 0);
+      if (free.length === 0 || (free.length === 1 && !groupInputsPlaced(t.mxmGroup))) continue;
+      free.sort((a, b) => ps[a]!.accFree - ps[b]!.accFree || a - b);
+      pick = i;
+      plane = free[0]!;
+      ps[plane]!.owner = t.mxmGroup;
+      groupState.set(t.mxmGroup, { plane, lwEnd: 0, weightsReady: 0, resultsReady: 0 });
+      break;
+    }
+    invariant(pick >= 0, "scheduler deadlock: every ready task waits for an MXM plane");
+    ready = ready.filter((i) => i !== pick);
+    const task = g.tasks[pick]!;
+    placeTask(task, plane);
+    placed[pick] = true;
+    for (const s of succs[pick]!) if (--pending[s]! === 0) ready.push(s);
+  }
+  invariant(
+    placed.every((p) => p),
+    "scheduler left tasks unplaced (a dependency cycle)",
+  );
+  return { graph: g, insts, tasks: times, cycles };
+
+  function placeTask(task: Task, plane: number | undefined): void {
+    const geo = taskGeometry(m, task, placements, plane);
+    const chip = task.chip;
+    const gs = task.mxmGroup ? groupState.get(task.mxmGroup)! : undefined;
+    const ps = plane !== undefined ? planesOf(chip)[plane]! : undefined;
+    // Lower bound on the start from data and MXM state.
+    let lower = 0;
+    let stateBound = 0;
+    geo.instances.forEach((inst) => {
+      const s = task.steps[inst.step]!;
+      const need = (cycle: number, isState = false) => {
+        lower = Math.max(lower, cycle - inst.rel);
+        if (isState) stateBound = Math.max(stateBound, cycle - inst.rel);
+      };
+      switch (s.kind) {
+        case "read":
+          need(tileReady.get(`${s.ref.tensor}/${s.ref.tile}`) ?? 0);
+          break;
+        case "write": {
+          const tp = placements.get(s.ref.tensor)!.tiles[s.ref.tile]!;
+          for (const r of tp.reuses ?? []) need(tileReadEnd.get(r) ?? 0);
+          break;
+        }
+        case "lw":
+          need(ps!.stagingFree, true);
+          break;
+        case "iw":
+          need(gs!.lwEnd, true);
+          need(ps!.arrayFree, true);
+          break;
+        case "abc":
+          need(gs!.weightsReady, true);
+          if (!s.accumulate) need(ps!.accFree, true);
+          break;
+        case "acc":
+          need(gs!.resultsReady, true);
+          break;
+        default:
+          break;
+      }
+    });
+    const readyAt = lower;
+    let start = lower;
+    let waitedOn: TaskTimes["waitedOn"] = stateBound > 0 && stateBound === lower ? "mxm" : "none";
+    let choice: Choice | undefined;
+    for (;;) {
+      const r = tryAt(geo, chip, start);
+      if (r.shift === 0) {
+        choice = r.choice;
+        break;
+      }
+      if (waitedOn === "none") waitedOn = r.kind;
+      start += r.shift;
+    }
+    // Commit reservations and state.
+    for (const res of reservations(geo, chip, start, choice!)) commit(res);
+    let end = start;
+    geo.instances.forEach((inst) => {
+      const t = start + inst.rel;
+      const s = task.steps[inst.step]!;
+      const last = inst.timing.n > 0 ? inst.timing.n - 1 : 0;
+      let done = t + inst.timing.busy + (inst.spacing > 1 ? (inst.timing.n - 1) * (inst.spacing - 1) : 0);
+      switch (s.kind) {
+        case "read": {
+          const k = `${s.ref.tensor}/${s.ref.tile}`;
+          tileReadEnd.set(k, Math.max(tileReadEnd.get(k) ?? 0, done));
+          break;
+        }
+        case "write": {
+          const k = `${s.ref.tensor}/${s.ref.tile}`;
+          done = t + writeReadableOffset(m, last) + 1;
+          tileReady.set(k, Math.max(tileReady.get(k) ?? 0, t + writeReadableOffset(m, last)));
+          break;
+        }
+        case "lw":
+          gs!.lwEnd = t + s.n;
+          break;
+        case "iw":
+          ps!.stagingFree = t + 1;
+          gs!.weightsReady = t + m.mxm.installLatency;
+          break;
+        case "abc":
+          ps!.arrayFree = t + s.n * mxmCyclesPerVector(m, s.type);
+          gs!.resultsReady = t + abcResultOffset(m, s.type, s.n - 1);
+          break;
+        case "acc":
+          ps!.accFree = t + s.n;
+          break;
+        default:
+          break;
+      }
+      end = Math.max(end, done);
+    });
+    if (task.mxmGroupEnd && ps) {
+      ps.owner = undefined;
+      groupState.delete(task.mxmGroup!);
+    }
+    cycles = Math.max(cycles, end);
+    times.push({ task: task.id, op: task.op, ready: readyAt, start, end, waitedOn });
+    insts.push(...buildInstructions(task, geo, chip, start, choice!));
+  }
+
+  /** Tries to start the task at `start`: the choice of ALUs and streams, or the shift needed. */
+  function tryAt(
+    geo: Geometry,
+    chip: number,
+    start: number,
+  ): { shift: number; kind: Res["kind"]; choice?: Choice } {
+    const local: Res[] = [];
+    let shift = 0;
+    let kind: Res["kind"] = "queue";
+    const note = (c: number, k: Res["kind"]) => {
+      if (c > shift) {
+        shift = c;
+        kind = k;
+      }
+    };
+    const alu: (number | undefined)[] = [];
+    for (const inst of geo.instances) {
+      if (inst.unit === "vxm") {
+        let best = Number.POSITIVE_INFINITY;
+        let chosen: number | undefined;
+        for (let a = 0; a < m.vxm.alus && chosen === undefined; a++) {
+          const rs = unitRes(inst, chip, start, `vxm${a}`);
+          const c = conflictAll(rs, local);
+          if (c === 0) {
+            chosen = a;
+            local.push(...rs);
+          } else best = Math.min(best, c);
+        }
+        alu.push(chosen);
+        if (chosen === undefined) note(best, "queue");
+      } else {
+        alu.push(undefined);
+        const rs = unitRes(inst, chip, start, `${inst.unit}${inst.index}`);
+        const c = conflictAll(rs, local);
+        if (c > 0) note(c, "queue");
+        else local.push(...rs);
+        const bs = bankRes(inst, chip, start);
+        const cb = conflictAll(bs, local);
+        if (cb > 0) note(cb, "bank");
+        else local.push(...bs);
+      }
+    }
+    const chosenStreams: StreamRef[] = [];
+    geo.groups.forEach((grp, gi) => {
+      const bytes = grp.flows.length;
+      const dirs: ("e" | "w")[] = grp.dir ? [grp.dir] : ["e", "w"];
+      let best = Number.POSITIVE_INFINITY;
+      let chosen: StreamRef | undefined;
+      for (const dir of dirs)
+        for (let id = 0; id + bytes <= m.streamsPerDirection && !chosen; id++) {
+          const rs = flowRes(geo, gi, chip, start, { id, dir });
+          const c = conflictAll(rs, local);
+          if (c === 0) {
+            chosen = { id, dir };
+            local.push(...rs);
+          } else best = Math.min(best, c);
+        }
+      if (chosen) chosenStreams.push(chosen);
+      else {
+        chosenStreams.push({ id: 0, dir: dirs[0]! });
+        note(best, "stream");
+      }
+    });
+    return shift > 0 ? { shift, kind } : { shift: 0, kind, choice: { alu, streams: chosenStreams } };
+  }
+
+  function reservations(geo: Geometry, chip: number, start: number, choice: Choice): Res[] {
+    const out: Res[] = [];
+    geo.instances.forEach((inst, i) => {
+      const q = inst.unit === "vxm" ? `vxm${choice.alu[i]}` : `${inst.unit}${inst.index}`;
+      out.push(...unitRes(inst, chip, start, q), ...bankRes(inst, chip, start));
+    });
+    geo.groups.forEach((_, gi) => {
+      out.push(...flowRes(geo, gi, chip, start, choice.streams[gi]!));
+    });
+    return out;
+  }
+
+  function unitRes(inst: Instance, chip: number, start: number, queue: string): Res[] {
+    const t = start + inst.rel;
+    const key = `${chip}/${queue}`;
+    if (inst.spacing === 1) return [{ kind: "queue", key, s: t, e: t + inst.timing.busy }];
+    return Array.from({ length: inst.timing.n }, (_, k) => ({
+      kind: "queue" as const,
+      key,
+      s: t + k * inst.spacing,
+      e: t + k * inst.spacing + 1,
+    }));
+  }
+
+  function bankRes(inst: Instance, chip: number, start: number): Res[] {
+    if (inst.unit !== "mem") return [];
+    const t = start + inst.rel;
+    const out: Res[] = [];
+    const n = inst.timing.n;
+    for (let k = 0; k < n; ) {
+      const bank = Math.floor((inst.addr + k * inst.stride) / bankSize);
+      let j = k + 1;
+      while (j < n && inst.spacing === 1 && Math.floor((inst.addr + j * inst.stride) / bankSize) === bank)
+        j++;
+      out.push({
+        kind: "bank",
+        key: `${chip}/${inst.index}/${bank}`,
+        s: t + k * inst.spacing,
+        e: t + (j - 1) * inst.spacing + 1,
+      });
+      k = j;
+    }
+    return out;
+  }
+
+  function flowRes(geo: Geometry, gi: number, chip: number, start: number, base: StreamRef): Res[] {
+    const grp = geo.groups[gi]!;
+    return grp.flows.map((f) => {
+      const p = geo.instances[f.from]!;
+      const c = geo.instances[f.to]!;
+      const t0 = start + p.rel + p.timing.outOffset;
+      const w0 = base.dir === "e" ? t0 - p.pos : t0 + p.pos;
+      return {
+        kind: "stream" as const,
+        key: `${chip}/${base.dir}/${base.id + f.byte}`,
+        w0,
+        w1: w0 + (grp.n - 1) * grp.spacing + 1,
+        lo: Math.min(p.pos, c.pos),
+        hi: Math.max(p.pos, c.pos),
+      };
+    });
+  }
+
+  function conflictAll(rs: readonly Res[], local: readonly Res[]): number {
+    let need = 0;
+    for (const r of rs) {
+      if (r.kind === "stream") {
+        need = Math.max(need, streams.peek(r.key)?.conflict(r.w0, r.w1, r.lo, r.hi) ?? 0);
+        for (const l of local)
+          if (
+            l.kind === "stream" &&
+            l.key === r.key &&
+            l.w1 > r.w0 &&
+            l.w0 < r.w1 &&
+            l.lo <= r.hi &&
+            r.lo <= l.hi
+          )
+            need = Math.max(need, l.w1 - r.w0);
+      } else {
+        const table = (r.kind === "queue" ? queues : banks).peek(r.key);
+        need = Math.max(need, table?.conflict(r.s, r.e) ?? 0);
+        for (const l of local)
+          if (l.kind === r.kind && l.key === r.key && l.e > r.s && l.s < r.e)
+            need = Math.max(need, l.e - r.s);
+      }
+    }
+    return need;
+  }
+
+  function commit(r: Res): void {
+    if (r.kind === "stream") streams.get(r.key).add(r.w0, r.w1, r.lo, r.hi);
+    else (r.kind === "queue" ? queues : banks).get(r.key).add(r.s, r.e);
+  }
+}
+
+/** A task's rough length for priorities: its longest busy step plus its fixed latencies. */
+function estimate(t: Task, m: Machine): number {
+  let busy = 0;
+  for (const s of t.steps) {
+    if (s.kind === "read" || s.kind === "write") busy = Math.max(busy, s.ref.n);
+    else if (s.kind === "abc") busy = Math.max(busy, s.n * mxmCyclesPerVector(m, s.type) + m.mxm.latency);
+    else if (s.kind === "iw") busy = Math.max(busy, m.mxm.installLatency);
+    else if (s.kind !== "lw") busy = Math.max(busy, s.n);
+    else busy = Math.max(busy, s.n);
+  }
+  return busy + m.mem.readLatency + m.mem.writeLatency;
+}
+
+export type { Instruction, QueueRef };

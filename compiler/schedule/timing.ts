@@ -1,0 +1,82 @@
+// The ISA's timing rules as the scheduler uses them: for each unit step, how long its queue is busy, when it takes
+// operand vectors off a stream and when it puts results on one, relative to its issue cycle, at its own slice
+// position. Streams then move one slice position per cycle (arch/machine.ts). Every number comes from the Machine.
+// Contract: this file must agree with docs/isa.md and the simulator; it is the only place the scheduler's timing
+// assumptions live, and test/compiler/schedule/timing.test.ts pins each rule.
+import type { VxmBinaryOp, VxmUnaryOp } from "../../arch/isa.ts";
+import type { Machine } from "../../arch/machine.ts";
+import { assertNever } from "../../util/assert.ts";
+import type { Step } from "../passes/task-ir.ts";
+
+export interface StepTiming {
+  /** Cycles from issue during which the queue can take no other instruction. */
+  readonly busy: number;
+  /** Operand vector i is taken off its stream at the unit's position at issue + inOffset + i * inSpacing. */
+  readonly inOffset: number;
+  readonly inSpacing: number;
+  /** Result vector i is on the destination stream at the unit's position at issue + outOffset + i. */
+  readonly outOffset: number;
+  /** Vectors in and out. */
+  readonly n: number;
+}
+
+const TRANSCENDENTAL: ReadonlySet<VxmUnaryOp | VxmBinaryOp> = new Set(["exp", "tanh", "rsqrt", "recip"]);
+
+export function mxmCyclesPerVector(m: Machine, type: string): number {
+  switch (type) {
+    case "int8":
+    case "uint8":
+      return m.mxm.cyclesPerVector.int8;
+    case "fp8":
+      return m.mxm.cyclesPerVector.fp8;
+    case "fp16":
+      return m.mxm.cyclesPerVector.fp16;
+    case "bf16":
+      return m.mxm.cyclesPerVector.bf16;
+    default:
+      throw new Error(`internal error: the MXM takes no ${type} input`);
+  }
+}
+
+export function stepTiming(m: Machine, s: Step): StepTiming {
+  switch (s.kind) {
+    case "read":
+      return { busy: s.ref.n, inOffset: 0, inSpacing: 1, outOffset: m.mem.readLatency, n: s.ref.n };
+    case "write":
+      return { busy: s.ref.n, inOffset: 0, inSpacing: 1, outOffset: 0, n: s.ref.n };
+    case "vunary":
+    case "vbinary": {
+      const lat = TRANSCENDENTAL.has(s.fn) ? m.vxm.latency.transcendental : m.vxm.latency.simple;
+      return { busy: s.n, inOffset: 0, inSpacing: 1, outOffset: lat, n: s.n };
+    }
+    case "convert":
+      return { busy: s.n, inOffset: 0, inSpacing: 1, outOffset: m.vxm.latency.convert, n: s.n };
+    case "lw":
+      return { busy: s.n, inOffset: 0, inSpacing: 1, outOffset: 0, n: s.n };
+    case "iw":
+      return { busy: 1, inOffset: 0, inSpacing: 1, outOffset: 0, n: 0 };
+    case "abc": {
+      const cpv = mxmCyclesPerVector(m, s.type);
+      return { busy: s.n * cpv, inOffset: 0, inSpacing: cpv, outOffset: 0, n: s.n };
+    }
+    case "acc":
+      return { busy: s.n, inOffset: 0, inSpacing: 1, outOffset: 0, n: s.n };
+    default:
+      return assertNever(s, "step");
+  }
+}
+
+/** Cycle (relative to a write's issue) after which word i is readable: taken off the stream, then writeLatency. */
+export function writeReadableOffset(m: Machine, i: number): number {
+  return i + m.mem.writeLatency;
+}
+
+/** Cycle (relative to issue) at which a MEM read or write touches the bank of its i-th word. */
+export function bankAccessOffset(_m: Machine, kind: "read" | "write", i: number): number {
+  return kind === "read" ? i : i;
+}
+
+/** Cycle (relative to ABC's issue) at which the result of activation vector i is in the accumulator. */
+export function abcResultOffset(m: Machine, type: string, i: number): number {
+  return i * mxmCyclesPerVector(m, type) + m.mxm.latency;
+}
