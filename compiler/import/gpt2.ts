@@ -69,7 +69,7 @@ function emitGpt2(s: Gpt2Spec, cx: EmitContext): string {
       `${cx.name}: a GPT-2 decoder (${cx.identity}),`,
       `imported from ${baseName(cx.file)} by \`lpu import-hf\`.`,
       "One pass is one decode step by default: seq new tokens per sequence read a KV cache of ctx earlier tokens.",
-      CTX_RULE,
+      ...(cx.pass.ctx === undefined ? [CTX_RULE] : []),
       "Every size is a const: override it with --set, e.g. --set ctx=1000 --set batch=8.",
       "Weights are [in, out], as GPT-2's Conv1D stores them; names follow the checkpoint's.",
     ]),

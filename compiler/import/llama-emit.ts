@@ -30,7 +30,7 @@ export function emitLlama(s: LlamaSpec, cx: EmitContext): string {
       `${cx.name}: ${FAMILY_TITLE[s.family]} (${cx.identity}),`,
       `imported from ${baseName(cx.file)} by \`lpu import-hf\`.`,
       "One pass is one decode step by default: seq new tokens per sequence read a KV cache of ctx earlier tokens.",
-      CTX_RULE,
+      ...(cx.pass.ctx === undefined ? [CTX_RULE] : []),
       "Every size is a const: override it with --set, e.g. --set ctx=8192 --set batch=8.",
       "Weights are stored [in, out] (HuggingFace's nn.Linear keeps [out, in]); names follow the checkpoint's.",
     ]),
