@@ -15,14 +15,19 @@ import { M } from "./messages.ts";
 import type { ParseFailure } from "./parser.ts";
 
 export function lexingDiagnostic(e: ILexingError, text: string, file: string): Diagnostic {
-  const chars = text.slice(e.offset, e.offset + e.length);
-  const shown = e.length === 1 ? quoteChar(chars) : `s '${chars}'`;
+  const chars = [...text.slice(e.offset, e.offset + e.length)];
+  const shown = chars.length === 1 ? `character ${showChars(chars)}` : `characters ${showChars(chars)}`;
   return diag(M.unexpectedCharacter, file, { start: e.offset, end: e.offset + e.length }, [shown]);
 }
 
-function quoteChar(c: string): string {
-  const code = c.codePointAt(0) ?? 0;
-  return code < 32 || code === 127 ? `U+${code.toString(16).toUpperCase().padStart(4, "0")}` : `'${c}'`;
+/** `'@@'`, or code points (`U+0007`) when any is invisible; long runs (binary junk) are cut short. */
+function showChars(chars: readonly string[]): string {
+  const cut = chars.length > 12 ? [...chars.slice(0, 12), "..."] : chars;
+  const invisible = chars.some((c) => /[\p{C}\s]/u.test(c));
+  if (!invisible) return `'${cut.join("")}'`;
+  return cut
+    .map((c) => (c === "..." ? c : `U+${c.codePointAt(0)!.toString(16).toUpperCase().padStart(4, "0")}`))
+    .join(" ");
 }
 
 /** True for tokens that exist in the text (not EOF, not inserted by recovery). */
@@ -124,7 +129,7 @@ export function parseDiagnostic(e: IRecognitionException, ctx: TokenContext, fil
   // Report at the unexpected token when it sits on the same line; otherwise just after the previous token, where
   // the missing piece belongs (an error "at" the next line's first word reads as if that line were wrong).
   const atActual = isReal(actual) && !(prev && ctx.lineBreakBetween(prev, actual));
-  const span = atActual ? tokenSpan(actual) : after(prev);
+  const span = atActual ? tokenSpan(actual) : after(prev, ctx.text.length);
   const what = expectation(failure, e.context.ruleStack, prev, prevIndex, ctx);
   if (what === "repeat") {
     const kw = ctx.findBack(prevIndex, T.Repeat);
@@ -143,10 +148,11 @@ export function strayTokenDiagnostic(t: IToken, file: string): Diagnostic {
   return diag(M.notAStatement, file, span, [describeToken(t)]);
 }
 
-function after(t: IToken | undefined): Span | undefined {
+/** The one character just after `t` (empty at the end of the text, which the formatter still shows). */
+function after(t: IToken | undefined, textLength: number): Span | undefined {
   if (!t) return undefined;
   const end = t.startOffset + t.image.length;
-  return { start: end, end: end + 1 };
+  return { start: end, end: Math.min(end + 1, textLength) };
 }
 
 function decode(message: string): ParseFailure | undefined {

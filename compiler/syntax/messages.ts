@@ -8,7 +8,8 @@ function error(code: string, text: string): MessageDef {
 export const DTYPES_HINT = "the dtypes are int8, fp8, fp16, bf16, fp32, int32";
 
 export const M = {
-  unexpectedCharacter: error("LPU1001", "unexpected character {0}"),
+  /** {0}: "character '$'" or "characters '@@'". */
+  unexpectedCharacter: error("LPU1001", "unexpected {0}"),
   /** {0}: what was expected, in words, including where ("')' after the arguments of 'matmul'"). */
   expected: error("LPU1002", "expected {0}"),
   /** {0}: expected; {1}: the token found instead. */
