@@ -173,7 +173,7 @@ function expectation(
 ): string {
   const afterPrev = prev ? ` after ${describeToken(prev)}` : "";
   if (!f || f.kind === "notAllInput") return `a statement${afterPrev}`;
-  if (f.kind !== "mismatch") return `an expression${afterPrev}`;
+  if (f.kind !== "mismatch") return `${f.rule === "argument" ? "an argument" : "an expression"}${afterPrev}`;
   const rule = f.rule;
   const block = ctx.blockName(prevIndex);
   const blockWords = block ? `block '${block}'` : "the block";
