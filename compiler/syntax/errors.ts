@@ -130,11 +130,16 @@ export function parseDiagnostic(e: IRecognitionException, ctx: TokenContext, fil
   // the missing piece belongs (an error "at" the next line's first word reads as if that line were wrong).
   const atActual = isReal(actual) && !(prev && ctx.lineBreakBetween(prev, actual));
   const span = atActual ? tokenSpan(actual) : after(prev, ctx.text.length);
-  const what = expectation(failure, e.context.ruleStack, prev, prevIndex, ctx);
-  if (what === "repeat") {
+  // `repeat layer(x)`: the call was read as the count, so the block call is missing; point at `repeat`.
+  if (
+    failure?.kind === "mismatch" &&
+    failure.rule === "call" &&
+    e.context.ruleStack.at(-2) === "repeatExpr"
+  ) {
     const kw = ctx.findBack(prevIndex, T.Repeat);
     return diag(M.repeatNeedsCall, file, kw ? tokenSpan(kw) : span);
   }
+  const what = expectation(failure, prev, prevIndex, ctx);
   return atActual
     ? diag(M.expectedFound, file, span, [what, describeToken(actual)])
     : diag(M.expected, file, span, [what]);
@@ -166,7 +171,6 @@ function decode(message: string): ParseFailure | undefined {
 /** What the parser wanted, said the way a person would ("')' after the arguments of 'matmul'"). */
 function expectation(
   f: ParseFailure | undefined,
-  ruleStack: readonly string[],
   prev: IToken | undefined,
   prevIndex: number,
   ctx: TokenContext,
@@ -205,7 +209,6 @@ function expectation(
     case "Equals":
       return `'='${afterPrev}`;
     case "Ident":
-      if (rule === "call" && ruleStack.at(-2) === "repeatExpr") return "repeat";
       if (rule === "typeExpr") return `a dtype${afterPrev}`;
       return `a name${afterPrev}`;
     default:

@@ -75,7 +75,11 @@ function parseStatements(
  * Keeps the first parse error of each line, and none on a line that already has a lexing error: after the first
  * mistake on a line, recovery is guessing, and its further messages mostly describe the guess.
  */
-function onePerLine(parseErrors: readonly Diagnostic[], lexErrors: readonly Diagnostic[], index: LineIndex) {
+function onePerLine(
+  parseErrors: readonly Diagnostic[],
+  lexErrors: readonly Diagnostic[],
+  index: LineIndex,
+): Diagnostic[] {
   const lineOf = (d: Diagnostic) => (d.span && d.span.start >= 0 ? index.position(d.span.start).line : 0);
   const taken = new Set(lexErrors.map(lineOf));
   const kept: Diagnostic[] = [];
