@@ -97,7 +97,7 @@ export function compileReport(k: KernelGraph, g: TaskGraph, s: Schedule, m: Mach
       work.set(a.dtype, (work.get(a.dtype) ?? 0) + macs);
       flops += 2 * macs;
     }
-  const bounds = computeBounds(g, s, m, work);
+  const bounds = computeBounds(g, schedule(g, m, { relaxed: true }), m, work);
   const entries = Object.entries(bounds) as [keyof typeof bounds, number][];
   const [boundName, lowerBound] = entries.reduce((best, e) => (e[1] > best[1] ? e : best));
   const instructionsPerChip = Array.from(

@@ -1,6 +1,182 @@
+// `lpu compile FILE.model --chips N`: compiles a model to a static LPU schedule and prints the prediction (cycles,
+// microseconds, tokens/s, instructions and SRAM per chip) with the lower bound and the schedule's efficiency.
+// `-o out.lasm` (or `.json`) writes the program; `--print-after PASS` shows a pass's output.
+import { writeFileSync } from "node:fs";
 import type { Command } from "commander";
-import { notBuilt } from "./not-built.ts";
+import { printAsm } from "../../arch/asm/index.ts";
+import { resolveMachine } from "../../arch/derive.ts";
+import type { Machine } from "../../arch/machine.ts";
+import { type CompileResult, compile, PASSES, type PassName } from "../../compiler/compile.ts";
+import { loadModel } from "../../compiler/frontend.ts";
+import type { ModelGraph } from "../../compiler/graph/ir.ts";
+import { M } from "../../compiler/passes/messages.ts";
+import { evalCost } from "../../compiler/reference/budget.ts";
+import { initialSources } from "../../compiler/reference/init.ts";
+import { type CompileReport, formatReport } from "../../compiler/schedule/bounds.ts";
+import { diag, UserError } from "../../util/diagnostics.ts";
+import { didYouMean } from "../../util/suggest.ts";
+import {
+  action,
+  collectSet,
+  parsePositiveInt,
+  readSource,
+  reportDiagnostics,
+  stableJson,
+} from "../common.ts";
+
+export interface CompileFlags {
+  chips: number;
+  arch: string;
+  archSet: Record<string, string>;
+  set: Record<string, string>;
+  seed: number;
+  printAfter?: string[];
+  verifyEach?: boolean;
+}
+
+/** Above this many seeded source elements a program is compiled timing-only (no SRAM images): drawing and
+ * encoding billions of weights is slow and the simulator would not run it functionally anyway. An assumption. */
+export const MAX_DATA_ELEMENTS = 20_000_000;
+
+export interface CompiledFile {
+  readonly graph: ModelGraph;
+  readonly machine: Machine;
+  readonly result: CompileResult & { readonly report: CompileReport };
+  readonly withData: boolean;
+}
+
+/** Loads, checks and compiles a model file; user mistakes become a UserError after printing diagnostics. */
+export function compileFile(file: string, flags: CompileFlags, wantData: boolean): CompiledFile {
+  const text = readSource(file);
+  const loaded = loadModel(text, file, flags.set);
+  reportDiagnostics(loaded.diagnostics, text);
+  const graph = loaded.graph;
+  if (!graph) throw new UserError("no graph was built");
+  const machine = resolveMachine(flags.arch, flags.archSet);
+  const printAfter = (flags.printAfter ?? []).map((p) => {
+    if ((PASSES as readonly string[]).includes(p)) return p as PassName;
+    const d = diag(M.unknownPass, "--print-after", undefined, [p, PASSES.join(", ")], didYouMean(p, PASSES));
+    reportDiagnostics([d]);
+    throw new UserError("bad --print-after");
+  });
+  const withData = wantData && evalCost(graph).sourceElements <= MAX_DATA_ELEMENTS;
+  const sources = withData ? initialSources(graph, flags.seed) : undefined;
+  const result = compile(graph, machine, {
+    chips: flags.chips,
+    file,
+    sources,
+    printAfter,
+    verifyEach: flags.verifyEach,
+  });
+  for (const p of result.printed) process.stdout.write(`== after ${p.pass} ==\n${p.text}`);
+  reportDiagnostics(result.diagnostics, text);
+  if (!result.report) throw new UserError("compilation stopped");
+  return { graph, machine, result: result as CompiledFile["result"], withData };
+}
+
+export function reportJson(r: CompileReport): Record<string, unknown> {
+  return {
+    model: r.model,
+    arch: r.arch,
+    chips: r.chips,
+    cycles: r.cycles,
+    latency_us: r.latencyUs,
+    tokens_per_s: r.tokensPerS,
+    instructions: r.instructions,
+    instructions_per_chip: r.instructionsPerChip,
+    sram_bytes_per_chip: r.sramBytesPerChip,
+    sram_bytes_max: Math.max(0, ...r.sramBytesPerChip),
+    lower_bound_cycles: r.lowerBound,
+    lower_bound_kind: r.boundName,
+    bounds: {
+      compute: r.bounds.compute,
+      sram_bandwidth: r.bounds.sram,
+      mxm_weight_load: r.bounds.weightLoad,
+      link: r.bounds.link,
+      critical_path: r.bounds.criticalPath,
+    },
+    efficiency: r.efficiency,
+    flops: r.flops,
+  };
+}
+
+/** The flags `compile`, `explain` (and `run` on a .model) share. */
+export function addCompileOptions(cmd: Command): Command {
+  return cmd
+    .option("--chips <n>", "chips to compile for", parsePositiveInt("--chips"), 1)
+    .option("--arch <name>", "machine preset", "tsp-v1")
+    .option(
+      "--arch-set <key=value>",
+      "change a machine parameter (repeatable), e.g. --arch-set sram_mib=440",
+      collectSet,
+      {},
+    )
+    .option(
+      "--set <name=value>",
+      "override a model constant (repeatable), e.g. --set ctx=2048",
+      collectSet,
+      {},
+    )
+    .option(
+      "--seed <n>",
+      "seed of the weights and inputs loaded into SRAM",
+      (v) => {
+        const n = Number(v);
+        if (!Number.isInteger(n) || n < 0 || n >= 2 ** 32)
+          throw new UserError(`--seed takes an integer in [0, 2^32), got '${v}'`);
+        return n;
+      },
+      0,
+    );
+}
 
 export function register(program: Command): void {
-  notBuilt(program, "compile", "compile a model to a static multi-chip LPU schedule", 4);
+  const cmd = program
+    .command("compile")
+    .description("compile a model to a static LPU schedule: predicted cycles, lower bound, efficiency")
+    .argument("<file>", "the .model file");
+  addCompileOptions(cmd)
+    .option("-o, --output <file>", "write the program: assembly (.lasm) or JSON (.json)")
+    .option("--json", "print the report as JSON")
+    .option(
+      "--print-after <pass>",
+      `print the IR after a pass (repeatable): ${PASSES.join(", ")}`,
+      (v: string, prev: string[] = []) => [...prev, v],
+    )
+    .option("--verify-each", "check each pass's output against its IR's rules (a failure is a compiler bug)")
+    .addHelpText(
+      "after",
+      `
+The lower bound is the largest of: compute (MACs over the MXM peak), SRAM bandwidth (source words over one word per
+MEM slice per cycle), MXM weight load (one weight row per cycle per plane), links, and the critical path (the same
+schedule with unlimited resources). Efficiency = lower bound / predicted cycles.
+
+Examples:
+  lpu compile programs/mlp2.model
+  lpu compile programs/mlp2.model -o mlp2.lasm && lpu run mlp2.lasm
+  lpu compile programs/mlp2.model --print-after tile --verify-each
+  lpu compile programs/mlp2.model --arch-set mxm_latency=10 --json`,
+    )
+    .action(
+      action((file: string, opts: CompileFlags & { output?: string; json?: boolean }) => {
+        const { result } = compileFile(file, opts, opts.output !== undefined);
+        if (opts.output) {
+          const text = opts.output.endsWith(".json")
+            ? `${JSON.stringify(programJson(result))}\n`
+            : printAsm(result.program!);
+          try {
+            writeFileSync(opts.output, text);
+          } catch (e) {
+            throw new UserError(`cannot write '${opts.output}': ${(e as NodeJS.ErrnoException).code}`);
+          }
+          process.stderr.write(`wrote ${opts.output}\n`);
+        }
+        if (opts.json) process.stdout.write(stableJson(reportJson(result.report)));
+        else process.stdout.write(formatReport(result.report));
+      }),
+    );
+}
+
+function programJson(result: CompileResult): unknown {
+  return result.program;
 }

@@ -18,7 +18,7 @@ import type { Placement } from "../passes/task-ir.ts";
 import type { Schedule } from "../schedule/schedule-ir.ts";
 import { sortInsts } from "../schedule/schedule-ir.ts";
 
-/** Source values by tensor id (param, input, state), as the reference interpreter draws them. */
+/** Source values by graph node id (param, input, state), as the reference interpreter draws them. */
 export type Sources = ReadonlyMap<string, ArrayLike<number>>;
 
 export function emitProgram(s: Schedule, m: Machine, sources: Sources | undefined): Program {
@@ -39,9 +39,18 @@ export function emitProgram(s: Schedule, m: Machine, sources: Sources | undefine
     const data: DataInit[] = [];
     if (sources)
       for (const p of placements) {
-        const values = sources.get(p.tensor);
         const t = g.tensors.find((x) => x.id === p.tensor)!;
-        if (values && t.role !== "temp") data.push(...tensorImage(p, t.type, t.cols, values, m.lanes));
+        const values = t.source ? sources.get(t.source.node) : undefined;
+        if (values && t.source)
+          data.push(
+            ...tensorImage(
+              p,
+              t.type,
+              t.cols,
+              t.source.transposed ? transpose(values, t.cols, t.rows) : values,
+              m.lanes,
+            ),
+          );
       }
     const outputs: OutputRegion[] = [];
     for (const o of g.outputs) {
@@ -117,5 +126,12 @@ export function gatherOutput(
         out[r * cols + c] = reg.values[r * lanes + l]!;
       }
   });
+  return out;
+}
+
+/** Row-major [rows, cols] -> row-major [cols, rows]. */
+function transpose(v: ArrayLike<number>, rows: number, cols: number): Float64Array {
+  const out = new Float64Array(rows * cols);
+  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[c * rows + r] = v[r * cols + c]!;
   return out;
 }

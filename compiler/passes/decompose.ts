@@ -5,7 +5,7 @@ import type { Diagnostic } from "../../util/diagnostics.ts";
 import { diag } from "../../util/diagnostics.ts";
 import type { DType, GraphNode, ModelGraph, TensorType } from "../graph/ir.ts";
 import { numElements } from "../graph/ir.ts";
-import type { KernelGraph, KOp, KTensor, TensorRole } from "./kernel-ir.ts";
+import { type KernelGraph, type KOp, type KTensor, opInputs, type TensorRole } from "./kernel-ir.ts";
 import { M } from "./messages.ts";
 
 /** Dtypes the units lower today: the MXM and VXM both take fp16 and bf16 (int8 needs requantisation: not built). */
@@ -32,7 +32,25 @@ export function decompose(model: ModelGraph, file: string): DecomposeResult {
   const define = (id: string, t: TensorType, role: TensorRole): void => {
     const shape = t.shape.length === 0 ? [1] : t.shape;
     const cols = shape[shape.length - 1]!;
-    tensors.set(id, { id, dtype: t.dtype, rows: numElements(shape) / cols, cols, role, shape });
+    const source = role === "temp" ? undefined : { node: id, transposed: false };
+    tensors.set(id, { id, dtype: t.dtype, rows: numElements(shape) / cols, cols, role, shape, source });
+  };
+  /** A source matrix [K, N] kept transposed as [N, K] (a second copy when it is also used as it is). */
+  const transposedCopy = (t: KTensor): string => {
+    const id = `${t.id}^T`;
+    if (!tensors.has(id)) {
+      const [k, n] = t.shape as [number, number];
+      tensors.set(id, {
+        id,
+        dtype: t.dtype,
+        rows: n,
+        cols: k,
+        role: t.role,
+        shape: [n, k],
+        source: { node: t.source!.node, transposed: true },
+      });
+    }
+    return id;
   };
   const fail = (n: GraphNode, def: typeof M.unsupportedShape, why: string) =>
     diagnostics.push(diag(def, file, n.span, [n.id, why]));
@@ -72,12 +90,25 @@ export function decompose(model: ModelGraph, file: string): DecomposeResult {
       }
       case "matmul": {
         const [a, b] = inT as KTensor[];
-        if (op.transposeB || b.shape.length !== 2) {
-          fail(n, M.unsupportedShape, "only matmul(a, b) with a 2-D b (no transpose_b) is lowered so far");
+        if (b.shape.length !== 2) {
+          fail(n, M.unsupportedShape, "only a 2-D right operand is lowered so far (no batched matmul)");
           break;
         }
+        // The MXM takes one weight row per output column, so b is needed as [N, K].
+        let bt = b.id;
+        if (!op.transposeB) {
+          if (b.role === "temp") {
+            fail(
+              n,
+              M.unsupportedShape,
+              "a computed right operand must be transposed on the SXM (not built yet)",
+            );
+            break;
+          }
+          bt = transposedCopy(b);
+        }
         define(n.id, out!, "temp");
-        ops.push({ kind: "matmul", id: n.id, a: a.id, b: b.id, out: n.id });
+        ops.push({ kind: "matmul", id: n.id, a: a.id, b: bt, out: n.id });
         break;
       }
       case "add":
@@ -123,7 +154,12 @@ export function decompose(model: ModelGraph, file: string): DecomposeResult {
       }
     }
   }
-  const sorted = [...tensors.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  // Only tensors some op or output uses (a weight used only transposed keeps only its transposed copy).
+  const used = new Set<string>(outputs.map((o) => o.tensor));
+  for (const op of ops) for (const t of [...opInputs(op), op.out]) used.add(t);
+  const sorted = [...tensors.values()]
+    .filter((t) => used.has(t.id))
+    .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   return {
     kernel: { name: model.name, tensors: sorted, ops, outputs, batch: model.constants.batch ?? 1 },
     diagnostics,

@@ -17,12 +17,16 @@ export interface KTensor {
   readonly role: TensorRole;
   /** The model's original shape, for reporting and for reading seeded values back. */
   readonly shape: readonly number[];
+  /** For a param, input or state: the graph node whose seeded values fill it, and whether they are stored
+   * transposed (a matmul weight [K, N] is kept as [N, K]: the MXM takes weight rows per output lane). */
+  readonly source?: { readonly node: string; readonly transposed: boolean };
 }
 
 export type UnaryFn = "relu" | "neg" | "exp" | "tanh" | "rsqrt" | "recip" | "copy";
 export type BinaryFn = "add" | "mul" | "sub" | "max" | "min";
 
 export type KOp =
+  /** out[m, n] = sum over k of a[m, k] * b[n, k]: `b` is stored with one row per output column (see KTensor). */
   | {
       readonly kind: "matmul";
       readonly id: string;
@@ -84,7 +88,7 @@ export function opInputs(op: KOp): string[] {
 export function formatKernelOp(op: KOp): string {
   switch (op.kind) {
     case "matmul":
-      return `${op.out} = matmul ${op.a}, ${op.b}`;
+      return `${op.out} = matmul ${op.a}, ${op.b}^T`;
     case "binary":
       return `${op.out} = ${op.fn} ${op.a}, ${op.b}`;
     case "binaryImm":
@@ -98,7 +102,13 @@ export function formatKernelOp(op: KOp): string {
 
 export function printKernelGraph(k: KernelGraph): string {
   const lines = [`kernel ${k.name} (batch ${k.batch})`];
-  for (const t of k.tensors) lines.push(`  ${t.role} ${t.id}: ${t.dtype}[${t.rows} x ${t.cols}]`);
+  for (const t of k.tensors) {
+    const from =
+      t.source && (t.source.node !== t.id || t.source.transposed)
+        ? ` = ${t.source.node}${t.source.transposed ? "^T" : ""}`
+        : "";
+    lines.push(`  ${t.role} ${t.id}: ${t.dtype}[${t.rows} x ${t.cols}]${from}`);
+  }
   for (const op of k.ops) lines.push(`  ${formatKernelOp(op)}`);
   for (const o of k.outputs) lines.push(`  output ${o.name} = ${o.tensor}`);
   return `${lines.join("\n")}\n`;
@@ -122,9 +132,9 @@ export function verifyKernelGraph(k: KernelGraph): string[] {
     if (op.kind === "matmul") {
       const a = byId.get(op.a);
       const b = byId.get(op.b);
-      if (a && b && (a.cols !== b.rows || out.rows !== a.rows || out.cols !== b.cols))
+      if (a && b && (a.cols !== b.cols || out.rows !== a.rows || out.cols !== b.rows))
         errors.push(
-          `${op.id}: matmul shapes [${a.rows}x${a.cols}] x [${b.rows}x${b.cols}] -> [${out.rows}x${out.cols}]`,
+          `${op.id}: matmul shapes [${a.rows}x${a.cols}] x [${b.rows}x${b.cols}]^T -> [${out.rows}x${out.cols}]`,
         );
     }
     if (op.kind === "binary") {

@@ -109,6 +109,8 @@ export interface TiledTensor {
   readonly role: "param" | "input" | "state" | "temp";
   readonly chip: number;
   readonly shape: readonly number[];
+  /** Which seeded values fill it (params, inputs, state), possibly transposed. */
+  readonly source?: { readonly node: string; readonly transposed: boolean };
 }
 
 /** Operand step indices of a step. */

@@ -30,6 +30,7 @@ export function tile(p: PartitionedGraph, machine: Machine): TaskGraph {
     role: t.role,
     chip: p.chipOf.get(t.id) ?? 0,
     shape: t.shape,
+    source: t.source,
   }));
   const byId = new Map(tensors.map((t) => [t.id, t]));
   const tasks: Task[] = [];
@@ -64,6 +65,8 @@ export function tile(p: PartitionedGraph, machine: Machine): TaskGraph {
   const lowerOp = (op: KOp): void => {
     switch (op.kind) {
       case "matmul": {
+        // out[m, n] = sum_k a[m, k] * b[n, k]. Per output column tile j and row chunk: for each K tile i, LW the
+        // rows n of b's column tile i (one weight row per output lane), IW, ABC a's column tile i; then ACC.
         const a = byId.get(op.a)!;
         const b = byId.get(op.b)!;
         const out = byId.get(op.out)!;
@@ -71,24 +74,23 @@ export function tile(p: PartitionedGraph, machine: Machine): TaskGraph {
         const chunk = machine.mxm.accumulatorRows;
         const acc = accumulatorType(a.type);
         for (let j = 0; j < out.tiles; j++) {
+          const nRows = Math.min(lanes, b.rows - j * lanes);
           for (let m0 = 0; m0 < a.rows; m0 += chunk) {
             const mn = Math.min(chunk, a.rows - m0);
             const group = `${op.id}.n${j}.m${m0}`;
             let prev: string | undefined;
             for (let i = 0; i < kTiles; i++) {
-              const kRows = Math.min(lanes, a.cols - i * lanes);
-              const chain = prev ? [prev] : [];
               const lw = push(
                 {
                   id: `${group}.k${i}.lw`,
                   op: op.id,
                   mxmGroup: group,
                   steps: [
-                    { kind: "read", ref: rowsOf(b.id, j, i * lanes, kRows), type: b.type },
-                    { kind: "lw", type: b.type, src: 0, n: kRows, row0: 0 },
+                    { kind: "read", ref: rowsOf(b.id, i, j * lanes, nRows), type: b.type },
+                    { kind: "lw", type: b.type, src: 0, n: nRows, row0: 0 },
                   ],
                 },
-                chain,
+                prev ? [prev] : [],
               );
               const iw = push(
                 { id: `${group}.k${i}.iw`, op: op.id, mxmGroup: group, steps: [{ kind: "iw" }] },

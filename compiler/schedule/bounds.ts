@@ -17,7 +17,7 @@ export interface Bounds {
   readonly weightLoad: number;
   /** Bytes over links / link bandwidth (0 on one chip). */
   readonly link: number;
-  /** The longest chain of dependent tasks, each at its own unavoidable length. */
+  /** The schedule with unlimited queues, banks, streams and MXM planes: dependencies and fixed latencies only. */
   readonly criticalPath: number;
 }
 
@@ -41,7 +41,9 @@ export interface CompileReport {
 /** The model's true work: multiply-accumulates per MXM input type (no padding). */
 export type MacsByType = ReadonlyMap<string, number>;
 
-export function computeBounds(g: TaskGraph, s: Schedule, m: Machine, work: MacsByType): Bounds {
+/** `relaxed` is the schedule with every resource ignored (scheduler option `relaxed`): its length is the critical
+ * path of fixed latencies and dependencies. */
+export function computeBounds(g: TaskGraph, relaxed: Schedule, m: Machine, work: MacsByType): Bounds {
   // Array time if every MXM plane did useful MACs every cycle at its type's rate.
   let macCycles = 0;
   for (const [type, macs] of work)
@@ -64,22 +66,12 @@ export function computeBounds(g: TaskGraph, s: Schedule, m: Machine, work: MacsB
     }
   const chips = Math.max(1, g.chips);
   const planes = m.mxm.planes * chips;
-  const index = new Map(g.tasks.map((t, i) => [t.id, i]));
-  const span = new Map(s.tasks.map((t) => [t.task, t.end - t.start]));
-  const longest = new Array<number>(g.tasks.length).fill(0);
-  let criticalPath = 0;
-  g.tasks.forEach((t, i) => {
-    let before = 0;
-    for (const a of t.after) before = Math.max(before, longest[index.get(a)!]!);
-    longest[i] = before + (span.get(t.id) ?? 0);
-    criticalPath = Math.max(criticalPath, longest[i]!);
-  });
   return {
     compute: Math.ceil(macCycles / planes),
     sram: Math.ceil(wordsRead / (memSlices(m) * chips)),
     weightLoad: Math.ceil(lwRows / planes),
     link: 0,
-    criticalPath,
+    criticalPath: relaxed.cycles,
   };
 }
 

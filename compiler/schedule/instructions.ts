@@ -32,7 +32,16 @@ export function buildInstructions(
     const queue: QueueRef =
       inst.unit === "vxm" ? { kind: "vxm", index: choice.alu[i]! } : { kind: inst.unit, index: inst.index! };
     const emit = (inst2: Instruction, at: number, busy: number) =>
-      out.push({ chip, queue, cycle: at, inst: inst2, busy, task: task.id, op: task.op });
+      out.push({
+        chip,
+        queue,
+        cycle: at,
+        inst: inst2,
+        busy,
+        resource: inst.timing.resource,
+        task: task.id,
+        op: task.op,
+      });
     switch (s.kind) {
       case "read": {
         const o = outputOf(i);

@@ -8,8 +8,9 @@ export interface ScheduledInst {
   readonly queue: QueueRef;
   readonly cycle: number;
   readonly inst: Instruction;
-  /** Cycles the queue is busy from `cycle`. */
+  /** Cycles `resource` of the unit is occupied from `cycle` (docs/isa.md "slots"). */
   readonly busy: number;
+  readonly resource: string;
   /** The task (and so the kernel op) it implements. */
   readonly task: string;
   readonly op: string;
@@ -56,22 +57,29 @@ export function printSchedule(s: Schedule): string {
   return `${lines.join("\n")}\n`;
 }
 
-/** Queue rules of a schedule: no two instructions of one queue overlap in time. */
+/** Queue rules of a schedule (docs/isa.md "Queues and issue"): a queue issues at most one instruction per cycle,
+ * and two instructions never occupy one resource of a unit in the same cycle. */
 export function verifySchedule(s: Schedule): string[] {
   const errors: string[] = [];
   const sorted = sortInsts(s.insts);
-  for (let k = 1; k < sorted.length; k++) {
-    const a = sorted[k - 1]!;
+  const lastEnd = new Map<string, { end: number; task: string }>();
+  for (let k = 0; k < sorted.length; k++) {
     const b = sorted[k]!;
+    const q = `chip${b.chip} ${queueName(b.queue)}`;
+    const a = sorted[k - 1];
     if (
+      a &&
       a.chip === b.chip &&
       a.queue.kind === b.queue.kind &&
       a.queue.index === b.queue.index &&
-      a.cycle + a.busy > b.cycle
+      a.cycle === b.cycle
     )
-      errors.push(
-        `chip${a.chip} ${queueName(a.queue)}: ${a.task} @${a.cycle} (+${a.busy}) overlaps ${b.task} @${b.cycle}`,
-      );
+      errors.push(`${q}: ${a.task} and ${b.task} both issue at ${b.cycle}`);
+    const key = `${q} ${b.resource}`;
+    const prev = lastEnd.get(key);
+    if (prev && prev.end > b.cycle)
+      errors.push(`${key}: ${prev.task} (until ${prev.end}) overlaps ${b.task} @${b.cycle}`);
+    if (!prev || b.cycle + b.busy > prev.end) lastEnd.set(key, { end: b.cycle + b.busy, task: b.task });
   }
   return errors;
 }

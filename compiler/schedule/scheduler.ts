@@ -4,7 +4,7 @@
 // are met (SRAM data written, MXM weights installed, accumulators free) and every queue, bank port and stream it
 // needs is free. MXM work is grouped per output tile onto one of the planes, so weight loads on one plane overlap
 // compute on the others. Deterministic: no randomness, no iteration over unordered keys.
-import type { Instruction, QueueRef, StreamRef } from "../../arch/isa.ts";
+import type { StreamRef } from "../../arch/isa.ts";
 import type { Machine } from "../../arch/machine.ts";
 import { invariant } from "../../util/assert.ts";
 import type { Placement, Task, TaskGraph } from "../passes/task-ir.ts";
@@ -23,6 +23,8 @@ interface PlaneState {
 
 interface GroupState {
   plane: number;
+  /** The plane's state (private to the group when resources are relaxed). */
+  state: PlaneState;
   lwEnd: number;
   weightsReady: number;
   resultsReady: number;
@@ -39,7 +41,15 @@ export interface Choice {
   readonly streams: StreamRef[];
 }
 
-export function schedule(g: TaskGraph, m: Machine): Schedule {
+export interface ScheduleOptions {
+  /** Ignore every resource (queues, banks, streams, MXM planes shared between groups): what is left is the
+   * critical path of fixed latencies and dependencies, a lower bound on any schedule. No instructions. */
+  readonly relaxed?: boolean;
+}
+
+export function schedule(g: TaskGraph, m: Machine, opts: ScheduleOptions = {}): Schedule {
+  const relaxed = opts.relaxed ?? false;
+  let relaxedPlane = 0;
   const placements = new Map<string, Placement>((g.placements ?? []).map((p) => [p.tensor, p]));
   const queues = new Tables(() => new IntervalSet());
   const banks = new Tables(() => new IntervalSet());
@@ -110,6 +120,13 @@ export function schedule(g: TaskGraph, m: Machine): Schedule {
         plane = gs.plane;
         break;
       }
+      if (relaxed) {
+        pick = i;
+        plane = relaxedPlane++ % m.mxm.planes;
+        const state = { stagingFree: 0, arrayFree: 0, accFree: 0 };
+        groupState.set(t.mxmGroup, { plane, state, lwEnd: 0, weightsReady: 0, resultsReady: 0 });
+        break;
+      }
       const ps = planesOf(t.chip);
       const free = ps.map((p, k) => (p.owner === undefined ? k : -1)).filter((k) => k >= 0);
       if (free.length === 0 || (free.length === 1 && !groupInputsPlaced(t.mxmGroup))) continue;
@@ -117,7 +134,7 @@ export function schedule(g: TaskGraph, m: Machine): Schedule {
       pick = i;
       plane = free[0]!;
       ps[plane]!.owner = t.mxmGroup;
-      groupState.set(t.mxmGroup, { plane, lwEnd: 0, weightsReady: 0, resultsReady: 0 });
+      groupState.set(t.mxmGroup, { plane, state: ps[plane]!, lwEnd: 0, weightsReady: 0, resultsReady: 0 });
       break;
     }
     invariant(pick >= 0, "scheduler deadlock: every ready task waits for an MXM plane");
@@ -137,7 +154,7 @@ export function schedule(g: TaskGraph, m: Machine): Schedule {
     const geo = taskGeometry(m, task, placements, plane);
     const chip = task.chip;
     const gs = task.mxmGroup ? groupState.get(task.mxmGroup)! : undefined;
-    const ps = plane !== undefined ? planesOf(chip)[plane]! : undefined;
+    const ps = gs?.state;
     // Lower bound on the start from data and MXM state.
     let lower = 0;
     let stateBound = 0;
@@ -179,7 +196,9 @@ export function schedule(g: TaskGraph, m: Machine): Schedule {
     let waitedOn: TaskTimes["waitedOn"] = stateBound > 0 && stateBound === lower ? "mxm" : "none";
     let choice: Choice | undefined;
     for (;;) {
-      const r = tryAt(geo, chip, start);
+      const r = relaxed
+        ? { shift: 0, kind: "queue" as const, choice: anyChoice(geo) }
+        : tryAt(geo, chip, start);
       if (r.shift === 0) {
         choice = r.choice;
         break;
@@ -188,7 +207,7 @@ export function schedule(g: TaskGraph, m: Machine): Schedule {
       start += r.shift;
     }
     // Commit reservations and state.
-    for (const res of reservations(geo, chip, start, choice!)) commit(res);
+    if (!relaxed) for (const res of reservations(geo, chip, start, choice!)) commit(res);
     let end = start;
     geo.instances.forEach((inst) => {
       const t = start + inst.rel;
@@ -227,12 +246,19 @@ export function schedule(g: TaskGraph, m: Machine): Schedule {
       end = Math.max(end, done);
     });
     if (task.mxmGroupEnd && ps) {
-      ps.owner = undefined;
+      if (ps.owner === task.mxmGroup) ps.owner = undefined;
       groupState.delete(task.mxmGroup!);
     }
     cycles = Math.max(cycles, end);
     times.push({ task: task.id, op: task.op, ready: readyAt, start, end, waitedOn });
-    insts.push(...buildInstructions(task, geo, chip, start, choice!));
+    if (!relaxed) insts.push(...buildInstructions(task, geo, chip, start, choice!));
+  }
+
+  function anyChoice(geo: Geometry): Choice {
+    return {
+      alu: geo.instances.map(() => 0),
+      streams: geo.groups.map((grp) => ({ id: 0, dir: grp.dir ?? "e" })),
+    };
   }
 
   /** Tries to start the task at `start`: the choice of ALUs and streams, or the shift needed. */
@@ -313,16 +339,20 @@ export function schedule(g: TaskGraph, m: Machine): Schedule {
     return out;
   }
 
+  /** The queue's issue cycle(s) (one instruction per cycle per queue) and the unit resource it occupies. */
   function unitRes(inst: Instance, chip: number, start: number, queue: string): Res[] {
     const t = start + inst.rel;
-    const key = `${chip}/${queue}`;
-    if (inst.spacing === 1) return [{ kind: "queue", key, s: t, e: t + inst.timing.busy }];
-    return Array.from({ length: inst.timing.n }, (_, k) => ({
-      kind: "queue" as const,
-      key,
-      s: t + k * inst.spacing,
-      e: t + k * inst.spacing + 1,
-    }));
+    const issue = `${chip}/${queue}/issue`;
+    const res = `${chip}/${queue}/${inst.timing.resource}`;
+    if (inst.spacing === 1)
+      return [
+        { kind: "queue", key: issue, s: t, e: t + 1 },
+        { kind: "queue", key: res, s: t, e: t + inst.timing.busy },
+      ];
+    return Array.from({ length: inst.timing.n }, (_, k) => [
+      { kind: "queue" as const, key: issue, s: t + k * inst.spacing, e: t + k * inst.spacing + 1 },
+      { kind: "queue" as const, key: res, s: t + k * inst.spacing, e: t + k * inst.spacing + 1 },
+    ]).flat();
   }
 
   function bankRes(inst: Instance, chip: number, start: number): Res[] {
@@ -408,5 +438,3 @@ function estimate(t: Task, m: Machine): number {
   }
   return busy + m.mem.readLatency + m.mem.writeLatency;
 }
-
-export type { Instruction, QueueRef };

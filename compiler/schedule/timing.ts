@@ -8,9 +8,13 @@ import type { Machine } from "../../arch/machine.ts";
 import { assertNever } from "../../util/assert.ts";
 import type { Step } from "../passes/task-ir.ts";
 
+/** The resource of its unit an instruction occupies (docs/isa.md, "Queues and issue"). */
+export type UnitResource = "read" | "write" | "alu" | "loader" | "array" | "drain";
+
 export interface StepTiming {
-  /** Cycles from issue during which the queue can take no other instruction. */
+  /** Cycles from issue during which `resource` is occupied (`slots` in docs/isa.md). */
   readonly busy: number;
+  readonly resource: UnitResource;
   /** Operand vector i is taken off its stream at the unit's position at issue + inOffset + i * inSpacing. */
   readonly inOffset: number;
   readonly inSpacing: number;
@@ -40,43 +44,57 @@ export function mxmCyclesPerVector(m: Machine, type: string): number {
 
 export function stepTiming(m: Machine, s: Step): StepTiming {
   switch (s.kind) {
+    // read: word i accessed at t + i, on the stream at t + L_read + i.
     case "read":
-      return { busy: s.ref.n, inOffset: 0, inSpacing: 1, outOffset: m.mem.readLatency, n: s.ref.n };
+      return {
+        busy: s.ref.n,
+        resource: "read",
+        inOffset: 0,
+        inSpacing: 1,
+        outOffset: m.mem.readLatency,
+        n: s.ref.n,
+      };
+    // write: takes the stream and accesses the bank at t + i.
     case "write":
-      return { busy: s.ref.n, inOffset: 0, inSpacing: 1, outOffset: 0, n: s.ref.n };
+      return { busy: s.ref.n, resource: "write", inOffset: 0, inSpacing: 1, outOffset: 0, n: s.ref.n };
     case "vunary":
     case "vbinary": {
       const lat = TRANSCENDENTAL.has(s.fn) ? m.vxm.latency.transcendental : m.vxm.latency.simple;
-      return { busy: s.n, inOffset: 0, inSpacing: 1, outOffset: lat, n: s.n };
+      return { busy: s.n, resource: "alu", inOffset: 0, inSpacing: 1, outOffset: lat, n: s.n };
     }
     case "convert":
-      return { busy: s.n, inOffset: 0, inSpacing: 1, outOffset: m.vxm.latency.convert, n: s.n };
+      return {
+        busy: s.n,
+        resource: "alu",
+        inOffset: 0,
+        inSpacing: 1,
+        outOffset: m.vxm.latency.convert,
+        n: s.n,
+      };
     case "lw":
-      return { busy: s.n, inOffset: 0, inSpacing: 1, outOffset: 0, n: s.n };
+      return { busy: s.n, resource: "loader", inOffset: 0, inSpacing: 1, outOffset: 0, n: s.n };
+    // iw: the array is busy while the staged weights are swapped in.
     case "iw":
-      return { busy: 1, inOffset: 0, inSpacing: 1, outOffset: 0, n: 0 };
+      return { busy: m.mxm.installLatency, resource: "array", inOffset: 0, inSpacing: 1, outOffset: 0, n: 0 };
+    // abc: activation i taken at t + i*C; array busy n*C.
     case "abc": {
       const cpv = mxmCyclesPerVector(m, s.type);
-      return { busy: s.n * cpv, inOffset: 0, inSpacing: cpv, outOffset: 0, n: s.n };
+      return { busy: s.n * cpv, resource: "array", inOffset: 0, inSpacing: cpv, outOffset: 0, n: s.n };
     }
+    // acc: accumulator row i put on the stream at t + i.
     case "acc":
-      return { busy: s.n, inOffset: 0, inSpacing: 1, outOffset: 0, n: s.n };
+      return { busy: s.n, resource: "drain", inOffset: 0, inSpacing: 1, outOffset: 0, n: s.n };
     default:
       return assertNever(s, "step");
   }
 }
 
-/** Cycle (relative to a write's issue) after which word i is readable: taken off the stream, then writeLatency. */
+/** Cycle (relative to a write's issue) from which a read may access word i: taken at t + i, visible L_write later. */
 export function writeReadableOffset(m: Machine, i: number): number {
   return i + m.mem.writeLatency;
 }
 
-/** Cycle (relative to issue) at which a MEM read or write touches the bank of its i-th word. */
-export function bankAccessOffset(_m: Machine, kind: "read" | "write", i: number): number {
-  return kind === "read" ? i : i;
-}
-
-/** Cycle (relative to ABC's issue) at which the result of activation vector i is in the accumulator. */
+/** Cycle (relative to ABC's issue) from which the result of activation vector i is in its accumulator row. */
 export function abcResultOffset(m: Machine, type: string, i: number): number {
   return i * mxmCyclesPerVector(m, type) + m.mxm.latency;
 }
