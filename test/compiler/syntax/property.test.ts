@@ -10,8 +10,12 @@ import { formatDiagnostics, hasErrors } from "../../../util/diagnostics.ts";
 const valid = readFileSync(new URL("./constructs.model", import.meta.url), "utf8");
 const SEED = 20240611; // fixed: a failure reproduces on every machine
 
+/** How many inputs came back with an AST and how many with errors, so a run cannot pass by testing one side only. */
+const seen = { ast: 0, errors: 0 };
+
 function checkInvariants(text: string): void {
   const r = parseModel(text, "p.model");
+  seen[r.ast ? "ast" : "errors"]++;
   for (const d of r.diagnostics) {
     expect(d.code).toMatch(/^LPU1\d{3}$/);
     expect(d.message.length).toBeGreaterThan(0);
@@ -121,7 +125,11 @@ describe("the parser on arbitrary input", () => {
       }
       return s;
     });
+    const before = { ...seen };
     fc.assert(fc.property(mutated, checkInvariants), { seed: SEED, numRuns: 2000 });
+    // Both outcomes occur: some edits are harmless (inside comments, names), most break the model.
+    expect(seen.ast - before.ast).toBeGreaterThan(50);
+    expect(seen.errors - before.errors).toBeGreaterThan(1000);
   });
 
   it("the unmutated model itself has no diagnostics (so the mutations above start from valid text)", () => {
