@@ -95,6 +95,7 @@ export function reportJson(r: CompileReport): Record<string, unknown> {
       link: r.bounds.link,
       critical_path: r.bounds.criticalPath,
     },
+    decomposition_path_cycles: r.diagnosis.decompositionPath,
     efficiency: r.efficiency,
     flops: r.flops,
   };

@@ -5,6 +5,7 @@ import type { Diagnostic } from "../../util/diagnostics.ts";
 import { diag } from "../../util/diagnostics.ts";
 import type { DType, GraphNode, ModelGraph, TensorType } from "../graph/ir.ts";
 import { numElements } from "../graph/ir.ts";
+import { fuseEpilogues } from "./fuse.ts";
 import { type KernelGraph, type KOp, type KTensor, opInputs, type TensorRole } from "./kernel-ir.ts";
 import { M } from "./messages.ts";
 
@@ -160,10 +161,8 @@ export function decompose(model: ModelGraph, file: string): DecomposeResult {
   const sorted = [...tensors.values()]
     .filter((t) => used.has(t.id))
     .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-  return {
-    kernel: { name: model.name, tensors: sorted, ops, outputs, batch: model.constants.batch ?? 1 },
-    diagnostics,
-  };
+  const kernel = { name: model.name, tensors: sorted, ops, outputs, batch: model.constants.batch ?? 1 };
+  return { kernel: fuseEpilogues(kernel), diagnostics };
 }
 
 /** Depth-first topological order that follows the graph's own node order, so it is deterministic. */

@@ -25,14 +25,22 @@ export interface KTensor {
 export type UnaryFn = "relu" | "neg" | "exp" | "tanh" | "rsqrt" | "recip" | "copy";
 export type BinaryFn = "add" | "mul" | "sub" | "max" | "min";
 
+/** A pointwise op applied to a matmul's result on its way from the accumulator to SRAM (no SRAM round trip). */
+export type EpilogueOp =
+  | { readonly kind: "unary"; readonly fn: UnaryFn }
+  /** `x fn b` with `b` a single row broadcast over the rows (a bias). */
+  | { readonly kind: "row"; readonly fn: BinaryFn; readonly b: string }
+  | { readonly kind: "imm"; readonly fn: BinaryFn; readonly imm: number };
+
 export type KOp =
-  /** out[m, n] = sum over k of a[m, k] * b[n, k]: `b` is stored with one row per output column (see KTensor). */
+  /** out[m, n] = epilogue(sum over k of a[m, k] * b[n, k]): `b` is stored with one row per output column. */
   | {
       readonly kind: "matmul";
       readonly id: string;
       readonly a: string;
       readonly b: string;
       readonly out: string;
+      readonly epilogue?: readonly EpilogueOp[];
     }
   /** `b` is either the same shape as `a` or a single row broadcast over a's rows (a bias). */
   | {
@@ -75,6 +83,7 @@ export interface KernelGraph {
 export function opInputs(op: KOp): string[] {
   switch (op.kind) {
     case "matmul":
+      return [op.a, op.b, ...(op.epilogue ?? []).flatMap((e) => (e.kind === "row" ? [e.b] : []))];
     case "binary":
       return [op.a, op.b];
     case "binaryImm":
@@ -87,8 +96,12 @@ export function opInputs(op: KOp): string[] {
 
 export function formatKernelOp(op: KOp): string {
   switch (op.kind) {
-    case "matmul":
-      return `${op.out} = matmul ${op.a}, ${op.b}^T`;
+    case "matmul": {
+      const epi = (op.epilogue ?? []).map((e) =>
+        e.kind === "unary" ? e.fn : e.kind === "row" ? `${e.fn} ${e.b}` : `${e.fn} #${e.imm}`,
+      );
+      return `${op.out} = matmul ${op.a}, rows ${op.b}${epi.map((e) => ` | ${e}`).join("")}`;
+    }
     case "binary":
       return `${op.out} = ${op.fn} ${op.a}, ${op.b}`;
     case "binaryImm":
@@ -101,7 +114,9 @@ export function formatKernelOp(op: KOp): string {
 }
 
 export function printKernelGraph(k: KernelGraph): string {
-  const lines = [`kernel ${k.name} (batch ${k.batch})`];
+  const lines = [
+    `kernel ${k.name} (batch ${k.batch}; matmul a, rows b: out[m, n] = sum_k a[m, k] * b[n, k])`,
+  ];
   for (const t of k.tensors) {
     const from =
       t.source && (t.source.node !== t.id || t.source.transposed)

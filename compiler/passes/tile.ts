@@ -6,7 +6,7 @@ import type { ElemType } from "../../arch/isa.ts";
 import type { Machine } from "../../arch/machine.ts";
 import { assertNever } from "../../util/assert.ts";
 import type { DType } from "../graph/ir.ts";
-import type { KOp } from "./kernel-ir.ts";
+import type { EpilogueOp, KOp } from "./kernel-ir.ts";
 import type { PartitionedGraph } from "./partition.ts";
 import type { Step, Task, TaskGraph, TiledTensor, VecRef } from "./task-ir.ts";
 
@@ -62,67 +62,120 @@ export function tile(p: PartitionedGraph, machine: Machine): TaskGraph {
     stride,
   });
 
+  /** Appends convert (from the accumulator type), the epilogue ops and the write of rows m0.. of out tile j. */
+  const finish = (
+    steps: Step[],
+    src: number,
+    acc: ElemType,
+    out: TiledTensor,
+    j: number,
+    m0: number,
+    mn: number,
+    epilogue: readonly EpilogueOp[],
+  ): void => {
+    steps.push({ kind: "convert", from: acc, to: out.type, src, n: mn });
+    let cur = steps.length - 1;
+    for (const e of epilogue) {
+      if (e.kind === "unary") steps.push({ kind: "vunary", fn: e.fn, type: out.type, src: cur, n: mn });
+      else if (e.kind === "imm")
+        steps.push({ kind: "vbinary", fn: e.fn, type: out.type, a: cur, b: { imm: e.imm }, n: mn });
+      else {
+        steps.push({ kind: "read", ref: rowsOf(e.b, j, 0, mn, 0), type: byId.get(e.b)!.type });
+        steps.push({ kind: "vbinary", fn: e.fn, type: out.type, a: cur, b: steps.length - 1, n: mn });
+      }
+      cur = steps.length - 1;
+    }
+    steps.push({ kind: "write", ref: rowsOf(out.id, j, m0, mn), type: out.type, src: cur });
+  };
+
   const lowerOp = (op: KOp): void => {
     switch (op.kind) {
       case "matmul": {
         // out[m, n] = sum_k a[m, k] * b[n, k]. Per output column tile j and row chunk: for each K tile i, LW the
-        // rows n of b's column tile i (one weight row per output lane), IW, ABC a's column tile i; then ACC.
+        // rows n of b's column tile i (one weight row per output lane), IW, ABC a's column tile i; then ACC,
+        // convert, the fused epilogue, write. When there are fewer such groups than MXM planes, the K tiles are
+        // split over planes: each split drains an fp32 partial sum to SRAM and one VXM task adds them up.
         const a = byId.get(op.a)!;
         const b = byId.get(op.b)!;
         const out = byId.get(op.out)!;
         const kTiles = Math.ceil(a.cols / lanes);
         const chunk = machine.mxm.accumulatorRows;
         const acc = accumulatorType(a.type);
+        const groups = out.tiles * Math.ceil(a.rows / chunk);
+        const splits =
+          groups < machine.mxm.planes ? Math.min(kTiles, Math.floor(machine.mxm.planes / groups)) : 1;
+        const partials: TiledTensor[] = [];
+        for (let s = 0; s < (splits > 1 ? splits : 0); s++) {
+          const part: TiledTensor = {
+            ...out,
+            id: `${out.id}.part${s}`,
+            type: acc,
+            role: "temp",
+            source: undefined,
+          };
+          partials.push(part);
+          tensors.push(part);
+          byId.set(part.id, part);
+        }
         for (let j = 0; j < out.tiles; j++) {
           const nRows = Math.min(lanes, b.rows - j * lanes);
           for (let m0 = 0; m0 < a.rows; m0 += chunk) {
             const mn = Math.min(chunk, a.rows - m0);
-            const group = `${op.id}.n${j}.m${m0}`;
-            let prev: string | undefined;
-            for (let i = 0; i < kTiles; i++) {
-              const lw = push(
-                {
-                  id: `${group}.k${i}.lw`,
-                  op: op.id,
-                  mxmGroup: group,
-                  steps: [
-                    { kind: "read", ref: rowsOf(b.id, i, j * lanes, nRows), type: b.type },
-                    { kind: "lw", type: b.type, src: 0, n: nRows, row0: 0 },
-                  ],
-                },
-                prev ? [prev] : [],
-              );
-              const iw = push(
-                { id: `${group}.k${i}.iw`, op: op.id, mxmGroup: group, steps: [{ kind: "iw" }] },
-                [lw],
-              );
-              prev = push(
-                {
-                  id: `${group}.k${i}.abc`,
-                  op: op.id,
-                  mxmGroup: group,
-                  steps: [
-                    { kind: "read", ref: rowsOf(a.id, i, m0, mn), type: a.type },
-                    { kind: "abc", type: a.type, src: 0, n: mn, row0: 0, accumulate: i > 0 },
-                  ],
-                },
-                [iw],
-              );
+            for (let s = 0; s < splits; s++) {
+              const k0 = Math.floor((s * kTiles) / splits);
+              const k1 = Math.floor(((s + 1) * kTiles) / splits);
+              const group = `${op.id}.n${j}.m${m0}${splits > 1 ? `.s${s}` : ""}`;
+              let prev: string | undefined;
+              for (let i = k0; i < k1; i++) {
+                const lw = push(
+                  {
+                    id: `${group}.k${i}.lw`,
+                    op: op.id,
+                    mxmGroup: group,
+                    steps: [
+                      { kind: "read", ref: rowsOf(b.id, i, j * lanes, nRows), type: b.type },
+                      { kind: "lw", type: b.type, src: 0, n: nRows, row0: 0 },
+                    ],
+                  },
+                  prev ? [prev] : [],
+                );
+                const iw = push(
+                  { id: `${group}.k${i}.iw`, op: op.id, mxmGroup: group, steps: [{ kind: "iw" }] },
+                  [lw],
+                );
+                prev = push(
+                  {
+                    id: `${group}.k${i}.abc`,
+                    op: op.id,
+                    mxmGroup: group,
+                    steps: [
+                      { kind: "read", ref: rowsOf(a.id, i, m0, mn), type: a.type },
+                      { kind: "abc", type: a.type, src: 0, n: mn, row0: 0, accumulate: i > k0 },
+                    ],
+                  },
+                  [iw],
+                );
+              }
+              const steps: Step[] = [{ kind: "acc", type: acc, n: mn, row0: 0 }];
+              if (splits > 1)
+                steps.push({ kind: "write", ref: rowsOf(partials[s]!.id, j, m0, mn), type: acc, src: 0 });
+              else finish(steps, 0, acc, out, j, m0, mn, op.epilogue ?? []);
+              push({ id: `${group}.acc`, op: op.id, mxmGroup: group, mxmGroupEnd: true, steps }, [prev!]);
             }
-            push(
-              {
-                id: `${group}.acc`,
-                op: op.id,
-                mxmGroup: group,
-                mxmGroupEnd: true,
-                steps: [
-                  { kind: "acc", type: acc, n: mn, row0: 0 },
-                  { kind: "convert", from: acc, to: out.type, src: 0, n: mn },
-                  { kind: "write", ref: rowsOf(out.id, j, m0, mn), type: out.type, src: 1 },
-                ],
-              },
-              [prev!],
-            );
+            if (splits > 1) {
+              const steps: Step[] = partials.map((pt) => ({
+                kind: "read",
+                ref: rowsOf(pt.id, j, m0, mn),
+                type: acc,
+              }));
+              let sum = 0;
+              for (let s = 1; s < splits; s++) {
+                steps.push({ kind: "vbinary", fn: "add", type: acc, a: sum, b: s, n: mn });
+                sum = steps.length - 1;
+              }
+              finish(steps, sum, acc, out, j, m0, mn, op.epilogue ?? []);
+              push({ id: `${op.id}.n${j}.m${m0}.sum`, op: op.id, steps });
+            }
           }
         }
         return;
@@ -175,7 +228,7 @@ export function tile(p: PartitionedGraph, machine: Machine): TaskGraph {
     chips: p.chips,
     batch: p.kernel.batch,
     tasks,
-    tensors,
+    tensors: tensors.sort((x, y) => (x.id < y.id ? -1 : x.id > y.id ? 1 : 0)),
     outputs: p.kernel.outputs,
   };
 }

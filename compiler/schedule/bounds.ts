@@ -4,7 +4,7 @@
 import { ELEM_BYTES } from "../../arch/isa.ts";
 import type { Machine } from "../../arch/machine.ts";
 import { memSlices } from "../../arch/machine.ts";
-import type { TaskGraph } from "../passes/task-ir.ts";
+import type { Step, TaskGraph } from "../passes/task-ir.ts";
 import type { Schedule } from "./schedule-ir.ts";
 import { mxmCyclesPerVector } from "./timing.ts";
 
@@ -17,8 +17,15 @@ export interface Bounds {
   readonly weightLoad: number;
   /** Bytes over links / link bandwidth (0 on one chip). */
   readonly link: number;
-  /** The schedule with unlimited queues, banks, streams and MXM planes: dependencies and fixed latencies only. */
+  /** The chain of fixed latencies: the task graph with every run shortened to one vector, scheduled with
+   * unlimited queues, banks, streams and MXM planes. */
   readonly criticalPath: number;
+}
+
+/** Not a bound on the machine: the length of this compiler's decomposition with unlimited resources (full vector
+ * runs, dependencies, latencies). The gap between it and the lower bound is the decomposition's cost. */
+export interface Diagnosis {
+  readonly decompositionPath: number;
 }
 
 export interface CompileReport {
@@ -32,6 +39,7 @@ export interface CompileReport {
   readonly instructions: number;
   readonly sramBytesPerChip: readonly number[];
   readonly bounds: Bounds;
+  readonly diagnosis: Diagnosis;
   readonly lowerBound: number;
   readonly boundName: keyof Bounds;
   readonly efficiency: number;
@@ -41,9 +49,8 @@ export interface CompileReport {
 /** The model's true work: multiply-accumulates per MXM input type (no padding). */
 export type MacsByType = ReadonlyMap<string, number>;
 
-/** `relaxed` is the schedule with every resource ignored (scheduler option `relaxed`): its length is the critical
- * path of fixed latencies and dependencies. */
-export function computeBounds(g: TaskGraph, relaxed: Schedule, m: Machine, work: MacsByType): Bounds {
+/** `latencyPath` is the relaxed schedule (scheduler option `relaxed`) of `latencyOnly(g)`. */
+export function computeBounds(g: TaskGraph, latencyPath: Schedule, m: Machine, work: MacsByType): Bounds {
   // Array time if every MXM plane did useful MACs every cycle at its type's rate.
   let macCycles = 0;
   for (const [type, macs] of work)
@@ -71,8 +78,24 @@ export function computeBounds(g: TaskGraph, relaxed: Schedule, m: Machine, work:
     sram: Math.ceil(wordsRead / (memSlices(m) * chips)),
     weightLoad: Math.ceil(lwRows / planes),
     link: 0,
-    criticalPath: relaxed.cycles,
+    criticalPath: latencyPath.cycles,
   };
+}
+
+/** The task graph with every vector run shortened to one vector: what is left is latency, not throughput. */
+export function latencyOnly(g: TaskGraph): TaskGraph {
+  const one = (st: Step): Step => {
+    switch (st.kind) {
+      case "read":
+      case "write":
+        return { ...st, ref: { ...st.ref, n: 1 } };
+      case "iw":
+        return st;
+      default:
+        return { ...st, n: 1 };
+    }
+  };
+  return { ...g, tasks: g.tasks.map((t) => ({ ...t, steps: t.steps.map(one) })) };
 }
 
 export function formatReport(r: CompileReport): string {
@@ -89,8 +112,9 @@ export function formatReport(r: CompileReport): string {
     `    SRAM bandwidth   ${r.bounds.sram}`,
     `    MXM weight load  ${r.bounds.weightLoad}`,
     `    links            ${r.bounds.link}`,
-    `    critical path    ${r.bounds.criticalPath}`,
+    `    critical path    ${r.bounds.criticalPath} (fixed latencies)`,
     `  efficiency         ${pct(r.efficiency)} (lower bound / predicted)`,
+    `  decomposition      ${r.diagnosis.decompositionPath} cycles with unlimited units (the rest is contention)`,
   ];
   return `${lines.join("\n")}\n`;
 }
