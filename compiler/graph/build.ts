@@ -239,7 +239,9 @@ class Builder {
   }
 
   private assign(scope: Scope, s: Assign): void {
-    const values = this.evalExpr(scope, s.value, s.targets[0]!.name);
+    // A redefined first name must not become a node id twice: the call gets a synthesized id and bind() reports.
+    const first = s.targets[0]!.name;
+    const values = this.evalExpr(scope, s.value, scope.values.has(first) ? undefined : first);
     if (values && values.length !== s.targets.length) {
       const what = s.value.kind === "Call" ? s.value.callee.name : "this expression";
       this.error(RESULT_COUNT, s.span, [what, values.length, s.targets.length]);
@@ -312,12 +314,11 @@ class Builder {
     else if (this.blocks.has(name)) this.error(NOT_A_TENSOR, span, [name, "block"]);
     else if (isOpName(name)) this.error(NOT_A_TENSOR, span, [name, "op"]);
     else {
-      let hint = didYouMean(name, scope.values.keys());
-      if (!hint && scope.reserved.has(name))
-        hint = `'${name}' is defined later; define a tensor before using it`;
-      if (!hint && scope !== this.top && this.top.values.has(name)) {
+      let hint: string | undefined;
+      if (scope.reserved.has(name)) hint = `'${name}' is defined later; define a tensor before using it`;
+      else if (scope !== this.top && this.top.values.has(name)) {
         hint = `a block sees only its ports, its own tensors and constants; pass '${name}' as a port`;
-      }
+      } else hint = didYouMean(name, scope.values.keys());
       this.error(UNKNOWN_TENSOR, span, [name], hint);
     }
     return undefined;
