@@ -15,7 +15,7 @@ export const M = {
   noSuchQueue: e("LPU3008", "{0} has no queue '{1}' (it has {2})"),
   badStream: e("LPU3009", "expected a stream such as 's3e' or 's0w', got '{0}'"),
   streamRange: e("LPU3010", "a {0} operand at {1} spans streams {2}..{3}, but {4} has {5} per direction"),
-  operandCount: e("LPU3011", "'{0}' takes {1}, got {2} operand(s)"),
+  operandCount: e("LPU3011", "'{0}' takes {1}, got {2}"),
   unknownOption: e("LPU3012", "unknown option '{0}' for '{1}'"),
   duplicateOption: e("LPU3013", "option '{0}' given twice"),
   badInteger: e("LPU3014", "{0} must be a whole number {1}, got '{2}'"),
@@ -44,6 +44,7 @@ export const M = {
   wrongOperandKind: e("LPU3034", "operand {0} of '{1}' must be {2}, got '{3}'"),
   badMxmType: e("LPU3035", "'{0}' does not take {1}; it takes {2}"),
   rawBytesType: e("LPU3036", "raw 'bytes' data names one slice and is given as 'fill B' or a base64 string"),
+  wrongQueue: e("LPU3038", "'{0}' runs on {1} queues, not on '{2}'"),
   noArch: w("LPU3037", "no '.arch' line: assuming 'tsp-v1'"),
 
   badJson: e("LPU3101", "not valid JSON: {0}"),

@@ -1,0 +1,450 @@
+// Program <-> its JSON form (docs/isa.md, "The JSON form"): the same structure, streams written `s3e`, queues
+// `mem3`, SRAM bytes as base64, numbers JSON cannot hold (inf, nan, -0) as strings. Loading validates every field
+// and reports LPU31xx diagnostics with the JSON path; output is deterministic (fixed key order, one instruction a line).
+import { type Diagnostic, diag } from "../../util/diagnostics.ts";
+import type {
+  ChipProgram,
+  DataInit,
+  ElemType,
+  Instruction,
+  LinkWire,
+  OutputRegion,
+  Placed,
+  Program,
+  QueueProgram,
+  StreamRef,
+} from "../isa.ts";
+import { fromBase64, toBase64 } from "./data.ts";
+import { M } from "./messages.ts";
+import {
+  formatNumber,
+  isElemType,
+  parseNumberText,
+  parseQueueName,
+  parseStreamName,
+  queueName,
+  SXM_OPS,
+  streamName,
+  VXM_BINARY,
+  VXM_UNARY,
+} from "./names.ts";
+
+export const JSON_FORMAT = "lpu-program";
+export const JSON_VERSION = 1;
+
+type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
+
+/** One field of an instruction in JSON, by kind. */
+type FieldKind =
+  | "int0"
+  | "int1"
+  | "int"
+  | "stream"
+  | "type"
+  | "token"
+  | "bool"
+  | "operand"
+  | "unary"
+  | "binary"
+  | "sxmfn"
+  | "map";
+
+const FIELDS: Readonly<Record<Instruction["op"], readonly (readonly [string, FieldKind])[]>> = {
+  nop: [["cycles", "int1"]],
+  sync: [["token", "token"]],
+  notify: [["token", "token"]],
+  deskew: [],
+  read: [
+    ["addr", "int0"],
+    ["stream", "stream"],
+    ["n", "int1"],
+    ["stride", "int"],
+  ],
+  write: [
+    ["addr", "int0"],
+    ["stream", "stream"],
+    ["n", "int1"],
+    ["stride", "int"],
+  ],
+  gather: [
+    ["base", "int0"],
+    ["stream", "stream"],
+    ["map", "stream"],
+    ["n", "int1"],
+  ],
+  scatter: [
+    ["base", "int0"],
+    ["stream", "stream"],
+    ["map", "stream"],
+    ["n", "int1"],
+  ],
+  vunary: [
+    ["fn", "unary"],
+    ["type", "type"],
+    ["dst", "stream"],
+    ["src", "stream"],
+    ["n", "int1"],
+  ],
+  vbinary: [
+    ["fn", "binary"],
+    ["type", "type"],
+    ["dst", "stream"],
+    ["a", "stream"],
+    ["b", "operand"],
+    ["n", "int1"],
+  ],
+  convert: [
+    ["from", "type"],
+    ["to", "type"],
+    ["dst", "stream"],
+    ["src", "stream"],
+    ["n", "int1"],
+  ],
+  vaccum: [
+    ["type", "type"],
+    ["dst", "stream"],
+    ["src", "stream"],
+    ["n", "int1"],
+  ],
+  lw: [
+    ["type", "type"],
+    ["src", "stream"],
+    ["n", "int1"],
+    ["row0", "int0"],
+  ],
+  iw: [],
+  abc: [
+    ["type", "type"],
+    ["src", "stream"],
+    ["n", "int1"],
+    ["row0", "int0"],
+    ["accumulate", "bool"],
+  ],
+  acc: [
+    ["type", "type"],
+    ["dst", "stream"],
+    ["n", "int1"],
+    ["row0", "int0"],
+  ],
+  sxm: [
+    ["fn", "sxmfn"],
+    ["type", "type"],
+    ["dst", "stream"],
+    ["src", "stream"],
+    ["n", "int1"],
+    ["amount", "int"],
+    ["map", "map"],
+  ],
+  send: [
+    ["type", "type"],
+    ["src", "stream"],
+    ["n", "int1"],
+  ],
+  recv: [
+    ["type", "type"],
+    ["dst", "stream"],
+    ["n", "int1"],
+  ],
+};
+
+const jsonNumber = (x: number): Json => (Number.isFinite(x) && !Object.is(x, -0) ? x : formatNumber(x));
+
+function instToJson(p: Placed): Json {
+  const i = p.inst as unknown as Record<string, unknown>;
+  const o: { [k: string]: Json } = { op: p.inst.op };
+  for (const [key, kind] of FIELDS[p.inst.op]) {
+    const v = i[key];
+    if (v === undefined) continue;
+    if (kind === "stream" || (kind === "operand" && typeof v === "object"))
+      o[key] = streamName(v as StreamRef);
+    else if (kind === "operand") o[key] = jsonNumber(v as number);
+    else o[key] = v as Json;
+  }
+  if (p.cycle !== undefined) o.cycle = p.cycle;
+  if (p.span) o.span = [p.span.start, p.span.end];
+  if (p.note !== undefined) o.note = p.note;
+  return o;
+}
+
+export function programToJson(p: Program): string {
+  const chips: Json[] = p.chips.map((c) => ({
+    chip: c.chip,
+    data: c.data.map((d) => ({
+      slice: d.slice,
+      addr: d.addr,
+      ...(d.label !== undefined ? { label: d.label } : {}),
+      bytes: toBase64(d.bytes),
+    })),
+    outputs: c.outputs.map((o) => ({
+      name: o.name,
+      type: o.type,
+      slices: [...o.slices],
+      addr: o.addr,
+      words: o.words,
+    })),
+    queues: c.queues.map((q) => ({
+      queue: queueName(q.queue),
+      instructions: q.instructions.map(instToJson),
+    })),
+  }));
+  const maps: { [k: string]: Json } = {};
+  for (const k of Object.keys(p.maps).sort()) maps[k] = [...p.maps[k]!];
+  const doc: Json = {
+    format: JSON_FORMAT,
+    version: JSON_VERSION,
+    arch: p.arch,
+    maps,
+    wires: p.wires.map((w) => ({ a: w.a, link: w.link, b: w.b, peerLink: w.peerLink })),
+    chips,
+  };
+  return `${layout(doc, "")}\n`;
+}
+
+/** Pretty JSON, except that leaf records (an instruction, a data block, a wire, a lane map) stay on one line. */
+function layout(v: Json, indent: string): string {
+  if (v === null || typeof v !== "object" || isLeaf(v)) return JSON.stringify(v);
+  const inner = `${indent}  `;
+  if (Array.isArray(v)) {
+    if (v.length === 0) return "[]";
+    return `[\n${v.map((x) => inner + layout(x, inner)).join(",\n")}\n${indent}]`;
+  }
+  const keys = Object.keys(v);
+  if (keys.length === 0) return "{}";
+  return `{\n${keys.map((k) => `${inner}${JSON.stringify(k)}: ${layout(v[k]!, inner)}`).join(",\n")}\n${indent}}`;
+}
+
+function isLeaf(v: Json[] | { [k: string]: Json }): boolean {
+  if (Array.isArray(v)) return v.every((x) => typeof x === "number");
+  return Object.values(v).every(
+    (x) => x === null || typeof x !== "object" || (Array.isArray(x) && isLeaf(x)),
+  );
+}
+
+/** Loads and validates the JSON form; `program` is present only when every field is valid. */
+export function programFromJson(
+  text: string,
+  file: string,
+): { program?: Program; diagnostics: Diagnostic[] } {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text);
+  } catch (e) {
+    return { diagnostics: [diag(M.badJson, file, undefined, [(e as Error).message])] };
+  }
+  const v = new Validator(file);
+  const program = v.program(doc);
+  return v.diagnostics.length > 0 || !program ? { diagnostics: v.diagnostics } : { program, diagnostics: [] };
+}
+
+class Validator {
+  readonly diagnostics: Diagnostic[] = [];
+  constructor(readonly file: string) {}
+
+  fail(path: string, what: string): undefined {
+    if (this.diagnostics.length < 50)
+      this.diagnostics.push(diag(M.jsonShape, this.file, undefined, [path, what]));
+    return undefined;
+  }
+
+  obj(x: unknown, path: string): Record<string, unknown> | undefined {
+    if (x && typeof x === "object" && !Array.isArray(x)) return x as Record<string, unknown>;
+    return this.fail(path, "expected an object");
+  }
+
+  arr(x: unknown, path: string): unknown[] | undefined {
+    return Array.isArray(x) ? x : this.fail(path, "expected an array");
+  }
+
+  int(x: unknown, path: string, min: number): number | undefined {
+    if (typeof x === "number" && Number.isSafeInteger(x) && x >= min) return x;
+    return this.fail(
+      path,
+      min > Number.MIN_SAFE_INTEGER ? `expected a whole number >= ${min}` : "expected a whole number",
+    );
+  }
+
+  str(x: unknown, path: string): string | undefined {
+    return typeof x === "string" ? x : this.fail(path, "expected a string");
+  }
+
+  program(doc: unknown): Program | undefined {
+    const o = this.obj(doc, "$");
+    if (!o) return undefined;
+    if (o.format !== JSON_FORMAT) this.fail("$.format", `expected "${JSON_FORMAT}"`);
+    if (o.version !== JSON_VERSION) this.fail("$.version", `expected ${JSON_VERSION}`);
+    const arch = this.str(o.arch, "$.arch");
+    const maps: Record<string, number[]> = {};
+    const mo = this.obj(o.maps, "$.maps");
+    for (const [k, m] of Object.entries(mo ?? {})) {
+      const lanes = this.arr(m, `$.maps.${k}`) ?? [];
+      maps[k] = lanes.map((l, i) => this.int(l, `$.maps.${k}[${i}]`, 0) ?? 0);
+    }
+    const wires = (this.arr(o.wires, "$.wires") ?? []).map((w, i) => this.wire(w, `$.wires[${i}]`));
+    const chips = (this.arr(o.chips, "$.chips") ?? []).map((c, i) => this.chip(c, `$.chips[${i}]`));
+    if (arch === undefined || wires.includes(undefined) || chips.includes(undefined)) return undefined;
+    return { arch, chips: chips as ChipProgram[], wires: wires as LinkWire[], maps };
+  }
+
+  wire(x: unknown, path: string): LinkWire | undefined {
+    const o = this.obj(x, path);
+    if (!o) return undefined;
+    const [a, link, b, peerLink] = (["a", "link", "b", "peerLink"] as const).map((k) =>
+      this.int(o[k], `${path}.${k}`, 0),
+    );
+    if (a === undefined || link === undefined || b === undefined || peerLink === undefined) return undefined;
+    return { a, link, b, peerLink };
+  }
+
+  chip(x: unknown, path: string): ChipProgram | undefined {
+    const o = this.obj(x, path);
+    if (!o) return undefined;
+    const chip = this.int(o.chip, `${path}.chip`, 0);
+    const data = (this.arr(o.data, `${path}.data`) ?? []).map((d, i) => this.data(d, `${path}.data[${i}]`));
+    const outputs = (this.arr(o.outputs, `${path}.outputs`) ?? []).map((d, i) =>
+      this.output(d, `${path}.outputs[${i}]`),
+    );
+    const queues = (this.arr(o.queues, `${path}.queues`) ?? []).map((q, i) =>
+      this.queue(q, `${path}.queues[${i}]`),
+    );
+    if (chip === undefined || [data, outputs, queues].some((l) => l.includes(undefined))) return undefined;
+    return {
+      chip,
+      data: data as DataInit[],
+      outputs: outputs as OutputRegion[],
+      queues: queues as QueueProgram[],
+    };
+  }
+
+  data(x: unknown, path: string): DataInit | undefined {
+    const o = this.obj(x, path);
+    if (!o) return undefined;
+    const slice = this.int(o.slice, `${path}.slice`, 0);
+    const addr = this.int(o.addr, `${path}.addr`, 0);
+    const b64 = this.str(o.bytes, `${path}.bytes`);
+    const bytes = b64 === undefined ? undefined : fromBase64(b64);
+    if (b64 !== undefined && (!bytes || bytes.length === 0 || bytes.length % 320 !== 0))
+      this.fail(`${path}.bytes`, "expected base64 of a whole number of 320-byte words");
+    const label = o.label === undefined ? undefined : this.str(o.label, `${path}.label`);
+    if (slice === undefined || addr === undefined || !bytes || bytes.length % 320 !== 0) return undefined;
+    return { slice, addr, bytes, ...(label !== undefined ? { label } : {}) };
+  }
+
+  output(x: unknown, path: string): OutputRegion | undefined {
+    const o = this.obj(x, path);
+    if (!o) return undefined;
+    const name = this.str(o.name, `${path}.name`);
+    const type = this.type(o.type, `${path}.type`);
+    const slices = (this.arr(o.slices, `${path}.slices`) ?? []).map((s, i) =>
+      this.int(s, `${path}.slices[${i}]`, 0),
+    );
+    const addr = this.int(o.addr, `${path}.addr`, 0);
+    const words = this.int(o.words, `${path}.words`, 1);
+    if (
+      name === undefined ||
+      !type ||
+      addr === undefined ||
+      words === undefined ||
+      slices.includes(undefined)
+    )
+      return undefined;
+    return { name, type, slices: slices as number[], addr, words };
+  }
+
+  type(x: unknown, path: string): ElemType | undefined {
+    return typeof x === "string" && isElemType(x)
+      ? x
+      : this.fail(path, 'expected an element type such as "fp16"');
+  }
+
+  queue(x: unknown, path: string): QueueProgram | undefined {
+    const o = this.obj(x, path);
+    if (!o) return undefined;
+    const name = this.str(o.queue, `${path}.queue`);
+    const queue = name === undefined ? undefined : parseQueueName(name);
+    if (name !== undefined && !queue) this.fail(`${path}.queue`, 'expected a queue such as "mem3"');
+    const list = this.arr(o.instructions, `${path}.instructions`) ?? [];
+    const instructions = list.map((p, i) => this.placed(p, `${path}.instructions[${i}]`));
+    if (!queue || instructions.includes(undefined)) return undefined;
+    return { queue, instructions: instructions as Placed[] };
+  }
+
+  placed(x: unknown, path: string): Placed | undefined {
+    const o = this.obj(x, path);
+    if (!o) return undefined;
+    const op = o.op;
+    if (typeof op !== "string" || !Object.hasOwn(FIELDS, op)) return this.fail(`${path}.op`, "unknown op");
+    const inst: Record<string, unknown> = { op };
+    let ok = true;
+    for (const [key, kind] of FIELDS[op as Instruction["op"]]) {
+      const v = this.field(o[key], `${path}.${key}`, kind);
+      if (v === undefined) ok = ok && kind === "map" && o[key] === undefined;
+      else inst[key] = v;
+    }
+    const known = new Set([
+      "op",
+      "cycle",
+      "span",
+      "note",
+      ...FIELDS[op as Instruction["op"]].map(([k]) => k),
+    ]);
+    for (const k of Object.keys(o))
+      if (!known.has(k)) ok = this.fail(`${path}.${k}`, `unknown field for '${op}'`) ?? false;
+    const cycle = o.cycle === undefined ? undefined : this.int(o.cycle, `${path}.cycle`, 0);
+    const span = o.span === undefined ? undefined : this.span(o.span, `${path}.span`);
+    const note = o.note === undefined ? undefined : this.str(o.note, `${path}.note`);
+    if (!ok || (o.cycle !== undefined && cycle === undefined) || (o.span !== undefined && !span))
+      return undefined;
+    return {
+      inst: inst as unknown as Instruction,
+      ...(cycle !== undefined ? { cycle } : {}),
+      ...(span ? { span } : {}),
+      ...(note !== undefined ? { note } : {}),
+    };
+  }
+
+  span(x: unknown, path: string): { start: number; end: number } | undefined {
+    if (Array.isArray(x) && x.length === 2 && x.every((n) => Number.isSafeInteger(n) && n >= -1))
+      return { start: x[0] as number, end: x[1] as number };
+    return this.fail(path, "expected [start, end] offsets");
+  }
+
+  field(x: unknown, path: string, kind: FieldKind): unknown {
+    const oneOf = (list: readonly string[]) =>
+      typeof x === "string" && list.includes(x) ? x : this.fail(path, `expected one of ${list.join(", ")}`);
+    switch (kind) {
+      case "int0":
+        return this.int(x, path, 0);
+      case "int1":
+        return this.int(x, path, 1);
+      case "int":
+        return this.int(x, path, Number.MIN_SAFE_INTEGER);
+      case "stream":
+        return this.stream(x, path);
+      case "type":
+        return this.type(x, path);
+      case "token":
+        return this.str(x, path);
+      case "map":
+        return x === undefined ? undefined : this.str(x, path);
+      case "bool":
+        return typeof x === "boolean" ? x : this.fail(path, "expected true or false");
+      case "operand":
+        if (typeof x === "number") return x;
+        if (typeof x === "string" && parseStreamName(x)) return parseStreamName(x);
+        if (typeof x === "string" && ["inf", "-inf", "nan", "-0"].includes(x))
+          return parseNumberText(x === "-0" ? "-0" : x);
+        return this.fail(path, 'expected a stream such as "s3e" or a number');
+      case "unary":
+        return oneOf(VXM_UNARY);
+      case "binary":
+        return oneOf(VXM_BINARY);
+      case "sxmfn":
+        return oneOf(SXM_OPS);
+    }
+  }
+
+  stream(x: unknown, path: string): StreamRef | undefined {
+    const s = typeof x === "string" ? parseStreamName(x) : undefined;
+    return s ?? this.fail(path, 'expected a stream such as "s3e"');
+  }
+}

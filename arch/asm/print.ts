@@ -1,0 +1,121 @@
+// Program -> canonical `.lasm` text: `.arch`, maps by name, wires, then chips by number, each with its data (by
+// slice, then address), outputs (by name) and queues in the fixed order mem, vxm, mxm, sxm, c2c. Instructions keep
+// their queue order. Guarantee: parseAsm(printAsm(p)) gives p back (spans aside), for p already in this order.
+import { assertNever } from "../../util/assert.ts";
+import type { ChipProgram, DataInit, Instruction, Placed, Program } from "../isa.ts";
+import { toBase64 } from "./data.ts";
+import { formatName, formatNumber, mnemonicOf, queueName, streamName as sn, UNIT_KINDS } from "./names.ts";
+
+export function printAsm(p: Program): string {
+  const out: string[] = [`.arch ${formatName(p.arch)}`];
+  for (const name of Object.keys(p.maps).sort()) out.push(...printMap(name, p.maps[name]!));
+  const wires = [...p.wires].sort(
+    (x, y) => x.a - y.a || x.link - y.link || x.b - y.b || x.peerLink - y.peerLink,
+  );
+  for (const w of wires) out.push(`.wire ${w.a}:c2c${w.link} ${w.b}:c2c${w.peerLink}`);
+  for (const c of [...p.chips].sort((x, y) => x.chip - y.chip)) out.push("", ...printChip(c));
+  return `${out.join("\n")}\n`;
+}
+
+function printMap(name: string, map: readonly number[]): string[] {
+  const rows: string[] = [];
+  // Sixteen lanes a row: one superlane per line.
+  for (let i = 0; i < map.length; i += 16) rows.push(`  ${map.slice(i, i + 16).join(", ")}`);
+  if (rows.length === 0) return [`.map ${formatName(name)} []`];
+  return [`.map ${formatName(name)} [`, rows.join(",\n"), "]"];
+}
+
+function printChip(c: ChipProgram): string[] {
+  const out = [`.chip ${c.chip}`];
+  const data = [...c.data].sort((x, y) => x.slice - y.slice || x.addr - y.addr);
+  for (const d of data) out.push(printData(d));
+  for (const o of [...c.outputs].sort((x, y) => (x.name < y.name ? -1 : x.name > y.name ? 1 : 0))) {
+    const slices = o.slices.map((s) => `mem${s}`).join(",");
+    out.push(
+      `.output ${formatName(o.name)} ${o.type} ${slices} ${o.addr}${o.words !== 1 ? ` words=${o.words}` : ""}`,
+    );
+  }
+  const kindRank = (k: string) => UNIT_KINDS.indexOf(k as (typeof UNIT_KINDS)[number]);
+  const queues = [...c.queues].sort(
+    (x, y) => kindRank(x.queue.kind) - kindRank(y.queue.kind) || x.queue.index - y.queue.index,
+  );
+  for (const q of queues) {
+    out.push("", `.queue ${queueName(q.queue)}`);
+    for (const pl of q.instructions) out.push(printPlaced(pl));
+  }
+  return out;
+}
+
+/** Raw bytes, one slice: a fill when every byte is the same, otherwise base64. */
+function printData(d: DataInit): string {
+  const label = d.label !== undefined ? `${formatName(d.label)} ` : "";
+  const words = d.bytes.length / 320;
+  const head = `.data ${label}bytes mem${d.slice} ${d.addr}`;
+  const b0 = d.bytes[0];
+  if (b0 !== undefined && d.bytes.every((b) => b === b0)) return `${head} words=${words} fill ${b0}`;
+  return `${head} words=${words} "${toBase64(d.bytes)}"`;
+}
+
+export function printPlaced(pl: Placed): string {
+  const at = pl.cycle !== undefined ? `@${pl.cycle} ` : "";
+  const note = pl.note !== undefined ? ` ; ${pl.note.replace(/\n/g, " ")}` : "";
+  return `  ${at}${printInstruction(pl.inst)}${note}`;
+}
+
+const opt = (key: string, v: number, dflt: number): string[] => (v === dflt ? [] : [`${key}=${v}`]);
+
+export function printInstruction(i: Instruction): string {
+  const mn = mnemonicOf(i);
+  const line = (head: string, ops: string[]) => (ops.length > 0 ? `${head} ${ops.join(", ")}` : head);
+  switch (i.op) {
+    case "nop":
+      return line(mn, [String(i.cycles)]);
+    case "sync":
+    case "notify":
+      return line(mn, [formatName(i.token)]);
+    case "deskew":
+    case "iw":
+      return mn;
+    case "read":
+    case "write":
+      return line(mn, [String(i.addr), sn(i.stream), ...opt("n", i.n, 1), ...opt("stride", i.stride, 1)]);
+    case "gather":
+    case "scatter":
+      return line(mn, [String(i.base), sn(i.stream), sn(i.map), ...opt("n", i.n, 1)]);
+    case "vunary":
+      return line(`${mn}.${i.type}`, [sn(i.dst), sn(i.src), ...opt("n", i.n, 1)]);
+    case "vbinary": {
+      const b = typeof i.b === "number" ? formatNumber(i.b) : sn(i.b);
+      return line(`${mn}.${i.type}`, [sn(i.dst), sn(i.a), b, ...opt("n", i.n, 1)]);
+    }
+    case "convert":
+      return line(`convert.${i.to}.${i.from}`, [sn(i.dst), sn(i.src), ...opt("n", i.n, 1)]);
+    case "vaccum":
+      return line(`accum.${i.type}`, [sn(i.dst), sn(i.src), ...opt("n", i.n, 1)]);
+    case "lw":
+      return line(`lw.${i.type}`, [sn(i.src), ...opt("n", i.n, 1), ...opt("row0", i.row0, 0)]);
+    case "abc":
+      return line(`abc.${i.type}`, [
+        sn(i.src),
+        ...opt("n", i.n, 1),
+        ...opt("row0", i.row0, 0),
+        ...(i.accumulate ? ["acc"] : []),
+      ]);
+    case "acc":
+      return line(`acc.${i.type}`, [sn(i.dst), ...opt("n", i.n, 1), ...opt("row0", i.row0, 0)]);
+    case "sxm": {
+      const ops = [sn(i.dst), sn(i.src)];
+      const mapped = i.fn === "permute" || i.fn === "distribute";
+      if (i.fn === "shift" || i.fn === "rotate") ops.push(String(i.amount));
+      else if (i.amount !== 0) ops.push(`amount=${i.amount}`);
+      if (i.map !== undefined) ops.push(mapped ? formatName(i.map) : `map=${formatName(i.map)}`);
+      return line(`${mn}.${i.type}`, [...ops, ...opt("n", i.n, 1)]);
+    }
+    case "send":
+      return line(`send.${i.type}`, [sn(i.src), ...opt("n", i.n, 1)]);
+    case "recv":
+      return line(`recv.${i.type}`, [sn(i.dst), ...opt("n", i.n, 1)]);
+    default:
+      return assertNever(i, "instruction");
+  }
+}
