@@ -15,11 +15,17 @@ interface ArchKey {
   readonly kind: "int" | "real";
   readonly min: number;
   readonly get: (m: Machine) => number;
-  /** Returns an error text when the value is not allowed. */
-  readonly set: (m: Mutable<Machine>, v: number) => string | undefined | void;
+  readonly set: (m: Mutable<Machine>, v: number) => void;
+  /** An error text when the value is not allowed in this machine. */
+  readonly check?: (m: Machine, v: number) => string | undefined;
 }
 
 const bytesPerMiB = 2 ** 20;
+
+/** Whole words per bank that fit in `mib` MiB spread over every MEM slice (rounded down). */
+function wordsPerBank(m: Machine, mib: number): number {
+  return Math.floor((mib * bytesPerMiB) / (memSlices(m) * m.lanes * m.mem.banksPerSlice));
+}
 
 /** Every settable key, documented in docs/isa.md ("Settable keys"). `set` returns an error text or undefined. */
 export const ARCH_KEYS: readonly ArchKey[] = [
@@ -45,7 +51,6 @@ export const ARCH_KEYS: readonly ArchKey[] = [
       );
       if (perBank < 1) return "too small for one word per bank";
       m.mem.wordsPerSlice = perBank * m.mem.banksPerSlice;
-      return undefined;
     },
   },
   intKey(
@@ -54,10 +59,10 @@ export const ARCH_KEYS: readonly ArchKey[] = [
     1,
     (m) => m.mem.wordsPerSlice,
     (m, v) => {
-      if (v % m.mem.banksPerSlice !== 0) return `must be a multiple of mem_banks (${m.mem.banksPerSlice})`;
       m.mem.wordsPerSlice = v;
-      return undefined;
     },
+    (m, v) =>
+      v % m.mem.banksPerSlice !== 0 ? `must be a multiple of mem_banks (${m.mem.banksPerSlice})` : undefined,
   ),
   intKey(
     "mem_banks",
@@ -65,10 +70,10 @@ export const ARCH_KEYS: readonly ArchKey[] = [
     1,
     (m) => m.mem.banksPerSlice,
     (m, v) => {
-      if (m.mem.wordsPerSlice % v !== 0) return `must divide the words per slice (${m.mem.wordsPerSlice})`;
       m.mem.banksPerSlice = v;
-      return undefined;
     },
+    (m, v) =>
+      m.mem.wordsPerSlice % v !== 0 ? `must divide the words per slice (${m.mem.wordsPerSlice})` : undefined,
   ),
   intKey(
     "mem_read_latency",
@@ -159,7 +164,6 @@ export const ARCH_KEYS: readonly ArchKey[] = [
     (m, v) => {
       m.mxm.cyclesPerVector.int8 = v;
       m.mxm.cyclesPerVector.fp8 = v;
-      return undefined;
     },
   ),
   intKey(
@@ -170,7 +174,6 @@ export const ARCH_KEYS: readonly ArchKey[] = [
     (m, v) => {
       m.mxm.cyclesPerVector.fp16 = v;
       m.mxm.cyclesPerVector.bf16 = v;
-      return undefined;
     },
   ),
   intKey(
@@ -209,7 +212,6 @@ export const ARCH_KEYS: readonly ArchKey[] = [
     (m, v) => {
       m.c2c.linkGbps = (m.c2c.linkGbps / m.c2c.lanesPerLink) * v;
       m.c2c.lanesPerLink = v;
-      return undefined;
     },
   ),
   intKey(
@@ -293,8 +295,9 @@ function intKey(
   min: number,
   get: (m: Machine) => number,
   set: ArchKey["set"],
+  check?: ArchKey["check"],
 ): ArchKey {
-  return { key, help, kind: "int", min, get, set };
+  return { key, help, kind: "int", min, get, set, ...(check ? { check } : {}) };
 }
 
 const FILE = "--arch-set";
@@ -334,8 +337,9 @@ export function deriveMachineChecked(
           ? "must be a whole number"
           : v < spec.min
             ? `must be at least ${spec.min}`
-            : (spec.set(m, v) ?? undefined);
+            : spec.check?.(m as Machine, v);
     if (problem !== undefined) diagnostics.push(diag(M.badArchValue, FILE, undefined, [key, text, problem]));
+    else spec.set(m, v);
   }
   if (hasErrors(diagnostics)) return { diagnostics };
   if (keys.length > 0) m.name = `${base.name}+${keys.map((k) => `${k}=${sets[k]}`).join(",")}`;

@@ -82,42 +82,38 @@ const instruction: fc.Arbitrary<Instruction> = fc.oneof(
       n: count,
     }),
   ),
-  fc
-    .tuple(type, type)
-    .chain(([from, to]) =>
-      fc.record({
-        op: fc.constant("convert" as const),
-        from: fc.constant(from),
-        to: fc.constant(to),
-        dst: stream(ELEM_BYTES[to]),
-        src: stream(ELEM_BYTES[from]),
-        n: count,
-      }),
-    ),
+  fc.tuple(type, type).chain(([from, to]) =>
+    fc.record({
+      op: fc.constant("convert" as const),
+      from: fc.constant(from),
+      to: fc.constant(to),
+      dst: stream(ELEM_BYTES[to]),
+      src: stream(ELEM_BYTES[from]),
+      n: count,
+    }),
+  ),
   typed((t, s) =>
     fc.record({ op: fc.constant("vaccum" as const), type: fc.constant(t), dst: stream(4), src: s, n: count }),
   ),
-  fc
-    .constantFrom(...MXM_IN_TYPES)
-    .chain((t) =>
-      fc.oneof(
-        fc.record({
-          op: fc.constant("lw" as const),
-          type: fc.constant(t),
-          src: stream(ELEM_BYTES[t]),
-          n: count,
-          row0: int0,
-        }),
-        fc.record({
-          op: fc.constant("abc" as const),
-          type: fc.constant(t),
-          src: stream(ELEM_BYTES[t]),
-          n: count,
-          row0: int0,
-          accumulate: fc.boolean(),
-        }),
-      ),
+  fc.constantFrom(...MXM_IN_TYPES).chain((t) =>
+    fc.oneof(
+      fc.record({
+        op: fc.constant("lw" as const),
+        type: fc.constant(t),
+        src: stream(ELEM_BYTES[t]),
+        n: count,
+        row0: int0,
+      }),
+      fc.record({
+        op: fc.constant("abc" as const),
+        type: fc.constant(t),
+        src: stream(ELEM_BYTES[t]),
+        n: count,
+        row0: int0,
+        accumulate: fc.boolean(),
+      }),
     ),
+  ),
   fc.record({
     op: fc.constant("acc" as const),
     type: fc.constantFrom(...MXM_ACC_TYPES),
