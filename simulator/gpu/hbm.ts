@@ -1,0 +1,328 @@
+// One GPU's HBM: channels with banks, open rows, bank groups, the four-activate window and refresh, fed by
+// per-channel queues served first-ready, first-come-first-served. In: requests (channel, byte address within the
+// channel, bytes, owner); out: the time each request's data is back, and a CHANNEL_FREE event whenever a
+// channel's data bus frees. Guarantees: every timing rule of the preset holds between the commands it models.
+//
+// Granularity (why it is fast): a request is a contiguous run of rows in one channel, a few KB to a few hundred KB
+// (simulation.ts picks the size from the run's traffic). The first row of a request pays what its bank's state
+// says (hit: CL; closed: RCD + CL; conflict: RP + RCD + CL; blocked by refresh: wait for the refresh to end);
+// the rows after it stream across bank groups at the period the rules allow: burst time, tFAW / 4, tRRD_S.
+// A request confined to one row keeps one bank group busy for bursts x tCCD_L while freeing the data bus after
+// bursts x tBurst, so two such requests interleave at tCCD_S only when they are in different bank groups.
+// `gang` channels run in lockstep as one (fine interleaving gives neighbouring channels the same stream): rows and
+// bursts are `gang` times wider, timings unchanged. Per-bank refresh is modelled for the first row of a request
+// (a refreshing bank delays it); within a streaming request other banks hide it. All-bank refresh blocks the whole
+// channel for tRFC and closes every row. The controller activates a queued request's row while the bus is busy
+// with another (bank-level parallelism), so a miss costs latency only when the bank or the queue was idle.
+import type { GpuPreset } from "../../arch/gpu/presets.ts";
+import type { Rng } from "../../util/random.ts";
+import type { EventQueue } from "./events.ts";
+
+/** Rows per bank: only used to place background traffic at random rows (HBM2 8 Gb: 32,768 rows; assumed alike). */
+const ROWS_PER_BANK = 32768;
+
+export interface HbmShape {
+  readonly channels: number;
+  readonly banks: number;
+  readonly groups: number;
+  /** Bytes of one (ganged) row and of one (ganged) burst. */
+  readonly rowBytes: number;
+  readonly burstBytes: number;
+  /** Data-bus time of one burst, ns: the larger of tCCD_S and the pin transfer time. */
+  readonly tBurst: number;
+  /** Peak bytes per ns of one (ganged) channel. */
+  readonly channelGBps: number;
+}
+
+export function hbmShape(p: GpuPreset): HbmShape {
+  const h = p.hbm;
+  const channels = h.channels / h.gang;
+  const pcGBps = h.peakGBps / h.channels;
+  return {
+    channels,
+    banks: h.bankGroups * h.banksPerGroup,
+    groups: h.bankGroups,
+    rowBytes: h.rowBytes * h.gang,
+    burstBytes: h.burstBytes * h.gang,
+    tBurst: Math.max(h.timing.tCCD_S, h.burstBytes / pcGBps),
+    channelGBps: pcGBps * h.gang,
+  };
+}
+
+export interface Background {
+  /** Share of each channel's peak bandwidth the co-tenant asks for. */
+  readonly fraction: number;
+  readonly bytes: number;
+  readonly rng: Rng;
+}
+
+export class Hbm {
+  readonly shape: HbmShape;
+  private readonly t: GpuPreset["hbm"]["timing"];
+  private readonly perBank: boolean;
+  private readonly phase: Float64Array;
+  private readonly openRow: Int32Array;
+  private readonly actAt: Float64Array;
+  private readonly bankFree: Float64Array;
+  private readonly groupFree: Float64Array;
+  private readonly busFree: Float64Array;
+  private readonly busy: Uint8Array;
+  private readonly lastAct: Float64Array;
+  private readonly faw: Float64Array;
+  private readonly fawNext: Int32Array;
+  private readonly refreshIndex: Float64Array;
+  private readonly nextBg: Float64Array;
+  /** Per-channel queues: channel c holds qLen[c] entries at [c * qCap, c * qCap + qLen[c]). */
+  private qCap = 64;
+  private readonly qLen: Int32Array;
+  private qArrival: Float64Array;
+  private qAddr: Float64Array;
+  private qBytes: Float64Array;
+  private qOwner: Int32Array;
+  /** Global bank index and row of each queued request's first row, for the first-ready scan. */
+  private qBank: Int32Array;
+  private qRow: Int32Array;
+  /** Counters for the energy model and for tests. */
+  bytes = 0;
+  backgroundBytes = 0;
+  rowHits = 0;
+  rowMisses = 0;
+  rowConflicts = 0;
+
+  constructor(
+    preset: GpuPreset,
+    /** Refresh phase of each channel in [0, 1) of tREFI: the seed's doing. */
+    phases: readonly number[],
+    private readonly queue: EventQueue,
+    private readonly freeEvent: number,
+    private readonly gpu: number,
+    /** Called when a request's data time is known: (owner, time). */
+    private readonly done: (owner: number, time: number) => void,
+    private readonly background?: Background,
+  ) {
+    this.shape = hbmShape(preset);
+    this.t = preset.hbm.timing;
+    this.perBank = preset.hbm.perBankRefresh === 1;
+    const { channels, banks, groups } = this.shape;
+    this.phase = Float64Array.from(phases, (f) => f * this.t.tREFI);
+    this.openRow = new Int32Array(channels * banks).fill(-1);
+    this.actAt = new Float64Array(channels * banks).fill(-1e12);
+    this.bankFree = new Float64Array(channels * banks);
+    this.groupFree = new Float64Array(channels * groups);
+    this.busFree = new Float64Array(channels);
+    this.busy = new Uint8Array(channels);
+    this.lastAct = new Float64Array(channels).fill(-1e12);
+    this.faw = new Float64Array(channels * 4).fill(-1e12);
+    this.fawNext = new Int32Array(channels);
+    this.refreshIndex = new Float64Array(channels).fill(-1);
+    this.nextBg = new Float64Array(channels).fill(Number.POSITIVE_INFINITY);
+    this.qLen = new Int32Array(channels);
+    this.qArrival = new Float64Array(channels * this.qCap);
+    this.qAddr = new Float64Array(channels * this.qCap);
+    this.qBytes = new Float64Array(channels * this.qCap);
+    this.qOwner = new Int32Array(channels * this.qCap);
+    this.qBank = new Int32Array(channels * this.qCap);
+    this.qRow = new Int32Array(channels * this.qCap);
+    if (background && background.fraction > 0) {
+      for (let c = 0; c < channels; c++) this.nextBg[c] = this.bgGap();
+    }
+  }
+
+  private bgGap(): number {
+    const bg = this.background!;
+    return bg.rng.exponential(bg.bytes / (bg.fraction * this.shape.channelGBps));
+  }
+
+  /** A request arrives at channel `c` at time `now`; `addr` is the byte address within the channel. */
+  submit(now: number, c: number, addr: number, bytes: number, owner: number): void {
+    if (this.busy[c] === 0) this.drainBackground(c, now);
+    this.enqueue(c, now, addr, bytes, owner);
+    if (this.busy[c] === 0) this.pick(c, Math.max(now, this.busFree[c]!));
+  }
+
+  /** The engine's CHANNEL_FREE event for channel `c` at `now`. */
+  onFree(now: number, c: number): void {
+    this.busy[c] = 0;
+    while (this.nextBg[c]! <= now) {
+      this.enqueue(c, this.nextBg[c]!, this.bgAddr(), this.background!.bytes, -1);
+      this.nextBg[c] = this.nextBg[c]! + this.bgGap();
+    }
+    if (this.qLen[c]! > 0) this.pick(c, now);
+  }
+
+  private enqueue(c: number, arrival: number, addr: number, bytes: number, owner: number): void {
+    if (this.qLen[c] === this.qCap) this.growQueues();
+    const i = c * this.qCap + this.qLen[c]!++;
+    const row = Math.floor(addr / this.shape.rowBytes);
+    this.qArrival[i] = arrival;
+    this.qAddr[i] = addr;
+    this.qBytes[i] = bytes;
+    this.qOwner[i] = owner;
+    this.qBank[i] = c * this.shape.banks + (row % this.shape.banks);
+    this.qRow[i] = Math.floor(row / this.shape.banks);
+  }
+
+  private growQueues(): void {
+    const old = this.qCap;
+    const cap = old * 2;
+    const n = this.shape.channels;
+    const regrow = <T extends Float64Array | Int32Array>(a: T, make: (k: number) => T): T => {
+      const b = make(n * cap);
+      for (let c = 0; c < n; c++) b.set(a.subarray(c * old, c * old + this.qLen[c]!), c * cap);
+      return b;
+    };
+    this.qArrival = regrow(this.qArrival, (k) => new Float64Array(k));
+    this.qAddr = regrow(this.qAddr, (k) => new Float64Array(k));
+    this.qBytes = regrow(this.qBytes, (k) => new Float64Array(k));
+    this.qOwner = regrow(this.qOwner, (k) => new Int32Array(k));
+    this.qBank = regrow(this.qBank, (k) => new Int32Array(k));
+    this.qRow = regrow(this.qRow, (k) => new Int32Array(k));
+    this.qCap = cap;
+  }
+
+  /** Background requests that arrived while the channel was idle were served then, in arrival order. */
+  private drainBackground(c: number, now: number): void {
+    while (this.nextBg[c]! <= now) {
+      const at = this.nextBg[c]!;
+      this.serve(c, Math.max(at, this.busFree[c]!), at, this.bgAddr(), this.background!.bytes);
+      this.backgroundBytes += this.background!.bytes;
+      this.nextBg[c] = at + this.bgGap();
+    }
+  }
+
+  private bgAddr(): number {
+    const rows = this.shape.banks * ROWS_PER_BANK;
+    return this.background!.rng.int(0, rows) * this.shape.rowBytes;
+  }
+
+  /** First ready (row open), else first come. */
+  private pick(c: number, now: number): void {
+    const base = c * this.qCap;
+    const len = this.qLen[c]!;
+    let chosen = base;
+    for (let i = base; i < base + len; i++) {
+      if (this.openRow[this.qBank[i]!] === this.qRow[i]) {
+        chosen = i;
+        break;
+      }
+    }
+    const arrival = this.qArrival[chosen]!;
+    const addr = this.qAddr[chosen]!;
+    const bytes = this.qBytes[chosen]!;
+    const owner = this.qOwner[chosen]!;
+    const last = base + len;
+    if (chosen + 1 < last) {
+      this.qArrival.copyWithin(chosen, chosen + 1, last);
+      this.qAddr.copyWithin(chosen, chosen + 1, last);
+      this.qBytes.copyWithin(chosen, chosen + 1, last);
+      this.qOwner.copyWithin(chosen, chosen + 1, last);
+      this.qBank.copyWithin(chosen, chosen + 1, last);
+      this.qRow.copyWithin(chosen, chosen + 1, last);
+    }
+    this.qLen[c] = len - 1;
+    const end = this.serve(c, now, arrival, addr, bytes);
+    if (owner >= 0) {
+      this.bytes += bytes;
+      this.done(owner, end);
+    } else this.backgroundBytes += bytes;
+    this.busy[c] = 1;
+    this.queue.push(this.busFree[c]!, this.freeEvent, this.gpu, c);
+  }
+
+  /** Serves one request whose turn on the bus comes at `now`; returns when its last data is back. */
+  serve(c: number, now: number, arrival: number, addr: number, bytes: number): number {
+    const t = this.t;
+    const { banks, groups, rowBytes, burstBytes, tBurst } = this.shape;
+    const startRow = Math.floor(addr / rowBytes);
+    const rows = Math.floor((addr + bytes - 1) / rowBytes) - startRow + 1;
+    const bank = startRow % banks;
+    const row = Math.floor(startRow / banks);
+    const bi = c * banks + bank;
+    const phase = this.phase[c]!;
+    let ready = Math.max(arrival, this.bankFree[bi]!);
+
+    // Refresh: all-bank closes every row of the channel and blocks it; per-bank closes and blocks one bank.
+    if (this.perBank) {
+      const bankPhase = phase + (bank / banks) * t.tREFI;
+      const last = bankPhase + Math.floor((ready - bankPhase) / t.tREFI) * t.tREFI;
+      if (last > this.actAt[bi]!) this.openRow[bi] = -1;
+      if (ready < last + t.tRFC) ready = last + t.tRFC;
+    } else {
+      const k = Math.floor((ready - phase) / t.tREFI);
+      if (k > this.refreshIndex[c]!) {
+        this.openRow.fill(-1, c * banks, (c + 1) * banks);
+        this.refreshIndex[c] = k;
+      }
+      const start = phase + k * t.tREFI;
+      if (ready < start + t.tRFC) ready = start + t.tRFC;
+    }
+
+    let colReady: number;
+    let actTime: number;
+    const open = this.openRow[bi]!;
+    if (open === row) {
+      this.rowHits++;
+      colReady = ready;
+      actTime = this.actAt[bi]!;
+    } else {
+      let act = Math.max(ready, this.lastAct[c]! + t.tRRD_S, this.faw[c * 4 + this.fawNext[c]!]! + t.tFAW);
+      if (open >= 0) {
+        this.rowConflicts++;
+        act = Math.max(Math.max(act, this.actAt[bi]! + t.tRAS) + t.tRP, this.actAt[bi]! + t.tRC);
+      } else {
+        this.rowMisses++;
+        act = Math.max(act, this.actAt[bi]! + t.tRC);
+      }
+      this.recordAct(c, act);
+      actTime = act;
+      colReady = act + t.tRCD;
+    }
+    const group = bank % groups;
+    const gi = c * groups + group;
+    const dataStart = Math.max(colReady + t.tCL, now, this.groupFree[gi]!);
+    const bursts = Math.ceil(bytes / burstBytes);
+    this.openRow[bi] = row;
+    this.actAt[bi] = actTime;
+    let busTime: number;
+    let end: number;
+    if (rows === 1) {
+      busTime = bursts * tBurst;
+      end = dataStart + bursts * Math.max(tBurst, t.tCCD_L);
+      this.bankFree[bi] = end;
+      this.groupFree[gi] = end;
+    } else {
+      // Consecutive rows sit in consecutive banks, so in different bank groups: one activate per row.
+      const perRow = Math.max((bursts / rows) * tBurst, t.tFAW / 4, t.tRRD_S, t.tRC / Math.min(rows, banks));
+      busTime = rows * perRow;
+      end = dataStart + busTime + Math.max(0, (bursts / rows) * (t.tCCD_L - tBurst));
+      this.bankFree[bi] = dataStart + perRow;
+      const lastActs = Math.min(rows - 1, 4);
+      for (let i = rows - lastActs; i < rows; i++) this.recordAct(c, actTime + i * perRow);
+      for (let i = Math.max(1, rows - banks); i < rows; i++) {
+        const b = c * banks + ((startRow + i) % banks);
+        this.openRow[b] = Math.floor((startRow + i) / banks);
+        this.actAt[b] = actTime + i * perRow;
+        this.bankFree[b] = dataStart + (i + 1) * perRow;
+      }
+      this.groupFree[c * groups + (((startRow + rows - 1) % banks) % groups)] = end;
+    }
+    if (!this.perBank) {
+      // Refreshes that fall inside the data phase stop the channel for tRFC each.
+      let k = Math.ceil((dataStart - phase) / t.tREFI);
+      while (phase + k * t.tREFI < end) {
+        end += t.tRFC;
+        busTime += t.tRFC;
+        k++;
+      }
+    }
+    this.busFree[c] = dataStart + busTime;
+    return end;
+  }
+
+  private recordAct(c: number, time: number): void {
+    this.lastAct[c] = Math.max(this.lastAct[c]!, time);
+    const i = this.fawNext[c]!;
+    this.faw[c * 4 + i] = time;
+    this.fawNext[c] = (i + 1) & 3;
+  }
+}
