@@ -29,6 +29,10 @@ describe("near-miss hints", () => {
     expect(didYouMean("matmull", ["matmul", "add", "softmax"])).toBe("did you mean 'matmul'?");
     expect(didYouMean("zzzzzz", ["matmul", "add"])).toBeUndefined();
   });
+  it("counts a swap of two neighbouring characters as one edit", () => {
+    expect(didYouMean("fp61", ["fp16", "fp32", "bf16"])).toBe("did you mean 'fp16'?");
+    expect(didYouMean("raed", ["read", "write"])).toBe("did you mean 'read'?");
+  });
 });
 
 describe("number formats", () => {
