@@ -67,25 +67,28 @@ export function allocate(
     const war: string[] = [];
     for (let j = 0; j < t.tiles; j++) {
       let placed: TilePlacement | undefined;
-      for (let tries = 0; tries < groups.length && !placed; tries++) {
-        const gi = (cursor.get(planes) ?? 0) % groups.length;
-        cursor.set(planes, gi + 1);
-        const slices = groups[gi]!;
-        const fkey = `${t.chip}/${slices.join(",")}`;
-        const blocks = free.get(fkey) ?? [];
+      const start = cursor.get(planes) ?? 0;
+      // First a freed block (reuse keeps SRAM small; its readers come earlier in the task order), searching from
+      // the cursor; then fresh space, round-robin over the groups so tiles stream from different slices.
+      for (let k = 0; k < groups.length && !placed; k++) {
+        const slices = groups[(start + k) % groups.length]!;
+        const blocks = free.get(`${t.chip}/${slices.join(",")}`) ?? [];
         const fit = blocks.findIndex((b) => b.words >= t.rows);
-        if (fit >= 0) {
-          const b = blocks[fit]!;
-          placed = { slices, addr: b.addr, reuses: b.tenants };
-          war.push(...b.readers);
-          if (b.words === t.rows) blocks.splice(fit, 1);
-          else blocks[fit] = { ...b, addr: b.addr + t.rows, words: b.words - t.rows };
-          continue;
-        }
+        if (fit < 0) continue;
+        const b = blocks[fit]!;
+        placed = { slices, addr: b.addr, reuses: b.tenants };
+        war.push(...b.readers);
+        if (b.words === t.rows) blocks.splice(fit, 1);
+        else blocks[fit] = { ...b, addr: b.addr + t.rows, words: b.words - t.rows };
+      }
+      for (let k = 0; k < groups.length && !placed; k++) {
+        const gi = (start + k) % groups.length;
+        const slices = groups[gi]!;
         const addr = Math.max(...slices.map((s) => top.get(`${t.chip}/${s}`) ?? 0));
         if (addr + t.rows <= machine.mem.wordsPerSlice) {
           for (const s of slices) top.set(`${t.chip}/${s}`, addr + t.rows);
           placed = { slices, addr };
+          cursor.set(planes, gi + 1);
         }
       }
       if (!placed) {
