@@ -1,0 +1,390 @@
+// Checks a program against a machine before it runs, and numbers its instructions. In: Program, Machine. Out: per
+// chip the queues (with slice positions) and instruction records, the link wiring, and every fault that can be
+// seen without running (unknown queues, streams or links out of range, types an op does not take, bad maps, data
+// beyond a slice). A program with such faults is not run: the simulator trusts nothing it was given.
+import {
+  ELEM_BYTES,
+  type ElemType,
+  type Instruction,
+  type Program,
+  type StreamRef,
+  type UnitKind,
+} from "../../arch/isa.ts";
+import type { Machine } from "../../arch/machine.ts";
+import { memSlices } from "../../arch/machine.ts";
+import { QUEUE_KIND_ORDER, queuePosition } from "../../arch/presets.ts";
+import type { Hazard, InstRecord } from "./hazards.ts";
+import type { HazardName } from "./messages.ts";
+import { FLOAT_ONLY_UNARY } from "./vxm-ops.ts";
+
+const MXM_IN: ReadonlySet<ElemType> = new Set(["int8", "uint8", "fp8", "fp16", "bf16"]);
+
+export interface PreparedQueue {
+  readonly name: string;
+  readonly kind: UnitKind;
+  readonly index: number;
+  readonly order: number;
+  readonly position: number;
+  readonly insts: InstRecord[];
+}
+
+export interface PreparedChip {
+  readonly chip: number;
+  readonly queues: PreparedQueue[];
+  readonly source: Program["chips"][number];
+}
+
+export interface Prepared {
+  readonly chips: PreparedChip[];
+  /** "chip:link" -> the other end. */
+  readonly wires: Map<string, { readonly chip: number; readonly link: number }>;
+  readonly faults: Hazard[];
+  readonly instructionCount: number;
+}
+
+type Fault = { name: HazardName; text: string };
+
+function streamFault(m: Machine, what: string, s: StreamRef, bytes: number): Fault | undefined {
+  if (
+    !Number.isInteger(s.id) ||
+    s.id < 0 ||
+    s.id + bytes > m.streamsPerDirection ||
+    (s.dir !== "e" && s.dir !== "w")
+  ) {
+    const span = bytes > 1 ? `streams ${s.id}..${s.id + bytes - 1}` : `stream ${s.id}`;
+    return {
+      name: "address-range",
+      text: `${what} ${span} (${s.dir}) is outside 0..${m.streamsPerDirection - 1}`,
+    };
+  }
+  return undefined;
+}
+
+function countFault(n: number): Fault | undefined {
+  return Number.isInteger(n) && n >= 1
+    ? undefined
+    : { name: "bad-instruction", text: `n must be a whole number >= 1, got ${n}` };
+}
+
+/** Faults of one instruction visible without running it. */
+export function staticFaults(
+  m: Machine,
+  program: Program,
+  chipLinks: ReadonlySet<number>,
+  inst: Instruction,
+): Fault[] {
+  const out: (Fault | undefined)[] = [];
+  const bytes = (t: ElemType) => ELEM_BYTES[t];
+  switch (inst.op) {
+    case "nop":
+      if (!Number.isInteger(inst.cycles) || inst.cycles < 1)
+        out.push({
+          name: "bad-instruction",
+          text: `nop takes a whole number of cycles >= 1, got ${inst.cycles}`,
+        });
+      break;
+    case "sync":
+    case "notify":
+    case "deskew":
+      break;
+    case "read":
+    case "write":
+      out.push(countFault(inst.n), streamFault(m, "stream", inst.stream, 1));
+      if (!Number.isInteger(inst.stride))
+        out.push({ name: "bad-instruction", text: `stride must be whole, got ${inst.stride}` });
+      break;
+    case "gather":
+    case "scatter":
+      out.push(
+        countFault(inst.n),
+        streamFault(m, "stream", inst.stream, 1),
+        streamFault(m, "map", inst.map, 4),
+      );
+      break;
+    case "vunary":
+      out.push(
+        countFault(inst.n),
+        streamFault(m, "dst", inst.dst, bytes(inst.type)),
+        streamFault(m, "src", inst.src, bytes(inst.type)),
+      );
+      if (
+        FLOAT_ONLY_UNARY.has(inst.fn) &&
+        (inst.type === "int8" || inst.type === "uint8" || inst.type === "int32")
+      )
+        out.push({ name: "bad-instruction", text: `${inst.fn} needs a float type, not ${inst.type}` });
+      break;
+    case "vbinary":
+      out.push(
+        countFault(inst.n),
+        streamFault(m, "dst", inst.dst, bytes(inst.type)),
+        streamFault(m, "a", inst.a, bytes(inst.type)),
+      );
+      if (typeof inst.b !== "number") out.push(streamFault(m, "b", inst.b, bytes(inst.type)));
+      break;
+    case "convert":
+      out.push(
+        countFault(inst.n),
+        streamFault(m, "dst", inst.dst, bytes(inst.to)),
+        streamFault(m, "src", inst.src, bytes(inst.from)),
+      );
+      break;
+    case "vaccum":
+      out.push(
+        countFault(inst.n),
+        streamFault(m, "dst", inst.dst, 4),
+        streamFault(m, "src", inst.src, bytes(inst.type)),
+      );
+      break;
+    case "lw":
+    case "abc":
+      out.push(countFault(inst.n), streamFault(m, "src", inst.src, bytes(inst.type)));
+      if (!MXM_IN.has(inst.type))
+        out.push({
+          name: "mxm-type",
+          text: `the MXM takes int8, uint8, fp8, fp16 or bf16, not ${inst.type}`,
+        });
+      break;
+    case "iw":
+      break;
+    case "acc":
+      out.push(countFault(inst.n), streamFault(m, "dst", inst.dst, 4));
+      if (inst.type !== "fp32" && inst.type !== "int32")
+        out.push({ name: "mxm-type", text: `acc drains fp32 or int32, not ${inst.type}` });
+      break;
+    case "sxm": {
+      out.push(
+        countFault(inst.n),
+        streamFault(m, "dst", inst.dst, bytes(inst.type)),
+        streamFault(m, "src", inst.src, bytes(inst.type)),
+      );
+      if ((inst.fn === "shift" || inst.fn === "rotate") && !Number.isInteger(inst.amount))
+        out.push({ name: "bad-instruction", text: `${inst.fn} amount must be whole, got ${inst.amount}` });
+      if (inst.fn === "transpose" && inst.n % 16 !== 0)
+        out.push({
+          name: "bad-instruction",
+          text: `transpose streams groups of 16 vectors: n = ${inst.n} is not a multiple of 16`,
+        });
+      if (inst.fn === "permute" || inst.fn === "distribute")
+        out.push(mapFault(m, program, inst.fn, inst.map));
+      break;
+    }
+    case "send":
+    case "recv": {
+      const ref = inst.op === "send" ? inst.src : inst.dst;
+      out.push(countFault(inst.n), streamFault(m, inst.op === "send" ? "src" : "dst", ref, bytes(inst.type)));
+      break;
+    }
+  }
+  void chipLinks;
+  return out.filter((f): f is Fault => f !== undefined);
+}
+
+function mapFault(
+  m: Machine,
+  program: Program,
+  fn: "permute" | "distribute",
+  name: string | undefined,
+): Fault | undefined {
+  if (name === undefined) return { name: "bad-map", text: `${fn} needs a map` };
+  const map = Object.hasOwn(program.maps, name) ? program.maps[name] : undefined;
+  if (!map) return { name: "bad-map", text: `no map named '${name}'` };
+  if (map.length !== m.lanes)
+    return { name: "bad-map", text: `map '${name}' has ${map.length} entries, not ${m.lanes}` };
+  const seen = new Uint8Array(m.lanes);
+  for (let l = 0; l < map.length; l++) {
+    const src = map[l]!;
+    if (!Number.isInteger(src) || src < 0 || src >= m.lanes)
+      return {
+        name: "bad-map",
+        text: `map '${name}' lane ${l} names lane ${src}, outside 0..${m.lanes - 1}`,
+      };
+    if (fn === "distribute" && Math.floor(src / 16) !== Math.floor(l / 16))
+      return {
+        name: "bad-map",
+        text: `distribute map '${name}' sends lane ${src} to lane ${l}, outside its superlane`,
+      };
+    if (fn === "permute" && seen[src]++)
+      return { name: "bad-map", text: `permute map '${name}' is not a bijection: lane ${src} is used twice` };
+  }
+  return undefined;
+}
+
+function queueOrder(kind: string, index: number): number {
+  return QUEUE_KIND_ORDER.indexOf(kind as never) * 1_000_000 + index;
+}
+
+export function prepare(program: Program, m: Machine): Prepared {
+  const faults: Hazard[] = [];
+  const chips: PreparedChip[] = [];
+  const seenChips = new Set<number>();
+  let id = 0;
+  const wires = new Map<string, { chip: number; link: number }>();
+  const chipIds = new Set(program.chips.map((c) => c.chip));
+  for (const w of program.wires) {
+    for (const [chip, link] of [
+      [w.a, w.link],
+      [w.b, w.peerLink],
+    ] as const) {
+      const where = `.wire ${w.a}:c2c${w.link} ${w.b}:c2c${w.peerLink}`;
+      if (!chipIds.has(chip))
+        faults.push({ name: "bad-instruction", chip, where, args: [`chip ${chip} is not in the program`] });
+      else if (!Number.isInteger(link) || link < 0 || link >= m.c2c.links)
+        faults.push({
+          name: "address-range",
+          chip,
+          where,
+          args: [`link ${link} is outside 0..${m.c2c.links - 1}`],
+        });
+      else if (wires.has(`${chip}:${link}`))
+        faults.push({
+          name: "bad-instruction",
+          chip,
+          where,
+          args: [`link ${link} of chip ${chip} is wired twice`],
+        });
+    }
+    wires.set(`${w.a}:${w.link}`, { chip: w.b, link: w.peerLink });
+    wires.set(`${w.b}:${w.peerLink}`, { chip: w.a, link: w.link });
+  }
+  const slices = memSlices(m);
+  for (const c of [...program.chips].sort((a, b) => a.chip - b.chip)) {
+    if (seenChips.has(c.chip)) {
+      faults.push({
+        name: "bad-instruction",
+        chip: c.chip,
+        where: ".chip",
+        args: [`chip ${c.chip} is listed twice`],
+      });
+      continue;
+    }
+    seenChips.add(c.chip);
+    for (const d of c.data) {
+      const where = `.data${d.label ? ` '${d.label}'` : ""} slice ${d.slice}`;
+      if (!Number.isInteger(d.slice) || d.slice < 0 || d.slice >= slices)
+        faults.push({
+          name: "address-range",
+          chip: c.chip,
+          where,
+          args: [`slice ${d.slice} is outside mem0..mem${slices - 1}`],
+        });
+      else if (
+        !Number.isInteger(d.addr) ||
+        d.addr < 0 ||
+        d.addr * m.lanes + d.bytes.length > m.mem.wordsPerSlice * m.lanes
+      )
+        faults.push({
+          name: "sram-capacity",
+          chip: c.chip,
+          where,
+          args: [
+            `${d.bytes.length} bytes at word ${d.addr} do not fit in the slice's ${m.mem.wordsPerSlice} words of ${m.lanes} bytes`,
+          ],
+        });
+    }
+    for (const o of c.outputs) {
+      const where = `.output '${o.name}'`;
+      if (o.slices.length !== ELEM_BYTES[o.type])
+        faults.push({
+          name: "bad-instruction",
+          chip: c.chip,
+          where,
+          args: [`${o.type} needs ${ELEM_BYTES[o.type]} slices (one per byte plane), got ${o.slices.length}`],
+        });
+      for (const s of o.slices)
+        if (!Number.isInteger(s) || s < 0 || s >= slices)
+          faults.push({
+            name: "address-range",
+            chip: c.chip,
+            where,
+            args: [`slice ${s} is outside mem0..mem${slices - 1}`],
+          });
+      if (!Number.isInteger(o.addr) || o.addr < 0 || o.addr + o.words > m.mem.wordsPerSlice)
+        faults.push({
+          name: "sram-capacity",
+          chip: c.chip,
+          where,
+          args: [
+            `words ${o.addr}..${o.addr + o.words - 1} are beyond the slice's ${m.mem.wordsPerSlice} words`,
+          ],
+        });
+    }
+    const queues: PreparedQueue[] = [];
+    const seenQueues = new Set<string>();
+    for (const qp of c.queues) {
+      const name = `${qp.queue.kind}${qp.queue.index}`;
+      const position = queuePosition(m, qp.queue);
+      const first = qp.instructions[0];
+      const firstRecord = (k: number): InstRecord => ({
+        id: -1,
+        chip: c.chip,
+        queue: name,
+        queueOrder: queueOrder(qp.queue.kind, qp.queue.index),
+        k,
+        placed: qp.instructions[k]!,
+      });
+      if (position === undefined || seenQueues.has(name)) {
+        const text =
+          position === undefined ? `the machine has no queue ${name}` : `queue ${name} is listed twice`;
+        faults.push({
+          name: "bad-instruction",
+          chip: c.chip,
+          inst: first ? firstRecord(0) : undefined,
+          where: first ? undefined : name,
+          args: [text],
+        });
+        continue;
+      }
+      seenQueues.add(name);
+      const order = queueOrder(qp.queue.kind, qp.queue.index);
+      const insts: InstRecord[] = [];
+      const links = new Set<number>();
+      qp.instructions.forEach((placed, k) => {
+        const rec: InstRecord = { id: id++, chip: c.chip, queue: name, queueOrder: order, k, placed };
+        insts.push(rec);
+        if (placed.cycle !== undefined && (!Number.isInteger(placed.cycle) || placed.cycle < 0))
+          faults.push({
+            name: "bad-instruction",
+            chip: c.chip,
+            inst: rec,
+            args: [`issue cycle must be a whole number >= 0, got ${placed.cycle}`],
+          });
+        const op = placed.inst.op;
+        const unitOnly: Record<string, string> = {
+          read: "mem",
+          write: "mem",
+          gather: "mem",
+          scatter: "mem",
+          vunary: "vxm",
+          vbinary: "vxm",
+          convert: "vxm",
+          vaccum: "vxm",
+          lw: "mxm",
+          iw: "mxm",
+          abc: "mxm",
+          acc: "mxm",
+          sxm: "sxm",
+          send: "c2c",
+          recv: "c2c",
+        };
+        const wants = unitOnly[op];
+        if (wants !== undefined && wants !== qp.queue.kind) {
+          faults.push({
+            name: "bad-instruction",
+            chip: c.chip,
+            inst: rec,
+            args: [`'${op}' runs on a ${wants} queue, not ${name}`],
+          });
+          return;
+        }
+        if ((op === "send" || op === "recv") && !wires.has(`${c.chip}:${qp.queue.index}`))
+          faults.push({ name: "unwired-link", chip: c.chip, inst: rec, args: [qp.queue.index] });
+        for (const f of staticFaults(m, program, links, placed.inst))
+          faults.push({ name: f.name, chip: c.chip, inst: rec, args: [f.text] });
+      });
+      queues.push({ name, kind: qp.queue.kind, index: qp.queue.index, order, position, insts });
+    }
+    queues.sort((a, b) => a.order - b.order);
+    chips.push({ chip: c.chip, queues, source: c });
+  }
+  return { chips, wires, faults, instructionCount: id };
+}

@@ -1,0 +1,119 @@
+// SRAM of one chip: one lazily allocated byte array per MEM slice (an untouched slice costs nothing), the bank
+// port of every bank (one access per cycle), writes in flight (visible L_write cycles after their access), and
+// which words were ever used (for the bytes-used statistic). Values may be off: then only timing is tracked.
+
+interface InFlight {
+  readonly addr: number;
+  readonly visibleAt: number;
+  readonly writer: number;
+}
+
+export class Sram {
+  private readonly data: (Uint8Array | null)[];
+  private readonly used: (Uint8Array | null)[];
+  private readonly bankCycle: Float64Array;
+  private readonly bankUser: Int32Array;
+  private readonly inflight: InFlight[][];
+  private readonly wordsPerBank: number;
+  usedWords = 0;
+
+  constructor(
+    readonly slices: number,
+    readonly wordsPerSlice: number,
+    readonly banks: number,
+    readonly lanes: number,
+    private readonly functional: boolean,
+  ) {
+    this.data = new Array<Uint8Array | null>(slices).fill(null);
+    this.used = new Array<Uint8Array | null>(slices).fill(null);
+    this.bankCycle = new Float64Array(slices * banks).fill(Number.NaN);
+    this.bankUser = new Int32Array(slices * banks);
+    this.inflight = Array.from({ length: slices }, () => []);
+    this.wordsPerBank = Math.max(1, Math.floor(wordsPerSlice / banks));
+  }
+
+  bankOf(addr: number): number {
+    return Math.min(this.banks - 1, Math.floor(addr / this.wordsPerBank));
+  }
+
+  inRange(addr: number): boolean {
+    return Number.isInteger(addr) && addr >= 0 && addr < this.wordsPerSlice;
+  }
+
+  /** Claims the bank port of `addr` for `cycle`; returns the instruction already using it, or -1. */
+  claimBank(slice: number, addr: number, cycle: number, user: number): number {
+    const b = slice * this.banks + this.bankOf(addr);
+    if (this.bankCycle[b] === cycle) return this.bankUser[b]!;
+    this.bankCycle[b] = cycle;
+    this.bankUser[b] = user;
+    return -1;
+  }
+
+  private markUsed(slice: number, addr: number): void {
+    let u = this.used[slice];
+    if (!u) {
+      u = new Uint8Array(this.wordsPerSlice);
+      this.used[slice] = u;
+    }
+    if (u[addr] === 0) {
+      u[addr] = 1;
+      this.usedWords++;
+    }
+  }
+
+  private slice(slice: number): Uint8Array {
+    let d = this.data[slice];
+    if (!d) {
+      d = new Uint8Array(this.wordsPerSlice * this.lanes);
+      this.data[slice] = d;
+    }
+    return d;
+  }
+
+  /** A copy of one word (zeros if never written); null when values are off. */
+  read(slice: number, addr: number): Uint8Array | null {
+    if (!this.functional) return null;
+    const d = this.data[slice];
+    if (!d) return new Uint8Array(this.lanes);
+    return d.slice(addr * this.lanes, (addr + 1) * this.lanes);
+  }
+
+  /** The write whose result is not yet visible at `cycle`, if any. */
+  pendingWrite(slice: number, addr: number, cycle: number): InFlight | undefined {
+    for (const w of this.inflight[slice]!) if (w.addr === addr && w.visibleAt > cycle) return w;
+    return undefined;
+  }
+
+  write(
+    slice: number,
+    addr: number,
+    value: Uint8Array | null,
+    cycle: number,
+    visibleAt: number,
+    writer: number,
+  ): void {
+    this.markUsed(slice, addr);
+    const list = this.inflight[slice]!;
+    if (list.length > 0) {
+      let keep = 0;
+      for (const w of list) if (w.visibleAt > cycle) list[keep++] = w;
+      list.length = keep;
+    }
+    if (visibleAt > cycle + 1) list.push({ addr, visibleAt, writer });
+    if (value) this.slice(slice).set(value.subarray(0, this.lanes), addr * this.lanes);
+  }
+
+  /** Initial contents (from a program's data section). */
+  init(slice: number, addr: number, bytes: Uint8Array): void {
+    const words = Math.ceil(bytes.length / this.lanes);
+    for (let w = 0; w < words; w++) this.markUsed(slice, addr + w);
+    if (this.functional) this.slice(slice).set(bytes, addr * this.lanes);
+  }
+
+  /** A word for inspection (zeros if never written; null when values are off). */
+  peek(slice: number, addr: number): Uint8Array | null {
+    if (!this.functional) return null;
+    const d = this.data[slice];
+    return d ? d.slice(addr * this.lanes, (addr + 1) * this.lanes) : new Uint8Array(this.lanes);
+  }
+}
