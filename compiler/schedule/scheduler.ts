@@ -12,7 +12,7 @@ import { type Geometry, type Instance, taskGeometry } from "./geometry.ts";
 import { buildInstructions } from "./instructions.ts";
 import { IntervalSet, StreamTable, Tables } from "./resources.ts";
 import type { Schedule, ScheduledInst, TaskTimes } from "./schedule-ir.ts";
-import { abcResultOffset, mxmCyclesPerVector, writeReadableOffset } from "./timing.ts";
+import { abcResultOffset, lastEventOffset, mxmCyclesPerVector, writeReadableOffset } from "./timing.ts";
 
 interface PlaneState {
   owner?: string;
@@ -213,7 +213,7 @@ export function schedule(g: TaskGraph, m: Machine, opts: ScheduleOptions = {}): 
       const t = start + inst.rel;
       const s = task.steps[inst.step]!;
       const last = inst.timing.n > 0 ? inst.timing.n - 1 : 0;
-      let done = t + inst.timing.busy + (inst.spacing > 1 ? (inst.timing.n - 1) * (inst.spacing - 1) : 0);
+      const done = t + lastEventOffset(m, s, inst.spacing) + 1;
       switch (s.kind) {
         case "read": {
           const k = `${s.ref.tensor}/${s.ref.tile}`;
@@ -222,7 +222,6 @@ export function schedule(g: TaskGraph, m: Machine, opts: ScheduleOptions = {}): 
         }
         case "write": {
           const k = `${s.ref.tensor}/${s.ref.tile}`;
-          done = t + writeReadableOffset(m, last) + 1;
           tileReady.set(k, Math.max(tileReady.get(k) ?? 0, t + writeReadableOffset(m, last)));
           break;
         }

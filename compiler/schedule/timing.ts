@@ -98,3 +98,28 @@ export function writeReadableOffset(m: Machine, i: number): number {
 export function abcResultOffset(m: Machine, type: string, i: number): number {
   return i * mxmCyclesPerVector(m, type) + m.mxm.latency;
 }
+
+/** Offset from issue of the last cycle in which the simulator has something to do for this step (an issue, a take,
+ * a put, an SRAM access or an accumulator update): a program's cycle count is the last such cycle plus one. */
+export function lastEventOffset(m: Machine, s: Step, spacing: number): number {
+  const t = stepTiming(m, s);
+  const last = Math.max(0, t.n - 1);
+  switch (s.kind) {
+    case "read":
+      return t.outOffset + last * spacing;
+    case "write":
+    case "lw":
+      return last;
+    case "vunary":
+    case "vbinary":
+    case "convert":
+    case "acc":
+      return t.outOffset + last;
+    case "iw":
+      return 0;
+    case "abc":
+      return abcResultOffset(m, s.type, last);
+    default:
+      return assertNever(s, "step");
+  }
+}

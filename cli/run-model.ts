@@ -1,0 +1,82 @@
+// Compile-and-simulate for a .model file: runs a compiled Program on the simulator and compares it with what the
+// compiler predicted (cycles, exactly) and, when functional, with the reference interpreter (values, within the
+// dtype tolerance below). Shared by `lpu run FILE.model` and the end-to-end tests. Lives in cli/ because it is
+// the one place allowed to see both the compiler and the simulator.
+import type { Program } from "../arch/isa.ts";
+import type { Machine } from "../arch/machine.ts";
+import type { ModelGraph } from "../compiler/graph/ir.ts";
+import { interpret } from "../compiler/reference/interpret.ts";
+import type { CompileReport } from "../compiler/schedule/bounds.ts";
+import { type Hazard, Simulator } from "../simulator/lpu/index.ts";
+import { collectResults } from "../simulator/lpu/results.ts";
+import { decode } from "../simulator/lpu/values.ts";
+
+/**
+ * Tolerance of a simulated output against the interpreter: |sim - ref| <= TOLERANCE * max(1, |ref|). Both round
+ * each op's result to the output dtype (fp16: 11-bit significand, half an ulp = 2^-11 relative) and accumulate
+ * matmuls in fp32, but the compiler may add K-tile partial sums in another order (split over MXM planes), which
+ * can move a result to the neighbouring fp16 value; chained ops can compound a few such ulps. 1e-2 is about 20
+ * fp16 ulps: far above rounding noise, far below any real mistake (a wrong weight or lane moves values by O(1)).
+ */
+export const TOLERANCE: Readonly<Record<string, number>> = { fp16: 1e-2, bf16: 6e-2 };
+
+export interface ModelRun {
+  readonly predictedCycles: number;
+  readonly cycles: number;
+  readonly cyclesMatch: boolean;
+  readonly hazards: readonly Hazard[];
+  readonly instructions: number;
+  readonly latencyUs: number;
+  readonly sramBytesMax: number;
+  /** Only when run functionally. */
+  readonly maxAbsError?: number;
+  readonly maxRelError?: number;
+  readonly outputsMatch?: boolean;
+}
+
+export function runModel(
+  graph: ModelGraph,
+  program: Program,
+  report: CompileReport,
+  machine: Machine,
+  opts: { functional: boolean; seed: number; clockSeed?: number },
+): ModelRun {
+  const sim = new Simulator(program, machine, { functional: opts.functional, seed: opts.clockSeed ?? 1 });
+  sim.run();
+  const res = collectResults(sim);
+  const base = {
+    predictedCycles: report.cycles,
+    cycles: res.cycles,
+    cyclesMatch: res.cycles === report.cycles,
+    hazards: res.hazards,
+    instructions: res.instructions,
+    latencyUs: res.latencyUs,
+    sramBytesMax: res.sramBytesMax,
+  };
+  if (!opts.functional) return base;
+  const ev = interpret(graph, { seed: opts.seed, retain: "outputs" });
+  let maxAbs = 0;
+  let maxRel = 0;
+  let match = true;
+  for (const out of ev.outputs) {
+    const cols = out.type.shape[out.type.shape.length - 1] ?? 1;
+    const tol = TOLERANCE[out.type.dtype] ?? 0;
+    for (const chip of program.chips) {
+      const regions = chip.outputs.filter((o) => o.name === out.name || o.name.startsWith(`${out.name}#t`));
+      regions.forEach((reg, j) => {
+        for (let w = 0; w < reg.words; w++) {
+          const planes = reg.slices.map((s) => sim.chip(chip.chip)!.sram.read(s, reg.addr + w)!);
+          const vals = decode(reg.type, planes, machine.lanes);
+          for (let l = 0; l < machine.lanes && j * machine.lanes + l < cols; l++) {
+            const ref = out.data[w * cols + j * machine.lanes + l]!;
+            const err = Math.abs(vals[l]! - ref);
+            maxAbs = Math.max(maxAbs, err);
+            maxRel = Math.max(maxRel, err / Math.max(1, Math.abs(ref)));
+            if (!(err <= tol * Math.max(1, Math.abs(ref)))) match = false;
+          }
+        }
+      });
+    }
+  }
+  return { ...base, maxAbsError: maxAbs, maxRelError: maxRel, outputsMatch: match };
+}
