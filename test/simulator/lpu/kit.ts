@@ -46,7 +46,9 @@ export class ChipBuilder {
   constructor(readonly m: Machine = M) {}
 
   add(queue: string, inst: Instruction, cycle?: number): this {
-    (this.queues[queue] ??= []).push(cycle === undefined ? { inst } : { inst, cycle });
+    const list = this.queues[queue] ?? [];
+    this.queues[queue] = list;
+    list.push(cycle === undefined ? { inst } : { inst, cycle });
     return this;
   }
 
