@@ -8,7 +8,7 @@ import { hasErrors, LineIndex, sortDiagnostics, UserError } from "../../util/dia
 import { action, collectSet, readSource, reportDiagnostics, stableJson } from "../common.ts";
 
 interface Options {
-  set: Record<string, string>;
+  set?: Record<string, string>;
   json?: boolean;
 }
 
@@ -17,7 +17,7 @@ export function register(program: Command): void {
     .command("check")
     .description("validate a .model file: syntax, names, constants, every shape and dtype")
     .argument("<file>", "the .model file")
-    .option("--set <name=value>", "override a constant (repeatable), e.g. --set ctx=2048", collectSet, {})
+    .option("--set <name=value>", "override a constant (repeatable), e.g. --set ctx=2048", collectSet)
     .option("--json", "print {ok, model, nodes, params, diagnostics} as JSON on stdout")
     .addHelpText(
       "after",
@@ -31,7 +31,7 @@ Examples:
     .action(
       action((file: string, opts: Options) => {
         const text = readSource(file);
-        const result = loadModel(text, file, opts.set);
+        const result = loadModel(text, file, opts.set ?? {});
         if (opts.json) {
           const index = new LineIndex(text);
           const diagnostics = sortDiagnostics(result.diagnostics).map((d) => ({

@@ -11,7 +11,7 @@ import { UserError } from "../../util/diagnostics.ts";
 import { action, collectSet, readSource, reportDiagnostics, stableJson } from "../common.ts";
 
 interface Options {
-  set: Record<string, string>;
+  set?: Record<string, string>;
   json?: boolean;
   dot?: string | boolean;
   print?: boolean;
@@ -22,7 +22,7 @@ export function register(program: Command): void {
     .command("graph")
     .description("print a model's parameters, KV cache, FLOPs, bytes moved and op counts")
     .argument("<file>", "the .model file")
-    .option("--set <name=value>", "override a constant (repeatable), e.g. --set ctx=2048", collectSet, {})
+    .option("--set <name=value>", "override a constant (repeatable), e.g. --set ctx=2048", collectSet)
     .option("--json", "exact numbers as JSON (with --print: the whole graph too)")
     .option("--dot [file]", "write the graph as Graphviz dot to FILE, or to stdout instead of the summary")
     .option("--print", "list the graph, one node per line: id = op(inputs) attrs : type")
@@ -41,7 +41,7 @@ Examples:
     .action(
       action((file: string, opts: Options) => {
         const text = readSource(file);
-        const result = loadModel(text, file, opts.set);
+        const result = loadModel(text, file, opts.set ?? {});
         reportDiagnostics(result.diagnostics, text);
         const g = result.graph;
         if (!g) throw new UserError("no graph was built");

@@ -14,6 +14,7 @@ import type {
   TensorDecl,
   TypeExpr,
 } from "../syntax/ast.ts";
+import { declaredNames, dedupe, problemSpan, type Signature } from "./build-support.ts";
 import { type EvalContext, evalAttr, evalConstants, evalInt } from "./consts.ts";
 import { formatType, type GraphNode, type ModelGraph, type TensorType } from "./ir.ts";
 import {
@@ -57,12 +58,6 @@ export interface BuildResult {
   readonly diagnostics: readonly Diagnostic[];
 }
 
-/** A block's evaluated port and result types (undefined entries when a dimension failed to evaluate). */
-interface Signature {
-  readonly ports: readonly (TensorType | undefined)[];
-  readonly result: TensorType | undefined;
-}
-
 /** Builds the graph of a parsed model. `sets` are the `--set NAME=VALUE` overrides (values unparsed). */
 export function buildGraph(
   model: Model,
@@ -70,18 +65,6 @@ export function buildGraph(
   sets: Readonly<Record<string, string>> = {},
 ): BuildResult {
   return new Builder(model, file, sets).build();
-}
-
-/** Every name a scope's statements declare, so synthesized ids avoid them and forward uses get a hint. */
-function declaredNames(
-  statements: readonly (Model["statements"][number] | TensorDecl | Assign)[],
-): Set<string> {
-  const names = new Set<string>();
-  for (const s of statements) {
-    if (s.kind === "TensorDecl" || s.kind === "OutputDecl") names.add(s.name.name);
-    if (s.kind === "Assign") for (const t of s.targets) names.add(t.name);
-  }
-  return names;
 }
 
 class Builder {
@@ -374,13 +357,7 @@ class Builder {
   }
 
   private report(p: OpProblem, call: Call): void {
-    let span = call.span;
-    if (p.at && "operand" in p.at) span = call.args[p.at.operand]?.span ?? span;
-    else if (p.at && "attr" in p.at) {
-      const name = p.at.attr;
-      span = call.attrs.find((a) => a.name.name === name)?.span ?? span;
-    }
-    this.error(p.def, span, [...p.args], p.hint);
+    this.error(p.def, problemSpan(p, call), [...p.args], p.hint);
   }
 
   private noAttributes(call: Call): boolean {
@@ -460,15 +437,4 @@ class Builder {
       value = this.expand(scope, block, [value, ...args.slice(1)], r.call);
     return value;
   }
-}
-
-/** Drops repeats of the same message at the same place (a broken block used N times reports once). */
-function dedupe(ds: readonly Diagnostic[]): Diagnostic[] {
-  const seen = new Set<string>();
-  return ds.filter((d) => {
-    const key = `${d.code}|${d.span?.start}|${d.span?.end}|${d.message}`;
-    if (seen.has(key)) return false;
-    seen.add(key);
-    return true;
-  });
 }
