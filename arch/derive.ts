@@ -373,3 +373,21 @@ export function resolveMachine(name: string, sets: Readonly<Record<string, strin
 export function describeArchKeys(m: Machine): { key: string; help: string; value: number }[] {
   return ARCH_KEYS.map((k) => ({ key: k.key, help: k.help, value: k.get(m) }));
 }
+
+/**
+ * The machine a name denotes: a preset (`tsp-v1`) or a derived machine's own name (`tsp-v1+sram_mib=440`), so a
+ * program compiled for a variant names it in `.arch` and still assembles. Undefined for anything else.
+ */
+export function machineFromName(name: string): Machine | undefined {
+  const plus = name.indexOf("+");
+  if (plus < 0) return getMachine(name);
+  const base = getMachine(name.slice(0, plus));
+  if (!base) return undefined;
+  const sets: Record<string, string> = {};
+  for (const kv of name.slice(plus + 1).split(",")) {
+    const eq = kv.indexOf("=");
+    if (eq <= 0) return undefined;
+    sets[kv.slice(0, eq)] = kv.slice(eq + 1);
+  }
+  return deriveMachineChecked(base, sets).machine;
+}

@@ -2,9 +2,10 @@
 // `.queue NAME` choose where the following data and instructions go. A program is returned only without errors.
 import { type Diagnostic, hasErrors, sortDiagnostics } from "../../util/diagnostics.ts";
 import { didYouMean } from "../../util/suggest.ts";
+import { machineFromName } from "../derive.ts";
 import type { ChipProgram, DataInit, LinkWire, OutputRegion, Placed, Program, QueueRef } from "../isa.ts";
 import type { Machine } from "../machine.ts";
-import { getMachine, presetNames, queueCount, TSP_V1 } from "../presets.ts";
+import { presetNames, queueCount, TSP_V1 } from "../presets.ts";
 import { readData, readMap, readOutput } from "./data.ts";
 import { readInstruction } from "./instructions.ts";
 import { M } from "./messages.ts";
@@ -90,7 +91,7 @@ export function assemble(source: string, file: string): { program?: Program; dia
         const name = r.name(first, ".arch", st.span);
         if (name === undefined) return;
         arch = name;
-        const m = getMachine(name);
+        const m = machineFromName(name);
         if (m) machine = m;
         else r.report(M.unknownArch, first!.span, [name], didYouMean(name, presetNames()));
         return;

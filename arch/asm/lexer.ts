@@ -11,7 +11,12 @@ export const NumberTok = createToken({
   longer_alt: Ident,
 });
 export const Directive = createToken({ name: "Directive", pattern: /\.[A-Za-z_][A-Za-z0-9_]*/ });
-export const StringTok = createToken({ name: "String", pattern: /"(?:[^"\\\n]|\\.)*"/ });
+// Exactly the JSON string syntax (no raw control characters, only JSON escapes), so JSON.parse reads every one.
+export const StringTok = createToken({
+  name: "String",
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: the range excludes raw control characters, as JSON does
+  pattern: /"(?:[^"\\\u0000-\u001f]|\\["\\/bfnrt]|\\u[0-9a-fA-F]{4})*"/,
+});
 export const At = createToken({ name: "At", pattern: /@/ });
 export const Comma = createToken({ name: "Comma", pattern: /,/ });
 export const Colon = createToken({ name: "Colon", pattern: /:/ });

@@ -54,3 +54,49 @@ describe("assembly round trip", () => {
     expect(pl.inst).toEqual({ op: "read", addr: 0, stream: { id: 3, dir: "e" }, n: 4, stride: 1 });
   });
 });
+
+describe("assembler robustness", () => {
+  const pieces = fc.constantFrom(
+    ".arch tsp-v1\n",
+    ".queue mem3\n",
+    ".chip 1\n",
+    "read 0, s3e, n=4\n",
+    "@5 ",
+    "add.fp16 s4e, s0e, 0.5\n",
+    ".data x fp16 mem3,mem4 0 [1, 2,\n 3]\n",
+    '"a\\u0041" ',
+    "[",
+    "]",
+    ",",
+    "=",
+    ":",
+    "\n",
+    ";c\n",
+    "#",
+    "inf ",
+    "-",
+    ".map m rotate 3\n",
+    "permute.int8 s1e, s0e, m\n",
+    ".queue sxm0\n",
+    ".wire 0:c2c1 1:c2c2\n",
+    "lw.fp16 s0e, acc\n",
+  );
+
+  it("never throws on arbitrary input, and returns a program only without errors", () => {
+    fc.assert(
+      fc.property(fc.array(fc.oneof(pieces, fc.string({ maxLength: 6 })), { maxLength: 30 }), (parts) => {
+        const r = parseAsm(parts.join(""), "fuzz.lasm");
+        const errors = r.diagnostics.filter((d) => d.severity === "error").length;
+        expect(r.program === undefined).toBe(errors > 0);
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it("accepts a derived machine's name in .arch and checks against that machine", () => {
+    // A derived name is not a plain identifier, so it is written as a string (as the printer does).
+    const text = '.arch "tsp-v1+streams=40"\n.queue vxm0\n  add.fp32 s36e, s0e, s4e\n';
+    expect(parseAsm(text, "t.lasm").diagnostics).toEqual([]);
+    expect(parseAsm(text.replace("streams=40", "streams=32"), "t.lasm").diagnostics[0]?.code).toBe("LPU3010");
+  });
+});
