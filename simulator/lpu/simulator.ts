@@ -451,6 +451,14 @@ export class Simulator {
         out.push(this.zero);
       } else out.push(w.value ?? this.zero);
     }
+    if (this.logEntries) {
+      const last = bytes > 1 ? `..s${ref.id + bytes - 1}${ref.dir}` : "";
+      this.note(
+        chip,
+        cycle,
+        `${act.q.name} takes ${what}s${ref.id}${ref.dir}${last} at position ${act.q.position}`,
+      );
+    }
     return this.functional ? out : null;
   }
 
