@@ -1,7 +1,8 @@
 // Name scopes of the graph builder: the top level, and one per block use ("layer.3"). A scope maps the user's names
 // to values and hands out deterministic node ids: user names are prefixed with the scope path, unnamed calls get
 // "<op>_<n>" (counted per op kind, skipping every name the user declares in the scope), and block uses get
-// "<block>.<n>" (counted per block). Guarantee: two nodes never get the same id (see `id`).
+// "<block>.<n>" (counted per block). A multi-result call (`q, k, v = split(...)`) is one node named by its first
+// name; the others refer to its later results. Guarantee: two nodes never get the same id (see `id`).
 import type { TensorType, ValueRef } from "./ir.ts";
 
 /** A tensor value in scope: where it comes from and its type. */
