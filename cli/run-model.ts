@@ -62,20 +62,24 @@ export function runModel(
     const cols = out.type.shape[out.type.shape.length - 1] ?? 1;
     const tol = TOLERANCE[out.type.dtype] ?? 0;
     for (const chip of program.chips) {
-      const regions = chip.outputs.filter((o) => o.name === out.name || o.name.startsWith(`${out.name}#t`));
-      regions.forEach((reg, j) => {
+      // Region names: NAME (one block) or NAME#tJ.rR (column tile J, rows from R), see compiler/emit/program.ts.
+      for (const reg of chip.outputs) {
+        const m = reg.name === out.name ? ["", out.name, "0", "0"] : /^(.*)#t(\d+)\.r(\d+)$/.exec(reg.name);
+        if (!m || (reg.name !== out.name && m[1] !== out.name)) continue;
+        const j = Number(m[2]);
+        const row0 = Number(m[3]);
         for (let w = 0; w < reg.words; w++) {
           const planes = reg.slices.map((s) => sim.chip(chip.chip)!.sram.read(s, reg.addr + w)!);
           const vals = decode(reg.type, planes, machine.lanes);
           for (let l = 0; l < machine.lanes && j * machine.lanes + l < cols; l++) {
-            const ref = out.data[w * cols + j * machine.lanes + l]!;
+            const ref = out.data[(row0 + w) * cols + j * machine.lanes + l]!;
             const err = Math.abs(vals[l]! - ref);
             maxAbs = Math.max(maxAbs, err);
             maxRel = Math.max(maxRel, err / Math.max(1, Math.abs(ref)));
             if (!(err <= tol * Math.max(1, Math.abs(ref)))) match = false;
           }
         }
-      });
+      }
     }
   }
   return { ...base, maxAbsError: maxAbs, maxRelError: maxRel, outputsMatch: match };

@@ -57,15 +57,14 @@ export function emitProgram(s: Schedule, m: Machine, sources: Sources | undefine
       const p = placements.find((x) => x.tensor === o.tensor);
       if (!p) continue;
       const t = g.tensors.find((x) => x.id === o.tensor)!;
-      p.tiles.forEach((tp, j) => {
+      for (const b of p.blocks)
         outputs.push({
-          name: p.tiles.length === 1 ? o.name : `${o.name}#t${j}`,
+          name: p.blocks.length === 1 ? o.name : `${o.name}#t${b.tile}.r${b.row0}`,
           type: t.type,
-          slices: tp.slices,
-          addr: tp.addr,
-          words: p.rows,
+          slices: b.slices,
+          addr: b.addr,
+          words: b.rows,
         });
-      });
     }
     chips.push({ chip, queues, data, outputs });
   }
@@ -82,19 +81,20 @@ export function tensorImage(
 ): DataInit[] {
   const bytes = ELEM_BYTES[type];
   const out: DataInit[] = [];
-  p.tiles.forEach((tp, j) => {
-    const planes = tp.slices.map(() => new Uint8Array(p.rows * lanes));
-    for (let r = 0; r < p.rows; r++)
+  for (const blk of p.blocks) {
+    const j = blk.tile;
+    const planes = blk.slices.map(() => new Uint8Array(blk.rows * lanes));
+    for (let r = 0; r < blk.rows; r++)
       for (let l = 0; l < lanes; l++) {
         const c = j * lanes + l;
         if (c >= cols) break;
-        const bits = encode(type, values[r * cols + c]!);
+        const bits = encode(type, values[(blk.row0 + r) * cols + c]!);
         for (let b = 0; b < bytes; b++) planes[b]![r * lanes + l] = (bits >>> (8 * b)) & 0xff;
       }
-    tp.slices.forEach((slice, b) => {
-      out.push({ slice, addr: tp.addr, bytes: planes[b]!, label: `${p.tensor}#t${j}.b${b}` });
+    blk.slices.forEach((slice, b) => {
+      out.push({ slice, addr: blk.addr, bytes: planes[b]!, label: `${p.tensor}#t${j}.r${blk.row0}.b${b}` });
     });
-  });
+  }
   return out;
 }
 
@@ -108,25 +108,6 @@ function encode(type: ElemType, v: number): number {
     default:
       throw new Error(`internal error: no SRAM encoding for ${type} yet`);
   }
-}
-
-/** Reads a model output back from output-region values (lanes per word, words per tile) into row-major order. */
-export function gatherOutput(
-  regions: readonly { readonly values: ArrayLike<number> }[],
-  rows: number,
-  cols: number,
-  lanes: number,
-): Float64Array {
-  const out = new Float64Array(rows * cols);
-  regions.forEach((reg, j) => {
-    for (let r = 0; r < rows; r++)
-      for (let l = 0; l < lanes; l++) {
-        const c = j * lanes + l;
-        if (c >= cols) break;
-        out[r * cols + c] = reg.values[r * lanes + l]!;
-      }
-  });
-  return out;
 }
 
 /** Row-major [rows, cols] -> row-major [cols, rows]. */

@@ -9,7 +9,7 @@ import { slicePosition } from "../../arch/machine.ts";
 import type { Diagnostic } from "../../util/diagnostics.ts";
 import { diag } from "../../util/diagnostics.ts";
 import { M } from "./messages.ts";
-import type { Placement, Task, TaskGraph, TiledTensor, TilePlacement } from "./task-ir.ts";
+import type { BlockPlacement, Placement, Task, TaskGraph, TiledTensor } from "./task-ir.ts";
 
 interface FreeBlock {
   addr: number;
@@ -56,48 +56,50 @@ export function allocate(
   const placements = new Map<string, Placement>();
   const extraAfter = new Map<string, Set<string>>(); // task id -> WAR predecessors
 
-  const place = (t: TiledTensor): { tiles: TilePlacement[]; war: string[] } | undefined => {
+  const place = (t: TiledTensor): { blocks: BlockPlacement[]; war: string[] } | undefined => {
     const planes = ELEM_BYTES[t.type];
     let groups = groupsFor.get(planes);
     if (!groups) {
       groups = sliceGroups(machine, planes);
       groupsFor.set(planes, groups);
     }
-    const tiles: TilePlacement[] = [];
+    const out: BlockPlacement[] = [];
     const war: string[] = [];
-    for (let j = 0; j < t.tiles; j++) {
-      let placed: TilePlacement | undefined;
-      const start = cursor.get(planes) ?? 0;
-      // First a freed block (reuse keeps SRAM small; its readers come earlier in the task order), searching from
-      // the cursor; then fresh space, round-robin over the groups so tiles stream from different slices.
-      for (let k = 0; k < groups.length && !placed; k++) {
-        const slices = groups[(start + k) % groups.length]!;
-        const blocks = free.get(`${t.chip}/${slices.join(",")}`) ?? [];
-        const fit = blocks.findIndex((b) => b.words >= t.rows);
-        if (fit < 0) continue;
-        const b = blocks[fit]!;
-        placed = { slices, addr: b.addr, reuses: b.tenants };
-        war.push(...b.readers);
-        if (b.words === t.rows) blocks.splice(fit, 1);
-        else blocks[fit] = { ...b, addr: b.addr + t.rows, words: b.words - t.rows };
-      }
-      for (let k = 0; k < groups.length && !placed; k++) {
-        const gi = (start + k) % groups.length;
-        const slices = groups[gi]!;
-        const addr = Math.max(...slices.map((s) => top.get(`${t.chip}/${s}`) ?? 0));
-        if (addr + t.rows <= machine.mem.wordsPerSlice) {
-          for (const s of slices) top.set(`${t.chip}/${s}`, addr + t.rows);
-          placed = { slices, addr };
-          cursor.set(planes, gi + 1);
+    for (let j = 0; j < t.tiles; j++)
+      for (let row0 = 0; row0 < t.rows; row0 += t.blockRows) {
+        const rows = Math.min(t.blockRows, t.rows - row0);
+        let placed: Omit<BlockPlacement, "tile" | "row0" | "rows"> | undefined;
+        const start = cursor.get(planes) ?? 0;
+        // First a freed block (reuse keeps SRAM small; its readers come earlier in the task order), searching from
+        // the cursor; then fresh space, round-robin over the groups so tiles stream from different slices.
+        for (let k = 0; k < groups.length && !placed; k++) {
+          const slices = groups[(start + k) % groups.length]!;
+          const blocks = free.get(`${t.chip}/${slices.join(",")}`) ?? [];
+          const fit = blocks.findIndex((b) => b.words >= rows);
+          if (fit < 0) continue;
+          const b = blocks[fit]!;
+          placed = { slices, addr: b.addr, reuses: b.tenants };
+          war.push(...b.readers);
+          if (b.words === rows) blocks.splice(fit, 1);
+          else blocks[fit] = { ...b, addr: b.addr + rows, words: b.words - rows };
         }
+        for (let k = 0; k < groups.length && !placed; k++) {
+          const gi = (start + k) % groups.length;
+          const slices = groups[gi]!;
+          const addr = Math.max(...slices.map((s) => top.get(`${t.chip}/${s}`) ?? 0));
+          if (addr + rows <= machine.mem.wordsPerSlice) {
+            for (const s of slices) top.set(`${t.chip}/${s}`, addr + rows);
+            placed = { slices, addr };
+            cursor.set(planes, gi + 1);
+          }
+        }
+        if (!placed) {
+          diagnostics.push(diag(M.sliceFull, file, undefined, [t.chip, t.id, rows, planes]));
+          return undefined;
+        }
+        out.push({ tile: j, row0, rows, ...placed });
       }
-      if (!placed) {
-        diagnostics.push(diag(M.sliceFull, file, undefined, [t.chip, t.id, t.rows, planes]));
-        return undefined;
-      }
-      tiles.push(placed);
-    }
-    return { tiles, war };
+    return { blocks: out, war };
   };
 
   const outputs = new Set(g.outputs.map((o) => o.tensor));
@@ -105,7 +107,14 @@ export function allocate(
   for (const t of g.tensors)
     if (t.role !== "temp") {
       const r = place(t);
-      if (r) placements.set(t.id, { tensor: t.id, chip: t.chip, rows: t.rows, tiles: r.tiles });
+      if (r)
+        placements.set(t.id, {
+          tensor: t.id,
+          chip: t.chip,
+          rows: t.rows,
+          blockRows: t.blockRows,
+          blocks: r.blocks,
+        });
     }
 
   // Lifetimes: a temp lives from its first writer task to its last reader task.
@@ -129,7 +138,13 @@ export function allocate(
         const t = byId.get(s.ref.tensor)!;
         const r = place(t);
         if (!r) continue;
-        placements.set(t.id, { tensor: t.id, chip: t.chip, rows: t.rows, tiles: r.tiles });
+        placements.set(t.id, {
+          tensor: t.id,
+          chip: t.chip,
+          rows: t.rows,
+          blockRows: t.blockRows,
+          blocks: r.blocks,
+        });
         // Every writer of this tensor follows the readers of the space it reuses.
         if (r.war.length > 0)
           for (const w of g.tasks)
@@ -138,11 +153,11 @@ export function allocate(
       }
     for (const dead of (freeAfter.get(i) ?? []).sort()) {
       const p = placements.get(dead)!;
-      p.tiles.forEach((tp, j) => {
+      p.blocks.forEach((tp) => {
         const fkey = `${p.chip}/${tp.slices.join(",")}`;
         const blocks = free.get(fkey) ?? [];
-        const tenants = [...(tp.reuses ?? []), `${dead}/${j}`];
-        blocks.push({ addr: tp.addr, words: p.rows, readers: readersOf.get(dead) ?? [], tenants });
+        const tenants = [...(tp.reuses ?? []), `${dead}/${tp.tile}`];
+        blocks.push({ addr: tp.addr, words: tp.rows, readers: readersOf.get(dead) ?? [], tenants });
         blocks.sort((a, b) => a.addr - b.addr);
         free.set(fkey, blocks);
       });
@@ -165,8 +180,8 @@ export function sramBytesUsed(g: TaskGraph, machine: Machine, chip: number): num
   const high = new Map<number, number>();
   for (const p of g.placements ?? [])
     if (p.chip === chip)
-      for (const t of p.tiles)
-        for (const s of t.slices) high.set(s, Math.max(high.get(s) ?? 0, t.addr + p.rows));
+      for (const b of p.blocks)
+        for (const s of b.slices) high.set(s, Math.max(high.get(s) ?? 0, b.addr + b.rows));
   let words = 0;
   for (const h of high.values()) words += h;
   return words * machine.lanes;

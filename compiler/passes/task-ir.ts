@@ -72,20 +72,35 @@ export interface Task {
   readonly mxmGroupEnd?: boolean;
 }
 
-/** SRAM placement of one column tile of a tensor: byte plane b of row r is word `addr + r` of slice `slices[b]`. */
-export interface TilePlacement {
+/** SRAM placement of one block of rows `row0 .. row0 + rows - 1` of column tile `tile`: byte plane b of row r is
+ * word `addr + r - row0` of slice `slices[b]`. */
+export interface BlockPlacement {
+  readonly tile: number;
+  readonly row0: number;
+  readonly rows: number;
   readonly slices: readonly number[];
   readonly addr: number;
-  /** Earlier tenants of this space (`tensor/tile`): this tile's writes must follow their last reads. */
+  /** Earlier tenants of this space (`tensor/tile`): this block's writes must follow their last reads. */
   readonly reuses?: readonly string[];
 }
 
-/** SRAM placement of a tensor, per column tile (tiles spread over slices so that they stream in parallel). */
+/** SRAM placement of a tensor in blocks of `blockRows` rows per column tile (spread over slices so that they
+ * stream in parallel); blocks are listed tile by tile, rows ascending. */
 export interface Placement {
   readonly tensor: string;
   readonly chip: number;
   readonly rows: number;
-  readonly tiles: readonly TilePlacement[];
+  readonly blockRows: number;
+  readonly blocks: readonly BlockPlacement[];
+}
+
+/** The block holding row `row` of column tile `tile`. */
+export function blockOf(p: Placement, tile: number, row: number): BlockPlacement {
+  const perTile = Math.ceil(p.rows / p.blockRows);
+  const b = p.blocks[tile * perTile + Math.floor(row / p.blockRows)];
+  if (!b || b.tile !== tile || row < b.row0 || row >= b.row0 + b.rows)
+    throw new Error(`internal error: ${p.tensor} has no block for tile ${tile} row ${row}`);
+  return b;
 }
 
 export interface TaskGraph {
@@ -109,6 +124,9 @@ export interface TiledTensor {
   readonly role: "param" | "input" | "state" | "temp";
   readonly chip: number;
   readonly shape: readonly number[];
+  /** Rows per SRAM block: one MXM weight tile (320) for matmul weights, 960 (3 x 320, within the accumulator
+   * rows) otherwise. Every read and write of the tile pass stays inside one block. */
+  readonly blockRows: number;
   /** Which seeded values fill it (params, inputs, state), possibly transposed. */
   readonly source?: { readonly node: string; readonly transposed: boolean };
 }
@@ -164,9 +182,9 @@ export function printTaskGraph(g: TaskGraph): string {
   for (const t of g.tensors)
     lines.push(`  tensor ${t.id}: ${t.type} ${t.rows} rows x ${t.tiles} tile(s) (${t.role}, chip ${t.chip})`);
   for (const p of g.placements ?? [])
-    p.tiles.forEach((t, j) => {
+    p.blocks.forEach((b) => {
       lines.push(
-        `  place ${p.tensor} t${j}: chip ${p.chip} slices [${t.slices.join(", ")}] @${t.addr} +${p.rows}`,
+        `  place ${p.tensor} t${b.tile} r${b.row0}: chip ${p.chip} slices [${b.slices.join(", ")}] @${b.addr} +${b.rows}`,
       );
     });
   for (const t of g.tasks) {
@@ -203,6 +221,11 @@ export function verifyTaskGraph(g: TaskGraph): string[] {
           errors.push(
             `${t.id} %${i}: ${formatStep(s)} is outside ${tt.id} (${tt.rows} rows, ${tt.tiles} tiles)`,
           );
+        else if (
+          s.ref.stride === 1 &&
+          Math.floor(s.ref.row / tt.blockRows) !== Math.floor((s.ref.row + s.ref.n - 1) / tt.blockRows)
+        )
+          errors.push(`${t.id} %${i}: ${formatStep(s)} crosses a ${tt.blockRows}-row SRAM block of ${tt.id}`);
       }
     });
     uses.forEach((u, i) => {

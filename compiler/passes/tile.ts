@@ -21,7 +21,15 @@ function accumulatorType(t: ElemType): ElemType {
 
 export function tile(p: PartitionedGraph, machine: Machine): TaskGraph {
   const lanes = machine.lanes;
+  // Matmul weights are read a weight tile (mxm.rows rows) at a time; activations a few tiles at a time.
+  const weights = new Set(p.kernel.ops.flatMap((op) => (op.kind === "matmul" ? [op.b] : [])));
+  const weightBlock = machine.mxm.rows;
+  const activationBlock = Math.max(
+    weightBlock,
+    Math.floor(machine.mxm.accumulatorRows / weightBlock) * weightBlock,
+  );
   const tensors: TiledTensor[] = p.kernel.tensors.map((t) => ({
+    blockRows: weights.has(t.id) ? weightBlock : activationBlock,
     id: t.id,
     type: elemType(t.dtype),
     rows: t.rows,
@@ -99,7 +107,7 @@ export function tile(p: PartitionedGraph, machine: Machine): TaskGraph {
         const b = byId.get(op.b)!;
         const out = byId.get(op.out)!;
         const kTiles = Math.ceil(a.cols / lanes);
-        const chunk = machine.mxm.accumulatorRows;
+        const chunk = Math.min(a.blockRows, out.blockRows, machine.mxm.accumulatorRows);
         const acc = accumulatorType(a.type);
         const groups = out.tiles * Math.ceil(a.rows / chunk);
         const splits =
@@ -184,38 +192,47 @@ export function tile(p: PartitionedGraph, machine: Machine): TaskGraph {
         const a = byId.get(op.a)!;
         const b = byId.get(op.b)!;
         const out = byId.get(op.out)!;
+        const chunk = Math.min(a.blockRows, b.blockRows, out.blockRows);
         for (let j = 0; j < out.tiles; j++)
-          push({
-            id: `${op.id}.t${j}`,
-            op: op.id,
-            steps: [
-              { kind: "read", ref: rowsOf(a.id, j, 0, a.rows), type: a.type },
-              { kind: "read", ref: rowsOf(b.id, j, 0, a.rows, b.rows === 1 ? 0 : 1), type: b.type },
-              { kind: "vbinary", fn: op.fn, type: out.type, a: 0, b: 1, n: a.rows },
-              { kind: "write", ref: rowsOf(out.id, j, 0, a.rows), type: out.type, src: 2 },
-            ],
-          });
+          for (let r0 = 0; r0 < a.rows; r0 += chunk) {
+            const n = Math.min(chunk, a.rows - r0);
+            push({
+              id: `${op.id}.t${j}.r${r0}`,
+              op: op.id,
+              steps: [
+                { kind: "read", ref: rowsOf(a.id, j, r0, n), type: a.type },
+                b.rows === 1
+                  ? { kind: "read", ref: rowsOf(b.id, j, 0, n, 0), type: b.type }
+                  : { kind: "read", ref: rowsOf(b.id, j, r0, n), type: b.type },
+                { kind: "vbinary", fn: op.fn, type: out.type, a: 0, b: 1, n },
+                { kind: "write", ref: rowsOf(out.id, j, r0, n), type: out.type, src: 2 },
+              ],
+            });
+          }
         return;
       }
       case "binaryImm":
       case "unary": {
         const x = byId.get(op.x)!;
         const out = byId.get(op.out)!;
-        for (let j = 0; j < out.tiles; j++) {
-          const compute: Step =
-            op.kind === "unary"
-              ? { kind: "vunary", fn: op.fn, type: out.type, src: 0, n: x.rows }
-              : { kind: "vbinary", fn: op.fn, type: out.type, a: 0, b: { imm: op.imm }, n: x.rows };
-          push({
-            id: `${op.id}.t${j}`,
-            op: op.id,
-            steps: [
-              { kind: "read", ref: rowsOf(x.id, j, 0, x.rows), type: x.type },
-              compute,
-              { kind: "write", ref: rowsOf(out.id, j, 0, x.rows), type: out.type, src: 1 },
-            ],
-          });
-        }
+        const chunk = Math.min(x.blockRows, out.blockRows);
+        for (let j = 0; j < out.tiles; j++)
+          for (let r0 = 0; r0 < x.rows; r0 += chunk) {
+            const n = Math.min(chunk, x.rows - r0);
+            const compute: Step =
+              op.kind === "unary"
+                ? { kind: "vunary", fn: op.fn, type: out.type, src: 0, n }
+                : { kind: "vbinary", fn: op.fn, type: out.type, a: 0, b: { imm: op.imm }, n };
+            push({
+              id: `${op.id}.t${j}.r${r0}`,
+              op: op.id,
+              steps: [
+                { kind: "read", ref: rowsOf(x.id, j, r0, n), type: x.type },
+                compute,
+                { kind: "write", ref: rowsOf(out.id, j, r0, n), type: out.type, src: 1 },
+              ],
+            });
+          }
         return;
       }
       default:

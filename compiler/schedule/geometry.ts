@@ -8,7 +8,7 @@ import type { Machine } from "../../arch/machine.ts";
 import { slicePosition } from "../../arch/machine.ts";
 import { assertNever, invariant } from "../../util/assert.ts";
 import type { Placement, Step, Task } from "../passes/task-ir.ts";
-import { stepOperands } from "../passes/task-ir.ts";
+import { blockOf, stepOperands } from "../passes/task-ir.ts";
 import { type StepTiming, stepTiming } from "./timing.ts";
 
 export interface Instance {
@@ -93,7 +93,7 @@ export function taskGeometry(
     if (s.kind === "read" || s.kind === "write") {
       const p = placements.get(s.ref.tensor);
       invariant(p, `no placement for ${s.ref.tensor}`);
-      const tp = p.tiles[s.ref.tile]!;
+      const tp = blockOf(p, s.ref.tile, s.ref.row);
       tp.slices.forEach((slice, byte) => {
         proto.push({
           step: si,
@@ -102,7 +102,7 @@ export function taskGeometry(
           index: slice,
           pos: slicePosition(m, "mem", slice)!,
           timing,
-          addr: tp.addr + s.ref.row,
+          addr: tp.addr + s.ref.row - tp.row0,
           stride: s.ref.stride,
         });
       });

@@ -7,7 +7,7 @@
 import type { StreamRef } from "../../arch/isa.ts";
 import type { Machine } from "../../arch/machine.ts";
 import { invariant } from "../../util/assert.ts";
-import type { Placement, Task, TaskGraph } from "../passes/task-ir.ts";
+import { blockOf, type Placement, type Task, type TaskGraph } from "../passes/task-ir.ts";
 import { type Geometry, type Instance, taskGeometry } from "./geometry.ts";
 import { buildInstructions } from "./instructions.ts";
 import { IntervalSet, StreamTable, Tables } from "./resources.ts";
@@ -169,7 +169,7 @@ export function schedule(g: TaskGraph, m: Machine, opts: ScheduleOptions = {}): 
           need(tileReady.get(`${s.ref.tensor}/${s.ref.tile}`) ?? 0);
           break;
         case "write": {
-          const tp = placements.get(s.ref.tensor)!.tiles[s.ref.tile]!;
+          const tp = blockOf(placements.get(s.ref.tensor)!, s.ref.tile, s.ref.row);
           for (const r of tp.reuses ?? []) need(tileReadEnd.get(r) ?? 0);
           break;
         }

@@ -65,7 +65,7 @@ describe("allocate", () => {
     const p = partition(kernel, TSP_V1, 1, "mlp2").partitioned;
     const { graph } = allocate(tile(p, TSP_V1), TSP_V1, "mlp2");
     for (const pl of graph.placements!)
-      for (const t of pl.tiles) {
+      for (const t of pl.blocks) {
         const planes = t.slices.length;
         expect(t.slices[planes - 1]! - t.slices[0]!).toBe(planes - 1);
         expect(Math.floor(t.slices[0]! / 44)).toBe(Math.floor(t.slices[planes - 1]! / 44));
@@ -88,14 +88,14 @@ describe("allocate", () => {
       TSP_V1,
       "chain",
     );
-    const reused = graph.placements!.filter((p) => (p.tiles[0]!.reuses ?? []).length > 0);
+    const reused = graph.placements!.filter((p) => (p.blocks[0]!.reuses ?? []).length > 0);
     expect(reused.length).toBeGreaterThan(0);
     const index = new Map(graph.tasks.map((t, i) => [t.id, i]));
     for (const p of reused) {
       const writer = graph.tasks.find((t) =>
         t.steps.some((s) => s.kind === "write" && s.ref.tensor === p.tensor),
       )!;
-      const tenants = p.tiles[0]!.reuses!;
+      const tenants = p.blocks[0]!.reuses!;
       tenants.forEach((r, k) => {
         const old = r.split("/")[0]!;
         const readers = graph.tasks.filter((t) =>
