@@ -2,6 +2,7 @@
 // slice, then address), outputs (by name) and queues in the fixed order mem, vxm, mxm, sxm, c2c. Instructions keep
 // their queue order. Guarantee: parseAsm(printAsm(p)) gives p back (spans aside), for p already in this order.
 import { assertNever } from "../../util/assert.ts";
+import { machineFromName } from "../derive.ts";
 import type { ChipProgram, DataInit, Instruction, Placed, Program } from "../isa.ts";
 import { toBase64 } from "./data.ts";
 import { formatName, formatNumber, mnemonicOf, queueName, streamName as sn, UNIT_KINDS } from "./names.ts";
@@ -13,7 +14,8 @@ export function printAsm(p: Program): string {
     (x, y) => x.a - y.a || x.link - y.link || x.b - y.b || x.peerLink - y.peerLink,
   );
   for (const w of wires) out.push(`.wire ${w.a}:c2c${w.link} ${w.b}:c2c${w.peerLink}`);
-  for (const c of [...p.chips].sort((x, y) => x.chip - y.chip)) out.push("", ...printChip(c));
+  const lanes = machineFromName(p.arch)?.lanes ?? 320;
+  for (const c of [...p.chips].sort((x, y) => x.chip - y.chip)) out.push("", ...printChip(c, lanes));
   return `${out.join("\n")}\n`;
 }
 
@@ -25,10 +27,10 @@ function printMap(name: string, map: readonly number[]): string[] {
   return [`.map ${formatName(name)} [`, rows.join(",\n"), "]"];
 }
 
-function printChip(c: ChipProgram): string[] {
+function printChip(c: ChipProgram, lanes: number): string[] {
   const out = [`.chip ${c.chip}`];
   const data = [...c.data].sort((x, y) => x.slice - y.slice || x.addr - y.addr);
-  for (const d of data) out.push(printData(d));
+  for (const d of data) out.push(printData(d, lanes));
   for (const o of [...c.outputs].sort((x, y) => (x.name < y.name ? -1 : x.name > y.name ? 1 : 0))) {
     const slices = o.slices.map((s) => `mem${s}`).join(",");
     out.push(
@@ -47,9 +49,9 @@ function printChip(c: ChipProgram): string[] {
 }
 
 /** Raw bytes, one slice: a fill when every byte is the same, otherwise base64. */
-function printData(d: DataInit): string {
+function printData(d: DataInit, lanes: number): string {
   const label = d.label !== undefined ? `${formatName(d.label)} ` : "";
-  const words = d.bytes.length / 320;
+  const words = d.bytes.length / lanes;
   const head = `.data ${label}bytes mem${d.slice} ${d.addr}`;
   const b0 = d.bytes[0];
   if (b0 !== undefined && d.bytes.every((b) => b === b0)) return `${head} words=${words} fill ${b0}`;
