@@ -66,6 +66,8 @@ export class Hbm {
   private readonly bankFree: Float64Array;
   private readonly groupFree: Float64Array;
   private readonly busFree: Float64Array;
+  /** When the controller may start the next request's columns (interleaving single-row requests). */
+  private readonly nextPick: Float64Array;
   private readonly busy: Uint8Array;
   private readonly lastAct: Float64Array;
   private readonly faw: Float64Array;
@@ -110,6 +112,7 @@ export class Hbm {
     this.bankFree = new Float64Array(channels * banks);
     this.groupFree = new Float64Array(channels * groups);
     this.busFree = new Float64Array(channels);
+    this.nextPick = new Float64Array(channels);
     this.busy = new Uint8Array(channels);
     this.lastAct = new Float64Array(channels).fill(-1e12);
     this.faw = new Float64Array(channels * 4).fill(-1e12);
@@ -137,7 +140,7 @@ export class Hbm {
   submit(now: number, c: number, addr: number, bytes: number, owner: number): void {
     if (this.busy[c] === 0) this.drainBackground(c, now);
     this.enqueue(c, now, addr, bytes, owner);
-    if (this.busy[c] === 0) this.pick(c, Math.max(now, this.busFree[c]!));
+    if (this.busy[c] === 0) this.pick(c, Math.max(now, this.nextPick[c]!));
   }
 
   /** The engine's CHANNEL_FREE event for channel `c` at `now`. */
@@ -184,7 +187,7 @@ export class Hbm {
   private drainBackground(c: number, now: number): void {
     while (this.nextBg[c]! <= now) {
       const at = this.nextBg[c]!;
-      this.serve(c, Math.max(at, this.busFree[c]!), at, this.bgAddr(), this.background!.bytes);
+      this.serve(c, Math.max(at, this.nextPick[c]!), at, this.bgAddr(), this.background!.bytes);
       this.backgroundBytes += this.background!.bytes;
       this.nextBg[c] = at + this.bgGap();
     }
@@ -226,7 +229,7 @@ export class Hbm {
       this.done(owner, end);
     } else this.backgroundBytes += bytes;
     this.busy[c] = 1;
-    this.queue.push(this.busFree[c]!, this.freeEvent, this.gpu, c);
+    this.queue.push(this.nextPick[c]!, this.freeEvent, this.gpu, c);
   }
 
   /** Serves one request whose turn on the bus comes at `now`; returns when its last data is back. */
@@ -279,19 +282,27 @@ export class Hbm {
     }
     const group = bank % groups;
     const gi = c * groups + group;
-    const dataStart = Math.max(colReady + t.tCL, now, this.groupFree[gi]!);
+    let dataStart = Math.max(colReady + t.tCL, now, this.groupFree[gi]!);
     const bursts = Math.ceil(bytes / burstBytes);
     this.openRow[bi] = row;
     this.actAt[bi] = actTime;
     let busTime: number;
     let end: number;
     if (rows === 1) {
-      busTime = bursts * tBurst;
-      end = dataStart + bursts * Math.max(tBurst, t.tCCD_L);
+      // The bus is reserved burst by burst, so a request in another bank group can interleave from the next
+      // burst slot on; this one's own columns are tCCD_L apart (one bank group).
+      const busEnd = Math.max(this.busFree[c]!, dataStart) + bursts * tBurst;
+      end = Math.max(dataStart + bursts * Math.max(tBurst, t.tCCD_L), busEnd);
       this.bankFree[bi] = end;
-      this.groupFree[gi] = end;
-    } else {
+      this.groupFree[gi] = dataStart + bursts * Math.max(tBurst, t.tCCD_L);
+      const refreshed = this.refreshDuring(c, dataStart, end);
+      this.busFree[c] = busEnd + (refreshed - end);
+      this.nextPick[c] = dataStart + tBurst + (refreshed - end);
+      return refreshed;
+    }
+    {
       // Consecutive rows sit in consecutive banks, so in different bank groups: one activate per row.
+      dataStart = Math.max(dataStart, this.busFree[c]!);
       const perRow = Math.max((bursts / rows) * tBurst, t.tFAW / 4, t.tRRD_S, t.tRC / Math.min(rows, banks));
       busTime = rows * perRow;
       end = dataStart + busTime + Math.max(0, (bursts / rows) * (t.tCCD_L - tBurst));
@@ -306,16 +317,22 @@ export class Hbm {
       }
       this.groupFree[c * groups + (((startRow + rows - 1) % banks) % groups)] = end;
     }
-    if (!this.perBank) {
-      // Refreshes that fall inside the data phase stop the channel for tRFC each.
-      let k = Math.ceil((dataStart - phase) / t.tREFI);
-      while (phase + k * t.tREFI < end) {
-        end += t.tRFC;
-        busTime += t.tRFC;
-        k++;
-      }
+    const refreshed = this.refreshDuring(c, dataStart, end);
+    this.busFree[c] = dataStart + busTime + (refreshed - end);
+    this.nextPick[c] = this.busFree[c]!;
+    return refreshed;
+  }
+
+  /** All-bank refreshes that fall inside [start, end) stop the channel for tRFC each: the new end. */
+  private refreshDuring(c: number, start: number, end: number): number {
+    if (this.perBank) return end;
+    const t = this.t;
+    const phase = this.phase[c]!;
+    let k = Math.ceil((start - phase) / t.tREFI);
+    while (phase + k * t.tREFI < end) {
+      end += t.tRFC;
+      k++;
     }
-    this.busFree[c] = dataStart + busTime;
     return end;
   }
 
