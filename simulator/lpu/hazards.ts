@@ -1,6 +1,7 @@
 // Hazards as data and their report. In: what the simulator found (hazard name, chip, queue, instruction, cycle,
 // details). Out: Diagnostics (codes from messages.ts) with the instruction's assembly span, sorted by cycle, chip,
 // queue and instruction so the report is identical on every run.
+import { mnemonicOf } from "../../arch/asm/names.ts";
 import type { Placed } from "../../arch/isa.ts";
 import { type Diagnostic, diag, formatDiagnostic, LineIndex } from "../../util/diagnostics.ts";
 import { HAZARDS, type HazardName } from "./messages.ts";
@@ -31,7 +32,7 @@ export interface Hazard {
 
 export function place(h: Hazard): string {
   const parts = [`chip ${h.chip}`];
-  if (h.inst) parts.push(`${h.inst.queue} #${h.inst.k} '${h.inst.placed.inst.op}'`);
+  if (h.inst) parts.push(`${h.inst.queue} #${h.inst.k} '${mnemonicOf(h.inst.placed.inst)}'`);
   if (h.where) parts.push(h.where);
   if (h.cycle !== undefined) parts.push(`cycle ${h.cycle}`);
   return parts.join(", ");

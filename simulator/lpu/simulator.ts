@@ -3,6 +3,7 @@
 // state at any cycle, hazards, and the run's results. Event driven: each chip keeps a heap of the cycles where
 // something happens (an issue, a put, a take, an SRAM access, a word leaving or arriving); idle cycles cost
 // nothing. Chips are interleaved in global-time order (clock.ts) so link arrivals are always in the future.
+import { mnemonicOf } from "../../arch/asm/names.ts";
 import type { ElemType, Instruction, Program, StreamRef } from "../../arch/isa.ts";
 import { ELEM_BYTES } from "../../arch/isa.ts";
 import type { Machine } from "../../arch/machine.ts";
@@ -329,14 +330,14 @@ export class Simulator {
     const held = q.resources.get("queue");
     if (held && held.until > cycle) {
       this.hazard("unit-busy", rec, cycle, [
-        `the queue is still occupied by #${held.by.k} '${held.by.placed.inst.op}' until cycle ${held.until}`,
+        `the queue is still occupied by #${held.by.k} '${mnemonicOf(held.by.placed.inst)}' until cycle ${held.until}`,
       ]);
     }
     if (res !== "queue") {
       const o = q.resources.get(res);
       if (o && o.until > cycle) {
         this.hazard("unit-busy", rec, cycle, [
-          `the ${res} resource of ${q.name} is busy with #${o.by.k} '${o.by.placed.inst.op}' until cycle ${o.until}`,
+          `the ${res} port of ${q.name} is busy with #${o.by.k} '${mnemonicOf(o.by.placed.inst)}' until cycle ${o.until}`,
         ]);
       }
       const end = cycle + slots;
@@ -503,7 +504,7 @@ export class Simulator {
         for (const q of c.queues) for (const r of q.insts) this.instIndex[r.id] = r;
     }
     const r = this.instIndex[id];
-    return r ? `${r.queue} #${r.k} '${r.placed.inst.op}'` : `instruction ${id}`;
+    return r ? `${r.queue} #${r.k} '${mnemonicOf(r.placed.inst)}'` : `instruction ${id}`;
   }
 
   bytesOf(t: ElemType): number {
