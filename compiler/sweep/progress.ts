@@ -1,0 +1,31 @@
+// A one-line progress bar for a terminal: redrawn in place after each finished combination, erased at the end.
+// Draws nothing when the stream is not a terminal, so redirected output and CI logs stay clean.
+import type { Result } from "./evaluation.ts";
+
+export interface Progress {
+  readonly onResult: (r: Result, done: number, total: number) => void;
+  readonly end: () => void;
+}
+
+const WIDTH = 30;
+
+export function progressBar(stream: NodeJS.WriteStream, label: string): Progress {
+  if (!stream.isTTY) return { onResult: () => {}, end: () => {} };
+  const start = performance.now();
+  let failed = 0;
+  let drawn = false;
+  return {
+    onResult: (r, done, total) => {
+      if (r.outcome.kind !== "ok") failed++;
+      const filled = Math.round((WIDTH * done) / total);
+      const seconds = ((performance.now() - start) / 1000).toFixed(1);
+      const bar = `${"#".repeat(filled)}${".".repeat(WIDTH - filled)}`;
+      const note = failed > 0 ? `, ${failed} not ok` : "";
+      stream.write(`\r${label} [${bar}] ${done}/${total}${note}, ${seconds} s\x1b[K`);
+      drawn = true;
+    },
+    end: () => {
+      if (drawn) stream.write("\r\x1b[K");
+    },
+  };
+}
