@@ -130,9 +130,16 @@ export function schedule(g: TaskGraph, m: Machine, opts: ScheduleOptions = {}): 
       const ps = planesOf(t.chip);
       const free = ps.map((p, k) => (p.owner === undefined ? k : -1)).filter((k) => k >= 0);
       if (free.length === 0 || (free.length === 1 && !groupInputsPlaced(t.mxmGroup))) continue;
-      free.sort((a, b) => ps[a]!.accFree - ps[b]!.accFree || a - b);
+      // The plane where the group's first task (its weight load) would finish first.
+      const finish = free.map((k) => {
+        const trial: GroupState = { plane: k, state: ps[k]!, lwEnd: 0, weightsReady: 0, resultsReady: 0 };
+        return findPlacement(t, k, trial).lastIssue;
+      });
+      const best = free
+        .map((k, n) => [k, finish[n]!] as const)
+        .sort((a, b) => a[1] - b[1] || a[0] - b[0])[0]!;
       pick = i;
-      plane = free[0]!;
+      plane = best[0];
       ps[plane]!.owner = t.mxmGroup;
       groupState.set(t.mxmGroup, { plane, state: ps[plane]!, lwEnd: 0, weightsReady: 0, resultsReady: 0 });
       break;
@@ -150,10 +157,10 @@ export function schedule(g: TaskGraph, m: Machine, opts: ScheduleOptions = {}): 
   );
   return { graph: g, insts, tasks: times, cycles };
 
-  function placeTask(task: Task, plane: number | undefined): void {
+  /** Where the task would go with this plane: its start, choices, and the cycle its last step issues. */
+  function findPlacement(task: Task, plane: number | undefined, gs: GroupState | undefined) {
     const geo = taskGeometry(m, task, placements, plane);
     const chip = task.chip;
-    const gs = task.mxmGroup ? groupState.get(task.mxmGroup)! : undefined;
     const ps = gs?.state;
     // Lower bound on the start from data and MXM state.
     let lower = 0;
@@ -206,6 +213,14 @@ export function schedule(g: TaskGraph, m: Machine, opts: ScheduleOptions = {}): 
       if (waitedOn === "none") waitedOn = r.kind;
       start += r.shift;
     }
+    const lastIssue = start + Math.max(...geo.instances.map((i) => i.rel));
+    return { geo, chip, readyAt, start, waitedOn, choice: choice!, lastIssue };
+  }
+
+  function placeTask(task: Task, plane: number | undefined): void {
+    const gs = task.mxmGroup ? groupState.get(task.mxmGroup)! : undefined;
+    const ps = gs?.state;
+    const { geo, chip, readyAt, start, waitedOn, choice } = findPlacement(task, plane, gs);
     // Commit reservations and state.
     if (!relaxed) for (const res of reservations(geo, chip, start, choice!)) commit(res);
     let end = start;

@@ -1,0 +1,162 @@
+// Where a schedule's cycles go, as text: per layer (graph scope) the busy cycles per unit kind and the cycles tasks
+// waited beyond their dependencies (on a queue, an SRAM bank, a stream, an MXM plane), per unit kind the busy and
+// idle fractions, the critical chain of tasks that ends last, and a Gantt chart of the first cycles per queue.
+// In: a Schedule, the machine, and each kernel op's layer. Out: deterministic text.
+import type { Instruction } from "../../arch/isa.ts";
+import type { Machine } from "../../arch/machine.ts";
+import { queueName, type Schedule, type ScheduledInst, type TaskTimes } from "./schedule-ir.ts";
+
+const KINDS = ["mem", "vxm", "mxm", "sxm", "c2c"] as const;
+const WAITS: readonly TaskTimes["waitedOn"][] = ["queue", "bank", "stream", "mxm"];
+
+export interface ExplainOptions {
+  /** Cycles the Gantt chart covers from cycle 0. */
+  readonly ganttCycles: number;
+  /** Characters per chart row. */
+  readonly width: number;
+  /** Layer of each kernel op id ("" at top level). */
+  readonly layerOf: (op: string) => string;
+}
+
+export function explainSchedule(s: Schedule, m: Machine, opts: ExplainOptions): string {
+  const out: string[] = [];
+  const units: Record<string, number> = {
+    mem: 0,
+    vxm: m.vxm.alus,
+    mxm: m.mxm.planes,
+    sxm: m.sxm.units,
+    c2c: m.c2c.links,
+  };
+  units.mem = m.sliceOrder.filter((k) => k === "mem").length;
+  const chips = Math.max(1, s.graph.chips);
+
+  // Per layer.
+  const layers = new Map<
+    string,
+    { busy: Record<string, number>; wait: Record<string, number>; end: number }
+  >();
+  const layer = (op: string) => {
+    const name = opts.layerOf(op) || "(top level)";
+    let l = layers.get(name);
+    if (!l) {
+      l = { busy: {}, wait: {}, end: 0 };
+      layers.set(name, l);
+    }
+    return l;
+  };
+  for (const i of s.insts) {
+    const l = layer(i.op);
+    l.busy[i.queue.kind] = (l.busy[i.queue.kind] ?? 0) + i.busy;
+  }
+  for (const t of s.tasks) {
+    const l = layer(t.op);
+    if (t.start > t.ready) l.wait[t.waitedOn] = (l.wait[t.waitedOn] ?? 0) + (t.start - t.ready);
+    l.end = Math.max(l.end, t.end);
+  }
+  out.push(`where the ${s.cycles} cycles go (${s.insts.length} instructions on ${chips} chip(s))`, "");
+  out.push(
+    "per layer: unit-cycles busy by unit kind; task cycles spent waiting beyond their dependencies, by cause",
+  );
+  out.push(
+    `  ${pad("layer", 24)} ${KINDS.map((k) => pad(k, 9)).join(" ")} | ${WAITS.map((w) => pad(`wait ${w}`, 12)).join(" ")} | ends`,
+  );
+  for (const [name, l] of [...layers].sort((a, b) => a[1].end - b[1].end || (a[0] < b[0] ? -1 : 1)))
+    out.push(
+      `  ${pad(name, 24)} ${KINDS.map((k) => pad(String(l.busy[k] ?? 0), 9)).join(" ")} | ${WAITS.map((w) => pad(String(l.wait[w] ?? 0), 12)).join(" ")} | ${l.end}`,
+    );
+  out.push("", "per unit kind: busy unit-cycles / (units x cycles); the rest is idle");
+  const busyKind: Record<string, number> = {};
+  for (const i of s.insts) busyKind[i.queue.kind] = (busyKind[i.queue.kind] ?? 0) + i.busy;
+  for (const k of KINDS) {
+    const cap = units[k]! * chips * s.cycles;
+    const b = busyKind[k] ?? 0;
+    out.push(
+      `  ${pad(k, 4)} ${pad(`${units[k]! * chips} units`, 10)} busy ${pct(b, cap)}  idle ${pct(cap - b, cap)}`,
+    );
+  }
+
+  // The critical chain: from the task that ends last, step back to the predecessor that ended last before it.
+  const times = new Map(s.tasks.map((t) => [t.task, t]));
+  const tasks = new Map(s.graph.tasks.map((t) => [t.id, t]));
+  let cur = [...s.tasks].sort((a, b) => b.end - a.end || (a.task < b.task ? -1 : 1))[0];
+  const chain: TaskTimes[] = [];
+  while (cur) {
+    chain.push(cur);
+    const preds = (tasks.get(cur.task)?.after ?? []).map((a) => times.get(a)!).filter((t) => t !== undefined);
+    cur = preds.sort((a, b) => b.end - a.end || (a.task < b.task ? -1 : 1))[0];
+  }
+  out.push(
+    "",
+    `critical chain (${chain.length} tasks, last first): start..end, waited beyond dependencies and why`,
+  );
+  for (const t of chain.slice(0, 40))
+    out.push(
+      `  ${pad(t.task, 36)} ${pad(`${t.start}..${t.end}`, 14)} ${t.start > t.ready ? `waited ${t.start - t.ready} (${t.waitedOn})` : ""}`.trimEnd(),
+    );
+  if (chain.length > 40) out.push(`  ... ${chain.length - 40} more`);
+
+  out.push("", gantt(s.insts, opts.ganttCycles, opts.width));
+  return `${out.join("\n")}\n`;
+}
+
+/** One row per queue that works in the window; each character covers ceil(cycles / width) cycles. */
+export function gantt(insts: readonly ScheduledInst[], cycles: number, width: number): string {
+  const per = Math.max(1, Math.ceil(cycles / width));
+  const cols = Math.ceil(cycles / per);
+  const rows = new Map<string, string[]>();
+  for (const i of insts) {
+    if (i.cycle >= cycles) continue;
+    const key = `chip${i.chip} ${queueName(i.queue)}`;
+    let row = rows.get(key);
+    if (!row) {
+      row = new Array<string>(cols).fill(".");
+      rows.set(key, row);
+    }
+    const c = symbol(i.inst);
+    for (let t = i.cycle; t < Math.min(cycles, i.cycle + Math.max(1, i.busy)); t++)
+      row[Math.floor(t / per)] = c;
+  }
+  const kindOrder = (k: string) =>
+    ["mem", "vxm", "mxm", "sxm", "c2c"].findIndex((x) => k.split(" ")[1]!.startsWith(x));
+  const num = (k: string) => Number(k.split(" ")[1]!.replace(/^[a-z]+/, ""));
+  const keys = [...rows.keys()].sort(
+    (a, b) => a.localeCompare(b.split(" ")[0]!) * 0 || kindOrder(a) - kindOrder(b) || num(a) - num(b),
+  );
+  const lines = [
+    `Gantt chart, cycles 0..${cycles - 1}, ${per} cycle(s) per character (R read, W write, V VXM op, L lw, I iw, A abc, C acc, . idle)`,
+  ];
+  for (const k of keys) lines.push(`  ${pad(k, 12)} |${rows.get(k)!.join("")}|`);
+  return lines.join("\n");
+}
+
+function symbol(i: Instruction): string {
+  switch (i.op) {
+    case "read":
+    case "gather":
+      return "R";
+    case "write":
+    case "scatter":
+      return "W";
+    case "lw":
+      return "L";
+    case "iw":
+      return "I";
+    case "abc":
+      return "A";
+    case "acc":
+      return "C";
+    case "send":
+    case "recv":
+      return "S";
+    default:
+      return "V";
+  }
+}
+
+function pad(s: string, n: number): string {
+  return s.length >= n ? s : s + " ".repeat(n - s.length);
+}
+
+function pct(a: number, b: number): string {
+  return `${b > 0 ? ((100 * a) / b).toFixed(1) : "0.0"}%`;
+}
