@@ -9,11 +9,16 @@ export class EventQueue {
   private bs = new Int32Array(1024);
   private n = 0;
   private counter = 0;
-  /** The popped event, valid until the next pop. */
-  time = 0;
+  /** The popped event's time, kept in a typed array so a pop allocates no heap number. */
+  private readonly popped = new Float64Array(1);
   kind = 0;
   a = 0;
   b = 0;
+
+  /** The popped event, valid until the next pop. */
+  get time(): number {
+    return this.popped[0]!;
+  }
 
   get size(): number {
     return this.n;
@@ -41,7 +46,7 @@ export class EventQueue {
   /** Removes the earliest event into (time, kind, a, b); false when empty. */
   pop(): boolean {
     if (this.n === 0) return false;
-    this.time = this.times[0]!;
+    this.popped[0] = this.times[0]!;
     this.kind = this.kinds[0]!;
     this.a = this.as[0]!;
     this.b = this.bs[0]!;

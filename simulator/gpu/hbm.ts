@@ -84,9 +84,14 @@ export class Hbm {
   /** Global bank index and row of each queued request's first row, for the first-ready scan. */
   private qBank: Int32Array;
   private qRow: Int32Array;
-  /** Counters for the energy model and for tests. */
-  bytes = 0;
-  backgroundBytes = 0;
+  /** Counters for the energy model and for tests (typed, so counting allocates nothing). */
+  private readonly counts = new Float64Array(2);
+  get bytes(): number {
+    return this.counts[0]!;
+  }
+  get backgroundBytes(): number {
+    return this.counts[1]!;
+  }
   rowHits = 0;
   rowMisses = 0;
   rowConflicts = 0;
@@ -188,7 +193,7 @@ export class Hbm {
     while (this.nextBg[c]! <= now) {
       const at = this.nextBg[c]!;
       this.serve(c, Math.max(at, this.nextPick[c]!), at, this.bgAddr(), this.background!.bytes);
-      this.backgroundBytes += this.background!.bytes;
+      this.counts[1] += this.background!.bytes;
       this.nextBg[c] = at + this.bgGap();
     }
   }
@@ -225,9 +230,9 @@ export class Hbm {
     this.qLen[c] = len - 1;
     const end = this.serve(c, now, arrival, addr, bytes);
     if (owner >= 0) {
-      this.bytes += bytes;
+      this.counts[0] += bytes;
       this.done(owner, end);
-    } else this.backgroundBytes += bytes;
+    } else this.counts[1] += bytes;
     this.busy[c] = 1;
     this.queue.push(this.nextPick[c]!, this.freeEvent, this.gpu, c);
   }
