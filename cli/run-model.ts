@@ -7,9 +7,12 @@ import type { Machine } from "../arch/machine.ts";
 import type { ModelGraph } from "../compiler/graph/ir.ts";
 import { interpret } from "../compiler/reference/interpret.ts";
 import type { CompileReport } from "../compiler/schedule/bounds.ts";
-import { type Hazard, Simulator } from "../simulator/lpu/index.ts";
+import { formatHazards, type Hazard, Simulator } from "../simulator/lpu/index.ts";
 import { collectResults } from "../simulator/lpu/results.ts";
 import { decode } from "../simulator/lpu/values.ts";
+import { UserError } from "../util/diagnostics.ts";
+import { compileFile, MAX_DATA_ELEMENTS } from "./commands/compile.ts";
+import { stableJson } from "./common.ts";
 
 /**
  * Tolerance of a simulated output against the interpreter: |sim - ref| <= TOLERANCE * max(1, |ref|). Both round
@@ -83,4 +86,84 @@ export function runModel(
     }
   }
   return { ...base, maxAbsError: maxAbs, maxRelError: maxRel, outputsMatch: match };
+}
+
+export interface RunModelFlags {
+  chips: number;
+  set: Record<string, string>;
+  arch?: string;
+  archSet?: Record<string, string>;
+  seed?: number;
+  functional?: boolean;
+  json?: boolean;
+}
+
+/** `lpu run FILE.model`: compile, simulate, check the prediction (and the values with --functional), print. */
+export function runModelFile(file: string, flags: RunModelFlags): void {
+  const functional = flags.functional ?? false;
+  const { graph, machine, result, withData } = compileFile(
+    file,
+    {
+      chips: flags.chips,
+      arch: flags.arch ?? "tsp-v1",
+      archSet: flags.archSet ?? {},
+      set: flags.set,
+      seed: 0,
+    },
+    functional,
+  );
+  if (functional && !withData)
+    throw new UserError(
+      `'${file}' is too large to run functionally (over ${MAX_DATA_ELEMENTS} seeded values)`,
+    );
+  const r = result.report;
+  const run = runModel(graph, result.program!, r, machine, {
+    functional,
+    seed: 0,
+    clockSeed: flags.seed ?? 1,
+  });
+  if (run.hazards.length > 0) {
+    process.stderr.write(`${formatHazards(run.hazards, file)}\n`);
+    throw new UserError(
+      `the simulator found ${run.hazards.length} hazard(s) in the compiled schedule (a compiler bug)`,
+    );
+  }
+  const doc: Record<string, unknown> = {
+    cycles: run.cycles,
+    predicted_cycles: run.predictedCycles,
+    latency_us: run.latencyUs,
+    tokens_per_s: run.cycles > 0 ? (r.tokensPerS * r.cycles) / run.cycles : 0,
+    instructions: run.instructions,
+    chips: r.chips,
+    sram_bytes_max: run.sramBytesMax,
+    lower_bound_cycles: r.lowerBound,
+    efficiency: run.cycles > 0 ? r.lowerBound / run.cycles : 0,
+  };
+  if (functional) {
+    doc.max_abs_error = run.maxAbsError;
+    doc.outputs_match = run.outputsMatch;
+  }
+  if (flags.json) process.stdout.write(stableJson(doc));
+  else {
+    const lines = [
+      `${file} compiled for ${r.chips} chip(s) of ${machine.name} and simulated`,
+      `  cycles        ${run.cycles} (predicted ${run.predictedCycles}${run.cyclesMatch ? ", exact" : ", MISMATCH"})`,
+      `  latency       ${run.latencyUs} us`,
+      `  tokens/s      ${(doc.tokens_per_s as number).toFixed(1)}`,
+      `  instructions  ${run.instructions}`,
+      `  SRAM used     ${run.sramBytesMax} bytes (largest chip)`,
+      `  lower bound   ${r.lowerBound} cycles (${r.boundName}), efficiency ${(100 * (doc.efficiency as number)).toFixed(1)}%`,
+    ];
+    if (functional)
+      lines.push(
+        `  outputs       ${run.outputsMatch ? "match" : "DO NOT MATCH"} the reference interpreter (max abs error ${run.maxAbsError}, max rel error ${run.maxRelError?.toExponential(2)})`,
+      );
+    process.stdout.write(`${lines.join("\n")}\n`);
+  }
+  if (!run.cyclesMatch)
+    throw new UserError(
+      `simulated ${run.cycles} cycles but the compiler predicted ${run.predictedCycles} (a compiler bug)`,
+    );
+  if (functional && !run.outputsMatch)
+    throw new UserError("the simulated outputs differ from the reference interpreter");
 }

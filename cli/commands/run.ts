@@ -15,6 +15,7 @@ import {
   reportDiagnostics,
   stableJson,
 } from "../common.ts";
+import { type RunModelFlags, runModelFile } from "../run-model.ts";
 
 export interface SimCliOptions {
   arch?: string;
@@ -126,6 +127,12 @@ export function register(program: Command): void {
       "--json",
       "print cycles, latency_us, instructions, vectors, chips, utilization, sram_bytes_max, pause_cycles, outputs as JSON",
     )
+    .option("--chips <n>", "for a .model: chips to compile for", parsePositiveInt("--chips"), 1)
+    .option("--set <name=value>", "for a .model: override a model constant (repeatable)", collectSet, {})
+    .option(
+      "--functional",
+      "for a .model: compute values and compare the outputs with the reference interpreter",
+    )
     .addHelpText(
       "after",
       `
@@ -138,7 +145,8 @@ Examples:
   lpu run programs/asm/matvec-320.lasm --arch-set mxm_latency=40`,
     )
     .action(
-      action((file: string, opts: SimCliOptions & { json?: boolean }) => {
+      action((file: string, opts: SimCliOptions & RunModelFlags) => {
+        if (file.endsWith(".model")) return runModelFile(file, opts);
         const { program: p, machine, text } = loadProgram(file, opts);
         const sim = new Simulator(p, machine, {
           seed: opts.seed,
