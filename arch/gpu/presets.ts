@@ -199,16 +199,18 @@ const A100_SXM: GpuPreset = {
     burstBytes: 64, // 128 bits x burst of 4 (DRAMsim3 HBM2)
     perBankRefresh: 0, // DRAMsim3 HBM2: all-bank refresh
     timing: {
-      // DRAMsim3 HBM2_8Gb_x128 at 2 Gb/s, tCK 1 ns (cycles = ns). Not in gpu-reference.md and so assumptions:
-      // CCD_S/L 2/4, RRD_S/L 4/6, FAW 16 (typical of the DRAMsim3 HBM2 file, unconfirmed).
-      tCK: 1,
+      // DRAMsim3 HBM2_8Gb_x128 core timings in ns (CL, RCD, RP, RAS, RC, RFC, REFI from gpu-reference.md). A100's
+      // HBM2e runs its pins at about 3.2 Gb/s (2.04 TB/s over 5,120 bits), so the clock-bound column spacings are
+      // taken in clocks at that rate: tCK 0.625 ns, tCCD_S 2 tCK, tCCD_L 4 tCK (DRAMsim3's clock counts; derived,
+      // unconfirmed). RRD_S/L 4/6 and FAW 16 ns are typical of the DRAMsim3 file (unconfirmed).
+      tCK: 0.625,
       tCL: 14,
       tRCD: 14,
       tRP: 14,
       tRAS: 34,
       tRC: 48,
-      tCCD_S: 2,
-      tCCD_L: 4,
+      tCCD_S: 1.25,
+      tCCD_L: 2.5,
       tRRD_S: 4,
       tRRD_L: 6,
       tFAW: 16,
