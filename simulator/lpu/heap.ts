@@ -23,6 +23,8 @@ export interface SimEvent {
 
 export class EventHeap {
   private readonly items: SimEvent[] = [];
+  /** Handled events, reused by push so a long run allocates no event objects. */
+  private readonly free: SimEvent[] = [];
   private seq = 0;
 
   get size(): number {
@@ -44,7 +46,16 @@ export class EventHeap {
     data: unknown = null,
     aux = 0,
   ): void {
-    const ev: SimEvent = { key: cycle * 4 + phase, seq: this.seq++, kind, owner, i, data, aux };
+    let ev = this.free.pop();
+    if (ev) {
+      ev.key = cycle * 4 + phase;
+      ev.seq = this.seq++;
+      ev.kind = kind;
+      ev.owner = owner;
+      ev.i = i;
+      ev.data = data;
+      ev.aux = aux;
+    } else ev = { key: cycle * 4 + phase, seq: this.seq++, kind, owner, i, data, aux };
     const a = this.items;
     let j = a.length;
     a.push(ev);
@@ -56,6 +67,13 @@ export class EventHeap {
       j = p;
     }
     a[j] = ev;
+  }
+
+  /** Returns a handled event for reuse; the caller must not keep it. */
+  release(ev: SimEvent): void {
+    ev.owner = null;
+    ev.data = null;
+    this.free.push(ev);
   }
 
   pop(): SimEvent | undefined {

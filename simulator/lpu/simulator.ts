@@ -267,6 +267,7 @@ export class Simulator {
       const ev = chip.heap.pop()!;
       if (ev.kind === K_ISSUE) this.issue(ev.owner as QueueState, k);
       else handleEvent(this, chip, ev, k);
+      chip.heap.release(ev);
       if (this.stopped) return;
     }
     if (chip.deskewAt === k) chip.clock.deskew(k, this.machine.c2c.epochCycles);
@@ -345,14 +346,19 @@ export class Simulator {
       if (end > from) q.busy += end - from;
       if (end > q.covered) q.covered = end;
     }
-    q.resources.set(res, { from: cycle, until: cycle + slots, by: rec });
+    const occ = q.resources.get(res);
+    if (occ) {
+      occ.from = cycle;
+      occ.until = cycle + slots;
+      occ.by = rec;
+    } else q.resources.set(res, { from: cycle, until: cycle + slots, by: rec });
     q.lastIssue = cycle;
     q.nextFree = cycle + slots;
     const chip = q.chip;
     if (cycle + slots > chip.end) chip.end = cycle + slots;
     this.instructions++;
     if ("n" in inst) this.vectors += inst.n;
-    this.note(chip, cycle, `${q.name} issues ${describeInstruction(inst)}`);
+    if (this.logEntries) this.note(chip, cycle, `${q.name} issues ${describeInstruction(inst)}`);
     switch (inst.op) {
       case "nop":
         break;
@@ -404,7 +410,7 @@ export class Simulator {
     q.nextFree = done + 1;
     q.releasedAt = done;
     if (done + 1 > q.chip.end) q.chip.end = done + 1;
-    this.note(q.chip, done, `${q.name} sync completes`);
+    if (this.logEntries) this.note(q.chip, done, `${q.name} sync completes`);
     this.scheduleNext(q);
   }
 
@@ -454,11 +460,12 @@ export class Simulator {
     }
     if (this.logEntries) {
       const last = bytes > 1 ? `..s${ref.id + bytes - 1}${ref.dir}` : "";
-      this.note(
-        chip,
-        cycle,
-        `${act.q.name} takes ${what}s${ref.id}${ref.dir}${last} at position ${act.q.position}`,
-      );
+      if (this.logEntries)
+        this.note(
+          chip,
+          cycle,
+          `${act.q.name} takes ${what}s${ref.id}${ref.dir}${last} at position ${act.q.position}`,
+        );
     }
     return this.functional ? out : null;
   }
@@ -487,11 +494,12 @@ export class Simulator {
     }
     if (this.logEntries) {
       const preview = planes ? ` ${previewWord(planes, type, this.lanes)}` : "";
-      this.note(
-        chip,
-        cycle,
-        `${act.q.name} puts s${ref.id}${ref.dir}${bytes > 1 ? `..s${ref.id + bytes - 1}${ref.dir}` : ""} at position ${act.q.position}${preview}`,
-      );
+      if (this.logEntries)
+        this.note(
+          chip,
+          cycle,
+          `${act.q.name} puts s${ref.id}${ref.dir}${bytes > 1 ? `..s${ref.id + bytes - 1}${ref.dir}` : ""} at position ${act.q.position}${preview}`,
+        );
     }
   }
 

@@ -36,11 +36,12 @@ export function c2cTake(
     link.sent++;
     act.q.chip.heap.push(leaves, PHASE_UPDATE, K_DEPART, link, i, planes ? planes[b]! : null);
   }
-  sim.note(
-    act.q.chip,
-    cycle,
-    `${act.q.name} sends vector ${i} (${ELEM_BYTES[inst.type]} word(s)) on link ${link.link}`,
-  );
+  if (sim.logEntries)
+    sim.note(
+      act.q.chip,
+      cycle,
+      `${act.q.name} sends vector ${i} (${ELEM_BYTES[inst.type]} word(s)) on link ${link.link}`,
+    );
 }
 
 /** A word leaves the sender in this cycle: schedule its arrival in the receiver's clock. */
@@ -57,18 +58,19 @@ export function c2cDepart(sim: Simulator, chip: ChipState, ev: SimEvent, cycle: 
   to.inFlight++;
   receiver.heap.push(at, PHASE_UPDATE, K_ARRIVE, to, ev.i, ev.data);
   if (at + 1 > receiver.end) receiver.end = at + 1;
-  sim.note(
-    chip,
-    cycle,
-    `c2c${link.link} word leaves for chip ${receiver.id} c2c${peer.link} (arrives in its cycle ${at})`,
-  );
+  if (sim.logEntries)
+    sim.note(
+      chip,
+      cycle,
+      `c2c${link.link} word leaves for chip ${receiver.id} c2c${peer.link} (arrives in its cycle ${at})`,
+    );
 }
 
 export function c2cArrive(sim: Simulator, chip: ChipState, ev: SimEvent, cycle: number): void {
   const link = ev.owner as LinkEnd;
   link.inFlight--;
   link.arrived.push({ value: ev.data as Uint8Array | null, at: cycle });
-  sim.note(chip, cycle, `c2c${link.link} word arrives`);
+  if (sim.logEntries) sim.note(chip, cycle, `c2c${link.link} word arrives`);
 }
 
 export function c2cRecv(sim: Simulator, act: Activity, i: number, cycle: number): void {

@@ -55,7 +55,7 @@ function commit(
   if (other >= 0)
     sim.hazard("bank-conflict", act.inst, cycle, [sram.bankOf(addr), act.q.name, sim.instName(other)]);
   sram.write(slice(act), addr, value, cycle, cycle + sim.machine.mem.writeLatency, act.inst.id);
-  sim.note(act.q.chip, cycle, `${act.q.name} writes word ${addr}`);
+  if (sim.logEntries) sim.note(act.q.chip, cycle, `${act.q.name} writes word ${addr}`);
 }
 
 /** `read`: the access of vector i in cycle t + i; the word is put L_read cycles later. */

@@ -106,7 +106,7 @@ export function accUpdate(
   const inst = act.placed.inst as Extract<Instruction, { op: "abc" }>;
   const p = plane(act);
   const row = inst.row0 + i;
-  sim.note(act.q.chip, cycle, `${act.q.name} accumulator row ${row} ready`);
+  if (sim.logEntries) sim.note(act.q.chip, cycle, `${act.q.name} accumulator row ${row} ready`);
   if (!y) return;
   const t = accumulatorType(inst.type);
   p.acc ??= new Float64Array(p.accRows * sim.lanes);
