@@ -1,6 +1,6 @@
 // `lpu gpu FILE.model`: lower the model to GPU kernels, simulate K runs on the GPU/HBM baseline, print the latency
 // distribution, tokens per second, energy and cost (a table and a histogram, or --json).
-import type { Command } from "commander";
+import { type Command, InvalidArgumentError } from "commander";
 import { deriveGpu, GPU_SETTINGS } from "../../arch/gpu/derive.ts";
 import { GPU_PRESETS, type GpuPreset } from "../../arch/gpu/presets.ts";
 import { loadModel } from "../../compiler/frontend.ts";
@@ -35,7 +35,7 @@ export interface GpuCliOptions {
 
 function parseSeed(value: string): number {
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 0) throw new UserError(`--seed takes a whole number >= 0, got '${value}'`);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError("takes a whole number >= 0");
   return n;
 }
 
