@@ -42,9 +42,7 @@ function parseSeed(value: string): number {
 function parseBackground(value: string): number {
   const n = Number(value);
   if (!Number.isFinite(n) || n < 0 || n >= 1 || value.trim() === "") {
-    throw new UserError(
-      `--background takes a share of HBM bandwidth from 0 up to (not including) 1, got '${value}'`,
-    );
+    throw new InvalidArgumentError("takes a share of HBM bandwidth from 0 up to (not including) 1");
   }
   return n;
 }
