@@ -1,5 +1,6 @@
 // The `lpu` command line: parses flags and hands over to the library. Each command lives in cli/commands/.
 import { Command } from "commander";
+import { UserError } from "../util/diagnostics.ts";
 import { registerCommands } from "./commands/index.ts";
 
 const program = new Command("lpu")
@@ -11,4 +12,11 @@ const program = new Command("lpu")
   .showHelpAfterError("(run with --help for usage)");
 
 registerCommands(program);
-await program.parseAsync(process.argv);
+try {
+  await program.parseAsync(process.argv);
+} catch (e) {
+  // Option parsers run before a command's action() boundary: a bad flag value is still a user error, not a crash.
+  if (!(e instanceof UserError)) throw e;
+  process.stderr.write(`lpu: ${e.message}\n(run with --help for usage)\n`);
+  process.exitCode = 1;
+}
