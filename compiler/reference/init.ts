@@ -5,7 +5,6 @@
 import { invariant } from "../../util/assert.ts";
 import { hashString, Rng } from "../../util/random.ts";
 import type { GraphNode, ModelGraph, TensorType } from "../graph/ir.ts";
-import { numElements } from "../graph/ir.ts";
 import { allocate, rounder, type TensorData } from "./tensor.ts";
 
 /** How one source tensor is drawn. */
@@ -35,6 +34,8 @@ export function weightRule(fanIn: number): InitRule {
  * The values of source node `nodeId` of type `t` for `seed` (an integer in [0, 2^32)): element i is the i-th draw
  * of an Rng seeded from hashString(nodeId) and the seed, mapped by `rule`, rounded to t.dtype. Integer dtypes give
  * an Int32Array, the others a Float32Array. Without a rule: UNIT for floats, INT8_RANGE / SMALL_INTS for ints.
+ * Prefix-stable: a longer tensor with the same id, seed and rule starts with the same values (so `--set seq=3`
+ * shares its first token with `--set seq=1`).
  */
 export function initialValues(nodeId: string, t: TensorType, seed: number, rule?: InitRule): TensorData {
   invariant(Number.isInteger(seed) && seed >= 0 && seed < 2 ** 32, `seed must be a 32-bit unsigned integer`);
@@ -177,9 +178,4 @@ export function initialSources(g: ModelGraph, seed: number): Map<string, TensorD
     out.set(id, initialValues(id, t, seed, rule));
   }
   return out;
-}
-
-/** Number of elements a source holds; kept here so size checks and init agree on what a source is. */
-export function sourceElements(n: GraphNode): number {
-  return SOURCE_KINDS.has(n.op.kind) ? numElements(n.outputs[0]!.shape) : 0;
 }
