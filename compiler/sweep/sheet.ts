@@ -80,22 +80,27 @@ export function formatMetric(v: number | string | undefined, digits: number): st
   return v.toFixed(digits);
 }
 
-/** An aligned text table: numbers right-aligned, a failed row's reason in the last column. */
+/**
+ * An aligned text table: a column of numbers right-aligned, a failed row's reason in the last column. Unlike CSV
+ * and JSON, the table leaves out metric columns that no row fills (a sweep of the LPU alone has no GPU figures).
+ */
 export function formatSheet(s: Sheet): string {
-  const head = ["#", "target", ...s.params, ...s.metrics.map((m) => m.title), "note"];
-  const numeric = [true, false, ...s.params.map(() => true), ...s.metrics.map(() => true), false];
+  const filled = s.metrics.filter((m) =>
+    s.rows.some((r) => r.outcome.kind === "ok" && r.outcome.metrics[m.key] !== undefined),
+  );
+  const head = ["#", "target", ...s.params, ...filled.map((m) => m.title), "note"];
   const body = s.rows.map((r) => {
     const o = r.outcome;
-    const metrics = s.metrics.map((m) => (o.kind === "ok" ? formatMetric(o.metrics[m.key], m.digits) : ""));
+    const metrics = filled.map((m) => (o.kind === "ok" ? formatMetric(o.metrics[m.key], m.digits) : ""));
     const note = o.kind === "ok" ? "" : `${o.kind}: ${o.reason}`;
     return [String(r.combination), r.target, ...s.params.map((p) => r.params[p] ?? "-"), ...metrics, note];
   });
+  const isNumber = (c: string) => c === "" || c === "-" || Number.isFinite(Number(c));
+  const right = head.map((_, i) => i < head.length - 1 && body.every((b) => isNumber(b[i]!)));
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
   const line = (cells: string[]) =>
     cells
-      .map((c, i) =>
-        i === cells.length - 1 ? c : numeric[i] ? c.padStart(widths[i]!) : c.padEnd(widths[i]!),
-      )
+      .map((c, i) => (i === cells.length - 1 ? c : right[i] ? c.padStart(widths[i]!) : c.padEnd(widths[i]!)))
       .join("  ")
       .trimEnd();
   const lines = [line(head), line(widths.map((w) => "-".repeat(w))), ...body.map(line)];

@@ -1,0 +1,80 @@
+// `lpu sweep` end to end through bin/lpu.js, with the real evaluations: the LPU compiler (plus the simulator's
+// cycle check) and the GPU baseline, on the small mlp2 model.
+import { execFile } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { beforeAll, describe, expect, it } from "vitest";
+import { csvToSheet } from "../../compiler/sweep/csv.ts";
+
+const run = promisify(execFile);
+const ROOT = new URL("../../", import.meta.url).pathname;
+
+async function lpu(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const r = await run(process.execPath, ["bin/lpu.js", ...args], { cwd: ROOT, encoding: "utf8" });
+    return { code: 0, stdout: r.stdout, stderr: r.stderr };
+  } catch (e) {
+    const err = e as { code: number; stdout: string; stderr: string };
+    return { code: err.code, stdout: err.stdout, stderr: err.stderr };
+  }
+}
+
+// sram_mib=1 cannot hold mlp2's weights; 9 GPUs are more than one NVLink node: two failed rows among good ones.
+const SWEEP = ["sweep", "programs/mlp2.model", "--chips", "1", "--arch-set", "sram_mib=1,220"];
+const GPUS = ["--gpus", "1,9", "--runs", "3", "--workers", "2"];
+
+describe("lpu sweep", () => {
+  let whole: Awaited<ReturnType<typeof lpu>>;
+  beforeAll(async () => {
+    whole = await lpu(...SWEEP, ...GPUS, "--csv");
+  });
+
+  it("evaluates every combination with the real engines, a failure in its own row, the simulator agreeing", () => {
+    const r = whole;
+    expect(r.code, r.stderr).toBe(0);
+    const sheet = csvToSheet(r.stdout, "stdout", []);
+    expect(sheet.rows.map((x) => `${x.target} ${x.outcome.kind}`)).toEqual([
+      "lpu failed",
+      "lpu ok",
+      "gpu ok",
+      "gpu failed",
+    ]);
+    const [small, lpuOk, gpuOk, nine] = sheet.rows.map((x) => x.outcome);
+    expect(small!.kind === "failed" && small!.reason).toMatch(/^LPU5\d\d\d: /);
+    expect(nine!.kind === "failed" && nine!.reason).toMatch(/--gpus takes 1 to 8/);
+    if (lpuOk!.kind !== "ok" || gpuOk!.kind !== "ok") throw new Error("expected ok rows");
+    expect(lpuOk.metrics.simulated_cycles).toBe(lpuOk.metrics.cycles);
+    expect(lpuOk.metrics.tokens_per_s).toBeGreaterThan(0);
+    expect(gpuOk.metrics.joules_per_token).toBeGreaterThan(0);
+    expect(gpuOk.metrics.p99_us).toBeGreaterThanOrEqual(gpuOk.metrics.latency_us as number);
+  });
+
+  it("merges the CSVs of --shard 1/2 and 2/2 into the unsharded CSV, and names a missing shard", async () => {
+    // As two array jobs would: concurrently, one worker each.
+    const [one, two] = await Promise.all([
+      lpu(...SWEEP, ...GPUS, "--workers", "1", "--csv", "--shard", "1/2"),
+      lpu(...SWEEP, ...GPUS, "--workers", "1", "--csv", "--shard", "2/2"),
+    ]);
+    const dir = mkdtempSync(join(tmpdir(), "lpu-sweep-"));
+    writeFileSync(join(dir, "1.csv"), one.stdout);
+    writeFileSync(join(dir, "2.csv"), two.stdout);
+    const [merged, partial] = await Promise.all([
+      lpu("sweep", "--merge", join(dir, "2.csv"), join(dir, "1.csv"), "--csv"),
+      lpu("sweep", "--merge", join(dir, "2.csv")),
+    ]);
+    expect(merged.code, merged.stderr).toBe(0);
+    expect(merged.stdout).toBe(whole.stdout);
+    expect(partial.code).toBe(1);
+    expect(partial.stderr).toContain("2 of 4 combinations missing: 1, 3");
+    expect(partial.stdout).toContain("missing combinations: 1, 3");
+  });
+
+  it("stops with exit 1 before any worker starts on a misspelt machine key", async () => {
+    const key = await lpu("sweep", "programs/mlp2.model", "--chips", "1", "--arch-set", "sram_mbi=220");
+    expect(key.code).toBe(1);
+    expect(key.stdout).toBe("");
+    expect(key.stderr).toMatch(/sram_mbi.*did you mean 'sram_mib'/);
+  });
+});
