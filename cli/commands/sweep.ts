@@ -85,7 +85,7 @@ async function sweep(file: string, o: Options): Promise<void> {
   const context: SweepContext = { file, text, seed: o.seed, runs: o.runs, simulateUpTo: o.simulateUpTo };
   const mine = inShard(combinations(blocks), shard).length;
   const label = `sweep ${file}${shard ? ` shard ${shard.index}/${shard.count}` : ""}`;
-  const progress = progressBar(process.stderr, label);
+  const progress = progressBar(process.stderr, label, mine);
   const sheet = await runSweep({
     blocks,
     shard,

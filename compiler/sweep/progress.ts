@@ -9,23 +9,24 @@ export interface Progress {
 
 const WIDTH = 30;
 
-export function progressBar(stream: NodeJS.WriteStream, label: string): Progress {
-  if (!stream.isTTY) return { onResult: () => {}, end: () => {} };
+/** Draws the empty bar at once (workers take a moment to start), then one step per finished combination. */
+export function progressBar(stream: NodeJS.WriteStream, label: string, total: number): Progress {
+  if (!stream.isTTY || total === 0) return { onResult: () => {}, end: () => {} };
   const start = performance.now();
   let failed = 0;
-  let drawn = false;
+  const draw = (done: number) => {
+    const filled = Math.round((WIDTH * done) / total);
+    const seconds = ((performance.now() - start) / 1000).toFixed(1);
+    const bar = `${"#".repeat(filled)}${".".repeat(WIDTH - filled)}`;
+    const note = failed > 0 ? `, ${failed} not ok` : "";
+    stream.write(`\r${label} [${bar}] ${done}/${total}${note}, ${seconds} s\x1b[K`);
+  };
+  draw(0);
   return {
-    onResult: (r, done, total) => {
+    onResult: (r, done) => {
       if (r.outcome.kind !== "ok") failed++;
-      const filled = Math.round((WIDTH * done) / total);
-      const seconds = ((performance.now() - start) / 1000).toFixed(1);
-      const bar = `${"#".repeat(filled)}${".".repeat(WIDTH - filled)}`;
-      const note = failed > 0 ? `, ${failed} not ok` : "";
-      stream.write(`\r${label} [${bar}] ${done}/${total}${note}, ${seconds} s\x1b[K`);
-      drawn = true;
+      draw(done);
     },
-    end: () => {
-      if (drawn) stream.write("\r\x1b[K");
-    },
+    end: () => stream.write("\r\x1b[K"),
   };
 }
