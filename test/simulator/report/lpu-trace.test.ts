@@ -84,18 +84,23 @@ describe("programs/asm traces", () => {
 });
 
 describe("LPU intervals", () => {
-  it("an instruction occupies its unit for its slots: lw of 320 rows is 320 cycles, iw the install latency", () => {
+  it("an instruction occupies its unit for its slots: lw of 320 rows 8 a cycle is 40 cycles, iw the install latency", () => {
     const loaded = load("programs/asm/matvec-320.lasm")!;
     const sim = new Simulator(loaded.program, loaded.machine);
     const t = lpuTimeline(sim, { source: loaded.text }).timeline;
     expect(intervals(t, 0, "mxm0")).toEqual([
-      ["lw.int8", 5, 320],
-      ["iw", 325, loaded.machine.mxm.installLatency],
-      ["abc.int8", 333, 1],
-      ["acc.int32", 353, 1],
+      ["lw.int8", 12, 40],
+      ["iw", 52, loaded.machine.mxm.installLatency],
+      ["abc.int8", 60, 1],
+      ["acc.int32", 80, 1],
     ]);
     const lw = t.processes[0]!.threads.find((x) => x.key === "mxm0")!.intervals[0]!;
-    expect(lw.args).toMatchObject({ asm: "lw.int8 s0w, 320, 0", queue: "mxm0", vectors: 320, line: 31 });
+    expect(lw.args).toMatchObject({
+      asm: "lw.int8 s0w, 320, 0, width=8",
+      queue: "mxm0",
+      vectors: 320,
+      line: 56,
+    });
   });
 
   it("an fp16 abc occupies the array cyclesPerVector cycles per vector", () => {
@@ -161,13 +166,13 @@ describe("LPU intervals", () => {
   it("a window's end stops the simulation there: no interval starts at or after it", () => {
     const loaded = load("programs/asm/matvec-320.lasm")!;
     const sim = new Simulator(loaded.program, loaded.machine);
-    const { timeline, complete } = lpuTimeline(sim, { until: 330 });
+    const { timeline, complete } = lpuTimeline(sim, { until: 55 });
     expect(complete).toBe(false);
-    expect(sim.now).toBeLessThanOrEqual(330);
+    expect(sim.now).toBeLessThanOrEqual(55);
     const starts = timeline.processes.flatMap((p) =>
       p.threads.flatMap((th) => th.intervals.map((i) => i.start)),
     );
-    expect(Math.max(...starts)).toBeLessThan(330);
+    expect(Math.max(...starts)).toBeLessThan(55);
   });
 });
 
