@@ -1,0 +1,21 @@
+// The figures one benchmark case reports (the contract of every bench/*.ts file: see bench/run.ts). Every field
+// but `name` is optional: a case gives what it measures, and `note` says why a figure is missing.
+export interface BenchResult {
+  /** The case, e.g. "llama2-70b, 576 chips, decode ctx 4096". */
+  readonly name: string;
+  /** Instructions in the program (compiled or simulated). */
+  readonly instructions?: number;
+  /** Wall-clock seconds to load and compile the model (front end + back end). */
+  readonly compileSeconds?: number;
+  /** Wall-clock seconds the simulator took to run the program. */
+  readonly simulateSeconds?: number;
+  /** Simulated instructions per wall-clock second. */
+  readonly instructionsPerSecond?: number;
+  /** For repeated runs (the GPU baseline): how many, and their total wall-clock seconds. */
+  readonly runs?: number;
+  readonly runSeconds?: number;
+  /** Peak resident memory of the process that ran this case alone, MiB. */
+  readonly peakRssMiB?: number;
+  /** Why figures are missing ("not available yet: ...", a compiler message), or what to know about them. */
+  readonly note?: string;
+}

@@ -1,0 +1,148 @@
+// The benchmark harness: `npm run bench [-- --json out.json] [--only NAME] [--case TEXT]`. Runs every bench file,
+// each in a process of its own, prints one table and writes the same figures, with the machine and the date, as
+// JSON so that runs can be compared. Never run by the tests: speed is measured here, not asserted.
+//
+// Contract of a bench file (bench/NAME.ts, listed in BENCH_FILES below):
+//   export async function bench(): Promise<BenchResult[]>      // BenchResult: bench/result.ts
+// - It measures and returns figures; it never asserts. Importing it must not start any work (no top-level runs).
+// - A figure it cannot give stays undefined, with `note` saying why ("not available yet: ...").
+// - For honest peak memory per case, run each case in a process of its own and set `peakRssMiB` (as
+//   bench/models.ts does). If a file returns a single result without `peakRssMiB`, the harness fills in the peak
+//   of the process that ran the file.
+// - It may print progress to stderr; stdout is the harness's.
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { availableParallelism, cpus, tmpdir, totalmem } from "node:os";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
+import { parseArgs } from "node:util";
+import type { BenchResult } from "./result.ts";
+import { runTsx } from "./spawn.ts";
+
+/** The bench files, in the order the table lists them. */
+export const BENCH_FILES = ["bench/models.ts", "bench/lpu-sim.ts", "bench/gpu.ts"] as const;
+
+interface FileResults {
+  readonly file: string;
+  readonly results: readonly BenchResult[];
+}
+
+async function runFile(file: string): Promise<FileResults> {
+  const missing = (note: string): FileResults => ({ file, results: [{ name: "-", note }] });
+  if (!existsSync(file)) return missing(`not available yet: ${file} is not written`);
+  // Checked in the text, because importing a file written as a script would start its work.
+  if (!/export\s+async\s+function\s+bench\s*\(/.test(readFileSync(file, "utf8")))
+    return missing(`not available yet: ${file} does not export async function bench() (see bench/run.ts)`);
+  const out = join(mkdtempSync(join(tmpdir(), "lpu-bench-")), "out.json");
+  const r = await runTsx("bench/child.ts", [file, out]);
+  if (r.failure) return missing(`the bench process ${r.failure}`);
+  // A bench file's own prints go to stderr, so the table on stdout stays clean.
+  if (r.stdout) process.stderr.write(r.stdout);
+  const got = JSON.parse(readFileSync(out, "utf8")) as { results: BenchResult[]; peakRssMiB: number };
+  const results =
+    got.results.length === 1 && got.results[0]!.peakRssMiB === undefined
+      ? [{ ...got.results[0]!, peakRssMiB: got.peakRssMiB }]
+      : got.results;
+  return { file, results };
+}
+
+function fixed(x: number | undefined, digits: number): string {
+  return x === undefined ? "" : x.toFixed(digits);
+}
+
+/** Rates in millions (23.41M) when they reach a million, else whole numbers. */
+function rate(x: number | undefined): string {
+  if (x === undefined) return "";
+  return x >= 1e6 ? `${(x / 1e6).toFixed(2)}M` : x.toFixed(0);
+}
+
+export function formatTable(all: readonly FileResults[]): string {
+  const head = [
+    "bench",
+    "case",
+    "instructions",
+    "compile s",
+    "simulate s",
+    "sim inst/s",
+    "runs",
+    "run s",
+    "peak MiB",
+  ];
+  const rows: string[][] = [];
+  const notes: string[] = [];
+  for (const { file, results } of all)
+    for (const r of results) {
+      const base = file.replace(/^bench\//, "").replace(/\.ts$/, "");
+      rows.push([
+        base,
+        r.name,
+        r.instructions === undefined ? "" : String(r.instructions),
+        fixed(r.compileSeconds, 3),
+        fixed(r.simulateSeconds, 3),
+        rate(r.instructionsPerSecond),
+        r.runs === undefined ? "" : String(r.runs),
+        fixed(r.runSeconds, 3),
+        fixed(r.peakRssMiB, 0),
+      ]);
+      if (r.note) notes.push(`${base} / ${r.name}: ${r.note}`);
+    }
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => (i < 2 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!)))
+      .join("  ")
+      .trimEnd();
+  const lines = [line(head), line(widths.map((w) => "-".repeat(w))), ...rows.map(line)];
+  if (notes.length > 0) lines.push("", "notes:", ...notes.map((n) => `  ${n}`));
+  return `${lines.join("\n")}\n`;
+}
+
+export function machineInfo() {
+  return {
+    cores: availableParallelism(),
+    cpu: cpus()[0]?.model ?? "unknown",
+    memory_bytes: totalmem(),
+    node: process.version,
+    platform: `${process.platform} ${process.arch}`,
+  };
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      json: { type: "string" },
+      only: { type: "string", multiple: true },
+      case: { type: "string" },
+      help: { type: "boolean" },
+    },
+  });
+  if (values.help) {
+    process.stdout.write(
+      "npm run bench -- [--json out.json] [--only models|lpu-sim|gpu ...] [--case TEXT]\n" +
+        "  --json FILE  also write the figures, machine and date as JSON\n" +
+        "  --only NAME  run only the named bench files (repeatable)\n" +
+        "  --case TEXT  bench/models.ts: run only cases whose name contains TEXT\n",
+    );
+    return;
+  }
+  if (values.case) process.env.BENCH_CASE = values.case;
+  const date = new Date().toISOString();
+  const machine = machineInfo();
+  const files = BENCH_FILES.filter((f) => !values.only || values.only.some((o) => f.includes(o)));
+  process.stderr.write(
+    `${date}: ${machine.cores} cores (${machine.cpu}), ${(machine.memory_bytes / 2 ** 30).toFixed(1)} GiB, Node ${machine.node}\n`,
+  );
+  const all: FileResults[] = [];
+  for (const file of files) {
+    process.stderr.write(`${file}\n`);
+    all.push(await runFile(file));
+  }
+  process.stdout.write(formatTable(all));
+  if (values.json) {
+    const results = all.flatMap(({ file, results }) => results.map((r) => ({ file, ...r })));
+    writeFileSync(values.json, `${JSON.stringify({ date, machine, results }, null, 2)}\n`);
+    process.stderr.write(`wrote ${values.json}\n`);
+  }
+}
+
+// Run only as the entry point, so that a test can import formatTable without starting the benchmarks.
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) await main();
