@@ -148,6 +148,15 @@ export const ARCH_KEYS: readonly ArchKey[] = [
     },
   ),
   intKey(
+    "mxm_load_width",
+    "most MXM weight rows one lw loads per cycle (stream groups read at once)",
+    1,
+    (m) => m.mxm.maxLoadWidth,
+    (m, v) => {
+      m.mxm.maxLoadWidth = v;
+    },
+  ),
+  intKey(
     "mxm_install_latency",
     "cycles from IW to the weights being usable",
     0,

@@ -129,6 +129,10 @@ export type Instruction =
       readonly src: StreamRef;
       readonly n: number;
       readonly row0: number;
+      /** Stream groups read per cycle (absent means 1): groups src.id, src.id + bytes(type), ... load rows
+       * row0 + i*width + j (j < width) in cycle t + i, so n rows take ceil(n / width) cycles. At most
+       * machine.mxm.maxLoadWidth. */
+      readonly width?: number;
     }
   | { readonly op: "iw" }
   | {

@@ -43,6 +43,8 @@ export interface Machine {
       readonly fp16: number;
       readonly bf16: number;
     };
+    /** Most stream groups one `lw` reads per cycle (weight rows loaded per cycle; `lw ... width=W`). */
+    readonly maxLoadWidth: number;
     /** Cycles from IW's issue until ABC may use the new weights. */
     readonly installLatency: number;
     /** Cycles from an activation vector entering to its result being in the accumulator. */

@@ -50,6 +50,10 @@ export const TSP_V1: Machine = {
     // [HC] 750 TOPS int8 vs 188 TFLOPS fp16 at 900 MHz: fp16 runs at a quarter of the int8 vector rate.
     // fp8 is not in the TSP v1 papers: ASSUMPTION, a byte-wide type at the int8 rate.
     cyclesPerVector: { int8: 1, fp8: 1, fp16: 4, bf16: 4 },
+    // [ISCA20, LMPR] "a full weight load takes under 40 cycles": 320 rows in under 40 cycles is at least 8 rows per
+    // cycle. ASSUMPTION: exactly 8 (the least the quote allows), one byte-wide stream group per row, so an int8
+    // load of 8 rows a cycle uses 8 of the 32 streams of a direction and an fp16 load 16.
+    maxLoadWidth: 8,
     installLatency: 8, // ASSUMPTION: swap staged weights into the array (the load itself is timed by LW)
     latency: 20, // ASSUMPTION: about a cycle per superlane crossed by the partial sums (20 superlanes)
     accumulatorRows: 1024, // ASSUMPTION

@@ -105,14 +105,20 @@ export function readInstruction(r: Reader, st: InstructionStmt, m: Machine): Ins
     case "lw":
     case "abc": {
       if (!cx.mxmType(mn, type, MXM_IN_TYPES)) return undefined;
-      const [s] = cx.take(["n", "row0"], 1, mn === "abc" ? ["acc"] : []);
-      const src = cx.stream(s, ELEM_BYTES[type]);
+      const [s] = cx.take(
+        mn === "lw" ? ["n", "row0", "width"] : ["n", "row0"],
+        1,
+        mn === "abc" ? ["acc"] : [],
+      );
+      // lw with width W reads W consecutive groups: all of them must fit the machine's streams.
+      const width = mn === "lw" ? cx.opt("width", 1, 1) : 1;
+      const src = width === undefined ? undefined : cx.stream(s, ELEM_BYTES[type] * width);
       const n = cx.count();
       const row0 = cx.row0();
-      if (!src || n === undefined || row0 === undefined || !cx.ok) return undefined;
-      return mn === "lw"
-        ? { op: "lw", type, src, n, row0 }
-        : { op: "abc", type, src, n, row0, accumulate: cx.flags.has("acc") };
+      if (!src || n === undefined || row0 === undefined || width === undefined || !cx.ok) return undefined;
+      if (mn === "abc") return { op: "abc", type, src, n, row0, accumulate: cx.flags.has("acc") };
+      // width 1 is the default and is left out, so the printed form and the parsed form agree.
+      return { op: "lw", type, src, n, row0, ...(width !== 1 ? { width } : {}) };
     }
     case "acc": {
       if (!cx.mxmType(mn, type, MXM_ACC_TYPES)) return undefined;
@@ -251,7 +257,7 @@ class Operands {
     return false;
   }
 
-  private opt(key: string, dflt: number, min: number): number | undefined {
+  opt(key: string, dflt: number, min: number): number | undefined {
     const it = this.options.get(key);
     if (!it) return dflt;
     const v = this.r.int(it, key, min, it.span);

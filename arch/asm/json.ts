@@ -47,7 +47,8 @@ type FieldKind =
   | "unary"
   | "binary"
   | "sxmfn"
-  | "map";
+  | "map"
+  | "width";
 
 const FIELDS: Readonly<Record<Instruction["op"], readonly (readonly [string, FieldKind])[]>> = {
   nop: [["cycles", "int1"]],
@@ -111,6 +112,7 @@ const FIELDS: Readonly<Record<Instruction["op"], readonly (readonly [string, Fie
     ["src", "stream"],
     ["n", "int1"],
     ["row0", "int0"],
+    ["width", "width"],
   ],
   iw: [],
   abc: [
@@ -377,7 +379,7 @@ class Validator {
     let ok = true;
     for (const [key, kind] of FIELDS[op as Instruction["op"]]) {
       const v = this.field(o[key], `${path}.${key}`, kind);
-      if (v === undefined) ok = ok && kind === "map" && o[key] === undefined;
+      if (v === undefined) ok = ok && (kind === "map" || kind === "width") && o[key] === undefined;
       else inst[key] = v;
     }
     const known = new Set([
@@ -426,6 +428,8 @@ class Validator {
         return this.str(x, path);
       case "map":
         return x === undefined ? undefined : this.str(x, path);
+      case "width":
+        return x === undefined ? undefined : this.int(x, path, 1);
       case "bool":
         return typeof x === "boolean" ? x : this.fail(path, "expected true or false");
       case "operand":

@@ -95,7 +95,12 @@ export function printInstruction(i: Instruction): string {
     case "vaccum":
       return line(`accum.${i.type}`, [sn(i.dst), sn(i.src), ...opt("n", i.n, 1)]);
     case "lw":
-      return line(`lw.${i.type}`, [sn(i.src), ...opt("n", i.n, 1), ...opt("row0", i.row0, 0)]);
+      return line(`lw.${i.type}`, [
+        sn(i.src),
+        ...opt("n", i.n, 1),
+        ...opt("row0", i.row0, 0),
+        ...opt("width", i.width ?? 1, 1),
+      ]);
     case "abc":
       return line(`abc.${i.type}`, [
         sn(i.src),

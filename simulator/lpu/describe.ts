@@ -34,7 +34,7 @@ export function describeInstruction(inst: Instruction): string {
     case "vaccum":
       return `accum.${inst.type} ${s(inst.dst)}, ${s(inst.src)}, ${inst.n}`;
     case "lw":
-      return `lw.${inst.type} ${s(inst.src)}, ${inst.n}, ${inst.row0}`;
+      return `lw.${inst.type} ${s(inst.src)}, ${inst.n}, ${inst.row0}${(inst.width ?? 1) !== 1 ? `, width=${inst.width}` : ""}`;
     case "abc":
       return `abc.${inst.type} ${s(inst.src)}, ${inst.n}, ${inst.row0}${inst.accumulate ? ", acc" : ""}`;
     case "acc":

@@ -60,6 +60,25 @@ function streamFault(m: Machine, what: string, s: StreamRef, bytes: number): Fau
   return undefined;
 }
 
+/** lw's width: whole, at most the machine's load width, and its stream groups within one direction's streams. */
+function widthFault(m: Machine, inst: Extract<Instruction, { op: "lw" }>): Fault | undefined {
+  const w = inst.width ?? 1;
+  if (!Number.isInteger(w) || w < 1)
+    return { name: "bad-instruction", text: `width must be a whole number >= 1, got ${w}` };
+  if (w > m.mxm.maxLoadWidth)
+    return {
+      name: "bad-instruction",
+      text: `width ${w} exceeds the ${m.mxm.maxLoadWidth} weight rows per cycle an MXM plane of ${m.name} loads (mxm_load_width)`,
+    };
+  const last = inst.src.id + w * ELEM_BYTES[inst.type] - 1;
+  if (last >= m.streamsPerDirection)
+    return {
+      name: "bad-instruction",
+      text: `width ${w} reads streams ${inst.src.id}..${last} (${inst.src.dir}), beyond the ${m.streamsPerDirection} streams of a direction`,
+    };
+  return undefined;
+}
+
 function countFault(n: number): Fault | undefined {
   return Number.isInteger(n) && n >= 1
     ? undefined
@@ -138,6 +157,7 @@ export function staticFaults(
     case "lw":
     case "abc":
       out.push(countFault(inst.n), streamFault(m, "src", inst.src, bytes(inst.type)));
+      if (inst.op === "lw") out.push(widthFault(m, inst));
       if (!MXM_IN.has(inst.type))
         out.push({
           name: "mxm-type",

@@ -92,6 +92,8 @@ export function slotsOf(m: Machine, inst: Instruction): number {
       return m.mxm.installLatency;
     case "abc":
       return inst.n * cyclesPerVector(m, inst.type);
+    case "lw":
+      return Math.ceil(inst.n / (inst.width ?? 1));
     default:
       return inst.n;
   }

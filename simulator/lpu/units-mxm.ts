@@ -64,17 +64,23 @@ export function mxmTake(
   cycle: number,
 ): void {
   const p = plane(act);
-  const planes = sim.take(act, inst.src, ELEM_BYTES[inst.type], cycle);
-  const x = planes ? decode(inst.type, planes, sim.lanes) : null;
+  const bytes = ELEM_BYTES[inst.type];
   if (inst.op === "lw") {
-    const row = inst.row0 + i;
-    if (row < 0 || row >= p.rows) return;
-    if (x) {
+    // Cycle i loads rows row0 + i*width + j from stream group src + j*bytes (the last cycle may load fewer).
+    const width = inst.width ?? 1;
+    for (let j = 0; j < width && i * width + j < inst.n; j++) {
+      const ref = j === 0 ? inst.src : { id: inst.src.id + j * bytes, dir: inst.src.dir };
+      const planes = sim.take(act, ref, bytes, cycle);
+      const row = inst.row0 + i * width + j;
+      if (!planes || row < 0 || row >= p.rows) continue;
+      const x = decode(inst.type, planes, sim.lanes);
       p.staging ??= new Float64Array(p.rows * p.cols);
       for (let c = 0; c < p.cols; c++) p.staging[row * p.cols + c] = c < sim.lanes ? x[c]! : 0;
     }
     return;
   }
+  const planes = sim.take(act, inst.src, bytes, cycle);
+  const x = planes ? decode(inst.type, planes, sim.lanes) : null;
   const row = inst.row0 + i;
   if (row < 0 || row >= p.accRows) return;
   const ready = cycle + sim.machine.mxm.latency;

@@ -115,7 +115,9 @@ function take(sim: Simulator, act: Activity, i: number, cycle: number): void {
   }
 }
 
+/** Take cycles of an instruction: its vectors, except that lw loads `width` rows per cycle. */
 function vectorCount(inst: Instruction): number {
+  if (inst.op === "lw") return Math.ceil(inst.n / (inst.width ?? 1));
   return "n" in inst ? inst.n : 1;
 }
 

@@ -61,7 +61,10 @@ describe("teaching programs run hazard-free with the right numbers", () => {
   it("matvec-320: y = W x with int32 accumulation, recomputed from the same seeded int8 data", () => {
     const r = run(load("matvec-320"));
     expect(r.hazards).toEqual([]);
-    const w = seeded("int8", 7, 320 * 320);
+    // Row 8i + j is word i of slice j, seeded 70 + j (the program loads 8 rows a cycle from 8 slices).
+    const w: number[] = [];
+    const blocks = Array.from({ length: 8 }, (_, j) => seeded("int8", 70 + j, 40 * 320));
+    for (let r = 0; r < 320; r++) w.push(...blocks[r % 8]!.slice((r >> 3) * 320, ((r >> 3) + 1) * 320));
     const x = seeded("int8", 8, 320);
     const want = Array.from({ length: 320 }, (_, row) => {
       let s = 0;
