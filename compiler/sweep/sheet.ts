@@ -40,11 +40,14 @@ export function statusOf(o: Outcome): string {
   return o.kind;
 }
 
-/** Combinations of the full list that the sheet has no row for, ascending (1-based). */
+/** Combinations the sheet should have (all, or its shard's) but has no row for, ascending (1-based). */
 export function missingCombinations(s: Sheet): number[] {
   const have = new Set(s.rows.map((r) => r.combination));
   const out: number[] = [];
-  for (let k = 1; k <= s.combinations; k++) if (!have.has(k)) out.push(k);
+  for (let k = 1; k <= s.combinations; k++) {
+    const expected = !s.shard || (k - 1) % s.shard.count === s.shard.index - 1;
+    if (expected && !have.has(k)) out.push(k);
+  }
   return out;
 }
 
@@ -107,7 +110,7 @@ export function formatSheet(s: Sheet): string {
   const missing = missingCombinations(s);
   const shard = s.shard ? ` (shard ${s.shard.index}/${s.shard.count})` : "";
   lines.push("", `${s.rows.length} of ${s.combinations} combinations${shard}; ${summary(s.rows)}`);
-  if (!s.shard && missing.length > 0) lines.push(`missing combinations: ${compactRanges(missing)}`);
+  if (missing.length > 0) lines.push(`missing combinations: ${compactRanges(missing)}`);
   return `${lines.join("\n")}\n`;
 }
 

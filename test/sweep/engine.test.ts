@@ -6,7 +6,7 @@ import { type Outcome, safeEvaluate } from "../../compiler/sweep/evaluation.ts";
 import { type Block, combinations } from "../../compiler/sweep/grid.ts";
 import { mergeCsv } from "../../compiler/sweep/merge.ts";
 import { runSweep } from "../../compiler/sweep/run.ts";
-import { formatSheet, type Sheet } from "../../compiler/sweep/sheet.ts";
+import { formatSheet, missingCombinations, type Sheet } from "../../compiler/sweep/sheet.ts";
 import * as square from "./fixtures/square.ts";
 
 const blocks: Block[] = [
@@ -85,6 +85,13 @@ describe("shards and merging", () => {
     expect(merged.missing).toEqual([]);
     expect(merged.duplicates).toBe(shards[2]!.trim().split("\n").length - 1);
     expect(sheetToCsv(merged.sheet)).toBe(whole);
+  });
+
+  it("counts as missing only the combinations of the sheet's own shard", async () => {
+    const two = await runSweep({ ...spec, shard: { index: 2, count: 4 } });
+    expect(two.rows.map((r) => r.combination)).toEqual([2, 6]);
+    expect(missingCombinations(two)).toEqual([]);
+    expect(missingCombinations({ ...two, rows: two.rows.slice(1) })).toEqual([2]);
   });
 
   it("reports the combinations of a shard that never arrived", async () => {
