@@ -146,7 +146,9 @@ Examples:
   lpu sweep programs/mlp2.model --chips 1,2 --arch-set sram_mib=110,220 --gpus 1,2
   lpu sweep programs/llama2-7b.model --gpus 1,2,4,8 --runs 20 --csv > gpus.csv
   lpu sweep programs/llama2-70b.model --chips 64,128,256,576 --shard 2/4 --csv > part2.csv
-  lpu sweep --merge part1.csv part2.csv part3.csv part4.csv`,
+  lpu sweep --merge part1.csv part2.csv part3.csv part4.csv
+
+Details, and a Slurm job array example: docs/sweep.md`,
     )
     .action(
       action(async (file: string | undefined, o: Options) => {
