@@ -6,6 +6,7 @@
 import {
   type ArgValue,
   clipTimeline,
+  compareText,
   type Lane,
   sortedThreads,
   splitLanes,
@@ -73,7 +74,7 @@ export function toChromeTrace(t: Timeline, window?: Window): ChromeTrace {
         });
       }
     }
-    for (const c of [...p.counters].sort((a, b) => a.name.localeCompare(b.name))) {
+    for (const c of [...p.counters].sort((a, b) => compareText(a.name, b.name))) {
       for (const s of [...c.samples].sort((a, b) => a.time - b.time)) {
         const args: Record<string, number> = {};
         c.series.forEach((name, i) => {
@@ -98,8 +99,8 @@ function compareTimed(a: ChromeEvent, b: ChromeEvent): number {
     a.ts! - b.ts! ||
     a.pid - b.pid ||
     (a.tid ?? -1) - (b.tid ?? -1) ||
-    a.ph.localeCompare(b.ph) ||
-    a.name.localeCompare(b.name)
+    compareText(a.ph, b.ph) ||
+    compareText(a.name, b.name)
   );
 }
 

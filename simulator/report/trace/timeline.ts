@@ -63,6 +63,11 @@ export interface Window {
   readonly to: number;
 }
 
+/** Orders strings by UTF-16 code units: unlike localeCompare, the same on every machine and locale (and fast). */
+export function compareText(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
 export function intervalEnd(iv: Interval): number {
   return iv.start + iv.duration;
 }
@@ -73,8 +78,8 @@ export function compareIntervals(a: Interval, b: Interval): number {
   return (
     a.start - b.start ||
     b.duration - a.duration ||
-    (a.name < b.name ? -1 : a.name > b.name ? 1 : 0) ||
-    a.category.localeCompare(b.category)
+    compareText(a.name, b.name) ||
+    compareText(a.category, b.category)
   );
 }
 
@@ -117,7 +122,7 @@ export function splitLanes(thread: Thread): Lane[] {
 
 /** Threads of a process in display order. */
 export function sortedThreads(p: Process): Thread[] {
-  return [...p.threads].sort((a, b) => a.order - b.order || a.key.localeCompare(b.key));
+  return [...p.threads].sort((a, b) => a.order - b.order || compareText(a.key, b.key));
 }
 
 /**
