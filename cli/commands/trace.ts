@@ -6,7 +6,7 @@ import { dirname } from "node:path";
 import { type Command, InvalidArgumentError } from "commander";
 import type { Program } from "../../arch/isa.ts";
 import type { Machine } from "../../arch/machine.ts";
-import { Simulator } from "../../simulator/lpu/index.ts";
+import { formatHazards, Simulator } from "../../simulator/lpu/index.ts";
 import { formatChromeTrace, toChromeTrace } from "../../simulator/report/trace/chrome.ts";
 import { lpuTimeline } from "../../simulator/report/trace/lpu.ts";
 import { parseWindow, type Window } from "../../simulator/report/trace/timeline.ts";
@@ -56,6 +56,18 @@ function load(file: string, flags: TraceFlags): { program: Program; machine: Mac
   return loadProgram(file, flags);
 }
 
+/** Hazards on stderr, exit 1. A compiled program has no assembly text: its report names chip, queue,
+ * instruction and cycle, and any hazard there is a compiler bug. */
+function reportRunHazards(sim: Simulator, file: string, text: string | undefined): void {
+  if (text !== undefined) {
+    reportHazards(sim, file, text);
+    return;
+  }
+  if (sim.hazards.length === 0) return;
+  process.stderr.write(`${formatHazards(sim.hazards, file)}\n`);
+  throw new UserError(`${sim.hazards.length} hazard(s) in the compiled program (a compiler bug)`);
+}
+
 export function register(program: Command): void {
   simulatorOptions(
     program
@@ -100,7 +112,7 @@ Open the file at https://ui.perfetto.dev or chrome://tracing.`,
         });
         // Faults found before running (unknown queues, data beyond a slice): nothing ran, so there is no trace.
         if (sim.chips.length === 0) {
-          if (text !== undefined) reportHazards(sim, file, text);
+          reportRunHazards(sim, file, text);
           throw new UserError(`'${file}' did not run: ${sim.hazards.length} fault(s) before the first cycle`);
         }
         const { timeline, complete } = lpuTimeline(sim, {
@@ -137,9 +149,7 @@ Open the file at https://ui.perfetto.dev or chrome://tracing.`,
             : `wrote ${out}: ${events} events on ${threads} threads of ${summary.processes} chip(s)` +
                 `${complete ? `, ${summary.cycles} cycles` : `, stopped at cycle ${flags.window?.to ?? sim.now}`}\n`,
         );
-        if (text !== undefined) reportHazards(sim, file, text);
-        else if (sim.hazards.length > 0)
-          throw new UserError(`${sim.hazards.length} hazard(s) in the compiled program`);
+        reportRunHazards(sim, file, text);
       }),
     );
 }
