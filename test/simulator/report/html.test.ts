@@ -1,8 +1,10 @@
 // The HTML report without a browser: self-contained (no URL it could fetch), every data string escaped,
 // byte-identical for the same data, and the numbers behind its charts (bins, ticks, Gantt rows, breakdown).
 import { describe, expect, it } from "vitest";
+import type { GpuSummary } from "../../../simulator/gpu/summary.ts";
 import { esc, num } from "../../../simulator/report/html/format.ts";
 import { lpuBreakdown } from "../../../simulator/report/html/from-lpu.ts";
+import { sideFromSummary } from "../../../simulator/report/html/from-summary.ts";
 import { ganttFromTimeline } from "../../../simulator/report/html/gantt.ts";
 import { niceTicks, sharedBins } from "../../../simulator/report/html/histogram.ts";
 import { renderReport } from "../../../simulator/report/html/render.ts";
@@ -108,5 +110,33 @@ describe("numbers behind the charts", () => {
       expect(r.cycles[0]!).toBeGreaterThanOrEqual(0);
     });
     expect(b.rows[2]!.cycles[0]).toBeGreaterThan(0); // the MXM planes did the matmuls
+  });
+});
+
+describe("from a run summary", () => {
+  it("a GpuSummary's fields map onto a machine side, with the raw samples the histogram needs", () => {
+    const summary: GpuSummary = {
+      runs: 3,
+      gpus: 1,
+      latency_us: { min: 1, p50: 2, p90: 3, p99: 3, p999: 3, max: 3, mean: 2, stdev: 0.8 },
+      tokens_per_s: { per_user: 500, total: 1500 },
+      joules_per_token: 0.5,
+      usd_per_mtok: 2,
+      tokens_per_s_per_w_per_usd: 1e-5,
+      watts: 700,
+      energy_j_per_token: { compute: 0.1, sram: 0.05, dram: 0.2, link: 0, static: 0.15 },
+      batch_mean: 3,
+      hbm: { gb_per_run: 1, achieved_tbps: 2, row_hit_rate: 0.5, background_gb_per_run: 0 },
+      min_clock_mhz: 1980,
+    };
+    const side = sideFromSummary("GPU", [1, 2, 3], summary);
+    expect(side).toMatchObject({
+      tokensPerSecond: { perUser: 500, total: 1500 },
+      joulesPerToken: 0.5,
+      usdPerMtok: 2,
+      watts: 700,
+      energyPerToken: { dram: 0.2, static: 0.15 },
+    });
+    expect(side.latencySamplesUs).toEqual([1, 2, 3]);
   });
 });
