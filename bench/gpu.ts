@@ -17,6 +17,7 @@ const graph = loadModel(readFileSync(file, "utf8"), file).graph!;
 const list = lowerToKernels(graph, { gpus: 1, sms: preset.sms }).kernels!;
 const plan = prepare(list, preset);
 const t1 = performance.now();
+const c1 = process.cpuUsage();
 const samples = simulateRuns({
   preset,
   energy: ENERGY_PRESETS["h100-sxm"]!,
@@ -29,8 +30,12 @@ const samples = simulateRuns({
   plans: () => plan,
 });
 const t2 = performance.now();
+const cpu = process.cpuUsage(c1);
 const d = distribution(samples.map((s) => s.ns / 1000));
 console.log(`${file}: ${list.kernels.length} kernels, ${plan.reqBytes.length} HBM requests per run`);
 console.log(`load + lower + prepare: ${((t1 - t0) / 1000).toFixed(2)} s`);
-console.log(`${runs} runs: ${((t2 - t1) / 1000).toFixed(2)} s (${((t2 - t1) / runs).toFixed(2)} ms per run)`);
+console.log(
+  `${runs} runs: ${((t2 - t1) / 1000).toFixed(2)} s wall, ${((cpu.user + cpu.system) / 1e6).toFixed(2)} s CPU ` +
+    `(${((t2 - t1) / runs).toFixed(2)} ms per run)`,
+);
 console.log(`latency us: p50 ${d.p50.toFixed(1)}, p99 ${d.p99.toFixed(1)}, max ${d.max.toFixed(1)}`);

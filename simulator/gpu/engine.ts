@@ -143,7 +143,14 @@ export function simulateRun(o: RunOptions): RunResult {
     }
     gpu.pending[slot] = re - rs;
     for (let i = rs; i < re; i++)
-      gpu.hbm.submit(t, plan.reqChannel[i]!, plan.reqAddr[i]!, plan.reqBytes[i]!, slot);
+      gpu.hbm.submitRows(
+        t,
+        plan.reqChannel[i]!,
+        plan.reqFirstRow[i]!,
+        plan.reqRows[i]!,
+        plan.reqBytes[i]!,
+        slot,
+      );
   };
 
   const arrivals: number[][] = kernels.map(() => []);

@@ -1,12 +1,20 @@
 // A binary-heap event queue on typed arrays: (time, kind, a, b) events popped in time order, ties in insertion
 // order, so a simulation that pushes the same events gets the same sequence. No allocation per event.
+// Layout (for speed): the heap holds only each event's time and the pool slot of its payload (kind, a, b and the
+// insertion number), so a sift moves two numbers per level and reads the insertion number only on equal times.
 
 export class EventQueue {
+  /** Heap order: time and payload slot of the event at each heap position. */
   private times = new Float64Array(1024);
+  private slots = new Int32Array(1024);
+  /** Payload pool, indexed by slot; `free` stacks the slots not in use. */
   private seqs = new Float64Array(1024);
   private kinds = new Int32Array(1024);
   private as = new Int32Array(1024);
   private bs = new Int32Array(1024);
+  private free = new Int32Array(1024);
+  private nFree = 0;
+  private nSlots = 0;
   private n = 0;
   private counter = 0;
   /** The popped event's time, kept in a typed array so a pop allocates no heap number. */
@@ -26,68 +34,64 @@ export class EventQueue {
 
   push(time: number, kind: number, a: number, b = 0): void {
     if (this.n === this.times.length) this.grow();
-    let i = this.n++;
+    const slot = this.nFree > 0 ? this.free[--this.nFree]! : this.nSlots++;
     const seq = this.counter++;
-    // Sift up.
+    this.seqs[slot] = seq;
+    this.kinds[slot] = kind;
+    this.as[slot] = a;
+    this.bs[slot] = b;
+    const times = this.times;
+    const slots = this.slots;
+    let i = this.n++;
+    // Sift up: every event already queued was inserted earlier, so on equal times the new one stays below.
     while (i > 0) {
       const p = (i - 1) >> 1;
-      const pt = this.times[p]!;
-      if (pt < time || (pt === time && this.seqs[p]! < seq)) break;
-      this.move(p, i);
+      if (times[p]! <= time) break;
+      times[i] = times[p]!;
+      slots[i] = slots[p]!;
       i = p;
     }
-    this.times[i] = time;
-    this.seqs[i] = seq;
-    this.kinds[i] = kind;
-    this.as[i] = a;
-    this.bs[i] = b;
+    times[i] = time;
+    slots[i] = slot;
   }
 
   /** Removes the earliest event into (time, kind, a, b); false when empty. */
   pop(): boolean {
     if (this.n === 0) return false;
-    this.popped[0] = this.times[0]!;
-    this.kind = this.kinds[0]!;
-    this.a = this.as[0]!;
-    this.b = this.bs[0]!;
+    const times = this.times;
+    const slots = this.slots;
+    const seqs = this.seqs;
+    const top = slots[0]!;
+    this.popped[0] = times[0]!;
+    this.kind = this.kinds[top]!;
+    this.a = this.as[top]!;
+    this.b = this.bs[top]!;
+    this.free[this.nFree++] = top;
     const last = --this.n;
     if (last === 0) return true;
-    const t = this.times[last]!;
-    const s = this.seqs[last]!;
-    const k = this.kinds[last]!;
-    const a = this.as[last]!;
-    const b = this.bs[last]!;
+    const t = times[last]!;
+    const slot = slots[last]!;
+    const s = seqs[slot]!;
     let i = 0;
     for (;;) {
       const l = 2 * i + 1;
       if (l >= last) break;
       const r = l + 1;
       let c = l;
-      if (
-        r < last &&
-        (this.times[r]! < this.times[l]! ||
-          (this.times[r] === this.times[l] && this.seqs[r]! < this.seqs[l]!))
-      )
-        c = r;
-      const ct = this.times[c]!;
-      if (ct > t || (ct === t && this.seqs[c]! > s)) break;
-      this.move(c, i);
+      if (r < last) {
+        const tr = times[r]!;
+        const tl = times[l]!;
+        if (tr < tl || (tr === tl && seqs[slots[r]!]! < seqs[slots[l]!]!)) c = r;
+      }
+      const ct = times[c]!;
+      if (ct > t || (ct === t && seqs[slots[c]!]! > s)) break;
+      times[i] = ct;
+      slots[i] = slots[c]!;
       i = c;
     }
-    this.times[i] = t;
-    this.seqs[i] = s;
-    this.kinds[i] = k;
-    this.as[i] = a;
-    this.bs[i] = b;
+    times[i] = t;
+    slots[i] = slot;
     return true;
-  }
-
-  private move(from: number, to: number): void {
-    this.times[to] = this.times[from]!;
-    this.seqs[to] = this.seqs[from]!;
-    this.kinds[to] = this.kinds[from]!;
-    this.as[to] = this.as[from]!;
-    this.bs[to] = this.bs[from]!;
   }
 
   private grow(): void {
@@ -98,9 +102,11 @@ export class EventQueue {
       return next;
     };
     this.times = grow(this.times, (n) => new Float64Array(n));
+    this.slots = grow(this.slots, (n) => new Int32Array(n));
     this.seqs = grow(this.seqs, (n) => new Float64Array(n));
     this.kinds = grow(this.kinds, (n) => new Int32Array(n));
     this.as = grow(this.as, (n) => new Int32Array(n));
     this.bs = grow(this.bs, (n) => new Int32Array(n));
+    this.free = grow(this.free, (n) => new Int32Array(n));
   }
 }

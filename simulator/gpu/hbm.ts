@@ -4,7 +4,7 @@
 // channel's data bus frees. Guarantees: every timing rule of the preset holds between the commands it models.
 //
 // Granularity (why it is fast): a request is a contiguous run of rows in one channel, a few KB to a few hundred KB
-// (simulation.ts picks the size from the run's traffic). The first row of a request pays what its bank's state
+// (prepare.ts picks the size from the run's traffic). The first row of a request pays what its bank's state
 // says (hit: CL; closed: RCD + CL; conflict: RP + RCD + CL; blocked by refresh: wait for the refresh to end);
 // the rows after it stream across bank groups at the period the rules allow: burst time, tFAW / 4, tRRD_S.
 // A request confined to one row keeps one bank group busy for bursts x tCCD_L while freeing the data bus after
@@ -16,7 +16,9 @@
 // with another (bank-level parallelism), so a miss costs latency only when the bank or the queue was idle.
 import type { GpuPreset } from "../../arch/gpu/presets.ts";
 import type { Rng } from "../../util/random.ts";
+import { Banks } from "./banks.ts";
 import type { EventQueue } from "./events.ts";
+import { RequestQueues } from "./queues.ts";
 
 /** Rows per bank: only used to place background traffic at random rows (HBM2 8 Gb: 32,768 rows; assumed alike). */
 const ROWS_PER_BANK = 32768;
@@ -61,9 +63,9 @@ export class Hbm {
   private readonly t: GpuPreset["hbm"]["timing"];
   private readonly perBank: boolean;
   private readonly phase: Float64Array;
-  private readonly openRow: Int32Array;
-  private readonly actAt: Float64Array;
-  private readonly bankFree: Float64Array;
+  /** Per-bank refresh: when bank b of channel c starts refreshing within each tREFI (channel phase + stagger). */
+  private readonly bankPhase: Float64Array;
+  private readonly banks: Banks;
   private readonly groupFree: Float64Array;
   private readonly busFree: Float64Array;
   /** When the controller may start the next request's columns (interleaving single-row requests). */
@@ -74,16 +76,7 @@ export class Hbm {
   private readonly fawNext: Int32Array;
   private readonly refreshIndex: Float64Array;
   private readonly nextBg: Float64Array;
-  /** Per-channel queues: channel c holds qLen[c] entries at [c * qCap, c * qCap + qLen[c]). */
-  private qCap = 64;
-  private readonly qLen: Int32Array;
-  private qArrival: Float64Array;
-  private qAddr: Float64Array;
-  private qBytes: Float64Array;
-  private qOwner: Int32Array;
-  /** Global bank index and row of each queued request's first row, for the first-ready scan. */
-  private qBank: Int32Array;
-  private qRow: Int32Array;
+  private readonly q: RequestQueues;
   /** Counters for the energy model and for tests (typed, so counting allocates nothing). */
   private readonly counts = new Float64Array(2);
   get bytes(): number {
@@ -112,9 +105,12 @@ export class Hbm {
     this.perBank = preset.hbm.perBankRefresh === 1;
     const { channels, banks, groups } = this.shape;
     this.phase = Float64Array.from(phases, (f) => f * this.t.tREFI);
-    this.openRow = new Int32Array(channels * banks).fill(-1);
-    this.actAt = new Float64Array(channels * banks).fill(-1e12);
-    this.bankFree = new Float64Array(channels * banks);
+    this.bankPhase = new Float64Array(channels * banks);
+    for (let c = 0; c < channels; c++) {
+      for (let b = 0; b < banks; b++)
+        this.bankPhase[c * banks + b] = this.phase[c]! + (b / banks) * this.t.tREFI;
+    }
+    this.banks = new Banks(channels, banks);
     this.groupFree = new Float64Array(channels * groups);
     this.busFree = new Float64Array(channels);
     this.nextPick = new Float64Array(channels);
@@ -124,13 +120,7 @@ export class Hbm {
     this.fawNext = new Int32Array(channels);
     this.refreshIndex = new Float64Array(channels).fill(-1);
     this.nextBg = new Float64Array(channels).fill(Number.POSITIVE_INFINITY);
-    this.qLen = new Int32Array(channels);
-    this.qArrival = new Float64Array(channels * this.qCap);
-    this.qAddr = new Float64Array(channels * this.qCap);
-    this.qBytes = new Float64Array(channels * this.qCap);
-    this.qOwner = new Int32Array(channels * this.qCap);
-    this.qBank = new Int32Array(channels * this.qCap);
-    this.qRow = new Int32Array(channels * this.qCap);
+    this.q = new RequestQueues(channels);
     if (background && background.fraction > 0) {
       for (let c = 0; c < channels; c++) this.nextBg[c] = this.bgGap();
     }
@@ -143,8 +133,14 @@ export class Hbm {
 
   /** A request arrives at channel `c` at time `now`; `addr` is the byte address within the channel. */
   submit(now: number, c: number, addr: number, bytes: number, owner: number): void {
+    const { first, rows } = rowsOf(this.shape.rowBytes, addr, bytes);
+    this.submitRows(now, c, first, rows, bytes, owner);
+  }
+
+  /** As submit, with the request already cut into rows (prepare.ts does that once per plan). */
+  submitRows(now: number, c: number, first: number, rows: number, bytes: number, owner: number): void {
     if (this.busy[c] === 0) this.drainBackground(c, now);
-    this.enqueue(c, now, addr, bytes, owner);
+    this.enqueue(c, now, first, rows, bytes, owner);
     if (this.busy[c] === 0) this.pick(c, Math.max(now, this.nextPick[c]!));
   }
 
@@ -152,83 +148,75 @@ export class Hbm {
   onFree(now: number, c: number): void {
     this.busy[c] = 0;
     while (this.nextBg[c]! <= now) {
-      this.enqueue(c, this.nextBg[c]!, this.bgAddr(), this.background!.bytes, -1);
+      const first = this.bgRow();
+      this.enqueue(c, this.nextBg[c]!, first, this.bgRows(), this.background!.bytes, -1);
       this.nextBg[c] = this.nextBg[c]! + this.bgGap();
     }
-    if (this.qLen[c]! > 0) this.pick(c, now);
+    if (this.q.len[c]! > 0) this.pick(c, now);
   }
 
-  private enqueue(c: number, arrival: number, addr: number, bytes: number, owner: number): void {
-    if (this.qLen[c] === this.qCap) this.growQueues();
-    const i = c * this.qCap + this.qLen[c]!++;
-    const row = Math.floor(addr / this.shape.rowBytes);
-    this.qArrival[i] = arrival;
-    this.qAddr[i] = addr;
-    this.qBytes[i] = bytes;
-    this.qOwner[i] = owner;
-    this.qBank[i] = c * this.shape.banks + (row % this.shape.banks);
-    this.qRow[i] = Math.floor(row / this.shape.banks);
-  }
-
-  private growQueues(): void {
-    const old = this.qCap;
-    const cap = old * 2;
-    const n = this.shape.channels;
-    const regrow = <T extends Float64Array | Int32Array>(a: T, make: (k: number) => T): T => {
-      const b = make(n * cap);
-      for (let c = 0; c < n; c++) b.set(a.subarray(c * old, c * old + this.qLen[c]!), c * cap);
-      return b;
-    };
-    this.qArrival = regrow(this.qArrival, (k) => new Float64Array(k));
-    this.qAddr = regrow(this.qAddr, (k) => new Float64Array(k));
-    this.qBytes = regrow(this.qBytes, (k) => new Float64Array(k));
-    this.qOwner = regrow(this.qOwner, (k) => new Int32Array(k));
-    this.qBank = regrow(this.qBank, (k) => new Int32Array(k));
-    this.qRow = regrow(this.qRow, (k) => new Int32Array(k));
-    this.qCap = cap;
+  private enqueue(
+    c: number,
+    arrival: number,
+    first: number,
+    rows: number,
+    bytes: number,
+    owner: number,
+  ): void {
+    const q = this.q;
+    const i = q.append(c);
+    const banks = this.shape.banks;
+    q.arrival[i] = arrival;
+    q.bytes[i] = bytes;
+    q.owner[i] = owner;
+    q.first[i] = first;
+    q.rows[i] = rows;
+    q.bank[i] = first % banks;
+    q.row[i] = Math.floor(first / banks);
   }
 
   /** Background requests that arrived while the channel was idle were served then, in arrival order. */
   private drainBackground(c: number, now: number): void {
     while (this.nextBg[c]! <= now) {
       const at = this.nextBg[c]!;
-      this.serve(c, Math.max(at, this.nextPick[c]!), at, this.bgAddr(), this.background!.bytes);
+      const first = this.bgRow();
+      this.serve(c, Math.max(at, this.nextPick[c]!), at, first, this.bgRows(), this.background!.bytes);
       this.counts[1] += this.background!.bytes;
       this.nextBg[c] = at + this.bgGap();
     }
   }
 
-  private bgAddr(): number {
-    const rows = this.shape.banks * ROWS_PER_BANK;
-    return this.background!.rng.int(0, rows) * this.shape.rowBytes;
+  /** A background request starts at a random row and spans whole rows. */
+  private bgRow(): number {
+    return this.background!.rng.int(0, this.shape.banks * ROWS_PER_BANK);
+  }
+
+  private bgRows(): number {
+    return rowsOf(this.shape.rowBytes, 0, this.background!.bytes).rows;
   }
 
   /** First ready (row open), else first come. */
   private pick(c: number, now: number): void {
-    const base = c * this.qCap;
-    const len = this.qLen[c]!;
-    let chosen = base;
-    for (let i = base; i < base + len; i++) {
-      if (this.openRow[this.qBank[i]!] === this.qRow[i]) {
-        chosen = i;
-        break;
+    const q = this.q;
+    const len = q.len[c]!;
+    let k = 0;
+    if (len > 1) {
+      for (let j = 0; j < len; j++) {
+        const i = q.slot(c, j);
+        if (this.banks.open(c, q.bank[i]!) === q.row[i]) {
+          k = j;
+          break;
+        }
       }
     }
-    const arrival = this.qArrival[chosen]!;
-    const addr = this.qAddr[chosen]!;
-    const bytes = this.qBytes[chosen]!;
-    const owner = this.qOwner[chosen]!;
-    const last = base + len;
-    if (chosen + 1 < last) {
-      this.qArrival.copyWithin(chosen, chosen + 1, last);
-      this.qAddr.copyWithin(chosen, chosen + 1, last);
-      this.qBytes.copyWithin(chosen, chosen + 1, last);
-      this.qOwner.copyWithin(chosen, chosen + 1, last);
-      this.qBank.copyWithin(chosen, chosen + 1, last);
-      this.qRow.copyWithin(chosen, chosen + 1, last);
-    }
-    this.qLen[c] = len - 1;
-    const end = this.serve(c, now, arrival, addr, bytes);
+    const chosen = q.slot(c, k);
+    const arrival = q.arrival[chosen]!;
+    const bytes = q.bytes[chosen]!;
+    const owner = q.owner[chosen]!;
+    const first = q.first[chosen]!;
+    const rows = q.rows[chosen]!;
+    q.remove(c, k);
+    const end = this.serve(c, now, arrival, first, rows, bytes);
     if (owner >= 0) {
       this.counts[0] += bytes;
       this.done(owner, end);
@@ -237,28 +225,30 @@ export class Hbm {
     this.queue.push(this.nextPick[c]!, this.freeEvent, this.gpu, c);
   }
 
-  /** Serves one request whose turn on the bus comes at `now`; returns when its last data is back. */
-  serve(c: number, now: number, arrival: number, addr: number, bytes: number): number {
+  /** Serves one request (rows first .. first + rows - 1) whose turn on the bus comes at `now`; returns when its
+   * last data is back. */
+  private serve(c: number, now: number, arrival: number, first: number, rows: number, bytes: number): number {
     const t = this.t;
-    const { banks, groups, rowBytes, burstBytes, tBurst } = this.shape;
-    const startRow = Math.floor(addr / rowBytes);
-    const rows = Math.floor((addr + bytes - 1) / rowBytes) - startRow + 1;
-    const bank = startRow % banks;
-    const row = Math.floor(startRow / banks);
-    const bi = c * banks + bank;
-    const phase = this.phase[c]!;
-    let ready = Math.max(arrival, this.bankFree[bi]!);
+    const { banks, groups, burstBytes, tBurst } = this.shape;
+    const bank = first % banks;
+    const row = Math.floor(first / banks);
+    const state = this.banks;
+    let ready = Math.max(arrival, state.free(c, bank));
+    let actAt = state.act(c, bank);
+    let open = state.open(c, bank);
 
     // Refresh: all-bank closes every row of the channel and blocks it; per-bank closes and blocks one bank.
     if (this.perBank) {
-      const bankPhase = phase + (bank / banks) * t.tREFI;
+      const bankPhase = this.bankPhase[c * banks + bank]!;
       const last = bankPhase + Math.floor((ready - bankPhase) / t.tREFI) * t.tREFI;
-      if (last > this.actAt[bi]!) this.openRow[bi] = -1;
+      if (last > actAt) open = -1;
       if (ready < last + t.tRFC) ready = last + t.tRFC;
     } else {
+      const phase = this.phase[c]!;
       const k = Math.floor((ready - phase) / t.tREFI);
       if (k > this.refreshIndex[c]!) {
-        this.openRow.fill(-1, c * banks, (c + 1) * banks);
+        state.closeAll(c);
+        open = -1;
         this.refreshIndex[c] = k;
       }
       const start = phase + k * t.tREFI;
@@ -266,31 +256,26 @@ export class Hbm {
     }
 
     let colReady: number;
-    let actTime: number;
-    const open = this.openRow[bi]!;
     if (open === row) {
       this.rowHits++;
       colReady = ready;
-      actTime = this.actAt[bi]!;
     } else {
       let act = Math.max(ready, this.lastAct[c]! + t.tRRD_S, this.faw[c * 4 + this.fawNext[c]!]! + t.tFAW);
       if (open >= 0) {
         this.rowConflicts++;
-        act = Math.max(Math.max(act, this.actAt[bi]! + t.tRAS) + t.tRP, this.actAt[bi]! + t.tRC);
+        act = Math.max(Math.max(act, actAt + t.tRAS) + t.tRP, actAt + t.tRC);
       } else {
         this.rowMisses++;
-        act = Math.max(act, this.actAt[bi]! + t.tRC);
+        act = Math.max(act, actAt + t.tRC);
       }
       this.recordAct(c, act);
-      actTime = act;
+      actAt = act;
       colReady = act + t.tRCD;
     }
     const group = bank % groups;
     const gi = c * groups + group;
     let dataStart = Math.max(colReady + t.tCL, now, this.groupFree[gi]!);
     const bursts = Math.ceil(bytes / burstBytes);
-    this.openRow[bi] = row;
-    this.actAt[bi] = actTime;
     let busTime: number;
     let end: number;
     if (rows === 1) {
@@ -298,7 +283,7 @@ export class Hbm {
       // burst slot on; this one's own columns are tCCD_L apart (one bank group).
       const busEnd = Math.max(this.busFree[c]!, dataStart) + bursts * tBurst;
       end = Math.max(dataStart + bursts * Math.max(tBurst, t.tCCD_L), busEnd);
-      this.bankFree[bi] = end;
+      state.set(c, bank, row, actAt, end);
       this.groupFree[gi] = dataStart + bursts * Math.max(tBurst, t.tCCD_L);
       const refreshed = this.refreshDuring(c, dataStart, end);
       this.busFree[c] = busEnd + (refreshed - end);
@@ -311,16 +296,11 @@ export class Hbm {
       const perRow = Math.max((bursts / rows) * tBurst, t.tFAW / 4, t.tRRD_S, t.tRC / Math.min(rows, banks));
       busTime = rows * perRow;
       end = dataStart + busTime + Math.max(0, (bursts / rows) * (t.tCCD_L - tBurst));
-      this.bankFree[bi] = dataStart + perRow;
       const lastActs = Math.min(rows - 1, 4);
-      for (let i = rows - lastActs; i < rows; i++) this.recordAct(c, actTime + i * perRow);
-      for (let i = Math.max(1, rows - banks); i < rows; i++) {
-        const b = c * banks + ((startRow + i) % banks);
-        this.openRow[b] = Math.floor((startRow + i) / banks);
-        this.actAt[b] = actTime + i * perRow;
-        this.bankFree[b] = dataStart + (i + 1) * perRow;
-      }
-      this.groupFree[c * groups + (((startRow + rows - 1) % banks) % groups)] = end;
+      for (let i = rows - lastActs; i < rows; i++) this.recordAct(c, actAt + i * perRow);
+      // Each bank keeps the state of the last row this request opened in it (computed when next read).
+      state.stream(c, first, rows, actAt, perRow, dataStart);
+      this.groupFree[c * groups + (((first + rows - 1) % banks) % groups)] = end;
     }
     const refreshed = this.refreshDuring(c, dataStart, end);
     this.busFree[c] = dataStart + busTime + (refreshed - end);
@@ -347,4 +327,10 @@ export class Hbm {
     this.faw[c * 4 + i] = time;
     this.fawNext[c] = (i + 1) & 3;
   }
+}
+
+/** The rows of `rowBytes` a request of `bytes` at byte address `addr` touches: the first, and how many. */
+export function rowsOf(rowBytes: number, addr: number, bytes: number): { first: number; rows: number } {
+  const first = Math.floor(addr / rowBytes);
+  return { first, rows: Math.floor((addr + bytes - 1) / rowBytes) - first + 1 };
 }

@@ -4,7 +4,7 @@
 // Guarantees: a kernel's requests add up to its L2 misses plus the dirty bytes it evicts.
 import type { Kernel, KernelList } from "../../arch/gpu/kernels.ts";
 import type { GpuPreset } from "../../arch/gpu/presets.ts";
-import { hbmShape } from "./hbm.ts";
+import { hbmShape, rowsOf } from "./hbm.ts";
 import { L2 } from "./l2.ts";
 
 export const COMPUTE = 0;
@@ -37,6 +37,9 @@ export interface PreparedPlan {
   readonly reqChannel: Int32Array;
   readonly reqAddr: Float64Array;
   readonly reqBytes: Float64Array;
+  /** Each request cut into rows once for all runs: its first row (channel row index) and how many it spans. */
+  readonly reqFirstRow: Int32Array;
+  readonly reqRows: Int32Array;
   /** Interleave and largest request size, bytes (see hbm.ts on granularity). */
   readonly requestBytes: number;
   readonly batch: number;
@@ -208,11 +211,20 @@ export function prepare(list: KernelList, p: GpuPreset): PreparedPlan {
       bytes: 0,
     };
   });
+  const reqFirstRow = new Int32Array(addrs.length);
+  const reqRows = new Int32Array(addrs.length);
+  for (let i = 0; i < addrs.length; i++) {
+    const cut = rowsOf(shape.rowBytes, addrs[i]!, sizes[i]!);
+    reqFirstRow[i] = cut.first;
+    reqRows[i] = cut.rows;
+  }
   return {
     kernels,
     reqChannel: Int32Array.from(channels),
     reqAddr: Float64Array.from(addrs),
     reqBytes: Float64Array.from(sizes),
+    reqFirstRow,
+    reqRows,
     requestBytes,
     batch: list.batch,
     seq: list.seq,

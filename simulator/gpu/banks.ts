@@ -1,0 +1,72 @@
+// The per-bank state of one GPU's HBM channels: each bank's open row, when that row was activated and when the bank
+// is next free. In: writes for one bank, streams (a request that opens rows in consecutive banks) and all-bank
+// closes; out: each bank's current state, in flat typed arrays (bank b of channel c at c * banks + b).
+//
+// Kept eager on purpose: a lazy form (each channel's latest stream as a record, expanded when a bank is read) was
+// tried and measured slower, because the controller reads a bank's open row for every queued request on every
+// pick. A stream's writes walk the banks without division instead.
+
+export class Banks {
+  private readonly openRow: Int32Array;
+  private readonly actAt: Float64Array;
+  private readonly freeAt: Float64Array;
+
+  constructor(
+    channels: number,
+    private readonly banks: number,
+  ) {
+    const n = channels * banks;
+    this.openRow = new Int32Array(n).fill(-1);
+    this.actAt = new Float64Array(n).fill(-1e12);
+    this.freeAt = new Float64Array(n);
+  }
+
+  /** The open row of bank b in channel c, -1 if none. */
+  open(c: number, b: number): number {
+    return this.openRow[c * this.banks + b]!;
+  }
+
+  /** When the bank's open (or last) row was activated. */
+  act(c: number, b: number): number {
+    return this.actAt[c * this.banks + b]!;
+  }
+
+  /** When the bank can take its next activate or column. */
+  free(c: number, b: number): number {
+    return this.freeAt[c * this.banks + b]!;
+  }
+
+  /** One bank's new state. */
+  set(c: number, b: number, row: number, act: number, free: number): void {
+    const bi = c * this.banks + b;
+    this.openRow[bi] = row;
+    this.actAt[bi] = act;
+    this.freeAt[bi] = free;
+  }
+
+  /**
+   * A request opened rows first .. first + rows - 1 (channel row indices) one per `period`: row i was activated
+   * at act + i * period and its bank is free at data + (i + 1) * period. Each bank keeps the last row opened in it.
+   */
+  stream(c: number, first: number, rows: number, act: number, period: number, data: number): void {
+    const banks = this.banks;
+    const from = Math.max(0, rows - banks);
+    let b = (first + from) % banks;
+    let r = Math.floor((first + from) / banks);
+    const base = c * banks;
+    for (let i = from; i < rows; i++) {
+      this.openRow[base + b] = r;
+      this.actAt[base + b] = act + i * period;
+      this.freeAt[base + b] = data + (i + 1) * period;
+      if (++b === banks) {
+        b = 0;
+        r++;
+      }
+    }
+  }
+
+  /** Every row of channel c closes (all-bank refresh). */
+  closeAll(c: number): void {
+    this.openRow.fill(-1, c * this.banks, (c + 1) * this.banks);
+  }
+}
