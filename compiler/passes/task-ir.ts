@@ -210,7 +210,7 @@ export function verifyTaskGraph(g: TaskGraph): string[] {
     seen.add(t.id);
     const uses = new Array<number>(t.steps.length).fill(0);
     t.steps.forEach((s, i) => {
-      for (const o of stepOperands(s)) {
+      for (const o of new Set(stepOperands(s))) {
         if (o >= i) errors.push(`${t.id} %${i}: operand %${o} is not an earlier step`);
         else uses[o]!++;
       }

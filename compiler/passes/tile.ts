@@ -196,6 +196,19 @@ export function tile(p: PartitionedGraph, machine: Machine): TaskGraph {
         for (let j = 0; j < out.tiles; j++)
           for (let r0 = 0; r0 < a.rows; r0 += chunk) {
             const n = Math.min(chunk, a.rows - r0);
+            if (a.id === b.id) {
+              // x op x: one read feeds both operands.
+              push({
+                id: `${op.id}.t${j}.r${r0}`,
+                op: op.id,
+                steps: [
+                  { kind: "read", ref: rowsOf(a.id, j, r0, n), type: a.type },
+                  { kind: "vbinary", fn: op.fn, type: out.type, a: 0, b: 0, n },
+                  { kind: "write", ref: rowsOf(out.id, j, r0, n), type: out.type, src: 1 },
+                ],
+              });
+              continue;
+            }
             push({
               id: `${op.id}.t${j}.r${r0}`,
               op: op.id,

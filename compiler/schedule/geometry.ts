@@ -45,8 +45,8 @@ export interface FlowGroup {
   /** Vectors and spacing of the run. */
   readonly n: number;
   readonly spacing: number;
-  /** Which operand of the consumer step (0 = a/src, 1 = b). */
-  readonly operand: number;
+  /** Which operands of the consumer step it feeds (0 = a/src, 1 = b; both for `x * x`). */
+  readonly operands: readonly number[];
 }
 
 export interface Geometry {
@@ -121,7 +121,9 @@ export function taskGeometry(
   const groups: (Omit<FlowGroup, "dir"> & { consumer: number })[] = [];
   const spacingOf = new Array<number>(proto.length).fill(1);
   task.steps.forEach((s, ci) => {
-    stepOperands(s).forEach((pi, operand) => {
+    const ops = stepOperands(s);
+    ops.forEach((pi, operand) => {
+      if (ops.indexOf(pi) !== operand) return; // one stream group feeds every operand that reads this value
       const type = outputType(task.steps[pi]!)!;
       const cTiming = stepTiming(m, s);
       const flows: Flow[] = [];
@@ -139,7 +141,8 @@ export function taskGeometry(
         invariant(task.steps[pi]!.kind === "read", `${task.id}: only a MEM read can feed a spaced consumer`);
         for (let k = 0; k < pn; k++) spacingOf[firstInstance[pi]! + k] = cTiming.inSpacing;
       }
-      groups.push({ type, flows, n: cTiming.n, spacing: cTiming.inSpacing, operand, consumer: ci });
+      const operands = ops.flatMap((x, k) => (x === pi ? [k] : []));
+      groups.push({ type, flows, n: cTiming.n, spacing: cTiming.inSpacing, operands, consumer: ci });
     });
   });
 

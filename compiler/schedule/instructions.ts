@@ -17,7 +17,7 @@ export function buildInstructions(
   const out: ScheduledInst[] = [];
   /** The stream group carrying operand k into instance i, and the one carrying i's result. */
   const inputOf = (i: number, operand: number): StreamRef => {
-    const gi = geo.groups.findIndex((g) => g.operand === operand && g.flows.some((f) => f.to === i));
+    const gi = geo.groups.findIndex((g) => g.operands.includes(operand) && g.flows.some((f) => f.to === i));
     invariant(gi >= 0, `${task.id}: instance ${i} has no operand ${operand}`);
     return choice.streams[gi]!;
   };

@@ -212,6 +212,9 @@ export function schedule(g: TaskGraph, m: Machine, opts: ScheduleOptions = {}): 
       }
       if (waitedOn === "none") waitedOn = r.kind;
       start += r.shift;
+      // Every shift clears a conflict with a placed instruction, so the search ends once it passes them all;
+      // running far beyond that means the task conflicts with itself (a bug in the tile pass or geometry).
+      invariant(start - readyAt < 1e9, `task ${task.id} found no start: it conflicts with itself`);
     }
     const lastIssue = start + Math.max(...geo.instances.map((i) => i.rel));
     return { geo, chip, readyAt, start, waitedOn, choice: choice!, lastIssue };

@@ -12,7 +12,9 @@ export class GraphBuilder {
   ) {}
 
   node(id: string, op: Op, inputs: string[], out?: TensorType): string {
-    const outputs = out ? [out] : [];
+    // An output node carries its value's type, as the front end builds it.
+    const type = out ?? (op.kind === "output" ? this.typeOf(inputs[0]!) : undefined);
+    const outputs = type ? [type] : [];
     this.g.setNode(id, { id, op, inputs: inputs.map((n) => ({ node: n, output: 0 })), outputs, scope: "" });
     inputs.forEach((n, i) => {
       this.g.setEdge(n, id, { output: 0, input: i }, `${i}`);
