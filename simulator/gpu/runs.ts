@@ -49,21 +49,24 @@ export function batchFor(seed: number, run: number, concurrency: number): number
   return Math.min(4 * concurrency, 1 + poisson(rng, concurrency - 1));
 }
 
+/** Run i of a set: its batch from (seed, i), its own seed from (seed, i), so any run can be computed alone. */
+export function simulateRunAt(o: RunsOptions, i: number): RunSample {
+  const batch = batchFor(o.seed, i, o.concurrency);
+  const plan = o.plans(batch);
+  const result = simulateRun({
+    plan,
+    preset: o.preset,
+    energy: o.energy,
+    gpus: o.gpus,
+    seed: hashString(`${o.seed}:${i}`),
+    cudaGraph: o.cudaGraph,
+    background: o.background,
+  });
+  return { ns: result.ns, batch, tokens: plan.batch * plan.seq, result };
+}
+
 export function simulateRuns(o: RunsOptions): RunSample[] {
   const out: RunSample[] = [];
-  for (let i = 0; i < o.runs; i++) {
-    const batch = batchFor(o.seed, i, o.concurrency);
-    const plan = o.plans(batch);
-    const result = simulateRun({
-      plan,
-      preset: o.preset,
-      energy: o.energy,
-      gpus: o.gpus,
-      seed: hashString(`${o.seed}:${i}`),
-      cudaGraph: o.cudaGraph,
-      background: o.background,
-    });
-    out.push({ ns: result.ns, batch, tokens: plan.batch * plan.seq, result });
-  }
+  for (let i = 0; i < o.runs; i++) out.push(simulateRunAt(o, i));
   return out;
 }
