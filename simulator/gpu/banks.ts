@@ -50,18 +50,23 @@ export class Banks {
    */
   stream(c: number, first: number, rows: number, act: number, period: number, data: number): void {
     const banks = this.banks;
-    const from = Math.max(0, rows - banks);
-    let b = (first + from) % banks;
-    let r = Math.floor((first + from) / banks);
-    const base = c * banks;
-    for (let i = from; i < rows; i++) {
-      this.openRow[base + b] = r;
-      this.actAt[base + b] = act + i * period;
-      this.freeAt[base + b] = data + (i + 1) * period;
-      if (++b === banks) {
-        b = 0;
-        r++;
+    const openRow = this.openRow;
+    const actAt = this.actAt;
+    const freeAt = this.freeAt;
+    let i = Math.max(0, rows - banks);
+    let b = (first + i) % banks;
+    let r = (first + i - b) / banks;
+    // At most two runs of consecutive banks: up to the last bank, then from bank 0 with the next row.
+    while (i < rows) {
+      const end = Math.min(rows, i + banks - b);
+      let bi = c * banks + b;
+      for (; i < end; i++, bi++) {
+        openRow[bi] = r;
+        actAt[bi] = act + i * period;
+        freeAt[bi] = data + (i + 1) * period;
       }
+      b = 0;
+      r++;
     }
   }
 
