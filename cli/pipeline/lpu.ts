@@ -1,7 +1,7 @@
 // The LPU side of a comparison, as CLI-level glue: a .model file -> compiled once (timing only, no weights) ->
 // simulated once per clock-drift seed, each run's cycles and activity counts. Lives in cli/ because it is a place
 // allowed to see both the compiler and the simulator. Guarantees: the same file, flags and seeds give the same runs;
-// a model the back end cannot compile yet stops with the compiler's own diagnostics and says so.
+// a model the back end cannot compile (yet, or at all on these chips) stops with the compiler's own diagnostics.
 
 import { resolveMachine } from "../../arch/derive.ts";
 import type { Program } from "../../arch/isa.ts";
@@ -42,8 +42,7 @@ export function compileForLpu(file: string, flags: LpuFlags): LpuCompiled {
   if (result.diagnostics.length > 0) process.stderr.write(`${formatDiagnostics(result.diagnostics, text)}\n`);
   if (hasErrors(result.diagnostics) || !result.program || !result.report)
     throw new UserError(
-      `the LPU compiler cannot compile '${file}' yet (its diagnostics are above); ` +
-        `the GPU side alone: lpu gpu ${file}`,
+      `the LPU compiler did not compile '${file}' (its diagnostics are above); the GPU side alone: lpu gpu ${file}`,
     );
   return { graph, machine, program: result.program, report: result.report };
 }
@@ -57,7 +56,12 @@ export function clockSeeds(seed: number, runs: number): number[] {
  * Simulates a program once per seed, timing only (values are not needed to count cycles and activity). A hazard
  * means the schedule would not run as written: a compiler bug, reported with the assembly context and thrown.
  */
-export function simulateLpu(program: Program, machine: Machine, seeds: readonly number[]): LpuRunSample[] {
+export function simulateLpu(
+  program: Program,
+  machine: Machine,
+  seeds: readonly number[],
+  label = "(compiled program)",
+): LpuRunSample[] {
   const out: LpuRunSample[] = [];
   for (const seed of seeds) {
     const sim = new Simulator(program, machine, { seed, functional: false });
@@ -66,7 +70,7 @@ export function simulateLpu(program: Program, machine: Machine, seeds: readonly 
     // link-unreceived is a warning (a word sent that no recv took), as in `lpu run`.
     const errors = r.hazards.filter((h) => h.name !== "link-unreceived");
     if (errors.length > 0) {
-      process.stderr.write(`${formatHazards(r.hazards, "(compiled program)")}\n`);
+      process.stderr.write(`${formatHazards(r.hazards, label)}\n`);
       throw new UserError(
         `the simulator found ${errors.length} hazard(s) in the compiled schedule with clock seed ${seed} (a compiler bug)`,
       );
@@ -83,5 +87,5 @@ export function compileAndSimulate(
   seeds: readonly number[],
 ): { compiled: LpuCompiled; samples: LpuRunSample[] } {
   const compiled = compileForLpu(file, flags);
-  return { compiled, samples: simulateLpu(compiled.program, compiled.machine, seeds) };
+  return { compiled, samples: simulateLpu(compiled.program, compiled.machine, seeds, `${file} (compiled)`) };
 }
