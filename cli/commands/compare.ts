@@ -4,6 +4,7 @@
 import { type Command, InvalidArgumentError } from "commander";
 import { GPU_SETTINGS } from "../../arch/gpu/derive.ts";
 import { GPU_PRESETS } from "../../arch/gpu/presets.ts";
+import { graphStats } from "../../compiler/graph/stats.ts";
 import { sharedHistogram } from "../../simulator/report/compare/histogram.ts";
 import { type LpuSummary, summarizeLpu } from "../../simulator/report/compare/lpu-summary.ts";
 import { compareTable, num } from "../../simulator/report/compare/table.ts";
@@ -37,6 +38,8 @@ interface Compared {
   readonly lpuLatencies: readonly number[];
   readonly lpuArch: string;
   readonly predictedCycles: number;
+  /** The model's own MACs per pass (the compiler's count, no padding), beside what the arrays switched. */
+  readonly usefulMacs: number;
   readonly gpu: GpuCliResult;
 }
 
@@ -94,6 +97,9 @@ function runBoth(file: string, o: CompareOptions): Compared {
     lpuLatencies: samples.map((x) => x.cycles / compiled.machine.clockMHz),
     lpuArch: compiled.machine.name,
     predictedCycles: compiled.report.cycles,
+    // From the graph's matmul FLOPs (compiler/graph/stats.ts), not the compile report's `flops`, which counts
+    // a.rows x a.cols x b.cols for a transposed b (k x k instead of k x n; reported to the compiler's owner).
+    usefulMacs: (graphStats(g).flopsByOp.matmul ?? 0) / 2,
     gpu,
   };
 }
@@ -108,6 +114,7 @@ function json(file: string, o: CompareOptions, c: Compared): string {
       arch: c.lpuArch,
       chips_requested: o.chips,
       predicted_cycles: c.predictedCycles,
+      useful_macs_per_run: c.usefulMacs,
     },
     gpu: { ...c.gpu.summary, preset: c.gpu.preset.name, background: o.background },
   });
@@ -145,7 +152,7 @@ function text(file: string, o: CompareOptions, c: Compared): string {
     ),
     "",
     "LPU energy, from the instructions the simulator issued in a run:",
-    `  ${macs || "no MACs"} (each ABC vector through the full array, padding included),`,
+    `  ${macs || "no MACs"} (each ABC vector through the full array; the model itself needs ${num(c.usefulMacs)}),`,
     `  ${num(a.sram_bytes)} SRAM bytes (read/write vectors x 320 B), ${num(a.link_bytes)} link bytes (send vectors),`,
     `  ${num(a.vector_ops)} VXM lane ops; plus static power (a share of TDP) over the run's time.`,
     "GPU energy: its kernels' MACs and L2, HBM and NVLink bytes in the same model (simulator/report/cost).",
