@@ -6,8 +6,9 @@ import { GPU_PRESETS, type GpuPreset } from "../../arch/gpu/presets.ts";
 import { loadModel } from "../../compiler/frontend.ts";
 import { lowerToKernels } from "../../compiler/gpu/lower.ts";
 import { type PreparedPlan, prepare } from "../../simulator/gpu/prepare.ts";
-import { simulateRuns } from "../../simulator/gpu/runs.ts";
+import { type RunSample, type RunsOptions, simulateRuns } from "../../simulator/gpu/runs.ts";
 import { type GpuSummary, summarize } from "../../simulator/gpu/summary.ts";
+import { defaultThreads, simulateRunsOnThreads } from "../../simulator/gpu/threads.ts";
 import { COST_SETTINGS, type CostModel, deriveCost } from "../../simulator/report/cost/derive.ts";
 import { histogram } from "../../simulator/report/stats.ts";
 import { UserError } from "../../util/diagnostics.ts";
@@ -31,6 +32,8 @@ export interface GpuCliOptions {
   readonly set: Record<string, string>;
   readonly gpuSet: Record<string, string>;
   readonly costSet: Record<string, string>;
+  /** Worker threads for the runs (runGpuOnThreads); the samples do not depend on it. */
+  readonly threads?: number;
 }
 
 function parseSeed(value: string): number {
@@ -57,7 +60,11 @@ export interface GpuCliResult {
   readonly latencies: readonly number[];
 }
 
-export function runGpu(file: string, o: GpuCliOptions): GpuCliResult {
+/** The runs' options (with a plan per batch, lowered and prepared once each) and the cost model. */
+function setup(
+  file: string,
+  o: GpuCliOptions,
+): { runs: RunsOptions; model: CostModel; kernels: () => number } {
   const derived = deriveGpu(o.gpu, o.gpuSet);
   reportDiagnostics(derived.diagnostics);
   const preset = derived.preset!;
@@ -87,8 +94,10 @@ export function runGpu(file: string, o: GpuCliOptions): GpuCliResult {
     cache.set(batch, plan);
     return plan;
   };
-  const first = plans(1);
-  const samples = simulateRuns({
+  // Batch 1 first: its errors come before any run, and its kernel count is the one printed.
+  plans(1);
+  const first = kernels;
+  const runs: RunsOptions = {
     preset,
     energy: model.energy,
     gpus: o.gpus,
@@ -98,14 +107,30 @@ export function runGpu(file: string, o: GpuCliOptions): GpuCliResult {
     background: o.background,
     concurrency: o.concurrency,
     plans,
-  });
+  };
+  return { runs, model, kernels: () => first };
+}
+
+function result(s: ReturnType<typeof setup>, samples: readonly RunSample[]): GpuCliResult {
   return {
-    summary: summarize(samples, o.gpus, model),
-    preset,
-    kernels,
-    requestBytes: first.requestBytes,
+    summary: summarize(samples, s.runs.gpus, s.model),
+    preset: s.runs.preset,
+    kernels: s.kernels(),
+    requestBytes: s.runs.plans(1).requestBytes,
     latencies: samples.map((x) => x.ns / 1000),
   };
+}
+
+/** Everything `lpu gpu` and `lpu compare` need, on this thread: load, lower per batch, prepare, simulate, summarise. */
+export function runGpu(file: string, o: GpuCliOptions): GpuCliResult {
+  const s = setup(file, o);
+  return result(s, simulateRuns(s.runs));
+}
+
+/** As runGpu, with the runs spread over `o.threads` worker threads (default: one per core); the same result. */
+export async function runGpuOnThreads(file: string, o: GpuCliOptions): Promise<GpuCliResult> {
+  const s = setup(file, o);
+  return result(s, await simulateRunsOnThreads(s.runs, o.threads ?? defaultThreads()));
 }
 
 function f(x: number, digits = 2): string {
@@ -154,6 +179,11 @@ export function register(program: Command): void {
     )
     .option("--background <f>", "co-tenant HBM traffic as a share of peak bandwidth", parseBackground, 0)
     .option("--cuda-graph", "launch the pass as one CUDA graph", false)
+    .option(
+      "--threads <n>",
+      "worker threads for the runs (default: one per core; results do not depend on it)",
+      parsePositiveInt("--threads"),
+    )
     .option("--set <k=v>", "override a model constant (repeatable)", collectSet, {})
     .option("--gpu-set <k=v>", "override a GPU preset setting (repeatable; see below)", collectSet, {})
     .option("--cost-set <k=v>", "override an energy or cost setting (repeatable; see below)", collectSet, {})
@@ -167,8 +197,8 @@ export function register(program: Command): void {
         .join("\n")}\n`,
     )
     .action(
-      action((file: string, opts: GpuCliOptions & { json: boolean }) => {
-        const r = runGpu(file, opts);
+      action(async (file: string, opts: GpuCliOptions & { json: boolean }) => {
+        const r = await runGpuOnThreads(file, opts);
         if (opts.json) {
           process.stdout.write(
             stableJson({

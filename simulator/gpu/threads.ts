@@ -62,10 +62,14 @@ function onWorker(job: RangeJob): Promise<RunSample[]> {
   });
 }
 
-/** simulateRuns on up to `threads` threads (default: one per core). */
+/**
+ * simulateRuns on up to `threads` threads (default: one per core). `minRequests`: the least work (HBM requests in
+ * all runs) worth starting threads for; tests pass 0 to use threads on small models.
+ */
 export async function simulateRunsOnThreads(
   o: RunsOptions,
   threads = defaultThreads(),
+  minRequests = MIN_REQUESTS_FOR_THREADS,
 ): Promise<RunSample[]> {
   const batches = new Map<number, PreparedPlan>();
   let requests = 0;
@@ -78,7 +82,7 @@ export async function simulateRunsOnThreads(
     }
     requests += plan.reqBytes.length * o.gpus;
   }
-  const n = requests < MIN_REQUESTS_FOR_THREADS ? 1 : Math.max(1, Math.min(threads, o.runs));
+  const n = requests < minRequests ? 1 : Math.max(1, Math.min(threads, o.runs));
   const { plans: _, ...options } = o;
   const plans = [...batches].sort((a, b) => a[0] - b[0]);
   const jobs: RangeJob[] = [];
