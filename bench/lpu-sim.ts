@@ -1,26 +1,44 @@
-// Simulator speed: simulated instructions and vectors per second on a synthetic program of about a million
-// instructions (32 MEM slices streaming words east to 32 others, 16 VXM ALUs copying them onto westward streams,
-// every queue issuing every cycle). Prints, never asserts. Run: npx tsx bench/lpu-sim.ts [K]
-import type { Placed, Program, QueueProgram } from "../arch/isa.ts";
+// Simulator speed: simulated instructions per second on synthetic programs of about a million instructions and
+// more. One chip: 32 MEM slices stream words east to 32 others while 16 VXM ALUs copy them onto westward streams,
+// every queue issuing every cycle. Many chips (64, 576): each chip runs a narrower copy of that pipeline and sends a
+// word around a ring of C2C links every 24 cycles (deskewed at cycle 0, so every clock seed gives the same run).
+// Every program is hazard-free by construction; a hazard in a result is a simulator bug and is reported.
+// Prints, never asserts. Run alone: node --import tsx bench/lpu-sim.ts [--k N] [--chips 64,576] [--only NAME];
+// or through the harness (bench/run.ts), which calls bench().
+import { resolve } from "node:path";
+import { pathToFileURL } from "node:url";
+import { parseArgs } from "node:util";
+import type { LinkWire, Placed, Program, QueueProgram } from "../arch/isa.ts";
 import { TSP_V1 } from "../arch/presets.ts";
 import { Simulator } from "../simulator/lpu/index.ts";
+import type { BenchResult } from "./result.ts";
 
-function synthetic(k: number, n: number): Program {
-  const m = TSP_V1;
+const M = TSP_V1;
+/** mem i is at position 3 + i; mem 44 + i at position 48 + i. */
+const memPos = (i: number) => (i < 44 ? 3 + i : 48 + (i - 44));
+const VXM_POS = 47;
+
+/**
+ * One chip's pipeline: `lanes` read queues (mem0..) put words east on s0e.. ; `lanes` write queues (mem44..) take
+ * them 45 positions on; `alus` VXM queues copy streams 0.. onto westward streams as they pass. Each queue runs `k`
+ * instructions of `n` vectors back to back from its first cycle.
+ */
+function pipeline(lanes: number, alus: number, k: number, n: number, start: number): QueueProgram[] {
   const queues: QueueProgram[] = [];
-  const distance = 45; // mem i (position 3 + i) to mem 44 + i (position 48 + i)
-  for (let i = 0; i < 32; i++) {
+  const L = M.mem.readLatency;
+  for (let i = 0; i < lanes; i++) {
     const reads: Placed[] = [];
     const writes: Placed[] = [];
     for (let j = 0; j < k; j++) {
+      const addr = (j * n) % 4096;
       const first = j === 0;
       reads.push({
-        inst: { op: "read", addr: (j * n) % 4096, stream: { id: i, dir: "e" }, n, stride: 1 },
-        ...(first ? { cycle: 0 } : {}),
+        inst: { op: "read", addr, stream: { id: i, dir: "e" }, n, stride: 1 },
+        ...(first ? { cycle: start } : {}),
       });
       writes.push({
-        inst: { op: "write", addr: 4096 + ((j * n) % 4096), stream: { id: i, dir: "e" }, n, stride: 1 },
-        ...(first ? { cycle: m.mem.readLatency + distance } : {}),
+        inst: { op: "write", addr: 4096 + addr, stream: { id: i, dir: "e" }, n, stride: 1 },
+        ...(first ? { cycle: start + L + memPos(44 + i) - memPos(i) } : {}),
       });
     }
     queues.push(
@@ -28,7 +46,7 @@ function synthetic(k: number, n: number): Program {
       { queue: { kind: "mem", index: 44 + i }, instructions: writes },
     );
   }
-  for (let a = 0; a < 16; a++) {
+  for (let a = 0; a < alus; a++) {
     const ops: Placed[] = [];
     for (let j = 0; j < k; j++) {
       ops.push({
@@ -40,30 +58,165 @@ function synthetic(k: number, n: number): Program {
           src: { id: a, dir: "e" },
           n,
         },
-        ...(j === 0 ? { cycle: m.mem.readLatency + 44 - a } : {}),
+        ...(j === 0 ? { cycle: start + L + VXM_POS - memPos(a) } : {}),
       });
     }
     queues.push({ queue: { kind: "vxm", index: a }, instructions: ops });
   }
-  return { arch: "tsp-v1", chips: [{ chip: 0, queues, data: [], outputs: [] }], wires: [], maps: {} };
+  return queues;
 }
 
-function measure(label: string, k: number, n: number, functional: boolean): void {
-  const p = synthetic(k, n);
-  const start = performance.now();
-  const sim = new Simulator(p, TSP_V1, { functional });
+/** A one-chip program of about 80 k instructions (32 reads, 32 writes, 16 copies per step). */
+export function singleChip(k: number, n: number): Program {
+  return {
+    arch: M.name,
+    chips: [{ chip: 0, queues: pipeline(32, 16, k, n, 0), data: [], outputs: [] }],
+    wires: [],
+    maps: {},
+  };
+}
+
+const SEND_PERIOD = 24; // a 320-byte word occupies a tsp-v1 link 19.2 cycles: one a period never queues up
+
+/**
+ * `chips` chips in a ring: link 0 of chip c is wired to link 1 of chip c + 1. Each chip deskews at cycle 0, runs an
+ * 8-lane pipeline (8 reads, 8 writes, 4 copies per step) for `k` steps, and every SEND_PERIOD cycles reads a word
+ * from mem20 onto s31w, sends it on link 0 at the west SXM (position 2), and receives its neighbour's word on link
+ * 1 (L_link + a margin later) onto s31e, which mem21 writes back.
+ */
+export function ring(chips: number, k: number): Program {
+  const start = 2; // after the deskew at cycle 0 (its pause moves chips in global time, not in program cycles)
+  const sendAt = (j: number) => start + 40 + SEND_PERIOD * j;
+  const sends = Math.max(0, Math.floor((k - 40 - M.c2c.latency - 60) / SEND_PERIOD));
+  const arrival = 20 + M.c2c.latency + 10; // the word leaves ceil(19.2) cycles after its take; 10 cycles of margin
+  const out: Program["chips"][number][] = [];
+  const wires: LinkWire[] = [];
+  for (let c = 0; c < chips; c++) {
+    const queues = pipeline(8, 4, k, 1, start);
+    const feed: Placed[] = [];
+    const send: Placed[] = [{ inst: { op: "deskew" }, cycle: 0 }];
+    const recv: Placed[] = [];
+    const store: Placed[] = [];
+    for (let j = 0; j < sends; j++) {
+      const s = sendAt(j);
+      feed.push({
+        inst: { op: "read", addr: j % 4096, stream: { id: 31, dir: "w" }, n: 1, stride: 1 },
+        cycle: s - M.mem.readLatency - (memPos(20) - 2),
+      });
+      send.push({ inst: { op: "send", type: "int8", src: { id: 31, dir: "w" }, n: 1 }, cycle: s });
+      const r = s + arrival;
+      recv.push({ inst: { op: "recv", type: "int8", dst: { id: 31, dir: "e" }, n: 1 }, cycle: r });
+      store.push({
+        inst: { op: "write", addr: 4096 + (j % 4096), stream: { id: 31, dir: "e" }, n: 1, stride: 1 },
+        cycle: r + memPos(21) - 2,
+      });
+    }
+    queues.push(
+      { queue: { kind: "mem", index: 20 }, instructions: feed },
+      { queue: { kind: "mem", index: 21 }, instructions: store },
+      { queue: { kind: "c2c", index: 0 }, instructions: send },
+      { queue: { kind: "c2c", index: 1 }, instructions: recv },
+    );
+    out.push({ chip: c, queues, data: [], outputs: [] });
+    if (chips > 1) wires.push({ a: c, link: 0, b: (c + 1) % chips, peerLink: 1 });
+  }
+  return { arch: M.name, chips: out, wires, maps: {} };
+}
+
+export interface Measured extends BenchResult {
+  readonly instructions: number;
+  readonly simulateSeconds: number;
+  readonly vectors: number;
+  readonly cycles: number;
+  readonly hazards: number;
+  /** CPU seconds of this process during the run (user + system): less sensitive than wall time to other load. */
+  readonly cpuSeconds: number;
+}
+
+export function measure(name: string, program: Program, functional: boolean): Measured {
+  const t0 = performance.now();
+  const c0 = process.cpuUsage();
+  const sim = new Simulator(program, M, { functional });
   sim.run();
-  const seconds = (performance.now() - start) / 1000;
+  const c1 = process.cpuUsage(c0);
+  const simulateSeconds = (performance.now() - t0) / 1000;
   const r = sim.result();
-  const fmt = (x: number) => `${(x / 1e6).toFixed(2)} M`;
-  console.log(
-    `${label.padEnd(28)} ${String(r.instructions).padStart(9)} instructions ${String(r.vectors).padStart(9)} vectors ` +
-      `${r.cycles} cycles  ${seconds.toFixed(2)} s  ${fmt(r.instructions / seconds)}instr/s  ${fmt(r.vectors / seconds)}vectors/s` +
-      `  hazards ${r.hazards.length}`,
+  const hazards = r.hazards.length;
+  return {
+    name,
+    instructions: r.instructions,
+    simulateSeconds,
+    instructionsPerSecond: r.instructions / simulateSeconds,
+    vectors: r.vectors,
+    cycles: r.cycles,
+    hazards,
+    cpuSeconds: (c1.user + c1.system) / 1e6,
+    ...(hazards > 0 ? { note: `${hazards} hazard(s) in a hazard-free program: a simulator bug` } : {}),
+  };
+}
+
+interface Case {
+  readonly name: string;
+  readonly make: () => Program;
+  readonly functional: boolean;
+}
+
+function cases(k: number, chipCounts: readonly number[]): Case[] {
+  const list: Case[] = [
+    { name: "1 chip, timing only, n=1", make: () => singleChip(k, 1), functional: false },
+    { name: "1 chip, timing only, n=8", make: () => singleChip(Math.ceil(k / 8), 8), functional: false },
+    { name: "1 chip, functional, n=1", make: () => singleChip(Math.ceil(k / 10), 1), functional: true },
+  ];
+  for (const chips of chipCounts) {
+    // 20 instructions a cycle per chip: as many as the one-chip case in all (64 chips: 781 cycles), but at least
+    // 400 cycles so that words go round the ring (576 chips: 4.6 M instructions).
+    const steps = Math.max(400, Math.round((k * 80) / (chips * 20)));
+    list.push({
+      name: `${chips} chips ring, timing only`,
+      make: () => ring(chips, steps),
+      functional: false,
+    });
+  }
+  return list;
+}
+
+/** The harness entry (bench/run.ts): the default cases. */
+export async function bench(): Promise<BenchResult[]> {
+  return cases(12500, [64, 576]).map((c) => {
+    const r = measure(c.name, c.make(), c.functional);
+    process.stderr.write(`${line(r)}\n`);
+    return {
+      name: r.name,
+      instructions: r.instructions,
+      simulateSeconds: r.simulateSeconds,
+      instructionsPerSecond: r.instructionsPerSecond,
+      ...(r.note ? { note: r.note } : {}),
+    };
+  });
+}
+
+function line(r: Measured): string {
+  const m = (x: number) => `${(x / 1e6).toFixed(2)}M`;
+  return (
+    `${r.name.padEnd(30)} ${String(r.instructions).padStart(9)} instr ${String(r.vectors).padStart(9)} vectors ` +
+    `${String(r.cycles).padStart(6)} cycles  ${r.simulateSeconds.toFixed(2)} s wall  ${r.cpuSeconds.toFixed(2)} s cpu  ` +
+    `${m(r.instructions / r.simulateSeconds)} instr/s (${m(r.instructions / r.cpuSeconds)}/cpu s)  hazards ${r.hazards}`
   );
 }
 
-const k = Number(process.argv[2] ?? 12500);
-measure("timing only, n=1", k, 1, false);
-measure("timing only, n=8", Math.ceil(k / 8), 8, false);
-measure("functional, n=1", Math.ceil(k / 10), 1, true);
+// Run as a script (not imported by the harness or bundled into another script): this file is the entry point.
+const isMain =
+  import.meta.url.endsWith("/bench/lpu-sim.ts") &&
+  process.argv[1] !== undefined &&
+  pathToFileURL(resolve(process.argv[1])).href === import.meta.url;
+if (isMain) {
+  const { values } = parseArgs({
+    options: { k: { type: "string" }, chips: { type: "string" }, only: { type: "string" } },
+  });
+  const k = Number(values.k ?? 12500);
+  const chipCounts = (values.chips ?? "64,576").split(",").filter(Boolean).map(Number);
+  for (const c of cases(k, chipCounts)) {
+    if (values.only && !c.name.includes(values.only)) continue;
+    console.log(line(measure(c.name, c.make(), c.functional)));
+  }
+}

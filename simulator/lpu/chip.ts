@@ -1,10 +1,12 @@
 // The state of one chip during a run: its queues, stream registers, SRAM, MXM planes, link ends, pending events
 // and clock. Plain data with small helpers; the rules that change it live in simulator.ts and units-*.ts.
-import type { ElemType, Placed, UnitKind } from "../../arch/isa.ts";
+// Per-instruction state lives in typed arrays indexed by instruction id (code.ts, simulator.ts), never in objects.
+import type { ElemType, UnitKind } from "../../arch/isa.ts";
 import type { Machine } from "../../arch/machine.ts";
 import type { ChipClock } from "./clock.ts";
+import { RES_SLOTS } from "./code.ts";
+import { EventQueue } from "./events.ts";
 import type { InstRecord } from "./hazards.ts";
-import { EventHeap } from "./heap.ts";
 import { Sram } from "./sram.ts";
 import { StreamFile } from "./streams.ts";
 
@@ -15,30 +17,72 @@ export interface Occupancy {
   by: InstRecord;
 }
 
-export interface QueueState {
-  readonly chip: ChipState;
-  readonly name: string;
-  readonly kind: UnitKind;
-  readonly index: number;
-  readonly order: number;
-  readonly position: number;
-  readonly insts: readonly InstRecord[];
-  /** Index of the next instruction to issue. */
-  next: number;
-  lastIssue: number;
+/** Builds the InstRecord of an instruction id (cached by the simulator, so records compare by identity). */
+export type RecordOf = (id: number) => InstRecord;
+
+export class QueueState {
+  /** Index of the next instruction to issue (within the queue). */
+  next = 0;
+  lastIssue = Number.NEGATIVE_INFINITY;
   /** Issue cycle of the next instruction when it gives none. */
-  nextFree: number;
+  nextFree = 0;
   /** A fault to report when the next instruction issues: out of order, or its cycle passed while parked. */
   pendingFault:
     | { readonly kind: "order" | "late"; readonly wanted: number; readonly ref: number }
-    | undefined;
-  readonly resources: Map<string, Occupancy>;
-  parked: { readonly token: string; readonly t: number; readonly inst: InstRecord } | undefined;
+    | undefined = undefined;
+  /** Per resource slot (code.ts RES_SLOT; 0 is the queue itself): occupied [from, until) by instruction `by`. */
+  readonly resFrom = new Float64Array(RES_SLOTS).fill(Number.NEGATIVE_INFINITY);
+  readonly resUntil = new Float64Array(RES_SLOTS).fill(Number.NEGATIVE_INFINITY);
+  readonly resBy = new Int32Array(RES_SLOTS).fill(-1);
+  readonly resName: string[] = new Array<string>(RES_SLOTS).fill("");
+  parked:
+    | { readonly token: string; readonly tokenId: number; readonly t: number; readonly id: number }
+    | undefined = undefined;
   /** Cycle the last sync completed, until the next instruction is scheduled (for late-issue). */
-  releasedAt: number | undefined;
+  releasedAt: number | undefined = undefined;
   /** Busy cycles of the unit (ICU instructions excluded), and the end of the union counted so far. */
-  busy: number;
-  covered: number;
+  busy = 0;
+  covered = 0;
+  private records: InstRecord[] | undefined;
+
+  constructor(
+    readonly chip: ChipState,
+    /** Number of the queue across all chips (the owner of its issue events). */
+    readonly serial: number,
+    readonly name: string,
+    readonly kind: UnitKind,
+    readonly index: number,
+    readonly order: number,
+    readonly position: number,
+    /** Id of the queue's first instruction; its instructions are ids base .. base + count - 1. */
+    readonly base: number,
+    readonly count: number,
+    private readonly recordOf: RecordOf,
+  ) {}
+
+  /** The queue's instructions as records (built on first use: the run itself never needs them). */
+  get insts(): readonly InstRecord[] {
+    if (!this.records) {
+      this.records = [];
+      for (let k = 0; k < this.count; k++) this.records.push(this.recordOf(this.base + k));
+    }
+    return this.records;
+  }
+
+  /** The resources ever occupied, by name (for state() and traces). */
+  get resources(): ReadonlyMap<string, Occupancy> {
+    const out = new Map<string, Occupancy>();
+    for (let r = 0; r < RES_SLOTS; r++) {
+      const by = this.resBy[r]!;
+      if (by >= 0)
+        out.set(this.resName[r]!, {
+          from: this.resFrom[r]!,
+          until: this.resUntil[r]!,
+          by: this.recordOf(by),
+        });
+    }
+    return out;
+  }
 }
 
 export class MxmPlane {
@@ -46,13 +90,13 @@ export class MxmPlane {
   stagingType: ElemType | undefined;
   weights: Float64Array | undefined;
   weightsType: ElemType | undefined;
-  /** The iw that installed the weights, and from when abc may use them. */
-  installedBy: InstRecord | undefined;
+  /** The iw that installed the weights (instruction id, -1 none), and from when abc may use them. */
+  installedBy = -1;
   usableFrom = 0;
   acc: Float64Array | undefined;
-  /** Per accumulator row: cycle its last abc result is in (NaN = never written), and its type. */
+  /** Per accumulator row: cycle its last abc result is in (NaN = never written), and its type code (255 none). */
   readonly readyAt: Float64Array;
-  readonly rowType: (ElemType | undefined)[];
+  readonly rowType: Uint8Array;
 
   constructor(
     readonly rows: number,
@@ -60,23 +104,46 @@ export class MxmPlane {
     readonly accRows: number,
   ) {
     this.readyAt = new Float64Array(accRows).fill(Number.NaN);
-    this.rowType = new Array<ElemType | undefined>(accRows).fill(undefined);
+    this.rowType = new Uint8Array(accRows).fill(255);
+  }
+}
+
+/** Bytes of up to four byte planes of one vector (and an fp64 row for MXM results), reused through a pool. */
+export class Vec {
+  readonly planes: Uint8Array[];
+  readonly f64: Float64Array;
+  constructor(lanes: number) {
+    this.planes = [
+      new Uint8Array(lanes),
+      new Uint8Array(lanes),
+      new Uint8Array(lanes),
+      new Uint8Array(lanes),
+    ];
+    this.f64 = new Float64Array(lanes);
   }
 }
 
 /** One end of a link: the send buffer and serialiser, and the words that arrived and wait for a recv. */
 export class LinkEnd {
-  /** Cycle (ceil f_j) each buffered word leaves, oldest first. */
-  readonly buffer: number[] = [];
+  /** Cycle (ceil f_j) each buffered word leaves, oldest first (a ring: bufHead .. bufTail). */
+  buffer: Float64Array = new Float64Array(64);
+  bufHead = 0;
+  bufLen = 0;
   /** End of the last word's serialisation, in units of 1/den cycles. */
   lastFinish = 0;
-  readonly arrived: { readonly value: Uint8Array | null; readonly at: number }[] = [];
+  /** Words arrived and not received, oldest first: their values (null when values are off). */
+  readonly arrived: (Uint8Array | null)[] = [];
+  arrivedHead = 0;
   inFlight = 0;
   sent = 0;
   received = 0;
   peer: { readonly chip: ChipState; readonly link: number } | undefined;
 
   constructor(readonly link: number) {}
+
+  get waiting(): number {
+    return this.arrived.length - this.arrivedHead;
+  }
 }
 
 export interface LogEntry {
@@ -86,15 +153,15 @@ export interface LogEntry {
 }
 
 export class ChipState {
-  readonly heap = new EventHeap();
+  readonly heap = new EventQueue();
   readonly streams: StreamFile;
   readonly sram: Sram;
   readonly planes: MxmPlane[] = [];
   readonly links: LinkEnd[] = [];
   readonly queues: QueueState[] = [];
-  /** First cycle each token was notified. */
-  readonly notified = new Map<string, number>();
-  readonly parked = new Map<string, QueueState[]>();
+  /** First cycle each token (by number) was notified. */
+  readonly notified = new Map<number, number>();
+  readonly parked = new Map<number, QueueState[]>();
   deskewAt = -1;
   /** Last cycle processed, and one past the last cycle anything happened or a unit was occupied. */
   lastCycle = -1;
@@ -102,25 +169,23 @@ export class ChipState {
 
   constructor(
     readonly id: number,
+    /** Position in the simulator's chip list. */
+    readonly order: number,
     readonly m: Machine,
     readonly clock: ChipClock,
     readonly memPositions: readonly number[],
     functional: boolean,
   ) {
-    this.streams = new StreamFile(m.streamsPerDirection, m.sliceOrder.length);
+    this.streams = new StreamFile(m.streamsPerDirection, m.sliceOrder.length, m.lanes, functional);
     this.sram = new Sram(memPositions.length, m.mem.wordsPerSlice, m.mem.banksPerSlice, m.lanes, functional);
     for (let p = 0; p < m.mxm.planes; p++)
       this.planes.push(new MxmPlane(m.mxm.rows, m.mxm.cols, m.mxm.accumulatorRows));
     for (let l = 0; l < m.c2c.links; l++) this.links.push(new LinkEnd(l));
   }
-}
 
-/** An instruction being executed: its issue cycle and per-op working state. */
-export interface Activity {
-  readonly inst: InstRecord;
-  readonly q: QueueState;
-  readonly t: number;
-  readonly placed: Placed;
-  /** vaccum's running sum; transpose's group of input vectors. */
-  work: Float64Array | Uint8Array[][] | undefined;
+  /** Global time of the next event cycle (Infinity when there is none): the multi-chip order (chip-order.ts). */
+  nextTime(): number {
+    const k = this.heap.peekCycle();
+    return k === Number.POSITIVE_INFINITY ? k : this.clock.globalTime(k);
+  }
 }

@@ -70,3 +70,8 @@ export const HAZARDS: Readonly<Record<HazardName, MessageDef>> = {
   },
   "too-many-hazards": { code: "LPU4019", severity: "note", text: "stopped after {0} hazards" },
 };
+
+/** One bit per hazard kind, for remembering cheaply which hazards an instruction has already reported. */
+export const HAZARD_BIT: Readonly<Record<HazardName, number>> = Object.fromEntries(
+  Object.keys(HAZARDS).map((name, i) => [name, 1 << i]),
+) as Record<HazardName, number>;

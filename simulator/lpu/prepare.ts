@@ -1,11 +1,13 @@
 // Checks a program against a machine before it runs, and numbers its instructions. In: Program, Machine. Out: per
 // chip the queues (with slice positions) and instruction records, the link wiring, and every fault that can be
 // seen without running (unknown queues, streams or links out of range, types an op does not take, bad maps, data
-// beyond a slice). A program with such faults is not run: the simulator trusts nothing it was given.
+// beyond a slice). A program with such faults is not run: the simulator trusts nothing it was given. Also encodes
+// every instruction into the typed arrays the simulator runs (code.ts), in the same pass.
 import {
   ELEM_BYTES,
   type ElemType,
   type Instruction,
+  type Placed,
   type Program,
   type StreamRef,
   type UnitKind,
@@ -13,6 +15,7 @@ import {
 import type { Machine } from "../../arch/machine.ts";
 import { memSlices } from "../../arch/machine.ts";
 import { QUEUE_KIND_ORDER, queuePosition } from "../../arch/presets.ts";
+import { Code, encode, Interner } from "./code.ts";
 import type { Hazard, InstRecord } from "./hazards.ts";
 import type { HazardName } from "./messages.ts";
 import { FLOAT_ONLY_UNARY } from "./vxm-ops.ts";
@@ -20,12 +23,17 @@ import { FLOAT_ONLY_UNARY } from "./vxm-ops.ts";
 const MXM_IN: ReadonlySet<ElemType> = new Set(["int8", "uint8", "fp8", "fp16", "bf16"]);
 
 export interface PreparedQueue {
+  /** Number of the queue across all chips (its index in Prepared.queues; code.queue holds it). */
+  readonly serial: number;
+  readonly chip: number;
   readonly name: string;
   readonly kind: UnitKind;
   readonly index: number;
   readonly order: number;
   readonly position: number;
-  readonly insts: InstRecord[];
+  /** Its instructions are ids base .. base + source.length - 1. */
+  readonly base: number;
+  readonly source: readonly Placed[];
 }
 
 export interface PreparedChip {
@@ -40,6 +48,14 @@ export interface Prepared {
   readonly wires: Map<string, { readonly chip: number; readonly link: number }>;
   readonly faults: Hazard[];
   readonly instructionCount: number;
+  /** The instructions encoded; code.queue[id] indexes `queues`. */
+  readonly code: Code;
+  /** Every queue that runs, in id order (the order of code.queue). */
+  readonly queues: PreparedQueue[];
+  readonly tokens: Interner;
+  readonly maps: Interner;
+  /** The record of an instruction id (one object per id). */
+  readonly record: (id: number) => InstRecord;
 }
 
 type Fault = { name: HazardName; text: string };
@@ -85,119 +101,124 @@ function countFault(n: number): Fault | undefined {
     : { name: "bad-instruction", text: `n must be a whole number >= 1, got ${n}` };
 }
 
-/** Faults of one instruction visible without running it. */
+/** Faults of one instruction visible without running it, reported in a fixed order (the first of a kind is kept). */
 export function staticFaults(
   m: Machine,
   program: Program,
-  chipLinks: ReadonlySet<number>,
   inst: Instruction,
-): Fault[] {
-  const out: (Fault | undefined)[] = [];
+  report: (f: Fault | undefined) => void,
+): void {
   const bytes = (t: ElemType) => ELEM_BYTES[t];
   switch (inst.op) {
     case "nop":
       if (!Number.isInteger(inst.cycles) || inst.cycles < 1)
-        out.push({
+        report({
           name: "bad-instruction",
           text: `nop takes a whole number of cycles >= 1, got ${inst.cycles}`,
         });
-      break;
+      return;
     case "sync":
     case "notify":
     case "deskew":
-      break;
+    case "iw":
+      return;
     case "read":
     case "write":
-      out.push(countFault(inst.n), streamFault(m, "stream", inst.stream, 1));
+      report(countFault(inst.n));
+      report(streamFault(m, "stream", inst.stream, 1));
       if (!Number.isInteger(inst.stride))
-        out.push({ name: "bad-instruction", text: `stride must be whole, got ${inst.stride}` });
-      break;
+        report({ name: "bad-instruction", text: `stride must be whole, got ${inst.stride}` });
+      return;
     case "gather":
     case "scatter":
-      out.push(
-        countFault(inst.n),
-        streamFault(m, "stream", inst.stream, 1),
-        streamFault(m, "map", inst.map, 4),
-      );
-      break;
+      report(countFault(inst.n));
+      report(streamFault(m, "stream", inst.stream, 1));
+      report(streamFault(m, "map", inst.map, 4));
+      return;
     case "vunary":
-      out.push(
-        countFault(inst.n),
-        streamFault(m, "dst", inst.dst, bytes(inst.type)),
-        streamFault(m, "src", inst.src, bytes(inst.type)),
-      );
+      report(countFault(inst.n));
+      report(streamFault(m, "dst", inst.dst, bytes(inst.type)));
+      report(streamFault(m, "src", inst.src, bytes(inst.type)));
       if (
         FLOAT_ONLY_UNARY.has(inst.fn) &&
         (inst.type === "int8" || inst.type === "uint8" || inst.type === "int32")
       )
-        out.push({ name: "bad-instruction", text: `${inst.fn} needs a float type, not ${inst.type}` });
-      break;
+        report({ name: "bad-instruction", text: `${inst.fn} needs a float type, not ${inst.type}` });
+      return;
     case "vbinary":
-      out.push(
-        countFault(inst.n),
-        streamFault(m, "dst", inst.dst, bytes(inst.type)),
-        streamFault(m, "a", inst.a, bytes(inst.type)),
-      );
-      if (typeof inst.b !== "number") out.push(streamFault(m, "b", inst.b, bytes(inst.type)));
-      break;
+      report(countFault(inst.n));
+      report(streamFault(m, "dst", inst.dst, bytes(inst.type)));
+      report(streamFault(m, "a", inst.a, bytes(inst.type)));
+      if (typeof inst.b !== "number") report(streamFault(m, "b", inst.b, bytes(inst.type)));
+      return;
     case "convert":
-      out.push(
-        countFault(inst.n),
-        streamFault(m, "dst", inst.dst, bytes(inst.to)),
-        streamFault(m, "src", inst.src, bytes(inst.from)),
-      );
-      break;
+      report(countFault(inst.n));
+      report(streamFault(m, "dst", inst.dst, bytes(inst.to)));
+      report(streamFault(m, "src", inst.src, bytes(inst.from)));
+      return;
     case "vaccum":
-      out.push(
-        countFault(inst.n),
-        streamFault(m, "dst", inst.dst, 4),
-        streamFault(m, "src", inst.src, bytes(inst.type)),
-      );
-      break;
+      report(countFault(inst.n));
+      report(streamFault(m, "dst", inst.dst, 4));
+      report(streamFault(m, "src", inst.src, bytes(inst.type)));
+      return;
     case "lw":
     case "abc":
-      out.push(countFault(inst.n), streamFault(m, "src", inst.src, bytes(inst.type)));
-      if (inst.op === "lw") out.push(widthFault(m, inst));
+      report(countFault(inst.n));
+      report(streamFault(m, "src", inst.src, bytes(inst.type)));
       if (!MXM_IN.has(inst.type))
-        out.push({
+        report({
           name: "mxm-type",
           text: `the MXM takes int8, uint8, fp8, fp16 or bf16, not ${inst.type}`,
         });
-      break;
-    case "iw":
-      break;
+      if (inst.op === "lw") report(widthFault(m, inst));
+      return;
     case "acc":
-      out.push(countFault(inst.n), streamFault(m, "dst", inst.dst, 4));
+      report(countFault(inst.n));
+      report(streamFault(m, "dst", inst.dst, 4));
       if (inst.type !== "fp32" && inst.type !== "int32")
-        out.push({ name: "mxm-type", text: `acc drains fp32 or int32, not ${inst.type}` });
-      break;
-    case "sxm": {
-      out.push(
-        countFault(inst.n),
-        streamFault(m, "dst", inst.dst, bytes(inst.type)),
-        streamFault(m, "src", inst.src, bytes(inst.type)),
-      );
+        report({ name: "mxm-type", text: `acc drains fp32 or int32, not ${inst.type}` });
+      return;
+    case "sxm":
+      report(countFault(inst.n));
+      report(streamFault(m, "dst", inst.dst, bytes(inst.type)));
+      report(streamFault(m, "src", inst.src, bytes(inst.type)));
       if ((inst.fn === "shift" || inst.fn === "rotate") && !Number.isInteger(inst.amount))
-        out.push({ name: "bad-instruction", text: `${inst.fn} amount must be whole, got ${inst.amount}` });
+        report({ name: "bad-instruction", text: `${inst.fn} amount must be whole, got ${inst.amount}` });
       if (inst.fn === "transpose" && inst.n % 16 !== 0)
-        out.push({
+        report({
           name: "bad-instruction",
           text: `transpose streams groups of 16 vectors: n = ${inst.n} is not a multiple of 16`,
         });
-      if (inst.fn === "permute" || inst.fn === "distribute")
-        out.push(mapFault(m, program, inst.fn, inst.map));
-      break;
-    }
+      if (inst.fn === "permute" || inst.fn === "distribute") report(mapFault(m, program, inst.fn, inst.map));
+      return;
     case "send":
     case "recv": {
       const ref = inst.op === "send" ? inst.src : inst.dst;
-      out.push(countFault(inst.n), streamFault(m, inst.op === "send" ? "src" : "dst", ref, bytes(inst.type)));
-      break;
+      report(countFault(inst.n));
+      report(streamFault(m, inst.op === "send" ? "src" : "dst", ref, bytes(inst.type)));
+      return;
     }
   }
-  void chipLinks;
-  return out.filter((f): f is Fault => f !== undefined);
 }
+
+/** The unit kind each non-ICU op runs on. */
+const UNIT_OF: Readonly<Record<string, string>> = {
+  read: "mem",
+  write: "mem",
+  gather: "mem",
+  scatter: "mem",
+  vunary: "vxm",
+  vbinary: "vxm",
+  convert: "vxm",
+  vaccum: "vxm",
+  lw: "mxm",
+  iw: "mxm",
+  abc: "mxm",
+  acc: "mxm",
+  sxm: "sxm",
+  send: "c2c",
+  recv: "c2c",
+};
 
 function mapFault(
   m: Machine,
@@ -238,6 +259,25 @@ export function prepare(program: Program, m: Machine): Prepared {
   const chips: PreparedChip[] = [];
   const seenChips = new Set<number>();
   let id = 0;
+  let total = 0;
+  for (const c of program.chips) for (const q of c.queues) total += q.instructions.length;
+  const code = new Code(total);
+  const tokens = new Interner();
+  const maps = new Interner();
+  const allQueues: PreparedQueue[] = [];
+  const records = new Map<number, InstRecord>();
+  /** The record of an instruction id: built once, so that records compare by identity. */
+  const record = (instId: number): InstRecord => {
+    let r = records.get(instId);
+    if (!r) {
+      const q = allQueues[code.queue[instId]!]!;
+      const k = instId - q.base;
+      r = { id: instId, chip: q.chip, queue: q.name, queueOrder: q.order, k, placed: q.source[k]! };
+      records.set(instId, r);
+    }
+    return r;
+  };
+
   const wires = new Map<string, { chip: number; link: number }>();
   const chipIds = new Set(program.chips.map((c) => c.chip));
   for (const w of program.wires) {
@@ -334,21 +374,23 @@ export function prepare(program: Program, m: Machine): Prepared {
       const name = `${qp.queue.kind}${qp.queue.index}`;
       const position = queuePosition(m, qp.queue);
       const first = qp.instructions[0];
-      const firstRecord = (k: number): InstRecord => ({
-        id: -1,
-        chip: c.chip,
-        queue: name,
-        queueOrder: queueOrder(qp.queue.kind, qp.queue.index),
-        k,
-        placed: qp.instructions[k]!,
-      });
       if (position === undefined || seenQueues.has(name)) {
         const text =
           position === undefined ? `the machine has no queue ${name}` : `queue ${name} is listed twice`;
+        const rec: InstRecord | undefined = first
+          ? {
+              id: -1,
+              chip: c.chip,
+              queue: name,
+              queueOrder: queueOrder(qp.queue.kind, qp.queue.index),
+              k: 0,
+              placed: first,
+            }
+          : undefined;
         faults.push({
           name: "bad-instruction",
           chip: c.chip,
-          inst: first ? firstRecord(0) : undefined,
+          inst: rec,
           where: first ? undefined : name,
           args: [text],
         });
@@ -356,55 +398,66 @@ export function prepare(program: Program, m: Machine): Prepared {
       }
       seenQueues.add(name);
       const order = queueOrder(qp.queue.kind, qp.queue.index);
-      const insts: InstRecord[] = [];
-      const links = new Set<number>();
-      qp.instructions.forEach((placed, k) => {
-        const rec: InstRecord = { id: id++, chip: c.chip, queue: name, queueOrder: order, k, placed };
-        insts.push(rec);
-        if (placed.cycle !== undefined && (!Number.isInteger(placed.cycle) || placed.cycle < 0))
+      const serial = allQueues.length;
+      const pq: PreparedQueue = {
+        serial,
+        chip: c.chip,
+        name,
+        kind: qp.queue.kind,
+        index: qp.queue.index,
+        order,
+        position,
+        base: id,
+        source: qp.instructions,
+      };
+      allQueues.push(pq);
+      const wired = wires.has(`${c.chip}:${qp.queue.index}`);
+      const list = qp.instructions;
+      for (let k = 0; k < list.length; k++) {
+        const placed = list[k]!;
+        const instId = id++;
+        code.queue[instId] = serial;
+        const cycle = placed.cycle;
+        if (cycle !== undefined && (!Number.isInteger(cycle) || cycle < 0))
           faults.push({
             name: "bad-instruction",
             chip: c.chip,
-            inst: rec,
-            args: [`issue cycle must be a whole number >= 0, got ${placed.cycle}`],
+            inst: record(instId),
+            args: [`issue cycle must be a whole number >= 0, got ${cycle}`],
           });
-        const op = placed.inst.op;
-        const unitOnly: Record<string, string> = {
-          read: "mem",
-          write: "mem",
-          gather: "mem",
-          scatter: "mem",
-          vunary: "vxm",
-          vbinary: "vxm",
-          convert: "vxm",
-          vaccum: "vxm",
-          lw: "mxm",
-          iw: "mxm",
-          abc: "mxm",
-          acc: "mxm",
-          sxm: "sxm",
-          send: "c2c",
-          recv: "c2c",
-        };
-        const wants = unitOnly[op];
+        const inst = placed.inst;
+        const op = inst.op;
+        const wants = UNIT_OF[op];
         if (wants !== undefined && wants !== qp.queue.kind) {
           faults.push({
             name: "bad-instruction",
             chip: c.chip,
-            inst: rec,
+            inst: record(instId),
             args: [`'${op}' runs on a ${wants} queue, not ${name}`],
           });
-          return;
+          continue;
         }
-        if ((op === "send" || op === "recv") && !wires.has(`${c.chip}:${qp.queue.index}`))
-          faults.push({ name: "unwired-link", chip: c.chip, inst: rec, args: [qp.queue.index] });
-        for (const f of staticFaults(m, program, links, placed.inst))
-          faults.push({ name: f.name, chip: c.chip, inst: rec, args: [f.text] });
-      });
-      queues.push({ name, kind: qp.queue.kind, index: qp.queue.index, order, position, insts });
+        if ((op === "send" || op === "recv") && !wired)
+          faults.push({ name: "unwired-link", chip: c.chip, inst: record(instId), args: [qp.queue.index] });
+        staticFaults(m, program, inst, (f) => {
+          if (f) faults.push({ name: f.name, chip: c.chip, inst: record(instId), args: [f.text] });
+        });
+        encode(code, instId, serial, cycle, inst, m, tokens, maps);
+      }
+      queues.push(pq);
     }
     queues.sort((a, b) => a.order - b.order);
     chips.push({ chip: c.chip, queues, source: c });
   }
-  return { chips, wires, faults, instructionCount: id };
+  return {
+    chips,
+    wires,
+    faults,
+    instructionCount: id,
+    code,
+    queues: allQueues,
+    tokens,
+    maps,
+    record,
+  };
 }

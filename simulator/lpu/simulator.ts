@@ -1,24 +1,29 @@
 // The cycle-accurate LPU simulator and its step API. In: a Program and a Machine (options: seed for the clocks,
 // functional values on or off, hazard limit, event log). Out: stepping (`step`, `runUntil`, `run`), the machine's
-// state at any cycle, hazards, and the run's results. Event driven: each chip keeps a heap of the cycles where
-// something happens (an issue, a put, a take, an SRAM access, a word leaving or arriving); idle cycles cost
-// nothing. Chips are interleaved in global-time order (clock.ts) so link arrivals are always in the future.
+// state at any cycle, hazards, and the run's results. Event driven: each chip keeps a calendar of the cycles where
+// something happens (an issue, a put, a take, an SRAM access, a word leaving or arriving); idle cycles cost nothing.
+// Chips are interleaved in global-time order (clock.ts) through a heap of their next event times (chip-order.ts),
+// so link arrivals are always in the future and a step costs the same with 1 chip or 500. Instructions are rows of
+// typed arrays (code.ts); values, when simulated, move in pooled buffers, so a run allocates nothing per vector.
 import { mnemonicOf } from "../../arch/asm/names.ts";
-import type { ElemType, Instruction, Program, StreamRef } from "../../arch/isa.ts";
-import { ELEM_BYTES } from "../../arch/isa.ts";
+import type { ElemType, Instruction, Program } from "../../arch/isa.ts";
 import type { Machine } from "../../arch/machine.ts";
 import { slicePosition } from "../../arch/machine.ts";
 import { assertNever } from "../../util/assert.ts";
-import { type Activity, ChipState, type LogEntry, type QueueState } from "./chip.ts";
+import { ChipState, type LogEntry, QueueState, Vec } from "./chip.ts";
+import { ChipOrder } from "./chip-order.ts";
 import { drawClock, type WordTime, wordTime } from "./clock.ts";
-import { describeInstruction, previewWord } from "./describe.ts";
+import { type Code, cyclesPerVector } from "./code.ts";
+import { previewWord } from "./describe.ts";
 import type { Hazard, InstRecord } from "./hazards.ts";
-import { PHASE_ISSUE } from "./heap.ts";
-import type { HazardName } from "./messages.ts";
+import { issue, scheduleNext } from "./issue.ts";
+import { HAZARD_BIT, type HazardName } from "./messages.ts";
 import { type Prepared, prepare } from "./prepare.ts";
 import { collectResults, type RunResult } from "./results.ts";
 import { type MachineState, snapshot } from "./state.ts";
-import { handleEvent, K_ISSUE, startInstruction } from "./units.ts";
+import { handleEvent, K_ISSUE } from "./units.ts";
+
+export { cyclesPerVector };
 
 export interface SimOptions {
   /** Seed for each chip's clock drift and start offset (default 1). */
@@ -99,22 +104,34 @@ export function slotsOf(m: Machine, inst: Instruction): number {
   }
 }
 
-export function cyclesPerVector(m: Machine, t: ElemType): number {
-  const c = m.mxm.cyclesPerVector;
-  return t === "fp16" ? c.fp16 : t === "bf16" ? c.bf16 : t === "fp8" ? c.fp8 : c.int8;
-}
-
 export class Simulator {
   readonly chips: ChipState[] = [];
   readonly hazards: Hazard[] = [];
   readonly prepared: Prepared;
+  readonly code: Code;
   readonly functional: boolean;
   readonly lanes: number;
   readonly zero: Uint8Array;
   readonly wordTime: WordTime;
+  /** Every queue, by its number (code.queue). */
+  readonly queues: QueueState[] = [];
+  /** Issue cycle of each instruction (valid once issued). */
+  readonly issuedAt: Float64Array;
+  /** Per instruction, the hazards already reported for it (a bit per hazard kind): each is reported once. */
+  private readonly reported: Uint32Array;
+  /** Working state of instructions in progress that need it (vaccum's sum, transpose's group). */
+  readonly work = new Map<number, unknown>();
+  /** The planes of the last take (scratch; valid until the next take): stream words, or zeros. */
+  readonly taken: Uint8Array[];
+  /** Scratch element values for the units. */
+  readonly f64a: Float64Array;
+  readonly f64b: Float64Array;
+  private readonly vecPool: Vec[] = [];
+  private readonly wordPool: Uint8Array[] = [];
   private readonly hazardKeys = new Set<string>();
   private readonly maxHazards: number;
   private readonly chipById = new Map<number, ChipState>();
+  private readonly order: ChipOrder<ChipState> | undefined;
   readonly logEntries: LogEntry[] | undefined;
   /** Program cycles simulated so far: every chip has processed cycles < now. */
   now = 0;
@@ -133,11 +150,18 @@ export class Simulator {
     this.logEntries = options.log ? [] : undefined;
     this.lanes = machine.lanes;
     this.zero = new Uint8Array(machine.lanes);
+    this.taken = [this.zero, this.zero, this.zero, this.zero];
+    this.f64a = new Float64Array(machine.lanes);
+    this.f64b = new Float64Array(machine.lanes);
     this.wordTime = wordTime(machine);
     this.prepared = prepare(program, machine);
+    this.code = this.prepared.code;
+    this.issuedAt = new Float64Array(this.code.count);
+    this.reported = new Uint32Array(this.code.count);
     for (const f of this.prepared.faults) this.addHazard(f);
     if (this.prepared.faults.length > 0) {
       this.stopped = true;
+      this.order = undefined;
       return;
     }
     const memPositions: number[] = [];
@@ -147,9 +171,11 @@ export class Simulator {
       memPositions.push(p);
     }
     const seed = options.seed ?? 1;
+    const record = this.prepared.record;
     for (const pc of this.prepared.chips) {
       const chip = new ChipState(
         pc.chip,
+        this.chips.length,
         machine,
         drawClock(seed, pc.chip, machine),
         memPositions,
@@ -159,26 +185,21 @@ export class Simulator {
       this.chipById.set(pc.chip, chip);
       for (const d of pc.source.data) chip.sram.init(d.slice, d.addr, d.bytes);
       for (const pq of pc.queues) {
-        const q: QueueState = {
+        const q = new QueueState(
           chip,
-          name: pq.name,
-          kind: pq.kind,
-          index: pq.index,
-          order: pq.order,
-          position: pq.position,
-          insts: pq.insts,
-          next: 0,
-          lastIssue: Number.NEGATIVE_INFINITY,
-          nextFree: 0,
-          pendingFault: undefined,
-          resources: new Map(),
-          parked: undefined,
-          releasedAt: undefined,
-          busy: 0,
-          covered: 0,
-        };
+          pq.serial,
+          pq.name,
+          pq.kind,
+          pq.index,
+          pq.order,
+          pq.position,
+          pq.base,
+          pq.source.length,
+          record,
+        );
+        this.queues[pq.serial] = q;
         chip.queues.push(q);
-        this.scheduleNext(q);
+        scheduleNext(this, q);
       }
     }
     for (const chip of this.chips) {
@@ -187,6 +208,7 @@ export class Simulator {
         if (peer) end.peer = { chip: this.chipById.get(peer.chip)!, link: peer.link };
       }
     }
+    this.order = this.chips.length > 1 ? new ChipOrder(this.chips) : undefined;
   }
 
   // ---- the step API ----
@@ -210,7 +232,9 @@ export class Simulator {
   run(): void {
     this.advance(Number.POSITIVE_INFINITY);
     this.finish();
-    this.now = Math.max(this.now, ...this.chips.map((c) => c.end));
+    let end = this.now;
+    for (const c of this.chips) if (c.end > end) end = c.end;
+    this.now = end;
   }
 
   /** The machine after the last simulated cycle. */
@@ -239,37 +263,50 @@ export class Simulator {
   // ---- the core loop ----
 
   private advance(limit: number): void {
-    if (this.chips.length === 1) {
-      const chip = this.chips[0]!;
+    const order = this.order;
+    if (!order) {
+      const chip = this.chips[0];
+      if (!chip) return;
       while (!this.stopped && chip.heap.size > 0 && chip.heap.peekCycle() <= limit) this.processCycle(chip);
       return;
     }
+    // Chips whose next event is past the limit wait aside (an arrival may bring one back: touch()).
+    const aside: ChipState[] = [];
     while (!this.stopped) {
-      let best: ChipState | undefined;
-      let bestTime = Number.POSITIVE_INFINITY;
-      for (const chip of this.chips) {
-        const k = chip.heap.peekCycle();
-        if (k > limit || chip.heap.size === 0) continue;
-        const g = chip.clock.globalTime(k);
-        if (g < bestTime) {
-          bestTime = g;
-          best = chip;
-        }
+      const chip = order.peek();
+      if (!chip) break;
+      if (chip.heap.peekCycle() > limit) {
+        order.remove(chip);
+        aside.push(chip);
+        continue;
       }
-      if (!best) return;
-      this.processCycle(best);
+      this.processCycle(chip);
+      order.update(chip);
     }
+    for (const c of aside) order.update(c);
+  }
+
+  /** A chip's events changed from outside its own processing (a link arrival): re-key it. */
+  touch(chip: ChipState): void {
+    this.order?.update(chip);
   }
 
   private processCycle(chip: ChipState): void {
-    const k = chip.heap.peekCycle();
+    const heap = chip.heap;
+    const k = heap.peekCycle();
     chip.lastCycle = k;
     if (k + 1 > chip.end) chip.end = k + 1;
-    while (chip.heap.peekCycle() === k) {
-      const ev = chip.heap.pop()!;
-      if (ev.kind === K_ISSUE) this.issue(ev.owner as QueueState, k);
-      else handleEvent(this, chip, ev, k);
-      chip.heap.release(ev);
+    heap.begin(k);
+    for (;;) {
+      const r = heap.popAt(k);
+      if (r < 0) break;
+      const kind = heap.kind[r]!;
+      const owner = heap.owner[r]!;
+      const index = heap.index[r]!;
+      const ref = heap.ref[r];
+      heap.release(r);
+      if (kind === K_ISSUE) issue(this, this.queues[owner]!, k);
+      else handleEvent(this, chip, kind, owner, index, ref, k);
       if (this.stopped) return;
     }
     if (chip.deskewAt === k) chip.clock.deskew(k, this.machine.c2c.epochCycles);
@@ -281,139 +318,19 @@ export class Simulator {
     this.finished = true;
     for (const chip of this.chips) {
       for (const q of chip.queues) {
-        if (q.parked) {
-          this.hazard("sync-never-notified", q.parked.inst, q.parked.t, [q.parked.token, chip.id]);
-        }
+        if (q.parked) this.hazard("sync-never-notified", q.parked.id, q.parked.t, [q.parked.token, chip.id]);
       }
       for (const end of chip.links) {
-        if (end.arrived.length > 0) {
+        if (end.waiting > 0) {
           this.addHazard({
             name: "link-unreceived",
             chip: chip.id,
             where: `c2c${end.link}`,
-            args: [end.arrived.length, end.link],
+            args: [end.waiting, end.link],
           });
         }
       }
     }
-  }
-
-  // ---- issue ----
-
-  private scheduleNext(q: QueueState): void {
-    if (q.next >= q.insts.length || q.parked) return;
-    const rec = q.insts[q.next]!;
-    const explicit = rec.placed.cycle;
-    let at = explicit ?? q.nextFree;
-    if (explicit !== undefined && explicit <= q.lastIssue) {
-      q.pendingFault = { kind: "order", wanted: explicit, ref: q.lastIssue };
-      at = Math.max(q.lastIssue + 1, q.nextFree);
-    } else if (explicit !== undefined && q.releasedAt !== undefined && explicit <= q.releasedAt) {
-      q.pendingFault = { kind: "late", wanted: explicit, ref: q.releasedAt };
-      at = q.nextFree;
-    }
-    q.releasedAt = undefined;
-    q.chip.heap.push(at, PHASE_ISSUE, K_ISSUE, q);
-  }
-
-  private issue(q: QueueState, cycle: number): void {
-    const rec = q.insts[q.next++]!;
-    const inst = rec.placed.inst;
-    const fault = q.pendingFault;
-    q.pendingFault = undefined;
-    if (fault?.kind === "order") {
-      this.hazard("unit-busy", rec, cycle, [
-        `its cycle ${fault.wanted} is not after the previous instruction's issue cycle ${fault.ref} (a queue issues in order, at most one instruction per cycle)`,
-      ]);
-    } else if (fault?.kind === "late") {
-      this.hazard("late-issue", rec, fault.wanted, [fault.ref]);
-    }
-    const res = resourceOf(inst);
-    const slots = slotsOf(this.machine, inst);
-    const held = q.resources.get("queue");
-    if (held && held.until > cycle) {
-      this.hazard("unit-busy", rec, cycle, [
-        `the queue is still occupied by #${held.by.k} '${mnemonicOf(held.by.placed.inst)}' until cycle ${held.until}`,
-      ]);
-    }
-    if (res !== "queue") {
-      const o = q.resources.get(res);
-      if (o && o.until > cycle) {
-        this.hazard("unit-busy", rec, cycle, [
-          `the ${res} port of ${q.name} is busy with #${o.by.k} '${mnemonicOf(o.by.placed.inst)}' until cycle ${o.until}`,
-        ]);
-      }
-      const end = cycle + slots;
-      const from = Math.max(cycle, q.covered);
-      if (end > from) q.busy += end - from;
-      if (end > q.covered) q.covered = end;
-    }
-    const occ = q.resources.get(res);
-    if (occ) {
-      occ.from = cycle;
-      occ.until = cycle + slots;
-      occ.by = rec;
-    } else q.resources.set(res, { from: cycle, until: cycle + slots, by: rec });
-    q.lastIssue = cycle;
-    q.nextFree = cycle + slots;
-    const chip = q.chip;
-    if (cycle + slots > chip.end) chip.end = cycle + slots;
-    this.instructions++;
-    if ("n" in inst) this.vectors += inst.n;
-    if (this.logEntries) this.note(chip, cycle, `${q.name} issues ${describeInstruction(inst)}`);
-    switch (inst.op) {
-      case "nop":
-        break;
-      case "deskew":
-        chip.deskewAt = cycle;
-        break;
-      case "notify":
-        this.notify(chip, inst.token, cycle);
-        break;
-      case "sync": {
-        const u = chip.notified.get(inst.token);
-        if (u === undefined) {
-          q.parked = { token: inst.token, t: cycle, inst: rec };
-          const list = chip.parked.get(inst.token) ?? [];
-          list.push(q);
-          chip.parked.set(inst.token, list);
-          return;
-        }
-        this.release(q, Math.max(cycle, u + 1));
-        return;
-      }
-      default:
-        startInstruction(this, {
-          inst: rec,
-          q,
-          t: cycle,
-          placed: rec.placed,
-          work: undefined,
-        } satisfies Activity);
-    }
-    this.scheduleNext(q);
-  }
-
-  private notify(chip: ChipState, token: string, cycle: number): void {
-    if (chip.notified.has(token)) return;
-    chip.notified.set(token, cycle);
-    const parked = chip.parked.get(token) ?? [];
-    chip.parked.delete(token);
-    for (const q of parked) {
-      const t = q.parked!.t;
-      q.parked = undefined;
-      this.release(q, Math.max(t, cycle + 1));
-    }
-  }
-
-  /** A sync completes at `done`; the queue's next instruction may issue the cycle after. */
-  private release(q: QueueState, done: number): void {
-    q.resources.set("queue", { from: done, until: done + 1, by: q.insts[q.next - 1]! });
-    q.nextFree = done + 1;
-    q.releasedAt = done;
-    if (done + 1 > q.chip.end) q.chip.end = done + 1;
-    if (this.logEntries) this.note(q.chip, done, `${q.name} sync completes`);
-    this.scheduleNext(q);
   }
 
   // ---- services for the units ----
@@ -423,101 +340,115 @@ export class Simulator {
     if (this.hazardKeys.has(key)) return;
     this.hazardKeys.add(key);
     this.hazards.push(h);
-    const errors = this.hazards.filter(
-      (x) => x.name !== "link-unreceived" && x.name !== "too-many-hazards",
-    ).length;
+    let errors = 0;
+    for (const x of this.hazards) if (x.name !== "link-unreceived" && x.name !== "too-many-hazards") errors++;
     if (errors >= this.maxHazards && !this.stopped) {
       this.stopped = true;
       this.hazards.push({ name: "too-many-hazards", chip: h.chip, cycle: h.cycle, args: [errors] });
     }
   }
 
+  /** Whether instruction `id` already reported hazard `name` (then building the report's text can be skipped). */
+  reportedAlready(id: number, name: HazardName): boolean {
+    return (this.reported[id]! & HAZARD_BIT[name]) !== 0;
+  }
+
   /** Reports a hazard of an instruction once (the first vector that meets it). */
   hazard(
     name: HazardName,
-    inst: InstRecord,
+    id: number,
     cycle: number,
     args: readonly (string | number)[],
     hint?: string,
   ): void {
+    if (this.reportedAlready(id, name)) return;
+    this.reported[id]! |= HAZARD_BIT[name];
+    const inst = this.record(id);
     this.addHazard({ name, chip: inst.chip, inst, cycle, args, hint });
+  }
+
+  record(id: number): InstRecord {
+    return this.prepared.record(id);
   }
 
   note(chip: ChipState, cycle: number, text: string): void {
     this.logEntries?.push({ chip: chip.id, cycle, text });
   }
 
-  /** Takes a stream group at the activity's position; missing planes are reported and read as zeros. */
-  take(act: Activity, ref: StreamRef, bytes: number, cycle: number, what = ""): Uint8Array[] | null {
-    const chip = act.q.chip;
-    const dir = ref.dir === "e" ? 0 : 1;
-    const out: Uint8Array[] = [];
-    for (let b = 0; b < bytes; b++) {
-      const w = chip.streams.take(dir, ref.id + b, act.q.position, cycle);
-      if (!w) {
-        const name = `s${ref.id + b}${ref.dir}`;
-        this.hazard("stream-empty", act.inst, cycle, [`${what}${name}`, act.q.position]);
-        out.push(this.zero);
-      } else out.push(w.value ?? this.zero);
-    }
-    if (this.logEntries) {
-      const last = bytes > 1 ? `..s${ref.id + bytes - 1}${ref.dir}` : "";
-      if (this.logEntries)
-        this.note(
-          chip,
-          cycle,
-          `${act.q.name} takes ${what}s${ref.id}${ref.dir}${last} at position ${act.q.position}`,
-        );
-    }
-    return this.functional ? out : null;
+  /** `s4e` for stream group index g. */
+  streamName(g: number): string {
+    const S = this.machine.streamsPerDirection;
+    return g < S ? `s${g}e` : `s${g - S}w`;
   }
 
-  /** Puts a stream group at the activity's position. */
+  /**
+   * Takes `bytes` planes of group g at queue q's position for instruction `id`; missing planes are reported and
+   * read as zeros. With values on, `taken[0..bytes)` then holds the planes (until the next take).
+   */
+  take(q: QueueState, id: number, g: number, bytes: number, cycle: number, what = ""): void {
+    const streams = q.chip.streams;
+    const pos = q.position;
+    const taken = this.taken;
+    for (let b = 0; b < bytes; b++) {
+      const s = streams.take(g + b, pos, cycle);
+      if (s < 0) {
+        if (!this.reportedAlready(id, "stream-empty"))
+          this.hazard("stream-empty", id, cycle, [`${what}${this.streamName(g + b)}`, pos]);
+        taken[b] = this.zero;
+      } else if (this.functional) taken[b] = streams.valueAt(s)!;
+    }
+    if (this.logEntries) {
+      const last = bytes > 1 ? `..${this.streamName(g + bytes - 1)}` : "";
+      this.note(q.chip, cycle, `${q.name} takes ${what}${this.streamName(g)}${last} at position ${pos}`);
+    }
+  }
+
+  /** Puts `bytes` planes (from `planes`, or nothing when values are off) on group g at queue q's position. */
   put(
-    act: Activity,
-    ref: StreamRef,
+    q: QueueState,
+    id: number,
+    g: number,
     planes: readonly Uint8Array[] | null,
     bytes: number,
     cycle: number,
     type?: ElemType,
   ): void {
-    const chip = act.q.chip;
-    const dir = ref.dir === "e" ? 0 : 1;
+    const streams = q.chip.streams;
+    const pos = q.position;
     for (let b = 0; b < bytes; b++) {
-      const value = planes ? planes[b]! : null;
-      const lost = chip.streams.put(dir, ref.id + b, act.q.position, cycle, value, act.inst.id);
-      if (lost >= 0) {
-        this.hazard("stream-overwrite", act.inst, cycle, [
-          `s${ref.id + b}${ref.dir}`,
-          act.q.position,
-          this.instName(lost),
-        ]);
-      }
+      const lost = streams.put(g + b, pos, cycle, planes ? planes[b]! : null, id);
+      if (lost >= 0 && !this.reportedAlready(id, "stream-overwrite"))
+        this.hazard("stream-overwrite", id, cycle, [this.streamName(g + b), pos, this.instName(lost)]);
     }
     if (this.logEntries) {
-      const preview = planes ? ` ${previewWord(planes, type, this.lanes)}` : "";
-      if (this.logEntries)
-        this.note(
-          chip,
-          cycle,
-          `${act.q.name} puts s${ref.id}${ref.dir}${bytes > 1 ? `..s${ref.id + bytes - 1}${ref.dir}` : ""} at position ${act.q.position}${preview}`,
-        );
+      const preview = planes ? ` ${previewWord(planes.slice(0, bytes), type, this.lanes)}` : "";
+      const span = bytes > 1 ? `..${this.streamName(g + bytes - 1)}` : "";
+      this.note(q.chip, cycle, `${q.name} puts ${this.streamName(g)}${span} at position ${pos}${preview}`);
     }
   }
 
-  private instIndex: InstRecord[] | undefined;
   /** "mem3 #2 'read'" for an instruction id. */
   instName(id: number): string {
-    if (!this.instIndex) {
-      this.instIndex = [];
-      for (const c of this.prepared.chips)
-        for (const q of c.queues) for (const r of q.insts) this.instIndex[r.id] = r;
-    }
-    const r = this.instIndex[id];
-    return r ? `${r.queue} #${r.k} '${mnemonicOf(r.placed.inst)}'` : `instruction ${id}`;
+    if (id < 0 || id >= this.prepared.instructionCount) return `instruction ${id}`;
+    const r = this.record(id);
+    return `${r.queue} #${r.k} '${mnemonicOf(r.placed.inst)}'`;
   }
 
-  bytesOf(t: ElemType): number {
-    return ELEM_BYTES[t];
+  /** A vector buffer from the pool (contents undefined). */
+  allocVec(): Vec {
+    return this.vecPool.pop() ?? new Vec(this.lanes);
+  }
+
+  freeVec(v: Vec): void {
+    this.vecPool.push(v);
+  }
+
+  /** A one-word buffer from the pool (contents undefined). */
+  allocWord(): Uint8Array {
+    return this.wordPool.pop() ?? new Uint8Array(this.lanes);
+  }
+
+  freeWord(w: Uint8Array): void {
+    if (w !== this.zero) this.wordPool.push(w);
   }
 }

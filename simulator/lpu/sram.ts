@@ -13,7 +13,9 @@ export class Sram {
   private readonly used: (Uint8Array | null)[];
   private readonly bankCycle: Float64Array;
   private readonly bankUser: Int32Array;
+  /** Writes not yet visible, per slice; only kept when L_write > 1 (else a write is visible the next cycle). */
   private readonly inflight: InFlight[][];
+  private pending = 0;
   private readonly wordsPerBank: number;
   usedWords = 0;
 
@@ -78,8 +80,20 @@ export class Sram {
     return d.slice(addr * this.lanes, (addr + 1) * this.lanes);
   }
 
+  /** Copies one word into `out` (zeros if never written). */
+  readInto(slice: number, addr: number, out: Uint8Array): void {
+    const d = this.data[slice];
+    if (!d) {
+      out.fill(0, 0, this.lanes);
+      return;
+    }
+    const o = addr * this.lanes;
+    for (let l = 0; l < this.lanes; l++) out[l] = d[o + l]!;
+  }
+
   /** The write whose result is not yet visible at `cycle`, if any. */
   pendingWrite(slice: number, addr: number, cycle: number): InFlight | undefined {
+    if (this.pending === 0) return undefined;
     for (const w of this.inflight[slice]!) if (w.addr === addr && w.visibleAt > cycle) return w;
     return undefined;
   }
@@ -97,10 +111,18 @@ export class Sram {
     if (list.length > 0) {
       let keep = 0;
       for (const w of list) if (w.visibleAt > cycle) list[keep++] = w;
+      this.pending -= list.length - keep;
       list.length = keep;
     }
-    if (visibleAt > cycle + 1) list.push({ addr, visibleAt, writer });
-    if (value) this.slice(slice).set(value.subarray(0, this.lanes), addr * this.lanes);
+    if (visibleAt > cycle + 1) {
+      list.push({ addr, visibleAt, writer });
+      this.pending++;
+    }
+    if (value && this.functional) {
+      const d = this.slice(slice);
+      const o = addr * this.lanes;
+      for (let l = 0; l < this.lanes; l++) d[o + l] = value[l]!;
+    }
   }
 
   /** Initial contents (from a program's data section). */

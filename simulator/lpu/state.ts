@@ -91,17 +91,17 @@ export function snapshot(sim: Simulator): MachineState {
       return {
         plane,
         stagingType: p.stagingType ?? null,
-        installed: p.installedBy ? { type: p.weightsType ?? null, usableFrom: p.usableFrom } : null,
+        installed: p.installedBy >= 0 ? { type: p.weightsType ?? null, usableFrom: p.usableFrom } : null,
         readyRows,
       };
     });
     const links: LinkState[] = chip.links
-      .filter((l) => l.sent + l.inFlight + l.arrived.length + l.received > 0)
+      .filter((l) => l.sent + l.inFlight + l.waiting + l.received > 0)
       .map((l) => ({
         link: l.link,
         wordsSent: l.sent,
         wordsInFlight: l.inFlight,
-        wordsWaiting: l.arrived.length,
+        wordsWaiting: l.waiting,
         wordsReceived: l.received,
       }));
     const parked = chip.queues

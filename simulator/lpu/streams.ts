@@ -3,7 +3,9 @@
 // d = t - p (westward: d = t + p). Events are processed in cycle order, so when a unit takes at (q, c) every put
 // on diagonal d upstream of q (cycle <= c) has happened and none downstream has: the last put on d is the word at
 // (q, c). Only the last put per diagonal is kept, in a ring indexed by d (ring > positions, so a slot whose
-// diagonal differs is a word that has left the chip). Cost: O(1) per put or take, nothing per idle cycle.
+// diagonal differs is a word that has left the chip). Cost: O(1) per put or take, nothing per idle cycle, and no
+// allocation: a stream is named by its group index g = dir * streamsPerDirection + id, a word by its slot, and
+// values (when simulated) live in one buffer per slot, copied in by put.
 
 export interface StreamWord {
   /** The bytes (one per lane), or null when values are not simulated. */
@@ -14,73 +16,95 @@ export interface StreamWord {
   readonly origin: number;
 }
 
-export interface PutResult {
-  /** When the put replaced a word nobody took: that word's writer. */
-  readonly lostWriter: number | undefined;
-}
+const NONE = -2147483648;
 
 export class StreamFile {
-  private readonly ring: number;
-  private readonly tag: Float64Array;
+  private readonly ringMask: number;
+  private readonly ringBits: number;
+  private readonly tag: Int32Array;
   private readonly origin: Int32Array;
   private readonly taken: Uint8Array;
   private readonly writer: Int32Array;
-  private readonly value: (Uint8Array | null)[];
+  /** Per slot, its word's bytes (allocated on the slot's first put) when values are simulated. */
+  private readonly value: (Uint8Array | null)[] | null;
 
   constructor(
     readonly streamsPerDirection: number,
     readonly positions: number,
+    readonly lanes = 0,
+    functional = false,
   ) {
-    let ring = 1;
-    while (ring <= positions) ring *= 2;
-    this.ring = ring;
-    const slots = 2 * streamsPerDirection * ring;
-    this.tag = new Float64Array(slots).fill(Number.NaN);
+    let bits = 0;
+    while (1 << bits <= positions) bits++;
+    this.ringBits = bits;
+    this.ringMask = (1 << bits) - 1;
+    const slots = (2 * streamsPerDirection) << bits;
+    this.tag = new Int32Array(slots).fill(NONE);
     this.origin = new Int32Array(slots);
     this.taken = new Uint8Array(slots);
     this.writer = new Int32Array(slots);
-    this.value = new Array<Uint8Array | null>(slots).fill(null);
+    this.value = functional ? new Array<Uint8Array | null>(slots).fill(null) : null;
   }
 
-  /** dir 0 = east, 1 = west. */
-  private slot(dir: number, id: number, d: number): number {
-    const r = this.ring;
-    return (dir * this.streamsPerDirection + id) * r + (((d % r) + r) % r);
+  /** The slot of group g at (pos, cycle), and its diagonal in `diag`. */
+  private slotOf(g: number, pos: number, cycle: number): number {
+    const d = g < this.streamsPerDirection ? cycle - pos : cycle + pos;
+    return (g << this.ringBits) | (d & this.ringMask);
   }
 
-  private static diagonal(dir: number, pos: number, cycle: number): number {
-    return dir === 0 ? cycle - pos : cycle + pos;
+  private static diagonal(west: boolean, pos: number, cycle: number): number {
+    return west ? cycle + pos : cycle - pos;
   }
 
-  /** Puts a word at (pos, cycle); reports the writer of an untaken word it replaces. */
-  put(dir: number, id: number, pos: number, cycle: number, value: Uint8Array | null, writer: number): number {
-    const d = StreamFile.diagonal(dir, pos, cycle);
-    const s = this.slot(dir, id, d);
+  /** Puts a word of group g at (pos, cycle); returns the writer of an untaken word it replaces, else -1. `value` is
+   * copied (null: values are off, or zeros are meant when they are on). */
+  put(g: number, pos: number, cycle: number, value: Uint8Array | null, writer: number): number {
+    const west = g >= this.streamsPerDirection;
+    const d = StreamFile.diagonal(west, pos, cycle);
+    const s = (g << this.ringBits) | (d & this.ringMask);
     const lost = this.tag[s] === d && this.taken[s] === 0 ? this.writer[s]! : -1;
     this.tag[s] = d;
     this.origin[s] = pos;
     this.taken[s] = 0;
     this.writer[s] = writer;
-    this.value[s] = value;
+    const values = this.value;
+    if (values) {
+      let buf = values[s];
+      if (!buf) {
+        buf = new Uint8Array(this.lanes);
+        values[s] = buf;
+      }
+      if (value) buf.set(value);
+      else buf.fill(0);
+    }
     return lost;
   }
 
-  /** Takes the word at (pos, cycle), marking it consumed; undefined when the stream holds none there. */
-  take(dir: number, id: number, pos: number, cycle: number): StreamWord | undefined {
-    const d = StreamFile.diagonal(dir, pos, cycle);
-    const s = this.slot(dir, id, d);
-    if (this.tag[s] !== d) return undefined;
+  /** Takes the word of group g at (pos, cycle), marking it consumed; its slot, or -1 when the stream holds none. */
+  take(g: number, pos: number, cycle: number): number {
+    const west = g >= this.streamsPerDirection;
+    const d = StreamFile.diagonal(west, pos, cycle);
+    const s = (g << this.ringBits) | (d & this.ringMask);
+    if (this.tag[s] !== d) return -1;
     this.taken[s] = 1;
-    return { value: this.value[s]!, writer: this.writer[s]!, origin: this.origin[s]! };
+    return s;
   }
 
-  /** Whether a word is at (pos, cycle), without consuming it. Valid for the last processed cycle. */
+  /** The bytes of the word in a slot a take returned (valid until the next put there); null when values are off. */
+  valueAt(slot: number): Uint8Array | null {
+    return this.value ? this.value[slot]! : null;
+  }
+
+  /** Whether a word is at (pos, cycle), without consuming it (dir 0 = east, 1 = west). Valid for the last
+   * processed cycle. The value is a copy. */
   peek(dir: number, id: number, pos: number, cycle: number): StreamWord | undefined {
-    const d = StreamFile.diagonal(dir, pos, cycle);
-    const s = this.slot(dir, id, d);
+    const g = dir * this.streamsPerDirection + id;
+    const s = this.slotOf(g, pos, cycle);
+    const d = StreamFile.diagonal(dir === 1, pos, cycle);
     if (this.tag[s] !== d) return undefined;
     const o = this.origin[s]!;
     if (dir === 0 ? o > pos : o < pos) return undefined;
-    return { value: this.value[s]!, writer: this.writer[s]!, origin: o };
+    const v = this.value?.[s];
+    return { value: v ? v.slice() : null, writer: this.writer[s]!, origin: o };
   }
 }

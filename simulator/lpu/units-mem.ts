@@ -1,96 +1,120 @@
 // MEM slice instructions (docs/isa.md, MEM): read, write, gather, scatter. Every access claims its bank's port for
 // its cycle (bank-conflict), checks the address (address-range) and, for reads, writes not yet visible
 // (write-in-flight). Out-of-range accesses are reported and skipped (a read then puts zeros).
-import type { Instruction } from "../../arch/isa.ts";
-import type { Activity } from "./chip.ts";
+import type { ChipState, QueueState, Vec } from "./chip.ts";
+import { OP_GATHER, OP_SCATTER, OP_WRITE } from "./code.ts";
 import type { Simulator } from "./simulator.ts";
 import { schedulePut } from "./units.ts";
-import { decode } from "./values.ts";
 
-type MemInst = Extract<Instruction, { op: "read" | "write" | "gather" | "scatter" }>;
-
-function slice(act: Activity): number {
-  return act.q.index;
-}
-
-/** Accesses one word for reading at `cycle`; returns its bytes (zeros when out of range; null when values are off). */
-function access(sim: Simulator, act: Activity, addr: number, cycle: number, i: number): Uint8Array | null {
-  const sram = act.q.chip.sram;
+/** Accesses one word for reading at `cycle`: its bytes in a pooled vector (zeros when out of range), or null when
+ * values are off. */
+function access(
+  sim: Simulator,
+  q: QueueState,
+  id: number,
+  addr: number,
+  cycle: number,
+  i: number,
+): Vec | null {
+  const sram = q.chip.sram;
+  const slice = q.index;
   if (!sram.inRange(addr)) {
-    sim.hazard("address-range", act.inst, cycle, [
-      `word ${addr} (vector ${i}) is outside ${act.q.name}'s words 0..${sram.wordsPerSlice - 1}`,
-    ]);
-    return sim.functional ? new Uint8Array(sim.lanes) : null;
+    if (!sim.reportedAlready(id, "address-range"))
+      sim.hazard("address-range", id, cycle, [
+        `word ${addr} (vector ${i}) is outside ${q.name}'s words 0..${sram.wordsPerSlice - 1}`,
+      ]);
+    if (!sim.functional) return null;
+    const v = sim.allocVec();
+    v.planes[0]!.fill(0);
+    return v;
   }
-  const other = sram.claimBank(slice(act), addr, cycle, act.inst.id);
-  if (other >= 0)
-    sim.hazard("bank-conflict", act.inst, cycle, [sram.bankOf(addr), act.q.name, sim.instName(other)]);
-  const pending = sram.pendingWrite(slice(act), addr, cycle);
+  const other = sram.claimBank(slice, addr, cycle, id);
+  if (other >= 0 && !sim.reportedAlready(id, "bank-conflict"))
+    sim.hazard("bank-conflict", id, cycle, [sram.bankOf(addr), q.name, sim.instName(other)]);
+  const pending = sram.pendingWrite(slice, addr, cycle);
   if (pending)
-    sim.hazard("write-in-flight", act.inst, cycle, [
-      addr,
-      act.q.name,
-      sim.instName(pending.writer),
-      pending.visibleAt,
-    ]);
-  return sram.read(slice(act), addr);
+    sim.hazard("write-in-flight", id, cycle, [addr, q.name, sim.instName(pending.writer), pending.visibleAt]);
+  if (!sim.functional) return null;
+  const v = sim.allocVec();
+  sram.readInto(slice, addr, v.planes[0]!);
+  return v;
 }
 
 function commit(
   sim: Simulator,
-  act: Activity,
+  q: QueueState,
+  id: number,
   addr: number,
   value: Uint8Array | null,
   cycle: number,
   i: number,
 ): void {
-  const sram = act.q.chip.sram;
+  const sram = q.chip.sram;
   if (!sram.inRange(addr)) {
-    sim.hazard("address-range", act.inst, cycle, [
-      `word ${addr} (vector ${i}) is outside ${act.q.name}'s words 0..${sram.wordsPerSlice - 1}`,
-    ]);
+    if (!sim.reportedAlready(id, "address-range"))
+      sim.hazard("address-range", id, cycle, [
+        `word ${addr} (vector ${i}) is outside ${q.name}'s words 0..${sram.wordsPerSlice - 1}`,
+      ]);
     return;
   }
-  const other = sram.claimBank(slice(act), addr, cycle, act.inst.id);
-  if (other >= 0)
-    sim.hazard("bank-conflict", act.inst, cycle, [sram.bankOf(addr), act.q.name, sim.instName(other)]);
-  sram.write(slice(act), addr, value, cycle, cycle + sim.machine.mem.writeLatency, act.inst.id);
-  if (sim.logEntries) sim.note(act.q.chip, cycle, `${act.q.name} writes word ${addr}`);
+  const other = sram.claimBank(q.index, addr, cycle, id);
+  if (other >= 0 && !sim.reportedAlready(id, "bank-conflict"))
+    sim.hazard("bank-conflict", id, cycle, [sram.bankOf(addr), q.name, sim.instName(other)]);
+  sram.write(q.index, addr, value, cycle, cycle + sim.machine.mem.writeLatency, id);
+  if (sim.logEntries) sim.note(q.chip, cycle, `${q.name} writes word ${addr}`);
 }
 
 /** `read`: the access of vector i in cycle t + i; the word is put L_read cycles later. */
-export function memRead(sim: Simulator, act: Activity, i: number, cycle: number): void {
-  const inst = act.placed.inst as Extract<Instruction, { op: "read" }>;
-  const addr = inst.addr + i * inst.stride;
-  const word = access(sim, act, addr, cycle, i);
-  schedulePut(act, cycle + sim.machine.mem.readLatency, word ? [word] : null);
+export function memRead(
+  sim: Simulator,
+  chip: ChipState,
+  q: QueueState,
+  id: number,
+  i: number,
+  cycle: number,
+): void {
+  const code = sim.code;
+  const addr = code.a[id]! + i * code.b[id]!;
+  schedulePut(chip, id, cycle + code.latency[id]!, access(sim, q, id, addr, cycle, i));
 }
 
-/** The lane-0 int32 of a map stream group; 0 when values are off (then the base address is used). */
-function mapIndex(planes: Uint8Array[] | null, lanes: number): number {
-  return planes ? decode("int32", planes, lanes)[0]! : 0;
+/** The lane-0 int32 of the map group just taken; 0 when values are off (then the base address is used). */
+function mapIndex(sim: Simulator): number {
+  if (!sim.functional) return 0;
+  const t = sim.taken;
+  return t[0]![0]! | (t[1]![0]! << 8) | (t[2]![0]! << 16) | (t[3]![0]! << 24);
 }
 
-export function memTake(sim: Simulator, act: Activity, inst: MemInst, i: number, cycle: number): void {
-  switch (inst.op) {
-    case "write": {
-      const planes = sim.take(act, inst.stream, 1, cycle);
-      commit(sim, act, inst.addr + i * inst.stride, planes ? planes[0]! : null, cycle, i);
+export function memTake(
+  sim: Simulator,
+  q: QueueState,
+  id: number,
+  op: number,
+  i: number,
+  cycle: number,
+): void {
+  const code = sim.code;
+  switch (op) {
+    case OP_WRITE: {
+      sim.take(q, id, code.s0[id]!, 1, cycle);
+      commit(sim, q, id, code.a[id]! + i * code.b[id]!, sim.functional ? sim.taken[0]! : null, cycle, i);
       return;
     }
-    case "gather": {
-      const index = mapIndex(sim.take(act, inst.map, 4, cycle, "map "), sim.lanes);
-      const word = access(sim, act, inst.base + index, cycle, i);
-      schedulePut(act, cycle + sim.machine.mem.readLatency, word ? [word] : null);
+    case OP_GATHER: {
+      sim.take(q, id, code.s1[id]!, 4, cycle, "map ");
+      const index = mapIndex(sim);
+      const v = access(sim, q, id, code.a[id]! + index, cycle, i);
+      schedulePut(q.chip, id, cycle + code.latency[id]!, v);
       return;
     }
-    case "scatter": {
-      const planes = sim.take(act, inst.stream, 1, cycle);
-      const index = mapIndex(sim.take(act, inst.map, 4, cycle, "map "), sim.lanes);
-      commit(sim, act, inst.base + index, planes ? planes[0]! : null, cycle, i);
+    case OP_SCATTER: {
+      sim.take(q, id, code.s0[id]!, 1, cycle);
+      const word = sim.functional ? sim.taken[0]! : null;
+      sim.take(q, id, code.s1[id]!, 4, cycle, "map ");
+      commit(sim, q, id, code.a[id]! + mapIndex(sim), word, cycle, i);
       return;
     }
-    case "read":
+    default:
       throw new Error("internal error: read does not take a stream");
   }
 }

@@ -1,12 +1,30 @@
 // What each instruction does once issued, vector by vector, by the timing rules of docs/isa.md. In: the issued
-// instruction (an Activity) and the events it schedules. Out: takes, puts, SRAM accesses, MXM and link updates.
-// Each instruction keeps one cursor event for its takes (vector i+1 is scheduled when vector i is done) and one
-// event per result in flight, so the heap holds only what is in flight.
-import type { Instruction, StreamRef } from "../../arch/isa.ts";
-import { ELEM_BYTES } from "../../arch/isa.ts";
-import type { Activity, ChipState } from "./chip.ts";
-import { PHASE_PUT, PHASE_TAKE, PHASE_UPDATE, type SimEvent } from "./heap.ts";
-import { cyclesPerVector, type Simulator } from "./simulator.ts";
+// instruction (its id; its fields are code rows) and the events it schedules. Out: takes, puts, SRAM accesses, MXM
+// and link updates. Each instruction keeps one cursor event for its takes (vector i+1 is scheduled when vector i is
+// done) and one event per result in flight, so the calendar holds only what is in flight.
+import type { ElemType } from "../../arch/isa.ts";
+import type { ChipState, QueueState, Vec } from "./chip.ts";
+import {
+  OP_ABC,
+  OP_ACC,
+  OP_CONVERT,
+  OP_GATHER,
+  OP_IW,
+  OP_LW,
+  OP_READ,
+  OP_RECV,
+  OP_SCATTER,
+  OP_SEND,
+  OP_SXM,
+  OP_VACCUM,
+  OP_VBINARY,
+  OP_VUNARY,
+  OP_WRITE,
+  TYPE_BYTES,
+  TYPES,
+} from "./code.ts";
+import { PHASE_PUT, PHASE_TAKE, PHASE_UPDATE } from "./events.ts";
+import type { Simulator } from "./simulator.ts";
 import { c2cArrive, c2cDepart, c2cRecv, c2cTake } from "./units-c2c.ts";
 import { memRead, memTake } from "./units-mem.ts";
 import { accDrain, accUpdate, mxmTake, startAbc, startAcc, startIw, startLw } from "./units-mxm.ts";
@@ -23,154 +41,167 @@ export const K_RECV = 6;
 export const K_DEPART = 7;
 export const K_ARRIVE = 8;
 
-/** The stream group an instruction puts its results on, and its width in streams. */
-export function outputOf(
-  inst: Instruction,
-): { ref: StreamRef; bytes: number; type?: import("../../arch/isa.ts").ElemType } | undefined {
-  switch (inst.op) {
-    case "read":
-    case "gather":
-      return { ref: inst.stream, bytes: 1 };
-    case "vunary":
-    case "vbinary":
-    case "sxm":
-    case "recv":
-      return { ref: inst.dst, bytes: ELEM_BYTES[inst.type], type: inst.type };
-    case "convert":
-      return { ref: inst.dst, bytes: ELEM_BYTES[inst.to], type: inst.to };
-    case "vaccum":
-      return {
-        ref: inst.dst,
-        bytes: 4,
-        type: inst.type === "int8" || inst.type === "uint8" || inst.type === "int32" ? "int32" : "fp32",
-      };
-    case "acc":
-      return { ref: inst.dst, bytes: 4, type: inst.type };
+const INT32 = TYPES.indexOf("int32");
+const FP32 = TYPES.indexOf("fp32");
+
+/** The accumulator type code of a type code: int32 for integers, fp32 for floats. */
+export function accTypeCode(t: number): number {
+  const name = TYPES[t];
+  return name === "int8" || name === "uint8" || name === "int32" ? INT32 : FP32;
+}
+
+/** Schedules a result (a pooled vector, or null when values are off) to be put on the output group at `cycle`. */
+export function schedulePut(chip: ChipState, id: number, cycle: number, v: Vec | null): void {
+  chip.heap.push(cycle, PHASE_PUT, K_PUT, id, 0, v);
+}
+
+export function startInstruction(
+  sim: Simulator,
+  chip: ChipState,
+  q: QueueState,
+  id: number,
+  op: number,
+  t: number,
+): void {
+  sim.issuedAt[id] = t;
+  const heap = chip.heap;
+  switch (op) {
+    case OP_READ:
+      heap.push(t, PHASE_UPDATE, K_MEMREAD, id, 0, null);
+      return;
+    case OP_IW:
+      startIw(sim, q, id, t);
+      return;
+    case OP_ABC:
+      startAbc(sim, q, id, t);
+      heap.push(t, PHASE_TAKE, K_TAKE, id, 0, null);
+      return;
+    case OP_LW:
+      startLw(sim, q, id, t);
+      heap.push(t, PHASE_TAKE, K_TAKE, id, 0, null);
+      return;
+    case OP_ACC:
+      startAcc(sim, q, id, t);
+      heap.push(t, PHASE_PUT, K_DRAIN, id, 0, null);
+      return;
+    case OP_RECV:
+      heap.push(t, PHASE_PUT, K_RECV, id, 0, null);
+      return;
     default:
-      return undefined;
+      heap.push(t, PHASE_TAKE, K_TAKE, id, 0, null);
   }
 }
 
-/** Schedules a result to be put on the instruction's output group at `cycle`. */
-export function schedulePut(act: Activity, cycle: number, planes: Uint8Array[] | null): void {
-  act.q.chip.heap.push(cycle, PHASE_PUT, K_PUT, act, 0, planes);
-}
-
-export function startInstruction(sim: Simulator, act: Activity): void {
-  const inst = act.placed.inst;
-  const heap = act.q.chip.heap;
-  switch (inst.op) {
-    case "read":
-      heap.push(act.t, PHASE_UPDATE, K_MEMREAD, act, 0);
+function take(sim: Simulator, q: QueueState, id: number, op: number, i: number, cycle: number): void {
+  switch (op) {
+    case OP_WRITE:
+    case OP_GATHER:
+    case OP_SCATTER:
+      memTake(sim, q, id, op, i, cycle);
       return;
-    case "iw":
-      startIw(sim, act);
+    case OP_VUNARY:
+    case OP_VBINARY:
+    case OP_CONVERT:
+    case OP_VACCUM:
+      vxmTake(sim, q, id, op, i, cycle);
       return;
-    case "abc":
-      startAbc(sim, act, inst);
-      heap.push(act.t, PHASE_TAKE, K_TAKE, act, 0);
+    case OP_LW:
+    case OP_ABC:
+      mxmTake(sim, q, id, op, i, cycle);
       return;
-    case "lw":
-      startLw(sim, act, inst);
-      heap.push(act.t, PHASE_TAKE, K_TAKE, act, 0);
+    case OP_SXM:
+      sxmTake(sim, q, id, i, cycle);
       return;
-    case "acc":
-      startAcc(sim, act, inst);
-      heap.push(act.t, PHASE_PUT, K_DRAIN, act, 0);
-      return;
-    case "recv":
-      heap.push(act.t, PHASE_PUT, K_RECV, act, 0);
+    case OP_SEND:
+      c2cTake(sim, q, id, i, cycle);
       return;
     default:
-      heap.push(act.t, PHASE_TAKE, K_TAKE, act, 0);
+      throw new Error(`internal error: opcode ${op} does not take streams`);
   }
 }
 
-function take(sim: Simulator, act: Activity, i: number, cycle: number): void {
-  const inst = act.placed.inst;
-  switch (inst.op) {
-    case "write":
-    case "gather":
-    case "scatter":
-      memTake(sim, act, inst, i, cycle);
-      return;
-    case "vunary":
-    case "vbinary":
-    case "convert":
-    case "vaccum":
-      vxmTake(sim, act, inst, i, cycle);
-      return;
-    case "lw":
-    case "abc":
-      mxmTake(sim, act, inst, i, cycle);
-      return;
-    case "sxm":
-      sxmTake(sim, act, inst, i, cycle);
-      return;
-    case "send":
-      c2cTake(sim, act, inst, i, cycle);
-      return;
+/** Puts the result of a take-driven instruction on its output group (docs/isa.md: dst, or the read's stream). */
+function putResult(sim: Simulator, q: QueueState, id: number, v: Vec | null, cycle: number): void {
+  const code = sim.code;
+  const op = code.op[id]!;
+  let bytes: number;
+  let type: ElemType | undefined;
+  switch (op) {
+    case OP_READ:
+    case OP_GATHER:
+      bytes = 1;
+      type = undefined;
+      break;
+    case OP_CONVERT:
+      bytes = TYPE_BYTES[code.t1[id]!]!;
+      type = TYPES[code.t1[id]!];
+      break;
+    case OP_VACCUM: {
+      bytes = 4;
+      type = TYPES[accTypeCode(code.t0[id]!)];
+      break;
+    }
     default:
-      throw new Error(`internal error: '${inst.op}' does not take streams`);
+      bytes = TYPE_BYTES[code.t0[id]!]!;
+      type = TYPES[code.t0[id]!];
   }
+  sim.put(q, id, code.s0[id]!, v ? v.planes : null, bytes, cycle, type);
 }
 
-/** Take cycles of an instruction: its vectors, except that lw loads `width` rows per cycle. */
-function vectorCount(inst: Instruction): number {
-  if (inst.op === "lw") return Math.ceil(inst.n / (inst.width ?? 1));
-  return "n" in inst ? inst.n : 1;
-}
-
-export function handleEvent(sim: Simulator, chip: ChipState, ev: SimEvent, cycle: number): void {
-  switch (ev.kind) {
+export function handleEvent(
+  sim: Simulator,
+  chip: ChipState,
+  kind: number,
+  owner: number,
+  i: number,
+  ref: unknown,
+  cycle: number,
+): void {
+  const code = sim.code;
+  switch (kind) {
     case K_TAKE: {
-      const act = ev.owner as Activity;
-      take(sim, act, ev.i, cycle);
-      const inst = act.placed.inst;
-      if (ev.i + 1 < vectorCount(inst)) {
-        const next =
-          inst.op === "abc" ? act.t + (ev.i + 1) * cyclesPerVector(sim.machine, inst.type) : cycle + 1;
-        chip.heap.push(next, PHASE_TAKE, K_TAKE, act, ev.i + 1);
+      const q = sim.queues[code.queue[owner]!]!;
+      const op = code.op[owner]!;
+      take(sim, q, owner, op, i, cycle);
+      // lw takes ceil(n / width) times (its slots); every other op n times.
+      const takes = op === OP_LW ? code.slots[owner]! : code.n[owner]!;
+      if (i + 1 < takes) {
+        const next = op === OP_ABC ? sim.issuedAt[owner]! + (i + 1) * code.b[owner]! : cycle + 1;
+        chip.heap.push(next, PHASE_TAKE, K_TAKE, owner, i + 1, null);
       }
       return;
     }
     case K_PUT: {
-      const act = ev.owner as Activity;
-      const out = outputOf(act.placed.inst)!;
-      sim.put(act, out.ref, ev.data as Uint8Array[] | null, out.bytes, cycle, out.type);
+      const v = ref as Vec | null;
+      putResult(sim, sim.queues[code.queue[owner]!]!, owner, v, cycle);
+      if (v) sim.freeVec(v);
       return;
     }
     case K_MEMREAD: {
-      const act = ev.owner as Activity;
-      memRead(sim, act, ev.i, cycle);
-      if (ev.i + 1 < vectorCount(act.placed.inst))
-        chip.heap.push(cycle + 1, PHASE_UPDATE, K_MEMREAD, act, ev.i + 1);
+      memRead(sim, chip, sim.queues[code.queue[owner]!]!, owner, i, cycle);
+      if (i + 1 < code.n[owner]!) chip.heap.push(cycle + 1, PHASE_UPDATE, K_MEMREAD, owner, i + 1, null);
       return;
     }
     case K_ACCUPDATE:
-      accUpdate(sim, ev.owner as Activity, ev.i, ev.data as Float64Array | null, cycle);
+      accUpdate(sim, sim.queues[code.queue[owner]!]!, owner, i, ref as Vec | null, cycle);
       return;
     case K_DRAIN: {
-      const act = ev.owner as Activity;
-      accDrain(sim, act, ev.i, cycle);
-      if (ev.i + 1 < vectorCount(act.placed.inst))
-        chip.heap.push(cycle + 1, PHASE_PUT, K_DRAIN, act, ev.i + 1);
+      accDrain(sim, sim.queues[code.queue[owner]!]!, owner, i, cycle);
+      if (i + 1 < code.n[owner]!) chip.heap.push(cycle + 1, PHASE_PUT, K_DRAIN, owner, i + 1, null);
       return;
     }
     case K_RECV: {
-      const act = ev.owner as Activity;
-      c2cRecv(sim, act, ev.i, cycle);
-      if (ev.i + 1 < vectorCount(act.placed.inst))
-        chip.heap.push(cycle + 1, PHASE_PUT, K_RECV, act, ev.i + 1);
+      c2cRecv(sim, sim.queues[code.queue[owner]!]!, owner, cycle);
+      if (i + 1 < code.n[owner]!) chip.heap.push(cycle + 1, PHASE_PUT, K_RECV, owner, i + 1, null);
       return;
     }
     case K_DEPART:
-      c2cDepart(sim, chip, ev, cycle);
+      c2cDepart(sim, chip, owner, i, ref as Uint8Array | null, cycle);
       return;
     case K_ARRIVE:
-      c2cArrive(sim, chip, ev, cycle);
+      c2cArrive(sim, chip, owner, ref as Uint8Array | null, cycle);
       return;
     default:
-      throw new Error(`internal error: unknown event kind ${ev.kind}`);
+      throw new Error(`internal error: unknown event kind ${kind}`);
   }
 }

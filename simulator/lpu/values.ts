@@ -83,7 +83,16 @@ export function fp8Value(bits: number): number {
 
 /** Element values of one vector from its byte planes. */
 export function decode(t: ElemType, planes: readonly Uint8Array[], lanes: number): Float64Array {
-  const out = new Float64Array(lanes);
+  return decodeInto(t, planes, lanes, new Float64Array(lanes));
+}
+
+/** decode into `out` (at least `lanes` long), for the simulator's reused buffers. */
+export function decodeInto(
+  t: ElemType,
+  planes: readonly Uint8Array[],
+  lanes: number,
+  out: Float64Array,
+): Float64Array {
   const p0 = planes[0]!;
   switch (t) {
     case "int8":
@@ -122,6 +131,16 @@ export function decode(t: ElemType, planes: readonly Uint8Array[], lanes: number
 export function encode(t: ElemType, values: ArrayLike<number>, lanes: number): Uint8Array[] {
   const planes: Uint8Array[] = [];
   for (let b = 0; b < ELEM_BYTES[t]; b++) planes.push(new Uint8Array(lanes));
+  return encodeInto(t, values, lanes, planes);
+}
+
+/** encode into existing planes (bytes(t) of them, at least `lanes` long), for the simulator's reused buffers. */
+export function encodeInto(
+  t: ElemType,
+  values: ArrayLike<number>,
+  lanes: number,
+  planes: readonly Uint8Array[],
+): Uint8Array[] {
   const p0 = planes[0]!;
   for (let l = 0; l < lanes; l++) {
     const v = values[l]!;
@@ -156,7 +175,7 @@ export function encode(t: ElemType, values: ArrayLike<number>, lanes: number): U
       }
     }
   }
-  return planes;
+  return planes as Uint8Array[];
 }
 
 /** Encodes arbitrary numbers as `t`, rounding each as an arithmetic result. */

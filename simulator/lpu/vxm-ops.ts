@@ -52,8 +52,18 @@ function binary(fn: VxmBinaryOp, t: ElemType, a: number, b: number): number {
 }
 
 export function applyUnary(fn: VxmUnaryOp, t: ElemType, x: Float64Array): Float64Array {
-  const out = new Float64Array(x.length);
-  for (let l = 0; l < x.length; l++) out[l] = roundResult(t, unary(fn, x[l]!));
+  return applyUnaryInto(fn, t, x, new Float64Array(x.length), x.length);
+}
+
+/** applyUnary into `out` over the first `lanes` lanes (out may be x). */
+export function applyUnaryInto(
+  fn: VxmUnaryOp,
+  t: ElemType,
+  x: Float64Array,
+  out: Float64Array,
+  lanes: number,
+): Float64Array {
+  for (let l = 0; l < lanes; l++) out[l] = roundResult(t, unary(fn, x[l]!));
   return out;
 }
 
@@ -63,8 +73,19 @@ export function applyBinary(
   a: Float64Array,
   b: Float64Array | number,
 ): Float64Array {
-  const out = new Float64Array(a.length);
-  for (let l = 0; l < a.length; l++) {
+  return applyBinaryInto(fn, t, a, b, new Float64Array(a.length), a.length);
+}
+
+/** applyBinary into `out` over the first `lanes` lanes (out may be a or b). */
+export function applyBinaryInto(
+  fn: VxmBinaryOp,
+  t: ElemType,
+  a: Float64Array,
+  b: Float64Array | number,
+  out: Float64Array,
+  lanes: number,
+): Float64Array {
+  for (let l = 0; l < lanes; l++) {
     const bv = typeof b === "number" ? b : b[l]!;
     out[l] = roundResult(t, binary(fn, t, a[l]!, bv));
   }
