@@ -54,6 +54,18 @@ describe("histograms on one axis", () => {
     expect(h).not.toContain("LPU alone");
   });
 
+  it("the axis ends at the larger p99: a rare outlier is an overflow row, not a squashed body", () => {
+    const body = Array.from({ length: 199 }, (_, i) => 4 + (i % 20) * 0.1);
+    const h = sharedHistogram(
+      { label: "LPU", samples: new Array(200).fill(0.5) },
+      { label: "GPU", samples: [...body, 29] },
+    );
+    const rows = h.split("\n");
+    expect(rows.at(-1)).toMatch(/^\s+> 5\.90 us \|\s+\| #\s+1$/);
+    // The body 4.0-5.9 us keeps several bins of the shared axis.
+    expect(rows.filter((r) => /^\s+[45]\.\d+ us \|\s+\| #/.test(r)).length).toBeGreaterThanOrEqual(5);
+  });
+
   it("a spread as wide as the axis is not drawn twice", () => {
     const h = sharedHistogram({ label: "LPU", samples: lpu }, { label: "GPU", samples: gpu });
     expect(h).not.toContain("alone");
