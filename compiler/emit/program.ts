@@ -1,11 +1,12 @@
 // Pass `emit`: Schedule (+ the seeded source values) -> Program of arch/isa.ts, the only hand-off to the simulator.
 // Queues and instructions come out sorted (kind, index, cycle); SRAM images are the seeded values laid out as the
 // allocation placed them (byte planes in separate slices, one word per row per 320-lane column tile, zero padded);
-// every model output is declared as one output region per column tile.
+// every model output is declared as one output region per SRAM block; chips that talk get wires.
 import type {
   ChipProgram,
   DataInit,
   ElemType,
+  LinkWire,
   OutputRegion,
   Placed,
   Program,
@@ -14,7 +15,7 @@ import type {
 import { ELEM_BYTES } from "../../arch/isa.ts";
 import type { Machine } from "../../arch/machine.ts";
 import { f32ToBf16Bits, f32ToF16Bits } from "../../util/numeric.ts";
-import type { Placement } from "../passes/task-ir.ts";
+import type { Placement, TaskGraph } from "../passes/task-ir.ts";
 import type { Schedule } from "../schedule/schedule-ir.ts";
 import { sortInsts } from "../schedule/schedule-ir.ts";
 
@@ -68,7 +69,23 @@ export function emitProgram(s: Schedule, m: Machine, sources: Sources | undefine
     }
     chips.push({ chip, queues, data, outputs });
   }
-  return { arch: m.name, chips, wires: [], maps: {} };
+  return { arch: m.name, chips, wires: wiresOf(g), maps: {} };
+}
+
+/** One wire per pair of links a send and its recv use, sorted. */
+function wiresOf(g: TaskGraph): LinkWire[] {
+  const byId = new Map(g.tasks.map((t) => [t.id, t]));
+  const wires = new Map<string, LinkWire>();
+  for (const t of g.tasks)
+    for (const st of t.steps) {
+      if (st.kind !== "recv") continue;
+      const sender = byId.get(st.from)!;
+      const send = sender.steps.find((x) => x.kind === "send")!;
+      if (send.kind !== "send") continue;
+      const w = { a: sender.chip, link: send.link, b: t.chip, peerLink: st.link };
+      wires.set(`${w.a}:${w.link}`, w);
+    }
+  return [...wires.values()].sort((x, y) => x.a - y.a || x.link - y.link);
 }
 
 /** The SRAM words of one tensor: per column tile, per byte plane, `rows` words of `lanes` bytes. */

@@ -56,6 +56,30 @@ export function allocate(
   const placements = new Map<string, Placement>();
   const extraAfter = new Map<string, Set<string>>(); // task id -> WAR predecessors
 
+  // Tensors one task accesses together must not share a slice: their MEM instructions run at fixed offsets from
+  // one another, so two of them on one slice could collide at every start cycle.
+  const together = new Map<string, Set<string>>();
+  for (const task of g.tasks) {
+    const ids = [
+      ...new Set(
+        task.steps.flatMap((st) => (st.kind === "read" || st.kind === "write" ? [st.ref.tensor] : [])),
+      ),
+    ];
+    for (const a of ids)
+      for (const b of ids) if (a !== b) (together.get(a) ?? together.set(a, new Set()).get(a)!).add(b);
+  }
+  const sliceTenants = new Map<string, Set<string>>();
+  const tenantsOf = (chip: number, slice: number) => {
+    const key = `${chip}/${slice}`;
+    return sliceTenants.get(key) ?? sliceTenants.set(key, new Set()).get(key)!;
+  };
+  const clashes = (t: TiledTensor, slices: readonly number[]): boolean => {
+    const partners = together.get(t.id);
+    if (!partners) return false;
+    for (const sl of slices) for (const other of tenantsOf(t.chip, sl)) if (partners.has(other)) return true;
+    return false;
+  };
+
   const place = (t: TiledTensor): { blocks: BlockPlacement[]; war: string[] } | undefined => {
     const planes = ELEM_BYTES[t.type];
     let groups = groupsFor.get(planes);
@@ -66,7 +90,7 @@ export function allocate(
     const out: BlockPlacement[] = [];
     const war: string[] = [];
     for (let j = 0; j < t.tiles; j++)
-      for (let row0 = 0; row0 < t.rows; row0 += t.blockRows) {
+      for (let row0 = 0; row0 < t.rows && usedTiles.has(`${t.id}/${j}`); row0 += t.blockRows) {
         const rows = Math.min(t.blockRows, t.rows - row0);
         let placed: Omit<BlockPlacement, "tile" | "row0" | "rows"> | undefined;
         const start = cursor.get(planes) ?? 0;
@@ -74,6 +98,7 @@ export function allocate(
         // the cursor; then fresh space, round-robin over the groups so tiles stream from different slices.
         for (let k = 0; k < groups.length && !placed; k++) {
           const slices = groups[(start + k) % groups.length]!;
+          if (clashes(t, slices)) continue;
           const blocks = free.get(`${t.chip}/${slices.join(",")}`) ?? [];
           const fit = blocks.findIndex((b) => b.words >= rows);
           if (fit < 0) continue;
@@ -86,6 +111,7 @@ export function allocate(
         for (let k = 0; k < groups.length && !placed; k++) {
           const gi = (start + k) % groups.length;
           const slices = groups[gi]!;
+          if (clashes(t, slices)) continue;
           const addr = Math.max(...slices.map((s) => top.get(`${t.chip}/${s}`) ?? 0));
           if (addr + rows <= machine.mem.wordsPerSlice) {
             for (const s of slices) top.set(`${t.chip}/${s}`, addr + rows);
@@ -98,10 +124,16 @@ export function allocate(
           return undefined;
         }
         out.push({ tile: j, row0, rows, ...placed });
+        for (const sl of placed.slices) tenantsOf(t.chip, sl).add(t.id);
       }
     return { blocks: out, war };
   };
 
+  // Only tiles some task reads or writes get space (a weight copy on another chip holds only that chip's tiles).
+  const usedTiles = new Set<string>();
+  for (const task of g.tasks)
+    for (const st of task.steps)
+      if (st.kind === "read" || st.kind === "write") usedTiles.add(`${st.ref.tensor}/${st.ref.tile}`);
   const outputs = new Set(g.outputs.map((o) => o.tensor));
   const byId = new Map(g.tensors.map((t) => [t.id, t]));
   for (const t of g.tensors)

@@ -30,7 +30,7 @@ export const M = {
   chipsUnused: {
     code: "LPU5006",
     severity: "warning",
-    text: "{0} chips were given but the partitioner placed the model on {1} (splitting this model across chips is not built yet)",
+    text: "{0} chips were given but the partitioner uses {1} (only matmuls on a model input or weight are split across chips so far)",
   },
   unknownPass: {
     code: "LPU5007",

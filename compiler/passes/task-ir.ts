@@ -56,7 +56,23 @@ export type Step =
       readonly row0: number;
       readonly accumulate: boolean;
     }
-  | { readonly kind: "acc"; readonly type: ElemType; readonly n: number; readonly row0: number };
+  | { readonly kind: "acc"; readonly type: ElemType; readonly n: number; readonly row0: number }
+  /** Sends n vectors over link `link` of this task's chip; `to` names the receiving task (on the peer chip). */
+  | {
+      readonly kind: "send";
+      readonly type: ElemType;
+      readonly src: number;
+      readonly n: number;
+      readonly link: number;
+    }
+  /** Receives the n vectors that task `from` sent, on link `link` of this task's chip. */
+  | {
+      readonly kind: "recv";
+      readonly type: ElemType;
+      readonly n: number;
+      readonly link: number;
+      readonly from: string;
+    };
 
 export interface Task {
   readonly id: string;
@@ -85,7 +101,7 @@ export interface BlockPlacement {
 }
 
 /** SRAM placement of a tensor in blocks of `blockRows` rows per column tile (spread over slices so that they
- * stream in parallel); blocks are listed tile by tile, rows ascending. */
+ * stream in parallel); blocks are listed tile by tile, rows ascending; tiles no task touches are not placed. */
 export interface Placement {
   readonly tensor: string;
   readonly chip: number;
@@ -96,11 +112,17 @@ export interface Placement {
 
 /** The block holding row `row` of column tile `tile`. */
 export function blockOf(p: Placement, tile: number, row: number): BlockPlacement {
-  const perTile = Math.ceil(p.rows / p.blockRows);
-  const b = p.blocks[tile * perTile + Math.floor(row / p.blockRows)];
-  if (!b || b.tile !== tile || row < b.row0 || row >= b.row0 + b.rows)
-    throw new Error(`internal error: ${p.tensor} has no block for tile ${tile} row ${row}`);
-  return b;
+  // Blocks are sorted by (tile, row0); only the tiles some task touches are placed.
+  let lo = 0;
+  let hi = p.blocks.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    const b = p.blocks[mid]!;
+    if (b.tile < tile || (b.tile === tile && b.row0 + b.rows <= row)) lo = mid + 1;
+    else if (b.tile > tile || b.row0 > row) hi = mid - 1;
+    else return b;
+  }
+  throw new Error(`internal error: ${p.tensor} has no block for tile ${tile} row ${row}`);
 }
 
 export interface TaskGraph {
@@ -137,12 +159,14 @@ export function stepOperands(s: Step): number[] {
     case "read":
     case "iw":
     case "acc":
+    case "recv":
       return [];
     case "write":
     case "vunary":
     case "convert":
     case "lw":
     case "abc":
+    case "send":
       return [s.src];
     case "vbinary":
       return typeof s.b === "number" ? [s.a, s.b] : [s.a];
@@ -172,6 +196,10 @@ export function formatStep(s: Step): string {
       return `abc.${s.type} %${s.src} n${s.n} row${s.row0}${s.accumulate ? " acc" : ""}`;
     case "acc":
       return `acc.${s.type} n${s.n} row${s.row0}`;
+    case "send":
+      return `send.${s.type} %${s.src} n${s.n} link${s.link}`;
+    case "recv":
+      return `recv.${s.type} n${s.n} link${s.link} from ${s.from}`;
     default:
       return assertNever(s, "step");
   }
@@ -229,7 +257,7 @@ export function verifyTaskGraph(g: TaskGraph): string[] {
       }
     });
     uses.forEach((u, i) => {
-      const producesValue = !["write", "lw", "abc", "iw"].includes(t.steps[i]!.kind);
+      const producesValue = !["write", "lw", "abc", "iw", "send"].includes(t.steps[i]!.kind);
       if (producesValue && u !== 1)
         errors.push(`${t.id} %${i}: value used ${u} times (must be exactly once)`);
     });

@@ -2,7 +2,7 @@
 // a matmul becomes, per output column tile and accumulator-sized row chunk, a chain of MXM tasks (LW a 320-row
 // weight tile, IW, ABC the activations, accumulating over K tiles) ending in ACC -> convert -> write; pointwise ops
 // become read -> VXM -> write tasks per column tile. Pure; tasks come out in a valid order with their SRAM deps.
-import type { ElemType } from "../../arch/isa.ts";
+import { ELEM_BYTES, type ElemType } from "../../arch/isa.ts";
 import type { Machine } from "../../arch/machine.ts";
 import { assertNever } from "../../util/assert.ts";
 import type { DType } from "../graph/ir.ts";
@@ -51,9 +51,8 @@ export function tile(p: PartitionedGraph, machine: Machine): TaskGraph {
       if (s.kind === "read") for (const w of writers.get(key(s.ref.tensor, s.ref.tile)) ?? []) deps.add(w);
     return [...deps];
   };
-  const push = (task: Omit<Task, "after" | "chip">, extraAfter: readonly string[] = []): string => {
+  const push = (task: Omit<Task, "after" | "chip">, extraAfter: readonly string[] = [], chip = 0): string => {
     const after = [...new Set([...depsOf(task.steps), ...extraAfter])];
-    const chip = 0;
     tasks.push({ ...task, chip, after });
     for (const s of task.steps)
       if (s.kind === "write") {
@@ -96,96 +95,202 @@ export function tile(p: PartitionedGraph, machine: Machine): TaskGraph {
     steps.push({ kind: "write", ref: rowsOf(out.id, j, m0, mn), type: out.type, src: cur });
   };
 
+  /** A copy of source tensor t on another chip (the emitter loads the same seeded values there). */
+  const onChip = (t: TiledTensor, chip: number): TiledTensor => {
+    if (chip === 0) return t;
+    const id = `${t.id}@c${chip}`;
+    let c = byId.get(id);
+    if (!c) {
+      c = { ...t, id, chip };
+      tensors.push(c);
+      byId.set(id, c);
+    }
+    return c;
+  };
+  const temp = (like: TiledTensor, id: string, type: ElemType, chip: number): TiledTensor => {
+    const t: TiledTensor = { ...like, id, type, role: "temp", source: undefined, chip };
+    tensors.push(t);
+    byId.set(id, t);
+    return t;
+  };
+
+  /**
+   * out[m, n] = sum_k a[m, k] * b[n, k]. Per output column tile j and row chunk: for each K tile i, LW the rows n
+   * of b's column tile i (one weight row per output lane), IW, ABC a's column tile i; then ACC, convert, the fused
+   * epilogue, write. The K tiles are split over the chips partition chose (each chip a contiguous range), and on
+   * each chip over its idle MXM planes; each split drains an fp32 partial sum; remote chips send theirs to chip 0
+   * over a link (add their local partials first), and chip 0 adds them all up.
+   */
+  const lowerMatmul = (op: Extract<KOp, { kind: "matmul" }>): void => {
+    const a0 = byId.get(op.a)!;
+    const b0 = byId.get(op.b)!;
+    const out = byId.get(op.out)!;
+    const kTiles = Math.ceil(a0.cols / lanes);
+    const chips = p.matmulChips.get(op.id) ?? 1;
+    const chunk = Math.min(a0.blockRows, out.blockRows, machine.mxm.accumulatorRows);
+    const acc = accumulatorType(a0.type);
+    const groups = out.tiles * Math.ceil(a0.rows / chunk);
+    const sendRows = Math.max(1, Math.floor(machine.c2c.bufferWords / ELEM_BYTES[acc]));
+    const range = (c: number) =>
+      [Math.floor((c * kTiles) / chips), Math.floor(((c + 1) * kTiles) / chips)] as const;
+    const splitsOn = (c: number) => {
+      const [k0, k1] = range(c);
+      return groups < machine.mxm.planes
+        ? Math.max(1, Math.min(k1 - k0, Math.floor(machine.mxm.planes / groups)))
+        : 1;
+    };
+    const single = chips === 1 && splitsOn(0) === 1;
+    // Partial sums per chip and split; what chip 0 adds up.
+    const partial = new Map<string, TiledTensor>();
+    for (let c = 0; c < chips && !single; c++)
+      for (let s = 0; s < splitsOn(c); s++)
+        partial.set(`${c}/${s}`, temp(out, `${out.id}.c${c}.part${s}`, acc, c));
+    for (let j = 0; j < out.tiles; j++) {
+      const nRows = Math.min(lanes, b0.rows - j * lanes);
+      for (let m0 = 0; m0 < a0.rows; m0 += chunk) {
+        const mn = Math.min(chunk, a0.rows - m0);
+        const toSum: TiledTensor[] = [];
+        const sumAfter: string[] = [];
+        for (let c = 0; c < chips; c++) {
+          const a = onChip(a0, c);
+          const b = onChip(b0, c);
+          const [ck0, ck1] = range(c);
+          const splits = splitsOn(c);
+          const local: TiledTensor[] = [];
+          for (let s = 0; s < splits; s++) {
+            const k0 = ck0 + Math.floor((s * (ck1 - ck0)) / splits);
+            const k1 = ck0 + Math.floor(((s + 1) * (ck1 - ck0)) / splits);
+            const group = `${op.id}.n${j}.m${m0}${chips > 1 ? `.c${c}` : ""}${splits > 1 ? `.s${s}` : ""}`;
+            let prev: string | undefined;
+            for (let i = k0; i < k1; i++) {
+              const lw = push(
+                {
+                  id: `${group}.k${i}.lw`,
+                  op: op.id,
+                  mxmGroup: group,
+                  steps: [
+                    { kind: "read", ref: rowsOf(b.id, i, j * lanes, nRows), type: b.type },
+                    { kind: "lw", type: b.type, src: 0, n: nRows, row0: 0 },
+                  ],
+                },
+                prev ? [prev] : [],
+                c,
+              );
+              const iw = push(
+                { id: `${group}.k${i}.iw`, op: op.id, mxmGroup: group, steps: [{ kind: "iw" }] },
+                [lw],
+                c,
+              );
+              prev = push(
+                {
+                  id: `${group}.k${i}.abc`,
+                  op: op.id,
+                  mxmGroup: group,
+                  steps: [
+                    { kind: "read", ref: rowsOf(a.id, i, m0, mn), type: a.type },
+                    { kind: "abc", type: a.type, src: 0, n: mn, row0: 0, accumulate: i > k0 },
+                  ],
+                },
+                [iw],
+                c,
+              );
+            }
+            const steps: Step[] = [{ kind: "acc", type: acc, n: mn, row0: 0 }];
+            if (single) finish(steps, 0, acc, out, j, m0, mn, op.epilogue ?? []);
+            else {
+              const part = partial.get(`${c}/${s}`)!;
+              steps.push({ kind: "write", ref: rowsOf(part.id, j, m0, mn), type: acc, src: 0 });
+              local.push(part);
+            }
+            push({ id: `${group}.acc`, op: op.id, mxmGroup: group, mxmGroupEnd: true, steps }, [prev!], c);
+          }
+          if (single) continue;
+          if (c === 0) {
+            toSum.push(...local);
+            continue;
+          }
+          // A remote chip: add its partials, then send the sum to chip 0 in buffer-sized pieces.
+          let send = local[0]!;
+          if (local.length > 1) {
+            send = temp(out, `${out.id}.c${c}.sum.n${j}.m${m0}`, acc, c);
+            push(
+              {
+                id: `${op.id}.n${j}.m${m0}.c${c}.sum`,
+                op: op.id,
+                steps: sumSteps(local, j, m0, mn, acc, send),
+              },
+              [],
+              c,
+            );
+          }
+          const got = temp(out, `${out.id}.from${c}.n${j}.m${m0}`, acc, 0);
+          for (let r0 = m0; r0 < m0 + mn; r0 += sendRows) {
+            const rn = Math.min(sendRows, m0 + mn - r0);
+            const sendId = push(
+              {
+                id: `${op.id}.n${j}.r${r0}.c${c}.send`,
+                op: op.id,
+                steps: [
+                  { kind: "read", ref: rowsOf(send.id, j, r0, rn), type: acc },
+                  { kind: "send", type: acc, src: 0, n: rn, link: linkTo(c, 0) },
+                ],
+              },
+              [],
+              c,
+            );
+            sumAfter.push(
+              push(
+                {
+                  id: `${op.id}.n${j}.r${r0}.c${c}.recv`,
+                  op: op.id,
+                  steps: [
+                    { kind: "recv", type: acc, n: rn, link: linkTo(0, c), from: sendId },
+                    { kind: "write", ref: rowsOf(got.id, j, r0, rn), type: acc, src: 0 },
+                  ],
+                },
+                [sendId],
+                0,
+              ),
+            );
+          }
+          toSum.push(got);
+        }
+        if (single) continue;
+        const steps: Step[] = toSum.map((pt) => ({ kind: "read", ref: rowsOf(pt.id, j, m0, mn), type: acc }));
+        let sum = 0;
+        for (let s = 1; s < toSum.length; s++) {
+          steps.push({ kind: "vbinary", fn: "add", type: acc, a: sum, b: s, n: mn });
+          sum = steps.length - 1;
+        }
+        finish(steps, sum, acc, out, j, m0, mn, op.epilogue ?? []);
+        push({ id: `${op.id}.n${j}.m${m0}.sum`, op: op.id, steps }, sumAfter, 0);
+      }
+    }
+  };
+
+  /** Reads partial sums of rows m0.. of tile j, adds them, writes `into`. */
+  const sumSteps = (
+    parts: readonly TiledTensor[],
+    j: number,
+    m0: number,
+    mn: number,
+    acc: ElemType,
+    into: TiledTensor,
+  ): Step[] => {
+    const steps: Step[] = parts.map((pt) => ({ kind: "read", ref: rowsOf(pt.id, j, m0, mn), type: acc }));
+    let sum = 0;
+    for (let s = 1; s < parts.length; s++) {
+      steps.push({ kind: "vbinary", fn: "add", type: acc, a: sum, b: s, n: mn });
+      sum = steps.length - 1;
+    }
+    steps.push({ kind: "write", ref: rowsOf(into.id, j, m0, mn), type: acc, src: sum });
+    return steps;
+  };
+
   const lowerOp = (op: KOp): void => {
     switch (op.kind) {
       case "matmul": {
-        // out[m, n] = sum_k a[m, k] * b[n, k]. Per output column tile j and row chunk: for each K tile i, LW the
-        // rows n of b's column tile i (one weight row per output lane), IW, ABC a's column tile i; then ACC,
-        // convert, the fused epilogue, write. When there are fewer such groups than MXM planes, the K tiles are
-        // split over planes: each split drains an fp32 partial sum to SRAM and one VXM task adds them up.
-        const a = byId.get(op.a)!;
-        const b = byId.get(op.b)!;
-        const out = byId.get(op.out)!;
-        const kTiles = Math.ceil(a.cols / lanes);
-        const chunk = Math.min(a.blockRows, out.blockRows, machine.mxm.accumulatorRows);
-        const acc = accumulatorType(a.type);
-        const groups = out.tiles * Math.ceil(a.rows / chunk);
-        const splits =
-          groups < machine.mxm.planes ? Math.min(kTiles, Math.floor(machine.mxm.planes / groups)) : 1;
-        const partials: TiledTensor[] = [];
-        for (let s = 0; s < (splits > 1 ? splits : 0); s++) {
-          const part: TiledTensor = {
-            ...out,
-            id: `${out.id}.part${s}`,
-            type: acc,
-            role: "temp",
-            source: undefined,
-          };
-          partials.push(part);
-          tensors.push(part);
-          byId.set(part.id, part);
-        }
-        for (let j = 0; j < out.tiles; j++) {
-          const nRows = Math.min(lanes, b.rows - j * lanes);
-          for (let m0 = 0; m0 < a.rows; m0 += chunk) {
-            const mn = Math.min(chunk, a.rows - m0);
-            for (let s = 0; s < splits; s++) {
-              const k0 = Math.floor((s * kTiles) / splits);
-              const k1 = Math.floor(((s + 1) * kTiles) / splits);
-              const group = `${op.id}.n${j}.m${m0}${splits > 1 ? `.s${s}` : ""}`;
-              let prev: string | undefined;
-              for (let i = k0; i < k1; i++) {
-                const lw = push(
-                  {
-                    id: `${group}.k${i}.lw`,
-                    op: op.id,
-                    mxmGroup: group,
-                    steps: [
-                      { kind: "read", ref: rowsOf(b.id, i, j * lanes, nRows), type: b.type },
-                      { kind: "lw", type: b.type, src: 0, n: nRows, row0: 0 },
-                    ],
-                  },
-                  prev ? [prev] : [],
-                );
-                const iw = push(
-                  { id: `${group}.k${i}.iw`, op: op.id, mxmGroup: group, steps: [{ kind: "iw" }] },
-                  [lw],
-                );
-                prev = push(
-                  {
-                    id: `${group}.k${i}.abc`,
-                    op: op.id,
-                    mxmGroup: group,
-                    steps: [
-                      { kind: "read", ref: rowsOf(a.id, i, m0, mn), type: a.type },
-                      { kind: "abc", type: a.type, src: 0, n: mn, row0: 0, accumulate: i > k0 },
-                    ],
-                  },
-                  [iw],
-                );
-              }
-              const steps: Step[] = [{ kind: "acc", type: acc, n: mn, row0: 0 }];
-              if (splits > 1)
-                steps.push({ kind: "write", ref: rowsOf(partials[s]!.id, j, m0, mn), type: acc, src: 0 });
-              else finish(steps, 0, acc, out, j, m0, mn, op.epilogue ?? []);
-              push({ id: `${group}.acc`, op: op.id, mxmGroup: group, mxmGroupEnd: true, steps }, [prev!]);
-            }
-            if (splits > 1) {
-              const steps: Step[] = partials.map((pt) => ({
-                kind: "read",
-                ref: rowsOf(pt.id, j, m0, mn),
-                type: acc,
-              }));
-              let sum = 0;
-              for (let s = 1; s < splits; s++) {
-                steps.push({ kind: "vbinary", fn: "add", type: acc, a: sum, b: s, n: mn });
-                sum = steps.length - 1;
-              }
-              finish(steps, sum, acc, out, j, m0, mn, op.epilogue ?? []);
-              push({ id: `${op.id}.n${j}.m${m0}.sum`, op: op.id, steps });
-            }
-          }
-        }
+        lowerMatmul(op);
         return;
       }
       case "binary": {
@@ -261,4 +366,9 @@ export function tile(p: PartitionedGraph, machine: Machine): TaskGraph {
     tensors: tensors.sort((x, y) => (x.id < y.id ? -1 : x.id > y.id ? 1 : 0)),
     outputs: p.kernel.outputs,
   };
+}
+
+/** The link of chip `from` wired to chip `to` inside a fully connected node: links 0..6 in peer order. */
+export function linkTo(from: number, to: number): number {
+  return to < from ? to : to - 1;
 }

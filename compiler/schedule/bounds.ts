@@ -6,7 +6,7 @@ import type { Machine } from "../../arch/machine.ts";
 import { memSlices } from "../../arch/machine.ts";
 import type { Step, TaskGraph } from "../passes/task-ir.ts";
 import type { Schedule } from "./schedule-ir.ts";
-import { mxmCyclesPerVector } from "./timing.ts";
+import { linkWordTime, mxmCyclesPerVector } from "./timing.ts";
 
 export interface Bounds {
   /** The model's MACs over the MXM peak (planes x rows x cols MACs every cyclesPerVector cycles). */
@@ -15,7 +15,7 @@ export interface Bounds {
   readonly sram: number;
   /** Every weight row must enter an MXM plane through LW, one row per cycle per plane. */
   readonly weightLoad: number;
-  /** Bytes over links / link bandwidth (0 on one chip). */
+  /** The busiest link's words times the word time (the transfers this partition needs; 0 on one chip). */
   readonly link: number;
   /** The chain of fixed latencies: the task graph with every run shortened to one vector, scheduled with
    * unlimited queues, banks, streams and MXM planes. */
@@ -58,9 +58,14 @@ export function computeBounds(g: TaskGraph, latencyPath: Schedule, m: Machine, w
   let wordsRead = 0;
   let lwRows = 0;
   const counted = new Set<string>();
+  const linkWords = new Map<string, number>();
   for (const t of g.tasks)
     for (const st of t.steps) {
       if (st.kind === "lw") lwRows += st.n;
+      if (st.kind === "send") {
+        const key = `${t.chip}/${st.link}`;
+        linkWords.set(key, (linkWords.get(key) ?? 0) + st.n * ELEM_BYTES[st.type]);
+      }
       if (st.kind === "read") {
         const tt = g.tensors.find((x) => x.id === st.ref.tensor)!;
         if (tt.role === "temp") continue;
@@ -77,7 +82,7 @@ export function computeBounds(g: TaskGraph, latencyPath: Schedule, m: Machine, w
     compute: Math.ceil(macCycles / planes),
     sram: Math.ceil(wordsRead / (memSlices(m) * chips)),
     weightLoad: Math.ceil(lwRows / planes),
-    link: 0,
+    link: Math.ceil((Math.max(0, ...linkWords.values()) * linkWordTime(m).num) / linkWordTime(m).den),
     criticalPath: latencyPath.cycles,
   };
 }

@@ -64,11 +64,13 @@ export function outputType(s: Step): ElemType | undefined {
     case "convert":
       return s.to;
     case "acc":
+    case "recv":
       return s.type;
     case "write":
     case "lw":
     case "iw":
     case "abc":
+    case "send":
       return undefined;
     default:
       return assertNever(s, "step");
@@ -110,6 +112,10 @@ export function taskGeometry(
       invariant(mxmPlane !== undefined, `MXM step of ${task.id} without a plane`);
       const pos = slicePosition(m, "mxm", mxmPlane)!;
       proto.push({ step: si, byte: 0, unit: "mxm", index: mxmPlane, pos, timing, addr: 0, stride: 0 });
+    } else if (s.kind === "send" || s.kind === "recv") {
+      const pos = m.c2c.attach[s.link];
+      invariant(pos !== undefined, `link ${s.link} does not exist`);
+      proto.push({ step: si, byte: 0, unit: "c2c", index: s.link, pos, timing, addr: 0, stride: 0 });
     } else {
       proto.push({ step: si, byte: 0, unit: "vxm", pos: vxmPosition(m), timing, addr: 0, stride: 0 });
     }

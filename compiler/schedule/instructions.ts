@@ -118,6 +118,12 @@ export function buildInstructions(
           inst.timing.busy,
         );
         break;
+      case "send":
+        emit({ op: "send", type: s.type, src: inputOf(i, 0), n: s.n }, cycle, inst.timing.busy);
+        break;
+      case "recv":
+        emit({ op: "recv", type: s.type, dst: outputOf(i).ref, n: s.n }, cycle, inst.timing.busy);
+        break;
       default:
         assertNever(s, "step");
     }

@@ -5,6 +5,7 @@
 // needs is free. MXM work is grouped per output tile onto one of the planes, so weight loads on one plane overlap
 // compute on the others. Deterministic: no randomness, no iteration over unordered keys.
 import type { StreamRef } from "../../arch/isa.ts";
+import { ELEM_BYTES } from "../../arch/isa.ts";
 import type { Machine } from "../../arch/machine.ts";
 import { invariant } from "../../util/assert.ts";
 import { blockOf, type Placement, type Task, type TaskGraph } from "../passes/task-ir.ts";
@@ -12,7 +13,13 @@ import { type Geometry, type Instance, taskGeometry } from "./geometry.ts";
 import { buildInstructions } from "./instructions.ts";
 import { IntervalSet, StreamTable, Tables } from "./resources.ts";
 import type { Schedule, ScheduledInst, TaskTimes } from "./schedule-ir.ts";
-import { abcResultOffset, lastEventOffset, mxmCyclesPerVector, writeReadableOffset } from "./timing.ts";
+import {
+  abcResultOffset,
+  lastEventOffset,
+  linkLeaves,
+  mxmCyclesPerVector,
+  writeReadableOffset,
+} from "./timing.ts";
 
 interface PlaneState {
   owner?: string;
@@ -49,7 +56,6 @@ export interface ScheduleOptions {
 
 export function schedule(g: TaskGraph, m: Machine, opts: ScheduleOptions = {}): Schedule {
   const relaxed = opts.relaxed ?? false;
-  let relaxedPlane = 0;
   const placements = new Map<string, Placement>((g.placements ?? []).map((p) => [p.tensor, p]));
   const queues = new Tables(() => new IntervalSet());
   const banks = new Tables(() => new IntervalSet());
@@ -61,6 +67,31 @@ export function schedule(g: TaskGraph, m: Machine, opts: ScheduleOptions = {}): 
   const insts: ScheduledInst[] = [];
   const times: TaskTimes[] = [];
   let cycles = 0;
+  /** Issue cycle of each placed send step, by task id: its receiver's earliest start follows from it. */
+  const sendAt = new Map<string, number>();
+  // Chips that talk align once with `deskew` in cycle 0 (docs/isa.md: then arrivals are exactly F + L_link for
+  // about 2,500 cycles; longer programs would need a deskew per such stretch: not built yet).
+  const multiChip = g.tasks.some((t) => t.steps.some((st) => st.kind === "send"));
+  if (multiChip && !relaxed) {
+    const deskewLink = new Map<number, number>();
+    for (const t of g.tasks)
+      for (const st of t.steps)
+        if (st.kind === "send" || st.kind === "recv")
+          deskewLink.set(t.chip, Math.min(deskewLink.get(t.chip) ?? st.link, st.link));
+    for (const [chip, link] of [...deskewLink].sort((a, b) => a[0] - b[0])) {
+      queues.get(`${chip}/c2c${link}/issue`).add(0, 1);
+      insts.push({
+        chip,
+        queue: { kind: "c2c", index: link },
+        cycle: 0,
+        inst: { op: "deskew" },
+        busy: 1,
+        resource: "queue",
+        task: "deskew",
+        op: "deskew",
+      });
+    }
+  }
   const bankSize = m.mem.wordsPerSlice / m.mem.banksPerSlice;
 
   const planesOf = (chip: number) => {
@@ -121,10 +152,16 @@ export function schedule(g: TaskGraph, m: Machine, opts: ScheduleOptions = {}): 
         break;
       }
       if (relaxed) {
+        // Unlimited planes: the group gets a private plane state at the position where it finishes first.
         pick = i;
-        plane = relaxedPlane++ % m.mxm.planes;
-        const state = { stagingFree: 0, arrayFree: 0, accFree: 0 };
-        groupState.set(t.mxmGroup, { plane, state, lwEnd: 0, weightsReady: 0, resultsReady: 0 });
+        const trials = Array.from({ length: m.mxm.planes }, (_, k) => {
+          const state = { stagingFree: 0, arrayFree: 0, accFree: 0 };
+          const trial: GroupState = { plane: k, state, lwEnd: 0, weightsReady: 0, resultsReady: 0 };
+          return { k, state, end: findPlacement(t, k, trial).lastIssue };
+        });
+        const best = trials.sort((x, y) => x.end - y.end || x.k - y.k)[0]!;
+        plane = best.k;
+        groupState.set(t.mxmGroup, { plane, state: best.state, lwEnd: 0, weightsReady: 0, resultsReady: 0 });
         break;
       }
       const ps = planesOf(t.chip);
@@ -162,8 +199,8 @@ export function schedule(g: TaskGraph, m: Machine, opts: ScheduleOptions = {}): 
     const geo = taskGeometry(m, task, placements, plane);
     const chip = task.chip;
     const ps = gs?.state;
-    // Lower bound on the start from data and MXM state.
-    let lower = 0;
+    // Lower bound on the start from data and MXM state (after the deskew of cycle 0 when chips talk).
+    let lower = multiChip ? 1 : 0;
     let stateBound = 0;
     geo.instances.forEach((inst) => {
       const s = task.steps[inst.step]!;
@@ -194,6 +231,16 @@ export function schedule(g: TaskGraph, m: Machine, opts: ScheduleOptions = {}): 
         case "acc":
           need(gs!.resultsReady, true);
           break;
+        case "recv": {
+          // Vector i's last word leaves the sender linkLeaves(...) after the send issues and arrives L_link later.
+          const ts = sendAt.get(s.from);
+          invariant(ts !== undefined, `${task.id} receives from ${s.from}, which is not placed`);
+          const b = ELEM_BYTES[s.type];
+          let need0 = 0;
+          for (let i = 0; i < s.n; i++) need0 = Math.max(need0, linkLeaves(m, (i + 1) * b - 1) - i);
+          need(ts + need0 + m.c2c.latency);
+          break;
+        }
         default:
           break;
       }
@@ -202,7 +249,7 @@ export function schedule(g: TaskGraph, m: Machine, opts: ScheduleOptions = {}): 
     let start = lower;
     let waitedOn: TaskTimes["waitedOn"] = stateBound > 0 && stateBound === lower ? "mxm" : "none";
     let choice: Choice | undefined;
-    for (;;) {
+    for (let tries = 0; ; tries++) {
       const r = relaxed
         ? { shift: 0, kind: "queue" as const, choice: anyChoice(geo) }
         : tryAt(geo, chip, start);
@@ -213,8 +260,8 @@ export function schedule(g: TaskGraph, m: Machine, opts: ScheduleOptions = {}): 
       if (waitedOn === "none") waitedOn = r.kind;
       start += r.shift;
       // Every shift clears a conflict with a placed instruction, so the search ends once it passes them all;
-      // running far beyond that means the task conflicts with itself (a bug in the tile pass or geometry).
-      invariant(start - readyAt < 1e9, `task ${task.id} found no start: it conflicts with itself`);
+      // a search that does not end means the task conflicts with itself (a bug in tile, allocate or geometry).
+      invariant(tries < 1e6, `task ${task.id} found no start: it conflicts with itself`);
     }
     const lastIssue = start + Math.max(...geo.instances.map((i) => i.rel));
     return { geo, chip, readyAt, start, waitedOn, choice: choice!, lastIssue };
@@ -256,6 +303,9 @@ export function schedule(g: TaskGraph, m: Machine, opts: ScheduleOptions = {}): 
           break;
         case "acc":
           ps!.accFree = t + s.n;
+          break;
+        case "send":
+          sendAt.set(task.id, t);
           break;
         default:
           break;

@@ -3,13 +3,13 @@
 // position. Streams then move one slice position per cycle (arch/machine.ts). Every number comes from the Machine.
 // Contract: this file must agree with docs/isa.md and the simulator; it is the only place the scheduler's timing
 // assumptions live, and test/compiler/schedule/timing.test.ts pins each rule.
-import type { VxmBinaryOp, VxmUnaryOp } from "../../arch/isa.ts";
+import { ELEM_BYTES, type VxmBinaryOp, type VxmUnaryOp } from "../../arch/isa.ts";
 import type { Machine } from "../../arch/machine.ts";
 import { assertNever } from "../../util/assert.ts";
 import type { Step } from "../passes/task-ir.ts";
 
 /** The resource of its unit an instruction occupies (docs/isa.md, "Queues and issue"). */
-export type UnitResource = "read" | "write" | "alu" | "loader" | "array" | "drain";
+export type UnitResource = "read" | "write" | "alu" | "loader" | "array" | "drain" | "sender" | "receiver";
 
 export interface StepTiming {
   /** Cycles from issue during which `resource` is occupied (`slots` in docs/isa.md). */
@@ -84,6 +84,19 @@ export function stepTiming(m: Machine, s: Step): StepTiming {
     // acc: accumulator row i put on the stream at t + i.
     case "acc":
       return { busy: s.n, resource: "drain", inOffset: 0, inSpacing: 1, outOffset: 0, n: s.n };
+    // send: takes vector i at t + i; the sender stays busy until its last word has left (see linkLeaves).
+    case "send":
+      return {
+        busy: linkLeaves(m, s.n * ELEM_BYTES[s.type] - 1),
+        resource: "sender",
+        inOffset: 0,
+        inSpacing: 1,
+        outOffset: 0,
+        n: s.n,
+      };
+    // recv: puts vector i at t + i.
+    case "recv":
+      return { busy: s.n, resource: "receiver", inOffset: 0, inSpacing: 1, outOffset: 0, n: s.n };
     default:
       return assertNever(s, "step");
   }
@@ -119,7 +132,29 @@ export function lastEventOffset(m: Machine, s: Step, spacing: number): number {
       return 0;
     case "abc":
       return abcResultOffset(m, s.type, last);
+    case "send":
+      return linkLeaves(m, s.n * ELEM_BYTES[s.type] - 1);
+    case "recv":
+      return last;
     default:
       return assertNever(s, "step");
   }
+}
+
+/** One word's serialisation time on a link, lanes / linkBytesPerCycle, as the exact fraction num / den. */
+export function linkWordTime(m: Machine): { num: number; den: number } {
+  // lanes / (Gbps * 1e9 / 8 / (MHz * 1e6)) = lanes * 8 * MHz / (Gbps * 1000); scaled to integers.
+  const num = Math.round(m.lanes * 8 * m.clockMHz * 1000);
+  const den = Math.round(m.c2c.linkGbps * 1000 * 1000);
+  return { num, den };
+}
+
+/**
+ * Offset from a send's issue of the cycle word j leaves, when the link is idle at the issue: words are taken
+ * faster than the link drains them, so word j finishes at issue + (j + 1) * num / den and leaves in the cycle
+ * ceil of that (docs/isa.md, C2C). It arrives L_link cycles later on an aligned receiver.
+ */
+export function linkLeaves(m: Machine, j: number): number {
+  const { num, den } = linkWordTime(m);
+  return Math.ceil(((j + 1) * num) / den);
 }

@@ -7,11 +7,11 @@ import { compile } from "../../compiler/compile.ts";
 import { loadModel } from "../../compiler/frontend.ts";
 import { initialSources } from "../../compiler/reference/init.ts";
 
-function compileAndRun(path: string, sets: Record<string, string> = {}, seed = 0) {
+function compileAndRun(path: string, sets: Record<string, string> = {}, seed = 0, chips = 1) {
   const loaded = loadModel(readFileSync(path, "utf8"), path, sets);
   const graph = loaded.graph!;
   const r = compile(graph, TSP_V1, {
-    chips: 1,
+    chips,
     file: path,
     sources: initialSources(graph, seed),
     verifyEach: true,
@@ -38,5 +38,33 @@ describe("programs/mlp2.model compiled for one chip and simulated", () => {
     const run = compileAndRun("programs/mlp2.model", {}, 7);
     expect(run.hazards).toEqual([]);
     expect(run.outputsMatch).toBe(true);
+  });
+});
+
+describe("programs/mlp2.model split over chips (K tiles per chip, partial sums over links to chip 0)", () => {
+  const cases: [number, Record<string, string>][] = [
+    [2, {}],
+    [3, { batch: "2" }],
+    [8, { d_in: "2560", batch: "10" }],
+  ];
+  for (const [chips, sets] of cases)
+    it(`${chips} chips ${JSON.stringify(sets)}: no hazard, cycles equal the prediction, outputs match`, () => {
+      const run = compileAndRun("programs/mlp2.model", sets, 0, chips);
+      expect(run.hazards).toEqual([]);
+      expect(run.cycles).toBe(run.predictedCycles);
+      expect(run.outputsMatch).toBe(true);
+    });
+  it("the same 2-chip program gives the same cycles and values for every clock-drift seed (deskew aligns the chips)", () => {
+    const path = "programs/mlp2.model";
+    const graph = loadModel(readFileSync(path, "utf8"), path).graph!;
+    const r = compile(graph, TSP_V1, { chips: 2, file: path, sources: initialSources(graph, 0) });
+    const runs = [1, 2, 3, 99].map((clockSeed) =>
+      runModel(graph, r.program!, r.report!, TSP_V1, { functional: true, seed: 0, clockSeed }),
+    );
+    for (const run of runs) {
+      expect(run.hazards).toEqual([]);
+      expect(run.cycles).toBe(r.report!.cycles);
+      expect(run.maxAbsError).toBe(runs[0]!.maxAbsError);
+    }
   });
 });
