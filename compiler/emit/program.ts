@@ -115,6 +115,9 @@ export function tensorImage(
   return out;
 }
 
+const f32 = new Float32Array(1);
+const u32 = new Uint32Array(f32.buffer);
+
 /** Element bits, little-endian planes. Only the dtypes the back end lowers today. */
 function encode(type: ElemType, v: number): number {
   switch (type) {
@@ -122,6 +125,9 @@ function encode(type: ElemType, v: number): number {
       return f32ToF16Bits(v);
     case "bf16":
       return f32ToBf16Bits(v);
+    case "fp32":
+      f32[0] = v;
+      return u32[0]!;
     default:
       throw new Error(`internal error: no SRAM encoding for ${type} yet`);
   }

@@ -6,11 +6,23 @@ import { diag } from "../../util/diagnostics.ts";
 import type { DType, GraphNode, ModelGraph, TensorType } from "../graph/ir.ts";
 import { numElements } from "../graph/ir.ts";
 import { fuseEpilogues } from "./fuse.ts";
-import { type KernelGraph, type KOp, type KTensor, opInputs, type TensorRole } from "./kernel-ir.ts";
+import {
+  type BinaryFn,
+  type KernelGraph,
+  type KOp,
+  type KTensor,
+  opInputs,
+  type TensorRole,
+  type UnaryFn,
+} from "./kernel-ir.ts";
 import { M } from "./messages.ts";
 
-/** Dtypes the units lower today: the MXM and VXM both take fp16 and bf16 (int8 needs requantisation: not built). */
-const LOWERED_DTYPES: ReadonlySet<DType> = new Set(["fp16", "bf16"]);
+/** Dtypes the units lower today: the MXM and VXM both take fp16 and bf16, the VXM also fp32 (int8 needs
+ * requantisation, int32 ids need gather: not built). */
+const LOWERED_DTYPES: ReadonlySet<DType> = new Set(["fp16", "bf16", "fp32"]);
+
+/** sqrt(2 / pi), the tanh-approximation constant of gelu (docs/language.md). */
+const GELU_C = Math.sqrt(2 / Math.PI);
 
 export interface DecomposeResult {
   readonly kernel: KernelGraph;
@@ -133,8 +145,49 @@ export function decompose(model: ModelGraph, file: string): DecomposeResult {
         define(n.id, out!, "temp");
         ops.push({ kind: "unary", id: n.id, fn: "relu", x: ins[0]!, out: n.id });
         break;
+      case "cast":
+        define(n.id, out!, "temp");
+        ops.push({ kind: "convert", id: n.id, x: ins[0]!, out: n.id });
+        break;
       case "gelu":
-      case "silu":
+      case "silu": {
+        // The VXM has no gelu or silu: a chain of fp32 ops (one SRAM round trip each), rounded once at the end as
+        // the interpreter does. silu(x) = x * 1 / (1 + exp(-x)); gelu(x) = 0.5 x (1 + tanh(c (x + 0.044715 x^3))).
+        const x = inT[0]!;
+        let k = 0;
+        const tmp = () => {
+          const id = `${n.id}.${k++}`;
+          define(id, { dtype: "fp32", shape: x.shape }, "temp");
+          return id;
+        };
+        const un = (fn: UnaryFn, a: string) => {
+          const o = tmp();
+          ops.push({ kind: "unary", id: o, fn, x: a, out: o });
+          return o;
+        };
+        const imm = (fn: BinaryFn, a: string, v: number) => {
+          const o = tmp();
+          ops.push({ kind: "binaryImm", id: o, fn, x: a, imm: v, out: o });
+          return o;
+        };
+        const bin = (fn: BinaryFn, a: string, b: string) => {
+          const o = tmp();
+          ops.push({ kind: "binary", id: o, fn, a, b, out: o });
+          return o;
+        };
+        const x32 = tmp();
+        ops.push({ kind: "convert", id: x32, x: x.id, out: x32 });
+        let y: string;
+        if (op.kind === "silu") y = bin("mul", x32, un("recip", imm("add", un("exp", un("neg", x32)), 1)));
+        else {
+          const cube = bin("mul", bin("mul", x32, x32), x32);
+          const inner = imm("mul", bin("add", x32, imm("mul", cube, 0.044715)), GELU_C);
+          y = imm("mul", bin("mul", x32, imm("add", un("tanh", inner), 1)), 0.5);
+        }
+        define(n.id, out!, "temp");
+        ops.push({ kind: "convert", id: n.id, x: y, out: n.id });
+        break;
+      }
       case "softmax":
       case "layernorm":
       case "rmsnorm":
@@ -143,7 +196,6 @@ export function decompose(model: ModelGraph, file: string): DecomposeResult {
       case "transpose":
       case "concat":
       case "split":
-      case "cast":
       case "attention":
       case "topk":
       case "moe":

@@ -66,7 +66,9 @@ export type KOp =
       readonly fn: UnaryFn;
       readonly x: string;
       readonly out: string;
-    };
+    }
+  /** Element type change (to the out tensor's dtype), rounded once. */
+  | { readonly kind: "convert"; readonly id: string; readonly x: string; readonly out: string };
 
 export interface KernelGraph {
   readonly name: string;
@@ -88,6 +90,7 @@ export function opInputs(op: KOp): string[] {
       return [op.a, op.b];
     case "binaryImm":
     case "unary":
+    case "convert":
       return [op.x];
     default:
       return assertNever(op, "kernel op");
@@ -108,6 +111,8 @@ export function formatKernelOp(op: KOp): string {
       return `${op.out} = ${op.fn} ${op.x}, #${op.imm}`;
     case "unary":
       return `${op.out} = ${op.fn} ${op.x}`;
+    case "convert":
+      return `${op.out} = convert ${op.x}`;
     default:
       return assertNever(op, "kernel op");
   }

@@ -330,7 +330,8 @@ export function tile(p: PartitionedGraph, machine: Machine): TaskGraph {
         return;
       }
       case "binaryImm":
-      case "unary": {
+      case "unary":
+      case "convert": {
         const x = byId.get(op.x)!;
         const out = byId.get(op.out)!;
         const chunk = Math.min(x.blockRows, out.blockRows);
@@ -340,7 +341,9 @@ export function tile(p: PartitionedGraph, machine: Machine): TaskGraph {
             const compute: Step =
               op.kind === "unary"
                 ? { kind: "vunary", fn: op.fn, type: out.type, src: 0, n }
-                : { kind: "vbinary", fn: op.fn, type: out.type, a: 0, b: { imm: op.imm }, n };
+                : op.kind === "convert"
+                  ? { kind: "convert", from: x.type, to: out.type, src: 0, n }
+                  : { kind: "vbinary", fn: op.fn, type: out.type, a: 0, b: { imm: op.imm }, n };
             push({
               id: `${op.id}.t${j}.r${r0}`,
               op: op.id,

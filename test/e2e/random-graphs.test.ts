@@ -13,7 +13,8 @@ type Layer =
   | { kind: "matmul"; out: number; bias: boolean }
   | { kind: "relu" }
   | { kind: "scale"; f: number }
-  | { kind: "mulself" };
+  | { kind: "mulself" }
+  | { kind: "act"; fn: "gelu" | "silu" };
 
 function build(batch: number, d: number, layers: Layer[], dtype: DType): ModelGraph {
   const b = new GraphBuilder("random", { batch });
@@ -41,6 +42,9 @@ function build(batch: number, d: number, layers: Layer[], dtype: DType): ModelGr
       case "mulself":
         x = b.node(`mul${i}`, { kind: "mul" }, [x, x], t(width));
         break;
+      case "act":
+        x = b.node(`${l.fn}${i}`, { kind: l.fn }, [x], t(width));
+        break;
     }
   });
   b.node("y", { kind: "output" }, [x]);
@@ -56,6 +60,7 @@ const layer: fc.Arbitrary<Layer> = fc.oneof(
   fc.constant({ kind: "relu" as const }),
   fc.record({ kind: fc.constant("scale" as const), f: fc.constantFrom(0.5, 2, -1) }),
   fc.constant({ kind: "mulself" as const }),
+  fc.record({ kind: fc.constant("act" as const), fn: fc.constantFrom("gelu" as const, "silu" as const) }),
 );
 
 describe("random graphs on random chip counts", () => {
@@ -81,7 +86,7 @@ describe("random graphs on random chip counts", () => {
           expect(run.outputsMatch).toBe(true);
         },
       ),
-      { numRuns: 16, seed: 20261126 },
+      { numRuns: 30, seed: 20261126 },
     );
   });
 });
