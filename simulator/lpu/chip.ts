@@ -94,17 +94,26 @@ export class MxmPlane {
   installedBy = -1;
   usableFrom = 0;
   acc: Float64Array | undefined;
-  /** Per accumulator row: cycle its last abc result is in (NaN = never written), and its type code (255 none). */
-  readonly readyAt: Float64Array;
-  readonly rowType: Uint8Array;
+  private ready: Float64Array | undefined;
+  private types: Uint8Array | undefined;
 
   constructor(
     readonly rows: number,
     readonly cols: number,
     readonly accRows: number,
-  ) {
-    this.readyAt = new Float64Array(accRows).fill(Number.NaN);
-    this.rowType = new Uint8Array(accRows).fill(255);
+  ) {}
+
+  /** Per accumulator row: cycle its last abc result is in (NaN = never written). Allocated on first use, so the
+   * planes of hundreds of chips that never use them cost nothing. */
+  get readyAt(): Float64Array {
+    this.ready ??= new Float64Array(this.accRows).fill(Number.NaN);
+    return this.ready;
+  }
+
+  /** Per accumulator row: the type code of its result (255: none). */
+  get rowType(): Uint8Array {
+    this.types ??= new Uint8Array(this.accRows).fill(255);
+    return this.types;
   }
 }
 

@@ -82,7 +82,7 @@ export const SXM_TRANSPOSE = 4;
 
 /** The encoded program: column arrays indexed by instruction id. Field meaning by opcode:
  * read/write: a = addr, b = stride, s0 = stream. gather/scatter: a = base, s0 = stream, s1 = map group.
- * vunary: fn, t0, s0 = dst, s1 = src. vbinary: fn, t0, s0 = dst, s1 = a, s2 = b (-1: the immediate `imm`).
+ * vunary: fn, t0, s0 = dst, s1 = src. vbinary: fn, t0, s0 = dst, s1 = a, s2 = b (-1: the immediate, in b).
  * convert: t0 = from, t1 = to, s0 = dst, s1 = src. vaccum: t0, s0 = dst, s1 = src. lw: t0, s1 = src, a = row0,
  * b = width. abc: t0, s1 = src, a = row0, fn = accumulate (0/1). acc: t0, s0 = dst, a = row0. sxm: fn, t0, s0 = dst,
  * s1 = src, a = amount, b = map number. send: t0, s1 = src. recv: t0, s0 = dst. sync/notify: a = token number. */
@@ -94,10 +94,9 @@ export class Code {
   readonly n: Float64Array;
   readonly slots: Float64Array;
   /** Cycles from a take (or a read's access) to the put of its result; for take-driven ops only. */
-  readonly latency: Float64Array;
+  readonly latency: Int32Array;
   readonly a: Float64Array;
   readonly b: Float64Array;
-  readonly imm: Float64Array;
   readonly s0: Int16Array;
   readonly s1: Int16Array;
   readonly s2: Int16Array;
@@ -111,10 +110,9 @@ export class Code {
     this.cycle = new Float64Array(count);
     this.n = new Float64Array(count);
     this.slots = new Float64Array(count);
-    this.latency = new Float64Array(count);
+    this.latency = new Int32Array(count);
     this.a = new Float64Array(count);
     this.b = new Float64Array(count);
-    this.imm = new Float64Array(count);
     this.s0 = new Int16Array(count).fill(-1);
     this.s1 = new Int16Array(count).fill(-1);
     this.s2 = new Int16Array(count).fill(-1);
@@ -144,6 +142,11 @@ export class Interner {
   }
 }
 
+/** The group index of a stream group: dir * streamsPerDirection + id. */
+function groupOf(r: StreamRef, S: number): number {
+  return (r.dir === "e" ? 0 : S) + r.id;
+}
+
 /** Writes instruction `id` (already checked by prepare.ts) into the code arrays. */
 export function encode(
   c: Code,
@@ -156,10 +159,9 @@ export function encode(
   maps: Interner,
 ): void {
   const S = m.streamsPerDirection;
-  const g = (r: StreamRef) => (r.dir === "e" ? 0 : S) + r.id;
   c.queue[id] = queue;
   c.cycle[id] = cycle ?? -1;
-  c.n[id] = "n" in inst ? inst.n : 1;
+  c.n[id] = 1;
   const L = m.vxm.latency;
   switch (inst.op) {
     case "nop":
@@ -179,64 +181,71 @@ export function encode(
     case "read":
     case "write":
       c.op[id] = inst.op === "read" ? OP_READ : OP_WRITE;
+      c.n[id] = inst.n;
       c.slots[id] = inst.n;
       c.a[id] = inst.addr;
       c.b[id] = inst.stride;
-      c.s0[id] = g(inst.stream);
+      c.s0[id] = groupOf(inst.stream, S);
       c.latency[id] = m.mem.readLatency;
       return;
     case "gather":
     case "scatter":
       c.op[id] = inst.op === "gather" ? OP_GATHER : OP_SCATTER;
+      c.n[id] = inst.n;
       c.slots[id] = inst.n;
       c.a[id] = inst.base;
-      c.s0[id] = g(inst.stream);
-      c.s1[id] = g(inst.map);
+      c.s0[id] = groupOf(inst.stream, S);
+      c.s1[id] = groupOf(inst.map, S);
       c.latency[id] = m.mem.readLatency;
       return;
     case "vunary":
       c.op[id] = OP_VUNARY;
+      c.n[id] = inst.n;
       c.slots[id] = inst.n;
       c.fn[id] = UNARY_FNS.indexOf(inst.fn);
       c.t0[id] = TYPE_CODE[inst.type];
-      c.s0[id] = g(inst.dst);
-      c.s1[id] = g(inst.src);
+      c.s0[id] = groupOf(inst.dst, S);
+      c.s1[id] = groupOf(inst.src, S);
       c.latency[id] = L[unaryLatencyClass(inst.fn)];
       return;
     case "vbinary":
       c.op[id] = OP_VBINARY;
+      c.n[id] = inst.n;
       c.slots[id] = inst.n;
       c.fn[id] = BINARY_FNS.indexOf(inst.fn);
       c.t0[id] = TYPE_CODE[inst.type];
-      c.s0[id] = g(inst.dst);
-      c.s1[id] = g(inst.a);
-      if (typeof inst.b === "number") c.imm[id] = inst.b;
-      else c.s2[id] = g(inst.b);
+      c.s0[id] = groupOf(inst.dst, S);
+      c.s1[id] = groupOf(inst.a, S);
+      if (typeof inst.b === "number") c.b[id] = inst.b;
+      else c.s2[id] = groupOf(inst.b, S);
       c.latency[id] = L.simple;
       return;
     case "convert":
       c.op[id] = OP_CONVERT;
+      c.n[id] = inst.n;
       c.slots[id] = inst.n;
       c.t0[id] = TYPE_CODE[inst.from];
       c.t1[id] = TYPE_CODE[inst.to];
-      c.s0[id] = g(inst.dst);
-      c.s1[id] = g(inst.src);
+      c.s0[id] = groupOf(inst.dst, S);
+      c.s1[id] = groupOf(inst.src, S);
       c.latency[id] = L.convert;
       return;
     case "vaccum":
       c.op[id] = OP_VACCUM;
+      c.n[id] = inst.n;
       c.slots[id] = inst.n;
       c.t0[id] = TYPE_CODE[inst.type];
-      c.s0[id] = g(inst.dst);
-      c.s1[id] = g(inst.src);
+      c.s0[id] = groupOf(inst.dst, S);
+      c.s1[id] = groupOf(inst.src, S);
       c.latency[id] = L.simple;
       return;
     case "lw": {
       const w = inst.width ?? 1;
       c.op[id] = OP_LW;
+      c.n[id] = inst.n;
       c.slots[id] = Math.ceil(inst.n / w);
       c.t0[id] = TYPE_CODE[inst.type];
-      c.s1[id] = g(inst.src);
+      c.s1[id] = groupOf(inst.src, S);
       c.a[id] = inst.row0;
       c.b[id] = w;
       return;
@@ -247,9 +256,10 @@ export function encode(
       return;
     case "abc":
       c.op[id] = OP_ABC;
+      c.n[id] = inst.n;
       c.slots[id] = inst.n * cyclesPerVector(m, inst.type);
       c.t0[id] = TYPE_CODE[inst.type];
-      c.s1[id] = g(inst.src);
+      c.s1[id] = groupOf(inst.src, S);
       c.a[id] = inst.row0;
       c.fn[id] = inst.accumulate ? 1 : 0;
       c.latency[id] = m.mxm.latency;
@@ -257,33 +267,37 @@ export function encode(
       return;
     case "acc":
       c.op[id] = OP_ACC;
+      c.n[id] = inst.n;
       c.slots[id] = inst.n;
       c.t0[id] = TYPE_CODE[inst.type];
-      c.s0[id] = g(inst.dst);
+      c.s0[id] = groupOf(inst.dst, S);
       c.a[id] = inst.row0;
       return;
     case "sxm":
       c.op[id] = OP_SXM;
+      c.n[id] = inst.n;
       c.slots[id] = inst.n;
       c.fn[id] = SXM_FNS.indexOf(inst.fn);
       c.t0[id] = TYPE_CODE[inst.type];
-      c.s0[id] = g(inst.dst);
-      c.s1[id] = g(inst.src);
+      c.s0[id] = groupOf(inst.dst, S);
+      c.s1[id] = groupOf(inst.src, S);
       c.a[id] = inst.amount;
       c.b[id] = inst.map === undefined ? -1 : maps.id(inst.map);
       c.latency[id] = m.sxm.latency;
       return;
     case "send":
       c.op[id] = OP_SEND;
+      c.n[id] = inst.n;
       c.slots[id] = inst.n;
       c.t0[id] = TYPE_CODE[inst.type];
-      c.s1[id] = g(inst.src);
+      c.s1[id] = groupOf(inst.src, S);
       return;
     case "recv":
       c.op[id] = OP_RECV;
+      c.n[id] = inst.n;
       c.slots[id] = inst.n;
       c.t0[id] = TYPE_CODE[inst.type];
-      c.s0[id] = g(inst.dst);
+      c.s0[id] = groupOf(inst.dst, S);
       return;
     default:
       assertNever(inst, "instruction");

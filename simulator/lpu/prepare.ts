@@ -202,23 +202,25 @@ export function staticFaults(
 }
 
 /** The unit kind each non-ICU op runs on. */
-const UNIT_OF: Readonly<Record<string, string>> = {
-  read: "mem",
-  write: "mem",
-  gather: "mem",
-  scatter: "mem",
-  vunary: "vxm",
-  vbinary: "vxm",
-  convert: "vxm",
-  vaccum: "vxm",
-  lw: "mxm",
-  iw: "mxm",
-  abc: "mxm",
-  acc: "mxm",
-  sxm: "sxm",
-  send: "c2c",
-  recv: "c2c",
-};
+const UNIT_OF: ReadonlyMap<string, string> = new Map(
+  Object.entries({
+    read: "mem",
+    write: "mem",
+    gather: "mem",
+    scatter: "mem",
+    vunary: "vxm",
+    vbinary: "vxm",
+    convert: "vxm",
+    vaccum: "vxm",
+    lw: "mxm",
+    iw: "mxm",
+    abc: "mxm",
+    acc: "mxm",
+    sxm: "sxm",
+    send: "c2c",
+    recv: "c2c",
+  }),
+);
 
 function mapFault(
   m: Machine,
@@ -278,6 +280,17 @@ export function prepare(program: Program, m: Machine): Prepared {
     return r;
   };
 
+  /** The instruction being checked, for `report` (one closure for the whole pass, not one per instruction). */
+  let current = 0;
+  const report = (f: Fault | undefined): void => {
+    if (f)
+      faults.push({
+        name: f.name,
+        chip: allQueues[code.queue[current]!]!.chip,
+        inst: record(current),
+        args: [f.text],
+      });
+  };
   const wires = new Map<string, { chip: number; link: number }>();
   const chipIds = new Set(program.chips.map((c) => c.chip));
   for (const w of program.wires) {
@@ -427,7 +440,7 @@ export function prepare(program: Program, m: Machine): Prepared {
           });
         const inst = placed.inst;
         const op = inst.op;
-        const wants = UNIT_OF[op];
+        const wants = UNIT_OF.get(op);
         if (wants !== undefined && wants !== qp.queue.kind) {
           faults.push({
             name: "bad-instruction",
@@ -439,9 +452,8 @@ export function prepare(program: Program, m: Machine): Prepared {
         }
         if ((op === "send" || op === "recv") && !wired)
           faults.push({ name: "unwired-link", chip: c.chip, inst: record(instId), args: [qp.queue.index] });
-        staticFaults(m, program, inst, (f) => {
-          if (f) faults.push({ name: f.name, chip: c.chip, inst: record(instId), args: [f.text] });
-        });
+        current = instId;
+        staticFaults(m, program, inst, report);
         encode(code, instId, serial, cycle, inst, m, tokens, maps);
       }
       queues.push(pq);

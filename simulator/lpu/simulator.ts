@@ -115,10 +115,8 @@ export class Simulator {
   readonly wordTime: WordTime;
   /** Every queue, by its number (code.queue). */
   readonly queues: QueueState[] = [];
-  /** Issue cycle of each instruction (valid once issued). */
-  readonly issuedAt: Float64Array;
-  /** Per instruction, the hazards already reported for it (a bit per hazard kind): each is reported once. */
-  private readonly reported: Uint32Array;
+  /** Per instruction that reported any, the hazards it reported (a bit per kind): each is reported once. */
+  private readonly reported = new Map<number, number>();
   /** Working state of instructions in progress that need it (vaccum's sum, transpose's group). */
   readonly work = new Map<number, unknown>();
   /** The planes of the last take (scratch; valid until the next take): stream words, or zeros. */
@@ -156,8 +154,6 @@ export class Simulator {
     this.wordTime = wordTime(machine);
     this.prepared = prepare(program, machine);
     this.code = this.prepared.code;
-    this.issuedAt = new Float64Array(this.code.count);
-    this.reported = new Uint32Array(this.code.count);
     for (const f of this.prepared.faults) this.addHazard(f);
     if (this.prepared.faults.length > 0) {
       this.stopped = true;
@@ -350,7 +346,7 @@ export class Simulator {
 
   /** Whether instruction `id` already reported hazard `name` (then building the report's text can be skipped). */
   reportedAlready(id: number, name: HazardName): boolean {
-    return (this.reported[id]! & HAZARD_BIT[name]) !== 0;
+    return ((this.reported.get(id) ?? 0) & HAZARD_BIT[name]) !== 0;
   }
 
   /** Reports a hazard of an instruction once (the first vector that meets it). */
@@ -362,7 +358,7 @@ export class Simulator {
     hint?: string,
   ): void {
     if (this.reportedAlready(id, name)) return;
-    this.reported[id]! |= HAZARD_BIT[name];
+    this.reported.set(id, (this.reported.get(id) ?? 0) | HAZARD_BIT[name]);
     const inst = this.record(id);
     this.addHazard({ name, chip: inst.chip, inst, cycle, args, hint });
   }

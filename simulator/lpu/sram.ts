@@ -10,7 +10,7 @@ interface InFlight {
 
 export class Sram {
   private readonly data: (Uint8Array | null)[];
-  private readonly used: (Uint8Array | null)[];
+  private readonly used: (Uint32Array | null)[];
   private readonly bankCycle: Float64Array;
   private readonly bankUser: Int32Array;
   /** Writes not yet visible, per slice; only kept when L_write > 1 (else a write is visible the next cycle). */
@@ -27,7 +27,7 @@ export class Sram {
     private readonly functional: boolean,
   ) {
     this.data = new Array<Uint8Array | null>(slices).fill(null);
-    this.used = new Array<Uint8Array | null>(slices).fill(null);
+    this.used = new Array<Uint32Array | null>(slices).fill(null);
     this.bankCycle = new Float64Array(slices * banks).fill(Number.NaN);
     this.bankUser = new Int32Array(slices * banks);
     this.inflight = Array.from({ length: slices }, () => []);
@@ -51,14 +51,17 @@ export class Sram {
     return -1;
   }
 
+  /** Marks a word used (a bit per word: hundreds of chips' slices stay small). */
   private markUsed(slice: number, addr: number): void {
     let u = this.used[slice];
     if (!u) {
-      u = new Uint8Array(this.wordsPerSlice);
+      u = new Uint32Array((this.wordsPerSlice + 31) >>> 5);
       this.used[slice] = u;
     }
-    if (u[addr] === 0) {
-      u[addr] = 1;
+    const bit = 1 << (addr & 31);
+    const w = addr >>> 5;
+    if ((u[w]! & bit) === 0) {
+      u[w]! |= bit;
       this.usedWords++;
     }
   }

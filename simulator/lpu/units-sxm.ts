@@ -60,7 +60,7 @@ export function sxmTake(sim: Simulator, q: QueueState, id: number, i: number, cy
   if (i % 16 !== 15) return;
   const g = Math.floor(i / 16);
   const lanes = sim.lanes;
-  const t = sim.issuedAt[id]!;
+  const t = cycle - i; // vector i is taken at t + i
   for (let v = 0; v < 16; v++) {
     const outCycle = t + 15 + latency + 16 * g + v;
     if (!f) {

@@ -51,7 +51,7 @@ export function vxmTake(
       const a = f ? decodeInto(type, sim.taken, lanes, sim.f64a) : null;
       const sb = code.s2[id]!;
       let b: Float64Array | number;
-      if (sb < 0) b = roundResult(type, code.imm[id]!);
+      if (sb < 0) b = roundResult(type, code.b[id]!);
       else {
         sim.take(q, id, sb, bytes, cycle);
         b = f ? decodeInto(type, sim.taken, lanes, sim.f64b) : 0;

@@ -63,7 +63,6 @@ export function startInstruction(
   op: number,
   t: number,
 ): void {
-  sim.issuedAt[id] = t;
   const heap = chip.heap;
   switch (op) {
     case OP_READ:
@@ -166,7 +165,8 @@ export function handleEvent(
       // lw takes ceil(n / width) times (its slots); every other op n times.
       const takes = op === OP_LW ? code.slots[owner]! : code.n[owner]!;
       if (i + 1 < takes) {
-        const next = op === OP_ABC ? sim.issuedAt[owner]! + (i + 1) * code.b[owner]! : cycle + 1;
+        // abc takes vector i at t + i*C: the next is C cycles after this one.
+        const next = op === OP_ABC ? cycle + code.b[owner]! : cycle + 1;
         chip.heap.push(next, PHASE_TAKE, K_TAKE, owner, i + 1, null);
       }
       return;
