@@ -3,7 +3,7 @@
 // `-o out.lasm` (or `.json`) writes the program; `--print-after PASS` shows a pass's output.
 import { writeFileSync } from "node:fs";
 import type { Command } from "commander";
-import { printAsm } from "../../arch/asm/index.ts";
+import { printAsm, programToJson } from "../../arch/asm/index.ts";
 import { resolveMachine } from "../../arch/derive.ts";
 import type { Machine } from "../../arch/machine.ts";
 import { type CompileResult, compile, PASSES, type PassName } from "../../compiler/compile.ts";
@@ -150,7 +150,8 @@ export function register(program: Command): void {
       `
 The lower bound is the largest of: compute (MACs over the MXM peak), SRAM bandwidth (source words over one word per
 MEM slice per cycle), MXM weight load (one weight row per cycle per plane), links, and the critical path (the same
-schedule with unlimited resources). Efficiency = lower bound / predicted cycles.
+task graph with every run cut to one vector and unlimited resources: fixed latencies and hops only).
+Efficiency = lower bound / predicted cycles.
 
 Examples:
   lpu compile programs/mlp2.model
@@ -163,7 +164,7 @@ Examples:
         const { result } = compileFile(file, opts, opts.output !== undefined);
         if (opts.output) {
           const text = opts.output.endsWith(".json")
-            ? `${JSON.stringify(programJson(result))}\n`
+            ? programToJson(result.program!)
             : printAsm(result.program!);
           try {
             writeFileSync(opts.output, text);
@@ -176,8 +177,4 @@ Examples:
         else process.stdout.write(formatReport(result.report));
       }),
     );
-}
-
-function programJson(result: CompileResult): unknown {
-  return result.program;
 }
