@@ -9,4 +9,9 @@ export const GpuMessages = {
   unknownCostKey: { code: "LPU7005", severity: "error", text: "unknown cost setting '{0}'" },
   badCostValue: { code: "LPU7006", severity: "error", text: "cost setting '{0}' {1}, got '{2}'" },
   badOption: { code: "LPU7007", severity: "error", text: "{0}" },
+  doesNotFit: {
+    code: "LPU7008",
+    severity: "error",
+    text: "the model does not fit in HBM on {0}: it needs {1} per GPU ({2}) and each GPU has {3}",
+  },
 } as const satisfies Record<string, MessageDef>;

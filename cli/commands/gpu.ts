@@ -1,12 +1,13 @@
 // `lpu gpu FILE.model`: lower the model to GPU kernels, simulate K runs on the GPU/HBM baseline, print the latency
-// distribution, tokens per second, energy and cost (a table and a histogram, or --json).
+// distribution, tokens per second, energy and cost (a table and a histogram, or --json); `--trace` writes one run's
+// timeline as a Chrome trace. A model whose weights, KV cache and activations do not fit the GPUs' HBM stops first.
 import { type Command, InvalidArgumentError } from "commander";
 import { deriveGpu, GPU_SETTINGS } from "../../arch/gpu/derive.ts";
 import { GPU_PRESETS, type GpuPreset } from "../../arch/gpu/presets.ts";
 import { loadModel } from "../../compiler/frontend.ts";
 import { lowerToKernels } from "../../compiler/gpu/lower.ts";
 import { type PreparedPlan, prepare } from "../../simulator/gpu/prepare.ts";
-import { type RunSample, type RunsOptions, simulateRuns } from "../../simulator/gpu/runs.ts";
+import { batchFor, type RunSample, type RunsOptions, simulateRuns } from "../../simulator/gpu/runs.ts";
 import { type GpuSummary, summarize } from "../../simulator/gpu/summary.ts";
 import { defaultThreads, simulateRunsOnThreads } from "../../simulator/gpu/threads.ts";
 import { COST_SETTINGS, type CostModel, deriveCost } from "../../simulator/report/cost/derive.ts";
@@ -20,6 +21,8 @@ import {
   reportDiagnostics,
   stableJson,
 } from "../common.ts";
+import { memoryDiagnostic } from "../pipeline/gpu-memory.ts";
+import { traceGpuRun, writeTrace } from "../pipeline/gpu-trace.ts";
 
 export interface GpuCliOptions {
   readonly gpu: string;
@@ -60,11 +63,19 @@ export interface GpuCliResult {
   readonly latencies: readonly number[];
 }
 
-/** The runs' options (with a plan per batch, lowered and prepared once each) and the cost model. */
-function setup(
-  file: string,
-  o: GpuCliOptions,
-): { runs: RunsOptions; model: CostModel; kernels: () => number } {
+/** What the runs need, set up once: the runs' options (a plan per batch, lowered and prepared once each), the cost
+ * model, and the kernel count of batch 1. */
+export interface GpuSetup {
+  readonly runs: RunsOptions;
+  readonly model: CostModel;
+  readonly kernels: () => number;
+}
+
+/**
+ * Loads, lowers and prepares the model (batch 1, and with --concurrency the largest batch any run draws), checking
+ * that each lowered batch fits the GPUs' HBM (LPU7008 otherwise), before any run.
+ */
+export function gpuSetup(file: string, o: GpuCliOptions): GpuSetup {
   const derived = deriveGpu(o.gpu, o.gpuSet);
   reportDiagnostics(derived.diagnostics);
   const preset = derived.preset!;
@@ -89,6 +100,8 @@ function setup(
     }
     const lowered = lowerToKernels(loaded.graph!, { gpus: o.gpus, sms: preset.sms });
     reportDiagnostics(lowered.diagnostics);
+    const tooBig = memoryDiagnostic(file, loaded.graph!, lowered.kernels!, preset);
+    if (tooBig) reportDiagnostics([tooBig]);
     kernels = lowered.kernels!.kernels.length;
     const plan = prepare(lowered.kernels!, preset);
     cache.set(batch, plan);
@@ -97,6 +110,11 @@ function setup(
   // Batch 1 first: its errors come before any run, and its kernel count is the one printed.
   plans(1);
   const first = kernels;
+  if (o.concurrency > 1) {
+    let largest = 1;
+    for (let i = 0; i < o.runs; i++) largest = Math.max(largest, batchFor(o.seed, i, o.concurrency));
+    plans(largest);
+  }
   const runs: RunsOptions = {
     preset,
     energy: model.energy,
@@ -111,7 +129,7 @@ function setup(
   return { runs, model, kernels: () => first };
 }
 
-function result(s: ReturnType<typeof setup>, samples: readonly RunSample[]): GpuCliResult {
+function result(s: GpuSetup, samples: readonly RunSample[]): GpuCliResult {
   return {
     summary: summarize(samples, s.runs.gpus, s.model),
     preset: s.runs.preset,
@@ -123,13 +141,16 @@ function result(s: ReturnType<typeof setup>, samples: readonly RunSample[]): Gpu
 
 /** Everything `lpu gpu` and `lpu compare` need, on this thread: load, lower per batch, prepare, simulate, summarise. */
 export function runGpu(file: string, o: GpuCliOptions): GpuCliResult {
-  const s = setup(file, o);
+  return runGpuSetup(gpuSetup(file, o));
+}
+
+export function runGpuSetup(s: GpuSetup): GpuCliResult {
   return result(s, simulateRuns(s.runs));
 }
 
-/** As runGpu, with the runs spread over `o.threads` worker threads (default: one per core); the same result. */
+/** As runGpu, with the runs spread over `threads` worker threads (default: one per core); the same result. */
 export async function runGpuOnThreads(file: string, o: GpuCliOptions): Promise<GpuCliResult> {
-  const s = setup(file, o);
+  const s = gpuSetup(file, o);
   return result(s, await simulateRunsOnThreads(s.runs, o.threads ?? defaultThreads()));
 }
 
@@ -160,6 +181,31 @@ function printText(file: string, o: GpuCliOptions, r: GpuCliResult): string {
   return `${lines.join("\n")}\n`;
 }
 
+interface GpuTraceFlags {
+  readonly trace?: string;
+  readonly traceRun?: number;
+}
+
+/** Traces run `index` again with the recorder on, writes the file, and says what it wrote. */
+function traceNote(
+  file: string,
+  o: GpuCliOptions,
+  s: GpuSetup,
+  r: GpuCliResult,
+  out: string,
+  index: number,
+): string {
+  const t = traceGpuRun(s.runs, index, { model: file, gpu: r.preset.name, seed: o.seed });
+  if (t.sample.ns / 1000 !== r.latencies[index])
+    throw new Error(
+      `internal error: the traced run ${index} took ${t.sample.ns} ns, the untraced one ${r.latencies[index]! * 1000} ns`,
+    );
+  writeTrace(out, t.trace);
+  const events = t.trace.traceEvents.filter((e) => e.ph === "X").length;
+  const threads = t.trace.traceEvents.filter((e) => e.name === "thread_name").length;
+  return `wrote ${out}: run ${index} (${f(t.sample.ns / 1000)} us), ${events} events on ${threads} threads of ${o.gpus} GPU(s)\n`;
+}
+
 export function register(program: Command): void {
   program
     .command("gpu")
@@ -188,17 +234,33 @@ export function register(program: Command): void {
     .option("--gpu-set <k=v>", "override a GPU preset setting (repeatable; see below)", collectSet, {})
     .option("--cost-set <k=v>", "override an energy or cost setting (repeatable; see below)", collectSet, {})
     .option("--json", "print JSON", false)
+    .option("--trace <file>", "also write one run's timeline as a Chrome trace (Perfetto, chrome://tracing)")
+    .option("--trace-run <i>", "which run to trace, 0 to runs - 1 (default 0)", parseSeed)
     .addHelpText(
       "after",
-      `\nGPU settings (--gpu-set):\n${Object.entries(GPU_SETTINGS)
+      `\nThe trace (--trace) shows run I (--trace-run) simulated again with the engine's recorder on, the same run to
+the nanosecond: one process per GPU, with threads Host (kernel launches), Kernels, SMs in four groups (a kernel's
+blocks on those SMs, merged), HBM channels in four groups (busy periods), and NVLink (collectives), and counters
+of HBM and NVLink bytes. Example:
+  lpu gpu programs/tiny-gpt.model --gpus 2 --runs 20 --trace out/tiny-gpt.gpu.trace.json --trace-run 3
+\nGPU settings (--gpu-set):\n${Object.entries(GPU_SETTINGS)
         .map(([k, v]) => `  ${k.padEnd(22)} ${v.doc}`)
         .join("\n")}\n\nEnergy and cost settings (--cost-set):\n${Object.entries(COST_SETTINGS)
         .map(([k, v]) => `  ${k.padEnd(22)} ${v.doc}`)
         .join("\n")}\n`,
     )
     .action(
-      action(async (file: string, opts: GpuCliOptions & { json: boolean }) => {
-        const r = await runGpuOnThreads(file, opts);
+      action(async (file: string, opts: GpuCliOptions & GpuTraceFlags & { json: boolean }) => {
+        if (opts.traceRun !== undefined && opts.trace === undefined)
+          throw new UserError("--trace-run says which run to trace: give --trace FILE too");
+        const traceRun = opts.traceRun ?? 0;
+        if (traceRun >= opts.runs)
+          throw new UserError(
+            `--trace-run ${traceRun} is not one of the ${opts.runs} runs (0 to ${opts.runs - 1})`,
+          );
+        const s = gpuSetup(file, opts);
+        const r = result(s, await simulateRunsOnThreads(s.runs, opts.threads ?? defaultThreads()));
+        const note = opts.trace === undefined ? "" : traceNote(file, opts, s, r, opts.trace, traceRun);
         if (opts.json) {
           process.stdout.write(
             stableJson({
@@ -209,9 +271,10 @@ export function register(program: Command): void {
               ...r.summary,
             }),
           );
+          if (note) process.stderr.write(note);
           return;
         }
-        process.stdout.write(printText(file, opts, r));
+        process.stdout.write(printText(file, opts, r) + note);
       }),
     );
 }

@@ -3,9 +3,12 @@
 // energy of recent kernels. Collectives start when the last GPU reaches them. Out: the run's latency and activity.
 // Guarantees: the same plan, options and seed give the same result; all variation comes from seeded mechanisms
 // (host timing, refresh phase, background arrivals) and from how they reorder blocks and requests.
+// An optional recorder sees what happened (launches, kernels, blocks, HBM service, collectives) as plain records;
+// it only reads the simulation's state, so a recorded run gives exactly the result of an unrecorded one.
 import type { GpuPreset } from "../../arch/gpu/presets.ts";
 import { hashString, Rng } from "../../util/random.ts";
 import { type EnergyPreset, nodeScale } from "../report/cost/presets.ts";
+import type { GpuRecord } from "../report/trace/gpu.ts";
 import { EventQueue } from "./events.ts";
 import { Hbm } from "./hbm.ts";
 import { ALLREDUCE, COMPUTE, type PreparedKernel, type PreparedPlan } from "./prepare.ts";
@@ -24,6 +27,8 @@ export interface RunOptions {
   readonly cudaGraph: boolean;
   /** Co-tenant HBM traffic as a share of peak bandwidth, 0 for none. */
   readonly background: number;
+  /** Called with every record of the run (for a timeline); left out, the run records nothing and costs nothing. */
+  readonly record?: (r: GpuRecord) => void;
 }
 
 export interface RunResult {
@@ -61,6 +66,17 @@ function hostTimes(p: GpuPreset, n: number, rng: Rng, graph: boolean): Float64Ar
   return out;
 }
 
+/** The host thread's work: each kernel's enqueue from the previous one's (or one launch of the whole CUDA graph). */
+function recordLaunches(rec: (r: GpuRecord) => void, gpu: number, host: Float64Array, graph: boolean): void {
+  if (graph) {
+    if (host.length > 0)
+      rec({ kind: "launch", gpu, kernel: 0, start: 0, end: host[0]!, label: "launch CUDA graph" });
+    return;
+  }
+  for (let k = 0; k < host.length; k++)
+    rec({ kind: "launch", gpu, kernel: k, start: k === 0 ? 0 : host[k - 1]!, end: host[k]! });
+}
+
 class Gpu {
   cur = 0;
   issued = 0;
@@ -75,6 +91,8 @@ class Gpu {
   readonly memEnd: Float64Array;
   readonly floor: Float64Array;
   hbm!: Hbm;
+  /** When each slot's block was issued: only kept while recording. */
+  blockStart?: Float64Array;
   constructor(
     readonly id: number,
     readonly host: Float64Array,
@@ -100,6 +118,7 @@ export function simulateRun(o: RunOptions): RunResult {
   let vectorFlops = 0;
   let l2Bytes = 0;
   let linkBytes = 0;
+  const rec = o.record;
 
   const machines: Gpu[] = [];
   for (let g = 0; g < gpus; g++) {
@@ -124,7 +143,14 @@ export function simulateRun(o: RunOptions): RunResult {
           q.push(Math.max(gpu.memEnd[slot]! + p.l2.dramNs, gpu.floor[slot]!), BLOCK, g, slot);
       },
       background,
+      // Recorded by the first pseudo-channel of the gang, so channel numbers are the preset's.
+      rec &&
+        ((c, start, end, bytes) => rec({ kind: "hbm", gpu: g, channel: c * p.hbm.gang, start, end, bytes })),
     );
+    if (rec) {
+      gpu.blockStart = new Float64Array(maxSlots);
+      recordLaunches(rec, g, gpu.host, o.cudaGraph);
+    }
     machines.push(gpu);
   }
 
@@ -135,6 +161,7 @@ export function simulateRun(o: RunOptions): RunResult {
     const compute = k.tensorNs * tensorScale + k.vectorNs * vectorScale;
     gpu.floor[slot] = t + Math.max(compute, p.l2.hitNs + k.l2Ns);
     gpu.memEnd[slot] = 0;
+    if (gpu.blockStart) gpu.blockStart[slot] = t;
     const rs = k.reqStart[b]!;
     const re = k.reqStart[b + 1]!;
     if (re === rs) {
@@ -174,6 +201,16 @@ export function simulateRun(o: RunOptions): RunResult {
     const ring = steps * (nv.ringStepNs + share / nv.oneWayGBps);
     const dur = k.kind === ALLREDUCE && nv.nvls === 1 ? nv.nvlsNs + k.bytes / nv.oneWayGBps : ring;
     linkBytes += gpus * steps * share;
+    if (rec)
+      rec({
+        kind: "collective",
+        gpus: machines.map((m) => m.id),
+        kernel: gpu.cur,
+        name: k.name,
+        start: last,
+        end: last + dur,
+        bytes: gpus * steps * share,
+      });
     q.push(last + dur, COLLECTIVE, gpu.cur);
   };
 
@@ -213,6 +250,16 @@ export function simulateRun(o: RunOptions): RunResult {
 
   const finishKernel = (gpu: Gpu, t: number): void => {
     const k = kernels[gpu.cur]!;
+    if (rec)
+      rec({
+        kind: "kernel",
+        gpu: gpu.id,
+        kernel: gpu.cur,
+        name: k.name,
+        start: gpu.kernelStart,
+        end: t,
+        blocks: k.grid,
+      });
     if (k.kind === COMPUTE) {
       governor(gpu, k, t);
       macs[k.macDtype] = (macs[k.macDtype] ?? 0) + k.macs;
@@ -234,6 +281,11 @@ export function simulateRun(o: RunOptions): RunResult {
       case BLOCK: {
         const gpu = machines[q.a]!;
         const k = kernels[gpu.cur]!;
+        if (gpu.blockStart) {
+          // Slot s is one of SM (s mod SMs)'s concurrent block slots.
+          const start = gpu.blockStart[q.b]!;
+          rec!({ kind: "block", gpu: gpu.id, kernel: gpu.cur, slot: q.b % p.sms, start, end: t });
+        }
         gpu.done++;
         if (gpu.issued < k.grid) issue(gpu, k, q.b, t);
         else if (gpu.done === k.grid) finishKernel(gpu, t);

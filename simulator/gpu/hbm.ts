@@ -99,6 +99,8 @@ export class Hbm {
     /** Called when a request's data time is known: (owner, time). */
     private readonly done: (owner: number, time: number) => void,
     private readonly background?: Background,
+    /** Called for each of this GPU's own requests (not background ones): channel, picked, data back, bytes. */
+    private readonly served?: (channel: number, start: number, end: number, bytes: number) => void,
   ) {
     this.shape = hbmShape(preset);
     this.t = preset.hbm.timing;
@@ -220,6 +222,7 @@ export class Hbm {
     if (owner >= 0) {
       this.counts[0] += bytes;
       this.done(owner, end);
+      if (this.served) this.served(c, now, end, bytes);
     } else this.counts[1] += bytes;
     this.busy[c] = 1;
     this.queue.push(this.nextPick[c]!, this.freeEvent, this.gpu, c);

@@ -6,6 +6,7 @@
 import type { GpuPreset } from "../../arch/gpu/presets.ts";
 import { hashString, Rng } from "../../util/random.ts";
 import type { EnergyPreset } from "../report/cost/presets.ts";
+import type { GpuRecord } from "../report/trace/gpu.ts";
 import { type RunResult, simulateRun } from "./engine.ts";
 import type { PreparedPlan } from "./prepare.ts";
 
@@ -49,8 +50,9 @@ export function batchFor(seed: number, run: number, concurrency: number): number
   return Math.min(4 * concurrency, 1 + poisson(rng, concurrency - 1));
 }
 
-/** Run i of a set: its batch from (seed, i), its own seed from (seed, i), so any run can be computed alone. */
-export function simulateRunAt(o: RunsOptions, i: number): RunSample {
+/** Run i of a set: its batch from (seed, i), its own seed from (seed, i), so any run can be computed alone (and
+ * recorded alone: `record` sees that run's timeline records; the sample is the same either way). */
+export function simulateRunAt(o: RunsOptions, i: number, record?: (r: GpuRecord) => void): RunSample {
   const batch = batchFor(o.seed, i, o.concurrency);
   const plan = o.plans(batch);
   const result = simulateRun({
@@ -61,6 +63,7 @@ export function simulateRunAt(o: RunsOptions, i: number): RunSample {
     seed: hashString(`${o.seed}:${i}`),
     cudaGraph: o.cudaGraph,
     background: o.background,
+    record,
   });
   return { ns: result.ns, batch, tokens: plan.batch * plan.seq, result };
 }

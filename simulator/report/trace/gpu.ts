@@ -7,13 +7,14 @@ import type { ArgValue, Counter, Interval, Process, Thread, Timeline } from "./t
 
 /** What a GPU engine reports. Times are nanoseconds from the run's start. */
 export type GpuRecord =
-  /** The host thread enqueueing kernel `kernel` over [start, end). */
+  /** The host thread enqueueing kernel `kernel` over [start, end) (`label` names it otherwise, e.g. a CUDA graph). */
   | {
       readonly kind: "launch";
       readonly gpu: number;
       readonly kernel: number;
       readonly start: number;
       readonly end: number;
+      readonly label?: string;
     }
   /** Kernel `kernel` running on the GPU from its first block's start to its last block's end. */
   | {
@@ -129,7 +130,7 @@ export function gpuTimeline(records: readonly GpuRecord[], o: GpuTraceOptions): 
         thread(r.gpu, "host", "Host", ORDER.host * 1000).push({
           start: r.start,
           duration: r.end - r.start,
-          name: `launch ${kname(r.kernel)}`,
+          name: r.label ?? `launch ${kname(r.kernel)}`,
           category: "host",
           args: { kernel: r.kernel },
         });
