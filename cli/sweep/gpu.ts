@@ -9,6 +9,7 @@ import { prepare } from "../../simulator/gpu/prepare.ts";
 import { simulateRuns } from "../../simulator/gpu/runs.ts";
 import { summarize } from "../../simulator/gpu/summary.ts";
 import { type CostModel, deriveCost } from "../../simulator/report/cost/derive.ts";
+import { memoryDiagnostic } from "../pipeline/gpu-memory.ts";
 import { errorLine, SET_PREFIX, type SweepContext, withPrefix } from "./context.ts";
 import { loadGraph } from "./lpu.ts";
 
@@ -28,6 +29,9 @@ export function evaluateGpu(c: Combination, ctx: SweepContext): Outcome {
   const graph = loadGraph(ctx, withPrefix(c.params, SET_PREFIX));
   const lowered = lowerToKernels(graph, { gpus, sms: preset.sms });
   if (!lowered.kernels) return { kind: "failed", reason: errorLine(lowered.diagnostics) };
+  // As `lpu gpu` does: a model that does not fit the GPUs' HBM is a failed row that says so (LPU7008).
+  const tooBig = memoryDiagnostic(ctx.file, graph, lowered.kernels, preset);
+  if (tooBig) return { kind: "failed", reason: errorLine([tooBig]) };
   const plan = prepare(lowered.kernels, preset);
   const samples = simulateRuns({
     preset,
