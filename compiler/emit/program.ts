@@ -41,7 +41,7 @@ export function emitProgram(s: Schedule, m: Machine, sources: Sources | undefine
     if (sources)
       for (const p of placements) {
         const t = g.tensors.find((x) => x.id === p.tensor)!;
-        const values = t.source ? sources.get(t.source.node) : undefined;
+        const values = t.source ? (sources.get(t.source.node) ?? g.constants?.get(t.source.node)) : undefined;
         if (values && t.source)
           data.push(
             ...tensorImage(

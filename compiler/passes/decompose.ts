@@ -6,15 +6,16 @@ import { diag } from "../../util/diagnostics.ts";
 import type { DType, GraphNode, ModelGraph, TensorType } from "../graph/ir.ts";
 import { numElements } from "../graph/ir.ts";
 import { fuseEpilogues } from "./fuse.ts";
+import { KernelBuilder } from "./kernel-builder.ts";
 import {
   type BinaryFn,
   type KernelGraph,
-  type KOp,
   type KTensor,
   opInputs,
   type TensorRole,
   type UnaryFn,
 } from "./kernel-ir.ts";
+import { finish, lowerNorm, lowerSoftmax } from "./lower-reduce.ts";
 import { M } from "./messages.ts";
 
 /** Dtypes the units lower today: the MXM and VXM both take fp16 and bf16, the VXM also fp32 (int8 needs
@@ -32,12 +33,15 @@ export interface DecomposeResult {
 export function decompose(model: ModelGraph, file: string): DecomposeResult {
   const g = model.graph;
   const diagnostics: Diagnostic[] = [];
-  const tensors = new Map<string, KTensor>();
+  const k = new KernelBuilder();
+  const tensors = k.tensors;
+  const ops = k.ops;
   const alias = new Map<string, string>();
-  const ops: KOp[] = [];
+  /** Values viewed as [..., H, Dh] while their kernel tensor keeps the rows [..., H * Dh] (heads as lane ranges). */
+  const headView = new Set<string>();
   const outputs: { name: string; tensor: string }[] = [];
 
-  const valueId = (n: GraphNode, k: number) => (n.outputs.length === 1 ? n.id : `${n.id}#${k}`);
+  const valueId = (n: GraphNode, i: number) => (n.outputs.length === 1 ? n.id : `${n.id}#${i}`);
   const resolve = (node: string, output: number): string => {
     const id = valueId(g.node(node), output);
     return alias.get(id) ?? id;
@@ -52,14 +56,14 @@ export function decompose(model: ModelGraph, file: string): DecomposeResult {
   const transposedCopy = (t: KTensor): string => {
     const id = `${t.id}^T`;
     if (!tensors.has(id)) {
-      const [k, n] = t.shape as [number, number];
+      const [kk, n] = t.shape as [number, number];
       tensors.set(id, {
         id,
         dtype: t.dtype,
         rows: n,
-        cols: k,
+        cols: kk,
         role: t.role,
-        shape: [n, k],
+        shape: [n, kk],
         source: { node: t.source!.node, transposed: true },
       });
     }
@@ -78,6 +82,17 @@ export function decompose(model: ModelGraph, file: string): DecomposeResult {
       continue;
     }
     if (inT.some((t) => t === undefined)) continue; // an input was already reported
+    if (
+      n.inputs.some((r) => headView.has(valueId(g.node(r.node), r.output))) &&
+      !HEAD_VIEW_READERS.has(n.op.kind)
+    ) {
+      fail(
+        n,
+        M.unsupportedShape,
+        "a tensor split into heads by reshape is read by an op other than attention or rope",
+      );
+      continue;
+    }
     const op = n.op;
     switch (op.kind) {
       case "input":
@@ -92,13 +107,19 @@ export function decompose(model: ModelGraph, file: string): DecomposeResult {
         break;
       case "reshape": {
         const from = inT[0]!;
-        if (from.cols !== out!.shape[out!.shape.length - 1])
+        const to = out!.shape;
+        const inShape = g.node(n.inputs[0]!.node).outputs[n.inputs[0]!.output]!.shape;
+        if (from.cols === to[to.length - 1]) alias.set(n.id, ins[0]!);
+        else if (splitsLastAxis(inShape, to) || splitsLastAxis(to, inShape)) {
+          // [.., H * Dh] <-> [.., H, Dh]: the rows stay as they are; heads are lane ranges of a row.
+          alias.set(n.id, ins[0]!);
+          if (to.length > inShape.length) headView.add(n.id);
+        } else
           fail(
             n,
             M.unsupportedShape,
-            "a reshape that changes the last axis moves data between lanes (not built)",
+            "a reshape that changes the last axis moves data between lanes (only splitting it into heads and merging them back is built)",
           );
-        else alias.set(n.id, ins[0]!);
         break;
       }
       case "matmul": {
@@ -150,47 +171,24 @@ export function decompose(model: ModelGraph, file: string): DecomposeResult {
         ops.push({ kind: "convert", id: n.id, x: ins[0]!, out: n.id });
         break;
       case "gelu":
-      case "silu": {
-        // The VXM has no gelu or silu: a chain of fp32 ops (one SRAM round trip each), rounded once at the end as
-        // the interpreter does. silu(x) = x * 1 / (1 + exp(-x)); gelu(x) = 0.5 x (1 + tanh(c (x + 0.044715 x^3))).
-        const x = inT[0]!;
-        let k = 0;
-        const tmp = () => {
-          const id = `${n.id}.${k++}`;
-          define(id, { dtype: "fp32", shape: x.shape }, "temp");
-          return id;
-        };
-        const un = (fn: UnaryFn, a: string) => {
-          const o = tmp();
-          ops.push({ kind: "unary", id: o, fn, x: a, out: o });
-          return o;
-        };
-        const imm = (fn: BinaryFn, a: string, v: number) => {
-          const o = tmp();
-          ops.push({ kind: "binaryImm", id: o, fn, x: a, imm: v, out: o });
-          return o;
-        };
-        const bin = (fn: BinaryFn, a: string, b: string) => {
-          const o = tmp();
-          ops.push({ kind: "binary", id: o, fn, a, b, out: o });
-          return o;
-        };
-        const x32 = tmp();
-        ops.push({ kind: "convert", id: x32, x: x.id, out: x32 });
-        let y: string;
-        if (op.kind === "silu") y = bin("mul", x32, un("recip", imm("add", un("exp", un("neg", x32)), 1)));
-        else {
-          const cube = bin("mul", bin("mul", x32, x32), x32);
-          const inner = imm("mul", bin("add", x32, imm("mul", cube, 0.044715)), GELU_C);
-          y = imm("mul", bin("mul", x32, imm("add", un("tanh", inner), 1)), 0.5);
+      case "silu":
+        lowerActivation(k, n.id, op.kind, ins[0]!, out!.dtype);
+        break;
+      case "layernorm":
+        lowerNorm(k, n.id, out!.dtype, ins[0]!, ins[1]!, ins[2]!, op.eps, true);
+        break;
+      case "rmsnorm":
+        lowerNorm(k, n.id, out!.dtype, ins[0]!, ins[1]!, undefined, op.eps, false);
+        break;
+      case "softmax": {
+        const rank = out!.shape.length;
+        if (op.axis !== -1 && op.axis !== rank - 1) {
+          fail(n, M.unsupportedShape, "softmax over an axis other than the last (lanes) is not lowered yet");
+          break;
         }
-        define(n.id, out!, "temp");
-        ops.push({ kind: "convert", id: n.id, x: y, out: n.id });
+        lowerSoftmax(k, n.id, out!.dtype, ins[0]!);
         break;
       }
-      case "softmax":
-      case "layernorm":
-      case "rmsnorm":
       case "rope":
       case "embedding":
       case "transpose":
@@ -206,6 +204,9 @@ export function decompose(model: ModelGraph, file: string): DecomposeResult {
         throw new Error(`internal error: unexpected op ${JSON.stringify(never)}`);
       }
     }
+    // A lowering defines the node's tensor with a 2-D shape; keep the model's shape for reports.
+    const t = tensors.get(n.id);
+    if (t && out && t.role === "temp" && out.shape.length > 0) tensors.set(n.id, { ...t, shape: out.shape });
   }
   // Only tensors some op or output uses (a weight used only transposed keeps only its transposed copy).
   const used = new Set<string>(outputs.map((o) => o.tensor));
@@ -213,8 +214,47 @@ export function decompose(model: ModelGraph, file: string): DecomposeResult {
   const sorted = [...tensors.values()]
     .filter((t) => used.has(t.id))
     .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-  const kernel = { name: model.name, tensors: sorted, ops, outputs, batch: model.constants.batch ?? 1 };
+  const constants = new Map(
+    [...k.constants].filter(([id]) => used.has(id)).sort((a, b) => (a[0] < b[0] ? -1 : 1)),
+  );
+  const kernel = {
+    name: model.name,
+    tensors: sorted,
+    ops,
+    outputs,
+    batch: model.constants.batch ?? 1,
+    ...(constants.size > 0 ? { constants } : {}),
+  };
   return { kernel: fuseEpilogues(kernel), diagnostics };
+}
+
+/** Ops that may read a value viewed as heads ([.., H, Dh] over rows of H * Dh lanes). */
+const HEAD_VIEW_READERS: ReadonlySet<string> = new Set(["attention", "rope", "reshape"]);
+
+/** True when `to` is `from` with its last axis split in two: [..., A * B] -> [..., A, B]. */
+function splitsLastAxis(from: readonly number[], to: readonly number[]): boolean {
+  if (to.length !== from.length + 1 || from.length === 0) return false;
+  for (let i = 0; i < from.length - 1; i++) if (from[i] !== to[i]) return false;
+  return from[from.length - 1] === to[to.length - 2]! * to[to.length - 1]!;
+}
+
+/**
+ * gelu and silu: the VXM has neither, so a chain of fp32 ops (one SRAM round trip each), rounded once at the end
+ * as the interpreter does. silu(x) = x * 1 / (1 + exp(-x)); gelu(x) = 0.5 x (1 + tanh(c (x + 0.044715 x^3))).
+ */
+function lowerActivation(k: KernelBuilder, id: string, fn: "gelu" | "silu", x: string, dtype: DType): void {
+  const x32 = k.convert(k.fresh(id), x, "fp32");
+  const un = (f: UnaryFn, a: string) => k.unary(k.fresh(id), f, a);
+  const imm = (f: BinaryFn, a: string, v: number) => k.imm(k.fresh(id), f, a, v);
+  const bin = (f: BinaryFn, a: string, b: string) => k.binary(k.fresh(id), f, a, b);
+  let y: string;
+  if (fn === "silu") y = bin("mul", x32, un("recip", imm("add", un("exp", un("neg", x32)), 1)));
+  else {
+    const cube = bin("mul", bin("mul", x32, x32), x32);
+    const inner = imm("mul", bin("add", x32, imm("mul", cube, 0.044715)), GELU_C);
+    y = imm("mul", bin("mul", x32, imm("add", un("tanh", inner), 1)), 0.5);
+  }
+  finish(k, id, y, dtype);
 }
 
 /** Depth-first topological order that follows the graph's own node order, so it is deterministic. */

@@ -68,7 +68,21 @@ export type KOp =
       readonly out: string;
     }
   /** Element type change (to the out tensor's dtype), rounded once. */
-  | { readonly kind: "convert"; readonly id: string; readonly x: string; readonly out: string };
+  | { readonly kind: "convert"; readonly id: string; readonly x: string; readonly out: string }
+  /** out = the listed row ranges of other tensors (same cols and dtype), one after another: a concatenation
+   * along the rows (keys of a KV cache followed by the new ones; one batch's rows). Copied through the VXM. */
+  | {
+      readonly kind: "copyRows";
+      readonly id: string;
+      readonly parts: readonly RowRange[];
+      readonly out: string;
+    };
+
+export interface RowRange {
+  readonly x: string;
+  readonly row0: number;
+  readonly n: number;
+}
 
 export interface KernelGraph {
   readonly name: string;
@@ -80,6 +94,9 @@ export interface KernelGraph {
   readonly outputs: readonly { readonly name: string; readonly tensor: string }[];
   /** The batch size (tokens per pass = batch * seq), for tokens/s. */
   readonly batch: number;
+  /** Values of the constants the compiler made (ones matrices, lane masks, selection matrices, rope tables), by
+   * the `source.node` of their tensors (`const.*`); the emitter loads them like seeded parameters. */
+  readonly constants?: ReadonlyMap<string, Float64Array>;
 }
 
 export function opInputs(op: KOp): string[] {
@@ -92,6 +109,8 @@ export function opInputs(op: KOp): string[] {
     case "unary":
     case "convert":
       return [op.x];
+    case "copyRows":
+      return [...new Set(op.parts.map((p) => p.x))];
     default:
       return assertNever(op, "kernel op");
   }
@@ -113,6 +132,8 @@ export function formatKernelOp(op: KOp): string {
       return `${op.out} = ${op.fn} ${op.x}`;
     case "convert":
       return `${op.out} = convert ${op.x}`;
+    case "copyRows":
+      return `${op.out} = rows ${op.parts.map((p) => `${p.x}[${p.row0}+${p.n}]`).join(", ")}`;
     default:
       return assertNever(op, "kernel op");
   }
@@ -152,7 +173,9 @@ export function verifyKernelGraph(k: KernelGraph): string[] {
     if (op.kind === "matmul") {
       const a = byId.get(op.a);
       const b = byId.get(op.b);
-      if (a && b && (a.cols !== b.cols || out.rows !== a.rows || out.cols !== b.rows))
+      // b may have rows beyond out's width (up to its padded width, checked by tile): they fill the padding lanes
+      // with defined values, so a lane reduction's result is finite in every lane.
+      if (a && b && (a.cols !== b.cols || out.rows !== a.rows || b.rows < out.cols))
         errors.push(
           `${op.id}: matmul shapes [${a.rows}x${a.cols}] x [${b.rows}x${b.cols}]^T -> [${out.rows}x${out.cols}]`,
         );
@@ -162,6 +185,15 @@ export function verifyKernelGraph(k: KernelGraph): string[] {
       const b = byId.get(op.b);
       if (a && b && (a.cols !== b.cols || (b.rows !== a.rows && b.rows !== 1)))
         errors.push(`${op.id}: cannot broadcast [${b.rows}x${b.cols}] over [${a.rows}x${a.cols}]`);
+    }
+    if (op.kind === "copyRows") {
+      const n = op.parts.reduce((s, p) => s + p.n, 0);
+      for (const p of op.parts) {
+        const x = byId.get(p.x);
+        if (x && (x.cols !== out.cols || x.dtype !== out.dtype || p.row0 + p.n > x.rows))
+          errors.push(`${op.id}: rows ${p.row0}+${p.n} of ${p.x} do not fit ${out.id}`);
+      }
+      if (n !== out.rows) errors.push(`${op.id}: ${n} rows copied into ${out.rows}`);
     }
   }
   for (const o of k.outputs)

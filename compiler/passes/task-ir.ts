@@ -135,6 +135,8 @@ export interface TaskGraph {
   readonly outputs: readonly { readonly name: string; readonly tensor: string }[];
   /** Filled in by `allocate`. */
   readonly placements?: readonly Placement[];
+  /** Values of compiler-made constant tensors by `source.node` (kernel-ir.ts, KernelGraph.constants). */
+  readonly constants?: ReadonlyMap<string, Float64Array>;
 }
 
 export interface TiledTensor {

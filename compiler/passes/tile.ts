@@ -80,8 +80,11 @@ export function tile(p: PartitionedGraph, machine: Machine): TaskGraph {
     mn: number,
     epilogue: readonly EpilogueOp[],
   ): void => {
-    steps.push({ kind: "convert", from: acc, to: out.type, src, n: mn });
-    let cur = steps.length - 1;
+    let cur = src;
+    if (out.type !== acc) {
+      steps.push({ kind: "convert", from: acc, to: out.type, src, n: mn });
+      cur = steps.length - 1;
+    }
     for (const e of epilogue) {
       if (e.kind === "unary") steps.push({ kind: "vunary", fn: e.fn, type: out.type, src: cur, n: mn });
       else if (e.kind === "imm")
@@ -356,6 +359,36 @@ export function tile(p: PartitionedGraph, machine: Machine): TaskGraph {
           }
         return;
       }
+      case "copyRows": {
+        // Each range in pieces that stay inside one SRAM block of the source and of the destination.
+        const out = byId.get(op.out)!;
+        let at = 0;
+        for (const part of op.parts) {
+          const x = byId.get(part.x)!;
+          for (let j = 0; j < out.tiles; j++)
+            for (let k = 0; k < part.n; ) {
+              const src = part.row0 + k;
+              const dst = at + k;
+              const n = Math.min(
+                part.n - k,
+                x.blockRows - (src % x.blockRows),
+                out.blockRows - (dst % out.blockRows),
+              );
+              push({
+                id: `${op.id}.t${j}.r${dst}`,
+                op: op.id,
+                steps: [
+                  { kind: "read", ref: rowsOf(x.id, j, src, n), type: x.type },
+                  { kind: "vunary", fn: "copy", type: x.type, src: 0, n },
+                  { kind: "write", ref: rowsOf(out.id, j, dst, n), type: out.type, src: 1 },
+                ],
+              });
+              k += n;
+            }
+          at += part.n;
+        }
+        return;
+      }
       default:
         assertNever(op, "kernel op");
     }
@@ -368,6 +401,7 @@ export function tile(p: PartitionedGraph, machine: Machine): TaskGraph {
     tasks,
     tensors: tensors.sort((x, y) => (x.id < y.id ? -1 : x.id > y.id ? 1 : 0)),
     outputs: p.kernel.outputs,
+    constants: p.kernel.constants,
   };
 }
 

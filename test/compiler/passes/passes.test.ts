@@ -33,12 +33,12 @@ describe("decompose", () => {
   });
   it("an op the back end cannot lower yet is an LPU5002 diagnostic, not a crash", () => {
     const b = new GraphBuilder("g");
-    b.source("input", "x", "fp16", [1, 64]);
-    b.node("s", { kind: "softmax", axis: -1 }, ["x"], { dtype: "fp16", shape: [1, 64] });
+    b.source("input", "x", "fp16", [2, 64]);
+    b.node("s", { kind: "transpose", perm: [1, 0] }, ["x"], { dtype: "fp16", shape: [64, 2] });
     b.node("y", { kind: "output" }, ["s"]);
     const { diagnostics } = decompose(b.build(), "g.model");
     expect(diagnostics.map((d) => d.code)).toEqual(["LPU5002"]);
-    expect(diagnostics[0]!.message).toContain("softmax");
+    expect(diagnostics[0]!.message).toContain("transpose");
   });
 });
 

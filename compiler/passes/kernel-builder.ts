@@ -1,0 +1,104 @@
+// The kernel IR under construction, shared by `decompose` and the per-op-family lowerings (lower-*.ts): tensors,
+// ops in program order, and the constants the compiler makes (ones matrices, lane masks, selection matrices,
+// tables). Every helper defines exactly one new tensor and returns its id.
+import type { DType } from "../graph/ir.ts";
+import type { BinaryFn, KOp, KTensor, RowRange, TensorRole, UnaryFn } from "./kernel-ir.ts";
+
+/** The vector width the lowerings pad to (docs/isa.md: 320 lanes on tsp-v1, not settable); `tile` checks that
+ * a weight never has more rows than its output's padded width. */
+export const LANES = 320;
+
+export const padded = (cols: number): number => Math.ceil(cols / LANES) * LANES;
+
+export class KernelBuilder {
+  readonly tensors = new Map<string, KTensor>();
+  readonly ops: KOp[] = [];
+  readonly constants = new Map<string, Float64Array>();
+  private readonly counters = new Map<string, number>();
+
+  get(id: string): KTensor {
+    const t = this.tensors.get(id);
+    if (!t) throw new Error(`internal error: no kernel tensor '${id}'`);
+    return t;
+  }
+
+  /** A fresh id under `prefix` (a graph node id): prefix.0, prefix.1, ... */
+  fresh(prefix: string): string {
+    const k = this.counters.get(prefix) ?? 0;
+    this.counters.set(prefix, k + 1);
+    return `${prefix}.${k}`;
+  }
+
+  define(
+    id: string,
+    dtype: DType,
+    rows: number,
+    cols: number,
+    role: TensorRole = "temp",
+    shape?: number[],
+  ): string {
+    const source = role === "temp" ? undefined : { node: id, transposed: false };
+    this.tensors.set(id, { id, dtype, rows, cols, role, shape: shape ?? [rows, cols], source });
+    return id;
+  }
+
+  /** A constant [rows, cols] with element (r, c) = value(r, c), made once per name; stored zero-padded like a
+   * parameter, so lanes at or past `cols` read as 0 (which is what lane masks rely on). */
+  constant(name: string, dtype: DType, rows: number, cols: number, value: (r: number, c: number) => number) {
+    const id = `const.${name}`;
+    if (this.tensors.has(id)) return id;
+    const v = new Float64Array(rows * cols);
+    for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) v[r * cols + c] = value(r, c);
+    this.constants.set(id, v);
+    return this.define(id, dtype, rows, cols, "param");
+  }
+
+  /** out[m, n] = sum_k a[m, k] * b[n, k] (b holds one row per output column), accumulated in fp32. */
+  matmul(id: string, a: string, b: string, dtype: DType, cols?: number): string {
+    this.define(id, dtype, this.get(a).rows, cols ?? this.get(b).rows);
+    this.ops.push({ kind: "matmul", id, a, b, out: id });
+    return id;
+  }
+
+  /** a fn b, b the same shape as a or one row broadcast over a's rows; the result has a's dtype. */
+  binary(id: string, fn: BinaryFn, a: string, b: string): string {
+    const x = this.get(a);
+    this.define(id, x.dtype, x.rows, x.cols);
+    this.ops.push({ kind: "binary", id, fn, a, b, out: id });
+    return id;
+  }
+
+  imm(id: string, fn: BinaryFn, x: string, imm: number): string {
+    const t = this.get(x);
+    this.define(id, t.dtype, t.rows, t.cols);
+    this.ops.push({ kind: "binaryImm", id, fn, x, imm, out: id });
+    return id;
+  }
+
+  unary(id: string, fn: UnaryFn, x: string): string {
+    const t = this.get(x);
+    this.define(id, t.dtype, t.rows, t.cols);
+    this.ops.push({ kind: "unary", id, fn, x, out: id });
+    return id;
+  }
+
+  convert(id: string, x: string, to: DType): string {
+    const t = this.get(x);
+    if (t.dtype === to) return x;
+    this.define(id, to, t.rows, t.cols);
+    this.ops.push({ kind: "convert", id, x, out: id });
+    return id;
+  }
+
+  copyRows(id: string, parts: readonly RowRange[]): string {
+    const t = this.get(parts[0]!.x);
+    this.define(
+      id,
+      t.dtype,
+      parts.reduce((s, p) => s + p.n, 0),
+      t.cols,
+    );
+    this.ops.push({ kind: "copyRows", id, parts, out: id });
+    return id;
+  }
+}

@@ -1,0 +1,105 @@
+// Reductions over the last axis (lanes) as kernel ops: a lane sum is an MXM product with a ones matrix, which
+// also broadcasts the sum to every lane; layernorm, rmsnorm and softmax are built from it and VXM ops in fp32.
+// Guarantees: padding lanes (past a tensor's width) hold finite values in every result, so a later product with
+// zero weight columns, a recip or an rsqrt never turns them into inf or NaN.
+import type { DType } from "../graph/ir.ts";
+import { type KernelBuilder, padded } from "./kernel-builder.ts";
+
+/** A ones weight [padded(outCols) rows, width cols]: every output lane, padding included, gets the sum of input
+ * lanes 0..width-1; input lanes past `width` meet zero columns (the constant's padding), so their garbage drops. */
+function ones(k: KernelBuilder, dtype: DType, width: number, outCols: number): string {
+  const rows = padded(outCols);
+  return k.constant(`ones.${dtype}.${rows}x${width}`, dtype, rows, width, () => 1);
+}
+
+/** A [1, width] row of ones (fp32): multiplying by it zeroes the padding lanes. */
+export function keepMask(k: KernelBuilder, width: number): string {
+  return k.constant(`keep.fp32.${width}`, "fp32", 1, width, () => 1);
+}
+
+/** fp32 [R, outCols]: every lane of row r is sum of x[r, 0..width-1], for x in fp16 or bf16 (exact inputs). */
+export function laneSum(k: KernelBuilder, at: string, x: string, outCols: number): string {
+  const t = k.get(x);
+  return k.matmul(k.fresh(at), x, ones(k, t.dtype, t.cols, outCols), "fp32", outCols);
+}
+
+/**
+ * The lane sum of an fp32 tensor. The MXM takes 16-bit inputs, so x is split into bf16 hi + bf16 lo (lo = x - hi,
+ * exact in fp32) and both are summed: x is represented to about 2^-17 relative, where one bf16 would give 2^-9.
+ */
+export function laneSum32(k: KernelBuilder, at: string, x: string, outCols: number): string {
+  const hi = k.convert(k.fresh(at), x, "bf16");
+  const lo = k.convert(
+    k.fresh(at),
+    k.binary(k.fresh(at), "sub", x, k.convert(k.fresh(at), hi, "fp32")),
+    "bf16",
+  );
+  return k.binary(k.fresh(at), "add", laneSum(k, at, hi, outCols), laneSum(k, at, lo, outCols));
+}
+
+/** A 16-bit MXM operand for x: x itself when it is fp16 or bf16, else x rounded to bf16. */
+function mxmOperand(k: KernelBuilder, at: string, x: string): string {
+  const d = k.get(x).dtype;
+  return d === "fp16" || d === "bf16" ? x : k.convert(k.fresh(at), x, "bf16");
+}
+
+/** layernorm (centre) or rmsnorm over the last axis, in fp32, rounded once to `out`'s dtype at `outId`. */
+export function lowerNorm(
+  k: KernelBuilder,
+  outId: string,
+  outDtype: DType,
+  x: string,
+  g: string,
+  b: string | undefined,
+  eps: number,
+  centre: boolean,
+): void {
+  const at = outId;
+  const d = k.get(x).cols;
+  const x32 = k.convert(k.fresh(at), x, "fp32");
+  let c = x32;
+  if (centre) {
+    // mean = sum / D; x is 16-bit (or rounded to bf16 for the sum only, a mean a few ulps off: assumption noted).
+    const mean = k.imm(k.fresh(at), "mul", laneSum(k, at, mxmOperand(k, at, x), d), 1 / d);
+    c = k.binary(k.fresh(at), "sub", x32, mean);
+  }
+  const sq = k.binary(k.fresh(at), "mul", c, c);
+  const masked = k.binary(k.fresh(at), "mul", sq, keepMask(k, d));
+  const inv = k.unary(
+    k.fresh(at),
+    "rsqrt",
+    k.imm(k.fresh(at), "add", k.imm(k.fresh(at), "mul", laneSum32(k, at, masked, d), 1 / d), eps),
+  );
+  let y = k.binary(k.fresh(at), "mul", c, inv);
+  y = k.binary(k.fresh(at), "mul", y, k.convert(k.fresh(at), g, "fp32"));
+  if (b) y = k.binary(k.fresh(at), "add", y, k.convert(k.fresh(at), b, "fp32"));
+  finish(k, outId, y, outDtype);
+}
+
+/**
+ * softmax over the last axis of fp32 scores whose padding lanes are finite. The row maximum is NOT subtracted
+ * (the VXM has no lane max and the scheduler has no SXM steps yet): exp(x) / sum exp(x) equals the interpreter's
+ * exp(x - max) / sum exp(x - max) up to rounding while every score is below 88 (fp32 exp overflows above); the
+ * programs' scores are O(1..10). Padding lanes are set to 0 before and after exp. Returns p in fp32.
+ */
+export function softmax32(k: KernelBuilder, at: string, s32: string, premasked = false): string {
+  const d = k.get(s32).cols;
+  const keep = keepMask(k, d);
+  let e = k.unary(k.fresh(at), "exp", premasked ? s32 : k.binary(k.fresh(at), "mul", s32, keep));
+  e = k.binary(k.fresh(at), "mul", e, keep);
+  const rs = k.unary(k.fresh(at), "recip", laneSum32(k, at, e, d));
+  return k.binary(k.fresh(at), "mul", e, rs);
+}
+
+/** The softmax op over the last axis: fp32 inside, rounded once. */
+export function lowerSoftmax(k: KernelBuilder, outId: string, outDtype: DType, x: string): void {
+  finish(k, outId, softmax32(k, outId, k.convert(k.fresh(outId), x, "fp32")), outDtype);
+}
+
+/** Defines `outId` as x converted to `dtype` (a copy when the types already agree: the node's id must exist). */
+export function finish(k: KernelBuilder, outId: string, x: string, dtype: DType): void {
+  const t = k.get(x);
+  k.define(outId, dtype, t.rows, t.cols);
+  if (t.dtype === dtype) k.ops.push({ kind: "unary", id: outId, fn: "copy", x, out: outId });
+  else k.ops.push({ kind: "convert", id: outId, x, out: outId });
+}
