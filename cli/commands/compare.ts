@@ -1,21 +1,31 @@
 // `lpu compare FILE.model`: the same model on LPU chips (compiled, then simulated once per clock-drift seed) and on
 // GPUs (the GPU/HBM baseline, K seeded runs); prints a side-by-side table (latency distribution, tokens/s, J/token,
-// $/Mtok, tokens/s per W per $) and both latency histograms on one axis, or --json. Exit 1 if the LPU's runs differ.
+// $/Mtok, tokens/s per W per $) and both latency histograms on one axis, or --json; `--report FILE.html` also writes
+// all of it, with the LPU schedule's Gantt chart, as one self-contained page. Exit 1 if the LPU's runs differ.
 import { type Command, InvalidArgumentError } from "commander";
 import { GPU_SETTINGS } from "../../arch/gpu/derive.ts";
 import { GPU_PRESETS } from "../../arch/gpu/presets.ts";
 import { graphStats } from "../../compiler/graph/stats.ts";
+import type { RunResult } from "../../simulator/lpu/results.ts";
 import { sharedHistogram } from "../../simulator/report/compare/histogram.ts";
-import { type LpuSummary, summarizeLpu } from "../../simulator/report/compare/lpu-summary.ts";
+import { type LpuSummary, lpuActivity, summarizeLpu } from "../../simulator/report/compare/lpu-summary.ts";
 import { compareTable, num } from "../../simulator/report/compare/table.ts";
 import { COST_SETTINGS, deriveCost } from "../../simulator/report/cost/derive.ts";
+import type { ReportData } from "../../simulator/report/html/data.ts";
 import { UserError } from "../../util/diagnostics.ts";
 import { action, collectSet, parsePositiveInt, reportDiagnostics, stableJson } from "../common.ts";
+import {
+  compareReport,
+  costSplitOf,
+  GANTT_CYCLES,
+  type ReportInput,
+  writeReport,
+} from "../pipeline/compare-report.ts";
 import { splitCostSets } from "../pipeline/cost-sets.ts";
-import { clockSeeds, compileAndSimulate } from "../pipeline/lpu.ts";
-import { type GpuCliResult, runGpu } from "./gpu.ts";
+import { clockSeeds, compileAndSimulate, type LpuCompiled } from "../pipeline/lpu.ts";
+import { type GpuCliResult, gpuSetup, runGpuSetup } from "./gpu.ts";
 
-interface CompareOptions {
+export interface CompareOptions {
   readonly chips: number;
   readonly arch: string;
   readonly archSet: Record<string, string>;
@@ -30,6 +40,7 @@ interface CompareOptions {
   readonly gpuSet: Record<string, string>;
   readonly costSet: Record<string, string>;
   readonly json: boolean;
+  readonly report?: string;
 }
 
 interface Compared {
@@ -41,6 +52,11 @@ interface Compared {
   /** The model's own MACs per pass (the compiler's count, no padding), beside what the arrays switched. */
   readonly usefulMacs: number;
   readonly gpu: GpuCliResult;
+  readonly compiled: LpuCompiled;
+  /** The first LPU run's full result, and its clock seed (for the report). */
+  readonly first: RunResult;
+  readonly firstSeed: number;
+  readonly lpuCostSplit: { readonly capexUsdPerMtok: number; readonly energyUsdPerMtok: number };
 }
 
 function parseSeed(value: string): number {
@@ -61,26 +77,8 @@ function runBoth(file: string, o: CompareOptions): Compared {
   const costs = splitCostSets(o.costSet);
   const lpuCost = deriveCost("lpu", costs.lpu);
   reportDiagnostics(lpuCost.diagnostics);
-  // The LPU runs one fixed batch per compiled program: with --concurrency C it is compiled at batch = C, and every
-  // pass serves C requests in the same cycles. (Waiting for a batch to fill is modelled on neither side.)
-  const set = o.concurrency > 1 ? { ...o.set, batch: String(o.concurrency) } : o.set;
-  const { compiled, samples } = compileAndSimulate(
-    file,
-    { chips: o.chips, arch: o.arch, archSet: o.archSet, set },
-    clockSeeds(o.seed, o.runs),
-  );
-  const g = compiled.graph;
-  if (o.concurrency > 1 && g.constants.batch === undefined)
-    throw new UserError(`--concurrency needs a 'const batch' in ${file} to batch requests`);
-  const lpu = summarizeLpu({
-    samples,
-    chips: compiled.program.chips.length,
-    clockMHz: compiled.machine.clockMHz,
-    batch: g.constants.batch ?? 1,
-    seq: g.constants.seq ?? 1,
-    cost: lpuCost.model!,
-  });
-  const gpu = runGpu(file, {
+  // The GPU side is set up first: a model that does not fit the GPUs' HBM (LPU7008) stops before the LPU compile.
+  const gpuSide = gpuSetup(file, {
     gpu: o.gpu,
     gpus: o.gpus,
     runs: o.runs,
@@ -92,7 +90,33 @@ function runBoth(file: string, o: CompareOptions): Compared {
     gpuSet: o.gpuSet,
     costSet: costs.gpu,
   });
+  // The LPU runs one fixed batch per compiled program: with --concurrency C it is compiled at batch = C, and every
+  // pass serves C requests in the same cycles. (Waiting for a batch to fill is modelled on neither side.)
+  const set = o.concurrency > 1 ? { ...o.set, batch: String(o.concurrency) } : o.set;
+  const seeds = clockSeeds(o.seed, o.runs);
+  const { compiled, samples, first } = compileAndSimulate(
+    file,
+    { chips: o.chips, arch: o.arch, archSet: o.archSet, set },
+    seeds,
+  );
+  const g = compiled.graph;
+  if (o.concurrency > 1 && g.constants.batch === undefined)
+    throw new UserError(`--concurrency needs a 'const batch' in ${file} to batch requests`);
+  const lpuInput = {
+    samples,
+    chips: compiled.program.chips.length,
+    clockMHz: compiled.machine.clockMHz,
+    batch: g.constants.batch ?? 1,
+    seq: g.constants.seq ?? 1,
+    cost: lpuCost.model!,
+  };
+  const lpu = summarizeLpu(lpuInput);
+  const gpu = runGpuSetup(gpuSide);
   return {
+    compiled,
+    first,
+    firstSeed: seeds[0]!,
+    lpuCostSplit: costSplitOf(lpuActivity(lpuInput), lpuCost.model!),
     lpu,
     lpuLatencies: samples.map((x) => x.cycles / compiled.machine.clockMHz),
     lpuArch: compiled.machine.name,
@@ -118,6 +142,54 @@ function json(file: string, o: CompareOptions, c: Compared): string {
     },
     gpu: { ...c.gpu.summary, preset: c.gpu.preset.name, background: o.background },
   });
+}
+
+/** The report's input from the same runs the table shows. */
+function reportInput(file: string, o: CompareOptions, c: Compared): ReportInput {
+  const l = c.lpu;
+  const det = l.cycles.identical
+    ? `${l.cycles.distinct[0]!.toLocaleString("en-US")} cycles in all ${l.runs} runs (one clock-drift seed each)`
+    : `DIFFERENT: ${l.cycles.distinct.join(", ")} cycles`;
+  const conditions = [
+    { label: "runs", value: `${o.runs} per machine, seed ${o.seed}` },
+    {
+      label: "concurrency",
+      value: `${o.concurrency} (LPU batch ${l.batch}, GPU mean batch ${num(c.gpu.summary.batch_mean)})`,
+    },
+    { label: "LPU", value: `${l.chips} chip(s) of ${c.lpuArch} (${o.chips} requested), ${det}` },
+    {
+      label: "GPU",
+      value:
+        `${o.gpus} x ${c.gpu.preset.name}, ${c.gpu.kernels} kernels per GPU` +
+        `${o.background > 0 ? `, background ${o.background}` : ""}${o.cudaGraph ? ", CUDA graph" : ""}`,
+    },
+  ];
+  return {
+    file,
+    modelName: c.compiled.graph.name,
+    conditions,
+    lpu: {
+      label: `LPU · ${l.chips} × ${c.lpuArch}`,
+      latenciesUs: c.lpuLatencies,
+      summary: l,
+      costSplit: c.lpuCostSplit,
+    },
+    gpu: {
+      label: `GPU · ${o.gpus} × ${c.gpu.preset.name}`,
+      latenciesUs: c.gpu.latencies,
+      summary: c.gpu.summary,
+      costSplit: c.gpu.costSplit,
+    },
+    program: c.compiled.program,
+    machine: c.compiled.machine,
+    seed: c.firstSeed,
+    first: c.first,
+  };
+}
+
+/** What `--report` renders, for these options: both machines run as the command runs them. */
+export function compareReportData(file: string, o: CompareOptions): ReportData {
+  return compareReport(reportInput(file, o, runBoth(file, o)));
 }
 
 function text(file: string, o: CompareOptions, c: Compared): string {
@@ -201,6 +273,10 @@ export function register(program: Command): void {
       {},
     )
     .option("--json", 'print {"lpu": {...}, "gpu": {...}} as JSON', false)
+    .option(
+      "--report <file.html>",
+      "also write a self-contained HTML report: table, histograms, the LPU schedule's Gantt chart, breakdown, energy and cost",
+    )
     .addHelpText(
       "after",
       `
@@ -220,12 +296,20 @@ ${Object.entries(COST_SETTINGS)
 Examples:
   lpu compare programs/mlp2.model --runs 50
   lpu compare programs/mlp2.model --gpus 8 --runs 200 --json
-  lpu compare programs/mlp2.model --concurrency 4 --cost-set lpu.price_usd=15000`,
+  lpu compare programs/mlp2.model --concurrency 4 --cost-set lpu.price_usd=15000
+  lpu compare programs/mlp2.model --runs 50 --report out/mlp2.report.html
+
+The report (--report) is one HTML file with no network access: open it in any browser. Its Gantt chart is the
+compiled schedule's first ${GANTT_CYCLES} cycles on chip 0, from one more LPU run with the recorder on.`,
     )
     .action(
       action((file: string, opts: CompareOptions) => {
         const c = runBoth(file, opts);
         process.stdout.write(opts.json ? json(file, opts, c) : text(file, opts, c));
+        if (opts.report !== undefined) {
+          writeReport(opts.report, compareReport(reportInput(file, opts, c)));
+          (opts.json ? process.stderr : process.stdout).write(`wrote ${opts.report}\n`);
+        }
         if (!c.lpu.cycles.identical)
           throw new UserError(
             `BUG: the LPU's ${c.lpu.runs} runs took ${c.lpu.cycles.distinct.length} different cycle counts ` +

@@ -8,9 +8,10 @@ import { loadModel } from "../../compiler/frontend.ts";
 import { lowerToKernels } from "../../compiler/gpu/lower.ts";
 import { type PreparedPlan, prepare } from "../../simulator/gpu/prepare.ts";
 import { batchFor, type RunSample, type RunsOptions, simulateRuns } from "../../simulator/gpu/runs.ts";
-import { type GpuSummary, summarize } from "../../simulator/gpu/summary.ts";
+import { activityOf, type GpuSummary, summarize } from "../../simulator/gpu/summary.ts";
 import { defaultThreads, simulateRunsOnThreads } from "../../simulator/gpu/threads.ts";
 import { COST_SETTINGS, type CostModel, deriveCost } from "../../simulator/report/cost/derive.ts";
+import type { Activity } from "../../simulator/report/cost/model.ts";
 import { histogram } from "../../simulator/report/stats.ts";
 import { UserError } from "../../util/diagnostics.ts";
 import {
@@ -21,6 +22,7 @@ import {
   reportDiagnostics,
   stableJson,
 } from "../common.ts";
+import { costSplitOf } from "../pipeline/compare-report.ts";
 import { memoryDiagnostic } from "../pipeline/gpu-memory.ts";
 import { traceGpuRun, writeTrace } from "../pipeline/gpu-trace.ts";
 
@@ -61,6 +63,9 @@ export interface GpuCliResult {
   readonly requestBytes: number;
   /** Each run's latency, us, in run order. */
   readonly latencies: readonly number[];
+  /** What the runs did, summed (the energy and cost model's input), and $/Mtok split into hardware and power. */
+  readonly activity: Activity;
+  readonly costSplit: { readonly capexUsdPerMtok: number; readonly energyUsdPerMtok: number };
 }
 
 /** What the runs need, set up once: the runs' options (a plan per batch, lowered and prepared once each), the cost
@@ -130,7 +135,10 @@ export function gpuSetup(file: string, o: GpuCliOptions): GpuSetup {
 }
 
 function result(s: GpuSetup, samples: readonly RunSample[]): GpuCliResult {
+  const activity = activityOf(samples, s.runs.gpus);
   return {
+    activity,
+    costSplit: costSplitOf(activity, s.model),
     summary: summarize(samples, s.runs.gpus, s.model),
     preset: s.runs.preset,
     kernels: s.kernels(),

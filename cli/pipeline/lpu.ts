@@ -11,6 +11,7 @@ import { loadModel } from "../../compiler/frontend.ts";
 import type { ModelGraph } from "../../compiler/graph/ir.ts";
 import type { CompileReport } from "../../compiler/schedule/bounds.ts";
 import { formatHazards, Simulator } from "../../simulator/lpu/index.ts";
+import type { RunResult } from "../../simulator/lpu/results.ts";
 import { lpuCounts } from "../../simulator/report/compare/lpu-activity.ts";
 import type { LpuRunSample } from "../../simulator/report/compare/lpu-summary.ts";
 import { formatDiagnostics, hasErrors, UserError } from "../../util/diagnostics.ts";
@@ -62,7 +63,18 @@ export function simulateLpu(
   seeds: readonly number[],
   label = "(compiled program)",
 ): LpuRunSample[] {
+  return simulateLpuRuns(program, machine, seeds, label).samples;
+}
+
+/** As simulateLpu, keeping the first run's full result too (utilization per unit kind, for a report). */
+export function simulateLpuRuns(
+  program: Program,
+  machine: Machine,
+  seeds: readonly number[],
+  label = "(compiled program)",
+): { samples: LpuRunSample[]; first: RunResult } {
   const out: LpuRunSample[] = [];
+  let first: RunResult | undefined;
   for (const seed of seeds) {
     const sim = new Simulator(program, machine, { seed, functional: false });
     sim.run();
@@ -76,8 +88,10 @@ export function simulateLpu(
       );
     }
     out.push({ seed, cycles: r.cycles, pauseCycles: r.pauseCycles, counts: lpuCounts(sim) });
+    first ??= r;
   }
-  return out;
+  if (!first) throw new Error("internal error: no LPU runs (no clock seeds)");
+  return { samples: out, first };
 }
 
 /** `lpu compare`'s LPU half (and any command that needs a model's measured LPU runs): compile, then K runs. */
@@ -85,7 +99,7 @@ export function compileAndSimulate(
   file: string,
   flags: LpuFlags,
   seeds: readonly number[],
-): { compiled: LpuCompiled; samples: LpuRunSample[] } {
+): { compiled: LpuCompiled; samples: LpuRunSample[]; first: RunResult } {
   const compiled = compileForLpu(file, flags);
-  return { compiled, samples: simulateLpu(compiled.program, compiled.machine, seeds, `${file} (compiled)`) };
+  return { compiled, ...simulateLpuRuns(compiled.program, compiled.machine, seeds, `${file} (compiled)`) };
 }

@@ -46,6 +46,8 @@ export function niceTicks(lo: number, hi: number, target = 6): number[] {
 const W = 760;
 const H = 280;
 const M = { left: 56, right: 16, top: 28, bottom: 44 };
+/** Width of a marker label's character, pixels (the style's 10 px sans-serif, generously). */
+const LABEL_CHAR_PX = 7;
 
 export function histogramSvg(lpu: readonly number[], gpu: readonly number[], bins: number): string {
   const b = sharedBins(lpu, gpu, bins);
@@ -93,8 +95,10 @@ export function histogramSvg(lpu: readonly number[], gpu: readonly number[], bin
       // p50 is labelled to the left of its line and p99 to the right; when they coincide, one label says so.
       if (same && name === "p99") continue;
       const text = same ? "p50 = p99" : name;
-      const anchor = same || name === "p99" ? "start" : "end";
-      const tx = anchor === "start" ? xx + 3 : xx - 3;
+      // A label that would run past the chart's right edge goes on the left of its line instead.
+      const right = (same || name === "p99") && xx + 3 + LABEL_CHAR_PX * text.length <= W;
+      const anchor = right ? "start" : "end";
+      const tx = right ? xx + 3 : xx - 3;
       parts.push(
         `<text class="marker-label ${cls}" x="${px(tx)}" y="${px(y0)}" text-anchor="${anchor}">${text}</text>`,
       );

@@ -1,6 +1,6 @@
 // The report's tables and stacked-bar charts: the side-by-side comparison, where the cycles go, and energy and
 // cost per token. In: ReportData parts. Out: HTML strings, every data string escaped.
-import { distribution } from "../stats.ts";
+import { type Distribution, distribution } from "../stats.ts";
 import type { Breakdown, MachineSide } from "./data.ts";
 import { esc, num, px } from "./format.ts";
 
@@ -17,10 +17,17 @@ function ratio(r: Row): string {
   return Number.isFinite(x) ? `${num(x, 3)}×` : "\u2014";
 }
 
+/** The samples' distribution; identical samples (a deterministic machine) give a mean equal to them and a stdev of
+ * exactly 0, not the rounding error of summing them. */
+function latencyStats(samples: readonly number[]): Distribution {
+  const d = distribution(samples);
+  return d.min === d.max ? { ...d, mean: d.min, stdev: 0 } : d;
+}
+
 /** The side-by-side table; the last column says how many times better the LPU is (below 1: worse). */
 export function comparisonTable(lpu: MachineSide, gpu: MachineSide): string {
-  const a = distribution(lpu.latencySamplesUs);
-  const b = distribution(gpu.latencySamplesUs);
+  const a = latencyStats(lpu.latencySamplesUs);
+  const b = latencyStats(gpu.latencySamplesUs);
   const rows: Row[] = [
     { label: "latency min (µs)", lpu: a.min, gpu: b.min, lowerIsBetter: true },
     { label: "latency p50 (µs)", lpu: a.p50, gpu: b.p50, lowerIsBetter: true },
