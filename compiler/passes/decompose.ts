@@ -15,6 +15,8 @@ import {
   type TensorRole,
   type UnaryFn,
 } from "./kernel-ir.ts";
+import { lowerAttention } from "./lower-attention.ts";
+import { moveLanes } from "./lower-lanes.ts";
 import { finish, lowerNorm, lowerSoftmax } from "./lower-reduce.ts";
 import { M } from "./messages.ts";
 
@@ -189,12 +191,64 @@ export function decompose(model: ModelGraph, file: string): DecomposeResult {
         lowerSoftmax(k, n.id, out!.dtype, ins[0]!);
         break;
       }
+      case "attention": {
+        const typeOf = (i: number) => g.node(n.inputs[i]!.node).outputs[n.inputs[i]!.output]!.shape;
+        const [B, S, H, Dh] = typeOf(0) as [number, number, number, number];
+        const KVH = typeOf(1)[2]!;
+        const C = ins.length > 3 ? typeOf(3)[1]! : 0;
+        const [q, kk, v] = inT as KTensor[];
+        if (q.cols !== H * Dh || kk.cols !== KVH * Dh || v.cols !== KVH * Dh) {
+          fail(
+            n,
+            M.unsupportedShape,
+            "attention needs q, k, v as rows of heads x head_dim lanes (reshape [.., D] -> [.., H, Dh])",
+          );
+          break;
+        }
+        // A cache [B, C, KVH, Dh] is stored as rows of KVH * Dh lanes: the same row-major values, so the seeded
+        // image is unchanged; only the kernel's view of it is.
+        const caches = ins.slice(3).map((c) => {
+          const t = tensors.get(c)!;
+          if (t.cols !== KVH * Dh)
+            tensors.set(c, { ...t, rows: (t.rows * t.cols) / (KVH * Dh), cols: KVH * Dh });
+          return c;
+        });
+        lowerAttention(
+          k,
+          n.id,
+          out!.dtype,
+          { q: q.id, k: kk.id, v: v.id, kCache: caches[0], vCache: caches[1] },
+          { batch: B, seq: S, heads: H, kvHeads: KVH, headDim: Dh, ctx: C },
+          op.causal,
+          op.scale,
+        );
+        break;
+      }
+      case "split": {
+        const x = inT[0]!;
+        const rank = out!.shape.length;
+        const d = x.dtype;
+        if (op.axis !== -1 && op.axis !== rank - 1) {
+          fail(n, M.unsupportedShape, "split along an axis other than the last is not lowered yet");
+          break;
+        }
+        if (d !== "fp16" && d !== "bf16") {
+          fail(n, M.unsupportedShape, "split moves lanes on the MXM, which takes fp16 or bf16");
+          break;
+        }
+        let off = 0;
+        op.sizes.forEach((size, i) => {
+          const id = valueId(n, i);
+          moveLanes(k, id, x.id, off, size);
+          tensors.set(id, { ...k.get(id), shape: n.outputs[i]!.shape });
+          off += size;
+        });
+        break;
+      }
       case "rope":
       case "embedding":
       case "transpose":
       case "concat":
-      case "split":
-      case "attention":
       case "topk":
       case "moe":
         diagnostics.push(diag(M.unsupportedOp, file, n.span, [op.kind, n.id]));

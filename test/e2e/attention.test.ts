@@ -1,0 +1,51 @@
+// End to end: attention over a KV cache (decode and prefill, batch > 1, grouped-query heads) compiled, simulated
+// and compared with the reference interpreter.
+import { readFileSync } from "node:fs";
+import { describe, expect, it } from "vitest";
+import { compileAndRunText } from "./helpers.ts";
+
+const HEAD = readFileSync("programs/attention-head.model", "utf8");
+
+/** Four query heads over kv_heads kv heads, split from one row by reshape and merged back. */
+const GQA = `model gqa
+const batch = 1
+const seq = 1
+const ctx = 8
+const heads = 4
+const kv_heads = 2
+const head_dim = 16
+const d = heads * head_dim
+const dkv = kv_heads * head_dim
+input x: fp16[batch, seq, d]
+param wq: fp16[d, d]
+param wk: fp16[d, dkv]
+param wv: fp16[d, dkv]
+state k_cache: fp16[batch, ctx, kv_heads, head_dim]
+state v_cache: fp16[batch, ctx, kv_heads, head_dim]
+q = reshape(matmul(x, wq), shape=[batch, seq, heads, head_dim])
+k = reshape(matmul(x, wk), shape=[batch, seq, kv_heads, head_dim])
+v = reshape(matmul(x, wv), shape=[batch, seq, kv_heads, head_dim])
+a = attention(q, k, v, k_cache, v_cache, causal=true)
+output y = reshape(a, shape=[batch, seq, d])
+`;
+
+describe("attention with a KV cache", () => {
+  const cases: [string, string, Record<string, string>][] = [
+    ["programs/attention-head.model as written (decode, ctx 16)", HEAD, {}],
+    ["attention-head, batch 2 (keys of each batch row are their own weights)", HEAD, { batch: "2" }],
+    ["attention-head, prefill of 3 tokens (causal mask: key j > C + i dropped)", HEAD, { seq: "3" }],
+    ["attention-head, ctx 330 (keys over two weight tiles)", HEAD, { ctx: "330" }],
+    ["4 query heads over 2 kv heads (grouped-query: head h reads kv head h / 2)", GQA, {}],
+    ["4 heads over 4 kv heads, batch 2, prefill 2", GQA, { kv_heads: "4", batch: "2", seq: "2" }],
+    ["4 query heads over 1 kv head, batch 2, prefill 2", GQA, { kv_heads: "1", batch: "2", seq: "2" }],
+  ];
+  for (const [name, text, sets] of cases)
+    it(`${name}: no hazard, cycles equal the prediction, outputs within 1e-2`, () => {
+      const run = compileAndRunText(text, sets);
+      expect(run.hazards).toEqual([]);
+      expect(run.cycles).toBe(run.predictedCycles);
+      expect(run.outputsMatch).toBe(true);
+      // Measured: at most about two fp16 ulps (p is rounded to fp16 for the MXM's p . V).
+      expect(run.maxRelError!).toBeLessThan(2e-3);
+    });
+});
