@@ -1,6 +1,9 @@
 // `lpu compare` end to end on programs/mlp2.model through the real CLI: the JSON contract of issue 5, byte-identical
 // output for the same flags, the LPU's runs identical in cycles across clock seeds, and clear errors.
 import { execFileSync, spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 
 const lpu = (...args: string[]) => execFileSync("./bin/lpu.js", args, { encoding: "utf8" });
@@ -73,5 +76,37 @@ describe("lpu compare", () => {
     expect(r.status).toBe(1);
     expect(r.stderr).toContain("LPU7005");
     expect(r.stderr).toContain("did you mean 'price_usd'?");
+  });
+
+  it("--report writes one self-contained HTML file (no network, no external script or font); --json stays JSON", () => {
+    const dir = mkdtempSync(join(tmpdir(), "lpu-report-"));
+    try {
+      const file = join(dir, "sub", "r.html");
+      const r = fail("compare", MODEL, "--runs", "5", "--json", "--report", file);
+      expect(r.status).toBe(0);
+      expect(JSON.parse(r.stdout).lpu.runs).toBe(5);
+      expect(r.stderr).toBe(`wrote ${file}\n`);
+      const html = readFileSync(file, "utf8");
+      expect(html).toMatch(/^<!DOCTYPE html>/);
+      // The SVG namespace is a name, not a fetch; nothing else may point outside the file.
+      const outside = html.replaceAll("http://www.w3.org/2000/svg", "");
+      expect(outside).not.toMatch(/https?:\/\/|<script[^>]+src=|<link[^>]+href=|@import|url\(/);
+      for (const part of ['id="comparison"', 'id="histogram"', 'id="gantt"', 'id="breakdown-table"'])
+        expect(html).toContain(part);
+      // The same flags give the same bytes.
+      fail("compare", MODEL, "--runs", "5", "--json", "--report", join(dir, "again.html"));
+      expect(readFileSync(join(dir, "again.html"), "utf8")).toBe(html);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("a model that does not fit the GPUs' HBM stops with LPU7008 before the LPU side is compiled", () => {
+    const r = fail("compare", "programs/llama2-70b.model", "--runs", "1");
+    expect(r.status).toBe(1);
+    expect(r.stdout).toBe("");
+    expect(r.stderr).toContain("error LPU7008: the model does not fit in HBM on 1 x h100-sxm");
+    expect(r.stderr).toContain("the smallest GPU count that fits: --gpus 2");
+    expect(r.stderr).not.toContain("LPU5001");
   });
 });
