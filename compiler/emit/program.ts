@@ -128,6 +128,8 @@ function encode(type: ElemType, v: number): number {
     case "fp32":
       f32[0] = v;
       return u32[0]!;
+    case "int32":
+      return v | 0;
     default:
       throw new Error(`internal error: no SRAM encoding for ${type} yet`);
   }

@@ -16,6 +16,7 @@ import {
   type UnaryFn,
 } from "./kernel-ir.ts";
 import { lowerAttention } from "./lower-attention.ts";
+import { lowerEmbedding } from "./lower-embedding.ts";
 import { moveLanes } from "./lower-lanes.ts";
 import { finish, lowerNorm, lowerSoftmax } from "./lower-reduce.ts";
 import { M } from "./messages.ts";
@@ -100,7 +101,7 @@ export function decompose(model: ModelGraph, file: string): DecomposeResult {
       case "input":
       case "param":
       case "state":
-        if (!LOWERED_DTYPES.has(out!.dtype))
+        if (!LOWERED_DTYPES.has(out!.dtype) && !(op.kind === "input" && out!.dtype === "int32"))
           diagnostics.push(diag(M.unsupportedType, file, n.span, [n.id, out!.dtype]));
         else define(n.id, out!, op.kind);
         break;
@@ -245,8 +246,16 @@ export function decompose(model: ModelGraph, file: string): DecomposeResult {
         });
         break;
       }
+      case "embedding": {
+        const [ids, table] = inT as KTensor[];
+        if (table.role === "temp" || table.shape.length !== 2) {
+          fail(n, M.unsupportedShape, "the embedding table must be a parameter [V, D]");
+          break;
+        }
+        lowerEmbedding(k, n.id, out!.dtype, ids.id, transposedCopy(table));
+        break;
+      }
       case "rope":
-      case "embedding":
       case "transpose":
       case "concat":
       case "topk":

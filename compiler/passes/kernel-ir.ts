@@ -22,7 +22,7 @@ export interface KTensor {
   readonly source?: { readonly node: string; readonly transposed: boolean };
 }
 
-export type UnaryFn = "relu" | "neg" | "exp" | "tanh" | "rsqrt" | "recip" | "copy";
+export type UnaryFn = "relu" | "neg" | "abs" | "exp" | "tanh" | "rsqrt" | "recip" | "copy";
 export type BinaryFn = "add" | "mul" | "sub" | "max" | "min";
 
 /** A pointwise op applied to a matmul's result on its way from the accumulator to SRAM (no SRAM round trip). */

@@ -1,0 +1,53 @@
+// End to end: the small transformer programs (embedding by one-hot MXM products, layernorm, split into heads,
+// attention over a KV cache, gelu MLP, tied lm head) compiled, simulated and compared with the interpreter.
+import { readFileSync } from "node:fs";
+import { describe, expect, it } from "vitest";
+import { compileAndRunText } from "./helpers.ts";
+
+const TINY = readFileSync("programs/tiny-gpt.model", "utf8");
+
+/** Just the embeddings: token ids and positions looked up, added. */
+const EMBED = `model embed
+const vocab = 700
+const d = 64
+const batch = 1
+const seq = 1
+input tokens: int32[batch, seq]
+input positions: int32[batch, seq]
+param wte: fp16[vocab, d]
+param wpe: fp16[64, d]
+output e = add(embedding(tokens, wte), embedding(positions, wpe))
+`;
+
+describe("embedding (int32 ids)", () => {
+  const cases: [string, Record<string, string>][] = [
+    ["one token, a 700-row table (three K tiles)", {}],
+    ["batch 3, 2 tokens each", { batch: "3", seq: "2" }],
+  ];
+  for (const [name, sets] of cases)
+    it(`${name}: the looked-up rows equal the table's exactly`, () => {
+      const run = compileAndRunText(EMBED, sets);
+      expect(run.hazards).toEqual([]);
+      expect(run.cycles).toBe(run.predictedCycles);
+      expect(run.outputsMatch).toBe(true);
+      // One-hot products are exact; only the fp16 add of the two rows rounds, as in the interpreter.
+      expect(run.maxAbsError).toBe(0);
+    });
+});
+
+describe("programs/tiny-gpt.model", () => {
+  const cases: [string, Record<string, string>, number][] = [
+    ["as written (decode, ctx 32)", {}, 1],
+    ["prefill of 3 tokens, batch 2, ctx 8", { batch: "2", seq: "3", ctx: "8" }, 1],
+    ["with --chips 2 (auto partition: the partitioner may keep it on one chip)", {}, 2],
+  ];
+  for (const [name, sets, chips] of cases)
+    it(`${name}: no hazard, cycles equal the prediction, logits within 1e-2 of the interpreter`, () => {
+      const run = compileAndRunText(TINY, sets, chips);
+      expect(run.hazards).toEqual([]);
+      expect(run.cycles).toBe(run.predictedCycles);
+      expect(run.outputsMatch).toBe(true);
+      // Measured 2e-3 to 4e-3: a few fp16 ulps gathered over two layers and the logits.
+      expect(run.maxRelError!).toBeLessThan(1e-2);
+    });
+});
