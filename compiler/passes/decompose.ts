@@ -19,6 +19,7 @@ import { lowerAttention } from "./lower-attention.ts";
 import { lowerEmbedding } from "./lower-embedding.ts";
 import { moveLanes } from "./lower-lanes.ts";
 import { finish, lowerNorm, lowerSoftmax } from "./lower-reduce.ts";
+import { lowerRope } from "./lower-rope.ts";
 import { M } from "./messages.ts";
 
 /** Dtypes the units lower today: the MXM and VXM both take fp16 and bf16, the VXM also fp32 (int8 needs
@@ -255,7 +256,22 @@ export function decompose(model: ModelGraph, file: string): DecomposeResult {
         lowerEmbedding(k, n.id, out!.dtype, ids.id, transposedCopy(table));
         break;
       }
-      case "rope":
+      case "rope": {
+        const [B, S, H, Dh] = out!.shape as [number, number, number, number];
+        const x = inT[0]!;
+        if (x.cols !== H * Dh || x.rows !== B * S || Dh % 2 !== 0) {
+          fail(
+            n,
+            M.unsupportedShape,
+            "rope needs x as rows of heads x head_dim lanes, with an even head_dim",
+          );
+          break;
+        }
+        lowerRope(k, n.id, out!.dtype, x.id, { batch: B, seq: S, heads: H, headDim: Dh }, op.start, op.base);
+        // The result is still heads as lane ranges of a row.
+        headView.add(n.id);
+        break;
+      }
       case "transpose":
       case "concat":
       case "topk":

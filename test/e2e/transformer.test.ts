@@ -51,3 +51,34 @@ describe("programs/tiny-gpt.model", () => {
       expect(run.maxRelError!).toBeLessThan(1e-2);
     });
 });
+
+const LLAMA = readFileSync("programs/llama2-7b.model", "utf8");
+/** llama2-7b's graph (rmsnorm, rope with start = ctx, grouped-query attention, silu-gated MLP) at a small size. */
+const SMALL_LLAMA = {
+  d: "128",
+  heads: "4",
+  head_dim: "32",
+  q_dim: "128",
+  ff: "256",
+  vocab: "300",
+  ctx: "16",
+};
+
+describe("programs/llama2-7b.model shrunk", () => {
+  const cases: [string, Record<string, string>][] = [
+    ["1 layer, 4 heads, decode", { ...SMALL_LLAMA, kv_heads: "4", kv_dim: "128", layers: "1" }],
+    [
+      "2 layers, 4 query heads over 2 kv heads, batch 2, prefill 2",
+      { ...SMALL_LLAMA, kv_heads: "2", kv_dim: "64", layers: "2", batch: "2", seq: "2" },
+    ],
+  ];
+  for (const [name, sets] of cases)
+    it(`${name}: no hazard, cycles equal the prediction, logits within 1e-2`, () => {
+      const run = compileAndRunText(LLAMA, sets);
+      expect(run.hazards).toEqual([]);
+      expect(run.cycles).toBe(run.predictedCycles);
+      expect(run.outputsMatch).toBe(true);
+      // Measured 2.9e-3 and 4.6e-3.
+      expect(run.maxRelError!).toBeLessThan(1e-2);
+    });
+});
