@@ -170,6 +170,19 @@ export class EventQueue {
     return -1;
   }
 
+  /** Drops every pending event (the fast path, fast/run.ts, ran the program without them). */
+  clear(): void {
+    for (let r = 0; r < this.rows; r++) this.ref[r] = null;
+    this.rows = 0;
+    this.freeTop = -1;
+    this.head.fill(-1);
+    this.tail.fill(-1);
+    this.occupied.fill(0);
+    this.inRing = 0;
+    this.far = [];
+    this.farSeq = [];
+  }
+
   release(r: number): void {
     this.ref[r] = null;
     this.nextRow[r] = this.freeTop;

@@ -66,6 +66,28 @@ export class Sram {
     }
   }
 
+  /** Marks words addr + i*stride (i < n) used, as n writes would (the fast path; whole bitset words at stride 1). */
+  markWords(slice: number, addr: number, n: number, stride: number): void {
+    if (stride !== 1 || n < 64) {
+      for (let i = 0; i < n; i++) this.markUsed(slice, addr + i * stride);
+      return;
+    }
+    let a = addr;
+    const end = addr + n;
+    while (a < end && (a & 31) !== 0) this.markUsed(slice, a++);
+    const u = this.used[slice] ?? new Uint32Array((this.wordsPerSlice + 31) >>> 5);
+    this.used[slice] = u;
+    for (; a + 32 <= end; a += 32) {
+      const w = a >>> 5;
+      const had = u[w]!;
+      if (had !== 0xffffffff) {
+        this.usedWords += 32 - popcount(had);
+        u[w] = 0xffffffff;
+      }
+    }
+    while (a < end) this.markUsed(slice, a++);
+  }
+
   private slice(slice: number): Uint8Array {
     let d = this.data[slice];
     if (!d) {
@@ -141,4 +163,10 @@ export class Sram {
     const d = this.data[slice];
     return d ? d.slice(addr * this.lanes, (addr + 1) * this.lanes) : new Uint8Array(this.lanes);
   }
+}
+
+function popcount(x: number): number {
+  let v = x - ((x >>> 1) & 0x55555555);
+  v = (v & 0x33333333) + ((v >>> 2) & 0x33333333);
+  return (((v + (v >>> 4)) & 0x0f0f0f0f) * 0x01010101) >>> 24;
 }

@@ -1,0 +1,460 @@
+// One chip of the run-length fast path (fast/run.ts): issues every instruction by the rules of issue.ts and turns its
+// n vectors into runs instead of events: stream segments (segments.ts), one bank-port interval per bank, MXM rows,
+// link words. In: the simulator (code rows, queues, machine) and one chip. Out: a FastChip with everything the
+// final state needs, or a Bail when anything might be a hazard (the exact engine then decides and reports).
+// Nothing of the simulator is changed here: run.ts installs the result only when every chip and link passed.
+import type { ChipState, QueueState } from "../chip.ts";
+import {
+  HAS_N,
+  OP_ABC,
+  OP_ACC,
+  OP_CONVERT,
+  OP_DESKEW,
+  OP_GATHER,
+  OP_IW,
+  OP_LW,
+  OP_NOP,
+  OP_NOTIFY,
+  OP_READ,
+  OP_RECV,
+  OP_SCATTER,
+  OP_SEND,
+  OP_SXM,
+  OP_SYNC,
+  OP_VACCUM,
+  OP_VBINARY,
+  OP_VUNARY,
+  OP_WRITE,
+  RES_NAME,
+  RES_SLOT,
+  RES_SLOTS,
+  SXM_TRANSPOSE,
+  TYPE_BYTES,
+} from "../code.ts";
+import type { Simulator } from "../simulator.ts";
+import { accTypeCode } from "../units.ts";
+import { Bail } from "./bail.ts";
+import { SEG_PUT, SEG_TAKE, Segments } from "./segments.ts";
+
+/** A queue's issue state (the fields of QueueState the run changes). */
+export class FastQueue {
+  next = 0;
+  lastIssue = Number.NEGATIVE_INFINITY;
+  nextFree = 0;
+  releasedAt = Number.NaN;
+  readonly resFrom = new Float64Array(RES_SLOTS).fill(Number.NEGATIVE_INFINITY);
+  readonly resUntil = new Float64Array(RES_SLOTS).fill(Number.NEGATIVE_INFINITY);
+  readonly resBy = new Int32Array(RES_SLOTS).fill(-1);
+  readonly resName: string[] = new Array<string>(RES_SLOTS).fill("");
+  busy = 0;
+  covered = 0;
+  /** Parked on a sync: its token (-1: not parked), issue cycle and id. */
+  parkedToken = -1;
+  parkedAt = 0;
+  parkedId = -1;
+  constructor(readonly q: QueueState) {}
+}
+
+/** An MXM plane's state as the run leaves it (chip.ts MxmPlane), with the last abc take per accumulator row. */
+export class FastPlane {
+  stagingType = -1;
+  weightsType = -1;
+  installedBy = -1;
+  usableFrom = 0;
+  lastTake: Float64Array | undefined;
+  rowType: Uint8Array | undefined;
+  /** Latency of the abc that wrote each row last. */
+  latency: Float64Array | undefined;
+  /** The last drain cycle of any acc issued so far (an abc taking before it could change that acc's check). */
+  drainUntil = Number.NEGATIVE_INFINITY;
+}
+
+/** One link end: its words sent (the cycle each leaves) and its recvs (cycle of the first vector, vectors, words). */
+export class FastLink {
+  leaves: number[] = [];
+  recvAt: number[] = [];
+  recvN: number[] = [];
+  recvWords: number[] = [];
+  /** Serialisation state (units-c2c.ts): the send buffer's leave cycles, oldest first, and the last finish. */
+  buffer: number[] = [];
+  bufHead = 0;
+  lastFinish = 0;
+  received = 0;
+}
+
+export class FastChip {
+  readonly queues: FastQueue[];
+  end = 0;
+  lastEvent = -1;
+  readonly deskews: number[] = [];
+  readonly notified = new Map<number, number>();
+  /** Writes as (slice, addr, n, stride) quadruples, marked used when the run is installed. */
+  readonly writes: number[] = [];
+  readonly planes: FastPlane[];
+  readonly links: FastLink[];
+  readonly segments: Segments;
+  /** Per (slice, bank) and port (0 read, 1 write): the last access interval [from, until). */
+  private readonly bankFrom: Float64Array;
+  private readonly bankUntil: Float64Array;
+  instructions = 0;
+  vectors = 0;
+
+  constructor(
+    readonly sim: Simulator,
+    readonly chip: ChipState,
+    /** Issue cycle per instruction id (shared by all chips). */
+    readonly issued: Float64Array,
+  ) {
+    const m = sim.machine;
+    this.queues = chip.queues.map((q) => new FastQueue(q));
+    this.planes = chip.planes.map(() => new FastPlane());
+    this.links = chip.links.map(() => new FastLink());
+    this.segments = new Segments(2 * m.streamsPerDirection);
+    const banks = chip.sram.slices * chip.sram.banks * 2;
+    this.bankFrom = new Float64Array(banks).fill(Number.NEGATIVE_INFINITY);
+    this.bankUntil = new Float64Array(banks).fill(Number.NEGATIVE_INFINITY);
+  }
+
+  /** Issues every instruction of the chip (syncs resolved in rounds), then checks its streams. */
+  run(): void {
+    const live = this.queues.slice();
+    for (;;) {
+      for (const fq of live) if (fq.parkedToken < 0) this.runQueue(fq);
+      let keep = 0;
+      for (const fq of live) if (fq.parkedToken >= 0 || fq.next < fq.q.count) live[keep++] = fq;
+      live.length = keep;
+      if (keep === 0) break;
+      // Every live queue is parked. A notify still to come issues after some parked queue's sync, so a token's
+      // earliest notify known now is final when it is no later than that.
+      let frontier = Number.POSITIVE_INFINITY;
+      for (const fq of live) if (fq.parkedAt + 1 < frontier) frontier = fq.parkedAt + 1;
+      let released = false;
+      for (const fq of live) {
+        const u = this.notified.get(fq.parkedToken);
+        if (u !== undefined && u <= frontier) {
+          this.release(fq, Math.max(fq.parkedAt, u + 1));
+          released = true;
+        }
+      }
+      if (!released) throw new Bail("a sync that may never be notified");
+    }
+    this.segments.check();
+  }
+
+  private release(fq: FastQueue, done: number): void {
+    fq.parkedToken = -1;
+    fq.resFrom[0] = done;
+    fq.resUntil[0] = done + 1;
+    fq.resBy[0] = fq.parkedId;
+    fq.resName[0] = "queue";
+    fq.nextFree = done + 1;
+    fq.releasedAt = done;
+    if (done + 1 > this.end) this.end = done + 1;
+  }
+
+  /** Issues the queue's instructions until it ends or parks on a sync. */
+  private runQueue(fq: FastQueue): void {
+    const sim = this.sim;
+    const code = sim.code;
+    const q = fq.q;
+    this.segments.newQueue();
+    while (fq.next < q.count) {
+      const id = q.base + fq.next;
+      const explicit = code.cycle[id]!;
+      let at = fq.nextFree;
+      if (explicit >= 0) {
+        if (explicit <= fq.lastIssue) throw new Bail("an issue out of order");
+        if (explicit <= fq.releasedAt) throw new Bail("a late issue");
+        at = explicit;
+      }
+      fq.releasedAt = Number.NaN;
+      fq.next++;
+      const op = code.op[id]!;
+      const slot = RES_SLOT[op]!;
+      const end = at + code.slots[id]!;
+      if (fq.resUntil[0]! > at) throw new Bail("the queue is busy");
+      if (slot !== 0) {
+        if (fq.resUntil[slot]! > at) throw new Bail("the unit is busy");
+        const from = at > fq.covered ? at : fq.covered;
+        if (end > from) fq.busy += end - from;
+        if (end > fq.covered) fq.covered = end;
+      }
+      fq.resFrom[slot] = at;
+      fq.resUntil[slot] = end;
+      fq.resBy[slot] = id;
+      fq.resName[slot] = RES_NAME[op]!;
+      fq.lastIssue = at;
+      fq.nextFree = end;
+      if (end > this.end) this.end = end;
+      if (at > this.lastEvent) this.lastEvent = at;
+      this.issued[id] = at;
+      this.instructions++;
+      if (HAS_N[op] === 1) this.vectors += code.n[id]!;
+      switch (op) {
+        case OP_NOP:
+          break;
+        case OP_DESKEW:
+          this.deskews.push(at);
+          break;
+        case OP_NOTIFY: {
+          const token = code.a[id]!;
+          const u = this.notified.get(token);
+          if (u === undefined || at < u) this.notified.set(token, at);
+          break;
+        }
+        case OP_SYNC:
+          fq.parkedToken = code.a[id]!;
+          fq.parkedAt = at;
+          fq.parkedId = id;
+          return;
+        default:
+          this.start(q, id, op, at);
+      }
+    }
+  }
+
+  private event(cycle: number): void {
+    if (cycle > this.lastEvent) this.lastEvent = cycle;
+  }
+
+  private puts(g: number, bytes: number, pos: number, c0: number, n: number): void {
+    const S = this.sim.machine.streamsPerDirection;
+    for (let b = 0; b < bytes; b++) this.segments.add(SEG_PUT, g + b, S, pos, c0, n);
+  }
+
+  private takes(g: number, bytes: number, pos: number, c0: number, n: number): void {
+    const S = this.sim.machine.streamsPerDirection;
+    for (let b = 0; b < bytes; b++) this.segments.add(SEG_TAKE, g + b, S, pos, c0, n);
+  }
+
+  /** What the instruction does over its vectors (units-*.ts), as runs. */
+  private start(q: QueueState, id: number, op: number, t: number): void {
+    const code = this.sim.code;
+    const n = code.n[id]!;
+    const pos = q.position;
+    const L = code.latency[id]!;
+    switch (op) {
+      case OP_READ:
+        this.access(q, 0, code.a[id]!, code.b[id]!, n, t);
+        this.puts(code.s0[id]!, 1, pos, t + L, n);
+        this.event(t + L + n - 1);
+        return;
+      case OP_WRITE:
+        this.takes(code.s0[id]!, 1, pos, t, n);
+        this.access(q, 1, code.a[id]!, code.b[id]!, n, t);
+        this.writes.push(q.index, code.a[id]!, n, code.b[id]!);
+        this.event(t + n - 1);
+        return;
+      case OP_GATHER:
+        // Timing only: the map's index reads as 0 (units-mem.ts mapIndex), so every vector accesses the base.
+        this.takes(code.s1[id]!, 4, pos, t, n);
+        this.access(q, 0, code.a[id]!, 0, n, t);
+        this.puts(code.s0[id]!, 1, pos, t + L, n);
+        this.event(t + L + n - 1);
+        return;
+      case OP_SCATTER:
+        this.takes(code.s0[id]!, 1, pos, t, n);
+        this.takes(code.s1[id]!, 4, pos, t, n);
+        this.access(q, 1, code.a[id]!, 0, n, t);
+        this.writes.push(q.index, code.a[id]!, 1, 0);
+        this.event(t + n - 1);
+        return;
+      case OP_VUNARY:
+      case OP_CONVERT: {
+        const bytes = TYPE_BYTES[code.t0[id]!]!;
+        const out = op === OP_CONVERT ? TYPE_BYTES[code.t1[id]!]! : bytes;
+        this.takes(code.s1[id]!, bytes, pos, t, n);
+        this.puts(code.s0[id]!, out, pos, t + L, n);
+        this.event(t + L + n - 1);
+        return;
+      }
+      case OP_VBINARY: {
+        const bytes = TYPE_BYTES[code.t0[id]!]!;
+        this.takes(code.s1[id]!, bytes, pos, t, n);
+        if (code.s2[id]! >= 0) this.takes(code.s2[id]!, bytes, pos, t, n);
+        this.puts(code.s0[id]!, bytes, pos, t + L, n);
+        this.event(t + L + n - 1);
+        return;
+      }
+      case OP_VACCUM:
+        this.takes(code.s1[id]!, TYPE_BYTES[code.t0[id]!]!, pos, t, n);
+        this.puts(code.s0[id]!, 4, pos, t + n - 1 + L, 1);
+        this.event(t + n - 1 + L);
+        return;
+      case OP_SXM: {
+        const bytes = TYPE_BYTES[code.t0[id]!]!;
+        const lag = code.fn[id] === SXM_TRANSPOSE ? 15 + L : L;
+        this.takes(code.s1[id]!, bytes, pos, t, n);
+        this.puts(code.s0[id]!, bytes, pos, t + lag, n);
+        this.event(t + lag + n - 1);
+        return;
+      }
+      case OP_LW:
+        this.lw(q, id, t);
+        return;
+      case OP_IW: {
+        const p = this.planes[q.index]!;
+        p.weightsType = p.stagingType;
+        p.installedBy = id;
+        p.usableFrom = t + this.sim.machine.mxm.installLatency;
+        return;
+      }
+      case OP_ABC:
+        this.abc(q, id, t);
+        return;
+      case OP_ACC:
+        this.acc(q, id, t);
+        return;
+      case OP_SEND:
+        this.send(q, id, t);
+        return;
+      case OP_RECV: {
+        const words = TYPE_BYTES[code.t0[id]!]!;
+        this.puts(code.s0[id]!, words, pos, t, n);
+        const link = this.links[q.index]!;
+        link.recvAt.push(t);
+        link.recvN.push(n);
+        link.recvWords.push(words);
+        this.event(t + n - 1);
+        return;
+      }
+      default:
+        throw new Error(`internal error: opcode ${op} in the fast path`);
+    }
+  }
+
+  /**
+   * Vectors i < n access word addr + i*stride in cycle t + i through `port` (0 read, 1 write): every address in
+   * range, and no cycle shared with the other port on a bank. Each bank's cycles form one interval (addresses are
+   * monotone in i); a port's intervals on a bank come in issue order and never overlap (unit-busy), so an interval
+   * is checked against the other port's last one, and one that starts before that is left to the exact engine.
+   */
+  private access(q: QueueState, port: number, addr: number, stride: number, n: number, t: number): void {
+    const sram = this.chip.sram;
+    const last = addr + (n - 1) * stride;
+    if (!sram.inRange(addr) || !sram.inRange(last)) throw new Bail("an address out of range");
+    const banks = sram.banks;
+    const base = q.index * banks;
+    let i = 0;
+    while (i < n) {
+      const bank = sram.bankOf(addr + i * stride);
+      // The last vector still in this bank: banks are address ranges and addresses are monotone in i.
+      let lo = i;
+      let hi = n - 1;
+      while (lo < hi) {
+        const mid = (lo + hi + 1) >> 1;
+        if (sram.bankOf(addr + mid * stride) === bank) lo = mid;
+        else hi = mid - 1;
+      }
+      const from = t + i;
+      const until = t + lo + 1;
+      const k = (base + bank) * 2;
+      const other = k + (1 - port);
+      if (from < this.bankFrom[other]!) throw new Bail("bank intervals out of order");
+      if (from < this.bankUntil[other]!) throw new Bail("a bank conflict");
+      this.bankFrom[k + port] = from;
+      this.bankUntil[k + port] = until;
+      i = lo + 1;
+    }
+  }
+
+  private lw(q: QueueState, id: number, t: number): void {
+    const code = this.sim.code;
+    const p = this.planes[q.index]!;
+    const plane = this.chip.planes[q.index]!;
+    const row0 = code.a[id]!;
+    const n = code.n[id]!;
+    if (row0 < 0 || row0 + n > plane.rows || !Number.isInteger(row0))
+      throw new Bail("weight rows out of range");
+    p.stagingType = code.t0[id]!;
+    const bytes = TYPE_BYTES[code.t0[id]!]!;
+    const width = code.b[id]!;
+    // Group j is taken in the cycles i with i*width + j < n.
+    for (let j = 0; j < width && j < n; j++)
+      this.takes(code.s1[id]! + j * bytes, bytes, q.position, t, Math.ceil((n - j) / width));
+    this.event(t + code.slots[id]! - 1);
+  }
+
+  private abc(q: QueueState, id: number, t: number): void {
+    const code = this.sim.code;
+    const p = this.planes[q.index]!;
+    const plane = this.chip.planes[q.index]!;
+    const type = code.t0[id]!;
+    if (p.installedBy < 0 || p.weightsType !== type) throw new Bail("abc without matching weights");
+    const row0 = code.a[id]!;
+    const n = code.n[id]!;
+    if (row0 < 0 || row0 + n > plane.accRows || !Number.isInteger(row0))
+      throw new Bail("accumulator rows out of range");
+    if (t < p.drainUntil) throw new Bail("an abc while an acc drains");
+    const C = code.b[id]!;
+    const L = code.latency[id]!;
+    const bytes = TYPE_BYTES[type]!;
+    if (C === 1) this.takes(code.s1[id]!, bytes, q.position, t, n);
+    else for (let i = 0; i < n; i++) this.takes(code.s1[id]!, bytes, q.position, t + i * C, 1);
+    p.lastTake ??= new Float64Array(plane.accRows).fill(Number.NaN);
+    p.rowType ??= new Uint8Array(plane.accRows).fill(255);
+    p.latency ??= new Float64Array(plane.accRows);
+    const acc = accTypeCode(type);
+    for (let i = 0; i < n; i++) {
+      p.lastTake[row0 + i] = t + i * C;
+      p.rowType[row0 + i] = acc;
+      p.latency[row0 + i] = L;
+    }
+    this.event(t + (n - 1) * C + L);
+  }
+
+  private acc(q: QueueState, id: number, t: number): void {
+    const code = this.sim.code;
+    const p = this.planes[q.index]!;
+    const plane = this.chip.planes[q.index]!;
+    const row0 = code.a[id]!;
+    const n = code.n[id]!;
+    if (row0 < 0 || row0 + n > plane.accRows || !Number.isInteger(row0))
+      throw new Bail("accumulator rows out of range");
+    const last = p.lastTake;
+    if (!last || !p.rowType || !p.latency) throw new Bail("acc of rows no abc wrote");
+    const type = code.t0[id]!;
+    for (let i = 0; i < n; i++) {
+      const r = row0 + i;
+      const c = t + i;
+      const take = last[r]!;
+      // A take at or after c would not have happened yet when the exact engine drains: left to it.
+      if (!(take < c) || take + p.latency[r]! > c || p.rowType[r] !== type) throw new Bail("acc not ready");
+    }
+    if (t + n - 1 > p.drainUntil) p.drainUntil = t + n - 1;
+    this.puts(code.s0[id]!, 4, q.position, t, n);
+    this.event(t + n - 1);
+  }
+
+  /** send (units-c2c.ts): takes vector i at t + i and queues its words; each leaves when serialised. */
+  private send(q: QueueState, id: number, t: number): void {
+    const sim = this.sim;
+    const code = sim.code;
+    const n = code.n[id]!;
+    const bytes = TYPE_BYTES[code.t0[id]!]!;
+    this.takes(code.s1[id]!, bytes, q.position, t, n);
+    const link = this.links[q.index]!;
+    const { num, den } = sim.wordTime;
+    const capacity = sim.machine.c2c.bufferWords;
+    const buf = link.buffer;
+    let leaves = 0;
+    for (let i = 0; i < n; i++) {
+      const cycle = t + i;
+      for (let b = 0; b < bytes; b++) {
+        while (link.bufHead < buf.length && buf[link.bufHead]! <= cycle) link.bufHead++;
+        if (buf.length - link.bufHead >= capacity) throw new Bail("a full send buffer");
+        const startAt = Math.max(cycle * den, link.lastFinish);
+        const finish = startAt + num;
+        link.lastFinish = finish;
+        leaves = Math.ceil(finish / den);
+        buf.push(leaves);
+        link.leaves.push(leaves);
+      }
+      if (link.bufHead > 1024) {
+        buf.splice(0, link.bufHead);
+        link.bufHead = 0;
+      }
+    }
+    this.event(Math.max(t + n - 1, leaves));
+  }
+}

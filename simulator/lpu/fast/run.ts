@@ -1,0 +1,111 @@
+// The run-length fast path of `Simulator.run()` for timing-only runs (no values, no event log, nothing stepped yet).
+// In: the simulator just constructed. Out: true when the whole run was simulated here and its final state installed
+// (queues, resources, busy counts, chip ends and clocks, SRAM words used, MXM planes, link counts, the words still on
+// the streams); false when any chip or link might meet a hazard, and then nothing was changed: the exact per-vector
+// engine runs the program and gives the report.
+//
+// Every instruction still issues and is checked; its n vectors are checked as runs (chip-run.ts, segments.ts). In a
+// timing-only run the chips only meet through link words, which change no issue time, so each chip runs alone from
+// start to end (its state stays in cache) and the links are checked afterwards: each word's arrival in the receiver's
+// clock, in the order the exact engine would process it (global time, then chip order), against the recvs.
+import { TYPES } from "../code.ts";
+import type { Simulator } from "../simulator.ts";
+import { Bail } from "./bail.ts";
+import { FastChip } from "./chip-run.ts";
+import { replayFinalPuts } from "./final.ts";
+import { checkLinks } from "./links.ts";
+
+/** Why the last attempt in this process fell back (for benchmarks and debugging). */
+export let lastBail = "";
+
+export function fastRun(sim: Simulator): boolean {
+  const m = sim.machine;
+  if (m.mem.writeLatency > 1 || m.c2c.latency < 2) {
+    lastBail = "write latency above 1 or link latency below 2";
+    return false;
+  }
+  const issued = new Float64Array(sim.code.count);
+  const chips: FastChip[] = [];
+  try {
+    for (const chip of sim.chips) {
+      const fc = new FastChip(sim, chip, issued);
+      fc.run();
+      fc.deskews.sort((a, b) => a - b);
+      let k = 0;
+      for (const t of fc.deskews) if (k === 0 || fc.deskews[k - 1] !== t) fc.deskews[k++] = t;
+      fc.deskews.length = k;
+      chips.push(fc);
+    }
+    checkLinks(sim, chips);
+  } catch (e) {
+    if (e instanceof Bail) {
+      lastBail = e.reason;
+      return false;
+    }
+    throw e;
+  }
+  lastBail = "";
+  install(sim, chips, issued);
+  return true;
+}
+
+function install(sim: Simulator, chips: readonly FastChip[], issued: Float64Array): void {
+  const m = sim.machine;
+  let now = sim.now;
+  for (const fc of chips) {
+    sim.instructions += fc.instructions;
+    sim.vectors += fc.vectors;
+    const chip = fc.chip;
+    chip.heap.clear();
+    chip.end = Math.max(fc.end, fc.lastEvent + 1);
+    chip.lastCycle = fc.lastEvent;
+    for (const t of fc.deskews) {
+      chip.clock.deskew(t, m.c2c.epochCycles);
+      chip.deskewAt = t;
+    }
+    for (const [token, u] of fc.notified) chip.notified.set(token, u);
+    for (const fq of fc.queues) {
+      const q = fq.q;
+      q.next = q.count;
+      q.lastIssue = fq.lastIssue;
+      q.nextFree = fq.nextFree;
+      q.releasedAt = Number.isNaN(fq.releasedAt) ? undefined : fq.releasedAt;
+      q.resFrom.set(fq.resFrom);
+      q.resUntil.set(fq.resUntil);
+      q.resBy.set(fq.resBy);
+      for (let r = 0; r < fq.resName.length; r++) q.resName[r] = fq.resName[r]!;
+      q.busy = fq.busy;
+      q.covered = fq.covered;
+    }
+    const w = fc.writes;
+    for (let k = 0; k < w.length; k += 4) chip.sram.markWords(w[k]!, w[k + 1]!, w[k + 2]!, w[k + 3]!);
+    fc.planes.forEach((fp, i) => {
+      const p = chip.planes[i]!;
+      if (fp.stagingType >= 0) p.stagingType = TYPES[fp.stagingType];
+      if (fp.installedBy >= 0) {
+        p.installedBy = fp.installedBy;
+        p.weightsType = fp.weightsType >= 0 ? TYPES[fp.weightsType] : undefined;
+        p.usableFrom = fp.usableFrom;
+      }
+      const last = fp.lastTake;
+      if (last && fp.rowType && fp.latency) {
+        const ready = p.readyAt;
+        const types = p.rowType;
+        for (let r = 0; r < last.length; r++) {
+          if (Number.isNaN(last[r]!)) continue;
+          ready[r] = last[r]! + fp.latency[r]!;
+          types[r] = fp.rowType[r]!;
+        }
+      }
+    });
+    fc.links.forEach((fl, i) => {
+      const end = chip.links[i]!;
+      end.sent = fl.leaves.length;
+      end.received = fl.received;
+      end.inFlight = 0;
+    });
+    if (chip.end > now) now = chip.end;
+  }
+  // The words on the streams at the last cycle: the puts of its last few cycles, replayed into the stream file.
+  for (const fc of chips) replayFinalPuts(sim, fc, issued, now - 1);
+}

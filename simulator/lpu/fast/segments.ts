@@ -1,0 +1,186 @@
+// Stream traffic of one chip as runs on diagonals (the run-length fast path, fast/run.ts). In: every put and take of
+// a timing-only run, each instruction's vectors as one segment (group, first diagonal, length, flow position y,
+// put or take). Out: whether the per-vector rules of streams.ts would report nothing, decided per elementary
+// interval of diagonals instead of per vector.
+//
+// Why diagonals: a word put on group g at (p, t) lives on diagonal d = t - p (east; west d = t + p) and is seen at
+// (q, t + (q - p)). On one diagonal the operations happen in the order of y = t - d (east: the position; west: minus
+// the position), puts before takes at equal y (docs/isa.md "put, then take"), and nothing on another diagonal
+// touches them (streams.ts). So the per-vector engine reports nothing on a diagonal iff, walking its operations by
+// y: every take comes after some put, and between two puts there is a take (a take at the first put's y counts; one
+// at the second's does not). Two puts at the same y are an overwrite. Across an interval of diagonals covered by
+// the same segments the answer is the same, so the check costs per interval, not per vector.
+import { Bail } from "./bail.ts";
+
+export const SEG_PUT = 0;
+export const SEG_TAKE = 1;
+
+export class Segments {
+  g: Int32Array;
+  d0: Float64Array;
+  len: Float64Array;
+  y: Int32Array;
+  kind: Uint8Array;
+  count = 0;
+  /** Per (group, kind): the last segment appended by the current queue, to extend it when the next is adjacent. */
+  private readonly last: Int32Array;
+
+  constructor(
+    private readonly groups: number,
+    capacity = 1024,
+  ) {
+    this.g = new Int32Array(capacity);
+    this.d0 = new Float64Array(capacity);
+    this.len = new Float64Array(capacity);
+    this.y = new Int32Array(capacity);
+    this.kind = new Uint8Array(capacity);
+    this.last = new Int32Array(groups * 2).fill(-1);
+  }
+
+  /** A new queue starts: its segments never extend another queue's (positions differ anyway). */
+  newQueue(): void {
+    this.last.fill(-1);
+  }
+
+  private grow(): void {
+    const cap = this.g.length * 2;
+    const g = new Int32Array(cap);
+    g.set(this.g);
+    this.g = g;
+    const d0 = new Float64Array(cap);
+    d0.set(this.d0);
+    this.d0 = d0;
+    const len = new Float64Array(cap);
+    len.set(this.len);
+    this.len = len;
+    const y = new Int32Array(cap);
+    y.set(this.y);
+    this.y = y;
+    const kind = new Uint8Array(cap);
+    kind.set(this.kind);
+    this.kind = kind;
+  }
+
+  /** `n` vectors of group g at position pos, cycles c0 .. c0 + n - 1 (S: streams per direction). */
+  add(kind: number, g: number, S: number, pos: number, c0: number, n: number): void {
+    const west = g >= S;
+    const d0 = west ? c0 + pos : c0 - pos;
+    const y = west ? -pos : pos;
+    const key = g * 2 + kind;
+    const j = this.last[key]!;
+    if (j >= 0 && this.y[j] === y && this.d0[j]! + this.len[j]! === d0) {
+      this.len[j] = this.len[j]! + n;
+      return;
+    }
+    if (this.count === this.g.length) this.grow();
+    const i = this.count++;
+    this.g[i] = g;
+    this.d0[i] = d0;
+    this.len[i] = n;
+    this.y[i] = y;
+    this.kind[i] = kind;
+    this.last[key] = i;
+  }
+
+  /** Throws Bail unless every diagonal of every group passes the rules above. */
+  check(): void {
+    const n = this.count;
+    if (n === 0) return;
+    // Bucket by group (counting sort), then sort each group's segments by first diagonal.
+    const G = this.groups;
+    const start = new Int32Array(G + 1);
+    for (let i = 0; i < n; i++) start[this.g[i]! + 1]!++;
+    for (let k = 0; k < G; k++) start[k + 1]! += start[k]!;
+    const order = new Int32Array(n);
+    const fill = start.slice(0, G);
+    for (let i = 0; i < n; i++) order[fill[this.g[i]!]!++] = i;
+    const active: number[] = [];
+    const ys: number[] = [];
+    const kinds: number[] = [];
+    for (let k = 0; k < G; k++) {
+      const a = start[k]!;
+      const b = start[k + 1]!;
+      if (b - a === 0) continue;
+      const list = this.sortedByDiagonal(order, a, b);
+      this.sweep(list, active, ys, kinds);
+    }
+  }
+
+  /** Segment indices order[a..b) sorted by first diagonal (keys pack the diagonal and the local index). */
+  private sortedByDiagonal(order: Int32Array, a: number, b: number): Int32Array {
+    const m = b - a;
+    const out = new Int32Array(m);
+    if (m >= 1 << 22) throw new Bail("more than 4 M stream segments on one group");
+    const keys = new Float64Array(m);
+    let sorted = true;
+    for (let j = 0; j < m; j++) {
+      const d = this.d0[order[a + j]!]! + 2 ** 30;
+      if (d < 0 || d >= 2 ** 31) throw new Bail("a diagonal beyond the packed key range");
+      keys[j] = d * 4194304 + j;
+      if (j > 0 && keys[j]! < keys[j - 1]!) sorted = false;
+    }
+    if (!sorted) keys.sort();
+    for (let j = 0; j < m; j++) out[j] = order[a + (keys[j]! % 4194304)]!;
+    return out;
+  }
+
+  private sweep(list: Int32Array, active: number[], ys: number[], kinds: number[]): void {
+    const d0 = this.d0;
+    const len = this.len;
+    active.length = 0;
+    let i = 0;
+    let x = 0;
+    while (i < list.length || active.length > 0) {
+      if (active.length === 0) x = d0[list[i]!]!;
+      while (i < list.length && d0[list[i]!]! === x) active.push(list[i++]!);
+      let nx = i < list.length ? d0[list[i]!]! : Number.POSITIVE_INFINITY;
+      for (const s of active) {
+        const e = d0[s]! + len[s]!;
+        if (e < nx) nx = e;
+      }
+      this.checkActive(active, ys, kinds);
+      x = nx;
+      let keep = 0;
+      for (const s of active) if (d0[s]! + len[s]! > x) active[keep++] = s;
+      active.length = keep;
+    }
+  }
+
+  /** The rules on one diagonal, whose operations are the active segments. */
+  private checkActive(active: readonly number[], ys: number[], kinds: number[]): void {
+    const m = active.length;
+    if (m === 1) {
+      if (this.kind[active[0]!] === SEG_TAKE) throw new Bail("a take with no put upstream");
+      return;
+    }
+    // Insertion sort by (y, put before take): a handful of segments.
+    ys.length = 0;
+    kinds.length = 0;
+    for (const s of active) {
+      const y = this.y[s]!;
+      const k = this.kind[s]!;
+      let j = ys.length;
+      ys.push(y);
+      kinds.push(k);
+      while (j > 0 && (ys[j - 1]! > y || (ys[j - 1] === y && kinds[j - 1]! > k))) {
+        ys[j] = ys[j - 1]!;
+        kinds[j] = kinds[j - 1]!;
+        j--;
+      }
+      ys[j] = y;
+      kinds[j] = k;
+    }
+    let seenPut = false;
+    let takenSince = true;
+    for (let j = 0; j < m; j++) {
+      if (kinds[j] === SEG_PUT) {
+        if (!takenSince) throw new Bail("a put over an untaken word");
+        seenPut = true;
+        takenSince = false;
+      } else {
+        if (!seenPut) throw new Bail("a take with no put upstream");
+        takenSince = true;
+      }
+    }
+  }
+}
