@@ -120,8 +120,10 @@ export function register(program: Command): void {
   simulatorOptions(
     program
       .command("run")
-      .description("simulate an LPU program (.lasm) cycle by cycle: cycles, time, utilization, outputs")
-      .argument("<file>", "the .lasm assembly file (a .model file will need the compiler, issue 4)"),
+      .description(
+        "simulate an LPU program (.lasm, or a .model compiled first) cycle by cycle: cycles, time, utilization, outputs",
+      )
+      .argument("<file>", "a .lasm assembly file, or a .model file to compile first"),
   )
     .option(
       "--json",
@@ -129,6 +131,10 @@ export function register(program: Command): void {
     )
     .option("--chips <n>", "for a .model: chips to compile for", parsePositiveInt("--chips"), 1)
     .option("--set <name=value>", "for a .model: override a model constant (repeatable)", collectSet, {})
+    .option(
+      "--partition <strategy>",
+      "for a .model: auto, none, k-split or pipeline (see lpu compile --help)",
+    )
     .option(
       "--functional",
       "for a .model: compute values and compare the outputs with the reference interpreter",

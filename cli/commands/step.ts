@@ -28,7 +28,8 @@ export function register(program: Command): void {
       "after",
       `
 Cycles are program cycles of each chip (a chip's deskew pause does not advance them). Cycles where nothing
-happens are skipped. Hazards are shown where they happen and reported in full on stderr (exit status 1).
+happens are skipped. Hazards are shown where they happen and reported in full on stderr (exit status 1); a
+window that ends before the program does reports the hazards met up to its last cycle.
 
 Examples:
   lpu step programs/asm/vector-add.lasm
@@ -77,8 +78,10 @@ Examples:
         }
         if (out.length === 0) out.push(`nothing happens in cycles ${opts.from}..${last}`);
         process.stdout.write(`${out.join("\n")}\n`);
-        if (!sim.done) return;
-        sim.run();
+        // Past the window the program is not run (it may be long): the hazards reported are those met so far, so a
+        // hazard shown above always sets exit status 1. A run that ended in the window also gets the end-of-run
+        // checks (syncs never notified, words never received).
+        if (sim.done) sim.run();
         reportHazards(sim, file, text);
       }),
     );

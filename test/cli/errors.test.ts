@@ -27,3 +27,11 @@ describe("the command line's error boundary", () => {
     expect(r.stderr).not.toContain("    at ");
   });
 });
+
+describe("lpu step's exit status", () => {
+  it("a hazard inside a window that ends before the program does still exits 1", () => {
+    const r = lpu(["step", "programs/asm/tutorial/vector-add-late.lasm", "--cycles", "12"]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("LPU4001");
+  });
+});
