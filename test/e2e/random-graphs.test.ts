@@ -14,7 +14,9 @@ type Layer =
   | { kind: "relu" }
   | { kind: "scale"; f: number }
   | { kind: "mulself" }
-  | { kind: "act"; fn: "gelu" | "silu" };
+  | { kind: "act"; fn: "gelu" | "silu" }
+  | { kind: "norm"; fn: "layernorm" | "rmsnorm" }
+  | { kind: "softmax" };
 
 function build(batch: number, d: number, layers: Layer[], dtype: DType): ModelGraph {
   const b = new GraphBuilder("random", { batch });
@@ -45,6 +47,18 @@ function build(batch: number, d: number, layers: Layer[], dtype: DType): ModelGr
       case "act":
         x = b.node(`${l.fn}${i}`, { kind: l.fn }, [x], t(width));
         break;
+      case "norm": {
+        const g = b.source("param", `g${i}`, dtype, [width]);
+        if (l.fn === "rmsnorm") x = b.node(`rms${i}`, { kind: "rmsnorm", eps: 1e-6 }, [x, g], t(width));
+        else {
+          const beta = b.source("param", `beta${i}`, dtype, [width]);
+          x = b.node(`ln${i}`, { kind: "layernorm", eps: 1e-5 }, [x, g, beta], t(width));
+        }
+        break;
+      }
+      case "softmax":
+        x = b.node(`softmax${i}`, { kind: "softmax", axis: -1 }, [x], t(width));
+        break;
     }
   });
   b.node("y", { kind: "output" }, [x]);
@@ -61,6 +75,13 @@ const layer: fc.Arbitrary<Layer> = fc.oneof(
   fc.record({ kind: fc.constant("scale" as const), f: fc.constantFrom(0.5, 2, -1) }),
   fc.constant({ kind: "mulself" as const }),
   fc.record({ kind: fc.constant("act" as const), fn: fc.constantFrom("gelu" as const, "silu" as const) }),
+  fc.record({
+    kind: fc.constant("norm" as const),
+    fn: fc.constantFrom("layernorm" as const, "rmsnorm" as const),
+  }),
+  // softmax does not subtract the row maximum (docs/compiler.md): it matches only while inputs stay below 88,
+  // which matmuls of these unit-scale weights and inputs do; a long mulself chain before it could break that.
+  fc.constant({ kind: "softmax" as const }),
 );
 
 describe("random graphs on random chip counts", () => {
