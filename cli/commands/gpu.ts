@@ -105,7 +105,11 @@ export function gpuSetup(file: string, o: GpuCliOptions): GpuSetup {
     }
     const lowered = lowerToKernels(loaded.graph!, { gpus: o.gpus, sms: preset.sms });
     reportDiagnostics(lowered.diagnostics);
-    const tooBig = memoryDiagnostic(file, loaded.graph!, lowered.kernels!, preset);
+    const note =
+      o.concurrency > 1
+        ? ` (the largest any of the ${o.runs} runs draws at --concurrency ${o.concurrency})`
+        : "";
+    const tooBig = memoryDiagnostic(file, loaded.graph!, lowered.kernels!, preset, note);
     if (tooBig) reportDiagnostics([tooBig]);
     kernels = lowered.kernels!.kernels.length;
     const plan = prepare(lowered.kernels!, preset);

@@ -67,18 +67,20 @@ export function smallestFittingGpus(graph: ModelGraph, preset: GpuPreset): numbe
 const GB = (bytes: number): string => `${(bytes / 1e9).toFixed(2)} GB`;
 const exact = (bytes: number): string => Math.round(bytes).toLocaleString("en-US");
 
-/** LPU7008 when the lowered model does not fit its GPUs' HBM, else undefined. */
+/** LPU7008 when the lowered model does not fit its GPUs' HBM, else undefined. `batchNote` says where the batch
+ * came from when the user did not set it (continuous batching). */
 export function memoryDiagnostic(
   file: string,
   graph: ModelGraph,
   list: KernelList,
   preset: GpuPreset,
+  batchNote = "",
 ): Diagnostic | undefined {
   const fit = gpuMemoryFit(graph, list, preset);
   if (fit.fits) return undefined;
   const n = fit.need;
   const c = graph.constants;
-  const at = `batch ${c.batch ?? 1}${c.ctx !== undefined ? `, ctx ${c.ctx}` : ""}`;
+  const at = `batch ${c.batch ?? 1}${batchNote}${c.ctx !== undefined ? `, ctx ${c.ctx}` : ""}`;
   const parts = `weights ${GB(n.weights)} + KV cache ${GB(n.kv)} + activations ${GB(n.activations)}, at ${at}`;
   const smallest = smallestFittingGpus(graph, preset);
   const most = storedWeightBytes(graph, MAX_GPUS);
