@@ -1,0 +1,92 @@
+// The op lowerings of `decompose` (lower-*.ts): which kernel ops each op becomes, and what is refused.
+import { readFileSync } from "node:fs";
+import { describe, expect, it } from "vitest";
+import { loadModel } from "../../../compiler/frontend.ts";
+import { decompose } from "../../../compiler/passes/decompose.ts";
+import { printKernelGraph, verifyKernelGraph } from "../../../compiler/passes/kernel-ir.ts";
+
+function kernelOf(text: string, sets: Record<string, string> = {}) {
+  const g = loadModel(text, "t.model", sets).graph!;
+  return decompose(g, "t.model");
+}
+
+const header = `model t
+const b = 2
+const d = 64
+input x: fp16[b, d]
+`;
+
+describe("lowering of lane reductions", () => {
+  it("layernorm sums lanes with ones-matrix products and keeps the kernel graph well formed", () => {
+    const { kernel, diagnostics } = kernelOf(
+      `${header}param g: fp16[d]\nparam be: fp16[d]\noutput y = layernorm(x, g, be)\n`,
+    );
+    expect(diagnostics).toEqual([]);
+    expect(verifyKernelGraph(kernel)).toEqual([]);
+    const onesWeights = kernel.ops.filter((o) => o.kind === "matmul" && o.b.startsWith("const.ones."));
+    // mean: one product; variance: bf16 hi and lo products.
+    expect(onesWeights).toHaveLength(3);
+    // The ones weight fills every lane of the padded output (320), so recip/rsqrt see finite padding.
+    expect(kernel.tensors.find((t) => t.id === "const.ones.fp16.320x64")!.rows).toBe(320);
+    expect(kernel.constants!.get("const.ones.fp16.320x64")!.every((v) => v === 1)).toBe(true);
+  });
+  it("softmax over an axis other than the last is an LPU5003 diagnostic", () => {
+    const { diagnostics } = kernelOf(`${header}output y = softmax(x, axis=0)\n`);
+    expect(diagnostics.map((d) => d.code)).toEqual(["LPU5003"]);
+  });
+});
+
+describe("lowering of lane movement", () => {
+  it("split along the last axis is one selection matmul per part, each exact 0/1", () => {
+    const { kernel, diagnostics } = kernelOf(
+      `${header}p, q = split(x, axis=-1, sizes=[16, 48])\noutput y = add(q, q)\noutput z = relu(p)\n`,
+    );
+    expect(diagnostics).toEqual([]);
+    const sel = kernel.ops
+      .filter((o) => o.kind === "matmul")
+      .map((o) => (o.kind === "matmul" ? o.b : ""))
+      .sort();
+    expect(sel).toEqual(["const.select.fp16.320x64.0to0+16", "const.select.fp16.320x64.16to0+48"]);
+    const w = kernel.constants!.get("const.select.fp16.320x64.16to0+48")!;
+    // Row r (output lane r) picks input lane 16 + r.
+    expect(w[5 * 64 + 21]).toBe(1);
+    expect(w.reduce((s, v) => s + v, 0)).toBe(48);
+  });
+  it("a tensor split into heads by reshape may not be read by an ordinary op (LPU5003)", () => {
+    const { diagnostics } = kernelOf(`${header}h = reshape(x, shape=[b, 4, 16])\noutput y = relu(h)\n`);
+    expect(diagnostics.map((d) => d.code)).toEqual(["LPU5003"]);
+  });
+});
+
+describe("lowering of attention", () => {
+  it("programs/attention-head.model as kernel ops (golden)", async () => {
+    const text = readFileSync("programs/attention-head.model", "utf8");
+    const { kernel, diagnostics } = kernelOf(text);
+    expect(diagnostics).toEqual([]);
+    expect(verifyKernelGraph(kernel)).toEqual([]);
+    await expect(printKernelGraph(kernel)).toMatchFileSnapshot("./golden/attention-head.decompose.txt");
+  });
+  it("grouped-query heads move query lanes to their kv head's lanes and back (selection matmuls)", () => {
+    const text = readFileSync("programs/llama2-7b.model", "utf8");
+    const sets = {
+      d: "128",
+      heads: "4",
+      kv_heads: "2",
+      head_dim: "32",
+      q_dim: "128",
+      kv_dim: "64",
+      ff: "64",
+      vocab: "64",
+      ctx: "4",
+      layers: "1",
+    };
+    const { kernel, diagnostics } = kernelOf(text, sets);
+    expect(diagnostics).toEqual([]);
+    const moves = kernel.ops.flatMap((o) =>
+      o.kind === "matmul" && o.b.startsWith("const.select") ? [o.b] : [],
+    );
+    // Query head 3 reads kv head 1: lanes 96.. move to 32.. (64 wide), and the result moves back.
+    expect(moves).toContain("const.select.fp16.320x128.96to32+32");
+    expect(moves).toContain("const.select.fp16.320x64.32to96+32");
+  });
+});
