@@ -27,15 +27,13 @@ const errors = (ds: readonly Diagnostic[]) =>
     .join("; ");
 
 /**
- * The fewest chips that hold the model, as the compiler's partitioner decides it: compile for one chip; if the
- * partitioner answers LPU5001 ("needs at least N chips"), N. The probe's time is not counted.
+ * The fewest chips that hold the model, as the compiler's partitioner decides it: compile for one chip and read
+ * `minChips` (set once the partition pass ran, also when one chip is too few). The probe's time is not counted.
  */
 function fewestChips(graph: ModelGraph, machine: Machine, file: string): number | string {
   const probe = compile(graph, machine, { chips: 1, file });
   if (probe.report) return 1;
-  const short = probe.diagnostics.find((d) => d.code === "LPU5001");
-  const n = short ? /needs at least (\d+) chips/.exec(short.message)?.[1] : undefined;
-  return n ? Number(n) : errors(probe.diagnostics);
+  return probe.minChips ?? errors(probe.diagnostics);
 }
 
 function runCase(c: ModelCase): BenchResult {

@@ -96,6 +96,7 @@ export interface RunModelFlags {
   seed?: number;
   functional?: boolean;
   json?: boolean;
+  partition?: string;
 }
 
 /** `lpu run FILE.model`: compile, simulate, check the prediction (and the values with --functional), print. */
@@ -109,6 +110,7 @@ export function runModelFile(file: string, flags: RunModelFlags): void {
       archSet: flags.archSet ?? {},
       set: flags.set,
       seed: 0,
+      partition: flags.partition,
     },
     functional,
   );

@@ -11,7 +11,8 @@ import type { ModelGraph } from "./graph/ir.ts";
 import { allocate, sramBytesUsed } from "./passes/allocate.ts";
 import { decompose } from "./passes/decompose.ts";
 import { type KernelGraph, printKernelGraph, verifyKernelGraph } from "./passes/kernel-ir.ts";
-import { partition, printPartition } from "./passes/partition.ts";
+import { type PartitionStrategy, partition, printPartition } from "./passes/partition.ts";
+import { placeStages } from "./passes/stages.ts";
 import { printTaskGraph, type TaskGraph, verifyTaskGraph } from "./passes/task-ir.ts";
 import { tile } from "./passes/tile.ts";
 import { type CompileReport, computeBounds, latencyOnly } from "./schedule/bounds.ts";
@@ -30,6 +31,8 @@ export interface CompileOptions {
   readonly sources?: Sources;
   readonly printAfter?: readonly PassName[];
   readonly verifyEach?: boolean;
+  /** How to spread the model over the chips (partition.ts); default `auto`. */
+  readonly partition?: PartitionStrategy;
 }
 
 export interface CompileResult {
@@ -39,6 +42,9 @@ export interface CompileResult {
   readonly kernel?: KernelGraph;
   readonly report?: CompileReport;
   readonly diagnostics: readonly Diagnostic[];
+  /** The smallest chip count the partitioner fits the model on (set once the partition pass ran, also when the
+   * given chips are too few: LPU5001 says the same in words). */
+  readonly minChips?: number;
   /** What `printAfter` asked for, in pass order. */
   readonly printed: readonly { readonly pass: PassName; readonly text: string }[];
 }
@@ -58,19 +64,22 @@ export function compile(model: ModelGraph, machine: Machine, opts: CompileOption
     return value;
   };
   const failed = () => hasErrors(diagnostics);
-  const stop = (): CompileResult => ({ diagnostics, printed });
+  let minChips: number | undefined;
+  const stop = (): CompileResult => ({ diagnostics, printed, minChips });
 
   const d = decompose(model, opts.file);
   diagnostics.push(...d.diagnostics);
   if (failed()) return stop();
   const kernel = after("decompose", d.kernel, printKernelGraph, verifyKernelGraph);
 
-  const p = partition(kernel, machine, opts.chips, opts.file);
+  const p = partition(kernel, machine, opts.chips, opts.file, opts.partition);
+  minChips = p.partitioned.minChips;
   diagnostics.push(...p.diagnostics);
   if (failed()) return stop();
   const partitioned = after("partition", p.partitioned, printPartition, () => []);
 
-  const tiled = after("tile", tile(partitioned, machine), printTaskGraph, verifyTaskGraph);
+  const staged = placeStages(tile(partitioned, machine), partitioned, machine);
+  const tiled = after("tile", staged, printTaskGraph, verifyTaskGraph);
 
   const a = allocate(tiled, machine, opts.file);
   diagnostics.push(...a.diagnostics);
@@ -81,8 +90,8 @@ export function compile(model: ModelGraph, machine: Machine, opts: CompileOption
 
   const program = after("emit", emitProgram(scheduled, machine, opts.sources), printProgramSummary, () => []);
 
-  const report = compileReport(kernel, allocated, scheduled, machine);
-  return { program, schedule: scheduled, tasks: allocated, kernel, report, diagnostics, printed };
+  const report = { ...compileReport(kernel, allocated, scheduled, machine), minChips };
+  return { program, schedule: scheduled, tasks: allocated, kernel, report, diagnostics, printed, minChips };
 }
 
 export function compileReport(k: KernelGraph, g: TaskGraph, s: Schedule, m: Machine): CompileReport {
@@ -93,7 +102,9 @@ export function compileReport(k: KernelGraph, g: TaskGraph, s: Schedule, m: Mach
     if (op.kind === "matmul") {
       const a = byId.get(op.a)!;
       const b = byId.get(op.b)!;
-      const macs = a.rows * a.cols * b.cols;
+      // b is stored transposed ([N, K], one row per output column), so the product is M x K x N = a.rows x
+      // a.cols x b.rows; b.cols is K again.
+      const macs = a.rows * a.cols * b.rows;
       work.set(a.dtype, (work.get(a.dtype) ?? 0) + macs);
       flops += 2 * macs;
     }

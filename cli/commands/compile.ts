@@ -10,6 +10,7 @@ import { type CompileResult, compile, PASSES, type PassName } from "../../compil
 import { loadModel } from "../../compiler/frontend.ts";
 import type { ModelGraph } from "../../compiler/graph/ir.ts";
 import { M } from "../../compiler/passes/messages.ts";
+import { type PartitionStrategy, STRATEGIES } from "../../compiler/passes/partition.ts";
 import { evalCost } from "../../compiler/reference/budget.ts";
 import { initialSources } from "../../compiler/reference/init.ts";
 import { type CompileReport, formatReport } from "../../compiler/schedule/bounds.ts";
@@ -32,6 +33,7 @@ export interface CompileFlags {
   seed: number;
   printAfter?: string[];
   verifyEach?: boolean;
+  partition?: string;
 }
 
 /** Above this many seeded source elements a program is compiled timing-only (no SRAM images): drawing and
@@ -59,6 +61,7 @@ export function compileFile(file: string, flags: CompileFlags, wantData: boolean
     reportDiagnostics([d]);
     throw new UserError("bad --print-after");
   });
+  const partition = parseStrategy(flags.partition);
   const withData = wantData && evalCost(graph).sourceElements <= MAX_DATA_ELEMENTS;
   const sources = withData ? initialSources(graph, flags.seed) : undefined;
   const result = compile(graph, machine, {
@@ -67,11 +70,26 @@ export function compileFile(file: string, flags: CompileFlags, wantData: boolean
     sources,
     printAfter,
     verifyEach: flags.verifyEach,
+    partition,
   });
   for (const p of result.printed) process.stdout.write(`== after ${p.pass} ==\n${p.text}`);
   reportDiagnostics(result.diagnostics, text);
   if (!result.report) throw new UserError("compilation stopped");
   return { graph, machine, result: result as CompiledFile["result"], withData };
+}
+
+function parseStrategy(v: string | undefined): PartitionStrategy {
+  if (v === undefined) return "auto";
+  if ((STRATEGIES as readonly string[]).includes(v)) return v as PartitionStrategy;
+  const d = diag(
+    M.unknownStrategy,
+    "--partition",
+    undefined,
+    [v, STRATEGIES.join(", ")],
+    didYouMean(v, STRATEGIES),
+  );
+  reportDiagnostics([d]);
+  throw new UserError("bad --partition");
 }
 
 export function reportJson(r: CompileReport): Record<string, unknown> {
@@ -98,6 +116,7 @@ export function reportJson(r: CompileReport): Record<string, unknown> {
     decomposition_path_cycles: r.diagnosis.decompositionPath,
     efficiency: r.efficiency,
     flops: r.flops,
+    min_chips: r.minChips,
   };
 }
 
@@ -105,6 +124,10 @@ export function reportJson(r: CompileReport): Record<string, unknown> {
 export function addCompileOptions(cmd: Command): Command {
   return cmd
     .option("--chips <n>", "chips to compile for", parsePositiveInt("--chips"), 1)
+    .option(
+      "--partition <strategy>",
+      `how to spread the model over the chips: ${STRATEGIES.join(", ")} (default auto: split a matmul's K over chips only when that beats the link time; cut the model into pipeline stages when it does not fit one chip)`,
+    )
     .option("--arch <name>", "machine preset", "tsp-v1")
     .option(
       "--arch-set <key=value>",
@@ -157,7 +180,8 @@ Examples:
   lpu compile programs/mlp2.model
   lpu compile programs/mlp2.model -o mlp2.lasm && lpu run mlp2.lasm
   lpu compile programs/mlp2.model --print-after tile --verify-each
-  lpu compile programs/mlp2.model --arch-set mxm_latency=10 --json`,
+  lpu compile programs/mlp2.model --arch-set mxm_latency=10 --json
+  lpu compile programs/mlp2.model --chips 2 --partition pipeline   # one layer per chip, activations over a link`,
     )
     .action(
       action((file: string, opts: CompileFlags & { output?: string; json?: boolean }) => {

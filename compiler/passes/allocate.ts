@@ -55,14 +55,19 @@ export function allocate(
   const groupsFor = new Map<number, number[][]>();
   const placements = new Map<string, Placement>();
   const extraAfter = new Map<string, Set<string>>(); // task id -> WAR predecessors
+  const fullChips = new Set<number>();
 
   // Tensors one task accesses together must not share a slice: their MEM instructions run at fixed offsets from
   // one another, so two of them on one slice could collide at every start cycle.
+  // Tracked per column tile (`tensor/tile`): a wide tensor spreads its tiles over every slice group, so a
+  // tensor-level rule would leave its partners no group at all.
   const together = new Map<string, Set<string>>();
   for (const task of g.tasks) {
     const ids = [
       ...new Set(
-        task.steps.flatMap((st) => (st.kind === "read" || st.kind === "write" ? [st.ref.tensor] : [])),
+        task.steps.flatMap((st) =>
+          st.kind === "read" || st.kind === "write" ? [`${st.ref.tensor}/${st.ref.tile}`] : [],
+        ),
       ),
     ];
     for (const a of ids)
@@ -73,8 +78,8 @@ export function allocate(
     const key = `${chip}/${slice}`;
     return sliceTenants.get(key) ?? sliceTenants.set(key, new Set()).get(key)!;
   };
-  const clashes = (t: TiledTensor, slices: readonly number[]): boolean => {
-    const partners = together.get(t.id);
+  const clashes = (t: TiledTensor, tile: number, slices: readonly number[]): boolean => {
+    const partners = together.get(`${t.id}/${tile}`);
     if (!partners) return false;
     for (const sl of slices) for (const other of tenantsOf(t.chip, sl)) if (partners.has(other)) return true;
     return false;
@@ -98,7 +103,7 @@ export function allocate(
         // the cursor; then fresh space, round-robin over the groups so tiles stream from different slices.
         for (let k = 0; k < groups.length && !placed; k++) {
           const slices = groups[(start + k) % groups.length]!;
-          if (clashes(t, slices)) continue;
+          if (clashes(t, j, slices)) continue;
           const blocks = free.get(`${t.chip}/${slices.join(",")}`) ?? [];
           const fit = blocks.findIndex((b) => b.words >= rows);
           if (fit < 0) continue;
@@ -111,7 +116,7 @@ export function allocate(
         for (let k = 0; k < groups.length && !placed; k++) {
           const gi = (start + k) % groups.length;
           const slices = groups[gi]!;
-          if (clashes(t, slices)) continue;
+          if (clashes(t, j, slices)) continue;
           const addr = Math.max(...slices.map((s) => top.get(`${t.chip}/${s}`) ?? 0));
           if (addr + rows <= machine.mem.wordsPerSlice) {
             for (const s of slices) top.set(`${t.chip}/${s}`, addr + rows);
@@ -120,11 +125,14 @@ export function allocate(
           }
         }
         if (!placed) {
-          diagnostics.push(diag(M.sliceFull, file, undefined, [t.chip, t.id, rows, planes]));
+          // One message per chip: after the first, every later tensor of a full chip fails the same way.
+          if (!fullChips.has(t.chip))
+            diagnostics.push(diag(M.sliceFull, file, undefined, [t.chip, t.id, rows, planes]));
+          fullChips.add(t.chip);
           return undefined;
         }
         out.push({ tile: j, row0, rows, ...placed });
-        for (const sl of placed.slices) tenantsOf(t.chip, sl).add(t.id);
+        for (const sl of placed.slices) tenantsOf(t.chip, sl).add(`${t.id}/${j}`);
       }
     return { blocks: out, war };
   };
@@ -184,7 +192,8 @@ export function allocate(
               extraAfter.set(w.id, new Set([...(extraAfter.get(w.id) ?? []), ...r.war]));
       }
     for (const dead of (freeAfter.get(i) ?? []).sort()) {
-      const p = placements.get(dead)!;
+      const p = placements.get(dead);
+      if (!p) continue; // never placed: LPU5005 already says the SRAM is full
       p.blocks.forEach((tp) => {
         const fkey = `${p.chip}/${tp.slices.join(",")}`;
         const blocks = free.get(fkey) ?? [];

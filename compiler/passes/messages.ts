@@ -30,7 +30,12 @@ export const M = {
   chipsUnused: {
     code: "LPU5006",
     severity: "warning",
-    text: "{0} chips were given but the partitioner uses {1} (only matmuls on a model input or weight are split across chips so far)",
+    text: "{0} chips were given but the partitioner uses {1} (splitting further would cost more link time than it saves; --partition k-split or pipeline forces it)",
+  },
+  unknownStrategy: {
+    code: "LPU5008",
+    severity: "error",
+    text: "unknown partition strategy '{0}'; the strategies are: {1}",
   },
   unknownPass: {
     code: "LPU5007",

@@ -1,25 +1,44 @@
-// Pass `partition`: kernel IR + chip count -> the kernel IR with a chip for every op and tensor, after checking that
-// the chips' SRAM can hold the weights, state and activations (LPU5001 says the smallest chip count that fits).
-// Strategy today: a matmul whose activation is a source (input, param, state) and has several K tiles is split by K
-// tiles over up to one node's chips (partial sums return to chip 0 over links); everything else runs on chip 0.
+// Pass `partition`: kernel IR + chip count + strategy -> where every op runs: a pipeline *stage* (a range of chips
+// inside one node) per op, and over how many of its stage's chips each matmul's K tiles are split. Checks the
+// SRAM first: LPU5001 names the smallest chip count that fits, also returned as data (`minChips`).
+// Strategies (`--partition`): `auto` splits a matmul's K only when the estimated cycles with the link transfer
+// beat one chip, and cuts the model into stages of consecutive ops when it does not fit one chip; `none` keeps
+// every op on one chip; `k-split` splits every matmul with several K tiles over up to a node; `pipeline` spreads
+// the ops over all the chips given, balanced by weight bytes. Stages are placed on chips by `stages.ts` after tile.
+import { ELEM_BYTES } from "../../arch/isa.ts";
 import type { Machine } from "../../arch/machine.ts";
 import { sramBytesPerChip } from "../../arch/machine.ts";
 import type { Diagnostic } from "../../util/diagnostics.ts";
 import { diag } from "../../util/diagnostics.ts";
 import { DTYPE_BYTES } from "../graph/ir.ts";
-import type { KernelGraph, KTensor } from "./kernel-ir.ts";
+import { linkWordTime, mxmCyclesPerVector } from "../schedule/timing.ts";
+import { type KernelGraph, type KOp, type KTensor, opInputs } from "./kernel-ir.ts";
 import { M } from "./messages.ts";
+
+export const STRATEGIES = ["auto", "none", "k-split", "pipeline"] as const;
+export type PartitionStrategy = (typeof STRATEGIES)[number];
+
+/** A pipeline stage: chips `base .. base + width - 1`, all in one node; its ops' K splits use them. */
+export interface Stage {
+  readonly base: number;
+  readonly width: number;
+}
 
 export interface PartitionedGraph {
   readonly kernel: KernelGraph;
   /** Chips the program runs on. */
   readonly chips: number;
-  /** Chips each matmul's K tiles are split over (absent: 1, on chip 0). */
+  /** Chips each matmul's K tiles are split over (absent: 1), the first `n` chips of its stage. */
   readonly matmulChips: ReadonlyMap<string, number>;
-  /** Chip of each tensor (and of the ops that define it), sorted by tensor id. */
+  /** Chip of each tensor (and of the ops that define it), sorted by tensor id: its stage's first chip. */
   readonly chipOf: ReadonlyMap<string, number>;
+  /** The stage of every op, by op id. */
+  readonly stageOf: ReadonlyMap<string, Stage>;
   /** Bytes the model needs in SRAM, lane-padded, every tensor resident (an upper bound on what allocation uses). */
   readonly sramBytesNeeded: number;
+  /** The smallest chip count this partitioner fits the model on. */
+  readonly minChips: number;
+  readonly strategy: PartitionStrategy;
 }
 
 /** SRAM bytes a tensor takes once tiled: every row a vector per 320-lane column tile, per byte. */
@@ -27,17 +46,67 @@ export function paddedBytes(t: KTensor, lanes: number): number {
   return t.rows * Math.ceil(t.cols / lanes) * lanes * DTYPE_BYTES[t.dtype];
 }
 
+/** Share of a chip's SRAM a stage may fill with its weights and activations. ASSUMPTION: the rest absorbs what the
+ * estimate leaves out (a 320-row weight block leaves 192 of a slice's 8,192 words unused; received copies and
+ * partial sums; co-accessed tensors kept in different slices). */
+export const STAGE_FILL = 0.9;
+
 export function partition(
   kernel: KernelGraph,
   machine: Machine,
   chips: number,
   file: string,
+  strategy: PartitionStrategy = "auto",
 ): { partitioned: PartitionedGraph; diagnostics: Diagnostic[] } {
   const diagnostics: Diagnostic[] = [];
   const perChip = sramBytesPerChip(machine);
-  const needed = kernel.tensors.reduce((s, t) => s + paddedBytes(t, machine.lanes), 0);
-  const minChips = Math.max(1, Math.ceil(needed / perChip));
+  const lanes = machine.lanes;
+  const needed = kernel.tensors.reduce((s, t) => s + paddedBytes(t, lanes), 0);
+  const tensors = new Map(kernel.tensors.map((t) => [t.id, t]));
+  const nodeChips = Math.min(machine.system.chipsPerNode, machine.system.localLinksPerChip + 1);
   const dtypes = [...new Set(kernel.tensors.filter((t) => t.role === "param").map((t) => t.dtype))].sort();
+  const opBytes = kernel.ops.map((op) => bytesOf(op, tensors, lanes));
+  const budget = perChip * STAGE_FILL;
+
+  // The fewest chips: the greedy packing of ops into stages with no limit on chips.
+  const packed = packStages(kernel.ops, opBytes, tensors, budget, lanes, nodeChips);
+  const minChips = packed.ok ? packed.chips : Number.POSITIVE_INFINITY;
+  const result = (
+    stageOf: Map<string, Stage>,
+    matmulChips: Map<string, number>,
+    used: number,
+  ): { partitioned: PartitionedGraph; diagnostics: Diagnostic[] } => {
+    // A tensor lives where the op that defines it runs, a source where its first reader runs; stages.ts makes
+    // copies (or link transfers) where other chips read them.
+    const chipOf = new Map<string, number>(kernel.tensors.map((t) => [t.id, 0]));
+    const seen = new Set<string>();
+    for (const op of kernel.ops) {
+      const base = stageOf.get(op.id)?.base ?? 0;
+      chipOf.set(op.out, base);
+      for (const i of opInputs(op))
+        if (tensors.get(i)!.role !== "temp" && !seen.has(i)) {
+          seen.add(i);
+          chipOf.set(i, base);
+        }
+    }
+    return {
+      partitioned: {
+        kernel,
+        chips: used,
+        matmulChips,
+        chipOf: new Map([...chipOf].sort((a, b) => (a[0] < b[0] ? -1 : 1))),
+        stageOf,
+        sramBytesNeeded: needed,
+        minChips: Number.isFinite(minChips) ? minChips : chips + 1,
+        strategy,
+      },
+      diagnostics,
+    };
+  };
+  if (!packed.ok) {
+    diagnostics.push(diag(M.unsupportedShape, file, undefined, [kernel.name, packed.why]));
+    return result(new Map(), new Map(), 1);
+  }
   if (minChips > chips) {
     diagnostics.push(
       diag(M.notEnoughChips, file, undefined, [
@@ -49,36 +118,195 @@ export function partition(
         chips,
       ]),
     );
-  } else if (minChips > 1) {
-    diagnostics.push(
-      diag(M.unsupportedShape, file, undefined, [
-        kernel.name,
-        `it needs ${minChips} chips and placing layers on separate chips is not built yet`,
-      ]),
-    );
+    return result(new Map(), new Map(), 1);
   }
-  const tensors = new Map(kernel.tensors.map((t) => [t.id, t]));
+
+  const stageOf = new Map<string, Stage>();
   const matmulChips = new Map<string, number>();
-  let used = 1;
-  const maxChips = Math.min(chips, machine.system.chipsPerNode, machine.system.localLinksPerChip + 1);
-  for (const op of kernel.ops) {
-    if (op.kind !== "matmul") continue;
-    const a = tensors.get(op.a)!;
-    const kTiles = Math.ceil(a.cols / machine.lanes);
-    const n = a.role === "temp" ? 1 : Math.min(maxChips, kTiles);
-    if (n > 1) matmulChips.set(op.id, n);
-    used = Math.max(used, n);
+  const kTilesOf = (op: Extract<KOp, { kind: "matmul" }>) => Math.ceil(tensors.get(op.a)!.cols / lanes);
+  let stagesUsed = packed;
+  if (strategy === "pipeline" && chips > 1) {
+    const balanced = balanceStages(kernel.ops, opBytes, tensors, budget, lanes, nodeChips, chips);
+    if (balanced) stagesUsed = balanced;
   }
-  if (chips > used && minChips <= chips)
-    diagnostics.push(diag(M.chipsUnused, file, undefined, [chips, used]));
-  const chipOf = new Map(kernel.tensors.map((t) => [t.id, 0]));
-  return { partitioned: { kernel, chips: used, matmulChips, chipOf, sramBytesNeeded: needed }, diagnostics };
+  if (stagesUsed.chips > 1 || strategy === "pipeline") {
+    kernel.ops.forEach((op, i) => {
+      const st = stagesUsed.stages[i]!;
+      stageOf.set(op.id, st);
+      if (op.kind === "matmul" && st.width > 1) matmulChips.set(op.id, Math.min(st.width, kTilesOf(op)));
+    });
+  } else {
+    // One stage: split a matmul's K over the node's chips only where it is forced or pays for its links.
+    const maxChips = Math.min(chips, nodeChips);
+    const whole: Stage = { base: 0, width: maxChips };
+    for (const op of kernel.ops) {
+      stageOf.set(op.id, whole);
+      if (op.kind !== "matmul" || strategy === "none") continue;
+      const n =
+        strategy === "k-split"
+          ? Math.min(maxChips, kTilesOf(op))
+          : bestSplit(op, tensors, machine, Math.min(maxChips, kTilesOf(op)));
+      if (n > 1) matmulChips.set(op.id, n);
+    }
+  }
+  let used = 1;
+  for (const [id, st] of stageOf) used = Math.max(used, st.base + (matmulChips.get(id) ?? 1));
+  if (stagesUsed.chips > 1 || strategy === "pipeline")
+    for (const st of stageOf.values()) used = Math.max(used, st.base + 1);
+  if (chips > used) diagnostics.push(diag(M.chipsUnused, file, undefined, [chips, used]));
+  return result(stageOf, matmulChips, used);
+}
+
+/** SRAM a single op brings to its stage: the params and state it reads, and its output. */
+function bytesOf(op: KOp, tensors: ReadonlyMap<string, KTensor>, lanes: number): number {
+  let b = paddedBytes(tensors.get(op.out)!, lanes);
+  for (const i of opInputs(op)) {
+    const t = tensors.get(i)!;
+    if (t.role === "param" || t.role === "state") b += paddedBytes(t, lanes);
+  }
+  return b;
+}
+
+interface Packing {
+  readonly ok: boolean;
+  readonly why: string;
+  readonly chips: number;
+  readonly stages: readonly Stage[];
+}
+
+/** Width a single op's stage needs: an op larger than the budget has its matmul K split over a few chips. */
+function widthOf(
+  op: KOp,
+  bytes: number,
+  tensors: ReadonlyMap<string, KTensor>,
+  budget: number,
+  lanes: number,
+) {
+  if (bytes <= budget) return 1;
+  if (op.kind !== "matmul") return Number.POSITIVE_INFINITY;
+  const kTiles = Math.ceil(tensors.get(op.a)!.cols / lanes);
+  // K tiles split in whole tiles: the busiest chip holds ceil(kTiles / w) of them.
+  for (let w = 2; w <= kTiles; w++) if (shareOf(bytes, kTiles, w) <= budget) return w;
+  return Number.POSITIVE_INFINITY;
+}
+
+/** Bytes of an op split over w chips on its busiest chip. */
+function shareOf(bytes: number, kTiles: number, w: number): number {
+  return w === 1 ? bytes : (bytes * Math.ceil(kTiles / w)) / kTiles;
+}
+
+/** Consecutive ops fill a chip until the next would pass the budget; an oversized matmul gets a stage of its own
+ * over several chips of one node (never straddling two nodes, so its partial sums use local links). */
+function packStages(
+  ops: readonly KOp[],
+  opBytes: readonly number[],
+  tensors: ReadonlyMap<string, KTensor>,
+  budget: number,
+  lanes: number,
+  nodeChips: number,
+  cutBefore: ReadonlySet<number> = new Set(),
+): Packing {
+  const stages: Stage[] = [];
+  let base = 0;
+  let width = 0;
+  let fill = 0;
+  for (let i = 0; i < ops.length; i++) {
+    const w = widthOf(ops[i]!, opBytes[i]!, tensors, budget, lanes);
+    if (w > nodeChips)
+      return { ok: false, why: `op '${ops[i]!.id}' needs more than one node's SRAM`, chips: 0, stages };
+    // A small op joins the current stage on its first chip (also after an op split over several chips, whose
+    // share of each chip is its bytes / width).
+    const fits = width > 0 && w === 1 && fill + opBytes[i]! <= budget && !cutBefore.has(i);
+    if (!fits) {
+      if (width > 0) base += width;
+      if ((base % nodeChips) + w > nodeChips) base += nodeChips - (base % nodeChips);
+      width = w;
+      fill = 0;
+    }
+    const op = ops[i]!;
+    fill +=
+      op.kind === "matmul" && w > 1
+        ? shareOf(opBytes[i]!, Math.ceil(tensors.get(op.a)!.cols / lanes), w)
+        : opBytes[i]!;
+    stages.push({ base, width: w });
+  }
+  return { ok: true, why: "", chips: Math.max(1, base + width), stages };
+}
+
+/** Cuts the ops into `chips` stages of about equal weight bytes (never fewer chips than the packing needs). */
+function balanceStages(
+  ops: readonly KOp[],
+  opBytes: readonly number[],
+  tensors: ReadonlyMap<string, KTensor>,
+  budget: number,
+  lanes: number,
+  nodeChips: number,
+  chips: number,
+): Packing | undefined {
+  const total = opBytes.reduce((a, b) => a + b, 0);
+  const cuts = new Set<number>();
+  let acc = 0;
+  let stage = 1;
+  for (let i = 0; i < ops.length && stage < chips; i++) {
+    if (i > 0 && acc >= (stage * total) / chips) {
+      cuts.add(i);
+      stage++;
+    }
+    acc += opBytes[i]!;
+  }
+  const p = packStages(ops, opBytes, tensors, budget, lanes, nodeChips, cuts);
+  return p.ok && p.chips <= chips ? p : undefined;
+}
+
+/**
+ * Chips to split a matmul's K tiles over (1 = none): the count with the fewest estimated cycles. Per chip the
+ * MXM planes take the weight tiles in turn, each costing the larger of its weight load (one row per cycle) and its
+ * activations (rows x cycles per vector); a split adds the partial sums' trip (fp32, every output row and column
+ * tile, serialised on one link, plus the link latency) and, for a computed activation, the trip of its K tiles
+ * to the other chips. An estimate for the choice only; the scheduler's cycles are exact.
+ */
+export function bestSplit(
+  op: Extract<KOp, { kind: "matmul" }>,
+  tensors: ReadonlyMap<string, KTensor>,
+  m: Machine,
+  maxChips: number,
+): number {
+  const a = tensors.get(op.a)!;
+  const b = tensors.get(op.b)!;
+  const kTiles = Math.ceil(a.cols / m.lanes);
+  const nTiles = Math.ceil(b.rows / m.lanes);
+  const perTile = Math.max(Math.min(m.mxm.rows, b.rows), a.rows * mxmCyclesPerVector(m, a.dtype));
+  const { num, den } = linkWordTime(m);
+  const wordCycles = num / den;
+  const estimate = (n: number) => {
+    const compute = Math.ceil((nTiles * Math.ceil(kTiles / n)) / m.mxm.planes) * perTile;
+    if (n === 1) return compute;
+    const partialWords = a.rows * nTiles * ELEM_BYTES.fp32;
+    const inputWords = a.role === "temp" ? a.rows * Math.ceil(kTiles / n) * ELEM_BYTES[a.dtype] : 0;
+    const trips = (inputWords > 0 ? 2 : 1) * m.c2c.latency;
+    return compute + trips + (partialWords + inputWords) * wordCycles + a.rows * nTiles;
+  };
+  let best = 1;
+  for (let n = 2; n <= maxChips; n++) if (estimate(n) < estimate(best)) best = n;
+  return best;
 }
 
 export function printPartition(p: PartitionedGraph): string {
   const lines = [`partition: ${p.chips} chip(s), ${p.sramBytesNeeded} bytes of SRAM needed`];
-  for (const [op, n] of [...p.matmulChips].sort((a, b) => (a[0] < b[0] ? -1 : 1)))
-    lines.push(`  ${op}: K tiles split over chips 0..${n - 1}, partial sums to chip 0`);
+  if (p.strategy !== "auto" || p.minChips > 1)
+    lines.push(`  strategy ${p.strategy}; the model fits on ${p.minChips} chip(s)`);
+  const stages = new Map<string, string[]>();
+  for (const op of p.kernel.ops) {
+    const st = p.stageOf.get(op.id);
+    if (!st) continue;
+    const k = st.width > 1 ? `chips ${st.base}..${st.base + st.width - 1}` : `chip ${st.base}`;
+    stages.set(k, [...(stages.get(k) ?? []), op.id]);
+  }
+  if (stages.size > 1) for (const [k, ops] of stages) lines.push(`  stage on ${k}: ${ops.join(" ")}`);
+  for (const [op, n] of [...p.matmulChips].sort((a, b) => (a[0] < b[0] ? -1 : 1))) {
+    const base = p.stageOf.get(op)?.base ?? 0;
+    lines.push(`  ${op}: K tiles split over chips ${base}..${base + n - 1}, partial sums to chip ${base}`);
+  }
   for (const [t, c] of [...p.chipOf].sort((a, b) => (a[0] < b[0] ? -1 : 1)))
     lines.push(`  ${t} -> chip ${c}`);
   return `${lines.join("\n")}\n`;

@@ -44,6 +44,8 @@ export interface CompileReport {
   readonly boundName: keyof Bounds;
   readonly efficiency: number;
   readonly flops: number;
+  /** The smallest chip count the partitioner fits the model on. */
+  readonly minChips?: number;
 }
 
 /** The model's true work: multiply-accumulates per MXM input type (no padding). */

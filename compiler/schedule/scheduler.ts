@@ -10,6 +10,7 @@ import type { Machine } from "../../arch/machine.ts";
 import { invariant } from "../../util/assert.ts";
 import { blockOf, type Placement, type Task, type TaskGraph } from "../passes/task-ir.ts";
 import { type Geometry, type Instance, taskGeometry } from "./geometry.ts";
+import { TaskHeap } from "./heap.ts";
 import { buildInstructions } from "./instructions.ts";
 import { IntervalSet, StreamTable, Tables } from "./resources.ts";
 import type { Schedule, ScheduledInst, TaskTimes } from "./schedule-ir.ts";
@@ -93,6 +94,11 @@ export function schedule(g: TaskGraph, m: Machine, opts: ScheduleOptions = {}): 
     }
   }
   const bankSize = m.mem.wordsPerSlice / m.mem.banksPerSlice;
+  /** Per link end (`chip/s<link>` sender, `chip/r<link>` receiver): the cycle the previous transfer frees it. */
+  const linkFree = new Map<string, number>();
+  const deskewPeriod = deskewPeriodOf(m);
+  /** Windows [k P, (k + 1) P) in which some word leaves a sender: each needs a deskew at k P (k >= 1). */
+  const talkWindows = new Set<number>();
 
   const planesOf = (chip: number) => {
     while (planes.length <= chip) planes.push([]);
@@ -116,44 +122,97 @@ export function schedule(g: TaskGraph, m: Machine, opts: ScheduleOptions = {}): 
 
   // Group bookkeeping: a group may take a plane early (only its first task ready) while at least one other plane
   // stays free for groups whose inputs are all placed, so early groups can never hold every plane (no deadlock).
-  const groupTasks = new Map<string, number[]>();
+  // The pick is the highest-priority *eligible* ready task. Always eligible: tasks without a group or whose group
+  // holds a plane (heap `ready`). A group's first task is parked per chip, in `inputsIn` once every input of the
+  // group is placed and in `inputsOut` before; it is eligible when its chip has two free planes, or one and its
+  // inputs are in. `starts` holds, for each chip, the top of each parked heap that is eligible now (lazily: stale
+  // entries are dropped when they surface), so the best eligible task is the better of two heap tops.
+  const n = g.tasks.length;
+  const groupOf = g.tasks.map((t) => t.mxmGroup);
+  const groupFirst = new Map<string, number>();
+  const groupOut = new Map<string, number>(); // inputs of the group's tasks not placed yet
   g.tasks.forEach((t, i) => {
-    if (t.mxmGroup) groupTasks.set(t.mxmGroup, [...(groupTasks.get(t.mxmGroup) ?? []), i]);
+    if (!t.mxmGroup) return;
+    if (!groupFirst.has(t.mxmGroup)) groupFirst.set(t.mxmGroup, i);
+    let out = groupOut.get(t.mxmGroup) ?? 0;
+    for (const a of t.after) if (groupOf[index.get(a)!] !== t.mxmGroup) out++;
+    groupOut.set(t.mxmGroup, out);
   });
-  const placed = new Array<boolean>(g.tasks.length).fill(false);
-  const groupInputsPlaced = (group: string): boolean => {
-    const members = new Set(groupTasks.get(group)!.map((i) => g.tasks[i]!.id));
-    return groupTasks
-      .get(group)!
-      .every((i) => g.tasks[i]!.after.every((a) => members.has(a) || placed[index.get(a)!]));
+  const placed = new Array<boolean>(n).fill(false);
+  const before = (a: number, b: number) => priority[b]! - priority[a]! || a - b;
+  const ready = new TaskHeap(before);
+  const starts = new TaskHeap(before);
+  const inputsIn = new Map<number, TaskHeap>();
+  const inputsOut = new Map<number, TaskHeap>();
+  const parkedIn = new Array<boolean>(n).fill(false);
+  const heapOf = (m2: Map<number, TaskHeap>, chip: number) =>
+    m2.get(chip) ?? m2.set(chip, new TaskHeap(before)).get(chip)!;
+  const freePlanes = (chip: number) => planesOf(chip).filter((p) => p.owner === undefined).length;
+  const top = (h: TaskHeap | undefined, wantIn: boolean) => {
+    while (h && h.size > 0 && (placed[h.peek()!] || parkedIn[h.peek()!] !== wantIn)) h.pop();
+    return h?.peek();
+  };
+  const offerStarts = (chip: number) => {
+    const free = freePlanes(chip);
+    const a = free >= 1 ? top(inputsIn.get(chip), true) : undefined;
+    const b = free >= 2 ? top(inputsOut.get(chip), false) : undefined;
+    if (a !== undefined) starts.push(a);
+    if (b !== undefined) starts.push(b);
+  };
+  const eligibleStart = (i: number) => {
+    const free = freePlanes(g.tasks[i]!.chip);
+    return free >= 2 || (free === 1 && groupOut.get(groupOf[i]!) === 0);
+  };
+  // Link order: words come out of a receive buffer in the order they arrived, so on each link the sends are
+  // placed one after another (no send slips into an earlier gap) and the recvs take them in the same order.
+  const sendSeq = new Map<string, number>();
+  const linkSends = new Map<string, number>();
+  const recvNext = new Map<string, number>();
+  const recvParked = new Map<string, number>();
+  const recvKey = (i: number) => {
+    const t = g.tasks[i]!;
+    const st = t.steps.find((x) => x.kind === "recv");
+    return st?.kind === "recv" ? { key: `${t.chip}/${st.link}`, seq: sendSeq.get(st.from)! } : undefined;
+  };
+  const becomeReady = (i: number) => {
+    const t = g.tasks[i]!;
+    const rk = relaxed ? undefined : recvKey(i);
+    if (rk && (recvNext.get(rk.key) ?? 0) !== rk.seq) {
+      recvParked.set(`${rk.key}#${rk.seq}`, i);
+      return;
+    }
+    if (relaxed || !t.mxmGroup || groupState.has(t.mxmGroup) || groupFirst.get(t.mxmGroup) !== i) {
+      ready.push(i);
+      return;
+    }
+    parkedIn[i] = groupOut.get(t.mxmGroup) === 0;
+    heapOf(parkedIn[i] ? inputsIn : inputsOut, t.chip).push(i);
+    offerStarts(t.chip);
   };
 
-  const pending = new Array<number>(g.tasks.length).fill(0);
+  const pending = new Array<number>(n).fill(0);
   g.tasks.forEach((t, i) => {
     pending[i] = t.after.length;
   });
-  let ready: number[] = g.tasks.map((_, i) => i).filter((i) => pending[i] === 0);
-  const before = (a: number, b: number) => priority[b]! - priority[a]! || a - b;
+  for (let i = 0; i < n; i++) if (pending[i] === 0) becomeReady(i);
 
-  while (ready.length > 0) {
-    ready.sort(before);
-    let pick = -1;
+  for (let count = 0; count < n; count++) {
+    while (starts.size > 0 && (placed[starts.peek()!] || !eligibleStart(starts.peek()!))) starts.pop();
+    const r = ready.peek();
+    const st = starts.peek();
+    invariant(
+      r !== undefined || st !== undefined,
+      "scheduler deadlock: every ready task waits for an MXM plane",
+    );
+    const fromStarts = !(st === undefined || (r !== undefined && before(r, st) < 0));
+    const pick = fromStarts ? starts.pop()! : ready.pop()!;
+    const t = g.tasks[pick]!;
     let plane: number | undefined;
-    for (const i of ready) {
-      const t = g.tasks[i]!;
-      if (!t.mxmGroup) {
-        pick = i;
-        break;
-      }
+    if (t.mxmGroup) {
       const gs = groupState.get(t.mxmGroup);
-      if (gs) {
-        pick = i;
-        plane = gs.plane;
-        break;
-      }
-      if (relaxed) {
+      if (gs) plane = gs.plane;
+      else if (relaxed) {
         // Unlimited planes: the group gets a private plane state at the position where it finishes first.
-        pick = i;
         const trials = Array.from({ length: m.mxm.planes }, (_, k) => {
           const state = { stagingFree: 0, arrayFree: 0, accFree: 0 };
           const trial: GroupState = { plane: k, state, lwEnd: 0, weightsReady: 0, resultsReady: 0 };
@@ -162,37 +221,85 @@ export function schedule(g: TaskGraph, m: Machine, opts: ScheduleOptions = {}): 
         const best = trials.sort((x, y) => x.end - y.end || x.k - y.k)[0]!;
         plane = best.k;
         groupState.set(t.mxmGroup, { plane, state: best.state, lwEnd: 0, weightsReady: 0, resultsReady: 0 });
-        break;
+      } else {
+        const ps = planesOf(t.chip);
+        const free = ps.map((p, k) => (p.owner === undefined ? k : -1)).filter((k) => k >= 0);
+        // The plane where the group's first task (its weight load) would finish first.
+        const finish = free.map((k) => {
+          const trial: GroupState = { plane: k, state: ps[k]!, lwEnd: 0, weightsReady: 0, resultsReady: 0 };
+          return findPlacement(t, k, trial).lastIssue;
+        });
+        const best = free
+          .map((k, j) => [k, finish[j]!] as const)
+          .sort((a, b) => a[1] - b[1] || a[0] - b[0])[0]!;
+        plane = best[0];
+        ps[plane]!.owner = t.mxmGroup;
+        groupState.set(t.mxmGroup, { plane, state: ps[plane]!, lwEnd: 0, weightsReady: 0, resultsReady: 0 });
       }
-      const ps = planesOf(t.chip);
-      const free = ps.map((p, k) => (p.owner === undefined ? k : -1)).filter((k) => k >= 0);
-      if (free.length === 0 || (free.length === 1 && !groupInputsPlaced(t.mxmGroup))) continue;
-      // The plane where the group's first task (its weight load) would finish first.
-      const finish = free.map((k) => {
-        const trial: GroupState = { plane: k, state: ps[k]!, lwEnd: 0, weightsReady: 0, resultsReady: 0 };
-        return findPlacement(t, k, trial).lastIssue;
-      });
-      const best = free
-        .map((k, n) => [k, finish[n]!] as const)
-        .sort((a, b) => a[1] - b[1] || a[0] - b[0])[0]!;
-      pick = i;
-      plane = best[0];
-      ps[plane]!.owner = t.mxmGroup;
-      groupState.set(t.mxmGroup, { plane, state: ps[plane]!, lwEnd: 0, weightsReady: 0, resultsReady: 0 });
-      break;
     }
-    invariant(pick >= 0, "scheduler deadlock: every ready task waits for an MXM plane");
-    ready = ready.filter((i) => i !== pick);
-    const task = g.tasks[pick]!;
-    placeTask(task, plane);
+    const freedBefore = relaxed ? 0 : freePlanes(t.chip);
+    placeTask(t, plane);
     placed[pick] = true;
-    for (const s of succs[pick]!) if (--pending[s]! === 0) ready.push(s);
+    const touched = new Set<number>();
+    // A start took a plane (its heap has a new top) or a group's end freed one.
+    if (fromStarts || (!relaxed && freePlanes(t.chip) !== freedBefore)) touched.add(t.chip);
+    for (const s of succs[pick]!) {
+      const gs = groupOf[s];
+      if (gs && gs !== t.mxmGroup) {
+        const left = groupOut.get(gs)! - 1;
+        groupOut.set(gs, left);
+        const first = groupFirst.get(gs)!;
+        if (left === 0 && !relaxed && !placed[first] && pending[first] === 0 && !parkedIn[first]) {
+          parkedIn[first] = true;
+          heapOf(inputsIn, g.tasks[first]!.chip).push(first);
+          touched.add(g.tasks[first]!.chip);
+        }
+      }
+      if (--pending[s]! === 0) becomeReady(s);
+    }
+    const rk = relaxed ? undefined : recvKey(pick);
+    if (rk) {
+      recvNext.set(rk.key, rk.seq + 1);
+      const next = recvParked.get(`${rk.key}#${rk.seq + 1}`);
+      if (next !== undefined) {
+        recvParked.delete(`${rk.key}#${rk.seq + 1}`);
+        becomeReady(next);
+      }
+    }
+    for (const c of [...touched].sort((a, b) => a - b)) offerStarts(c);
   }
   invariant(
     placed.every((p) => p),
     "scheduler left tasks unplaced (a dependency cycle)",
   );
+  if (multiChip && !relaxed) addDeskews();
   return { graph: g, insts, tasks: times, cycles };
+
+  /** A deskew at k P on every chip that talks, for each window with a word leaving in it (docs/compiler.md). */
+  function addDeskews(): void {
+    const talkers = [
+      ...new Set(
+        g.tasks.filter((t) => t.steps.some((x) => x.kind === "send" || x.kind === "recv")).map((t) => t.chip),
+      ),
+    ].sort((a, b) => a - b);
+    const queue = m.c2c.links - 1;
+    invariant(
+      !g.tasks.some((t) => t.steps.some((x) => (x.kind === "send" || x.kind === "recv") && x.link === queue)),
+      `link ${queue} carries data: no queue left for deskews`,
+    );
+    for (const k of [...talkWindows].filter((x) => x >= 1).sort((a, b) => a - b))
+      for (const chip of talkers)
+        insts.push({
+          chip,
+          queue: { kind: "c2c", index: queue },
+          cycle: k * deskewPeriod,
+          inst: { op: "deskew" },
+          busy: 1,
+          resource: "queue",
+          task: "deskew",
+          op: "deskew",
+        });
+  }
 
   /** Where the task would go with this plane: its start, choices, and the cycle its last step issues. */
   function findPlacement(task: Task, plane: number | undefined, gs: GroupState | undefined) {
@@ -231,7 +338,11 @@ export function schedule(g: TaskGraph, m: Machine, opts: ScheduleOptions = {}): 
         case "acc":
           need(gs!.resultsReady, true);
           break;
+        case "send":
+          need(linkFree.get(`${chip}/s${s.link}`) ?? 0);
+          break;
         case "recv": {
+          need(linkFree.get(`${chip}/r${s.link}`) ?? 0);
           // Vector i's last word leaves the sender linkLeaves(...) after the send issues and arrives L_link later.
           const ts = sendAt.get(s.from);
           invariant(ts !== undefined, `${task.id} receives from ${s.from}, which is not placed`);
@@ -252,7 +363,7 @@ export function schedule(g: TaskGraph, m: Machine, opts: ScheduleOptions = {}): 
     for (let tries = 0; ; tries++) {
       const r = relaxed
         ? { shift: 0, kind: "queue" as const, choice: anyChoice(geo) }
-        : tryAt(geo, chip, start);
+        : tryAt(geo, chip, start, task);
       if (r.shift === 0) {
         choice = r.choice;
         break;
@@ -304,8 +415,18 @@ export function schedule(g: TaskGraph, m: Machine, opts: ScheduleOptions = {}): 
         case "acc":
           ps!.accFree = t + s.n;
           break;
-        case "send":
+        case "send": {
           sendAt.set(task.id, t);
+          const key = `${chip}/${s.link}`;
+          sendSeq.set(task.id, linkSends.get(key) ?? 0);
+          linkSends.set(key, (linkSends.get(key) ?? 0) + 1);
+          linkFree.set(`${chip}/s${s.link}`, t + inst.timing.busy);
+          for (let k = Math.floor((t + 1) / deskewPeriod); k * deskewPeriod <= t + inst.timing.busy; k++)
+            talkWindows.add(k);
+          break;
+        }
+        case "recv":
+          linkFree.set(`${chip}/r${s.link}`, t + s.n);
           break;
         default:
           break;
@@ -333,6 +454,7 @@ export function schedule(g: TaskGraph, m: Machine, opts: ScheduleOptions = {}): 
     geo: Geometry,
     chip: number,
     start: number,
+    task: Task,
   ): { shift: number; kind: Res["kind"]; choice?: Choice } {
     const local: Res[] = [];
     let shift = 0;
@@ -345,6 +467,9 @@ export function schedule(g: TaskGraph, m: Machine, opts: ScheduleOptions = {}): 
     };
     const alu: (number | undefined)[] = [];
     for (const inst of geo.instances) {
+      const st = task.steps[inst.step]!;
+      if (st.kind === "send" && multiChip)
+        note(deskewClash(m, start + inst.rel, st.n * ELEM_BYTES[st.type], deskewPeriod), "queue");
       if (inst.unit === "vxm") {
         let best = Number.POSITIVE_INFINITY;
         let chosen: number | undefined;
@@ -504,4 +629,35 @@ function estimate(t: Task, m: Machine): number {
     else busy = Math.max(busy, s.n);
   }
   return busy + m.mem.readLatency + m.mem.writeLatency;
+}
+
+/**
+ * The longest stretch (a multiple of the epoch) over which chips deskewed together stay aligned to within half a
+ * cycle (docs/isa.md: 0.5 / (2 maxDrift) cycles, 2,500 on tsp-v1): chips that talk deskew at every multiple of it
+ * in which a word crosses a link, so every word leaves less than one period after the latest deskew and arrives
+ * exactly L_link later. A period of a whole number of epochs puts every deskew 255 cycles (mod the epoch) after
+ * the last alignment, far from an epoch boundary, so no two chips' pauses end at different boundaries.
+ */
+export function deskewPeriodOf(m: Machine): number {
+  const drift = m.c2c.maxDriftPpm * 1e-6;
+  const window = drift > 0 ? 0.5 / (2 * drift) : Number.MAX_SAFE_INTEGER;
+  const e = m.c2c.epochCycles;
+  return Math.max(e, Math.floor((Math.min(window, 2 ** 40) - 1) / e) * e);
+}
+
+/** 0 when no word of a send issued at t (words words) leaves within a cycle of a deskew at k * period (k >= 1):
+ * a word leaving in the deskew's own cycle would be converted across the pause at a seed-dependent cycle. Else 1:
+ * the smallest shift, so the search never skips a feasible start. */
+export function deskewClash(m: Machine, t: number, words: number, period: number): number {
+  const last = t + linkLeaves(m, words - 1);
+  for (let k = Math.max(1, Math.floor((t + 1) / period)); k * period - 1 <= last; k++) {
+    const b = k * period;
+    if (b + 1 < t) continue;
+    for (let j = 0; j < words; j++) {
+      const f = t + linkLeaves(m, j);
+      if (f > b + 1) break;
+      if (f >= b - 1) return 1;
+    }
+  }
+  return 0;
 }

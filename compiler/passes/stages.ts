@@ -1,0 +1,187 @@
+// After `tile` (part of that pass's output): tile's tasks carry chips relative to their op's pipeline stage; this
+// puts them on physical chips and adds the link transfers the stages need. In: the task graph and the partition.
+// Out: every task and tensor on its chip; a task that reads a tensor living on another chip reads a local copy
+// instead, written by `recv` tasks fed by `send` tasks on the way there (a temporary) or loaded with the same
+// seeded values (a weight or input). Identity for a program on one stage at chip 0 (byte-identical output).
+//
+// The wiring assumed (emit writes it into the program's wires): inside a node of `chipsPerNode` chips, local link
+// k of the chip at position a goes to position k (k < a) or k + 1 (tile.ts `linkTo`); between nodes, global link
+// GLOBAL_EAST of the chip at position q of node n goes to GLOBAL_WEST of position q of node n + 1, so nodes form a
+// line. A transfer to another node travels along that line at its position, then over a local link.
+import { ELEM_BYTES } from "../../arch/isa.ts";
+import type { Machine } from "../../arch/machine.ts";
+import { invariant } from "../../util/assert.ts";
+import type { PartitionedGraph } from "./partition.ts";
+import type { Step, Task, TaskGraph, TiledTensor } from "./task-ir.ts";
+
+/** The first two global links of a chip (after its local links): toward the next node and the previous one. */
+export function globalLinks(m: Machine): { east: number; west: number } {
+  return { east: m.system.localLinksPerChip, west: m.system.localLinksPerChip + 1 };
+}
+
+function nodeSize(m: Machine): number {
+  return Math.min(m.system.chipsPerNode, m.system.localLinksPerChip + 1);
+}
+
+/** The chips a transfer visits from `from` to `to`, both ends included. */
+export function route(m: Machine, from: number, to: number): number[] {
+  const size = nodeSize(m);
+  const path = [from];
+  let cur = from;
+  while (Math.floor(cur / size) !== Math.floor(to / size)) {
+    cur += Math.floor(to / size) > Math.floor(cur / size) ? size : -size;
+    path.push(cur);
+  }
+  if (cur !== to) path.push(to);
+  return path;
+}
+
+/** The link of chip `from` wired to the neighbouring chip `to` (one hop of `route`). */
+export function linkBetween(m: Machine, from: number, to: number): number {
+  const size = nodeSize(m);
+  const [nf, nt] = [Math.floor(from / size), Math.floor(to / size)];
+  if (nf === nt) {
+    const [a, b] = [from % size, to % size];
+    return b < a ? b : b - 1;
+  }
+  invariant(from % size === to % size && Math.abs(nf - nt) === 1, `chips ${from} and ${to} are not wired`);
+  const g = globalLinks(m);
+  return nt > nf ? g.east : g.west;
+}
+
+export function placeStages(g: TaskGraph, p: PartitionedGraph, m: Machine): TaskGraph {
+  const moved = g.tasks.some((t) => (p.stageOf.get(t.op)?.base ?? 0) !== 0);
+  if (!moved && !g.tasks.some((t) => t.steps.some((s) => s.kind === "read" && /@c\d+$/.test(s.ref.tensor))))
+    return g;
+  const chipOfTask = (t: Task) => (p.stageOf.get(t.op)?.base ?? 0) + t.chip;
+  const byId = new Map(g.tensors.map((t) => [t.id, t]));
+  const writers = new Map<string, string[]>(); // `${tensor}/${tile}` -> writer task ids
+  const firstWriterChip = new Map<string, number>();
+  const firstReaderChip = new Map<string, number>();
+  for (const t of g.tasks)
+    for (const s of t.steps) {
+      if (s.kind === "write") {
+        const k = `${s.ref.tensor}/${s.ref.tile}`;
+        writers.set(k, [...(writers.get(k) ?? []), t.id]);
+        if (!firstWriterChip.has(s.ref.tensor)) firstWriterChip.set(s.ref.tensor, chipOfTask(t));
+      }
+      if (s.kind === "read" && !firstReaderChip.has(s.ref.tensor))
+        firstReaderChip.set(s.ref.tensor, chipOfTask(t));
+    }
+  // tile's per-chip copy `x@cN` of a computed tensor has no writer: read the original, moved here by links.
+  const alias = (id: string): string => {
+    const base = id.replace(/@c\d+$/, "");
+    return base !== id && byId.get(id)!.role === "temp" && !firstWriterChip.has(id) && byId.has(base)
+      ? base
+      : id;
+  };
+  const homeOf = new Map<string, number>();
+  for (const t of g.tensors)
+    homeOf.set(t.id, firstWriterChip.get(t.id) ?? firstReaderChip.get(t.id) ?? p.chipOf.get(t.id) ?? 0);
+
+  const tensors = new Map<string, TiledTensor>();
+  for (const t of g.tensors) if (alias(t.id) === t.id) tensors.set(t.id, { ...t, chip: homeOf.get(t.id)! });
+  const copyOf = (id: string, chip: number): string => {
+    if (homeOf.get(id) === chip) return id;
+    const cid = `${id}@p${chip}`;
+    if (!tensors.has(cid)) tensors.set(cid, { ...tensors.get(id)!, id: cid, chip });
+    return cid;
+  };
+
+  const taskById = new Map(g.tasks.map((t) => [t.id, t]));
+  const recvOfSend = new Map<string, number>();
+  for (const t of g.tasks)
+    for (const s of t.steps) if (s.kind === "recv") recvOfSend.set(s.from, chipOfTask(t));
+  const out: Task[] = [];
+  /** Writer task ids of tile `tile` of the copy of tensor `id` on `chip` (made on first request). */
+  const arrived = new Map<string, string[]>();
+  const fetch = (id: string, tile: number, chip: number): string[] => {
+    const home = homeOf.get(id)!;
+    if (home === chip) return writers.get(`${id}/${tile}`) ?? [];
+    const key = `${id}/${tile}/${chip}`;
+    const got = arrived.get(key);
+    if (got) return got;
+    const t = tensors.get(id)!;
+    if (t.role !== "temp") {
+      copyOf(id, chip); // a weight or input: the emitter loads the same values on this chip
+      arrived.set(key, []);
+      return [];
+    }
+    const path = route(m, home, chip);
+    const from = path[path.length - 2]!;
+    const prev = fetch(id, tile, from);
+    const src = copyOf(id, from);
+    const dst = copyOf(id, chip);
+    const rowsPerSend = Math.max(1, Math.floor(m.c2c.bufferWords / ELEM_BYTES[t.type]));
+    const recvs: string[] = [];
+    for (let r0 = 0; r0 < t.rows; r0 += rowsPerSend) {
+      const n = Math.min(rowsPerSend, t.rows - r0);
+      const base = `move.${id}.t${tile}.r${r0}.c${from}-c${chip}`;
+      const ref = (tensor: string) => ({ tensor, tile, row: r0, n, stride: 1 as const });
+      out.push({
+        id: `${base}.send`,
+        chip: from,
+        op: `move.${id}`,
+        steps: [
+          { kind: "read", ref: ref(src), type: t.type },
+          { kind: "send", type: t.type, src: 0, n, link: linkBetween(m, from, chip) },
+        ],
+        after: prev,
+      });
+      out.push({
+        id: `${base}.recv`,
+        chip,
+        op: `move.${id}`,
+        steps: [
+          { kind: "recv", type: t.type, n, link: linkBetween(m, chip, from), from: `${base}.send` },
+          { kind: "write", ref: ref(dst), type: t.type, src: 0 },
+        ],
+        after: [`${base}.send`],
+      });
+      recvs.push(`${base}.recv`);
+    }
+    arrived.set(key, recvs);
+    return recvs;
+  };
+
+  for (const task of g.tasks) {
+    const chip = chipOfTask(task);
+    const after = new Set(task.after);
+    const steps: Step[] = task.steps.map((s) => {
+      switch (s.kind) {
+        case "read": {
+          const id = alias(s.ref.tensor);
+          for (const w of fetch(id, s.ref.tile, chip)) after.add(w);
+          return { ...s, ref: { ...s.ref, tensor: copyOf(id, chip) } };
+        }
+        case "write":
+          invariant(homeOf.get(s.ref.tensor) === chip, `${task.id} writes ${s.ref.tensor} on another chip`);
+          return s;
+        case "send": {
+          const to = recvOfSend.get(task.id);
+          invariant(to !== undefined, `${task.id} sends to no receiver`);
+          return { ...s, link: linkBetween(m, chip, to) };
+        }
+        case "recv": {
+          const from = taskById.get(s.from);
+          invariant(from, `${task.id} receives from an unknown task`);
+          return { ...s, link: linkBetween(m, chip, chipOfTask(from)) };
+        }
+        default:
+          return s;
+      }
+    });
+    out.push({ ...task, chip, steps, after: [...after] });
+  }
+  const chips = Math.max(
+    p.chips,
+    ...[...tensors.values()].map((t) => t.chip + 1),
+    ...out.map((t) => t.chip + 1),
+  );
+  return {
+    ...g,
+    chips,
+    tasks: out,
+    tensors: [...tensors.values()].sort((x, y) => (x.id < y.id ? -1 : x.id > y.id ? 1 : 0)),
+  };
+}
