@@ -10,6 +10,12 @@ export const LANES = 320;
 
 export const padded = (cols: number): number => Math.ceil(cols / LANES) * LANES;
 
+/** The column tiles [k0, k1) that lanes first..first+n-1 fall in. */
+export const tilesOf = (first: number, n: number): [number, number] => [
+  Math.floor(first / LANES),
+  Math.floor((first + n - 1) / LANES) + 1,
+];
+
 export class KernelBuilder {
   readonly tensors = new Map<string, KTensor>();
   readonly ops: KOp[] = [];
@@ -54,9 +60,16 @@ export class KernelBuilder {
   }
 
   /** out[m, n] = sum_k a[m, k] * b[n, k] (b holds one row per output column), accumulated in fp32. */
-  matmul(id: string, a: string, b: string, dtype: DType, cols?: number): string {
+  matmul(
+    id: string,
+    a: string,
+    b: string,
+    dtype: DType,
+    cols?: number,
+    kTiles?: readonly [number, number],
+  ): string {
     this.define(id, dtype, this.get(a).rows, cols ?? this.get(b).rows);
-    this.ops.push({ kind: "matmul", id, a, b, out: id });
+    this.ops.push({ kind: "matmul", id, a, b, out: id, ...(kTiles ? { kTiles } : {}) });
     return id;
   }
 

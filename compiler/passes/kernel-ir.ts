@@ -41,6 +41,9 @@ export type KOp =
       readonly b: string;
       readonly out: string;
       readonly epilogue?: readonly EpilogueOp[];
+      /** Column tiles k0 <= i < k1 of `a` that may be nonzero (320 lanes each); the others are exactly 0 and are
+       * skipped: a masked attention head touches only its own lanes' tiles. Absent: all of them. */
+      readonly kTiles?: readonly [number, number];
     }
   /** `b` is either the same shape as `a` or a single row broadcast over a's rows (a bias). */
   | {
@@ -119,10 +122,11 @@ export function opInputs(op: KOp): string[] {
 export function formatKernelOp(op: KOp): string {
   switch (op.kind) {
     case "matmul": {
+      const kt = op.kTiles ? ` (k tiles ${op.kTiles[0]}..${op.kTiles[1] - 1})` : "";
       const epi = (op.epilogue ?? []).map((e) =>
         e.kind === "unary" ? e.fn : e.kind === "row" ? `${e.fn} ${e.b}` : `${e.fn} #${e.imm}`,
       );
-      return `${op.out} = matmul ${op.a}, rows ${op.b}${epi.map((e) => ` | ${e}`).join("")}`;
+      return `${op.out} = matmul ${op.a}, rows ${op.b}${kt}${epi.map((e) => ` | ${e}`).join("")}`;
     }
     case "binary":
       return `${op.out} = ${op.fn} ${op.a}, ${op.b}`;

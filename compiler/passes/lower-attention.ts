@@ -4,9 +4,9 @@
 // transposed on the MXM (identity activations against the value rows) so p . V is one more product.
 // The new k, v rows are not written back to the cache: the interpreter does not either (one pass is one run).
 import type { DType } from "../graph/ir.ts";
-import type { KernelBuilder } from "./kernel-builder.ts";
+import { type KernelBuilder, LANES, tilesOf } from "./kernel-builder.ts";
 import type { RowRange } from "./kernel-ir.ts";
-import { identity, laneMask, moveLanes } from "./lower-lanes.ts";
+import { laneMask, moveLanes } from "./lower-lanes.ts";
 import { finish, softmax32 } from "./lower-reduce.ts";
 
 export interface AttentionShape {
@@ -58,8 +58,18 @@ export function lowerAttention(
   for (let b = 0; b < B; b++) {
     const kRows = kb.copyRows(kb.fresh(at), rowsOf(x.kCache, x.k, b));
     const vRows = kb.copyRows(kb.fresh(at), rowsOf(x.vCache, x.v, b));
-    // vT[c, j] = v_j[c]: the identity as activations against the value rows as weights.
-    const vT = kb.matmul(kb.fresh(at), identity(kb, vType, KVH * Dh), vRows, vType);
+    // vT[c, j] = v_j[c]: the identity as activations against the value rows as weights, one 320-row band of the
+    // identity at a time (a band is nonzero in one column tile only, so each band is one K tile, not all of them).
+    const width = KVH * Dh;
+    const bands: RowRange[] = [];
+    for (let r0 = 0; r0 < width; r0 += LANES) {
+      const n = Math.min(LANES, width - r0);
+      const eye = kb.constant(`eye.${vType}.${width}.${r0}+${n}`, vType, n, width, (r, c) =>
+        c === r0 + r ? 1 : 0,
+      );
+      bands.push({ x: kb.matmul(kb.fresh(at), eye, vRows, vType, keys, tilesOf(r0, n)), row0: 0, n });
+    }
+    const vT = bands.length === 1 ? bands[0]!.x : kb.copyRows(kb.fresh(at), bands);
     const qb = B > 1 ? kb.copyRows(kb.fresh(at), [{ x: x.q, row0: b * S, n: S }]) : x.q;
     let sum: string | undefined;
     for (let h = 0; h < H; h++) {
@@ -69,7 +79,9 @@ export function lowerAttention(
         group === 1
           ? kb.binary(kb.fresh(at), "mul", qb, laneMask(kb, qType, H * Dh, h * Dh, Dh))
           : moveLanes(kb, kb.fresh(at), qb, h * Dh, Dh, g * Dh, KVH * Dh);
-      let scores = kb.imm(kb.fresh(at), "mul", kb.matmul(kb.fresh(at), qh, kRows, "fp32"), scale);
+      // Only the tiles holding kv head g's lanes can be nonzero in qh.
+      const product = kb.matmul(kb.fresh(at), qh, kRows, "fp32", keys, tilesOf(g * Dh, Dh));
+      let scores = kb.imm(kb.fresh(at), "mul", product, scale);
       if (cap) scores = kb.binary(kb.fresh(at), "min", scores, cap);
       const p = kb.convert(kb.fresh(at), softmax32(kb, at, scores), vType);
       // p . V^T gives every lane of kv head g's values weighted by head h's probabilities; keep g's lanes.

@@ -44,8 +44,3 @@ export function laneMask(k: KernelBuilder, dtype: DType, width: number, first: n
     c >= first && c < first + n ? 1 : 0,
   );
 }
-
-/** The identity [n, n]: as the activation of a matmul whose weights are a tensor's rows, it transposes them. */
-export function identity(k: KernelBuilder, dtype: DType, n: number): string {
-  return k.constant(`eye.${dtype}.${n}`, dtype, n, n, (r, c) => (r === c ? 1 : 0));
-}

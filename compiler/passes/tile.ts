@@ -128,14 +128,15 @@ export function tile(p: PartitionedGraph, machine: Machine): TaskGraph {
     const a0 = byId.get(op.a)!;
     const b0 = byId.get(op.b)!;
     const out = byId.get(op.out)!;
-    const kTiles = Math.ceil(a0.cols / lanes);
+    const [kFirst, kEnd] = op.kTiles ?? [0, Math.ceil(a0.cols / lanes)];
+    const kTiles = kEnd - kFirst;
     const chips = p.matmulChips.get(op.id) ?? 1;
     const chunk = Math.min(a0.blockRows, out.blockRows, machine.mxm.accumulatorRows);
     const acc = accumulatorType(a0.type);
     const groups = out.tiles * Math.ceil(a0.rows / chunk);
     const sendRows = Math.max(1, Math.floor(machine.c2c.bufferWords / ELEM_BYTES[acc]));
     const range = (c: number) =>
-      [Math.floor((c * kTiles) / chips), Math.floor(((c + 1) * kTiles) / chips)] as const;
+      [kFirst + Math.floor((c * kTiles) / chips), kFirst + Math.floor(((c + 1) * kTiles) / chips)] as const;
     const splitsOn = (c: number) => {
       const [k0, k1] = range(c);
       return groups < machine.mxm.planes

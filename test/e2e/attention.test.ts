@@ -38,6 +38,12 @@ describe("attention with a KV cache", () => {
     ["4 query heads over 2 kv heads (grouped-query: head h reads kv head h / 2)", GQA, {}],
     ["4 heads over 4 kv heads, batch 2, prefill 2", GQA, { kv_heads: "4", batch: "2", seq: "2" }],
     ["4 query heads over 1 kv head, batch 2, prefill 2", GQA, { kv_heads: "1", batch: "2", seq: "2" }],
+    [
+      "4 heads of 96 lanes (head 3 straddles the 320-lane tile boundary: two K tiles, V transposed in two bands)",
+      GQA,
+      { kv_heads: "4", head_dim: "96" },
+    ],
+    ["4 query heads of 96 lanes over 2 kv heads, prefill 2", GQA, { head_dim: "96", seq: "2" }],
   ];
   for (const [name, text, sets] of cases)
     it(`${name}: no hazard, cycles equal the prediction, outputs within 1e-2`, () => {
