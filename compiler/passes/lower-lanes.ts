@@ -2,7 +2,7 @@
 // the rest by 0, summed in fp32), so split along the last axis, moving a head's lanes and transposing are matmuls
 // with constant weights. Head masks (a row of ones over one head's lanes) select a head for VXM multiplies.
 import type { DType } from "../graph/ir.ts";
-import { type KernelBuilder, padded } from "./kernel-builder.ts";
+import { type KernelBuilder, padded, tilesOf } from "./kernel-builder.ts";
 
 /**
  * The weight that moves lanes src0..src0+n-1 of an input `cols` wide to output lanes dst0..dst0+n-1 of an output
@@ -35,7 +35,9 @@ export function moveLanes(
   outCols = n,
 ): string {
   const t = k.get(x);
-  return k.matmul(id, x, selection(k, t.dtype, t.cols, outCols, src0, dst0, n), t.dtype, outCols);
+  // Only the tiles holding lanes src0.. meet nonzero weight columns.
+  const w = selection(k, t.dtype, t.cols, outCols, src0, dst0, n);
+  return k.matmul(id, x, w, t.dtype, outCols, tilesOf(src0, n));
 }
 
 /** A [1, width] row: 1 over lanes first..first+n-1, 0 elsewhere (and in the padding). */
