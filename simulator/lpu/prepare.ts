@@ -108,7 +108,8 @@ export function staticFaults(
   inst: Instruction,
   report: (f: Fault | undefined) => void,
 ): void {
-  const bytes = (t: ElemType) => ELEM_BYTES[t];
+  // No closures here: this runs once per instruction (and tsx wraps every function it creates).
+  const bytes = ELEM_BYTES;
   switch (inst.op) {
     case "nop":
       if (!Number.isInteger(inst.cycles) || inst.cycles < 1)
@@ -137,8 +138,8 @@ export function staticFaults(
       return;
     case "vunary":
       report(countFault(inst.n));
-      report(streamFault(m, "dst", inst.dst, bytes(inst.type)));
-      report(streamFault(m, "src", inst.src, bytes(inst.type)));
+      report(streamFault(m, "dst", inst.dst, bytes[inst.type]));
+      report(streamFault(m, "src", inst.src, bytes[inst.type]));
       if (
         FLOAT_ONLY_UNARY.has(inst.fn) &&
         (inst.type === "int8" || inst.type === "uint8" || inst.type === "int32")
@@ -147,24 +148,24 @@ export function staticFaults(
       return;
     case "vbinary":
       report(countFault(inst.n));
-      report(streamFault(m, "dst", inst.dst, bytes(inst.type)));
-      report(streamFault(m, "a", inst.a, bytes(inst.type)));
-      if (typeof inst.b !== "number") report(streamFault(m, "b", inst.b, bytes(inst.type)));
+      report(streamFault(m, "dst", inst.dst, bytes[inst.type]));
+      report(streamFault(m, "a", inst.a, bytes[inst.type]));
+      if (typeof inst.b !== "number") report(streamFault(m, "b", inst.b, bytes[inst.type]));
       return;
     case "convert":
       report(countFault(inst.n));
-      report(streamFault(m, "dst", inst.dst, bytes(inst.to)));
-      report(streamFault(m, "src", inst.src, bytes(inst.from)));
+      report(streamFault(m, "dst", inst.dst, bytes[inst.to]));
+      report(streamFault(m, "src", inst.src, bytes[inst.from]));
       return;
     case "vaccum":
       report(countFault(inst.n));
       report(streamFault(m, "dst", inst.dst, 4));
-      report(streamFault(m, "src", inst.src, bytes(inst.type)));
+      report(streamFault(m, "src", inst.src, bytes[inst.type]));
       return;
     case "lw":
     case "abc":
       report(countFault(inst.n));
-      report(streamFault(m, "src", inst.src, bytes(inst.type)));
+      report(streamFault(m, "src", inst.src, bytes[inst.type]));
       if (!MXM_IN.has(inst.type))
         report({
           name: "mxm-type",
@@ -180,8 +181,8 @@ export function staticFaults(
       return;
     case "sxm":
       report(countFault(inst.n));
-      report(streamFault(m, "dst", inst.dst, bytes(inst.type)));
-      report(streamFault(m, "src", inst.src, bytes(inst.type)));
+      report(streamFault(m, "dst", inst.dst, bytes[inst.type]));
+      report(streamFault(m, "src", inst.src, bytes[inst.type]));
       if ((inst.fn === "shift" || inst.fn === "rotate") && !Number.isInteger(inst.amount))
         report({ name: "bad-instruction", text: `${inst.fn} amount must be whole, got ${inst.amount}` });
       if (inst.fn === "transpose" && inst.n % 16 !== 0)
@@ -195,7 +196,7 @@ export function staticFaults(
     case "recv": {
       const ref = inst.op === "send" ? inst.src : inst.dst;
       report(countFault(inst.n));
-      report(streamFault(m, inst.op === "send" ? "src" : "dst", ref, bytes(inst.type)));
+      report(streamFault(m, inst.op === "send" ? "src" : "dst", ref, bytes[inst.type]));
       return;
     }
   }

@@ -17,33 +17,41 @@ export interface StreamWord {
 }
 
 const NONE = -2147483648;
+const EMPTY = new Int32Array(0);
 
 export class StreamFile {
   private readonly ringMask: number;
   private readonly ringBits: number;
-  private readonly tag: Int32Array;
-  private readonly origin: Int32Array;
-  private readonly taken: Uint8Array;
-  private readonly writer: Int32Array;
+  // Allocated on the first put or take (alloc()): the chips of a large run that the fast path simulates (fast/run.ts)
+  // never need them, and hundreds of chips' worth would only feed the garbage collector.
+  private tag: Int32Array = EMPTY;
+  private origin: Int32Array = EMPTY;
+  private taken: Uint8Array = new Uint8Array(0);
+  private writer: Int32Array = EMPTY;
   /** Per slot, its word's bytes (allocated on the slot's first put) when values are simulated. */
-  private readonly value: (Uint8Array | null)[] | null;
+  private value: (Uint8Array | null)[] | null = null;
+  private readonly slots: number;
 
   constructor(
     readonly streamsPerDirection: number,
     readonly positions: number,
     readonly lanes = 0,
-    functional = false,
+    private readonly functional = false,
   ) {
     let bits = 0;
     while (1 << bits <= positions) bits++;
     this.ringBits = bits;
     this.ringMask = (1 << bits) - 1;
-    const slots = (2 * streamsPerDirection) << bits;
+    this.slots = (2 * streamsPerDirection) << bits;
+  }
+
+  private alloc(): void {
+    const slots = this.slots;
     this.tag = new Int32Array(slots).fill(NONE);
     this.origin = new Int32Array(slots);
     this.taken = new Uint8Array(slots);
     this.writer = new Int32Array(slots);
-    this.value = functional ? new Array<Uint8Array | null>(slots).fill(null) : null;
+    this.value = this.functional ? new Array<Uint8Array | null>(slots).fill(null) : null;
   }
 
   /** The slot of group g at (pos, cycle), and its diagonal in `diag`. */
@@ -59,6 +67,7 @@ export class StreamFile {
   /** Puts a word of group g at (pos, cycle); returns the writer of an untaken word it replaces, else -1. `value` is
    * copied (null: values are off, or zeros are meant when they are on). */
   put(g: number, pos: number, cycle: number, value: Uint8Array | null, writer: number): number {
+    if (this.tag.length === 0) this.alloc();
     const west = g >= this.streamsPerDirection;
     const d = StreamFile.diagonal(west, pos, cycle);
     const s = (g << this.ringBits) | (d & this.ringMask);
@@ -82,6 +91,7 @@ export class StreamFile {
 
   /** Takes the word of group g at (pos, cycle), marking it consumed; its slot, or -1 when the stream holds none. */
   take(g: number, pos: number, cycle: number): number {
+    if (this.tag.length === 0) this.alloc();
     const west = g >= this.streamsPerDirection;
     const d = StreamFile.diagonal(west, pos, cycle);
     const s = (g << this.ringBits) | (d & this.ringMask);
@@ -98,6 +108,7 @@ export class StreamFile {
   /** Whether a word is at (pos, cycle), without consuming it (dir 0 = east, 1 = west). Valid for the last
    * processed cycle. The value is a copy. */
   peek(dir: number, id: number, pos: number, cycle: number): StreamWord | undefined {
+    if (this.tag.length === 0) return undefined;
     const g = dir * this.streamsPerDirection + id;
     const s = this.slotOf(g, pos, cycle);
     const d = StreamFile.diagonal(dir === 1, pos, cycle);

@@ -52,6 +52,8 @@ export class FastQueue {
   parkedToken = -1;
   parkedAt = 0;
   parkedId = -1;
+  /** Positions of the queue's notify instructions (found on first need). */
+  notifies: number[] | undefined;
   constructor(readonly q: QueueState) {}
 }
 
@@ -96,20 +98,28 @@ export class FastChip {
   /** Per (slice, bank) and port (0 read, 1 write): the last access interval [from, until). */
   private readonly bankFrom: Float64Array;
   private readonly bankUntil: Float64Array;
+  readonly putWindow: number;
   instructions = 0;
   vectors = 0;
+  /**
+   * Instructions that put words, as (id, issue cycle, cycle of the last put) triples, pruned to those whose last put
+   * is within PUT_WINDOW cycles of the latest: only they can leave words on the streams at the end (final.ts).
+   */
+  recent: number[] = [];
+  private latestPut = Number.NEGATIVE_INFINITY;
+  /** Prune `recent` when it grows past this (twice what the last pruning kept: amortised O(1) per put). */
+  private pruneAt = 3 * 4096;
 
   constructor(
     readonly sim: Simulator,
     readonly chip: ChipState,
-    /** Issue cycle per instruction id (shared by all chips). */
-    readonly issued: Float64Array,
   ) {
     const m = sim.machine;
     this.queues = chip.queues.map((q) => new FastQueue(q));
     this.planes = chip.planes.map(() => new FastPlane());
     this.links = chip.links.map(() => new FastLink());
     this.segments = new Segments(2 * m.streamsPerDirection);
+    this.putWindow = 2 * m.sliceOrder.length + 2;
     const banks = chip.sram.slices * chip.sram.banks * 2;
     this.bankFrom = new Float64Array(banks).fill(Number.NEGATIVE_INFINITY);
     this.bankUntil = new Float64Array(banks).fill(Number.NEGATIVE_INFINITY);
@@ -124,14 +134,20 @@ export class FastChip {
       for (const fq of live) if (fq.parkedToken >= 0 || fq.next < fq.q.count) live[keep++] = fq;
       live.length = keep;
       if (keep === 0) break;
-      // Every live queue is parked. A notify still to come issues after some parked queue's sync, so a token's
-      // earliest notify known now is final when it is no later than that.
-      let frontier = Number.POSITIVE_INFINITY;
-      for (const fq of live) if (fq.parkedAt + 1 < frontier) frontier = fq.parkedAt + 1;
+      // Every live queue is parked. A token's earliest notify known now is final unless a parked queue could still
+      // notify it earlier: such a queue issues again only after its own sync, so no sooner than parkedAt + 1.
       let released = false;
       for (const fq of live) {
-        const u = this.notified.get(fq.parkedToken);
-        if (u !== undefined && u <= frontier) {
+        const token = fq.parkedToken;
+        const u = this.notified.get(token);
+        if (u === undefined) continue;
+        let final = true;
+        for (const other of live)
+          if (other.parkedAt + 1 < u && this.notifiesLater(other, token)) {
+            final = false;
+            break;
+          }
+        if (final) {
           this.release(fq, Math.max(fq.parkedAt, u + 1));
           released = true;
         }
@@ -139,6 +155,18 @@ export class FastChip {
       if (!released) throw new Bail("a sync that may never be notified");
     }
     this.segments.check();
+  }
+
+  /** Whether the queue has a `notify token` still to issue. */
+  private notifiesLater(fq: FastQueue, token: number): boolean {
+    const code = this.sim.code;
+    const q = fq.q;
+    if (!fq.notifies) {
+      fq.notifies = [];
+      for (let k = 0; k < q.count; k++) if (code.op[q.base + k] === OP_NOTIFY) fq.notifies.push(k);
+    }
+    for (const k of fq.notifies) if (k >= fq.next && code.a[q.base + k] === token) return true;
+    return false;
   }
 
   private release(fq: FastQueue, done: number): void {
@@ -187,7 +215,6 @@ export class FastChip {
       fq.nextFree = end;
       if (end > this.end) this.end = end;
       if (at > this.lastEvent) this.lastEvent = at;
-      this.issued[id] = at;
       this.instructions++;
       if (HAS_N[op] === 1) this.vectors += code.n[id]!;
       switch (op) {
@@ -217,9 +244,25 @@ export class FastChip {
     if (cycle > this.lastEvent) this.lastEvent = cycle;
   }
 
-  private puts(g: number, bytes: number, pos: number, c0: number, n: number): void {
+  private puts(g: number, bytes: number, pos: number, c0: number, n: number, id: number, t: number): void {
     const S = this.sim.machine.streamsPerDirection;
     for (let b = 0; b < bytes; b++) this.segments.add(SEG_PUT, g + b, S, pos, c0, n);
+    const last = c0 + n - 1;
+    const recent = this.recent;
+    recent.push(id, t, last);
+    if (last > this.latestPut) this.latestPut = last;
+    if (recent.length > this.pruneAt) {
+      const from = this.latestPut - this.putWindow;
+      let k = 0;
+      for (let j = 0; j < recent.length; j += 3)
+        if (recent[j + 2]! >= from) {
+          recent[k++] = recent[j]!;
+          recent[k++] = recent[j + 1]!;
+          recent[k++] = recent[j + 2]!;
+        }
+      recent.length = k;
+      this.pruneAt = Math.max(3 * 4096, 2 * k);
+    }
   }
 
   private takes(g: number, bytes: number, pos: number, c0: number, n: number): void {
@@ -236,7 +279,7 @@ export class FastChip {
     switch (op) {
       case OP_READ:
         this.access(q, 0, code.a[id]!, code.b[id]!, n, t);
-        this.puts(code.s0[id]!, 1, pos, t + L, n);
+        this.puts(code.s0[id]!, 1, pos, t + L, n, id, t);
         this.event(t + L + n - 1);
         return;
       case OP_WRITE:
@@ -249,7 +292,7 @@ export class FastChip {
         // Timing only: the map's index reads as 0 (units-mem.ts mapIndex), so every vector accesses the base.
         this.takes(code.s1[id]!, 4, pos, t, n);
         this.access(q, 0, code.a[id]!, 0, n, t);
-        this.puts(code.s0[id]!, 1, pos, t + L, n);
+        this.puts(code.s0[id]!, 1, pos, t + L, n, id, t);
         this.event(t + L + n - 1);
         return;
       case OP_SCATTER:
@@ -264,7 +307,7 @@ export class FastChip {
         const bytes = TYPE_BYTES[code.t0[id]!]!;
         const out = op === OP_CONVERT ? TYPE_BYTES[code.t1[id]!]! : bytes;
         this.takes(code.s1[id]!, bytes, pos, t, n);
-        this.puts(code.s0[id]!, out, pos, t + L, n);
+        this.puts(code.s0[id]!, out, pos, t + L, n, id, t);
         this.event(t + L + n - 1);
         return;
       }
@@ -272,20 +315,20 @@ export class FastChip {
         const bytes = TYPE_BYTES[code.t0[id]!]!;
         this.takes(code.s1[id]!, bytes, pos, t, n);
         if (code.s2[id]! >= 0) this.takes(code.s2[id]!, bytes, pos, t, n);
-        this.puts(code.s0[id]!, bytes, pos, t + L, n);
+        this.puts(code.s0[id]!, bytes, pos, t + L, n, id, t);
         this.event(t + L + n - 1);
         return;
       }
       case OP_VACCUM:
         this.takes(code.s1[id]!, TYPE_BYTES[code.t0[id]!]!, pos, t, n);
-        this.puts(code.s0[id]!, 4, pos, t + n - 1 + L, 1);
+        this.puts(code.s0[id]!, 4, pos, t + n - 1 + L, 1, id, t);
         this.event(t + n - 1 + L);
         return;
       case OP_SXM: {
         const bytes = TYPE_BYTES[code.t0[id]!]!;
         const lag = code.fn[id] === SXM_TRANSPOSE ? 15 + L : L;
         this.takes(code.s1[id]!, bytes, pos, t, n);
-        this.puts(code.s0[id]!, bytes, pos, t + lag, n);
+        this.puts(code.s0[id]!, bytes, pos, t + lag, n, id, t);
         this.event(t + lag + n - 1);
         return;
       }
@@ -310,7 +353,7 @@ export class FastChip {
         return;
       case OP_RECV: {
         const words = TYPE_BYTES[code.t0[id]!]!;
-        this.puts(code.s0[id]!, words, pos, t, n);
+        this.puts(code.s0[id]!, words, pos, t, n, id, t);
         const link = this.links[q.index]!;
         link.recvAt.push(t);
         link.recvN.push(n);
@@ -422,7 +465,7 @@ export class FastChip {
       if (!(take < c) || take + p.latency[r]! > c || p.rowType[r] !== type) throw new Bail("acc not ready");
     }
     if (t + n - 1 > p.drainUntil) p.drainUntil = t + n - 1;
-    this.puts(code.s0[id]!, 4, q.position, t, n);
+    this.puts(code.s0[id]!, 4, q.position, t, n, id, t);
     this.event(t + n - 1);
   }
 

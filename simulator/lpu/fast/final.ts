@@ -1,7 +1,8 @@
 // The words left on a chip's streams when a fast run ends (fast/run.ts), for state(). In: the chip's issue cycles and
 // the run's last cycle C. Out: the stream file as the exact engine leaves it where state() can see it: a word visible
 // at (p, C) was put at a cycle >= C - positions, so the puts of the last 2 * positions cycles are replayed, in cycle
-// order, into the chip's StreamFile (timing only: no values).
+// order, into the chip's StreamFile (timing only: no values). The chip keeps the instructions that put in that window
+// (chip-run.ts `recent`), so this costs nothing per instruction of the program.
 import {
   OP_ACC,
   OP_CONVERT,
@@ -18,15 +19,18 @@ import {
 import type { Simulator } from "../simulator.ts";
 import type { FastChip } from "./chip-run.ts";
 
-export function replayFinalPuts(sim: Simulator, fc: FastChip, issued: Float64Array, last: number): void {
+export function replayFinalPuts(sim: Simulator, fc: FastChip, last: number): void {
   const code = sim.code;
   const from = last - 2 * sim.machine.sliceOrder.length;
   const puts: { cycle: number; g: number; pos: number; id: number }[] = [];
-  for (const fq of fc.queues) {
-    const q = fq.q;
-    for (let id = q.base; id < q.base + q.count; id++) {
+  const recent = fc.recent;
+  for (let j = 0; j < recent.length; j += 3) {
+    if (recent[j + 2]! < from) continue;
+    const id = recent[j]!;
+    const t = recent[j + 1]!;
+    const q = sim.queues[code.queue[id]!]!;
+    {
       const op = code.op[id]!;
-      const t = issued[id]!;
       const n = code.n[id]!;
       const L = code.latency[id]!;
       let c0: number;
@@ -65,7 +69,7 @@ export function replayFinalPuts(sim: Simulator, fc: FastChip, issued: Float64Arr
           bytes = TYPE_BYTES[code.t0[id]!]!;
           break;
         default:
-          continue;
+          throw new Error(`internal error: opcode ${op} does not put`);
       }
       if (c0 + count - 1 < from) continue;
       const g = code.s0[id]!;

@@ -24,11 +24,10 @@ export function fastRun(sim: Simulator): boolean {
     lastBail = "write latency above 1 or link latency below 2";
     return false;
   }
-  const issued = new Float64Array(sim.code.count);
   const chips: FastChip[] = [];
   try {
     for (const chip of sim.chips) {
-      const fc = new FastChip(sim, chip, issued);
+      const fc = new FastChip(sim, chip);
       fc.run();
       fc.deskews.sort((a, b) => a - b);
       let k = 0;
@@ -45,11 +44,11 @@ export function fastRun(sim: Simulator): boolean {
     throw e;
   }
   lastBail = "";
-  install(sim, chips, issued);
+  install(sim, chips);
   return true;
 }
 
-function install(sim: Simulator, chips: readonly FastChip[], issued: Float64Array): void {
+function install(sim: Simulator, chips: readonly FastChip[]): void {
   const m = sim.machine;
   let now = sim.now;
   for (const fc of chips) {
@@ -107,5 +106,5 @@ function install(sim: Simulator, chips: readonly FastChip[], issued: Float64Arra
     if (chip.end > now) now = chip.end;
   }
   // The words on the streams at the last cycle: the puts of its last few cycles, replayed into the stream file.
-  for (const fc of chips) replayFinalPuts(sim, fc, issued, now - 1);
+  for (const fc of chips) replayFinalPuts(sim, fc, now - 1);
 }

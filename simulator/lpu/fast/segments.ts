@@ -27,7 +27,7 @@ export class Segments {
 
   constructor(
     private readonly groups: number,
-    capacity = 1024,
+    capacity = 64,
   ) {
     this.g = new Int32Array(capacity);
     this.d0 = new Float64Array(capacity);
