@@ -15,11 +15,14 @@ export function compileCase(
   sets: Record<string, string>,
 ): BenchResult {
   const t0 = performance.now();
+  const cpu0 = process.cpuUsage();
   const loaded = loadModel(readFileSync(file, "utf8"), file, sets);
   if (!loaded.graph) return { name, note: loaded.diagnostics.map((d) => d.message).join("; ") };
   const machine = resolveMachine("tsp-v1", {});
   const r = compile(loaded.graph, machine, { chips, file });
   const compileSeconds = (performance.now() - t0) / 1000;
+  const cpu = process.cpuUsage(cpu0);
+  process.stderr.write(`cpu ${((cpu.user + cpu.system) / 1e6).toFixed(2)} s; `);
   const errors = r.diagnostics.filter((d) => d.severity === "error");
   if (!r.report)
     return { name, compileSeconds, note: errors.map((d) => `${d.code}: ${d.message}`).join("; ") };

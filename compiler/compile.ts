@@ -112,10 +112,8 @@ export function compileReport(k: KernelGraph, g: TaskGraph, s: Schedule, m: Mach
   const diagnosis = { decompositionPath: schedule(g, m, { relaxed: true }).cycles };
   const entries = Object.entries(bounds) as [keyof typeof bounds, number][];
   const [boundName, lowerBound] = entries.reduce((best, e) => (e[1] > best[1] ? e : best));
-  const instructionsPerChip = Array.from(
-    { length: g.chips },
-    (_, c) => s.insts.filter((i) => i.chip === c).length,
-  );
+  const instructionsPerChip = new Array<number>(g.chips).fill(0);
+  for (const i of s.insts) instructionsPerChip[i.chip]!++;
   const latencyUs = s.cycles / m.clockMHz;
   return {
     model: g.name,

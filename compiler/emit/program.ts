@@ -26,21 +26,27 @@ export function emitProgram(s: Schedule, m: Machine, sources: Sources | undefine
   const g = s.graph;
   const chips: ChipProgram[] = [];
   const sorted = sortInsts(s.insts);
+  // One pass over the sorted instructions (they are sorted by chip first), not one per chip.
+  const byChip: (typeof sorted)[] = Array.from({ length: g.chips }, () => []);
+  for (const i of sorted) byChip[i.chip]!.push(i);
+  const tensorById = new Map(g.tensors.map((t) => [t.id, t]));
+  const placementsOf: Placement[][] = Array.from({ length: g.chips }, () => []);
+  for (const p of g.placements ?? []) placementsOf[p.chip]!.push(p);
   for (let chip = 0; chip < g.chips; chip++) {
     const queues: QueueProgram[] = [];
-    for (const i of sorted) {
-      if (i.chip !== chip) continue;
+    for (const i of byChip[chip]!) {
       const last = queues[queues.length - 1];
       const placed: Placed = { inst: i.inst, cycle: i.cycle, note: i.task };
       if (last && last.queue.kind === i.queue.kind && last.queue.index === i.queue.index)
         (last.instructions as Placed[]).push(placed);
       else queues.push({ queue: i.queue, instructions: [placed] });
     }
-    const placements = (g.placements ?? []).filter((p) => p.chip === chip);
+    const placements = placementsOf[chip]!;
+    const placementOf = new Map(placements.map((p) => [p.tensor, p]));
     const data: DataInit[] = [];
     if (sources)
       for (const p of placements) {
-        const t = g.tensors.find((x) => x.id === p.tensor)!;
+        const t = tensorById.get(p.tensor)!;
         const values = t.source ? (sources.get(t.source.node) ?? g.constants?.get(t.source.node)) : undefined;
         if (values && t.source)
           data.push(
@@ -55,9 +61,9 @@ export function emitProgram(s: Schedule, m: Machine, sources: Sources | undefine
       }
     const outputs: OutputRegion[] = [];
     for (const o of g.outputs) {
-      const p = placements.find((x) => x.tensor === o.tensor);
+      const p = placementOf.get(o.tensor);
       if (!p) continue;
-      const t = g.tensors.find((x) => x.id === o.tensor)!;
+      const t = tensorById.get(o.tensor)!;
       for (const b of p.blocks)
         outputs.push({
           name: p.blocks.length === 1 ? o.name : `${o.name}#t${b.tile}.r${b.row0}`,

@@ -158,13 +158,20 @@ export function allocate(
     }
 
   // Lifetimes: a temp lives from its first writer task to its last reader task.
+  const writersOf = new Map<string, string[]>();
+  for (const task of g.tasks)
+    for (const s of task.steps)
+      if (s.kind === "write") {
+        const ws = writersOf.get(s.ref.tensor) ?? writersOf.set(s.ref.tensor, []).get(s.ref.tensor)!;
+        if (ws[ws.length - 1] !== task.id) ws.push(task.id);
+      }
   const lastReader = new Map<string, number>();
   const readersOf = new Map<string, string[]>();
   g.tasks.forEach((task, i) => {
     for (const s of task.steps)
       if (s.kind === "read") {
         lastReader.set(s.ref.tensor, i);
-        readersOf.set(s.ref.tensor, [...(readersOf.get(s.ref.tensor) ?? []), task.id]);
+        (readersOf.get(s.ref.tensor) ?? readersOf.set(s.ref.tensor, []).get(s.ref.tensor)!).push(task.id);
       }
   });
   const freeAfter = new Map<number, string[]>();
@@ -187,9 +194,10 @@ export function allocate(
         });
         // Every writer of this tensor follows the readers of the space it reuses.
         if (r.war.length > 0)
-          for (const w of g.tasks)
-            if (w.steps.some((x) => x.kind === "write" && x.ref.tensor === t.id))
-              extraAfter.set(w.id, new Set([...(extraAfter.get(w.id) ?? []), ...r.war]));
+          for (const w of writersOf.get(t.id) ?? []) {
+            const set = extraAfter.get(w) ?? extraAfter.set(w, new Set()).get(w)!;
+            for (const x of r.war) set.add(x);
+          }
       }
     for (const dead of (freeAfter.get(i) ?? []).sort()) {
       const p = placements.get(dead);

@@ -5,9 +5,9 @@
 // seeded values (a weight or input). Identity for a program on one stage at chip 0 (byte-identical output).
 //
 // The wiring assumed (emit writes it into the program's wires): inside a node of `chipsPerNode` chips, local link
-// k of the chip at position a goes to position k (k < a) or k + 1 (tile.ts `linkTo`); between nodes, global link
-// GLOBAL_EAST of the chip at position q of node n goes to GLOBAL_WEST of position q of node n + 1, so nodes form a
-// line. A transfer to another node travels along that line at its position, then over a local link.
+// k of the chip at position a goes to position k (k < a) or k + 1 (tile.ts `linkTo`); between nodes, the first
+// global link of a node's last chip goes to the second global link of the next node's first chip, so the nodes
+// form a line (a subset of the system's global links). A transfer to another node goes over those gateways.
 import { ELEM_BYTES } from "../../arch/isa.ts";
 import type { Machine } from "../../arch/machine.ts";
 import { invariant } from "../../util/assert.ts";
@@ -23,13 +23,19 @@ function nodeSize(m: Machine): number {
   return Math.min(m.system.chipsPerNode, m.system.localLinksPerChip + 1);
 }
 
-/** The chips a transfer visits from `from` to `to`, both ends included. */
+/** The chips a transfer visits from `from` to `to`, both ends included: inside a node directly; to another node
+ * over the gateway chips (a node's last chip is wired to the next node's first), so every chip on the way lies
+ * between the two ends and a pipeline never uses a chip it was not given. */
 export function route(m: Machine, from: number, to: number): number[] {
   const size = nodeSize(m);
+  const node = (c: number) => Math.floor(c / size);
   const path = [from];
   let cur = from;
-  while (Math.floor(cur / size) !== Math.floor(to / size)) {
-    cur += Math.floor(to / size) > Math.floor(cur / size) ? size : -size;
+  while (node(cur) !== node(to)) {
+    const east = node(to) > node(cur);
+    const gate = east ? node(cur) * size + size - 1 : node(cur) * size;
+    if (cur !== gate) path.push(gate);
+    cur = east ? gate + 1 : gate - 1;
     path.push(cur);
   }
   if (cur !== to) path.push(to);
@@ -44,9 +50,9 @@ export function linkBetween(m: Machine, from: number, to: number): number {
     const [a, b] = [from % size, to % size];
     return b < a ? b : b - 1;
   }
-  invariant(from % size === to % size && Math.abs(nf - nt) === 1, `chips ${from} and ${to} are not wired`);
+  invariant(Math.abs(from - to) === 1, `chips ${from} and ${to} are not wired`);
   const g = globalLinks(m);
-  return nt > nf ? g.east : g.west;
+  return to > from ? g.east : g.west;
 }
 
 export function placeStages(g: TaskGraph, p: PartitionedGraph, m: Machine): TaskGraph {

@@ -61,6 +61,7 @@ export function computeBounds(g: TaskGraph, latencyPath: Schedule, m: Machine, w
   let lwRows = 0;
   const counted = new Set<string>();
   const linkWords = new Map<string, number>();
+  const tensorById = new Map(g.tensors.map((t) => [t.id, t]));
   for (const t of g.tasks)
     for (const st of t.steps) {
       if (st.kind === "lw") lwRows += st.n;
@@ -69,7 +70,7 @@ export function computeBounds(g: TaskGraph, latencyPath: Schedule, m: Machine, w
         linkWords.set(key, (linkWords.get(key) ?? 0) + st.n * ELEM_BYTES[st.type]);
       }
       if (st.kind === "read") {
-        const tt = g.tensors.find((x) => x.id === st.ref.tensor)!;
+        const tt = tensorById.get(st.ref.tensor)!;
         if (tt.role === "temp") continue;
         // Each source word need only be read once, however many tasks read it.
         const key = `${st.ref.tensor}/${st.ref.tile}/${st.ref.row}/${st.ref.stride}/${st.ref.n}`;

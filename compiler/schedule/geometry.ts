@@ -81,6 +81,20 @@ export function vxmPosition(m: Machine): number {
   return m.sliceOrder.indexOf("vxm");
 }
 
+/** slicePosition scans the slice order; the scheduler asks for every MEM and MXM instance, so keep a table. */
+const positionTables = new WeakMap<Machine, Map<string, number>>();
+function position(m: Machine, kind: "mem" | "mxm" | "vxm", index: number): number {
+  let table = positionTables.get(m);
+  if (!table) positionTables.set(m, (table = new Map()));
+  const key = `${kind}${index}`;
+  let p = table.get(key);
+  if (p === undefined) {
+    p = kind === "vxm" ? vxmPosition(m) : slicePosition(m, kind, index)!;
+    table.set(key, p);
+  }
+  return p;
+}
+
 export function taskGeometry(
   m: Machine,
   task: Task,
@@ -102,7 +116,7 @@ export function taskGeometry(
           byte,
           unit: "mem",
           index: slice,
-          pos: slicePosition(m, "mem", slice)!,
+          pos: position(m, "mem", slice),
           timing,
           addr: tp.addr + s.ref.row - tp.row0,
           stride: s.ref.stride,
@@ -110,14 +124,14 @@ export function taskGeometry(
       });
     } else if (s.kind === "lw" || s.kind === "iw" || s.kind === "abc" || s.kind === "acc") {
       invariant(mxmPlane !== undefined, `MXM step of ${task.id} without a plane`);
-      const pos = slicePosition(m, "mxm", mxmPlane)!;
+      const pos = position(m, "mxm", mxmPlane);
       proto.push({ step: si, byte: 0, unit: "mxm", index: mxmPlane, pos, timing, addr: 0, stride: 0 });
     } else if (s.kind === "send" || s.kind === "recv") {
       const pos = m.c2c.attach[s.link];
       invariant(pos !== undefined, `link ${s.link} does not exist`);
       proto.push({ step: si, byte: 0, unit: "c2c", index: s.link, pos, timing, addr: 0, stride: 0 });
     } else {
-      proto.push({ step: si, byte: 0, unit: "vxm", pos: vxmPosition(m), timing, addr: 0, stride: 0 });
+      proto.push({ step: si, byte: 0, unit: "vxm", pos: position(m, "vxm", 0), timing, addr: 0, stride: 0 });
     }
   });
   const countOf = (si: number) =>

@@ -96,6 +96,7 @@ export function schedule(g: TaskGraph, m: Machine, opts: ScheduleOptions = {}): 
   const bankSize = m.mem.wordsPerSlice / m.mem.banksPerSlice;
   /** Per link end (`chip/s<link>` sender, `chip/r<link>` receiver): the cycle the previous transfer frees it. */
   const linkFree = new Map<string, number>();
+  const geometries = new Map<Task, Map<number, Geometry>>();
   const deskewPeriod = deskewPeriodOf(m);
   /** Windows [k P, (k + 1) P) in which some word leaves a sender: each needs a deskew at k P (k >= 1). */
   const talkWindows = new Set<number>();
@@ -303,7 +304,11 @@ export function schedule(g: TaskGraph, m: Machine, opts: ScheduleOptions = {}): 
 
   /** Where the task would go with this plane: its start, choices, and the cycle its last step issues. */
   function findPlacement(task: Task, plane: number | undefined, gs: GroupState | undefined) {
-    const geo = taskGeometry(m, task, placements, plane);
+    // A group's first task is tried on every free plane and then placed on one: solve each shape once.
+    let shapes = geometries.get(task);
+    if (!shapes) geometries.set(task, (shapes = new Map()));
+    const key = plane ?? -1;
+    const geo = shapes.get(key) ?? shapes.set(key, taskGeometry(m, task, placements, plane)).get(key)!;
     const chip = task.chip;
     const ps = gs?.state;
     // Lower bound on the start from data and MXM state (after the deskew of cycle 0 when chips talk).
@@ -382,6 +387,7 @@ export function schedule(g: TaskGraph, m: Machine, opts: ScheduleOptions = {}): 
     const gs = task.mxmGroup ? groupState.get(task.mxmGroup)! : undefined;
     const ps = gs?.state;
     const { geo, chip, readyAt, start, waitedOn, choice } = findPlacement(task, plane, gs);
+    geometries.delete(task);
     // Commit reservations and state.
     if (!relaxed) for (const res of reservations(geo, chip, start, choice!)) commit(res);
     let end = start;
