@@ -14,8 +14,9 @@ import { hbmCapacityBytes, type MemoryNeed, memoryNeed } from "../../simulator/g
 import { type Diagnostic, diag } from "../../util/diagnostics.ts";
 
 /**
- * Weights one GPU stores: a weight every reader of which is a column- or row-parallel GEMM is split over the GPUs
- * (Megatron); any other (norms, biases, embeddings, MoE experts, which this lowering replicates) is whole on each.
+ * Weights one GPU stores: a weight every reader of which splits it (a column- or row-parallel GEMM, Megatron; a
+ * tensor-parallel moe, each GPU holding 1/N of every expert) is split over the GPUs (ShardPlan.weightSplit); any
+ * other (norms, biases, embeddings, an MoE router) is whole on each.
  */
 export function storedWeightBytes(graph: ModelGraph, gpus: number): number {
   const facts = graphFacts(graph);
@@ -23,21 +24,7 @@ export function storedWeightBytes(graph: ModelGraph, gpus: number): number {
   let sum = 0;
   for (const n of facts.order) {
     if (n.op.kind !== "param") continue;
-    const bytes = tensorBytes(n.outputs[0]!);
-    const readers = facts.consumers({ node: n.id, output: 0 });
-    const split =
-      gpus > 1 &&
-      readers.length > 0 &&
-      readers.every((id) => {
-        const r = facts.node(id);
-        const mode = plan.gemmMode(id);
-        return (
-          r.op.kind === "matmul" &&
-          facts.base(r.inputs[1]!).node === n.id &&
-          (mode === "column" || mode === "row")
-        );
-      });
-    sum += split ? bytes / gpus : bytes;
+    sum += tensorBytes(n.outputs[0]!) / plan.weightSplit(n.id);
   }
   return sum;
 }
@@ -89,7 +76,7 @@ export function memoryDiagnostic(
       ? `the smallest GPU count that fits: --gpus ${smallest}`
       : most > fit.capacity
         ? `no GPU count from 1 to ${MAX_GPUS} fits: even on ${MAX_GPUS} GPUs the weights alone take ${GB(most)} per GPU ` +
-          "(this lowering keeps norms, embeddings and MoE experts whole on every GPU)"
+          "(norms, embeddings and MoE routers are whole on every GPU)"
         : `no GPU count from 1 to ${MAX_GPUS} fits at this batch and ctx; try smaller ones (--set)`;
   return diag(
     GpuMessages.doesNotFit,

@@ -117,6 +117,21 @@ function attentionWork(ctx: CostContext, n: GraphNode): { macs: number; vector: 
   return { macs: 2 * scores * dh, vector: PER_ELEMENT.softmax! * scores, grid };
 }
 
+/**
+ * Expected number of distinct experts a batch touches when each of `tokens` tokens picks `k` different experts of
+ * `experts`, every k-subset equally likely (uniform routing: an assumption; real routers are skewed, and the real
+ * count depends on the data). An expert is missed by one token with chance 1 - k/E, so it is touched with chance
+ * 1 - (1 - k/E)^tokens: exactly k for one token, approaching min(E, tokens x k) (graph stats' upper bound) from below.
+ */
+export function expectedExpertsTouched(experts: number, k: number, tokens: number): number {
+  return experts * (1 - (1 - Math.min(k, experts) / experts) ** tokens);
+}
+
+/**
+ * One fused MoE kernel (route, gate/up, SiLU x up, down, weighted sum) on one GPU. With the experts tensor-parallel
+ * each GPU holds F/N of every expert's width: 1/N of the MACs and of the expert bytes of a touched expert; the
+ * weighted sum over the k picks runs on each GPU's partial output before the all-reduce, so it is not split.
+ */
 function moeWork(
   ctx: CostContext,
   n: GraphNode,
@@ -125,16 +140,16 @@ function moeWork(
   const k = ctx.facts.type(n.inputs[1]!).shape.at(-1)!;
   const gate = ctx.facts.type(n.inputs[3]!);
   const [experts, d, f] = gate.shape as [number, number, number];
+  const fLocal = ctx.plan.moeMode(n.id) === "tensor" ? f / ctx.plan.gpus : f;
   const tokens = numElements(x.shape) / d;
   const routes = tokens * k;
-  // Distinct experts touched, expected under uniform routing (an assumption: the real count depends on the data).
-  const distinct = experts * (1 - (1 - 1 / experts) ** routes);
+  const distinct = expectedExpertsTouched(experts, k, tokens);
   const bytes = DTYPE_BYTES[gate.dtype];
   return {
-    macs: routes * 3 * d * f,
-    vector: routes * f * (PER_ELEMENT.silu! + 1) + routes * d * 2,
-    weightBytes: Math.round(distinct * 3 * d * f * bytes),
-    grid: Math.max(1, Math.ceil(distinct)) * Math.ceil(f / TILE_N),
+    macs: routes * 3 * d * fLocal,
+    vector: routes * fLocal * (PER_ELEMENT.silu! + 1) + routes * d * 2,
+    weightBytes: Math.round(distinct * 3 * d * fLocal * bytes),
+    grid: Math.max(1, Math.ceil(distinct)) * Math.ceil(fLocal / TILE_N),
   };
 }
 

@@ -2,20 +2,30 @@
 // (weights split by output column, result sharded); a GEMM reading a sharded activation is row-parallel (weights
 // split by input row, partial sums all-reduced over NVLink). Attention and elementwise ops keep a sharded value
 // sharded (heads split across GPUs); anything else needs a replicated input and gets an all-gather first.
+// A `moe` op is sharded the way vLLM's FusedMoE and TensorRT-LLM's MoE shard it under tensor parallelism: every
+// expert's FFN is split over the GPUs (gate and up by output column, down by input row, so each GPU stores 1/N of
+// every expert), the experts read a replicated activation and their partial sums are all-reduced, as after a dense
+// MLP's row-parallel down projection. The router, a GEMM whose scores only feed a top-k, stays whole on every GPU
+// (vLLM's ReplicatedLinear gate): its E columns are too few to be worth a collective.
 // Guarantees: with gpus = 1 every value is replicated and no collective is planned.
 import type { GraphNode } from "../graph/ir.ts";
 import { type GraphFacts, isIo, isView, valueKey } from "./walk.ts";
 
 export type GemmMode = "replicated" | "column" | "row" | "batched";
+/** tensor: each expert's FFN split over the GPUs (1/N of every expert on each); replicated: whole on every GPU. */
+export type MoeMode = "replicated" | "tensor";
 
 export interface ShardPlan {
   readonly gpus: number;
   /** Split factor of each base value (1 = every GPU holds all of it). */
   shard(key: string): number;
   gemmMode(nodeId: string): GemmMode;
+  moeMode(nodeId: string): MoeMode;
+  /** How many ways a param is split, each GPU storing 1/that of it (1 = whole on every GPU). */
+  weightSplit(paramId: string): number;
   /** Values to all-gather before a node runs (sharded input where a replicated one is needed). */
   gatherBefore(nodeId: string): readonly string[];
-  /** Row-parallel GEMM nodes, whose result is all-reduced. */
+  /** Row-parallel GEMM and tensor-parallel moe nodes, whose (partial-sum) result is all-reduced. */
   readonly allReduceAfter: ReadonlySet<string>;
   readonly notes: readonly string[];
 }
@@ -37,9 +47,23 @@ function isParam(facts: GraphFacts, key: { node: string; output: number }): bool
   return facts.node(facts.base(key).node).op.kind === "param";
 }
 
+/** A GEMM whose every reader is a top-k: an MoE router, whose scores are read whole. */
+function isRouter(facts: GraphFacts, n: GraphNode): boolean {
+  const readers = facts.consumers({ node: n.id, output: 0 });
+  return (
+    readers.length > 0 &&
+    readers.every((id) => facts.node(id).op.kind === "topk") &&
+    !facts.outputs.has(valueKey({ node: n.id, output: 0 }))
+  );
+}
+
+/** The expert weights of a moe node are inputs 3 (gate), 4 (up) and 5 (down). */
+const FIRST_EXPERT_INPUT = 3;
+
 export function planShards(facts: GraphFacts, gpus: number): ShardPlan {
   const shards = new Map<string, number>();
   const modes = new Map<string, GemmMode>();
+  const moeModes = new Map<string, MoeMode>();
   const gathers = new Map<string, string[]>();
   const allReduceAfter = new Set<string>();
   const notes: string[] = [];
@@ -52,6 +76,26 @@ export function planShards(facts: GraphFacts, gpus: number): ShardPlan {
   for (const n of facts.order) {
     if (isView(n) || (isIo(n) && n.op.kind !== "output")) continue;
     const kind = n.op.kind;
+    if (kind === "moe") {
+      // Tokens, routing weights and expert ids are read whole (gathered if sharded); the output is a partial sum.
+      const need: string[] = [];
+      for (let i = 0; i < FIRST_EXPERT_INPUT; i++) {
+        const key = valueKey(facts.base(n.inputs[i]!));
+        if (get(key) > 1 && !need.includes(key)) need.push(key);
+      }
+      if (need.length > 0) gathers.set(n.id, need);
+      const ff = facts.type(n.inputs[FIRST_EXPERT_INPUT]!).shape.at(-1)!;
+      if (gpus > 1 && ff % gpus === 0) {
+        moeModes.set(n.id, "tensor");
+        allReduceAfter.add(n.id);
+      } else {
+        if (gpus > 1)
+          notes.push(`${n.id}: expert width ${ff} does not split over ${gpus} GPUs; experts replicated`);
+        moeModes.set(n.id, "replicated");
+      }
+      setAll(n, 1);
+      continue;
+    }
     if (kind === "output" || !(KEEPS_SHARD.has(kind) || kind === "matmul" || kind === "attention")) {
       // Needs every element: gather sharded activations first.
       const need: string[] = [];
@@ -70,7 +114,11 @@ export function planShards(facts: GraphFacts, gpus: number): ShardPlan {
       if (isParam(facts, b) && bType.shape.length === 2) {
         const cols = n.outputs[0]!.shape.at(-1)!;
         const rows = facts.type(n.inputs[0]!).shape.at(-1)!;
-        if (gpus > 1 && a > 1 && rows % gpus === 0) {
+        if (gpus > 1 && a === 1 && isRouter(facts, n)) {
+          notes.push(`${n.id}: MoE router (${rows}x${cols}) replicated on every GPU`);
+          modes.set(n.id, "replicated");
+          setAll(n, 1);
+        } else if (gpus > 1 && a > 1 && rows % gpus === 0) {
           modes.set(n.id, "row");
           allReduceAfter.add(n.id);
           setAll(n, 1);
@@ -94,10 +142,35 @@ export function planShards(facts: GraphFacts, gpus: number): ShardPlan {
       if (!isParam(facts, n.inputs[i]!)) s = Math.max(s, inShard(n, i));
     setAll(n, s);
   }
+  const gemmMode = (id: string): GemmMode => modes.get(id) ?? "replicated";
+  const moeMode = (id: string): MoeMode => moeModes.get(id) ?? "replicated";
+  /** Split when every reader splits it: column- or row-parallel GEMMs reading it as weights, tensor-parallel moe
+   * reading it as expert weights; anything else (norms, embeddings, a weight read whole somewhere) is whole. */
+  const weightSplit = (paramId: string): number => {
+    if (gpus === 1) return 1;
+    const readers = facts.consumers({ node: paramId, output: 0 });
+    const splits = (id: string): boolean => {
+      const r = facts.node(id);
+      if (r.op.kind === "matmul") {
+        const mode = gemmMode(id);
+        return facts.base(r.inputs[1]!).node === paramId && (mode === "column" || mode === "row");
+      }
+      if (r.op.kind === "moe") {
+        return (
+          moeMode(id) === "tensor" &&
+          r.inputs.every((v, i) => i >= FIRST_EXPERT_INPUT || facts.base(v).node !== paramId)
+        );
+      }
+      return false;
+    };
+    return readers.length > 0 && readers.every(splits) ? gpus : 1;
+  };
   return {
     gpus,
     shard: get,
-    gemmMode: (id) => modes.get(id) ?? "replicated",
+    gemmMode,
+    moeMode,
+    weightSplit,
     gatherBefore: (id) => gathers.get(id) ?? [],
     allReduceAfter,
     notes,

@@ -1,5 +1,5 @@
-// The GPU memory-capacity check: weights stored per GPU (split only where a column- or row-parallel GEMM reads
-// them), the KV cache from the kernels' cache reads, peak live activations, and the LPU7008 stop in `lpu gpu`,
+// The GPU memory-capacity check: weights stored per GPU (split only where a column- or row-parallel GEMM or a
+// tensor-parallel moe reads them), the KV cache from the kernels' cache reads, peak live activations, and the LPU7008 stop in `lpu gpu`,
 // `lpu sweep` rows and (test/cli/compare.test.ts) `lpu compare`, with the smallest GPU count that fits.
 import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
@@ -36,6 +36,24 @@ describe("what one GPU holds", () => {
     // Per layer wqkv 64x192, wo 64x64, w1 64x256, w2 256x64 in fp16 = 98,304 B, halved; four norm vectors 512 B;
     // wte 256x64 (tied with the lm head: the embedding reads it whole) 32,768 B, wpe 64x64 8,192 B, ln_f 256 B.
     expect(storedWeightBytes(g, 2)).toBe(2 * (98_304 / 2 + 512) + 32_768 + 8_192 + 256);
+  });
+
+  it("mixtral-8x7b weights: each GPU stores 1/N of every expert; embedding, norms and router stay whole (hand count)", () => {
+    const g = graphOf("programs/mixtral-8x7b.model");
+    // 46,702,792,704 bf16 params.
+    expect(storedWeightBytes(g, 1)).toBe(93_405_585_408);
+    // Split over N, per layer: experts 3 x 8 x 4096 x 14336, q and o 4096 x 4096 each, k and v 4096 x 1024 each;
+    // plus the lm head 4096 x 32000 (vocabulary-parallel); all x 2 bytes.
+    const layer = 3 * 8 * 4096 * 14336 + 2 * 4096 * 4096 + 2 * 4096 * 1024;
+    const split = (32 * layer + 4096 * 32000) * 2;
+    // Whole on each GPU: the embedding 32000 x 4096, per layer two norms of 4096 and the router 4096 x 8, the final
+    // norm 4096; all x 2 bytes.
+    const whole = (32000 * 4096 + 32 * (2 * 4096 + 4096 * 8) + 4096) * 2;
+    expect(split + whole).toBe(93_405_585_408);
+    for (const gpus of [2, 4, 8]) expect(storedWeightBytes(g, gpus)).toBe(split / gpus + whole);
+    expect(storedWeightBytes(g, 2)).toBe(46_835_179_520);
+    expect(storedWeightBytes(g, 4)).toBe(23_549_976_576);
+    expect(storedWeightBytes(g, 8)).toBe(11_907_375_104);
   });
 
   it("KV cache: layers x (K and V) x batch x ctx x heads x head_dim x 2 bytes, heads split over GPUs", () => {
@@ -100,6 +118,17 @@ describe("a model that does not fit stops with LPU7008", () => {
     expect(
       memoryDiagnostic("x", g70, lowerToKernels(g70, { gpus: 2, sms: 132 }).kernels!, h100),
     ).toBeUndefined();
+  });
+
+  it("mixtral-8x7b: 93.4 GB of bf16 weights do not fit one H100; with the experts split, 2 GPUs do", () => {
+    const g = graphOf("programs/mixtral-8x7b.model");
+    const d = memoryDiagnostic("m", g, lowerToKernels(g, { gpus: 1, sms: 132 }).kernels!, h100)!;
+    expect(d.code).toBe("LPU7008");
+    expect(d.message).toContain("weights 93.41 GB");
+    expect(d.hint).toBe("the smallest GPU count that fits: --gpus 2");
+    for (const gpus of [2, 4, 8]) {
+      expect(memoryDiagnostic("m", g, lowerToKernels(g, { gpus, sms: 132 }).kernels!, h100)).toBeUndefined();
+    }
   });
 
   it("a KV cache that outgrows HBM: llama2-7b at batch 64, ctx 4096 needs 137 GB of cache on one GPU", () => {
