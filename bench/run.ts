@@ -19,7 +19,12 @@ import type { BenchResult } from "./result.ts";
 import { runTsx } from "./spawn.ts";
 
 /** The bench files, in the order the table lists them. */
-export const BENCH_FILES = ["bench/models.ts", "bench/lpu-sim.ts", "bench/gpu.ts"] as const;
+export const BENCH_FILES = [
+  "bench/models.ts",
+  "bench/lpu-sim.ts",
+  "bench/gpu.ts",
+  "bench/compile.ts",
+] as const;
 
 interface FileResults {
   readonly file: string;

@@ -179,11 +179,9 @@ export function placeStages(g: TaskGraph, p: PartitionedGraph, m: Machine): Task
     });
     out.push({ ...task, chip, steps, after: [...after] });
   }
-  const chips = Math.max(
-    p.chips,
-    ...[...tensors.values()].map((t) => t.chip + 1),
-    ...out.map((t) => t.chip + 1),
-  );
+  let chips = p.chips;
+  for (const t of tensors.values()) chips = Math.max(chips, t.chip + 1);
+  for (const t of out) chips = Math.max(chips, t.chip + 1);
   return {
     ...g,
     chips,
