@@ -3,8 +3,9 @@
 // every queue issuing every cycle. Many chips (64, 576): each chip runs a narrower copy of that pipeline and sends a
 // word around a ring of C2C links every 24 cycles (deskewed at cycle 0, so every clock seed gives the same run).
 // Every program is hazard-free by construction; a hazard in a result is a simulator bug and is reported.
-// Prints, never asserts. Run alone: node --import tsx bench/lpu-sim.ts [--k N] [--chips 64,576] [--only NAME];
-// or through the harness (bench/run.ts), which calls bench().
+// Prints, never asserts. Run alone: node --import tsx bench/lpu-sim.ts [--k N] [--chips 64,576] [--only NAME]
+// [--exact] (--exact: per-vector events only, no run-length fast path); or through the harness (bench/run.ts), which
+// calls bench().
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
@@ -84,15 +85,15 @@ const SEND_PERIOD = 24; // a 320-byte word occupies a tsp-v1 link 19.2 cycles: o
  * from mem20 onto s31w, sends it on link 0 at the west SXM (position 2), and receives its neighbour's word on link
  * 1 (L_link + a margin later) onto s31e, which mem21 writes back.
  */
-export function ring(chips: number, k: number): Program {
+export function ring(chips: number, k: number, n = 1): Program {
   const start = 2; // after the deskew at cycle 0 (its pause moves chips in global time, not in program cycles)
   const sendAt = (j: number) => start + 40 + SEND_PERIOD * j;
-  const sends = Math.max(0, Math.floor((k - 40 - M.c2c.latency - 60) / SEND_PERIOD));
+  const sends = Math.max(0, Math.floor((k * n - 40 - M.c2c.latency - 60) / SEND_PERIOD));
   const arrival = 20 + M.c2c.latency + 10; // the word leaves ceil(19.2) cycles after its take; 10 cycles of margin
   const out: Program["chips"][number][] = [];
   const wires: LinkWire[] = [];
   for (let c = 0; c < chips; c++) {
-    const queues = pipeline(8, 4, k, 1, start);
+    const queues = pipeline(8, 4, k, n, start);
     const feed: Placed[] = [];
     const send: Placed[] = [{ inst: { op: "deskew" }, cycle: 0 }];
     const recv: Placed[] = [];
@@ -131,12 +132,14 @@ export interface Measured extends BenchResult {
   readonly hazards: number;
   /** CPU seconds of this process during the run (user + system): less sensitive than wall time to other load. */
   readonly cpuSeconds: number;
+  /** Whether run() took the run-length fast path (simulator/lpu/fast/run.ts) rather than per-vector events. */
+  readonly fast: boolean;
 }
 
-export function measure(name: string, program: Program, functional: boolean): Measured {
+export function measure(name: string, program: Program, functional: boolean, exact = false): Measured {
   const t0 = performance.now();
   const c0 = process.cpuUsage();
-  const sim = new Simulator(program, M, { functional });
+  const sim = new Simulator(program, M, { functional, exact });
   sim.run();
   const c1 = process.cpuUsage(c0);
   const simulateSeconds = (performance.now() - t0) / 1000;
@@ -151,6 +154,7 @@ export function measure(name: string, program: Program, functional: boolean): Me
     cycles: r.cycles,
     hazards,
     cpuSeconds: (c1.user + c1.system) / 1e6,
+    fast: sim.ranFast,
     ...(hazards > 0 ? { note: `${hazards} hazard(s) in a hazard-free program: a simulator bug` } : {}),
   };
 }
@@ -165,6 +169,9 @@ function cases(k: number, chipCounts: readonly number[]): Case[] {
   const list: Case[] = [
     { name: "1 chip, timing only, n=1", make: () => singleChip(k, 1), functional: false },
     { name: "1 chip, timing only, n=8", make: () => singleChip(Math.ceil(k / 8), 8), functional: false },
+    // Compiled programs stream tens to hundreds of vectors per instruction: as many instructions as n=1, 64x the
+    // vectors (64 M).
+    { name: "1 chip, timing only, n=64", make: () => singleChip(k, 64), functional: false },
     { name: "1 chip, functional, n=1", make: () => singleChip(Math.ceil(k / 10), 1), functional: true },
   ];
   for (const chips of chipCounts) {
@@ -174,6 +181,15 @@ function cases(k: number, chipCounts: readonly number[]): Case[] {
     list.push({
       name: `${chips} chips ring, timing only`,
       make: () => ring(chips, steps),
+      functional: false,
+    });
+  }
+  for (const chips of chipCounts.filter((c) => c >= 500)) {
+    // The same instructions with 32 vectors each (148 M vectors on 576 chips).
+    const steps = Math.max(400, Math.round((k * 80) / (chips * 20)));
+    list.push({
+      name: `${chips} chips ring, n=32`,
+      make: () => ring(chips, steps, 32),
       functional: false,
     });
   }
@@ -200,7 +216,8 @@ function line(r: Measured): string {
   return (
     `${r.name.padEnd(30)} ${String(r.instructions).padStart(9)} instr ${String(r.vectors).padStart(9)} vectors ` +
     `${String(r.cycles).padStart(6)} cycles  ${r.simulateSeconds.toFixed(2)} s wall  ${r.cpuSeconds.toFixed(2)} s cpu  ` +
-    `${m(r.instructions / r.simulateSeconds)} instr/s (${m(r.instructions / r.cpuSeconds)}/cpu s)  hazards ${r.hazards}`
+    `${m(r.instructions / r.simulateSeconds)} instr/s (${m(r.instructions / r.cpuSeconds)}/cpu s)  hazards ${r.hazards}` +
+    `  ${r.fast ? "fast path" : "events"}`
   );
 }
 
@@ -211,12 +228,17 @@ const isMain =
   pathToFileURL(resolve(process.argv[1])).href === import.meta.url;
 if (isMain) {
   const { values } = parseArgs({
-    options: { k: { type: "string" }, chips: { type: "string" }, only: { type: "string" } },
+    options: {
+      k: { type: "string" },
+      chips: { type: "string" },
+      only: { type: "string" },
+      exact: { type: "boolean" },
+    },
   });
   const k = Number(values.k ?? 12500);
   const chipCounts = (values.chips ?? "64,576").split(",").filter(Boolean).map(Number);
   for (const c of cases(k, chipCounts)) {
     if (values.only && !c.name.includes(values.only)) continue;
-    console.log(line(measure(c.name, c.make(), c.functional)));
+    console.log(line(measure(c.name, c.make(), c.functional, values.exact ?? false)));
   }
 }

@@ -31,9 +31,9 @@ export class QueueState {
     | { readonly kind: "order" | "late"; readonly wanted: number; readonly ref: number }
     | undefined = undefined;
   /** Per resource slot (code.ts RES_SLOT; 0 is the queue itself): occupied [from, until) by instruction `by`. */
-  readonly resFrom = new Float64Array(RES_SLOTS).fill(Number.NEGATIVE_INFINITY);
-  readonly resUntil = new Float64Array(RES_SLOTS).fill(Number.NEGATIVE_INFINITY);
-  readonly resBy = new Int32Array(RES_SLOTS).fill(-1);
+  readonly resFrom: number[] = new Array<number>(RES_SLOTS).fill(Number.NEGATIVE_INFINITY);
+  readonly resUntil: number[] = new Array<number>(RES_SLOTS).fill(Number.NEGATIVE_INFINITY);
+  readonly resBy: number[] = new Array<number>(RES_SLOTS).fill(-1);
   readonly resName: string[] = new Array<string>(RES_SLOTS).fill("");
   parked:
     | { readonly token: string; readonly tokenId: number; readonly t: number; readonly id: number }
@@ -134,8 +134,8 @@ export class Vec {
 
 /** One end of a link: the send buffer and serialiser, and the words that arrived and wait for a recv. */
 export class LinkEnd {
-  /** Cycle (ceil f_j) each buffered word leaves, oldest first (a ring: bufHead .. bufTail). */
-  buffer: Float64Array = new Float64Array(64);
+  /** Cycle (ceil f_j) each buffered word leaves, oldest first (a ring: bufHead .. bufTail; allocated on first use). */
+  buffer: Float64Array = new Float64Array(0);
   bufHead = 0;
   bufLen = 0;
   /** End of the last word's serialisation, in units of 1/den cycles. */
@@ -162,7 +162,10 @@ export interface LogEntry {
 }
 
 export class ChipState {
-  readonly heap = new EventQueue();
+  private events: EventQueue | undefined;
+  /** Puts the chip's first issues on its calendar; run when the calendar is first needed, so that a run the fast
+   * path simulates (fast/run.ts) builds no calendar for its chips at all. */
+  schedule: (() => void) | undefined;
   readonly streams: StreamFile;
   readonly sram: Sram;
   readonly planes: MxmPlane[] = [];
@@ -190,6 +193,23 @@ export class ChipState {
     for (let p = 0; p < m.mxm.planes; p++)
       this.planes.push(new MxmPlane(m.mxm.rows, m.mxm.cols, m.mxm.accumulatorRows));
     for (let l = 0; l < m.c2c.links; l++) this.links.push(new LinkEnd(l));
+  }
+
+  /** The chip's pending events (built, with its first issues, on first use). */
+  get heap(): EventQueue {
+    if (!this.events) {
+      this.events = new EventQueue();
+      const first = this.schedule;
+      this.schedule = undefined;
+      first?.();
+    }
+    return this.events;
+  }
+
+  /** Forgets every pending event and the first issues (the fast path ran the program without them). */
+  dropEvents(): void {
+    this.schedule = undefined;
+    this.events?.clear();
   }
 
   /** Global time of the next event cycle (Infinity when there is none): the multi-chip order (chip-order.ts). */

@@ -105,20 +105,34 @@ export class Code {
   readonly fn: Uint8Array;
 
   constructor(readonly count: number) {
-    this.op = new Uint8Array(count);
-    this.queue = new Int32Array(count);
-    this.cycle = new Float64Array(count);
-    this.n = new Float64Array(count);
-    this.slots = new Float64Array(count);
-    this.latency = new Int32Array(count);
-    this.a = new Float64Array(count);
-    this.b = new Float64Array(count);
-    this.s0 = new Int16Array(count).fill(-1);
-    this.s1 = new Int16Array(count).fill(-1);
-    this.s2 = new Int16Array(count).fill(-1);
-    this.t0 = new Uint8Array(count);
-    this.t1 = new Uint8Array(count);
-    this.fn = new Uint8Array(count);
+    // One buffer for every column: a program of millions of instructions allocates its external memory once,
+    // which the garbage collector answers with at most one collection instead of one per column.
+    const f64 = count * 8;
+    const i32 = count * 4;
+    const i16 = count * 2;
+    const pad = (x: number) => (x + 7) & ~7;
+    const sizes = [f64, f64, f64, f64, f64, i32, i32, i16, i16, i16, count, count, count, count].map(pad);
+    const buf = new ArrayBuffer(sizes.reduce((a, b) => a + b, 0));
+    let at = 0;
+    const next = (k: number) => {
+      const o = at;
+      at += sizes[k]!;
+      return o;
+    };
+    this.cycle = new Float64Array(buf, next(0), count);
+    this.n = new Float64Array(buf, next(1), count);
+    this.slots = new Float64Array(buf, next(2), count);
+    this.a = new Float64Array(buf, next(3), count);
+    this.b = new Float64Array(buf, next(4), count);
+    this.queue = new Int32Array(buf, next(5), count);
+    this.latency = new Int32Array(buf, next(6), count);
+    this.s0 = new Int16Array(buf, next(7), count).fill(-1);
+    this.s1 = new Int16Array(buf, next(8), count).fill(-1);
+    this.s2 = new Int16Array(buf, next(9), count).fill(-1);
+    this.op = new Uint8Array(buf, next(10), count);
+    this.t0 = new Uint8Array(buf, next(11), count);
+    this.t1 = new Uint8Array(buf, next(12), count);
+    this.fn = new Uint8Array(buf, next(13), count);
   }
 }
 

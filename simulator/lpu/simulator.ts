@@ -136,7 +136,8 @@ export class Simulator {
   private readonly hazardKeys = new Set<string>();
   private readonly maxHazards: number;
   private readonly chipById = new Map<number, ChipState>();
-  private readonly order: ChipOrder<ChipState> | undefined;
+  /** The multi-chip order, built on first use (the chips' calendars are built then too). */
+  private orderBuilt: ChipOrder<ChipState> | undefined;
   readonly logEntries: LogEntry[] | undefined;
   /** Program cycles simulated so far: every chip has processed cycles < now. */
   now = 0;
@@ -168,7 +169,6 @@ export class Simulator {
     for (const f of this.prepared.faults) this.addHazard(f);
     if (this.prepared.faults.length > 0) {
       this.stopped = true;
-      this.order = undefined;
       return;
     }
     const memPositions: number[] = [];
@@ -206,8 +206,10 @@ export class Simulator {
         );
         this.queues[pq.serial] = q;
         chip.queues.push(q);
-        scheduleNext(this, q);
       }
+      chip.schedule = () => {
+        for (const q of chip.queues) scheduleNext(this, q);
+      };
     }
     for (const chip of this.chips) {
       for (const end of chip.links) {
@@ -215,7 +217,12 @@ export class Simulator {
         if (peer) end.peer = { chip: this.chipById.get(peer.chip)!, link: peer.link };
       }
     }
-    this.order = this.chips.length > 1 ? new ChipOrder(this.chips) : undefined;
+  }
+
+  private get order(): ChipOrder<ChipState> | undefined {
+    if (this.chips.length < 2) return undefined;
+    this.orderBuilt ??= new ChipOrder(this.chips);
+    return this.orderBuilt;
   }
 
   // ---- the step API ----
@@ -246,8 +253,6 @@ export class Simulator {
       !this.ranFast
     )
       this.ranFast = fastRun(this);
-    // The fast path emptied every calendar: take the chips out of the order.
-    if (this.ranFast) for (const c of this.chips) this.touch(c);
     this.advance(Number.POSITIVE_INFINITY);
     this.finish();
     let end = this.now;
@@ -306,7 +311,7 @@ export class Simulator {
 
   /** A chip's events changed from outside its own processing (a link arrival): re-key it. */
   touch(chip: ChipState): void {
-    this.order?.update(chip);
+    this.orderBuilt?.update(chip);
   }
 
   private processCycle(chip: ChipState): void {

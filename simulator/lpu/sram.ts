@@ -14,7 +14,7 @@ export class Sram {
   private readonly bankCycle: Float64Array;
   private readonly bankUser: Int32Array;
   /** Writes not yet visible, per slice; only kept when L_write > 1 (else a write is visible the next cycle). */
-  private readonly inflight: InFlight[][];
+  private readonly inflight: (InFlight[] | undefined)[] = [];
   private pending = 0;
   private readonly wordsPerBank: number;
   usedWords = 0;
@@ -30,7 +30,6 @@ export class Sram {
     this.used = new Array<Uint32Array | null>(slices).fill(null);
     this.bankCycle = new Float64Array(slices * banks).fill(Number.NaN);
     this.bankUser = new Int32Array(slices * banks);
-    this.inflight = Array.from({ length: slices }, () => []);
     this.wordsPerBank = Math.max(1, Math.floor(wordsPerSlice / banks));
   }
 
@@ -66,26 +65,31 @@ export class Sram {
     }
   }
 
-  /** Marks words addr + i*stride (i < n) used, as n writes would (the fast path; whole bitset words at stride 1). */
+  /** Marks words addr + i*stride (i < n) used, as n writes would (the fast path; at stride 1 a bitset word at a time). */
   markWords(slice: number, addr: number, n: number, stride: number): void {
-    if (stride !== 1 || n < 64) {
+    if (stride !== 1 || n < 8) {
       for (let i = 0; i < n; i++) this.markUsed(slice, addr + i * stride);
       return;
     }
-    let a = addr;
-    const end = addr + n;
-    while (a < end && (a & 31) !== 0) this.markUsed(slice, a++);
-    const u = this.used[slice] ?? new Uint32Array((this.wordsPerSlice + 31) >>> 5);
-    this.used[slice] = u;
-    for (; a + 32 <= end; a += 32) {
-      const w = a >>> 5;
-      const had = u[w]!;
-      if (had !== 0xffffffff) {
-        this.usedWords += 32 - popcount(had);
-        u[w] = 0xffffffff;
-      }
+    let u = this.used[slice];
+    if (!u) {
+      u = new Uint32Array((this.wordsPerSlice + 31) >>> 5);
+      this.used[slice] = u;
     }
-    while (a < end) this.markUsed(slice, a++);
+    const end = addr + n;
+    for (let a = addr; a < end; ) {
+      const w = a >>> 5;
+      const lo = a & 31;
+      const hi = Math.min(32, lo + (end - a));
+      const mask = (hi === 32 ? 0xffffffff : ((1 << hi) - 1) >>> 0) & ~((1 << lo) - 1);
+      const had = u[w]!;
+      const add = (mask & ~had) >>> 0;
+      if (add !== 0) {
+        this.usedWords += popcount(add);
+        u[w] = had | mask;
+      }
+      a += hi - lo;
+    }
   }
 
   private slice(slice: number): Uint8Array {
@@ -119,7 +123,7 @@ export class Sram {
   /** The write whose result is not yet visible at `cycle`, if any. */
   pendingWrite(slice: number, addr: number, cycle: number): InFlight | undefined {
     if (this.pending === 0) return undefined;
-    for (const w of this.inflight[slice]!) if (w.addr === addr && w.visibleAt > cycle) return w;
+    for (const w of this.inflight[slice] ?? []) if (w.addr === addr && w.visibleAt > cycle) return w;
     return undefined;
   }
 
@@ -132,7 +136,11 @@ export class Sram {
     writer: number,
   ): void {
     this.markUsed(slice, addr);
-    const list = this.inflight[slice]!;
+    let list = this.inflight[slice];
+    if (!list) {
+      list = [];
+      this.inflight[slice] = list;
+    }
     if (list.length > 0) {
       let keep = 0;
       for (const w of list) if (w.visibleAt > cycle) list[keep++] = w;

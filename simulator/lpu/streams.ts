@@ -31,6 +31,8 @@ export class StreamFile {
   /** Per slot, its word's bytes (allocated on the slot's first put) when values are simulated. */
   private value: (Uint8Array | null)[] | null = null;
   private readonly slots: number;
+  /** Words to put before the file is next used (the fast path's final words, fast/final.ts): most runs never look. */
+  private pending: (() => void) | undefined;
 
   constructor(
     readonly streamsPerDirection: number,
@@ -43,6 +45,17 @@ export class StreamFile {
     this.ringBits = bits;
     this.ringMask = (1 << bits) - 1;
     this.slots = (2 * streamsPerDirection) << bits;
+  }
+
+  /** Runs `fill` (which puts words) the first time the file is used. */
+  defer(fill: () => void): void {
+    this.pending = fill;
+  }
+
+  private settle(): void {
+    const fill = this.pending;
+    this.pending = undefined;
+    fill?.();
   }
 
   private alloc(): void {
@@ -67,6 +80,7 @@ export class StreamFile {
   /** Puts a word of group g at (pos, cycle); returns the writer of an untaken word it replaces, else -1. `value` is
    * copied (null: values are off, or zeros are meant when they are on). */
   put(g: number, pos: number, cycle: number, value: Uint8Array | null, writer: number): number {
+    if (this.pending) this.settle();
     if (this.tag.length === 0) this.alloc();
     const west = g >= this.streamsPerDirection;
     const d = StreamFile.diagonal(west, pos, cycle);
@@ -91,6 +105,7 @@ export class StreamFile {
 
   /** Takes the word of group g at (pos, cycle), marking it consumed; its slot, or -1 when the stream holds none. */
   take(g: number, pos: number, cycle: number): number {
+    if (this.pending) this.settle();
     if (this.tag.length === 0) this.alloc();
     const west = g >= this.streamsPerDirection;
     const d = StreamFile.diagonal(west, pos, cycle);
@@ -108,6 +123,7 @@ export class StreamFile {
   /** Whether a word is at (pos, cycle), without consuming it (dir 0 = east, 1 = west). Valid for the last
    * processed cycle. The value is a copy. */
   peek(dir: number, id: number, pos: number, cycle: number): StreamWord | undefined {
+    if (this.pending) this.settle();
     if (this.tag.length === 0) return undefined;
     const g = dir * this.streamsPerDirection + id;
     const s = this.slotOf(g, pos, cycle);

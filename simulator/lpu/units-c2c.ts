@@ -19,7 +19,7 @@ function buffered(link: LinkEnd, cycle: number): number {
 
 function enqueue(link: LinkEnd, leaves: number): void {
   if (link.bufLen === link.buffer.length) {
-    const bigger = new Float64Array(link.buffer.length * 2);
+    const bigger = new Float64Array(Math.max(64, link.buffer.length * 2));
     for (let k = 0; k < link.bufLen; k++) bigger[k] = link.buffer[(link.bufHead + k) % link.buffer.length]!;
     link.buffer = bigger;
     link.bufHead = 0;

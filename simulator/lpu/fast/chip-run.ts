@@ -42,9 +42,9 @@ export class FastQueue {
   lastIssue = Number.NEGATIVE_INFINITY;
   nextFree = 0;
   releasedAt = Number.NaN;
-  readonly resFrom = new Float64Array(RES_SLOTS).fill(Number.NEGATIVE_INFINITY);
-  readonly resUntil = new Float64Array(RES_SLOTS).fill(Number.NEGATIVE_INFINITY);
-  readonly resBy = new Int32Array(RES_SLOTS).fill(-1);
+  readonly resFrom: number[] = new Array<number>(RES_SLOTS).fill(Number.NEGATIVE_INFINITY);
+  readonly resUntil: number[] = new Array<number>(RES_SLOTS).fill(Number.NEGATIVE_INFINITY);
+  readonly resBy: number[] = new Array<number>(RES_SLOTS).fill(-1);
   readonly resName: string[] = new Array<string>(RES_SLOTS).fill("");
   busy = 0;
   covered = 0;
@@ -84,6 +84,27 @@ export class FastLink {
   received = 0;
 }
 
+/** Working arrays one chip needs only while it runs, shared by all chips of a run (no allocation per chip). */
+export class Scratch {
+  readonly segments: Segments;
+  /** Per (slice, bank) and port (0 read, 1 write): the last access interval [from, until). */
+  readonly bankFrom: Float64Array;
+  readonly bankUntil: Float64Array;
+  constructor(sim: Simulator) {
+    const m = sim.machine;
+    this.segments = new Segments(2 * m.streamsPerDirection);
+    const banks = (sim.chips[0]?.sram.slices ?? 0) * m.mem.banksPerSlice * 2;
+    this.bankFrom = new Float64Array(banks);
+    this.bankUntil = new Float64Array(banks);
+  }
+
+  reset(): void {
+    this.segments.reset();
+    this.bankFrom.fill(Number.NEGATIVE_INFINITY);
+    this.bankUntil.fill(Number.NEGATIVE_INFINITY);
+  }
+}
+
 export class FastChip {
   readonly queues: FastQueue[];
   end = 0;
@@ -94,8 +115,7 @@ export class FastChip {
   readonly writes: number[] = [];
   readonly planes: FastPlane[];
   readonly links: FastLink[];
-  readonly segments: Segments;
-  /** Per (slice, bank) and port (0 read, 1 write): the last access interval [from, until). */
+  private readonly segments: Segments;
   private readonly bankFrom: Float64Array;
   private readonly bankUntil: Float64Array;
   readonly putWindow: number;
@@ -113,16 +133,17 @@ export class FastChip {
   constructor(
     readonly sim: Simulator,
     readonly chip: ChipState,
+    scratch: Scratch,
   ) {
     const m = sim.machine;
     this.queues = chip.queues.map((q) => new FastQueue(q));
     this.planes = chip.planes.map(() => new FastPlane());
     this.links = chip.links.map(() => new FastLink());
-    this.segments = new Segments(2 * m.streamsPerDirection);
+    scratch.reset();
+    this.segments = scratch.segments;
+    this.bankFrom = scratch.bankFrom;
+    this.bankUntil = scratch.bankUntil;
     this.putWindow = 2 * m.sliceOrder.length + 2;
-    const banks = chip.sram.slices * chip.sram.banks * 2;
-    this.bankFrom = new Float64Array(banks).fill(Number.NEGATIVE_INFINITY);
-    this.bankUntil = new Float64Array(banks).fill(Number.NEGATIVE_INFINITY);
   }
 
   /** Issues every instruction of the chip (syncs resolved in rounds), then checks its streams. */

@@ -3,6 +3,8 @@
 // at (p, C) was put at a cycle >= C - positions, so the puts of the last 2 * positions cycles are replayed, in cycle
 // order, into the chip's StreamFile (timing only: no values). The chip keeps the instructions that put in that window
 // (chip-run.ts `recent`), so this costs nothing per instruction of the program.
+
+import type { ChipState } from "../chip.ts";
 import {
   OP_ACC,
   OP_CONVERT,
@@ -17,13 +19,16 @@ import {
   TYPE_BYTES,
 } from "../code.ts";
 import type { Simulator } from "../simulator.ts";
-import type { FastChip } from "./chip-run.ts";
 
-export function replayFinalPuts(sim: Simulator, fc: FastChip, last: number): void {
+export function replayFinalPuts(
+  sim: Simulator,
+  chip: ChipState,
+  recent: readonly number[],
+  last: number,
+): void {
   const code = sim.code;
   const from = last - 2 * sim.machine.sliceOrder.length;
   const puts: { cycle: number; g: number; pos: number; id: number }[] = [];
-  const recent = fc.recent;
   for (let j = 0; j < recent.length; j += 3) {
     if (recent[j + 2]! < from) continue;
     const id = recent[j]!;
@@ -78,6 +83,6 @@ export function replayFinalPuts(sim: Simulator, fc: FastChip, last: number): voi
     }
   }
   puts.sort((a, b) => a.cycle - b.cycle);
-  const streams = fc.chip.streams;
+  const streams = chip.streams;
   for (const p of puts) streams.put(p.g, p.pos, p.cycle, null, p.id);
 }

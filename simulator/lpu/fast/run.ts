@@ -11,7 +11,7 @@
 import { TYPES } from "../code.ts";
 import type { Simulator } from "../simulator.ts";
 import { Bail } from "./bail.ts";
-import { FastChip } from "./chip-run.ts";
+import { FastChip, Scratch } from "./chip-run.ts";
 import { replayFinalPuts } from "./final.ts";
 import { checkLinks } from "./links.ts";
 
@@ -25,9 +25,10 @@ export function fastRun(sim: Simulator): boolean {
     return false;
   }
   const chips: FastChip[] = [];
+  const scratch = new Scratch(sim);
   try {
     for (const chip of sim.chips) {
-      const fc = new FastChip(sim, chip);
+      const fc = new FastChip(sim, chip, scratch);
       fc.run();
       fc.deskews.sort((a, b) => a - b);
       let k = 0;
@@ -55,7 +56,7 @@ function install(sim: Simulator, chips: readonly FastChip[]): void {
     sim.instructions += fc.instructions;
     sim.vectors += fc.vectors;
     const chip = fc.chip;
-    chip.heap.clear();
+    chip.dropEvents();
     chip.end = Math.max(fc.end, fc.lastEvent + 1);
     chip.lastCycle = fc.lastEvent;
     for (const t of fc.deskews) {
@@ -69,10 +70,12 @@ function install(sim: Simulator, chips: readonly FastChip[]): void {
       q.lastIssue = fq.lastIssue;
       q.nextFree = fq.nextFree;
       q.releasedAt = Number.isNaN(fq.releasedAt) ? undefined : fq.releasedAt;
-      q.resFrom.set(fq.resFrom);
-      q.resUntil.set(fq.resUntil);
-      q.resBy.set(fq.resBy);
-      for (let r = 0; r < fq.resName.length; r++) q.resName[r] = fq.resName[r]!;
+      for (let r = 0; r < fq.resName.length; r++) {
+        q.resFrom[r] = fq.resFrom[r]!;
+        q.resUntil[r] = fq.resUntil[r]!;
+        q.resBy[r] = fq.resBy[r]!;
+        q.resName[r] = fq.resName[r]!;
+      }
       q.busy = fq.busy;
       q.covered = fq.covered;
     }
@@ -105,6 +108,10 @@ function install(sim: Simulator, chips: readonly FastChip[]): void {
     });
     if (chip.end > now) now = chip.end;
   }
-  // The words on the streams at the last cycle: the puts of its last few cycles, replayed into the stream file.
-  for (const fc of chips) replayFinalPuts(sim, fc, now - 1);
+  // The words on the streams at the last cycle: the puts of its last few cycles, replayed into the stream file when
+  // something first looks (state()).
+  for (const fc of chips) {
+    const recent = fc.recent;
+    fc.chip.streams.defer(() => replayFinalPuts(sim, fc.chip, recent, now - 1));
+  }
 }

@@ -37,6 +37,12 @@ export class Segments {
     this.last = new Int32Array(groups * 2).fill(-1);
   }
 
+  /** Empties the store for the next chip (keeps its arrays: one store serves every chip of a run). */
+  reset(): void {
+    this.count = 0;
+    this.last.fill(-1);
+  }
+
   /** A new queue starts: its segments never extend another queue's (positions differ anyway). */
   newQueue(): void {
     this.last.fill(-1);
