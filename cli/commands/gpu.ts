@@ -6,6 +6,7 @@ import { deriveGpu, GPU_SETTINGS } from "../../arch/gpu/derive.ts";
 import { GPU_PRESETS, type GpuPreset } from "../../arch/gpu/presets.ts";
 import { loadModel } from "../../compiler/frontend.ts";
 import { lowerToKernels } from "../../compiler/gpu/lower.ts";
+import type { MoeParallel } from "../../compiler/gpu/shard.ts";
 import { type PreparedPlan, prepare } from "../../simulator/gpu/prepare.ts";
 import { batchFor, type RunSample, type RunsOptions, simulateRuns } from "../../simulator/gpu/runs.ts";
 import { activityOf, type GpuSummary, summarize } from "../../simulator/gpu/summary.ts";
@@ -37,6 +38,8 @@ export interface GpuCliOptions {
   readonly set: Record<string, string>;
   readonly gpuSet: Record<string, string>;
   readonly costSet: Record<string, string>;
+  /** How MoE experts are split over the GPUs (default tensor). */
+  readonly moe?: MoeParallel;
   /** Worker threads for the runs (runGpuOnThreads); the samples do not depend on it. */
   readonly threads?: number;
 }
@@ -45,6 +48,11 @@ function parseSeed(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError("takes a whole number >= 0");
   return n;
+}
+
+function parseMoe(value: string): MoeParallel {
+  if (value !== "tensor" && value !== "expert") throw new InvalidArgumentError("takes tensor or expert");
+  return value;
 }
 
 function parseBackground(value: string): number {
@@ -103,7 +111,7 @@ export function gpuSetup(file: string, o: GpuCliOptions): GpuSetup {
     if (o.concurrency > 1 && loaded.graph!.constants.batch === undefined) {
       throw new UserError(`--concurrency needs a 'const batch' in ${file} to batch requests`);
     }
-    const lowered = lowerToKernels(loaded.graph!, { gpus: o.gpus, sms: preset.sms });
+    const lowered = lowerToKernels(loaded.graph!, { gpus: o.gpus, sms: preset.sms, moe: o.moe });
     reportDiagnostics(lowered.diagnostics);
     const note =
       o.concurrency > 1
@@ -175,7 +183,8 @@ function printText(file: string, o: GpuCliOptions, r: GpuCliResult): string {
   const l = s.latency_us;
   const lines = [
     `${file} on ${o.gpus} x ${r.preset.name}: ${s.runs} runs, seed ${o.seed}, concurrency ${o.concurrency}` +
-      `${o.background > 0 ? `, background ${o.background}` : ""}${o.cudaGraph ? ", CUDA graph" : ""}`,
+      `${o.background > 0 ? `, background ${o.background}` : ""}${o.cudaGraph ? ", CUDA graph" : ""}` +
+      `${o.moe === "expert" ? ", expert-parallel MoE" : ""}`,
     `  kernels per GPU        ${r.kernels}   (HBM request granularity ${f(r.requestBytes / 1024, 0)} KB)`,
     "",
     "  latency (us)   min        p50        p90        p99        p99.9      max        mean       stdev",
@@ -237,6 +246,12 @@ export function register(program: Command): void {
     )
     .option("--background <f>", "co-tenant HBM traffic as a share of peak bandwidth", parseBackground, 0)
     .option("--cuda-graph", "launch the pass as one CUDA graph", false)
+    .option(
+      "--moe <layout>",
+      "MoE experts over the GPUs: tensor (each GPU holds 1/N of every expert) or expert (E/N whole experts each)",
+      parseMoe,
+      "tensor",
+    )
     .option(
       "--threads <n>",
       "worker threads for the runs (default: one per core; results do not depend on it)",

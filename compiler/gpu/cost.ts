@@ -11,6 +11,7 @@ import {
   type ValueRef,
 } from "../graph/ir.ts";
 import type { Unit } from "./fuse.ts";
+import { busiestGpuLoad, expectedExpertsTouched } from "./routing.ts";
 import type { ShardPlan } from "./shard.ts";
 import { type GraphFacts, valueKey } from "./walk.ts";
 
@@ -118,19 +119,10 @@ function attentionWork(ctx: CostContext, n: GraphNode): { macs: number; vector: 
 }
 
 /**
- * Expected number of distinct experts a batch touches when each of `tokens` tokens picks `k` different experts of
- * `experts`, every k-subset equally likely (uniform routing: an assumption; real routers are skewed, and the real
- * count depends on the data). An expert is missed by one token with chance 1 - k/E, so it is touched with chance
- * 1 - (1 - k/E)^tokens: exactly k for one token, approaching min(E, tokens x k) (graph stats' upper bound) from below.
- */
-export function expectedExpertsTouched(experts: number, k: number, tokens: number): number {
-  return experts * (1 - (1 - Math.min(k, experts) / experts) ** tokens);
-}
-
-/**
- * One fused MoE kernel (route, gate/up, SiLU x up, down, weighted sum) on one GPU. With the experts tensor-parallel
- * each GPU holds F/N of every expert's width: 1/N of the MACs and of the expert bytes of a touched expert; the
- * weighted sum over the k picks runs on each GPU's partial output before the all-reduce, so it is not split.
+ * One fused MoE kernel (route, gate/up, SiLU x up, down, weighted sum) on one GPU. Tensor-parallel experts: each GPU
+ * holds F/N of every expert's width, so 1/N of the MACs and of the bytes of each touched expert; the weighted sum
+ * runs on each GPU's partial output before the all-reduce, so it is not split. Expert-parallel: whole experts, and
+ * the kernel is the busiest GPU's (the all-reduce after it waits for that one). Touched experts: see routing.ts.
  */
 function moeWork(
   ctx: CostContext,
@@ -140,14 +132,20 @@ function moeWork(
   const k = ctx.facts.type(n.inputs[1]!).shape.at(-1)!;
   const gate = ctx.facts.type(n.inputs[3]!);
   const [experts, d, f] = gate.shape as [number, number, number];
-  const fLocal = ctx.plan.moeMode(n.id) === "tensor" ? f / ctx.plan.gpus : f;
+  const mode = ctx.plan.moeMode(n.id);
+  const fLocal = mode === "tensor" ? f / ctx.plan.gpus : f;
   const tokens = numElements(x.shape) / d;
-  const routes = tokens * k;
-  const distinct = expectedExpertsTouched(experts, k, tokens);
+  let routes = tokens * k;
+  let distinct = expectedExpertsTouched(experts, k, tokens);
+  if (mode === "expert") {
+    const busiest = busiestGpuLoad(experts, k, tokens, ctx.plan.gpus);
+    routes = busiest.routes;
+    distinct = busiest.experts;
+  }
   const bytes = DTYPE_BYTES[gate.dtype];
   return {
-    macs: routes * 3 * d * fLocal,
-    vector: routes * fLocal * (PER_ELEMENT.silu! + 1) + routes * d * 2,
+    macs: Math.round(routes * 3 * d * fLocal),
+    vector: Math.round(routes * fLocal * (PER_ELEMENT.silu! + 1) + routes * d * 2),
     weightBytes: Math.round(distinct * 3 * d * fLocal * bytes),
     grid: Math.max(1, Math.ceil(distinct)) * Math.ceil(fLocal / TILE_N),
   };

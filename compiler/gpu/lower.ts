@@ -7,13 +7,15 @@ import { type Diagnostic, diag } from "../../util/diagnostics.ts";
 import { type ModelGraph, tensorBytes } from "../graph/ir.ts";
 import { unitKernel } from "./cost.ts";
 import { fuse, type Unit } from "./fuse.ts";
-import { planShards } from "./shard.ts";
+import { type MoeParallel, planShards } from "./shard.ts";
 import { type GraphFacts, graphFacts } from "./walk.ts";
 
 export interface LowerOptions {
   readonly gpus: number;
   /** SMs of the target GPU: the grid of a small GEMM or of decode attention is split to fill them. */
   readonly sms: number;
+  /** How a `moe` op's experts are split over the GPUs (default tensor; see shard.ts). */
+  readonly moe?: MoeParallel;
 }
 
 /** One NVLink node: the tensor-parallel group this model covers. */
@@ -59,7 +61,7 @@ export function lowerToKernels(
   const facts = graphFacts(mg);
   const problems = checkHeads(facts, gpus);
   if (problems.length > 0) return { diagnostics: problems };
-  const plan = planShards(facts, gpus);
+  const plan = planShards(facts, gpus, options.moe ?? "tensor");
   const { units, notes } = fuse(facts, plan);
   const kernels: Kernel[] = [];
   const gathered = new Set<string>();

@@ -6,14 +6,21 @@
 // expert's FFN is split over the GPUs (gate and up by output column, down by input row, so each GPU stores 1/N of
 // every expert), the experts read a replicated activation and their partial sums are all-reduced, as after a dense
 // MLP's row-parallel down projection. The router, a GEMM whose scores only feed a top-k, stays whole on every GPU
-// (vLLM's ReplicatedLinear gate): its E columns are too few to be worth a collective.
+// (vLLM's ReplicatedLinear gate): its E columns are too few to be worth a collective. Expert parallelism, on request,
+// places E/N whole experts on each GPU instead (vLLM's --enable-expert-parallel with data parallelism 1): the
+// tokens are already on every GPU after tensor-parallel attention, so no all-to-all is needed, and the partial sums
+// are all-reduced as under tensor parallelism. Either layout falls back to the other when its dimension (F or E)
+// does not divide N, and to whole experts on every GPU when neither does, so the bytes stored do not depend on it.
 // Guarantees: with gpus = 1 every value is replicated and no collective is planned.
 import type { GraphNode } from "../graph/ir.ts";
 import { type GraphFacts, isIo, isView, valueKey } from "./walk.ts";
 
 export type GemmMode = "replicated" | "column" | "row" | "batched";
-/** tensor: each expert's FFN split over the GPUs (1/N of every expert on each); replicated: whole on every GPU. */
-export type MoeMode = "replicated" | "tensor";
+/** tensor: each expert's FFN split over the GPUs (1/N of every expert on each); expert: E/N whole experts on each;
+ * replicated: every expert whole on every GPU. */
+export type MoeMode = "replicated" | "tensor" | "expert";
+/** The layout asked for (LowerOptions.moe); the plan may fall back (MoeMode). */
+export type MoeParallel = "tensor" | "expert";
 
 export interface ShardPlan {
   readonly gpus: number;
@@ -60,7 +67,7 @@ function isRouter(facts: GraphFacts, n: GraphNode): boolean {
 /** The expert weights of a moe node are inputs 3 (gate), 4 (up) and 5 (down). */
 const FIRST_EXPERT_INPUT = 3;
 
-export function planShards(facts: GraphFacts, gpus: number): ShardPlan {
+export function planShards(facts: GraphFacts, gpus: number, moe: MoeParallel = "tensor"): ShardPlan {
   const shards = new Map<string, number>();
   const modes = new Map<string, GemmMode>();
   const moeModes = new Map<string, MoeMode>();
@@ -84,15 +91,17 @@ export function planShards(facts: GraphFacts, gpus: number): ShardPlan {
         if (get(key) > 1 && !need.includes(key)) need.push(key);
       }
       if (need.length > 0) gathers.set(n.id, need);
-      const ff = facts.type(n.inputs[FIRST_EXPERT_INPUT]!).shape.at(-1)!;
-      if (gpus > 1 && ff % gpus === 0) {
-        moeModes.set(n.id, "tensor");
-        allReduceAfter.add(n.id);
-      } else {
-        if (gpus > 1)
-          notes.push(`${n.id}: expert width ${ff} does not split over ${gpus} GPUs; experts replicated`);
-        moeModes.set(n.id, "replicated");
+      const [experts, , ff] = facts.type(n.inputs[FIRST_EXPERT_INPUT]!).shape as [number, number, number];
+      const fits = { tensor: ff % gpus === 0, expert: experts % gpus === 0 };
+      const other: MoeParallel = moe === "tensor" ? "expert" : "tensor";
+      const what = { tensor: `expert width ${ff}`, expert: `${experts} experts` };
+      const mode: MoeMode = gpus === 1 ? "replicated" : fits[moe] ? moe : fits[other] ? other : "replicated";
+      if (gpus > 1 && mode !== moe) {
+        const instead = mode === "replicated" ? "experts replicated" : `${other} parallel instead`;
+        notes.push(`${n.id}: ${what[moe]} does not split over ${gpus} GPUs; ${instead}`);
       }
+      moeModes.set(n.id, mode);
+      if (mode !== "replicated") allReduceAfter.add(n.id);
       setAll(n, 1);
       continue;
     }
@@ -145,7 +154,7 @@ export function planShards(facts: GraphFacts, gpus: number): ShardPlan {
   const gemmMode = (id: string): GemmMode => modes.get(id) ?? "replicated";
   const moeMode = (id: string): MoeMode => moeModes.get(id) ?? "replicated";
   /** Split when every reader splits it: column- or row-parallel GEMMs reading it as weights, tensor-parallel moe
-   * reading it as expert weights; anything else (norms, embeddings, a weight read whole somewhere) is whole. */
+   * or expert-parallel moe reading it as expert weights (1/N of each expert, or E/N whole ones: the same bytes); anything else (norms, embeddings, a weight read whole somewhere) is whole. */
   const weightSplit = (paramId: string): number => {
     if (gpus === 1) return 1;
     const readers = facts.consumers({ node: paramId, output: 0 });
@@ -157,7 +166,7 @@ export function planShards(facts: GraphFacts, gpus: number): ShardPlan {
       }
       if (r.op.kind === "moe") {
         return (
-          moeMode(id) === "tensor" &&
+          moeMode(id) !== "replicated" &&
           r.inputs.every((v, i) => i >= FIRST_EXPERT_INPUT || facts.base(v).node !== paramId)
         );
       }

@@ -1,12 +1,16 @@
 // The GPU lowering of `moe` against hand counts: tensor-parallel experts (each GPU holds F/N of every expert's
 // width, so 1/N of the MACs and of a touched expert's bytes), the all-reduce after the experts, the replicated
-// router, the expected number of experts a batch touches under uniform routing, and the replicated fallback.
+// router, the expected number of experts a batch touches under uniform routing, the fallbacks, and expert
+// parallelism (whole experts per GPU, the busiest GPU's expected load).
+import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { type ComputeKernel, type Kernel, kernelFlops } from "../../../arch/gpu/kernels.ts";
 import { loadModel } from "../../../compiler/frontend.ts";
-import { expectedExpertsTouched } from "../../../compiler/gpu/cost.ts";
 import { lowerToKernels } from "../../../compiler/gpu/lower.ts";
+import { busiestGpuLoad, expectedExpertsTouched } from "../../../compiler/gpu/routing.ts";
+import { planShards } from "../../../compiler/gpu/shard.ts";
+import { graphFacts } from "../../../compiler/gpu/walk.ts";
 
 const MIXTRAL = "programs/mixtral-8x7b.model";
 
@@ -111,13 +115,27 @@ output y = moe(h, softmax(s, axis=-1), e, w_gate, w_up, w_down)
 `;
 
 describe("experts whose width does not split", () => {
-  it("stay whole on every GPU (full MACs and bytes, no all-reduce) and the lowering says so", () => {
+  it("fall back to expert parallelism when E divides N: 4 experts over 4 GPUs, one whole expert each", () => {
     const list = lowerText(SMALL_MOE, "small.model", 4);
+    expect(list.notes).toContain(
+      "moe_0: expert width 18 does not split over 4 GPUs; expert parallel instead",
+    );
+    // One token's two experts are always on two different GPUs: the busiest serves one route of one whole expert.
+    const k = moeKernel(list.kernels);
+    expect(k.macs).toBe(1 * 3 * 64 * 18);
+    expect(expertBytes(k)).toBe(1 * 3 * 64 * 18 * 2);
+    expect(list.kernels.filter((x) => x.kind === "allreduce").map((x) => x.name)).toEqual([
+      "allreduce.moe_0",
+    ]);
+  });
+
+  it("stay whole on every GPU when neither the width nor the expert count divides N (full MACs and bytes)", () => {
+    const list = lowerText(SMALL_MOE, "small.model", 8);
     const k = moeKernel(list.kernels);
     expect(k.macs).toBe(2 * 3 * 64 * 18);
     expect(expertBytes(k)).toBe(2 * 3 * 64 * 18 * 2);
     expect(list.kernels.some((x) => x.kind === "allreduce")).toBe(false);
-    expect(list.notes).toContain("moe_0: expert width 18 does not split over 4 GPUs; experts replicated");
+    expect(list.notes).toContain("moe_0: expert width 18 does not split over 8 GPUs; experts replicated");
   });
 
   it("split when the width divides the GPU count: 18 over 2 GPUs is 9 columns each", () => {
@@ -127,5 +145,59 @@ describe("experts whose width does not split", () => {
     expect(list.kernels.filter((x) => x.kind === "allreduce").map((x) => x.name)).toEqual([
       "allreduce.moe_0",
     ]);
+  });
+});
+
+describe("expert parallelism (--moe expert): E/N whole experts per GPU, the busiest GPU sets the pace", () => {
+  const lowerEp = (gpus: number, set: Record<string, string> = {}) => {
+    const loaded = loadModel(readFileSync(MIXTRAL, "utf8"), MIXTRAL, { layers: "1", ...set });
+    return lowerToKernels(loaded.graph!, { gpus, sms: 132, moe: "expert" }).kernels!;
+  };
+
+  it("one token on 8 GPUs (one expert each): the busiest GPU runs one whole expert for one route", () => {
+    const k = moeKernel(lowerEp(8).kernels);
+    expect(k.macs).toBe(3 * D * F);
+    expect(expertBytes(k)).toBe(3 * D * F * 2);
+    // Four times the tensor-parallel kernel's bytes: there each GPU reads 1/8 of two experts.
+    expect(expertBytes(k)).toBe(4 * expertBytes(moeKernel(mixtral(8).kernels)));
+  });
+
+  it("one token on 2 GPUs: both picks land on one GPU with chance 2 C(4,2) / C(8,2) = 3/7, so 10/7 experts", () => {
+    const k = moeKernel(lowerEp(2).kernels);
+    expect(k.macs).toBe(Math.round((10 / 7) * 3 * D * F));
+    expect(expertBytes(k)).toBe(Math.round((10 / 7) * 3 * D * F * 2));
+    expect(busiestGpuLoad(8, 2, 1, 4)).toEqual({ experts: 8 / 7, routes: 8 / 7 });
+  });
+
+  it("is all-reduced like tensor parallelism (tokens are already on every GPU) and stores the same bytes", () => {
+    const ks = lowerEp(4).kernels;
+    const i = ks.findIndex((k) => k.kind === "compute" && k.class === "moe");
+    expect(ks[i + 1]!.kind).toBe("allreduce");
+    const facts = graphFacts(loadModel(readFileSync(MIXTRAL, "utf8"), MIXTRAL, { layers: "1" }).graph!);
+    for (const w of ["layer.0.experts_gate", "layer.0.experts_up", "layer.0.experts_down"]) {
+      expect(planShards(facts, 4, "expert").weightSplit(w)).toBe(4);
+      expect(planShards(facts, 4, "tensor").weightSplit(w)).toBe(4);
+    }
+  });
+
+  it("a large batch touches every expert: the busiest GPU reads E/N whole experts, the same bytes as 1/N of all", () => {
+    const load = busiestGpuLoad(8, 2, 64, 8);
+    expect(load.experts).toBeCloseTo(1, 6);
+    // Routes: more than the mean 64 x 2 / 8 = 16 (imbalance), at most all 64 tokens.
+    expect(load.routes).toBeGreaterThan(16);
+    expect(load.routes).toBeLessThanOrEqual(64);
+    expect(busiestGpuLoad(8, 2, 64, 8)).toEqual(load); // seeded: the same every time
+  });
+});
+
+describe("lpu gpu --moe", () => {
+  it("--moe expert runs the expert-parallel lowering and says so; any other layout is a usage error (exit 1)", () => {
+    const args = ["gpu", MIXTRAL, "--gpus", "8", "--runs", "1", "--set", "layers=1", "--threads", "1"];
+    const ok = spawnSync("./bin/lpu.js", [...args, "--moe", "expert"], { encoding: "utf8" });
+    expect(ok.status).toBe(0);
+    expect(ok.stdout.split("\n")[0]).toContain("expert-parallel MoE");
+    const bad = spawnSync("./bin/lpu.js", [...args, "--moe", "data"], { encoding: "utf8" });
+    expect(bad.status).toBe(1);
+    expect(bad.stderr).toContain("takes tensor or expert");
   });
 });
