@@ -153,8 +153,9 @@ export function planShards(facts: GraphFacts, gpus: number, moe: MoeParallel = "
   }
   const gemmMode = (id: string): GemmMode => modes.get(id) ?? "replicated";
   const moeMode = (id: string): MoeMode => moeModes.get(id) ?? "replicated";
-  /** Split when every reader splits it: column- or row-parallel GEMMs reading it as weights, tensor-parallel moe
-   * or expert-parallel moe reading it as expert weights (1/N of each expert, or E/N whole ones: the same bytes); anything else (norms, embeddings, a weight read whole somewhere) is whole. */
+  /** Split when every reader splits it: column- or row-parallel GEMMs reading it as weights, tensor- or
+   * expert-parallel moe reading it as expert weights (1/N of each expert, or E/N whole ones: the same bytes);
+   * anything else (norms, embeddings, a weight read whole somewhere) is whole. */
   const weightSplit = (paramId: string): number => {
     if (gpus === 1) return 1;
     const readers = facts.consumers({ node: paramId, output: 0 });
