@@ -18,6 +18,14 @@ import {
 import { lowerAttention } from "./lower-attention.ts";
 import { lowerEmbedding } from "./lower-embedding.ts";
 import { moveLanes } from "./lower-lanes.ts";
+import {
+  concatLanes,
+  concatRows,
+  isMxmType,
+  lowerTranspose,
+  softmaxRowAxis,
+  splitRows,
+} from "./lower-layout.ts";
 import { finish, lowerNorm, lowerSoftmax } from "./lower-reduce.ts";
 import { lowerRope } from "./lower-rope.ts";
 import { M } from "./messages.ts";
@@ -73,11 +81,18 @@ export function decompose(model: ModelGraph, file: string): DecomposeResult {
     }
     return id;
   };
+  /** The model's shape of node input i (the kernel tensor may fold it differently: heads, caches). */
+  const shapeOf = (i: number): readonly number[] => {
+    const r = current!.inputs[i]!;
+    return g.node(r.node).outputs[r.output]!.shape;
+  };
+  let current: GraphNode | undefined;
   const fail = (n: GraphNode, def: typeof M.unsupportedShape, why: string) =>
     diagnostics.push(diag(def, file, n.span, [n.id, why]));
 
   for (const id of topologicalOrder(model)) {
     const n = g.node(id);
+    current = n;
     const ins = n.inputs.map((r) => resolve(r.node, r.output));
     const inT = ins.map((i) => tensors.get(i));
     const out = n.outputs[0];
@@ -186,11 +201,15 @@ export function decompose(model: ModelGraph, file: string): DecomposeResult {
         break;
       case "softmax": {
         const rank = out!.shape.length;
-        if (op.axis !== -1 && op.axis !== rank - 1) {
-          fail(n, M.unsupportedShape, "softmax over an axis other than the last (lanes) is not lowered yet");
-          break;
-        }
-        lowerSoftmax(k, n.id, out!.dtype, ins[0]!);
+        const axis = normalize(op.axis, rank);
+        if (axis === rank - 1) lowerSoftmax(k, n.id, out!.dtype, ins[0]!);
+        else if (!isMxmType(inT[0]!.dtype))
+          fail(
+            n,
+            M.unsupportedShape,
+            "softmax over a row axis moves it to the lanes on the MXM (fp16 or bf16)",
+          );
+        else alias.set(n.id, softmaxRowAxis(k, n.id, out!.dtype, ins[0]!, shapeOf(0), axis));
         break;
       }
       case "attention": {
@@ -230,11 +249,15 @@ export function decompose(model: ModelGraph, file: string): DecomposeResult {
         const x = inT[0]!;
         const rank = out!.shape.length;
         const d = x.dtype;
-        if (op.axis !== -1 && op.axis !== rank - 1) {
-          fail(n, M.unsupportedShape, "split along an axis other than the last is not lowered yet");
+        const axis = normalize(op.axis, rank);
+        if (axis !== rank - 1) {
+          const ids = op.sizes.map((_, i) => valueId(n, i));
+          splitRows(k, ids, x.id, shapeOf(0), axis, op.sizes).forEach((r, i) => {
+            alias.set(ids[i]!, r);
+          });
           break;
         }
-        if (d !== "fp16" && d !== "bf16") {
+        if (!isMxmType(d)) {
           fail(n, M.unsupportedShape, "split moves lanes on the MXM, which takes fp16 or bf16");
           break;
         }
@@ -272,8 +295,32 @@ export function decompose(model: ModelGraph, file: string): DecomposeResult {
         headView.add(n.id);
         break;
       }
-      case "transpose":
-      case "concat":
+      case "transpose": {
+        const shape = shapeOf(0);
+        const perm = op.perm.map((p) => normalize(p, shape.length));
+        if (perm[perm.length - 1] !== shape.length - 1 && !isMxmType(inT[0]!.dtype))
+          fail(n, M.unsupportedShape, "a transpose that moves the last axis runs on the MXM (fp16 or bf16)");
+        else alias.set(n.id, lowerTranspose(k, n.id, ins[0]!, shape, perm));
+        break;
+      }
+      case "concat": {
+        const rank = out!.shape.length;
+        const axis = normalize(op.axis, rank);
+        if (axis < rank - 1)
+          alias.set(
+            n.id,
+            concatRows(
+              k,
+              n.id,
+              ins.map((x, i) => ({ x, shape: shapeOf(i) })),
+              axis,
+            ),
+          );
+        else if (!inT.every((t) => isMxmType(t!.dtype)))
+          fail(n, M.unsupportedShape, "concat along the last axis moves lanes on the MXM (fp16 or bf16)");
+        else alias.set(n.id, concatLanes(k, n.id, ins));
+        break;
+      }
       case "topk":
       case "moe":
         diagnostics.push(diag(M.unsupportedOp, file, n.span, [op.kind, n.id]));
@@ -287,9 +334,15 @@ export function decompose(model: ModelGraph, file: string): DecomposeResult {
     const t = tensors.get(n.id);
     if (t && out && t.role === "temp" && out.shape.length > 0) tensors.set(n.id, { ...t, shape: out.shape });
   }
-  // Only tensors some op or output uses (a weight used only transposed keeps only its transposed copy).
+  // Only ops whose result reaches an output (`rest` of a split nobody reads is not computed), and only tensors
+  // those ops or outputs use (a weight used only transposed keeps only its transposed copy).
   const used = new Set<string>(outputs.map((o) => o.tensor));
-  for (const op of ops) for (const t of [...opInputs(op), op.out]) used.add(t);
+  const live = [...ops].reverse().filter((op) => {
+    if (!used.has(op.out)) return false;
+    for (const t of opInputs(op)) used.add(t);
+    return true;
+  });
+  live.reverse();
   const sorted = [...tensors.values()]
     .filter((t) => used.has(t.id))
     .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
@@ -299,13 +352,16 @@ export function decompose(model: ModelGraph, file: string): DecomposeResult {
   const kernel = {
     name: model.name,
     tensors: sorted,
-    ops,
+    ops: live,
     outputs,
     batch: model.constants.batch ?? 1,
     ...(constants.size > 0 ? { constants } : {}),
   };
   return { kernel: fuseEpilogues(kernel), diagnostics };
 }
+
+/** An axis counted from the end (-1 is the last) as its index from the front. */
+const normalize = (axis: number, rank: number): number => (axis < 0 ? axis + rank : axis);
 
 /** Ops that may read a value viewed as heads ([.., H, Dh] over rows of H * Dh lanes). */
 const HEAD_VIEW_READERS: ReadonlySet<string> = new Set(["attention", "rope", "reshape"]);

@@ -30,8 +30,19 @@ describe("lowering of lane reductions", () => {
     expect(kernel.tensors.find((t) => t.id === "const.ones.fp16.320x64")!.rows).toBe(320);
     expect(kernel.constants!.get("const.ones.fp16.320x64")!.every((v) => v === 1)).toBe(true);
   });
-  it("softmax over an axis other than the last is an LPU5003 diagnostic", () => {
-    const { diagnostics } = kernelOf(`${header}output y = softmax(x, axis=0)\n`);
+  it("softmax over a row axis is a lane softmax between two exact MXM transposes (identity activations)", () => {
+    const { kernel, diagnostics } = kernelOf(`${header}output y = softmax(x, axis=0)\n`);
+    expect(diagnostics).toEqual([]);
+    expect(verifyKernelGraph(kernel)).toEqual([]);
+    const eyes = kernel.ops.filter((o) => o.kind === "matmul" && o.a.startsWith("const.eye."));
+    // [2, 64] -> [64, 2] (one 64-row identity band) -> softmax over 2 lanes -> [2, 64] (one 2-row band).
+    expect(eyes.map((o) => (o.kind === "matmul" ? o.a : ""))).toEqual([
+      "const.eye.fp16.64.0+64",
+      "const.eye.fp16.2.0+2",
+    ]);
+  });
+  it("softmax over a row axis of an fp32 tensor is refused (LPU5003): fp32 cannot cross the MXM exactly", () => {
+    const { diagnostics } = kernelOf(`${header}output y = softmax(cast(x, to=fp32), axis=0)\n`);
     expect(diagnostics.map((d) => d.code)).toEqual(["LPU5003"]);
   });
 });
