@@ -85,7 +85,10 @@ export function vxmPosition(m: Machine): number {
 const positionTables = new WeakMap<Machine, Map<string, number>>();
 function position(m: Machine, kind: "mem" | "mxm" | "vxm", index: number): number {
   let table = positionTables.get(m);
-  if (!table) positionTables.set(m, (table = new Map()));
+  if (!table) {
+    table = new Map();
+    positionTables.set(m, table);
+  }
   const key = `${kind}${index}`;
   let p = table.get(key);
   if (p === undefined) {

@@ -306,7 +306,10 @@ export function schedule(g: TaskGraph, m: Machine, opts: ScheduleOptions = {}): 
   function findPlacement(task: Task, plane: number | undefined, gs: GroupState | undefined) {
     // A group's first task is tried on every free plane and then placed on one: solve each shape once.
     let shapes = geometries.get(task);
-    if (!shapes) geometries.set(task, (shapes = new Map()));
+    if (!shapes) {
+      shapes = new Map();
+      geometries.set(task, shapes);
+    }
     const key = plane ?? -1;
     const geo = shapes.get(key) ?? shapes.set(key, taskGeometry(m, task, placements, plane)).get(key)!;
     const chip = task.chip;
