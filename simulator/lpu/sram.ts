@@ -16,7 +16,7 @@ export class Sram {
   /** Writes not yet visible, per slice; only kept when L_write > 1 (else a write is visible the next cycle). */
   private readonly inflight: (InFlight[] | undefined)[] = [];
   private pending = 0;
-  private readonly wordsPerBank: number;
+  readonly wordsPerBank: number;
   usedWords = 0;
 
   constructor(

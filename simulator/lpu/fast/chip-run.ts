@@ -397,29 +397,33 @@ export class FastChip {
     const sram = this.chip.sram;
     const last = addr + (n - 1) * stride;
     if (!sram.inRange(addr) || !sram.inRange(last)) throw new Bail("an address out of range");
-    const banks = sram.banks;
-    const base = q.index * banks;
+    const base = q.index * sram.banks;
+    const first = sram.bankOf(addr);
+    if (first === sram.bankOf(last)) {
+      this.claim((base + first) * 2, port, t, t + n);
+      return;
+    }
+    // Bank b holds addresses [b * wpb, (b + 1) * wpb) (the last bank up to the slice's end).
+    const wpb = sram.wordsPerBank;
     let i = 0;
     while (i < n) {
-      const bank = sram.bankOf(addr + i * stride);
-      // The last vector still in this bank: banks are address ranges and addresses are monotone in i.
-      let lo = i;
-      let hi = n - 1;
-      while (lo < hi) {
-        const mid = (lo + hi + 1) >> 1;
-        if (sram.bankOf(addr + mid * stride) === bank) lo = mid;
-        else hi = mid - 1;
-      }
-      const from = t + i;
-      const until = t + lo + 1;
-      const k = (base + bank) * 2;
-      const other = k + (1 - port);
-      if (from < this.bankFrom[other]!) throw new Bail("bank intervals out of order");
-      if (from < this.bankUntil[other]!) throw new Bail("a bank conflict");
-      this.bankFrom[k + port] = from;
-      this.bankUntil[k + port] = until;
-      i = lo + 1;
+      const a = addr + i * stride;
+      const bank = sram.bankOf(a);
+      const edge =
+        stride > 0 ? (bank === sram.banks - 1 ? sram.wordsPerSlice : (bank + 1) * wpb) : bank * wpb - 1;
+      const j = Math.min(n, i + Math.ceil((edge - a) / stride));
+      this.claim((base + bank) * 2, port, t + i, t + j);
+      i = j;
     }
+  }
+
+  /** Port `port` of the bank at index k uses cycles [from, until). */
+  private claim(k: number, port: number, from: number, until: number): void {
+    const other = k + (1 - port);
+    if (from < this.bankFrom[other]!) throw new Bail("bank intervals out of order");
+    if (from < this.bankUntil[other]!) throw new Bail("a bank conflict");
+    this.bankFrom[k + port] = from;
+    this.bankUntil[k + port] = until;
   }
 
   private lw(q: QueueState, id: number, t: number): void {
