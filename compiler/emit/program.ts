@@ -54,7 +54,7 @@ export function emitProgram(s: Schedule, m: Machine, sources: Sources | undefine
               p,
               t.type,
               t.cols,
-              t.source.transposed ? transpose(values, t.cols, t.rows) : values,
+              t.source.transposed ? transpose(values, t.cols, t.rows, t.source.batches) : values,
               m.lanes,
             ),
           );
@@ -141,9 +141,13 @@ function encode(type: ElemType, v: number): number {
   }
 }
 
-/** Row-major [rows, cols] -> row-major [cols, rows]. */
-function transpose(v: ArrayLike<number>, rows: number, cols: number): Float64Array {
-  const out = new Float64Array(rows * cols);
-  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[c * rows + r] = v[r * cols + c]!;
+/** Row-major [rows, cols] -> row-major [cols, rows], for `batches` such matrices one after another, each
+ * `allCols / batches` wide (moe's expert weights [E, D, F] stored as [E * F, D]). */
+function transpose(v: ArrayLike<number>, rows: number, allCols: number, batches = 1): Float64Array {
+  const cols = allCols / batches;
+  const out = new Float64Array(rows * allCols);
+  for (let b = 0, o = 0; b < batches; b++, o += rows * cols)
+    for (let r = 0; r < rows; r++)
+      for (let c = 0; c < cols; c++) out[o + c * rows + r] = v[o + r * cols + c]!;
   return out;
 }

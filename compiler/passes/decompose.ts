@@ -7,14 +7,7 @@ import type { DType, GraphNode, ModelGraph, TensorType } from "../graph/ir.ts";
 import { numElements } from "../graph/ir.ts";
 import { fuseEpilogues } from "./fuse.ts";
 import { KernelBuilder } from "./kernel-builder.ts";
-import {
-  type BinaryFn,
-  type KernelGraph,
-  type KTensor,
-  opInputs,
-  type TensorRole,
-  type UnaryFn,
-} from "./kernel-ir.ts";
+import { type KernelGraph, type KTensor, opInputs, type TensorRole } from "./kernel-ir.ts";
 import { lowerAttention } from "./lower-attention.ts";
 import { lowerEmbedding } from "./lower-embedding.ts";
 import { moveLanes } from "./lower-lanes.ts";
@@ -26,16 +19,15 @@ import {
   softmaxRowAxis,
   splitRows,
 } from "./lower-layout.ts";
-import { finish, lowerNorm, lowerSoftmax } from "./lower-reduce.ts";
+import { lowerActivation } from "./lower-pointwise.ts";
+import { lowerNorm, lowerSoftmax } from "./lower-reduce.ts";
 import { lowerRope } from "./lower-rope.ts";
+import { lowerMoe, lowerTopk } from "./lower-routing.ts";
 import { M } from "./messages.ts";
 
 /** Dtypes the units lower today: the MXM and VXM both take fp16 and bf16, the VXM also fp32 (int8 needs
  * requantisation, int32 ids need gather: not built). */
 const LOWERED_DTYPES: ReadonlySet<DType> = new Set(["fp16", "bf16", "fp32"]);
-
-/** sqrt(2 / pi), the tanh-approximation constant of gelu (docs/language.md). */
-const GELU_C = Math.sqrt(2 / Math.PI);
 
 export interface DecomposeResult {
   readonly kernel: KernelGraph;
@@ -64,23 +56,27 @@ export function decompose(model: ModelGraph, file: string): DecomposeResult {
     const source = role === "temp" ? undefined : { node: id, transposed: false };
     tensors.set(id, { id, dtype: t.dtype, rows: numElements(shape) / cols, cols, role, shape, source });
   };
-  /** A source matrix [K, N] kept transposed as [N, K] (a second copy when it is also used as it is). */
-  const transposedCopy = (t: KTensor): string => {
+  /** A source matrix [K, N] kept transposed as [N, K] (a second copy when it is also used as it is); with
+   * `batches`, that many [K, N] matrices one after another, each transposed ([E, D, F] -> [E*F, D]). */
+  const transposedCopy = (t: KTensor, batches = 1): string => {
     const id = `${t.id}^T`;
     if (!tensors.has(id)) {
-      const [kk, n] = t.shape as [number, number];
+      const n = t.shape[t.shape.length - 1]!;
+      const kk = numElements(t.shape) / n / batches;
       tensors.set(id, {
         id,
         dtype: t.dtype,
-        rows: n,
+        rows: batches * n,
         cols: kk,
         role: t.role,
-        shape: [n, kk],
-        source: { node: t.source!.node, transposed: true },
+        shape: [batches * n, kk],
+        source: { node: t.source!.node, transposed: true, ...(batches > 1 ? { batches } : {}) },
       });
     }
     return id;
   };
+  /** topk indices as fp32 integers, by the value id of the int32 indices (what moe reads). */
+  const routeIds = new Map<string, string>();
   /** The model's shape of node input i (the kernel tensor may fold it differently: heads, caches). */
   const shapeOf = (i: number): readonly number[] => {
     const r = current!.inputs[i]!;
@@ -96,7 +92,8 @@ export function decompose(model: ModelGraph, file: string): DecomposeResult {
     const ins = n.inputs.map((r) => resolve(r.node, r.output));
     const inT = ins.map((i) => tensors.get(i));
     const out = n.outputs[0];
-    if (out && !LOWERED_DTYPES.has(out.dtype) && n.op.kind !== "input") {
+    // Inputs are checked below (int32 ids are lowered); an output takes whatever its value is.
+    if (out && !LOWERED_DTYPES.has(out.dtype) && n.op.kind !== "input" && n.op.kind !== "output") {
       diagnostics.push(diag(M.unsupportedType, file, n.span, [n.id, out.dtype]));
       continue;
     }
@@ -321,10 +318,37 @@ export function decompose(model: ModelGraph, file: string): DecomposeResult {
         else alias.set(n.id, concatLanes(k, n.id, ins));
         break;
       }
-      case "topk":
-      case "moe":
-        diagnostics.push(diag(M.unsupportedOp, file, n.span, [op.kind, n.id]));
+      case "topk": {
+        if (!isMxmType(inT[0]!.dtype)) {
+          fail(n, M.unsupportedShape, "topk compares on the MXM, which takes fp16 or bf16");
+          break;
+        }
+        const { values, indices } = lowerTopk(k, n.id, ins[0]!, op.k, out!.dtype);
+        alias.set(valueId(n, 0), values);
+        routeIds.set(valueId(n, 1), indices);
+        // The int32 indices for any other reader (an output); dropped when moe is the only one.
+        k.convert(valueId(n, 1), indices, "int32");
         break;
+      }
+      case "moe": {
+        const [x, w, idx, gate, up, down] = inT as KTensor[];
+        if (!isMxmType(x.dtype) || [gate, up, down].some((t) => t.role === "temp")) {
+          fail(n, M.unsupportedShape, "moe needs fp16 or bf16 activations and expert weights as parameters");
+          break;
+        }
+        const [E, , F] = shapeOf(3) as [number, number, number];
+        const ids = routeIds.get(idx.id) ?? k.convert(k.fresh(n.id), idx.id, "fp32");
+        const operands = {
+          x: x.id,
+          w: w.id,
+          idx: ids,
+          gateT: transposedCopy(gate, E),
+          upT: transposedCopy(up, E),
+          downT: transposedCopy(down),
+        };
+        alias.set(n.id, lowerMoe(k, n.id, out!.dtype, operands, E, F, op.activation));
+        break;
+      }
       default: {
         const never: never = op;
         throw new Error(`internal error: unexpected op ${JSON.stringify(never)}`);
@@ -371,25 +395,6 @@ function splitsLastAxis(from: readonly number[], to: readonly number[]): boolean
   if (to.length !== from.length + 1 || from.length === 0) return false;
   for (let i = 0; i < from.length - 1; i++) if (from[i] !== to[i]) return false;
   return from[from.length - 1] === to[to.length - 2]! * to[to.length - 1]!;
-}
-
-/**
- * gelu and silu: the VXM has neither, so a chain of fp32 ops (one SRAM round trip each), rounded once at the end
- * as the interpreter does. silu(x) = x * 1 / (1 + exp(-x)); gelu(x) = 0.5 x (1 + tanh(c (x + 0.044715 x^3))).
- */
-function lowerActivation(k: KernelBuilder, id: string, fn: "gelu" | "silu", x: string, dtype: DType): void {
-  const x32 = k.convert(k.fresh(id), x, "fp32");
-  const un = (f: UnaryFn, a: string) => k.unary(k.fresh(id), f, a);
-  const imm = (f: BinaryFn, a: string, v: number) => k.imm(k.fresh(id), f, a, v);
-  const bin = (f: BinaryFn, a: string, b: string) => k.binary(k.fresh(id), f, a, b);
-  let y: string;
-  if (fn === "silu") y = bin("mul", x32, un("recip", imm("add", un("exp", un("neg", x32)), 1)));
-  else {
-    const cube = bin("mul", bin("mul", x32, x32), x32);
-    const inner = imm("mul", bin("add", x32, imm("mul", cube, 0.044715)), GELU_C);
-    y = imm("mul", bin("mul", x32, imm("add", un("tanh", inner), 1)), 0.5);
-  }
-  finish(k, id, y, dtype);
 }
 
 /** Depth-first topological order that follows the graph's own node order, so it is deterministic. */

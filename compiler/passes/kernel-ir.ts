@@ -19,7 +19,15 @@ export interface KTensor {
   readonly shape: readonly number[];
   /** For a param, input or state: the graph node whose seeded values fill it, and whether they are stored
    * transposed (a matmul weight [K, N] is kept as [N, K]: the MXM takes weight rows per output lane). */
-  readonly source?: { readonly node: string; readonly transposed: boolean };
+  readonly source?: TensorSource;
+}
+
+export interface TensorSource {
+  readonly node: string;
+  readonly transposed: boolean;
+  /** With `transposed`: the values are this many [K, N] matrices one after another, each stored as [N, K] (moe's
+   * expert weights [E, D, F] as [E*F, D]). Absent: 1. */
+  readonly batches?: number;
 }
 
 export type UnaryFn = "relu" | "neg" | "abs" | "exp" | "tanh" | "rsqrt" | "recip" | "copy";

@@ -5,6 +5,7 @@
 // the last step is the task's root. Tasks are listed in a valid order (every `after` task comes earlier).
 import type { ElemType, VxmBinaryOp, VxmUnaryOp } from "../../arch/isa.ts";
 import { assertNever } from "../../util/assert.ts";
+import type { TensorSource } from "./kernel-ir.ts";
 
 /** A run of vectors of one tensor: column tile `tile`, rows `row .. row + n - 1` (stride 1) or row `row` n times. */
 export interface VecRef {
@@ -152,7 +153,7 @@ export interface TiledTensor {
    * rows) otherwise. Every read and write of the tile pass stays inside one block. */
   readonly blockRows: number;
   /** Which seeded values fill it (params, inputs, state), possibly transposed. */
-  readonly source?: { readonly node: string; readonly transposed: boolean };
+  readonly source?: TensorSource;
 }
 
 /** Operand step indices of a step. */

@@ -101,3 +101,36 @@ describe("lowering of attention", () => {
     expect(moves).toContain("const.select.fp16.320x64.32to96+32");
   });
 });
+
+describe("lowering of routing", () => {
+  const moe = `model m
+const t = 2
+const d = 64
+const ff = 32
+const e = 4
+input x: fp16[1, t, d]
+param router: fp16[d, e]
+param g: fp16[e, d, ff]
+param u: fp16[e, d, ff]
+param dn: fp16[e, ff, d]
+s, i = topk(matmul(x, router), k=2)
+output y = moe(x, softmax(s), i, g, u, dn)
+`;
+  it("moe computes all experts in one product each: gate and up stored per expert transposed, down flat", () => {
+    const { kernel, diagnostics } = kernelOf(moe);
+    expect(diagnostics).toEqual([]);
+    expect(verifyKernelGraph(kernel)).toEqual([]);
+    const gt = kernel.tensors.find((t) => t.id === "g^T")!;
+    expect([gt.rows, gt.cols, gt.source]).toEqual([4 * 32, 64, { node: "g", transposed: true, batches: 4 }]);
+    const dt = kernel.tensors.find((t) => t.id === "dn^T")!;
+    expect([dt.rows, dt.cols, dt.source]).toEqual([64, 4 * 32, { node: "dn", transposed: true }]);
+    // topk's int32 indices have no reader but moe, which takes the exact fp32 ones: no int32 tensor is made.
+    expect(kernel.tensors.filter((t) => t.dtype === "int32")).toEqual([]);
+  });
+  it("topk's pair weight holds +1/-1 so that lane (j, i) is x_j - x_i for j > i and x_i - x_j for j < i", () => {
+    const { kernel } = kernelOf(moe);
+    const w = kernel.constants!.get("const.topk-diff.fp16.4")!;
+    const at = (j: number, i: number, c: number) => w[(j * 4 + i) * 4 + c];
+    expect([at(3, 1, 3), at(3, 1, 1), at(1, 3, 3), at(1, 3, 1), at(2, 2, 2)]).toEqual([1, -1, 1, -1, 0]);
+  });
+});
