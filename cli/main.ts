@@ -11,6 +11,14 @@ const program = new Command("lpu")
   .version("0.1.0")
   .showHelpAfterError("(run with --help for usage)");
 
+// `lpu ... | head` closes the pipe early: that is the reader's choice, not an error worth a stack trace.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on("error", (e: NodeJS.ErrnoException) => {
+    if (e.code === "EPIPE") process.exit(process.exitCode ?? 0);
+    throw e;
+  });
+}
+
 registerCommands(program);
 try {
   await program.parseAsync(process.argv);
