@@ -165,21 +165,53 @@ export function allocate(
         const ws = writersOf.get(s.ref.tensor) ?? writersOf.set(s.ref.tensor, []).get(s.ref.tensor)!;
         if (ws[ws.length - 1] !== task.id) ws.push(task.id);
       }
+  // A tensor read by a task of an MXM group is freed only when the group's last task in list order comes. The
+  // group holds its plane from its first task to its last: were the space reused by a tensor that the group itself
+  // reads later (e.g. a weight read by `lw` whose space goes to the activation `abc` takes), the group's input
+  // would wait on its own weight load, and groups that hold planes while waiting can leave none for the tasks
+  // they wait on (the scheduler's "every ready task waits for an MXM plane"). Freed then, a new tenant's writers
+  // are the group's last task itself (its result may take the space, as before) or come after it, so none of
+  // them is an input of the group.
+  const groupLast = new Map<string, number>();
+  g.tasks.forEach((task, i) => {
+    if (task.mxmGroup) groupLast.set(task.mxmGroup, i);
+  });
   const lastReader = new Map<string, number>();
   const readersOf = new Map<string, string[]>();
+  const readsAt = new Set<string>(); // `${task index}/${tensor}`
   g.tasks.forEach((task, i) => {
+    const freeAt = task.mxmGroup ? groupLast.get(task.mxmGroup)! : i;
     for (const s of task.steps)
       if (s.kind === "read") {
-        lastReader.set(s.ref.tensor, i);
+        readsAt.add(`${i}/${s.ref.tensor}`);
+        lastReader.set(s.ref.tensor, Math.max(lastReader.get(s.ref.tensor) ?? 0, freeAt));
         (readersOf.get(s.ref.tensor) ?? readersOf.set(s.ref.tensor, []).get(s.ref.tensor)!).push(task.id);
       }
   });
+  // Space freed at a task is free after its writes are placed, or before them when the task does not read the
+  // tensor itself (the last task of a group that read it earlier).
   const freeAfter = new Map<number, string[]>();
+  const freeBefore = new Map<number, string[]>();
   for (const [tensor, i] of lastReader)
-    if (byId.get(tensor)?.role === "temp" && !outputs.has(tensor))
-      freeAfter.set(i, [...(freeAfter.get(i) ?? []), tensor]);
+    if (byId.get(tensor)?.role === "temp" && !outputs.has(tensor)) {
+      const m = readsAt.has(`${i}/${tensor}`) ? freeAfter : freeBefore;
+      m.set(i, [...(m.get(i) ?? []), tensor]);
+    }
+  const release = (dead: string) => {
+    const p = placements.get(dead);
+    if (!p) return; // never placed: LPU5005 already says the SRAM is full
+    p.blocks.forEach((tp) => {
+      const fkey = `${p.chip}/${tp.slices.join(",")}`;
+      const blocks = free.get(fkey) ?? [];
+      const tenants = [...(tp.reuses ?? []), `${dead}/${tp.tile}`];
+      blocks.push({ addr: tp.addr, words: tp.rows, readers: readersOf.get(dead) ?? [], tenants });
+      blocks.sort((a, b) => a.addr - b.addr);
+      free.set(fkey, blocks);
+    });
+  };
 
   g.tasks.forEach((task, i) => {
+    for (const dead of (freeBefore.get(i) ?? []).sort()) release(dead);
     for (const s of task.steps)
       if (s.kind === "write" && !placements.has(s.ref.tensor)) {
         const t = byId.get(s.ref.tensor)!;
@@ -199,18 +231,7 @@ export function allocate(
             for (const x of r.war) set.add(x);
           }
       }
-    for (const dead of (freeAfter.get(i) ?? []).sort()) {
-      const p = placements.get(dead);
-      if (!p) continue; // never placed: LPU5005 already says the SRAM is full
-      p.blocks.forEach((tp) => {
-        const fkey = `${p.chip}/${tp.slices.join(",")}`;
-        const blocks = free.get(fkey) ?? [];
-        const tenants = [...(tp.reuses ?? []), `${dead}/${tp.tile}`];
-        blocks.push({ addr: tp.addr, words: tp.rows, readers: readersOf.get(dead) ?? [], tenants });
-        blocks.sort((a, b) => a.addr - b.addr);
-        free.set(fkey, blocks);
-      });
-    }
+    for (const dead of (freeAfter.get(i) ?? []).sort()) release(dead);
   });
 
   const tasks: Task[] = g.tasks.map((t) => {

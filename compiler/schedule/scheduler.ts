@@ -195,6 +195,24 @@ export function schedule(g: TaskGraph, m: Machine, opts: ScheduleOptions = {}): 
   g.tasks.forEach((t, i) => {
     pending[i] = t.after.length;
   });
+  // Placing a send fixes its place in its link's FIFO, and the recvs must then be placed in that order. So a send
+  // also waits for everything its recv waits for (besides the send): otherwise a send placed early could pin at
+  // the head of the FIFO a recv that waits on tasks (e.g. readers of the SRAM space it reuses) which wait, through
+  // MXM groups holding planes, on a later recv of the same link: a deadlock. With these extra edges every recv is
+  // ready as soon as its send is placed. They order placement only; timing still comes from data.
+  const waiters: number[][] = g.tasks.map(() => []);
+  if (!relaxed)
+    g.tasks.forEach((t) => {
+      for (const st of t.steps)
+        if (st.kind === "recv") {
+          const send = index.get(st.from)!;
+          for (const a of t.after)
+            if (a !== st.from) {
+              waiters[index.get(a)!]!.push(send);
+              pending[send]!++;
+            }
+        }
+    });
   for (let i = 0; i < n; i++) if (pending[i] === 0) becomeReady(i);
 
   for (let count = 0; count < n; count++) {
@@ -258,6 +276,7 @@ export function schedule(g: TaskGraph, m: Machine, opts: ScheduleOptions = {}): 
       }
       if (--pending[s]! === 0) becomeReady(s);
     }
+    for (const s of waiters[pick]!) if (--pending[s]! === 0) becomeReady(s);
     const rk = relaxed ? undefined : recvKey(pick);
     if (rk) {
       recvNext.set(rk.key, rk.seq + 1);
