@@ -11,6 +11,7 @@ import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import type { LinkWire, Placed, Program, QueueProgram } from "../arch/isa.ts";
 import { TSP_V1 } from "../arch/presets.ts";
+import { lastBail } from "../simulator/lpu/fast/run.ts";
 import { Simulator } from "../simulator/lpu/index.ts";
 import type { BenchResult } from "./result.ts";
 
@@ -155,7 +156,11 @@ export function measure(name: string, program: Program, functional: boolean, exa
     hazards,
     cpuSeconds: (c1.user + c1.system) / 1e6,
     fast: sim.ranFast,
-    ...(hazards > 0 ? { note: `${hazards} hazard(s) in a hazard-free program: a simulator bug` } : {}),
+    ...(hazards > 0
+      ? { note: `${hazards} hazard(s) in a hazard-free program: a simulator bug` }
+      : !functional && !exact && !sim.ranFast
+        ? { note: `timing only, yet the fast path declined (${lastBail}): per-vector events` }
+        : {}),
   };
 }
 

@@ -4,6 +4,7 @@
 // final state needs, or a Bail when anything might be a hazard (the exact engine then decides and reports).
 // Nothing of the simulator is changed here: run.ts installs the result only when every chip and link passed.
 import type { ChipState, QueueState } from "../chip.ts";
+import type { Code } from "../code.ts";
 import {
   HAS_N,
   OP_ABC,
@@ -119,6 +120,9 @@ export class FastChip {
   private readonly bankFrom: Float64Array;
   private readonly bankUntil: Float64Array;
   readonly putWindow: number;
+  private readonly code: Code;
+  /** Streams per direction. */
+  private readonly S: number;
   instructions = 0;
   vectors = 0;
   /**
@@ -136,6 +140,8 @@ export class FastChip {
     scratch: Scratch,
   ) {
     const m = sim.machine;
+    this.code = sim.code;
+    this.S = m.streamsPerDirection;
     this.queues = chip.queues.map((q) => new FastQueue(q));
     this.planes = chip.planes.map(() => new FastPlane());
     this.links = chip.links.map(() => new FastLink());
@@ -203,8 +209,7 @@ export class FastChip {
 
   /** Issues the queue's instructions until it ends or parks on a sync. */
   private runQueue(fq: FastQueue): void {
-    const sim = this.sim;
-    const code = sim.code;
+    const code = this.code;
     const q = fq.q;
     this.segments.newQueue();
     while (fq.next < q.count) {
@@ -266,8 +271,7 @@ export class FastChip {
   }
 
   private puts(g: number, bytes: number, pos: number, c0: number, n: number, id: number, t: number): void {
-    const S = this.sim.machine.streamsPerDirection;
-    for (let b = 0; b < bytes; b++) this.segments.add(SEG_PUT, g + b, S, pos, c0, n);
+    for (let b = 0; b < bytes; b++) this.segments.add(SEG_PUT, g + b, this.S, pos, c0, n);
     const last = c0 + n - 1;
     const recent = this.recent;
     recent.push(id, t, last);
@@ -287,13 +291,12 @@ export class FastChip {
   }
 
   private takes(g: number, bytes: number, pos: number, c0: number, n: number): void {
-    const S = this.sim.machine.streamsPerDirection;
-    for (let b = 0; b < bytes; b++) this.segments.add(SEG_TAKE, g + b, S, pos, c0, n);
+    for (let b = 0; b < bytes; b++) this.segments.add(SEG_TAKE, g + b, this.S, pos, c0, n);
   }
 
   /** What the instruction does over its vectors (units-*.ts), as runs. */
   private start(q: QueueState, id: number, op: number, t: number): void {
-    const code = this.sim.code;
+    const code = this.code;
     const n = code.n[id]!;
     const pos = q.position;
     const L = code.latency[id]!;
