@@ -25,7 +25,7 @@ export function fuseEpilogues(k: KernelGraph): KernelGraph {
     let e: EpilogueOp | undefined;
     if (op.kind === "unary") e = { kind: "unary", fn: op.fn };
     else if (op.kind === "binaryImm") e = { kind: "imm", fn: op.fn, imm: op.imm };
-    else if (op.kind === "binary" && rows.get(op.b) === 1 && op.b !== x)
+    else if (op.kind === "binary" && rows.get(op.b) === 1 && op.b !== x && !readsRow(p, op.b))
       e = { kind: "row", fn: op.fn, b: op.b };
     if (!e) return;
     // The fused matmul takes the reader's place in the order (its extra operand may be defined in between).
@@ -39,4 +39,11 @@ export function fuseEpilogues(k: KernelGraph): KernelGraph {
     ops: ops.filter((o): o is KOp => o !== undefined),
     tensors: k.tensors.filter((t) => !dropped.has(t.id)),
   };
+}
+
+/** A fused task that read one row twice (softmax's padding mask before and after exp) would stream the same SRAM
+ * words twice from the same slices, overlapping in time once a chunk is longer than the gap between the reads: the
+ * task would conflict with itself. Such a second use stays a separate VXM op. */
+function readsRow(op: Extract<KOp, { kind: "matmul" }>, row: string): boolean {
+  return op.a === row || op.b === row || (op.epilogue ?? []).some((e) => e.kind === "row" && e.b === row);
 }

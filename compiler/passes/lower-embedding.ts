@@ -6,7 +6,7 @@
 // Exact for ids below 2^19 (the id goes through the 16-bit MXM as bf16 hi + fp16 lo, both exact there).
 import type { DType } from "../graph/ir.ts";
 import { type KernelBuilder, padded } from "./kernel-builder.ts";
-import type { RowRange } from "./kernel-ir.ts";
+import { transposeLast2 } from "./lower-layout.ts";
 
 /** ids: kernel tensor [B, S] int32 (id of token s in lane s of row b); tableT: [D, V]. Defines outId [B*S, D]. */
 export function lowerEmbedding(
@@ -26,21 +26,16 @@ export function lowerEmbedding(
     k.binary(k.fresh(at), "sub", ids32, k.convert(k.fresh(at), hi, "fp32")),
     "fp16",
   );
-  // Lane s of every row, broadcast to all V lanes (and the padding, so it stays finite).
-  const bcast = (dtype: DType, s: number) =>
-    k.constant(`bcast.${dtype}.${padded(V)}x${S}.${s}`, dtype, padded(V), S, (_, c) => (c === s ? 1 : 0));
-  const perPosition = Array.from({ length: S }, (_, s) =>
-    k.binary(
-      k.fresh(at),
-      "add",
-      k.matmul(k.fresh(at), hi, bcast("bf16", s), "fp32", V),
-      k.matmul(k.fresh(at), lo, bcast("fp16", s), "fp32", V),
-    ),
+  // Each id in lane 0 of its own row, rows in (b, s) order: the [B, S] ids transposed per batch row on the MXM
+  // (exact); then lane 0 broadcast to all V lanes (and the padding, so it stays finite) by one [V, 1] weight.
+  const column = (x: string) => (S > 1 ? transposeLast2(k, at, x, B, 1) : x);
+  const bcast = (dtype: DType) => k.constant(`bcast.${dtype}.${padded(V)}x1.0`, dtype, padded(V), 1, () => 1);
+  const idRows = k.binary(
+    k.fresh(at),
+    "add",
+    k.matmul(k.fresh(at), column(hi), bcast("bf16"), "fp32", V),
+    k.matmul(k.fresh(at), column(lo), bcast("fp16"), "fp32", V),
   );
-  // Rows in (b, s) order.
-  const parts: RowRange[] = [];
-  for (let b = 0; b < B; b++) for (let s = 0; s < S; s++) parts.push({ x: perPosition[s]!, row0: b, n: 1 });
-  const idRows = S > 1 ? k.copyRows(k.fresh(at), parts) : perPosition[0]!;
   const lane = k.constant(`iota.fp32.${V}`, "fp32", 1, V, (_, c) => c);
   const diff = k.unary(k.fresh(at), "abs", k.binary(k.fresh(at), "sub", idRows, lane));
   const oneHot = k.unary(
