@@ -106,16 +106,24 @@ export function tensorImage(
   const out: DataInit[] = [];
   for (const blk of p.blocks) {
     const j = blk.tile;
-    const planes = blk.slices.map(() => new Uint8Array(blk.rows * lanes));
+    // A wide block (allocate.ts) puts row r in slice group r mod width, word r / width.
+    const width = blk.width ?? 1;
+    const words = Math.ceil(blk.rows / width);
+    const planes = blk.slices.map(() => new Uint8Array(words * lanes));
     for (let r = 0; r < blk.rows; r++)
       for (let l = 0; l < lanes; l++) {
         const c = j * lanes + l;
         if (c >= cols) break;
         const bits = encode(type, values[(blk.row0 + r) * cols + c]!);
-        for (let b = 0; b < bytes; b++) planes[b]![r * lanes + l] = (bits >>> (8 * b)) & 0xff;
+        const at = Math.floor(r / width) * lanes + l;
+        for (let b = 0; b < bytes; b++) planes[(r % width) * bytes + b]![at] = (bits >>> (8 * b)) & 0xff;
       }
-    blk.slices.forEach((slice, b) => {
-      out.push({ slice, addr: blk.addr, bytes: planes[b]!, label: `${p.tensor}#t${j}.r${blk.row0}.b${b}` });
+    blk.slices.forEach((slice, k) => {
+      const label =
+        width === 1
+          ? `${p.tensor}#t${j}.r${blk.row0}.b${k}`
+          : `${p.tensor}#t${j}.r${blk.row0}.g${Math.floor(k / bytes)}.b${k % bytes}`;
+      out.push({ slice, addr: blk.addr, bytes: planes[k]!, label });
     });
   }
   return out;

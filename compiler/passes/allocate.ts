@@ -10,6 +10,7 @@ import type { Diagnostic } from "../../util/diagnostics.ts";
 import { diag } from "../../util/diagnostics.ts";
 import { M } from "./messages.ts";
 import type { BlockPlacement, Placement, Task, TaskGraph, TiledTensor } from "./task-ir.ts";
+import { blockOf } from "./task-ir.ts";
 
 interface FreeBlock {
   addr: number;
@@ -99,6 +100,7 @@ export function allocate(
         const rows = Math.min(t.blockRows, t.rows - row0);
         let placed: Omit<BlockPlacement, "tile" | "row0" | "rows"> | undefined;
         const start = cursor.get(planes) ?? 0;
+        if (wide.has(t.id)) placed = placeWide(t, j, rows, groups);
         // First a freed block (reuse keeps SRAM small; its readers come earlier in the task order), searching from
         // the cursor; then fresh space, round-robin over the groups so tiles stream from different slices.
         for (let k = 0; k < groups.length && !placed; k++) {
@@ -135,6 +137,65 @@ export function allocate(
         for (const sl of placed.slices) tenantsOf(t.chip, sl).add(`${t.id}/${j}`);
       }
     return { blocks: out, war };
+  };
+
+  // Wide weight blocks: `lw` takes up to maxLoadWidth rows a cycle, one per stream group, so a block only `lw`
+  // reads is spread over that many slice groups (row r in group r mod width) and its 320 rows load in 40 cycles
+  // instead of 320. Only for tensors no task writes (params, constants, inputs and their copies: their images come
+  // from the emitter) whose every read is a whole block straight into an `lw`.
+  const wide = new Set<string>();
+  {
+    const written = new Set<string>();
+    const notWide = new Set<string>();
+    const blockRowsOf = new Map(g.tensors.map((t) => [t.id, t.blockRows]));
+    for (const task of g.tasks)
+      task.steps.forEach((st, si) => {
+        if (st.kind === "write") written.add(st.ref.tensor);
+        if (st.kind !== "read") return;
+        const next = task.steps[si + 1];
+        const ok =
+          next?.kind === "lw" &&
+          next.src === si &&
+          st.ref.stride === 1 &&
+          st.ref.row % blockRowsOf.get(st.ref.tensor)! === 0 &&
+          task.steps.every((o, k) => k === si + 1 || !("src" in o) || o.src !== si);
+        if (ok) wide.add(st.ref.tensor);
+        else notWide.add(st.ref.tensor);
+      });
+    for (const t of g.tensors)
+      if (
+        t.role === "temp" ||
+        written.has(t.id) ||
+        notWide.has(t.id) ||
+        g.outputs.some((o) => o.tensor === t.id) ||
+        machine.mxm.maxLoadWidth <= 1
+      )
+        wide.delete(t.id);
+  }
+  /** Fresh space for one wide block: `width` slice groups from the cursor (round-robin, no clash), one address. */
+  const placeWide = (
+    t: TiledTensor,
+    tile: number,
+    rows: number,
+    groups: number[][],
+  ): Omit<BlockPlacement, "tile" | "row0" | "rows"> | undefined => {
+    const planes = ELEM_BYTES[t.type];
+    const width = Math.min(machine.mxm.maxLoadWidth, rows, Math.floor(machine.streamsPerDirection / planes));
+    if (width <= 1) return undefined;
+    const start = cursor.get(planes) ?? 0;
+    const chosen: number[] = [];
+    for (let k = 0; k < groups.length && chosen.length < width; k++) {
+      const gi = (start + k) % groups.length;
+      if (!clashes(t, tile, groups[gi]!)) chosen.push(gi);
+    }
+    if (chosen.length < width) return undefined;
+    const slices = chosen.flatMap((gi) => groups[gi]!);
+    const words = Math.ceil(rows / width);
+    const addr = Math.max(...slices.map((s) => top.get(`${t.chip}/${s}`) ?? 0));
+    if (addr + words > machine.mem.wordsPerSlice) return undefined;
+    for (const s of slices) top.set(`${t.chip}/${s}`, addr + words);
+    cursor.set(planes, chosen[chosen.length - 1]! + 1);
+    return { slices, addr, width };
   };
 
   // Only tiles some task reads or writes get space (a weight copy on another chip holds only that chip's tiles).
@@ -234,7 +295,8 @@ export function allocate(
     for (const dead of (freeAfter.get(i) ?? []).sort()) release(dead);
   });
 
-  const tasks: Task[] = g.tasks.map((t) => {
+  const tasks: Task[] = g.tasks.map((t0) => {
+    const t = withLoadWidth(t0, placements);
     const extra = extraAfter.get(t.id);
     if (!extra) return t;
     return { ...t, after: [...new Set([...t.after, ...[...extra].filter((a) => a !== t.id)])] };
@@ -245,13 +307,31 @@ export function allocate(
   return { graph: { ...g, tasks, placements: sorted }, diagnostics };
 }
 
+/** The task with each `lw` that reads a wide block given that block's width (at most its rows). */
+function withLoadWidth(t: Task, placements: ReadonlyMap<string, Placement>): Task {
+  if (!t.steps.some((st) => st.kind === "lw")) return t;
+  let changed = false;
+  const steps = t.steps.map((st) => {
+    if (st.kind !== "lw") return st;
+    const src = t.steps[st.src]!;
+    if (src.kind !== "read") return st;
+    const p = placements.get(src.ref.tensor);
+    const width = p ? Math.min(blockOf(p, src.ref.tile, src.ref.row).width ?? 1, st.n) : 1;
+    if (width <= 1) return st;
+    changed = true;
+    return { ...st, width };
+  });
+  return changed ? { ...t, steps } : t;
+}
+
 /** SRAM bytes a chip uses: the highest word touched in each slice, summed (reused space counts once). */
 export function sramBytesUsed(g: TaskGraph, machine: Machine, chip: number): number {
   const high = new Map<number, number>();
   for (const p of g.placements ?? [])
     if (p.chip === chip)
       for (const b of p.blocks)
-        for (const s of b.slices) high.set(s, Math.max(high.get(s) ?? 0, b.addr + b.rows));
+        for (const s of b.slices)
+          high.set(s, Math.max(high.get(s) ?? 0, b.addr + Math.ceil(b.rows / (b.width ?? 1))));
   let words = 0;
   for (const h of high.values()) words += h;
   return words * machine.lanes;

@@ -47,6 +47,8 @@ export type Step =
       readonly src: number;
       readonly n: number;
       readonly row0: number;
+      /** Rows taken per cycle, each from its own stream group (docs/isa.md `lw ... width`); default 1. */
+      readonly width?: number;
     }
   | { readonly kind: "iw" }
   | {
@@ -99,6 +101,9 @@ export interface BlockPlacement {
   readonly addr: number;
   /** Earlier tenants of this space (`tensor/tile`): this block's writes must follow their last reads. */
   readonly reuses?: readonly string[];
+  /** Rows interleaved over `width` slice groups (default 1), for `lw ... width`: row r of the block is word
+   * `addr + floor(r / width)` of group `r mod width`, whose byte planes are `slices[g * bytes .. (g + 1) * bytes)`. */
+  readonly width?: number;
 }
 
 /** SRAM placement of a tensor in blocks of `blockRows` rows per column tile (spread over slices so that they

@@ -13,7 +13,7 @@ export interface Bounds {
   readonly compute: number;
   /** Every SRAM word the program must read once (weights, inputs), over one word per MEM slice per cycle. */
   readonly sram: number;
-  /** Every weight row must enter an MXM plane through LW, one row per cycle per plane. */
+  /** Every weight row must enter an MXM plane through LW, at most maxLoadWidth rows per cycle per plane. */
   readonly weightLoad: number;
   /** The busiest link's words times the word time (the transfers this partition needs; 0 on one chip). */
   readonly link: number;
@@ -58,13 +58,14 @@ export function computeBounds(g: TaskGraph, latencyPath: Schedule, m: Machine, w
   for (const [type, macs] of work)
     macCycles += (macs * mxmCyclesPerVector(m, type)) / (m.mxm.rows * m.mxm.cols);
   let wordsRead = 0;
-  let lwRows = 0;
+  let lwCycles = 0;
   const counted = new Set<string>();
   const linkWords = new Map<string, number>();
   const tensorById = new Map(g.tensors.map((t) => [t.id, t]));
   for (const t of g.tasks)
     for (const st of t.steps) {
-      if (st.kind === "lw") lwRows += st.n;
+      // At most maxLoadWidth rows a cycle per plane (docs/isa.md `lw ... width`), whatever width this compile used.
+      if (st.kind === "lw") lwCycles += Math.ceil(st.n / m.mxm.maxLoadWidth);
       if (st.kind === "send") {
         const key = `${t.chip}/${st.link}`;
         linkWords.set(key, (linkWords.get(key) ?? 0) + st.n * ELEM_BYTES[st.type]);
@@ -84,7 +85,7 @@ export function computeBounds(g: TaskGraph, latencyPath: Schedule, m: Machine, w
   return {
     compute: Math.ceil(macCycles / planes),
     sram: Math.ceil(wordsRead / (memSlices(m) * chips)),
-    weightLoad: Math.ceil(lwRows / planes),
+    weightLoad: Math.ceil(lwCycles / planes),
     link: Math.ceil((Math.max(0, ...linkWords.values()) * linkWordTime(m).num) / linkWordTime(m).den),
     criticalPath: latencyPath.cycles,
   };

@@ -113,18 +113,52 @@ export function taskGeometry(
       const p = placements.get(s.ref.tensor);
       invariant(p, `no placement for ${s.ref.tensor}`);
       const tp = blockOf(p, s.ref.tile, s.ref.row);
-      tp.slices.forEach((slice, byte) => {
-        proto.push({
-          step: si,
-          byte,
-          unit: "mem",
-          index: slice,
-          pos: position(m, "mem", slice),
-          timing,
-          addr: tp.addr + s.ref.row - tp.row0,
-          stride: s.ref.stride,
+      const width = tp.width ?? 1;
+      if (width === 1)
+        tp.slices.forEach((slice, byte) => {
+          proto.push({
+            step: si,
+            byte,
+            unit: "mem",
+            index: slice,
+            pos: position(m, "mem", slice),
+            timing,
+            addr: tp.addr + s.ref.row - tp.row0,
+            stride: s.ref.stride,
+          });
         });
-      });
+      else {
+        // A wide weight block (allocate.ts): group j holds rows j, j + width, ...; one instance per group and byte
+        // plane, each reading its own rows, all reaching the `lw` in the same cycles (stream k = j * bytes + b).
+        const off = s.ref.row - tp.row0;
+        const next = task.steps[si + 1];
+        invariant(
+          s.kind === "read" &&
+            s.ref.stride === 1 &&
+            off % width === 0 &&
+            next?.kind === "lw" &&
+            next.src === si,
+          `${task.id}: a wide block is read only whole rows straight into an lw`,
+        );
+        const bytes = ELEM_BYTES[s.type];
+        const groups = Math.min(width, s.ref.n);
+        for (let j = 0; j < groups; j++) {
+          const n = Math.ceil((s.ref.n - j) / width);
+          for (let byte = 0; byte < bytes; byte++) {
+            const slice = tp.slices[j * bytes + byte]!;
+            proto.push({
+              step: si,
+              byte: j * bytes + byte,
+              unit: "mem",
+              index: slice,
+              pos: position(m, "mem", slice),
+              timing: { ...timing, busy: n, n },
+              addr: tp.addr + off / width,
+              stride: 1,
+            });
+          }
+        }
+      }
     } else if (s.kind === "lw" || s.kind === "iw" || s.kind === "abc" || s.kind === "acc") {
       invariant(mxmPlane !== undefined, `MXM step of ${task.id} without a plane`);
       const pos = position(m, "mxm", mxmPlane);
@@ -153,7 +187,8 @@ export function taskGeometry(
       const pn = countOf(pi);
       const cn = countOf(ci);
       invariant(pn === 1 || cn === 1, `${task.id}: a MEM step feeding a MEM step is not supported`);
-      const bytes = ELEM_BYTES[type];
+      // One flow per byte plane, or per stream group and byte plane of a wide weight read.
+      const bytes = Math.max(ELEM_BYTES[type], pn, cn);
       for (let b = 0; b < bytes; b++)
         flows.push({
           from: firstInstance[pi]! + (pn === 1 ? 0 : b),

@@ -46,10 +46,12 @@ export function buildInstructions(
       case "read": {
         const o = outputOf(i);
         const stream = { id: o.ref.id + o.byte, dir: o.ref.dir };
+        // inst.timing.n: one stream group of a wide weight read carries every width-th row only.
+        const n = inst.timing.n;
         if (inst.spacing === 1)
-          emit({ op: "read", addr: inst.addr, stream, n: s.ref.n, stride: s.ref.stride }, cycle, s.ref.n);
+          emit({ op: "read", addr: inst.addr, stream, n, stride: s.ref.stride }, cycle, n);
         else
-          for (let k = 0; k < s.ref.n; k++)
+          for (let k = 0; k < n; k++)
             emit(
               { op: "read", addr: inst.addr + k * s.ref.stride, stream, n: 1, stride: 1 },
               cycle + k * inst.spacing,
@@ -99,7 +101,18 @@ export function buildInstructions(
         );
         break;
       case "lw":
-        emit({ op: "lw", type: s.type, src: inputOf(i, 0), n: s.n, row0: s.row0 }, cycle, inst.timing.busy);
+        emit(
+          {
+            op: "lw",
+            type: s.type,
+            src: inputOf(i, 0),
+            n: s.n,
+            row0: s.row0,
+            ...((s.width ?? 1) > 1 ? { width: s.width } : {}),
+          },
+          cycle,
+          inst.timing.busy,
+        );
         break;
       case "iw":
         emit({ op: "iw" }, cycle, inst.timing.busy);

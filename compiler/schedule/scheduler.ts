@@ -229,18 +229,28 @@ export function schedule(g: TaskGraph, m: Machine, opts: ScheduleOptions = {}): 
     let plane: number | undefined;
     if (t.mxmGroup) {
       const gs = groupState.get(t.mxmGroup);
-      if (gs) plane = gs.plane;
-      else if (relaxed) {
-        // Unlimited planes: the group gets a private plane state at the position where it finishes first.
-        const trials = Array.from({ length: m.mxm.planes }, (_, k) => {
+      if (relaxed) {
+        // Unlimited planes: the group has a private plane state, and each of its tasks goes to the position where
+        // it finishes first. Letting a group's tasks sit at different positions relaxes the real rule (one plane
+        // per group), so the result stays a lower bound whatever plane a real schedule picks: picking the plane
+        // by the group's first task alone is not (a wide weight read near one plane can put the array far from
+        // the activations).
+        let own = gs;
+        if (!own) {
           const state = { stagingFree: 0, arrayFree: 0, accFree: 0 };
-          const trial: GroupState = { plane: k, state, lwEnd: 0, weightsReady: 0, resultsReady: 0 };
-          return { k, state, end: findPlacement(t, k, trial).lastIssue };
-        });
-        const best = trials.sort((x, y) => x.end - y.end || x.k - y.k)[0]!;
-        plane = best.k;
-        groupState.set(t.mxmGroup, { plane, state: best.state, lwEnd: 0, weightsReady: 0, resultsReady: 0 });
-      } else {
+          own = { plane: 0, state, lwEnd: 0, weightsReady: 0, resultsReady: 0 };
+          groupState.set(t.mxmGroup, own);
+        }
+        let bestEnd = Number.POSITIVE_INFINITY;
+        for (let k = 0; k < m.mxm.planes; k++) {
+          const end = findPlacement(t, k, own).lastIssue;
+          if (end < bestEnd) {
+            bestEnd = end;
+            plane = k;
+          }
+        }
+      } else if (gs) plane = gs.plane;
+      else {
         const ps = planesOf(t.chip);
         const free = ps.map((p, k) => (p.owner === undefined ? k : -1)).filter((k) => k >= 0);
         // The plane where the group's first task (its weight load) would finish first.
@@ -417,7 +427,7 @@ export function schedule(g: TaskGraph, m: Machine, opts: ScheduleOptions = {}): 
       const t = start + inst.rel;
       const s = task.steps[inst.step]!;
       const last = inst.timing.n > 0 ? inst.timing.n - 1 : 0;
-      const done = t + lastEventOffset(m, s, inst.spacing) + 1;
+      const done = t + lastEventOffset(m, s, inst.spacing, inst.timing) + 1;
       switch (s.kind) {
         case "read": {
           const k = `${s.ref.tensor}/${s.ref.tile}`;
@@ -430,7 +440,7 @@ export function schedule(g: TaskGraph, m: Machine, opts: ScheduleOptions = {}): 
           break;
         }
         case "lw":
-          gs!.lwEnd = t + s.n;
+          gs!.lwEnd = t + inst.timing.busy;
           break;
         case "iw":
           ps!.stagingFree = t + 1;
@@ -654,7 +664,7 @@ function estimate(t: Task, m: Machine): number {
     else if (s.kind === "abc") busy = Math.max(busy, s.n * mxmCyclesPerVector(m, s.type) + m.mxm.latency);
     else if (s.kind === "iw") busy = Math.max(busy, m.mxm.installLatency);
     else if (s.kind !== "lw") busy = Math.max(busy, s.n);
-    else busy = Math.max(busy, s.n);
+    else busy = Math.max(busy, Math.ceil(s.n / (s.width ?? 1)));
   }
   return busy + m.mem.readLatency + m.mem.writeLatency;
 }

@@ -71,8 +71,11 @@ export function stepTiming(m: Machine, s: Step): StepTiming {
         outOffset: m.vxm.latency.convert,
         n: s.n,
       };
-    case "lw":
-      return { busy: s.n, resource: "loader", inOffset: 0, inSpacing: 1, outOffset: 0, n: s.n };
+    // lw: `width` rows a cycle (one per stream group), so ceil(n / width) cycles on the loader.
+    case "lw": {
+      const cycles = Math.ceil(s.n / (s.width ?? 1));
+      return { busy: cycles, resource: "loader", inOffset: 0, inSpacing: 1, outOffset: 0, n: cycles };
+    }
     // iw: the array is busy while the staged weights are swapped in.
     case "iw":
       return { busy: m.mxm.installLatency, resource: "array", inOffset: 0, inSpacing: 1, outOffset: 0, n: 0 };
@@ -113,9 +116,9 @@ export function abcResultOffset(m: Machine, type: string, i: number): number {
 }
 
 /** Offset from issue of the last cycle in which the simulator has something to do for this step (an issue, a take,
- * a put, an SRAM access or an accumulator update): a program's cycle count is the last such cycle plus one. */
-export function lastEventOffset(m: Machine, s: Step, spacing: number): number {
-  const t = stepTiming(m, s);
+ * a put, an SRAM access or an accumulator update): a program's cycle count is the last such cycle plus one.
+ * `t` is the instance's timing (one stream group of a wide weight read has fewer words than the step). */
+export function lastEventOffset(m: Machine, s: Step, spacing: number, t = stepTiming(m, s)): number {
   const last = Math.max(0, t.n - 1);
   switch (s.kind) {
     case "read":
