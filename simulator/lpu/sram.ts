@@ -161,7 +161,7 @@ export class Sram {
   /** Initial contents (from a program's data section). */
   init(slice: number, addr: number, bytes: Uint8Array): void {
     const words = Math.ceil(bytes.length / this.lanes);
-    for (let w = 0; w < words; w++) this.markUsed(slice, addr + w);
+    this.markWords(slice, addr, words, 1);
     if (this.functional) this.slice(slice).set(bytes, addr * this.lanes);
   }
 

@@ -88,21 +88,24 @@ export class FastLink {
 /** Working arrays one chip needs only while it runs, shared by all chips of a run (no allocation per chip). */
 export class Scratch {
   readonly segments: Segments;
-  /** Per (slice, bank) and port (0 read, 1 write): the last access interval [from, until). */
-  readonly bankFrom: Float64Array;
-  readonly bankUntil: Float64Array;
+  /**
+   * Per (slice, bank) and port (0 read, 1 write): the port's access intervals on the bank as [from, until) pairs, in
+   * time order, from `bankHead` on (the ones before can overlap nothing still to come).
+   */
+  readonly bankList: number[][];
+  readonly bankHead: Int32Array;
   constructor(sim: Simulator) {
     const m = sim.machine;
     this.segments = new Segments(2 * m.streamsPerDirection);
     const banks = (sim.chips[0]?.sram.slices ?? 0) * m.mem.banksPerSlice * 2;
-    this.bankFrom = new Float64Array(banks);
-    this.bankUntil = new Float64Array(banks);
+    this.bankList = Array.from({ length: banks }, () => []);
+    this.bankHead = new Int32Array(banks);
   }
 
   reset(): void {
     this.segments.reset();
-    this.bankFrom.fill(Number.NEGATIVE_INFINITY);
-    this.bankUntil.fill(Number.NEGATIVE_INFINITY);
+    for (const list of this.bankList) list.length = 0;
+    this.bankHead.fill(0);
   }
 }
 
@@ -117,8 +120,8 @@ export class FastChip {
   readonly planes: FastPlane[];
   readonly links: FastLink[];
   private readonly segments: Segments;
-  private readonly bankFrom: Float64Array;
-  private readonly bankUntil: Float64Array;
+  private readonly bankList: number[][];
+  private readonly bankHead: Int32Array;
   readonly putWindow: number;
   private readonly code: Code;
   /** Streams per direction. */
@@ -147,8 +150,8 @@ export class FastChip {
     this.links = chip.links.map(() => new FastLink());
     scratch.reset();
     this.segments = scratch.segments;
-    this.bankFrom = scratch.bankFrom;
-    this.bankUntil = scratch.bankUntil;
+    this.bankList = scratch.bankList;
+    this.bankHead = scratch.bankHead;
     this.putWindow = 2 * m.sliceOrder.length + 2;
   }
 
@@ -393,8 +396,7 @@ export class FastChip {
   /**
    * Vectors i < n access word addr + i*stride in cycle t + i through `port` (0 read, 1 write): every address in
    * range, and no cycle shared with the other port on a bank. Each bank's cycles form one interval (addresses are
-   * monotone in i); a port's intervals on a bank come in issue order and never overlap (unit-busy), so an interval
-   * is checked against the other port's last one, and one that starts before that is left to the exact engine.
+   * monotone in i), checked against the other port's intervals (claim).
    */
   private access(q: QueueState, port: number, addr: number, stride: number, n: number, t: number): void {
     const sram = this.chip.sram;
@@ -420,13 +422,25 @@ export class FastChip {
     }
   }
 
-  /** Port `port` of the bank at index k uses cycles [from, until). */
+  /**
+   * Port `port` of the bank at index k uses cycles [from, until). A port's intervals on a bank come in time order
+   * and never overlap (unit-busy), so only the other port's intervals can share a cycle: the first of them that ends
+   * after `from` is the only candidate, and those ending before it can meet no later interval of this port either.
+   */
   private claim(k: number, port: number, from: number, until: number): void {
     const other = k + (1 - port);
-    if (from < this.bankFrom[other]!) throw new Bail("bank intervals out of order");
-    if (from < this.bankUntil[other]!) throw new Bail("a bank conflict");
-    this.bankFrom[k + port] = from;
-    this.bankUntil[k + port] = until;
+    const list = this.bankList[other]!;
+    let h = this.bankHead[other]!;
+    while (h < list.length && list[h + 1]! <= from) h += 2;
+    this.bankHead[other] = h;
+    if (h < list.length && list[h]! < until) throw new Bail("a bank conflict");
+    const mine = this.bankList[k + port]!;
+    const head = this.bankHead[k + port]!;
+    if (head > 4096 && head * 2 > mine.length) {
+      mine.splice(0, head);
+      this.bankHead[k + port] = 0;
+    }
+    mine.push(from, until);
   }
 
   private lw(q: QueueState, id: number, t: number): void {

@@ -100,15 +100,11 @@ export class Segments {
     const order = new Int32Array(n);
     const fill = start.slice(0, G);
     for (let i = 0; i < n; i++) order[fill[this.g[i]!]!++] = i;
-    const active: number[] = [];
-    const ys: number[] = [];
-    const kinds: number[] = [];
     for (let k = 0; k < G; k++) {
       const a = start[k]!;
       const b = start[k + 1]!;
       if (b - a === 0) continue;
-      const list = this.sortedByDiagonal(order, a, b);
-      this.sweep(list, active, ys, kinds);
+      this.sweep(this.sortedByDiagonal(order, a, b));
     }
   }
 
@@ -130,56 +126,67 @@ export class Segments {
     return out;
   }
 
-  private sweep(list: Int32Array, active: number[], ys: number[], kinds: number[]): void {
+  /** The segments covering the current diagonal, and their (y, kind) keys sorted (scratch, grown as needed). */
+  private active = new Int32Array(16);
+  private keys = new Int32Array(16);
+
+  private sweep(list: Int32Array): void {
     const d0 = this.d0;
     const len = this.len;
-    active.length = 0;
+    let active = this.active;
+    let count = 0;
     let i = 0;
     let x = 0;
-    while (i < list.length || active.length > 0) {
-      if (active.length === 0) x = d0[list[i]!]!;
-      while (i < list.length && d0[list[i]!]! === x) active.push(list[i++]!);
+    while (i < list.length || count > 0) {
+      if (count === 0) x = d0[list[i]!]!;
+      while (i < list.length && d0[list[i]!]! === x) {
+        if (count === active.length) {
+          const bigger = new Int32Array(active.length * 2);
+          bigger.set(active);
+          this.active = active = bigger;
+        }
+        active[count++] = list[i++]!;
+      }
       let nx = i < list.length ? d0[list[i]!]! : Number.POSITIVE_INFINITY;
-      for (const s of active) {
+      for (let j = 0; j < count; j++) {
+        const s = active[j]!;
         const e = d0[s]! + len[s]!;
         if (e < nx) nx = e;
       }
-      this.checkActive(active, ys, kinds);
+      this.checkActive(active, count);
       x = nx;
       let keep = 0;
-      for (const s of active) if (d0[s]! + len[s]! > x) active[keep++] = s;
-      active.length = keep;
+      for (let j = 0; j < count; j++) {
+        const s = active[j]!;
+        if (d0[s]! + len[s]! > x) active[keep++] = s;
+      }
+      count = keep;
     }
   }
 
-  /** The rules on one diagonal, whose operations are the active segments. */
-  private checkActive(active: readonly number[], ys: number[], kinds: number[]): void {
-    const m = active.length;
-    if (m === 1) {
+  /** The rules on one diagonal, whose operations are the `count` active segments. */
+  private checkActive(active: Int32Array, count: number): void {
+    if (count === 1) {
       if (this.kind[active[0]!] === SEG_TAKE) throw new Bail("a take with no put upstream");
       return;
     }
-    // Insertion sort by (y, put before take): a handful of segments.
-    ys.length = 0;
-    kinds.length = 0;
-    for (const s of active) {
-      const y = this.y[s]!;
-      const k = this.kind[s]!;
-      let j = ys.length;
-      ys.push(y);
-      kinds.push(k);
-      while (j > 0 && (ys[j - 1]! > y || (ys[j - 1] === y && kinds[j - 1]! > k))) {
-        ys[j] = ys[j - 1]!;
-        kinds[j] = kinds[j - 1]!;
+    if (this.keys.length < count) this.keys = new Int32Array(2 * count);
+    const keys = this.keys;
+    // Insertion sort by y, puts before takes at equal y (key 2y + kind): a handful of segments.
+    for (let n = 0; n < count; n++) {
+      const s = active[n]!;
+      const key = 2 * this.y[s]! + this.kind[s]!;
+      let j = n;
+      while (j > 0 && keys[j - 1]! > key) {
+        keys[j] = keys[j - 1]!;
         j--;
       }
-      ys[j] = y;
-      kinds[j] = k;
+      keys[j] = key;
     }
     let seenPut = false;
     let takenSince = true;
-    for (let j = 0; j < m; j++) {
-      if (kinds[j] === SEG_PUT) {
+    for (let j = 0; j < count; j++) {
+      if ((keys[j]! & 1) === SEG_PUT) {
         if (!takenSince) throw new Bail("a put over an untaken word");
         seenPut = true;
         takenSince = false;
