@@ -2,7 +2,7 @@
 // ops in program order, and the constants the compiler makes (ones matrices, lane masks, selection matrices,
 // tables). Every helper defines exactly one new tensor and returns its id.
 import type { DType } from "../graph/ir.ts";
-import type { BinaryFn, KOp, KTensor, RowRange, TensorRole, UnaryFn } from "./kernel-ir.ts";
+import type { BinaryFn, KOp, KTensor, RowRange, TensorRole, UnaryFn, WeightLayout } from "./kernel-ir.ts";
 
 /** The vector width the lowerings pad to (docs/isa.md: 320 lanes on tsp-v1, not settable); `tile` checks that
  * a weight never has more rows than its output's padded width. */
@@ -67,9 +67,18 @@ export class KernelBuilder {
     dtype: DType,
     cols?: number,
     kTiles?: readonly [number, number],
+    bLayout?: WeightLayout,
   ): string {
     this.define(id, dtype, this.get(a).rows, cols ?? this.get(b).rows);
-    this.ops.push({ kind: "matmul", id, a, b, out: id, ...(kTiles ? { kTiles } : {}) });
+    this.ops.push({
+      kind: "matmul",
+      id,
+      a,
+      b,
+      out: id,
+      ...(kTiles ? { kTiles } : {}),
+      ...(bLayout ? { bLayout } : {}),
+    });
     return id;
   }
 

@@ -4,6 +4,7 @@
 
 import { assertNever } from "../../util/assert.ts";
 import type { DType } from "../graph/ir.ts";
+import { LANES } from "./kernel-builder.ts";
 
 export type TensorRole = "param" | "input" | "state" | "temp";
 
@@ -52,6 +53,8 @@ export type KOp =
       /** Column tiles k0 <= i < k1 of `a` that may be nonzero (320 lanes each); the others are exactly 0 and are
        * skipped: a masked attention head touches only its own lanes' tiles. Absent: all of them. */
       readonly kTiles?: readonly [number, number];
+      /** How `b` is stored, when not as the full [out cols, a cols] (constants are mostly zero or repeat). */
+      readonly bLayout?: WeightLayout;
     }
   /** `b` is either the same shape as `a` or a single row broadcast over a's rows (a bias). */
   | {
@@ -88,6 +91,18 @@ export type KOp =
       readonly parts: readonly RowRange[];
       readonly out: string;
     };
+
+/**
+ * A matmul weight stored smaller than [out cols, a cols]:
+ * - `band`: only output column tiles n0 <= j < n1 are computed (b's row r is output lane n0 * 320 + r) and only
+ *   a's column tiles from kTiles[0] on meet weights (b's column c is a's column kTiles[0] * 320 + c); every other
+ *   output tile is exactly 0 (written as zeros). A lane move's selection matrix is one such block.
+ * - `periodic`: b's rows repeat every 320 output lanes (b holds one weight tile's rows, used for every output
+ *   tile): a ones matrix or a broadcast.
+ */
+export type WeightLayout =
+  | { readonly kind: "band"; readonly nTiles: readonly [number, number] }
+  | { readonly kind: "periodic" };
 
 export interface RowRange {
   readonly x: string;
@@ -131,10 +146,15 @@ export function formatKernelOp(op: KOp): string {
   switch (op.kind) {
     case "matmul": {
       const kt = op.kTiles ? ` (k tiles ${op.kTiles[0]}..${op.kTiles[1] - 1})` : "";
+      const lay = !op.bLayout
+        ? ""
+        : op.bLayout.kind === "periodic"
+          ? " (b periodic)"
+          : ` (n tiles ${op.bLayout.nTiles[0]}..${op.bLayout.nTiles[1] - 1}, b from k tile ${op.kTiles?.[0] ?? 0})`;
       const epi = (op.epilogue ?? []).map((e) =>
         e.kind === "unary" ? e.fn : e.kind === "row" ? `${e.fn} ${e.b}` : `${e.fn} #${e.imm}`,
       );
-      return `${op.out} = matmul ${op.a}, rows ${op.b}${kt}${epi.map((e) => ` | ${e}`).join("")}`;
+      return `${op.out} = matmul ${op.a}, rows ${op.b}${kt}${lay}${epi.map((e) => ` | ${e}`).join("")}`;
     }
     case "binary":
       return `${op.out} = ${op.fn} ${op.a}, ${op.b}`;
@@ -187,7 +207,7 @@ export function verifyKernelGraph(k: KernelGraph): string[] {
       const b = byId.get(op.b);
       // b may have rows beyond out's width (up to its padded width, checked by tile): they fill the padding lanes
       // with defined values, so a lane reduction's result is finite in every lane.
-      if (a && b && (a.cols !== b.cols || out.rows !== a.rows || b.rows < out.cols))
+      if (a && b && !weightFits(op, a, b, out))
         errors.push(
           `${op.id}: matmul shapes [${a.rows}x${a.cols}] x [${b.rows}x${b.cols}]^T -> [${out.rows}x${out.cols}]`,
         );
@@ -211,4 +231,20 @@ export function verifyKernelGraph(k: KernelGraph): string[] {
   for (const o of k.outputs)
     if (!defined.has(o.tensor)) errors.push(`output ${o.name}: no tensor '${o.tensor}'`);
   return errors;
+}
+
+/** Whether b covers what the matmul reads of it: every K column of a (or, for a band, the ones from kTiles[0] on)
+ * and a row for every output lane computed. */
+function weightFits(op: Extract<KOp, { kind: "matmul" }>, a: KTensor, b: KTensor, out: KTensor): boolean {
+  if (out.rows !== a.rows) return false;
+  const lay = op.bLayout;
+  if (!lay) return a.cols === b.cols && b.rows >= out.cols;
+  if (lay.kind === "periodic") return a.cols === b.cols && b.rows >= Math.min(out.cols, LANES);
+  const k0 = op.kTiles?.[0] ?? 0;
+  const [n0, n1] = lay.nTiles;
+  return (
+    b.cols <= a.cols - k0 * LANES &&
+    b.rows >= Math.min(out.cols, n1 * LANES) - n0 * LANES &&
+    b.rows <= (n1 - n0) * LANES
+  );
 }

@@ -5,8 +5,9 @@
 // fine for small vocabularies; the gather needs a scheduler step kind that does not exist yet.
 // Exact for ids below 2^19 (the id goes through the 16-bit MXM as bf16 hi + fp16 lo, both exact there).
 import type { DType } from "../graph/ir.ts";
-import { type KernelBuilder, padded } from "./kernel-builder.ts";
+import { type KernelBuilder, LANES } from "./kernel-builder.ts";
 import { transposeLast2 } from "./lower-layout.ts";
+import { periodicFor } from "./lower-reduce.ts";
 
 /** ids: kernel tensor [B, S] int32 (id of token s in lane s of row b); tableT: [D, V]. Defines outId [B*S, D]. */
 export function lowerEmbedding(
@@ -29,12 +30,13 @@ export function lowerEmbedding(
   // Each id in lane 0 of its own row, rows in (b, s) order: the [B, S] ids transposed per batch row on the MXM
   // (exact); then lane 0 broadcast to all V lanes (and the padding, so it stays finite) by one [V, 1] weight.
   const column = (x: string) => (S > 1 ? transposeLast2(k, at, x, B, 1) : x);
-  const bcast = (dtype: DType) => k.constant(`bcast.${dtype}.${padded(V)}x1.0`, dtype, padded(V), 1, () => 1);
+  // One weight tile's rows, used for every output tile.
+  const bcast = (dtype: DType) => k.constant(`bcast.${dtype}.${LANES}x1.0`, dtype, LANES, 1, () => 1);
   const idRows = k.binary(
     k.fresh(at),
     "add",
-    k.matmul(k.fresh(at), column(hi), bcast("bf16"), "fp32", V),
-    k.matmul(k.fresh(at), column(lo), bcast("fp16"), "fp32", V),
+    k.matmul(k.fresh(at), column(hi), bcast("bf16"), "fp32", V, undefined, periodicFor(V)),
+    k.matmul(k.fresh(at), column(lo), bcast("fp16"), "fp32", V, undefined, periodicFor(V)),
   );
   const lane = k.constant(`iota.fp32.${V}`, "fp32", 1, V, (_, c) => c);
   const diff = k.unary(k.fresh(at), "abs", k.binary(k.fresh(at), "sub", idRows, lane));

@@ -2,29 +2,15 @@
 // the rest by 0, summed in fp32), so split along the last axis, moving a head's lanes and transposing are matmuls
 // with constant weights. Head masks (a row of ones over one head's lanes) select a head for VXM multiplies.
 import type { DType } from "../graph/ir.ts";
-import { type KernelBuilder, padded, tilesOf } from "./kernel-builder.ts";
+import { type KernelBuilder, LANES, tilesOf } from "./kernel-builder.ts";
 
 /**
- * The weight that moves lanes src0..src0+n-1 of an input `cols` wide to output lanes dst0..dst0+n-1 of an output
- * `outCols` wide. Its rows are padded to the output's full width with zero rows, so every padding lane of the
- * result is exactly 0 (the staging buffer's stale rows never reach it).
+ * x's lanes src0..src0+n-1 as a new tensor n wide (or placed at dst0 of one outCols wide), by a product with a 0/1
+ * selection matrix. x must be 16-bit. The matrix is stored as its nonzero block only (a `band` weight: the output
+ * tiles holding dst0.. and the input tiles holding src0..); the result's other tiles are exact zeros, and its
+ * padding lanes too (the block's rows past outCols are zero rows), so heads moved into one row add exactly.
+ * Its name holds the offsets within the block, so moves with the same offsets mod 320 share one constant.
  */
-export function selection(
-  k: KernelBuilder,
-  dtype: DType,
-  cols: number,
-  outCols: number,
-  src0: number,
-  dst0: number,
-  n: number,
-): string {
-  const rows = padded(outCols);
-  return k.constant(`select.${dtype}.${rows}x${cols}.${src0}to${dst0}+${n}`, dtype, rows, cols, (r, c) =>
-    r >= dst0 && r < dst0 + n && c === r - dst0 + src0 ? 1 : 0,
-  );
-}
-
-/** x's lanes src0..src0+n-1 as a new tensor n wide (or placed at dst0 of one outCols wide). x must be 16-bit. */
 export function moveLanes(
   k: KernelBuilder,
   id: string,
@@ -35,11 +21,17 @@ export function moveLanes(
   outCols = n,
 ): string {
   const t = k.get(x);
-  // Only the tiles holding lanes src0.. meet nonzero weight columns.
-  const w = selection(k, t.dtype, t.cols, outCols, src0, dst0, n);
-  return k.matmul(id, x, w, t.dtype, outCols, tilesOf(src0, n));
+  const [k0, k1] = tilesOf(src0, n);
+  const [n0, n1] = tilesOf(dst0, n);
+  const rows = (n1 - n0) * LANES;
+  const cols = Math.min(t.cols - k0 * LANES, (k1 - k0) * LANES);
+  const s = src0 - k0 * LANES;
+  const d = dst0 - n0 * LANES;
+  const w = k.constant(`select.${t.dtype}.${rows}x${cols}.${s}to${d}+${n}`, t.dtype, rows, cols, (r, c) =>
+    r >= d && r < d + n && c === r - d + s ? 1 : 0,
+  );
+  return k.matmul(id, x, w, t.dtype, outCols, [k0, k1], { kind: "band", nTiles: [n0, n1] });
 }
-
 /** A [1, width] row: 1 over lanes first..first+n-1, 0 elsewhere (and in the padding). */
 export function laneMask(k: KernelBuilder, dtype: DType, width: number, first: number, n: number): string {
   return k.constant(`mask.${dtype}.${width}.${first}+${n}`, dtype, 1, width, (_, c) =>

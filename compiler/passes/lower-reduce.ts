@@ -3,14 +3,19 @@
 // Guarantees: padding lanes (past a tensor's width) hold finite values in every result, so a later product with
 // zero weight columns, a recip or an rsqrt never turns them into inf or NaN.
 import type { DType } from "../graph/ir.ts";
-import { type KernelBuilder, padded } from "./kernel-builder.ts";
+import { type KernelBuilder, LANES } from "./kernel-builder.ts";
+import type { WeightLayout } from "./kernel-ir.ts";
 
-/** A ones weight [padded(outCols) rows, width cols]: every output lane, padding included, gets the sum of input
- * lanes 0..width-1; input lanes past `width` meet zero columns (the constant's padding), so their garbage drops. */
-function ones(k: KernelBuilder, dtype: DType, width: number, outCols: number): string {
-  const rows = padded(outCols);
-  return k.constant(`ones.${dtype}.${rows}x${width}`, dtype, rows, width, () => 1);
+/** A ones weight [320 rows, width cols], used for every output tile (periodic): every output lane, padding
+ * included, gets the sum of input lanes 0..width-1; input lanes past `width` meet zero columns (the constant's
+ * padding), so their garbage drops. */
+function ones(k: KernelBuilder, dtype: DType, width: number): string {
+  return k.constant(`ones.${dtype}.${LANES}x${width}`, dtype, LANES, width, () => 1);
 }
+
+/** The layout of a weight whose 320 rows serve every output tile: only needed past one tile. */
+export const periodicFor = (outCols: number): WeightLayout | undefined =>
+  outCols > LANES ? { kind: "periodic" } : undefined;
 
 /** A [1, width] row of ones (fp32): multiplying by it zeroes the padding lanes. */
 export function keepMask(k: KernelBuilder, width: number): string {
@@ -20,7 +25,8 @@ export function keepMask(k: KernelBuilder, width: number): string {
 /** fp32 [R, outCols]: every lane of row r is sum of x[r, 0..width-1], for x in fp16 or bf16 (exact inputs). */
 export function laneSum(k: KernelBuilder, at: string, x: string, outCols: number): string {
   const t = k.get(x);
-  return k.matmul(k.fresh(at), x, ones(k, t.dtype, t.cols, outCols), "fp32", outCols);
+  const w = ones(k, t.dtype, t.cols);
+  return k.matmul(k.fresh(at), x, w, "fp32", outCols, undefined, periodicFor(outCols));
 }
 
 /**

@@ -149,8 +149,17 @@ export function tile(p: PartitionedGraph, machine: Machine): TaskGraph {
     for (let c = 0; c < chips && !single; c++)
       for (let s = 0; s < splitsOn(c); s++)
         partial.set(`${c}/${s}`, temp(out, `${out.id}.c${c}.part${s}`, acc, c));
+    const lay = op.bLayout;
+    const [n0, n1] = lay?.kind === "band" ? lay.nTiles : [0, out.tiles];
+    // b's first row for output tile j, and its column tile for a's column tile i.
+    const bRow0 = (j: number) => (lay?.kind === "periodic" ? 0 : (j - n0) * lanes);
+    const bTile = (i: number) => (lay?.kind === "band" ? i - kFirst : i);
     for (let j = 0; j < out.tiles; j++) {
-      const nRows = Math.min(lanes, b0.rows - j * lanes);
+      if (j < n0 || j >= n1) {
+        zeroTile(op, a0, out, j, chunk, acc);
+        continue;
+      }
+      const nRows = Math.min(lanes, b0.rows - bRow0(j));
       for (let m0 = 0; m0 < a0.rows; m0 += chunk) {
         const mn = Math.min(chunk, a0.rows - m0);
         const toSum: TiledTensor[] = [];
@@ -173,7 +182,7 @@ export function tile(p: PartitionedGraph, machine: Machine): TaskGraph {
                   op: op.id,
                   mxmGroup: group,
                   steps: [
-                    { kind: "read", ref: rowsOf(b.id, i, j * lanes, nRows), type: b.type },
+                    { kind: "read", ref: rowsOf(b.id, bTile(i), bRow0(j), nRows), type: b.type },
                     { kind: "lw", type: b.type, src: 0, n: nRows, row0: 0 },
                   ],
                 },
@@ -269,6 +278,28 @@ export function tile(p: PartitionedGraph, machine: Machine): TaskGraph {
         finish(steps, sum, acc, out, j, m0, mn, op.epilogue ?? []);
         push({ id: `${op.id}.n${j}.m${m0}.sum`, op: op.id, steps }, sumAfter, 0);
       }
+    }
+  };
+
+  /** Output tile j of a band matmul, outside its band: exactly 0 (x - x of a's finite values) through the
+   * epilogue, so the tile holds what the full product would. */
+  const zeroTile = (
+    op: Extract<KOp, { kind: "matmul" }>,
+    a: TiledTensor,
+    out: TiledTensor,
+    j: number,
+    chunk: number,
+    acc: ElemType,
+  ): void => {
+    for (let m0 = 0; m0 < a.rows; m0 += chunk) {
+      const mn = Math.min(chunk, a.rows - m0);
+      const steps: Step[] = [
+        { kind: "read", ref: rowsOf(a.id, 0, m0, mn), type: a.type },
+        { kind: "convert", from: a.type, to: acc, src: 0, n: mn },
+        { kind: "vbinary", fn: "sub", type: acc, a: 1, b: 1, n: mn },
+      ];
+      finish(steps, 2, acc, out, j, m0, mn, op.epilogue ?? []);
+      push({ id: `${op.id}.n${j}.m${m0}.zero`, op: op.id, steps });
     }
   };
 

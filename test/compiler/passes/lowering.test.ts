@@ -100,6 +100,27 @@ describe("lowering of attention", () => {
     expect(moves).toContain("const.select.fp16.320x128.96to32+32");
     expect(moves).toContain("const.select.fp16.320x64.32to96+32");
   });
+  it("a lane move stores only its nonzero block (band weight): 4096-lane heads need one 320 x 320 tile each", () => {
+    const text = readFileSync("programs/llama2-7b.model", "utf8");
+    const sets = { kv_heads: "8", kv_dim: "1024", ff: "64", vocab: "64", ctx: "4", layers: "1" };
+    const { kernel, diagnostics } = kernelOf(text, sets);
+    expect(diagnostics).toEqual([]);
+    expect(verifyKernelGraph(kernel)).toEqual([]);
+    const selects = kernel.tensors.filter((t) => t.id.startsWith("const.select."));
+    // 32 query heads of 128 lanes over 8 kv heads: offsets mod 320 repeat, so moves share constants.
+    expect(selects.length).toBeLessThan(64);
+    for (const t of selects) expect(t.rows * t.cols).toBeLessThanOrEqual(640 * 640);
+    const band = kernel.ops.find((o) => o.kind === "matmul" && o.b === selects[0]!.id);
+    expect(band?.kind === "matmul" && band.bLayout?.kind).toBe("band");
+  });
+  it("a lane sum wider than one tile uses one 320-row ones weight for every output tile (periodic)", () => {
+    const { kernel } = kernelOf(`${header}output y = softmax(x)\n`, { d: "700" });
+    const sums = kernel.ops.filter((o) => o.kind === "matmul" && o.b.startsWith("const.ones."));
+    expect(sums.map((o) => (o.kind === "matmul" ? [o.b, o.bLayout?.kind] : []))).toEqual([
+      ["const.ones.bf16.320x700", "periodic"],
+      ["const.ones.bf16.320x700", "periodic"],
+    ]);
+  });
 });
 
 describe("lowering of routing", () => {
