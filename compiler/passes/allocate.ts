@@ -49,6 +49,21 @@ export function allocate(
   machine: Machine,
   file: string,
 ): { graph: TaskGraph; diagnostics: Diagnostic[] } {
+  // Wide weight blocks start all their slice groups at one address, which can strand space below it; when that
+  // makes a chip's SRAM overflow, the program is allocated again with one-row loads (the partitioner's estimate
+  // counts bytes, not this layout). Partial: a per-chip fallback would keep wide loads on the chips that fit.
+  const wideFirst = allocateWith(g, machine, file, true);
+  if (machine.mxm.maxLoadWidth <= 1 || !wideFirst.diagnostics.some((d) => d.code === M.sliceFull.code))
+    return wideFirst;
+  return allocateWith(g, machine, file, false);
+}
+
+function allocateWith(
+  g: TaskGraph,
+  machine: Machine,
+  file: string,
+  allowWide: boolean,
+): { graph: TaskGraph; diagnostics: Diagnostic[] } {
   const diagnostics: Diagnostic[] = [];
   const top = new Map<string, number>(); // `${chip}/${slice}` -> first free word above the bump pointer
   const free = new Map<string, FreeBlock[]>(); // `${chip}/${slices}` -> blocks
@@ -168,11 +183,13 @@ export function allocate(
         written.has(t.id) ||
         notWide.has(t.id) ||
         g.outputs.some((o) => o.tensor === t.id) ||
+        !allowWide ||
         machine.mxm.maxLoadWidth <= 1
       )
         wide.delete(t.id);
   }
   /** Fresh space for one wide block: `width` slice groups from the cursor (round-robin, no clash), one address. */
+  const vxmPos = machine.sliceOrder.indexOf("vxm");
   const placeWide = (
     t: TiledTensor,
     tile: number,
@@ -183,11 +200,22 @@ export function allocate(
     const width = Math.min(machine.mxm.maxLoadWidth, rows, Math.floor(machine.streamsPerDirection / planes));
     if (width <= 1) return undefined;
     const start = cursor.get(planes) ?? 0;
-    const chosen: number[] = [];
-    for (let k = 0; k < groups.length && chosen.length < width; k++) {
+    // All groups on the side of the VXM where the cursor points, so the rows reach the plane with little skew
+    // (groups on both sides would make the load wait for the far side's ~45 extra hops).
+    const side = (gi: number) => slicePosition(machine, "mem", groups[gi]![0]!)! < vxmPos;
+    // Of those, the `width` lowest (all start at one address, so uneven tops waste the space below the highest).
+    const topOf = (gi: number) => Math.max(...groups[gi]!.map((sl) => top.get(`${t.chip}/${sl}`) ?? 0));
+    const candidates: number[] = [];
+    for (let k = 0; k < groups.length; k++) {
       const gi = (start + k) % groups.length;
-      if (!clashes(t, tile, groups[gi]!)) chosen.push(gi);
+      if (side(gi) === side(start % groups.length) && !clashes(t, tile, groups[gi]!)) candidates.push(gi);
     }
+    const chosen = candidates
+      .map((gi, order) => ({ gi, order, top: topOf(gi) }))
+      .sort((a, b) => a.top - b.top || a.order - b.order)
+      .slice(0, width)
+      .sort((a, b) => a.order - b.order)
+      .map((c) => c.gi);
     if (chosen.length < width) return undefined;
     const slices = chosen.flatMap((gi) => groups[gi]!);
     const words = Math.ceil(rows / width);
