@@ -75,6 +75,22 @@ export function decompose(model: ModelGraph, file: string): DecomposeResult {
     }
     return id;
   };
+  /** The value cache [B*C, W] stored transposed per batch as [B*W, C] (the emitter transposes the seeded values):
+   * p @ V then needs no transposition on the MXM for the cached keys. */
+  const transposedCache = (c: string, batches: number): string => {
+    const t = tensors.get(c)!;
+    const id = `${c}^T`;
+    const ctx = t.rows / batches;
+    tensors.set(id, {
+      ...t,
+      id,
+      rows: batches * t.cols,
+      cols: ctx,
+      shape: [batches * t.cols, ctx],
+      source: { node: t.source!.node, transposed: true, ...(batches > 1 ? { batches } : {}) },
+    });
+    return id;
+  };
   /** topk indices as fp32 integers, by the value id of the int32 indices (what moe reads). */
   const routeIds = new Map<string, string>();
   /** The model's shape of node input i (the kernel tensor may fold it differently: heads, caches). */
@@ -235,7 +251,13 @@ export function decompose(model: ModelGraph, file: string): DecomposeResult {
           k,
           n.id,
           out!.dtype,
-          { q: q.id, k: kk.id, v: v.id, kCache: caches[0], vCache: caches[1] },
+          {
+            q: q.id,
+            k: kk.id,
+            v: v.id,
+            kCache: caches[0],
+            vCacheT: caches[1] && transposedCache(caches[1], B),
+          },
           { batch: B, seq: S, heads: H, kvHeads: KVH, headDim: Dh, ctx: C },
           op.causal,
           op.scale,

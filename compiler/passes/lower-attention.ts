@@ -1,13 +1,15 @@
 // attention(q, k, v[, k_cache, v_cache]) as kernel ops, per batch and query head, with heads as lane ranges of a
-// row (q: rows B*S of H*Dh lanes; k, v, caches: rows of KVH*Dh lanes). Keys of batch b (C cached rows, then the S
-// new ones) are copied into one tensor that the MXM takes as weight rows, so q . k_j lands in lane j; V is
-// transposed on the MXM (identity activations against the value rows) so p . V is one more product.
+// row (q: rows B*S of H*Dh lanes; k, v, key cache: rows of KVH*Dh lanes). The MXM takes keys as weight rows, so
+// q . k_j lands in lane j: the cached keys as they are stored and the new ones separately (no copy of the cache),
+// each part's scores exp'd and divided by one sum over both parts. The value cache is stored transposed (one row
+// per lane, [KVH*Dh, C] per batch), so p . V over the cached keys is one product with no transposition; the new
+// values are transposed on the MXM (identity activations, exact); the two parts' products are added in fp32.
 // The new k, v rows are not written back to the cache: the interpreter does not either (one pass is one run).
 import type { DType } from "../graph/ir.ts";
-import { type KernelBuilder, LANES, tilesOf } from "./kernel-builder.ts";
-import type { RowRange } from "./kernel-ir.ts";
+import { type KernelBuilder, tilesOf } from "./kernel-builder.ts";
 import { laneMask, moveLanes } from "./lower-lanes.ts";
-import { finish, softmax32 } from "./lower-reduce.ts";
+import { transposeLast2 } from "./lower-layout.ts";
+import { finish, laneSum32, maskedExp } from "./lower-reduce.ts";
 
 export interface AttentionShape {
   readonly batch: number;
@@ -19,13 +21,19 @@ export interface AttentionShape {
   readonly ctx: number;
 }
 
-/** The kernel tensors: q [B*S, H*Dh]; k, v [B*S, KVH*Dh]; caches [B*C, KVH*Dh] (or undefined). */
+/** The kernel tensors: q [B*S, H*Dh]; k, v [B*S, KVH*Dh]; the key cache [B*C, KVH*Dh] and the value cache
+ * transposed per batch, [B*KVH*Dh, C] (or undefined without a cache). */
 export interface AttentionOperands {
   readonly q: string;
   readonly k: string;
   readonly v: string;
   readonly kCache?: string;
-  readonly vCache?: string;
+  readonly vCacheT?: string;
+}
+
+/** Rows row0.. of x (n of them) as a tensor: x itself when that is all of it. */
+function rowsOf(kb: KernelBuilder, at: string, x: string, row0: number, n: number): string {
+  return row0 === 0 && n === kb.get(x).rows ? x : kb.copyRows(kb.fresh(at), [{ x, row0, n }]);
 }
 
 export function lowerAttention(
@@ -39,38 +47,28 @@ export function lowerAttention(
 ): void {
   const at = outId;
   const { batch: B, seq: S, heads: H, kvHeads: KVH, headDim: Dh, ctx: C } = s;
-  const keys = C + S;
   const group = H / KVH;
+  const width = KVH * Dh;
   const qType = kb.get(x.q).dtype;
   const vType = kb.get(x.v).dtype;
-  const rowsOf = (cache: string | undefined, fresh: string, b: number): RowRange[] => [
-    ...(cache && C > 0 ? [{ x: cache, row0: b * C, n: C }] : []),
-    { x: fresh, row0: b * S, n: S },
-  ];
-  // Causal with several queries: key j is visible to query i when j <= C + i; min with +inf keeps, -inf drops.
+  const cached = x.kCache !== undefined && x.vCacheT !== undefined && C > 0;
+  // Causal with several queries: new key i' is visible to query i when i' <= i (every cached key is visible);
+  // min with +inf keeps, -inf drops.
   const cap =
     causal && S > 1
-      ? kb.constant(`causal.fp32.${S}x${keys}`, "fp32", S, keys, (i, j) =>
-          j <= C + i ? Number.POSITIVE_INFINITY : Number.NEGATIVE_INFINITY,
+      ? kb.constant(`causal.fp32.${S}x${S}`, "fp32", S, S, (i, j) =>
+          j <= i ? Number.POSITIVE_INFINITY : Number.NEGATIVE_INFINITY,
         )
       : undefined;
   const perBatch: string[] = [];
   for (let b = 0; b < B; b++) {
-    const kRows = kb.copyRows(kb.fresh(at), rowsOf(x.kCache, x.k, b));
-    const vRows = kb.copyRows(kb.fresh(at), rowsOf(x.vCache, x.v, b));
-    // vT[c, j] = v_j[c]: the identity as activations against the value rows as weights, one 320-row band of the
-    // identity at a time (a band is nonzero in one column tile only, so each band is one K tile, not all of them).
-    const width = KVH * Dh;
-    const bands: RowRange[] = [];
-    for (let r0 = 0; r0 < width; r0 += LANES) {
-      const n = Math.min(LANES, width - r0);
-      const eye = kb.constant(`eye.${vType}.${width}.${r0}+${n}`, vType, n, width, (r, c) =>
-        c === r0 + r ? 1 : 0,
-      );
-      bands.push({ x: kb.matmul(kb.fresh(at), eye, vRows, vType, keys, tilesOf(r0, n)), row0: 0, n });
-    }
-    const vT = bands.length === 1 ? bands[0]!.x : kb.copyRows(kb.fresh(at), bands);
-    const qb = B > 1 ? kb.copyRows(kb.fresh(at), [{ x: x.q, row0: b * S, n: S }]) : x.q;
+    // The cached keys are weight rows as they are stored; the values are stored transposed (one row per lane), so
+    // p @ V takes them as they are. The new values are transposed on the MXM (identity activations, exact).
+    const kc = cached ? rowsOf(kb, at, x.kCache!, b * C, C) : undefined;
+    const vTc = cached ? rowsOf(kb, at, x.vCacheT!, b * width, width) : undefined;
+    const kn = rowsOf(kb, at, x.k, b * S, S);
+    const vTn = transposeLast2(kb, at, rowsOf(kb, at, x.v, b * S, S), 1, S);
+    const qb = rowsOf(kb, at, x.q, b * S, S);
     let sum: string | undefined;
     for (let h = 0; h < H; h++) {
       const g = Math.floor(h / group);
@@ -78,22 +76,34 @@ export function lowerAttention(
       const qh =
         group === 1
           ? kb.binary(kb.fresh(at), "mul", qb, laneMask(kb, qType, H * Dh, h * Dh, Dh))
-          : moveLanes(kb, kb.fresh(at), qb, h * Dh, Dh, g * Dh, KVH * Dh);
-      // Only the tiles holding kv head g's lanes can be nonzero in qh.
-      const product = kb.matmul(kb.fresh(at), qh, kRows, "fp32", keys, tilesOf(g * Dh, Dh));
-      let scores = kb.imm(kb.fresh(at), "mul", product, scale);
-      if (cap) scores = kb.binary(kb.fresh(at), "min", scores, cap);
-      const p = kb.convert(kb.fresh(at), softmax32(kb, at, scores), vType);
+          : moveLanes(kb, kb.fresh(at), qb, h * Dh, Dh, g * Dh, width);
+      // Scores against the cached keys and against the new ones, over the tiles holding g's lanes only.
+      const scores = (keys: string, n: number) =>
+        kb.imm(kb.fresh(at), "mul", kb.matmul(kb.fresh(at), qh, keys, "fp32", n, tilesOf(g * Dh, Dh)), scale);
+      let sn = scores(kn, S);
+      if (cap) sn = kb.binary(kb.fresh(at), "min", sn, cap);
+      const parts = [...(kc ? [{ s: scores(kc, C), vT: vTc! }] : []), { s: sn, vT: vTn }];
+      // softmax over both parts: their exps, one sum over both broadcast to each part's width.
+      const exps = parts.map((p) => maskedExp(kb, at, p.s));
+      let o: string | undefined;
+      for (const [i, p] of parts.entries()) {
+        const n = kb.get(p.s).cols;
+        const total = exps
+          .map((e) => laneSum32(kb, at, e, n))
+          .reduce((a, c) => kb.binary(kb.fresh(at), "add", a, c));
+        const prob = kb.binary(kb.fresh(at), "mul", exps[i]!, kb.unary(kb.fresh(at), "recip", total));
+        const pv = kb.matmul(kb.fresh(at), kb.convert(kb.fresh(at), prob, vType), p.vT, "fp32");
+        o = o === undefined ? pv : kb.binary(kb.fresh(at), "add", o, pv);
+      }
       // p . V^T gives every lane of kv head g's values weighted by head h's probabilities; keep g's lanes.
-      let o = kb.binary(
+      let oh = kb.convert(
         kb.fresh(at),
-        "mul",
-        kb.matmul(kb.fresh(at), p, vT, outDtype),
-        laneMask(kb, outDtype, KVH * Dh, g * Dh, Dh),
+        kb.binary(kb.fresh(at), "mul", o!, laneMask(kb, "fp32", width, g * Dh, Dh)),
+        outDtype,
       );
-      if (group > 1) o = moveLanes(kb, kb.fresh(at), o, g * Dh, Dh, h * Dh, H * Dh);
+      if (group > 1) oh = moveLanes(kb, kb.fresh(at), oh, g * Dh, Dh, h * Dh, H * Dh);
       // Heads own disjoint lanes and are exactly 0 elsewhere, so these adds are exact.
-      sum = sum === undefined ? o : kb.binary(kb.fresh(at), "add", sum, o);
+      sum = sum === undefined ? oh : kb.binary(kb.fresh(at), "add", sum, oh);
     }
     perBatch.push(sum!);
   }

@@ -88,13 +88,17 @@ export function lowerNorm(
  * exp(x - max) / sum exp(x - max) up to rounding while every score is below 88 (fp32 exp overflows above); the
  * programs' scores are O(1..10). Padding lanes are set to 0 before and after exp. Returns p in fp32.
  */
-export function softmax32(k: KernelBuilder, at: string, s32: string, premasked = false): string {
-  const d = k.get(s32).cols;
-  const keep = keepMask(k, d);
-  let e = k.unary(k.fresh(at), "exp", premasked ? s32 : k.binary(k.fresh(at), "mul", s32, keep));
-  e = k.binary(k.fresh(at), "mul", e, keep);
-  const rs = k.unary(k.fresh(at), "recip", laneSum32(k, at, e, d));
+export function softmax32(k: KernelBuilder, at: string, s32: string): string {
+  const e = maskedExp(k, at, s32);
+  const rs = k.unary(k.fresh(at), "recip", laneSum32(k, at, e, k.get(s32).cols));
   return k.binary(k.fresh(at), "mul", e, rs);
+}
+
+/** exp(x) of fp32 x with its padding lanes 0 before and after exp (so they stay finite and add nothing). */
+export function maskedExp(k: KernelBuilder, at: string, s32: string): string {
+  const keep = keepMask(k, k.get(s32).cols);
+  const e = k.unary(k.fresh(at), "exp", k.binary(k.fresh(at), "mul", s32, keep));
+  return k.binary(k.fresh(at), "mul", e, keep);
 }
 
 /** The softmax op over the last axis: fp32 inside, rounded once. */
