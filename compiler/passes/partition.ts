@@ -275,7 +275,10 @@ export function bestSplit(
   const b = tensors.get(op.b)!;
   const kTiles = Math.ceil(a.cols / m.lanes);
   const nTiles = Math.ceil(b.rows / m.lanes);
-  const perTile = Math.max(Math.min(m.mxm.rows, b.rows), a.rows * mxmCyclesPerVector(m, a.dtype));
+  // A stored weight loads maxLoadWidth rows a cycle (allocate.ts spreads its blocks); a computed one, a row.
+  const loadRows = Math.min(m.mxm.rows, b.rows);
+  const load = b.role === "temp" ? loadRows : Math.ceil(loadRows / m.mxm.maxLoadWidth);
+  const perTile = Math.max(load, a.rows * mxmCyclesPerVector(m, a.dtype));
   const { num, den } = linkWordTime(m);
   const wordCycles = num / den;
   const estimate = (n: number) => {
