@@ -3,25 +3,14 @@
 
 import type { CostModel } from "../report/cost/derive.ts";
 import { type Activity, costOf, energyOf } from "../report/cost/model.ts";
+import type { PerTokenFigures } from "../report/cost/per-token.ts";
 import { type Distribution, distribution } from "../report/stats.ts";
 import type { RunSample } from "./runs.ts";
 
-export interface GpuSummary {
+export interface GpuSummary extends PerTokenFigures {
   readonly runs: number;
   readonly gpus: number;
   readonly latency_us: Distribution;
-  readonly tokens_per_s: { readonly per_user: number; readonly total: number };
-  readonly joules_per_token: number;
-  readonly usd_per_mtok: number;
-  readonly tokens_per_s_per_w_per_usd: number;
-  readonly watts: number;
-  readonly energy_j_per_token: {
-    readonly compute: number;
-    readonly sram: number;
-    readonly dram: number;
-    readonly link: number;
-    readonly static: number;
-  };
   readonly batch_mean: number;
   readonly hbm: {
     readonly gb_per_run: number;

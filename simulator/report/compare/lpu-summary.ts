@@ -1,8 +1,10 @@
 // K simulated runs of one compiled LPU program (one per clock-drift seed) -> the LPU report: the latency
 // distribution, the distinct cycle counts (the determinism check), tokens per second, energy and cost per token.
 // Guarantees: plain data with the same field names as the GPU report; the same runs give the same report.
+
 import type { CostModel } from "../cost/derive.ts";
 import { type Activity, costOf, energyOf } from "../cost/model.ts";
+import type { PerTokenFigures } from "../cost/per-token.ts";
 import { type Distribution, distribution } from "../stats.ts";
 import type { LpuCounts } from "./lpu-activity.ts";
 
@@ -16,23 +18,11 @@ export interface LpuRunSample {
   readonly counts: LpuCounts;
 }
 
-export interface LpuSummary {
+export interface LpuSummary extends PerTokenFigures {
   readonly runs: number;
   readonly chips: number;
   readonly batch: number;
   readonly latency_us: Distribution;
-  readonly tokens_per_s: { readonly per_user: number; readonly total: number };
-  readonly joules_per_token: number;
-  readonly usd_per_mtok: number;
-  readonly tokens_per_s_per_w_per_usd: number;
-  readonly watts: number;
-  readonly energy_j_per_token: {
-    readonly compute: number;
-    readonly sram: number;
-    readonly dram: number;
-    readonly link: number;
-    readonly static: number;
-  };
   /** The determinism check: every distinct cycle count over the runs, ascending (one for a correct schedule). */
   readonly cycles: { readonly distinct: readonly number[]; readonly identical: boolean };
   readonly deskew_pause_cycles: { readonly min: number; readonly max: number };

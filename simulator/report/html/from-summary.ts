@@ -1,23 +1,11 @@
 // A machine's side of the report from the summary `lpu gpu --json` prints (simulator/gpu/summary.ts), or any
 // object with the same snake_case fields (the LPU side of `lpu compare` uses the same energy and cost model),
 // plus the raw per-run latencies the histogram needs (a summary keeps only percentiles).
+import type { PerTokenFigures } from "../cost/per-token.ts";
 import type { MachineSide } from "./data.ts";
 
-/** The fields of a run summary the report reads (structurally a subset of GpuSummary). */
-export interface SummaryFields {
-  readonly tokens_per_s: { readonly per_user: number; readonly total: number };
-  readonly joules_per_token: number;
-  readonly usd_per_mtok: number;
-  readonly tokens_per_s_per_w_per_usd: number;
-  readonly watts: number;
-  readonly energy_j_per_token: {
-    readonly compute: number;
-    readonly sram: number;
-    readonly dram: number;
-    readonly link: number;
-    readonly static: number;
-  };
-}
+/** The fields of a run summary the report reads (every summary carries them). */
+export type SummaryFields = PerTokenFigures;
 
 export function sideFromSummary(
   label: string,
