@@ -21,8 +21,18 @@ async function lpu(...args: string[]): Promise<{ code: number; stdout: string; s
   }
 }
 
-// sram_mib=1 cannot hold mlp2's weights; 9 GPUs are more than one NVLink node: two failed rows among good ones.
-const SWEEP = ["sweep", "programs/mlp2.model", "--chips", "1", "--arch-set", "sram_mib=1,220"];
+// At hidden=1024, 1 MiB of SRAM cannot hold mlp2's 2 MB of weights; 9 GPUs are more than one NVLink node: two failed
+// rows among good ones.
+const SWEEP = [
+  "sweep",
+  "programs/mlp2.model",
+  "--set",
+  "hidden=1024",
+  "--chips",
+  "1",
+  "--arch-set",
+  "sram_mib=1,220",
+];
 const GPUS = ["--gpus", "1,9", "--runs", "3", "--workers", "2"];
 
 describe("lpu sweep", () => {
