@@ -5,8 +5,8 @@ import { registerCommands } from "./commands/index.ts";
 
 const program = new Command("lpu")
   .description(
-    "Compile model graphs for statically scheduled, SRAM-only inference chips (Groq-style LPU),\n" +
-      "simulate them cycle by cycle, and compare with a dynamically scheduled GPU/HBM baseline.",
+    "Compile model graphs for statically scheduled, SRAM-only inference chips (Groq-style LPU), simulate them " +
+      "cycle by cycle, and compare with a dynamically scheduled GPU/HBM baseline. Start with docs/tutorial.md.",
   )
   .version("0.1.0")
   .showHelpAfterError("(run with --help for usage)");
