@@ -3,62 +3,22 @@
 // while a lone request on an idle GPU varies little. Directions are asserted, not tuned values.
 import { describe, expect, it } from "vitest";
 import { deriveGpu } from "../../../arch/gpu/derive.ts";
-import { loadModel } from "../../../compiler/frontend.ts";
-import { lowerToKernels } from "../../../compiler/gpu/lower.ts";
-import { type PreparedPlan, prepare } from "../../../simulator/gpu/prepare.ts";
+import type { PreparedPlan } from "../../../simulator/gpu/prepare.ts";
 import { simulateRuns } from "../../../simulator/gpu/runs.ts";
 import { ENERGY_PRESETS } from "../../../simulator/report/cost/presets.ts";
 import { distribution } from "../../../simulator/report/stats.ts";
-
-// A decoder whose weights (about 100 MB) do not fit in L2, so every pass streams from HBM.
-const MODEL = `
-model mid
-const d = 1024
-const heads = 8
-const head_dim = d / heads
-const ff = 2816
-const layers = 4
-const batch = 1
-const seq = 1
-const ctx = 512
-input x0: fp16[batch, seq, d]
-block layer(x: fp16[batch, seq, d]) -> fp16[batch, seq, d] {
-  param g1: fp16[d]
-  param wq: fp16[d, d]
-  param wk: fp16[d, d]
-  param wv: fp16[d, d]
-  param wo: fp16[d, d]
-  param g2: fp16[d]
-  param w_gate: fp16[d, ff]
-  param w_up: fp16[d, ff]
-  param w_down: fp16[ff, d]
-  state k_cache: fp16[batch, ctx, heads, head_dim]
-  state v_cache: fp16[batch, ctx, heads, head_dim]
-  h = rmsnorm(x, g1)
-  q = reshape(matmul(h, wq), shape=[batch, seq, heads, head_dim])
-  k = reshape(matmul(h, wk), shape=[batch, seq, heads, head_dim])
-  v = reshape(matmul(h, wv), shape=[batch, seq, heads, head_dim])
-  a = attention(rope(q, start=ctx), rope(k, start=ctx), v, k_cache, v_cache, causal=true)
-  r = add(x, matmul(reshape(a, shape=[batch, seq, d]), wo))
-  h2 = rmsnorm(r, g2)
-  y = add(r, matmul(mul(silu(matmul(h2, w_gate)), matmul(h2, w_up)), w_down))
-  return y
-}
-output y = repeat layers layer(x0)
-`;
+import { midPlans } from "./mid-model.ts";
 
 const preset = deriveGpu("h100-sxm").preset!;
-const cache = new Map<string, PreparedPlan>();
-function plans(gpus: number) {
-  return (batch: number): PreparedPlan => {
-    const key = `${gpus}/${batch}`;
-    const hit = cache.get(key);
-    if (hit) return hit;
-    const g = loadModel(MODEL, "mid.model", { batch: String(batch) }).graph!;
-    const plan = prepare(lowerToKernels(g, { gpus, sms: preset.sms }).kernels!, preset);
-    cache.set(key, plan);
-    return plan;
-  };
+// The decoder of mid-model.ts (weights too large for L2, so every pass streams from HBM), one planner per GPU count.
+const planners = new Map<number, (batch: number) => PreparedPlan>();
+function plans(gpus: number): (batch: number) => PreparedPlan {
+  let planner = planners.get(gpus);
+  if (!planner) {
+    planner = midPlans(preset, gpus);
+    planners.set(gpus, planner);
+  }
+  return planner;
 }
 
 /** CUDA graphs by default: the pass is then GPU-bound, so the host's own timing does not mask the other effects. */
