@@ -1,6 +1,7 @@
 // Deterministic node order: a topological order whose ties are broken by id, so every printer and pass that walks
 // the graph sees the same sequence for the same model.
 import { invariant } from "../../util/assert.ts";
+import { Heap } from "../../util/heap.ts";
 import type { ModelGraph } from "./ir.ts";
 
 /** Natural order: runs of digits compare by value ("layer.2" < "layer.10", "mul_2" < "mul_10"), text by code unit. */
@@ -20,52 +21,13 @@ export function compareIds(a: string, b: string): number {
   return as.length - bs.length || (a < b ? -1 : a > b ? 1 : 0);
 }
 
-/** Min-heap of ids under compareIds. */
-class IdHeap {
-  private readonly items: string[] = [];
-  get size(): number {
-    return this.items.length;
-  }
-  push(id: string): void {
-    const a = this.items;
-    a.push(id);
-    let i = a.length - 1;
-    while (i > 0) {
-      const p = (i - 1) >> 1;
-      if (compareIds(a[p]!, a[i]!) <= 0) break;
-      [a[p], a[i]] = [a[i]!, a[p]!];
-      i = p;
-    }
-  }
-  pop(): string {
-    const a = this.items;
-    const top = a[0]!;
-    const last = a.pop()!;
-    if (a.length > 0) {
-      a[0] = last;
-      let i = 0;
-      for (;;) {
-        const l = 2 * i + 1;
-        const r = l + 1;
-        let m = i;
-        if (l < a.length && compareIds(a[l]!, a[m]!) < 0) m = l;
-        if (r < a.length && compareIds(a[r]!, a[m]!) < 0) m = r;
-        if (m === i) break;
-        [a[m], a[i]] = [a[i]!, a[m]!];
-        i = m;
-      }
-    }
-    return top;
-  }
-}
-
 /**
  * Kahn's algorithm taking the smallest ready id first. Returns every node once; a cycle leaves some nodes out,
  * so `order.length < nodeCount` detects it (the verifier reports which).
  */
 export function topoOrderPartial(g: ModelGraph): string[] {
   const pending = new Map<string, number>();
-  const ready = new IdHeap();
+  const ready = new Heap<string>(compareIds);
   for (const id of g.graph.nodes()) {
     const n = g.graph.inEdges(id)?.length ?? 0;
     pending.set(id, n);
@@ -73,7 +35,7 @@ export function topoOrderPartial(g: ModelGraph): string[] {
   }
   const order: string[] = [];
   while (ready.size > 0) {
-    const id = ready.pop();
+    const id = ready.pop()!;
     order.push(id);
     for (const e of g.graph.outEdges(id) ?? []) {
       const left = pending.get(e.w)! - 1;

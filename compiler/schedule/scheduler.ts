@@ -8,9 +8,9 @@ import type { StreamRef } from "../../arch/isa.ts";
 import { ELEM_BYTES } from "../../arch/isa.ts";
 import type { Machine } from "../../arch/machine.ts";
 import { invariant } from "../../util/assert.ts";
+import { Heap } from "../../util/heap.ts";
 import { blockOf, type Placement, type Task, type TaskGraph } from "../passes/task-ir.ts";
 import { type Geometry, type Instance, taskGeometry } from "./geometry.ts";
-import { TaskHeap } from "./heap.ts";
 import { buildInstructions } from "./instructions.ts";
 import { IntervalSet, StreamTable, Tables } from "./resources.ts";
 import type { Schedule, ScheduledInst, TaskTimes } from "./schedule-ir.ts";
@@ -141,15 +141,15 @@ export function schedule(g: TaskGraph, m: Machine, opts: ScheduleOptions = {}): 
   });
   const placed = new Array<boolean>(n).fill(false);
   const before = (a: number, b: number) => priority[b]! - priority[a]! || a - b;
-  const ready = new TaskHeap(before);
-  const starts = new TaskHeap(before);
-  const inputsIn = new Map<number, TaskHeap>();
-  const inputsOut = new Map<number, TaskHeap>();
+  const ready = new Heap<number>(before);
+  const starts = new Heap<number>(before);
+  const inputsIn = new Map<number, Heap<number>>();
+  const inputsOut = new Map<number, Heap<number>>();
   const parkedIn = new Array<boolean>(n).fill(false);
-  const heapOf = (m2: Map<number, TaskHeap>, chip: number) =>
-    m2.get(chip) ?? m2.set(chip, new TaskHeap(before)).get(chip)!;
+  const heapOf = (m2: Map<number, Heap<number>>, chip: number) =>
+    m2.get(chip) ?? m2.set(chip, new Heap<number>(before)).get(chip)!;
   const freePlanes = (chip: number) => planesOf(chip).filter((p) => p.owner === undefined).length;
-  const top = (h: TaskHeap | undefined, wantIn: boolean) => {
+  const top = (h: Heap<number> | undefined, wantIn: boolean) => {
     while (h && h.size > 0 && (placed[h.peek()!] || parkedIn[h.peek()!] !== wantIn)) h.pop();
     return h?.peek();
   };

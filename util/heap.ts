@@ -1,20 +1,20 @@
-// A binary heap of task indices under a strict total order (the scheduler's priority, ties by index), so the
-// highest-priority ready task is found in O(log n) instead of re-sorting the ready list at every step.
-// Contract: `before(a, b) < 0` means a comes out first; the order must be total (no two tasks equal).
+// A binary min-heap under a caller's order: the scheduler's ready tasks (priority, ties by index) and the graph's
+// topological order (ids, ties by natural order) take their next item in O(log n) instead of re-sorting.
+// Contract: `before(a, b) < 0` means a comes out first; for deterministic output the order must be total.
 
-export class TaskHeap {
-  private readonly items: number[] = [];
-  constructor(private readonly before: (a: number, b: number) => number) {}
+export class Heap<T> {
+  private readonly items: T[] = [];
+  constructor(private readonly before: (a: T, b: T) => number) {}
 
   get size(): number {
     return this.items.length;
   }
 
-  peek(): number | undefined {
+  peek(): T | undefined {
     return this.items[0];
   }
 
-  push(x: number): void {
+  push(x: T): void {
     const a = this.items;
     a.push(x);
     let i = a.length - 1;
@@ -26,7 +26,7 @@ export class TaskHeap {
     }
   }
 
-  pop(): number | undefined {
+  pop(): T | undefined {
     const a = this.items;
     if (a.length === 0) return undefined;
     const top = a[0]!;
