@@ -3,7 +3,7 @@
 
 import type { CostModel } from "../report/cost/derive.ts";
 import { type Activity, costOf, energyOf } from "../report/cost/model.ts";
-import type { PerTokenFigures } from "../report/cost/per-token.ts";
+import { type PerTokenFigures, perTokenFigures } from "../report/cost/per-token.ts";
 import { type Distribution, distribution } from "../report/stats.ts";
 import type { RunSample } from "./runs.ts";
 
@@ -47,7 +47,6 @@ export function summarize(samples: readonly RunSample[], gpus: number, model: Co
   const cost = costOf(activity, energy, model.energy, model.cost);
   const latency = distribution(samples.map((s) => s.ns / 1000));
   const seqPerUser = samples[0]!.tokens / samples[0]!.batch;
-  const per = (j: number) => j / activity.tokens;
   let hits = 0;
   let accesses = 0;
   let background = 0;
@@ -62,18 +61,7 @@ export function summarize(samples: readonly RunSample[], gpus: number, model: Co
     runs: samples.length,
     gpus,
     latency_us: latency,
-    tokens_per_s: { per_user: (seqPerUser * 1e6) / latency.mean, total: cost.tokensPerSecond },
-    joules_per_token: energy.joulesPerToken,
-    usd_per_mtok: cost.usdPerMtok,
-    tokens_per_s_per_w_per_usd: cost.tokensPerSecPerWattPerUsd,
-    watts: energy.watts,
-    energy_j_per_token: {
-      compute: per(energy.joules.compute),
-      sram: per(energy.joules.sram),
-      dram: per(energy.joules.dram),
-      link: per(energy.joules.link),
-      static: per(energy.joules.static),
-    },
+    ...perTokenFigures(activity, energy, cost, seqPerUser, latency.mean),
     batch_mean: samples.reduce((s, x) => s + x.batch, 0) / samples.length,
     hbm: {
       gb_per_run: activity.dramBytes / samples.length / 1e9,

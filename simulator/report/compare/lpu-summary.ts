@@ -4,7 +4,7 @@
 
 import type { CostModel } from "../cost/derive.ts";
 import { type Activity, costOf, energyOf } from "../cost/model.ts";
-import type { PerTokenFigures } from "../cost/per-token.ts";
+import { type PerTokenFigures, perTokenFigures } from "../cost/per-token.ts";
 import { type Distribution, distribution } from "../stats.ts";
 import type { LpuCounts } from "./lpu-activity.ts";
 
@@ -93,7 +93,6 @@ export function summarizeLpu(inp: LpuSummaryInput): LpuSummary {
   const distinct = [...new Set(inp.samples.map((s) => s.cycles))].sort((x, y) => x - y);
   const pauses = inp.samples.map((s) => s.pauseCycles);
   const k = inp.samples.length;
-  const per = (j: number) => j / a.tokens;
   const macs: Record<string, number> = {};
   for (const d of Object.keys(a.macs).sort()) macs[d] = a.macs[d as keyof typeof a.macs]! / k;
   return {
@@ -101,18 +100,7 @@ export function summarizeLpu(inp: LpuSummaryInput): LpuSummary {
     chips: inp.chips,
     batch: inp.batch,
     latency_us: latency,
-    tokens_per_s: { per_user: (inp.seq * 1e6) / latency.mean, total: cost.tokensPerSecond },
-    joules_per_token: energy.joulesPerToken,
-    usd_per_mtok: cost.usdPerMtok,
-    tokens_per_s_per_w_per_usd: cost.tokensPerSecPerWattPerUsd,
-    watts: energy.watts,
-    energy_j_per_token: {
-      compute: per(energy.joules.compute),
-      sram: per(energy.joules.sram),
-      dram: per(energy.joules.dram),
-      link: per(energy.joules.link),
-      static: per(energy.joules.static),
-    },
+    ...perTokenFigures(a, energy, cost, inp.seq, latency.mean),
     cycles: { distinct, identical: distinct.length === 1 },
     deskew_pause_cycles: { min: Math.min(...pauses), max: Math.max(...pauses) },
     activity_per_run: {
