@@ -23,22 +23,13 @@ import {
 } from "../pipeline/compare-report.ts";
 import { splitCostSets } from "../pipeline/cost-sets.ts";
 import { clockSeeds, compileAndSimulate, type LpuCompiled } from "../pipeline/lpu.ts";
-import { type GpuCliResult, gpuSetup, runGpuSetup } from "./gpu.ts";
+import { type GpuCliOptions, type GpuCliResult, gpuSetup, runGpuSetup } from "./gpu.ts";
 
-export interface CompareOptions {
+/** The GPU side's flags plus the LPU side's (compare does not offer --moe or --threads). */
+export interface CompareOptions extends Omit<GpuCliOptions, "moe" | "threads"> {
   readonly chips: number;
   readonly arch: string;
   readonly archSet: Record<string, string>;
-  readonly gpu: string;
-  readonly gpus: number;
-  readonly runs: number;
-  readonly seed: number;
-  readonly concurrency: number;
-  readonly background: number;
-  readonly cudaGraph: boolean;
-  readonly set: Record<string, string>;
-  readonly gpuSet: Record<string, string>;
-  readonly costSet: Record<string, string>;
   readonly json: boolean;
   readonly report?: string;
 }
