@@ -28,8 +28,12 @@ export const SWEEP_METRICS: readonly MetricColumn[] = [
   { key: "tokens_per_s", title: "tokens/s", digits: 1 },
   // Chips (or GPUs) the program actually runs on.
   { key: "chips_used", title: "chips used", digits: 0 },
-  { key: "joules_per_token", title: "J/token", digits: 4 },
-  { key: "usd_per_mtok", title: "$/Mtok", digits: 3 },
+  // The fewest chips that hold the model (the LPU partitioner's minChips), or the fewest GPUs (up to one NVLink
+  // node) whose HBM holds it with the row's constants; empty when no GPU count up to 8 does.
+  { key: "chips_needed", title: "chips needed", digits: 0 },
+  // Both span decades (a small model on an LPU, a large one on GPUs): significant digits, not fixed ones.
+  { key: "joules_per_token", title: "J/token", digits: 4, significant: 4 },
+  { key: "usd_per_mtok", title: "$/Mtok", digits: 3, significant: 4 },
   { key: "cycles", title: "cycles", digits: 0 },
   { key: "instructions", title: "instructions", digits: 0 },
   { key: "efficiency", title: "efficiency", digits: 3 },

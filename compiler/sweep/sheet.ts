@@ -19,6 +19,8 @@ export interface MetricColumn {
   readonly title: string;
   /** Digits after the point in the text table (CSV and JSON keep every digit). */
   readonly digits: number;
+  /** Instead, this many significant digits (for figures that span decades across rows, such as J/token). */
+  readonly significant?: number;
 }
 
 export interface Sheet {
@@ -75,12 +77,17 @@ export function sheetJson(s: Sheet): unknown {
   };
 }
 
-/** A number for the table: fixed digits, thousands unseparated (so it pastes back as a number). */
-export function formatMetric(v: number | string | undefined, digits: number): string {
+/**
+ * A number for the table: fixed digits, or `significant` digits without an exponent (0.00003677, 2.289, 1235;
+ * a number with more integer digits than that keeps them all), thousands unseparated (so it pastes back as a number).
+ */
+export function formatMetric(v: number | string | undefined, digits: number, significant?: number): string {
   if (v === undefined) return "";
   if (typeof v === "string") return v;
   if (!Number.isFinite(v)) return String(v);
-  return v.toFixed(digits);
+  if (significant === undefined || v === 0) return v.toFixed(digits);
+  const magnitude = Math.floor(Math.log10(Math.abs(v)));
+  return v.toFixed(Math.min(100, Math.max(0, significant - 1 - magnitude)));
 }
 
 /**
@@ -94,7 +101,9 @@ export function formatSheet(s: Sheet): string {
   const head = ["#", "target", ...s.params, ...filled.map((m) => m.title), "note"];
   const body = s.rows.map((r) => {
     const o = r.outcome;
-    const metrics = filled.map((m) => (o.kind === "ok" ? formatMetric(o.metrics[m.key], m.digits) : ""));
+    const metrics = filled.map((m) =>
+      o.kind === "ok" ? formatMetric(o.metrics[m.key], m.digits, m.significant) : "",
+    );
     const note = o.kind === "ok" ? "" : `${o.kind}: ${o.reason}`;
     return [String(r.combination), r.target, ...s.params.map((p) => r.params[p] ?? "-"), ...metrics, note];
   });

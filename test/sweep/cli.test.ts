@@ -37,8 +37,34 @@ const GPUS = ["--gpus", "1,9", "--runs", "3", "--workers", "2"];
 
 describe("lpu sweep", () => {
   let whole: Awaited<ReturnType<typeof lpu>>;
+  let table: Awaited<ReturnType<typeof lpu>>;
+  let json: Awaited<ReturnType<typeof lpu>>;
   beforeAll(async () => {
-    whole = await lpu(...SWEEP, ...GPUS, "--csv");
+    [whole, table, json] = await Promise.all([
+      lpu(...SWEEP, ...GPUS, "--csv"),
+      lpu(...SWEEP, ...GPUS),
+      lpu(...SWEEP, ...GPUS, "--json"),
+    ]);
+  }, 60_000);
+
+  it("prints the same rows as a table, CSV and JSON, each byte for byte as its golden", async () => {
+    for (const r of [whole, table, json]) expect(r.code, r.stderr).toBe(0);
+    await expect(table.stdout).toMatchFileSnapshot("./golden/mlp2-table.txt");
+    await expect(whole.stdout).toMatchFileSnapshot("./golden/mlp2.csv");
+    await expect(json.stdout).toMatchFileSnapshot("./golden/mlp2.json");
+  });
+
+  it("fills latency, tokens/s, chips needed, J/token and $/Mtok on the LPU and the GPU rows alike", () => {
+    const sheet = csvToSheet(whole.stdout, "stdout", []);
+    const ok = sheet.rows.filter((x) => x.outcome.kind === "ok");
+    expect(ok.map((x) => x.target)).toEqual(["lpu", "gpu"]);
+    for (const row of ok) {
+      if (row.outcome.kind !== "ok") throw new Error("expected an ok row");
+      const m = row.outcome.metrics;
+      for (const key of ["latency_us", "tokens_per_s", "chips_needed", "joules_per_token", "usd_per_mtok"])
+        expect(m[key], `${row.target} ${key}`).toBeGreaterThan(0);
+      expect(m.chips_needed).toBeLessThanOrEqual(m.chips_used as number);
+    }
   });
 
   it("evaluates every combination with the real engines, a failure in its own row, the simulator agreeing", () => {

@@ -6,7 +6,7 @@ import { type Outcome, safeEvaluate } from "../../compiler/sweep/evaluation.ts";
 import { type Block, combinations } from "../../compiler/sweep/grid.ts";
 import { mergeCsv } from "../../compiler/sweep/merge.ts";
 import { runSweep } from "../../compiler/sweep/run.ts";
-import { formatSheet, missingCombinations, type Sheet } from "../../compiler/sweep/sheet.ts";
+import { formatMetric, formatSheet, missingCombinations, type Sheet } from "../../compiler/sweep/sheet.ts";
 import * as square from "./fixtures/square.ts";
 
 const blocks: Block[] = [
@@ -176,5 +176,16 @@ describe("sweep CSV", () => {
       csvToSheet("combination,combinations,target,status,message\n1,2,x,ok\n", "m.csv", []),
     ).toThrow(/m.csv: line 2: 4 fields where the header has 5/);
     expect(() => csvToSheet("a,b\n", "m.csv", [])).toThrow(/m.csv: not a sweep CSV/);
+  });
+});
+
+describe("table numbers", () => {
+  it("a significant-digits column keeps that many digits at every magnitude, with no exponent", () => {
+    expect(formatMetric(0.00003677615, 4, 4)).toBe("0.00003678");
+    expect(formatMetric(2.28912, 3, 4)).toBe("2.289");
+    expect(formatMetric(1234.56, 3, 4)).toBe("1235");
+    expect(formatMetric(987654.3, 3, 4)).toBe("987654");
+    expect(formatMetric(0, 4, 4)).toBe("0.0000");
+    expect(formatMetric(0.5, 3)).toBe("0.500");
   });
 });

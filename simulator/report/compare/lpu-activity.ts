@@ -1,7 +1,9 @@
 // A finished LPU simulation -> the activity counts the energy model charges: MACs by type, VXM lane operations,
 // SRAM bytes, link bytes. Counted from the instructions each queue actually issued in the run (not from the
-// program text), so a run the simulator stopped early is charged only for what it did.
-import { ELEM_BYTES, type Instruction } from "../../../arch/isa.ts";
+// program text), so a run the simulator stopped early is charged only for what it did. `programCounts` gives the
+// same counts from the program alone, for a complete run that was not simulated (a sweep's large programs).
+import { ELEM_BYTES, type Instruction, type Program } from "../../../arch/isa.ts";
+import type { Machine } from "../../../arch/machine.ts";
 import { assertNever } from "../../../util/assert.ts";
 import type { Simulator } from "../../lpu/index.ts";
 
@@ -74,12 +76,28 @@ interface Mutable {
   vectors: number;
 }
 
+function emptyCounts(): Mutable {
+  return { macs: {}, vectorOps: 0, sramBytes: 0, linkBytes: 0, mxmVectors: 0, vectors: 0 };
+}
+
 /** Counts what every queue of every chip issued (instructions 0 .. next-1 of each queue). */
 export function lpuCounts(sim: Simulator): LpuCounts {
   const m = sim.machine;
-  const c: Mutable = { macs: {}, vectorOps: 0, sramBytes: 0, linkBytes: 0, mxmVectors: 0, vectors: 0 };
+  const c = emptyCounts();
   for (const chip of sim.chips)
     for (const q of chip.queues)
       for (let i = 0; i < q.next; i++) countInto(c, q.insts[i]!.placed.inst, m.mxm.rows, m.mxm.cols, m.lanes);
+  return c;
+}
+
+/**
+ * What a complete run of `program` issues, from the program alone: the ISA has no branches, so a run that finishes
+ * issues every instruction of every queue exactly once. Equals lpuCounts of a finished simulation of the program.
+ */
+export function programCounts(program: Program, m: Machine): LpuCounts {
+  const c = emptyCounts();
+  for (const chip of program.chips)
+    for (const q of chip.queues)
+      for (const p of q.instructions) countInto(c, p.inst, m.mxm.rows, m.mxm.cols, m.lanes);
   return c;
 }

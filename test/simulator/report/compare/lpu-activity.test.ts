@@ -5,7 +5,7 @@ import { describe, expect, it } from "vitest";
 import { parseAsm } from "../../../../arch/asm/index.ts";
 import { resolveMachine } from "../../../../arch/derive.ts";
 import { Simulator } from "../../../../simulator/lpu/index.ts";
-import { lpuCounts } from "../../../../simulator/report/compare/lpu-activity.ts";
+import { lpuCounts, programCounts } from "../../../../simulator/report/compare/lpu-activity.ts";
 
 function runFile(path: string, functional = true): Simulator {
   const parsed = parseAsm(readFileSync(path, "utf8"), path);
@@ -51,5 +51,13 @@ describe("LPU activity counts from issued instructions", () => {
     const c = lpuCounts(sim);
     expect(c.macs).toEqual({});
     expect(c.sramBytes).toBe(8 * 40 * 320);
+  });
+
+  it("a complete run issues every instruction once: programCounts of the program equals lpuCounts of its run", () => {
+    for (const file of ["matvec-320", "vector-add", "two-chip"]) {
+      const path = `programs/asm/${file}.lasm`;
+      const program = parseAsm(readFileSync(path, "utf8"), path).program!;
+      expect(programCounts(program, resolveMachine("tsp-v1")), file).toEqual(lpuCounts(runFile(path)));
+    }
   });
 });
