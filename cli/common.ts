@@ -1,5 +1,6 @@
 // Shared CLI plumbing: flag parsers, the error boundary, and deterministic JSON output.
-import { readFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { dirname } from "node:path";
 import { type Diagnostic, formatDiagnostics, hasErrors, UserError } from "../util/diagnostics.ts";
 
 /** Collects a repeatable `--set k=v` (or `--arch-set k=v`) flag into a record. Values stay strings; the library parses. */
@@ -30,6 +31,20 @@ export function readSource(path: string): string {
     throw new UserError(
       code === "ENOENT" ? `cannot read '${path}': no such file` : `cannot read '${path}': ${code}`,
     );
+  }
+}
+
+/**
+ * Writes an output file the user named (-o, --report, --trace, --dot), creating its directory first as `mkdir -p`
+ * would; a path that cannot be written (a file where a directory should be, no permission) is a user error.
+ */
+export function writeOutput(path: string, text: string): void {
+  try {
+    mkdirSync(dirname(path), { recursive: true });
+    writeFileSync(path, text);
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    throw new UserError(`cannot write '${path}': ${err.code ?? err.message}`);
   }
 }
 

@@ -1,7 +1,6 @@
 // `lpu compile FILE.model --chips N`: compiles a model to a static LPU schedule and prints the prediction (cycles,
 // microseconds, tokens/s, instructions and SRAM per chip) with the lower bound and the schedule's efficiency.
 // `-o out.lasm` (or `.json`) writes the program; `--print-after PASS` shows a pass's output.
-import { writeFileSync } from "node:fs";
 import type { Command } from "commander";
 import { printAsm, programToJson } from "../../arch/asm/index.ts";
 import { resolveMachine } from "../../arch/derive.ts";
@@ -23,6 +22,7 @@ import {
   readSource,
   reportDiagnostics,
   stableJson,
+  writeOutput,
 } from "../common.ts";
 
 export interface CompileFlags {
@@ -190,11 +190,7 @@ Examples:
           const text = opts.output.endsWith(".json")
             ? programToJson(result.program!)
             : printAsm(result.program!);
-          try {
-            writeFileSync(opts.output, text);
-          } catch (e) {
-            throw new UserError(`cannot write '${opts.output}': ${(e as NodeJS.ErrnoException).code}`);
-          }
+          writeOutput(opts.output, text);
           process.stderr.write(`wrote ${opts.output}\n`);
         }
         if (opts.json) process.stdout.write(stableJson(reportJson(result.report)));

@@ -1,14 +1,13 @@
 // `lpu graph FILE.model`: a model's parameters and bytes by dtype, KV-cache bytes, FLOPs and bytes moved for one
 // pass, and op counts (human units in text, exact numbers with --json); --print lists the graph, --dot writes
 // Graphviz. Definitions of FLOPs and bytes moved: compiler/graph/stats.ts.
-import { writeFileSync } from "node:fs";
 import type { Command } from "commander";
 import { loadModel } from "../../compiler/frontend.ts";
 import { graphToDot, graphToJson, printGraph } from "../../compiler/graph/print.ts";
 import { graphStats } from "../../compiler/graph/stats.ts";
 import { formatStats } from "../../compiler/graph/stats-text.ts";
 import { UserError } from "../../util/diagnostics.ts";
-import { action, collectSet, readSource, reportDiagnostics, stableJson } from "../common.ts";
+import { action, collectSet, readSource, reportDiagnostics, stableJson, writeOutput } from "../common.ts";
 
 interface Options {
   set?: Record<string, string>;
@@ -50,11 +49,7 @@ Examples:
           return;
         }
         if (typeof opts.dot === "string") {
-          try {
-            writeFileSync(opts.dot, graphToDot(g));
-          } catch (e) {
-            throw new UserError(`cannot write '${opts.dot}': ${(e as NodeJS.ErrnoException).code}`);
-          }
+          writeOutput(opts.dot, graphToDot(g));
           process.stderr.write(`wrote ${opts.dot}\n`);
         }
         const stats = graphStats(g);

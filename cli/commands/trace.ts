@@ -1,8 +1,6 @@
 // `lpu trace FILE.lasm|FILE.model -o trace.json`: simulates a program (a model is compiled first, timing only) and
 // writes its schedule as a Chrome trace for Perfetto or chrome://tracing: a process per chip, a thread per unit,
 // an event per instruction. `--window FROM:TO` keeps only those cycles (and stops simulating at TO).
-import { mkdirSync, writeFileSync } from "node:fs";
-import { dirname } from "node:path";
 import { type Command, InvalidArgumentError } from "commander";
 import type { Program } from "../../arch/isa.ts";
 import type { Machine } from "../../arch/machine.ts";
@@ -12,7 +10,7 @@ import { lpuTimeline } from "../../simulator/report/trace/lpu.ts";
 import { parseWindow, type Window } from "../../simulator/report/trace/timeline.ts";
 import { validateChromeTrace } from "../../simulator/report/trace/validate.ts";
 import { UserError } from "../../util/diagnostics.ts";
-import { action, collectSet, parsePositiveInt, stableJson } from "../common.ts";
+import { action, collectSet, parsePositiveInt, stableJson, writeOutput } from "../common.ts";
 import { compileFile } from "./compile.ts";
 import { loadProgram, reportHazards, type SimCliOptions, simulatorOptions } from "./run.ts";
 
@@ -126,12 +124,7 @@ Open the file at https://ui.perfetto.dev or chrome://tracing.`,
         if (problems.length > 0)
           throw new Error(`the trace breaks its own rules: ${problems.map((x) => x.message).join("; ")}`);
         const out = flags.output!;
-        try {
-          mkdirSync(dirname(out), { recursive: true });
-          writeFileSync(out, formatChromeTrace(trace));
-        } catch (e) {
-          throw new UserError(`cannot write '${out}': ${(e as NodeJS.ErrnoException).code ?? e}`);
-        }
+        writeOutput(out, formatChromeTrace(trace));
         const events = trace.traceEvents.filter((e) => e.ph === "X").length;
         const threads = trace.traceEvents.filter((e) => e.name === "thread_name").length;
         const summary = {

@@ -2,8 +2,6 @@
 // latency histograms take every run's latency; the table, energy and cost take the same summaries the text table
 // prints; the Gantt chart is one extra LPU run of the compiled program with the recorder on (its first cycles,
 // chip 0), and the breakdown of where the cycles go is the first measured run's utilization.
-import { mkdirSync, writeFileSync } from "node:fs";
-import { dirname } from "node:path";
 import type { Program } from "../../arch/isa.ts";
 import type { Machine } from "../../arch/machine.ts";
 import { Simulator } from "../../simulator/lpu/index.ts";
@@ -15,7 +13,7 @@ import { lpuBreakdown, lpuGantt } from "../../simulator/report/html/from-lpu.ts"
 import { type SummaryFields, sideFromSummary } from "../../simulator/report/html/from-summary.ts";
 import { renderReport } from "../../simulator/report/html/render.ts";
 import { lpuTimeline } from "../../simulator/report/trace/lpu.ts";
-import { UserError } from "../../util/diagnostics.ts";
+import { writeOutput } from "../common.ts";
 
 /** The Gantt shows the schedule's first cycles: enough to see the units overlap, few enough to stay light. */
 export const GANTT_CYCLES = 2000;
@@ -67,10 +65,5 @@ export function compareReport(r: ReportInput): ReportData {
 }
 
 export function writeReport(out: string, data: ReportData): void {
-  try {
-    mkdirSync(dirname(out), { recursive: true });
-    writeFileSync(out, renderReport(data));
-  } catch (e) {
-    throw new UserError(`cannot write '${out}': ${(e as NodeJS.ErrnoException).code ?? e}`);
-  }
+  writeOutput(out, renderReport(data));
 }

@@ -2,14 +2,12 @@
 // per GPU; threads Host, Kernels, SMs in four groups, HBM channels in four groups, NVLink). Guarantees: the traced
 // run is run `index` of the set exactly (the recorder only reads the simulation: its latency must equal the
 // sample's, checked here), and the trace passes the validator before anyone writes it.
-import { mkdirSync, writeFileSync } from "node:fs";
-import { dirname } from "node:path";
 import { type RunSample, type RunsOptions, simulateRunAt } from "../../simulator/gpu/runs.ts";
 import { type ChromeTrace, formatChromeTrace, toChromeTrace } from "../../simulator/report/trace/chrome.ts";
 import { type GpuRecord, gpuTimeline } from "../../simulator/report/trace/gpu.ts";
 import type { ArgValue } from "../../simulator/report/trace/timeline.ts";
 import { validateChromeTrace } from "../../simulator/report/trace/validate.ts";
-import { UserError } from "../../util/diagnostics.ts";
+import { writeOutput } from "../common.ts";
 
 /** Threads per kind of unit: enough to see SMs and channels disagree, few enough to read. */
 const GROUPS = 4;
@@ -48,10 +46,5 @@ export function traceGpuRun(
 }
 
 export function writeTrace(out: string, trace: ChromeTrace): void {
-  try {
-    mkdirSync(dirname(out), { recursive: true });
-    writeFileSync(out, formatChromeTrace(trace));
-  } catch (e) {
-    throw new UserError(`cannot write '${out}': ${(e as NodeJS.ErrnoException).code ?? e}`);
-  }
+  writeOutput(out, formatChromeTrace(trace));
 }
