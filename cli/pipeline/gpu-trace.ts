@@ -2,7 +2,7 @@
 // per GPU; threads Host, Kernels, SMs in four groups, HBM channels in four groups, NVLink). Guarantees: the traced
 // run is run `index` of the set exactly (the recorder only reads the simulation: its latency must equal the
 // sample's, checked here), and the trace passes the validator before anyone writes it.
-import { type RunSample, type RunsOptions, simulateRunAt } from "../../simulator/gpu/runs.ts";
+import { batchFor, type RunSample, type RunsOptions, simulateRunAt } from "../../simulator/gpu/runs.ts";
 import { type ChromeTrace, formatChromeTrace, toChromeTrace } from "../../simulator/report/trace/chrome.ts";
 import { type GpuRecord, gpuTimeline } from "../../simulator/report/trace/gpu.ts";
 import type { ArgValue } from "../../simulator/report/trace/timeline.ts";
@@ -25,7 +25,7 @@ export function traceGpuRun(
 ): GpuTrace {
   const records: GpuRecord[] = [];
   const sample = simulateRunAt(runs, index, (r) => records.push(r));
-  const plan = runs.plans(sample.batch);
+  const plan = runs.plans(batchFor(runs.seed, index, runs.concurrency));
   const p = runs.preset;
   const timeline = gpuTimeline(records, {
     gpuName: p.name,

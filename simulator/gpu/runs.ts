@@ -25,6 +25,8 @@ export interface RunsOptions {
 
 export interface RunSample {
   readonly ns: number;
+  /** Requests served by the run's pass: the lowered plan's batch (the model's own `batch` at concurrency 1, else
+   * the batch this run drew), so tokens / batch is what one user gets. */
   readonly batch: number;
   readonly tokens: number;
   readonly result: RunResult;
@@ -65,7 +67,7 @@ export function simulateRunAt(o: RunsOptions, i: number, record?: (r: GpuRecord)
     background: o.background,
     record,
   });
-  return { ns: result.ns, batch, tokens: plan.batch * plan.seq, result };
+  return { ns: result.ns, batch: plan.batch, tokens: plan.batch * plan.seq, result };
 }
 
 export function simulateRuns(o: RunsOptions): RunSample[] {
