@@ -4,9 +4,11 @@
 // In: a Schedule, the machine, and each kernel op's layer. Out: deterministic text.
 import type { Instruction } from "../../arch/isa.ts";
 import type { Machine } from "../../arch/machine.ts";
+import { assertNever } from "../../util/assert.ts";
 import { queueName, type Schedule, type ScheduledInst, type TaskTimes } from "./schedule-ir.ts";
 
 const KINDS = ["mem", "vxm", "mxm", "sxm", "c2c"] as const;
+type Kind = (typeof KINDS)[number];
 const WAITS: readonly TaskTimes["waitedOn"][] = ["queue", "bank", "stream", "mxm"];
 
 export interface ExplainOptions {
@@ -99,37 +101,58 @@ export function explainSchedule(s: Schedule, m: Machine, opts: ExplainOptions): 
   return `${out.join("\n")}\n`;
 }
 
-/** One row per queue that works in the window; each character covers ceil(cycles / width) cycles. */
+/** One row per queue that works in the window, by chip, unit kind and queue number; each character covers
+ * ceil(cycles / width) cycles (the last instruction to touch a character's cycles names it). */
 export function gantt(insts: readonly ScheduledInst[], cycles: number, width: number): string {
   const per = Math.max(1, Math.ceil(cycles / width));
   const cols = Math.ceil(cycles / per);
   const rows = new Map<string, string[]>();
   for (const i of insts) {
-    if (i.cycle >= cycles) continue;
+    const c = symbol(i.inst);
+    if (i.cycle >= cycles || c === ".") continue;
     const key = `chip${i.chip} ${queueName(i.queue)}`;
     let row = rows.get(key);
     if (!row) {
       row = new Array<string>(cols).fill(".");
       rows.set(key, row);
     }
-    const c = symbol(i.inst);
     for (let t = i.cycle; t < Math.min(cycles, i.cycle + Math.max(1, i.busy)); t++)
       row[Math.floor(t / per)] = c;
   }
-  const kindOrder = (k: string) =>
-    ["mem", "vxm", "mxm", "sxm", "c2c"].findIndex((x) => k.split(" ")[1]!.startsWith(x));
-  const num = (k: string) => Number(k.split(" ")[1]!.replace(/^[a-z]+/, ""));
-  const keys = [...rows.keys()].sort(
-    (a, b) => a.localeCompare(b.split(" ")[0]!) * 0 || kindOrder(a) - kindOrder(b) || num(a) - num(b),
-  );
-  const lines = [
-    `Gantt chart, cycles 0..${cycles - 1}, ${per} cycle(s) per character (R read, W write, V VXM op, L lw, I iw, A abc, C acc, . idle)`,
-  ];
+  // Chip first, then unit kind in KINDS order, then the queue's number: chip10 after chip9, mem10 after mem9.
+  const parts = (k: string) => {
+    const [chip, queue] = k.split(" ") as [string, string];
+    const kind = queue.replace(/[0-9]+$/, "");
+    return [Number(chip.slice("chip".length)), KINDS.indexOf(kind as Kind), Number(queue.slice(kind.length))];
+  };
+  const keys = [...rows.keys()].sort((a, b) => {
+    const [x, y] = [parts(a), parts(b)];
+    return x[0]! - y[0]! || x[1]! - y[1]! || x[2]! - y[2]!;
+  });
+  const legend = [...LEGEND.map(([c, what]) => `${c} ${what}`), ". idle"].join(", ");
+  const lines = [`Gantt chart, cycles 0..${cycles - 1}, ${per} cycle(s) per character (${legend})`];
   for (const k of keys) lines.push(`  ${pad(k, 12)} |${rows.get(k)!.join("")}|`);
   return lines.join("\n");
 }
 
-function symbol(i: Instruction): string {
+/** The chart's characters and what each stands for, in legend order. */
+const LEGEND = [
+  ["R", "read"],
+  ["W", "write"],
+  ["V", "VXM op"],
+  ["L", "lw"],
+  ["I", "iw"],
+  ["A", "abc"],
+  ["C", "acc"],
+  ["S", "SXM"],
+  [">", "send"],
+  ["<", "recv"],
+  ["Y", "sync/notify/deskew"],
+] as const;
+type Symbol = (typeof LEGEND)[number][0];
+
+/** A nop is a queue waiting: idle, and not drawn. */
+function symbol(i: Instruction): Symbol | "." {
   switch (i.op) {
     case "read":
     case "gather":
@@ -137,6 +160,11 @@ function symbol(i: Instruction): string {
     case "write":
     case "scatter":
       return "W";
+    case "vunary":
+    case "vbinary":
+    case "convert":
+    case "vaccum":
+      return "V";
     case "lw":
       return "L";
     case "iw":
@@ -145,11 +173,20 @@ function symbol(i: Instruction): string {
       return "A";
     case "acc":
       return "C";
-    case "send":
-    case "recv":
+    case "sxm":
       return "S";
+    case "send":
+      return ">";
+    case "recv":
+      return "<";
+    case "sync":
+    case "notify":
+    case "deskew":
+      return "Y";
+    case "nop":
+      return ".";
     default:
-      return "V";
+      return assertNever(i, "instruction");
   }
 }
 
