@@ -175,6 +175,9 @@ The lower bound is the largest of: compute (MACs over the MXM peak), SRAM bandwi
 MEM slice per cycle), MXM weight load (one weight row per cycle per plane), links, and the critical path (the same
 task graph with every run cut to one vector and unlimited resources: fixed latencies and hops only).
 Efficiency = lower bound / predicted cycles.
+SRAM allocated (sram_bytes_per_chip in --json): per chip, each MEM slice counted up to the highest word the allocator
+placed there (weights, activations, constants; gaps below that word count too). lpu run prints SRAM written: the
+distinct words a run loaded or wrote.
 
 Examples:
   lpu compile programs/mlp2.model

@@ -91,7 +91,7 @@ function resultText(file: string, machine: Machine, seed: number, r: RunResult):
     `busy          ${Object.entries(r.utilization)
       .map(([k, v]) => `${k} ${(v * 100).toFixed(2)}%`)
       .join("  ")}`,
-    `SRAM used     ${r.sramBytesMax} bytes (largest chip)`,
+    `SRAM written  ${r.sramBytesMax} bytes on the fullest chip (distinct words loaded as data or written)`,
   ];
   if (r.pauseCycles > 0)
     lines.push(`deskew pause  ${r.pauseCycles.toFixed(2)} cycles (global time; depends on the seed)`);
@@ -142,6 +142,11 @@ export function register(program: Command): void {
     .addHelpText(
       "after",
       `
+SRAM written (sram_bytes_max in --json): on the chip with the most, the distinct words loaded from the program's
+data or written while it ran. A .model run without --functional loads no data, so its weights are not counted.
+SRAM allocated (a .model run; what lpu compile prints): per chip, each MEM slice counted up to the highest word the
+compiler's allocator placed there (weights, activations, constants; gaps below that word count too).
+
 Hazards (a schedule the hardware would not run as written) are reported on stderr with the chip, queue,
 instruction, its assembly line and the cycle, and the exit status is 1. See docs/isa.md for every timing rule.
 

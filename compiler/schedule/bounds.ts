@@ -115,7 +115,8 @@ export function formatReport(r: CompileReport): string {
     `  latency            ${r.latencyUs.toFixed(3)} us`,
     `  tokens/s           ${r.tokensPerS.toFixed(1)}`,
     `  instructions       ${r.instructions} (per chip: ${r.instructionsPerChip.join(", ")})`,
-    `  SRAM per chip      ${r.sramBytesPerChip.map((b) => `${b} B`).join(", ")}`,
+    // The allocator's footprint, not the words a run writes (`lpu run` says "SRAM written" for that).
+    `  SRAM allocated     ${r.sramBytesPerChip.map((b) => `${b} B`).join(", ")} (per chip: each MEM slice up to its highest allocated word)`,
     `  lower bound        ${r.lowerBound} cycles (${r.boundName})`,
     `    compute          ${r.bounds.compute}`,
     `    SRAM bandwidth   ${r.bounds.sram}`,

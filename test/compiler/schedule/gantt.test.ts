@@ -5,7 +5,7 @@ import type { Instruction, UnitKind } from "../../../arch/isa.ts";
 import { gantt } from "../../../compiler/schedule/explain.ts";
 import type { ScheduledInst } from "../../../compiler/schedule/schedule-ir.ts";
 
-const S = { id: 0, dir: "east" } as const;
+const S = { id: 0, dir: "e" } as const;
 
 function at(chip: number, kind: UnitKind, index: number, cycle: number, inst: Instruction): ScheduledInst {
   return { chip, queue: { kind, index }, cycle, inst, busy: 1, resource: "", task: "t", op: "o" };
@@ -14,10 +14,10 @@ function at(chip: number, kind: UnitKind, index: number, cycle: number, inst: In
 describe("Gantt chart", () => {
   const chart = gantt(
     [
-      at(10, "mem", 1, 0, { op: "read", addr: 0, stream: S, n: 1, stride: 1 } as Instruction),
-      at(2, "mem", 10, 1, { op: "write", addr: 0, stream: S, n: 1, stride: 1 } as Instruction),
+      at(10, "mem", 1, 0, { op: "read", addr: 0, stream: S, n: 1, stride: 1 }),
+      at(2, "mem", 10, 1, { op: "write", addr: 0, stream: S, n: 1, stride: 1 }),
       at(2, "sxm", 0, 2, { op: "sxm", fn: "shift", type: "int8", dst: S, src: S, n: 1, amount: 1 }),
-      at(2, "mem", 9, 3, { op: "read", addr: 0, stream: S, n: 1, stride: 1 } as Instruction),
+      at(2, "mem", 9, 3, { op: "read", addr: 0, stream: S, n: 1, stride: 1 }),
       at(0, "c2c", 0, 4, { op: "send", type: "int8", src: S, n: 1 }),
       at(0, "c2c", 0, 5, { op: "recv", type: "int8", dst: S, n: 1 }),
       at(0, "vxm", 3, 6, { op: "sync", token: "a" }),
