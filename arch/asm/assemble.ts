@@ -10,7 +10,7 @@ import { readData, readMap, readOutput } from "./data.ts";
 import { readInstruction } from "./instructions.ts";
 import { M } from "./messages.ts";
 import { mnemonicOf, parseQueueName, queueName, unitOf } from "./names.ts";
-import { nearMiss, Reader, text } from "./operands.ts";
+import { Reader, text } from "./operands.ts";
 import { parseStatements } from "./statements.ts";
 
 export const DIRECTIVES = [".arch", ".chip", ".queue", ".data", ".output", ".wire", ".map"];
@@ -111,7 +111,7 @@ export function assemble(source: string, file: string): { program?: Program; dia
         if (!q) {
           const kinds = ["mem", "vxm", "mxm", "sxm", "c2c"];
           const guess = kinds.map((k) => `${k}${/\d+$/.exec(name)?.[0] ?? "0"}`);
-          r.report(M.unknownQueue, first!.span, [name], nearMiss(name, guess));
+          r.report(M.unknownQueue, first!.span, [name], didYouMean(name, guess));
           return;
         }
         const count = queueCount(machine, q.kind);
@@ -194,7 +194,7 @@ export function assemble(source: string, file: string): { program?: Program; dia
 
   for (const use of mapUses) {
     if (!Object.hasOwn(maps, use.name))
-      r.report(M.unknownMap, use.span, [use.name], nearMiss(use.name, Object.keys(maps)));
+      r.report(M.unknownMap, use.span, [use.name], didYouMean(use.name, Object.keys(maps)));
   }
   if (arch === undefined && parsed.statements.length > 0) r.report(M.noArch, { start: 0, end: 1 });
   const sorted = sortDiagnostics(diagnostics);

@@ -1,5 +1,7 @@
 // One instruction statement -> an Instruction of arch/isa.ts, or diagnostics (unknown mnemonic with a near-miss
 // hint, wrong type suffixes, operand kinds and counts, stream groups beyond the machine's streams).
+
+import { didYouMean } from "../../util/suggest.ts";
 import { ELEM_BYTES, type ElemType, type Instruction, type StreamRef } from "../isa.ts";
 import type { Machine } from "../machine.ts";
 import { M } from "./messages.ts";
@@ -14,7 +16,7 @@ import {
   VXM_BINARY,
   VXM_UNARY,
 } from "./names.ts";
-import { nearMiss, type Reader, splitOptions } from "./operands.ts";
+import { type Reader, splitOptions } from "./operands.ts";
 import type { InstructionStmt, Item } from "./statements.ts";
 
 /** How many type suffixes each mnemonic takes (`add.fp16`: 1, `convert.fp32.fp16`: 2). */
@@ -28,7 +30,7 @@ const EXAMPLE: Readonly<Record<number, string>> = { 0: "no type", 1: "one type",
 export function readInstruction(r: Reader, st: InstructionStmt, m: Machine): Instruction | undefined {
   const [mn = "", ...suffixes] = st.mnemonic.split(".");
   if (!MNEMONICS.includes(mn)) {
-    r.report(M.unknownMnemonic, st.mnemonicSpan, [mn], nearMiss(mn, MNEMONICS));
+    r.report(M.unknownMnemonic, st.mnemonicSpan, [mn], didYouMean(mn, MNEMONICS));
     return undefined;
   }
   const arity = typeArity(mn);
@@ -40,7 +42,7 @@ export function readInstruction(r: Reader, st: InstructionStmt, m: Machine): Ins
   const types: ElemType[] = [];
   for (const s of suffixes) {
     if (!isElemType(s)) {
-      r.report(M.unknownType, st.mnemonicSpan, [s], nearMiss(s, ELEM_TYPES));
+      r.report(M.unknownType, st.mnemonicSpan, [s], didYouMean(s, ELEM_TYPES));
       return undefined;
     }
     types.push(s);

@@ -115,17 +115,3 @@ export function text(item: Item): string {
       return "[...]";
   }
 }
-
-/** didYouMean, also catching two swapped neighbours ('raed' for 'read'), which edit distance counts as two edits. */
-export function nearMiss(name: string, candidates: readonly string[]): string | undefined {
-  const hint = didYouMean(name, candidates);
-  if (hint) return hint;
-  for (const c of [...candidates].sort()) {
-    if (c.length !== name.length) continue;
-    for (let k = 0; k + 1 < c.length; k++) {
-      const swapped = name.slice(0, k) + name[k + 1] + name[k] + name.slice(k + 2);
-      if (swapped !== name && swapped === c) return `did you mean '${c}'?`;
-    }
-  }
-  return undefined;
-}

@@ -4,6 +4,8 @@ import { readdirSync, readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { parseAsm } from "../../../arch/asm/index.ts";
 import { programFromJson } from "../../../arch/asm/json.ts";
+import { ELEM_TYPES, MNEMONICS } from "../../../arch/asm/names.ts";
+import type { ElemType } from "../../../arch/isa.ts";
 import { formatDiagnostics } from "../../../util/diagnostics.ts";
 
 const dir = new URL("./errors/", import.meta.url);
@@ -27,6 +29,23 @@ describe("assembly diagnostics", () => {
     const text = ".arch tsp-v1\n.queue mem3\n  read 0 s3e\n  raed 1, s3e\n  write 2, s3e, n=\n";
     const r = parseAsm(text, "t.lasm");
     expect(r.diagnostics.map((d) => d.code)).toEqual(["LPU3001", "LPU3004", "LPU3001"]);
+  });
+
+  it("every mnemonic and element type with two neighbouring letters swapped gets a hint (one OSA edit)", () => {
+    let checked = 0;
+    for (const name of [...MNEMONICS, ...ELEM_TYPES])
+      for (let k = 0; k + 1 < name.length; k++) {
+        const typo = name.slice(0, k) + name[k + 1] + name[k] + name.slice(k + 2);
+        if (typo === name || MNEMONICS.includes(typo)) continue;
+        const line = ELEM_TYPES.includes(name as ElemType)
+          ? `  add.${typo} s4e, s0e, s2e`
+          : `  ${typo} 0, s3e`;
+        const r = parseAsm(`.arch tsp-v1\n.queue vxm0\n${line}\n`, "t.lasm");
+        const hint = r.diagnostics.find((d) => d.code === "LPU3004" || d.code === "LPU3005")?.hint;
+        expect(hint, `${typo} for ${name}`).toMatch(/^did you mean '/);
+        checked++;
+      }
+    expect(checked).toBeGreaterThan(MNEMONICS.length);
   });
 
   it("a program without .arch gets a warning and still assembles for tsp-v1", () => {
