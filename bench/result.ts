@@ -19,3 +19,24 @@ export interface BenchResult {
   /** Why figures are missing ("not available yet: ...", a compiler message), or what to know about them. */
   readonly note?: string;
 }
+
+/** The machine a benchmark ran on (bench/run.ts machineInfo). */
+export interface MachineInfo {
+  readonly cores: number;
+  readonly cpu: string;
+  readonly memory_bytes: number;
+  readonly node: string;
+  readonly platform: string;
+}
+
+/** One result with the bench file that gave it, as the JSON file lists them. */
+export interface FileResult extends BenchResult {
+  readonly file: string;
+}
+
+/** What `npm run bench -- --json FILE` writes: the date (ISO 8601), the machine, every result in table order. */
+export interface BenchReport {
+  readonly date: string;
+  readonly machine: MachineInfo;
+  readonly results: readonly FileResult[];
+}

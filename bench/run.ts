@@ -1,6 +1,6 @@
 // The benchmark harness: `npm run bench [-- --json out.json] [--only NAME] [--case TEXT]`. Runs every bench file,
-// each in a process of its own, prints one table and writes the same figures, with the machine and the date, as
-// JSON so that runs can be compared. Never run by the tests: speed is measured here, not asserted.
+// each in a process of its own, prints the machine, the date and one table (bench/render.ts), and writes the same
+// figures, machine and date as JSON so that runs can be compared (and rendered for the README: bench/readme.ts). Never run by the tests: speed is measured here, not asserted.
 //
 // Contract of a bench file (bench/NAME.ts, listed in BENCH_FILES below):
 //   export async function bench(): Promise<BenchResult[]>      // BenchResult: bench/result.ts
@@ -15,7 +15,8 @@ import { availableParallelism, cpus, tmpdir, totalmem } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
-import type { BenchResult } from "./result.ts";
+import { formatTable, machineLine } from "./render.ts";
+import type { BenchReport, BenchResult, MachineInfo } from "./result.ts";
 import { runTsx } from "./spawn.ts";
 
 /** The bench files, in the order the table lists them. */
@@ -50,58 +51,7 @@ async function runFile(file: string): Promise<FileResults> {
   return { file, results };
 }
 
-function fixed(x: number | undefined, digits: number): string {
-  return x === undefined ? "" : x.toFixed(digits);
-}
-
-/** Rates in millions (23.41M) when they reach a million, else whole numbers. */
-function rate(x: number | undefined): string {
-  if (x === undefined) return "";
-  return x >= 1e6 ? `${(x / 1e6).toFixed(2)}M` : x.toFixed(0);
-}
-
-export function formatTable(all: readonly FileResults[]): string {
-  const head = [
-    "bench",
-    "case",
-    "instructions",
-    "compile s",
-    "simulate s",
-    "sim inst/s",
-    "runs",
-    "run s",
-    "peak MiB",
-  ];
-  const rows: string[][] = [];
-  const notes: string[] = [];
-  for (const { file, results } of all)
-    for (const r of results) {
-      const base = file.replace(/^bench\//, "").replace(/\.ts$/, "");
-      rows.push([
-        base,
-        r.name,
-        r.instructions === undefined ? "" : String(r.instructions),
-        fixed(r.compileSeconds, 3),
-        fixed(r.simulateSeconds, 3),
-        rate(r.instructionsPerSecond),
-        r.runs === undefined ? "" : String(r.runs),
-        fixed(r.runSeconds, 3),
-        fixed(r.peakRssMiB, 0),
-      ]);
-      if (r.note) notes.push(`${base} / ${r.name}: ${r.note}`);
-    }
-  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (cells: string[]) =>
-    cells
-      .map((c, i) => (i < 2 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!)))
-      .join("  ")
-      .trimEnd();
-  const lines = [line(head), line(widths.map((w) => "-".repeat(w))), ...rows.map(line)];
-  if (notes.length > 0) lines.push("", "notes:", ...notes.map((n) => `  ${n}`));
-  return `${lines.join("\n")}\n`;
-}
-
-export function machineInfo() {
+export function machineInfo(): MachineInfo {
   return {
     cores: availableParallelism(),
     cpu: cpus()[0]?.model ?? "unknown",
@@ -125,7 +75,8 @@ async function main(): Promise<void> {
       "npm run bench -- [--json out.json] [--only models|lpu-sim|gpu ...] [--case TEXT]\n" +
         "  --json FILE  also write the figures, machine and date as JSON\n" +
         "  --only NAME  run only the named bench files (repeatable)\n" +
-        "  --case TEXT  bench/models.ts: run only cases whose name contains TEXT\n",
+        "  --case TEXT  bench/models.ts: run only cases whose name contains TEXT\n" +
+        "then: npm run bench:readme -- out.json   prints the JSON as the README's Markdown table\n",
     );
     return;
   }
@@ -133,21 +84,25 @@ async function main(): Promise<void> {
   const date = new Date().toISOString();
   const machine = machineInfo();
   const files = BENCH_FILES.filter((f) => !values.only || values.only.some((o) => f.includes(o)));
-  process.stderr.write(
-    `${date}: ${machine.cores} cores (${machine.cpu}), ${(machine.memory_bytes / 2 ** 30).toFixed(1)} GiB, Node ${machine.node}\n`,
-  );
+  process.stderr.write(`${date}: ${machineLine(machine)}\n`);
   const all: FileResults[] = [];
   for (const file of files) {
     process.stderr.write(`${file}\n`);
     all.push(await runFile(file));
   }
-  process.stdout.write(formatTable(all));
+  const report: BenchReport = {
+    date,
+    machine,
+    results: all.flatMap(({ file, results }) => results.map((r) => ({ file, ...r }))),
+  };
+  // The table and the JSON file carry the same figures, machine and date: `npm run bench:readme -- FILE` renders
+  // the file as the README's Markdown table.
+  process.stdout.write(formatTable(report));
   if (values.json) {
-    const results = all.flatMap(({ file, results }) => results.map((r) => ({ file, ...r })));
-    writeFileSync(values.json, `${JSON.stringify({ date, machine, results }, null, 2)}\n`);
-    process.stderr.write(`wrote ${values.json}\n`);
+    writeFileSync(values.json, `${JSON.stringify(report, null, 2)}\n`);
+    process.stderr.write(`wrote ${values.json} (for the README: npm run bench:readme -- ${values.json})\n`);
   }
 }
 
-// Run only as the entry point, so that a test can import formatTable without starting the benchmarks.
+// Run only as the entry point, so that importing this file starts no benchmark.
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) await main();
