@@ -70,8 +70,8 @@ export function schedule(g: TaskGraph, m: Machine, opts: ScheduleOptions = {}): 
   let cycles = 0;
   /** Issue cycle of each placed send step, by task id: its receiver's earliest start follows from it. */
   const sendAt = new Map<string, number>();
-  // Chips that talk align once with `deskew` in cycle 0 (docs/isa.md: then arrivals are exactly F + L_link for
-  // about 2,500 cycles; longer programs would need a deskew per such stretch: not built yet).
+  // Chips that talk align with `deskew` in cycle 0 (docs/isa.md: then arrivals are exactly F + L_link for about
+  // 2,500 cycles) and again every deskew period up to their last transfer (addDeskews).
   const multiChip = g.tasks.some((t) => t.steps.some((st) => st.kind === "send"));
   if (multiChip && !relaxed) {
     const deskewLink = new Map<number, number>();
@@ -98,8 +98,8 @@ export function schedule(g: TaskGraph, m: Machine, opts: ScheduleOptions = {}): 
   const linkFree = new Map<string, number>();
   const geometries = new Map<Task, Map<number, Geometry>>();
   const deskewPeriod = deskewPeriodOf(m);
-  /** Windows [k P, (k + 1) P) in which some word leaves a sender: each needs a deskew at k P (k >= 1). */
-  const talkWindows = new Set<number>();
+  /** The last window [k P, (k + 1) P) in which some word leaves a sender: deskews go at k P for k = 1 .. it. */
+  let lastTalkWindow = 0;
 
   const planesOf = (chip: number) => {
     while (planes.length <= chip) planes.push([]);
@@ -305,7 +305,9 @@ export function schedule(g: TaskGraph, m: Machine, opts: ScheduleOptions = {}): 
   if (multiChip && !relaxed) addDeskews();
   return { graph: g, insts, tasks: times, cycles };
 
-  /** A deskew at k P on every chip that talks, for each window with a word leaving in it (docs/compiler.md). */
+  /** A deskew at k P on every chip that talks, for every k from 1 up to the last window with a word leaving in
+   * it, quiet windows included (docs/compiler.md): a deskew lands its chip on the boundary after it only while the
+   * drift since the previous one is under a cycle, and that previous one must be at most a period back. */
   function addDeskews(): void {
     const talkers = [
       ...new Set(
@@ -317,7 +319,7 @@ export function schedule(g: TaskGraph, m: Machine, opts: ScheduleOptions = {}): 
       !g.tasks.some((t) => t.steps.some((x) => (x.kind === "send" || x.kind === "recv") && x.link === queue)),
       `link ${queue} carries data: no queue left for deskews`,
     );
-    for (const k of [...talkWindows].filter((x) => x >= 1).sort((a, b) => a - b))
+    for (let k = 1; k <= lastTalkWindow; k++)
       for (const chip of talkers)
         insts.push({
           chip,
@@ -459,8 +461,7 @@ export function schedule(g: TaskGraph, m: Machine, opts: ScheduleOptions = {}): 
           sendSeq.set(task.id, linkSends.get(key) ?? 0);
           linkSends.set(key, (linkSends.get(key) ?? 0) + 1);
           linkFree.set(`${chip}/s${s.link}`, t + inst.timing.busy);
-          for (let k = Math.floor((t + 1) / deskewPeriod); k * deskewPeriod <= t + inst.timing.busy; k++)
-            talkWindows.add(k);
+          lastTalkWindow = Math.max(lastTalkWindow, Math.floor((t + inst.timing.busy) / deskewPeriod));
           break;
         }
         case "recv":
