@@ -136,6 +136,19 @@ export class Code {
   }
 }
 
+/** Clears rows [0, count) to the values of a new Code (so a scratch Code can be reused). */
+export function clearRows(c: Code, count: number): void {
+  c.a.fill(0, 0, count);
+  c.b.fill(0, 0, count);
+  c.latency.fill(0, 0, count);
+  c.s0.fill(-1, 0, count);
+  c.s1.fill(-1, 0, count);
+  c.s2.fill(-1, 0, count);
+  c.t0.fill(0, 0, count);
+  c.t1.fill(0, 0, count);
+  c.fn.fill(0, 0, count);
+}
+
 export function cyclesPerVector(m: Machine, t: ElemType): number {
   const c = m.mxm.cyclesPerVector;
   return t === "fp16" ? c.fp16 : t === "bf16" ? c.bf16 : t === "fp8" ? c.fp8 : c.int8;

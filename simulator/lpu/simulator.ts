@@ -19,7 +19,7 @@ import { fastRun } from "./fast/run.ts";
 import type { Hazard, InstRecord } from "./hazards.ts";
 import { issue, scheduleNext } from "./issue.ts";
 import { HAZARD_BIT, type HazardName } from "./messages.ts";
-import { type Prepared, prepare } from "./prepare.ts";
+import { encodeProgram, type Prepared, prepare } from "./prepare.ts";
 import { collectResults, type RunResult } from "./results.ts";
 import { type MachineState, snapshot } from "./state.ts";
 import { handleEvent, K_ISSUE } from "./units.ts";
@@ -115,7 +115,8 @@ export class Simulator {
   readonly chips: ChipState[] = [];
   readonly hazards: Hazard[] = [];
   readonly prepared: Prepared;
-  readonly code: Code;
+  /** The whole program encoded, built when the exact engine first needs it (a fast run encodes chip by chip). */
+  private codeBuilt: Code | undefined;
   readonly functional: boolean;
   readonly lanes: number;
   readonly zero: Uint8Array;
@@ -165,7 +166,6 @@ export class Simulator {
     this.f64b = new Float64Array(machine.lanes);
     this.wordTime = wordTime(machine);
     this.prepared = prepare(program, machine);
-    this.code = this.prepared.code;
     for (const f of this.prepared.faults) this.addHazard(f);
     if (this.prepared.faults.length > 0) {
       this.stopped = true;
@@ -217,6 +217,12 @@ export class Simulator {
         if (peer) end.peer = { chip: this.chipById.get(peer.chip)!, link: peer.link };
       }
     }
+  }
+
+  /** The instructions as typed-array rows indexed by id (code.ts). */
+  get code(): Code {
+    this.codeBuilt ??= encodeProgram(this.prepared, this.machine);
+    return this.codeBuilt;
   }
 
   private get order(): ChipOrder<ChipState> | undefined {
