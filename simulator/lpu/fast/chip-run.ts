@@ -403,7 +403,7 @@ export class FastChip {
         return;
       }
       case OP_LW:
-        this.lw(q, id, r, t);
+        this.lw(q, r, t);
         return;
       case OP_IW: {
         const p = this.planes[q.index]!;
@@ -413,13 +413,13 @@ export class FastChip {
         return;
       }
       case OP_ABC:
-        this.abc(q, id, r, t);
+        this.abc(q, r, t);
         return;
       case OP_ACC:
         this.acc(q, id, r, t);
         return;
       case OP_SEND:
-        this.send(q, id, r, t);
+        this.send(q, r, t);
         return;
       case OP_RECV: {
         const words = TYPE_BYTES[code.t0[r]!]!;
@@ -486,7 +486,7 @@ export class FastChip {
     mine.push(from, until);
   }
 
-  private lw(q: QueueState, id: number, r: number, t: number): void {
+  private lw(q: QueueState, r: number, t: number): void {
     const code = this.code;
     const p = this.planes[q.index]!;
     const plane = this.chip.planes[q.index]!;
@@ -503,7 +503,7 @@ export class FastChip {
     this.event(t + code.slots[r]! - 1);
   }
 
-  private abc(q: QueueState, id: number, r: number, t: number): void {
+  private abc(q: QueueState, r: number, t: number): void {
     const code = this.code;
     const p = this.planes[q.index]!;
     const plane = this.chip.planes[q.index]!;
@@ -556,7 +556,7 @@ export class FastChip {
   }
 
   /** send (units-c2c.ts): takes vector i at t + i and queues its words; each leaves when serialised. */
-  private send(q: QueueState, id: number, r: number, t: number): void {
+  private send(q: QueueState, r: number, t: number): void {
     const sim = this.sim;
     const code = this.code;
     const n = code.n[r]!;
