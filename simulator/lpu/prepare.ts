@@ -17,7 +17,7 @@ import {
 import type { Machine } from "../../arch/machine.ts";
 import { memSlices } from "../../arch/machine.ts";
 import { QUEUE_KIND_ORDER, queuePosition } from "../../arch/presets.ts";
-import { Code, encode, Interner } from "./code.ts";
+import { Code, type Columns, encode, Interner } from "./code.ts";
 import type { Hazard, InstRecord } from "./hazards.ts";
 import type { HazardName } from "./messages.ts";
 import { FLOAT_ONLY_UNARY } from "./vxm-ops.ts";
@@ -267,24 +267,27 @@ export function queueOfId(queues: readonly PreparedQueue[], id: number): number 
 
 /**
  * Encodes the instructions of `queues` (each a run of consecutive ids) into `code`, instruction id `id` at row
- * `id - first`. The whole program (first 0) for the exact engine; one chip's ids for the fast path.
+ * `id - first`. The whole program (first 0) for the exact engine; one chip's ids for the fast path. Returns whether
+ * every number the fast path reads fits a 32-bit integer.
  */
 export function encodeQueues(
-  code: Code,
+  code: Columns,
   first: number,
   queues: readonly PreparedQueue[],
   m: Machine,
   tokens: Interner,
   maps: Interner,
-): void {
+): boolean {
+  let fits = true;
   for (const q of queues) {
     const list = q.source;
     const row0 = q.base - first;
     for (let k = 0; k < list.length; k++) {
       const placed = list[k]!;
-      encode(code, row0 + k, q.serial, placed.cycle, placed.inst, m, tokens, maps);
+      if (!encode(code, row0 + k, q.serial, placed.cycle, placed.inst, m, tokens, maps)) fits = false;
     }
   }
+  return fits;
 }
 
 /** The whole program encoded (rows are instruction ids). */

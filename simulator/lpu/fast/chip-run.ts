@@ -5,8 +5,8 @@
 // Nothing of the simulator is changed here: run.ts installs the result only when every chip and link passed.
 import type { ChipState, QueueState } from "../chip.ts";
 import {
-  Code,
   clearRows,
+  FastCode,
   HAS_N,
   OP_ABC,
   OP_ACC,
@@ -37,6 +37,7 @@ import { encodeQueues } from "../prepare.ts";
 import type { Simulator } from "../simulator.ts";
 import { accTypeCode } from "../units.ts";
 import { Bail } from "./bail.ts";
+import { NumList } from "./num-list.ts";
 import { SEG_PUT, SEG_TAKE, Segments } from "./segments.ts";
 
 /** Numbers per put in FastChip.recent. */
@@ -79,13 +80,12 @@ export class FastPlane {
 
 /** One link end: its words sent (the cycle each leaves) and its recvs (cycle of the first vector, vectors, words). */
 export class FastLink {
-  leaves: number[] = [];
+  readonly leaves = new NumList();
   recvAt: number[] = [];
   recvN: number[] = [];
   recvWords: number[] = [];
   /** Serialisation state (units-c2c.ts): the send buffer's leave cycles, oldest first, and the last finish. */
-  buffer: number[] = [];
-  bufHead = 0;
+  readonly buffer = new NumList();
   lastFinish = 0;
   received = 0;
 }
@@ -97,16 +97,16 @@ export class Scratch {
    * Per (slice, bank) and port (0 read, 1 write): the port's access intervals on the bank as [from, until) pairs, in
    * time order, from `bankHead` on (the ones before can overlap nothing still to come).
    */
-  readonly bankList: number[][];
-  readonly bankHead: Int32Array;
+  readonly bankList: NumList[];
+  /** Puts of the current chip (FastChip.recent). */
+  readonly recent = new NumList(4096);
   /** The current chip's instructions encoded (row = id - the chip's first id), grown to the largest chip. */
-  code = new Code(0);
+  code = new FastCode(0);
   constructor(sim: Simulator) {
     const m = sim.machine;
     this.segments = new Segments(2 * m.streamsPerDirection);
     const banks = (sim.chips[0]?.sram.slices ?? 0) * m.mem.banksPerSlice * 2;
-    this.bankList = Array.from({ length: banks }, () => []);
-    this.bankHead = new Int32Array(banks);
+    this.bankList = Array.from({ length: banks }, () => new NumList());
   }
 
   /** Encodes the chip's instructions into `code`; returns the chip's first instruction id. */
@@ -118,10 +118,10 @@ export class Scratch {
       count += q.count;
     }
     if (count === 0) return 0;
-    if (this.code.count < count) this.code = new Code(Math.max(count, 2 * this.code.count));
+    if (this.code.count < count) this.code = new FastCode(Math.max(count, 2 * this.code.count));
     else clearRows(this.code, count);
     const p = sim.prepared;
-    encodeQueues(
+    const fits = encodeQueues(
       this.code,
       first,
       chip.queues.map((q) => p.queues[q.serial]!),
@@ -129,13 +129,14 @@ export class Scratch {
       p.tokens,
       p.maps,
     );
+    if (!fits) throw new Bail("a number beyond 32-bit integers");
     return first;
   }
 
   reset(): void {
     this.segments.reset();
-    for (const list of this.bankList) list.length = 0;
-    this.bankHead.fill(0);
+    for (const list of this.bankList) list.clear();
+    this.recent.clear();
   }
 }
 
@@ -150,10 +151,9 @@ export class FastChip {
   readonly planes: FastPlane[];
   readonly links: FastLink[];
   private readonly segments: Segments;
-  private readonly bankList: number[][];
-  private readonly bankHead: Int32Array;
+  private readonly bankList: NumList[];
   readonly putWindow: number;
-  private readonly code: Code;
+  private readonly code: FastCode;
   /** The chip's first instruction id: instruction id is row id - first of `code`. */
   private readonly first: number;
   /** Streams per direction. */
@@ -164,7 +164,9 @@ export class FastChip {
    * Puts as (id, group, bytes, position, first cycle, vectors) sextuples (RECENT numbers each), pruned to those whose
    * last put is within PUT_WINDOW cycles of the latest: only they can leave words on the streams at the end (final.ts).
    */
-  recent: number[] = [];
+  private readonly puts_: NumList;
+  /** After run(): the puts that can leave words on the streams at the end. */
+  recent: Float64Array = new Float64Array(0);
   private latestPut = Number.NEGATIVE_INFINITY;
   /** Prune `recent` when it grows past this (twice what the last pruning kept: amortised O(1) per put). */
   private pruneAt = RECENT * 4096;
@@ -184,7 +186,7 @@ export class FastChip {
     this.code = scratch.code;
     this.segments = scratch.segments;
     this.bankList = scratch.bankList;
-    this.bankHead = scratch.bankHead;
+    this.puts_ = scratch.recent;
     this.putWindow = 2 * m.sliceOrder.length + 2;
   }
 
@@ -218,6 +220,8 @@ export class FastChip {
       if (!released) throw new Bail("a sync that may never be notified");
     }
     this.segments.check();
+    this.prunePuts();
+    this.recent = this.puts_.toArray();
   }
 
   /** Whether the queue has a `notify token` still to issue. */
@@ -322,18 +326,27 @@ export class FastChip {
   private puts(g: number, bytes: number, pos: number, c0: number, n: number, id: number): void {
     for (let b = 0; b < bytes; b++) this.segments.add(SEG_PUT, g + b, this.S, pos, c0, n);
     const last = c0 + n - 1;
-    const recent = this.recent;
-    recent.push(id, g, bytes, pos, c0, n);
+    const recent = this.puts_;
+    recent.push(id);
+    recent.push(g);
+    recent.push(bytes);
+    recent.push(pos);
+    recent.push(c0);
+    recent.push(n);
     if (last > this.latestPut) this.latestPut = last;
-    if (recent.length > this.pruneAt) {
-      const from = this.latestPut - this.putWindow;
-      let k = 0;
-      for (let j = 0; j < recent.length; j += RECENT)
-        if (recent[j + 4]! + recent[j + 5]! - 1 >= from)
-          for (let f = 0; f < RECENT; f++) recent[k++] = recent[j + f]!;
-      recent.length = k;
-      this.pruneAt = Math.max(RECENT * 4096, 2 * k);
-    }
+    if (recent.length > this.pruneAt) this.prunePuts();
+  }
+
+  /** Keeps the puts whose last word is within the put window of the latest. */
+  private prunePuts(): void {
+    const recent = this.puts_;
+    const d = recent.data;
+    const from = this.latestPut - this.putWindow;
+    let k = 0;
+    for (let j = 0; j < recent.length; j += RECENT)
+      if (d[j + 4]! + d[j + 5]! - 1 >= from) for (let f = 0; f < RECENT; f++) d[k++] = d[j + f]!;
+    recent.length = k;
+    this.pruneAt = Math.max(RECENT * 4096, 2 * k);
   }
 
   private takes(g: number, bytes: number, pos: number, c0: number, n: number): void {
@@ -471,19 +484,13 @@ export class FastChip {
    * after `from` is the only candidate, and those ending before it can meet no later interval of this port either.
    */
   private claim(k: number, port: number, from: number, until: number): void {
-    const other = k + (1 - port);
-    const list = this.bankList[other]!;
-    let h = this.bankHead[other]!;
-    while (h < list.length && list[h + 1]! <= from) h += 2;
-    this.bankHead[other] = h;
-    if (h < list.length && list[h]! < until) throw new Bail("a bank conflict");
-    const mine = this.bankList[k + port]!;
-    const head = this.bankHead[k + port]!;
-    if (head > 4096 && head * 2 > mine.length) {
-      mine.splice(0, head);
-      this.bankHead[k + port] = 0;
-    }
-    mine.push(from, until);
+    const other = this.bankList[k + (1 - port)]!;
+    const d = other.data;
+    let h = other.head;
+    while (h < other.length && d[h + 1]! <= from) h += 2;
+    other.head = h;
+    if (h < other.length && d[h]! < until) throw new Bail("a bank conflict");
+    this.bankList[k + port]!.push2(from, until);
   }
 
   private lw(q: QueueState, r: number, t: number): void {
@@ -570,18 +577,14 @@ export class FastChip {
     for (let i = 0; i < n; i++) {
       const cycle = t + i;
       for (let b = 0; b < bytes; b++) {
-        while (link.bufHead < buf.length && buf[link.bufHead]! <= cycle) link.bufHead++;
-        if (buf.length - link.bufHead >= capacity) throw new Bail("a full send buffer");
+        while (buf.head < buf.length && buf.data[buf.head]! <= cycle) buf.head++;
+        if (buf.length - buf.head >= capacity) throw new Bail("a full send buffer");
         const startAt = Math.max(cycle * den, link.lastFinish);
         const finish = startAt + num;
         link.lastFinish = finish;
         leaves = Math.ceil(finish / den);
         buf.push(leaves);
         link.leaves.push(leaves);
-      }
-      if (link.bufHead > 1024) {
-        buf.splice(0, link.bufHead);
-        link.bufHead = 0;
       }
     }
     this.event(Math.max(t + n - 1, leaves));

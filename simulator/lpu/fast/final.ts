@@ -11,7 +11,7 @@ import { RECENT } from "./chip-run.ts";
 export function replayFinalPuts(
   sim: Simulator,
   chip: ChipState,
-  recent: readonly number[],
+  recent: ArrayLike<number>,
   last: number,
 ): void {
   const from = last - 2 * sim.machine.sliceOrder.length;

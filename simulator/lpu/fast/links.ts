@@ -70,7 +70,9 @@ export function checkLinks(sim: Simulator, chips: readonly FastChip[]): void {
       // word's answer (and start over when a time goes back), so a link costs its words plus the deskews.
       let j = 0;
       let lastG = Number.NEGATIVE_INFINITY;
-      for (const F of fl.leaves) {
+      const leaves = fl.leaves.data;
+      for (let w = 0; w < fl.leaves.length; w++) {
+        const F = leaves[w]!;
         const g = sender.at(F).globalTime(F);
         if (g < lastG) j = 0;
         lastG = g;
