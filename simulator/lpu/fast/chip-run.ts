@@ -166,7 +166,7 @@ export class FastChip {
    */
   private readonly puts_: NumList;
   /** After run(): the puts that can leave words on the streams at the end. */
-  recent: Float64Array = new Float64Array(0);
+  recent: number[] = [];
   private latestPut = Number.NEGATIVE_INFINITY;
   /** Prune `recent` when it grows past this (twice what the last pruning kept: amortised O(1) per put). */
   private pruneAt = RECENT * 4096;

@@ -2,14 +2,17 @@
 // puts near the end, send buffers, words sent). In: pushes at the tail, an advancing head. Out: the same numbers,
 // with no garbage per push: a JS array that grows, is cut and grows again reallocates its store each time, which
 // was most of a timing-only run's allocation.
+const EMPTY = new Float64Array(0);
+
 export class NumList {
+  /** Allocated on the first push: hundreds of chips' link lists that stay empty cost no typed array each. */
   data: Float64Array;
   /** Entries before `head` are dropped (FIFO use); they are reclaimed when the list would otherwise grow. */
   head = 0;
   length = 0;
 
-  constructor(capacity = 16) {
-    this.data = new Float64Array(capacity);
+  constructor(capacity = 0) {
+    this.data = capacity > 0 ? new Float64Array(capacity) : EMPTY;
   }
 
   push(x: number): void {
@@ -30,9 +33,11 @@ export class NumList {
     this.length = 0;
   }
 
-  /** The live entries [head, length) as a new array. */
-  toArray(): Float64Array {
-    return this.data.slice(this.head, this.length);
+  /** The live entries [head, length) as a new array (a JS array: a small one costs no external allocation). */
+  toArray(): number[] {
+    const out = new Array<number>(this.length - this.head);
+    for (let i = this.head; i < this.length; i++) out[i - this.head] = this.data[i]!;
+    return out;
   }
 
   /** Moves the live entries to the front when at least half the store is dropped entries, else doubles it. */
