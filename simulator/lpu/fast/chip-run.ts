@@ -3,9 +3,11 @@
 // link words. In: the simulator (code rows, queues, machine) and one chip. Out: a FastChip with everything the
 // final state needs, or a Bail when anything might be a hazard (the exact engine then decides and reports).
 // Nothing of the simulator is changed here: run.ts installs the result only when every chip and link passed.
+import type { Placed } from "../../../arch/isa.ts";
 import type { ChipState, QueueState } from "../chip.ts";
 import {
   clearRows,
+  encode,
   FastCode,
   HAS_N,
   OP_ABC,
@@ -33,12 +35,19 @@ import {
   SXM_TRANSPOSE,
   TYPE_BYTES,
 } from "../code.ts";
-import { encodeQueues } from "../prepare.ts";
 import type { Simulator } from "../simulator.ts";
 import { accTypeCode } from "../units.ts";
 import { Bail } from "./bail.ts";
 import { NumList } from "./num-list.ts";
 import { SEG_PUT, SEG_TAKE, Segments } from "./segments.ts";
+
+/**
+ * Most instructions encoded at once. A queue runs in blocks of 64, 128, ... up to BLOCK instructions, encoded as it
+ * reaches them: the encoding stays in cache, costs no memory per instruction of the program, and a queue that parks
+ * on a sync soon after it resumes wastes at most its block.
+ */
+const BLOCK = 1024;
+const FIRST_BLOCK = 64;
 
 /** Numbers per put in FastChip.recent. */
 export const RECENT = 6;
@@ -61,7 +70,11 @@ export class FastQueue {
   parkedId = -1;
   /** Positions of the queue's notify instructions (found on first need). */
   notifies: number[] | undefined;
-  constructor(readonly q: QueueState) {}
+  constructor(
+    readonly q: QueueState,
+    /** The queue's instructions as the program gives them (encoded a block at a time). */
+    readonly source: readonly Placed[],
+  ) {}
 }
 
 /** An MXM plane's state as the run leaves it (chip.ts MxmPlane), with the last abc take per accumulator row. */
@@ -100,37 +113,13 @@ export class Scratch {
   readonly bankList: NumList[];
   /** Puts of the current chip (FastChip.recent). */
   readonly recent = new NumList(4096);
-  /** The current chip's instructions encoded (row = id - the chip's first id), grown to the largest chip. */
-  code = new FastCode(0);
+  /** A block of the running queue's instructions, encoded (row = id - FastChip.blockFirst). */
+  readonly code = new FastCode(BLOCK);
   constructor(sim: Simulator) {
     const m = sim.machine;
     this.segments = new Segments(2 * m.streamsPerDirection);
     const banks = (sim.chips[0]?.sram.slices ?? 0) * m.mem.banksPerSlice * 2;
     this.bankList = Array.from({ length: banks }, () => new NumList());
-  }
-
-  /** Encodes the chip's instructions into `code`; returns the chip's first instruction id. */
-  encode(sim: Simulator, chip: ChipState): number {
-    let first = Number.POSITIVE_INFINITY;
-    let count = 0;
-    for (const q of chip.queues) {
-      if (q.count > 0 && q.base < first) first = q.base;
-      count += q.count;
-    }
-    if (count === 0) return 0;
-    if (this.code.count < count) this.code = new FastCode(Math.max(count, 2 * this.code.count));
-    else clearRows(this.code, count);
-    const p = sim.prepared;
-    const fits = encodeQueues(
-      this.code,
-      first,
-      chip.queues.map((q) => p.queues[q.serial]!),
-      sim.machine,
-      p.tokens,
-      p.maps,
-    );
-    if (!fits) throw new Bail("a number beyond 32-bit integers");
-    return first;
   }
 
   reset(): void {
@@ -154,8 +143,9 @@ export class FastChip {
   private readonly bankList: NumList[];
   readonly putWindow: number;
   private readonly code: FastCode;
-  /** The chip's first instruction id: instruction id is row id - first of `code`. */
-  private readonly first: number;
+  /** The encoded block holds ids [blockFirst, blockEnd) of the running queue. */
+  private blockFirst = 0;
+  private blockEnd = 0;
   /** Streams per direction. */
   private readonly S: number;
   instructions = 0;
@@ -178,11 +168,10 @@ export class FastChip {
   ) {
     const m = sim.machine;
     this.S = m.streamsPerDirection;
-    this.queues = chip.queues.map((q) => new FastQueue(q));
+    this.queues = chip.queues.map((q) => new FastQueue(q, sim.prepared.queues[q.serial]!.source));
     this.planes = chip.planes.map(() => new FastPlane());
     this.links = chip.links.map(() => new FastLink());
     scratch.reset();
-    this.first = scratch.encode(sim, chip);
     this.code = scratch.code;
     this.segments = scratch.segments;
     this.bankList = scratch.bankList;
@@ -224,17 +213,36 @@ export class FastChip {
     this.recent = this.puts_.toArray();
   }
 
-  /** Whether the queue has a `notify token` still to issue. */
+  /** Whether the queue has a `notify token` still to issue (read from the program: the block holds another queue). */
   private notifiesLater(fq: FastQueue, token: number): boolean {
-    const code = this.code;
-    const q = fq.q;
+    const tokens = this.sim.prepared.tokens;
     if (!fq.notifies) {
       fq.notifies = [];
-      for (let k = 0; k < q.count; k++)
-        if (code.op[q.base + k - this.first] === OP_NOTIFY) fq.notifies.push(k);
+      for (let k = 0; k < fq.source.length; k++) if (fq.source[k]!.inst.op === "notify") fq.notifies.push(k);
     }
-    for (const k of fq.notifies) if (k >= fq.next && code.a[q.base + k - this.first] === token) return true;
+    for (const k of fq.notifies) {
+      const inst = fq.source[k]!.inst;
+      if (k >= fq.next && inst.op === "notify" && tokens.id(inst.token) === token) return true;
+    }
     return false;
+  }
+
+  /** Encodes up to `size` instructions of the queue from position k into the block. */
+  private encodeBlock(fq: FastQueue, k: number, size: number): void {
+    const q = fq.q;
+    const count = Math.min(size, q.count - k);
+    const code = this.code;
+    clearRows(code, count);
+    const p = this.sim.prepared;
+    const m = this.sim.machine;
+    let fits = true;
+    for (let j = 0; j < count; j++) {
+      const placed = fq.source[k + j]!;
+      if (!encode(code, j, q.serial, placed.cycle, placed.inst, m, p.tokens, p.maps)) fits = false;
+    }
+    if (!fits) throw new Bail("a number beyond 32-bit integers");
+    this.blockFirst = q.base + k;
+    this.blockEnd = q.base + k + count;
   }
 
   private release(fq: FastQueue, done: number): void {
@@ -253,9 +261,15 @@ export class FastChip {
     const code = this.code;
     const q = fq.q;
     this.segments.newQueue();
+    let size = FIRST_BLOCK;
+    this.blockEnd = 0;
     while (fq.next < q.count) {
       const id = q.base + fq.next;
-      const r = id - this.first;
+      if (id >= this.blockEnd || id < this.blockFirst) {
+        this.encodeBlock(fq, fq.next, size);
+        if (size < BLOCK) size *= 2;
+      }
+      const r = id - this.blockFirst;
       const explicit = code.cycle[r]!;
       let at = fq.nextFree;
       if (explicit >= 0) {
