@@ -206,6 +206,12 @@ export class ChipState {
     return this.events;
   }
 
+  /** Whether no event is pending (without building the calendar when nothing was scheduled). */
+  get idle(): boolean {
+    if (!this.events && !this.schedule) return true;
+    return this.heap.size === 0;
+  }
+
   /** Forgets every pending event and the first issues (the fast path ran the program without them). */
   dropEvents(): void {
     this.schedule = undefined;

@@ -80,20 +80,56 @@ export const BINARY_FNS = ["add", "sub", "mul", "max", "min"] as const;
 export const SXM_FNS = ["shift", "rotate", "permute", "distribute", "transpose"] as const;
 export const SXM_TRANSPOSE = 4;
 
-/** The encoded program: column arrays indexed by instruction id. Field meaning by opcode:
+/** The columns encode() writes. Field meaning by opcode:
  * read/write: a = addr, b = stride, s0 = stream. gather/scatter: a = base, s0 = stream, s1 = map group.
  * vunary: fn, t0, s0 = dst, s1 = src. vbinary: fn, t0, s0 = dst, s1 = a, s2 = b (-1: the immediate, in b).
  * convert: t0 = from, t1 = to, s0 = dst, s1 = src. vaccum: t0, s0 = dst, s1 = src. lw: t0, s1 = src, a = row0,
  * b = width. abc: t0, s1 = src, a = row0, fn = accumulate (0/1). acc: t0, s0 = dst, a = row0. sxm: fn, t0, s0 = dst,
  * s1 = src, a = amount, b = map number. send: t0, s1 = src. recv: t0, s0 = dst. sync/notify: a = token number. */
-export class Code {
+export interface Columns {
   readonly op: Uint8Array;
   readonly queue: Int32Array;
   /** Explicit issue cycle, or -1. */
+  readonly cycle: Float64Array | Int32Array;
+  readonly n: Float64Array | Int32Array;
+  readonly slots: Float64Array | Int32Array;
+  /** Cycles from a take (or a read's access) to the put of its result; for take-driven ops only. */
+  readonly latency: Int32Array;
+  readonly a: Float64Array | Int32Array;
+  readonly b: Float64Array | Int32Array;
+  readonly s0: Int16Array;
+  readonly s1: Int16Array;
+  readonly s2: Int16Array;
+  readonly t0: Uint8Array;
+  readonly t1: Uint8Array;
+  readonly fn: Uint8Array;
+  readonly count: number;
+}
+
+/** Carves typed arrays of the given element sizes and length `count` out of one buffer. */
+function carve(count: number, sizes: readonly number[]): { buf: ArrayBuffer; offsets: number[] } {
+  // One buffer for every column: a program of millions of instructions allocates its external memory once,
+  // which the garbage collector answers with at most one collection instead of one per column.
+  const pad = (x: number) => (x + 7) & ~7;
+  const offsets: number[] = [];
+  let at = 0;
+  for (const size of sizes) {
+    offsets.push(at);
+    at += pad(size * count);
+  }
+  return { buf: new ArrayBuffer(at), offsets };
+}
+
+/**
+ * The whole program for the exact engine, numbers as the program gives them (an address of 2.5 must still be
+ * reported as one): column arrays indexed by instruction id.
+ */
+export class Code implements Columns {
+  readonly op: Uint8Array;
+  readonly queue: Int32Array;
   readonly cycle: Float64Array;
   readonly n: Float64Array;
   readonly slots: Float64Array;
-  /** Cycles from a take (or a read's access) to the put of its result; for take-driven ops only. */
   readonly latency: Int32Array;
   readonly a: Float64Array;
   readonly b: Float64Array;
@@ -105,35 +141,77 @@ export class Code {
   readonly fn: Uint8Array;
 
   constructor(readonly count: number) {
-    // One buffer for every column: a program of millions of instructions allocates its external memory once,
-    // which the garbage collector answers with at most one collection instead of one per column.
-    const f64 = count * 8;
-    const i32 = count * 4;
-    const i16 = count * 2;
-    const pad = (x: number) => (x + 7) & ~7;
-    const sizes = [f64, f64, f64, f64, f64, i32, i32, i16, i16, i16, count, count, count, count].map(pad);
-    const buf = new ArrayBuffer(sizes.reduce((a, b) => a + b, 0));
-    let at = 0;
-    const next = (k: number) => {
-      const o = at;
-      at += sizes[k]!;
-      return o;
-    };
-    this.cycle = new Float64Array(buf, next(0), count);
-    this.n = new Float64Array(buf, next(1), count);
-    this.slots = new Float64Array(buf, next(2), count);
-    this.a = new Float64Array(buf, next(3), count);
-    this.b = new Float64Array(buf, next(4), count);
-    this.queue = new Int32Array(buf, next(5), count);
-    this.latency = new Int32Array(buf, next(6), count);
-    this.s0 = new Int16Array(buf, next(7), count).fill(-1);
-    this.s1 = new Int16Array(buf, next(8), count).fill(-1);
-    this.s2 = new Int16Array(buf, next(9), count).fill(-1);
-    this.op = new Uint8Array(buf, next(10), count);
-    this.t0 = new Uint8Array(buf, next(11), count);
-    this.t1 = new Uint8Array(buf, next(12), count);
-    this.fn = new Uint8Array(buf, next(13), count);
+    const { buf, offsets: o } = carve(count, [8, 8, 8, 8, 8, 4, 4, 2, 2, 2, 1, 1, 1, 1]);
+    this.cycle = new Float64Array(buf, o[0], count);
+    this.n = new Float64Array(buf, o[1], count);
+    this.slots = new Float64Array(buf, o[2], count);
+    this.a = new Float64Array(buf, o[3], count);
+    this.b = new Float64Array(buf, o[4], count);
+    this.queue = new Int32Array(buf, o[5], count);
+    this.latency = new Int32Array(buf, o[6], count);
+    this.s0 = new Int16Array(buf, o[7], count).fill(-1);
+    this.s1 = new Int16Array(buf, o[8], count).fill(-1);
+    this.s2 = new Int16Array(buf, o[9], count).fill(-1);
+    this.op = new Uint8Array(buf, o[10], count);
+    this.t0 = new Uint8Array(buf, o[11], count);
+    this.t1 = new Uint8Array(buf, o[12], count);
+    this.fn = new Uint8Array(buf, o[13], count);
   }
+}
+
+/**
+ * One chip's instructions for the fast path, every number a 32-bit integer (encode() says when one is not, and the
+ * fast path then leaves the program to the exact engine; numbers it never reads, a vbinary immediate or an sxm amount,
+ * may be cut here). Loads from Int32Array stay small integers in optimised
+ * code, where Float64Array loads passed to a call would each be boxed into a heap number: 100 bytes of garbage per
+ * instruction.
+ */
+export class FastCode implements Columns {
+  readonly op: Uint8Array;
+  readonly queue: Int32Array;
+  readonly cycle: Int32Array;
+  readonly n: Int32Array;
+  readonly slots: Int32Array;
+  readonly latency: Int32Array;
+  readonly a: Int32Array;
+  readonly b: Int32Array;
+  readonly s0: Int16Array;
+  readonly s1: Int16Array;
+  readonly s2: Int16Array;
+  readonly t0: Uint8Array;
+  readonly t1: Uint8Array;
+  readonly fn: Uint8Array;
+
+  constructor(readonly count: number) {
+    const { buf, offsets: o } = carve(count, [4, 4, 4, 4, 4, 4, 4, 2, 2, 2, 1, 1, 1, 1]);
+    this.cycle = new Int32Array(buf, o[0], count);
+    this.n = new Int32Array(buf, o[1], count);
+    this.slots = new Int32Array(buf, o[2], count);
+    this.a = new Int32Array(buf, o[3], count);
+    this.b = new Int32Array(buf, o[4], count);
+    this.queue = new Int32Array(buf, o[5], count);
+    this.latency = new Int32Array(buf, o[6], count);
+    this.s0 = new Int16Array(buf, o[7], count).fill(-1);
+    this.s1 = new Int16Array(buf, o[8], count).fill(-1);
+    this.s2 = new Int16Array(buf, o[9], count).fill(-1);
+    this.op = new Uint8Array(buf, o[10], count);
+    this.t0 = new Uint8Array(buf, o[11], count);
+    this.t1 = new Uint8Array(buf, o[12], count);
+    this.fn = new Uint8Array(buf, o[13], count);
+  }
+}
+
+/** Clears rows [0, count) to the values of a new Code (so a scratch Code can be reused). */
+export function clearRows(c: Columns, count: number): void {
+  c.a.fill(0, 0, count);
+  c.b.fill(0, 0, count);
+  c.latency.fill(0, 0, count);
+  c.s0.fill(-1, 0, count);
+  c.s1.fill(-1, 0, count);
+  c.s2.fill(-1, 0, count);
+  c.t0.fill(0, 0, count);
+  c.t1.fill(0, 0, count);
+  c.fn.fill(0, 0, count);
 }
 
 export function cyclesPerVector(m: Machine, t: ElemType): number {
@@ -161,9 +239,15 @@ function groupOf(r: StreamRef, S: number): number {
   return (r.dir === "e" ? 0 : S) + r.id;
 }
 
-/** Writes instruction `id` (already checked by prepare.ts) into the code arrays. */
+/** Whether a number survives a 32-bit integer column unchanged. */
+const fits32 = (x: number): boolean => (x | 0) === x;
+
+/**
+ * Writes instruction `id` (already checked by prepare.ts) into the code arrays. Returns whether every number the
+ * fast path reads from the row fits a 32-bit integer (FastCode), i.e. was written unchanged.
+ */
 export function encode(
-  c: Code,
+  c: Columns,
   id: number,
   queue: number,
   cycle: number | undefined,
@@ -171,27 +255,28 @@ export function encode(
   m: Machine,
   tokens: Interner,
   maps: Interner,
-): void {
+): boolean {
   const S = m.streamsPerDirection;
   c.queue[id] = queue;
   c.cycle[id] = cycle ?? -1;
   c.n[id] = 1;
+  const ok = cycle === undefined || fits32(cycle);
   const L = m.vxm.latency;
   switch (inst.op) {
     case "nop":
       c.op[id] = OP_NOP;
       c.slots[id] = inst.cycles;
-      return;
+      return ok && fits32(inst.cycles);
     case "sync":
     case "notify":
       c.op[id] = inst.op === "sync" ? OP_SYNC : OP_NOTIFY;
       c.slots[id] = 1;
       c.a[id] = tokens.id(inst.token);
-      return;
+      return ok;
     case "deskew":
       c.op[id] = OP_DESKEW;
       c.slots[id] = 1;
-      return;
+      return ok;
     case "read":
     case "write":
       c.op[id] = inst.op === "read" ? OP_READ : OP_WRITE;
@@ -201,7 +286,7 @@ export function encode(
       c.b[id] = inst.stride;
       c.s0[id] = groupOf(inst.stream, S);
       c.latency[id] = m.mem.readLatency;
-      return;
+      return ok && fits32(inst.n) && fits32(inst.addr) && fits32(inst.stride);
     case "gather":
     case "scatter":
       c.op[id] = inst.op === "gather" ? OP_GATHER : OP_SCATTER;
@@ -211,7 +296,7 @@ export function encode(
       c.s0[id] = groupOf(inst.stream, S);
       c.s1[id] = groupOf(inst.map, S);
       c.latency[id] = m.mem.readLatency;
-      return;
+      return ok && fits32(inst.n) && fits32(inst.base);
     case "vunary":
       c.op[id] = OP_VUNARY;
       c.n[id] = inst.n;
@@ -221,7 +306,7 @@ export function encode(
       c.s0[id] = groupOf(inst.dst, S);
       c.s1[id] = groupOf(inst.src, S);
       c.latency[id] = L[unaryLatencyClass(inst.fn)];
-      return;
+      return ok && fits32(inst.n);
     case "vbinary":
       c.op[id] = OP_VBINARY;
       c.n[id] = inst.n;
@@ -233,7 +318,7 @@ export function encode(
       if (typeof inst.b === "number") c.b[id] = inst.b;
       else c.s2[id] = groupOf(inst.b, S);
       c.latency[id] = L.simple;
-      return;
+      return ok && fits32(inst.n);
     case "convert":
       c.op[id] = OP_CONVERT;
       c.n[id] = inst.n;
@@ -243,7 +328,7 @@ export function encode(
       c.s0[id] = groupOf(inst.dst, S);
       c.s1[id] = groupOf(inst.src, S);
       c.latency[id] = L.convert;
-      return;
+      return ok && fits32(inst.n);
     case "vaccum":
       c.op[id] = OP_VACCUM;
       c.n[id] = inst.n;
@@ -252,7 +337,7 @@ export function encode(
       c.s0[id] = groupOf(inst.dst, S);
       c.s1[id] = groupOf(inst.src, S);
       c.latency[id] = L.simple;
-      return;
+      return ok && fits32(inst.n);
     case "lw": {
       const w = inst.width ?? 1;
       c.op[id] = OP_LW;
@@ -262,12 +347,12 @@ export function encode(
       c.s1[id] = groupOf(inst.src, S);
       c.a[id] = inst.row0;
       c.b[id] = w;
-      return;
+      return ok && fits32(inst.n) && fits32(inst.row0) && fits32(w);
     }
     case "iw":
       c.op[id] = OP_IW;
       c.slots[id] = m.mxm.installLatency;
-      return;
+      return ok;
     case "abc":
       c.op[id] = OP_ABC;
       c.n[id] = inst.n;
@@ -278,7 +363,7 @@ export function encode(
       c.fn[id] = inst.accumulate ? 1 : 0;
       c.latency[id] = m.mxm.latency;
       c.b[id] = cyclesPerVector(m, inst.type);
-      return;
+      return ok && fits32(inst.n) && fits32(inst.row0) && fits32(inst.n * cyclesPerVector(m, inst.type));
     case "acc":
       c.op[id] = OP_ACC;
       c.n[id] = inst.n;
@@ -286,7 +371,7 @@ export function encode(
       c.t0[id] = TYPE_CODE[inst.type];
       c.s0[id] = groupOf(inst.dst, S);
       c.a[id] = inst.row0;
-      return;
+      return ok && fits32(inst.n) && fits32(inst.row0);
     case "sxm":
       c.op[id] = OP_SXM;
       c.n[id] = inst.n;
@@ -298,22 +383,22 @@ export function encode(
       c.a[id] = inst.amount;
       c.b[id] = inst.map === undefined ? -1 : maps.id(inst.map);
       c.latency[id] = m.sxm.latency;
-      return;
+      return ok && fits32(inst.n);
     case "send":
       c.op[id] = OP_SEND;
       c.n[id] = inst.n;
       c.slots[id] = inst.n;
       c.t0[id] = TYPE_CODE[inst.type];
       c.s1[id] = groupOf(inst.src, S);
-      return;
+      return ok && fits32(inst.n);
     case "recv":
       c.op[id] = OP_RECV;
       c.n[id] = inst.n;
       c.slots[id] = inst.n;
       c.t0[id] = TYPE_CODE[inst.type];
       c.s0[id] = groupOf(inst.dst, S);
-      return;
+      return ok && fits32(inst.n);
     default:
-      assertNever(inst, "instruction");
+      return assertNever(inst, "instruction");
   }
 }

@@ -1,8 +1,10 @@
 // Checks a program against a machine before it runs, and numbers its instructions. In: Program, Machine. Out: per
 // chip the queues (with slice positions) and instruction records, the link wiring, and every fault that can be
 // seen without running (unknown queues, streams or links out of range, types an op does not take, bad maps, data
-// beyond a slice). A program with such faults is not run: the simulator trusts nothing it was given. Also encodes
-// every instruction into the typed arrays the simulator runs (code.ts), in the same pass.
+// beyond a slice). A program with such faults is not run: the simulator trusts nothing it was given. Encoding the
+// instructions into the typed arrays the simulator runs (code.ts) is left to whoever runs them: the exact engine
+// encodes the whole program, the fast path one chip at a time (a program of millions of instructions then never
+// holds its whole encoding, whose size would start a full collection of the Program's object graph).
 import {
   ELEM_BYTES,
   type ElemType,
@@ -15,7 +17,7 @@ import {
 import type { Machine } from "../../arch/machine.ts";
 import { memSlices } from "../../arch/machine.ts";
 import { QUEUE_KIND_ORDER, queuePosition } from "../../arch/presets.ts";
-import { Code, encode, Interner } from "./code.ts";
+import { Code, type Columns, encode, Interner } from "./code.ts";
 import type { Hazard, InstRecord } from "./hazards.ts";
 import type { HazardName } from "./messages.ts";
 import { FLOAT_ONLY_UNARY } from "./vxm-ops.ts";
@@ -48,9 +50,7 @@ export interface Prepared {
   readonly wires: Map<string, { readonly chip: number; readonly link: number }>;
   readonly faults: Hazard[];
   readonly instructionCount: number;
-  /** The instructions encoded; code.queue[id] indexes `queues`. */
-  readonly code: Code;
-  /** Every queue that runs, in id order (the order of code.queue). */
+  /** Every queue that runs, in id order (code.queue indexes it). */
   readonly queues: PreparedQueue[];
   readonly tokens: Interner;
   readonly maps: Interner;
@@ -253,6 +253,50 @@ function mapFault(
   return undefined;
 }
 
+/** The queue (index in `queues`, which are in id order) that holds instruction `id`. */
+export function queueOfId(queues: readonly PreparedQueue[], id: number): number {
+  let lo = 0;
+  let hi = queues.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if (queues[mid]!.base <= id) lo = mid;
+    else hi = mid - 1;
+  }
+  return lo;
+}
+
+/**
+ * Encodes the instructions of `queues` (each a run of consecutive ids) into `code`, instruction id `id` at row
+ * `id - first`. The whole program (first 0) for the exact engine; one chip's ids for the fast path. Returns whether
+ * every number the fast path reads fits a 32-bit integer.
+ */
+export function encodeQueues(
+  code: Columns,
+  first: number,
+  queues: readonly PreparedQueue[],
+  m: Machine,
+  tokens: Interner,
+  maps: Interner,
+): boolean {
+  let fits = true;
+  for (const q of queues) {
+    const list = q.source;
+    const row0 = q.base - first;
+    for (let k = 0; k < list.length; k++) {
+      const placed = list[k]!;
+      if (!encode(code, row0 + k, q.serial, placed.cycle, placed.inst, m, tokens, maps)) fits = false;
+    }
+  }
+  return fits;
+}
+
+/** The whole program encoded (rows are instruction ids). */
+export function encodeProgram(p: Prepared, m: Machine): Code {
+  const code = new Code(p.instructionCount);
+  encodeQueues(code, 0, p.queues, m, p.tokens, p.maps);
+  return code;
+}
+
 function queueOrder(kind: string, index: number): number {
   return QUEUE_KIND_ORDER.indexOf(kind as never) * 1_000_000 + index;
 }
@@ -262,9 +306,6 @@ export function prepare(program: Program, m: Machine): Prepared {
   const chips: PreparedChip[] = [];
   const seenChips = new Set<number>();
   let id = 0;
-  let total = 0;
-  for (const c of program.chips) for (const q of c.queues) total += q.instructions.length;
-  const code = new Code(total);
   const tokens = new Interner();
   const maps = new Interner();
   const allQueues: PreparedQueue[] = [];
@@ -273,7 +314,7 @@ export function prepare(program: Program, m: Machine): Prepared {
   const record = (instId: number): InstRecord => {
     let r = records.get(instId);
     if (!r) {
-      const q = allQueues[code.queue[instId]!]!;
+      const q = allQueues[queueOfId(allQueues, instId)]!;
       const k = instId - q.base;
       r = { id: instId, chip: q.chip, queue: q.name, queueOrder: q.order, k, placed: q.source[k]! };
       records.set(instId, r);
@@ -281,13 +322,14 @@ export function prepare(program: Program, m: Machine): Prepared {
     return r;
   };
 
-  /** The instruction being checked, for `report` (one closure for the whole pass, not one per instruction). */
+  /** The instruction being checked and its chip, for `report` (one closure for the pass, not one per instruction). */
   let current = 0;
+  let currentChip = 0;
   const report = (f: Fault | undefined): void => {
     if (f)
       faults.push({
         name: f.name,
-        chip: allQueues[code.queue[current]!]!.chip,
+        chip: currentChip,
         inst: record(current),
         args: [f.text],
       });
@@ -430,7 +472,6 @@ export function prepare(program: Program, m: Machine): Prepared {
       for (let k = 0; k < list.length; k++) {
         const placed = list[k]!;
         const instId = id++;
-        code.queue[instId] = serial;
         const cycle = placed.cycle;
         if (cycle !== undefined && (!Number.isInteger(cycle) || cycle < 0))
           faults.push({
@@ -454,8 +495,8 @@ export function prepare(program: Program, m: Machine): Prepared {
         if ((op === "send" || op === "recv") && !wired)
           faults.push({ name: "unwired-link", chip: c.chip, inst: record(instId), args: [qp.queue.index] });
         current = instId;
+        currentChip = c.chip;
         staticFaults(m, program, inst, report);
-        encode(code, instId, serial, cycle, inst, m, tokens, maps);
       }
       queues.push(pq);
     }
@@ -467,7 +508,6 @@ export function prepare(program: Program, m: Machine): Prepared {
     wires,
     faults,
     instructionCount: id,
-    code,
     queues: allQueues,
     tokens,
     maps,

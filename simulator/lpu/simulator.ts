@@ -19,7 +19,7 @@ import { fastRun } from "./fast/run.ts";
 import type { Hazard, InstRecord } from "./hazards.ts";
 import { issue, scheduleNext } from "./issue.ts";
 import { HAZARD_BIT, type HazardName } from "./messages.ts";
-import { type Prepared, prepare } from "./prepare.ts";
+import { encodeProgram, type Prepared, prepare } from "./prepare.ts";
 import { collectResults, type RunResult } from "./results.ts";
 import { type MachineState, snapshot } from "./state.ts";
 import { handleEvent, K_ISSUE } from "./units.ts";
@@ -115,7 +115,8 @@ export class Simulator {
   readonly chips: ChipState[] = [];
   readonly hazards: Hazard[] = [];
   readonly prepared: Prepared;
-  readonly code: Code;
+  /** The whole program encoded, built when the exact engine first needs it (a fast run encodes chip by chip). */
+  private codeBuilt: Code | undefined;
   readonly functional: boolean;
   readonly lanes: number;
   readonly zero: Uint8Array;
@@ -165,7 +166,6 @@ export class Simulator {
     this.f64b = new Float64Array(machine.lanes);
     this.wordTime = wordTime(machine);
     this.prepared = prepare(program, machine);
-    this.code = this.prepared.code;
     for (const f of this.prepared.faults) this.addHazard(f);
     if (this.prepared.faults.length > 0) {
       this.stopped = true;
@@ -219,6 +219,12 @@ export class Simulator {
     }
   }
 
+  /** The instructions as typed-array rows indexed by id (code.ts). */
+  get code(): Code {
+    this.codeBuilt ??= encodeProgram(this.prepared, this.machine);
+    return this.codeBuilt;
+  }
+
   private get order(): ChipOrder<ChipState> | undefined {
     if (this.chips.length < 2) return undefined;
     this.orderBuilt ??= new ChipOrder(this.chips);
@@ -253,7 +259,9 @@ export class Simulator {
       !this.ranFast
     )
       this.ranFast = fastRun(this);
-    this.advance(Number.POSITIVE_INFINITY);
+    // After a fast run nothing is left to process (and building every chip's calendar to find that out would cost
+    // hundreds of chips an allocation each).
+    if (!this.ranFast) this.advance(Number.POSITIVE_INFINITY);
     this.finish();
     let end = this.now;
     for (const c of this.chips) if (c.end > end) end = c.end;
@@ -276,7 +284,7 @@ export class Simulator {
   }
 
   get done(): boolean {
-    return this.stopped || this.chips.every((c) => c.heap.size === 0);
+    return this.stopped || this.chips.every((c) => c.idle);
   }
 
   chip(id: number): ChipState | undefined {

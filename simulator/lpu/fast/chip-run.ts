@@ -3,9 +3,12 @@
 // link words. In: the simulator (code rows, queues, machine) and one chip. Out: a FastChip with everything the
 // final state needs, or a Bail when anything might be a hazard (the exact engine then decides and reports).
 // Nothing of the simulator is changed here: run.ts installs the result only when every chip and link passed.
+import type { Placed } from "../../../arch/isa.ts";
 import type { ChipState, QueueState } from "../chip.ts";
-import type { Code } from "../code.ts";
 import {
+  clearRows,
+  encode,
+  FastCode,
   HAS_N,
   OP_ABC,
   OP_ACC,
@@ -35,7 +38,19 @@ import {
 import type { Simulator } from "../simulator.ts";
 import { accTypeCode } from "../units.ts";
 import { Bail } from "./bail.ts";
+import { NumList } from "./num-list.ts";
 import { SEG_PUT, SEG_TAKE, Segments } from "./segments.ts";
+
+/**
+ * Most instructions encoded at once. A queue runs in blocks of 64, 128, ... up to BLOCK instructions, encoded as it
+ * reaches them: the encoding stays in cache, costs no memory per instruction of the program, and a queue that parks
+ * on a sync soon after it resumes wastes at most its block.
+ */
+const BLOCK = 1024;
+const FIRST_BLOCK = 64;
+
+/** Numbers per put in FastChip.recent. */
+export const RECENT = 6;
 
 /** A queue's issue state (the fields of QueueState the run changes). */
 export class FastQueue {
@@ -55,7 +70,11 @@ export class FastQueue {
   parkedId = -1;
   /** Positions of the queue's notify instructions (found on first need). */
   notifies: number[] | undefined;
-  constructor(readonly q: QueueState) {}
+  constructor(
+    readonly q: QueueState,
+    /** The queue's instructions as the program gives them (encoded a block at a time). */
+    readonly source: readonly Placed[],
+  ) {}
 }
 
 /** An MXM plane's state as the run leaves it (chip.ts MxmPlane), with the last abc take per accumulator row. */
@@ -74,13 +93,12 @@ export class FastPlane {
 
 /** One link end: its words sent (the cycle each leaves) and its recvs (cycle of the first vector, vectors, words). */
 export class FastLink {
-  leaves: number[] = [];
+  readonly leaves = new NumList();
   recvAt: number[] = [];
   recvN: number[] = [];
   recvWords: number[] = [];
   /** Serialisation state (units-c2c.ts): the send buffer's leave cycles, oldest first, and the last finish. */
-  buffer: number[] = [];
-  bufHead = 0;
+  readonly buffer = new NumList();
   lastFinish = 0;
   received = 0;
 }
@@ -92,20 +110,22 @@ export class Scratch {
    * Per (slice, bank) and port (0 read, 1 write): the port's access intervals on the bank as [from, until) pairs, in
    * time order, from `bankHead` on (the ones before can overlap nothing still to come).
    */
-  readonly bankList: number[][];
-  readonly bankHead: Int32Array;
+  readonly bankList: NumList[];
+  /** Puts of the current chip (FastChip.recent). */
+  readonly recent = new NumList(4096);
+  /** A block of the running queue's instructions, encoded (row = id - FastChip.blockFirst). */
+  readonly code = new FastCode(BLOCK);
   constructor(sim: Simulator) {
     const m = sim.machine;
     this.segments = new Segments(2 * m.streamsPerDirection);
     const banks = (sim.chips[0]?.sram.slices ?? 0) * m.mem.banksPerSlice * 2;
-    this.bankList = Array.from({ length: banks }, () => []);
-    this.bankHead = new Int32Array(banks);
+    this.bankList = Array.from({ length: banks }, () => new NumList());
   }
 
   reset(): void {
     this.segments.reset();
-    for (const list of this.bankList) list.length = 0;
-    this.bankHead.fill(0);
+    for (const list of this.bankList) list.clear();
+    this.recent.clear();
   }
 }
 
@@ -120,22 +140,26 @@ export class FastChip {
   readonly planes: FastPlane[];
   readonly links: FastLink[];
   private readonly segments: Segments;
-  private readonly bankList: number[][];
-  private readonly bankHead: Int32Array;
+  private readonly bankList: NumList[];
   readonly putWindow: number;
-  private readonly code: Code;
+  private readonly code: FastCode;
+  /** The encoded block holds ids [blockFirst, blockEnd) of the running queue. */
+  private blockFirst = 0;
+  private blockEnd = 0;
   /** Streams per direction. */
   private readonly S: number;
   instructions = 0;
   vectors = 0;
   /**
-   * Instructions that put words, as (id, issue cycle, cycle of the last put) triples, pruned to those whose last put
-   * is within PUT_WINDOW cycles of the latest: only they can leave words on the streams at the end (final.ts).
+   * Puts as (id, group, bytes, position, first cycle, vectors) sextuples (RECENT numbers each), pruned to those whose
+   * last put is within PUT_WINDOW cycles of the latest: only they can leave words on the streams at the end (final.ts).
    */
+  private readonly puts_: NumList;
+  /** After run(): the puts that can leave words on the streams at the end. */
   recent: number[] = [];
   private latestPut = Number.NEGATIVE_INFINITY;
   /** Prune `recent` when it grows past this (twice what the last pruning kept: amortised O(1) per put). */
-  private pruneAt = 3 * 4096;
+  private pruneAt = RECENT * 4096;
 
   constructor(
     readonly sim: Simulator,
@@ -143,15 +167,15 @@ export class FastChip {
     scratch: Scratch,
   ) {
     const m = sim.machine;
-    this.code = sim.code;
     this.S = m.streamsPerDirection;
-    this.queues = chip.queues.map((q) => new FastQueue(q));
+    this.queues = chip.queues.map((q) => new FastQueue(q, sim.prepared.queues[q.serial]!.source));
     this.planes = chip.planes.map(() => new FastPlane());
     this.links = chip.links.map(() => new FastLink());
     scratch.reset();
+    this.code = scratch.code;
     this.segments = scratch.segments;
     this.bankList = scratch.bankList;
-    this.bankHead = scratch.bankHead;
+    this.puts_ = scratch.recent;
     this.putWindow = 2 * m.sliceOrder.length + 2;
   }
 
@@ -185,18 +209,40 @@ export class FastChip {
       if (!released) throw new Bail("a sync that may never be notified");
     }
     this.segments.check();
+    this.prunePuts();
+    this.recent = this.puts_.toArray();
   }
 
-  /** Whether the queue has a `notify token` still to issue. */
+  /** Whether the queue has a `notify token` still to issue (read from the program: the block holds another queue). */
   private notifiesLater(fq: FastQueue, token: number): boolean {
-    const code = this.sim.code;
-    const q = fq.q;
+    const tokens = this.sim.prepared.tokens;
     if (!fq.notifies) {
       fq.notifies = [];
-      for (let k = 0; k < q.count; k++) if (code.op[q.base + k] === OP_NOTIFY) fq.notifies.push(k);
+      for (let k = 0; k < fq.source.length; k++) if (fq.source[k]!.inst.op === "notify") fq.notifies.push(k);
     }
-    for (const k of fq.notifies) if (k >= fq.next && code.a[q.base + k] === token) return true;
+    for (const k of fq.notifies) {
+      const inst = fq.source[k]!.inst;
+      if (k >= fq.next && inst.op === "notify" && tokens.id(inst.token) === token) return true;
+    }
     return false;
+  }
+
+  /** Encodes up to `size` instructions of the queue from position k into the block. */
+  private encodeBlock(fq: FastQueue, k: number, size: number): void {
+    const q = fq.q;
+    const count = Math.min(size, q.count - k);
+    const code = this.code;
+    clearRows(code, count);
+    const p = this.sim.prepared;
+    const m = this.sim.machine;
+    let fits = true;
+    for (let j = 0; j < count; j++) {
+      const placed = fq.source[k + j]!;
+      if (!encode(code, j, q.serial, placed.cycle, placed.inst, m, p.tokens, p.maps)) fits = false;
+    }
+    if (!fits) throw new Bail("a number beyond 32-bit integers");
+    this.blockFirst = q.base + k;
+    this.blockEnd = q.base + k + count;
   }
 
   private release(fq: FastQueue, done: number): void {
@@ -215,9 +261,16 @@ export class FastChip {
     const code = this.code;
     const q = fq.q;
     this.segments.newQueue();
+    let size = FIRST_BLOCK;
+    this.blockEnd = 0;
     while (fq.next < q.count) {
       const id = q.base + fq.next;
-      const explicit = code.cycle[id]!;
+      if (id >= this.blockEnd || id < this.blockFirst) {
+        this.encodeBlock(fq, fq.next, size);
+        if (size < BLOCK) size *= 2;
+      }
+      const r = id - this.blockFirst;
+      const explicit = code.cycle[r]!;
       let at = fq.nextFree;
       if (explicit >= 0) {
         if (explicit <= fq.lastIssue) throw new Bail("an issue out of order");
@@ -226,9 +279,9 @@ export class FastChip {
       }
       fq.releasedAt = Number.NaN;
       fq.next++;
-      const op = code.op[id]!;
+      const op = code.op[r]!;
       const slot = RES_SLOT[op]!;
-      const end = at + code.slots[id]!;
+      const end = at + code.slots[r]!;
       if (fq.resUntil[0]! > at) throw new Bail("the queue is busy");
       if (slot !== 0) {
         if (fq.resUntil[slot]! > at) throw new Bail("the unit is busy");
@@ -245,7 +298,7 @@ export class FastChip {
       if (end > this.end) this.end = end;
       if (at > this.lastEvent) this.lastEvent = at;
       this.instructions++;
-      if (HAS_N[op] === 1) this.vectors += code.n[id]!;
+      if (HAS_N[op] === 1) this.vectors += code.n[r]!;
       switch (op) {
         case OP_NOP:
           break;
@@ -253,44 +306,61 @@ export class FastChip {
           this.deskews.push(at);
           break;
         case OP_NOTIFY: {
-          const token = code.a[id]!;
+          const token = code.a[r]!;
           const u = this.notified.get(token);
           if (u === undefined || at < u) this.notified.set(token, at);
           break;
         }
         case OP_SYNC:
-          fq.parkedToken = code.a[id]!;
+          fq.parkedToken = code.a[r]!;
           fq.parkedAt = at;
           fq.parkedId = id;
           return;
         default:
-          this.start(q, id, op, at);
+          this.start(q, id, r, op, at);
       }
     }
+  }
+
+  /** Words written, kept as runs: a stride-1 write continuing the last run of its slice extends it. */
+  private wrote(slice: number, addr: number, n: number, stride: number): void {
+    const w = this.writes;
+    const k = w.length - 4;
+    if (stride === 1 && k >= 0 && w[k] === slice && w[k + 3] === 1 && w[k + 1]! + w[k + 2]! === addr) {
+      w[k + 2] = w[k + 2]! + n;
+      return;
+    }
+    w.push(slice, addr, n, stride);
   }
 
   private event(cycle: number): void {
     if (cycle > this.lastEvent) this.lastEvent = cycle;
   }
 
-  private puts(g: number, bytes: number, pos: number, c0: number, n: number, id: number, t: number): void {
+  private puts(g: number, bytes: number, pos: number, c0: number, n: number, id: number): void {
     for (let b = 0; b < bytes; b++) this.segments.add(SEG_PUT, g + b, this.S, pos, c0, n);
     const last = c0 + n - 1;
-    const recent = this.recent;
-    recent.push(id, t, last);
+    const recent = this.puts_;
+    recent.push(id);
+    recent.push(g);
+    recent.push(bytes);
+    recent.push(pos);
+    recent.push(c0);
+    recent.push(n);
     if (last > this.latestPut) this.latestPut = last;
-    if (recent.length > this.pruneAt) {
-      const from = this.latestPut - this.putWindow;
-      let k = 0;
-      for (let j = 0; j < recent.length; j += 3)
-        if (recent[j + 2]! >= from) {
-          recent[k++] = recent[j]!;
-          recent[k++] = recent[j + 1]!;
-          recent[k++] = recent[j + 2]!;
-        }
-      recent.length = k;
-      this.pruneAt = Math.max(3 * 4096, 2 * k);
-    }
+    if (recent.length > this.pruneAt) this.prunePuts();
+  }
+
+  /** Keeps the puts whose last word is within the put window of the latest. */
+  private prunePuts(): void {
+    const recent = this.puts_;
+    const d = recent.data;
+    const from = this.latestPut - this.putWindow;
+    let k = 0;
+    for (let j = 0; j < recent.length; j += RECENT)
+      if (d[j + 4]! + d[j + 5]! - 1 >= from) for (let f = 0; f < RECENT; f++) d[k++] = d[j + f]!;
+    recent.length = k;
+    this.pruneAt = Math.max(RECENT * 4096, 2 * k);
   }
 
   private takes(g: number, bytes: number, pos: number, c0: number, n: number): void {
@@ -298,69 +368,69 @@ export class FastChip {
   }
 
   /** What the instruction does over its vectors (units-*.ts), as runs. */
-  private start(q: QueueState, id: number, op: number, t: number): void {
+  private start(q: QueueState, id: number, r: number, op: number, t: number): void {
     const code = this.code;
-    const n = code.n[id]!;
+    const n = code.n[r]!;
     const pos = q.position;
-    const L = code.latency[id]!;
+    const L = code.latency[r]!;
     switch (op) {
       case OP_READ:
-        this.access(q, 0, code.a[id]!, code.b[id]!, n, t);
-        this.puts(code.s0[id]!, 1, pos, t + L, n, id, t);
+        this.access(q, 0, code.a[r]!, code.b[r]!, n, t);
+        this.puts(code.s0[r]!, 1, pos, t + L, n, id);
         this.event(t + L + n - 1);
         return;
       case OP_WRITE:
-        this.takes(code.s0[id]!, 1, pos, t, n);
-        this.access(q, 1, code.a[id]!, code.b[id]!, n, t);
-        this.writes.push(q.index, code.a[id]!, n, code.b[id]!);
+        this.takes(code.s0[r]!, 1, pos, t, n);
+        this.access(q, 1, code.a[r]!, code.b[r]!, n, t);
+        this.wrote(q.index, code.a[r]!, n, code.b[r]!);
         this.event(t + n - 1);
         return;
       case OP_GATHER:
         // Timing only: the map's index reads as 0 (units-mem.ts mapIndex), so every vector accesses the base.
-        this.takes(code.s1[id]!, 4, pos, t, n);
-        this.access(q, 0, code.a[id]!, 0, n, t);
-        this.puts(code.s0[id]!, 1, pos, t + L, n, id, t);
+        this.takes(code.s1[r]!, 4, pos, t, n);
+        this.access(q, 0, code.a[r]!, 0, n, t);
+        this.puts(code.s0[r]!, 1, pos, t + L, n, id);
         this.event(t + L + n - 1);
         return;
       case OP_SCATTER:
-        this.takes(code.s0[id]!, 1, pos, t, n);
-        this.takes(code.s1[id]!, 4, pos, t, n);
-        this.access(q, 1, code.a[id]!, 0, n, t);
-        this.writes.push(q.index, code.a[id]!, 1, 0);
+        this.takes(code.s0[r]!, 1, pos, t, n);
+        this.takes(code.s1[r]!, 4, pos, t, n);
+        this.access(q, 1, code.a[r]!, 0, n, t);
+        this.writes.push(q.index, code.a[r]!, 1, 0);
         this.event(t + n - 1);
         return;
       case OP_VUNARY:
       case OP_CONVERT: {
-        const bytes = TYPE_BYTES[code.t0[id]!]!;
-        const out = op === OP_CONVERT ? TYPE_BYTES[code.t1[id]!]! : bytes;
-        this.takes(code.s1[id]!, bytes, pos, t, n);
-        this.puts(code.s0[id]!, out, pos, t + L, n, id, t);
+        const bytes = TYPE_BYTES[code.t0[r]!]!;
+        const out = op === OP_CONVERT ? TYPE_BYTES[code.t1[r]!]! : bytes;
+        this.takes(code.s1[r]!, bytes, pos, t, n);
+        this.puts(code.s0[r]!, out, pos, t + L, n, id);
         this.event(t + L + n - 1);
         return;
       }
       case OP_VBINARY: {
-        const bytes = TYPE_BYTES[code.t0[id]!]!;
-        this.takes(code.s1[id]!, bytes, pos, t, n);
-        if (code.s2[id]! >= 0) this.takes(code.s2[id]!, bytes, pos, t, n);
-        this.puts(code.s0[id]!, bytes, pos, t + L, n, id, t);
+        const bytes = TYPE_BYTES[code.t0[r]!]!;
+        this.takes(code.s1[r]!, bytes, pos, t, n);
+        if (code.s2[r]! >= 0) this.takes(code.s2[r]!, bytes, pos, t, n);
+        this.puts(code.s0[r]!, bytes, pos, t + L, n, id);
         this.event(t + L + n - 1);
         return;
       }
       case OP_VACCUM:
-        this.takes(code.s1[id]!, TYPE_BYTES[code.t0[id]!]!, pos, t, n);
-        this.puts(code.s0[id]!, 4, pos, t + n - 1 + L, 1, id, t);
+        this.takes(code.s1[r]!, TYPE_BYTES[code.t0[r]!]!, pos, t, n);
+        this.puts(code.s0[r]!, 4, pos, t + n - 1 + L, 1, id);
         this.event(t + n - 1 + L);
         return;
       case OP_SXM: {
-        const bytes = TYPE_BYTES[code.t0[id]!]!;
-        const lag = code.fn[id] === SXM_TRANSPOSE ? 15 + L : L;
-        this.takes(code.s1[id]!, bytes, pos, t, n);
-        this.puts(code.s0[id]!, bytes, pos, t + lag, n, id, t);
+        const bytes = TYPE_BYTES[code.t0[r]!]!;
+        const lag = code.fn[r] === SXM_TRANSPOSE ? 15 + L : L;
+        this.takes(code.s1[r]!, bytes, pos, t, n);
+        this.puts(code.s0[r]!, bytes, pos, t + lag, n, id);
         this.event(t + lag + n - 1);
         return;
       }
       case OP_LW:
-        this.lw(q, id, t);
+        this.lw(q, r, t);
         return;
       case OP_IW: {
         const p = this.planes[q.index]!;
@@ -370,17 +440,17 @@ export class FastChip {
         return;
       }
       case OP_ABC:
-        this.abc(q, id, t);
+        this.abc(q, r, t);
         return;
       case OP_ACC:
-        this.acc(q, id, t);
+        this.acc(q, id, r, t);
         return;
       case OP_SEND:
-        this.send(q, id, t);
+        this.send(q, r, t);
         return;
       case OP_RECV: {
-        const words = TYPE_BYTES[code.t0[id]!]!;
-        this.puts(code.s0[id]!, words, pos, t, n, id, t);
+        const words = TYPE_BYTES[code.t0[r]!]!;
+        this.puts(code.s0[r]!, words, pos, t, n, id);
         const link = this.links[q.index]!;
         link.recvAt.push(t);
         link.recvN.push(n);
@@ -428,54 +498,48 @@ export class FastChip {
    * after `from` is the only candidate, and those ending before it can meet no later interval of this port either.
    */
   private claim(k: number, port: number, from: number, until: number): void {
-    const other = k + (1 - port);
-    const list = this.bankList[other]!;
-    let h = this.bankHead[other]!;
-    while (h < list.length && list[h + 1]! <= from) h += 2;
-    this.bankHead[other] = h;
-    if (h < list.length && list[h]! < until) throw new Bail("a bank conflict");
-    const mine = this.bankList[k + port]!;
-    const head = this.bankHead[k + port]!;
-    if (head > 4096 && head * 2 > mine.length) {
-      mine.splice(0, head);
-      this.bankHead[k + port] = 0;
-    }
-    mine.push(from, until);
+    const other = this.bankList[k + (1 - port)]!;
+    const d = other.data;
+    let h = other.head;
+    while (h < other.length && d[h + 1]! <= from) h += 2;
+    other.head = h;
+    if (h < other.length && d[h]! < until) throw new Bail("a bank conflict");
+    this.bankList[k + port]!.push2(from, until);
   }
 
-  private lw(q: QueueState, id: number, t: number): void {
-    const code = this.sim.code;
+  private lw(q: QueueState, r: number, t: number): void {
+    const code = this.code;
     const p = this.planes[q.index]!;
     const plane = this.chip.planes[q.index]!;
-    const row0 = code.a[id]!;
-    const n = code.n[id]!;
+    const row0 = code.a[r]!;
+    const n = code.n[r]!;
     if (row0 < 0 || row0 + n > plane.rows || !Number.isInteger(row0))
       throw new Bail("weight rows out of range");
-    p.stagingType = code.t0[id]!;
-    const bytes = TYPE_BYTES[code.t0[id]!]!;
-    const width = code.b[id]!;
+    p.stagingType = code.t0[r]!;
+    const bytes = TYPE_BYTES[code.t0[r]!]!;
+    const width = code.b[r]!;
     // Group j is taken in the cycles i with i*width + j < n.
     for (let j = 0; j < width && j < n; j++)
-      this.takes(code.s1[id]! + j * bytes, bytes, q.position, t, Math.ceil((n - j) / width));
-    this.event(t + code.slots[id]! - 1);
+      this.takes(code.s1[r]! + j * bytes, bytes, q.position, t, Math.ceil((n - j) / width));
+    this.event(t + code.slots[r]! - 1);
   }
 
-  private abc(q: QueueState, id: number, t: number): void {
-    const code = this.sim.code;
+  private abc(q: QueueState, r: number, t: number): void {
+    const code = this.code;
     const p = this.planes[q.index]!;
     const plane = this.chip.planes[q.index]!;
-    const type = code.t0[id]!;
+    const type = code.t0[r]!;
     if (p.installedBy < 0 || p.weightsType !== type) throw new Bail("abc without matching weights");
-    const row0 = code.a[id]!;
-    const n = code.n[id]!;
+    const row0 = code.a[r]!;
+    const n = code.n[r]!;
     if (row0 < 0 || row0 + n > plane.accRows || !Number.isInteger(row0))
       throw new Bail("accumulator rows out of range");
     if (t < p.drainUntil) throw new Bail("an abc while an acc drains");
-    const C = code.b[id]!;
-    const L = code.latency[id]!;
+    const C = code.b[r]!;
+    const L = code.latency[r]!;
     const bytes = TYPE_BYTES[type]!;
-    if (C === 1) this.takes(code.s1[id]!, bytes, q.position, t, n);
-    else for (let i = 0; i < n; i++) this.takes(code.s1[id]!, bytes, q.position, t + i * C, 1);
+    if (C === 1) this.takes(code.s1[r]!, bytes, q.position, t, n);
+    else for (let i = 0; i < n; i++) this.takes(code.s1[r]!, bytes, q.position, t + i * C, 1);
     p.lastTake ??= new Float64Array(plane.accRows).fill(Number.NaN);
     p.rowType ??= new Uint8Array(plane.accRows).fill(255);
     p.latency ??= new Float64Array(plane.accRows);
@@ -488,36 +552,37 @@ export class FastChip {
     this.event(t + (n - 1) * C + L);
   }
 
-  private acc(q: QueueState, id: number, t: number): void {
-    const code = this.sim.code;
+  private acc(q: QueueState, id: number, r: number, t: number): void {
+    const code = this.code;
     const p = this.planes[q.index]!;
     const plane = this.chip.planes[q.index]!;
-    const row0 = code.a[id]!;
-    const n = code.n[id]!;
+    const row0 = code.a[r]!;
+    const n = code.n[r]!;
     if (row0 < 0 || row0 + n > plane.accRows || !Number.isInteger(row0))
       throw new Bail("accumulator rows out of range");
     const last = p.lastTake;
     if (!last || !p.rowType || !p.latency) throw new Bail("acc of rows no abc wrote");
-    const type = code.t0[id]!;
+    const type = code.t0[r]!;
     for (let i = 0; i < n; i++) {
-      const r = row0 + i;
+      const row = row0 + i;
       const c = t + i;
-      const take = last[r]!;
+      const take = last[row]!;
       // A take at or after c would not have happened yet when the exact engine drains: left to it.
-      if (!(take < c) || take + p.latency[r]! > c || p.rowType[r] !== type) throw new Bail("acc not ready");
+      if (!(take < c) || take + p.latency[row]! > c || p.rowType[row] !== type)
+        throw new Bail("acc not ready");
     }
     if (t + n - 1 > p.drainUntil) p.drainUntil = t + n - 1;
-    this.puts(code.s0[id]!, 4, q.position, t, n, id, t);
+    this.puts(code.s0[r]!, 4, q.position, t, n, id);
     this.event(t + n - 1);
   }
 
   /** send (units-c2c.ts): takes vector i at t + i and queues its words; each leaves when serialised. */
-  private send(q: QueueState, id: number, t: number): void {
+  private send(q: QueueState, r: number, t: number): void {
     const sim = this.sim;
-    const code = sim.code;
-    const n = code.n[id]!;
-    const bytes = TYPE_BYTES[code.t0[id]!]!;
-    this.takes(code.s1[id]!, bytes, q.position, t, n);
+    const code = this.code;
+    const n = code.n[r]!;
+    const bytes = TYPE_BYTES[code.t0[r]!]!;
+    this.takes(code.s1[r]!, bytes, q.position, t, n);
     const link = this.links[q.index]!;
     const { num, den } = sim.wordTime;
     const capacity = sim.machine.c2c.bufferWords;
@@ -526,18 +591,14 @@ export class FastChip {
     for (let i = 0; i < n; i++) {
       const cycle = t + i;
       for (let b = 0; b < bytes; b++) {
-        while (link.bufHead < buf.length && buf[link.bufHead]! <= cycle) link.bufHead++;
-        if (buf.length - link.bufHead >= capacity) throw new Bail("a full send buffer");
+        while (buf.head < buf.length && buf.data[buf.head]! <= cycle) buf.head++;
+        if (buf.length - buf.head >= capacity) throw new Bail("a full send buffer");
         const startAt = Math.max(cycle * den, link.lastFinish);
         const finish = startAt + num;
         link.lastFinish = finish;
         leaves = Math.ceil(finish / den);
         buf.push(leaves);
         link.leaves.push(leaves);
-      }
-      if (link.bufHead > 1024) {
-        buf.splice(0, link.bufHead);
-        link.bufHead = 0;
       }
     }
     this.event(Math.max(t + n - 1, leaves));

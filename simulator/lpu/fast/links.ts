@@ -32,10 +32,15 @@ class ClockHistory {
     }
   }
 
+  /** Index into `clocks` found by the last `at` (calls come with non-decreasing k, so each walks on from there). */
+  private hint = 0;
+
   /** The clock in force when the chip processes cycle k (deskews at cycles < k applied). */
   at(k: number): ChipClock {
-    let j = 0;
+    let j = this.hint;
+    if (j > 0 && !(this.deskews[j - 1]! < k)) j = 0;
     while (j < this.deskews.length && this.deskews[j]! < k) j++;
+    this.hint = j;
     return this.clocks[j]!;
   }
 }
@@ -61,10 +66,17 @@ export function checkLinks(sim: Simulator, chips: readonly FastChip[]): void {
       const receiver = histories[ri]!;
       const rchip = chips[ri]!;
       const list: number[] = [];
-      for (const F of fl.leaves) {
+      // Leave cycles are non-decreasing, and so mostly their global times: both searches walk on from the last
+      // word's answer (and start over when a time goes back), so a link costs its words plus the deskews.
+      let j = 0;
+      let lastG = Number.NEGATIVE_INFINITY;
+      const leaves = fl.leaves.data;
+      for (let w = 0; w < fl.leaves.length; w++) {
+        const F = leaves[w]!;
         const g = sender.at(F).globalTime(F);
+        if (g < lastG) j = 0;
+        lastG = g;
         // R's deskews processed before S's cycle F.
-        let j = 0;
         while (
           j < receiver.deskews.length &&
           (receiver.times[j]! < g || (receiver.times[j] === g && ri < si))

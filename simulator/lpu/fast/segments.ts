@@ -108,22 +108,74 @@ export class Segments {
     }
   }
 
-  /** Segment indices order[a..b) sorted by first diagonal (keys pack the diagonal and the local index). */
+  /** Merge buffers for sortedByDiagonal (scratch, grown as needed). */
+  private bufA = new Int32Array(64);
+  private bufB = new Int32Array(64);
+  private runs = new Int32Array(64);
+
+  /**
+   * Segment indices order[a..b) sorted by first diagonal, stably. A queue's segments on a group come in time order,
+   * so the list is a few sorted runs, one per queue that touches the group: a natural merge sort costs
+   * O(n log runs) and allocates nothing once its buffers have grown.
+   */
   private sortedByDiagonal(order: Int32Array, a: number, b: number): Int32Array {
     const m = b - a;
-    const out = new Int32Array(m);
-    if (m >= 1 << 22) throw new Bail("more than 4 M stream segments on one group");
-    const keys = new Float64Array(m);
-    let sorted = true;
-    for (let j = 0; j < m; j++) {
-      const d = this.d0[order[a + j]!]! + 2 ** 30;
-      if (d < 0 || d >= 2 ** 31) throw new Bail("a diagonal beyond the packed key range");
-      keys[j] = d * 4194304 + j;
-      if (j > 0 && keys[j]! < keys[j - 1]!) sorted = false;
+    if (this.bufA.length < m) {
+      this.bufA = new Int32Array(2 * m);
+      this.bufB = new Int32Array(2 * m);
     }
-    if (!sorted) keys.sort();
-    for (let j = 0; j < m; j++) out[j] = order[a + (keys[j]! % 4194304)]!;
-    return out;
+    const d0 = this.d0;
+    let src = this.bufA;
+    let dst = this.bufB;
+    // Run starts, and m as the end of the last run.
+    let runs = this.runs;
+    let r = 0;
+    for (let j = 0; j < m; j++) {
+      const s = order[a + j]!;
+      src[j] = s;
+      if (j === 0 || d0[s]! < d0[src[j - 1]!]!) {
+        if (r + 2 > runs.length) {
+          const bigger = new Int32Array(2 * runs.length);
+          bigger.set(runs);
+          this.runs = runs = bigger;
+        }
+        runs[r++] = j;
+      }
+    }
+    runs[r] = m;
+    while (r > 1) {
+      // Merge runs pairwise (2k, 2k + 1) into dst; an odd last run is copied.
+      let w = 0;
+      for (let k = 0; k < r; k += 2) {
+        const lo = runs[k]!;
+        const mid = runs[k + 1]!;
+        const hi = k + 2 <= r ? runs[k + 2]! : mid;
+        runs[w++] = lo;
+        let i = lo;
+        let j = mid;
+        let o = lo;
+        while (i < mid && j < hi) {
+          const x = src[i]!;
+          const y = src[j]!;
+          // Ties take the left run first: stable, as the rules need equal diagonals in append order.
+          if (d0[y]! < d0[x]!) {
+            dst[o++] = y;
+            j++;
+          } else {
+            dst[o++] = x;
+            i++;
+          }
+        }
+        while (i < mid) dst[o++] = src[i++]!;
+        while (j < hi) dst[o++] = src[j++]!;
+      }
+      runs[w] = m;
+      r = w;
+      const t = src;
+      src = dst;
+      dst = t;
+    }
+    return src.subarray(0, m);
   }
 
   /** The segments covering the current diagonal, and their (y, kind) keys sorted (scratch, grown as needed). */

@@ -1,0 +1,55 @@
+// A growable list of numbers on one Float64Array, for the fast path's per-instruction records (bank intervals,
+// puts near the end, send buffers, words sent). In: pushes at the tail, an advancing head. Out: the same numbers,
+// with no garbage per push: a JS array that grows, is cut and grows again reallocates its store each time, which
+// was most of a timing-only run's allocation.
+const EMPTY = new Float64Array(0);
+
+export class NumList {
+  /** Allocated on the first push: hundreds of chips' link lists that stay empty cost no typed array each. */
+  data: Float64Array;
+  /** Entries before `head` are dropped (FIFO use); they are reclaimed when the list would otherwise grow. */
+  head = 0;
+  length = 0;
+
+  constructor(capacity = 0) {
+    this.data = capacity > 0 ? new Float64Array(capacity) : EMPTY;
+  }
+
+  push(x: number): void {
+    if (this.length === this.data.length) this.makeRoom();
+    this.data[this.length++] = x;
+  }
+
+  push2(x: number, y: number): void {
+    if (this.length + 2 > this.data.length) this.makeRoom();
+    const d = this.data;
+    d[this.length] = x;
+    d[this.length + 1] = y;
+    this.length += 2;
+  }
+
+  clear(): void {
+    this.head = 0;
+    this.length = 0;
+  }
+
+  /** The live entries [head, length) as a new array (a JS array: a small one costs no external allocation). */
+  toArray(): number[] {
+    const out = new Array<number>(this.length - this.head);
+    for (let i = this.head; i < this.length; i++) out[i - this.head] = this.data[i]!;
+    return out;
+  }
+
+  /** Moves the live entries to the front when at least half the store is dropped entries, else doubles it. */
+  private makeRoom(): void {
+    if (this.head > 0 && this.head * 2 >= this.length) {
+      this.data.copyWithin(0, this.head, this.length);
+      this.length -= this.head;
+      this.head = 0;
+      if (this.length + 2 <= this.data.length) return;
+    }
+    const bigger = new Float64Array(Math.max(16, this.data.length * 2));
+    bigger.set(this.data.subarray(0, this.length));
+    this.data = bigger;
+  }
+}
