@@ -5,7 +5,6 @@
 // the cycle the consumer takes it (streams do not hold values).
 import { ELEM_BYTES, type ElemType, type UnitKind } from "../../arch/isa.ts";
 import type { Machine } from "../../arch/machine.ts";
-import { slicePosition } from "../../arch/machine.ts";
 import { assertNever, invariant } from "../../util/assert.ts";
 import type { Placement, Step, Task } from "../passes/task-ir.ts";
 import { blockOf, stepOperands } from "../passes/task-ir.ts";
@@ -211,8 +210,9 @@ export function taskGeometry(
   // Relative cycles: walk the flows from the root outwards. Each value is consumed exactly once and a MEM step
   // never feeds a MEM step, so the instances and flows form a tree: every order of the walk gives the same cycles.
   // Consumers come after their producers, so a sweep from the last group backwards usually settles in one pass.
-  const rel = new Float64Array(proto.length).fill(Number.NaN);
-  rel[proto.length - 1] = 0;
+  const rel = new Float64Array(proto.length);
+  const known = new Uint8Array(proto.length);
+  known[proto.length - 1] = 1;
   let assigned = 1;
   for (let changed = true; changed; ) {
     changed = false;
@@ -224,14 +224,14 @@ export function taskGeometry(
         const c = proto[f.to]!;
         const hops = Math.abs(c.pos - p.pos);
         // consumer takes vector 0 at rel_c + inOffset_c; producer puts it out at rel_p + outOffset_p, hops earlier.
-        const rc = rel[f.to]!;
-        const rp = rel[f.from]!;
-        if (rc === rc && rp !== rp) {
-          rel[f.from] = rc + c.timing.inOffset - hops - p.timing.outOffset;
+        if (known[f.to] === 1 && known[f.from] === 0) {
+          rel[f.from] = rel[f.to]! + c.timing.inOffset - hops - p.timing.outOffset;
+          known[f.from] = 1;
           changed = true;
           assigned++;
-        } else if (rp === rp && rc !== rc) {
-          rel[f.to] = rp + p.timing.outOffset + hops - c.timing.inOffset;
+        } else if (known[f.from] === 1 && known[f.to] === 0) {
+          rel[f.to] = rel[f.from]! + p.timing.outOffset + hops - c.timing.inOffset;
+          known[f.to] = 1;
           changed = true;
           assigned++;
         }
