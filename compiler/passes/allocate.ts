@@ -97,7 +97,13 @@ function allocateWith(
   const clashes = (t: TiledTensor, tile: number, slices: readonly number[]): boolean => {
     const partners = together.get(`${t.id}/${tile}`);
     if (!partners) return false;
-    for (const sl of slices) for (const other of tenantsOf(t.chip, sl)) if (partners.has(other)) return true;
+    // Walk the smaller set: a slice collects every tensor ever placed on it, so walking its tenants would make the
+    // pass quadratic in the tensors per chip.
+    for (const sl of slices) {
+      const tenants = tenantsOf(t.chip, sl);
+      const [few, many] = partners.size < tenants.size ? [partners, tenants] : [tenants, partners];
+      for (const other of few) if (many.has(other)) return true;
+    }
     return false;
   };
 
@@ -293,8 +299,15 @@ function allocateWith(
       const fkey = `${p.chip}/${tp.slices.join(",")}`;
       const blocks = free.get(fkey) ?? [];
       const tenants = [...(tp.reuses ?? []), `${dead}/${tp.tile}`];
-      blocks.push({ addr: tp.addr, words: tp.rows, readers: readersOf.get(dead) ?? [], tenants });
-      blocks.sort((a, b) => a.addr - b.addr);
+      // Kept sorted by address: insert after any block at the same address (as a stable sort would).
+      const block = { addr: tp.addr, words: tp.rows, readers: readersOf.get(dead) ?? [], tenants };
+      let lo = 0;
+      for (let hi = blocks.length; lo < hi; ) {
+        const mid = (lo + hi) >> 1;
+        if (blocks[mid]!.addr <= block.addr) lo = mid + 1;
+        else hi = mid;
+      }
+      blocks.splice(lo, 0, block);
       free.set(fkey, blocks);
     });
   };
