@@ -100,6 +100,17 @@ export function schedule(g: TaskGraph, m: Machine, opts: ScheduleOptions = {}): 
     (chip * 2 + (dir === "e" ? 0 : 1)) * m.streamsPerDirection + id;
   /** The reservations of the task under trial; after a successful tryAt, exactly what placing it commits. */
   const trial = new ResBuffer();
+  // Which table ids the trial's accepted entries use (stamp === the trial's number), per kind: a new entry is
+  // checked against the trial's own entries only when its table already appears there (else the check would be
+  // quadratic in the entries of a task).
+  let chipCount = g.chips;
+  for (const t of g.tasks) chipCount = Math.max(chipCount, t.chip + 1);
+  const stamps = [
+    new Int32Array(chipCount * queuesPerChip * RESOURCES_PER_QUEUE),
+    new Int32Array(chipCount * memCount * m.mem.banksPerSlice),
+    new Int32Array(chipCount * 2 * m.streamsPerDirection),
+  ] as const;
+  let trialNumber = 0;
   const tileReady = new Map<string, number>();
   const tileReadEnd = new Map<string, number>();
   const planes: PlaneState[][] = [];
@@ -308,9 +319,9 @@ export function schedule(g: TaskGraph, m: Machine, opts: ScheduleOptions = {}): 
     const freedBefore = relaxed ? 0 : freePlanes(t.chip);
     placeTask(t, plane);
     placed[pick] = true;
-    const touched = new Set<number>();
+    const touched: number[] = [];
     // A start took a plane (its heap has a new top) or a group's end freed one.
-    if (fromStarts || (!relaxed && freePlanes(t.chip) !== freedBefore)) touched.add(t.chip);
+    if (fromStarts || (!relaxed && freePlanes(t.chip) !== freedBefore)) touched.push(t.chip);
     for (const s of succs[pick]!) {
       const gs = groupOf[s];
       if (gs && gs !== t.mxmGroup) {
@@ -320,7 +331,7 @@ export function schedule(g: TaskGraph, m: Machine, opts: ScheduleOptions = {}): 
         if (left === 0 && !relaxed && !placed[first] && pending[first] === 0 && !parkedIn[first]) {
           parkedIn[first] = true;
           heapOf(inputsIn, g.tasks[first]!.chip).push(first);
-          touched.add(g.tasks[first]!.chip);
+          if (!touched.includes(g.tasks[first]!.chip)) touched.push(g.tasks[first]!.chip);
         }
       }
       if (--pending[s]! === 0) becomeReady(s);
@@ -335,7 +346,7 @@ export function schedule(g: TaskGraph, m: Machine, opts: ScheduleOptions = {}): 
         becomeReady(next);
       }
     }
-    for (const c of [...touched].sort((a, b) => a - b)) offerStarts(c);
+    for (const c of touched.sort((a, b) => a - b)) offerStarts(c);
   }
   invariant(
     placed.every((p) => p),
@@ -534,6 +545,7 @@ export function schedule(g: TaskGraph, m: Machine, opts: ScheduleOptions = {}): 
     task: Task,
   ): { shift: number; kind: ResKind; choice?: Choice } {
     trial.length = 0;
+    trialNumber++;
     let shift = 0;
     let kind: ResKind = QUEUE;
     const alu: (number | undefined)[] = [];
@@ -674,7 +686,7 @@ export function schedule(g: TaskGraph, m: Machine, opts: ScheduleOptions = {}): 
   }
 
   /** The shift that clears trial entries [from, length) of the placed tables and of the trial's earlier entries
-   * (the task's own reservations so far); 0 when they are free. */
+   * (the task's own reservations so far); 0 when they are free, and then the entries are accepted. */
   function conflictTrial(from: number): number {
     let need = 0;
     const { kind, key, a, b, lo, hi } = trial;
@@ -683,26 +695,30 @@ export function schedule(g: TaskGraph, m: Machine, opts: ScheduleOptions = {}): 
       const id = key[r]!;
       const s = a[r]!;
       const e = b[r]!;
+      const own = stamps[k][id] === trialNumber;
       if (k === STREAM) {
         const c = streams.peek(id)?.conflict(s, e, lo[r]!, hi[r]!) ?? 0;
         if (c > need) need = c;
-        for (let l = 0; l < from; l++)
-          if (
-            kind[l] === STREAM &&
-            key[l] === id &&
-            b[l]! > s &&
-            a[l]! < e &&
-            lo[l]! <= hi[r]! &&
-            lo[r]! <= hi[l]!
-          )
-            need = Math.max(need, b[l]! - s);
+        if (own)
+          for (let l = 0; l < from; l++)
+            if (
+              kind[l] === STREAM &&
+              key[l] === id &&
+              b[l]! > s &&
+              a[l]! < e &&
+              lo[l]! <= hi[r]! &&
+              lo[r]! <= hi[l]!
+            )
+              need = Math.max(need, b[l]! - s);
       } else {
         const c = (k === QUEUE ? queues : banks).peek(id)?.conflict(s, e) ?? 0;
         if (c > need) need = c;
-        for (let l = 0; l < from; l++)
-          if (kind[l] === k && key[l] === id && b[l]! > s && a[l]! < e) need = Math.max(need, b[l]! - s);
+        if (own)
+          for (let l = 0; l < from; l++)
+            if (kind[l] === k && key[l] === id && b[l]! > s && a[l]! < e) need = Math.max(need, b[l]! - s);
       }
     }
+    if (need === 0) for (let r = from; r < trial.length; r++) stamps[kind[r]!][key[r]!] = trialNumber;
     return need;
   }
 
