@@ -203,7 +203,24 @@ export function taskGeometry(
       }
       const operands: number[] = [];
       for (let k = 0; k < ops.length; k++) if (ops[k] === pi) operands.push(k);
-      groups.push({ type, flows, n: cTiming.n, spacing: cTiming.inSpacing, operands });
+      // The direction from positions alone (relative cycles do not move an instance).
+      let dir: "e" | "w" | "-" | undefined;
+      for (const f of flows) {
+        const d = proto[f.to]!.pos - proto[f.from]!.pos;
+        const fd = d > 0 ? "e" : d < 0 ? "w" : "-";
+        invariant(
+          dir === undefined || dir === fd,
+          `${task.id}: the byte planes of one operand flow in different directions`,
+        );
+        dir = fd;
+      }
+      const n = cTiming.n;
+      const spacing = cTiming.inSpacing;
+      groups.push(
+        dir === "e" || dir === "w"
+          ? { type, flows, n, spacing, operands, dir }
+          : { type, flows, n, spacing, operands },
+      );
     }
   }
 
@@ -256,20 +273,6 @@ export function taskGeometry(
       addr: p.addr,
       stride: p.stride,
     };
-  }
-  for (let gi = 0; gi < groups.length; gi++) {
-    const g = groups[gi]!;
-    let dir: "e" | "w" | "-" | undefined;
-    for (const f of g.flows) {
-      const d = instances[f.to]!.pos - instances[f.from]!.pos;
-      const fd = d > 0 ? "e" : d < 0 ? "w" : "-";
-      invariant(
-        dir === undefined || dir === fd,
-        `${task.id}: the byte planes of one operand flow in different directions`,
-      );
-      dir = fd;
-    }
-    if (dir === "e" || dir === "w") groups[gi] = { ...g, dir };
   }
   return { instances, groups };
 }

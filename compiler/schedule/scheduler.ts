@@ -111,8 +111,28 @@ export function schedule(g: TaskGraph, m: Machine, opts: ScheduleOptions = {}): 
     new Int32Array(chipCount * 2 * m.streamsPerDirection),
   ] as const;
   let trialNumber = 0;
-  const tileReady = new Map<string, number>();
-  const tileReadEnd = new Map<string, number>();
+  // Per column tile of a tensor (dense id: the tensor's first tile plus the tile): the cycle from which its last
+  // write is readable, and the cycle after its last read.
+  const tileBase = new Map<string, number>();
+  let tileCount = 0;
+  for (const t of g.tensors) {
+    tileBase.set(t.id, tileCount);
+    tileCount += t.tiles;
+  }
+  const tileId = (tensor: string, tile: number) => tileBase.get(tensor)! + tile;
+  /** The dense id of a `tensor/tile` name (allocate.ts `reuses`). */
+  const reuseIds = new Map<string, number>();
+  const reuseId = (name: string) => {
+    let id = reuseIds.get(name);
+    if (id === undefined) {
+      const slash = name.lastIndexOf("/");
+      id = tileId(name.slice(0, slash), Number(name.slice(slash + 1)));
+      reuseIds.set(name, id);
+    }
+    return id;
+  };
+  const tileReady = new Float64Array(tileCount);
+  const tileReadEnd = new Float64Array(tileCount);
   const planes: PlaneState[][] = [];
   const groupState = new Map<string, GroupState>();
   const insts: ScheduledInst[] = [];
@@ -396,53 +416,51 @@ export function schedule(g: TaskGraph, m: Machine, opts: ScheduleOptions = {}): 
     // Lower bound on the start from data and MXM state (after the deskew of cycle 0 when chips talk).
     let lower = multiChip ? 1 : 0;
     let stateBound = 0;
-    geo.instances.forEach((inst) => {
+    for (const inst of geo.instances) {
       const s = task.steps[inst.step]!;
-      const need = (cycle: number, isState = false) => {
-        lower = Math.max(lower, cycle - inst.rel);
-        if (isState) stateBound = Math.max(stateBound, cycle - inst.rel);
-      };
+      // The cycles this step's issue must not precede: from data (SRAM, links) and from MXM state.
+      let data = 0;
+      let state = Number.NEGATIVE_INFINITY;
       switch (s.kind) {
         case "read":
-          need(tileReady.get(`${s.ref.tensor}/${s.ref.tile}`) ?? 0);
+          data = tileReady[tileId(s.ref.tensor, s.ref.tile)]!;
           break;
         case "write": {
           const tp = blockOf(placements.get(s.ref.tensor)!, s.ref.tile, s.ref.row);
-          for (const r of tp.reuses ?? []) need(tileReadEnd.get(r) ?? 0);
+          for (const r of tp.reuses ?? []) data = Math.max(data, tileReadEnd[reuseId(r)]!);
           break;
         }
         case "lw":
-          need(ps!.stagingFree, true);
+          state = ps!.stagingFree;
           break;
         case "iw":
-          need(gs!.lwEnd, true);
-          need(ps!.arrayFree, true);
+          state = Math.max(gs!.lwEnd, ps!.arrayFree);
           break;
         case "abc":
-          need(gs!.weightsReady, true);
-          if (!s.accumulate) need(ps!.accFree, true);
+          state = s.accumulate ? gs!.weightsReady : Math.max(gs!.weightsReady, ps!.accFree);
           break;
         case "acc":
-          need(gs!.resultsReady, true);
+          state = gs!.resultsReady;
           break;
         case "send":
-          need(linkFree.get(`${chip}/s${s.link}`) ?? 0);
+          data = linkFree.get(`${chip}/s${s.link}`) ?? 0;
           break;
         case "recv": {
-          need(linkFree.get(`${chip}/r${s.link}`) ?? 0);
           // Vector i's last word leaves the sender linkLeaves(...) after the send issues and arrives L_link later.
           const ts = sendAt.get(s.from);
           invariant(ts !== undefined, `${task.id} receives from ${s.from}, which is not placed`);
           const b = ELEM_BYTES[s.type];
           let need0 = 0;
           for (let i = 0; i < s.n; i++) need0 = Math.max(need0, linkLeaves(m, (i + 1) * b - 1) - i);
-          need(ts + need0 + m.c2c.latency);
+          data = Math.max(linkFree.get(`${chip}/r${s.link}`) ?? 0, ts + need0 + m.c2c.latency);
           break;
         }
         default:
           break;
       }
-    });
+      lower = Math.max(lower, data - inst.rel, state - inst.rel);
+      stateBound = Math.max(stateBound, state - inst.rel);
+    }
     const readyAt = lower;
     let start = lower;
     let waitedOn: TaskTimes["waitedOn"] = stateBound > 0 && stateBound === lower ? "mxm" : "none";
@@ -479,13 +497,13 @@ export function schedule(g: TaskGraph, m: Machine, opts: ScheduleOptions = {}): 
       const done = t + lastEventOffset(m, s, inst.spacing, inst.timing) + 1;
       switch (s.kind) {
         case "read": {
-          const k = `${s.ref.tensor}/${s.ref.tile}`;
-          tileReadEnd.set(k, Math.max(tileReadEnd.get(k) ?? 0, done));
+          const k = tileId(s.ref.tensor, s.ref.tile);
+          tileReadEnd[k] = Math.max(tileReadEnd[k]!, done);
           break;
         }
         case "write": {
-          const k = `${s.ref.tensor}/${s.ref.tile}`;
-          tileReady.set(k, Math.max(tileReady.get(k) ?? 0, t + writeReadableOffset(m, last)));
+          const k = tileId(s.ref.tensor, s.ref.tile);
+          tileReady[k] = Math.max(tileReady[k]!, t + writeReadableOffset(m, last));
           break;
         }
         case "lw":
