@@ -477,7 +477,9 @@ export function schedule(g: TaskGraph, m: Machine, opts: ScheduleOptions = {}): 
       // a search that does not end means the task conflicts with itself (a bug in tile, allocate or geometry).
       invariant(tries < 1e6, `task ${task.id} found no start: it conflicts with itself`);
     }
-    const lastIssue = start + Math.max(...geo.instances.map((i) => i.rel));
+    let lastRel = 0;
+    for (const inst of geo.instances) if (inst.rel > lastRel) lastRel = inst.rel;
+    const lastIssue = start + lastRel;
     return { geo, chip, readyAt, start, waitedOn, choice: choice!, lastIssue };
   }
 
