@@ -65,8 +65,15 @@ function allocateWith(
   allowWide: boolean,
 ): { graph: TaskGraph; diagnostics: Diagnostic[] } {
   const diagnostics: Diagnostic[] = [];
-  const top = new Map<string, number>(); // `${chip}/${slice}` -> first free word above the bump pointer
+  // Per (chip, slice), by index chip * slices + slice: the first free word above the bump pointer.
+  const sliceCount = machine.sliceOrder.filter((k) => k === "mem").length;
+  const top: number[] = [];
+  const topAt = (chip: number, slice: number) => top[chip * sliceCount + slice] ?? 0;
   const free = new Map<string, FreeBlock[]>(); // `${chip}/${slices}` -> blocks
+  /** The `free` key of a slice list (group lists are reused, so their joined form is kept). */
+  const joined = new WeakMap<readonly number[], string>();
+  const sliceKey = (slices: readonly number[]) =>
+    joined.get(slices) ?? joined.set(slices, slices.join(",")).get(slices)!;
   const cursor = new Map<number, number>(); // planes -> next group index
   const groupsFor = new Map<number, number[][]>();
   const placements = new Map<string, Placement>();
@@ -89,15 +96,29 @@ function allocateWith(
     for (const a of ids)
       for (const b of ids) if (a !== b) (together.get(a) ?? together.set(a, new Set()).get(a)!).add(b);
   }
-  const sliceTenants = new Map<string, Set<string>>();
+  const sliceTenants: Set<string>[] = []; // by chip * slices + slice
   const tenantsOf = (chip: number, slice: number) => {
-    const key = `${chip}/${slice}`;
-    return sliceTenants.get(key) ?? sliceTenants.set(key, new Set()).get(key)!;
+    const key = chip * sliceCount + slice;
+    let set = sliceTenants[key];
+    if (!set) {
+      set = new Set();
+      sliceTenants[key] = set;
+    }
+    return set;
   };
-  const clashes = (t: TiledTensor, tile: number, slices: readonly number[]): boolean => {
-    const partners = together.get(`${t.id}/${tile}`);
+  const clashes = (
+    t: TiledTensor,
+    partners: ReadonlySet<string> | undefined,
+    slices: readonly number[],
+  ): boolean => {
     if (!partners) return false;
-    for (const sl of slices) for (const other of tenantsOf(t.chip, sl)) if (partners.has(other)) return true;
+    // Walk the smaller set: a slice collects every tensor ever placed on it, so walking its tenants would make the
+    // pass quadratic in the tensors per chip.
+    for (const sl of slices) {
+      const tenants = tenantsOf(t.chip, sl);
+      const [few, many] = partners.size < tenants.size ? [partners, tenants] : [tenants, partners];
+      for (const other of few) if (many.has(other)) return true;
+    }
     return false;
   };
 
@@ -115,13 +136,14 @@ function allocateWith(
         const rows = Math.min(t.blockRows, t.rows - row0);
         let placed: Omit<BlockPlacement, "tile" | "row0" | "rows"> | undefined;
         const start = cursor.get(planes) ?? 0;
-        if (wide.has(t.id)) placed = placeWide(t, j, rows, groups);
+        const partners = together.get(`${t.id}/${j}`);
+        if (wide.has(t.id)) placed = placeWide(t, partners, rows, groups);
         // First a freed block (reuse keeps SRAM small; its readers come earlier in the task order), searching from
         // the cursor; then fresh space, round-robin over the groups so tiles stream from different slices.
         for (let k = 0; k < groups.length && !placed; k++) {
           const slices = groups[(start + k) % groups.length]!;
-          if (clashes(t, j, slices)) continue;
-          const blocks = free.get(`${t.chip}/${slices.join(",")}`) ?? [];
+          if (clashes(t, partners, slices)) continue;
+          const blocks = free.get(`${t.chip}/${sliceKey(slices)}`) ?? [];
           const fit = blocks.findIndex((b) => b.words >= rows);
           if (fit < 0) continue;
           const b = blocks[fit]!;
@@ -133,10 +155,11 @@ function allocateWith(
         for (let k = 0; k < groups.length && !placed; k++) {
           const gi = (start + k) % groups.length;
           const slices = groups[gi]!;
-          if (clashes(t, j, slices)) continue;
-          const addr = Math.max(...slices.map((s) => top.get(`${t.chip}/${s}`) ?? 0));
+          if (clashes(t, partners, slices)) continue;
+          let addr = 0;
+          for (const s of slices) addr = Math.max(addr, topAt(t.chip, s));
           if (addr + rows <= machine.mem.wordsPerSlice) {
-            for (const s of slices) top.set(`${t.chip}/${s}`, addr + rows);
+            for (const s of slices) top[t.chip * sliceCount + s] = addr + rows;
             placed = { slices, addr };
             cursor.set(planes, gi + 1);
           }
@@ -192,7 +215,7 @@ function allocateWith(
   const vxmPos = machine.sliceOrder.indexOf("vxm");
   const placeWide = (
     t: TiledTensor,
-    tile: number,
+    partners: ReadonlySet<string> | undefined,
     rows: number,
     groups: number[][],
   ): Omit<BlockPlacement, "tile" | "row0" | "rows"> | undefined => {
@@ -204,11 +227,11 @@ function allocateWith(
     // (groups on both sides would make the load wait for the far side's ~45 extra hops).
     const side = (gi: number) => slicePosition(machine, "mem", groups[gi]![0]!)! < vxmPos;
     // Of those, the `width` lowest (all start at one address, so uneven tops waste the space below the highest).
-    const topOf = (gi: number) => Math.max(...groups[gi]!.map((sl) => top.get(`${t.chip}/${sl}`) ?? 0));
+    const topOf = (gi: number) => Math.max(...groups[gi]!.map((sl) => topAt(t.chip, sl)));
     const candidates: number[] = [];
     for (let k = 0; k < groups.length; k++) {
       const gi = (start + k) % groups.length;
-      if (side(gi) === side(start % groups.length) && !clashes(t, tile, groups[gi]!)) candidates.push(gi);
+      if (side(gi) === side(start % groups.length) && !clashes(t, partners, groups[gi]!)) candidates.push(gi);
     }
     const chosen = candidates
       .map((gi, order) => ({ gi, order, top: topOf(gi) }))
@@ -219,9 +242,9 @@ function allocateWith(
     if (chosen.length < width) return undefined;
     const slices = chosen.flatMap((gi) => groups[gi]!);
     const words = Math.ceil(rows / width);
-    const addr = Math.max(...slices.map((s) => top.get(`${t.chip}/${s}`) ?? 0));
+    const addr = Math.max(...slices.map((s) => topAt(t.chip, s)));
     if (addr + words > machine.mem.wordsPerSlice) return undefined;
-    for (const s of slices) top.set(`${t.chip}/${s}`, addr + words);
+    for (const s of slices) top[t.chip * sliceCount + s] = addr + words;
     cursor.set(planes, chosen[chosen.length - 1]! + 1);
     return { slices, addr, width };
   };
@@ -290,11 +313,18 @@ function allocateWith(
     const p = placements.get(dead);
     if (!p) return; // never placed: LPU5005 already says the SRAM is full
     p.blocks.forEach((tp) => {
-      const fkey = `${p.chip}/${tp.slices.join(",")}`;
+      const fkey = `${p.chip}/${sliceKey(tp.slices)}`;
       const blocks = free.get(fkey) ?? [];
       const tenants = [...(tp.reuses ?? []), `${dead}/${tp.tile}`];
-      blocks.push({ addr: tp.addr, words: tp.rows, readers: readersOf.get(dead) ?? [], tenants });
-      blocks.sort((a, b) => a.addr - b.addr);
+      // Kept sorted by address: insert after any block at the same address (as a stable sort would).
+      const block = { addr: tp.addr, words: tp.rows, readers: readersOf.get(dead) ?? [], tenants };
+      let lo = 0;
+      for (let hi = blocks.length; lo < hi; ) {
+        const mid = (lo + hi) >> 1;
+        if (blocks[mid]!.addr <= block.addr) lo = mid + 1;
+        else hi = mid;
+      }
+      blocks.splice(lo, 0, block);
       free.set(fkey, blocks);
     });
   };

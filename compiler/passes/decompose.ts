@@ -392,9 +392,8 @@ export function decompose(model: ModelGraph, file: string): DecomposeResult {
   const sorted = [...tensors.values()]
     .filter((t) => used.has(t.id))
     .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-  const constants = new Map(
-    [...k.constants].filter(([id]) => used.has(id)).sort((a, b) => (a[0] < b[0] ? -1 : 1)),
-  );
+  // Only the ids: the values are computed when something reads them (kernel-builder.ts, LazyConstants).
+  const constants = k.constants.subset(used);
   const kernel = {
     name: model.name,
     tensors: sorted,

@@ -19,7 +19,7 @@ export const tilesOf = (first: number, n: number): [number, number] => [
 export class KernelBuilder {
   readonly tensors = new Map<string, KTensor>();
   readonly ops: KOp[] = [];
-  readonly constants = new Map<string, Float64Array>();
+  readonly constants = new LazyConstants();
   private readonly counters = new Map<string, number>();
 
   get(id: string): KTensor {
@@ -53,9 +53,11 @@ export class KernelBuilder {
   constant(name: string, dtype: DType, rows: number, cols: number, value: (r: number, c: number) => number) {
     const id = `const.${name}`;
     if (this.tensors.has(id)) return id;
-    const v = new Float64Array(rows * cols);
-    for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) v[r * cols + c] = value(r, c);
-    this.constants.set(id, v);
+    this.constants.define(id, () => {
+      const v = new Float64Array(rows * cols);
+      for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) v[r * cols + c] = value(r, c);
+      return v;
+    });
     return this.define(id, dtype, rows, cols, "param");
   }
 
@@ -122,5 +124,61 @@ export class KernelBuilder {
     );
     this.ops.push({ kind: "copyRows", id, parts, out: id });
     return id;
+  }
+}
+
+/**
+ * The compiler's constants, computed when first read: only a program emitted with SRAM images (or a test) reads
+ * the values, and a timing-only compile of a large model would otherwise fill hundreds of MB with, e.g., a rope
+ * rotation matrix [d, d] it never looks at. A read-only map whose `get` and iteration compute and keep the values.
+ */
+export class LazyConstants implements ReadonlyMap<string, Float64Array> {
+  private readonly make = new Map<string, () => Float64Array>();
+  private readonly made = new Map<string, Float64Array>();
+
+  define(id: string, make: () => Float64Array): void {
+    this.make.set(id, make);
+  }
+
+  /** The constants named in `ids`, in id order (the others are dropped unmade). */
+  subset(ids: ReadonlySet<string>): LazyConstants {
+    const out = new LazyConstants();
+    for (const id of [...this.make.keys()].filter((x) => ids.has(x)).sort()) {
+      const made = this.made.get(id);
+      out.define(id, made ? () => made : this.make.get(id)!);
+    }
+    return out;
+  }
+
+  get size(): number {
+    return this.make.size;
+  }
+  has(id: string): boolean {
+    return this.make.has(id);
+  }
+  get(id: string): Float64Array | undefined {
+    let v = this.made.get(id);
+    if (v === undefined) {
+      const make = this.make.get(id);
+      if (!make) return undefined;
+      v = make();
+      this.made.set(id, v);
+    }
+    return v;
+  }
+  *entries(): MapIterator<[string, Float64Array]> {
+    for (const id of this.make.keys()) yield [id, this.get(id)!];
+  }
+  keys(): MapIterator<string> {
+    return this.make.keys();
+  }
+  *values(): MapIterator<Float64Array> {
+    for (const id of this.make.keys()) yield this.get(id)!;
+  }
+  forEach(f: (value: Float64Array, key: string, map: ReadonlyMap<string, Float64Array>) => void): void {
+    for (const [k, v] of this.entries()) f(v, k, this);
+  }
+  [Symbol.iterator](): MapIterator<[string, Float64Array]> {
+    return this.entries();
   }
 }

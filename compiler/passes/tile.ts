@@ -53,11 +53,21 @@ export function tile(p: PartitionedGraph, machine: Machine): TaskGraph {
   };
   const push = (task: Omit<Task, "after" | "chip">, extraAfter: readonly string[] = [], chip = 0): string => {
     const after = [...new Set([...depsOf(task.steps), ...extraAfter])];
-    tasks.push({ ...task, chip, after });
+    // Spelt out rather than spread: two fixed shapes (MXM group or not) keep hundreds of thousands of tasks cheap.
+    const { id, op, steps, mxmGroup, mxmGroupEnd } = task;
+    tasks.push(
+      mxmGroup === undefined
+        ? { id, op, steps, chip, after }
+        : mxmGroupEnd === undefined
+          ? { id, op, mxmGroup, steps, chip, after }
+          : { id, op, mxmGroup, mxmGroupEnd, steps, chip, after },
+    );
     for (const s of task.steps)
       if (s.kind === "write") {
         const k = key(s.ref.tensor, s.ref.tile);
-        writers.set(k, [...(writers.get(k) ?? []), task.id]);
+        const ws = writers.get(k);
+        if (ws) ws.push(task.id);
+        else writers.set(k, [task.id]);
       }
     return task.id;
   };

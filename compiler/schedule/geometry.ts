@@ -5,7 +5,6 @@
 // the cycle the consumer takes it (streams do not hold values).
 import { ELEM_BYTES, type ElemType, type UnitKind } from "../../arch/isa.ts";
 import type { Machine } from "../../arch/machine.ts";
-import { slicePosition } from "../../arch/machine.ts";
 import { assertNever, invariant } from "../../util/assert.ts";
 import type { Placement, Step, Task } from "../passes/task-ir.ts";
 import { blockOf, stepOperands } from "../passes/task-ir.ts";
@@ -81,20 +80,23 @@ export function vxmPosition(m: Machine): number {
   return m.sliceOrder.indexOf("vxm");
 }
 
-/** slicePosition scans the slice order; the scheduler asks for every MEM and MXM instance, so keep a table. */
-const positionTables = new WeakMap<Machine, Map<string, number>>();
+/** slicePosition scans the slice order; the scheduler asks for every MEM and MXM instance, so keep a table per
+ * machine: the positions of MEM slices and MXM planes by index. */
+const positionTables = new WeakMap<Machine, { mem: number[]; mxm: number[]; vxm: number }>();
 function position(m: Machine, kind: "mem" | "mxm" | "vxm", index: number): number {
   let table = positionTables.get(m);
   if (!table) {
-    table = new Map();
+    table = { mem: [], mxm: [], vxm: vxmPosition(m) };
+    for (let p = 0; p < m.sliceOrder.length; p++) {
+      const k = m.sliceOrder[p];
+      if (k === "mem") table.mem.push(p);
+      else if (k === "mxm") table.mxm.push(p);
+    }
     positionTables.set(m, table);
   }
-  const key = `${kind}${index}`;
-  let p = table.get(key);
-  if (p === undefined) {
-    p = kind === "vxm" ? vxmPosition(m) : slicePosition(m, kind, index)!;
-    table.set(key, p);
-  }
+  if (kind === "vxm") return table.vxm;
+  const p = table[kind][index];
+  invariant(p !== undefined, `no ${kind} slice ${index}`);
   return p;
 }
 
@@ -104,34 +106,33 @@ export function taskGeometry(
   placements: ReadonlyMap<string, Placement>,
   mxmPlane: number | undefined,
 ): Geometry {
-  const proto: Omit<Instance, "rel" | "spacing">[] = [];
-  const firstInstance: number[] = [];
-  task.steps.forEach((s, si) => {
-    firstInstance.push(proto.length);
+  // Built with plain loops and one object literal per instance: the scheduler asks for a geometry per task and
+  // candidate plane (hundreds of thousands on a large model), so spreads and closures here show in profiles.
+  const proto: Proto[] = [];
+  const steps = task.steps;
+  const firstInstance: number[] = new Array(steps.length + 1);
+  const timings: StepTiming[] = new Array(steps.length);
+  for (let si = 0; si < steps.length; si++) {
+    const s = steps[si]!;
+    firstInstance[si] = proto.length;
     const timing = stepTiming(m, s);
+    timings[si] = timing;
     if (s.kind === "read" || s.kind === "write") {
       const p = placements.get(s.ref.tensor);
       invariant(p, `no placement for ${s.ref.tensor}`);
       const tp = blockOf(p, s.ref.tile, s.ref.row);
       const width = tp.width ?? 1;
-      if (width === 1)
-        tp.slices.forEach((slice, byte) => {
-          proto.push({
-            step: si,
-            byte,
-            unit: "mem",
-            index: slice,
-            pos: position(m, "mem", slice),
-            timing,
-            addr: tp.addr + s.ref.row - tp.row0,
-            stride: s.ref.stride,
-          });
-        });
-      else {
+      if (width === 1) {
+        const addr = tp.addr + s.ref.row - tp.row0;
+        for (let byte = 0; byte < tp.slices.length; byte++) {
+          const slice = tp.slices[byte]!;
+          proto.push(proto0(si, byte, "mem", slice, position(m, "mem", slice), timing, addr, s.ref.stride));
+        }
+      } else {
         // A wide weight block (allocate.ts): group j holds rows j, j + width, ...; one instance per group and byte
         // plane, each reading its own rows, all reaching the `lw` in the same cycles (stream k = j * bytes + b).
         const off = s.ref.row - tp.row0;
-        const next = task.steps[si + 1];
+        const next = steps[si + 1];
         invariant(
           s.kind === "read" &&
             s.ref.stride === 1 &&
@@ -144,45 +145,46 @@ export function taskGeometry(
         const groups = Math.min(width, s.ref.n);
         for (let j = 0; j < groups; j++) {
           const n = Math.ceil((s.ref.n - j) / width);
+          const t: StepTiming = {
+            busy: n,
+            resource: timing.resource,
+            inOffset: timing.inOffset,
+            inSpacing: timing.inSpacing,
+            outOffset: timing.outOffset,
+            n,
+          };
           for (let byte = 0; byte < bytes; byte++) {
             const slice = tp.slices[j * bytes + byte]!;
-            proto.push({
-              step: si,
-              byte: j * bytes + byte,
-              unit: "mem",
-              index: slice,
-              pos: position(m, "mem", slice),
-              timing: { ...timing, busy: n, n },
-              addr: tp.addr + off / width,
-              stride: 1,
-            });
+            const pos = position(m, "mem", slice);
+            proto.push(proto0(si, j * bytes + byte, "mem", slice, pos, t, tp.addr + off / width, 1));
           }
         }
       }
     } else if (s.kind === "lw" || s.kind === "iw" || s.kind === "abc" || s.kind === "acc") {
       invariant(mxmPlane !== undefined, `MXM step of ${task.id} without a plane`);
-      const pos = position(m, "mxm", mxmPlane);
-      proto.push({ step: si, byte: 0, unit: "mxm", index: mxmPlane, pos, timing, addr: 0, stride: 0 });
+      proto.push(proto0(si, 0, "mxm", mxmPlane, position(m, "mxm", mxmPlane), timing, 0, 0));
     } else if (s.kind === "send" || s.kind === "recv") {
       const pos = m.c2c.attach[s.link];
       invariant(pos !== undefined, `link ${s.link} does not exist`);
-      proto.push({ step: si, byte: 0, unit: "c2c", index: s.link, pos, timing, addr: 0, stride: 0 });
+      proto.push(proto0(si, 0, "c2c", s.link, pos, timing, 0, 0));
     } else {
-      proto.push({ step: si, byte: 0, unit: "vxm", pos: position(m, "vxm", 0), timing, addr: 0, stride: 0 });
+      proto.push(proto0(si, 0, "vxm", undefined, position(m, "vxm", 0), timing, 0, 0));
     }
-  });
-  const countOf = (si: number) =>
-    (si + 1 < firstInstance.length ? firstInstance[si + 1]! : proto.length) - firstInstance[si]!;
+  }
+  firstInstance[steps.length] = proto.length;
+  const countOf = (si: number) => firstInstance[si + 1]! - firstInstance[si]!;
 
   // Flow groups: one per (consumer step, operand).
-  const groups: (Omit<FlowGroup, "dir"> & { consumer: number })[] = [];
+  const groups: FlowGroup[] = [];
   const spacingOf = new Array<number>(proto.length).fill(1);
-  task.steps.forEach((s, ci) => {
+  for (let ci = 0; ci < steps.length; ci++) {
+    const s = steps[ci]!;
     const ops = stepOperands(s);
-    ops.forEach((pi, operand) => {
-      if (ops.indexOf(pi) !== operand) return; // one stream group feeds every operand that reads this value
-      const type = outputType(task.steps[pi]!)!;
-      const cTiming = stepTiming(m, s);
+    for (let operand = 0; operand < ops.length; operand++) {
+      const pi = ops[operand]!;
+      if (ops.indexOf(pi) !== operand) continue; // one stream group feeds every operand that reads this value
+      const type = outputType(steps[pi]!)!;
+      const cTiming = timings[ci]!;
       const flows: Flow[] = [];
       const pn = countOf(pi);
       const cn = countOf(ci);
@@ -196,50 +198,96 @@ export function taskGeometry(
           byte: b,
         });
       if (cTiming.inSpacing > 1) {
-        invariant(task.steps[pi]!.kind === "read", `${task.id}: only a MEM read can feed a spaced consumer`);
+        invariant(steps[pi]!.kind === "read", `${task.id}: only a MEM read can feed a spaced consumer`);
         for (let k = 0; k < pn; k++) spacingOf[firstInstance[pi]! + k] = cTiming.inSpacing;
       }
-      const operands = ops.flatMap((x, k) => (x === pi ? [k] : []));
-      groups.push({ type, flows, n: cTiming.n, spacing: cTiming.inSpacing, operands, consumer: ci });
-    });
-  });
+      const operands: number[] = [];
+      for (let k = 0; k < ops.length; k++) if (ops[k] === pi) operands.push(k);
+      // The direction from positions alone (relative cycles do not move an instance).
+      let dir: "e" | "w" | "-" | undefined;
+      for (const f of flows) {
+        const d = proto[f.to]!.pos - proto[f.from]!.pos;
+        const fd = d > 0 ? "e" : d < 0 ? "w" : "-";
+        invariant(
+          dir === undefined || dir === fd,
+          `${task.id}: the byte planes of one operand flow in different directions`,
+        );
+        dir = fd;
+      }
+      const n = cTiming.n;
+      const spacing = cTiming.inSpacing;
+      groups.push(
+        dir === "e" || dir === "w"
+          ? { type, flows, n, spacing, operands, dir }
+          : { type, flows, n, spacing, operands },
+      );
+    }
+  }
 
-  // Relative cycles: walk the flows from the root outwards.
-  const rel = new Array<number | undefined>(proto.length).fill(undefined);
-  rel[proto.length - 1] = 0;
-  const all = groups.flatMap((g) => g.flows);
+  // Relative cycles: walk the flows from the root outwards. Each value is consumed exactly once and a MEM step
+  // never feeds a MEM step, so the instances and flows form a tree: every order of the walk gives the same cycles.
+  // Consumers come after their producers, so a sweep from the last group backwards usually settles in one pass.
+  const rel = new Float64Array(proto.length);
+  const known = new Uint8Array(proto.length);
+  known[proto.length - 1] = 1;
+  let assigned = 1;
   for (let changed = true; changed; ) {
     changed = false;
-    for (const f of all) {
-      const p = proto[f.from]!;
-      const c = proto[f.to]!;
-      const hops = Math.abs(c.pos - p.pos);
-      // consumer takes vector 0 at rel_c + inOffset_c; producer puts it out at rel_p + outOffset_p, hops earlier.
-      if (rel[f.to] !== undefined && rel[f.from] === undefined) {
-        rel[f.from] = rel[f.to]! + c.timing.inOffset - hops - p.timing.outOffset;
-        changed = true;
-      } else if (rel[f.from] !== undefined && rel[f.to] === undefined) {
-        rel[f.to] = rel[f.from]! + p.timing.outOffset + hops - c.timing.inOffset;
-        changed = true;
+    for (let gi = groups.length - 1; gi >= 0; gi--) {
+      const flows = groups[gi]!.flows;
+      for (let fi = 0; fi < flows.length; fi++) {
+        const f = flows[fi]!;
+        const p = proto[f.from]!;
+        const c = proto[f.to]!;
+        const hops = Math.abs(c.pos - p.pos);
+        // consumer takes vector 0 at rel_c + inOffset_c; producer puts it out at rel_p + outOffset_p, hops earlier.
+        if (known[f.to] === 1 && known[f.from] === 0) {
+          rel[f.from] = rel[f.to]! + c.timing.inOffset - hops - p.timing.outOffset;
+          known[f.from] = 1;
+          changed = true;
+          assigned++;
+        } else if (known[f.from] === 1 && known[f.to] === 0) {
+          rel[f.to] = rel[f.from]! + p.timing.outOffset + hops - c.timing.inOffset;
+          known[f.to] = 1;
+          changed = true;
+          assigned++;
+        }
       }
     }
   }
-  invariant(
-    rel.every((r) => r !== undefined),
-    `${task.id}: steps not joined by streams`,
-  );
-  const min = Math.min(...(rel as number[]));
-  const instances = proto.map((p, i) => ({ ...p, rel: rel[i]! - min, spacing: spacingOf[i]! }));
-  const withDir: FlowGroup[] = groups.map(({ consumer: _c, ...g }) => {
-    const dirs = new Set(
-      g.flows.map((f) => {
-        const d = instances[f.to]!.pos - instances[f.from]!.pos;
-        return d > 0 ? "e" : d < 0 ? "w" : "-";
-      }),
-    );
-    invariant(dirs.size === 1, `${task.id}: the byte planes of one operand flow in different directions`);
-    const d = [...dirs][0]!;
-    return d === "-" ? g : { ...g, dir: d as "e" | "w" };
-  });
-  return { instances, groups: withDir };
+  invariant(assigned === proto.length, `${task.id}: steps not joined by streams`);
+  let min = Number.POSITIVE_INFINITY;
+  for (let i = 0; i < rel.length; i++) if (rel[i]! < min) min = rel[i]!;
+  const instances: Instance[] = new Array(proto.length);
+  for (let i = 0; i < proto.length; i++) {
+    const p = proto[i]!;
+    instances[i] = {
+      step: p.step,
+      byte: p.byte,
+      unit: p.unit,
+      index: p.index,
+      pos: p.pos,
+      timing: p.timing,
+      rel: rel[i]! - min,
+      spacing: spacingOf[i]!,
+      addr: p.addr,
+      stride: p.stride,
+    };
+  }
+  return { instances, groups };
+}
+
+type Proto = Omit<Instance, "rel" | "spacing">;
+
+function proto0(
+  step: number,
+  byte: number,
+  unit: UnitKind,
+  index: number | undefined,
+  pos: number,
+  timing: StepTiming,
+  addr: number,
+  stride: number,
+): Proto {
+  return { step, byte, unit, index, pos, timing, addr, stride };
 }

@@ -49,57 +49,99 @@ export class IntervalSet {
  * Occupancy of one stream (one direction, one byte-stream id) in space-time. A value flowing east written at
  * position p in cycle t is at p + k in cycle t + k, so it keeps its "wavefront" w = t - p (west: w = t + p). A run
  * of n vectors occupying positions [lo, hi] is the rectangle w in [w0, w0 + n) x positions [lo, hi].
+ * Rectangles are kept sorted by w0 in parallel number arrays (no object per rectangle).
  */
 export class StreamTable {
-  private readonly rects: { w0: number; w1: number; lo: number; hi: number }[] = [];
+  private readonly w0s: number[] = [];
+  private readonly w1s: number[] = [];
+  private readonly los: number[] = [];
+  private readonly his: number[] = [];
   private maxLen = 0;
 
   conflict(w0: number, w1: number, lo: number, hi: number): number {
     let need = 0;
-    // Rectangles are kept sorted by w0; any overlap starts after w0 - maxLen.
-    let i = this.lowerBound(w0 - this.maxLen);
-    for (; i < this.rects.length; i++) {
-      const r = this.rects[i]!;
-      if (r.w0 >= w1) break;
-      if (r.w1 > w0 && r.lo <= hi && lo <= r.hi) need = Math.max(need, r.w1 - w0);
+    // Any overlap starts after w0 - maxLen.
+    const n = this.w0s.length;
+    for (let i = this.lowerBound(w0 - this.maxLen); i < n; i++) {
+      if (this.w0s[i]! >= w1) break;
+      const r1 = this.w1s[i]!;
+      if (r1 > w0 && this.los[i]! <= hi && lo <= this.his[i]! && r1 - w0 > need) need = r1 - w0;
     }
     return need;
   }
 
   add(w0: number, w1: number, lo: number, hi: number): void {
     const i = this.lowerBound(w0);
-    this.rects.splice(i, 0, { w0, w1, lo, hi });
-    this.maxLen = Math.max(this.maxLen, w1 - w0);
+    if (i === this.w0s.length) {
+      this.w0s.push(w0);
+      this.w1s.push(w1);
+      this.los.push(lo);
+      this.his.push(hi);
+    } else {
+      this.w0s.splice(i, 0, w0);
+      this.w1s.splice(i, 0, w1);
+      this.los.splice(i, 0, lo);
+      this.his.splice(i, 0, hi);
+    }
+    if (w1 - w0 > this.maxLen) this.maxLen = w1 - w0;
   }
 
   private lowerBound(w: number): number {
     let lo = 0;
-    let hi = this.rects.length;
+    let hi = this.w0s.length;
     while (lo < hi) {
       const mid = (lo + hi) >> 1;
-      if (this.rects[mid]!.w0 < w) lo = mid + 1;
+      if (this.w0s[mid]! < w) lo = mid + 1;
       else hi = mid;
     }
     return lo;
   }
 }
 
-/** A keyed family of tables created on first use. */
-export class Tables<T> {
-  private readonly map = new Map<string, T>();
+/** What a reservation holds: a queue's issue slot or unit resource, a bank port, or a stream. */
+export type ResKind = typeof QUEUE | typeof BANK | typeof STREAM;
+export const QUEUE = 0;
+export const BANK = 1;
+export const STREAM = 2;
+
+/**
+ * The reservations of one task under trial, flat (parallel arrays, reused from task to task): kind, table id and
+ * either the interval [a, b) (queue, bank) or the rectangle wavefronts [a, b) x positions [lo, hi] (stream).
+ * `length` may be cut back to drop a trial's tail without freeing anything.
+ */
+export class ResBuffer {
+  readonly kind: ResKind[] = [];
+  readonly key: number[] = [];
+  readonly a: number[] = [];
+  readonly b: number[] = [];
+  readonly lo: number[] = [];
+  readonly hi: number[] = [];
+  length = 0;
+
+  push(kind: ResKind, key: number, a: number, b: number, lo = 0, hi = 0): void {
+    const i = this.length++;
+    this.kind[i] = kind;
+    this.key[i] = key;
+    this.a[i] = a;
+    this.b[i] = b;
+    this.lo[i] = lo;
+    this.hi[i] = hi;
+  }
+}
+
+/** Tables by dense integer id, created on first use. */
+export class TableArray<T> {
+  private readonly tables: (T | undefined)[] = [];
   constructor(private readonly make: () => T) {}
-  get(key: string): T {
-    let t = this.map.get(key);
+  get(id: number): T {
+    let t = this.tables[id];
     if (!t) {
       t = this.make();
-      this.map.set(key, t);
+      this.tables[id] = t;
     }
     return t;
   }
-  peek(key: string): T | undefined {
-    return this.map.get(key);
-  }
-  entries(): [string, T][] {
-    return [...this.map].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+  peek(id: number): T | undefined {
+    return this.tables[id];
   }
 }

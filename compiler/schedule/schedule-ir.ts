@@ -39,15 +39,39 @@ export function queueName(q: QueueRef): string {
   return `${q.kind}${q.index}`;
 }
 
+const KIND_ORDER = { mem: 0, vxm: 1, mxm: 2, sxm: 3, c2c: 4 } as const;
+
+/** By chip, queue kind, queue index, cycle. A queue issues at most one instruction per cycle, so the order is
+ * total; computed as buckets per (chip, queue), then each bucket by cycle, without a comparator over objects. */
 export function sortInsts(insts: readonly ScheduledInst[]): ScheduledInst[] {
-  const kindOrder = { mem: 0, vxm: 1, mxm: 2, sxm: 3, c2c: 4 } as const;
-  return [...insts].sort(
-    (a, b) =>
-      a.chip - b.chip ||
-      kindOrder[a.queue.kind] - kindOrder[b.queue.kind] ||
-      a.queue.index - b.queue.index ||
-      a.cycle - b.cycle,
-  );
+  let maxIndex = 0;
+  let maxChip = 0;
+  for (const i of insts) {
+    if (i.queue.index > maxIndex) maxIndex = i.queue.index;
+    if (i.chip > maxChip) maxChip = i.chip;
+  }
+  const perChip = 5 * (maxIndex + 1);
+  const bucketOf = (i: ScheduledInst) =>
+    i.chip * perChip + KIND_ORDER[i.queue.kind] * (maxIndex + 1) + i.queue.index;
+  const starts = new Int32Array((maxChip + 1) * perChip + 1);
+  for (const i of insts) starts[bucketOf(i) + 1]!++;
+  for (let b = 1; b < starts.length; b++) starts[b]! += starts[b - 1]!;
+  const order = new Int32Array(insts.length);
+  const fill = starts.slice();
+  for (let k = 0; k < insts.length; k++) order[fill[bucketOf(insts[k]!)]!++] = k;
+  const cycles = new Float64Array(insts.length);
+  for (let k = 0; k < insts.length; k++) cycles[k] = insts[k]!.cycle;
+  const out: ScheduledInst[] = new Array(insts.length);
+  for (let b = 0; b + 1 < starts.length; b++) {
+    const lo = starts[b]!;
+    const hi = starts[b + 1]!;
+    const run = order.subarray(lo, hi);
+    let sorted = true;
+    for (let k = lo + 1; k < hi && sorted; k++) sorted = cycles[order[k]!]! >= cycles[order[k - 1]!]!;
+    if (!sorted) run.sort((x, y) => cycles[x]! - cycles[y]! || x - y);
+    for (let k = lo; k < hi; k++) out[k] = insts[order[k]!]!;
+  }
+  return out;
 }
 
 export function printSchedule(s: Schedule): string {

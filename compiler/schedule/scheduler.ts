@@ -4,7 +4,7 @@
 // are met (SRAM data written, MXM weights installed, accumulators free) and every queue, bank port and stream it
 // needs is free. MXM work is grouped per output tile onto one of the planes, so weight loads on one plane overlap
 // compute on the others. Deterministic: no randomness, no iteration over unordered keys.
-import type { StreamRef } from "../../arch/isa.ts";
+import type { StreamRef, UnitKind } from "../../arch/isa.ts";
 import { ELEM_BYTES } from "../../arch/isa.ts";
 import type { Machine } from "../../arch/machine.ts";
 import { invariant } from "../../util/assert.ts";
@@ -12,13 +12,23 @@ import { Heap } from "../../util/heap.ts";
 import { blockOf, type Placement, type Task, type TaskGraph } from "../passes/task-ir.ts";
 import { type Geometry, type Instance, taskGeometry } from "./geometry.ts";
 import { buildInstructions } from "./instructions.ts";
-import { IntervalSet, StreamTable, Tables } from "./resources.ts";
+import {
+  BANK,
+  IntervalSet,
+  QUEUE,
+  ResBuffer,
+  type ResKind,
+  STREAM,
+  StreamTable,
+  TableArray,
+} from "./resources.ts";
 import type { Schedule, ScheduledInst, TaskTimes } from "./schedule-ir.ts";
 import {
   abcResultOffset,
   lastEventOffset,
   linkLeaves,
   mxmCyclesPerVector,
+  type UnitResource,
   writeReadableOffset,
 } from "./timing.ts";
 
@@ -38,9 +48,21 @@ interface GroupState {
   resultsReady: number;
 }
 
-type Res =
-  | { kind: "queue" | "bank"; key: string; s: number; e: number }
-  | { kind: "stream"; key: string; w0: number; w1: number; lo: number; hi: number };
+/** What delayed a task, by the kind of reservation that forced the shift. */
+const WAITED_ON = ["queue", "bank", "stream"] as const;
+
+/** The unit resources of timing.ts, numbered after the queue's issue slot (0) for the dense table ids. */
+const RESOURCE_INDEX: Readonly<Record<UnitResource, number>> = {
+  read: 1,
+  write: 2,
+  alu: 3,
+  loader: 4,
+  array: 5,
+  drain: 6,
+  sender: 7,
+  receiver: 8,
+};
+const RESOURCES_PER_QUEUE = 9;
 
 export interface Choice {
   /** VXM ALU per instance (undefined for fixed units). */
@@ -58,11 +80,59 @@ export interface ScheduleOptions {
 export function schedule(g: TaskGraph, m: Machine, opts: ScheduleOptions = {}): Schedule {
   const relaxed = opts.relaxed ?? false;
   const placements = new Map<string, Placement>((g.placements ?? []).map((p) => [p.tensor, p]));
-  const queues = new Tables(() => new IntervalSet());
-  const banks = new Tables(() => new IntervalSet());
-  const streams = new Tables(() => new StreamTable());
-  const tileReady = new Map<string, number>();
-  const tileReadEnd = new Map<string, number>();
+  // Reservation tables by dense id (no string keys): per chip, a queue is a unit kind and index, with an issue
+  // slot and one table per unit resource; a bank is a slice and bank; a stream a direction and id.
+  const queues = new TableArray(() => new IntervalSet());
+  const banks = new TableArray(() => new IntervalSet());
+  const streams = new TableArray(() => new StreamTable());
+  const memCount = m.sliceOrder.filter((k) => k === "mem").length;
+  const queueBase: Readonly<Record<UnitKind, number>> = {
+    mem: 0,
+    vxm: memCount,
+    mxm: memCount + m.vxm.alus,
+    c2c: memCount + m.vxm.alus + m.mxm.planes,
+    sxm: memCount + m.vxm.alus + m.mxm.planes + m.c2c.links,
+  };
+  const queuesPerChip = queueBase.sxm;
+  const queueId = (chip: number, unit: UnitKind, index: number, resource: number) =>
+    (chip * queuesPerChip + queueBase[unit] + index) * RESOURCES_PER_QUEUE + resource;
+  const streamId = (chip: number, dir: "e" | "w", id: number) =>
+    (chip * 2 + (dir === "e" ? 0 : 1)) * m.streamsPerDirection + id;
+  /** The reservations of the task under trial; after a successful tryAt, exactly what placing it commits. */
+  const trial = new ResBuffer();
+  // Which table ids the trial's accepted entries use (stamp === the trial's number), per kind: a new entry is
+  // checked against the trial's own entries only when its table already appears there (else the check would be
+  // quadratic in the entries of a task).
+  let chipCount = g.chips;
+  for (const t of g.tasks) chipCount = Math.max(chipCount, t.chip + 1);
+  const stamps = [
+    new Int32Array(chipCount * queuesPerChip * RESOURCES_PER_QUEUE),
+    new Int32Array(chipCount * memCount * m.mem.banksPerSlice),
+    new Int32Array(chipCount * 2 * m.streamsPerDirection),
+  ] as const;
+  let trialNumber = 0;
+  // Per column tile of a tensor (dense id: the tensor's first tile plus the tile): the cycle from which its last
+  // write is readable, and the cycle after its last read.
+  const tileBase = new Map<string, number>();
+  let tileCount = 0;
+  for (const t of g.tensors) {
+    tileBase.set(t.id, tileCount);
+    tileCount += t.tiles;
+  }
+  const tileId = (tensor: string, tile: number) => tileBase.get(tensor)! + tile;
+  /** The dense id of a `tensor/tile` name (allocate.ts `reuses`). */
+  const reuseIds = new Map<string, number>();
+  const reuseId = (name: string) => {
+    let id = reuseIds.get(name);
+    if (id === undefined) {
+      const slash = name.lastIndexOf("/");
+      id = tileId(name.slice(0, slash), Number(name.slice(slash + 1)));
+      reuseIds.set(name, id);
+    }
+    return id;
+  };
+  const tileReady = new Float64Array(tileCount);
+  const tileReadEnd = new Float64Array(tileCount);
   const planes: PlaneState[][] = [];
   const groupState = new Map<string, GroupState>();
   const insts: ScheduledInst[] = [];
@@ -80,7 +150,7 @@ export function schedule(g: TaskGraph, m: Machine, opts: ScheduleOptions = {}): 
         if (st.kind === "send" || st.kind === "recv")
           deskewLink.set(t.chip, Math.min(deskewLink.get(t.chip) ?? st.link, st.link));
     for (const [chip, link] of [...deskewLink].sort((a, b) => a[0] - b[0])) {
-      queues.get(`${chip}/c2c${link}/issue`).add(0, 1);
+      queues.get(queueId(chip, "c2c", link, 0)).add(0, 1);
       insts.push({
         chip,
         queue: { kind: "c2c", index: link },
@@ -269,9 +339,9 @@ export function schedule(g: TaskGraph, m: Machine, opts: ScheduleOptions = {}): 
     const freedBefore = relaxed ? 0 : freePlanes(t.chip);
     placeTask(t, plane);
     placed[pick] = true;
-    const touched = new Set<number>();
+    const touched: number[] = [];
     // A start took a plane (its heap has a new top) or a group's end freed one.
-    if (fromStarts || (!relaxed && freePlanes(t.chip) !== freedBefore)) touched.add(t.chip);
+    if (fromStarts || (!relaxed && freePlanes(t.chip) !== freedBefore)) touched.push(t.chip);
     for (const s of succs[pick]!) {
       const gs = groupOf[s];
       if (gs && gs !== t.mxmGroup) {
@@ -281,7 +351,7 @@ export function schedule(g: TaskGraph, m: Machine, opts: ScheduleOptions = {}): 
         if (left === 0 && !relaxed && !placed[first] && pending[first] === 0 && !parkedIn[first]) {
           parkedIn[first] = true;
           heapOf(inputsIn, g.tasks[first]!.chip).push(first);
-          touched.add(g.tasks[first]!.chip);
+          if (!touched.includes(g.tasks[first]!.chip)) touched.push(g.tasks[first]!.chip);
         }
       }
       if (--pending[s]! === 0) becomeReady(s);
@@ -296,7 +366,7 @@ export function schedule(g: TaskGraph, m: Machine, opts: ScheduleOptions = {}): 
         becomeReady(next);
       }
     }
-    for (const c of [...touched].sort((a, b) => a - b)) offerStarts(c);
+    for (const c of touched.sort((a, b) => a - b)) offerStarts(c);
   }
   invariant(
     placed.every((p) => p),
@@ -348,72 +418,70 @@ export function schedule(g: TaskGraph, m: Machine, opts: ScheduleOptions = {}): 
     // Lower bound on the start from data and MXM state (after the deskew of cycle 0 when chips talk).
     let lower = multiChip ? 1 : 0;
     let stateBound = 0;
-    geo.instances.forEach((inst) => {
+    for (const inst of geo.instances) {
       const s = task.steps[inst.step]!;
-      const need = (cycle: number, isState = false) => {
-        lower = Math.max(lower, cycle - inst.rel);
-        if (isState) stateBound = Math.max(stateBound, cycle - inst.rel);
-      };
+      // The cycles this step's issue must not precede: from data (SRAM, links) and from MXM state.
+      let data = 0;
+      let state = Number.NEGATIVE_INFINITY;
       switch (s.kind) {
         case "read":
-          need(tileReady.get(`${s.ref.tensor}/${s.ref.tile}`) ?? 0);
+          data = tileReady[tileId(s.ref.tensor, s.ref.tile)]!;
           break;
         case "write": {
           const tp = blockOf(placements.get(s.ref.tensor)!, s.ref.tile, s.ref.row);
-          for (const r of tp.reuses ?? []) need(tileReadEnd.get(r) ?? 0);
+          for (const r of tp.reuses ?? []) data = Math.max(data, tileReadEnd[reuseId(r)]!);
           break;
         }
         case "lw":
-          need(ps!.stagingFree, true);
+          state = ps!.stagingFree;
           break;
         case "iw":
-          need(gs!.lwEnd, true);
-          need(ps!.arrayFree, true);
+          state = Math.max(gs!.lwEnd, ps!.arrayFree);
           break;
         case "abc":
-          need(gs!.weightsReady, true);
-          if (!s.accumulate) need(ps!.accFree, true);
+          state = s.accumulate ? gs!.weightsReady : Math.max(gs!.weightsReady, ps!.accFree);
           break;
         case "acc":
-          need(gs!.resultsReady, true);
+          state = gs!.resultsReady;
           break;
         case "send":
-          need(linkFree.get(`${chip}/s${s.link}`) ?? 0);
+          data = linkFree.get(`${chip}/s${s.link}`) ?? 0;
           break;
         case "recv": {
-          need(linkFree.get(`${chip}/r${s.link}`) ?? 0);
           // Vector i's last word leaves the sender linkLeaves(...) after the send issues and arrives L_link later.
           const ts = sendAt.get(s.from);
           invariant(ts !== undefined, `${task.id} receives from ${s.from}, which is not placed`);
           const b = ELEM_BYTES[s.type];
           let need0 = 0;
           for (let i = 0; i < s.n; i++) need0 = Math.max(need0, linkLeaves(m, (i + 1) * b - 1) - i);
-          need(ts + need0 + m.c2c.latency);
+          data = Math.max(linkFree.get(`${chip}/r${s.link}`) ?? 0, ts + need0 + m.c2c.latency);
           break;
         }
         default:
           break;
       }
-    });
+      lower = Math.max(lower, data - inst.rel, state - inst.rel);
+      stateBound = Math.max(stateBound, state - inst.rel);
+    }
     const readyAt = lower;
     let start = lower;
     let waitedOn: TaskTimes["waitedOn"] = stateBound > 0 && stateBound === lower ? "mxm" : "none";
     let choice: Choice | undefined;
     for (let tries = 0; ; tries++) {
-      const r = relaxed
-        ? { shift: 0, kind: "queue" as const, choice: anyChoice(geo) }
-        : tryAt(geo, chip, start, task);
+      const r = relaxed ? { shift: 0, kind: QUEUE, choice: anyChoice(geo) } : tryAt(geo, chip, start, task);
       if (r.shift === 0) {
         choice = r.choice;
         break;
       }
-      if (waitedOn === "none") waitedOn = r.kind;
+      if (waitedOn === "none") waitedOn = WAITED_ON[r.kind];
       start += r.shift;
       // Every shift clears a conflict with a placed instruction, so the search ends once it passes them all;
       // a search that does not end means the task conflicts with itself (a bug in tile, allocate or geometry).
       invariant(tries < 1e6, `task ${task.id} found no start: it conflicts with itself`);
     }
-    const lastIssue = start + Math.max(...geo.instances.map((i) => i.rel));
+    let lastRel = 0;
+    for (const inst of geo.instances) if (inst.rel > lastRel) lastRel = inst.rel;
+    const lastIssue = start + lastRel;
     return { geo, chip, readyAt, start, waitedOn, choice: choice!, lastIssue };
   }
 
@@ -423,7 +491,8 @@ export function schedule(g: TaskGraph, m: Machine, opts: ScheduleOptions = {}): 
     const { geo, chip, readyAt, start, waitedOn, choice } = findPlacement(task, plane, gs);
     geometries.delete(task);
     // Commit reservations and state.
-    if (!relaxed) for (const res of reservations(geo, chip, start, choice!)) commit(res);
+    // The last tryAt of findPlacement succeeded at `start`: its trial holds exactly the task's reservations.
+    if (!relaxed) commitTrial();
     let end = start;
     geo.instances.forEach((inst) => {
       const t = start + inst.rel;
@@ -432,13 +501,13 @@ export function schedule(g: TaskGraph, m: Machine, opts: ScheduleOptions = {}): 
       const done = t + lastEventOffset(m, s, inst.spacing, inst.timing) + 1;
       switch (s.kind) {
         case "read": {
-          const k = `${s.ref.tensor}/${s.ref.tile}`;
-          tileReadEnd.set(k, Math.max(tileReadEnd.get(k) ?? 0, done));
+          const k = tileId(s.ref.tensor, s.ref.tile);
+          tileReadEnd[k] = Math.max(tileReadEnd[k]!, done);
           break;
         }
         case "write": {
-          const k = `${s.ref.tensor}/${s.ref.tile}`;
-          tileReady.set(k, Math.max(tileReady.get(k) ?? 0, t + writeReadableOffset(m, last)));
+          const k = tileId(s.ref.tensor, s.ref.tile);
+          tileReady[k] = Math.max(tileReady[k]!, t + writeReadableOffset(m, last));
           break;
         }
         case "lw":
@@ -488,172 +557,199 @@ export function schedule(g: TaskGraph, m: Machine, opts: ScheduleOptions = {}): 
     };
   }
 
-  /** Tries to start the task at `start`: the choice of ALUs and streams, or the shift needed. */
+  /** Tries to start the task at `start`: the choice of ALUs and streams, or the shift needed. Leaves the task's
+   * reservations in `trial` (complete when the shift is 0). */
   function tryAt(
     geo: Geometry,
     chip: number,
     start: number,
     task: Task,
-  ): { shift: number; kind: Res["kind"]; choice?: Choice } {
-    const local: Res[] = [];
+  ): { shift: number; kind: ResKind; choice?: Choice } {
+    trial.length = 0;
+    trialNumber++;
     let shift = 0;
-    let kind: Res["kind"] = "queue";
-    const note = (c: number, k: Res["kind"]) => {
-      if (c > shift) {
-        shift = c;
-        kind = k;
-      }
-    };
+    let kind: ResKind = QUEUE;
     const alu: (number | undefined)[] = [];
-    for (const inst of geo.instances) {
+    const instances = geo.instances;
+    for (let ii = 0; ii < instances.length; ii++) {
+      const inst = instances[ii]!;
       const st = task.steps[inst.step]!;
-      if (st.kind === "send" && multiChip)
-        note(deskewClash(m, start + inst.rel, st.n * ELEM_BYTES[st.type], deskewPeriod), "queue");
+      if (st.kind === "send" && multiChip) {
+        const c = deskewClash(m, start + inst.rel, st.n * ELEM_BYTES[st.type], deskewPeriod);
+        if (c > shift) {
+          shift = c;
+          kind = QUEUE;
+        }
+      }
       if (inst.unit === "vxm") {
         let best = Number.POSITIVE_INFINITY;
         let chosen: number | undefined;
         for (let a = 0; a < m.vxm.alus && chosen === undefined; a++) {
-          const rs = unitRes(inst, chip, start, `vxm${a}`);
-          const c = conflictAll(rs, local);
-          if (c === 0) {
-            chosen = a;
-            local.push(...rs);
-          } else best = Math.min(best, c);
+          const from = trial.length;
+          unitRes(inst, chip, start, a);
+          const c = conflictTrial(from);
+          if (c === 0) chosen = a;
+          else {
+            best = Math.min(best, c);
+            trial.length = from;
+          }
         }
         alu.push(chosen);
-        if (chosen === undefined) note(best, "queue");
+        if (chosen === undefined && best > shift) {
+          shift = best;
+          kind = QUEUE;
+        }
       } else {
         alu.push(undefined);
-        const rs = unitRes(inst, chip, start, `${inst.unit}${inst.index}`);
-        const c = conflictAll(rs, local);
-        if (c > 0) note(c, "queue");
-        else local.push(...rs);
-        const bs = bankRes(inst, chip, start);
-        const cb = conflictAll(bs, local);
-        if (cb > 0) note(cb, "bank");
-        else local.push(...bs);
+        let from = trial.length;
+        unitRes(inst, chip, start, inst.index!);
+        const c = conflictTrial(from);
+        if (c > 0) {
+          trial.length = from;
+          if (c > shift) {
+            shift = c;
+            kind = QUEUE;
+          }
+        }
+        if (inst.unit === "mem") {
+          from = trial.length;
+          bankRes(inst, chip, start);
+          const cb = conflictTrial(from);
+          if (cb > 0) {
+            trial.length = from;
+            if (cb > shift) {
+              shift = cb;
+              kind = BANK;
+            }
+          }
+        }
       }
     }
     const chosenStreams: StreamRef[] = [];
-    geo.groups.forEach((grp, gi) => {
+    for (let gi = 0; gi < geo.groups.length; gi++) {
+      const grp = geo.groups[gi]!;
       const bytes = grp.flows.length;
-      const dirs: ("e" | "w")[] = grp.dir ? [grp.dir] : ["e", "w"];
       let best = Number.POSITIVE_INFINITY;
       let chosen: StreamRef | undefined;
-      for (const dir of dirs)
+      for (let d = 0; d < 2 && !chosen; d++) {
+        const dir = grp.dir ?? (d === 0 ? "e" : "w");
+        if (grp.dir && d > 0) break;
         for (let id = 0; id + bytes <= m.streamsPerDirection && !chosen; id++) {
-          const rs = flowRes(geo, gi, chip, start, { id, dir });
-          const c = conflictAll(rs, local);
-          if (c === 0) {
-            chosen = { id, dir };
-            local.push(...rs);
-          } else best = Math.min(best, c);
+          const from = trial.length;
+          flowRes(geo, gi, chip, start, dir, id);
+          const c = conflictTrial(from);
+          if (c === 0) chosen = { id, dir };
+          else {
+            best = Math.min(best, c);
+            trial.length = from;
+          }
         }
+      }
       if (chosen) chosenStreams.push(chosen);
       else {
-        chosenStreams.push({ id: 0, dir: dirs[0]! });
-        note(best, "stream");
+        chosenStreams.push({ id: 0, dir: grp.dir ?? "e" });
+        if (best > shift) {
+          shift = best;
+          kind = STREAM;
+        }
       }
-    });
+    }
     return shift > 0 ? { shift, kind } : { shift: 0, kind, choice: { alu, streams: chosenStreams } };
   }
 
-  function reservations(geo: Geometry, chip: number, start: number, choice: Choice): Res[] {
-    const out: Res[] = [];
-    geo.instances.forEach((inst, i) => {
-      const q = inst.unit === "vxm" ? `vxm${choice.alu[i]}` : `${inst.unit}${inst.index}`;
-      out.push(...unitRes(inst, chip, start, q), ...bankRes(inst, chip, start));
-    });
-    geo.groups.forEach((_, gi) => {
-      out.push(...flowRes(geo, gi, chip, start, choice.streams[gi]!));
-    });
-    return out;
-  }
-
   /** The queue's issue cycle(s) (one instruction per cycle per queue) and the unit resource it occupies. */
-  function unitRes(inst: Instance, chip: number, start: number, queue: string): Res[] {
+  function unitRes(inst: Instance, chip: number, start: number, index: number): void {
     const t = start + inst.rel;
-    const issue = `${chip}/${queue}/issue`;
-    const res = `${chip}/${queue}/${inst.timing.resource}`;
-    if (inst.spacing === 1)
-      return [
-        { kind: "queue", key: issue, s: t, e: t + 1 },
-        { kind: "queue", key: res, s: t, e: t + inst.timing.busy },
-      ];
-    return Array.from({ length: inst.timing.n }, (_, k) => [
-      { kind: "queue" as const, key: issue, s: t + k * inst.spacing, e: t + k * inst.spacing + 1 },
-      { kind: "queue" as const, key: res, s: t + k * inst.spacing, e: t + k * inst.spacing + 1 },
-    ]).flat();
+    const issue = queueId(chip, inst.unit, index, 0);
+    const res = queueId(chip, inst.unit, index, RESOURCE_INDEX[inst.timing.resource]);
+    if (inst.spacing === 1) {
+      trial.push(QUEUE, issue, t, t + 1);
+      trial.push(QUEUE, res, t, t + inst.timing.busy);
+      return;
+    }
+    for (let k = 0; k < inst.timing.n; k++) {
+      const at = t + k * inst.spacing;
+      trial.push(QUEUE, issue, at, at + 1);
+      trial.push(QUEUE, res, at, at + 1);
+    }
   }
 
-  function bankRes(inst: Instance, chip: number, start: number): Res[] {
-    if (inst.unit !== "mem") return [];
+  function bankRes(inst: Instance, chip: number, start: number): void {
     const t = start + inst.rel;
-    const out: Res[] = [];
     const n = inst.timing.n;
+    const slice = (chip * memCount + inst.index!) * m.mem.banksPerSlice;
     for (let k = 0; k < n; ) {
       const bank = Math.floor((inst.addr + k * inst.stride) / bankSize);
       let j = k + 1;
       while (j < n && inst.spacing === 1 && Math.floor((inst.addr + j * inst.stride) / bankSize) === bank)
         j++;
-      out.push({
-        kind: "bank",
-        key: `${chip}/${inst.index}/${bank}`,
-        s: t + k * inst.spacing,
-        e: t + (j - 1) * inst.spacing + 1,
-      });
+      trial.push(BANK, slice + bank, t + k * inst.spacing, t + (j - 1) * inst.spacing + 1);
       k = j;
     }
-    return out;
   }
 
-  function flowRes(geo: Geometry, gi: number, chip: number, start: number, base: StreamRef): Res[] {
+  function flowRes(geo: Geometry, gi: number, chip: number, start: number, dir: "e" | "w", id: number): void {
     const grp = geo.groups[gi]!;
-    return grp.flows.map((f) => {
+    for (const f of grp.flows) {
       const p = geo.instances[f.from]!;
       const c = geo.instances[f.to]!;
       const t0 = start + p.rel + p.timing.outOffset;
-      const w0 = base.dir === "e" ? t0 - p.pos : t0 + p.pos;
-      return {
-        kind: "stream" as const,
-        key: `${chip}/${base.dir}/${base.id + f.byte}`,
+      const w0 = dir === "e" ? t0 - p.pos : t0 + p.pos;
+      trial.push(
+        STREAM,
+        streamId(chip, dir, id + f.byte),
         w0,
-        w1: w0 + (grp.n - 1) * grp.spacing + 1,
-        lo: Math.min(p.pos, c.pos),
-        hi: Math.max(p.pos, c.pos),
-      };
-    });
+        w0 + (grp.n - 1) * grp.spacing + 1,
+        Math.min(p.pos, c.pos),
+        Math.max(p.pos, c.pos),
+      );
+    }
   }
 
-  function conflictAll(rs: readonly Res[], local: readonly Res[]): number {
+  /** The shift that clears trial entries [from, length) of the placed tables and of the trial's earlier entries
+   * (the task's own reservations so far); 0 when they are free, and then the entries are accepted. */
+  function conflictTrial(from: number): number {
     let need = 0;
-    for (const r of rs) {
-      if (r.kind === "stream") {
-        need = Math.max(need, streams.peek(r.key)?.conflict(r.w0, r.w1, r.lo, r.hi) ?? 0);
-        for (const l of local)
-          if (
-            l.kind === "stream" &&
-            l.key === r.key &&
-            l.w1 > r.w0 &&
-            l.w0 < r.w1 &&
-            l.lo <= r.hi &&
-            r.lo <= l.hi
-          )
-            need = Math.max(need, l.w1 - r.w0);
+    const { kind, key, a, b, lo, hi } = trial;
+    for (let r = from; r < trial.length; r++) {
+      const k = kind[r]!;
+      const id = key[r]!;
+      const s = a[r]!;
+      const e = b[r]!;
+      const own = stamps[k][id] === trialNumber;
+      if (k === STREAM) {
+        const c = streams.peek(id)?.conflict(s, e, lo[r]!, hi[r]!) ?? 0;
+        if (c > need) need = c;
+        if (own)
+          for (let l = 0; l < from; l++)
+            if (
+              kind[l] === STREAM &&
+              key[l] === id &&
+              b[l]! > s &&
+              a[l]! < e &&
+              lo[l]! <= hi[r]! &&
+              lo[r]! <= hi[l]!
+            )
+              need = Math.max(need, b[l]! - s);
       } else {
-        const table = (r.kind === "queue" ? queues : banks).peek(r.key);
-        need = Math.max(need, table?.conflict(r.s, r.e) ?? 0);
-        for (const l of local)
-          if (l.kind === r.kind && l.key === r.key && l.e > r.s && l.s < r.e)
-            need = Math.max(need, l.e - r.s);
+        const c = (k === QUEUE ? queues : banks).peek(id)?.conflict(s, e) ?? 0;
+        if (c > need) need = c;
+        if (own)
+          for (let l = 0; l < from; l++)
+            if (kind[l] === k && key[l] === id && b[l]! > s && a[l]! < e) need = Math.max(need, b[l]! - s);
       }
     }
+    if (need === 0) for (let r = from; r < trial.length; r++) stamps[kind[r]!][key[r]!] = trialNumber;
     return need;
   }
 
-  function commit(r: Res): void {
-    if (r.kind === "stream") streams.get(r.key).add(r.w0, r.w1, r.lo, r.hi);
-    else (r.kind === "queue" ? queues : banks).get(r.key).add(r.s, r.e);
+  function commitTrial(): void {
+    const { kind, key, a, b, lo, hi } = trial;
+    for (let r = 0; r < trial.length; r++) {
+      const k = kind[r]!;
+      if (k === STREAM) streams.get(key[r]!).add(a[r]!, b[r]!, lo[r]!, hi[r]!);
+      else (k === QUEUE ? queues : banks).get(key[r]!).add(a[r]!, b[r]!);
+    }
   }
 }
 
