@@ -40,11 +40,17 @@ export function evaluateGpu(c: Combination, ctx: SweepContext): Outcome {
   };
   const sets = withPrefix(c.params, SET_PREFIX);
   const graph = loadGraph(ctx, sets);
+  // The fewest GPUs that hold the model do not depend on this row's count: a failed row says it too.
+  const needed = fewestGpus(graph, preset, sets);
+  const failed = (reason: string): Outcome =>
+    needed === undefined
+      ? { kind: "failed", reason }
+      : { kind: "failed", reason, metrics: { chips_needed: needed } };
   const lowered = lowerToKernels(graph, { gpus, sms: preset.sms });
-  if (!lowered.kernels) return { kind: "failed", reason: errorLine(lowered.diagnostics) };
+  if (!lowered.kernels) return failed(errorLine(lowered.diagnostics));
   // As `lpu gpu` does: a model that does not fit the GPUs' HBM is a failed row that says so (LPU7008).
   const tooBig = memoryDiagnostic(ctx.file, graph, lowered.kernels, preset);
-  if (tooBig) return { kind: "failed", reason: errorLine([tooBig]) };
+  if (tooBig) return failed(errorLine([tooBig]));
   const plan = prepare(lowered.kernels, preset);
   const samples = simulateRuns({
     preset,
@@ -66,7 +72,6 @@ export function evaluateGpu(c: Combination, ctx: SweepContext): Outcome {
     joules_per_token: s.joules_per_token,
     usd_per_mtok: s.usd_per_mtok,
   };
-  const needed = fewestGpus(graph, preset, sets);
   if (needed !== undefined) metrics.chips_needed = needed;
   return { kind: "ok", metrics };
 }

@@ -48,7 +48,15 @@ export function evaluateLpu(c: Combination, ctx: SweepContext): Outcome {
   const machine = resolveMachine(c.params.arch ?? "tsp-v1", withPrefix(c.params, ARCH_SET_PREFIX));
   const chips = Number(c.params.chips ?? "1");
   const result = compile(graph, machine, { chips, file: ctx.file });
-  if (!result.report) return { kind: "failed", reason: errorLine(result.diagnostics) };
+  if (!result.report) {
+    const reason = errorLine(result.diagnostics);
+    // Too few chips (LPU5001): the row still says how many would do, the figure a chip-count sweep is for. Only
+    // then: after other failures the partitioner's count is not a statement that the model fits.
+    const tooFew = result.minChips !== undefined && result.diagnostics.some((d) => d.code === "LPU5001");
+    return tooFew
+      ? { kind: "failed", reason, metrics: { chips_needed: result.minChips! } }
+      : { kind: "failed", reason };
+  }
   const r = result.report;
   const program = result.program!;
   // A complete run issues every instruction once: the energy model's counts come from the program, so a row's J/token

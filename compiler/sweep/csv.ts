@@ -2,7 +2,7 @@
 // back. The columns: combination, combinations, target, the parameters, status, the metrics, message. Numbers are
 // written with every digit JavaScript needs to read them back exactly, so a merged table equals an unsharded one.
 import { UserError } from "../../util/diagnostics.ts";
-import type { Metrics, Outcome } from "./evaluation.ts";
+import { type Metrics, metricsOf, type Outcome } from "./evaluation.ts";
 import type { MetricColumn, Row, Sheet } from "./sheet.ts";
 
 const LEAD = ["combination", "combinations", "target"] as const;
@@ -15,7 +15,10 @@ export function sheetToCsv(s: Sheet): string {
   const lines = [csvHeader(s)];
   for (const r of s.rows) {
     const o = r.outcome;
-    const metric = (k: string) => (o.kind === "ok" && o.metrics[k] !== undefined ? String(o.metrics[k]) : "");
+    const metric = (k: string) => {
+      const v = metricsOf(o)?.[k];
+      return v === undefined ? "" : String(v);
+    };
     lines.push([
       String(r.combination),
       String(s.combinations),
@@ -116,7 +119,12 @@ export function csvToSheet(text: string, file: string, known: readonly MetricCol
 
 function outcomeOf(status: string, metrics: Metrics, message: string, where: string): Outcome {
   if (status === "ok") return { kind: "ok", metrics };
-  if (status === "failed" || status === "crashed") return { kind: status, reason: message };
+  // As the evaluation gave it: a failed row has metrics only if it carried some.
+  if (status === "failed")
+    return Object.keys(metrics).length > 0
+      ? { kind: status, reason: message, metrics }
+      : { kind: status, reason: message };
+  if (status === "crashed") return { kind: status, reason: message };
   throw new UserError(`${where}: unknown status '${status}' (expected ok, failed or crashed)`);
 }
 

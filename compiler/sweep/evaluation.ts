@@ -7,13 +7,19 @@
 import { UserError } from "../../util/diagnostics.ts";
 import type { Combination } from "./grid.ts";
 
-/** Figures of one successful evaluation, by metric column key. Numbers stay numbers until printed. */
+/** Figures of one evaluation, by metric column key. Numbers stay numbers until printed. */
 export type Metrics = Readonly<Record<string, number | string>>;
 
+/** A failed configuration may still carry the figures it knows (the chips it would need); a crash carries none. */
 export type Outcome =
   | { readonly kind: "ok"; readonly metrics: Metrics }
-  | { readonly kind: "failed"; readonly reason: string }
+  | { readonly kind: "failed"; readonly reason: string; readonly metrics?: Metrics }
   | { readonly kind: "crashed"; readonly reason: string };
+
+/** The figures an outcome carries (none for a crash). */
+export function metricsOf(o: Outcome): Metrics | undefined {
+  return o.kind === "crashed" ? undefined : o.metrics;
+}
 
 /** What an evaluation module exports. `context` is the sweep's fixed settings (model file, seed ...), the same
  * structured-cloneable value for every combination; the module checks its shape. */

@@ -2,7 +2,7 @@
 // its outcome. Out: the sheet as JSON data and as an aligned text table. The column set comes from the sweep's
 // definition, never from the results, so every shard of a sweep has the same columns even if all its rows failed.
 import { assertNever } from "../../util/assert.ts";
-import type { Outcome, Result } from "./evaluation.ts";
+import { metricsOf, type Outcome, type Result } from "./evaluation.ts";
 import type { Shard } from "./grid.ts";
 
 export interface Row {
@@ -68,6 +68,7 @@ export function sheetJson(s: Sheet): unknown {
         case "ok":
           return { ...base, metrics: o.metrics };
         case "failed":
+          return { ...base, message: o.reason, ...(o.metrics ? { metrics: o.metrics } : {}) };
         case "crashed":
           return { ...base, message: o.reason };
         default:
@@ -95,15 +96,11 @@ export function formatMetric(v: number | string | undefined, digits: number, sig
  * and JSON, the table leaves out metric columns that no row fills (a sweep of the LPU alone has no GPU figures).
  */
 export function formatSheet(s: Sheet): string {
-  const filled = s.metrics.filter((m) =>
-    s.rows.some((r) => r.outcome.kind === "ok" && r.outcome.metrics[m.key] !== undefined),
-  );
+  const filled = s.metrics.filter((m) => s.rows.some((r) => metricsOf(r.outcome)?.[m.key] !== undefined));
   const head = ["#", "target", ...s.params, ...filled.map((m) => m.title), "note"];
   const body = s.rows.map((r) => {
     const o = r.outcome;
-    const metrics = filled.map((m) =>
-      o.kind === "ok" ? formatMetric(o.metrics[m.key], m.digits, m.significant) : "",
-    );
+    const metrics = filled.map((m) => formatMetric(metricsOf(o)?.[m.key], m.digits, m.significant));
     const note = o.kind === "ok" ? "" : `${o.kind}: ${o.reason}`;
     return [String(r.combination), r.target, ...s.params.map((p) => r.params[p] ?? "-"), ...metrics, note];
   });

@@ -78,7 +78,10 @@ describe("lpu sweep", () => {
       "gpu failed",
     ]);
     const [small, lpuOk, gpuOk, nine] = sheet.rows.map((x) => x.outcome);
-    expect(small!.kind === "failed" && small!.reason).toMatch(/^LPU5\d\d\d: /);
+    expect(small!.kind === "failed" && small!.reason).toMatch(/^LPU5001: .* needs at least 3 chips/);
+    // A failed row still says how many chips (GPUs) would do: the LPU partitioner's 3, the one GPU that holds mlp2.
+    expect(small!.kind === "failed" && small!.metrics).toEqual({ chips_needed: 3 });
+    expect(nine!.kind === "failed" && nine!.metrics).toEqual({ chips_needed: 1 });
     expect(nine!.kind === "failed" && nine!.reason).toMatch(/--gpus takes 1 to 8/);
     if (lpuOk!.kind !== "ok" || gpuOk!.kind !== "ok") throw new Error("expected ok rows");
     expect(lpuOk.metrics.simulated_cycles).toBe(lpuOk.metrics.cycles);

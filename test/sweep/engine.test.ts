@@ -6,7 +6,13 @@ import { type Outcome, safeEvaluate } from "../../compiler/sweep/evaluation.ts";
 import { type Block, combinations } from "../../compiler/sweep/grid.ts";
 import { mergeCsv } from "../../compiler/sweep/merge.ts";
 import { runSweep } from "../../compiler/sweep/run.ts";
-import { formatMetric, formatSheet, missingCombinations, type Sheet } from "../../compiler/sweep/sheet.ts";
+import {
+  formatMetric,
+  formatSheet,
+  missingCombinations,
+  type Sheet,
+  sheetJson,
+} from "../../compiler/sweep/sheet.ts";
 import * as square from "./fixtures/square.ts";
 
 const blocks: Block[] = [
@@ -133,6 +139,19 @@ describe("sweep CSV", () => {
     const text = sheetToCsv(sheet);
     expect(csvToSheet(text, "x.csv", square.SQUARE_METRICS)).toEqual(sheet);
     expect(text.split("\n")[0]).toBe("combination,combinations,target,n,status,square,third,label,message");
+  });
+  it("a failed row keeps the figures it carries (the chips it needs) through CSV, JSON and the table", () => {
+    const withFigure: Sheet = {
+      ...sheet,
+      rows: [
+        sheet.rows[0]!,
+        { ...sheet.rows[1]!, outcome: { kind: "failed", reason: "too few", metrics: { square: 64 } } },
+      ],
+    };
+    expect(csvToSheet(sheetToCsv(withFigure), "x.csv", square.SQUARE_METRICS)).toEqual(withFigure);
+    const json = sheetJson(withFigure) as { rows: { metrics?: unknown }[] };
+    expect(json.rows[1]!.metrics).toEqual({ square: 64 });
+    expect(formatSheet(withFigure)).toMatch(/^3 +sq +- +64 .*failed: too few$/m);
   });
   it("refuses to merge files with different columns or a different combination count", () => {
     const other = sheetToCsv({ ...sheet, params: ["m"], rows: [] });
