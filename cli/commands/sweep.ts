@@ -139,7 +139,11 @@ export function register(program: Command): void {
       `
 Combinations: the LPU rows cross --set lists, --arch, each --arch-set key and --chips; the GPU rows cross --set
 lists, --gpu and --gpus. They are numbered from 1 in that order (first list slowest, values in the order given).
-A configuration that cannot work (too few chips, too many GPUs for the heads) is reported in its own row.
+Columns, LPU and GPU rows alike: latency, tokens/s, chips used, chips needed (the fewest chips the compiler fits the
+model on; the fewest GPUs whose HBM holds it), J/token and $/Mtok (the default energy and cost presets, as lpu
+compare); GPU rows add p99, LPU rows cycles, instructions, efficiency and the simulator's cycles.
+A configuration that cannot work (too few chips, too many GPUs for the heads) is reported in its own row, with the
+chips it needs when that is known.
 --shard I/N takes combinations I, I+N, I+2N ...: every combination is in exactly one shard.
 
 Examples:
