@@ -49,8 +49,12 @@ import { SEG_PUT, SEG_TAKE, Segments } from "./segments.ts";
 const BLOCK = 1024;
 const FIRST_BLOCK = 64;
 
-/** Numbers per put in FastChip.recent. */
-export const RECENT = 6;
+/**
+ * Numbers per record in FastChip.recent: (first id, group, bytes, position, first cycle, vectors each, instructions).
+ * Instruction `first id + i` of the record put its vectors on cycles first + i * each ... (consecutive instructions of
+ * a queue that continue each other share one record, so a chip keeps a few records per queue, not one per put).
+ */
+export const RECENT = 7;
 
 /** A queue's issue state (the fields of QueueState the run changes). */
 export class FastQueue {
@@ -150,10 +154,8 @@ export class FastChip {
   private readonly S: number;
   instructions = 0;
   vectors = 0;
-  /**
-   * Puts as (id, group, bytes, position, first cycle, vectors) sextuples (RECENT numbers each), pruned to those whose
-   * last put is within PUT_WINDOW cycles of the latest: only they can leave words on the streams at the end (final.ts).
-   */
+  /** Puts as records of RECENT numbers, pruned to those whose last put is within PUT_WINDOW cycles of the latest:
+   * only they can leave words on the streams at the end (final.ts). */
   private readonly puts_: NumList;
   /** After run(): the puts that can leave words on the streams at the end. */
   recent: number[] = [];
@@ -341,12 +343,27 @@ export class FastChip {
     for (let b = 0; b < bytes; b++) this.segments.add(SEG_PUT, g + b, this.S, pos, c0, n);
     const last = c0 + n - 1;
     const recent = this.puts_;
-    recent.push(id);
-    recent.push(g);
-    recent.push(bytes);
-    recent.push(pos);
-    recent.push(c0);
-    recent.push(n);
+    const d = recent.data;
+    const k = recent.length - RECENT;
+    if (
+      k >= 0 &&
+      d[k + 5] === n &&
+      d[k]! + d[k + 6]! === id &&
+      d[k + 4]! + d[k + 6]! * n === c0 &&
+      d[k + 1] === g &&
+      d[k + 2] === bytes &&
+      d[k + 3] === pos
+    )
+      d[k + 6] = d[k + 6]! + 1;
+    else {
+      recent.push(id);
+      recent.push(g);
+      recent.push(bytes);
+      recent.push(pos);
+      recent.push(c0);
+      recent.push(n);
+      recent.push(1);
+    }
     if (last > this.latestPut) this.latestPut = last;
     if (recent.length > this.pruneAt) this.prunePuts();
   }
@@ -358,7 +375,7 @@ export class FastChip {
     const from = this.latestPut - this.putWindow;
     let k = 0;
     for (let j = 0; j < recent.length; j += RECENT)
-      if (d[j + 4]! + d[j + 5]! - 1 >= from) for (let f = 0; f < RECENT; f++) d[k++] = d[j + f]!;
+      if (d[j + 4]! + d[j + 5]! * d[j + 6]! - 1 >= from) for (let f = 0; f < RECENT; f++) d[k++] = d[j + f]!;
     recent.length = k;
     this.pruneAt = Math.max(RECENT * 4096, 2 * k);
   }

@@ -17,15 +17,19 @@ export function replayFinalPuts(
   const from = last - 2 * sim.machine.sliceOrder.length;
   const puts: { cycle: number; g: number; pos: number; id: number }[] = [];
   for (let j = 0; j < recent.length; j += RECENT) {
-    const id = recent[j]!;
+    const id0 = recent[j]!;
     const g = recent[j + 1]!;
     const bytes = recent[j + 2]!;
     const pos = recent[j + 3]!;
     const c0 = recent[j + 4]!;
-    const count = recent[j + 5]!;
-    if (c0 + count - 1 < from) continue;
-    for (let c = Math.max(c0, from); c < c0 + count; c++)
-      for (let b = 0; b < bytes; b++) puts.push({ cycle: c, g: g + b, pos, id });
+    const each = recent[j + 5]!;
+    const count = recent[j + 6]!;
+    // The record's instructions whose last vector is at or after `from`.
+    for (let i = Math.max(0, Math.floor((from - c0) / each)); i < count; i++) {
+      const first = c0 + i * each;
+      for (let c = Math.max(first, from); c < first + each; c++)
+        for (let b = 0; b < bytes; b++) puts.push({ cycle: c, g: g + b, pos, id: id0 + i });
+    }
   }
   puts.sort((a, b) => a.cycle - b.cycle);
   const streams = chip.streams;
