@@ -5,26 +5,15 @@
 // instructions into the typed arrays the simulator runs (code.ts) is left to whoever runs them: the exact engine
 // encodes the whole program, the fast path one chip at a time (a program of millions of instructions then never
 // holds its whole encoding, whose size would start a full collection of the Program's object graph).
-import {
-  ELEM_BYTES,
-  type ElemType,
-  type Instruction,
-  type Placed,
-  type Program,
-  type StreamRef,
-  type UnitKind,
-} from "../../arch/isa.ts";
+import { ELEM_BYTES, type Placed, type Program, type UnitKind } from "../../arch/isa.ts";
 import type { Machine } from "../../arch/machine.ts";
 import { memSlices } from "../../arch/machine.ts";
 import { QUEUE_KIND_ORDER, queuePosition } from "../../arch/presets.ts";
 import { Code, type Columns, encode, Interner } from "./code.ts";
 import type { Hazard, InstRecord } from "./hazards.ts";
-import type { HazardName } from "./messages.ts";
-import { FLOAT_ONLY_UNARY } from "./vxm-ops.ts";
+import { type CheckedQueue, InstructionCheck } from "./static-faults.ts";
 
-const MXM_IN: ReadonlySet<ElemType> = new Set(["int8", "uint8", "fp8", "fp16", "bf16"]);
-
-export interface PreparedQueue {
+export interface PreparedQueue extends CheckedQueue {
   /** Number of the queue across all chips (its index in Prepared.queues; code.queue holds it). */
   readonly serial: number;
   readonly chip: number;
@@ -56,201 +45,6 @@ export interface Prepared {
   readonly maps: Interner;
   /** The record of an instruction id (one object per id). */
   readonly record: (id: number) => InstRecord;
-}
-
-type Fault = { name: HazardName; text: string };
-
-function streamFault(m: Machine, what: string, s: StreamRef, bytes: number): Fault | undefined {
-  if (
-    !Number.isInteger(s.id) ||
-    s.id < 0 ||
-    s.id + bytes > m.streamsPerDirection ||
-    (s.dir !== "e" && s.dir !== "w")
-  ) {
-    const span = bytes > 1 ? `streams ${s.id}..${s.id + bytes - 1}` : `stream ${s.id}`;
-    return {
-      name: "address-range",
-      text: `${what} ${span} (${s.dir}) is outside 0..${m.streamsPerDirection - 1}`,
-    };
-  }
-  return undefined;
-}
-
-/** lw's width: whole, at most the machine's load width, and its stream groups within one direction's streams. */
-function widthFault(m: Machine, inst: Extract<Instruction, { op: "lw" }>): Fault | undefined {
-  const w = inst.width ?? 1;
-  if (!Number.isInteger(w) || w < 1)
-    return { name: "bad-instruction", text: `width must be a whole number >= 1, got ${w}` };
-  if (w > m.mxm.maxLoadWidth)
-    return {
-      name: "bad-instruction",
-      text: `width ${w} exceeds the ${m.mxm.maxLoadWidth} weight rows per cycle an MXM plane of ${m.name} loads (mxm_load_width)`,
-    };
-  const last = inst.src.id + w * ELEM_BYTES[inst.type] - 1;
-  if (last >= m.streamsPerDirection)
-    return {
-      name: "bad-instruction",
-      text: `width ${w} reads streams ${inst.src.id}..${last} (${inst.src.dir}), beyond the ${m.streamsPerDirection} streams of a direction`,
-    };
-  return undefined;
-}
-
-function countFault(n: number): Fault | undefined {
-  return Number.isInteger(n) && n >= 1
-    ? undefined
-    : { name: "bad-instruction", text: `n must be a whole number >= 1, got ${n}` };
-}
-
-/** Faults of one instruction visible without running it, reported in a fixed order (the first of a kind is kept). */
-export function staticFaults(
-  m: Machine,
-  program: Program,
-  inst: Instruction,
-  report: (f: Fault | undefined) => void,
-): void {
-  // No closures here: this runs once per instruction (and tsx wraps every function it creates).
-  const bytes = ELEM_BYTES;
-  switch (inst.op) {
-    case "nop":
-      if (!Number.isInteger(inst.cycles) || inst.cycles < 1)
-        report({
-          name: "bad-instruction",
-          text: `nop takes a whole number of cycles >= 1, got ${inst.cycles}`,
-        });
-      return;
-    case "sync":
-    case "notify":
-    case "deskew":
-    case "iw":
-      return;
-    case "read":
-    case "write":
-      report(countFault(inst.n));
-      report(streamFault(m, "stream", inst.stream, 1));
-      if (!Number.isInteger(inst.stride))
-        report({ name: "bad-instruction", text: `stride must be whole, got ${inst.stride}` });
-      return;
-    case "gather":
-    case "scatter":
-      report(countFault(inst.n));
-      report(streamFault(m, "stream", inst.stream, 1));
-      report(streamFault(m, "map", inst.map, 4));
-      return;
-    case "vunary":
-      report(countFault(inst.n));
-      report(streamFault(m, "dst", inst.dst, bytes[inst.type]));
-      report(streamFault(m, "src", inst.src, bytes[inst.type]));
-      if (
-        FLOAT_ONLY_UNARY.has(inst.fn) &&
-        (inst.type === "int8" || inst.type === "uint8" || inst.type === "int32")
-      )
-        report({ name: "bad-instruction", text: `${inst.fn} needs a float type, not ${inst.type}` });
-      return;
-    case "vbinary":
-      report(countFault(inst.n));
-      report(streamFault(m, "dst", inst.dst, bytes[inst.type]));
-      report(streamFault(m, "a", inst.a, bytes[inst.type]));
-      if (typeof inst.b !== "number") report(streamFault(m, "b", inst.b, bytes[inst.type]));
-      return;
-    case "convert":
-      report(countFault(inst.n));
-      report(streamFault(m, "dst", inst.dst, bytes[inst.to]));
-      report(streamFault(m, "src", inst.src, bytes[inst.from]));
-      return;
-    case "vaccum":
-      report(countFault(inst.n));
-      report(streamFault(m, "dst", inst.dst, 4));
-      report(streamFault(m, "src", inst.src, bytes[inst.type]));
-      return;
-    case "lw":
-    case "abc":
-      report(countFault(inst.n));
-      report(streamFault(m, "src", inst.src, bytes[inst.type]));
-      if (!MXM_IN.has(inst.type))
-        report({
-          name: "mxm-type",
-          text: `the MXM takes int8, uint8, fp8, fp16 or bf16, not ${inst.type}`,
-        });
-      if (inst.op === "lw") report(widthFault(m, inst));
-      return;
-    case "acc":
-      report(countFault(inst.n));
-      report(streamFault(m, "dst", inst.dst, 4));
-      if (inst.type !== "fp32" && inst.type !== "int32")
-        report({ name: "mxm-type", text: `acc drains fp32 or int32, not ${inst.type}` });
-      return;
-    case "sxm":
-      report(countFault(inst.n));
-      report(streamFault(m, "dst", inst.dst, bytes[inst.type]));
-      report(streamFault(m, "src", inst.src, bytes[inst.type]));
-      if ((inst.fn === "shift" || inst.fn === "rotate") && !Number.isInteger(inst.amount))
-        report({ name: "bad-instruction", text: `${inst.fn} amount must be whole, got ${inst.amount}` });
-      if (inst.fn === "transpose" && inst.n % 16 !== 0)
-        report({
-          name: "bad-instruction",
-          text: `transpose streams groups of 16 vectors: n = ${inst.n} is not a multiple of 16`,
-        });
-      if (inst.fn === "permute" || inst.fn === "distribute") report(mapFault(m, program, inst.fn, inst.map));
-      return;
-    case "send":
-    case "recv": {
-      const ref = inst.op === "send" ? inst.src : inst.dst;
-      report(countFault(inst.n));
-      report(streamFault(m, inst.op === "send" ? "src" : "dst", ref, bytes[inst.type]));
-      return;
-    }
-  }
-}
-
-/** The unit kind each non-ICU op runs on. */
-const UNIT_OF: ReadonlyMap<string, string> = new Map(
-  Object.entries({
-    read: "mem",
-    write: "mem",
-    gather: "mem",
-    scatter: "mem",
-    vunary: "vxm",
-    vbinary: "vxm",
-    convert: "vxm",
-    vaccum: "vxm",
-    lw: "mxm",
-    iw: "mxm",
-    abc: "mxm",
-    acc: "mxm",
-    sxm: "sxm",
-    send: "c2c",
-    recv: "c2c",
-  }),
-);
-
-function mapFault(
-  m: Machine,
-  program: Program,
-  fn: "permute" | "distribute",
-  name: string | undefined,
-): Fault | undefined {
-  if (name === undefined) return { name: "bad-map", text: `${fn} needs a map` };
-  const map = Object.hasOwn(program.maps, name) ? program.maps[name] : undefined;
-  if (!map) return { name: "bad-map", text: `no map named '${name}'` };
-  if (map.length !== m.lanes)
-    return { name: "bad-map", text: `map '${name}' has ${map.length} entries, not ${m.lanes}` };
-  const seen = new Uint8Array(m.lanes);
-  for (let l = 0; l < map.length; l++) {
-    const src = map[l]!;
-    if (!Number.isInteger(src) || src < 0 || src >= m.lanes)
-      return {
-        name: "bad-map",
-        text: `map '${name}' lane ${l} names lane ${src}, outside 0..${m.lanes - 1}`,
-      };
-    if (fn === "distribute" && Math.floor(src / 16) !== Math.floor(l / 16))
-      return {
-        name: "bad-map",
-        text: `distribute map '${name}' sends lane ${src} to lane ${l}, outside its superlane`,
-      };
-    if (fn === "permute" && seen[src]++)
-      return { name: "bad-map", text: `permute map '${name}' is not a bijection: lane ${src} is used twice` };
-  }
-  return undefined;
 }
 
 /** The queue (index in `queues`, which are in id order) that holds instruction `id`. */
@@ -301,7 +95,12 @@ function queueOrder(kind: string, index: number): number {
   return QUEUE_KIND_ORDER.indexOf(kind as never) * 1_000_000 + index;
 }
 
-export function prepare(program: Program, m: Machine): Prepared {
+/**
+ * Checks and numbers the program. With `checkInstructions` false, only the chips, queues, wires, data and outputs
+ * are checked (a cost per queue): the caller then owes each instruction its check (static-faults.ts), which the fast
+ * path does as it encodes and Simulator.checked() does for everything else.
+ */
+export function prepare(program: Program, m: Machine, checkInstructions = true): Prepared {
   const faults: Hazard[] = [];
   const chips: PreparedChip[] = [];
   const seenChips = new Set<number>();
@@ -322,18 +121,7 @@ export function prepare(program: Program, m: Machine): Prepared {
     return r;
   };
 
-  /** The instruction being checked and its chip, for `report` (one closure for the pass, not one per instruction). */
-  let current = 0;
-  let currentChip = 0;
-  const report = (f: Fault | undefined): void => {
-    if (f)
-      faults.push({
-        name: f.name,
-        chip: currentChip,
-        inst: record(current),
-        args: [f.text],
-      });
-  };
+  const check = checkInstructions ? new InstructionCheck(m, program, record) : undefined;
   const wires = new Map<string, { chip: number; link: number }>();
   const chipIds = new Set(program.chips.map((c) => c.chip));
   for (const w of program.wires) {
@@ -456,6 +244,7 @@ export function prepare(program: Program, m: Machine): Prepared {
       const order = queueOrder(qp.queue.kind, qp.queue.index);
       const serial = allQueues.length;
       const pq: PreparedQueue = {
+        wired: wires.has(`${c.chip}:${qp.queue.index}`),
         serial,
         chip: c.chip,
         name,
@@ -467,37 +256,14 @@ export function prepare(program: Program, m: Machine): Prepared {
         source: qp.instructions,
       };
       allQueues.push(pq);
-      const wired = wires.has(`${c.chip}:${qp.queue.index}`);
       const list = qp.instructions;
-      for (let k = 0; k < list.length; k++) {
-        const placed = list[k]!;
-        const instId = id++;
-        const cycle = placed.cycle;
-        if (cycle !== undefined && (!Number.isInteger(cycle) || cycle < 0))
-          faults.push({
-            name: "bad-instruction",
-            chip: c.chip,
-            inst: record(instId),
-            args: [`issue cycle must be a whole number >= 0, got ${cycle}`],
-          });
-        const inst = placed.inst;
-        const op = inst.op;
-        const wants = UNIT_OF.get(op);
-        if (wants !== undefined && wants !== qp.queue.kind) {
-          faults.push({
-            name: "bad-instruction",
-            chip: c.chip,
-            inst: record(instId),
-            args: [`'${op}' runs on a ${wants} queue, not ${name}`],
-          });
-          continue;
-        }
-        if ((op === "send" || op === "recv") && !wired)
-          faults.push({ name: "unwired-link", chip: c.chip, inst: record(instId), args: [qp.queue.index] });
-        current = instId;
-        currentChip = c.chip;
-        staticFaults(m, program, inst, report);
+      if (check) {
+        // Faults in program order, interleaved with the queues' own as one pass finds them.
+        check.faults.length = 0;
+        for (let k = 0; k < list.length; k++) check.check(pq, pq.base + k, list[k]!);
+        for (const f of check.faults) faults.push(f);
       }
+      id += list.length;
       queues.push(pq);
     }
     queues.sort((a, b) => a.order - b.order);
