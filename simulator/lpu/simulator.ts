@@ -22,6 +22,7 @@ import { HAZARD_BIT, type HazardName } from "./messages.ts";
 import { encodeProgram, type Prepared, prepare } from "./prepare.ts";
 import { collectResults, type RunResult } from "./results.ts";
 import { type MachineState, snapshot } from "./state.ts";
+import { InstructionCheck } from "./static-faults.ts";
 import { handleEvent, K_ISSUE } from "./units.ts";
 
 export { cyclesPerVector };
@@ -113,7 +114,7 @@ export function slotsOf(m: Machine, inst: Instruction): number {
 
 export class Simulator {
   readonly chips: ChipState[] = [];
-  readonly hazards: Hazard[] = [];
+  private readonly hazardList: Hazard[] = [];
   readonly prepared: Prepared;
   /** The whole program encoded, built when the exact engine first needs it (a fast run encodes chip by chip). */
   private codeBuilt: Code | undefined;
@@ -144,7 +145,10 @@ export class Simulator {
   now = 0;
   instructions = 0;
   vectors = 0;
-  stopped = false;
+  /** Stopped: by a fault before the first cycle or by the hazard limit. */
+  private halted = false;
+  /** Whether every instruction had its static check (static-faults.ts): a fast run checks as it encodes. */
+  private instructionsChecked = false;
   private finished = false;
   private readonly exact: boolean;
   /** Whether the last run() was done by the fast path. */
@@ -165,10 +169,15 @@ export class Simulator {
     this.f64a = new Float64Array(machine.lanes);
     this.f64b = new Float64Array(machine.lanes);
     this.wordTime = wordTime(machine);
-    this.prepared = prepare(program, machine);
-    for (const f of this.prepared.faults) this.addHazard(f);
+    // The instructions' own checks wait for the first use (checkInstructions), so that a fast run can do them in
+    // the one walk over the program that encodes it.
+    this.prepared = prepare(program, machine, false);
     if (this.prepared.faults.length > 0) {
-      this.stopped = true;
+      // A fault in the chips, queues or wires: the full pass lists it among the instructions' own, in order.
+      this.prepared = prepare(program, machine, true);
+      for (const f of this.prepared.faults) this.addHazard(f);
+      this.halted = true;
+      this.instructionsChecked = true;
       return;
     }
     const memPositions: number[] = [];
@@ -225,6 +234,42 @@ export class Simulator {
     return this.codeBuilt;
   }
 
+  /** Hazards so far, static faults first. */
+  get hazards(): Hazard[] {
+    this.checkInstructions();
+    return this.hazardList;
+  }
+
+  get stopped(): boolean {
+    this.checkInstructions();
+    return this.halted;
+  }
+
+  /** A fast run checked every instruction as it encoded it (fast/run.ts). */
+  markInstructionsChecked(): void {
+    this.instructionsChecked = true;
+  }
+
+  /**
+   * Checks every instruction once, unless a fast run did. A fault stops the program before its first cycle, with
+   * no chips, exactly as a fault found at construction does.
+   */
+  private checkInstructions(): void {
+    if (this.instructionsChecked) return;
+    this.instructionsChecked = true;
+    const check = new InstructionCheck(this.machine, this.program, this.prepared.record);
+    for (const q of this.prepared.queues) {
+      const list = q.source;
+      for (let k = 0; k < list.length; k++) check.check(q, q.base + k, list[k]!);
+    }
+    if (check.faults.length === 0) return;
+    for (const f of check.faults) this.addHazard(f);
+    this.halted = true;
+    this.chips.length = 0;
+    this.queues.length = 0;
+    this.chipById.clear();
+  }
+
   private get order(): ChipOrder<ChipState> | undefined {
     if (this.chips.length < 2) return undefined;
     this.orderBuilt ??= new ChipOrder(this.chips);
@@ -235,6 +280,7 @@ export class Simulator {
 
   /** Simulates the next cycle; returns its log entries (empty unless the log is on). */
   step(): LogEntry[] {
+    this.checkInstructions();
     const from = this.logEntries?.length ?? 0;
     this.advance(this.now);
     this.now++;
@@ -243,6 +289,7 @@ export class Simulator {
 
   /** Simulates every cycle up to and including `cycle`; `state()` then shows that cycle. */
   runUntil(cycle: number): void {
+    this.checkInstructions();
     if (cycle < this.now) return;
     this.advance(cycle);
     this.now = cycle + 1;
@@ -255,10 +302,11 @@ export class Simulator {
       !this.functional &&
       !this.logEntries &&
       this.now === 0 &&
-      !this.stopped &&
+      !this.halted &&
       !this.ranFast
     )
       this.ranFast = fastRun(this);
+    this.checkInstructions();
     // After a fast run nothing is left to process (and building every chip's calendar to find that out would cost
     // hundreds of chips an allocation each).
     if (!this.ranFast) this.advance(Number.POSITIVE_INFINITY);
@@ -270,16 +318,19 @@ export class Simulator {
 
   /** The machine after the last simulated cycle. */
   state(): MachineState {
+    this.checkInstructions();
     return snapshot(this);
   }
 
   /** One SRAM word (a copy; zeros if never written; null when values are off). */
   sramWord(chip: number, slice: number, addr: number): Uint8Array | null {
+    this.checkInstructions();
     return this.chipById.get(chip)?.sram.peek(slice, addr) ?? null;
   }
 
   /** The results so far (call after run()). */
   result(): RunResult {
+    this.checkInstructions();
     return collectResults(this);
   }
 
@@ -288,6 +339,7 @@ export class Simulator {
   }
 
   chip(id: number): ChipState | undefined {
+    this.checkInstructions();
     return this.chipById.get(id);
   }
 
@@ -298,12 +350,12 @@ export class Simulator {
     if (!order) {
       const chip = this.chips[0];
       if (!chip) return;
-      while (!this.stopped && chip.heap.size > 0 && chip.heap.peekCycle() <= limit) this.processCycle(chip);
+      while (!this.halted && chip.heap.size > 0 && chip.heap.peekCycle() <= limit) this.processCycle(chip);
       return;
     }
     // Chips whose next event is past the limit wait aside (an arrival may bring one back: touch()).
     const aside: ChipState[] = [];
-    while (!this.stopped) {
+    while (!this.halted) {
       const chip = order.peek();
       if (!chip) break;
       if (chip.heap.peekCycle() > limit) {
@@ -338,14 +390,14 @@ export class Simulator {
       heap.release(r);
       if (kind === K_ISSUE) issue(this, this.queues[owner]!, k);
       else handleEvent(this, chip, kind, owner, index, ref, k);
-      if (this.stopped) return;
+      if (this.halted) return;
     }
     if (chip.deskewAt === k) chip.clock.deskew(k, this.machine.c2c.epochCycles);
   }
 
   /** End of the run: queues parked forever, words never received. */
   private finish(): void {
-    if (this.finished || this.stopped) return;
+    if (this.finished || this.halted) return;
     this.finished = true;
     for (const chip of this.chips) {
       for (const q of chip.queues) {
@@ -370,12 +422,13 @@ export class Simulator {
     const key = h.inst ? `${h.inst.id}:${h.name}` : `${h.chip}:${h.where}:${h.name}:${h.args.join(",")}`;
     if (this.hazardKeys.has(key)) return;
     this.hazardKeys.add(key);
-    this.hazards.push(h);
+    this.hazardList.push(h);
     let errors = 0;
-    for (const x of this.hazards) if (x.name !== "link-unreceived" && x.name !== "too-many-hazards") errors++;
-    if (errors >= this.maxHazards && !this.stopped) {
-      this.stopped = true;
-      this.hazards.push({ name: "too-many-hazards", chip: h.chip, cycle: h.cycle, args: [errors] });
+    for (const x of this.hazardList)
+      if (x.name !== "link-unreceived" && x.name !== "too-many-hazards") errors++;
+    if (errors >= this.maxHazards && !this.halted) {
+      this.halted = true;
+      this.hazardList.push({ name: "too-many-hazards", chip: h.chip, cycle: h.cycle, args: [errors] });
     }
   }
 

@@ -35,7 +35,9 @@ import {
   SXM_TRANSPOSE,
   TYPE_BYTES,
 } from "../code.ts";
+import type { PreparedQueue } from "../prepare.ts";
 import type { Simulator } from "../simulator.ts";
+import { InstructionCheck } from "../static-faults.ts";
 import { accTypeCode } from "../units.ts";
 import { Bail } from "./bail.ts";
 import { NumList } from "./num-list.ts";
@@ -74,11 +76,14 @@ export class FastQueue {
   parkedId = -1;
   /** Positions of the queue's notify instructions (found on first need). */
   notifies: number[] | undefined;
+  /** The queue's instructions as the program gives them (checked and encoded a block at a time). */
+  readonly source: readonly Placed[];
   constructor(
     readonly q: QueueState,
-    /** The queue's instructions as the program gives them (encoded a block at a time). */
-    readonly source: readonly Placed[],
-  ) {}
+    readonly pq: PreparedQueue,
+  ) {
+    this.source = pq.source;
+  }
 }
 
 /** An MXM plane's state as the run leaves it (chip.ts MxmPlane), with the last abc take per accumulator row. */
@@ -119,11 +124,14 @@ export class Scratch {
   readonly recent = new NumList(4096);
   /** A block of the running queue's instructions, encoded (row = id - FastChip.blockFirst). */
   readonly code = new FastCode(BLOCK);
+  /** Each instruction's static check, done as it is encoded (the simulator leaves them to the first use). */
+  readonly check: InstructionCheck;
   constructor(sim: Simulator) {
     const m = sim.machine;
     this.segments = new Segments(2 * m.streamsPerDirection);
     const banks = (sim.chips[0]?.sram.slices ?? 0) * m.mem.banksPerSlice * 2;
     this.bankList = Array.from({ length: banks }, () => new NumList());
+    this.check = new InstructionCheck(m, sim.program, sim.prepared.record);
   }
 
   reset(): void {
@@ -147,6 +155,7 @@ export class FastChip {
   private readonly bankList: NumList[];
   readonly putWindow: number;
   private readonly code: FastCode;
+  private readonly check: InstructionCheck;
   /** The encoded block holds ids [blockFirst, blockEnd) of the running queue. */
   private blockFirst = 0;
   private blockEnd = 0;
@@ -170,11 +179,12 @@ export class FastChip {
   ) {
     const m = sim.machine;
     this.S = m.streamsPerDirection;
-    this.queues = chip.queues.map((q) => new FastQueue(q, sim.prepared.queues[q.serial]!.source));
+    this.queues = chip.queues.map((q) => new FastQueue(q, sim.prepared.queues[q.serial]!));
     this.planes = chip.planes.map(() => new FastPlane());
     this.links = chip.links.map(() => new FastLink());
     scratch.reset();
     this.code = scratch.code;
+    this.check = scratch.check;
     this.segments = scratch.segments;
     this.bankList = scratch.bankList;
     this.puts_ = scratch.recent;
@@ -238,10 +248,14 @@ export class FastChip {
     const p = this.sim.prepared;
     const m = this.sim.machine;
     let fits = true;
+    const check = this.check;
     for (let j = 0; j < count; j++) {
       const placed = fq.source[k + j]!;
+      check.check(fq.pq, q.base + k + j, placed);
       if (!encode(code, j, q.serial, placed.cycle, placed.inst, m, p.tokens, p.maps)) fits = false;
     }
+    // The simulator finds and reports the faults (in program order) when the fast path gives up.
+    if (check.faults.length > 0) throw new Bail("a fault visible before the run");
     if (!fits) throw new Bail("a number beyond 32-bit integers");
     this.blockFirst = q.base + k;
     this.blockEnd = q.base + k + count;

@@ -45,6 +45,7 @@ export function fastRun(sim: Simulator): boolean {
     throw e;
   }
   lastBail = "";
+  sim.markInstructionsChecked();
   install(sim, chips);
   return true;
 }
