@@ -10,6 +10,7 @@ import { resolveMachine } from "../../../arch/derive.ts";
 import type { Placed, Program, QueueProgram } from "../../../arch/isa.ts";
 import type { Machine } from "../../../arch/machine.ts";
 import { type SimOptions, Simulator } from "../../../simulator/lpu/index.ts";
+import { prepare } from "../../../simulator/lpu/prepare.ts";
 import { Rng } from "../../../util/random.ts";
 import { M } from "./kit.ts";
 
@@ -190,5 +191,60 @@ describe("the run-length fast path", () => {
     // Both kinds occurred: some variants stayed hazard-free (fast), some met a hazard (fallback).
     expect(fast).toBeGreaterThan(0);
     expect(fast).toBeLessThan(80);
+  });
+
+  it("encodes long queues a block at a time, also across a sync, and leaves the exact engine's state", () => {
+    // 1,300 instructions a queue: blocks of 64, 128, ... 1,024; mem31 and mem32 park on a token mem30 notifies
+    // after 1,200 nops, so their blocks are encoded again when they resume.
+    const p = ring(1, 1300, 1);
+    const nops = (k: number): Placed[] =>
+      Array.from({ length: k }, () => ({ inst: { op: "nop", cycles: 1 } }));
+    const token = (op: "sync" | "notify"): Placed => ({ inst: { op, token: "go" } });
+    p.chips[0]!.queues.push(
+      { queue: { kind: "mem", index: 30 }, instructions: [...nops(1200), token("notify"), ...nops(1200)] },
+      { queue: { kind: "mem", index: 31 }, instructions: [...nops(100), token("sync"), ...nops(1200)] },
+      { queue: { kind: "mem", index: 32 }, instructions: [token("sync"), ...nops(50)] },
+    );
+    for (const seed of [1, 2]) expect(both(p, seed)).toEqual({ fast: true, same: true, hazards: 0 });
+  });
+
+  it("reports a static fault deep in a long program as construction would, and a fractional address exactly", () => {
+    // The instructions' own checks run when the fast path encodes them (or on first use): the faults, their order
+    // and the empty run must be what checking everything at construction gave.
+    const bad = ring(2, 1300, 1);
+    const q = bad.chips[1]!.queues[0]!;
+    q.instructions[1200] = { inst: { op: "read", addr: 0, stream: { id: 40, dir: "e" }, n: 1, stride: 1 } };
+    q.instructions[1250] = {
+      inst: {
+        op: "vunary",
+        fn: "copy",
+        type: "int8",
+        dst: { id: 0, dir: "w" },
+        src: { id: 0, dir: "e" },
+        n: 1,
+      },
+    };
+    const full = prepare(bad, M).faults.map((h) => [h.name, h.chip, h.inst?.id, h.args]);
+    expect(full.map((f) => f[0])).toEqual(["address-range", "bad-instruction"]);
+    const sim = new Simulator(bad, M, { functional: false });
+    expect(sim.hazards.map((h) => [h.name, h.chip, h.inst?.id, h.args])).toEqual(full);
+    sim.run();
+    expect({ chips: sim.chips.length, instructions: sim.result().instructions }).toEqual({
+      chips: 0,
+      instructions: 0,
+    });
+    expect(both(bad, 1)).toEqual({ fast: false, same: true, hazards: 2 });
+
+    // An address of 2.5 does not fit the fast path's 32-bit columns: it declines, and the exact engine reports it.
+    const frac = ring(1, 200, 1);
+    const read = frac.chips[0]!.queues[0]!.instructions[150]!;
+    frac.chips[0]!.queues[0]!.instructions[150] = {
+      ...read,
+      inst: { ...read.inst, addr: 2.5 } as Placed["inst"],
+    };
+    const r = both(frac, 1);
+    expect(r.fast).toBe(false);
+    expect(r.same).toBe(true);
+    expect(r.hazards).toBeGreaterThan(0);
   });
 });
