@@ -4,12 +4,17 @@
 // word around a ring of C2C links every 24 cycles (deskewed at cycle 0, so every clock seed gives the same run).
 // Every program is hazard-free by construction; a hazard in a result is a simulator bug and is reported.
 // Prints, never asserts. Run alone: node --import tsx bench/lpu-sim.ts [--k N] [--chips 64,576] [--only NAME]
-// [--exact] (--exact: per-vector events only, no run-length fast path); or through the harness (bench/run.ts), which
-// calls bench().
+// [--exact] [--program FILE] (--exact: per-vector events only, no run-length fast path; --program: instead of the
+// synthetic cases, a saved program, e.g. `lpu compile MODEL -o FILE.json`, timing only, once); or through the harness
+// (bench/run.ts), which calls bench().
+import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
+import { parseAsm, programFromJson } from "../arch/asm/index.ts";
+import { resolveMachine } from "../arch/derive.ts";
 import type { LinkWire, Placed, Program, QueueProgram } from "../arch/isa.ts";
+import type { Machine } from "../arch/machine.ts";
 import { TSP_V1 } from "../arch/presets.ts";
 import { lastBail } from "../simulator/lpu/fast/run.ts";
 import { Simulator } from "../simulator/lpu/index.ts";
@@ -137,10 +142,16 @@ export interface Measured extends BenchResult {
   readonly fast: boolean;
 }
 
-export function measure(name: string, program: Program, functional: boolean, exact = false): Measured {
+export function measure(
+  name: string,
+  program: Program,
+  functional: boolean,
+  exact = false,
+  machine: Machine = M,
+): Measured {
   const t0 = performance.now();
   const c0 = process.cpuUsage();
-  const sim = new Simulator(program, M, { functional, exact });
+  const sim = new Simulator(program, machine, { functional, exact });
   sim.run();
   const c1 = process.cpuUsage(c0);
   const simulateSeconds = (performance.now() - t0) / 1000;
@@ -238,8 +249,20 @@ if (isMain) {
       chips: { type: "string" },
       only: { type: "string" },
       exact: { type: "boolean" },
+      program: { type: "string" },
     },
   });
+  if (values.program) {
+    const file = values.program;
+    const text = readFileSync(file, "utf8");
+    const loaded = file.endsWith(".json") ? programFromJson(text, file) : parseAsm(text, file);
+    if (!loaded.program) throw new Error(`${file}: ${loaded.diagnostics.map((d) => d.message).join("; ")}`);
+    const machine = resolveMachine(loaded.program.arch);
+    const r = measure(file, loaded.program, false, values.exact ?? false, machine);
+    // A compiled program may meet hazards (a compiler matter): then the exact engine ran after a fast attempt.
+    console.log(`${line(r)}${r.fast ? "" : `  (fast path declined: ${lastBail || "values, log or exact"})`}`);
+    process.exit(0);
+  }
   const k = Number(values.k ?? 12500);
   const chipCounts = (values.chips ?? "64,576").split(",").filter(Boolean).map(Number);
   for (const c of cases(k, chipCounts)) {

@@ -196,15 +196,17 @@ describe("the run-length fast path", () => {
   it("encodes long queues a block at a time, also across a sync, and leaves the exact engine's state", () => {
     // 1,300 instructions a queue: blocks of 64, 128, ... 1,024; mem31 and mem32 park on a token mem30 notifies
     // after 1,200 nops, so their blocks are encoded again when they resume.
-    const p = ring(1, 1300, 1);
+    const base = ring(1, 1300, 1);
     const nops = (k: number): Placed[] =>
       Array.from({ length: k }, () => ({ inst: { op: "nop", cycles: 1 } }));
     const token = (op: "sync" | "notify"): Placed => ({ inst: { op, token: "go" } });
-    p.chips[0]!.queues.push(
+    const queues: QueueProgram[] = [
+      ...base.chips[0]!.queues,
       { queue: { kind: "mem", index: 30 }, instructions: [...nops(1200), token("notify"), ...nops(1200)] },
       { queue: { kind: "mem", index: 31 }, instructions: [...nops(100), token("sync"), ...nops(1200)] },
       { queue: { kind: "mem", index: 32 }, instructions: [token("sync"), ...nops(50)] },
-    );
+    ];
+    const p: Program = { ...base, chips: [{ ...base.chips[0]!, queues }] };
     for (const seed of [1, 2]) expect(both(p, seed)).toEqual({ fast: true, same: true, hazards: 0 });
   });
 
@@ -213,8 +215,9 @@ describe("the run-length fast path", () => {
     // and the empty run must be what checking everything at construction gave.
     const bad = ring(2, 1300, 1);
     const q = bad.chips[1]!.queues[0]!;
-    q.instructions[1200] = { inst: { op: "read", addr: 0, stream: { id: 40, dir: "e" }, n: 1, stride: 1 } };
-    q.instructions[1250] = {
+    const list = q.instructions as Placed[];
+    list[1200] = { inst: { op: "read", addr: 0, stream: { id: 40, dir: "e" }, n: 1, stride: 1 } };
+    list[1250] = {
       inst: {
         op: "vunary",
         fn: "copy",
@@ -237,11 +240,9 @@ describe("the run-length fast path", () => {
 
     // An address of 2.5 does not fit the fast path's 32-bit columns: it declines, and the exact engine reports it.
     const frac = ring(1, 200, 1);
-    const read = frac.chips[0]!.queues[0]!.instructions[150]!;
-    frac.chips[0]!.queues[0]!.instructions[150] = {
-      ...read,
-      inst: { ...read.inst, addr: 2.5 } as Placed["inst"],
-    };
+    const reads = frac.chips[0]!.queues[0]!.instructions as Placed[];
+    const read = reads[150]!;
+    reads[150] = { ...read, inst: { ...read.inst, addr: 2.5 } as Placed["inst"] };
     const r = both(frac, 1);
     expect(r.fast).toBe(false);
     expect(r.same).toBe(true);
