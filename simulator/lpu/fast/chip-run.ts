@@ -506,7 +506,7 @@ export class FastChip {
     const base = q.index * sram.banks;
     const first = sram.bankOf(addr);
     if (first === sram.bankOf(last)) {
-      this.claim((base + first) * 2, port, t, t + n);
+      this.claim((base + first) * 2, port, t, t + n, t);
       return;
     }
     // Bank b holds addresses [b * wpb, (b + 1) * wpb) (the last bank up to the slice's end).
@@ -518,24 +518,32 @@ export class FastChip {
       const edge =
         stride > 0 ? (bank === sram.banks - 1 ? sram.wordsPerSlice : (bank + 1) * wpb) : bank * wpb - 1;
       const j = Math.min(n, i + Math.ceil((edge - a) / stride));
-      this.claim((base + bank) * 2, port, t + i, t + j);
+      this.claim((base + bank) * 2, port, t + i, t + j, t);
       i = j;
     }
   }
 
   /**
-   * Port `port` of the bank at index k uses cycles [from, until). A port's intervals on a bank come in time order
-   * and never overlap (unit-busy), so only the other port's intervals can share a cycle: the first of them that ends
-   * after `from` is the only candidate, and those ending before it can meet no later interval of this port either.
+   * Port `port` of the bank at index k uses cycles [from, until) for an instruction issued at `t`. A port's
+   * intervals on a bank come in time order and never overlap (unit-busy), so only the other port's intervals can
+   * share a cycle: the first of them that ends after `from` is the only candidate, and those ending before it can
+   * meet no later interval of this port either. A bank belongs to one queue, whose issue cycles never decrease, so
+   * no later claim starts before `t`: this port's intervals that end by then are dropped too (a slice only read, or
+   * only written, keeps a list as short as its overlapping accesses instead of one entry per access).
    */
-  private claim(k: number, port: number, from: number, until: number): void {
+  private claim(k: number, port: number, from: number, until: number, t: number): void {
     const other = this.bankList[k + (1 - port)]!;
     const d = other.data;
     let h = other.head;
     while (h < other.length && d[h + 1]! <= from) h += 2;
     other.head = h;
     if (h < other.length && d[h]! < until) throw new Bail("a bank conflict");
-    this.bankList[k + port]!.push2(from, until);
+    const mine = this.bankList[k + port]!;
+    const md = mine.data;
+    let mh = mine.head;
+    while (mh < mine.length && md[mh + 1]! <= t) mh += 2;
+    mine.head = mh;
+    mine.push2(from, until);
   }
 
   private lw(q: QueueState, r: number, t: number): void {
