@@ -33,6 +33,15 @@ export class ChipClock {
     this.anchorTime = offset;
   }
 
+  /** An independent copy (the fast path keeps a chip's clock as it was after each deskew). */
+  copy(): ChipClock {
+    const c = new ChipClock(this.offset, this.drift);
+    c.anchorCycle = this.anchorCycle;
+    c.anchorTime = this.anchorTime;
+    c.pause = this.pause;
+    return c;
+  }
+
   /** Global time of program cycle k under the current anchor. */
   globalTime(k: number): number {
     return this.anchorTime + (k - this.anchorCycle) / (1 + this.drift);

@@ -151,6 +151,8 @@ export function prepare(program: Program, m: Machine, checkInstructions = true):
     wires.set(`${w.b}:${w.peerLink}`, { chip: w.a, link: w.link });
   }
   const slices = memSlices(m);
+  /** Slice position by queue name (the same for every chip). */
+  const positions = new Map<string, number | undefined>();
   for (const c of [...program.chips].sort((a, b) => a.chip - b.chip)) {
     if (seenChips.has(c.chip)) {
       faults.push({
@@ -216,7 +218,11 @@ export function prepare(program: Program, m: Machine, checkInstructions = true):
     const seenQueues = new Set<string>();
     for (const qp of c.queues) {
       const name = `${qp.queue.kind}${qp.queue.index}`;
-      const position = queuePosition(m, qp.queue);
+      let position = positions.get(name);
+      if (position === undefined && !positions.has(name)) {
+        position = queuePosition(m, qp.queue);
+        positions.set(name, position);
+      }
       const first = qp.instructions[0];
       if (position === undefined || seenQueues.has(name)) {
         const text =

@@ -24,11 +24,11 @@ class ClockHistory {
     epoch: number,
   ) {
     const c = new ChipClock(base.offset, base.drift);
-    this.clocks.push(cloneClock(c));
+    this.clocks.push(c.copy());
     for (const t of deskews) {
       this.times.push(c.globalTime(t));
       c.deskew(t, epoch);
-      this.clocks.push(cloneClock(c));
+      this.clocks.push(c.copy());
     }
   }
 
@@ -43,10 +43,6 @@ class ClockHistory {
     this.hint = j;
     return this.clocks[j]!;
   }
-}
-
-function cloneClock(c: ChipClock): ChipClock {
-  return Object.assign(Object.create(Object.getPrototypeOf(c)) as ChipClock, c);
 }
 
 export function checkLinks(sim: Simulator, chips: readonly FastChip[]): void {
