@@ -1,10 +1,11 @@
 // Checks a program against a machine before it runs, and numbers its instructions. In: Program, Machine. Out: per
 // chip the queues (with slice positions) and instruction records, the link wiring, and every fault that can be
-// seen without running (unknown queues, streams or links out of range, types an op does not take, bad maps, data
-// beyond a slice). A program with such faults is not run: the simulator trusts nothing it was given. Encoding the
-// instructions into the typed arrays the simulator runs (code.ts) is left to whoever runs them: the exact engine
-// encodes the whole program, the fast path one chip at a time (a program of millions of instructions then never
-// holds its whole encoding, whose size would start a full collection of the Program's object graph).
+// seen without running (unknown queues, links out of range, data beyond a slice, and, unless the caller checks them
+// later, each instruction's own: static-faults.ts). A program with such faults is not run: the simulator trusts
+// nothing it was given. Encoding the instructions into the typed arrays the simulator runs (code.ts) is left to
+// whoever runs them: the exact engine encodes the whole program, the fast path a block of a queue at a time (a
+// program of millions of instructions then never holds its whole encoding, whose size would start a full
+// collection of the Program's object graph).
 import { ELEM_BYTES, type Placed, type Program, type UnitKind } from "../../arch/isa.ts";
 import type { Machine } from "../../arch/machine.ts";
 import { memSlices } from "../../arch/machine.ts";

@@ -6,7 +6,7 @@
 
 import type { ChipState } from "../chip.ts";
 import type { Simulator } from "../simulator.ts";
-import { RECENT } from "./chip-run.ts";
+import { RECENT } from "./chip-state.ts";
 
 export function replayFinalPuts(
   sim: Simulator,

@@ -11,7 +11,8 @@
 import { TYPES } from "../code.ts";
 import type { Simulator } from "../simulator.ts";
 import { Bail } from "./bail.ts";
-import { FastChip, Scratch } from "./chip-run.ts";
+import { FastChip } from "./chip-run.ts";
+import { Scratch } from "./chip-state.ts";
 import { replayFinalPuts } from "./final.ts";
 import { checkLinks } from "./links.ts";
 

@@ -1,0 +1,109 @@
+// The state a chip's fast run keeps (fast/chip-run.ts): per queue, MXM plane and link end what the run changes, and
+// the working arrays one chip needs only while it runs (shared by every chip of a run). In: the simulator's queues
+// and machine. Out: plain data that run.ts installs when the whole run passed.
+import type { Placed } from "../../../arch/isa.ts";
+import type { QueueState } from "../chip.ts";
+import { FastCode, RES_SLOTS } from "../code.ts";
+import type { PreparedQueue } from "../prepare.ts";
+import type { Simulator } from "../simulator.ts";
+import { InstructionCheck } from "../static-faults.ts";
+import { NumList } from "./num-list.ts";
+import { Segments } from "./segments.ts";
+
+/**
+ * Most instructions encoded at once. A queue runs in blocks of 64, 128, ... up to BLOCK instructions, encoded as it
+ * reaches them: the encoding stays in cache, costs no memory per instruction of the program, and a queue that parks
+ * on a sync soon after it resumes wastes at most its block.
+ */
+export const BLOCK = 1024;
+export const FIRST_BLOCK = 64;
+
+/**
+ * Numbers per record in FastChip.recent: (first id, group, bytes, position, first cycle, vectors each, instructions).
+ * Instruction `first id + i` of the record put its vectors on cycles first + i * each ... (consecutive instructions of
+ * a queue that continue each other share one record, so a chip keeps a few records per queue, not one per put).
+ */
+export const RECENT = 7;
+
+/** A queue's issue state (the fields of QueueState the run changes). */
+export class FastQueue {
+  next = 0;
+  lastIssue = Number.NEGATIVE_INFINITY;
+  nextFree = 0;
+  releasedAt = Number.NaN;
+  readonly resFrom: number[] = new Array<number>(RES_SLOTS).fill(Number.NEGATIVE_INFINITY);
+  readonly resUntil: number[] = new Array<number>(RES_SLOTS).fill(Number.NEGATIVE_INFINITY);
+  readonly resBy: number[] = new Array<number>(RES_SLOTS).fill(-1);
+  readonly resName: string[] = new Array<string>(RES_SLOTS).fill("");
+  busy = 0;
+  covered = 0;
+  /** Parked on a sync: its token (-1: not parked), issue cycle and id. */
+  parkedToken = -1;
+  parkedAt = 0;
+  parkedId = -1;
+  /** Positions of the queue's notify instructions (found on first need). */
+  notifies: number[] | undefined;
+  /** The queue's instructions as the program gives them (checked and encoded a block at a time). */
+  readonly source: readonly Placed[];
+  constructor(
+    readonly q: QueueState,
+    readonly pq: PreparedQueue,
+  ) {
+    this.source = pq.source;
+  }
+}
+
+/** An MXM plane's state as the run leaves it (chip.ts MxmPlane), with the last abc take per accumulator row. */
+export class FastPlane {
+  stagingType = -1;
+  weightsType = -1;
+  installedBy = -1;
+  usableFrom = 0;
+  lastTake: Float64Array | undefined;
+  rowType: Uint8Array | undefined;
+  /** Latency of the abc that wrote each row last. */
+  latency: Float64Array | undefined;
+  /** The last drain cycle of any acc issued so far (an abc taking before it could change that acc's check). */
+  drainUntil = Number.NEGATIVE_INFINITY;
+}
+
+/** One link end: its words sent (the cycle each leaves) and its recvs (cycle of the first vector, vectors, words). */
+export class FastLink {
+  readonly leaves = new NumList();
+  recvAt: number[] = [];
+  recvN: number[] = [];
+  recvWords: number[] = [];
+  /** Serialisation state (units-c2c.ts): the send buffer's leave cycles, oldest first, and the last finish. */
+  readonly buffer = new NumList();
+  lastFinish = 0;
+  received = 0;
+}
+
+/** Working arrays one chip needs only while it runs, shared by all chips of a run (no allocation per chip). */
+export class Scratch {
+  readonly segments: Segments;
+  /**
+   * Per (slice, bank) and port (0 read, 1 write): the port's access intervals on the bank as [from, until) pairs, in
+   * time order, from `bankHead` on (the ones before can overlap nothing still to come).
+   */
+  readonly bankList: NumList[];
+  /** Puts of the current chip (FastChip.recent). */
+  readonly recent = new NumList(4096);
+  /** A block of the running queue's instructions, encoded (row = id - FastChip.blockFirst). */
+  readonly code = new FastCode(BLOCK);
+  /** Each instruction's static check, done as it is encoded (the simulator leaves them to the first use). */
+  readonly check: InstructionCheck;
+  constructor(sim: Simulator) {
+    const m = sim.machine;
+    this.segments = new Segments(2 * m.streamsPerDirection);
+    const banks = (sim.chips[0]?.sram.slices ?? 0) * m.mem.banksPerSlice * 2;
+    this.bankList = Array.from({ length: banks }, () => new NumList());
+    this.check = new InstructionCheck(m, sim.program, sim.prepared.record);
+  }
+
+  reset(): void {
+    this.segments.reset();
+    for (const list of this.bankList) list.clear();
+    this.recent.clear();
+  }
+}
