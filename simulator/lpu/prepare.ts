@@ -10,7 +10,8 @@ import { ELEM_BYTES, type Placed, type Program, type UnitKind } from "../../arch
 import type { Machine } from "../../arch/machine.ts";
 import { memSlices } from "../../arch/machine.ts";
 import { QUEUE_KIND_ORDER, queuePosition } from "../../arch/presets.ts";
-import { Code, type Columns, encode, Interner } from "./code.ts";
+import { Code, type Columns, Interner } from "./code.ts";
+import { encode } from "./encode.ts";
 import type { Hazard, InstRecord } from "./hazards.ts";
 import { type CheckedQueue, InstructionCheck } from "./static-faults.ts";
 

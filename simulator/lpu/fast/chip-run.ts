@@ -6,7 +6,6 @@
 import type { ChipState, QueueState } from "../chip.ts";
 import {
   clearRows,
-  encode,
   type FastCode,
   HAS_N,
   OP_ABC,
@@ -33,6 +32,7 @@ import {
   SXM_TRANSPOSE,
   TYPE_BYTES,
 } from "../code.ts";
+import { encode } from "../encode.ts";
 import type { Simulator } from "../simulator.ts";
 import type { InstructionCheck } from "../static-faults.ts";
 import { accTypeCode } from "../units.ts";
