@@ -36,7 +36,12 @@ export function verifySramOrder(s: Schedule, m: Machine): string[] {
     }
     return undefined;
   };
-  const byWord = new Map<string, Access[]>();
+  // Words by a numeric key (chip, slice, address): string keys made the check slower than the compile.
+  let slices = 1;
+  for (const i of s.insts) if (i.queue.kind === "mem") slices = Math.max(slices, i.queue.index + 1);
+  const wordKey = (chip: number, slice: number, addr: number) =>
+    (chip * slices + slice) * m.mem.wordsPerSlice + addr;
+  const byWord = new Map<number, Access[]>();
   const errors: string[] = [];
   for (const i of s.insts) {
     const op = i.inst.op;
@@ -52,13 +57,13 @@ export function verifySramOrder(s: Schedule, m: Machine): string[] {
       continue;
     }
     for (let k = 0; k < ins.n; k++) {
-      const key = `${i.chip}/${i.queue.index}/${ins.addr + k * ins.stride}`;
+      const key = wordKey(i.chip, i.queue.index, ins.addr + k * ins.stride);
       const list = byWord.get(key) ?? byWord.set(key, []).get(key)!;
       // A write counts from the cycle its value is visible; a read at its access cycle.
       list.push({ cycle: i.cycle + k + (write ? m.mem.writeLatency : 0), tenant, write, task: i.task });
     }
   }
-  for (const [word, list] of [...byWord].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))) {
+  for (const [word, list] of [...byWord].sort((a, b) => a[0] - b[0])) {
     // Visible writes sort before reads of the same cycle (a read at write access + L_write sees the write).
     list.sort((a, b) => a.cycle - b.cycle || Number(b.write) - Number(a.write));
     let last: Access | undefined;
@@ -68,11 +73,15 @@ export function verifySramOrder(s: Schedule, m: Machine): string[] {
         continue;
       }
       const imaged = role.get(a.tenant.slice(0, a.tenant.lastIndexOf("/"))) !== "temp";
-      if (last ? last.tenant !== a.tenant : !imaged)
+      if (last ? last.tenant !== a.tenant : !imaged) {
+        const addr = word % m.mem.wordsPerSlice;
+        const slot = (word - addr) / m.mem.wordsPerSlice;
+        const held = last ? `${last.tenant} (written by ${last.task})` : "nothing written yet";
         errors.push(
-          `chip ${word.split("/")[0]} slice ${word.split("/")[1]} word ${word.split("/")[2]}: ${a.task} reads ` +
-            `${a.tenant} at cycle ${a.cycle}, but the word holds ${last ? `${last.tenant} (written by ${last.task})` : "nothing written yet"}`,
+          `chip ${Math.floor(slot / slices)} slice ${slot % slices} word ${addr}: ${a.task} reads ${a.tenant} ` +
+            `at cycle ${a.cycle}, but the word holds ${held}`,
         );
+      }
     }
   }
   return errors;
