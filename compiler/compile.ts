@@ -18,6 +18,7 @@ import { tile } from "./passes/tile.ts";
 import { type CompileReport, computeBounds, latencyOnly } from "./schedule/bounds.ts";
 import { printSchedule, type Schedule, verifySchedule } from "./schedule/schedule-ir.ts";
 import { schedule } from "./schedule/scheduler.ts";
+import { verifySramOrder } from "./schedule/sram-order.ts";
 
 /** The passes, in order: the names `--print-after` accepts. */
 export const PASSES = ["decompose", "partition", "tile", "allocate", "schedule", "emit"] as const;
@@ -86,7 +87,10 @@ export function compile(model: ModelGraph, machine: Machine, opts: CompileOption
   if (failed()) return stop();
   const allocated = after("allocate", a.graph, printTaskGraph, verifyTaskGraph);
 
-  const scheduled = after("schedule", schedule(allocated, machine), printSchedule, verifySchedule);
+  const scheduled = after("schedule", schedule(allocated, machine), printSchedule, (s) => [
+    ...verifySchedule(s),
+    ...verifySramOrder(s, machine),
+  ]);
 
   const program = after("emit", emitProgram(scheduled, machine, opts.sources), printProgramSummary, () => []);
 

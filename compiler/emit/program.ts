@@ -14,6 +14,7 @@ import type {
 } from "../../arch/isa.ts";
 import { ELEM_BYTES } from "../../arch/isa.ts";
 import type { Machine } from "../../arch/machine.ts";
+import { invariant } from "../../util/assert.ts";
 import { f32ToBf16Bits, f32ToF16Bits } from "../../util/numeric.ts";
 import type { Placement, TaskGraph } from "../passes/task-ir.ts";
 import type { Schedule } from "../schedule/schedule-ir.ts";
@@ -78,18 +79,28 @@ export function emitProgram(s: Schedule, m: Machine, sources: Sources | undefine
   return { arch: m.name, chips, wires: wiresOf(g), maps: {} };
 }
 
-/** One wire per pair of links a send and its recv use, sorted. */
+/** One wire per pair of links a send and its recv use, sorted. A wire carries both directions (docs/isa.md), so
+ * traffic each way between two chips (a K split's inputs out and partial sums back) is one wire, written from its
+ * lower chip: written once per direction, the simulator rejects it as a link wired twice (LPU4017). */
 function wiresOf(g: TaskGraph): LinkWire[] {
   const byId = new Map(g.tasks.map((t) => [t.id, t]));
   const wires = new Map<string, LinkWire>();
+  const ends = new Map<string, string>(); // `chip:link` -> its wire's key
   for (const t of g.tasks)
     for (const st of t.steps) {
       if (st.kind !== "recv") continue;
       const sender = byId.get(st.from)!;
       const send = sender.steps.find((x) => x.kind === "send")!;
       if (send.kind !== "send") continue;
-      const w = { a: sender.chip, link: send.link, b: t.chip, peerLink: st.link };
-      wires.set(`${w.a}:${w.link}`, w);
+      const w =
+        sender.chip < t.chip
+          ? { a: sender.chip, link: send.link, b: t.chip, peerLink: st.link }
+          : { a: t.chip, link: st.link, b: sender.chip, peerLink: send.link };
+      const key = `${w.a}:${w.link}-${w.b}:${w.peerLink}`;
+      for (const end of [`${w.a}:${w.link}`, `${w.b}:${w.peerLink}`])
+        invariant((ends.get(end) ?? key) === key, `chip:link ${end} is wired to two peers`);
+      ends.set(`${w.a}:${w.link}`, key).set(`${w.b}:${w.peerLink}`, key);
+      wires.set(key, w);
     }
   return [...wires.values()].sort((x, y) => x.a - y.a || x.link - y.link);
 }

@@ -1,6 +1,6 @@
 // Pass `allocate`: task IR -> task IR with a static SRAM placement for every tensor tile. Weights, inputs and
-// state are pinned; a temporary's space is freed after its last reader and reused by a later temporary (the reuse
-// adds an `after` edge so its writers are placed after the old readers). Byte planes of multi-byte types go to
+// state are pinned; a temporary's space is freed after its last use (read or write) and reused by a later temporary
+// (the reuse adds `after` edges so its writers are placed after every task that read or wrote the old tenant). Byte planes of multi-byte types go to
 // consecutive slices of one hemisphere (so one stream group reaches them all in one direction); successive tiles
 // go round-robin over slice groups so that reads of different tiles stream in parallel.
 import { ELEM_BYTES } from "../../arch/isa.ts";
@@ -15,8 +15,8 @@ import { blockOf } from "./task-ir.ts";
 interface FreeBlock {
   addr: number;
   words: number;
-  /** Tasks that read the block's previous tenant: a new tenant's writers must come after them. */
-  readers: string[];
+  /** Tasks that read or wrote the block's previous tenants: a new tenant's writers must come after them. */
+  users: string[];
   /** The previous tenants as `tensor/tile`, for the scheduler's write-after-read check. */
   tenants: string[];
 }
@@ -148,7 +148,7 @@ function allocateWith(
           if (fit < 0) continue;
           const b = blocks[fit]!;
           placed = { slices, addr: b.addr, reuses: b.tenants };
-          war.push(...b.readers);
+          war.push(...b.users);
           if (b.words === rows) blocks.splice(fit, 1);
           else blocks[fit] = { ...b, addr: b.addr + rows, words: b.words - rows };
         }
@@ -269,7 +269,7 @@ function allocateWith(
         });
     }
 
-  // Lifetimes: a temp lives from its first writer task to its last reader task.
+  // Lifetimes: a temp lives from its first writer task to its last task that reads or writes it.
   const writersOf = new Map<string, string[]>();
   for (const task of g.tasks)
     for (const s of task.steps)
@@ -288,25 +288,31 @@ function allocateWith(
   g.tasks.forEach((task, i) => {
     if (task.mxmGroup) groupLast.set(task.mxmGroup, i);
   });
-  const lastReader = new Map<string, number>();
-  const readersOf = new Map<string, string[]>();
-  const readsAt = new Set<string>(); // `${task index}/${tensor}`
+  // A lifetime ends at the last task that *uses* the tensor, writers included, and a new tenant's writers follow
+  // every reader and writer of the old one: a tile that is written but never read (a split drops it, a head's
+  // scores skip it) still has a writer, and the scheduler may place that writer late (nothing waits for it). Ended
+  // at the last reader, its space went to a later tensor, and the late write landed on that tensor's value between
+  // its write and its reads: wrong values, no hazard, exact cycles (test/compiler/passes/sram-reuse.test.ts).
+  const lastUse = new Map<string, number>();
+  const usersOf = new Map<string, string[]>();
+  const usesAt = new Set<string>(); // `${task index}/${tensor}`
   g.tasks.forEach((task, i) => {
     const freeAt = task.mxmGroup ? groupLast.get(task.mxmGroup)! : i;
     for (const s of task.steps)
-      if (s.kind === "read") {
-        readsAt.add(`${i}/${s.ref.tensor}`);
-        lastReader.set(s.ref.tensor, Math.max(lastReader.get(s.ref.tensor) ?? 0, freeAt));
-        (readersOf.get(s.ref.tensor) ?? readersOf.set(s.ref.tensor, []).get(s.ref.tensor)!).push(task.id);
+      if (s.kind === "read" || s.kind === "write") {
+        usesAt.add(`${i}/${s.ref.tensor}`);
+        lastUse.set(s.ref.tensor, Math.max(lastUse.get(s.ref.tensor) ?? 0, freeAt));
+        const users = usersOf.get(s.ref.tensor) ?? usersOf.set(s.ref.tensor, []).get(s.ref.tensor)!;
+        if (users[users.length - 1] !== task.id) users.push(task.id);
       }
   });
-  // Space freed at a task is free after its writes are placed, or before them when the task does not read the
+  // Space freed at a task is free after its writes are placed, or before them when the task does not use the
   // tensor itself (the last task of a group that read it earlier).
   const freeAfter = new Map<number, string[]>();
   const freeBefore = new Map<number, string[]>();
-  for (const [tensor, i] of lastReader)
+  for (const [tensor, i] of lastUse)
     if (byId.get(tensor)?.role === "temp" && !outputs.has(tensor)) {
-      const m = readsAt.has(`${i}/${tensor}`) ? freeAfter : freeBefore;
+      const m = usesAt.has(`${i}/${tensor}`) ? freeAfter : freeBefore;
       m.set(i, [...(m.get(i) ?? []), tensor]);
     }
   const release = (dead: string) => {
@@ -317,7 +323,7 @@ function allocateWith(
       const blocks = free.get(fkey) ?? [];
       const tenants = [...(tp.reuses ?? []), `${dead}/${tp.tile}`];
       // Kept sorted by address: insert after any block at the same address (as a stable sort would).
-      const block = { addr: tp.addr, words: tp.rows, readers: readersOf.get(dead) ?? [], tenants };
+      const block = { addr: tp.addr, words: tp.rows, users: usersOf.get(dead) ?? [], tenants };
       let lo = 0;
       for (let hi = blocks.length; lo < hi; ) {
         const mid = (lo + hi) >> 1;
@@ -343,7 +349,7 @@ function allocateWith(
           blockRows: t.blockRows,
           blocks: r.blocks,
         });
-        // Every writer of this tensor follows the readers of the space it reuses.
+        // Every writer of this tensor follows the readers and writers of the space it reuses.
         if (r.war.length > 0)
           for (const w of writersOf.get(t.id) ?? []) {
             const set = extraAfter.get(w) ?? extraAfter.set(w, new Set()).get(w)!;

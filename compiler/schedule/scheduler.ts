@@ -429,7 +429,11 @@ export function schedule(g: TaskGraph, m: Machine, opts: ScheduleOptions = {}): 
           break;
         case "write": {
           const tp = blockOf(placements.get(s.ref.tensor)!, s.ref.tile, s.ref.row);
-          for (const r of tp.reuses ?? []) data = Math.max(data, tileReadEnd[reuseId(r)]!);
+          // After the old tenants' last reads and their own writes (a write nobody reads is still a write).
+          for (const r of tp.reuses ?? []) {
+            const k = reuseId(r);
+            data = Math.max(data, tileReadEnd[k]!, tileReady[k]!);
+          }
           break;
         }
         case "lw":
