@@ -227,7 +227,7 @@ export function taskGeometry(
   // Relative cycles: walk the flows from the root outwards. Each value is consumed exactly once and a MEM step
   // never feeds a MEM step, so the instances and flows form a tree: every order of the walk gives the same cycles.
   // Consumers come after their producers, so a sweep from the last group backwards usually settles in one pass.
-  const rel = new Float64Array(proto.length);
+  const rel = new Int32Array(proto.length);
   const known = new Uint8Array(proto.length);
   known[proto.length - 1] = 1;
   let assigned = 1;

@@ -7,6 +7,28 @@ import type { Geometry } from "./geometry.ts";
 import type { ScheduledInst } from "./schedule-ir.ts";
 import type { Choice } from "./scheduler.ts";
 
+// Queue and stream references are read-only data: one shared object per value, not one per instruction.
+const queueRefs = new Map<string, QueueRef>();
+function queueRef(kind: QueueRef["kind"], index: number): QueueRef {
+  const key = `${kind}${index}`;
+  let q = queueRefs.get(key);
+  if (!q) {
+    q = { kind, index };
+    queueRefs.set(key, q);
+  }
+  return q;
+}
+const streamRefs: StreamRef[][] = [[], []];
+function streamRef(id: number, dir: StreamRef["dir"]): StreamRef {
+  const byId = streamRefs[dir === "e" ? 0 : 1]!;
+  let r = byId[id];
+  if (!r) {
+    r = { id, dir };
+    byId[id] = r;
+  }
+  return r;
+}
+
 export function buildInstructions(
   task: Task,
   geo: Geometry,
@@ -19,18 +41,20 @@ export function buildInstructions(
   const inputOf = (i: number, operand: number): StreamRef => {
     const gi = geo.groups.findIndex((g) => g.operands.includes(operand) && g.flows.some((f) => f.to === i));
     invariant(gi >= 0, `${task.id}: instance ${i} has no operand ${operand}`);
-    return choice.streams[gi]!;
+    const r = choice.streams[gi]!;
+    return streamRef(r.id, r.dir);
   };
   const outputOf = (i: number): { ref: StreamRef; byte: number } => {
     const gi = geo.groups.findIndex((g) => g.flows.some((f) => f.from === i));
     invariant(gi >= 0, `${task.id}: instance ${i} feeds nothing`);
-    return { ref: choice.streams[gi]!, byte: geo.groups[gi]!.flows.find((f) => f.from === i)!.byte };
+    const r = choice.streams[gi]!;
+    return { ref: streamRef(r.id, r.dir), byte: geo.groups[gi]!.flows.find((f) => f.from === i)!.byte };
   };
   geo.instances.forEach((inst, i) => {
     const s = task.steps[inst.step]!;
     const cycle = start + inst.rel;
     const queue: QueueRef =
-      inst.unit === "vxm" ? { kind: "vxm", index: choice.alu[i]! } : { kind: inst.unit, index: inst.index! };
+      inst.unit === "vxm" ? queueRef("vxm", choice.alu[i]!) : queueRef(inst.unit, inst.index!);
     const emit = (inst2: Instruction, at: number, busy: number) =>
       out.push({
         chip,
@@ -45,7 +69,7 @@ export function buildInstructions(
     switch (s.kind) {
       case "read": {
         const o = outputOf(i);
-        const stream = { id: o.ref.id + o.byte, dir: o.ref.dir };
+        const stream = streamRef(o.ref.id + o.byte, o.ref.dir);
         // inst.timing.n: one stream group of a wide weight read carries every width-th row only.
         const n = inst.timing.n;
         if (inst.spacing === 1)
@@ -68,7 +92,7 @@ export function buildInstructions(
           {
             op: "write",
             addr: inst.addr,
-            stream: { id: src.id + byte, dir: src.dir },
+            stream: streamRef(src.id + byte, src.dir),
             n: s.ref.n,
             stride: 1,
           },

@@ -131,8 +131,10 @@ export function schedule(g: TaskGraph, m: Machine, opts: ScheduleOptions = {}): 
     }
     return id;
   };
-  const tileReady = new Float64Array(tileCount);
-  const tileReadEnd = new Float64Array(tileCount);
+  // Plain arrays of small integers, not Float64Array: cycles read from a float array are doubles, and every cycle
+  // computed from them would be a boxed number in the instructions.
+  const tileReady = new Array<number>(tileCount).fill(0);
+  const tileReadEnd = new Array<number>(tileCount).fill(0);
   const planes: PlaneState[][] = [];
   const groupState = new Map<string, GroupState>();
   const insts: ScheduledInst[] = [];
