@@ -181,15 +181,11 @@ export function schedule(g: TaskGraph, m: Machine, opts: ScheduleOptions = {}): 
   };
 
   // Priorities: estimated task length plus the longest path after it.
-  const index = new Map(g.tasks.map((t, i) => [t.id, i]));
-  const succs: number[][] = g.tasks.map(() => []);
-  g.tasks.forEach((t, i) => {
-    for (const a of t.after) succs[index.get(a)!]!.push(i);
-  });
+  const { index, afterStart, afterOf, succStart, succOf } = dependencies(g.tasks);
   const priority = new Array<number>(g.tasks.length).fill(0);
   for (let i = g.tasks.length - 1; i >= 0; i--) {
     let best = 0;
-    for (const s of succs[i]!) best = Math.max(best, priority[s]!);
+    for (let k = succStart[i]!; k < succStart[i + 1]!; k++) best = Math.max(best, priority[succOf[k]!]!);
     priority[i] = estimate(g.tasks[i]!, m) + best;
   }
 
@@ -208,7 +204,7 @@ export function schedule(g: TaskGraph, m: Machine, opts: ScheduleOptions = {}): 
     if (!t.mxmGroup) return;
     if (!groupFirst.has(t.mxmGroup)) groupFirst.set(t.mxmGroup, i);
     let out = groupOut.get(t.mxmGroup) ?? 0;
-    for (const a of t.after) if (groupOf[index.get(a)!] !== t.mxmGroup) out++;
+    for (let k = afterStart[i]!; k < afterStart[i + 1]!; k++) if (groupOf[afterOf[k]!] !== t.mxmGroup) out++;
     groupOut.set(t.mxmGroup, out);
   });
   const placed = new Array<boolean>(n).fill(false);
@@ -274,13 +270,13 @@ export function schedule(g: TaskGraph, m: Machine, opts: ScheduleOptions = {}): 
   // ready as soon as its send is placed. They order placement only; timing still comes from data.
   const waiters: number[][] = g.tasks.map(() => []);
   if (!relaxed)
-    g.tasks.forEach((t) => {
+    g.tasks.forEach((t, i) => {
       for (const st of t.steps)
         if (st.kind === "recv") {
           const send = index.get(st.from)!;
-          for (const a of t.after)
-            if (a !== st.from) {
-              waiters[index.get(a)!]!.push(send);
+          for (let k = afterStart[i]!; k < afterStart[i + 1]!; k++)
+            if (afterOf[k] !== send) {
+              waiters[afterOf[k]!]!.push(send);
               pending[send]!++;
             }
         }
@@ -344,7 +340,8 @@ export function schedule(g: TaskGraph, m: Machine, opts: ScheduleOptions = {}): 
     const touched: number[] = [];
     // A start took a plane (its heap has a new top) or a group's end freed one.
     if (fromStarts || (!relaxed && freePlanes(t.chip) !== freedBefore)) touched.push(t.chip);
-    for (const s of succs[pick]!) {
+    for (let k = succStart[pick]!; k < succStart[pick + 1]!; k++) {
+      const s = succOf[k]!;
       const gs = groupOf[s];
       if (gs && gs !== t.mxmGroup) {
         const left = groupOut.get(gs)! - 1;
@@ -757,6 +754,47 @@ export function schedule(g: TaskGraph, m: Machine, opts: ScheduleOptions = {}): 
       else (k === QUEUE ? queues : banks).get(key[r]!).add(a[r]!, b[r]!);
     }
   }
+}
+
+interface Dependencies {
+  readonly index: ReadonlyMap<string, number>;
+  /** Task i's `after` tasks by index: afterOf[afterStart[i] .. afterStart[i + 1]). */
+  readonly afterStart: Int32Array;
+  readonly afterOf: Int32Array;
+  /** Its successors (the tasks naming it in `after`), in task order: succOf[succStart[i] .. succStart[i + 1]). */
+  readonly succStart: Int32Array;
+  readonly succOf: Int32Array;
+}
+
+/** Per task list (a compile schedules one list twice, the real schedule and a relaxed one): the edges by index,
+ * so each `after` name is looked up once, not once per use per run. */
+const dependencyCache = new WeakMap<readonly Task[], Dependencies>();
+
+function dependencies(tasks: readonly Task[]): Dependencies {
+  const cached = dependencyCache.get(tasks);
+  if (cached) return cached;
+  const n = tasks.length;
+  const index = new Map<string, number>();
+  for (let i = 0; i < n; i++) index.set(tasks[i]!.id, i);
+  const afterStart = new Int32Array(n + 1);
+  for (let i = 0; i < n; i++) afterStart[i + 1] = afterStart[i]! + tasks[i]!.after.length;
+  const afterOf = new Int32Array(afterStart[n]!);
+  const succStart = new Int32Array(n + 1);
+  for (let i = 0, k = 0; i < n; i++)
+    for (const a of tasks[i]!.after) {
+      const j = index.get(a);
+      invariant(j !== undefined, `${tasks[i]!.id} is after an unknown task ${a}`);
+      afterOf[k++] = j;
+      succStart[j + 1]!++;
+    }
+  for (let i = 0; i < n; i++) succStart[i + 1]! += succStart[i]!;
+  const succOf = new Int32Array(afterOf.length);
+  const fill = succStart.slice(0, n);
+  for (let i = 0; i < n; i++)
+    for (let k = afterStart[i]!; k < afterStart[i + 1]!; k++) succOf[fill[afterOf[k]!]!++] = i;
+  const deps = { index, afterStart, afterOf, succStart, succOf };
+  dependencyCache.set(tasks, deps);
+  return deps;
 }
 
 /** A task's rough length for priorities: its longest busy step plus its fixed latencies. */
