@@ -15,7 +15,7 @@ import { type PartitionStrategy, partition, printPartition } from "./passes/part
 import { placeStages } from "./passes/stages.ts";
 import { printTaskGraph, type TaskGraph, verifyTaskGraph } from "./passes/task-ir.ts";
 import { tile } from "./passes/tile.ts";
-import { type CompileReport, computeBounds, latencyOnly } from "./schedule/bounds.ts";
+import { type CompileReport, computeBounds } from "./schedule/bounds.ts";
 import { printSchedule, type Schedule, verifySchedule } from "./schedule/schedule-ir.ts";
 import { schedule } from "./schedule/scheduler.ts";
 import { verifySramOrder } from "./schedule/sram-order.ts";
@@ -112,7 +112,7 @@ export function compileReport(k: KernelGraph, g: TaskGraph, s: Schedule, m: Mach
       work.set(a.dtype, (work.get(a.dtype) ?? 0) + macs);
       flops += 2 * macs;
     }
-  const bounds = computeBounds(g, schedule(latencyOnly(g), m, { relaxed: true }), m, work);
+  const bounds = computeBounds(g, schedule(g, m, { relaxed: true, unitRuns: true }), m, work);
   const diagnosis = { decompositionPath: schedule(g, m, { relaxed: true }).cycles };
   const entries = Object.entries(bounds) as [keyof typeof bounds, number][];
   const [boundName, lowerBound] = entries.reduce((best, e) => (e[1] > best[1] ? e : best));

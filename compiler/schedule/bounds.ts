@@ -4,7 +4,7 @@
 import { ELEM_BYTES } from "../../arch/isa.ts";
 import type { Machine } from "../../arch/machine.ts";
 import { memSlices } from "../../arch/machine.ts";
-import type { Step, TaskGraph } from "../passes/task-ir.ts";
+import type { Step, Task, TaskGraph } from "../passes/task-ir.ts";
 import type { Schedule } from "./schedule-ir.ts";
 import { linkWordTime, mxmCyclesPerVector } from "./timing.ts";
 
@@ -51,7 +51,8 @@ export interface CompileReport {
 /** The model's true work: multiply-accumulates per MXM input type (no padding). */
 export type MacsByType = ReadonlyMap<string, number>;
 
-/** `latencyPath` is the relaxed schedule (scheduler option `relaxed`) of `latencyOnly(g)`. */
+/** `latencyPath` is the relaxed schedule (scheduler option `relaxed`) of `latencyOnly(g)` (or of `g` with the
+ * option `unitRuns`, the same schedule without a copy of the graph). */
 export function computeBounds(g: TaskGraph, latencyPath: Schedule, m: Machine, work: MacsByType): Bounds {
   // Array time if every MXM plane did useful MACs every cycle at its type's rate.
   let macCycles = 0;
@@ -93,6 +94,12 @@ export function computeBounds(g: TaskGraph, latencyPath: Schedule, m: Machine, w
 
 /** The task graph with every vector run shortened to one vector: what is left is latency, not throughput. */
 export function latencyOnly(g: TaskGraph): TaskGraph {
+  return { ...g, tasks: g.tasks.map(unitRuns) };
+}
+
+/** The task with every run shortened to one vector (`latencyOnly` of one task; the scheduler's `unitRuns` option
+ * applies it task by task instead of copying the graph). */
+export function unitRuns(t: Task): Task {
   const one = (st: Step): Step => {
     switch (st.kind) {
       case "read":
@@ -104,7 +111,7 @@ export function latencyOnly(g: TaskGraph): TaskGraph {
         return { ...st, n: 1 };
     }
   };
-  return { ...g, tasks: g.tasks.map((t) => ({ ...t, steps: t.steps.map(one) })) };
+  return { ...t, steps: t.steps.map(one) };
 }
 
 export function formatReport(r: CompileReport): string {

@@ -10,6 +10,7 @@ import type { Machine } from "../../arch/machine.ts";
 import { invariant } from "../../util/assert.ts";
 import { Heap } from "../../util/heap.ts";
 import { blockOf, type Placement, type Task, type TaskGraph } from "../passes/task-ir.ts";
+import { unitRuns } from "./bounds.ts";
 import { type Geometry, type Instance, taskGeometry } from "./geometry.ts";
 import { buildInstructions } from "./instructions.ts";
 import {
@@ -75,10 +76,14 @@ export interface ScheduleOptions {
   /** Ignore every resource (queues, banks, streams, MXM planes shared between groups): what is left is the
    * critical path of fixed latencies and dependencies, a lower bound on any schedule. No instructions. */
   readonly relaxed?: boolean;
+  /** Schedule each task as bounds.ts `unitRuns` shortens it (every run one vector), as if given `latencyOnly(g)`:
+   * the same schedule without a copy of the whole graph. */
+  readonly unitRuns?: boolean;
 }
 
 export function schedule(g: TaskGraph, m: Machine, opts: ScheduleOptions = {}): Schedule {
   const relaxed = opts.relaxed ?? false;
+  const taskAt = opts.unitRuns ? (i: number) => unitRuns(g.tasks[i]!) : (i: number) => g.tasks[i]!;
   const placements = new Map<string, Placement>((g.placements ?? []).map((p) => [p.tensor, p]));
   // Reservation tables by dense id (no string keys): per chip, a queue is a unit kind and index, with an issue
   // slot and one table per unit resource; a bank is a slice and bank; a stream a direction and id.
@@ -186,7 +191,7 @@ export function schedule(g: TaskGraph, m: Machine, opts: ScheduleOptions = {}): 
   for (let i = g.tasks.length - 1; i >= 0; i--) {
     let best = 0;
     for (let k = succStart[i]!; k < succStart[i + 1]!; k++) best = Math.max(best, priority[succOf[k]!]!);
-    priority[i] = estimate(g.tasks[i]!, m) + best;
+    priority[i] = estimate(taskAt(i), m) + best;
   }
 
   // Group bookkeeping: a group may take a plane early (only its first task ready) while at least one other plane
@@ -293,7 +298,7 @@ export function schedule(g: TaskGraph, m: Machine, opts: ScheduleOptions = {}): 
     );
     const fromStarts = !(st === undefined || (r !== undefined && before(r, st) < 0));
     const pick = fromStarts ? starts.pop()! : ready.pop()!;
-    const t = g.tasks[pick]!;
+    const t = taskAt(pick);
     let plane: number | undefined;
     if (t.mxmGroup) {
       const gs = groupState.get(t.mxmGroup);
