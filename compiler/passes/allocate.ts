@@ -96,29 +96,20 @@ function allocateWith(
     for (const a of ids)
       for (const b of ids) if (a !== b) (together.get(a) ?? together.set(a, new Set()).get(a)!).add(b);
   }
-  const sliceTenants: Set<string>[] = []; // by chip * slices + slice
-  const tenantsOf = (chip: number, slice: number) => {
-    const key = chip * sliceCount + slice;
-    let set = sliceTenants[key];
-    if (!set) {
-      set = new Set();
-      sliceTenants[key] = set;
-    }
-    return set;
+  /** Where each `tensor/tile` was placed, as chip * slices + slice. */
+  const placedOn = new Map<string, number[]>();
+  /** The slices of `chip` that hold a partner of a tile: the tile must avoid them. Walks the partners (a slice
+   * collects every tensor ever placed on it, so walking its tenants would make the pass quadratic). */
+  const clashSlices = (chip: number, partners: ReadonlySet<string> | undefined): ReadonlySet<number> => {
+    const out = new Set<number>();
+    for (const p of partners ?? [])
+      for (const key of placedOn.get(p) ?? [])
+        if (Math.floor(key / sliceCount) === chip) out.add(key % sliceCount);
+    return out;
   };
-  const clashes = (
-    t: TiledTensor,
-    partners: ReadonlySet<string> | undefined,
-    slices: readonly number[],
-  ): boolean => {
-    if (!partners) return false;
-    // Walk the smaller set: a slice collects every tensor ever placed on it, so walking its tenants would make the
-    // pass quadratic in the tensors per chip.
-    for (const sl of slices) {
-      const tenants = tenantsOf(t.chip, sl);
-      const [few, many] = partners.size < tenants.size ? [partners, tenants] : [tenants, partners];
-      for (const other of few) if (many.has(other)) return true;
-    }
+  const clashes = (avoid: ReadonlySet<number>, slices: readonly number[]): boolean => {
+    if (avoid.size === 0) return false;
+    for (const sl of slices) if (avoid.has(sl)) return true;
     return false;
   };
 
@@ -131,31 +122,39 @@ function allocateWith(
     }
     const out: BlockPlacement[] = [];
     const war: string[] = [];
-    for (let j = 0; j < t.tiles; j++)
-      for (let row0 = 0; row0 < t.rows && usedTiles.has(`${t.id}/${j}`); row0 += t.blockRows) {
+    // Freed blocks of one dead tensor share its users list: take each list once.
+    const warLists = new Set<readonly string[]>();
+    for (let j = 0; j < t.tiles; j++) {
+      const tileKey = `${t.id}/${j}`;
+      if (!usedTiles.has(tileKey)) continue;
+      // Placing this tile's own blocks adds no partner of it, so the slices to avoid stay fixed over its blocks.
+      const avoid = clashSlices(t.chip, together.get(tileKey));
+      for (let row0 = 0; row0 < t.rows; row0 += t.blockRows) {
         const rows = Math.min(t.blockRows, t.rows - row0);
         let placed: Omit<BlockPlacement, "tile" | "row0" | "rows"> | undefined;
         const start = cursor.get(planes) ?? 0;
-        const partners = together.get(`${t.id}/${j}`);
-        if (wide.has(t.id)) placed = placeWide(t, partners, rows, groups);
+        if (wide.has(t.id)) placed = placeWide(t, avoid, rows, groups);
         // First a freed block (reuse keeps SRAM small; its readers come earlier in the task order), searching from
         // the cursor; then fresh space, round-robin over the groups so tiles stream from different slices.
         for (let k = 0; k < groups.length && !placed; k++) {
           const slices = groups[(start + k) % groups.length]!;
-          if (clashes(t, partners, slices)) continue;
+          if (clashes(avoid, slices)) continue;
           const blocks = free.get(`${t.chip}/${sliceKey(slices)}`) ?? [];
           const fit = blocks.findIndex((b) => b.words >= rows);
           if (fit < 0) continue;
           const b = blocks[fit]!;
           placed = { slices, addr: b.addr, reuses: b.tenants };
-          war.push(...b.users);
+          if (!warLists.has(b.users)) {
+            warLists.add(b.users);
+            war.push(...b.users);
+          }
           if (b.words === rows) blocks.splice(fit, 1);
           else blocks[fit] = { ...b, addr: b.addr + rows, words: b.words - rows };
         }
         for (let k = 0; k < groups.length && !placed; k++) {
           const gi = (start + k) % groups.length;
           const slices = groups[gi]!;
-          if (clashes(t, partners, slices)) continue;
+          if (clashes(avoid, slices)) continue;
           let addr = 0;
           for (const s of slices) addr = Math.max(addr, topAt(t.chip, s));
           if (addr + rows <= machine.mem.wordsPerSlice) {
@@ -172,8 +171,10 @@ function allocateWith(
           return undefined;
         }
         out.push({ tile: j, row0, rows, ...placed });
-        for (const sl of placed.slices) tenantsOf(t.chip, sl).add(`${t.id}/${j}`);
+        const on = placedOn.get(tileKey) ?? placedOn.set(tileKey, []).get(tileKey)!;
+        for (const sl of placed.slices) on.push(t.chip * sliceCount + sl);
       }
+    }
     return { blocks: out, war };
   };
 
@@ -215,7 +216,7 @@ function allocateWith(
   const vxmPos = machine.sliceOrder.indexOf("vxm");
   const placeWide = (
     t: TiledTensor,
-    partners: ReadonlySet<string> | undefined,
+    avoid: ReadonlySet<number>,
     rows: number,
     groups: number[][],
   ): Omit<BlockPlacement, "tile" | "row0" | "rows"> | undefined => {
@@ -231,7 +232,7 @@ function allocateWith(
     const candidates: number[] = [];
     for (let k = 0; k < groups.length; k++) {
       const gi = (start + k) % groups.length;
-      if (side(gi) === side(start % groups.length) && !clashes(t, partners, groups[gi]!)) candidates.push(gi);
+      if (side(gi) === side(start % groups.length) && !clashes(avoid, groups[gi]!)) candidates.push(gi);
     }
     const chosen = candidates
       .map((gi, order) => ({ gi, order, top: topOf(gi) }))
