@@ -8,7 +8,7 @@ import { hasErrors } from "../util/diagnostics.ts";
 import { emitProgram, type Sources } from "./emit/program.ts";
 import { printProgramSummary } from "./emit/summary.ts";
 import type { ModelGraph } from "./graph/ir.ts";
-import { allocate, sramBytesUsed } from "./passes/allocate.ts";
+import { allocate, sramBytesPerChip } from "./passes/allocate.ts";
 import { decompose } from "./passes/decompose.ts";
 import { type KernelGraph, printKernelGraph, verifyKernelGraph } from "./passes/kernel-ir.ts";
 import { type PartitionStrategy, partition, printPartition } from "./passes/partition.ts";
@@ -128,7 +128,7 @@ export function compileReport(k: KernelGraph, g: TaskGraph, s: Schedule, m: Mach
     tokensPerS: latencyUs > 0 ? (g.batch * 1e6) / latencyUs : 0,
     instructionsPerChip,
     instructions: s.insts.length,
-    sramBytesPerChip: Array.from({ length: g.chips }, (_, c) => sramBytesUsed(g, m, c)),
+    sramBytesPerChip: sramBytesPerChip(g, m),
     bounds,
     diagnosis,
     lowerBound,

@@ -52,10 +52,12 @@ export function allocate(
   // Wide weight blocks start all their slice groups at one address, which can strand space below it; when that
   // makes a chip's SRAM overflow, the program is allocated again with one-row loads (the partitioner's estimate
   // counts bytes, not this layout). Partial: a per-chip fallback would keep wide loads on the chips that fit.
-  const wideFirst = allocateWith(g, machine, file, true);
+  // The wide attempt stops at the first full slice: its result would be thrown away (half the pass's time on a
+  // large model whose wide blocks do not fit).
+  const wideFirst = allocateWith(g, machine, file, true, machine.mxm.maxLoadWidth > 1);
   if (machine.mxm.maxLoadWidth <= 1 || !wideFirst.diagnostics.some((d) => d.code === M.sliceFull.code))
     return wideFirst;
-  return allocateWith(g, machine, file, false);
+  return allocateWith(g, machine, file, false, false);
 }
 
 function allocateWith(
@@ -63,8 +65,10 @@ function allocateWith(
   machine: Machine,
   file: string,
   allowWide: boolean,
+  stopWhenFull: boolean,
 ): { graph: TaskGraph; diagnostics: Diagnostic[] } {
   const diagnostics: Diagnostic[] = [];
+  const gaveUp = () => stopWhenFull && fullChips.size > 0;
   // Per (chip, slice), by index chip * slices + slice: the first free word above the bump pointer.
   const sliceCount = machine.sliceOrder.filter((k) => k === "mem").length;
   const top: number[] = [];
@@ -260,6 +264,7 @@ function allocateWith(
   for (const t of g.tensors)
     if (t.role !== "temp") {
       const r = place(t);
+      if (gaveUp()) return { graph: g, diagnostics };
       if (r)
         placements.set(t.id, {
           tensor: t.id,
@@ -336,12 +341,14 @@ function allocateWith(
     });
   };
 
-  g.tasks.forEach((task, i) => {
+  for (let i = 0; i < g.tasks.length; i++) {
+    const task = g.tasks[i]!;
     for (const dead of (freeBefore.get(i) ?? []).sort()) release(dead);
     for (const s of task.steps)
       if (s.kind === "write" && !placements.has(s.ref.tensor)) {
         const t = byId.get(s.ref.tensor)!;
         const r = place(t);
+        if (gaveUp()) return { graph: g, diagnostics };
         if (!r) continue;
         placements.set(t.id, {
           tensor: t.id,
@@ -358,7 +365,7 @@ function allocateWith(
           }
       }
     for (const dead of (freeAfter.get(i) ?? []).sort()) release(dead);
-  });
+  }
 
   const tasks: Task[] = g.tasks.map((t0) => {
     const t = withLoadWidth(t0, placements);
@@ -389,15 +396,20 @@ function withLoadWidth(t: Task, placements: ReadonlyMap<string, Placement>): Tas
   return changed ? { ...t, steps } : t;
 }
 
-/** SRAM bytes a chip uses: the highest word touched in each slice, summed (reused space counts once). */
-export function sramBytesUsed(g: TaskGraph, machine: Machine, chip: number): number {
-  const high = new Map<number, number>();
-  for (const p of g.placements ?? [])
-    if (p.chip === chip)
-      for (const b of p.blocks)
-        for (const s of b.slices)
-          high.set(s, Math.max(high.get(s) ?? 0, b.addr + Math.ceil(b.rows / (b.width ?? 1))));
-  let words = 0;
-  for (const h of high.values()) words += h;
-  return words * machine.lanes;
+/** SRAM bytes each chip uses: the highest word touched in each slice, summed (reused space counts once). One pass
+ * over the placements for all chips. */
+export function sramBytesPerChip(g: TaskGraph, machine: Machine): number[] {
+  const high = Array.from({ length: g.chips }, () => new Map<number, number>());
+  for (const p of g.placements ?? []) {
+    const h = high[p.chip];
+    if (!h) continue;
+    for (const b of p.blocks)
+      for (const s of b.slices)
+        h.set(s, Math.max(h.get(s) ?? 0, b.addr + Math.ceil(b.rows / (b.width ?? 1))));
+  }
+  return high.map((h) => {
+    let words = 0;
+    for (const w of h.values()) words += w;
+    return words * machine.lanes;
+  });
 }
