@@ -22,15 +22,17 @@ export function compileCase(
   const r = compile(loaded.graph, machine, { chips, file });
   const compileSeconds = (performance.now() - t0) / 1000;
   const cpu = process.cpuUsage(cpu0);
-  process.stderr.write(`cpu ${((cpu.user + cpu.system) / 1e6).toFixed(2)} s; `);
+  const cpuSeconds = (cpu.user + cpu.system) / 1e6;
+  process.stderr.write(`cpu ${cpuSeconds.toFixed(2)} s; `);
   const errors = r.diagnostics.filter((d) => d.severity === "error");
   if (!r.report)
     return { name, compileSeconds, note: errors.map((d) => `${d.code}: ${d.message}`).join("; ") };
+  const us = (1e6 * cpuSeconds) / r.report.instructions;
   return {
     name,
     instructions: r.report.instructions,
     compileSeconds,
-    note: `${r.report.cycles} cycles on ${r.report.chips} chip(s)`,
+    note: `${r.report.chips} chip(s); CPU ${cpuSeconds.toFixed(2)} s, ${us.toFixed(1)} us per instruction`,
   };
 }
 
@@ -42,9 +44,8 @@ if (file && chips) {
     sets[k!] = v!;
   }
   const r = compileCase(`${file} ${chips} ${rest.join(" ")}`, file, Number(chips), sets);
-  const us = r.instructions ? (1e6 * r.compileSeconds!) / r.instructions : 0;
   process.stderr.write(
-    `${r.instructions} instructions in ${r.compileSeconds?.toFixed(2)} s (${us.toFixed(1)} us each) ${r.note ?? ""}\n`,
+    `${r.instructions} instructions in ${r.compileSeconds?.toFixed(2)} s; ${r.note ?? ""}\n`,
   );
   process.stdout.write(`${JSON.stringify({ ...r, peakRssMiB: process.resourceUsage().maxRSS / 1024 })}\n`);
 }
