@@ -8,13 +8,13 @@ import type { ScheduledInst } from "./schedule-ir.ts";
 import type { Choice } from "./scheduler.ts";
 
 // Queue and stream references are read-only data: one shared object per value, not one per instruction.
-const queueRefs = new Map<string, QueueRef>();
+const queueRefs: Record<QueueRef["kind"], QueueRef[]> = { mem: [], vxm: [], mxm: [], sxm: [], c2c: [] };
 function queueRef(kind: QueueRef["kind"], index: number): QueueRef {
-  const key = `${kind}${index}`;
-  let q = queueRefs.get(key);
+  const byIndex = queueRefs[kind];
+  let q = byIndex[index];
   if (!q) {
     q = { kind, index };
-    queueRefs.set(key, q);
+    byIndex[index] = q;
   }
   return q;
 }
