@@ -37,7 +37,8 @@ export function emitProgram(s: Schedule, m: Machine, sources: Sources | undefine
     const queues: QueueProgram[] = [];
     for (const i of byChip[chip]!) {
       const last = queues[queues.length - 1];
-      const placed: Placed = { inst: i.inst, cycle: i.cycle, note: i.task };
+      // A ScheduledInst is a Placed (inst, cycle, note): shared, not copied.
+      const placed: Placed = i;
       if (last && last.queue.kind === i.queue.kind && last.queue.index === i.queue.index)
         (last.instructions as Placed[]).push(placed);
       else queues.push({ queue: i.queue, instructions: [placed] });

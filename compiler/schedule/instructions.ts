@@ -65,6 +65,7 @@ export function buildInstructions(
         resource: inst.timing.resource,
         task: task.id,
         op: task.op,
+        note: task.id,
       });
     switch (s.kind) {
       case "read": {

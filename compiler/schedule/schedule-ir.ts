@@ -14,6 +14,9 @@ export interface ScheduledInst {
   /** The task (and so the kernel op) it implements. */
   readonly task: string;
   readonly op: string;
+  /** The task again, as the ISA's `Placed.note`: emit puts these objects in the program's queues as they are (one
+   * object per instruction, not a second `Placed` copy of each). */
+  readonly note: string;
 }
 
 export interface TaskTimes {

@@ -167,6 +167,7 @@ export function schedule(g: TaskGraph, m: Machine, opts: ScheduleOptions = {}): 
         resource: "queue",
         task: "deskew",
         op: "deskew",
+        note: "deskew",
       });
     }
   }
@@ -404,6 +405,7 @@ export function schedule(g: TaskGraph, m: Machine, opts: ScheduleOptions = {}): 
           resource: "queue",
           task: "deskew",
           op: "deskew",
+          note: "deskew",
         });
   }
 

@@ -8,7 +8,7 @@ import type { ScheduledInst } from "../../../compiler/schedule/schedule-ir.ts";
 const S = { id: 0, dir: "e" } as const;
 
 function at(chip: number, kind: UnitKind, index: number, cycle: number, inst: Instruction): ScheduledInst {
-  return { chip, queue: { kind, index }, cycle, inst, busy: 1, resource: "", task: "t", op: "o" };
+  return { chip, queue: { kind, index }, cycle, inst, busy: 1, resource: "", task: "t", op: "o", note: "t" };
 }
 
 describe("Gantt chart", () => {

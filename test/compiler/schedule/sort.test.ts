@@ -25,6 +25,7 @@ const inst = fc
       resource: "array",
       task: "",
       op: "",
+      note: "",
     }),
   );
 
@@ -32,7 +33,7 @@ describe("sortInsts", () => {
   it("orders by chip, queue kind, queue index and cycle, keeping ties in input order", () => {
     fc.assert(
       fc.property(fc.array(inst, { maxLength: 60 }), (xs) => {
-        const tagged = xs.map((x, k) => ({ ...x, task: String(k) }));
+        const tagged = xs.map((x, k) => ({ ...x, task: String(k), note: String(k) }));
         const expected = [...tagged].sort(
           (a, b) =>
             a.chip - b.chip ||
