@@ -258,26 +258,18 @@ export function taskGeometry(
   invariant(assigned === proto.length, `${task.id}: steps not joined by streams`);
   let min = Number.POSITIVE_INFINITY;
   for (let i = 0; i < rel.length; i++) if (rel[i]! < min) min = rel[i]!;
-  const instances: Instance[] = new Array(proto.length);
+  // The instances are the protos, finished in place (one object per instance).
   for (let i = 0; i < proto.length; i++) {
     const p = proto[i]!;
-    instances[i] = {
-      step: p.step,
-      byte: p.byte,
-      unit: p.unit,
-      index: p.index,
-      pos: p.pos,
-      timing: p.timing,
-      rel: rel[i]! - min,
-      spacing: spacingOf[i]!,
-      addr: p.addr,
-      stride: p.stride,
-    };
+    p.rel = rel[i]! - min;
+    p.spacing = spacingOf[i]!;
   }
+  const instances: readonly Instance[] = proto;
   return { instances, groups };
 }
 
-type Proto = Omit<Instance, "rel" | "spacing">;
+/** An instance under construction: `rel` and `spacing` are filled in once the flows are known. */
+type Proto = { -readonly [K in keyof Instance]: Instance[K] };
 
 function proto0(
   step: number,
@@ -289,5 +281,5 @@ function proto0(
   addr: number,
   stride: number,
 ): Proto {
-  return { step, byte, unit, index, pos, timing, addr, stride };
+  return { step, byte, unit, index, pos, timing, rel: 0, spacing: 1, addr, stride };
 }
