@@ -11,6 +11,7 @@ import { invariant } from "../../util/assert.ts";
 import { Heap } from "../../util/heap.ts";
 import { blockOf, type Placement, type Task, type TaskGraph } from "../passes/task-ir.ts";
 import { unitRuns } from "./bounds.ts";
+import { dependencies } from "./dependencies.ts";
 import { type Geometry, type Instance, taskGeometry } from "./geometry.ts";
 import { buildInstructions } from "./instructions.ts";
 import {
@@ -761,47 +762,6 @@ export function schedule(g: TaskGraph, m: Machine, opts: ScheduleOptions = {}): 
       else (k === QUEUE ? queues : banks).get(key[r]!).add(a[r]!, b[r]!);
     }
   }
-}
-
-interface Dependencies {
-  readonly index: ReadonlyMap<string, number>;
-  /** Task i's `after` tasks by index: afterOf[afterStart[i] .. afterStart[i + 1]). */
-  readonly afterStart: Int32Array;
-  readonly afterOf: Int32Array;
-  /** Its successors (the tasks naming it in `after`), in task order: succOf[succStart[i] .. succStart[i + 1]). */
-  readonly succStart: Int32Array;
-  readonly succOf: Int32Array;
-}
-
-/** Per task list (a compile schedules one list twice, the real schedule and a relaxed one): the edges by index,
- * so each `after` name is looked up once, not once per use per run. */
-const dependencyCache = new WeakMap<readonly Task[], Dependencies>();
-
-function dependencies(tasks: readonly Task[]): Dependencies {
-  const cached = dependencyCache.get(tasks);
-  if (cached) return cached;
-  const n = tasks.length;
-  const index = new Map<string, number>();
-  for (let i = 0; i < n; i++) index.set(tasks[i]!.id, i);
-  const afterStart = new Int32Array(n + 1);
-  for (let i = 0; i < n; i++) afterStart[i + 1] = afterStart[i]! + tasks[i]!.after.length;
-  const afterOf = new Int32Array(afterStart[n]!);
-  const succStart = new Int32Array(n + 1);
-  for (let i = 0, k = 0; i < n; i++)
-    for (const a of tasks[i]!.after) {
-      const j = index.get(a);
-      invariant(j !== undefined, `${tasks[i]!.id} is after an unknown task ${a}`);
-      afterOf[k++] = j;
-      succStart[j + 1]!++;
-    }
-  for (let i = 0; i < n; i++) succStart[i + 1]! += succStart[i]!;
-  const succOf = new Int32Array(afterOf.length);
-  const fill = succStart.slice(0, n);
-  for (let i = 0; i < n; i++)
-    for (let k = afterStart[i]!; k < afterStart[i + 1]!; k++) succOf[fill[afterOf[k]!]!++] = i;
-  const deps = { index, afterStart, afterOf, succStart, succOf };
-  dependencyCache.set(tasks, deps);
-  return deps;
 }
 
 /** A task's rough length for priorities: its longest busy step plus its fixed latencies. */

@@ -1,0 +1,46 @@
+// The scheduler's view of a task list's `after` edges: task indices in compressed arrays (CSR), both directions.
+// In: the tasks (every `after` names an earlier task); out: per task its predecessors and successors by index, in
+// list order. Guarantees: computed once per task list object (cached), exactly the edges the task list names.
+import { invariant } from "../../util/assert.ts";
+import type { Task } from "../passes/task-ir.ts";
+
+export interface Dependencies {
+  readonly index: ReadonlyMap<string, number>;
+  /** Task i's `after` tasks by index: afterOf[afterStart[i] .. afterStart[i + 1]). */
+  readonly afterStart: Int32Array;
+  readonly afterOf: Int32Array;
+  /** Its successors (the tasks naming it in `after`), in task order: succOf[succStart[i] .. succStart[i + 1]). */
+  readonly succStart: Int32Array;
+  readonly succOf: Int32Array;
+}
+
+/** Per task list (a compile schedules one list three times: the real schedule and the report's two relaxed ones):
+ * the edges by index, so each `after` name is looked up once, not once per use per run. */
+const dependencyCache = new WeakMap<readonly Task[], Dependencies>();
+
+export function dependencies(tasks: readonly Task[]): Dependencies {
+  const cached = dependencyCache.get(tasks);
+  if (cached) return cached;
+  const n = tasks.length;
+  const index = new Map<string, number>();
+  for (let i = 0; i < n; i++) index.set(tasks[i]!.id, i);
+  const afterStart = new Int32Array(n + 1);
+  for (let i = 0; i < n; i++) afterStart[i + 1] = afterStart[i]! + tasks[i]!.after.length;
+  const afterOf = new Int32Array(afterStart[n]!);
+  const succStart = new Int32Array(n + 1);
+  for (let i = 0, k = 0; i < n; i++)
+    for (const a of tasks[i]!.after) {
+      const j = index.get(a);
+      invariant(j !== undefined, `${tasks[i]!.id} is after an unknown task ${a}`);
+      afterOf[k++] = j;
+      succStart[j + 1]!++;
+    }
+  for (let i = 0; i < n; i++) succStart[i + 1]! += succStart[i]!;
+  const succOf = new Int32Array(afterOf.length);
+  const fill = succStart.slice(0, n);
+  for (let i = 0; i < n; i++)
+    for (let k = afterStart[i]!; k < afterStart[i + 1]!; k++) succOf[fill[afterOf[k]!]!++] = i;
+  const deps = { index, afterStart, afterOf, succStart, succOf };
+  dependencyCache.set(tasks, deps);
+  return deps;
+}
