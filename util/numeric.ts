@@ -80,6 +80,19 @@ export function roundFp8E4M3(x: number): number {
   return s * roundHalfEven(a / q) * q;
 }
 
+/** fp8 e4m3 bits (OCP: bias 7, no infinities, S.1111.111 is NaN) of x rounded to fp8. */
+export function f32ToFp8E4M3Bits(x: number): number {
+  if (Number.isNaN(x)) return 0x7f;
+  const v = roundFp8E4M3(x);
+  const sign = v < 0 || Object.is(v, -0) ? 0x80 : 0;
+  const a = Math.abs(v);
+  if (a === 0) return sign;
+  if (a < 2 ** -6) return sign | Math.round(a / 2 ** -9);
+  const e = Math.floor(Math.log2(a));
+  const mant = Math.round((a / 2 ** e - 1) * 8);
+  return sign | ((e + 7) << 3) | mant;
+}
+
 /** Rounds half to even, as hardware does. */
 export function roundHalfEven(x: number): number {
   const r = Math.round(x);

@@ -15,7 +15,7 @@ import type {
 import { ELEM_BYTES } from "../../arch/isa.ts";
 import type { Machine } from "../../arch/machine.ts";
 import { invariant } from "../../util/assert.ts";
-import { f32ToBf16Bits, f32ToF16Bits } from "../../util/numeric.ts";
+import { f32ToBf16Bits, f32ToF16Bits, f32ToFp8E4M3Bits } from "../../util/numeric.ts";
 import type { Placement, TaskGraph } from "../passes/task-ir.ts";
 import type { Schedule } from "../schedule/schedule-ir.ts";
 import { sortInsts } from "../schedule/schedule-ir.ts";
@@ -156,6 +156,10 @@ function encode(type: ElemType, v: number): number {
       return u32[0]!;
     case "int32":
       return v | 0;
+    case "fp8":
+      return f32ToFp8E4M3Bits(v);
+    case "int8":
+      return v & 0xff;
     default:
       throw new Error(`internal error: no SRAM encoding for ${type} yet`);
   }

@@ -25,9 +25,28 @@ import { lowerRope } from "./lower-rope.ts";
 import { lowerMoe, lowerTopk } from "./lower-routing.ts";
 import { M } from "./messages.ts";
 
-/** Dtypes the units lower today: the MXM and VXM both take fp16 and bf16, the VXM also fp32 (int8 needs
- * requantisation, int32 ids need gather: not built). */
+/** Dtypes the units lower today: the MXM and VXM both take fp16 and bf16, the VXM also fp32 (int8 activations
+ * need requantisation, int32 ids need gather: not built). */
 const LOWERED_DTYPES: ReadonlySet<DType> = new Set(["fp16", "bf16", "fp32"]);
+
+/** 8-bit weight types: a param of one of these is lowered when only matmuls read it, as their weight (right
+ * operand). It stays 1 byte in SRAM and is converted to the activation's type on the VXM on its way to the MXM
+ * (tile.ts), which is exact: every fp8 e4m3 and int8 value is an fp16 (and bf16) value. */
+const WEIGHT_ONLY_DTYPES: ReadonlySet<DType> = new Set(["fp8", "int8"]);
+
+/** Params read only as a matmul's right operand (the weight). */
+function weightOnlyParams(model: ModelGraph): Set<string> {
+  const g = model.graph;
+  const weight = new Set<string>();
+  const other = new Set<string>();
+  for (const id of g.nodes()) {
+    const n = g.node(id);
+    n.inputs.forEach((r, i) => {
+      (n.op.kind === "matmul" && i === 1 ? weight : other).add(r.node);
+    });
+  }
+  return new Set([...weight].filter((id) => !other.has(id)));
+}
 
 export interface DecomposeResult {
   readonly kernel: KernelGraph;
@@ -99,6 +118,7 @@ export function decompose(model: ModelGraph, file: string): DecomposeResult {
     return g.node(r.node).outputs[r.output]!.shape;
   };
   let current: GraphNode | undefined;
+  const weightsOnly = weightOnlyParams(model);
   const fail = (n: GraphNode, def: typeof M.unsupportedShape, why: string) =>
     diagnostics.push(diag(def, file, n.span, [n.id, why]));
 
@@ -108,8 +128,9 @@ export function decompose(model: ModelGraph, file: string): DecomposeResult {
     const ins = n.inputs.map((r) => resolve(r.node, r.output));
     const inT = ins.map((i) => tensors.get(i));
     const out = n.outputs[0];
-    // Inputs are checked below (int32 ids are lowered); an output takes whatever its value is.
-    if (out && !LOWERED_DTYPES.has(out.dtype) && n.op.kind !== "input" && n.op.kind !== "output") {
+    // Sources are checked below (int32 ids, 8-bit weights are lowered); an output takes whatever its value is.
+    const source = n.op.kind === "input" || n.op.kind === "param" || n.op.kind === "state";
+    if (out && !LOWERED_DTYPES.has(out.dtype) && !source && n.op.kind !== "output") {
       diagnostics.push(diag(M.unsupportedType, file, n.span, [n.id, out.dtype]));
       continue;
     }
@@ -130,7 +151,11 @@ export function decompose(model: ModelGraph, file: string): DecomposeResult {
       case "input":
       case "param":
       case "state":
-        if (!LOWERED_DTYPES.has(out!.dtype) && !(op.kind === "input" && out!.dtype === "int32"))
+        if (
+          !LOWERED_DTYPES.has(out!.dtype) &&
+          !(op.kind === "input" && out!.dtype === "int32") &&
+          !(op.kind === "param" && WEIGHT_ONLY_DTYPES.has(out!.dtype) && weightsOnly.has(n.id))
+        )
           diagnostics.push(diag(M.unsupportedType, file, n.span, [n.id, out!.dtype]));
         else define(n.id, out!, op.kind);
         break;

@@ -14,15 +14,12 @@ import { DTYPE_BYTES } from "../graph/ir.ts";
 import { linkWordTime, mxmCyclesPerVector } from "../schedule/timing.ts";
 import { type KernelGraph, type KOp, type KTensor, opInputs } from "./kernel-ir.ts";
 import { M } from "./messages.ts";
+import { matmulWidth, type PackContext, type Packing, packContext, packStages, type Stage } from "./pack.ts";
 
 export const STRATEGIES = ["auto", "none", "k-split", "pipeline"] as const;
 export type PartitionStrategy = (typeof STRATEGIES)[number];
 
-/** A pipeline stage: chips `base .. base + width - 1`, all in one node; its ops' K splits use them. */
-export interface Stage {
-  readonly base: number;
-  readonly width: number;
-}
+export type { Stage } from "./pack.ts";
 
 export interface PartitionedGraph {
   readonly kernel: KernelGraph;
@@ -38,6 +35,8 @@ export interface PartitionedGraph {
   readonly sramBytesNeeded: number;
   /** The smallest chip count this partitioner fits the model on. */
   readonly minChips: number;
+  /** The packing's SRAM estimate of each chip it uses (index = chip; empty for one stage on one chip). */
+  readonly chipBytes: readonly number[];
   readonly strategy: PartitionStrategy;
 }
 
@@ -65,16 +64,27 @@ export function partition(
   const tensors = new Map(kernel.tensors.map((t) => [t.id, t]));
   const nodeChips = Math.min(machine.system.chipsPerNode, machine.system.localLinksPerChip + 1);
   const dtypes = [...new Set(kernel.tensors.filter((t) => t.role === "param").map((t) => t.dtype))].sort();
-  const opBytes = kernel.ops.map((op) => bytesOf(op, tensors, lanes));
-  const budget = perChip * STAGE_FILL;
+  const ctx = packContext(
+    kernel.ops,
+    tensors,
+    kernel.outputs.map((o) => o.tensor),
+    {
+      lanes,
+      planes: machine.mxm.planes,
+      budget: perChip * STAGE_FILL,
+      nodeChips,
+      chunkRows: machine.mxm.accumulatorRows,
+    },
+  );
 
   // The fewest chips: the greedy packing of ops into stages with no limit on chips.
-  const packed = packStages(kernel.ops, opBytes, tensors, budget, lanes, nodeChips);
+  const packed = packStages(ctx);
   const minChips = packed.ok ? packed.chips : Number.POSITIVE_INFINITY;
   const result = (
     stageOf: Map<string, Stage>,
     matmulChips: Map<string, number>,
     used: number,
+    chipBytes: readonly number[] = [],
   ): { partitioned: PartitionedGraph; diagnostics: Diagnostic[] } => {
     // A tensor lives where the op that defines it runs, a source where its first reader runs; stages.ts makes
     // copies (or link transfers) where other chips read them.
@@ -98,6 +108,7 @@ export function partition(
         stageOf,
         sramBytesNeeded: needed,
         minChips: Number.isFinite(minChips) ? minChips : chips + 1,
+        chipBytes,
         strategy,
       },
       diagnostics,
@@ -126,14 +137,17 @@ export function partition(
   const kTilesOf = (op: Extract<KOp, { kind: "matmul" }>) => Math.ceil(tensors.get(op.a)!.cols / lanes);
   let stagesUsed = packed;
   if (strategy === "pipeline" && chips > 1) {
-    const balanced = balanceStages(kernel.ops, opBytes, tensors, budget, lanes, nodeChips, chips);
+    const balanced = balanceStages(ctx, chips);
     if (balanced) stagesUsed = balanced;
   }
   if (stagesUsed.chips > 1 || strategy === "pipeline") {
     kernel.ops.forEach((op, i) => {
       const st = stagesUsed.stages[i]!;
       stageOf.set(op.id, st);
-      if (op.kind === "matmul" && st.width > 1) matmulChips.set(op.id, Math.min(st.width, kTilesOf(op)));
+      if (op.kind === "matmul" && st.width > 1) {
+        const n = matmulWidth(op, tensors.get(op.a)!, lanes, st.width);
+        if (n > 1) matmulChips.set(op.id, n);
+      }
     });
   } else {
     // One stage: split a matmul's K over the node's chips only where it is forced or pays for its links.
@@ -154,107 +168,33 @@ export function partition(
   if (stagesUsed.chips > 1 || strategy === "pipeline")
     for (const st of stageOf.values()) used = Math.max(used, st.base + 1);
   if (chips > used) diagnostics.push(diag(M.chipsUnused, file, undefined, [chips, used]));
-  return result(stageOf, matmulChips, used);
+  return result(
+    stageOf,
+    matmulChips,
+    used,
+    stagesUsed.chips > 1 || strategy === "pipeline" ? stagesUsed.chipBytes : [],
+  );
 }
 
-/** SRAM a single op brings to its stage: the params and state it reads, and its output. */
-function bytesOf(op: KOp, tensors: ReadonlyMap<string, KTensor>, lanes: number): number {
-  let b = paddedBytes(tensors.get(op.out)!, lanes);
-  for (const i of opInputs(op)) {
-    const t = tensors.get(i)!;
-    if (t.role === "param" || t.role === "state") b += paddedBytes(t, lanes);
-  }
-  return b;
-}
-
-interface Packing {
-  readonly ok: boolean;
-  readonly why: string;
-  readonly chips: number;
-  readonly stages: readonly Stage[];
-}
-
-/** Width a single op's stage needs: an op larger than the budget has its matmul K split over a few chips. */
-function widthOf(
-  op: KOp,
-  bytes: number,
-  tensors: ReadonlyMap<string, KTensor>,
-  budget: number,
-  lanes: number,
-) {
-  if (bytes <= budget) return 1;
-  if (op.kind !== "matmul") return Number.POSITIVE_INFINITY;
-  const kTiles = Math.ceil(tensors.get(op.a)!.cols / lanes);
-  // K tiles split in whole tiles: the busiest chip holds ceil(kTiles / w) of them.
-  for (let w = 2; w <= kTiles; w++) if (shareOf(bytes, kTiles, w) <= budget) return w;
-  return Number.POSITIVE_INFINITY;
-}
-
-/** Bytes of an op split over w chips on its busiest chip. */
-function shareOf(bytes: number, kTiles: number, w: number): number {
-  return w === 1 ? bytes : (bytes * Math.ceil(kTiles / w)) / kTiles;
-}
-
-/** Consecutive ops fill a chip until the next would pass the budget; an oversized matmul gets a stage of its own
- * over several chips of one node (never straddling two nodes, so its partial sums use local links). */
-function packStages(
-  ops: readonly KOp[],
-  opBytes: readonly number[],
-  tensors: ReadonlyMap<string, KTensor>,
-  budget: number,
-  lanes: number,
-  nodeChips: number,
-  cutBefore: ReadonlySet<number> = new Set(),
-): Packing {
-  const stages: Stage[] = [];
-  let base = 0;
-  let width = 0;
-  let fill = 0;
-  for (let i = 0; i < ops.length; i++) {
-    const w = widthOf(ops[i]!, opBytes[i]!, tensors, budget, lanes);
-    if (w > nodeChips)
-      return { ok: false, why: `op '${ops[i]!.id}' needs more than one node's SRAM`, chips: 0, stages };
-    // A small op joins the current stage on its first chip (also after an op split over several chips, whose
-    // share of each chip is its bytes / width).
-    const fits = width > 0 && w === 1 && fill + opBytes[i]! <= budget && !cutBefore.has(i);
-    if (!fits) {
-      if (width > 0) base += width;
-      if ((base % nodeChips) + w > nodeChips) base += nodeChips - (base % nodeChips);
-      width = w;
-      fill = 0;
-    }
-    const op = ops[i]!;
-    fill +=
-      op.kind === "matmul" && w > 1
-        ? shareOf(opBytes[i]!, Math.ceil(tensors.get(op.a)!.cols / lanes), w)
-        : opBytes[i]!;
-    stages.push({ base, width: w });
-  }
-  return { ok: true, why: "", chips: Math.max(1, base + width), stages };
-}
-
-/** Cuts the ops into `chips` stages of about equal weight bytes (never fewer chips than the packing needs). */
-function balanceStages(
-  ops: readonly KOp[],
-  opBytes: readonly number[],
-  tensors: ReadonlyMap<string, KTensor>,
-  budget: number,
-  lanes: number,
-  nodeChips: number,
-  chips: number,
-): Packing | undefined {
+/** Cuts the ops into `chips` stages of about equal bytes (never fewer chips than the packing needs). */
+function balanceStages(ctx: PackContext, chips: number): Packing | undefined {
+  const opBytes = ctx.ops.map((op) => {
+    let b = 0;
+    for (const x of [...opInputs(op), op.out]) b += paddedBytes(ctx.tensors.get(x)!, ctx.lanes);
+    return b;
+  });
   const total = opBytes.reduce((a, b) => a + b, 0);
   const cuts = new Set<number>();
   let acc = 0;
   let stage = 1;
-  for (let i = 0; i < ops.length && stage < chips; i++) {
+  for (let i = 0; i < ctx.ops.length && stage < chips; i++) {
     if (i > 0 && acc >= (stage * total) / chips) {
       cuts.add(i);
       stage++;
     }
     acc += opBytes[i]!;
   }
-  const p = packStages(ops, opBytes, tensors, budget, lanes, nodeChips, cuts);
+  const p = packStages(ctx, cuts);
   return p.ok && p.chips <= chips ? p : undefined;
 }
 

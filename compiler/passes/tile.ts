@@ -19,6 +19,18 @@ function accumulatorType(t: ElemType): ElemType {
   return t === "int8" || t === "uint8" ? "int32" : "fp32";
 }
 
+/** Read weight rows and load them into the MXM as the activation's type: the MXM multiplies one type, so an 8-bit
+ * weight (fp8, int8) is converted on the VXM on its way (exact: each of its values is an fp16 and a bf16). */
+function weightLoad(ref: VecRef, weight: ElemType, activation: ElemType): Step[] {
+  const read: Step = { kind: "read", ref, type: weight };
+  if (weight === activation) return [read, { kind: "lw", type: weight, src: 0, n: ref.n, row0: 0 }];
+  return [
+    read,
+    { kind: "convert", from: weight, to: activation, src: 0, n: ref.n },
+    { kind: "lw", type: activation, src: 1, n: ref.n, row0: 0 },
+  ];
+}
+
 export function tile(p: PartitionedGraph, machine: Machine): TaskGraph {
   const lanes = machine.lanes;
   // Matmul weights are read a weight tile (mxm.rows rows) at a time; activations a few tiles at a time.
@@ -191,10 +203,7 @@ export function tile(p: PartitionedGraph, machine: Machine): TaskGraph {
                   id: `${group}.k${i}.lw`,
                   op: op.id,
                   mxmGroup: group,
-                  steps: [
-                    { kind: "read", ref: rowsOf(b.id, bTile(i), bRow0(j), nRows), type: b.type },
-                    { kind: "lw", type: b.type, src: 0, n: nRows, row0: 0 },
-                  ],
+                  steps: weightLoad(rowsOf(b.id, bTile(i), bRow0(j), nRows), b.type, a.type),
                 },
                 prev ? [prev] : [],
                 c,

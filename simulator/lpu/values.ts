@@ -7,6 +7,7 @@ import {
   f16BitsToF32,
   f32ToBf16Bits,
   f32ToF16Bits,
+  f32ToFp8E4M3Bits,
   roundBf16,
   roundF16,
   roundFp8E4M3,
@@ -60,17 +61,7 @@ export function roundConvert(t: ElemType, x: number): number {
 }
 
 /** fp8 e4m3 (OCP): bias 7, no infinities, S.1111.111 is NaN. */
-export function fp8Bits(x: number): number {
-  if (Number.isNaN(x)) return 0x7f;
-  const v = roundFp8E4M3(x);
-  const sign = v < 0 || Object.is(v, -0) ? 0x80 : 0;
-  const a = Math.abs(v);
-  if (a === 0) return sign;
-  if (a < 2 ** -6) return sign | Math.round(a / 2 ** -9);
-  const e = Math.floor(Math.log2(a));
-  const mant = Math.round((a / 2 ** e - 1) * 8);
-  return sign | ((e + 7) << 3) | mant;
-}
+export const fp8Bits = f32ToFp8E4M3Bits;
 
 export function fp8Value(bits: number): number {
   const sign = bits & 0x80 ? -1 : 1;
