@@ -2,7 +2,7 @@
 // Diagnostics (LPU6xxx) go to stderr; any error means no output and exit code 1.
 import { writeFileSync } from "node:fs";
 import type { Command } from "commander";
-import { importHfJson, SUPPORTED_MODEL_TYPES } from "../../compiler/import/hf.ts";
+import { importHfJson, SUPPORTED_MODEL_TYPES, WEIGHT_DTYPES } from "../../compiler/import/hf.ts";
 import { UserError } from "../../util/diagnostics.ts";
 import { action, parsePositiveInt, readSource, reportDiagnostics } from "../common.ts";
 
@@ -12,6 +12,7 @@ interface Options {
   ctx?: number;
   batch?: number;
   seq?: number;
+  weightDtype?: string;
 }
 
 export function register(program: Command): void {
@@ -32,6 +33,10 @@ export function register(program: Command): void {
       "new tokens per sequence (default 1: one decode step; more: a prefill)",
       parsePositiveInt("--seq"),
     )
+    .option(
+      "--weight-dtype <type>",
+      `store the matmul weights (projections, MLP, lm head) as this type, halving their SRAM; embeddings, norms and the KV cache keep the checkpoint's (${WEIGHT_DTYPES.join(", ")})`,
+    )
     .addHelpText(
       "after",
       `
@@ -40,7 +45,8 @@ Every size in the output is a const, so it can still be changed later with --set
 
 Examples:
   lpu import-hf config.json > llama.model
-  lpu import-hf config.json -o llama.model --name llama3_8b --ctx 8192`,
+  lpu import-hf config.json -o llama.model --name llama3_8b --ctx 8192
+  lpu import-hf config.json -o llama-fp8.model --weight-dtype fp8`,
     )
     .action(
       action((configPath: string, opts: Options) => {
@@ -51,6 +57,7 @@ Examples:
           ctx: opts.ctx,
           batch: opts.batch,
           seq: opts.seq,
+          weightDtype: opts.weightDtype,
         });
         reportDiagnostics(result.diagnostics, source);
         if (result.text === undefined) throw new UserError("no model text produced");

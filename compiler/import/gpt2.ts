@@ -4,7 +4,16 @@ import { type Diagnostic, diag } from "../../util/diagnostics.ts";
 import { ConfigFields, type Sourced } from "./fields.ts";
 import type { EmitContext } from "./llama-emit.ts";
 import { INCONSISTENT } from "./messages.ts";
-import { aligned, baseName, CTX_RULE, comment, constLines, formatNumber, passConstLines } from "./text.ts";
+import {
+  aligned,
+  baseName,
+  CTX_RULE,
+  comment,
+  constLines,
+  formatNumber,
+  passConstLines,
+  weightDtypeNote,
+} from "./text.ts";
 
 type Gpt2Activation = "gelu" | "relu";
 
@@ -63,6 +72,8 @@ export function importGpt2(
 
 function emitGpt2(s: Gpt2Spec, cx: EmitContext): string {
   const t = s.dtype.value;
+  /** Matmul weights (not the embeddings, layernorms, biases or cache). */
+  const w = cx.weightDtype ?? t;
   const eps = formatNumber(s.eps.value);
   const out: string[] = [
     ...comment([
@@ -95,6 +106,12 @@ function emitGpt2(s: Gpt2Spec, cx: EmitContext): string {
     ]),
     ...comment([
       `dtype ${t}: ${s.dtype.source}`,
+      ...weightDtypeNote(
+        cx.weightDtype,
+        t,
+        "the projections, MLP and lm head",
+        "embeddings, layernorms, biases and the KV cache",
+      ),
       `layernorm eps ${eps}: ${s.eps.source}`,
       `MLP activation ${s.act.value}: ${s.act.source}`,
       `lm head: ${s.tie.value ? "tied to wte" : "its own weight"} (${s.tie.source})`,
@@ -110,7 +127,7 @@ function emitGpt2(s: Gpt2Spec, cx: EmitContext): string {
       [`param wpe: ${t}[max_positions, d]`, "learned position embedding"],
       [`param ln_f_g: ${t}[d]`, "the final layernorm"],
       [`param ln_f_b: ${t}[d]`, ""],
-      ...(s.tie.value ? [] : [[`param lm_head: ${t}[d, vocab]`, ""] as [string, string]]),
+      ...(s.tie.value ? [] : [[`param lm_head: ${w}[d, vocab]`, ""] as [string, string]]),
     ]),
     "",
     "# One GPT-2 block: pre-norm attention (one fused q, k, v projection), then a pre-norm MLP; biases everywhere.",
@@ -118,15 +135,15 @@ function emitGpt2(s: Gpt2Spec, cx: EmitContext): string {
     ...aligned([
       [`  param ln_1_g: ${t}[d]`, "layernorm before attention"],
       [`  param ln_1_b: ${t}[d]`, ""],
-      [`  param c_attn_w: ${t}[d, 3 * d]`, "q, k and v side by side"],
+      [`  param c_attn_w: ${w}[d, 3 * d]`, "q, k and v side by side"],
       [`  param c_attn_b: ${t}[3 * d]`, ""],
-      [`  param attn_proj_w: ${t}[d, d]`, "HF: attn.c_proj"],
+      [`  param attn_proj_w: ${w}[d, d]`, "HF: attn.c_proj"],
       [`  param attn_proj_b: ${t}[d]`, ""],
       [`  param ln_2_g: ${t}[d]`, "layernorm before the MLP"],
       [`  param ln_2_b: ${t}[d]`, ""],
-      [`  param c_fc_w: ${t}[d, ff]`, ""],
+      [`  param c_fc_w: ${w}[d, ff]`, ""],
       [`  param c_fc_b: ${t}[ff]`, ""],
-      [`  param mlp_proj_w: ${t}[ff, d]`, "HF: mlp.c_proj"],
+      [`  param mlp_proj_w: ${w}[ff, d]`, "HF: mlp.c_proj"],
       [`  param mlp_proj_b: ${t}[d]`, ""],
       [`  state k_cache: ${t}[batch, ctx, heads, head_dim]`, "keys of the ctx earlier tokens"],
       [`  state v_cache: ${t}[batch, ctx, heads, head_dim]`, "their values"],

@@ -7,7 +7,7 @@ import { ConfigFields, describe } from "./fields.ts";
 import { importGpt2 } from "./gpt2.ts";
 import { type LlamaFamily, readLlama } from "./llama.ts";
 import { type EmitContext, emitLlama } from "./llama-emit.ts";
-import { NO_MODEL_TYPE, NOT_AN_OBJECT, NOT_JSON, UNKNOWN_MODEL_TYPE } from "./messages.ts";
+import { BAD_WEIGHT_DTYPE, NO_MODEL_TYPE, NOT_AN_OBJECT, NOT_JSON, UNKNOWN_MODEL_TYPE } from "./messages.ts";
 import { baseName, checkPassOptions, givenName, identifier, type PassOptions } from "./text.ts";
 
 export type Family = LlamaFamily | "gpt2";
@@ -23,7 +23,14 @@ const ARCHITECTURES: Readonly<Record<Family, string>> = {
 
 export const SUPPORTED_MODEL_TYPES: readonly Family[] = (Object.keys(ARCHITECTURES) as Family[]).sort();
 
+/** Types the importer can store the matmul weights in instead of the checkpoint's (8-bit: half of fp16's SRAM). */
+export const WEIGHT_DTYPES = ["fp8"] as const;
+export type WeightDtype = (typeof WEIGHT_DTYPES)[number];
+
 export interface ImportOptions extends PassOptions {
+  /** Store the matmul weights (projections, MLP, lm head) as this type; embeddings, norms, biases and the KV cache
+   * keep the checkpoint's dtype. Default: the checkpoint's dtype for everything. */
+  readonly weightDtype?: string;
   /** The model's name (an identifier); default: from `_name_or_path`, else the model_type. */
   readonly name?: string;
   /** The file named in diagnostics and the header comment; default "config.json". */
@@ -38,6 +45,16 @@ export interface ImportResult {
 export function importHfConfig(json: unknown, opts: ImportOptions = {}): ImportResult {
   const file = opts.file ?? "config.json";
   const optionErrors = checkPassOptions(opts, file);
+  if (opts.weightDtype !== undefined && !(WEIGHT_DTYPES as readonly string[]).includes(opts.weightDtype))
+    optionErrors.push(
+      diag(
+        BAD_WEIGHT_DTYPE,
+        file,
+        undefined,
+        [opts.weightDtype, WEIGHT_DTYPES.join(", ")],
+        didYouMean(opts.weightDtype, WEIGHT_DTYPES),
+      ),
+    );
   if (optionErrors.length > 0) return { diagnostics: optionErrors };
   if (json === null || typeof json !== "object" || Array.isArray(json)) {
     return { diagnostics: [diag(NOT_AN_OBJECT, file, undefined, [jsonKind(json)])] };
@@ -54,6 +71,7 @@ export function importHfConfig(json: unknown, opts: ImportOptions = {}): ImportR
     file,
     identity: `model_type '${family}', ${arch}`,
     pass: opts,
+    weightDtype: opts.weightDtype as WeightDtype | undefined,
   };
   if (family === "gpt2") return importGpt2(config, cx);
   const fields = new ConfigFields(config, family, file);

@@ -3,7 +3,16 @@
 
 import type { LlamaFamily, LlamaSpec } from "./llama.ts";
 import type { PassOptions } from "./text.ts";
-import { aligned, baseName, CTX_RULE, comment, constLines, formatNumber, passConstLines } from "./text.ts";
+import {
+  aligned,
+  baseName,
+  CTX_RULE,
+  comment,
+  constLines,
+  formatNumber,
+  passConstLines,
+  weightDtypeNote,
+} from "./text.ts";
 
 const FAMILY_TITLE: Readonly<Record<LlamaFamily, string>> = {
   llama: "a Llama decoder",
@@ -19,10 +28,14 @@ export interface EmitContext {
   /** "model_type 'llama', LlamaForCausalLM": what the config said it is. */
   readonly identity: string;
   readonly pass: PassOptions;
+  /** The matmul weights' type when not the checkpoint's (`--weight-dtype`). */
+  readonly weightDtype?: string;
 }
 
 export function emitLlama(s: LlamaSpec, cx: EmitContext): string {
   const t = s.dtype.value;
+  /** Matmul weights (not the embedding, norms, biases, experts or cache). */
+  const w = cx.weightDtype ?? t;
   const act = s.act.value;
   const out: string[] = [];
   out.push(
@@ -69,6 +82,12 @@ export function emitLlama(s: LlamaSpec, cx: EmitContext): string {
   out.push(
     ...comment([
       `dtype ${t}: ${s.dtype.source}`,
+      ...weightDtypeNote(
+        cx.weightDtype,
+        t,
+        `the projections, ${s.moe ? "router" : "MLP"} and lm head`,
+        `embeddings, norms${s.moe ? ", experts" : ""} and the KV cache`,
+      ),
       `rmsnorm eps ${formatNumber(s.eps.value)}: ${s.eps.source}`,
       `rope base ${formatNumber(s.ropeBase.value)}: ${s.ropeBase.source}`,
       `context window ${s.positions.value}: ${s.positions.source}`,
@@ -90,7 +109,7 @@ export function emitLlama(s: LlamaSpec, cx: EmitContext): string {
       ["input tokens: int32[batch, seq]", "token ids"],
       [`param embed_tokens: ${t}[vocab, d]`, s.tie.value ? "also the lm head (tied)" : ""],
       [`param norm: ${t}[d]`, "the final RMSNorm"],
-      ...(s.tie.value ? [] : [[`param lm_head: ${t}[d, vocab]`, ""] as [string, string]]),
+      ...(s.tie.value ? [] : [[`param lm_head: ${w}[d, vocab]`, ""] as [string, string]]),
     ]),
     "",
   );
@@ -114,29 +133,29 @@ export function emitLlama(s: LlamaSpec, cx: EmitContext): string {
     `block layer(x: ${t}[batch, seq, d]) -> ${t}[batch, seq, d] {`,
   );
   const decls: [string, string][] = [];
-  const decl = (name: string, shape: string, note = "") =>
-    decls.push([`  param ${name}: ${t}[${shape}]`, note]);
+  const decl = (name: string, shape: string, note = "", type: string = t) =>
+    decls.push([`  param ${name}: ${type}[${shape}]`, note]);
   decl("input_layernorm", "d", "RMSNorm before attention");
-  decl("q_proj", "d, q_dim");
+  decl("q_proj", "d, q_dim", "", w);
   if (qkvBias) decl("q_proj_bias", "q_dim");
-  decl("k_proj", "d, kv_dim");
+  decl("k_proj", "d, kv_dim", "", w);
   if (qkvBias) decl("k_proj_bias", "kv_dim");
-  decl("v_proj", "d, kv_dim");
+  decl("v_proj", "d, kv_dim", "", w);
   if (qkvBias) decl("v_proj_bias", "kv_dim");
-  decl("o_proj", "q_dim, d");
+  decl("o_proj", "q_dim, d", "", w);
   if (s.oBias.value) decl("o_proj_bias", "d");
   decl("post_attention_layernorm", "d", "RMSNorm before the MLP");
   if (s.moe) {
-    decl("router", "d, experts", "HF: block_sparse_moe.gate");
+    decl("router", "d, experts", "HF: block_sparse_moe.gate", w);
     decl("experts_gate", "experts, d, ff", "HF: experts.*.w1");
     decl("experts_up", "experts, d, ff", "HF: experts.*.w3");
     decl("experts_down", "experts, ff, d", "HF: experts.*.w2");
   } else {
-    decl("gate_proj", "d, ff");
+    decl("gate_proj", "d, ff", "", w);
     if (mlpBias) decl("gate_proj_bias", "ff");
-    decl("up_proj", "d, ff");
+    decl("up_proj", "d, ff", "", w);
     if (mlpBias) decl("up_proj_bias", "ff");
-    decl("down_proj", "ff, d");
+    decl("down_proj", "ff, d", "", w);
     if (mlpBias) decl("down_proj_bias", "d");
   }
   decls.push(

@@ -19,4 +19,8 @@ export const UNSUPPORTED_VALUE = error(
   "field '{0}' is {1}, which the importer does not support ({2})",
 );
 export const BAD_OPTION = error("LPU6008", "option '{0}' must be a positive whole number, got {1}");
+export const BAD_WEIGHT_DTYPE = error(
+  "LPU6009",
+  "--weight-dtype '{0}' is not a weight type the importer offers: {1}",
+);
 export const IGNORED_FIELD = warning("LPU6101", "field '{0}' is ignored: {1}");

@@ -124,3 +124,18 @@ export function passConstLines(
     ctx,
   ];
 }
+
+/** The header lines saying which weights `--weight-dtype` changed (none without it) and which kept type `t`. */
+export function weightDtypeNote(
+  weightDtype: string | undefined,
+  t: string,
+  changed: string,
+  kept: string,
+): string[] {
+  if (weightDtype === undefined) return [];
+  return [
+    `matmul weights ${weightDtype} (--weight-dtype ${weightDtype}): ${changed};`,
+    `${kept} stay ${t}. The LPU keeps 8-bit weights 1 byte in SRAM and converts them`,
+    "to the activations' type on their way to the MXM.",
+  ];
+}

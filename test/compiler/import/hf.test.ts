@@ -319,6 +319,27 @@ describe("errors name the field at fault", () => {
   });
 });
 
+describe("--weight-dtype", () => {
+  it("fp8 changes the matmul weights only: embeddings, norms and the KV cache keep the checkpoint's dtype", () => {
+    const t = text(fixture("llama2-70b"), { weightDtype: "fp8" });
+    const fp8 = [...t.matchAll(/param (\w+): fp8\[/g)].map((m) => m[1]).sort();
+    expect(fp8).toEqual(["down_proj", "gate_proj", "k_proj", "lm_head", "o_proj", "q_proj", "up_proj", "v_proj"]);
+    expect(t).toContain("param embed_tokens: fp16[vocab, d]");
+    expect(t).toContain("state k_cache: fp16[");
+    expect(t).toContain("# matmul weights fp8 (--weight-dtype fp8)");
+  });
+  it("a tied lm head stays in the checkpoint's dtype: the embedding reads it too", () => {
+    const t = text(fixture("gpt2"), { weightDtype: "fp8" });
+    expect(t).toContain("param wte: fp16[vocab, d]");
+    expect(t).toContain("param c_fc_w: fp8[d, ff]");
+  });
+  it("an unknown weight type is LPU6009 with a suggestion", () => {
+    expect(errors(fixture("llama2-70b"), { weightDtype: "fp9" })).toBe(
+      "config.json: error LPU6009: --weight-dtype 'fp9' is not a weight type the importer offers: fp8\n  did you mean 'fp8'?",
+    );
+  });
+});
+
 describe("golden outputs", () => {
   for (const name of ["llama1-7b", "mistral-7b", "qwen2-0.5b"]) {
     it(`${name}.json imports to the text in golden/${name}.model`, async () => {
