@@ -17,7 +17,7 @@ export interface Packing {
   readonly ok: boolean;
   readonly why: string;
   readonly chips: number;
-  readonly stages: readonly Stage[];
+  readonly stages: readonly Placement[];
   /** Estimated SRAM bytes of each chip used (index = chip), the same count the packing checked. */
   readonly chipBytes: readonly number[];
 }
@@ -121,19 +121,22 @@ class ChipFill {
   }
 }
 
-/** K tiles of a matmul's `a` that chip `c` of `n` takes (tile.ts splits them the same way). */
+/** K tiles of a matmul's `a` that chip `c` of `n` takes in an even split (tile.ts without explicit bounds). */
 export function kRange(kFirst: number, kTiles: number, c: number, n: number): readonly [number, number] {
   return [kFirst + Math.floor((c * kTiles) / n), kFirst + Math.floor(((c + 1) * kTiles) / n)];
 }
 
-/** Chips a matmul of a stage `width` chips wide splits its K tiles over. */
-export function matmulWidth(op: Extract<KOp, { kind: "matmul" }>, a: KTensor, lanes: number, width: number) {
-  const [k0, k1] = op.kTiles ?? [0, Math.ceil(a.cols / lanes)];
-  return Math.max(1, Math.min(width, k1 - k0));
+/** A matmul's K tiles of `a` that may be nonzero. */
+function kTilesOf(ctx: PackContext, op: Extract<KOp, { kind: "matmul" }>): readonly [number, number] {
+  return op.kTiles ?? [0, Math.ceil(ctx.tensors.get(op.a)!.cols / ctx.lanes)];
 }
 
-/** The items op `i` puts on each chip of a stage `width` chips wide (index = chip in the stage). */
-function demands(ctx: PackContext, i: number, width: number): Item[][] {
+/**
+ * The items op `i` puts on each chip it uses (index = chip from its first). A matmul takes K tiles
+ * `bounds[c] .. bounds[c + 1] - 1` on chip c (one chip: all of them); `remotes` is how many other chips'
+ * partial sums its first chip receives (at least the split's, for a reservation).
+ */
+function demands(ctx: PackContext, i: number, bounds?: readonly number[], remotes = 0): Item[][] {
   const op = ctx.ops[i]!;
   const { lanes, tensors } = ctx;
   const bytesPerTile = (t: KTensor) => t.rows * lanes * DTYPE_BYTES[t.dtype];
@@ -148,14 +151,14 @@ function demands(ctx: PackContext, i: number, width: number): Item[][] {
   const whole = (t: KTensor): Item[] => Array.from({ length: tilesOf(t) }, (_, j) => input(t, j));
   const out = tensors.get(op.out)!;
   const outItems = whole(out).map((it) => ({ ...it, until: ctx.lastUse.get(out.id) ?? i }));
-  if (op.kind !== "matmul") {
-    const items = [...opInputs(op).flatMap((x) => whole(tensors.get(x)!)), ...outItems];
-    return [items, ...Array.from({ length: width - 1 }, () => [])];
-  }
+  if (op.kind !== "matmul") return [[...opInputs(op).flatMap((x) => whole(tensors.get(x)!)), ...outItems]];
   const a = tensors.get(op.a)!;
   const b = tensors.get(op.b)!;
-  const [kFirst, kEnd] = op.kTiles ?? [0, tilesOf(a)];
-  const n = matmulWidth(op, a, lanes, width);
+  const [kFirst, kEnd] = kTilesOf(ctx, op);
+  const bs = bounds ?? [kFirst, kEnd];
+  const n = bs.length - 1;
+  // A reservation for received partial sums means a split, even while its later chips are not chosen yet.
+  const splitMode = n > 1 || remotes > 0;
   const nTiles = tilesOf(out);
   const lay = op.bLayout;
   const partial = (id: string): Item => ({
@@ -165,26 +168,23 @@ function demands(ctx: PackContext, i: number, width: number): Item[][] {
     elem: ELEM_BYTES.fp32,
     until: i,
   });
-  // Output column tiles that run on the MXM, in accumulator-sized row chunks; fewer than the planes: K split
-  // over planes too, each drawing a partial sum (tile.ts `splitsOn`).
+  // Output column tiles in accumulator-sized row chunks; fewer than the planes: K split over planes too, each
+  // drawing a partial sum (tile.ts `splitsOn`).
   const groups = nTiles * Math.ceil(a.rows / ctx.chunkRows);
   const perChip: Item[][] = [];
-  for (let c = 0; c < width; c++) {
-    if (c >= n) {
-      perChip.push([]);
-      continue;
-    }
-    const [k0, k1] = kRange(kFirst, kEnd - kFirst, c, n);
+  for (let c = 0; c < n; c++) {
+    const [k0, k1] = [bs[c]!, bs[c + 1]!];
     const items: Item[] = [];
     for (let t = k0; t < k1; t++) {
       items.push(input(a, t));
       items.push(input(b, lay?.kind === "band" ? t - kFirst : t));
     }
     const splits = groups < ctx.planes ? Math.max(1, Math.min(k1 - k0, Math.floor(ctx.planes / groups))) : 1;
-    if (n > 1 || splits > 1) for (let s = 0; s < splits; s++) items.push(partial(`${out.id}.c${c}.part${s}`));
-    if (n > 1 && splits > 1) items.push(partial(`${out.id}.c${c}.sum`));
+    if (splitMode || splits > 1)
+      for (let s = 0; s < splits; s++) items.push(partial(`${out.id}.c${c}.part${s}`));
+    if (c > 0 && splits > 1) items.push(partial(`${out.id}.c${c}.sum`));
     if (c === 0) {
-      for (let r = 1; r < n; r++) items.push(partial(`${out.id}.from${r}`));
+      for (let r = 1; r <= Math.max(remotes, n - 1); r++) items.push(partial(`${out.id}.from${r}`));
       for (const e of op.epilogue ?? []) if (e.kind === "row") items.push(...whole(tensors.get(e.b)!));
       items.push(...outItems);
     }
@@ -193,62 +193,84 @@ function demands(ctx: PackContext, i: number, width: number): Item[][] {
   return perChip;
 }
 
-/** A stage `width` chips wide filled from op `from` until the next op would pass the budget (or a cut). */
-function growStage(ctx: PackContext, from: number, width: number, cuts: ReadonlySet<number>) {
-  const fills = Array.from({ length: width }, () => new ChipFill());
-  let end = from;
-  for (; end < ctx.ops.length; end++) {
-    if (end > from && cuts.has(end)) break;
-    const d = demands(ctx, end, width);
-    if (d.some((items, c) => items.length > 0 && fills[c]!.totalWith(items, end) > ctx.budget)) break;
-    d.forEach((items, c) => {
-      fills[c]!.add(items, end);
-    });
-  }
-  return { end, fills, bytes: fills.reduce((s, f) => s + f.total(), 0) };
+/** Where the packing puts an op: chips `base .. base + width - 1`; a matmul over several chips takes K tiles
+ * `kBounds[c] .. kBounds[c + 1] - 1` on chip `base + c`. */
+export interface Placement {
+  readonly base: number;
+  readonly width: number;
+  readonly kBounds?: readonly number[];
 }
 
 /**
- * Consecutive ops fill a stage until the next would pass the budget on one of its chips; a matmul in a stage of
- * several chips splits its K tiles over them. Each new stage takes the width (and, when it would not fit in what
- * is left of the node, the next node) that packs the most bytes per chip spent, ties to the narrower: an op larger
- * than a chip forces a wider stage, and a wide stage whose chips fill evenly beats a narrow one that strands space.
- * A stage never straddles two nodes, so partial sums use local links.
+ * Ops in order fill the *frontier* chip; one that does not fit moves on. A matmul too large for what is left of
+ * the frontier splits its K tiles over it and the chips after it, each taking as many tiles as fit (uneven
+ * shares, so no chip is left half empty), all in one node (partial sums travel on local links); the frontier is
+ * then its last chip. Tried in order: all of the op on the frontier, split from it, on the next chip, split from
+ * it, the same at the next node's first chip. `cuts`: ops that must start a fresh chip (pipeline balancing).
  */
 export function packStages(ctx: PackContext, cuts: ReadonlySet<number> = new Set()): Packing {
-  const stages: Stage[] = [];
-  const chipBytes: number[] = [];
-  let base = 0;
-  let i = 0;
-  while (i < ctx.ops.length) {
-    let best: { w: number; skip: number; end: number; fills: ChipFill[]; score: number } | undefined;
-    const pos = base % ctx.nodeChips;
-    const options: { w: number; skip: number }[] = [];
-    for (let w = 1; w <= ctx.nodeChips - pos; w++) options.push({ w, skip: 0 });
-    if (pos > 0)
-      for (let w = ctx.nodeChips - pos + 1; w <= ctx.nodeChips; w++)
-        options.push({ w, skip: ctx.nodeChips - pos });
-    for (const { w, skip } of options) {
-      const g = growStage(ctx, i, w, cuts);
-      if (g.end === i) continue;
-      const score = g.bytes / (w + skip);
-      // A wider stage must pack clearly more per chip (1%): a narrow stage needs fewer link transfers.
-      if (!best || score > best.score * 1.01) best = { w, skip, end: g.end, fills: g.fills, score };
+  const fills: ChipFill[] = [];
+  const fill = (c: number) => {
+    while (fills.length <= c) fills.push(new ChipFill());
+    return fills[c]!;
+  };
+  const used = new Set<number>();
+  const places: Placement[] = [];
+  const fits = (items: readonly Item[], c: number, at: number) =>
+    items.length === 0 || fill(c).totalWith(items, at) <= ctx.budget;
+  const nodeEnd = (c: number) => (Math.floor(c / ctx.nodeChips) + 1) * ctx.nodeChips;
+
+  /** Op i split from chip s over as many chips of s's node as it needs, each as full as it can get. */
+  const split = (i: number, s: number): { place: Placement; items: Item[][] } | undefined => {
+    const op = ctx.ops[i]!;
+    if (op.kind !== "matmul") return undefined;
+    const [kFirst, kEnd] = kTilesOf(ctx, op);
+    if (kEnd - kFirst < 2) return undefined;
+    const remotes = ctx.nodeChips - 1;
+    const bounds = [kFirst];
+    for (let c = s; c < nodeEnd(s) && bounds.at(-1)! < kEnd; c++) {
+      const k0 = bounds.at(-1)!;
+      // The most tiles chip c holds (its items grow with them): a binary search.
+      let lo = 0;
+      let hi = kEnd - k0;
+      while (lo < hi) {
+        const mid = Math.ceil((lo + hi) / 2);
+        if (fits(chipItems(i, bounds, k0 + mid, remotes), c, i)) lo = mid;
+        else hi = mid - 1;
+      }
+      if (lo === 0) return undefined;
+      bounds.push(k0 + lo);
     }
-    if (!best)
-      return {
-        ok: false,
-        why: `op '${ctx.ops[i]!.id}' needs more than one node's SRAM`,
-        chips: 0,
-        stages,
-        chipBytes,
-      };
-    for (let s = 0; s < best.skip; s++) chipBytes.push(0);
-    base += best.skip;
-    for (const f of best.fills) chipBytes.push(f.total());
-    for (let k = i; k < best.end; k++) stages.push({ base, width: best.w });
-    base += best.w;
-    i = best.end;
+    if (bounds.at(-1)! < kEnd || bounds.length < 3) return undefined;
+    return { place: { base: s, width: bounds.length - 1, kBounds: bounds }, items: demands(ctx, i, bounds) };
+  };
+  /** The items of the chip that takes K tiles from bounds' last entry to k1, the chips before it as in bounds. */
+  const chipItems = (i: number, bounds: readonly number[], k1: number, remotes: number): Item[] =>
+    demands(ctx, i, [...bounds, k1], remotes).at(-1)!;
+
+  let f = 0;
+  for (let i = 0; i < ctx.ops.length; i++) {
+    if (i > 0 && cuts.has(i) && used.has(f)) f++;
+    const starts = [...new Set([f, used.has(f) ? f + 1 : f, used.has(f) ? nodeEnd(f) : f])];
+    let got: { place: Placement; items: Item[][] } | undefined;
+    for (const s of starts) {
+      const whole = demands(ctx, i);
+      if (fits(whole[0]!, s, i)) got = { place: { base: s, width: 1 }, items: whole };
+      else got = split(i, s);
+      if (got) break;
+    }
+    if (!got) {
+      const why = `op '${ctx.ops[i]!.id}' needs more than one node's SRAM`;
+      return { ok: false, why, chips: 0, stages: places, chipBytes: [] };
+    }
+    got.items.forEach((items, c) => {
+      fill(got.place.base + c).add(items, i);
+      used.add(got.place.base + c);
+    });
+    places.push(got.place);
+    f = got.place.base + got.place.width - 1;
   }
-  return { ok: true, why: "", chips: Math.max(1, base), stages, chipBytes };
+  const chips = Math.max(1, fills.length);
+  const chipBytes = Array.from({ length: chips }, (_, c) => (fills[c] ? fills[c].total() : 0));
+  return { ok: true, why: "", chips, stages: places, chipBytes };
 }

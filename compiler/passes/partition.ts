@@ -14,7 +14,7 @@ import { DTYPE_BYTES } from "../graph/ir.ts";
 import { linkWordTime, mxmCyclesPerVector } from "../schedule/timing.ts";
 import { type KernelGraph, type KOp, type KTensor, opInputs } from "./kernel-ir.ts";
 import { M } from "./messages.ts";
-import { matmulWidth, type PackContext, type Packing, packContext, packStages, type Stage } from "./pack.ts";
+import { type PackContext, type Packing, packContext, packStages, type Stage } from "./pack.ts";
 
 export const STRATEGIES = ["auto", "none", "k-split", "pipeline"] as const;
 export type PartitionStrategy = (typeof STRATEGIES)[number];
@@ -27,6 +27,9 @@ export interface PartitionedGraph {
   readonly chips: number;
   /** Chips each matmul's K tiles are split over (absent: 1), the first `n` chips of its stage. */
   readonly matmulChips: ReadonlyMap<string, number>;
+  /** For a split matmul with uneven shares: chip c of its stage takes K tiles `b[c] .. b[c + 1] - 1` (absent: an
+   * even split of its K tiles). */
+  readonly kSplits?: ReadonlyMap<string, readonly number[]>;
   /** Chip of each tensor (and of the ops that define it), sorted by tensor id: its stage's first chip. */
   readonly chipOf: ReadonlyMap<string, number>;
   /** The stage of every op, by op id. */
@@ -84,6 +87,7 @@ export function partition(
     stageOf: Map<string, Stage>,
     matmulChips: Map<string, number>,
     used: number,
+    kSplits: ReadonlyMap<string, readonly number[]> = new Map(),
     chipBytes: readonly number[] = [],
   ): { partitioned: PartitionedGraph; diagnostics: Diagnostic[] } => {
     // A tensor lives where the op that defines it runs, a source where its first reader runs; stages.ts makes
@@ -104,6 +108,7 @@ export function partition(
         kernel,
         chips: used,
         matmulChips,
+        kSplits,
         chipOf: new Map([...chipOf].sort((a, b) => (a[0] < b[0] ? -1 : 1))),
         stageOf,
         sramBytesNeeded: needed,
@@ -134,6 +139,7 @@ export function partition(
 
   const stageOf = new Map<string, Stage>();
   const matmulChips = new Map<string, number>();
+  const kSplits = new Map<string, readonly number[]>();
   const kTilesOf = (op: Extract<KOp, { kind: "matmul" }>) => Math.ceil(tensors.get(op.a)!.cols / lanes);
   let stagesUsed = packed;
   if (strategy === "pipeline" && chips > 1) {
@@ -143,10 +149,10 @@ export function partition(
   if (stagesUsed.chips > 1 || strategy === "pipeline") {
     kernel.ops.forEach((op, i) => {
       const st = stagesUsed.stages[i]!;
-      stageOf.set(op.id, st);
-      if (op.kind === "matmul" && st.width > 1) {
-        const n = matmulWidth(op, tensors.get(op.a)!, lanes, st.width);
-        if (n > 1) matmulChips.set(op.id, n);
+      stageOf.set(op.id, { base: st.base, width: st.width });
+      if (op.kind === "matmul" && st.kBounds) {
+        matmulChips.set(op.id, st.width);
+        kSplits.set(op.id, st.kBounds);
       }
     });
   } else {
@@ -172,6 +178,7 @@ export function partition(
     stageOf,
     matmulChips,
     used,
+    kSplits,
     stagesUsed.chips > 1 || strategy === "pipeline" ? stagesUsed.chipBytes : [],
   );
 }
@@ -248,7 +255,16 @@ export function printPartition(p: PartitionedGraph): string {
   if (stages.size > 1) for (const [k, ops] of stages) lines.push(`  stage on ${k}: ${ops.join(" ")}`);
   for (const [op, n] of [...p.matmulChips].sort((a, b) => (a[0] < b[0] ? -1 : 1))) {
     const base = p.stageOf.get(op)?.base ?? 0;
-    lines.push(`  ${op}: K tiles split over chips ${base}..${base + n - 1}, partial sums to chip ${base}`);
+    const b = p.kSplits?.get(op);
+    const shares = b
+      ? ` (${b
+          .slice(0, -1)
+          .map((k, c) => `${k}..${b[c + 1]! - 1}`)
+          .join(" | ")})`
+      : "";
+    lines.push(
+      `  ${op}: K tiles split over chips ${base}..${base + n - 1}${shares}, partial sums to chip ${base}`,
+    );
   }
   for (const [t, c] of [...p.chipOf].sort((a, b) => (a[0] < b[0] ? -1 : 1)))
     lines.push(`  ${t} -> chip ${c}`);

@@ -157,8 +157,14 @@ export function tile(p: PartitionedGraph, machine: Machine): TaskGraph {
     const acc = accumulatorType(a0.type);
     const groups = out.tiles * Math.ceil(a0.rows / chunk);
     const sendRows = Math.max(1, Math.floor(machine.c2c.bufferWords / ELEM_BYTES[acc]));
+    const bounds = p.kSplits?.get(op.id);
     const range = (c: number) =>
-      [kFirst + Math.floor((c * kTiles) / chips), kFirst + Math.floor(((c + 1) * kTiles) / chips)] as const;
+      bounds
+        ? ([bounds[c]!, bounds[c + 1]!] as const)
+        : ([
+            kFirst + Math.floor((c * kTiles) / chips),
+            kFirst + Math.floor(((c + 1) * kTiles) / chips),
+          ] as const);
     const splitsOn = (c: number) => {
       const [k0, k1] = range(c);
       return groups < machine.mxm.planes
