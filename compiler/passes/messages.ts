@@ -5,7 +5,7 @@ export const M = {
   notEnoughChips: {
     code: "LPU5001",
     severity: "error",
-    text: "{0} at {1} needs at least {2} chips ({3} bytes of weights, state and activations; {4} bytes per chip); {5} were given",
+    text: "{0} at {1} needs at least {2} chips ({3} bytes of weights, state and activations as packed; {4} usable of each chip's {5} bytes); {6} were given",
   },
   unsupportedOp: {
     code: "LPU5002",
