@@ -204,9 +204,9 @@ export interface Placement {
 /**
  * Ops in order fill the *frontier* chip; one that does not fit moves on. A matmul too large for what is left of
  * the frontier splits its K tiles over it and the chips after it, each taking as many tiles as fit (uneven
- * shares, so no chip is left half empty), all in one node (partial sums travel on local links); the frontier is
- * then its last chip. Tried in order: all of the op on the frontier, split from it, on the next chip, split from
- * it, the same at the next node's first chip. `cuts`: ops that must start a fresh chip (pipeline balancing).
+ * shares, so no chip is left half empty), over at most a node's worth of chips; the frontier is then its last
+ * chip. Tried in order: all of the op on the frontier, split from it, on the next chip, split from it, the same at
+ * the next node's first chip. `cuts`: ops that must start a fresh chip (pipeline balancing).
  */
 export function packStages(ctx: PackContext, cuts: ReadonlySet<number> = new Set()): Packing {
   const fills: ChipFill[] = [];
@@ -220,7 +220,8 @@ export function packStages(ctx: PackContext, cuts: ReadonlySet<number> = new Set
     items.length === 0 || fill(c).totalWith(items, at) <= ctx.budget;
   const nodeEnd = (c: number) => (Math.floor(c / ctx.nodeChips) + 1) * ctx.nodeChips;
 
-  /** Op i split from chip s over as many chips of s's node as it needs, each as full as it can get. */
+  /** Op i split from chip s over as many chips as it needs (at most a node's worth, possibly running into the next
+   * node: tile.ts then routes those partial sums over the gateway chips), each as full as it can get. */
   const split = (i: number, s: number): { place: Placement; items: Item[][] } | undefined => {
     const op = ctx.ops[i]!;
     if (op.kind !== "matmul") return undefined;
@@ -228,7 +229,7 @@ export function packStages(ctx: PackContext, cuts: ReadonlySet<number> = new Set
     if (kEnd - kFirst < 2) return undefined;
     const remotes = ctx.nodeChips - 1;
     const bounds = [kFirst];
-    for (let c = s; c < nodeEnd(s) && bounds.at(-1)! < kEnd; c++) {
+    for (let c = s; c < s + ctx.nodeChips && bounds.at(-1)! < kEnd; c++) {
       const k0 = bounds.at(-1)!;
       // The most tiles chip c holds (its items grow with them): a binary search.
       let lo = 0;

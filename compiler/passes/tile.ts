@@ -158,6 +158,10 @@ export function tile(p: PartitionedGraph, machine: Machine): TaskGraph {
     const groups = out.tiles * Math.ceil(a0.rows / chunk);
     const sendRows = Math.max(1, Math.floor(machine.c2c.bufferWords / ELEM_BYTES[acc]));
     const bounds = p.kSplits?.get(op.id);
+    // Whether chip c of the split is in the node of its chip 0 (a split may run past a node's end).
+    const base = p.stageOf.get(op.id)?.base ?? 0;
+    const node = Math.min(machine.system.chipsPerNode, machine.system.localLinksPerChip + 1);
+    const sameNode = (c: number) => Math.floor((base + c) / node) === Math.floor(base / node);
     const range = (c: number) =>
       bounds
         ? ([bounds[c]!, bounds[c + 1]!] as const)
@@ -247,7 +251,8 @@ export function tile(p: PartitionedGraph, machine: Machine): TaskGraph {
             toSum.push(...local);
             continue;
           }
-          // A remote chip: add its partials, then send the sum to chip 0 in buffer-sized pieces.
+          // A remote chip: add its partials, then send the sum to chip 0 in buffer-sized pieces (over a local
+          // link; from another node, chip 0's sum reads it and stages.ts moves it over the gateway chips).
           let send = local[0]!;
           if (local.length > 1) {
             send = temp(out, `${out.id}.c${c}.sum.n${j}.m${m0}`, acc, c);
@@ -260,6 +265,10 @@ export function tile(p: PartitionedGraph, machine: Machine): TaskGraph {
               [],
               c,
             );
+          }
+          if (!sameNode(c)) {
+            toSum.push(send);
+            continue;
           }
           const got = temp(out, `${out.id}.from${c}.n${j}.m${m0}`, acc, 0);
           for (let r0 = m0; r0 < m0 + mn; r0 += sendRows) {

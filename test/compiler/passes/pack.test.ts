@@ -101,4 +101,21 @@ describe("uneven K splits", () => {
     expect(run.cycles).toBe(r.report!.cycles);
     expect(run.outputsMatch).toBe(true);
   });
+
+  it("a split that runs past a node's end sends its partial sums over the gateway chips, with the interpreter's values", () => {
+    const tiny = resolveMachine("tsp-v1", { mem_words: "480" });
+    const text = readFileSync("bench/models/deep-mlp.model", "utf8");
+    const graph = loadModel(text, "test.model", { d: "1600", layers: "7" }).graph!;
+    const r = compile(graph, tiny, { chips: 16, file: "test.model", sources: initialSources(graph, 0) });
+    const p = partition(r.kernel!, tiny, 16, "test.model").partitioned;
+    const across = [...(p.kSplits ?? new Map()).keys()].filter((op) => {
+      const st = p.stageOf.get(op)!;
+      return Math.floor(st.base / 8) !== Math.floor((st.base + st.width - 1) / 8);
+    });
+    expect(across.length).toBeGreaterThan(0);
+    const run = runModel(graph, r.program!, r.report!, tiny, { functional: true, seed: 0 });
+    expect(run.hazards).toEqual([]);
+    expect(run.cycles).toBe(r.report!.cycles);
+    expect(run.outputsMatch).toBe(true);
+  });
 });
