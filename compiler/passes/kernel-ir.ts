@@ -99,10 +99,14 @@ export type KOp =
  *   output tile is exactly 0 (written as zeros). A lane move's selection matrix is one such block.
  * - `periodic`: b's rows repeat every 320 output lanes (b holds one weight tile's rows, used for every output
  *   tile): a ones matrix or a broadcast.
+ * - `diagonal`: output tile j reads only a's column tiles j - below .. j + above (the others meet zeros): b holds,
+ *   for each output lane, those (below + above + 1) * 320 columns, b's column tile t meeting a's tile
+ *   j - below + t. A lane permutation that moves lanes less than a tile or so (rope's rotate-half).
  */
 export type WeightLayout =
   | { readonly kind: "band"; readonly nTiles: readonly [number, number] }
-  | { readonly kind: "periodic" };
+  | { readonly kind: "periodic" }
+  | { readonly kind: "diagonal"; readonly below: number; readonly above: number };
 
 export interface RowRange {
   readonly x: string;
@@ -150,7 +154,9 @@ export function formatKernelOp(op: KOp): string {
         ? ""
         : op.bLayout.kind === "periodic"
           ? " (b periodic)"
-          : ` (n tiles ${op.bLayout.nTiles[0]}..${op.bLayout.nTiles[1] - 1}, b from k tile ${op.kTiles?.[0] ?? 0})`;
+          : op.bLayout.kind === "diagonal"
+            ? ` (b diagonal, k tiles j-${op.bLayout.below}..j+${op.bLayout.above})`
+            : ` (n tiles ${op.bLayout.nTiles[0]}..${op.bLayout.nTiles[1] - 1}, b from k tile ${op.kTiles?.[0] ?? 0})`;
       const epi = (op.epilogue ?? []).map((e) =>
         e.kind === "unary" ? e.fn : e.kind === "row" ? `${e.fn} ${e.b}` : `${e.fn} #${e.imm}`,
       );
@@ -240,6 +246,7 @@ function weightFits(op: Extract<KOp, { kind: "matmul" }>, a: KTensor, b: KTensor
   const lay = op.bLayout;
   if (!lay) return a.cols === b.cols && b.rows >= out.cols;
   if (lay.kind === "periodic") return a.cols === b.cols && b.rows >= Math.min(out.cols, LANES);
+  if (lay.kind === "diagonal") return b.cols === (lay.below + lay.above + 1) * LANES && b.rows >= out.cols;
   const k0 = op.kTiles?.[0] ?? 0;
   const [n0, n1] = lay.nTiles;
   return (

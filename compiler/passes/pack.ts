@@ -177,8 +177,9 @@ function demands(ctx: PackContext, i: number, bounds?: readonly number[], remote
     const items: Item[] = [];
     for (let t = k0; t < k1; t++) {
       items.push(input(a, t));
-      items.push(input(b, lay?.kind === "band" ? t - kFirst : t));
+      if (lay?.kind !== "diagonal") items.push(input(b, lay?.kind === "band" ? t - kFirst : t));
     }
+    if (lay?.kind === "diagonal") items.push(...whole(b));
     const splits = groups < ctx.planes ? Math.max(1, Math.min(k1 - k0, Math.floor(ctx.planes / groups))) : 1;
     if (splitMode || splits > 1)
       for (let s = 0; s < splits; s++) items.push(partial(`${out.id}.c${c}.part${s}`));
@@ -226,7 +227,7 @@ export function packStages(ctx: PackContext, cuts: ReadonlySet<number> = new Set
     const op = ctx.ops[i]!;
     if (op.kind !== "matmul") return undefined;
     const [kFirst, kEnd] = kTilesOf(ctx, op);
-    if (kEnd - kFirst < 2) return undefined;
+    if (kEnd - kFirst < 2 || op.bLayout?.kind === "diagonal") return undefined;
     const remotes = ctx.nodeChips - 1;
     const bounds = [kFirst];
     for (let c = s; c < s + ctx.nodeChips && bounds.at(-1)! < kEnd; c++) {

@@ -170,7 +170,8 @@ export function partition(
     const whole: Stage = { base: 0, width: maxChips };
     for (const op of kernel.ops) {
       stageOf.set(op.id, whole);
-      if (op.kind !== "matmul" || strategy === "none") continue;
+      // A diagonal weight's K tiles differ per output tile: never split (tile.ts).
+      if (op.kind !== "matmul" || strategy === "none" || op.bLayout?.kind === "diagonal") continue;
       const n =
         strategy === "k-split"
           ? Math.min(maxChips, kTilesOf(op))

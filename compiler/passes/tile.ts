@@ -169,7 +169,10 @@ export function tile(p: PartitionedGraph, machine: Machine): TaskGraph {
             kFirst + Math.floor((c * kTiles) / chips),
             kFirst + Math.floor(((c + 1) * kTiles) / chips),
           ] as const);
+    const lay = op.bLayout;
+    const diagonal = lay?.kind === "diagonal" ? lay : undefined;
     const splitsOn = (c: number) => {
+      if (diagonal) return 1; // its K tiles differ per output tile: partition never splits it either
       const [k0, k1] = range(c);
       return groups < machine.mxm.planes
         ? Math.max(1, Math.min(k1 - k0, Math.floor(machine.mxm.planes / groups)))
@@ -181,11 +184,11 @@ export function tile(p: PartitionedGraph, machine: Machine): TaskGraph {
     for (let c = 0; c < chips && !single; c++)
       for (let s = 0; s < splitsOn(c); s++)
         partial.set(`${c}/${s}`, temp(out, `${out.id}.c${c}.part${s}`, acc, c));
-    const lay = op.bLayout;
     const [n0, n1] = lay?.kind === "band" ? lay.nTiles : [0, out.tiles];
     // b's first row for output tile j, and its column tile for a's column tile i.
     const bRow0 = (j: number) => (lay?.kind === "periodic" ? 0 : (j - n0) * lanes);
-    const bTile = (i: number) => (lay?.kind === "band" ? i - kFirst : i);
+    const bTile = (i: number, j: number) =>
+      lay?.kind === "band" ? i - kFirst : diagonal ? i - j + diagonal.below : i;
     for (let j = 0; j < out.tiles; j++) {
       if (j < n0 || j >= n1) {
         zeroTile(op, a0, out, j, chunk, acc);
@@ -203,8 +206,12 @@ export function tile(p: PartitionedGraph, machine: Machine): TaskGraph {
           const splits = splitsOn(c);
           const local: TiledTensor[] = [];
           for (let s = 0; s < splits; s++) {
-            const k0 = ck0 + Math.floor((s * (ck1 - ck0)) / splits);
-            const k1 = ck0 + Math.floor(((s + 1) * (ck1 - ck0)) / splits);
+            let k0 = ck0 + Math.floor((s * (ck1 - ck0)) / splits);
+            let k1 = ck0 + Math.floor(((s + 1) * (ck1 - ck0)) / splits);
+            if (diagonal) {
+              k0 = Math.max(k0, j - diagonal.below);
+              k1 = Math.min(k1, j + diagonal.above + 1);
+            }
             const group = `${op.id}.n${j}.m${m0}${chips > 1 ? `.c${c}` : ""}${splits > 1 ? `.s${s}` : ""}`;
             let prev: string | undefined;
             for (let i = k0; i < k1; i++) {
@@ -213,7 +220,7 @@ export function tile(p: PartitionedGraph, machine: Machine): TaskGraph {
                   id: `${group}.k${i}.lw`,
                   op: op.id,
                   mxmGroup: group,
-                  steps: weightLoad(rowsOf(b.id, bTile(i), bRow0(j), nRows), b.type, a.type),
+                  steps: weightLoad(rowsOf(b.id, bTile(i, j), bRow0(j), nRows), b.type, a.type),
                 },
                 prev ? [prev] : [],
                 c,
