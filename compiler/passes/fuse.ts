@@ -25,7 +25,13 @@ export function fuseEpilogues(k: KernelGraph): KernelGraph {
     let e: EpilogueOp | undefined;
     if (op.kind === "unary") e = { kind: "unary", fn: op.fn };
     else if (op.kind === "binaryImm") e = { kind: "imm", fn: op.fn, imm: op.imm };
-    else if (op.kind === "binary" && rows.get(op.b) === 1 && op.b !== x && !readsRow(p, op.b))
+    else if (
+      op.kind === "binary" &&
+      rows.get(op.b) === 1 &&
+      op.b !== x &&
+      !readsRow(p, op.b) &&
+      (p.epilogue ?? []).filter((r) => r.kind === "row").length < MAX_EPILOGUE_ROWS
+    )
       e = { kind: "row", fn: op.fn, b: op.b };
     if (!e) return;
     // The fused matmul takes the reader's place in the order (its extra operand may be defined in between).
@@ -40,6 +46,11 @@ export function fuseEpilogues(k: KernelGraph): KernelGraph {
     tensors: k.tensors.filter((t) => !dropped.has(t.id)),
   };
 }
+
+/** Row operands one epilogue may read. allocate.ts keeps the tensors one task reads in different slice groups (44
+ * for fp16, 22 for fp32); llama2-70b's 64 attention heads at decode (one-row outputs) once fused into a single
+ * epilogue whose task could not be placed (LPU5005 with the SRAM far from full). */
+const MAX_EPILOGUE_ROWS = 8;
 
 /** A fused task that read one row twice (softmax's padding mask before and after exp) would stream the same SRAM
  * words twice from the same slices, overlapping in time once a chunk is longer than the gap between the reads: the
