@@ -1,5 +1,5 @@
-// The partitioner's SRAM estimate and stage packing: kernel ops in order -> a pipeline stage (a range of chips in
-// one node) per op, with the fewest chips this greedy packing needs. The bytes it counts on a chip are what
+// The partitioner's SRAM estimate and stage packing: kernel ops in order -> the chips of each op (one, or a range
+// its matmul's K tiles are split over, with each chip's share), and the fewest chips this greedy packing needs. The bytes it counts on a chip are what
 // `allocate` will place there: a parameter, state or input tile once per chip that reads it (copies on other
 // chips counted there), and temporaries by their lifetimes (space is reused after a tensor's last reader), per
 // element size, since allocate's free lists are per slice group and a group holds one element size.
@@ -7,7 +7,8 @@ import { ELEM_BYTES } from "../../arch/isa.ts";
 import { DTYPE_BYTES } from "../graph/ir.ts";
 import { type KOp, type KTensor, opInputs } from "./kernel-ir.ts";
 
-/** A pipeline stage: chips `base .. base + width - 1`, all in one node; its ops' K splits use them. */
+/** A pipeline stage: chips `base .. base + width - 1`; its ops' K splits use them (a split's partial sums from
+ * another node travel over the gateway chips). */
 export interface Stage {
   readonly base: number;
   readonly width: number;
@@ -206,8 +207,8 @@ export interface Placement {
  * Ops in order fill the *frontier* chip; one that does not fit moves on. A matmul too large for what is left of
  * the frontier splits its K tiles over it and the chips after it, each taking as many tiles as fit (uneven
  * shares, so no chip is left half empty), over at most a node's worth of chips; the frontier is then its last
- * chip. Tried in order: all of the op on the frontier, split from it, on the next chip, split from it, the same at
- * the next node's first chip. `cuts`: ops that must start a fresh chip (pipeline balancing).
+ * chip. Tried in order: all of the op on the frontier, split from it, on the next chip, split from it. `cuts`: ops
+ * that must start a fresh chip (pipeline balancing).
  */
 export function packStages(ctx: PackContext, cuts: ReadonlySet<number> = new Set()): Packing {
   const fills: ChipFill[] = [];
@@ -219,7 +220,6 @@ export function packStages(ctx: PackContext, cuts: ReadonlySet<number> = new Set
   const places: Placement[] = [];
   const fits = (items: readonly Item[], c: number, at: number) =>
     items.length === 0 || fill(c).totalWith(items, at) <= ctx.budget;
-  const nodeEnd = (c: number) => (Math.floor(c / ctx.nodeChips) + 1) * ctx.nodeChips;
 
   /** Op i split from chip s over as many chips as it needs (at most a node's worth, possibly running into the next
    * node: tile.ts then routes those partial sums over the gateway chips), each as full as it can get. */
@@ -253,7 +253,7 @@ export function packStages(ctx: PackContext, cuts: ReadonlySet<number> = new Set
   let f = 0;
   for (let i = 0; i < ctx.ops.length; i++) {
     if (i > 0 && cuts.has(i) && used.has(f)) f++;
-    const starts = [...new Set([f, used.has(f) ? f + 1 : f, used.has(f) ? nodeEnd(f) : f])];
+    const starts = used.has(f) ? [f, f + 1] : [f];
     let got: { place: Placement; items: Item[][] } | undefined;
     for (const s of starts) {
       const whole = demands(ctx, i);
@@ -272,7 +272,8 @@ export function packStages(ctx: PackContext, cuts: ReadonlySet<number> = new Set
     places.push(got.place);
     f = got.place.base + got.place.width - 1;
   }
-  const chips = Math.max(1, fills.length);
+  // Probing a split makes fills past the chips it finally took: count only the chips used.
+  const chips = Math.max(1, ...[...used].map((c) => c + 1));
   const chipBytes = Array.from({ length: chips }, (_, c) => (fills[c] ? fills[c].total() : 0));
   return { ok: true, why: "", chips, stages: places, chipBytes };
 }
