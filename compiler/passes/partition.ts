@@ -128,7 +128,11 @@ export function partition(
     };
   };
   if (!packed.ok) {
-    diagnostics.push(diag(M.unsupportedShape, file, undefined, [kernel.name, packed.why]));
+    const why =
+      usableBytesPerChip(machine) > 0
+        ? packed.why
+        : `a MEM slice of ${machine.mem.wordsPerSlice} words cannot hold a ${machine.mxm.rows}-row weight block`;
+    diagnostics.push(diag(M.unsupportedShape, file, undefined, [kernel.name, why]));
     return result(new Map(), new Map(), 1);
   }
   if (minChips > chips) {
