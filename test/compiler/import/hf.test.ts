@@ -323,7 +323,16 @@ describe("--weight-dtype", () => {
   it("fp8 changes the matmul weights only: embeddings, norms and the KV cache keep the checkpoint's dtype", () => {
     const t = text(fixture("llama2-70b"), { weightDtype: "fp8" });
     const fp8 = [...t.matchAll(/param (\w+): fp8\[/g)].map((m) => m[1]).sort();
-    expect(fp8).toEqual(["down_proj", "gate_proj", "k_proj", "lm_head", "o_proj", "q_proj", "up_proj", "v_proj"]);
+    expect(fp8).toEqual([
+      "down_proj",
+      "gate_proj",
+      "k_proj",
+      "lm_head",
+      "o_proj",
+      "q_proj",
+      "up_proj",
+      "v_proj",
+    ]);
     expect(t).toContain("param embed_tokens: fp16[vocab, d]");
     expect(t).toContain("state k_cache: fp16[");
     expect(t).toContain("# matmul weights fp8 (--weight-dtype fp8)");
