@@ -103,9 +103,9 @@ describe("uneven K splits", () => {
   });
 
   it("a split that runs past a node's end sends its partial sums over the gateway chips, with the interpreter's values", () => {
-    const tiny = resolveMachine("tsp-v1", { mem_words: "480" });
+    const tiny = resolveMachine("tsp-v1", { mem_words: "360" });
     const text = readFileSync("bench/models/deep-mlp.model", "utf8");
-    const graph = loadModel(text, "test.model", { d: "1600", layers: "7" }).graph!;
+    const graph = loadModel(text, "test.model", { d: "960", layers: "3" }).graph!;
     const r = compile(graph, tiny, { chips: 16, file: "test.model", sources: initialSources(graph, 0) });
     const p = partition(r.kernel!, tiny, 16, "test.model").partitioned;
     const across = [...(p.kSplits ?? new Map()).keys()].filter((op) => {
