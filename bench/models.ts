@@ -37,15 +37,19 @@ export const MODEL_CASES: readonly ModelCase[] = [
   ),
 ];
 
+/** Wall-clock seconds a case may run before it is stopped and reported as such (BENCH_CASE_LIMIT_S). */
+const DEFAULT_CASE_LIMIT_S = 900;
+
 /** Cases whose name contains BENCH_CASE (when set) run; the others are skipped. */
 export async function bench(): Promise<BenchResult[]> {
   const filter = process.env.BENCH_CASE;
+  const limitS = Number(process.env.BENCH_CASE_LIMIT_S ?? DEFAULT_CASE_LIMIT_S);
   const out: BenchResult[] = [];
   for (const c of MODEL_CASES) {
     if (filter && !c.name.includes(filter)) continue;
     process.stderr.write(`  ${c.name} ...\n`);
-    const r = await runTsx("bench/model-case.ts", [JSON.stringify(c)]);
-    // A crash or running out of memory is a result worth printing, not a reason to stop the other cases.
+    const r = await runTsx("bench/model-case.ts", [JSON.stringify(c)], limitS);
+    // A crash, running out of memory or the time limit is a result worth printing, not a reason to stop the other cases.
     if (r.failure) out.push({ name: c.name, note: `the case's process ${r.failure}` });
     else out.push(JSON.parse(r.stdout.trim().split("\n").at(-1)!) as BenchResult);
   }

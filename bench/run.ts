@@ -67,20 +67,28 @@ async function main(): Promise<void> {
       json: { type: "string" },
       only: { type: "string", multiple: true },
       case: { type: "string" },
+      "case-limit": { type: "string" },
       help: { type: "boolean" },
     },
   });
   if (values.help) {
     process.stdout.write(
-      "npm run bench -- [--json out.json] [--only models|lpu-sim|gpu ...] [--case TEXT]\n" +
+      "npm run bench -- [--json out.json] [--only models|lpu-sim|gpu ...] [--case TEXT] [--case-limit S]\n" +
         "  --json FILE  also write the figures, machine and date as JSON\n" +
         "  --only NAME  run only the named bench files (repeatable)\n" +
         "  --case TEXT  bench/models.ts: run only cases whose name contains TEXT\n" +
+        "  --case-limit S  bench/models.ts: stop a case after S wall-clock seconds (default 900)\n" +
         "then: npm run bench:readme -- out.json   prints the JSON as the README's Markdown table\n",
     );
     return;
   }
   if (values.case) process.env.BENCH_CASE = values.case;
+  const limit = values["case-limit"];
+  if (limit !== undefined) {
+    if (!(Number(limit) > 0))
+      throw new Error(`--case-limit wants a positive number of seconds, not '${limit}'`);
+    process.env.BENCH_CASE_LIMIT_S = limit;
+  }
   const date = new Date().toISOString();
   const machine = machineInfo();
   const files = BENCH_FILES.filter((f) => !values.only || values.only.some((o) => f.includes(o)));

@@ -8,22 +8,34 @@ export interface Exit {
   readonly failure: string | null;
 }
 
-export function runTsx(script: string, args: readonly string[]): Promise<Exit> {
+/** `limitS`: stop the process after this many wall-clock seconds (SIGKILL), reported as the failure. */
+export function runTsx(script: string, args: readonly string[], limitS?: number): Promise<Exit> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, ["--import", "tsx", script, ...args], {
       stdio: ["ignore", "pipe", "inherit"],
     });
+    let timedOut = false;
+    const timer =
+      limitS === undefined
+        ? undefined
+        : setTimeout(() => {
+            timedOut = true;
+            child.kill("SIGKILL");
+          }, limitS * 1000);
     const chunks: Buffer[] = [];
     child.stdout.on("data", (b: Buffer) => chunks.push(b));
     child.on("error", (e) => resolve({ stdout: "", failure: e.message }));
     child.on("close", (code, signal) => {
+      clearTimeout(timer);
       const stdout = Buffer.concat(chunks).toString("utf8");
       const failure =
         code === 0
           ? null
-          : signal
-            ? `killed by ${signal}`
-            : `exited with code ${code} (see its stderr above)`;
+          : timedOut
+            ? `was stopped after ${limitS} s (the case time limit, --case-limit)`
+            : signal
+              ? `killed by ${signal}`
+              : `exited with code ${code} (see its stderr above)`;
       resolve({ stdout, failure });
     });
   });
