@@ -36,25 +36,39 @@ function fewestChips(graph: ModelGraph, machine: Machine, file: string): number 
   return probe.minChips ?? errors(probe.diagnostics);
 }
 
+/** CPU seconds (user + system) of this process since `from` (a process.cpuUsage() reading). */
+const cpuSince = (from: NodeJS.CpuUsage) => {
+  const d = process.cpuUsage(from);
+  return (d.user + d.system) / 1e6;
+};
+
 function runCase(c: ModelCase): BenchResult {
   const t0 = performance.now();
+  const cpu0 = process.cpuUsage();
   const text = readFileSync(c.file, "utf8");
   const loaded = loadModel(text, c.file, c.sets);
   if (!loaded.graph) return { name: c.name, note: errors(loaded.diagnostics) };
   const loadMs = performance.now() - t0;
+  const loadCpu = cpuSince(cpu0);
   const machine = resolveMachine("tsp-v1");
   const chips = c.chips === "fewest" ? fewestChips(loaded.graph, machine, c.file) : c.chips;
   if (typeof chips === "string") return { name: c.name, note: chips };
   const name = c.chips === "fewest" ? `${c.name} (${chips} chip${chips === 1 ? "" : "s"})` : c.name;
   const t1 = performance.now();
+  const cpu1 = process.cpuUsage();
   const result = compile(loaded.graph, machine, { chips, file: c.file });
   const compileSeconds = (loadMs + performance.now() - t1) / 1000;
-  if (!result.report || !result.program) return { name, compileSeconds, note: errors(result.diagnostics) };
+  // The probe compile of "fewest" is not counted: only loading the model and this compile.
+  const compileCpuSeconds = loadCpu + cpuSince(cpu1);
+  if (!result.report || !result.program)
+    return { name, compileSeconds, compileCpuSeconds, note: errors(result.diagnostics) };
   const instructions = result.report.instructions;
   const t2 = performance.now();
+  const cpu2 = process.cpuUsage();
   const sim = new Simulator(result.program, machine, { functional: false });
   sim.run();
   const simulateSeconds = (performance.now() - t2) / 1000;
+  const simulateCpuSeconds = cpuSince(cpu2);
   const got = sim.result();
   const notes: string[] = [];
   if (sim.hazards.length > 0) notes.push(`${sim.hazards.length} hazard(s): a compiler or simulator bug`);
@@ -64,7 +78,9 @@ function runCase(c: ModelCase): BenchResult {
     name,
     instructions,
     compileSeconds,
+    compileCpuSeconds,
     simulateSeconds,
+    simulateCpuSeconds,
     instructionsPerSecond: got.instructions / simulateSeconds,
     ...(notes.length > 0 ? { note: notes.join("; ") } : {}),
   };

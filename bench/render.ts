@@ -8,7 +8,9 @@ const HEAD = [
   "case",
   "instructions",
   "compile s",
+  "compile CPU s",
   "simulate s",
+  "simulate CPU s",
   "sim inst/s",
   "runs",
   "run s",
@@ -38,7 +40,9 @@ function cells(r: FileResult): string[] {
     r.name,
     r.instructions === undefined ? "" : String(r.instructions),
     fixed(r.compileSeconds, 3),
+    fixed(r.compileCpuSeconds, 3),
     fixed(r.simulateSeconds, 3),
+    fixed(r.simulateCpuSeconds, 3),
     rate(r.instructionsPerSecond),
     r.runs === undefined ? "" : String(r.runs),
     fixed(r.runSeconds, 3),
@@ -53,7 +57,8 @@ function notes(results: readonly FileResult[]): string[] {
 /** "2 cores (AMD EPYC 7B13), 7.8 GiB memory, Node.js v20.19.0, linux x64". */
 export function machineLine(m: MachineInfo): string {
   const gib = (m.memory_bytes / 2 ** 30).toFixed(1);
-  return `${m.cores} cores (${m.cpu}), ${gib} GiB memory, Node.js ${m.node}, ${m.platform}`;
+  const load = m.load_average === undefined ? "" : `, load average ${m.load_average.toFixed(2)} at the start`;
+  return `${m.cores} cores (${m.cpu}), ${gib} GiB memory, Node.js ${m.node}, ${m.platform}${load}`;
 }
 
 /** The table `npm run bench` prints: the machine and the date, then one aligned row per result, then the notes. */

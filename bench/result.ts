@@ -7,8 +7,13 @@ export interface BenchResult {
   readonly instructions?: number;
   /** Wall-clock seconds to load and compile the model (front end + back end). */
   readonly compileSeconds?: number;
+  /** CPU seconds (user + system, all threads of the case's process) of the same compile: on a shared machine the
+   * wall clock also counts other people's work, the CPU time does not. */
+  readonly compileCpuSeconds?: number;
   /** Wall-clock seconds the simulator took to run the program. */
   readonly simulateSeconds?: number;
+  /** CPU seconds of the same simulation. */
+  readonly simulateCpuSeconds?: number;
   /** Simulated instructions per wall-clock second. */
   readonly instructionsPerSecond?: number;
   /** For repeated runs (the GPU baseline): how many, and their total wall-clock seconds. */
@@ -27,6 +32,9 @@ export interface MachineInfo {
   readonly memory_bytes: number;
   readonly node: string;
   readonly platform: string;
+  /** The 1-minute load average when the benchmark started (absent in older files): above the core count, other
+   * work shared the machine and wall-clock figures are inflated. */
+  readonly load_average?: number;
 }
 
 /** One result with the bench file that gave it, as the JSON file lists them. */

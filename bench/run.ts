@@ -11,7 +11,7 @@
 //   of the process that ran the file.
 // - It may print progress to stderr; stdout is the harness's.
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { availableParallelism, cpus, tmpdir, totalmem } from "node:os";
+import { availableParallelism, cpus, loadavg, tmpdir, totalmem } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
@@ -58,6 +58,7 @@ export function machineInfo(): MachineInfo {
     memory_bytes: totalmem(),
     node: process.version,
     platform: `${process.platform} ${process.arch}`,
+    load_average: loadavg()[0]!,
   };
 }
 

@@ -13,7 +13,7 @@ describe("benchmark report rendering", () => {
   it("the printed table starts with the machine (cores, CPU, memory, Node.js) and the date", async () => {
     const text = formatTable(report);
     expect(text.split("\n").slice(0, 2)).toEqual([
-      "machine: 2 cores (Example CPU @ 2.20GHz), 7.8 GiB memory, Node.js v20.19.0, linux x64",
+      "machine: 2 cores (Example CPU @ 2.20GHz), 7.8 GiB memory, Node.js v20.19.0, linux x64, load average 3.50 at the start",
       "date:    2026-11-26T21:40:05.123Z",
     ]);
     await expect(text).toMatchFileSnapshot("./golden/small-table.txt");
@@ -21,7 +21,7 @@ describe("benchmark report rendering", () => {
 
   it("renders the README's Markdown table: machine and date, one row per result, notes, a | escaped", async () => {
     const text = formatMarkdown(report);
-    expect(text).toContain("| tiny-gpt, 1 chip | 6791 | 0.412 | 0.003 | 2.12M |");
+    expect(text).toContain("| tiny-gpt, 1 chip | 6791 | 0.412 | 0.399 | 0.003 | 0.003 | 2.12M |");
     expect(text).toContain("llama2-70b, 576 chips \\| decode");
     await expect(text).toMatchFileSnapshot("./golden/small.md");
   });
