@@ -34,7 +34,9 @@ export function runTsx(script: string, args: readonly string[], limitS?: number)
           : timedOut
             ? `was stopped after ${limitS} s (the case time limit, --case-limit)`
             : signal
-              ? `killed by ${signal}`
+              ? signal === "SIGABRT"
+                ? "aborted (SIGABRT: how Node stops when the JavaScript heap limit, ~4 GB by default, is reached; its stderr above says which)"
+                : `killed by ${signal}`
               : `exited with code ${code} (see its stderr above)`;
       resolve({ stdout, failure });
     });
