@@ -1,10 +1,9 @@
 // `lpu import-hf config.json`: a HuggingFace config.json -> model text on stdout or in a file (-o).
 // Diagnostics (LPU6xxx) go to stderr; any error means no output and exit code 1.
-import { writeFileSync } from "node:fs";
 import type { Command } from "commander";
 import { importHfJson, SUPPORTED_MODEL_TYPES, WEIGHT_DTYPES } from "../../compiler/import/hf.ts";
 import { UserError } from "../../util/diagnostics.ts";
-import { action, parsePositiveInt, readSource, reportDiagnostics } from "../common.ts";
+import { action, parsePositiveInt, readSource, reportDiagnostics, writeOutput } from "../common.ts";
 
 interface Options {
   output?: string;
@@ -65,11 +64,7 @@ Examples:
           process.stdout.write(result.text);
           return;
         }
-        try {
-          writeFileSync(opts.output, result.text);
-        } catch (e) {
-          throw new UserError(`cannot write '${opts.output}': ${(e as NodeJS.ErrnoException).code ?? e}`);
-        }
+        writeOutput(opts.output, result.text);
         process.stderr.write(`wrote ${opts.output}\n`);
       }),
     );

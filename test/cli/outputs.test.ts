@@ -1,5 +1,6 @@
-// Every output file a command writes (compile -o, graph --dot FILE, trace -o, gpu --trace, compare --report) goes
-// into a directory that need not exist yet, as `mkdir -p` would; a path that cannot be written is a user error.
+// Every output file a command writes (compile -o, graph --dot FILE, trace -o, gpu --trace, compare --report,
+// import-hf -o) goes into a directory that need not exist yet, as `mkdir -p` would; a path that cannot be written
+// is a user error.
 import { execFile } from "node:child_process";
 import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -30,6 +31,7 @@ describe("output files", () => {
       [at("t.json"), ["trace", "programs/asm/vector-add.lasm", "-o", at("t.json")]],
       [at("gpu.json"), ["gpu", "programs/mlp2.model", "--runs", "1", "--trace", at("gpu.json")]],
       [at("r.html"), ["compare", "programs/mlp2.model", "--runs", "1", "--report", at("r.html")]],
+      [at("m.model"), ["import-hf", "test/compiler/import/fixtures/llama3-8b.json", "-o", at("m.model")]],
     ];
     const results = await Promise.all(cases.map(([, args]) => lpu(...args)));
     cases.forEach(([file, args], i) => {
