@@ -153,7 +153,10 @@ export function partition(
   const stageOf = new Map<string, Stage>();
   const matmulChips = new Map<string, number>();
   const kSplits = new Map<string, readonly number[]>();
-  const kTilesOf = (op: Extract<KOp, { kind: "matmul" }>) => Math.ceil(tensors.get(op.a)!.cols / lanes);
+  // The K tiles the matmul reads: a masked attention head reads only its own (kTiles); a chip given none of them
+  // would have an empty partial sum.
+  const kTilesOf = (op: Extract<KOp, { kind: "matmul" }>) =>
+    op.kTiles ? op.kTiles[1] - op.kTiles[0] : Math.ceil(tensors.get(op.a)!.cols / lanes);
   let stagesUsed = packed;
   if (strategy === "pipeline" && chips > 1) {
     const balanced = balanceStages(ctx, chips);
