@@ -30,7 +30,7 @@ export const M = {
   chipsUnused: {
     code: "LPU5006",
     severity: "warning",
-    text: "{0} chips were given but the partitioner uses {1} (splitting further would cost more link time than it saves; --partition k-split or pipeline forces it)",
+    text: "{0} chips were given but the partitioner uses {1} ({2})",
   },
   unknownStrategy: {
     code: "LPU5008",

@@ -8,6 +8,7 @@
 import { ELEM_BYTES } from "../../arch/isa.ts";
 import type { Machine } from "../../arch/machine.ts";
 import { sramBytesPerChip } from "../../arch/machine.ts";
+import { assertNever } from "../../util/assert.ts";
 import type { Diagnostic } from "../../util/diagnostics.ts";
 import { diag } from "../../util/diagnostics.ts";
 import { DTYPE_BYTES } from "../graph/ir.ts";
@@ -190,7 +191,10 @@ export function partition(
   for (const [id, st] of stageOf) used = Math.max(used, st.base + (matmulChips.get(id) ?? 1));
   if (stagesUsed.chips > 1 || strategy === "pipeline")
     for (const st of stageOf.values()) used = Math.max(used, st.base + 1);
-  if (chips > used) diagnostics.push(diag(M.chipsUnused, file, undefined, [chips, used]));
+  if (chips > used)
+    diagnostics.push(
+      diag(M.chipsUnused, file, undefined, [chips, used, unusedChipsReason(strategy, nodeChips, lanes)]),
+    );
   return result(
     stageOf,
     matmulChips,
@@ -198,6 +202,22 @@ export function partition(
     kSplits,
     stagesUsed.chips > 1 || strategy === "pipeline" ? stagesUsed.chipBytes : [],
   );
+}
+
+/** Why a partition leaves chips idle, for LPU5006: the advice differs with the strategy the user chose. */
+function unusedChipsReason(strategy: PartitionStrategy, nodeChips: number, lanes: number): string {
+  switch (strategy) {
+    case "auto":
+      return "splitting further would cost more link time than it saves; --partition k-split or pipeline forces it";
+    case "none":
+      return "--partition none keeps every matmul on one chip";
+    case "k-split":
+      return `a K split gives each chip at least one ${lanes}-lane K tile the matmul reads, on at most the ${nodeChips} chips of a node`;
+    case "pipeline":
+      return "pipeline stages are cut between ops at about equal shares of their bytes, and this model's ops do not spread over more";
+    default:
+      return assertNever(strategy);
+  }
 }
 
 /** Cuts the ops into `chips` stages of about equal bytes (never fewer chips than the packing needs). */
