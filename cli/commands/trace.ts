@@ -4,6 +4,7 @@
 import { type Command, InvalidArgumentError } from "commander";
 import type { Program } from "../../arch/isa.ts";
 import type { Machine } from "../../arch/machine.ts";
+import { STRATEGIES } from "../../compiler/passes/partition.ts";
 import { formatHazards, Simulator } from "../../simulator/lpu/index.ts";
 import { formatChromeTrace, toChromeTrace } from "../../simulator/report/trace/chrome.ts";
 import { lpuTimeline } from "../../simulator/report/trace/lpu.ts";
@@ -19,6 +20,7 @@ interface TraceFlags extends SimCliOptions {
   window?: Window;
   chips?: number;
   set?: Record<string, string>;
+  partition?: string;
   memGroup: number;
   json?: boolean;
 }
@@ -42,6 +44,7 @@ function load(file: string, flags: TraceFlags): { program: Program; machine: Mac
         archSet: flags.archSet ?? {},
         set: flags.set ?? {},
         seed: flags.seed ?? 1,
+        partition: flags.partition,
       },
       false,
     );
@@ -77,6 +80,10 @@ export function register(program: Command): void {
     .option("--window <from:to>", "keep only cycles FROM..TO-1 (and stop simulating at TO)", windowFlag)
     .option("--chips <n>", "chips to compile a .model file for", parsePositiveInt("--chips"))
     .option("--set <key=value>", "set a model constant (repeatable), for .model files", collectSet)
+    .option(
+      "--partition <strategy>",
+      `how to spread a .model over its chips: ${STRATEGIES.join(", ")} (default auto; see lpu compile --help)`,
+    )
     .option(
       "--mem-group <n>",
       "MEM slices per trace thread (1 = a thread per slice)",

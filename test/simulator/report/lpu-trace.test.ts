@@ -217,6 +217,15 @@ describe("lpu trace", () => {
     expect(names).toEqual(["chip 0 (tsp-v1)", "chip 1 (tsp-v1)"]);
   });
 
+  it("a .model is traced as lpu run compiles it: --partition reaches the compiler (k-split puts mlp2 on 2 chips)", () => {
+    const out = join(dir, "mlp2-k-split.json");
+    const r = run("programs/mlp2.model", "--chips", "2", "--partition", "k-split", "-o", out, "--json");
+    expect(r.status).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ processes: 2, complete: true });
+    const auto = run("programs/mlp2.model", "--chips", "2", "-o", join(dir, "mlp2-auto.json"), "--json");
+    expect(JSON.parse(auto.stdout)).toMatchObject({ processes: 1 });
+  });
+
   it("rejects a malformed --window and a .model without --chips, with exit 1", () => {
     const bad = run("programs/asm/two-chip.lasm", "-o", join(dir, "x.json"), "--window", "9:3");
     expect(bad.status).toBe(1);
