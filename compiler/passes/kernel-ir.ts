@@ -102,9 +102,12 @@ export type KOp =
  * - `diagonal`: output tile j reads only a's column tiles j - below .. j + above (the others meet zeros): b holds,
  *   for each output lane, those (below + above + 1) * 320 columns, b's column tile t meeting a's tile
  *   j - below + t. A lane permutation that moves lanes less than a tile or so (rope's rotate-half).
+ * - `window`: b is stored whole (as without a layout), but only output column tiles n0 <= j < n1 are computed;
+ *   every other output tile is exactly 0. One attention head's lanes of p . V^T.
  */
 export type WeightLayout =
   | { readonly kind: "band"; readonly nTiles: readonly [number, number] }
+  | { readonly kind: "window"; readonly nTiles: readonly [number, number] }
   | { readonly kind: "periodic" }
   | { readonly kind: "diagonal"; readonly below: number; readonly above: number };
 
@@ -156,6 +159,8 @@ export function formatKernelOp(op: KOp): string {
           ? " (b periodic)"
           : op.bLayout.kind === "diagonal"
             ? ` (b diagonal, k tiles j-${op.bLayout.below}..j+${op.bLayout.above})`
+            : op.bLayout.kind === "window"
+              ? ` (n tiles ${op.bLayout.nTiles[0]}..${op.bLayout.nTiles[1] - 1})`
             : ` (n tiles ${op.bLayout.nTiles[0]}..${op.bLayout.nTiles[1] - 1}, b from k tile ${op.kTiles?.[0] ?? 0})`;
       const epi = (op.epilogue ?? []).map((e) =>
         e.kind === "unary" ? e.fn : e.kind === "row" ? `${e.fn} ${e.b}` : `${e.fn} #${e.imm}`,
@@ -244,7 +249,7 @@ export function verifyKernelGraph(k: KernelGraph): string[] {
 function weightFits(op: Extract<KOp, { kind: "matmul" }>, a: KTensor, b: KTensor, out: KTensor): boolean {
   if (out.rows !== a.rows) return false;
   const lay = op.bLayout;
-  if (!lay) return a.cols === b.cols && b.rows >= out.cols;
+  if (!lay || lay.kind === "window") return a.cols === b.cols && b.rows >= out.cols;
   if (lay.kind === "periodic") return a.cols === b.cols && b.rows >= Math.min(out.cols, LANES);
   if (lay.kind === "diagonal") return b.cols === (lay.below + lay.above + 1) * LANES && b.rows >= out.cols;
   const k0 = op.kTiles?.[0] ?? 0;

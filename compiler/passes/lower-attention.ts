@@ -7,9 +7,10 @@
 // The new k, v rows are not written back to the cache: the interpreter does not either (one pass is one run).
 import type { DType } from "../graph/ir.ts";
 import { type KernelBuilder, tilesOf } from "./kernel-builder.ts";
+import type { WeightLayout } from "./kernel-ir.ts";
 import { laneMask, moveLanes } from "./lower-lanes.ts";
 import { transposeLast2 } from "./lower-layout.ts";
-import { finish, laneSum32, maskedExp } from "./lower-reduce.ts";
+import { finish, laneSum, laneSum32, maskedExp } from "./lower-reduce.ts";
 
 export interface AttentionShape {
   readonly batch: number;
@@ -67,11 +68,23 @@ export function lowerAttention(
     const kc = cached ? rowsOf(kb, at, x.kCache!, b * C, C) : undefined;
     const vTc = cached ? rowsOf(kb, at, x.vCacheT!, b * width, width) : undefined;
     const kn = rowsOf(kb, at, x.k, b * S, S);
-    const vTn = transposeLast2(kb, at, rowsOf(kb, at, x.v, b * S, S), 1, S);
+    const vn = rowsOf(kb, at, x.v, b * S, S);
+    // p . v over the new keys. Prefill: the new values transposed on the MXM, taken as weight rows. Decode (one
+    // new key): p is one number per row, so p . v is that number broadcast to every lane (a ones product) times
+    // v's row, in fp32, where 16-bit x 16-bit products are exact as on the MXM. The transposed row would be
+    // `width` vectors of one lane each, sent over the links to every chip that holds a head; the row is
+    // ceil(width / 320) vectors.
+    const vTn = S > 1 ? transposeLast2(kb, at, vn, 1, S) : undefined;
+    const newValues = (p16: string) =>
+      vTn
+        ? kb.matmul(kb.fresh(at), p16, vTn, "fp32")
+        : kb.binary(kb.fresh(at), "mul", laneSum(kb, at, p16, width), kb.convert(kb.fresh(at), vn, "fp32"));
     const qb = rowsOf(kb, at, x.q, b * S, S);
     let sum: string | undefined;
     for (let h = 0; h < H; h++) {
       const g = Math.floor(h / group);
+      // p . V^T over the cached keys: only the output tiles holding g's lanes (the rest is masked off below).
+      const headTiles: WeightLayout = { kind: "window", nTiles: tilesOf(g * Dh, Dh) };
       // Query head h, in kv head g's lanes, every other lane exactly 0 (padding included).
       const qh =
         group === 1
@@ -82,7 +95,9 @@ export function lowerAttention(
         kb.imm(kb.fresh(at), "mul", kb.matmul(kb.fresh(at), qh, keys, "fp32", n, tilesOf(g * Dh, Dh)), scale);
       let sn = scores(kn, S);
       if (cap) sn = kb.binary(kb.fresh(at), "min", sn, cap);
-      const parts = [...(kc ? [{ s: scores(kc, C), vT: vTc! }] : []), { s: sn, vT: vTn }];
+      const cachedValues = (p16: string) =>
+        kb.matmul(kb.fresh(at), p16, vTc!, "fp32", width, undefined, headTiles);
+      const parts = [...(kc ? [{ s: scores(kc, C), pv: cachedValues }] : []), { s: sn, pv: newValues }];
       // softmax over both parts: their exps, one sum over both broadcast to each part's width.
       const exps = parts.map((p) => maskedExp(kb, at, p.s));
       let o: string | undefined;
@@ -92,7 +107,7 @@ export function lowerAttention(
           .map((e) => laneSum32(kb, at, e, n))
           .reduce((a, c) => kb.binary(kb.fresh(at), "add", a, c));
         const prob = kb.binary(kb.fresh(at), "mul", exps[i]!, kb.unary(kb.fresh(at), "recip", total));
-        const pv = kb.matmul(kb.fresh(at), kb.convert(kb.fresh(at), prob, vType), p.vT, "fp32");
+        const pv = p.pv(kb.convert(kb.fresh(at), prob, vType));
         o = o === undefined ? pv : kb.binary(kb.fresh(at), "add", o, pv);
       }
       // p . V^T gives every lane of kv head g's values weighted by head h's probabilities; keep g's lanes.
