@@ -27,6 +27,7 @@ export function fuseEpilogues(k: KernelGraph): KernelGraph {
     else if (op.kind === "binaryImm") e = { kind: "imm", fn: op.fn, imm: op.imm };
     else if (
       op.kind === "binary" &&
+      !op.bTile &&
       rows.get(op.b) === 1 &&
       op.b !== x &&
       !readsRow(p, op.b) &&

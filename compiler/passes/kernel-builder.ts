@@ -84,11 +84,13 @@ export class KernelBuilder {
     return id;
   }
 
-  /** a fn b, b the same shape as a or one row broadcast over a's rows; the result has a's dtype. */
+  /** a fn b, b the same shape as a or one row broadcast over a's rows; the result has a's dtype. A b of one
+   * column tile under a wider a is that tile repeated over a's tiles (`bTile`: a lane sum's broadcast). */
   binary(id: string, fn: BinaryFn, a: string, b: string): string {
     const x = this.get(a);
     this.define(id, x.dtype, x.rows, x.cols);
-    this.ops.push({ kind: "binary", id, fn, a, b, out: id });
+    const bTile = x.cols > LANES && this.get(b).cols === LANES;
+    this.ops.push({ kind: "binary", id, fn, a, b, out: id, ...(bTile ? { bTile } : {}) });
     return id;
   }
 

@@ -56,7 +56,9 @@ export type KOp =
       /** How `b` is stored, when not as the full [out cols, a cols] (constants are mostly zero or repeat). */
       readonly bLayout?: WeightLayout;
     }
-  /** `b` is either the same shape as `a` or a single row broadcast over a's rows (a bias). */
+  /** `b` is either the same shape as `a` or a single row broadcast over a's rows (a bias); with `bTile`, b is one
+   * 320-lane column tile repeated over a's column tiles (a lane sum, the same in every lane, broadcast to a row
+   * of any width), rows as before. */
   | {
       readonly kind: "binary";
       readonly id: string;
@@ -64,6 +66,7 @@ export type KOp =
       readonly a: string;
       readonly b: string;
       readonly out: string;
+      readonly bTile?: boolean;
     }
   /** `x fn imm` with a broadcast scalar (scale is `mul` by the factor). */
   | {
@@ -168,7 +171,7 @@ export function formatKernelOp(op: KOp): string {
       return `${op.out} = matmul ${op.a}, rows ${op.b}${kt}${lay}${epi.map((e) => ` | ${e}`).join("")}`;
     }
     case "binary":
-      return `${op.out} = ${op.fn} ${op.a}, ${op.b}`;
+      return `${op.out} = ${op.fn} ${op.a}, ${op.b}${op.bTile ? " (b tile repeated)" : ""}`;
     case "binaryImm":
       return `${op.out} = ${op.fn} ${op.x}, #${op.imm}`;
     case "unary":
@@ -226,7 +229,8 @@ export function verifyKernelGraph(k: KernelGraph): string[] {
     if (op.kind === "binary") {
       const a = byId.get(op.a);
       const b = byId.get(op.b);
-      if (a && b && (a.cols !== b.cols || (b.rows !== a.rows && b.rows !== 1)))
+      const colsFit = op.bTile ? b?.cols === LANES && (a?.cols ?? 0) > LANES : a?.cols === b?.cols;
+      if (a && b && (!colsFit || (b.rows !== a.rows && b.rows !== 1)))
         errors.push(`${op.id}: cannot broadcast [${b.rows}x${b.cols}] over [${a.rows}x${a.cols}]`);
     }
     if (op.kind === "copyRows") {

@@ -78,7 +78,7 @@ export function lowerAttention(
     const newValues = (p16: string) =>
       vTn
         ? kb.matmul(kb.fresh(at), p16, vTn, "fp32")
-        : kb.binary(kb.fresh(at), "mul", laneSum(kb, at, p16, width), kb.convert(kb.fresh(at), vn, "fp32"));
+        : kb.binary(kb.fresh(at), "mul", kb.convert(kb.fresh(at), vn, "fp32"), laneSum(kb, at, p16, width));
     const qb = rowsOf(kb, at, x.q, b * S, S);
     let sum: string | undefined;
     for (let h = 0; h < H; h++) {

@@ -22,11 +22,13 @@ export function keepMask(k: KernelBuilder, width: number): string {
   return k.constant(`keep.fp32.${width}`, "fp32", 1, width, () => 1);
 }
 
-/** fp32 [R, outCols]: every lane of row r is sum of x[r, 0..width-1], for x in fp16 or bf16 (exact inputs). */
+/** fp32 [R, min(outCols, 320)]: every lane of row r is sum of x[r, 0..width-1], for x in fp16 or bf16 (exact
+ * inputs). Past one tile every output tile would be the same, so only one is computed: a binary op repeats it
+ * over a wider operand's tiles (`bTile`). For a 4096-wide row that is 13 weight tiles instead of 169. */
 export function laneSum(k: KernelBuilder, at: string, x: string, outCols: number): string {
   const t = k.get(x);
   const w = ones(k, t.dtype, t.cols);
-  return k.matmul(k.fresh(at), x, w, "fp32", outCols, undefined, periodicFor(outCols));
+  return k.matmul(k.fresh(at), x, w, "fp32", Math.min(outCols, LANES));
 }
 
 /**

@@ -397,8 +397,8 @@ export function tile(p: PartitionedGraph, machine: Machine): TaskGraph {
               steps: [
                 { kind: "read", ref: rowsOf(a.id, j, r0, n), type: a.type },
                 b.rows === 1
-                  ? { kind: "read", ref: rowsOf(b.id, j, 0, n, 0), type: b.type }
-                  : { kind: "read", ref: rowsOf(b.id, j, r0, n), type: b.type },
+                  ? { kind: "read", ref: rowsOf(b.id, op.bTile ? 0 : j, 0, n, 0), type: b.type }
+                  : { kind: "read", ref: rowsOf(b.id, op.bTile ? 0 : j, r0, n), type: b.type },
                 { kind: "vbinary", fn: op.fn, type: out.type, a: 0, b: 1, n },
                 { kind: "write", ref: rowsOf(out.id, j, r0, n), type: out.type, src: 2 },
               ],

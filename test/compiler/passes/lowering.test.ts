@@ -113,13 +113,20 @@ describe("lowering of attention", () => {
     const band = kernel.ops.find((o) => o.kind === "matmul" && o.b === selects[0]!.id);
     expect(band?.kind === "matmul" && band.bLayout?.kind).toBe("band");
   });
-  it("a lane sum wider than one tile uses one 320-row ones weight for every output tile (periodic)", () => {
+  it("a lane sum wider than one tile computes one output tile, repeated over the row's tiles by the binary op", () => {
     const { kernel } = kernelOf(`${header}output y = softmax(x)\n`, { d: "700" });
     const sums = kernel.ops.filter((o) => o.kind === "matmul" && o.b.startsWith("const.ones."));
-    expect(sums.map((o) => (o.kind === "matmul" ? [o.b, o.bLayout?.kind] : []))).toEqual([
-      ["const.ones.bf16.320x700", "periodic"],
-      ["const.ones.bf16.320x700", "periodic"],
+    const cols = (id: string) => kernel.tensors.find((t) => t.id === id)?.cols;
+    expect(sums.map((o) => (o.kind === "matmul" ? [o.b, o.bLayout?.kind, cols(o.out)] : []))).toEqual([
+      ["const.ones.bf16.320x700", undefined, 320],
+      ["const.ones.bf16.320x700", undefined, 320],
     ]);
+    // p = e * recip(sum): the one-tile sum is repeated over e's three tiles.
+    const scale = kernel.ops.filter((o) => o.kind === "binary" && o.bTile);
+    expect(scale.map((o) => (o.kind === "binary" ? [o.fn, cols(o.a), cols(o.b)] : []))).toEqual([
+      ["mul", 700, 320],
+    ]);
+    expect(verifyKernelGraph(kernel)).toEqual([]);
   });
 });
 

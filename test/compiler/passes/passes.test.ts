@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { TSP_V1 } from "../../../arch/presets.ts";
 import { compile, PASSES } from "../../../compiler/compile.ts";
 import { loadModel } from "../../../compiler/frontend.ts";
-import { allocate } from "../../../compiler/passes/allocate.ts";
+import { allocate, sliceGroups } from "../../../compiler/passes/allocate.ts";
 import { decompose } from "../../../compiler/passes/decompose.ts";
 import { partition } from "../../../compiler/passes/partition.ts";
 import { tile } from "../../../compiler/passes/tile.ts";
@@ -78,11 +78,14 @@ describe("allocate", () => {
       }
   });
   it("a temporary reuses space only after the last reader of the previous tenant", () => {
-    // A chain of pointwise ops: each result dies one op later, so space is reused with an `after` edge.
+    // A chain of pointwise ops: each result dies one op later. Fresh space comes first, so allocate on slices of
+    // one 4-row block each: after one tensor per slice group, space is reused with an `after` edge.
+    const small = { ...TSP_V1, mem: { ...TSP_V1.mem, wordsPerSlice: 4 } };
+    const chain = sliceGroups(small, 2).length + 6;
     const b = new GraphBuilder("chain");
     b.source("input", "x", "fp16", [4, 320]);
     let prev = "x";
-    for (let i = 0; i < 6; i++)
+    for (let i = 0; i < chain; i++)
       prev = b.node(`r${i}`, { kind: i % 2 ? "relu" : "scale", factor: 0.5 } as never, [prev], {
         dtype: "fp16",
         shape: [4, 320],
@@ -91,7 +94,7 @@ describe("allocate", () => {
     const { kernel } = decompose(b.build(), "chain");
     const { graph } = allocate(
       tile(partition(kernel, TSP_V1, 1, "chain").partitioned, TSP_V1),
-      TSP_V1,
+      small,
       "chain",
     );
     const reused = graph.placements!.filter((p) => (p.blocks[0]!.reuses ?? []).length > 0);
