@@ -98,7 +98,33 @@ export function explainSchedule(s: Schedule, m: Machine, opts: ExplainOptions): 
   if (chain.length > 40) out.push(`  ... ${chain.length - 40} more`);
 
   out.push("", gantt(s.insts, opts.ganttCycles, opts.width));
+  if (chips > 1) out.push("", ...perChip(s, m));
   return `${out.join("\n")}\n`;
+}
+
+/** Per chip, when its tasks run and how busy its MXM planes are meanwhile: on a pipeline, the stages one after
+ * another show as chips whose spans follow each other, and a chip whose span is long but whose planes idle waits
+ * on something else (the op that ends last names the stage's end). */
+function perChip(s: Schedule, m: Machine): string[] {
+  const chipOf = new Map(s.graph.tasks.map((t) => [t.id, t.chip]));
+  const spans = new Map<number, { start: number; end: number; last: string; mxm: number }>();
+  for (const t of s.tasks) {
+    const chip = chipOf.get(t.task) ?? 0;
+    const c = spans.get(chip) ?? { start: t.start, end: t.end, last: t.op, mxm: 0 };
+    c.start = Math.min(c.start, t.start);
+    if (t.end > c.end || (t.end === c.end && t.op < c.last)) c.last = t.op;
+    c.end = Math.max(c.end, t.end);
+    spans.set(chip, c);
+  }
+  for (const i of s.insts) if (i.queue.kind === "mxm" && spans.has(i.chip)) spans.get(i.chip)!.mxm += i.busy;
+  const lines = [
+    "per chip: first task start .. last task end, MXM planes busy over that span, the op that ends last",
+  ];
+  for (const [chip, c] of [...spans].sort((a, b) => a[0] - b[0]))
+    lines.push(
+      `  ${pad(`chip${chip}`, 8)} ${pad(`${c.start}..${c.end}`, 18)} mxm busy ${pad(pct(c.mxm, m.mxm.planes * Math.max(1, c.end - c.start)), 7)} ${c.last}`,
+    );
+  return lines;
 }
 
 /** One row per queue that works in the window, by chip, unit kind and queue number; each character covers
