@@ -92,6 +92,14 @@ export function computeBounds(g: TaskGraph, latencyPath: Schedule, m: Machine, w
   };
 }
 
+/** The allocated tasks (their placements and load widths) with the dependencies they had before allocation: a
+ * reuse edge orders a block's later tenant after its earlier one's readers, which is SRAM contention, not data.
+ * Counted in the critical path it made that "bound" longer than a schedule with other placements needs. */
+export function withDataOrder(allocated: TaskGraph, before: TaskGraph): TaskGraph {
+  const after = new Map(before.tasks.map((t) => [t.id, t.after]));
+  return { ...allocated, tasks: allocated.tasks.map((t) => ({ ...t, after: after.get(t.id) ?? t.after })) };
+}
+
 /** The task graph with every vector run shortened to one vector: what is left is latency, not throughput. */
 export function latencyOnly(g: TaskGraph): TaskGraph {
   return { ...g, tasks: g.tasks.map(unitRuns) };

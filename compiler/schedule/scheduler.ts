@@ -435,6 +435,8 @@ export function schedule(g: TaskGraph, m: Machine, opts: ScheduleOptions = {}): 
           data = tileReady[tileId(s.ref.tensor, s.ref.tile)]!;
           break;
         case "write": {
+          // Reused SRAM space is a resource: the relaxed schedule (a bound) does not wait for its old readers.
+          if (relaxed) break;
           const tp = blockOf(placements.get(s.ref.tensor)!, s.ref.tile, s.ref.row);
           // After the old tenants' last reads and their own writes (a write nobody reads is still a write).
           for (const r of tp.reuses ?? []) {
