@@ -24,12 +24,21 @@ export function keepMask(k: KernelBuilder, width: number): string {
 
 /** fp32 [R, min(outCols, 320)]: every lane of row r is sum of x[r, 0..width-1], for x in fp16 or bf16 (exact
  * inputs). Past one tile every output tile would be the same, so only one is computed: a binary op repeats it
- * over a wider operand's tiles (`bTile`). For a 4096-wide row that is 13 weight tiles instead of 169. */
+ * over a wider operand's tiles (`bTile`). For a 4096-wide row that is 13 weight tiles instead of 169. Not past
+ * MAX_REPEATED_TILES: the one tile is read by a task with each tile of the wide operand, so it may share a slice
+ * group with none of them (allocate's rule), and an fp32 row of 22 tiles or more covers every 4-slice group
+ * (llama2-70b's d = 8192 is 26): then every output tile is computed, as one periodic ones weight. */
 export function laneSum(k: KernelBuilder, at: string, x: string, outCols: number): string {
   const t = k.get(x);
   const w = ones(k, t.dtype, t.cols);
+  if (Math.ceil(outCols / LANES) > MAX_REPEATED_TILES)
+    return k.matmul(k.fresh(at), x, w, "fp32", outCols, undefined, periodicFor(outCols));
   return k.matmul(k.fresh(at), x, w, "fp32", Math.min(outCols, LANES));
 }
+
+/** The widest row (in 320-lane tiles) a one-tile lane sum is repeated over: well under the 22 fp32 slice groups
+ * of tsp-v1, leaving groups for the row's other partners. */
+const MAX_REPEATED_TILES = 16;
 
 /**
  * The lane sum of an fp32 tensor. The MXM takes 16-bit inputs, so x is split into bf16 hi + bf16 lo (lo = x - hi,
