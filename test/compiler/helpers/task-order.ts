@@ -6,7 +6,7 @@ import type { Machine } from "../../../arch/machine.ts";
 import { compileReport } from "../../../compiler/compile.ts";
 import { emitProgram } from "../../../compiler/emit/program.ts";
 import type { ModelGraph } from "../../../compiler/graph/ir.ts";
-import { allocate } from "../../../compiler/passes/allocate.ts";
+import { type AllocateOptions, allocate } from "../../../compiler/passes/allocate.ts";
 import { decompose } from "../../../compiler/passes/decompose.ts";
 import { partition } from "../../../compiler/passes/partition.ts";
 import { placeStages } from "../../../compiler/passes/stages.ts";
@@ -47,17 +47,18 @@ export function shuffleTasks(g: TaskGraph, seed: number): TaskGraph {
 const same = (g: TaskGraph) => g;
 
 /** compile() on one chip with the tasks in the order `order` gives them, and `allocated` applied to allocate's
- * result (both the identity by default). */
+ * result (both the identity by default), with allocate's options `alloc`. */
 export function compileWithOrder(
   graph: ModelGraph,
   m: Machine,
   order: (g: TaskGraph) => TaskGraph = same,
   allocated: (g: TaskGraph) => TaskGraph = same,
+  alloc: AllocateOptions = {},
 ) {
   const d = decompose(graph, "test.model");
   const p = partition(d.kernel, m, 1, "test.model");
   const tasks = order(placeStages(tile(p.partitioned, m), p.partitioned, m));
-  const a = allocated(allocate(tasks, m, "test.model").graph);
+  const a = allocated(allocate(tasks, m, "test.model", alloc).graph);
   const s = schedule(a, m);
   const program = emitProgram(s, m, initialSources(graph, 0));
   return { schedule: s, program, report: compileReport(d.kernel, a, s, m) };
