@@ -44,29 +44,68 @@ export function sliceGroups(machine: Machine, planes: number): number[][] {
   return groups;
 }
 
+export interface AllocateOptions {
+  /** Reuse a freed block before taking fresh space, whatever order that adds (the least SRAM; the old policy).
+   * Tests use it to exercise reuse on programs far smaller than a chip. */
+  readonly reuseFirst?: boolean;
+}
+
 export function allocate(
   g: TaskGraph,
   machine: Machine,
   file: string,
+  opts: AllocateOptions = {},
 ): { graph: TaskGraph; diagnostics: Diagnostic[] } {
   // Wide weight blocks start all their slice groups at one address, which can strand space below it; when that
-  // makes a chip's SRAM overflow, the program is allocated again with one-row loads (the partitioner's estimate
-  // counts bytes, not this layout). Partial: a per-chip fallback would keep wide loads on the chips that fit.
-  // The wide attempt stops at the first full slice: its result would be thrown away (half the pass's time on a
-  // large model whose wide blocks do not fit).
-  const wideFirst = allocateWith(g, machine, file, true, machine.mxm.maxLoadWidth > 1);
-  if (machine.mxm.maxLoadWidth <= 1 || !wideFirst.diagnostics.some((d) => d.code === M.sliceFull.code))
-    return wideFirst;
-  return allocateWith(g, machine, file, false, false);
+  // makes a chip's SRAM overflow (the partitioner's estimate counts bytes, not this layout), the program is
+  // allocated again with that chip's largest wide tensor loaded one row a cycle, and so on until it fits. The
+  // chip's other weights keep their wide loads: before, one full chip (llama2-7b's embedding table) made every
+  // weight on every chip load one row a cycle, 8x slower. A wide attempt stops at the first full chip (its
+  // result would be thrown away); the last resort, every tensor narrow, runs to the end for its diagnostics.
+  const reuseFirst = opts.reuseFirst ?? false;
+  const canWiden = machine.mxm.maxLoadWidth > 1;
+  const narrow = new Set<string>();
+  for (let round = 0; canWiden && round < MAX_NARROWING_ROUNDS; round++) {
+    const r = allocateWith(g, machine, file, narrow, true, reuseFirst);
+    if (r.fullChips.length === 0) return { graph: r.graph, diagnostics: r.diagnostics };
+    let more = false;
+    for (const chip of r.fullChips) {
+      const left = r.wide.filter((t) => t.chip === chip);
+      const largest = [...left].sort((x, y) => y.bytes - x.bytes || (x.id < y.id ? -1 : 1))[0];
+      if (!largest) continue;
+      // After four rounds, every wide tensor of the chip at once (bounds the number of passes).
+      for (const t of round >= 4 ? left : [largest]) narrow.add(t.id);
+      more = true;
+    }
+    if (!more) break;
+  }
+  const r = allocateWith(g, machine, file, ALL_NARROW, false, reuseFirst);
+  return { graph: r.graph, diagnostics: r.diagnostics };
 }
+
+/** Passes of the narrowing loop before every tensor is loaded one row a cycle. */
+const MAX_NARROWING_ROUNDS = 8;
+/** A `narrow` set that holds every tensor. */
+const ALL_NARROW: ReadonlySet<string> = { has: () => true } as unknown as ReadonlySet<string>;
+
+/** Freed blocks per slice group checked for cost-free reuse, and tasks searched for a writer's ancestors: bounds
+ * that keep allocation linear in the task count. */
+const REUSE_CANDIDATES = 4;
+const ANCESTOR_LIMIT = 256;
 
 function allocateWith(
   g: TaskGraph,
   machine: Machine,
   file: string,
-  allowWide: boolean,
+  narrow: ReadonlySet<string>,
   stopWhenFull: boolean,
-): { graph: TaskGraph; diagnostics: Diagnostic[] } {
+  reuseFirst: boolean,
+): {
+  graph: TaskGraph;
+  diagnostics: Diagnostic[];
+  fullChips: number[];
+  wide: { id: string; chip: number; bytes: number }[];
+} {
   const diagnostics: Diagnostic[] = [];
   const gaveUp = () => stopWhenFull && fullChips.size > 0;
   // Per (chip, slice), by index chip * slices + slice: the first free word above the bump pointer.
@@ -138,23 +177,35 @@ function allocateWith(
         let placed: Omit<BlockPlacement, "tile" | "row0" | "rows"> | undefined;
         const start = cursor.get(planes) ?? 0;
         if (wide.has(t.id)) placed = placeWide(t, avoid, rows, groups);
-        // First a freed block (reuse keeps SRAM small; its readers come earlier in the task order), searching from
-        // the cursor; then fresh space, round-robin over the groups so tiles stream from different slices.
-        for (let k = 0; k < groups.length && !placed; k++) {
-          const slices = groups[(start + k) % groups.length]!;
-          if (clashes(avoid, slices)) continue;
-          const blocks = free.get(`${t.chip}/${sliceKey(slices)}`) ?? [];
-          const fit = blocks.findIndex((b) => b.words >= rows);
-          if (fit < 0) continue;
-          const b = blocks[fit]!;
-          placed = { slices, addr: b.addr, reuses: b.tenants };
-          if (!warLists.has(b.users)) {
-            warLists.add(b.users);
-            war.push(...b.users);
+        // Reuse costs time when it orders work the program does not: the new tenant's writers wait for the old
+        // tenant's readers and writers. Reusing first tied unrelated work together (llama2-7b: a head's query
+        // mask, last on one pipeline chip, waited for the end of that chip's other heads, so the next chip's heads
+        // ran only after them). So: first a freed block whose users already precede the writers (free of cost,
+        // and near the data of the chain that freed it), then fresh space, round-robin over the groups so tiles
+        // stream from different slices; only when a chip's fresh space runs out any freed block. The partitioner
+        // sizes stages by every op's output without reuse, so fresh space is what it counted on.
+        // A freed block from the cursor on (with `costFree`, only one whose users precede this tensor's writers).
+        const reuse = (costFree: boolean) => {
+          for (let k = 0; k < groups.length && !placed; k++) {
+            const slices = groups[(start + k) % groups.length]!;
+            if (clashes(avoid, slices)) continue;
+            const blocks = free.get(`${t.chip}/${sliceKey(slices)}`) ?? [];
+            let tried = 0;
+            const fit = blocks.findIndex(
+              (b) => b.words >= rows && (!costFree || (tried++ < REUSE_CANDIDATES && precede(b.users, t.id))),
+            );
+            if (fit < 0) continue;
+            const b = blocks[fit]!;
+            placed = { slices, addr: b.addr, reuses: b.tenants };
+            if (!warLists.has(b.users)) {
+              warLists.add(b.users);
+              war.push(...b.users);
+            }
+            if (b.words === rows) blocks.splice(fit, 1);
+            else blocks[fit] = { ...b, addr: b.addr + rows, words: b.words - rows };
           }
-          if (b.words === rows) blocks.splice(fit, 1);
-          else blocks[fit] = { ...b, addr: b.addr + rows, words: b.words - rows };
-        }
+        };
+        reuse(!reuseFirst);
         for (let k = 0; k < groups.length && !placed; k++) {
           const gi = (start + k) % groups.length;
           const slices = groups[gi]!;
@@ -167,6 +218,7 @@ function allocateWith(
             cursor.set(planes, gi + 1);
           }
         }
+        reuse(false);
         if (!placed) {
           // One message per chip: after the first, every later tensor of a full chip fails the same way.
           if (!fullChips.has(t.chip))
@@ -211,11 +263,17 @@ function allocateWith(
         written.has(t.id) ||
         notWide.has(t.id) ||
         g.outputs.some((o) => o.tensor === t.id) ||
-        !allowWide ||
+        narrow.has(t.id) ||
         machine.mxm.maxLoadWidth <= 1
       )
         wide.delete(t.id);
   }
+  /** What the narrowing loop of `allocate` needs: the chips that overflowed and the wide tensors. */
+  const fullList = () => [...fullChips].sort((a, b) => a - b);
+  const wideList = () =>
+    g.tensors
+      .filter((t) => wide.has(t.id))
+      .map((t) => ({ id: t.id, chip: t.chip, bytes: t.rows * t.tiles * ELEM_BYTES[t.type] }));
   /** Fresh space for one wide block: `width` slice groups from the cursor (round-robin, no clash), one address. */
   const vxmPos = machine.sliceOrder.indexOf("vxm");
   const placeWide = (
@@ -225,32 +283,36 @@ function allocateWith(
     groups: number[][],
   ): Omit<BlockPlacement, "tile" | "row0" | "rows"> | undefined => {
     const planes = ELEM_BYTES[t.type];
-    const width = Math.min(machine.mxm.maxLoadWidth, rows, Math.floor(machine.streamsPerDirection / planes));
-    if (width <= 1) return undefined;
+    const full = Math.min(machine.mxm.maxLoadWidth, Math.floor(machine.streamsPerDirection / planes));
+    if (full <= 1 || rows <= 1) return undefined;
     const start = cursor.get(planes) ?? 0;
     // All groups on the side of the VXM where the cursor points, so the rows reach the plane with little skew
     // (groups on both sides would make the load wait for the far side's ~45 extra hops).
     const side = (gi: number) => slicePosition(machine, "mem", groups[gi]![0]!)! < vxmPos;
-    // Of those, the `width` lowest (all start at one address, so uneven tops waste the space below the highest).
+    // The side's groups in fixed chunks of `width` (the last one narrower): a block takes a whole chunk, so the
+    // groups of a chunk keep one top and the blocks stack without gaps. Choosing any `width` lowest groups left
+    // gaps below the highest each time (22 groups a side do not divide by 8): on llama2-7b's embedding chip 40% of
+    // the SRAM, which overflowed and fell back to one-row loads.
+    const cursorSide = side(start % groups.length);
+    const own = groups.map((_, gi) => gi).filter((gi) => side(gi) === cursorSide);
     const topOf = (gi: number) => Math.max(...groups[gi]!.map((sl) => topAt(t.chip, sl)));
-    const candidates: number[] = [];
-    for (let k = 0; k < groups.length; k++) {
-      const gi = (start + k) % groups.length;
-      if (side(gi) === side(start % groups.length) && !clashes(avoid, groups[gi]!)) candidates.push(gi);
+    let best: { chunk: number[]; addr: number; order: number } | undefined;
+    for (let c = 0; c < own.length; c += full) {
+      const chunk = own.slice(c, c + full).slice(0, rows);
+      if (chunk.length < 2 || chunk.some((gi) => clashes(avoid, groups[gi]!))) continue;
+      const addr = Math.max(...chunk.map(topOf));
+      const order = (chunk[0]! - start + groups.length) % groups.length;
+      if (!best || addr < best.addr || (addr === best.addr && order < best.order))
+        best = { chunk, addr, order };
     }
-    const chosen = candidates
-      .map((gi, order) => ({ gi, order, top: topOf(gi) }))
-      .sort((a, b) => a.top - b.top || a.order - b.order)
-      .slice(0, width)
-      .sort((a, b) => a.order - b.order)
-      .map((c) => c.gi);
-    if (chosen.length < width) return undefined;
-    const slices = chosen.flatMap((gi) => groups[gi]!);
+    if (!best) return undefined;
+    const width = best.chunk.length;
+    const slices = best.chunk.flatMap((gi) => groups[gi]!);
     const words = Math.ceil(rows / width);
-    const addr = Math.max(...slices.map((s) => topAt(t.chip, s)));
+    const addr = best.addr;
     if (addr + words > machine.mem.wordsPerSlice) return undefined;
     for (const s of slices) top[t.chip * sliceCount + s] = addr + words;
-    cursor.set(planes, chosen[chosen.length - 1]! + 1);
+    cursor.set(planes, best.chunk[best.chunk.length - 1]! + 1);
     return { slices, addr, width };
   };
 
@@ -264,7 +326,7 @@ function allocateWith(
   for (const t of g.tensors)
     if (t.role !== "temp") {
       const r = place(t);
-      if (gaveUp()) return { graph: g, diagnostics };
+      if (gaveUp()) return { graph: g, diagnostics, fullChips: fullList(), wide: wideList() };
       if (r)
         placements.set(t.id, {
           tensor: t.id,
@@ -274,6 +336,31 @@ function allocateWith(
           blocks: r.blocks,
         });
     }
+
+  // Ancestors of a task through `after` edges, searched breadth first up to ANCESTOR_LIMIT tasks (a bounded
+  // search keeps the cost linear; a user it misses only makes reuse less eager, never wrong).
+  const taskById = new Map(g.tasks.map((t) => [t.id, t]));
+  const ancestorsOf = new Map<string, Set<string>>();
+  const ancestors = (id: string): Set<string> => {
+    const known = ancestorsOf.get(id);
+    if (known) return known;
+    const seen = new Set<string>();
+    const queue = [...(taskById.get(id)?.after ?? [])];
+    for (let q = 0; q < queue.length && seen.size < ANCESTOR_LIMIT; q++) {
+      const a = queue[q]!;
+      if (seen.has(a)) continue;
+      seen.add(a);
+      queue.push(...(taskById.get(a)?.after ?? []));
+    }
+    ancestorsOf.set(id, seen);
+    return seen;
+  };
+  /** Whether every user of a freed block already precedes every writer of `tensor`: then reusing it costs nothing. */
+  const precede = (users: readonly string[], tensor: string): boolean =>
+    (writersOf.get(tensor) ?? []).every((w) => {
+      const anc = ancestors(w);
+      return users.every((u) => anc.has(u));
+    });
 
   // Lifetimes: a temp lives from its first writer task to its last task that reads or writes it.
   const writersOf = new Map<string, string[]>();
@@ -348,7 +435,7 @@ function allocateWith(
       if (s.kind === "write" && !placements.has(s.ref.tensor)) {
         const t = byId.get(s.ref.tensor)!;
         const r = place(t);
-        if (gaveUp()) return { graph: g, diagnostics };
+        if (gaveUp()) return { graph: g, diagnostics, fullChips: fullList(), wide: wideList() };
         if (!r) continue;
         placements.set(t.id, {
           tensor: t.id,
@@ -376,7 +463,12 @@ function allocateWith(
   const sorted = [...placements.values()].sort((a, b) =>
     a.tensor < b.tensor ? -1 : a.tensor > b.tensor ? 1 : 0,
   );
-  return { graph: { ...g, tasks, placements: sorted }, diagnostics };
+  return {
+    graph: { ...g, tasks, placements: sorted },
+    diagnostics,
+    fullChips: fullList(),
+    wide: wideList(),
+  };
 }
 
 /** The task with each `lw` that reads a wide block given that block's width (at most its rows). */
