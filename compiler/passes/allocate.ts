@@ -63,6 +63,20 @@ export function allocate(
   // weight on every chip load one row a cycle, 8x slower. A wide attempt stops at the first full chip (its
   // result would be thrown away); the last resort, every tensor narrow, runs to the end for its diagnostics.
   const reuseFirst = opts.reuseFirst ?? false;
+  const r = allocateNarrowing(g, machine, file, reuseFirst);
+  // Fresh space first can strand a full chip's freed space in pieces too small for a later large tensor (bert-base
+  // packed on 2 chips: the embedding's [128, 30522] temporaries); the reuse-first policy packs tighter.
+  if (reuseFirst || !r.diagnostics.some((d) => d.code === M.sliceFull.code)) return r;
+  return allocateNarrowing(g, machine, file, true);
+}
+
+/** allocateWith, narrowing the largest wide tensor of each full chip until the program fits (or every tensor). */
+function allocateNarrowing(
+  g: TaskGraph,
+  machine: Machine,
+  file: string,
+  reuseFirst: boolean,
+): { graph: TaskGraph; diagnostics: Diagnostic[] } {
   const canWiden = machine.mxm.maxLoadWidth > 1;
   const narrow = new Set<string>();
   for (let round = 0; canWiden && round < MAX_NARROWING_ROUNDS; round++) {
