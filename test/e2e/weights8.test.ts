@@ -68,7 +68,9 @@ describe("8-bit weights", () => {
         .placements!.filter((p) => p.tensor.startsWith("w"))
         .reduce(
           (s, p) =>
-            s + p.blocks.reduce((b, k) => b + Math.ceil(k.rows / (k.width ?? 1)) * k.slices.length, 0),
+            // rows x byte planes (a wide block's slices are width groups of planes), without the rounding of a
+            // width-6 chunk's rows up to whole words per group
+            s + p.blocks.reduce((b, k) => b + k.rows * (k.slices.length / (k.width ?? 1)), 0),
           0,
         );
     };
