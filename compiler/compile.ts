@@ -134,7 +134,7 @@ export function compileReport(
     chips: g.chips,
     cycles: s.cycles,
     latencyUs,
-    tokensPerS: latencyUs > 0 ? (g.batch * 1e6) / latencyUs : 0,
+    tokensPerS: latencyUs > 0 ? (g.tokensPerPass * 1e6) / latencyUs : 0,
     instructionsPerChip,
     instructions: s.insts.length,
     sramBytesPerChip: sramBytesPerChip(g, m),

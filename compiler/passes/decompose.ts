@@ -425,6 +425,7 @@ export function decompose(model: ModelGraph, file: string): DecomposeResult {
     ops: live,
     outputs,
     batch: model.constants.batch ?? 1,
+    tokensPerPass: (model.constants.batch ?? 1) * (model.constants.seq ?? 1),
     ...(constants.size > 0 ? { constants } : {}),
   };
   return { kernel: fuseEpilogues(kernel), diagnostics };

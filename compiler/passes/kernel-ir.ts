@@ -128,8 +128,10 @@ export interface KernelGraph {
   readonly ops: readonly KOp[];
   /** Model outputs in declaration order: the output's name and the tensor holding it. */
   readonly outputs: readonly { readonly name: string; readonly tensor: string }[];
-  /** The batch size (tokens per pass = batch * seq), for tokens/s. */
+  /** The batch size: sequences per pass. */
   readonly batch: number;
+  /** New tokens per pass (batch * seq: seq > 1 is a prefill), for tokens/s. */
+  readonly tokensPerPass: number;
   /** Values of the constants the compiler made (ones matrices, lane masks, selection matrices, rope tables), by
    * the `source.node` of their tensors (`const.*`); the emitter loads them like seeded parameters. */
   readonly constants?: ReadonlyMap<string, Float64Array>;

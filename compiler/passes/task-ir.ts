@@ -135,6 +135,8 @@ export interface TaskGraph {
   readonly name: string;
   readonly chips: number;
   readonly batch: number;
+  /** New tokens per pass (batch * seq), for tokens/s. */
+  readonly tokensPerPass: number;
   readonly tasks: readonly Task[];
   /** Tensors as the tile pass sees them (id -> element type, rows, column tiles), sorted by id. */
   readonly tensors: readonly TiledTensor[];

@@ -472,6 +472,7 @@ export function tile(p: PartitionedGraph, machine: Machine): TaskGraph {
     name: p.kernel.name,
     chips: p.chips,
     batch: p.kernel.batch,
+    tokensPerPass: p.kernel.tokensPerPass,
     tasks,
     tensors: tensors.sort((x, y) => (x.id < y.id ? -1 : x.id > y.id ? 1 : 0)),
     outputs: p.kernel.outputs,

@@ -34,6 +34,7 @@ export interface CompileReport {
   readonly chips: number;
   readonly cycles: number;
   readonly latencyUs: number;
+  /** New tokens per second: batch * seq tokens per pass over the latency. */
   readonly tokensPerS: number;
   readonly instructionsPerChip: readonly number[];
   readonly instructions: number;
