@@ -3,6 +3,8 @@
 // its queue. Out: the faults, in the order they are reported. prepare.ts checks every instruction this way when a
 // program is constructed with its instructions checked; the fast path checks each one as it encodes it, so a large
 // program is walked once.
+
+import { unitOf } from "../../arch/asm/names.ts";
 import {
   ELEM_BYTES,
   type ElemType,
@@ -162,34 +164,6 @@ export function staticFaults(
   }
 }
 
-/** The unit kind an op runs on (undefined: the ICU ops, on any queue). A switch: cheaper than a map lookup. */
-function unitOf(op: string): string | undefined {
-  switch (op) {
-    case "read":
-    case "write":
-    case "gather":
-    case "scatter":
-      return "mem";
-    case "vunary":
-    case "vbinary":
-    case "convert":
-    case "vaccum":
-      return "vxm";
-    case "lw":
-    case "iw":
-    case "abc":
-    case "acc":
-      return "mxm";
-    case "sxm":
-      return "sxm";
-    case "send":
-    case "recv":
-      return "c2c";
-    default:
-      return undefined;
-  }
-}
-
 function mapFault(
   m: Machine,
   program: Program,
@@ -266,7 +240,7 @@ export class InstructionCheck {
       });
     const inst = placed.inst;
     const op = inst.op;
-    const wants = unitOf(op);
+    const wants = unitOf(inst);
     if (wants !== undefined && wants !== q.kind) {
       this.faults.push({
         name: "bad-instruction",
