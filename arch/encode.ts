@@ -1,6 +1,12 @@
 // Element values <-> bytes, and typed vectors <-> byte planes (docs/isa.md, "Byte planes"): little-endian, plane b
 // holds byte b of every element. Shared by the assembler's `.data`, and by anyone reading `.output` regions.
-import { bf16BitsToF32, f16BitsToF32, f32ToBf16Bits, f32ToF16Bits, roundFp8E4M3 } from "../util/numeric.ts";
+import {
+  bf16BitsToF32,
+  f16BitsToF32,
+  f32ToBf16Bits,
+  f32ToF16Bits,
+  f32ToFp8E4M3Bits,
+} from "../util/numeric.ts";
 import { ELEM_BYTES, type ElemType } from "./isa.ts";
 
 const f32 = new Float32Array(1);
@@ -21,18 +27,6 @@ export function intRange(t: ElemType): { lo: number; hi: number } | undefined {
     case "fp32":
       return undefined;
   }
-}
-
-/** fp8 e4m3 (OCP, bias 7, no infinities, 0x7f is NaN) bits of a value, after rounding to the format. */
-export function fp8E4M3Bits(x: number): number {
-  if (Number.isNaN(x)) return 0x7f;
-  const v = roundFp8E4M3(x);
-  const sign = v < 0 || Object.is(v, -0) ? 0x80 : 0;
-  const a = Math.abs(v);
-  if (a === 0) return sign;
-  const e = Math.floor(Math.log2(a));
-  if (e < -6) return sign | Math.round(a / 2 ** -9);
-  return sign | ((e + 7) << 3) | Math.round((a / 2 ** e - 1) * 8);
 }
 
 export function fp8E4M3Value(bits: number): number {
@@ -56,7 +50,7 @@ export function elementBits(t: ElemType, x: number): number {
     case "int32":
       return x >>> 0;
     case "fp8":
-      return fp8E4M3Bits(x);
+      return f32ToFp8E4M3Bits(x);
     case "fp16":
       return f32ToF16Bits(x);
     case "bf16":
