@@ -159,17 +159,7 @@ export function schedule(g: TaskGraph, m: Machine, opts: ScheduleOptions = {}): 
           deskewLink.set(t.chip, Math.min(deskewLink.get(t.chip) ?? st.link, st.link));
     for (const [chip, link] of [...deskewLink].sort((a, b) => a[0] - b[0])) {
       queues.get(queueId(chip, "c2c", link, 0)).add(0, 1);
-      insts.push({
-        chip,
-        queue: { kind: "c2c", index: link },
-        cycle: 0,
-        inst: { op: "deskew" },
-        busy: 1,
-        resource: "queue",
-        task: "deskew",
-        op: "deskew",
-        note: "deskew",
-      });
+      insts.push(deskewAt(chip, link, 0));
     }
   }
   const bankSize = m.mem.wordsPerSlice / m.mem.banksPerSlice;
@@ -396,18 +386,7 @@ export function schedule(g: TaskGraph, m: Machine, opts: ScheduleOptions = {}): 
       `link ${queue} carries data: no queue left for deskews`,
     );
     for (let k = 1; k <= lastTalkWindow; k++)
-      for (const chip of talkers)
-        insts.push({
-          chip,
-          queue: { kind: "c2c", index: queue },
-          cycle: k * deskewPeriod,
-          inst: { op: "deskew" },
-          busy: 1,
-          resource: "queue",
-          task: "deskew",
-          op: "deskew",
-          note: "deskew",
-        });
+      for (const chip of talkers) insts.push(deskewAt(chip, queue, k * deskewPeriod));
   }
 
   /** Where the task would go with this plane: its start, choices, and the cycle its last step issues. */
@@ -779,11 +758,26 @@ function estimate(t: Task, m: Machine): number {
   return busy + m.mem.readLatency + m.mem.writeLatency;
 }
 
+/** A deskew on link `link` of `chip` at `cycle` (the ones at cycle 0 and the ones every period). */
+function deskewAt(chip: number, link: number, cycle: number): ScheduledInst {
+  return {
+    chip,
+    queue: { kind: "c2c", index: link },
+    cycle,
+    inst: { op: "deskew" },
+    busy: 1,
+    resource: "queue",
+    task: "deskew",
+    op: "deskew",
+    note: "deskew",
+  };
+}
+
 /**
  * The longest stretch (a multiple of the epoch) over which chips deskewed together stay aligned to within half a
  * cycle (docs/isa.md: 0.5 / (2 maxDrift) cycles, 2,500 on tsp-v1): chips that talk deskew at every multiple of it
- * in which a word crosses a link, so every word leaves less than one period after the latest deskew and arrives
- * exactly L_link later. A period of a whole number of epochs puts every deskew 255 cycles (mod the epoch) after
+ * up to their last transfer (quiet ones included), so every word leaves less than one period after the latest
+ * deskew and arrives exactly L_link later. A period of a whole number of epochs puts every deskew 255 cycles (mod the epoch) after
  * the last alignment, far from an epoch boundary, so no two chips' pauses end at different boundaries.
  */
 export function deskewPeriodOf(m: Machine): number {
