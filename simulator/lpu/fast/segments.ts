@@ -15,31 +15,35 @@ import { Bail } from "./bail.ts";
 export const SEG_PUT = 0;
 export const SEG_TAKE = 1;
 
-export class Segments {
-  g: Int32Array;
-  d0: Float64Array;
-  len: Float64Array;
-  y: Int32Array;
-  kind: Uint8Array;
-  count = 0;
-  /** Per (group, kind): the last segment appended by the current queue, to extend it when the next is adjacent. */
-  private readonly last: Int32Array;
+/** Numbers per segment record in a group's list: first diagonal, length, and the key 2y + kind. */
+const REC = 3;
+/** Radix sort digits: RADIX_BITS bits, so two passes order keys below 2^(2 * RADIX_BITS) apart. */
+const RADIX_BITS = 11;
+const RADIX = 1 << RADIX_BITS;
 
-  constructor(
-    private readonly groups: number,
-    capacity = 64,
-  ) {
-    this.g = new Int32Array(capacity);
-    this.d0 = new Float64Array(capacity);
-    this.len = new Float64Array(capacity);
-    this.y = new Int32Array(capacity);
-    this.kind = new Uint8Array(capacity);
+export class Segments {
+  /**
+   * Per group, its segments as records of REC numbers in append order, and their count. A group's records are
+   * contiguous, so the check reads one group's few kilobytes in order instead of the whole chip's arrays by index,
+   * and no pass over all segments buckets them by group first.
+   */
+  private readonly data: Float64Array[];
+  private readonly size: Int32Array;
+  /** Per (group, kind): the last record appended by the current queue, to extend it when the next is adjacent. */
+  private readonly last: Int32Array;
+  /** Segments stored over the chip (records, after extensions). */
+  count = 0;
+
+  constructor(private readonly groups: number) {
+    this.data = Array.from({ length: groups }, () => new Float64Array(REC * 64));
+    this.size = new Int32Array(groups);
     this.last = new Int32Array(groups * 2).fill(-1);
   }
 
   /** Empties the store for the next chip (keeps its arrays: one store serves every chip of a run). */
   reset(): void {
     this.count = 0;
+    this.size.fill(0);
     this.last.fill(-1);
   }
 
@@ -48,92 +52,70 @@ export class Segments {
     this.last.fill(-1);
   }
 
-  private grow(): void {
-    const cap = this.g.length * 2;
-    const g = new Int32Array(cap);
-    g.set(this.g);
-    this.g = g;
-    const d0 = new Float64Array(cap);
-    d0.set(this.d0);
-    this.d0 = d0;
-    const len = new Float64Array(cap);
-    len.set(this.len);
-    this.len = len;
-    const y = new Int32Array(cap);
-    y.set(this.y);
-    this.y = y;
-    const kind = new Uint8Array(cap);
-    kind.set(this.kind);
-    this.kind = kind;
-  }
-
   /** `n` vectors of group g at position pos, cycles c0 .. c0 + n - 1 (S: streams per direction). */
   add(kind: number, g: number, S: number, pos: number, c0: number, n: number): void {
     const west = g >= S;
     const d0 = west ? c0 + pos : c0 - pos;
-    const y = west ? -pos : pos;
+    const yk = 2 * (west ? -pos : pos) + kind;
     const key = g * 2 + kind;
+    let d = this.data[g]!;
     const j = this.last[key]!;
-    if (j >= 0 && this.y[j] === y && this.d0[j]! + this.len[j]! === d0) {
-      this.len[j] = this.len[j]! + n;
-      return;
+    if (j >= 0) {
+      const r = j * REC;
+      if (d[r + 2] === yk && d[r]! + d[r + 1]! === d0) {
+        d[r + 1] = d[r + 1]! + n;
+        return;
+      }
     }
-    if (this.count === this.g.length) this.grow();
-    const i = this.count++;
-    this.g[i] = g;
-    this.d0[i] = d0;
-    this.len[i] = n;
-    this.y[i] = y;
-    this.kind[i] = kind;
+    const i = this.size[g]!;
+    const r = i * REC;
+    if (r + REC > d.length) {
+      const bigger = new Float64Array(d.length * 2);
+      bigger.set(d);
+      this.data[g] = d = bigger;
+    }
+    d[r] = d0;
+    d[r + 1] = n;
+    d[r + 2] = yk;
+    this.size[g] = i + 1;
     this.last[key] = i;
+    this.count++;
   }
 
   /** Throws Bail unless every diagonal of every group passes the rules above. */
   check(): void {
-    const n = this.count;
-    if (n === 0) return;
-    // Bucket by group (counting sort), then sort each group's segments by first diagonal.
-    const G = this.groups;
-    const start = new Int32Array(G + 1);
-    for (let i = 0; i < n; i++) start[this.g[i]! + 1]!++;
-    for (let k = 0; k < G; k++) start[k + 1]! += start[k]!;
-    const order = new Int32Array(n);
-    const fill = start.slice(0, G);
-    for (let i = 0; i < n; i++) order[fill[this.g[i]!]!++] = i;
-    for (let k = 0; k < G; k++) {
-      const a = start[k]!;
-      const b = start[k + 1]!;
-      if (b - a === 0) continue;
-      this.sweep(this.sortedByDiagonal(order, a, b));
+    for (let g = 0; g < this.groups; g++) {
+      const m = this.size[g]!;
+      if (m === 0) continue;
+      this.sweep(this.data[g]!, this.sortedByDiagonal(this.data[g]!, m), m);
     }
   }
 
-  /** Merge buffers for sortedByDiagonal (scratch, grown as needed). */
-  private bufA = new Int32Array(64);
-  private bufB = new Int32Array(64);
+  /** Sort buffers: record numbers, two of them swapped per pass (scratch, grown as needed). */
+  private ordA = new Int32Array(64);
+  private ordB = new Int32Array(64);
   private runs = new Int32Array(64);
+  private readonly counts = new Int32Array(RADIX + 1);
 
   /**
-   * Segment indices order[a..b) sorted by first diagonal, stably. A queue's segments on a group come in time order,
-   * so the list is a few sorted runs, one per queue that touches the group: a natural merge sort costs
-   * O(n log runs) and allocates nothing once its buffers have grown.
+   * The group's m records sorted by first diagonal, stably, as record numbers. A queue's segments on a group come in
+   * time order, so the list is a few sorted runs, one per queue that touches the group: a handful of runs are merged
+   * (O(m log runs)); more, interleaved vector by vector as a put and its takes are, go to a two-digit radix sort,
+   * whose passes cost the same whatever the order (no mispredicted comparison per element).
    */
-  private sortedByDiagonal(order: Int32Array, a: number, b: number): Int32Array {
-    const m = b - a;
-    if (this.bufA.length < m) {
-      this.bufA = new Int32Array(2 * m);
-      this.bufB = new Int32Array(2 * m);
+  private sortedByDiagonal(d: Float64Array, m: number): Int32Array {
+    if (this.ordA.length < m) {
+      this.ordA = new Int32Array(2 * m);
+      this.ordB = new Int32Array(2 * m);
     }
-    const d0 = this.d0;
-    let src = this.bufA;
-    let dst = this.bufB;
-    // Run starts, and m as the end of the last run.
     let runs = this.runs;
     let r = 0;
+    let prev = Number.NEGATIVE_INFINITY;
+    let lo = Number.POSITIVE_INFINITY;
+    let hi = Number.NEGATIVE_INFINITY;
     for (let j = 0; j < m; j++) {
-      const s = order[a + j]!;
-      src[j] = s;
-      if (j === 0 || d0[s]! < d0[src[j - 1]!]!) {
+      const key = d[j * REC]!;
+      if (key < prev || j === 0) {
         if (r + 2 > runs.length) {
           const bigger = new Int32Array(2 * runs.length);
           bigger.set(runs);
@@ -141,8 +123,49 @@ export class Segments {
         }
         runs[r++] = j;
       }
+      prev = key;
+      if (key < lo) lo = key;
+      if (key > hi) hi = key;
     }
     runs[r] = m;
+    if (r === 1) {
+      const ord = this.ordA;
+      for (let j = 0; j < m; j++) ord[j] = j;
+      return ord;
+    }
+    // Radix when merging would take three passes or more and the keys (whole cycles) span two digits.
+    if (r > 4 && m > RADIX && hi - lo < RADIX * RADIX && Number.isInteger(lo) && Number.isInteger(hi))
+      return this.radix(d, m, lo);
+    return this.merge(d, m, r);
+  }
+
+  /** LSD radix sort of the records by first diagonal minus lo (two RADIX_BITS digits; stable by construction). */
+  private radix(d: Float64Array, m: number, lo: number): Int32Array {
+    const counts = this.counts;
+    let src = this.ordA;
+    let dst = this.ordB;
+    for (let j = 0; j < m; j++) src[j] = j;
+    for (let shift = 0; shift < 2 * RADIX_BITS; shift += RADIX_BITS) {
+      counts.fill(0);
+      for (let j = 0; j < m; j++) counts[(((d[j * REC]! - lo) >>> shift) & (RADIX - 1)) + 1]!++;
+      for (let k = 0; k < RADIX; k++) counts[k + 1]! += counts[k]!;
+      for (let j = 0; j < m; j++) {
+        const s = src[j]!;
+        dst[counts[((d[s * REC]! - lo) >>> shift) & (RADIX - 1)]!++] = s;
+      }
+      const t = src;
+      src = dst;
+      dst = t;
+    }
+    return src;
+  }
+
+  /** Natural merge sort of the records' r runs (starts in this.runs, m closing), pairwise, stable. */
+  private merge(d: Float64Array, m: number, r: number): Int32Array {
+    const runs = this.runs;
+    let src = this.ordA;
+    let dst = this.ordB;
+    for (let j = 0; j < m; j++) src[j] = j;
     while (r > 1) {
       // Merge runs pairwise (2k, 2k + 1) into dst; an odd last run is copied.
       let w = 0;
@@ -158,7 +181,7 @@ export class Segments {
           const x = src[i]!;
           const y = src[j]!;
           // Ties take the left run first: stable, as the rules need equal diagonals in append order.
-          if (d0[y]! < d0[x]!) {
+          if (d[y * REC]! < d[x * REC]!) {
             dst[o++] = y;
             j++;
           } else {
@@ -175,34 +198,36 @@ export class Segments {
       src = dst;
       dst = t;
     }
-    return src.subarray(0, m);
+    return src;
   }
 
   /** The segments covering the current diagonal, and their (y, kind) keys sorted (scratch, grown as needed). */
   private active = new Int32Array(16);
   private keys = new Int32Array(16);
+  /** The group's records while one is swept (checkActive reads their keys). */
+  private swept: Float64Array = new Float64Array(0);
 
-  private sweep(list: Int32Array): void {
-    const d0 = this.d0;
-    const len = this.len;
+  /** Walks the group's elementary intervals of diagonals: `list` holds its m records in diagonal order. */
+  private sweep(d: Float64Array, list: Int32Array, m: number): void {
+    this.swept = d;
     let active = this.active;
     let count = 0;
     let i = 0;
     let x = 0;
-    while (i < list.length || count > 0) {
-      if (count === 0) x = d0[list[i]!]!;
-      while (i < list.length && d0[list[i]!]! === x) {
+    while (i < m || count > 0) {
+      if (count === 0) x = d[list[i]! * REC]!;
+      while (i < m && d[list[i]! * REC]! === x) {
         if (count === active.length) {
           const bigger = new Int32Array(active.length * 2);
           bigger.set(active);
           this.active = active = bigger;
         }
-        active[count++] = list[i++]!;
+        active[count++] = list[i++]! * REC;
       }
-      let nx = i < list.length ? d0[list[i]!]! : Number.POSITIVE_INFINITY;
+      let nx = i < m ? d[list[i]! * REC]! : Number.POSITIVE_INFINITY;
       for (let j = 0; j < count; j++) {
         const s = active[j]!;
-        const e = d0[s]! + len[s]!;
+        const e = d[s]! + d[s + 1]!;
         if (e < nx) nx = e;
       }
       this.checkActive(active, count);
@@ -210,7 +235,7 @@ export class Segments {
       let keep = 0;
       for (let j = 0; j < count; j++) {
         const s = active[j]!;
-        if (d0[s]! + len[s]! > x) active[keep++] = s;
+        if (d[s]! + d[s + 1]! > x) active[keep++] = s;
       }
       count = keep;
     }
@@ -218,8 +243,9 @@ export class Segments {
 
   /** The rules on one diagonal, whose operations are the `count` active segments. */
   private checkActive(active: Int32Array, count: number): void {
+    const d = this.swept;
     if (count === 1) {
-      if (this.kind[active[0]!] === SEG_TAKE) throw new Bail("a take with no put upstream");
+      if ((d[active[0]! + 2]! & 1) === SEG_TAKE) throw new Bail("a take with no put upstream");
       return;
     }
     if (this.keys.length < count) this.keys = new Int32Array(2 * count);
@@ -227,7 +253,7 @@ export class Segments {
     // Insertion sort by y, puts before takes at equal y (key 2y + kind): a handful of segments.
     for (let n = 0; n < count; n++) {
       const s = active[n]!;
-      const key = 2 * this.y[s]! + this.kind[s]!;
+      const key = d[s + 2]!;
       let j = n;
       while (j > 0 && keys[j - 1]! > key) {
         keys[j] = keys[j - 1]!;
