@@ -28,7 +28,10 @@ function oracle(ops: readonly Op[]): boolean {
       const c = op.c0 + i;
       const key = op.g * 1e7 + (west ? c + op.pos : c - op.pos);
       let list = diagonals.get(key);
-      if (!list) diagonals.set(key, (list = []));
+      if (!list) {
+        list = [];
+        diagonals.set(key, list);
+      }
       list.push({ y: west ? -op.pos : op.pos, kind: op.kind, seq: seq++ });
     }
   }
