@@ -96,6 +96,8 @@ export class Segments {
   private ordB = new Int32Array(64);
   private runs = new Int32Array(64);
   private readonly counts = new Int32Array(RADIX + 1);
+  /** Each record's diagonal minus the group's first, for the radix passes. */
+  private radixKey = new Int32Array(64);
 
   /**
    * The group's m records sorted by first diagonal, stably, as record numbers. A queue's segments on a group come in
@@ -142,16 +144,19 @@ export class Segments {
   /** LSD radix sort of the records by first diagonal minus lo (two RADIX_BITS digits; stable by construction). */
   private radix(d: Float64Array, m: number, lo: number): Int32Array {
     const counts = this.counts;
+    if (this.radixKey.length < m) this.radixKey = new Int32Array(this.ordA.length);
+    const key = this.radixKey;
+    for (let j = 0; j < m; j++) key[j] = d[j * REC]! - lo;
     let src = this.ordA;
     let dst = this.ordB;
     for (let j = 0; j < m; j++) src[j] = j;
     for (let shift = 0; shift < 2 * RADIX_BITS; shift += RADIX_BITS) {
       counts.fill(0);
-      for (let j = 0; j < m; j++) counts[(((d[j * REC]! - lo) >>> shift) & (RADIX - 1)) + 1]!++;
+      for (let j = 0; j < m; j++) counts[((key[j]! >>> shift) & (RADIX - 1)) + 1]!++;
       for (let k = 0; k < RADIX; k++) counts[k + 1]! += counts[k]!;
       for (let j = 0; j < m; j++) {
         const s = src[j]!;
-        dst[counts[((d[s * REC]! - lo) >>> shift) & (RADIX - 1)]!++] = s;
+        dst[counts[(key[s]! >>> shift) & (RADIX - 1)]!++] = s;
       }
       const t = src;
       src = dst;
