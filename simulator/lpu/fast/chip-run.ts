@@ -27,7 +27,6 @@ import {
   OP_VBINARY,
   OP_VUNARY,
   OP_WRITE,
-  RES_NAME,
   RES_SLOT,
   SXM_TRANSPOSE,
   TYPE_BYTES,
@@ -38,7 +37,7 @@ import type { InstructionCheck } from "../static-faults.ts";
 import { accTypeCode } from "../units.ts";
 import { Bail } from "./bail.ts";
 import { BLOCK, FastLink, FastPlane, FastQueue, FIRST_BLOCK, RECENT, type Scratch } from "./chip-state.ts";
-import type { NumList } from "./num-list.ts";
+import { NumList } from "./num-list.ts";
 import { SEG_PUT, SEG_TAKE, type Segments } from "./segments.ts";
 
 export class FastChip {
@@ -48,7 +47,7 @@ export class FastChip {
   readonly deskews: number[] = [];
   readonly notified = new Map<number, number>();
   /** Writes as (slice, addr, n, stride) quadruples, marked used when the run is installed. */
-  readonly writes: number[] = [];
+  readonly writes = new NumList();
   readonly planes: FastPlane[];
   readonly links: FastLink[];
   private readonly segments: Segments;
@@ -166,7 +165,7 @@ export class FastChip {
     fq.resFrom[0] = done;
     fq.resUntil[0] = done + 1;
     fq.resBy[0] = fq.parkedId;
-    fq.resName[0] = "queue";
+    fq.resOp[0] = OP_SYNC;
     fq.nextFree = done + 1;
     fq.releasedAt = done;
     if (done + 1 > this.end) this.end = done + 1;
@@ -208,7 +207,7 @@ export class FastChip {
       fq.resFrom[slot] = at;
       fq.resUntil[slot] = end;
       fq.resBy[slot] = id;
-      fq.resName[slot] = RES_NAME[op]!;
+      fq.resOp[slot] = op;
       fq.lastIssue = at;
       fq.nextFree = end;
       if (end > this.end) this.end = end;
@@ -240,13 +239,14 @@ export class FastChip {
 
   /** Words written, kept as runs: a stride-1 write continuing the last run of its slice extends it. */
   private wrote(slice: number, addr: number, n: number, stride: number): void {
-    const w = this.writes;
-    const k = w.length - 4;
+    const list = this.writes;
+    const w = list.data;
+    const k = list.length - 4;
     if (stride === 1 && k >= 0 && w[k] === slice && w[k + 3] === 1 && w[k + 1]! + w[k + 2]! === addr) {
       w[k + 2] = w[k + 2]! + n;
       return;
     }
-    w.push(slice, addr, n, stride);
+    list.push4(slice, addr, n, stride);
   }
 
   private event(cycle: number): void {
@@ -327,7 +327,7 @@ export class FastChip {
         this.takes(code.s0[r]!, 1, pos, t, n);
         this.takes(code.s1[r]!, 4, pos, t, n);
         this.access(q, 1, code.a[r]!, 0, n, t);
-        this.writes.push(q.index, code.a[r]!, 1, 0);
+        this.writes.push4(q.index, code.a[r]!, 1, 0);
         this.event(t + n - 1);
         return;
       case OP_VUNARY:

@@ -28,6 +28,17 @@ export class NumList {
     this.length += 2;
   }
 
+  push4(a: number, b: number, c: number, d: number): void {
+    if (this.length + 4 > this.data.length) this.makeRoom();
+    const x = this.data;
+    const k = this.length;
+    x[k] = a;
+    x[k + 1] = b;
+    x[k + 2] = c;
+    x[k + 3] = d;
+    this.length = k + 4;
+  }
+
   clear(): void {
     this.head = 0;
     this.length = 0;
@@ -46,7 +57,7 @@ export class NumList {
       this.data.copyWithin(0, this.head, this.length);
       this.length -= this.head;
       this.head = 0;
-      if (this.length + 2 <= this.data.length) return;
+      if (this.length + 4 <= this.data.length) return;
     }
     const bigger = new Float64Array(Math.max(16, this.data.length * 2));
     bigger.set(this.data.subarray(0, this.length));

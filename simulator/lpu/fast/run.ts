@@ -8,7 +8,7 @@
 // timing-only run the chips only meet through link words, which change no issue time, so each chip runs alone from
 // start to end (its state stays in cache) and the links are checked afterwards: each word's arrival in the receiver's
 // clock, in the order the exact engine would process it (global time, then chip order), against the recvs.
-import { TYPES } from "../code.ts";
+import { RES_NAME, TYPES } from "../code.ts";
 import type { Simulator } from "../simulator.ts";
 import { Bail } from "./bail.ts";
 import { FastChip } from "./chip-run.ts";
@@ -72,17 +72,17 @@ function install(sim: Simulator, chips: readonly FastChip[]): void {
       q.lastIssue = fq.lastIssue;
       q.nextFree = fq.nextFree;
       q.releasedAt = Number.isNaN(fq.releasedAt) ? undefined : fq.releasedAt;
-      for (let r = 0; r < fq.resName.length; r++) {
+      for (let r = 0; r < fq.resOp.length; r++) {
         q.resFrom[r] = fq.resFrom[r]!;
         q.resUntil[r] = fq.resUntil[r]!;
         q.resBy[r] = fq.resBy[r]!;
-        q.resName[r] = fq.resName[r]!;
+        q.resName[r] = fq.resOp[r]! < 0 ? "" : RES_NAME[fq.resOp[r]!]!;
       }
       q.busy = fq.busy;
       q.covered = fq.covered;
     }
-    const w = fc.writes;
-    for (let k = 0; k < w.length; k += 4) chip.sram.markWords(w[k]!, w[k + 1]!, w[k + 2]!, w[k + 3]!);
+    const w = fc.writes.data;
+    for (let k = 0; k < fc.writes.length; k += 4) chip.sram.markWords(w[k]!, w[k + 1]!, w[k + 2]!, w[k + 3]!);
     fc.planes.forEach((fp, i) => {
       const p = chip.planes[i]!;
       if (fp.stagingType >= 0) p.stagingType = TYPES[fp.stagingType];
