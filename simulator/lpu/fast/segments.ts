@@ -56,7 +56,9 @@ export class Segments {
   add(kind: number, g: number, S: number, pos: number, c0: number, n: number): void {
     const west = g >= S;
     const d0 = west ? c0 + pos : c0 - pos;
-    const yk = 2 * (west ? -pos : pos) + kind;
+    // y = -pos going west, written as kind - 2 pos so that pos 0 gives +0, never -0 (which would leave small-integer
+    // code in the optimised function: a deoptimisation).
+    const yk = west ? kind - 2 * pos : 2 * pos + kind;
     const key = g * 2 + kind;
     let d = this.data[g]!;
     const j = this.last[key]!;
