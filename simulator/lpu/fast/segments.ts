@@ -15,7 +15,11 @@ import { Bail } from "./bail.ts";
 export const SEG_PUT = 0;
 export const SEG_TAKE = 1;
 
-/** Numbers per segment record in a group's list: first diagonal, length, and the key 2y + kind. */
+/**
+ * Numbers per segment record in a group's list: first diagonal, length, and the key 2y + kind, as 32-bit integers (a
+ * diagonal or a length beyond them leaves the run to the exact engine): 12 bytes a segment, so a chip's half a million
+ * segments stay small enough for the cache and allocate half the external memory of doubles.
+ */
 const REC = 3;
 /** Radix sort digits: RADIX_BITS bits, so two passes order keys below 2^(2 * RADIX_BITS) apart. */
 const RADIX_BITS = 11;
@@ -27,7 +31,7 @@ export class Segments {
    * contiguous, so the check reads one group's few kilobytes in order instead of the whole chip's arrays by index,
    * and no pass over all segments buckets them by group first.
    */
-  private readonly data: Float64Array[];
+  private readonly data: Int32Array[];
   private readonly size: Int32Array;
   /** Per (group, kind): the last record appended by the current queue, to extend it when the next is adjacent. */
   private readonly last: Int32Array;
@@ -35,7 +39,7 @@ export class Segments {
   count = 0;
 
   constructor(private readonly groups: number) {
-    this.data = Array.from({ length: groups }, () => new Float64Array(REC * 64));
+    this.data = Array.from({ length: groups }, () => new Int32Array(REC * 64));
     this.size = new Int32Array(groups);
     this.last = new Int32Array(groups * 2).fill(-1);
   }
@@ -65,14 +69,17 @@ export class Segments {
     if (j >= 0) {
       const r = j * REC;
       if (d[r + 2] === yk && d[r]! + d[r + 1]! === d0) {
-        d[r + 1] = d[r + 1]! + n;
+        const len = d[r + 1]! + n;
+        if ((len | 0) !== len) throw new Bail("a number beyond 32-bit integers");
+        d[r + 1] = len;
         return;
       }
     }
+    if ((d0 | 0) !== d0) throw new Bail("a number beyond 32-bit integers");
     const i = this.size[g]!;
     const r = i * REC;
     if (r + REC > d.length) {
-      const bigger = new Float64Array(d.length * 2);
+      const bigger = new Int32Array(d.length * 2);
       bigger.set(d);
       this.data[g] = d = bigger;
     }
@@ -107,7 +114,7 @@ export class Segments {
    * (O(m log runs)); more, interleaved vector by vector as a put and its takes are, go to a two-digit radix sort,
    * whose passes cost the same whatever the order (no mispredicted comparison per element).
    */
-  private sortedByDiagonal(d: Float64Array, m: number): Int32Array {
+  private sortedByDiagonal(d: Int32Array, m: number): Int32Array {
     if (this.ordA.length < m) {
       this.ordA = new Int32Array(2 * m);
       this.ordB = new Int32Array(2 * m);
@@ -138,13 +145,13 @@ export class Segments {
       return ord;
     }
     // Radix when merging would take three passes or more and the keys (whole cycles) span two digits.
-    if (r > 4 && m > RADIX && hi - lo < RADIX * RADIX && Number.isInteger(lo) && Number.isInteger(hi))
+    if (r > 4 && m > RADIX && hi - lo < RADIX * RADIX)
       return this.radix(d, m, lo);
     return this.merge(d, m, r);
   }
 
   /** LSD radix sort of the records by first diagonal minus lo (two RADIX_BITS digits; stable by construction). */
-  private radix(d: Float64Array, m: number, lo: number): Int32Array {
+  private radix(d: Int32Array, m: number, lo: number): Int32Array {
     const counts = this.counts;
     if (this.radixKey.length < m) this.radixKey = new Int32Array(this.ordA.length);
     const key = this.radixKey;
@@ -168,7 +175,7 @@ export class Segments {
   }
 
   /** Natural merge sort of the records' r runs (starts in this.runs, m closing), pairwise, stable. */
-  private merge(d: Float64Array, m: number, r: number): Int32Array {
+  private merge(d: Int32Array, m: number, r: number): Int32Array {
     const runs = this.runs;
     let src = this.ordA;
     let dst = this.ordB;
@@ -212,10 +219,10 @@ export class Segments {
   private active = new Int32Array(16);
   private keys = new Int32Array(16);
   /** The group's records while one is swept (checkActive reads their keys). */
-  private swept: Float64Array = new Float64Array(0);
+  private swept: Int32Array = new Int32Array(0);
 
   /** Walks the group's elementary intervals of diagonals: `list` holds its m records in diagonal order. */
-  private sweep(d: Float64Array, list: Int32Array, m: number): void {
+  private sweep(d: Int32Array, list: Int32Array, m: number): void {
     this.swept = d;
     let active = this.active;
     let count = 0;
