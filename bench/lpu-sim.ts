@@ -4,9 +4,10 @@
 // word around a ring of C2C links every 24 cycles (deskewed at cycle 0, so every clock seed gives the same run).
 // Every program is hazard-free by construction; a hazard in a result is a simulator bug and is reported.
 // Prints, never asserts. Run alone: node --import tsx bench/lpu-sim.ts [--k N] [--chips 64,576] [--only NAME]
-// [--exact] [--program FILE] (--exact: per-vector events only, no run-length fast path; --program: instead of the
-// synthetic cases, a saved program, e.g. `lpu compile MODEL -o FILE.json`, timing only, once); or through the harness
-// (bench/run.ts), which calls bench().
+// [--exact] [--program FILE [--repeat N]] (--exact: per-vector events only, no run-length fast path; --program: instead
+// of the synthetic cases, a saved program, e.g. `lpu compile MODEL -o FILE.json`, timing only, N times in one process,
+// default once: the first run pays for the JIT, the later ones show the simulator's steady speed); or through the
+// harness (bench/run.ts), which calls bench().
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -250,6 +251,7 @@ if (isMain) {
       only: { type: "string" },
       exact: { type: "boolean" },
       program: { type: "string" },
+      repeat: { type: "string" },
     },
   });
   if (values.program) {
@@ -258,9 +260,20 @@ if (isMain) {
     const loaded = file.endsWith(".json") ? programFromJson(text, file) : parseAsm(text, file);
     if (!loaded.program) throw new Error(`${file}: ${loaded.diagnostics.map((d) => d.message).join("; ")}`);
     const machine = resolveMachine(loaded.program.arch);
-    const r = measure(file, loaded.program, false, values.exact ?? false, machine);
-    // A compiled program may meet hazards (a compiler matter): then the exact engine ran after a fast attempt.
-    console.log(`${line(r)}${r.fast ? "" : `  (fast path declined: ${lastBail || "values, log or exact"})`}`);
+    const repeat = Number(values.repeat ?? 1);
+    for (let i = 0; i < repeat; i++) {
+      const r = measure(
+        repeat > 1 ? `${file} #${i + 1}` : file,
+        loaded.program,
+        false,
+        values.exact ?? false,
+        machine,
+      );
+      // A compiled program may meet hazards (a compiler matter): then the exact engine ran after a fast attempt.
+      console.log(
+        `${line(r)}${r.fast ? "" : `  (fast path declined: ${lastBail || "values, log or exact"})`}`,
+      );
+    }
     process.exit(0);
   }
   const k = Number(values.k ?? 12500);
