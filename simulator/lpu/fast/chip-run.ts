@@ -254,7 +254,7 @@ export class FastChip {
   }
 
   private puts(g: number, bytes: number, pos: number, c0: number, n: number, id: number): void {
-    for (let b = 0; b < bytes; b++) this.segments.add(SEG_PUT, g + b, this.S, pos, c0, n);
+    this.segments.add(SEG_PUT, g, bytes, this.S, pos, c0, n);
     const last = c0 + n - 1;
     const recent = this.puts_;
     const d = recent.data;
@@ -295,7 +295,7 @@ export class FastChip {
   }
 
   private takes(g: number, bytes: number, pos: number, c0: number, n: number): void {
-    for (let b = 0; b < bytes; b++) this.segments.add(SEG_TAKE, g + b, this.S, pos, c0, n);
+    this.segments.add(SEG_TAKE, g, bytes, this.S, pos, c0, n);
   }
 
   /** What the instruction does over its vectors (units-*.ts), as runs. */
@@ -457,9 +457,13 @@ export class FastChip {
     p.stagingType = code.t0[r]!;
     const bytes = TYPE_BYTES[code.t0[r]!]!;
     const width = code.b[r]!;
-    // Group j is taken in the cycles i with i*width + j < n.
-    for (let j = 0; j < width && j < n; j++)
-      this.takes(code.s1[r]! + j * bytes, bytes, q.position, t, Math.ceil((n - j) / width));
+    // Group j is taken in the cycles i with i*width + j < n: with n = k*width + rest, groups j < rest take k + 1
+    // vectors and the others k (one call per class: their segments differ only in the group).
+    const k = Math.floor(n / width);
+    const rest = n - k * width;
+    const src = code.s1[r]!;
+    if (rest > 0) this.takes(src, rest * bytes, q.position, t, k + 1);
+    if (k > 0) this.takes(src + rest * bytes, (width - rest) * bytes, q.position, t, k);
     this.event(t + code.slots[r]! - 1);
   }
 

@@ -54,8 +54,12 @@ export class NumList {
   /** Moves the live entries to the front when at least half the store is dropped entries, else doubles it. */
   private makeRoom(): void {
     if (this.head > 0 && this.head * 2 >= this.length) {
-      this.data.copyWithin(0, this.head, this.length);
-      this.length -= this.head;
+      // A loop, not copyWithin: a FIFO such as a bank's intervals compacts every few pushes and keeps a handful of
+      // live entries, where the native call costs more than the copy.
+      const d = this.data;
+      const live = this.length - this.head;
+      for (let i = 0; i < live; i++) d[i] = d[this.head + i]!;
+      this.length = live;
       this.head = 0;
       if (this.length + 4 <= this.data.length) return;
     }

@@ -56,13 +56,21 @@ export class Segments {
     this.last.fill(-1);
   }
 
-  /** `n` vectors of group g at position pos, cycles c0 .. c0 + n - 1 (S: streams per direction). */
-  add(kind: number, g: number, S: number, pos: number, c0: number, n: number): void {
-    const west = g >= S;
+  /**
+   * `n` vectors of each of the `count` groups g0 .. g0 + count - 1 (byte planes, or an lw's groups: one direction) at
+   * position pos, cycles c0 .. c0 + n - 1 (S: streams per direction).
+   */
+  add(kind: number, g0: number, count: number, S: number, pos: number, c0: number, n: number): void {
+    const west = g0 >= S;
     const d0 = west ? c0 + pos : c0 - pos;
+    if ((d0 | 0) !== d0) throw new Bail("a number beyond 32-bit integers");
     // y = -pos going west, written as kind - 2 pos so that pos 0 gives +0, never -0 (which would leave small-integer
     // code in the optimised function: a deoptimisation).
     const yk = west ? kind - 2 * pos : 2 * pos + kind;
+    for (let g = g0; g < g0 + count; g++) this.addOne(kind, g, d0, yk, n);
+  }
+
+  private addOne(kind: number, g: number, d0: number, yk: number, n: number): void {
     const key = g * 2 + kind;
     let d = this.data[g]!;
     const j = this.last[key]!;
@@ -75,7 +83,6 @@ export class Segments {
         return;
       }
     }
-    if ((d0 | 0) !== d0) throw new Bail("a number beyond 32-bit integers");
     const i = this.size[g]!;
     const r = i * REC;
     if (r + REC > d.length) {
@@ -145,8 +152,7 @@ export class Segments {
       return ord;
     }
     // Radix when merging would take three passes or more and the keys (whole cycles) span two digits.
-    if (r > 4 && m > RADIX && hi - lo < RADIX * RADIX)
-      return this.radix(d, m, lo);
+    if (r > 4 && m > RADIX && hi - lo < RADIX * RADIX) return this.radix(d, m, lo);
     return this.merge(d, m, r);
   }
 
