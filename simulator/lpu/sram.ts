@@ -10,7 +10,12 @@ interface InFlight {
 
 export class Sram {
   private readonly data: (Uint8Array | null)[];
-  private readonly used: (Uint32Array | null)[];
+  /**
+   * Per slice, a bit per word ever used, as 32-bit integers in a plain array: a fast run of hundreds of chips marks
+   * thousands of slices at its end, and a typed array each (memory outside the heap, counted towards collections)
+   * cost more than the marking.
+   */
+  private readonly used: (number[] | null)[];
   private readonly bankCycle: Float64Array;
   private readonly bankUser: Int32Array;
   /** Writes not yet visible, per slice; only kept when L_write > 1 (else a write is visible the next cycle). */
@@ -27,7 +32,7 @@ export class Sram {
     private readonly functional: boolean,
   ) {
     this.data = new Array<Uint8Array | null>(slices).fill(null);
-    this.used = new Array<Uint32Array | null>(slices).fill(null);
+    this.used = new Array<number[] | null>(slices).fill(null);
     this.bankCycle = new Float64Array(slices * banks).fill(Number.NaN);
     this.bankUser = new Int32Array(slices * banks);
     this.wordsPerBank = Math.max(1, Math.floor(wordsPerSlice / banks));
@@ -54,7 +59,7 @@ export class Sram {
   private markUsed(slice: number, addr: number): void {
     let u = this.used[slice];
     if (!u) {
-      u = new Uint32Array((this.wordsPerSlice + 31) >>> 5);
+      u = new Array<number>((this.wordsPerSlice + 31) >>> 5).fill(0);
       this.used[slice] = u;
     }
     const bit = 1 << (addr & 31);
@@ -73,7 +78,7 @@ export class Sram {
     }
     let u = this.used[slice];
     if (!u) {
-      u = new Uint32Array((this.wordsPerSlice + 31) >>> 5);
+      u = new Array<number>((this.wordsPerSlice + 31) >>> 5).fill(0);
       this.used[slice] = u;
     }
     const end = addr + n;

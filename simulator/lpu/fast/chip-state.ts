@@ -34,8 +34,9 @@ export class FastQueue {
   readonly resFrom: number[] = new Array<number>(RES_SLOTS).fill(Number.NEGATIVE_INFINITY);
   readonly resUntil: number[] = new Array<number>(RES_SLOTS).fill(Number.NEGATIVE_INFINITY);
   readonly resBy: number[] = new Array<number>(RES_SLOTS).fill(-1);
-  /** Per slot, the opcode that holds it (its name for reports: RES_NAME), or -1. */
-  readonly resOp: Int8Array = new Int8Array(RES_SLOTS).fill(-1);
+  /** Per slot, the opcode that holds it (its name for reports: RES_NAME), or -1 (a small JS array: hundreds of chips'
+   * queues would each allocate a typed array). */
+  readonly resOp: number[] = new Array<number>(RES_SLOTS).fill(-1);
   busy = 0;
   covered = 0;
   /** Parked on a sync: its token (-1: not parked), issue cycle and id. */
