@@ -68,7 +68,9 @@ export function compile(model: ModelGraph, machine: Machine, opts: CompileOption
   let minChips: number | undefined;
   const stop = (): CompileResult => ({ diagnostics, printed, minChips });
 
-  const d = decompose(model, opts.file);
+  const d = decompose(model, opts.file, {
+    gatherRows: machine.mem.wordsPerSlice / machine.mem.banksPerSlice,
+  });
   diagnostics.push(...d.diagnostics);
   if (failed()) return stop();
   const kernel = after("decompose", d.kernel, printKernelGraph, verifyKernelGraph);

@@ -26,7 +26,7 @@ import { lowerMoe, lowerTopk } from "./lower-routing.ts";
 import { M } from "./messages.ts";
 
 /** Dtypes the units lower today: the MXM and VXM both take fp16 and bf16, the VXM also fp32 (int8 activations
- * need requantisation, int32 ids need gather: not built). */
+ * need requantisation; int32 ids are lowered where embedding reads them, as gather indices). */
 const LOWERED_DTYPES: ReadonlySet<DType> = new Set(["fp16", "bf16", "fp32"]);
 
 /** 8-bit weight types: a param of one of these is lowered when only matmuls read it, as their weight (right
@@ -53,7 +53,17 @@ export interface DecomposeResult {
   readonly diagnostics: readonly Diagnostic[];
 }
 
-export function decompose(model: ModelGraph, file: string): DecomposeResult {
+/** Rows of one id range of an embedding table (lower-embedding.ts): a bank of tsp-v1's 8192-word slice, for
+ * callers without a machine; `compile` passes its machine's bank. */
+const DEFAULT_GATHER_ROWS = 4096;
+
+export interface DecomposeOptions {
+  /** Most rows of an embedding table stored as one gather block: at most a slice's words (a bank fits two a
+   * slice). */
+  readonly gatherRows?: number;
+}
+
+export function decompose(model: ModelGraph, file: string, opts: DecomposeOptions = {}): DecomposeResult {
   const g = model.graph;
   const diagnostics: Diagnostic[] = [];
   const k = new KernelBuilder();
@@ -320,7 +330,11 @@ export function decompose(model: ModelGraph, file: string): DecomposeResult {
           fail(n, M.unsupportedShape, "the embedding table must be a parameter [V, D]");
           break;
         }
-        lowerEmbedding(k, n.id, out!.dtype, ids.id, transposedCopy(table));
+        if (!ids.source || ids.role === "temp") {
+          fail(n, M.unsupportedShape, "embedding ids must be a model input (computed ids are not lowered)");
+          break;
+        }
+        lowerEmbedding(k, n.id, out!.dtype, ids, table, opts.gatherRows ?? DEFAULT_GATHER_ROWS);
         break;
       }
       case "rope": {
