@@ -340,7 +340,17 @@ function allocateWith(
         usedTiles.add(`${st.ref.tensor}/${st.ref.tile}`);
   const outputs = new Set(g.outputs.map((o) => o.tensor));
   const byId = new Map(g.tensors.map((t) => [t.id, t]));
-  for (const t of g.tensors)
+  // Gathered tables last: a table's tiles, all its id ranges' on a chip, can cover every slice group, and the ids
+  // every gather reads must avoid all of them (a task's MEM steps may not share a slice), so the ids go first
+  // and the tables take the slices left.
+  const gathered = new Set(
+    g.tasks.flatMap((task) => task.steps.flatMap((st) => (st.kind === "gather" ? [st.ref.tensor] : []))),
+  );
+  const pinnedOrder = [
+    ...g.tensors.filter((t) => !gathered.has(t.id)),
+    ...g.tensors.filter((t) => gathered.has(t.id)),
+  ];
+  for (const t of pinnedOrder)
     if (t.role !== "temp") {
       const r = place(t);
       if (gaveUp()) return { graph: g, diagnostics, fullChips: fullList(), wide: wideList() };

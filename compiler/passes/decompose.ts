@@ -53,13 +53,12 @@ export interface DecomposeResult {
   readonly diagnostics: readonly Diagnostic[];
 }
 
-/** Rows of one id range of an embedding table (lower-embedding.ts): a bank of tsp-v1's 8192-word slice, for
- * callers without a machine; `compile` passes its machine's bank. */
-const DEFAULT_GATHER_ROWS = 4096;
+/** Rows of one id range of an embedding table (lower-embedding.ts) for callers without a machine: tsp-v1's
+ * (compile.ts `gatherRows`, which `compile` passes for its machine). */
+const DEFAULT_GATHER_ROWS = 512;
 
 export interface DecomposeOptions {
-  /** Most rows of an embedding table stored as one gather block: at most a slice's words (a bank fits two a
-   * slice). */
+  /** Most rows of an embedding table stored as one gather block (one id range): at most a slice's words. */
   readonly gatherRows?: number;
 }
 

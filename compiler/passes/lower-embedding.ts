@@ -58,21 +58,36 @@ export function lowerEmbedding(
       source: { node: ids.source!.node, transposed: false },
     });
   const ranges = idRanges(v, Math.max(3, rangeRows));
-  const direct = ranges.length === 1 && outDtype === table.dtype;
-  const parts = ranges.map((r) => {
-    const stored = k.tableRange(`${table.id}.ids${r.first}`, table, r.first, r.end - r.first, r.at, r.rows);
-    return k.gather(direct ? outId : k.fresh(at), stored, column, r.at - r.first, v);
-  });
-  // A balanced tree of adds (depth log2 of the ranges): x + 0 is x, so the sum is the one nonzero part.
-  let level = parts;
-  while (level.length > 1) {
-    const next: string[] = [];
-    for (let i = 0; i + 1 < level.length; i += 2) {
-      const last = level.length === 2 && outDtype === table.dtype;
-      next.push(k.binary(last ? outId : k.fresh(at), "add", level[i]!, level[i + 1]!));
+  // The ranges' results summed in list order as a binary counter: each gather is followed by the adds that merge
+  // equal-sized partial sums, so a sum's inputs come from neighbouring ranges (the packer fills chips in list
+  // order, so they are mostly on one chip and few partial sums cross a link) and the depth stays log2 of the ranges.
+  const plan: ({ readonly range: IdRange } | { readonly add: readonly [number, number] })[] = [];
+  const stack: { step: number; level: number }[] = [];
+  for (const range of ranges) {
+    plan.push({ range });
+    let top = { step: plan.length - 1, level: 0 };
+    while (stack.length > 0 && stack[stack.length - 1]!.level === top.level) {
+      const a = stack.pop()!;
+      plan.push({ add: [a.step, top.step] });
+      top = { step: plan.length - 1, level: top.level + 1 };
     }
-    if (level.length % 2 === 1) next.push(level[level.length - 1]!);
-    level = next;
+    stack.push(top);
   }
-  if (outDtype !== table.dtype) k.convert(outId, level[0]!, outDtype);
+  while (stack.length > 1) {
+    const b = stack.pop()!;
+    const a = stack.pop()!;
+    plan.push({ add: [a.step, b.step] });
+    stack.push({ step: plan.length - 1, level: b.level + 1 });
+  }
+  const same = outDtype === table.dtype;
+  const results: string[] = [];
+  plan.forEach((p, i) => {
+    const id = i === plan.length - 1 && same ? outId : k.fresh(at);
+    if ("range" in p) {
+      const r = p.range;
+      const stored = k.tableRange(`${table.id}.ids${r.first}`, table, r.first, r.end - r.first, r.at, r.rows);
+      results.push(k.gather(id, stored, column, r.at - r.first, v));
+    } else results.push(k.binary(id, "add", results[p.add[0]]!, results[p.add[1]]!));
+  });
+  if (!same) k.convert(outId, results[results.length - 1]!, outDtype);
 }

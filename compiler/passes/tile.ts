@@ -460,7 +460,12 @@ export function tile(p: PartitionedGraph, machine: Machine): TaskGraph {
               type: table.type,
               map: steps.length - 1,
             });
-            steps.push({ kind: "write", ref: rowsOf(out.id, j, r0, n), type: out.type, src: steps.length - 1 });
+            steps.push({
+              kind: "write",
+              ref: rowsOf(out.id, j, r0, n),
+              type: out.type,
+              src: steps.length - 1,
+            });
             push({ id: `${op.id}.t${j}.r${r0}`, op: op.id, steps });
           }
         return;
