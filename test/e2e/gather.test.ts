@@ -5,7 +5,7 @@ import { deriveMachine } from "../../arch/derive.ts";
 import type { Machine } from "../../arch/machine.ts";
 import { TSP_V1 } from "../../arch/presets.ts";
 import { runModel } from "../../cli/run-model.ts";
-import { compile } from "../../compiler/compile.ts";
+import { compile, gatherRows } from "../../compiler/compile.ts";
 import { loadModel } from "../../compiler/frontend.ts";
 import { idRanges } from "../../compiler/passes/lower-embedding.ts";
 import type { PartitionStrategy } from "../../compiler/passes/partition.ts";
@@ -68,7 +68,7 @@ describe("embedding as a MEM gather", () => {
   it("ids at both edges of every id range read their own row, not a neighbour's or a range's zero row", () => {
     // 12 MiB of SRAM: 446-word slices, so 223-row ranges: 700 ids in four ranges, three with zero rows.
     const small = deriveMachine(TSP_V1, { sram_mib: "12" });
-    const rangeRows = small.mem.wordsPerSlice / small.mem.banksPerSlice;
+    const rangeRows = gatherRows(small);
     expect(idRanges(700, rangeRows)).toHaveLength(4);
     const { run, compiled } = runWithIds(LOOKUP, edgeIds(700, rangeRows), { machine: small });
     expect(run.hazards).toEqual([]);
@@ -85,7 +85,7 @@ describe("embedding as a MEM gather", () => {
   it("a table on other chips than its reader: ranges gathered on several chips, moved over links and summed", () => {
     const text = `${LOOKUP.replace("output e = embedding(tokens, wte)", "param wpe: fp16[64, d]\ninput positions: int32[1, seq]\noutput e = add(embedding(tokens, wte), embedding(positions, wpe))")}`;
     const sets = { vocab: "30000", d: "640" };
-    const ids = edgeIds(30000, TSP_V1.mem.wordsPerSlice / TSP_V1.mem.banksPerSlice).slice(0, 12);
+    const ids = edgeIds(30000, gatherRows(TSP_V1)).slice(0, 12);
     const { run, compiled } = runWithIds(text, ids, { sets, chips: 3, partition: "pipeline" });
     expect(run.hazards).toEqual([]);
     expect(run.cycles).toBe(run.predictedCycles);

@@ -4,7 +4,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { deriveMachine } from "../../../arch/derive.ts";
 import { TSP_V1 } from "../../../arch/presets.ts";
-import { compile } from "../../../compiler/compile.ts";
+import { compile, gatherRows } from "../../../compiler/compile.ts";
 import { loadModel } from "../../../compiler/frontend.ts";
 import { idRanges } from "../../../compiler/passes/lower-embedding.ts";
 
@@ -28,6 +28,13 @@ function compiled() {
 }
 
 describe("id ranges of a gathered table", () => {
+  it("a range is the largest divisor of a bank's words not above two weight blocks, so ranges stack in a slice", () => {
+    expect(gatherRows(TSP_V1)).toBe(512);
+    expect((TSP_V1.mem.wordsPerSlice / TSP_V1.mem.banksPerSlice) % gatherRows(TSP_V1)).toBe(0);
+    // 446-word slices: a bank of 223 words, a prime, is one range.
+    expect(gatherRows(SMALL)).toBe(223);
+  });
+
   it("every id lands on its own row in its range and on a zero row of every other range", () => {
     fc.assert(
       fc.property(fc.integer({ min: 1, max: 60 }), fc.integer({ min: 3, max: 12 }), (v, rangeRows) => {
