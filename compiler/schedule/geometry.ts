@@ -243,8 +243,10 @@ export function taskGeometry(
     }
   }
 
-  // Relative cycles: walk the flows from the root outwards. Each value is consumed exactly once and a MEM step
-  // never feeds a MEM step, so the instances and flows form a tree: every order of the walk gives the same cycles.
+  // Relative cycles: walk the flows from the root outwards. Each value is consumed exactly once, a MEM step feeds
+  // a MEM step only plane by plane (a gather's words to a write) and a gather's map comes from one VXM instance,
+  // so the instances and flows form a tree (up to a flow per byte of one pair, which agree): every order of the
+  // walk gives the same cycles.
   // Consumers come after their producers, so a sweep from the last group backwards usually settles in one pass.
   const rel = new Int32Array(proto.length);
   const known = new Uint8Array(proto.length);
