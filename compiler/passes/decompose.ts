@@ -329,8 +329,9 @@ export function decompose(model: ModelGraph, file: string, opts: DecomposeOption
           fail(n, M.unsupportedShape, "the embedding table must be a parameter [V, D]");
           break;
         }
-        if (!ids.source || ids.role === "temp") {
-          fail(n, M.unsupportedShape, "embedding ids must be a model input (computed ids are not lowered)");
+        if (ids.role === "temp" ? ids.cols !== 1 || ids.dtype !== "int32" : !ids.source) {
+          // A computed [rows, k > 1] would need its ids moved one per row (a transpose): not built.
+          fail(n, M.unsupportedShape, "computed embedding ids must be one per row ([rows, 1])");
           break;
         }
         lowerEmbedding(k, n.id, out!.dtype, ids, table, opts.gatherRows ?? DEFAULT_GATHER_ROWS);

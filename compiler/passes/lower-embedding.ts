@@ -33,7 +33,8 @@ export function idRanges(v: number, rangeRows: number): IdRange[] {
   return out;
 }
 
-/** ids: an int32 source tensor (a model input, any shape); table: a parameter [V, D]. Defines outId [ids, D]. */
+/** ids: int32, a model input of any shape or a computed column [rows, 1]; table: a parameter [V, D]. Defines
+ * outId [ids, D]. */
 export function lowerEmbedding(
   k: KernelBuilder,
   outId: string,
@@ -45,8 +46,9 @@ export function lowerEmbedding(
   const at = outId;
   const v = table.shape[0]!;
   const tokens = ids.rows * ids.cols;
-  // The same values as the ids input, one per row: row r's lane 0 is what `gather` takes as its index.
-  const column = `${ids.id}.col`;
+  // The same values as the ids input, one per row: row r's lane 0 is what `gather` takes as its index. Computed
+  // ids (topk's, converted to int32) are a column already when there is one per row.
+  const column = ids.role === "temp" ? ids.id : `${ids.id}.col`;
   if (!k.tensors.has(column))
     k.tensors.set(column, {
       id: column,

@@ -10,6 +10,7 @@ import { loadModel } from "../../compiler/frontend.ts";
 import { idRanges } from "../../compiler/passes/lower-embedding.ts";
 import type { PartitionStrategy } from "../../compiler/passes/partition.ts";
 import { initialSources } from "../../compiler/reference/init.ts";
+import { compileAndRunText } from "./helpers.ts";
 
 /** Only the lookup: the output is the gathered rows themselves. */
 const LOOKUP = `model lookup
@@ -104,5 +105,18 @@ describe("embedding as a MEM gather", () => {
     );
     expect(gatherChips.size).toBeGreaterThan(1);
     expect([...gatherChips].some((c) => !outChips.has(c))).toBe(true);
+  });
+
+  it("computed ids, one per row (topk's indices), index the table as they are", () => {
+    const run = compileAndRunText(`model t
+input x: fp16[5, 16]
+param wte: fp16[16, 400]
+v, i = topk(x, k=1)
+output e = embedding(i, wte)
+`);
+    expect(run.hazards).toEqual([]);
+    expect(run.cycles).toBe(run.predictedCycles);
+    expect(run.outputsMatch).toBe(true);
+    expect(run.maxAbsError).toBe(0);
   });
 });
