@@ -1,12 +1,12 @@
-// embedding(ids, table) as MEM gathers. The table [V, D] is stored in id ranges of at most `rangeRows` rows (a
-// bank of a slice), each range its own tensor whose column tile sits whole in one slice per byte plane, so row r
+// embedding(ids, table) as MEM gathers. The table [V, D] is stored in id ranges of at most `rangeRows` rows (512
+// on tsp-v1: compile.ts `gatherRows`), each range its own tensor whose column tile sits whole in one slice per byte plane, so row r
 // of the range is word base + r there; a range that does not start at id 0 has a zero row first, one that does not
 // end at V a zero row last, where ids outside it land. The ids are read as a column [B*S, 1] (the same values as
 // the int32 input [B, S]: token r's id in lane 0 of row r), moved into each range's rows on the VXM (an add and
 // the clamps that can bite), and one `gather` per (range, column tile, byte plane) puts each token's row on a
 // stream. The ranges' results add up; all but one are exact zeros, so the rows are the table's exactly.
-// Cost: one word per token per column tile and plane per range (tile.ts), where a one-hot product passed the
-// whole table through the MXM for every token.
+// Cost: one word per token per column tile and plane per range (tile.ts), and the adds, where the one-hot product
+// this replaced passed the whole table through the MXM for every token. No case needs that product any more.
 import type { DType } from "../graph/ir.ts";
 import type { KernelBuilder } from "./kernel-builder.ts";
 import type { KTensor } from "./kernel-ir.ts";
