@@ -6,6 +6,7 @@ import { deriveMachine } from "../../../arch/derive.ts";
 import { TSP_V1 } from "../../../arch/presets.ts";
 import { compile, gatherRows } from "../../../compiler/compile.ts";
 import { loadModel } from "../../../compiler/frontend.ts";
+import { decompose } from "../../../compiler/passes/decompose.ts";
 import { idRanges } from "../../../compiler/passes/lower-embedding.ts";
 
 const LOOKUP = `model lookup
@@ -33,6 +34,13 @@ describe("id ranges of a gathered table", () => {
     expect((TSP_V1.mem.wordsPerSlice / TSP_V1.mem.banksPerSlice) % gatherRows(TSP_V1)).toBe(0);
     // 446-word slices: a bank of 223 words, a prime, is one range.
     expect(gatherRows(SMALL)).toBe(223);
+  });
+  it("decompose without a machine cuts ranges as compile does for tsp-v1", () => {
+    const g = loadModel(LOOKUP, "t.model", {}).graph!;
+    const ranges = decompose(g, "t.model")
+      .kernel.tensors.filter((t) => t.id.startsWith("wte.ids"))
+      .map((t) => t.id);
+    expect(ranges).toEqual(idRanges(700, gatherRows(TSP_V1)).map((r) => `wte.ids${r.first}`));
   });
 
   it("every id lands on its own row in its range and on a zero row of every other range", () => {
