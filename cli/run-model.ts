@@ -47,7 +47,13 @@ export function runModel(
   program: Program,
   report: CompileReport,
   machine: Machine,
-  opts: { functional: boolean; seed: number; clockSeed?: number },
+  opts: {
+    functional: boolean;
+    seed: number;
+    clockSeed?: number;
+    /** Source values the program was compiled with instead of the seeded ones (the interpreter uses them too). */
+    sources?: ReadonlyMap<string, ArrayLike<number>>;
+  },
 ): ModelRun {
   const sim = new Simulator(program, machine, { functional: opts.functional, seed: opts.clockSeed ?? 1 });
   sim.run();
@@ -62,7 +68,11 @@ export function runModel(
     sramBytesMax: res.sramBytesMax,
   };
   if (!opts.functional) return base;
-  const ev = interpret(graph, { seed: opts.seed, retain: "outputs" });
+  const ev = interpret(graph, {
+    seed: opts.seed,
+    retain: "outputs",
+    ...(opts.sources ? { sources: opts.sources } : {}),
+  });
   let maxAbs = 0;
   let maxRel = 0;
   let match = true;

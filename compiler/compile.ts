@@ -68,7 +68,7 @@ export function compile(model: ModelGraph, machine: Machine, opts: CompileOption
   let minChips: number | undefined;
   const stop = (): CompileResult => ({ diagnostics, printed, minChips });
 
-  const d = decompose(model, opts.file);
+  const d = decompose(model, opts.file, { gatherRows: gatherRows(machine) });
   diagnostics.push(...d.diagnostics);
   if (failed()) return stop();
   const kernel = after("decompose", d.kernel, printKernelGraph, verifyKernelGraph);
@@ -145,4 +145,18 @@ export function compileReport(
     efficiency: s.cycles > 0 ? lowerBound / s.cycles : 0,
     flops,
   };
+}
+
+/**
+ * Rows of one id range of an embedding table (lower-embedding.ts): the largest divisor of a bank's words not
+ * above two weight blocks (512 on tsp-v1). A range's column tile is one run of a slice, so ranges that divide the
+ * slice stack without gaps; the partitioner keeps only about a weight block per slice (plus 6%) for space that
+ * runs strand, and whole-bank ranges (4,096 rows) and 640-row ones left chips that fit by bytes with a slice group
+ * too short for the next range (LPU5005 on llama2-7b and bert-base). Within a bank, so a gather mostly holds one.
+ */
+export function gatherRows(m: Machine): number {
+  const bank = m.mem.wordsPerSlice / m.mem.banksPerSlice;
+  let best = 1;
+  for (let r = 1; r <= Math.min(bank, 2 * m.mxm.rows); r++) if (bank % r === 0) best = r;
+  return best;
 }

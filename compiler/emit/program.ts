@@ -56,7 +56,11 @@ export function emitProgram(s: Schedule, m: Machine, sources: Sources | undefine
               p,
               t.type,
               t.cols,
-              t.source.transposed ? transpose(values, t.cols, t.rows, t.source.batches) : values,
+              t.source.transposed
+                ? transpose(values, t.cols, t.rows, t.source.batches)
+                : t.source.rows
+                  ? rowRange(values, t.cols, t.rows, t.source.rows)
+                  : values,
               m.lanes,
             ),
           );
@@ -163,6 +167,19 @@ function encode(type: ElemType, v: number): number {
     default:
       throw new Error(`internal error: no SRAM encoding for ${type} yet`);
   }
+}
+
+/** `rows` rows of `cols` values: source rows first..first+count-1 from row `at` on, zeros elsewhere (an id range of
+ * an embedding table, kernel-ir.ts TensorSource.rows). */
+function rowRange(
+  v: ArrayLike<number>,
+  cols: number,
+  rows: number,
+  r: { readonly first: number; readonly count: number; readonly at: number },
+): Float64Array {
+  const out = new Float64Array(rows * cols);
+  for (let i = 0; i < r.count * cols; i++) out[r.at * cols + i] = v[r.first * cols + i]!;
+  return out;
 }
 
 /** Row-major [rows, cols] -> row-major [cols, rows], for `batches` such matrices one after another, each

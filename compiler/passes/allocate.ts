@@ -146,7 +146,9 @@ function allocateWith(
     const ids = [
       ...new Set(
         task.steps.flatMap((st) =>
-          st.kind === "read" || st.kind === "write" ? [`${st.ref.tensor}/${st.ref.tile}`] : [],
+          st.kind === "read" || st.kind === "write" || st.kind === "gather"
+            ? [`${st.ref.tensor}/${st.ref.tile}`]
+            : [],
         ),
       ),
     ];
@@ -334,10 +336,21 @@ function allocateWith(
   const usedTiles = new Set<string>();
   for (const task of g.tasks)
     for (const st of task.steps)
-      if (st.kind === "read" || st.kind === "write") usedTiles.add(`${st.ref.tensor}/${st.ref.tile}`);
+      if (st.kind === "read" || st.kind === "write" || st.kind === "gather")
+        usedTiles.add(`${st.ref.tensor}/${st.ref.tile}`);
   const outputs = new Set(g.outputs.map((o) => o.tensor));
   const byId = new Map(g.tensors.map((t) => [t.id, t]));
-  for (const t of g.tensors)
+  // Gathered tables last: a table's tiles, all its id ranges' on a chip, can cover every slice group, and the ids
+  // every gather reads must avoid all of them (a task's MEM steps may not share a slice), so the ids go first
+  // and the tables take the slices left.
+  const gathered = new Set(
+    g.tasks.flatMap((task) => task.steps.flatMap((st) => (st.kind === "gather" ? [st.ref.tensor] : []))),
+  );
+  const pinnedOrder = [
+    ...g.tensors.filter((t) => !gathered.has(t.id)),
+    ...g.tensors.filter((t) => gathered.has(t.id)),
+  ];
+  for (const t of pinnedOrder)
     if (t.role !== "temp") {
       const r = place(t);
       if (gaveUp()) return { graph: g, diagnostics, fullChips: fullList(), wide: wideList() };
@@ -406,7 +419,7 @@ function allocateWith(
   g.tasks.forEach((task, i) => {
     const freeAt = task.mxmGroup ? groupLast.get(task.mxmGroup)! : i;
     for (const s of task.steps)
-      if (s.kind === "read" || s.kind === "write") {
+      if (s.kind === "read" || s.kind === "write" || s.kind === "gather") {
         usesAt.add(`${i}/${s.ref.tensor}`);
         lastUse.set(s.ref.tensor, Math.max(lastUse.get(s.ref.tensor) ?? 0, freeAt));
         const users = usersOf.get(s.ref.tensor) ?? usersOf.set(s.ref.tensor, []).get(s.ref.tensor)!;

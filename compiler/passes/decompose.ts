@@ -26,7 +26,7 @@ import { lowerMoe, lowerTopk } from "./lower-routing.ts";
 import { M } from "./messages.ts";
 
 /** Dtypes the units lower today: the MXM and VXM both take fp16 and bf16, the VXM also fp32 (int8 activations
- * need requantisation, int32 ids need gather: not built). */
+ * need requantisation; int32 ids are lowered where embedding reads them, as gather indices). */
 const LOWERED_DTYPES: ReadonlySet<DType> = new Set(["fp16", "bf16", "fp32"]);
 
 /** 8-bit weight types: a param of one of these is lowered when only matmuls read it, as their weight (right
@@ -53,7 +53,16 @@ export interface DecomposeResult {
   readonly diagnostics: readonly Diagnostic[];
 }
 
-export function decompose(model: ModelGraph, file: string): DecomposeResult {
+/** Rows of one id range of an embedding table (lower-embedding.ts) for callers without a machine: tsp-v1's
+ * (compile.ts `gatherRows`, which `compile` passes for its machine). */
+const DEFAULT_GATHER_ROWS = 512;
+
+export interface DecomposeOptions {
+  /** Most rows of an embedding table stored as one gather block (one id range): at most a slice's words. */
+  readonly gatherRows?: number;
+}
+
+export function decompose(model: ModelGraph, file: string, opts: DecomposeOptions = {}): DecomposeResult {
   const g = model.graph;
   const diagnostics: Diagnostic[] = [];
   const k = new KernelBuilder();
@@ -320,7 +329,12 @@ export function decompose(model: ModelGraph, file: string): DecomposeResult {
           fail(n, M.unsupportedShape, "the embedding table must be a parameter [V, D]");
           break;
         }
-        lowerEmbedding(k, n.id, out!.dtype, ids.id, transposedCopy(table));
+        if (ids.role === "temp" ? ids.cols !== 1 || ids.dtype !== "int32" : !ids.source) {
+          // A computed [rows, k > 1] would need its ids moved one per row (a transpose): not built.
+          fail(n, M.unsupportedShape, "computed embedding ids must be one per row ([rows, 1])");
+          break;
+        }
+        lowerEmbedding(k, n.id, out!.dtype, ids, table, opts.gatherRows ?? DEFAULT_GATHER_ROWS);
         break;
       }
       case "rope": {

@@ -116,6 +116,30 @@ export class KernelBuilder {
     return id;
   }
 
+  /** A parameter holding rows first..first+count-1 of `table` (a stored [V, D] source) from row `at` on, the other
+   * of its `rows` rows zero: one id range of an embedding table (lower-embedding.ts). Made once per id. */
+  tableRange(id: string, table: KTensor, first: number, count: number, at: number, rows: number): string {
+    if (this.tensors.has(id)) return id;
+    this.tensors.set(id, {
+      id,
+      dtype: table.dtype,
+      rows,
+      cols: table.cols,
+      role: "param",
+      shape: [rows, table.cols],
+      source: { node: table.source!.node, transposed: false, rows: { first, count, at } },
+    });
+    return id;
+  }
+
+  /** out[r] = table[clamp(ids[r] + offset)]: a MEM gather of each token's row (kernel-ir.ts `gather`). */
+  gather(id: string, table: string, ids: string, offset: number, idEnd: number): string {
+    const t = this.get(table);
+    this.define(id, t.dtype, this.get(ids).rows, t.cols);
+    this.ops.push({ kind: "gather", id, table, ids, offset, idEnd, out: id });
+    return id;
+  }
+
   copyRows(id: string, parts: readonly RowRange[]): string {
     const t = this.get(parts[0]!.x);
     this.define(

@@ -29,6 +29,9 @@ export interface TensorSource {
   /** With `transposed`: the values are this many [K, N] matrices one after another, each stored as [N, K] (moe's
    * expert weights [E, D, F] as [E*F, D]). Absent: 1. */
   readonly batches?: number;
+  /** Source rows `first .. first + count - 1` stored from row `at` on, every other row zero: one id range of an
+   * embedding table laid out for `gather` (kernel-builder.ts `tableRange`). Absent: every row, from row 0. */
+  readonly rows?: { readonly first: number; readonly count: number; readonly at: number };
 }
 
 export type UnaryFn = "relu" | "neg" | "abs" | "exp" | "tanh" | "rsqrt" | "recip" | "copy";
@@ -82,6 +85,19 @@ export type KOp =
       readonly id: string;
       readonly fn: UnaryFn;
       readonly x: string;
+      readonly out: string;
+    }
+  /** out[r] = table[min(max(ids[r] + offset, 0), table.rows - 1)], ids an int32 column ([rows, 1]) of values in
+   * [0, idEnd): a MEM `gather` per column tile and byte plane of the table, which is stored one block per tile
+   * (every row of a tile in one slice per plane, so a row index is a word address). The clamps are emitted only
+   * where ids + offset can leave the table. */
+  | {
+      readonly kind: "gather";
+      readonly id: string;
+      readonly table: string;
+      readonly ids: string;
+      readonly offset: number;
+      readonly idEnd: number;
       readonly out: string;
     }
   /** Element type change (to the out tensor's dtype), rounded once. */
@@ -147,6 +163,8 @@ export function opInputs(op: KOp): string[] {
     case "unary":
     case "convert":
       return [op.x];
+    case "gather":
+      return [op.table, op.ids];
     case "copyRows":
       return [...new Set(op.parts.map((p) => p.x))];
     default:
@@ -180,6 +198,8 @@ export function formatKernelOp(op: KOp): string {
       return `${op.out} = ${op.fn} ${op.x}`;
     case "convert":
       return `${op.out} = convert ${op.x}`;
+    case "gather":
+      return `${op.out} = gather ${op.table}, rows ${op.ids}${op.offset === 0 ? "" : ` ${op.offset > 0 ? "+" : "-"} ${Math.abs(op.offset)}`} (ids < ${op.idEnd})`;
     case "copyRows":
       return `${op.out} = rows ${op.parts.map((p) => `${p.x}[${p.row0}+${p.n}]`).join(", ")}`;
     default:
@@ -192,9 +212,11 @@ export function printKernelGraph(k: KernelGraph): string {
     `kernel ${k.name} (batch ${k.batch}; matmul a, rows b: out[m, n] = sum_k a[m, k] * b[n, k])`,
   ];
   for (const t of k.tensors) {
+    const src = t.source;
+    const rows = src?.rows ? `[${src.rows.first}+${src.rows.count} at ${src.rows.at}]` : "";
     const from =
-      t.source && (t.source.node !== t.id || t.source.transposed)
-        ? ` = ${t.source.node}${t.source.transposed ? "^T" : ""}`
+      src && (src.node !== t.id || src.transposed || src.rows)
+        ? ` = ${src.node}${src.transposed ? "^T" : ""}${rows}`
         : "";
     lines.push(`  ${t.role} ${t.id}: ${t.dtype}[${t.rows} x ${t.cols}]${from}`);
   }
@@ -234,6 +256,14 @@ export function verifyKernelGraph(k: KernelGraph): string[] {
       const colsFit = op.bTile ? b?.cols === LANES && (a?.cols ?? 0) > LANES : a?.cols === b?.cols;
       if (a && b && (!colsFit || (b.rows !== a.rows && b.rows !== 1)))
         errors.push(`${op.id}: cannot broadcast [${b.rows}x${b.cols}] over [${a.rows}x${a.cols}]`);
+    }
+    if (op.kind === "gather") {
+      const table = byId.get(op.table);
+      const ids = byId.get(op.ids);
+      if (ids && (ids.dtype !== "int32" || ids.cols !== 1 || ids.rows !== out.rows))
+        errors.push(`${op.id}: ids must be an int32 column of ${out.rows} rows`);
+      if (table && (table.cols !== out.cols || table.role === "temp"))
+        errors.push(`${op.id}: the table must be a stored [rows, ${out.cols}] tensor`);
     }
     if (op.kind === "copyRows") {
       const n = op.parts.reduce((s, p) => s + p.n, 0);

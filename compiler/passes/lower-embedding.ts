@@ -1,49 +1,95 @@
-// embedding(ids, table) as kernel ops without a gather: each id is broadcast to V lanes on the MXM, compared with
-// a lane index on the VXM to give a one-hot row (relu(1 - |v - id|), exact for integers), and the one-hot row times
-// the table (stored transposed, one row per output lane) picks the table row exactly (one product by 1).
-// Cost grows with V * D (every table tile passes the MXM), where a MEM gather would read one word per column tile:
-// fine for small vocabularies; the gather needs a scheduler step kind that does not exist yet.
-// Exact for ids below 2^19 (the id goes through the 16-bit MXM as bf16 hi + fp16 lo, both exact there).
+// embedding(ids, table) as MEM gathers. The table [V, D] is stored in id ranges of at most `rangeRows` rows (512
+// on tsp-v1: compile.ts `gatherRows`), each range its own tensor whose column tile sits whole in one slice per byte plane, so row r
+// of the range is word base + r there; a range that does not start at id 0 has a zero row first, one that does not
+// end at V a zero row last, where ids outside it land. The ids are read as a column [B*S, 1] (the same values as
+// the int32 input [B, S]: token r's id in lane 0 of row r), moved into each range's rows on the VXM (an add and
+// the clamps that can bite), and one `gather` per (range, column tile, byte plane) puts each token's row on a
+// stream. The ranges' results add up; all but one are exact zeros, so the rows are the table's exactly.
+// Cost: one word per token per column tile and plane per range (tile.ts), and the adds, where the one-hot product
+// this replaced passed the whole table through the MXM for every token. No case needs that product any more.
 import type { DType } from "../graph/ir.ts";
-import { type KernelBuilder, LANES } from "./kernel-builder.ts";
-import { transposeLast2 } from "./lower-layout.ts";
-import { periodicFor } from "./lower-reduce.ts";
+import type { KernelBuilder } from "./kernel-builder.ts";
+import type { KTensor } from "./kernel-ir.ts";
 
-/** ids: kernel tensor [B, S] int32 (id of token s in lane s of row b); tableT: [D, V]. Defines outId [B*S, D]. */
+/** One id range of the table: ids first..end-1 stored from row `at` (1 when a zero row comes first). */
+export interface IdRange {
+  readonly first: number;
+  readonly end: number;
+  readonly at: number;
+  /** Rows stored: the ids, plus a zero row before (at = 1) and one after (when end < V). */
+  readonly rows: number;
+}
+
+/** The id ranges of a V-row table, each at most `rangeRows` rows stored (rangeRows >= 3). */
+export function idRanges(v: number, rangeRows: number): IdRange[] {
+  const out: IdRange[] = [];
+  for (let first = 0; first < v; ) {
+    const at = first > 0 ? 1 : 0;
+    const last = v - first <= rangeRows - at;
+    const end = last ? v : first + rangeRows - at - 1;
+    out.push({ first, end, at, rows: at + (end - first) + (last ? 0 : 1) });
+    first = end;
+  }
+  return out;
+}
+
+/** ids: int32, a model input of any shape or a computed column [rows, 1]; table: a parameter [V, D]. Defines
+ * outId [ids, D]. */
 export function lowerEmbedding(
   k: KernelBuilder,
   outId: string,
   outDtype: DType,
-  ids: string,
-  tableT: string,
+  ids: KTensor,
+  table: KTensor,
+  rangeRows: number,
 ): void {
   const at = outId;
-  const { rows: B, cols: S } = k.get(ids);
-  const { rows: D, cols: V, dtype: tableType } = k.get(tableT);
-  const ids32 = k.convert(k.fresh(at), ids, "fp32");
-  const hi = k.convert(k.fresh(at), ids32, "bf16");
-  const lo = k.convert(
-    k.fresh(at),
-    k.binary(k.fresh(at), "sub", ids32, k.convert(k.fresh(at), hi, "fp32")),
-    "fp16",
-  );
-  // Each id in lane 0 of its own row, rows in (b, s) order: the [B, S] ids transposed per batch row on the MXM
-  // (exact); then lane 0 broadcast to all V lanes (and the padding, so it stays finite) by one [V, 1] weight.
-  const column = (x: string) => (S > 1 ? transposeLast2(k, at, x, B, 1) : x);
-  // One weight tile's rows, used for every output tile.
-  const bcast = (dtype: DType) => k.constant(`bcast.${dtype}.${LANES}x1.0`, dtype, LANES, 1, () => 1);
-  const idRows = k.binary(
-    k.fresh(at),
-    "add",
-    k.matmul(k.fresh(at), column(hi), bcast("bf16"), "fp32", V, undefined, periodicFor(V)),
-    k.matmul(k.fresh(at), column(lo), bcast("fp16"), "fp32", V, undefined, periodicFor(V)),
-  );
-  const lane = k.constant(`iota.fp32.${V}`, "fp32", 1, V, (_, c) => c);
-  const diff = k.unary(k.fresh(at), "abs", k.binary(k.fresh(at), "sub", idRows, lane));
-  const oneHot = k.unary(
-    k.fresh(at),
-    "relu",
-    k.imm(k.fresh(at), "add", k.unary(k.fresh(at), "neg", diff), 1),
-  );
-  k.matmul(outId, k.convert(k.fresh(at), oneHot, tableType), tableT, outDtype, D);
+  const v = table.shape[0]!;
+  const tokens = ids.rows * ids.cols;
+  // The same values as the ids input, one per row: row r's lane 0 is what `gather` takes as its index. Computed
+  // ids (topk's, converted to int32) are a column already when there is one per row.
+  const column = ids.role === "temp" ? ids.id : `${ids.id}.col`;
+  if (!k.tensors.has(column))
+    k.tensors.set(column, {
+      id: column,
+      dtype: "int32",
+      rows: tokens,
+      cols: 1,
+      role: ids.role,
+      shape: [tokens, 1],
+      source: { node: ids.source!.node, transposed: false },
+    });
+  const ranges = idRanges(v, Math.max(3, rangeRows));
+  // The ranges' results summed in list order as a binary counter: each gather is followed by the adds that merge
+  // equal-sized partial sums, so a sum's inputs come from neighbouring ranges (the packer fills chips in list
+  // order, so they are mostly on one chip and few partial sums cross a link) and the depth stays log2 of the ranges.
+  const plan: ({ readonly range: IdRange } | { readonly add: readonly [number, number] })[] = [];
+  const stack: { step: number; level: number }[] = [];
+  for (const range of ranges) {
+    plan.push({ range });
+    let top = { step: plan.length - 1, level: 0 };
+    while (stack.length > 0 && stack[stack.length - 1]!.level === top.level) {
+      const a = stack.pop()!;
+      plan.push({ add: [a.step, top.step] });
+      top = { step: plan.length - 1, level: top.level + 1 };
+    }
+    stack.push(top);
+  }
+  while (stack.length > 1) {
+    const b = stack.pop()!;
+    const a = stack.pop()!;
+    plan.push({ add: [a.step, b.step] });
+    stack.push({ step: plan.length - 1, level: b.level + 1 });
+  }
+  const same = outDtype === table.dtype;
+  const results: string[] = [];
+  plan.forEach((p, i) => {
+    const id = i === plan.length - 1 && same ? outId : k.fresh(at);
+    if ("range" in p) {
+      const r = p.range;
+      const stored = k.tableRange(`${table.id}.ids${r.first}`, table, r.first, r.end - r.first, r.at, r.rows);
+      results.push(k.gather(id, stored, column, r.at - r.first, v));
+    } else results.push(k.binary(id, "add", results[p.add[0]]!, results[p.add[1]]!));
+  });
+  if (!same) k.convert(outId, results[results.length - 1]!, outDtype);
 }

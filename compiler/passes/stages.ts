@@ -71,7 +71,7 @@ export function placeStages(g: TaskGraph, p: PartitionedGraph, m: Machine): Task
         writers.set(k, [...(writers.get(k) ?? []), t.id]);
         if (!firstWriterChip.has(s.ref.tensor)) firstWriterChip.set(s.ref.tensor, chipOfTask(t));
       }
-      if (s.kind === "read" && !firstReaderChip.has(s.ref.tensor))
+      if ((s.kind === "read" || s.kind === "gather") && !firstReaderChip.has(s.ref.tensor))
         firstReaderChip.set(s.ref.tensor, chipOfTask(t));
     }
   // tile's per-chip copy `x@cN` of a computed tensor has no writer: read the original, moved here by links.
@@ -155,7 +155,8 @@ export function placeStages(g: TaskGraph, p: PartitionedGraph, m: Machine): Task
     const after = new Set(task.after);
     const steps: Step[] = task.steps.map((s) => {
       switch (s.kind) {
-        case "read": {
+        case "read":
+        case "gather": {
           const id = alias(s.ref.tensor);
           for (const w of fetch(id, s.ref.tile, chip)) after.add(w);
           return { ...s, ref: { ...s.ref, tensor: copyOf(id, chip) } };

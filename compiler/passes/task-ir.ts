@@ -19,6 +19,15 @@ export interface VecRef {
 export type Step =
   | { readonly kind: "read"; readonly ref: VecRef; readonly type: ElemType }
   | { readonly kind: "write"; readonly ref: VecRef; readonly type: ElemType; readonly src: number }
+  /** docs/isa.md `gather`: for each of `ref.n` vectors, the int32 in lane 0 of step `map`'s vector is a row index
+   * into the table block `ref` names (tile `ref.tile`, the block holding `ref.row`; stride 0), whose word is put on
+   * the stream like a read's. The rows touched are data, so the whole block is the step's footprint. */
+  | {
+      readonly kind: "gather";
+      readonly ref: VecRef;
+      readonly type: ElemType;
+      readonly map: number;
+    }
   | {
       readonly kind: "vunary";
       readonly fn: VxmUnaryOp;
@@ -178,6 +187,8 @@ export function stepOperands(s: Step): number[] {
     case "abc":
     case "send":
       return [s.src];
+    case "gather":
+      return [s.map];
     case "vbinary":
       return typeof s.b === "number" ? [s.a, s.b] : [s.a];
     default:
@@ -192,6 +203,8 @@ export function formatStep(s: Step): string {
       return `read ${ref(s.ref)}`;
     case "write":
       return `write ${ref(s.ref)} <- %${s.src}`;
+    case "gather":
+      return `gather ${s.ref.tensor}[t${s.ref.tile} r${s.ref.row}] by %${s.map} n${s.ref.n}`;
     case "vunary":
       return `${s.fn}.${s.type} %${s.src} n${s.n}`;
     case "vbinary":
@@ -252,7 +265,7 @@ export function verifyTaskGraph(g: TaskGraph): string[] {
         if (o >= i) errors.push(`${t.id} %${i}: operand %${o} is not an earlier step`);
         else uses[o]!++;
       }
-      if (s.kind === "read" || s.kind === "write") {
+      if (s.kind === "read" || s.kind === "write" || s.kind === "gather") {
         const tt = tensors.get(s.ref.tensor);
         if (!tt) errors.push(`${t.id} %${i}: unknown tensor ${s.ref.tensor}`);
         else if (s.ref.tile >= tt.tiles || s.ref.row + (s.ref.stride === 0 ? 1 : s.ref.n) > tt.rows)

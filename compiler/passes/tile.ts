@@ -36,12 +36,14 @@ export function tile(p: PartitionedGraph, machine: Machine): TaskGraph {
   // Matmul weights are read a weight tile (mxm.rows rows) at a time; activations a few tiles at a time.
   const weights = new Set(p.kernel.ops.flatMap((op) => (op.kind === "matmul" ? [op.b] : [])));
   const weightBlock = machine.mxm.rows;
+  // A gathered table's tile is one block: every row in one slice per byte plane, so an id is a word offset.
+  const gathered = new Set(p.kernel.ops.flatMap((op) => (op.kind === "gather" ? [op.table] : [])));
   const activationBlock = Math.max(
     weightBlock,
     Math.floor(machine.mxm.accumulatorRows / weightBlock) * weightBlock,
   );
   const tensors: TiledTensor[] = p.kernel.tensors.map((t) => ({
-    blockRows: weights.has(t.id) ? weightBlock : activationBlock,
+    blockRows: gathered.has(t.id) ? t.rows : weights.has(t.id) ? weightBlock : activationBlock,
     id: t.id,
     type: elemType(t.dtype),
     rows: t.rows,
@@ -60,7 +62,8 @@ export function tile(p: PartitionedGraph, machine: Machine): TaskGraph {
   const depsOf = (steps: readonly Step[]): string[] => {
     const deps = new Set<string>();
     for (const s of steps)
-      if (s.kind === "read") for (const w of writers.get(key(s.ref.tensor, s.ref.tile)) ?? []) deps.add(w);
+      if (s.kind === "read" || s.kind === "gather")
+        for (const w of writers.get(key(s.ref.tensor, s.ref.tile)) ?? []) deps.add(w);
     return [...deps];
   };
   const push = (task: Omit<Task, "after" | "chip">, extraAfter: readonly string[] = [], chip = 0): string => {
@@ -430,6 +433,40 @@ export function tile(p: PartitionedGraph, machine: Machine): TaskGraph {
                 { kind: "write", ref: rowsOf(out.id, j, r0, n), type: out.type, src: 1 },
               ],
             });
+          }
+        return;
+      }
+      case "gather": {
+        // Per column tile and row chunk: read the ids, move them into the table's rows on the VXM (a copy when
+        // they are already), gather each token's row of the tile (one instruction per byte plane), write it.
+        const ids = byId.get(op.ids)!;
+        const table = byId.get(op.table)!;
+        const out = byId.get(op.out)!;
+        const chunk = Math.min(ids.blockRows, out.blockRows);
+        const lastRow = table.rows - 1;
+        for (let j = 0; j < out.tiles; j++)
+          for (let r0 = 0; r0 < ids.rows; r0 += chunk) {
+            const n = Math.min(chunk, ids.rows - r0);
+            const steps: Step[] = [{ kind: "read", ref: rowsOf(ids.id, 0, r0, n), type: "int32" }];
+            const index = (fn: "add" | "max" | "min", imm: number) =>
+              steps.push({ kind: "vbinary", fn, type: "int32", a: steps.length - 1, b: { imm }, n });
+            if (op.offset !== 0) index("add", op.offset);
+            if (op.offset < 0) index("max", 0);
+            if (op.idEnd - 1 + op.offset > lastRow) index("min", lastRow);
+            if (steps.length === 1) steps.push({ kind: "vunary", fn: "copy", type: "int32", src: 0, n });
+            steps.push({
+              kind: "gather",
+              ref: rowsOf(table.id, j, 0, n, 0),
+              type: table.type,
+              map: steps.length - 1,
+            });
+            steps.push({
+              kind: "write",
+              ref: rowsOf(out.id, j, r0, n),
+              type: out.type,
+              src: steps.length - 1,
+            });
+            push({ id: `${op.id}.t${j}.r${r0}`, op: op.id, steps });
           }
         return;
       }

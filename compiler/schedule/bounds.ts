@@ -81,6 +81,8 @@ export function computeBounds(g: TaskGraph, latencyPath: Schedule, m: Machine, w
         counted.add(key);
         wordsRead += (st.ref.stride === 0 ? 1 : st.ref.n) * ELEM_BYTES[tt.type];
       }
+      // A gather reads one word per vector and byte plane; which words is data, so none is shared.
+      if (st.kind === "gather") wordsRead += st.ref.n * ELEM_BYTES[st.type];
     }
   const chips = Math.max(1, g.chips);
   const planes = m.mxm.planes * chips;
@@ -113,6 +115,7 @@ export function unitRuns(t: Task): Task {
     switch (st.kind) {
       case "read":
       case "write":
+      case "gather":
         return { ...st, ref: { ...st.ref, n: 1 } };
       case "iw":
         return st;

@@ -46,6 +46,9 @@ export interface FlowGroup {
   readonly spacing: number;
   /** Which operands of the consumer step it feeds (0 = a/src, 1 = b; both for `x * x`). */
   readonly operands: readonly number[];
+  /** Streams of the group: bytes(type), or more for a wide weight read. A gather's map group feeds every byte
+   * plane's slice, so it has a flow per byte per consumer and fewer streams than flows. */
+  readonly streams: number;
 }
 
 export interface Geometry {
@@ -56,6 +59,7 @@ export interface Geometry {
 export function outputType(s: Step): ElemType | undefined {
   switch (s.kind) {
     case "read":
+    case "gather":
       return s.type;
     case "vunary":
     case "vbinary":
@@ -117,11 +121,12 @@ export function taskGeometry(
     firstInstance[si] = proto.length;
     const timing = stepTiming(m, s);
     timings[si] = timing;
-    if (s.kind === "read" || s.kind === "write") {
+    if (s.kind === "read" || s.kind === "write" || s.kind === "gather") {
       const p = placements.get(s.ref.tensor);
       invariant(p, `no placement for ${s.ref.tensor}`);
       const tp = blockOf(p, s.ref.tile, s.ref.row);
       const width = tp.width ?? 1;
+      invariant(s.kind !== "gather" || width === 1, `${task.id}: a gathered table is not a wide block`);
       if (width === 1) {
         const addr = tp.addr + s.ref.row - tp.row0;
         for (let byte = 0; byte < tp.slices.length; byte++) {
@@ -188,15 +193,29 @@ export function taskGeometry(
       const flows: Flow[] = [];
       const pn = countOf(pi);
       const cn = countOf(ci);
-      invariant(pn === 1 || cn === 1, `${task.id}: a MEM step feeding a MEM step is not supported`);
-      // One flow per byte plane, or per stream group and byte plane of a wide weight read.
       const bytes = Math.max(ELEM_BYTES[type], pn, cn);
-      for (let b = 0; b < bytes; b++)
-        flows.push({
-          from: firstInstance[pi]! + (pn === 1 ? 0 : b),
-          to: firstInstance[ci]! + (cn === 1 ? 0 : b),
-          byte: b,
-        });
+      if (s.kind === "gather") {
+        // The map: every byte plane's slice takes the whole int32 group as it passes. From one VXM step, so
+        // each slice's cycle follows from its own distance (from several MEM slices the distances could clash).
+        invariant(pn === 1, `${task.id}: a gather's map comes from a VXM step`);
+        for (let k = 0; k < cn; k++)
+          for (let b = 0; b < ELEM_BYTES[type]; b++)
+            flows.push({ from: firstInstance[pi]!, to: firstInstance[ci]! + k, byte: b });
+      } else {
+        // MEM to MEM only plane by plane (a gather's word straight to a write): each pair has its own distance.
+        invariant(
+          pn === 1 || cn === 1 || (pn === cn && steps[pi]!.kind === "gather"),
+          `${task.id}: a MEM step feeding a MEM step is not supported`,
+        );
+        // One flow per byte plane, or per stream group and byte plane of a wide weight read.
+        for (let b = 0; b < bytes; b++)
+          flows.push({
+            from: firstInstance[pi]! + (pn === 1 ? 0 : b),
+            to: firstInstance[ci]! + (cn === 1 ? 0 : b),
+            byte: b,
+          });
+      }
+      const streams = s.kind === "gather" ? ELEM_BYTES[type] : bytes;
       if (cTiming.inSpacing > 1) {
         invariant(steps[pi]!.kind === "read", `${task.id}: only a MEM read can feed a spaced consumer`);
         for (let k = 0; k < pn; k++) spacingOf[firstInstance[pi]! + k] = cTiming.inSpacing;
@@ -218,14 +237,16 @@ export function taskGeometry(
       const spacing = cTiming.inSpacing;
       groups.push(
         dir === "e" || dir === "w"
-          ? { type, flows, n, spacing, operands, dir }
-          : { type, flows, n, spacing, operands },
+          ? { type, flows, n, spacing, operands, streams, dir }
+          : { type, flows, n, spacing, operands, streams },
       );
     }
   }
 
-  // Relative cycles: walk the flows from the root outwards. Each value is consumed exactly once and a MEM step
-  // never feeds a MEM step, so the instances and flows form a tree: every order of the walk gives the same cycles.
+  // Relative cycles: walk the flows from the root outwards. Each value is consumed exactly once, a MEM step feeds
+  // a MEM step only plane by plane (a gather's words to a write) and a gather's map comes from one VXM instance,
+  // so the instances and flows form a tree (up to a flow per byte of one pair, which agree): every order of the
+  // walk gives the same cycles.
   // Consumers come after their producers, so a sweep from the last group backwards usually settles in one pass.
   const rel = new Int32Array(proto.length);
   const known = new Uint8Array(proto.length);

@@ -84,6 +84,22 @@ export function buildInstructions(
             );
         break;
       }
+      case "gather": {
+        // The table block's first word is the base; the map group is the VXM result every plane's slice takes.
+        const o = outputOf(i);
+        emit(
+          {
+            op: "gather",
+            base: inst.addr,
+            stream: streamRef(o.ref.id + o.byte, o.ref.dir),
+            map: inputOf(i, 0),
+            n: s.ref.n,
+          },
+          cycle,
+          s.ref.n,
+        );
+        break;
+      }
       case "write": {
         const src = inputOf(i, 0);
         const byte = geo.groups

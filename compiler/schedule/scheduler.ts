@@ -411,6 +411,7 @@ export function schedule(g: TaskGraph, m: Machine, opts: ScheduleOptions = {}): 
       let state = Number.NEGATIVE_INFINITY;
       switch (s.kind) {
         case "read":
+        case "gather":
           data = tileReady[tileId(s.ref.tensor, s.ref.tile)]!;
           break;
         case "write": {
@@ -492,7 +493,8 @@ export function schedule(g: TaskGraph, m: Machine, opts: ScheduleOptions = {}): 
       const last = inst.timing.n > 0 ? inst.timing.n - 1 : 0;
       const done = t + lastEventOffset(m, s, inst.spacing, inst.timing) + 1;
       switch (s.kind) {
-        case "read": {
+        case "read":
+        case "gather": {
           const k = tileId(s.ref.tensor, s.ref.tile);
           tileReadEnd[k] = Math.max(tileReadEnd[k]!, done);
           break;
@@ -605,7 +607,8 @@ export function schedule(g: TaskGraph, m: Machine, opts: ScheduleOptions = {}): 
         }
         if (inst.unit === "mem") {
           from = trial.length;
-          bankRes(inst, chip, start);
+          if (st.kind === "gather") gatherBankRes(inst, chip, start, st.ref.tensor, st.ref.tile);
+          else bankRes(inst, chip, start);
           const cb = conflictTrial(from);
           if (cb > 0) {
             trial.length = from;
@@ -620,7 +623,7 @@ export function schedule(g: TaskGraph, m: Machine, opts: ScheduleOptions = {}): 
     const chosenStreams: StreamRef[] = [];
     for (let gi = 0; gi < geo.groups.length; gi++) {
       const grp = geo.groups[gi]!;
-      const bytes = grp.flows.length;
+      const bytes = grp.streams;
       let best = Number.POSITIVE_INFINITY;
       let chosen: StreamRef | undefined;
       for (let d = 0; d < 2 && !chosen; d++) {
@@ -680,8 +683,38 @@ export function schedule(g: TaskGraph, m: Machine, opts: ScheduleOptions = {}): 
     }
   }
 
+  /** A gather's address is data (docs/isa.md: base + the index it takes), so it holds every bank its table block
+   * spans for its whole run: whatever the ids, no other access meets it in a bank. */
+  function gatherBankRes(inst: Instance, chip: number, start: number, tensor: string, tile: number): void {
+    const t = start + inst.rel;
+    const block = blockOf(placements.get(tensor)!, tile, 0);
+    const slice = (chip * memCount + inst.index!) * m.mem.banksPerSlice;
+    const last = Math.floor((block.addr + block.rows - 1) / bankSize);
+    for (let bank = Math.floor(block.addr / bankSize); bank <= last; bank++)
+      trial.push(BANK, slice + bank, t, t + inst.timing.n);
+  }
+
   function flowRes(geo: Geometry, gi: number, chip: number, start: number, dir: "e" | "w", id: number): void {
     const grp = geo.groups[gi]!;
+    if (grp.streams < grp.flows.length) {
+      // A gather's map: one producer, a flow per byte to each consumer slice; each stream carries its byte from
+      // the producer to the farthest consumer once (the nearer ones take it as it passes).
+      const p = geo.instances[grp.flows[0]!.from]!;
+      const t0 = start + p.rel + p.timing.outOffset;
+      const w0 = dir === "e" ? t0 - p.pos : t0 + p.pos;
+      for (let b = 0; b < grp.streams; b++) {
+        let lo = p.pos;
+        let hi = p.pos;
+        for (const f of grp.flows)
+          if (f.byte === b) {
+            const c = geo.instances[f.to]!;
+            lo = Math.min(lo, c.pos);
+            hi = Math.max(hi, c.pos);
+          }
+        trial.push(STREAM, streamId(chip, dir, id + b), w0, w0 + (grp.n - 1) * grp.spacing + 1, lo, hi);
+      }
+      return;
+    }
     for (const f of grp.flows) {
       const p = geo.instances[f.from]!;
       const c = geo.instances[f.to]!;
@@ -749,7 +782,7 @@ export function schedule(g: TaskGraph, m: Machine, opts: ScheduleOptions = {}): 
 function estimate(t: Task, m: Machine): number {
   let busy = 0;
   for (const s of t.steps) {
-    if (s.kind === "read" || s.kind === "write") busy = Math.max(busy, s.ref.n);
+    if (s.kind === "read" || s.kind === "write" || s.kind === "gather") busy = Math.max(busy, s.ref.n);
     else if (s.kind === "abc") busy = Math.max(busy, s.n * mxmCyclesPerVector(m, s.type) + m.mxm.latency);
     else if (s.kind === "iw") busy = Math.max(busy, m.mxm.installLatency);
     else if (s.kind !== "lw") busy = Math.max(busy, s.n);

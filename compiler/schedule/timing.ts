@@ -54,6 +54,16 @@ export function stepTiming(m: Machine, s: Step): StepTiming {
         outOffset: m.mem.readLatency,
         n: s.ref.n,
       };
+    // gather: takes the map group at t + i, accesses word base + index at t + i, puts it at t + L_read + i.
+    case "gather":
+      return {
+        busy: s.ref.n,
+        resource: "read",
+        inOffset: 0,
+        inSpacing: 1,
+        outOffset: m.mem.readLatency,
+        n: s.ref.n,
+      };
     // write: takes the stream and accesses the bank at t + i.
     case "write":
       return { busy: s.ref.n, resource: "write", inOffset: 0, inSpacing: 1, outOffset: 0, n: s.ref.n };
@@ -123,6 +133,8 @@ export function lastEventOffset(m: Machine, s: Step, spacing: number, t = stepTi
   switch (s.kind) {
     case "read":
       return t.outOffset + last * spacing;
+    case "gather":
+      return t.outOffset + last;
     case "write":
     case "lw":
       return last;
