@@ -42,6 +42,12 @@ export type VxmBinaryOp = "add" | "sub" | "mul" | "max" | "min";
 /** SXM lane movement (ISCA20 table I). */
 export type SxmOp = "shift" | "rotate" | "permute" | "distribute" | "transpose";
 
+/** Cycles a deskew occupies its queue: from its first repetition to its last, `(n - 1) * period + 1`. */
+export function deskewSlots(inst: { readonly n?: number; readonly period?: number }): number {
+  const n = inst.n ?? 1;
+  return n > 1 ? (n - 1) * (inst.period ?? 1) + 1 : 1;
+}
+
 /**
  * One instruction. `cycle` is the issue cycle in the chip's local time; when absent, the instruction issues as soon
  * as its queue is free (after the previous instruction's issue slots), as the real in-order queues do.
@@ -53,7 +59,10 @@ export type Instruction =
   | { readonly op: "nop"; readonly cycles: number }
   | { readonly op: "sync"; readonly token: string }
   | { readonly op: "notify"; readonly token: string }
-  | { readonly op: "deskew" }
+  // `deskew` aligns the chip to the next epoch boundary after its cycle; with `n` (absent means 1) it repeats: n
+  // deskews at t, t + period, ..., t + (n - 1) * period (the ISA's `Repeat n, d` folded into the instruction), and
+  // occupies its queue for the whole span. `period` (>= 1) is required when n > 1.
+  | { readonly op: "deskew"; readonly n?: number; readonly period?: number }
   // MEM: one 320-byte word per cycle between a slice and a stream (byte-agnostic; multi-byte data is laid out by
   // the compiler as byte planes in several slices).
   | {

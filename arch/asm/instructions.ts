@@ -63,6 +63,7 @@ export function readInstruction(r: Reader, st: InstructionStmt, m: Machine): Ins
       return token === undefined ? undefined : { op: mn, token };
     }
     case "deskew":
+      return readDeskew(cx);
     case "iw":
       cx.take([], 0);
       return cx.ok ? { op: mn } : undefined;
@@ -160,6 +161,29 @@ export function readInstruction(r: Reader, st: InstructionStmt, m: Machine): Ins
   }
   if ((SXM_OPS as readonly string[]).includes(mn)) return readSxm(cx, mn as (typeof SXM_OPS)[number], type);
   throw new Error(`internal error: mnemonic '${mn}' has no reader`);
+}
+
+/** `deskew [n=N, period=P]`, or positionally `deskew N, P`: N deskews P cycles apart. n = 1 is the default and is
+ * left out of the instruction (so the printed and the parsed forms agree); a period is required when n > 1. */
+function readDeskew(cx: Operands): Instruction | undefined {
+  const r = cx.r;
+  const before = r.diagnostics.length;
+  const [nPos, periodPos] = cx.take(["n", "period"], 0, [], 2);
+  const pick = (key: string, pos: Item | undefined): Item | undefined => {
+    const kw = cx.options.get(key);
+    if (pos && kw) r.report(M.duplicateOption, pos.span, [key]);
+    return pos ?? kw;
+  };
+  const nItem = pick("n", nPos);
+  const periodItem = pick("period", periodPos);
+  const n = nItem ? r.int(nItem, "deskew count n", 1, nItem.span) : 1;
+  const period = periodItem ? r.int(periodItem, "deskew period", 1, periodItem.span) : undefined;
+  if (r.diagnostics.length > before || n === undefined) return undefined;
+  if (n > 1 && period === undefined) {
+    r.report(M.missingArg, cx.st.span, [`deskew n=${n}`, "a period (period=CYCLES) to repeat"]);
+    return undefined;
+  }
+  return { op: "deskew", ...(n !== 1 ? { n } : {}), ...(period !== undefined ? { period } : {}) };
 }
 
 /** SXM ops take an optional third operand: a whole number is the lane amount, a name is the lane map. */

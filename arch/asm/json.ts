@@ -48,13 +48,16 @@ type FieldKind =
   | "binary"
   | "sxmfn"
   | "map"
-  | "width";
+  | "opt1";
 
 const FIELDS: Readonly<Record<Instruction["op"], readonly (readonly [string, FieldKind])[]>> = {
   nop: [["cycles", "int1"]],
   sync: [["token", "token"]],
   notify: [["token", "token"]],
-  deskew: [],
+  deskew: [
+    ["n", "opt1"],
+    ["period", "opt1"],
+  ],
   read: [
     ["addr", "int0"],
     ["stream", "stream"],
@@ -112,7 +115,7 @@ const FIELDS: Readonly<Record<Instruction["op"], readonly (readonly [string, Fie
     ["src", "stream"],
     ["n", "int1"],
     ["row0", "int0"],
-    ["width", "width"],
+    ["width", "opt1"],
   ],
   iw: [],
   abc: [
@@ -379,7 +382,7 @@ class Validator {
     let ok = true;
     for (const [key, kind] of FIELDS[op as Instruction["op"]]) {
       const v = this.field(o[key], `${path}.${key}`, kind);
-      if (v === undefined) ok = ok && (kind === "map" || kind === "width") && o[key] === undefined;
+      if (v === undefined) ok = ok && (kind === "map" || kind === "opt1") && o[key] === undefined;
       else inst[key] = v;
     }
     const known = new Set([
@@ -391,6 +394,8 @@ class Validator {
     ]);
     for (const k of Object.keys(o))
       if (!known.has(k)) ok = this.fail(`${path}.${k}`, `unknown field for '${op}'`) ?? false;
+    if (op === "deskew" && typeof inst.n === "number" && inst.n > 1 && inst.period === undefined)
+      ok = this.fail(`${path}.period`, "a deskew that repeats (n > 1) needs a period") ?? false;
     const cycle = o.cycle === undefined ? undefined : this.int(o.cycle, `${path}.cycle`, 0);
     const span = o.span === undefined ? undefined : this.span(o.span, `${path}.span`);
     const note = o.note === undefined ? undefined : this.str(o.note, `${path}.note`);
@@ -428,7 +433,7 @@ class Validator {
         return this.str(x, path);
       case "map":
         return x === undefined ? undefined : this.str(x, path);
-      case "width":
+      case "opt1":
         return x === undefined ? undefined : this.int(x, path, 1);
       case "bool":
         return typeof x === "boolean" ? x : this.fail(path, "expected true or false");

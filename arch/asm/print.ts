@@ -76,6 +76,7 @@ export function printInstruction(i: Instruction): string {
     case "notify":
       return line(mn, [formatName(i.token)]);
     case "deskew":
+      return line(mn, [...opt("n", i.n ?? 1, 1), ...(i.period !== undefined ? [`period=${i.period}`] : [])]);
     case "iw":
       return mn;
     case "read":

@@ -75,7 +75,8 @@ export const SXM_TRANSPOSE = 4;
  * vunary: fn, t0, s0 = dst, s1 = src. vbinary: fn, t0, s0 = dst, s1 = a, s2 = b (-1: the immediate, in b).
  * convert: t0 = from, t1 = to, s0 = dst, s1 = src. vaccum: t0, s0 = dst, s1 = src. lw: t0, s1 = src, a = row0,
  * b = width. abc: t0, s1 = src, a = row0, fn = accumulate (0/1). acc: t0, s0 = dst, a = row0. sxm: fn, t0, s0 = dst,
- * s1 = src, a = amount, b = map number. send: t0, s1 = src. recv: t0, s0 = dst. sync/notify: a = token number. */
+ * s1 = src, a = amount, b = map number. send: t0, s1 = src. recv: t0, s0 = dst. sync/notify: a = token number.
+ * deskew: n = repetitions, b = period. */
 export interface Columns {
   readonly op: Uint8Array;
   readonly queue: Int32Array;

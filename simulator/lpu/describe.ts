@@ -17,6 +17,7 @@ export function describeInstruction(inst: Instruction): string {
     case "notify":
       return `${m} ${inst.token}`;
     case "deskew":
+      return (inst.n ?? 1) > 1 ? `deskew ${inst.n} every ${inst.period}` : m;
     case "iw":
       return m;
     case "read":

@@ -1,7 +1,7 @@
 // Encodes one instruction into a row of the simulator's columns (code.ts): opcode, queue, issue cycle, vectors,
 // slots, operands as numbers, stream groups as `dir * streams + id`, the output latency. In: a checked Instruction and
 // the machine. Out: the row, and whether every number the fast path reads fits a 32-bit integer (FastCode).
-import type { ElemType, Instruction, StreamRef } from "../../arch/isa.ts";
+import { deskewSlots, type ElemType, type Instruction, type StreamRef } from "../../arch/isa.ts";
 import type { Machine } from "../../arch/machine.ts";
 import { assertNever } from "../../util/assert.ts";
 import {
@@ -95,10 +95,15 @@ export function encode(
       c.slots[id] = 1;
       c.a[id] = tokens.id(inst.token);
       return ok;
-    case "deskew":
+    case "deskew": {
+      // n repetitions `b` cycles apart; the queue is occupied from the first to the last.
+      const slots = deskewSlots(inst);
       c.op[id] = OP_DESKEW;
-      c.slots[id] = 1;
-      return ok;
+      c.n[id] = inst.n ?? 1;
+      c.b[id] = inst.period ?? 1;
+      c.slots[id] = slots;
+      return ok && fits32(inst.n ?? 1) && fits32(inst.period ?? 1) && fits32(slots);
+    }
     case "read":
     case "write":
       c.op[id] = inst.op === "read" ? OP_READ : OP_WRITE;

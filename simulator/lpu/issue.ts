@@ -1,14 +1,15 @@
 // Issue (docs/isa.md "Queues and issue"): each queue issues its instructions in order, at their explicit cycle or
 // as soon as the queue is free; an issue checks the queue and the unit resource it occupies (unit-busy), counts
-// busy cycles, and starts the instruction (units.ts). ICU instructions act here: nop, deskew, notify, sync (which
-// parks the queue until its token is notified on the chip). Works on the typed code rows, not on objects.
+// busy cycles, and starts the instruction (units.ts). ICU instructions act here: nop, deskew (a repeated one
+// schedules its later repetitions as events), notify, sync (which parks the queue until its token is notified on
+// the chip). Works on the typed code rows, not on objects.
 import { mnemonicOf } from "../../arch/asm/names.ts";
 import type { ChipState, QueueState } from "./chip.ts";
 import { HAS_N, OP_DESKEW, OP_NOP, OP_NOTIFY, OP_SYNC, RES_NAME, RES_SLOT } from "./code.ts";
 import { describeInstruction } from "./describe.ts";
 import { PHASE_ISSUE } from "./events.ts";
 import type { Simulator } from "./simulator.ts";
-import { K_ISSUE, startInstruction } from "./units.ts";
+import { K_DESKEW, K_ISSUE, startInstruction } from "./units.ts";
 
 /** Puts the queue's next instruction on the chip's calendar (unless the queue is done or parked). */
 export function scheduleNext(sim: Simulator, q: QueueState): void {
@@ -78,7 +79,9 @@ export function issue(sim: Simulator, q: QueueState, cycle: number): void {
     case OP_NOP:
       break;
     case OP_DESKEW:
+      // Repetition 0 now; repetitions 1 .. n-1 come `period` cycles apart as events (units.ts K_DESKEW).
       chip.deskewAt = cycle;
+      if (code.n[id]! > 1) chip.heap.push(cycle + code.b[id]!, PHASE_ISSUE, K_DESKEW, id, 1, null);
       break;
     case OP_NOTIFY:
       notify(sim, chip, code.a[id]!, cycle);

@@ -6,7 +6,7 @@
 // so link arrivals are always in the future and a step costs the same with 1 chip or 500. Instructions are rows of
 // typed arrays (code.ts); values, when simulated, move in pooled buffers, so a run allocates nothing per vector.
 import { mnemonicOf } from "../../arch/asm/names.ts";
-import type { ElemType, Instruction, Program } from "../../arch/isa.ts";
+import { deskewSlots, type ElemType, type Instruction, type Program } from "../../arch/isa.ts";
 import type { Machine } from "../../arch/machine.ts";
 import { slicePosition } from "../../arch/machine.ts";
 import { assertNever } from "../../util/assert.ts";
@@ -99,8 +99,9 @@ export function slotsOf(m: Machine, inst: Instruction): number {
       return inst.cycles;
     case "sync":
     case "notify":
-    case "deskew":
       return 1;
+    case "deskew":
+      return deskewSlots(inst);
     case "iw":
       return m.mxm.installLatency;
     case "abc":

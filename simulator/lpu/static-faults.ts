@@ -63,6 +63,17 @@ function countFault(n: number): Fault | undefined {
     : { name: "bad-instruction", text: `n must be a whole number >= 1, got ${n}` };
 }
 
+/** A deskew's repeat: a whole count n >= 1 and, when it repeats, a whole period >= 1. */
+function deskewFault(n: number | undefined, period: number | undefined): Fault | undefined {
+  if (n !== undefined && !(Number.isInteger(n) && n >= 1))
+    return { name: "bad-instruction", text: `deskew n must be a whole number >= 1, got ${n}` };
+  if (period !== undefined && !(Number.isInteger(period) && period >= 1))
+    return { name: "bad-instruction", text: `deskew period must be a whole number >= 1, got ${period}` };
+  if ((n ?? 1) > 1 && period === undefined)
+    return { name: "bad-instruction", text: `deskew n=${n} repeats and needs a period` };
+  return undefined;
+}
+
 /** Faults of one instruction visible without running it, reported in a fixed order (the first of a kind is kept). */
 export function staticFaults(
   m: Machine,
@@ -82,8 +93,10 @@ export function staticFaults(
       return;
     case "sync":
     case "notify":
-    case "deskew":
     case "iw":
+      return;
+    case "deskew":
+      report(deskewFault(inst.n, inst.period));
       return;
     case "read":
     case "write":

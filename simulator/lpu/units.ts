@@ -23,7 +23,7 @@ import {
   TYPE_BYTES,
   TYPES,
 } from "./code.ts";
-import { PHASE_PUT, PHASE_TAKE, PHASE_UPDATE } from "./events.ts";
+import { PHASE_ISSUE, PHASE_PUT, PHASE_TAKE, PHASE_UPDATE } from "./events.ts";
 import type { Simulator } from "./simulator.ts";
 import { c2cArrive, c2cDepart, c2cRecv, c2cTake } from "./units-c2c.ts";
 import { memRead, memTake } from "./units-mem.ts";
@@ -40,6 +40,8 @@ export const K_DRAIN = 5;
 export const K_RECV = 6;
 export const K_DEPART = 7;
 export const K_ARRIVE = 8;
+/** Repetition i (>= 1) of a repeated deskew (issue.ts schedules repetition 1; each schedules the next). */
+export const K_DESKEW = 9;
 
 const INT32 = TYPES.indexOf("int32");
 const FP32 = TYPES.indexOf("fp32");
@@ -200,6 +202,14 @@ export function handleEvent(
       return;
     case K_ARRIVE:
       c2cArrive(sim, chip, owner, ref as Uint8Array | null, cycle);
+      return;
+    case K_DESKEW:
+      // Exactly what a separate deskew issued in this cycle does: the chip pauses after the cycle (simulator.ts).
+      chip.deskewAt = cycle;
+      if (sim.logEntries)
+        sim.note(chip, cycle, `${sim.instName(owner)} deskews (${i + 1} of ${code.n[owner]})`);
+      if (i + 1 < code.n[owner]!)
+        chip.heap.push(cycle + code.b[owner]!, PHASE_ISSUE, K_DESKEW, owner, i + 1, null);
       return;
     default:
       throw new Error(`internal error: unknown event kind ${kind}`);

@@ -217,9 +217,14 @@ export class FastChip {
       switch (op) {
         case OP_NOP:
           break;
-        case OP_DESKEW:
-          this.deskews.push(at);
+        case OP_DESKEW: {
+          // Every repetition, as the exact engine's K_DESKEW events do (the last is the chip's last event).
+          const period = code.b[r]!;
+          const n = code.n[r]!;
+          for (let i = 0; i < n; i++) this.deskews.push(at + i * period);
+          this.event(at + (n - 1) * period);
           break;
+        }
         case OP_NOTIFY: {
           const token = code.a[r]!;
           const u = this.notified.get(token);

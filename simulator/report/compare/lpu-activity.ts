@@ -64,7 +64,8 @@ function countInto(c: Mutable, inst: Instruction, rows: number, cols: number, la
     default:
       assertNever(inst, "instruction");
   }
-  if ("n" in inst) c.vectors += inst.n;
+  // A deskew's n counts repetitions, not vectors.
+  if (inst.op !== "deskew" && "n" in inst) c.vectors += inst.n;
 }
 
 interface Mutable {

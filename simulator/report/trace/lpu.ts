@@ -100,7 +100,8 @@ export function lpuTimeline(sim: Simulator, opts: LpuTraceOptions = {}): LpuTrac
       k: rec.k,
     };
     const inst = rec.placed.inst;
-    if ("n" in inst) args.vectors = inst.n;
+    // A deskew's n counts repetitions, not vectors.
+    if (inst.op !== "deskew" && "n" in inst) args.vectors = inst.n;
     if (rec.placed.note) args.note = rec.placed.note;
     const span = rec.placed.span;
     if (lines && span && span.start >= 0) args.line = lines.position(span.start).line;

@@ -47,6 +47,13 @@ const instruction: fc.Arbitrary<Instruction> = fc.oneof(
   fc.record({ op: fc.constant("nop" as const), cycles: fc.integer({ min: 1, max: 100 }) }),
   fc.record({ op: fc.constantFrom("sync" as const, "notify" as const), token: anyLabel }),
   fc.record({ op: fc.constantFrom("deskew" as const, "iw" as const) }),
+  // A repeated deskew (n = 1 is left out of the canonical form, as the parser leaves it out).
+  fc.record({
+    op: fc.constant("deskew" as const),
+    n: fc.integer({ min: 2, max: 400 }),
+    period: fc.integer({ min: 1, max: 5000 }),
+  }),
+  fc.record({ op: fc.constant("deskew" as const), period: fc.integer({ min: 1, max: 5000 }) }),
   fc.record({
     op: fc.constantFrom("read" as const, "write" as const),
     addr: int0,

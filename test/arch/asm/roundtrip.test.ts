@@ -55,6 +55,33 @@ describe("assembly round trip", () => {
   });
 });
 
+describe("deskew's repeat", () => {
+  const deskew = (text: string) => parseOk(`.arch tsp-v1\n.queue c2c15\n  ${text}\n`).chips[0]!.queues[0]!;
+
+  it("`deskew N, P` and `deskew n=N, period=P` are the same instruction, printed with its options", () => {
+    const q = deskew("@2304 deskew 36, 2304");
+    expect(q.instructions[0]!.inst).toEqual({ op: "deskew", n: 36, period: 2304 });
+    expect(deskew("@2304 deskew n=36, period=2304").instructions[0]!.inst).toEqual(q.instructions[0]!.inst);
+    expect(printAsm(parseOk(".arch tsp-v1\n.queue c2c15\n  @2304 deskew 36, 2304\n"))).toContain(
+      "  @2304 deskew n=36, period=2304\n",
+    );
+  });
+
+  it("a plain `deskew` (or n=1) is one deskew: n is left out of the instruction", () => {
+    expect(deskew("deskew").instructions[0]!.inst).toEqual({ op: "deskew" });
+    expect(deskew("deskew n=1").instructions[0]!.inst).toEqual({ op: "deskew" });
+  });
+
+  it("the JSON form refuses a repeated deskew without a period", () => {
+    const p = parseOk(".arch tsp-v1\n.queue c2c15\n  deskew 3, 10\n");
+    const text = programToJson(p).replace(',"period":10', "");
+    expect(text).not.toContain("period");
+    const r = programFromJson(text, "t.json");
+    expect(r.program).toBeUndefined();
+    expect(formatDiagnostics(r.diagnostics)).toContain("a deskew that repeats (n > 1) needs a period");
+  });
+});
+
 describe("assembler robustness", () => {
   const pieces = fc.constantFrom(
     ".arch tsp-v1\n",

@@ -133,7 +133,7 @@ function jitter(p: Program, rng: Rng): Program {
         if (rng.next() >= odds) return pl;
         if (pl.cycle !== undefined && rng.next() < 0.7)
           return { ...pl, cycle: Math.max(0, pl.cycle + Math.floor(rng.next() * 7) - 3) };
-        if ("n" in pl.inst && pl.inst.n > 2)
+        if (pl.inst.op !== "deskew" && "n" in pl.inst && pl.inst.n > 2)
           return { ...pl, inst: { ...pl.inst, n: pl.inst.n + Math.floor(rng.next() * 5) - 2 } };
         return pl;
       }),
