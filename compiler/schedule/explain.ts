@@ -48,7 +48,7 @@ export function explainSchedule(s: Schedule, m: Machine, opts: ExplainOptions): 
   };
   for (const i of s.insts) {
     const l = layer(i.op);
-    l.busy[i.queue.kind] = (l.busy[i.queue.kind] ?? 0) + i.busy;
+    l.busy[i.queue.kind] = (l.busy[i.queue.kind] ?? 0) + workCycles(i);
   }
   for (const t of s.tasks) {
     const l = layer(t.op);
@@ -68,7 +68,7 @@ export function explainSchedule(s: Schedule, m: Machine, opts: ExplainOptions): 
     );
   out.push("", "per unit kind: busy unit-cycles / (units x cycles); the rest is idle");
   const busyKind: Record<string, number> = {};
-  for (const i of s.insts) busyKind[i.queue.kind] = (busyKind[i.queue.kind] ?? 0) + i.busy;
+  for (const i of s.insts) busyKind[i.queue.kind] = (busyKind[i.queue.kind] ?? 0) + workCycles(i);
   for (const k of KINDS) {
     const cap = units[k]! * chips * s.cycles;
     const b = busyKind[k] ?? 0;
@@ -100,6 +100,12 @@ export function explainSchedule(s: Schedule, m: Machine, opts: ExplainOptions): 
   out.push("", gantt(s.insts, opts.ganttCycles, opts.width));
   if (chips > 1) out.push("", ...perChip(s, m));
   return `${out.join("\n")}\n`;
+}
+
+/** Cycles an instruction works: its busy cycles, except a repeated deskew, which acts once per repetition and
+ * only holds its queue in between. */
+function workCycles(i: ScheduledInst): number {
+  return i.inst.op === "deskew" ? (i.inst.n ?? 1) : i.busy;
 }
 
 /** Per chip, when its tasks run and how busy its MXM planes are meanwhile: on a pipeline, the stages one after
@@ -141,6 +147,12 @@ export function gantt(insts: readonly ScheduledInst[], cycles: number, width: nu
     if (!row) {
       row = new Array<string>(cols).fill(".");
       rows.set(key, row);
+    }
+    if (i.inst.op === "deskew") {
+      // Only the cycles it deskews: in between, its queue waits.
+      for (let k = 0; k < (i.inst.n ?? 1) && i.cycle + k * (i.inst.period ?? 1) < cycles; k++)
+        row[Math.floor((i.cycle + k * (i.inst.period ?? 1)) / per)] = c;
+      continue;
     }
     for (let t = i.cycle; t < Math.min(cycles, i.cycle + Math.max(1, i.busy)); t++)
       row[Math.floor(t / per)] = c;

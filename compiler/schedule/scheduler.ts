@@ -4,8 +4,8 @@
 // are met (SRAM data written, MXM weights installed, accumulators free) and every queue, bank port and stream it
 // needs is free. MXM work is grouped per output tile onto one of the planes, so weight loads on one plane overlap
 // compute on the others. Deterministic: no randomness, no iteration over unordered keys.
-import type { StreamRef, UnitKind } from "../../arch/isa.ts";
-import { ELEM_BYTES } from "../../arch/isa.ts";
+import type { Instruction, StreamRef, UnitKind } from "../../arch/isa.ts";
+import { deskewSlots, ELEM_BYTES } from "../../arch/isa.ts";
 import type { Machine } from "../../arch/machine.ts";
 import { invariant } from "../../util/assert.ts";
 import { Heap } from "../../util/heap.ts";
@@ -149,19 +149,9 @@ export function schedule(g: TaskGraph, m: Machine, opts: ScheduleOptions = {}): 
   /** Issue cycle of each placed send step, by task id: its receiver's earliest start follows from it. */
   const sendAt = new Map<string, number>();
   // Chips that talk align with `deskew` in cycle 0 (docs/isa.md: then arrivals are exactly F + L_link for about
-  // 2,500 cycles) and again every deskew period up to their last transfer (addDeskews).
+  // 2,500 cycles) and again every deskew period up to their last transfer: one repeated deskew per chip on the
+  // last link's queue, which carries no data (addDeskews). Nothing else issues in cycle 0 (`lower` below).
   const multiChip = g.tasks.some((t) => t.steps.some((st) => st.kind === "send"));
-  if (multiChip && !relaxed) {
-    const deskewLink = new Map<number, number>();
-    for (const t of g.tasks)
-      for (const st of t.steps)
-        if (st.kind === "send" || st.kind === "recv")
-          deskewLink.set(t.chip, Math.min(deskewLink.get(t.chip) ?? st.link, st.link));
-    for (const [chip, link] of [...deskewLink].sort((a, b) => a[0] - b[0])) {
-      queues.get(queueId(chip, "c2c", link, 0)).add(0, 1);
-      insts.push(deskewAt(chip, link, 0));
-    }
-  }
   const bankSize = m.mem.wordsPerSlice / m.mem.banksPerSlice;
   /** Per link end (`chip/s<link>` sender, `chip/r<link>` receiver): the cycle the previous transfer frees it. */
   const linkFree = new Map<string, number>();
@@ -371,9 +361,10 @@ export function schedule(g: TaskGraph, m: Machine, opts: ScheduleOptions = {}): 
   if (multiChip && !relaxed) addDeskews();
   return { graph: g, insts, tasks: times, cycles };
 
-  /** A deskew at k P on every chip that talks, for every k from 1 up to the last window with a word leaving in
-   * it, quiet windows included (docs/compiler.md): a deskew lands its chip on the boundary after it only while the
-   * drift since the previous one is under a cycle, and that previous one must be at most a period back. */
+  /** A deskew at k P on every chip that talks, for every k from 0 up to the last window with a word leaving in
+   * it, quiet windows included (docs/compiler.md), as one `deskew n=K+1, period=P` per chip: a deskew lands its
+   * chip on the boundary after it only while the drift since the previous one is under a cycle, and that previous
+   * one must be at most a period back. */
   function addDeskews(): void {
     const talkers = [
       ...new Set(
@@ -385,8 +376,7 @@ export function schedule(g: TaskGraph, m: Machine, opts: ScheduleOptions = {}): 
       !g.tasks.some((t) => t.steps.some((x) => (x.kind === "send" || x.kind === "recv") && x.link === queue)),
       `link ${queue} carries data: no queue left for deskews`,
     );
-    for (let k = 1; k <= lastTalkWindow; k++)
-      for (const chip of talkers) insts.push(deskewAt(chip, queue, k * deskewPeriod));
+    for (const chip of talkers) insts.push(deskews(chip, queue, lastTalkWindow + 1, deskewPeriod));
   }
 
   /** Where the task would go with this plane: its start, choices, and the cycle its last step issues. */
@@ -791,14 +781,16 @@ function estimate(t: Task, m: Machine): number {
   return busy + m.mem.readLatency + m.mem.writeLatency;
 }
 
-/** A deskew on link `link` of `chip` at `cycle` (the ones at cycle 0 and the ones every period). */
-function deskewAt(chip: number, link: number, cycle: number): ScheduledInst {
+/** `n` deskews of `chip`, `period` cycles apart from cycle 0, on the queue of link `link`, which they occupy from
+ * the first to the last (docs/isa.md). */
+function deskews(chip: number, link: number, n: number, period: number): ScheduledInst {
+  const inst: Instruction = n > 1 ? { op: "deskew", n, period } : { op: "deskew" };
   return {
     chip,
     queue: { kind: "c2c", index: link },
-    cycle,
-    inst: { op: "deskew" },
-    busy: 1,
+    cycle: 0,
+    inst,
+    busy: deskewSlots(inst),
     resource: "queue",
     task: "deskew",
     op: "deskew",
