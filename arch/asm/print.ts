@@ -15,7 +15,11 @@ export function printAsm(p: Program): string {
   );
   for (const w of wires) out.push(`.wire ${w.a}:c2c${w.link} ${w.b}:c2c${w.peerLink}`);
   const lanes = machineFromName(p.arch)?.lanes ?? 320;
-  for (const c of [...p.chips].sort((x, y) => x.chip - y.chip)) out.push("", ...printChip(c, lanes));
+  // A line at a time: spreading a chip of a million lines into push() overflows the stack.
+  for (const c of [...p.chips].sort((x, y) => x.chip - y.chip)) {
+    out.push("");
+    for (const line of printChip(c, lanes)) out.push(line);
+  }
   return `${out.join("\n")}\n`;
 }
 
