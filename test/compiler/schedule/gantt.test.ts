@@ -51,4 +51,9 @@ describe("Gantt chart", () => {
   it("leaves a queue that only waits (nop) out of the chart", () => {
     expect(chart).not.toContain("mxm1");
   });
+
+  it("draws a repeated deskew in the cycles it deskews only, not across the span it holds its queue", () => {
+    const d = { ...at(0, "c2c", 15, 1, { op: "deskew", n: 3, period: 3 }), busy: 7 };
+    expect(gantt([d], 8, 8).split("\n")[1]).toBe("  chip0 c2c15  |.Y..Y..Y|");
+  });
 });
