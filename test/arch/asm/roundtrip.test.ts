@@ -53,6 +53,22 @@ describe("assembly round trip", () => {
     expect(pl.cycle).toBe(7);
     expect(pl.inst).toEqual({ op: "read", addr: 0, stream: { id: 3, dir: "e" }, n: 4, stride: 1 });
   });
+
+  it("a trailing comment is the note of its own line's instruction only (comment lines and bare lines between)", () => {
+    const text = [
+      ".arch tsp-v1",
+      ".queue mem3",
+      "; a comment line",
+      "  read 0, s3e ; first",
+      "  read 1, s3e",
+      "; another comment line",
+      "  read 2, s3e",
+      "  read 3, s3e ; fourth",
+      "",
+    ].join("\n");
+    const notes = parseOk(text).chips[0]!.queues[0]!.instructions.map((p) => p.note);
+    expect(notes).toEqual(["first", undefined, undefined, "fourth"]);
+  });
 });
 
 describe("deskew's repeat", () => {
