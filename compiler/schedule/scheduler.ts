@@ -65,6 +65,9 @@ const RESOURCE_INDEX: Readonly<Record<UnitResource, number>> = {
   receiver: 8,
 };
 const RESOURCES_PER_QUEUE = 9;
+/** How many group starts (the best by priority) compete for a free plane by when their weight load would end: an
+ * assumption, few enough to keep the search cheap. */
+const START_LOOKAHEAD = 8;
 
 export interface Choice {
   /** VXM ALU per instance (undefined for fixed units). */
@@ -313,7 +316,8 @@ export function schedule(g: TaskGraph, m: Machine, opts: ScheduleOptions = {}): 
       "scheduler deadlock: every ready task waits for an MXM plane",
     );
     const fromStarts = !(st === undefined || (r !== undefined && before(r, st) < 0));
-    const pick = fromStarts ? starts.pop()! : ready.pop()!;
+    let pick = fromStarts ? starts.pop()! : ready.pop()!;
+    if (fromStarts && parkedIn[pick] && !relaxed) pick = soonestStart(pick);
     const t = taskAt(pick);
     let plane: number | undefined;
     if (t.mxmGroup) {
@@ -411,6 +415,44 @@ export function schedule(g: TaskGraph, m: Machine, opts: ScheduleOptions = {}): 
       `link ${queue} carries data: no queue left for deskews`,
     );
     for (const chip of talkers) insts.push(deskews(chip, queue, lastTalkWindow + 1, deskewPeriod));
+  }
+
+  /**
+   * Among the group start `pick` and the next START_LOOKAHEAD - 1 of its chip's starts whose inputs are placed
+   * (by priority), the one whose weight load would finish first on a free plane (ties: priority). A wide load
+   * reads a chunk of 16 slices for 40 cycles: when another plane's load holds that chunk, a start whose weights
+   * are in another chunk can load now instead of waiting (llama2-7b's attention: three in four plane-cycles of
+   * its key and value loads waited on MEM read ports).
+   */
+  function soonestStart(pick: number): number {
+    const chip = g.tasks[pick]!.chip;
+    const heap = inputsIn.get(chip);
+    const popped: number[] = [];
+    const candidates = [pick];
+    while (heap && heap.size > 0 && candidates.length < START_LOOKAHEAD) {
+      const i = heap.pop()!;
+      if (placed[i] || !parkedIn[i]) continue;
+      popped.push(i);
+      if (i !== pick) candidates.push(i);
+    }
+    for (const i of popped) heap!.push(i);
+    if (candidates.length === 1) return pick;
+    const ps = planesOf(chip);
+    let best = pick;
+    let bestEnd = Number.POSITIVE_INFINITY;
+    for (const i of candidates) {
+      const t = taskAt(i);
+      for (let k = 0; k < ps.length; k++) {
+        if (ps[k]!.owner !== undefined) continue;
+        const trial: GroupState = { plane: k, state: ps[k]!, lwEnd: 0, weightsReady: 0, resultsReady: 0 };
+        const end = findPlacement(t, k, trial).lastIssue;
+        if (end < bestEnd) {
+          bestEnd = end;
+          best = i;
+        }
+      }
+    }
+    return best;
   }
 
   /** Where the task would go with this plane: its start, choices, and the cycle its last step issues. */
