@@ -10,7 +10,7 @@ import type { Diagnostic } from "../../util/diagnostics.ts";
 import { diag } from "../../util/diagnostics.ts";
 import { M } from "./messages.ts";
 import type { BlockPlacement, Placement, Task, TaskGraph, TiledTensor } from "./task-ir.ts";
-import { blockOf } from "./task-ir.ts";
+import { blockOf, wideLoadAt } from "./task-ir.ts";
 
 interface FreeBlock {
   addr: number;
@@ -255,6 +255,13 @@ function allocateWith(
   // instead of 320. Only for tensors no task writes (params, constants, inputs and their copies: their images come
   // from the emitter) whose every read is a whole block straight into an `lw`.
   const wide = new Set<string>();
+  // An 8-bit weight is converted on the VXM on its way to the MXM, one ALU per stream group, so a load of width w
+  // holds w ALUs for 320 / w cycles: 320 ALU-cycles a tile whatever w. A width that lets every plane load at once
+  // and leaves each plane an ALU for its results (acc -> convert -> write): floor(alus / planes) - 1, 3 on tsp-v1.
+  // Measured on llama2-70b-fp8 (one layer, 9 chips; docs/compiler.md "8-bit weights"): width 8 (two loads fill
+  // the 16 ALUs and the results wait for one) 698,634 cycles; 4: 460,038; 3: 433,983; 2: 489,983.
+  const converted = new Set<string>();
+  const convertWidth = Math.max(1, Math.floor(machine.vxm.alus / machine.mxm.planes) - 1);
   {
     const written = new Set<string>();
     const notWide = new Set<string>();
@@ -263,15 +270,13 @@ function allocateWith(
       task.steps.forEach((st, si) => {
         if (st.kind === "write") written.add(st.ref.tensor);
         if (st.kind !== "read") return;
-        const next = task.steps[si + 1];
         const ok =
-          next?.kind === "lw" &&
-          next.src === si &&
+          wideLoadAt(task.steps, si) &&
           st.ref.stride === 1 &&
-          st.ref.row % blockRowsOf.get(st.ref.tensor)! === 0 &&
-          task.steps.every((o, k) => k === si + 1 || !("src" in o) || o.src !== si);
+          st.ref.row % blockRowsOf.get(st.ref.tensor)! === 0;
         if (ok) wide.add(st.ref.tensor);
         else notWide.add(st.ref.tensor);
+        if (ok && task.steps[si + 1]!.kind === "convert") converted.add(st.ref.tensor);
       });
     for (const t of g.tensors)
       if (
@@ -299,7 +304,11 @@ function allocateWith(
     groups: number[][],
   ): Omit<BlockPlacement, "tile" | "row0" | "rows"> | undefined => {
     const planes = ELEM_BYTES[t.type];
-    const full = Math.min(machine.mxm.maxLoadWidth, Math.floor(machine.streamsPerDirection / planes));
+    const full = Math.min(
+      machine.mxm.maxLoadWidth,
+      Math.floor(machine.streamsPerDirection / planes),
+      converted.has(t.id) ? convertWidth : Number.POSITIVE_INFINITY,
+    );
     if (full <= 1 || rows <= 1) return undefined;
     const start = cursor.get(planes) ?? 0;
     // All groups on the side of the VXM where the cursor points, so the rows reach the plane with little skew
@@ -504,7 +513,8 @@ function withLoadWidth(t: Task, placements: ReadonlyMap<string, Placement>): Tas
   let changed = false;
   const steps = t.steps.map((st) => {
     if (st.kind !== "lw") return st;
-    const src = t.steps[st.src]!;
+    let src = t.steps[st.src]!;
+    if (src.kind === "convert") src = t.steps[src.src]!;
     if (src.kind !== "read") return st;
     const p = placements.get(src.ref.tensor);
     const width = p ? Math.min(blockOf(p, src.ref.tile, src.ref.row).width ?? 1, st.n) : 1;

@@ -125,6 +125,23 @@ export interface Placement {
   readonly blocks: readonly BlockPlacement[];
 }
 
+/** Whether the read at `si` goes whole into an `lw`, straight (`read -> lw`) or through a convert of an 8-bit
+ * weight (`read -> convert -> lw`), and nothing else takes it: then its block may be wide. */
+export function wideLoadAt(steps: readonly Step[], si: number): boolean {
+  const onlyNext = (k: number) => steps.every((o, j) => j === k + 1 || !("src" in o) || o.src !== k);
+  const next = steps[si + 1];
+  if (next?.kind === "lw") return next.src === si && onlyNext(si);
+  const after = steps[si + 2];
+  return (
+    next?.kind === "convert" &&
+    next.src === si &&
+    after?.kind === "lw" &&
+    after.src === si + 1 &&
+    onlyNext(si) &&
+    onlyNext(si + 1)
+  );
+}
+
 /** The block holding row `row` of column tile `tile`. */
 export function blockOf(p: Placement, tile: number, row: number): BlockPlacement {
   // Blocks are sorted by (tile, row0); only the tiles some task touches are placed.

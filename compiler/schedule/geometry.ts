@@ -7,7 +7,7 @@ import { ELEM_BYTES, type ElemType, type UnitKind } from "../../arch/isa.ts";
 import type { Machine } from "../../arch/machine.ts";
 import { assertNever, invariant } from "../../util/assert.ts";
 import type { Placement, Step, Task } from "../passes/task-ir.ts";
-import { blockOf, stepOperands } from "../passes/task-ir.ts";
+import { blockOf, stepOperands, wideLoadAt } from "../passes/task-ir.ts";
 import { type StepTiming, stepTiming } from "./timing.ts";
 
 export interface Instance {
@@ -137,14 +137,9 @@ export function taskGeometry(
         // A wide weight block (allocate.ts): group j holds rows j, j + width, ...; one instance per group and byte
         // plane, each reading its own rows, all reaching the `lw` in the same cycles (stream k = j * bytes + b).
         const off = s.ref.row - tp.row0;
-        const next = steps[si + 1];
         invariant(
-          s.kind === "read" &&
-            s.ref.stride === 1 &&
-            off % width === 0 &&
-            next?.kind === "lw" &&
-            next.src === si,
-          `${task.id}: a wide block is read only whole rows straight into an lw`,
+          s.kind === "read" && s.ref.stride === 1 && off % width === 0 && wideLoadAt(steps, si),
+          `${task.id}: a wide block is read only whole rows into an lw (straight or through a convert)`,
         );
         const bytes = ELEM_BYTES[s.type];
         const groups = Math.min(width, s.ref.n);
@@ -164,6 +159,17 @@ export function taskGeometry(
             proto.push(proto0(si, j * bytes + byte, "mem", slice, pos, t, tp.addr + off / width, 1));
           }
         }
+      }
+    } else if (s.kind === "convert" && wideGroups(steps, s.src, placements) > 1) {
+      // The convert of a wide 8-bit weight read: one VXM instance per stream group (each on its own ALU), group
+      // j's rows in and out, so the converted rows reach the `lw` `width` a cycle as a wide fp16 read would.
+      const read = steps[s.src]! as Extract<Step, { kind: "read" }>;
+      const width = blockOf(placements.get(read.ref.tensor)!, read.ref.tile, read.ref.row).width!;
+      const groups = wideGroups(steps, s.src, placements);
+      for (let j = 0; j < groups; j++) {
+        const n = Math.ceil((read.ref.n - j) / width);
+        const t: StepTiming = { ...timing, busy: n, n };
+        proto.push(proto0(si, j, "vxm", undefined, position(m, "vxm", 0), t, 0, 0));
       }
     } else if (s.kind === "lw" || s.kind === "iw" || s.kind === "abc" || s.kind === "acc") {
       invariant(mxmPlane !== undefined, `MXM step of ${task.id} without a plane`);
@@ -193,18 +199,28 @@ export function taskGeometry(
       const flows: Flow[] = [];
       const pn = countOf(pi);
       const cn = countOf(ci);
-      const bytes = Math.max(ELEM_BYTES[type], pn, cn);
+      const eb = ELEM_BYTES[type];
+      let bytes = Math.max(eb, pn, cn);
       if (s.kind === "gather") {
         // The map: every byte plane's slice takes the whole int32 group as it passes. From one VXM step, so
         // each slice's cycle follows from its own distance (from several MEM slices the distances could clash).
         invariant(pn === 1, `${task.id}: a gather's map comes from a VXM step`);
         for (let k = 0; k < cn; k++)
-          for (let b = 0; b < ELEM_BYTES[type]; b++)
+          for (let b = 0; b < eb; b++)
             flows.push({ from: firstInstance[pi]!, to: firstInstance[ci]! + k, byte: b });
+      } else if (pn > 1 && steps[pi]!.kind === "convert") {
+        // A wide convert's groups into the lw: group j's byte planes are streams j * bytes ...
+        invariant(cn === 1, `${task.id}: a wide convert feeds one lw`);
+        bytes = pn * eb;
+        for (let b = 0; b < bytes; b++)
+          flows.push({ from: firstInstance[pi]! + Math.floor(b / eb), to: firstInstance[ci]!, byte: b });
       } else {
-        // MEM to MEM only plane by plane (a gather's word straight to a write): each pair has its own distance.
+        // MEM to MEM only plane by plane (a gather's word straight to a write): each pair has its own distance. A
+        // wide 8-bit read into its convert pairs group j with convert instance j (one byte plane each).
         invariant(
-          pn === 1 || cn === 1 || (pn === cn && steps[pi]!.kind === "gather"),
+          pn === 1 ||
+            cn === 1 ||
+            (pn === cn && (steps[pi]!.kind === "gather" || steps[ci]!.kind === "convert")),
           `${task.id}: a MEM step feeding a MEM step is not supported`,
         );
         // One flow per byte plane, or per stream group and byte plane of a wide weight read.
@@ -215,7 +231,7 @@ export function taskGeometry(
             byte: b,
           });
       }
-      const streams = s.kind === "gather" ? ELEM_BYTES[type] : bytes;
+      const streams = s.kind === "gather" ? eb : bytes;
       if (cTiming.inSpacing > 1) {
         invariant(steps[pi]!.kind === "read", `${task.id}: only a MEM read can feed a spaced consumer`);
         for (let k = 0; k < pn; k++) spacingOf[firstInstance[pi]! + k] = cTiming.inSpacing;
@@ -287,6 +303,16 @@ export function taskGeometry(
   }
   const instances: readonly Instance[] = proto;
   return { instances, groups };
+}
+
+/** The stream groups of the wide read at step `si` (1 when the step is not a wide read). */
+function wideGroups(steps: readonly Step[], si: number, placements: ReadonlyMap<string, Placement>): number {
+  const s = steps[si];
+  if (s?.kind !== "read") return 1;
+  const p = placements.get(s.ref.tensor);
+  if (!p) return 1;
+  const width = blockOf(p, s.ref.tile, s.ref.row).width ?? 1;
+  return Math.min(width, s.ref.n);
 }
 
 /** An instance under construction: `rel` and `spacing` are filled in once the flows are known. */

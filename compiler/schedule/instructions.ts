@@ -134,13 +134,29 @@ export function buildInstructions(
         );
         break;
       }
-      case "convert":
+      case "convert": {
+        // Group j of a wide weight's convert (geometry.ts) takes stream j and puts streams j * bytes ..: the flows'
+        // byte offsets; a plain convert has offset 0 on both sides. inst.timing.n: the group's rows.
+        const src = inputOf(i, 0);
+        const inByte = geo.groups
+          .find((g) => g.flows.some((f) => f.to === i))!
+          .flows.find((f) => f.to === i)!.byte;
+        const o = outputOf(i);
+        const n = inst.timing.n;
         emit(
-          { op: "convert", from: s.from, to: s.to, dst: outputOf(i).ref, src: inputOf(i, 0), n: s.n },
+          {
+            op: "convert",
+            from: s.from,
+            to: s.to,
+            dst: streamRef(o.ref.id + o.byte, o.ref.dir),
+            src: streamRef(src.id + inByte, src.dir),
+            n,
+          },
           cycle,
-          s.n,
+          n,
         );
         break;
+      }
       case "lw":
         emit(
           {

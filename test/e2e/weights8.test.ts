@@ -61,6 +61,21 @@ describe("8-bit weights", () => {
       expect(res.maxRelError).toBeLessThanOrEqual(2 ** -10);
     });
 
+  it("an 8-bit weight loads floor(alus / planes) - 1 rows a cycle: one convert per stream group, each on its own ALU, all in the same cycle", () => {
+    const { r } = build(FP8_MLP, 1);
+    const width = Math.floor(TSP_V1.vxm.alus / TSP_V1.mxm.planes) - 1;
+    const insts = r.program!.chips[0]!.queues.flatMap((q) => q.instructions.map((i) => ({ q, i })));
+    const lws = insts.filter(({ i }) => i.inst.op === "lw");
+    expect(lws.length).toBeGreaterThan(0);
+    for (const { i } of lws) expect(i.inst.op === "lw" && i.inst.width).toBe(width);
+    // Each load's converts: `width` of them, one per ALU queue, issued together (the rows reach the plane
+    // `width` a cycle only if every group is converted in the same cycles).
+    const task = lws[0]!.i.note;
+    const converts = insts.filter(({ i }) => i.inst.op === "convert" && i.note === task);
+    expect(converts.length).toBe(width);
+    expect(new Set(converts.map(({ q }) => q.queue.index)).size).toBe(width);
+    expect(new Set(converts.map(({ i }) => i.cycle)).size).toBe(1);
+  });
   it("an 8-bit weight takes 1 byte in SRAM: the fp8 MLP's weight blocks use half the words of the fp16 one", () => {
     const words = (text: string) => {
       const t = build(text, 1).r.tasks!;
