@@ -258,7 +258,7 @@ function allocateWith(
   // An 8-bit weight is converted on the VXM on its way to the MXM, one ALU per stream group, so a load of width w
   // holds w ALUs for 320 / w cycles: 320 ALU-cycles a tile whatever w. A width that lets every plane load at once
   // and leaves each plane an ALU for its results (acc -> convert -> write): floor(alus / planes) - 1, 3 on tsp-v1.
-  // Measured on llama2-70b-fp8 (one layer, 9 chips; docs/compiler.md "8-bit weights"): one row a cycle 735,705
+  // Measured on llama2-70b-fp8 (one layer, 9 chips, before the embedding gathers): one row a cycle 735,705
   // cycles; width 8 (two loads fill the 16 ALUs and the results wait for one) 713,586; 4: 444,472; 3: 424,560;
   // 2: 469,125.
   const converted = new Set<string>();
