@@ -4,7 +4,7 @@ import type { Program } from "../isa.ts";
 import { assemble } from "./assemble.ts";
 
 export { programFromJson, programToJson } from "./json.ts";
-export { printAsm, printInstruction } from "./print.ts";
+export { printAsm, printAsmLines, printInstruction } from "./print.ts";
 
 /** Parses assembly text; `program` is present only when there are no errors (warnings may remain). */
 export function parseAsm(text: string, file: string): { program?: Program; diagnostics: Diagnostic[] } {

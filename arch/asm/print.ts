@@ -8,19 +8,25 @@ import { toBase64 } from "./data.ts";
 import { formatName, formatNumber, mnemonicOf, queueName, streamName as sn, UNIT_KINDS } from "./names.ts";
 
 export function printAsm(p: Program): string {
-  const out: string[] = [`.arch ${formatName(p.arch)}`];
-  for (const name of Object.keys(p.maps).sort()) out.push(...printMap(name, p.maps[name]!));
+  return `${[...printAsmLines(p)].join("\n")}\n`;
+}
+
+/** The lines of printAsm, one at a time (no newlines): a large program (tens of millions of instructions) is
+ * written to a file line by line, since its text can pass the longest string (and the deepest argument list) V8
+ * takes. */
+export function* printAsmLines(p: Program): Generator<string> {
+  yield `.arch ${formatName(p.arch)}`;
+  for (const name of Object.keys(p.maps).sort()) yield* printMap(name, p.maps[name]!);
   const wires = [...p.wires].sort(
     (x, y) => x.a - y.a || x.link - y.link || x.b - y.b || x.peerLink - y.peerLink,
   );
-  for (const w of wires) out.push(`.wire ${w.a}:c2c${w.link} ${w.b}:c2c${w.peerLink}`);
+  for (const w of wires) yield `.wire ${w.a}:c2c${w.link} ${w.b}:c2c${w.peerLink}`;
   const lanes = machineFromName(p.arch)?.lanes ?? 320;
   // A line at a time: spreading a chip of a million lines into push() overflows the stack.
   for (const c of [...p.chips].sort((x, y) => x.chip - y.chip)) {
-    out.push("");
-    for (const line of printChip(c, lanes)) out.push(line);
+    yield "";
+    yield* printChip(c, lanes);
   }
-  return `${out.join("\n")}\n`;
 }
 
 function printMap(name: string, map: readonly number[]): string[] {
@@ -31,25 +37,23 @@ function printMap(name: string, map: readonly number[]): string[] {
   return [`.map ${formatName(name)} [`, rows.join(",\n"), "]"];
 }
 
-function printChip(c: ChipProgram, lanes: number): string[] {
-  const out = [`.chip ${c.chip}`];
+function* printChip(c: ChipProgram, lanes: number): Generator<string> {
+  yield `.chip ${c.chip}`;
   const data = [...c.data].sort((x, y) => x.slice - y.slice || x.addr - y.addr);
-  for (const d of data) out.push(printData(d, lanes));
+  for (const d of data) yield printData(d, lanes);
   for (const o of [...c.outputs].sort((x, y) => (x.name < y.name ? -1 : x.name > y.name ? 1 : 0))) {
     const slices = o.slices.map((s) => `mem${s}`).join(",");
-    out.push(
-      `.output ${formatName(o.name)} ${o.type} ${slices} ${o.addr}${o.words !== 1 ? ` words=${o.words}` : ""}`,
-    );
+    yield `.output ${formatName(o.name)} ${o.type} ${slices} ${o.addr}${o.words !== 1 ? ` words=${o.words}` : ""}`;
   }
   const kindRank = (k: string) => UNIT_KINDS.indexOf(k as (typeof UNIT_KINDS)[number]);
   const queues = [...c.queues].sort(
     (x, y) => kindRank(x.queue.kind) - kindRank(y.queue.kind) || x.queue.index - y.queue.index,
   );
   for (const q of queues) {
-    out.push("", `.queue ${queueName(q.queue)}`);
-    for (const pl of q.instructions) out.push(printPlaced(pl));
+    yield "";
+    yield `.queue ${queueName(q.queue)}`;
+    for (const pl of q.instructions) yield printPlaced(pl);
   }
-  return out;
 }
 
 /** Raw bytes, one slice: a fill when every byte is the same, otherwise base64. */
