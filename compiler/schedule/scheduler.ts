@@ -173,7 +173,7 @@ export function schedule(g: TaskGraph, m: Machine, opts: ScheduleOptions = {}): 
   for (let i = g.tasks.length - 1; i >= 0; i--) {
     let best = 0;
     for (let k = succStart[i]!; k < succStart[i + 1]!; k++) best = Math.max(best, priority[succOf[k]!]!);
-    priority[i] = estimate(taskAt(i), m) + best;
+    priority[i] = estimate(g.tasks[i]!, m, opts.unitRuns ?? false) + best;
   }
 
   // Group bookkeeping: a group may take a plane early (only its first task ready) while at least one other plane
@@ -282,6 +282,8 @@ export function schedule(g: TaskGraph, m: Machine, opts: ScheduleOptions = {}): 
     const pick = fromStarts ? starts.pop()! : ready.pop()!;
     const t = taskAt(pick);
     let plane: number | undefined;
+    /** The placement on the chosen plane when trying the planes found it already (placeTask need not search again). */
+    let found: Found | undefined;
     if (t.mxmGroup) {
       const gs = groupState.get(t.mxmGroup);
       if (relaxed) {
@@ -298,10 +300,11 @@ export function schedule(g: TaskGraph, m: Machine, opts: ScheduleOptions = {}): 
         }
         let bestEnd = Number.POSITIVE_INFINITY;
         for (let k = 0; k < m.mxm.planes; k++) {
-          const end = findPlacement(t, k, own).lastIssue;
-          if (end < bestEnd) {
-            bestEnd = end;
+          const f = findPlacement(t, k, own);
+          if (f.lastIssue < bestEnd) {
+            bestEnd = f.lastIssue;
             plane = k;
+            found = f;
           }
         }
       } else if (gs) plane = gs.plane;
@@ -309,20 +312,22 @@ export function schedule(g: TaskGraph, m: Machine, opts: ScheduleOptions = {}): 
         const ps = planesOf(t.chip);
         const free = ps.map((p, k) => (p.owner === undefined ? k : -1)).filter((k) => k >= 0);
         // The plane where the group's first task (its weight load) would finish first.
-        const finish = free.map((k) => {
+        // The trial group state equals the one the group gets below, so the chosen plane's placement is final.
+        const tried = free.map((k) => {
           const trial: GroupState = { plane: k, state: ps[k]!, lwEnd: 0, weightsReady: 0, resultsReady: 0 };
-          return findPlacement(t, k, trial).lastIssue;
+          return findPlacement(t, k, trial);
         });
         const best = free
-          .map((k, j) => [k, finish[j]!] as const)
+          .map((k, j) => [k, tried[j]!.lastIssue, j] as const)
           .sort((a, b) => a[1] - b[1] || a[0] - b[0])[0]!;
         plane = best[0];
+        found = tried[best[2]];
         ps[plane]!.owner = t.mxmGroup;
         groupState.set(t.mxmGroup, { plane, state: ps[plane]!, lwEnd: 0, weightsReady: 0, resultsReady: 0 });
       }
     }
     const freedBefore = relaxed ? 0 : freePlanes(t.chip);
-    placeTask(t, plane);
+    placeTask(t, plane, found);
     placed[pick] = true;
     const touched: number[] = [];
     // A start took a plane (its heap has a new top) or a group's end freed one.
@@ -378,6 +383,8 @@ export function schedule(g: TaskGraph, m: Machine, opts: ScheduleOptions = {}): 
     );
     for (const chip of talkers) insts.push(deskews(chip, queue, lastTalkWindow + 1, deskewPeriod));
   }
+
+  type Found = ReturnType<typeof findPlacement>;
 
   /** Where the task would go with this plane: its start, choices, and the cycle its last step issues. */
   function findPlacement(task: Task, plane: number | undefined, gs: GroupState | undefined) {
@@ -468,13 +475,16 @@ export function schedule(g: TaskGraph, m: Machine, opts: ScheduleOptions = {}): 
     return { geo, chip, readyAt, start, waitedOn, choice: choice!, lastIssue };
   }
 
-  function placeTask(task: Task, plane: number | undefined): void {
+  function placeTask(task: Task, plane: number | undefined, known: Found | undefined): void {
     const gs = task.mxmGroup ? groupState.get(task.mxmGroup)! : undefined;
     const ps = gs?.state;
-    const { geo, chip, readyAt, start, waitedOn, choice } = findPlacement(task, plane, gs);
+    const { geo, chip, readyAt, start, waitedOn, choice } = known ?? findPlacement(task, plane, gs);
     geometries.delete(task);
     // Commit reservations and state.
-    // The last tryAt of findPlacement succeeded at `start`: its trial holds exactly the task's reservations.
+    // The last tryAt of findPlacement succeeded at `start`: its trial holds exactly the task's reservations. A
+    // placement found earlier (another plane was tried after it) fills the trial again at its start.
+    if (known && !relaxed)
+      invariant(tryAt(geo, chip, start, task).shift === 0, `${task.id} no longer fits where it was found`);
     if (!relaxed) commitTrial();
     let end = start;
     geo.instances.forEach((inst) => {
@@ -768,15 +778,18 @@ export function schedule(g: TaskGraph, m: Machine, opts: ScheduleOptions = {}): 
   }
 }
 
-/** A task's rough length for priorities: its longest busy step plus its fixed latencies. */
-function estimate(t: Task, m: Machine): number {
+/** A task's rough length for priorities: its longest busy step plus its fixed latencies. With `unit`, of the task
+ * as bounds.ts `unitRuns` shortens it (every n taken as 1), without building that copy. */
+function estimate(t: Task, m: Machine, unit: boolean): number {
   let busy = 0;
   for (const s of t.steps) {
-    if (s.kind === "read" || s.kind === "write" || s.kind === "gather") busy = Math.max(busy, s.ref.n);
-    else if (s.kind === "abc") busy = Math.max(busy, s.n * mxmCyclesPerVector(m, s.type) + m.mxm.latency);
+    if (s.kind === "read" || s.kind === "write" || s.kind === "gather")
+      busy = Math.max(busy, unit ? 1 : s.ref.n);
+    else if (s.kind === "abc")
+      busy = Math.max(busy, (unit ? 1 : s.n) * mxmCyclesPerVector(m, s.type) + m.mxm.latency);
     else if (s.kind === "iw") busy = Math.max(busy, m.mxm.installLatency);
-    else if (s.kind !== "lw") busy = Math.max(busy, s.n);
-    else busy = Math.max(busy, Math.ceil(s.n / (s.width ?? 1)));
+    else if (s.kind !== "lw") busy = Math.max(busy, unit ? 1 : s.n);
+    else busy = Math.max(busy, Math.ceil((unit ? 1 : s.n) / (s.width ?? 1)));
   }
   return busy + m.mem.readLatency + m.mem.writeLatency;
 }
