@@ -68,11 +68,15 @@ function printData(d: DataInit, lanes: number): string {
 
 export function printPlaced(pl: Placed): string {
   const at = pl.cycle !== undefined ? `@${pl.cycle} ` : "";
-  const note = pl.note !== undefined ? ` ; ${pl.note.replace(/\n/g, " ")}` : "";
+  const note =
+    pl.note === undefined ? "" : ` ; ${pl.note.includes("\n") ? pl.note.replace(/\n/g, " ") : pl.note}`;
   return `  ${at}${printInstruction(pl.inst)}${note}`;
 }
 
 const opt = (key: string, v: number, dflt: number): string[] => (v === dflt ? [] : [`${key}=${v}`]);
+/** `, key=v` after the operands before it, or nothing at the default (the common instructions are written as one
+ * template each: a compiled program prints tens of millions of them). */
+const more = (key: string, v: number, dflt: number): string => (v === dflt ? "" : `, ${key}=${v}`);
 
 export function printInstruction(i: Instruction): string {
   const mn = mnemonicOf(i);
@@ -89,36 +93,26 @@ export function printInstruction(i: Instruction): string {
       return mn;
     case "read":
     case "write":
-      return line(mn, [String(i.addr), sn(i.stream), ...opt("n", i.n, 1), ...opt("stride", i.stride, 1)]);
+      return `${mn} ${i.addr}, ${sn(i.stream)}${more("n", i.n, 1)}${more("stride", i.stride, 1)}`;
     case "gather":
     case "scatter":
       return line(mn, [String(i.base), sn(i.stream), sn(i.map), ...opt("n", i.n, 1)]);
     case "vunary":
-      return line(`${mn}.${i.type}`, [sn(i.dst), sn(i.src), ...opt("n", i.n, 1)]);
+      return `${mn}.${i.type} ${sn(i.dst)}, ${sn(i.src)}${more("n", i.n, 1)}`;
     case "vbinary": {
       const b = typeof i.b === "number" ? formatNumber(i.b) : sn(i.b);
-      return line(`${mn}.${i.type}`, [sn(i.dst), sn(i.a), b, ...opt("n", i.n, 1)]);
+      return `${mn}.${i.type} ${sn(i.dst)}, ${sn(i.a)}, ${b}${more("n", i.n, 1)}`;
     }
     case "convert":
-      return line(`convert.${i.to}.${i.from}`, [sn(i.dst), sn(i.src), ...opt("n", i.n, 1)]);
+      return `convert.${i.to}.${i.from} ${sn(i.dst)}, ${sn(i.src)}${more("n", i.n, 1)}`;
     case "vaccum":
       return line(`accum.${i.type}`, [sn(i.dst), sn(i.src), ...opt("n", i.n, 1)]);
     case "lw":
-      return line(`lw.${i.type}`, [
-        sn(i.src),
-        ...opt("n", i.n, 1),
-        ...opt("row0", i.row0, 0),
-        ...opt("width", i.width ?? 1, 1),
-      ]);
+      return `lw.${i.type} ${sn(i.src)}${more("n", i.n, 1)}${more("row0", i.row0, 0)}${more("width", i.width ?? 1, 1)}`;
     case "abc":
-      return line(`abc.${i.type}`, [
-        sn(i.src),
-        ...opt("n", i.n, 1),
-        ...opt("row0", i.row0, 0),
-        ...(i.accumulate ? ["acc"] : []),
-      ]);
+      return `abc.${i.type} ${sn(i.src)}${more("n", i.n, 1)}${more("row0", i.row0, 0)}${i.accumulate ? ", acc" : ""}`;
     case "acc":
-      return line(`acc.${i.type}`, [sn(i.dst), ...opt("n", i.n, 1), ...opt("row0", i.row0, 0)]);
+      return `acc.${i.type} ${sn(i.dst)}${more("n", i.n, 1)}${more("row0", i.row0, 0)}`;
     case "sxm": {
       const ops = [sn(i.dst), sn(i.src)];
       const mapped = i.fn === "permute" || i.fn === "distribute";
@@ -128,9 +122,9 @@ export function printInstruction(i: Instruction): string {
       return line(`${mn}.${i.type}`, [...ops, ...opt("n", i.n, 1)]);
     }
     case "send":
-      return line(`send.${i.type}`, [sn(i.src), ...opt("n", i.n, 1)]);
+      return `send.${i.type} ${sn(i.src)}${more("n", i.n, 1)}`;
     case "recv":
-      return line(`recv.${i.type}`, [sn(i.dst), ...opt("n", i.n, 1)]);
+      return `recv.${i.type} ${sn(i.dst)}${more("n", i.n, 1)}`;
     default:
       return assertNever(i, "instruction");
   }
