@@ -29,14 +29,15 @@ function streamRef(id: number, dir: StreamRef["dir"]): StreamRef {
   return r;
 }
 
+/** Appends the task's instructions to `out` (the schedule's list: no array per task). */
 export function buildInstructions(
   task: Task,
   geo: Geometry,
   chip: number,
   start: number,
   choice: Choice,
-): ScheduledInst[] {
-  const out: ScheduledInst[] = [];
+  out: ScheduledInst[],
+): void {
   /** The stream group carrying operand k into instance i, and the one carrying i's result. */
   const inputOf = (i: number, operand: number): StreamRef => {
     const gi = geo.groups.findIndex((g) => g.operands.includes(operand) && g.flows.some((f) => f.to === i));
@@ -182,5 +183,4 @@ export function buildInstructions(
         assertNever(s, "step");
     }
   });
-  return out;
 }

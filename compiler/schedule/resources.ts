@@ -13,6 +13,9 @@ export class IntervalSet {
   /** 0 when [s, e) is free, else how far the request must move later to clear the first overlap. */
   conflict(s: number, e: number): number {
     if (e <= s) return 0;
+    // A request after the last interval (the common case: queues fill roughly in time order) needs no search.
+    const n = this.ends.length;
+    if (n === 0 || this.ends[n - 1]! <= s) return 0;
     const i = this.firstEndAfter(s);
     if (i < this.starts.length && this.starts[i]! < e) return this.ends[i]! - s;
     return 0;
@@ -20,6 +23,12 @@ export class IntervalSet {
 
   add(s: number, e: number): void {
     if (e <= s) return;
+    const n = this.ends.length;
+    if (n === 0 || this.ends[n - 1]! <= s) {
+      this.starts.push(s);
+      this.ends.push(e);
+      return;
+    }
     const i = this.firstEndAfter(s);
     if (i < this.starts.length && this.starts[i]! < e)
       throw new Error(`internal error: interval [${s}, ${e}) overlaps [${this.starts[i]}, ${this.ends[i]})`);

@@ -541,7 +541,7 @@ export function schedule(g: TaskGraph, m: Machine, opts: ScheduleOptions = {}): 
     }
     cycles = Math.max(cycles, end);
     times.push({ task: task.id, op: task.op, ready: readyAt, start, end, waitedOn });
-    if (!relaxed) insts.push(...buildInstructions(task, geo, chip, start, choice!));
+    if (!relaxed) buildInstructions(task, geo, chip, start, choice!, insts);
   }
 
   function anyChoice(geo: Geometry): Choice {
