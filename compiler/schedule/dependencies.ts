@@ -39,7 +39,7 @@ export function uncachedDependencies(tasks: readonly Task[]): Dependencies {
   for (let i = 0, k = 0; i < n; i++)
     for (const a of tasks[i]!.after) {
       const j = index.get(a);
-      invariant(j !== undefined, `${tasks[i]!.id} is after an unknown task ${a}`);
+      if (j === undefined) invariant(false, `${tasks[i]!.id} is after an unknown task ${a}`);
       afterOf[k++] = j;
       succStart[j + 1]!++;
     }

@@ -440,7 +440,7 @@ export function schedule(g: TaskGraph, m: Machine, opts: ScheduleOptions = {}): 
         case "recv": {
           // Vector i's last word leaves the sender linkLeaves(...) after the send issues and arrives L_link later.
           const ts = sendAt.get(s.from);
-          invariant(ts !== undefined, `${task.id} receives from ${s.from}, which is not placed`);
+          if (ts === undefined) invariant(false, `${task.id} receives from ${s.from}, which is not placed`);
           const b = ELEM_BYTES[s.type];
           let need0 = 0;
           for (let i = 0; i < s.n; i++) need0 = Math.max(need0, linkLeaves(m, (i + 1) * b - 1) - i);
@@ -458,7 +458,8 @@ export function schedule(g: TaskGraph, m: Machine, opts: ScheduleOptions = {}): 
     let waitedOn: TaskTimes["waitedOn"] = stateBound > 0 && stateBound === lower ? "mxm" : "none";
     let choice: Choice | undefined;
     for (let tries = 0; ; tries++) {
-      const r = relaxed ? { shift: 0, kind: QUEUE, choice: anyChoice(geo) } : tryAt(geo, chip, start, task);
+      // Relaxed: every resource is free and no instruction is built, so no choice is made.
+      const r = relaxed ? { shift: 0, kind: QUEUE, choice: undefined } : tryAt(geo, chip, start, task);
       if (r.shift === 0) {
         choice = r.choice;
         break;
@@ -467,12 +468,12 @@ export function schedule(g: TaskGraph, m: Machine, opts: ScheduleOptions = {}): 
       start += r.shift;
       // Every shift clears a conflict with a placed instruction, so the search ends once it passes them all;
       // a search that does not end means the task conflicts with itself (a bug in tile, allocate or geometry).
-      invariant(tries < 1e6, `task ${task.id} found no start: it conflicts with itself`);
+      if (tries >= 1e6) invariant(false, `task ${task.id} found no start: it conflicts with itself`);
     }
     let lastRel = 0;
     for (const inst of geo.instances) if (inst.rel > lastRel) lastRel = inst.rel;
     const lastIssue = start + lastRel;
-    return { geo, chip, readyAt, start, waitedOn, choice: choice!, lastIssue };
+    return { geo, chip, readyAt, start, waitedOn, choice, lastIssue };
   }
 
   function placeTask(task: Task, plane: number | undefined, known: Found | undefined): void {
@@ -542,13 +543,6 @@ export function schedule(g: TaskGraph, m: Machine, opts: ScheduleOptions = {}): 
     cycles = Math.max(cycles, end);
     times.push({ task: task.id, op: task.op, ready: readyAt, start, end, waitedOn });
     if (!relaxed) buildInstructions(task, geo, chip, start, choice!, insts);
-  }
-
-  function anyChoice(geo: Geometry): Choice {
-    return {
-      alu: geo.instances.map(() => 0),
-      streams: geo.groups.map((grp) => ({ id: 0, dir: grp.dir ?? "e" })),
-    };
   }
 
   /** Tries to start the task at `start`: the choice of ALUs and streams, or the shift needed. Leaves the task's
