@@ -48,25 +48,25 @@ export function writeOutput(path: string, text: string): void {
   }
 }
 
-/** writeOutput for text given as lines (each written with a newline after it), in chunks of about a megabyte: a
- * large program's text can be longer than the longest string V8 holds. */
-export function writeOutputLines(path: string, lines: Iterable<string>): void {
+/** writeOutput for text given in pieces, written in chunks of about a megabyte: a large program's text can be
+ * longer than the longest string V8 holds. */
+export function writeOutputChunks(path: string, pieces: Iterable<string>): void {
   let fd: number | undefined;
   try {
     mkdirSync(dirname(path), { recursive: true });
     fd = openSync(path, "w");
     let chunk: string[] = [];
     let size = 0;
-    for (const line of lines) {
-      chunk.push(line);
-      size += line.length + 1;
+    for (const piece of pieces) {
+      chunk.push(piece);
+      size += piece.length;
       if (size >= 1 << 20) {
-        writeSync(fd, `${chunk.join("\n")}\n`);
+        writeSync(fd, chunk.join(""));
         chunk = [];
         size = 0;
       }
     }
-    if (chunk.length > 0) writeSync(fd, `${chunk.join("\n")}\n`);
+    if (chunk.length > 0) writeSync(fd, chunk.join(""));
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
     if (err.code === undefined) throw e;
@@ -74,6 +74,16 @@ export function writeOutputLines(path: string, lines: Iterable<string>): void {
   } finally {
     if (fd !== undefined) closeSync(fd);
   }
+}
+
+/** writeOutputChunks for text given as lines, each followed by a newline. */
+export function writeOutputLines(path: string, lines: Iterable<string>): void {
+  writeOutputChunks(
+    path,
+    (function* () {
+      for (const line of lines) yield `${line}\n`;
+    })(),
+  );
 }
 
 /** Prints diagnostics to stderr; throws a UserError (exit 1) when any is an error. */
