@@ -81,7 +81,10 @@ export function emitProgram(s: Schedule, m: Machine, sources: Sources | undefine
     }
     chips.push({ chip, queues, data, outputs });
   }
-  invariant(next === sorted.length, `an instruction on chip ${sorted[next]?.chip}, beyond the ${g.chips} chips`);
+  invariant(
+    next === sorted.length,
+    `an instruction on chip ${sorted[next]?.chip}, beyond the ${g.chips} chips`,
+  );
   return { arch: m.name, chips, wires: wiresOf(g), maps: {} };
 }
 
