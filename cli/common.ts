@@ -1,5 +1,5 @@
 // Shared CLI plumbing: flag parsers, the error boundary, and deterministic JSON output.
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { closeSync, mkdirSync, openSync, readFileSync, writeFileSync, writeSync } from "node:fs";
 import { dirname } from "node:path";
 import { type Diagnostic, formatDiagnostics, hasErrors, UserError } from "../util/diagnostics.ts";
 
@@ -46,6 +46,44 @@ export function writeOutput(path: string, text: string): void {
     const err = e as NodeJS.ErrnoException;
     throw new UserError(`cannot write '${path}': ${err.code ?? err.message}`);
   }
+}
+
+/** writeOutput for text given in pieces, written in chunks of about a megabyte: a large program's text can be
+ * longer than the longest string V8 holds. */
+export function writeOutputChunks(path: string, pieces: Iterable<string>): void {
+  let fd: number | undefined;
+  try {
+    mkdirSync(dirname(path), { recursive: true });
+    fd = openSync(path, "w");
+    let chunk: string[] = [];
+    let size = 0;
+    for (const piece of pieces) {
+      chunk.push(piece);
+      size += piece.length;
+      if (size >= 1 << 20) {
+        writeSync(fd, chunk.join(""));
+        chunk = [];
+        size = 0;
+      }
+    }
+    if (chunk.length > 0) writeSync(fd, chunk.join(""));
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    if (err.code === undefined) throw e;
+    throw new UserError(`cannot write '${path}': ${err.code}`);
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
+/** writeOutputChunks for text given as lines, each followed by a newline. */
+export function writeOutputLines(path: string, lines: Iterable<string>): void {
+  writeOutputChunks(
+    path,
+    (function* () {
+      for (const line of lines) yield `${line}\n`;
+    })(),
+  );
 }
 
 /** Prints diagnostics to stderr; throws a UserError (exit 1) when any is an error. */

@@ -3,8 +3,8 @@ import type { Diagnostic } from "../../util/diagnostics.ts";
 import type { Program } from "../isa.ts";
 import { assemble } from "./assemble.ts";
 
-export { programFromJson, programToJson } from "./json.ts";
-export { printAsm, printInstruction } from "./print.ts";
+export { programFromJson, programToJson, programToJsonChunks } from "./json.ts";
+export { printAsm, printAsmLines, printInstruction } from "./print.ts";
 
 /** Parses assembly text; `program` is present only when there are no errors (warnings may remain). */
 export function parseAsm(text: string, file: string): { program?: Program; diagnostics: Diagnostic[] } {

@@ -172,7 +172,36 @@ function instToJson(p: Placed): Json {
 }
 
 export function programToJson(p: Program): string {
-  const chips: Json[] = p.chips.map((c) => ({
+  return [...programToJsonChunks(p)].join("");
+}
+
+/** The text of programToJson in pieces, one chip at a time (its JSON built only while it is written): a large
+ * program's text passes the longest string V8 holds, and a JSON copy of every instruction at once doubles memory. */
+export function* programToJsonChunks(p: Program): Generator<string> {
+  const maps: { [k: string]: Json } = {};
+  for (const k of Object.keys(p.maps).sort()) maps[k] = [...p.maps[k]!];
+  // The document's keys in order, `chips` last: the same text as layout() of the whole document.
+  const head: [string, Json][] = [
+    ["format", JSON_FORMAT],
+    ["version", JSON_VERSION],
+    ["arch", p.arch],
+    ["maps", maps],
+    ["wires", p.wires.map((w) => ({ a: w.a, link: w.link, b: w.b, peerLink: w.peerLink }))],
+  ];
+  yield "{\n";
+  for (const [k, v] of head) yield `  ${JSON.stringify(k)}: ${layout(v, "  ")},\n`;
+  if (p.chips.length === 0) {
+    yield `  "chips": []\n}\n`;
+    return;
+  }
+  yield `  "chips": [\n`;
+  for (let j = 0; j < p.chips.length; j++)
+    yield `    ${layout(chipToJson(p.chips[j]!), "    ")}${j + 1 < p.chips.length ? ",\n" : "\n"}`;
+  yield "  ]\n}\n";
+}
+
+function chipToJson(c: ChipProgram): Json {
+  return {
     chip: c.chip,
     data: c.data.map((d) => ({
       slice: d.slice,
@@ -191,18 +220,7 @@ export function programToJson(p: Program): string {
       queue: queueName(q.queue),
       instructions: q.instructions.map(instToJson),
     })),
-  }));
-  const maps: { [k: string]: Json } = {};
-  for (const k of Object.keys(p.maps).sort()) maps[k] = [...p.maps[k]!];
-  const doc: Json = {
-    format: JSON_FORMAT,
-    version: JSON_VERSION,
-    arch: p.arch,
-    maps,
-    wires: p.wires.map((w) => ({ a: w.a, link: w.link, b: w.b, peerLink: w.peerLink })),
-    chips,
   };
-  return `${layout(doc, "")}\n`;
 }
 
 /** Pretty JSON, except that leaf records (an instruction, a data block, a wire, a lane map) stay on one line. */

@@ -8,19 +8,25 @@ import { toBase64 } from "./data.ts";
 import { formatName, formatNumber, mnemonicOf, queueName, streamName as sn, UNIT_KINDS } from "./names.ts";
 
 export function printAsm(p: Program): string {
-  const out: string[] = [`.arch ${formatName(p.arch)}`];
-  for (const name of Object.keys(p.maps).sort()) out.push(...printMap(name, p.maps[name]!));
+  return `${[...printAsmLines(p)].join("\n")}\n`;
+}
+
+/** The lines of printAsm, one at a time (no newlines): a large program (tens of millions of instructions) is
+ * written to a file line by line, since its text can pass the longest string (and the deepest argument list) V8
+ * takes. */
+export function* printAsmLines(p: Program): Generator<string> {
+  yield `.arch ${formatName(p.arch)}`;
+  for (const name of Object.keys(p.maps).sort()) yield* printMap(name, p.maps[name]!);
   const wires = [...p.wires].sort(
     (x, y) => x.a - y.a || x.link - y.link || x.b - y.b || x.peerLink - y.peerLink,
   );
-  for (const w of wires) out.push(`.wire ${w.a}:c2c${w.link} ${w.b}:c2c${w.peerLink}`);
+  for (const w of wires) yield `.wire ${w.a}:c2c${w.link} ${w.b}:c2c${w.peerLink}`;
   const lanes = machineFromName(p.arch)?.lanes ?? 320;
   // A line at a time: spreading a chip of a million lines into push() overflows the stack.
   for (const c of [...p.chips].sort((x, y) => x.chip - y.chip)) {
-    out.push("");
-    for (const line of printChip(c, lanes)) out.push(line);
+    yield "";
+    yield* printChip(c, lanes);
   }
-  return `${out.join("\n")}\n`;
 }
 
 function printMap(name: string, map: readonly number[]): string[] {
@@ -31,25 +37,23 @@ function printMap(name: string, map: readonly number[]): string[] {
   return [`.map ${formatName(name)} [`, rows.join(",\n"), "]"];
 }
 
-function printChip(c: ChipProgram, lanes: number): string[] {
-  const out = [`.chip ${c.chip}`];
+function* printChip(c: ChipProgram, lanes: number): Generator<string> {
+  yield `.chip ${c.chip}`;
   const data = [...c.data].sort((x, y) => x.slice - y.slice || x.addr - y.addr);
-  for (const d of data) out.push(printData(d, lanes));
+  for (const d of data) yield printData(d, lanes);
   for (const o of [...c.outputs].sort((x, y) => (x.name < y.name ? -1 : x.name > y.name ? 1 : 0))) {
     const slices = o.slices.map((s) => `mem${s}`).join(",");
-    out.push(
-      `.output ${formatName(o.name)} ${o.type} ${slices} ${o.addr}${o.words !== 1 ? ` words=${o.words}` : ""}`,
-    );
+    yield `.output ${formatName(o.name)} ${o.type} ${slices} ${o.addr}${o.words !== 1 ? ` words=${o.words}` : ""}`;
   }
   const kindRank = (k: string) => UNIT_KINDS.indexOf(k as (typeof UNIT_KINDS)[number]);
   const queues = [...c.queues].sort(
     (x, y) => kindRank(x.queue.kind) - kindRank(y.queue.kind) || x.queue.index - y.queue.index,
   );
   for (const q of queues) {
-    out.push("", `.queue ${queueName(q.queue)}`);
-    for (const pl of q.instructions) out.push(printPlaced(pl));
+    yield "";
+    yield `.queue ${queueName(q.queue)}`;
+    for (const pl of q.instructions) yield printPlaced(pl);
   }
-  return out;
 }
 
 /** Raw bytes, one slice: a fill when every byte is the same, otherwise base64. */
@@ -64,11 +68,15 @@ function printData(d: DataInit, lanes: number): string {
 
 export function printPlaced(pl: Placed): string {
   const at = pl.cycle !== undefined ? `@${pl.cycle} ` : "";
-  const note = pl.note !== undefined ? ` ; ${pl.note.replace(/\n/g, " ")}` : "";
+  const note =
+    pl.note === undefined ? "" : ` ; ${pl.note.includes("\n") ? pl.note.replace(/\n/g, " ") : pl.note}`;
   return `  ${at}${printInstruction(pl.inst)}${note}`;
 }
 
 const opt = (key: string, v: number, dflt: number): string[] => (v === dflt ? [] : [`${key}=${v}`]);
+/** `, key=v` after the operands before it, or nothing at the default (the common instructions are written as one
+ * template each: a compiled program prints tens of millions of them). */
+const more = (key: string, v: number, dflt: number): string => (v === dflt ? "" : `, ${key}=${v}`);
 
 export function printInstruction(i: Instruction): string {
   const mn = mnemonicOf(i);
@@ -85,36 +93,26 @@ export function printInstruction(i: Instruction): string {
       return mn;
     case "read":
     case "write":
-      return line(mn, [String(i.addr), sn(i.stream), ...opt("n", i.n, 1), ...opt("stride", i.stride, 1)]);
+      return `${mn} ${i.addr}, ${sn(i.stream)}${more("n", i.n, 1)}${more("stride", i.stride, 1)}`;
     case "gather":
     case "scatter":
       return line(mn, [String(i.base), sn(i.stream), sn(i.map), ...opt("n", i.n, 1)]);
     case "vunary":
-      return line(`${mn}.${i.type}`, [sn(i.dst), sn(i.src), ...opt("n", i.n, 1)]);
+      return `${mn}.${i.type} ${sn(i.dst)}, ${sn(i.src)}${more("n", i.n, 1)}`;
     case "vbinary": {
       const b = typeof i.b === "number" ? formatNumber(i.b) : sn(i.b);
-      return line(`${mn}.${i.type}`, [sn(i.dst), sn(i.a), b, ...opt("n", i.n, 1)]);
+      return `${mn}.${i.type} ${sn(i.dst)}, ${sn(i.a)}, ${b}${more("n", i.n, 1)}`;
     }
     case "convert":
-      return line(`convert.${i.to}.${i.from}`, [sn(i.dst), sn(i.src), ...opt("n", i.n, 1)]);
+      return `convert.${i.to}.${i.from} ${sn(i.dst)}, ${sn(i.src)}${more("n", i.n, 1)}`;
     case "vaccum":
       return line(`accum.${i.type}`, [sn(i.dst), sn(i.src), ...opt("n", i.n, 1)]);
     case "lw":
-      return line(`lw.${i.type}`, [
-        sn(i.src),
-        ...opt("n", i.n, 1),
-        ...opt("row0", i.row0, 0),
-        ...opt("width", i.width ?? 1, 1),
-      ]);
+      return `lw.${i.type} ${sn(i.src)}${more("n", i.n, 1)}${more("row0", i.row0, 0)}${more("width", i.width ?? 1, 1)}`;
     case "abc":
-      return line(`abc.${i.type}`, [
-        sn(i.src),
-        ...opt("n", i.n, 1),
-        ...opt("row0", i.row0, 0),
-        ...(i.accumulate ? ["acc"] : []),
-      ]);
+      return `abc.${i.type} ${sn(i.src)}${more("n", i.n, 1)}${more("row0", i.row0, 0)}${i.accumulate ? ", acc" : ""}`;
     case "acc":
-      return line(`acc.${i.type}`, [sn(i.dst), ...opt("n", i.n, 1), ...opt("row0", i.row0, 0)]);
+      return `acc.${i.type} ${sn(i.dst)}${more("n", i.n, 1)}${more("row0", i.row0, 0)}`;
     case "sxm": {
       const ops = [sn(i.dst), sn(i.src)];
       const mapped = i.fn === "permute" || i.fn === "distribute";
@@ -124,9 +122,9 @@ export function printInstruction(i: Instruction): string {
       return line(`${mn}.${i.type}`, [...ops, ...opt("n", i.n, 1)]);
     }
     case "send":
-      return line(`send.${i.type}`, [sn(i.src), ...opt("n", i.n, 1)]);
+      return `send.${i.type} ${sn(i.src)}${more("n", i.n, 1)}`;
     case "recv":
-      return line(`recv.${i.type}`, [sn(i.dst), ...opt("n", i.n, 1)]);
+      return `recv.${i.type} ${sn(i.dst)}${more("n", i.n, 1)}`;
     default:
       return assertNever(i, "instruction");
   }

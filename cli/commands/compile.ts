@@ -2,7 +2,7 @@
 // microseconds, tokens/s, instructions and SRAM per chip) with the lower bound and the schedule's efficiency.
 // `-o out.lasm` (or `.json`) writes the program; `--print-after PASS` shows a pass's output.
 import type { Command } from "commander";
-import { printAsm, programToJson } from "../../arch/asm/index.ts";
+import { printAsmLines, programToJsonChunks } from "../../arch/asm/index.ts";
 import { resolveMachine } from "../../arch/derive.ts";
 import type { Machine } from "../../arch/machine.ts";
 import { type CompileResult, compile, PASSES, type PassName } from "../../compiler/compile.ts";
@@ -22,7 +22,8 @@ import {
   readSource,
   reportDiagnostics,
   stableJson,
-  writeOutput,
+  writeOutputChunks,
+  writeOutputLines,
 } from "../common.ts";
 
 export interface CompileFlags {
@@ -190,10 +191,9 @@ Examples:
       action((file: string, opts: CompileFlags & { output?: string; json?: boolean }) => {
         const { result } = compileFile(file, opts, opts.output !== undefined);
         if (opts.output) {
-          const text = opts.output.endsWith(".json")
-            ? programToJson(result.program!)
-            : printAsm(result.program!);
-          writeOutput(opts.output, text);
+          if (opts.output.endsWith(".json"))
+            writeOutputChunks(opts.output, programToJsonChunks(result.program!));
+          else writeOutputLines(opts.output, printAsmLines(result.program!));
           process.stderr.write(`wrote ${opts.output}\n`);
         }
         if (opts.json) process.stdout.write(stableJson(reportJson(result.report)));

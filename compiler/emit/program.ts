@@ -27,15 +27,15 @@ export function emitProgram(s: Schedule, m: Machine, sources: Sources | undefine
   const g = s.graph;
   const chips: ChipProgram[] = [];
   const sorted = sortInsts(s.insts);
-  // One pass over the sorted instructions (they are sorted by chip first), not one per chip.
-  const byChip: (typeof sorted)[] = Array.from({ length: g.chips }, () => []);
-  for (const i of sorted) byChip[i.chip]!.push(i);
+  // One pass over the sorted instructions (they are sorted by chip first), not one per chip, and no copy per chip.
+  let next = 0;
   const tensorById = new Map(g.tensors.map((t) => [t.id, t]));
   const placementsOf: Placement[][] = Array.from({ length: g.chips }, () => []);
   for (const p of g.placements ?? []) placementsOf[p.chip]!.push(p);
   for (let chip = 0; chip < g.chips; chip++) {
     const queues: QueueProgram[] = [];
-    for (const i of byChip[chip]!) {
+    for (; next < sorted.length && sorted[next]!.chip === chip; next++) {
+      const i = sorted[next]!;
       const last = queues[queues.length - 1];
       // A ScheduledInst is a Placed (inst, cycle, note): shared, not copied.
       const placed: Placed = i;
@@ -81,6 +81,10 @@ export function emitProgram(s: Schedule, m: Machine, sources: Sources | undefine
     }
     chips.push({ chip, queues, data, outputs });
   }
+  invariant(
+    next === sorted.length,
+    `an instruction on chip ${sorted[next]?.chip}, beyond the ${g.chips} chips`,
+  );
   return { arch: m.name, chips, wires: wiresOf(g), maps: {} };
 }
 

@@ -8,6 +8,7 @@ import type { Machine } from "../../arch/machine.ts";
 import { slicePosition } from "../../arch/machine.ts";
 import type { Diagnostic } from "../../util/diagnostics.ts";
 import { diag } from "../../util/diagnostics.ts";
+import { type Dependencies, uncachedDependencies } from "../schedule/dependencies.ts";
 import { M } from "./messages.ts";
 import type { BlockPlacement, Placement, Task, TaskGraph, TiledTensor } from "./task-ir.ts";
 import { blockOf, wideLoadAt } from "./task-ir.ts";
@@ -63,16 +64,18 @@ export function allocate(
   // weight on every chip load one row a cycle, 8x slower. A wide attempt stops at the first full chip (its
   // result would be thrown away); the last resort, every tensor narrow, runs to the end for its diagnostics.
   const reuseFirst = opts.reuseFirst ?? false;
-  const r = allocateNarrowing(g, machine, file, reuseFirst);
+  const deps = uncachedDependencies(g.tasks);
+  const r = allocateNarrowing(g, deps, machine, file, reuseFirst);
   // Fresh space first can strand a full chip's freed space in pieces too small for a later large tensor (bert-base
   // packed on 2 chips: the embedding's [128, 30522] temporaries); the reuse-first policy packs tighter.
   if (reuseFirst || !r.diagnostics.some((d) => d.code === M.sliceFull.code)) return r;
-  return allocateNarrowing(g, machine, file, true);
+  return allocateNarrowing(g, deps, machine, file, true);
 }
 
 /** allocateWith, narrowing the largest wide tensor of each full chip until the program fits (or every tensor). */
 function allocateNarrowing(
   g: TaskGraph,
+  deps: Dependencies,
   machine: Machine,
   file: string,
   reuseFirst: boolean,
@@ -80,7 +83,7 @@ function allocateNarrowing(
   const canWiden = machine.mxm.maxLoadWidth > 1;
   const narrow = new Set<string>();
   for (let round = 0; canWiden && round < MAX_NARROWING_ROUNDS; round++) {
-    const r = allocateWith(g, machine, file, narrow, true, reuseFirst);
+    const r = allocateWith(g, deps, machine, file, narrow, true, reuseFirst);
     if (r.fullChips.length === 0) return { graph: r.graph, diagnostics: r.diagnostics };
     let more = false;
     for (const chip of r.fullChips) {
@@ -93,7 +96,7 @@ function allocateNarrowing(
     }
     if (!more) break;
   }
-  const r = allocateWith(g, machine, file, ALL_NARROW, false, reuseFirst);
+  const r = allocateWith(g, deps, machine, file, ALL_NARROW, false, reuseFirst);
   return { graph: r.graph, diagnostics: r.diagnostics };
 }
 
@@ -109,6 +112,7 @@ const ANCESTOR_LIMIT = 256;
 
 function allocateWith(
   g: TaskGraph,
+  deps: Dependencies,
   machine: Machine,
   file: string,
   narrow: ReadonlySet<string>,
@@ -126,11 +130,14 @@ function allocateWith(
   const sliceCount = machine.sliceOrder.filter((k) => k === "mem").length;
   const top: number[] = [];
   const topAt = (chip: number, slice: number) => top[chip * sliceCount + slice] ?? 0;
-  const free = new Map<string, FreeBlock[]>(); // `${chip}/${slices}` -> blocks
+  /** Freed blocks per chip and slice list (its joined form: a wide block's list is a new array). */
+  const free: Map<string, FreeBlock[]>[] = [];
   /** The `free` key of a slice list (group lists are reused, so their joined form is kept). */
   const joined = new WeakMap<readonly number[], string>();
   const sliceKey = (slices: readonly number[]) =>
     joined.get(slices) ?? joined.set(slices, slices.join(",")).get(slices)!;
+  const freeOf = (chip: number, slices: readonly number[]): FreeBlock[] | undefined =>
+    free[chip]?.get(sliceKey(slices));
   const cursor = new Map<number, number>(); // planes -> next group index
   const groupsFor = new Map<number, number[][]>();
   const placements = new Map<string, Placement>();
@@ -205,11 +212,17 @@ function allocateWith(
           for (let k = 0; k < groups.length && !placed; k++) {
             const slices = groups[(start + k) % groups.length]!;
             if (clashes(avoid, slices)) continue;
-            const blocks = free.get(`${t.chip}/${sliceKey(slices)}`) ?? [];
-            let tried = 0;
-            const fit = blocks.findIndex(
-              (b) => b.words >= rows && (!costFree || (tried++ < REUSE_CANDIDATES && precede(b.users, t.id))),
-            );
+            const blocks = freeOf(t.chip, slices);
+            if (blocks === undefined) continue;
+            // The first block that fits; cost-free, among the first REUSE_CANDIDATES that fit only (the scan stops
+            // there rather than walking the rest of a long free list).
+            let fit = -1;
+            for (let i = 0, tried = 0; i < blocks.length && fit < 0; i++) {
+              const b = blocks[i]!;
+              if (b.words < rows) continue;
+              if (!costFree || precede(b.users, t.id)) fit = i;
+              else if (++tried >= REUSE_CANDIDATES) break;
+            }
             if (fit < 0) continue;
             const b = blocks[fit]!;
             placed = { slices, addr: b.addr, reuses: b.tenants };
@@ -375,29 +388,49 @@ function allocateWith(
     }
 
   // Ancestors of a task through `after` edges, searched breadth first up to ANCESTOR_LIMIT tasks (a bounded
-  // search keeps the cost linear; a user it misses only makes reuse less eager, never wrong).
-  const taskById = new Map(g.tasks.map((t) => [t.id, t]));
-  const ancestorsOf = new Map<string, Set<string>>();
-  const ancestors = (id: string): Set<string> => {
+  // search keeps the cost linear; a user it misses only makes reuse less eager, never wrong). By task index, with a
+  // stamp per task for "seen in this search" (no set of names per search).
+  const { index: taskIndex, afterStart, afterOf } = deps;
+  const ancestorsOf = new Map<string, Set<number>>();
+  const seenStamp = new Int32Array(g.tasks.length);
+  let search = 0;
+  const queue: number[] = [];
+  const ancestors = (id: string): Set<number> => {
     const known = ancestorsOf.get(id);
     if (known) return known;
-    const seen = new Set<string>();
-    const queue = [...(taskById.get(id)?.after ?? [])];
+    const seen = new Set<number>();
+    search++;
+    queue.length = 0;
+    const i0 = taskIndex.get(id);
+    if (i0 !== undefined) for (let k = afterStart[i0]!; k < afterStart[i0 + 1]!; k++) queue.push(afterOf[k]!);
     for (let q = 0; q < queue.length && seen.size < ANCESTOR_LIMIT; q++) {
       const a = queue[q]!;
-      if (seen.has(a)) continue;
+      if (seenStamp[a] === search) continue;
+      seenStamp[a] = search;
       seen.add(a);
-      queue.push(...(taskById.get(a)?.after ?? []));
+      for (let k = afterStart[a]!; k < afterStart[a + 1]!; k++) queue.push(afterOf[k]!);
     }
     ancestorsOf.set(id, seen);
     return seen;
   };
+  /** A freed block's users by task index (the lists are shared between blocks, so each is converted once). */
+  const userIndices = new WeakMap<readonly string[], number[]>();
+  const indicesOf = (users: readonly string[]): number[] => {
+    let out = userIndices.get(users);
+    if (!out) {
+      out = users.map((u) => taskIndex.get(u) ?? -1);
+      userIndices.set(users, out);
+    }
+    return out;
+  };
   /** Whether every user of a freed block already precedes every writer of `tensor`: then reusing it costs nothing. */
-  const precede = (users: readonly string[], tensor: string): boolean =>
-    (writersOf.get(tensor) ?? []).every((w) => {
+  const precede = (users: readonly string[], tensor: string): boolean => {
+    const us = indicesOf(users);
+    return (writersOf.get(tensor) ?? []).every((w) => {
       const anc = ancestors(w);
-      return users.every((u) => anc.has(u));
+      return us.every((u) => anc.has(u));
     });
+  };
 
   // Lifetimes: a temp lives from its first writer task to its last task that reads or writes it.
   const writersOf = new Map<string, string[]>();
@@ -449,8 +482,13 @@ function allocateWith(
     const p = placements.get(dead);
     if (!p) return; // never placed: LPU5005 already says the SRAM is full
     p.blocks.forEach((tp) => {
-      const fkey = `${p.chip}/${sliceKey(tp.slices)}`;
-      const blocks = free.get(fkey) ?? [];
+      let onChip = free[p.chip];
+      if (!onChip) {
+        onChip = new Map();
+        free[p.chip] = onChip;
+      }
+      const fkey = sliceKey(tp.slices);
+      const blocks = onChip.get(fkey) ?? [];
       const tenants = [...(tp.reuses ?? []), `${dead}/${tp.tile}`];
       // Kept sorted by address: insert after any block at the same address (as a stable sort would).
       const block = { addr: tp.addr, words: tp.rows, users: usersOf.get(dead) ?? [], tenants };
@@ -461,7 +499,7 @@ function allocateWith(
         else hi = mid;
       }
       blocks.splice(lo, 0, block);
-      free.set(fkey, blocks);
+      onChip.set(fkey, blocks);
     });
   };
 

@@ -21,6 +21,14 @@ const dependencyCache = new WeakMap<readonly Task[], Dependencies>();
 export function dependencies(tasks: readonly Task[]): Dependencies {
   const cached = dependencyCache.get(tasks);
   if (cached) return cached;
+  const deps = uncachedDependencies(tasks);
+  dependencyCache.set(tasks, deps);
+  return deps;
+}
+
+/** `dependencies` without the cache, for a caller that holds the result only while it needs it (allocate: the
+ * tiled task list outlives the pass, and its name index is large). */
+export function uncachedDependencies(tasks: readonly Task[]): Dependencies {
   const n = tasks.length;
   const index = new Map<string, number>();
   for (let i = 0; i < n; i++) index.set(tasks[i]!.id, i);
@@ -31,7 +39,7 @@ export function dependencies(tasks: readonly Task[]): Dependencies {
   for (let i = 0, k = 0; i < n; i++)
     for (const a of tasks[i]!.after) {
       const j = index.get(a);
-      invariant(j !== undefined, `${tasks[i]!.id} is after an unknown task ${a}`);
+      if (j === undefined) invariant(false, `${tasks[i]!.id} is after an unknown task ${a}`);
       afterOf[k++] = j;
       succStart[j + 1]!++;
     }
@@ -40,7 +48,5 @@ export function dependencies(tasks: readonly Task[]): Dependencies {
   const fill = succStart.slice(0, n);
   for (let i = 0; i < n; i++)
     for (let k = afterStart[i]!; k < afterStart[i + 1]!; k++) succOf[fill[afterOf[k]!]!++] = i;
-  const deps = { index, afterStart, afterOf, succStart, succOf };
-  dependencyCache.set(tasks, deps);
-  return deps;
+  return { index, afterStart, afterOf, succStart, succOf };
 }

@@ -100,7 +100,8 @@ function position(m: Machine, kind: "mem" | "mxm" | "vxm", index: number): numbe
   }
   if (kind === "vxm") return table.vxm;
   const p = table[kind][index];
-  invariant(p !== undefined, `no ${kind} slice ${index}`);
+  // Hot invariants test first and build their message only on failure (a template argument is built per call).
+  if (p === undefined) invariant(false, `no ${kind} slice ${index}`);
   return p;
 }
 
@@ -123,10 +124,11 @@ export function taskGeometry(
     timings[si] = timing;
     if (s.kind === "read" || s.kind === "write" || s.kind === "gather") {
       const p = placements.get(s.ref.tensor);
-      invariant(p, `no placement for ${s.ref.tensor}`);
+      if (!p) invariant(false, `no placement for ${s.ref.tensor}`);
       const tp = blockOf(p, s.ref.tile, s.ref.row);
       const width = tp.width ?? 1;
-      invariant(s.kind !== "gather" || width === 1, `${task.id}: a gathered table is not a wide block`);
+      if (s.kind === "gather" && width !== 1)
+        invariant(false, `${task.id}: a gathered table is not a wide block`);
       if (width === 1) {
         const addr = tp.addr + s.ref.row - tp.row0;
         for (let byte = 0; byte < tp.slices.length; byte++) {
@@ -172,11 +174,11 @@ export function taskGeometry(
         proto.push(proto0(si, j, "vxm", undefined, position(m, "vxm", 0), t, 0, 0));
       }
     } else if (s.kind === "lw" || s.kind === "iw" || s.kind === "abc" || s.kind === "acc") {
-      invariant(mxmPlane !== undefined, `MXM step of ${task.id} without a plane`);
+      if (mxmPlane === undefined) invariant(false, `MXM step of ${task.id} without a plane`);
       proto.push(proto0(si, 0, "mxm", mxmPlane, position(m, "mxm", mxmPlane), timing, 0, 0));
     } else if (s.kind === "send" || s.kind === "recv") {
       const pos = m.c2c.attach[s.link];
-      invariant(pos !== undefined, `link ${s.link} does not exist`);
+      if (pos === undefined) invariant(false, `link ${s.link} does not exist`);
       proto.push(proto0(si, 0, "c2c", s.link, pos, timing, 0, 0));
     } else {
       proto.push(proto0(si, 0, "vxm", undefined, position(m, "vxm", 0), timing, 0, 0));
@@ -204,25 +206,27 @@ export function taskGeometry(
       if (s.kind === "gather") {
         // The map: every byte plane's slice takes the whole int32 group as it passes. From one VXM step, so
         // each slice's cycle follows from its own distance (from several MEM slices the distances could clash).
-        invariant(pn === 1, `${task.id}: a gather's map comes from a VXM step`);
+        if (pn !== 1) invariant(false, `${task.id}: a gather's map comes from a VXM step`);
         for (let k = 0; k < cn; k++)
           for (let b = 0; b < eb; b++)
             flows.push({ from: firstInstance[pi]!, to: firstInstance[ci]! + k, byte: b });
       } else if (pn > 1 && steps[pi]!.kind === "convert") {
         // A wide convert's groups into the lw: group j's byte planes are streams j * bytes ...
-        invariant(cn === 1, `${task.id}: a wide convert feeds one lw`);
+        if (cn !== 1) invariant(false, `${task.id}: a wide convert feeds one lw`);
         bytes = pn * eb;
         for (let b = 0; b < bytes; b++)
           flows.push({ from: firstInstance[pi]! + Math.floor(b / eb), to: firstInstance[ci]!, byte: b });
       } else {
         // MEM to MEM only plane by plane (a gather's word straight to a write): each pair has its own distance. A
         // wide 8-bit read into its convert pairs group j with convert instance j (one byte plane each).
-        invariant(
-          pn === 1 ||
+        if (
+          !(
+            pn === 1 ||
             cn === 1 ||
-            (pn === cn && (steps[pi]!.kind === "gather" || steps[ci]!.kind === "convert")),
-          `${task.id}: a MEM step feeding a MEM step is not supported`,
-        );
+            (pn === cn && (steps[pi]!.kind === "gather" || steps[ci]!.kind === "convert"))
+          )
+        )
+          invariant(false, `${task.id}: a MEM step feeding a MEM step is not supported`);
         // One flow per byte plane, or per stream group and byte plane of a wide weight read.
         for (let b = 0; b < bytes; b++)
           flows.push({
@@ -233,7 +237,8 @@ export function taskGeometry(
       }
       const streams = s.kind === "gather" ? eb : bytes;
       if (cTiming.inSpacing > 1) {
-        invariant(steps[pi]!.kind === "read", `${task.id}: only a MEM read can feed a spaced consumer`);
+        if (steps[pi]!.kind !== "read")
+          invariant(false, `${task.id}: only a MEM read can feed a spaced consumer`);
         for (let k = 0; k < pn; k++) spacingOf[firstInstance[pi]! + k] = cTiming.inSpacing;
       }
       const operands: number[] = [];
@@ -292,7 +297,7 @@ export function taskGeometry(
       }
     }
   }
-  invariant(assigned === proto.length, `${task.id}: steps not joined by streams`);
+  if (assigned !== proto.length) invariant(false, `${task.id}: steps not joined by streams`);
   let min = Number.POSITIVE_INFINITY;
   for (let i = 0; i < rel.length; i++) if (rel[i]! < min) min = rel[i]!;
   // The instances are the protos, finished in place (one object per instance).

@@ -29,24 +29,25 @@ function streamRef(id: number, dir: StreamRef["dir"]): StreamRef {
   return r;
 }
 
+/** Appends the task's instructions to `out` (the schedule's list: no array per task). */
 export function buildInstructions(
   task: Task,
   geo: Geometry,
   chip: number,
   start: number,
   choice: Choice,
-): ScheduledInst[] {
-  const out: ScheduledInst[] = [];
+  out: ScheduledInst[],
+): void {
   /** The stream group carrying operand k into instance i, and the one carrying i's result. */
   const inputOf = (i: number, operand: number): StreamRef => {
     const gi = geo.groups.findIndex((g) => g.operands.includes(operand) && g.flows.some((f) => f.to === i));
-    invariant(gi >= 0, `${task.id}: instance ${i} has no operand ${operand}`);
+    if (gi < 0) invariant(false, `${task.id}: instance ${i} has no operand ${operand}`);
     const r = choice.streams[gi]!;
     return streamRef(r.id, r.dir);
   };
   const outputOf = (i: number): { ref: StreamRef; byte: number } => {
     const gi = geo.groups.findIndex((g) => g.flows.some((f) => f.from === i));
-    invariant(gi >= 0, `${task.id}: instance ${i} feeds nothing`);
+    if (gi < 0) invariant(false, `${task.id}: instance ${i} feeds nothing`);
     const r = choice.streams[gi]!;
     return { ref: streamRef(r.id, r.dir), byte: geo.groups[gi]!.flows.find((f) => f.from === i)!.byte };
   };
@@ -198,5 +199,4 @@ export function buildInstructions(
         assertNever(s, "step");
     }
   });
-  return out;
 }

@@ -176,7 +176,7 @@ export function schedule(g: TaskGraph, m: Machine, opts: ScheduleOptions = {}): 
   for (let i = g.tasks.length - 1; i >= 0; i--) {
     let best = 0;
     for (let k = succStart[i]!; k < succStart[i + 1]!; k++) best = Math.max(best, priority[succOf[k]!]!);
-    priority[i] = estimate(taskAt(i), m) + best;
+    priority[i] = estimate(g.tasks[i]!, m, opts.unitRuns ?? false) + best;
   }
 
   // Group bookkeeping: a group may take a plane early (only its first task ready) while at least one other plane
@@ -320,6 +320,8 @@ export function schedule(g: TaskGraph, m: Machine, opts: ScheduleOptions = {}): 
     if (fromStarts && parkedIn[pick] && !relaxed) pick = soonestStart(pick);
     const t = taskAt(pick);
     let plane: number | undefined;
+    /** The placement on the chosen plane when trying the planes found it already (placeTask need not search again). */
+    let found: Found | undefined;
     if (t.mxmGroup) {
       const gs = groupState.get(t.mxmGroup);
       if (relaxed) {
@@ -336,10 +338,11 @@ export function schedule(g: TaskGraph, m: Machine, opts: ScheduleOptions = {}): 
         }
         let bestEnd = Number.POSITIVE_INFINITY;
         for (let k = 0; k < m.mxm.planes; k++) {
-          const end = findPlacement(t, k, own).lastIssue;
-          if (end < bestEnd) {
-            bestEnd = end;
+          const f = findPlacement(t, k, own);
+          if (f.lastIssue < bestEnd) {
+            bestEnd = f.lastIssue;
             plane = k;
+            found = f;
           }
         }
       } else if (gs) plane = gs.plane;
@@ -347,20 +350,22 @@ export function schedule(g: TaskGraph, m: Machine, opts: ScheduleOptions = {}): 
         const ps = planesOf(t.chip);
         const free = ps.map((p, k) => (p.owner === undefined ? k : -1)).filter((k) => k >= 0);
         // The plane where the group's first task (its weight load) would finish first.
-        const finish = free.map((k) => {
+        // The trial group state equals the one the group gets below, so the chosen plane's placement is final.
+        const tried = free.map((k) => {
           const trial: GroupState = { plane: k, state: ps[k]!, lwEnd: 0, weightsReady: 0, resultsReady: 0 };
-          return findPlacement(t, k, trial).lastIssue;
+          return findPlacement(t, k, trial);
         });
         const best = free
-          .map((k, j) => [k, finish[j]!] as const)
+          .map((k, j) => [k, tried[j]!.lastIssue, j] as const)
           .sort((a, b) => a[1] - b[1] || a[0] - b[0])[0]!;
         plane = best[0];
+        found = tried[best[2]];
         ps[plane]!.owner = t.mxmGroup;
         groupState.set(t.mxmGroup, { plane, state: ps[plane]!, lwEnd: 0, weightsReady: 0, resultsReady: 0 });
       }
     }
     const freedBefore = relaxed ? 0 : freePlanes(t.chip);
-    endOf[pick] = placeTask(t, plane);
+    endOf[pick] = placeTask(t, plane, found);
     placed[pick] = true;
     const touched: number[] = [];
     // A start took a plane (its heap has a new top) or a group's end freed one.
@@ -455,6 +460,8 @@ export function schedule(g: TaskGraph, m: Machine, opts: ScheduleOptions = {}): 
     return best;
   }
 
+  type Found = ReturnType<typeof findPlacement>;
+
   /** Where the task would go with this plane: its start, choices, and the cycle its last step issues. */
   function findPlacement(task: Task, plane: number | undefined, gs: GroupState | undefined) {
     // A group's first task is tried on every free plane and then placed on one: solve each shape once.
@@ -509,7 +516,7 @@ export function schedule(g: TaskGraph, m: Machine, opts: ScheduleOptions = {}): 
         case "recv": {
           // Vector i's last word leaves the sender linkLeaves(...) after the send issues and arrives L_link later.
           const ts = sendAt.get(s.from);
-          invariant(ts !== undefined, `${task.id} receives from ${s.from}, which is not placed`);
+          if (ts === undefined) invariant(false, `${task.id} receives from ${s.from}, which is not placed`);
           const b = ELEM_BYTES[s.type];
           let need0 = 0;
           for (let i = 0; i < s.n; i++) need0 = Math.max(need0, linkLeaves(m, (i + 1) * b - 1) - i);
@@ -527,7 +534,8 @@ export function schedule(g: TaskGraph, m: Machine, opts: ScheduleOptions = {}): 
     let waitedOn: TaskTimes["waitedOn"] = stateBound > 0 && stateBound === lower ? "mxm" : "none";
     let choice: Choice | undefined;
     for (let tries = 0; ; tries++) {
-      const r = relaxed ? { shift: 0, kind: QUEUE, choice: anyChoice(geo) } : tryAt(geo, chip, start, task);
+      // Relaxed: every resource is free and no instruction is built, so no choice is made.
+      const r = relaxed ? { shift: 0, kind: QUEUE, choice: undefined } : tryAt(geo, chip, start, task);
       if (r.shift === 0) {
         choice = r.choice;
         break;
@@ -536,22 +544,26 @@ export function schedule(g: TaskGraph, m: Machine, opts: ScheduleOptions = {}): 
       start += r.shift;
       // Every shift clears a conflict with a placed instruction, so the search ends once it passes them all;
       // a search that does not end means the task conflicts with itself (a bug in tile, allocate or geometry).
-      invariant(tries < 1e6, `task ${task.id} found no start: it conflicts with itself`);
+      if (tries >= 1e6) invariant(false, `task ${task.id} found no start: it conflicts with itself`);
     }
     let lastRel = 0;
     for (const inst of geo.instances) if (inst.rel > lastRel) lastRel = inst.rel;
     const lastIssue = start + lastRel;
-    return { geo, chip, readyAt, start, waitedOn, choice: choice!, lastIssue };
+    return { geo, chip, readyAt, start, waitedOn, choice, lastIssue };
   }
 
-  /** Places the task; returns the cycle after its last event. */
-  function placeTask(task: Task, plane: number | undefined): number {
+  /** Places the task (at `known` when the caller already found its placement); returns the cycle after its last
+   * event. */
+  function placeTask(task: Task, plane: number | undefined, known: Found | undefined): number {
     const gs = task.mxmGroup ? groupState.get(task.mxmGroup)! : undefined;
     const ps = gs?.state;
-    const { geo, chip, readyAt, start, waitedOn, choice } = findPlacement(task, plane, gs);
+    const { geo, chip, readyAt, start, waitedOn, choice } = known ?? findPlacement(task, plane, gs);
     geometries.delete(task);
     // Commit reservations and state.
-    // The last tryAt of findPlacement succeeded at `start`: its trial holds exactly the task's reservations.
+    // The last tryAt of findPlacement succeeded at `start`: its trial holds exactly the task's reservations. A
+    // placement found earlier (another plane was tried after it) fills the trial again at its start.
+    if (known && !relaxed)
+      invariant(tryAt(geo, chip, start, task).shift === 0, `${task.id} no longer fits where it was found`);
     if (!relaxed) commitTrial();
     let end = start;
     geo.instances.forEach((inst) => {
@@ -608,15 +620,8 @@ export function schedule(g: TaskGraph, m: Machine, opts: ScheduleOptions = {}): 
     }
     cycles = Math.max(cycles, end);
     times.push({ task: task.id, op: task.op, ready: readyAt, start, end, waitedOn });
-    if (!relaxed) insts.push(...buildInstructions(task, geo, chip, start, choice!));
+    if (!relaxed) buildInstructions(task, geo, chip, start, choice!, insts);
     return end;
-  }
-
-  function anyChoice(geo: Geometry): Choice {
-    return {
-      alu: geo.instances.map(() => 0),
-      streams: geo.groups.map((grp) => ({ id: 0, dir: grp.dir ?? "e" })),
-    };
   }
 
   /** Tries to start the task at `start`: the choice of ALUs and streams, or the shift needed. Leaves the task's
@@ -846,15 +851,18 @@ export function schedule(g: TaskGraph, m: Machine, opts: ScheduleOptions = {}): 
   }
 }
 
-/** A task's rough length for priorities: its longest busy step plus its fixed latencies. */
-function estimate(t: Task, m: Machine): number {
+/** A task's rough length for priorities: its longest busy step plus its fixed latencies. With `unit`, of the task
+ * as bounds.ts `unitRuns` shortens it (every n taken as 1), without building that copy. */
+function estimate(t: Task, m: Machine, unit: boolean): number {
   let busy = 0;
   for (const s of t.steps) {
-    if (s.kind === "read" || s.kind === "write" || s.kind === "gather") busy = Math.max(busy, s.ref.n);
-    else if (s.kind === "abc") busy = Math.max(busy, s.n * mxmCyclesPerVector(m, s.type) + m.mxm.latency);
+    if (s.kind === "read" || s.kind === "write" || s.kind === "gather")
+      busy = Math.max(busy, unit ? 1 : s.ref.n);
+    else if (s.kind === "abc")
+      busy = Math.max(busy, (unit ? 1 : s.n) * mxmCyclesPerVector(m, s.type) + m.mxm.latency);
     else if (s.kind === "iw") busy = Math.max(busy, m.mxm.installLatency);
-    else if (s.kind !== "lw") busy = Math.max(busy, s.n);
-    else busy = Math.max(busy, Math.ceil(s.n / (s.width ?? 1)));
+    else if (s.kind !== "lw") busy = Math.max(busy, unit ? 1 : s.n);
+    else busy = Math.max(busy, Math.ceil((unit ? 1 : s.n) / (s.width ?? 1)));
   }
   return busy + m.mem.readLatency + m.mem.writeLatency;
 }
