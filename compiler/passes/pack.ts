@@ -53,7 +53,7 @@ export function packContext(
 }
 
 /** What one op puts on one chip of its stage. `key` (`tensor/tile`) is counted once per chip. */
-interface Item {
+export interface Item {
   readonly key: string;
   readonly bytes: number;
   /** Sources stay for the whole program; a temporary is freed after op `until`. */
@@ -63,7 +63,7 @@ interface Item {
 }
 
 /** SRAM a chip holds as ops join it: pinned bytes, and per element size the peak of live temporaries. */
-class ChipFill {
+export class ChipFill {
   pinned = 0;
   readonly counted = new Set<string>();
   private readonly live = new Map<number, { bytes: number; until: number }[]>();
@@ -128,7 +128,7 @@ export function kRange(kFirst: number, kTiles: number, c: number, n: number): re
 }
 
 /** A matmul's K tiles of `a` that may be nonzero. */
-function kTilesOf(ctx: PackContext, op: Extract<KOp, { kind: "matmul" }>): readonly [number, number] {
+export function kTilesOf(ctx: PackContext, op: Extract<KOp, { kind: "matmul" }>): readonly [number, number] {
   return op.kTiles ?? [0, Math.ceil(ctx.tensors.get(op.a)!.cols / ctx.lanes)];
 }
 
@@ -137,7 +137,7 @@ function kTilesOf(ctx: PackContext, op: Extract<KOp, { kind: "matmul" }>): reado
  * `bounds[c] .. bounds[c + 1] - 1` on chip c (one chip: all of them); `remotes` is how many other chips'
  * partial sums its first chip receives (at least the split's, for a reservation).
  */
-function demands(ctx: PackContext, i: number, bounds?: readonly number[], remotes = 0): Item[][] {
+export function demands(ctx: PackContext, i: number, bounds?: readonly number[], remotes = 0): Item[][] {
   const op = ctx.ops[i]!;
   const { lanes, tensors } = ctx;
   const bytesPerTile = (t: KTensor) => t.rows * lanes * DTYPE_BYTES[t.dtype];

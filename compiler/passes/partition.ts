@@ -15,7 +15,15 @@ import { DTYPE_BYTES } from "../graph/ir.ts";
 import { linkWordTime, mxmCyclesPerVector } from "../schedule/timing.ts";
 import { type KernelGraph, type KOp, type KTensor, opInputs } from "./kernel-ir.ts";
 import { M } from "./messages.ts";
-import { type PackContext, type Packing, packContext, packStages, type Stage } from "./pack.ts";
+import {
+  type PackContext,
+  type Packing,
+  type Placement,
+  packContext,
+  packStages,
+  type Stage,
+} from "./pack.ts";
+import { estimatePlacement, type SpreadTiming, spreadStages } from "./spread.ts";
 
 export const STRATEGIES = ["auto", "none", "k-split", "pipeline"] as const;
 export type PartitionStrategy = (typeof STRATEGIES)[number];
@@ -158,12 +166,33 @@ export function partition(
   // would have an empty partial sum.
   const kTilesOf = (op: Extract<KOp, { kind: "matmul" }>) =>
     op.kTiles ? op.kTiles[1] - op.kTiles[0] : Math.ceil(tensors.get(op.a)!.cols / lanes);
-  let stagesUsed = packed;
+  let stagesUsed: Packing = packed;
   if (strategy === "pipeline" && chips > 1) {
     const balanced = balanceStages(ctx, chips);
     if (balanced) stagesUsed = balanced;
   }
-  if (stagesUsed.chips > 1 || strategy === "pipeline") {
+  // auto with chips to spare: spread the ops for speed when the estimate says that beats the packing (or, for a
+  // model that fits one chip, the K splits below).
+  let spread = false;
+  if (strategy === "auto" && chips > 1) {
+    const timing = spreadTiming(machine);
+    const spreadOut = spreadStages(ctx, timing, chips);
+    if (spreadOut) {
+      const current =
+        packed.chips > 1
+          ? estimatePlacement(ctx, timing, packed.stages)
+          : estimatePlacement(
+              ctx,
+              timing,
+              oneStagePlaces(kernel.ops, tensors, machine, Math.min(chips, nodeChips), kTilesOf),
+            );
+      if (spreadOut.cycles < SPREAD_MARGIN * current) {
+        stagesUsed = spreadOut;
+        spread = true;
+      }
+    }
+  }
+  if (stagesUsed.chips > 1 || strategy === "pipeline" || spread) {
     kernel.ops.forEach((op, i) => {
       const st = stagesUsed.stages[i]!;
       stageOf.set(op.id, { base: st.base, width: st.width });
@@ -189,7 +218,7 @@ export function partition(
   }
   let used = 1;
   for (const [id, st] of stageOf) used = Math.max(used, st.base + (matmulChips.get(id) ?? 1));
-  if (stagesUsed.chips > 1 || strategy === "pipeline")
+  if (stagesUsed.chips > 1 || strategy === "pipeline" || spread)
     for (const st of stageOf.values()) used = Math.max(used, st.base + 1);
   if (chips > used)
     diagnostics.push(
@@ -200,7 +229,7 @@ export function partition(
     matmulChips,
     used,
     kSplits,
-    stagesUsed.chips > 1 || strategy === "pipeline" ? stagesUsed.chipBytes : [],
+    stagesUsed.chips > 1 || strategy === "pipeline" || spread ? stagesUsed.chipBytes : [],
   );
 }
 
@@ -240,6 +269,47 @@ function balanceStages(ctx: PackContext, chips: number): Packing | undefined {
   }
   const p = packStages(ctx, cuts);
   return p.ok && p.chips <= chips ? p : undefined;
+}
+
+/** The spread placement must beat the other by this factor: its estimate is rough, and a placement over fewer
+ * chips moves less data. ASSUMPTION, not measured. */
+const SPREAD_MARGIN = 0.9;
+
+/** The machine numbers spread.ts estimates with. */
+function spreadTiming(m: Machine): SpreadTiming {
+  const { num, den } = linkWordTime(m);
+  return {
+    planes: m.mxm.planes,
+    tileRows: m.mxm.rows,
+    maxLoadWidth: m.mxm.maxLoadWidth,
+    cyclesPerVector: (bytes) => mxmCyclesPerVector(m, bytes === 1 ? "int8" : "fp16"),
+    matmulLatency: m.mxm.latency + 2 * m.vxm.latency.simple,
+    vxmLatency: 4 * m.vxm.latency.simple,
+    linkLatency: m.c2c.latency,
+    wordCycles: num / den,
+  };
+}
+
+/** The one-stage placement below as placements: each matmul on the chips bestSplit gives it, evenly. */
+function oneStagePlaces(
+  ops: readonly KOp[],
+  tensors: ReadonlyMap<string, KTensor>,
+  m: Machine,
+  maxChips: number,
+  kTilesOf: (op: Extract<KOp, { kind: "matmul" }>) => number,
+): Placement[] {
+  return ops.map((op) => {
+    if (op.kind !== "matmul" || op.bLayout?.kind === "diagonal") return { base: 0, width: 1 };
+    const n = bestSplit(op, tensors, m, Math.min(maxChips, kTilesOf(op)));
+    if (n === 1) return { base: 0, width: 1 };
+    const k0 = op.kTiles?.[0] ?? 0;
+    const k = kTilesOf(op);
+    return {
+      base: 0,
+      width: n,
+      kBounds: Array.from({ length: n + 1 }, (_, c) => k0 + Math.floor((c * k) / n)),
+    };
+  });
 }
 
 /**

@@ -1,0 +1,225 @@
+// Spreading a model over the chips it is given, for speed: kernel ops in order + a chip count -> a placement per
+// op (one chip, or a K split over consecutive chips of a node) chosen greedily for the earliest estimated finish,
+// and that estimate; or nothing when the ops do not fit the chips this way. The SRAM check is pack.ts's.
+import { DTYPE_BYTES } from "../graph/ir.ts";
+import { type KOp, opInputs } from "./kernel-ir.ts";
+import {
+  ChipFill,
+  demands,
+  type Item,
+  kRange,
+  kTilesOf,
+  type PackContext,
+  type Packing,
+  type Placement,
+} from "./pack.ts";
+
+/** The machine numbers the estimate uses (partition.ts reads them from the preset). */
+export interface SpreadTiming {
+  readonly planes: number;
+  /** Rows of a weight tile and the rows a stored weight loads a cycle (a computed one loads one). */
+  readonly tileRows: number;
+  readonly maxLoadWidth: number;
+  /** MXM cycles per activation vector, by element bytes. */
+  readonly cyclesPerVector: (elemBytes: number) => number;
+  /** Cycles from a matmul's last weight tile to its result written (MXM and VXM latencies, about). */
+  readonly matmulLatency: number;
+  /** Cycles from a VXM op's issue to its result written, about. */
+  readonly vxmLatency: number;
+  readonly linkLatency: number;
+  /** Cycles a 320-byte word takes on a link. */
+  readonly wordCycles: number;
+}
+
+type Matmul = Extract<KOp, { kind: "matmul" }>;
+
+/**
+ * The estimated time line of a placement, op by op in list order: each chip's compute is one resource (an op starts
+ * when its inputs are there and the chip's previous op has issued its work; results come a latency later), every
+ * ordered pair of chips one link (a tensor crosses it once per destination chip, words one after another), and a
+ * source (weight, cache, constant, input) is on every chip from cycle 0 (the emitter loads a copy where it is read).
+ * An estimate for choosing only: the scheduler's cycles are exact.
+ */
+class Timeline {
+  private readonly busy: number[] = [];
+  private readonly linkFree = new Map<string, number>();
+  /** Chip and cycle a computed tensor is written at, and when its copies arrive on other chips. */
+  private readonly made = new Map<string, { chip: number; at: number }>();
+  private readonly arrived = new Map<string, number>();
+  end = 0;
+
+  constructor(
+    private readonly ctx: PackContext,
+    private readonly t: SpreadTiming,
+  ) {}
+
+  private busyOf(c: number): number {
+    return this.busy[c] ?? 0;
+  }
+
+  /** Words of rows x tiles of tensor x (a row of a 320-lane tile is one 320-byte word per element byte). */
+  private words(x: string, tiles: number): number {
+    const t = this.ctx.tensors.get(x)!;
+    return t.rows * tiles * DTYPE_BYTES[t.dtype];
+  }
+
+  /** When `tiles` tiles of x can be read on chip c (`commit`: book the link). */
+  private readyOn(x: string, c: number, tiles: number, commit: boolean): number {
+    const m = this.made.get(x);
+    if (!m) return 0;
+    if (m.chip === c) return m.at;
+    const key = `${x}@${c}`;
+    const got = this.arrived.get(key);
+    if (got !== undefined) return got;
+    const hops = Math.max(
+      1,
+      Math.abs(Math.floor(m.chip / this.ctx.nodeChips) - Math.floor(c / this.ctx.nodeChips)) * 2,
+    );
+    const link = `${m.chip}-${c}`;
+    const start = Math.max(m.at, this.linkFree.get(link) ?? 0);
+    const sendCycles = this.words(x, tiles) * this.t.wordCycles;
+    const at = start + hops * (this.t.linkLatency + sendCycles);
+    if (commit) {
+      this.linkFree.set(link, start + sendCycles);
+      this.arrived.set(key, at);
+    }
+    return at;
+  }
+
+  private tilesOf(x: string): number {
+    return Math.ceil(this.ctx.tensors.get(x)!.cols / this.ctx.lanes);
+  }
+
+  /** MXM cycles of K tiles k0 .. k1 - 1 of a matmul on one chip. */
+  private matmulWork(op: Matmul, k0: number, k1: number): number {
+    const a = this.ctx.tensors.get(op.a)!;
+    const b = this.ctx.tensors.get(op.b)!;
+    const lay = op.bLayout;
+    const nTiles =
+      lay?.kind === "band" || lay?.kind === "window" ? lay.nTiles[1] - lay.nTiles[0] : this.tilesOf(op.out);
+    const tiles = lay?.kind === "diagonal" ? nTiles * (lay.below + lay.above + 1) : nTiles * (k1 - k0);
+    const rows = Math.min(this.t.tileRows, b.rows);
+    const load = b.role === "temp" ? rows : Math.ceil(rows / this.t.maxLoadWidth);
+    const perTile = Math.max(load, a.rows * this.t.cyclesPerVector(DTYPE_BYTES[a.dtype]));
+    return Math.ceil(tiles / this.t.planes) * perTile;
+  }
+
+  /** VXM cycles of a pointwise op: a vector per output row and tile, a few ALUs at a time. */
+  private vectorWork(op: KOp): number {
+    const out = this.ctx.tensors.get(op.out)!;
+    return Math.ceil((out.rows * this.tilesOf(op.out)) / 4);
+  }
+
+  /** Estimated finish of op i placed as `p` (`commit`: make it so). */
+  place(i: number, p: Placement, commit: boolean): number {
+    const op = this.ctx.ops[i]!;
+    if (op.kind !== "matmul" || !p.kBounds || p.width === 1) {
+      let ready = this.busyOf(p.base);
+      for (const x of opInputs(op)) ready = Math.max(ready, this.readyOn(x, p.base, this.tilesOf(x), commit));
+      const work =
+        op.kind === "matmul" ? this.matmulWork(op, ...kTilesOf(this.ctx, op)) : this.vectorWork(op);
+      const end = ready + work + (op.kind === "matmul" ? this.t.matmulLatency : this.t.vxmLatency);
+      if (commit) this.done(op.out, p.base, ready + work, end);
+      return end;
+    }
+    const others = opInputs(op).filter((x) => x !== op.a);
+    const out = this.ctx.tensors.get(op.out)!;
+    // Partial sums: fp32, every output row and column tile, one link per remote chip into the first.
+    const partialWords = out.rows * this.tilesOf(op.out) * 4;
+    let end = 0;
+    const works: number[] = [];
+    for (let c = 0; c < p.width; c++) {
+      const chip = p.base + c;
+      const [k0, k1] = [p.kBounds[c]!, p.kBounds[c + 1]!];
+      let ready = Math.max(this.busyOf(chip), this.readyOn(op.a, chip, k1 - k0, commit));
+      if (c === 0)
+        for (const x of others) ready = Math.max(ready, this.readyOn(x, chip, this.tilesOf(x), commit));
+      const work = this.matmulWork(op, k0, k1);
+      works.push(ready + work);
+      const local = ready + work + this.t.matmulLatency;
+      end = Math.max(end, c === 0 ? local : local + this.t.linkLatency + partialWords * this.t.wordCycles);
+    }
+    end += this.t.vxmLatency + Math.ceil((out.rows * this.tilesOf(op.out) * p.width) / 4);
+    if (commit) {
+      works.forEach((w, c) => {
+        this.busy[p.base + c] = Math.max(this.busyOf(p.base + c), w);
+      });
+      this.made.set(op.out, { chip: p.base, at: end });
+      this.end = Math.max(this.end, end);
+    }
+    return end;
+  }
+
+  private done(out: string, chip: number, busyUntil: number, end: number): void {
+    this.busy[chip] = busyUntil;
+    this.made.set(out, { chip, at: end });
+    this.end = Math.max(this.end, end);
+  }
+}
+
+/** Estimated cycles of a placement (one per op, in list order). */
+export function estimatePlacement(ctx: PackContext, t: SpreadTiming, places: readonly Placement[]): number {
+  const line = new Timeline(ctx, t);
+  places.forEach((p, i) => {
+    line.place(i, p, true);
+  });
+  return line.end;
+}
+
+/**
+ * Ops in order go where the estimate says they finish first: on one chip of the current node, or K-split over
+ * consecutive chips of it (even shares), among the choices that fit each chip's SRAM. When none fits, the next
+ * node takes over (a line of nodes, as stages.ts routes). Undefined when the ops run past `chips`.
+ */
+export function spreadStages(
+  ctx: PackContext,
+  t: SpreadTiming,
+  chips: number,
+): (Packing & { cycles: number }) | undefined {
+  const fills: ChipFill[] = [];
+  const fill = (c: number) => {
+    while (fills.length <= c) fills.push(new ChipFill());
+    return fills[c]!;
+  };
+  const fits = (items: readonly Item[], c: number, at: number) =>
+    items.length === 0 || fill(c).totalWith(items, at) <= ctx.budget;
+  const line = new Timeline(ctx, t);
+  const places: Placement[] = [];
+  let node = 0;
+  for (let i = 0; i < ctx.ops.length; i++) {
+    const op = ctx.ops[i]!;
+    let best: { p: Placement; items: Item[][]; end: number } | undefined;
+    while (!best) {
+      const first = node * ctx.nodeChips;
+      if (first >= chips) return undefined;
+      const last = Math.min(chips, first + ctx.nodeChips);
+      const consider = (p: Placement, items: Item[][]) => {
+        if (!items.every((it, c) => fits(it, p.base + c, i))) return;
+        const end = line.place(i, p, false);
+        if (!best || end < best.end) best = { p, items, end };
+      };
+      const whole = demands(ctx, i);
+      for (let c = first; c < last; c++) consider({ base: c, width: 1 }, whole);
+      if (op.kind === "matmul" && op.bLayout?.kind !== "diagonal") {
+        const [k0, k1] = kTilesOf(ctx, op);
+        for (let s = first; s < last; s++)
+          for (let w = 2; w <= Math.min(k1 - k0, last - s); w++) {
+            const bounds = [k0];
+            for (let c = 0; c < w; c++) bounds.push(kRange(k0, k1 - k0, c, w)[1]);
+            consider({ base: s, width: w, kBounds: bounds }, demands(ctx, i, bounds));
+          }
+      }
+      if (!best) node++;
+    }
+    const chosen = best as { p: Placement; items: Item[][]; end: number };
+    chosen.items.forEach((items, c) => {
+      fill(chosen.p.base + c).add(items, i);
+    });
+    line.place(i, chosen.p, true);
+    places.push(chosen.p);
+  }
+  let used = 1;
+  for (const p of places) used = Math.max(used, p.base + p.width);
+  const chipBytes = Array.from({ length: used }, (_, c) => (fills[c] ? fills[c].total() : 0));
+  return { ok: true, why: "", chips: used, stages: places, chipBytes, cycles: line.end };
+}
