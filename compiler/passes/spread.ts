@@ -41,7 +41,9 @@ type Matmul = Extract<KOp, { kind: "matmul" }>;
  * An estimate for choosing only: the scheduler's cycles are exact.
  */
 class Timeline {
-  private readonly busy: number[] = [];
+  /** Per chip: when each MXM plane and the VXM are free. */
+  private readonly planes: number[][] = [];
+  private readonly vxm: number[] = [];
   private readonly linkFree = new Map<string, number>();
   /** Chip and cycle a computed tensor is written at, and when its copies arrive on other chips. */
   private readonly made = new Map<string, { chip: number; at: number }>();
@@ -52,10 +54,6 @@ class Timeline {
     private readonly ctx: PackContext,
     private readonly t: SpreadTiming,
   ) {}
-
-  private busyOf(c: number): number {
-    return this.busy[c] ?? 0;
-  }
 
   /** Words of rows x tiles of tensor x (a row of a 320-lane tile is one 320-byte word per element byte). */
   private words(x: string, tiles: number): number {
@@ -90,70 +88,74 @@ class Timeline {
     return Math.ceil(this.ctx.tensors.get(x)!.cols / this.ctx.lanes);
   }
 
-  /** MXM cycles of K tiles k0 .. k1 - 1 of a matmul on one chip. */
-  private matmulWork(op: Matmul, k0: number, k1: number): number {
+  /** Cycles its MXM planes take to run K tiles k0 .. k1 - 1 of a matmul on chip c from `ready` (`commit`: book
+   * them): one output column tile (a group) holds a plane while its weight tiles pass, each the larger of its load
+   * and its activations; with fewer groups than planes the K tiles split over planes too (tile.ts). */
+  private matmulOn(op: Matmul, c: number, k0: number, k1: number, ready: number, commit: boolean): number {
     const a = this.ctx.tensors.get(op.a)!;
     const b = this.ctx.tensors.get(op.b)!;
     const lay = op.bLayout;
-    const nTiles =
+    const groups =
       lay?.kind === "band" || lay?.kind === "window" ? lay.nTiles[1] - lay.nTiles[0] : this.tilesOf(op.out);
-    const tiles = lay?.kind === "diagonal" ? nTiles * (lay.below + lay.above + 1) : nTiles * (k1 - k0);
+    const perGroup = lay?.kind === "diagonal" ? lay.below + lay.above + 1 : k1 - k0;
     const rows = Math.min(this.t.tileRows, b.rows);
     const load = b.role === "temp" ? rows : Math.ceil(rows / this.t.maxLoadWidth);
     const perTile = Math.max(load, a.rows * this.t.cyclesPerVector(DTYPE_BYTES[a.dtype]));
-    return Math.ceil(tiles / this.t.planes) * perTile;
-  }
-
-  /** VXM cycles of a pointwise op: a vector per output row and tile, a few ALUs at a time. */
-  private vectorWork(op: KOp): number {
-    const out = this.ctx.tensors.get(op.out)!;
-    return Math.ceil((out.rows * this.tilesOf(op.out)) / 4);
+    const splits =
+      groups < this.t.planes ? Math.max(1, Math.min(perGroup, Math.floor(this.t.planes / groups))) : 1;
+    const job = Math.ceil(perGroup / splits) * perTile + this.t.matmulLatency;
+    const planes = [...(this.planes[c] ?? new Array<number>(this.t.planes).fill(0))];
+    let end = ready;
+    for (let j = 0; j < groups * splits; j++) {
+      let p = 0;
+      for (let q = 1; q < planes.length; q++) if (planes[q]! < planes[p]!) p = q;
+      const at = Math.max(ready, planes[p]!) + job;
+      planes[p] = at;
+      end = Math.max(end, at);
+    }
+    if (commit) this.planes[c] = planes;
+    return end;
   }
 
   /** Estimated finish of op i placed as `p` (`commit`: make it so). */
   place(i: number, p: Placement, commit: boolean): number {
     const op = this.ctx.ops[i]!;
-    if (op.kind !== "matmul" || !p.kBounds || p.width === 1) {
-      let ready = this.busyOf(p.base);
+    if (op.kind !== "matmul") {
+      let ready = this.vxm[p.base] ?? 0;
       for (const x of opInputs(op)) ready = Math.max(ready, this.readyOn(x, p.base, this.tilesOf(x), commit));
-      const work =
-        op.kind === "matmul" ? this.matmulWork(op, ...kTilesOf(this.ctx, op)) : this.vectorWork(op);
-      const end = ready + work + (op.kind === "matmul" ? this.t.matmulLatency : this.t.vxmLatency);
-      if (commit) this.done(op.out, p.base, ready + work, end);
-      return end;
+      const out = this.ctx.tensors.get(op.out)!;
+      // A vector per output row and tile, a few ALUs at a time.
+      const work = Math.ceil((out.rows * this.tilesOf(op.out)) / 4);
+      if (commit) this.vxm[p.base] = ready + work;
+      return this.made_(op.out, p.base, ready + work + this.t.vxmLatency, commit);
     }
+    const [kFirst, kEnd] = kTilesOf(this.ctx, op);
+    const bounds = p.kBounds && p.width > 1 ? p.kBounds : [kFirst, kEnd];
     const others = opInputs(op).filter((x) => x !== op.a);
     const out = this.ctx.tensors.get(op.out)!;
     // Partial sums: fp32, every output row and column tile, one link per remote chip into the first.
     const partialWords = out.rows * this.tilesOf(op.out) * 4;
     let end = 0;
-    const works: number[] = [];
-    for (let c = 0; c < p.width; c++) {
+    for (let c = 0; c < bounds.length - 1; c++) {
       const chip = p.base + c;
-      const [k0, k1] = [p.kBounds[c]!, p.kBounds[c + 1]!];
-      let ready = Math.max(this.busyOf(chip), this.readyOn(op.a, chip, k1 - k0, commit));
+      const [k0, k1] = [bounds[c]!, bounds[c + 1]!];
+      let ready = this.readyOn(op.a, chip, k1 - k0, commit);
       if (c === 0)
         for (const x of others) ready = Math.max(ready, this.readyOn(x, chip, this.tilesOf(x), commit));
-      const work = this.matmulWork(op, k0, k1);
-      works.push(ready + work);
-      const local = ready + work + this.t.matmulLatency;
+      const local = this.matmulOn(op, chip, k0, k1, ready, commit);
       end = Math.max(end, c === 0 ? local : local + this.t.linkLatency + partialWords * this.t.wordCycles);
     }
-    end += this.t.vxmLatency + Math.ceil((out.rows * this.tilesOf(op.out) * p.width) / 4);
+    if (bounds.length > 2)
+      end += this.t.vxmLatency + Math.ceil((out.rows * this.tilesOf(op.out) * p.width) / 4);
+    return this.made_(op.out, p.base, end, commit);
+  }
+
+  private made_(out: string, chip: number, end: number, commit: boolean): number {
     if (commit) {
-      works.forEach((w, c) => {
-        this.busy[p.base + c] = Math.max(this.busyOf(p.base + c), w);
-      });
-      this.made.set(op.out, { chip: p.base, at: end });
+      this.made.set(out, { chip, at: end });
       this.end = Math.max(this.end, end);
     }
     return end;
-  }
-
-  private done(out: string, chip: number, busyUntil: number, end: number): void {
-    this.busy[chip] = busyUntil;
-    this.made.set(out, { chip, at: end });
-    this.end = Math.max(this.end, end);
   }
 }
 
