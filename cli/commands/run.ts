@@ -133,7 +133,7 @@ export function register(program: Command): void {
     .option("--set <name=value>", "for a .model: override a model constant (repeatable)", collectSet, {})
     .option(
       "--partition <strategy>",
-      "for a .model: auto, none, k-split or pipeline (see lpu compile --help)",
+      "for a .model: auto, pack, spread, none, k-split or pipeline (see lpu compile --help)",
     )
     .option(
       "--functional",

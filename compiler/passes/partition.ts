@@ -1,8 +1,10 @@
 // Pass `partition`: kernel IR + chip count + strategy -> where every op runs: a pipeline *stage* (a range of chips
 // inside one node) per op, and over how many of its stage's chips each matmul's K tiles are split. Checks the
 // SRAM first: LPU5001 names the smallest chip count that fits, also returned as data (`minChips`).
-// Strategies (`--partition`): `auto` splits a matmul's K only when the estimated cycles with the link transfer
-// beat one chip, and cuts the model into stages of consecutive ops when it does not fit one chip; `none` keeps
+// Strategies (`--partition`): `pack` splits a matmul's K only when the estimated cycles with the link transfer
+// beat one chip, and cuts the model into stages of consecutive ops on the fewest chips when it does not fit one
+// chip; `spread` places each op where spread.ts estimates it finishes first, over the chips given; `auto` is
+// `pack` for a model that fits one chip, else whichever of the two the estimate says is faster; `none` keeps
 // every op on one chip; `k-split` splits every matmul with several K tiles over up to a node; `pipeline` spreads
 // the ops over all the chips given, balanced by weight bytes. Stages are placed on chips by `stages.ts` after tile.
 import { ELEM_BYTES } from "../../arch/isa.ts";
@@ -18,7 +20,7 @@ import { M } from "./messages.ts";
 import { type PackContext, type Packing, packContext, packStages, type Stage } from "./pack.ts";
 import { estimatePlacement, type SpreadTiming, spreadStages } from "./spread.ts";
 
-export const STRATEGIES = ["auto", "none", "k-split", "pipeline", "spread"] as const;
+export const STRATEGIES = ["auto", "pack", "spread", "none", "k-split", "pipeline"] as const;
 export type PartitionStrategy = (typeof STRATEGIES)[number];
 
 export type { Stage } from "./pack.ts";
@@ -241,6 +243,8 @@ function unusedChipsReason(
     case "auto":
       if (spread) return `${spreadWhy}; --partition pipeline forces more chips`;
       return "splitting further would cost more link time than it saves; --partition k-split or pipeline forces it";
+    case "pack":
+      return "splitting further would cost more link time than it saves; --partition k-split or pipeline forces it";
     case "none":
       return "--partition none keeps every matmul on one chip";
     case "k-split":
@@ -288,7 +292,11 @@ function spreadTiming(m: Machine): SpreadTiming {
     cyclesPerVector: (bytes) => mxmCyclesPerVector(m, bytes === 1 ? "int8" : "fp16"),
     matmulLatency: m.mxm.latency + 2 * m.vxm.latency.simple,
     vxmLatency: 4 * m.vxm.latency.simple,
-    linkLatency: m.c2c.latency,
+    // ASSUMPTION: a trip costs twice the link latency in the schedule: around the wire are the send's read and the
+    // recv's write, and a link's sends go in list order, so a trip waits its turn. Chosen from measurements (a
+    // 640-wide llama layer over 16 small chips: 9,412 cycles at 1x, 7,813 at 2x against 8,068 packed; gpt2-small on
+    // 576 chips: 147,173 at 1x, 128,351 at 2x; llama2-7b and llama3-8b, 1 layer: within 3% either way).
+    linkLatency: 2 * m.c2c.latency,
     wordCycles: num / den,
   };
 }

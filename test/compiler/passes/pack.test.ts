@@ -94,8 +94,14 @@ describe("the fewest chips", () => {
 describe("uneven K splits", () => {
   it("a matmul larger than a chip takes as many K tiles as fit on each chip (not 5 and 5), with the interpreter's values", () => {
     const graph = loadModel(TWO_LAYERS, "test.model", {}).graph!;
-    const r = compile(graph, SMALL, { chips: 8, file: "test.model", sources: initialSources(graph, 0) });
-    const p = partition(r.kernel!, SMALL, 8, "test.model").partitioned;
+    // `pack`: auto would spread this model over the 8 chips (spread.ts), not pack it.
+    const r = compile(graph, SMALL, {
+      chips: 8,
+      file: "test.model",
+      sources: initialSources(graph, 0),
+      partition: "pack",
+    });
+    const p = partition(r.kernel!, SMALL, 8, "test.model", "pack").partitioned;
     expect([...(p.kSplits ?? new Map()).values()]).toEqual([[0, 8, 10]]);
     const run = runModel(graph, r.program!, r.report!, SMALL, { functional: true, seed: 0 });
     expect(run.hazards).toEqual([]);
@@ -107,8 +113,13 @@ describe("uneven K splits", () => {
     const tiny = resolveMachine("tsp-v1", { mem_words: "360" });
     const text = readFileSync("bench/models/deep-mlp.model", "utf8");
     const graph = loadModel(text, "test.model", { d: "960", layers: "3" }).graph!;
-    const r = compile(graph, tiny, { chips: 16, file: "test.model", sources: initialSources(graph, 0) });
-    const p = partition(r.kernel!, tiny, 16, "test.model").partitioned;
+    const r = compile(graph, tiny, {
+      chips: 16,
+      file: "test.model",
+      sources: initialSources(graph, 0),
+      partition: "pack",
+    });
+    const p = partition(r.kernel!, tiny, 16, "test.model", "pack").partitioned;
     const across = [...(p.kSplits ?? new Map()).keys()].filter((op) => {
       const st = p.stageOf.get(op)!;
       return Math.floor(st.base / 8) !== Math.floor((st.base + st.width - 1) / 8);
