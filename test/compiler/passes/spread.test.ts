@@ -1,0 +1,77 @@
+// The spread placement (compiler/passes/spread.ts): with chips to spare, auto places a model that needs several
+// chips op by op where it is estimated to finish first, which schedules faster than packing it on the fewest
+// chips, stays inside each chip's SRAM, and runs cycle-exact with the interpreter's values; a model that fits one
+// chip keeps the packing unless `--partition spread` asks.
+import { readFileSync } from "node:fs";
+import { describe, expect, it } from "vitest";
+import { resolveMachine } from "../../../arch/derive.ts";
+import type { Machine } from "../../../arch/machine.ts";
+import { TSP_V1 } from "../../../arch/presets.ts";
+import { runModel } from "../../../cli/run-model.ts";
+import { compile } from "../../../compiler/compile.ts";
+import { loadModel } from "../../../compiler/frontend.ts";
+import { type PartitionStrategy, partition, usableBytesPerChip } from "../../../compiler/passes/partition.ts";
+import { initialSources } from "../../../compiler/reference/init.ts";
+
+/** 640 words per MEM slice: a 640-wide llama layer needs two chips. */
+const SMALL = resolveMachine("tsp-v1", { mem_words: "640" });
+const LLAMA = "programs/llama2-7b.model";
+const LAYER = {
+  d: "640",
+  heads: "4",
+  kv_heads: "4",
+  ff: "1280",
+  vocab: "1280",
+  ctx: "320",
+  layers: "1",
+};
+
+function build(
+  path: string,
+  sets: Record<string, string>,
+  m: Machine,
+  chips: number,
+  strategy: PartitionStrategy,
+  data = false,
+) {
+  const graph = loadModel(readFileSync(path, "utf8"), path, sets).graph!;
+  const r = compile(graph, m, {
+    chips,
+    file: path,
+    partition: strategy,
+    sources: data ? initialSources(graph, 0) : undefined,
+  });
+  expect(r.diagnostics.filter((d) => d.severity === "error")).toEqual([]);
+  return { graph, r };
+}
+
+describe("spreading over the chips given", () => {
+  it("auto spreads a llama layer that packs on 2 chips over more of 16, schedules it faster, exact with the interpreter's values", () => {
+    const packed = build(LLAMA, LAYER, SMALL, 16, "pack").r;
+    const { graph, r } = build(LLAMA, LAYER, SMALL, 16, "auto", true);
+    expect(packed.report!.chips).toBe(2);
+    expect(r.report!.chips).toBeGreaterThan(2);
+    expect(r.report!.cycles).toBeLessThan(packed.report!.cycles);
+    const run = runModel(graph, r.program!, r.report!, SMALL, { functional: true, seed: 0 });
+    expect(run.hazards).toEqual([]);
+    expect(run.cycles).toBe(r.report!.cycles);
+    expect(run.outputsMatch).toBe(true);
+  });
+
+  it("keeps every chip's SRAM estimate within the bytes a chip may fill", () => {
+    const { r } = build(LLAMA, LAYER, SMALL, 16, "auto");
+    const p = partition(r.kernel!, SMALL, 16, LLAMA).partitioned;
+    expect(p.chipBytes.length).toBe(r.report!.chips);
+    for (const b of p.chipBytes) expect(b).toBeLessThanOrEqual(usableBytesPerChip(SMALL));
+  });
+
+  it("a model that fits one chip keeps the packing under auto (tiny-gpt on 2 chips); spread must be asked for", () => {
+    const TINY = "programs/tiny-gpt.model";
+    const auto = build(TINY, {}, TSP_V1, 2, "auto").r;
+    const pack = build(TINY, {}, TSP_V1, 2, "pack").r;
+    const spread = build(TINY, {}, TSP_V1, 2, "spread").r;
+    expect(auto.report!.chips).toBe(1);
+    expect(auto.report!.cycles).toBe(pack.report!.cycles);
+    expect(spread.report!.chips).toBe(2);
+  });
+});
