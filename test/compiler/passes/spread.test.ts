@@ -18,8 +18,8 @@ const SMALL = resolveMachine("tsp-v1", { mem_words: "640" });
 const LLAMA = "programs/llama2-7b.model";
 const LAYER = {
   d: "640",
-  heads: "4",
-  kv_heads: "4",
+  heads: "8",
+  kv_heads: "8",
   ff: "1280",
   vocab: "1280",
   ctx: "320",
