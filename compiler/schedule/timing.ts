@@ -44,17 +44,9 @@ export function mxmCyclesPerVector(m: Machine, type: string): number {
 
 export function stepTiming(m: Machine, s: Step): StepTiming {
   switch (s.kind) {
-    // read: word i accessed at t + i, on the stream at t + L_read + i.
+    // read: word i accessed at t + i, on the stream at t + L_read + i. gather: the same, after taking the map
+    // group at t + i for word base + index.
     case "read":
-      return {
-        busy: s.ref.n,
-        resource: "read",
-        inOffset: 0,
-        inSpacing: 1,
-        outOffset: m.mem.readLatency,
-        n: s.ref.n,
-      };
-    // gather: takes the map group at t + i, accesses word base + index at t + i, puts it at t + L_read + i.
     case "gather":
       return {
         busy: s.ref.n,
