@@ -22,11 +22,6 @@ interface ArchKey {
 
 const bytesPerMiB = 2 ** 20;
 
-/** Whole words per bank that fit in `mib` MiB spread over every MEM slice (rounded down). */
-function wordsPerBank(m: Machine, mib: number): number {
-  return Math.floor((mib * bytesPerMiB) / (memSlices(m) * m.lanes * m.mem.banksPerSlice));
-}
-
 /** Every settable key, documented in docs/isa.md ("Settable keys"). `set` returns an error text or undefined. */
 export const ARCH_KEYS: readonly ArchKey[] = [
   {

@@ -152,7 +152,7 @@ export function assemble(source: string, file: string): { program?: Program; dia
           }
           const q = parseQueueName(it.link);
           const chipNo = r.int(it.chip, "chip number", 0, it.span);
-          if (!q || q.kind !== "c2c" || chipNo === undefined) {
+          if (q?.kind !== "c2c" || chipNo === undefined) {
             if (chipNo !== undefined) r.report(M.badWire, it.span, [text(it)]);
             return undefined;
           }

@@ -19,7 +19,7 @@ function slices(r: Reader, g: readonly Item[], m: Machine): number[] | undefined
   const out: number[] = [];
   for (const it of g) {
     const q = it.kind === "name" ? parseQueueName(it.name) : undefined;
-    if (!q || q.kind !== "mem") {
+    if (q?.kind !== "mem") {
       r.report(M.notMemSlice, it.span, [text(it)]);
       return undefined;
     }

@@ -59,7 +59,7 @@ export function issue(sim: Simulator, q: QueueState, cycle: number): void {
         `the ${RES_NAME[op]} port of ${q.name} is busy with ${occupant(sim, q.resBy[slot]!)} until cycle ${q.resUntil[slot]}`,
       ]);
     }
-    const from = cycle > q.covered ? cycle : q.covered;
+    const from = Math.max(cycle, q.covered);
     if (end > from) q.busy += end - from;
     if (end > q.covered) q.covered = end;
   }
