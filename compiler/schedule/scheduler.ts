@@ -562,8 +562,8 @@ export function schedule(g: TaskGraph, m: Machine, opts: ScheduleOptions = {}): 
     // Commit reservations and state.
     // The last tryAt of findPlacement succeeded at `start`: its trial holds exactly the task's reservations. A
     // placement found earlier (another plane was tried after it) fills the trial again at its start.
-    if (known && !relaxed)
-      invariant(tryAt(geo, chip, start, task).shift === 0, `${task.id} no longer fits where it was found`);
+    if (known && !relaxed && tryAt(geo, chip, start, task).shift !== 0)
+      invariant(false, `${task.id} no longer fits where it was found`);
     if (!relaxed) commitTrial();
     let end = start;
     geo.instances.forEach((inst) => {
