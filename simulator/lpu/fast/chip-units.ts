@@ -1,0 +1,386 @@
+// The units of one chip in the run-length fast path (fast/chip-run.ts issues, this file executes): what each
+// instruction does over its n vectors, as runs instead of events: stream segments (segments.ts), one bank-port
+// interval per bank, MXM rows, link words. In: an issued instruction's row of the encoded block. Out: the chip's
+// results (writes, planes, links, the puts near the end), or a Bail when anything might be a hazard.
+import type { ChipState, QueueState } from "../chip.ts";
+import {
+  type FastCode,
+  OP_ABC,
+  OP_ACC,
+  OP_CONVERT,
+  OP_GATHER,
+  OP_IW,
+  OP_LW,
+  OP_READ,
+  OP_RECV,
+  OP_SCATTER,
+  OP_SEND,
+  OP_SXM,
+  OP_VACCUM,
+  OP_VBINARY,
+  OP_VUNARY,
+  OP_WRITE,
+  SXM_TRANSPOSE,
+  TYPE_BYTES,
+} from "../code.ts";
+import type { Simulator } from "../simulator.ts";
+import { accTypeCode } from "../units.ts";
+import { Bail } from "./bail.ts";
+import { FastLink, FastPlane, RECENT, type Scratch } from "./chip-state.ts";
+import { NumList } from "./num-list.ts";
+import { SEG_PUT, SEG_TAKE, type Segments } from "./segments.ts";
+
+/** A chip's unit state and the units' rules as runs; FastChip (chip-run.ts) adds the queues and the issue loop. */
+export class FastUnits {
+  end = 0;
+  lastEvent = -1;
+  readonly deskews: number[] = [];
+  readonly notified = new Map<number, number>();
+  /** Writes as (slice, addr, n, stride) quadruples, marked used when the run is installed. */
+  readonly writes = new NumList();
+  readonly planes: FastPlane[];
+  readonly links: FastLink[];
+  protected readonly segments: Segments;
+  private readonly bankList: NumList[];
+  readonly putWindow: number;
+  protected readonly code: FastCode;
+  /** Streams per direction. */
+  private readonly S: number;
+  instructions = 0;
+  vectors = 0;
+  /** Puts as records of RECENT numbers, pruned to those whose last put is within PUT_WINDOW cycles of the latest:
+   * only they can leave words on the streams at the end (final.ts). */
+  protected readonly puts_: NumList;
+  /** After run(): the puts that can leave words on the streams at the end. */
+  recent: number[] = [];
+  private latestPut = Number.NEGATIVE_INFINITY;
+  /** Prune `recent` when it grows past this (twice what the last pruning kept: amortised O(1) per put). */
+  private pruneAt = RECENT * 4096;
+
+  constructor(
+    readonly sim: Simulator,
+    readonly chip: ChipState,
+    scratch: Scratch,
+  ) {
+    const m = sim.machine;
+    this.S = m.streamsPerDirection;
+    this.planes = chip.planes.map(() => new FastPlane());
+    this.links = chip.links.map(() => new FastLink());
+    scratch.reset();
+    this.code = scratch.code;
+    this.segments = scratch.segments;
+    this.bankList = scratch.bankList;
+    this.puts_ = scratch.recent;
+    this.putWindow = 2 * m.sliceOrder.length + 2;
+  }
+
+  /** Words written, kept as runs: a stride-1 write continuing the last run of its slice extends it. */
+  protected wrote(slice: number, addr: number, n: number, stride: number): void {
+    const list = this.writes;
+    const w = list.data;
+    const k = list.length - 4;
+    if (stride === 1 && k >= 0 && w[k] === slice && w[k + 3] === 1 && w[k + 1]! + w[k + 2]! === addr) {
+      w[k + 2] = w[k + 2]! + n;
+      return;
+    }
+    list.push4(slice, addr, n, stride);
+  }
+
+  protected event(cycle: number): void {
+    if (cycle > this.lastEvent) this.lastEvent = cycle;
+  }
+
+  private puts(g: number, bytes: number, pos: number, c0: number, n: number, id: number): void {
+    this.segments.add(SEG_PUT, g, bytes, this.S, pos, c0, n);
+    const last = c0 + n - 1;
+    const recent = this.puts_;
+    const d = recent.data;
+    const k = recent.length - RECENT;
+    if (
+      k >= 0 &&
+      d[k + 5] === n &&
+      d[k]! + d[k + 6]! === id &&
+      d[k + 4]! + d[k + 6]! * n === c0 &&
+      d[k + 1] === g &&
+      d[k + 2] === bytes &&
+      d[k + 3] === pos
+    )
+      d[k + 6] = d[k + 6]! + 1;
+    else {
+      recent.push(id);
+      recent.push(g);
+      recent.push(bytes);
+      recent.push(pos);
+      recent.push(c0);
+      recent.push(n);
+      recent.push(1);
+    }
+    if (last > this.latestPut) this.latestPut = last;
+    if (recent.length > this.pruneAt) this.prunePuts();
+  }
+
+  /** Keeps the puts whose last word is within the put window of the latest. */
+  protected prunePuts(): void {
+    const recent = this.puts_;
+    const d = recent.data;
+    const from = this.latestPut - this.putWindow;
+    let k = 0;
+    for (let j = 0; j < recent.length; j += RECENT)
+      if (d[j + 4]! + d[j + 5]! * d[j + 6]! - 1 >= from) for (let f = 0; f < RECENT; f++) d[k++] = d[j + f]!;
+    recent.length = k;
+    this.pruneAt = Math.max(RECENT * 4096, 2 * k);
+  }
+
+  private takes(g: number, bytes: number, pos: number, c0: number, n: number): void {
+    this.segments.add(SEG_TAKE, g, bytes, this.S, pos, c0, n);
+  }
+
+  /** What the instruction does over its vectors (units-*.ts), as runs. */
+  protected start(q: QueueState, id: number, r: number, op: number, t: number): void {
+    const code = this.code;
+    const n = code.n[r]!;
+    const pos = q.position;
+    const L = code.latency[r]!;
+    switch (op) {
+      case OP_READ:
+        this.access(q, 0, code.a[r]!, code.b[r]!, n, t);
+        this.puts(code.s0[r]!, 1, pos, t + L, n, id);
+        this.event(t + L + n - 1);
+        return;
+      case OP_WRITE:
+        this.takes(code.s0[r]!, 1, pos, t, n);
+        this.access(q, 1, code.a[r]!, code.b[r]!, n, t);
+        this.wrote(q.index, code.a[r]!, n, code.b[r]!);
+        this.event(t + n - 1);
+        return;
+      case OP_GATHER:
+        // Timing only: the map's index reads as 0 (units-mem.ts mapIndex), so every vector accesses the base.
+        this.takes(code.s1[r]!, 4, pos, t, n);
+        this.access(q, 0, code.a[r]!, 0, n, t);
+        this.puts(code.s0[r]!, 1, pos, t + L, n, id);
+        this.event(t + L + n - 1);
+        return;
+      case OP_SCATTER:
+        this.takes(code.s0[r]!, 1, pos, t, n);
+        this.takes(code.s1[r]!, 4, pos, t, n);
+        this.access(q, 1, code.a[r]!, 0, n, t);
+        this.writes.push4(q.index, code.a[r]!, 1, 0);
+        this.event(t + n - 1);
+        return;
+      case OP_VUNARY:
+      case OP_CONVERT: {
+        const bytes = TYPE_BYTES[code.t0[r]!]!;
+        const out = op === OP_CONVERT ? TYPE_BYTES[code.t1[r]!]! : bytes;
+        this.takes(code.s1[r]!, bytes, pos, t, n);
+        this.puts(code.s0[r]!, out, pos, t + L, n, id);
+        this.event(t + L + n - 1);
+        return;
+      }
+      case OP_VBINARY: {
+        const bytes = TYPE_BYTES[code.t0[r]!]!;
+        this.takes(code.s1[r]!, bytes, pos, t, n);
+        if (code.s2[r]! >= 0) this.takes(code.s2[r]!, bytes, pos, t, n);
+        this.puts(code.s0[r]!, bytes, pos, t + L, n, id);
+        this.event(t + L + n - 1);
+        return;
+      }
+      case OP_VACCUM:
+        this.takes(code.s1[r]!, TYPE_BYTES[code.t0[r]!]!, pos, t, n);
+        this.puts(code.s0[r]!, 4, pos, t + n - 1 + L, 1, id);
+        this.event(t + n - 1 + L);
+        return;
+      case OP_SXM: {
+        const bytes = TYPE_BYTES[code.t0[r]!]!;
+        const lag = code.fn[r] === SXM_TRANSPOSE ? 15 + L : L;
+        this.takes(code.s1[r]!, bytes, pos, t, n);
+        this.puts(code.s0[r]!, bytes, pos, t + lag, n, id);
+        this.event(t + lag + n - 1);
+        return;
+      }
+      case OP_LW:
+        this.lw(q, r, t);
+        return;
+      case OP_IW: {
+        const p = this.planes[q.index]!;
+        p.weightsType = p.stagingType;
+        p.installedBy = id;
+        p.usableFrom = t + this.sim.machine.mxm.installLatency;
+        return;
+      }
+      case OP_ABC:
+        this.abc(q, r, t);
+        return;
+      case OP_ACC:
+        this.acc(q, id, r, t);
+        return;
+      case OP_SEND:
+        this.send(q, r, t);
+        return;
+      case OP_RECV: {
+        const words = TYPE_BYTES[code.t0[r]!]!;
+        this.puts(code.s0[r]!, words, pos, t, n, id);
+        const link = this.links[q.index]!;
+        link.recvAt.push(t);
+        link.recvN.push(n);
+        link.recvWords.push(words);
+        this.event(t + n - 1);
+        return;
+      }
+      default:
+        throw new Error(`internal error: opcode ${op} in the fast path`);
+    }
+  }
+
+  /**
+   * Vectors i < n access word addr + i*stride in cycle t + i through `port` (0 read, 1 write): every address in
+   * range, and no cycle shared with the other port on a bank. Each bank's cycles form one interval (addresses are
+   * monotone in i), checked against the other port's intervals (claim).
+   */
+  private access(q: QueueState, port: number, addr: number, stride: number, n: number, t: number): void {
+    const sram = this.chip.sram;
+    const last = addr + (n - 1) * stride;
+    if (!sram.inRange(addr) || !sram.inRange(last)) throw new Bail("an address out of range");
+    const base = q.index * sram.banks;
+    const first = sram.bankOf(addr);
+    if (first === sram.bankOf(last)) {
+      this.claim((base + first) * 2, port, t, t + n, t);
+      return;
+    }
+    // Bank b holds addresses [b * wpb, (b + 1) * wpb) (the last bank up to the slice's end).
+    const wpb = sram.wordsPerBank;
+    let i = 0;
+    while (i < n) {
+      const a = addr + i * stride;
+      const bank = sram.bankOf(a);
+      const edge =
+        stride > 0 ? (bank === sram.banks - 1 ? sram.wordsPerSlice : (bank + 1) * wpb) : bank * wpb - 1;
+      const j = Math.min(n, i + Math.ceil((edge - a) / stride));
+      this.claim((base + bank) * 2, port, t + i, t + j, t);
+      i = j;
+    }
+  }
+
+  /**
+   * Port `port` of the bank at index k uses cycles [from, until) for an instruction issued at `t`. A port's
+   * intervals on a bank come in time order and never overlap (unit-busy), so only the other port's intervals can
+   * share a cycle: the first of them that ends after `from` is the only candidate, and those ending before it can
+   * meet no later interval of this port either. A bank belongs to one queue, whose issue cycles never decrease, so
+   * no later claim starts before `t`: this port's intervals that end by then are dropped too (a slice only read, or
+   * only written, keeps a list as short as its overlapping accesses instead of one entry per access).
+   */
+  private claim(k: number, port: number, from: number, until: number, t: number): void {
+    const other = this.bankList[k + (1 - port)]!;
+    const d = other.data;
+    let h = other.head;
+    while (h < other.length && d[h + 1]! <= from) h += 2;
+    other.head = h;
+    if (h < other.length && d[h]! < until) throw new Bail("a bank conflict");
+    const mine = this.bankList[k + port]!;
+    const md = mine.data;
+    let mh = mine.head;
+    while (mh < mine.length && md[mh + 1]! <= t) mh += 2;
+    mine.head = mh;
+    mine.push2(from, until);
+  }
+
+  private lw(q: QueueState, r: number, t: number): void {
+    const code = this.code;
+    const p = this.planes[q.index]!;
+    const plane = this.chip.planes[q.index]!;
+    const row0 = code.a[r]!;
+    const n = code.n[r]!;
+    if (row0 < 0 || row0 + n > plane.rows || !Number.isInteger(row0))
+      throw new Bail("weight rows out of range");
+    p.stagingType = code.t0[r]!;
+    const bytes = TYPE_BYTES[code.t0[r]!]!;
+    const width = code.b[r]!;
+    // Group j is taken in the cycles i with i*width + j < n: with n = k*width + rest, groups j < rest take k + 1
+    // vectors and the others k (one call per class: their segments differ only in the group).
+    const k = Math.floor(n / width);
+    const rest = n - k * width;
+    const src = code.s1[r]!;
+    if (rest > 0) this.takes(src, rest * bytes, q.position, t, k + 1);
+    if (k > 0) this.takes(src + rest * bytes, (width - rest) * bytes, q.position, t, k);
+    this.event(t + code.slots[r]! - 1);
+  }
+
+  private abc(q: QueueState, r: number, t: number): void {
+    const code = this.code;
+    const p = this.planes[q.index]!;
+    const plane = this.chip.planes[q.index]!;
+    const type = code.t0[r]!;
+    if (p.installedBy < 0 || p.weightsType !== type) throw new Bail("abc without matching weights");
+    const row0 = code.a[r]!;
+    const n = code.n[r]!;
+    if (row0 < 0 || row0 + n > plane.accRows || !Number.isInteger(row0))
+      throw new Bail("accumulator rows out of range");
+    if (t < p.drainUntil) throw new Bail("an abc while an acc drains");
+    const C = code.b[r]!;
+    const L = code.latency[r]!;
+    const bytes = TYPE_BYTES[type]!;
+    if (C === 1) this.takes(code.s1[r]!, bytes, q.position, t, n);
+    else for (let i = 0; i < n; i++) this.takes(code.s1[r]!, bytes, q.position, t + i * C, 1);
+    p.lastTake ??= new Float64Array(plane.accRows).fill(Number.NaN);
+    p.rowType ??= new Uint8Array(plane.accRows).fill(255);
+    p.latency ??= new Float64Array(plane.accRows);
+    const acc = accTypeCode(type);
+    for (let i = 0; i < n; i++) {
+      p.lastTake[row0 + i] = t + i * C;
+      p.rowType[row0 + i] = acc;
+      p.latency[row0 + i] = L;
+    }
+    this.event(t + (n - 1) * C + L);
+  }
+
+  private acc(q: QueueState, id: number, r: number, t: number): void {
+    const code = this.code;
+    const p = this.planes[q.index]!;
+    const plane = this.chip.planes[q.index]!;
+    const row0 = code.a[r]!;
+    const n = code.n[r]!;
+    if (row0 < 0 || row0 + n > plane.accRows || !Number.isInteger(row0))
+      throw new Bail("accumulator rows out of range");
+    const last = p.lastTake;
+    if (!last || !p.rowType || !p.latency) throw new Bail("acc of rows no abc wrote");
+    const type = code.t0[r]!;
+    for (let i = 0; i < n; i++) {
+      const row = row0 + i;
+      const c = t + i;
+      const take = last[row]!;
+      // A take at or after c would not have happened yet when the exact engine drains: left to it.
+      if (!(take < c) || take + p.latency[row]! > c || p.rowType[row] !== type)
+        throw new Bail("acc not ready");
+    }
+    if (t + n - 1 > p.drainUntil) p.drainUntil = t + n - 1;
+    this.puts(code.s0[r]!, 4, q.position, t, n, id);
+    this.event(t + n - 1);
+  }
+
+  /** send (units-c2c.ts): takes vector i at t + i and queues its words; each leaves when serialised. */
+  private send(q: QueueState, r: number, t: number): void {
+    const sim = this.sim;
+    const code = this.code;
+    const n = code.n[r]!;
+    const bytes = TYPE_BYTES[code.t0[r]!]!;
+    this.takes(code.s1[r]!, bytes, q.position, t, n);
+    const link = this.links[q.index]!;
+    const { num, den } = sim.wordTime;
+    const capacity = sim.machine.c2c.bufferWords;
+    const buf = link.buffer;
+    let leaves = 0;
+    for (let i = 0; i < n; i++) {
+      const cycle = t + i;
+      for (let b = 0; b < bytes; b++) {
+        while (buf.head < buf.length && buf.data[buf.head]! <= cycle) buf.head++;
+        if (buf.length - buf.head >= capacity) throw new Bail("a full send buffer");
+        const startAt = Math.max(cycle * den, link.lastFinish);
+        const finish = startAt + num;
+        link.lastFinish = finish;
+        leaves = Math.ceil(finish / den);
+        buf.push(leaves);
+        link.leaves.push(leaves);
+      }
+    }
+    this.event(Math.max(t + n - 1, leaves));
+  }
+}
