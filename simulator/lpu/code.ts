@@ -192,17 +192,17 @@ export class FastCode implements Columns {
   }
 }
 
-/** Clears rows [0, count) to the values of a new Code (so a scratch Code can be reused). */
-export function clearRows(c: Columns, count: number): void {
-  c.a.fill(0, 0, count);
-  c.b.fill(0, 0, count);
-  c.latency.fill(0, 0, count);
-  c.s0.fill(-1, 0, count);
-  c.s1.fill(-1, 0, count);
-  c.s2.fill(-1, 0, count);
-  c.t0.fill(0, 0, count);
-  c.t1.fill(0, 0, count);
-  c.fn.fill(0, 0, count);
+/** Clears rows [from, to) to the values of a new Code (so a scratch Code can be reused). */
+export function clearRows(c: Columns, from: number, to: number): void {
+  c.a.fill(0, from, to);
+  c.b.fill(0, from, to);
+  c.latency.fill(0, from, to);
+  c.s0.fill(-1, from, to);
+  c.s1.fill(-1, from, to);
+  c.s2.fill(-1, from, to);
+  c.t0.fill(0, from, to);
+  c.t1.fill(0, from, to);
+  c.fn.fill(0, from, to);
 }
 
 export function cyclesPerVector(m: Machine, t: ElemType): number {

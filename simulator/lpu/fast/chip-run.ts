@@ -7,6 +7,7 @@
 import type { ChipState } from "../chip.ts";
 import { clearRows, HAS_N, OP_DESKEW, OP_NOP, OP_NOTIFY, OP_SYNC, RES_SLOT } from "../code.ts";
 import { encode } from "../encode.ts";
+import { encodeChecked } from "../encode-checked.ts";
 import type { Simulator } from "../simulator.ts";
 import type { InstructionCheck } from "../static-faults.ts";
 import { Bail } from "./bail.ts";
@@ -78,14 +79,19 @@ export class FastChip extends FastUnits {
     const q = fq.q;
     const count = Math.min(size, q.count - k);
     const code = this.code;
-    clearRows(code, count);
+    clearRows(code, 0, count);
     const p = this.sim.prepared;
     const m = this.sim.machine;
     let fits = true;
     const check = this.check;
+    const pq = fq.pq;
+    const source = fq.source;
     for (let j = 0; j < count; j++) {
-      const placed = fq.source[k + j]!;
-      check.check(fq.pq, q.base + k + j, placed);
+      const placed = source[k + j]!;
+      if (encodeChecked(code, j, q.serial, pq.kind, pq.wired, placed, m, p.tokens)) continue;
+      // Something to look at closely (or to report): the full check and encoding, as the exact engine does them.
+      clearRows(code, j, j + 1);
+      check.check(pq, q.base + k + j, placed);
       if (!encode(code, j, q.serial, placed.cycle, placed.inst, m, p.tokens, p.maps)) fits = false;
     }
     // The simulator finds and reports the faults (in program order) when the fast path gives up.

@@ -11,19 +11,10 @@
 // at the second's does not). Two puts at the same y are an overwrite. Across an interval of diagonals covered by
 // the same segments the answer is the same, so the check costs per interval, not per vector.
 import { Bail } from "./bail.ts";
+import { REC, SegmentSort } from "./segment-sort.ts";
 
 export const SEG_PUT = 0;
 export const SEG_TAKE = 1;
-
-/**
- * Numbers per segment record in a group's list: first diagonal, length, and the key 2y + kind, as 32-bit integers (a
- * diagonal or a length beyond them leaves the run to the exact engine): 12 bytes a segment, so a chip's half a million
- * segments stay small enough for the cache and allocate half the external memory of doubles.
- */
-const REC = 3;
-/** Radix sort digits: RADIX_BITS bits, so two passes order keys below 2^(2 * RADIX_BITS) apart. */
-const RADIX_BITS = 11;
-const RADIX = 1 << RADIX_BITS;
 
 export class Segments {
   /**
@@ -103,123 +94,11 @@ export class Segments {
     for (let g = 0; g < this.groups; g++) {
       const m = this.size[g]!;
       if (m === 0) continue;
-      this.sweep(this.data[g]!, this.sortedByDiagonal(this.data[g]!, m), m);
+      this.sweep(this.sort.sorted(this.data[g]!, m), m);
     }
   }
 
-  /** Sort buffers: record numbers, two of them swapped per pass (scratch, grown as needed). */
-  private ordA = new Int32Array(64);
-  private ordB = new Int32Array(64);
-  private runs = new Int32Array(64);
-  private readonly counts = new Int32Array(RADIX + 1);
-  /** Each record's diagonal minus the group's first, for the radix passes. */
-  private radixKey = new Int32Array(64);
-
-  /**
-   * The group's m records sorted by first diagonal, stably, as record numbers. A queue's segments on a group come in
-   * time order, so the list is a few sorted runs, one per queue that touches the group: a handful of runs are merged
-   * (O(m log runs)); more, interleaved vector by vector as a put and its takes are, go to a two-digit radix sort,
-   * whose passes cost the same whatever the order (no mispredicted comparison per element).
-   */
-  private sortedByDiagonal(d: Int32Array, m: number): Int32Array {
-    if (this.ordA.length < m) {
-      this.ordA = new Int32Array(2 * m);
-      this.ordB = new Int32Array(2 * m);
-    }
-    let runs = this.runs;
-    let r = 0;
-    let prev = Number.NEGATIVE_INFINITY;
-    let lo = Number.POSITIVE_INFINITY;
-    let hi = Number.NEGATIVE_INFINITY;
-    for (let j = 0; j < m; j++) {
-      const key = d[j * REC]!;
-      if (key < prev || j === 0) {
-        if (r + 2 > runs.length) {
-          const bigger = new Int32Array(2 * runs.length);
-          bigger.set(runs);
-          this.runs = runs = bigger;
-        }
-        runs[r++] = j;
-      }
-      prev = key;
-      if (key < lo) lo = key;
-      if (key > hi) hi = key;
-    }
-    runs[r] = m;
-    if (r === 1) {
-      const ord = this.ordA;
-      for (let j = 0; j < m; j++) ord[j] = j;
-      return ord;
-    }
-    // Radix when merging would take three passes or more and the keys (whole cycles) span two digits.
-    if (r > 4 && m > RADIX && hi - lo < RADIX * RADIX) return this.radix(d, m, lo);
-    return this.merge(d, m, r);
-  }
-
-  /** LSD radix sort of the records by first diagonal minus lo (two RADIX_BITS digits; stable by construction). */
-  private radix(d: Int32Array, m: number, lo: number): Int32Array {
-    const counts = this.counts;
-    if (this.radixKey.length < m) this.radixKey = new Int32Array(this.ordA.length);
-    const key = this.radixKey;
-    for (let j = 0; j < m; j++) key[j] = d[j * REC]! - lo;
-    let src = this.ordA;
-    let dst = this.ordB;
-    for (let j = 0; j < m; j++) src[j] = j;
-    for (let shift = 0; shift < 2 * RADIX_BITS; shift += RADIX_BITS) {
-      counts.fill(0);
-      for (let j = 0; j < m; j++) counts[((key[j]! >>> shift) & (RADIX - 1)) + 1]!++;
-      for (let k = 0; k < RADIX; k++) counts[k + 1]! += counts[k]!;
-      for (let j = 0; j < m; j++) {
-        const s = src[j]!;
-        dst[counts[(key[s]! >>> shift) & (RADIX - 1)]!++] = s;
-      }
-      const t = src;
-      src = dst;
-      dst = t;
-    }
-    return src;
-  }
-
-  /** Natural merge sort of the records' r runs (starts in this.runs, m closing), pairwise, stable. */
-  private merge(d: Int32Array, m: number, r: number): Int32Array {
-    const runs = this.runs;
-    let src = this.ordA;
-    let dst = this.ordB;
-    for (let j = 0; j < m; j++) src[j] = j;
-    while (r > 1) {
-      // Merge runs pairwise (2k, 2k + 1) into dst; an odd last run is copied.
-      let w = 0;
-      for (let k = 0; k < r; k += 2) {
-        const lo = runs[k]!;
-        const mid = runs[k + 1]!;
-        const hi = k + 2 <= r ? runs[k + 2]! : mid;
-        runs[w++] = lo;
-        let i = lo;
-        let j = mid;
-        let o = lo;
-        while (i < mid && j < hi) {
-          const x = src[i]!;
-          const y = src[j]!;
-          // Ties take the left run first: stable, as the rules need equal diagonals in append order.
-          if (d[y * REC]! < d[x * REC]!) {
-            dst[o++] = y;
-            j++;
-          } else {
-            dst[o++] = x;
-            i++;
-          }
-        }
-        while (i < mid) dst[o++] = src[i++]!;
-        while (j < hi) dst[o++] = src[j++]!;
-      }
-      runs[w] = m;
-      r = w;
-      const t = src;
-      src = dst;
-      dst = t;
-    }
-    return src;
-  }
+  private readonly sort = new SegmentSort();
 
   /** The segments covering the current diagonal, and their (y, kind) keys sorted (scratch, grown as needed). */
   private active = new Int32Array(16);
@@ -227,24 +106,24 @@ export class Segments {
   /** The group's records while one is swept (checkActive reads their keys). */
   private swept: Int32Array = new Int32Array(0);
 
-  /** Walks the group's elementary intervals of diagonals: `list` holds its m records in diagonal order. */
-  private sweep(d: Int32Array, list: Int32Array, m: number): void {
+  /** Walks the group's elementary intervals of diagonals: `d` holds its m records in diagonal order. */
+  private sweep(d: Int32Array, m: number): void {
     this.swept = d;
     let active = this.active;
     let count = 0;
     let i = 0;
     let x = 0;
     while (i < m || count > 0) {
-      if (count === 0) x = d[list[i]! * REC]!;
-      while (i < m && d[list[i]! * REC]! === x) {
+      if (count === 0) x = d[i * REC]!;
+      while (i < m && d[i * REC]! === x) {
         if (count === active.length) {
           const bigger = new Int32Array(active.length * 2);
           bigger.set(active);
           this.active = active = bigger;
         }
-        active[count++] = list[i++]! * REC;
+        active[count++] = i++ * REC;
       }
-      let nx = i < m ? d[list[i]! * REC]! : Number.POSITIVE_INFINITY;
+      let nx = i < m ? d[i * REC]! : Number.POSITIVE_INFINITY;
       for (let j = 0; j < count; j++) {
         const s = active[j]!;
         const e = d[s]! + d[s + 1]!;

@@ -1,0 +1,182 @@
+// Sorting one stream group's segment records by first diagonal, stably (for the sweep in segments.ts). In: the
+// group's records (REC 32-bit numbers each, first diagonal first) in append order: a few sorted runs, one per queue
+// that touched the group. Out: the records themselves, copied into diagonal order (or the input when it is one run),
+// so that the sweep reads them in order instead of through an index.
+
+/** Numbers per segment record: first diagonal, length, 2y + kind. */
+export const REC = 3;
+/** Radix sort digits: RADIX_BITS bits, so two passes order keys below 2^(2 * RADIX_BITS) apart. */
+const RADIX_BITS = 11;
+const RADIX = 1 << RADIX_BITS;
+/** The bucket sort gives up (for the radix sort or the merge) when a bucket holds more records than this. */
+const BUCKET_MAX = 32;
+
+export class SegmentSort {
+  /** Sorted records (scratch, grown as needed; valid until the next call). */
+  private out = new Int32Array(REC * 64);
+  /** Record numbers, two of them swapped per pass (the radix sort and the merge; scratch). */
+  private ordA = new Int32Array(64);
+  private ordB = new Int32Array(64);
+  private runs = new Int32Array(64);
+  private counts = new Int32Array(RADIX + 1);
+  /** Each record's diagonal minus the group's first, for the radix passes. */
+  private radixKey = new Int32Array(64);
+
+  /**
+   * The m records of `d` in diagonal order, stably. One run is returned as it is. Otherwise a bucket sort: the span
+   * of diagonals cut into at most m buckets of 2^shift diagonals, one counting pass, the records copied bucket by
+   * bucket, then an insertion sort whose moves stay inside a bucket (buckets are ordered). A group's traffic is spread
+   * over time, so a bucket holds a record or two; when one holds more than BUCKET_MAX (traffic bunched in a few
+   * cycles), the merge of the runs or a two-digit radix sort orders the records instead.
+   */
+  sorted(d: Int32Array, m: number): Int32Array {
+    let runs = this.runs;
+    let r = 0;
+    let prev = 0;
+    let lo = 0;
+    let hi = 0;
+    for (let j = 0; j < m; j++) {
+      const key = d[j * REC]!;
+      if (j === 0) {
+        lo = hi = key;
+        runs[r++] = 0;
+      } else if (key < prev) {
+        if (r + 2 > runs.length) {
+          const bigger = new Int32Array(2 * runs.length);
+          bigger.set(runs);
+          this.runs = runs = bigger;
+        }
+        runs[r++] = j;
+      }
+      prev = key;
+      if (key < lo) lo = key;
+      if (key > hi) hi = key;
+    }
+    runs[r] = m;
+    if (r === 1) return d;
+    if (this.out.length < m * REC) this.out = new Int32Array(2 * m * REC);
+    if (this.bucket(d, m, lo, hi)) return this.out;
+    if (this.ordA.length < m) {
+      this.ordA = new Int32Array(2 * m);
+      this.ordB = new Int32Array(2 * m);
+    }
+    // Radix when merging would take three passes or more and the keys (whole cycles) span two digits.
+    const order = r > 4 && m > RADIX && hi - lo < RADIX * RADIX ? this.radix(d, m, lo) : this.merge(d, m, r);
+    const out = this.out;
+    for (let j = 0; j < m; j++) {
+      const s = order[j]! * REC;
+      out[j * REC] = d[s]!;
+      out[j * REC + 1] = d[s + 1]!;
+      out[j * REC + 2] = d[s + 2]!;
+    }
+    return out;
+  }
+
+  /** The bucket sort above into `out`; false (and `out` undefined) when a bucket is too full. */
+  private bucket(d: Int32Array, m: number, lo: number, hi: number): boolean {
+    const span = hi - lo;
+    // At most m buckets (shift < 32: span < 2^32, and m >= 2 here).
+    let shift = 0;
+    while (span >>> shift >= m) shift++;
+    const nb = (span >>> shift) + 1;
+    if (this.counts.length < nb + 1) this.counts = new Int32Array(2 * nb + 2);
+    const counts = this.counts;
+    counts.fill(0, 0, nb + 1);
+    for (let j = 0; j < m; j++) counts[((d[j * REC]! - lo) >>> shift) + 1]!++;
+    for (let b = 1; b <= nb; b++) if (counts[b]! > BUCKET_MAX) return false;
+    for (let b = 0; b < nb; b++) counts[b + 1]! += counts[b]!;
+    const out = this.out;
+    for (let j = 0; j < m; j++) {
+      const s = j * REC;
+      const key = d[s]!;
+      const o = counts[(key - lo) >>> shift]!++ * REC;
+      out[o] = key;
+      out[o + 1] = d[s + 1]!;
+      out[o + 2] = d[s + 2]!;
+    }
+    // Insertion sort: a record moves left past greater diagonals only (stable), never out of its bucket.
+    for (let i = 1; i < m; i++) {
+      const key = out[i * REC]!;
+      if (out[(i - 1) * REC]! <= key) continue;
+      const len = out[i * REC + 1]!;
+      const yk = out[i * REC + 2]!;
+      let j = i;
+      while (j > 0 && out[(j - 1) * REC]! > key) {
+        out[j * REC] = out[(j - 1) * REC]!;
+        out[j * REC + 1] = out[(j - 1) * REC + 1]!;
+        out[j * REC + 2] = out[(j - 1) * REC + 2]!;
+        j--;
+      }
+      out[j * REC] = key;
+      out[j * REC + 1] = len;
+      out[j * REC + 2] = yk;
+    }
+    return true;
+  }
+
+  /** LSD radix sort of the records by first diagonal minus lo (two RADIX_BITS digits; stable by construction). */
+  private radix(d: Int32Array, m: number, lo: number): Int32Array {
+    if (this.counts.length < RADIX + 1) this.counts = new Int32Array(RADIX + 1);
+    const counts = this.counts;
+    if (this.radixKey.length < m) this.radixKey = new Int32Array(this.ordA.length);
+    const key = this.radixKey;
+    for (let j = 0; j < m; j++) key[j] = d[j * REC]! - lo;
+    let src = this.ordA;
+    let dst = this.ordB;
+    for (let j = 0; j < m; j++) src[j] = j;
+    for (let shift = 0; shift < 2 * RADIX_BITS; shift += RADIX_BITS) {
+      counts.fill(0, 0, RADIX + 1);
+      for (let j = 0; j < m; j++) counts[((key[j]! >>> shift) & (RADIX - 1)) + 1]!++;
+      for (let k = 0; k < RADIX; k++) counts[k + 1]! += counts[k]!;
+      for (let j = 0; j < m; j++) {
+        const s = src[j]!;
+        dst[counts[(key[s]! >>> shift) & (RADIX - 1)]!++] = s;
+      }
+      const t = src;
+      src = dst;
+      dst = t;
+    }
+    return src;
+  }
+
+  /** Natural merge sort of the records' r runs (starts in this.runs, m closing), pairwise, stable. */
+  private merge(d: Int32Array, m: number, r: number): Int32Array {
+    const runs = this.runs;
+    let src = this.ordA;
+    let dst = this.ordB;
+    for (let j = 0; j < m; j++) src[j] = j;
+    while (r > 1) {
+      // Merge runs pairwise (2k, 2k + 1) into dst; an odd last run is copied.
+      let w = 0;
+      for (let k = 0; k < r; k += 2) {
+        const lo = runs[k]!;
+        const mid = runs[k + 1]!;
+        const hi = k + 2 <= r ? runs[k + 2]! : mid;
+        runs[w++] = lo;
+        let i = lo;
+        let j = mid;
+        let o = lo;
+        while (i < mid && j < hi) {
+          const x = src[i]!;
+          const y = src[j]!;
+          // Ties take the left run first: stable, as the rules need equal diagonals in append order.
+          if (d[y * REC]! < d[x * REC]!) {
+            dst[o++] = y;
+            j++;
+          } else {
+            dst[o++] = x;
+            i++;
+          }
+        }
+        while (i < mid) dst[o++] = src[i++]!;
+        while (j < hi) dst[o++] = src[j++]!;
+      }
+      runs[w] = m;
+      r = w;
+      const t = src;
+      src = dst;
+      dst = t;
+    }
+    return src;
+  }
+}
