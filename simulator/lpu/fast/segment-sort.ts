@@ -56,6 +56,11 @@ export class SegmentSort {
     if (r === 1) return d;
     if (this.out.length < m * REC) this.out = new Int32Array(2 * m * REC);
     if (this.bucket(d, m, lo, hi)) return this.out;
+    return this.byRuns(d, m, r, lo, hi);
+  }
+
+  /** The merge of the runs or the radix sort (for a crowded bucket), into `out`. */
+  private byRuns(d: Int32Array, m: number, r: number, lo: number, hi: number): Int32Array {
     if (this.ordA.length < m) {
       this.ordA = new Int32Array(2 * m);
       this.ordB = new Int32Array(2 * m);
