@@ -27,7 +27,7 @@ import type { Simulator } from "../simulator.ts";
 import { accTypeCode } from "../units.ts";
 import { Bail } from "./bail.ts";
 import { FastLink, FastPlane, RECENT, type Scratch } from "./chip-state.ts";
-import { NumList } from "./num-list.ts";
+import type { NumList } from "./num-list.ts";
 import { SEG_PUT, SEG_TAKE, type Segments } from "./segments.ts";
 
 /** A chip's unit state and the units' rules as runs; FastChip (chip-run.ts) adds the queues and the issue loop. */
@@ -36,8 +36,12 @@ export class FastUnits {
   lastEvent = -1;
   readonly deskews: number[] = [];
   readonly notified = new Map<number, number>();
-  /** Writes as (slice, addr, n, stride) quadruples, marked used when the run is installed. */
-  readonly writes = new NumList();
+  /** Writes as (slice, addr, n, stride) quadruples, marked used when the run is installed: entries
+   * [writesFrom, writesTo) of a list all chips of the run share (one list grown once, not one per chip). */
+  readonly writes: NumList;
+  readonly writesFrom: number;
+  /** Set when the chip's run ends. */
+  writesTo = 0;
   readonly planes: FastPlane[];
   readonly links: FastLink[];
   protected readonly segments: Segments;
@@ -71,6 +75,8 @@ export class FastUnits {
     this.segments = scratch.segments;
     this.bankList = scratch.bankList;
     this.puts_ = scratch.recent;
+    this.writes = scratch.writes;
+    this.writesFrom = scratch.writes.length;
     this.putWindow = 2 * m.sliceOrder.length + 2;
   }
 
@@ -79,7 +85,13 @@ export class FastUnits {
     const list = this.writes;
     const w = list.data;
     const k = list.length - 4;
-    if (stride === 1 && k >= 0 && w[k] === slice && w[k + 3] === 1 && w[k + 1]! + w[k + 2]! === addr) {
+    if (
+      stride === 1 &&
+      k >= this.writesFrom &&
+      w[k] === slice &&
+      w[k + 3] === 1 &&
+      w[k + 1]! + w[k + 2]! === addr
+    ) {
       w[k + 2] = w[k + 2]! + n;
       return;
     }

@@ -82,7 +82,8 @@ function install(sim: Simulator, chips: readonly FastChip[]): void {
       q.covered = fq.covered;
     }
     const w = fc.writes.data;
-    for (let k = 0; k < fc.writes.length; k += 4) chip.sram.markWords(w[k]!, w[k + 1]!, w[k + 2]!, w[k + 3]!);
+    for (let k = fc.writesFrom; k < fc.writesTo; k += 4)
+      chip.sram.markWords(w[k]!, w[k + 1]!, w[k + 2]!, w[k + 3]!);
     fc.planes.forEach((fp, i) => {
       const p = chip.planes[i]!;
       if (fp.stagingType >= 0) p.stagingType = TYPES[fp.stagingType];
