@@ -8,8 +8,8 @@ export const REC = 3;
 /** Radix sort digits: RADIX_BITS bits, so two passes order keys below 2^(2 * RADIX_BITS) apart. */
 const RADIX_BITS = 11;
 const RADIX = 1 << RADIX_BITS;
-/** The bucket sort gives up (for the radix sort or the merge) when a bucket holds more records than this. */
-const BUCKET_MAX = 32;
+/** The bucket sort gives up (for the radix sort or the merge) after this many moves a record on average. */
+const MOVES_PER_RECORD = 8;
 
 export class SegmentSort {
   /** Sorted records (scratch, grown as needed; valid until the next call). */
@@ -26,8 +26,8 @@ export class SegmentSort {
    * The m records of `d` in diagonal order, stably. One run is returned as it is. Otherwise a bucket sort: the span
    * of diagonals cut into at most m buckets of 2^shift diagonals, one counting pass, the records copied bucket by
    * bucket, then an insertion sort whose moves stay inside a bucket (buckets are ordered). A group's traffic is spread
-   * over time, so a bucket holds a record or two; when one holds more than BUCKET_MAX (traffic bunched in a few
-   * cycles), the merge of the runs or a two-digit radix sort orders the records instead.
+   * over time, so a bucket holds a record or two; when the records are too disordered within their buckets (traffic
+   * bunched in a few cycles), the merge of the runs or a two-digit radix sort orders them instead.
    */
   sorted(d: Int32Array, m: number): Int32Array {
     let runs = this.runs;
@@ -88,7 +88,6 @@ export class SegmentSort {
     const counts = this.counts;
     counts.fill(0, 0, nb + 1);
     for (let j = 0; j < m; j++) counts[((d[j * REC]! - lo) >>> shift) + 1]!++;
-    for (let b = 1; b <= nb; b++) if (counts[b]! > BUCKET_MAX) return false;
     for (let b = 0; b < nb; b++) counts[b + 1]! += counts[b]!;
     const out = this.out;
     for (let j = 0; j < m; j++) {
@@ -99,7 +98,10 @@ export class SegmentSort {
       out[o + 1] = d[s + 1]!;
       out[o + 2] = d[s + 2]!;
     }
-    // Insertion sort: a record moves left past greater diagonals only (stable), never out of its bucket.
+    // Insertion sort: a record moves left past greater diagonals only (stable), never out of its bucket. Records of
+    // equal diagonals (a put and its takes) never move, so a crowded bucket costs only its disorder, which is bounded:
+    // past MOVES_PER_RECORD moves a record on average, the runs are merged instead.
+    let budget = MOVES_PER_RECORD * m;
     for (let i = 1; i < m; i++) {
       const key = out[i * REC]!;
       if (out[(i - 1) * REC]! <= key) continue;
@@ -107,6 +109,7 @@ export class SegmentSort {
       const yk = out[i * REC + 2]!;
       let j = i;
       while (j > 0 && out[(j - 1) * REC]! > key) {
+        if (--budget < 0) return false;
         out[j * REC] = out[(j - 1) * REC]!;
         out[j * REC + 1] = out[(j - 1) * REC + 1]!;
         out[j * REC + 2] = out[(j - 1) * REC + 2]!;

@@ -4,6 +4,7 @@
 // used for groups of many interleaved runs); hazard-free traffic must pass and perturbed traffic must agree.
 import { describe, expect, it } from "vitest";
 import { Bail } from "../../../simulator/lpu/fast/bail.ts";
+import { REC, SegmentSort } from "../../../simulator/lpu/fast/segment-sort.ts";
 import { SEG_PUT, SEG_TAKE, Segments } from "../../../simulator/lpu/fast/segments.ts";
 import { Rng } from "../../../util/random.ts";
 
@@ -135,5 +136,53 @@ describe("fast-path stream segments", () => {
     // Both outcomes occur, so the comparison checks something either way.
     expect(failing).toBeGreaterThan(5);
     expect(failing).toBeLessThan(35);
+  });
+});
+
+describe("segment sort", () => {
+  /**
+   * `runs` sorted runs of records (diagonal, length, key) over diagonals [0, span), with repeats of a diagonal; with
+   * `bunch`, all but a few within `bunch` diagonals of each other (a span far wider than where the records are).
+   */
+  function records(rng: Rng, m: number, runs: number, span: number, bunch = 0): Int32Array {
+    const keys: number[][] = Array.from({ length: runs }, () => []);
+    for (let j = 0; j < m; j++)
+      keys[rng.int(0, runs)]!.push(bunch > 0 && j % 100 !== 0 ? span / 2 + rng.int(0, bunch) : rng.int(0, span));
+    const d = new Int32Array(m * REC);
+    let j = 0;
+    for (const run of keys)
+      for (const k of run.sort((a, b) => a - b)) {
+        d[j * REC] = k - 1000;
+        d[j * REC + 1] = j; // the record's place in the input, to check stability
+        d[j * REC + 2] = rng.int(0, 100);
+        j++;
+      }
+    return d;
+  }
+
+  it("orders records by diagonal, stably, whether spread out, bunched in few cycles, or one run", () => {
+    const sort = new SegmentSort();
+    const rng = new Rng(3);
+    // Spread or dense (the bucket sort), bunched in a wide span (the merge, and the radix sort for many runs of more
+    // than 2,048 records), one run.
+    for (const [m, runs, span, bunch] of [
+      [500, 20, 100000, 0],
+      [3000, 60, 1 << 20, 0],
+      [300, 8, 40, 0],
+      [5000, 50, 200, 0],
+      [1000, 30, 1 << 20, 1 << 14],
+      [3000, 3, 1 << 21, 1 << 14],
+      [3000, 60, 1 << 21, 1 << 14],
+      [200, 1, 1000, 0],
+      [2, 2, 1, 0],
+    ] as const) {
+      const d = records(rng, m, runs, span, bunch);
+      const want = Array.from({ length: m }, (_, j) => [d[j * REC]!, d[j * REC + 1]!, d[j * REC + 2]!]).sort(
+        (a, b) => a[0]! - b[0]!,
+      );
+      const out = sort.sorted(d, m);
+      const got = Array.from({ length: m }, (_, j) => [out[j * REC]!, out[j * REC + 1]!, out[j * REC + 2]!]);
+      expect(got, `m ${m}, runs ${runs}, span ${span}`).toEqual(want);
+    }
   });
 });
