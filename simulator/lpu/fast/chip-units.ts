@@ -119,13 +119,16 @@ export class FastUnits {
     )
       d[k + 6] = d[k + 6]! + 1;
     else {
-      recent.push(id);
-      recent.push(g);
-      recent.push(bytes);
-      recent.push(pos);
-      recent.push(c0);
-      recent.push(n);
-      recent.push(1);
+      const at = recent.reserve(RECENT);
+      const e = recent.data;
+      e[at] = id;
+      e[at + 1] = g;
+      e[at + 2] = bytes;
+      e[at + 3] = pos;
+      e[at + 4] = c0;
+      e[at + 5] = n;
+      e[at + 6] = 1;
+      recent.length = at + RECENT;
     }
     if (last > this.latestPut) this.latestPut = last;
     if (recent.length > this.pruneAt) this.prunePuts();

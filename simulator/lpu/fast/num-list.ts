@@ -39,6 +39,12 @@ export class NumList {
     this.length = k + 4;
   }
 
+  /** Makes room for `count` more entries at the tail; returns where they go (then set `length` past them). */
+  reserve(count: number): number {
+    while (this.length + count > this.data.length) this.makeRoom();
+    return this.length;
+  }
+
   clear(): void {
     this.head = 0;
     this.length = 0;
