@@ -147,6 +147,16 @@ export class Segments {
       if ((d[active[0]! + 2]! & 1) === SEG_TAKE) throw new Bail("a take with no put upstream");
       return;
     }
+    if (count === 2) {
+      // The usual diagonal of a compiled program: one put and its take downstream.
+      const a = d[active[0]! + 2]!;
+      const b = d[active[1]! + 2]!;
+      const first = a < b ? a : b;
+      const second = a < b ? b : a;
+      if ((first & 1) === SEG_TAKE) throw new Bail("a take with no put upstream");
+      if ((second & 1) === SEG_PUT) throw new Bail("a put over an untaken word");
+      return;
+    }
     if (this.keys.length < count) this.keys = new Int32Array(2 * count);
     const keys = this.keys;
     // Insertion sort by y, puts before takes at equal y (key 2y + kind): a handful of segments.
