@@ -151,8 +151,8 @@ export class Segments {
       // The usual diagonal of a compiled program: one put and its take downstream.
       const a = d[active[0]! + 2]!;
       const b = d[active[1]! + 2]!;
-      const first = a < b ? a : b;
-      const second = a < b ? b : a;
+      const first = Math.min(a, b);
+      const second = Math.max(a, b);
       if ((first & 1) === SEG_TAKE) throw new Bail("a take with no put upstream");
       if ((second & 1) === SEG_PUT) throw new Bail("a put over an untaken word");
       return;
