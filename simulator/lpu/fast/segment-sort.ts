@@ -77,7 +77,7 @@ export class SegmentSort {
     return out;
   }
 
-  /** The bucket sort above into `out`; false (and `out` undefined) when a bucket is too full. */
+  /** The bucket sort above into `out`; false (and `out` undefined) past MOVES_PER_RECORD moves a record. */
   private bucket(d: Int32Array, m: number, lo: number, hi: number): boolean {
     const span = hi - lo;
     // At most 4m buckets (fewer moves than m buckets on compiled programs, measured; shift < 32: span < 2^32).
