@@ -6,8 +6,8 @@
 //
 // Why: the check and the encoding each walked the instruction's objects (a call per operand, a closure per report),
 // and on compiled programs the two were a third of a fast run. The conditions below are those of staticFaults and
-// InstructionCheck.check, op by op, written as one test each; the tests that compare the fast path with the exact
-// engine on broken programs (test/simulator/lpu/fast-path.test.ts) check that nothing faulty is let through.
+// InstructionCheck.check, op by op, written as one test each; test/simulator/lpu/encode-checked.test.ts checks that
+// nothing faulty is let through and that what is accepted is encoded as encode() does.
 import type { Placed, StreamRef, UnitKind } from "../../arch/isa.ts";
 import type { Machine } from "../../arch/machine.ts";
 import {

@@ -17,8 +17,9 @@ import { FastUnits } from "./chip-units.ts";
 export class FastChip extends FastUnits {
   readonly queues: FastQueue[];
   private readonly check: InstructionCheck;
-  /** Nops seen while touching blocks (kept so that the touching loads have a use). */
+  /** A count the touching loops of encodeBlock keep: a use of their loads, so that the compiler keeps them. */
   touched = 0;
+
   /** The encoded block holds ids [blockFirst, blockEnd) of the running queue. */
   private blockFirst = 0;
   private blockEnd = 0;
@@ -92,10 +93,10 @@ export class FastChip extends FastUnits {
     // Each instruction is two objects (Placed, Instruction), wherever the compiler's heap left them: a cache miss
     // each. Touched first in a loop this short, the loads of different instructions are independent and the processor
     // overlaps their misses; the long body below, run cold, would wait for them one after another.
-    let nops = 0;
-    for (let j = 0; j < count; j++) if (source[k + j]!.cycle === undefined) nops++;
-    for (let j = 0; j < count; j++) if (source[k + j]!.inst.op === "nop") nops++;
-    this.touched += nops;
+    let seen = 0;
+    for (let j = 0; j < count; j++) if (source[k + j]!.cycle === undefined) seen++;
+    for (let j = 0; j < count; j++) if (source[k + j]!.inst.op === "nop") seen++;
+    this.touched += seen;
     for (let j = 0; j < count; j++) {
       const placed = source[k + j]!;
       if (encodeChecked(code, j, q.serial, pq.kind, pq.wired, placed, m, p.tokens)) continue;
