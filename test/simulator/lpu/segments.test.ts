@@ -147,7 +147,9 @@ describe("segment sort", () => {
   function records(rng: Rng, m: number, runs: number, span: number, bunch = 0): Int32Array {
     const keys: number[][] = Array.from({ length: runs }, () => []);
     for (let j = 0; j < m; j++)
-      keys[rng.int(0, runs)]!.push(bunch > 0 && j % 100 !== 0 ? span / 2 + rng.int(0, bunch) : rng.int(0, span));
+      keys[rng.int(0, runs)]!.push(
+        bunch > 0 && j % 100 !== 0 ? span / 2 + rng.int(0, bunch) : rng.int(0, span),
+      );
     const d = new Int32Array(m * REC);
     let j = 0;
     for (const run of keys)
