@@ -86,9 +86,15 @@ export class SegmentSort {
     const nb = (span >>> shift) + 1;
     if (this.counts.length < nb + 1) this.counts = new Int32Array(2 * nb + 2);
     const counts = this.counts;
-    counts.fill(0, 0, nb + 1);
-    for (let j = 0; j < m; j++) counts[((d[j * REC]! - lo) >>> shift) + 1]!++;
-    for (let b = 0; b < nb; b++) counts[b + 1]! += counts[b]!;
+    counts.fill(0, 0, nb);
+    for (let j = 0; j < m; j++) counts[(d[j * REC]! - lo) >>> shift]!++;
+    // Each bucket's first place: a running sum in a local (no store read back by the next step).
+    let sum = 0;
+    for (let b = 0; b < nb; b++) {
+      const c = counts[b]!;
+      counts[b] = sum;
+      sum += c;
+    }
     const out = this.out;
     for (let j = 0; j < m; j++) {
       const s = j * REC;
