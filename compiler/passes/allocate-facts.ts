@@ -1,0 +1,206 @@
+// What the allocator reads from a task graph, gathered once per `allocate` call for all its placement rounds: in, the
+// tiled task graph and the machine; out, tensors and column tiles by dense index with their partners, writers,
+// users, the task at which each temporary dies, and which weights may load wide. Guarantees: depends only on the
+// graph and machine (never on a round's narrowing), so every round reads the same facts.
+import { ELEM_BYTES } from "../../arch/isa.ts";
+import type { Machine } from "../../arch/machine.ts";
+import type { TaskGraph, TiledTensor } from "./task-ir.ts";
+import { wideLoadAt } from "./task-ir.ts";
+
+export interface AllocationFacts {
+  readonly tensors: readonly TiledTensor[];
+  /** Column tile j of tensor ti is tile `tileBase[ti] + j`; tileTensor maps a tile back to its tensor. */
+  readonly tileBase: Int32Array;
+  readonly tileTensor: Int32Array;
+  /** Tiles some task reads or writes: only they get space (a weight copy on another chip holds its chip's tiles). */
+  readonly used: Uint8Array;
+  /** Tiles one task accesses together with tile k (they must not share a slice): partners[k]. */
+  readonly partners: readonly Int32Array[];
+  /** Per tensor, the tasks (by index, in list order) that write it / that read or write it. */
+  readonly writers: readonly Int32Array[];
+  readonly users: readonly Int32Array[];
+  /** Per task, the tensors it writes, in step order (the first write of a tensor places it). */
+  readonly writes: readonly Int32Array[];
+  /** Per task, the temporaries whose space is freed before / after its writes are placed, sorted by name. */
+  readonly freeBefore: readonly (readonly number[] | undefined)[];
+  readonly freeAfter: readonly (readonly number[] | undefined)[];
+  /** Tensors placed before any task: every non-temporary, gathered tables last. */
+  readonly pinnedOrder: readonly number[];
+  /** Weights whose every read is a whole block straight into an `lw` (wide unless narrowed). */
+  readonly wideCandidate: Uint8Array;
+  /** Wide candidates converted on the VXM on their way to the MXM (their width is capped by the ALUs). */
+  readonly converted: Uint8Array;
+}
+
+const EMPTY = new Int32Array(0);
+
+export function allocationFacts(g: TaskGraph, machine: Machine): AllocationFacts {
+  const tensors = g.tensors;
+  const index = new Map<string, number>();
+  for (let i = 0; i < tensors.length; i++) index.set(tensors[i]!.id, i);
+  const tileBase = new Int32Array(tensors.length + 1);
+  for (let i = 0; i < tensors.length; i++) tileBase[i + 1] = tileBase[i]! + tensors[i]!.tiles;
+  const tileTensor = new Int32Array(tileBase[tensors.length]!);
+  for (let i = 0; i < tensors.length; i++) tileTensor.fill(i, tileBase[i]!, tileBase[i + 1]!);
+  /** The tile a step names, or -1 if it names no tile of a known tensor (nothing can be placed there). */
+  const tileOf = (tensor: number | undefined, tile: number): number =>
+    tensor !== undefined && tile >= 0 && tile < tensors[tensor]!.tiles ? tileBase[tensor]! + tile : -1;
+
+  const used = new Uint8Array(tileTensor.length);
+  const partnerSets: (Set<number> | undefined)[] = [];
+  const writers: number[][] = tensors.map(() => []);
+  const users: number[][] = tensors.map(() => []);
+  const writes: Int32Array[] = [];
+  const gathered = new Set<number>();
+  const groupLast = new Map<string, number>();
+  g.tasks.forEach((task, i) => {
+    if (task.mxmGroup) groupLast.set(task.mxmGroup, i);
+  });
+  // A lifetime ends at the last task that uses the tensor, writers included (see `free` below).
+  const lastUse = new Map<number, number>();
+  const usesLast = new Uint8Array(tensors.length); // whether the task at lastUse uses the tensor itself
+  const ids: number[] = [];
+  for (let i = 0; i < g.tasks.length; i++) {
+    const task = g.tasks[i]!;
+    const freeAt = task.mxmGroup ? groupLast.get(task.mxmGroup)! : i;
+    const written: number[] = [];
+    ids.length = 0;
+    for (const s of task.steps) {
+      if (s.kind !== "read" && s.kind !== "write" && s.kind !== "gather") continue;
+      const ti = index.get(s.ref.tensor);
+      const k = tileOf(ti, s.ref.tile);
+      if (k >= 0) {
+        used[k] = 1;
+        if (!ids.includes(k)) ids.push(k);
+      }
+      if (ti === undefined) continue;
+      if (s.kind === "gather") gathered.add(ti);
+      if (s.kind === "write") {
+        written.push(ti);
+        const ws = writers[ti]!;
+        if (ws[ws.length - 1] !== i) ws.push(i);
+      }
+      const us = users[ti]!;
+      if (us[us.length - 1] !== i) us.push(i);
+      const last = lastUse.get(ti);
+      if (last === undefined || freeAt >= last) {
+        usesLast[ti] = freeAt === i || (last === freeAt && usesLast[ti] === 1) ? 1 : 0;
+        lastUse.set(ti, freeAt);
+      }
+    }
+    writes.push(written.length > 0 ? Int32Array.from(written) : EMPTY);
+    // Tensors one task accesses together must not share a slice: their MEM instructions run at fixed offsets from
+    // one another, so two of them on one slice could collide at every start cycle. Tracked per column tile: a wide
+    // tensor spreads its tiles over every slice group, so a tensor-level rule would leave its partners no group.
+    for (const a of ids)
+      for (const b of ids)
+        if (a !== b) {
+          let set = partnerSets[a];
+          if (!set) {
+            set = new Set();
+            partnerSets[a] = set;
+          }
+          set.add(b);
+        }
+  }
+  const partners: Int32Array[] = [];
+  for (let k = 0; k < tileTensor.length; k++) {
+    const set = partnerSets[k];
+    partners.push(set ? Int32Array.from(set) : EMPTY);
+  }
+
+  // Space freed at a task is free after its writes are placed, or before them when the task does not use the
+  // tensor itself (the last task of an MXM group that read it earlier).
+  const outputs = new Set(g.outputs.map((o) => o.tensor));
+  const freeBefore: number[][] = [];
+  const freeAfter: number[][] = [];
+  for (const [ti, i] of lastUse) {
+    const t = tensors[ti]!;
+    if (t.role !== "temp" || outputs.has(t.id)) continue;
+    const lists = usesLast[ti] === 1 ? freeAfter : freeBefore;
+    let list = lists[i];
+    if (!list) {
+      list = [];
+      lists[i] = list;
+    }
+    list.push(ti);
+  }
+  const byName = (a: number, b: number) => (tensors[a]!.id < tensors[b]!.id ? -1 : 1);
+  for (const list of [...freeBefore, ...freeAfter]) list?.sort(byName);
+
+  // Gathered tables last: a table's tiles, all its id ranges' on a chip, can cover every slice group, and the ids
+  // every gather reads must avoid all of them (a task's MEM steps may not share a slice), so the ids go first
+  // and the tables take the slices left.
+  const pinnedOrder: number[] = [];
+  for (const gatheredPass of [false, true])
+    tensors.forEach((t, ti) => {
+      if (t.role !== "temp" && gathered.has(ti) === gatheredPass) pinnedOrder.push(ti);
+    });
+
+  const { wideCandidate, converted } = wideWeights(g, machine, index, outputs);
+  return {
+    tensors,
+    tileBase,
+    tileTensor,
+    used,
+    partners,
+    writers: writers.map((w) => Int32Array.from(w)),
+    users: users.map((u) => Int32Array.from(u)),
+    writes,
+    freeBefore,
+    freeAfter,
+    pinnedOrder,
+    wideCandidate,
+    converted,
+  };
+}
+
+/** Wide weight blocks: `lw` takes up to maxLoadWidth rows a cycle, one per stream group, so a block only `lw`
+ * reads is spread over that many slice groups (row r in group r mod width) and its 320 rows load in 40 cycles
+ * instead of 320. Only for tensors no task writes (params, constants, inputs and their copies: their images come
+ * from the emitter) whose every read is a whole block straight into an `lw`. */
+function wideWeights(
+  g: TaskGraph,
+  machine: Machine,
+  index: ReadonlyMap<string, number>,
+  outputs: ReadonlySet<string>,
+): { wideCandidate: Uint8Array; converted: Uint8Array } {
+  const n = g.tensors.length;
+  const ok = new Uint8Array(n);
+  const notWide = new Uint8Array(n);
+  const written = new Uint8Array(n);
+  const converted = new Uint8Array(n);
+  for (const task of g.tasks)
+    task.steps.forEach((st, si) => {
+      if (st.kind !== "read" && st.kind !== "write") return;
+      const ti = index.get(st.ref.tensor);
+      if (ti === undefined) return;
+      if (st.kind === "write") {
+        written[ti] = 1;
+        return;
+      }
+      const whole =
+        wideLoadAt(task.steps, si) && st.ref.stride === 1 && st.ref.row % g.tensors[ti]!.blockRows === 0;
+      if (!whole) {
+        notWide[ti] = 1;
+        return;
+      }
+      ok[ti] = 1;
+      // An 8-bit weight is converted on the VXM on its way to the MXM (see `wideWidth` in allocate-round.ts).
+      if (task.steps[si + 1]!.kind === "convert") converted[ti] = 1;
+    });
+  const wideCandidate = new Uint8Array(n);
+  if (machine.mxm.maxLoadWidth > 1)
+    g.tensors.forEach((t, ti) => {
+      wideCandidate[ti] =
+        ok[ti] === 1 && notWide[ti] === 0 && written[ti] === 0 && t.role !== "temp" && !outputs.has(t.id)
+          ? 1
+          : 0;
+    });
+  return { wideCandidate, converted };
+}
+
+/** SRAM bytes of a tensor's placed rows (what the narrowing loop sorts wide tensors by). */
+export function tensorBytes(t: TiledTensor): number {
+  return t.rows * t.tiles * ELEM_BYTES[t.type];
+}

@@ -1,0 +1,294 @@
+// One placement round of `allocate`: in, the graph's allocation facts and which weights to load narrow; out, every
+// used tile's SRAM blocks, the tasks with their reuse (`after`) edges and `lw` widths, or the chips that overflowed.
+// Guarantees: a temporary's space is reused only after its last use, tensors one task accesses never share a slice.
+import { ELEM_BYTES } from "../../arch/isa.ts";
+import type { Machine } from "../../arch/machine.ts";
+import { invariant } from "../../util/assert.ts";
+import type { Diagnostic } from "../../util/diagnostics.ts";
+import { diag } from "../../util/diagnostics.ts";
+import type { AllocationFacts } from "./allocate-facts.ts";
+import { FreeLists } from "./allocate-free.ts";
+import type { GroupTable, SliceTables } from "./allocate-groups.ts";
+import type { Precedence } from "./allocate-precede.ts";
+import { M } from "./messages.ts";
+import type { BlockPlacement, Placement, Task, TaskGraph, TiledTensor } from "./task-ir.ts";
+import { blockOf } from "./task-ir.ts";
+
+/** Freed blocks per slice group checked for cost-free reuse: a bound that keeps allocation linear. */
+const REUSE_CANDIDATES = 4;
+
+/** What a round reads: the same for every round of one `allocate` call. */
+export interface RoundInput {
+  readonly g: TaskGraph;
+  readonly machine: Machine;
+  readonly file: string;
+  readonly facts: AllocationFacts;
+  readonly slices: SliceTables;
+  readonly precedence: Precedence;
+}
+
+export interface RoundResult {
+  readonly graph: TaskGraph;
+  readonly diagnostics: Diagnostic[];
+  /** Chips whose SRAM overflowed, ascending. */
+  readonly fullChips: number[];
+  /** The tensors this round loaded wide, by index. */
+  readonly wide: Uint8Array;
+}
+
+type Spot = Omit<BlockPlacement, "tile" | "row0" | "rows">;
+
+/** Places every tensor; `narrow` says per tensor index whether it must load one row a cycle. With `stopWhenFull`,
+ * the round stops at the first full chip (its result would be thrown away). */
+export function allocateRound(
+  input: RoundInput,
+  narrow: (ti: number) => boolean,
+  stopWhenFull: boolean,
+  reuseFirst: boolean,
+): RoundResult {
+  const { g, machine, file, facts, slices: tables, precedence } = input;
+  const { tensors, tileBase, tileTensor, partners } = facts;
+  const diagnostics: Diagnostic[] = [];
+  const sliceCount = tables.sliceCount;
+  const maskWords = tables.maskWords;
+  const chips = tensors.reduce((n, t) => Math.max(n, t.chip + 1), g.chips);
+  /** Per (chip, slice), by index chip * slices + slice: the first free word above the bump pointer. */
+  const top = new Int32Array(chips * sliceCount);
+  const free = new FreeLists();
+  /** Per plane count: the next slice group, round-robin over every chip. */
+  const cursor = new Map<number, number>();
+  const placements: (Placement | undefined)[] = new Array(tensors.length);
+  /** Per task index: the tasks its writes must follow (earlier tenants' readers and writers), in the order found. */
+  const extraAfter = new Map<number, Set<number>>();
+  const fullChips = new Set<number>();
+  /** Per tile, the slices (bit mask) its blocks were placed on: a partner on the same chip must avoid them. */
+  const placedOn = new Uint32Array(tileTensor.length * maskWords);
+  const wide = new Uint8Array(tensors.length);
+  for (let ti = 0; ti < tensors.length; ti++) wide[ti] = facts.wideCandidate[ti] === 1 && !narrow(ti) ? 1 : 0;
+  const avoid = new Uint32Array(maskWords);
+  const clashes = (table: GroupTable, gi: number): boolean => {
+    for (let w = 0; w < maskWords; w++) if ((avoid[w]! & table.mask[gi * maskWords + w]!) !== 0) return true;
+    return false;
+  };
+  // A converted 8-bit weight holds one VXM ALU per stream group for 320 / w cycles, 320 ALU-cycles a tile whatever
+  // the width w. A width that lets every plane load at once and leaves each plane an ALU for its results
+  // (acc -> convert -> write): floor(alus / planes) - 1, 3 on tsp-v1. Measured on llama2-70b-fp8 (one layer, 9
+  // chips, before the embedding gathers): one row a cycle 735,705 cycles; width 8 (two loads fill the 16 ALUs and
+  // the results wait for one) 713,586; 4: 444,472; 3: 424,560; 2: 469,125.
+  const convertWidth = Math.max(1, Math.floor(machine.vxm.alus / machine.mxm.planes) - 1);
+  const wordsPerSlice = machine.mem.wordsPerSlice;
+  const topOf = (chip: number, group: readonly number[]): number => {
+    let addr = 0;
+    for (const s of group) addr = Math.max(addr, top[chip * sliceCount + s]!);
+    return addr;
+  };
+  const raise = (chip: number, group: readonly number[], to: number) => {
+    for (const s of group) top[chip * sliceCount + s] = to;
+  };
+
+  /** Fresh space for one wide block: `width` slice groups from the cursor (round-robin, no clash), one address. */
+  const placeWide = (t: TiledTensor, ti: number, rows: number, table: GroupTable): Spot | undefined => {
+    const planes = table.planes;
+    const groups = table.groups;
+    const full = Math.min(
+      machine.mxm.maxLoadWidth,
+      Math.floor(machine.streamsPerDirection / planes),
+      facts.converted[ti] === 1 ? convertWidth : Number.POSITIVE_INFINITY,
+    );
+    if (full <= 1 || rows <= 1) return undefined;
+    const start = cursor.get(planes) ?? 0;
+    // All groups on the side of the VXM where the cursor points, so the rows reach the plane with little skew
+    // (groups on both sides would make the load wait for the far side's ~45 extra hops). The side's groups in
+    // fixed chunks of `width` (the last one narrower): a block takes a whole chunk, so the groups of a chunk keep
+    // one top and the blocks stack without gaps. Choosing any `width` lowest groups left gaps below the highest
+    // each time (22 groups a side do not divide by 8): on llama2-7b's embedding chip 40% of the SRAM, which
+    // overflowed and fell back to one-row loads.
+    const cursorSide = table.west[start % groups.length];
+    const own: number[] = [];
+    for (let gi = 0; gi < groups.length; gi++) if (table.west[gi] === cursorSide) own.push(gi);
+    let best: { c: number; width: number; addr: number; order: number } | undefined;
+    for (let c = 0; c < own.length; c += full) {
+      const width = Math.min(full, own.length - c, rows);
+      if (width < 2) continue;
+      let clash = false;
+      let addr = 0;
+      for (let k = c; k < c + width && !clash; k++) {
+        clash = clashes(table, own[k]!);
+        addr = Math.max(addr, topOf(t.chip, groups[own[k]!]!));
+      }
+      if (clash) continue;
+      const order = (own[c]! - start + groups.length) % groups.length;
+      if (!best || addr < best.addr || (addr === best.addr && order < best.order))
+        best = { c, width, addr, order };
+    }
+    if (!best) return undefined;
+    const { c, width, addr } = best;
+    const chunk = own.slice(c, c + width);
+    const slices = chunk.flatMap((gi) => groups[gi]!);
+    const words = Math.ceil(rows / width);
+    if (addr + words > wordsPerSlice) return undefined;
+    raise(t.chip, slices, addr + words);
+    cursor.set(planes, chunk[chunk.length - 1]! + 1);
+    return { slices, addr, width };
+  };
+
+  const place = (ti: number): { blocks: BlockPlacement[]; war: number[] } | undefined => {
+    const t = tensors[ti]!;
+    const planes = ELEM_BYTES[t.type];
+    const table = tables.of(planes);
+    const groups = table.groups;
+    const out: BlockPlacement[] = [];
+    const war: number[] = [];
+    // Freed blocks of one dead tensor share its users: take each tensor's once.
+    const warOwners = new Set<number>();
+    const writers = facts.writers[ti]!;
+    const listBase = t.chip * tables.listsPerChip + table.listBase;
+    for (let j = 0; j < t.tiles; j++) {
+      const tile = tileBase[ti]! + j;
+      if (facts.used[tile] === 0) continue;
+      // Placing this tile's own blocks adds no partner of it, so the slices to avoid stay fixed over its blocks.
+      avoid.fill(0);
+      for (const p of partners[tile]!)
+        if (tensors[tileTensor[p]!]!.chip === t.chip)
+          for (let w = 0; w < maskWords; w++) avoid[w]! |= placedOn[p * maskWords + w]!;
+      for (let row0 = 0; row0 < t.rows; row0 += t.blockRows) {
+        const rows = Math.min(t.blockRows, t.rows - row0);
+        let placed: Spot | undefined;
+        const start = cursor.get(planes) ?? 0;
+        if (wide[ti] === 1) placed = placeWide(t, ti, rows, table);
+        // Reuse costs time when it orders work the program does not: the new tenant's writers wait for the old
+        // tenant's readers and writers. Reusing first tied unrelated work together (llama2-7b: a head's query
+        // mask, last on one pipeline chip, waited for the end of that chip's other heads, so the next chip's heads
+        // ran only after them). So: first a freed block whose users already precede the writers (free of cost,
+        // and near the data of the chain that freed it), then fresh space, round-robin over the groups so tiles
+        // stream from different slices; only when a chip's fresh space runs out any freed block. The partitioner
+        // sizes stages by every op's output without reuse, so fresh space is what it counted on.
+        // A freed block from the cursor on (with `costFree`, only one whose users precede this tensor's writers).
+        const reuse = (costFree: boolean) => {
+          const accept = costFree
+            ? (b: { owner: number }) => precedence.precedes(facts.users[b.owner]!, writers)
+            : undefined;
+          for (let k = 0; k < groups.length && !placed; k++) {
+            const gi = (start + k) % groups.length;
+            if (clashes(table, gi)) continue;
+            const fit = free.firstFit(listBase + gi, rows, accept, costFree ? REUSE_CANDIDATES : undefined);
+            if (fit < 0) continue;
+            const b = free.take(listBase + gi, fit, rows);
+            placed = { slices: groups[gi]!, addr: b.addr, reuses: b.tenants };
+            if (!warOwners.has(b.owner)) {
+              warOwners.add(b.owner);
+              for (const u of facts.users[b.owner]!) war.push(u);
+            }
+          }
+        };
+        if (!placed) reuse(!reuseFirst);
+        for (let k = 0; k < groups.length && !placed; k++) {
+          const gi = (start + k) % groups.length;
+          if (clashes(table, gi)) continue;
+          const addr = topOf(t.chip, groups[gi]!);
+          if (addr + rows <= wordsPerSlice) {
+            raise(t.chip, groups[gi]!, addr + rows);
+            placed = { slices: groups[gi]!, addr };
+            cursor.set(planes, gi + 1);
+          }
+        }
+        // Reuse-first already tried every freed block, and fresh space failing changed none.
+        if (!placed && !reuseFirst) reuse(false);
+        if (!placed) {
+          // One message per chip: after the first, every later tensor of a full chip fails the same way.
+          if (!fullChips.has(t.chip))
+            diagnostics.push(diag(M.sliceFull, file, undefined, [t.chip, t.id, rows, planes]));
+          fullChips.add(t.chip);
+          return undefined;
+        }
+        out.push({ tile: j, row0, rows, ...placed });
+        for (const s of placed.slices) placedOn[tile * maskWords + (s >>> 5)]! |= 1 << (s & 31);
+      }
+    }
+    return { blocks: out, war };
+  };
+
+  const release = (dead: number) => {
+    const p = placements[dead];
+    if (!p) return; // never placed: LPU5005 already says the SRAM is full
+    const planes = ELEM_BYTES[tensors[dead]!.type];
+    const table = tables.of(planes);
+    const listBase = p.chip * tables.listsPerChip + table.listBase;
+    for (const tp of p.blocks) {
+      // A temporary is never wide, so its blocks sit on one slice group of its plane count each.
+      const gi = table.groups.indexOf(tp.slices);
+      invariant(gi >= 0, `${p.tensor}: a temporary's block is not on one slice group`);
+      const tenants = [...(tp.reuses ?? []), `${p.tensor}/${tp.tile}`];
+      free.release(listBase + gi, { addr: tp.addr, words: tp.rows, owner: dead, tenants });
+    }
+  };
+
+  const stopped = () => ({ graph: g, diagnostics, fullChips: sortedChips(fullChips), wide });
+  const record = (ti: number, blocks: BlockPlacement[]) => {
+    const t = tensors[ti]!;
+    placements[ti] = { tensor: t.id, chip: t.chip, rows: t.rows, blockRows: t.blockRows, blocks };
+  };
+
+  for (const ti of facts.pinnedOrder) {
+    const r = place(ti);
+    if (stopWhenFull && fullChips.size > 0) return stopped();
+    if (r) record(ti, r.blocks);
+  }
+
+  for (let i = 0; i < g.tasks.length; i++) {
+    for (const dead of facts.freeBefore[i] ?? []) release(dead);
+    for (const ti of facts.writes[i]!) {
+      if (placements[ti]) continue;
+      const r = place(ti);
+      if (stopWhenFull && fullChips.size > 0) return stopped();
+      if (!r) continue;
+      record(ti, r.blocks);
+      // Every writer of this tensor follows the readers and writers of the space it reuses.
+      if (r.war.length > 0)
+        for (const w of facts.writers[ti]!) {
+          let set = extraAfter.get(w);
+          if (!set) {
+            set = new Set();
+            extraAfter.set(w, set);
+          }
+          for (const x of r.war) set.add(x);
+        }
+    }
+    for (const dead of facts.freeAfter[i] ?? []) release(dead);
+  }
+
+  const byName = new Map<string, Placement>();
+  for (const p of placements) if (p) byName.set(p.tensor, p);
+  const tasks: Task[] = g.tasks.map((t0, i) => {
+    const t = withLoadWidth(t0, byName);
+    const extra = extraAfter.get(i);
+    if (!extra) return t;
+    const ids: string[] = [];
+    for (const a of extra) if (a !== i) ids.push(g.tasks[a]!.id);
+    return { ...t, after: [...new Set([...t.after, ...ids])] };
+  });
+  const sorted = [...byName.values()].sort((a, b) =>
+    a.tensor < b.tensor ? -1 : a.tensor > b.tensor ? 1 : 0,
+  );
+  return { graph: { ...g, tasks, placements: sorted }, diagnostics, fullChips: sortedChips(fullChips), wide };
+}
+
+const sortedChips = (chips: ReadonlySet<number>) => [...chips].sort((a, b) => a - b);
+
+/** The task with each `lw` that reads a wide block given that block's width (at most its rows). */
+function withLoadWidth(t: Task, placements: ReadonlyMap<string, Placement>): Task {
+  if (!t.steps.some((st) => st.kind === "lw")) return t;
+  let changed = false;
+  const steps = t.steps.map((st) => {
+    if (st.kind !== "lw") return st;
+    let src = t.steps[st.src]!;
+    if (src.kind === "convert") src = t.steps[src.src]!;
+    if (src.kind !== "read") return st;
+    const p = placements.get(src.ref.tensor);
+    const width = p ? Math.min(blockOf(p, src.ref.tile, src.ref.row).width ?? 1, st.n) : 1;
+    if (width <= 1) return st;
+    changed = true;
+    return { ...st, width };
+  });
+  return changed ? { ...t, steps } : t;
+}
