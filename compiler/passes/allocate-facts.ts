@@ -14,13 +14,15 @@ export interface AllocationFacts {
   readonly tileTensor: Int32Array;
   /** Tiles some task reads or writes: only they get space (a weight copy on another chip holds its chip's tiles). */
   readonly used: Uint8Array;
-  /** Tiles one task accesses together with tile k (they must not share a slice): partners[k]. */
-  readonly partners: readonly Int32Array[];
+  /** Tiles one task accesses together with tile k (they must not share a slice):
+   * partnerOf[partnerStart[k] .. partnerStart[k + 1]). */
+  readonly partnerStart: Int32Array;
+  readonly partnerOf: Int32Array;
   /** Per tensor, the tasks (by index, in list order) that write it / that read or write it. */
-  readonly writers: readonly Int32Array[];
-  readonly users: readonly Int32Array[];
+  readonly writers: readonly (readonly number[])[];
+  readonly users: readonly (readonly number[])[];
   /** Per task, the tensors it writes, in step order (the first write of a tensor places it). */
-  readonly writes: readonly Int32Array[];
+  readonly writes: readonly (readonly number[])[];
   /** Per task, the temporaries whose space is freed before / after its writes are placed, sorted by name. */
   readonly freeBefore: readonly (readonly number[] | undefined)[];
   readonly freeAfter: readonly (readonly number[] | undefined)[];
@@ -32,7 +34,7 @@ export interface AllocationFacts {
   readonly converted: Uint8Array;
 }
 
-const EMPTY = new Int32Array(0);
+const EMPTY: readonly number[] = [];
 
 export function allocationFacts(g: TaskGraph, machine: Machine): AllocationFacts {
   const tensors = g.tensors;
@@ -47,10 +49,12 @@ export function allocationFacts(g: TaskGraph, machine: Machine): AllocationFacts
     tensor !== undefined && tile >= 0 && tile < tensors[tensor]!.tiles ? tileBase[tensor]! + tile : -1;
 
   const used = new Uint8Array(tileTensor.length);
-  const partnerSets: (Set<number> | undefined)[] = [];
+  // Every (tile, partner) pair as found, duplicates included; sorted into per-tile lists below.
+  const pairA: number[] = [];
+  const pairB: number[] = [];
   const writers: number[][] = tensors.map(() => []);
   const users: number[][] = tensors.map(() => []);
-  const writes: Int32Array[] = [];
+  const writes: (readonly number[])[] = [];
   const gathered = new Set<number>();
   const groupLast = new Map<string, number>();
   g.tasks.forEach((task, i) => {
@@ -88,26 +92,18 @@ export function allocationFacts(g: TaskGraph, machine: Machine): AllocationFacts
         lastUse.set(ti, freeAt);
       }
     }
-    writes.push(written.length > 0 ? Int32Array.from(written) : EMPTY);
+    writes.push(written.length > 0 ? written : EMPTY);
     // Tensors one task accesses together must not share a slice: their MEM instructions run at fixed offsets from
     // one another, so two of them on one slice could collide at every start cycle. Tracked per column tile: a wide
     // tensor spreads its tiles over every slice group, so a tensor-level rule would leave its partners no group.
     for (const a of ids)
       for (const b of ids)
         if (a !== b) {
-          let set = partnerSets[a];
-          if (!set) {
-            set = new Set();
-            partnerSets[a] = set;
-          }
-          set.add(b);
+          pairA.push(a);
+          pairB.push(b);
         }
   }
-  const partners: Int32Array[] = [];
-  for (let k = 0; k < tileTensor.length; k++) {
-    const set = partnerSets[k];
-    partners.push(set ? Int32Array.from(set) : EMPTY);
-  }
+  const { start: partnerStart, of: partnerOf } = distinctLists(tileTensor.length, pairA, pairB);
 
   // Space freed at a task is free after its writes are placed, or before them when the task does not use the
   // tensor itself (the last task of an MXM group that read it earlier).
@@ -126,7 +122,7 @@ export function allocationFacts(g: TaskGraph, machine: Machine): AllocationFacts
     list.push(ti);
   }
   const byName = (a: number, b: number) => (tensors[a]!.id < tensors[b]!.id ? -1 : 1);
-  for (const list of [...freeBefore, ...freeAfter]) list?.sort(byName);
+  for (const lists of [freeBefore, freeAfter]) for (const list of lists) list?.sort(byName);
 
   // Gathered tables last: a table's tiles, all its id ranges' on a chip, can cover every slice group, and the ids
   // every gather reads must avoid all of them (a task's MEM steps may not share a slice), so the ids go first
@@ -143,9 +139,10 @@ export function allocationFacts(g: TaskGraph, machine: Machine): AllocationFacts
     tileBase,
     tileTensor,
     used,
-    partners,
-    writers: writers.map((w) => Int32Array.from(w)),
-    users: users.map((u) => Int32Array.from(u)),
+    partnerStart,
+    partnerOf,
+    writers,
+    users,
     writes,
     freeBefore,
     freeAfter,
@@ -198,6 +195,36 @@ function wideWeights(
           : 0;
     });
   return { wideCandidate, converted };
+}
+
+/** Per key k < n, the distinct values paired with it (in no particular order), as compressed lists:
+ * of[start[k] .. start[k + 1]). */
+export function distinctLists(
+  n: number,
+  keys: readonly number[],
+  values: readonly number[],
+): { start: Int32Array; of: Int32Array } {
+  const count = new Int32Array(n + 1);
+  for (const k of keys) count[k + 1]!++;
+  for (let k = 0; k < n; k++) count[k + 1]! += count[k]!;
+  const all = new Int32Array(keys.length);
+  const fill = count.slice(0, n);
+  for (let i = 0; i < keys.length; i++) all[fill[keys[i]!]!++] = values[i]!;
+  // Drop repeats within each key's run: a value seen in this run carries the run's stamp.
+  const stamp = new Int32Array(n).fill(-1);
+  const start = new Int32Array(n + 1);
+  const of = new Int32Array(keys.length);
+  let m = 0;
+  for (let k = 0; k < n; k++) {
+    for (let i = count[k]!; i < count[k + 1]!; i++) {
+      const v = all[i]!;
+      if (stamp[v] === k) continue;
+      stamp[v] = k;
+      of[m++] = v;
+    }
+    start[k + 1] = m;
+  }
+  return { start, of: of.slice(0, m) };
 }
 
 /** SRAM bytes of a tensor's placed rows (what the narrowing loop sorts wide tensors by). */

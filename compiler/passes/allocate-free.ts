@@ -13,10 +13,17 @@ export interface FreeBlock {
 
 export class FreeLists {
   private readonly lists: (FreeBlock[] | undefined)[] = [];
+  /** Per list, the largest block's words (0 when empty): a list without a block that fits is skipped unread. */
+  private readonly largest: number[] = [];
 
   /** The blocks of list `list`, by address. */
   blocks(list: number): readonly FreeBlock[] {
     return this.lists[list] ?? [];
+  }
+
+  /** The words of the largest block of list `list` (0 when it has none). */
+  maxWords(list: number): number {
+    return this.largest[list] ?? 0;
   }
 
   release(list: number, block: FreeBlock): void {
@@ -25,6 +32,7 @@ export class FreeLists {
       blocks = [];
       this.lists[list] = blocks;
     }
+    this.largest[list] = Math.max(this.largest[list] ?? 0, block.words);
     let lo = 0;
     for (let hi = blocks.length; lo < hi; ) {
       const mid = (lo + hi) >> 1;
@@ -44,7 +52,7 @@ export class FreeLists {
     tries = Number.POSITIVE_INFINITY,
   ): number {
     const blocks = this.lists[list];
-    if (!blocks) return -1;
+    if (!blocks || this.maxWords(list) < words) return -1;
     for (let i = 0, tried = 0; i < blocks.length; i++) {
       const b = blocks[i]!;
       if (b.words < words) continue;
@@ -60,6 +68,11 @@ export class FreeLists {
     const b = blocks[i]!;
     if (b.words === words) blocks.splice(i, 1);
     else blocks[i] = { addr: b.addr + words, words: b.words - words, owner: b.owner, tenants: b.tenants };
+    if (b.words === this.largest[list]) {
+      let most = 0;
+      for (const o of blocks) most = Math.max(most, o.words);
+      this.largest[list] = most;
+    }
     return b;
   }
 }

@@ -34,6 +34,9 @@ export interface GroupTable {
   readonly groups: readonly (readonly number[])[];
   /** Whether group gi lies west of the VXM. */
   readonly west: readonly boolean[];
+  /** The groups west / east of the VXM, ascending. */
+  readonly westGroups: readonly number[];
+  readonly eastGroups: readonly number[];
   /** Group gi's slices as bits: word w of group gi at `mask[gi * maskWords + w]`. */
   readonly mask: Uint32Array;
   /** Free-list number of group gi on chip 0 (chip c adds c * `SliceTables.listsPerChip`). */
@@ -47,6 +50,7 @@ export class SliceTables {
   readonly maskWords: number;
   private readonly tables = new Map<number, GroupTable>();
   private nextList = 0;
+  private readonly runs = new Map<number, readonly number[]>();
 
   constructor(private readonly machine: Machine) {
     this.sliceCount = machine.sliceOrder.filter((k) => k === "mem").length;
@@ -58,6 +62,20 @@ export class SliceTables {
   /** Free lists per chip (every plane count's groups). */
   get listsPerChip(): number {
     return this.nextList;
+  }
+
+  /** The slices of `width` groups of one side from its c-th group on (a wide block's slices), one array per run. */
+  runSlices(table: GroupTable, west: boolean, c: number, width: number): readonly number[] {
+    const key =
+      ((table.planes * 2 + (west ? 1 : 0)) * table.groups.length + c) * (table.groups.length + 1) + width;
+    let slices = this.runs.get(key);
+    if (!slices) {
+      slices = (west ? table.westGroups : table.eastGroups)
+        .slice(c, c + width)
+        .flatMap((gi) => table.groups[gi]!);
+      this.runs.set(key, slices);
+    }
+    return slices;
   }
 
   of(planes: number): GroupTable {
@@ -74,7 +92,9 @@ export class SliceTables {
     groups.forEach((g, gi) => {
       for (const s of g) mask[gi * this.maskWords + (s >>> 5)]! |= 1 << (s & 31);
     });
-    const table = { planes, groups, west, mask, listBase: this.nextList };
+    const westGroups = groups.flatMap((_, gi) => (west[gi] ? [gi] : []));
+    const eastGroups = groups.flatMap((_, gi) => (west[gi] ? [] : [gi]));
+    const table = { planes, groups, west, westGroups, eastGroups, mask, listBase: this.nextList };
     this.nextList += groups.length;
     this.tables.set(planes, table);
   }

@@ -1,6 +1,7 @@
-// Whether reusing freed space costs the schedule nothing: in, the task list's `after` edges; out, for a freed block's
-// users and a new tenant's writers, whether every user already precedes every writer. Guarantees: a bounded search
-// (never a false "yes"; a missed ancestor only makes reuse less eager), cached per writer for every round.
+// Whether reusing freed space costs the schedule nothing: in, the task list's `after` edges and each tensor's users
+// and writers; out, for a dead tensor's space and a new tenant, whether every user of the old already precedes every
+// writer of the new. Guarantees: a bounded search (never a false "yes"; a missed ancestor only makes reuse less
+// eager), each writer's search and each pair's answer computed once for every round.
 import type { Dependencies } from "../schedule/dependencies.ts";
 
 /** Tasks searched for a writer's ancestors: a bound that keeps allocation linear in the task count. */
@@ -8,12 +9,35 @@ export const ANCESTOR_LIMIT = 256;
 
 export class Precedence {
   private readonly ancestorsOf = new Map<number, Set<number>>();
+  /** Answers of `freeFor` per tenant, by old tensor (small integer keys: a product of two would not stay one). */
+  private readonly answers = new Map<number, Map<number, boolean>>();
   private readonly seenStamp: Int32Array;
   private search = 0;
   private readonly queue: number[] = [];
 
-  constructor(private readonly deps: Dependencies) {
+  constructor(
+    private readonly deps: Dependencies,
+    /** Per tensor, the tasks that read or write it / that write it, by index. */
+    private readonly users: readonly (readonly number[])[],
+    private readonly writers: readonly (readonly number[])[],
+  ) {
     this.seenStamp = new Int32Array(deps.afterStart.length);
+  }
+
+  /** Whether every user of tensor `old` precedes every writer of tensor `tenant`: then `tenant` may take the space
+   * `old` freed at no cost to the schedule. */
+  freeFor(old: number, tenant: number): boolean {
+    let answers = this.answers.get(tenant);
+    if (!answers) {
+      answers = new Map();
+      this.answers.set(tenant, answers);
+    }
+    let answer = answers.get(old);
+    if (answer === undefined) {
+      answer = this.precedes(this.users[old]!, this.writers[tenant]!);
+      answers.set(old, answer);
+    }
+    return answer;
   }
 
   /** Ancestors of task i through `after` edges, searched breadth first up to ANCESTOR_LIMIT tasks (a bounded
@@ -39,7 +63,7 @@ export class Precedence {
   }
 
   /** Whether every one of `users` is a (found) ancestor of every one of `writers`. */
-  precedes(users: Int32Array, writers: Int32Array): boolean {
+  precedes(users: readonly number[], writers: readonly number[]): boolean {
     for (const w of writers) {
       const anc = this.ancestors(w);
       for (const u of users) if (!anc.has(u)) return false;

@@ -7,7 +7,7 @@ import { invariant } from "../../util/assert.ts";
 import type { Diagnostic } from "../../util/diagnostics.ts";
 import { diag } from "../../util/diagnostics.ts";
 import type { AllocationFacts } from "./allocate-facts.ts";
-import { FreeLists } from "./allocate-free.ts";
+import { type FreeBlock, FreeLists } from "./allocate-free.ts";
 import type { GroupTable, SliceTables } from "./allocate-groups.ts";
 import type { Precedence } from "./allocate-precede.ts";
 import { M } from "./messages.ts";
@@ -47,7 +47,7 @@ export function allocateRound(
   reuseFirst: boolean,
 ): RoundResult {
   const { g, machine, file, facts, slices: tables, precedence } = input;
-  const { tensors, tileBase, tileTensor, partners } = facts;
+  const { tensors, tileBase, tileTensor, partnerStart, partnerOf } = facts;
   const diagnostics: Diagnostic[] = [];
   const sliceCount = tables.sliceCount;
   const maskWords = tables.maskWords;
@@ -103,10 +103,12 @@ export function allocateRound(
     // one top and the blocks stack without gaps. Choosing any `width` lowest groups left gaps below the highest
     // each time (22 groups a side do not divide by 8): on llama2-7b's embedding chip 40% of the SRAM, which
     // overflowed and fell back to one-row loads.
-    const cursorSide = table.west[start % groups.length];
-    const own: number[] = [];
-    for (let gi = 0; gi < groups.length; gi++) if (table.west[gi] === cursorSide) own.push(gi);
-    let best: { c: number; width: number; addr: number; order: number } | undefined;
+    const cursorSide = table.west[start % groups.length]!;
+    const own = cursorSide ? table.westGroups : table.eastGroups;
+    let bestC = -1;
+    let bestWidth = 0;
+    let bestAddr = 0;
+    let bestOrder = 0;
     for (let c = 0; c < own.length; c += full) {
       const width = Math.min(full, own.length - c, rows);
       if (width < 2) continue;
@@ -118,18 +120,50 @@ export function allocateRound(
       }
       if (clash) continue;
       const order = (own[c]! - start + groups.length) % groups.length;
-      if (!best || addr < best.addr || (addr === best.addr && order < best.order))
-        best = { c, width, addr, order };
+      if (bestC < 0 || addr < bestAddr || (addr === bestAddr && order < bestOrder)) {
+        bestC = c;
+        bestWidth = width;
+        bestAddr = addr;
+        bestOrder = order;
+      }
     }
-    if (!best) return undefined;
-    const { c, width, addr } = best;
-    const chunk = own.slice(c, c + width);
-    const slices = chunk.flatMap((gi) => groups[gi]!);
-    const words = Math.ceil(rows / width);
-    if (addr + words > wordsPerSlice) return undefined;
-    raise(t.chip, slices, addr + words);
-    cursor.set(planes, chunk[chunk.length - 1]! + 1);
-    return { slices, addr, width };
+    if (bestC < 0) return undefined;
+    const words = Math.ceil(rows / bestWidth);
+    if (bestAddr + words > wordsPerSlice) return undefined;
+    const slices = tables.runSlices(table, cursorSide, bestC, bestWidth);
+    raise(t.chip, slices, bestAddr + words);
+    cursor.set(planes, own[bestC + bestWidth - 1]! + 1);
+    return { slices, addr: bestAddr, width: bestWidth };
+  };
+
+  /** A freed block from the cursor on (with `costFree`, only one whose users precede this tensor's writers); its
+   * old tenants' users join `war` (once per dead tensor: `warOwners`). */
+  const reuse = (
+    costFree: boolean,
+    table: GroupTable,
+    listBase: number,
+    start: number,
+    rows: number,
+    freeForThis: (b: FreeBlock) => boolean,
+    warOwners: Set<number>,
+    war: number[],
+  ): Spot | undefined => {
+    const groups = table.groups;
+    for (let k = 0; k < groups.length; k++) {
+      const gi = (start + k) % groups.length;
+      if (free.maxWords(listBase + gi) < rows || clashes(table, gi)) continue;
+      const fit = costFree
+        ? free.firstFit(listBase + gi, rows, freeForThis, REUSE_CANDIDATES)
+        : free.firstFit(listBase + gi, rows);
+      if (fit < 0) continue;
+      const b = free.take(listBase + gi, fit, rows);
+      if (!warOwners.has(b.owner)) {
+        warOwners.add(b.owner);
+        for (const u of facts.users[b.owner]!) war.push(u);
+      }
+      return { slices: groups[gi]!, addr: b.addr, reuses: b.tenants };
+    }
+    return undefined;
   };
 
   const place = (ti: number): { blocks: BlockPlacement[]; war: number[] } | undefined => {
@@ -141,16 +175,18 @@ export function allocateRound(
     const war: number[] = [];
     // Freed blocks of one dead tensor share its users: take each tensor's once.
     const warOwners = new Set<number>();
-    const writers = facts.writers[ti]!;
+    const freeForThis = (b: FreeBlock) => precedence.freeFor(b.owner, ti);
     const listBase = t.chip * tables.listsPerChip + table.listBase;
     for (let j = 0; j < t.tiles; j++) {
       const tile = tileBase[ti]! + j;
       if (facts.used[tile] === 0) continue;
       // Placing this tile's own blocks adds no partner of it, so the slices to avoid stay fixed over its blocks.
       avoid.fill(0);
-      for (const p of partners[tile]!)
+      for (let q = partnerStart[tile]!; q < partnerStart[tile + 1]!; q++) {
+        const p = partnerOf[q]!;
         if (tensors[tileTensor[p]!]!.chip === t.chip)
           for (let w = 0; w < maskWords; w++) avoid[w]! |= placedOn[p * maskWords + w]!;
+      }
       for (let row0 = 0; row0 < t.rows; row0 += t.blockRows) {
         const rows = Math.min(t.blockRows, t.rows - row0);
         let placed: Spot | undefined;
@@ -163,25 +199,7 @@ export function allocateRound(
         // and near the data of the chain that freed it), then fresh space, round-robin over the groups so tiles
         // stream from different slices; only when a chip's fresh space runs out any freed block. The partitioner
         // sizes stages by every op's output without reuse, so fresh space is what it counted on.
-        // A freed block from the cursor on (with `costFree`, only one whose users precede this tensor's writers).
-        const reuse = (costFree: boolean) => {
-          const accept = costFree
-            ? (b: { owner: number }) => precedence.precedes(facts.users[b.owner]!, writers)
-            : undefined;
-          for (let k = 0; k < groups.length && !placed; k++) {
-            const gi = (start + k) % groups.length;
-            if (clashes(table, gi)) continue;
-            const fit = free.firstFit(listBase + gi, rows, accept, costFree ? REUSE_CANDIDATES : undefined);
-            if (fit < 0) continue;
-            const b = free.take(listBase + gi, fit, rows);
-            placed = { slices: groups[gi]!, addr: b.addr, reuses: b.tenants };
-            if (!warOwners.has(b.owner)) {
-              warOwners.add(b.owner);
-              for (const u of facts.users[b.owner]!) war.push(u);
-            }
-          }
-        };
-        if (!placed) reuse(!reuseFirst);
+        if (!placed) placed = reuse(!reuseFirst, table, listBase, start, rows, freeForThis, warOwners, war);
         for (let k = 0; k < groups.length && !placed; k++) {
           const gi = (start + k) % groups.length;
           if (clashes(table, gi)) continue;
@@ -193,7 +211,8 @@ export function allocateRound(
           }
         }
         // Reuse-first already tried every freed block, and fresh space failing changed none.
-        if (!placed && !reuseFirst) reuse(false);
+        if (!placed && !reuseFirst)
+          placed = reuse(false, table, listBase, start, rows, freeForThis, warOwners, war);
         if (!placed) {
           // One message per chip: after the first, every later tensor of a full chip fails the same way.
           if (!fullChips.has(t.chip))
@@ -201,7 +220,14 @@ export function allocateRound(
           fullChips.add(t.chip);
           return undefined;
         }
-        out.push({ tile: j, row0, rows, ...placed });
+        // The fields in the order the printed and JSON forms have always had.
+        out.push(
+          placed.reuses !== undefined
+            ? { tile: j, row0, rows, slices: placed.slices, addr: placed.addr, reuses: placed.reuses }
+            : placed.width !== undefined
+              ? { tile: j, row0, rows, slices: placed.slices, addr: placed.addr, width: placed.width }
+              : { tile: j, row0, rows, slices: placed.slices, addr: placed.addr },
+        );
         for (const s of placed.slices) placedOn[tile * maskWords + (s >>> 5)]! |= 1 << (s & 31);
       }
     }
@@ -236,7 +262,7 @@ export function allocateRound(
   }
 
   for (let i = 0; i < g.tasks.length; i++) {
-    for (const dead of facts.freeBefore[i] ?? []) release(dead);
+    for (const dead of facts.freeBefore[i] ?? NONE) release(dead);
     for (const ti of facts.writes[i]!) {
       if (placements[ti]) continue;
       const r = place(ti);
@@ -254,7 +280,7 @@ export function allocateRound(
           for (const x of r.war) set.add(x);
         }
     }
-    for (const dead of facts.freeAfter[i] ?? []) release(dead);
+    for (const dead of facts.freeAfter[i] ?? NONE) release(dead);
   }
 
   const byName = new Map<string, Placement>();
@@ -273,6 +299,7 @@ export function allocateRound(
   return { graph: { ...g, tasks, placements: sorted }, diagnostics, fullChips: sortedChips(fullChips), wide };
 }
 
+const NONE: readonly number[] = [];
 const sortedChips = (chips: ReadonlySet<number>) => [...chips].sort((a, b) => a - b);
 
 /** The task with each `lw` that reads a wide block given that block's width (at most its rows). */

@@ -36,14 +36,9 @@ export function allocate(
   // result would be thrown away); the last resort, every tensor narrow, runs to the end for its diagnostics.
   // Every round reads the same facts, slice tables and ancestor searches: they are built once here.
   const reuseFirst = opts.reuseFirst ?? false;
-  const input: RoundInput = {
-    g,
-    machine,
-    file,
-    facts: allocationFacts(g, machine),
-    slices: new SliceTables(machine),
-    precedence: new Precedence(uncachedDependencies(g.tasks)),
-  };
+  const facts = allocationFacts(g, machine);
+  const precedence = new Precedence(uncachedDependencies(g.tasks), facts.users, facts.writers);
+  const input: RoundInput = { g, machine, file, facts, slices: new SliceTables(machine), precedence };
   const r = allocateNarrowing(input, reuseFirst);
   // Fresh space first can strand a full chip's freed space in pieces too small for a later large tensor (bert-base
   // packed on 2 chips: the embedding's [128, 30522] temporaries); the reuse-first policy packs tighter.
