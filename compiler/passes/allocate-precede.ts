@@ -11,6 +11,10 @@ export class Precedence {
   private readonly ancestorsOf = new Map<number, Set<number>>();
   /** Answers of `freeFor` per tenant, by old tensor (small integer keys: a product of two would not stay one). */
   private readonly answers = new Map<number, Map<number, boolean>>();
+  private tenant = -1;
+  private run = 0;
+  private readonly runOf: Int32Array;
+  private readonly answerOf: Uint8Array;
   private readonly seenStamp: Int32Array;
   private search = 0;
   private readonly queue: number[] = [];
@@ -22,11 +26,20 @@ export class Precedence {
     private readonly writers: readonly (readonly number[])[],
   ) {
     this.seenStamp = new Int32Array(deps.afterStart.length);
+    this.runOf = new Int32Array(users.length);
+    this.answerOf = new Uint8Array(users.length);
   }
 
   /** Whether every user of tensor `old` precedes every writer of tensor `tenant`: then `tenant` may take the space
    * `old` freed at no cost to the schedule. */
   freeFor(old: number, tenant: number): boolean {
+    // The allocator asks about one tenant many times in a row (every freed block it passes over while placing
+    // it): those answers come from arrays by old tensor, stamped with the run of questions they belong to.
+    if (tenant !== this.tenant) {
+      this.tenant = tenant;
+      this.run++;
+    }
+    if (this.runOf[old] === this.run) return this.answerOf[old] === 1;
     let answers = this.answers.get(tenant);
     if (!answers) {
       answers = new Map();
@@ -37,6 +50,8 @@ export class Precedence {
       answer = this.precedes(this.users[old]!, this.writers[tenant]!);
       answers.set(old, answer);
     }
+    this.runOf[old] = this.run;
+    this.answerOf[old] = answer ? 1 : 0;
     return answer;
   }
 

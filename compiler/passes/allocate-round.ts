@@ -58,8 +58,8 @@ export function allocateRound(
   /** Per plane count: the next slice group, round-robin over every chip. */
   const cursor = new Map<number, number>();
   const placements: (Placement | undefined)[] = new Array(tensors.length);
-  /** Per task index: the tasks its writes must follow (earlier tenants' readers and writers), in the order found. */
-  const extraAfter = new Map<number, Set<number>>();
+  /** Temporaries placed in reused space, in placement order, with the tasks their writers must follow. */
+  const reused: { ti: number; war: readonly number[] }[] = [];
   const fullChips = new Set<number>();
   /** Per tile, the slices (bit mask) its blocks were placed on: a partner on the same chip must avoid them. */
   const placedOn = new Uint32Array(tileTensor.length * maskWords);
@@ -137,7 +137,7 @@ export function allocateRound(
   };
 
   /** A freed block from the cursor on (with `costFree`, only one whose users precede this tensor's writers); its
-   * old tenants' users join `war` (once per dead tensor: `warOwners`). */
+   * old tenants' users join `war` (once per dead tensor per `place`: `warStamp`). */
   const reuse = (
     costFree: boolean,
     table: GroupTable,
@@ -145,7 +145,6 @@ export function allocateRound(
     start: number,
     rows: number,
     freeForThis: (b: FreeBlock) => boolean,
-    warOwners: Set<number>,
     war: number[],
   ): Spot | undefined => {
     const groups = table.groups;
@@ -157,8 +156,8 @@ export function allocateRound(
         : free.firstFit(listBase + gi, rows);
       if (fit < 0) continue;
       const b = free.take(listBase + gi, fit, rows);
-      if (!warOwners.has(b.owner)) {
-        warOwners.add(b.owner);
+      if (warStamp[b.owner] !== placeCount) {
+        warStamp[b.owner] = placeCount;
         for (const u of facts.users[b.owner]!) war.push(u);
       }
       return { slices: groups[gi]!, addr: b.addr, reuses: b.tenants };
@@ -166,6 +165,9 @@ export function allocateRound(
     return undefined;
   };
 
+  /** Per dead tensor, the `place` call that last took its users into `war`. */
+  const warStamp = new Int32Array(tensors.length);
+  let placeCount = 0;
   const place = (ti: number): { blocks: BlockPlacement[]; war: number[] } | undefined => {
     const t = tensors[ti]!;
     const planes = ELEM_BYTES[t.type];
@@ -173,8 +175,8 @@ export function allocateRound(
     const groups = table.groups;
     const out: BlockPlacement[] = [];
     const war: number[] = [];
-    // Freed blocks of one dead tensor share its users: take each tensor's once.
-    const warOwners = new Set<number>();
+    // Freed blocks of one dead tensor share its users: take each tensor's once (`warStamp`).
+    placeCount++;
     const freeForThis = (b: FreeBlock) => precedence.freeFor(b.owner, ti);
     const listBase = t.chip * tables.listsPerChip + table.listBase;
     for (let j = 0; j < t.tiles; j++) {
@@ -199,7 +201,7 @@ export function allocateRound(
         // and near the data of the chain that freed it), then fresh space, round-robin over the groups so tiles
         // stream from different slices; only when a chip's fresh space runs out any freed block. The partitioner
         // sizes stages by every op's output without reuse, so fresh space is what it counted on.
-        if (!placed) placed = reuse(!reuseFirst, table, listBase, start, rows, freeForThis, warOwners, war);
+        if (!placed) placed = reuse(!reuseFirst, table, listBase, start, rows, freeForThis, war);
         for (let k = 0; k < groups.length && !placed; k++) {
           const gi = (start + k) % groups.length;
           if (clashes(table, gi)) continue;
@@ -211,8 +213,7 @@ export function allocateRound(
           }
         }
         // Reuse-first already tried every freed block, and fresh space failing changed none.
-        if (!placed && !reuseFirst)
-          placed = reuse(false, table, listBase, start, rows, freeForThis, warOwners, war);
+        if (!placed && !reuseFirst) placed = reuse(false, table, listBase, start, rows, freeForThis, war);
         if (!placed) {
           // One message per chip: after the first, every later tensor of a full chip fails the same way.
           if (!fullChips.has(t.chip))
@@ -269,19 +270,23 @@ export function allocateRound(
       if (stopWhenFull && fullChips.size > 0) return stopped();
       if (!r) continue;
       record(ti, r.blocks);
-      // Every writer of this tensor follows the readers and writers of the space it reuses.
-      if (r.war.length > 0)
-        for (const w of facts.writers[ti]!) {
-          let set = extraAfter.get(w);
-          if (!set) {
-            set = new Set();
-            extraAfter.set(w, set);
-          }
-          for (const x of r.war) set.add(x);
-        }
+      if (r.war.length > 0) reused.push({ ti, war: r.war });
     }
     for (const dead of facts.freeAfter[i] ?? NONE) release(dead);
   }
+
+  // Every writer of a tensor follows the readers and writers of the space it reuses (in placement order; only a
+  // round that runs to the end gets here, so a round that gave up never built these sets).
+  const extraAfter = new Map<number, Set<number>>();
+  for (const { ti, war } of reused)
+    for (const w of facts.writers[ti]!) {
+      let set = extraAfter.get(w);
+      if (!set) {
+        set = new Set();
+        extraAfter.set(w, set);
+      }
+      for (const x of war) set.add(x);
+    }
 
   const byName = new Map<string, Placement>();
   for (const p of placements) if (p) byName.set(p.tensor, p);
