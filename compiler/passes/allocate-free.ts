@@ -1,6 +1,7 @@
 // Freed SRAM space for the allocator: in, blocks released by dead temporaries, each on one numbered list (a chip's
-// slice group); out, first-fit lookups and takes. Guarantees: each list stays sorted by address, a block released
-// at an address already listed goes after it (as a stable sort would), and a partial take keeps the block's top part.
+// slice group, never overlapping); out, first-fit lookups and takes. Guarantees: each list stays sorted by address,
+// a block released at an address already listed goes after it (as a stable sort would), a partial take keeps the
+// block's upper part.
 
 export interface FreeBlock {
   readonly addr: number;
