@@ -28,7 +28,10 @@ export interface AllocationFacts {
   readonly freeAfter: readonly (readonly number[] | undefined)[];
   /** Tensors placed before any task: every non-temporary, gathered tables last. */
   readonly pinnedOrder: readonly number[];
-  /** Weights whose every read is a whole block straight into an `lw` (wide unless narrowed). */
+  /** Wide weight blocks: `lw` takes up to maxLoadWidth rows a cycle, one per stream group, so a block only `lw`
+   * reads is spread over that many slice groups (row r in group r mod width) and its 320 rows load in 40 cycles
+   * instead of 320. Only for tensors no task writes (params, constants, inputs and their copies: their images
+   * come from the emitter) whose every read is a whole block straight into an `lw`; loaded wide unless narrowed. */
   readonly wideCandidate: Uint8Array;
   /** Wide candidates converted on the VXM on their way to the MXM (their width is capped by the ALUs). */
   readonly converted: Uint8Array;
@@ -55,21 +58,27 @@ export function allocationFacts(g: TaskGraph, machine: Machine): AllocationFacts
   const writers: number[][] = tensors.map(() => []);
   const users: number[][] = tensors.map(() => []);
   const writes: (readonly number[])[] = [];
-  const gathered = new Set<number>();
+  const gathered = new Uint8Array(tensors.length);
   const groupLast = new Map<string, number>();
   g.tasks.forEach((task, i) => {
     if (task.mxmGroup) groupLast.set(task.mxmGroup, i);
   });
   // A lifetime ends at the last task that uses the tensor, writers included (see `free` below).
-  const lastUse = new Map<number, number>();
+  const lastUse = new Int32Array(tensors.length).fill(-1);
   const usesLast = new Uint8Array(tensors.length); // whether the task at lastUse uses the tensor itself
+  // Per tensor, whether some read is / is not a whole block straight into an `lw` (see `wideCandidate`).
+  const wholeRead = new Uint8Array(tensors.length);
+  const partRead = new Uint8Array(tensors.length);
+  const converted = new Uint8Array(tensors.length);
   const ids: number[] = [];
   for (let i = 0; i < g.tasks.length; i++) {
     const task = g.tasks[i]!;
+    const steps = task.steps;
     const freeAt = task.mxmGroup ? groupLast.get(task.mxmGroup)! : i;
     const written: number[] = [];
     ids.length = 0;
-    for (const s of task.steps) {
+    for (let si = 0; si < steps.length; si++) {
+      const s = steps[si]!;
       if (s.kind !== "read" && s.kind !== "write" && s.kind !== "gather") continue;
       const ti = index.get(s.ref.tensor);
       const k = tileOf(ti, s.ref.tile);
@@ -78,18 +87,23 @@ export function allocationFacts(g: TaskGraph, machine: Machine): AllocationFacts
         if (!ids.includes(k)) ids.push(k);
       }
       if (ti === undefined) continue;
-      if (s.kind === "gather") gathered.add(ti);
-      if (s.kind === "write") {
+      if (s.kind === "gather") gathered[ti] = 1;
+      else if (s.kind === "write") {
         written.push(ti);
         const ws = writers[ti]!;
         if (ws[ws.length - 1] !== i) ws.push(i);
-      }
+      } else if (s.ref.stride === 1 && s.ref.row % tensors[ti]!.blockRows === 0 && wideLoadAt(steps, si)) {
+        wholeRead[ti] = 1;
+        // An 8-bit weight is converted on the VXM on its way to the MXM (its width is capped: `convertWidth` in
+        // allocate-round.ts).
+        if (steps[si + 1]!.kind === "convert") converted[ti] = 1;
+      } else partRead[ti] = 1;
       const us = users[ti]!;
       if (us[us.length - 1] !== i) us.push(i);
-      const last = lastUse.get(ti);
-      if (last === undefined || freeAt >= last) {
+      const last = lastUse[ti]!;
+      if (freeAt >= last) {
         usesLast[ti] = freeAt === i || (last === freeAt && usesLast[ti] === 1) ? 1 : 0;
-        lastUse.set(ti, freeAt);
+        lastUse[ti] = freeAt;
       }
     }
     writes.push(written.length > 0 ? written : EMPTY);
@@ -110,9 +124,10 @@ export function allocationFacts(g: TaskGraph, machine: Machine): AllocationFacts
   const outputs = new Set(g.outputs.map((o) => o.tensor));
   const freeBefore: number[][] = [];
   const freeAfter: number[][] = [];
-  for (const [ti, i] of lastUse) {
+  for (let ti = 0; ti < tensors.length; ti++) {
+    const i = lastUse[ti]!;
     const t = tensors[ti]!;
-    if (t.role !== "temp" || outputs.has(t.id)) continue;
+    if (i < 0 || t.role !== "temp" || outputs.has(t.id)) continue;
     const lists = usesLast[ti] === 1 ? freeAfter : freeBefore;
     let list = lists[i];
     if (!list) {
@@ -130,10 +145,16 @@ export function allocationFacts(g: TaskGraph, machine: Machine): AllocationFacts
   const pinnedOrder: number[] = [];
   for (const gatheredPass of [false, true])
     tensors.forEach((t, ti) => {
-      if (t.role !== "temp" && gathered.has(ti) === gatheredPass) pinnedOrder.push(ti);
+      if (t.role !== "temp" && (gathered[ti] === 1) === gatheredPass) pinnedOrder.push(ti);
     });
 
-  const { wideCandidate, converted } = wideWeights(g, machine, index, outputs);
+  const wideCandidate = new Uint8Array(tensors.length);
+  if (machine.mxm.maxLoadWidth > 1)
+    tensors.forEach((t, ti) => {
+      const onlyWhole = wholeRead[ti] === 1 && partRead[ti] === 0;
+      wideCandidate[ti] =
+        onlyWhole && writers[ti]!.length === 0 && t.role !== "temp" && !outputs.has(t.id) ? 1 : 0;
+    });
   return {
     tensors,
     tileBase,
@@ -150,51 +171,6 @@ export function allocationFacts(g: TaskGraph, machine: Machine): AllocationFacts
     wideCandidate,
     converted,
   };
-}
-
-/** Wide weight blocks: `lw` takes up to maxLoadWidth rows a cycle, one per stream group, so a block only `lw`
- * reads is spread over that many slice groups (row r in group r mod width) and its 320 rows load in 40 cycles
- * instead of 320. Only for tensors no task writes (params, constants, inputs and their copies: their images come
- * from the emitter) whose every read is a whole block straight into an `lw`. */
-function wideWeights(
-  g: TaskGraph,
-  machine: Machine,
-  index: ReadonlyMap<string, number>,
-  outputs: ReadonlySet<string>,
-): { wideCandidate: Uint8Array; converted: Uint8Array } {
-  const n = g.tensors.length;
-  const ok = new Uint8Array(n);
-  const notWide = new Uint8Array(n);
-  const written = new Uint8Array(n);
-  const converted = new Uint8Array(n);
-  for (const task of g.tasks)
-    task.steps.forEach((st, si) => {
-      if (st.kind !== "read" && st.kind !== "write") return;
-      const ti = index.get(st.ref.tensor);
-      if (ti === undefined) return;
-      if (st.kind === "write") {
-        written[ti] = 1;
-        return;
-      }
-      const whole =
-        wideLoadAt(task.steps, si) && st.ref.stride === 1 && st.ref.row % g.tensors[ti]!.blockRows === 0;
-      if (!whole) {
-        notWide[ti] = 1;
-        return;
-      }
-      ok[ti] = 1;
-      // An 8-bit weight is converted on the VXM on its way to the MXM (see `wideWidth` in allocate-round.ts).
-      if (task.steps[si + 1]!.kind === "convert") converted[ti] = 1;
-    });
-  const wideCandidate = new Uint8Array(n);
-  if (machine.mxm.maxLoadWidth > 1)
-    g.tensors.forEach((t, ti) => {
-      wideCandidate[ti] =
-        ok[ti] === 1 && notWide[ti] === 0 && written[ti] === 0 && t.role !== "temp" && !outputs.has(t.id)
-          ? 1
-          : 0;
-    });
-  return { wideCandidate, converted };
 }
 
 /** Per key k < n, the distinct values paired with it (in no particular order), as compressed lists:
