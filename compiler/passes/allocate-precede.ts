@@ -55,24 +55,33 @@ export class Precedence {
     return answer;
   }
 
-  /** Ancestors of task i through `after` edges, searched breadth first up to ANCESTOR_LIMIT tasks (a bounded
-   * search keeps the cost linear), with a stamp per task for "seen in this search" (no set per search). */
+  /** Ancestors of task i through `after` edges: the first ANCESTOR_LIMIT found breadth first (a bounded search
+   * keeps the cost linear). A task joins the queue once, when first found (a stamp per task, no set per search), so
+   * the queue lists the ancestors in the order a breadth-first search meets them, and the search stops when the
+   * queue holds the limit: a task found later could not be among the first. */
   ancestors(i0: number): ReadonlySet<number> {
     const known = this.ancestorsOf.get(i0);
     if (known) return known;
     const { afterStart, afterOf } = this.deps;
-    const seen = new Set<number>();
     const queue = this.queue;
     const stamp = ++this.search;
     queue.length = 0;
-    for (let k = afterStart[i0]!; k < afterStart[i0 + 1]!; k++) queue.push(afterOf[k]!);
-    for (let q = 0; q < queue.length && seen.size < ANCESTOR_LIMIT; q++) {
-      const a = queue[q]!;
+    for (let k = afterStart[i0]!; k < afterStart[i0 + 1]! && queue.length < ANCESTOR_LIMIT; k++) {
+      const a = afterOf[k]!;
       if (this.seenStamp[a] === stamp) continue;
       this.seenStamp[a] = stamp;
-      seen.add(a);
-      for (let k = afterStart[a]!; k < afterStart[a + 1]!; k++) queue.push(afterOf[k]!);
+      queue.push(a);
     }
+    for (let q = 0; q < queue.length && queue.length < ANCESTOR_LIMIT; q++) {
+      const x = queue[q]!;
+      for (let k = afterStart[x]!; k < afterStart[x + 1]! && queue.length < ANCESTOR_LIMIT; k++) {
+        const a = afterOf[k]!;
+        if (this.seenStamp[a] === stamp) continue;
+        this.seenStamp[a] = stamp;
+        queue.push(a);
+      }
+    }
+    const seen = new Set(queue);
     this.ancestorsOf.set(i0, seen);
     return seen;
   }

@@ -154,4 +154,44 @@ describe("Precedence", () => {
     expect(p.freeFor(1, 2)).toBe(true);
     expect(p.freeFor(0, 2)).toBe(false);
   });
+
+  it("finds the same ancestors as a breadth-first search that stops after ANCESTOR_LIMIT distinct tasks", () => {
+    /** The search as first written: dequeue, skip a task seen before, stop once the limit is seen. */
+    const plainSearch = (after: number[][], i0: number): number[] => {
+      const seen = new Set<number>();
+      const queue = [...after[i0]!];
+      for (let q = 0; q < queue.length && seen.size < ANCESTOR_LIMIT; q++) {
+        const a = queue[q]!;
+        if (seen.has(a)) continue;
+        seen.add(a);
+        queue.push(...after[a]!);
+      }
+      return [...seen].sort((x, y) => x - y);
+    };
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 2, max: 700 }),
+        fc.integer({ min: 1, max: 6 }),
+        fc.integer({ min: 0, max: 2 ** 31 - 1 }),
+        (n, fanIn, seed) => {
+          // A random DAG: task i is after up to fanIn earlier tasks (repeats allowed), drawn from a seeded LCG.
+          let x = seed;
+          const next = () => {
+            x = (Math.imul(x, 1103515245) + 12345) >>> 0;
+            return x;
+          };
+          const after = Array.from({ length: n }, (_, i) =>
+            i === 0 ? [] : Array.from({ length: 1 + (next() % fanIn) }, () => next() % i),
+          );
+          const tasks = after.map(
+            (a, i) => ({ id: `t${i}`, after: a.map((j) => `t${j}`), steps: [] }) as never,
+          );
+          const p = new Precedence(uncachedDependencies(tasks), [], []);
+          for (const i of [n - 1, n >> 1, 1])
+            expect([...p.ancestors(i)].sort((a, b) => a - b)).toEqual(plainSearch(after, i));
+        },
+      ),
+      { numRuns: 60 },
+    );
+  });
 });
