@@ -59,11 +59,22 @@ export function allocationFacts(g: TaskGraph, machine: Machine): AllocationFacts
   const users: number[][] = tensors.map(() => []);
   const writes: (readonly number[])[] = [];
   const gathered = new Uint8Array(tensors.length);
+  // A tensor read by a task of an MXM group is freed only when the group's last task in list order comes. The
+  // group holds its plane from its first task to its last: were the space reused by a tensor that the group itself
+  // reads later (e.g. a weight read by `lw` whose space goes to the activation `abc` takes), the group's input
+  // would wait on its own weight load, and groups that hold planes while waiting can leave none for the tasks
+  // they wait on (the scheduler's "every ready task waits for an MXM plane"). Freed then, a new tenant's writers
+  // are the group's last task itself (its result may take the space, as before) or come after it, so none of
+  // them is an input of the group.
   const groupLast = new Map<string, number>();
   g.tasks.forEach((task, i) => {
     if (task.mxmGroup) groupLast.set(task.mxmGroup, i);
   });
-  // A lifetime ends at the last task that uses the tensor, writers included (see `free` below).
+  // A lifetime ends at the last task that *uses* the tensor, writers included, and a new tenant's writers follow
+  // every reader and writer of the old one: a tile that is written but never read (a split drops it, a head's
+  // scores skip it) still has a writer, and the scheduler may place that writer late (nothing waits for it). Ended
+  // at the last reader, its space went to a later tensor, and the late write landed on that tensor's value between
+  // its write and its reads: wrong values, no hazard, exact cycles (test/compiler/passes/sram-reuse.test.ts).
   const lastUse = new Int32Array(tensors.length).fill(-1);
   const usesLast = new Uint8Array(tensors.length); // whether the task at lastUse uses the tensor itself
   // Per tensor, whether some read is / is not a whole block straight into an `lw` (see `wideCandidate`).
