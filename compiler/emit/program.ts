@@ -16,7 +16,7 @@ import { ELEM_BYTES } from "../../arch/isa.ts";
 import type { Machine } from "../../arch/machine.ts";
 import { invariant } from "../../util/assert.ts";
 import { f32ToBf16Bits, f32ToF16Bits, f32ToFp8E4M3Bits } from "../../util/numeric.ts";
-import type { Placement, TaskGraph } from "../passes/task-ir.ts";
+import type { Placement, TaskGraph, TiledTensor } from "../passes/task-ir.ts";
 import type { Schedule } from "../schedule/schedule-ir.ts";
 import { sortInsts } from "../schedule/schedule-ir.ts";
 
@@ -52,17 +52,7 @@ export function emitProgram(s: Schedule, m: Machine, sources: Sources | undefine
         const values = t.source ? (sources.get(t.source.node) ?? g.constants?.get(t.source.node)) : undefined;
         if (values && t.source)
           data.push(
-            ...tensorImage(
-              p,
-              t.type,
-              t.cols,
-              t.source.transposed
-                ? transpose(values, t.cols, t.rows, t.source.batches)
-                : t.source.rows
-                  ? rowRange(values, t.cols, t.rows, t.source.rows)
-                  : values,
-              m.lanes,
-            ),
+            ...tensorImage(p, t.type, t.cols, sourceImage(values, t.cols, t.rows, t.source), m.lanes),
           );
       }
     const outputs: OutputRegion[] = [];
@@ -171,6 +161,19 @@ function encode(type: ElemType, v: number): number {
     default:
       throw new Error(`internal error: no SRAM encoding for ${type} yet`);
   }
+}
+
+/** A source tensor's values as it is stored: transposed and/or an id range of rows (a transposed weight's row
+ * range is some of its output columns: partition.ts's column split gives each chip its own). */
+function sourceImage(
+  values: ArrayLike<number>,
+  cols: number,
+  rows: number,
+  s: NonNullable<TiledTensor["source"]>,
+): ArrayLike<number> {
+  if (!s.transposed) return s.rows ? rowRange(values, cols, rows, s.rows) : values;
+  if (!s.rows) return transpose(values, cols, rows, s.batches);
+  return rowRange(transpose(values, cols, values.length / cols, s.batches), cols, rows, s.rows);
 }
 
 /** `rows` rows of `cols` values: source rows first..first+count-1 from row `at` on, zeros elsewhere (an id range of

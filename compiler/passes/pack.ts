@@ -196,11 +196,64 @@ export function demands(ctx: PackContext, i: number, bounds?: readonly number[],
 }
 
 /** Where the packing puts an op: chips `base .. base + width - 1`; a matmul over several chips takes K tiles
- * `kBounds[c] .. kBounds[c + 1] - 1` on chip `base + c`. */
+ * `kBounds[c] .. kBounds[c + 1] - 1` on chip `base + c`, or with `nBounds` (a column split) output column tiles
+ * `nBounds[c] .. nBounds[c + 1] - 1`, every K tile. */
 export interface Placement {
   readonly base: number;
   readonly width: number;
   readonly kBounds?: readonly number[];
+  readonly nBounds?: readonly number[];
+}
+
+/** Whether a matmul may be split by output columns (tile.ts `lowerColumns`): a plain product, every K tile, its
+ * weight a parameter stored whole (the emitter loads each chip's rows of it) or a constant. */
+export function columnSplittable(ctx: PackContext, op: KOp): op is Extract<KOp, { kind: "matmul" }> {
+  if (op.kind !== "matmul" || op.bLayout || op.kTiles) return false;
+  const b = ctx.tensors.get(op.b)!;
+  return b.role === "param" && (b.source?.batches ?? 1) === 1 && Math.ceil(b.rows / ctx.lanes) > 1;
+}
+
+/** The items of a column split (`n` as Placement.nBounds) on each of its chips: all of `a`, the chip's rows of
+ * `b` for every K tile, its output tiles (on chip 0 the whole output, on the others until they are sent), the
+ * epilogue's rows. */
+export function columnDemands(ctx: PackContext, i: number, n: readonly number[]): Item[][] {
+  const op = ctx.ops[i]! as Extract<KOp, { kind: "matmul" }>;
+  const { lanes, tensors } = ctx;
+  const a = tensors.get(op.a)!;
+  const b = tensors.get(op.b)!;
+  const out = tensors.get(op.out)!;
+  const kTiles = Math.ceil(a.cols / lanes);
+  const tile = (t: KTensor, rows: number, key: string, pinned: boolean, until: number): Item => ({
+    key,
+    bytes: rows * lanes * DTYPE_BYTES[t.dtype],
+    pinned,
+    elem: DTYPE_BYTES[t.dtype],
+    until,
+  });
+  const lastOut = ctx.lastUse.get(out.id) ?? i;
+  const perChip: Item[][] = [];
+  for (let c = 0; c + 1 < n.length; c++) {
+    const [n0, n1] = [n[c]!, n[c + 1]!];
+    const rows = Math.min(n1 * lanes, b.rows) - n0 * lanes;
+    const items: Item[] = [];
+    for (let k = 0; k < kTiles; k++) {
+      items.push(tile(a, a.rows, `${a.id}/${k}`, a.role !== "temp", ctx.lastUse.get(a.id) ?? i));
+      items.push(tile(b, rows, `${b.id}.rows${n0 * lanes}/${k}`, true, i));
+    }
+    const outTiles = c === 0 ? Math.ceil(out.cols / lanes) : n1 - n0;
+    for (let j = 0; j < outTiles; j++)
+      items.push(
+        tile(out, out.rows, `${out.id}${c === 0 ? "" : `.c${c}`}/${j}`, false, c === 0 ? lastOut : i),
+      );
+    for (const e of op.epilogue ?? [])
+      if (e.kind === "row") {
+        const t = tensors.get(e.b)!;
+        for (let j = 0; j < Math.ceil(t.cols / lanes); j++)
+          items.push(tile(t, t.rows, `${t.id}/${j}`, t.role !== "temp", ctx.lastUse.get(t.id) ?? i));
+      }
+    perChip.push(items);
+  }
+  return perChip;
 }
 
 /**

@@ -34,6 +34,9 @@ export interface PartitionedGraph {
   /** For a split matmul with uneven shares: chip c of its stage takes K tiles `b[c] .. b[c + 1] - 1` (absent: an
    * even split of its K tiles). */
   readonly kSplits?: ReadonlyMap<string, readonly number[]>;
+  /** A matmul split by output columns: chip c of its stage computes output column tiles `n[c] .. n[c + 1] - 1`
+   * with every K tile and sends them to the stage's first chip (tile.ts `lowerColumns`). */
+  readonly nSplits?: ReadonlyMap<string, readonly number[]>;
   /** Chip of each tensor (and of the ops that define it), sorted by tensor id: its stage's first chip. */
   readonly chipOf: ReadonlyMap<string, number>;
   /** The stage of every op, by op id. */
@@ -95,6 +98,7 @@ export function partition(
   // The fewest chips: the greedy packing of ops into stages with no limit on chips.
   const packed = packStages(ctx);
   const minChips = packed.ok ? packed.chips : Number.POSITIVE_INFINITY;
+  const nSplits = new Map<string, readonly number[]>();
   const result = (
     stageOf: Map<string, Stage>,
     matmulChips: Map<string, number>,
@@ -121,6 +125,7 @@ export function partition(
         chips: used,
         matmulChips,
         kSplits,
+        nSplits,
         chipOf: new Map([...chipOf].sort((a, b) => (a[0] < b[0] ? -1 : 1))),
         stageOf,
         sramBytesNeeded: needed,
@@ -191,6 +196,7 @@ export function partition(
         matmulChips.set(op.id, st.width);
         kSplits.set(op.id, st.kBounds);
       }
+      if (op.kind === "matmul" && st.nBounds) nSplits.set(op.id, st.nBounds);
     });
   } else {
     // One stage: split a matmul's K over the node's chips only where it is forced or pays for its links.
@@ -208,7 +214,8 @@ export function partition(
     }
   }
   let used = 1;
-  for (const [id, st] of stageOf) used = Math.max(used, st.base + (matmulChips.get(id) ?? 1));
+  for (const [id, st] of stageOf)
+    used = Math.max(used, st.base + (matmulChips.get(id) ?? (nSplits.has(id) ? st.width : 1)));
   if (stagesUsed.chips > 1 || strategy === "pipeline" || spread)
     for (const st of stageOf.values()) used = Math.max(used, st.base + 1);
   if (chips > used)
@@ -360,6 +367,18 @@ export function printPartition(p: PartitionedGraph): string {
       : "";
     lines.push(
       `  ${op}: K tiles split over chips ${base}..${base + n - 1}${shares}, partial sums to chip ${base}`,
+    );
+  }
+  for (const [op, n] of [...(p.nSplits ?? new Map<string, readonly number[]>())].sort((a, b) =>
+    a[0] < b[0] ? -1 : 1,
+  )) {
+    const base = p.stageOf.get(op)?.base ?? 0;
+    const shares = n
+      .slice(0, -1)
+      .map((j, c) => `${j}..${n[c + 1]! - 1}`)
+      .join(" | ");
+    lines.push(
+      `  ${op}: output column tiles split over chips ${base}..${base + n.length - 2} (${shares}), tiles to chip ${base}`,
     );
   }
   for (const [t, c] of [...p.chipOf].sort((a, b) => (a[0] < b[0] ? -1 : 1)))

@@ -5,6 +5,8 @@ import { DTYPE_BYTES } from "../graph/ir.ts";
 import { type KOp, opInputs } from "./kernel-ir.ts";
 import {
   ChipFill,
+  columnDemands,
+  columnSplittable,
   demands,
   type Item,
   kRange,
@@ -91,12 +93,21 @@ class Timeline {
   /** Cycles its MXM planes take to run K tiles k0 .. k1 - 1 of a matmul on chip c from `ready` (`commit`: book
    * them): one output column tile (a group) holds a plane while its weight tiles pass, each the larger of its load
    * and its activations; with fewer groups than planes the K tiles split over planes too (tile.ts). */
-  private matmulOn(op: Matmul, c: number, k0: number, k1: number, ready: number, commit: boolean): number {
+  private matmulOn(
+    op: Matmul,
+    c: number,
+    k0: number,
+    k1: number,
+    ready: number,
+    commit: boolean,
+    columns?: number,
+  ): number {
     const a = this.ctx.tensors.get(op.a)!;
     const b = this.ctx.tensors.get(op.b)!;
     const lay = op.bLayout;
     const groups =
-      lay?.kind === "band" || lay?.kind === "window" ? lay.nTiles[1] - lay.nTiles[0] : this.tilesOf(op.out);
+      columns ??
+      (lay?.kind === "band" || lay?.kind === "window" ? lay.nTiles[1] - lay.nTiles[0] : this.tilesOf(op.out));
     const perGroup = lay?.kind === "diagonal" ? lay.below + lay.above + 1 : k1 - k0;
     const rows = Math.min(this.t.tileRows, b.rows);
     const load = b.role === "temp" ? rows : Math.ceil(rows / this.t.maxLoadWidth);
@@ -133,6 +144,21 @@ class Timeline {
     const bounds = p.kBounds && p.width > 1 ? p.kBounds : [kFirst, kEnd];
     const others = opInputs(op).filter((x) => x !== op.a);
     const out = this.ctx.tensors.get(op.out)!;
+    if (p.nBounds && p.width > 1) {
+      // A column split: every chip reads all of a and the epilogue's rows, computes its output tiles whole and
+      // sends them (the output type) to the first chip.
+      const n = p.nBounds;
+      let end = 0;
+      for (let c = 0; c + 1 < n.length; c++) {
+        const chip = p.base + c;
+        let ready = 0;
+        for (const x of opInputs(op)) ready = Math.max(ready, this.readyOn(x, chip, this.tilesOf(x), commit));
+        const local = this.matmulOn(op, chip, kFirst, kEnd, ready, commit, n[c + 1]! - n[c]!);
+        const words = out.rows * (n[c + 1]! - n[c]!) * DTYPE_BYTES[out.dtype];
+        end = Math.max(end, c === 0 ? local : local + this.t.linkLatency + words * this.t.wordCycles);
+      }
+      return this.made_(op.out, p.base, end, commit);
+    }
     // Partial sums: fp32, every output row and column tile, one link per remote chip into the first.
     const partialWords = out.rows * this.tilesOf(op.out) * 4;
     let end = 0;
@@ -209,6 +235,15 @@ export function spreadStages(
             const bounds = [k0];
             for (let c = 0; c < w; c++) bounds.push(kRange(k0, k1 - k0, c, w)[1]);
             consider({ base: s, width: w, kBounds: bounds }, demands(ctx, i, bounds));
+          }
+      }
+      if (columnSplittable(ctx, op)) {
+        const nTiles = Math.ceil(ctx.tensors.get(op.b)!.rows / ctx.lanes);
+        for (let s = first; s < last; s++)
+          for (let w = 2; w <= Math.min(nTiles, last - s); w++) {
+            const bounds = [0];
+            for (let c = 0; c < w; c++) bounds.push(kRange(0, nTiles, c, w)[1]);
+            consider({ base: s, width: w, nBounds: bounds }, columnDemands(ctx, i, bounds));
           }
       }
       if (!best) node++;

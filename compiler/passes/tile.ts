@@ -150,6 +150,11 @@ export function tile(p: PartitionedGraph, machine: Machine): TaskGraph {
    * over a link (add their local partials first), and chip 0 adds them all up.
    */
   const lowerMatmul = (op: Extract<KOp, { kind: "matmul" }>): void => {
+    const columns = p.nSplits?.get(op.id);
+    if (columns) {
+      lowerColumns(op, columns);
+      return;
+    }
     const a0 = byId.get(op.a)!;
     const b0 = byId.get(op.b)!;
     const out = byId.get(op.out)!;
@@ -324,6 +329,113 @@ export function tile(p: PartitionedGraph, machine: Machine): TaskGraph {
         push({ id: `${op.id}.n${j}.m${m0}.sum`, op: op.id, steps }, sumAfter, 0);
       }
     }
+  };
+
+  /**
+   * A column split: chip c of the stage computes output column tiles `n[c] .. n[c + 1] - 1` whole (every K tile,
+   * from its own copy of `a` and its own rows of `b`, a weight copy holding only those rows) and sends the finished
+   * tiles (the output type, not fp32 partial sums) to chip 0, which adds nothing: the receive writes the output.
+   * partition.ts splits only plain products this way (no band, window, diagonal or K-tile mask; one batch).
+   */
+  const lowerColumns = (op: Extract<KOp, { kind: "matmul" }>, n: readonly number[]): void => {
+    const a0 = byId.get(op.a)!;
+    const b0 = byId.get(op.b)!;
+    const out = byId.get(op.out)!;
+    const chunk = Math.min(a0.blockRows, out.blockRows, machine.mxm.accumulatorRows);
+    const acc = accumulatorType(a0.type);
+    const sendRows = Math.max(1, Math.floor(machine.c2c.bufferWords / ELEM_BYTES[out.type]));
+    for (let c = 0; c + 1 < n.length; c++) {
+      const [n0, n1] = [n[c]!, n[c + 1]!];
+      const a = onChip(a0, c);
+      const first = n0 * lanes;
+      const count = Math.min(n1 * lanes, b0.rows) - first;
+      const b = columnRows(b0, first, count, c);
+      const dst = c === 0 ? out : temp(out, `${out.id}.c${c}`, out.type, c);
+      for (let j = n0; j < n1; j++) {
+        const nRows = Math.min(lanes, b0.rows - j * lanes);
+        for (let m0 = 0; m0 < a0.rows; m0 += chunk) {
+          const mn = Math.min(chunk, a0.rows - m0);
+          const group = `${op.id}.n${j}.m${m0}.c${c}`;
+          let prev: string | undefined;
+          for (let i = 0; i < a0.tiles; i++) {
+            const lw = push(
+              {
+                id: `${group}.k${i}.lw`,
+                op: op.id,
+                mxmGroup: group,
+                steps: weightLoad(rowsOf(b.id, i, (j - n0) * lanes, nRows), b.type, a.type),
+              },
+              prev ? [prev] : [],
+              c,
+            );
+            const iw = push(
+              { id: `${group}.k${i}.iw`, op: op.id, mxmGroup: group, steps: [{ kind: "iw" }] },
+              [lw],
+              c,
+            );
+            prev = push(
+              {
+                id: `${group}.k${i}.abc`,
+                op: op.id,
+                mxmGroup: group,
+                steps: [
+                  { kind: "read", ref: rowsOf(a.id, i, m0, mn), type: a.type },
+                  { kind: "abc", type: a.type, src: 0, n: mn, row0: 0, accumulate: i > 0 },
+                ],
+              },
+              [iw],
+              c,
+            );
+          }
+          const steps: Step[] = [{ kind: "acc", type: acc, n: mn, row0: 0 }];
+          finish(steps, 0, acc, dst, j, m0, mn, op.epilogue ?? []);
+          push({ id: `${group}.acc`, op: op.id, mxmGroup: group, mxmGroupEnd: true, steps }, [prev!], c);
+          if (c === 0) continue;
+          // The finished rows to chip 0 in buffer-sized pieces (partition.ts keeps a column split in one node).
+          for (let r0 = m0; r0 < m0 + mn; r0 += sendRows) {
+            const rn = Math.min(sendRows, m0 + mn - r0);
+            const sendId = push(
+              {
+                id: `${op.id}.n${j}.r${r0}.c${c}.send`,
+                op: op.id,
+                steps: [
+                  { kind: "read", ref: rowsOf(dst.id, j, r0, rn), type: out.type },
+                  { kind: "send", type: out.type, src: 0, n: rn, link: linkTo(c, 0) },
+                ],
+              },
+              [],
+              c,
+            );
+            push(
+              {
+                id: `${op.id}.n${j}.r${r0}.c${c}.recv`,
+                op: op.id,
+                steps: [
+                  { kind: "recv", type: out.type, n: rn, link: linkTo(0, c), from: sendId },
+                  { kind: "write", ref: rowsOf(out.id, j, r0, rn), type: out.type, src: 0 },
+                ],
+              },
+              [sendId],
+              0,
+            );
+          }
+        }
+      }
+    }
+  };
+
+  /** Rows `first .. first + count - 1` of weight t as a tensor of their own on chip `chip` of the stage (the emitter
+   * loads just those rows: TensorSource.rows). */
+  const columnRows = (t: TiledTensor, first: number, count: number, chip: number): TiledTensor => {
+    const id = `${t.id}.rows${first}+${count}`;
+    let c = byId.get(id);
+    if (!c) {
+      const source = t.source ? { ...t.source, rows: { first, count, at: 0 } } : undefined;
+      c = { ...t, id, rows: count, chip, source };
+      tensors.push(c);
+      byId.set(id, c);
+    }
+    return c;
   };
 
   /** Output tile j of a band matmul, outside its band: exactly 0 (x - x of a's finite values) through the

@@ -74,4 +74,26 @@ describe("spreading over the chips given", () => {
     expect(auto.report!.cycles).toBe(pack.report!.cycles);
     expect(spread.report!.chips).toBe(2);
   });
+
+  it("a column split sends each chip's finished output tiles to the first chip (no fp32 partial sums), exact with the interpreter's values", () => {
+    // lm_head [6400 x 640]: 20 output column tiles, 2 K tiles. Split by K it could use 2 chips, each sending 20
+    // fp32 tiles of partial sums; by columns, each chip sends only its own tiles, in fp16.
+    const sets = { ...LAYER, vocab: "6400" };
+    const { graph, r } = build(LLAMA, sets, SMALL, 16, "auto", true);
+    const p = partition(r.kernel!, SMALL, 16, LLAMA).partitioned;
+    const n = p.nSplits?.get("matmul_0");
+    expect(n).toBeDefined();
+    expect(n!.length).toBeGreaterThan(2);
+    expect(p.matmulChips.has("matmul_0")).toBe(false);
+    const sends = r.tasks!.tasks.flatMap((t) =>
+      t.op === "matmul_0" ? t.steps.flatMap((st) => (st.kind === "send" ? [st] : [])) : [],
+    );
+    expect(new Set(sends.map((st) => st.type))).toEqual(new Set(["fp16"]));
+    // One token: a row per output tile, each tile not computed on the first chip sent once.
+    expect(sends.reduce((s, st) => s + st.n, 0)).toBe(20 - n![1]!);
+    const run = runModel(graph, r.program!, r.report!, SMALL, { functional: true, seed: 0 });
+    expect(run.hazards).toEqual([]);
+    expect(run.cycles).toBe(r.report!.cycles);
+    expect(run.outputsMatch).toBe(true);
+  });
 });
