@@ -127,7 +127,7 @@ export function addCompileOptions(cmd: Command): Command {
     .option("--chips <n>", "chips to compile for", parsePositiveInt("--chips"), 1)
     .option(
       "--partition <strategy>",
-      `how to spread the model over the chips: ${STRATEGIES.join(", ")} (default auto: for a model that fits one chip, pack: split a matmul's K over chips only when that beats the link time; for a larger one, the faster by the partitioner's estimate of pack (pipeline stages on the fewest chips) and spread (each op where it is estimated to finish first, on a chip or K-split over a node's chips))`,
+      `how to spread the model over the chips: ${STRATEGIES.join(", ")} (default auto: for a model that fits one chip, pack: split a matmul's K over chips only when that beats the link time; for a larger one, the faster by the partitioner's estimate of pack (pipeline stages on the fewest chips) and spread (each op where it is estimated to finish first, on a chip or split by K or by output columns over a node's chips))`,
     )
     .option("--arch <name>", "machine preset", "tsp-v1")
     .option(

@@ -3,7 +3,8 @@
 // SRAM first: LPU5001 names the smallest chip count that fits, also returned as data (`minChips`).
 // Strategies (`--partition`): `pack` splits a matmul's K only when the estimated cycles with the link transfer
 // beat one chip, and cuts the model into stages of consecutive ops on the fewest chips when it does not fit one
-// chip; `spread` places each op where spread.ts estimates it finishes first, over the chips given; `auto` is
+// chip; `spread` places each op where spread.ts estimates it finishes first, over the chips given (on one chip, or
+// a matmul split by K or by output columns, `nSplits`, over chips of a node); `auto` is
 // `pack` for a model that fits one chip, else whichever of the two the estimate says is faster; `none` keeps
 // every op on one chip; `k-split` splits every matmul with several K tiles over up to a node; `pipeline` spreads
 // the ops over all the chips given, balanced by weight bytes. Stages are placed on chips by `stages.ts` after tile.
@@ -243,7 +244,7 @@ function unusedChipsReason(
   spread: boolean,
 ): string {
   // Ops of one pass mostly wait for each other: nodes beyond what the SRAM needs would add link hops, not speed.
-  const spreadWhy = `each op goes where it is estimated to finish first, on one chip or K-split over chips of one node (at most ${nodeChips}), and the next node is used only once one is full`;
+  const spreadWhy = `each op goes where it is estimated to finish first, on one chip or split (by K or by output columns) over chips of one node (at most ${nodeChips}), and the next node is used only once one is full`;
   switch (strategy) {
     case "spread":
       return spread ? spreadWhy : "the spread did not fit the chips given, so the ops were packed";

@@ -1,5 +1,6 @@
 // Spreading a model over the chips it is given, for speed: kernel ops in order + a chip count -> a placement per
-// op (one chip, or a K split over consecutive chips of a node) chosen greedily for the earliest estimated finish,
+// op (one chip, or a K or output-column split over consecutive chips of a node) chosen greedily for the earliest
+// estimated finish,
 // and that estimate; or nothing when the ops do not fit the chips this way. The SRAM check is pack.ts's.
 import { DTYPE_BYTES } from "../graph/ir.ts";
 import { type KOp, opInputs } from "./kernel-ir.ts";
@@ -195,8 +196,8 @@ export function estimatePlacement(ctx: PackContext, t: SpreadTiming, places: rea
 }
 
 /**
- * Ops in order go where the estimate says they finish first: on one chip of the current node, or K-split over
- * consecutive chips of it (even shares), among the choices that fit each chip's SRAM. When none fits, the next
+ * Ops in order go where the estimate says they finish first: on one chip of the current node, or K-split or split
+ * by output columns over consecutive chips of it (even shares), among the choices that fit each chip's SRAM. When none fits, the next
  * node takes over (a line of nodes, as stages.ts routes). Undefined when the ops run past `chips`.
  */
 export function spreadStages(
