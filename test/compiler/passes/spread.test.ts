@@ -96,4 +96,16 @@ describe("spreading over the chips given", () => {
     expect(run.cycles).toBe(r.report!.cycles);
     expect(run.outputsMatch).toBe(true);
   });
+
+  it("a column split of a weight stored untransposed (gpt2's tied embedding table as the lm_head) loads each chip's rows of it: the interpreter's values", () => {
+    const GPT2 = "programs/gpt2-small.model";
+    const sets = { vocab: "6400", d: "640", heads: "8", layers: "1", ctx: "320", max_positions: "640" };
+    const { graph, r } = build(GPT2, sets, SMALL, 16, "auto", true);
+    const p = partition(r.kernel!, SMALL, 16, GPT2).partitioned;
+    expect(p.nSplits?.get("matmul_0")?.length).toBeGreaterThan(2);
+    const run = runModel(graph, r.program!, r.report!, SMALL, { functional: true, seed: 0 });
+    expect(run.hazards).toEqual([]);
+    expect(run.cycles).toBe(r.report!.cycles);
+    expect(run.outputsMatch).toBe(true);
+  });
 });
