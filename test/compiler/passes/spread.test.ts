@@ -1,7 +1,8 @@
 // The spread placement (compiler/passes/spread.ts): with chips to spare, auto places a model that needs several
 // chips op by op where it is estimated to finish first, which schedules faster than packing it on the fewest
 // chips, stays inside each chip's SRAM, and runs cycle-exact with the interpreter's values; a model that fits one
-// chip keeps the packing unless `--partition spread` asks.
+// chip keeps the packing unless `--partition spread` asks. A matmul split by output columns sends finished fp16
+// tiles, loads each chip's rows of its weight (transposed or not) and keeps the interpreter's values.
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { resolveMachine } from "../../../arch/derive.ts";
