@@ -12,7 +12,7 @@ import { Heap } from "../../util/heap.ts";
 import { blockOf, type Placement, type Task, type TaskGraph } from "../passes/task-ir.ts";
 import { unitRuns } from "./bounds.ts";
 import { dependencies } from "./dependencies.ts";
-import { type Geometry, type Instance, taskGeometry } from "./geometry.ts";
+import { type FlowGroup, type Geometry, type Instance, taskGeometry } from "./geometry.ts";
 import { buildInstructions } from "./instructions.ts";
 import {
   BANK,
@@ -109,6 +109,8 @@ export function schedule(g: TaskGraph, m: Machine, opts: ScheduleOptions = {}): 
     (chip * 2 + (dir === "e" ? 0 : 1)) * m.streamsPerDirection + id;
   /** The reservations of the task under trial; after a successful tryAt, exactly what placing it commits. */
   const trial = new ResBuffer();
+  /** One flow group's stream rectangles under trial, before a stream id is chosen for them. */
+  const rects = new ResBuffer();
   // Which table ids the trial's accepted entries use (stamp === the trial's number), per kind: a new entry is
   // checked against the trial's own entries only when its table already appears there (else the check would be
   // quadratic in the entries of a task).
@@ -120,6 +122,14 @@ export function schedule(g: TaskGraph, m: Machine, opts: ScheduleOptions = {}): 
     new Int32Array(chipCount * 2 * m.streamsPerDirection),
   ] as const;
   let trialNumber = 0;
+  /** Per table id (valid while its stamp is the trial's number): the newest accepted trial entry in it. */
+  const heads = [
+    new Int32Array(stamps[0].length),
+    new Int32Array(stamps[1].length),
+    new Int32Array(stamps[2].length),
+  ] as const;
+  /** Per accepted trial entry: the previous accepted entry of the same table, or -1. */
+  const sameKey: number[] = [];
   // Per column tile of a tensor (dense id: the tensor's first tile plus the tile): the cycle from which its last
   // write is readable, and the cycle after its last read.
   const tileBase = new Map<string, number>();
@@ -159,6 +169,7 @@ export function schedule(g: TaskGraph, m: Machine, opts: ScheduleOptions = {}): 
   /** Per link end (`chip/s<link>` sender, `chip/r<link>` receiver): the cycle the previous transfer frees it. */
   const linkFree = new Map<string, number>();
   const geometries = new Map<Task, Map<number, Geometry>>();
+  const mapSpans = new WeakMap<FlowGroup, Int32Array>();
   const deskewPeriod = deskewPeriodOf(m);
   /** The last window [k P, (k + 1) P) in which some word leaves a sender: deskews go at k P for k = 1 .. it. */
   let lastTalkWindow = 0;
@@ -654,7 +665,7 @@ export function schedule(g: TaskGraph, m: Machine, opts: ScheduleOptions = {}): 
         for (let a = 0; a < m.vxm.alus && chosen === undefined; a++) {
           const from = trial.length;
           unitRes(inst, chip, start, a);
-          const c = conflictTrial(from);
+          const c = conflictTrial(from, best);
           if (c === 0) chosen = a;
           else {
             best = Math.min(best, c);
@@ -702,15 +713,12 @@ export function schedule(g: TaskGraph, m: Machine, opts: ScheduleOptions = {}): 
       for (let d = 0; d < 2 && !chosen; d++) {
         const dir = grp.dir ?? (d === 0 ? "e" : "w");
         if (grp.dir && d > 0) break;
+        // The group's rectangles are the same on every stream id: one set per direction, checked per id.
+        flowRects(geo, gi, start, dir);
         for (let id = 0; id + bytes <= m.streamsPerDirection && !chosen; id++) {
-          const from = trial.length;
-          flowRes(geo, gi, chip, start, dir, id);
-          const c = conflictTrial(from);
+          const c = streamConflict(streamId(chip, dir, id), best);
           if (c === 0) chosen = { id, dir };
-          else {
-            best = Math.min(best, c);
-            trial.length = from;
-          }
+          else best = Math.min(best, c);
         }
       }
       if (chosen) chosenStreams.push(chosen);
@@ -767,25 +775,39 @@ export function schedule(g: TaskGraph, m: Machine, opts: ScheduleOptions = {}): 
       trial.push(BANK, slice + bank, t, t + inst.timing.n);
   }
 
-  function flowRes(geo: Geometry, gi: number, chip: number, start: number, dir: "e" | "w", id: number): void {
+  /** Per byte of a gather's map group: the lowest and highest position its stream spans (the producer's and its
+   * consumers'), as pairs; the same for every start and stream tried, so computed once per group. */
+  function mapSpan(geo: Geometry, grp: FlowGroup): Int32Array {
+    let span = mapSpans.get(grp);
+    if (span) return span;
+    const p = geo.instances[grp.flows[0]!.from]!;
+    span = new Int32Array(2 * grp.streams);
+    for (let b = 0; b < grp.streams; b++) {
+      span[2 * b] = p.pos;
+      span[2 * b + 1] = p.pos;
+    }
+    for (const f of grp.flows) {
+      const c = geo.instances[f.to]!;
+      span[2 * f.byte] = Math.min(span[2 * f.byte]!, c.pos);
+      span[2 * f.byte + 1] = Math.max(span[2 * f.byte + 1]!, c.pos);
+    }
+    mapSpans.set(grp, span);
+    return span;
+  }
+
+  /** The group's stream rectangles for a start and direction, into `rects` (key: the stream offset in the group). */
+  function flowRects(geo: Geometry, gi: number, start: number, dir: "e" | "w"): void {
     const grp = geo.groups[gi]!;
+    rects.length = 0;
     if (grp.streams < grp.flows.length) {
       // A gather's map: one producer, a flow per byte to each consumer slice; each stream carries its byte from
       // the producer to the farthest consumer once (the nearer ones take it as it passes).
       const p = geo.instances[grp.flows[0]!.from]!;
       const t0 = start + p.rel + p.timing.outOffset;
       const w0 = dir === "e" ? t0 - p.pos : t0 + p.pos;
-      for (let b = 0; b < grp.streams; b++) {
-        let lo = p.pos;
-        let hi = p.pos;
-        for (const f of grp.flows)
-          if (f.byte === b) {
-            const c = geo.instances[f.to]!;
-            lo = Math.min(lo, c.pos);
-            hi = Math.max(hi, c.pos);
-          }
-        trial.push(STREAM, streamId(chip, dir, id + b), w0, w0 + (grp.n - 1) * grp.spacing + 1, lo, hi);
-      }
+      const span = mapSpan(geo, grp);
+      for (let b = 0; b < grp.streams; b++)
+        rects.push(STREAM, b, w0, w0 + (grp.n - 1) * grp.spacing + 1, span[2 * b]!, span[2 * b + 1]!);
       return;
     }
     for (const f of grp.flows) {
@@ -793,9 +815,9 @@ export function schedule(g: TaskGraph, m: Machine, opts: ScheduleOptions = {}): 
       const c = geo.instances[f.to]!;
       const t0 = start + p.rel + p.timing.outOffset;
       const w0 = dir === "e" ? t0 - p.pos : t0 + p.pos;
-      trial.push(
+      rects.push(
         STREAM,
-        streamId(chip, dir, id + f.byte),
+        f.byte,
         w0,
         w0 + (grp.n - 1) * grp.spacing + 1,
         Math.min(p.pos, c.pos),
@@ -804,41 +826,68 @@ export function schedule(g: TaskGraph, m: Machine, opts: ScheduleOptions = {}): 
     }
   }
 
+  /** conflictTrial of the group's `rects` on the streams from `base` on, without copying them into the trial
+   * unless they are free (then they are accepted). */
+  function streamConflict(base: number, limit: number): number {
+    let need = 0;
+    const { key, a, b, lo, hi } = rects;
+    const own = stamps[STREAM];
+    const head = heads[STREAM];
+    for (let r = 0; r < rects.length && need < limit; r++) {
+      const id = base + key[r]!;
+      const s = a[r]!;
+      const e = b[r]!;
+      const c = streams.peek(id)?.conflict(s, e, lo[r]!, hi[r]!) ?? 0;
+      if (c > need) need = c;
+      if (own[id] === trialNumber)
+        for (let l = head[id]!; l >= 0; l = sameKey[l]!)
+          if (trial.b[l]! > s && trial.a[l]! < e && trial.lo[l]! <= hi[r]! && lo[r]! <= trial.hi[l]!)
+            need = Math.max(need, trial.b[l]! - s);
+    }
+    if (need === 0)
+      for (let r = 0; r < rects.length; r++) {
+        trial.push(STREAM, base + key[r]!, a[r]!, b[r]!, lo[r]!, hi[r]!);
+        accept(trial.length - 1);
+      }
+    return need;
+  }
+
   /** The shift that clears trial entries [from, length) of the placed tables and of the trial's earlier entries
-   * (the task's own reservations so far); 0 when they are free, and then the entries are accepted. */
-  function conflictTrial(from: number): number {
+   * (the task's own reservations so far); 0 when they are free, and then the entries are accepted. Stops early
+   * (returning a value >= `limit`) once the shift reaches `limit`: a candidate that cannot beat the best so far. */
+  function conflictTrial(from: number, limit = Number.POSITIVE_INFINITY): number {
     let need = 0;
     const { kind, key, a, b, lo, hi } = trial;
-    for (let r = from; r < trial.length; r++) {
+    for (let r = from; r < trial.length && need < limit; r++) {
       const k = kind[r]!;
       const id = key[r]!;
       const s = a[r]!;
       const e = b[r]!;
-      const own = stamps[k][id] === trialNumber;
+      // The trial's own entries in this table, newest first (a chain through `sameKey`).
+      let l = stamps[k][id] === trialNumber ? heads[k][id]! : -1;
       if (k === STREAM) {
         const c = streams.peek(id)?.conflict(s, e, lo[r]!, hi[r]!) ?? 0;
         if (c > need) need = c;
-        if (own)
-          for (let l = 0; l < from; l++)
-            if (
-              kind[l] === STREAM &&
-              key[l] === id &&
-              b[l]! > s &&
-              a[l]! < e &&
-              lo[l]! <= hi[r]! &&
-              lo[r]! <= hi[l]!
-            )
-              need = Math.max(need, b[l]! - s);
+        for (; l >= 0; l = sameKey[l]!)
+          if (b[l]! > s && a[l]! < e && lo[l]! <= hi[r]! && lo[r]! <= hi[l]!)
+            need = Math.max(need, b[l]! - s);
       } else {
         const c = (k === QUEUE ? queues : banks).peek(id)?.conflict(s, e) ?? 0;
         if (c > need) need = c;
-        if (own)
-          for (let l = 0; l < from; l++)
-            if (kind[l] === k && key[l] === id && b[l]! > s && a[l]! < e) need = Math.max(need, b[l]! - s);
+        for (; l >= 0; l = sameKey[l]!) if (b[l]! > s && a[l]! < e) need = Math.max(need, b[l]! - s);
       }
     }
-    if (need === 0) for (let r = from; r < trial.length; r++) stamps[kind[r]!][key[r]!] = trialNumber;
+    if (need === 0) for (let r = from; r < trial.length; r++) accept(r);
     return need;
+  }
+
+  /** Makes trial entry r one of the trial's own (checked against every later entry of its table). */
+  function accept(r: number): void {
+    const k = trial.kind[r]!;
+    const id = trial.key[r]!;
+    sameKey[r] = stamps[k][id] === trialNumber ? heads[k][id]! : -1;
+    heads[k][id] = r;
+    stamps[k][id] = trialNumber;
   }
 
   function commitTrial(): void {
