@@ -5,7 +5,7 @@ import { assertNever, invariant } from "../../util/assert.ts";
 import type { Task } from "../passes/task-ir.ts";
 import type { Geometry } from "./geometry.ts";
 import type { ScheduledInst } from "./schedule-ir.ts";
-import type { Choice } from "./scheduler.ts";
+import type { Choice } from "./trial.ts";
 
 // Queue and stream references are read-only data: one shared object per value, not one per instruction.
 const queueRefs: Record<QueueRef["kind"], QueueRef[]> = { mem: [], vxm: [], mxm: [], sxm: [], c2c: [] };

@@ -32,6 +32,17 @@ export class IntervalSet {
     return 0;
   }
 
+  /** The smallest d >= 0 with [s + d, e + d) free: past every interval too close to the next for the request. */
+  clearance(s: number, e: number): number {
+    if (e <= s) return 0;
+    const n = this.n;
+    const p = this.pairs;
+    if (n === 0 || p[2 * n - 1]! <= s) return 0;
+    let d = 0;
+    for (let i = this.firstEndAfter(s); i < n && p[2 * i]! < e + d; i++) d = p[2 * i + 1]! - s;
+    return d;
+  }
+
   add(s: number, e: number): void {
     if (e <= s) return;
     int32(s);

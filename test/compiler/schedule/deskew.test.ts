@@ -9,7 +9,7 @@ import { runModel } from "../../../cli/run-model.ts";
 import { compile } from "../../../compiler/compile.ts";
 import { loadModel } from "../../../compiler/frontend.ts";
 import { initialSources } from "../../../compiler/reference/init.ts";
-import { deskewPeriodOf } from "../../../compiler/schedule/scheduler.ts";
+import { deskewPeriodOf } from "../../../compiler/schedule/deskew.ts";
 
 const PATH = "programs/tiny-gpt.model";
 

@@ -9,7 +9,7 @@ import { runModel } from "../../../cli/run-model.ts";
 import { type CompileOptions, compile } from "../../../compiler/compile.ts";
 import { loadModel } from "../../../compiler/frontend.ts";
 import { initialSources } from "../../../compiler/reference/init.ts";
-import { deskewClash, deskewPeriodOf } from "../../../compiler/schedule/scheduler.ts";
+import { deskewClash, deskewPeriodOf } from "../../../compiler/schedule/deskew.ts";
 import { linkLeaves } from "../../../compiler/schedule/timing.ts";
 
 const MLP2 = "programs/mlp2.model";

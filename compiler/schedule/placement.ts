@@ -1,0 +1,293 @@
+// Placing one task: in, the task, its MXM plane and group state; out, its earliest start (data written, weights
+// installed, accumulators and links free, every reservation free) and, when placed, its instructions and times.
+// State moves only forward: a placed task's reservations and data times are never taken back.
+
+import { ELEM_BYTES } from "../../arch/isa.ts";
+import type { Machine } from "../../arch/machine.ts";
+import { invariant } from "../../util/assert.ts";
+import { blockOf, type Placement, type Task, type TaskGraph } from "../passes/task-ir.ts";
+import { deskewPeriodOf } from "./deskew.ts";
+import { type Geometry, taskGeometry } from "./geometry.ts";
+import { buildInstructions } from "./instructions.ts";
+import { QUEUE } from "./resources.ts";
+import type { ScheduledInst, TaskTimes } from "./schedule-ir.ts";
+import {
+  abcResultOffset,
+  lastEventOffset,
+  linkLeaves,
+  mxmCyclesPerVector,
+  writeReadableOffset,
+} from "./timing.ts";
+import { type Choice, Trial } from "./trial.ts";
+
+export interface PlaneState {
+  owner?: string;
+  stagingFree: number;
+  arrayFree: number;
+  accFree: number;
+}
+
+export interface GroupState {
+  plane: number;
+  /** The plane's state (private to the group when resources are relaxed). */
+  state: PlaneState;
+  lwEnd: number;
+  weightsReady: number;
+  resultsReady: number;
+}
+
+/** Where a task would go: its start, choices, and the cycle its last step issues. */
+export interface Found {
+  readonly geo: Geometry;
+  readonly chip: number;
+  readonly readyAt: number;
+  readonly start: number;
+  readonly waitedOn: TaskTimes["waitedOn"];
+  readonly choice: Choice | undefined;
+  readonly lastIssue: number;
+}
+
+/** What delayed a task, by the kind of reservation that forced the shift. */
+const WAITED_ON = ["queue", "bank", "stream"] as const;
+
+export class Placer {
+  readonly insts: ScheduledInst[] = [];
+  readonly times: TaskTimes[] = [];
+  cycles = 0;
+  /** The last window [k P, (k + 1) P) in which some word leaves a sender: deskews go at k P for k = 1 .. it. */
+  lastTalkWindow = 0;
+  readonly deskewPeriod: number;
+  private readonly placements: Map<string, Placement>;
+  private readonly trial: Trial;
+  private readonly planes: PlaneState[][] = [];
+  // Per column tile of a tensor (dense id: the tensor's first tile plus the tile): the cycle from which its last
+  // write is readable, and the cycle after its last read. Plain arrays of small integers, not Float64Array: cycles
+  // read from a float array are doubles, and every cycle computed from them would be a boxed number in the
+  // instructions.
+  private readonly tileBase = new Map<string, number>();
+  private readonly tileReady: number[];
+  private readonly tileReadEnd: number[];
+  /** The dense id of a `tensor/tile` name (allocate.ts `reuses`). */
+  private readonly reuseIds = new Map<string, number>();
+  /** Issue cycle of each placed send step, by task id: its receiver's earliest start follows from it. */
+  private readonly sendAt = new Map<string, number>();
+  /** Per link end (`chip/s<link>` sender, `chip/r<link>` receiver): the cycle the previous transfer frees it. */
+  private readonly linkFree = new Map<string, number>();
+  private readonly geometries = new Map<Task, Map<number, Geometry>>();
+
+  constructor(
+    g: TaskGraph,
+    private readonly m: Machine,
+    /** Ignore every resource (the critical-path bound): no trial, no instructions. */
+    private readonly relaxed: boolean,
+    /** Chips talk: they deskew in cycle 0, so nothing else issues then. */
+    private readonly multiChip: boolean,
+    /** Called when a send is placed (its link's FIFO order). */
+    private readonly onSend: (task: Task, chip: number, link: number) => void,
+  ) {
+    this.placements = new Map((g.placements ?? []).map((p) => [p.tensor, p]));
+    let tileCount = 0;
+    for (const t of g.tensors) {
+      this.tileBase.set(t.id, tileCount);
+      tileCount += t.tiles;
+    }
+    this.tileReady = new Array<number>(tileCount).fill(0);
+    this.tileReadEnd = new Array<number>(tileCount).fill(0);
+    let chips = g.chips;
+    for (const t of g.tasks) chips = Math.max(chips, t.chip + 1);
+    this.deskewPeriod = deskewPeriodOf(m);
+    this.trial = new Trial(m, chips, this.placements, multiChip, this.deskewPeriod);
+  }
+
+  planesOf(chip: number): PlaneState[] {
+    while (this.planes.length <= chip) this.planes.push([]);
+    const ps = this.planes[chip]!;
+    while (ps.length < this.m.mxm.planes) ps.push({ stagingFree: 0, arrayFree: 0, accFree: 0 });
+    return ps;
+  }
+
+  /** Where the task would go with this plane (nothing is committed). */
+  find(task: Task, plane: number | undefined, gs: GroupState | undefined): Found {
+    const { m, relaxed, trial } = this;
+    // A group's first task is tried on every free plane and then placed on one: solve each shape once.
+    let shapes = this.geometries.get(task);
+    if (!shapes) {
+      shapes = new Map();
+      this.geometries.set(task, shapes);
+    }
+    const key = plane ?? -1;
+    const geo = shapes.get(key) ?? shapes.set(key, taskGeometry(m, task, this.placements, plane)).get(key)!;
+    const chip = task.chip;
+    const ps = gs?.state;
+    // Lower bound on the start from data and MXM state (after the deskew of cycle 0 when chips talk).
+    let lower = this.multiChip ? 1 : 0;
+    let stateBound = 0;
+    for (const inst of geo.instances) {
+      const s = task.steps[inst.step]!;
+      // The cycles this step's issue must not precede: from data (SRAM, links) and from MXM state.
+      let data = 0;
+      let state = Number.NEGATIVE_INFINITY;
+      switch (s.kind) {
+        case "read":
+        case "gather":
+          data = this.tileReady[this.tileId(s.ref.tensor, s.ref.tile)]!;
+          break;
+        case "write": {
+          // Reused SRAM space is a resource: the relaxed schedule (a bound) does not wait for its old readers.
+          if (relaxed) break;
+          const tp = blockOf(this.placements.get(s.ref.tensor)!, s.ref.tile, s.ref.row);
+          // After the old tenants' last reads and their own writes (a write nobody reads is still a write).
+          for (const r of tp.reuses ?? []) {
+            const k = this.reuseId(r);
+            data = Math.max(data, this.tileReadEnd[k]!, this.tileReady[k]!);
+          }
+          break;
+        }
+        case "lw":
+          state = ps!.stagingFree;
+          break;
+        case "iw":
+          state = Math.max(gs!.lwEnd, ps!.arrayFree);
+          break;
+        case "abc":
+          state = s.accumulate ? gs!.weightsReady : Math.max(gs!.weightsReady, ps!.accFree);
+          break;
+        case "acc":
+          state = gs!.resultsReady;
+          break;
+        case "send":
+          data = this.linkFree.get(`${chip}/s${s.link}`) ?? 0;
+          break;
+        case "recv": {
+          // Vector i's last word leaves the sender linkLeaves(...) after the send issues and arrives L_link later.
+          const ts = this.sendAt.get(s.from);
+          if (ts === undefined) invariant(false, `${task.id} receives from ${s.from}, which is not placed`);
+          const b = ELEM_BYTES[s.type];
+          let need0 = 0;
+          for (let i = 0; i < s.n; i++) need0 = Math.max(need0, linkLeaves(m, (i + 1) * b - 1) - i);
+          data = Math.max(this.linkFree.get(`${chip}/r${s.link}`) ?? 0, ts + need0 + m.c2c.latency);
+          break;
+        }
+        default:
+          break;
+      }
+      lower = Math.max(lower, data - inst.rel, state - inst.rel);
+      stateBound = Math.max(stateBound, state - inst.rel);
+    }
+    const readyAt = lower;
+    let start = lower;
+    let waitedOn: TaskTimes["waitedOn"] = stateBound > 0 && stateBound === lower ? "mxm" : "none";
+    let choice: Choice | undefined;
+    if (!relaxed) trial.newSearch(geo);
+    for (let tries = 0; ; tries++) {
+      // After the first try (which says what the task waited on), skip the starts where a reservation with no
+      // choice (a fixed queue, a bank, a deskew) is taken: no choice of ALUs or streams can make them feasible.
+      if (tries > 0 && !relaxed) {
+        const skip = trial.fixedClearance(geo, chip, start, task);
+        if (skip > 0) {
+          start += skip;
+          continue;
+        }
+      }
+      // Relaxed: every resource is free and no instruction is built, so no choice is made.
+      const r = relaxed ? { shift: 0, kind: QUEUE, choice: undefined } : trial.tryAt(geo, chip, start, task);
+      if (r.shift === 0) {
+        choice = r.choice;
+        break;
+      }
+      if (waitedOn === "none") waitedOn = WAITED_ON[r.kind];
+      start += r.shift;
+      // Every shift clears a conflict with a placed instruction, so the search ends once it passes them all;
+      // a search that does not end means the task conflicts with itself (a bug in tile, allocate or geometry).
+      if (tries >= 1e6) invariant(false, `task ${task.id} found no start: it conflicts with itself`);
+    }
+    let lastRel = 0;
+    for (const inst of geo.instances) if (inst.rel > lastRel) lastRel = inst.rel;
+    return { geo, chip, readyAt, start, waitedOn, choice, lastIssue: start + lastRel };
+  }
+
+  /** Places the task (at `known` when the caller already found its placement); returns the cycle after its last
+   * event. */
+  place(task: Task, plane: number | undefined, gs: GroupState | undefined, known: Found | undefined): number {
+    const { m, relaxed, trial } = this;
+    const ps = gs?.state;
+    const { geo, chip, readyAt, start, waitedOn, choice } = known ?? this.find(task, plane, gs);
+    this.geometries.delete(task);
+    // The last tryAt of find succeeded at `start`: its trial holds exactly the task's reservations. A placement
+    // found earlier (another plane was tried after it) fills the trial again at its start.
+    if (known && !relaxed) {
+      trial.newSearch(geo);
+      if (trial.tryAt(geo, chip, start, task).shift !== 0)
+        invariant(false, `${task.id} no longer fits where it was found`);
+    }
+    if (!relaxed) trial.commit();
+    let end = start;
+    for (const inst of geo.instances) {
+      const t = start + inst.rel;
+      const s = task.steps[inst.step]!;
+      const last = inst.timing.n > 0 ? inst.timing.n - 1 : 0;
+      const done = t + lastEventOffset(m, s, inst.spacing, inst.timing) + 1;
+      switch (s.kind) {
+        case "read":
+        case "gather": {
+          const k = this.tileId(s.ref.tensor, s.ref.tile);
+          this.tileReadEnd[k] = Math.max(this.tileReadEnd[k]!, done);
+          break;
+        }
+        case "write": {
+          const k = this.tileId(s.ref.tensor, s.ref.tile);
+          this.tileReady[k] = Math.max(this.tileReady[k]!, t + writeReadableOffset(m, last));
+          break;
+        }
+        case "lw":
+          gs!.lwEnd = t + inst.timing.busy;
+          break;
+        case "iw":
+          ps!.stagingFree = t + 1;
+          gs!.weightsReady = t + m.mxm.installLatency;
+          break;
+        case "abc":
+          ps!.arrayFree = t + s.n * mxmCyclesPerVector(m, s.type);
+          gs!.resultsReady = t + abcResultOffset(m, s.type, s.n - 1);
+          break;
+        case "acc":
+          ps!.accFree = t + s.n;
+          break;
+        case "send": {
+          this.sendAt.set(task.id, t);
+          this.onSend(task, chip, s.link);
+          this.linkFree.set(`${chip}/s${s.link}`, t + inst.timing.busy);
+          this.lastTalkWindow = Math.max(
+            this.lastTalkWindow,
+            Math.floor((t + inst.timing.busy) / this.deskewPeriod),
+          );
+          break;
+        }
+        case "recv":
+          this.linkFree.set(`${chip}/r${s.link}`, t + s.n);
+          break;
+        default:
+          break;
+      }
+      end = Math.max(end, done);
+    }
+    this.cycles = Math.max(this.cycles, end);
+    this.times.push({ task: task.id, op: task.op, ready: readyAt, start, end, waitedOn });
+    if (!relaxed) buildInstructions(task, geo, chip, start, choice!, this.insts);
+    return end;
+  }
+
+  private tileId(tensor: string, tile: number): number {
+    return this.tileBase.get(tensor)! + tile;
+  }
+
+  private reuseId(name: string): number {
+    let id = this.reuseIds.get(name);
+    if (id === undefined) {
+      const slash = name.lastIndexOf("/");
+      id = this.tileId(name.slice(0, slash), Number(name.slice(slash + 1)));
+      this.reuseIds.set(name, id);
+    }
+    return id;
+  }
+}

@@ -1,0 +1,38 @@
+// List-scheduling priorities: in, the tasks (in dependency order) and their successor lists; out, each task's
+// estimated length plus the longest estimated path after it. A task never ranks below any task that depends on it.
+import type { Machine } from "../../arch/machine.ts";
+import type { Task } from "../passes/task-ir.ts";
+import { mxmCyclesPerVector } from "./timing.ts";
+
+/** Priority per task (index as in `tasks`); `succStart`/`succOf` as dependencies.ts gives them. */
+export function priorities(
+  tasks: readonly Task[],
+  m: Machine,
+  unit: boolean,
+  succStart: ArrayLike<number>,
+  succOf: ArrayLike<number>,
+): number[] {
+  const priority = new Array<number>(tasks.length).fill(0);
+  for (let i = tasks.length - 1; i >= 0; i--) {
+    let best = 0;
+    for (let k = succStart[i]!; k < succStart[i + 1]!; k++) best = Math.max(best, priority[succOf[k]!]!);
+    priority[i] = estimate(tasks[i]!, m, unit) + best;
+  }
+  return priority;
+}
+
+/** A task's rough length for priorities: its longest busy step plus its fixed latencies. With `unit`, of the task
+ * as bounds.ts `unitRuns` shortens it (every n taken as 1), without building that copy. */
+export function estimate(t: Task, m: Machine, unit: boolean): number {
+  let busy = 0;
+  for (const s of t.steps) {
+    if (s.kind === "read" || s.kind === "write" || s.kind === "gather")
+      busy = Math.max(busy, unit ? 1 : s.ref.n);
+    else if (s.kind === "abc")
+      busy = Math.max(busy, (unit ? 1 : s.n) * mxmCyclesPerVector(m, s.type) + m.mxm.latency);
+    else if (s.kind === "iw") busy = Math.max(busy, m.mxm.installLatency);
+    else if (s.kind !== "lw") busy = Math.max(busy, unit ? 1 : s.n);
+    else busy = Math.max(busy, Math.ceil((unit ? 1 : s.n) / (s.width ?? 1)));
+  }
+  return busy + m.mem.readLatency + m.mem.writeLatency;
+}
