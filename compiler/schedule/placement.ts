@@ -155,8 +155,11 @@ export class Placer {
         case "acc":
           state = gs!.resultsReady;
           break;
+        // A link end is a resource like any unit: the relaxed schedule (a bound) does not queue transfers behind
+        // each other (its placement order follows priority, not the clock, so an early transfer could wait behind
+        // a later one and the "bound" exceed a real schedule); the link bound counts link throughput.
         case "send":
-          data = this.linkFree.get(`${chip}/s${s.link}`) ?? 0;
+          data = relaxed ? 0 : (this.linkFree.get(`${chip}/s${s.link}`) ?? 0);
           break;
         case "recv": {
           // Vector i's last word leaves the sender linkLeaves(...) after the send issues and arrives L_link later.
@@ -165,7 +168,8 @@ export class Placer {
           const b = ELEM_BYTES[s.type];
           let need0 = 0;
           for (let i = 0; i < s.n; i++) need0 = Math.max(need0, linkLeaves(m, (i + 1) * b - 1) - i);
-          data = Math.max(this.linkFree.get(`${chip}/r${s.link}`) ?? 0, ts + need0 + m.c2c.latency);
+          const free = relaxed ? 0 : (this.linkFree.get(`${chip}/r${s.link}`) ?? 0);
+          data = Math.max(free, ts + need0 + m.c2c.latency);
           break;
         }
         default:
