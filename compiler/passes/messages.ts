@@ -37,6 +37,11 @@ export const M = {
     severity: "error",
     text: "unknown partition strategy '{0}'; the strategies are: {1}",
   },
+  noLayerPlacement: {
+    code: "LPU5009",
+    severity: "error",
+    text: "--partition layers cannot place {0}: {1}",
+  },
   unknownPass: {
     code: "LPU5007",
     severity: "error",
