@@ -12,6 +12,7 @@ import { allocate, sramBytesPerChip } from "./passes/allocate.ts";
 import { decompose } from "./passes/decompose.ts";
 import { type KernelGraph, printKernelGraph, verifyKernelGraph } from "./passes/kernel-ir.ts";
 import { type PartitionStrategy, partition, printPartition } from "./passes/partition.ts";
+import { reduceRepeat } from "./passes/reduce-repeat.ts";
 import { placeStages } from "./passes/stages.ts";
 import { printTaskGraph, type TaskGraph, verifyTaskGraph } from "./passes/task-ir.ts";
 import { tile } from "./passes/tile.ts";
@@ -19,6 +20,8 @@ import { type CompileReport, computeBounds, withDataOrder } from "./schedule/bou
 import { printSchedule, type Schedule, verifySchedule } from "./schedule/schedule-ir.ts";
 import { schedule } from "./schedule/scheduler.ts";
 import { verifySramOrder } from "./schedule/sram-order.ts";
+import { stampProgram } from "./schedule/stamp.ts";
+import { kernelWork, stampedReport } from "./schedule/stamp-report.ts";
 
 /** The passes, in order: the names `--print-after` accepts. */
 export const PASSES = ["decompose", "partition", "tile", "allocate", "schedule", "emit"] as const;
@@ -77,7 +80,12 @@ export function compile(model: ModelGraph, machine: Machine, opts: CompileOption
   minChips = p.partitioned.minChips;
   diagnostics.push(...p.diagnostics);
   if (failed()) return stop();
-  const partitioned = after("partition", p.partitioned, printPartition, () => []);
+  after("partition", p.partitioned, printPartition, () => []);
+  // `layers` with 4 or more instances: the passes below see instances 0, 1 and the last only (stamp.ts).
+  const reduced = p.partitioned.groups ? reduceRepeat(kernel) : undefined;
+  const partitioned = reduced
+    ? partition(reduced.kernel, machine, opts.chips, opts.file, opts.partition).partitioned
+    : p.partitioned;
 
   const staged = placeStages(tile(partitioned, machine), partitioned, machine);
   const tiled = after("tile", staged, printTaskGraph, verifyTaskGraph);
@@ -92,9 +100,27 @@ export function compile(model: ModelGraph, machine: Machine, opts: CompileOption
     ...verifySramOrder(s, machine),
   ]);
 
-  const program = after("emit", emitProgram(scheduled, machine, opts.sources), printProgramSummary, () => []);
-
-  const report = { ...compileReport(kernel, allocated, scheduled, machine, tiled), minChips };
+  const emitted = emitProgram(scheduled, machine, opts.sources);
+  const passKernel = reduced?.kernel ?? kernel;
+  const reducedReport = { ...compileReport(passKernel, allocated, scheduled, machine, tiled), minChips };
+  const groups = partitioned.groups;
+  const stamped =
+    reduced && groups
+      ? stampProgram(
+          emitted,
+          allocated,
+          { name: reduced.repeat.name, count: reduced.repeat.count, ...groups },
+          machine,
+          opts.sources,
+        )
+      : undefined;
+  if (stamped && "why" in stamped)
+    throw new Error(`internal error: cannot stamp ${kernel.name}: ${stamped.why}`);
+  const program = after("emit", stamped?.program ?? emitted, printProgramSummary, () => []);
+  const report = stamped
+    ? { ...stampedReport(reducedReport, kernel, allocated, stamped, machine), minChips }
+    : reducedReport;
+  // A stamped compile's schedule and tasks are the reduced model's (instances 0, 1 and the last).
   return { program, schedule: scheduled, tasks: allocated, kernel, report, diagnostics, printed, minChips };
 }
 
@@ -107,19 +133,7 @@ export function compileReport(
   m: Machine,
   beforeAllocate?: TaskGraph,
 ): CompileReport {
-  const work = new Map<string, number>();
-  let flops = 0;
-  const byId = new Map(k.tensors.map((t) => [t.id, t]));
-  for (const op of k.ops)
-    if (op.kind === "matmul") {
-      const a = byId.get(op.a)!;
-      const b = byId.get(op.b)!;
-      // b is stored transposed ([N, K], one row per output column), so the product is M x K x N = a.rows x
-      // a.cols x b.rows; b.cols is K again.
-      const macs = a.rows * a.cols * b.rows;
-      work.set(a.dtype, (work.get(a.dtype) ?? 0) + macs);
-      flops += 2 * macs;
-    }
+  const { work, flops } = kernelWork(k);
   const data = beforeAllocate ? withDataOrder(g, beforeAllocate) : g;
   const bounds = computeBounds(g, schedule(data, m, { relaxed: true, unitRuns: true }), m, work);
   const diagnosis = { decompositionPath: schedule(data, m, { relaxed: true }).cycles };

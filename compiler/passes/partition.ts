@@ -52,6 +52,8 @@ export interface PartitionedGraph {
   /** The packing's SRAM estimate of each chip it uses (index = chip; empty for one stage on one chip). */
   readonly chipBytes: readonly number[];
   readonly strategy: PartitionStrategy;
+  /** `layers` only: instance 0 of the repeat on chips `base .. base + width - 1`, instance k `k * width` further. */
+  readonly groups?: { readonly base: number; readonly width: number };
 }
 
 /** SRAM bytes a tensor takes once tiled: every row a vector per 320-lane column tile, per byte. */
@@ -103,6 +105,7 @@ export function partition(
   const packed = packStages(ctx);
   const minChips = packed.ok ? packed.chips : Number.POSITIVE_INFINITY;
   const nSplits = new Map<string, readonly number[]>();
+  let groups: PartitionedGraph["groups"];
   const result = (
     stageOf: Map<string, Stage>,
     matmulChips: Map<string, number>,
@@ -136,6 +139,7 @@ export function partition(
         minChips: Number.isFinite(minChips) ? minChips : chips + 1,
         chipBytes,
         strategy,
+        groups,
       },
       diagnostics,
     };
@@ -187,6 +191,7 @@ export function partition(
       return result(new Map(), new Map(), 1);
     }
     [stagesUsed, spread] = [l.placement, true];
+    groups = { base: l.placement.groupBase, width: l.placement.groupWidth };
   }
   if ((strategy === "spread" || (strategy === "auto" && packed.chips > 1)) && chips > 1) {
     const timing = spreadTiming(machine);
