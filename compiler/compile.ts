@@ -82,9 +82,10 @@ export function compile(model: ModelGraph, machine: Machine, opts: CompileOption
   if (failed()) return stop();
   after("partition", p.partitioned, printPartition, () => []);
   // `layers` with 4 or more instances: the passes below see instances 0, 1 and the last only (stamp.ts).
-  const reduced = p.partitioned.groups ? reduceRepeat(kernel) : undefined;
+  const unit = p.partitioned.groups?.unit;
+  const reduced = unit ? reduceRepeat(kernel, unit) : undefined;
   const partitioned = reduced
-    ? partition(reduced.kernel, machine, opts.chips, opts.file, opts.partition).partitioned
+    ? partition(reduced.kernel, machine, opts.chips, opts.file, opts.partition, unit).partitioned
     : p.partitioned;
 
   const staged = placeStages(tile(partitioned, machine), partitioned, machine);

@@ -1,6 +1,6 @@
 // The `layers` partition: kernel ops of a model with a `repeat` (decompose names instance i's ops `NAME.i.*`) ->
-// a layer-regular placement: the ops before the first instance on the first chips, instance i on its own group of
-// `width` chips (a whole number of nodes) with instance 0's internal placement translated by i * width chips, the
+// a layer-regular placement: the ops before the first instance on the first chips, unit k of q instances on its own
+// group of `width` chips (a whole number of nodes) with unit 0's internal placement translated by k * width, the
 // ops after the last instance on the chips after the last group. Translating by whole nodes keeps every link number
 // and route (stages.ts: links depend on a chip's position inside its node), so the groups are identical up to the
 // chip numbers: what compiler/schedule/stamp.ts needs to schedule one instance and stamp it.
@@ -93,78 +93,94 @@ export interface LayerPlacement extends Packing {
   /** First chip of instance 0's group, chips per group, chips of the suffix. */
   readonly groupBase: number;
   readonly groupWidth: number;
+  /** Instances per group. */
+  readonly unit: number;
   readonly suffixChips: number;
 }
 
-/** The `layers` strategy (partition.ts): the layer-regular placement of the ops, or why there is none. */
+/** The `layers` strategy (partition.ts): the layer-regular placement of the ops, or why there is none. `unit`:
+ * instances per group (absent: the fewest that fit the chips). */
 export function layerPartition(
   ctx: PackContext,
   t: SpreadTiming,
   chips: number,
+  unit?: number,
 ): { placement?: LayerPlacement; why: string } {
   const r = findRepeat(ctx.ops);
   if (!r)
     return {
       why: "it has no `repeat` whose instances are contiguous, of equal size and chained (each reads only the one before it)",
     };
-  return layerStages(ctx, t, chips, r);
+  return layerStages(ctx, t, chips, r, unit);
 }
 
 /**
- * The layer-regular placement of every op, or why there is none. Instance 0's ops are placed once (spread.ts over
- * the whole nodes the packing needs, else packed) and every other instance takes the same placement `width` chips
- * further per instance; the prefix and the suffix are placed the same way on their own nodes.
+ * The layer-regular placement of every op, or why there is none. A unit of q consecutive instances (q = 1 when it
+ * fits) is placed once (spread.ts over the whole nodes the packing needs, else packed) and every other unit takes
+ * the same placement `width` chips further per unit; the prefix and the suffix are placed the same way on their own
+ * nodes. q > 1 packs an instance that needs part of a node more tightly: units stay whole nodes, so translating one
+ * keeps its links (llama2-70b-fp8's layer needs 5 chips: q = 1 takes 8 a layer, q = 4 takes 24 for four).
  */
 export function layerStages(
   ctx: PackContext,
   t: SpreadTiming,
   chips: number,
   r: Repeat,
+  unit?: number,
 ): { placement?: LayerPlacement; why: string } {
   const node = ctx.nodeChips;
   const roundUp = (c: number) => Math.ceil(c / node) * node;
   const prefix = placeRange(ctx, t, 0, r.starts[0]!);
-  const layer = placeRange(ctx, t, r.starts[0]!, r.starts[1]!);
   const suffix = placeRange(ctx, t, r.starts[r.count]!, ctx.ops.length);
-  if (!prefix || !layer || !suffix) return { why: "an op needs more than one node's SRAM" };
+  if (!prefix || !suffix) return { why: "an op needs more than one node's SRAM" };
   const groupBase = roundUp(prefix.chips);
-  const width = roundUp(layer.chips);
-  const used = groupBase + r.count * width + suffix.chips;
-  if (used > chips)
-    return {
-      why: `${r.count} instances of '${r.name}' on ${width} chips each (whole nodes), after ${groupBase} for the ops before them and with ${suffix.chips} after, need ${used} chips; ${chips} were given`,
-    };
-  const size = r.starts[1]! - r.starts[0]!;
-  const stages: Placement[] = [...prefix.stages];
-  for (let k = 0; k < r.count; k++)
-    for (let j = 0; j < size; j++) {
-      const p = layer.stages[j]!;
-      stages.push({ ...p, base: p.base + groupBase + k * width });
+  let why = "";
+  // Units of q instances, q dividing the count, from the smallest: the first whose units fit the chips.
+  for (let q = unit ?? 1; q <= (unit ?? r.count); q++) {
+    if (r.count % q !== 0) continue;
+    const layer = placeRange(ctx, t, r.starts[0]!, r.starts[q]!);
+    if (!layer) return { why: "an op needs more than one node's SRAM" };
+    const units = r.count / q;
+    const width = roundUp(layer.chips);
+    const used = groupBase + units * width + suffix.chips;
+    if (used > chips) {
+      why ||= `${r.count} instances of '${r.name}' on ${width} chips each (whole nodes), after ${groupBase} for the ops before them and with ${suffix.chips} after, need ${used} chips (no unit of several instances on whole nodes fits either); ${chips} were given`;
+      continue;
     }
-  const suffixBase = groupBase + r.count * width;
-  for (const p of suffix.stages) stages.push({ ...p, base: p.base + suffixBase });
-  const chipBytes = new Array<number>(used).fill(0);
-  prefix.chipBytes.forEach((b, c) => {
-    chipBytes[c] = b;
-  });
-  for (let k = 0; k < r.count; k++)
-    layer.chipBytes.forEach((b, c) => {
-      chipBytes[groupBase + k * width + c] = b;
+    const size = r.starts[q]! - r.starts[0]!;
+    const stages: Placement[] = [...prefix.stages];
+    for (let k = 0; k < units; k++)
+      for (let j = 0; j < size; j++) {
+        const p = layer.stages[j]!;
+        stages.push({ ...p, base: p.base + groupBase + k * width });
+      }
+    const suffixBase = groupBase + units * width;
+    for (const p of suffix.stages) stages.push({ ...p, base: p.base + suffixBase });
+    const chipBytes = new Array<number>(used).fill(0);
+    prefix.chipBytes.forEach((b, c) => {
+      chipBytes[c] = b;
     });
-  suffix.chipBytes.forEach((b, c) => {
-    chipBytes[suffixBase + c] = b;
-  });
-  return {
-    placement: {
-      ok: true,
+    for (let k = 0; k < units; k++)
+      layer.chipBytes.forEach((b, c) => {
+        chipBytes[groupBase + k * width + c] = b;
+      });
+    suffix.chipBytes.forEach((b, c) => {
+      chipBytes[suffixBase + c] = b;
+    });
+    return {
+      placement: {
+        ok: true,
+        why: "",
+        chips: used,
+        stages,
+        chipBytes,
+        groupBase,
+        groupWidth: width,
+        unit: q,
+        suffixChips: suffix.chips,
+      },
       why: "",
-      chips: used,
-      stages,
-      chipBytes,
-      groupBase,
-      groupWidth: width,
-      suffixChips: suffix.chips,
-    },
-    why: "",
-  };
+    };
+  }
+  return { why };
 }

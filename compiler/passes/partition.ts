@@ -52,8 +52,9 @@ export interface PartitionedGraph {
   /** The packing's SRAM estimate of each chip it uses (index = chip; empty for one stage on one chip). */
   readonly chipBytes: readonly number[];
   readonly strategy: PartitionStrategy;
-  /** `layers` only: instance 0 of the repeat on chips `base .. base + width - 1`, instance k `k * width` further. */
-  readonly groups?: { readonly base: number; readonly width: number };
+  /** `layers` only: instances 0 .. unit - 1 of the repeat on chips `base .. base + width - 1`, the next `unit` ones
+   * `width` further, and so on. */
+  readonly groups?: { readonly base: number; readonly width: number; readonly unit: number };
 }
 
 /** SRAM bytes a tensor takes once tiled: every row a vector per 320-lane column tile, per byte. */
@@ -80,6 +81,8 @@ export function partition(
   chips: number,
   file: string,
   strategy: PartitionStrategy = "auto",
+  /** `layers`: instances per group (absent: the fewest that fit). */
+  layerUnit?: number,
 ): { partitioned: PartitionedGraph; diagnostics: Diagnostic[] } {
   const diagnostics: Diagnostic[] = [];
   const perChip = sramBytesPerChip(machine);
@@ -185,13 +188,13 @@ export function partition(
   // against 12,683 on one; attention-head on 8: 1,452 against 1,367), so `spread` must be asked for.
   let spread = false;
   if (strategy === "layers") {
-    const l = layerPartition(ctx, spreadTiming(machine), chips);
+    const l = layerPartition(ctx, spreadTiming(machine), chips, layerUnit);
     if (!l.placement) {
       diagnostics.push(diag(M.noLayerPlacement, file, undefined, [kernel.name, l.why]));
       return result(new Map(), new Map(), 1);
     }
     [stagesUsed, spread] = [l.placement, true];
-    groups = { base: l.placement.groupBase, width: l.placement.groupWidth };
+    groups = { base: l.placement.groupBase, width: l.placement.groupWidth, unit: l.placement.unit };
   }
   if ((strategy === "spread" || (strategy === "auto" && packed.chips > 1)) && chips > 1) {
     const timing = spreadTiming(machine);

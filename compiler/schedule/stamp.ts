@@ -1,11 +1,11 @@
 // Stamping a repeated block (docs/compiler.md "Stamping repeated layers"): the program of the reduced model
-// (reduce-repeat.ts: instances 0, 1 and the last, placed by `--partition layers`) -> the program of all n instances.
-// Instance k (2 <= k <= n - 2) is instance 1's chips translated by (k - 1) * width chips with every issue cycle
-// shifted by (k - 1) * delta; the last instance and the ops after it are the reduced program's translated by
-// (n - 3) * width and shifted by (n - 3) * delta. Guarantees, checked here: instance 1's chips talk only to each other
-// and to the instances on either side, over the same links; every word instance k sends to k + 1 has arrived when
-// its recv issues (delta below); delta is a multiple of the deskew period, so every shifted send keeps its distance
-// to the deskews; every chip that talks deskews from cycle 0 to the last transfer of the whole program.
+// (reduce-repeat.ts: units 0, 1 and the last of a `repeat`, placed by `--partition layers`; a unit is one instance
+// or a few on whole nodes) -> the program of all n units. Unit k (2 <= k <= n - 2) is unit 1's chips translated by
+// (k - 1) * width chips with every issue cycle shifted by (k - 1) * delta; the last unit and the ops after it are the
+// reduced program's translated by (n - 3) * width and shifted by (n - 3) * delta. Guarantees, checked here: unit 1's
+// chips talk only to each other and to the units on either side, over the same links; every word unit k sends to
+// k + 1 has arrived when its recv issues (delta below); delta is a multiple of the deskew period, so every shifted
+// send keeps its distance to the deskews; every chip that talks deskews from cycle 0 to the last transfer.
 import type { ChipProgram, LinkWire, Placed, Program, QueueProgram } from "../../arch/isa.ts";
 import { ELEM_BYTES } from "../../arch/isa.ts";
 import type { Machine } from "../../arch/machine.ts";
@@ -18,8 +18,10 @@ import { linkLeaves } from "./timing.ts";
  * (renamed `name.2` in the reduced model) on the next groups, the suffix after them. */
 export interface StampLayout {
   readonly name: string;
-  /** Instances in the full model (>= 4). */
+  /** Instances in the full model, in count / unit >= 4 units. */
   readonly count: number;
+  /** Instances per unit: unit k is instances k * unit .. (k + 1) * unit - 1 on its own group of chips. */
+  readonly unit: number;
   readonly base: number;
   readonly width: number;
 }
@@ -42,7 +44,9 @@ export function stampProgram(
   m: Machine,
   sources: Sources | undefined,
 ): Stamped | { why: string } {
-  const { name, count: n, base, width: u } = layout;
+  const { name, base, width: u, unit: q } = layout;
+  // Units (groups of chips): the reduced program has 3, the stamped one n.
+  const n = layout.count / q;
   const region = (c: number) => (c < base ? -1 : Math.min(3, Math.floor((c - base) / u)));
   const wireOf = new Map<string, { chip: number; link: number }>();
   for (const w of p.wires) {
@@ -88,7 +92,7 @@ export function stampProgram(
       });
     }
   for (let c = base + u; c < base + 2 * u; c++)
-    if ((p.chips[c]?.outputs.length ?? 0) > 0) return { why: `chip ${c} of ${name}.1 holds a model output` };
+    if ((p.chips[c]?.outputs.length ?? 0) > 0) return { why: `chip ${c} of unit 1 holds a model output` };
   const period = deskewPeriodOf(m);
   const delta = Math.max(1, Math.ceil(need / period)) * period;
   const added = (n - 3) * delta;
@@ -106,7 +110,7 @@ export function stampProgram(
   const renameFor = (shift: number) => {
     let r = renames.get(shift);
     if (!r) {
-      r = shiftNames(name, shift, shift * u);
+      r = shiftNames(name, 3 * q, shift * q, shift * u);
       renames.set(shift, r);
     }
     return r;
@@ -157,15 +161,20 @@ export function stampProgram(
 }
 
 /** Names of a template chip's notes, SRAM labels and sources as its copy `shift` instances on: the reduced model's
- * instance indices of `name` (0, 1, 2) + shift, chip numbers (`@pC` copies, `cA-cB` moves) + `chips`. The last
- * instance's sources keep their own index (>= 3, reduce-repeat.ts), which is already right. */
-export function shiftNames(name: string, shift: number, chips: number): (s: string) => string {
+ * instance indices of `name` (below `reduced`) + shift, chip numbers (`@pC` copies, `cA-cB` moves) + `chips`. The
+ * last unit's sources keep their own indices (>= reduced, reduce-repeat.ts), which are already right. */
+export function shiftNames(
+  name: string,
+  reduced: number,
+  shift: number,
+  chips: number,
+): (s: string) => string {
   if (shift === 0) return (s) => s;
   const instance = new RegExp(`(^|[^\\w])${name.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}\\.(\\d+)\\.`, "g");
   return (s) =>
     s
       .replace(instance, (_, pre: string, i: string) =>
-        Number(i) <= 2 ? `${pre}${name}.${Number(i) + shift}.` : `${pre}${name}.${i}.`,
+        Number(i) < reduced ? `${pre}${name}.${Number(i) + shift}.` : `${pre}${name}.${i}.`,
       )
       .replace(/@p(\d+)/g, (_, c: string) => `@p${Number(c) + chips}`)
       .replace(

@@ -97,6 +97,19 @@ describe("stamping a repeated block", () => {
     expect(five.instructions).toBeGreaterThan(four.r.report!.instructions);
   });
 
+  it("instances that do not fit a node each go in units of several on whole nodes, stamped per unit, exact", () => {
+    // 8 layers on 48 chips: a node per layer does not fit, a node per two layers does (4 units).
+    const graph = loadModel(readFileSync(TINY, "utf8"), TINY, { layers: "8" }).graph!;
+    const r = compile(graph, TSP_V1, { chips: 48, file: TINY, partition: "layers" });
+    expect(r.diagnostics.filter((d) => d.severity === "error")).toEqual([]);
+    expect(r.report!.chips).toBeLessThanOrEqual(48);
+    const instances = new Set(r.tasks!.tasks.flatMap((t) => /^layer\.(\d+)\./.exec(t.op)?.[1] ?? []));
+    expect(instances.size).toBe(6);
+    const run = runModel(graph, r.program!, r.report!, TSP_V1, { functional: false, seed: 0 });
+    expect(run.hazards).toEqual([]);
+    expect(run.cycles).toBe(r.report!.cycles);
+  });
+
   it("a repeat is found only when its instances are contiguous and chained; 3 instances are compiled whole", () => {
     const three = loadModel(readFileSync(TINY, "utf8"), TINY, { layers: "3" }).graph!;
     const k = decompose(three, TINY, { gatherRows: 512 }).kernel;
