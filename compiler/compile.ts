@@ -4,15 +4,21 @@
 import type { Program } from "../arch/isa.ts";
 import type { Machine } from "../arch/machine.ts";
 import type { Diagnostic } from "../util/diagnostics.ts";
-import { hasErrors } from "../util/diagnostics.ts";
+import { diag, hasErrors } from "../util/diagnostics.ts";
 import { emitProgram, type Sources } from "./emit/program.ts";
 import { printProgramSummary } from "./emit/summary.ts";
 import type { ModelGraph } from "./graph/ir.ts";
 import { allocate, sramBytesPerChip } from "./passes/allocate.ts";
 import { decompose } from "./passes/decompose.ts";
 import { type KernelGraph, printKernelGraph, verifyKernelGraph } from "./passes/kernel-ir.ts";
-import { type PartitionStrategy, partition, printPartition } from "./passes/partition.ts";
-import { reduceRepeat } from "./passes/reduce-repeat.ts";
+import { M } from "./passes/messages.ts";
+import {
+  type PartitionedGraph,
+  type PartitionStrategy,
+  partition,
+  printPartition,
+} from "./passes/partition.ts";
+import { type ReducedRepeat, reduceRepeat } from "./passes/reduce-repeat.ts";
 import { placeStages } from "./passes/stages.ts";
 import { printTaskGraph, type TaskGraph, verifyTaskGraph } from "./passes/task-ir.ts";
 import { tile } from "./passes/tile.ts";
@@ -81,48 +87,71 @@ export function compile(model: ModelGraph, machine: Machine, opts: CompileOption
   diagnostics.push(...p.diagnostics);
   if (failed()) return stop();
   after("partition", p.partitioned, printPartition, () => []);
-  // `layers` with 4 or more instances: the passes below see instances 0, 1 and the last only (stamp.ts).
+  // `layers` with 3 or more units: the passes below see unit 0 and the last only, and stamp.ts copies unit 0.
   const unit = p.partitioned.groups?.unit;
   const reduced = unit ? reduceRepeat(kernel, unit) : undefined;
-  const partitioned = reduced
-    ? partition(reduced.kernel, machine, opts.chips, opts.file, opts.partition, unit).partitioned
-    : p.partitioned;
+  if (reduced) {
+    const r = partition(reduced.kernel, machine, opts.chips, opts.file, opts.partition, unit);
+    const out = backEnd(r.partitioned, reduced);
+    if (out) return out;
+  }
+  return backEnd(p.partitioned, undefined) ?? stop();
 
-  const staged = placeStages(tile(partitioned, machine), partitioned, machine);
-  const tiled = after("tile", staged, printTaskGraph, verifyTaskGraph);
+  /** tile .. emit; with `reduced`, the stamped program, or undefined when it cannot be stamped (then LPU5010). */
+  function backEnd(
+    partitioned: PartitionedGraph,
+    reduced: ReducedRepeat | undefined,
+  ): CompileResult | undefined {
+    const staged = placeStages(tile(partitioned, machine), partitioned, machine);
+    const tiled = after("tile", staged, printTaskGraph, verifyTaskGraph);
 
-  const a = allocate(tiled, machine, opts.file);
-  diagnostics.push(...a.diagnostics);
-  if (failed()) return stop();
-  const allocated = after("allocate", a.graph, printTaskGraph, verifyTaskGraph);
+    const a = allocate(tiled, machine, opts.file);
+    diagnostics.push(...a.diagnostics);
+    if (failed()) return stop();
+    const allocated = after("allocate", a.graph, printTaskGraph, verifyTaskGraph);
 
-  const scheduled = after("schedule", schedule(allocated, machine), printSchedule, (s) => [
-    ...verifySchedule(s),
-    ...verifySramOrder(s, machine),
-  ]);
+    const scheduled = after("schedule", schedule(allocated, machine), printSchedule, (s) => [
+      ...verifySchedule(s),
+      ...verifySramOrder(s, machine),
+    ]);
 
-  const emitted = emitProgram(scheduled, machine, opts.sources);
-  const passKernel = reduced?.kernel ?? kernel;
-  const reducedReport = { ...compileReport(passKernel, allocated, scheduled, machine, tiled), minChips };
-  const groups = partitioned.groups;
-  const stamped =
-    reduced && groups
-      ? stampProgram(
-          emitted,
-          allocated,
-          { name: reduced.repeat.name, count: reduced.repeat.count, ...groups },
-          machine,
-          opts.sources,
-        )
-      : undefined;
-  if (stamped && "why" in stamped)
-    throw new Error(`internal error: cannot stamp ${kernel.name}: ${stamped.why}`);
-  const program = after("emit", stamped?.program ?? emitted, printProgramSummary, () => []);
-  const report = stamped
-    ? { ...stampedReport(reducedReport, kernel, allocated, stamped, machine), minChips }
-    : reducedReport;
-  // A stamped compile's schedule and tasks are the reduced model's (instances 0, 1 and the last).
-  return { program, schedule: scheduled, tasks: allocated, kernel, report, diagnostics, printed, minChips };
+    const emitted = emitProgram(scheduled, machine, opts.sources);
+    const passKernel = reduced?.kernel ?? kernel;
+    const report = { ...compileReport(passKernel, allocated, scheduled, machine, tiled), minChips };
+    const groups = partitioned.groups;
+    if (!reduced || !groups) {
+      const program = after("emit", emitted, printProgramSummary, () => []);
+      return {
+        program,
+        schedule: scheduled,
+        tasks: allocated,
+        kernel,
+        report,
+        diagnostics,
+        printed,
+        minChips,
+      };
+    }
+    const layout = { name: reduced.repeat.name, count: reduced.repeat.count, ...groups };
+    const stamped = stampProgram(emitted, allocated, layout, machine, opts.sources);
+    if ("why" in stamped) {
+      diagnostics.push(diag(M.notStamped, opts.file, undefined, [kernel.name, stamped.why]));
+      return undefined;
+    }
+    const program = after("emit", stamped.program, printProgramSummary, () => []);
+    const full = { ...stampedReport(report, kernel, allocated, stamped, machine), minChips };
+    // The schedule and tasks are the reduced model's (unit 0 and the last); the program and report the full one's.
+    return {
+      program,
+      schedule: scheduled,
+      tasks: allocated,
+      kernel,
+      report: full,
+      diagnostics,
+      printed,
+      minChips,
+    };
+  }
 }
 
 /** `beforeAllocate`: the same tasks without allocate's reuse edges (a later tenant's writers after the earlier

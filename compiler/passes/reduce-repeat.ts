@@ -1,9 +1,10 @@
 // The reduced model a stamped compile schedules (docs/compiler.md "Stamping repeated layers"): kernel graph with a
-// `repeat` of n instances in U = n / q >= 4 units of q (layers.ts) -> the same graph with units 0, 1 and the last
-// only, the last renamed unit 2 and fed by unit 1 (its tensors keep their `source.node`, so their seeded values stay
-// the last unit's own). Undefined unless units 2 .. U - 2 are unit 1 renamed (ops, shapes, dtypes, sources): then
-// unit 1 of the reduced schedule, fed by one unit and feeding another, is the steady state every middle unit repeats.
-import type { KernelGraph, KOp, KTensor } from "./kernel-ir.ts";
+// `repeat` of n instances in U = n / q >= 3 units of q (layers.ts) -> the same graph with unit 0 and the last only,
+// the last renamed unit 1 and fed by unit 0 (its tensors keep their `source.node`, so their seeded values stay the
+// last unit's own). Undefined unless units 1 .. U - 2 are unit 0 renamed (ops, shapes, dtypes, sources, with the
+// tensor chained into each as the one chained into unit 0): then unit 0, fed over the links into its group and
+// feeding the next group, is the template every middle unit repeats (stamp.ts).
+import { type KernelGraph, type KOp, type KTensor, opInputs } from "./kernel-ir.ts";
 import { findRepeat, type Repeat } from "./layers.ts";
 
 export interface ReducedRepeat {
@@ -34,11 +35,11 @@ export function instanceRenamer(name: string, lo: number, hi: number, offset: nu
   };
 }
 
-/** The reduced model for units of `unit` consecutive instances (layers.ts): units 0, 1 and the last (renamed unit
- * 2), when there are at least 4 units and units 2 .. U - 2 are unit 1 renamed. */
+/** The reduced model for units of `unit` consecutive instances (layers.ts): unit 0 and the last (renamed unit 1),
+ * when there are at least 3 units and units 1 .. U - 2 are unit 0 renamed. */
 export function reduceRepeat(k: KernelGraph, unit = 1): ReducedRepeat | undefined {
   const r = findRepeat(k.ops);
-  if (!r || r.count % unit !== 0 || r.count / unit < 4) return undefined;
+  if (!r || r.count % unit !== 0 || r.count / unit < 3) return undefined;
   const { name, count: n, starts } = r;
   const q = unit;
   const opsOf = (u: number) => k.ops.slice(starts[u * q]!, starts[(u + 1) * q]!);
@@ -47,21 +48,35 @@ export function reduceRepeat(k: KernelGraph, unit = 1): ReducedRepeat | undefine
     return m?.[1] === name ? Number(m[2]) : -1;
   };
   const tensorsOf = (u: number) => k.tensors.filter((t) => Math.floor(instance(t.id) / q) === u);
+  // The tensor chained into unit 0 (made by the ops before it) and into unit 1 (made by unit 0): exactly one each.
+  const made = new Set(k.ops.slice(0, starts[q]!).map((op) => op.out));
+  const chained = (u: number) => [
+    ...new Set(
+      opsOf(u)
+        .flatMap(opInputs)
+        .filter((x) => made.has(x) && Math.floor(instance(x) / q) !== u),
+    ),
+  ];
+  const [into0, ...more0] = chained(0);
+  const [into1, ...more1] = chained(1);
+  if (!into0 || !into1 || more0.length > 0 || more1.length > 0) return undefined;
   // Tensors keep their own source node (the values); the comparison renames it too.
   const sourceName = (t: KTensor, rename: (s: string) => string): KTensor =>
     t.source
       ? { ...t, id: rename(t.id), source: { ...t.source, node: rename(t.source.node) } }
       : { ...t, id: rename(t.id) };
-  const template = JSON.stringify(opsOf(1));
-  const templateTensors = JSON.stringify(tensorsOf(1));
-  for (let u = 2; u < n / q - 1; u++) {
-    // Unit u and the instance before it (its input) as unit 1 and instance q - 1.
-    const back = instanceRenamer(name, u * q - 1, (u + 1) * q, -(u - 1) * q);
+  const template = JSON.stringify(opsOf(0));
+  const templateTensors = JSON.stringify(tensorsOf(0));
+  for (let u = 1; u < n / q - 1; u++) {
+    // Unit u, and the tensor chained into it, as unit 0 and its input.
+    const shift = instanceRenamer(name, u * q - 1, (u + 1) * q, -u * q);
+    const input = into1.replace(`${name}.${q - 1}.`, `${name}.${u * q - 1}.`);
+    const back = (s: string) => (s === input ? into0 : shift(s));
     if (JSON.stringify(renamed(opsOf(u), back)) !== template) return undefined;
     if (JSON.stringify(tensorsOf(u).map((t) => sourceName(t, back))) !== templateTensors) return undefined;
   }
-  const last = instanceRenamer(name, n - q - 1, n, -(n - 3 * q));
-  const ops: KOp[] = [...k.ops.slice(0, starts[2 * q]!), ...renamed(k.ops.slice(starts[n - q]!), last)];
+  const last = instanceRenamer(name, n - q - 1, n, -(n - 2 * q));
+  const ops: KOp[] = [...k.ops.slice(0, starts[q]!), ...renamed(k.ops.slice(starts[n - q]!), last)];
   const used = new Set<string>();
   for (const op of ops)
     renamed(op, (s) => {
@@ -71,9 +86,9 @@ export function reduceRepeat(k: KernelGraph, unit = 1): ReducedRepeat | undefine
   for (const o of k.outputs) used.add(last(o.tensor));
   const tensors: KTensor[] = [];
   for (const t of k.tensors) {
-    // Units 2 .. U - 2 are left out (renamed, their ids would be those of units 1 and 2).
+    // Units 1 .. U - 2 are left out (renamed, their ids would be those of unit 1).
     const i = instance(t.id);
-    if (i >= 2 * q && i < n - q) continue;
+    if (i >= q && i < n - q) continue;
     const id = last(t.id);
     if (!used.has(id)) continue;
     tensors.push(id === t.id ? t : { ...t, id });

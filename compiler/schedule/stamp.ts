@@ -1,11 +1,12 @@
 // Stamping a repeated block (docs/compiler.md "Stamping repeated layers"): the program of the reduced model
-// (reduce-repeat.ts: units 0, 1 and the last of a `repeat`, placed by `--partition layers`; a unit is one instance
-// or a few on whole nodes) -> the program of all n units. Unit k (2 <= k <= n - 2) is unit 1's chips translated by
-// (k - 1) * width chips with every issue cycle shifted by (k - 1) * delta; the last unit and the ops after it are the
-// reduced program's translated by (n - 3) * width and shifted by (n - 3) * delta. Guarantees, checked here: unit 1's
-// chips talk only to each other and to the units on either side, over the same links; every word unit k sends to
-// k + 1 has arrived when its recv issues (delta below); delta is a multiple of the deskew period, so every shifted
-// send keeps its distance to the deskews; every chip that talks deskews from cycle 0 to the last transfer.
+// (reduce-repeat.ts: unit 0 and the last unit of a `repeat`, placed by `--partition layers`; a unit is one instance
+// or a few on whole nodes) -> the program of all n units. Unit k (1 <= k <= n - 2) is unit 0's chips translated by
+// k * width chips with every issue cycle shifted by k * delta; the last unit and the ops after it are the reduced
+// program's translated by (n - 2) * width and shifted by (n - 2) * delta. Guarantees, checked here: unit 0's chips
+// talk only to each other, receive from before the group and send to the next group, over the links its own input
+// came in by; every word unit k sends to k + 1 has arrived when its recv issues (delta below); delta is a multiple
+// of the deskew period, so every shifted send keeps its distance to the deskews; every chip that talks deskews from
+// cycle 0 to the last transfer of the whole program.
 import type { ChipProgram, LinkWire, Placed, Program, QueueProgram } from "../../arch/isa.ts";
 import { ELEM_BYTES } from "../../arch/isa.ts";
 import type { Machine } from "../../arch/machine.ts";
@@ -14,11 +15,11 @@ import type { TaskGraph } from "../passes/task-ir.ts";
 import { deskewPeriodOf } from "./scheduler.ts";
 import { linkLeaves } from "./timing.ts";
 
-/** Where the reduced program's instances are: `name.0` on chips `base .. base + width - 1`, `name.1` and the last
- * (renamed `name.2` in the reduced model) on the next groups, the suffix after them. */
+/** Where the reduced program's units are: unit 0 on chips `base .. base + width - 1`, the last (renamed unit 1 in
+ * the reduced model) on the next group, the suffix after it. */
 export interface StampLayout {
   readonly name: string;
-  /** Instances in the full model, in count / unit >= 4 units. */
+  /** Instances in the full model, in count / unit >= 3 units. */
   readonly count: number;
   /** Instances per unit: unit k is instances k * unit .. (k + 1) * unit - 1 on its own group of chips. */
   readonly unit: number;
@@ -28,15 +29,15 @@ export interface StampLayout {
 
 export interface Stamped {
   readonly program: Program;
-  /** Cycles between one instance's schedule and the next one's. */
+  /** Cycles between one unit's schedule and the next one's. */
   readonly delta: number;
-  /** Cycles the stamped program is longer than the reduced one: (count - 3) * delta. */
+  /** Cycles the stamped program is longer than the reduced one: (count / unit - 2) * delta. */
   readonly added: number;
-  /** The reduced chip each chip of the stamped program copies, and by how many instances it is shifted. */
+  /** The reduced chip each chip of the stamped program copies, and by how many units it is shifted. */
   readonly templateOf: (chip: number) => { chip: number; shift: number };
 }
 
-/** The stamped program, or why the reduced program's instance 1 is not a steady state that can be stamped. */
+/** The stamped program, or why the reduced program's unit 0 cannot be stamped. */
 export function stampProgram(
   p: Program,
   g: TaskGraph,
@@ -45,9 +46,9 @@ export function stampProgram(
   sources: Sources | undefined,
 ): Stamped | { why: string } {
   const { name, base, width: u, unit: q } = layout;
-  // Units (groups of chips): the reduced program has 3, the stamped one n.
+  // Units (groups of chips): the reduced program has 2 (unit 0, the template, and the last), the stamped one n.
   const n = layout.count / q;
-  const region = (c: number) => (c < base ? -1 : Math.min(3, Math.floor((c - base) / u)));
+  const region = (c: number) => (c < base ? -1 : Math.min(2, Math.floor((c - base) / u)));
   const wireOf = new Map<string, { chip: number; link: number }>();
   for (const w of p.wires) {
     wireOf.set(`${w.a}:${w.link}`, { chip: w.b, link: w.peerLink });
@@ -57,9 +58,10 @@ export function stampProgram(
     p.chips[chip]?.queues.find((q) => q.queue.kind === "c2c" && q.queue.index === link)?.instructions ?? [];
   const ofOp = (q: readonly Placed[], op: string) => q.filter((x) => x.inst.op === op);
 
-  // delta: instance 1's sends to instance 2 as instance 2 would receive them if it were instance 1 shifted by delta.
+  // delta: unit 0's sends to the next group as unit 0 shifted by delta would receive them, through the recvs unit 0
+  // issued for its own input (from the ops before it, over the same gateway links into its group).
   let need = 0;
-  for (let a = base + u; a < base + 2 * u; a++)
+  for (let a = base; a < base + u; a++)
     for (const q of p.chips[a]?.queues ?? []) {
       if (q.queue.kind !== "c2c") continue;
       const sends = ofOp(q.instructions, "send");
@@ -68,49 +70,50 @@ export function stampProgram(
       const peer = wireOf.get(`${a}:${q.queue.index}`);
       if (!peer) return { why: `chip ${a} link ${q.queue.index} has no wire` };
       const r = region(peer.chip);
-      if (r === 1) continue;
-      if (r === 0 && sends.length === 0) continue;
-      if (r !== 2 || recvs.length > 0)
+      if (r === 0 || (r === -1 && sends.length === 0)) continue;
+      if (r !== 1 || recvs.length > 0)
         return {
-          why: `chip ${a} of ${name}.1 talks to chip ${peer.chip}, which is not in the next instance`,
+          why: `chip ${a} of unit 0 talks to chip ${peer.chip} the wrong way or outside the next unit`,
         };
-      const before = wireOf.get(`${a - u}:${q.queue.index}`);
-      if (before?.chip !== peer.chip - u || before.link !== peer.link)
-        return { why: `chip ${a - u} link ${q.queue.index} is not wired as chip ${a} is` };
+      const into = wireOf.get(`${peer.chip - u}:${peer.link}`);
+      if (!into || region(into.chip) !== -1)
+        return { why: `chip ${peer.chip - u} link ${peer.link} does not come from before unit 0` };
       const arrivals = ofOp(queueOf(peer.chip - u, peer.link), "recv");
       if (arrivals.length !== sends.length)
         return {
-          why: `chip ${peer.chip - u} receives ${arrivals.length} vectors runs, chip ${a} sends ${sends.length}`,
+          why: `chip ${peer.chip - u} receives ${arrivals.length} runs of vectors on link ${peer.link}, chip ${a} sends ${sends.length}`,
         };
-      sends.forEach((s, i) => {
-        const rv = arrivals[i]!;
-        if (s.inst.op !== "send" || rv.inst.op !== "recv") return;
-        const b = ELEM_BYTES[s.inst.type];
+      for (let i = 0; i < sends.length; i++) {
+        const [sd, rv] = [sends[i]!, arrivals[i]!];
+        if (sd.inst.op !== "send" || rv.inst.op !== "recv") continue;
+        if (sd.inst.n !== rv.inst.n || sd.inst.type !== rv.inst.type)
+          return { why: `chip ${a}'s send ${i} on link ${q.queue.index} is not the recv it would meet` };
+        const b = ELEM_BYTES[sd.inst.type];
         let need0 = 0;
-        for (let v = 0; v < s.inst.n; v++) need0 = Math.max(need0, linkLeaves(m, (v + 1) * b - 1) - v);
-        need = Math.max(need, s.cycle! + need0 + m.c2c.latency - rv.cycle!);
-      });
+        for (let v = 0; v < sd.inst.n; v++) need0 = Math.max(need0, linkLeaves(m, (v + 1) * b - 1) - v);
+        need = Math.max(need, sd.cycle! + need0 + m.c2c.latency - rv.cycle!);
+      }
     }
-  for (let c = base + u; c < base + 2 * u; c++)
-    if ((p.chips[c]?.outputs.length ?? 0) > 0) return { why: `chip ${c} of unit 1 holds a model output` };
+  for (let c = base; c < base + u; c++)
+    if ((p.chips[c]?.outputs.length ?? 0) > 0) return { why: `chip ${c} of unit 0 holds a model output` };
   const period = deskewPeriodOf(m);
   const delta = Math.max(1, Math.ceil(need / period)) * period;
-  const added = (n - 3) * delta;
-  const chips = p.chips.length + (n - 3) * u;
+  const added = (n - 2) * delta;
+  const chips = p.chips.length + (n - 2) * u;
   const templateOf = (f: number) => {
-    if (f < base + 2 * u) return { chip: f, shift: 0 };
+    if (f < base + u) return { chip: f, shift: 0 };
     if (f < base + (n - 1) * u) {
       const k = Math.floor((f - base) / u);
-      return { chip: f - (k - 1) * u, shift: k - 1 };
+      return { chip: f - k * u, shift: k };
     }
-    return { chip: f - (n - 3) * u, shift: n - 3 };
+    return { chip: f - (n - 2) * u, shift: n - 2 };
   };
 
   const renames = new Map<number, (s: string) => string>();
   const renameFor = (shift: number) => {
     let r = renames.get(shift);
     if (!r) {
-      r = shiftNames(name, 3 * q, shift * q, shift * u);
+      r = shiftNames(name, 2 * q, shift * q, shift * u);
       renames.set(shift, r);
     }
     return r;
@@ -153,7 +156,7 @@ export function stampProgram(
   const wires: LinkWire[] = [];
   for (const w of p.wires) {
     const shifts =
-      region(w.a) === 1 ? Array.from({ length: n - 2 }, (_, k) => k) : region(w.a) >= 2 ? [n - 3] : [0];
+      region(w.a) === 0 ? Array.from({ length: n - 1 }, (_, k) => k) : region(w.a) >= 1 ? [n - 2] : [0];
     for (const s of shifts) wires.push({ ...w, a: w.a + s * u, b: w.b + s * u });
   }
   wires.sort((x, y) => x.a - y.a || x.link - y.link);
