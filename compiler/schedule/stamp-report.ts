@@ -4,6 +4,7 @@
 // per chip, SRAM per chip, and the compute, SRAM, weight-load and link bounds (sums over the reduced tasks with each
 // chip counted as often as it is copied). The critical path is the reduced model's: a lower bound of the full
 // program's (its chain of instances contains the reduced one's), not tight: each stamped instance adds its own path.
+import { instructionCount } from "../../arch/copies.ts";
 import { ELEM_BYTES } from "../../arch/isa.ts";
 import type { Machine } from "../../arch/machine.ts";
 import { memSlices } from "../../arch/machine.ts";
@@ -77,9 +78,8 @@ export function stampedReport(
   const [boundName, lowerBound] = entries.reduce((best, e) => (e[1] > best[1] ? e : best));
   const cycles = reduced.cycles + s.added;
   const latencyUs = cycles / m.clockMHz;
-  const instructionsPerChip = s.program.chips.map((c) =>
-    c.queues.reduce((n, q) => n + q.instructions.length, 0),
-  );
+  const byChip = new Map(s.program.chips.map((c) => [c.chip, c]));
+  const instructionsPerChip = s.program.chips.map((c) => instructionCount(s.program, c, byChip));
   return {
     ...reduced,
     model: full.name,

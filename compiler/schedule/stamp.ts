@@ -44,6 +44,8 @@ export function stampProgram(
   layout: StampLayout,
   m: Machine,
   sources: Sources | undefined,
+  /** Copies of unit 0 as `copyOf` chips (arch/isa.ts) instead of every instruction written out. */
+  compact = true,
 ): Stamped | { why: string } {
   const { name, base, width: u, unit: q } = layout;
   // Units (groups of chips): the reduced program has 2 (unit 0, the template, and the last), the stamped one n.
@@ -127,6 +129,26 @@ export function stampProgram(
     const src = p.chips[t.chip]!;
     const rename = renameFor(t.shift);
     const dt = t.shift * delta;
+    const data =
+      t.shift === 0
+        ? src.data
+        : sources
+          ? sourceImages(placementsOf.get(t.chip) ?? [], tensorById, g.constants, sources, m.lanes, rename)
+          : [];
+    // A copy of unit 0 (chip t.chip of the stamped program too) is written compact (arch/copies.ts): it lists only
+    // its deskew queue, which holds nothing else (scheduler.ts), and names its original and shift.
+    const deskewQueues =
+      compact && t.shift > 0 && t.chip < base + u ? out[t.chip]!.queues.filter(isDeskewQueue) : [];
+    if (deskewQueues.length === 1) {
+      out.push({
+        chip: f,
+        copyOf: { chip: t.chip, shift: dt },
+        queues: deskewQueues,
+        data,
+        outputs: src.outputs,
+      });
+      continue;
+    }
     const notes = new Map<string, string>();
     const queues: QueueProgram[] = src.queues.map((q) => ({
       queue: q.queue,
@@ -145,12 +167,6 @@ export function stampProgram(
         return { inst: x.inst, cycle: x.cycle! + dt, note };
       }),
     }));
-    const data =
-      t.shift === 0
-        ? src.data
-        : sources
-          ? sourceImages(placementsOf.get(t.chip) ?? [], tensorById, g.constants, sources, m.lanes, rename)
-          : [];
     out.push({ chip: f, queues, data, outputs: src.outputs });
   }
   const wires: LinkWire[] = [];
@@ -161,6 +177,11 @@ export function stampProgram(
   }
   wires.sort((x, y) => x.a - y.a || x.link - y.link);
   return { program: { ...p, chips: out, wires }, delta, added, templateOf };
+}
+
+/** A queue holding one deskew and nothing else. */
+function isDeskewQueue(q: QueueProgram): boolean {
+  return q.instructions.length === 1 && q.instructions[0]!.inst.op === "deskew";
 }
 
 /** Names of a template chip's notes, SRAM labels and sources as its copy `shift` instances on: the reduced model's

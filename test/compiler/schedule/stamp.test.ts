@@ -6,6 +6,7 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { printAsm } from "../../../arch/asm/print.ts";
+import { expandCopies, instructionCount } from "../../../arch/copies.ts";
 import { TSP_V1 } from "../../../arch/presets.ts";
 import { runModel } from "../../../cli/run-model.ts";
 import { compile } from "../../../compiler/compile.ts";
@@ -29,6 +30,7 @@ function build(layers: number, data: boolean) {
 
 describe("stamping a repeated block", () => {
   const four = build(4, true);
+  const three = build(3, false).r.report!;
 
   it("a stamped program runs every instance with no hazard in exactly the predicted cycles, with the interpreter's values", () => {
     const { graph, r } = four;
@@ -51,8 +53,9 @@ describe("stamping a repeated block", () => {
       const chip = 8 + k * 8;
       const template = p.chips[8]!;
       const copy = p.chips[chip]!;
-      const count = (c: typeof copy) => c.queues.reduce((n, q) => n + q.instructions.length, 0);
-      expect(count(copy)).toBe(count(template));
+      // Written compact: the copy names its original and lists only its own deskew queue.
+      expect(copy.copyOf).toEqual({ chip: 8, shift: k * (r.report!.cycles - three.cycles) });
+      expect(instructionCount(p, copy)).toBe(instructionCount(p, template));
       const labels = copy.data.map((d) => d.label ?? "");
       expect(labels.some((l) => l.startsWith(`layer.${k}.`))).toBe(true);
       expect(labels.some((l) => /^layer\.0\./.test(l))).toBe(false);
@@ -64,7 +67,7 @@ describe("stamping a repeated block", () => {
   });
 
   it("every chip that talks deskews at every deskew period from cycle 0 up to the last window a word leaves in", () => {
-    const p = four.r.program!;
+    const p = expandCopies(four.r.program!);
     const period = deskewPeriodOf(TSP_V1);
     let lastWindow = 0;
     for (const c of p.chips)
