@@ -124,6 +124,17 @@ export function stampProgram(
   const placementsOf = new Map<number, NonNullable<TaskGraph["placements"]>[number][]>();
   for (const pl of g.placements ?? []) placementsOf.set(pl.chip, [...(placementsOf.get(pl.chip) ?? []), pl]);
   const out: ChipProgram[] = [];
+  /** The queues a copy of stamped chip `c` lists itself: its deskew queue (or none), unless a deskew shares a
+   * queue with other instructions (then the copy is written out). */
+  const owned = new Map<number, QueueProgram[] | undefined>();
+  const ownQueues = (c: number) => {
+    if (!owned.has(c)) {
+      const qs = out[c]!.queues;
+      const mixed = qs.some((q) => !isDeskewQueue(q) && q.instructions.some((x) => x.inst.op === "deskew"));
+      owned.set(c, mixed ? undefined : qs.filter(isDeskewQueue));
+    }
+    return owned.get(c);
+  };
   for (let f = 0; f < chips; f++) {
     const t = templateOf(f);
     const src = p.chips[t.chip]!;
@@ -137,16 +148,9 @@ export function stampProgram(
           : [];
     // A copy of unit 0 (chip t.chip of the stamped program too) is written compact (arch/copies.ts): it lists only
     // its deskew queue, which holds nothing else (scheduler.ts), and names its original and shift.
-    const deskewQueues =
-      compact && t.shift > 0 && t.chip < base + u ? out[t.chip]!.queues.filter(isDeskewQueue) : [];
-    if (deskewQueues.length === 1) {
-      out.push({
-        chip: f,
-        copyOf: { chip: t.chip, shift: dt },
-        queues: deskewQueues,
-        data,
-        outputs: src.outputs,
-      });
+    const own = compact && t.shift > 0 && t.chip >= base && t.chip < base + u ? ownQueues(t.chip) : undefined;
+    if (own) {
+      out.push({ chip: f, copyOf: { chip: t.chip, shift: dt }, queues: own, data, outputs: src.outputs });
       continue;
     }
     const notes = new Map<string, string>();
