@@ -12,7 +12,7 @@ import { ELEM_BYTES } from "../../arch/isa.ts";
 import type { Machine } from "../../arch/machine.ts";
 import { type Sources, sourceImages } from "../emit/program.ts";
 import type { TaskGraph } from "../passes/task-ir.ts";
-import { deskewPeriodOf } from "./scheduler.ts";
+import { deskewPeriodOf } from "./deskew.ts";
 import { linkLeaves } from "./timing.ts";
 
 /** Where the reduced program's units are: unit 0 on chips `base .. base + width - 1`, the last (renamed unit 1 in
@@ -147,7 +147,7 @@ export function stampProgram(
           ? sourceImages(placementsOf.get(t.chip) ?? [], tensorById, g.constants, sources, m.lanes, rename)
           : [];
     // A copy of unit 0 (chip t.chip of the stamped program too) is written compact (arch/copies.ts): it lists only
-    // its deskew queue, which holds nothing else (scheduler.ts), and names its original and shift.
+    // its deskew queue, which holds nothing else (deskew.ts), and names its original and shift.
     const own = compact && t.shift > 0 && t.chip >= base && t.chip < base + u ? ownQueues(t.chip) : undefined;
     if (own) {
       out.push({ chip: f, copyOf: { chip: t.chip, shift: dt }, queues: own, data, outputs: src.outputs });
@@ -158,7 +158,7 @@ export function stampProgram(
       queue: q.queue,
       instructions: q.instructions.map((x) => {
         if (x.inst.op === "deskew") {
-          // Every chip that talks deskews from cycle 0 up to the last window a word leaves in (scheduler.ts).
+          // Every chip that talks deskews from cycle 0 up to the last window a word leaves in (deskew.ts).
           const reps = (x.inst.n ?? 1) + added / period;
           return { ...x, inst: { op: "deskew", n: reps, period } };
         }

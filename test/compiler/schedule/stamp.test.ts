@@ -15,7 +15,7 @@ import { decompose } from "../../../compiler/passes/decompose.ts";
 import { findRepeat } from "../../../compiler/passes/layers.ts";
 import { reduceRepeat } from "../../../compiler/passes/reduce-repeat.ts";
 import { initialSources } from "../../../compiler/reference/init.ts";
-import { deskewPeriodOf } from "../../../compiler/schedule/scheduler.ts";
+import { deskewPeriodOf } from "../../../compiler/schedule/deskew.ts";
 import { linkLeaves } from "../../../compiler/schedule/timing.ts";
 
 const TINY = "programs/tiny-gpt.model";
