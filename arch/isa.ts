@@ -219,6 +219,10 @@ export interface LinkWire {
 
 export interface ChipProgram {
   readonly chip: number;
+  /** This chip runs every queue of chip `chip` with each issue cycle `shift` later, except the queues it lists
+   * itself, which replace those of the same name (a stamped copy of a repeated block, arch/copies.ts). Chip `chip`
+   * has no `copyOf` of its own. Data and outputs are this chip's own. */
+  readonly copyOf?: { readonly chip: number; readonly shift: number };
   readonly queues: readonly QueueProgram[];
   readonly data: readonly DataInit[];
   readonly outputs: readonly OutputRegion[];

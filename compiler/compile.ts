@@ -4,14 +4,21 @@
 import type { Program } from "../arch/isa.ts";
 import type { Machine } from "../arch/machine.ts";
 import type { Diagnostic } from "../util/diagnostics.ts";
-import { hasErrors } from "../util/diagnostics.ts";
+import { diag, hasErrors } from "../util/diagnostics.ts";
 import { emitProgram, type Sources } from "./emit/program.ts";
 import { printProgramSummary } from "./emit/summary.ts";
 import type { ModelGraph } from "./graph/ir.ts";
 import { allocate, sramBytesPerChip } from "./passes/allocate.ts";
 import { decompose } from "./passes/decompose.ts";
 import { type KernelGraph, printKernelGraph, verifyKernelGraph } from "./passes/kernel-ir.ts";
-import { type PartitionStrategy, partition, printPartition } from "./passes/partition.ts";
+import { M } from "./passes/messages.ts";
+import {
+  type PartitionedGraph,
+  type PartitionStrategy,
+  partition,
+  printPartition,
+} from "./passes/partition.ts";
+import { type ReducedRepeat, reduceRepeat } from "./passes/reduce-repeat.ts";
 import { placeStages } from "./passes/stages.ts";
 import { printTaskGraph, type TaskGraph, verifyTaskGraph } from "./passes/task-ir.ts";
 import { tile } from "./passes/tile.ts";
@@ -19,6 +26,8 @@ import { type CompileReport, computeBounds, withDataOrder } from "./schedule/bou
 import { printSchedule, type Schedule, verifySchedule } from "./schedule/schedule-ir.ts";
 import { schedule } from "./schedule/scheduler.ts";
 import { verifySramOrder } from "./schedule/sram-order.ts";
+import { stampProgram } from "./schedule/stamp.ts";
+import { kernelWork, stampedReport } from "./schedule/stamp-report.ts";
 
 /** The passes, in order: the names `--print-after` accepts. */
 export const PASSES = ["decompose", "partition", "tile", "allocate", "schedule", "emit"] as const;
@@ -77,25 +86,72 @@ export function compile(model: ModelGraph, machine: Machine, opts: CompileOption
   minChips = p.partitioned.minChips;
   diagnostics.push(...p.diagnostics);
   if (failed()) return stop();
-  const partitioned = after("partition", p.partitioned, printPartition, () => []);
+  after("partition", p.partitioned, printPartition, () => []);
+  // `layers` with 3 or more units: the passes below see unit 0 and the last only, and stamp.ts copies unit 0.
+  const unit = p.partitioned.groups?.unit;
+  const reduced = unit ? reduceRepeat(kernel, unit) : undefined;
+  if (reduced) {
+    const r = partition(reduced.kernel, machine, opts.chips, opts.file, opts.partition, unit);
+    const out = backEnd(r.partitioned, reduced);
+    if (out) return out;
+  }
+  return backEnd(p.partitioned, undefined) ?? stop();
 
-  const staged = placeStages(tile(partitioned, machine), partitioned, machine);
-  const tiled = after("tile", staged, printTaskGraph, verifyTaskGraph);
+  /** tile .. emit; with `reduced`, the stamped program, or undefined when it cannot be stamped (then LPU5010). */
+  function backEnd(
+    partitioned: PartitionedGraph,
+    reduced: ReducedRepeat | undefined,
+  ): CompileResult | undefined {
+    const staged = placeStages(tile(partitioned, machine), partitioned, machine);
+    const tiled = after("tile", staged, printTaskGraph, verifyTaskGraph);
 
-  const a = allocate(tiled, machine, opts.file);
-  diagnostics.push(...a.diagnostics);
-  if (failed()) return stop();
-  const allocated = after("allocate", a.graph, printTaskGraph, verifyTaskGraph);
+    const a = allocate(tiled, machine, opts.file);
+    diagnostics.push(...a.diagnostics);
+    if (failed()) return stop();
+    const allocated = after("allocate", a.graph, printTaskGraph, verifyTaskGraph);
 
-  const scheduled = after("schedule", schedule(allocated, machine), printSchedule, (s) => [
-    ...verifySchedule(s),
-    ...verifySramOrder(s, machine),
-  ]);
+    const scheduled = after("schedule", schedule(allocated, machine), printSchedule, (s) => [
+      ...verifySchedule(s),
+      ...verifySramOrder(s, machine),
+    ]);
 
-  const program = after("emit", emitProgram(scheduled, machine, opts.sources), printProgramSummary, () => []);
-
-  const report = { ...compileReport(kernel, allocated, scheduled, machine, tiled), minChips };
-  return { program, schedule: scheduled, tasks: allocated, kernel, report, diagnostics, printed, minChips };
+    const emitted = emitProgram(scheduled, machine, opts.sources);
+    const passKernel = reduced?.kernel ?? kernel;
+    const report = { ...compileReport(passKernel, allocated, scheduled, machine, tiled), minChips };
+    const groups = partitioned.groups;
+    if (!reduced || !groups) {
+      const program = after("emit", emitted, printProgramSummary, () => []);
+      return {
+        program,
+        schedule: scheduled,
+        tasks: allocated,
+        kernel,
+        report,
+        diagnostics,
+        printed,
+        minChips,
+      };
+    }
+    const layout = { name: reduced.repeat.name, count: reduced.repeat.count, ...groups };
+    const stamped = stampProgram(emitted, allocated, layout, machine, opts.sources);
+    if ("why" in stamped) {
+      diagnostics.push(diag(M.notStamped, opts.file, undefined, [kernel.name, stamped.why]));
+      return undefined;
+    }
+    const program = after("emit", stamped.program, printProgramSummary, () => []);
+    const full = { ...stampedReport(report, kernel, allocated, stamped, machine), minChips };
+    // The schedule and tasks are the reduced model's (unit 0 and the last); the program and report the full one's.
+    return {
+      program,
+      schedule: scheduled,
+      tasks: allocated,
+      kernel,
+      report: full,
+      diagnostics,
+      printed,
+      minChips,
+    };
+  }
 }
 
 /** `beforeAllocate`: the same tasks without allocate's reuse edges (a later tenant's writers after the earlier
@@ -107,19 +163,7 @@ export function compileReport(
   m: Machine,
   beforeAllocate?: TaskGraph,
 ): CompileReport {
-  const work = new Map<string, number>();
-  let flops = 0;
-  const byId = new Map(k.tensors.map((t) => [t.id, t]));
-  for (const op of k.ops)
-    if (op.kind === "matmul") {
-      const a = byId.get(op.a)!;
-      const b = byId.get(op.b)!;
-      // b is stored transposed ([N, K], one row per output column), so the product is M x K x N = a.rows x
-      // a.cols x b.rows; b.cols is K again.
-      const macs = a.rows * a.cols * b.rows;
-      work.set(a.dtype, (work.get(a.dtype) ?? 0) + macs);
-      flops += 2 * macs;
-    }
+  const { work, flops } = kernelWork(k);
   const data = beforeAllocate ? withDataOrder(g, beforeAllocate) : g;
   const bounds = computeBounds(g, schedule(data, m, { relaxed: true, unitRuns: true }), m, work);
   const diagnosis = { decompositionPath: schedule(data, m, { relaxed: true }).cycles };

@@ -1,6 +1,6 @@
 // `.lasm` text -> Program (arch/isa.ts) plus diagnostics. Statements apply in order: `.arch` first, `.chip N` and
 // `.queue NAME` choose where the following data and instructions go. A program is returned only without errors.
-import { type Diagnostic, hasErrors, sortDiagnostics } from "../../util/diagnostics.ts";
+import { type Diagnostic, hasErrors, type Span, sortDiagnostics } from "../../util/diagnostics.ts";
 import { didYouMean } from "../../util/suggest.ts";
 import { machineFromName } from "../derive.ts";
 import type { ChipProgram, DataInit, LinkWire, OutputRegion, Placed, Program, QueueRef } from "../isa.ts";
@@ -10,13 +10,14 @@ import { readData, readMap, readOutput } from "./data.ts";
 import { readInstruction } from "./instructions.ts";
 import { M } from "./messages.ts";
 import { mnemonicOf, parseQueueName, queueName, unitOf } from "./names.ts";
-import { Reader, text } from "./operands.ts";
+import { Reader, splitOptions, text } from "./operands.ts";
 import { parseStatements } from "./statements.ts";
 
-export const DIRECTIVES = [".arch", ".chip", ".queue", ".data", ".output", ".wire", ".map"];
+export const DIRECTIVES = [".arch", ".chip", ".copy", ".queue", ".data", ".output", ".wire", ".map"];
 
 interface ChipBuild {
   chip: number;
+  copyOf?: { chip: number; shift: number; span: Span };
   queues: Map<string, { queue: QueueRef; instructions: Placed[] }>;
   data: DataInit[];
   outputs: OutputRegion[];
@@ -102,6 +103,16 @@ export function assemble(source: string, file: string): { program?: Program; dia
           chip = chipOf(n);
           queue = undefined;
         }
+        return;
+      }
+      case ".copy": {
+        // `.copy C shift=S`: this chip runs chip C's queues S cycles later, except those it lists (arch/copies.ts).
+        const { positional, options } = splitOptions(r, st.groups.flat(), ".copy", ["shift"]);
+        const of = r.int(positional[0], "chip number", 0, st.span);
+        const shiftItem = options.get("shift");
+        const shift = shiftItem ? r.int(shiftItem, "shift", 0, shiftItem.span) : 0;
+        if (positional[1]) r.report(M.extraArg, positional[1].span, [text(positional[1]), ".copy C shift=S"]);
+        if (of !== undefined && shift !== undefined) current().copyOf = { chip: of, shift, span: st.span };
         return;
       }
       case ".queue": {
@@ -196,6 +207,12 @@ export function assemble(source: string, file: string): { program?: Program; dia
     if (!Object.hasOwn(maps, use.name))
       r.report(M.unknownMap, use.span, [use.name], didYouMean(use.name, Object.keys(maps)));
   }
+  for (const c of chips.values()) {
+    const of = c.copyOf && chips.get(c.copyOf.chip);
+    if (c.copyOf && !of) r.report(M.badCopy, c.copyOf.span, [`chip ${c.copyOf.chip} is not in the program`]);
+    else if (c.copyOf && of?.copyOf)
+      r.report(M.badCopy, c.copyOf.span, [`chip ${of.chip} is itself a copy: copy its original`]);
+  }
   if (arch === undefined && parsed.statements.length > 0) r.report(M.noArch, { start: 0, end: 1 });
   const sorted = sortDiagnostics(diagnostics);
   if (hasErrors(sorted)) return { diagnostics: sorted };
@@ -204,6 +221,7 @@ export function assemble(source: string, file: string): { program?: Program; dia
     chips: [...chips.values()].map(
       (c): ChipProgram => ({
         chip: c.chip,
+        ...(c.copyOf ? { copyOf: { chip: c.copyOf.chip, shift: c.copyOf.shift } } : {}),
         queues: [...c.queues.values()],
         data: c.data,
         outputs: c.outputs,

@@ -1,7 +1,9 @@
 // Program <-> its JSON form (docs/isa.md, "The JSON form"): the same structure, streams written `s3e`, queues
 // `mem3`, SRAM bytes as base64, numbers JSON cannot hold (inf, nan, -0) as strings. Loading validates every field
 // and reports LPU31xx diagnostics with the JSON path; output is deterministic (fixed key order, one instruction a line).
+
 import { type Diagnostic, diag } from "../../util/diagnostics.ts";
+import { copyProblems } from "../copies.ts";
 import type {
   ChipProgram,
   DataInit,
@@ -203,6 +205,7 @@ export function* programToJsonChunks(p: Program): Generator<string> {
 function chipToJson(c: ChipProgram): Json {
   return {
     chip: c.chip,
+    ...(c.copyOf ? { copyOf: { chip: c.copyOf.chip, shift: c.copyOf.shift } } : {}),
     data: c.data.map((d) => ({
       slice: d.slice,
       addr: d.addr,
@@ -305,7 +308,9 @@ class Validator {
     const wires = (this.arr(o.wires, "$.wires") ?? []).map((w, i) => this.wire(w, `$.wires[${i}]`));
     const chips = (this.arr(o.chips, "$.chips") ?? []).map((c, i) => this.chip(c, `$.chips[${i}]`));
     if (arch === undefined || wires.includes(undefined) || chips.includes(undefined)) return undefined;
-    return { arch, chips: chips as ChipProgram[], wires: wires as LinkWire[], maps };
+    const program = { arch, chips: chips as ChipProgram[], wires: wires as LinkWire[], maps };
+    for (const why of copyProblems(program)) this.fail("$.chips", why);
+    return program;
   }
 
   wire(x: unknown, path: string): LinkWire | undefined {
@@ -329,9 +334,18 @@ class Validator {
     const queues = (this.arr(o.queues, `${path}.queues`) ?? []).map((q, i) =>
       this.queue(q, `${path}.queues[${i}]`),
     );
+    let copyOf: ChipProgram["copyOf"];
+    if (o.copyOf !== undefined) {
+      const c = this.obj(o.copyOf, `${path}.copyOf`);
+      const of = c ? this.int(c.chip, `${path}.copyOf.chip`, 0) : undefined;
+      const shift = c ? this.int(c.shift, `${path}.copyOf.shift`, 0) : undefined;
+      if (of === undefined || shift === undefined) return undefined;
+      copyOf = { chip: of, shift };
+    }
     if (chip === undefined || [data, outputs, queues].some((l) => l.includes(undefined))) return undefined;
     return {
       chip,
+      ...(copyOf ? { copyOf } : {}),
       data: data as DataInit[],
       outputs: outputs as OutputRegion[],
       queues: queues as QueueProgram[],

@@ -46,6 +46,7 @@ export const M = {
   rawBytesType: e("LPU3036", "raw 'bytes' data names one slice and is given as 'fill B' or a base64 string"),
   wrongQueue: e("LPU3038", "'{0}' runs on {1} queues, not on '{2}'"),
   noArch: w("LPU3037", "no '.arch' line: assuming 'tsp-v1'"),
+  badCopy: e("LPU3039", "{0}"),
 
   badJson: e("LPU3101", "not valid JSON: {0}"),
   jsonShape: e("LPU3102", "{0}: {1}"),

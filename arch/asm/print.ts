@@ -39,6 +39,7 @@ function printMap(name: string, map: readonly number[]): string[] {
 
 function* printChip(c: ChipProgram, lanes: number): Generator<string> {
   yield `.chip ${c.chip}`;
+  if (c.copyOf) yield `.copy ${c.copyOf.chip} shift=${c.copyOf.shift}`;
   const data = [...c.data].sort((x, y) => x.slice - y.slice || x.addr - y.addr);
   for (const d of data) yield printData(d, lanes);
   for (const o of [...c.outputs].sort((x, y) => (x.name < y.name ? -1 : x.name > y.name ? 1 : 0))) {

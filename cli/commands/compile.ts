@@ -127,7 +127,7 @@ export function addCompileOptions(cmd: Command): Command {
     .option("--chips <n>", "chips to compile for", parsePositiveInt("--chips"), 1)
     .option(
       "--partition <strategy>",
-      `how to spread the model over the chips: ${STRATEGIES.join(", ")} (default auto: for a model that fits one chip, pack: split a matmul's K over chips only when that beats the link time; for a larger one, the faster by the partitioner's estimate of pack (pipeline stages on the fewest chips) and spread (each op where it is estimated to finish first, on a chip or split by K or by output columns over a node's chips))`,
+      `how to spread the model over the chips: ${STRATEGIES.join(", ")} (default auto: for a model that fits one chip, pack: split a matmul's K over chips only when that beats the link time; for a larger one, the faster by the partitioner's estimate of pack (pipeline stages on the fewest chips) and spread (each op where it is estimated to finish first, on a chip or split by K or by output columns over a node's chips); layers: each instance (or unit of a few instances) of the model's \`repeat\` on its own whole nodes with one placement, and with 3 or more units only unit 0 and the last are scheduled and the others stamped from unit 0, so compile time stays flat in the layer count (auto does not pick it yet: it should for a deep \`repeat\` whose units fit the chips given))`,
     )
     .option("--arch <name>", "machine preset", "tsp-v1")
     .option(

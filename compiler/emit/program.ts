@@ -45,16 +45,7 @@ export function emitProgram(s: Schedule, m: Machine, sources: Sources | undefine
     }
     const placements = placementsOf[chip]!;
     const placementOf = new Map(placements.map((p) => [p.tensor, p]));
-    const data: DataInit[] = [];
-    if (sources)
-      for (const p of placements) {
-        const t = tensorById.get(p.tensor)!;
-        const values = t.source ? (sources.get(t.source.node) ?? g.constants?.get(t.source.node)) : undefined;
-        if (values && t.source)
-          data.push(
-            ...tensorImage(p, t.type, t.cols, sourceImage(values, t.cols, t.rows, t.source), m.lanes),
-          );
-      }
+    const data = sources ? sourceImages(placements, tensorById, g.constants, sources, m.lanes) : [];
     const outputs: OutputRegion[] = [];
     for (const o of g.outputs) {
       const p = placementOf.get(o.tensor);
@@ -76,6 +67,29 @@ export function emitProgram(s: Schedule, m: Machine, sources: Sources | undefine
     `an instruction on chip ${sorted[next]?.chip}, beyond the ${g.chips} chips`,
   );
   return { arch: m.name, chips, wires: wiresOf(g), maps: {} };
+}
+
+/** The SRAM images of the seeded sources among `placements`. `rename` (stamp.ts) gives the tensor and source
+ * node of another instance of a repeated block, laid out as this one. */
+export function sourceImages(
+  placements: readonly Placement[],
+  tensorById: ReadonlyMap<string, TaskGraph["tensors"][number]>,
+  constants: TaskGraph["constants"],
+  sources: Sources,
+  lanes: number,
+  rename: (id: string) => string = (id) => id,
+): DataInit[] {
+  const data: DataInit[] = [];
+  for (const p of placements) {
+    const t = tensorById.get(p.tensor)!;
+    if (!t.source) continue;
+    const node = rename(t.source.node);
+    const values = sources.get(node) ?? constants?.get(node);
+    if (!values) continue;
+    const laid = sourceImage(values, t.cols, t.rows, t.source);
+    data.push(...tensorImage({ ...p, tensor: rename(p.tensor) }, t.type, t.cols, laid, lanes));
+  }
+  return data;
 }
 
 /** One wire per pair of links a send and its recv use, sorted. A wire carries both directions (docs/isa.md), so

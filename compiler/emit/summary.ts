@@ -8,6 +8,8 @@ export function printProgramSummary(p: Program): string {
     lines.push(
       `  chip ${c.chip}: ${c.queues.length} queues, ${c.data.length} SRAM images, ${c.outputs.length} outputs`,
     );
+    // A stamped chip (arch/copies.ts) lists only the queues it does not copy.
+    if (c.copyOf) lines.push(`    runs chip ${c.copyOf.chip}'s other queues ${c.copyOf.shift} cycles later`);
     for (const q of c.queues) {
       const first = q.instructions[0]?.cycle ?? 0;
       const last = q.instructions[q.instructions.length - 1]?.cycle ?? 0;

@@ -37,6 +37,16 @@ export const M = {
     severity: "error",
     text: "unknown partition strategy '{0}'; the strategies are: {1}",
   },
+  noLayerPlacement: {
+    code: "LPU5009",
+    severity: "error",
+    text: "--partition layers cannot place {0}: {1}",
+  },
+  notStamped: {
+    code: "LPU5010",
+    severity: "warning",
+    text: "{0}: the repeated block's first unit cannot be stamped ({1}); compiled whole",
+  },
   unknownPass: {
     code: "LPU5007",
     severity: "error",

@@ -7,7 +7,9 @@
 // a matmul split by K or by output columns, `nSplits`, over chips of a node); `auto` is
 // `pack` for a model that fits one chip, else whichever of the two the estimate says is faster; `none` keeps
 // every op on one chip; `k-split` splits every matmul with several K tiles over up to a node; `pipeline` spreads
-// the ops over all the chips given, balanced by weight bytes. Stages are placed on chips by `stages.ts` after tile.
+// the ops over all the chips given, balanced by weight bytes; `layers` gives each instance of a `repeat` its own
+// whole nodes with one placement translated (layers.ts), which lets compile.ts schedule one instance and stamp it.
+// Stages are placed on chips by `stages.ts` after tile.
 import { ELEM_BYTES } from "../../arch/isa.ts";
 import type { Machine } from "../../arch/machine.ts";
 import { sramBytesPerChip } from "../../arch/machine.ts";
@@ -17,11 +19,12 @@ import { diag } from "../../util/diagnostics.ts";
 import { DTYPE_BYTES } from "../graph/ir.ts";
 import { linkWordTime, mxmCyclesPerVector } from "../schedule/timing.ts";
 import { type KernelGraph, type KOp, type KTensor, opInputs } from "./kernel-ir.ts";
+import { layerPartition } from "./layers.ts";
 import { M } from "./messages.ts";
 import { type PackContext, type Packing, packContext, packStages, type Stage } from "./pack.ts";
 import { estimatePlacement, type SpreadTiming, spreadStages } from "./spread.ts";
 
-export const STRATEGIES = ["auto", "pack", "spread", "none", "k-split", "pipeline"] as const;
+export const STRATEGIES = ["auto", "pack", "spread", "none", "k-split", "pipeline", "layers"] as const;
 export type PartitionStrategy = (typeof STRATEGIES)[number];
 
 export type { Stage } from "./pack.ts";
@@ -49,6 +52,9 @@ export interface PartitionedGraph {
   /** The packing's SRAM estimate of each chip it uses (index = chip; empty for one stage on one chip). */
   readonly chipBytes: readonly number[];
   readonly strategy: PartitionStrategy;
+  /** `layers` only: instances 0 .. unit - 1 of the repeat on chips `base .. base + width - 1`, the next `unit` ones
+   * `width` further, and so on. */
+  readonly groups?: { readonly base: number; readonly width: number; readonly unit: number };
 }
 
 /** SRAM bytes a tensor takes once tiled: every row a vector per 320-lane column tile, per byte. */
@@ -75,6 +81,8 @@ export function partition(
   chips: number,
   file: string,
   strategy: PartitionStrategy = "auto",
+  /** `layers`: instances per group (absent: the fewest that fit). */
+  layerUnit?: number,
 ): { partitioned: PartitionedGraph; diagnostics: Diagnostic[] } {
   const diagnostics: Diagnostic[] = [];
   const perChip = sramBytesPerChip(machine);
@@ -100,6 +108,7 @@ export function partition(
   const packed = packStages(ctx);
   const minChips = packed.ok ? packed.chips : Number.POSITIVE_INFINITY;
   const nSplits = new Map<string, readonly number[]>();
+  let groups: PartitionedGraph["groups"];
   const result = (
     stageOf: Map<string, Stage>,
     matmulChips: Map<string, number>,
@@ -133,6 +142,7 @@ export function partition(
         minChips: Number.isFinite(minChips) ? minChips : chips + 1,
         chipBytes,
         strategy,
+        groups,
       },
       diagnostics,
     };
@@ -177,6 +187,15 @@ export function partition(
   // faster or slower with no pattern the estimate sees (tiny-gpt: 13,998 cycles spread on 2 chips and 11,782 on 8,
   // against 12,683 on one; attention-head on 8: 1,452 against 1,367), so `spread` must be asked for.
   let spread = false;
+  if (strategy === "layers") {
+    const l = layerPartition(ctx, spreadTiming(machine), chips, layerUnit);
+    if (!l.placement) {
+      diagnostics.push(diag(M.noLayerPlacement, file, undefined, [kernel.name, l.why]));
+      return result(new Map(), new Map(), 1);
+    }
+    [stagesUsed, spread] = [l.placement, true];
+    groups = { base: l.placement.groupBase, width: l.placement.groupWidth, unit: l.placement.unit };
+  }
   if ((strategy === "spread" || (strategy === "auto" && packed.chips > 1)) && chips > 1) {
     const timing = spreadTiming(machine);
     const spreadOut = spreadStages(ctx, timing, chips);
@@ -257,6 +276,8 @@ function unusedChipsReason(
       return "--partition none keeps every matmul on one chip";
     case "k-split":
       return `a K split gives each chip at least one ${lanes}-lane K tile the matmul reads, on at most the ${nodeChips} chips of a node`;
+    case "layers":
+      return "each instance of the repeated block takes the whole nodes its first instance needs";
     case "pipeline":
       return "pipeline stages are cut between ops at about equal shares of their bytes, and this model's ops do not spread over more";
     default:

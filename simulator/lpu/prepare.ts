@@ -6,6 +6,7 @@
 // whoever runs them: the exact engine encodes the whole program, the fast path a block of a queue at a time (a
 // program of millions of instructions then never holds its whole encoding, whose size would start a full
 // collection of the Program's object graph).
+import { expandCopies } from "../../arch/copies.ts";
 import { ELEM_BYTES, type Placed, type Program, type UnitKind } from "../../arch/isa.ts";
 import type { Machine } from "../../arch/machine.ts";
 import { memSlices } from "../../arch/machine.ts";
@@ -102,7 +103,8 @@ function queueOrder(kind: string, index: number): number {
  * are checked (a cost per queue): the caller then owes each instruction its check (static-faults.ts), which the fast
  * path does as it encodes and Simulator.checked() does for everything else.
  */
-export function prepare(program: Program, m: Machine, checkInstructions = true): Prepared {
+export function prepare(original: Program, m: Machine, checkInstructions = true): Prepared {
+  const program = expandCopies(original); // stamped chips (ChipProgram.copyOf) written out: all run and are checked
   const faults: Hazard[] = [];
   const chips: PreparedChip[] = [];
   const seenChips = new Set<number>();

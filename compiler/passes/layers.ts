@@ -1,0 +1,186 @@
+// The `layers` partition: kernel ops of a model with a `repeat` (decompose names instance i's ops `NAME.i.*`) ->
+// a layer-regular placement: the ops before the first instance on the first chips, unit k of q instances on its own
+// group of `width` chips (a whole number of nodes) with unit 0's internal placement translated by k * width, the
+// ops after the last instance on the chips after the last group. Translating by whole nodes keeps every link number
+// and route (stages.ts: links depend on a chip's position inside its node), so the groups are identical up to the
+// chip numbers: what compiler/schedule/stamp.ts needs to schedule one instance and stamp it.
+import { type KOp, opInputs } from "./kernel-ir.ts";
+import { type PackContext, type Packing, type Placement, packContext, packStages } from "./pack.ts";
+import { type SpreadTiming, spreadStages } from "./spread.ts";
+
+/** Where a `repeat`'s instances are in the op list: ops `[starts[i], starts[i + 1])` are instance i, ops before
+ * `starts[0]` the prefix, ops from `starts[count]` on the suffix. */
+export interface Repeat {
+  /** The block's name: instance i's ops and tensors are `name.i.*`. */
+  readonly name: string;
+  readonly count: number;
+  readonly starts: readonly number[];
+}
+
+const INSTANCE = /^([A-Za-z_]\w*)\.(\d+)\./;
+
+/** The `repeat` of the op list, when its instances are contiguous, in order, of equal op counts, and each reads
+ * computed tensors only of its own instance and of the one before it (or of the prefix, for instance 0). */
+export function findRepeat(ops: readonly KOp[]): Repeat | undefined {
+  const first = ops.findIndex((op) => INSTANCE.exec(op.id)?.[2] === "0");
+  if (first < 0) return undefined;
+  const name = INSTANCE.exec(ops[first]!.id)![1]!;
+  const starts = [first];
+  let i = first;
+  for (; i < ops.length; i++) {
+    const m = INSTANCE.exec(ops[i]!.id);
+    if (!m || m[1] !== name) break;
+    const k = Number(m[2]);
+    if (k === starts.length) starts.push(i);
+    else if (k !== starts.length - 1) return undefined;
+  }
+  const count = starts.length;
+  starts.push(i);
+  if (count < 2 || ops.slice(i).some((op) => INSTANCE.exec(op.id)?.[1] === name)) return undefined;
+  const size = starts[1]! - starts[0]!;
+  if (starts.some((s, k) => k > 0 && s - starts[k - 1]! !== size)) return undefined;
+  // Which instance (or -1 prefix, count suffix) defines each computed tensor.
+  const definedIn = new Map<string, number>();
+  for (let k = -1, j = 0; j < ops.length; j++) {
+    while (k < count && j >= (k < 0 ? starts[0]! : starts[k + 1]!)) k++;
+    definedIn.set(ops[j]!.out, k);
+  }
+  for (let k = 0, j = starts[0]!; j < ops.length; j++) {
+    while (k < count && j >= starts[k + 1]!) k++;
+    for (const x of opInputs(ops[j]!)) {
+      const d = definedIn.get(x);
+      if (d === undefined || d === k) continue;
+      if (d !== k - 1) return undefined;
+    }
+  }
+  return { name, count, starts };
+}
+
+/** The instance of op `j` (-1 in the prefix, `count` in the suffix). */
+export function instanceOf(r: Repeat, j: number): number {
+  if (j < r.starts[0]!) return -1;
+  for (let k = 0; k < r.count; k++) if (j < r.starts[k + 1]!) return k;
+  return r.count;
+}
+
+/** The pack context of ops `[from, to)` alone: a tensor read after `to` (or a model output) is never freed. */
+function slice(ctx: PackContext, from: number, to: number): PackContext {
+  const outputs = [...ctx.lastUse].filter(([, at]) => at >= to).map(([x]) => x);
+  const { lanes, planes, budget, nodeChips, chunkRows } = ctx;
+  return packContext(ctx.ops.slice(from, to), ctx.tensors, outputs, {
+    lanes,
+    planes,
+    budget,
+    nodeChips,
+    chunkRows,
+  });
+}
+
+/** Ops `[from, to)` on chips from 0: spread over the whole nodes the packing needs when the estimate fits them, else
+ * packed; with the chips used (0 for no ops). */
+function placeRange(ctx: PackContext, t: SpreadTiming, from: number, to: number) {
+  if (from === to) return { stages: [] as Placement[], chips: 0, chipBytes: [] as number[] };
+  const sub = slice(ctx, from, to);
+  const packed = packStages(sub);
+  if (!packed.ok) return undefined;
+  const nodes = Math.ceil(packed.chips / ctx.nodeChips) * ctx.nodeChips;
+  const spread = spreadStages(sub, t, nodes);
+  const p: Packing = spread ?? packed;
+  return { stages: p.stages, chips: p.chips, chipBytes: p.chipBytes };
+}
+
+export interface LayerPlacement extends Packing {
+  /** First chip of instance 0's group, chips per group, chips of the suffix. */
+  readonly groupBase: number;
+  readonly groupWidth: number;
+  /** Instances per group. */
+  readonly unit: number;
+  readonly suffixChips: number;
+}
+
+/** The `layers` strategy (partition.ts): the layer-regular placement of the ops, or why there is none. `unit`:
+ * instances per group (absent: the fewest that fit the chips). */
+export function layerPartition(
+  ctx: PackContext,
+  t: SpreadTiming,
+  chips: number,
+  unit?: number,
+): { placement?: LayerPlacement; why: string } {
+  const r = findRepeat(ctx.ops);
+  if (!r)
+    return {
+      why: "it has no `repeat` whose instances are contiguous, of equal size and chained (each reads only the one before it)",
+    };
+  return layerStages(ctx, t, chips, r, unit);
+}
+
+/**
+ * The layer-regular placement of every op, or why there is none. A unit of q consecutive instances (q = 1 when it
+ * fits) is placed once (spread.ts over the whole nodes the packing needs, else packed) and every other unit takes
+ * the same placement `width` chips further per unit; the prefix and the suffix are placed the same way on their own
+ * nodes. q > 1 packs an instance that needs part of a node more tightly: units stay whole nodes, so translating one
+ * keeps its links (llama2-70b-fp8's layer needs 5 chips: q = 1 takes 8 a layer, q = 4 takes 24 for four).
+ */
+export function layerStages(
+  ctx: PackContext,
+  t: SpreadTiming,
+  chips: number,
+  r: Repeat,
+  unit?: number,
+): { placement?: LayerPlacement; why: string } {
+  const node = ctx.nodeChips;
+  const roundUp = (c: number) => Math.ceil(c / node) * node;
+  const prefix = placeRange(ctx, t, 0, r.starts[0]!);
+  const suffix = placeRange(ctx, t, r.starts[r.count]!, ctx.ops.length);
+  if (!prefix || !suffix) return { why: "an op needs more than one node's SRAM" };
+  const groupBase = roundUp(prefix.chips);
+  let why = "";
+  // Units of q instances, q dividing the count, from the smallest: the first whose units fit the chips.
+  for (let q = unit ?? 1; q <= (unit ?? r.count); q++) {
+    if (r.count % q !== 0) continue;
+    const layer = placeRange(ctx, t, r.starts[0]!, r.starts[q]!);
+    if (!layer) return { why: "an op needs more than one node's SRAM" };
+    const units = r.count / q;
+    const width = roundUp(layer.chips);
+    const used = groupBase + units * width + suffix.chips;
+    if (used > chips) {
+      why ||= `${r.count} instances of '${r.name}' on ${width} chips each (whole nodes), after ${groupBase} for the ops before them and with ${suffix.chips} after, need ${used} chips (no unit of several instances on whole nodes fits either); ${chips} were given`;
+      continue;
+    }
+    const size = r.starts[q]! - r.starts[0]!;
+    const stages: Placement[] = [...prefix.stages];
+    for (let k = 0; k < units; k++)
+      for (let j = 0; j < size; j++) {
+        const p = layer.stages[j]!;
+        stages.push({ ...p, base: p.base + groupBase + k * width });
+      }
+    const suffixBase = groupBase + units * width;
+    for (const p of suffix.stages) stages.push({ ...p, base: p.base + suffixBase });
+    const chipBytes = new Array<number>(used).fill(0);
+    prefix.chipBytes.forEach((b, c) => {
+      chipBytes[c] = b;
+    });
+    for (let k = 0; k < units; k++)
+      layer.chipBytes.forEach((b, c) => {
+        chipBytes[groupBase + k * width + c] = b;
+      });
+    suffix.chipBytes.forEach((b, c) => {
+      chipBytes[suffixBase + c] = b;
+    });
+    return {
+      placement: {
+        ok: true,
+        why: "",
+        chips: used,
+        stages,
+        chipBytes,
+        groupBase,
+        groupWidth: width,
+        unit: q,
+        suffixChips: suffix.chips,
+      },
+      why: "",
+    };
+  }
+  return { why };
+}

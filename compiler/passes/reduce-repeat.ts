@@ -1,0 +1,106 @@
+// The reduced model a stamped compile schedules (docs/compiler.md "Stamping repeated layers"): kernel graph with a
+// `repeat` of n instances in U = n / q >= 3 units of q (layers.ts) -> the same graph with unit 0 and the last only,
+// the last renamed unit 1 and fed by unit 0 (its tensors keep their `source.node`, so their seeded values stay the
+// last unit's own). Undefined unless units 1 .. U - 2 are unit 0 renamed (ops, shapes, dtypes, sources, with the
+// tensor chained into each as the one chained into unit 0): then unit 0, fed over the links into its group and
+// feeding the next group, is the template every middle unit repeats (stamp.ts).
+import { type KernelGraph, type KOp, type KTensor, opInputs } from "./kernel-ir.ts";
+import { findRepeat, type Repeat } from "./layers.ts";
+
+export interface ReducedRepeat {
+  readonly repeat: Repeat;
+  readonly kernel: KernelGraph;
+}
+
+/** A copy of `v` (plain data: strings, numbers, arrays, records) with every string passed through `rename`. */
+function renamed<T>(v: T, rename: (s: string) => string): T {
+  if (typeof v === "string") return rename(v) as T;
+  if (Array.isArray(v)) return v.map((x) => renamed(x, rename)) as T;
+  if (v && typeof v === "object") {
+    const out: Record<string, unknown> = {};
+    for (const [k, x] of Object.entries(v)) out[k] = renamed(x, rename);
+    return out as T;
+  }
+  return v;
+}
+
+/** Adds `offset` to the instance index of ids of instances `lo .. hi - 1` of block `name` (`name.i.*`). */
+export function instanceRenamer(name: string, lo: number, hi: number, offset: number): (s: string) => string {
+  const prefix = `${name}.`;
+  return (s) => {
+    if (!s.startsWith(prefix)) return s;
+    const dot = s.indexOf(".", prefix.length);
+    const i = dot > 0 ? Number(s.slice(prefix.length, dot)) : Number.NaN;
+    return i >= lo && i < hi ? `${name}.${i + offset}${s.slice(dot)}` : s;
+  };
+}
+
+/** The reduced model for units of `unit` consecutive instances (layers.ts): unit 0 and the last (renamed unit 1),
+ * when there are at least 3 units and units 1 .. U - 2 are unit 0 renamed. */
+export function reduceRepeat(k: KernelGraph, unit = 1): ReducedRepeat | undefined {
+  const r = findRepeat(k.ops);
+  if (!r || r.count % unit !== 0 || r.count / unit < 3) return undefined;
+  const { name, count: n, starts } = r;
+  const q = unit;
+  const opsOf = (u: number) => k.ops.slice(starts[u * q]!, starts[(u + 1) * q]!);
+  const instance = (id: string) => {
+    const m = /^([A-Za-z_]\w*)\.(\d+)\./.exec(id);
+    return m?.[1] === name ? Number(m[2]) : -1;
+  };
+  const tensorsOf = (u: number) => k.tensors.filter((t) => Math.floor(instance(t.id) / q) === u);
+  // The tensor chained into unit 0 (made by the ops before it) and into unit 1 (made by unit 0): exactly one each.
+  const made = new Set(k.ops.slice(0, starts[q]!).map((op) => op.out));
+  const chained = (u: number) => [
+    ...new Set(
+      opsOf(u)
+        .flatMap(opInputs)
+        .filter((x) => made.has(x) && Math.floor(instance(x) / q) !== u),
+    ),
+  ];
+  const [into0, ...more0] = chained(0);
+  const [into1, ...more1] = chained(1);
+  if (!into0 || !into1 || more0.length > 0 || more1.length > 0) return undefined;
+  // Tensors keep their own source node (the values); the comparison renames it too.
+  const sourceName = (t: KTensor, rename: (s: string) => string): KTensor =>
+    t.source
+      ? { ...t, id: rename(t.id), source: { ...t.source, node: rename(t.source.node) } }
+      : { ...t, id: rename(t.id) };
+  const template = JSON.stringify(opsOf(0));
+  const templateTensors = JSON.stringify(tensorsOf(0));
+  for (let u = 1; u < n / q - 1; u++) {
+    // Unit u, and the tensor chained into it, as unit 0 and its input.
+    const shift = instanceRenamer(name, u * q - 1, (u + 1) * q, -u * q);
+    const input = into1.replace(`${name}.${q - 1}.`, `${name}.${u * q - 1}.`);
+    const back = (s: string) => (s === input ? into0 : shift(s));
+    if (JSON.stringify(renamed(opsOf(u), back)) !== template) return undefined;
+    if (JSON.stringify(tensorsOf(u).map((t) => sourceName(t, back))) !== templateTensors) return undefined;
+  }
+  const last = instanceRenamer(name, n - q - 1, n, -(n - 2 * q));
+  const ops: KOp[] = [...k.ops.slice(0, starts[q]!), ...renamed(k.ops.slice(starts[n - q]!), last)];
+  const used = new Set<string>();
+  for (const op of ops)
+    renamed(op, (s) => {
+      used.add(s);
+      return s;
+    });
+  for (const o of k.outputs) used.add(last(o.tensor));
+  const tensors: KTensor[] = [];
+  for (const t of k.tensors) {
+    // Units 1 .. U - 2 are left out (renamed, their ids would be those of unit 1).
+    const i = instance(t.id);
+    if (i >= q && i < n - q) continue;
+    const id = last(t.id);
+    if (!used.has(id)) continue;
+    tensors.push(id === t.id ? t : { ...t, id });
+  }
+  tensors.sort((x, y) => (x.id < y.id ? -1 : x.id > y.id ? 1 : 0));
+  return {
+    repeat: r,
+    kernel: {
+      ...k,
+      ops,
+      tensors,
+      outputs: k.outputs.map((o) => ({ ...o, tensor: last(o.tensor) })),
+    },
+  };
+}

@@ -1,0 +1,212 @@
+// Stamping a repeated block (docs/compiler.md "Stamping repeated layers"): the program of the reduced model
+// (reduce-repeat.ts: unit 0 and the last unit of a `repeat`, placed by `--partition layers`; a unit is one instance
+// or a few on whole nodes) -> the program of all n units. Unit k (1 <= k <= n - 2) is unit 0's chips translated by
+// k * width chips with every issue cycle shifted by k * delta; the last unit and the ops after it are the reduced
+// program's translated by (n - 2) * width and shifted by (n - 2) * delta. Guarantees, checked here: unit 0's chips
+// talk only to each other, receive from before the group and send to the next group, over the links its own input
+// came in by; every word unit k sends to k + 1 has arrived when its recv issues (delta below); delta is a multiple
+// of the deskew period, so every shifted send keeps its distance to the deskews; every chip that talks deskews from
+// cycle 0 to the last transfer of the whole program.
+import type { ChipProgram, LinkWire, Placed, Program, QueueProgram } from "../../arch/isa.ts";
+import { ELEM_BYTES } from "../../arch/isa.ts";
+import type { Machine } from "../../arch/machine.ts";
+import { type Sources, sourceImages } from "../emit/program.ts";
+import type { TaskGraph } from "../passes/task-ir.ts";
+import { deskewPeriodOf } from "./deskew.ts";
+import { linkLeaves } from "./timing.ts";
+
+/** Where the reduced program's units are: unit 0 on chips `base .. base + width - 1`, the last (renamed unit 1 in
+ * the reduced model) on the next group, the suffix after it. */
+export interface StampLayout {
+  readonly name: string;
+  /** Instances in the full model, in count / unit >= 3 units. */
+  readonly count: number;
+  /** Instances per unit: unit k is instances k * unit .. (k + 1) * unit - 1 on its own group of chips. */
+  readonly unit: number;
+  readonly base: number;
+  readonly width: number;
+}
+
+export interface Stamped {
+  readonly program: Program;
+  /** Cycles between one unit's schedule and the next one's. */
+  readonly delta: number;
+  /** Cycles the stamped program is longer than the reduced one: (count / unit - 2) * delta. */
+  readonly added: number;
+  /** The reduced chip each chip of the stamped program copies, and by how many units it is shifted. */
+  readonly templateOf: (chip: number) => { chip: number; shift: number };
+}
+
+/** The stamped program, or why the reduced program's unit 0 cannot be stamped. */
+export function stampProgram(
+  p: Program,
+  g: TaskGraph,
+  layout: StampLayout,
+  m: Machine,
+  sources: Sources | undefined,
+  /** Copies of unit 0 as `copyOf` chips (arch/isa.ts) instead of every instruction written out. */
+  compact = true,
+): Stamped | { why: string } {
+  const { name, base, width: u, unit: q } = layout;
+  // Units (groups of chips): the reduced program has 2 (unit 0, the template, and the last), the stamped one n.
+  const n = layout.count / q;
+  const region = (c: number) => (c < base ? -1 : Math.min(2, Math.floor((c - base) / u)));
+  const wireOf = new Map<string, { chip: number; link: number }>();
+  for (const w of p.wires) {
+    wireOf.set(`${w.a}:${w.link}`, { chip: w.b, link: w.peerLink });
+    wireOf.set(`${w.b}:${w.peerLink}`, { chip: w.a, link: w.link });
+  }
+  const queueOf = (chip: number, link: number) =>
+    p.chips[chip]?.queues.find((q) => q.queue.kind === "c2c" && q.queue.index === link)?.instructions ?? [];
+  const ofOp = (q: readonly Placed[], op: string) => q.filter((x) => x.inst.op === op);
+
+  // delta: unit 0's sends to the next group as unit 0 shifted by delta would receive them, through the recvs unit 0
+  // issued for its own input (from the ops before it, over the same gateway links into its group).
+  let need = 0;
+  for (let a = base; a < base + u; a++)
+    for (const q of p.chips[a]?.queues ?? []) {
+      if (q.queue.kind !== "c2c") continue;
+      const sends = ofOp(q.instructions, "send");
+      const recvs = ofOp(q.instructions, "recv");
+      if (sends.length + recvs.length === 0) continue;
+      const peer = wireOf.get(`${a}:${q.queue.index}`);
+      if (!peer) return { why: `chip ${a} link ${q.queue.index} has no wire` };
+      const r = region(peer.chip);
+      if (r === 0 || (r === -1 && sends.length === 0)) continue;
+      if (r !== 1 || recvs.length > 0)
+        return {
+          why: `chip ${a} of unit 0 talks to chip ${peer.chip} the wrong way or outside the next unit`,
+        };
+      const into = wireOf.get(`${peer.chip - u}:${peer.link}`);
+      if (!into || region(into.chip) !== -1)
+        return { why: `chip ${peer.chip - u} link ${peer.link} does not come from before unit 0` };
+      const arrivals = ofOp(queueOf(peer.chip - u, peer.link), "recv");
+      if (arrivals.length !== sends.length)
+        return {
+          why: `chip ${peer.chip - u} receives ${arrivals.length} runs of vectors on link ${peer.link}, chip ${a} sends ${sends.length}`,
+        };
+      for (let i = 0; i < sends.length; i++) {
+        const [sd, rv] = [sends[i]!, arrivals[i]!];
+        if (sd.inst.op !== "send" || rv.inst.op !== "recv") continue;
+        if (sd.inst.n !== rv.inst.n || sd.inst.type !== rv.inst.type)
+          return { why: `chip ${a}'s send ${i} on link ${q.queue.index} is not the recv it would meet` };
+        const b = ELEM_BYTES[sd.inst.type];
+        let need0 = 0;
+        for (let v = 0; v < sd.inst.n; v++) need0 = Math.max(need0, linkLeaves(m, (v + 1) * b - 1) - v);
+        need = Math.max(need, sd.cycle! + need0 + m.c2c.latency - rv.cycle!);
+      }
+    }
+  for (let c = base; c < base + u; c++)
+    if ((p.chips[c]?.outputs.length ?? 0) > 0) return { why: `chip ${c} of unit 0 holds a model output` };
+  const period = deskewPeriodOf(m);
+  const delta = Math.max(1, Math.ceil(need / period)) * period;
+  const added = (n - 2) * delta;
+  const chips = p.chips.length + (n - 2) * u;
+  const templateOf = (f: number) => {
+    if (f < base + u) return { chip: f, shift: 0 };
+    if (f < base + (n - 1) * u) {
+      const k = Math.floor((f - base) / u);
+      return { chip: f - k * u, shift: k };
+    }
+    return { chip: f - (n - 2) * u, shift: n - 2 };
+  };
+
+  const renames = new Map<number, (s: string) => string>();
+  const renameFor = (shift: number) => {
+    let r = renames.get(shift);
+    if (!r) {
+      r = shiftNames(name, 2 * q, shift * q, shift * u);
+      renames.set(shift, r);
+    }
+    return r;
+  };
+  const tensorById = new Map(g.tensors.map((t) => [t.id, t]));
+  const placementsOf = new Map<number, NonNullable<TaskGraph["placements"]>[number][]>();
+  for (const pl of g.placements ?? []) placementsOf.set(pl.chip, [...(placementsOf.get(pl.chip) ?? []), pl]);
+  const out: ChipProgram[] = [];
+  /** The queues a copy of stamped chip `c` lists itself: its deskew queue (or none), unless a deskew shares a
+   * queue with other instructions (then the copy is written out). */
+  const owned = new Map<number, QueueProgram[] | undefined>();
+  const ownQueues = (c: number) => {
+    if (!owned.has(c)) {
+      const qs = out[c]!.queues;
+      const mixed = qs.some((q) => !isDeskewQueue(q) && q.instructions.some((x) => x.inst.op === "deskew"));
+      owned.set(c, mixed ? undefined : qs.filter(isDeskewQueue));
+    }
+    return owned.get(c);
+  };
+  for (let f = 0; f < chips; f++) {
+    const t = templateOf(f);
+    const src = p.chips[t.chip]!;
+    const rename = renameFor(t.shift);
+    const dt = t.shift * delta;
+    const data =
+      t.shift === 0
+        ? src.data
+        : sources
+          ? sourceImages(placementsOf.get(t.chip) ?? [], tensorById, g.constants, sources, m.lanes, rename)
+          : [];
+    // A copy of unit 0 (chip t.chip of the stamped program too) is written compact (arch/copies.ts): it lists only
+    // its deskew queue, which holds nothing else (deskew.ts), and names its original and shift.
+    const own = compact && t.shift > 0 && t.chip >= base && t.chip < base + u ? ownQueues(t.chip) : undefined;
+    if (own) {
+      out.push({ chip: f, copyOf: { chip: t.chip, shift: dt }, queues: own, data, outputs: src.outputs });
+      continue;
+    }
+    const notes = new Map<string, string>();
+    const queues: QueueProgram[] = src.queues.map((q) => ({
+      queue: q.queue,
+      instructions: q.instructions.map((x) => {
+        if (x.inst.op === "deskew") {
+          // Every chip that talks deskews from cycle 0 up to the last window a word leaves in (deskew.ts).
+          const reps = (x.inst.n ?? 1) + added / period;
+          return { ...x, inst: { op: "deskew", n: reps, period } };
+        }
+        if (t.shift === 0) return x;
+        let note = x.note === undefined ? undefined : notes.get(x.note);
+        if (x.note !== undefined && note === undefined) {
+          note = rename(x.note);
+          notes.set(x.note, note);
+        }
+        return { inst: x.inst, cycle: x.cycle! + dt, note };
+      }),
+    }));
+    out.push({ chip: f, queues, data, outputs: src.outputs });
+  }
+  const wires: LinkWire[] = [];
+  for (const w of p.wires) {
+    const shifts =
+      region(w.a) === 0 ? Array.from({ length: n - 1 }, (_, k) => k) : region(w.a) >= 1 ? [n - 2] : [0];
+    for (const s of shifts) wires.push({ ...w, a: w.a + s * u, b: w.b + s * u });
+  }
+  wires.sort((x, y) => x.a - y.a || x.link - y.link);
+  return { program: { ...p, chips: out, wires }, delta, added, templateOf };
+}
+
+/** A queue holding one deskew and nothing else. */
+function isDeskewQueue(q: QueueProgram): boolean {
+  return q.instructions.length === 1 && q.instructions[0]!.inst.op === "deskew";
+}
+
+/** Names of a template chip's notes, SRAM labels and sources as its copy `shift` instances on: the reduced model's
+ * instance indices of `name` (below `reduced`) + shift, chip numbers (`@pC` copies, `cA-cB` moves) + `chips`. The
+ * last unit's sources keep their own indices (>= reduced, reduce-repeat.ts), which are already right. */
+export function shiftNames(
+  name: string,
+  reduced: number,
+  shift: number,
+  chips: number,
+): (s: string) => string {
+  if (shift === 0) return (s) => s;
+  const instance = new RegExp(`(^|[^\\w])${name.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}\\.(\\d+)\\.`, "g");
+  return (s) =>
+    s
+      .replace(instance, (_, pre: string, i: string) =>
+        Number(i) < reduced ? `${pre}${name}.${Number(i) + shift}.` : `${pre}${name}.${i}.`,
+      )
+      .replace(/@p(\d+)/g, (_, c: string) => `@p${Number(c) + chips}`)
+      .replace(
+        /\.c(\d+)-c(\d+)(?=\.)/g,
+        (_, a: string, b: string) => `.c${Number(a) + chips}-c${Number(b) + chips}`,
+      );
+}

@@ -1,0 +1,162 @@
+// Stamping a repeated block (compiler/schedule/stamp.ts): `--partition layers` on a model with 3 or more instances
+// schedules instance 0 and the last and copies instance 0 for the others. The stamped program must be a program
+// like any other: the simulator runs every instruction of every instance with no hazard in exactly the predicted
+// cycles, each instance computes with its own seeded weights (the interpreter's values), deskews cover every
+// transfer, and compiling twice gives the same bytes.
+import { readFileSync } from "node:fs";
+import { describe, expect, it } from "vitest";
+import { printAsm } from "../../../arch/asm/print.ts";
+import { expandCopies, instructionCount } from "../../../arch/copies.ts";
+import { TSP_V1 } from "../../../arch/presets.ts";
+import { runModel } from "../../../cli/run-model.ts";
+import { compile } from "../../../compiler/compile.ts";
+import { loadModel } from "../../../compiler/frontend.ts";
+import { decompose } from "../../../compiler/passes/decompose.ts";
+import { findRepeat } from "../../../compiler/passes/layers.ts";
+import { reduceRepeat } from "../../../compiler/passes/reduce-repeat.ts";
+import { initialSources } from "../../../compiler/reference/init.ts";
+import { deskewPeriodOf } from "../../../compiler/schedule/deskew.ts";
+import { linkLeaves } from "../../../compiler/schedule/timing.ts";
+
+const TINY = "programs/tiny-gpt.model";
+
+function build(layers: number, data: boolean) {
+  const graph = loadModel(readFileSync(TINY, "utf8"), TINY, { layers: String(layers) }).graph!;
+  const sources = data ? initialSources(graph, 0) : undefined;
+  const r = compile(graph, TSP_V1, { chips: 64, file: TINY, partition: "layers", sources });
+  expect(r.diagnostics.filter((d) => d.severity === "error")).toEqual([]);
+  return { graph, r, sources };
+}
+
+describe("stamping a repeated block", () => {
+  const four = build(4, true);
+  const three = build(3, false).r.report!;
+
+  it("a stamped program runs every instance with no hazard in exactly the predicted cycles, with the interpreter's values", () => {
+    const { graph, r } = four;
+    // 8 chips for the embedding, 4 instances of a whole node each, the lm head on up to a node after them.
+    expect(r.report!.chips).toBeGreaterThan(8 + 4 * 8);
+    expect(r.report!.chips).toBeLessThanOrEqual(8 + 4 * 8 + 8);
+    const run = runModel(graph, r.program!, r.report!, TSP_V1, { functional: true, seed: 0 });
+    expect(run.hazards).toEqual([]);
+    expect(run.cycles).toBe(r.report!.cycles);
+    expect(run.outputsMatch).toBe(true);
+  });
+
+  it("the passes see instance 0 and the last only; instance k's chips copy instance 0's with its own names and data", () => {
+    const { r } = four;
+    // The reduced schedule's tasks name instances 0 and 1 (the last, renamed) only.
+    const instances = new Set(r.tasks!.tasks.flatMap((t) => /^layer\.(\d+)\./.exec(t.op)?.[1] ?? []));
+    expect([...instances].sort()).toEqual(["0", "1"]);
+    const p = r.program!;
+    for (const k of [1, 2]) {
+      const chip = 8 + k * 8;
+      const template = p.chips[8]!;
+      const copy = p.chips[chip]!;
+      // Written compact: the copy names its original and lists only its own deskew queue.
+      expect(copy.copyOf).toEqual({ chip: 8, shift: k * (r.report!.cycles - three.cycles) });
+      expect(instructionCount(p, copy)).toBe(instructionCount(p, template));
+      const labels = copy.data.map((d) => d.label ?? "");
+      expect(labels.some((l) => l.startsWith(`layer.${k}.`))).toBe(true);
+      expect(labels.some((l) => /^layer\.0\./.test(l))).toBe(false);
+      // Seeded weights differ from instance to instance: the copy loads its own.
+      const own = copy.data.find((d) => d.label?.startsWith(`layer.${k}.`))!;
+      const theirs = template.data.find((d) => d.label === own.label!.replace(`layer.${k}.`, "layer.0."))!;
+      expect(Buffer.from(own.bytes).equals(Buffer.from(theirs.bytes))).toBe(false);
+    }
+  });
+
+  it("every chip that talks deskews at every deskew period from cycle 0 up to the last window a word leaves in", () => {
+    const p = expandCopies(four.r.program!);
+    const period = deskewPeriodOf(TSP_V1);
+    let lastWindow = 0;
+    for (const c of p.chips)
+      for (const q of c.queues)
+        for (const x of q.instructions)
+          if (x.inst.op === "send") {
+            const words = x.inst.n * (x.inst.type === "fp32" ? 4 : x.inst.type === "fp16" ? 2 : 1);
+            lastWindow = Math.max(
+              lastWindow,
+              Math.floor((x.cycle! + linkLeaves(TSP_V1, words - 1)) / period),
+            );
+          }
+    const deskews = p.chips.flatMap((c) =>
+      c.queues.flatMap((q) => q.instructions.filter((x) => x.inst.op === "deskew")),
+    );
+    expect(deskews.length).toBeGreaterThan(32);
+    for (const d of deskews) expect(d.inst).toEqual({ op: "deskew", n: lastWindow + 1, period });
+  });
+
+  it("compiling the same model twice gives byte-identical assembly", () => {
+    const again = build(4, true);
+    expect(printAsm(again.r.program!)).toBe(printAsm(four.r.program!));
+  });
+
+  it("the cycles grow by one shift per added instance, a multiple of the deskew period", () => {
+    const five = build(5, false).r.report!;
+    const delta = five.cycles - four.r.report!.cycles;
+    expect(delta).toBeGreaterThan(0);
+    expect(delta % deskewPeriodOf(TSP_V1)).toBe(0);
+    expect(five.instructions).toBeGreaterThan(four.r.report!.instructions);
+  });
+
+  it("instances that do not fit a node each go in units of several on whole nodes, stamped per unit, exact", () => {
+    // 8 layers on 48 chips: a node per layer does not fit, a node per two layers does (4 units).
+    const graph = loadModel(readFileSync(TINY, "utf8"), TINY, { layers: "8" }).graph!;
+    const r = compile(graph, TSP_V1, { chips: 48, file: TINY, partition: "layers" });
+    expect(r.diagnostics.filter((d) => d.severity === "error")).toEqual([]);
+    expect(r.report!.chips).toBeLessThanOrEqual(48);
+    const instances = new Set(r.tasks!.tasks.flatMap((t) => /^layer\.(\d+)\./.exec(t.op)?.[1] ?? []));
+    expect(instances.size).toBe(4);
+    const run = runModel(graph, r.program!, r.report!, TSP_V1, { functional: false, seed: 0 });
+    expect(run.hazards).toEqual([]);
+    expect(run.cycles).toBe(r.report!.cycles);
+  });
+
+  it("a chain of small layers is stamped when an op feeds it, and compiled whole when a model input does (no link into unit 0 to copy)", () => {
+    const text = (arg: string) => `model chain
+const d = 64
+const layers = 5
+input x: fp16[1, d]
+param w_out: fp16[d, d]
+block layer(h: fp16[1, d]) -> fp16[1, d] {
+  param w: fp16[d, d]
+  y = relu(matmul(h, w))
+  return y
+}
+h = repeat layers layer(${arg})
+output out = matmul(h, w_out)
+`;
+    for (const [arg, stamped] of [
+      ["relu(x)", true],
+      ["x", false],
+    ] as const) {
+      const graph = loadModel(text(arg), "chain.model").graph!;
+      const r = compile(graph, TSP_V1, {
+        chips: 64,
+        file: "chain.model",
+        partition: "layers",
+        sources: initialSources(graph, 0),
+      });
+      expect(r.diagnostics.filter((d) => d.severity === "error")).toEqual([]);
+      // A stamped compile schedules two of the five layers.
+      const scheduled = new Set(r.tasks!.tasks.flatMap((t) => /^layer\.(\d+)\./.exec(t.op)?.[1] ?? []));
+      expect(scheduled.size).toBe(stamped ? 2 : 5);
+      const run = runModel(graph, r.program!, r.report!, TSP_V1, { functional: true, seed: 0 });
+      expect(run.hazards).toEqual([]);
+      expect(run.cycles).toBe(r.report!.cycles);
+      expect(run.outputsMatch).toBe(true);
+    }
+  });
+
+  it("a repeat is found only when its instances are contiguous and chained; 2 instances are compiled whole", () => {
+    const two = loadModel(readFileSync(TINY, "utf8"), TINY, { layers: "2" }).graph!;
+    const k = decompose(two, TINY, { gatherRows: 512 }).kernel;
+    expect(findRepeat(k.ops)?.count).toBe(2);
+    expect(reduceRepeat(k)).toBeUndefined();
+    const mlp = loadModel(readFileSync("programs/mlp2.model", "utf8"), "mlp2").graph!;
+    expect(findRepeat(decompose(mlp, "mlp2", { gatherRows: 512 }).kernel.ops)).toBeUndefined();
+    const r = compile(mlp, TSP_V1, { chips: 8, file: "mlp2", partition: "layers" });
+    expect(r.diagnostics.map((d) => d.code)).toContain("LPU5009");
+  });
+});
