@@ -5,8 +5,10 @@
 // nothing it was given. Encoding the instructions into the typed arrays the simulator runs (code.ts) is left to
 // whoever runs them: the exact engine encodes the whole program, the fast path a block of a queue at a time (a
 // program of millions of instructions then never holds its whole encoding, whose size would start a full
-// collection of the Program's object graph).
-import { expandCopies } from "../../arch/copies.ts";
+// collection of the Program's object graph). A chip that copies another (ChipProgram.copyOf) gets queues of its own,
+// with their own ids, whose `source` is the original's list and whose `shift` is added to every issue cycle: no
+// instruction is written out, yet each is checked and run on the copy's own state.
+import { copyProblems } from "../../arch/copies.ts";
 import { ELEM_BYTES, type Placed, type Program, type UnitKind } from "../../arch/isa.ts";
 import type { Machine } from "../../arch/machine.ts";
 import { memSlices } from "../../arch/machine.ts";
@@ -27,7 +29,19 @@ export interface PreparedQueue extends CheckedQueue {
   readonly position: number;
   /** Its instructions are ids base .. base + source.length - 1. */
   readonly base: number;
+  /** The instructions as the program gives them: for a copied queue, its original's (shared, not shifted). */
   readonly source: readonly Placed[];
+  /** Cycles added to every explicit issue cycle of `source` (a copy's shift; 0 for a chip's own queues). */
+  readonly shift: number;
+  /** Whether another queue runs the same `source` (an original that is copied, or a copy): the fast path then
+   * checks and encodes it once for all of them (fast/shared-code.ts). */
+  readonly shared: boolean;
+}
+
+/** A placed instruction of `q` with its issue cycle as the queue runs it (shifted for a copy). */
+export function placedAt(q: PreparedQueue, k: number): Placed {
+  const placed = q.source[k]!;
+  return q.shift === 0 || placed.cycle === undefined ? placed : { ...placed, cycle: placed.cycle + q.shift };
 }
 
 export interface PreparedChip {
@@ -81,7 +95,8 @@ export function encodeQueues(
     const row0 = q.base - first;
     for (let k = 0; k < list.length; k++) {
       const placed = list[k]!;
-      if (!encode(code, row0 + k, q.serial, placed.cycle, placed.inst, m, tokens, maps)) fits = false;
+      const cycle = placed.cycle === undefined ? undefined : placed.cycle + q.shift;
+      if (!encode(code, row0 + k, q.serial, cycle, placed.inst, m, tokens, maps)) fits = false;
     }
   }
   return fits;
@@ -103,8 +118,18 @@ function queueOrder(kind: string, index: number): number {
  * are checked (a cost per queue): the caller then owes each instruction its check (static-faults.ts), which the fast
  * path does as it encodes and Simulator.checked() does for everything else.
  */
-export function prepare(original: Program, m: Machine, checkInstructions = true): Prepared {
-  const program = expandCopies(original); // stamped chips (ChipProgram.copyOf) written out: all run and are checked
+export function prepare(program: Program, m: Machine, checkInstructions = true): Prepared {
+  const problems = copyProblems(program); // the loaders report these; a program built in code may still hold them
+  if (problems.length > 0) throw new Error(`internal error: ${problems.join("; ")}`);
+  const byChip = new Map(program.chips.map((c) => [c.chip, c]));
+  /** Queue lists that a copy runs (by identity): their queues are shared. */
+  const copiedLists = new Set<readonly Placed[]>();
+  for (const c of program.chips) {
+    if (!c.copyOf) continue;
+    const own = new Set(c.queues.map((q) => `${q.queue.kind}${q.queue.index}`));
+    for (const q of byChip.get(c.copyOf.chip)!.queues)
+      if (!own.has(`${q.queue.kind}${q.queue.index}`)) copiedLists.add(q.instructions);
+  }
   const faults: Hazard[] = [];
   const chips: PreparedChip[] = [];
   const seenChips = new Set<number>();
@@ -119,7 +144,7 @@ export function prepare(original: Program, m: Machine, checkInstructions = true)
     if (!r) {
       const q = allQueues[queueOfId(allQueues, instId)]!;
       const k = instId - q.base;
-      r = { id: instId, chip: q.chip, queue: q.name, queueOrder: q.order, k, placed: q.source[k]! };
+      r = { id: instId, chip: q.chip, queue: q.name, queueOrder: q.order, k, placed: placedAt(q, k) };
       records.set(instId, r);
     }
     return r;
@@ -220,7 +245,14 @@ export function prepare(original: Program, m: Machine, checkInstructions = true)
     }
     const queues: PreparedQueue[] = [];
     const seenQueues = new Set<string>();
-    for (const qp of c.queues) {
+    // A copy runs its original's queues, shifted, then its own (the order of arch/copies.ts queuesOf).
+    const own = new Set(c.queues.map((q) => `${q.queue.kind}${q.queue.index}`));
+    const copied = c.copyOf
+      ? byChip.get(c.copyOf.chip)!.queues.filter((q) => !own.has(`${q.queue.kind}${q.queue.index}`))
+      : [];
+    const shift = c.copyOf?.shift ?? 0;
+    for (const [k, qp] of [...copied, ...c.queues].entries()) {
+      const qShift = k < copied.length ? shift : 0;
       const name = `${qp.queue.kind}${qp.queue.index}`;
       let position = positions.get(name);
       if (position === undefined && !positions.has(name)) {
@@ -264,13 +296,15 @@ export function prepare(original: Program, m: Machine, checkInstructions = true)
         position,
         base: id,
         source: qp.instructions,
+        shift: qShift,
+        shared: copiedLists.has(qp.instructions),
       };
       allQueues.push(pq);
       const list = qp.instructions;
       if (check) {
         // Faults in program order, interleaved with the queues' own as one pass finds them.
         check.faults.length = 0;
-        for (let k = 0; k < list.length; k++) check.check(pq, pq.base + k, list[k]!);
+        for (let k = 0; k < list.length; k++) check.check(pq, pq.base + k, list[k]!, qShift);
         for (const f of check.faults) faults.push(f);
       }
       id += list.length;

@@ -241,9 +241,10 @@ export class InstructionCheck {
     private readonly record: (id: number) => InstRecord,
   ) {}
 
-  /** Checks instruction `id` (placed on queue q); its faults, if any, are appended to `faults`. */
-  check(q: CheckedQueue, id: number, placed: Placed): void {
-    const cycle = placed.cycle;
+  /** Checks instruction `id` (placed on queue q, its issue cycle `shift` later: a copy's); its faults, if any, are
+   * appended to `faults`. */
+  check(q: CheckedQueue, id: number, placed: Placed, shift = 0): void {
+    const cycle = placed.cycle === undefined ? undefined : placed.cycle + shift;
     if (cycle !== undefined && (!Number.isInteger(cycle) || cycle < 0))
       this.faults.push({
         name: "bad-instruction",

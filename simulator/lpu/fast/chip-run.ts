@@ -17,6 +17,7 @@ import { FastUnits } from "./chip-units.ts";
 export class FastChip extends FastUnits {
   readonly queues: FastQueue[];
   private readonly check: InstructionCheck;
+  private readonly scratch: Scratch;
   /** A count the touching loops of encodeBlock keep: a use of their loads, so that the compiler keeps them. */
   touched = 0;
 
@@ -27,6 +28,7 @@ export class FastChip extends FastUnits {
     super(sim, chip, scratch);
     this.queues = chip.queues.map((q) => new FastQueue(q, sim.prepared.queues[q.serial]!));
     this.check = scratch.check;
+    this.scratch = scratch;
   }
 
   /** Issues every instruction of the chip (syncs resolved in rounds), then checks its streams. */
@@ -81,6 +83,7 @@ export class FastChip extends FastUnits {
   /** Encodes up to `size` instructions of the queue from position k into the block. */
   private encodeBlock(fq: FastQueue, k: number, size: number): void {
     const q = fq.q;
+    if (fq.pq.shift !== 0) throw new Error("internal error: a copied queue is encoded once, not by blocks");
     const count = Math.min(size, q.count - k);
     const code = this.code;
     clearRows(code, 0, count);
@@ -125,11 +128,23 @@ export class FastChip extends FastUnits {
 
   /** Issues the queue's instructions until it ends or parks on a sync. */
   private runQueue(fq: FastQueue): void {
-    const code = this.code;
     const q = fq.q;
+    const pq = fq.pq;
     this.segments.newQueue();
     let size = FIRST_BLOCK;
-    this.blockEnd = 0;
+    // A queue that copies or is copied reads its list's one encoding (shared-code.ts) and adds its shift to each
+    // explicit cycle; any other queue is encoded a block at a time (only a chip's own queues, whose shift is 0).
+    const shift = pq.shift;
+    if (pq.shared) {
+      const p = this.sim.prepared;
+      this.code = this.scratch.shared.rows(pq, this.sim.machine, p.tokens, p.maps, this.check);
+      this.blockFirst = q.base;
+      this.blockEnd = q.base + q.count;
+    } else {
+      this.code = this.scratch.code;
+      this.blockEnd = 0;
+    }
+    const code = this.code;
     while (fq.next < q.count) {
       const id = q.base + fq.next;
       if (id >= this.blockEnd || id < this.blockFirst) {
@@ -137,9 +152,11 @@ export class FastChip extends FastUnits {
         if (size < BLOCK) size *= 2;
       }
       const r = id - this.blockFirst;
-      const explicit = code.cycle[r]!;
+      let explicit = code.cycle[r]!;
       let at = fq.nextFree;
       if (explicit >= 0) {
+        explicit += shift;
+        if (explicit > 0x7fffffff) throw new Bail("a number beyond 32-bit integers");
         if (explicit <= fq.lastIssue) throw new Bail("an issue out of order");
         if (explicit <= fq.releasedAt) throw new Bail("a late issue");
         at = explicit;

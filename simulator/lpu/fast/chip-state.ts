@@ -8,6 +8,7 @@ import type { PreparedQueue } from "../prepare.ts";
 import type { Simulator } from "../simulator.ts";
 import { InstructionCheck } from "../static-faults.ts";
 import { NumList } from "./num-list.ts";
+import { SharedCode } from "./shared-code.ts";
 import { Segments } from "./segments.ts";
 
 /**
@@ -95,6 +96,8 @@ export class Scratch {
   readonly recent = new NumList(4096);
   /** A block of the running queue's instructions, encoded (row = id - FastChip.blockFirst). */
   readonly code = new FastCode(BLOCK);
+  /** Whole queues shared by an original and its copies, each checked and encoded once per run (shared-code.ts). */
+  readonly shared = new SharedCode();
   /** Each instruction's static check, done as it is encoded (the simulator leaves them to the first use). */
   readonly check: InstructionCheck;
   constructor(sim: Simulator) {

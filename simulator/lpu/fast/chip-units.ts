@@ -47,7 +47,8 @@ export class FastUnits {
   protected readonly segments: Segments;
   private readonly bankList: NumList[];
   readonly putWindow: number;
-  protected readonly code: FastCode;
+  /** The encoded rows of the running queue: the scratch block, or a copied queue's shared encoding (chip-run.ts). */
+  protected code: FastCode;
   /** Streams per direction. */
   private readonly S: number;
   instructions = 0;
