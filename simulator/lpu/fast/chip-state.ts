@@ -8,8 +8,8 @@ import type { PreparedQueue } from "../prepare.ts";
 import type { Simulator } from "../simulator.ts";
 import { InstructionCheck } from "../static-faults.ts";
 import { NumList } from "./num-list.ts";
-import { SharedCode } from "./shared-code.ts";
 import { Segments } from "./segments.ts";
+import { SharedCode } from "./shared-code.ts";
 
 /**
  * Most instructions encoded at once. A queue runs in blocks of 64, 128, ... up to BLOCK instructions, encoded as it

@@ -18,6 +18,8 @@ import { checkLinks } from "./links.ts";
 
 /** Why the last attempt in this process fell back (for benchmarks and debugging). */
 export let lastBail = "";
+/** Instructions the last attempt encoded once for every chip that runs them (copied queues: fast/shared-code.ts). */
+export let lastSharedRows = 0;
 
 export function fastRun(sim: Simulator): boolean {
   const m = sim.machine;
@@ -39,6 +41,7 @@ export function fastRun(sim: Simulator): boolean {
     }
     checkLinks(sim, chips);
   } catch (e) {
+    lastSharedRows = scratch.shared.encoded;
     if (e instanceof Bail) {
       lastBail = e.reason;
       return false;
@@ -46,6 +49,7 @@ export function fastRun(sim: Simulator): boolean {
     throw e;
   }
   lastBail = "";
+  lastSharedRows = scratch.shared.encoded;
   sim.markInstructionsChecked();
   install(sim, chips);
   return true;

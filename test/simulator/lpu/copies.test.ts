@@ -1,0 +1,106 @@
+// Copied chips in the simulator (ChipProgram.copyOf): a copy is run from its original's instruction list with its
+// shift, never written out, and the fast path encodes a shared list once (fast/shared-code.ts). The rule checked:
+// a program with copies gives the same run (cycles, instructions, hazards, final state, outputs) as the same
+// program with every copy written out (arch/copies.ts expandCopies), whether the copy replaces queues, is wired to
+// other peers, or is not wired at all.
+import { readFileSync } from "node:fs";
+import { describe, expect, it } from "vitest";
+import { parseAsm } from "../../../arch/asm/index.ts";
+import { expandCopies } from "../../../arch/copies.ts";
+import type { Program } from "../../../arch/isa.ts";
+import { TSP_V1 } from "../../../arch/presets.ts";
+import { compile } from "../../../compiler/compile.ts";
+import { loadModel } from "../../../compiler/frontend.ts";
+import { lastSharedRows } from "../../../simulator/lpu/fast/run.ts";
+import { Simulator } from "../../../simulator/lpu/simulator.ts";
+
+const TWO = readFileSync("programs/asm/two-chip.lasm", "utf8");
+
+/** two-chip.lasm, with chips 2 and 3 copying chips 0 and 1 one epoch later; `extra` adds wires and queues. */
+function copied(wires: string, chip3 = ""): Program {
+  const text = `${TWO.replace("\n.wire 0:c2c0 1:c2c0\n", `\n${wires}\n`)}
+.chip 2
+.copy 0 shift=256
+.data v fp16 mem0,mem1 0 iota start=3 step=0.5
+
+.chip 3
+.copy 1 shift=256
+.output v fp16 mem0,mem1 0
+${chip3}`;
+  const r = parseAsm(text, "copies.lasm");
+  expect(r.diagnostics.filter((d) => d.severity === "error")).toEqual([]);
+  return r.program!;
+}
+
+function run(p: Program, functional: boolean, exact = false) {
+  const sim = new Simulator(p, TSP_V1, { functional, exact, seed: 3 });
+  sim.run();
+  return { result: sim.result(), state: sim.state(), fast: sim.ranFast };
+}
+
+/** Runs p with copies and written out, timing only (fast path first) and with values (exact engine). */
+function expectSameAsWrittenOut(p: Program, modes = [false, true]) {
+  const out = expandCopies(p);
+  expect(out.chips.some((c) => c.copyOf)).toBe(false);
+  for (const functional of modes) {
+    const a = run(p, functional);
+    const b = run(out, functional);
+    expect(a.result).toEqual(b.result);
+    expect(a.state).toEqual(b.state);
+    expect(a.fast).toBe(b.fast);
+  }
+  return run(p, false);
+}
+
+describe("copied chips run from their original's instructions", () => {
+  it("a copy wired like its original runs each instruction shift cycles later, as if written out", () => {
+    const p = copied(".wire 0:c2c0 1:c2c0\n.wire 2:c2c0 3:c2c0");
+    const r = expectSameAsWrittenOut(p);
+    expect(r.fast).toBe(true);
+    expect(r.result.hazards).toEqual([]);
+    expect(r.result.instructions).toBe(16);
+    // The copied lists (chips 0 and 1's queues, 8 instructions) are encoded once for 4 chips' 16 instructions.
+    expect(lastSharedRows).toBe(8);
+    const outs = r.result.outputs.filter((o) => o.name === "v");
+    expect(outs.map((o) => o.chip)).toEqual([1, 3]);
+  });
+
+  it("a queue the copy lists replaces its original's and is run as its own", () => {
+    const p = copied(
+      ".wire 0:c2c0 1:c2c0\n.wire 2:c2c0 3:c2c0",
+      ".queue mem1\n  @526 write 0, s1e\n  nop 2\n",
+    );
+    const r = expectSameAsWrittenOut(p);
+    expect(r.result.hazards).toEqual([]);
+    expect(r.result.instructions).toBe(17);
+    // chip 1's mem1 is no longer copied: it is encoded by blocks, as any chip's own queue.
+    expect(lastSharedRows).toBe(7);
+  });
+
+  it("a copy wired to another chip's peer meets that peer's words (recv-empty here), as if written out", () => {
+    const r = expectSameAsWrittenOut(copied(".wire 0:c2c0 3:c2c0\n.wire 2:c2c0 1:c2c0"));
+    expect(r.result.hazards.map((h) => `${h.name} chip ${h.chip}`)).toContain("recv-empty chip 1");
+  });
+
+  it("a copy whose link is not wired faults on its send while its original does not", () => {
+    const r = expectSameAsWrittenOut(copied(".wire 0:c2c0 1:c2c0"));
+    const faults = r.result.hazards.map(
+      (h) => `${h.name} chip ${h.chip} ${h.inst?.queue} @${h.inst?.placed.cycle}`,
+    );
+    expect(faults).toEqual(["unwired-link chip 2 c2c0 @269", "unwired-link chip 3 c2c0 @524"]);
+  });
+
+  it("a stamped tiny-gpt gives the same run with shared code as written out, and the exact engine agrees", () => {
+    const file = "programs/tiny-gpt.model";
+    const graph = loadModel(readFileSync(file, "utf8"), file, { layers: "4" }).graph!;
+    const p = compile(graph, TSP_V1, { chips: 64, file, partition: "layers" }).program!;
+    expect(p.chips.some((c) => c.copyOf)).toBe(true);
+    const r = expectSameAsWrittenOut(p, [false]); // timing only: the values are stamp.test.ts's
+    expect(r.fast).toBe(true);
+    expect(r.result.hazards).toEqual([]);
+    expect(lastSharedRows).toBeLessThan(r.result.instructions);
+    const exact = run(p, false, true);
+    expect(exact.result).toEqual(r.result);
+    expect(exact.state).toEqual(r.state);
+  });
+});
