@@ -1,7 +1,7 @@
 // A chip that copies another's queues (ChipProgram.copyOf, arch/isa.ts): the program -> the same program with every
-// copy written out, each copied instruction issuing `shift` cycles later than its original. The simulator expands a
-// program here before it checks and runs it, so every instruction of every chip is checked and run; a program with
-// no copies comes back as it is.
+// copy written out, each copied instruction issuing `shift` cycles later than its original (a program with no copies
+// comes back as it is). The simulator does not write copies out: it runs a copy from its original's list with the
+// shift added (simulator/lpu/prepare.ts), in the queue order of queuesOf here, so ids match the written-out program.
 import type { ChipProgram, Placed, Program, QueueProgram } from "./isa.ts";
 
 /** What is wrong with the program's copies (empty when every `copyOf` names a chip that is not itself a copy). */
