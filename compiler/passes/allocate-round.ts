@@ -39,7 +39,7 @@ export interface RoundResult {
 type Spot = Omit<BlockPlacement, "tile" | "row0" | "rows">;
 
 /** Places every tensor; `narrow` says per tensor index whether it must load one row a cycle. With `stopWhenFull`,
- * the round stops at the first full chip (its result would be thrown away). */
+ * a chip stops at its first tensor that does not fit, and a round with a full chip returns no graph. */
 export function allocateRound(
   input: RoundInput,
   narrow: (ti: number) => boolean,
@@ -55,8 +55,10 @@ export function allocateRound(
   /** Per (chip, slice), by index chip * slices + slice: the first free word above the bump pointer. */
   const top = new Int32Array(chips * sliceCount);
   const free = new FreeLists();
-  /** Per plane count: the next slice group, round-robin over every chip. */
-  const cursor = new Map<number, number>();
+  /** Per (chip, plane count), by index chip * CURSOR_PLANES + planes: the next slice group, round-robin over that
+   * chip's tensors only. One cursor shared by every chip made each chip's placements depend on every earlier
+   * chip's: narrowing one chip's tensors moved them all, so a full chip could not be fixed on its own. */
+  const cursor = new Int32Array(chips * CURSOR_PLANES);
   const placements: (Placement | undefined)[] = new Array(tensors.length);
   /** Temporaries placed in reused space, in placement order, with the tasks their writers must follow. */
   const reused: { ti: number; war: readonly number[] }[] = [];
@@ -96,7 +98,7 @@ export function allocateRound(
       facts.converted[ti] === 1 ? convertWidth : Number.POSITIVE_INFINITY,
     );
     if (full <= 1 || rows <= 1) return undefined;
-    const start = cursor.get(planes) ?? 0;
+    const start = cursor[t.chip * CURSOR_PLANES + planes]!;
     // All groups on the side of the VXM where the cursor points, so the rows reach the plane with little skew
     // (groups on both sides would make the load wait for the far side's ~45 extra hops). The side's groups in
     // fixed chunks of `width` (the last one narrower): a block takes a whole chunk, so the groups of a chunk keep
@@ -132,7 +134,7 @@ export function allocateRound(
     if (bestAddr + words > wordsPerSlice) return undefined;
     const slices = tables.runSlices(table, cursorSide, bestC, bestWidth);
     raise(t.chip, slices, bestAddr + words);
-    cursor.set(planes, own[bestC + bestWidth - 1]! + 1);
+    cursor[t.chip * CURSOR_PLANES + planes] = (own[bestC + bestWidth - 1]! + 1) % groups.length;
     return { slices, addr: bestAddr, width: bestWidth };
   };
 
@@ -192,7 +194,7 @@ export function allocateRound(
       for (let row0 = 0; row0 < t.rows; row0 += t.blockRows) {
         const rows = Math.min(t.blockRows, t.rows - row0);
         let placed: Spot | undefined;
-        const start = cursor.get(planes) ?? 0;
+        const start = cursor[t.chip * CURSOR_PLANES + planes]!;
         if (wide[ti] === 1) placed = placeWide(t, ti, rows, table);
         // Reuse costs time when it orders work the program does not: the new tenant's writers wait for the old
         // tenant's readers and writers. Reusing first tied unrelated work together (llama2-7b: a head's query
@@ -209,7 +211,7 @@ export function allocateRound(
           if (addr + rows <= wordsPerSlice) {
             raise(t.chip, groups[gi]!, addr + rows);
             placed = { slices: groups[gi]!, addr };
-            cursor.set(planes, gi + 1);
+            cursor[t.chip * CURSOR_PLANES + planes] = (gi + 1) % groups.length;
           }
         }
         // Reuse-first already tried every freed block, and fresh space failing changed none.
@@ -256,27 +258,30 @@ export function allocateRound(
     placements[ti] = { tensor: t.id, chip: t.chip, rows: t.rows, blockRows: t.blockRows, blocks };
   };
 
+  // With `stopWhenFull`, a full chip's later tensors are skipped (its result will be thrown away) but the other
+  // chips go on: their placements do not depend on it, so one round finds every chip that overflows.
+  const skipped = (ti: number) => stopWhenFull && fullChips.has(tensors[ti]!.chip);
   for (const ti of facts.pinnedOrder) {
+    if (skipped(ti)) continue;
     const r = place(ti);
-    if (stopWhenFull && fullChips.size > 0) return stopped();
     if (r) record(ti, r.blocks);
   }
 
   for (let i = 0; i < g.tasks.length; i++) {
     for (const dead of facts.freeBefore[i] ?? NONE) release(dead);
     for (const ti of facts.writes[i]!) {
-      if (placements[ti]) continue;
+      if (placements[ti] || skipped(ti)) continue;
       const r = place(ti);
-      if (stopWhenFull && fullChips.size > 0) return stopped();
       if (!r) continue;
       record(ti, r.blocks);
       if (r.war.length > 0) reused.push({ ti, war: r.war });
     }
     for (const dead of facts.freeAfter[i] ?? NONE) release(dead);
   }
+  if (stopWhenFull && fullChips.size > 0) return stopped();
 
-  // Every writer of a tensor follows the readers and writers of the space it reuses (in placement order; only a
-  // round that runs to the end gets here, so a round that gave up never built these sets).
+  // Every writer of a tensor follows the readers and writers of the space it reuses (in placement order; a round
+  // that gave up returned above and never built these sets).
   const extraAfter = new Map<number, Set<number>>();
   for (const { ti, war } of reused)
     for (const w of facts.writers[ti]!) {
@@ -305,6 +310,8 @@ export function allocateRound(
 }
 
 const NONE: readonly number[] = [];
+/** Cursor slots per chip: one per byte-plane count (at most 4). */
+const CURSOR_PLANES = 8;
 const sortedChips = (chips: ReadonlySet<number>) => [...chips].sort((a, b) => a - b);
 
 /** The task with each `lw` that reads a wide block given that block's width (at most its rows). */

@@ -30,11 +30,13 @@ export function allocate(
 ): { graph: TaskGraph; diagnostics: Diagnostic[] } {
   // Wide weight blocks start all their slice groups at one address, which can strand space below it; when that
   // makes a chip's SRAM overflow (the partitioner's estimate counts bytes, not this layout), the program is
-  // allocated again with that chip's largest wide tensor loaded one row a cycle, and so on until it fits. The
-  // chip's other weights keep their wide loads: before, one full chip (llama2-7b's embedding table) made every
-  // weight on every chip load one row a cycle, 8x slower. A wide attempt stops at the first full chip (its
-  // result would be thrown away); the last resort, every tensor narrow, runs to the end for its diagnostics.
-  // Every round reads the same facts, slice tables and ancestor searches: they are built once here.
+  // allocated again with that chip's largest wide tensor loaded one row a cycle, and so on until it fits. Each
+  // chip's placements depend only on its own tensors (a round-robin cursor per chip), so narrowing one chip leaves
+  // every other chip's wide loads as they were: before, one full chip (llama2-7b's embedding table; the 70b-fp8
+  // layer's chip 2) made every weight on every chip load one row a cycle, up to 8x slower. A wide attempt gives up
+  // on a chip at its first tensor that does not fit (that result is thrown away) and goes on with the others; the
+  // last resort loads every tensor of the chips that still overflow one row a cycle and runs to the end for its
+  // diagnostics. Every round reads the same facts, slice tables and ancestor searches: they are built once here.
   const reuseFirst = opts.reuseFirst ?? false;
   const facts = allocationFacts(g, machine);
   const precedence = new Precedence(uncachedDependencies(g.tasks), facts.users, facts.writers);
@@ -46,7 +48,8 @@ export function allocate(
   return allocateNarrowing(input, true);
 }
 
-/** allocateRound, narrowing the largest wide tensor of each full chip until the program fits (or every tensor). */
+/** allocateRound, narrowing the largest wide tensor of each full chip until the program fits; a chip still full
+ * after MAX_NARROWING_ROUNDS has every tensor narrowed. */
 function allocateNarrowing(
   input: RoundInput,
   reuseFirst: boolean,
@@ -54,9 +57,11 @@ function allocateNarrowing(
   const tensors = input.g.tensors;
   const canWiden = input.machine.mxm.maxLoadWidth > 1;
   const narrow = new Uint8Array(tensors.length);
+  let stillFull: readonly number[] = [];
   for (let round = 0; canWiden && round < MAX_NARROWING_ROUNDS; round++) {
     const r = allocateRound(input, (ti) => narrow[ti] === 1, true, reuseFirst);
     if (r.fullChips.length === 0) return { graph: r.graph, diagnostics: r.diagnostics };
+    stillFull = r.fullChips;
     let more = false;
     for (const chip of r.fullChips) {
       const left: number[] = [];
@@ -71,7 +76,14 @@ function allocateNarrowing(
     }
     if (!more) break;
   }
-  const r = allocateRound(input, () => true, false, reuseFirst);
+  // Without wide loads (canWiden false) every tensor is narrow anyway.
+  const full = new Set(stillFull);
+  const r = allocateRound(
+    input,
+    (ti) => !canWiden || narrow[ti] === 1 || full.has(tensors[ti]!.chip),
+    false,
+    reuseFirst,
+  );
   return { graph: r.graph, diagnostics: r.diagnostics };
 }
 
