@@ -25,6 +25,9 @@ export interface RoundInput {
   readonly facts: AllocationFacts;
   readonly slices: SliceTables;
   readonly precedence: Precedence;
+  /** One round-robin cursor per chip (a chip's placements then depend only on its own tensors) instead of one
+   * shared by every chip. */
+  readonly cursorPerChip: boolean;
 }
 
 export interface RoundResult {
@@ -55,10 +58,11 @@ export function allocateRound(
   /** Per (chip, slice), by index chip * slices + slice: the first free word above the bump pointer. */
   const top = new Int32Array(chips * sliceCount);
   const free = new FreeLists();
-  /** Per (chip, plane count), by index chip * CURSOR_PLANES + planes: the next slice group, round-robin over that
-   * chip's tensors only. One cursor shared by every chip made each chip's placements depend on every earlier
-   * chip's: narrowing one chip's tensors moved them all, so a full chip could not be fixed on its own. */
+  /** Per plane count the next slice group, round-robin: with `cursorPerChip` per (chip, plane count), by index
+   * chip * CURSOR_PLANES + planes, else one shared by every chip (then narrowing one chip's tensors moves every
+   * later chip's placements). */
   const cursor = new Int32Array(chips * CURSOR_PLANES);
+  const slot = (chip: number, planes: number) => (input.cursorPerChip ? chip * CURSOR_PLANES : 0) + planes;
   const placements: (Placement | undefined)[] = new Array(tensors.length);
   /** Temporaries placed in reused space, in placement order, with the tasks their writers must follow. */
   const reused: { ti: number; war: readonly number[] }[] = [];
@@ -98,7 +102,7 @@ export function allocateRound(
       facts.converted[ti] === 1 ? convertWidth : Number.POSITIVE_INFINITY,
     );
     if (full <= 1 || rows <= 1) return undefined;
-    const start = cursor[t.chip * CURSOR_PLANES + planes]!;
+    const start = cursor[slot(t.chip, planes)]!;
     // All groups on the side of the VXM where the cursor points, so the rows reach the plane with little skew
     // (groups on both sides would make the load wait for the far side's ~45 extra hops). The side's groups in
     // fixed chunks of `width` (the last one narrower): a block takes a whole chunk, so the groups of a chunk keep
@@ -134,7 +138,7 @@ export function allocateRound(
     if (bestAddr + words > wordsPerSlice) return undefined;
     const slices = tables.runSlices(table, cursorSide, bestC, bestWidth);
     raise(t.chip, slices, bestAddr + words);
-    cursor[t.chip * CURSOR_PLANES + planes] = (own[bestC + bestWidth - 1]! + 1) % groups.length;
+    cursor[slot(t.chip, planes)] = (own[bestC + bestWidth - 1]! + 1) % groups.length;
     return { slices, addr: bestAddr, width: bestWidth };
   };
 
@@ -194,7 +198,7 @@ export function allocateRound(
       for (let row0 = 0; row0 < t.rows; row0 += t.blockRows) {
         const rows = Math.min(t.blockRows, t.rows - row0);
         let placed: Spot | undefined;
-        const start = cursor[t.chip * CURSOR_PLANES + planes]!;
+        const start = cursor[slot(t.chip, planes)]!;
         if (wide[ti] === 1) placed = placeWide(t, ti, rows, table);
         // Reuse costs time when it orders work the program does not: the new tenant's writers wait for the old
         // tenant's readers and writers. Reusing first tied unrelated work together (llama2-7b: a head's query
@@ -211,7 +215,7 @@ export function allocateRound(
           if (addr + rows <= wordsPerSlice) {
             raise(t.chip, groups[gi]!, addr + rows);
             placed = { slices: groups[gi]!, addr };
-            cursor[t.chip * CURSOR_PLANES + planes] = (gi + 1) % groups.length;
+            cursor[slot(t.chip, planes)] = (gi + 1) % groups.length;
           }
         }
         // Reuse-first already tried every freed block, and fresh space failing changed none.
@@ -258,12 +262,15 @@ export function allocateRound(
     placements[ti] = { tensor: t.id, chip: t.chip, rows: t.rows, blockRows: t.blockRows, blocks };
   };
 
-  // With `stopWhenFull`, a full chip's later tensors are skipped (its result will be thrown away) but the other
-  // chips go on: their placements do not depend on it, so one round finds every chip that overflows.
+  // With `stopWhenFull`, a full chip's later tensors are skipped (its result will be thrown away); with a cursor
+  // per chip the other chips go on, as their placements do not depend on it, so one round finds every chip that
+  // overflows. With a shared cursor they would, so the round stops there.
   const skipped = (ti: number) => stopWhenFull && fullChips.has(tensors[ti]!.chip);
+  const giveUp = () => stopWhenFull && !input.cursorPerChip && fullChips.size > 0;
   for (const ti of facts.pinnedOrder) {
     if (skipped(ti)) continue;
     const r = place(ti);
+    if (giveUp()) return stopped();
     if (r) record(ti, r.blocks);
   }
 
@@ -272,6 +279,7 @@ export function allocateRound(
     for (const ti of facts.writes[i]!) {
       if (placements[ti] || skipped(ti)) continue;
       const r = place(ti);
+      if (giveUp()) return stopped();
       if (!r) continue;
       record(ti, r.blocks);
       if (r.war.length > 0) reused.push({ ti, war: r.war });

@@ -30,30 +30,44 @@ export function allocate(
 ): { graph: TaskGraph; diagnostics: Diagnostic[] } {
   // Wide weight blocks start all their slice groups at one address, which can strand space below it; when that
   // makes a chip's SRAM overflow (the partitioner's estimate counts bytes, not this layout), the program is
-  // allocated again with that chip's largest wide tensor loaded one row a cycle, and so on until it fits. Each
-  // chip's placements depend only on its own tensors (a round-robin cursor per chip), so narrowing one chip leaves
-  // every other chip's wide loads as they were: before, one full chip (llama2-7b's embedding table; the 70b-fp8
-  // layer's chip 2) made every weight on every chip load one row a cycle, up to 8x slower. A wide attempt gives up
-  // on a chip at its first tensor that does not fit (that result is thrown away) and goes on with the others; the
-  // last resort loads every tensor of the chips that still overflow one row a cycle and runs to the end for its
-  // diagnostics. Every round reads the same facts, slice tables and ancestor searches: they are built once here.
+  // allocated again with that chip's largest wide tensor loaded one row a cycle, and so on until it fits. The
+  // chip's other weights keep their wide loads. A wide attempt gives up on a chip at its first tensor that does not
+  // fit (that result is thrown away). The round-robin cursor over slice groups is first shared by all chips (the
+  // placements every program had before, which schedule best on llama2-7b: a cursor per chip doubled its cycles);
+  // if that would end with every tensor of every chip loaded one row a cycle (narrowing one chip moves every later
+  // chip's placements, so a full chip may stay full: the 70b-fp8 layer's chip 2), the loop runs again with a
+  // cursor per chip, where each chip's placements depend only on its own tensors, and its last resort loads one
+  // row a cycle only on the chips still full. Every round reads the same facts, slice tables and ancestor
+  // searches: they are built once here.
   const reuseFirst = opts.reuseFirst ?? false;
   const facts = allocationFacts(g, machine);
   const precedence = new Precedence(uncachedDependencies(g.tasks), facts.users, facts.writers);
-  const input: RoundInput = { g, machine, file, facts, slices: new SliceTables(machine), precedence };
-  const r = allocateNarrowing(input, reuseFirst);
+  const shared: RoundInput = {
+    g,
+    machine,
+    file,
+    facts,
+    slices: new SliceTables(machine),
+    precedence,
+    cursorPerChip: false,
+  };
+  const perChip: RoundInput = { ...shared, cursorPerChip: true };
+  const narrowing = (policy: boolean) =>
+    allocateNarrowing(shared, policy) ?? allocateNarrowing(perChip, policy)!;
+  const r = narrowing(reuseFirst);
   // Fresh space first can strand a full chip's freed space in pieces too small for a later large tensor (bert-base
   // packed on 2 chips: the embedding's [128, 30522] temporaries); the reuse-first policy packs tighter.
   if (reuseFirst || !r.diagnostics.some((d) => d.code === M.sliceFull.code)) return r;
-  return allocateNarrowing(input, true);
+  return narrowing(true);
 }
 
-/** allocateRound, narrowing the largest wide tensor of each full chip until the program fits; a chip still full
- * after MAX_NARROWING_ROUNDS has every tensor narrowed. */
+/** allocateRound, narrowing the largest wide tensor of each full chip until the program fits. With a shared cursor,
+ * undefined where that fails (a cursor per chip does better); with a cursor per chip, a chip still full after
+ * MAX_NARROWING_ROUNDS has every tensor narrowed. */
 function allocateNarrowing(
   input: RoundInput,
   reuseFirst: boolean,
-): { graph: TaskGraph; diagnostics: Diagnostic[] } {
+): { graph: TaskGraph; diagnostics: Diagnostic[] } | undefined {
   const tensors = input.g.tensors;
   const canWiden = input.machine.mxm.maxLoadWidth > 1;
   const narrow = new Uint8Array(tensors.length);
@@ -76,6 +90,7 @@ function allocateNarrowing(
     }
     if (!more) break;
   }
+  if (canWiden && !input.cursorPerChip) return undefined;
   // Without wide loads (canWiden false) every tensor is narrow anyway.
   const full = new Set(stillFull);
   const r = allocateRound(

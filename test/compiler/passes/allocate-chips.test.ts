@@ -1,5 +1,5 @@
-// The allocator's chips are independent: a chip's placements depend only on its own tensors (one round-robin
-// cursor per chip), so narrowing one chip's weight loads leaves every other chip's wide loads as they were.
+// With a cursor per chip the allocator's chips are independent: a chip's placements depend only on its own
+// tensors, so narrowing one chip's weight loads leaves every other chip's wide loads as they were.
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { TSP_V1 } from "../../../arch/presets.ts";
@@ -24,7 +24,8 @@ function roundInput(): RoundInput {
   const g = placeStages(tile(p.partitioned, TSP_V1), p.partitioned, TSP_V1);
   const facts = allocationFacts(g, TSP_V1);
   const precedence = new Precedence(uncachedDependencies(g.tasks), facts.users, facts.writers);
-  return { g, machine: TSP_V1, file: path, facts, slices: new SliceTables(TSP_V1), precedence };
+  const slices = new SliceTables(TSP_V1);
+  return { g, machine: TSP_V1, file: path, facts, slices, precedence, cursorPerChip: true };
 }
 
 const onChip = (ps: readonly Placement[] | undefined, chip: number) =>
