@@ -8,6 +8,7 @@ import type { Machine } from "../arch/machine.ts";
 import { compile } from "../compiler/compile.ts";
 import { loadModel } from "../compiler/frontend.ts";
 import type { ModelGraph } from "../compiler/graph/ir.ts";
+import type { PartitionStrategy } from "../compiler/passes/partition.ts";
 import { Simulator } from "../simulator/lpu/index.ts";
 import type { Diagnostic } from "../util/diagnostics.ts";
 import type { BenchResult } from "./result.ts";
@@ -18,6 +19,8 @@ export interface ModelCase {
   readonly sets: Readonly<Record<string, string>>;
   /** A chip count, or "fewest": the smallest count the compiler says holds the model. */
   readonly chips: number | "fewest";
+  /** The partition strategy (`lpu compile --partition`); absent: auto. */
+  readonly partition?: PartitionStrategy;
 }
 
 const errors = (ds: readonly Diagnostic[]) =>
@@ -56,7 +59,7 @@ function runCase(c: ModelCase): BenchResult {
   const name = c.chips === "fewest" ? `${c.name} (${chips} chip${chips === 1 ? "" : "s"})` : c.name;
   const t1 = performance.now();
   const cpu1 = process.cpuUsage();
-  const result = compile(loaded.graph, machine, { chips, file: c.file });
+  const result = compile(loaded.graph, machine, { chips, file: c.file, partition: c.partition });
   const compileSeconds = (loadMs + performance.now() - t1) / 1000;
   // The probe compile of "fewest" is not counted: only loading the model and this compile.
   const compileCpuSeconds = loadCpu + cpuSince(cpu1);
