@@ -66,14 +66,17 @@ export function reduceRepeat(k: KernelGraph, unit = 1): ReducedRepeat | undefine
       ? { ...t, id: rename(t.id), source: { ...t.source, node: rename(t.source.node) } }
       : { ...t, id: rename(t.id) };
   const template = JSON.stringify(opsOf(0));
-  const templateTensors = JSON.stringify(tensorsOf(0));
+  // Compared in order of the renamed ids: tensors are sorted by id, so a unit of layers 8 .. 11 lists
+  // `layer.10.*` before `layer.8.*`, which renamed is not unit 0's order.
+  const byId = (ts: KTensor[]) => ts.sort((x, y) => (x.id < y.id ? -1 : x.id > y.id ? 1 : 0));
+  const templateTensors = JSON.stringify(byId(tensorsOf(0)));
   for (let u = 1; u < n / q - 1; u++) {
     // Unit u, and the tensor chained into it, as unit 0 and its input.
     const shift = instanceRenamer(name, u * q - 1, (u + 1) * q, -u * q);
     const input = into1.replace(`${name}.${q - 1}.`, `${name}.${u * q - 1}.`);
     const back = (s: string) => (s === input ? into0 : shift(s));
     if (JSON.stringify(renamed(opsOf(u), back)) !== template) return undefined;
-    if (JSON.stringify(tensorsOf(u).map((t) => sourceName(t, back))) !== templateTensors) return undefined;
+    if (JSON.stringify(byId(tensorsOf(u).map((t) => sourceName(t, back)))) !== templateTensors) return undefined;
   }
   const last = instanceRenamer(name, n - q - 1, n, -(n - 2 * q));
   const ops: KOp[] = [...k.ops.slice(0, starts[q]!), ...renamed(k.ops.slice(starts[n - q]!), last)];

@@ -149,6 +149,16 @@ output out = matmul(h, w_out)
     }
   });
 
+  it("units whose instance numbers sort differently as text (9, 10, 11) still reduce: the units are compared by renamed id", () => {
+    // 15 layers in units of 3: unit 3 is layers 9 .. 11, whose tensors sort as layer.10, layer.11, layer.9.
+    const g = loadModel(readFileSync(TINY, "utf8"), TINY, { layers: "15" }).graph!;
+    const k = decompose(g, TINY, { gatherRows: 512 }).kernel;
+    const r = reduceRepeat(k, 3);
+    expect(r).toBeDefined();
+    const instances = new Set(r!.kernel.ops.flatMap((op) => /^layer\.(\d+)\./.exec(op.out)?.[1] ?? []));
+    expect([...instances].sort()).toEqual(["0", "1", "2", "3", "4", "5"]);
+  });
+
   it("a repeat is found only when its instances are contiguous and chained; 2 instances are compiled whole", () => {
     const two = loadModel(readFileSync(TINY, "utf8"), TINY, { layers: "2" }).graph!;
     const k = decompose(two, TINY, { gatherRows: 512 }).kernel;
