@@ -165,7 +165,7 @@ export function compileReport(
 ): CompileReport {
   const { work, flops } = kernelWork(k);
   const data = beforeAllocate ? withDataOrder(g, beforeAllocate) : g;
-  const bounds = computeBounds(g, schedule(data, m, { relaxed: true, unitRuns: true }), m, work);
+  const bounds = computeBounds(g, schedule(data, m, { relaxed: true, unitRuns: true }).cycles, m, work);
   const diagnosis = { decompositionPath: schedule(data, m, { relaxed: true }).cycles };
   const entries = Object.entries(bounds) as [keyof typeof bounds, number][];
   const [boundName, lowerBound] = entries.reduce((best, e) => (e[1] > best[1] ? e : best));

@@ -5,7 +5,6 @@ import { ELEM_BYTES } from "../../arch/isa.ts";
 import type { Machine } from "../../arch/machine.ts";
 import { memSlices } from "../../arch/machine.ts";
 import type { Step, Task, TaskGraph } from "../passes/task-ir.ts";
-import type { Schedule } from "./schedule-ir.ts";
 import { linkWordTime, mxmCyclesPerVector } from "./timing.ts";
 
 export interface Bounds {
@@ -52,9 +51,17 @@ export interface CompileReport {
 /** The model's true work: multiply-accumulates per MXM input type (no padding). */
 export type MacsByType = ReadonlyMap<string, number>;
 
-/** `latencyPath` is the relaxed schedule (scheduler option `relaxed`) of `latencyOnly(g)` (or of `g` with the
- * option `unitRuns`, the same schedule without a copy of the graph). */
-export function computeBounds(g: TaskGraph, latencyPath: Schedule, m: Machine, work: MacsByType): Bounds {
+/** `criticalPath` is the length of the relaxed schedule (scheduler option `relaxed`) of `latencyOnly(g)` (or of
+ * `g` with the option `unitRuns`, the same schedule without a copy of the graph). `copies[c]` (absent: 1) counts
+ * how many chips of the program run chip c's tasks (a stamped program, stamp.ts): the sums count each task that
+ * often, over as many chips; a copied link carries its original's words, so the busiest link is the same. */
+export function computeBounds(
+  g: TaskGraph,
+  criticalPath: number,
+  m: Machine,
+  work: MacsByType,
+  copies?: readonly number[],
+): Bounds {
   // Array time if every MXM plane did useful MACs every cycle at its type's rate.
   let macCycles = 0;
   for (const [type, macs] of work)
@@ -64,10 +71,11 @@ export function computeBounds(g: TaskGraph, latencyPath: Schedule, m: Machine, w
   const counted = new Set<string>();
   const linkWords = new Map<string, number>();
   const tensorById = new Map(g.tensors.map((t) => [t.id, t]));
-  for (const t of g.tasks)
+  for (const t of g.tasks) {
+    const times = copies?.[t.chip] ?? 1;
     for (const st of t.steps) {
       // At most maxLoadWidth rows a cycle per plane (docs/isa.md `lw ... width`), whatever width this compile used.
-      if (st.kind === "lw") lwCycles += Math.ceil(st.n / m.mxm.maxLoadWidth);
+      if (st.kind === "lw") lwCycles += times * Math.ceil(st.n / m.mxm.maxLoadWidth);
       if (st.kind === "send") {
         const key = `${t.chip}/${st.link}`;
         linkWords.set(key, (linkWords.get(key) ?? 0) + st.n * ELEM_BYTES[st.type]);
@@ -79,19 +87,20 @@ export function computeBounds(g: TaskGraph, latencyPath: Schedule, m: Machine, w
         const key = `${st.ref.tensor}/${st.ref.tile}/${st.ref.row}/${st.ref.stride}/${st.ref.n}`;
         if (counted.has(key)) continue;
         counted.add(key);
-        wordsRead += (st.ref.stride === 0 ? 1 : st.ref.n) * ELEM_BYTES[tt.type];
+        wordsRead += times * (st.ref.stride === 0 ? 1 : st.ref.n) * ELEM_BYTES[tt.type];
       }
       // A gather reads one word per vector and byte plane; which words is data, so none is shared.
-      if (st.kind === "gather") wordsRead += st.ref.n * ELEM_BYTES[st.type];
+      if (st.kind === "gather") wordsRead += times * st.ref.n * ELEM_BYTES[st.type];
     }
-  const chips = Math.max(1, g.chips);
+  }
+  const chips = copies ? copies.reduce((a, b) => a + b, 0) : Math.max(1, g.chips);
   const planes = m.mxm.planes * chips;
   return {
     compute: Math.ceil(macCycles / planes),
     sram: Math.ceil(wordsRead / (memSlices(m) * chips)),
     weightLoad: Math.ceil(lwCycles / planes),
     link: Math.ceil((Math.max(0, ...linkWords.values()) * linkWordTime(m).num) / linkWordTime(m).den),
-    criticalPath: latencyPath.cycles,
+    criticalPath,
   };
 }
 

@@ -5,14 +5,11 @@
 // chip counted as often as it is copied). The critical path is the reduced model's: a lower bound of the full
 // program's (its chain of instances contains the reduced one's), not tight: each stamped instance adds its own path.
 import { instructionCount } from "../../arch/copies.ts";
-import { ELEM_BYTES } from "../../arch/isa.ts";
 import type { Machine } from "../../arch/machine.ts";
-import { memSlices } from "../../arch/machine.ts";
 import type { KernelGraph } from "../passes/kernel-ir.ts";
 import type { TaskGraph } from "../passes/task-ir.ts";
-import type { Bounds, CompileReport } from "./bounds.ts";
+import { type Bounds, type CompileReport, computeBounds } from "./bounds.ts";
 import type { Stamped } from "./stamp.ts";
-import { mxmCyclesPerVector } from "./timing.ts";
 
 /** The model's multiply-accumulates per MXM input type, and its FLOPs (2 per MAC). */
 export function kernelWork(k: KernelGraph): { work: Map<string, number>; flops: number } {
@@ -43,37 +40,8 @@ export function stampedReport(
   const copies = new Array<number>(g.chips).fill(0);
   for (let f = 0; f < chips; f++) copies[s.templateOf(f).chip]!++;
   const { work, flops } = kernelWork(full);
-  let macCycles = 0;
-  for (const [type, macs] of work)
-    macCycles += (macs * mxmCyclesPerVector(m, type)) / (m.mxm.rows * m.mxm.cols);
-  // The same sums as computeBounds (bounds.ts), each task counted once per copy of its chip.
-  let wordsRead = 0;
-  let lwCycles = 0;
-  const counted = new Set<string>();
-  const tensorById = new Map(g.tensors.map((t) => [t.id, t]));
-  for (const t of g.tasks)
-    for (const st of t.steps) {
-      const times = copies[t.chip]!;
-      if (st.kind === "lw") lwCycles += times * Math.ceil(st.n / m.mxm.maxLoadWidth);
-      if (st.kind === "read") {
-        const tt = tensorById.get(st.ref.tensor)!;
-        if (tt.role === "temp") continue;
-        const key = `${st.ref.tensor}/${st.ref.tile}/${st.ref.row}/${st.ref.stride}/${st.ref.n}`;
-        if (counted.has(key)) continue;
-        counted.add(key);
-        wordsRead += times * (st.ref.stride === 0 ? 1 : st.ref.n) * ELEM_BYTES[tt.type];
-      }
-      if (st.kind === "gather") wordsRead += times * st.ref.n * ELEM_BYTES[st.type];
-    }
-  const planes = m.mxm.planes * chips;
-  const bounds: Bounds = {
-    compute: Math.ceil(macCycles / planes),
-    sram: Math.ceil(wordsRead / (memSlices(m) * chips)),
-    weightLoad: Math.ceil(lwCycles / planes),
-    // Every link of a copy carries what its template's carries.
-    link: reduced.bounds.link,
-    criticalPath: reduced.bounds.criticalPath,
-  };
+  // The reduced tasks, each counted once per copy of its chip; the critical path is the reduced model's.
+  const bounds = computeBounds(g, reduced.bounds.criticalPath, m, work, copies);
   const entries = Object.entries(bounds) as [keyof Bounds, number][];
   const [boundName, lowerBound] = entries.reduce((best, e) => (e[1] > best[1] ? e : best));
   const cycles = reduced.cycles + s.added;
