@@ -81,21 +81,36 @@ export function compile(model: ModelGraph, machine: Machine, opts: CompileOption
   diagnostics.push(...d.diagnostics);
   if (failed()) return stop();
   const kernel = after("decompose", d.kernel, printKernelGraph, verifyKernelGraph);
+  const decomposed = diagnostics.length;
 
-  const p = partition(kernel, machine, opts.chips, opts.file, opts.partition);
-  minChips = p.partitioned.minChips;
-  diagnostics.push(...p.diagnostics);
-  if (failed()) return stop();
-  after("partition", p.partitioned, printPartition, () => []);
-  // `layers` with 3 or more units: the passes below see unit 0 and the last only, and stamp.ts copies unit 0.
-  const unit = p.partitioned.groups?.unit;
-  const reduced = unit ? reduceRepeat(kernel, unit) : undefined;
-  if (reduced) {
-    const r = partition(reduced.kernel, machine, opts.chips, opts.file, opts.partition, unit);
-    const out = backEnd(r.partitioned, reduced);
-    if (out) return out;
+  const first = partitionAndBack(opts.partition);
+  if (first.program || (opts.partition ?? "auto") !== "auto") return first;
+  // auto's placement comes from an SRAM estimate (pack.ts counts bytes, not allocate's layout): when the chips it
+  // chose overflow once allocated (LPU5005), the packing on the fewest chips is compiled instead, and a warning
+  // says so; the estimate's miss is a partitioner limit, not the user's error.
+  const full = diagnostics.filter((x) => x.code === M.sliceFull.code).map((x) => x.message);
+  if (full.length === 0) return first;
+  diagnostics.length = decomposed;
+  printed.length = 0;
+  diagnostics.push(diag(M.spreadOverflow, opts.file, undefined, [kernel.name, full[0]!]));
+  return partitionAndBack("pack");
+
+  function partitionAndBack(strategy: PartitionStrategy | undefined): CompileResult {
+    const p = partition(kernel, machine, opts.chips, opts.file, strategy);
+    minChips = p.partitioned.minChips;
+    diagnostics.push(...p.diagnostics);
+    if (failed()) return stop();
+    after("partition", p.partitioned, printPartition, () => []);
+    // `layers` with 3 or more units: the passes below see unit 0 and the last only, and stamp.ts copies unit 0.
+    const unit = p.partitioned.groups?.unit;
+    const reduced = unit ? reduceRepeat(kernel, unit) : undefined;
+    if (reduced) {
+      const r = partition(reduced.kernel, machine, opts.chips, opts.file, strategy, unit);
+      const out = backEnd(r.partitioned, reduced);
+      if (out) return out;
+    }
+    return backEnd(p.partitioned, undefined) ?? stop();
   }
-  return backEnd(p.partitioned, undefined) ?? stop();
 
   /** tile .. emit; with `reduced`, the stamped program, or undefined when it cannot be stamped (then LPU5010). */
   function backEnd(

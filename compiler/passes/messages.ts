@@ -47,6 +47,11 @@ export const M = {
     severity: "warning",
     text: "{0}: the repeated block's first unit cannot be stamped ({1}); compiled whole",
   },
+  spreadOverflow: {
+    code: "LPU5011",
+    severity: "warning",
+    text: "the partitioner's estimate placed {0} where allocation found SRAM full ({1}); compiled with --partition pack instead",
+  },
   unknownPass: {
     code: "LPU5007",
     severity: "error",

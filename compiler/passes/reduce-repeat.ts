@@ -76,7 +76,8 @@ export function reduceRepeat(k: KernelGraph, unit = 1): ReducedRepeat | undefine
     const input = into1.replace(`${name}.${q - 1}.`, `${name}.${u * q - 1}.`);
     const back = (s: string) => (s === input ? into0 : shift(s));
     if (JSON.stringify(renamed(opsOf(u), back)) !== template) return undefined;
-    if (JSON.stringify(byId(tensorsOf(u).map((t) => sourceName(t, back)))) !== templateTensors) return undefined;
+    if (JSON.stringify(byId(tensorsOf(u).map((t) => sourceName(t, back)))) !== templateTensors)
+      return undefined;
   }
   const last = instanceRenamer(name, n - q - 1, n, -(n - 2 * q));
   const ops: KOp[] = [...k.ops.slice(0, starts[q]!), ...renamed(k.ops.slice(starts[n - q]!), last)];
