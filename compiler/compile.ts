@@ -81,7 +81,8 @@ export function compile(model: ModelGraph, machine: Machine, opts: CompileOption
   diagnostics.push(...d.diagnostics);
   if (failed()) return stop();
   const kernel = after("decompose", d.kernel, printKernelGraph, verifyKernelGraph);
-  const decomposed = diagnostics.length;
+  // What the passes after decompose said and printed, dropped when auto compiles again with pack.
+  const [decomposed, printedDecomposed] = [diagnostics.length, printed.length];
 
   const first = partitionAndBack(opts.partition);
   if (first.program || (opts.partition ?? "auto") !== "auto") return first;
@@ -91,7 +92,7 @@ export function compile(model: ModelGraph, machine: Machine, opts: CompileOption
   const full = diagnostics.filter((x) => x.code === M.sliceFull.code).map((x) => x.message);
   if (full.length === 0) return first;
   diagnostics.length = decomposed;
-  printed.length = 0;
+  printed.length = printedDecomposed;
   diagnostics.push(diag(M.spreadOverflow, opts.file, undefined, [kernel.name, full[0]!]));
   return partitionAndBack("pack");
 
