@@ -94,6 +94,44 @@ export function tile(p: PartitionedGraph, machine: Machine): TaskGraph {
     stride,
   });
 
+  /** One MXM group's chain over K tiles k0 .. k1 - 1 on `chip`: per tile a weight load (`weights(i)`), an install,
+   * and rows m0 .. m0 + mn - 1 of `a`'s tile i streamed through, accumulating after the first. Returns the last
+   * task (the group's `acc` follows it), undefined for an empty range. */
+  const kChain = (
+    op: string,
+    group: string,
+    a: TiledTensor,
+    weightType: ElemType,
+    [k0, k1]: readonly [number, number],
+    weights: (i: number) => VecRef,
+    [m0, mn]: readonly [number, number],
+    chip: number,
+  ): string | undefined => {
+    let prev: string | undefined;
+    for (let i = k0; i < k1; i++) {
+      const lw = push(
+        { id: `${group}.k${i}.lw`, op, mxmGroup: group, steps: weightLoad(weights(i), weightType, a.type) },
+        prev ? [prev] : [],
+        chip,
+      );
+      const iw = push({ id: `${group}.k${i}.iw`, op, mxmGroup: group, steps: [{ kind: "iw" }] }, [lw], chip);
+      prev = push(
+        {
+          id: `${group}.k${i}.abc`,
+          op,
+          mxmGroup: group,
+          steps: [
+            { kind: "read", ref: rowsOf(a.id, i, m0, mn), type: a.type },
+            { kind: "abc", type: a.type, src: 0, n: mn, row0: 0, accumulate: i > k0 },
+          ],
+        },
+        [iw],
+        chip,
+      );
+    }
+    return prev;
+  };
+
   /** Appends convert (from the accumulator type), the epilogue ops and the write of rows m0.. of out tile j. */
   const finish = (
     steps: Step[],
@@ -222,37 +260,8 @@ export function tile(p: PartitionedGraph, machine: Machine): TaskGraph {
               k1 = Math.min(k1, j + diagonal.above + 1);
             }
             const group = `${op.id}.n${j}.m${m0}${chips > 1 ? `.c${c}` : ""}${splits > 1 ? `.s${s}` : ""}`;
-            let prev: string | undefined;
-            for (let i = k0; i < k1; i++) {
-              const lw = push(
-                {
-                  id: `${group}.k${i}.lw`,
-                  op: op.id,
-                  mxmGroup: group,
-                  steps: weightLoad(rowsOf(b.id, bTile(i, j), bRow0(j), nRows), b.type, a.type),
-                },
-                prev ? [prev] : [],
-                c,
-              );
-              const iw = push(
-                { id: `${group}.k${i}.iw`, op: op.id, mxmGroup: group, steps: [{ kind: "iw" }] },
-                [lw],
-                c,
-              );
-              prev = push(
-                {
-                  id: `${group}.k${i}.abc`,
-                  op: op.id,
-                  mxmGroup: group,
-                  steps: [
-                    { kind: "read", ref: rowsOf(a.id, i, m0, mn), type: a.type },
-                    { kind: "abc", type: a.type, src: 0, n: mn, row0: 0, accumulate: i > k0 },
-                  ],
-                },
-                [iw],
-                c,
-              );
-            }
+            const weights = (i: number) => rowsOf(b.id, bTile(i, j), bRow0(j), nRows);
+            const prev = kChain(op.id, group, a, b.type, [k0, k1], weights, [m0, mn], c);
             const steps: Step[] = [{ kind: "acc", type: acc, n: mn, row0: 0 }];
             if (single) finish(steps, 0, acc, out, j, m0, mn, op.epilogue ?? []);
             else {
@@ -356,37 +365,8 @@ export function tile(p: PartitionedGraph, machine: Machine): TaskGraph {
         for (let m0 = 0; m0 < a0.rows; m0 += chunk) {
           const mn = Math.min(chunk, a0.rows - m0);
           const group = `${op.id}.n${j}.m${m0}.c${c}`;
-          let prev: string | undefined;
-          for (let i = 0; i < a0.tiles; i++) {
-            const lw = push(
-              {
-                id: `${group}.k${i}.lw`,
-                op: op.id,
-                mxmGroup: group,
-                steps: weightLoad(rowsOf(b.id, i, (j - n0) * lanes, nRows), b.type, a.type),
-              },
-              prev ? [prev] : [],
-              c,
-            );
-            const iw = push(
-              { id: `${group}.k${i}.iw`, op: op.id, mxmGroup: group, steps: [{ kind: "iw" }] },
-              [lw],
-              c,
-            );
-            prev = push(
-              {
-                id: `${group}.k${i}.abc`,
-                op: op.id,
-                mxmGroup: group,
-                steps: [
-                  { kind: "read", ref: rowsOf(a.id, i, m0, mn), type: a.type },
-                  { kind: "abc", type: a.type, src: 0, n: mn, row0: 0, accumulate: i > 0 },
-                ],
-              },
-              [iw],
-              c,
-            );
-          }
+          const weights = (i: number) => rowsOf(b.id, i, (j - n0) * lanes, nRows);
+          const prev = kChain(op.id, group, a, b.type, [0, a0.tiles], weights, [m0, mn], c);
           const steps: Step[] = [{ kind: "acc", type: acc, n: mn, row0: 0 }];
           finish(steps, 0, acc, dst, j, m0, mn, op.epilogue ?? []);
           push({ id: `${group}.acc`, op: op.id, mxmGroup: group, mxmGroupEnd: true, steps }, [prev!], c);
