@@ -1,9 +1,9 @@
 // The compile report of a stamped program (stamp.ts): the reduced model's report + the full kernel + the stamping
-// -> the report of the full program. Exact: cycles (the reduced program's + (n - 3) delta, since every chip copies a
-// reduced chip shifted by at most (n - 3) delta and the last instance and the suffix by exactly that), instructions
+// -> the report of the full program. Exact: cycles (the reduced program's + (U - 2) delta for U units, since every
+// chip copies a reduced chip shifted by at most (U - 2) delta and the last unit and the suffix by exactly that), instructions
 // per chip, SRAM per chip, and the compute, SRAM, weight-load and link bounds (sums over the reduced tasks with each
 // chip counted as often as it is copied). The critical path is the reduced model's: a lower bound of the full
-// program's (its chain of instances contains the reduced one's), not tight: each stamped instance adds its own path.
+// program's (its chain of units contains the reduced one's), not tight: each stamped unit adds its own path.
 import { instructionCount } from "../../arch/copies.ts";
 import type { Machine } from "../../arch/machine.ts";
 import type { KernelGraph } from "../passes/kernel-ir.ts";
