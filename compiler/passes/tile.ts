@@ -94,6 +94,50 @@ export function tile(p: PartitionedGraph, machine: Machine): TaskGraph {
     stride,
   });
 
+  /** Rows m0 .. m0 + mn - 1 of column tile j of `from` (on chip c, a local link away from chip 0) sent to the same
+   * rows of `to` on chip 0, in pieces of at most `pieceRows` vectors (the link's buffer): a send on c and a recv
+   * on 0 per piece. Returns the recv tasks. */
+  const toChip0 = (
+    op: string,
+    from: TiledTensor,
+    to: TiledTensor,
+    type: ElemType,
+    [j, m0, mn]: readonly [number, number, number],
+    c: number,
+    pieceRows: number,
+  ): string[] => {
+    const recvs: string[] = [];
+    for (let r0 = m0; r0 < m0 + mn; r0 += pieceRows) {
+      const rn = Math.min(pieceRows, m0 + mn - r0);
+      const sendId = push(
+        {
+          id: `${op}.n${j}.r${r0}.c${c}.send`,
+          op,
+          steps: [
+            { kind: "read", ref: rowsOf(from.id, j, r0, rn), type },
+            { kind: "send", type, src: 0, n: rn, link: linkTo(c, 0) },
+          ],
+        },
+        [],
+        c,
+      );
+      const recv = push(
+        {
+          id: `${op}.n${j}.r${r0}.c${c}.recv`,
+          op,
+          steps: [
+            { kind: "recv", type, n: rn, link: linkTo(0, c), from: sendId },
+            { kind: "write", ref: rowsOf(to.id, j, r0, rn), type, src: 0 },
+          ],
+        },
+        [sendId],
+        0,
+      );
+      recvs.push(recv);
+    }
+    return recvs;
+  };
+
   /** One MXM group's chain over K tiles k0 .. k1 - 1 on `chip`: per tile a weight load (`weights(i)`), an install,
    * and rows m0 .. m0 + mn - 1 of `a`'s tile i streamed through, accumulating after the first. Returns the last
    * task (the group's `acc` follows it), undefined for an empty range. */
@@ -296,35 +340,7 @@ export function tile(p: PartitionedGraph, machine: Machine): TaskGraph {
             continue;
           }
           const got = temp(out, `${out.id}.from${c}.n${j}.m${m0}`, acc, 0);
-          for (let r0 = m0; r0 < m0 + mn; r0 += sendRows) {
-            const rn = Math.min(sendRows, m0 + mn - r0);
-            const sendId = push(
-              {
-                id: `${op.id}.n${j}.r${r0}.c${c}.send`,
-                op: op.id,
-                steps: [
-                  { kind: "read", ref: rowsOf(send.id, j, r0, rn), type: acc },
-                  { kind: "send", type: acc, src: 0, n: rn, link: linkTo(c, 0) },
-                ],
-              },
-              [],
-              c,
-            );
-            sumAfter.push(
-              push(
-                {
-                  id: `${op.id}.n${j}.r${r0}.c${c}.recv`,
-                  op: op.id,
-                  steps: [
-                    { kind: "recv", type: acc, n: rn, link: linkTo(0, c), from: sendId },
-                    { kind: "write", ref: rowsOf(got.id, j, r0, rn), type: acc, src: 0 },
-                  ],
-                },
-                [sendId],
-                0,
-              ),
-            );
-          }
+          sumAfter.push(...toChip0(op.id, send, got, acc, [j, m0, mn], c, sendRows));
           toSum.push(got);
         }
         if (single) continue;
@@ -372,33 +388,7 @@ export function tile(p: PartitionedGraph, machine: Machine): TaskGraph {
           push({ id: `${group}.acc`, op: op.id, mxmGroup: group, mxmGroupEnd: true, steps }, [prev!], c);
           if (c === 0) continue;
           // The finished rows to chip 0 in buffer-sized pieces (partition.ts keeps a column split in one node).
-          for (let r0 = m0; r0 < m0 + mn; r0 += sendRows) {
-            const rn = Math.min(sendRows, m0 + mn - r0);
-            const sendId = push(
-              {
-                id: `${op.id}.n${j}.r${r0}.c${c}.send`,
-                op: op.id,
-                steps: [
-                  { kind: "read", ref: rowsOf(dst.id, j, r0, rn), type: out.type },
-                  { kind: "send", type: out.type, src: 0, n: rn, link: linkTo(c, 0) },
-                ],
-              },
-              [],
-              c,
-            );
-            push(
-              {
-                id: `${op.id}.n${j}.r${r0}.c${c}.recv`,
-                op: op.id,
-                steps: [
-                  { kind: "recv", type: out.type, n: rn, link: linkTo(0, c), from: sendId },
-                  { kind: "write", ref: rowsOf(out.id, j, r0, rn), type: out.type, src: 0 },
-                ],
-              },
-              [sendId],
-              0,
-            );
-          }
+          toChip0(op.id, dst, out, out.type, [j, m0, mn], c, sendRows);
         }
       }
     }
