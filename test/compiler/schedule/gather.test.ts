@@ -2,37 +2,14 @@
 // test, on hand-made tasks.
 import { describe, expect, it } from "vitest";
 import { TSP_V1 } from "../../../arch/presets.ts";
-import type { Placement, Task, TaskGraph, TiledTensor } from "../../../compiler/passes/task-ir.ts";
+import type { Task, TaskGraph } from "../../../compiler/passes/task-ir.ts";
 import { taskGeometry, vxmPosition } from "../../../compiler/schedule/geometry.ts";
 import { schedule } from "../../../compiler/schedule/scheduler.ts";
 import { stepTiming } from "../../../compiler/schedule/timing.ts";
+import { oneBlock, oneTileTensor } from "../helpers/tiled.ts";
 
 const m = TSP_V1;
 const bankWords = m.mem.wordsPerSlice / m.mem.banksPerSlice;
-
-const place = (tensor: string, slices: number[], addr: number, rows: number): Placement => ({
-  tensor,
-  chip: 0,
-  rows,
-  blockRows: rows,
-  blocks: [{ tile: 0, row0: 0, rows, slices, addr }],
-});
-const tensor = (
-  id: string,
-  type: "fp16" | "int32",
-  rows: number,
-  role: TiledTensor["role"],
-): TiledTensor => ({
-  id,
-  type,
-  rows,
-  cols: 320,
-  tiles: 1,
-  role,
-  chip: 0,
-  shape: [rows, 320],
-  blockRows: rows,
-});
 
 /** read ids (int32) -> copy -> gather table rows -> write out: the shape tile.ts gives one lookup task. */
 const lookup = (n: number): Task => ({
@@ -56,9 +33,9 @@ describe("gather", () => {
 
   it("each byte plane's slice takes the map from the VXM at its own distance and writes its word plane by plane", () => {
     const placements = new Map([
-      ["ids", place("ids", [40, 41, 42, 43], 0, 4)],
-      ["table", place("table", [10, 11], 0, 100)],
-      ["out", place("out", [2, 3], 0, 4)],
+      ["ids", oneBlock("ids", [40, 41, 42, 43], 0, 4)],
+      ["table", oneBlock("table", [10, 11], 0, 100)],
+      ["out", oneBlock("out", [2, 3], 0, 4)],
     ]);
     const geo = taskGeometry(m, lookup(4), placements, undefined);
     const copy = geo.instances.find((i) => i.unit === "vxm")!;
@@ -99,19 +76,19 @@ describe("gather", () => {
       tokensPerPass: 1,
       tasks: [lookup(n), other],
       tensors: [
-        tensor("ids", "int32", n, "input"),
-        tensor("out", "fp16", n, "temp"),
-        tensor("table", "fp16", 200, "param"),
-        tensor("x", "fp16", n, "input"),
-        tensor("y", "fp16", n, "temp"),
+        oneTileTensor("ids", "int32", n, "input"),
+        oneTileTensor("out", "fp16", n, "temp"),
+        oneTileTensor("table", "fp16", 200, "param"),
+        oneTileTensor("x", "fp16", n, "input"),
+        oneTileTensor("y", "fp16", n, "temp"),
       ],
       outputs: [],
       placements: [
-        place("ids", [40, 41, 42, 43], 0, n),
-        place("out", [2, 3], 0, n),
-        place("table", [10, 11], bankWords - 100, 200),
-        place("x", [60, 61], 0, n),
-        place("y", [10, 11], bankWords + 500, n),
+        oneBlock("ids", [40, 41, 42, 43], 0, n),
+        oneBlock("out", [2, 3], 0, n),
+        oneBlock("table", [10, 11], bankWords - 100, 200),
+        oneBlock("x", [60, 61], 0, n),
+        oneBlock("y", [10, 11], bankWords + 500, n),
       ],
     };
     const s = schedule(g, m);

@@ -3,7 +3,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { TSP_V1 } from "../../../arch/presets.ts";
-import type { Placement, Task, TaskGraph, TiledTensor } from "../../../compiler/passes/task-ir.ts";
+import type { Task, TaskGraph } from "../../../compiler/passes/task-ir.ts";
 import { dependencies } from "../../../compiler/schedule/dependencies.ts";
 import { deskewPeriodOf } from "../../../compiler/schedule/deskew.ts";
 import { taskGeometry } from "../../../compiler/schedule/geometry.ts";
@@ -11,27 +11,10 @@ import { Placer } from "../../../compiler/schedule/placement.ts";
 import { estimate, priorities } from "../../../compiler/schedule/priority.ts";
 import { IntervalSet } from "../../../compiler/schedule/resources.ts";
 import { Trial } from "../../../compiler/schedule/trial.ts";
+import { oneBlock, oneTileTensor } from "../helpers/tiled.ts";
 
 const m = TSP_V1;
 
-const place = (tensor: string, slices: number[], addr: number, rows: number): Placement => ({
-  tensor,
-  chip: 0,
-  rows,
-  blockRows: rows,
-  blocks: [{ tile: 0, row0: 0, rows, slices, addr }],
-});
-const tensor = (id: string, rows: number, role: TiledTensor["role"]): TiledTensor => ({
-  id,
-  type: "fp16",
-  rows,
-  cols: 320,
-  tiles: 1,
-  role,
-  chip: 0,
-  shape: [rows, 320],
-  blockRows: rows,
-});
 /** read x (n vectors) -> copy -> write `out`: every copy reads the same slices, so they queue for them. */
 const copy = (id: string, out: string, n: number, after: string[] = []): Task => ({
   id,
@@ -54,9 +37,12 @@ function copies(count: number): TaskGraph {
     batch: 1,
     tokensPerPass: 1,
     tasks,
-    tensors: [tensor("x", 4, "input"), ...tasks.map((_, i) => tensor(`y${i}`, 4, "temp"))],
+    tensors: [
+      oneTileTensor("x", "fp16", 4, "input"),
+      ...tasks.map((_, i) => oneTileTensor(`y${i}`, "fp16", 4, "temp")),
+    ],
     outputs: [],
-    placements: [place("x", [40, 41], 0, 4), ...tasks.map((_, i) => place(`y${i}`, [2, 3], 8 * i, 4))],
+    placements: [oneBlock("x", [40, 41], 0, 4), ...tasks.map((_, i) => oneBlock(`y${i}`, [2, 3], 8 * i, 4))],
   };
 }
 
