@@ -142,8 +142,11 @@ export function demands(ctx: PackContext, i: number, bounds?: readonly number[],
   const { lanes, tensors } = ctx;
   const bytesPerTile = (t: KTensor) => t.rows * lanes * DTYPE_BYTES[t.dtype];
   const tilesOf = (t: KTensor) => Math.ceil(t.cols / lanes);
-  const input = (t: KTensor, tile: number): Item => ({
-    key: `${t.id}/${tile}`,
+  // A source read on chip c > 0 of a split is tile.ts's copy `x@c{c}`, a tensor of its own: allocate stores it
+  // beside the chip's copy of x that unsplit ops read (a window's v cache, a shared constant), so it is counted
+  // apart (llama2-7b, 4 layers: chips 1 and 2 held two copies of a layer's v cache, 10 MB more than estimated).
+  const input = (t: KTensor, tile: number, c = 0): Item => ({
+    key: `${sourceCopy(t, c)}/${tile}`,
     bytes: bytesPerTile(t),
     pinned: t.role !== "temp",
     elem: DTYPE_BYTES[t.dtype],
@@ -177,8 +180,8 @@ export function demands(ctx: PackContext, i: number, bounds?: readonly number[],
     const [k0, k1] = [bs[c]!, bs[c + 1]!];
     const items: Item[] = [];
     for (let t = k0; t < k1; t++) {
-      items.push(input(a, t));
-      if (lay?.kind !== "diagonal") items.push(input(b, lay?.kind === "band" ? t - kFirst : t));
+      items.push(input(a, t, c));
+      if (lay?.kind !== "diagonal") items.push(input(b, lay?.kind === "band" ? t - kFirst : t, c));
     }
     if (lay?.kind === "diagonal") items.push(...whole(b));
     const splits = groups < ctx.planes ? Math.max(1, Math.min(k1 - k0, Math.floor(ctx.planes / groups))) : 1;
@@ -193,6 +196,12 @@ export function demands(ctx: PackContext, i: number, bounds?: readonly number[],
     perChip.push(items);
   }
   return perChip;
+}
+
+/** The tensor chip c of a split reads for x (tile.ts `onChip`): a source's own copy `x@c{c}` on the chips after
+ * the first, which stages.ts keeps apart from the chip's other copy of x; a computed tensor's copy is that one. */
+function sourceCopy(t: KTensor, c: number): string {
+  return c > 0 && t.role !== "temp" ? `${t.id}@c${c}` : t.id;
 }
 
 /** Where the packing puts an op: chips `base .. base + width - 1`; a matmul over several chips takes K tiles
@@ -237,8 +246,8 @@ export function columnDemands(ctx: PackContext, i: number, n: readonly number[])
     const rows = Math.min(n1 * lanes, b.rows) - n0 * lanes;
     const items: Item[] = [];
     for (let k = 0; k < kTiles; k++) {
-      items.push(tile(a, a.rows, `${a.id}/${k}`, a.role !== "temp", ctx.lastUse.get(a.id) ?? i));
-      items.push(tile(b, rows, `${b.id}.rows${n0 * lanes}/${k}`, true, i));
+      items.push(tile(a, a.rows, `${sourceCopy(a, c)}/${k}`, a.role !== "temp", ctx.lastUse.get(a.id) ?? i));
+      items.push(tile(b, rows, `${b.id}.rows${n0 * lanes}+${rows}/${k}`, true, i));
     }
     const outTiles = c === 0 ? Math.ceil(out.cols / lanes) : n1 - n0;
     for (let j = 0; j < outTiles; j++)
