@@ -106,7 +106,9 @@ export function compile(model: ModelGraph, machine: Machine, opts: CompileOption
     const unit = p.partitioned.groups?.unit;
     const reduced = unit ? reduceRepeat(kernel, unit) : undefined;
     if (reduced) {
-      const r = partition(reduced.kernel, machine, opts.chips, opts.file, strategy, unit);
+      // The reduced model is two units deep: `layers` places it as the full model's groups (also when auto chose
+      // them, which it would not for two units).
+      const r = partition(reduced.kernel, machine, opts.chips, opts.file, "layers", unit);
       const out = backEnd(r.partitioned, reduced);
       if (out) return out;
     }

@@ -5,19 +5,22 @@
 // beat one chip, and cuts the model into stages of consecutive ops on the fewest chips when it does not fit one
 // chip; `spread` places each op where spread.ts estimates it finishes first, over the chips given (on one chip, or
 // a matmul split by K or by output columns, `nSplits`, over chips of a node); `auto` is
-// `pack` for a model that fits one chip, else whichever of the two the estimate says is faster; `none` keeps
+// `pack` for a model that fits one chip, else `layers` for a deep repeat (deep-repeat.ts), else whichever of the
+// two the estimate says is faster; `none` keeps
 // every op on one chip; `k-split` splits every matmul with several K tiles over up to a node; `pipeline` spreads
 // the ops over all the chips given, balanced by weight bytes; `layers` gives each instance of a `repeat` its own
 // whole nodes with one placement translated (layers.ts), which lets compile.ts schedule one instance and stamp it.
 // Stages are placed on chips by `stages.ts` after tile.
-import { ELEM_BYTES } from "../../arch/isa.ts";
 import type { Machine } from "../../arch/machine.ts";
 import { sramBytesPerChip } from "../../arch/machine.ts";
 import { assertNever } from "../../util/assert.ts";
 import type { Diagnostic } from "../../util/diagnostics.ts";
 import { diag } from "../../util/diagnostics.ts";
 import { DTYPE_BYTES } from "../graph/ir.ts";
+import { deskewPeriodOf } from "../schedule/deskew.ts";
 import { linkWordTime, mxmCyclesPerVector } from "../schedule/timing.ts";
+import { bestSplit } from "./best-split.ts";
+import { stampsDeepRepeat } from "./deep-repeat.ts";
 import { type KernelGraph, type KOp, type KTensor, opInputs } from "./kernel-ir.ts";
 import { layerPartition } from "./layers.ts";
 import { M } from "./messages.ts";
@@ -52,7 +55,7 @@ export interface PartitionedGraph {
   /** The packing's SRAM estimate of each chip it uses (index = chip; empty for one stage on one chip). */
   readonly chipBytes: readonly number[];
   readonly strategy: PartitionStrategy;
-  /** `layers` only: instances 0 .. unit - 1 of the repeat on chips `base .. base + width - 1`, the next `unit` ones
+  /** `layers` (asked, or chosen by auto for a deep repeat: deep-repeat.ts): instances 0 .. unit - 1 of the repeat on chips `base .. base + width - 1`, the next `unit` ones
    * `width` further, and so on. */
   readonly groups?: { readonly base: number; readonly width: number; readonly unit: number };
 }
@@ -187,8 +190,15 @@ export function partition(
   // faster or slower with no pattern the estimate sees (tiny-gpt: 13,998 cycles spread on 2 chips and 11,782 on 8,
   // against 12,683 on one; attention-head on 8: 1,452 against 1,367), so `spread` must be asked for.
   let spread = false;
-  if (strategy === "layers") {
-    const l = layerPartition(ctx, spreadTiming(machine), chips, layerUnit);
+  // auto stamps a deep repeat (deep-repeat.ts has the rule); `layers` asks for it whatever the depth.
+  const deep =
+    strategy === "auto" && chips > 1
+      ? stampsDeepRepeat(kernel, ctx, spreadTiming(machine), chips, packed.chips, deskewPeriodOf(machine))
+      : undefined;
+  if (strategy === "layers" || deep) {
+    const l = deep
+      ? { placement: deep, why: "" }
+      : layerPartition(ctx, spreadTiming(machine), chips, layerUnit);
     if (!l.placement) {
       diagnostics.push(diag(M.noLayerPlacement, file, undefined, [kernel.name, l.why]));
       return result(new Map(), new Map(), 1);
@@ -196,7 +206,7 @@ export function partition(
     [stagesUsed, spread] = [l.placement, true];
     groups = { base: l.placement.groupBase, width: l.placement.groupWidth, unit: l.placement.unit };
   }
-  if ((strategy === "spread" || (strategy === "auto" && packed.chips > 1)) && chips > 1) {
+  if ((strategy === "spread" || (strategy === "auto" && !deep && packed.chips > 1)) && chips > 1) {
     const timing = spreadTiming(machine);
     const spreadOut = spreadStages(ctx, timing, chips);
     if (
@@ -243,7 +253,7 @@ export function partition(
       diag(M.chipsUnused, file, undefined, [
         chips,
         used,
-        unusedChipsReason(strategy, nodeChips, lanes, spread),
+        unusedChipsReason(deep ? "layers" : strategy, nodeChips, lanes, spread),
       ]),
     );
   return result(
@@ -330,46 +340,12 @@ function spreadTiming(m: Machine): SpreadTiming {
   };
 }
 
-/**
- * Chips to split a matmul's K tiles over (1 = none): the count with the fewest estimated cycles. Per chip the
- * MXM planes take the weight tiles in turn, each costing the larger of its weight load (one row per cycle) and its
- * activations (rows x cycles per vector); a split adds the partial sums' trip (fp32, every output row and column
- * tile, serialised on one link, plus the link latency) and, for a computed activation, the trip of its K tiles
- * to the other chips. An estimate for the choice only; the scheduler's cycles are exact.
- */
-export function bestSplit(
-  op: Extract<KOp, { kind: "matmul" }>,
-  tensors: ReadonlyMap<string, KTensor>,
-  m: Machine,
-  maxChips: number,
-): number {
-  const a = tensors.get(op.a)!;
-  const b = tensors.get(op.b)!;
-  const kTiles = Math.ceil(a.cols / m.lanes);
-  const nTiles = Math.ceil(b.rows / m.lanes);
-  // A stored weight loads maxLoadWidth rows a cycle (allocate.ts spreads its blocks); a computed one, a row.
-  const loadRows = Math.min(m.mxm.rows, b.rows);
-  const load = b.role === "temp" ? loadRows : Math.ceil(loadRows / m.mxm.maxLoadWidth);
-  const perTile = Math.max(load, a.rows * mxmCyclesPerVector(m, a.dtype));
-  const { num, den } = linkWordTime(m);
-  const wordCycles = num / den;
-  const estimate = (n: number) => {
-    const compute = Math.ceil((nTiles * Math.ceil(kTiles / n)) / m.mxm.planes) * perTile;
-    if (n === 1) return compute;
-    const partialWords = a.rows * nTiles * ELEM_BYTES.fp32;
-    const inputWords = a.role === "temp" ? a.rows * Math.ceil(kTiles / n) * ELEM_BYTES[a.dtype] : 0;
-    const trips = (inputWords > 0 ? 2 : 1) * m.c2c.latency;
-    return compute + trips + (partialWords + inputWords) * wordCycles + a.rows * nTiles;
-  };
-  let best = 1;
-  for (let n = 2; n <= maxChips; n++) if (estimate(n) < estimate(best)) best = n;
-  return best;
-}
-
 export function printPartition(p: PartitionedGraph): string {
   const lines = [`partition: ${p.chips} chip(s), ${p.sramBytesNeeded} bytes of SRAM needed`];
   if (p.strategy !== "auto" || p.minChips > 1)
-    lines.push(`  strategy ${p.strategy}; the model fits on ${p.minChips} chip(s)`);
+    lines.push(
+      `  strategy ${p.strategy}${p.strategy === "auto" && p.groups ? " (layers: a deep repeat, stamped)" : ""}; the model fits on ${p.minChips} chip(s)`,
+    );
   const stages = new Map<string, string[]>();
   for (const op of p.kernel.ops) {
     const st = p.stageOf.get(op.id);
