@@ -4,7 +4,7 @@
 // `stampsDeepRepeat` below.
 import type { KernelGraph } from "./kernel-ir.ts";
 import { findRepeat, type LayerPlacement, layerStages } from "./layers.ts";
-import { type PackContext, packContext } from "./pack.ts";
+import type { PackContext } from "./pack.ts";
 import { reduceRepeat } from "./reduce-repeat.ts";
 import { estimatePlacement, type SpreadTiming } from "./spread.ts";
 
@@ -18,55 +18,41 @@ import { estimatePlacement, type SpreadTiming } from "./spread.ts";
 export const STAMP_MIN_UNITS = 16;
 
 /**
- * Deskew periods a unit's estimated time must last for auto to stamp it. A stamped unit's step is rounded up to a
- * whole period (2,304 cycles on tsp-v1) and waits for the latest of its inputs, where a whole compile overlaps a
- * unit with the next: a unit of 8 periods loses at most an eighth of its time to the rounding. A chain of sixteen
- * 640-wide layers (a few hundred cycles each) ran 34,916 cycles stamped and 3,941 whole
- * (test/compiler/passes/deep-repeat.test.ts); llama2-70b-fp8's units lost 1-3% (docs/performance.md).
+ * How much slower than the whole plan the stamped one may be estimated: stamping buys a compile that schedules two
+ * units instead of U >= 16 (the whole compile of llama2-70b-fp8's 80 layers never finished). ASSUMPTION: 10%, the
+ * same allowance auto gives the spread's rough estimate against the packing, not measured.
  */
-export const STAMP_MIN_PERIODS = 8;
+export const STAMP_SLACK = 1.1;
 
 /**
- * The rule: auto partitions by `layers` when
- *  - the model does not fit one chip (`needsChips` > 1: one that fits keeps the packing, and every small program
- *    its output),
- *  - it has a `repeat` (layers.ts `findRepeat`) whose layer-regular placement fits the chips given in units of q
- *    instances, with count / q >= STAMP_MIN_UNITS (the whole compile would schedule 8 times the stamped one),
- *  - one unit, as placed, is estimated (spread.ts's time line) to last at least STAMP_MIN_PERIODS deskew periods,
- *  - and the reduction applies (reduce-repeat.ts: units 1 .. U - 2 are unit 0 renamed), so that compile.ts
- *    schedules two units and stamps the rest.
- * An explicit `--partition` never reaches this rule.
+ * The rule: auto partitions by `layers` when the model has a `repeat` (layers.ts `findRepeat`)
+ *  - whose layer-regular placement fits the chips given in units of q instances with count / q >= STAMP_MIN_UNITS
+ *    (the whole compile would schedule 8 times what the stamped one does),
+ *  - whose reduction applies (reduce-repeat.ts: units 1 .. U - 2 are unit 0 renamed), so that compile.ts schedules
+ *    two units and stamps the rest,
+ *  - and whose stamped plan is estimated no slower than STAMP_SLACK times `wholeCycles`, the estimate of the plan
+ *    auto would compile whole (spread or pack). The stamped estimate is spread.ts's time line of the layer
+ *    placement (each group's input crossing the gateway links, which prefill-sized activations make long) plus a
+ *    deskew period per middle unit: stamp.ts rounds each unit's step up to a whole period and starts it after the
+ *    latest of its inputs, where a whole compile overlaps a unit with the next (a chain of sixteen 640-wide
+ *    matvecs, a few hundred cycles each, ran 34,916 cycles stamped and 3,941 whole).
+ * partition.ts asks only for a model that does not fit one chip (one that fits keeps the packing, and every small
+ * program its output); an explicit `--partition` never reaches this rule.
  */
 export function stampsDeepRepeat(
   kernel: KernelGraph,
   ctx: PackContext,
   t: SpreadTiming,
   chips: number,
-  needsChips: number,
+  wholeCycles: number,
   deskewPeriod: number,
 ): LayerPlacement | undefined {
-  if (needsChips <= 1) return undefined;
   const r = findRepeat(ctx.ops);
   if (!r || r.count < STAMP_MIN_UNITS) return undefined;
   const placement = layerStages(ctx, t, chips, r).placement;
-  if (!placement || r.count / placement.unit < STAMP_MIN_UNITS) return undefined;
-  if (unitCycles(ctx, t, placement, r.starts) < STAMP_MIN_PERIODS * deskewPeriod) return undefined;
+  const units = placement ? r.count / placement.unit : 0;
+  if (!placement || units < STAMP_MIN_UNITS) return undefined;
+  const stamped = estimatePlacement(ctx, t, placement.stages) + (units - 2) * deskewPeriod;
+  if (stamped > STAMP_SLACK * wholeCycles) return undefined;
   return reduceRepeat(kernel, placement.unit) ? placement : undefined;
-}
-
-/** The estimated cycles of unit 0 alone on its group, fed at cycle 0 (what each stamped copy repeats). */
-function unitCycles(ctx: PackContext, t: SpreadTiming, p: LayerPlacement, starts: readonly number[]): number {
-  const [from, to] = [starts[0]!, starts[p.unit]!];
-  // Its own pack context: what later ops read stays live, as layers.ts placed it.
-  const outputs = [...ctx.lastUse].filter(([, at]) => at >= to).map(([x]) => x);
-  const { lanes, planes, budget, nodeChips, chunkRows } = ctx;
-  const unit = packContext(ctx.ops.slice(from, to), ctx.tensors, outputs, {
-    lanes,
-    planes,
-    budget,
-    nodeChips,
-    chunkRows,
-  });
-  const places = p.stages.slice(from, to).map((s) => ({ ...s, base: s.base - p.groupBase }));
-  return estimatePlacement(unit, t, places);
 }

@@ -22,7 +22,7 @@ import { linkWordTime, mxmCyclesPerVector } from "../schedule/timing.ts";
 import { bestSplit } from "./best-split.ts";
 import { stampsDeepRepeat } from "./deep-repeat.ts";
 import { type KernelGraph, type KOp, type KTensor, opInputs } from "./kernel-ir.ts";
-import { layerPartition } from "./layers.ts";
+import { type LayerPlacement, layerPartition } from "./layers.ts";
 import { M } from "./messages.ts";
 import { type PackContext, type Packing, packContext, packStages, type Stage } from "./pack.ts";
 import { estimatePlacement, type SpreadTiming, spreadStages } from "./spread.ts";
@@ -190,11 +190,21 @@ export function partition(
   // faster or slower with no pattern the estimate sees (tiny-gpt: 13,998 cycles spread on 2 chips and 11,782 on 8,
   // against 12,683 on one; attention-head on 8: 1,452 against 1,367), so `spread` must be asked for.
   let spread = false;
-  // auto stamps a deep repeat (deep-repeat.ts has the rule); `layers` asks for it whatever the depth.
-  const deep =
-    strategy === "auto" && chips > 1
-      ? stampsDeepRepeat(kernel, ctx, spreadTiming(machine), chips, packed.chips, deskewPeriodOf(machine))
-      : undefined;
+  let deep: LayerPlacement | undefined;
+  if ((strategy === "spread" || (strategy === "auto" && packed.chips > 1)) && chips > 1) {
+    const timing = spreadTiming(machine);
+    const spreadOut = spreadStages(ctx, timing, chips);
+    const packCycles = estimatePlacement(ctx, timing, packed.stages);
+    if (spreadOut && (strategy === "spread" || spreadOut.cycles < SPREAD_MARGIN * packCycles)) {
+      stagesUsed = spreadOut;
+      spread = true;
+    }
+    // auto stamps a deep repeat when the rule in deep-repeat.ts says so, weighed against the plan chosen so far.
+    if (strategy === "auto") {
+      const whole = spread && spreadOut ? spreadOut.cycles : packCycles;
+      deep = stampsDeepRepeat(kernel, ctx, timing, chips, whole, deskewPeriodOf(machine));
+    }
+  }
   if (strategy === "layers" || deep) {
     const l = deep
       ? { placement: deep, why: "" }
@@ -205,18 +215,6 @@ export function partition(
     }
     [stagesUsed, spread] = [l.placement, true];
     groups = { base: l.placement.groupBase, width: l.placement.groupWidth, unit: l.placement.unit };
-  }
-  if ((strategy === "spread" || (strategy === "auto" && !deep && packed.chips > 1)) && chips > 1) {
-    const timing = spreadTiming(machine);
-    const spreadOut = spreadStages(ctx, timing, chips);
-    if (
-      spreadOut &&
-      (strategy === "spread" ||
-        spreadOut.cycles < SPREAD_MARGIN * estimatePlacement(ctx, timing, packed.stages))
-    ) {
-      stagesUsed = spreadOut;
-      spread = true;
-    }
   }
   if (stagesUsed.chips > 1 || strategy === "pipeline" || spread) {
     kernel.ops.forEach((op, i) => {

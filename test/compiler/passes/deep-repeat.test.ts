@@ -1,0 +1,74 @@
+// auto's choice of `layers` (compiler/passes/deep-repeat.ts): a model larger than a chip whose `repeat` has 16 or
+// more units on the chips given, can be stamped, and is estimated at most 10% slower stamped than whole is
+// partitioned by layers; fewer units, or units so short that rounding each to a deskew period dominates, are
+// compiled whole; an explicit --partition wins.
+import { readFileSync } from "node:fs";
+import { describe, expect, it } from "vitest";
+import { resolveMachine } from "../../../arch/derive.ts";
+import { TSP_V1 } from "../../../arch/presets.ts";
+import { compile, gatherRows } from "../../../compiler/compile.ts";
+import { loadModel } from "../../../compiler/frontend.ts";
+import { decompose } from "../../../compiler/passes/decompose.ts";
+import { STAMP_MIN_UNITS } from "../../../compiler/passes/deep-repeat.ts";
+import { type PartitionStrategy, partition } from "../../../compiler/passes/partition.ts";
+
+/** llama2-7b's layer (d 4096, 32 heads) with a short cache and vocabulary, partitioned on 576 chips (no back end). */
+const LLAMA = "programs/llama2-7b.model";
+function llama(layers: number) {
+  const sets = { layers: String(layers), ctx: "320", vocab: "3200" };
+  const graph = loadModel(readFileSync(LLAMA, "utf8"), LLAMA, sets).graph!;
+  return decompose(graph, LLAMA, { gatherRows: gatherRows(TSP_V1) }).kernel;
+}
+const partitioned = (kernel: ReturnType<typeof llama>, strategy: PartitionStrategy) =>
+  partition(kernel, TSP_V1, 576, LLAMA, strategy).partitioned;
+
+/** Chained 640-wide matvec layers on chips of 640-word slices: the model needs 2 chips. */
+const SMALL = resolveMachine("tsp-v1", { mem_words: "640" });
+const chain = (layers: number) =>
+  loadModel(
+    `model chain
+const d = 640
+const layers = ${layers}
+input x: fp16[1, d]
+param w_out: fp16[d, d]
+block layer(h: fp16[1, d]) -> fp16[1, d] {
+  param w: fp16[d, d]
+  y = relu(matmul(h, w))
+  return y
+}
+h = repeat layers layer(relu(x))
+output out = matmul(h, w_out)
+`,
+    "chain.model",
+  ).graph!;
+const scheduledLayers = (r: ReturnType<typeof compile>) =>
+  new Set(r.tasks!.tasks.flatMap((t) => /^layer\.(\d+)\./.exec(t.op)?.[1] ?? [])).size;
+
+describe("auto partitions a deep repeat by layers when stamping is the better plan", () => {
+  it(`16 llama2-7b layers (${STAMP_MIN_UNITS} units, each long against a deskew period) are placed a node a layer, for stamping; an explicit --partition wins`, () => {
+    const kernel = llama(16);
+    const p = partitioned(kernel, "auto");
+    // The embedding's node, then a node per layer; the lm head after them.
+    expect(p.groups).toEqual({ base: 8, width: 8, unit: 1 });
+    expect(p.chips).toBeGreaterThan(8 + 16 * 8);
+    const pack = partitioned(kernel, "pack");
+    expect(pack.groups).toBeUndefined();
+    expect(pack.chips).toBe(pack.minChips);
+  }, 60_000);
+
+  it("8 llama2-7b layers (fewer units than 16) are spread and compiled whole", () => {
+    const p = partitioned(llama(8), "auto");
+    expect(p.groups).toBeUndefined();
+    expect(p.chips).toBeLessThan(8 + 8 * 8);
+  }, 60_000);
+
+  it("16 short layers are compiled whole: stamped, each unit's deskew-period step dwarfs its few hundred cycles", () => {
+    const auto = compile(chain(16), SMALL, { chips: 200, file: "chain.model" });
+    expect(auto.diagnostics.filter((d) => d.severity === "error")).toEqual([]);
+    expect(scheduledLayers(auto)).toBe(16);
+    // What stamping would have given: slower, as the estimate said.
+    const forced = compile(chain(16), SMALL, { chips: 200, file: "chain.model", partition: "layers" });
+    expect(scheduledLayers(forced)).toBe(2);
+    expect(forced.report!.cycles).toBeGreaterThan(2 * auto.report!.cycles);
+  });
+});
