@@ -86,9 +86,10 @@ export function compile(model: ModelGraph, machine: Machine, opts: CompileOption
 
   const first = partitionAndBack(opts.partition);
   if (first.program || (opts.partition ?? "auto") !== "auto") return first;
-  // auto's placement comes from an SRAM estimate (pack.ts counts bytes, not allocate's layout): when the chips it
-  // chose overflow once allocated (LPU5005), the packing on the fewest chips is compiled instead, and a warning
-  // says so; the estimate's miss is a partitioner limit, not the user's error.
+  // auto's placement comes from an SRAM estimate (pack.ts counts every tensor allocate places, but not all of its
+  // layout: a block taller than a slice's free run, space stranded below wide blocks): when the chips it chose
+  // overflow once allocated (LPU5005), the packing on the fewest chips is compiled instead, and a warning says so;
+  // the estimate's miss is a partitioner limit, not the user's error.
   const full = diagnostics.filter((x) => x.code === M.sliceFull.code).map((x) => x.message);
   if (full.length === 0) return first;
   diagnostics.length = decomposed;

@@ -1,7 +1,7 @@
 // auto's choice of the `layers` partition: a kernel graph, its pack context and the chips given -> the layer-regular
-// placement (layers.ts) when the model's `repeat` is deep enough, and its units long enough, that stamping it
-// (compile.ts, stamp.ts) is the better plan; else undefined (auto weighs pack and spread as before). The rule is
-// `stampsDeepRepeat` below.
+// placement (layers.ts) when the model's `repeat` is deep enough, and its stamped plan estimated close enough to the
+// whole one, that stamping it (compile.ts, stamp.ts) is the better plan; else undefined (auto keeps the pack or
+// spread it chose). The rule is `stampsDeepRepeat` below.
 import type { KernelGraph } from "./kernel-ir.ts";
 import { findRepeat, type LayerPlacement, layerStages } from "./layers.ts";
 import type { PackContext } from "./pack.ts";
