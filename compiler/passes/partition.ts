@@ -5,8 +5,8 @@
 // beat one chip, and cuts the model into stages of consecutive ops on the fewest chips when it does not fit one
 // chip; `spread` places each op where spread.ts estimates it finishes first, over the chips given (on one chip, or
 // a matmul split by K or by output columns, `nSplits`, over chips of a node); `auto` is
-// `pack` for a model that fits one chip, else `layers` for a deep repeat (deep-repeat.ts), else whichever of the
-// two the estimate says is faster; `none` keeps
+// `pack` for a model that fits one chip, else whichever of the two the estimate says is faster, or `layers` for a
+// deep repeat (deep-repeat.ts); `none` keeps
 // every op on one chip; `k-split` splits every matmul with several K tiles over up to a node; `pipeline` spreads
 // the ops over all the chips given, balanced by weight bytes; `layers` gives each instance of a `repeat` its own
 // whole nodes with one placement translated (layers.ts), which lets compile.ts schedule one instance and stamp it.
@@ -55,8 +55,8 @@ export interface PartitionedGraph {
   /** The packing's SRAM estimate of each chip it uses (index = chip; empty for one stage on one chip). */
   readonly chipBytes: readonly number[];
   readonly strategy: PartitionStrategy;
-  /** `layers` (asked, or chosen by auto for a deep repeat: deep-repeat.ts): instances 0 .. unit - 1 of the repeat on chips `base .. base + width - 1`, the next `unit` ones
-   * `width` further, and so on. */
+  /** `layers` (asked, or chosen by auto for a deep repeat: deep-repeat.ts): instances 0 .. unit - 1 of the repeat
+   * on chips `base .. base + width - 1`, the next `unit` ones `width` further, and so on. */
   readonly groups?: { readonly base: number; readonly width: number; readonly unit: number };
 }
 
