@@ -1,0 +1,69 @@
+// A matmul split by output columns over the chips of a node (partition.ts's nSplits) -> MXM tasks: each chip
+// computes its column tiles whole from its own weight rows and sends the finished tiles to chip 0.
+// Guarantees chip 0's copy of the output holds every tile, in the output type, after the recv tasks.
+import type { KOp } from "./kernel-ir.ts";
+import type { Step, TiledTensor } from "./task-ir.ts";
+import { accumulatorType, bufferRows, type TileContext } from "./tile-context.ts";
+
+/**
+ * A column split: chip c of the stage computes output column tiles `n[c] .. n[c + 1] - 1` whole (every K tile,
+ * from its own copy of `a` and its own rows of `b`, a weight copy holding only those rows) and sends the finished
+ * tiles (the output type, not fp32 partial sums) to chip 0, which adds nothing: the receive writes the output.
+ * partition.ts splits only plain products this way (no band, window, diagonal or K-tile mask; one batch).
+ */
+export function lowerColumns(
+  cx: TileContext,
+  op: Extract<KOp, { kind: "matmul" }>,
+  n: readonly number[],
+): void {
+  const { byId, lanes, machine, rowsOf } = cx;
+  const a0 = byId.get(op.a)!;
+  const b0 = byId.get(op.b)!;
+  const out = byId.get(op.out)!;
+  const chunk = Math.min(a0.blockRows, out.blockRows, machine.mxm.accumulatorRows);
+  const acc = accumulatorType(a0.type);
+  const sendRows = bufferRows(machine, out.type);
+  for (let c = 0; c + 1 < n.length; c++) {
+    const [n0, n1] = [n[c]!, n[c + 1]!];
+    const a = cx.onChip(a0, c);
+    const first = n0 * lanes;
+    const count = Math.min(n1 * lanes, b0.rows) - first;
+    const b = columnRows(cx, b0, first, count, c);
+    const dst = c === 0 ? out : cx.temp(out, `${out.id}.c${c}`, out.type, c);
+    for (let j = n0; j < n1; j++) {
+      const nRows = Math.min(lanes, b0.rows - j * lanes);
+      for (let m0 = 0; m0 < a0.rows; m0 += chunk) {
+        const mn = Math.min(chunk, a0.rows - m0);
+        const group = `${op.id}.n${j}.m${m0}.c${c}`;
+        const weights = (i: number) => rowsOf(b.id, i, (j - n0) * lanes, nRows);
+        const prev = cx.kChain(op.id, group, a, b.type, [0, a0.tiles], weights, [m0, mn], c);
+        const steps: Step[] = [{ kind: "acc", type: acc, n: mn, row0: 0 }];
+        cx.finish(steps, 0, acc, dst, j, m0, mn, op.epilogue ?? []);
+        cx.push({ id: `${group}.acc`, op: op.id, mxmGroup: group, mxmGroupEnd: true, steps }, [prev!], c);
+        if (c === 0) continue;
+        // The finished rows to chip 0 in buffer-sized pieces (partition.ts keeps a column split in one node).
+        cx.toChip0(op.id, dst, out, out.type, [j, m0, mn], c, sendRows);
+      }
+    }
+  }
+}
+
+/** Rows `first .. first + count - 1` of weight t as a tensor of their own on chip `chip` of the stage (the emitter
+ * loads just those rows: TensorSource.rows). */
+function columnRows(
+  cx: TileContext,
+  t: TiledTensor,
+  first: number,
+  count: number,
+  chip: number,
+): TiledTensor {
+  const id = `${t.id}.rows${first}+${count}`;
+  let c = cx.byId.get(id);
+  if (!c) {
+    const source = t.source ? { ...t.source, rows: { first, count, at: 0 } } : undefined;
+    c = { ...t, id, rows: count, chip, source };
+    cx.tensors.push(c);
+    cx.byId.set(id, c);
+  }
+  return c;
+}

@@ -1,0 +1,248 @@
+// What the `tile` pass's lowerings share: the tiled tensors, the task list under construction with each task's SRAM
+// deps (a reader after every writer of its column tile), and the step helpers of a matmul (K chain, epilogue, the
+// trip of finished rows to chip 0). Tasks come out in the order they are pushed, which is a valid order.
+import { ELEM_BYTES, type ElemType } from "../../arch/isa.ts";
+import type { Machine } from "../../arch/machine.ts";
+import type { EpilogueOp } from "./kernel-ir.ts";
+import type { PartitionedGraph } from "./partition.ts";
+import type { Step, Task, TiledTensor, VecRef } from "./task-ir.ts";
+
+/** The MXM accumulates fp32 for float inputs, int32 for integer ones. */
+export function accumulatorType(t: ElemType): ElemType {
+  return t === "int8" || t === "uint8" ? "int32" : "fp32";
+}
+
+/** The link of chip `from` wired to chip `to` inside a fully connected node: links 0..6 in peer order. */
+export function linkTo(from: number, to: number): number {
+  return to < from ? to : to - 1;
+}
+
+/** Vectors of `type` one link buffer holds (at least one). */
+export function bufferRows(machine: Machine, type: ElemType): number {
+  return Math.max(1, Math.floor(machine.c2c.bufferWords / ELEM_BYTES[type]));
+}
+
+/** Read weight rows and load them into the MXM as the activation's type: the MXM multiplies one type, so an 8-bit
+ * weight (fp8, int8) is converted on the VXM on its way (exact: each of its values is an fp16 and a bf16). */
+function weightLoad(ref: VecRef, weight: ElemType, activation: ElemType): Step[] {
+  const read: Step = { kind: "read", ref, type: weight };
+  if (weight === activation) return [read, { kind: "lw", type: weight, src: 0, n: ref.n, row0: 0 }];
+  return [
+    read,
+    { kind: "convert", from: weight, to: activation, src: 0, n: ref.n },
+    { kind: "lw", type: activation, src: 1, n: ref.n, row0: 0 },
+  ];
+}
+
+export interface TileContext {
+  readonly p: PartitionedGraph;
+  readonly machine: Machine;
+  readonly lanes: number;
+  /** Every tiled tensor so far (the kernel's, then copies and temporaries as lowerings add them). */
+  readonly tensors: TiledTensor[];
+  readonly byId: Map<string, TiledTensor>;
+  readonly tasks: Task[];
+  /** Appends a task on `chip`, after the writers of what it reads and `extraAfter`; returns its id. */
+  push(task: Omit<Task, "after" | "chip">, extraAfter?: readonly string[], chip?: number): string;
+  rowsOf(tensor: string, tileIndex: number, row: number, n: number, stride?: 0 | 1): VecRef;
+  /** A copy of source tensor t on another chip (the emitter loads the same seeded values there). */
+  onChip(t: TiledTensor, chip: number): TiledTensor;
+  temp(like: TiledTensor, id: string, type: ElemType, chip: number): TiledTensor;
+  /** Appends convert (from the accumulator type), the epilogue ops and the write of rows m0.. of out tile j. */
+  finish(
+    steps: Step[],
+    src: number,
+    acc: ElemType,
+    out: TiledTensor,
+    j: number,
+    m0: number,
+    mn: number,
+    epilogue: readonly EpilogueOp[],
+  ): void;
+  /** One MXM group's chain over K tiles k0 .. k1 - 1 on `chip`: per tile a weight load (`weights(i)`), an install,
+   * and rows m0 .. m0 + mn - 1 of `a`'s tile i streamed through, accumulating after the first. Returns the last
+   * task (the group's `acc` follows it), undefined for an empty range. */
+  kChain(
+    op: string,
+    group: string,
+    a: TiledTensor,
+    weightType: ElemType,
+    k: readonly [number, number],
+    weights: (i: number) => VecRef,
+    m: readonly [number, number],
+    chip: number,
+  ): string | undefined;
+  /** Rows m0 .. m0 + mn - 1 of column tile j of `from` (on chip c, a local link away from chip 0) sent to the same
+   * rows of `to` on chip 0, in pieces of at most `pieceRows` vectors (the link's buffer): a send on c and a recv
+   * on 0 per piece. Returns the recv tasks. */
+  toChip0(
+    op: string,
+    from: TiledTensor,
+    to: TiledTensor,
+    type: ElemType,
+    at: readonly [number, number, number],
+    c: number,
+    pieceRows: number,
+  ): string[];
+}
+
+export function tileContext(p: PartitionedGraph, machine: Machine): TileContext {
+  const lanes = machine.lanes;
+  // Matmul weights are read a weight tile (mxm.rows rows) at a time; activations a few tiles at a time.
+  const weights = new Set(p.kernel.ops.flatMap((op) => (op.kind === "matmul" ? [op.b] : [])));
+  const weightBlock = machine.mxm.rows;
+  // A gathered table's tile is one block: every row in one slice per byte plane, so an id is a word offset.
+  const gathered = new Set(p.kernel.ops.flatMap((op) => (op.kind === "gather" ? [op.table] : [])));
+  const activationBlock = Math.max(
+    weightBlock,
+    Math.floor(machine.mxm.accumulatorRows / weightBlock) * weightBlock,
+  );
+  const tensors: TiledTensor[] = p.kernel.tensors.map((t) => ({
+    blockRows: gathered.has(t.id) ? t.rows : weights.has(t.id) ? weightBlock : activationBlock,
+    id: t.id,
+    type: t.dtype, // every graph dtype is a machine element type
+    rows: t.rows,
+    cols: t.cols,
+    tiles: Math.ceil(t.cols / lanes),
+    role: t.role,
+    chip: p.chipOf.get(t.id) ?? 0,
+    shape: t.shape,
+    source: t.source,
+  }));
+  const byId = new Map(tensors.map((t) => [t.id, t]));
+  const tasks: Task[] = [];
+  /** Which tasks write each (tensor, column tile): a reader must be placed after all of them. */
+  const writers = new Map<string, string[]>();
+  const key = (tensor: string, tileIndex: number) => `${tensor}/${tileIndex}`;
+  const depsOf = (steps: readonly Step[]): string[] => {
+    const deps = new Set<string>();
+    for (const s of steps)
+      if (s.kind === "read" || s.kind === "gather")
+        for (const w of writers.get(key(s.ref.tensor, s.ref.tile)) ?? []) deps.add(w);
+    return [...deps];
+  };
+  const push: TileContext["push"] = (task, extraAfter = [], chip = 0) => {
+    const after = [...new Set([...depsOf(task.steps), ...extraAfter])];
+    // Spelt out rather than spread: two fixed shapes (MXM group or not) keep hundreds of thousands of tasks cheap.
+    const { id, op, steps, mxmGroup, mxmGroupEnd } = task;
+    tasks.push(
+      mxmGroup === undefined
+        ? { id, op, steps, chip, after }
+        : mxmGroupEnd === undefined
+          ? { id, op, mxmGroup, steps, chip, after }
+          : { id, op, mxmGroup, mxmGroupEnd, steps, chip, after },
+    );
+    for (const s of task.steps)
+      if (s.kind === "write") {
+        const k = key(s.ref.tensor, s.ref.tile);
+        const ws = writers.get(k);
+        if (ws) ws.push(task.id);
+        else writers.set(k, [task.id]);
+      }
+    return task.id;
+  };
+  const rowsOf: TileContext["rowsOf"] = (tensor, tileIndex, row, n, stride = 1) => ({
+    tensor,
+    tile: tileIndex,
+    row,
+    n,
+    stride,
+  });
+
+  const toChip0: TileContext["toChip0"] = (op, from, to, type, [j, m0, mn], c, pieceRows) => {
+    const recvs: string[] = [];
+    for (let r0 = m0; r0 < m0 + mn; r0 += pieceRows) {
+      const rn = Math.min(pieceRows, m0 + mn - r0);
+      const sendId = push(
+        {
+          id: `${op}.n${j}.r${r0}.c${c}.send`,
+          op,
+          steps: [
+            { kind: "read", ref: rowsOf(from.id, j, r0, rn), type },
+            { kind: "send", type, src: 0, n: rn, link: linkTo(c, 0) },
+          ],
+        },
+        [],
+        c,
+      );
+      const recv = push(
+        {
+          id: `${op}.n${j}.r${r0}.c${c}.recv`,
+          op,
+          steps: [
+            { kind: "recv", type, n: rn, link: linkTo(0, c), from: sendId },
+            { kind: "write", ref: rowsOf(to.id, j, r0, rn), type, src: 0 },
+          ],
+        },
+        [sendId],
+        0,
+      );
+      recvs.push(recv);
+    }
+    return recvs;
+  };
+
+  const kChain: TileContext["kChain"] = (op, group, a, weightType, [k0, k1], weights, [m0, mn], chip) => {
+    let prev: string | undefined;
+    for (let i = k0; i < k1; i++) {
+      const lw = push(
+        { id: `${group}.k${i}.lw`, op, mxmGroup: group, steps: weightLoad(weights(i), weightType, a.type) },
+        prev ? [prev] : [],
+        chip,
+      );
+      const iw = push({ id: `${group}.k${i}.iw`, op, mxmGroup: group, steps: [{ kind: "iw" }] }, [lw], chip);
+      prev = push(
+        {
+          id: `${group}.k${i}.abc`,
+          op,
+          mxmGroup: group,
+          steps: [
+            { kind: "read", ref: rowsOf(a.id, i, m0, mn), type: a.type },
+            { kind: "abc", type: a.type, src: 0, n: mn, row0: 0, accumulate: i > k0 },
+          ],
+        },
+        [iw],
+        chip,
+      );
+    }
+    return prev;
+  };
+
+  const finish: TileContext["finish"] = (steps, src, acc, out, j, m0, mn, epilogue) => {
+    let cur = src;
+    if (out.type !== acc) {
+      steps.push({ kind: "convert", from: acc, to: out.type, src, n: mn });
+      cur = steps.length - 1;
+    }
+    for (const e of epilogue) {
+      if (e.kind === "unary") steps.push({ kind: "vunary", fn: e.fn, type: out.type, src: cur, n: mn });
+      else if (e.kind === "imm")
+        steps.push({ kind: "vbinary", fn: e.fn, type: out.type, a: cur, b: { imm: e.imm }, n: mn });
+      else {
+        steps.push({ kind: "read", ref: rowsOf(e.b, j, 0, mn, 0), type: byId.get(e.b)!.type });
+        steps.push({ kind: "vbinary", fn: e.fn, type: out.type, a: cur, b: steps.length - 1, n: mn });
+      }
+      cur = steps.length - 1;
+    }
+    steps.push({ kind: "write", ref: rowsOf(out.id, j, m0, mn), type: out.type, src: cur });
+  };
+
+  const onChip: TileContext["onChip"] = (t, chip) => {
+    if (chip === 0) return t;
+    const id = `${t.id}@c${chip}`;
+    let c = byId.get(id);
+    if (!c) {
+      c = { ...t, id, chip };
+      tensors.push(c);
+      byId.set(id, c);
+    }
+    return c;
+  };
+  const temp: TileContext["temp"] = (like, id, type, chip) => {
+    const t: TiledTensor = { ...like, id, type, role: "temp", source: undefined, chip };
+    tensors.push(t);
+    byId.set(id, t);
+    return t;
+  };
+  return { p, machine, lanes, tensors, byId, tasks, push, rowsOf, onChip, temp, finish, kChain, toChip0 };
+}

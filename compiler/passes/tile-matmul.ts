@@ -1,0 +1,186 @@
+// A matmul (kernel op) -> MXM tasks: per output column tile and accumulator-sized row chunk, a chain over K tiles
+// split over the chips partition chose and over each chip's idle MXM planes, fp32 partial sums added on chip 0.
+// A column split (partition.ts's nSplits) goes to tile-columns.ts. Guarantees every output tile is written once.
+import type { ElemType } from "../../arch/isa.ts";
+import type { KOp } from "./kernel-ir.ts";
+import type { Step, TiledTensor } from "./task-ir.ts";
+import { lowerColumns } from "./tile-columns.ts";
+import { accumulatorType, bufferRows, type TileContext } from "./tile-context.ts";
+
+type Matmul = Extract<KOp, { kind: "matmul" }>;
+
+/**
+ * out[m, n] = sum_k a[m, k] * b[n, k]. Per output column tile j and row chunk: for each K tile i, LW the rows n
+ * of b's column tile i (one weight row per output lane), IW, ABC a's column tile i; then ACC, convert, the fused
+ * epilogue, write. The K tiles are split over the chips partition chose (each chip a contiguous range), and on
+ * each chip over its idle MXM planes; each split drains an fp32 partial sum; remote chips send theirs to chip 0
+ * over a link (add their local partials first), and chip 0 adds them all up.
+ */
+export function lowerMatmul(cx: TileContext, op: Matmul): void {
+  const { p, machine, lanes, byId, rowsOf } = cx;
+  const columns = p.nSplits?.get(op.id);
+  if (columns) {
+    lowerColumns(cx, op, columns);
+    return;
+  }
+  const a0 = byId.get(op.a)!;
+  const b0 = byId.get(op.b)!;
+  const out = byId.get(op.out)!;
+  const [kFirst, kEnd] = op.kTiles ?? [0, Math.ceil(a0.cols / lanes)];
+  const kTiles = kEnd - kFirst;
+  const chips = p.matmulChips.get(op.id) ?? 1;
+  const chunk = Math.min(a0.blockRows, out.blockRows, machine.mxm.accumulatorRows);
+  const acc = accumulatorType(a0.type);
+  const groups = out.tiles * Math.ceil(a0.rows / chunk);
+  const sendRows = bufferRows(machine, acc);
+  const bounds = p.kSplits?.get(op.id);
+  // Whether chip c of the split is in the node of its chip 0 (a split may run past a node's end).
+  const base = p.stageOf.get(op.id)?.base ?? 0;
+  const node = Math.min(machine.system.chipsPerNode, machine.system.localLinksPerChip + 1);
+  const sameNode = (c: number) => Math.floor((base + c) / node) === Math.floor(base / node);
+  const range = (c: number) =>
+    bounds
+      ? ([bounds[c]!, bounds[c + 1]!] as const)
+      : ([
+          kFirst + Math.floor((c * kTiles) / chips),
+          kFirst + Math.floor(((c + 1) * kTiles) / chips),
+        ] as const);
+  const lay = op.bLayout;
+  const diagonal = lay?.kind === "diagonal" ? lay : undefined;
+  const splitsOn = (c: number) => {
+    if (diagonal) return 1; // its K tiles differ per output tile: partition never splits it either
+    const [k0, k1] = range(c);
+    return groups < machine.mxm.planes
+      ? Math.max(1, Math.min(k1 - k0, Math.floor(machine.mxm.planes / groups)))
+      : 1;
+  };
+  const single = chips === 1 && splitsOn(0) === 1;
+  // Partial sums per chip and split; what chip 0 adds up.
+  const partial = new Map<string, TiledTensor>();
+  for (let c = 0; c < chips && !single; c++)
+    for (let s = 0; s < splitsOn(c); s++)
+      partial.set(`${c}/${s}`, cx.temp(out, `${out.id}.c${c}.part${s}`, acc, c));
+  const [n0, n1] = lay?.kind === "band" || lay?.kind === "window" ? lay.nTiles : [0, out.tiles];
+  // b's first row for output tile j (a window's b is stored whole), and its column tile for a's column tile i.
+  const bRow0 = (j: number) =>
+    lay?.kind === "periodic" ? 0 : lay?.kind === "band" ? (j - n0) * lanes : j * lanes;
+  const bTile = (i: number, j: number) =>
+    lay?.kind === "band" ? i - kFirst : diagonal ? i - j + diagonal.below : i;
+  for (let j = 0; j < out.tiles; j++) {
+    if (j < n0 || j >= n1) {
+      zeroTile(cx, op, a0, out, j, chunk, acc);
+      continue;
+    }
+    const nRows = Math.min(lanes, b0.rows - bRow0(j));
+    for (let m0 = 0; m0 < a0.rows; m0 += chunk) {
+      const mn = Math.min(chunk, a0.rows - m0);
+      const toSum: TiledTensor[] = [];
+      const sumAfter: string[] = [];
+      for (let c = 0; c < chips; c++) {
+        const a = cx.onChip(a0, c);
+        const b = cx.onChip(b0, c);
+        const [ck0, ck1] = range(c);
+        const splits = splitsOn(c);
+        const local: TiledTensor[] = [];
+        for (let s = 0; s < splits; s++) {
+          let k0 = ck0 + Math.floor((s * (ck1 - ck0)) / splits);
+          let k1 = ck0 + Math.floor(((s + 1) * (ck1 - ck0)) / splits);
+          if (diagonal) {
+            k0 = Math.max(k0, j - diagonal.below);
+            k1 = Math.min(k1, j + diagonal.above + 1);
+          }
+          const group = `${op.id}.n${j}.m${m0}${chips > 1 ? `.c${c}` : ""}${splits > 1 ? `.s${s}` : ""}`;
+          const weights = (i: number) => rowsOf(b.id, bTile(i, j), bRow0(j), nRows);
+          const prev = cx.kChain(op.id, group, a, b.type, [k0, k1], weights, [m0, mn], c);
+          const steps: Step[] = [{ kind: "acc", type: acc, n: mn, row0: 0 }];
+          if (single) cx.finish(steps, 0, acc, out, j, m0, mn, op.epilogue ?? []);
+          else {
+            const part = partial.get(`${c}/${s}`)!;
+            steps.push({ kind: "write", ref: rowsOf(part.id, j, m0, mn), type: acc, src: 0 });
+            local.push(part);
+          }
+          cx.push({ id: `${group}.acc`, op: op.id, mxmGroup: group, mxmGroupEnd: true, steps }, [prev!], c);
+        }
+        if (single) continue;
+        if (c === 0) {
+          toSum.push(...local);
+          continue;
+        }
+        // A remote chip: add its partials, then send the sum to chip 0 in buffer-sized pieces (over a local
+        // link; from another node, chip 0's sum reads it and stages.ts moves it over the gateway chips).
+        let send = local[0]!;
+        if (local.length > 1) {
+          send = cx.temp(out, `${out.id}.c${c}.sum.n${j}.m${m0}`, acc, c);
+          cx.push(
+            {
+              id: `${op.id}.n${j}.m${m0}.c${c}.sum`,
+              op: op.id,
+              steps: sumSteps(cx, local, j, m0, mn, acc, send),
+            },
+            [],
+            c,
+          );
+        }
+        if (!sameNode(c)) {
+          toSum.push(send);
+          continue;
+        }
+        const got = cx.temp(out, `${out.id}.from${c}.n${j}.m${m0}`, acc, 0);
+        sumAfter.push(...cx.toChip0(op.id, send, got, acc, [j, m0, mn], c, sendRows));
+        toSum.push(got);
+      }
+      if (single) continue;
+      const steps: Step[] = toSum.map((pt) => ({ kind: "read", ref: rowsOf(pt.id, j, m0, mn), type: acc }));
+      let sum = 0;
+      for (let s = 1; s < toSum.length; s++) {
+        steps.push({ kind: "vbinary", fn: "add", type: acc, a: sum, b: s, n: mn });
+        sum = steps.length - 1;
+      }
+      cx.finish(steps, sum, acc, out, j, m0, mn, op.epilogue ?? []);
+      cx.push({ id: `${op.id}.n${j}.m${m0}.sum`, op: op.id, steps }, sumAfter, 0);
+    }
+  }
+}
+
+/** Output tile j of a band matmul, outside its band: exactly 0 (x - x of a's finite values) through the
+ * epilogue, so the tile holds what the full product would. */
+function zeroTile(
+  cx: TileContext,
+  op: Matmul,
+  a: TiledTensor,
+  out: TiledTensor,
+  j: number,
+  chunk: number,
+  acc: ElemType,
+): void {
+  for (let m0 = 0; m0 < a.rows; m0 += chunk) {
+    const mn = Math.min(chunk, a.rows - m0);
+    const steps: Step[] = [
+      { kind: "read", ref: cx.rowsOf(a.id, 0, m0, mn), type: a.type },
+      { kind: "convert", from: a.type, to: acc, src: 0, n: mn },
+      { kind: "vbinary", fn: "sub", type: acc, a: 1, b: 1, n: mn },
+    ];
+    cx.finish(steps, 2, acc, out, j, m0, mn, op.epilogue ?? []);
+    cx.push({ id: `${op.id}.n${j}.m${m0}.zero`, op: op.id, steps });
+  }
+}
+
+/** Reads partial sums of rows m0.. of tile j, adds them, writes `into`. */
+function sumSteps(
+  cx: TileContext,
+  parts: readonly TiledTensor[],
+  j: number,
+  m0: number,
+  mn: number,
+  acc: ElemType,
+  into: TiledTensor,
+): Step[] {
+  const steps: Step[] = parts.map((pt) => ({ kind: "read", ref: cx.rowsOf(pt.id, j, m0, mn), type: acc }));
+  let sum = 0;
+  for (let s = 1; s < parts.length; s++) {
+    steps.push({ kind: "vbinary", fn: "add", type: acc, a: sum, b: s, n: mn });
+    sum = steps.length - 1;
+  }
+  steps.push({ kind: "write", ref: cx.rowsOf(into.id, j, m0, mn), type: acc, src: sum });
+  return steps;
+}
