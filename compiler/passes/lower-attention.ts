@@ -37,6 +37,33 @@ function rowsOf(kb: KernelBuilder, at: string, x: string, row0: number, n: numbe
   return row0 === 0 && n === kb.get(x).rows ? x : kb.copyRows(kb.fresh(at), [{ x, row0, n }]);
 }
 
+/** The heads' outputs added as they come, as a binary counter: two sums of as many heads merge as soon as both
+ * exist, so the depth is log2 of the heads and a sum's inputs are neighbouring heads (spread places ops in list
+ * order, so they are mostly on one chip). A running sum was a chain of H adds, each a link round trip when
+ * consecutive heads sat on different chips: llama3-8b's 32 heads took about 5,000 cycles after the last head.
+ * Heads own disjoint lanes and are exactly 0 elsewhere, so every order of the adds is exact. */
+function headSum(kb: KernelBuilder, at: string): { add(head: string): void; total(): string } {
+  const stack: { sum: string; level: number }[] = [];
+  return {
+    add(head) {
+      let top = { sum: head, level: 0 };
+      while (stack.length > 0 && stack[stack.length - 1]!.level === top.level) {
+        const a = stack.pop()!;
+        top = { sum: kb.binary(kb.fresh(at), "add", a.sum, top.sum), level: top.level + 1 };
+      }
+      stack.push(top);
+    },
+    total() {
+      while (stack.length > 1) {
+        const b = stack.pop()!;
+        const a = stack.pop()!;
+        stack.push({ sum: kb.binary(kb.fresh(at), "add", a.sum, b.sum), level: b.level + 1 });
+      }
+      return stack[0]!.sum;
+    },
+  };
+}
+
 export function lowerAttention(
   kb: KernelBuilder,
   outId: string,
@@ -55,10 +82,13 @@ export function lowerAttention(
   const cached = x.kCache !== undefined && x.vCacheT !== undefined && C > 0;
   // Causal with several queries: new key i' is visible to query i when i' <= i (every cached key is visible);
   // min with +inf keeps, -inf drops.
+  // The query heads of one kv head are stacked as rows (head g*group + r in rows r*S ..), so each product with
+  // the group's keys and values loads their weight tiles once for the group, not once per query head.
+  const rows = group * S;
   const cap =
     causal && S > 1
-      ? kb.constant(`causal.fp32.${S}x${S}`, "fp32", S, S, (i, j) =>
-          j <= i ? Number.POSITIVE_INFINITY : Number.NEGATIVE_INFINITY,
+      ? kb.constant(`causal.fp32.${group > 1 ? `${group}x` : ""}${S}x${S}`, "fp32", rows, S, (i, j) =>
+          j <= i % S ? Number.POSITIVE_INFINITY : Number.NEGATIVE_INFINITY,
         )
       : undefined;
   const perBatch: string[] = [];
@@ -73,26 +103,43 @@ export function lowerAttention(
     // new key): p is one number per row, so p . v is that number broadcast to every lane (a ones product) times
     // v's row, in fp32, where 16-bit x 16-bit products are exact as on the MXM. The transposed row would be
     // `width` vectors of one lane each, sent over the links to every chip that holds a head; the row is
-    // ceil(width / 320) vectors.
+    // ceil(width / 320) vectors. With stacked heads v's row is repeated once per head of the group (the lane
+    // sum is the one broadcast a binary op takes: bTile).
     const vTn = S > 1 ? transposeLast2(kb, at, vn, 1, S) : undefined;
+    const vRows = (): string => {
+      const v32 = kb.convert(kb.fresh(at), vn, "fp32");
+      return group === 1
+        ? v32
+        : kb.copyRows(
+            kb.fresh(at),
+            Array.from({ length: group }, () => ({ x: v32, row0: 0, n: 1 })),
+          );
+    };
     const newValues = (p16: string) =>
       vTn
         ? kb.matmul(kb.fresh(at), p16, vTn, "fp32")
-        : kb.binary(kb.fresh(at), "mul", kb.convert(kb.fresh(at), vn, "fp32"), laneSum(kb, at, p16, width));
+        : kb.binary(kb.fresh(at), "mul", vRows(), laneSum(kb, at, p16, width));
     const qb = rowsOf(kb, at, x.q, b * S, S);
-    let sum: string | undefined;
-    for (let h = 0; h < H; h++) {
-      const g = Math.floor(h / group);
+    const heads = headSum(kb, at);
+    for (let g = 0; g < KVH; g++) {
       // p . V^T over the cached keys: only the output tiles holding g's lanes (the rest is masked off below).
       const headTiles: WeightLayout = { kind: "window", nTiles: tilesOf(g * Dh, Dh) };
-      // Query head h, in kv head g's lanes, every other lane exactly 0 (padding included).
-      const qh =
+      // Query heads g*group .., in kv head g's lanes, every other lane exactly 0 (padding included), one above
+      // the other.
+      const qg =
         group === 1
-          ? kb.binary(kb.fresh(at), "mul", qb, laneMask(kb, qType, H * Dh, h * Dh, Dh))
-          : moveLanes(kb, kb.fresh(at), qb, h * Dh, Dh, g * Dh, width);
+          ? kb.binary(kb.fresh(at), "mul", qb, laneMask(kb, qType, H * Dh, g * Dh, Dh))
+          : kb.copyRows(
+              kb.fresh(at),
+              Array.from({ length: group }, (_, r) => ({
+                x: moveLanes(kb, kb.fresh(at), qb, (g * group + r) * Dh, Dh, g * Dh, width),
+                row0: 0,
+                n: S,
+              })),
+            );
       // Scores against the cached keys and against the new ones, over the tiles holding g's lanes only.
       const scores = (keys: string, n: number) =>
-        kb.imm(kb.fresh(at), "mul", kb.matmul(kb.fresh(at), qh, keys, "fp32", n, tilesOf(g * Dh, Dh)), scale);
+        kb.imm(kb.fresh(at), "mul", kb.matmul(kb.fresh(at), qg, keys, "fp32", n, tilesOf(g * Dh, Dh)), scale);
       let sn = scores(kn, S);
       if (cap) sn = kb.binary(kb.fresh(at), "min", sn, cap);
       const cachedValues = (p16: string) =>
@@ -110,17 +157,20 @@ export function lowerAttention(
         const pv = p.pv(kb.convert(kb.fresh(at), prob, vType));
         o = o === undefined ? pv : kb.binary(kb.fresh(at), "add", o, pv);
       }
-      // p . V^T gives every lane of kv head g's values weighted by head h's probabilities; keep g's lanes.
-      let oh = kb.convert(
+      // p . V^T gives every lane of kv head g's values weighted by each head's probabilities; keep g's lanes.
+      const og = kb.convert(
         kb.fresh(at),
         kb.binary(kb.fresh(at), "mul", o!, laneMask(kb, "fp32", width, g * Dh, Dh)),
         outDtype,
       );
-      if (group > 1) oh = moveLanes(kb, kb.fresh(at), oh, g * Dh, Dh, h * Dh, H * Dh);
-      // Heads own disjoint lanes and are exactly 0 elsewhere, so these adds are exact.
-      sum = sum === undefined ? oh : kb.binary(kb.fresh(at), "add", sum, oh);
+      if (group === 1) heads.add(og);
+      else
+        for (let r = 0; r < group; r++) {
+          const h = g * group + r;
+          heads.add(moveLanes(kb, kb.fresh(at), rowsOf(kb, at, og, r * S, S), g * Dh, Dh, h * Dh, H * Dh));
+        }
     }
-    perBatch.push(sum!);
+    perBatch.push(heads.total());
   }
   const all =
     B > 1
