@@ -39,6 +39,11 @@ describe("attention with a KV cache", () => {
     ["4 heads over 4 kv heads, batch 2, prefill 2", GQA, { kv_heads: "4", batch: "2", seq: "2" }],
     ["4 query heads over 1 kv head, batch 2, prefill 2", GQA, { kv_heads: "1", batch: "2", seq: "2" }],
     [
+      "4 query heads over 2 kv heads, batch 2, decode (each kv head's query heads stacked as rows; the new value row repeated per stacked head, per batch row)",
+      GQA,
+      { batch: "2" },
+    ],
+    [
       "4 heads of 96 lanes (head 3 straddles the 320-lane tile boundary: two K tiles, V transposed in two bands)",
       GQA,
       { kv_heads: "4", head_dim: "96" },
