@@ -27,6 +27,7 @@ import { printSchedule, type Schedule, verifySchedule } from "./schedule/schedul
 import { schedule } from "./schedule/scheduler.ts";
 import { verifySramOrder } from "./schedule/sram-order.ts";
 import { stampProgram } from "./schedule/stamp.ts";
+import { type ChainLayout, chainedPath } from "./schedule/stamp-bound.ts";
 import { kernelWork, stampedReport } from "./schedule/stamp-report.ts";
 
 /** The passes, in order: the names `--print-after` accepts. */
@@ -128,6 +129,14 @@ export function compile(model: ModelGraph, machine: Machine, opts: CompileOption
     diagnostics.push(...a.diagnostics);
     if (failed()) return stop();
     const allocated = after("allocate", a.graph, printTaskGraph, verifyTaskGraph);
+    // The report's relaxed runs come before the schedule: they allocate much short-lived data, and the garbage
+    // collector's passes cost less while the heap does not yet hold the scheduled instructions.
+    const groups = partitioned.groups;
+    const chain =
+      reduced && groups
+        ? { base: groups.base, width: groups.width, units: reduced.repeat.count / groups.unit }
+        : undefined;
+    const paths = relaxedPaths(allocated, machine, tiled, chain);
 
     const scheduled = after("schedule", schedule(allocated, machine), printSchedule, (s) => [
       ...verifySchedule(s),
@@ -136,8 +145,7 @@ export function compile(model: ModelGraph, machine: Machine, opts: CompileOption
 
     const emitted = emitProgram(scheduled, machine, opts.sources);
     const passKernel = reduced?.kernel ?? kernel;
-    const report = { ...compileReport(passKernel, allocated, scheduled, machine, tiled), minChips };
-    const groups = partitioned.groups;
+    const report = { ...compileReport(passKernel, allocated, scheduled, machine, tiled, paths), minChips };
     if (!reduced || !groups) {
       const program = after("emit", emitted, printProgramSummary, () => []);
       return {
@@ -173,19 +181,46 @@ export function compile(model: ModelGraph, machine: Machine, opts: CompileOption
   }
 }
 
-/** `beforeAllocate`: the same tasks without allocate's reuse edges (a later tenant's writers after the earlier
- * tenant's readers): SRAM space is a resource, so the bounds and the decomposition path leave that order out. */
+/** The relaxed schedules' lengths (bounds.ts): the critical path (every run one vector) and the decomposition
+ * path (full runs). `beforeAllocate`: the same tasks without allocate's reuse edges (a later tenant's writers after
+ * the earlier tenant's readers): SRAM space is a resource, so both leave that order out. `chain`: the graph is the
+ * reduced model of a stamped program of that many units, and both are the full program's chain of units
+ * (stamp-bound.ts). */
+export function relaxedPaths(
+  g: TaskGraph,
+  m: Machine,
+  beforeAllocate?: TaskGraph,
+  chain?: ChainLayout,
+): RelaxedPaths {
+  const data = beforeAllocate ? withDataOrder(g, beforeAllocate) : g;
+  if (chain)
+    return {
+      criticalPath: chainedPath(data, m, chain, true),
+      decompositionPath: chainedPath(data, m, chain, false),
+    };
+  return {
+    criticalPath: schedule(data, m, { relaxed: true, unitRuns: true }).cycles,
+    decompositionPath: schedule(data, m, { relaxed: true }).cycles,
+  };
+}
+
+export interface RelaxedPaths {
+  readonly criticalPath: number;
+  readonly decompositionPath: number;
+}
+
+/** `beforeAllocate` as for `relaxedPaths`; `paths`: its result, when the caller ran it already. */
 export function compileReport(
   k: KernelGraph,
   g: TaskGraph,
   s: Schedule,
   m: Machine,
   beforeAllocate?: TaskGraph,
+  paths: RelaxedPaths = relaxedPaths(g, m, beforeAllocate),
 ): CompileReport {
   const { work, flops } = kernelWork(k);
-  const data = beforeAllocate ? withDataOrder(g, beforeAllocate) : g;
-  const bounds = computeBounds(g, schedule(data, m, { relaxed: true, unitRuns: true }).cycles, m, work);
-  const diagnosis = { decompositionPath: schedule(data, m, { relaxed: true }).cycles };
+  const bounds = computeBounds(g, paths.criticalPath, m, work);
+  const diagnosis = { decompositionPath: paths.decompositionPath };
   const entries = Object.entries(bounds) as [keyof typeof bounds, number][];
   const [boundName, lowerBound] = entries.reduce((best, e) => (e[1] > best[1] ? e : best));
   const instructionsPerChip = new Array<number>(g.chips).fill(0);

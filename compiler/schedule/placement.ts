@@ -74,6 +74,8 @@ export class Placer {
   /** Per link end (`chip/s<link>` sender, `chip/r<link>` receiver): the cycle the previous transfer frees it. */
   private readonly linkFree = new Map<string, number>();
   private readonly geometries = new Map<Task, Map<number, Geometry>>();
+  /** Relaxed with `chainFrom`: the first chip whose tasks count cycles from their inputs only (originOf). */
+  private readonly chainFrom: number;
 
   constructor(
     g: TaskGraph,
@@ -84,14 +86,23 @@ export class Placer {
     private readonly multiChip: boolean,
     /** Called when a send is placed (its link's FIFO order). */
     private readonly onSend: (task: Task, chip: number, link: number) => void,
+    /** Relaxed only: tasks on chips from this one drop every constant term (originOf); absent: none do. */
+    chainFrom?: number,
+    /** Relaxed only: called as a recv is placed, with the cycle its data arrives (its input, for a chain). */
+    private readonly onArrival?: (task: Task, from: string, cycle: number) => void,
   ) {
+    this.chainFrom = relaxed && chainFrom !== undefined ? chainFrom : Number.POSITIVE_INFINITY;
     this.placements = new Map((g.placements ?? []).map((p) => [p.tensor, p]));
     let tileCount = 0;
     for (const t of g.tensors) {
       this.tileBase.set(t.id, tileCount);
       tileCount += t.tiles;
     }
-    this.tileReady = new Array<number>(tileCount).fill(0);
+    // A source is readable from cycle 0, and never written: with a chain, a task that drops constant terms must not
+    // see its 0 (the prefix's tasks start at 0 or 1 anyway).
+    this.tileReady = new Array<number>(tileCount).fill(
+      this.chainFrom < Number.POSITIVE_INFINITY ? -Infinity : 0,
+    );
     this.tileReadEnd = new Array<number>(tileCount).fill(0);
     let chips = g.chips;
     for (const t of g.tasks) chips = Math.max(chips, t.chip + 1);
@@ -104,6 +115,17 @@ export class Placer {
     const ps = this.planes[chip]!;
     while (ps.length < this.m.mxm.planes) ps.push({ stagingFree: 0, arrayFree: 0, accFree: 0 });
     return ps;
+  }
+
+  /**
+   * The cycle every constant term of a task on `chip` counts from: 0 (a fresh plane, a source, a free link, cycle
+   * 0), or -Infinity on the chips of a chain (`chainFrom`, relaxed only), where a task's cycles then follow from
+   * the cycles its inputs arrive and fixed latencies alone: a max of (an input's cycle + a constant), the same
+   * function for every copy of a stamped unit and unchanged by shifting every input by the same cycles
+   * (stamp-bound.ts).
+   */
+  originOf(chip: number): number {
+    return chip >= this.chainFrom ? Number.NEGATIVE_INFINITY : 0;
   }
 
   /** Where the task would go with this plane (nothing is committed). */
@@ -119,13 +141,14 @@ export class Placer {
     const geo = shapes.get(key) ?? shapes.set(key, taskGeometry(m, task, this.placements, plane)).get(key)!;
     const chip = task.chip;
     const ps = gs?.state;
+    const origin = this.originOf(chip);
     // Lower bound on the start from data and MXM state (after the deskew of cycle 0 when chips talk).
-    let lower = this.multiChip ? 1 : 0;
+    let lower = origin === 0 ? (this.multiChip ? 1 : 0) : origin;
     let stateBound = 0;
     for (const inst of geo.instances) {
       const s = task.steps[inst.step]!;
       // The cycles this step's issue must not precede: from data (SRAM, links) and from MXM state.
-      let data = 0;
+      let data = origin;
       let state = Number.NEGATIVE_INFINITY;
       switch (s.kind) {
         case "read":
@@ -159,17 +182,11 @@ export class Placer {
         // each other (its placement order follows priority, not the clock, so an early transfer could wait behind
         // a later one and the "bound" exceed a real schedule); the link bound counts link throughput.
         case "send":
-          data = relaxed ? 0 : (this.linkFree.get(`${chip}/s${s.link}`) ?? 0);
+          data = relaxed ? origin : (this.linkFree.get(`${chip}/s${s.link}`) ?? 0);
           break;
         case "recv": {
-          // Vector i's last word leaves the sender linkLeaves(...) after the send issues and arrives L_link later.
-          const ts = this.sendAt.get(s.from);
-          if (ts === undefined) invariant(false, `${task.id} receives from ${s.from}, which is not placed`);
-          const b = ELEM_BYTES[s.type];
-          let need0 = 0;
-          for (let i = 0; i < s.n; i++) need0 = Math.max(need0, linkLeaves(m, (i + 1) * b - 1) - i);
-          const free = relaxed ? 0 : (this.linkFree.get(`${chip}/r${s.link}`) ?? 0);
-          data = Math.max(free, ts + need0 + m.c2c.latency);
+          const free = relaxed ? origin : (this.linkFree.get(`${chip}/r${s.link}`) ?? 0);
+          data = Math.max(free, this.arrival(task, s));
           break;
         }
         default:
@@ -269,6 +286,7 @@ export class Placer {
         }
         case "recv":
           this.linkFree.set(`${chip}/r${s.link}`, t + s.n);
+          this.onArrival?.(task, s.from, this.arrival(task, s));
           break;
         default:
           break;
@@ -279,6 +297,17 @@ export class Placer {
     this.times.push({ task: task.id, op: task.op, ready: readyAt, start, end, waitedOn });
     if (!relaxed) buildInstructions(task, geo, chip, start, choice!, this.insts);
     return end;
+  }
+
+  /** The cycle the data of a recv has arrived: vector i's last word leaves the sender linkLeaves(...) after the
+   * send issues and arrives L_link later. */
+  private arrival(task: Task, s: Extract<Task["steps"][number], { kind: "recv" }>): number {
+    const ts = this.sendAt.get(s.from);
+    if (ts === undefined) invariant(false, `${task.id} receives from ${s.from}, which is not placed`);
+    const b = ELEM_BYTES[s.type];
+    let need0 = 0;
+    for (let i = 0; i < s.n; i++) need0 = Math.max(need0, linkLeaves(this.m, (i + 1) * b - 1) - i);
+    return ts + need0 + this.m.c2c.latency;
   }
 
   private tileId(tensor: string, tile: number): number {

@@ -7,7 +7,7 @@
 import type { Machine } from "../../arch/machine.ts";
 import { invariant } from "../../util/assert.ts";
 import { Heap } from "../../util/heap.ts";
-import type { TaskGraph } from "../passes/task-ir.ts";
+import type { Task, TaskGraph } from "../passes/task-ir.ts";
 import { unitRuns } from "./bounds.ts";
 import { dependencies } from "./dependencies.ts";
 import { deskews } from "./deskew.ts";
@@ -26,6 +26,11 @@ export interface ScheduleOptions {
   /** Schedule each task as bounds.ts `unitRuns` shortens it (every run one vector), as if given `latencyOnly(g)`:
    * the same schedule without a copy of the whole graph. */
   readonly unitRuns?: boolean;
+  /** Relaxed only: tasks on chips from this one drop their constant terms (a fresh MXM plane, a source, cycle 0):
+   * their cycles follow from the cycles their inputs arrive alone (placement.ts `originOf`; stamp-bound.ts). */
+  readonly chainFrom?: number;
+  /** Relaxed only: told the cycle each recv's data arrives (and the send task it comes from), as it is placed. */
+  readonly onArrival?: (task: Task, from: string, cycle: number) => void;
 }
 
 export function schedule(g: TaskGraph, m: Machine, opts: ScheduleOptions = {}): Schedule {
@@ -40,11 +45,12 @@ export function schedule(g: TaskGraph, m: Machine, opts: ScheduleOptions = {}): 
   // placed one after another (no send slips into an earlier gap) and the recvs take them in the same order.
   const sendSeq = new Map<string, number>();
   const linkSends = new Map<string, number>();
-  const placer = new Placer(g, m, relaxed, multiChip, (task, chip, link) => {
+  const onSend = (task: Task, chip: number, link: number) => {
     const key = `${chip}/${link}`;
     sendSeq.set(task.id, linkSends.get(key) ?? 0);
     linkSends.set(key, (linkSends.get(key) ?? 0) + 1);
-  });
+  };
+  const placer = new Placer(g, m, relaxed, multiChip, onSend, opts.chainFrom, opts.onArrival);
   const planesOf = (chip: number) => placer.planesOf(chip);
 
   // Priorities: estimated task length plus the longest path after it.
@@ -200,8 +206,9 @@ export function schedule(g: TaskGraph, m: Machine, opts: ScheduleOptions = {}): 
         // the activations).
         let own = gs;
         if (!own) {
-          const state = { stagingFree: 0, arrayFree: 0, accFree: 0 };
-          own = { plane: 0, state, lwEnd: 0, weightsReady: 0, resultsReady: 0 };
+          const z = placer.originOf(t.chip);
+          const state = { stagingFree: z, arrayFree: z, accFree: z };
+          own = { plane: 0, state, lwEnd: z, weightsReady: z, resultsReady: z };
           groupState.set(t.mxmGroup, own);
         }
         let bestEnd = Number.POSITIVE_INFINITY;

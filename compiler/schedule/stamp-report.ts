@@ -1,9 +1,9 @@
 // The compile report of a stamped program (stamp.ts): the reduced model's report + the full kernel + the stamping
 // -> the report of the full program. Exact: cycles (the reduced program's + (U - 2) delta for U units, since every
-// chip copies a reduced chip shifted by at most (U - 2) delta and the last unit and the suffix by exactly that), instructions
-// per chip, SRAM per chip, and the compute, SRAM, weight-load and link bounds (sums over the reduced tasks with each
-// chip counted as often as it is copied). The critical path is the reduced model's: a lower bound of the full
-// program's (its chain of units contains the reduced one's), not tight: each stamped unit adds its own path.
+// chip copies a reduced chip shifted by at most (U - 2) delta and the last unit and the suffix by exactly that),
+// instructions per chip, SRAM per chip, and the compute, SRAM, weight-load and link bounds (sums over the reduced
+// tasks with each chip counted as often as it is copied). The critical path and the decomposition path in the
+// reduced report are already the full program's chain of units (stamp-bound.ts, computed by compile.ts).
 import { instructionCount } from "../../arch/copies.ts";
 import type { Machine } from "../../arch/machine.ts";
 import type { KernelGraph } from "../passes/kernel-ir.ts";
@@ -40,7 +40,7 @@ export function stampedReport(
   const copies = new Array<number>(g.chips).fill(0);
   for (let f = 0; f < chips; f++) copies[s.templateOf(f).chip]!++;
   const { work, flops } = kernelWork(full);
-  // The reduced tasks, each counted once per copy of its chip; the critical path is the reduced model's.
+  // The reduced tasks, each counted once per copy of its chip; the critical path is the chain of units already.
   const bounds = computeBounds(g, reduced.bounds.criticalPath, m, work, copies);
   const entries = Object.entries(bounds) as [keyof Bounds, number][];
   const [boundName, lowerBound] = entries.reduce((best, e) => (e[1] > best[1] ? e : best));

@@ -1,0 +1,65 @@
+// The critical path of a stamped program (stamp.ts) from its reduced model alone: the reduced task graph (the ops
+// before the repeat, unit 0, the last unit, the ops after it) + where the units sit + how many there are -> a lower
+// bound on the relaxed schedule (bounds.ts `criticalPath`) of the full program: the chain of its units. Fixed
+// latencies only: it never reads the scheduled program.
+//
+// Why it is a lower bound. Relaxed, a task starts at the max over its terms; a term is (the cycle an input is
+// written or arrives + a fixed latency) or a constant (cycle 0 or 1, a source, a fresh MXM plane). Every term of a
+// task on a unit's chips, with its constants dropped (placement.ts `originOf`), is then a function H of the cycles
+// the unit's inputs arrive (the recvs from the group before it: every computed tensor a unit reads comes over a
+// link, layers.ts) that is monotone and unchanged by shifting every input by the same c cycles but for the shift:
+// H(x + c) = H(x) + c. The relaxed MXM plane choice (the plane where a task ends first) is a min of such terms,
+// which keeps both properties, and choosing by the dropped terms' value ends no later than the real choice does.
+// Every unit of the stamped program is unit 0 translated to its own chips, with the same tasks, fixed latencies and
+// links (stamp.ts checks that unit k's sends meet unit k + 1's recvs as unit 0's would), so every unit maps its
+// inputs x_k to the next unit's inputs by the same H: x_{k+1} >= H(x_k).
+// One relaxed run of the reduced graph, the tasks before unit 0 counted in full and every other task without its
+// constants, gives x_0 (unit 0's input arrivals), y = H(x_0) (the last unit's input arrivals) and T (the end of
+// the last unit and the ops after it from y). With d = min(y) - max(x_0): H(x_0) >= x_0 + d componentwise, so
+// H^k(y) >= y + k d (monotone, shift), so the full program's last unit receives no earlier than y + (U - 2) d and
+// ends, with the ops after it, no earlier than T + (U - 2) d. The ops before unit 0 and unit 0 itself are the
+// reduced program's: their ends E count too. Bound = max(E, T + (U - 2) d), a true bound whatever the sign of d.
+// Assumed, as for every relaxed bound here: a task's cycles depend on the tasks it depends on, not on the order
+// the relaxed run places independent tasks in.
+import type { Machine } from "../../arch/machine.ts";
+import type { TaskGraph } from "../passes/task-ir.ts";
+import { schedule } from "./scheduler.ts";
+
+/** Where the reduced model's units are (stamp.ts `StampLayout`) and how many the full program has. */
+export interface ChainLayout {
+  /** Unit 0 on chips `base .. base + width - 1`, the last unit on the next `width`, the ops after it beyond. */
+  readonly base: number;
+  readonly width: number;
+  /** Units in the full program (>= 3). */
+  readonly units: number;
+}
+
+/** The relaxed schedule's length of the full stamped program, bounded from below by the chain of its units;
+ * `unitRuns` as the scheduler's option (the critical path with it, the decomposition path without). */
+export function chainedPath(g: TaskGraph, m: Machine, layout: ChainLayout, unitRuns: boolean): number {
+  const { base, width, units } = layout;
+  const region = (chip: number) => (chip < base ? -1 : chip < base + width ? 0 : 1);
+  const chipOf = new Map(g.tasks.map((t) => [t.id, t.chip]));
+  // x_0 and y: inputs of unit 0 (from the ops before it) and of the last unit (from unit 0).
+  let inLatest = Number.NEGATIVE_INFINITY;
+  let outEarliest = Number.POSITIVE_INFINITY;
+  const relaxed = schedule(g, m, {
+    relaxed: true,
+    unitRuns,
+    chainFrom: base,
+    onArrival: (task, from, cycle) => {
+      const [to, by] = [region(task.chip), region(chipOf.get(from)!)];
+      if (to === 0 && by === -1) inLatest = Math.max(inLatest, cycle);
+      if (to === 1 && by === 0) outEarliest = Math.min(outEarliest, cycle);
+    },
+  });
+  let head = 0;
+  let tail = Number.NEGATIVE_INFINITY;
+  for (const t of relaxed.tasks)
+    if (region(chipOf.get(t.task)!) <= 0) head = Math.max(head, t.end);
+    else tail = Math.max(tail, t.end);
+  const step = outEarliest - inLatest;
+  // No link into unit 0 or out of it: nothing chains (stamp.ts refuses such a unit; kept safe here).
+  if (!Number.isFinite(step)) return Math.max(head, tail);
+  return Math.max(head, tail + (units - 2) * step);
+}
