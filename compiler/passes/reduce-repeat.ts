@@ -24,6 +24,11 @@ function renamed<T>(v: T, rename: (s: string) => string): T {
   return v;
 }
 
+/** `JSON.stringify(renamed(v, rename))` without the copy: the replacer renames each string as it is written. */
+function renamedJson(v: unknown, rename: (s: string) => string): string {
+  return JSON.stringify(v, (_, x) => (typeof x === "string" ? rename(x) : x));
+}
+
 /** Adds `offset` to the instance index of ids of instances `lo .. hi - 1` of block `name` (`name.i.*`). */
 export function instanceRenamer(name: string, lo: number, hi: number, offset: number): (s: string) => string {
   const prefix = `${name}.`;
@@ -43,11 +48,22 @@ export function reduceRepeat(k: KernelGraph, unit = 1): ReducedRepeat | undefine
   const { name, count: n, starts } = r;
   const q = unit;
   const opsOf = (u: number) => k.ops.slice(starts[u * q]!, starts[(u + 1) * q]!);
+  const prefix = `${name}.`;
   const instance = (id: string) => {
-    const m = /^([A-Za-z_]\w*)\.(\d+)\./.exec(id);
-    return m?.[1] === name ? Number(m[2]) : -1;
+    if (!id.startsWith(prefix)) return -1;
+    const dot = id.indexOf(".", prefix.length);
+    const digits = dot > prefix.length ? id.slice(prefix.length, dot) : "";
+    return /^\d+$/.test(digits) ? Number(digits) : -1;
   };
-  const tensorsOf = (u: number) => k.tensors.filter((t) => Math.floor(instance(t.id) / q) === u);
+  // Each tensor's unit, once (a scan of every tensor per unit was quadratic in the units).
+  const unitTensors = new Map<number, KTensor[]>();
+  for (const t of k.tensors) {
+    const i = instance(t.id);
+    if (i < 0) continue;
+    const u = Math.floor(i / q);
+    (unitTensors.get(u) ?? unitTensors.set(u, []).get(u)!).push(t);
+  }
+  const tensorsOf = (u: number) => [...(unitTensors.get(u) ?? [])];
   // The tensor chained into unit 0 (made by the ops before it) and into unit 1 (made by unit 0): exactly one each.
   const made = new Set(k.ops.slice(0, starts[q]!).map((op) => op.out));
   const chained = (u: number) => [
@@ -75,18 +91,17 @@ export function reduceRepeat(k: KernelGraph, unit = 1): ReducedRepeat | undefine
     const shift = instanceRenamer(name, u * q - 1, (u + 1) * q, -u * q);
     const input = into1.replace(`${name}.${q - 1}.`, `${name}.${u * q - 1}.`);
     const back = (s: string) => (s === input ? into0 : shift(s));
-    if (JSON.stringify(renamed(opsOf(u), back)) !== template) return undefined;
+    if (renamedJson(opsOf(u), back) !== template) return undefined;
     if (JSON.stringify(byId(tensorsOf(u).map((t) => sourceName(t, back)))) !== templateTensors)
       return undefined;
   }
   const last = instanceRenamer(name, n - q - 1, n, -(n - 2 * q));
   const ops: KOp[] = [...k.ops.slice(0, starts[q]!), ...renamed(k.ops.slice(starts[n - q]!), last)];
   const used = new Set<string>();
-  for (const op of ops)
-    renamed(op, (s) => {
-      used.add(s);
-      return s;
-    });
+  renamedJson(ops, (s) => {
+    used.add(s);
+    return s;
+  });
   for (const o of k.outputs) used.add(last(o.tensor));
   const tensors: KTensor[] = [];
   for (const t of k.tensors) {
