@@ -47,6 +47,12 @@ export interface Found {
   readonly lastIssue: number;
 }
 
+/** "No input": the origin of a chain's dropped constant terms (originOf). Minus infinity in the argument; a small
+ * integer here so that cycle arithmetic stays in small integers (a double would box every cycle computed from it),
+ * far enough below 0 that a cycle counted from it stays negative (no program comes near 2^28 cycles): a negative
+ * cycle in a chain means that it follows from no input. */
+export const NO_INPUT = -(2 ** 29);
+
 /** What delayed a task, by the kind of reservation that forced the shift. */
 const WAITED_ON = ["queue", "bank", "stream"] as const;
 
@@ -101,7 +107,7 @@ export class Placer {
     // A source is readable from cycle 0, and never written: with a chain, a task that drops constant terms must not
     // see its 0 (the prefix's tasks start at 0 or 1 anyway).
     this.tileReady = new Array<number>(tileCount).fill(
-      this.chainFrom < Number.POSITIVE_INFINITY ? -Infinity : 0,
+      this.chainFrom < Number.POSITIVE_INFINITY ? NO_INPUT : 0,
     );
     this.tileReadEnd = new Array<number>(tileCount).fill(0);
     let chips = g.chips;
@@ -119,13 +125,13 @@ export class Placer {
 
   /**
    * The cycle every constant term of a task on `chip` counts from: 0 (a fresh plane, a source, a free link, cycle
-   * 0), or -Infinity on the chips of a chain (`chainFrom`, relaxed only), where a task's cycles then follow from
+   * 0), or NO_INPUT on the chips of a chain (`chainFrom`, relaxed only), where a task's cycles then follow from
    * the cycles its inputs arrive and fixed latencies alone: a max of (an input's cycle + a constant), the same
    * function for every copy of a stamped unit and unchanged by shifting every input by the same cycles
    * (stamp-bound.ts).
    */
   originOf(chip: number): number {
-    return chip >= this.chainFrom ? Number.NEGATIVE_INFINITY : 0;
+    return chip >= this.chainFrom ? NO_INPUT : 0;
   }
 
   /** Where the task would go with this plane (nothing is committed). */

@@ -53,13 +53,14 @@ export function chainedPath(g: TaskGraph, m: Machine, layout: ChainLayout, unitR
       if (to === 1 && by === 0) outEarliest = Math.min(outEarliest, cycle);
     },
   });
+  // A negative cycle follows from no input (placement.ts NO_INPUT): minus infinity in the argument above.
   let head = 0;
-  let tail = Number.NEGATIVE_INFINITY;
+  let tail = 0;
   for (const t of relaxed.tasks)
     if (region(chipOf.get(t.task)!) <= 0) head = Math.max(head, t.end);
     else tail = Math.max(tail, t.end);
-  const step = outEarliest - inLatest;
-  // No link into unit 0 or out of it: nothing chains (stamp.ts refuses such a unit; kept safe here).
-  if (!Number.isFinite(step)) return Math.max(head, tail);
-  return Math.max(head, tail + (units - 2) * step);
+  // No input into unit 0, or one out of it that follows from no input: nothing chains (stamp.ts refuses a unit
+  // with no link into it; kept safe here).
+  if (inLatest < 0 || outEarliest < 0 || !Number.isFinite(outEarliest)) return head;
+  return Math.max(head, tail + (units - 2) * (outEarliest - inLatest));
 }
