@@ -185,7 +185,6 @@ export function taskGeometry(
     }
   }
   firstInstance[steps.length] = proto.length;
-  const countOf = (si: number) => firstInstance[si + 1]! - firstInstance[si]!;
 
   // Flow groups: one per (consumer step, operand).
   const groups: FlowGroup[] = [];
@@ -199,8 +198,9 @@ export function taskGeometry(
       const type = outputType(steps[pi]!)!;
       const cTiming = timings[ci]!;
       const flows: Flow[] = [];
-      const pn = countOf(pi);
-      const cn = countOf(ci);
+      // (Counts inline, not a closure per call: under tsx a named closure costs a `__name` call as it is made.)
+      const pn = firstInstance[pi + 1]! - firstInstance[pi]!;
+      const cn = firstInstance[ci + 1]! - firstInstance[ci]!;
       const eb = ELEM_BYTES[type];
       let bytes = Math.max(eb, pn, cn);
       if (s.kind === "gather") {

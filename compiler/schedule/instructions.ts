@@ -29,6 +29,37 @@ function streamRef(id: number, dir: StreamRef["dir"]): StreamRef {
   return r;
 }
 
+/** Where an instance's instructions go. (Module functions below, not closures made per task or instance: under
+ * tsx each named closure costs a `__name` call as it is made, which showed in profiles.) */
+interface Target {
+  readonly out: ScheduledInst[];
+  readonly task: Task;
+  readonly chip: number;
+  readonly queue: QueueRef;
+  readonly resource: string;
+}
+
+function emit(to: Target, inst: Instruction, cycle: number, busy: number): void {
+  const { out, task, chip, queue, resource } = to;
+  out.push({ chip, queue, cycle, inst, busy, resource, task: task.id, op: task.op, note: task.id });
+}
+
+/** The stream group carrying operand k into instance i of the task. */
+function inputOf(task: Task, geo: Geometry, choice: Choice, i: number, operand: number): StreamRef {
+  const gi = geo.groups.findIndex((g) => g.operands.includes(operand) && g.flows.some((f) => f.to === i));
+  if (gi < 0) invariant(false, `${task.id}: instance ${i} has no operand ${operand}`);
+  const r = choice.streams[gi]!;
+  return streamRef(r.id, r.dir);
+}
+
+/** The stream group carrying instance i's result, and its byte plane. */
+function outputOf(task: Task, geo: Geometry, choice: Choice, i: number): { ref: StreamRef; byte: number } {
+  const gi = geo.groups.findIndex((g) => g.flows.some((f) => f.from === i));
+  if (gi < 0) invariant(false, `${task.id}: instance ${i} feeds nothing`);
+  const r = choice.streams[gi]!;
+  return { ref: streamRef(r.id, r.dir), byte: geo.groups[gi]!.flows.find((f) => f.from === i)!.byte };
+}
+
 /** Appends the task's instructions to `out` (the schedule's list: no array per task). */
 export function buildInstructions(
   task: Task,
@@ -38,47 +69,24 @@ export function buildInstructions(
   choice: Choice,
   out: ScheduledInst[],
 ): void {
-  /** The stream group carrying operand k into instance i, and the one carrying i's result. */
-  const inputOf = (i: number, operand: number): StreamRef => {
-    const gi = geo.groups.findIndex((g) => g.operands.includes(operand) && g.flows.some((f) => f.to === i));
-    if (gi < 0) invariant(false, `${task.id}: instance ${i} has no operand ${operand}`);
-    const r = choice.streams[gi]!;
-    return streamRef(r.id, r.dir);
-  };
-  const outputOf = (i: number): { ref: StreamRef; byte: number } => {
-    const gi = geo.groups.findIndex((g) => g.flows.some((f) => f.from === i));
-    if (gi < 0) invariant(false, `${task.id}: instance ${i} feeds nothing`);
-    const r = choice.streams[gi]!;
-    return { ref: streamRef(r.id, r.dir), byte: geo.groups[gi]!.flows.find((f) => f.from === i)!.byte };
-  };
   geo.instances.forEach((inst, i) => {
     const s = task.steps[inst.step]!;
     const cycle = start + inst.rel;
     const queue: QueueRef =
       inst.unit === "vxm" ? queueRef("vxm", choice.alu[i]!) : queueRef(inst.unit, inst.index!);
-    const emit = (inst2: Instruction, at: number, busy: number) =>
-      out.push({
-        chip,
-        queue,
-        cycle: at,
-        inst: inst2,
-        busy,
-        resource: inst.timing.resource,
-        task: task.id,
-        op: task.op,
-        note: task.id,
-      });
+    const to: Target = { out, task, chip, queue, resource: inst.timing.resource };
     switch (s.kind) {
       case "read": {
-        const o = outputOf(i);
+        const o = outputOf(task, geo, choice, i);
         const stream = streamRef(o.ref.id + o.byte, o.ref.dir);
         // inst.timing.n: one stream group of a wide weight read carries every width-th row only.
         const n = inst.timing.n;
         if (inst.spacing === 1)
-          emit({ op: "read", addr: inst.addr, stream, n, stride: s.ref.stride }, cycle, n);
+          emit(to, { op: "read", addr: inst.addr, stream, n, stride: s.ref.stride }, cycle, n);
         else
           for (let k = 0; k < n; k++)
             emit(
+              to,
               { op: "read", addr: inst.addr + k * s.ref.stride, stream, n: 1, stride: 1 },
               cycle + k * inst.spacing,
               1,
@@ -87,13 +95,14 @@ export function buildInstructions(
       }
       case "gather": {
         // The table block's first word is the base; the map group is the VXM result every plane's slice takes.
-        const o = outputOf(i);
+        const o = outputOf(task, geo, choice, i);
         emit(
+          to,
           {
             op: "gather",
             base: inst.addr,
             stream: streamRef(o.ref.id + o.byte, o.ref.dir),
-            map: inputOf(i, 0),
+            map: inputOf(task, geo, choice, i, 0),
             n: s.ref.n,
           },
           cycle,
@@ -102,11 +111,12 @@ export function buildInstructions(
         break;
       }
       case "write": {
-        const src = inputOf(i, 0);
+        const src = inputOf(task, geo, choice, i, 0);
         const byte = geo.groups
           .find((g) => g.flows.some((f) => f.to === i))!
           .flows.find((f) => f.to === i)!.byte;
         emit(
+          to,
           {
             op: "write",
             addr: inst.addr,
@@ -121,15 +131,32 @@ export function buildInstructions(
       }
       case "vunary":
         emit(
-          { op: "vunary", fn: s.fn, type: s.type, dst: outputOf(i).ref, src: inputOf(i, 0), n: s.n },
+          to,
+          {
+            op: "vunary",
+            fn: s.fn,
+            type: s.type,
+            dst: outputOf(task, geo, choice, i).ref,
+            src: inputOf(task, geo, choice, i, 0),
+            n: s.n,
+          },
           cycle,
           s.n,
         );
         break;
       case "vbinary": {
-        const b = typeof s.b === "number" ? inputOf(i, 1) : s.b.imm;
+        const b = typeof s.b === "number" ? inputOf(task, geo, choice, i, 1) : s.b.imm;
         emit(
-          { op: "vbinary", fn: s.fn, type: s.type, dst: outputOf(i).ref, a: inputOf(i, 0), b, n: s.n },
+          to,
+          {
+            op: "vbinary",
+            fn: s.fn,
+            type: s.type,
+            dst: outputOf(task, geo, choice, i).ref,
+            a: inputOf(task, geo, choice, i, 0),
+            b,
+            n: s.n,
+          },
           cycle,
           s.n,
         );
@@ -138,13 +165,14 @@ export function buildInstructions(
       case "convert": {
         // Group j of a wide weight's convert (geometry.ts) takes stream j and puts streams j * bytes ..: the flows'
         // byte offsets; a plain convert has offset 0 on both sides. inst.timing.n: the group's rows.
-        const src = inputOf(i, 0);
+        const src = inputOf(task, geo, choice, i, 0);
         const inByte = geo.groups
           .find((g) => g.flows.some((f) => f.to === i))!
           .flows.find((f) => f.to === i)!.byte;
-        const o = outputOf(i);
+        const o = outputOf(task, geo, choice, i);
         const n = inst.timing.n;
         emit(
+          to,
           {
             op: "convert",
             from: s.from,
@@ -160,10 +188,11 @@ export function buildInstructions(
       }
       case "lw":
         emit(
+          to,
           {
             op: "lw",
             type: s.type,
-            src: inputOf(i, 0),
+            src: inputOf(task, geo, choice, i, 0),
             n: s.n,
             row0: s.row0,
             ...((s.width ?? 1) > 1 ? { width: s.width } : {}),
@@ -173,27 +202,46 @@ export function buildInstructions(
         );
         break;
       case "iw":
-        emit({ op: "iw" }, cycle, inst.timing.busy);
+        emit(to, { op: "iw" }, cycle, inst.timing.busy);
         break;
       case "abc":
         emit(
-          { op: "abc", type: s.type, src: inputOf(i, 0), n: s.n, row0: s.row0, accumulate: s.accumulate },
+          to,
+          {
+            op: "abc",
+            type: s.type,
+            src: inputOf(task, geo, choice, i, 0),
+            n: s.n,
+            row0: s.row0,
+            accumulate: s.accumulate,
+          },
           cycle,
           inst.timing.busy,
         );
         break;
       case "acc":
         emit(
-          { op: "acc", type: s.type, dst: outputOf(i).ref, n: s.n, row0: s.row0 },
+          to,
+          { op: "acc", type: s.type, dst: outputOf(task, geo, choice, i).ref, n: s.n, row0: s.row0 },
           cycle,
           inst.timing.busy,
         );
         break;
       case "send":
-        emit({ op: "send", type: s.type, src: inputOf(i, 0), n: s.n }, cycle, inst.timing.busy);
+        emit(
+          to,
+          { op: "send", type: s.type, src: inputOf(task, geo, choice, i, 0), n: s.n },
+          cycle,
+          inst.timing.busy,
+        );
         break;
       case "recv":
-        emit({ op: "recv", type: s.type, dst: outputOf(i).ref, n: s.n }, cycle, inst.timing.busy);
+        emit(
+          to,
+          { op: "recv", type: s.type, dst: outputOf(task, geo, choice, i).ref, n: s.n },
+          cycle,
+          inst.timing.busy,
+        );
         break;
       default:
         assertNever(s, "step");
