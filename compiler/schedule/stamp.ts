@@ -121,8 +121,15 @@ export function stampProgram(
     return r;
   };
   const tensorById = new Map(g.tensors.map((t) => [t.id, t]));
+  // Each chip's placements, for copies' SRAM images (none timing-only). Appended in place: a copy of the list per
+  // placement was quadratic in a chip's placements.
   const placementsOf = new Map<number, NonNullable<TaskGraph["placements"]>[number][]>();
-  for (const pl of g.placements ?? []) placementsOf.set(pl.chip, [...(placementsOf.get(pl.chip) ?? []), pl]);
+  if (sources)
+    for (const pl of g.placements ?? []) {
+      const list = placementsOf.get(pl.chip);
+      if (list) list.push(pl);
+      else placementsOf.set(pl.chip, [pl]);
+    }
   const out: ChipProgram[] = [];
   /** The queues a copy of stamped chip `c` lists itself: its deskew queue (or none), unless a deskew shares a
    * queue with other instructions (then the copy is written out). */
