@@ -11,11 +11,12 @@ interface InFlight {
 export class Sram {
   private readonly data: (Uint8Array | null)[];
   /**
-   * Per slice, a bit per word ever used, as 32-bit integers in a plain array: a fast run of hundreds of chips marks
-   * thousands of slices at its end, and a typed array each (memory outside the heap, counted towards collections)
-   * cost more than the marking.
+   * A bit per word ever used, slice after slice (usedStride 32-bit words each), allocated on the first use: one typed
+   * array per chip instead of one per slice (a fast run of hundreds of chips marks thousands of slices at its end).
    */
-  private readonly used: (number[] | null)[];
+  private used: Int32Array | null = null;
+  /** 32-bit words of `used` per slice. */
+  readonly usedStride: number;
   private readonly bankCycle: Float64Array;
   private readonly bankUser: Int32Array;
   /** Writes not yet visible, per slice; only kept when L_write > 1 (else a write is visible the next cycle). */
@@ -32,7 +33,7 @@ export class Sram {
     private readonly functional: boolean,
   ) {
     this.data = new Array<Uint8Array | null>(slices).fill(null);
-    this.used = new Array<number[] | null>(slices).fill(null);
+    this.usedStride = (wordsPerSlice + 31) >>> 5;
     this.bankCycle = new Float64Array(slices * banks).fill(Number.NaN);
     this.bankUser = new Int32Array(slices * banks);
     this.wordsPerBank = Math.max(1, Math.floor(wordsPerSlice / banks));
@@ -55,45 +56,40 @@ export class Sram {
     return -1;
   }
 
-  /** Marks a word used (a bit per word: hundreds of chips' slices stay small). */
-  private markUsed(slice: number, addr: number): void {
-    let u = this.used[slice];
-    if (!u) {
-      u = new Array<number>((this.wordsPerSlice + 31) >>> 5).fill(0);
-      this.used[slice] = u;
-    }
-    const bit = 1 << (addr & 31);
-    const w = addr >>> 5;
-    if ((u[w]! & bit) === 0) {
-      u[w]! |= bit;
-      this.usedWords++;
-    }
+  private usedBits(): Int32Array {
+    this.used ??= new Int32Array(this.slices * this.usedStride);
+    return this.used;
   }
 
-  /** Marks words addr + i*stride (i < n) used, as n writes would (the fast path; at stride 1 a bitset word at a time). */
+  /** Marks a word used. */
+  private markUsed(slice: number, addr: number): void {
+    this.usedWords += markBits(this.usedBits(), slice * this.usedStride, addr, 1, 1);
+  }
+
+  /** Marks words addr + i*stride (i < n) used, as n writes would. */
   markWords(slice: number, addr: number, n: number, stride: number): void {
-    if (stride !== 1 || n < 8) {
-      for (let i = 0; i < n; i++) this.markUsed(slice, addr + i * stride);
+    this.usedWords += markBits(this.usedBits(), slice * this.usedStride, addr, n, stride);
+  }
+
+  /**
+   * Marks every word set in `bits` (laid out as `used`: the fast path's marks of one chip, fast/run.ts) used. The
+   * array is kept when nothing was marked before (no copy), so the caller hands it over.
+   */
+  addUsed(bits: Int32Array): void {
+    if (bits.length !== this.slices * this.usedStride)
+      throw new Error("internal error: a used-word map of another size");
+    const had = this.used;
+    if (!had) {
+      this.used = bits;
+      for (let w = 0; w < bits.length; w++) if (bits[w] !== 0) this.usedWords += popcount(bits[w]!);
       return;
     }
-    let u = this.used[slice];
-    if (!u) {
-      u = new Array<number>((this.wordsPerSlice + 31) >>> 5).fill(0);
-      this.used[slice] = u;
-    }
-    const end = addr + n;
-    for (let a = addr; a < end; ) {
-      const w = a >>> 5;
-      const lo = a & 31;
-      const hi = Math.min(32, lo + (end - a));
-      const mask = (hi === 32 ? 0xffffffff : ((1 << hi) - 1) >>> 0) & ~((1 << lo) - 1);
-      const had = u[w]!;
-      const add = (mask & ~had) >>> 0;
+    for (let w = 0; w < bits.length; w++) {
+      const add = bits[w]! & ~had[w]!;
       if (add !== 0) {
         this.usedWords += popcount(add);
-        u[w] = had | mask;
+        had[w] = had[w]! | add;
       }
-      a += hi - lo;
     }
   }
 
@@ -176,6 +172,42 @@ export class Sram {
     const d = this.data[slice];
     return d ? d.slice(addr * this.lanes, (addr + 1) * this.lanes) : new Uint8Array(this.lanes);
   }
+}
+
+/**
+ * Sets the bits of words addr + i*stride (i < n) in the bitset at `base` (a slice's first 32-bit word); returns how many
+ * were not set before. At stride 1 a 32-bit word at a time.
+ */
+export function markBits(u: Int32Array, base: number, addr: number, n: number, stride: number): number {
+  let added = 0;
+  if (stride !== 1 || n < 8) {
+    for (let i = 0; i < n; i++) {
+      const a = addr + i * stride;
+      const bit = 1 << (a & 31);
+      const w = base + (a >>> 5);
+      const had = u[w]!;
+      if ((had & bit) === 0) {
+        u[w] = had | bit;
+        added++;
+      }
+    }
+    return added;
+  }
+  const end = addr + n;
+  for (let a = addr; a < end; ) {
+    const w = base + (a >>> 5);
+    const lo = a & 31;
+    const hi = Math.min(32, lo + (end - a));
+    const mask = (hi === 32 ? -1 : (1 << hi) - 1) & ~((1 << lo) - 1);
+    const had = u[w]!;
+    const add = mask & ~had;
+    if (add !== 0) {
+      added += popcount(add);
+      u[w] = had | mask;
+    }
+    a += hi - lo;
+  }
+  return added;
 }
 
 function popcount(x: number): number {

@@ -60,7 +60,6 @@ export class FastChip extends FastUnits {
       }
       if (!released) throw new Bail("a sync that may never be notified");
     }
-    this.writesTo = this.writes.length;
     this.segments.check();
     this.prunePuts();
     this.recent = this.puts_.toArray();

@@ -90,8 +90,6 @@ export class Scratch {
    * time order, from `bankHead` on (the ones before can overlap nothing still to come).
    */
   readonly bankList: NumList[];
-  /** Every chip's writes, chip after chip (FastChip.writes): kept for the whole run, until it is installed. */
-  readonly writes = new NumList(4096);
   /** Puts of the current chip (FastChip.recent). */
   readonly recent = new NumList(4096);
   /** A block of the running queue's instructions, encoded (row = id - FastChip.blockFirst). */

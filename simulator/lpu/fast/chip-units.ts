@@ -24,6 +24,7 @@ import {
   TYPE_BYTES,
 } from "../code.ts";
 import type { Simulator } from "../simulator.ts";
+import { markBits } from "../sram.ts";
 import { accTypeCode } from "../units.ts";
 import { Bail } from "./bail.ts";
 import { FastLink, FastPlane, RECENT, type Scratch } from "./chip-state.ts";
@@ -36,12 +37,10 @@ export class FastUnits {
   lastEvent = -1;
   readonly deskews: number[] = [];
   readonly notified = new Map<number, number>();
-  /** Writes as (slice, addr, n, stride) quadruples, marked used when the run is installed: entries
-   * [writesFrom, writesTo) of a list all chips of the run share (one list grown once, not one per chip). */
-  readonly writes: NumList;
-  readonly writesFrom: number;
-  /** Set when the chip's run ends. */
-  writesTo = 0;
+  /** The words this chip's run wrote, a bit each, laid out as Sram's used-word map (allocated on the first write):
+   * run.ts hands it to the chip's Sram when the whole run passed. */
+  used: Int32Array | undefined;
+  private readonly usedStride: number;
   readonly planes: FastPlane[];
   readonly links: FastLink[];
   protected readonly segments: Segments;
@@ -76,27 +75,14 @@ export class FastUnits {
     this.segments = scratch.segments;
     this.bankList = scratch.bankList;
     this.puts_ = scratch.recent;
-    this.writes = scratch.writes;
-    this.writesFrom = scratch.writes.length;
+    this.usedStride = chip.sram.usedStride;
     this.putWindow = 2 * m.sliceOrder.length + 2;
   }
 
-  /** Words written, kept as runs: a stride-1 write continuing the last run of its slice extends it. */
+  /** Words addr + i*stride (i < n) of the slice written. */
   protected wrote(slice: number, addr: number, n: number, stride: number): void {
-    const list = this.writes;
-    const w = list.data;
-    const k = list.length - 4;
-    if (
-      stride === 1 &&
-      k >= this.writesFrom &&
-      w[k] === slice &&
-      w[k + 3] === 1 &&
-      w[k + 1]! + w[k + 2]! === addr
-    ) {
-      w[k + 2] = w[k + 2]! + n;
-      return;
-    }
-    list.push4(slice, addr, n, stride);
+    this.used ??= new Int32Array(this.chip.sram.slices * this.usedStride);
+    markBits(this.used, slice * this.usedStride, addr, n, stride);
   }
 
   protected event(cycle: number): void {
@@ -180,7 +166,7 @@ export class FastUnits {
         this.takes(code.s0[r]!, 1, pos, t, n);
         this.takes(code.s1[r]!, 4, pos, t, n);
         this.access(q, 1, code.a[r]!, 0, n, t);
-        this.writes.push4(q.index, code.a[r]!, 1, 0);
+        this.wrote(q.index, code.a[r]!, 1, 0);
         this.event(t + n - 1);
         return;
       case OP_VUNARY:

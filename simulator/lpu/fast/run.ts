@@ -8,6 +8,7 @@
 // timing-only run the chips only meet through link words, which change no issue time, so each chip runs alone from
 // start to end (its state stays in cache) and the links are checked afterwards: each word's arrival in the receiver's
 // clock, in the order the exact engine would process it (global time, then chip order), against the recvs.
+import type { ChipState } from "../chip.ts";
 import { RES_NAME, TYPES } from "../code.ts";
 import type { Simulator } from "../simulator.ts";
 import { Bail } from "./bail.ts";
@@ -85,9 +86,7 @@ function install(sim: Simulator, chips: readonly FastChip[]): void {
       q.busy = fq.busy;
       q.covered = fq.covered;
     }
-    const w = fc.writes.data;
-    for (let k = fc.writesFrom; k < fc.writesTo; k += 4)
-      chip.sram.markWords(w[k]!, w[k + 1]!, w[k + 2]!, w[k + 3]!);
+    if (fc.used) chip.sram.addUsed(fc.used);
     fc.planes.forEach((fp, i) => {
       const p = chip.planes[i]!;
       if (fp.stagingType >= 0) p.stagingType = TYPES[fp.stagingType];
@@ -117,8 +116,11 @@ function install(sim: Simulator, chips: readonly FastChip[]): void {
   }
   // The words on the streams at the last cycle: the puts of its last few cycles, replayed into the stream file when
   // something first looks (state()).
-  for (const fc of chips) {
-    const recent = fc.recent;
-    fc.chip.streams.defer(() => replayFinalPuts(sim, fc.chip, recent, now - 1));
-  }
+  // The closure holds the chip and its few records only: capturing the FastChip would keep the run's scratch
+  // (the stream segments, the shared encodings) alive as long as the simulator.
+  for (const fc of chips) deferFinalPuts(sim, fc.chip, fc.recent, now - 1);
+}
+
+function deferFinalPuts(sim: Simulator, chip: ChipState, recent: readonly number[], last: number): void {
+  chip.streams.defer(() => replayFinalPuts(sim, chip, recent, last));
 }
