@@ -57,9 +57,13 @@ export class Sram {
   }
 
   private usedBits(): Int32Array {
+    if (this.sealed) throw new Error("internal error: a word marked used after a fast run counted them");
     this.used ??= new Int32Array(this.slices * this.usedStride);
     return this.used;
   }
+
+  /** Set when a fast run installed its count of used words: the map is dropped, the run has ended. */
+  private sealed = false;
 
   /** Marks a word used. */
   private markUsed(slice: number, addr: number): void {
@@ -72,25 +76,22 @@ export class Sram {
   }
 
   /**
-   * Marks every word set in `bits` (laid out as `used`: the fast path's marks of one chip, fast/run.ts) used. The
-   * array is kept when nothing was marked before (no copy), so the caller hands it over.
+   * Copies the map of used words into `out` (laid out as `used`, usedStride words a slice), or zeros it: where the
+   * fast path (fast/chip-units.ts) marks the run's writes.
    */
-  addUsed(bits: Int32Array): void {
-    if (bits.length !== this.slices * this.usedStride)
-      throw new Error("internal error: a used-word map of another size");
-    const had = this.used;
-    if (!had) {
-      this.used = bits;
-      for (let w = 0; w < bits.length; w++) if (bits[w] !== 0) this.usedWords += popcount(bits[w]!);
-      return;
-    }
-    for (let w = 0; w < bits.length; w++) {
-      const add = bits[w]! & ~had[w]!;
-      if (add !== 0) {
-        this.usedWords += popcount(add);
-        had[w] = had[w]! | add;
-      }
-    }
+  usedInto(out: Int32Array): void {
+    if (this.used) out.set(this.used);
+    else out.fill(0);
+  }
+
+  /**
+   * The count of used words after a fast run that finished the program (its map from usedInto, with the run's writes
+   * marked). No word can be marked after it, so the map is not kept: hundreds of chips' maps would be garbage.
+   */
+  installUsedCount(count: number): void {
+    this.usedWords = count;
+    this.used = null;
+    this.sealed = true;
   }
 
   private slice(slice: number): Uint8Array {
@@ -208,6 +209,13 @@ export function markBits(u: Int32Array, base: number, addr: number, n: number, s
     a += hi - lo;
   }
   return added;
+}
+
+/** Bits set in the map. */
+export function countBits(u: Int32Array): number {
+  let n = 0;
+  for (let w = 0; w < u.length; w++) if (u[w] !== 0) n += popcount(u[w]!);
+  return n;
 }
 
 function popcount(x: number): number {

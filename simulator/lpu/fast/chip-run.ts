@@ -61,6 +61,7 @@ export class FastChip extends FastUnits {
       if (!released) throw new Bail("a sync that may never be notified");
     }
     this.segments.check();
+    this.countUsed();
     this.prunePuts();
     this.recent = this.puts_.toArray();
   }

@@ -106,6 +106,13 @@ export class Scratch {
     this.check = new InstructionCheck(m, sim.program, sim.prepared.record);
   }
 
+  private used = new Int32Array(0);
+  /** A chip's map of used words (fast/chip-units.ts), `size` 32-bit words, contents left to the caller. */
+  usedMap(size: number): Int32Array {
+    if (this.used.length !== size) this.used = new Int32Array(size);
+    return this.used;
+  }
+
   reset(): void {
     this.segments.reset();
     for (const list of this.bankList) list.clear();

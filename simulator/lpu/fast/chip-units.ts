@@ -24,7 +24,7 @@ import {
   TYPE_BYTES,
 } from "../code.ts";
 import type { Simulator } from "../simulator.ts";
-import { markBits } from "../sram.ts";
+import { countBits, markBits } from "../sram.ts";
 import { accTypeCode } from "../units.ts";
 import { Bail } from "./bail.ts";
 import { FastLink, FastPlane, RECENT, type Scratch } from "./chip-state.ts";
@@ -37,10 +37,12 @@ export class FastUnits {
   lastEvent = -1;
   readonly deskews: number[] = [];
   readonly notified = new Map<number, number>();
-  /** The words this chip's run wrote, a bit each, laid out as Sram's used-word map (allocated on the first write):
-   * run.ts hands it to the chip's Sram when the whole run passed. */
-  used: Int32Array | undefined;
+  /** The chip's used words (Sram's map at the start, then every write of the run marked), a scratch map every chip of
+   * the run reuses; usedWords counts its bits when the chip's run ends. */
+  private readonly used: Int32Array;
   private readonly usedStride: number;
+  /** Set when the chip's run ends: its words used, to install. */
+  usedWords = 0;
   readonly planes: FastPlane[];
   readonly links: FastLink[];
   protected readonly segments: Segments;
@@ -76,13 +78,18 @@ export class FastUnits {
     this.bankList = scratch.bankList;
     this.puts_ = scratch.recent;
     this.usedStride = chip.sram.usedStride;
+    this.used = scratch.usedMap(chip.sram.slices * this.usedStride);
+    chip.sram.usedInto(this.used);
     this.putWindow = 2 * m.sliceOrder.length + 2;
   }
 
   /** Words addr + i*stride (i < n) of the slice written. */
   protected wrote(slice: number, addr: number, n: number, stride: number): void {
-    this.used ??= new Int32Array(this.chip.sram.slices * this.usedStride);
     markBits(this.used, slice * this.usedStride, addr, n, stride);
+  }
+
+  protected countUsed(): void {
+    this.usedWords = countBits(this.used);
   }
 
   protected event(cycle: number): void {
@@ -92,6 +99,9 @@ export class FastUnits {
   private puts(g: number, bytes: number, pos: number, c0: number, n: number, id: number): void {
     this.segments.add(SEG_PUT, g, bytes, this.S, pos, c0, n);
     const last = c0 + n - 1;
+    // Already outside the window of the latest put, which only moves later: pruning would drop it (a queue runs whole
+    // before the next, so most of a chip's puts are behind the first queue's last ones).
+    if (last < this.latestPut - this.putWindow) return;
     const recent = this.puts_;
     const d = recent.data;
     const k = recent.length - RECENT;

@@ -86,7 +86,7 @@ function install(sim: Simulator, chips: readonly FastChip[]): void {
       q.busy = fq.busy;
       q.covered = fq.covered;
     }
-    if (fc.used) chip.sram.addUsed(fc.used);
+    chip.sram.installUsedCount(fc.usedWords);
     fc.planes.forEach((fp, i) => {
       const p = chip.planes[i]!;
       if (fp.stagingType >= 0) p.stagingType = TYPES[fp.stagingType];
