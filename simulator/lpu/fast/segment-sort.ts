@@ -24,7 +24,7 @@ export class SegmentSort {
 
   /**
    * The m records of `d` in diagonal order, stably. One run is returned as it is. Otherwise a bucket sort: the span
-   * of diagonals cut into at most 4m buckets of 2^shift diagonals, one counting pass, the records copied bucket by
+   * of diagonals cut into at most 2m buckets of 2^shift diagonals, one counting pass, the records copied bucket by
    * bucket, then an insertion sort whose moves stay inside a bucket (buckets are ordered). A group's traffic is spread
    * over time, so a bucket holds a record or none; when the records are too disordered within their buckets (traffic
    * bunched in a few cycles), the merge of the runs or a two-digit radix sort orders them instead.
@@ -80,9 +80,10 @@ export class SegmentSort {
   /** The bucket sort above into `out`; false (and `out` undefined) past MOVES_PER_RECORD moves a record. */
   private bucket(d: Int32Array, m: number, lo: number, hi: number): boolean {
     const span = hi - lo;
-    // At most 4m buckets (fewer moves than m buckets on compiled programs, measured; shift < 32: span < 2^32).
+    // At most 2m buckets: fewer moves than m buckets, and half the counting and summing of 4m; 2m was the fastest of
+    // the three on the records of a stamped llama2-70b (sixth round, docs/performance.md; shift < 32: span < 2^32).
     let shift = 0;
-    while (span >>> shift >= 4 * m) shift++;
+    while (span >>> shift >= 2 * m) shift++;
     const nb = (span >>> shift) + 1;
     if (this.counts.length < nb + 1) this.counts = new Int32Array(2 * nb + 2);
     const counts = this.counts;

@@ -114,7 +114,20 @@ export class Segments {
     let i = 0;
     let x = 0;
     while (i < m || count > 0) {
-      if (count === 0) x = d[i * REC]!;
+      if (count === 0) {
+        x = d[i * REC]!;
+        // Most records (85% on a stamped llama2-70b) are a put and its one take on the same diagonals, with nothing
+        // else on them: checked as one diagonal, with no active list.
+        const s = i * REC;
+        if (i + 1 < m && d[s + REC] === x && d[s + REC + 1] === d[s + 1]) {
+          const end = x + d[s + 1]!;
+          if (i + 2 >= m || d[s + 2 * REC]! >= end) {
+            this.checkPair(d[s + 2]!, d[s + REC + 2]!);
+            i += 2;
+            continue;
+          }
+        }
+      }
       while (i < m && d[i * REC]! === x) {
         if (count === active.length) {
           const bigger = new Int32Array(active.length * 2);
@@ -140,6 +153,14 @@ export class Segments {
     }
   }
 
+  /** The rules on a diagonal of two operations, keys a and b: the usual one, a put and its take downstream. */
+  private checkPair(a: number, b: number): void {
+    const first = Math.min(a, b);
+    const second = Math.max(a, b);
+    if ((first & 1) === SEG_TAKE) throw new Bail("a take with no put upstream");
+    if ((second & 1) === SEG_PUT) throw new Bail("a put over an untaken word");
+  }
+
   /** The rules on one diagonal, whose operations are the `count` active segments. */
   private checkActive(active: Int32Array, count: number): void {
     const d = this.swept;
@@ -148,13 +169,7 @@ export class Segments {
       return;
     }
     if (count === 2) {
-      // The usual diagonal of a compiled program: one put and its take downstream.
-      const a = d[active[0]! + 2]!;
-      const b = d[active[1]! + 2]!;
-      const first = Math.min(a, b);
-      const second = Math.max(a, b);
-      if ((first & 1) === SEG_TAKE) throw new Bail("a take with no put upstream");
-      if ((second & 1) === SEG_PUT) throw new Bail("a put over an untaken word");
+      this.checkPair(d[active[0]! + 2]!, d[active[1]! + 2]!);
       return;
     }
     if (this.keys.length < count) this.keys = new Int32Array(2 * count);

@@ -139,6 +139,44 @@ describe("fast-path stream segments", () => {
   });
 });
 
+describe("a put and a take alone on the same diagonals (checked without the active list)", () => {
+  it("passes only a put with its take downstream, as the per-vector rules do", () => {
+    // Group 1 east and group 5 west; the second operation's position is downstream (east: larger) or upstream of the
+    // first's, on exactly the same diagonals, with another pair well apart on the same group.
+    for (const g of [1, 5]) {
+      const west = g >= S;
+      const cycle = (D: number, p: number) => (west ? D - p : D + p);
+      for (const [k1, k2] of [
+        [SEG_PUT, SEG_TAKE],
+        [SEG_TAKE, SEG_PUT],
+        [SEG_PUT, SEG_PUT],
+        [SEG_TAKE, SEG_TAKE],
+      ] as const)
+        for (const [p1, p2] of [
+          [10, 30],
+          [30, 10],
+          [20, 20],
+        ] as const) {
+          const ops: Op[] = [
+            { queue: 0, kind: k1, g, pos: p1, c0: cycle(100, p1), n: 4 },
+            { queue: 1, kind: k2, g, pos: p2, c0: cycle(100, p2), n: 4 },
+            { queue: 2, kind: SEG_PUT, g, pos: 5, c0: cycle(500, 5), n: 2 },
+            { queue: 3, kind: SEG_TAKE, g, pos: 50, c0: cycle(500, 50), n: 2 },
+          ];
+          expect(fast(ops), `g ${g} kinds ${k1},${k2} positions ${p1},${p2}`).toBe(oracle(ops));
+        }
+    }
+    // Both outcomes are among the cases above: a put then a take downstream passes.
+    const c = (D: number, p: number) => D + p;
+    expect(
+      fast([
+        { queue: 0, kind: SEG_PUT, g: 1, pos: 10, c0: c(100, 10), n: 4 },
+        { queue: 1, kind: SEG_TAKE, g: 1, pos: 30, c0: c(100, 30), n: 4 },
+      ]),
+    ).toBe(true);
+  });
+});
+
 describe("segment sort", () => {
   /**
    * `runs` sorted runs of records (diagonal, length, key) over diagonals [0, span), with repeats of a diagonal; with
