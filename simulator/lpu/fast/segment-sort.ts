@@ -30,37 +30,48 @@ export class SegmentSort {
    * bunched in a few cycles), the merge of the runs or a two-digit radix sort orders them instead.
    */
   sorted(d: Int32Array, m: number): Int32Array {
-    let runs = this.runs;
-    let r = 0;
-    let prev = 0;
     let lo = 0;
     let hi = 0;
+    let ordered = true;
     for (let j = 0; j < m; j++) {
       const key = d[j * REC]!;
-      if (j === 0) {
-        lo = hi = key;
-        runs[r++] = 0;
-      } else if (key < prev) {
-        if (r + 2 > runs.length) {
-          const bigger = new Int32Array(2 * runs.length);
-          bigger.set(runs);
-          this.runs = runs = bigger;
-        }
-        runs[r++] = j;
-      }
-      prev = key;
+      if (j === 0) lo = hi = key;
+      else if (key < d[(j - 1) * REC]!) ordered = false;
       if (key < lo) lo = key;
       if (key > hi) hi = key;
     }
-    runs[r] = m;
-    if (r === 1) return d;
+    return this.sortedSpan(d, m, lo, hi, ordered);
+  }
+
+  /** As sorted(), with the least and greatest diagonal and whether the records are in order already known (the
+   * store keeps them as it appends, segments.ts: one pass less over records no longer in cache). */
+  sortedSpan(d: Int32Array, m: number, lo: number, hi: number, ordered: boolean): Int32Array {
+    if (ordered) return d;
     if (this.out.length < m * REC) this.out = new Int32Array(2 * m * REC);
     if (this.bucket(d, m, lo, hi)) return this.out;
-    return this.byRuns(d, m, r, lo, hi);
+    return this.byRuns(d, m, lo, hi);
+  }
+
+  /** Where each sorted run of the records starts, in this.runs (m closing); returns the number of runs. */
+  private findRuns(d: Int32Array, m: number): number {
+    let runs = this.runs;
+    let r = 0;
+    for (let j = 0; j < m; j++) {
+      if (j > 0 && !(d[j * REC]! < d[(j - 1) * REC]!)) continue;
+      if (r + 2 > runs.length) {
+        const bigger = new Int32Array(2 * runs.length);
+        bigger.set(runs);
+        this.runs = runs = bigger;
+      }
+      runs[r++] = j;
+    }
+    runs[r] = m;
+    return r;
   }
 
   /** The merge of the runs or the radix sort (for a crowded bucket), into `out`. */
-  private byRuns(d: Int32Array, m: number, r: number, lo: number, hi: number): Int32Array {
+  private byRuns(d: Int32Array, m: number, lo: number, hi: number): Int32Array {
+    const r = this.findRuns(d, m);
     if (this.ordA.length < m) {
       this.ordA = new Int32Array(2 * m);
       this.ordB = new Int32Array(2 * m);

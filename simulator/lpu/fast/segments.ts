@@ -26,6 +26,10 @@ export class Segments {
   private readonly size: Int32Array;
   /** Per (group, kind): the last record appended by the current queue, to extend it when the next is adjacent. */
   private readonly last: Int32Array;
+  /** Per group: the least and greatest first diagonal of its records, and 1 while they are in order (for the sort). */
+  private readonly lo: Int32Array;
+  private readonly hi: Int32Array;
+  private readonly ordered: Uint8Array;
   /** Segments stored over the chip (records, after extensions). */
   count = 0;
 
@@ -33,6 +37,9 @@ export class Segments {
     this.data = Array.from({ length: groups }, () => new Int32Array(REC * 64));
     this.size = new Int32Array(groups);
     this.last = new Int32Array(groups * 2).fill(-1);
+    this.lo = new Int32Array(groups);
+    this.hi = new Int32Array(groups);
+    this.ordered = new Uint8Array(groups);
   }
 
   /** Empties the store for the next chip (keeps its arrays: one store serves every chip of a run). */
@@ -81,6 +88,14 @@ export class Segments {
       bigger.set(d);
       this.data[g] = d = bigger;
     }
+    if (i === 0) {
+      this.lo[g] = this.hi[g] = d0;
+      this.ordered[g] = 1;
+    } else {
+      if (d0 < d[r - REC]!) this.ordered[g] = 0;
+      if (d0 < this.lo[g]!) this.lo[g] = d0;
+      if (d0 > this.hi[g]!) this.hi[g] = d0;
+    }
     d[r] = d0;
     d[r + 1] = n;
     d[r + 2] = yk;
@@ -94,7 +109,7 @@ export class Segments {
     for (let g = 0; g < this.groups; g++) {
       const m = this.size[g]!;
       if (m === 0) continue;
-      this.sweep(this.sort.sorted(this.data[g]!, m), m);
+      this.sweep(this.sort.sortedSpan(this.data[g]!, m, this.lo[g]!, this.hi[g]!, this.ordered[g] === 1), m);
     }
   }
 
