@@ -97,8 +97,38 @@ export interface Columns {
   readonly count: number;
 }
 
-/** Carves typed arrays of the given element sizes and length `count` out of one buffer. */
-function carve(count: number, sizes: readonly number[]): { buf: ArrayBuffer; offsets: number[] } {
+/**
+ * Memory for FastCode columns that is used again run after run (fast/chip-state.ts): bump allocation in one buffer,
+ * a larger buffer when a run needs more than the last one held, everything handed out again after reset().
+ */
+export class Arena {
+  private buf = new ArrayBuffer(0);
+  private used = 0;
+
+  reset(): void {
+    this.used = 0;
+  }
+
+  /** `bytes` (a multiple of 8), zeroed: the buffer and where they start. */
+  take(bytes: number): { buf: ArrayBuffer; at: number } {
+    if (this.used + bytes > this.buf.byteLength) {
+      // The columns already handed out keep the old buffer until the run ends.
+      this.buf = new ArrayBuffer(Math.max(2 * this.buf.byteLength, bytes, 1 << 20));
+      this.used = 0;
+    }
+    const at = this.used;
+    this.used += bytes;
+    new Uint8Array(this.buf, at, bytes).fill(0);
+    return { buf: this.buf, at };
+  }
+}
+
+/** Carves typed arrays of the given element sizes and length `count` out of one buffer (from `arena` if given). */
+function carve(
+  count: number,
+  sizes: readonly number[],
+  arena?: Arena,
+): { buf: ArrayBuffer; offsets: number[] } {
   // One buffer for every column: a program of millions of instructions allocates its external memory once,
   // which the garbage collector answers with at most one collection instead of one per column.
   const pad = (x: number) => (x + 7) & ~7;
@@ -108,7 +138,9 @@ function carve(count: number, sizes: readonly number[]): { buf: ArrayBuffer; off
     offsets.push(at);
     at += pad(size * count);
   }
-  return { buf: new ArrayBuffer(at), offsets };
+  if (!arena) return { buf: new ArrayBuffer(at), offsets };
+  const got = arena.take(at);
+  return { buf: got.buf, offsets: offsets.map((o) => o + got.at) };
 }
 
 /**
@@ -173,8 +205,12 @@ export class FastCode implements Columns {
   readonly t1: Uint8Array;
   readonly fn: Uint8Array;
 
-  constructor(readonly count: number) {
-    const { buf, offsets: o } = carve(count, [4, 4, 4, 4, 4, 4, 4, 2, 2, 2, 1, 1, 1, 1]);
+  /** With `arena`, the columns are carved from it (valid until its next reset). */
+  constructor(
+    readonly count: number,
+    arena?: Arena,
+  ) {
+    const { buf, offsets: o } = carve(count, [4, 4, 4, 4, 4, 4, 4, 2, 2, 2, 1, 1, 1, 1], arena);
     this.cycle = new Int32Array(buf, o[0], count);
     this.n = new Int32Array(buf, o[1], count);
     this.slots = new Int32Array(buf, o[2], count);

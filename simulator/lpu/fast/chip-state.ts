@@ -3,7 +3,7 @@
 // and machine. Out: plain data that run.ts installs when the whole run passed.
 import type { Placed } from "../../../arch/isa.ts";
 import type { QueueState } from "../chip.ts";
-import { FastCode, RES_SLOTS } from "../code.ts";
+import { Arena, FastCode, RES_SLOTS } from "../code.ts";
 import type { PreparedQueue } from "../prepare.ts";
 import type { Simulator } from "../simulator.ts";
 import { InstructionCheck } from "../static-faults.ts";
@@ -82,6 +82,30 @@ export class FastLink {
   received = 0;
 }
 
+/**
+ * The typed arrays of a run that keep no state between chips or runs, kept from one run to the next in the process:
+ * a run of a large program would otherwise allocate tens of megabytes outside the heap each time, and that much
+ * external memory makes V8 mark the whole heap (the program's objects: 0.3-0.5 s for a stamped llama2-70b) every
+ * run or two in a process that simulates repeatedly (a benchmark, a sweep's worker). Holds nothing of a program.
+ */
+class Buffers {
+  readonly segments: Segments;
+  readonly bankList: NumList[];
+  readonly recent = new NumList(4096);
+  readonly code = new FastCode(BLOCK);
+  readonly arena = new Arena();
+  used = new Int32Array(0);
+  constructor(
+    readonly groups: number,
+    banks: number,
+  ) {
+    this.segments = new Segments(groups);
+    this.bankList = Array.from({ length: banks }, () => new NumList());
+  }
+}
+
+let kept: Buffers | undefined;
+
 /** Working arrays one chip needs only while it runs, shared by all chips of a run (no allocation per chip). */
 export class Scratch {
   readonly segments: Segments;
@@ -91,26 +115,35 @@ export class Scratch {
    */
   readonly bankList: NumList[];
   /** Puts of the current chip (FastChip.recent). */
-  readonly recent = new NumList(4096);
+  readonly recent: NumList;
   /** A block of the running queue's instructions, encoded (row = id - FastChip.blockFirst). */
-  readonly code = new FastCode(BLOCK);
+  readonly code: FastCode;
   /** Whole queues shared by an original and its copies, each checked and encoded once per run (shared-code.ts). */
-  readonly shared = new SharedCode();
+  readonly shared: SharedCode;
   /** Each instruction's static check, done as it is encoded (the simulator leaves them to the first use). */
   readonly check: InstructionCheck;
+  private readonly buffers: Buffers;
   constructor(sim: Simulator) {
     const m = sim.machine;
-    this.segments = new Segments(2 * m.streamsPerDirection);
+    const groups = 2 * m.streamsPerDirection;
     const banks = (sim.chips[0]?.sram.slices ?? 0) * m.mem.banksPerSlice * 2;
-    this.bankList = Array.from({ length: banks }, () => new NumList());
+    if (!kept || kept.groups !== groups || kept.bankList.length !== banks) kept = new Buffers(groups, banks);
+    const b = kept;
+    this.buffers = b;
+    this.segments = b.segments;
+    this.bankList = b.bankList;
+    this.recent = b.recent;
+    this.code = b.code;
+    b.arena.reset();
+    this.shared = new SharedCode(b.arena);
     this.check = new InstructionCheck(m, sim.program, sim.prepared.record);
   }
 
-  private used = new Int32Array(0);
   /** A chip's map of used words (fast/chip-units.ts), `size` 32-bit words, contents left to the caller. */
   usedMap(size: number): Int32Array {
-    if (this.used.length !== size) this.used = new Int32Array(size);
-    return this.used;
+    const b = this.buffers;
+    if (b.used.length !== size) b.used = new Int32Array(size);
+    return b.used;
   }
 
   reset(): void {

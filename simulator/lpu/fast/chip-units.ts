@@ -41,6 +41,9 @@ export class FastUnits {
    * the run reuses; usedWords counts its bits when the chip's run ends. */
   private readonly used: Int32Array;
   private readonly usedStride: number;
+  /** log2 of the words per bank, or -1 when that is not a power of two; the last bank's number. */
+  private readonly bankShift: number;
+  private readonly lastBank: number;
   /** Set when the chip's run ends: its words used, to install. */
   usedWords = 0;
   readonly planes: FastPlane[];
@@ -77,6 +80,9 @@ export class FastUnits {
     this.segments = scratch.segments;
     this.bankList = scratch.bankList;
     this.puts_ = scratch.recent;
+    const wpb = chip.sram.wordsPerBank;
+    this.bankShift = (wpb & (wpb - 1)) === 0 ? Math.log2(wpb) : -1;
+    this.lastBank = chip.sram.banks - 1;
     this.usedStride = chip.sram.usedStride;
     this.used = scratch.usedMap(chip.sram.slices * this.usedStride);
     chip.sram.usedInto(this.used);
@@ -251,10 +257,12 @@ export class FastUnits {
   private access(q: QueueState, port: number, addr: number, stride: number, n: number, t: number): void {
     const sram = this.chip.sram;
     const last = addr + (n - 1) * stride;
-    if (!sram.inRange(addr) || !sram.inRange(last)) throw new Bail("an address out of range");
+    // addr and stride come from 32-bit columns, so both ends are whole numbers (Sram.inRange's other test).
+    const words = sram.wordsPerSlice;
+    if (!(addr >= 0 && addr < words && last >= 0 && last < words)) throw new Bail("an address out of range");
     const base = q.index * sram.banks;
-    const first = sram.bankOf(addr);
-    if (first === sram.bankOf(last)) {
+    const first = this.bankOf(addr);
+    if (first === this.bankOf(last)) {
       this.claim((base + first) * 2, port, t, t + n, t);
       return;
     }
@@ -263,13 +271,19 @@ export class FastUnits {
     let i = 0;
     while (i < n) {
       const a = addr + i * stride;
-      const bank = sram.bankOf(a);
+      const bank = this.bankOf(a);
       const edge =
         stride > 0 ? (bank === sram.banks - 1 ? sram.wordsPerSlice : (bank + 1) * wpb) : bank * wpb - 1;
       const j = Math.min(n, i + Math.ceil((edge - a) / stride));
       this.claim((base + bank) * 2, port, t + i, t + j, t);
       i = j;
     }
+  }
+
+  /** Sram.bankOf for an address in range (a shift when banks hold a power of two words, as on tsp-v1). */
+  private bankOf(addr: number): number {
+    const b = this.bankShift >= 0 ? addr >>> this.bankShift : Math.floor(addr / this.chip.sram.wordsPerBank);
+    return b < this.lastBank ? b : this.lastBank;
   }
 
   /**

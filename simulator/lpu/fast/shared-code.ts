@@ -11,7 +11,7 @@
 // instruction is still issued and run on each chip's own state; only the reading of its objects is shared.
 import type { Placed } from "../../../arch/isa.ts";
 import type { Machine } from "../../../arch/machine.ts";
-import { clearRows, FastCode, type Interner } from "../code.ts";
+import { type Arena, clearRows, FastCode, type Interner } from "../code.ts";
 import { encode } from "../encode.ts";
 import { encodeChecked } from "../encode-checked.ts";
 import type { PreparedQueue } from "../prepare.ts";
@@ -23,6 +23,8 @@ export class SharedCode {
   private readonly byList = new Map<readonly Placed[], [FastCode | undefined, FastCode | undefined]>();
   /** Instructions encoded here (each list once per wiring), for benchmarks. */
   encoded = 0;
+  /** The encodings' memory, used again by the next run (fast/chip-state.ts). */
+  constructor(private readonly arena?: Arena) {}
 
   /** The rows of `pq`'s instructions, encoded on first use. */
   rows(pq: PreparedQueue, m: Machine, tokens: Interner, maps: Interner, check: InstructionCheck): FastCode {
@@ -34,7 +36,7 @@ export class SharedCode {
     const w = pq.wired ? 1 : 0;
     let code = pair[w];
     if (!code) {
-      code = encodeList(pq, m, tokens, maps, check);
+      code = encodeList(pq, m, tokens, maps, check, this.arena);
       this.encoded += code.count;
       pair[w] = code;
     }
@@ -48,9 +50,10 @@ function encodeList(
   tokens: Interner,
   maps: Interner,
   check: InstructionCheck,
+  arena: Arena | undefined,
 ): FastCode {
   const source = pq.source;
-  const code = new FastCode(source.length);
+  const code = new FastCode(source.length, arena);
   let fits = true;
   for (let k = 0; k < source.length; k++) {
     const placed = source[k]!;
