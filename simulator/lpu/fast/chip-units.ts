@@ -283,7 +283,7 @@ export class FastUnits {
   /** Sram.bankOf for an address in range (a shift when banks hold a power of two words, as on tsp-v1). */
   private bankOf(addr: number): number {
     const b = this.bankShift >= 0 ? addr >>> this.bankShift : Math.floor(addr / this.chip.sram.wordsPerBank);
-    return b < this.lastBank ? b : this.lastBank;
+    return Math.min(b, this.lastBank);
   }
 
   /**
