@@ -41,6 +41,9 @@ export class FastUnits {
    * the run reuses; usedWords counts its bits when the chip's run ends. */
   private readonly used: Int32Array;
   private readonly usedStride: number;
+  /** The chip's SRAM shape: words per slice, banks per slice. */
+  private readonly wordsPerSlice: number;
+  private readonly banks: number;
   /** log2 of the words per bank, or -1 when that is not a power of two; the last bank's number. */
   private readonly bankShift: number;
   private readonly lastBank: number;
@@ -83,6 +86,8 @@ export class FastUnits {
     const wpb = chip.sram.wordsPerBank;
     this.bankShift = (wpb & (wpb - 1)) === 0 ? Math.log2(wpb) : -1;
     this.lastBank = chip.sram.banks - 1;
+    this.wordsPerSlice = chip.sram.wordsPerSlice;
+    this.banks = chip.sram.banks;
     this.usedStride = chip.sram.usedStride;
     this.used = scratch.usedMap(chip.sram.slices * this.usedStride);
     chip.sram.usedInto(this.used);
@@ -255,12 +260,12 @@ export class FastUnits {
    * monotone in i), checked against the other port's intervals (claim).
    */
   private access(q: QueueState, port: number, addr: number, stride: number, n: number, t: number): void {
-    const sram = this.chip.sram;
     const last = addr + (n - 1) * stride;
     // addr and stride come from 32-bit columns, so both ends are whole numbers (Sram.inRange's other test).
-    const words = sram.wordsPerSlice;
+    const words = this.wordsPerSlice;
     if (!(addr >= 0 && addr < words && last >= 0 && last < words)) throw new Bail("an address out of range");
-    const base = q.index * sram.banks;
+    const sram = this.chip.sram;
+    const base = q.index * this.banks;
     const first = this.bankOf(addr);
     if (first === this.bankOf(last)) {
       this.claim((base + first) * 2, port, t, t + n, t);
@@ -282,7 +287,7 @@ export class FastUnits {
 
   /** Sram.bankOf for an address in range (a shift when banks hold a power of two words, as on tsp-v1). */
   private bankOf(addr: number): number {
-    const b = this.bankShift >= 0 ? addr >>> this.bankShift : Math.floor(addr / this.chip.sram.wordsPerBank);
+    const b = this.bankShift >= 0 ? addr >> this.bankShift : Math.floor(addr / this.chip.sram.wordsPerBank);
     return Math.min(b, this.lastBank);
   }
 

@@ -26,6 +26,9 @@ export class Segments {
   private readonly size: Int32Array;
   /** Per (group, kind): the last record appended by the current queue, to extend it when the next is adjacent. */
   private readonly last: Int32Array;
+  /** Per (group, kind): the end diagonal (may pass 2^31: a float) and y of that last record. */
+  private readonly lastEnd: Float64Array;
+  private readonly lastYk: Int32Array;
   /** Per group: the least and greatest first diagonal of its records, and 1 while they are in order (for the sort). */
   private readonly lo: Int32Array;
   private readonly hi: Int32Array;
@@ -37,6 +40,8 @@ export class Segments {
     this.data = Array.from({ length: groups }, () => new Int32Array(REC * 64));
     this.size = new Int32Array(groups);
     this.last = new Int32Array(groups * 2).fill(-1);
+    this.lastEnd = new Float64Array(groups * 2);
+    this.lastYk = new Int32Array(groups * 2);
     this.lo = new Int32Array(groups);
     this.hi = new Int32Array(groups);
     this.ordered = new Uint8Array(groups);
@@ -72,14 +77,15 @@ export class Segments {
     const key = g * 2 + kind;
     let d = this.data[g]!;
     const j = this.last[key]!;
-    if (j >= 0) {
+    // The record to extend ends where this one starts, at the same y (its end and y kept beside `last`, so the check
+    // reads no record).
+    if (j >= 0 && this.lastEnd[key] === d0 && this.lastYk[key] === yk) {
       const r = j * REC;
-      if (d[r + 2] === yk && d[r]! + d[r + 1]! === d0) {
-        const len = d[r + 1]! + n;
-        if ((len | 0) !== len) throw new Bail("a number beyond 32-bit integers");
-        d[r + 1] = len;
-        return;
-      }
+      const len = d[r + 1]! + n;
+      if ((len | 0) !== len) throw new Bail("a number beyond 32-bit integers");
+      d[r + 1] = len;
+      this.lastEnd[key] = d0 + n;
+      return;
     }
     const i = this.size[g]!;
     const r = i * REC;
@@ -101,6 +107,8 @@ export class Segments {
     d[r + 2] = yk;
     this.size[g] = i + 1;
     this.last[key] = i;
+    this.lastEnd[key] = d0 + n;
+    this.lastYk[key] = yk;
     this.count++;
   }
 
