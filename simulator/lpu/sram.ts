@@ -76,12 +76,13 @@ export class Sram {
   }
 
   /**
-   * Copies the map of used words into `out` (laid out as `used`, usedStride words a slice), or zeros it: where the
-   * fast path (fast/chip-units.ts) marks the run's writes.
+   * Copies the map of used words into `out` (laid out as `used`, usedStride words a slice) if there is one, and says
+   * whether it did (else no word is used yet): where the fast path (fast/chip-units.ts) marks the run's writes.
    */
-  usedInto(out: Int32Array): void {
-    if (this.used) out.set(this.used);
-    else out.fill(0);
+  usedInto(out: Int32Array): boolean {
+    if (!this.used) return false;
+    out.set(this.used);
+    return true;
   }
 
   /**
@@ -211,10 +212,10 @@ export function markBits(u: Int32Array, base: number, addr: number, n: number, s
   return added;
 }
 
-/** Bits set in the map. */
-export function countBits(u: Int32Array): number {
+/** Bits set in words [from, to) of the map. */
+export function countBits(u: Int32Array, from: number, to: number): number {
   let n = 0;
-  for (let w = 0; w < u.length; w++) if (u[w] !== 0) n += popcount(u[w]!);
+  for (let w = from; w < to; w++) if (u[w] !== 0) n += popcount(u[w]!);
   return n;
 }
 

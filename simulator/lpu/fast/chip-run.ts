@@ -17,7 +17,6 @@ import { FastUnits } from "./chip-units.ts";
 export class FastChip extends FastUnits {
   readonly queues: FastQueue[];
   private readonly check: InstructionCheck;
-  private readonly scratch: Scratch;
   /** A count the touching loops of encodeBlock keep: a use of their loads, so that the compiler keeps them. */
   touched = 0;
 
@@ -28,7 +27,6 @@ export class FastChip extends FastUnits {
     super(sim, chip, scratch);
     this.queues = chip.queues.map((q) => new FastQueue(q, sim.prepared.queues[q.serial]!));
     this.check = scratch.check;
-    this.scratch = scratch;
   }
 
   /** Issues every instruction of the chip (syncs resolved in rounds), then checks its streams. */

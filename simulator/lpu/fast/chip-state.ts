@@ -95,6 +95,8 @@ class Buffers {
   readonly code = new FastCode(BLOCK);
   readonly arena = new Arena();
   used = new Int32Array(0);
+  usedFrom = 0;
+  usedTo = 0;
   constructor(
     readonly groups: number,
     banks: number,
@@ -139,11 +141,32 @@ export class Scratch {
     this.check = new InstructionCheck(m, sim.program, sim.prepared.record);
   }
 
-  /** A chip's map of used words (fast/chip-units.ts), `size` 32-bit words, contents left to the caller. */
+  /**
+   * A chip's map of used words (fast/chip-units.ts), `size` 32-bit words, all zero but for words [usedFrom, usedTo),
+   * which the last chip may have set (the caller clears them, and keeps the range up to date): hundreds of chips
+   * that each write a few slices cost a few slices each, not a whole map.
+   */
   usedMap(size: number): Int32Array {
     const b = this.buffers;
-    if (b.used.length !== size) b.used = new Int32Array(size);
+    if (b.used.length !== size) {
+      b.used = new Int32Array(size);
+      b.usedFrom = b.usedTo = 0;
+    }
     return b.used;
+  }
+
+  /** The used map's range of words that may be set (kept with the map from run to run, as a run may stop anywhere). */
+  get usedFrom(): number {
+    return this.buffers.usedFrom;
+  }
+  set usedFrom(w: number) {
+    this.buffers.usedFrom = w;
+  }
+  get usedTo(): number {
+    return this.buffers.usedTo;
+  }
+  set usedTo(w: number) {
+    this.buffers.usedTo = w;
   }
 
   reset(): void {

@@ -41,6 +41,8 @@ export class FastUnits {
    * the run reuses; usedWords counts its bits when the chip's run ends. */
   private readonly used: Int32Array;
   private readonly usedStride: number;
+  /** The run's working arrays (the used map's set words: Scratch.usedFrom, usedTo). */
+  protected readonly scratch: Scratch;
   /** The chip's SRAM shape: words per slice, banks per slice. */
   private readonly wordsPerSlice: number;
   private readonly banks: number;
@@ -89,18 +91,30 @@ export class FastUnits {
     this.wordsPerSlice = chip.sram.wordsPerSlice;
     this.banks = chip.sram.banks;
     this.usedStride = chip.sram.usedStride;
+    this.scratch = scratch;
     this.used = scratch.usedMap(chip.sram.slices * this.usedStride);
-    chip.sram.usedInto(this.used);
+    this.used.fill(0, scratch.usedFrom, scratch.usedTo);
+    scratch.usedFrom = scratch.usedTo = 0;
+    if (chip.sram.usedInto(this.used)) scratch.usedTo = this.used.length;
     this.putWindow = 2 * m.sliceOrder.length + 2;
   }
 
   /** Words addr + i*stride (i < n) of the slice written. */
   protected wrote(slice: number, addr: number, n: number, stride: number): void {
-    markBits(this.used, slice * this.usedStride, addr, n, stride);
+    const base = slice * this.usedStride;
+    markBits(this.used, base, addr, n, stride);
+    const scratch = this.scratch;
+    if (scratch.usedFrom === scratch.usedTo) {
+      scratch.usedFrom = base;
+      scratch.usedTo = base + this.usedStride;
+    } else {
+      if (base < scratch.usedFrom) scratch.usedFrom = base;
+      if (base + this.usedStride > scratch.usedTo) scratch.usedTo = base + this.usedStride;
+    }
   }
 
   protected countUsed(): void {
-    this.usedWords = countBits(this.used);
+    this.usedWords = countBits(this.used, this.scratch.usedFrom, this.scratch.usedTo);
   }
 
   protected event(cycle: number): void {
