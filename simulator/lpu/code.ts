@@ -98,28 +98,41 @@ export interface Columns {
 }
 
 /**
- * Memory for FastCode columns that is used again run after run (fast/chip-state.ts): bump allocation in one buffer,
- * a larger buffer when a run needs more than the last one held, everything handed out again after reset().
+ * Memory for FastCode columns that is used again run after run (fast/chip-state.ts): bump allocation in chunks of
+ * CHUNK bytes (or one column set's size, if larger), the same chunks handed out again, in order, after reset(). Chunks
+ * of a fixed size rather than doubling ones: the first run allocates little more than it needs, and less memory
+ * outside the heap means fewer collections that mark the whole heap.
  */
 export class Arena {
-  private buf = new ArrayBuffer(0);
+  private static readonly CHUNK = 4 << 20;
+  private readonly chunks: ArrayBuffer[] = [];
+  /** The chunk being handed out, and its bytes handed out. */
+  private k = 0;
   private used = 0;
 
   reset(): void {
+    this.k = 0;
     this.used = 0;
   }
 
   /** `bytes` (a multiple of 8), zeroed: the buffer and where they start. */
   take(bytes: number): { buf: ArrayBuffer; at: number } {
-    if (this.used + bytes > this.buf.byteLength) {
-      // The columns already handed out keep the old buffer until the run ends.
-      this.buf = new ArrayBuffer(Math.max(2 * this.buf.byteLength, bytes, 1 << 20));
+    let chunk = this.chunks[this.k];
+    if (chunk && this.used + bytes > chunk.byteLength) {
+      this.k++;
+      this.used = 0;
+      chunk = this.chunks[this.k];
+    }
+    if (!chunk || bytes > chunk.byteLength) {
+      // A chunk too small for these columns is replaced (the columns handed out from it keep it until the run ends).
+      chunk = new ArrayBuffer(Math.max(bytes, Arena.CHUNK));
+      this.chunks[this.k] = chunk;
       this.used = 0;
     }
     const at = this.used;
     this.used += bytes;
-    new Uint8Array(this.buf, at, bytes).fill(0);
-    return { buf: this.buf, at };
+    new Uint8Array(chunk, at, bytes).fill(0);
+    return { buf: chunk, at };
   }
 }
 
