@@ -5,7 +5,7 @@ import type { Diagnostic } from "../../util/diagnostics.ts";
 import { diag } from "../../util/diagnostics.ts";
 import type { DType, GraphNode, ModelGraph, TensorType } from "../graph/ir.ts";
 import { numElements } from "../graph/ir.ts";
-import { fuseEpilogues } from "./fuse.ts";
+import { fuseEpilogues, fusePointwise } from "./fuse.ts";
 import { KernelBuilder } from "./kernel-builder.ts";
 import { type KernelGraph, type KTensor, opInputs, type TensorRole } from "./kernel-ir.ts";
 import { lowerAttention } from "./lower-attention.ts";
@@ -442,7 +442,7 @@ export function decompose(model: ModelGraph, file: string, opts: DecomposeOption
     tokensPerPass: (model.constants.batch ?? 1) * (model.constants.seq ?? 1),
     ...(constants.size > 0 ? { constants } : {}),
   };
-  return { kernel: fuseEpilogues(kernel), diagnostics };
+  return { kernel: fusePointwise(fuseEpilogues(kernel)), diagnostics };
 }
 
 /** An axis counted from the end (-1 is the last) as its index from the front. */

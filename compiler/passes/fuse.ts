@@ -1,8 +1,12 @@
 // Part of `decompose`: kernel IR -> kernel IR with pointwise ops folded into the matmul that feeds them, so a
 // bias add and an activation run on the VXM between the accumulator and SRAM instead of round-tripping through
-// SRAM. Folds only when the matmul's result has exactly one reader and is not a model output. Pure.
+// SRAM (only when the matmul's result has exactly one reader and is not a model output), then chains of pointwise
+// ops folded into one fused op each (`fusePointwise`). Pure.
+import { assertNever } from "../../util/assert.ts";
+import type { DType } from "../graph/ir.ts";
 import type { EpilogueOp, KernelGraph, KOp } from "./kernel-ir.ts";
 import { opInputs } from "./kernel-ir.ts";
+import type { PointwiseOp, PointwiseStep } from "./pointwise-ir.ts";
 
 export function fuseEpilogues(k: KernelGraph): KernelGraph {
   const readers = new Map<string, number>();
@@ -58,4 +62,114 @@ const MAX_EPILOGUE_ROWS = 8;
  * task would conflict with itself. Such a second use stays a separate VXM op. */
 function readsRow(op: Extract<KOp, { kind: "matmul" }>, row: string): boolean {
   return op.a === row || op.b === row || (op.epilogue ?? []).some((e) => e.kind === "row" && e.b === row);
+}
+
+/** Inputs one fused pointwise task may read: each takes a slice group of its own (allocate.ts) and a stream group. */
+const MAX_POINTWISE_INPUTS = 4;
+/** VXM steps one fused task may chain: the task holds that many of the 16 ALUs (tsp-v1) for its whole run, and an
+ * op's column tiles run side by side (3 tiles of 6 steps: 18 ALU requests, so some tiles wait a little). */
+const MAX_POINTWISE_STEPS = 6;
+
+/**
+ * Pointwise chains as trees (pointwise-ir.ts): a pointwise op (binary, binaryImm, unary, convert, or one already
+ * fused) whose result is read by one pointwise op only, shaped like that reader's result and not a model output,
+ * is folded into its reader, which then reads the producer's inputs itself; the value in between never touches
+ * SRAM. Each op of a chain was a task of its own, waiting for the previous one's last row to be written: ~180
+ * cycles for 128 rows, where the fused step adds a few cycles of VXM latency. Not folded when the two would read
+ * one tensor twice (a task cannot stream the same SRAM words twice) or past the caps above. Pure; ops left alone
+ * keep their kind.
+ */
+export function fusePointwise(k: KernelGraph): KernelGraph {
+  const byId = new Map(k.tensors.map((t) => [t.id, t]));
+  const readers = new Map<string, number>();
+  for (const op of k.ops) for (const i of new Set(opInputs(op))) readers.set(i, (readers.get(i) ?? 0) + 1);
+  const outputs = new Set(k.outputs.map((o) => o.tensor));
+  const ops: (KOp | undefined)[] = [...k.ops];
+  const producer = new Map<string, number>();
+  const dropped = new Set<string>();
+  ops.forEach((op, i) => {
+    let tree = asTree(op!, byId.get(op!.out)!.dtype);
+    if (tree) {
+      for (const x of [...tree.inputs]) {
+        const pi = producer.get(x);
+        const p = pi === undefined ? undefined : asTree(ops[pi]!, byId.get(x)!.dtype);
+        if (!p || readers.get(x) !== 1 || outputs.has(x)) continue;
+        const xt = byId.get(x)!;
+        const out = byId.get(op!.out)!;
+        if (xt.rows !== out.rows || xt.cols !== out.cols) continue;
+        const merged = graft(tree, x, p);
+        if (!merged) continue;
+        ops[pi!] = undefined;
+        dropped.add(x);
+        tree = merged;
+      }
+      if (tree.steps.length > 1) ops[i] = { kind: "pointwise", id: op!.id, ...tree, out: op!.out };
+    }
+    producer.set(op!.out, i);
+  });
+  return {
+    ...k,
+    ops: ops.filter((o): o is KOp => o !== undefined),
+    tensors: k.tensors.filter((t) => !dropped.has(t.id)),
+  };
+}
+
+type Tree = Pick<PointwiseOp, "inputs" | "steps">;
+
+/** A pointwise op as a tree over its inputs; undefined for the other kinds. */
+function asTree(op: KOp, outDtype: DType): Tree | undefined {
+  switch (op.kind) {
+    case "pointwise":
+      return op;
+    case "unary":
+      return { inputs: [op.x], steps: [{ kind: "unary", fn: op.fn, x: 0 }] };
+    case "binaryImm":
+      return { inputs: [op.x], steps: [{ kind: "imm", fn: op.fn, x: 0, imm: op.imm }] };
+    case "binary":
+      return op.a === op.b
+        ? { inputs: [op.a], steps: [{ kind: "binary", fn: op.fn, a: 0, b: 0 }] }
+        : { inputs: [op.a, op.b], steps: [{ kind: "binary", fn: op.fn, a: 0, b: 1 }] };
+    case "convert":
+      return { inputs: [op.x], steps: [{ kind: "convert", x: 0, to: outDtype }] };
+    case "matmul":
+    case "gather":
+    case "copyRows":
+      return undefined;
+    default:
+      return assertNever(op, "kernel op");
+  }
+}
+
+/** Reader `c` with its input `x` replaced by producer `p`'s tree: p's inputs first, then c's others; p's steps,
+ * then c's. Undefined when the two read a tensor in common or the result passes the caps. */
+function graft(c: Tree, x: string, p: Tree): Tree | undefined {
+  const xi = c.inputs.indexOf(x);
+  const others = c.inputs.filter((_, i) => i !== xi);
+  if (others.some((o) => p.inputs.includes(o))) return undefined;
+  const inputs = [...p.inputs, ...others];
+  if (inputs.length > MAX_POINTWISE_INPUTS || p.steps.length + c.steps.length > MAX_POINTWISE_STEPS)
+    return undefined;
+  const pIn = p.inputs.length;
+  const pSteps = p.steps.length;
+  const fromP = (v: number) => (v < pIn ? v : inputs.length + v - pIn);
+  const fromC = (v: number) =>
+    v === xi
+      ? inputs.length + pSteps - 1
+      : v < c.inputs.length
+        ? pIn + others.indexOf(c.inputs[v]!)
+        : inputs.length + pSteps + v - c.inputs.length;
+  return { inputs, steps: [...p.steps.map((s) => remap(s, fromP)), ...c.steps.map((s) => remap(s, fromC))] };
+}
+
+function remap(s: PointwiseStep, f: (v: number) => number): PointwiseStep {
+  switch (s.kind) {
+    case "binary":
+      return { ...s, a: f(s.a), b: f(s.b) };
+    case "unary":
+    case "imm":
+    case "convert":
+      return { ...s, x: f(s.x) };
+    default:
+      return assertNever(s, "pointwise step");
+  }
 }

@@ -5,6 +5,7 @@
 import { assertNever } from "../../util/assert.ts";
 import type { DType } from "../graph/ir.ts";
 import { LANES } from "./kernel-builder.ts";
+import { formatPointwise, type PointwiseOp, verifyPointwise } from "./pointwise-ir.ts";
 
 export type TensorRole = "param" | "input" | "state" | "temp";
 
@@ -100,6 +101,8 @@ export type KOp =
       readonly idEnd: number;
       readonly out: string;
     }
+  /** A tree of the pointwise ops above run as one task per tile (pointwise-ir.ts). */
+  | PointwiseOp
   /** Element type change (to the out tensor's dtype), rounded once. */
   | { readonly kind: "convert"; readonly id: string; readonly x: string; readonly out: string }
   /** out = the listed row ranges of other tensors (same cols and dtype), one after another: a concatenation
@@ -167,6 +170,8 @@ export function opInputs(op: KOp): string[] {
       return [op.table, op.ids];
     case "copyRows":
       return [...new Set(op.parts.map((p) => p.x))];
+    case "pointwise":
+      return [...op.inputs];
     default:
       return assertNever(op, "kernel op");
   }
@@ -202,6 +207,8 @@ export function formatKernelOp(op: KOp): string {
       return `${op.out} = gather ${op.table}, rows ${op.ids}${op.offset === 0 ? "" : ` ${op.offset > 0 ? "+" : "-"} ${Math.abs(op.offset)}`} (ids < ${op.idEnd})`;
     case "copyRows":
       return `${op.out} = rows ${op.parts.map((p) => `${p.x}[${p.row0}+${p.n}]`).join(", ")}`;
+    case "pointwise":
+      return formatPointwise(op);
     default:
       return assertNever(op, "kernel op");
   }
@@ -265,6 +272,7 @@ export function verifyKernelGraph(k: KernelGraph): string[] {
       if (table && (table.cols !== out.cols || table.role === "temp"))
         errors.push(`${op.id}: the table must be a stored [rows, ${out.cols}] tensor`);
     }
+    if (op.kind === "pointwise") errors.push(...verifyPointwise(op, byId));
     if (op.kind === "copyRows") {
       const n = op.parts.reduce((s, p) => s + p.n, 0);
       for (const p of op.parts) {

@@ -115,9 +115,9 @@ export function lowerAttention(
             Array.from({ length: group }, () => ({ x: v32, row0: 0, n: 1 })),
           );
     };
-    const newValues = (p16: string) =>
+    const newValues = (p16: string, headTiles: WeightLayout) =>
       vTn
-        ? kb.matmul(kb.fresh(at), p16, vTn, "fp32")
+        ? kb.matmul(kb.fresh(at), p16, vTn, "fp32", width, undefined, headTiles)
         : kb.binary(kb.fresh(at), "mul", vRows(), laneSum(kb, at, p16, width));
     const qb = rowsOf(kb, at, x.q, b * S, S);
     const heads = headSum(kb, at);
@@ -142,7 +142,7 @@ export function lowerAttention(
         kb.imm(kb.fresh(at), "mul", kb.matmul(kb.fresh(at), qg, keys, "fp32", n, tilesOf(g * Dh, Dh)), scale);
       let sn = scores(kn, S);
       if (cap) sn = kb.binary(kb.fresh(at), "min", sn, cap);
-      const cachedValues = (p16: string) =>
+      const cachedValues = (p16: string, headTiles: WeightLayout) =>
         kb.matmul(kb.fresh(at), p16, vTc!, "fp32", width, undefined, headTiles);
       const parts = [...(kc ? [{ s: scores(kc, C), pv: cachedValues }] : []), { s: sn, pv: newValues }];
       // softmax over both parts: their exps, one sum over both broadcast to each part's width.
@@ -154,7 +154,7 @@ export function lowerAttention(
           .map((e) => laneSum32(kb, at, e, n))
           .reduce((a, c) => kb.binary(kb.fresh(at), "add", a, c));
         const prob = kb.binary(kb.fresh(at), "mul", exps[i]!, kb.unary(kb.fresh(at), "recip", total));
-        const pv = p.pv(kb.convert(kb.fresh(at), prob, vType));
+        const pv = p.pv(kb.convert(kb.fresh(at), prob, vType), headTiles);
         o = o === undefined ? pv : kb.binary(kb.fresh(at), "add", o, pv);
       }
       // p . V^T gives every lane of kv head g's values weighted by each head's probabilities; keep g's lanes.

@@ -7,6 +7,7 @@ import type { Machine } from "../../arch/machine.ts";
 import { assertNever } from "../../util/assert.ts";
 import type { KOp } from "./kernel-ir.ts";
 import type { PartitionedGraph } from "./partition.ts";
+import { inputView, type PointwiseOp, valueTypes } from "./pointwise-ir.ts";
 import type { Step, TaskGraph } from "./task-ir.ts";
 import { tileContext } from "./tile-context.ts";
 import { lowerMatmul } from "./tile-matmul.ts";
@@ -14,6 +15,45 @@ import { lowerMatmul } from "./tile-matmul.ts";
 export function tile(p: PartitionedGraph, machine: Machine): TaskGraph {
   const cx = tileContext(p, machine);
   const { byId, push, rowsOf, tasks, tensors } = cx;
+  const kernelTensors = new Map(p.kernel.tensors.map((t) => [t.id, t]));
+  /** A fused pointwise op: per column tile and row chunk, one task reading each input once, the steps on the VXM
+   * in order (value v is task step v: the reads come first), one write. */
+  const lowerPointwise = (op: PointwiseOp): void => {
+    const out = byId.get(op.out)!;
+    const inputs = op.inputs.map((x) => ({ t: byId.get(x)!, view: inputView(byId.get(x)!, out) }));
+    const chunk = Math.min(
+      out.blockRows,
+      ...inputs.filter((x) => !x.view.rowBroadcast).map((x) => x.t.blockRows),
+    );
+    const types = valueTypes(op, (x) => kernelTensors.get(x)!.dtype);
+    for (let j = 0; j < out.tiles; j++)
+      for (let r0 = 0; r0 < out.rows; r0 += chunk) {
+        const n = Math.min(chunk, out.rows - r0);
+        const steps: Step[] = inputs.map(({ t, view }) => ({
+          kind: "read",
+          ref: rowsOf(
+            t.id,
+            view.tileRepeated ? 0 : j,
+            view.rowBroadcast ? 0 : r0,
+            n,
+            view.rowBroadcast ? 0 : 1,
+          ),
+          type: t.type,
+        }));
+        for (const s of op.steps) {
+          const v = steps.length;
+          if (s.kind === "unary") steps.push({ kind: "vunary", fn: s.fn, type: types[v]!, src: s.x, n });
+          else if (s.kind === "imm")
+            steps.push({ kind: "vbinary", fn: s.fn, type: types[v]!, a: s.x, b: { imm: s.imm }, n });
+          else if (s.kind === "binary")
+            steps.push({ kind: "vbinary", fn: s.fn, type: types[v]!, a: s.a, b: s.b, n });
+          else steps.push({ kind: "convert", from: types[s.x]!, to: types[v]!, src: s.x, n });
+        }
+        steps.push({ kind: "write", ref: rowsOf(out.id, j, r0, n), type: out.type, src: steps.length - 1 });
+        push({ id: `${op.id}.t${j}.r${r0}`, op: op.id, steps });
+      }
+  };
+
   const lowerOp = (op: KOp): void => {
     switch (op.kind) {
       case "matmul": {
@@ -81,6 +121,10 @@ export function tile(p: PartitionedGraph, machine: Machine): TaskGraph {
               ],
             });
           }
+        return;
+      }
+      case "pointwise": {
+        lowerPointwise(op);
         return;
       }
       case "gather": {

@@ -1,0 +1,108 @@
+// The kernel IR's fused pointwise op (`fuse.ts` `fusePointwise` makes it): a tree of VXM ops over a few input
+// tensors, run as one task per tile and row chunk (read each input once -> VXM steps -> one write), so the values
+// in between never round-trip through SRAM. Here: its steps, their element types, printing and the IR's rules.
+import type { DType } from "../graph/ir.ts";
+import { LANES } from "./kernel-builder.ts";
+import type { BinaryFn, KTensor, UnaryFn } from "./kernel-ir.ts";
+
+/** One VXM op of a fused pointwise op. Operands are value numbers: `v < inputs.length` is input `v`, otherwise
+ * the result of step `v - inputs.length`. */
+export type PointwiseStep =
+  | { readonly kind: "unary"; readonly fn: UnaryFn; readonly x: number }
+  | { readonly kind: "binary"; readonly fn: BinaryFn; readonly a: number; readonly b: number }
+  | { readonly kind: "imm"; readonly fn: BinaryFn; readonly x: number; readonly imm: number }
+  /** Rounded once to `to`. */
+  | { readonly kind: "convert"; readonly x: number; readonly to: DType };
+
+export interface PointwiseOp {
+  readonly kind: "pointwise";
+  readonly id: string;
+  /** Each read once by the task: shaped like `out`, one row broadcast over out's rows, or one 320-lane column
+   * tile repeated over out's column tiles (a lane sum's broadcast; see `inputView`). */
+  readonly inputs: readonly string[];
+  /** In order; the last step's value is `out` (whose dtype is that step's). */
+  readonly steps: readonly PointwiseStep[];
+  readonly out: string;
+}
+
+type Shape2 = { readonly rows: number; readonly cols: number };
+
+/** How the task reads input `x` for output `out`: its rows as out's (or row 0 every time) and its column tile as
+ * out's (or tile 0 every time). */
+export function inputView(x: Shape2, out: Shape2): { rowBroadcast: boolean; tileRepeated: boolean } {
+  return {
+    rowBroadcast: x.rows === 1 && out.rows > 1,
+    tileRepeated: x.cols === LANES && out.cols > LANES,
+  };
+}
+
+export function stepOperands(s: PointwiseStep): number[] {
+  return s.kind === "binary" ? [s.a, s.b] : [s.x];
+}
+
+/** The element type of every value (inputs, then steps): a step keeps its first operand's, a convert gives its
+ * own. */
+export function valueTypes(op: PointwiseOp, dtypeOf: (tensor: string) => DType): DType[] {
+  const types = op.inputs.map(dtypeOf);
+  for (const s of op.steps) types.push(s.kind === "convert" ? s.to : types[s.kind === "binary" ? s.a : s.x]!);
+  return types;
+}
+
+/** `out = pointwise f(%0, %1, ...) [%0 = x, ...]`: the tree as one nested expression. */
+export function formatPointwise(op: PointwiseOp): string {
+  const n = op.inputs.length;
+  const expr = (v: number): string => {
+    if (v < n) return `%${v}`;
+    const s = op.steps[v - n]!;
+    switch (s.kind) {
+      case "unary":
+        return `${s.fn}(${expr(s.x)})`;
+      case "binary":
+        return `${s.fn}(${expr(s.a)}, ${expr(s.b)})`;
+      case "imm":
+        return `${s.fn}(${expr(s.x)}, #${s.imm})`;
+      case "convert":
+        return `${s.to}(${expr(s.x)})`;
+    }
+  };
+  const ins = op.inputs.map((x, i) => `%${i} = ${x}`).join(", ");
+  return `${op.out} = pointwise ${expr(n + op.steps.length - 1)} [${ins}]`;
+}
+
+/** The rules a task's stream tree needs: inputs distinct (a tensor read twice by one task would meet itself in
+ * its slices), every value but the last read by exactly one step (both operands of one step may be the same
+ * value), operands earlier than their step, binary operands of one type, inputs shaped as `inputView` allows. */
+export function verifyPointwise(op: PointwiseOp, byId: ReadonlyMap<string, KTensor>): string[] {
+  const errors: string[] = [];
+  const n = op.inputs.length;
+  if (op.steps.length === 0) errors.push(`${op.id}: a pointwise op without steps`);
+  if (new Set(op.inputs).size !== n) errors.push(`${op.id}: an input is read twice`);
+  const readBy = new Array<number>(n + op.steps.length).fill(-1);
+  op.steps.forEach((s, i) => {
+    for (const v of new Set(stepOperands(s))) {
+      if (v < 0 || v >= n + i) errors.push(`${op.id}: step ${i} reads value ${v} before it exists`);
+      else if (readBy[v] !== -1) errors.push(`${op.id}: value ${v} is read by two steps`);
+      else readBy[v] = i;
+    }
+  });
+  readBy.forEach((r, v) => {
+    if (r === -1 && v !== readBy.length - 1) errors.push(`${op.id}: value ${v} is never read`);
+  });
+  const out = byId.get(op.out);
+  const dtypeOf = (x: string) => byId.get(x)?.dtype ?? "fp32";
+  const types = valueTypes(op, dtypeOf);
+  op.steps.forEach((s, i) => {
+    if (s.kind === "binary" && types[s.a] !== types[s.b])
+      errors.push(`${op.id}: step ${i} combines ${types[s.a]} and ${types[s.b]}`);
+  });
+  if (out && types[types.length - 1] !== out.dtype)
+    errors.push(`${op.id}: computes ${types[types.length - 1]} into ${out.dtype} '${op.out}'`);
+  for (const x of op.inputs) {
+    const t = byId.get(x);
+    if (!t || !out) continue;
+    const view = inputView(t, out);
+    if ((t.rows !== out.rows && !view.rowBroadcast) || (t.cols !== out.cols && !view.tileRepeated))
+      errors.push(`${op.id}: input [${t.rows}x${t.cols}] does not broadcast over [${out.rows}x${out.cols}]`);
+  }
+  return errors;
+}
