@@ -4,7 +4,8 @@
 // ops folded into one fused op each (`fusePointwise`). Pure.
 import { assertNever } from "../../util/assert.ts";
 import type { DType } from "../graph/ir.ts";
-import type { EpilogueOp, KernelGraph, KOp } from "./kernel-ir.ts";
+import { LANES } from "./kernel-builder.ts";
+import type { EpilogueOp, KernelGraph, KOp, KTensor } from "./kernel-ir.ts";
 import { opInputs } from "./kernel-ir.ts";
 import type { PointwiseOp, PointwiseStep } from "./pointwise-ir.ts";
 
@@ -103,7 +104,7 @@ export function fusePointwise(k: KernelGraph): KernelGraph {
         dropped.add(x);
         tree = merged;
       }
-      if (tree.steps.length > 1) ops[i] = { kind: "pointwise", id: op!.id, ...tree, out: op!.out };
+      if (tree.steps.length > 1) ops[i] = fromTree(op!.id, withoutCopies(tree), op!.out, byId);
     }
     producer.set(op!.out, i);
   });
@@ -169,6 +170,45 @@ function remap(s: PointwiseStep, f: (v: number) => number): PointwiseStep {
     case "imm":
     case "convert":
       return { ...s, x: f(s.x) };
+    default:
+      return assertNever(s, "pointwise step");
+  }
+}
+
+/** The tree without `copy` steps of computed values (a lowering's `finish` copies a result into the node's id;
+ * fused, the copy would only hold an ALU). */
+function withoutCopies(t: Tree): Tree {
+  const n = t.inputs.length;
+  const to: number[] = t.inputs.map((_, i) => i);
+  const steps: PointwiseStep[] = [];
+  for (const s of t.steps) {
+    if (s.kind === "unary" && s.fn === "copy" && s.x >= n) {
+      to.push(to[s.x]!);
+      continue;
+    }
+    to.push(n + steps.length);
+    steps.push(remap(s, (v) => to[v]!));
+  }
+  return { inputs: t.inputs, steps };
+}
+
+/** A tree as a kernel op: one step as the plain op it is, more as a fused pointwise op. */
+function fromTree(id: string, t: Tree, out: string, byId: ReadonlyMap<string, KTensor>): KOp {
+  const s = t.steps[0]!;
+  if (t.steps.length > 1) return { kind: "pointwise", id, ...t, out };
+  switch (s.kind) {
+    case "unary":
+      return { kind: "unary", id, fn: s.fn, x: t.inputs[s.x]!, out };
+    case "imm":
+      return { kind: "binaryImm", id, fn: s.fn, x: t.inputs[s.x]!, imm: s.imm, out };
+    case "convert":
+      return { kind: "convert", id, x: t.inputs[s.x]!, out };
+    case "binary": {
+      const a = t.inputs[s.a]!;
+      const b = t.inputs[s.b]!;
+      const bTile = byId.get(a)!.cols > LANES && byId.get(b)!.cols === LANES;
+      return { kind: "binary", id, fn: s.fn, a, b, out, ...(bTile ? { bTile } : {}) };
+    }
     default:
       return assertNever(s, "pointwise step");
   }

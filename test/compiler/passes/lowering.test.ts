@@ -3,7 +3,8 @@ import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { loadModel } from "../../../compiler/frontend.ts";
 import { decompose } from "../../../compiler/passes/decompose.ts";
-import { printKernelGraph, verifyKernelGraph } from "../../../compiler/passes/kernel-ir.ts";
+import { opInputs, printKernelGraph, verifyKernelGraph } from "../../../compiler/passes/kernel-ir.ts";
+import { inputView } from "../../../compiler/passes/pointwise-ir.ts";
 
 function kernelOf(text: string, sets: Record<string, string> = {}) {
   const g = loadModel(text, "t.model", sets).graph!;
@@ -113,7 +114,7 @@ describe("lowering of attention", () => {
     const band = kernel.ops.find((o) => o.kind === "matmul" && o.b === selects[0]!.id);
     expect(band?.kind === "matmul" && band.bLayout?.kind).toBe("band");
   });
-  it("a lane sum wider than one tile computes one output tile, repeated over the row's tiles by the binary op", () => {
+  it("a lane sum wider than one tile computes one output tile, repeated over the row's tiles by its reader", () => {
     const { kernel } = kernelOf(`${header}output y = softmax(x)\n`, { d: "700" });
     const sums = kernel.ops.filter((o) => o.kind === "matmul" && o.b.startsWith("const.ones."));
     const cols = (id: string) => kernel.tensors.find((t) => t.id === id)?.cols;
@@ -121,11 +122,15 @@ describe("lowering of attention", () => {
       ["const.ones.bf16.320x700", undefined, 320],
       ["const.ones.bf16.320x700", undefined, 320],
     ]);
-    // p = e * recip(sum): the one-tile sum is repeated over e's three tiles.
-    const scale = kernel.ops.filter((o) => o.kind === "binary" && o.bTile);
-    expect(scale.map((o) => (o.kind === "binary" ? [o.fn, cols(o.a), cols(o.b)] : []))).toEqual([
-      ["mul", 700, 320],
+    // 1 / (sum hi + sum lo) stays one tile wide (one fused op), and p = e * that is repeated over e's three tiles.
+    const inv = kernel.ops.filter((o) => sums.some((s) => opInputs(o).includes(s.out)));
+    expect(inv.map((o) => [o.kind, cols(o.out), opInputs(o).map(cols)])).toEqual([
+      ["pointwise", 320, [320, 320]],
     ]);
+    const scale = kernel.ops.filter((o) => opInputs(o).includes(inv[0]!.out));
+    expect(scale.map((o) => [cols(o.out), opInputs(o).map(cols)])).toEqual([[700, [700, 320]]]);
+    const out = kernel.tensors.find((t) => t.id === scale[0]!.out)!;
+    expect(inputView(kernel.tensors.find((t) => t.id === inv[0]!.out)!, out).tileRepeated).toBe(true);
     expect(verifyKernelGraph(kernel)).toEqual([]);
   });
 });
