@@ -45,10 +45,16 @@ const MAX_REPEATED_TILES = 16;
  * exact in fp32) and both are summed: x is represented to about 2^-17 relative, where one bf16 would give 2^-9.
  */
 export function laneSum32(k: KernelBuilder, at: string, x: string, outCols: number): string {
-  const hi = k.convert(k.fresh(at), x, "bf16");
+  return laneSum32Of(k, at, () => x, outCols);
+}
+
+/** laneSum32 of a value `make` builds (each call anew, from tensors that exist): hi and lo are then each one fused
+ * task from those tensors (fuse.ts), and the fp32 value itself is never stored. */
+export function laneSum32Of(k: KernelBuilder, at: string, make: () => string, outCols: number): string {
+  const hi = k.convert(k.fresh(at), make(), "bf16");
   const lo = k.convert(
     k.fresh(at),
-    k.binary(k.fresh(at), "sub", x, k.convert(k.fresh(at), hi, "fp32")),
+    k.binary(k.fresh(at), "sub", make(), k.convert(k.fresh(at), hi, "fp32")),
     "bf16",
   );
   return k.binary(k.fresh(at), "add", laneSum(k, at, hi, outCols), laneSum(k, at, lo, outCols));
@@ -80,12 +86,12 @@ export function lowerNorm(
     const mean = k.imm(k.fresh(at), "mul", laneSum(k, at, mxmOperand(k, at, x), d), 1 / d);
     c = k.binary(k.fresh(at), "sub", x32, mean);
   }
-  const sq = k.binary(k.fresh(at), "mul", c, c);
-  const masked = k.binary(k.fresh(at), "mul", sq, keepMask(k, d));
+  // (c * c) * keep, built once for each half of its lane sum: c is read twice, the squares never stored.
+  const squares = () => k.binary(k.fresh(at), "mul", k.binary(k.fresh(at), "mul", c, c), keepMask(k, d));
   const inv = k.unary(
     k.fresh(at),
     "rsqrt",
-    k.imm(k.fresh(at), "add", k.imm(k.fresh(at), "mul", laneSum32(k, at, masked, d), 1 / d), eps),
+    k.imm(k.fresh(at), "add", k.imm(k.fresh(at), "mul", laneSum32Of(k, at, squares, d), 1 / d), eps),
   );
   let y = k.binary(k.fresh(at), "mul", c, inv);
   y = k.binary(k.fresh(at), "mul", y, k.convert(k.fresh(at), g, "fp32"));
@@ -97,7 +103,9 @@ export function lowerNorm(
  * softmax over the last axis of fp32 scores whose padding lanes are finite. The row maximum is NOT subtracted
  * (the VXM has no lane max and the scheduler has no SXM steps yet): exp(x) / sum exp(x) equals the interpreter's
  * exp(x - max) / sum exp(x - max) up to rounding while every score is below 88 (fp32 exp overflows above); the
- * programs' scores are O(1..10). Padding lanes are set to 0 before and after exp. Returns p in fp32.
+ * programs' scores are O(1..10). Padding lanes are set to 0 before exp, so they hold 1 after it and 1 / sum in p:
+ * finite, and every product that reads p (the sum's ones, p . V) meets zero weight columns there. Returns p in
+ * fp32.
  */
 export function softmax32(k: KernelBuilder, at: string, s32: string): string {
   const e = maskedExp(k, at, s32);
@@ -105,11 +113,13 @@ export function softmax32(k: KernelBuilder, at: string, s32: string): string {
   return k.binary(k.fresh(at), "mul", e, rs);
 }
 
-/** exp(x) of fp32 x with its padding lanes 0 before and after exp (so they stay finite and add nothing). */
+/** exp(x) of fp32 x with its padding lanes 0 before exp (so they hold exp(0) = 1: finite). Its readers take the
+ * padding lanes into products only, against a weight's zero columns past the row's width (a ones matrix, a value
+ * tensor stored zero-padded), so they add nothing; a second mask after exp (as before) only lengthened every
+ * attention head's chain by a task and a tensor. */
 export function maskedExp(k: KernelBuilder, at: string, s32: string): string {
   const keep = keepMask(k, k.get(s32).cols);
-  const e = k.unary(k.fresh(at), "exp", k.binary(k.fresh(at), "mul", s32, keep));
-  return k.binary(k.fresh(at), "mul", e, keep);
+  return k.unary(k.fresh(at), "exp", k.binary(k.fresh(at), "mul", s32, keep));
 }
 
 /** The softmax op over the last axis: fp32 inside, rounded once. */
