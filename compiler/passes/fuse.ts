@@ -70,7 +70,8 @@ const MAX_POINTWISE_INPUTS = 4;
 /** VXM steps one fused task may chain: the task holds that many of the 16 ALUs (tsp-v1) for its whole run, and an
  * op's column tiles run side by side. Measured (`lpu compile --chips 576`): llama3-8b with one layer 58,823 cycles
  * with a cap of 4, 82,511 with 5 or 6 (rmsnorm's 5-step `lo` over 4096 lanes, 13 tiles); tiny-gpt 9,952 with 4,
- * 8,412 with 6; bert-base 809,175 with 4, 800,019 with 6. So 6 for ops of at most 4 tiles, 4 for wider ones. */
+ * 8,412 with 6; bert-base 809,175 with 4, 800,019 with 6 (all measured before softmax's mask after exp came back).
+ * So 6 for ops of at most 4 tiles, 4 for wider ones. */
 const maxPointwiseSteps = (cols: number): number => (Math.ceil(cols / LANES) <= 4 ? 6 : 4);
 
 /**
