@@ -97,7 +97,8 @@ export function fusePointwise(k: KernelGraph): KernelGraph {
       for (const x of [...tree.inputs]) {
         const pi = producer.get(x);
         const p = pi === undefined ? undefined : asTree(ops[pi]!, byId.get(x)!.dtype);
-        if (!p || readers.get(x) !== 1 || outputs.has(x)) continue;
+        if (!p || readers.get(x) !== 1 || outputs.has(x) || instance(ops[pi!]!.id) !== instance(op!.id))
+          continue;
         const xt = byId.get(x)!;
         const out = byId.get(op!.out)!;
         if (xt.rows !== out.rows || xt.cols !== out.cols) continue;
@@ -119,6 +120,13 @@ export function fusePointwise(k: KernelGraph): KernelGraph {
 }
 
 type Tree = Pick<PointwiseOp, "inputs" | "steps">;
+
+/** The `repeat` instance an op belongs to (`layer.3.`), "" outside one: a fused op stays inside its instance, so
+ * the instances keep equal op lists that read only their own and the previous instance's tensors (layers.ts
+ * `findRepeat`, which the `layers` partition and stamping need). */
+function instance(id: string): string {
+  return /^[A-Za-z_]\w*\.\d+\./.exec(id)?.[0] ?? "";
+}
 
 /** A pointwise op as a tree over its inputs; undefined for the other kinds. */
 function asTree(op: KOp, outDtype: DType): Tree | undefined {
