@@ -133,4 +133,14 @@ describe("predicted cycles equal simulated cycles on a changed machine", () => {
       const { res } = run(CASES[3]!, { [key]: value }, false);
       expect(res.cycles).toBe(res.predictedCycles);
     });
+
+  it("at the smallest send buffer, one fp32 vector (4 words): fp16 activations and fp32 partial sums cross links", () => {
+    const kSplit: Case = { name: "mlp2, K split", text: MLP2, chips: 2, partition: "k-split" };
+    for (const c of [CASES[3]!, kSplit]) {
+      const { res } = run(c, { link_buffer_words: "4" }, false);
+      expect(res.cycles).toBe(res.predictedCycles);
+    }
+    // Smaller, a send of one fp32 vector could never be taken (the link-bandwidth hazard): the key refuses it.
+    expect(() => deriveMachine(TSP_V1, { link_buffer_words: "3" })).toThrow(/at least 4/);
+  });
 });
