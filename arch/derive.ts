@@ -229,8 +229,8 @@ export const ARCH_KEYS: readonly ArchKey[] = [
   ),
   intKey(
     "link_buffer_words",
-    "C2C send buffer, words",
-    1,
+    "C2C send buffer, words (at least one fp32/int32 vector's 4: a send takes a whole vector at once)",
+    4,
     (m) => m.c2c.bufferWords,
     (m, v) => {
       m.c2c.bufferWords = v;

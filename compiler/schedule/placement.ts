@@ -16,6 +16,7 @@ import {
   lastEventOffset,
   linkLeaves,
   mxmCyclesPerVector,
+  runEndOffset,
   writeReadableOffset,
 } from "./timing.ts";
 import { type Choice, Trial } from "./trial.ts";
@@ -249,11 +250,14 @@ export class Placer {
     }
     if (!relaxed) trial.commit();
     let end = start;
+    // The run's end may come later than the task's results: an instruction's occupancy counts too (runEndOffset).
+    let runEnd = start;
     for (const inst of geo.instances) {
       const t = start + inst.rel;
       const s = task.steps[inst.step]!;
       const last = inst.timing.n > 0 ? inst.timing.n - 1 : 0;
       const done = t + lastEventOffset(m, s, inst.spacing, inst.timing) + 1;
+      runEnd = Math.max(runEnd, t + runEndOffset(m, s, inst.spacing, inst.timing));
       switch (s.kind) {
         case "read":
         case "gather": {
@@ -299,7 +303,7 @@ export class Placer {
       }
       end = Math.max(end, done);
     }
-    this.cycles = Math.max(this.cycles, end);
+    this.cycles = Math.max(this.cycles, end, runEnd);
     this.times.push({ task: task.id, op: task.op, ready: readyAt, start, end, waitedOn });
     if (!relaxed) buildInstructions(task, geo, chip, start, choice!, this.insts);
     return end;

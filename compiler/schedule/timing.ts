@@ -148,6 +148,16 @@ export function lastEventOffset(m: Machine, s: Step, spacing: number, t = stepTi
   }
 }
 
+/**
+ * Cycles from issue until the step neither has an event nor occupies its unit: the simulator's run lasts while any
+ * unit is occupied (issue + slots) as well as while it has events. The two differ only when the occupancy outlasts
+ * the events: an `abc` whose cyclesPerVector exceeds L_mxm + 1 holds the array after its last result is in (never
+ * on tsp-v1: 4 < 21), or an `iw` that nothing follows.
+ */
+export function runEndOffset(m: Machine, s: Step, spacing: number, t = stepTiming(m, s)): number {
+  return Math.max(lastEventOffset(m, s, spacing, t) + 1, t.busy);
+}
+
 /** One word's serialisation time on a link, lanes / linkBytesPerCycle, as the exact fraction num / den. */
 export function linkWordTime(m: Machine): { num: number; den: number } {
   // lanes / (Gbps * 1e9 / 8 / (MHz * 1e6)) = lanes * 8 * MHz / (Gbps * 1000); scaled to integers.
