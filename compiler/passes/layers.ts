@@ -138,7 +138,7 @@ export function layerStages(
   // A unit takes at least one node: a q whose units cannot fit even so is not placed (placing a unit, a packing
   // and a spread, is most of this function's cost), unless every q fails and the first's width is the reason.
   let skipped: number | undefined;
-  const whyFor = (q: number, width: number, used: number) =>
+  const whyFor = (width: number, used: number) =>
     `${r.count} instances of '${r.name}' on ${width} chips each (whole nodes), after ${groupBase} for the ops before them and with ${suffix.chips} after, need ${used} chips (no unit of several instances on whole nodes fits either); ${chips} were given`;
   // Units of q instances, q dividing the count, from the smallest: the first whose units fit the chips.
   for (let q = unit ?? 1; q <= (unit ?? r.count); q++) {
@@ -153,7 +153,7 @@ export function layerStages(
     const width = roundUp(layer.chips);
     const used = groupBase + units * width + suffix.chips;
     if (used > chips) {
-      if (skipped === undefined) why ||= whyFor(q, width, used);
+      if (skipped === undefined) why ||= whyFor(width, used);
       continue;
     }
     const size = r.starts[q]! - r.starts[0]!;
@@ -195,7 +195,7 @@ export function layerStages(
     const layer = placeRange(ctx, t, r.starts[0]!, r.starts[skipped]!);
     if (!layer) return { why: "an op needs more than one node's SRAM" };
     const width = roundUp(layer.chips);
-    why = whyFor(skipped, width, groupBase + (r.count / skipped) * width + suffix.chips);
+    why = whyFor(width, groupBase + (r.count / skipped) * width + suffix.chips);
   }
   return { why };
 }
