@@ -48,6 +48,8 @@ class Timeline {
   private readonly planes: number[][] = [];
   private readonly vxm: number[] = [];
   private readonly linkFree = new Map<string, number>();
+  /** A trial placement's link bookings and arrivals, dropped when the next placement starts. */
+  private readonly trial = { linkFree: new Map<string, number>(), arrived: new Map<string, number>() };
   /** Chip and cycle a computed tensor is written at, and when its copies arrive on other chips. */
   private readonly made = new Map<string, { chip: number; at: number }>();
   private readonly arrived = new Map<string, number>();
@@ -70,20 +72,20 @@ class Timeline {
     if (!m) return 0;
     if (m.chip === c) return m.at;
     const key = `${x}@${c}`;
-    const got = this.arrived.get(key);
+    const got = this.arrived.get(key) ?? this.trial.arrived.get(key);
     if (got !== undefined) return got;
     const hops = Math.max(
       1,
       Math.abs(Math.floor(m.chip / this.ctx.nodeChips) - Math.floor(c / this.ctx.nodeChips)) * 2,
     );
     const link = `${m.chip}-${c}`;
-    const start = Math.max(m.at, this.linkFree.get(link) ?? 0);
+    const start = Math.max(m.at, this.trial.linkFree.get(link) ?? this.linkFree.get(link) ?? 0);
     const sendCycles = this.words(x, tiles) * this.t.wordCycles;
     const at = start + hops * (this.t.linkLatency + sendCycles);
-    if (commit) {
-      this.linkFree.set(link, start + sendCycles);
-      this.arrived.set(key, at);
-    }
+    // A trial books the link too, on the side: the inputs of one op that share a link cross it one after another
+    // (three inputs from one chip cost three transfers, not one).
+    (commit ? this.linkFree : this.trial.linkFree).set(link, start + sendCycles);
+    (commit ? this.arrived : this.trial.arrived).set(key, at);
     return at;
   }
 
@@ -131,6 +133,8 @@ class Timeline {
 
   /** Estimated finish of op i placed as `p` (`commit`: make it so). */
   place(i: number, p: Placement, commit: boolean): number {
+    this.trial.linkFree.clear();
+    this.trial.arrived.clear();
     const op = this.ctx.ops[i]!;
     if (op.kind !== "matmul") {
       let ready = this.vxm[p.base] ?? 0;
@@ -193,6 +197,21 @@ export function estimatePlacement(ctx: PackContext, t: SpreadTiming, places: rea
     line.place(i, p, true);
   });
   return line.end;
+}
+
+/** Estimated finish of op `placed.length` placed as `p` after the ops before it placed as `placed`, without making
+ * it so: the figure spreadStages chooses by. */
+export function estimateNext(
+  ctx: PackContext,
+  t: SpreadTiming,
+  placed: readonly Placement[],
+  p: Placement,
+): number {
+  const line = new Timeline(ctx, t);
+  placed.forEach((q, i) => {
+    line.place(i, q, true);
+  });
+  return line.place(placed.length, p, false);
 }
 
 /**

@@ -1,0 +1,65 @@
+// The spread partitioner's estimate (compiler/passes/spread.ts): the finish it chooses a chip by, for an op not yet
+// placed, is the finish the time line books once the op is placed there, including the link its inputs share.
+import { describe, expect, it } from "vitest";
+import { loadModel } from "../../../compiler/frontend.ts";
+import { decompose } from "../../../compiler/passes/decompose.ts";
+import { opInputs } from "../../../compiler/passes/kernel-ir.ts";
+import { type Placement, packContext } from "../../../compiler/passes/pack.ts";
+import { estimateNext, estimatePlacement, type SpreadTiming } from "../../../compiler/passes/spread.ts";
+
+// Four matmuls summed: decompose fuses the adds into epilogues, so the last op reads two results besides its own
+// matmul's.
+const FAN = `model fan
+input x: fp16[1, 640]
+param w0: fp16[640, 640]
+param w1: fp16[640, 640]
+param w2: fp16[640, 640]
+param w3: fp16[640, 640]
+output y = add(add(matmul(x, w0), matmul(x, w1)), add(matmul(x, w2), matmul(x, w3)))
+`;
+
+/** Round numbers, not a machine's, with a slow link: a transfer takes longer than the compute between the inputs. */
+const TIMING: SpreadTiming = {
+  planes: 4,
+  tileRows: 320,
+  maxLoadWidth: 8,
+  cyclesPerVector: () => 1,
+  matmulLatency: 20,
+  vxmLatency: 8,
+  linkLatency: 100,
+  wordCycles: 1000,
+};
+
+function fan() {
+  const graph = loadModel(FAN, "fan.model").graph!;
+  const kernel = decompose(graph, "fan.model").kernel;
+  const tensors = new Map(kernel.tensors.map((t) => [t.id, t]));
+  const ctx = packContext(
+    kernel.ops,
+    tensors,
+    kernel.outputs.map((o) => o.tensor),
+    { lanes: 320, planes: 4, budget: 1e9, nodeChips: 8, chunkRows: 1024 },
+  );
+  return ctx;
+}
+
+describe("the spread estimate", () => {
+  it("an op whose inputs come over one link waits for them one after another, in the trial as once placed", () => {
+    const ctx = fan();
+    const last = ctx.ops.length - 1;
+    const lastOp = ctx.ops[last]!;
+    expect(lastOp.kind).toBe("matmul");
+    // Every op before the last on chip 1: the last op's two computed inputs cross the link 1 -> 0 if it goes to
+    // chip 0.
+    const before: Placement[] = ctx.ops.slice(0, last).map(() => ({ base: 1, width: 1 }));
+    const computed = new Set(ctx.ops.map((op) => op.out));
+    const remote = opInputs(lastOp).filter((x) => computed.has(x));
+    expect(remote).toHaveLength(2);
+    const onChip0: Placement = { base: 0, width: 1 };
+    const trial = estimateNext(ctx, TIMING, before, onChip0);
+    expect(trial).toBe(estimatePlacement(ctx, TIMING, [...before, onChip0]));
+    // Placed with its inputs, nothing crosses a link.
+    const alone = estimateNext(ctx, TIMING, before, { base: 1, width: 1 });
+    expect(trial).toBeGreaterThan(alone);
+  });
+});
