@@ -137,12 +137,13 @@ class Timeline {
     this.trial.arrived.clear();
     const op = this.ctx.ops[i]!;
     if (op.kind !== "matmul") {
-      let ready = this.vxm[p.base] ?? 0;
+      // An op of sources alone can run from cycle 0: the scheduler takes tasks as their inputs are ready.
+      let ready = readsOnlySources(this.ctx, op) ? 0 : (this.vxm[p.base] ?? 0);
       for (const x of opInputs(op)) ready = Math.max(ready, this.readyOn(x, p.base, this.tilesOf(x), commit));
       const out = this.ctx.tensors.get(op.out)!;
       // A vector per output row and tile, a few ALUs at a time.
       const work = Math.ceil((out.rows * this.tilesOf(op.out)) / 4);
-      if (commit) this.vxm[p.base] = ready + work;
+      if (commit) this.vxm[p.base] = Math.max(this.vxm[p.base] ?? 0, ready + work);
       return this.made_(op.out, p.base, ready + work + this.t.vxmLatency, commit);
     }
     const [kFirst, kEnd] = kTilesOf(this.ctx, op);
@@ -190,6 +191,11 @@ class Timeline {
   }
 }
 
+/** Whether an op reads nothing computed (a matmul is left where its weights' SRAM puts it). */
+function readsOnlySources(ctx: PackContext, op: KOp): boolean {
+  return op.kind !== "matmul" && opInputs(op).every((x) => ctx.tensors.get(x)!.role !== "temp");
+}
+
 /** Estimated cycles of a placement (one per op, in list order). */
 export function estimatePlacement(ctx: PackContext, t: SpreadTiming, places: readonly Placement[]): number {
   const line = new Timeline(ctx, t);
@@ -232,17 +238,39 @@ export function spreadStages(
   const fits = (items: readonly Item[], c: number, at: number) =>
     items.length === 0 || fill(c).totalWith(items, at) <= ctx.budget;
   const line = new Timeline(ctx, t);
-  const places: Placement[] = [];
+  const places: Placement[] = new Array(ctx.ops.length);
+  // An op that reads only sources (an embedding's gathers) finishes as early on any chip, so placed for its own
+  // finish it goes to the least busy one, and its readers then wait on links for what could have been made beside
+  // them (llama2-7b: 63 gathers over 8 chips, their sums crossing links at every level of the tree). It waits for
+  // its first reader instead and goes to that reader's (first) chip.
+  const firstReader = new Map<string, number>();
+  const producer = new Map<string, number>();
+  ctx.ops.forEach((op, i) => {
+    for (const x of opInputs(op)) if (!firstReader.has(x)) firstReader.set(x, i);
+    producer.set(op.out, i);
+  });
+  const deferred = new Set<number>();
   let node = 0;
   for (let i = 0; i < ctx.ops.length; i++) {
     const op = ctx.ops[i]!;
+    if (readsOnlySources(ctx, op) && firstReader.has(op.out)) {
+      deferred.add(i);
+      continue;
+    }
+    const waiting = [...new Set(opInputs(op).map((x) => producer.get(x) ?? -1))]
+      .filter((d) => deferred.has(d))
+      .sort((a, b) => a - b);
+    const waitingItems = waiting.flatMap((d) => demands(ctx, d)[0]!);
     let best: { p: Placement; items: Item[][]; end: number } | undefined;
     while (!best) {
       const first = node * ctx.nodeChips;
       if (first >= chips) return undefined;
       const last = Math.min(chips, first + ctx.nodeChips);
       const consider = (p: Placement, items: Item[][]) => {
-        if (!items.every((it, c) => fits(it, p.base + c, i))) return;
+        if (
+          !items.every((it, c) => fits(c === 0 ? [...it, ...waitingItems] : it, p.base + c, waiting[0] ?? i))
+        )
+          return;
         const end = line.place(i, p, false);
         if (!best || end < best.end) best = { p, items, end };
       };
@@ -269,11 +297,18 @@ export function spreadStages(
       if (!best) node++;
     }
     const chosen = best as { p: Placement; items: Item[][]; end: number };
+    for (const d of waiting) {
+      const p = { base: chosen.p.base, width: 1 };
+      fill(p.base).add(demands(ctx, d)[0]!, d);
+      line.place(d, p, true);
+      places[d] = p;
+      deferred.delete(d);
+    }
     chosen.items.forEach((items, c) => {
       fill(chosen.p.base + c).add(items, i);
     });
     line.place(i, chosen.p, true);
-    places.push(chosen.p);
+    places[i] = chosen.p;
   }
   let used = 1;
   for (const p of places) used = Math.max(used, p.base + p.width);

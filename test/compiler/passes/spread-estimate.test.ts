@@ -1,10 +1,14 @@
-// The spread partitioner's estimate (compiler/passes/spread.ts): the finish it chooses a chip by, for an op not yet
-// placed, is the finish the time line books once the op is placed there, including the link its inputs share.
+// The spread partitioner's choices (compiler/passes/spread.ts): the finish it chooses a chip by, for an op not yet
+// placed, is the finish the time line books once the op is placed there, including the link its inputs share; an
+// op that reads only sources (an embedding's gathers) goes to the chip of its first reader.
+import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
+import { TSP_V1 } from "../../../arch/presets.ts";
 import { loadModel } from "../../../compiler/frontend.ts";
 import { decompose } from "../../../compiler/passes/decompose.ts";
 import { opInputs } from "../../../compiler/passes/kernel-ir.ts";
 import { type Placement, packContext } from "../../../compiler/passes/pack.ts";
+import { partition } from "../../../compiler/passes/partition.ts";
 import { estimateNext, estimatePlacement, type SpreadTiming } from "../../../compiler/passes/spread.ts";
 
 // Four matmuls summed: decompose fuses the adds into epilogues, so the last op reads two results besides its own
@@ -61,5 +65,23 @@ describe("the spread estimate", () => {
     // Placed with its inputs, nothing crosses a link.
     const alone = estimateNext(ctx, TIMING, before, { base: 1, width: 1 });
     expect(trial).toBeGreaterThan(alone);
+  });
+
+  it("an op that reads only sources is placed on the chip of its first reader (llama2-7b's embedding gathers beside their sums)", () => {
+    const path = "programs/llama2-7b.model";
+    const graph = loadModel(readFileSync(path, "utf8"), path, { layers: "1" }).graph!;
+    const kernel = decompose(graph, path).kernel;
+    const { partitioned } = partition(kernel, TSP_V1, 576, path, "spread");
+    const temps = new Set(kernel.tensors.filter((t) => t.role === "temp").map((t) => t.id));
+    let checked = 0;
+    kernel.ops.forEach((op, i) => {
+      if (op.kind === "matmul" || opInputs(op).some((x) => temps.has(x))) return;
+      const reader = kernel.ops.slice(i + 1).find((r) => opInputs(r).includes(op.out));
+      if (!reader) return;
+      expect(partitioned.stageOf.get(op.id)!.base, op.id).toBe(partitioned.stageOf.get(reader.id)!.base);
+      checked++;
+    });
+    // The 63 gathers of the 32,000-row table, 510 rows each.
+    expect(checked).toBeGreaterThanOrEqual(63);
   });
 });
