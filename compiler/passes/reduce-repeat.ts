@@ -13,7 +13,7 @@ export interface ReducedRepeat {
 }
 
 /** A copy of `v` (plain data: strings, numbers, arrays, records) with every string passed through `rename`. */
-function renamed<T>(v: T, rename: (s: string) => string): T {
+export function renamed<T>(v: T, rename: (s: string) => string): T {
   if (typeof v === "string") return rename(v) as T;
   if (Array.isArray(v)) return v.map((x) => renamed(x, rename)) as T;
   if (v && typeof v === "object") {

@@ -2,6 +2,7 @@
 // unit 0's copied once per stamped unit, as stamp.ts copies its chips: renamed (shiftNames), translated by whole
 // groups, each copy's input recvs fed by the previous copy's sends in the link order the reduced schedule gave unit
 // 0's sends to the last unit. Its relaxed schedule is what the stamped critical path (stamp-bound.ts) bounds.
+import { renamed } from "../../../compiler/passes/reduce-repeat.ts";
 import type { Placement, Task, TaskGraph } from "../../../compiler/passes/task-ir.ts";
 import type { Schedule } from "../../../compiler/schedule/schedule-ir.ts";
 import { shiftNames } from "../../../compiler/schedule/stamp.ts";
@@ -13,17 +14,6 @@ export interface StampedShape {
   readonly units: number;
   readonly base: number;
   readonly width: number;
-}
-
-function renamed<T>(v: T, rename: (s: string) => string): T {
-  if (typeof v === "string") return rename(v) as T;
-  if (Array.isArray(v)) return v.map((x) => renamed(x, rename)) as T;
-  if (v && typeof v === "object") {
-    const out: Record<string, unknown> = {};
-    for (const [k, x] of Object.entries(v)) out[k] = renamed(x, rename);
-    return out as T;
-  }
-  return v;
 }
 
 /** `g`: the reduced tasks (with the edges the bound uses); `s`: their real schedule (for each link's order). */

@@ -11,6 +11,7 @@ import { loadModel } from "../../../compiler/frontend.ts";
 import { decompose } from "../../../compiler/passes/decompose.ts";
 import { STAMP_MIN_UNITS } from "../../../compiler/passes/deep-repeat.ts";
 import { type PartitionStrategy, partition } from "../../../compiler/passes/partition.ts";
+import { chainModel } from "../helpers/chain-model.ts";
 
 /** llama2-7b's layer (d 4096, 32 heads) with a short cache and vocabulary, partitioned on 576 chips (no back end). */
 const LLAMA = "programs/llama2-7b.model";
@@ -24,23 +25,7 @@ const partitioned = (kernel: ReturnType<typeof llama>, strategy: PartitionStrate
 
 /** Chained 640-wide matvec layers on chips of 640-word slices: the model needs 2 chips. */
 const SMALL = resolveMachine("tsp-v1", { mem_words: "640" });
-const chain = (layers: number) =>
-  loadModel(
-    `model chain
-const d = 640
-const layers = ${layers}
-input x: fp16[1, d]
-param w_out: fp16[d, d]
-block layer(h: fp16[1, d]) -> fp16[1, d] {
-  param w: fp16[d, d]
-  y = relu(matmul(h, w))
-  return y
-}
-h = repeat layers layer(relu(x))
-output out = matmul(h, w_out)
-`,
-    "chain.model",
-  ).graph!;
+const chain = (layers: number) => loadModel(chainModel(layers), "chain.model").graph!;
 const scheduledLayers = (r: ReturnType<typeof compile>) =>
   new Set(r.tasks!.tasks.flatMap((t) => /^layer\.(\d+)\./.exec(t.op)?.[1] ?? [])).size;
 

@@ -6,26 +6,12 @@ import { resolveMachine } from "../../../arch/derive.ts";
 import { loadModel } from "../../../compiler/frontend.ts";
 import { decompose } from "../../../compiler/passes/decompose.ts";
 import { partition } from "../../../compiler/passes/partition.ts";
+import { chainModel } from "../helpers/chain-model.ts";
 
 /** Chained 640-wide matvec layers on chips of 640-word slices: a layer takes one chip, so a node (8 chips) a unit. */
 const SMALL = resolveMachine("tsp-v1", { mem_words: "640" });
 function layers(count: number, chips: number) {
-  const graph = loadModel(
-    `model chain
-const d = 640
-const layers = ${count}
-input x: fp16[1, d]
-param w_out: fp16[d, d]
-block layer(h: fp16[1, d]) -> fp16[1, d] {
-  param w: fp16[d, d]
-  y = relu(matmul(h, w))
-  return y
-}
-h = repeat layers layer(relu(x))
-output out = matmul(h, w_out)
-`,
-    "chain.model",
-  ).graph!;
+  const graph = loadModel(chainModel(count), "chain.model").graph!;
   return partition(decompose(graph, "chain.model").kernel, SMALL, chips, "chain.model", "layers");
 }
 

@@ -17,6 +17,7 @@ import { reduceRepeat } from "../../../compiler/passes/reduce-repeat.ts";
 import { initialSources } from "../../../compiler/reference/init.ts";
 import { deskewPeriodOf } from "../../../compiler/schedule/deskew.ts";
 import { linkLeaves } from "../../../compiler/schedule/timing.ts";
+import { chainModel } from "../helpers/chain-model.ts";
 
 const TINY = "programs/tiny-gpt.model";
 
@@ -119,19 +120,7 @@ describe("stamping a repeated block", () => {
   });
 
   it("a chain of small layers is stamped when an op feeds it, and compiled whole when a model input does (no link into unit 0 to copy)", () => {
-    const text = (arg: string) => `model chain
-const d = 64
-const layers = 5
-input x: fp16[1, d]
-param w_out: fp16[d, d]
-block layer(h: fp16[1, d]) -> fp16[1, d] {
-  param w: fp16[d, d]
-  y = relu(matmul(h, w))
-  return y
-}
-h = repeat layers layer(${arg})
-output out = matmul(h, w_out)
-`;
+    const text = (arg: string) => chainModel(5, 64, arg);
     for (const [arg, stamped] of [
       ["relu(x)", true],
       ["x", false],
