@@ -85,12 +85,14 @@ export function compile(model: ModelGraph, machine: Machine, opts: CompileOption
   // What the passes after decompose said and printed, dropped when auto compiles again with pack.
   const [decomposed, printedDecomposed] = [diagnostics.length, printed.length];
 
+  let spread = false;
   const first = partitionAndBack(opts.partition);
-  if (first.program || (opts.partition ?? "auto") !== "auto") return first;
-  // auto's placement comes from an SRAM estimate (pack.ts counts every tensor allocate places, but not all of its
-  // layout: a block taller than a slice's free run, space stranded below wide blocks): when the chips it chose
-  // overflow once allocated (LPU5005), the packing on the fewest chips is compiled instead, and a warning says so;
-  // the estimate's miss is a partitioner limit, not the user's error.
+  if (first.program || (opts.partition ?? "auto") !== "auto" || !spread) return first;
+  // auto's spread (or layers) placement comes from an SRAM estimate (pack.ts counts every tensor allocate places,
+  // but not all of its layout: a block taller than a slice's free run, space stranded below wide blocks): when the
+  // chips it chose overflow once allocated (LPU5005), the packing on the fewest chips is compiled instead, and a
+  // warning says so; the estimate's miss is a partitioner limit, not the user's error. When auto chose the packing
+  // itself (`spread` false) there is nothing to fall back to: its errors stand.
   const full = diagnostics.filter((x) => x.code === M.sliceFull.code).map((x) => x.message);
   if (full.length === 0) return first;
   diagnostics.length = decomposed;
@@ -101,6 +103,7 @@ export function compile(model: ModelGraph, machine: Machine, opts: CompileOption
   function partitionAndBack(strategy: PartitionStrategy | undefined): CompileResult {
     const p = partition(kernel, machine, opts.chips, opts.file, strategy);
     minChips = p.partitioned.minChips;
+    spread = p.partitioned.spread;
     diagnostics.push(...p.diagnostics);
     if (failed()) return stop();
     after("partition", p.partitioned, printPartition, () => []);

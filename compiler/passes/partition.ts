@@ -54,7 +54,11 @@ export interface PartitionedGraph {
   readonly minChips: number;
   /** The packing's SRAM estimate of each chip it uses (index = chip; empty for one stage on one chip). */
   readonly chipBytes: readonly number[];
+  /** The strategy asked for (auto included). */
   readonly strategy: PartitionStrategy;
+  /** Whether the stages are spread.ts's placement (`spread`, or `layers`, which places a unit by it; either asked
+   * or chosen by auto): a placement by its SRAM estimate, which compile.ts's LPU5011 guard falls back from. */
+  readonly spread: boolean;
   /** `layers` (asked, or chosen by auto for a deep repeat: deep-repeat.ts): instances 0 .. unit - 1 of the repeat
    * on chips `base .. base + width - 1`, the next `unit` ones `width` further, and so on. */
   readonly groups?: { readonly base: number; readonly width: number; readonly unit: number };
@@ -112,6 +116,7 @@ export function partition(
   const minChips = packed.ok ? packed.chips : Number.POSITIVE_INFINITY;
   const nSplits = new Map<string, readonly number[]>();
   let groups: PartitionedGraph["groups"];
+  let spread = false;
   const result = (
     stageOf: Map<string, Stage>,
     matmulChips: Map<string, number>,
@@ -145,6 +150,7 @@ export function partition(
         minChips: Number.isFinite(minChips) ? minChips : chips + 1,
         chipBytes,
         strategy,
+        spread,
         groups,
       },
       diagnostics,
@@ -189,7 +195,6 @@ export function partition(
   // the estimate beats the packing. A model that fits one chip keeps the K splits below: spreading it schedules
   // faster or slower with no pattern the estimate sees (tiny-gpt: 13,998 cycles spread on 2 chips and 11,782 on 8,
   // against 12,683 on one; attention-head on 8: 1,452 against 1,367), so `spread` must be asked for.
-  let spread = false;
   let deep: LayerPlacement | undefined;
   if ((strategy === "spread" || (strategy === "auto" && packed.chips > 1)) && chips > 1) {
     const timing = spreadTiming(machine);
