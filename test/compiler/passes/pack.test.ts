@@ -11,9 +11,10 @@ import { compile } from "../../../compiler/compile.ts";
 import { loadModel } from "../../../compiler/frontend.ts";
 import { sramBytesPerChip as allocatedPerChip } from "../../../compiler/passes/allocate.ts";
 import { decompose } from "../../../compiler/passes/decompose.ts";
-import { packContext, packStages } from "../../../compiler/passes/pack.ts";
+import { packStages } from "../../../compiler/passes/pack.ts";
 import { paddedBytes, partition, usableBytesPerChip } from "../../../compiler/passes/partition.ts";
 import { initialSources } from "../../../compiler/reference/init.ts";
+import { unlimitedPackContext } from "../helpers/pack-context.ts";
 
 /** 640 words per MEM slice (18 MB a chip, half of it usable): small models then need several chips. */
 const SMALL = resolveMachine("tsp-v1", { mem_words: "640" });
@@ -39,12 +40,7 @@ param w: fp16[640, 640]
 output y = matmul(matmul(x, w), w)
 `);
     const tensors = new Map(kernel.tensors.map((t) => [t.id, t]));
-    const ctx = packContext(
-      kernel.ops,
-      tensors,
-      kernel.outputs.map((o) => o.tensor),
-      { lanes: 320, planes: 4, budget: 1e9, nodeChips: 8, chunkRows: 1024 },
-    );
+    const ctx = unlimitedPackContext(kernel);
     const w = paddedBytes(tensors.get("w^T")!, 320);
     const packed = packStages(ctx);
     expect(packed.chips).toBe(1);

@@ -7,9 +7,10 @@ import { TSP_V1 } from "../../../arch/presets.ts";
 import { loadModel } from "../../../compiler/frontend.ts";
 import { decompose } from "../../../compiler/passes/decompose.ts";
 import { opInputs } from "../../../compiler/passes/kernel-ir.ts";
-import { type Placement, packContext } from "../../../compiler/passes/pack.ts";
+import type { Placement } from "../../../compiler/passes/pack.ts";
 import { partition } from "../../../compiler/passes/partition.ts";
 import { estimateNext, estimatePlacement, type SpreadTiming } from "../../../compiler/passes/spread.ts";
+import { unlimitedPackContext } from "../helpers/pack-context.ts";
 
 // Four matmuls summed: decompose fuses the adds into epilogues, so the last op reads two results besides its own
 // matmul's.
@@ -37,14 +38,7 @@ const TIMING: SpreadTiming = {
 function fan() {
   const graph = loadModel(FAN, "fan.model").graph!;
   const kernel = decompose(graph, "fan.model").kernel;
-  const tensors = new Map(kernel.tensors.map((t) => [t.id, t]));
-  const ctx = packContext(
-    kernel.ops,
-    tensors,
-    kernel.outputs.map((o) => o.tensor),
-    { lanes: 320, planes: 4, budget: 1e9, nodeChips: 8, chunkRows: 1024 },
-  );
-  return ctx;
+  return unlimitedPackContext(kernel);
 }
 
 describe("the spread estimate", () => {
