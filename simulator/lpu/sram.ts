@@ -23,6 +23,8 @@ export class Sram {
   private readonly inflight: (InFlight[] | undefined)[] = [];
   private pending = 0;
   readonly wordsPerBank: number;
+  /** log2 of wordsPerBank when that is a power of two (as on tsp-v1: the fast path asks per access), else -1. */
+  private readonly bankShift: number;
   usedWords = 0;
 
   constructor(
@@ -37,10 +39,14 @@ export class Sram {
     this.bankCycle = new Float64Array(slices * banks).fill(Number.NaN);
     this.bankUser = new Int32Array(slices * banks);
     this.wordsPerBank = Math.max(1, Math.floor(wordsPerSlice / banks));
+    const wpb = this.wordsPerBank;
+    this.bankShift = (wpb & (wpb - 1)) === 0 ? Math.log2(wpb) : -1;
   }
 
   bankOf(addr: number): number {
-    return Math.min(this.banks - 1, Math.floor(addr / this.wordsPerBank));
+    // An arithmetic shift is floor division by a power of two, negative addresses included.
+    const b = this.bankShift >= 0 ? addr >> this.bankShift : Math.floor(addr / this.wordsPerBank);
+    return Math.min(this.banks - 1, b);
   }
 
   inRange(addr: number): boolean {

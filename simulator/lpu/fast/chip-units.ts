@@ -46,9 +46,6 @@ export class FastUnits {
   /** The chip's SRAM shape: words per slice, banks per slice. */
   private readonly wordsPerSlice: number;
   private readonly banks: number;
-  /** log2 of the words per bank, or -1 when that is not a power of two; the last bank's number. */
-  private readonly bankShift: number;
-  private readonly lastBank: number;
   /** Set when the chip's run ends: its words used, to install. */
   usedWords = 0;
   readonly planes: FastPlane[];
@@ -85,9 +82,6 @@ export class FastUnits {
     this.segments = scratch.segments;
     this.bankList = scratch.bankList;
     this.puts_ = scratch.recent;
-    const wpb = chip.sram.wordsPerBank;
-    this.bankShift = (wpb & (wpb - 1)) === 0 ? Math.log2(wpb) : -1;
-    this.lastBank = chip.sram.banks - 1;
     this.wordsPerSlice = chip.sram.wordsPerSlice;
     this.banks = chip.sram.banks;
     this.usedStride = chip.sram.usedStride;
@@ -280,8 +274,8 @@ export class FastUnits {
     if (!(addr >= 0 && addr < words && last >= 0 && last < words)) throw new Bail("an address out of range");
     const sram = this.chip.sram;
     const base = q.index * this.banks;
-    const first = this.bankOf(addr);
-    if (first === this.bankOf(last)) {
+    const first = sram.bankOf(addr);
+    if (first === sram.bankOf(last)) {
       this.claim((base + first) * 2, port, t, t + n, t);
       return;
     }
@@ -290,19 +284,13 @@ export class FastUnits {
     let i = 0;
     while (i < n) {
       const a = addr + i * stride;
-      const bank = this.bankOf(a);
+      const bank = sram.bankOf(a);
       const edge =
         stride > 0 ? (bank === sram.banks - 1 ? sram.wordsPerSlice : (bank + 1) * wpb) : bank * wpb - 1;
       const j = Math.min(n, i + Math.ceil((edge - a) / stride));
       this.claim((base + bank) * 2, port, t + i, t + j, t);
       i = j;
     }
-  }
-
-  /** Sram.bankOf for an address in range (a shift when banks hold a power of two words, as on tsp-v1). */
-  private bankOf(addr: number): number {
-    const b = this.bankShift >= 0 ? addr >> this.bankShift : Math.floor(addr / this.chip.sram.wordsPerBank);
-    return Math.min(b, this.lastBank);
   }
 
   /**
