@@ -6,6 +6,7 @@
 import { ELEM_BYTES } from "../../arch/isa.ts";
 import { DTYPE_BYTES } from "../graph/ir.ts";
 import { type KOp, type KTensor, opInputs } from "./kernel-ir.ts";
+import { chipCopyId } from "./tile-context.ts";
 
 /** A pipeline stage: chips `base .. base + width - 1`; its ops' K splits use them (a split's partial sums from
  * another node travel over the gateway chips). */
@@ -201,7 +202,7 @@ export function demands(ctx: PackContext, i: number, bounds?: readonly number[],
 /** The tensor chip c of a split reads for x (tile.ts `onChip`): a source's own copy `x@c{c}` on the chips after
  * the first, which stages.ts keeps apart from the chip's other copy of x; a computed tensor's copy is that one. */
 function sourceCopy(t: KTensor, c: number): string {
-  return c > 0 && t.role !== "temp" ? `${t.id}@c${c}` : t.id;
+  return c > 0 && t.role !== "temp" ? chipCopyId(t.id, c) : t.id;
 }
 
 /** Where the packing puts an op: chips `base .. base + width - 1`; a matmul over several chips takes K tiles

@@ -229,7 +229,7 @@ export function tileContext(p: PartitionedGraph, machine: Machine): TileContext 
 
   const onChip: TileContext["onChip"] = (t, chip) => {
     if (chip === 0) return t;
-    const id = `${t.id}@c${chip}`;
+    const id = chipCopyId(t.id, chip);
     let c = byId.get(id);
     if (!c) {
       c = { ...t, id, chip };
@@ -245,4 +245,10 @@ export function tileContext(p: PartitionedGraph, machine: Machine): TileContext 
     return t;
   };
   return { p, machine, lanes, tensors, byId, tasks, push, rowsOf, onChip, temp, finish, kChain, toChip0 };
+}
+
+/** The id of chip c's own copy of tensor x in a split (onChip; c > 0): the partitioner's SRAM estimate (pack.ts)
+ * counts it apart from the chip's other copy of x. */
+export function chipCopyId(x: string, chip: number): string {
+  return `${x}@c${chip}`;
 }
