@@ -6,7 +6,7 @@ import { assertNever } from "../../util/assert.ts";
 import type { DType } from "../graph/ir.ts";
 import { LANES } from "./kernel-builder.ts";
 import type { EpilogueOp, KernelGraph, KOp, KTensor } from "./kernel-ir.ts";
-import { opInputs } from "./kernel-ir.ts";
+import { opInputs, REPEAT_INSTANCE } from "./kernel-ir.ts";
 import type { PointwiseOp, PointwiseStep } from "./pointwise-ir.ts";
 
 export function fuseEpilogues(k: KernelGraph): KernelGraph {
@@ -125,7 +125,7 @@ type Tree = Pick<PointwiseOp, "inputs" | "steps">;
  * the instances keep equal op lists that read only their own and the previous instance's tensors (layers.ts
  * `findRepeat`, which the `layers` partition and stamping need). */
 function instance(id: string): string {
-  return /^[A-Za-z_]\w*\.\d+\./.exec(id)?.[0] ?? "";
+  return REPEAT_INSTANCE.exec(id)?.[0] ?? "";
 }
 
 /** A pointwise op as a tree over its inputs; undefined for the other kinds. */

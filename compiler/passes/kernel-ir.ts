@@ -156,6 +156,9 @@ export interface KernelGraph {
   readonly constants?: ReadonlyMap<string, Float64Array>;
 }
 
+/** An op of a `repeat`'s instance k of block B is named `B.k.…` (decompose): groups 1 and 2 are B and k. */
+export const REPEAT_INSTANCE = /^([A-Za-z_]\w*)\.(\d+)\./;
+
 export function opInputs(op: KOp): string[] {
   switch (op.kind) {
     case "matmul":

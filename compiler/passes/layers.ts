@@ -4,7 +4,7 @@
 // ops after the last instance on the chips after the last group. Translating by whole nodes keeps every link number
 // and route (stages.ts: links depend on a chip's position inside its node), so the groups are identical up to the
 // chip numbers: what compiler/schedule/stamp.ts needs to schedule one instance and stamp it.
-import { type KOp, opInputs } from "./kernel-ir.ts";
+import { REPEAT_INSTANCE as INSTANCE, type KOp, opInputs } from "./kernel-ir.ts";
 import { type PackContext, type Packing, type Placement, packContext, packStages } from "./pack.ts";
 import { type SpreadTiming, spreadStages } from "./spread.ts";
 
@@ -16,8 +16,6 @@ export interface Repeat {
   readonly count: number;
   readonly starts: readonly number[];
 }
-
-const INSTANCE = /^([A-Za-z_]\w*)\.(\d+)\./;
 
 /** The `repeat` of the op list, when its instances are contiguous, in order, of equal op counts, and each reads
  * computed tensors only of its own instance and of the one before it (or of the prefix, for instance 0). */

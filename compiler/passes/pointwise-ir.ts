@@ -1,6 +1,7 @@
 // The kernel IR's fused pointwise op (`fuse.ts` `fusePointwise` makes it): a tree of VXM ops over a few input
 // tensors, run as one task per tile and row chunk (read each input once -> VXM steps -> one write), so the values
 // in between never round-trip through SRAM. Here: its steps, their element types, printing and the IR's rules.
+import { assertNever } from "../../util/assert.ts";
 import type { DType } from "../graph/ir.ts";
 import { LANES } from "./kernel-builder.ts";
 import type { BinaryFn, KTensor, UnaryFn } from "./kernel-ir.ts";
@@ -63,6 +64,8 @@ export function formatPointwise(op: PointwiseOp): string {
         return `${s.fn}(${expr(s.x)}, #${s.imm})`;
       case "convert":
         return `${s.to}(${expr(s.x)})`;
+      default:
+        return assertNever(s, "pointwise step");
     }
   };
   const ins = op.inputs.map((x, i) => `%${i} = ${x}`).join(", ");
