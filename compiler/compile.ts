@@ -107,23 +107,37 @@ export function compile(model: ModelGraph, machine: Machine, opts: CompileOption
     diagnostics.push(...p.diagnostics);
     if (failed()) return stop();
     after("partition", p.partitioned, printPartition, () => []);
-    // `layers` with 3 or more units: the passes below see unit 0 and the last only, and stamp.ts copies unit 0.
+    // `layers` with 3 or more units: the passes below see unit 0 alone (its output read by the ops after the
+    // repeat), else unit 0 and the last, and stamp.ts copies unit 0 for the others. One unit costs half the
+    // schedule; it fails where unit 0's sends into the ops after the repeat are not those into a unit (LPU5010).
     const unit = p.partitioned.groups?.unit;
-    const reduced = unit ? reduceRepeat(kernel, unit) : undefined;
-    if (reduced) {
-      // The reduced model is two units deep: `layers` places it as the full model's groups (also when auto chose
-      // them, which it would not for two units).
+    for (const units of [1, 2] as const) {
+      const reduced = unit ? reduceRepeat(kernel, unit, units) : undefined;
+      if (!reduced) continue;
+      // `layers` places the reduced model as the full model's groups (also when auto chose them, which it would
+      // not for one or two units).
       const r = partition(reduced.kernel, machine, opts.chips, opts.file, "layers", unit);
-      const out = backEnd(r.partitioned, reduced);
+      // Placed as the full model's groups or not at all (then compiled whole, as when it cannot be stamped).
+      const g = r.partitioned.groups;
+      if (!g || g.base !== p.partitioned.groups?.base || g.width !== p.partitioned.groups.width) continue;
+      const [said, shown] = [diagnostics.length, printed.length];
+      const out = backEnd(r.partitioned, reduced, units === 1);
       if (out) return out;
+      // What the one-unit attempt said and printed is dropped: the two-unit one comes next.
+      if (units === 1) {
+        diagnostics.length = said;
+        printed.length = shown;
+      }
     }
     return backEnd(p.partitioned, undefined) ?? stop();
   }
 
-  /** tile .. emit; with `reduced`, the stamped program, or undefined when it cannot be stamped (then LPU5010). */
+  /** tile .. emit; with `reduced`, the stamped program, or undefined when it cannot be stamped (then LPU5010,
+   * unless `retry`: the two-unit reduction comes next). */
   function backEnd(
     partitioned: PartitionedGraph,
     reduced: ReducedRepeat | undefined,
+    retry = false,
   ): CompileResult | undefined {
     const staged = placeStages(tile(partitioned, machine), partitioned, machine);
     const tiled = after("tile", staged, printTaskGraph, verifyTaskGraph);
@@ -137,7 +151,12 @@ export function compile(model: ModelGraph, machine: Machine, opts: CompileOption
     const groups = partitioned.groups;
     const chain =
       reduced && groups
-        ? { base: groups.base, width: groups.width, units: reduced.repeat.count / groups.unit }
+        ? {
+            base: groups.base,
+            width: groups.width,
+            units: reduced.repeat.count / groups.unit,
+            reduced: reduced.units,
+          }
         : undefined;
     const paths = relaxedPaths(allocated, machine, tiled, chain);
 
@@ -162,10 +181,15 @@ export function compile(model: ModelGraph, machine: Machine, opts: CompileOption
         minChips,
       };
     }
-    const layout = { name: reduced.repeat.name, count: reduced.repeat.count, ...groups };
+    const layout = {
+      name: reduced.repeat.name,
+      count: reduced.repeat.count,
+      reduced: reduced.units,
+      ...groups,
+    };
     const stamped = stampProgram(emitted, allocated, layout, machine, opts.sources);
     if ("why" in stamped) {
-      diagnostics.push(diag(M.notStamped, opts.file, undefined, [kernel.name, stamped.why]));
+      if (!retry) diagnostics.push(diag(M.notStamped, opts.file, undefined, [kernel.name, stamped.why]));
       return undefined;
     }
     const program = after("emit", stamped.program, printProgramSummary, () => []);

@@ -17,9 +17,10 @@ export interface Repeat {
   readonly starts: readonly number[];
 }
 
-/** The `repeat` of the op list, when its instances are contiguous, in order, of equal op counts, and each reads
- * computed tensors only of its own instance and of the one before it (or of the prefix, for instance 0). */
-export function findRepeat(ops: readonly KOp[]): Repeat | undefined {
+/** The `repeat` of the op list, when it has at least `fewest` instances, contiguous, in order, of equal op counts,
+ * each reading computed tensors only of its own instance and of the one before it (or of the prefix, for instance
+ * 0). One instance is a repeat only to place a reduced model (reduce-repeat.ts), never to stamp one. */
+export function findRepeat(ops: readonly KOp[], fewest = 2): Repeat | undefined {
   const first = ops.findIndex((op) => INSTANCE.exec(op.id)?.[2] === "0");
   if (first < 0) return undefined;
   const name = INSTANCE.exec(ops[first]!.id)![1]!;
@@ -34,7 +35,7 @@ export function findRepeat(ops: readonly KOp[]): Repeat | undefined {
   }
   const count = starts.length;
   starts.push(i);
-  if (count < 2 || ops.slice(i).some((op) => INSTANCE.exec(op.id)?.[1] === name)) return undefined;
+  if (count < fewest || ops.slice(i).some((op) => INSTANCE.exec(op.id)?.[1] === name)) return undefined;
   const size = starts[1]! - starts[0]!;
   if (starts.some((s, k) => k > 0 && s - starts[k - 1]! !== size)) return undefined;
   // Which instance (or -1 prefix, count suffix) defines each computed tensor.
@@ -104,7 +105,8 @@ export function layerPartition(
   chips: number,
   unit?: number,
 ): { placement?: LayerPlacement; why: string } {
-  const r = findRepeat(ctx.ops);
+  // The reduced model of a stamped compile (`unit` given) may hold a single unit of a single instance.
+  const r = findRepeat(ctx.ops, unit === undefined ? 2 : 1);
   if (!r)
     return {
       why: "it has no `repeat` whose instances are contiguous, of equal size and chained (each reads only the one before it)",

@@ -1,15 +1,18 @@
 // The reduced model a stamped compile schedules (docs/compiler.md "Stamping repeated layers"): kernel graph with a
-// `repeat` of n instances in U = n / q >= 3 units of q (layers.ts) -> the same graph with unit 0 and the last only,
-// the last renamed unit 1 and fed by unit 0 (its tensors keep their `source.node`, so their seeded values stay the
-// last unit's own). Undefined unless units 1 .. U - 2 are unit 0 renamed (ops, shapes, dtypes, sources, with the
-// tensor chained into each as the one chained into unit 0): then unit 0, fed over the links into its group and
-// feeding the next group, is the template every middle unit repeats (stamp.ts).
+// `repeat` of n instances in U = n / q >= 3 units of q (layers.ts) -> the same graph with unit 0 only, its output
+// read by the ops after the repeat (`units` 1), or with unit 0 and the last, the last renamed unit 1 and fed by
+// unit 0 (`units` 2; its tensors keep their `source.node`, so their seeded values stay the last unit's own).
+// Undefined unless the units stamp.ts copies (1 .. U - 1 for one unit, 1 .. U - 2 for two) are unit 0 renamed (ops,
+// shapes, dtypes, sources, with the tensor chained into each as the one chained into unit 0): then unit 0, fed over
+// the links into its group and feeding the next group, is the template every copied unit repeats (stamp.ts).
 import { type KernelGraph, type KOp, type KTensor, opInputs } from "./kernel-ir.ts";
 import { findRepeat, type Repeat } from "./layers.ts";
 
 export interface ReducedRepeat {
   readonly repeat: Repeat;
   readonly kernel: KernelGraph;
+  /** Units of the repeat in the reduced model: unit 0 alone, or unit 0 and the last. */
+  readonly units: 1 | 2;
 }
 
 /** A copy of `v` (plain data: strings, numbers, arrays, records) with every string passed through `rename`. */
@@ -40,9 +43,10 @@ export function instanceRenamer(name: string, lo: number, hi: number, offset: nu
   };
 }
 
-/** The reduced model for units of `unit` consecutive instances (layers.ts): unit 0 and the last (renamed unit 1),
- * when there are at least 3 units and units 1 .. U - 2 are unit 0 renamed. */
-export function reduceRepeat(k: KernelGraph, unit = 1): ReducedRepeat | undefined {
+/** The reduced model for units of `unit` consecutive instances (layers.ts), when there are at least 3 units: unit 0
+ * alone (`units` 1) when units 1 .. U - 1 are unit 0 renamed, or unit 0 and the last (renamed unit 1) when units
+ * 1 .. U - 2 are. */
+export function reduceRepeat(k: KernelGraph, unit = 1, units: 1 | 2 = 2): ReducedRepeat | undefined {
   const r = findRepeat(k.ops);
   if (!r || r.count % unit !== 0 || r.count / unit < 3) return undefined;
   const { name, count: n, starts } = r;
@@ -86,7 +90,7 @@ export function reduceRepeat(k: KernelGraph, unit = 1): ReducedRepeat | undefine
   // `layer.10.*` before `layer.8.*`, which renamed is not unit 0's order.
   const byId = (ts: KTensor[]) => ts.sort((x, y) => (x.id < y.id ? -1 : x.id > y.id ? 1 : 0));
   const templateTensors = JSON.stringify(byId(tensorsOf(0)));
-  for (let u = 1; u < n / q - 1; u++) {
+  for (let u = 1; u < n / q + 1 - units; u++) {
     // Unit u, and the tensor chained into it, as unit 0 and its input.
     const shift = instanceRenamer(name, u * q - 1, (u + 1) * q, -u * q);
     const input = into1.replace(`${name}.${q - 1}.`, `${name}.${u * q - 1}.`);
@@ -95,8 +99,14 @@ export function reduceRepeat(k: KernelGraph, unit = 1): ReducedRepeat | undefine
     if (JSON.stringify(byId(tensorsOf(u).map((t) => sourceName(t, back)))) !== templateTensors)
       return undefined;
   }
-  const last = instanceRenamer(name, n - q - 1, n, -(n - 2 * q));
-  const ops: KOp[] = [...k.ops.slice(0, starts[q]!), ...renamed(k.ops.slice(starts[n - q]!), last)];
+  // One unit: the ops after the repeat read the last instance's output as unit 0's. Two: the last unit and its
+  // input (made by unit U - 2) as unit 1 and unit 0's output.
+  const last =
+    units === 1
+      ? instanceRenamer(name, n - q, n, -(n - q))
+      : instanceRenamer(name, n - q - 1, n, -(n - 2 * q));
+  const kept = units === 1 ? starts[n]! : starts[n - q]!;
+  const ops: KOp[] = [...k.ops.slice(0, starts[q]!), ...renamed(k.ops.slice(kept), last)];
   const used = new Set<string>();
   renamedJson(ops, (s) => {
     used.add(s);
@@ -105,9 +115,9 @@ export function reduceRepeat(k: KernelGraph, unit = 1): ReducedRepeat | undefine
   for (const o of k.outputs) used.add(last(o.tensor));
   const tensors: KTensor[] = [];
   for (const t of k.tensors) {
-    // Units 1 .. U - 2 are left out (renamed, their ids would be those of unit 1).
+    // The units not kept are left out (renamed, their ids would be those of a kept unit).
     const i = instance(t.id);
-    if (i >= q && i < n - q) continue;
+    if (i >= q && i < (units === 1 ? n : n - q)) continue;
     const id = last(t.id);
     if (!used.has(id)) continue;
     tensors.push(id === t.id ? t : { ...t, id });
@@ -115,6 +125,7 @@ export function reduceRepeat(k: KernelGraph, unit = 1): ReducedRepeat | undefine
   tensors.sort((x, y) => (x.id < y.id ? -1 : x.id > y.id ? 1 : 0));
   return {
     repeat: r,
+    units,
     kernel: {
       ...k,
       ops,

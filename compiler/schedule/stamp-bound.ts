@@ -27,17 +27,20 @@ import { schedule } from "./scheduler.ts";
 
 /** Where the reduced model's units are (stamp.ts `StampLayout`) and how many the full program has. */
 export interface ChainLayout {
-  /** Unit 0 on chips `base .. base + width - 1`, the last unit on the next `width`, the ops after it beyond. */
+  /** Unit 0 on chips `base .. base + width - 1`; with `reduced` 2 the last unit on the next `width`; the ops after
+   * the repeat beyond. */
   readonly base: number;
   readonly width: number;
   /** Units in the full program (>= 3). */
   readonly units: number;
+  /** Units in the reduced model: unit 0 alone, or unit 0 and the last. */
+  readonly reduced: 1 | 2;
 }
 
 /** The relaxed schedule's length of the full stamped program, bounded from below by the chain of its units;
  * `unitRuns` as the scheduler's option (the critical path with it, the decomposition path without). */
 export function chainedPath(g: TaskGraph, m: Machine, layout: ChainLayout, unitRuns: boolean): number {
-  const { base, width, units } = layout;
+  const { base, width, units, reduced } = layout;
   const region = (chip: number) => (chip < base ? -1 : chip < base + width ? 0 : 1);
   const chipOf = new Map(g.tasks.map((t) => [t.id, t.chip]));
   // x_0 and y: inputs of unit 0 (from the ops before it) and of the last unit (from unit 0).
@@ -62,5 +65,5 @@ export function chainedPath(g: TaskGraph, m: Machine, layout: ChainLayout, unitR
   // No input into unit 0, or one out of it that follows from no input: nothing chains (stamp.ts refuses a unit
   // with no link into it; kept safe here).
   if (inLatest < 0 || outEarliest < 0 || !Number.isFinite(outEarliest)) return head;
-  return Math.max(head, tail + (units - 2) * (outEarliest - inLatest));
+  return Math.max(head, tail + (units - reduced) * (outEarliest - inLatest));
 }

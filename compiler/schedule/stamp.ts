@@ -1,8 +1,9 @@
 // Stamping a repeated block (docs/compiler.md "Stamping repeated layers"): the program of the reduced model
-// (reduce-repeat.ts: unit 0 and the last unit of a `repeat`, placed by `--partition layers`; a unit is one instance
-// or a few on whole nodes) -> the program of all n units. Unit k (1 <= k <= n - 2) is unit 0's chips translated by
-// k * width chips with every issue cycle shifted by k * delta; the last unit and the ops after it are the reduced
-// program's translated by (n - 2) * width and shifted by (n - 2) * delta. Guarantees, checked here: unit 0's chips
+// (reduce-repeat.ts: unit 0 of a `repeat`, alone or with the last unit, placed by `--partition layers`; a unit is
+// one instance or a few on whole nodes) -> the program of all n units. With r units reduced (1 or 2), unit k
+// (1 <= k <= n - r) is unit 0's chips translated by k * width chips with every issue cycle shifted by k * delta; the
+// group after unit 0 (the ops after the repeat, or the last unit and those ops) is the reduced program's translated
+// by (n - r) * width and shifted by (n - r) * delta. Guarantees, checked here: unit 0's chips
 // talk only to each other, receive from before the group and send to the next group, over the links its own input
 // came in by; every word unit k sends to k + 1 has arrived when its recv issues (delta below); delta is a multiple
 // of the deskew period, so every shifted send keeps its distance to the deskews; every chip that talks deskews from
@@ -15,8 +16,8 @@ import type { TaskGraph } from "../passes/task-ir.ts";
 import { deskewPeriodOf } from "./deskew.ts";
 import { linkLeaves } from "./timing.ts";
 
-/** Where the reduced program's units are: unit 0 on chips `base .. base + width - 1`, the last (renamed unit 1 in
- * the reduced model) on the next group, the suffix after it. */
+/** Where the reduced program's units are: unit 0 on chips `base .. base + width - 1`; with `reduced` 2 the last
+ * (renamed unit 1 in the reduced model) on the next group; the suffix after them. */
 export interface StampLayout {
   readonly name: string;
   /** Instances in the full model, in count / unit >= 3 units. */
@@ -25,13 +26,15 @@ export interface StampLayout {
   readonly unit: number;
   readonly base: number;
   readonly width: number;
+  /** Units of the repeat in the reduced program (reduce-repeat.ts): unit 0 alone, or unit 0 and the last. */
+  readonly reduced: 1 | 2;
 }
 
 export interface Stamped {
   readonly program: Program;
   /** Cycles between one unit's schedule and the next one's. */
   readonly delta: number;
-  /** Cycles the stamped program is longer than the reduced one: (count / unit - 2) * delta. */
+  /** Cycles the stamped program is longer than the reduced one: (count / unit - reduced) * delta. */
   readonly added: number;
   /** The reduced chip each chip of the stamped program copies, and by how many units it is shifted. */
   readonly templateOf: (chip: number) => { chip: number; shift: number };
@@ -47,9 +50,11 @@ export function stampProgram(
   /** Copies of unit 0 as `copyOf` chips (arch/isa.ts) instead of every instruction written out. */
   compact = true,
 ): Stamped | { why: string } {
-  const { name, base, width: u, unit: q } = layout;
-  // Units (groups of chips): the reduced program has 2 (unit 0, the template, and the last), the stamped one n.
+  const { name, base, width: u, unit: q, reduced } = layout;
+  // Units (groups of chips): the reduced program has 1 or 2 (unit 0, the template, and maybe the last), the
+  // stamped one n; the group after unit 0 is the reduced program's shifted by `tail` units.
   const n = layout.count / q;
+  const tail = n - reduced;
   const region = (c: number) => (c < base ? -1 : Math.min(2, Math.floor((c - base) / u)));
   const wireOf = new Map<string, { chip: number; link: number }>();
   for (const w of p.wires) {
@@ -88,7 +93,9 @@ export function stampProgram(
       for (let i = 0; i < sends.length; i++) {
         const [sd, rv] = [sends[i]!, arrivals[i]!];
         if (sd.inst.op !== "send" || rv.inst.op !== "recv") continue;
-        if (sd.inst.n !== rv.inst.n || sd.inst.type !== rv.inst.type)
+        // The same words in the same place: the send's tile and row (stages.ts names a move
+        // `move.TENSOR.tT.rR.cA-cB`) are those the recv it meets writes.
+        if (sd.inst.n !== rv.inst.n || sd.inst.type !== rv.inst.type || movedPart(sd) !== movedPart(rv))
           return { why: `chip ${a}'s send ${i} on link ${q.queue.index} is not the recv it would meet` };
         const b = ELEM_BYTES[sd.inst.type];
         let need0 = 0;
@@ -100,22 +107,22 @@ export function stampProgram(
     if ((p.chips[c]?.outputs.length ?? 0) > 0) return { why: `chip ${c} of unit 0 holds a model output` };
   const period = deskewPeriodOf(m);
   const delta = Math.max(1, Math.ceil(need / period)) * period;
-  const added = (n - 2) * delta;
-  const chips = p.chips.length + (n - 2) * u;
+  const added = tail * delta;
+  const chips = p.chips.length + tail * u;
   const templateOf = (f: number) => {
     if (f < base + u) return { chip: f, shift: 0 };
-    if (f < base + (n - 1) * u) {
+    if (f < base + (tail + 1) * u) {
       const k = Math.floor((f - base) / u);
       return { chip: f - k * u, shift: k };
     }
-    return { chip: f - (n - 2) * u, shift: n - 2 };
+    return { chip: f - tail * u, shift: tail };
   };
 
   const renames = new Map<number, (s: string) => string>();
   const renameFor = (shift: number) => {
     let r = renames.get(shift);
     if (!r) {
-      r = shiftNames(name, 2 * q, shift * q, shift * u);
+      r = shiftNames(name, reduced * q, shift * q, shift * u);
       renames.set(shift, r);
     }
     return r;
@@ -183,11 +190,16 @@ export function stampProgram(
   const wires: LinkWire[] = [];
   for (const w of p.wires) {
     const shifts =
-      region(w.a) === 0 ? Array.from({ length: n - 1 }, (_, k) => k) : region(w.a) >= 1 ? [n - 2] : [0];
+      region(w.a) === 0 ? Array.from({ length: tail + 1 }, (_, k) => k) : region(w.a) >= 1 ? [tail] : [0];
     for (const s of shifts) wires.push({ ...w, a: w.a + s * u, b: w.b + s * u });
   }
   wires.sort((x, y) => x.a - y.a || x.link - y.link);
   return { program: { ...p, chips: out, wires }, delta, added, templateOf };
+}
+
+/** The tile and row a move's instruction carries, from its note (stages.ts), or "" without one. */
+function movedPart(x: Placed): string {
+  return /\.(t\d+\.r\d+)\.c\d+-c\d+\.(?:send|recv)$/.exec(x.note ?? "")?.[1] ?? "";
 }
 
 /** A queue holding one deskew and nothing else. */

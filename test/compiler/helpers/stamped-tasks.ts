@@ -1,7 +1,7 @@
 // The task graph a stamped program runs, written out (tests only): the reduced model's tasks (compile.ts) with
 // unit 0's copied once per stamped unit, as stamp.ts copies its chips: renamed (shiftNames), translated by whole
 // groups, each copy's input recvs fed by the previous copy's sends in the link order the reduced schedule gave unit
-// 0's sends to the last unit. Its relaxed schedule is what the stamped critical path (stamp-bound.ts) bounds.
+// 0's sends to the group after it. Its relaxed schedule is what the stamped critical path (stamp-bound.ts) bounds.
 import { renamed } from "../../../compiler/passes/reduce-repeat.ts";
 import type { Placement, Task, TaskGraph } from "../../../compiler/passes/task-ir.ts";
 import type { Schedule } from "../../../compiler/schedule/schedule-ir.ts";
@@ -14,13 +14,17 @@ export interface StampedShape {
   readonly units: number;
   readonly base: number;
   readonly width: number;
+  /** Units in the reduced model (stamp.ts `StampLayout`): unit 0 alone, or unit 0 and the last. */
+  readonly reduced: 1 | 2;
 }
 
 /** `g`: the reduced tasks (with the edges the bound uses); `s`: their real schedule (for each link's order). */
 export function stampedTasks(g: TaskGraph, s: Schedule, shape: StampedShape): TaskGraph {
-  const { name, unit: q, units: n, base, width: u } = shape;
+  const { name, unit: q, units: n, base, width: u, reduced } = shape;
+  // Unit 0 is copied as units 1 .. tail; the group after it is the reduced model's, shifted by tail units.
+  const tail = n - reduced;
   const region = (chip: number) => (chip < base ? -1 : chip < base + u ? 0 : 1);
-  const rename = (k: number) => shiftNames(name, 2 * q, k * q, k * u);
+  const rename = (k: number) => shiftNames(name, reduced * q, k * q, k * u);
   const chipOf = new Map(g.tasks.map((t) => [t.id, t.chip]));
   // Each recv task's place in its link's order: recvs take words in the order they were sent.
   const byLink = new Map<string, { task: string; cycle: number }[]>();
@@ -49,7 +53,7 @@ export function stampedTasks(g: TaskGraph, s: Schedule, shape: StampedShape): Ta
   }
   const tasks: Task[] = g.tasks.filter((t) => region(t.chip) === -1);
   const unit0 = g.tasks.filter((t) => region(t.chip) === 0);
-  for (let k = 0; k < n - 1; k++)
+  for (let k = 0; k <= tail; k++)
     for (const t of unit0) {
       const c = k === 0 ? t : { ...renamed(t, rename(k)), chip: t.chip + k * u };
       const r = recvOf(t);
@@ -65,9 +69,9 @@ export function stampedTasks(g: TaskGraph, s: Schedule, shape: StampedShape): Ta
         after: c.after.map((a) => (a === wrong ? from : a)),
       });
     }
-  const last = rename(n - 2);
+  const last = rename(tail);
   for (const t of g.tasks)
-    if (region(t.chip) === 1) tasks.push({ ...renamed(t, last), chip: t.chip + (n - 2) * u });
+    if (region(t.chip) === 1) tasks.push({ ...renamed(t, last), chip: t.chip + tail * u });
   // Tensors and placements: unit 0's copied per copy, the last unit's and the suffix's renamed once.
   const tensorById = new Map(g.tensors.map((t) => [t.id, t]));
   const placementOf = new Map((g.placements ?? []).map((p) => [p.tensor, p]));
@@ -83,12 +87,12 @@ export function stampedTasks(g: TaskGraph, s: Schedule, shape: StampedShape): Ta
   };
   for (const t of g.tensors) {
     if (t.chip < base) continue;
-    if (region(t.chip) === 0) for (let k = 0; k < n - 1; k++) add(t.id, k);
-    else add(t.id, n - 2);
+    if (region(t.chip) === 0) for (let k = 0; k <= tail; k++) add(t.id, k);
+    else add(t.id, tail);
   }
   return {
     ...g,
-    chips: g.chips + (n - 2) * u,
+    chips: g.chips + tail * u,
     tasks,
     tensors: [...tensors.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)),
     placements: [...placements.values()],
