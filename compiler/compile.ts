@@ -28,6 +28,7 @@ import { schedule } from "./schedule/scheduler.ts";
 import { verifySramOrder } from "./schedule/sram-order.ts";
 import { stampProgram } from "./schedule/stamp.ts";
 import { type ChainLayout, chainedPath } from "./schedule/stamp-bound.ts";
+import { orderCrossings } from "./schedule/stamp-order.ts";
 import { kernelWork, stampedReport } from "./schedule/stamp-report.ts";
 
 /** The passes, in order: the names `--print-after` accepts. */
@@ -139,15 +140,6 @@ export function compile(model: ModelGraph, machine: Machine, opts: CompileOption
     reduced: ReducedRepeat | undefined,
     retry = false,
   ): CompileResult | undefined {
-    const staged = placeStages(tile(partitioned, machine), partitioned, machine);
-    const tiled = after("tile", staged, printTaskGraph, verifyTaskGraph);
-
-    const a = allocate(tiled, machine, opts.file);
-    diagnostics.push(...a.diagnostics);
-    if (failed()) return stop();
-    const allocated = after("allocate", a.graph, printTaskGraph, verifyTaskGraph);
-    // The report's relaxed runs come before the schedule: they allocate much short-lived data, and the garbage
-    // collector's passes cost less while the heap does not yet hold the scheduled instructions.
     const groups = partitioned.groups;
     const chain =
       reduced && groups
@@ -158,6 +150,18 @@ export function compile(model: ModelGraph, machine: Machine, opts: CompileOption
             reduced: reduced.units,
           }
         : undefined;
+    const staged = placeStages(tile(partitioned, machine), partitioned, machine);
+    const tiled = after("tile", staged, printTaskGraph, verifyTaskGraph);
+    // A stamped unit sends its output in the order it received its input (stamp-order.ts): an order, not data, so
+    // the relaxed runs below take their edges from `tiled`, without it.
+    const ordered = chain ? orderCrossings(tiled, chain.base, chain.width) : tiled;
+
+    const a = allocate(ordered, machine, opts.file);
+    diagnostics.push(...a.diagnostics);
+    if (failed()) return stop();
+    const allocated = after("allocate", a.graph, printTaskGraph, verifyTaskGraph);
+    // The report's relaxed runs come before the schedule: they allocate much short-lived data, and the garbage
+    // collector's passes cost less while the heap does not yet hold the scheduled instructions.
     const paths = relaxedPaths(allocated, machine, tiled, chain);
 
     const scheduled = after("schedule", schedule(allocated, machine), printSchedule, (s) => [

@@ -44,6 +44,20 @@ describe("stamping a repeated block", () => {
     expect(run.outputsMatch).toBe(true);
   });
 
+  it("a unit whose input and output cross the link as several tiles receives each tile in its own place (the sends keep one order), with the interpreter's values", () => {
+    // d = 640: two tiles of the residual cross into each unit. Left to the scheduler, unit 0 sent its output's tiles
+    // in the order it made them, not the order it received its input in, and every copy swapped them (right cycles,
+    // wrong values).
+    const graph = loadModel(readFileSync(TINY, "utf8"), TINY, { layers: "3", d: "640" }).graph!;
+    const sources = initialSources(graph, 0);
+    const r = compile(graph, TSP_V1, { chips: 64, file: TINY, partition: "layers", sources });
+    expect(r.diagnostics.map((d) => d.code)).toEqual(["LPU5006"]);
+    const run = runModel(graph, r.program!, r.report!, TSP_V1, { functional: true, seed: 0 });
+    expect(run.hazards).toEqual([]);
+    expect(run.cycles).toBe(r.report!.cycles);
+    expect(run.outputsMatch).toBe(true);
+  });
+
   it("the passes see instance 0 only; instance k's chips, the last's too, copy instance 0's with its own names and data", () => {
     const { r } = four;
     // The reduced schedule's tasks name instance 0 only.
