@@ -36,11 +36,21 @@ export function orderCrossings(g: TaskGraph, base: number, width: number): TaskG
     for (let k = 1; k < list.length; k++) extra.set(list[k]!.id, list[k - 1]!.id);
   }
   if (extra.size === 0) return g;
+  const position = new Map<string, number>();
+  for (const id of extra.keys()) position.set(id, -1);
+  for (const id of extra.values()) position.set(id, -1);
+  g.tasks.forEach((t, i) => {
+    if (position.has(t.id)) position.set(t.id, i);
+  });
+  let sorted = true;
   const tasks = g.tasks.map((t) => {
     const prev = extra.get(t.id);
-    return prev === undefined || t.after.includes(prev) ? t : { ...t, after: [...t.after, prev] };
+    if (prev === undefined || t.after.includes(prev)) return t;
+    if (position.get(prev)! > position.get(t.id)!) sorted = false;
+    return { ...t, after: [...t.after, prev] };
   });
-  return { ...g, tasks: stableTopological(tasks) };
+  // Re-sorted only when a chained send is listed before the one it now follows.
+  return { ...g, tasks: sorted ? tasks : stableTopological(tasks) };
 }
 
 /** The tasks in an order where every `after` comes earlier, as close to the given order as that allows (Kahn's
