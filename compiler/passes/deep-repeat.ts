@@ -9,9 +9,9 @@ import { reduceRepeat } from "./reduce-repeat.ts";
 import { estimatePlacement, type SpreadTiming } from "./spread.ts";
 
 /**
- * Units of a repeat (count / q instances per unit) from which auto stamps it: the stamped compile schedules two
- * units (unit 0 and the last), the whole compile all of them, so from 16 units on the whole compile would schedule
- * at least 8 times as much. A whole compile of 8 layers of llama2-70b-fp8 is still tractable (about 100 CPU s); 16
+ * Units of a repeat (count / q instances per unit) from which auto stamps it: the stamped compile schedules one
+ * unit (two when the ops after the repeat cannot stand in for a unit, compile.ts), the whole compile all of them,
+ * so from 16 units on the whole compile would schedule at least 8 times as much. A whole compile of 8 layers of llama2-70b-fp8 is still tractable (about 100 CPU s); 16
  * took 174 s and 4.3 GB and 80 never finished (docs/compiler.md). ASSUMPTION: the boundary is a judgement between
  * those measurements, not a measured optimum.
  */
@@ -19,7 +19,7 @@ export const STAMP_MIN_UNITS = 16;
 
 /**
  * How much slower than the whole plan the stamped one may be estimated: stamping buys a compile that schedules two
- * units instead of U >= 16 (the whole compile of llama2-70b-fp8's 80 layers on 576 chips runs out of the default
+ * units at most instead of U >= 16 (the whole compile of llama2-70b-fp8's 80 layers on 576 chips runs out of the default
  * 4 GB heap; stamped it compiles in about 30 CPU s). The cases that must stay whole are estimated, and measured,
  * several times slower stamped (short layers whose whole compile overlaps a unit with the next: 8.9x measured; a
  * prefill-sized chain crossing the gateway links: 4.3x), where llama2-70b-fp8's 80 layers on 576 chips are
@@ -33,7 +33,7 @@ export const STAMP_SLACK = 1.5;
  *  - whose layer-regular placement fits the chips given in units of q instances with count / q >= STAMP_MIN_UNITS
  *    (the whole compile would schedule 8 times what the stamped one does),
  *  - whose reduction applies (reduce-repeat.ts: units 1 .. U - 2 are unit 0 renamed), so that compile.ts schedules
- *    two units and stamps the rest,
+ *    one or two units and stamps the rest,
  *  - and whose stamped plan is estimated no slower than STAMP_SLACK times `wholeCycles`, the estimate of the plan
  *    auto would compile whole (spread or pack). The stamped estimate is spread.ts's time line of the layer
  *    placement (each group's input crossing the gateway links, which prefill-sized activations make long) plus a

@@ -1,6 +1,7 @@
 // The compile report of a stamped program (stamp.ts): the reduced model's report + the full kernel + the stamping
-// -> the report of the full program. Exact: cycles (the reduced program's + (U - 2) delta for U units, since every
-// chip copies a reduced chip shifted by at most (U - 2) delta and the last unit and the suffix by exactly that),
+// -> the report of the full program. Exact: cycles (the reduced program's + (U - r) delta for U units, r of them in
+// the reduced program, since every chip copies a reduced chip shifted by at most (U - r) delta and the group after
+// unit 0 by exactly that),
 // instructions per chip, SRAM per chip, and the compute, SRAM, weight-load and link bounds (sums over the reduced
 // tasks with each chip counted as often as it is copied). The critical path and the decomposition path in the
 // reduced report are already the full program's chain of units (stamp-bound.ts, computed by compile.ts).
