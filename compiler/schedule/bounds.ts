@@ -108,8 +108,20 @@ export function computeBounds(
  * reuse edge orders a block's later tenant after its earlier one's readers, which is SRAM contention, not data.
  * Counted in the critical path it made that "bound" longer than a schedule with other placements needs. */
 export function withDataOrder(allocated: TaskGraph, before: TaskGraph): TaskGraph {
-  const after = new Map(before.tasks.map((t) => [t.id, t.after]));
-  return { ...allocated, tasks: allocated.tasks.map((t) => ({ ...t, after: after.get(t.id) ?? t.after })) };
+  // Allocate keeps the task order and each task's `after` list where it adds no edge: only those tasks are copied,
+  // and the ids are looked up only where the lists differ in order (stamp-order.ts may re-sort them).
+  let byId: Map<string, readonly string[]> | undefined;
+  const afterOf = (t: Task, i: number) => {
+    const b = before.tasks[i];
+    if (b?.id === t.id) return b.after;
+    byId ??= new Map(before.tasks.map((x) => [x.id, x.after]));
+    return byId.get(t.id) ?? t.after;
+  };
+  const tasks = allocated.tasks.map((t, i) => {
+    const after = afterOf(t, i);
+    return after === t.after ? t : { ...t, after };
+  });
+  return { ...allocated, tasks };
 }
 
 /** The task graph with every vector run shortened to one vector: what is left is latency, not throughput. */
