@@ -11,17 +11,18 @@ import { estimatePlacement, type SpreadTiming } from "./spread.ts";
 /**
  * Units of a repeat (count / q instances per unit) from which auto stamps it: the stamped compile schedules one
  * unit (two when the ops after the repeat cannot stand in for a unit, compile.ts), the whole compile all of them,
- * so from 16 units on the whole compile would schedule at least 8 times as much. A whole compile of 8 layers of llama2-70b-fp8 is still tractable (about 100 CPU s); 16
- * took 174 s and 4.3 GB and 80 never finished (docs/compiler.md). ASSUMPTION: the boundary is a judgement between
+ * so from 16 units on the whole compile would schedule at least 8 times as much. A whole compile of 8 layers of
+ * llama2-70b-fp8 is still tractable (about 100 CPU s); 16 took 174 s and 4.3 GB and 80 never finished
+ * (docs/compiler.md). ASSUMPTION: the boundary is a judgement between
  * those measurements, not a measured optimum.
  */
 export const STAMP_MIN_UNITS = 16;
 
 /**
  * How much slower than the whole plan the stamped one may be estimated: stamping buys a compile that schedules two
- * units at most instead of U >= 16 (the whole compile of llama2-70b-fp8's 80 layers on 576 chips runs out of the default
- * 4 GB heap; stamped it compiles in about 30 CPU s). The cases that must stay whole are estimated, and measured,
- * several times slower stamped (short layers whose whole compile overlaps a unit with the next: 8.9x measured; a
+ * units at most instead of U >= 16 (the whole compile of llama2-70b-fp8's 80 layers on 576 chips runs out of the
+ * default 4 GB heap; stamped it compiles in about 30 CPU s). The cases that must stay whole are estimated, and
+ * measured, several times slower stamped (short layers whose whole compile overlaps a unit with the next: 8.9x measured; a
  * prefill-sized chain crossing the gateway links: 4.3x), where llama2-70b-fp8's 80 layers on 576 chips are
  * estimated 1.13x (3.84 M cycles stamped against 3.40 M whole). ASSUMPTION: 1.5, a judgement between those, not a
  * measured optimum; 1.1 sent that 70b back to the intractable whole compile once the spread's estimate improved.

@@ -1,6 +1,6 @@
 // The critical path of a stamped program (stamp.ts) from its reduced model alone: the reduced task graph (the ops
-// before the repeat, unit 0, maybe the last unit, the ops after it) + where the units sit + how many there are -> a lower
-// bound on the relaxed schedule (bounds.ts `criticalPath`) of the full program: the chain of its units. Fixed
+// before the repeat, unit 0, maybe the last unit, the ops after it) + where the units sit + how many there are -> a
+// lower bound on the relaxed schedule (bounds.ts `criticalPath`) of the full program: the chain of its units. Fixed
 // latencies only: it never reads the scheduled program.
 //
 // Why it is a lower bound. Relaxed, a task starts at the max over its terms; a term is (the cycle an input is
@@ -46,7 +46,7 @@ export function chainedPath(g: TaskGraph, m: Machine, layout: ChainLayout, unitR
   const { base, width, units, reduced } = layout;
   const region = (chip: number) => (chip < base ? -1 : chip < base + width ? 0 : 1);
   const chipOf = new Map(g.tasks.map((t) => [t.id, t.chip]));
-  // x_0 and y: inputs of unit 0 (from the ops before it) and of the last unit (from unit 0).
+  // x_0 and y: inputs of unit 0 (from the ops before it) and of the group after it (from unit 0).
   let inLatest = Number.NEGATIVE_INFINITY;
   let outEarliest = Number.POSITIVE_INFINITY;
   const relaxed = schedule(g, m, {

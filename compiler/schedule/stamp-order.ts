@@ -1,6 +1,7 @@
-// The link order a stamped unit needs (docs/compiler.md "Stamping repeated layers"): the reduced model's allocated
-// tasks + where unit 0 is -> the same tasks with the sends into unit 0's group and out of it chained in order of the
-// tile and row they carry, and the list re-sorted so every `after` still names an earlier task. Why: a recv takes
+// The link order a stamped unit needs (docs/compiler.md "Stamping repeated layers"): the reduced model's tasks after
+// placeStages (before allocate, which then sees the final order) + where unit 0 is -> the same tasks with the sends
+// into unit 0's group and out of it chained in order of the tile and row they carry, and the list re-sorted so
+// every `after` still names an earlier task. Why: a recv takes
 // the next words of its link, so a copy of unit 0 receives its input in the order unit 0 received its own (the
 // order the ops before it sent in) and must send its output in that order too; left to the scheduler each order is
 // the order the tiles were made in (llama2-7b: tiles 0, 9, 3, 7, .. in and 0, 3, 9, 6, .. out), and every copy
