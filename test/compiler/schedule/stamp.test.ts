@@ -158,6 +158,25 @@ describe("stamping a repeated block", () => {
     }
   });
 
+  it("when the last unit's output is a model output (unit 0's in a one-unit reduction), unit 0 and the last are scheduled and the rest stamped, exact, with the interpreter's values", () => {
+    const graph = loadModel(`${chainModel(5, 64)}output hidden = h\n`, "chain.model").graph!;
+    const r = compile(graph, TSP_V1, {
+      chips: 64,
+      file: "chain.model",
+      partition: "layers",
+      sources: initialSources(graph, 0),
+    });
+    // The one-unit attempt's LPU5010 is not reported: the two-unit reduction stamps.
+    expect(r.diagnostics.map((d) => d.code)).toEqual(["LPU5006"]);
+    const scheduled = new Set(r.tasks!.tasks.flatMap((t) => /^layer\.(\d+)\./.exec(t.op)?.[1] ?? []));
+    expect([...scheduled].sort()).toEqual(["0", "1"]);
+    expect(r.program!.chips.some((c) => c.copyOf)).toBe(true);
+    const run = runModel(graph, r.program!, r.report!, TSP_V1, { functional: true, seed: 0 });
+    expect(run.hazards).toEqual([]);
+    expect(run.cycles).toBe(r.report!.cycles);
+    expect(run.outputsMatch).toBe(true);
+  });
+
   it("units whose instance numbers sort differently as text (9, 10, 11) still reduce: the units are compared by renamed id", () => {
     // 15 layers in units of 3: unit 3 is layers 9 .. 11, whose tensors sort as layer.10, layer.11, layer.9.
     const g = loadModel(readFileSync(TINY, "utf8"), TINY, { layers: "15" }).graph!;
