@@ -28,6 +28,7 @@ const TIMING: SpreadTiming = {
   planes: 4,
   tileRows: 320,
   maxLoadWidth: 8,
+  convertWidth: 3,
   cyclesPerVector: () => 1,
   matmulLatency: 20,
   vxmLatency: 8,
