@@ -338,7 +338,7 @@ function balanceStages(ctx: PackContext, chips: number): Packing | undefined {
 const SPREAD_MARGIN = 0.9;
 
 /** The machine numbers spread.ts estimates with. */
-function spreadTiming(m: Machine): SpreadTiming {
+export function spreadTiming(m: Machine): SpreadTiming {
   const { num, den } = linkWordTime(m);
   return {
     planes: m.mxm.planes,
