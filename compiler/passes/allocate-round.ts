@@ -43,6 +43,17 @@ type Spot = Omit<BlockPlacement, "tile" | "row0" | "rows">;
 
 /** Places every tensor; `narrow` says per tensor index whether it must load one row a cycle. With `stopWhenFull`,
  * a chip stops at its first tensor that does not fit, and a round with a full chip returns no graph. */
+/**
+ * Rows a cycle a converted 8-bit weight loads. It holds one VXM ALU per stream group for 320 / w cycles, 320
+ * ALU-cycles a tile whatever the width w. A width that lets every plane load at once and leaves each plane an ALU for
+ * its results (acc -> convert -> write): floor(alus / planes) - 1, 3 on tsp-v1. Measured on llama2-70b-fp8 (one
+ * layer, 9 chips, before the embedding gathers): one row a cycle 735,705 cycles; width 8 (two loads fill the 16 ALUs
+ * and the results wait for one) 713,586; 4: 444,472; 3: 424,560; 2: 469,125.
+ */
+export function convertWidthOf(machine: Machine): number {
+  return Math.max(1, Math.floor(machine.vxm.alus / machine.mxm.planes) - 1);
+}
+
 export function allocateRound(
   input: RoundInput,
   narrow: (ti: number) => boolean,
@@ -76,12 +87,7 @@ export function allocateRound(
     for (let w = 0; w < maskWords; w++) if ((avoid[w]! & table.mask[gi * maskWords + w]!) !== 0) return true;
     return false;
   };
-  // A converted 8-bit weight holds one VXM ALU per stream group for 320 / w cycles, 320 ALU-cycles a tile whatever
-  // the width w. A width that lets every plane load at once and leaves each plane an ALU for its results
-  // (acc -> convert -> write): floor(alus / planes) - 1, 3 on tsp-v1. Measured on llama2-70b-fp8 (one layer, 9
-  // chips, before the embedding gathers): one row a cycle 735,705 cycles; width 8 (two loads fill the 16 ALUs and
-  // the results wait for one) 713,586; 4: 444,472; 3: 424,560; 2: 469,125.
-  const convertWidth = Math.max(1, Math.floor(machine.vxm.alus / machine.mxm.planes) - 1);
+  const convertWidth = convertWidthOf(machine);
   const wordsPerSlice = machine.mem.wordsPerSlice;
   const topOf = (chip: number, group: readonly number[]): number => {
     let addr = 0;

@@ -70,6 +70,8 @@ export class ChipFill {
   private readonly live = new Map<number, { bytes: number; until: number }[]>();
   private readonly liveBytes = new Map<number, number>();
   private readonly peak = new Map<number, number>();
+  /** Per element size, the live bytes at the op last asked about (the spread asks for every candidate of an op). */
+  private readonly liveAt = new Map<number, { at: number; bytes: number }>();
 
   total(): number {
     let t = this.pinned;
@@ -89,14 +91,22 @@ export class ChipFill {
     let t = pinned;
     const elems = new Set([...this.peak.keys(), ...add.keys()]);
     for (const e of elems) {
-      let now = add.get(e) ?? 0;
-      for (const l of this.live.get(e) ?? []) if (l.until >= at) now += l.bytes;
-      t += Math.max(this.peak.get(e) ?? 0, now);
+      t += Math.max(this.peak.get(e) ?? 0, (add.get(e) ?? 0) + this.liveBytesAt(e, at));
     }
     return t;
   }
 
+  private liveBytesAt(e: number, at: number): number {
+    const hit = this.liveAt.get(e);
+    if (hit?.at === at) return hit.bytes;
+    let bytes = 0;
+    for (const l of this.live.get(e) ?? []) if (l.until >= at) bytes += l.bytes;
+    this.liveAt.set(e, { at, bytes });
+    return bytes;
+  }
+
   add(items: readonly Item[], at: number): void {
+    this.liveAt.clear();
     for (const [e, list] of this.live) {
       const keep = list.filter((l) => l.until >= at);
       if (keep.length !== list.length) {

@@ -19,13 +19,14 @@ import { diag } from "../../util/diagnostics.ts";
 import { DTYPE_BYTES } from "../graph/ir.ts";
 import { deskewPeriodOf } from "../schedule/deskew.ts";
 import { linkWordTime, mxmCyclesPerVector } from "../schedule/timing.ts";
+import { convertWidthOf } from "./allocate-round.ts";
 import { bestSplit } from "./best-split.ts";
 import { stampsDeepRepeat } from "./deep-repeat.ts";
 import { type KernelGraph, type KOp, type KTensor, opInputs } from "./kernel-ir.ts";
 import { type LayerPlacement, layerPartition } from "./layers.ts";
 import { M } from "./messages.ts";
 import { type PackContext, type Packing, packContext, packStages, type Stage } from "./pack.ts";
-import { estimatePlacement, type SpreadTiming, spreadStages } from "./spread.ts";
+import { estimatePlacement, FILL_FRACTIONS, FULL_FILL, type SpreadTiming, spreadStages } from "./spread.ts";
 
 export const STRATEGIES = ["auto", "pack", "spread", "none", "k-split", "pipeline", "layers"] as const;
 export type PartitionStrategy = (typeof STRATEGIES)[number];
@@ -198,16 +199,28 @@ export function partition(
   let deep: LayerPlacement | undefined;
   if ((strategy === "spread" || (strategy === "auto" && packed.chips > 1)) && chips > 1) {
     const timing = spreadTiming(machine);
-    const spreadOut = spreadStages(ctx, timing, chips);
+    // The greedy pass at full fill first: a deep repeat's whole model has tens of thousands of ops, and when auto
+    // stamps it that placement is only weighed, never used (the stamped units try every fill in layers.ts).
+    const fullFill = spreadStages(ctx, timing, chips, FULL_FILL);
     const packCycles = estimatePlacement(ctx, timing, packed.stages);
-    if (spreadOut && (strategy === "spread" || spreadOut.cycles < SPREAD_MARGIN * packCycles)) {
-      stagesUsed = spreadOut;
-      spread = true;
-    }
+    const wins = (s: typeof fullFill) =>
+      s && (strategy === "spread" || s.cycles < SPREAD_MARGIN * packCycles);
+    if (wins(fullFill)) [stagesUsed, spread] = [fullFill!, true];
     // auto stamps a deep repeat when the rule in deep-repeat.ts says so, weighed against the plan chosen so far.
     if (strategy === "auto") {
-      const whole = spread && spreadOut ? spreadOut.cycles : packCycles;
+      const whole = spread && fullFill ? fullFill.cycles : packCycles;
       deep = stampsDeepRepeat(kernel, ctx, timing, chips, whole, deskewPeriodOf(machine));
+    }
+    if (!deep) {
+      // The other fills (spread.ts FILL_FRACTIONS), each kept only if it ends before the full fill.
+      const capped = spreadStages(
+        ctx,
+        timing,
+        chips,
+        FILL_FRACTIONS.filter((f) => f < 1),
+        fullFill?.cycles,
+      );
+      if (wins(capped)) [stagesUsed, spread] = [capped!, true];
     }
   }
   if (strategy === "layers" || deep) {
@@ -325,12 +338,13 @@ function balanceStages(ctx: PackContext, chips: number): Packing | undefined {
 const SPREAD_MARGIN = 0.9;
 
 /** The machine numbers spread.ts estimates with. */
-function spreadTiming(m: Machine): SpreadTiming {
+export function spreadTiming(m: Machine): SpreadTiming {
   const { num, den } = linkWordTime(m);
   return {
     planes: m.mxm.planes,
     tileRows: m.mxm.rows,
     maxLoadWidth: m.mxm.maxLoadWidth,
+    convertWidth: convertWidthOf(m),
     cyclesPerVector: (bytes) => mxmCyclesPerVector(m, bytes === 1 ? "int8" : "fp16"),
     matmulLatency: m.mxm.latency + 2 * m.vxm.latency.simple,
     vxmLatency: 4 * m.vxm.latency.simple,

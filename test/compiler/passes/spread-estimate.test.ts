@@ -1,6 +1,8 @@
 // The spread partitioner's choices (compiler/passes/spread.ts): the finish it chooses a chip by, for an op not yet
 // placed, is the finish the time line books once the op is placed there, including the link its inputs share; an
-// op that reads only sources (an embedding's gathers) goes to the chip of its first reader.
+// op that reads only sources (an embedding's gathers) goes to the chip of its first reader; an 8-bit weight tile
+// loads at the converted width; the placement is the fastest of the greedy passes at several caps on each chip's
+// fill.
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { TSP_V1 } from "../../../arch/presets.ts";
@@ -8,8 +10,14 @@ import { loadModel } from "../../../compiler/frontend.ts";
 import { decompose } from "../../../compiler/passes/decompose.ts";
 import { opInputs } from "../../../compiler/passes/kernel-ir.ts";
 import type { Placement } from "../../../compiler/passes/pack.ts";
-import { partition } from "../../../compiler/passes/partition.ts";
-import { estimateNext, estimatePlacement, type SpreadTiming } from "../../../compiler/passes/spread.ts";
+import { partition, spreadTiming, usableBytesPerChip } from "../../../compiler/passes/partition.ts";
+import {
+  estimateNext,
+  estimatePlacement,
+  FULL_FILL,
+  type SpreadTiming,
+  spreadStages,
+} from "../../../compiler/passes/spread.ts";
 import { unlimitedPackContext } from "../helpers/pack-context.ts";
 
 // Four matmuls summed: decompose fuses the adds into epilogues, so the last op reads two results besides its own
@@ -28,6 +36,7 @@ const TIMING: SpreadTiming = {
   planes: 4,
   tileRows: 320,
   maxLoadWidth: 8,
+  convertWidth: 3,
   cyclesPerVector: () => 1,
   matmulLatency: 20,
   vxmLatency: 8,
@@ -78,4 +87,39 @@ describe("the spread estimate", () => {
     // The 63 gathers of the 32,000-row table, 510 rows each.
     expect(checked).toBeGreaterThanOrEqual(63);
   });
+
+  it("an 8-bit weight tile is estimated at the converted load width (320 / 3 rows), not the fp16 width (320 / 8)", () => {
+    const one = (dtype: string) => {
+      const text = `model one\ninput x: fp16[1, 640]\nparam w: ${dtype}[640, 640]\noutput y = matmul(x, w)\n`;
+      const kernel = decompose(loadModel(text, "one.model").graph!, "one.model").kernel;
+      const ctx = unlimitedPackContext(kernel);
+      return estimatePlacement(
+        ctx,
+        TIMING,
+        ctx.ops.map(() => ({ base: 0, width: 1 })),
+      );
+    };
+    // Two output tiles on four planes: each plane runs one K tile, so the estimates differ by one tile's load.
+    expect(one("fp8") - one("fp16")).toBe(Math.ceil(320 / 3) - 320 / 8);
+  });
+
+  it("capping each chip's fill gives llama2-70b-fp8's gate and up projections a node of their own, estimated faster than filling chips to the brim", () => {
+    const path = "programs/llama2-70b-fp8.model";
+    const graph = loadModel(readFileSync(path, "utf8"), path, { layers: "1" }).graph!;
+    const kernel = decompose(graph, path).kernel;
+    const { partitioned: p } = partition(kernel, TSP_V1, 576, path, "spread");
+    // Filled to the brim, node 0 (the embedding, the attention, the gate) left the up projection chips 4..7.
+    for (const m of ["layer.0.matmul_4", "layer.0.matmul_5"]) {
+      expect(p.nSplits?.get(m)?.length, m).toBe(9);
+      expect(p.stageOf.get(m)!.base % 8, m).toBe(0);
+    }
+    expect(p.stageOf.get("layer.0.matmul_4")!.base).toBe(p.stageOf.get("layer.0.matmul_5")!.base);
+    // The cause, on the greedy pass that fills every chip to its budget: up split over four chips only.
+    const ctx = { ...unlimitedPackContext(kernel), budget: usableBytesPerChip(TSP_V1) };
+    const timing = spreadTiming(TSP_V1);
+    const full = spreadStages(ctx, timing, 576, FULL_FILL)!;
+    const up = kernel.ops.findIndex((op) => op.id === "layer.0.matmul_5");
+    expect(full.stages[up]!.width).toBeLessThan(8);
+    expect(spreadStages(ctx, timing, 576)!.cycles).toBeLessThan(full.cycles);
+  }, 60_000);
 });
