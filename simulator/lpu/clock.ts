@@ -44,23 +44,45 @@ export class ChipClock {
 
   /** Global time of program cycle k under the current anchor. */
   globalTime(k: number): number {
-    return this.anchorTime + (k - this.anchorCycle) / (1 + this.drift);
+    return globalTimeAt(this.anchorCycle, this.anchorTime, this.drift, k);
   }
 
   /** The program cycle at global time g, rounded half up; the next cycle when the chip is paused at g. */
   cycleAt(g: number): number {
-    if (g < this.anchorTime) return this.anchorCycle;
-    return Math.floor(this.anchorCycle + (g - this.anchorTime) * (1 + this.drift) + 0.5);
+    return cycleAtAnchor(this.anchorCycle, this.anchorTime, this.drift, g);
   }
 
   /** Applies a deskew issued at cycle t: pause until the first epoch boundary after g(t). */
   deskew(t: number, epochCycles: number): void {
-    const g = this.globalTime(t);
-    const b = (Math.floor(g / epochCycles) + 1) * epochCycles;
+    const b = deskewBoundary(this.globalTime(t), epochCycles);
     this.pause += b - this.globalTime(t + 1);
     this.anchorCycle = t + 1;
     this.anchorTime = b;
   }
+
+  /** The anchor (program cycle, global time) in force. */
+  get anchor(): readonly [number, number] {
+    return [this.anchorCycle, this.anchorTime];
+  }
+}
+
+// The clock's arithmetic on a bare anchor, so that the fast path (fast/links.ts), which keeps a chip's anchors
+// through its deskews as numbers, computes exactly what ChipClock does.
+
+/** Global time of program cycle k under anchor (K, B) of a chip of drift d. */
+export function globalTimeAt(K: number, B: number, d: number, k: number): number {
+  return B + (k - K) / (1 + d);
+}
+
+/** The program cycle at global time g under anchor (K, B), rounded half up; K when g is before B (paused). */
+export function cycleAtAnchor(K: number, B: number, d: number, g: number): number {
+  if (g < B) return K;
+  return Math.floor(K + (g - B) * (1 + d) + 0.5);
+}
+
+/** The global time a deskew at global time g pauses until: the first epoch boundary after g. */
+export function deskewBoundary(g: number, epochCycles: number): number {
+  return (Math.floor(g / epochCycles) + 1) * epochCycles;
 }
 
 /** Each chip's clock, drawn from the seed independently of the other chips (adding a chip changes no other). */

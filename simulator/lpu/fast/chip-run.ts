@@ -188,7 +188,10 @@ export class FastChip extends FastUnits {
           // Every repetition, as the exact engine's K_DESKEW events do (the last is the chip's last event).
           const period = code.b[r]!;
           const n = code.n[r]!;
-          for (let i = 0; i < n; i++) this.deskews.push(at + i * period);
+          const list = this.scratch.deskews;
+          const k = list.reserve(n);
+          for (let i = 0; i < n; i++) list.data[k + i] = at + i * period;
+          list.length = k + n;
           this.event(at + (n - 1) * period);
           break;
         }

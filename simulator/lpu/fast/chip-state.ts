@@ -73,9 +73,8 @@ export class FastPlane {
 /** One link end: its words sent (the cycle each leaves) and its recvs (cycle of the first vector, vectors, words). */
 export class FastLink {
   readonly leaves = new NumList();
-  recvAt: number[] = [];
-  recvN: number[] = [];
-  recvWords: number[] = [];
+  /** Per recv, three numbers: its first vector's cycle, vectors, words per vector. */
+  readonly recvs = new NumList();
   /** Serialisation state (units-c2c.ts): the send buffer's leave cycles, oldest first, and the last finish. */
   readonly buffer = new NumList();
   lastFinish = 0;
@@ -92,6 +91,7 @@ class Buffers {
   readonly segments: Segments;
   readonly bankList: NumList[];
   readonly recent = new NumList(4096);
+  readonly deskews = new NumList();
   readonly code = new FastCode(BLOCK);
   readonly arena = new Arena();
   used = new Int32Array(0);
@@ -118,6 +118,11 @@ export class Scratch {
   readonly bankList: NumList[];
   /** Puts of the current chip (FastChip.recent). */
   readonly recent: NumList;
+  /**
+   * Every chip's deskew cycles in this run, chip after chip (FastUnits.deskewFrom, deskewTo; sorted per chip when it
+   * ends), kept to the link check (links.ts) and the install: one list for the run instead of an array per chip.
+   */
+  readonly deskews: NumList;
   /** A block of the running queue's instructions, encoded (row = id - FastChip.blockFirst). */
   readonly code: FastCode;
   /** Whole queues shared by an original and its copies, each checked and encoded once per run (shared-code.ts). */
@@ -135,6 +140,8 @@ export class Scratch {
     this.segments = b.segments;
     this.bankList = b.bankList;
     this.recent = b.recent;
+    this.deskews = b.deskews;
+    b.deskews.clear();
     this.code = b.code;
     b.arena.reset();
     this.shared = new SharedCode(b.arena);

@@ -35,7 +35,10 @@ import { SEG_PUT, SEG_TAKE, type Segments } from "./segments.ts";
 export class FastUnits {
   end = 0;
   lastEvent = -1;
-  readonly deskews: number[] = [];
+  /** The chip's deskew cycles: [deskewFrom, deskewTo) of the run's list (Scratch.deskews), sorted and unique once
+   * the chip has run (fast/run.ts). */
+  deskewFrom: number;
+  deskewTo = 0;
   readonly notified = new Map<number, number>();
   /** The chip's used words (Sram's map at the start, then every write of the run marked), a scratch map every chip of
    * the run reuses; usedWords counts its bits when the chip's run ends. */
@@ -86,6 +89,7 @@ export class FastUnits {
     this.banks = chip.sram.banks;
     this.usedStride = chip.sram.usedStride;
     this.scratch = scratch;
+    this.deskewFrom = scratch.deskews.length;
     this.used = scratch.usedMap(chip.sram.slices * this.usedStride);
     this.used.fill(0, scratch.usedFrom, scratch.usedTo);
     scratch.usedFrom = scratch.usedTo = 0;
@@ -251,9 +255,12 @@ export class FastUnits {
         const words = TYPE_BYTES[code.t0[r]!]!;
         this.puts(code.s0[r]!, words, pos, t, n, id);
         const link = this.links[q.index]!;
-        link.recvAt.push(t);
-        link.recvN.push(n);
-        link.recvWords.push(words);
+        const at = link.recvs.reserve(3);
+        const d = link.recvs.data;
+        d[at] = t;
+        d[at + 1] = n;
+        d[at + 2] = words;
+        link.recvs.length = at + 3;
         this.event(t + n - 1);
         return;
       }

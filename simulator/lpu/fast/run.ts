@@ -34,13 +34,16 @@ export function fastRun(sim: Simulator): boolean {
     for (const chip of sim.chips) {
       const fc = new FastChip(sim, chip, scratch);
       fc.run();
-      fc.deskews.sort((a, b) => a - b);
+      // The chip's deskew cycles, sorted (a typed array sorts numerically with no comparator call) and unique.
+      const list = scratch.deskews;
+      const mine = list.data.subarray(fc.deskewFrom, list.length).sort();
       let k = 0;
-      for (const t of fc.deskews) if (k === 0 || fc.deskews[k - 1] !== t) fc.deskews[k++] = t;
-      fc.deskews.length = k;
+      for (let j = 0; j < mine.length; j++) if (k === 0 || mine[k - 1] !== mine[j]) mine[k++] = mine[j]!;
+      list.length = fc.deskewFrom + k;
+      fc.deskewTo = list.length;
       chips.push(fc);
     }
-    checkLinks(sim, chips);
+    checkLinks(sim, chips, scratch.deskews);
   } catch (e) {
     lastSharedRows = scratch.shared.encoded;
     if (e instanceof Bail) {
@@ -52,11 +55,11 @@ export function fastRun(sim: Simulator): boolean {
   lastBail = "";
   lastSharedRows = scratch.shared.encoded;
   sim.markInstructionsChecked();
-  install(sim, chips);
+  install(sim, chips, scratch.deskews.data);
   return true;
 }
 
-function install(sim: Simulator, chips: readonly FastChip[]): void {
+function install(sim: Simulator, chips: readonly FastChip[], deskews: Float64Array): void {
   const m = sim.machine;
   let now = sim.now;
   for (const fc of chips) {
@@ -66,7 +69,8 @@ function install(sim: Simulator, chips: readonly FastChip[]): void {
     chip.dropEvents();
     chip.end = Math.max(fc.end, fc.lastEvent + 1);
     chip.lastCycle = fc.lastEvent;
-    for (const t of fc.deskews) {
+    for (let j = fc.deskewFrom; j < fc.deskewTo; j++) {
+      const t = deskews[j]!;
       chip.clock.deskew(t, m.c2c.epochCycles);
       chip.deskewAt = t;
     }
