@@ -11,10 +11,11 @@ import { encodeChecked } from "../encode-checked.ts";
 import type { Simulator } from "../simulator.ts";
 import type { InstructionCheck } from "../static-faults.ts";
 import { Bail } from "./bail.ts";
-import { BLOCK, FastQueue, FIRST_BLOCK, type Scratch } from "./chip-state.ts";
+import { BLOCK, type FastQueue, FIRST_BLOCK, QUEUE_SAVED, type Scratch, saveQueue } from "./chip-state.ts";
 import { FastUnits } from "./chip-units.ts";
 
 export class FastChip extends FastUnits {
+  /** The chip's queues while it runs (pooled objects: the next chip reuses them; run.ts installs the saved states). */
   readonly queues: FastQueue[];
   private readonly check: InstructionCheck;
   /** A count the touching loops of encodeBlock keep: a use of their loads, so that the compiler keeps them. */
@@ -25,7 +26,7 @@ export class FastChip extends FastUnits {
   private blockEnd = 0;
   constructor(sim: Simulator, chip: ChipState, scratch: Scratch) {
     super(sim, chip, scratch);
-    this.queues = chip.queues.map((q) => new FastQueue(q, sim.prepared.queues[q.serial]!));
+    this.queues = chip.queues.map((q, k) => scratch.queue(k, q, sim.prepared.queues[q.serial]!));
     this.check = scratch.check;
   }
 
@@ -59,6 +60,9 @@ export class FastChip extends FastUnits {
       if (!released) throw new Bail("a sync that may never be notified");
     }
     this.segments.check();
+    // The queue objects serve the next chip: their final states are kept as numbers for the install.
+    const saved = this.scratch.savedQueues(this.sim.queues.length);
+    for (const fq of this.queues) saveQueue(fq, saved, fq.q.serial * QUEUE_SAVED);
     this.countUsed();
     this.prunePuts();
     this.recent = this.puts_.toArray();

@@ -26,7 +26,11 @@ export const FIRST_BLOCK = 64;
  */
 export const RECENT = 7;
 
-/** A queue's issue state (the fields of QueueState the run changes). */
+/**
+ * A queue's issue state (the fields of QueueState the run changes) while its chip runs. The objects are used again
+ * by the next chip (Scratch.queue): each chip's final queue states are saved as numbers (saveQueues) for the install,
+ * so a run of tens of thousands of queues keeps no object per queue alive to its end.
+ */
 export class FastQueue {
   next = 0;
   lastIssue = Number.NEGATIVE_INFINITY;
@@ -35,8 +39,7 @@ export class FastQueue {
   readonly resFrom: number[] = new Array<number>(RES_SLOTS).fill(Number.NEGATIVE_INFINITY);
   readonly resUntil: number[] = new Array<number>(RES_SLOTS).fill(Number.NEGATIVE_INFINITY);
   readonly resBy: number[] = new Array<number>(RES_SLOTS).fill(-1);
-  /** Per slot, the opcode that holds it (its name for reports: RES_NAME), or -1 (a small JS array: hundreds of chips'
-   * queues would each allocate a typed array). */
+  /** Per slot, the opcode that holds it (its name for reports: RES_NAME), or -1. */
   readonly resOp: number[] = new Array<number>(RES_SLOTS).fill(-1);
   busy = 0;
   covered = 0;
@@ -47,12 +50,52 @@ export class FastQueue {
   /** Positions of the queue's notify instructions (found on first need). */
   notifies: number[] | undefined;
   /** The queue's instructions as the program gives them (checked and encoded a block at a time). */
-  readonly source: readonly Placed[];
+  source: readonly Placed[];
   constructor(
-    readonly q: QueueState,
-    readonly pq: PreparedQueue,
+    public q: QueueState,
+    public pq: PreparedQueue,
   ) {
     this.source = pq.source;
+  }
+
+  /** The state of a queue that has not issued yet, for `q`. */
+  reset(q: QueueState, pq: PreparedQueue): void {
+    this.q = q;
+    this.pq = pq;
+    this.source = pq.source;
+    this.next = 0;
+    this.lastIssue = Number.NEGATIVE_INFINITY;
+    this.nextFree = 0;
+    this.releasedAt = Number.NaN;
+    this.resFrom.fill(Number.NEGATIVE_INFINITY);
+    this.resUntil.fill(Number.NEGATIVE_INFINITY);
+    this.resBy.fill(-1);
+    this.resOp.fill(-1);
+    this.busy = 0;
+    this.covered = 0;
+    this.parkedToken = -1;
+    this.parkedAt = 0;
+    this.parkedId = -1;
+    this.notifies = undefined;
+  }
+}
+
+/** Numbers per queue in the run's saved queue states (FastQueue.save): five fields, then four per resource slot. */
+export const QUEUE_SAVED = 5 + 4 * RES_SLOTS;
+
+/** Writes the queue's final state at `at` of `out` (QUEUE_SAVED numbers; NaN, infinities and -1 kept as they are). */
+export function saveQueue(fq: FastQueue, out: Float64Array, at: number): void {
+  out[at] = fq.lastIssue;
+  out[at + 1] = fq.nextFree;
+  out[at + 2] = fq.releasedAt;
+  out[at + 3] = fq.busy;
+  out[at + 4] = fq.covered;
+  for (let r = 0; r < RES_SLOTS; r++) {
+    const s = at + 5 + 4 * r;
+    out[s] = fq.resFrom[r]!;
+    out[s + 1] = fq.resUntil[r]!;
+    out[s + 2] = fq.resBy[r]!;
+    out[s + 3] = fq.resOp[r]!;
   }
 }
 
@@ -68,6 +111,18 @@ export class FastPlane {
   latency: Float64Array | undefined;
   /** The last drain cycle of any acc issued so far (an abc taking before it could change that acc's check). */
   drainUntil = Number.NEGATIVE_INFINITY;
+
+  /**
+   * The per-row arrays, on the first abc, carved from the run's arena: hundreds of chips' planes each allocating
+   * three arrays of the accumulator's rows were ~35 MB outside the heap a run on a stamped llama2-70b, which made V8
+   * collect (the arena's chunks are kept from run to run; the install copies the rows out before the next run).
+   */
+  carveRows(rows: number, arena: Arena): void {
+    const { buf, at } = arena.take(16 * rows + 8 * Math.ceil(rows / 8));
+    this.lastTake = new Float64Array(buf, at, rows).fill(Number.NaN);
+    this.latency = new Float64Array(buf, at + 8 * rows, rows);
+    this.rowType = new Uint8Array(buf, at + 16 * rows, rows).fill(255);
+  }
 }
 
 /** One link end: its words sent (the cycle each leaves) and its recvs (cycle of the first vector, vectors, words). */
@@ -95,6 +150,9 @@ class Buffers {
   readonly code = new FastCode(BLOCK);
   readonly arena = new Arena();
   used = new Int32Array(0);
+  /** Every queue's final state (QUEUE_SAVED numbers by serial), and the FastQueue objects a chip's run uses. */
+  saved = new Float64Array(0);
+  readonly pool: FastQueue[] = [];
   usedFrom = 0;
   usedTo = 0;
   constructor(
@@ -129,6 +187,8 @@ export class Scratch {
   readonly shared: SharedCode;
   /** Each instruction's static check, done as it is encoded (the simulator leaves them to the first use). */
   readonly check: InstructionCheck;
+  /** Memory for the run's typed arrays that live until the install (shared encodings, MXM rows), kept run to run. */
+  readonly arena: Arena;
   private readonly buffers: Buffers;
   constructor(sim: Simulator) {
     const m = sim.machine;
@@ -144,6 +204,7 @@ export class Scratch {
     b.deskews.clear();
     this.code = b.code;
     b.arena.reset();
+    this.arena = b.arena;
     this.shared = new SharedCode(b.arena);
     this.check = new InstructionCheck(m, sim.program, sim.prepared.record);
   }
@@ -174,6 +235,26 @@ export class Scratch {
   }
   set usedTo(w: number) {
     this.buffers.usedTo = w;
+  }
+
+  /** The k-th FastQueue of the chip about to run, reset for `q` (objects used again chip after chip). */
+  queue(k: number, q: QueueState, pq: PreparedQueue): FastQueue {
+    const pool = this.buffers.pool;
+    const fq = pool[k];
+    if (!fq) {
+      const made = new FastQueue(q, pq);
+      pool.push(made);
+      return made;
+    }
+    fq.reset(q, pq);
+    return fq;
+  }
+
+  /** The run's saved queue states (QUEUE_SAVED numbers by queue serial). */
+  savedQueues(queues: number): Float64Array {
+    const b = this.buffers;
+    if (b.saved.length < queues * QUEUE_SAVED) b.saved = new Float64Array(queues * QUEUE_SAVED);
+    return b.saved;
   }
 
   reset(): void {

@@ -360,14 +360,15 @@ export class FastUnits {
     const bytes = TYPE_BYTES[type]!;
     if (C === 1) this.takes(code.s1[r]!, bytes, q.position, t, n);
     else for (let i = 0; i < n; i++) this.takes(code.s1[r]!, bytes, q.position, t + i * C, 1);
-    p.lastTake ??= new Float64Array(plane.accRows).fill(Number.NaN);
-    p.rowType ??= new Uint8Array(plane.accRows).fill(255);
-    p.latency ??= new Float64Array(plane.accRows);
+    if (!p.lastTake) p.carveRows(plane.accRows, this.scratch.arena);
+    const lastTake = p.lastTake!;
+    const rowType = p.rowType!;
+    const latency = p.latency!;
     const acc = accTypeCode(type);
     for (let i = 0; i < n; i++) {
-      p.lastTake[row0 + i] = t + i * C;
-      p.rowType[row0 + i] = acc;
-      p.latency[row0 + i] = L;
+      lastTake[row0 + i] = t + i * C;
+      rowType[row0 + i] = acc;
+      latency[row0 + i] = L;
     }
     this.event(t + (n - 1) * C + L);
   }

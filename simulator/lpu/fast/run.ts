@@ -9,11 +9,11 @@
 // start to end (its state stays in cache) and the links are checked afterwards: each word's arrival in the receiver's
 // clock, in the order the exact engine would process it (global time, then chip order), against the recvs.
 import type { ChipState } from "../chip.ts";
-import { RES_NAME, TYPES } from "../code.ts";
+import { RES_NAME, RES_SLOTS, TYPES } from "../code.ts";
 import type { Simulator } from "../simulator.ts";
 import { Bail } from "./bail.ts";
 import { FastChip } from "./chip-run.ts";
-import { Scratch } from "./chip-state.ts";
+import { QUEUE_SAVED, Scratch } from "./chip-state.ts";
 import { replayFinalPuts } from "./final.ts";
 import { checkLinks } from "./links.ts";
 
@@ -55,11 +55,16 @@ export function fastRun(sim: Simulator): boolean {
   lastBail = "";
   lastSharedRows = scratch.shared.encoded;
   sim.markInstructionsChecked();
-  install(sim, chips, scratch.deskews.data);
+  install(sim, chips, scratch.deskews.data, scratch.savedQueues(sim.queues.length));
   return true;
 }
 
-function install(sim: Simulator, chips: readonly FastChip[], deskews: Float64Array): void {
+function install(
+  sim: Simulator,
+  chips: readonly FastChip[],
+  deskews: Float64Array,
+  saved: Float64Array,
+): void {
   const m = sim.machine;
   let now = sim.now;
   for (const fc of chips) {
@@ -75,20 +80,23 @@ function install(sim: Simulator, chips: readonly FastChip[], deskews: Float64Arr
       chip.deskewAt = t;
     }
     for (const [token, u] of fc.notified) chip.notified.set(token, u);
-    for (const fq of fc.queues) {
-      const q = fq.q;
+    for (const q of chip.queues) {
+      const at = q.serial * QUEUE_SAVED;
       q.next = q.count;
-      q.lastIssue = fq.lastIssue;
-      q.nextFree = fq.nextFree;
-      q.releasedAt = Number.isNaN(fq.releasedAt) ? undefined : fq.releasedAt;
-      for (let r = 0; r < fq.resOp.length; r++) {
-        q.resFrom[r] = fq.resFrom[r]!;
-        q.resUntil[r] = fq.resUntil[r]!;
-        q.resBy[r] = fq.resBy[r]!;
-        q.resName[r] = fq.resOp[r]! < 0 ? "" : RES_NAME[fq.resOp[r]!]!;
+      q.lastIssue = saved[at]!;
+      q.nextFree = saved[at + 1]!;
+      const released = saved[at + 2]!;
+      q.releasedAt = Number.isNaN(released) ? undefined : released;
+      q.busy = saved[at + 3]!;
+      q.covered = saved[at + 4]!;
+      for (let r = 0; r < RES_SLOTS; r++) {
+        const s = at + 5 + 4 * r;
+        q.resFrom[r] = saved[s]!;
+        q.resUntil[r] = saved[s + 1]!;
+        q.resBy[r] = saved[s + 2]!;
+        const op = saved[s + 3]!;
+        q.resName[r] = op < 0 ? "" : RES_NAME[op]!;
       }
-      q.busy = fq.busy;
-      q.covered = fq.covered;
     }
     chip.sram.installUsedCount(fc.usedWords);
     fc.planes.forEach((fp, i) => {
