@@ -364,12 +364,9 @@ export class FastUnits {
     const lastTake = p.lastTake!;
     const rowType = p.rowType!;
     const latency = p.latency!;
-    const acc = accTypeCode(type);
-    for (let i = 0; i < n; i++) {
-      lastTake[row0 + i] = t + i * C;
-      rowType[row0 + i] = acc;
-      latency[row0 + i] = L;
-    }
+    for (let i = 0; i < n; i++) lastTake[row0 + i] = t + i * C;
+    rowType.fill(accTypeCode(type), row0, row0 + n);
+    latency.fill(L, row0, row0 + n);
     this.event(t + (n - 1) * C + L);
   }
 
