@@ -64,6 +64,13 @@ export class ChipClock {
   get anchor(): readonly [number, number] {
     return [this.anchorCycle, this.anchorTime];
   }
+
+  /** Sets the clock to what a run of deskews left (the fast path computes them as numbers: fast/links.ts). */
+  restore(anchorCycle: number, anchorTime: number, pause: number): void {
+    this.anchorCycle = anchorCycle;
+    this.anchorTime = anchorTime;
+    this.pause = pause;
+  }
 }
 
 // The clock's arithmetic on a bare anchor, so that the fast path (fast/links.ts), which keeps a chip's anchors

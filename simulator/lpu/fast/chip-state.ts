@@ -147,6 +147,8 @@ class Buffers {
   readonly bankList: NumList[];
   readonly recent = new NumList(4096);
   readonly deskews = new NumList();
+  /** The link check's clock histories (fast/links.ts). */
+  readonly clocks = { anchorTime: new Float64Array(0) };
   readonly code = new FastCode(BLOCK);
   readonly arena = new Arena();
   used = new Int32Array(0);
@@ -181,6 +183,8 @@ export class Scratch {
    * ends), kept to the link check (links.ts) and the install: one list for the run instead of an array per chip.
    */
   readonly deskews: NumList;
+  /** The link check's arrays of clock anchors (fast/links.ts). */
+  readonly clocks: { anchorTime: Float64Array };
   /** A block of the running queue's instructions, encoded (row = id - FastChip.blockFirst). */
   readonly code: FastCode;
   /** Whole queues shared by an original and its copies, each checked and encoded once per run (shared-code.ts). */
@@ -201,6 +205,7 @@ export class Scratch {
     this.bankList = b.bankList;
     this.recent = b.recent;
     this.deskews = b.deskews;
+    this.clocks = b.clocks;
     b.deskews.clear();
     this.code = b.code;
     b.arena.reset();

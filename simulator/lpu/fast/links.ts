@@ -14,130 +14,112 @@ import type { FastChip } from "./chip-run.ts";
 import type { NumList } from "./num-list.ts";
 
 /**
- * A chip's clock through its deskews: anchor k (k = 0 .. n) is the clock after the first k deskews, as numbers in
- * the run's arrays rather than a ChipClock per deskew (a stamped llama2-70b deskews ~2,000 times on each of ~500
- * chips: a million clock objects, most of a run's garbage). Anchor k's cycle is the k-th deskew's cycle + 1 (the
- * base clock's for k = 0), its global time is in `anchorTime`; the global time of deskew k's cycle (under anchor k)
- * is in `times`.
+ * Each chip's clock through its deskews, as numbers in arrays of the run rather than a ChipClock per deskew (a
+ * stamped llama2-70b deskews ~2,000 times on each of ~500 chips: a clock object per deskew was most of a run's
+ * garbage). Anchor j (j = 0 .. n) is the clock after the first j deskews: its cycle is the cycle of deskew j - 1,
+ * plus 1 (the base clock's for j = 0), its global time anchorTime[at0 + j], computed once per chip in the order
+ * ChipClock.deskew would and read by plain array loads in the per-word loop below (which walks a receiver's deskews
+ * from the start for each link).
  */
 class ClockHistory {
-  /** Index of the chip's first deskew in the run's deskew list (and in `times`); anchors start at `at0`. */
+  /** Index of the chip's first deskew in the run's deskew list. */
   readonly from: number;
   readonly n: number;
-  private readonly at0: number;
-  private readonly cycle0: number;
+  readonly cycle0: number;
   readonly drift: number;
-  /** Index of the anchor found by the last `at` (calls come with non-decreasing k, so each walks on from there). */
-  private hint = 0;
+  /** The clock after every deskew: its anchor and its pause (ChipClock's fields, for the install). */
+  readonly final: { readonly cycle: number; readonly time: number; readonly pause: number };
   constructor(
     fc: FastChip,
-    private readonly arrays: HistoryArrays,
-    at0: number,
+    deskews: Float64Array,
+    anchorTime: Float64Array,
+    readonly at0: number,
     epoch: number,
   ) {
     const base = fc.chip.clock;
     this.from = fc.deskewFrom;
     this.n = fc.deskewTo - fc.deskewFrom;
-    this.at0 = at0;
     this.drift = base.drift;
     const [K0, B0] = base.anchor;
     this.cycle0 = K0;
-    const d = arrays.deskews.data;
-    const anchors = arrays.anchorTime;
-    const times = arrays.times;
     let K = K0;
     let B = B0;
-    anchors[at0] = B;
+    let pause = base.pause;
+    anchorTime[at0] = B;
     for (let k = 0; k < this.n; k++) {
-      const t = d[this.from + k]!;
+      const t = deskews[this.from + k]!;
       const g = globalTimeAt(K, B, this.drift, t);
-      times[this.from + k] = g;
-      // ChipClock.deskew: the anchor moves to (t + 1, the boundary after g).
-      B = deskewBoundary(g, epoch);
+      // ChipClock.deskew: the pause grows, the anchor moves to (t + 1, the boundary after g).
+      const b = deskewBoundary(g, epoch);
+      pause += b - globalTimeAt(K, B, this.drift, t + 1);
+      B = b;
       K = t + 1;
-      anchors[at0 + k + 1] = B;
+      anchorTime[at0 + k + 1] = B;
     }
-  }
-
-  /** Deskew k's cycle. */
-  deskew(k: number): number {
-    return this.arrays.deskews.data[this.from + k]!;
-  }
-
-  /** Global time of deskew k's cycle. */
-  time(k: number): number {
-    return this.arrays.times[this.from + k]!;
-  }
-
-  /** The anchor in force when the chip processes cycle k (deskews at cycles < k applied). */
-  at(k: number): number {
-    let j = this.hint;
-    if (j > 0 && !(this.deskew(j - 1) < k)) j = 0;
-    while (j < this.n && this.deskew(j) < k) j++;
-    this.hint = j;
-    return j;
-  }
-
-  /** Global time of cycle k under anchor j. */
-  globalTime(j: number, k: number): number {
-    return globalTimeAt(this.anchorCycle(j), this.arrays.anchorTime[this.at0 + j]!, this.drift, k);
-  }
-
-  /** The cycle at global time g under anchor j (ChipClock.cycleAt). */
-  cycleAt(j: number, g: number): number {
-    return cycleAtAnchor(this.anchorCycle(j), this.arrays.anchorTime[this.at0 + j]!, this.drift, g);
-  }
-
-  private anchorCycle(j: number): number {
-    return j === 0 ? this.cycle0 : this.deskew(j - 1) + 1;
+    this.final = { cycle: K, time: B, pause };
   }
 }
 
-/** The run's deskew cycles (every chip's, fast/chip-units.ts) and, per deskew and anchor, their global times. */
-interface HistoryArrays {
-  readonly deskews: NumList;
-  readonly times: Float64Array;
-  readonly anchorTime: Float64Array;
-}
-
-export function checkLinks(sim: Simulator, chips: readonly FastChip[], deskews: NumList): void {
+/** The check; returns each chip's clock after its deskews (ClockHistory.final, in chip order) for the install. */
+export function checkLinks(
+  sim: Simulator,
+  chips: readonly FastChip[],
+  deskewList: NumList,
+  buffers: { anchorTime: Float64Array },
+): ClockHistory["final"][] {
   const m = sim.machine;
   const L = m.c2c.latency;
-  const arrays: HistoryArrays = {
-    deskews,
-    times: new Float64Array(deskews.length),
-    anchorTime: new Float64Array(deskews.length + chips.length),
-  };
-  const histories = chips.map((fc, i) => new ClockHistory(fc, arrays, fc.deskewFrom + i, m.c2c.epochCycles));
+  const deskews = deskewList.data;
+  // Kept from run to run (fast/chip-state.ts): ~9 MB outside the heap on a stamped llama2-70b.
+  if (buffers.anchorTime.length < deskewList.length + chips.length)
+    buffers.anchorTime = new Float64Array(deskewList.length + chips.length);
+  const anchorTime = buffers.anchorTime;
+  const histories = chips.map(
+    (fc, i) => new ClockHistory(fc, deskews, anchorTime, fc.deskewFrom + i, m.c2c.epochCycles),
+  );
   const index = new Map(chips.map((fc, i) => [fc.chip, i] as const));
   const links = m.c2c.links;
   /** Per receiving (chip, link), chip order * links + link: arrival cycles. */
   const arrivals: (number[] | undefined)[] = [];
   chips.forEach((fc, si) => {
-    const sender = histories[si]!;
+    const sh = histories[si]!;
+    const sFrom = sh.from;
+    /** The sender's anchor in force at the last word's cycle (deskews at cycles < F applied). */
+    let sj = 0;
     fc.links.forEach((fl, li) => {
       if (fl.leaves.length === 0) return;
       const peer = fc.chip.links[li]!.peer;
       if (!peer) throw new Bail("a send on an unwired link");
       const ri = index.get(peer.chip)!;
-      const receiver = histories[ri]!;
+      const rh = histories[ri]!;
+      const rFrom = rh.from;
       const rchip = chips[ri]!;
       const key = ri * links + peer.link;
       let list = arrivals[key];
       if (!list) arrivals[key] = list = [];
-      // Leave cycles are non-decreasing, and so mostly their global times: both searches walk on from the last
-      // word's answer (and start over when a time goes back), so a link costs its words plus the deskews.
+      // Leave cycles are non-decreasing, and so mostly their global times: both walks go on from the last word's
+      // anchor (and start over when a cycle or a time goes back), so a link costs its words plus the deskews.
       let j = 0;
       let lastG = Number.NEGATIVE_INFINITY;
       const leaves = fl.leaves.data;
       for (let w = 0; w < fl.leaves.length; w++) {
         const F = leaves[w]!;
-        const g = sender.globalTime(sender.at(F), F);
+        if (sj > 0 && !(deskews[sFrom + sj - 1]! < F)) sj = 0;
+        while (sj < sh.n && deskews[sFrom + sj]! < F) sj++;
+        const sK = sj === 0 ? sh.cycle0 : deskews[sFrom + sj - 1]! + 1;
+        const g = globalTimeAt(sK, anchorTime[sh.at0 + sj]!, sh.drift, F);
         if (g < lastG) j = 0;
         lastG = g;
-        // R's deskews processed before S's cycle F.
-        while (j < receiver.n && (receiver.time(j) < g || (receiver.time(j) === g && ri < si))) j++;
-        const at = receiver.cycleAt(j, g) + L;
+        // R's deskews processed before S's cycle F: those whose cycle's global time (under the anchor before it) is
+        // earlier, or equal on a chip listed first.
+        while (j < rh.n) {
+          const K = j === 0 ? rh.cycle0 : deskews[rFrom + j - 1]! + 1;
+          const tj = globalTimeAt(K, anchorTime[rh.at0 + j]!, rh.drift, deskews[rFrom + j]!);
+          if (!(tj < g || (tj === g && ri < si))) break;
+          j++;
+        }
+        const rK = j === 0 ? rh.cycle0 : deskews[rFrom + j - 1]! + 1;
+        const at = cycleAtAnchor(rK, anchorTime[rh.at0 + j]!, rh.drift, g) + L;
         list.push(at);
         if (at > rchip.lastEvent) rchip.lastEvent = at;
       }
@@ -165,4 +147,5 @@ export function checkLinks(sim: Simulator, chips: readonly FastChip[], deskews: 
       fl.received = received;
     });
   });
+  return histories.map((h) => h.final);
 }

@@ -29,6 +29,7 @@ export function fastRun(sim: Simulator): boolean {
     return false;
   }
   const chips: FastChip[] = [];
+  let clocks: ReturnType<typeof checkLinks> = [];
   const scratch = new Scratch(sim);
   try {
     for (const chip of sim.chips) {
@@ -43,7 +44,7 @@ export function fastRun(sim: Simulator): boolean {
       fc.deskewTo = list.length;
       chips.push(fc);
     }
-    checkLinks(sim, chips, scratch.deskews);
+    clocks = checkLinks(sim, chips, scratch.deskews, scratch.clocks);
   } catch (e) {
     lastSharedRows = scratch.shared.encoded;
     if (e instanceof Bail) {
@@ -55,29 +56,29 @@ export function fastRun(sim: Simulator): boolean {
   lastBail = "";
   lastSharedRows = scratch.shared.encoded;
   sim.markInstructionsChecked();
-  install(sim, chips, scratch.deskews.data, scratch.savedQueues(sim.queues.length));
+  install(sim, chips, clocks, scratch.savedQueues(sim.queues.length));
   return true;
 }
 
 function install(
   sim: Simulator,
   chips: readonly FastChip[],
-  deskews: Float64Array,
+  clocks: ReturnType<typeof checkLinks>,
   saved: Float64Array,
 ): void {
-  const m = sim.machine;
   let now = sim.now;
-  for (const fc of chips) {
+  for (const [k, fc] of chips.entries()) {
     sim.instructions += fc.instructions;
     sim.vectors += fc.vectors;
     const chip = fc.chip;
     chip.dropEvents();
     chip.end = Math.max(fc.end, fc.lastEvent + 1);
     chip.lastCycle = fc.lastEvent;
-    for (let j = fc.deskewFrom; j < fc.deskewTo; j++) {
-      const t = deskews[j]!;
-      chip.clock.deskew(t, m.c2c.epochCycles);
-      chip.deskewAt = t;
+    // The clock as its deskews left it (computed deskew by deskew as ChipClock.deskew does, in links.ts).
+    if (fc.deskewTo > fc.deskewFrom) {
+      const c = clocks[k]!;
+      chip.clock.restore(c.cycle, c.time, c.pause);
+      chip.deskewAt = c.cycle - 1;
     }
     for (const [token, u] of fc.notified) chip.notified.set(token, u);
     for (const q of chip.queues) {
