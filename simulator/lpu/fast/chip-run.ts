@@ -193,9 +193,7 @@ export class FastChip extends FastUnits {
           const period = code.b[r]!;
           const n = code.n[r]!;
           const list = this.scratch.deskews;
-          const k = list.reserve(n);
-          for (let i = 0; i < n; i++) list.data[k + i] = at + i * period;
-          list.length = k + n;
+          for (let i = 0; i < n; i++) list.push(at + i * period);
           this.event(at + (n - 1) * period);
           break;
         }

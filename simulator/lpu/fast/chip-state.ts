@@ -7,7 +7,7 @@ import { Arena, FastCode, RES_SLOTS } from "../code.ts";
 import type { PreparedQueue } from "../prepare.ts";
 import type { Simulator } from "../simulator.ts";
 import { InstructionCheck } from "../static-faults.ts";
-import { NumList } from "./num-list.ts";
+import { HeapList, NumList } from "./num-list.ts";
 import { Segments } from "./segments.ts";
 import { SharedCode } from "./shared-code.ts";
 
@@ -84,7 +84,7 @@ export class FastQueue {
 export const QUEUE_SAVED = 5 + 4 * RES_SLOTS;
 
 /** Writes the queue's final state at `at` of `out` (QUEUE_SAVED numbers; NaN, infinities and -1 kept as they are). */
-export function saveQueue(fq: FastQueue, out: Float64Array, at: number): void {
+export function saveQueue(fq: FastQueue, out: number[], at: number): void {
   out[at] = fq.lastIssue;
   out[at + 1] = fq.nextFree;
   out[at + 2] = fq.releasedAt;
@@ -146,14 +146,14 @@ class Buffers {
   readonly segments: Segments;
   readonly bankList: NumList[];
   readonly recent = new NumList(4096);
-  readonly deskews = new NumList();
-  /** The link check's clock histories (fast/links.ts). */
-  readonly clocks = { anchorTime: new Float64Array(0) };
+  readonly deskews = new HeapList();
+  /** The link check's clock anchors (fast/links.ts). */
+  readonly anchors = new HeapList();
   readonly code = new FastCode(BLOCK);
   readonly arena = new Arena();
   used = new Int32Array(0);
   /** Every queue's final state (QUEUE_SAVED numbers by serial), and the FastQueue objects a chip's run uses. */
-  saved = new Float64Array(0);
+  readonly saved: number[] = [];
   readonly pool: FastQueue[] = [];
   usedFrom = 0;
   usedTo = 0;
@@ -182,9 +182,9 @@ export class Scratch {
    * Every chip's deskew cycles in this run, chip after chip (FastUnits.deskewFrom, deskewTo; sorted per chip when it
    * ends), kept to the link check (links.ts) and the install: one list for the run instead of an array per chip.
    */
-  readonly deskews: NumList;
-  /** The link check's arrays of clock anchors (fast/links.ts). */
-  readonly clocks: { anchorTime: Float64Array };
+  readonly deskews: HeapList;
+  /** The link check's clock anchors (fast/links.ts). */
+  readonly anchors: HeapList;
   /** A block of the running queue's instructions, encoded (row = id - FastChip.blockFirst). */
   readonly code: FastCode;
   /** Whole queues shared by an original and its copies, each checked and encoded once per run (shared-code.ts). */
@@ -205,7 +205,7 @@ export class Scratch {
     this.bankList = b.bankList;
     this.recent = b.recent;
     this.deskews = b.deskews;
-    this.clocks = b.clocks;
+    this.anchors = b.anchors;
     b.deskews.clear();
     this.code = b.code;
     b.arena.reset();
@@ -256,10 +256,11 @@ export class Scratch {
   }
 
   /** The run's saved queue states (QUEUE_SAVED numbers by queue serial). */
-  savedQueues(queues: number): Float64Array {
-    const b = this.buffers;
-    if (b.saved.length < queues * QUEUE_SAVED) b.saved = new Float64Array(queues * QUEUE_SAVED);
-    return b.saved;
+  savedQueues(queues: number): number[] {
+    const saved = this.buffers.saved;
+    // Filled in order once (queues are saved chip by chip, not in serial order): a packed array with no holes.
+    while (saved.length < queues * QUEUE_SAVED) saved.push(0);
+    return saved;
   }
 
   reset(): void {

@@ -11,7 +11,7 @@ import { cycleAtAnchor, deskewBoundary, globalTimeAt } from "../clock.ts";
 import type { Simulator } from "../simulator.ts";
 import { Bail } from "./bail.ts";
 import type { FastChip } from "./chip-run.ts";
-import type { NumList } from "./num-list.ts";
+import type { HeapList } from "./num-list.ts";
 
 /**
  * Each chip's clock through its deskews, as numbers in arrays of the run rather than a ChipClock per deskew (a
@@ -31,8 +31,8 @@ class ClockHistory {
   readonly final: { readonly cycle: number; readonly time: number; readonly pause: number };
   constructor(
     fc: FastChip,
-    deskews: Float64Array,
-    anchorTime: Float64Array,
+    deskews: readonly number[],
+    anchorTime: number[],
     readonly at0: number,
     epoch: number,
   ) {
@@ -64,16 +64,16 @@ class ClockHistory {
 export function checkLinks(
   sim: Simulator,
   chips: readonly FastChip[],
-  deskewList: NumList,
-  buffers: { anchorTime: Float64Array },
+  deskewList: HeapList,
+  anchors: HeapList,
 ): ClockHistory["final"][] {
   const m = sim.machine;
   const L = m.c2c.latency;
   const deskews = deskewList.data;
-  // Kept from run to run (fast/chip-state.ts): ~9 MB outside the heap on a stamped llama2-70b.
-  if (buffers.anchorTime.length < deskewList.length + chips.length)
-    buffers.anchorTime = new Float64Array(deskewList.length + chips.length);
-  const anchorTime = buffers.anchorTime;
+  // Anchors written chip after chip from index 0 (contiguous: the array stays packed; kept from run to run).
+  anchors.length = deskewList.length + chips.length;
+  const anchorTime = anchors.data;
+  while (anchorTime.length < anchors.length) anchorTime.push(0);
   const histories = chips.map(
     (fc, i) => new ClockHistory(fc, deskews, anchorTime, fc.deskewFrom + i, m.c2c.epochCycles),
   );

@@ -74,3 +74,22 @@ export class NumList {
     this.data = bigger;
   }
 }
+
+/**
+ * A list of numbers on a plain JS array, reused from run to run: for the fast path's run-wide lists (every chip's
+ * deskew cycles, their clock anchors, the saved queue states), which would be megabytes outside the heap as typed
+ * arrays; V8 answers that much new external memory by marking the whole heap (the program's objects), a second time
+ * in a cold run. Writes are contiguous from 0, so the array stays packed.
+ */
+export class HeapList {
+  readonly data: number[] = [];
+  length = 0;
+
+  push(x: number): void {
+    this.data[this.length++] = x;
+  }
+
+  clear(): void {
+    this.length = 0;
+  }
+}

@@ -16,6 +16,7 @@ import { FastChip } from "./chip-run.ts";
 import { QUEUE_SAVED, Scratch } from "./chip-state.ts";
 import { replayFinalPuts } from "./final.ts";
 import { checkLinks } from "./links.ts";
+import type { HeapList } from "./num-list.ts";
 
 /** Why the last attempt in this process fell back (for benchmarks and debugging). */
 export let lastBail = "";
@@ -35,16 +36,10 @@ export function fastRun(sim: Simulator): boolean {
     for (const chip of sim.chips) {
       const fc = new FastChip(sim, chip, scratch);
       fc.run();
-      // The chip's deskew cycles, sorted (a typed array sorts numerically with no comparator call) and unique.
-      const list = scratch.deskews;
-      const mine = list.data.subarray(fc.deskewFrom, list.length).sort();
-      let k = 0;
-      for (let j = 0; j < mine.length; j++) if (k === 0 || mine[k - 1] !== mine[j]) mine[k++] = mine[j]!;
-      list.length = fc.deskewFrom + k;
-      fc.deskewTo = list.length;
+      fc.deskewTo = sortUnique(scratch.deskews, fc.deskewFrom);
       chips.push(fc);
     }
-    clocks = checkLinks(sim, chips, scratch.deskews, scratch.clocks);
+    clocks = checkLinks(sim, chips, scratch.deskews, scratch.anchors);
   } catch (e) {
     lastSharedRows = scratch.shared.encoded;
     if (e instanceof Bail) {
@@ -64,7 +59,7 @@ function install(
   sim: Simulator,
   chips: readonly FastChip[],
   clocks: ReturnType<typeof checkLinks>,
-  saved: Float64Array,
+  saved: readonly number[],
 ): void {
   let now = sim.now;
   for (const [k, fc] of chips.entries()) {
@@ -136,4 +131,23 @@ function install(
 
 function deferFinalPuts(sim: Simulator, chip: ChipState, recent: readonly number[], last: number): void {
   chip.streams.defer(() => replayFinalPuts(sim, chip, recent, last));
+}
+
+/** Sorts entries [from, length) of the list and drops repeats; returns the new length. A chip's deskews are one
+ * increasing run per deskew instruction, usually one: checked in order first, sorted only when they are not. */
+function sortUnique(list: HeapList, from: number): number {
+  const d = list.data;
+  let sorted = true;
+  for (let j = from + 1; j < list.length; j++)
+    if (!(d[j - 1]! < d[j]!)) {
+      sorted = false;
+      break;
+    }
+  if (sorted) return list.length;
+  // A typed array sorts numerically with no comparator call.
+  const mine = Float64Array.from(d.slice(from, list.length)).sort();
+  let k = from;
+  for (let j = 0; j < mine.length; j++) if (k === from || d[k - 1] !== mine[j]) d[k++] = mine[j]!;
+  list.length = k;
+  return k;
 }
