@@ -44,12 +44,14 @@ export class ChipClock {
 
   /** Global time of program cycle k under the current anchor. */
   globalTime(k: number): number {
-    return globalTimeAt(this.anchorCycle, this.anchorTime, this.drift, k);
+    // Written out rather than a call to globalTimeAt (the same expression): the exact engine asks per event.
+    return this.anchorTime + (k - this.anchorCycle) / (1 + this.drift);
   }
 
   /** The program cycle at global time g, rounded half up; the next cycle when the chip is paused at g. */
   cycleAt(g: number): number {
-    return cycleAtAnchor(this.anchorCycle, this.anchorTime, this.drift, g);
+    if (g < this.anchorTime) return this.anchorCycle;
+    return Math.floor(this.anchorCycle + (g - this.anchorTime) * (1 + this.drift) + 0.5);
   }
 
   /** Applies a deskew issued at cycle t: pause until the first epoch boundary after g(t). */
@@ -73,8 +75,9 @@ export class ChipClock {
   }
 }
 
-// The clock's arithmetic on a bare anchor, so that the fast path (fast/links.ts), which keeps a chip's anchors
-// through its deskews as numbers, computes exactly what ChipClock does.
+// The clock's arithmetic on a bare anchor, for the fast path (fast/links.ts), which keeps a chip's anchors through
+// its deskews as numbers: the same expressions as ChipClock's methods above, so the same results to the bit (keep
+// them equal; test/simulator/lpu/fast-path.test.ts and deskew-repeat.test.ts compare the two engines).
 
 /** Global time of program cycle k under anchor (K, B) of a chip of drift d. */
 export function globalTimeAt(K: number, B: number, d: number, k: number): number {
