@@ -243,17 +243,7 @@ export function taskGeometry(
       }
       const operands: number[] = [];
       for (let k = 0; k < ops.length; k++) if (ops[k] === pi) operands.push(k);
-      // The direction from positions alone (relative cycles do not move an instance).
-      let dir: "e" | "w" | "-" | undefined;
-      for (const f of flows) {
-        const d = proto[f.to]!.pos - proto[f.from]!.pos;
-        const fd = d > 0 ? "e" : d < 0 ? "w" : "-";
-        invariant(
-          dir === undefined || dir === fd,
-          `${task.id}: the byte planes of one operand flow in different directions`,
-        );
-        dir = fd;
-      }
+      const dir = flowDirection(task, proto, flows);
       const n = cTiming.n;
       const spacing = cTiming.inSpacing;
       groups.push(
@@ -264,15 +254,91 @@ export function taskGeometry(
     }
   }
 
-  // Relative cycles: walk the flows from the root outwards. Each value is consumed exactly once, a MEM step feeds
-  // a MEM step only plane by plane (a gather's words to a write) and a gather's map comes from one VXM instance,
-  // so the instances and flows form a tree (up to a flow per byte of one pair, which agree): every order of the
-  // walk gives the same cycles.
-  // Consumers come after their producers, so a sweep from the last group backwards usually settles in one pass.
-  const rel = new Int32Array(proto.length);
-  const known = new Uint8Array(proto.length);
-  known[proto.length - 1] = 1;
+  solveRel(task, proto, groups);
+  // The instances are the protos, finished in place (one object per instance).
+  for (let i = 0; i < proto.length; i++) proto[i]!.spacing = spacingOf[i]!;
+  const instances: readonly Instance[] = proto;
+  return { instances, groups };
+}
+
+/**
+ * The task's geometry on another MXM plane, from its geometry on one plane (`geo`, what taskGeometry gave): the same
+ * instances, flows and operand groups with the MXM instances moved to the plane's position, the relative cycles
+ * walked again, and each group's direction taken again from the positions. Equal, field for field, to
+ * `taskGeometry(m, task, placements, plane)` (test/compiler/schedule/geometry.test.ts), for less: the relaxed runs
+ * try every MXM task on every plane, and solving each plane from the steps was their largest cost.
+ */
+export function onPlane(m: Machine, task: Task, geo: Geometry, plane: number): Geometry {
+  const pos = position(m, "mxm", plane);
+  const proto: Proto[] = [];
+  for (const i of geo.instances)
+    proto.push({
+      step: i.step,
+      byte: i.byte,
+      unit: i.unit,
+      index: i.unit === "mxm" ? plane : i.index,
+      pos: i.unit === "mxm" ? pos : i.pos,
+      timing: i.timing,
+      rel: 0,
+      spacing: i.spacing,
+      addr: i.addr,
+      stride: i.stride,
+    });
+  const groups: FlowGroup[] = [];
+  for (const g of geo.groups) {
+    const dir = flowDirection(task, proto, g.flows);
+    if (dir === g.dir || (dir === "-" && g.dir === undefined)) groups.push(g);
+    else {
+      const { type, flows, n, spacing, operands, streams } = g;
+      groups.push(
+        dir === "e" || dir === "w"
+          ? { type, flows, n, spacing, operands, streams, dir }
+          : { type, flows, n, spacing, operands, streams },
+      );
+    }
+  }
+  solveRel(task, proto, groups);
+  const instances: readonly Instance[] = proto;
+  return { instances, groups };
+}
+
+/** The direction of an operand's flows from positions alone (relative cycles do not move an instance): "-" when
+ * producer and consumer sit at one position. */
+function flowDirection(task: Task, proto: readonly Proto[], flows: readonly Flow[]): "e" | "w" | "-" {
+  let dir: "e" | "w" | "-" | undefined;
+  for (const f of flows) {
+    const d = proto[f.to]!.pos - proto[f.from]!.pos;
+    const fd = d > 0 ? "e" : d < 0 ? "w" : "-";
+    if (dir !== undefined && dir !== fd)
+      invariant(false, `${task.id}: the byte planes of one operand flow in different directions`);
+    dir = fd;
+  }
+  return dir ?? "-";
+}
+
+/** Scratch for solveRel (one task at a time): grown, never shrunk. */
+let relScratch = new Int32Array(64);
+let knownScratch = new Uint8Array(64);
+
+/**
+ * Relative cycles: walk the flows from the root outwards, and shift so that the smallest is 0 (set in each
+ * proto's `rel`). Each value is consumed exactly once, a MEM step feeds a MEM step only plane by plane (a gather's
+ * words to a write) and a gather's map comes from one VXM instance, so the instances and flows form a tree (up to
+ * a flow per byte of one pair, which agree): every order of the walk gives the same cycles.
+ */
+function solveRel(task: Task, proto: Proto[], groups: readonly FlowGroup[]): void {
+  const count = proto.length;
+  if (relScratch.length < count) {
+    relScratch = new Int32Array(Math.max(count, 2 * relScratch.length));
+    knownScratch = new Uint8Array(relScratch.length);
+  }
+  const rel = relScratch;
+  const known = knownScratch;
+  rel.fill(0, 0, count);
+  known.fill(0, 0, count);
+  known[count - 1] = 1;
   let assigned = 1;
+  // Consumers come after their producers, so a sweep from the last group backwards usually settles in one pass.
   for (let changed = true; changed; ) {
     changed = false;
     for (let gi = groups.length - 1; gi >= 0; gi--) {
@@ -297,17 +363,10 @@ export function taskGeometry(
       }
     }
   }
-  if (assigned !== proto.length) invariant(false, `${task.id}: steps not joined by streams`);
+  if (assigned !== count) invariant(false, `${task.id}: steps not joined by streams`);
   let min = Number.POSITIVE_INFINITY;
-  for (let i = 0; i < rel.length; i++) if (rel[i]! < min) min = rel[i]!;
-  // The instances are the protos, finished in place (one object per instance).
-  for (let i = 0; i < proto.length; i++) {
-    const p = proto[i]!;
-    p.rel = rel[i]! - min;
-    p.spacing = spacingOf[i]!;
-  }
-  const instances: readonly Instance[] = proto;
-  return { instances, groups };
+  for (let i = 0; i < count; i++) if (rel[i]! < min) min = rel[i]!;
+  for (let i = 0; i < count; i++) proto[i]!.rel = rel[i]! - min;
 }
 
 /** The stream groups of the wide read at step `si` (1 when the step is not a wide read). */

@@ -7,7 +7,7 @@ import type { Machine } from "../../arch/machine.ts";
 import { invariant } from "../../util/assert.ts";
 import { blockOf, type Placement, type Task, type TaskGraph } from "../passes/task-ir.ts";
 import { deskewPeriodOf } from "./deskew.ts";
-import { type Geometry, taskGeometry } from "./geometry.ts";
+import { type Geometry, onPlane, taskGeometry } from "./geometry.ts";
 import { buildInstructions } from "./instructions.ts";
 import { QUEUE } from "./resources.ts";
 import type { ScheduledInst, TaskTimes } from "./schedule-ir.ts";
@@ -54,6 +54,9 @@ export interface Found {
  * cycle in a chain means that it follows from no input. */
 export const NO_INPUT = -(2 ** 29);
 
+/** The shapes of a task not being tried (shared, never written). */
+const NO_SHAPES: (Geometry | undefined)[] = [];
+
 /** What delayed a task, by the kind of reservation that forced the shift. */
 const WAITED_ON = ["queue", "bank", "stream"] as const;
 
@@ -80,7 +83,12 @@ export class Placer {
   private readonly sendAt = new Map<string, number>();
   /** Per link end (`chip/s<link>` sender, `chip/r<link>` receiver): the cycle the previous transfer frees it. */
   private readonly linkFree = new Map<string, number>();
-  private readonly geometries = new Map<Task, Map<number, Geometry>>();
+  /** Geometries solved while a task was tried and not yet placed (a group's first task on every free plane, the
+   * starts soonestStart compares), by task index and plane. */
+  private readonly geometries: (Geometry | undefined)[][] = [];
+  /** The task last solved without keeping (relaxed runs, or no index) and its geometry on a plane. */
+  private lastTask: Task | undefined;
+  private lastGeo: Geometry | undefined;
   /** Relaxed with `chainFrom`: the first chip whose tasks count cycles from their inputs only (originOf). */
   private readonly chainFrom: number;
 
@@ -135,17 +143,11 @@ export class Placer {
     return chip >= this.chainFrom ? NO_INPUT : 0;
   }
 
-  /** Where the task would go with this plane (nothing is committed). */
-  find(task: Task, plane: number | undefined, gs: GroupState | undefined): Found {
-    const { m, relaxed, trial } = this;
-    // A group's first task is tried on every free plane and then placed on one: solve each shape once.
-    let shapes = this.geometries.get(task);
-    if (!shapes) {
-      shapes = new Map();
-      this.geometries.set(task, shapes);
-    }
-    const key = plane ?? -1;
-    const geo = shapes.get(key) ?? shapes.set(key, taskGeometry(m, task, this.placements, plane)).get(key)!;
+  /** Where the task would go with this plane (nothing is committed). `index`: the task's index in the graph, to
+   * keep its geometry until it is placed (a task tried again later need not be solved again); -1: not kept. */
+  find(task: Task, plane: number | undefined, gs: GroupState | undefined, index = -1): Found {
+    const { relaxed, trial } = this;
+    const geo = this.geometryOf(task, plane, index);
     const chip = task.chip;
     const ps = gs?.state;
     const origin = this.originOf(chip);
@@ -236,11 +238,17 @@ export class Placer {
 
   /** Places the task (at `known` when the caller already found its placement); returns the cycle after its last
    * event. */
-  place(task: Task, plane: number | undefined, gs: GroupState | undefined, known: Found | undefined): number {
+  place(
+    task: Task,
+    plane: number | undefined,
+    gs: GroupState | undefined,
+    known: Found | undefined,
+    index = -1,
+  ): number {
     const { m, relaxed, trial } = this;
     const ps = gs?.state;
     const { geo, chip, readyAt, start, waitedOn, choice } = known ?? this.find(task, plane, gs);
-    this.geometries.delete(task);
+    if (index >= 0 && index < this.geometries.length) this.geometries[index] = NO_SHAPES;
     // The last tryAt of find succeeded at `start`: its trial holds exactly the task's reservations. A placement
     // found earlier (another plane was tried after it) fills the trial again at its start.
     if (known && !relaxed) {
@@ -318,6 +326,40 @@ export class Placer {
     let need0 = 0;
     for (let i = 0; i < s.n; i++) need0 = Math.max(need0, linkLeaves(this.m, (i + 1) * b - 1) - i);
     return ts + need0 + this.m.c2c.latency;
+  }
+
+  /** The task's shape on this plane: solved once per (task, plane) while the task is tried (a group's first task
+   * on every free plane, then placed on one), or solved afresh when `index` is -1 (the relaxed runs place each
+   * task right after trying it: nothing to keep). */
+  private geometryOf(task: Task, plane: number | undefined, index: number): Geometry {
+    const { m } = this;
+    if (plane === undefined) return taskGeometry(m, task, this.placements, plane);
+    if (index < 0 || this.relaxed) {
+      // The relaxed runs try an MXM task on every plane in a row: the first solved from its steps, the others
+      // moved from it (geometry.ts onPlane).
+      if (this.lastTask === task && this.lastGeo) return onPlane(m, task, this.lastGeo, plane);
+      const geo = taskGeometry(m, task, this.placements, plane);
+      this.lastTask = task;
+      this.lastGeo = geo;
+      return geo;
+    }
+    const all = this.geometries;
+    while (all.length <= index) all.push(NO_SHAPES);
+    let shapes = all[index]!;
+    if (shapes === NO_SHAPES) {
+      shapes = [];
+      for (let k = 0; k < m.mxm.planes; k++) shapes.push(undefined);
+      all[index] = shapes;
+    }
+    let geo = shapes[plane];
+    if (!geo) {
+      // Another plane's shape of the task, when one was solved, moved to this plane.
+      let other: Geometry | undefined;
+      for (let k = 0; k < shapes.length && !other; k++) other = shapes[k];
+      geo = other ? onPlane(m, task, other, plane) : taskGeometry(m, task, this.placements, plane);
+      shapes[plane] = geo;
+    }
+    return geo;
   }
 
   private tileId(tensor: string, tile: number): number {

@@ -192,13 +192,21 @@ export class ResBuffer {
   }
 }
 
-/** Tables by dense integer id, created on first use. */
+/** Tables by dense integer id below a known count, created on first use. The slots are filled with `undefined` up
+ * front, one push at a time: an array first written at a large index (a bank id on the 30th chip) turns into a
+ * dictionary, and every lookup was a hash probe (`get` and `peek` were 4% of a large compile's profile). */
 export class TableArray<T> {
   private readonly tables: (T | undefined)[] = [];
-  constructor(private readonly make: () => T) {}
+  constructor(
+    size: number,
+    private readonly make: () => T,
+  ) {
+    for (let i = 0; i < size; i++) this.tables.push(undefined);
+  }
   get(id: number): T {
     let t = this.tables[id];
     if (!t) {
+      if (id >= this.tables.length) throw new Error(`internal error: table ${id} out of range`);
       t = this.make();
       this.tables[id] = t;
     }

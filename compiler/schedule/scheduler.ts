@@ -228,7 +228,7 @@ export function schedule(g: TaskGraph, m: Machine, opts: ScheduleOptions = {}): 
         // The trial group state equals the one the group gets below, so the chosen plane's placement is final.
         const tried = free.map((k) => {
           const trial: GroupState = { plane: k, state: ps[k]!, lwEnd: 0, weightsReady: 0, resultsReady: 0 };
-          return placer.find(t, k, trial);
+          return placer.find(t, k, trial, pick);
         });
         const best = free
           .map((k, j) => [k, tried[j]!.lastIssue, j] as const)
@@ -241,7 +241,7 @@ export function schedule(g: TaskGraph, m: Machine, opts: ScheduleOptions = {}): 
     }
     const freedBefore = relaxed ? 0 : freePlanes(t.chip);
     const gs = t.mxmGroup ? groupState.get(t.mxmGroup) : undefined;
-    endOf[pick] = placer.place(t, plane, gs, found);
+    endOf[pick] = placer.place(t, plane, gs, found, pick);
     if (t.mxmGroupEnd && gs) {
       if (gs.state.owner === t.mxmGroup) gs.state.owner = undefined;
       groupState.delete(t.mxmGroup!);
@@ -331,7 +331,7 @@ export function schedule(g: TaskGraph, m: Machine, opts: ScheduleOptions = {}): 
       for (let k = 0; k < ps.length; k++) {
         if (ps[k]!.owner !== undefined) continue;
         const trial: GroupState = { plane: k, state: ps[k]!, lwEnd: 0, weightsReady: 0, resultsReady: 0 };
-        const end = placer.find(t, k, trial).lastIssue;
+        const end = placer.find(t, k, trial, i).lastIssue;
         if (end < bestEnd) {
           bestEnd = end;
           best = i;

@@ -34,9 +34,9 @@ export interface TryResult {
 }
 
 export class Trial {
-  private readonly queues = new TableArray(() => new IntervalSet());
-  private readonly banks = new TableArray(() => new IntervalSet());
-  private readonly streams = new TableArray(() => new StreamTable());
+  private readonly queues: TableArray<IntervalSet>;
+  private readonly banks: TableArray<IntervalSet>;
+  private readonly streams: TableArray<StreamTable>;
   private readonly reserve: Reserver;
   /** The reservations of the task under trial; after a successful tryAt, exactly what placing it commits. */
   private readonly buf = new ResBuffer();
@@ -68,6 +68,9 @@ export class Trial {
   ) {
     this.reserve = new Reserver(m, chips, placements);
     const [q, b, s] = this.reserve.sizes;
+    this.queues = new TableArray(q, () => new IntervalSet());
+    this.banks = new TableArray(b, () => new IntervalSet());
+    this.streams = new TableArray(s, () => new StreamTable());
     this.stamps = [new Int32Array(q), new Int32Array(b), new Int32Array(s)];
     this.heads = [new Int32Array(q), new Int32Array(b), new Int32Array(s)];
   }
