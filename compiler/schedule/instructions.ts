@@ -44,20 +44,74 @@ function emit(to: Target, inst: Instruction, cycle: number, busy: number): void 
   out.push({ chip, queue, cycle, inst, busy, resource, task: task.id, op: task.op, note: task.id });
 }
 
+/** Per instance of the task being built (scratch, grown, never shrunk): the first group carrying operand 0 and 1
+ * into it, the first group taking its result and that flow's byte, the first group into it and that flow's byte
+ * (-1: none). One pass over the flows per task, instead of a search with closures per instance and operand. */
+let inOp = new Int32Array(64);
+let outGroup = new Int32Array(32);
+let outByte = new Int32Array(32);
+let inGroup = new Int32Array(32);
+let inByte = new Int32Array(32);
+
+function indexFlows(geo: Geometry): void {
+  const count = geo.instances.length;
+  if (outGroup.length < count) {
+    const size = Math.max(count, 2 * outGroup.length);
+    inOp = new Int32Array(2 * size);
+    outGroup = new Int32Array(size);
+    outByte = new Int32Array(size);
+    inGroup = new Int32Array(size);
+    inByte = new Int32Array(size);
+  }
+  inOp.fill(-1, 0, 2 * count);
+  outGroup.fill(-1, 0, count);
+  inGroup.fill(-1, 0, count);
+  const groups = geo.groups;
+  for (let gi = 0; gi < groups.length; gi++) {
+    const g = groups[gi]!;
+    for (const f of g.flows) {
+      if (outGroup[f.from] === -1) {
+        outGroup[f.from] = gi;
+        outByte[f.from] = f.byte;
+      }
+      if (inGroup[f.to] === -1) {
+        inGroup[f.to] = gi;
+        inByte[f.to] = f.byte;
+      }
+      for (const k of g.operands)
+        if (k < 2 && inOp[2 * f.to + k] === -1) inOp[2 * f.to + k] = gi;
+        else if (k >= 2) invariant(false, "a step has at most two stream operands");
+    }
+  }
+}
+
 /** The stream group carrying operand k into instance i of the task. */
-function inputOf(task: Task, geo: Geometry, choice: Choice, i: number, operand: number): StreamRef {
-  const gi = geo.groups.findIndex((g) => g.operands.includes(operand) && g.flows.some((f) => f.to === i));
+function inputOf(task: Task, choice: Choice, i: number, operand: number): StreamRef {
+  const gi = inOp[2 * i + operand]!;
   if (gi < 0) invariant(false, `${task.id}: instance ${i} has no operand ${operand}`);
   const r = choice.streams[gi]!;
   return streamRef(r.id, r.dir);
 }
 
 /** The stream group carrying instance i's result, and its byte plane. */
-function outputOf(task: Task, geo: Geometry, choice: Choice, i: number): { ref: StreamRef; byte: number } {
-  const gi = geo.groups.findIndex((g) => g.flows.some((f) => f.from === i));
+function outputOf(task: Task, choice: Choice, i: number): StreamRef {
+  const gi = outGroup[i]!;
   if (gi < 0) invariant(false, `${task.id}: instance ${i} feeds nothing`);
   const r = choice.streams[gi]!;
-  return { ref: streamRef(r.id, r.dir), byte: geo.groups[gi]!.flows.find((f) => f.from === i)!.byte };
+  return streamRef(r.id, r.dir);
+}
+
+/** The stream instance i's result goes on: its group's base stream plus its byte plane. */
+function outputStream(task: Task, choice: Choice, i: number): StreamRef {
+  const r = outputOf(task, choice, i);
+  return streamRef(r.id + outByte[i]!, r.dir);
+}
+
+/** The stream instance i takes its (only) input from: the first group into it, plus that flow's byte plane. */
+function inputStream(task: Task, choice: Choice, i: number): StreamRef {
+  const src = inputOf(task, choice, i, 0);
+  if (inGroup[i]! < 0) invariant(false, `${task.id}: instance ${i} takes nothing`);
+  return streamRef(src.id + inByte[i]!, src.dir);
 }
 
 /** Appends the task's instructions to `out` (the schedule's list: no array per task). */
@@ -69,7 +123,10 @@ export function buildInstructions(
   choice: Choice,
   out: ScheduledInst[],
 ): void {
-  geo.instances.forEach((inst, i) => {
+  indexFlows(geo);
+  const instances = geo.instances;
+  for (let i = 0; i < instances.length; i++) {
+    const inst = instances[i]!;
     const s = task.steps[inst.step]!;
     const cycle = start + inst.rel;
     const queue: QueueRef =
@@ -77,8 +134,7 @@ export function buildInstructions(
     const to: Target = { out, task, chip, queue, resource: inst.timing.resource };
     switch (s.kind) {
       case "read": {
-        const o = outputOf(task, geo, choice, i);
-        const stream = streamRef(o.ref.id + o.byte, o.ref.dir);
+        const stream = outputStream(task, choice, i);
         // inst.timing.n: one stream group of a wide weight read carries every width-th row only.
         const n = inst.timing.n;
         if (inst.spacing === 1)
@@ -95,14 +151,13 @@ export function buildInstructions(
       }
       case "gather": {
         // The table block's first word is the base; the map group is the VXM result every plane's slice takes.
-        const o = outputOf(task, geo, choice, i);
         emit(
           to,
           {
             op: "gather",
             base: inst.addr,
-            stream: streamRef(o.ref.id + o.byte, o.ref.dir),
-            map: inputOf(task, geo, choice, i, 0),
+            stream: outputStream(task, choice, i),
+            map: inputOf(task, choice, i, 0),
             n: s.ref.n,
           },
           cycle,
@@ -111,16 +166,12 @@ export function buildInstructions(
         break;
       }
       case "write": {
-        const src = inputOf(task, geo, choice, i, 0);
-        const byte = geo.groups
-          .find((g) => g.flows.some((f) => f.to === i))!
-          .flows.find((f) => f.to === i)!.byte;
         emit(
           to,
           {
             op: "write",
             addr: inst.addr,
-            stream: streamRef(src.id + byte, src.dir),
+            stream: inputStream(task, choice, i),
             n: s.ref.n,
             stride: 1,
           },
@@ -136,8 +187,8 @@ export function buildInstructions(
             op: "vunary",
             fn: s.fn,
             type: s.type,
-            dst: outputOf(task, geo, choice, i).ref,
-            src: inputOf(task, geo, choice, i, 0),
+            dst: outputOf(task, choice, i),
+            src: inputOf(task, choice, i, 0),
             n: s.n,
           },
           cycle,
@@ -145,15 +196,15 @@ export function buildInstructions(
         );
         break;
       case "vbinary": {
-        const b = typeof s.b === "number" ? inputOf(task, geo, choice, i, 1) : s.b.imm;
+        const b = typeof s.b === "number" ? inputOf(task, choice, i, 1) : s.b.imm;
         emit(
           to,
           {
             op: "vbinary",
             fn: s.fn,
             type: s.type,
-            dst: outputOf(task, geo, choice, i).ref,
-            a: inputOf(task, geo, choice, i, 0),
+            dst: outputOf(task, choice, i),
+            a: inputOf(task, choice, i, 0),
             b,
             n: s.n,
           },
@@ -165,11 +216,6 @@ export function buildInstructions(
       case "convert": {
         // Group j of a wide weight's convert (geometry.ts) takes stream j and puts streams j * bytes ..: the flows'
         // byte offsets; a plain convert has offset 0 on both sides. inst.timing.n: the group's rows.
-        const src = inputOf(task, geo, choice, i, 0);
-        const inByte = geo.groups
-          .find((g) => g.flows.some((f) => f.to === i))!
-          .flows.find((f) => f.to === i)!.byte;
-        const o = outputOf(task, geo, choice, i);
         const n = inst.timing.n;
         emit(
           to,
@@ -177,8 +223,8 @@ export function buildInstructions(
             op: "convert",
             from: s.from,
             to: s.to,
-            dst: streamRef(o.ref.id + o.byte, o.ref.dir),
-            src: streamRef(src.id + inByte, src.dir),
+            dst: outputStream(task, choice, i),
+            src: inputStream(task, choice, i),
             n,
           },
           cycle,
@@ -192,7 +238,7 @@ export function buildInstructions(
           {
             op: "lw",
             type: s.type,
-            src: inputOf(task, geo, choice, i, 0),
+            src: inputOf(task, choice, i, 0),
             n: s.n,
             row0: s.row0,
             ...((s.width ?? 1) > 1 ? { width: s.width } : {}),
@@ -210,7 +256,7 @@ export function buildInstructions(
           {
             op: "abc",
             type: s.type,
-            src: inputOf(task, geo, choice, i, 0),
+            src: inputOf(task, choice, i, 0),
             n: s.n,
             row0: s.row0,
             accumulate: s.accumulate,
@@ -222,7 +268,7 @@ export function buildInstructions(
       case "acc":
         emit(
           to,
-          { op: "acc", type: s.type, dst: outputOf(task, geo, choice, i).ref, n: s.n, row0: s.row0 },
+          { op: "acc", type: s.type, dst: outputOf(task, choice, i), n: s.n, row0: s.row0 },
           cycle,
           inst.timing.busy,
         );
@@ -230,7 +276,7 @@ export function buildInstructions(
       case "send":
         emit(
           to,
-          { op: "send", type: s.type, src: inputOf(task, geo, choice, i, 0), n: s.n },
+          { op: "send", type: s.type, src: inputOf(task, choice, i, 0), n: s.n },
           cycle,
           inst.timing.busy,
         );
@@ -238,7 +284,7 @@ export function buildInstructions(
       case "recv":
         emit(
           to,
-          { op: "recv", type: s.type, dst: outputOf(task, geo, choice, i).ref, n: s.n },
+          { op: "recv", type: s.type, dst: outputOf(task, choice, i), n: s.n },
           cycle,
           inst.timing.busy,
         );
@@ -246,5 +292,5 @@ export function buildInstructions(
       default:
         assertNever(s, "step");
     }
-  });
+  }
 }
