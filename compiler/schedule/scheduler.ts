@@ -40,7 +40,6 @@ export function schedule(g: TaskGraph, m: Machine, opts: ScheduleOptions = {}): 
   // 2,500 cycles) and again every deskew period up to their last transfer: one repeated deskew per chip on the
   // last link's queue, which carries no data (addDeskews). Nothing else issues in cycle 0 (placement.ts).
   const multiChip = g.tasks.some((t) => t.steps.some((st) => st.kind === "send"));
-  const groupState = new Map<string, GroupState>();
   // Link order: words come out of a receive buffer in the order they arrived, so on each link the sends are
   // placed one after another (no send slips into an earlier gap) and the recvs take them in the same order.
   const sendSeq = new Map<string, number>();
@@ -64,17 +63,29 @@ export function schedule(g: TaskGraph, m: Machine, opts: ScheduleOptions = {}): 
   // group is placed and in `inputsOut` before; it is eligible when its chip has two free planes, or one and its
   // inputs are in. `starts` holds, for each chip, the top of each parked heap that is eligible now (lazily: stale
   // entries are dropped when they surface), so the best eligible task is the better of two heap tops.
+  // Groups by dense id (-1: no group), numbered as first met: per group its first task, its inputs from outside
+  // not placed yet, and its state while it holds a plane.
   const n = g.tasks.length;
-  const groupOf = g.tasks.map((t) => t.mxmGroup);
-  const groupFirst = new Map<string, number>();
-  const groupOut = new Map<string, number>(); // inputs of the group's tasks not placed yet
-  g.tasks.forEach((t, i) => {
-    if (!t.mxmGroup) return;
-    if (!groupFirst.has(t.mxmGroup)) groupFirst.set(t.mxmGroup, i);
-    let out = groupOut.get(t.mxmGroup) ?? 0;
-    for (let k = afterStart[i]!; k < afterStart[i + 1]!; k++) if (groupOf[afterOf[k]!] !== t.mxmGroup) out++;
-    groupOut.set(t.mxmGroup, out);
-  });
+  const groupOf = new Int32Array(n).fill(-1);
+  const groupIds = new Map<string, number>();
+  const groupFirst: number[] = [];
+  const groupOut: number[] = [];
+  const groupState: (GroupState | undefined)[] = [];
+  for (let i = 0; i < n; i++) {
+    const name = g.tasks[i]!.mxmGroup;
+    if (!name) continue;
+    let id = groupIds.get(name);
+    if (id === undefined) {
+      id = groupFirst.length;
+      groupIds.set(name, id);
+      groupFirst.push(i);
+      groupOut.push(0);
+      groupState.push(undefined);
+    }
+    groupOf[i] = id;
+    for (let k = afterStart[i]!; k < afterStart[i + 1]!; k++)
+      if (groupOf[afterOf[k]!] !== id) groupOut[id]!++;
+  }
   const placed = new Array<boolean>(n).fill(false);
   const before = (a: number, b: number) => priority[b]! - priority[a]! || a - b;
   const ready = new Heap<number>(before);
@@ -84,7 +95,11 @@ export function schedule(g: TaskGraph, m: Machine, opts: ScheduleOptions = {}): 
   const parkedIn = new Array<boolean>(n).fill(false);
   const heapOf = (m2: Map<number, Heap<number>>, chip: number) =>
     m2.get(chip) ?? m2.set(chip, new Heap<number>(before)).get(chip)!;
-  const freePlanes = (chip: number) => planesOf(chip).filter((p) => p.owner === undefined).length;
+  const freePlanes = (chip: number) => {
+    let free = 0;
+    for (const p of planesOf(chip)) if (p.owner === undefined) free++;
+    return free;
+  };
   const top = (h: Heap<number> | undefined, wantIn: boolean) => {
     while (h && h.size > 0 && (placed[h.peek()!] || parkedIn[h.peek()!] !== wantIn)) h.pop();
     return h?.peek();
@@ -98,27 +113,46 @@ export function schedule(g: TaskGraph, m: Machine, opts: ScheduleOptions = {}): 
   };
   const eligibleStart = (i: number) => {
     const free = freePlanes(g.tasks[i]!.chip);
-    return free >= 2 || (free === 1 && groupOut.get(groupOf[i]!) === 0);
+    return free >= 2 || (free === 1 && groupOut[groupOf[i]!] === 0);
   };
-  const recvNext = new Map<string, number>();
-  const recvParked = new Map<string, number>();
-  const recvKey = (i: number) => {
+  // Per task, its (first) recv's link end by number (chip * links + link; -1: no recv) and the send it takes:
+  // looked up once, not a search of the steps and a key string each time a task becomes ready or is placed.
+  const recvLinkOf = new Int32Array(n).fill(-1);
+  const recvFrom: string[] = [];
+  let linkEnds = 0;
+  for (let i = 0; i < n; i++) {
     const t = g.tasks[i]!;
-    const st = t.steps.find((x) => x.kind === "recv");
-    return st?.kind === "recv" ? { key: `${t.chip}/${st.link}`, seq: sendSeq.get(st.from)! } : undefined;
-  };
+    recvFrom.push("");
+    if (relaxed) continue;
+    for (const st of t.steps)
+      if (st.kind === "recv") {
+        recvLinkOf[i] = t.chip * m.c2c.links + st.link;
+        recvFrom[i] = st.from;
+        linkEnds = Math.max(linkEnds, recvLinkOf[i]! + 1);
+        break;
+      }
+  }
+  /** The next send's number each link end takes (by link end number). */
+  const recvNext = new Int32Array(linkEnds);
+  /** Ready recvs waiting for their turn, by (link end, send number) as parkKey makes it. */
+  const recvParked = new Map<number, number>();
+  const parkKey = (link: number, seq: number) => link * 2 ** 26 + seq;
   const becomeReady = (i: number) => {
     const t = g.tasks[i]!;
-    const rk = relaxed ? undefined : recvKey(i);
-    if (rk && (recvNext.get(rk.key) ?? 0) !== rk.seq) {
-      recvParked.set(`${rk.key}#${rk.seq}`, i);
-      return;
+    const rl = recvLinkOf[i]!;
+    if (rl >= 0) {
+      const seq = sendSeq.get(recvFrom[i]!)!;
+      if (recvNext[rl] !== seq) {
+        recvParked.set(parkKey(rl, seq), i);
+        return;
+      }
     }
-    if (relaxed || !t.mxmGroup || groupState.has(t.mxmGroup) || groupFirst.get(t.mxmGroup) !== i) {
+    const id = groupOf[i]!;
+    if (relaxed || id < 0 || groupState[id] !== undefined || groupFirst[id] !== i) {
       ready.push(i);
       return;
     }
-    parkedIn[i] = groupOut.get(t.mxmGroup) === 0;
+    parkedIn[i] = groupOut[id] === 0;
     heapOf(parkedIn[i] ? inputsIn : inputsOut, t.chip).push(i);
     offerStarts(t.chip);
   };
@@ -196,8 +230,9 @@ export function schedule(g: TaskGraph, m: Machine, opts: ScheduleOptions = {}): 
     let plane: number | undefined;
     /** The placement on the chosen plane when trying the planes found it already (place need not search again). */
     let found: Found | undefined;
-    if (t.mxmGroup) {
-      const gs = groupState.get(t.mxmGroup);
+    const group = groupOf[pick]!;
+    if (group >= 0) {
+      const gs = groupState[group];
       if (relaxed) {
         // Unlimited planes: the group has a private plane state, and each of its tasks goes to the position where
         // it finishes first. Letting a group's tasks sit at different positions relaxes the real rule (one plane
@@ -209,7 +244,7 @@ export function schedule(g: TaskGraph, m: Machine, opts: ScheduleOptions = {}): 
           const z = placer.originOf(t.chip);
           const state = { stagingFree: z, arrayFree: z, accFree: z };
           own = { plane: 0, state, lwEnd: z, weightsReady: z, resultsReady: z };
-          groupState.set(t.mxmGroup, own);
+          groupState[group] = own;
         }
         let bestEnd = Number.POSITIVE_INFINITY;
         for (let k = 0; k < m.mxm.planes; k++) {
@@ -236,15 +271,15 @@ export function schedule(g: TaskGraph, m: Machine, opts: ScheduleOptions = {}): 
         plane = best[0];
         found = tried[best[2]];
         ps[plane]!.owner = t.mxmGroup;
-        groupState.set(t.mxmGroup, { plane, state: ps[plane]!, lwEnd: 0, weightsReady: 0, resultsReady: 0 });
+        groupState[group] = { plane, state: ps[plane]!, lwEnd: 0, weightsReady: 0, resultsReady: 0 };
       }
     }
     const freedBefore = relaxed ? 0 : freePlanes(t.chip);
-    const gs = t.mxmGroup ? groupState.get(t.mxmGroup) : undefined;
+    const gs = group >= 0 ? groupState[group] : undefined;
     endOf[pick] = placer.place(t, plane, gs, found, pick);
     if (t.mxmGroupEnd && gs) {
       if (gs.state.owner === t.mxmGroup) gs.state.owner = undefined;
-      groupState.delete(t.mxmGroup!);
+      groupState[group] = undefined;
     }
     placed[pick] = true;
     const touched: number[] = [];
@@ -252,11 +287,11 @@ export function schedule(g: TaskGraph, m: Machine, opts: ScheduleOptions = {}): 
     if (fromStarts || (!relaxed && freePlanes(t.chip) !== freedBefore)) touched.push(t.chip);
     for (let k = succStart[pick]!; k < succStart[pick + 1]!; k++) {
       const s = succOf[k]!;
-      const gs = groupOf[s];
-      if (gs && gs !== t.mxmGroup) {
-        const left = groupOut.get(gs)! - 1;
-        groupOut.set(gs, left);
-        const first = groupFirst.get(gs)!;
+      const gs = groupOf[s]!;
+      if (gs >= 0 && gs !== group) {
+        const left = groupOut[gs]! - 1;
+        groupOut[gs] = left;
+        const first = groupFirst[gs]!;
         if (left === 0 && !relaxed && !placed[first] && released[first] && !parkedIn[first]) {
           parkedIn[first] = true;
           heapOf(inputsIn, g.tasks[first]!.chip).push(first);
@@ -266,12 +301,14 @@ export function schedule(g: TaskGraph, m: Machine, opts: ScheduleOptions = {}): 
       if (--pending[s]! === 0) arrive(s);
     }
     for (const s of waiters[pick]!) if (--pending[s]! === 0) arrive(s);
-    const rk = relaxed ? undefined : recvKey(pick);
-    if (rk) {
-      recvNext.set(rk.key, rk.seq + 1);
-      const next = recvParked.get(`${rk.key}#${rk.seq + 1}`);
+    const rl = recvLinkOf[pick]!;
+    if (rl >= 0) {
+      const seq = sendSeq.get(recvFrom[pick]!)!;
+      invariant(seq < 2 ** 26, "fewer than 2^26 sends on a link");
+      recvNext[rl] = seq + 1;
+      const next = recvParked.get(parkKey(rl, seq + 1));
       if (next !== undefined) {
-        recvParked.delete(`${rk.key}#${rk.seq + 1}`);
+        recvParked.delete(parkKey(rl, seq + 1));
         becomeReady(next);
       }
     }
