@@ -19,7 +19,8 @@ function queueRef(kind: QueueRef["kind"], index: number): QueueRef {
   return q;
 }
 const streamRefs: StreamRef[][] = [[], []];
-function streamRef(id: number, dir: StreamRef["dir"]): StreamRef {
+/** The shared reference to stream `id` flowing `dir` (read-only: one object per value). */
+export function streamRef(id: number, dir: StreamRef["dir"]): StreamRef {
   const byId = streamRefs[dir === "e" ? 0 : 1]!;
   let r = byId[id];
   if (!r) {

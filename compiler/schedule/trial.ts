@@ -7,6 +7,7 @@ import type { Machine } from "../../arch/machine.ts";
 import type { Placement, Task } from "../passes/task-ir.ts";
 import { deskewClash } from "./deskew.ts";
 import type { Geometry } from "./geometry.ts";
+import { streamRef } from "./instructions.ts";
 import { Reserver } from "./reserve.ts";
 import {
   BANK,
@@ -57,6 +58,9 @@ export class Trial {
    * the start before which placed reservations block it, so later tries skip it without a check. */
   private notBefore = new Int32Array(64);
   private streamMemo = 0;
+  /** The choice under trial (reused from try to try). */
+  private readonly alu: (number | undefined)[] = [];
+  private readonly chosenStreams: StreamRef[] = [];
 
   constructor(
     private readonly m: Machine,
@@ -121,7 +125,9 @@ export class Trial {
     this.trialNumber++;
     let shift = 0;
     let kind: ResKind = QUEUE;
-    const alu: (number | undefined)[] = [];
+    // Scratch for the choice: copied out only when the task fits (most tries do not).
+    const alu = this.alu;
+    alu.length = 0;
     const instances = geo.instances;
     for (let ii = 0; ii < instances.length; ii++) {
       const inst = instances[ii]!;
@@ -190,19 +196,22 @@ export class Trial {
         }
       }
     }
-    const chosenStreams: StreamRef[] = [];
+    const chosenStreams = this.chosenStreams;
+    chosenStreams.length = 0;
     for (let gi = 0; gi < geo.groups.length; gi++) {
       const chosen = this.chooseStreams(geo, gi, chip, start);
       if (typeof chosen !== "number") chosenStreams.push(chosen);
       else {
-        chosenStreams.push({ id: 0, dir: geo.groups[gi]!.dir ?? "e" });
+        chosenStreams.push(streamRef(0, geo.groups[gi]!.dir ?? "e"));
         if (chosen > shift) {
           shift = chosen;
           kind = STREAM;
         }
       }
     }
-    return shift > 0 ? { shift, kind } : { shift: 0, kind, choice: { alu, streams: chosenStreams } };
+    return shift > 0
+      ? { shift, kind }
+      : { shift: 0, kind, choice: { alu: alu.slice(), streams: chosenStreams.slice() } };
   }
 
   /** Commits the last successful tryAt's reservations to the tables. */
@@ -231,7 +240,7 @@ export class Trial {
       for (let id = 0; id + grp.streams <= spd; id++) {
         const slot = memo + d * spd + id;
         if (notBefore[slot]! > start) continue;
-        if (this.streamConflict(this.reserve.streamId(chip, dir, id), 1) === 0) return { id, dir };
+        if (this.streamConflict(this.reserve.streamId(chip, dir, id), 1) === 0) return streamRef(id, dir);
         notBefore[slot] = start + this.tableNeed;
       }
     }
