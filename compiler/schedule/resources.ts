@@ -73,11 +73,18 @@ export class IntervalSet {
     return out;
   }
 
-  /** Index of the first interval whose end is after x (intervals are disjoint and sorted, so ends are too). */
+  /** Index of the first interval whose end is after x (intervals are disjoint and sorted, so ends are too). Searched
+   * from the end, in steps that double, then by halves: the scheduler asks near the end of a table (the clock moves
+   * forward), so this reads a few neighbouring pairs instead of log2(n) far-apart ones of a large table. */
   private firstEndAfter(x: number): number {
     const p = this.pairs;
-    let lo = 0;
     let hi = this.n;
+    let step = 1;
+    while (hi - step >= 0 && p[2 * (hi - step) + 1]! > x) {
+      hi -= step;
+      step *= 2;
+    }
+    let lo = Math.max(0, hi - step + 1);
     while (lo < hi) {
       const mid = (lo + hi) >> 1;
       if (p[2 * mid + 1]! <= x) lo = mid + 1;
@@ -148,10 +155,16 @@ export class StreamTable {
     this.n = n + 1;
   }
 
+  /** The first record with w0 >= w: searched from the end as IntervalSet.firstEndAfter is. */
   private lowerBound(w: number): number {
     const r = this.r;
-    let lo = 0;
     let hi = this.n;
+    let step = 1;
+    while (hi - step >= 0 && r[(hi - step) * RECORD + W0]! >= w) {
+      hi -= step;
+      step *= 2;
+    }
+    let lo = Math.max(0, hi - step + 1);
     while (lo < hi) {
       const mid = (lo + hi) >> 1;
       if (r[mid * RECORD + W0]! < w) lo = mid + 1;

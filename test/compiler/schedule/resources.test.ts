@@ -1,3 +1,4 @@
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { IntervalSet, StreamTable } from "../../../compiler/schedule/resources.ts";
 
@@ -26,5 +27,58 @@ describe("StreamTable", () => {
     expect(t.conflict(110, 120, 5, 20)).toBe(0); // later wavefronts
     expect(t.conflict(100, 110, 21, 40)).toBe(0); // same wavefronts, disjoint positions
     expect(t.conflict(105, 106, 0, 5)).toBe(5); // touches position 5 at wavefront 105: must move to 110
+  });
+});
+
+// The tables search from their end (the clock moves forward): every answer must still be the one a scan of every
+// entry gives, wherever the request falls.
+describe("table searches from the end", () => {
+  it("IntervalSet.conflict is the end of the first interval the request overlaps, minus its start, as a scan finds", () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(fc.integer({ min: 0, max: 400 }), fc.integer({ min: 1, max: 9 })), {
+          maxLength: 60,
+        }),
+        fc.array(fc.tuple(fc.integer({ min: -20, max: 450 }), fc.integer({ min: 1, max: 30 })), {
+          maxLength: 30,
+        }),
+        (adds, queries) => {
+          const set = new IntervalSet();
+          const kept: [number, number][] = [];
+          for (const [s, len] of adds)
+            if (!kept.some(([a, b]) => a < s + len && s < b)) {
+              set.add(s, s + len);
+              kept.push([s, s + len]);
+            }
+          kept.sort((x, y) => x[0] - y[0]);
+          for (const [s, len] of queries) {
+            const hit = kept.find(([a, b]) => a < s + len && s < b);
+            expect(set.conflict(s, s + len)).toBe(hit ? hit[1] - s : 0);
+          }
+        },
+      ),
+    );
+  });
+
+  it("StreamTable.conflict is the largest overlap over every rectangle, as a scan finds", () => {
+    const rect = fc.tuple(
+      fc.integer({ min: -50, max: 400 }),
+      fc.integer({ min: 1, max: 40 }),
+      fc.integer({ min: 0, max: 20 }),
+      fc.integer({ min: 0, max: 8 }),
+    );
+    fc.assert(
+      fc.property(fc.array(rect, { maxLength: 60 }), fc.array(rect, { maxLength: 30 }), (adds, queries) => {
+        const table = new StreamTable();
+        for (const [w0, n, lo, span] of adds) table.add(w0, w0 + n, lo, lo + span);
+        for (const [w0, n, lo, span] of queries) {
+          let need = 0;
+          for (const [a, an, alo, aspan] of adds)
+            if (a + an > w0 && a < w0 + n && alo <= lo + span && lo <= alo + aspan)
+              need = Math.max(need, a + an - w0);
+          expect(table.conflict(w0, w0 + n, lo, lo + span)).toBe(need);
+        }
+      }),
+    );
   });
 });
