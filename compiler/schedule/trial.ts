@@ -20,6 +20,9 @@ import {
   TableArray,
 } from "./resources.ts";
 
+/** lastEnd of a table with nothing placed: below every cycle and wavefront. */
+const EMPTY = -(2 ** 31);
+
 export interface Choice {
   /** VXM ALU per instance (undefined for fixed units). */
   readonly alu: (number | undefined)[];
@@ -48,6 +51,11 @@ export class Trial {
   // its table only (a scan of all of them was quadratic in the entries of a task).
   private readonly stamps: readonly [Int32Array, Int32Array, Int32Array];
   private readonly heads: readonly [Int32Array, Int32Array, Int32Array];
+  /** Per table, by kind: the end of its last interval (queues, banks) or the largest wavefront end of its
+   * rectangles (streams); EMPTY when nothing is placed. A request starting at or after it is free without reading
+   * the table: one read of a flat array instead of three dependent ones (table, its object, its records), which
+   * were the largest single cost of the placement search on large programs (cache misses). */
+  private readonly lastEnd: readonly [Int32Array, Int32Array, Int32Array];
   /** Per accepted trial entry: the previous accepted entry of the same table, or -1. */
   private readonly sameKey: number[] = [];
   private trialNumber = 0;
@@ -77,6 +85,11 @@ export class Trial {
     this.streams = new TableArray(s, () => new StreamTable());
     this.stamps = [new Int32Array(q), new Int32Array(b), new Int32Array(s)];
     this.heads = [new Int32Array(q), new Int32Array(b), new Int32Array(s)];
+    this.lastEnd = [
+      new Int32Array(q).fill(EMPTY),
+      new Int32Array(b).fill(EMPTY),
+      new Int32Array(s).fill(EMPTY),
+    ];
   }
 
   /** Starts the search for one task on one geometry (forgets what earlier searches learnt). */
@@ -109,7 +122,9 @@ export class Trial {
         else this.reserve.banks(buf, inst, chip, start);
       }
       for (let r = 0; r < buf.length; r++) {
-        const table = (buf.kind[r] === QUEUE ? this.queues : this.banks).peek(buf.key[r]!);
+        const k = buf.kind[r]!;
+        if (this.lastEnd[k][buf.key[r]!]! <= buf.a[r]!) continue;
+        const table = (k === QUEUE ? this.queues : this.banks).peek(buf.key[r]!);
         if (table) skip = Math.max(skip, table.clearance(buf.a[r]!, buf.b[r]!));
       }
     }
@@ -219,8 +234,12 @@ export class Trial {
     const { kind, key, a, b, lo, hi } = this.buf;
     for (let r = 0; r < this.buf.length; r++) {
       const k = kind[r]!;
-      if (k === STREAM) this.streams.get(key[r]!).add(a[r]!, b[r]!, lo[r]!, hi[r]!);
-      else (k === QUEUE ? this.queues : this.banks).get(key[r]!).add(a[r]!, b[r]!);
+      const id = key[r]!;
+      if (k === STREAM) this.streams.get(id).add(a[r]!, b[r]!, lo[r]!, hi[r]!);
+      else if (b[r]! > a[r]!) (k === QUEUE ? this.queues : this.banks).get(id).add(a[r]!, b[r]!);
+      else continue; // an empty interval is not kept
+      const last = this.lastEnd[k];
+      if (b[r]! > last[id]!) last[id] = b[r]!;
     }
   }
 
@@ -260,7 +279,7 @@ export class Trial {
    * (the task's own reservations so far); 0 when they are free, and then the entries are accepted. Stops early
    * (returning a value >= `limit`) once the shift reaches `limit`: a candidate that cannot beat the best so far. */
   private conflict(from: number, limit = Number.POSITIVE_INFINITY): number {
-    const { buf, stamps, heads, sameKey, trialNumber } = this;
+    const { buf, stamps, heads, sameKey, trialNumber, lastEnd } = this;
     const { kind, key, a, b, lo, hi } = buf;
     let need = 0;
     let table = 0;
@@ -270,14 +289,15 @@ export class Trial {
       const s = a[r]!;
       const e = b[r]!;
       let l = stamps[k][id] === trialNumber ? heads[k][id]! : -1;
+      const placed = lastEnd[k][id]! > s;
       if (k === STREAM) {
-        const c = this.streams.peek(id)?.conflict(s, e, lo[r]!, hi[r]!) ?? 0;
+        const c = placed ? (this.streams.peek(id)?.conflict(s, e, lo[r]!, hi[r]!) ?? 0) : 0;
         if (c > table) table = c;
         for (; l >= 0; l = sameKey[l]!)
           if (b[l]! > s && a[l]! < e && lo[l]! <= hi[r]! && lo[r]! <= hi[l]!)
             need = Math.max(need, b[l]! - s);
       } else {
-        const c = (k === QUEUE ? this.queues : this.banks).peek(id)?.conflict(s, e) ?? 0;
+        const c = placed ? ((k === QUEUE ? this.queues : this.banks).peek(id)?.conflict(s, e) ?? 0) : 0;
         if (c > table) table = c;
         for (; l >= 0; l = sameKey[l]!) if (b[l]! > s && a[l]! < e) need = Math.max(need, b[l]! - s);
       }
@@ -294,6 +314,7 @@ export class Trial {
     const { buf, rects, sameKey, trialNumber } = this;
     const own = this.stamps[STREAM];
     const head = this.heads[STREAM];
+    const last = this.lastEnd[STREAM];
     const { key, a, b, lo, hi } = rects;
     let need = 0;
     let table = 0;
@@ -301,7 +322,7 @@ export class Trial {
       const id = base + key[r]!;
       const s = a[r]!;
       const e = b[r]!;
-      const c = this.streams.peek(id)?.conflict(s, e, lo[r]!, hi[r]!) ?? 0;
+      const c = last[id]! > s ? (this.streams.peek(id)?.conflict(s, e, lo[r]!, hi[r]!) ?? 0) : 0;
       if (c > table) table = c;
       if (own[id] === trialNumber)
         for (let l = head[id]!; l >= 0; l = sameKey[l]!)
