@@ -154,53 +154,65 @@ export class Placer {
     // Lower bound on the start from data and MXM state (after the deskew of cycle 0 when chips talk).
     let lower = origin === 0 ? (this.multiChip ? 1 : 0) : origin;
     let stateBound = 0;
+    // The data and state bounds are the step's: computed for its first instance (a MEM step has one per byte plane,
+    // a wide read one per stream group too) and reused for the others.
+    let boundStep = -1;
+    let stepData = origin;
+    let stepState = Number.NEGATIVE_INFINITY;
     for (const inst of geo.instances) {
       const s = task.steps[inst.step]!;
       // The cycles this step's issue must not precede: from data (SRAM, links) and from MXM state.
       let data = origin;
       let state = Number.NEGATIVE_INFINITY;
-      switch (s.kind) {
-        case "read":
-        case "gather":
-          data = this.tileReady[this.tileId(s.ref.tensor, s.ref.tile)]!;
-          break;
-        case "write": {
-          // Reused SRAM space is a resource: the relaxed schedule (a bound) does not wait for its old readers.
-          if (relaxed) break;
-          const tp = blockOf(this.placements.get(s.ref.tensor)!, s.ref.tile, s.ref.row);
-          // After the old tenants' last reads and their own writes (a write nobody reads is still a write).
-          for (const r of tp.reuses ?? []) {
-            const k = this.reuseId(r);
-            data = Math.max(data, this.tileReadEnd[k]!, this.tileReady[k]!);
+      if (inst.step === boundStep) {
+        data = stepData;
+        state = stepState;
+      } else
+        switch (s.kind) {
+          case "read":
+          case "gather":
+            data = this.tileReady[this.tileId(s.ref.tensor, s.ref.tile)]!;
+            break;
+          case "write": {
+            // Reused SRAM space is a resource: the relaxed schedule (a bound) does not wait for its old readers.
+            if (relaxed) break;
+            const tp = blockOf(this.placements.get(s.ref.tensor)!, s.ref.tile, s.ref.row);
+            // After the old tenants' last reads and their own writes (a write nobody reads is still a write).
+            for (const r of tp.reuses ?? []) {
+              const k = this.reuseId(r);
+              data = Math.max(data, this.tileReadEnd[k]!, this.tileReady[k]!);
+            }
+            break;
           }
-          break;
+          case "lw":
+            state = ps!.stagingFree;
+            break;
+          case "iw":
+            state = Math.max(gs!.lwEnd, ps!.arrayFree);
+            break;
+          case "abc":
+            state = s.accumulate ? gs!.weightsReady : Math.max(gs!.weightsReady, ps!.accFree);
+            break;
+          case "acc":
+            state = gs!.resultsReady;
+            break;
+          // A link end is a resource like any unit: the relaxed schedule (a bound) does not queue transfers behind
+          // each other (its placement order follows priority, not the clock, so an early transfer could wait behind
+          // a later one and the "bound" exceed a real schedule); the link bound counts link throughput.
+          case "send":
+            data = relaxed ? origin : (this.linkFree.get(`${chip}/s${s.link}`) ?? 0);
+            break;
+          case "recv": {
+            const free = relaxed ? origin : (this.linkFree.get(`${chip}/r${s.link}`) ?? 0);
+            data = Math.max(free, this.arrival(task, s));
+            break;
+          }
+          default:
+            break;
         }
-        case "lw":
-          state = ps!.stagingFree;
-          break;
-        case "iw":
-          state = Math.max(gs!.lwEnd, ps!.arrayFree);
-          break;
-        case "abc":
-          state = s.accumulate ? gs!.weightsReady : Math.max(gs!.weightsReady, ps!.accFree);
-          break;
-        case "acc":
-          state = gs!.resultsReady;
-          break;
-        // A link end is a resource like any unit: the relaxed schedule (a bound) does not queue transfers behind
-        // each other (its placement order follows priority, not the clock, so an early transfer could wait behind
-        // a later one and the "bound" exceed a real schedule); the link bound counts link throughput.
-        case "send":
-          data = relaxed ? origin : (this.linkFree.get(`${chip}/s${s.link}`) ?? 0);
-          break;
-        case "recv": {
-          const free = relaxed ? origin : (this.linkFree.get(`${chip}/r${s.link}`) ?? 0);
-          data = Math.max(free, this.arrival(task, s));
-          break;
-        }
-        default:
-          break;
-      }
+      boundStep = inst.step;
+      stepData = data;
+      stepState = state;
       lower = Math.max(lower, data - inst.rel, state - inst.rel);
       stateBound = Math.max(stateBound, state - inst.rel);
     }
@@ -260,6 +272,9 @@ export class Placer {
     let end = start;
     // The run's end may come later than the task's results: an instruction's occupancy counts too (runEndOffset).
     let runEnd = start;
+    // The tile a MEM step reads or writes, looked up for its first instance only.
+    let tileStep = -1;
+    let tile = 0;
     for (const inst of geo.instances) {
       const t = start + inst.rel;
       const s = task.steps[inst.step]!;
@@ -269,13 +284,15 @@ export class Placer {
       switch (s.kind) {
         case "read":
         case "gather": {
-          const k = this.tileId(s.ref.tensor, s.ref.tile);
-          this.tileReadEnd[k] = Math.max(this.tileReadEnd[k]!, done);
+          if (inst.step !== tileStep) tile = this.tileId(s.ref.tensor, s.ref.tile);
+          tileStep = inst.step;
+          this.tileReadEnd[tile] = Math.max(this.tileReadEnd[tile]!, done);
           break;
         }
         case "write": {
-          const k = this.tileId(s.ref.tensor, s.ref.tile);
-          this.tileReady[k] = Math.max(this.tileReady[k]!, t + writeReadableOffset(m, last));
+          if (inst.step !== tileStep) tile = this.tileId(s.ref.tensor, s.ref.tile);
+          tileStep = inst.step;
+          this.tileReady[tile] = Math.max(this.tileReady[tile]!, t + writeReadableOffset(m, last));
           break;
         }
         case "lw":
