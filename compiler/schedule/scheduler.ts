@@ -35,7 +35,10 @@ export interface ScheduleOptions {
 
 export function schedule(g: TaskGraph, m: Machine, opts: ScheduleOptions = {}): Schedule {
   const relaxed = opts.relaxed ?? false;
-  const taskAt = opts.unitRuns ? (i: number) => unitRuns(g.tasks[i]!) : (i: number) => g.tasks[i]!;
+  // A task whose runs are all one vector already (most of a decode step's) is its own unit-run copy.
+  const taskAt = opts.unitRuns
+    ? (i: number) => (hasLongRun(g.tasks[i]!) ? unitRuns(g.tasks[i]!) : g.tasks[i]!)
+    : (i: number) => g.tasks[i]!;
   // Chips that talk align with `deskew` in cycle 0 (docs/isa.md: then arrivals are exactly F + L_link for about
   // 2,500 cycles) and again every deskew period up to their last transfer: one repeated deskew per chip on the
   // last link's queue, which carries no data (addDeskews). Nothing else issues in cycle 0 (placement.ts).
@@ -377,4 +380,18 @@ export function schedule(g: TaskGraph, m: Machine, opts: ScheduleOptions = {}): 
     }
     return best;
   }
+}
+
+/** Whether bounds.ts `unitRuns` would change the task: some step runs more than one vector. */
+function hasLongRun(t: Task): boolean {
+  for (const st of t.steps) {
+    const n =
+      st.kind === "read" || st.kind === "write" || st.kind === "gather"
+        ? st.ref.n
+        : st.kind === "iw"
+          ? 1
+          : st.n;
+    if (n !== 1) return true;
+  }
+  return false;
 }
