@@ -10,6 +10,8 @@ export interface FreeBlock {
   readonly owner: number;
   /** The previous tenants as `tensor/tile`, for the scheduler's write-after-read check. */
   readonly tenants: readonly string[];
+  /** When the block was freed: the task index of its owner's last use (a smaller one freed earlier). */
+  readonly freed: number;
 }
 
 export class FreeLists {
@@ -63,12 +65,25 @@ export class FreeLists {
     return -1;
   }
 
+  /** The index of the block of at least `words` words freed earliest (the lowest such on a tie), or -1. Reusing it
+   * orders the new tenant after the users of the oldest dead tensor, the ones most likely to precede it anyway. */
+  oldestFit(list: number, words: number): number {
+    const blocks = this.lists[list];
+    if (!blocks || this.maxWords(list) < words) return -1;
+    let best = -1;
+    for (let i = 0; i < blocks.length; i++) {
+      const b = blocks[i]!;
+      if (b.words >= words && (best < 0 || b.freed < blocks[best]!.freed)) best = i;
+    }
+    return best;
+  }
+
   /** Takes the lowest `words` words of block i (found by `firstFit`); returns the block as it was. */
   take(list: number, i: number, words: number): FreeBlock {
     const blocks = this.lists[list]!;
     const b = blocks[i]!;
     if (b.words === words) blocks.splice(i, 1);
-    else blocks[i] = { addr: b.addr + words, words: b.words - words, owner: b.owner, tenants: b.tenants };
+    else blocks[i] = { ...b, addr: b.addr + words, words: b.words - words };
     if (b.words === this.largest[list]) {
       let most = 0;
       for (const o of blocks) most = Math.max(most, o.words);

@@ -58,7 +58,8 @@ export function allocateRound(
   input: RoundInput,
   narrow: (ti: number) => boolean,
   stopWhenFull: boolean,
-  reuseFirst: boolean,
+  /** Per chip: reuse any freed block before fresh space (the old policy, which packs tighter). */
+  reuseFirst: (chip: number) => boolean,
 ): RoundResult {
   const { g, machine, file, facts, slices: tables, precedence } = input;
   const { tensors, tileBase, tileTensor, partnerStart, partnerOf } = facts;
@@ -160,21 +161,28 @@ export function allocateRound(
     war: number[],
   ): Spot | undefined => {
     const groups = table.groups;
+    // A block that costs something: the one freed earliest of every group's, whose old users most likely precede
+    // the writers anyway. The lowest block of the first group (as before) tied the next free tensor to the last
+    // dead one: bert-base's heads, each reusing its sibling's space, ran one after another on a full chip.
+    let best: { gi: number; fit: number; freed: number } | undefined;
     for (let k = 0; k < groups.length; k++) {
       const gi = (start + k) % groups.length;
       if (free.maxWords(listBase + gi) < rows || clashes(table, gi)) continue;
       const fit = costFree
         ? free.firstFit(listBase + gi, rows, freeForThis, REUSE_CANDIDATES)
-        : free.firstFit(listBase + gi, rows);
+        : free.oldestFit(listBase + gi, rows);
       if (fit < 0) continue;
-      const b = free.take(listBase + gi, fit, rows);
-      if (warStamp[b.owner] !== placeCount) {
-        warStamp[b.owner] = placeCount;
-        for (const u of facts.users[b.owner]!) war.push(u);
-      }
-      return { slices: groups[gi]!, addr: b.addr, reuses: b.tenants };
+      const freed = free.blocks(listBase + gi)[fit]!.freed;
+      if (!best || freed < best.freed) best = { gi, fit, freed };
+      if (costFree) break;
     }
-    return undefined;
+    if (!best) return undefined;
+    const b = free.take(listBase + best.gi, best.fit, rows);
+    if (warStamp[b.owner] !== placeCount) {
+      warStamp[b.owner] = placeCount;
+      for (const u of facts.users[b.owner]!) war.push(u);
+    }
+    return { slices: groups[best.gi]!, addr: b.addr, reuses: b.tenants };
   };
 
   /** Per dead tensor, the `place` call that last took its users into `war`. */
@@ -213,7 +221,8 @@ export function allocateRound(
         // and near the data of the chain that freed it), then fresh space, round-robin over the groups so tiles
         // stream from different slices; only when a chip's fresh space runs out any freed block. The partitioner
         // sizes stages by every op's output without reuse, so fresh space is what it counted on.
-        if (!placed) placed = reuse(!reuseFirst, table, listBase, start, rows, freeForThis, war);
+        const tight = reuseFirst(t.chip);
+        if (!placed) placed = reuse(!tight, table, listBase, start, rows, freeForThis, war);
         for (let k = 0; k < groups.length && !placed; k++) {
           const gi = (start + k) % groups.length;
           if (clashes(table, gi)) continue;
@@ -225,7 +234,7 @@ export function allocateRound(
           }
         }
         // Reuse-first already tried every freed block, and fresh space failing changed none.
-        if (!placed && !reuseFirst) placed = reuse(false, table, listBase, start, rows, freeForThis, war);
+        if (!placed && !tight) placed = reuse(false, table, listBase, start, rows, freeForThis, war);
         if (!placed) {
           // One message per chip: after the first, every later tensor of a full chip fails the same way.
           if (!fullChips.has(t.chip))
@@ -247,7 +256,7 @@ export function allocateRound(
     return { blocks: out, war };
   };
 
-  const release = (dead: number) => {
+  const release = (dead: number, freed: number) => {
     const p = placements[dead];
     if (!p) return; // never placed: LPU5005 already says the SRAM is full
     const planes = ELEM_BYTES[tensors[dead]!.type];
@@ -258,7 +267,7 @@ export function allocateRound(
       const gi = table.groups.indexOf(tp.slices);
       invariant(gi >= 0, `${p.tensor}: a temporary's block is not on one slice group`);
       const tenants = [...(tp.reuses ?? []), `${p.tensor}/${tp.tile}`];
-      free.release(listBase + gi, { addr: tp.addr, words: tp.rows, owner: dead, tenants });
+      free.release(listBase + gi, { addr: tp.addr, words: tp.rows, owner: dead, tenants, freed });
     }
   };
 
@@ -281,7 +290,7 @@ export function allocateRound(
   }
 
   for (let i = 0; i < g.tasks.length; i++) {
-    for (const dead of facts.freeBefore[i] ?? NONE) release(dead);
+    for (const dead of facts.freeBefore[i] ?? NONE) release(dead, i);
     for (const ti of facts.writes[i]!) {
       if (placements[ti] || skipped(ti)) continue;
       const r = place(ti);
@@ -290,7 +299,7 @@ export function allocateRound(
       record(ti, r.blocks);
       if (r.war.length > 0) reused.push({ ti, war: r.war });
     }
-    for (const dead of facts.freeAfter[i] ?? NONE) release(dead);
+    for (const dead of facts.freeAfter[i] ?? NONE) release(dead, i);
   }
   if (stopWhenFull && fullChips.size > 0) return stopped();
 

@@ -11,7 +11,6 @@ import { allocationFacts, tensorBytes } from "./allocate-facts.ts";
 import { SliceTables } from "./allocate-groups.ts";
 import { Precedence } from "./allocate-precede.ts";
 import { allocateRound, type RoundInput } from "./allocate-round.ts";
-import { M } from "./messages.ts";
 import type { TaskGraph } from "./task-ir.ts";
 
 export { sliceGroups } from "./allocate-groups.ts";
@@ -27,7 +26,7 @@ export function allocate(
   machine: Machine,
   file: string,
   opts: AllocateOptions = {},
-): { graph: TaskGraph; diagnostics: Diagnostic[] } {
+): Allocated {
   // Wide weight blocks start all their slice groups at one address, which can strand space below it; when that
   // makes a chip's SRAM overflow (the partitioner's estimate counts bytes, not this layout), the program is
   // allocated again with that chip's largest wide tensor loaded one row a cycle, and so on until it fits. The
@@ -52,29 +51,31 @@ export function allocate(
     cursorPerChip: false,
   };
   const perChip: RoundInput = { ...shared, cursorPerChip: true };
-  const narrowing = (policy: boolean) =>
+  const narrowing = (policy: (chip: number) => boolean) =>
     allocateNarrowing(shared, policy) ?? allocateNarrowing(perChip, policy)!;
-  const r = narrowing(reuseFirst);
+  const r = narrowing(() => reuseFirst);
   // Fresh space first can strand a full chip's freed space in pieces too small for a later large tensor (bert-base
-  // packed on 2 chips: the embedding's [128, 30522] temporaries); the reuse-first policy packs tighter.
-  if (reuseFirst || !r.diagnostics.some((d) => d.code === M.sliceFull.code)) return r;
-  return narrowing(true);
+  // packed on 2 chips: the embedding's [128, 30522] temporaries); the reuse-first policy packs tighter. Only the
+  // chips that overflowed take it: on the others fresh space keeps unrelated work apart (bert-base's chip 1, with
+  // 140 MB free, ran its layers' heads one after another when the whole program reused first).
+  if (reuseFirst || r.fullChips.length === 0) return r;
+  const full = new Set(r.fullChips);
+  const tight = narrowing((chip) => full.has(chip));
+  if (tight.fullChips.length === 0) return tight;
+  return narrowing(() => true);
 }
 
 /** allocateRound, narrowing the largest wide tensor of each full chip until the program fits. With a shared cursor,
  * undefined where that fails (a cursor per chip does better); with a cursor per chip, a chip still full after
  * MAX_NARROWING_ROUNDS has every tensor narrowed. */
-function allocateNarrowing(
-  input: RoundInput,
-  reuseFirst: boolean,
-): { graph: TaskGraph; diagnostics: Diagnostic[] } | undefined {
+function allocateNarrowing(input: RoundInput, reuseFirst: (chip: number) => boolean): Allocated | undefined {
   const tensors = input.g.tensors;
   const canWiden = input.machine.mxm.maxLoadWidth > 1;
   const narrow = new Uint8Array(tensors.length);
   let stillFull: readonly number[] = [];
   for (let round = 0; canWiden && round < MAX_NARROWING_ROUNDS; round++) {
     const r = allocateRound(input, (ti) => narrow[ti] === 1, true, reuseFirst);
-    if (r.fullChips.length === 0) return { graph: r.graph, diagnostics: r.diagnostics };
+    if (r.fullChips.length === 0) return { graph: r.graph, diagnostics: r.diagnostics, fullChips: [] };
     stillFull = r.fullChips;
     let more = false;
     for (const chip of r.fullChips) {
@@ -99,7 +100,14 @@ function allocateNarrowing(
     false,
     reuseFirst,
   );
-  return { graph: r.graph, diagnostics: r.diagnostics };
+  return { graph: r.graph, diagnostics: r.diagnostics, fullChips: r.fullChips };
+}
+
+/** A round's result: `fullChips` (ascending) overflowed, and `diagnostics` say so. */
+interface Allocated {
+  readonly graph: TaskGraph;
+  readonly diagnostics: Diagnostic[];
+  readonly fullChips: readonly number[];
 }
 
 /** Passes of the narrowing loop before every tensor is loaded one row a cycle. */

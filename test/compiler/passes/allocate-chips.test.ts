@@ -38,8 +38,18 @@ describe("allocate: chips placed independently", () => {
     const input = roundInput();
     const tensors = input.g.tensors;
     expect(new Set(tensors.map((t) => t.chip))).toEqual(new Set([0, 1]));
-    const wide = allocateRound(input, () => false, false, false);
-    const chip0Narrow = allocateRound(input, (ti) => tensors[ti]!.chip === 0, false, false);
+    const wide = allocateRound(
+      input,
+      () => false,
+      false,
+      () => false,
+    );
+    const chip0Narrow = allocateRound(
+      input,
+      (ti) => tensors[ti]!.chip === 0,
+      false,
+      () => false,
+    );
     expect(wide.fullChips).toEqual([]);
     expect(chip0Narrow.fullChips).toEqual([]);
     // The case is only a test if both chips load something wide to begin with.
@@ -48,6 +58,39 @@ describe("allocate: chips placed independently", () => {
     expect(wideBlocks(onChip(chip0Narrow.graph.placements, 0))).toEqual([]);
     expect(JSON.stringify(onChip(chip0Narrow.graph.placements, 1))).toBe(
       JSON.stringify(onChip(wide.graph.placements, 1)),
+    );
+  });
+
+  it("the reuse-first policy applies per chip: on chip 0 only, chip 1 keeps its fresh-first placements and chip 0 gets the all-chips reuse-first ones", () => {
+    const input = roundInput();
+    const fresh = allocateRound(
+      input,
+      () => false,
+      false,
+      () => false,
+    );
+    const tight = allocateRound(
+      input,
+      () => false,
+      false,
+      () => true,
+    );
+    const chip0 = allocateRound(
+      input,
+      () => false,
+      false,
+      (chip) => chip === 0,
+    );
+    const reuses = (ps: readonly Placement[]) => ps.filter((p) => p.blocks.some((b) => b.reuses)).length;
+    // The case is only a test if the two policies place chip 0 differently.
+    expect(reuses(onChip(tight.graph.placements, 0))).toBeGreaterThan(
+      reuses(onChip(fresh.graph.placements, 0)),
+    );
+    expect(JSON.stringify(onChip(chip0.graph.placements, 1))).toBe(
+      JSON.stringify(onChip(fresh.graph.placements, 1)),
+    );
+    expect(JSON.stringify(onChip(chip0.graph.placements, 0))).toBe(
+      JSON.stringify(onChip(tight.graph.placements, 0)),
     );
   });
 });

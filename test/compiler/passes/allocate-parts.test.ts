@@ -10,11 +10,12 @@ import { ANCESTOR_LIMIT, Precedence } from "../../../compiler/passes/allocate-pr
 import type { Task } from "../../../compiler/passes/task-ir.ts";
 import { uncachedDependencies } from "../../../compiler/schedule/dependencies.ts";
 
-const block = (addr: number, words: number, owner = 0): FreeBlock => ({
+const block = (addr: number, words: number, owner = 0, freed = owner): FreeBlock => ({
   addr,
   words,
   owner,
   tenants: [`t${owner}/0`],
+  freed,
 });
 
 describe("FreeLists", () => {
@@ -52,6 +53,22 @@ describe("FreeLists", () => {
     expect(f.firstFit(0, 4, onlyFour)).toBe(3);
     expect(f.firstFit(0, 4, onlyFour, 2)).toBe(-1);
     expect(asked).toEqual([2, 3, 4, 2, 3]);
+  });
+
+  it("oldest fit returns the block freed earliest among those large enough, the lowest on a tie", () => {
+    const f = new FreeLists();
+    for (const [addr, words, owner, freed] of [
+      [0, 2, 1, 0],
+      [10, 8, 2, 5],
+      [30, 8, 3, 2],
+      [50, 8, 4, 2],
+      [70, 3, 5, 1],
+    ] as const)
+      f.release(0, block(addr, words, owner, freed));
+    expect(f.oldestFit(0, 4)).toBe(2);
+    expect(f.oldestFit(0, 3)).toBe(4);
+    expect(f.oldestFit(0, 9)).toBe(-1);
+    expect(f.oldestFit(1, 1)).toBe(-1);
   });
 
   it("a partial take keeps the block's upper words and tenants; an exact take removes it; maxWords follows", () => {
