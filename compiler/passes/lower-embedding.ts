@@ -8,7 +8,7 @@
 // Cost: one word per token per column tile and plane per range (tile.ts), and the adds, where the one-hot product
 // this replaced passed the whole table through the MXM for every token. No case needs that product any more.
 import type { DType } from "../graph/ir.ts";
-import type { KernelBuilder } from "./kernel-builder.ts";
+import { type KernelBuilder, LANES } from "./kernel-builder.ts";
 import type { KTensor } from "./kernel-ir.ts";
 
 /** One id range of the table: ids first..end-1 stored from row `at` (1 when a zero row comes first). */
@@ -33,6 +33,11 @@ export function idRanges(v: number, rangeRows: number): IdRange[] {
   return out;
 }
 
+/** Cycles of id reads one copy of an input id column serves (its gathers' tiles x tokens) before the next range
+ * takes another copy. ASSUMPTION: a few ranges' worth, so the copies' SRAM (one int32 vector per token each) stays
+ * small; not tuned. Decode (one token) keeps one copy. */
+const ID_READS_PER_COPY = 2048;
+
 /** ids: int32, a model input of any shape or a computed column [rows, 1]; table: a parameter [V, D]. Defines
  * outId [ids, D]. */
 export function lowerEmbedding(
@@ -48,18 +53,34 @@ export function lowerEmbedding(
   const tokens = ids.rows * ids.cols;
   // The same values as the ids input, one per row: row r's lane 0 is what `gather` takes as its index. Computed
   // ids (topk's, converted to int32) are a column already when there is one per row.
-  const column = ids.role === "temp" ? ids.id : `${ids.id}.col`;
-  if (!k.tensors.has(column))
-    k.tensors.set(column, {
-      id: column,
-      dtype: "int32",
-      rows: tokens,
-      cols: 1,
-      role: ids.role,
-      shape: [tokens, 1],
-      source: { node: ids.source!.node, transposed: false },
-    });
   const ranges = idRanges(v, Math.max(3, rangeRows));
+  // Every gather task reads the whole id column once per column tile, so one copy's read port serializes them:
+  // ranges x tiles x tokens cycles (bert-base's prefill of 128: 60 x 3 x 128 = 23k cycles, a twentieth of the
+  // program). An input column is loaded as several copies (the emitter seeds each from the same input, so they
+  // cost SRAM, not time), consecutive ranges sharing one, so their gathers read in parallel. A computed column
+  // (topk's) stays one tensor, and so does one token's (decode): a read of one word, which the gather's other steps
+  // hide (two copies of llama3-8b's made its layer 2.5% slower: 41,332 cycles against 40,329, not looked into).
+  const copies =
+    ids.role === "temp" || tokens === 1
+      ? 1
+      : Math.min(
+          ranges.length,
+          Math.ceil((ranges.length * Math.ceil(table.cols / LANES) * tokens) / ID_READS_PER_COPY),
+        );
+  const columns = Array.from({ length: copies }, (_, c) => {
+    const column = ids.role === "temp" ? ids.id : `${ids.id}.col${c > 0 ? `.${c}` : ""}`;
+    if (!k.tensors.has(column))
+      k.tensors.set(column, {
+        id: column,
+        dtype: "int32",
+        rows: tokens,
+        cols: 1,
+        role: ids.role,
+        shape: [tokens, 1],
+        source: { node: ids.source!.node, transposed: false },
+      });
+    return column;
+  });
   // The ranges' results summed in list order as a binary counter: each gather is followed by the adds that merge
   // equal-sized partial sums, so a sum's inputs come from neighbouring ranges (the packer fills chips in list
   // order, so they are mostly on one chip and few partial sums cross a link) and the depth stays log2 of the ranges.
@@ -83,10 +104,12 @@ export function lowerEmbedding(
   }
   const same = outDtype === table.dtype;
   const results: string[] = [];
+  let gathered = 0;
   plan.forEach((p, i) => {
     const id = i === plan.length - 1 && same ? outId : k.fresh(at);
     if ("range" in p) {
       const r = p.range;
+      const column = columns[Math.floor((gathered++ * copies) / ranges.length)]!;
       const stored = k.tableRange(`${table.id}.ids${r.first}`, table, r.first, r.end - r.first, r.at, r.rows);
       results.push(k.gather(id, stored, column, r.at - r.first, v));
     } else results.push(k.binary(id, "add", results[p.add[0]]!, results[p.add[1]]!));

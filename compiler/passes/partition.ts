@@ -25,7 +25,14 @@ import { stampsDeepRepeat } from "./deep-repeat.ts";
 import { type KernelGraph, type KOp, type KTensor, opInputs } from "./kernel-ir.ts";
 import { type LayerPlacement, layerPartition } from "./layers.ts";
 import { M } from "./messages.ts";
-import { type PackContext, type Packing, packContext, packStages, type Stage } from "./pack.ts";
+import {
+  alignToInstances,
+  type PackContext,
+  type Packing,
+  packContext,
+  packStages,
+  type Stage,
+} from "./pack.ts";
 import { estimatePlacement, FILL_FRACTIONS, FULL_FILL, type SpreadTiming, spreadStages } from "./spread.ts";
 
 export const STRATEGIES = ["auto", "pack", "spread", "none", "k-split", "pipeline", "layers"] as const;
@@ -188,6 +195,11 @@ export function partition(
   const kTilesOf = (op: Extract<KOp, { kind: "matmul" }>) =>
     op.kTiles ? op.kTiles[1] - op.kTiles[0] : Math.ceil(tensors.get(op.a)!.cols / lanes);
   let stagesUsed: Packing = packed;
+  // Stages cut between a repeat's instances rather than inside one, when the chips given allow it.
+  if ((strategy === "auto" || strategy === "pack") && packed.chips > 1) {
+    const aligned = alignToInstances(ctx, packed);
+    if (aligned.chips <= chips) stagesUsed = aligned;
+  }
   if (strategy === "pipeline" && chips > 1) {
     const balanced = balanceStages(ctx, chips);
     if (balanced) stagesUsed = balanced;
@@ -202,7 +214,7 @@ export function partition(
     // The greedy pass at full fill first: a deep repeat's whole model has tens of thousands of ops, and when auto
     // stamps it that placement is only weighed, never used (the stamped units try every fill in layers.ts).
     const fullFill = spreadStages(ctx, timing, chips, FULL_FILL);
-    const packCycles = estimatePlacement(ctx, timing, packed.stages);
+    const packCycles = estimatePlacement(ctx, timing, stagesUsed.stages);
     const wins = (s: typeof fullFill) =>
       s && (strategy === "spread" || s.cycles < SPREAD_MARGIN * packCycles);
     if (wins(fullFill)) [stagesUsed, spread] = [fullFill!, true];

@@ -83,6 +83,33 @@ describe("embedding as a MEM gather", () => {
     expect(gathers).toHaveLength(16);
   });
 
+  it("a prefill's gathers read several copies of the id column, consecutive ranges sharing one, and every id still reads its row", () => {
+    const sets = { vocab: "30000", d: "640" };
+    // 40 tokens: 59 ranges x 2 column tiles x 40 id reads, about 4,700 cycles on one copy's read port.
+    const ids = edgeIds(30000, gatherRows(TSP_V1)).slice(0, 40);
+    const { run, compiled } = runWithIds(LOOKUP, ids, { sets });
+    expect(run.hazards).toEqual([]);
+    expect(run.cycles).toBe(run.predictedCycles);
+    expect(run.outputsMatch).toBe(true);
+    expect(run.maxAbsError).toBe(0);
+    // Per gathered range (by its first id), the id column its tasks read.
+    const copyOf = new Map<number, string>();
+    for (const t of compiled.tasks!.tasks) {
+      const g = t.steps.find((x) => x.kind === "gather");
+      const col = t.steps.find((x) => x.kind === "read" && x.ref.tensor.startsWith("tokens.col"));
+      if (g?.kind !== "gather" || col?.kind !== "read") continue;
+      const first = Number(/\.ids(\d+)/.exec(g.ref.tensor)![1]);
+      expect(copyOf.get(first) ?? col.ref.tensor).toBe(col.ref.tensor);
+      copyOf.set(first, col.ref.tensor);
+    }
+    const order = [...copyOf].sort((a, b) => a[0] - b[0]).map(([, c]) => c);
+    expect(order).toHaveLength(idRanges(30000, gatherRows(TSP_V1)).length);
+    const copies = [...new Set(order)];
+    expect(copies.length).toBeGreaterThan(1);
+    // Consecutive ranges share a copy: each copy's ranges are one run.
+    expect(order.filter((c, i) => i === 0 || c !== order[i - 1]).length).toBe(copies.length);
+  });
+
   it("a table on other chips than its reader: ranges gathered on several chips, moved over links and summed", () => {
     const text = `${LOOKUP.replace("output e = embedding(tokens, wte)", "param wpe: fp16[64, d]\ninput positions: int32[1, seq]\noutput e = add(embedding(tokens, wte), embedding(positions, wpe))")}`;
     const sets = { vocab: "30000", d: "640" };

@@ -11,7 +11,7 @@ import { compile } from "../../../compiler/compile.ts";
 import { loadModel } from "../../../compiler/frontend.ts";
 import { sramBytesPerChip as allocatedPerChip } from "../../../compiler/passes/allocate.ts";
 import { decompose } from "../../../compiler/passes/decompose.ts";
-import { packStages } from "../../../compiler/passes/pack.ts";
+import { alignToInstances, packContext, packStages } from "../../../compiler/passes/pack.ts";
 import { paddedBytes, partition, usableBytesPerChip } from "../../../compiler/passes/partition.ts";
 import { initialSources } from "../../../compiler/reference/init.ts";
 import { unlimitedPackContext } from "../helpers/pack-context.ts";
@@ -125,5 +125,56 @@ describe("uneven K splits", () => {
     expect(run.hazards).toEqual([]);
     expect(run.cycles).toBe(r.report!.cycles);
     expect(run.outputsMatch).toBe(true);
+  });
+});
+
+/** A repeat whose instances hold two 640 x 640 weights each (819,200 bytes apiece). */
+const PAIRS = `model pairs
+const layers = 4
+block layer(x: fp16[1, 640]) -> fp16[1, 640] {
+  param w1: fp16[640, 640]
+  param w2: fp16[640, 640]
+  h = relu(matmul(relu(matmul(x, w1)), w2))
+  return h
+}
+input x: fp16[1, 640]
+output y = repeat layers layer(x)
+`;
+
+describe("stages aligned to a repeat's instances", () => {
+  const contextOf = (budget: number) => {
+    const { kernel } = kernelOf(PAIRS);
+    return packContext(
+      kernel.ops,
+      new Map(kernel.tensors.map((t) => [t.id, t])),
+      kernel.outputs.map((o) => o.tensor),
+      { lanes: 320, planes: 4, budget, nodeChips: 8, chunkRows: 1024 },
+    );
+  };
+  const chipsOf = (ctx: ReturnType<typeof contextOf>, p: ReturnType<typeof packStages>) => {
+    const chips = new Map<string, Set<number>>();
+    ctx.ops.forEach((op, i) => {
+      const k = /^layer\.\d+\./.exec(op.id)?.[0];
+      if (k) chips.set(k, (chips.get(k) ?? new Set()).add(p.stages[i]!.base));
+    });
+    return chips;
+  };
+
+  it("a chip change inside an instance moves to the instance's first op, so every instance sits on one chip", () => {
+    // Three weights a chip: the packing cuts inside layers 1 and 2.
+    const ctx = contextOf(3.2 * 819_200);
+    const packed = packStages(ctx);
+    expect(packed.chips).toBe(3);
+    expect([...chipsOf(ctx, packed).values()].some((c) => c.size > 1)).toBe(true);
+    const aligned = alignToInstances(ctx, packed);
+    expect(aligned.ok).toBe(true);
+    expect(aligned.chips).toBe(4);
+    expect([...chipsOf(ctx, aligned).values()].map((c) => [...c])).toEqual([[0], [1], [2], [3]]);
+  });
+
+  it("an instance larger than a chip keeps the packing's cuts (a fresh chip for it would only leave one part empty)", () => {
+    const ctx = contextOf(1.5 * 819_200);
+    const packed = packStages(ctx);
+    expect(alignToInstances(ctx, packed).stages).toEqual(packed.stages);
   });
 });
