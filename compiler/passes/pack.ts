@@ -374,6 +374,9 @@ export function alignToInstances(ctx: PackContext, packed: Packing): Packing {
     }
     if (cut < 0) return p;
     tried.add(cut);
+    // An instance whose sources alone overfill a chip is cut inside anyway: skip it without packing again. (On the
+    // 80-layer llama2-70b-fp8, packing once per instance took 220 s of wall time on a loaded machine; about 1 s so.)
+    if (sourceBytes(ctx, instance, cut) > ctx.budget) continue;
     const q = packStages(ctx, new Set([...cuts, cut]));
     // Kept only when the instance then sits whole on one chip: an instance larger than a chip is cut inside
     // anyway, and starting it on a fresh chip would only leave the chip before it part empty.
@@ -387,4 +390,20 @@ export function alignToInstances(ctx: PackContext, packed: Packing): Packing {
     cuts.add(cut);
     p = q;
   }
+}
+
+/** Bytes of the sources (weights, constants, inputs, state) the ops of the instance starting at op `s` keep on a
+ * chip, each counted once. */
+function sourceBytes(ctx: PackContext, instance: readonly string[], s: number): number {
+  const seen = new Set<string>();
+  let bytes = 0;
+  for (let i = s; i < ctx.ops.length; i++) {
+    if (instance[i] !== instance[s]) continue;
+    for (const it of demands(ctx, i)[0]!)
+      if (it.pinned && !seen.has(it.key)) {
+        seen.add(it.key);
+        bytes += it.bytes;
+      }
+  }
+  return bytes;
 }
