@@ -31,6 +31,10 @@ export function emitProgram(s: Schedule, m: Machine, sources: Sources | undefine
   let next = 0;
   const tensorById = new Map(g.tensors.map((t) => [t.id, t]));
   const placementsOf: Placement[][] = Array.from({ length: g.chips }, () => []);
+  // An output in parts on several chips (a column split left in place) names every region by its tile.
+  const split = new Set(
+    g.outputs.filter((o, i) => g.outputs.findIndex((x) => x.name === o.name) !== i).map((o) => o.name),
+  );
   for (const p of g.placements ?? []) placementsOf[p.chip]!.push(p);
   for (let chip = 0; chip < g.chips; chip++) {
     const queues: QueueProgram[] = [];
@@ -53,7 +57,7 @@ export function emitProgram(s: Schedule, m: Machine, sources: Sources | undefine
       const t = tensorById.get(o.tensor)!;
       for (const b of p.blocks)
         outputs.push({
-          name: p.blocks.length === 1 ? o.name : `${o.name}#t${b.tile}.r${b.row0}`,
+          name: p.blocks.length === 1 && !split.has(o.name) ? o.name : `${o.name}#t${b.tile}.r${b.row0}`,
           type: t.type,
           slices: b.slices,
           addr: b.addr,

@@ -37,6 +37,8 @@ export interface PackContext {
   readonly chunkRows: number;
   /** Index of the last op reading each tensor (model outputs: never freed). */
   readonly lastUse: ReadonlyMap<string, number>;
+  /** The model outputs no op reads (`unreadOutputs`). */
+  readonly leftInPlace: ReadonlySet<string>;
 }
 
 export function packContext(
@@ -50,7 +52,7 @@ export function packContext(
     for (const x of opInputs(op)) lastUse.set(x, i);
   });
   for (const o of outputs) lastUse.set(o, Number.POSITIVE_INFINITY);
-  return { ops, tensors, ...m, lastUse };
+  return { ops, tensors, ...m, lastUse, leftInPlace: unreadOutputs(ops, outputs) };
 }
 
 /** What one op puts on one chip of its stage. `key` (`tensor/tile`) is counted once per chip. */
@@ -233,9 +235,16 @@ export function columnSplittable(ctx: PackContext, op: KOp): op is Extract<KOp, 
   return b.role === "param" && (b.source?.batches ?? 1) === 1 && Math.ceil(b.rows / ctx.lanes) > 1;
 }
 
+/** The model outputs no op reads. A column split of the matmul making one leaves each chip's output tiles on
+ * that chip as a part of the output (tile-columns.ts): nothing is sent back, so the split may span nodes. */
+export function unreadOutputs(ops: readonly KOp[], outputs: readonly string[]): Set<string> {
+  const read = new Set(ops.flatMap((op) => opInputs(op)));
+  return new Set(outputs.filter((o) => !read.has(o)));
+}
+
 /** The items of a column split (`n` as Placement.nBounds) on each of its chips: all of `a`, the chip's rows of
- * `b` for every K tile, its output tiles (on chip 0 the whole output, on the others until they are sent), the
- * epilogue's rows. */
+ * `b` for every K tile, its output tiles (on chip 0 the whole output, on the others until they are sent; an
+ * output left in place (`unreadOutputs`): each chip its own tiles, kept), the epilogue's rows. */
 export function columnDemands(ctx: PackContext, i: number, n: readonly number[]): Item[][] {
   const op = ctx.ops[i]! as Extract<KOp, { kind: "matmul" }>;
   const { lanes, tensors } = ctx;
@@ -260,10 +269,12 @@ export function columnDemands(ctx: PackContext, i: number, n: readonly number[])
       items.push(tile(a, a.rows, `${sourceCopy(a, c)}/${k}`, a.role !== "temp", ctx.lastUse.get(a.id) ?? i));
       items.push(tile(b, rows, `${b.id}.rows${n0 * lanes}+${rows}/${k}`, true, i));
     }
-    const outTiles = c === 0 ? Math.ceil(out.cols / lanes) : n1 - n0;
+    const kept = ctx.leftInPlace.has(out.id);
+    const whole = c === 0 && !kept;
+    const outTiles = whole ? Math.ceil(out.cols / lanes) : n1 - n0;
     for (let j = 0; j < outTiles; j++)
       items.push(
-        tile(out, out.rows, `${out.id}${c === 0 ? "" : `.c${c}`}/${j}`, false, c === 0 ? lastOut : i),
+        tile(out, out.rows, `${out.id}${whole ? "" : `.c${c}`}/${j}`, false, c === 0 || kept ? lastOut : i),
       );
     for (const e of op.epilogue ?? [])
       if (e.kind === "row") {

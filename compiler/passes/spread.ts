@@ -155,8 +155,9 @@ class Timeline {
     const out = this.ctx.tensors.get(op.out)!;
     if (p.nBounds && p.width > 1) {
       // A column split: every chip reads all of a and the epilogue's rows, computes its output tiles whole and
-      // sends them (the output type) to the first chip.
+      // sends them (the output type) to the first chip, or keeps them (a model output no op reads).
       const n = p.nBounds;
+      const kept = this.ctx.leftInPlace.has(op.out);
       let end = 0;
       for (let c = 0; c + 1 < n.length; c++) {
         const chip = p.base + c;
@@ -164,7 +165,7 @@ class Timeline {
         for (const x of opInputs(op)) ready = Math.max(ready, this.readyOn(x, chip, this.tilesOf(x), commit));
         const local = this.matmulOn(op, chip, kFirst, kEnd, ready, commit, n[c + 1]! - n[c]!);
         const words = out.rows * (n[c + 1]! - n[c]!) * DTYPE_BYTES[out.dtype];
-        end = Math.max(end, c === 0 ? local : local + this.t.linkLatency + words * this.t.wordCycles);
+        end = Math.max(end, c === 0 || kept ? local : local + this.t.linkLatency + words * this.t.wordCycles);
       }
       return this.made_(op.out, p.base, end, commit);
     }
@@ -329,8 +330,11 @@ function spreadWithin(
       }
       if (columnSplittable(ctx, op)) {
         const nTiles = Math.ceil(ctx.tensors.get(op.b)!.rows / ctx.lanes);
+        // An output left in place sends nothing back, so its split may run on into the next node: its chips there
+        // get `a` over the gateway once each (Timeline: two hops), the same cost as routing it in.
+        const end = ctx.leftInPlace.has(op.out) ? Math.min(chips, last + ctx.nodeChips) : last;
         for (let s = first; s < last; s++)
-          for (let w = 2; w <= Math.min(nTiles, last - s); w++) {
+          for (let w = 2; w <= Math.min(nTiles, end - s); w++) {
             const bounds = [0];
             for (let c = 0; c < w; c++) bounds.push(kRange(0, nTiles, c, w)[1]);
             consider({ base: s, width: w, nBounds: bounds }, columnDemands(ctx, i, bounds));

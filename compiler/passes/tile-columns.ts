@@ -1,7 +1,10 @@
 // A matmul split by output columns over the chips of a node (partition.ts's nSplits) -> MXM tasks: each chip
 // computes its column tiles whole from its own weight rows and sends the finished tiles to chip 0.
-// Guarantees chip 0's copy of the output holds every tile, in the output type, after the recv tasks.
+// Guarantees chip 0's copy of the output holds every tile, in the output type, after the recv tasks; or, for a
+// model output no op reads, that each chip's part (`outputParts`) holds its tiles, and nothing is sent.
 import type { KOp } from "./kernel-ir.ts";
+import { unreadOutputs } from "./pack.ts";
+import type { PartitionedGraph } from "./partition.ts";
 import type { Step, TiledTensor } from "./task-ir.ts";
 import { accumulatorType, bufferRows, type TileContext } from "./tile-context.ts";
 
@@ -23,13 +26,14 @@ export function lowerColumns(
   const chunk = Math.min(a0.blockRows, out.blockRows, machine.mxm.accumulatorRows);
   const acc = accumulatorType(a0.type);
   const sendRows = bufferRows(machine, out.type);
+  const kept = outputParts(cx.p).has(out.id);
   for (let c = 0; c + 1 < n.length; c++) {
     const [n0, n1] = [n[c]!, n[c + 1]!];
     const a = cx.onChip(a0, c);
     const first = n0 * lanes;
     const count = Math.min(n1 * lanes, b0.rows) - first;
     const b = columnRows(cx, b0, first, count, c);
-    const dst = c === 0 ? out : cx.temp(out, `${out.id}.c${c}`, out.type, c);
+    const dst = c === 0 && !kept ? out : cx.temp(out, partId(out.id, c), out.type, c);
     for (let j = n0; j < n1; j++) {
       const nRows = Math.min(lanes, b0.rows - j * lanes);
       for (let m0 = 0; m0 < a0.rows; m0 += chunk) {
@@ -40,12 +44,42 @@ export function lowerColumns(
         const steps: Step[] = [{ kind: "acc", type: acc, n: mn, row0: 0 }];
         cx.finish(steps, 0, acc, dst, j, m0, mn, op.epilogue ?? []);
         cx.push({ id: `${group}.acc`, op: op.id, mxmGroup: group, mxmGroupEnd: true, steps }, [prev!], c);
-        if (c === 0) continue;
+        if (c === 0 || kept) continue;
         // The finished rows to chip 0 in buffer-sized pieces (partition.ts keeps a column split in one node).
         cx.toChip0(op.id, dst, out, out.type, [j, m0, mn], c, sendRows);
       }
     }
   }
+}
+
+/** Chip c's tiles of a column-split output (written with the output's tile numbers, so an output part's regions
+ * are named by them: emit/program.ts). */
+function partId(out: string, c: number): string {
+  return `${out}.c${c}`;
+}
+
+const partsCache = new WeakMap<PartitionedGraph, ReadonlyMap<string, readonly string[]>>();
+
+/** The model outputs split by columns and left in place: each output tensor -> its parts, one per chip of the
+ * split in order (the output tensor itself is then never written: tile.ts drops it). */
+export function outputParts(p: PartitionedGraph): ReadonlyMap<string, readonly string[]> {
+  const got = partsCache.get(p);
+  if (got) return got;
+  const unread = unreadOutputs(
+    p.kernel.ops,
+    p.kernel.outputs.map((o) => o.tensor),
+  );
+  const parts = new Map<string, readonly string[]>();
+  for (const op of p.kernel.ops) {
+    const n = p.nSplits?.get(op.id);
+    if (op.kind !== "matmul" || !n || !unread.has(op.out)) continue;
+    parts.set(
+      op.out,
+      Array.from({ length: n.length - 1 }, (_, c) => partId(op.out, c)),
+    );
+  }
+  partsCache.set(p, parts);
+  return parts;
 }
 
 /** Rows `first .. first + count - 1` of weight t as a tensor of their own on chip `chip` of the stage (the emitter

@@ -9,6 +9,7 @@ import type { KOp } from "./kernel-ir.ts";
 import type { PartitionedGraph } from "./partition.ts";
 import { inputView, type PointwiseOp, valueTypes } from "./pointwise-ir.ts";
 import type { Step, TaskGraph } from "./task-ir.ts";
+import { outputParts } from "./tile-columns.ts";
 import { tileContext } from "./tile-context.ts";
 import { lowerMatmul } from "./tile-matmul.ts";
 
@@ -196,14 +197,18 @@ export function tile(p: PartitionedGraph, machine: Machine): TaskGraph {
     }
   };
   for (const op of p.kernel.ops) lowerOp(op);
+  // An output split by columns and left in place is its parts, on their chips (tile-columns.ts).
+  const parts = outputParts(p);
   return {
     name: p.kernel.name,
     chips: p.chips,
     batch: p.kernel.batch,
     tokensPerPass: p.kernel.tokensPerPass,
     tasks,
-    tensors: tensors.sort((x, y) => (x.id < y.id ? -1 : x.id > y.id ? 1 : 0)),
-    outputs: p.kernel.outputs,
+    tensors: tensors.filter((t) => !parts.has(t.id)).sort((x, y) => (x.id < y.id ? -1 : x.id > y.id ? 1 : 0)),
+    outputs: p.kernel.outputs.flatMap((o) =>
+      (parts.get(o.tensor) ?? [o.tensor]).map((tensor) => ({ name: o.name, tensor })),
+    ),
     constants: p.kernel.constants,
   };
 }
