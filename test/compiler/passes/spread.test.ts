@@ -93,6 +93,17 @@ describe("spreading over the chips given", () => {
     );
     expect(sends).toEqual([]);
     expect(logitTiles(r.program!)).toEqual(expectedTiles(p.stageOf.get("matmul_0")!.base, n!));
+    // A column split whose output is read (the MLP's product here) still sends its finished fp16 tiles to its
+    // first chip: one row per tile not computed there.
+    const read = [...(p.nSplits ?? new Map<string, readonly number[]>())].filter(([op]) => op !== "matmul_0");
+    expect(read.length).toBeGreaterThan(0);
+    for (const [op, bounds] of read) {
+      const back = r.tasks!.tasks.flatMap((t) =>
+        t.op === op ? t.steps.flatMap((st) => (st.kind === "send" ? [st] : [])) : [],
+      );
+      expect(new Set(back.map((st) => st.type))).toEqual(new Set(["fp16"]));
+      expect(back.reduce((sum, st) => sum + st.n, 0)).toBe(bounds[bounds.length - 1]! - bounds[1]!);
+    }
     const run = runModel(graph, r.program!, r.report!, SMALL, { functional: true, seed: 0 });
     expect(run.hazards).toEqual([]);
     expect(run.cycles).toBe(r.report!.cycles);
