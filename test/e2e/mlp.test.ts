@@ -34,6 +34,17 @@ describe("programs/mlp2.model compiled for one chip and simulated", () => {
       expect(run.outputsMatch).toBe(true);
       expect(run.maxRelError!).toBeLessThan(1e-2);
     });
+  it("an output region missing from the program is a mismatch, not a smaller comparison", () => {
+    const path = "programs/mlp2.model";
+    const graph = loadModel(readFileSync(path, "utf8"), path, { batch: "3", d_out: "650" }).graph!;
+    const r = compile(graph, TSP_V1, { chips: 1, file: path, sources: initialSources(graph, 0) });
+    const program = r.program!;
+    const [chip, ...rest] = program.chips;
+    expect(chip!.outputs.length).toBeGreaterThan(1);
+    const cut = { ...program, chips: [{ ...chip!, outputs: chip!.outputs.slice(1) }, ...rest] };
+    expect(runModel(graph, program, r.report!, TSP_V1, { functional: true, seed: 0 }).outputsMatch).toBe(true);
+    expect(runModel(graph, cut, r.report!, TSP_V1, { functional: true, seed: 0 }).outputsMatch).toBe(false);
+  });
   it("another seed gives other values that still match", () => {
     const run = compileAndRun("programs/mlp2.model", {}, 7);
     expect(run.hazards).toEqual([]);
