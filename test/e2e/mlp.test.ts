@@ -42,7 +42,9 @@ describe("programs/mlp2.model compiled for one chip and simulated", () => {
     const [chip, ...rest] = program.chips;
     expect(chip!.outputs.length).toBeGreaterThan(1);
     const cut = { ...program, chips: [{ ...chip!, outputs: chip!.outputs.slice(1) }, ...rest] };
-    expect(runModel(graph, program, r.report!, TSP_V1, { functional: true, seed: 0 }).outputsMatch).toBe(true);
+    expect(runModel(graph, program, r.report!, TSP_V1, { functional: true, seed: 0 }).outputsMatch).toBe(
+      true,
+    );
     expect(runModel(graph, cut, r.report!, TSP_V1, { functional: true, seed: 0 }).outputsMatch).toBe(false);
   });
   it("another seed gives other values that still match", () => {
