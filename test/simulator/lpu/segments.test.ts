@@ -177,6 +177,64 @@ describe("a put and a take alone on the same diagonals (checked without the acti
   });
 });
 
+describe("a take joined to the put record on its diagonals", () => {
+  it("every mix of three operations on the same or overlapping diagonals agrees with the per-vector rules", () => {
+    // The second queue's take joins the first queue's put when both cover the same diagonals; the third operation,
+    // on the same diagonals, shifted or longer, meets that joined record (or the pair kept apart) in the sweep.
+    let failing = 0;
+    let cases = 0;
+    for (const g of [1, 5]) {
+      const west = g >= S;
+      const cycle = (D: number, p: number) => (west ? D - p : D + p);
+      for (let kinds = 0; kinds < 8; kinds++)
+        for (const p1 of [10, 20, 30])
+          for (const p2 of [10, 20, 30])
+            for (const p3 of [10, 20, 30])
+              for (const [shift, n3] of [
+                [0, 4],
+                [2, 4],
+                [0, 6],
+                [-1, 2],
+              ] as const) {
+                const kind = (b: number) => ((kinds >> b) & 1 ? SEG_TAKE : SEG_PUT);
+                const ops: Op[] = [
+                  { queue: 0, kind: kind(0), g, pos: p1, c0: cycle(100, p1), n: 4 },
+                  { queue: 1, kind: kind(1), g, pos: p2, c0: cycle(100, p2), n: 4 },
+                  { queue: 2, kind: kind(2), g, pos: p3, c0: cycle(100 + shift, p3), n: n3 },
+                ];
+                const want = oracle(ops);
+                if (!want) failing++;
+                cases++;
+                expect(
+                  fast(ops),
+                  `g ${g} kinds ${kinds} positions ${p1},${p2},${p3} shift ${shift} n ${n3}`,
+                ).toBe(want);
+              }
+    }
+    expect(failing).toBeGreaterThan(cases / 10);
+    expect(failing).toBeLessThan(cases);
+  });
+
+  it("a put the current queue may still extend is not joined (the same queue's take, then more put)", () => {
+    // Queue 0 puts 4 vectors at position 10, takes them at 30, then puts 4 more right after (extending its put record
+    // to 8 vectors). Queue 1 puts at 40 on the later 4 diagonals, which hold no take: an overwrite. Had the take been
+    // joined to the 4-vector put record, the extension would have given those diagonals a take and hidden it.
+    const c = (D: number, p: number) => D + p;
+    const ops: Op[] = [
+      { queue: 0, kind: SEG_PUT, g: 1, pos: 10, c0: c(100, 10), n: 4 },
+      { queue: 0, kind: SEG_TAKE, g: 1, pos: 30, c0: c(100, 30), n: 4 },
+      { queue: 0, kind: SEG_PUT, g: 1, pos: 10, c0: c(104, 10), n: 4 },
+      { queue: 1, kind: SEG_PUT, g: 1, pos: 40, c0: c(104, 40), n: 4 },
+    ];
+    expect(oracle(ops)).toBe(false);
+    expect(fast(ops)).toBe(false);
+    // With a take between the two puts on those diagonals, the same traffic passes.
+    ops.push({ queue: 2, kind: SEG_TAKE, g: 1, pos: 35, c0: c(104, 35), n: 4 });
+    expect(oracle(ops)).toBe(true);
+    expect(fast(ops)).toBe(true);
+  });
+});
+
 describe("segment sort", () => {
   /**
    * `runs` sorted runs of records (diagonal, length, key) over diagonals [0, span), with repeats of a diagonal; with
