@@ -3,13 +3,8 @@
 // that touched the group. Out: the records themselves, copied into diagonal order (or the input when it is one run),
 // so that the sweep reads them in order instead of through an index.
 
-/**
- * Numbers per segment record: first diagonal, length, 2y + kind, and the key 2y + kind of a take joined to that put
- * on the same diagonals (segments.ts), or NO_TAKE.
- */
-export const REC = 4;
-/** No take joined to the record: a take's key 2y + 1 is odd, so an even number cannot be one. */
-export const NO_TAKE = 0;
+/** Numbers per segment record: first diagonal, length, 2y + kind. */
+export const REC = 3;
 /** Radix sort digits: RADIX_BITS bits, so two passes order keys below 2^(2 * RADIX_BITS) apart. */
 const RADIX_BITS = 11;
 const RADIX = 1 << RADIX_BITS;
@@ -89,7 +84,6 @@ export class SegmentSort {
       out[j * REC] = d[s]!;
       out[j * REC + 1] = d[s + 1]!;
       out[j * REC + 2] = d[s + 2]!;
-      out[j * REC + 3] = d[s + 3]!;
     }
     return out;
   }
@@ -121,7 +115,6 @@ export class SegmentSort {
       out[o] = key;
       out[o + 1] = d[s + 1]!;
       out[o + 2] = d[s + 2]!;
-      out[o + 3] = d[s + 3]!;
     }
     // Insertion sort: a record moves left past greater diagonals only (stable), never out of its bucket. Records of
     // equal diagonals (a put and its takes) never move, so a crowded bucket costs only its disorder, which is bounded:
@@ -132,20 +125,17 @@ export class SegmentSort {
       if (out[(i - 1) * REC]! <= key) continue;
       const len = out[i * REC + 1]!;
       const yk = out[i * REC + 2]!;
-      const joined = out[i * REC + 3]!;
       let j = i;
       while (j > 0 && out[(j - 1) * REC]! > key) {
         if (--budget < 0) return false;
         out[j * REC] = out[(j - 1) * REC]!;
         out[j * REC + 1] = out[(j - 1) * REC + 1]!;
         out[j * REC + 2] = out[(j - 1) * REC + 2]!;
-        out[j * REC + 3] = out[(j - 1) * REC + 3]!;
         j--;
       }
       out[j * REC] = key;
       out[j * REC + 1] = len;
       out[j * REC + 2] = yk;
-      out[j * REC + 3] = joined;
     }
     return true;
   }

@@ -10,15 +10,8 @@
 // y: every take comes after some put, and between two puts there is a take (a take at the first put's y counts; one
 // at the second's does not). Two puts at the same y are an overwrite. Across an interval of diagonals covered by
 // the same segments the answer is the same, so the check costs per interval, not per vector.
-//
-// A put or take appended on exactly the diagonals of an earlier record of the other kind (most traffic: a word put
-// once and taken once downstream, by queues that run in either order) is written into that record instead of a record
-// of its own: the check sees the same operations on every diagonal, from fewer records to sort and sweep.
 import { Bail } from "./bail.ts";
-import { NO_TAKE, REC, SegmentSort } from "./segment-sort.ts";
-
-/** Slots of the table of recent records by (group, first diagonal), where a put or take finds the record to join. */
-const JOIN_TABLE_BITS = 18;
+import { REC, SegmentSort } from "./segment-sort.ts";
 
 export const SEG_PUT = 0;
 export const SEG_TAKE = 1;
@@ -40,18 +33,8 @@ export class Segments {
   private readonly lo: Int32Array;
   private readonly hi: Int32Array;
   private readonly ordered: Uint8Array;
-  /**
-   * Per slot of a hash of (group, first diagonal): the group and the number of the latest record stored there. A
-   * cache, not an index: a slot is overwritten by a later record, and an operation joins a record only after reading
-   * that it is of the other kind on those diagonals with nothing joined yet, so a stale slot (an earlier chip's) costs
-   * a record, never a wrong check.
-   */
-  private readonly slotGroup = new Int32Array(1 << JOIN_TABLE_BITS).fill(-1);
-  private readonly slotRecord = new Int32Array(1 << JOIN_TABLE_BITS);
-  /** Segments stored over the chip (records, after extensions and joins). */
+  /** Segments stored over the chip (records, after extensions). */
   count = 0;
-  /** Operations joined to another's record over the chip (no record of their own). */
-  joined = 0;
 
   constructor(private readonly groups: number) {
     this.data = Array.from({ length: groups }, () => new Int32Array(REC * 64));
@@ -67,7 +50,6 @@ export class Segments {
   /** Empties the store for the next chip (keeps its arrays: one store serves every chip of a run). */
   reset(): void {
     this.count = 0;
-    this.joined = 0;
     this.size.fill(0);
     this.last.fill(-1);
   }
@@ -105,32 +87,6 @@ export class Segments {
       this.lastEnd[key] = d0 + n;
       return;
     }
-    const slot = (Math.imul(d0, 0x9e3779b1) + Math.imul(g, 0x85ebca6b)) >>> (32 - JOIN_TABLE_BITS);
-    if (this.slotGroup[slot] === g) {
-      const p = this.slotRecord[slot]!;
-      const r = p * REC;
-      // A record of the other kind on exactly these diagonals, with nothing joined to it yet, that its queue can no
-      // longer extend (it would then cover diagonals this one does not). This one's own record is not extended either:
-      // the queue's next operation on the group starts a record (or joins one) of its own.
-      if (
-        p < this.size[g]! &&
-        d[r] === d0 &&
-        d[r + 1] === n &&
-        (d[r + 2]! & 1) !== kind &&
-        d[r + 3] === NO_TAKE &&
-        p !== this.last[g * 2 + (kind ^ 1)]
-      ) {
-        // The put's key first, the take's second.
-        if (kind === SEG_TAKE) d[r + 3] = yk;
-        else {
-          d[r + 3] = d[r + 2]!;
-          d[r + 2] = yk;
-        }
-        this.last[key] = -1;
-        this.joined++;
-        return;
-      }
-    }
     const i = this.size[g]!;
     const r = i * REC;
     if (r + REC > d.length) {
@@ -149,9 +105,6 @@ export class Segments {
     d[r] = d0;
     d[r + 1] = n;
     d[r + 2] = yk;
-    d[r + 3] = NO_TAKE;
-    this.slotGroup[slot] = g;
-    this.slotRecord[slot] = i;
     this.size[g] = i + 1;
     this.last[key] = i;
     this.lastEnd[key] = d0 + n;
@@ -187,22 +140,9 @@ export class Segments {
       if (count === 0) {
         x = d[i * REC]!;
         // Most records (85% on a stamped llama2-70b) are a put and its one take on the same diagonals, with nothing
-        // else on them: checked as one diagonal, with no active list. Mostly the take is joined to the put's record.
+        // else on them: checked as one diagonal, with no active list.
         const s = i * REC;
-        const joined = d[s + 3]!;
-        if (joined !== NO_TAKE && (i + 1 >= m || d[s + REC]! >= x + d[s + 1]!)) {
-          this.checkPair(d[s + 2]!, joined);
-          i++;
-          continue;
-        }
-        // A put and its take in records of their own (the take not joined: the put's run was longer, say).
-        if (
-          i + 1 < m &&
-          joined === NO_TAKE &&
-          d[s + REC] === x &&
-          d[s + REC + 1] === d[s + 1] &&
-          d[s + REC + 3] === NO_TAKE
-        ) {
+        if (i + 1 < m && d[s + REC] === x && d[s + REC + 1] === d[s + 1]) {
           const end = x + d[s + 1]!;
           if (i + 2 >= m || d[s + 2 * REC]! >= end) {
             this.checkPair(d[s + 2]!, d[s + REC + 2]!);
@@ -244,31 +184,33 @@ export class Segments {
     if ((second & 1) === SEG_PUT) throw new Bail("a put over an untaken word");
   }
 
-  /** The rules on one diagonal, whose operations are the `count` active segments (a joined one holds two). */
+  /** The rules on one diagonal, whose operations are the `count` active segments. */
   private checkActive(active: Int32Array, count: number): void {
     const d = this.swept;
     if (count === 1) {
-      const s = active[0]!;
-      if (d[s + 3] !== NO_TAKE) this.checkPair(d[s + 2]!, d[s + 3]!);
-      else if ((d[s + 2]! & 1) === SEG_TAKE) throw new Bail("a take with no put upstream");
+      if ((d[active[0]! + 2]! & 1) === SEG_TAKE) throw new Bail("a take with no put upstream");
       return;
     }
-    if (count === 2 && d[active[0]! + 3] === NO_TAKE && d[active[1]! + 3] === NO_TAKE) {
+    if (count === 2) {
       this.checkPair(d[active[0]! + 2]!, d[active[1]! + 2]!);
       return;
     }
-    if (this.keys.length < 2 * count) this.keys = new Int32Array(4 * count);
+    if (this.keys.length < count) this.keys = new Int32Array(2 * count);
     const keys = this.keys;
-    // Insertion sort by y, puts before takes at equal y (key 2y + kind): a handful of operations.
-    let ops = 0;
+    // Insertion sort by y, puts before takes at equal y (key 2y + kind): a handful of segments.
     for (let n = 0; n < count; n++) {
       const s = active[n]!;
-      ops = insertKey(keys, ops, d[s + 2]!);
-      if (d[s + 3] !== NO_TAKE) ops = insertKey(keys, ops, d[s + 3]!);
+      const key = d[s + 2]!;
+      let j = n;
+      while (j > 0 && keys[j - 1]! > key) {
+        keys[j] = keys[j - 1]!;
+        j--;
+      }
+      keys[j] = key;
     }
     let seenPut = false;
     let takenSince = true;
-    for (let j = 0; j < ops; j++) {
+    for (let j = 0; j < count; j++) {
       if ((keys[j]! & 1) === SEG_PUT) {
         if (!takenSince) throw new Bail("a put over an untaken word");
         seenPut = true;
@@ -279,15 +221,4 @@ export class Segments {
       }
     }
   }
-}
-
-/** Inserts key into the sorted first n of keys (room for one more); returns n + 1. */
-function insertKey(keys: Int32Array, n: number, key: number): number {
-  let j = n;
-  while (j > 0 && keys[j - 1]! > key) {
-    keys[j] = keys[j - 1]!;
-    j--;
-  }
-  keys[j] = key;
-  return n + 1;
 }
