@@ -19,6 +19,14 @@ import type { Schedule } from "./schedule-ir.ts";
  * assumption, few enough to keep the search cheap. */
 const START_LOOKAHEAD = 8;
 
+/** Cycles before its inputs end that a group may take a plane, besides half its own estimated span (holdStart): about
+ * one wide weight load and its install, so the first product can start as its input lands. An assumption, tried
+ * against 0 and 200 (docs/compiler.md "The scheduler"). */
+const HOLD_LEAD = 64;
+/** soonestStart: a start whose inputs end more than this after its weight load would end counts as starting when
+ * they do (same assumption as HOLD_LEAD). */
+const INPUT_LEAD = 64;
+
 export interface ScheduleOptions {
   /** Ignore every resource (queues, banks, streams, MXM planes shared between groups): what is left is the
    * critical path of fixed latencies and dependencies, a lower bound on any schedule. No instructions. */
@@ -74,6 +82,9 @@ export function schedule(g: TaskGraph, m: Machine, opts: ScheduleOptions = {}): 
   const groupFirst: number[] = [];
   const groupOut: number[] = [];
   const groupState: (GroupState | undefined)[] = [];
+  /** Per group, the cycle its inputs placed so far end (the last one's, once every input is placed). */
+  const groupInEnd: number[] = [];
+  const groupEnd: number[] = [];
   for (let i = 0; i < n; i++) {
     const name = g.tasks[i]!.mxmGroup;
     if (!name) continue;
@@ -83,9 +94,12 @@ export function schedule(g: TaskGraph, m: Machine, opts: ScheduleOptions = {}): 
       groupIds.set(name, id);
       groupFirst.push(i);
       groupOut.push(0);
+      groupInEnd.push(0);
+      groupEnd.push(i);
       groupState.push(undefined);
     }
     groupOf[i] = id;
+    if (g.tasks[i]!.mxmGroupEnd) groupEnd[id] = i;
     for (let k = afterStart[i]!; k < afterStart[i + 1]!; k++)
       if (groupOf[afterOf[k]!] !== id) groupOut[id]!++;
   }
@@ -95,7 +109,16 @@ export function schedule(g: TaskGraph, m: Machine, opts: ScheduleOptions = {}): 
   const starts = new Heap<number>(before);
   const inputsIn = new Map<number, Heap<number>>();
   const inputsOut = new Map<number, Heap<number>>();
+  const inputsNear = new Map<number, Heap<number>>();
   const parkedIn = new Array<boolean>(n).fill(false);
+  /** Group starts parked in `inputsNear`: every input of the group has its own inputs placed. */
+  const near = new Array<boolean>(n).fill(false);
+  /** Per group, its inputs from outside whose own predecessors are not all placed yet. */
+  const groupFar = groupOut.slice();
+  /** Set while nothing else can be placed: a start whose inputs are far may then take a plane (liveness). */
+  let loose = false;
+  /** Group starts waiting in `held` (holdStart). */
+  const holding = new Array<boolean>(n).fill(false);
   const heapOf = (m2: Map<number, Heap<number>>, chip: number) =>
     m2.get(chip) ?? m2.set(chip, new Heap<number>(before)).get(chip)!;
   const freePlanes = (chip: number) => {
@@ -103,20 +126,27 @@ export function schedule(g: TaskGraph, m: Machine, opts: ScheduleOptions = {}): 
     for (const p of planesOf(chip)) if (p.owner === undefined) free++;
     return free;
   };
-  const top = (h: Heap<number> | undefined, wantIn: boolean) => {
-    while (h && h.size > 0 && (placed[h.peek()!] || parkedIn[h.peek()!] !== wantIn)) h.pop();
+  /** Where a parked start is: 2 inputsIn, 1 inputsNear, 0 inputsOut. */
+  const parkedAs = (i: number) => (parkedIn[i] ? 2 : near[i] ? 1 : 0);
+  const top = (h: Heap<number> | undefined, want: number) => {
+    while (h && h.size > 0 && (placed[h.peek()!] || parkedAs(h.peek()!) !== want || holding[h.peek()!]))
+      h.pop();
     return h?.peek();
   };
   const offerStarts = (chip: number) => {
     const free = freePlanes(chip);
-    const a = free >= 1 ? top(inputsIn.get(chip), true) : undefined;
-    const b = free >= 2 ? top(inputsOut.get(chip), false) : undefined;
+    const a = free >= 1 ? top(inputsIn.get(chip), 2) : undefined;
+    const b = free >= 2 ? top(inputsNear.get(chip), 1) : undefined;
+    const c = free >= 2 && loose ? top(inputsOut.get(chip), 0) : undefined;
     if (a !== undefined) starts.push(a);
     if (b !== undefined) starts.push(b);
+    if (c !== undefined) starts.push(c);
   };
   const eligibleStart = (i: number) => {
+    if (holding[i]) return false;
     const free = freePlanes(g.tasks[i]!.chip);
-    return free >= 2 || (free === 1 && groupOut[groupOf[i]!] === 0);
+    const as = parkedAs(i);
+    return as === 2 ? free >= 1 : free >= 2 && (as === 1 || loose);
   };
   // Per task, its (first) recv's link end by number (chip * links + link; -1: no recv) and the send it takes:
   // looked up once, not a search of the steps and a key string each time a task becomes ready or is placed.
@@ -155,8 +185,10 @@ export function schedule(g: TaskGraph, m: Machine, opts: ScheduleOptions = {}): 
       ready.push(i);
       return;
     }
+    if ((groupOut[id] === 0 || groupFar[id] === 0) && holdStart(i)) return;
     parkedIn[i] = groupOut[id] === 0;
-    heapOf(parkedIn[i] ? inputsIn : inputsOut, t.chip).push(i);
+    near[i] = groupFar[id] === 0;
+    heapOf(parkedIn[i] ? inputsIn : near[i] ? inputsNear : inputsOut, t.chip).push(i);
     offerStarts(t.chip);
   };
 
@@ -178,6 +210,43 @@ export function schedule(g: TaskGraph, m: Machine, opts: ScheduleOptions = {}): 
       for (let k = afterStart[i]!; k < afterStart[i + 1]!; k++) r = Math.max(r, endOf[afterOf[k]!]!);
     releaseAt[i] = r;
     future.push(i);
+    if (!relaxed)
+      for (let k = succStart[i]!; k < succStart[i + 1]!; k++) {
+        const gs = groupOf[succOf[k]!]!;
+        if (gs < 0 || gs === groupOf[i]) continue;
+        if (r > groupInEnd[gs]!) groupInEnd[gs] = r;
+        if (--groupFar[gs]! > 0) continue;
+        const first = groupFirst[gs]!;
+        if (placed[first] || !released[first] || parkedIn[first] || holding[first] || holdStart(first))
+          continue;
+        near[first] = true;
+        heapOf(inputsNear, g.tasks[first]!.chip).push(first);
+        offerStarts(g.tasks[first]!.chip);
+      }
+  };
+  // A group start whose inputs are all placed but end later than HOLD_LEAD cycles from now waits in `held` until
+  // then: taking a plane now would hold it idle across the wait while other groups' data is there.
+  const holdUntil = new Array<number>(n).fill(0);
+  const held = new Heap<number>((a, b) => holdUntil[a]! - holdUntil[b]! || before(a, b));
+  const holdStart = (i: number): boolean => {
+    const id = groupOf[i]!;
+    const at = groupInEnd[id]! - HOLD_LEAD - Math.floor((priority[i]! - priority[groupEnd[id]!]!) / 2);
+    if (at <= now) return false;
+    holdUntil[i] = at;
+    holding[i] = true;
+    held.push(i);
+    return true;
+  };
+  const unhold = () => {
+    while (held.size > 0 && holdUntil[held.peek()!]! <= now) {
+      const i = held.pop()!;
+      holding[i] = false;
+      const id = groupOf[i]!;
+      parkedIn[i] = groupOut[id] === 0;
+      near[i] = true;
+      heapOf(parkedIn[i] ? inputsIn : inputsNear, g.tasks[i]!.chip).push(i);
+      offerStarts(g.tasks[i]!.chip);
+    }
   };
   const release = () => {
     while (future.size > 0 && releaseAt[future.peek()!]! <= now) {
@@ -185,6 +254,7 @@ export function schedule(g: TaskGraph, m: Machine, opts: ScheduleOptions = {}): 
       released[i] = true;
       becomeReady(i);
     }
+    unhold();
   };
   const pending = new Array<number>(n).fill(0);
   g.tasks.forEach((t, i) => {
@@ -218,14 +288,25 @@ export function schedule(g: TaskGraph, m: Machine, opts: ScheduleOptions = {}): 
       while (starts.size > 0 && (placed[starts.peek()!] || !eligibleStart(starts.peek()!))) starts.pop();
       r = ready.peek();
       st = starts.peek();
-      if (r !== undefined || st !== undefined || future.size === 0) break;
-      now = releaseAt[future.peek()!]!;
+      if (r !== undefined || st !== undefined) break;
+      if (future.size === 0 && held.size === 0) {
+        if (loose) break;
+        // Nothing else can move: let a start whose inputs are far take a plane (one stays free, as before).
+        loose = true;
+        for (const c of [...inputsOut.keys()].sort((a, b) => a - b)) offerStarts(c);
+        continue;
+      }
+      now = Math.min(
+        future.size > 0 ? releaseAt[future.peek()!]! : Number.POSITIVE_INFINITY,
+        held.size > 0 ? holdUntil[held.peek()!]! : Number.POSITIVE_INFINITY,
+      );
       release();
     }
     invariant(
       r !== undefined || st !== undefined,
       "scheduler deadlock: every ready task waits for an MXM plane",
     );
+    loose = false;
     const fromStarts = !(st === undefined || (r !== undefined && before(r, st) < 0));
     let pick = fromStarts ? starts.pop()! : ready.pop()!;
     if (fromStarts && parkedIn[pick] && !relaxed) pick = soonestStart(pick);
@@ -294,8 +375,17 @@ export function schedule(g: TaskGraph, m: Machine, opts: ScheduleOptions = {}): 
       if (gs >= 0 && gs !== group) {
         const left = groupOut[gs]! - 1;
         groupOut[gs] = left;
+        if (endOf[pick]! > groupInEnd[gs]!) groupInEnd[gs] = endOf[pick]!;
         const first = groupFirst[gs]!;
-        if (left === 0 && !relaxed && !placed[first] && released[first] && !parkedIn[first]) {
+        if (
+          left === 0 &&
+          !relaxed &&
+          !placed[first] &&
+          released[first] &&
+          !parkedIn[first] &&
+          !holding[first] &&
+          !holdStart(first)
+        ) {
           parkedIn[first] = true;
           heapOf(inputsIn, g.tasks[first]!.chip).push(first);
           if (!touched.includes(g.tasks[first]!.chip)) touched.push(g.tasks[first]!.chip);
@@ -371,7 +461,7 @@ export function schedule(g: TaskGraph, m: Machine, opts: ScheduleOptions = {}): 
       for (let k = 0; k < ps.length; k++) {
         if (ps[k]!.owner !== undefined) continue;
         const trial: GroupState = { plane: k, state: ps[k]!, lwEnd: 0, weightsReady: 0, resultsReady: 0 };
-        const end = placer.find(t, k, trial, i).lastIssue;
+        const end = Math.max(placer.find(t, k, trial, i).lastIssue, groupInEnd[groupOf[i]!]! - INPUT_LEAD);
         if (end < bestEnd) {
           bestEnd = end;
           best = i;
