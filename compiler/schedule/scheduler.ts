@@ -70,10 +70,14 @@ export function schedule(g: TaskGraph, m: Machine, opts: ScheduleOptions = {}): 
   // Group bookkeeping: a group may take a plane early (only its first task ready) while at least one other plane
   // stays free for groups whose inputs are all placed, so early groups can never hold every plane (no deadlock).
   // The pick is the highest-priority *eligible* ready task. Always eligible: tasks without a group or whose group
-  // holds a plane (heap `ready`). A group's first task is parked per chip, in `inputsIn` once every input of the
-  // group is placed and in `inputsOut` before; it is eligible when its chip has two free planes, or one and its
-  // inputs are in. `starts` holds, for each chip, the top of each parked heap that is eligible now (lazily: stale
-  // entries are dropped when they surface), so the best eligible task is the better of two heap tops.
+  // holds a plane (heap `ready`). A group's first task is parked per chip: in `inputsIn` once every input of the
+  // group is placed, in `inputsNear` once every input has its own inputs placed (it is about to be placed), and in
+  // `inputsOut` before. A start in `inputsIn` is eligible with one free plane, one in `inputsNear` with two, and one
+  // in `inputsOut` only when nothing else can be placed (`loose`, liveness: some programs need a group whose
+  // inputs come from another group's that cannot start yet). A start whose inputs are known to end long after now
+  // waits in `held` first (holdStart): a plane taken early sits idle until the inputs land (bert-base, issue 4).
+  // `starts` holds, for each chip, the top of each parked heap that is eligible now (lazily: stale entries are
+  // dropped when they surface), so the best eligible task is the best of the heap tops.
   // Groups by dense id (-1: no group), numbered as first met: per group its first task, its inputs from outside
   // not placed yet, and its state while it holds a plane.
   const n = g.tasks.length;
@@ -82,8 +86,10 @@ export function schedule(g: TaskGraph, m: Machine, opts: ScheduleOptions = {}): 
   const groupFirst: number[] = [];
   const groupOut: number[] = [];
   const groupState: (GroupState | undefined)[] = [];
-  /** Per group, the cycle its inputs placed so far end (the last one's, once every input is placed). */
+  /** Per group, the latest cycle its inputs are known to end by: an input's release when its inputs are placed
+   * (a lower bound), its end once placed. */
   const groupInEnd: number[] = [];
+  /** Per group, its last task (the acc): the priority difference to its first is the group's estimated span. */
   const groupEnd: number[] = [];
   for (let i = 0; i < n; i++) {
     const name = g.tasks[i]!.mxmGroup;
@@ -224,8 +230,9 @@ export function schedule(g: TaskGraph, m: Machine, opts: ScheduleOptions = {}): 
         offerStarts(g.tasks[first]!.chip);
       }
   };
-  // A group start whose inputs are all placed but end later than HOLD_LEAD cycles from now waits in `held` until
-  // then: taking a plane now would hold it idle across the wait while other groups' data is there.
+  // A group start whose inputs are near or placed but end later than half the group's estimated span plus
+  // HOLD_LEAD from now waits in `held` until then: its later K tiles need later inputs anyway, but taking a plane
+  // now would hold it idle across the wait while other groups' data is there.
   const holdUntil = new Array<number>(n).fill(0);
   const held = new Heap<number>((a, b) => holdUntil[a]! - holdUntil[b]! || before(a, b));
   const holdStart = (i: number): boolean => {
@@ -438,7 +445,8 @@ export function schedule(g: TaskGraph, m: Machine, opts: ScheduleOptions = {}): 
    * (by priority), the one whose weight load would finish first on a free plane (ties: priority). A wide load
    * reads a chunk of 16 slices for 40 cycles: when another plane's load holds that chunk, a start whose weights
    * are in another chunk can load now instead of waiting (llama2-7b's attention: three in four plane-cycles of
-   * its key and value loads waited on MEM read ports).
+   * its key and value loads waited on MEM read ports). A start counts as starting no sooner than INPUT_LEAD before
+   * its inputs end: a load that ends early only holds the plane until they do.
    */
   function soonestStart(pick: number): number {
     const chip = g.tasks[pick]!.chip;
