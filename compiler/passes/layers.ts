@@ -77,12 +77,52 @@ function slice(ctx: PackContext, from: number, to: number): PackContext {
 
 /** Ops `[from, to)` on chips from 0: spread over the whole nodes the packing needs when the estimate fits them, else
  * packed; with the chips used (0 for no ops). */
-function placeRange(ctx: PackContext, t: SpreadTiming, from: number, to: number) {
+function placeRange(ctx: PackContext, t: SpreadTiming, from: number, to: number): RangePlacement | undefined {
   if (from === to) return { stages: [] as Placement[], chips: 0, chipBytes: [] as number[] };
   const sub = slice(ctx, from, to);
+  // A stamped compile places its unit twice, for the whole model (auto's rule, deep-repeat.ts) and for the reduced
+  // one compile.ts schedules, whose unit 0 is the same ops: the second is the first's answer.
+  const key = rangeKey(sub, t);
+  if (placed.has(key)) return placed.get(key);
+  const got = placeRangeOf(sub, t);
+  placed.set(key, got);
+  if (placed.size > PLACED_KEPT) placed.delete(placed.keys().next().value!);
+  return got;
+}
+
+interface RangePlacement {
+  readonly stages: readonly Placement[];
+  readonly chips: number;
+  readonly chipBytes: readonly number[];
+}
+
+/** The last few ranges placed, by everything their placement depends on (rangeKey). */
+const placed = new Map<string, RangePlacement | undefined>();
+const PLACED_KEPT = 4;
+
+/** What placeRangeOf reads: the ops, the tensors they name and when each computed one is last read (the slice's
+ * other entries, every tensor of the model read after it, it never asks about), the machine's numbers. */
+function rangeKey(sub: PackContext, t: SpreadTiming): string {
+  const { ops, tensors, lastUse, lanes, planes, budget, nodeChips, chunkRows } = sub;
+  const ids = [...new Set(ops.flatMap((op) => [...opInputs(op), op.out]))];
+  // A source only read here is pinned for the whole program (pack.ts ChipFill): when it is last read cannot matter,
+  // and a shared constant (llama's rotate-half) is read after a unit of the whole model but not of the reduced one.
+  const outs = new Set(ops.map((op) => op.out));
+  const until = (x: string) => (tensors.get(x)!.role === "temp" || outs.has(x) ? lastUse.get(x) : 0);
+  const vector = [1, 2, 4].map((b) => t.cyclesPerVector(b));
+  return JSON.stringify([
+    ops,
+    ids.map((x) => [tensors.get(x), until(x)]),
+    [lanes, planes, budget, nodeChips, chunkRows],
+    t,
+    vector,
+  ]);
+}
+
+function placeRangeOf(sub: PackContext, t: SpreadTiming): RangePlacement | undefined {
   const packed = packStages(sub);
   if (!packed.ok) return undefined;
-  const nodes = Math.ceil(packed.chips / ctx.nodeChips) * ctx.nodeChips;
+  const nodes = Math.ceil(packed.chips / sub.nodeChips) * sub.nodeChips;
   const spread = spreadStages(sub, t, nodes);
   const p: Packing = spread ?? packed;
   return { stages: p.stages, chips: p.chips, chipBytes: p.chipBytes };

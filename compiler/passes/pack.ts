@@ -65,75 +65,145 @@ export interface Item {
   readonly until: number;
 }
 
-/** SRAM a chip holds as ops join it: pinned bytes, and per element size the peak of live temporaries. */
+/** SRAM a chip holds as ops join it: pinned bytes, and per element size the peak of live temporaries. The spread
+ * asks `totalWith` for every candidate of every op at every fill (most of the partition's time on a deep model), so
+ * the per element size figures are small arrays indexed by the size (1, 2 or 4 bytes), not maps. */
 export class ChipFill {
   pinned = 0;
   readonly counted = new Set<string>();
-  private readonly live = new Map<number, { bytes: number; until: number }[]>();
-  private readonly liveBytes = new Map<number, number>();
-  private readonly peak = new Map<number, number>();
+  /** The groups (keyGroup) of the keys counted. */
+  private readonly countedGroups = new Set<string>();
+  private readonly live: { bytes: number; until: number }[][] = [];
+  private readonly liveBytes: number[] = [];
+  private readonly peak: number[] = [];
+  /** The sum of `peak`: sizes are whole bytes, so the sums are exact in any order. */
+  private peakSum = 0;
   /** Per element size, the live bytes at the op last asked about (the spread asks for every candidate of an op). */
-  private readonly liveAt = new Map<number, { at: number; bytes: number }>();
+  private liveAtOp: number[] = [];
+  private liveAtBytes: number[] = [];
 
   total(): number {
-    let t = this.pinned;
-    for (const p of this.peak.values()) t += p;
-    return t;
+    return this.pinned + this.peakSum;
   }
 
-  /** Bytes this chip would hold with `items` of op `at` added (nothing changes). */
-  totalWith(items: readonly Item[], at: number): number {
-    let pinned = this.pinned;
-    const add = new Map<number, number>();
-    for (const it of items) {
-      if (this.counted.has(it.key)) continue;
-      if (it.pinned) pinned += it.bytes;
-      else add.set(it.elem, (add.get(it.elem) ?? 0) + it.bytes);
-    }
-    let t = pinned;
-    const elems = new Set([...this.peak.keys(), ...add.keys()]);
-    for (const e of elems) {
-      t += Math.max(this.peak.get(e) ?? 0, (add.get(e) ?? 0) + this.liveBytesAt(e, at));
+  /** Bytes this chip would hold with `items` (and `more`) of op `at` added (nothing changes). A size none of the
+   * items has keeps its peak: the bytes live at `at` are some of those live at the last add, at most the peak. */
+  totalWith(items: readonly Item[], at: number, more: readonly Item[] = NO_ITEMS): number {
+    let t = this.pinned + this.peakSum;
+    const add = ADD_SCRATCH;
+    let sizes = 0;
+    for (const list of [items, more])
+      for (const g of groupsOf(list)) {
+        if (this.countedGroups.has(g.group)) {
+          // Some of the group's keys are on the chip already: item by item.
+          for (const it of g.items) {
+            if (this.counted.has(it.key)) continue;
+            if (it.pinned) t += it.bytes;
+            else {
+              add[it.elem] = add[it.elem]! + it.bytes;
+              sizes |= 1 << it.elem;
+            }
+          }
+          continue;
+        }
+        t += g.pinned;
+        for (const [e, bytes] of g.temps) {
+          add[e] = add[e]! + bytes;
+          sizes |= 1 << e;
+        }
+      }
+    for (let e = 0; sizes !== 0; e++, sizes >>= 1) {
+      if ((sizes & 1) === 0) continue;
+      const grown = add[e]! + this.liveBytesAt(e, at) - (this.peak[e] ?? 0);
+      if (grown > 0) t += grown;
+      add[e] = 0;
     }
     return t;
   }
 
   private liveBytesAt(e: number, at: number): number {
-    const hit = this.liveAt.get(e);
-    if (hit?.at === at) return hit.bytes;
+    if (this.liveAtOp[e] === at) return this.liveAtBytes[e]!;
     let bytes = 0;
-    for (const l of this.live.get(e) ?? []) if (l.until >= at) bytes += l.bytes;
-    this.liveAt.set(e, { at, bytes });
+    for (const l of this.live[e] ?? []) if (l.until >= at) bytes += l.bytes;
+    this.liveAtOp[e] = at;
+    this.liveAtBytes[e] = bytes;
     return bytes;
   }
 
   add(items: readonly Item[], at: number): void {
-    this.liveAt.clear();
-    for (const [e, list] of this.live) {
+    this.liveAtOp = [];
+    this.liveAtBytes = [];
+    this.live.forEach((list, e) => {
       const keep = list.filter((l) => l.until >= at);
       if (keep.length !== list.length) {
-        this.live.set(e, keep);
-        this.liveBytes.set(
-          e,
-          keep.reduce((s, l) => s + l.bytes, 0),
-        );
+        this.live[e] = keep;
+        this.liveBytes[e] = keep.reduce((s, l) => s + l.bytes, 0);
       }
-    }
+    });
     for (const it of items) {
       if (this.counted.has(it.key)) continue;
       this.counted.add(it.key);
+      this.countedGroups.add(keyGroup(it.key));
       if (it.pinned) {
         this.pinned += it.bytes;
         continue;
       }
-      const list = this.live.get(it.elem) ?? this.live.set(it.elem, []).get(it.elem)!;
-      list.push({ bytes: it.bytes, until: it.until });
-      const now = (this.liveBytes.get(it.elem) ?? 0) + it.bytes;
-      this.liveBytes.set(it.elem, now);
-      this.peak.set(it.elem, Math.max(this.peak.get(it.elem) ?? 0, now));
+      const e = it.elem;
+      this.live[e] ??= [];
+      this.live[e].push({ bytes: it.bytes, until: it.until });
+      const now = (this.liveBytes[e] ?? 0) + it.bytes;
+      this.liveBytes[e] = now;
+      const peak = this.peak[e] ?? 0;
+      if (now > peak) {
+        this.peak[e] = now;
+        this.peakSum += now - peak;
+      }
     }
   }
 }
+
+const NO_ITEMS: readonly Item[] = [];
+
+/** A key's tensor (`tensor/tile` -> `tensor`; a key without a tile is its own group). */
+function keyGroup(key: string): string {
+  const slash = key.lastIndexOf("/");
+  return slash < 0 ? key : key.slice(0, slash);
+}
+
+/** Items of one key group, with their bytes summed: pinned, and temporaries per element size. */
+interface ItemGroup {
+  readonly group: string;
+  readonly items: readonly Item[];
+  readonly pinned: number;
+  readonly temps: readonly (readonly [number, number])[];
+}
+
+/** An items list by key group, made once per list: the spread weighs the same lists (spread.ts Candidates) against
+ * every chip at every fill, and a chip holds none of most groups' keys, so their sums stand for their items. */
+const grouped = new WeakMap<readonly Item[], readonly ItemGroup[]>();
+
+function groupsOf(items: readonly Item[]): readonly ItemGroup[] {
+  const hit = grouped.get(items);
+  if (hit) return hit;
+  const byGroup = new Map<string, Item[]>();
+  for (const it of items) {
+    const g = keyGroup(it.key);
+    const list = byGroup.get(g) ?? byGroup.set(g, []).get(g)!;
+    list.push(it);
+  }
+  const groups = [...byGroup].map(([group, list]): ItemGroup => {
+    let pinned = 0;
+    const temps = new Map<number, number>();
+    for (const it of list)
+      if (it.pinned) pinned += it.bytes;
+      else temps.set(it.elem, (temps.get(it.elem) ?? 0) + it.bytes);
+    return { group, items: list, pinned, temps: [...temps] };
+  });
+  grouped.set(items, groups);
+  return groups;
+}
+/** totalWith's per element size sums (sizes up to 8 bytes), zeroed again after each call. */
+const ADD_SCRATCH = new Array<number>(9).fill(0);
 
 /** K tiles of a matmul's `a` that chip `c` of `n` takes in an even split (tile.ts without explicit bounds). */
 export function kRange(kFirst: number, kTiles: number, c: number, n: number): readonly [number, number] {

@@ -242,9 +242,13 @@ export function spreadStages(
   // A pass whose fullest chip is within a smaller budget would place every op the same way under it (a chip's
   // fill only grows, so every choice it made fits; the choices it passed over fit no better): skip that budget.
   let fullest = Number.POSITIVE_INFINITY;
-  for (const f of [...fractions].sort((a, b) => b - a)) {
+  const passes = [...fractions].sort((a, b) => b - a);
+  // Every pass weighs the same candidates of an op: their items are made once (kept for the later passes only).
+  const candidates = new Map<number, Candidates>();
+  for (const [n, f] of passes.entries()) {
     if (ctx.budget * f >= fullest) continue;
-    const s = spreadWithin(ctx, t, chips, ctx.budget * f, best?.cycles ?? limit);
+    const keep = n < passes.length - 1;
+    const s = spreadWithin(ctx, t, chips, ctx.budget * f, best?.cycles ?? limit, candidates, keep);
     if (s) fullest = Math.max(...s.chipBytes);
     if (s && (!best || s.cycles < best.cycles)) best = s;
   }
@@ -272,15 +276,18 @@ function spreadWithin(
   chips: number,
   budget: number,
   limit: number,
+  candidates: Map<number, Candidates>,
+  keep: boolean,
 ): (Packing & { cycles: number }) | undefined {
   const fills: ChipFill[] = [];
   const fill = (c: number) => {
     while (fills.length <= c) fills.push(new ChipFill());
     return fills[c]!;
   };
-  const fits = (items: readonly Item[], c: number, at: number) =>
-    items.length === 0 || fill(c).totalWith(items, at) <= budget;
+  const fits = (items: readonly Item[], c: number, at: number, more?: readonly Item[]) =>
+    (items.length === 0 && !more?.length) || fill(c).totalWith(items, at, more) <= budget;
   const line = new Timeline(ctx, t);
+  const candidatesOf = (i: number) => candidates.get(i) ?? candidates.set(i, opCandidates(ctx, i)).get(i)!;
   const places: Placement[] = new Array(ctx.ops.length);
   // An op that reads only sources (an embedding's gathers) finishes as early on any chip, so placed for its own
   // finish it goes to the least busy one, and its readers then wait on links for what could have been made beside
@@ -303,7 +310,8 @@ function spreadWithin(
     const waiting = [...new Set(opInputs(op).map((x) => producer.get(x) ?? -1))]
       .filter((d) => deferred.has(d))
       .sort((a, b) => a - b);
-    const waitingItems = waiting.flatMap((d) => demands(ctx, d)[0]!);
+    const waitingItems = waiting.flatMap((d) => candidatesOf(d).whole[0]!);
+    const { whole, kSplits, columns } = candidatesOf(i);
     let best: { p: Placement; items: Item[][]; end: number } | undefined;
     while (!best) {
       const first = node * ctx.nodeChips;
@@ -311,41 +319,29 @@ function spreadWithin(
       const last = Math.min(chips, first + ctx.nodeChips);
       const consider = (p: Placement, items: Item[][]) => {
         if (
-          !items.every((it, c) => fits(c === 0 ? [...it, ...waitingItems] : it, p.base + c, waiting[0] ?? i))
+          !items.every((it, c) => fits(it, p.base + c, waiting[0] ?? i, c === 0 ? waitingItems : undefined))
         )
           return;
         const end = line.place(i, p, false);
         if (!best || end < best.end) best = { p, items, end };
       };
-      const whole = demands(ctx, i);
       for (let c = first; c < last; c++) consider({ base: c, width: 1 }, whole);
-      if (op.kind === "matmul" && op.bLayout?.kind !== "diagonal") {
-        const [k0, k1] = kTilesOf(ctx, op);
-        for (let s = first; s < last; s++)
-          for (let w = 2; w <= Math.min(k1 - k0, last - s); w++) {
-            const bounds = [k0];
-            for (let c = 0; c < w; c++) bounds.push(kRange(k0, k1 - k0, c, w)[1]);
-            consider({ base: s, width: w, kBounds: bounds }, demands(ctx, i, bounds));
-          }
-      }
-      if (columnSplittable(ctx, op)) {
-        const nTiles = Math.ceil(ctx.tensors.get(op.b)!.rows / ctx.lanes);
-        // An output left in place sends nothing back, so its split may run on into the next node: its chips there
-        // get `a` over the gateway once each (Timeline: two hops), the same cost as routing it in.
-        const end = ctx.leftInPlace.has(op.out) ? Math.min(chips, last + ctx.nodeChips) : last;
-        for (let s = first; s < last; s++)
-          for (let w = 2; w <= Math.min(nTiles, end - s); w++) {
-            const bounds = [0];
-            for (let c = 0; c < w; c++) bounds.push(kRange(0, nTiles, c, w)[1]);
-            consider({ base: s, width: w, nBounds: bounds }, columnDemands(ctx, i, bounds));
-          }
-      }
+      for (let s = first; s < last; s++)
+        for (const { width, bounds, items } of kSplits)
+          if (width <= last - s) consider({ base: s, width, kBounds: bounds }, items);
+      // An output left in place sends nothing back, so its split may run on into the next node: its chips there
+      // get `a` over the gateway once each (Timeline: two hops), the same cost as routing it in.
+      const end = ctx.leftInPlace.has(op.out) ? Math.min(chips, last + ctx.nodeChips) : last;
+      for (let s = first; s < last; s++)
+        for (const { width, bounds, items } of columns)
+          if (width <= end - s) consider({ base: s, width, nBounds: bounds }, items);
       if (!best) node++;
     }
     const chosen = best as { p: Placement; items: Item[][]; end: number };
     for (const d of waiting) {
       const p = { base: chosen.p.base, width: 1 };
-      fill(p.base).add(demands(ctx, d)[0]!, d);
+      fill(p.base).add(candidatesOf(d).whole[0]!, d);
+      if (!keep) candidates.delete(d);
       line.place(d, p, true);
       places[d] = p;
       deferred.delete(d);
@@ -355,10 +351,56 @@ function spreadWithin(
     });
     line.place(i, chosen.p, true);
     places[i] = chosen.p;
+    if (!keep) candidates.delete(i);
     if (line.end >= limit) return undefined;
   }
   let used = 1;
   for (const p of places) used = Math.max(used, p.base + p.width);
   const chipBytes = Array.from({ length: used }, (_, c) => (fills[c] ? fills[c].total() : 0));
   return { ok: true, why: "", chips: used, stages: places, chipBytes, cycles: line.end };
+}
+
+/** An op's items placed whole, and K split and column split over w = 2, 3, ... chips (even shares, in order of w;
+ * at most a node, or two for a column split of an output left in place): the same at every chip it starts from. */
+interface Candidates {
+  readonly whole: Item[][];
+  readonly kSplits: readonly Split[];
+  readonly columns: readonly Split[];
+}
+
+interface Split {
+  readonly width: number;
+  readonly bounds: readonly number[];
+  readonly items: Item[][];
+}
+
+function opCandidates(ctx: PackContext, i: number): Candidates {
+  const op = ctx.ops[i]!;
+  const evenSplits = (
+    from: number,
+    n: number,
+    most: number,
+    make: (bounds: number[]) => Item[][],
+  ): Split[] => {
+    const out: Split[] = [];
+    for (let w = 2; w <= Math.min(n, most); w++) {
+      const bounds = [from];
+      for (let c = 0; c < w; c++) bounds.push(kRange(from, n, c, w)[1]);
+      out.push({ width: w, bounds, items: make(bounds) });
+    }
+    return out;
+  };
+  let kSplits: Split[] = [];
+  if (op.kind === "matmul" && op.bLayout?.kind !== "diagonal") {
+    const [k0, k1] = kTilesOf(ctx, op);
+    kSplits = evenSplits(k0, k1 - k0, ctx.nodeChips, (bounds) => demands(ctx, i, bounds));
+  }
+  let columns: Split[] = [];
+  if (columnSplittable(ctx, op)) {
+    const nTiles = Math.ceil(ctx.tensors.get(op.b)!.rows / ctx.lanes);
+    // An output left in place may be split over two nodes (spreadWithin).
+    const most = ctx.leftInPlace.has(op.out) ? 2 * ctx.nodeChips : ctx.nodeChips;
+    columns = evenSplits(0, nTiles, most, (bounds) => columnDemands(ctx, i, bounds));
+  }
+  return { whole: demands(ctx, i), kSplits, columns };
 }
