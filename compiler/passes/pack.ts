@@ -71,8 +71,6 @@ export interface Item {
 export class ChipFill {
   pinned = 0;
   readonly counted = new Set<string>();
-  /** The groups (keyGroup) of the keys counted. */
-  private readonly countedGroups = new Set<string>();
   private readonly live: { bytes: number; until: number }[][] = [];
   private readonly liveBytes: number[] = [];
   private readonly peak: number[] = [];
@@ -92,24 +90,14 @@ export class ChipFill {
     let t = this.pinned + this.peakSum;
     const add = ADD_SCRATCH;
     let sizes = 0;
+    const check = this.counted.size > 0;
     for (const list of [items, more])
-      for (const g of groupsOf(list)) {
-        if (this.countedGroups.has(g.group)) {
-          // Some of the group's keys are on the chip already: item by item.
-          for (const it of g.items) {
-            if (this.counted.has(it.key)) continue;
-            if (it.pinned) t += it.bytes;
-            else {
-              add[it.elem] = add[it.elem]! + it.bytes;
-              sizes |= 1 << it.elem;
-            }
-          }
-          continue;
-        }
-        t += g.pinned;
-        for (const [e, bytes] of g.temps) {
-          add[e] = add[e]! + bytes;
-          sizes |= 1 << e;
+      for (const it of list) {
+        if (check && this.counted.has(it.key)) continue;
+        if (it.pinned) t += it.bytes;
+        else {
+          add[it.elem] = add[it.elem]! + it.bytes;
+          sizes |= 1 << it.elem;
         }
       }
     for (let e = 0; sizes !== 0; e++, sizes >>= 1) {
@@ -143,7 +131,6 @@ export class ChipFill {
     for (const it of items) {
       if (this.counted.has(it.key)) continue;
       this.counted.add(it.key);
-      this.countedGroups.add(keyGroup(it.key));
       if (it.pinned) {
         this.pinned += it.bytes;
         continue;
@@ -163,45 +150,6 @@ export class ChipFill {
 }
 
 const NO_ITEMS: readonly Item[] = [];
-
-/** A key's tensor (`tensor/tile` -> `tensor`; a key without a tile is its own group). */
-function keyGroup(key: string): string {
-  const slash = key.lastIndexOf("/");
-  return slash < 0 ? key : key.slice(0, slash);
-}
-
-/** Items of one key group, with their bytes summed: pinned, and temporaries per element size. */
-interface ItemGroup {
-  readonly group: string;
-  readonly items: readonly Item[];
-  readonly pinned: number;
-  readonly temps: readonly (readonly [number, number])[];
-}
-
-/** An items list by key group, made once per list: the spread weighs the same lists (spread.ts Candidates) against
- * every chip at every fill, and a chip holds none of most groups' keys, so their sums stand for their items. */
-const grouped = new WeakMap<readonly Item[], readonly ItemGroup[]>();
-
-function groupsOf(items: readonly Item[]): readonly ItemGroup[] {
-  const hit = grouped.get(items);
-  if (hit) return hit;
-  const byGroup = new Map<string, Item[]>();
-  for (const it of items) {
-    const g = keyGroup(it.key);
-    const list = byGroup.get(g) ?? byGroup.set(g, []).get(g)!;
-    list.push(it);
-  }
-  const groups = [...byGroup].map(([group, list]): ItemGroup => {
-    let pinned = 0;
-    const temps = new Map<number, number>();
-    for (const it of list)
-      if (it.pinned) pinned += it.bytes;
-      else temps.set(it.elem, (temps.get(it.elem) ?? 0) + it.bytes);
-    return { group, items: list, pinned, temps: [...temps] };
-  });
-  grouped.set(items, groups);
-  return groups;
-}
 /** totalWith's per element size sums (sizes up to 8 bytes), zeroed again after each call. */
 const ADD_SCRATCH = new Array<number>(9).fill(0);
 
