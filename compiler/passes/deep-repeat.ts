@@ -1,7 +1,7 @@
 // auto's choice of the `layers` partition: a kernel graph, its pack context and the chips given -> the layer-regular
 // placement (layers.ts) when the model's `repeat` is deep enough, and its stamped plan estimated close enough to the
 // whole one, that stamping it (compile.ts, stamp.ts) is the better plan; else undefined (auto keeps the pack or
-// spread it chose). The rule is `stampsDeepRepeat` below.
+// spread it chose). The rule is `deepRepeatPlan` below.
 import type { KernelGraph } from "./kernel-ir.ts";
 import { findRepeat, type LayerPlacement, layerStages } from "./layers.ts";
 import type { PackContext } from "./pack.ts";
@@ -35,29 +35,31 @@ export const STAMP_SLACK = 1.5;
  *    (the whole compile would schedule 8 times what the stamped one does),
  *  - whose reduction applies (reduce-repeat.ts: units 1 .. U - 2 are unit 0 renamed), so that compile.ts schedules
  *    one or two units and stamps the rest,
- *  - and whose stamped plan is estimated no slower than STAMP_SLACK times `wholeCycles`, the estimate of the plan
- *    auto would compile whole (spread or pack). The stamped estimate is spread.ts's time line of the layer
+ *  - and whose stamped plan is estimated no slower than STAMP_SLACK times the estimate of the plan auto would
+ *    compile whole (spread or pack). The stamped estimate is spread.ts's time line of the layer
  *    placement (each group's input crossing the gateway links, which prefill-sized activations make long) plus a
  *    deskew period per middle unit: stamp.ts rounds each unit's step up to a whole period and starts it after the
  *    latest of its inputs, where a whole compile overlaps a unit with the next (a chain of sixteen 640-wide
  *    matvecs, a few hundred cycles each, ran 34,916 cycles stamped and 3,941 whole).
  * partition.ts asks only for a model that does not fit one chip (one that fits keeps the packing, and every small
  * program its output); an explicit `--partition` never reaches this rule.
+ *
+ * This gives the rule's stamped plan and its estimate; partition.ts weighs it (`stamped` <= STAMP_SLACK times
+ * the whole plan's estimate) after placing it first, so that the whole model's spread, the longest part of auto's
+ * choice, can stop once it is known to end too late to keep the stamped plan out.
  */
-export function stampsDeepRepeat(
+export function deepRepeatPlan(
   kernel: KernelGraph,
   ctx: PackContext,
   t: SpreadTiming,
   chips: number,
-  wholeCycles: number,
   deskewPeriod: number,
-): LayerPlacement | undefined {
+): { placement: LayerPlacement; stamped: number } | undefined {
   const r = findRepeat(ctx.ops);
   if (!r || r.count < STAMP_MIN_UNITS) return undefined;
   const placement = layerStages(ctx, t, chips, r).placement;
   const units = placement ? r.count / placement.unit : 0;
   if (!placement || units < STAMP_MIN_UNITS) return undefined;
   const stamped = estimatePlacement(ctx, t, placement.stages) + (units - 2) * deskewPeriod;
-  if (stamped > STAMP_SLACK * wholeCycles) return undefined;
-  return reduceRepeat(kernel, placement.unit) ? placement : undefined;
+  return reduceRepeat(kernel, placement.unit) ? { placement, stamped } : undefined;
 }

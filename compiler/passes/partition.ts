@@ -21,7 +21,7 @@ import { deskewPeriodOf } from "../schedule/deskew.ts";
 import { linkWordTime, mxmCyclesPerVector } from "../schedule/timing.ts";
 import { convertWidthOf } from "./allocate-round.ts";
 import { bestSplit } from "./best-split.ts";
-import { stampsDeepRepeat } from "./deep-repeat.ts";
+import { deepRepeatPlan, STAMP_SLACK } from "./deep-repeat.ts";
 import { type KernelGraph, type KOp, type KTensor, opInputs } from "./kernel-ir.ts";
 import { type LayerPlacement, layerPartition } from "./layers.ts";
 import { M } from "./messages.ts";
@@ -213,15 +213,26 @@ export function partition(
     const timing = spreadTiming(machine);
     // The greedy pass at full fill first: a deep repeat's whole model has tens of thousands of ops, and when auto
     // stamps it that placement is only weighed, never used (the stamped units try every fill in layers.ts).
-    const fullFill = spreadStages(ctx, timing, chips, FULL_FILL);
+    // auto stamps a deep repeat when the rule in deep-repeat.ts says so, weighed against the plan chosen so far:
+    // the stamped plan is placed first, since the whole model's spread need not run past the estimate from which it
+    // can no longer keep the stamped plan out (stamped <= STAMP_SLACK * whole). Stopped there (its time line only
+    // grows), it ends later still: the stamped plan wins if the spread would have won over the packing, and else
+    // if the packing's estimate keeps it in too; only when neither is known is the spread run to its end.
+    const plan =
+      strategy === "auto" ? deepRepeatPlan(kernel, ctx, timing, chips, deskewPeriodOf(machine)) : undefined;
     const packCycles = estimatePlacement(ctx, timing, stagesUsed.stages);
+    // A little above the bound, so that a stop means the bound is passed despite rounding.
+    const limit = plan ? (plan.stamped / STAMP_SLACK) * (1 + 1e-9) : Number.POSITIVE_INFINITY;
+    let fullFill = spreadStages(ctx, timing, chips, FULL_FILL, limit);
+    const stopped = plan !== undefined && !fullFill;
+    if (stopped && STAMP_SLACK * packCycles < plan.stamped)
+      fullFill = spreadStages(ctx, timing, chips, FULL_FILL);
     const wins = (s: typeof fullFill) =>
       s && (strategy === "spread" || s.cycles < SPREAD_MARGIN * packCycles);
     if (wins(fullFill)) [stagesUsed, spread] = [fullFill!, true];
-    // auto stamps a deep repeat when the rule in deep-repeat.ts says so, weighed against the plan chosen so far.
-    if (strategy === "auto") {
+    if (plan) {
       const whole = spread && fullFill ? fullFill.cycles : packCycles;
-      deep = stampsDeepRepeat(kernel, ctx, timing, chips, whole, deskewPeriodOf(machine));
+      if ((stopped && !fullFill) || plan.stamped <= STAMP_SLACK * whole) deep = plan.placement;
     }
     if (!deep) {
       // The other fills (spread.ts FILL_FRACTIONS), each kept only if it ends before the full fill.
