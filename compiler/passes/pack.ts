@@ -166,9 +166,16 @@ export function kTilesOf(ctx: PackContext, op: Extract<KOp, { kind: "matmul" }>)
 /**
  * The items op `i` puts on each chip it uses (index = chip from its first). A matmul takes K tiles
  * `bounds[c] .. bounds[c + 1] - 1` on chip c (one chip: all of them); `remotes` is how many other chips'
- * partial sums its first chip receives (at least the split's, for a reservation).
+ * partial sums its first chip receives (at least the split's, for a reservation). `only`: the items of that chip
+ * alone (the one entry returned), for packStages' search of one chip's share.
  */
-export function demands(ctx: PackContext, i: number, bounds?: readonly number[], remotes = 0): Item[][] {
+export function demands(
+  ctx: PackContext,
+  i: number,
+  bounds?: readonly number[],
+  remotes = 0,
+  only?: number,
+): Item[][] {
   const op = ctx.ops[i]!;
   const { lanes, tensors } = ctx;
   const bytesPerTile = (t: KTensor) => t.rows * lanes * DTYPE_BYTES[t.dtype];
@@ -207,7 +214,7 @@ export function demands(ctx: PackContext, i: number, bounds?: readonly number[],
   // drawing a partial sum (tile.ts `splitsOn`).
   const groups = nTiles * Math.ceil(a.rows / ctx.chunkRows);
   const perChip: Item[][] = [];
-  for (let c = 0; c < n; c++) {
+  for (let c = only ?? 0; c < (only === undefined ? n : only + 1); c++) {
     const [k0, k1] = [bs[c]!, bs[c + 1]!];
     const items: Item[] = [];
     for (let t = k0; t < k1; t++) {
@@ -350,7 +357,7 @@ export function packStages(ctx: PackContext, cuts: ReadonlySet<number> = new Set
   };
   /** The items of the chip that takes K tiles from bounds' last entry to k1, the chips before it as in bounds. */
   const chipItems = (i: number, bounds: readonly number[], k1: number, remotes: number): Item[] =>
-    demands(ctx, i, [...bounds, k1], remotes).at(-1)!;
+    demands(ctx, i, [...bounds, k1], remotes, bounds.length - 1)[0]!;
 
   let f = 0;
   for (let i = 0; i < ctx.ops.length; i++) {
