@@ -101,7 +101,8 @@ const placed = new Map<string, RangePlacement | undefined>();
 const PLACED_KEPT = 4;
 
 /** What placeRangeOf reads: the ops, the tensors they name and when each computed one is last read (the slice's
- * other entries, every tensor of the model read after it, it never asks about), the machine's numbers. */
+ * other entries, every tensor of the model read after it, it never asks about), the outputs left in place, the
+ * machine's numbers. */
 function rangeKey(sub: PackContext, t: SpreadTiming): string {
   const { ops, tensors, lastUse, lanes, planes, budget, nodeChips, chunkRows } = sub;
   const ids = [...new Set(ops.flatMap((op) => [...opInputs(op), op.out]))];
@@ -113,6 +114,7 @@ function rangeKey(sub: PackContext, t: SpreadTiming): string {
   return JSON.stringify([
     ops,
     ids.map((x) => [tensors.get(x), until(x)]),
+    [...sub.leftInPlace].sort(),
     [lanes, planes, budget, nodeChips, chunkRows],
     t,
     vector,
