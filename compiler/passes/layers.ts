@@ -66,13 +66,17 @@ export function instanceOf(r: Repeat, j: number): number {
 function slice(ctx: PackContext, from: number, to: number): PackContext {
   const outputs = [...ctx.lastUse].filter(([, at]) => at >= to).map(([x]) => x);
   const { lanes, planes, budget, nodeChips, chunkRows } = ctx;
-  return packContext(ctx.ops.slice(from, to), ctx.tensors, outputs, {
+  const sub = packContext(ctx.ops.slice(from, to), ctx.tensors, outputs, {
     lanes,
     planes,
     budget,
     nodeChips,
     chunkRows,
   });
+  // Left in place only what the whole model leaves in place: a tensor the next unit reads is an output of the
+  // slice that no op of the slice reads, but its column split must still send it back (tile-columns.ts decides on
+  // the whole kernel), so the estimate must not place it over two nodes without the return trip.
+  return { ...sub, leftInPlace: new Set([...sub.leftInPlace].filter((x) => ctx.leftInPlace.has(x))) };
 }
 
 /** Ops `[from, to)` on chips from 0: spread over the whole nodes the packing needs when the estimate fits them, else
