@@ -224,15 +224,18 @@ export function partition(
     // A little above the bound, so that a stop means the bound is passed despite rounding.
     const limit = plan ? (plan.stamped / STAMP_SLACK) * (1 + 1e-9) : Number.POSITIVE_INFINITY;
     let fullFill = spreadStages(ctx, timing, chips, FULL_FILL, limit);
-    const stopped = plan !== undefined && !fullFill;
-    if (stopped && STAMP_SLACK * packCycles < plan.stamped)
+    // Undefined also when the spread does not fit the chips: run again to the end, it is known then, not stopped.
+    let stopped = plan !== undefined && !fullFill;
+    if (stopped && STAMP_SLACK * packCycles < plan!.stamped) {
       fullFill = spreadStages(ctx, timing, chips, FULL_FILL);
+      stopped = false;
+    }
     const wins = (s: typeof fullFill) =>
       s && (strategy === "spread" || s.cycles < SPREAD_MARGIN * packCycles);
     if (wins(fullFill)) [stagesUsed, spread] = [fullFill!, true];
     if (plan) {
       const whole = spread && fullFill ? fullFill.cycles : packCycles;
-      if ((stopped && !fullFill) || plan.stamped <= STAMP_SLACK * whole) deep = plan.placement;
+      if (stopped || plan.stamped <= STAMP_SLACK * whole) deep = plan.placement;
     }
     if (!deep) {
       // The other fills (spread.ts FILL_FRACTIONS), each kept only if it ends before the full fill.
