@@ -4,6 +4,7 @@
 // the cost grows with instructions, not with vectors.
 // Contract: `conflict` returns 0 when the request is free; otherwise a positive shift that is necessary (never
 // skips a feasible start) for the request as a whole to be free.
+import { invariant } from "../../util/assert.ts";
 
 /** Cycles and positions the tables hold: whole numbers that fit an Int32Array (a schedule of 2^31 cycles is far
  * beyond any program; checked, never wrapped). */
@@ -219,7 +220,7 @@ export class TableArray<T> {
   get(id: number): T {
     let t = this.tables[id];
     if (!t) {
-      if (id >= this.tables.length) throw new Error(`internal error: table ${id} out of range`);
+      invariant(id < this.tables.length, `table ${id} out of range`);
       t = this.make();
       this.tables[id] = t;
     }
