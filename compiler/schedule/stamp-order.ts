@@ -10,26 +10,24 @@ import { invariant } from "../../util/assert.ts";
 import { Heap } from "../../util/heap.ts";
 import type { Task, TaskGraph } from "../passes/task-ir.ts";
 
-/** A move's tile and row, from its task id (stages.ts: `move.TENSOR.tT.rR.cA-cB.send`). */
-const MOVE = /\.t(\d+)\.r(\d+)\.c\d+-c\d+\.send$/;
-
 /** `g` with the sends crossing into chips `base .. base + width - 1` from before them, and out of them to chips
  * after them, placed on each link in (tile, row) order: each such send is `after` the one before it. */
 export function orderCrossings(g: TaskGraph, base: number, width: number): TaskGraph {
   const region = (chip: number) => (chip < base ? -1 : chip < base + width ? 0 : 1);
-  const chipOf = new Map(g.tasks.map((t) => [t.id, t.chip]));
+  const byId = new Map(g.tasks.map((t) => [t.id, t]));
   const crossings = new Map<string, { id: string; tile: number; row: number }[]>();
   for (const t of g.tasks)
     for (const st of t.steps) {
       if (st.kind !== "recv") continue;
-      const from = chipOf.get(st.from)!;
-      const [a, b] = [region(from), region(t.chip)];
+      const send = byId.get(st.from)!;
+      const [a, b] = [region(send.chip), region(t.chip)];
       if (!((a === -1 && b === 0) || (a === 0 && b === 1))) continue;
-      const m = MOVE.exec(st.from);
-      if (!m) continue;
-      const key = `${from}/${t.chip}`;
+      // The tile and row the send carries: what its read takes (stages.ts moves read one tile's rows, then send).
+      const read = send.steps[0];
+      if (read?.kind !== "read") continue;
+      const key = `${send.chip}/${t.chip}`;
       const list = crossings.get(key) ?? crossings.set(key, []).get(key)!;
-      list.push({ id: st.from, tile: Number(m[1]), row: Number(m[2]) });
+      list.push({ id: st.from, tile: read.ref.tile, row: read.ref.row });
     }
   const extra = new Map<string, string>();
   for (const list of crossings.values()) {
