@@ -35,6 +35,10 @@ export interface AllocationFacts {
   readonly wideCandidate: Uint8Array;
   /** Wide candidates converted on the VXM on their way to the MXM (their width is capped by the ALUs). */
   readonly converted: Uint8Array;
+  /** Tensors some `abc` reads (a matrix product's input). */
+  readonly mxmInput: Uint8Array;
+  /** The tensor of every `abc` read, once per reading step (allocate-round.ts weighs a chip's inputs by them). */
+  readonly abcReads: readonly number[];
 }
 
 const EMPTY: readonly number[] = [];
@@ -81,6 +85,8 @@ export function allocationFacts(g: TaskGraph, machine: Machine): AllocationFacts
   const wholeRead = new Uint8Array(tensors.length);
   const partRead = new Uint8Array(tensors.length);
   const converted = new Uint8Array(tensors.length);
+  const mxmInput = new Uint8Array(tensors.length);
+  const abcReads: number[] = [];
   const ids: number[] = [];
   for (let i = 0; i < g.tasks.length; i++) {
     const task = g.tasks[i]!;
@@ -108,7 +114,14 @@ export function allocationFacts(g: TaskGraph, machine: Machine): AllocationFacts
         // An 8-bit weight is converted on the VXM on its way to the MXM (its width is capped: `convertWidth` in
         // allocate-round.ts).
         if (steps[si + 1]!.kind === "convert") converted[ti] = 1;
-      } else partRead[ti] = 1;
+      } else {
+        partRead[ti] = 1;
+        const next = steps[si + 1];
+        if (next?.kind === "abc" && next.src === si) {
+          mxmInput[ti] = 1;
+          abcReads.push(ti);
+        }
+      }
       const us = users[ti]!;
       if (us[us.length - 1] !== i) us.push(i);
       const last = lastUse[ti]!;
@@ -181,6 +194,8 @@ export function allocationFacts(g: TaskGraph, machine: Machine): AllocationFacts
     pinnedOrder,
     wideCandidate,
     converted,
+    mxmInput,
+    abcReads,
   };
 }
 

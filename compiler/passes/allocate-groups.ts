@@ -28,6 +28,31 @@ export function sliceGroups(machine: Machine, planes: number): number[][] {
   return groups;
 }
 
+/**
+ * MEM slices kept for activations: on each side of the VXM, the last slices of one 16-bit group (the type of every
+ * MXM input but 8-bit ones). Wide weight loads hold a whole chunk of slice groups' read ports for 40 cycles, and a
+ * side's chunks covered every slice, so a matrix product's input (read once per weight tile by its `abc`) always sat
+ * under some plane's load: four planes' loads hold up to 64 of 88 slices at once, and on llama3-8b's lm head an
+ * `abc` waited on them often enough that its plane's next load did too. With these slices out of every chunk, a
+ * side's 22 fp16 groups leave 21 for three chunks of 7 (46-cycle loads instead of 40, 40 and 54).
+ */
+const ACTIVATION_BYTES = 2;
+
+/** The slice indices kept out of wide chunks: the last ACTIVATION_BYTES MEM slices of each side, by slice index. */
+function activationSlices(machine: Machine): Set<number> {
+  const vxm = machine.sliceOrder.indexOf("vxm");
+  const west: number[] = [];
+  const east: number[] = [];
+  for (let i = 0; ; i++) {
+    const p = slicePosition(machine, "mem", i);
+    if (p === undefined) break;
+    (p < vxm ? west : east).push(i);
+  }
+  // A side too small to keep them and still hold a chunk keeps none.
+  const keep = (side: number[]) => (side.length > 4 * ACTIVATION_BYTES ? side.slice(-ACTIVATION_BYTES) : []);
+  return new Set([...keep(west), ...keep(east)]);
+}
+
 /** The slice groups of one plane count, with what the allocator asks of them per block. */
 export interface GroupTable {
   readonly planes: number;
@@ -37,6 +62,12 @@ export interface GroupTable {
   /** The groups west / east of the VXM, ascending. */
   readonly westGroups: readonly number[];
   readonly eastGroups: readonly number[];
+  /** How many of each side's groups, from the first, wide blocks may take (the rest are its activation groups). */
+  readonly wideWest: number;
+  readonly wideEast: number;
+  /** The groups that hold a side's activation slices (`ACTIVATION_SLICES`), west then east: no wide block takes
+   * them, so an MXM input read from them never waits for a weight load's read ports. */
+  readonly activation: readonly number[];
   /** Group gi's slices as bits: word w of group gi at `mask[gi * maskWords + w]`. */
   readonly mask: Uint32Array;
   /** Free-list number of group gi on chip 0 (chip c adds c * `SliceTables.listsPerChip`). */
@@ -94,7 +125,26 @@ export class SliceTables {
     });
     const westGroups = groups.flatMap((_, gi) => (west[gi] ? [gi] : []));
     const eastGroups = groups.flatMap((_, gi) => (west[gi] ? [] : [gi]));
-    const table = { planes, groups, west, westGroups, eastGroups, mask, listBase: this.nextList };
+    const kept = activationSlices(this.machine);
+    const isActivation = (gi: number) => groups[gi]!.some((sl) => kept.has(sl));
+    // The activation slices are each side's last ones, so its wide groups are a prefix of its list.
+    const wideCount = (own: readonly number[]) => {
+      let n = own.length;
+      while (n > 0 && isActivation(own[n - 1]!)) n--;
+      return n;
+    };
+    const table: GroupTable = {
+      planes,
+      groups,
+      west,
+      westGroups,
+      eastGroups,
+      wideWest: wideCount(westGroups),
+      wideEast: wideCount(eastGroups),
+      activation: [...westGroups, ...eastGroups].filter(isActivation),
+      mask,
+      listBase: this.nextList,
+    };
     this.nextList += groups.length;
     this.tables.set(planes, table);
   }

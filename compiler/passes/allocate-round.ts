@@ -99,6 +99,19 @@ export function allocateRound(
     for (const s of group) top[chip * sliceCount + s] = to;
   };
 
+  // The activation groups' read ports serve every plane's `abc` reads. A wide load takes about rows / maxLoadWidth
+  // cycles (40); while the planes' reads of one such load's time fit in it (rows x planes <= 40), the ports keep
+  // up with loads back to back. A longer input (bert-base's prefill: 128 rows) would queue its readers on them
+  // (bert-base 505,452 -> 552,290 cycles) while its planes are busy computing, not loading.
+  const loadCycles = Math.ceil(machine.mxm.rows / machine.mxm.maxLoadWidth);
+  const shortInput = (t: TiledTensor) => t.rows * machine.mxm.planes <= loadCycles;
+  // Only a chip whose `abc` steps mostly read short inputs keeps its activation groups out of the wide chunks:
+  // elsewhere they would only move its weights (bert-base's prefill, whose inputs are 128 rows but for the
+  // pooler's one: 505,452 -> 512,923 cycles with the groups kept on its second chip, not traced further).
+  const shortReads = new Int32Array(chips);
+  for (const ti of facts.abcReads) shortReads[tensors[ti]!.chip]! += shortInput(tensors[ti]!) ? 1 : -1;
+  const keepsActivation = (chip: number) => shortReads[chip]! > 0;
+
   /** Fresh space for one wide block: `width` slice groups from the cursor (round-robin, no clash), one address. */
   const placeWide = (t: TiledTensor, ti: number, rows: number, table: GroupTable): Spot | undefined => {
     const planes = table.planes;
@@ -115,15 +128,25 @@ export function allocateRound(
     // fixed chunks of `width` (the last one narrower): a block takes a whole chunk, so the groups of a chunk keep
     // one top and the blocks stack without gaps. Choosing any `width` lowest groups left gaps below the highest
     // each time (22 groups a side do not divide by 8): on llama2-7b's embedding chip 40% of the SRAM, which
-    // overflowed and fell back to one-row loads.
+    // overflowed and fell back to one-row loads. The chunks cover the side's groups but its activation groups
+    // (allocate-groups.ts), as evenly as `full` allows: 21 fp16 groups make three chunks of 7, whose loads take
+    // equally long, so the planes' loads in turn from chunk to chunk do not bunch up behind a slower one.
     const cursorSide = table.west[start % groups.length]!;
     const own = cursorSide ? table.westGroups : table.eastGroups;
+    const keep = keepsActivation(t.chip);
+    const wideGroups = !keep ? own.length : cursorSide ? table.wideWest : table.wideEast;
+    const chunks = Math.ceil(wideGroups / full);
+    // Without activation groups, chunks of `full` and a narrower last one (8, 8 and 6), as before them.
+    const chunkWidth = (i: number) =>
+      !keep
+        ? Math.min(full, wideGroups - i * full)
+        : Math.floor(wideGroups / chunks) + (i < wideGroups % chunks ? 1 : 0);
     let bestC = -1;
     let bestWidth = 0;
     let bestAddr = 0;
     let bestOrder = 0;
-    for (let c = 0; c < own.length; c += full) {
-      const width = Math.min(full, own.length - c, rows);
+    for (let i = 0, c = 0; i < chunks; c += chunkWidth(i), i++) {
+      const width = Math.min(chunkWidth(i), rows);
       if (width < 2) continue;
       let clash = false;
       let addr = 0;
@@ -159,14 +182,16 @@ export function allocateRound(
     rows: number,
     freeForThis: (b: FreeBlock) => boolean,
     war: number[],
+    among?: readonly number[],
   ): Spot | undefined => {
     const groups = table.groups;
+    const count = among ? among.length : groups.length;
     // A block that costs something: the one freed earliest of every group's, whose old users most likely precede
     // the writers anyway. The lowest block of the first group (as before) tied the next free tensor to the last
     // dead one: bert-base's heads, each reusing its sibling's space, ran one after another on a full chip.
     let best: { gi: number; fit: number; freed: number } | undefined;
-    for (let k = 0; k < groups.length; k++) {
-      const gi = (start + k) % groups.length;
+    for (let k = 0; k < count; k++) {
+      const gi = among ? among[k]! : (start + k) % groups.length;
       if (free.maxWords(listBase + gi) < rows || clashes(table, gi)) continue;
       const fit = costFree
         ? free.firstFit(listBase + gi, rows, freeForThis, REUSE_CANDIDATES)
@@ -183,6 +208,24 @@ export function allocateRound(
       for (const u of facts.users[b.owner]!) war.push(u);
     }
     return { slices: groups[best.gi]!, addr: b.addr, reuses: b.tenants };
+  };
+
+  /** Fresh space for one block in the first of `among` (slice groups of `table`) where it fits without a clash. */
+  const fresh = (
+    chip: number,
+    table: GroupTable,
+    rows: number,
+    among: readonly number[],
+  ): Spot | undefined => {
+    for (const gi of among) {
+      if (clashes(table, gi)) continue;
+      const group = table.groups[gi]!;
+      const addr = topOf(chip, group);
+      if (addr + rows > wordsPerSlice) continue;
+      raise(chip, group, addr + rows);
+      return { slices: group, addr };
+    }
+    return undefined;
   };
 
   /** Per dead tensor, the `place` call that last took its users into `war`. */
@@ -222,6 +265,18 @@ export function allocateRound(
         // stream from different slices; only when a chip's fresh space runs out any freed block. The partitioner
         // sizes stages by every op's output without reuse, so fresh space is what it counted on.
         const tight = reuseFirst(t.chip);
+        // A matrix product's input: the activation groups first, where no wide load holds the read ports its `abc`
+        // needs (allocate-groups.ts), space reused free of cost, then fresh.
+        if (
+          !placed &&
+          facts.mxmInput[ti] === 1 &&
+          shortInput(t) &&
+          keepsActivation(t.chip) &&
+          table.activation.length > 0
+        ) {
+          placed = reuse(true, table, listBase, start, rows, freeForThis, war, table.activation);
+          if (!placed) placed = fresh(t.chip, table, rows, table.activation);
+        }
         if (!placed) placed = reuse(!tight, table, listBase, start, rows, freeForThis, war);
         for (let k = 0; k < groups.length && !placed; k++) {
           const gi = (start + k) % groups.length;
