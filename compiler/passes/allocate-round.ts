@@ -266,9 +266,11 @@ export function allocateRound(
         // sizes stages by every op's output without reuse, so fresh space is what it counted on.
         const tight = reuseFirst(t.chip);
         // A matrix product's input: the activation groups first, where no wide load holds the read ports its `abc`
-        // needs (allocate-groups.ts), space reused free of cost, then fresh.
+        // needs (allocate-groups.ts), space reused free of cost, then fresh; not on a chip that reuses first (it
+        // overflowed: packing comes first there).
         if (
           !placed &&
+          !tight &&
           facts.mxmInput[ti] === 1 &&
           shortInput(t) &&
           keepsActivation(t.chip) &&
