@@ -65,8 +65,8 @@ export interface GroupTable {
   /** How many of each side's groups, from the first, wide blocks may take (the rest are its activation groups). */
   readonly wideWest: number;
   readonly wideEast: number;
-  /** The groups that hold a side's activation slices (`ACTIVATION_SLICES`), west then east: no wide block takes
-   * them, so an MXM input read from them never waits for a weight load's read ports. */
+  /** The groups that hold a side's activation slices (`ACTIVATION_BYTES` of them a side), west then east: no wide
+   * block takes them, so an MXM input read from them never waits for a weight load's read ports. */
   readonly activation: readonly number[];
   /** Group gi's slices as bits: word w of group gi at `mask[gi * maskWords + w]`. */
   readonly mask: Uint32Array;
