@@ -3,7 +3,7 @@
 // estimated finish,
 // and that estimate; or nothing when the ops do not fit the chips this way. The SRAM check is pack.ts's.
 import { DTYPE_BYTES } from "../graph/ir.ts";
-import { type KOp, opInputs } from "./kernel-ir.ts";
+import { type KOp, type KTensor, opInputs } from "./kernel-ir.ts";
 import {
   ChipFill,
   columnDemands,
@@ -237,6 +237,7 @@ export function spreadStages(
   chips: number,
   fractions: readonly number[] = FILL_FRACTIONS,
   limit = Number.POSITIVE_INFINITY,
+  ownNodes = false,
 ): (Packing & { cycles: number }) | undefined {
   let best: (Packing & { cycles: number }) | undefined;
   // A pass whose fullest chip is within a smaller budget would place every op the same way under it (a chip's
@@ -248,7 +249,7 @@ export function spreadStages(
   for (const [n, f] of passes.entries()) {
     if (ctx.budget * f >= fullest) continue;
     const keep = n < passes.length - 1;
-    const s = spreadWithin(ctx, t, chips, ctx.budget * f, best?.cycles ?? limit, candidates, keep);
+    const s = spreadWithin(ctx, t, chips, ctx.budget * f, best?.cycles ?? limit, candidates, keep, ownNodes);
     if (s) fullest = Math.max(...s.chipBytes);
     if (s && (!best || s.cycles < best.cycles)) best = s;
   }
@@ -278,6 +279,7 @@ function spreadWithin(
   limit: number,
   candidates: Map<number, Candidates>,
   keep: boolean,
+  ownNodes: boolean,
 ): (Packing & { cycles: number }) | undefined {
   const fills: ChipFill[] = [];
   const fill = (c: number) => {
@@ -313,10 +315,10 @@ function spreadWithin(
     const waitingItems = waiting.flatMap((d) => candidatesOf(d).whole[0]!);
     const { whole, kSplits, columns } = candidatesOf(i);
     let best: { p: Placement; items: Item[][]; end: number } | undefined;
+    // The nodes after the current one this op may go to (ownNodes: a heavy product's column split).
+    const ahead = ownNodes && heavy(ctx, t, op) ? Math.ceil(chips / ctx.nodeChips) : node + 1;
     while (!best) {
-      const first = node * ctx.nodeChips;
-      if (first >= chips) return undefined;
-      const last = Math.min(chips, first + ctx.nodeChips);
+      if (node * ctx.nodeChips >= chips) return undefined;
       const consider = (p: Placement, items: Item[][]) => {
         if (
           !items.every((it, c) => fits(it, p.base + c, waiting[0] ?? i, c === 0 ? waitingItems : undefined))
@@ -325,16 +327,22 @@ function spreadWithin(
         const end = line.place(i, p, false);
         if (!best || end < best.end) best = { p, items, end };
       };
-      for (let c = first; c < last; c++) consider({ base: c, width: 1 }, whole);
-      for (let s = first; s < last; s++)
-        for (const { width, bounds, items } of kSplits)
-          if (width <= last - s) consider({ base: s, width, kBounds: bounds }, items);
-      // An output left in place sends nothing back, so its split may run on into the next node: its chips there
-      // get `a` over the gateway once each (Timeline: two hops), the same cost as routing it in.
-      const end = ctx.leftInPlace.has(op.out) ? Math.min(chips, last + ctx.nodeChips) : last;
-      for (let s = first; s < last; s++)
-        for (const { width, bounds, items } of columns)
-          if (width <= end - s) consider({ base: s, width, nBounds: bounds }, items);
+      for (let n = node; n === node || n < ahead; n++) {
+        const first = n * ctx.nodeChips;
+        const last = Math.min(chips, first + ctx.nodeChips);
+        if (n === node) {
+          for (let c = first; c < last; c++) consider({ base: c, width: 1 }, whole);
+          for (let s = first; s < last; s++)
+            for (const { width, bounds, items } of kSplits)
+              if (width <= last - s) consider({ base: s, width, kBounds: bounds }, items);
+        }
+        // An output left in place sends nothing back, so its split may run on into the next node: its chips there
+        // get `a` over the gateway once each (Timeline: two hops), the same cost as routing it in.
+        const end = ctx.leftInPlace.has(op.out) ? Math.min(chips, last + ctx.nodeChips) : last;
+        for (let s = first; s < last; s++)
+          for (const { width, bounds, items } of columns)
+            if (width <= end - s) consider({ base: s, width, nBounds: bounds }, items);
+      }
       if (!best) node++;
     }
     const chosen = best as { p: Placement; items: Item[][]; end: number };
@@ -404,3 +412,28 @@ function opCandidates(ctx: PackContext, i: number): Candidates {
   }
   return { whole: demands(ctx, i), kSplits, columns };
 }
+
+/**
+ * Whether a product's column split may go to a node after the current one when the caller owns all of its nodes
+ * (`ownNodes`: a unit of layers, layers.ts). The greedy otherwise moves on only once a node is full, so a unit of
+ * four llama2-70b-fp8 layers on three nodes ran each layer's MLP on one node's 32 planes, its gate and up one after
+ * the other (25,000 cycles of a 57,000-cycle layer) while the other nodes waited. Heavy: its weight tiles on one
+ * node's planes take at least HEAVY_RATIO times the time its input and output words take on one link. The estimate
+ * prices a transfer between nodes per pair of chips, not on the one gateway wire they share, so light ops moved
+ * off the node pay for traffic the estimate does not see (measured on four layers on 40 chips, docs/compiler.md:
+ * every op on any node 275,297 cycles, every column split 223,487, q and o too 227,174, only gate, up and down
+ * 213,588, against 246,130 with none).
+ */
+function heavy(ctx: PackContext, t: SpreadTiming, op: KOp): boolean {
+  if (!columnSplittable(ctx, op)) return false;
+  const [a, b, out] = [op.a, op.b, op.out].map((x) => ctx.tensors.get(x)!) as [KTensor, KTensor, KTensor];
+  const tiles = Math.ceil(b.rows / ctx.lanes) * Math.ceil(b.cols / ctx.lanes);
+  const width = DTYPE_BYTES[b.dtype] === 1 ? t.convertWidth : t.maxLoadWidth;
+  const load = (tiles * Math.ceil(Math.min(t.tileRows, b.rows) / width)) / (t.planes * ctx.nodeChips);
+  const words = (x: KTensor) => x.rows * Math.ceil(x.cols / ctx.lanes) * DTYPE_BYTES[x.dtype];
+  return load >= HEAVY_RATIO * (words(a) + words(out)) * t.wordCycles;
+}
+
+/** An assumption between the two measured cases: llama2-70b-fp8's gate, up and down (load 1.75 times their
+ * words' link time) gain on another node, its q and o projections (1.13) lose. */
+const HEAVY_RATIO = 1.5;
