@@ -424,7 +424,7 @@ function opCandidates(ctx: PackContext, i: number): Candidates {
  * every op on any node 275,297 cycles, every column split 223,487, q and o too 227,174, only gate, up and down
  * 213,588, against 246,130 with none).
  */
-function heavy(ctx: PackContext, t: SpreadTiming, op: KOp): boolean {
+export function heavy(ctx: PackContext, t: SpreadTiming, op: KOp): boolean {
   if (!columnSplittable(ctx, op)) return false;
   const [a, b, out] = [op.a, op.b, op.out].map((x) => ctx.tensors.get(x)!) as [KTensor, KTensor, KTensor];
   const tiles = Math.ceil(b.rows / ctx.lanes) * Math.ceil(b.cols / ctx.lanes);

@@ -11,9 +11,17 @@ import type { Program } from "../../../arch/isa.ts";
 import type { Machine } from "../../../arch/machine.ts";
 import { TSP_V1 } from "../../../arch/presets.ts";
 import { runModel } from "../../../cli/run-model.ts";
-import { compile } from "../../../compiler/compile.ts";
+import { compile, gatherRows } from "../../../compiler/compile.ts";
 import { loadModel } from "../../../compiler/frontend.ts";
-import { type PartitionStrategy, partition, usableBytesPerChip } from "../../../compiler/passes/partition.ts";
+import { decompose } from "../../../compiler/passes/decompose.ts";
+import { packContext } from "../../../compiler/passes/pack.ts";
+import {
+  type PartitionStrategy,
+  partition,
+  spreadTiming,
+  usableBytesPerChip,
+} from "../../../compiler/passes/partition.ts";
+import { heavy } from "../../../compiler/passes/spread.ts";
 import { initialSources } from "../../../compiler/reference/init.ts";
 
 /** 640 words per MEM slice: a 640-wide llama layer needs two chips. */
@@ -136,6 +144,23 @@ describe("spreading over the chips given", () => {
     expect(run.hazards).toEqual([]);
     expect(run.cycles).toBe(r.report!.cycles);
     expect(run.outputsMatch).toBe(true);
+  });
+
+  it("a heavy product (its 8-bit weight tiles on one node's planes take 1.5x its input and output words' link time) may leave the current node of a unit: llama2-70b-fp8's gate, up and down are heavy, its q, k, v and o are not", () => {
+    const FP8 = "programs/llama2-70b-fp8.model";
+    const graph = loadModel(readFileSync(FP8, "utf8"), FP8, { layers: "1", ctx: "320" }).graph!;
+    const kernel = decompose(graph, FP8, { gatherRows: gatherRows(TSP_V1) }).kernel;
+    const ctx = packContext(
+      kernel.ops,
+      new Map(kernel.tensors.map((t) => [t.id, t])),
+      kernel.outputs.map((o) => o.tensor),
+      { lanes: TSP_V1.lanes, planes: 4, budget: usableBytesPerChip(TSP_V1), nodeChips: 8, chunkRows: 320 },
+    );
+    const heavyOps = kernel.ops
+      .filter((op) => heavy(ctx, spreadTiming(TSP_V1), op) && op.id.startsWith("layer.0."))
+      .map((op) => op.id);
+    // matmul_0..3: q, k, v, o; matmul_4, matmul_5: gate, up; m: down.
+    expect(heavyOps).toEqual(["layer.0.matmul_4", "layer.0.matmul_5", "layer.0.m"]);
   });
 });
 
