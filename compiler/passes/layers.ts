@@ -6,7 +6,7 @@
 // chip numbers: what compiler/schedule/stamp.ts needs to schedule one instance and stamp it.
 import { REPEAT_INSTANCE as INSTANCE, type KOp, opInputs } from "./kernel-ir.ts";
 import { type PackContext, type Packing, type Placement, packContext, packStages } from "./pack.ts";
-import { FILL_FRACTIONS, type SpreadTiming, spreadStages } from "./spread.ts";
+import { type SpreadTiming, spreadStages } from "./spread.ts";
 
 /** Where a `repeat`'s instances are in the op list: ops `[starts[i], starts[i + 1])` are instance i, ops before
  * `starts[0]` the prefix, ops from `starts[count]` on the suffix. */
@@ -129,8 +129,7 @@ function placeRangeOf(sub: PackContext, t: SpreadTiming): RangePlacement | undef
   const packed = packStages(sub);
   if (!packed.ok) return undefined;
   const nodes = Math.ceil(packed.chips / sub.nodeChips) * sub.nodeChips;
-  // The range owns its whole nodes: a heavy product may use any of them (spread.ts `heavy`).
-  const spread = spreadStages(sub, t, nodes, FILL_FRACTIONS, Number.POSITIVE_INFINITY, true);
+  const spread = spreadStages(sub, t, nodes);
   const p: Packing = spread ?? packed;
   return { stages: p.stages, chips: p.chips, chipBytes: p.chipBytes };
 }

@@ -226,8 +226,8 @@ export function estimateNext(
 
 /**
  * Ops in order go where the estimate says they finish first: on one chip of the current node, or K-split or split
- * by output columns over consecutive chips of it (even shares), among the choices that fit each chip's SRAM. When
- * none fits, the next node takes over (a line of nodes, as stages.ts routes). Tried with each chip filled to several
+ * by output columns over consecutive chips of it (even shares; a heavy product's column split over any later node
+ * too), among the choices that fit each chip's SRAM. When none fits, the next node takes over (a line of nodes, as stages.ts routes). Tried with each chip filled to several
  * shares of its budget (FILL_FRACTIONS); the fastest estimate wins. Undefined when the ops run past `chips` at every
  * share, or when none ends before `limit`.
  */
@@ -237,7 +237,6 @@ export function spreadStages(
   chips: number,
   fractions: readonly number[] = FILL_FRACTIONS,
   limit = Number.POSITIVE_INFINITY,
-  ownNodes = false,
 ): (Packing & { cycles: number }) | undefined {
   let best: (Packing & { cycles: number }) | undefined;
   // A pass whose fullest chip is within a smaller budget would place every op the same way under it (a chip's
@@ -249,7 +248,7 @@ export function spreadStages(
   for (const [n, f] of passes.entries()) {
     if (ctx.budget * f >= fullest) continue;
     const keep = n < passes.length - 1;
-    const s = spreadWithin(ctx, t, chips, ctx.budget * f, best?.cycles ?? limit, candidates, keep, ownNodes);
+    const s = spreadWithin(ctx, t, chips, ctx.budget * f, best?.cycles ?? limit, candidates, keep);
     if (s) fullest = Math.max(...s.chipBytes);
     if (s && (!best || s.cycles < best.cycles)) best = s;
   }
@@ -279,7 +278,6 @@ function spreadWithin(
   limit: number,
   candidates: Map<number, Candidates>,
   keep: boolean,
-  ownNodes: boolean,
 ): (Packing & { cycles: number }) | undefined {
   const fills: ChipFill[] = [];
   const fill = (c: number) => {
@@ -315,8 +313,8 @@ function spreadWithin(
     const waitingItems = waiting.flatMap((d) => candidatesOf(d).whole[0]!);
     const { whole, kSplits, columns } = candidatesOf(i);
     let best: { p: Placement; items: Item[][]; end: number } | undefined;
-    // The nodes after the current one this op may go to (ownNodes: a heavy product's column split).
-    const ahead = ownNodes && heavy(ctx, t, op) ? Math.ceil(chips / ctx.nodeChips) : node + 1;
+    // A heavy product's column split may go to any node from the current one on, not only the current node.
+    const ahead = heavy(ctx, t, op) ? Math.ceil(chips / ctx.nodeChips) : node + 1;
     while (!best) {
       if (node * ctx.nodeChips >= chips) return undefined;
       const consider = (p: Placement, items: Item[][]) => {
@@ -414,15 +412,15 @@ function opCandidates(ctx: PackContext, i: number): Candidates {
 }
 
 /**
- * Whether a product's column split may go to a node after the current one when the caller owns all of its nodes
- * (`ownNodes`: a unit of layers, layers.ts). The greedy otherwise moves on only once a node is full, so a unit of
- * four llama2-70b-fp8 layers on three nodes ran each layer's MLP on one node's 32 planes, its gate and up one after
- * the other (25,000 cycles of a 57,000-cycle layer) while the other nodes waited. Heavy: its weight tiles on one
- * node's planes take at least HEAVY_RATIO times the time its input and output words take on one link. The estimate
- * prices a transfer between nodes per pair of chips, not on the one gateway wire they share, so light ops moved
- * off the node pay for traffic the estimate does not see (measured on four layers on 40 chips, docs/compiler.md:
- * every op on any node 275,297 cycles, every column split 223,487, q and o too 227,174, only gate, up and down
- * 213,588, against 246,130 with none).
+ * Whether a product's column split may go to any node after the current one, not only to the current node. The
+ * greedy otherwise moves on only once a node is full, so each of a unit of four llama2-70b-fp8 layers on three nodes
+ * ran its MLP on one node's 32 planes, gate and up one after the other (25,000 cycles of a 57,000-cycle layer) while
+ * the other nodes waited; one layer on 576 chips the same. Heavy: its weight tiles on one node's planes take at
+ * least HEAVY_RATIO times as long as its input and output words on one link. The estimate prices a transfer between
+ * nodes per pair of chips, not on the one gateway wire they share, so light ops moved off the node pay for traffic
+ * the estimate does not see (measured on four layers on 40 chips, `--partition layers`, docs/compiler.md: every op
+ * on any node 275,297 cycles, every column split 223,487, q and o too 227,174, only gate, up and down 213,588,
+ * against 246,130 before).
  */
 export function heavy(ctx: PackContext, t: SpreadTiming, op: KOp): boolean {
   if (!columnSplittable(ctx, op)) return false;
