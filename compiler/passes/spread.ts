@@ -301,6 +301,11 @@ function spreadWithin(
   });
   const deferred = new Set<number>();
   let node = 0;
+  /** The last node any op is placed on so far. */
+  let lastUsed = 0;
+  const use = (p: Placement) => {
+    lastUsed = Math.max(lastUsed, Math.floor((p.base + p.width - 1) / ctx.nodeChips));
+  };
   for (let i = 0; i < ctx.ops.length; i++) {
     const op = ctx.ops[i]!;
     if (readsOnlySources(ctx, op) && firstReader.has(op.out)) {
@@ -313,8 +318,9 @@ function spreadWithin(
     const waitingItems = waiting.flatMap((d) => candidatesOf(d).whole[0]!);
     const { whole, kSplits, columns } = candidatesOf(i);
     let best: { p: Placement; items: Item[][]; end: number } | undefined;
-    // A heavy product's column split may go to any node from the current one on, not only the current node.
-    const ahead = heavy(ctx, t, op) ? Math.ceil(chips / ctx.nodeChips) : node + 1;
+    // A heavy product's column split may go to any node from the current one on, not only the current node. Of the
+    // nodes no op uses yet only the first is weighed: a later one is as empty and further (more hops, never sooner).
+    const ahead = heavy(ctx, t, op) ? Math.min(Math.ceil(chips / ctx.nodeChips), lastUsed + 2) : node + 1;
     while (!best) {
       if (node * ctx.nodeChips >= chips) return undefined;
       const consider = (p: Placement, items: Item[][]) => {
@@ -350,6 +356,7 @@ function spreadWithin(
       if (!keep) candidates.delete(d);
       line.place(d, p, true);
       places[d] = p;
+      use(p);
       deferred.delete(d);
     }
     chosen.items.forEach((items, c) => {
@@ -357,6 +364,7 @@ function spreadWithin(
     });
     line.place(i, chosen.p, true);
     places[i] = chosen.p;
+    use(chosen.p);
     if (!keep) candidates.delete(i);
     if (line.end >= limit) return undefined;
   }
