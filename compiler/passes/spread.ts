@@ -229,8 +229,7 @@ export function estimateNext(
  * by output columns over consecutive chips of it (even shares; a heavy product's column split over any later node
  * too), among the choices that fit each chip's SRAM. When none fits, the next node takes over (a line of nodes, as
  * stages.ts routes). Tried with each chip filled to several shares of its budget (FILL_FRACTIONS); the fastest
- * estimate wins. Undefined when the ops run past `chips` at every
- * share, or when none ends before `limit`.
+ * estimate wins. Undefined when the ops run past `chips` at every share, or when none ends before `limit`.
  */
 export function spreadStages(
   ctx: PackContext,
