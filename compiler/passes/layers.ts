@@ -173,6 +173,9 @@ export function layerStages(
   chips: number,
   r: Repeat,
   unit?: number,
+  /** The most instances a unit may take (absent: all of them); with it, no reason is given for no placement, so
+   * none is placed to find one (deep-repeat.ts asks only for units it would stamp). */
+  most?: number,
 ): { placement?: LayerPlacement; why: string } {
   const node = ctx.nodeChips;
   const roundUp = (c: number) => Math.ceil(c / node) * node;
@@ -187,7 +190,7 @@ export function layerStages(
   const whyFor = (width: number, used: number) =>
     `${r.count} instances of '${r.name}' on ${width} chips each (whole nodes), after ${groupBase} for the ops before them and with ${suffix.chips} after, need ${used} chips (no unit of several instances on whole nodes fits either); ${chips} were given`;
   // Units of q instances, q dividing the count, from the smallest: the first whose units fit the chips.
-  for (let q = unit ?? 1; q <= (unit ?? r.count); q++) {
+  for (let q = unit ?? 1; q <= (unit ?? Math.min(most ?? r.count, r.count)); q++) {
     if (r.count % q !== 0) continue;
     if (groupBase + (r.count / q) * node + suffix.chips > chips) {
       if (!why) skipped ??= q;
@@ -237,7 +240,7 @@ export function layerStages(
       why: "",
     };
   }
-  if (skipped !== undefined) {
+  if (skipped !== undefined && most === undefined) {
     const layer = placeRange(ctx, t, r.starts[0]!, r.starts[skipped]!);
     if (!layer) return { why: "an op needs more than one node's SRAM" };
     const width = roundUp(layer.chips);
