@@ -236,6 +236,32 @@ export function demands(
   return perChip;
 }
 
+/**
+ * Bytes of sources every placement of the ops holds on some chip: each tile of a weight, cache, constant or input an
+ * op reads, counted once over all chips; so chips of `budget` bytes cannot hold the ops when this is above
+ * chips x budget. Why it bounds: each way of placing an op (whole, a K split, a column split: packStages, spread.ts)
+ * holds each source tile the whole placement holds, as one pinned item on one chip (a K split: chip c's copy of
+ * its tiles) or as pieces of it (a column split: each chip's rows of the weight); a chip counts a key once, and its
+ * pinned bytes never pass its budget (both check `totalWith` before each add). Ops whose output is itself a source
+ * are left out (a column split holds its output as a temporary). `whole`: op i's whole items when already made.
+ */
+export function sourceFloor(
+  ctx: PackContext,
+  whole: (i: number) => readonly Item[] | undefined = () => undefined,
+): number {
+  const seen = new Set<string>();
+  let bytes = 0;
+  ctx.ops.forEach((op, i) => {
+    if (ctx.tensors.get(op.out)!.role !== "temp") return;
+    for (const it of whole(i) ?? demands(ctx, i)[0]!)
+      if (it.pinned && !seen.has(it.key)) {
+        seen.add(it.key);
+        bytes += it.bytes;
+      }
+  });
+  return bytes;
+}
+
 /** The tensor chip c of a split reads for x (tile.ts `onChip`): a source's own copy `x@c{c}` on the chips after
  * the first, which stages.ts keeps apart from the chip's other copy of x; a computed tensor's copy is that one. */
 function sourceCopy(t: KTensor, c: number): string {

@@ -15,6 +15,7 @@ import {
   type PackContext,
   type Packing,
   type Placement,
+  sourceFloor,
 } from "./pack.ts";
 
 /** The machine numbers the estimate uses (partition.ts reads them from the preset). */
@@ -250,7 +251,7 @@ export function spreadStages(
     if (ctx.budget * f >= fullest) continue;
     // A budget whose chips cannot hold the sources the ops read, once each, places no model: nor any smaller one.
     // (Asked from the second pass on: the first pass made most ops' candidates, whose items it reuses.)
-    if (n > 0) floor ??= sourceFloor(ctx, candidates);
+    if (n > 0) floor ??= sourceFloor(ctx, (i) => candidates.get(i)?.whole[0]);
     if (floor !== undefined && floor > chips * ctx.budget * f * (1 + 1e-9)) break;
     const keep = n < passes.length - 1;
     const s = spreadWithin(ctx, t, chips, ctx.budget * f, best?.cycles ?? limit, candidates, keep);
@@ -258,28 +259,6 @@ export function spreadStages(
     if (s && (!best || s.cycles < best.cycles)) best = s;
   }
   return best;
-}
-
-/**
- * Bytes of sources every placement spreadWithin makes holds on some chip: each tile of a weight, cache, constant or
- * input an op reads, counted once over all chips. Why it bounds: an op's every candidate (opCandidates) holds each
- * source tile its whole placement holds, as one pinned item on one chip (a K split: chip c's copy of its tiles), or
- * as pieces of it (a column split: each chip's rows of the weight); a chip counts a key once and its pinned bytes
- * never pass its budget (spreadWithin's `fits`). Ops whose output is itself a source are left out (a column split
- * holds its output as a temporary).
- */
-function sourceFloor(ctx: PackContext, candidates: ReadonlyMap<number, Candidates>): number {
-  const seen = new Set<string>();
-  let bytes = 0;
-  ctx.ops.forEach((op, i) => {
-    if (ctx.tensors.get(op.out)!.role !== "temp") return;
-    for (const it of candidates.get(i)?.whole[0] ?? demands(ctx, i)[0]!)
-      if (it.pinned && !seen.has(it.key)) {
-        seen.add(it.key);
-        bytes += it.bytes;
-      }
-  });
-  return bytes;
 }
 
 /**
