@@ -87,10 +87,23 @@ export class ChipFill {
   /** Bytes this chip would hold with `items` (and `more`) of op `at` added (nothing changes). A size none of the
    * items has keeps its peak: the bytes live at `at` are some of those live at the last add, at most the peak. */
   totalWith(items: readonly Item[], at: number, more: readonly Item[] = NO_ITEMS): number {
+    return this.sum(items, at, more, this.counted.size > 0);
+  }
+
+  /** Whether `totalWith(items, at, more)` is at most `budget`. Counting every item as new (no key looked up, the
+   * most of the lookups' cost) gives at least totalWith, and mostly settles it: only a chip near its budget is
+   * counted again with the lookups. */
+  fits(items: readonly Item[], at: number, budget: number, more: readonly Item[] = NO_ITEMS): boolean {
+    const check = this.counted.size > 0;
+    if (check && this.sum(items, at, more, false) <= budget) return true;
+    return this.sum(items, at, more, check) <= budget;
+  }
+
+  /** totalWith, counting the items on the chip already (`check`) once or (not) again. */
+  private sum(items: readonly Item[], at: number, more: readonly Item[], check: boolean): number {
     let t = this.pinned + this.peakSum;
     const add = ADD_SCRATCH;
     let sizes = 0;
-    const check = this.counted.size > 0;
     for (const list of [items, more])
       for (const it of list) {
         if (check && this.counted.has(it.key)) continue;
@@ -354,7 +367,7 @@ export function packStages(ctx: PackContext, cuts: ReadonlySet<number> = new Set
   const used = new Set<number>();
   const places: Placement[] = [];
   const fits = (items: readonly Item[], c: number, at: number) =>
-    items.length === 0 || fill(c).totalWith(items, at) <= ctx.budget;
+    items.length === 0 || fill(c).fits(items, at, ctx.budget);
 
   /** Op i split from chip s over as many chips as it needs (at most a node's worth, possibly running into the next
    * node: tile.ts then routes those partial sums over the gateway chips), each as full as it can get. */

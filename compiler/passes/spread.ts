@@ -291,7 +291,7 @@ function spreadWithin(
     return fills[c]!;
   };
   const fits = (items: readonly Item[], c: number, at: number, more?: readonly Item[]) =>
-    (items.length === 0 && !more?.length) || fill(c).totalWith(items, at, more) <= budget;
+    (items.length === 0 && !more?.length) || fill(c).fits(items, at, budget, more);
   const line = new Timeline(ctx, t);
   const candidatesOf = (i: number) => candidates.get(i) ?? candidates.set(i, opCandidates(ctx, i)).get(i)!;
   const places: Placement[] = new Array(ctx.ops.length);
