@@ -89,8 +89,10 @@ class Timeline {
     // A trial books the link too, on the side: the inputs of one op that share a link cross it one after another
     // (three inputs from one chip cost three transfers, not one).
     if (commit) {
-      (this.linkFree[m.chip] ??= [])[c] = start + sendCycles;
-      (m.arrived ??= new Map()).set(c, at);
+      this.linkFree[m.chip] ??= [];
+      this.linkFree[m.chip]![c] = start + sendCycles;
+      m.arrived ??= new Map();
+      m.arrived.set(c, at);
     } else {
       this.trialLinks.push(m.chip, c, start + sendCycles);
       this.trialArrived.push({ made: m, chip: c, at });
