@@ -191,21 +191,15 @@ export function demands(
 ): Item[][] {
   const op = ctx.ops[i]!;
   const { lanes, tensors } = ctx;
-  const bytesPerTile = (t: KTensor) => t.rows * lanes * DTYPE_BYTES[t.dtype];
   const tilesOf = (t: KTensor) => Math.ceil(t.cols / lanes);
-  // A source read on chip c > 0 of a split is tile.ts's copy `x@c{c}`, a tensor of its own: allocate stores it
-  // beside the chip's copy of x that unsplit ops read (a window's v cache, a shared constant), so it is counted
-  // apart (llama2-7b, 4 layers, spread: chips 1 and 2 held 23.6 and 28.8 MB more v cache than estimated).
-  const input = (t: KTensor, tile: number, c = 0): Item => ({
-    key: `${sourceCopy(t, c)}/${tile}`,
-    bytes: bytesPerTile(t),
-    pinned: t.role !== "temp",
-    elem: DTYPE_BYTES[t.dtype],
-    until: ctx.lastUse.get(t.id) ?? i,
-  });
-  const whole = (t: KTensor): Item[] => Array.from({ length: tilesOf(t) }, (_, j) => input(t, j));
+  const input = (t: KTensor, tile: number, c = 0): Item => inputItem(ctx, i, t, tile, c);
+  const whole = (t: KTensor): Item[] => {
+    const items: Item[] = [];
+    for (let j = 0; j < tilesOf(t); j++) items.push(input(t, j));
+    return items;
+  };
   const out = tensors.get(op.out)!;
-  const outItems = whole(out).map((it) => ({ ...it, until: ctx.lastUse.get(out.id) ?? i }));
+  const outItems = whole(out);
   if (op.kind !== "matmul") return [[...opInputs(op).flatMap((x) => whole(tensors.get(x)!)), ...outItems]];
   const a = tensors.get(op.a)!;
   const b = tensors.get(op.b)!;
@@ -275,6 +269,40 @@ export function sourceFloor(
   return bytes;
 }
 
+/** Tile `tile` of tensor t as op i reads it on chip c of its placement. A source read on chip c > 0 of a split is
+ * tile.ts's copy `x@c{c}`, a tensor of its own: allocate stores it beside the chip's copy of x that unsplit ops read
+ * (a window's v cache, a shared constant), so it is counted apart (llama2-7b, 4 layers, spread: chips 1 and 2 held
+ * 23.6 and 28.8 MB more v cache than estimated). */
+function inputItem(ctx: PackContext, i: number, t: KTensor, tile: number, c: number): Item {
+  const memo = INPUT_MEMO;
+  if (memo.ctx !== ctx || memo.op !== i) {
+    memo.ctx = ctx;
+    memo.op = i;
+    memo.items = new Map();
+  }
+  const byChip = memo.items.get(t) ?? memo.items.set(t, []).get(t)!;
+  // A computed tensor is the same on every chip.
+  const copy = t.role === "temp" ? 0 : c;
+  byChip[copy] ??= [];
+  const row = byChip[copy]!;
+  row[tile] ??= {
+    key: `${sourceCopy(t, copy)}/${tile}`,
+    bytes: t.rows * ctx.lanes * DTYPE_BYTES[t.dtype],
+    pinned: t.role !== "temp",
+    elem: DTYPE_BYTES[t.dtype],
+    until: ctx.lastUse.get(t.id) ?? i,
+  };
+  return row[tile]!;
+}
+
+/** The items inputItem made for the op last asked about, by tensor, chip and tile: the spread asks demands and
+ * columnDemands for every candidate of an op one after another (opCandidates), and packStages for every share it
+ * tries, so a tile on a chip is one item over all of them, made and its key hashed once (items are never changed). */
+const INPUT_MEMO: { ctx?: PackContext; op: number; items: Map<KTensor, Item[][]> } = {
+  op: -1,
+  items: new Map(),
+};
+
 /** The tensor chip c of a split reads for x (tile.ts `onChip`): a source's own copy `x@c{c}` on the chips after
  * the first, which stages.ts keeps apart from the chip's other copy of x; a computed tensor's copy is that one. */
 function sourceCopy(t: KTensor, c: number): string {
@@ -330,7 +358,7 @@ export function columnDemands(ctx: PackContext, i: number, n: readonly number[])
     const rows = Math.min(n1 * lanes, b.rows) - n0 * lanes;
     const items: Item[] = [];
     for (let k = 0; k < kTiles; k++) {
-      items.push(tile(a, a.rows, `${sourceCopy(a, c)}/${k}`, a.role !== "temp", ctx.lastUse.get(a.id) ?? i));
+      items.push(inputItem(ctx, i, a, k, c));
       items.push(tile(b, rows, `${b.id}.rows${n0 * lanes}+${rows}/${k}`, true, i));
     }
     const kept = ctx.leftInPlace.has(out.id);
@@ -343,8 +371,7 @@ export function columnDemands(ctx: PackContext, i: number, n: readonly number[])
     for (const e of op.epilogue ?? [])
       if (e.kind === "row") {
         const t = tensors.get(e.b)!;
-        for (let j = 0; j < Math.ceil(t.cols / lanes); j++)
-          items.push(tile(t, t.rows, `${t.id}/${j}`, t.role !== "temp", ctx.lastUse.get(t.id) ?? i));
+        for (let j = 0; j < Math.ceil(t.cols / lanes); j++) items.push(inputItem(ctx, i, t, j, 0));
       }
     perChip.push(items);
   }
@@ -403,8 +430,8 @@ export function packStages(ctx: PackContext, cuts: ReadonlySet<number> = new Set
     if (i > 0 && cuts.has(i) && used.has(f)) f++;
     const starts = used.has(f) ? [f, f + 1] : [f];
     let got: { place: Placement; items: Item[][] } | undefined;
+    const whole = demands(ctx, i);
     for (const s of starts) {
-      const whole = demands(ctx, i);
       if (fits(whole[0]!, s, i)) got = { place: { base: s, width: 1 }, items: whole };
       else got = split(i, s);
       if (got) break;
