@@ -478,7 +478,7 @@ export function alignToInstances(ctx: PackContext, packed: Packing): Packing {
     tried.add(cut);
     // An instance whose sources alone overfill a chip is cut inside anyway: skip it without packing again. (On the
     // 80-layer llama2-70b-fp8, packing once per instance took 220 s of wall time on a loaded machine; about 1 s so.)
-    if (sourceBytes(ctx, instance, cut) > ctx.budget) continue;
+    if (sourceBytes(ctx, instance, cut, ctx.budget) > ctx.budget) continue;
     const q = packStages(ctx, new Set([...cuts, cut]));
     // Kept only when the instance then sits whole on one chip: an instance larger than a chip is cut inside
     // anyway, and starting it on a fresh chip would only leave the chip before it part empty.
@@ -495,11 +495,11 @@ export function alignToInstances(ctx: PackContext, packed: Packing): Packing {
 }
 
 /** Bytes of the sources (weights, constants, inputs, state) the ops of the instance starting at op `s` keep on a
- * chip, each counted once. */
-function sourceBytes(ctx: PackContext, instance: readonly string[], s: number): number {
+ * chip, each counted once; or, once they pass `most`, some sum above it (the rest is not counted). */
+function sourceBytes(ctx: PackContext, instance: readonly string[], s: number, most: number): number {
   const seen = new Set<string>();
   let bytes = 0;
-  for (let i = s; i < ctx.ops.length; i++) {
+  for (let i = s; i < ctx.ops.length && bytes <= most; i++) {
     if (instance[i] !== instance[s]) continue;
     for (const it of demands(ctx, i)[0]!)
       if (it.pinned && !seen.has(it.key)) {
