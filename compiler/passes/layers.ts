@@ -71,9 +71,12 @@ export function instanceOf(r: Repeat, j: number): number {
 
 /** The pack context of ops `[from, to)` alone: a tensor read after `to` (or a model output) is never freed. */
 function slice(ctx: PackContext, from: number, to: number): PackContext {
-  const outputs = [...ctx.lastUse].filter(([, at]) => at >= to).map(([x]) => x);
+  const ops = ctx.ops.slice(from, to);
+  // Of the tensors the ops name, the only ones the slice's context is asked about (not every tensor of the model).
+  const named = new Set(ops.flatMap((op) => [...opInputs(op), op.out]));
+  const outputs = [...named].filter((x) => (ctx.lastUse.get(x) ?? -1) >= to);
   const { lanes, planes, budget, nodeChips, chunkRows } = ctx;
-  const sub = packContext(ctx.ops.slice(from, to), ctx.tensors, outputs, {
+  const sub = packContext(ops, ctx.tensors, outputs, {
     lanes,
     planes,
     budget,
