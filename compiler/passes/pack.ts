@@ -495,13 +495,23 @@ export function alignToInstances(ctx: PackContext, packed: Packing): Packing {
 }
 
 /** Bytes of the sources (weights, constants, inputs, state) the ops of the instance starting at op `s` keep on a
- * chip, each counted once; or, once they pass `most`, some sum above it (the rest is not counted). */
+ * chip, each counted once; or, once they pass `most`, some sum above it (the rest is not counted). The ops with the
+ * largest matmul operand `b` come first, so that a layer of large weights passes `most` after a few of its ops
+ * (llama2-70b-fp8: its MLP's first weight alone), not after every attention head's. */
 function sourceBytes(ctx: PackContext, instance: readonly string[], s: number, most: number): number {
+  const ops: number[] = [];
+  for (let i = s; i < ctx.ops.length; i++) if (instance[i] === instance[s]) ops.push(i);
+  const weight = ops.map((i) => {
+    const op = ctx.ops[i]!;
+    const b = op.kind === "matmul" ? ctx.tensors.get(op.b)! : undefined;
+    return b ? b.rows * Math.ceil(b.cols / ctx.lanes) * DTYPE_BYTES[b.dtype] : 0;
+  });
+  const order = ops.map((_, j) => j).sort((x, y) => weight[y]! - weight[x]! || x - y);
   const seen = new Set<string>();
   let bytes = 0;
-  for (let i = s; i < ctx.ops.length && bytes <= most; i++) {
-    if (instance[i] !== instance[s]) continue;
-    for (const it of demands(ctx, i)[0]!)
+  for (const j of order) {
+    if (bytes > most) break;
+    for (const it of demands(ctx, ops[j]!)[0]!)
       if (it.pinned && !seen.has(it.key)) {
         seen.add(it.key);
         bytes += it.bytes;
