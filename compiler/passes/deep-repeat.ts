@@ -57,7 +57,9 @@ export function deepRepeatPlan(
 ): { placement: LayerPlacement; stamped: number } | undefined {
   const r = findRepeat(ctx.ops);
   if (!r || r.count < STAMP_MIN_UNITS) return undefined;
-  const placement = layerStages(ctx, t, chips, r).placement;
+  // Units of more than count / STAMP_MIN_UNITS instances are too few to stamp: not placed (llama2-7b on its 75
+  // chips placed units of 4, 8, 16 and 32 of its layers, each spread at every fill, to find none fits).
+  const placement = layerStages(ctx, t, chips, r, undefined, Math.floor(r.count / STAMP_MIN_UNITS)).placement;
   const units = placement ? r.count / placement.unit : 0;
   if (!placement || units < STAMP_MIN_UNITS) return undefined;
   const stamped = estimatePlacement(ctx, t, placement.stages) + (units - 2) * deskewPeriod;

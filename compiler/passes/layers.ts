@@ -5,7 +5,14 @@
 // and route (stages.ts: links depend on a chip's position inside its node), so the groups are identical up to the
 // chip numbers: what compiler/schedule/stamp.ts needs to schedule one instance and stamp it.
 import { REPEAT_INSTANCE as INSTANCE, type KOp, opInputs } from "./kernel-ir.ts";
-import { type PackContext, type Packing, type Placement, packContext, packStages } from "./pack.ts";
+import {
+  type PackContext,
+  type Packing,
+  type Placement,
+  packContext,
+  packStages,
+  sourceFloor,
+} from "./pack.ts";
 import { type SpreadTiming, spreadStages } from "./spread.ts";
 
 /** Where a `repeat`'s instances are in the op list: ops `[starts[i], starts[i + 1])` are instance i, ops before
@@ -64,9 +71,12 @@ export function instanceOf(r: Repeat, j: number): number {
 
 /** The pack context of ops `[from, to)` alone: a tensor read after `to` (or a model output) is never freed. */
 function slice(ctx: PackContext, from: number, to: number): PackContext {
-  const outputs = [...ctx.lastUse].filter(([, at]) => at >= to).map(([x]) => x);
+  const ops = ctx.ops.slice(from, to);
+  // Of the tensors the ops name, the only ones the slice's context is asked about (not every tensor of the model).
+  const named = new Set(ops.flatMap((op) => [...opInputs(op), op.out]));
+  const outputs = [...named].filter((x) => (ctx.lastUse.get(x) ?? -1) >= to);
   const { lanes, planes, budget, nodeChips, chunkRows } = ctx;
-  const sub = packContext(ctx.ops.slice(from, to), ctx.tensors, outputs, {
+  const sub = packContext(ops, ctx.tensors, outputs, {
     lanes,
     planes,
     budget,
@@ -173,6 +183,9 @@ export function layerStages(
   chips: number,
   r: Repeat,
   unit?: number,
+  /** The most instances a unit may take (absent: all of them); with it, no reason is given for no placement, so
+   * none is placed to find one (deep-repeat.ts asks only for units it would stamp). */
+  most?: number,
 ): { placement?: LayerPlacement; why: string } {
   const node = ctx.nodeChips;
   const roundUp = (c: number) => Math.ceil(c / node) * node;
@@ -184,18 +197,30 @@ export function layerStages(
   // A unit takes at least one node: a q whose units cannot fit even so is not placed (placing a unit, a packing
   // and a spread, is most of this function's cost), unless every q fails and the first's width is the reason.
   let skipped: number | undefined;
+  // The first q not placed since its units' sources alone need too many chips, when no reason came before it.
+  let tooWide: number | undefined;
   const whyFor = (width: number, used: number) =>
     `${r.count} instances of '${r.name}' on ${width} chips each (whole nodes), after ${groupBase} for the ops before them and with ${suffix.chips} after, need ${used} chips (no unit of several instances on whole nodes fits either); ${chips} were given`;
+  // The fewest chips a unit of q instances can take, however placed: the chips its sources fill (no chip holds
+  // more than the budget; the margin keeps a rounding from counting one chip too many).
+  const fewestChips = (q: number) =>
+    Math.ceil(sourceFloor(slice(ctx, r.starts[0]!, r.starts[q]!)) / (ctx.budget * (1 + 1e-9)));
   // Units of q instances, q dividing the count, from the smallest: the first whose units fit the chips.
-  for (let q = unit ?? 1; q <= (unit ?? r.count); q++) {
+  for (let q = unit ?? 1; q <= (unit ?? Math.min(most ?? r.count, r.count)); q++) {
     if (r.count % q !== 0) continue;
     if (groupBase + (r.count / q) * node + suffix.chips > chips) {
       if (!why) skipped ??= q;
       continue;
     }
+    const units = r.count / q;
+    // Nor, in a search, one whose units cannot fit on the fewest chips that hold their sources (pack.ts
+    // sourceFloor): the unit of two layers of llama2-70b-fp8 needs more than a node, so its 40 units 640 chips.
+    if (unit === undefined && groupBase + units * roundUp(fewestChips(q)) + suffix.chips > chips) {
+      if (!why && skipped === undefined) tooWide ??= q;
+      continue;
+    }
     const layer = placeRange(ctx, t, r.starts[0]!, r.starts[q]!);
     if (!layer) return { why: "an op needs more than one node's SRAM" };
-    const units = r.count / q;
     const width = roundUp(layer.chips);
     const used = groupBase + units * width + suffix.chips;
     if (used > chips) {
@@ -237,11 +262,12 @@ export function layerStages(
       why: "",
     };
   }
-  if (skipped !== undefined) {
-    const layer = placeRange(ctx, t, r.starts[0]!, r.starts[skipped]!);
+  const first = skipped ?? tooWide;
+  if (first !== undefined && most === undefined) {
+    const layer = placeRange(ctx, t, r.starts[0]!, r.starts[first]!);
     if (!layer) return { why: "an op needs more than one node's SRAM" };
     const width = roundUp(layer.chips);
-    why = whyFor(width, groupBase + (r.count / skipped) * width + suffix.chips);
+    why = whyFor(width, groupBase + (r.count / first) * width + suffix.chips);
   }
   return { why };
 }

@@ -87,10 +87,23 @@ export class ChipFill {
   /** Bytes this chip would hold with `items` (and `more`) of op `at` added (nothing changes). A size none of the
    * items has keeps its peak: the bytes live at `at` are some of those live at the last add, at most the peak. */
   totalWith(items: readonly Item[], at: number, more: readonly Item[] = NO_ITEMS): number {
+    return this.sum(items, at, more, this.counted.size > 0);
+  }
+
+  /** Whether `totalWith(items, at, more)` is at most `budget`. Counting every item as new (no key looked up, the
+   * most of the lookups' cost) gives at least totalWith, and mostly settles it: only a chip near its budget is
+   * counted again with the lookups. */
+  fits(items: readonly Item[], at: number, budget: number, more: readonly Item[] = NO_ITEMS): boolean {
+    const check = this.counted.size > 0;
+    if (check && this.sum(items, at, more, false) <= budget) return true;
+    return this.sum(items, at, more, check) <= budget;
+  }
+
+  /** totalWith, counting the items on the chip already (`check`) once or (not) again. */
+  private sum(items: readonly Item[], at: number, more: readonly Item[], check: boolean): number {
     let t = this.pinned + this.peakSum;
     const add = ADD_SCRATCH;
     let sizes = 0;
-    const check = this.counted.size > 0;
     for (const list of [items, more])
       for (const it of list) {
         if (check && this.counted.has(it.key)) continue;
@@ -178,21 +191,15 @@ export function demands(
 ): Item[][] {
   const op = ctx.ops[i]!;
   const { lanes, tensors } = ctx;
-  const bytesPerTile = (t: KTensor) => t.rows * lanes * DTYPE_BYTES[t.dtype];
   const tilesOf = (t: KTensor) => Math.ceil(t.cols / lanes);
-  // A source read on chip c > 0 of a split is tile.ts's copy `x@c{c}`, a tensor of its own: allocate stores it
-  // beside the chip's copy of x that unsplit ops read (a window's v cache, a shared constant), so it is counted
-  // apart (llama2-7b, 4 layers, spread: chips 1 and 2 held 23.6 and 28.8 MB more v cache than estimated).
-  const input = (t: KTensor, tile: number, c = 0): Item => ({
-    key: `${sourceCopy(t, c)}/${tile}`,
-    bytes: bytesPerTile(t),
-    pinned: t.role !== "temp",
-    elem: DTYPE_BYTES[t.dtype],
-    until: ctx.lastUse.get(t.id) ?? i,
-  });
-  const whole = (t: KTensor): Item[] => Array.from({ length: tilesOf(t) }, (_, j) => input(t, j));
+  const input = (t: KTensor, tile: number, c = 0): Item => inputItem(ctx, i, t, tile, c);
+  const whole = (t: KTensor): Item[] => {
+    const items: Item[] = [];
+    for (let j = 0; j < tilesOf(t); j++) items.push(input(t, j));
+    return items;
+  };
   const out = tensors.get(op.out)!;
-  const outItems = whole(out).map((it) => ({ ...it, until: ctx.lastUse.get(out.id) ?? i }));
+  const outItems = whole(out);
   if (op.kind !== "matmul") return [[...opInputs(op).flatMap((x) => whole(tensors.get(x)!)), ...outItems]];
   const a = tensors.get(op.a)!;
   const b = tensors.get(op.b)!;
@@ -235,6 +242,66 @@ export function demands(
   }
   return perChip;
 }
+
+/**
+ * Bytes of sources every placement of the ops holds on some chip: each tile of a weight, cache, constant or input an
+ * op reads, counted once over all chips; so chips of `budget` bytes cannot hold the ops when this is above
+ * chips x budget. Why it bounds: each way of placing an op (whole, a K split, a column split: packStages, spread.ts)
+ * holds each source tile the whole placement holds, as one pinned item on one chip (a K split: chip c's copy of
+ * its tiles) or as pieces of it (a column split: each chip's rows of the weight); a chip counts a key once, and its
+ * pinned bytes never pass its budget (both check `totalWith` before each add). Ops whose output is itself a source
+ * are left out (a column split holds its output as a temporary). `whole`: op i's whole items when already made.
+ */
+export function sourceFloor(
+  ctx: PackContext,
+  whole: (i: number) => readonly Item[] | undefined = () => undefined,
+): number {
+  const seen = new Set<string>();
+  let bytes = 0;
+  ctx.ops.forEach((op, i) => {
+    if (ctx.tensors.get(op.out)!.role !== "temp") return;
+    for (const it of whole(i) ?? demands(ctx, i)[0]!)
+      if (it.pinned && !seen.has(it.key)) {
+        seen.add(it.key);
+        bytes += it.bytes;
+      }
+  });
+  return bytes;
+}
+
+/** Tile `tile` of tensor t as op i reads it on chip c of its placement. A source read on chip c > 0 of a split is
+ * tile.ts's copy `x@c{c}`, a tensor of its own: allocate stores it beside the chip's copy of x that unsplit ops read
+ * (a window's v cache, a shared constant), so it is counted apart (llama2-7b, 4 layers, spread: chips 1 and 2 held
+ * 23.6 and 28.8 MB more v cache than estimated). */
+function inputItem(ctx: PackContext, i: number, t: KTensor, tile: number, c: number): Item {
+  const memo = INPUT_MEMO;
+  if (memo.ctx !== ctx || memo.op !== i) {
+    memo.ctx = ctx;
+    memo.op = i;
+    memo.items = new Map();
+  }
+  const byChip = memo.items.get(t) ?? memo.items.set(t, []).get(t)!;
+  // A computed tensor is the same on every chip.
+  const copy = t.role === "temp" ? 0 : c;
+  byChip[copy] ??= [];
+  const row = byChip[copy]!;
+  row[tile] ??= {
+    key: `${sourceCopy(t, copy)}/${tile}`,
+    bytes: t.rows * ctx.lanes * DTYPE_BYTES[t.dtype],
+    pinned: t.role !== "temp",
+    elem: DTYPE_BYTES[t.dtype],
+    until: ctx.lastUse.get(t.id) ?? i,
+  };
+  return row[tile]!;
+}
+
+/** The items inputItem made for the op last asked about, by tensor, chip and tile: the spread asks demands and
+ * columnDemands for every candidate of an op one after another (opCandidates), and packStages for every share it
+ * tries, so a tile on a chip is one item over all of them, made and its key hashed once (items are never changed). */
+const INPUT_MEMO: { ctx?: PackContext; op: number; items: Map<KTensor, Item[][]> } = {
+  op: -1,
+  items: new Map(),
+};
 
 /** The tensor chip c of a split reads for x (tile.ts `onChip`): a source's own copy `x@c{c}` on the chips after
  * the first, which stages.ts keeps apart from the chip's other copy of x; a computed tensor's copy is that one. */
@@ -291,7 +358,7 @@ export function columnDemands(ctx: PackContext, i: number, n: readonly number[])
     const rows = Math.min(n1 * lanes, b.rows) - n0 * lanes;
     const items: Item[] = [];
     for (let k = 0; k < kTiles; k++) {
-      items.push(tile(a, a.rows, `${sourceCopy(a, c)}/${k}`, a.role !== "temp", ctx.lastUse.get(a.id) ?? i));
+      items.push(inputItem(ctx, i, a, k, c));
       items.push(tile(b, rows, `${b.id}.rows${n0 * lanes}+${rows}/${k}`, true, i));
     }
     const kept = ctx.leftInPlace.has(out.id);
@@ -304,8 +371,7 @@ export function columnDemands(ctx: PackContext, i: number, n: readonly number[])
     for (const e of op.epilogue ?? [])
       if (e.kind === "row") {
         const t = tensors.get(e.b)!;
-        for (let j = 0; j < Math.ceil(t.cols / lanes); j++)
-          items.push(tile(t, t.rows, `${t.id}/${j}`, t.role !== "temp", ctx.lastUse.get(t.id) ?? i));
+        for (let j = 0; j < Math.ceil(t.cols / lanes); j++) items.push(inputItem(ctx, i, t, j, 0));
       }
     perChip.push(items);
   }
@@ -328,7 +394,7 @@ export function packStages(ctx: PackContext, cuts: ReadonlySet<number> = new Set
   const used = new Set<number>();
   const places: Placement[] = [];
   const fits = (items: readonly Item[], c: number, at: number) =>
-    items.length === 0 || fill(c).totalWith(items, at) <= ctx.budget;
+    items.length === 0 || fill(c).fits(items, at, ctx.budget);
 
   /** Op i split from chip s over as many chips as it needs (at most a node's worth, possibly running into the next
    * node: tile.ts then routes those partial sums over the gateway chips), each as full as it can get. */
@@ -364,8 +430,8 @@ export function packStages(ctx: PackContext, cuts: ReadonlySet<number> = new Set
     if (i > 0 && cuts.has(i) && used.has(f)) f++;
     const starts = used.has(f) ? [f, f + 1] : [f];
     let got: { place: Placement; items: Item[][] } | undefined;
+    const whole = demands(ctx, i);
     for (const s of starts) {
-      const whole = demands(ctx, i);
       if (fits(whole[0]!, s, i)) got = { place: { base: s, width: 1 }, items: whole };
       else got = split(i, s);
       if (got) break;
@@ -412,7 +478,7 @@ export function alignToInstances(ctx: PackContext, packed: Packing): Packing {
     tried.add(cut);
     // An instance whose sources alone overfill a chip is cut inside anyway: skip it without packing again. (On the
     // 80-layer llama2-70b-fp8, packing once per instance took 220 s of wall time on a loaded machine; about 1 s so.)
-    if (sourceBytes(ctx, instance, cut) > ctx.budget) continue;
+    if (sourceBytes(ctx, instance, cut, ctx.budget) > ctx.budget) continue;
     const q = packStages(ctx, new Set([...cuts, cut]));
     // Kept only when the instance then sits whole on one chip: an instance larger than a chip is cut inside
     // anyway, and starting it on a fresh chip would only leave the chip before it part empty.
@@ -429,13 +495,23 @@ export function alignToInstances(ctx: PackContext, packed: Packing): Packing {
 }
 
 /** Bytes of the sources (weights, constants, inputs, state) the ops of the instance starting at op `s` keep on a
- * chip, each counted once. */
-function sourceBytes(ctx: PackContext, instance: readonly string[], s: number): number {
+ * chip, each counted once; or, once they pass `most`, some sum above it (the rest is not counted). The ops with the
+ * largest matmul operand `b` come first, so that a layer of large weights passes `most` after a few of its ops
+ * (llama2-70b-fp8: its MLP's first weight alone), not after every attention head's. */
+function sourceBytes(ctx: PackContext, instance: readonly string[], s: number, most: number): number {
+  const ops: number[] = [];
+  for (let i = s; i < ctx.ops.length; i++) if (instance[i] === instance[s]) ops.push(i);
+  const weight = ops.map((i) => {
+    const op = ctx.ops[i]!;
+    const b = op.kind === "matmul" ? ctx.tensors.get(op.b)! : undefined;
+    return b ? b.rows * Math.ceil(b.cols / ctx.lanes) * DTYPE_BYTES[b.dtype] : 0;
+  });
+  const order = ops.map((_, j) => j).sort((x, y) => weight[y]! - weight[x]! || x - y);
   const seen = new Set<string>();
   let bytes = 0;
-  for (let i = s; i < ctx.ops.length; i++) {
-    if (instance[i] !== instance[s]) continue;
-    for (const it of demands(ctx, i)[0]!)
+  for (const j of order) {
+    if (bytes > most) break;
+    for (const it of demands(ctx, ops[j]!)[0]!)
       if (it.pinned && !seen.has(it.key)) {
         seen.add(it.key);
         bytes += it.bytes;

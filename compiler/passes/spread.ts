@@ -15,6 +15,7 @@ import {
   type PackContext,
   type Packing,
   type Placement,
+  sourceFloor,
 } from "./pack.ts";
 
 /** The machine numbers the estimate uses (partition.ts reads them from the preset). */
@@ -49,12 +50,15 @@ class Timeline {
   /** Per chip: when each MXM plane and the VXM are free. */
   private readonly planes: number[][] = [];
   private readonly vxm: number[] = [];
-  private readonly linkFree = new Map<string, number>();
-  /** A trial placement's link bookings and arrivals, dropped when the next placement starts. */
-  private readonly trial = { linkFree: new Map<string, number>(), arrived: new Map<string, number>() };
+  /** When each link is free, by sending chip and receiving chip (arrays, not maps by a string: the spread asks the
+   * time line for every candidate of every op). */
+  private readonly linkFree: number[][] = [];
+  /** A trial placement's link bookings (sender, receiver, free: three entries each) and arrivals, dropped when the
+   * next placement starts. */
+  private readonly trialLinks: number[] = [];
+  private readonly trialArrived: { made: Made; chip: number; at: number }[] = [];
   /** Chip and cycle a computed tensor is written at, and when its copies arrive on other chips. */
-  private readonly made = new Map<string, { chip: number; at: number }>();
-  private readonly arrived = new Map<string, number>();
+  private readonly made = new Map<string, Made>();
   end = 0;
 
   constructor(
@@ -73,22 +77,39 @@ class Timeline {
     const m = this.made.get(x);
     if (!m) return 0;
     if (m.chip === c) return m.at;
-    const key = `${x}@${c}`;
-    const got = this.arrived.get(key) ?? this.trial.arrived.get(key);
+    const got = m.arrived?.get(c) ?? this.trialArrival(m, c);
     if (got !== undefined) return got;
     const hops = Math.max(
       1,
       Math.abs(Math.floor(m.chip / this.ctx.nodeChips) - Math.floor(c / this.ctx.nodeChips)) * 2,
     );
-    const link = `${m.chip}-${c}`;
-    const start = Math.max(m.at, this.trial.linkFree.get(link) ?? this.linkFree.get(link) ?? 0);
+    const start = Math.max(m.at, this.trialLinkFree(m.chip, c) ?? this.linkFree[m.chip]?.[c] ?? 0);
     const sendCycles = this.words(x, tiles) * this.t.wordCycles;
     const at = start + hops * (this.t.linkLatency + sendCycles);
     // A trial books the link too, on the side: the inputs of one op that share a link cross it one after another
     // (three inputs from one chip cost three transfers, not one).
-    (commit ? this.linkFree : this.trial.linkFree).set(link, start + sendCycles);
-    (commit ? this.arrived : this.trial.arrived).set(key, at);
+    if (commit) {
+      this.linkFree[m.chip] ??= [];
+      this.linkFree[m.chip]![c] = start + sendCycles;
+      m.arrived ??= new Map();
+      m.arrived.set(c, at);
+    } else {
+      this.trialLinks.push(m.chip, c, start + sendCycles);
+      this.trialArrived.push({ made: m, chip: c, at });
+    }
     return at;
+  }
+
+  /** The trial's latest booking of the link from chip `from` to chip `to`. */
+  private trialLinkFree(from: number, to: number): number | undefined {
+    const l = this.trialLinks;
+    for (let j = l.length - 3; j >= 0; j -= 3) if (l[j] === from && l[j + 1] === to) return l[j + 2];
+    return undefined;
+  }
+
+  private trialArrival(m: Made, chip: number): number | undefined {
+    for (const a of this.trialArrived) if (a.made === m && a.chip === chip) return a.at;
+    return undefined;
   }
 
   private tilesOf(x: string): number {
@@ -136,8 +157,8 @@ class Timeline {
 
   /** Estimated finish of op i placed as `p` (`commit`: make it so). */
   place(i: number, p: Placement, commit: boolean): number {
-    this.trial.linkFree.clear();
-    this.trial.arrived.clear();
+    this.trialLinks.length = 0;
+    this.trialArrived.length = 0;
     const op = this.ctx.ops[i]!;
     if (op.kind !== "matmul") {
       // An op of sources alone can run from cycle 0: the scheduler takes tasks as their inputs are ready.
@@ -188,11 +209,18 @@ class Timeline {
 
   private made_(out: string, chip: number, end: number, commit: boolean): number {
     if (commit) {
-      this.made.set(out, { chip, at: end });
+      this.made.set(out, { chip, at: end, arrived: undefined });
       this.end = Math.max(this.end, end);
     }
     return end;
   }
+}
+
+/** Where and when a computed tensor is written, and when its copies arrive on other chips (by chip). */
+interface Made {
+  readonly chip: number;
+  readonly at: number;
+  arrived: Map<number, number> | undefined;
 }
 
 /** Whether an op reads nothing computed (a matmul is left where its weights' SRAM puts it). */
@@ -245,8 +273,13 @@ export function spreadStages(
   const passes = [...fractions].sort((a, b) => b - a);
   // Every pass weighs the same candidates of an op: their items are made once (kept for the later passes only).
   const candidates = new Map<number, Candidates>();
+  let floor: number | undefined;
   for (const [n, f] of passes.entries()) {
     if (ctx.budget * f >= fullest) continue;
+    // A budget whose chips cannot hold the sources the ops read, once each, places no model: nor any smaller one.
+    // (Asked from the second pass on: the first pass made most ops' candidates, whose items it reuses.)
+    if (n > 0) floor ??= sourceFloor(ctx, (i) => candidates.get(i)?.whole[0]);
+    if (floor !== undefined && floor > chips * ctx.budget * f * (1 + 1e-9)) break;
     const keep = n < passes.length - 1;
     const s = spreadWithin(ctx, t, chips, ctx.budget * f, best?.cycles ?? limit, candidates, keep);
     if (s) fullest = Math.max(...s.chipBytes);
@@ -285,7 +318,7 @@ function spreadWithin(
     return fills[c]!;
   };
   const fits = (items: readonly Item[], c: number, at: number, more?: readonly Item[]) =>
-    (items.length === 0 && !more?.length) || fill(c).totalWith(items, at, more) <= budget;
+    (items.length === 0 && !more?.length) || fill(c).fits(items, at, budget, more);
   const line = new Timeline(ctx, t);
   const candidatesOf = (i: number) => candidates.get(i) ?? candidates.set(i, opCandidates(ctx, i)).get(i)!;
   const places: Placement[] = new Array(ctx.ops.length);

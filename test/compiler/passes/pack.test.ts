@@ -11,8 +11,14 @@ import { compile } from "../../../compiler/compile.ts";
 import { loadModel } from "../../../compiler/frontend.ts";
 import { sramBytesPerChip as allocatedPerChip } from "../../../compiler/passes/allocate.ts";
 import { decompose } from "../../../compiler/passes/decompose.ts";
-import { alignToInstances, packContext, packStages } from "../../../compiler/passes/pack.ts";
-import { paddedBytes, partition, usableBytesPerChip } from "../../../compiler/passes/partition.ts";
+import { alignToInstances, packContext, packStages, sourceFloor } from "../../../compiler/passes/pack.ts";
+import {
+  paddedBytes,
+  partition,
+  spreadTiming,
+  usableBytesPerChip,
+} from "../../../compiler/passes/partition.ts";
+import { spreadStages } from "../../../compiler/passes/spread.ts";
 import { initialSources } from "../../../compiler/reference/init.ts";
 import { unlimitedPackContext } from "../helpers/pack-context.ts";
 
@@ -85,6 +91,44 @@ describe("the fewest chips", () => {
     expect(p.partitioned.minChips).toBeGreaterThanOrEqual(ideal);
     expect(p.partitioned.minChips).toBeLessThanOrEqual(ideal + 1);
   });
+});
+
+describe("the sources' floor", () => {
+  // What partition's searches skip by (layers.ts, spread.ts): no placement holds the ops in fewer bytes than their
+  // sources once each, and no chip holds more than its budget.
+  for (const [name, text, sets] of [
+    ["two layers, the first split over two chips", TWO_LAYERS, {}],
+    [
+      "deep-mlp, 6 layers of 1600 x 1600",
+      readFileSync("bench/models/deep-mlp.model", "utf8"),
+      { d: "1600", layers: "6" },
+    ],
+  ] as const)
+    it(`is every source tile once, and every packing and spread holds at least it over chips of at most their budget (${name})`, () => {
+      const { kernel } = kernelOf(text, sets);
+      const budget = usableBytesPerChip(SMALL);
+      const ctx = packContext(
+        kernel.ops,
+        new Map(kernel.tensors.map((t) => [t.id, t])),
+        kernel.outputs.map((o) => o.tensor),
+        { lanes: 320, planes: 4, budget, nodeChips: 8, chunkRows: 1024 },
+      );
+      const floor = sourceFloor(ctx);
+      const sources = kernel.tensors
+        .filter((t) => t.role !== "temp")
+        .reduce((s, t) => s + paddedBytes(t, 320), 0);
+      expect(floor).toBe(sources);
+      const packed = packStages(ctx);
+      const spread = spreadStages(ctx, spreadTiming(SMALL), 16);
+      expect(packed.chips).toBeGreaterThan(1);
+      for (const p of [packed, spread!]) {
+        expect(p.chipBytes.reduce((a, b) => a + b, 0)).toBeGreaterThanOrEqual(floor);
+        for (const b of p.chipBytes) expect(b).toBeLessThanOrEqual(budget);
+        expect(p.chips).toBeGreaterThanOrEqual(Math.ceil(floor / budget));
+      }
+      // Chips that cannot hold the floor place nothing.
+      expect(spreadStages(ctx, spreadTiming(SMALL), Math.ceil(floor / budget) - 1)).toBeUndefined();
+    });
 });
 
 describe("uneven K splits", () => {
