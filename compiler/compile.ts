@@ -24,6 +24,7 @@ import { printTaskGraph, type TaskGraph, verifyTaskGraph } from "./passes/task-i
 import { tile } from "./passes/tile.ts";
 import { type CompileReport, computeBounds, withDataOrder } from "./schedule/bounds.ts";
 import { printSchedule, type Schedule, verifySchedule } from "./schedule/schedule-ir.ts";
+import { prepareRelaxed, relaxedRun } from "./schedule/relaxed.ts";
 import { schedule } from "./schedule/scheduler.ts";
 import { verifySramOrder } from "./schedule/sram-order.ts";
 import { stampProgram } from "./schedule/stamp.ts";
@@ -223,15 +224,15 @@ export function relaxedPaths(
   beforeAllocate?: TaskGraph,
   chain?: ChainLayout,
 ): RelaxedPaths {
-  const data = beforeAllocate ? withDataOrder(g, beforeAllocate) : g;
+  const rg = prepareRelaxed(beforeAllocate ? withDataOrder(g, beforeAllocate) : g, m);
   if (chain)
     return {
-      criticalPath: chainedPath(data, m, chain, true),
-      decompositionPath: chainedPath(data, m, chain, false),
+      criticalPath: chainedPath(rg, chain, true),
+      decompositionPath: chainedPath(rg, chain, false),
     };
   return {
-    criticalPath: schedule(data, m, { relaxed: true, unitRuns: true }).cycles,
-    decompositionPath: schedule(data, m, { relaxed: true }).cycles,
+    criticalPath: relaxedRun(rg, { unitRuns: true }).cycles,
+    decompositionPath: relaxedRun(rg, { unitRuns: false }).cycles,
   };
 }
 

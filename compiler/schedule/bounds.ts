@@ -135,6 +135,20 @@ export function unitRuns(t: Task): Task {
   return { ...t, steps: t.steps.map(oneVector) };
 }
 
+/** Whether `unitRuns` would change the task: some step runs more than one vector. */
+export function hasLongRun(t: Task): boolean {
+  for (const st of t.steps) {
+    const n =
+      st.kind === "read" || st.kind === "write" || st.kind === "gather"
+        ? st.ref.n
+        : st.kind === "iw"
+          ? 1
+          : st.n;
+    if (n !== 1) return true;
+  }
+  return false;
+}
+
 /** The step with its run shortened to one vector (a module function: a closure made per task showed in profiles). */
 function oneVector(st: Step): Step {
   switch (st.kind) {
