@@ -23,8 +23,9 @@ import { placeStages } from "./passes/stages.ts";
 import { printTaskGraph, type TaskGraph, verifyTaskGraph } from "./passes/task-ir.ts";
 import { tile } from "./passes/tile.ts";
 import { type CompileReport, computeBounds, withDataOrder } from "./schedule/bounds.ts";
-import { printSchedule, type Schedule, verifySchedule } from "./schedule/schedule-ir.ts";
+import { dependenciesLike } from "./schedule/dependencies.ts";
 import { prepareRelaxed, relaxedRun } from "./schedule/relaxed.ts";
+import { printSchedule, type Schedule, verifySchedule } from "./schedule/schedule-ir.ts";
 import { schedule } from "./schedule/scheduler.ts";
 import { verifySramOrder } from "./schedule/sram-order.ts";
 import { stampProgram } from "./schedule/stamp.ts";
@@ -224,7 +225,8 @@ export function relaxedPaths(
   beforeAllocate?: TaskGraph,
   chain?: ChainLayout,
 ): RelaxedPaths {
-  const rg = prepareRelaxed(beforeAllocate ? withDataOrder(g, beforeAllocate) : g, m);
+  const data = beforeAllocate ? withDataOrder(g, beforeAllocate) : g;
+  const rg = prepareRelaxed(data, m, dependenciesLike(data.tasks, g.tasks));
   if (chain)
     return {
       criticalPath: chainedPath(rg, chain, true),

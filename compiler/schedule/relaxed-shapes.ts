@@ -28,51 +28,159 @@ const NO_STEP = 2 ** 30;
 
 /**
  * Distinct shapes and their records: shape s on plane k (k = 0 without a plane) is
- * `data[offset[s] + k * (HEAD + PER_STEP * steps)]` onwards. Two tasks whose keys (`shapeKey`) are equal have one
- * geometry on every plane: every input of taskGeometry and onPlane that reaches a relative cycle, an instance's
- * timing or an effect is in the key (each step's kind, types, runs, operands, link, and its SRAM block's slices
- * and width); the SRAM addresses, rows and tiles, which only name words, are not.
+ * `data[offset[s] + k * (HEAD + PER_STEP * steps)]` onwards. Two tasks with one key (`keyOf`) have one geometry on
+ * every plane: every input of taskGeometry and onPlane that reaches a relative cycle, an instance's timing or an
+ * effect is in the key (each step's kind, types, runs, operands, link, and its SRAM block's slices and width); the
+ * SRAM addresses, rows and tiles, which only name words, are not.
  */
 export class ShapeTable {
   readonly offset: number[] = [];
   readonly data: number[] = [];
-  private readonly ids = new Map<string, number>();
-  /** Per SRAM block (by object), the key of its slices and width. */
-  private readonly blockKeys = new Map<BlockPlacement, string>();
+  /** Each shape's key (`keyStart[s] .. keyStart[s + 1]` in `keys`), and the next shape whose key hashes alike. */
+  private readonly keys: number[] = [];
+  private readonly keyStart: number[] = [0];
+  private readonly sameHash: number[] = [];
+  /** The first shape by key hash. */
+  private readonly byHash = new Map<number, number>();
+  /** The key under construction (reused). */
+  private key = new Int32Array(256);
+  private keyLength = 0;
+  /** Codes of types and VXM functions in keys, numbered as first met. */
+  private readonly names = new Map<string, number>();
 
   constructor(
     private readonly m: Machine,
     private readonly placements: ReadonlyMap<string, Placement>,
   ) {}
 
-  /** The block key of a MEM step's block (interned: one string per block object). */
-  blockKey(b: BlockPlacement): string {
-    let k = this.blockKeys.get(b);
-    if (k === undefined) {
-      k = `${b.width ?? 1}:${b.slices.join(",")}`;
-      this.blockKeys.set(b, k);
-    }
-    return k;
-  }
-
-  /** The shape id of `task` (its unit-run copy when `unit`), with an MXM plane per record when `planes` > 0;
-   * `blocks[si]` the block key of step si (MEM steps). Solved from geometry.ts the first time the key is met. */
-  shapeOf(task: Task, unit: boolean, planes: number, blocks: readonly string[]): number {
-    const key = shapeKey(task, unit, planes, blocks);
-    let id = this.ids.get(key);
-    if (id === undefined) {
-      id = this.offset.length;
-      this.ids.set(key, id);
-      this.offset.push(this.data.length);
-      const t = unit ? unitRuns(task) : task;
-      if (planes === 0) this.record(t, taskGeometry(this.m, t, this.placements, undefined));
-      else {
-        const first = taskGeometry(this.m, t, this.placements, 0);
-        this.record(t, first);
-        for (let k = 1; k < planes; k++) this.record(t, onPlane(this.m, t, first, k));
-      }
+  /** The shape id of `task` (its unit-run copy when `unit`), with a record per MXM plane when `planes` > 0;
+   * `blocks[si]` the SRAM block of step si (MEM steps). Solved from geometry.ts the first time its key is met. */
+  shapeOf(
+    task: Task,
+    unit: boolean,
+    planes: number,
+    blocks: readonly (BlockPlacement | undefined)[],
+  ): number {
+    const hash = this.keyOf(task, unit, planes, blocks);
+    const first = this.byHash.get(hash);
+    for (let id = first ?? -1; id >= 0; id = this.sameHash[id]!) if (this.keyIs(id)) return id;
+    const id = this.offset.length;
+    this.sameHash.push(first ?? -1);
+    this.byHash.set(hash, id);
+    for (let k = 0; k < this.keyLength; k++) this.keys.push(this.key[k]!);
+    this.keyStart.push(this.keys.length);
+    this.offset.push(this.data.length);
+    const t = unit ? unitRuns(task) : task;
+    if (planes === 0) this.record(t, taskGeometry(this.m, t, this.placements, undefined));
+    else {
+      const geo = taskGeometry(this.m, t, this.placements, 0);
+      this.record(t, geo);
+      for (let k = 1; k < planes; k++) this.record(t, onPlane(this.m, t, geo, k));
     }
     return id;
+  }
+
+  /** Whether shape `id`'s key is the one under construction. */
+  private keyIs(id: number): boolean {
+    const from = this.keyStart[id]!;
+    if (this.keyStart[id + 1]! - from !== this.keyLength) return false;
+    for (let k = 0; k < this.keyLength; k++) if (this.keys[from + k] !== this.key[k]) return false;
+    return true;
+  }
+
+  /** Builds the key of a task's shape (its steps as `unitRuns` leaves them when `unit`, the planes it is tried on,
+   * its MEM steps' blocks) and returns its hash. */
+  private keyOf(
+    task: Task,
+    unit: boolean,
+    planes: number,
+    blocks: readonly (BlockPlacement | undefined)[],
+  ): number {
+    this.keyLength = 0;
+    this.put(planes);
+    const steps = task.steps;
+    for (let si = 0; si < steps.length; si++) {
+      const s = steps[si]!;
+      switch (s.kind) {
+        case "read":
+          this.put(0, this.name(s.type), unit ? 1 : s.ref.n);
+          this.putBlock(blocks[si]!);
+          break;
+        case "write":
+          this.put(1, this.name(s.type), unit ? 1 : s.ref.n, s.src);
+          this.putBlock(blocks[si]!);
+          break;
+        case "gather":
+          this.put(2, this.name(s.type), unit ? 1 : s.ref.n, s.map);
+          this.putBlock(blocks[si]!);
+          break;
+        case "vunary":
+          this.put(3, this.name(s.fn), this.name(s.type), s.src, unit ? 1 : s.n);
+          break;
+        case "vbinary":
+          this.put(
+            4,
+            this.name(s.fn),
+            this.name(s.type),
+            s.a,
+            typeof s.b === "number" ? s.b : -1,
+            unit ? 1 : s.n,
+          );
+          break;
+        case "convert":
+          this.put(5, this.name(s.from), this.name(s.to), s.src, unit ? 1 : s.n);
+          break;
+        case "lw":
+          this.put(6, this.name(s.type), s.src, unit ? 1 : s.n, s.width ?? 1);
+          break;
+        case "iw":
+          this.put(7);
+          break;
+        case "abc":
+          this.put(8, this.name(s.type), s.src, unit ? 1 : s.n);
+          break;
+        case "acc":
+          this.put(9, this.name(s.type), unit ? 1 : s.n);
+          break;
+        case "send":
+          this.put(10, this.name(s.type), s.src, unit ? 1 : s.n, s.link);
+          break;
+        case "recv":
+          this.put(11, this.name(s.type), unit ? 1 : s.n, s.link);
+          break;
+        default:
+          return assertNever(s, "step");
+      }
+    }
+    // FNV-1a over the key's words.
+    let h = 0x811c9dc5;
+    for (let k = 0; k < this.keyLength; k++) h = Math.imul(h ^ this.key[k]!, 0x01000193);
+    return h;
+  }
+
+  private put(...words: number[]): void {
+    for (const w of words) {
+      if (this.keyLength === this.key.length) {
+        const grown = new Int32Array(2 * this.key.length);
+        grown.set(this.key);
+        this.key = grown;
+      }
+      this.key[this.keyLength++] = w;
+    }
+  }
+
+  private putBlock(b: BlockPlacement): void {
+    this.put(b.width ?? 1, b.slices.length);
+    for (const slice of b.slices) this.put(slice);
+  }
+
+  private name(x: string): number {
+    let code = this.names.get(x);
+    if (code === undefined) {
+      code = this.names.size;
+      this.names.set(x, code);
+    }
+    return code;
   }
 
   /** Appends the record of the task on one geometry (what placement.ts find and place read from it, relaxed). */
@@ -141,55 +249,4 @@ function effects(m: Machine, s: Step, rel: number, n: number, busy: number, out:
     default:
       break;
   }
-}
-
-/** The key of a task's shape: its steps as `unitRuns` would leave them when `unit` (runs of one vector), whether it
- * is tried on `planes` MXM planes, and its MEM steps' block keys. */
-export function shapeKey(task: Task, unit: boolean, planes: number, blocks: readonly string[]): string {
-  let key = `${planes}`;
-  const steps = task.steps;
-  for (let si = 0; si < steps.length; si++) {
-    const s = steps[si]!;
-    switch (s.kind) {
-      case "read":
-        key += `|r${s.type} ${unit ? 1 : s.ref.n} ${blocks[si]}`;
-        break;
-      case "write":
-        key += `|w${s.type} ${unit ? 1 : s.ref.n} ${s.src} ${blocks[si]}`;
-        break;
-      case "gather":
-        key += `|g${s.type} ${unit ? 1 : s.ref.n} ${s.map} ${blocks[si]}`;
-        break;
-      case "vunary":
-        key += `|u${s.fn} ${s.type} ${s.src} ${unit ? 1 : s.n}`;
-        break;
-      case "vbinary":
-        key += `|b${s.fn} ${s.type} ${s.a} ${typeof s.b === "number" ? s.b : "i"} ${unit ? 1 : s.n}`;
-        break;
-      case "convert":
-        key += `|c${s.from} ${s.to} ${s.src} ${unit ? 1 : s.n}`;
-        break;
-      case "lw":
-        key += `|l${s.type} ${s.src} ${unit ? 1 : s.n} ${s.width ?? 1}`;
-        break;
-      case "iw":
-        key += "|i";
-        break;
-      case "abc":
-        key += `|a${s.type} ${s.src} ${unit ? 1 : s.n}`;
-        break;
-      case "acc":
-        key += `|A${s.type} ${unit ? 1 : s.n}`;
-        break;
-      case "send":
-        key += `|s${s.type} ${s.src} ${unit ? 1 : s.n} ${s.link}`;
-        break;
-      case "recv":
-        key += `|v${s.type} ${unit ? 1 : s.n} ${s.link}`;
-        break;
-      default:
-        return assertNever(s, "step");
-    }
-  }
-  return key;
 }

@@ -8,11 +8,17 @@
 import type { Machine } from "../../arch/machine.ts";
 import { invariant } from "../../util/assert.ts";
 import { Heap } from "../../util/heap.ts";
-import { blockOf, type Placement, type Task, type TaskGraph } from "../passes/task-ir.ts";
+import {
+  type BlockPlacement,
+  blockOf,
+  type Placement,
+  type Task,
+  type TaskGraph,
+} from "../passes/task-ir.ts";
 import { hasLongRun } from "./bounds.ts";
 import { type Dependencies, dependencies } from "./dependencies.ts";
 import { NO_INPUT } from "./placement.ts";
-import { priorities } from "./priority.ts";
+import { estimate } from "./priority.ts";
 import { HEAD, PER_STEP, ShapeTable } from "./relaxed-shapes.ts";
 
 /** What a step's terms read or its placement sets (per step of the prepared graph). */
@@ -51,16 +57,20 @@ export interface RelaxedGraph {
   /** Per task its shape, and that of its unit-run copy (bounds.ts `unitRuns`). */
   readonly shape: Int32Array;
   readonly unitShape: Int32Array;
+  /** Per task its estimated length (priority.ts `estimate`), and that of its unit-run copy. */
+  readonly estimate: Int32Array;
+  readonly unitEstimate: Int32Array;
 }
 
 export function prepareRelaxed(g: TaskGraph, m: Machine, deps = dependencies(g.tasks)): RelaxedGraph {
   const tasks = g.tasks;
   const n = tasks.length;
   const placements = new Map<string, Placement>((g.placements ?? []).map((p) => [p.tensor, p]));
-  const tileBase = new Map<string, number>();
+  // Per tensor its placement and its first tile's dense id (one lookup per MEM step).
+  const tensors = new Map<string, { placement: Placement | undefined; tile: number }>();
   let tiles = 0;
   for (const t of g.tensors) {
-    tileBase.set(t.id, tiles);
+    tensors.set(t.id, { placement: placements.get(t.id), tile: tiles });
     tiles += t.tiles;
   }
   const shapes = new ShapeTable(m, placements);
@@ -74,8 +84,10 @@ export function prepareRelaxed(g: TaskGraph, m: Machine, deps = dependencies(g.t
   const groupIds = new Map<string, number>();
   const shape = new Int32Array(n);
   const unitShape = new Int32Array(n);
+  const estimates = new Int32Array(n);
+  const unitEstimates = new Int32Array(n);
   let multiChip = false;
-  const blocks: string[] = [];
+  const blocks: (BlockPlacement | undefined)[] = [];
   for (let i = 0; i < n; i++) {
     const t = tasks[i]!;
     chips[i] = t.chip;
@@ -92,16 +104,16 @@ export function prepareRelaxed(g: TaskGraph, m: Machine, deps = dependencies(g.t
     const base = stepStart[i]!;
     for (let si = 0; si < t.steps.length; si++) {
       const s = t.steps[si]!;
-      blocks.push("");
+      blocks.push(undefined);
       switch (s.kind) {
         case "read":
         case "gather":
         case "write": {
-          const p = placements.get(s.ref.tensor);
-          if (!p) invariant(false, `no placement for ${s.ref.tensor}`);
-          blocks[si] = shapes.blockKey(blockOf(p, s.ref.tile, s.ref.row));
+          const tensor = tensors.get(s.ref.tensor);
+          if (!tensor?.placement) invariant(false, `no placement for ${s.ref.tensor}`);
+          blocks[si] = blockOf(tensor.placement, s.ref.tile, s.ref.row);
           code[base + si] = s.kind === "write" ? WRITE : READ;
-          arg[base + si] = tileBase.get(s.ref.tensor)! + s.ref.tile;
+          arg[base + si] = tensor.tile + s.ref.tile;
           break;
         }
         case "lw":
@@ -133,7 +145,10 @@ export function prepareRelaxed(g: TaskGraph, m: Machine, deps = dependencies(g.t
     }
     const planes = t.mxmGroup !== undefined ? m.mxm.planes : 0;
     shape[i] = shapes.shapeOf(t, false, planes, blocks);
-    unitShape[i] = hasLongRun(t) ? shapes.shapeOf(t, true, planes, blocks) : shape[i]!;
+    const long = hasLongRun(t);
+    unitShape[i] = long ? shapes.shapeOf(t, true, planes, blocks) : shape[i]!;
+    estimates[i] = estimate(t, m, false);
+    unitEstimates[i] = long ? estimate(t, m, true) : estimates[i]!;
   }
   return {
     m,
@@ -152,6 +167,8 @@ export function prepareRelaxed(g: TaskGraph, m: Machine, deps = dependencies(g.t
     shapeData: Int32Array.from(shapes.data),
     shape,
     unitShape,
+    estimate: estimates,
+    unitEstimate: unitEstimates,
   };
 }
 
@@ -180,7 +197,15 @@ export function relaxedRun(rg: RelaxedGraph, opts: RelaxedRunOptions): RelaxedRu
   const onArrival = opts.onArrival;
   const n = tasks.length;
   const planes = m.mxm.planes;
-  const priority = priorities(tasks, m, opts.unitRuns, succStart, succOf);
+  // Priorities as priority.ts gives them: the estimated length plus the longest path after it.
+  const priority = new Int32Array(n);
+  const estimated = opts.unitRuns ? rg.unitEstimate : rg.estimate;
+  for (let i = n - 1; i >= 0; i--) {
+    let best = 0;
+    for (let k = succStart[i]!; k < succStart[i + 1]!; k++)
+      if (priority[succOf[k]!]! > best) best = priority[succOf[k]!]!;
+    priority[i] = estimated[i]! + best;
+  }
   const ready = new Heap<number>((a, b) => priority[b]! - priority[a]! || a - b);
   const pending = new Int32Array(n);
   for (let i = 0; i < n; i++) {
