@@ -71,11 +71,11 @@ export class ShapeTable {
     this.keyStart.push(this.keys.length);
     this.offset.push(this.data.length);
     const t = unit ? unitRuns(task) : task;
-    if (planes === 0) this.record(t, taskGeometry(this.m, t, this.placements, undefined));
+    if (planes === 0) appendRecord(this.m, t, taskGeometry(this.m, t, this.placements, undefined), this.data);
     else {
       const geo = taskGeometry(this.m, t, this.placements, 0);
-      this.record(t, geo);
-      for (let k = 1; k < planes; k++) this.record(t, onPlane(this.m, t, geo, k));
+      appendRecord(this.m, t, geo, this.data);
+      for (let k = 1; k < planes; k++) appendRecord(this.m, t, onPlane(this.m, t, geo, k), this.data);
     }
     return id;
   }
@@ -158,20 +158,35 @@ export class ShapeTable {
     return h;
   }
 
-  private put(...words: number[]): void {
-    for (const w of words) {
-      if (this.keyLength === this.key.length) {
-        const grown = new Int32Array(2 * this.key.length);
-        grown.set(this.key);
-        this.key = grown;
-      }
-      this.key[this.keyLength++] = w;
-    }
+  /** Appends a step's words: its kind and up to five fields (unused ones 0: the kind fixes which are used). */
+  private put(kind: number, a = 0, b = 0, c = 0, d = 0, e = 0): void {
+    this.room(6);
+    const key = this.key;
+    let k = this.keyLength;
+    key[k++] = kind;
+    key[k++] = a;
+    key[k++] = b;
+    key[k++] = c;
+    key[k++] = d;
+    key[k++] = e;
+    this.keyLength = k;
+  }
+
+  private room(words: number): void {
+    if (this.keyLength + words <= this.key.length) return;
+    const grown = new Int32Array(2 * (this.keyLength + words));
+    grown.set(this.key);
+    this.key = grown;
   }
 
   private putBlock(b: BlockPlacement): void {
-    this.put(b.width ?? 1, b.slices.length);
-    for (const slice of b.slices) this.put(slice);
+    this.room(2 + b.slices.length);
+    const key = this.key;
+    let k = this.keyLength;
+    key[k++] = b.width ?? 1;
+    key[k++] = b.slices.length;
+    for (const slice of b.slices) key[k++] = slice;
+    this.keyLength = k;
   }
 
   private name(x: string): number {
@@ -182,32 +197,32 @@ export class ShapeTable {
     }
     return code;
   }
+}
 
-  /** Appends the record of the task on one geometry (what placement.ts find and place read from it, relaxed). */
-  private record(t: Task, geo: Geometry): void {
-    const { m, data } = this;
-    const at = data.length;
-    const steps = t.steps.length;
-    data.push(0, 0, 0);
-    // (Not Infinity: a small integer keeps the array one of small integers.)
-    for (let si = 0; si < steps; si++) data.push(NO_STEP, 0, 0);
-    let maxRel = 0;
-    let end = 0;
-    let runEnd = 0;
-    for (const inst of geo.instances) {
-      const s = t.steps[inst.step]!;
-      const rel = inst.rel;
-      const w = at + HEAD + PER_STEP * inst.step;
-      maxRel = Math.max(maxRel, rel);
-      end = Math.max(end, rel + lastEventOffset(m, s, inst.spacing, inst.timing) + 1);
-      runEnd = Math.max(runEnd, rel + runEndOffset(m, s, inst.spacing, inst.timing));
-      data[w] = Math.min(data[w]!, rel);
-      effects(m, s, rel, inst.timing.n, inst.timing.busy, data, w + 1);
-    }
-    data[at] = maxRel;
-    data[at + 1] = end;
-    data[at + 2] = runEnd;
+/** Appends to `data` the record of task `t` on one of its geometries: what placement.ts `find` and `place` read
+ * from it for a relaxed placement (HEAD words, then PER_STEP per step). */
+export function appendRecord(m: Machine, t: Task, geo: Geometry, data: number[]): void {
+  const at = data.length;
+  const steps = t.steps.length;
+  data.push(0, 0, 0);
+  // (Not Infinity: a small integer keeps the array one of small integers.)
+  for (let si = 0; si < steps; si++) data.push(NO_STEP, 0, 0);
+  let maxRel = 0;
+  let end = 0;
+  let runEnd = 0;
+  for (const inst of geo.instances) {
+    const s = t.steps[inst.step]!;
+    const rel = inst.rel;
+    const w = at + HEAD + PER_STEP * inst.step;
+    maxRel = Math.max(maxRel, rel);
+    end = Math.max(end, rel + lastEventOffset(m, s, inst.spacing, inst.timing) + 1);
+    runEnd = Math.max(runEnd, rel + runEndOffset(m, s, inst.spacing, inst.timing));
+    data[w] = Math.min(data[w]!, rel);
+    effects(m, s, rel, inst.timing.n, inst.timing.busy, data, w + 1);
   }
+  data[at] = maxRel;
+  data[at + 1] = end;
+  data[at + 2] = runEnd;
 }
 
 /**
