@@ -155,7 +155,8 @@ export class ShapeTable {
     // FNV-1a over the key's words.
     let h = 0x811c9dc5;
     for (let k = 0; k < this.keyLength; k++) h = Math.imul(h ^ this.key[k]!, 0x01000193);
-    return h;
+    // 30 bits: a small integer (a 32-bit key would be a heap number in the map).
+    return h & 0x3fffffff;
   }
 
   /** Appends a step's words: its kind and up to five fields (unused ones 0: the kind fixes which are used). */

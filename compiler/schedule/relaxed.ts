@@ -7,7 +7,6 @@
 // plane where its last step issues first (the lowest plane on a tie).
 import type { Machine } from "../../arch/machine.ts";
 import { invariant } from "../../util/assert.ts";
-import { Heap } from "../../util/heap.ts";
 import {
   type BlockPlacement,
   blockOf,
@@ -88,11 +87,15 @@ export function prepareRelaxed(g: TaskGraph, m: Machine, deps = dependencies(g.t
   const unitEstimates = new Int32Array(n);
   let multiChip = false;
   const blocks: (BlockPlacement | undefined)[] = [];
+  // The tensor of the last MEM step (consecutive steps and tasks mostly touch one tensor).
+  let lastTensor: string | undefined;
+  let tensor: { placement: Placement | undefined; tile: number } | undefined;
   for (let i = 0; i < n; i++) {
     const t = tasks[i]!;
     chips[i] = t.chip;
     if (t.mxmGroup !== undefined) {
-      let id = groupIds.get(t.mxmGroup);
+      // A group's tasks mostly follow each other: the previous task's group is checked before the map.
+      let id = i > 0 && tasks[i - 1]!.mxmGroup === t.mxmGroup ? group[i - 1]! : groupIds.get(t.mxmGroup);
       if (id === undefined) {
         id = groupIds.size;
         groupIds.set(t.mxmGroup, id);
@@ -109,7 +112,10 @@ export function prepareRelaxed(g: TaskGraph, m: Machine, deps = dependencies(g.t
         case "read":
         case "gather":
         case "write": {
-          const tensor = tensors.get(s.ref.tensor);
+          if (s.ref.tensor !== lastTensor) {
+            lastTensor = s.ref.tensor;
+            tensor = tensors.get(lastTensor);
+          }
           if (!tensor?.placement) invariant(false, `no placement for ${s.ref.tensor}`);
           blocks[si] = blockOf(tensor.placement, s.ref.tile, s.ref.row);
           code[base + si] = s.kind === "write" ? WRITE : READ;
@@ -206,7 +212,7 @@ export function relaxedRun(rg: RelaxedGraph, opts: RelaxedRunOptions): RelaxedRu
       if (priority[succOf[k]!]! > best) best = priority[succOf[k]!]!;
     priority[i] = estimated[i]! + best;
   }
-  const ready = new Heap<number>((a, b) => priority[b]! - priority[a]! || a - b);
+  const ready = new ReadyHeap(n, priority);
   const pending = new Int32Array(n);
   for (let i = 0; i < n; i++) {
     pending[i] = afterStart[i + 1]! - afterStart[i]!;
@@ -346,4 +352,56 @@ export function relaxedRun(rg: RelaxedGraph, opts: RelaxedRunOptions): RelaxedRu
     }
   }
   return { cycles, ends };
+}
+
+/** The ready tasks by priority, ties by index (scheduler.ts's order), as a binary heap of task indices in a typed
+ * array: the runs take every task out of it once. */
+class ReadyHeap {
+  private readonly items: Int32Array;
+  private size = 0;
+
+  constructor(
+    capacity: number,
+    private readonly priority: Int32Array,
+  ) {
+    this.items = new Int32Array(capacity);
+  }
+
+  /** Whether task a comes out before task b. */
+  private first(a: number, b: number): boolean {
+    const pa = this.priority[a]!;
+    const pb = this.priority[b]!;
+    return pa > pb || (pa === pb && a < b);
+  }
+
+  push(x: number): void {
+    const a = this.items;
+    let i = this.size++;
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      if (!this.first(x, a[parent]!)) break;
+      a[i] = a[parent]!;
+      i = parent;
+    }
+    a[i] = x;
+  }
+
+  pop(): number | undefined {
+    if (this.size === 0) return undefined;
+    const a = this.items;
+    const top = a[0]!;
+    const last = a[--this.size]!;
+    let i = 0;
+    for (;;) {
+      const l = 2 * i + 1;
+      if (l >= this.size) break;
+      const r = l + 1;
+      const c = r < this.size && this.first(a[r]!, a[l]!) ? r : l;
+      if (!this.first(a[c]!, last)) break;
+      a[i] = a[c]!;
+      i = c;
+    }
+    a[i] = last;
+    return top;
+  }
 }
