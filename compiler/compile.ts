@@ -214,11 +214,12 @@ export function compile(model: ModelGraph, machine: Machine, opts: CompileOption
   }
 }
 
-/** The relaxed schedules' lengths (bounds.ts): the critical path (every run one vector) and the decomposition
- * path (full runs). `beforeAllocate`: the same tasks without allocate's reuse edges (a later tenant's writers after
- * the earlier tenant's readers): SRAM space is a resource, so both leave that order out. `chain`: the graph is the
- * reduced model of a stamped program of that many units, and both are the full program's chain of units
- * (stamp-bound.ts). */
+/** The relaxed schedules' lengths (bounds.ts; relaxed.ts runs both on one prepared graph, shapes shared): the
+ * critical path (every run one vector) and the decomposition path (full runs). `beforeAllocate`: the same tasks
+ * without allocate's reuse edges (a later tenant's writers after the earlier tenant's readers): SRAM space is a
+ * resource, so both leave that order out (their edges otherwise `g`'s, whose index the schedule of `g` reuses).
+ * `chain`: the graph is the reduced model of a stamped program of that many units, and both are the full
+ * program's chain of units (stamp-bound.ts). */
 export function relaxedPaths(
   g: TaskGraph,
   m: Machine,

@@ -51,8 +51,9 @@ export interface CompileReport {
 /** The model's true work: multiply-accumulates per MXM input type (no padding). */
 export type MacsByType = ReadonlyMap<string, number>;
 
-/** `criticalPath` is the length of the relaxed schedule (scheduler option `relaxed`) of `latencyOnly(g)` (or of
- * `g` with the option `unitRuns`, the same schedule without a copy of the graph). `copies[c]` (absent: 1) counts
+/** `criticalPath` is the length of the relaxed schedule (relaxed.ts, the cycles of the scheduler's option
+ * `relaxed`) of `latencyOnly(g)` (or of `g` with the option `unitRuns`, the same schedule without a copy of the
+ * graph). `copies[c]` (absent: 1) counts
  * how many chips of the program run chip c's tasks (a stamped program, stamp.ts): the sums count each task that
  * often, over as many chips; a copied link carries its original's words, so the busiest link is the same. */
 export function computeBounds(
