@@ -23,6 +23,8 @@ import { placeStages } from "./passes/stages.ts";
 import { printTaskGraph, type TaskGraph, verifyTaskGraph } from "./passes/task-ir.ts";
 import { tile } from "./passes/tile.ts";
 import { type CompileReport, computeBounds, withDataOrder } from "./schedule/bounds.ts";
+import { dependenciesLike } from "./schedule/dependencies.ts";
+import { prepareRelaxed, relaxedRun } from "./schedule/relaxed.ts";
 import { printSchedule, type Schedule, verifySchedule } from "./schedule/schedule-ir.ts";
 import { schedule } from "./schedule/scheduler.ts";
 import { verifySramOrder } from "./schedule/sram-order.ts";
@@ -212,11 +214,12 @@ export function compile(model: ModelGraph, machine: Machine, opts: CompileOption
   }
 }
 
-/** The relaxed schedules' lengths (bounds.ts): the critical path (every run one vector) and the decomposition
- * path (full runs). `beforeAllocate`: the same tasks without allocate's reuse edges (a later tenant's writers after
- * the earlier tenant's readers): SRAM space is a resource, so both leave that order out. `chain`: the graph is the
- * reduced model of a stamped program of that many units, and both are the full program's chain of units
- * (stamp-bound.ts). */
+/** The relaxed schedules' lengths (bounds.ts; relaxed.ts runs both on one prepared graph, shapes shared): the
+ * critical path (every run one vector) and the decomposition path (full runs). `beforeAllocate`: the same tasks
+ * without allocate's reuse edges (a later tenant's writers after the earlier tenant's readers): SRAM space is a
+ * resource, so both leave that order out (their edges otherwise `g`'s, whose index the schedule of `g` reuses).
+ * `chain`: the graph is the reduced model of a stamped program of that many units, and both are the full
+ * program's chain of units (stamp-bound.ts). */
 export function relaxedPaths(
   g: TaskGraph,
   m: Machine,
@@ -224,14 +227,15 @@ export function relaxedPaths(
   chain?: ChainLayout,
 ): RelaxedPaths {
   const data = beforeAllocate ? withDataOrder(g, beforeAllocate) : g;
+  const rg = prepareRelaxed(data, m, dependenciesLike(data.tasks, g.tasks));
   if (chain)
     return {
-      criticalPath: chainedPath(data, m, chain, true),
-      decompositionPath: chainedPath(data, m, chain, false),
+      criticalPath: chainedPath(rg, chain, true),
+      decompositionPath: chainedPath(rg, chain, false),
     };
   return {
-    criticalPath: schedule(data, m, { relaxed: true, unitRuns: true }).cycles,
-    decompositionPath: schedule(data, m, { relaxed: true }).cycles,
+    criticalPath: relaxedRun(rg, { unitRuns: true }).cycles,
+    decompositionPath: relaxedRun(rg, { unitRuns: false }).cycles,
   };
 }
 

@@ -51,8 +51,9 @@ export interface CompileReport {
 /** The model's true work: multiply-accumulates per MXM input type (no padding). */
 export type MacsByType = ReadonlyMap<string, number>;
 
-/** `criticalPath` is the length of the relaxed schedule (scheduler option `relaxed`) of `latencyOnly(g)` (or of
- * `g` with the option `unitRuns`, the same schedule without a copy of the graph). `copies[c]` (absent: 1) counts
+/** `criticalPath` is the length of the relaxed schedule (relaxed.ts, the cycles of the scheduler's option
+ * `relaxed`) of `latencyOnly(g)` (or of `g` with the option `unitRuns`, the same schedule without a copy of the
+ * graph). `copies[c]` (absent: 1) counts
  * how many chips of the program run chip c's tasks (a stamped program, stamp.ts): the sums count each task that
  * often, over as many chips; a copied link carries its original's words, so the busiest link is the same. */
 export function computeBounds(
@@ -133,6 +134,20 @@ export function latencyOnly(g: TaskGraph): TaskGraph {
  * applies it task by task instead of copying the graph). */
 export function unitRuns(t: Task): Task {
   return { ...t, steps: t.steps.map(oneVector) };
+}
+
+/** Whether `unitRuns` would change the task: some step runs more than one vector. */
+export function hasLongRun(t: Task): boolean {
+  for (const st of t.steps) {
+    const n =
+      st.kind === "read" || st.kind === "write" || st.kind === "gather"
+        ? st.ref.n
+        : st.kind === "iw"
+          ? 1
+          : st.n;
+    if (n !== 1) return true;
+  }
+  return false;
 }
 
 /** The step with its run shortened to one vector (a module function: a closure made per task showed in profiles). */

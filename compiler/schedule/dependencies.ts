@@ -14,8 +14,8 @@ export interface Dependencies {
   readonly succOf: Int32Array;
 }
 
-/** Per task list (a compile schedules one list three times: the real schedule and the report's two relaxed ones):
- * the edges by index, so each `after` name is looked up once, not once per use per run. */
+/** Per task list (a compile schedules the allocated list, and its report's relaxed runs take most of its edges,
+ * dependenciesLike): the edges by index, so each `after` name is looked up once, not once per use per run. */
 const dependencyCache = new WeakMap<readonly Task[], Dependencies>();
 
 export function dependencies(tasks: readonly Task[]): Dependencies {
@@ -35,14 +35,53 @@ export function uncachedDependencies(tasks: readonly Task[]): Dependencies {
   const afterStart = new Int32Array(n + 1);
   for (let i = 0; i < n; i++) afterStart[i + 1] = afterStart[i]! + tasks[i]!.after.length;
   const afterOf = new Int32Array(afterStart[n]!);
+  for (let i = 0, k = 0; i < n; i++) k = lookUp(tasks[i]!, index, afterOf, k);
+  return withSuccessors(index, afterStart, afterOf);
+}
+
+/**
+ * `dependencies(tasks)` for a list of the same tasks as `like` (the same ids in the same order) with some other
+ * `after` lists (bounds.ts withDataOrder: the tasks before allocate's reuse edges): `like`'s edges (cached, so the
+ * scheduler's run on `like` finds them made) copied for each task whose `after` list is `like`'s, and only the
+ * other tasks' names looked up. Not cached.
+ */
+export function dependenciesLike(tasks: readonly Task[], like: readonly Task[]): Dependencies {
+  const n = tasks.length;
+  if (like.length !== n) return uncachedDependencies(tasks);
+  for (let i = 0; i < n; i++)
+    if (tasks[i] !== like[i] && tasks[i]!.id !== like[i]!.id) return uncachedDependencies(tasks);
+  const ref = dependencies(like);
+  const afterStart = new Int32Array(n + 1);
+  for (let i = 0; i < n; i++) afterStart[i + 1] = afterStart[i]! + tasks[i]!.after.length;
+  const afterOf = new Int32Array(afterStart[n]!);
+  for (let i = 0, k = 0; i < n; i++) {
+    if (tasks[i]!.after === like[i]!.after) {
+      afterOf.set(ref.afterOf.subarray(ref.afterStart[i]!, ref.afterStart[i + 1]!), k);
+      k += afterStart[i + 1]! - afterStart[i]!;
+    } else k = lookUp(tasks[i]!, ref.index, afterOf, k);
+  }
+  return withSuccessors(ref.index, afterStart, afterOf);
+}
+
+/** Writes the indices of the task's `after` names into `afterOf` from `k`; returns the next free position. */
+function lookUp(t: Task, index: ReadonlyMap<string, number>, afterOf: Int32Array, k: number): number {
+  for (const a of t.after) {
+    const j = index.get(a);
+    if (j === undefined) invariant(false, `${t.id} is after an unknown task ${a}`);
+    afterOf[k++] = j;
+  }
+  return k;
+}
+
+/** The successor lists from the `after` lists (in task order). */
+function withSuccessors(
+  index: ReadonlyMap<string, number>,
+  afterStart: Int32Array,
+  afterOf: Int32Array,
+): Dependencies {
+  const n = afterStart.length - 1;
   const succStart = new Int32Array(n + 1);
-  for (let i = 0, k = 0; i < n; i++)
-    for (const a of tasks[i]!.after) {
-      const j = index.get(a);
-      if (j === undefined) invariant(false, `${tasks[i]!.id} is after an unknown task ${a}`);
-      afterOf[k++] = j;
-      succStart[j + 1]!++;
-    }
+  for (let k = 0; k < afterOf.length; k++) succStart[afterOf[k]! + 1]!++;
   for (let i = 0; i < n; i++) succStart[i + 1]! += succStart[i]!;
   const succOf = new Int32Array(afterOf.length);
   const fill = succStart.slice(0, n);

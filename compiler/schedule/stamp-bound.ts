@@ -24,9 +24,7 @@
 // less d: llama2-70b-fp8, 936,267 -> 927,106 cycles.)
 // Assumed, as for every relaxed bound here: a task's cycles depend on the tasks it depends on, not on the order
 // the relaxed run places independent tasks in.
-import type { Machine } from "../../arch/machine.ts";
-import type { TaskGraph } from "../passes/task-ir.ts";
-import { schedule } from "./scheduler.ts";
+import { type RelaxedGraph, relaxedRun } from "./relaxed.ts";
 
 /** Where the reduced model's units are (stamp.ts `StampLayout`) and how many the full program has. */
 export interface ChainLayout {
@@ -41,20 +39,19 @@ export interface ChainLayout {
 }
 
 /** The relaxed schedule's length of the full stamped program, bounded from below by the chain of its units;
- * `unitRuns` as the scheduler's option (the critical path with it, the decomposition path without). */
-export function chainedPath(g: TaskGraph, m: Machine, layout: ChainLayout, unitRuns: boolean): number {
+ * `unitRuns` as relaxed.ts's option (the critical path with it, the decomposition path without). */
+export function chainedPath(rg: RelaxedGraph, layout: ChainLayout, unitRuns: boolean): number {
   const { base, width, units, reduced } = layout;
   const region = (chip: number) => (chip < base ? -1 : chip < base + width ? 0 : 1);
-  const chipOf = new Map(g.tasks.map((t) => [t.id, t.chip]));
+  const chips = rg.chips;
   // x_0 and y: inputs of unit 0 (from the ops before it) and of the group after it (from unit 0).
   let inLatest = Number.NEGATIVE_INFINITY;
   let outEarliest = Number.POSITIVE_INFINITY;
-  const relaxed = schedule(g, m, {
-    relaxed: true,
+  const relaxed = relaxedRun(rg, {
     unitRuns,
     chainFrom: base,
-    onArrival: (task, from, cycle) => {
-      const [to, by] = [region(task.chip), region(chipOf.get(from)!)];
+    onArrival: (recv, send, cycle) => {
+      const [to, by] = [region(chips[recv]!), region(chips[send]!)];
       if (to === 0 && by === -1) inLatest = Math.max(inLatest, cycle);
       if (to === 1 && by === 0) outEarliest = Math.min(outEarliest, cycle);
     },
@@ -62,9 +59,9 @@ export function chainedPath(g: TaskGraph, m: Machine, layout: ChainLayout, unitR
   // A negative cycle follows from no input (placement.ts NO_INPUT): minus infinity in the argument above.
   let head = 0;
   let tail = 0;
-  for (const t of relaxed.tasks)
-    if (region(chipOf.get(t.task)!) <= 0) head = Math.max(head, t.end);
-    else tail = Math.max(tail, t.end);
+  for (let i = 0; i < chips.length; i++)
+    if (region(chips[i]!) <= 0) head = Math.max(head, relaxed.ends[i]!);
+    else tail = Math.max(tail, relaxed.ends[i]!);
   // No input into unit 0, or one out of it that follows from no input: nothing chains (stamp.ts refuses a unit
   // with no link into it; kept safe here).
   if (inLatest < 0 || outEarliest < 0 || !Number.isFinite(outEarliest)) return head;
