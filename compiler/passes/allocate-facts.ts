@@ -39,6 +39,9 @@ export interface AllocationFacts {
   readonly mxmInput: Uint8Array;
   /** The tensor of every `abc` read, once per reading step (allocate-round.ts weighs a chip's inputs by them). */
   readonly abcReads: readonly number[];
+  /** Per tensor, the slice position of the SXM where a relayed copy's links attach, else -1: a copy that only
+   * `recv` tasks write and only `send` tasks read (a chip on the way of a transfer), all on links of one SXM. */
+  readonly relayAt: Int32Array;
 }
 
 const EMPTY: readonly number[] = [];
@@ -179,6 +182,19 @@ export function allocationFacts(g: TaskGraph, machine: Machine): AllocationFacts
       wideCandidate[ti] =
         onlyWhole && writers[ti]!.length === 0 && t.role !== "temp" && !outputs.has(t.id) ? 1 : 0;
     });
+  const relayAt = new Int32Array(tensors.length).fill(-1);
+  tensors.forEach((_, ti) => {
+    const ws = writers[ti]!;
+    if (ws.length === 0) return;
+    let at = -1;
+    for (const i of users[ti]!) {
+      const link = g.tasks[i]!.steps.find((s) => (ws.includes(i) ? s.kind === "recv" : s.kind === "send"));
+      const pos = link?.kind === "recv" || link?.kind === "send" ? machine.c2c.attach[link.link] : undefined;
+      if (pos === undefined || (at >= 0 && pos !== at)) return;
+      at = pos;
+    }
+    relayAt[ti] = at;
+  });
   return {
     tensors,
     tileBase,
@@ -196,6 +212,7 @@ export function allocationFacts(g: TaskGraph, machine: Machine): AllocationFacts
     converted,
     mxmInput,
     abcReads,
+    relayAt,
   };
 }
 
