@@ -184,11 +184,11 @@ export function allocationFacts(g: TaskGraph, machine: Machine): AllocationFacts
     });
   const relayAt = new Int32Array(tensors.length).fill(-1);
   tensors.forEach((_, ti) => {
-    const ws = writers[ti]!;
-    if (ws.length === 0) return;
+    if (writers[ti]!.length === 0) return;
     let at = -1;
     for (const i of users[ti]!) {
-      const link = g.tasks[i]!.steps.find((s) => (ws.includes(i) ? s.kind === "recv" : s.kind === "send"));
+      const receives = writes[i]!.includes(ti); // a task's own writes: a few tensors
+      const link = g.tasks[i]!.steps.find((s) => s.kind === (receives ? "recv" : "send"));
       const pos = link?.kind === "recv" || link?.kind === "send" ? machine.c2c.attach[link.link] : undefined;
       if (pos === undefined || (at >= 0 && pos !== at)) return;
       at = pos;

@@ -17,7 +17,7 @@ import { blockOf } from "./task-ir.ts";
 /** Freed blocks per slice group checked for cost-free reuse: a bound that keeps allocation linear. */
 const REUSE_CANDIDATES = 4;
 
-/** Slice groups nearest a link's SXM that a relayed copy tries first (docs/compiler.md, "Relayed copies"). */
+/** Slice groups nearest a link's SXM that a relayed copy tries first (docs/compiler.md, "Links": relayed copies). */
 const RELAY_GROUPS = 2;
 
 /** What a round reads: the same for every round of one `allocate` call. */
