@@ -11,6 +11,7 @@ import type { Task, TaskGraph } from "../passes/task-ir.ts";
 import { unitRuns } from "./bounds.ts";
 import { dependencies } from "./dependencies.ts";
 import { deskews } from "./deskew.ts";
+import { GroupStarts } from "./group-starts.ts";
 import { type Found, type GroupState, Placer } from "./placement.ts";
 import { priorities } from "./priority.ts";
 import type { Schedule } from "./schedule-ir.ts";
@@ -19,12 +20,8 @@ import type { Schedule } from "./schedule-ir.ts";
  * assumption, few enough to keep the search cheap. */
 const START_LOOKAHEAD = 8;
 
-/** Cycles before its inputs end that a group may take a plane, besides half its own estimated span (holdStart): about
- * one wide weight load and its install, so the first product can start as its input lands. An assumption, tried
- * against 0 and 200 (docs/compiler.md "The scheduler"). */
-const HOLD_LEAD = 64;
 /** soonestStart: a start whose inputs end more than this after its weight load would end counts as starting when
- * they do (same assumption as HOLD_LEAD). */
+ * they do (same assumption as group-starts.ts HOLD_LEAD). */
 const INPUT_LEAD = 64;
 
 export interface ScheduleOptions {
@@ -65,95 +62,30 @@ export function schedule(g: TaskGraph, m: Machine, opts: ScheduleOptions = {}): 
 
   // Priorities: estimated task length plus the longest path after it.
   const { index, afterStart, afterOf, succStart, succOf } = dependencies(g.tasks);
+  const n = g.tasks.length;
   const priority = priorities(g.tasks, m, opts.unitRuns ?? false, succStart, succOf);
 
-  // Group bookkeeping: a group may take a plane early (only its first task ready) while at least one other plane
-  // stays free for groups whose inputs are all placed, so early groups can never hold every plane (no deadlock).
-  // The pick is the highest-priority *eligible* ready task. Always eligible: tasks without a group or whose group
-  // holds a plane (heap `ready`). A group's first task is parked per chip: in `inputsIn` once every input of the
-  // group is placed, in `inputsNear` once every input has its own inputs placed (it is about to be placed), and in
-  // `inputsOut` before. A start in `inputsIn` is eligible with one free plane, one in `inputsNear` with two, and one
-  // in `inputsOut` only when nothing else can be placed (`loose`, liveness: some programs need a group whose
-  // inputs come from another group's that cannot start yet). A start whose inputs are known to end long after now
-  // waits in `held` first (holdStart): a plane taken early sits idle until the inputs land (bert-base, issue 4).
-  // `starts` holds, for each chip, the top of each parked heap that is eligible now (lazily: stale entries are
-  // dropped when they surface), so the best eligible task is the best of the heap tops.
-  // Groups by dense id (-1: no group), numbered as first met: per group its first task, its inputs from outside
-  // not placed yet, and its state while it holds a plane.
-  const n = g.tasks.length;
-  const groupOf = new Int32Array(n).fill(-1);
-  const groupIds = new Map<string, number>();
-  const groupFirst: number[] = [];
-  const groupOut: number[] = [];
-  const groupState: (GroupState | undefined)[] = [];
-  /** Per group, the latest cycle its inputs are known to end by: an input's release when its inputs are placed
-   * (a lower bound), its end once placed. */
-  const groupInEnd: number[] = [];
-  /** Per group, its last task (the acc): the priority difference to its first is the group's estimated span. */
-  const groupEnd: number[] = [];
-  for (let i = 0; i < n; i++) {
-    const name = g.tasks[i]!.mxmGroup;
-    if (!name) continue;
-    let id = groupIds.get(name);
-    if (id === undefined) {
-      id = groupFirst.length;
-      groupIds.set(name, id);
-      groupFirst.push(i);
-      groupOut.push(0);
-      groupInEnd.push(0);
-      groupEnd.push(i);
-      groupState.push(undefined);
-    }
-    groupOf[i] = id;
-    if (g.tasks[i]!.mxmGroupEnd) groupEnd[id] = i;
-    for (let k = afterStart[i]!; k < afterStart[i + 1]!; k++)
-      if (groupOf[afterOf[k]!] !== id) groupOut[id]!++;
-  }
   const placed = new Array<boolean>(n).fill(false);
+  const released = new Array<boolean>(n).fill(false);
   const before = (a: number, b: number) => priority[b]! - priority[a]! || a - b;
   const ready = new Heap<number>(before);
-  const starts = new Heap<number>(before);
-  const inputsIn = new Map<number, Heap<number>>();
-  const inputsOut = new Map<number, Heap<number>>();
-  const inputsNear = new Map<number, Heap<number>>();
-  const parkedIn = new Array<boolean>(n).fill(false);
-  /** Group starts parked in `inputsNear`: every input of the group has its own inputs placed. */
-  const near = new Array<boolean>(n).fill(false);
-  /** Per group, its inputs from outside whose own predecessors are not all placed yet. */
-  const groupFar = groupOut.slice();
-  /** Set while nothing else can be placed: a start whose inputs are far may then take a plane (liveness). */
-  let loose = false;
-  /** Group starts waiting in `held` (holdStart). */
-  const holding = new Array<boolean>(n).fill(false);
-  const heapOf = (m2: Map<number, Heap<number>>, chip: number) =>
-    m2.get(chip) ?? m2.set(chip, new Heap<number>(before)).get(chip)!;
   const freePlanes = (chip: number) => {
     let free = 0;
     for (const p of planesOf(chip)) if (p.owner === undefined) free++;
     return free;
   };
-  /** Where a parked start is: 2 inputsIn, 1 inputsNear, 0 inputsOut. */
-  const parkedAs = (i: number) => (parkedIn[i] ? 2 : near[i] ? 1 : 0);
-  const top = (h: Heap<number> | undefined, want: number) => {
-    while (h && h.size > 0 && (placed[h.peek()!] || parkedAs(h.peek()!) !== want || holding[h.peek()!]))
-      h.pop();
-    return h?.peek();
-  };
-  const offerStarts = (chip: number) => {
-    const free = freePlanes(chip);
-    const a = free >= 1 ? top(inputsIn.get(chip), 2) : undefined;
-    const b = free >= 2 ? top(inputsNear.get(chip), 1) : undefined;
-    const c = free >= 2 && loose ? top(inputsOut.get(chip), 0) : undefined;
-    if (a !== undefined) starts.push(a);
-    if (b !== undefined) starts.push(b);
-    if (c !== undefined) starts.push(c);
-  };
-  const eligibleStart = (i: number) => {
-    if (holding[i]) return false;
-    const free = freePlanes(g.tasks[i]!.chip);
-    const as = parkedAs(i);
-    return as === 2 ? free >= 1 : free >= 2 && (as === 1 || loose);
-  };
+  // Which group starts may take a plane now (group-starts.ts), by dense group id.
+  const starts = new GroupStarts(
+    g.tasks,
+    afterStart,
+    afterOf,
+    priority,
+    before,
+    placed,
+    released,
+    freePlanes,
+  );
+  const { groupOf, groupState, groupInEnd, parkedIn } = starts;
   // Per task, its (first) recv's link end by number (chip * links + link; -1: no recv) and the send it takes:
   // looked up once, not a search of the steps and a key string each time a task becomes ready or is placed.
   const recvLinkOf = new Int32Array(n).fill(-1);
@@ -177,7 +109,6 @@ export function schedule(g: TaskGraph, m: Machine, opts: ScheduleOptions = {}): 
   const recvParked = new Map<number, number>();
   const parkKey = (link: number, seq: number) => link * 2 ** 26 + seq;
   const becomeReady = (i: number) => {
-    const t = g.tasks[i]!;
     const rl = recvLinkOf[i]!;
     if (rl >= 0) {
       const seq = sendSeq.get(recvFrom[i]!)!;
@@ -186,16 +117,7 @@ export function schedule(g: TaskGraph, m: Machine, opts: ScheduleOptions = {}): 
         return;
       }
     }
-    const id = groupOf[i]!;
-    if (relaxed || id < 0 || groupState[id] !== undefined || groupFirst[id] !== i) {
-      ready.push(i);
-      return;
-    }
-    if ((groupOut[id] === 0 || groupFar[id] === 0) && holdStart(i)) return;
-    parkedIn[i] = groupOut[id] === 0;
-    near[i] = groupFar[id] === 0;
-    heapOf(parkedIn[i] ? inputsIn : near[i] ? inputsNear : inputsOut, t.chip).push(i);
-    offerStarts(t.chip);
+    if (relaxed || !starts.park(i, now)) ready.push(i);
   };
 
   // Release times: placement follows the clock. A task whose predecessors are all placed is *released* at the
@@ -206,7 +128,6 @@ export function schedule(g: TaskGraph, m: Machine, opts: ScheduleOptions = {}): 
   // there long before (llama2-7b: the value projection's last column tile at cycle 105k, its input ready at 37k).
   const endOf = new Array<number>(n).fill(0);
   const releaseAt = new Array<number>(n).fill(0);
-  const released = new Array<boolean>(n).fill(false);
   const future = new Heap<number>((a, b) => releaseAt[a]! - releaseAt[b]! || before(a, b));
   let now = 0;
   const arrive = (i: number) => {
@@ -216,44 +137,7 @@ export function schedule(g: TaskGraph, m: Machine, opts: ScheduleOptions = {}): 
       for (let k = afterStart[i]!; k < afterStart[i + 1]!; k++) r = Math.max(r, endOf[afterOf[k]!]!);
     releaseAt[i] = r;
     future.push(i);
-    if (!relaxed)
-      for (let k = succStart[i]!; k < succStart[i + 1]!; k++) {
-        const gs = groupOf[succOf[k]!]!;
-        if (gs < 0 || gs === groupOf[i]) continue;
-        if (r > groupInEnd[gs]!) groupInEnd[gs] = r;
-        if (--groupFar[gs]! > 0) continue;
-        const first = groupFirst[gs]!;
-        if (placed[first] || !released[first] || parkedIn[first] || holding[first] || holdStart(first))
-          continue;
-        near[first] = true;
-        heapOf(inputsNear, g.tasks[first]!.chip).push(first);
-        offerStarts(g.tasks[first]!.chip);
-      }
-  };
-  // A group start whose inputs are near or placed but end later than half the group's estimated span plus
-  // HOLD_LEAD from now waits in `held` until then: its later K tiles need later inputs anyway, but taking a plane
-  // now would hold it idle across the wait while other groups' data is there.
-  const holdUntil = new Array<number>(n).fill(0);
-  const held = new Heap<number>((a, b) => holdUntil[a]! - holdUntil[b]! || before(a, b));
-  const holdStart = (i: number): boolean => {
-    const id = groupOf[i]!;
-    const at = groupInEnd[id]! - HOLD_LEAD - Math.floor((priority[i]! - priority[groupEnd[id]!]!) / 2);
-    if (at <= now) return false;
-    holdUntil[i] = at;
-    holding[i] = true;
-    held.push(i);
-    return true;
-  };
-  const unhold = () => {
-    while (held.size > 0 && holdUntil[held.peek()!]! <= now) {
-      const i = held.pop()!;
-      holding[i] = false;
-      const id = groupOf[i]!;
-      parkedIn[i] = groupOut[id] === 0;
-      near[i] = true;
-      heapOf(parkedIn[i] ? inputsIn : inputsNear, g.tasks[i]!.chip).push(i);
-      offerStarts(g.tasks[i]!.chip);
-    }
+    if (!relaxed) starts.inputReleased(i, r, succStart, succOf, now);
   };
   const release = () => {
     while (future.size > 0 && releaseAt[future.peek()!]! <= now) {
@@ -261,7 +145,7 @@ export function schedule(g: TaskGraph, m: Machine, opts: ScheduleOptions = {}): 
       released[i] = true;
       becomeReady(i);
     }
-    unhold();
+    starts.unhold(now);
   };
   const pending = new Array<number>(n).fill(0);
   g.tasks.forEach((t, i) => {
@@ -292,20 +176,17 @@ export function schedule(g: TaskGraph, m: Machine, opts: ScheduleOptions = {}): 
     let r: number | undefined;
     let st: number | undefined;
     for (;;) {
-      while (starts.size > 0 && (placed[starts.peek()!] || !eligibleStart(starts.peek()!))) starts.pop();
       r = ready.peek();
       st = starts.peek();
       if (r !== undefined || st !== undefined) break;
-      if (future.size === 0 && held.size === 0) {
-        if (loose) break;
+      if (future.size === 0 && !starts.holdingAny) {
         // Nothing else can move: let a start whose inputs are far take a plane (one stays free, as before).
-        loose = true;
-        for (const c of [...inputsOut.keys()].sort((a, b) => a - b)) offerStarts(c);
-        continue;
+        if (starts.loosen()) continue;
+        break;
       }
       now = Math.min(
         future.size > 0 ? releaseAt[future.peek()!]! : Number.POSITIVE_INFINITY,
-        held.size > 0 ? holdUntil[held.peek()!]! : Number.POSITIVE_INFINITY,
+        starts.nextUnhold,
       );
       release();
     }
@@ -313,7 +194,7 @@ export function schedule(g: TaskGraph, m: Machine, opts: ScheduleOptions = {}): 
       r !== undefined || st !== undefined,
       "scheduler deadlock: every ready task waits for an MXM plane",
     );
-    loose = false;
+    starts.tighten();
     const fromStarts = !(st === undefined || (r !== undefined && before(r, st) < 0));
     let pick = fromStarts ? starts.pop()! : ready.pop()!;
     if (fromStarts && parkedIn[pick] && !relaxed) pick = soonestStart(pick);
@@ -378,26 +259,8 @@ export function schedule(g: TaskGraph, m: Machine, opts: ScheduleOptions = {}): 
     if (fromStarts || (!relaxed && freePlanes(t.chip) !== freedBefore)) touched.push(t.chip);
     for (let k = succStart[pick]!; k < succStart[pick + 1]!; k++) {
       const s = succOf[k]!;
-      const gs = groupOf[s]!;
-      if (gs >= 0 && gs !== group) {
-        const left = groupOut[gs]! - 1;
-        groupOut[gs] = left;
-        if (endOf[pick]! > groupInEnd[gs]!) groupInEnd[gs] = endOf[pick]!;
-        const first = groupFirst[gs]!;
-        if (
-          left === 0 &&
-          !relaxed &&
-          !placed[first] &&
-          released[first] &&
-          !parkedIn[first] &&
-          !holding[first] &&
-          !holdStart(first)
-        ) {
-          parkedIn[first] = true;
-          heapOf(inputsIn, g.tasks[first]!.chip).push(first);
-          if (!touched.includes(g.tasks[first]!.chip)) touched.push(g.tasks[first]!.chip);
-        }
-      }
+      // (The relaxed schedule parks no start: nothing to tell.)
+      if (!relaxed) starts.inputPlaced(pick, s, endOf[pick]!, now, touched);
       if (--pending[s]! === 0) arrive(s);
     }
     for (const s of waiters[pick]!) if (--pending[s]! === 0) arrive(s);
@@ -412,7 +275,7 @@ export function schedule(g: TaskGraph, m: Machine, opts: ScheduleOptions = {}): 
         becomeReady(next);
       }
     }
-    for (const c of touched.sort((a, b) => a - b)) offerStarts(c);
+    for (const c of touched.sort((a, b) => a - b)) starts.offer(c);
   }
   invariant(
     placed.every((p) => p),
@@ -450,7 +313,7 @@ export function schedule(g: TaskGraph, m: Machine, opts: ScheduleOptions = {}): 
    */
   function soonestStart(pick: number): number {
     const chip = g.tasks[pick]!.chip;
-    const heap = inputsIn.get(chip);
+    const heap = starts.inputsIn.get(chip);
     const popped: number[] = [];
     const candidates = [pick];
     while (heap && heap.size > 0 && candidates.length < START_LOOKAHEAD) {
