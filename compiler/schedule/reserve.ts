@@ -82,16 +82,20 @@ export class Reserver {
     const t = start + inst.rel;
     const n = inst.timing.n;
     const slice = (chip * this.memCount + inst.index!) * this.m.mem.banksPerSlice;
+    const { addr, stride, spacing } = inst;
+    const size = this.bankSize;
     for (let k = 0; k < n; ) {
-      const bank = Math.floor((inst.addr + k * inst.stride) / this.bankSize);
+      const bank = Math.floor((addr + k * stride) / size);
       let j = k + 1;
-      while (
-        j < n &&
-        inst.spacing === 1 &&
-        Math.floor((inst.addr + j * inst.stride) / this.bankSize) === bank
-      )
-        j++;
-      out.push(BANK, slice + bank, t + k * inst.spacing, t + (j - 1) * inst.spacing + 1);
+      if (spacing === 1) {
+        // The run's end found from the bank's boundary, not word by word (a read of 320 rows is one or two runs),
+        // then moved to where the word-by-word test puts it (the same answer whatever the rounding).
+        if (stride === 0) j = n;
+        else if (stride > 0) j = Math.min(n, Math.max(j, Math.ceil(((bank + 1) * size - addr) / stride)));
+        while (j > k + 1 && Math.floor((addr + (j - 1) * stride) / size) !== bank) j--;
+        while (j < n && Math.floor((addr + j * stride) / size) === bank) j++;
+      }
+      out.push(BANK, slice + bank, t + k * spacing, t + (j - 1) * spacing + 1);
       k = j;
     }
   }

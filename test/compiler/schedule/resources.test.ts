@@ -1,6 +1,9 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { IntervalSet, StreamTable } from "../../../compiler/schedule/resources.ts";
+import { TSP_V1 } from "../../../arch/presets.ts";
+import type { Instance } from "../../../compiler/schedule/geometry.ts";
+import { Reserver } from "../../../compiler/schedule/reserve.ts";
+import { IntervalSet, ResBuffer, StreamTable } from "../../../compiler/schedule/resources.ts";
 
 describe("IntervalSet", () => {
   it("a free request has conflict 0; an overlapping one must move past the interval it hits", () => {
@@ -79,6 +82,51 @@ describe("table searches from the end", () => {
           expect(table.conflict(w0, w0 + n, lo, lo + span)).toBe(need);
         }
       }),
+    );
+  });
+});
+
+describe("bank ports", () => {
+  it("a MEM step holds one entry per run of its words in one bank, as a word-by-word walk finds them", () => {
+    const m = TSP_V1;
+    const size = m.mem.wordsPerSlice / m.mem.banksPerSlice;
+    const reserver = new Reserver(m, 1, new Map());
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: m.mem.wordsPerSlice - 1 }),
+        fc.integer({ min: 1, max: 3 * size }),
+        fc.constantFrom(0, 1),
+        fc.constantFrom(1, 1, 4),
+        (addr, wanted, stride, spacing) => {
+          const n = stride === 0 ? wanted : Math.min(wanted, m.mem.wordsPerSlice - addr);
+          const timing = { busy: n, resource: "read", inOffset: 0, inSpacing: 1, outOffset: 0, n } as const;
+          const inst: Instance = {
+            step: 0,
+            byte: 0,
+            unit: "mem",
+            index: 3,
+            pos: 0,
+            timing,
+            rel: 2,
+            spacing,
+            addr,
+            stride,
+          };
+          const buf = new ResBuffer();
+          reserver.banks(buf, inst, 0, 100);
+          const got: [number, number, number][] = [];
+          for (let r = 0; r < buf.length; r++) got.push([buf.key[r]!, buf.a[r]!, buf.b[r]!]);
+          const want: [number, number, number][] = [];
+          for (let k = 0; k < n; k++) {
+            const key = 3 * m.mem.banksPerSlice + Math.floor((addr + k * stride) / size);
+            const at = 102 + k * spacing;
+            const last = want[want.length - 1];
+            if (spacing === 1 && last && last[0] === key && last[2] === at) last[2] = at + 1;
+            else want.push([key, at, at + 1]);
+          }
+          expect(got).toEqual(want);
+        },
+      ),
     );
   });
 });
