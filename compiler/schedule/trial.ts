@@ -22,6 +22,10 @@ import {
 
 /** lastEnd of a table with nothing placed: below every cycle and wavefront. */
 const EMPTY = -(2 ** 31);
+/** Fields of Trial.streamLast. */
+const LAST_W0 = 0;
+const LAST_LO = 1;
+const LAST_HI = 2;
 
 export interface Choice {
   /** VXM ALU per instance (undefined for fixed units). */
@@ -56,6 +60,13 @@ export class Trial {
    * the table: one read of a flat array instead of three dependent ones (table, its object, its records), which
    * were the largest single cost of the placement search on large programs (cache misses). */
   private readonly lastEnd: readonly [Int32Array, Int32Array, Int32Array];
+  /** Per queue and bank table, the start of its last interval (the one ending at lastEnd); per stream table, the
+   * first wavefront and the positions of a rectangle ending at lastEnd (LAST_W0, LAST_LO, LAST_HI of 3 per id).
+   * When that entry overlaps a request (the common "busy now" case of a candidate ALU or stream), the table's answer
+   * follows from it alone: no interval ends after it (a request starting inside it meets it first) and no
+   * rectangle ends later. Otherwise the table is read. */
+  private readonly lastStart: readonly [Int32Array, Int32Array];
+  private readonly streamLast: Int32Array;
   /** Per accepted trial entry: the previous accepted entry of the same table, or -1. */
   private readonly sameKey: number[] = [];
   private trialNumber = 0;
@@ -90,6 +101,8 @@ export class Trial {
       new Int32Array(b).fill(EMPTY),
       new Int32Array(s).fill(EMPTY),
     ];
+    this.lastStart = [new Int32Array(q), new Int32Array(b)];
+    this.streamLast = new Int32Array(3 * s);
   }
 
   /** Starts the search for one task on one geometry (forgets what earlier searches learnt). */
@@ -123,9 +136,16 @@ export class Trial {
       }
       for (let r = 0; r < buf.length; r++) {
         const k = buf.kind[r]!;
-        if (this.lastEnd[k][buf.key[r]!]! <= buf.a[r]!) continue;
-        const table = (k === QUEUE ? this.queues : this.banks).peek(buf.key[r]!);
-        if (table) skip = Math.max(skip, table.clearance(buf.a[r]!, buf.b[r]!));
+        const id = buf.key[r]!;
+        const s = buf.a[r]!;
+        const end = this.lastEnd[k][id]!;
+        if (end <= s || buf.b[r]! <= s) continue;
+        // Starting inside the last interval: it is the first and only one to clear.
+        if (this.lastStart[k as 0 | 1][id]! <= s) skip = Math.max(skip, end - s);
+        else {
+          const table = (k === QUEUE ? this.queues : this.banks).peek(id);
+          if (table) skip = Math.max(skip, table.clearance(s, buf.b[r]!));
+        }
       }
     }
     buf.length = 0;
@@ -239,7 +259,15 @@ export class Trial {
       else if (b[r]! > a[r]!) (k === QUEUE ? this.queues : this.banks).get(id).add(a[r]!, b[r]!);
       else continue; // an empty interval is not kept
       const last = this.lastEnd[k];
-      if (b[r]! > last[id]!) last[id] = b[r]!;
+      if (b[r]! > last[id]!) {
+        last[id] = b[r]!;
+        if (k !== STREAM) this.lastStart[k][id] = a[r]!;
+        else {
+          this.streamLast[3 * id + LAST_W0] = a[r]!;
+          this.streamLast[3 * id + LAST_LO] = lo[r]!;
+          this.streamLast[3 * id + LAST_HI] = hi[r]!;
+        }
+      }
     }
   }
 
@@ -291,13 +319,13 @@ export class Trial {
       let l = stamps[k][id] === trialNumber ? heads[k][id]! : -1;
       const placed = lastEnd[k][id]! > s;
       if (k === STREAM) {
-        const c = placed ? (this.streams.peek(id)?.conflict(s, e, lo[r]!, hi[r]!) ?? 0) : 0;
+        const c = placed ? this.placedStreamConflict(id, s, e, lo[r]!, hi[r]!) : 0;
         if (c > table) table = c;
         for (; l >= 0; l = sameKey[l]!)
           if (b[l]! > s && a[l]! < e && lo[l]! <= hi[r]! && lo[r]! <= hi[l]!)
             need = Math.max(need, b[l]! - s);
       } else {
-        const c = placed ? ((k === QUEUE ? this.queues : this.banks).peek(id)?.conflict(s, e) ?? 0) : 0;
+        const c = placed ? this.placedConflict(k, id, s, e) : 0;
         if (c > table) table = c;
         for (; l >= 0; l = sameKey[l]!) if (b[l]! > s && a[l]! < e) need = Math.max(need, b[l]! - s);
       }
@@ -322,7 +350,7 @@ export class Trial {
       const id = base + key[r]!;
       const s = a[r]!;
       const e = b[r]!;
-      const c = last[id]! > s ? (this.streams.peek(id)?.conflict(s, e, lo[r]!, hi[r]!) ?? 0) : 0;
+      const c = last[id]! > s ? this.placedStreamConflict(id, s, e, lo[r]!, hi[r]!) : 0;
       if (c > table) table = c;
       if (own[id] === trialNumber)
         for (let l = head[id]!; l >= 0; l = sameKey[l]!)
@@ -337,6 +365,23 @@ export class Trial {
         this.accept(buf.length - 1);
       }
     return need;
+  }
+
+  /** A queue or bank table's conflict with [s, e), which ends after s: from its last interval when the request
+   * starts inside it, else from the table. */
+  private placedConflict(k: ResKind, id: number, s: number, e: number): number {
+    if (e <= s) return 0;
+    if (this.lastStart[k as 0 | 1][id]! <= s) return this.lastEnd[k][id]! - s;
+    return (k === QUEUE ? this.queues : this.banks).peek(id)?.conflict(s, e) ?? 0;
+  }
+
+  /** A stream table's conflict with a rectangle, whose wavefronts end after lastEnd's: lastEnd - w0 when the
+   * rectangle ending there overlaps it (no overlap can need more), else from the table. */
+  private placedStreamConflict(id: number, w0: number, w1: number, lo: number, hi: number): number {
+    const last = this.streamLast;
+    if (last[3 * id + LAST_W0]! < w1 && last[3 * id + LAST_LO]! <= hi && lo <= last[3 * id + LAST_HI]!)
+      return this.lastEnd[STREAM][id]! - w0;
+    return this.streams.peek(id)?.conflict(w0, w1, lo, hi) ?? 0;
   }
 
   /** Makes trial entry r one of the trial's own (checked against every later entry of its table). */
