@@ -30,8 +30,7 @@ export function dependencies(tasks: readonly Task[]): Dependencies {
  * tiled task list outlives the pass, and its name index is large). */
 export function uncachedDependencies(tasks: readonly Task[]): Dependencies {
   const n = tasks.length;
-  const index = new Map<string, number>();
-  for (let i = 0; i < n; i++) index.set(tasks[i]!.id, i);
+  const index = nameIndex(tasks);
   const afterStart = new Int32Array(n + 1);
   for (let i = 0; i < n; i++) afterStart[i + 1] = afterStart[i]! + tasks[i]!.after.length;
   const afterOf = new Int32Array(afterStart[n]!);
@@ -88,4 +87,29 @@ function withSuccessors(
   for (let i = 0; i < n; i++)
     for (let k = afterStart[i]!; k < afterStart[i + 1]!; k++) succOf[fill[afterOf[k]!]!++] = i;
   return { index, afterStart, afterOf, succStart, succOf };
+}
+
+/** The last name index built and the task list it was built from, weakly held (kept alive by the Dependencies
+ * that hold it, not by this). */
+let lastIndex:
+  | { readonly tasks: WeakRef<readonly Task[]>; readonly index: WeakRef<Map<string, number>> }
+  | undefined;
+
+/** Task id -> index. A list with the same ids in the same order as the last one indexed shares its (read-only) map:
+ * allocate keeps its input's task order, and the report's relaxed runs copy the allocated list, so a compile's
+ * three or four task lists are indexed once (a map of 200k names cost more than the comparison of the ids, which
+ * are mostly the same string objects). */
+function nameIndex(tasks: readonly Task[]): Map<string, number> {
+  const n = tasks.length;
+  const prev = lastIndex?.tasks.deref();
+  const known = lastIndex?.index.deref();
+  if (prev && known && prev.length === n) {
+    let same = true;
+    for (let i = 0; i < n && same; i++) same = prev[i]!.id === tasks[i]!.id;
+    if (same) return known;
+  }
+  const index = new Map<string, number>();
+  for (let i = 0; i < n; i++) index.set(tasks[i]!.id, i);
+  lastIndex = { tasks: new WeakRef(tasks), index: new WeakRef(index) };
+  return index;
 }
