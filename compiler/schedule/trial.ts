@@ -255,10 +255,12 @@ export class Trial {
     for (let r = 0; r < this.buf.length; r++) {
       const k = kind[r]!;
       const id = key[r]!;
-      if (k === STREAM) this.streams.get(id).add(a[r]!, b[r]!, lo[r]!, hi[r]!);
-      else if (b[r]! > a[r]!) (k === QUEUE ? this.queues : this.banks).get(id).add(a[r]!, b[r]!);
-      else continue; // an empty interval is not kept
       const last = this.lastEnd[k];
+      if (k === STREAM) this.streams.get(id).add(a[r]!, b[r]!, lo[r]!, hi[r]!);
+      else if (b[r]! <= a[r]!)
+        continue; // an empty interval is not kept
+      else if (a[r]! >= last[id]!) (k === QUEUE ? this.queues : this.banks).get(id).append(a[r]!, b[r]!);
+      else (k === QUEUE ? this.queues : this.banks).get(id).add(a[r]!, b[r]!);
       if (b[r]! > last[id]!) {
         last[id] = b[r]!;
         if (k !== STREAM) this.lastStart[k][id] = a[r]!;
