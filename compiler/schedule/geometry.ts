@@ -105,6 +105,10 @@ function position(m: Machine, kind: "mem" | "mxm" | "vxm", index: number): numbe
   return p;
 }
 
+/** Scratch for taskGeometry (one task at a time): each step's first instance, and its timing. */
+let firstScratch = new Int32Array(64);
+const timingScratch: StepTiming[] = [];
+
 export function taskGeometry(
   m: Machine,
   task: Task,
@@ -115,8 +119,9 @@ export function taskGeometry(
   // candidate plane (hundreds of thousands on a large model), so spreads and closures here show in profiles.
   const proto: Proto[] = [];
   const steps = task.steps;
-  const firstInstance: number[] = new Array(steps.length + 1);
-  const timings: StepTiming[] = new Array(steps.length);
+  if (firstScratch.length < steps.length + 1) firstScratch = new Int32Array(2 * (steps.length + 1));
+  const firstInstance = firstScratch;
+  const timings = timingScratch;
   for (let si = 0; si < steps.length; si++) {
     const s = steps[si]!;
     firstInstance[si] = proto.length;
@@ -139,10 +144,11 @@ export function taskGeometry(
         // A wide weight block (allocate.ts): group j holds rows j, j + width, ...; one instance per group and byte
         // plane, each reading its own rows, all reaching the `lw` in the same cycles (stream k = j * bytes + b).
         const off = s.ref.row - tp.row0;
-        invariant(
-          s.kind === "read" && s.ref.stride === 1 && off % width === 0 && wideLoadAt(steps, si),
-          `${task.id}: a wide block is read only whole rows into an lw (straight or through a convert)`,
-        );
+        if (!(s.kind === "read" && s.ref.stride === 1 && off % width === 0 && wideLoadAt(steps, si)))
+          invariant(
+            false,
+            `${task.id}: a wide block is read only whole rows into an lw (straight or through a convert)`,
+          );
         const bytes = ELEM_BYTES[s.type];
         const groups = Math.min(width, s.ref.n);
         for (let j = 0; j < groups; j++) {
@@ -188,7 +194,6 @@ export function taskGeometry(
 
   // Flow groups: one per (consumer step, operand).
   const groups: FlowGroup[] = [];
-  const spacingOf = new Array<number>(proto.length).fill(1);
   for (let ci = 0; ci < steps.length; ci++) {
     const s = steps[ci]!;
     const ops = stepOperands(s);
@@ -239,7 +244,7 @@ export function taskGeometry(
       if (cTiming.inSpacing > 1) {
         if (steps[pi]!.kind !== "read")
           invariant(false, `${task.id}: only a MEM read can feed a spaced consumer`);
-        for (let k = 0; k < pn; k++) spacingOf[firstInstance[pi]! + k] = cTiming.inSpacing;
+        for (let k = 0; k < pn; k++) proto[firstInstance[pi]! + k]!.spacing = cTiming.inSpacing;
       }
       const operands: number[] = [];
       for (let k = 0; k < ops.length; k++) if (ops[k] === pi) operands.push(k);
@@ -256,7 +261,7 @@ export function taskGeometry(
 
   solveRel(task, proto, groups);
   // The instances are the protos, finished in place (one object per instance).
-  for (let i = 0; i < proto.length; i++) proto[i]!.spacing = spacingOf[i]!;
+  timings.length = 0;
   const instances: readonly Instance[] = proto;
   return { instances, groups };
 }
