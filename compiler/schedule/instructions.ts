@@ -30,19 +30,29 @@ export function streamRef(id: number, dir: StreamRef["dir"]): StreamRef {
   return r;
 }
 
-/** Where an instance's instructions go. (Module functions below, not closures made per task or instance: under
- * tsx each named closure costs a `__name` call as it is made, which showed in profiles.) */
-interface Target {
-  readonly out: ScheduledInst[];
-  readonly task: Task;
-  readonly chip: number;
-  readonly queue: QueueRef;
-  readonly resource: string;
-}
+/** Where the instance being built puts its instructions (module state, set per instance: not an object per
+ * instance, nor closures made per task or instance: under tsx each named closure costs a `__name` call as it is
+ * made, which showed in profiles). */
+let toOut: ScheduledInst[] = [];
+let toTask: Task | undefined;
+let toChip = 0;
+let toQueue: QueueRef | undefined;
+let toResource = "";
 
-function emit(to: Target, inst: Instruction, cycle: number, busy: number): void {
-  const { out, task, chip, queue, resource } = to;
-  out.push({ chip, queue, cycle, inst, busy, resource, task: task.id, op: task.op, note: task.id });
+function emit(inst: Instruction, cycle: number, busy: number): void {
+  const t = toTask!;
+  const queue = toQueue!;
+  toOut.push({
+    chip: toChip,
+    queue,
+    cycle,
+    inst,
+    busy,
+    resource: toResource,
+    task: t.id,
+    op: t.op,
+    note: t.id,
+  });
 }
 
 /** Per instance of the task being built (scratch, grown, never shrunk): the first group carrying operand 0 and 1
@@ -125,25 +135,26 @@ export function buildInstructions(
   out: ScheduledInst[],
 ): void {
   indexFlows(geo);
+  toOut = out;
+  toTask = task;
+  toChip = chip;
   const instances = geo.instances;
   for (let i = 0; i < instances.length; i++) {
     const inst = instances[i]!;
     const s = task.steps[inst.step]!;
     const cycle = start + inst.rel;
-    const queue: QueueRef =
-      inst.unit === "vxm" ? queueRef("vxm", choice.alu[i]!) : queueRef(inst.unit, inst.index!);
-    const to: Target = { out, task, chip, queue, resource: inst.timing.resource };
+    toQueue = inst.unit === "vxm" ? queueRef("vxm", choice.alu[i]!) : queueRef(inst.unit, inst.index!);
+    toResource = inst.timing.resource;
     switch (s.kind) {
       case "read": {
         const stream = outputStream(task, choice, i);
         // inst.timing.n: one stream group of a wide weight read carries every width-th row only.
         const n = inst.timing.n;
         if (inst.spacing === 1)
-          emit(to, { op: "read", addr: inst.addr, stream, n, stride: s.ref.stride }, cycle, n);
+          emit({ op: "read", addr: inst.addr, stream, n, stride: s.ref.stride }, cycle, n);
         else
           for (let k = 0; k < n; k++)
             emit(
-              to,
               { op: "read", addr: inst.addr + k * s.ref.stride, stream, n: 1, stride: 1 },
               cycle + k * inst.spacing,
               1,
@@ -153,7 +164,6 @@ export function buildInstructions(
       case "gather": {
         // The table block's first word is the base; the map group is the VXM result every plane's slice takes.
         emit(
-          to,
           {
             op: "gather",
             base: inst.addr,
@@ -168,7 +178,6 @@ export function buildInstructions(
       }
       case "write": {
         emit(
-          to,
           {
             op: "write",
             addr: inst.addr,
@@ -183,7 +192,6 @@ export function buildInstructions(
       }
       case "vunary":
         emit(
-          to,
           {
             op: "vunary",
             fn: s.fn,
@@ -199,7 +207,6 @@ export function buildInstructions(
       case "vbinary": {
         const b = typeof s.b === "number" ? inputOf(task, choice, i, 1) : s.b.imm;
         emit(
-          to,
           {
             op: "vbinary",
             fn: s.fn,
@@ -219,7 +226,6 @@ export function buildInstructions(
         // byte offsets; a plain convert has offset 0 on both sides. inst.timing.n: the group's rows.
         const n = inst.timing.n;
         emit(
-          to,
           {
             op: "convert",
             from: s.from,
@@ -235,7 +241,6 @@ export function buildInstructions(
       }
       case "lw":
         emit(
-          to,
           {
             op: "lw",
             type: s.type,
@@ -249,11 +254,10 @@ export function buildInstructions(
         );
         break;
       case "iw":
-        emit(to, { op: "iw" }, cycle, inst.timing.busy);
+        emit({ op: "iw" }, cycle, inst.timing.busy);
         break;
       case "abc":
         emit(
-          to,
           {
             op: "abc",
             type: s.type,
@@ -268,27 +272,16 @@ export function buildInstructions(
         break;
       case "acc":
         emit(
-          to,
           { op: "acc", type: s.type, dst: outputOf(task, choice, i), n: s.n, row0: s.row0 },
           cycle,
           inst.timing.busy,
         );
         break;
       case "send":
-        emit(
-          to,
-          { op: "send", type: s.type, src: inputOf(task, choice, i, 0), n: s.n },
-          cycle,
-          inst.timing.busy,
-        );
+        emit({ op: "send", type: s.type, src: inputOf(task, choice, i, 0), n: s.n }, cycle, inst.timing.busy);
         break;
       case "recv":
-        emit(
-          to,
-          { op: "recv", type: s.type, dst: outputOf(task, choice, i), n: s.n },
-          cycle,
-          inst.timing.busy,
-        );
+        emit({ op: "recv", type: s.type, dst: outputOf(task, choice, i), n: s.n }, cycle, inst.timing.busy);
         break;
       default:
         assertNever(s, "step");
