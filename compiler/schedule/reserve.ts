@@ -68,7 +68,7 @@ export class Reserver {
     const res = queue + RESOURCE_INDEX[inst.timing.resource];
     // A VXM queue's one resource is its ALU (timing.ts), held from the issue cycle on: the issue slot lies inside
     // it, so whatever meets the slot meets the ALU and needs at least as much shift. The slot's table is left out
-    // (the ALU search checks every candidate ALU, and it was a third of the entries checked).
+    // (the ALU search checks one candidate ALU after another: half the entries of each).
     const slot = inst.unit !== "vxm";
     if (!slot && inst.timing.resource !== "alu") invariant(false, "a VXM step holds its ALU");
     if (inst.spacing === 1) {
