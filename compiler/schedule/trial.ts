@@ -377,8 +377,8 @@ export class Trial {
     return (k === QUEUE ? this.queues : this.banks).peek(id)?.conflict(s, e) ?? 0;
   }
 
-  /** A stream table's conflict with a rectangle, whose wavefronts end after lastEnd's: lastEnd - w0 when the
-   * rectangle ending there overlaps it (no overlap can need more), else from the table. */
+  /** A stream table's conflict with a rectangle that starts before the table's last wavefront end (lastEnd > w0):
+   * lastEnd - w0 when the rectangle ending there overlaps it (no overlap can need more), else from the table. */
   private placedStreamConflict(id: number, w0: number, w1: number, lo: number, hi: number): number {
     const last = this.streamLast;
     if (last[3 * id + LAST_W0]! < w1 && last[3 * id + LAST_LO]! <= hi && lo <= last[3 * id + LAST_HI]!)
