@@ -96,9 +96,8 @@ let lastIndex:
   | undefined;
 
 /** Task id -> index. A list with the same ids in the same order as the last one indexed shares its (read-only) map:
- * allocate keeps its input's task order, and the report's relaxed runs copy the allocated list, so a compile's
- * three or four task lists are indexed once (a map of 200k names cost more than the comparison of the ids, which
- * are mostly the same string objects). */
+ * allocate keeps its input's task order, so the allocated list the scheduler takes shares allocate's (a map of 200k
+ * names cost more than the comparison of the ids, which are mostly the same string objects). */
 function nameIndex(tasks: readonly Task[]): Map<string, number> {
   const n = tasks.length;
   const prev = lastIndex?.tasks.deref();
