@@ -8,7 +8,7 @@ import type { Machine } from "../../arch/machine.ts";
 import { invariant } from "../../util/assert.ts";
 import { Heap } from "../../util/heap.ts";
 import type { Task, TaskGraph } from "../passes/task-ir.ts";
-import { unitRuns } from "./bounds.ts";
+import { hasLongRun, unitRuns } from "./bounds.ts";
 import { dependencies } from "./dependencies.ts";
 import { deskews } from "./deskew.ts";
 import { GroupStarts } from "./group-starts.ts";
@@ -341,18 +341,4 @@ export function schedule(g: TaskGraph, m: Machine, opts: ScheduleOptions = {}): 
     }
     return best;
   }
-}
-
-/** Whether bounds.ts `unitRuns` would change the task: some step runs more than one vector. */
-function hasLongRun(t: Task): boolean {
-  for (const st of t.steps) {
-    const n =
-      st.kind === "read" || st.kind === "write" || st.kind === "gather"
-        ? st.ref.n
-        : st.kind === "iw"
-          ? 1
-          : st.n;
-    if (n !== 1) return true;
-  }
-  return false;
 }
