@@ -5,8 +5,8 @@ import type { Machine } from "../../arch/machine.ts";
 import { slicePosition } from "../../arch/machine.ts";
 import { invariant } from "../../util/assert.ts";
 
-/** Slice groups per plane count: runs of consecutive MEM slices that sit on one side of the VXM. */
-export function sliceGroups(machine: Machine, planes: number): number[][] {
+/** The MEM slice indices on each side of the VXM, in slice order. */
+function memSides(machine: Machine): { west: number[]; east: number[] } {
   const vxm = machine.sliceOrder.indexOf("vxm");
   const west: number[] = [];
   const east: number[] = [];
@@ -15,6 +15,12 @@ export function sliceGroups(machine: Machine, planes: number): number[][] {
     if (p === undefined) break;
     (p < vxm ? west : east).push(i);
   }
+  return { west, east };
+}
+
+/** Slice groups per plane count: runs of consecutive MEM slices that sit on one side of the VXM. */
+export function sliceGroups(machine: Machine, planes: number): number[][] {
+  const { west, east } = memSides(machine);
   const groups: number[][] = [];
   // Interleave west and east groups so consecutive tensors land on both sides of the VXM.
   const w: number[][] = [];
@@ -40,14 +46,7 @@ const ACTIVATION_BYTES = 2;
 
 /** The slice indices kept out of wide chunks: the last ACTIVATION_BYTES MEM slices of each side, by slice index. */
 function activationSlices(machine: Machine): Set<number> {
-  const vxm = machine.sliceOrder.indexOf("vxm");
-  const west: number[] = [];
-  const east: number[] = [];
-  for (let i = 0; ; i++) {
-    const p = slicePosition(machine, "mem", i);
-    if (p === undefined) break;
-    (p < vxm ? west : east).push(i);
-  }
+  const { west, east } = memSides(machine);
   // A side too small to keep them and still hold a chunk keeps none.
   const keep = (side: number[]) => (side.length > 4 * ACTIVATION_BYTES ? side.slice(-ACTIVATION_BYTES) : []);
   return new Set([...keep(west), ...keep(east)]);
