@@ -120,7 +120,7 @@ const PLACED_KEPT = 4;
 function rangeKey(sub: PackContext, t: SpreadTiming): string {
   const { ops, tensors, lastUse, lanes, planes, budget, nodeChips, chunkRows } = sub;
   const ids = [...new Set(ops.flatMap((op) => [...opInputs(op), op.out]))];
-  // A source only read here is pinned for the whole program (pack.ts ChipFill): when it is last read cannot matter,
+  // A source only read here is pinned for the whole program (chip-fill.ts ChipFill): when it is last read cannot matter,
   // and a shared constant (llama's rotate-half) is read after a unit of the whole model but not of the reduced one.
   const outs = new Set(ops.map((op) => op.out));
   const until = (x: string) => (tensors.get(x)!.role === "temp" || outs.has(x) ? lastUse.get(x) : 0);

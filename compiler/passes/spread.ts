@@ -3,13 +3,12 @@
 // estimated finish,
 // and that estimate; or nothing when the ops do not fit the chips this way. The SRAM check is pack.ts's.
 import { DTYPE_BYTES } from "../graph/ir.ts";
+import { ChipFill, type Item } from "./chip-fill.ts";
 import { type KOp, type KTensor, opInputs } from "./kernel-ir.ts";
 import {
-  ChipFill,
   columnDemands,
   columnSplittable,
   demands,
-  type Item,
   kRange,
   kTilesOf,
   type PackContext,
