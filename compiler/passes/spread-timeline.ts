@@ -1,0 +1,216 @@
+// The spread's estimated time line (spread.ts): ops placed one by one -> when each chip's compute and each ordered
+// pair of chips' link is free, when each computed tensor is written and arrives elsewhere, and the estimated end.
+// An estimate for choosing a placement only; the scheduler's cycles are exact.
+import { DTYPE_BYTES } from "../graph/ir.ts";
+import { type KOp, opInputs } from "./kernel-ir.ts";
+import { kTilesOf, type PackContext, type Placement } from "./pack.ts";
+
+/** The machine numbers the estimate uses (partition.ts reads them from the preset). */
+export interface SpreadTiming {
+  readonly planes: number;
+  /** Rows of a weight tile and the rows a stored weight loads a cycle (a computed one loads one). */
+  readonly tileRows: number;
+  readonly maxLoadWidth: number;
+  /** Rows a cycle an 8-bit stored weight loads: each row is converted on the VXM on its way (allocate-round.ts). */
+  readonly convertWidth: number;
+  /** MXM cycles per activation vector, by element bytes. */
+  readonly cyclesPerVector: (elemBytes: number) => number;
+  /** Cycles from a matmul's last weight tile to its result written (MXM and VXM latencies, about). */
+  readonly matmulLatency: number;
+  /** Cycles from a VXM op's issue to its result written, about. */
+  readonly vxmLatency: number;
+  readonly linkLatency: number;
+  /** Cycles a 320-byte word takes on a link. */
+  readonly wordCycles: number;
+}
+
+type Matmul = Extract<KOp, { kind: "matmul" }>;
+
+/**
+ * The estimated time line of a placement, op by op in list order: each chip's compute is one resource (an op starts
+ * when its inputs are there and the chip's previous op has issued its work; results come a latency later), every
+ * ordered pair of chips one link (a tensor crosses it once per destination chip, words one after another), and a
+ * source (weight, cache, constant, input) is on every chip from cycle 0 (the emitter loads a copy where it is read).
+ * An estimate for choosing only: the scheduler's cycles are exact.
+ */
+export class Timeline {
+  /** Per chip: when each MXM plane and the VXM are free. */
+  private readonly planes: number[][] = [];
+  private readonly vxm: number[] = [];
+  /** When each link is free, by sending chip and receiving chip (arrays, not maps by a string: the spread asks the
+   * time line for every candidate of every op). */
+  private readonly linkFree: number[][] = [];
+  /** A trial placement's link bookings (sender, receiver, free: three entries each) and arrivals, dropped when the
+   * next placement starts. */
+  private readonly trialLinks: number[] = [];
+  private readonly trialArrived: { made: Made; chip: number; at: number }[] = [];
+  /** Chip and cycle a computed tensor is written at, and when its copies arrive on other chips. */
+  private readonly made = new Map<string, Made>();
+  end = 0;
+
+  constructor(
+    private readonly ctx: PackContext,
+    private readonly t: SpreadTiming,
+  ) {}
+
+  /** Words of rows x tiles of tensor x (a row of a 320-lane tile is one 320-byte word per element byte). */
+  private words(x: string, tiles: number): number {
+    const t = this.ctx.tensors.get(x)!;
+    return t.rows * tiles * DTYPE_BYTES[t.dtype];
+  }
+
+  /** When `tiles` tiles of x can be read on chip c (`commit`: book the link). */
+  private readyOn(x: string, c: number, tiles: number, commit: boolean): number {
+    const m = this.made.get(x);
+    if (!m) return 0;
+    if (m.chip === c) return m.at;
+    const got = m.arrived?.get(c) ?? this.trialArrival(m, c);
+    if (got !== undefined) return got;
+    const hops = Math.max(
+      1,
+      Math.abs(Math.floor(m.chip / this.ctx.nodeChips) - Math.floor(c / this.ctx.nodeChips)) * 2,
+    );
+    const start = Math.max(m.at, this.trialLinkFree(m.chip, c) ?? this.linkFree[m.chip]?.[c] ?? 0);
+    const sendCycles = this.words(x, tiles) * this.t.wordCycles;
+    const at = start + hops * (this.t.linkLatency + sendCycles);
+    // A trial books the link too, on the side: the inputs of one op that share a link cross it one after another
+    // (three inputs from one chip cost three transfers, not one).
+    if (commit) {
+      this.linkFree[m.chip] ??= [];
+      this.linkFree[m.chip]![c] = start + sendCycles;
+      m.arrived ??= new Map();
+      m.arrived.set(c, at);
+    } else {
+      this.trialLinks.push(m.chip, c, start + sendCycles);
+      this.trialArrived.push({ made: m, chip: c, at });
+    }
+    return at;
+  }
+
+  /** The trial's latest booking of the link from chip `from` to chip `to`. */
+  private trialLinkFree(from: number, to: number): number | undefined {
+    const l = this.trialLinks;
+    for (let j = l.length - 3; j >= 0; j -= 3) if (l[j] === from && l[j + 1] === to) return l[j + 2];
+    return undefined;
+  }
+
+  private trialArrival(m: Made, chip: number): number | undefined {
+    for (const a of this.trialArrived) if (a.made === m && a.chip === chip) return a.at;
+    return undefined;
+  }
+
+  private tilesOf(x: string): number {
+    return Math.ceil(this.ctx.tensors.get(x)!.cols / this.ctx.lanes);
+  }
+
+  /** Cycles its MXM planes take to run K tiles k0 .. k1 - 1 of a matmul on chip c from `ready` (`commit`: book
+   * them): one output column tile (a group) holds a plane while its weight tiles pass, each the larger of its load
+   * and its activations; with fewer groups than planes the K tiles split over planes too (tile.ts). */
+  private matmulOn(
+    op: Matmul,
+    c: number,
+    k0: number,
+    k1: number,
+    ready: number,
+    commit: boolean,
+    columns?: number,
+  ): number {
+    const a = this.ctx.tensors.get(op.a)!;
+    const b = this.ctx.tensors.get(op.b)!;
+    const lay = op.bLayout;
+    const groups =
+      columns ??
+      (lay?.kind === "band" || lay?.kind === "window" ? lay.nTiles[1] - lay.nTiles[0] : this.tilesOf(op.out));
+    const perGroup = lay?.kind === "diagonal" ? lay.below + lay.above + 1 : k1 - k0;
+    const rows = Math.min(this.t.tileRows, b.rows);
+    const width = DTYPE_BYTES[b.dtype] === 1 ? this.t.convertWidth : this.t.maxLoadWidth;
+    const load = b.role === "temp" ? rows : Math.ceil(rows / width);
+    const perTile = Math.max(load, a.rows * this.t.cyclesPerVector(DTYPE_BYTES[a.dtype]));
+    const splits =
+      groups < this.t.planes ? Math.max(1, Math.min(perGroup, Math.floor(this.t.planes / groups))) : 1;
+    const job = Math.ceil(perGroup / splits) * perTile + this.t.matmulLatency;
+    const planes = [...(this.planes[c] ?? new Array<number>(this.t.planes).fill(0))];
+    let end = ready;
+    for (let j = 0; j < groups * splits; j++) {
+      let p = 0;
+      for (let q = 1; q < planes.length; q++) if (planes[q]! < planes[p]!) p = q;
+      const at = Math.max(ready, planes[p]!) + job;
+      planes[p] = at;
+      end = Math.max(end, at);
+    }
+    if (commit) this.planes[c] = planes;
+    return end;
+  }
+
+  /** Estimated finish of op i placed as `p` (`commit`: make it so). */
+  place(i: number, p: Placement, commit: boolean): number {
+    this.trialLinks.length = 0;
+    this.trialArrived.length = 0;
+    const op = this.ctx.ops[i]!;
+    if (op.kind !== "matmul") {
+      // An op of sources alone can run from cycle 0: the scheduler takes tasks as their inputs are ready.
+      let ready = readsOnlySources(this.ctx, op) ? 0 : (this.vxm[p.base] ?? 0);
+      for (const x of opInputs(op)) ready = Math.max(ready, this.readyOn(x, p.base, this.tilesOf(x), commit));
+      const out = this.ctx.tensors.get(op.out)!;
+      // A vector per output row and tile, a few ALUs at a time.
+      const work = Math.ceil((out.rows * this.tilesOf(op.out)) / 4);
+      if (commit) this.vxm[p.base] = Math.max(this.vxm[p.base] ?? 0, ready + work);
+      return this.made_(op.out, p.base, ready + work + this.t.vxmLatency, commit);
+    }
+    const [kFirst, kEnd] = kTilesOf(this.ctx, op);
+    const bounds = p.kBounds && p.width > 1 ? p.kBounds : [kFirst, kEnd];
+    const others = opInputs(op).filter((x) => x !== op.a);
+    const out = this.ctx.tensors.get(op.out)!;
+    if (p.nBounds && p.width > 1) {
+      // A column split: every chip reads all of a and the epilogue's rows, computes its output tiles whole and
+      // sends them (the output type) to the first chip, or keeps them (a model output no op reads).
+      const n = p.nBounds;
+      const kept = this.ctx.leftInPlace.has(op.out);
+      let end = 0;
+      for (let c = 0; c + 1 < n.length; c++) {
+        const chip = p.base + c;
+        let ready = 0;
+        for (const x of opInputs(op)) ready = Math.max(ready, this.readyOn(x, chip, this.tilesOf(x), commit));
+        const local = this.matmulOn(op, chip, kFirst, kEnd, ready, commit, n[c + 1]! - n[c]!);
+        const words = out.rows * (n[c + 1]! - n[c]!) * DTYPE_BYTES[out.dtype];
+        end = Math.max(end, c === 0 || kept ? local : local + this.t.linkLatency + words * this.t.wordCycles);
+      }
+      return this.made_(op.out, p.base, end, commit);
+    }
+    // Partial sums: fp32, every output row and column tile, one link per remote chip into the first.
+    const partialWords = out.rows * this.tilesOf(op.out) * 4;
+    let end = 0;
+    for (let c = 0; c < bounds.length - 1; c++) {
+      const chip = p.base + c;
+      const [k0, k1] = [bounds[c]!, bounds[c + 1]!];
+      let ready = this.readyOn(op.a, chip, k1 - k0, commit);
+      if (c === 0)
+        for (const x of others) ready = Math.max(ready, this.readyOn(x, chip, this.tilesOf(x), commit));
+      const local = this.matmulOn(op, chip, k0, k1, ready, commit);
+      end = Math.max(end, c === 0 ? local : local + this.t.linkLatency + partialWords * this.t.wordCycles);
+    }
+    if (bounds.length > 2)
+      end += this.t.vxmLatency + Math.ceil((out.rows * this.tilesOf(op.out) * p.width) / 4);
+    return this.made_(op.out, p.base, end, commit);
+  }
+
+  private made_(out: string, chip: number, end: number, commit: boolean): number {
+    if (commit) {
+      this.made.set(out, { chip, at: end, arrived: undefined });
+      this.end = Math.max(this.end, end);
+    }
+    return end;
+  }
+}
+
+/** Where and when a computed tensor is written, and when its copies arrive on other chips (by chip). */
+interface Made {
+  readonly chip: number;
+  readonly at: number;
+  arrived: Map<number, number> | undefined;
+}
+
+/** Whether an op reads nothing computed (a matmul is left where its weights' SRAM puts it). */
+export function readsOnlySources(ctx: PackContext, op: KOp): boolean {
+  return op.kind !== "matmul" && opInputs(op).every((x) => ctx.tensors.get(x)!.role !== "temp");
+}
