@@ -12,11 +12,25 @@ export function priorities(
   succStart: ArrayLike<number>,
   succOf: ArrayLike<number>,
 ): number[] {
-  const priority = new Array<number>(tasks.length).fill(0);
-  for (let i = tasks.length - 1; i >= 0; i--) {
+  return pathPriorities(
+    tasks.map((t) => estimate(t, m, unit)),
+    succStart,
+    succOf,
+  );
+}
+
+/** Each task's length (`estimate`, given per task index) plus the longest path of lengths after it: the priorities
+ * of `priorities` from lengths computed once (the relaxed runs share them between runs, relaxed.ts). */
+export function pathPriorities(
+  lengths: ArrayLike<number>,
+  succStart: ArrayLike<number>,
+  succOf: ArrayLike<number>,
+): number[] {
+  const priority = new Array<number>(lengths.length).fill(0);
+  for (let i = lengths.length - 1; i >= 0; i--) {
     let best = 0;
     for (let k = succStart[i]!; k < succStart[i + 1]!; k++) best = Math.max(best, priority[succOf[k]!]!);
-    priority[i] = estimate(tasks[i]!, m, unit) + best;
+    priority[i] = lengths[i]! + best;
   }
   return priority;
 }

@@ -7,6 +7,7 @@
 // plane where its last step issues first (the lowest plane on a tie).
 import type { Machine } from "../../arch/machine.ts";
 import { invariant } from "../../util/assert.ts";
+import { Heap } from "../../util/heap.ts";
 import {
   type BlockPlacement,
   blockOf,
@@ -17,8 +18,7 @@ import {
 import { hasLongRun } from "./bounds.ts";
 import { type Dependencies, dependencies } from "./dependencies.ts";
 import { NO_INPUT } from "./placement.ts";
-import { estimate } from "./priority.ts";
-import { ReadyHeap } from "./ready-heap.ts";
+import { estimate, pathPriorities } from "./priority.ts";
 import { HEAD, PER_STEP, ShapeTable } from "./relaxed-shapes.ts";
 
 /** What a step's terms read or its placement sets (per step of the prepared graph). */
@@ -204,16 +204,9 @@ export function relaxedRun(rg: RelaxedGraph, opts: RelaxedRunOptions): RelaxedRu
   const onArrival = opts.onArrival;
   const n = tasks.length;
   const planes = m.mxm.planes;
-  // Priorities as priority.ts gives them: the estimated length plus the longest path after it.
-  const priority = new Int32Array(n);
-  const estimated = opts.unitRuns ? rg.unitEstimate : rg.estimate;
-  for (let i = n - 1; i >= 0; i--) {
-    let best = 0;
-    for (let k = succStart[i]!; k < succStart[i + 1]!; k++)
-      if (priority[succOf[k]!]! > best) best = priority[succOf[k]!]!;
-    priority[i] = estimated[i]! + best;
-  }
-  const ready = new ReadyHeap(n, priority);
+  // Priorities as priority.ts gives them (the estimated length plus the longest path after it); ties by index.
+  const priority = pathPriorities(opts.unitRuns ? rg.unitEstimate : rg.estimate, succStart, succOf);
+  const ready = new Heap<number>((a, b) => priority[b]! - priority[a]! || a - b);
   const pending = new Int32Array(n);
   for (let i = 0; i < n; i++) {
     pending[i] = afterStart[i + 1]! - afterStart[i]!;
