@@ -11,14 +11,8 @@ import { encodeChecked } from "../encode-checked.ts";
 import type { Simulator } from "../simulator.ts";
 import type { InstructionCheck } from "../static-faults.ts";
 import { Bail } from "./bail.ts";
-import { BLOCK, type FastQueue, QUEUE_SAVED, type Scratch, saveQueue } from "./chip-state.ts";
+import { BLOCK, type FastQueue, FIRST_BLOCK, QUEUE_SAVED, type Scratch, saveQueue } from "./chip-state.ts";
 import { FastUnits } from "./chip-units.ts";
-
-/**
- * Cycles of a window of the time order (issueInTimeOrder): long enough that a queue issues several instructions per
- * turn (a turn costs two heap operations), short enough that a group's records of one window are few to reorder.
- */
-const WINDOW = 64;
 
 export class FastChip extends FastUnits {
   /** The chip's queues while it runs (pooled objects: the next chip reuses them; run.ts installs the saved states). */
@@ -27,8 +21,9 @@ export class FastChip extends FastUnits {
   /** A count the touching loops of encodeBlock keep: a use of their loads, so that the compiler keeps them. */
   touched = 0;
 
-  /** The queues waiting for their turn, earliest next instruction first (ties: the chip's queue order). */
-  private readonly heap = new QueueHeap();
+  /** The encoded block holds ids [blockFirst, blockEnd) of the running queue. */
+  private blockFirst = 0;
+  private blockEnd = 0;
   constructor(sim: Simulator, chip: ChipState, scratch: Scratch) {
     super(sim, chip, scratch);
     this.queues = chip.queues.map((q, k) => scratch.queue(k, q, sim.prepared.queues[q.serial]!));
@@ -38,9 +33,8 @@ export class FastChip extends FastUnits {
   /** Issues every instruction of the chip (syncs resolved in rounds), then checks its streams. */
   run(): void {
     const live = this.queues.slice();
-    for (const fq of live) this.prepareCode(fq);
     for (;;) {
-      this.issueInTimeOrder(live);
+      for (const fq of live) if (fq.parkedToken < 0) this.runQueue(fq);
       let keep = 0;
       for (const fq of live) if (fq.parkedToken >= 0 || fq.next < fq.q.count) live[keep++] = fq;
       live.length = keep;
@@ -88,53 +82,12 @@ export class FastChip extends FastUnits {
     return false;
   }
 
-  /**
-   * Issues the unparked queues until each has ended or parked, in windows of WINDOW cycles: the queue whose next
-   * instruction comes first runs until its next one is past the window's end, then the next earliest, and so on. A
-   * stream group's records then arrive nearly in diagonal order (a window's few runs, each in order), which the check
-   * sorts in place at little cost (segments.ts). Queues meet only through state that does not depend on the order of
-   * their issues (each queue's own units, banks and links; the stream records as a set; the earliest notify per
-   * token), so this order gives the same run as queue after queue.
-   */
-  private issueInTimeOrder(live: readonly FastQueue[]): void {
-    const heap = this.heap;
-    for (const fq of live) {
-      if (fq.parkedToken >= 0) continue;
-      const at = this.runQueue(fq, Number.NEGATIVE_INFINITY);
-      if (at < Number.POSITIVE_INFINITY) {
-        fq.nextAt = at;
-        heap.push(fq);
-      }
-    }
-    while (heap.size > 0) {
-      const horizon = heap.peek()!.nextAt + WINDOW;
-      while (heap.size > 0 && heap.peek()!.nextAt <= horizon) {
-        const fq = heap.pop()!;
-        const at = this.runQueue(fq, horizon);
-        if (at < Number.POSITIVE_INFINITY) {
-          fq.nextAt = at;
-          heap.push(fq);
-        }
-      }
-    }
-  }
-
-  /** The queue's rows: a copied queue reads its list's one encoding, any other its own block, encoded as it goes. */
-  private prepareCode(fq: FastQueue): void {
-    const pq = fq.pq;
-    if (!pq.shared) return;
-    const p = this.sim.prepared;
-    fq.code = this.scratch.shared.rows(pq, this.sim.machine, p.tokens, p.maps, this.check);
-    fq.blockFirst = fq.q.base;
-    fq.blockEnd = fq.q.base + fq.q.count;
-  }
-
-  /** Encodes up to `size` instructions of the queue from position k into its block. */
+  /** Encodes up to `size` instructions of the queue from position k into the block. */
   private encodeBlock(fq: FastQueue, k: number, size: number): void {
     const q = fq.q;
     if (fq.pq.shift !== 0) throw new Error("internal error: a copied queue is encoded once, not by blocks");
     const count = Math.min(size, q.count - k);
-    const code = fq.code;
+    const code = this.code;
     clearRows(code, 0, count);
     const p = this.sim.prepared;
     const m = this.sim.machine;
@@ -160,8 +113,8 @@ export class FastChip extends FastUnits {
     // The simulator finds and reports the faults (in program order) when the fast path gives up.
     if (check.faults.length > 0) throw new Bail("a fault visible before the run");
     if (!fits) throw new Bail("a number beyond 32-bit integers");
-    fq.blockFirst = q.base + k;
-    fq.blockEnd = q.base + k + count;
+    this.blockFirst = q.base + k;
+    this.blockEnd = q.base + k + count;
   }
 
   private release(fq: FastQueue, done: number): void {
@@ -175,24 +128,32 @@ export class FastChip extends FastUnits {
     if (done + 1 > this.end) this.end = done + 1;
   }
 
-  /**
-   * Issues the queue's instructions up to cycle `horizon`; returns the cycle of the next, when it is past the horizon,
-   * or +Infinity when the queue has ended or parked on a sync.
-   */
-  private runQueue(fq: FastQueue, horizon: number): number {
+  /** Issues the queue's instructions until it ends or parks on a sync. */
+  private runQueue(fq: FastQueue): void {
     const q = fq.q;
-    // A copied queue adds its shift to each explicit cycle (only a chip's own queues, shift 0, are encoded by blocks).
-    const shift = fq.pq.shift;
-    let code = fq.code;
-    this.code = code;
+    const pq = fq.pq;
+    this.segments.newQueue();
+    let size = FIRST_BLOCK;
+    // A queue that copies or is copied reads its list's one encoding (shared-code.ts) and adds its shift to each
+    // explicit cycle; any other queue is encoded a block at a time (only a chip's own queues, whose shift is 0).
+    const shift = pq.shift;
+    if (pq.shared) {
+      const p = this.sim.prepared;
+      this.code = this.scratch.shared.rows(pq, this.sim.machine, p.tokens, p.maps, this.check);
+      this.blockFirst = q.base;
+      this.blockEnd = q.base + q.count;
+    } else {
+      this.code = this.scratch.code;
+      this.blockEnd = 0;
+    }
+    const code = this.code;
     while (fq.next < q.count) {
       const id = q.base + fq.next;
-      if (id >= fq.blockEnd || id < fq.blockFirst) {
-        this.encodeBlock(fq, fq.next, fq.blockSize);
-        if (fq.blockSize < BLOCK) fq.blockSize *= 2;
-        code = fq.code;
+      if (id >= this.blockEnd || id < this.blockFirst) {
+        this.encodeBlock(fq, fq.next, size);
+        if (size < BLOCK) size *= 2;
       }
-      const r = id - fq.blockFirst;
+      const r = id - this.blockFirst;
       let explicit = code.cycle[r]!;
       let at = fq.nextFree;
       if (explicit >= 0) {
@@ -202,7 +163,6 @@ export class FastChip extends FastUnits {
         if (explicit <= fq.releasedAt) throw new Bail("a late issue");
         at = explicit;
       }
-      if (at > horizon) return at;
       fq.releasedAt = Number.NaN;
       fq.next++;
       const op = code.op[r]!;
@@ -247,58 +207,10 @@ export class FastChip extends FastUnits {
           fq.parkedToken = code.a[r]!;
           fq.parkedAt = at;
           fq.parkedId = id;
-          return Number.POSITIVE_INFINITY;
+          return;
         default:
           this.start(q, id, r, op, at);
       }
     }
-    return Number.POSITIVE_INFINITY;
-  }
-}
-
-/** A binary min-heap of queues by (nextAt, k), compared inline (a comparator call per step cost more than the sort saved). */
-class QueueHeap {
-  private readonly items: FastQueue[] = [];
-  size = 0;
-
-  peek(): FastQueue | undefined {
-    return this.items[0];
-  }
-
-  private static before(a: FastQueue, b: FastQueue): boolean {
-    return a.nextAt < b.nextAt || (a.nextAt === b.nextAt && a.k < b.k);
-  }
-
-  push(x: FastQueue): void {
-    const a = this.items;
-    let i = this.size++;
-    while (i > 0) {
-      const parent = (i - 1) >> 1;
-      const p = a[parent]!;
-      if (!QueueHeap.before(x, p)) break;
-      a[i] = p;
-      i = parent;
-    }
-    a[i] = x;
-  }
-
-  pop(): FastQueue | undefined {
-    const a = this.items;
-    if (this.size === 0) return undefined;
-    const top = a[0]!;
-    const n = --this.size;
-    const last = a[n]!;
-    let i = 0;
-    for (;;) {
-      const l = 2 * i + 1;
-      if (l >= n) break;
-      let c = l;
-      if (l + 1 < n && QueueHeap.before(a[l + 1]!, a[l]!)) c = l + 1;
-      if (!QueueHeap.before(a[c]!, last)) break;
-      a[i] = a[c]!;
-      i = c;
-    }
-    a[i] = last;
-    return top;
   }
 }

@@ -12,12 +12,11 @@ import { Segments } from "./segments.ts";
 import { SharedCode } from "./shared-code.ts";
 
 /**
- * Most instructions of a queue encoded at once. Each queue of the running chip has its own block (its queues issue
- * interleaved in time order, chip-run.ts), encoded in blocks of 64, 128 and then BLOCK instructions as the queue reaches
- * them: a chip's blocks stay in cache (~100 queues of 256 rows of ~40 bytes), cost no memory per instruction of the
- * program, and a queue that parks on a sync soon after it resumes wastes at most its block.
+ * Most instructions encoded at once. A queue runs in blocks of 64, 128, ... up to BLOCK instructions, encoded as it
+ * reaches them: the encoding stays in cache, costs no memory per instruction of the program, and a queue that parks
+ * on a sync soon after it resumes wastes at most its block.
  */
-export const BLOCK = 256;
+export const BLOCK = 1024;
 export const FIRST_BLOCK = 64;
 
 /**
@@ -52,35 +51,18 @@ export class FastQueue {
   notifies: number[] | undefined;
   /** The queue's instructions as the program gives them (checked and encoded a block at a time). */
   source: readonly Placed[];
-  /** The encoded rows: the queue's own block (ids [blockFirst, blockEnd)), or a copied queue's shared encoding. */
-  code: FastCode;
-  blockFirst = 0;
-  blockEnd = 0;
-  /** Instructions the next block encodes (FIRST_BLOCK doubling up to BLOCK). */
-  blockSize = FIRST_BLOCK;
-  /** The cycle of the next instruction, while the queue waits for its turn (chip-run.ts issues in time order). */
-  nextAt = 0;
   constructor(
     public q: QueueState,
     public pq: PreparedQueue,
-    /** The queue's place in its chip (ties in the time order). */
-    readonly k: number,
-    block: FastCode,
   ) {
     this.source = pq.source;
-    this.code = block;
   }
 
   /** The state of a queue that has not issued yet, for `q`. */
-  reset(q: QueueState, pq: PreparedQueue, block: FastCode): void {
+  reset(q: QueueState, pq: PreparedQueue): void {
     this.q = q;
     this.pq = pq;
     this.source = pq.source;
-    this.code = block;
-    this.blockFirst = 0;
-    this.blockEnd = 0;
-    this.blockSize = FIRST_BLOCK;
-    this.nextAt = 0;
     this.next = 0;
     this.lastIssue = Number.NEGATIVE_INFINITY;
     this.nextFree = 0;
@@ -167,8 +149,7 @@ class Buffers {
   readonly deskews = new HeapList();
   /** The link check's clock anchors (fast/links.ts). */
   readonly anchors = new HeapList();
-  /** Per queue of a chip (by its place k), its block of encoded rows. */
-  readonly blocks: FastCode[] = [];
+  readonly code = new FastCode(BLOCK);
   readonly arena = new Arena();
   used = new Int32Array(0);
   /** Every queue's final state (QUEUE_SAVED numbers by serial), and the FastQueue objects a chip's run uses. */
@@ -204,6 +185,8 @@ export class Scratch {
   readonly deskews: HeapList;
   /** The link check's clock anchors (fast/links.ts). */
   readonly anchors: HeapList;
+  /** A block of the running queue's instructions, encoded (row = id - FastChip.blockFirst). */
+  readonly code: FastCode;
   /** Whole queues shared by an original and its copies, each checked and encoded once per run (shared-code.ts). */
   readonly shared: SharedCode;
   /** Each instruction's static check, done as it is encoded (the simulator leaves them to the first use). */
@@ -224,6 +207,7 @@ export class Scratch {
     this.deskews = b.deskews;
     this.anchors = b.anchors;
     b.deskews.clear();
+    this.code = b.code;
     b.arena.reset();
     this.arena = b.arena;
     this.shared = new SharedCode(b.arena);
@@ -260,16 +244,14 @@ export class Scratch {
 
   /** The k-th FastQueue of the chip about to run, reset for `q` (objects used again chip after chip). */
   queue(k: number, q: QueueState, pq: PreparedQueue): FastQueue {
-    const { pool, blocks } = this.buffers;
+    const pool = this.buffers.pool;
     const fq = pool[k];
     if (!fq) {
-      const block = new FastCode(BLOCK);
-      blocks.push(block);
-      const made = new FastQueue(q, pq, k, block);
+      const made = new FastQueue(q, pq);
       pool.push(made);
       return made;
     }
-    fq.reset(q, pq, blocks[k]!);
+    fq.reset(q, pq);
     return fq;
   }
 

@@ -4,7 +4,7 @@
 // results (writes, planes, links, the puts near the end), or a Bail when anything might be a hazard.
 import type { ChipState, QueueState } from "../chip.ts";
 import {
-  FastCode,
+  type FastCode,
   OP_ABC,
   OP_ACC,
   OP_CONVERT,
@@ -31,9 +31,6 @@ import { FastLink, FastPlane, RECENT, type Scratch } from "./chip-state.ts";
 import type { NumList } from "./num-list.ts";
 import { SEG_PUT, SEG_TAKE, type Segments } from "./segments.ts";
 
-/** No rows: the units' code until the first queue issues. */
-const NO_CODE = new FastCode(0);
-
 /** A chip's unit state and the units' rules as runs; FastChip (chip-run.ts) adds the queues and the issue loop. */
 export class FastUnits {
   end = 0;
@@ -59,7 +56,7 @@ export class FastUnits {
   protected readonly segments: Segments;
   private readonly bankList: NumList[];
   readonly putWindow: number;
-  /** The encoded rows of the issuing queue: its block, or a copied queue's shared encoding (chip-run.ts). */
+  /** The encoded rows of the running queue: the scratch block, or a copied queue's shared encoding (chip-run.ts). */
   protected code: FastCode;
   /** Streams per direction. */
   private readonly S: number;
@@ -84,7 +81,7 @@ export class FastUnits {
     this.planes = chip.planes.map(() => new FastPlane());
     this.links = chip.links.map(() => new FastLink());
     scratch.reset();
-    this.code = NO_CODE;
+    this.code = scratch.code;
     this.segments = scratch.segments;
     this.bankList = scratch.bankList;
     this.puts_ = scratch.recent;

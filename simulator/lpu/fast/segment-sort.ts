@@ -10,8 +10,6 @@ const RADIX_BITS = 11;
 const RADIX = 1 << RADIX_BITS;
 /** The bucket sort gives up (for the radix sort or the merge) after this many moves a record on average. */
 const MOVES_PER_RECORD = 8;
-/** The in-place insertion sort gives up (for the bucket sort) after this many moves a record on average. */
-const MOVES_IN_PLACE = 32;
 
 export class SegmentSort {
   /** Sorted records (scratch, grown as needed; valid until the next call). */
@@ -43,36 +41,6 @@ export class SegmentSort {
       if (key > hi) hi = key;
     }
     return this.sortedSpan(d, m, lo, hi, ordered);
-  }
-
-  /**
-   * Sorts the m records of `d` in place by insertion, stably, when that takes at most MOVES_IN_PLACE moves a record
-   * on average: the fast path issues a chip's queues in time order (chip-run.ts), so a group's records come nearly
-   * sorted and most need no move. Returns false past the budget, leaving `d` a permutation of its records (still a
-   * valid input to sortedSpan).
-   */
-  sortInPlace(d: Int32Array, m: number): boolean {
-    let budget = MOVES_IN_PLACE * m;
-    for (let i = 1; i < m; i++) {
-      const s = i * REC;
-      const key = d[s]!;
-      if (d[s - REC]! <= key) continue;
-      const len = d[s + 1]!;
-      const yk = d[s + 2]!;
-      let j = s;
-      while (j > 0 && d[j - REC]! > key && --budget >= 0) {
-        d[j] = d[j - REC]!;
-        d[j + 1] = d[j - REC + 1]!;
-        d[j + 2] = d[j - REC + 2]!;
-        j -= REC;
-      }
-      // Out of budget, the record still goes back into the gap: `d` stays a permutation of its records.
-      d[j] = key;
-      d[j + 1] = len;
-      d[j + 2] = yk;
-      if (budget < 0) return false;
-    }
-    return true;
   }
 
   /** As sorted(), with the least and greatest diagonal and whether the records are in order already known (the

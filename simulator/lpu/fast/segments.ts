@@ -24,10 +24,7 @@ export class Segments {
    */
   private readonly data: Int32Array[];
   private readonly size: Int32Array;
-  /**
-   * Per (group, kind): the last record appended, to extend it when the next continues it (same y, starting at its
-   * end): the two then stand for the same operations on the same diagonals, whichever queues appended them.
-   */
+  /** Per (group, kind): the last record appended by the current queue, to extend it when the next is adjacent. */
   private readonly last: Int32Array;
   /** Per (group, kind): the end diagonal (may pass 2^31: a float) and y of that last record. */
   private readonly lastEnd: Float64Array;
@@ -54,6 +51,11 @@ export class Segments {
   reset(): void {
     this.count = 0;
     this.size.fill(0);
+    this.last.fill(-1);
+  }
+
+  /** A new queue starts: its segments never extend another queue's (positions differ anyway). */
+  newQueue(): void {
     this.last.fill(-1);
   }
 
@@ -115,9 +117,7 @@ export class Segments {
     for (let g = 0; g < this.groups; g++) {
       const m = this.size[g]!;
       if (m === 0) continue;
-      const d = this.data[g]!;
-      if (this.ordered[g] === 1 || this.sort.sortInPlace(d, m)) this.sweep(d, m);
-      else this.sweep(this.sort.sortedSpan(d, m, this.lo[g]!, this.hi[g]!, false), m);
+      this.sweep(this.sort.sortedSpan(this.data[g]!, m, this.lo[g]!, this.hi[g]!, this.ordered[g] === 1), m);
     }
   }
 

@@ -59,6 +59,7 @@ function fast(ops: readonly Op[]): boolean {
   const seg = new Segments(2 * S);
   const byQueue = [...new Set(ops.map((o) => o.queue))].sort((a, b) => a - b);
   for (const q of byQueue) {
+    seg.newQueue();
     for (const o of ops) if (o.queue === q) seg.add(o.kind, o.g, 1, S, o.pos, o.c0, o.n);
   }
   try {
