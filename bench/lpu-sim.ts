@@ -6,8 +6,8 @@
 // Prints, never asserts. Run alone: node --import tsx bench/lpu-sim.ts [--k N] [--chips 64,576] [--only NAME]
 // [--exact] [--program FILE [--repeat N]] (--exact: per-vector events only, no run-length fast path; --program: instead
 // of the synthetic cases, a saved program, e.g. `lpu compile MODEL -o FILE.json`, timing only, N times in one process,
-// default once: the first run pays for the JIT, the later ones show the simulator's steady speed); or through the
-// harness (bench/run.ts), which calls bench().
+// default once: the first run pays for the JIT, the later ones show the simulator's steady speed; each run's line is
+// followed by where a fast run's wall time went); or through the harness (bench/run.ts), which calls bench().
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -17,7 +17,7 @@ import { resolveMachine } from "../arch/derive.ts";
 import type { LinkWire, Placed, Program, QueueProgram } from "../arch/isa.ts";
 import type { Machine } from "../arch/machine.ts";
 import { TSP_V1 } from "../arch/presets.ts";
-import { lastBail } from "../simulator/lpu/fast/run.ts";
+import { lastBail, lastPhases } from "../simulator/lpu/fast/run.ts";
 import { Simulator } from "../simulator/lpu/index.ts";
 import type { BenchResult } from "./result.ts";
 
@@ -141,6 +141,15 @@ export interface Measured extends BenchResult {
   readonly cpuSeconds: number;
   /** Whether run() took the run-length fast path (simulator/lpu/fast/run.ts) rather than per-vector events. */
   readonly fast: boolean;
+  /** Wall seconds of `new Simulator` (in simulateSeconds too). */
+  readonly constructSeconds: number;
+  /** The fast path's parts, wall seconds (fast/run.ts lastPhases; zero when it declined). */
+  readonly phases: {
+    readonly chips: number;
+    readonly streams: number;
+    readonly links: number;
+    readonly install: number;
+  };
 }
 
 export function measure(
@@ -153,6 +162,7 @@ export function measure(
   const t0 = performance.now();
   const c0 = process.cpuUsage();
   const sim = new Simulator(program, machine, { functional, exact });
+  const constructSeconds = (performance.now() - t0) / 1000;
   sim.run();
   const c1 = process.cpuUsage(c0);
   const simulateSeconds = (performance.now() - t0) / 1000;
@@ -168,6 +178,15 @@ export function measure(
     hazards,
     cpuSeconds: (c1.user + c1.system) / 1e6,
     fast: sim.ranFast,
+    constructSeconds,
+    phases: sim.ranFast
+      ? {
+          chips: lastPhases.chips / 1000,
+          streams: lastPhases.streams / 1000,
+          links: lastPhases.links / 1000,
+          install: lastPhases.install / 1000,
+        }
+      : { chips: 0, streams: 0, links: 0, install: 0 },
     ...(hazards > 0
       ? { note: `${hazards} hazard(s) in a hazard-free program: a simulator bug` }
       : !functional && !exact && !sim.ranFast
@@ -238,6 +257,16 @@ function line(r: Measured): string {
   );
 }
 
+/** Where a fast run's wall time went: construction, the chips (the stream check among them), links, install. */
+function phaseLine(r: Measured): string {
+  const p = r.phases;
+  const s = (x: number) => `${x.toFixed(2)} s`;
+  return (
+    `wall: new Simulator ${s(r.constructSeconds)}, chips ${s(p.chips)} (stream check ${s(p.streams)}), ` +
+    `links ${s(p.links)}, install ${s(p.install)}`
+  );
+}
+
 // Run as a script (not imported by the harness or bundled into another script): this file is the entry point.
 const isMain =
   import.meta.url.endsWith("/bench/lpu-sim.ts") &&
@@ -273,6 +302,7 @@ if (isMain) {
       console.log(
         `${line(r)}${r.fast ? "" : `  (fast path declined: ${lastBail || "values, log or exact"})`}`,
       );
+      if (r.fast) console.log(`    ${phaseLine(r)}`);
     }
     process.exit(0);
   }

@@ -20,6 +20,8 @@ export class FastChip extends FastUnits {
   private readonly check: InstructionCheck;
   /** A count the touching loops of encodeBlock keep: a use of their loads, so that the compiler keeps them. */
   touched = 0;
+  /** Milliseconds of the stream check (run.ts lastPhases). */
+  streamMs = 0;
 
   /** The encoded block holds ids [blockFirst, blockEnd) of the running queue. */
   private blockFirst = 0;
@@ -59,7 +61,9 @@ export class FastChip extends FastUnits {
       }
       if (!released) throw new Bail("a sync that may never be notified");
     }
+    const t = performance.now();
     this.segments.check();
+    this.streamMs = performance.now() - t;
     // The queue objects serve the next chip: their final states are kept as numbers for the install.
     const saved = this.scratch.savedQueues(this.sim.queues.length);
     for (const fq of this.queues) saveQueue(fq, saved, fq.q.serial * QUEUE_SAVED);

@@ -23,6 +23,13 @@ export let lastBail = "";
 /** Instructions the last attempt encoded once for every chip that runs them (copied queues: fast/shared-code.ts). */
 export let lastSharedRows = 0;
 
+/**
+ * Where the last attempt spent its time, in milliseconds of wall time (for benchmarks: bench/lpu-sim.ts): issuing and
+ * executing the chips' instructions, the stream check among them (Segments.check), the link check, the install.
+ * A few clock reads per chip: nothing per instruction.
+ */
+export const lastPhases = { chips: 0, streams: 0, links: 0, install: 0 };
+
 export function fastRun(sim: Simulator): boolean {
   const m = sim.machine;
   if (m.mem.writeLatency > 1 || m.c2c.latency < 2) {
@@ -32,14 +39,21 @@ export function fastRun(sim: Simulator): boolean {
   const chips: FastChip[] = [];
   let clocks: ReturnType<typeof checkLinks> = [];
   const scratch = new Scratch(sim);
+  const phases = lastPhases;
+  phases.chips = phases.streams = phases.links = phases.install = 0;
+  let t = performance.now();
   try {
     for (const chip of sim.chips) {
       const fc = new FastChip(sim, chip, scratch);
       fc.run();
       fc.deskewTo = sortUnique(scratch.deskews, fc.deskewFrom);
+      phases.streams += fc.streamMs;
       chips.push(fc);
     }
+    phases.chips = performance.now() - t;
+    t = performance.now();
     clocks = checkLinks(sim, chips, scratch.deskews, scratch.anchors);
+    phases.links = performance.now() - t;
   } catch (e) {
     lastSharedRows = scratch.shared.encoded;
     if (e instanceof Bail) {
@@ -51,7 +65,9 @@ export function fastRun(sim: Simulator): boolean {
   lastBail = "";
   lastSharedRows = scratch.shared.encoded;
   sim.markInstructionsChecked();
+  t = performance.now();
   install(sim, chips, clocks, scratch.savedQueues(sim.queues.length));
+  phases.install = performance.now() - t;
   return true;
 }
 
