@@ -2,7 +2,8 @@
 // copy written out, each copied instruction issuing `shift` cycles later than its original (a program with no copies
 // comes back as it is). The simulator does not write copies out: it runs a copy from its original's list with the
 // shift added (simulator/lpu/prepare.ts), in the queue order of queuesOf here, so ids match the written-out program.
-import type { ChipProgram, Placed, Program, QueueProgram } from "./isa.ts";
+import { columnQueue, columnsOf, queueLength, shiftedColumns } from "./columns.ts";
+import type { ChipProgram, Program, QueueProgram } from "./isa.ts";
 
 /** What is wrong with the program's copies (empty when every `copyOf` names a chip that is not itself a copy). */
 export function copyProblems(p: Program): string[] {
@@ -32,12 +33,7 @@ export function queuesOf(
   const own = new Set(c.queues.map((q) => `${q.queue.kind}${q.queue.index}`));
   const copied = of.queues
     .filter((q) => !own.has(`${q.queue.kind}${q.queue.index}`))
-    .map((q) => ({
-      queue: q.queue,
-      instructions: q.instructions.map(
-        (x): Placed => (x.cycle === undefined || shift === 0 ? x : { ...x, cycle: x.cycle + shift }),
-      ),
-    }));
+    .map((q) => columnQueue(q.queue, shiftedColumns(columnsOf(q), shift)));
   return [...copied, ...c.queues];
 }
 
@@ -61,7 +57,7 @@ export function instructionCount(
   c: ChipProgram,
   byChip?: ReadonlyMap<number, ChipProgram>,
 ): number {
-  const count = (qs: readonly QueueProgram[]) => qs.reduce((n, q) => n + q.instructions.length, 0);
+  const count = (qs: readonly QueueProgram[]) => qs.reduce((n, q) => n + queueLength(q), 0);
   if (!c.copyOf) return count(c.queues);
   const of = (byChip ?? new Map(p.chips.map((x) => [x.chip, x]))).get(c.copyOf.chip);
   const own = new Set(c.queues.map((q) => `${q.queue.kind}${q.queue.index}`));

@@ -186,9 +186,52 @@ export interface Placed {
   readonly note?: string;
 }
 
+/**
+ * One queue's instructions as typed-array columns, one row per instruction (arch/columns.ts builds and reads them):
+ * what the compiler and the JSON reader hand over, so a program of millions of instructions is a few buffers per
+ * queue rather than two objects per instruction. Int32 cells hold every number that fits; a cell equal to WIDE
+ * (-2**31) has its number in `wide` under `row * 8 + field` (field: 0 cycle, 1 n, 2 a, 3 b, 4-6 s0-s2).
+ * Fields by op: `n` the vectors (nop: its cycles; deskew: its n, flag F_N); `a` addr, base, row0 (lw, abc, acc), an
+ * sxm's amount, a vbinary's immediate b (flag F_IMM), a sync's or notify's token (index in `strings`); `b` stride,
+ * lw width / deskew period / sxm map (index in `strings`) when flag F_B; `s0` stream or dst, `s1` src, a (vbinary)
+ * or map (gather, scatter), `s2` a vbinary's b, each `id` with its direction a flag bit; `t0` the type (convert's
+ * from), `t1` convert's to; `fn` the function's index (columns.ts UNARY_FNS, BINARY_FNS, SXM_FNS).
+ */
+export interface InstColumns {
+  readonly count: number;
+  /** Opcode: index in columns.ts OPCODES. */
+  readonly op: Uint8Array;
+  /** columns.ts F_* bits: issue cycle given, optional fields given, accumulate, stream directions. */
+  readonly flags: Uint8Array;
+  readonly cycle: Int32Array;
+  readonly n: Int32Array;
+  readonly a: Int32Array;
+  readonly b: Int32Array;
+  readonly s0: Int32Array;
+  readonly s1: Int32Array;
+  readonly s2: Int32Array;
+  readonly t0: Uint8Array;
+  readonly t1: Uint8Array;
+  readonly fn: Uint8Array;
+  /** Index in `notes`, or -1. */
+  readonly note: Int32Array;
+  /** Sync tokens and lane map names the rows name. */
+  readonly strings: readonly string[];
+  readonly notes: readonly string[];
+  /** Numbers an Int32 cell cannot hold, by `row * 8 + field`. */
+  readonly wide?: ReadonlyMap<number, number>;
+  /** Assembly spans, by row (only rows that have one). */
+  readonly spans?: ReadonlyMap<number, Span>;
+}
+
 export interface QueueProgram {
   readonly queue: QueueRef;
+  /** The instructions as objects. A queue written by hand (a test, assemble.ts) gives only these; a queue built
+   * from `columns` (columns.ts columnQueue) builds them on first read. */
   readonly instructions: readonly Placed[];
+  /** The instructions as columns: what the compiler and the JSON reader give; the simulator reads only columns
+   * (columns.ts columnsOf converts a queue given as objects). */
+  readonly columns?: InstColumns;
 }
 
 /** Initial contents of consecutive SRAM words of one slice: raw bytes, 320 per word. */

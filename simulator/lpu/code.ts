@@ -3,8 +3,13 @@
 // instruction (opcode, queue, issue cycle, vectors, slots, operands as numbers, stream groups as
 // `dir * streams + id`, the output latency), so running a program touches no Instruction object. encode.ts fills a
 // row. The row's id is the instruction's number across all chips (InstRecord.id).
+import { BINARY_FNS, SXM_FNS, TYPES, UNARY_FNS } from "../../arch/columns.ts";
 import { ELEM_BYTES, type ElemType } from "../../arch/isa.ts";
 import type { Machine } from "../../arch/machine.ts";
+
+export { BINARY_FNS, SXM_FNS, TYPES, UNARY_FNS };
+
+/** Opcodes: their codes in the program's columns (arch/columns.ts OPCODES), so a row's opcode is copied as it is. */
 
 export const OP_NOP = 0;
 export const OP_SYNC = 1;
@@ -26,8 +31,6 @@ export const OP_SXM = 16;
 export const OP_SEND = 17;
 export const OP_RECV = 18;
 
-/** Element types by code (encode.ts typeCode). */
-export const TYPES: readonly ElemType[] = ["int8", "uint8", "fp8", "fp16", "bf16", "fp32", "int32"];
 export const TYPE_BYTES: Uint8Array = Uint8Array.from(TYPES, (t) => ELEM_BYTES[t]);
 
 /**
@@ -64,10 +67,7 @@ export const RES_SLOTS = 4;
 /** Whether an opcode streams `n` vectors (counted in the run's vector total). */
 export const HAS_N: Uint8Array = Uint8Array.from([0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1, 1, 1]);
 
-/** Sub-operation codes: VXM unary/binary functions, SXM functions. */
-export const UNARY_FNS = ["copy", "neg", "abs", "relu", "tanh", "exp", "rsqrt", "recip"] as const;
-export const BINARY_FNS = ["add", "sub", "mul", "max", "min"] as const;
-export const SXM_FNS = ["shift", "rotate", "permute", "distribute", "transpose"] as const;
+/** Sub-operation codes (VXM unary/binary functions, SXM functions) are those of the program's columns. */
 export const SXM_TRANSPOSE = 4;
 
 /** The columns encode() writes. Field meaning by opcode:

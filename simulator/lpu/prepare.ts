@@ -8,8 +8,16 @@
 // collection of the Program's object graph). A chip that copies another (ChipProgram.copyOf) gets queues of its own,
 // with their own ids, whose `source` is the original's list and whose `shift` is added to every issue cycle: no
 // instruction is written out, yet each is checked and run on the copy's own state.
+import { columnsOf as columnsOfQueue, placedAt as placedOfRow } from "../../arch/columns.ts";
 import { copyProblems } from "../../arch/copies.ts";
-import { ELEM_BYTES, type Placed, type Program, type UnitKind } from "../../arch/isa.ts";
+import {
+  ELEM_BYTES,
+  type InstColumns,
+  type Placed,
+  type Program,
+  type QueueProgram,
+  type UnitKind,
+} from "../../arch/isa.ts";
 import type { Machine } from "../../arch/machine.ts";
 import { memSlices } from "../../arch/machine.ts";
 import { QUEUE_KIND_ORDER, queuePosition } from "../../arch/presets.ts";
@@ -27,10 +35,11 @@ export interface PreparedQueue extends CheckedQueue {
   readonly index: number;
   readonly order: number;
   readonly position: number;
-  /** Its instructions are ids base .. base + source.length - 1. */
+  /** Its instructions are ids base .. base + source.count - 1. */
   readonly base: number;
-  /** The instructions as the program gives them: for a copied queue, its original's (shared, not shifted). */
-  readonly source: readonly Placed[];
+  /** The instructions as the program's columns give them: for a copied queue, its original's (shared, not
+   * shifted). */
+  readonly source: InstColumns;
   /** Cycles added to every explicit issue cycle of `source` (a copy's shift; 0 for a chip's own queues). */
   readonly shift: number;
   /** Whether another queue runs the same `source` (an original that is copied, or a copy): the fast path then
@@ -38,10 +47,9 @@ export interface PreparedQueue extends CheckedQueue {
   readonly shared: boolean;
 }
 
-/** A placed instruction of `q` with its issue cycle as the queue runs it (shifted for a copy). */
+/** Instruction k of `q` as an object, with its issue cycle as the queue runs it (shifted for a copy): for reports. */
 export function placedAt(q: PreparedQueue, k: number): Placed {
-  const placed = q.source[k]!;
-  return q.shift === 0 || placed.cycle === undefined ? placed : { ...placed, cycle: placed.cycle + q.shift };
+  return placedOfRow(q.source, k, q.shift);
 }
 
 export interface PreparedChip {
@@ -91,13 +99,10 @@ export function encodeQueues(
 ): boolean {
   let fits = true;
   for (const q of queues) {
-    const list = q.source;
+    const src = q.source;
     const row0 = q.base - first;
-    for (let k = 0; k < list.length; k++) {
-      const placed = list[k]!;
-      const cycle = placed.cycle === undefined ? undefined : placed.cycle + q.shift;
-      if (!encode(code, row0 + k, q.serial, cycle, placed.inst, m, tokens, maps)) fits = false;
-    }
+    for (let k = 0; k < src.count; k++)
+      if (!encode(code, row0 + k, q.serial, src, k, q.shift, m, tokens, maps)) fits = false;
   }
   return fits;
 }
@@ -122,13 +127,24 @@ export function prepare(program: Program, m: Machine, checkInstructions = true):
   const problems = copyProblems(program); // the loaders report these; a program built in code may still hold them
   if (problems.length > 0) throw new Error(`internal error: ${problems.join("; ")}`);
   const byChip = new Map(program.chips.map((c) => [c.chip, c]));
-  /** Queue lists that a copy runs (by identity): their queues are shared. */
-  const copiedLists = new Set<readonly Placed[]>();
+  /** Each queue's columns, converted once here when the program gives objects (a copy and its original share them). */
+  const converted = new Map<QueueProgram, InstColumns>();
+  const columnsOf = (q: QueueProgram): InstColumns => {
+    if (q.columns) return q.columns;
+    let c = converted.get(q);
+    if (!c) {
+      c = columnsOfQueue(q);
+      converted.set(q, c);
+    }
+    return c;
+  };
+  /** Queue columns that a copy runs (by identity): their queues are shared. */
+  const copiedLists = new Set<InstColumns>();
   for (const c of program.chips) {
     if (!c.copyOf) continue;
     const own = new Set(c.queues.map((q) => `${q.queue.kind}${q.queue.index}`));
     for (const q of byChip.get(c.copyOf.chip)!.queues)
-      if (!own.has(`${q.queue.kind}${q.queue.index}`)) copiedLists.add(q.instructions);
+      if (!own.has(`${q.queue.kind}${q.queue.index}`)) copiedLists.add(columnsOf(q));
   }
   const faults: Hazard[] = [];
   const chips: PreparedChip[] = [];
@@ -259,8 +275,9 @@ export function prepare(program: Program, m: Machine, checkInstructions = true):
         position = queuePosition(m, qp.queue);
         positions.set(name, position);
       }
-      const first = qp.instructions[0];
+      const list = columnsOf(qp);
       if (position === undefined || seenQueues.has(name)) {
+        const first = list.count > 0 ? placedOfRow(list, 0) : undefined;
         const text =
           position === undefined ? `the machine has no queue ${name}` : `queue ${name} is listed twice`;
         const rec: InstRecord | undefined = first
@@ -295,19 +312,18 @@ export function prepare(program: Program, m: Machine, checkInstructions = true):
         order,
         position,
         base: id,
-        source: qp.instructions,
+        source: list,
         shift: qShift,
-        shared: copiedLists.has(qp.instructions),
+        shared: copiedLists.has(list),
       };
       allQueues.push(pq);
-      const list = qp.instructions;
       if (check) {
         // Faults in program order, interleaved with the queues' own as one pass finds them.
         check.faults.length = 0;
-        for (let k = 0; k < list.length; k++) check.check(pq, pq.base + k, list[k]!, qShift);
+        for (let k = 0; k < list.count; k++) check.check(pq, pq.base + k, list, k, qShift);
         for (const f of check.faults) faults.push(f);
       }
-      id += list.length;
+      id += list.count;
       queues.push(pq);
     }
     queues.sort((a, b) => a.order - b.order);

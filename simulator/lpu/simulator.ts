@@ -87,7 +87,7 @@ export class Simulator extends SimCore {
           pq.order,
           pq.position,
           pq.base,
-          pq.source.length,
+          pq.source.count,
           record,
         );
         this.queues[pq.serial] = q;
@@ -137,7 +137,7 @@ export class Simulator extends SimCore {
     const check = new InstructionCheck(this.machine, this.program, this.prepared.record);
     for (const q of this.prepared.queues) {
       const list = q.source;
-      for (let k = 0; k < list.length; k++) check.check(q, q.base + k, list[k]!, q.shift);
+      for (let k = 0; k < list.count; k++) check.check(q, q.base + k, list, k, q.shift);
     }
     if (check.faults.length === 0) return;
     for (const f of check.faults) this.addHazard(f);

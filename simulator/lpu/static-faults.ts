@@ -1,46 +1,69 @@
 // Faults of one instruction visible without running it: unknown or misplaced ops, a bad issue cycle, streams or
-// links out of range, types an op does not take, bad maps. In: the machine, the program, one placed instruction and
-// its queue. Out: the faults, in the order they are reported. prepare.ts checks every instruction this way when a
+// links out of range, types an op does not take, bad maps. In: the machine, the program, one row of a queue's
+// columns (arch/columns.ts) and its queue. Out: the faults, in the order they are reported. prepare.ts checks every instruction this way when a
 // program is constructed with its instructions checked; the fast path checks each one as it encodes it, so a large
 // program is walked once.
 
 import { unitOf } from "../../arch/asm/names.ts";
 import {
+  aOf,
+  bOf,
+  cycleOf,
+  F_B,
+  F_IMM,
+  F_N,
+  F_W0,
+  FIELD_S0,
+  nOf,
+  OPCODES,
+  SXM_FNS,
+  TYPES,
+  UNARY_FNS,
+  wideValue,
+} from "../../arch/columns.ts";
+import {
   ELEM_BYTES,
   type ElemType,
+  type InstColumns,
   type Instruction,
-  type Placed,
   type Program,
-  type StreamRef,
 } from "../../arch/isa.ts";
 import type { Machine } from "../../arch/machine.ts";
 import type { Hazard, InstRecord } from "./hazards.ts";
 import type { HazardName } from "./messages.ts";
 import { FLOAT_ONLY_UNARY } from "./vxm-ops.ts";
 
+/** The unit kind each opcode runs on (undefined: any queue). */
+const UNIT_OF_OP = OPCODES.map((op) => unitOf({ op } as Instruction));
+
 const MXM_IN: ReadonlySet<ElemType> = new Set(["int8", "uint8", "fp8", "fp16", "bf16"]);
 
 type Fault = { name: HazardName; text: string };
 
-function streamFault(m: Machine, what: string, s: StreamRef, bytes: number): Fault | undefined {
-  if (
-    !Number.isInteger(s.id) ||
-    s.id < 0 ||
-    s.id + bytes > m.streamsPerDirection ||
-    (s.dir !== "e" && s.dir !== "w")
-  ) {
-    const span = bytes > 1 ? `streams ${s.id}..${s.id + bytes - 1}` : `stream ${s.id}`;
+function streamFault(
+  m: Machine,
+  what: string,
+  c: InstColumns,
+  slot: 0 | 1 | 2,
+  k: number,
+  bytes: number,
+): Fault | undefined {
+  const col = slot === 0 ? c.s0 : slot === 1 ? c.s1 : c.s2;
+  const id = wideValue(c, FIELD_S0 + slot, k, col[k]!);
+  if (!Number.isInteger(id) || id < 0 || id + bytes > m.streamsPerDirection) {
+    const dir = c.flags[k]! & (F_W0 << slot) ? "w" : "e";
+    const span = bytes > 1 ? `streams ${id}..${id + bytes - 1}` : `stream ${id}`;
     return {
       name: "address-range",
-      text: `${what} ${span} (${s.dir}) is outside 0..${m.streamsPerDirection - 1}`,
+      text: `${what} ${span} (${dir}) is outside 0..${m.streamsPerDirection - 1}`,
     };
   }
   return undefined;
 }
 
 /** lw's width: whole, at most the machine's load width, and its stream groups within one direction's streams. */
-function widthFault(m: Machine, inst: Extract<Instruction, { op: "lw" }>): Fault | undefined {
-  const w = inst.width ?? 1;
+function widthFault(m: Machine, c: InstColumns, k: number): Fault | undefined {
+  const w = c.flags[k]! & F_B ? bOf(c, k) : 1;
   if (!Number.isInteger(w) || w < 1)
     return { name: "bad-instruction", text: `width must be a whole number >= 1, got ${w}` };
   if (w > m.mxm.maxLoadWidth)
@@ -48,11 +71,12 @@ function widthFault(m: Machine, inst: Extract<Instruction, { op: "lw" }>): Fault
       name: "bad-instruction",
       text: `width ${w} exceeds the ${m.mxm.maxLoadWidth} weight rows per cycle an MXM plane of ${m.name} loads (mxm_load_width)`,
     };
-  const last = inst.src.id + w * ELEM_BYTES[inst.type] - 1;
+  const src = wideValue(c, FIELD_S0 + 1, k, c.s1[k]!);
+  const last = src + w * ELEM_BYTES[TYPES[c.t0[k]!]!] - 1;
   if (last >= m.streamsPerDirection)
     return {
       name: "bad-instruction",
-      text: `width ${w} reads streams ${inst.src.id}..${last} (${inst.src.dir}), beyond the ${m.streamsPerDirection} streams of a direction`,
+      text: `width ${w} reads streams ${src}..${last} (${c.flags[k]! & (F_W0 << 1) ? "w" : "e"}), beyond the ${m.streamsPerDirection} streams of a direction`,
     };
   return undefined;
 }
@@ -74,106 +98,120 @@ function deskewFault(n: number | undefined, period: number | undefined): Fault |
   return undefined;
 }
 
-/** Faults of one instruction visible without running it, reported in a fixed order (the first of a kind is kept). */
+/** Faults of row k of `c` visible without running it, reported in a fixed order (the first of a kind is kept). */
 export function staticFaults(
   m: Machine,
   program: Program,
-  inst: Instruction,
+  c: InstColumns,
+  k: number,
   report: (f: Fault | undefined) => void,
 ): void {
   // No closures here: this runs once per instruction (and tsx wraps every function it creates).
   const bytes = ELEM_BYTES;
-  switch (inst.op) {
-    case "nop":
-      if (!Number.isInteger(inst.cycles) || inst.cycles < 1)
+  const op = OPCODES[c.op[k]!]!;
+  const type = TYPES[c.t0[k]!]!;
+  switch (op) {
+    case "nop": {
+      const cycles = nOf(c, k);
+      if (!Number.isInteger(cycles) || cycles < 1)
         report({
           name: "bad-instruction",
-          text: `nop takes a whole number of cycles >= 1, got ${inst.cycles}`,
+          text: `nop takes a whole number of cycles >= 1, got ${cycles}`,
         });
       return;
+    }
     case "sync":
     case "notify":
     case "iw":
       return;
     case "deskew":
-      report(deskewFault(inst.n, inst.period));
+      report(
+        deskewFault(c.flags[k]! & F_N ? nOf(c, k) : undefined, c.flags[k]! & F_B ? bOf(c, k) : undefined),
+      );
       return;
     case "read":
-    case "write":
-      report(countFault(inst.n));
-      report(streamFault(m, "stream", inst.stream, 1));
-      if (!Number.isInteger(inst.stride))
-        report({ name: "bad-instruction", text: `stride must be whole, got ${inst.stride}` });
+    case "write": {
+      report(countFault(nOf(c, k)));
+      report(streamFault(m, "stream", c, 0, k, 1));
+      const stride = bOf(c, k);
+      if (!Number.isInteger(stride))
+        report({ name: "bad-instruction", text: `stride must be whole, got ${stride}` });
       return;
+    }
     case "gather":
     case "scatter":
-      report(countFault(inst.n));
-      report(streamFault(m, "stream", inst.stream, 1));
-      report(streamFault(m, "map", inst.map, 4));
+      report(countFault(nOf(c, k)));
+      report(streamFault(m, "stream", c, 0, k, 1));
+      report(streamFault(m, "map", c, 1, k, 4));
       return;
-    case "vunary":
-      report(countFault(inst.n));
-      report(streamFault(m, "dst", inst.dst, bytes[inst.type]));
-      report(streamFault(m, "src", inst.src, bytes[inst.type]));
-      if (
-        FLOAT_ONLY_UNARY.has(inst.fn) &&
-        (inst.type === "int8" || inst.type === "uint8" || inst.type === "int32")
-      )
-        report({ name: "bad-instruction", text: `${inst.fn} needs a float type, not ${inst.type}` });
+    case "vunary": {
+      const fn = UNARY_FNS[c.fn[k]!]!;
+      report(countFault(nOf(c, k)));
+      report(streamFault(m, "dst", c, 0, k, bytes[type]));
+      report(streamFault(m, "src", c, 1, k, bytes[type]));
+      if (FLOAT_ONLY_UNARY.has(fn) && (type === "int8" || type === "uint8" || type === "int32"))
+        report({ name: "bad-instruction", text: `${fn} needs a float type, not ${type}` });
       return;
+    }
     case "vbinary":
-      report(countFault(inst.n));
-      report(streamFault(m, "dst", inst.dst, bytes[inst.type]));
-      report(streamFault(m, "a", inst.a, bytes[inst.type]));
-      if (typeof inst.b !== "number") report(streamFault(m, "b", inst.b, bytes[inst.type]));
+      report(countFault(nOf(c, k)));
+      report(streamFault(m, "dst", c, 0, k, bytes[type]));
+      report(streamFault(m, "a", c, 1, k, bytes[type]));
+      if (!(c.flags[k]! & F_IMM)) report(streamFault(m, "b", c, 2, k, bytes[type]));
       return;
     case "convert":
-      report(countFault(inst.n));
-      report(streamFault(m, "dst", inst.dst, bytes[inst.to]));
-      report(streamFault(m, "src", inst.src, bytes[inst.from]));
+      report(countFault(nOf(c, k)));
+      report(streamFault(m, "dst", c, 0, k, bytes[TYPES[c.t1[k]!]!]));
+      report(streamFault(m, "src", c, 1, k, bytes[type]));
       return;
     case "vaccum":
-      report(countFault(inst.n));
-      report(streamFault(m, "dst", inst.dst, 4));
-      report(streamFault(m, "src", inst.src, bytes[inst.type]));
+      report(countFault(nOf(c, k)));
+      report(streamFault(m, "dst", c, 0, k, 4));
+      report(streamFault(m, "src", c, 1, k, bytes[type]));
       return;
     case "lw":
     case "abc":
-      report(countFault(inst.n));
-      report(streamFault(m, "src", inst.src, bytes[inst.type]));
-      if (!MXM_IN.has(inst.type))
+      report(countFault(nOf(c, k)));
+      report(streamFault(m, "src", c, 1, k, bytes[type]));
+      if (!MXM_IN.has(type))
         report({
           name: "mxm-type",
-          text: `the MXM takes int8, uint8, fp8, fp16 or bf16, not ${inst.type}`,
+          text: `the MXM takes int8, uint8, fp8, fp16 or bf16, not ${type}`,
         });
-      if (inst.op === "lw") report(widthFault(m, inst));
+      if (op === "lw") report(widthFault(m, c, k));
       return;
     case "acc":
-      report(countFault(inst.n));
-      report(streamFault(m, "dst", inst.dst, 4));
-      if (inst.type !== "fp32" && inst.type !== "int32")
-        report({ name: "mxm-type", text: `acc drains fp32 or int32, not ${inst.type}` });
+      report(countFault(nOf(c, k)));
+      report(streamFault(m, "dst", c, 0, k, 4));
+      if (type !== "fp32" && type !== "int32")
+        report({ name: "mxm-type", text: `acc drains fp32 or int32, not ${type}` });
       return;
-    case "sxm":
-      report(countFault(inst.n));
-      report(streamFault(m, "dst", inst.dst, bytes[inst.type]));
-      report(streamFault(m, "src", inst.src, bytes[inst.type]));
-      if ((inst.fn === "shift" || inst.fn === "rotate") && !Number.isInteger(inst.amount))
-        report({ name: "bad-instruction", text: `${inst.fn} amount must be whole, got ${inst.amount}` });
-      if (inst.fn === "transpose" && inst.n % 16 !== 0)
+    case "sxm": {
+      const fn = SXM_FNS[c.fn[k]!]!;
+      const n = nOf(c, k);
+      report(countFault(n));
+      report(streamFault(m, "dst", c, 0, k, bytes[type]));
+      report(streamFault(m, "src", c, 1, k, bytes[type]));
+      const amount = aOf(c, k);
+      if ((fn === "shift" || fn === "rotate") && !Number.isInteger(amount))
+        report({ name: "bad-instruction", text: `${fn} amount must be whole, got ${amount}` });
+      if (fn === "transpose" && n % 16 !== 0)
         report({
           name: "bad-instruction",
-          text: `transpose streams groups of 16 vectors: n = ${inst.n} is not a multiple of 16`,
+          text: `transpose streams groups of 16 vectors: n = ${n} is not a multiple of 16`,
         });
-      if (inst.fn === "permute" || inst.fn === "distribute") report(mapFault(m, program, inst.fn, inst.map));
-      return;
-    case "send":
-    case "recv": {
-      const ref = inst.op === "send" ? inst.src : inst.dst;
-      report(countFault(inst.n));
-      report(streamFault(m, inst.op === "send" ? "src" : "dst", ref, bytes[inst.type]));
+      if (fn === "permute" || fn === "distribute")
+        report(mapFault(m, program, fn, c.flags[k]! & F_B ? c.strings[bOf(c, k)] : undefined));
       return;
     }
+    case "send":
+      report(countFault(nOf(c, k)));
+      report(streamFault(m, "src", c, 1, k, bytes[type]));
+      return;
+    case "recv":
+      report(countFault(nOf(c, k)));
+      report(streamFault(m, "dst", c, 0, k, bytes[type]));
+      return;
   }
 }
 
@@ -241,10 +279,11 @@ export class InstructionCheck {
     private readonly record: (id: number) => InstRecord,
   ) {}
 
-  /** Checks instruction `id` (placed on queue q, its issue cycle `shift` later: a copy's); its faults, if any, are
-   * appended to `faults`. */
-  check(q: CheckedQueue, id: number, placed: Placed, shift = 0): void {
-    const cycle = placed.cycle === undefined ? undefined : placed.cycle + shift;
+  /** Checks instruction `id`, row k of `c` on queue q, its issue cycle `shift` later (a copy's); its faults, if any,
+   * are appended to `faults`. */
+  check(q: CheckedQueue, id: number, c: InstColumns, k: number, shift = 0): void {
+    const given = cycleOf(c, k);
+    const cycle = given === undefined ? undefined : given + shift;
     if (cycle !== undefined && (!Number.isInteger(cycle) || cycle < 0))
       this.faults.push({
         name: "bad-instruction",
@@ -252,9 +291,8 @@ export class InstructionCheck {
         inst: this.record(id),
         args: [`issue cycle must be a whole number >= 0, got ${cycle}`],
       });
-    const inst = placed.inst;
-    const op = inst.op;
-    const wants = unitOf(inst);
+    const op = OPCODES[c.op[k]!]!;
+    const wants = UNIT_OF_OP[c.op[k]!];
     if (wants !== undefined && wants !== q.kind) {
       this.faults.push({
         name: "bad-instruction",
@@ -268,6 +306,6 @@ export class InstructionCheck {
       this.faults.push({ name: "unwired-link", chip: q.chip, inst: this.record(id), args: [q.index] });
     this.current = id;
     this.currentChip = q.chip;
-    staticFaults(this.m, this.program, inst, this.report);
+    staticFaults(this.m, this.program, c, k, this.report);
   }
 }

@@ -18,8 +18,6 @@ export class FastChip extends FastUnits {
   /** The chip's queues while it runs (pooled objects: the next chip reuses them; run.ts installs the saved states). */
   readonly queues: FastQueue[];
   private readonly check: InstructionCheck;
-  /** A count the touching loops of encodeBlock keep: a use of their loads, so that the compiler keeps them. */
-  touched = 0;
   /** Milliseconds of the stream check (run.ts lastPhases). */
   streamMs = 0;
 
@@ -75,14 +73,13 @@ export class FastChip extends FastUnits {
   /** Whether the queue has a `notify token` still to issue (read from the program: the block holds another queue). */
   private notifiesLater(fq: FastQueue, token: number): boolean {
     const tokens = this.sim.prepared.tokens;
+    const src = fq.source;
     if (!fq.notifies) {
       fq.notifies = [];
-      for (let k = 0; k < fq.source.length; k++) if (fq.source[k]!.inst.op === "notify") fq.notifies.push(k);
+      for (let k = 0; k < src.count; k++) if (src.op[k] === OP_NOTIFY) fq.notifies.push(k);
     }
-    for (const k of fq.notifies) {
-      const inst = fq.source[k]!.inst;
-      if (k >= fq.next && inst.op === "notify" && tokens.id(inst.token) === token) return true;
-    }
+    for (const k of fq.notifies)
+      if (k >= fq.next && tokens.id(src.strings[src.a[k]!]!) === token) return true;
     return false;
   }
 
@@ -99,20 +96,12 @@ export class FastChip extends FastUnits {
     const check = this.check;
     const pq = fq.pq;
     const source = fq.source;
-    // Each instruction is two objects (Placed, Instruction), wherever the compiler's heap left them: a cache miss
-    // each. Touched first in a loop this short, the loads of different instructions are independent and the processor
-    // overlaps their misses; the long body below, run cold, would wait for them one after another.
-    let seen = 0;
-    for (let j = 0; j < count; j++) if (source[k + j]!.cycle === undefined) seen++;
-    for (let j = 0; j < count; j++) if (source[k + j]!.inst.op === "nop") seen++;
-    this.touched += seen;
     for (let j = 0; j < count; j++) {
-      const placed = source[k + j]!;
-      if (encodeChecked(code, j, q.serial, pq.kind, pq.wired, placed, m, p.tokens)) continue;
+      if (encodeChecked(code, j, q.serial, pq.kind, pq.wired, source, k + j, m, p.tokens)) continue;
       // Something to look at closely (or to report): the full check and encoding, as the exact engine does them.
       clearRows(code, j, j + 1);
-      check.check(pq, q.base + k + j, placed);
-      if (!encode(code, j, q.serial, placed.cycle, placed.inst, m, p.tokens, p.maps)) fits = false;
+      check.check(pq, q.base + k + j, source, k + j);
+      if (!encode(code, j, q.serial, source, k + j, 0, m, p.tokens, p.maps)) fits = false;
     }
     // The simulator finds and reports the faults (in program order) when the fast path gives up.
     if (check.faults.length > 0) throw new Bail("a fault visible before the run");

@@ -1,7 +1,7 @@
 // The state a chip's fast run keeps (fast/chip-run.ts): per queue, MXM plane and link end what the run changes, and
 // the working arrays one chip needs only while it runs (shared by every chip of a run). In: the simulator's queues
 // and machine. Out: plain data that run.ts installs when the whole run passed.
-import type { Placed } from "../../../arch/isa.ts";
+import type { InstColumns } from "../../../arch/isa.ts";
 import type { QueueState } from "../chip.ts";
 import { Arena, FastCode, RES_SLOTS } from "../code.ts";
 import type { PreparedQueue } from "../prepare.ts";
@@ -50,7 +50,7 @@ export class FastQueue {
   /** Positions of the queue's notify instructions (found on first need). */
   notifies: number[] | undefined;
   /** The queue's instructions as the program gives them (checked and encoded a block at a time). */
-  source: readonly Placed[];
+  source: InstColumns;
   constructor(
     public q: QueueState,
     public pq: PreparedQueue,

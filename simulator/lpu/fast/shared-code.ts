@@ -1,15 +1,15 @@
 // The encoded rows of queues that several chips run (an original and its stamped copies, ChipProgram.copyOf): each
 // list of instructions is checked and encoded once per fast run, with its issue cycles as the original gives them,
 // and every chip that runs it reads those rows and adds its own shift (chip-run.ts). In: a prepared queue whose
-// source is shared. Out: a FastCode of the whole queue (row k = instruction k), or a Bail when an instruction has a
+// source (its program columns) is shared. Out: a FastCode of the whole queue (row k = instruction k), or a Bail when an instruction has a
 // static fault or a number beyond 32 bits (the exact engine then checks every chip's own copy and reports).
 //
 // What a row depends on besides the instruction: the queue's unit kind (fixed by its name, the same for every chip
 // that runs the list) and whether its link is wired on the chip that runs it (a send or recv on an unwired link is a
 // fault), so a list has one encoding per wiring. The issue cycle's shift is left out of the row, and the rest of an
 // instruction's check (static-faults.ts) depends on nothing of the chip: a copy's check is its original's. Every
-// instruction is still issued and run on each chip's own state; only the reading of its objects is shared.
-import type { Placed } from "../../../arch/isa.ts";
+// instruction is still issued and run on each chip's own state; only the reading of its columns is shared.
+import type { InstColumns } from "../../../arch/isa.ts";
 import type { Machine } from "../../../arch/machine.ts";
 import { type Arena, clearRows, FastCode, type Interner } from "../code.ts";
 import { encode } from "../encode.ts";
@@ -20,7 +20,7 @@ import { Bail } from "./bail.ts";
 
 export class SharedCode {
   /** By list, its encoding on a queue whose link is not wired [0] and is wired [1]. */
-  private readonly byList = new Map<readonly Placed[], [FastCode | undefined, FastCode | undefined]>();
+  private readonly byList = new Map<InstColumns, [FastCode | undefined, FastCode | undefined]>();
   /** Instructions encoded here (each list once per wiring), for benchmarks. */
   encoded = 0;
   /** The encodings' memory, used again by the next run (fast/chip-state.ts). */
@@ -53,15 +53,14 @@ function encodeList(
   arena: Arena | undefined,
 ): FastCode {
   const source = pq.source;
-  const code = new FastCode(source.length, arena);
+  const code = new FastCode(source.count, arena);
   let fits = true;
-  for (let k = 0; k < source.length; k++) {
-    const placed = source[k]!;
-    if (encodeChecked(code, k, pq.serial, pq.kind, pq.wired, placed, m, tokens)) continue;
+  for (let k = 0; k < source.count; k++) {
+    if (encodeChecked(code, k, pq.serial, pq.kind, pq.wired, source, k, m, tokens)) continue;
     // As chip-run.ts encodeBlock: the full check (of this queue's own instruction, its shift included) and encode.
     clearRows(code, k, k + 1);
-    check.check(pq, pq.base + k, placed, pq.shift);
-    if (!encode(code, k, pq.serial, placed.cycle, placed.inst, m, tokens, maps)) fits = false;
+    check.check(pq, pq.base + k, source, k, pq.shift);
+    if (!encode(code, k, pq.serial, source, k, 0, m, tokens, maps)) fits = false;
   }
   if (check.faults.length > 0) throw new Bail("a fault visible before the run");
   if (!fits) throw new Bail("a number beyond 32-bit integers");

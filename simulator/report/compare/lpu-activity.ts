@@ -2,6 +2,7 @@
 // SRAM bytes, link bytes. Counted from the instructions each queue actually issued in the run (not from the
 // program text), so a run the simulator stopped early is charged only for what it did. `programCounts` gives the
 // same counts from the program alone, for a complete run that was not simulated (a sweep's large programs).
+import { columnsOf, instructionAt } from "../../../arch/columns.ts";
 import { queuesOf } from "../../../arch/copies.ts";
 import { ELEM_BYTES, type Instruction, type Program } from "../../../arch/isa.ts";
 import type { Machine } from "../../../arch/machine.ts";
@@ -99,7 +100,10 @@ export function lpuCounts(sim: Simulator): LpuCounts {
 export function programCounts(program: Program, m: Machine): LpuCounts {
   const c = emptyCounts();
   for (const chip of program.chips)
-    for (const q of queuesOf(program, chip))
-      for (const p of q.instructions) countInto(c, p.inst, m.mxm.rows, m.mxm.cols, m.lanes);
+    for (const q of queuesOf(program, chip)) {
+      const cols = columnsOf(q);
+      for (let k = 0; k < cols.count; k++)
+        countInto(c, instructionAt(cols, k), m.mxm.rows, m.mxm.cols, m.lanes);
+    }
   return c;
 }
