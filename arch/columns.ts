@@ -516,15 +516,18 @@ export function queueLength(q: QueueProgram): number {
   return q.columns ? q.columns.count : q.instructions.length;
 }
 
-/** A queue whose instructions are `columns`; its `instructions` are built from them on first read and kept. */
+/** A queue whose instructions are `columns`; its `instructions` are built from them on first read and kept.
+ * `columns` is not enumerable: a copy made by spreading the queue (`{ ...q, instructions }`, as tests do to change a
+ * program) is a queue of objects, whose columns columnsOf builds from its own instructions. */
 export function columnQueue(queue: QueueRef, columns: InstColumns): QueueProgram {
   let list: Placed[] | undefined;
-  return {
+  const q = {
     queue,
-    columns,
     get instructions(): readonly Placed[] {
       list ??= Array.from({ length: columns.count }, (_, k) => placedAt(columns, k));
       return list;
     },
   };
+  Object.defineProperty(q, "columns", { value: columns, enumerable: false });
+  return q as QueueProgram;
 }

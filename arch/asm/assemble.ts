@@ -2,8 +2,9 @@
 // `.queue NAME` choose where the following data and instructions go. A program is returned only without errors.
 import { type Diagnostic, hasErrors, type Span, sortDiagnostics } from "../../util/diagnostics.ts";
 import { didYouMean } from "../../util/suggest.ts";
+import { ColumnsBuilder, columnQueue } from "../columns.ts";
 import { machineFromName } from "../derive.ts";
-import type { ChipProgram, DataInit, LinkWire, OutputRegion, Placed, Program, QueueRef } from "../isa.ts";
+import type { ChipProgram, DataInit, LinkWire, OutputRegion, Program, QueueRef } from "../isa.ts";
 import type { Machine } from "../machine.ts";
 import { presetNames, queueCount, TSP_V1 } from "../presets.ts";
 import { readData, readMap, readOutput } from "./data.ts";
@@ -13,12 +14,18 @@ import { mnemonicOf, parseQueueName, queueName, unitOf } from "./names.ts";
 import { Reader, splitOptions, text } from "./operands.ts";
 import { parseStatements } from "./statements.ts";
 
+interface QueueBuild {
+  readonly queue: QueueRef;
+  readonly columns: ColumnsBuilder;
+}
+
 export const DIRECTIVES = [".arch", ".chip", ".copy", ".queue", ".data", ".output", ".wire", ".map"];
 
 interface ChipBuild {
   chip: number;
   copyOf?: { chip: number; shift: number; span: Span };
-  queues: Map<string, { queue: QueueRef; instructions: Placed[] }>;
+  /** Each queue's instructions, written into its columns as they are read (arch/columns.ts). */
+  queues: Map<string, QueueBuild>;
   data: DataInit[];
   outputs: OutputRegion[];
 }
@@ -34,7 +41,7 @@ export function assemble(source: string, file: string): { program?: Program; dia
   const maps: Record<string, number[]> = {};
   const mapUses: { name: string; span: { start: number; end: number } }[] = [];
   let chip: ChipBuild | undefined;
-  let queue: { queue: QueueRef; instructions: Placed[] } | undefined;
+  let queue: QueueBuild | undefined;
 
   const chipOf = (n: number): ChipBuild => {
     let c = chips.get(n);
@@ -74,12 +81,7 @@ export function assemble(source: string, file: string): { program?: Program; dia
         );
         mapUses.push({ name, span: item?.span ?? st.span });
       }
-      queue.instructions.push({
-        inst,
-        ...(cycle !== undefined ? { cycle } : {}),
-        span: st.span,
-        ...(st.note !== undefined ? { note: st.note } : {}),
-      });
+      queue.columns.add(inst, cycle, st.note, st.span);
       return;
     }
     const first = st.groups[0]?.[0];
@@ -135,7 +137,7 @@ export function assemble(source: string, file: string): { program?: Program; dia
         const key = queueName(q);
         let qb = c.queues.get(key);
         if (!qb) {
-          qb = { queue: q, instructions: [] };
+          qb = { queue: q, columns: new ColumnsBuilder() };
           c.queues.set(key, qb);
         }
         queue = qb;
@@ -222,7 +224,7 @@ export function assemble(source: string, file: string): { program?: Program; dia
       (c): ChipProgram => ({
         chip: c.chip,
         ...(c.copyOf ? { copyOf: { chip: c.copyOf.chip, shift: c.copyOf.shift } } : {}),
-        queues: [...c.queues.values()],
+        queues: [...c.queues.values()].map((qb) => columnQueue(qb.queue, qb.columns.finish())),
         data: c.data,
         outputs: c.outputs,
       }),

@@ -3,6 +3,7 @@
 // and reports LPU31xx diagnostics with the JSON path; output is deterministic (fixed key order, one instruction a line).
 
 import { type Diagnostic, diag } from "../../util/diagnostics.ts";
+import { ColumnsBuilder, columnQueue, columnsOf, placedAt } from "../columns.ts";
 import { copyProblems } from "../copies.ts";
 import type {
   ChipProgram,
@@ -219,10 +220,13 @@ function chipToJson(c: ChipProgram): Json {
       addr: o.addr,
       words: o.words,
     })),
-    queues: c.queues.map((q) => ({
-      queue: queueName(q.queue),
-      instructions: q.instructions.map(instToJson),
-    })),
+    queues: c.queues.map((q) => {
+      const cols = columnsOf(q);
+      return {
+        queue: queueName(q.queue),
+        instructions: Array.from({ length: cols.count }, (_, k) => instToJson(placedAt(cols, k))),
+      };
+    }),
   };
 }
 
@@ -400,9 +404,16 @@ class Validator {
     const queue = name === undefined ? undefined : parseQueueName(name);
     if (name !== undefined && !queue) this.fail(`${path}.queue`, 'expected a queue such as "mem3"');
     const list = this.arr(o.instructions, `${path}.instructions`) ?? [];
-    const instructions = list.map((p, i) => this.placed(p, `${path}.instructions[${i}]`));
-    if (!queue || instructions.includes(undefined)) return undefined;
-    return { queue, instructions: instructions as Placed[] };
+    // Each instruction goes into the queue's columns as it is read: no object per instruction is kept.
+    const b = new ColumnsBuilder(list.length);
+    let ok = true;
+    for (let i = 0; i < list.length; i++) {
+      const p = this.placed(list[i], `${path}.instructions[${i}]`);
+      if (p) b.add(p.inst, p.cycle, p.note, p.span);
+      else ok = false;
+    }
+    if (!queue || !ok) return undefined;
+    return columnQueue(queue, b.finish());
   }
 
   placed(x: unknown, path: string): Placed | undefined {

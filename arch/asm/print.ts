@@ -2,6 +2,7 @@
 // slice, then address), outputs (by name) and queues in the fixed order mem, vxm, mxm, sxm, c2c. Instructions keep
 // their queue order. Guarantee: parseAsm(printAsm(p)) gives p back (spans aside), for p already in this order.
 import { assertNever } from "../../util/assert.ts";
+import { columnsOf, placedAt } from "../columns.ts";
 import { machineFromName } from "../derive.ts";
 import type { ChipProgram, DataInit, Instruction, Placed, Program } from "../isa.ts";
 import { toBase64 } from "./data.ts";
@@ -53,7 +54,8 @@ function* printChip(c: ChipProgram, lanes: number): Generator<string> {
   for (const q of queues) {
     yield "";
     yield `.queue ${queueName(q.queue)}`;
-    for (const pl of q.instructions) yield printPlaced(pl);
+    const cols = columnsOf(q);
+    for (let k = 0; k < cols.count; k++) yield printPlaced(placedAt(cols, k));
   }
 }
 

@@ -1,14 +1,15 @@
 // Pass `emit`: Schedule (+ the seeded source values) -> Program of arch/isa.ts, the only hand-off to the simulator.
-// Queues and instructions come out sorted (kind, index, cycle); SRAM images are the seeded values laid out as the
+// Queues and instructions come out sorted (kind, index, cycle), each queue's as typed-array columns (arch/columns.ts); SRAM images are the seeded values laid out as the
 // allocation placed them (byte planes in separate slices, one word per row per 320-lane column tile, zero padded);
 // every model output is declared as one output region per SRAM block; chips that talk get wires.
+
+import { ColumnsBuilder, columnQueue } from "../../arch/columns.ts";
 import type {
   ChipProgram,
   DataInit,
   ElemType,
   LinkWire,
   OutputRegion,
-  Placed,
   Program,
   QueueProgram,
 } from "../../arch/isa.ts";
@@ -38,14 +39,24 @@ export function emitProgram(s: Schedule, m: Machine, sources: Sources | undefine
   for (const p of g.placements ?? []) placementsOf[p.chip]!.push(p);
   for (let chip = 0; chip < g.chips; chip++) {
     const queues: QueueProgram[] = [];
-    for (; next < sorted.length && sorted[next]!.chip === chip; next++) {
-      const i = sorted[next]!;
-      const last = queues[queues.length - 1];
-      // A ScheduledInst is a Placed (inst, cycle, note): shared, not copied.
-      const placed: Placed = i;
-      if (last && last.queue.kind === i.queue.kind && last.queue.index === i.queue.index)
-        (last.instructions as Placed[]).push(placed);
-      else queues.push({ queue: i.queue, instructions: [placed] });
+    // Each queue's instructions written into columns (arch/columns.ts): the program keeps no ScheduledInst, so the
+    // schedule can be dropped once the program is emitted.
+    while (next < sorted.length && sorted[next]!.chip === chip) {
+      const head = sorted[next]!;
+      let end = next + 1;
+      while (
+        end < sorted.length &&
+        sorted[end]!.chip === chip &&
+        sorted[end]!.queue.kind === head.queue.kind &&
+        sorted[end]!.queue.index === head.queue.index
+      )
+        end++;
+      const b = new ColumnsBuilder(end - next);
+      for (; next < end; next++) {
+        const i = sorted[next]!;
+        b.add(i.inst, i.cycle, i.note);
+      }
+      queues.push(columnQueue(head.queue, b.finish()));
     }
     const placements = placementsOf[chip]!;
     const placementOf = new Map(placements.map((p) => [p.tensor, p]));

@@ -1,5 +1,6 @@
 // A short, deterministic summary of an emitted Program (for `--print-after emit`): per chip, per queue, how many
 // instructions and the cycle span, plus SRAM images and output regions.
+import { columnsOf, cycleOf } from "../../arch/columns.ts";
 import type { Program } from "../../arch/isa.ts";
 
 export function printProgramSummary(p: Program): string {
@@ -11,11 +12,10 @@ export function printProgramSummary(p: Program): string {
     // A stamped chip (arch/copies.ts) lists only the queues it does not copy.
     if (c.copyOf) lines.push(`    runs chip ${c.copyOf.chip}'s other queues ${c.copyOf.shift} cycles later`);
     for (const q of c.queues) {
-      const first = q.instructions[0]?.cycle ?? 0;
-      const last = q.instructions[q.instructions.length - 1]?.cycle ?? 0;
-      lines.push(
-        `    ${q.queue.kind}${q.queue.index}: ${q.instructions.length} instructions, cycles ${first}..${last}`,
-      );
+      const c = columnsOf(q);
+      const first = c.count > 0 ? (cycleOf(c, 0) ?? 0) : 0;
+      const last = c.count > 0 ? (cycleOf(c, c.count - 1) ?? 0) : 0;
+      lines.push(`    ${q.queue.kind}${q.queue.index}: ${c.count} instructions, cycles ${first}..${last}`);
     }
     for (const o of c.outputs)
       lines.push(`    output ${o.name}: ${o.type} slices [${o.slices.join(", ")}] @${o.addr} x${o.words}`);

@@ -14,8 +14,7 @@ export interface ScheduledInst {
   /** The task (and so the kernel op) it implements. */
   readonly task: string;
   readonly op: string;
-  /** The task again, as the ISA's `Placed.note`: emit puts these objects in the program's queues as they are (one
-   * object per instruction, not a second `Placed` copy of each). */
+  /** The task again, as the ISA's `Placed.note` (emit writes it into the queue's columns, arch/columns.ts). */
   readonly note: string;
 }
 

@@ -8,7 +8,16 @@
 // came in by; every word unit k sends to k + 1 has arrived when its recv issues (delta below); delta is a multiple
 // of the deskew period, so every shifted send keeps its distance to the deskews; every chip that talks deskews from
 // cycle 0 to the last transfer of the whole program.
-import type { ChipProgram, LinkWire, Placed, Program, QueueProgram } from "../../arch/isa.ts";
+import {
+  ColumnsBuilder,
+  columnQueue,
+  columnsOf,
+  cycleOf,
+  instructionAt,
+  OPCODES,
+  placedAt,
+} from "../../arch/columns.ts";
+import type { ChipProgram, InstColumns, LinkWire, Placed, Program, QueueProgram } from "../../arch/isa.ts";
 import { ELEM_BYTES } from "../../arch/isa.ts";
 import type { Machine } from "../../arch/machine.ts";
 import { type Sources, sourceImages } from "../emit/program.ts";
@@ -62,8 +71,15 @@ export function stampProgram(
     wireOf.set(`${w.b}:${w.peerLink}`, { chip: w.a, link: w.link });
   }
   const queueOf = (chip: number, link: number) =>
-    p.chips[chip]?.queues.find((q) => q.queue.kind === "c2c" && q.queue.index === link)?.instructions ?? [];
-  const ofOp = (q: readonly Placed[], op: string) => q.filter((x) => x.inst.op === op);
+    p.chips[chip]?.queues.find((q) => q.queue.kind === "c2c" && q.queue.index === link);
+  /** A queue's instructions of one op, as objects made here (only c2c queues: a few each). */
+  const ofOp = (q: QueueProgram | undefined, op: string): Placed[] => {
+    if (!q) return [];
+    const c = columnsOf(q);
+    const out: Placed[] = [];
+    for (let k = 0; k < c.count; k++) if (OPCODES[c.op[k]!] === op) out.push(placedAt(c, k));
+    return out;
+  };
 
   // delta: unit 0's sends to the next group as unit 0 shifted by delta would receive them, through the recvs unit 0
   // issued for its own input (from the ops before it, over the same gateway links into its group).
@@ -71,8 +87,8 @@ export function stampProgram(
   for (let a = base; a < base + u; a++)
     for (const q of p.chips[a]?.queues ?? []) {
       if (q.queue.kind !== "c2c") continue;
-      const sends = ofOp(q.instructions, "send");
-      const recvs = ofOp(q.instructions, "recv");
+      const sends = ofOp(q, "send");
+      const recvs = ofOp(q, "recv");
       if (sends.length + recvs.length === 0) continue;
       const peer = wireOf.get(`${a}:${q.queue.index}`);
       if (!peer) return { why: `chip ${a} link ${q.queue.index} has no wire` };
@@ -144,7 +160,7 @@ export function stampProgram(
   const ownQueues = (c: number) => {
     if (!owned.has(c)) {
       const qs = out[c]!.queues;
-      const mixed = qs.some((q) => !isDeskewQueue(q) && q.instructions.some((x) => x.inst.op === "deskew"));
+      const mixed = qs.some((q) => !isDeskewQueue(q) && columnsOf(q).op.includes(DESKEW));
       owned.set(c, mixed ? undefined : qs.filter(isDeskewQueue));
     }
     return owned.get(c);
@@ -168,23 +184,33 @@ export function stampProgram(
       continue;
     }
     const notes = new Map<string, string>();
-    const queues: QueueProgram[] = src.queues.map((q) => ({
-      queue: q.queue,
-      instructions: q.instructions.map((x) => {
-        if (x.inst.op === "deskew") {
+    const queues: QueueProgram[] = src.queues.map((q) => {
+      const c = columnsOf(q);
+      if (t.shift === 0 && !c.op.includes(DESKEW)) return q;
+      const b = new ColumnsBuilder(c.count);
+      for (let k = 0; k < c.count; k++) {
+        const inst = instructionAt(c, k);
+        const cycle = cycleOf(c, k);
+        const given = c.note[k]! >= 0 ? c.notes[c.note[k]!] : undefined;
+        if (inst.op === "deskew") {
           // Every chip that talks deskews from cycle 0 up to the last window a word leaves in (deskew.ts).
-          const reps = (x.inst.n ?? 1) + added / period;
-          return { ...x, inst: { op: "deskew", n: reps, period } };
+          const reps = (inst.n ?? 1) + added / period;
+          b.add({ op: "deskew", n: reps, period }, cycle, given, c.spans?.get(k));
+          continue;
         }
-        if (t.shift === 0) return x;
-        let note = x.note === undefined ? undefined : notes.get(x.note);
-        if (x.note !== undefined && note === undefined) {
-          note = rename(x.note);
-          notes.set(x.note, note);
+        if (t.shift === 0) {
+          b.add(inst, cycle, given, c.spans?.get(k));
+          continue;
         }
-        return { inst: x.inst, cycle: x.cycle! + dt, note };
-      }),
-    }));
+        let note = given === undefined ? undefined : notes.get(given);
+        if (given !== undefined && note === undefined) {
+          note = rename(given);
+          notes.set(given, note);
+        }
+        b.add(inst, cycle! + dt, note);
+      }
+      return columnQueue(q.queue, b.finish());
+    });
     out.push({ chip: f, queues, data, outputs: src.outputs });
   }
   const wires: LinkWire[] = [];
@@ -202,9 +228,12 @@ function movedPart(x: Placed): string {
   return /\.(t\d+\.r\d+)\.c\d+-c\d+\.(?:send|recv)$/.exec(x.note ?? "")?.[1] ?? "";
 }
 
+const DESKEW = OPCODES.indexOf("deskew");
+
 /** A queue holding one deskew and nothing else. */
 function isDeskewQueue(q: QueueProgram): boolean {
-  return q.instructions.length === 1 && q.instructions[0]!.inst.op === "deskew";
+  const c: InstColumns = columnsOf(q);
+  return c.count === 1 && c.op[0] === DESKEW;
 }
 
 /** Names of a template chip's notes, SRAM labels and sources as its copy `shift` instances on: the reduced model's
