@@ -472,7 +472,7 @@ export function placedAt(c: InstColumns, k: number, shift = 0): Placed {
   const span = c.spans?.get(k);
   return {
     inst: instructionAt(c, k),
-    ...(cycle !== undefined ? { cycle: cycle + shift } : {}),
+    ...(cycle !== undefined ? { cycle: shift === 0 ? cycle : cycle + shift } : {}),
     ...(span ? { span } : {}),
     ...(note >= 0 ? { note: c.notes[note]! } : {}),
   };
