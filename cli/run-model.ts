@@ -120,9 +120,14 @@ export interface RunModelFlags {
   partition?: string;
 }
 
-/** `lpu run FILE.model`: compile, simulate, check the prediction (and the values with --functional), print. */
-export function runModelFile(file: string, flags: RunModelFlags): void {
-  const functional = flags.functional ?? false;
+/** The compiled program and what the run needs besides it: the rest of the compile (its schedule, task graph) is
+ * left to the garbage collector before the simulation starts (the program's instructions are columns of their
+ * own, arch/columns.ts, not the schedule's objects). */
+function compileForRun(
+  file: string,
+  flags: RunModelFlags,
+  functional: boolean,
+): { graph: ModelGraph; machine: Machine; program: Program; report: CompileReport; withData: boolean } {
   const { graph, machine, result, withData } = compileFile(
     file,
     {
@@ -135,12 +140,18 @@ export function runModelFile(file: string, flags: RunModelFlags): void {
     },
     functional,
   );
+  return { graph, machine, program: result.program!, report: result.report, withData };
+}
+
+/** `lpu run FILE.model`: compile, simulate, check the prediction (and the values with --functional), print. */
+export function runModelFile(file: string, flags: RunModelFlags): void {
+  const functional = flags.functional ?? false;
+  const { graph, machine, program, report: r, withData } = compileForRun(file, flags, functional);
   if (functional && !withData)
     throw new UserError(
       `'${file}' is too large to run functionally (over ${MAX_DATA_ELEMENTS} seeded values)`,
     );
-  const r = result.report;
-  const run = runModel(graph, result.program!, r, machine, {
+  const run = runModel(graph, program, r, machine, {
     functional,
     seed: 0,
     clockSeed: flags.seed ?? 1,
