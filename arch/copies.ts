@@ -2,7 +2,9 @@
 // copy written out, each copied instruction issuing `shift` cycles later than its original (a program with no copies
 // comes back as it is). The simulator does not write copies out: it runs a copy from its original's list with the
 // shift added (simulator/lpu/prepare.ts), in the queue order of queuesOf here, so ids match the written-out program.
-import { columnQueue, columnsOf, queueLength, shiftedColumns } from "./columns.ts";
+
+import { shiftedColumns } from "./columns.ts";
+import { columnQueue, columnsOf, queueLength } from "./columns-build.ts";
 import type { ChipProgram, Program, QueueProgram } from "./isa.ts";
 
 /** What is wrong with the program's copies (empty when every `copyOf` names a chip that is not itself a copy). */

@@ -2,7 +2,7 @@
 // `.queue NAME` choose where the following data and instructions go. A program is returned only without errors.
 import { type Diagnostic, hasErrors, type Span, sortDiagnostics } from "../../util/diagnostics.ts";
 import { didYouMean } from "../../util/suggest.ts";
-import { ColumnsBuilder, columnQueue } from "../columns.ts";
+import { ColumnsBuilder, columnQueue } from "../columns-build.ts";
 import { machineFromName } from "../derive.ts";
 import type { ChipProgram, DataInit, LinkWire, OutputRegion, Program, QueueRef } from "../isa.ts";
 import type { Machine } from "../machine.ts";

@@ -3,7 +3,8 @@
 // and reports LPU31xx diagnostics with the JSON path; output is deterministic (fixed key order, one instruction a line).
 
 import { type Diagnostic, diag } from "../../util/diagnostics.ts";
-import { ColumnsBuilder, columnQueue, columnsOf, placedAt } from "../columns.ts";
+import { placedAt } from "../columns.ts";
+import { ColumnsBuilder, columnQueue, columnsOf } from "../columns-build.ts";
 import { copyProblems } from "../copies.ts";
 import type {
   ChipProgram,

@@ -2,7 +2,8 @@
 // slice, then address), outputs (by name) and queues in the fixed order mem, vxm, mxm, sxm, c2c. Instructions keep
 // their queue order. Guarantee: parseAsm(printAsm(p)) gives p back (spans aside), for p already in this order.
 import { assertNever } from "../../util/assert.ts";
-import { columnsOf, placedAt } from "../columns.ts";
+import { placedAt } from "../columns.ts";
+import { columnsOf } from "../columns-build.ts";
 import { machineFromName } from "../derive.ts";
 import type { ChipProgram, DataInit, Instruction, Placed, Program } from "../isa.ts";
 import { toBase64 } from "./data.ts";

@@ -3,7 +3,7 @@
 // allocation placed them (byte planes in separate slices, one word per row per 320-lane column tile, zero padded);
 // every model output is declared as one output region per SRAM block; chips that talk get wires.
 
-import { ColumnsBuilder, columnQueue } from "../../arch/columns.ts";
+import { ColumnsBuilder, columnQueue } from "../../arch/columns-build.ts";
 import type {
   ChipProgram,
   DataInit,

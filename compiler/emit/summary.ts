@@ -1,6 +1,8 @@
 // A short, deterministic summary of an emitted Program (for `--print-after emit`): per chip, per queue, how many
 // instructions and the cycle span, plus SRAM images and output regions.
-import { columnsOf, cycleOf } from "../../arch/columns.ts";
+
+import { cycleOf } from "../../arch/columns.ts";
+import { columnsOf } from "../../arch/columns-build.ts";
 import type { Program } from "../../arch/isa.ts";
 
 export function printProgramSummary(p: Program): string {

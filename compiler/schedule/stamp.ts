@@ -8,15 +8,9 @@
 // came in by; every word unit k sends to k + 1 has arrived when its recv issues (delta below); delta is a multiple
 // of the deskew period, so every shifted send keeps its distance to the deskews; every chip that talks deskews from
 // cycle 0 to the last transfer of the whole program.
-import {
-  ColumnsBuilder,
-  columnQueue,
-  columnsOf,
-  cycleOf,
-  instructionAt,
-  OPCODES,
-  placedAt,
-} from "../../arch/columns.ts";
+
+import { cycleOf, instructionAt, OPCODES, placedAt } from "../../arch/columns.ts";
+import { ColumnsBuilder, columnQueue, columnsOf } from "../../arch/columns-build.ts";
 import type { ChipProgram, InstColumns, LinkWire, Placed, Program, QueueProgram } from "../../arch/isa.ts";
 import { ELEM_BYTES } from "../../arch/isa.ts";
 import type { Machine } from "../../arch/machine.ts";

@@ -8,7 +8,9 @@
 // collection of the Program's object graph). A chip that copies another (ChipProgram.copyOf) gets queues of its own,
 // with their own ids, whose `source` is the original's list and whose `shift` is added to every issue cycle: no
 // instruction is written out, yet each is checked and run on the copy's own state.
-import { columnsOf as columnsOfQueue, placedAt as placedOfRow } from "../../arch/columns.ts";
+
+import { placedAt as placedOfRow } from "../../arch/columns.ts";
+import { columnsOf as columnsOfQueue } from "../../arch/columns-build.ts";
 import { copyProblems } from "../../arch/copies.ts";
 import {
   ELEM_BYTES,

@@ -2,15 +2,8 @@
 // number exactly (those a 32-bit cell cannot hold included), and the helpers that copy columns keep that.
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import {
-  columnQueue,
-  columnsFromPlaced,
-  columnsOf,
-  placedAt,
-  queueLength,
-  shiftedColumns,
-  WIDE,
-} from "../../arch/columns.ts";
+import { placedAt, shiftedColumns, WIDE } from "../../arch/columns.ts";
+import { columnQueue, columnsFromPlaced, columnsOf, queueLength } from "../../arch/columns-build.ts";
 import type { Placed, StreamRef } from "../../arch/isa.ts";
 import { program } from "./asm/arbitrary.ts";
 

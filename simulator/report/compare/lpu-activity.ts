@@ -2,7 +2,9 @@
 // SRAM bytes, link bytes. Counted from the instructions each queue actually issued in the run (not from the
 // program text), so a run the simulator stopped early is charged only for what it did. `programCounts` gives the
 // same counts from the program alone, for a complete run that was not simulated (a sweep's large programs).
-import { columnsOf, instructionAt } from "../../../arch/columns.ts";
+
+import { instructionAt } from "../../../arch/columns.ts";
+import { columnsOf } from "../../../arch/columns-build.ts";
 import { queuesOf } from "../../../arch/copies.ts";
 import { ELEM_BYTES, type Instruction, type Program } from "../../../arch/isa.ts";
 import type { Machine } from "../../../arch/machine.ts";

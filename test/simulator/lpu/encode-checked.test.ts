@@ -3,7 +3,8 @@
 // pushed out of range one or two at a time, on every queue kind, wired or not.
 import { describe, expect, it } from "vitest";
 import { unitOf } from "../../../arch/asm/names.ts";
-import { BINARY_FNS, columnsFromPlaced, SXM_FNS, UNARY_FNS } from "../../../arch/columns.ts";
+import { BINARY_FNS, SXM_FNS, UNARY_FNS } from "../../../arch/columns.ts";
+import { columnsFromPlaced } from "../../../arch/columns-build.ts";
 import type { Instruction, Placed, Program, StreamRef, UnitKind } from "../../../arch/isa.ts";
 import { clearRows, FastCode, Interner } from "../../../simulator/lpu/code.ts";
 import { encode } from "../../../simulator/lpu/encode.ts";
