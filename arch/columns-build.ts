@@ -30,6 +30,7 @@ import type {
   Instruction,
   Opcode,
   Placed,
+  Program,
   QueueProgram,
   QueueRef,
   StreamRef,
@@ -346,4 +347,16 @@ export function columnQueue(queue: QueueRef, columns: InstColumns): QueueProgram
   };
   Object.defineProperty(q, "columns", { value: columns, enumerable: false });
   return q as QueueProgram;
+}
+
+/** The program with every queue given as objects written into columns (a program built in code, converted once
+ * rather than at each simulation of it). */
+export function withColumns(p: Program): Program {
+  return {
+    ...p,
+    chips: p.chips.map((c) => ({
+      ...c,
+      queues: c.queues.map((q) => (q.columns ? q : columnQueue(q.queue, columnsFromPlaced(q.instructions)))),
+    })),
+  };
 }
