@@ -113,6 +113,11 @@ function spreadWithin(
     (items.length === 0 && !more?.length) || fill(c).fits(items, at, budget, more);
   const line = new Timeline(ctx, t);
   const candidatesOf = (i: number) => candidates.get(i) ?? candidates.set(i, opCandidates(ctx, i)).get(i)!;
+  const wideKSplits = (i: number) => {
+    const got = candidatesOf(i);
+    if (!got.wideK) got.wideK = wideSplits(ctx, t, i, Math.ceil(chips / ctx.nodeChips));
+    return got.wideK;
+  };
   const places: Placement[] = new Array(ctx.ops.length);
   // An op that reads only sources (an embedding's gathers) finishes as early on any chip, so placed for its own
   // finish it goes to the least busy one, and its readers then wait on links for what could have been made beside
@@ -171,6 +176,13 @@ function spreadWithin(
         for (let s = first; s < last; s++)
           for (const { width, bounds, items } of columns)
             if (width <= end - s) consider({ base: s, width, nBounds: bounds }, items);
+        // A heavy product's K split over whole nodes from this one (up to the first node no op uses yet): each node
+        // sums its chips' partials on its first chip and sends one sum on (tile-matmul.ts), so the gateways carry
+        // a partial sum per node, not per chip.
+        if (ahead > node + 1)
+          for (const { width, bounds, items } of wideKSplits(i))
+            if (first + width <= Math.min(chips, ahead * ctx.nodeChips))
+              consider({ base: first, width, kBounds: bounds }, items);
       }
       if (!best) node++;
     }
@@ -205,6 +217,8 @@ interface Candidates {
   readonly whole: Item[][];
   readonly kSplits: readonly Split[];
   readonly columns: readonly Split[];
+  /** K splits over 2, 3, .. whole nodes (even shares), made when a heavy product first asks (`wideSplits`). */
+  wideK?: readonly Split[];
 }
 
 interface Split {
@@ -242,6 +256,37 @@ function opCandidates(ctx: PackContext, i: number): Candidates {
     columns = evenSplits(0, nTiles, most, (bounds) => columnDemands(ctx, i, bounds));
   }
   return { whole: demands(ctx, i), kSplits, columns };
+}
+
+/**
+ * A matmul's K splits over 2 .. `nodes` whole nodes, even shares, where each chip's partial sums (fp32, every output
+ * tile) take no longer on its link than its share of the weight tiles on its planes, so that they stream out while
+ * the planes work. Why only those: the time line prices a stream by its words, and the schedules disagree when the
+ * link is the longer: llama2-70b-fp8's gate and up over two nodes (1.6 K tiles a chip, 360 words of sums, 6,900
+ * link cycles against 3,900 on the planes) took 21,700 cycles where one node took 10,600 (docs/compiler.md); its
+ * down projection (5.6 K tiles a chip, 104 words) gained.
+ */
+function wideSplits(ctx: PackContext, t: SpreadTiming, i: number, nodes: number): Split[] {
+  const op = ctx.ops[i]!;
+  if (op.kind !== "matmul" || op.bLayout?.kind === "diagonal") return [];
+  const [k0, k1] = kTilesOf(ctx, op);
+  const out = ctx.tensors.get(op.out)!;
+  const b = ctx.tensors.get(op.b)!;
+  const nTiles = Math.ceil(out.cols / ctx.lanes);
+  const width8 = DTYPE_BYTES[b.dtype] === 1 ? t.convertWidth : t.maxLoadWidth;
+  const load =
+    b.role === "temp" ? Math.min(t.tileRows, b.rows) : Math.ceil(Math.min(t.tileRows, b.rows) / width8);
+  const sums = out.rows * nTiles * 4 * t.wordCycles;
+  const splits: Split[] = [];
+  for (let m = 2; m <= nodes && m * ctx.nodeChips <= k1 - k0; m++) {
+    const width = m * ctx.nodeChips;
+    const planes = (Math.floor((k1 - k0) / width) * nTiles * load) / t.planes;
+    if (sums > planes) break;
+    const bounds = [k0];
+    for (let c = 0; c < width; c++) bounds.push(kRange(k0, k1 - k0, c, width)[1]);
+    splits.push({ width, bounds, items: demands(ctx, i, bounds) });
+  }
+  return splits;
 }
 
 /**
