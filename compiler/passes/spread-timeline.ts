@@ -20,6 +20,9 @@ export interface SpreadTiming {
   /** Cycles from a VXM op's issue to its result written, about. */
   readonly vxmLatency: number;
   readonly linkLatency: number;
+  /** The wire's own latency: what a K split's relayed partial sum waits on each hop after the first (`linkLatency`
+   * is a whole trip's, doubled for the send's read, the recv's write and the link's turn). */
+  readonly hopLatency: number;
   /** Words a link sends in one piece (stages.ts moves a tile in pieces of at most this). */
   readonly bufferWords: number;
   /** Cycles a 320-byte word takes on a link. */
@@ -75,11 +78,8 @@ export class Timeline {
     const start = Math.max(m.at, this.trialLinkFree(m.chip, c) ?? this.linkFree[m.chip]?.[c] ?? 0);
     const sendCycles = this.words(x, tiles) * this.t.wordCycles;
     // A relay sends each piece on as it arrives (stages.ts moves a tile in pieces of at most a link buffer), so a
-    // trip over several hops is the words once and, per further hop, its latency and one piece.
-    const t = this.ctx.tensors.get(x)!;
-    const pieceRows = Math.max(1, Math.floor(this.t.bufferWords / DTYPE_BYTES[t.dtype]));
-    const piece = Math.min(t.rows, pieceRows) * DTYPE_BYTES[t.dtype] * this.t.wordCycles;
-    const at = start + hops * this.t.linkLatency + sendCycles + (hops - 1) * Math.min(piece, sendCycles);
+    // trip over several hops is the words once and, per further hop, one piece (`relay`).
+    const at = start + this.t.linkLatency + sendCycles + (hops - 1) * this.relay(x, sendCycles);
     // A trial books the link too, on the side: the inputs of one op that share a link cross it one after another
     // (three inputs from one chip cost three transfers, not one).
     if (commit) {
@@ -92,6 +92,17 @@ export class Timeline {
       this.trialArrived.push({ made: m, chip: c, at });
     }
     return at;
+  }
+
+  /** Cycles a hop after the first adds to a trip of x: a relay receives a piece and sends it on, while the other
+   * pieces follow on the hops behind it; each hop keeps the trip's doubled latency (the relayed copy waits its turn
+   * on each link as on the first). With the wire's own latency here (`hopLatency`, as wideKSplit prices its partial
+   * sums), gpt2-small's lm head went over two nodes and ran 85,812 -> 87,865 cycles. */
+  private relay(x: string, sendCycles: number): number {
+    const t = this.ctx.tensors.get(x)!;
+    const pieceRows = Math.max(1, Math.floor(this.t.bufferWords / DTYPE_BYTES[t.dtype]));
+    const piece = Math.min(t.rows, pieceRows) * DTYPE_BYTES[t.dtype] * this.t.wordCycles;
+    return this.t.linkLatency + Math.min(piece, sendCycles);
   }
 
   /** The trial's latest booking of the link from chip `from` to chip `to`. */
@@ -238,7 +249,10 @@ export class Timeline {
       // The head's adds: a vector per output row and tile and chip, a few ALUs at a time (as `place`).
       const summed = h.n > 1 ? h.at + this.t.vxmLatency + Math.ceil((out.rows * tiles * h.n) / 4) : h.at;
       const hops = 2 * (nodeOf(head) - nodeOf(p.base));
-      end = Math.max(end, hops === 0 ? summed : summed + hops * this.t.linkLatency + tail);
+      // A hop after the first: the wire's latency and one tile's sum (measured on llama2-70b-fp8's unit: a 4-word
+      // partial sum sent from chip 20 at cycle 37,436 was received on chip 16 at 37,751).
+      const hop = this.t.hopLatency + tail / Math.min(this.t.planes, tiles);
+      end = Math.max(end, hops === 0 ? summed : summed + this.t.linkLatency + tail + (hops - 1) * hop);
     }
     return end + this.t.vxmLatency + Math.ceil((out.rows * tiles * heads.size) / 4);
   }
