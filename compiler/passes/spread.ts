@@ -262,9 +262,9 @@ function opCandidates(ctx: PackContext, i: number): Candidates {
  * A matmul's K splits over 2 .. `nodes` whole nodes, even shares, where each chip's partial sums (fp32, every output
  * tile) take no longer on its link than its share of the weight tiles on its planes, so that they stream out while
  * the planes work. Why only those: the time line prices a stream by its words, and the schedules disagree when the
- * link is the longer: llama2-70b-fp8's gate and up over two nodes (1.6 K tiles a chip, 360 words of sums, 6,900
- * link cycles against 3,900 on the planes) took 21,700 cycles where one node took 10,600 (docs/compiler.md); its
- * down projection (5.6 K tiles a chip, 104 words) gained.
+ * link is the longer: llama2-70b-fp8's gate and up over two nodes (1 or 2 K tiles a chip, 360 words of sums, 6,900
+ * link cycles against 2,400 on the planes) took 21,700 cycles where one node took 10,600 (docs/compiler.md); its
+ * down projection (5 or 6 K tiles a chip, 104 words: 2,000 against 3,500) gained.
  */
 function wideSplits(ctx: PackContext, t: SpreadTiming, i: number, nodes: number): Split[] {
   const op = ctx.ops[i]!;
