@@ -191,7 +191,13 @@ export class Timeline {
         for (const x of opInputs(op)) ready = Math.max(ready, this.readyOn(x, chip, this.tilesOf(x), commit));
         const local = this.matmulOn(op, chip, kFirst, kEnd, ready, commit, n[c + 1]! - n[c]!);
         const words = out.rows * (n[c + 1]! - n[c]!) * DTYPE_BYTES[out.dtype];
-        end = Math.max(end, c === 0 || kept ? local : local + this.t.linkLatency + words * this.t.wordCycles);
+        const sendCycles = words * this.t.wordCycles;
+        // From another node (a heavy product's split), over the gateways: two hops a node, relayed (readyOn).
+        const nodes = Math.abs(
+          Math.floor(chip / this.ctx.nodeChips) - Math.floor(p.base / this.ctx.nodeChips),
+        );
+        const relayed = nodes > 0 ? (2 * nodes - 1) * this.relay(op.out, sendCycles) : 0;
+        end = Math.max(end, c === 0 || kept ? local : local + this.t.linkLatency + sendCycles + relayed);
       }
       return this.made_(op.out, p.base, end, commit);
     }

@@ -112,7 +112,8 @@ function spreadWithin(
   const fits = (items: readonly Item[], c: number, at: number, more?: readonly Item[]) =>
     (items.length === 0 && !more?.length) || fill(c).fits(items, at, budget, more);
   const line = new Timeline(ctx, t);
-  const candidatesOf = (i: number) => candidates.get(i) ?? candidates.set(i, opCandidates(ctx, i)).get(i)!;
+  const candidatesOf = (i: number) =>
+    candidates.get(i) ?? candidates.set(i, opCandidates(ctx, i, heavy(ctx, t, ctx.ops[i]!))).get(i)!;
   const wideKSplits = (i: number) => {
     const got = candidatesOf(i);
     if (!got.wideK) got.wideK = wideSplits(ctx, t, i, Math.ceil(chips / ctx.nodeChips));
@@ -129,6 +130,7 @@ function spreadWithin(
     for (const x of opInputs(op)) if (!firstReader.has(x)) firstReader.set(x, i);
     producer.set(op.out, i);
   });
+  const siblings = heavySiblings(ctx, t);
   const deferred = new Set<number>();
   let node = 0;
   /** The last node any op is placed on so far. */
@@ -146,20 +148,18 @@ function spreadWithin(
       .filter((d) => deferred.has(d))
       .sort((a, b) => a - b);
     const waitingItems = waiting.flatMap((d) => candidatesOf(d).whole[0]!);
-    const { whole, kSplits, columns } = candidatesOf(i);
     let best: { p: Placement; items: Item[][]; end: number } | undefined;
     // A heavy product's column split may go to any node from the current one on, not only the current node. Of the
     // nodes no op uses yet only the first is weighed: a later one is as empty and further (more hops, never sooner).
-    const ahead = heavy(ctx, t, op) ? Math.min(Math.ceil(chips / ctx.nodeChips), lastUsed + 2) : node + 1;
-    while (!best) {
-      if (node * ctx.nodeChips >= chips) return undefined;
+    const isHeavy = heavy(ctx, t, op);
+    const ahead = isHeavy ? Math.min(Math.ceil(chips / ctx.nodeChips), lastUsed + 2) : node + 1;
+    /** Every placement of op k that fits, with its estimated end (a trial: nothing is booked). */
+    const choices = (k: number, at: number, more: readonly Item[]) => {
+      const { whole, kSplits, columns } = candidatesOf(k);
+      const got: { p: Placement; items: Item[][]; end: number }[] = [];
       const consider = (p: Placement, items: Item[][]) => {
-        if (
-          !items.every((it, c) => fits(it, p.base + c, waiting[0] ?? i, c === 0 ? waitingItems : undefined))
-        )
-          return;
-        const end = line.place(i, p, false);
-        if (!best || end < best.end) best = { p, items, end };
+        if (!items.every((it, c) => fits(it, p.base + c, at, c === 0 ? more : undefined))) return;
+        got.push({ p, items, end: line.place(k, p, false) });
       };
       for (let n = node; n === node || n < ahead; n++) {
         const first = n * ctx.nodeChips;
@@ -171,8 +171,10 @@ function spreadWithin(
               if (width <= last - s) consider({ base: s, width, kBounds: bounds }, items);
         }
         // An output left in place sends nothing back, so its split may run on into the next node: its chips there
-        // get `a` over the gateway once each (Timeline: two hops), the same cost as routing it in.
-        const end = ctx.leftInPlace.has(op.out) ? Math.min(chips, last + ctx.nodeChips) : last;
+        // get `a` over the gateway once each (Timeline: two hops), the same cost as routing it in. So may a heavy
+        // product's, whose chips there send their tiles back over the gateway (tile-columns.ts).
+        const end =
+          ctx.leftInPlace.has(ctx.ops[k]!.out) || isHeavy ? Math.min(chips, last + ctx.nodeChips) : last;
         for (let s = first; s < last; s++)
           for (const { width, bounds, items } of columns)
             if (width <= end - s) consider({ base: s, width, nBounds: bounds }, items);
@@ -180,9 +182,35 @@ function spreadWithin(
         // sums its chips' partials on its first chip and sends one sum on (tile-matmul.ts), so the gateways carry
         // a partial sum per node, not per chip.
         if (ahead > node + 1)
-          for (const { width, bounds, items } of wideKSplits(i))
+          for (const { width, bounds, items } of wideKSplits(k))
             if (first + width <= Math.min(chips, ahead * ctx.nodeChips))
               consider({ base: first, width, kBounds: bounds }, items);
+      }
+      return got;
+    };
+    while (!best) {
+      if (node * ctx.nodeChips >= chips) return undefined;
+      const mine = choices(i, waiting[0] ?? i, waitingItems);
+      // A heavy product with a heavy sibling (a later product of the same input: llama2-70b-fp8's gate and up) is
+      // placed for the pair: placed for its own end, the first took the widest split and the second shared its
+      // planes. Each placement counts the sibling's earliest end on other chips (estimated apart: on other chips
+      // the two meet only at their input).
+      const j = isHeavy ? siblings.get(i) : undefined;
+      const theirs = j === undefined || mine.length === 0 ? [] : choices(j, j, []);
+      const pairEnd = (p: Placement) => {
+        let soonest = Number.POSITIVE_INFINITY;
+        for (const q of theirs)
+          if (q.p.base >= p.base + p.width || p.base >= q.p.base + q.p.width)
+            soonest = Math.min(soonest, q.end);
+        return soonest;
+      };
+      let bestScore = Number.POSITIVE_INFINITY;
+      for (const c of mine) {
+        const score = theirs.length > 0 ? Math.max(c.end, pairEnd(c.p)) : c.end;
+        if (!best || score < bestScore || (score === bestScore && c.end < best.end)) {
+          best = c;
+          bestScore = score;
+        }
       }
       if (!best) node++;
     }
@@ -211,6 +239,19 @@ function spreadWithin(
   return { ok: true, why: "", chips: used, stages: places, chipBytes, cycles: line.end };
 }
 
+/** For each heavy product (`heavy`), the next heavy product that reads the same input and not its output. */
+function heavySiblings(ctx: PackContext, t: SpreadTiming): Map<number, number> {
+  const out = new Map<number, number>();
+  const open = new Map<string, number>();
+  ctx.ops.forEach((op, i) => {
+    if (op.kind !== "matmul" || !heavy(ctx, t, op)) return;
+    const prev = open.get(op.a);
+    if (prev !== undefined && !opInputs(op).includes(ctx.ops[prev]!.out)) out.set(prev, i);
+    open.set(op.a, i);
+  });
+  return out;
+}
+
 /** An op's items placed whole, and K split and column split over w = 2, 3, ... chips (even shares, in order of w;
  * at most a node, or two for a column split of an output left in place): the same at every chip it starts from. */
 interface Candidates {
@@ -227,7 +268,7 @@ interface Split {
   readonly items: Item[][];
 }
 
-function opCandidates(ctx: PackContext, i: number): Candidates {
+function opCandidates(ctx: PackContext, i: number, isHeavy: boolean): Candidates {
   const op = ctx.ops[i]!;
   const evenSplits = (
     from: number,
@@ -251,8 +292,8 @@ function opCandidates(ctx: PackContext, i: number): Candidates {
   let columns: Split[] = [];
   if (columnSplittable(ctx, op)) {
     const nTiles = Math.ceil(ctx.tensors.get(op.b)!.rows / ctx.lanes);
-    // An output left in place may be split over two nodes (spreadWithin).
-    const most = ctx.leftInPlace.has(op.out) ? 2 * ctx.nodeChips : ctx.nodeChips;
+    // An output left in place, or a heavy product's, may be split over two nodes (spreadWithin).
+    const most = ctx.leftInPlace.has(op.out) || isHeavy ? 2 * ctx.nodeChips : ctx.nodeChips;
     columns = evenSplits(0, nTiles, most, (bounds) => columnDemands(ctx, i, bounds));
   }
   return { whole: demands(ctx, i), kSplits, columns };
