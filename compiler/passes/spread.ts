@@ -1,6 +1,7 @@
 // Spreading a model over the chips it is given, for speed: kernel ops in order + a chip count -> a placement per
-// op (one chip, or a K or output-column split over consecutive chips of a node) chosen greedily for the earliest
-// estimated finish (spread-timeline.ts), and that estimate; or nothing when the ops do not fit the chips this way.
+// op (one chip, or a K or output-column split over consecutive chips of a node; a heavy product's over more than a
+// node) chosen greedily for the earliest estimated finish (spread-timeline.ts), and that estimate; or nothing when
+// the ops do not fit the chips this way.
 // The SRAM check is chip-fill.ts's and pack.ts's.
 import { DTYPE_BYTES } from "../graph/ir.ts";
 import { ChipFill, type Item } from "./chip-fill.ts";
@@ -47,7 +48,8 @@ export function estimateNext(
 /**
  * Ops in order go where the estimate says they finish first: on one chip of the current node, or K-split or split
  * by output columns over consecutive chips of it (even shares; a heavy product's column split over any later node
- * too), among the choices that fit each chip's SRAM. When none fits, the next node takes over (a line of nodes, as
+ * too, or into the next one, and its K split over whole nodes; a pair of heavy siblings side by side), among the
+ * choices that fit each chip's SRAM. When none fits, the next node takes over (a line of nodes, as
  * stages.ts routes). Tried with each chip filled to several shares of its budget (FILL_FRACTIONS); the fastest
  * estimate wins. Undefined when the ops run past `chips` at every share, or when none ends before `limit`.
  */
@@ -253,7 +255,8 @@ function heavySiblings(ctx: PackContext, t: SpreadTiming): Map<number, number> {
 }
 
 /** An op's items placed whole, and K split and column split over w = 2, 3, ... chips (even shares, in order of w;
- * at most a node, or two for a column split of an output left in place): the same at every chip it starts from. */
+ * at most a node, or two for a column split of an output left in place or of a heavy product): the same at every
+ * chip it starts from. */
 interface Candidates {
   readonly whole: Item[][];
   readonly kSplits: readonly Split[];
@@ -314,9 +317,9 @@ function wideSplits(ctx: PackContext, t: SpreadTiming, i: number, nodes: number)
   const out = ctx.tensors.get(op.out)!;
   const b = ctx.tensors.get(op.b)!;
   const nTiles = Math.ceil(out.cols / ctx.lanes);
-  const width8 = DTYPE_BYTES[b.dtype] === 1 ? t.convertWidth : t.maxLoadWidth;
+  const rowsPerCycle = DTYPE_BYTES[b.dtype] === 1 ? t.convertWidth : t.maxLoadWidth;
   const load =
-    b.role === "temp" ? Math.min(t.tileRows, b.rows) : Math.ceil(Math.min(t.tileRows, b.rows) / width8);
+    b.role === "temp" ? Math.min(t.tileRows, b.rows) : Math.ceil(Math.min(t.tileRows, b.rows) / rowsPerCycle);
   const sums = out.rows * nTiles * 4 * t.wordCycles;
   const splits: Split[] = [];
   for (let m = 2; m <= nodes && m * ctx.nodeChips <= k1 - k0; m++) {
