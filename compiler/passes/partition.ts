@@ -379,6 +379,8 @@ export function spreadTiming(m: Machine): SpreadTiming {
     // 640-wide llama layer over 16 small chips: 9,412 cycles at 1x, 7,813 at 2x against 8,068 packed; gpt2-small on
     // 576 chips: 147,173 at 1x, 128,351 at 2x; llama2-7b and llama3-8b, 1 layer: within 3% either way).
     linkLatency: 2 * m.c2c.latency,
+    hopLatency: m.c2c.latency,
+    bufferWords: m.c2c.bufferWords,
     wordCycles: num / den,
   };
 }

@@ -20,6 +20,11 @@ export interface SpreadTiming {
   /** Cycles from a VXM op's issue to its result written, about. */
   readonly vxmLatency: number;
   readonly linkLatency: number;
+  /** The wire's own latency: what a K split's relayed partial sum waits on each hop after the first (`linkLatency`
+   * is a whole trip's, doubled for the send's read, the recv's write and the link's turn). */
+  readonly hopLatency: number;
+  /** Words a link sends in one piece (stages.ts moves a tile in pieces of at most this). */
+  readonly bufferWords: number;
   /** Cycles a 320-byte word takes on a link. */
   readonly wordCycles: number;
 }
@@ -72,7 +77,9 @@ export class Timeline {
     );
     const start = Math.max(m.at, this.trialLinkFree(m.chip, c) ?? this.linkFree[m.chip]?.[c] ?? 0);
     const sendCycles = this.words(x, tiles) * this.t.wordCycles;
-    const at = start + hops * (this.t.linkLatency + sendCycles);
+    // A relay sends each piece on as it arrives (stages.ts moves a tile in pieces of at most a link buffer), so a
+    // trip over several hops is the words once and, per further hop, one piece (`relay`).
+    const at = start + this.t.linkLatency + sendCycles + (hops - 1) * this.relay(x, sendCycles);
     // A trial books the link too, on the side: the inputs of one op that share a link cross it one after another
     // (three inputs from one chip cost three transfers, not one).
     if (commit) {
@@ -85,6 +92,17 @@ export class Timeline {
       this.trialArrived.push({ made: m, chip: c, at });
     }
     return at;
+  }
+
+  /** Cycles a hop after the first adds to a trip of x: a relay receives a piece and sends it on, while the other
+   * pieces follow on the hops behind it; each hop keeps the trip's doubled latency (the relayed copy waits its turn
+   * on each link as on the first). With the wire's own latency here (`hopLatency`, as wideKSplit prices its partial
+   * sums), gpt2-small's lm head went over two nodes and ran 85,812 -> 87,865 cycles. */
+  private relay(x: string, sendCycles: number): number {
+    const t = this.ctx.tensors.get(x)!;
+    const pieceRows = Math.max(1, Math.floor(this.t.bufferWords / DTYPE_BYTES[t.dtype]));
+    const piece = Math.min(t.rows, pieceRows) * DTYPE_BYTES[t.dtype] * this.t.wordCycles;
+    return this.t.linkLatency + Math.min(piece, sendCycles);
   }
 
   /** The trial's latest booking of the link from chip `from` to chip `to`. */
@@ -173,10 +191,18 @@ export class Timeline {
         for (const x of opInputs(op)) ready = Math.max(ready, this.readyOn(x, chip, this.tilesOf(x), commit));
         const local = this.matmulOn(op, chip, kFirst, kEnd, ready, commit, n[c + 1]! - n[c]!);
         const words = out.rows * (n[c + 1]! - n[c]!) * DTYPE_BYTES[out.dtype];
-        end = Math.max(end, c === 0 || kept ? local : local + this.t.linkLatency + words * this.t.wordCycles);
+        const sendCycles = words * this.t.wordCycles;
+        // From another node (a heavy product's split), over the gateways: two hops a node, relayed (readyOn).
+        const nodes = Math.abs(
+          Math.floor(chip / this.ctx.nodeChips) - Math.floor(p.base / this.ctx.nodeChips),
+        );
+        const relayed = nodes > 0 ? (2 * nodes - 1) * this.relay(op.out, sendCycles) : 0;
+        end = Math.max(end, c === 0 || kept ? local : local + this.t.linkLatency + sendCycles + relayed);
       }
       return this.made_(op.out, p.base, end, commit);
     }
+    if (p.width > this.ctx.nodeChips)
+      return this.made_(op.out, p.base, this.wideKSplit(op, p, commit), commit);
     // Partial sums: fp32, every output row and column tile, one link per remote chip into the first.
     const partialWords = out.rows * this.tilesOf(op.out) * 4;
     let end = 0;
@@ -192,6 +218,49 @@ export class Timeline {
     if (bounds.length > 2)
       end += this.t.vxmLatency + Math.ceil((out.rows * this.tilesOf(op.out) * p.width) / 4);
     return this.made_(op.out, p.base, end, commit);
+  }
+
+  /**
+   * When a K split over several whole nodes (spread.ts `wideSplits`) is written: every chip sends its partial sums to
+   * the first of its node's chips of the split, which adds them and sends one sum on to chip 0, over the gateways
+   * (two hops a node, as readyOn; tile-matmul.ts). A tile's partial sum leaves as soon as its group ends, and
+   * wideSplits takes only splits whose sums take no longer on a link than the planes' work, so the sums stream
+   * while the planes work: after the last group come one round of tiles (a group per plane) and the hops'
+   * latencies. (A K split in one node keeps the whole trip after its last group: priced so here as well, the
+   * norms' small products of llama2-70b-fp8 moved and its unit took 2,000 cycles a layer longer.)
+   */
+  private wideKSplit(op: Matmul, p: Placement, commit: boolean): number {
+    const out = this.ctx.tensors.get(op.out)!;
+    const bounds = p.kBounds!;
+    const tiles = this.tilesOf(op.out);
+    const tail = Math.min(this.t.planes, tiles) * out.rows * 4 * this.t.wordCycles;
+    const nodeOf = (c: number) => Math.floor(c / this.ctx.nodeChips);
+    /** By the first chip of each node: when its chips' sums are there, and how many chips it has. */
+    const heads = new Map<number, { at: number; n: number }>();
+    for (let c = 0; c < bounds.length - 1; c++) {
+      const chip = p.base + c;
+      const [k0, k1] = [bounds[c]!, bounds[c + 1]!];
+      let ready = this.readyOn(op.a, chip, k1 - k0, commit);
+      if (c === 0)
+        for (const x of opInputs(op))
+          if (x !== op.a) ready = Math.max(ready, this.readyOn(x, chip, this.tilesOf(x), commit));
+      const local = this.matmulOn(op, chip, k0, k1, ready, commit);
+      const head = Math.max(p.base, nodeOf(chip) * this.ctx.nodeChips);
+      const h = heads.get(head) ?? heads.set(head, { at: 0, n: 0 }).get(head)!;
+      h.at = Math.max(h.at, chip === head ? local : local + this.t.linkLatency + tail);
+      h.n++;
+    }
+    let end = 0;
+    for (const [head, h] of heads) {
+      // The head's adds: a vector per output row and tile and chip, a few ALUs at a time (as `place`).
+      const summed = h.n > 1 ? h.at + this.t.vxmLatency + Math.ceil((out.rows * tiles * h.n) / 4) : h.at;
+      const hops = 2 * (nodeOf(head) - nodeOf(p.base));
+      // A hop after the first: the wire's latency and one tile's sum (measured on llama2-70b-fp8's unit: a 4-word
+      // partial sum sent from chip 20 at cycle 37,436 was received on chip 16 at 37,751).
+      const hop = this.t.hopLatency + tail / Math.min(this.t.planes, tiles);
+      end = Math.max(end, hops === 0 ? summed : summed + this.t.linkLatency + tail + (hops - 1) * hop);
+    }
+    return end + this.t.vxmLatency + Math.ceil((out.rows * tiles * heads.size) / 4);
   }
 
   private made_(out: string, chip: number, end: number, commit: boolean): number {

@@ -1,6 +1,7 @@
 // Spreading a model over the chips it is given, for speed: kernel ops in order + a chip count -> a placement per
-// op (one chip, or a K or output-column split over consecutive chips of a node) chosen greedily for the earliest
-// estimated finish (spread-timeline.ts), and that estimate; or nothing when the ops do not fit the chips this way.
+// op (one chip, or a K or output-column split over consecutive chips of a node; a heavy product's over more than a
+// node) chosen greedily for the earliest estimated finish (spread-timeline.ts), and that estimate; or nothing when
+// the ops do not fit the chips this way.
 // The SRAM check is chip-fill.ts's and pack.ts's.
 import { DTYPE_BYTES } from "../graph/ir.ts";
 import { ChipFill, type Item } from "./chip-fill.ts";
@@ -47,7 +48,8 @@ export function estimateNext(
 /**
  * Ops in order go where the estimate says they finish first: on one chip of the current node, or K-split or split
  * by output columns over consecutive chips of it (even shares; a heavy product's column split over any later node
- * too), among the choices that fit each chip's SRAM. When none fits, the next node takes over (a line of nodes, as
+ * too, or into the next one, and its K split over whole nodes; a pair of heavy siblings side by side), among the
+ * choices that fit each chip's SRAM. When none fits, the next node takes over (a line of nodes, as
  * stages.ts routes). Tried with each chip filled to several shares of its budget (FILL_FRACTIONS); the fastest
  * estimate wins. Undefined when the ops run past `chips` at every share, or when none ends before `limit`.
  */
@@ -112,7 +114,13 @@ function spreadWithin(
   const fits = (items: readonly Item[], c: number, at: number, more?: readonly Item[]) =>
     (items.length === 0 && !more?.length) || fill(c).fits(items, at, budget, more);
   const line = new Timeline(ctx, t);
-  const candidatesOf = (i: number) => candidates.get(i) ?? candidates.set(i, opCandidates(ctx, i)).get(i)!;
+  const candidatesOf = (i: number) =>
+    candidates.get(i) ?? candidates.set(i, opCandidates(ctx, i, heavy(ctx, t, ctx.ops[i]!))).get(i)!;
+  const wideKSplits = (i: number) => {
+    const got = candidatesOf(i);
+    if (!got.wideK) got.wideK = wideSplits(ctx, t, i, Math.ceil(chips / ctx.nodeChips));
+    return got.wideK;
+  };
   const places: Placement[] = new Array(ctx.ops.length);
   // An op that reads only sources (an embedding's gathers) finishes as early on any chip, so placed for its own
   // finish it goes to the least busy one, and its readers then wait on links for what could have been made beside
@@ -124,6 +132,7 @@ function spreadWithin(
     for (const x of opInputs(op)) if (!firstReader.has(x)) firstReader.set(x, i);
     producer.set(op.out, i);
   });
+  const siblings = heavySiblings(ctx, t);
   const deferred = new Set<number>();
   let node = 0;
   /** The last node any op is placed on so far. */
@@ -141,20 +150,18 @@ function spreadWithin(
       .filter((d) => deferred.has(d))
       .sort((a, b) => a - b);
     const waitingItems = waiting.flatMap((d) => candidatesOf(d).whole[0]!);
-    const { whole, kSplits, columns } = candidatesOf(i);
     let best: { p: Placement; items: Item[][]; end: number } | undefined;
     // A heavy product's column split may go to any node from the current one on, not only the current node. Of the
     // nodes no op uses yet only the first is weighed: a later one is as empty and further (more hops, never sooner).
-    const ahead = heavy(ctx, t, op) ? Math.min(Math.ceil(chips / ctx.nodeChips), lastUsed + 2) : node + 1;
-    while (!best) {
-      if (node * ctx.nodeChips >= chips) return undefined;
+    const isHeavy = heavy(ctx, t, op);
+    const ahead = isHeavy ? Math.min(Math.ceil(chips / ctx.nodeChips), lastUsed + 2) : node + 1;
+    /** Every placement of op k that fits, with its estimated end (a trial: nothing is booked). */
+    const choices = (k: number, at: number, more: readonly Item[]) => {
+      const { whole, kSplits, columns } = candidatesOf(k);
+      const got: { p: Placement; items: Item[][]; end: number }[] = [];
       const consider = (p: Placement, items: Item[][]) => {
-        if (
-          !items.every((it, c) => fits(it, p.base + c, waiting[0] ?? i, c === 0 ? waitingItems : undefined))
-        )
-          return;
-        const end = line.place(i, p, false);
-        if (!best || end < best.end) best = { p, items, end };
+        if (!items.every((it, c) => fits(it, p.base + c, at, c === 0 ? more : undefined))) return;
+        got.push({ p, items, end: line.place(k, p, false) });
       };
       for (let n = node; n === node || n < ahead; n++) {
         const first = n * ctx.nodeChips;
@@ -166,11 +173,46 @@ function spreadWithin(
               if (width <= last - s) consider({ base: s, width, kBounds: bounds }, items);
         }
         // An output left in place sends nothing back, so its split may run on into the next node: its chips there
-        // get `a` over the gateway once each (Timeline: two hops), the same cost as routing it in.
-        const end = ctx.leftInPlace.has(op.out) ? Math.min(chips, last + ctx.nodeChips) : last;
+        // get `a` over the gateway once each (Timeline: two hops), the same cost as routing it in. So may a heavy
+        // product's, whose chips there send their tiles back over the gateway (tile-columns.ts).
+        const end =
+          ctx.leftInPlace.has(ctx.ops[k]!.out) || isHeavy ? Math.min(chips, last + ctx.nodeChips) : last;
         for (let s = first; s < last; s++)
           for (const { width, bounds, items } of columns)
             if (width <= end - s) consider({ base: s, width, nBounds: bounds }, items);
+        // A heavy product's K split over whole nodes from this one (up to the first node no op uses yet): each node
+        // sums its chips' partials on its first chip and sends one sum on (tile-matmul.ts), so the gateways carry
+        // a partial sum per node, not per chip.
+        if (ahead > node + 1)
+          for (const { width, bounds, items } of wideKSplits(k))
+            if (first + width <= Math.min(chips, ahead * ctx.nodeChips))
+              consider({ base: first, width, kBounds: bounds }, items);
+      }
+      return got;
+    };
+    while (!best) {
+      if (node * ctx.nodeChips >= chips) return undefined;
+      const mine = choices(i, waiting[0] ?? i, waitingItems);
+      // A heavy product with a heavy sibling (a later product of the same input: llama2-70b-fp8's gate and up) is
+      // placed for the pair: placed for its own end, the first took the widest split and the second shared its
+      // planes. Each placement counts the sibling's earliest end on other chips (estimated apart: on other chips
+      // the two meet only at their input).
+      const j = isHeavy ? siblings.get(i) : undefined;
+      const theirs = j === undefined || mine.length === 0 ? [] : choices(j, j, []);
+      const pairEnd = (p: Placement) => {
+        let soonest = Number.POSITIVE_INFINITY;
+        for (const q of theirs)
+          if (q.p.base >= p.base + p.width || p.base >= q.p.base + q.p.width)
+            soonest = Math.min(soonest, q.end);
+        return soonest;
+      };
+      let bestScore = Number.POSITIVE_INFINITY;
+      for (const c of mine) {
+        const score = theirs.length > 0 ? Math.max(c.end, pairEnd(c.p)) : c.end;
+        if (!best || score < bestScore || (score === bestScore && c.end < best.end)) {
+          best = c;
+          bestScore = score;
+        }
       }
       if (!best) node++;
     }
@@ -199,12 +241,28 @@ function spreadWithin(
   return { ok: true, why: "", chips: used, stages: places, chipBytes, cycles: line.end };
 }
 
+/** For each heavy product (`heavy`), the next heavy product that reads the same input and not its output. */
+function heavySiblings(ctx: PackContext, t: SpreadTiming): Map<number, number> {
+  const out = new Map<number, number>();
+  const open = new Map<string, number>();
+  ctx.ops.forEach((op, i) => {
+    if (op.kind !== "matmul" || !heavy(ctx, t, op)) return;
+    const prev = open.get(op.a);
+    if (prev !== undefined && !opInputs(op).includes(ctx.ops[prev]!.out)) out.set(prev, i);
+    open.set(op.a, i);
+  });
+  return out;
+}
+
 /** An op's items placed whole, and K split and column split over w = 2, 3, ... chips (even shares, in order of w;
- * at most a node, or two for a column split of an output left in place): the same at every chip it starts from. */
+ * at most a node, or two for a column split of an output left in place or of a heavy product): the same at every
+ * chip it starts from. */
 interface Candidates {
   readonly whole: Item[][];
   readonly kSplits: readonly Split[];
   readonly columns: readonly Split[];
+  /** K splits over 2, 3, .. whole nodes (even shares), made when a heavy product first asks (`wideSplits`). */
+  wideK?: readonly Split[];
 }
 
 interface Split {
@@ -213,7 +271,7 @@ interface Split {
   readonly items: Item[][];
 }
 
-function opCandidates(ctx: PackContext, i: number): Candidates {
+function opCandidates(ctx: PackContext, i: number, isHeavy: boolean): Candidates {
   const op = ctx.ops[i]!;
   const evenSplits = (
     from: number,
@@ -237,11 +295,42 @@ function opCandidates(ctx: PackContext, i: number): Candidates {
   let columns: Split[] = [];
   if (columnSplittable(ctx, op)) {
     const nTiles = Math.ceil(ctx.tensors.get(op.b)!.rows / ctx.lanes);
-    // An output left in place may be split over two nodes (spreadWithin).
-    const most = ctx.leftInPlace.has(op.out) ? 2 * ctx.nodeChips : ctx.nodeChips;
+    // An output left in place, or a heavy product's, may be split over two nodes (spreadWithin).
+    const most = ctx.leftInPlace.has(op.out) || isHeavy ? 2 * ctx.nodeChips : ctx.nodeChips;
     columns = evenSplits(0, nTiles, most, (bounds) => columnDemands(ctx, i, bounds));
   }
   return { whole: demands(ctx, i), kSplits, columns };
+}
+
+/**
+ * A matmul's K splits over 2 .. `nodes` whole nodes, even shares, where each chip's partial sums (fp32, every output
+ * tile) take no longer on its link than its share of the weight tiles on its planes, so that they stream out while
+ * the planes work. Why only those: the time line prices a stream by its words, and the schedules disagree when the
+ * link is the longer: llama2-70b-fp8's gate and up over two nodes (1 or 2 K tiles a chip, 360 words of sums, 6,900
+ * link cycles against 2,400 on the planes) took 21,700 cycles where one node took 10,600 (docs/compiler.md); its
+ * down projection (5 or 6 K tiles a chip, 104 words: 2,000 against 3,500) gained.
+ */
+function wideSplits(ctx: PackContext, t: SpreadTiming, i: number, nodes: number): Split[] {
+  const op = ctx.ops[i]!;
+  if (op.kind !== "matmul" || op.bLayout?.kind === "diagonal") return [];
+  const [k0, k1] = kTilesOf(ctx, op);
+  const out = ctx.tensors.get(op.out)!;
+  const b = ctx.tensors.get(op.b)!;
+  const nTiles = Math.ceil(out.cols / ctx.lanes);
+  const rowsPerCycle = DTYPE_BYTES[b.dtype] === 1 ? t.convertWidth : t.maxLoadWidth;
+  const load =
+    b.role === "temp" ? Math.min(t.tileRows, b.rows) : Math.ceil(Math.min(t.tileRows, b.rows) / rowsPerCycle);
+  const sums = out.rows * nTiles * 4 * t.wordCycles;
+  const splits: Split[] = [];
+  for (let m = 2; m <= nodes && m * ctx.nodeChips <= k1 - k0; m++) {
+    const width = m * ctx.nodeChips;
+    const planes = (Math.floor((k1 - k0) / width) * nTiles * load) / t.planes;
+    if (sums > planes) break;
+    const bounds = [k0];
+    for (let c = 0; c < width; c++) bounds.push(kRange(k0, k1 - k0, c, width)[1]);
+    splits.push({ width, bounds, items: demands(ctx, i, bounds) });
+  }
+  return splits;
 }
 
 /**

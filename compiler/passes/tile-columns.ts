@@ -1,5 +1,6 @@
-// A matmul split by output columns over the chips of a node (partition.ts's nSplits) -> MXM tasks: each chip
-// computes its column tiles whole from its own weight rows and sends the finished tiles to chip 0.
+// A matmul split by output columns over consecutive chips (partition.ts's nSplits) -> MXM tasks: each chip
+// computes its column tiles whole from its own weight rows and sends the finished tiles to chip 0 (from another
+// node, chip 0 copies them in over the gateways).
 // Guarantees chip 0's copy of the output holds every tile, in the output type, after the recv tasks; or, for a
 // model output no op reads, that each chip's part (`outputParts`) holds its tiles, and nothing is sent.
 import type { KOp } from "./kernel-ir.ts";
@@ -27,6 +28,10 @@ export function lowerColumns(
   const acc = accumulatorType(a0.type);
   const sendRows = bufferRows(machine, out.type);
   const kept = outputParts(cx.p).has(out.id);
+  // Whether chip c of the split is in the node of its chip 0 (a heavy product's split may run into the next node).
+  const base = cx.p.stageOf.get(op.id)?.base ?? 0;
+  const node = Math.min(machine.system.chipsPerNode, machine.system.localLinksPerChip + 1);
+  const sameNode = (c: number) => Math.floor((base + c) / node) === Math.floor(base / node);
   for (let c = 0; c + 1 < n.length; c++) {
     const [n0, n1] = [n[c]!, n[c + 1]!];
     const a = cx.onChip(a0, c);
@@ -45,8 +50,20 @@ export function lowerColumns(
         cx.finish(steps, 0, acc, dst, j, m0, mn, op.epilogue ?? []);
         cx.push({ id: `${group}.acc`, op: op.id, mxmGroup: group, mxmGroupEnd: true, steps }, [prev!], c);
         if (c === 0 || kept) continue;
-        // The finished rows to chip 0 in buffer-sized pieces (partition.ts keeps a column split in one node).
-        cx.toChip0(op.id, dst, out, out.type, [j, m0, mn], c, sendRows);
+        if (sameNode(c)) {
+          // The finished rows to chip 0 in buffer-sized pieces, over their local link.
+          cx.toChip0(op.id, dst, out, out.type, [j, m0, mn], c, sendRows);
+          continue;
+        }
+        // From another node: chip 0 copies them into the output (through the VXM, times 1: exact), and stages.ts
+        // moves them over the gateways.
+        const ref = (id: string) => rowsOf(id, j, m0, mn);
+        const copy: Step[] = [
+          { kind: "read", ref: ref(dst.id), type: out.type },
+          { kind: "vbinary", fn: "mul", type: out.type, a: 0, b: { imm: 1 }, n: mn },
+          { kind: "write", ref: ref(out.id), type: out.type, src: 1 },
+        ];
+        cx.push({ id: `${op.id}.n${j}.m${m0}.c${c}.copy`, op: op.id, steps: copy }, [], 0);
       }
     }
   }

@@ -38,6 +38,8 @@ export function lowerMatmul(cx: TileContext, op: Matmul): void {
   const base = p.stageOf.get(op.id)?.base ?? 0;
   const node = Math.min(machine.system.chipsPerNode, machine.system.localLinksPerChip + 1);
   const sameNode = (c: number) => Math.floor((base + c) / node) === Math.floor(base / node);
+  /** The first chip of the split in chip c's node. */
+  const nodeHead = (c: number) => Math.max(0, Math.floor((base + c) / node) * node - base);
   const range = (c: number) =>
     bounds
       ? ([bounds[c]!, bounds[c + 1]!] as const)
@@ -76,6 +78,8 @@ export function lowerMatmul(cx: TileContext, op: Matmul): void {
       const mn = Math.min(chunk, a0.rows - m0);
       const toSum: TiledTensor[] = [];
       const sumAfter: string[] = [];
+      /** Per node after chip 0's, by its head chip (`nodeHead`): the sums of its chips, the head's first. */
+      const remote = new Map<number, TiledTensor[]>();
       for (let c = 0; c < chips; c++) {
         const a = cx.onChip(a0, c);
         const b = cx.onChip(b0, c);
@@ -122,7 +126,12 @@ export function lowerMatmul(cx: TileContext, op: Matmul): void {
           );
         }
         if (!sameNode(c)) {
-          toSum.push(send);
+          // Summed first on its node's first chip of the split, the one nearest chip 0 on the line of nodes
+          // (stages.ts routes every transfer from that node through it): one partial sum crosses each gateway,
+          // not one per chip (eight of them, 104 words each, were 16,000 cycles on one llama2-70b-fp8 gateway).
+          const head = nodeHead(c);
+          const parts = remote.get(head) ?? remote.set(head, []).get(head)!;
+          parts.push(send);
           continue;
         }
         const got = cx.temp(out, `${out.id}.from${c}.n${j}.m${m0}`, acc, 0);
@@ -130,6 +139,17 @@ export function lowerMatmul(cx: TileContext, op: Matmul): void {
         toSum.push(got);
       }
       if (single) continue;
+      for (const [head, parts] of remote) {
+        if (parts.length === 1) {
+          toSum.push(parts[0]!);
+          continue;
+        }
+        // The head reads its node's other sums (moved over local links by stages.ts) and adds them.
+        const into = cx.temp(out, `${out.id}.node${head}.n${j}.m${m0}`, acc, head);
+        const id = `${op.id}.n${j}.m${m0}.node${head}`;
+        cx.push({ id, op: op.id, steps: sumSteps(cx, parts, j, m0, mn, acc, into) }, [], head);
+        toSum.push(into);
+      }
       const steps: Step[] = toSum.map((pt) => ({ kind: "read", ref: rowsOf(pt.id, j, m0, mn), type: acc }));
       let sum = 0;
       for (let s = 1; s < toSum.length; s++) {

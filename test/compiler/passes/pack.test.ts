@@ -170,6 +170,31 @@ describe("uneven K splits", () => {
     expect(run.cycles).toBe(r.report!.cycles);
     expect(run.outputsMatch).toBe(true);
   });
+
+  it("a split with several chips in a later node adds their partial sums on that node's first chip: one sum a tile crosses the gateway, with the interpreter's values", () => {
+    // Nodes of 4 chips: layer 1's product is K split over chips 3 | 4, 5.
+    const tiny = resolveMachine("tsp-v1", { mem_words: "360", chips_per_node: "4" });
+    const text = readFileSync("bench/models/deep-mlp.model", "utf8");
+    const graph = loadModel(text, "test.model", { d: "960", layers: "3" }).graph!;
+    const r = compile(graph, tiny, {
+      chips: 16,
+      file: "test.model",
+      sources: initialSources(graph, 0),
+      partition: "pack",
+    });
+    const p = partition(r.kernel!, tiny, 16, "test.model", "pack").partitioned;
+    expect(p.stageOf.get("layer.1.matmul_0")).toEqual({ base: 3, width: 3 });
+    const chipsOf = (test: (op: string, task: string) => boolean) =>
+      [...new Set(r.schedule!.insts.filter((i) => test(i.op, i.task)).map((i) => i.chip))].sort();
+    // Chip 5's partial sum goes to chip 4 only (a local link), chip 4 adds the two, and only that sum goes on.
+    expect(chipsOf((op) => op === "move.layer.1.h.c2.part0")).toEqual([4, 5]);
+    expect(chipsOf((_, task) => /^layer\.1\.matmul_0\.n\d+\.m0\.node1$/.test(task))).toEqual([4]);
+    expect(chipsOf((op) => op.startsWith("move.layer.1.h.node1."))).toEqual([3, 4]);
+    const run = runModel(graph, r.program!, r.report!, tiny, { functional: true, seed: 0 });
+    expect(run.hazards).toEqual([]);
+    expect(run.cycles).toBe(r.report!.cycles);
+    expect(run.outputsMatch).toBe(true);
+  });
 });
 
 /** A repeat whose instances hold two 640 x 640 weights each (819,200 bytes apiece). */

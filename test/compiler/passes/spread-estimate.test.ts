@@ -9,7 +9,7 @@ import { TSP_V1 } from "../../../arch/presets.ts";
 import { loadModel } from "../../../compiler/frontend.ts";
 import { decompose } from "../../../compiler/passes/decompose.ts";
 import { opInputs } from "../../../compiler/passes/kernel-ir.ts";
-import type { Placement } from "../../../compiler/passes/pack.ts";
+import type { Placement, Stage } from "../../../compiler/passes/pack.ts";
 import { partition, spreadTiming, usableBytesPerChip } from "../../../compiler/passes/partition.ts";
 import {
   estimateNext,
@@ -41,6 +41,8 @@ const TIMING: SpreadTiming = {
   matmulLatency: 20,
   vxmLatency: 8,
   linkLatency: 100,
+  hopLatency: 50,
+  bufferWords: 32,
   wordCycles: 1000,
 };
 
@@ -103,22 +105,40 @@ describe("the spread estimate", () => {
     expect(one("fp8") - one("fp16")).toBe(Math.ceil(320 / 3) - 320 / 8);
   });
 
-  it("llama2-70b-fp8's gate and up projections (heavy products) each take a whole node, two different nodes, filled to the brim or capped", () => {
+  it("llama2-70b-fp8's gate and up projections (heavy siblings) are column split side by side, on disjoint chips over more than a node, filled to the brim or capped", () => {
     const path = "programs/llama2-70b-fp8.model";
     const graph = loadModel(readFileSync(path, "utf8"), path, { layers: "1" }).graph!;
     const kernel = decompose(graph, path).kernel;
     const { partitioned: p } = partition(kernel, TSP_V1, 576, path, "spread");
-    for (const m of ["layer.0.matmul_4", "layer.0.matmul_5"]) {
-      expect(p.nSplits?.get(m)?.length, m).toBe(9);
-      expect(p.stageOf.get(m)!.base % 8, m).toBe(0);
-    }
-    // Side by side, not one after the other on one node's planes (spread.ts `heavy`).
-    expect(p.stageOf.get("layer.0.matmul_4")!.base).not.toBe(p.stageOf.get("layer.0.matmul_5")!.base);
+    const [gate, up] = ["layer.0.matmul_4", "layer.0.matmul_5"].map((m) => {
+      expect(p.nSplits?.get(m)?.length, m).toBe(p.stageOf.get(m)!.width + 1);
+      return p.stageOf.get(m)!;
+    }) as [Stage, Stage];
+    // Side by side, not one after the other on shared planes (spread.ts `heavySiblings`), and more planes than one
+    // node's between them.
+    const apart = (x: { base: number; width: number }, y: { base: number; width: number }) =>
+      x.base + x.width <= y.base || y.base + y.width <= x.base;
+    expect(apart(gate, up)).toBe(true);
+    expect(gate.width + up.width).toBeGreaterThan(8);
     // Filled to the brim, node 0 (the embedding, the attention, the gate) once left the up projection chips 4..7
-    // (what the fill caps were for); a heavy product goes on to the next node instead.
+    // (what the fill caps were for); the pair goes on to the next node instead.
     const ctx = { ...unlimitedPackContext(kernel), budget: usableBytesPerChip(TSP_V1) };
     const full = spreadStages(ctx, spreadTiming(TSP_V1), 576, FULL_FILL)!;
-    const up = kernel.ops.findIndex((op) => op.id === "layer.0.matmul_5");
-    expect(full.stages[up]).toMatchObject({ base: 8, width: 8 });
+    const at = (m: string) => full.stages[kernel.ops.findIndex((op) => op.id === m)]!;
+    expect(apart(at("layer.0.matmul_4"), at("layer.0.matmul_5"))).toBe(true);
+    expect(at("layer.0.matmul_4").width + at("layer.0.matmul_5").width).toBeGreaterThan(8);
+  }, 60_000);
+
+  it("llama2-70b-fp8's down projection is K split over several whole nodes (its partial sums stream out under its planes' work), gate and up are not (theirs would outlast it)", () => {
+    const path = "programs/llama2-70b-fp8.model";
+    const graph = loadModel(readFileSync(path, "utf8"), path, { layers: "1" }).graph!;
+    const kernel = decompose(graph, path).kernel;
+    const { partitioned: p } = partition(kernel, TSP_V1, 576, path, "spread");
+    const down = p.stageOf.get("layer.0.m")!;
+    expect(down.base % 8).toBe(0);
+    expect(down.width % 8).toBe(0);
+    expect(down.width).toBeGreaterThan(8);
+    expect(p.kSplits?.get("layer.0.m")?.length).toBe(down.width + 1);
+    for (const m of ["layer.0.matmul_4", "layer.0.matmul_5"]) expect(p.kSplits?.get(m), m).toBeUndefined();
   }, 60_000);
 });

@@ -164,6 +164,38 @@ describe("spreading over the chips given", () => {
   });
 });
 
+describe("heavy products over several nodes", () => {
+  it("a heavy product's column split whose output is read may run into the next node: chip 0 copies the far chips' tiles in over the gateway, exact with the interpreter's values", () => {
+    // Nodes of one chip, so that any split crosses a gateway; 8-bit weights of 5 x 5 tiles are heavy there.
+    const m = resolveMachine("tsp-v1", { mem_words: "640", chips_per_node: "1" });
+    const text = `model gated
+input x: fp16[1, 1600]
+param g: fp8[1600, 1600]
+param u: fp8[1600, 1600]
+param w: fp8[1600, 1600]
+output y = matmul(mul(silu(matmul(x, g)), matmul(x, u)), w)
+`;
+    const graph = loadModel(text, "gated.model").graph!;
+    const r = compile(graph, m, {
+      chips: 8,
+      file: "gated.model",
+      partition: "spread",
+      sources: initialSources(graph, 0),
+    });
+    const p = partition(r.kernel!, m, 8, "gated.model", "spread").partitioned;
+    const split = r.kernel!.ops.find((op) => (p.nSplits?.get(op.id)?.length ?? 0) > 2 && op.out !== "y");
+    expect(split, "a read output split by columns over two chips (two nodes)").toBeDefined();
+    const base = p.stageOf.get(split!.id)!.base;
+    const copies = r.schedule!.insts.filter((i) => i.op === split!.id && /\.copy$/.test(i.task));
+    expect(copies.length).toBeGreaterThan(0);
+    expect(new Set(copies.map((i) => i.chip))).toEqual(new Set([base]));
+    const run = runModel(graph, r.program!, r.report!, m, { functional: true, seed: 0 });
+    expect(run.hazards).toEqual([]);
+    expect(run.cycles).toBe(r.report!.cycles);
+    expect(run.outputsMatch).toBe(true);
+  }, 60_000);
+});
+
 /** `chip:tile` of every output region named `logits#tJ.r0`, sorted. */
 function logitTiles(program: Program): string[] {
   return program.chips
