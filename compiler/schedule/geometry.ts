@@ -249,7 +249,13 @@ export function taskGeometry(
       const operands: number[] = [];
       for (let k = 0; k < ops.length; k++) if (ops[k] === pi) operands.push(k);
       const dir = flowDirection(task, proto, flows);
-      const n = cTiming.n;
+      // The run on the streams is the consumer's: a wide 8-bit read's convert instances take ceil(rows / width)
+      // rows each, not the step's rows (reserving the step's held each of the read's streams three times as long).
+      let n = cTiming.n;
+      if (cn > 1 && s.kind === "convert") {
+        n = 0;
+        for (let k = 0; k < cn; k++) n = Math.max(n, proto[firstInstance[ci]! + k]!.timing.n);
+      }
       const spacing = cTiming.inSpacing;
       groups.push(
         dir === "e" || dir === "w"

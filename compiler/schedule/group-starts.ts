@@ -5,7 +5,7 @@
 
 import { Heap } from "../../util/heap.ts";
 import type { Task } from "../passes/task-ir.ts";
-import type { GroupState } from "./placement.ts";
+import type { GroupState } from "./plane-state.ts";
 
 /** Cycles before its inputs end that a group may take a plane, besides half its own estimated span (holdStart): about
  * one wide weight load and its install, so the first product can start as its input lands. An assumption, tried

@@ -9,6 +9,7 @@ import { blockOf, type Placement, type Task, type TaskGraph } from "../passes/ta
 import { deskewPeriodOf } from "./deskew.ts";
 import { type Geometry, onPlane, taskGeometry } from "./geometry.ts";
 import { buildInstructions } from "./instructions.ts";
+import { type GroupState, NO_INPUT, type PlaneState } from "./plane-state.ts";
 import { QUEUE } from "./resources.ts";
 import type { ScheduledInst, TaskTimes } from "./schedule-ir.ts";
 import {
@@ -21,22 +22,6 @@ import {
 } from "./timing.ts";
 import { type Choice, Trial } from "./trial.ts";
 
-export interface PlaneState {
-  owner?: string;
-  stagingFree: number;
-  arrayFree: number;
-  accFree: number;
-}
-
-export interface GroupState {
-  plane: number;
-  /** The plane's state (private to the group when resources are relaxed). */
-  state: PlaneState;
-  lwEnd: number;
-  weightsReady: number;
-  resultsReady: number;
-}
-
 /** Where a task would go: its start, choices, and the cycle its last step issues. */
 export interface Found {
   readonly geo: Geometry;
@@ -47,12 +32,6 @@ export interface Found {
   readonly choice: Choice | undefined;
   readonly lastIssue: number;
 }
-
-/** "No input": the origin of a chain's dropped constant terms (originOf). Minus infinity in the argument; a small
- * integer here so that cycle arithmetic stays in small integers (a double would box every cycle computed from it),
- * far enough below 0 that a cycle counted from it stays negative (no program comes near 2^28 cycles): a negative
- * cycle in a chain means that it follows from no input. */
-export const NO_INPUT = -(2 ** 29);
 
 /** The shapes of a task not being tried (shared, never written). */
 const NO_SHAPES: (Geometry | undefined)[] = [];
@@ -149,9 +128,62 @@ export class Placer {
     const { relaxed, trial } = this;
     const geo = this.geometryOf(task, plane, index);
     const chip = task.chip;
+    const lower = this.lowerBound(task, geo, gs, false);
+    const stateBound = this.stateBound;
+    const readyAt = lower;
+    let start = lower;
+    let waitedOn: TaskTimes["waitedOn"] = stateBound > 0 && stateBound === lower ? "mxm" : "none";
+    let choice: Choice | undefined;
+    if (!relaxed) trial.newSearch(geo);
+    for (let tries = 0; ; tries++) {
+      // After the first try (which says what the task waited on), skip the starts where a reservation with no
+      // choice (a fixed queue, a bank, a deskew) is taken: no choice of ALUs or streams can make them feasible.
+      if (tries > 0 && !relaxed) {
+        const skip = trial.fixedClearance(geo, chip, start, task);
+        if (skip > 0) {
+          start += skip;
+          continue;
+        }
+      }
+      // Relaxed: every resource is free and no instruction is built, so no choice is made.
+      const r = relaxed ? { shift: 0, kind: QUEUE, choice: undefined } : trial.tryAt(geo, chip, start, task);
+      if (r.shift === 0) {
+        choice = r.choice;
+        break;
+      }
+      if (waitedOn === "none") waitedOn = WAITED_ON[r.kind];
+      start += r.shift;
+      // Every shift clears a conflict with a placed instruction, so the search ends once it passes them all;
+      // a search that does not end means the task conflicts with itself (a bug in tile, allocate or geometry).
+      if (tries >= 1e6) invariant(false, `task ${task.id} found no start: it conflicts with itself`);
+    }
+    let lastRel = 0;
+    for (const inst of geo.instances) if (inst.rel > lastRel) lastRel = inst.rel;
+    return { geo, chip, readyAt, start, waitedOn, choice, lastIssue: start + lastRel };
+  }
+
+  /**
+   * The cycle a task of a group that holds a plane is released at (scheduler.ts): its earliest start from its data
+   * and its group's MXM state, with a weight load due no sooner than the array frees less its own loader time. The
+   * placement order then follows the cycles tasks can start, not their predecessors' ends: a load's reads start up
+   * to ~90 cycles before its `lw`, and released at the previous `abc`'s end they were placed after other planes'
+   * loads that started later (llama3-8b's lm head). A load that could start long before the array needs it (a
+   * prefill's long `abc`) is not placed early, where it would only hold read ports and streams.
+   */
+  releaseCycle(task: Task, plane: number, gs: GroupState, index: number): number {
+    return this.lowerBound(task, this.geometryOf(task, plane, index), gs, true);
+  }
+
+  /** The bound from MXM state alone in the last lowerBound (a task waited on "mxm" when it is the start's). */
+  private stateBound = 0;
+
+  /** The earliest start from data and MXM state (after the deskew of cycle 0 when chips talk); `due`: a load no
+   * sooner than it is needed (releaseCycle). */
+  private lowerBound(task: Task, geo: Geometry, gs: GroupState | undefined, due: boolean): number {
+    const { relaxed } = this;
+    const chip = task.chip;
     const ps = gs?.state;
     const origin = this.originOf(chip);
-    // Lower bound on the start from data and MXM state (after the deskew of cycle 0 when chips talk).
     let lower = origin === 0 ? (this.multiChip ? 1 : 0) : origin;
     let stateBound = 0;
     // The data and state bounds are the step's: computed for its first instance (a MEM step has one per byte plane,
@@ -185,7 +217,7 @@ export class Placer {
             break;
           }
           case "lw":
-            state = ps!.stagingFree;
+            state = due ? Math.max(ps!.stagingFree, ps!.arrayFree - inst.timing.busy) : ps!.stagingFree;
             break;
           case "iw":
             state = Math.max(gs!.lwEnd, ps!.arrayFree);
@@ -216,36 +248,8 @@ export class Placer {
       lower = Math.max(lower, data - inst.rel, state - inst.rel);
       stateBound = Math.max(stateBound, state - inst.rel);
     }
-    const readyAt = lower;
-    let start = lower;
-    let waitedOn: TaskTimes["waitedOn"] = stateBound > 0 && stateBound === lower ? "mxm" : "none";
-    let choice: Choice | undefined;
-    if (!relaxed) trial.newSearch(geo);
-    for (let tries = 0; ; tries++) {
-      // After the first try (which says what the task waited on), skip the starts where a reservation with no
-      // choice (a fixed queue, a bank, a deskew) is taken: no choice of ALUs or streams can make them feasible.
-      if (tries > 0 && !relaxed) {
-        const skip = trial.fixedClearance(geo, chip, start, task);
-        if (skip > 0) {
-          start += skip;
-          continue;
-        }
-      }
-      // Relaxed: every resource is free and no instruction is built, so no choice is made.
-      const r = relaxed ? { shift: 0, kind: QUEUE, choice: undefined } : trial.tryAt(geo, chip, start, task);
-      if (r.shift === 0) {
-        choice = r.choice;
-        break;
-      }
-      if (waitedOn === "none") waitedOn = WAITED_ON[r.kind];
-      start += r.shift;
-      // Every shift clears a conflict with a placed instruction, so the search ends once it passes them all;
-      // a search that does not end means the task conflicts with itself (a bug in tile, allocate or geometry).
-      if (tries >= 1e6) invariant(false, `task ${task.id} found no start: it conflicts with itself`);
-    }
-    let lastRel = 0;
-    for (const inst of geo.instances) if (inst.rel > lastRel) lastRel = inst.rel;
-    return { geo, chip, readyAt, start, waitedOn, choice, lastIssue: start + lastRel };
+    this.stateBound = stateBound;
+    return lower;
   }
 
   /** Places the task (at `known` when the caller already found its placement); returns the cycle after its last

@@ -17,7 +17,7 @@ import {
 } from "../passes/task-ir.ts";
 import { hasLongRun } from "./bounds.ts";
 import { type Dependencies, dependencies } from "./dependencies.ts";
-import { NO_INPUT } from "./placement.ts";
+import { NO_INPUT } from "./plane-state.ts";
 import { estimate, pathPriorities } from "./priority.ts";
 import { HEAD, PER_STEP, ShapeTable } from "./relaxed-shapes.ts";
 

@@ -12,7 +12,8 @@ import { hasLongRun, unitRuns } from "./bounds.ts";
 import { dependencies } from "./dependencies.ts";
 import { deskews } from "./deskew.ts";
 import { GroupStarts } from "./group-starts.ts";
-import { type Found, type GroupState, Placer } from "./placement.ts";
+import { type Found, Placer } from "./placement.ts";
+import type { GroupState } from "./plane-state.ts";
 import { priorities } from "./priority.ts";
 import type { Schedule } from "./schedule-ir.ts";
 
@@ -126,6 +127,8 @@ export function schedule(g: TaskGraph, m: Machine, opts: ScheduleOptions = {}): 
   // plane's state only moves forward (a group placed later goes after every group placed before it on its plane),
   // a high-priority group whose data came late pushed a plane's state past lower-priority groups whose data was
   // there long before (llama2-7b: the value projection's last column tile at cycle 105k, its input ready at 37k).
+  // Inside a group that holds a plane, a task is released when its data and the plane's state let it start
+  // (arrive, placement.ts releaseCycle), so a plane's next weight load competes from the cycle its reads begin.
   const endOf = new Array<number>(n).fill(0);
   const releaseAt = new Array<number>(n).fill(0);
   const future = new Heap<number>((a, b) => releaseAt[a]! - releaseAt[b]! || before(a, b));
@@ -133,8 +136,17 @@ export function schedule(g: TaskGraph, m: Machine, opts: ScheduleOptions = {}): 
   const arrive = (i: number) => {
     let r = 0;
     // The relaxed schedule (a bound) has no shared state for the order to matter.
-    if (!relaxed)
-      for (let k = afterStart[i]!; k < afterStart[i + 1]!; k++) r = Math.max(r, endOf[afterOf[k]!]!);
+    if (!relaxed) {
+      // A task of a group that holds a plane: released when it can start from its data and the plane's state
+      // (placement.ts releaseCycle), not at the end of its predecessors in the group, which only order its steps.
+      const group = groupOf[i]!;
+      const gs = group >= 0 ? groupState[group] : undefined;
+      for (let k = afterStart[i]!; k < afterStart[i + 1]!; k++) {
+        const a = afterOf[k]!;
+        if (!gs || groupOf[a] !== group) r = Math.max(r, endOf[a]!);
+      }
+      if (gs) r = Math.max(r, placer.releaseCycle(taskAt(i), gs.plane, gs, i));
+    }
     releaseAt[i] = r;
     future.push(i);
     if (!relaxed) starts.inputReleased(i, r, succStart, succOf, now);

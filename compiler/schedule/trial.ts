@@ -234,7 +234,13 @@ export class Trial {
     const chosenStreams = this.chosenStreams;
     chosenStreams.length = 0;
     for (let gi = 0; gi < geo.groups.length; gi++) {
-      const chosen = this.chooseStreams(geo, gi, chip, start);
+      // A weight load's streams (14 to 16 ids for 40 to 320 cycles) are taken from id 0 up, every other flow's
+      // (a few ids, mostly short) from the top down: first free ids for both put a 2-stream read on ids 0 and 1 and
+      // pushed a load to 2..15, where a second load on that side no longer fitted (docs/compiler.md).
+      const to = geo.instances[geo.groups[gi]!.flows[0]!.to]!.step;
+      const consumer = task.steps[to]!.kind;
+      const load = consumer === "lw" || (consumer === "convert" && task.steps[to + 1]?.kind === "lw");
+      const chosen = this.chooseStreams(geo, gi, chip, start, !load);
       if (typeof chosen !== "number") chosenStreams.push(chosen);
       else {
         chosenStreams.push(streamRef(0, geo.groups[gi]!.dir ?? "e"));
@@ -273,9 +279,15 @@ export class Trial {
     }
   }
 
-  /** The flow group's streams: the first free direction and id (its rectangles accepted into the trial), or, when
-   * none is free, the smallest shift over them that clears each. */
-  private chooseStreams(geo: Geometry, gi: number, chip: number, start: number): StreamRef | number {
+  /** The flow group's streams: the first free direction and id, counting ids from the top when `fromTop` (its
+   * rectangles accepted into the trial), or, when none is free, the smallest shift over them that clears each. */
+  private chooseStreams(
+    geo: Geometry,
+    gi: number,
+    chip: number,
+    start: number,
+    fromTop: boolean,
+  ): StreamRef | number {
     const { m, notBefore } = this;
     const grp = geo.groups[gi]!;
     const spd = m.streamsPerDirection;
@@ -286,7 +298,8 @@ export class Trial {
       if (grp.dir && d > 0) break;
       this.rects.length = 0;
       this.reserve.flowRects(this.rects, geo, gi, start, dir);
-      for (let id = 0; id + grp.streams <= spd; id++) {
+      for (let k = 0; k + grp.streams <= spd; k++) {
+        const id = fromTop ? spd - grp.streams - k : k;
         const slot = memo + d * spd + id;
         if (notBefore[slot]! > start) continue;
         if (this.streamConflict(this.reserve.streamId(chip, dir, id), 1) === 0) return streamRef(id, dir);

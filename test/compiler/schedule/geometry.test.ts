@@ -49,3 +49,32 @@ describe("geometry on another plane", () => {
       expect(moved).toBeGreaterThan(0);
     });
 });
+
+describe("a wide 8-bit weight read's streams", () => {
+  it("the read -> convert stream group carries ceil(rows / width) vectors (each convert's run), not the tile's rows", () => {
+    const g = allocatedTasks(
+      "programs/llama2-70b-fp8.model",
+      { layers: "1", d: "512", ff: "1024", heads: "4", kv_heads: "2", ctx: "64", vocab: "1024" },
+      1,
+    );
+    const placements = new Map((g.placements ?? []).map((p) => [p.tensor, p]));
+    let checked = 0;
+    for (const task of g.tasks) {
+      const ci = task.steps.findIndex((s) => s.kind === "convert");
+      if (!task.mxmGroup || ci < 0 || task.steps[ci + 1]?.kind !== "lw") continue;
+      const geo = taskGeometry(m, task, placements, 0);
+      const converts = geo.instances.filter((x) => x.step === ci);
+      if (converts.length < 2) continue; // not a wide read
+      const longest = Math.max(...converts.map((x) => x.timing.n));
+      const rows = (task.steps[0] as { ref: { n: number } }).ref.n;
+      expect(longest).toBe(Math.ceil(rows / converts.length));
+      // The group feeding the converts, and the one feeding the lw: both as long as one convert's run.
+      const into = geo.groups.filter((grp) => grp.flows.some((f) => geo.instances[f.to]!.step === ci));
+      const out = geo.groups.filter((grp) => grp.flows.some((f) => geo.instances[f.from]!.step === ci));
+      expect(into.map((grp) => grp.n)).toEqual([longest]);
+      expect(out.map((grp) => grp.n)).toEqual([longest]);
+      checked++;
+    }
+    expect(checked).toBeGreaterThan(10);
+  });
+});

@@ -1,0 +1,24 @@
+// The state of the MXM planes and of the groups on them that placement reads and moves forward (placement.ts), and
+// the origin of a chain's dropped constant terms: types and one constant, no logic.
+
+export interface PlaneState {
+  owner?: string;
+  stagingFree: number;
+  arrayFree: number;
+  accFree: number;
+}
+
+export interface GroupState {
+  plane: number;
+  /** The plane's state (private to the group when resources are relaxed). */
+  state: PlaneState;
+  lwEnd: number;
+  weightsReady: number;
+  resultsReady: number;
+}
+
+/** "No input": the origin of a chain's dropped constant terms (originOf). Minus infinity in the argument; a small
+ * integer here so that cycle arithmetic stays in small integers (a double would box every cycle computed from it),
+ * far enough below 0 that a cycle counted from it stays negative (no program comes near 2^28 cycles): a negative
+ * cycle in a chain means that it follows from no input. */
+export const NO_INPUT = -(2 ** 29);
