@@ -1,5 +1,7 @@
 // The spellings shared by the assembler, the printer and the JSON form: streams (`s3e`), queues (`mem3`), element
 // types, instruction mnemonics. One table, so the three spellings of a program cannot drift apart.
+
+import { BINARY_FNS, SXM_FNS, UNARY_FNS } from "../columns.ts";
 import type {
   Direction,
   ElemType,
@@ -15,18 +17,10 @@ import { ELEM_BYTES } from "../isa.ts";
 
 export const ELEM_TYPES = Object.keys(ELEM_BYTES) as ElemType[];
 export const UNIT_KINDS: readonly UnitKind[] = ["mem", "vxm", "mxm", "sxm", "c2c"];
-export const VXM_UNARY: readonly VxmUnaryOp[] = [
-  "copy",
-  "neg",
-  "abs",
-  "relu",
-  "tanh",
-  "exp",
-  "rsqrt",
-  "recip",
-];
-export const VXM_BINARY: readonly VxmBinaryOp[] = ["add", "sub", "mul", "max", "min"];
-export const SXM_OPS: readonly SxmOp[] = ["shift", "rotate", "permute", "distribute", "transpose"];
+// The function spellings are the column codes' tables (arch/columns.ts), in code order: one list of each.
+export const VXM_UNARY: readonly VxmUnaryOp[] = UNARY_FNS;
+export const VXM_BINARY: readonly VxmBinaryOp[] = BINARY_FNS;
+export const SXM_OPS: readonly SxmOp[] = SXM_FNS;
 /** Types the MXM multiplies (activations and weights). */
 export const MXM_IN_TYPES: readonly ElemType[] = ["int8", "uint8", "fp8", "fp16", "bf16"];
 /** Types the MXM accumulates in. */
