@@ -4,7 +4,7 @@
 // ops folded into one fused op each (`fusePointwise`). Pure.
 import { assertNever } from "../../util/assert.ts";
 import type { DType } from "../graph/ir.ts";
-import { LANES } from "./kernel-builder.ts";
+import { LANES, repeatsTiles } from "./kernel-builder.ts";
 import type { EpilogueOp, KernelGraph, KOp, KTensor } from "./kernel-ir.ts";
 import { opInputs, REPEAT_INSTANCE } from "./kernel-ir.ts";
 import type { PointwiseOp, PointwiseStep } from "./pointwise-ir.ts";
@@ -216,7 +216,7 @@ function fromTree(id: string, t: Tree, out: string, byId: ReadonlyMap<string, KT
     case "binary": {
       const a = t.inputs[s.a]!;
       const b = t.inputs[s.b]!;
-      const bTile = byId.get(a)!.cols > LANES && byId.get(b)!.cols === LANES;
+      const bTile = repeatsTiles(byId.get(b)!, byId.get(a)!);
       return { kind: "binary", id, fn: s.fn, a, b, out, ...(bTile ? { bTile } : {}) };
     }
     default:

@@ -16,6 +16,17 @@ export const tilesOf = (first: number, n: number): [number, number] => [
   Math.floor((first + n - 1) / LANES) + 1,
 ];
 
+/** Whether `b`, a whole number of 320-lane tiles and fewer tiles than `a`, is copies of one tile repeated over a's
+ * column tiles (a lane sum's broadcast, `bTile`): one tile, or, under a row too wide for one copy, a few
+ * (lower-reduce.ts `laneSum`). */
+export const repeatsTiles = (b: { readonly cols: number }, a: { readonly cols: number }): boolean =>
+  b.cols % LANES === 0 && b.cols < padded(a.cols);
+
+/** The tile of a repeated `b` (`repeatsTiles`) that a's column tile j meets: each of b's copies serves one run of
+ * consecutive tiles, copy c tiles [c * n / copies, (c + 1) * n / copies) of a's n. */
+export const repeatedTile = (j: number, b: { readonly cols: number }, a: { readonly cols: number }): number =>
+  Math.floor((j * (b.cols / LANES)) / (padded(a.cols) / LANES));
+
 export class KernelBuilder {
   readonly tensors = new Map<string, KTensor>();
   readonly ops: KOp[] = [];
@@ -84,12 +95,12 @@ export class KernelBuilder {
     return id;
   }
 
-  /** a fn b, b the same shape as a or one row broadcast over a's rows; the result has a's dtype. A b of one
-   * column tile under a wider a is that tile repeated over a's tiles (`bTile`: a lane sum's broadcast). */
+  /** a fn b, b the same shape as a or one row broadcast over a's rows; the result has a's dtype. A b of whole
+   * column tiles, fewer than a's, is copies of one tile repeated over a's tiles (`bTile`: a lane sum's broadcast). */
   binary(id: string, fn: BinaryFn, a: string, b: string): string {
     const x = this.get(a);
     this.define(id, x.dtype, x.rows, x.cols);
-    const bTile = x.cols > LANES && this.get(b).cols === LANES;
+    const bTile = repeatsTiles(this.get(b), x);
     this.ops.push({ kind: "binary", id, fn, a, b, out: id, ...(bTile ? { bTile } : {}) });
     return id;
   }

@@ -4,7 +4,7 @@
 
 import { assertNever } from "../../util/assert.ts";
 import type { DType } from "../graph/ir.ts";
-import { LANES } from "./kernel-builder.ts";
+import { LANES, repeatsTiles } from "./kernel-builder.ts";
 import { formatPointwise, type PointwiseOp, verifyPointwise } from "./pointwise-ir.ts";
 
 export type TensorRole = "param" | "input" | "state" | "temp";
@@ -62,7 +62,8 @@ export type KOp =
     }
   /** `b` is either the same shape as `a` or a single row broadcast over a's rows (a bias); with `bTile`, b is one
    * 320-lane column tile repeated over a's column tiles (a lane sum, the same in every lane, broadcast to a row
-   * of any width), rows as before. */
+   * of any width), or a few copies of it, each repeated over a run of a's tiles (kernel-builder.ts
+   * `repeatedTile`), rows as before. */
   | {
       readonly kind: "binary";
       readonly id: string;
@@ -263,7 +264,9 @@ export function verifyKernelGraph(k: KernelGraph): string[] {
     if (op.kind === "binary") {
       const a = byId.get(op.a);
       const b = byId.get(op.b);
-      const colsFit = op.bTile ? b?.cols === LANES && (a?.cols ?? 0) > LANES : a?.cols === b?.cols;
+      const colsFit = op.bTile
+        ? a !== undefined && b !== undefined && repeatsTiles(b, a)
+        : a?.cols === b?.cols;
       if (a && b && (!colsFit || (b.rows !== a.rows && b.rows !== 1)))
         errors.push(`${op.id}: cannot broadcast [${b.rows}x${b.cols}] over [${a.rows}x${a.cols}]`);
     }

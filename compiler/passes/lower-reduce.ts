@@ -22,22 +22,27 @@ export function keepMask(k: KernelBuilder, width: number): string {
   return k.constant(`keep.fp32.${width}`, "fp32", 1, width, () => 1);
 }
 
-/** fp32 [R, min(outCols, 320)]: every lane of row r is sum of x[r, 0..width-1], for x in fp16 or bf16 (exact
- * inputs). Past one tile every output tile would be the same, so only one is computed: a binary op repeats it
- * over a wider operand's tiles (`bTile`). For a 4096-wide row that is 13 weight tiles instead of 169. Not past
- * MAX_REPEATED_TILES: the one tile is read by a task with each tile of the wide operand, so it may share a slice
- * group with none of them (allocate's rule), and an fp32 row of 22 tiles or more covers every 4-slice group
- * (llama2-70b's d = 8192 is 26): then every output tile is computed, as one periodic ones weight. */
+/** fp32 [R, min(outCols, 320)], or [R, copies * 320] past MAX_REPEATED_TILES: every lane of row r is sum of
+ * x[r, 0..width-1], for x in fp16 or bf16 (exact inputs). Past one tile every output tile would be the same, so
+ * only one is computed: a binary op repeats it over a wider operand's tiles (`bTile`). For a 4096-wide row that
+ * is 13 weight tiles instead of 169. The one tile is read by a task with each tile of the wide operand, so it must
+ * share a slice group with none of them (allocate's rule: the tiles one task accesses sit on distinct slices), and
+ * an fp32 row of 22 tiles or more covers every 4-slice group (llama2-70b's d = 8192 is 26). So a wider row gets
+ * ceil(tiles / MAX_REPEATED_TILES) copies, the product emitted into that many output tiles by one periodic ones
+ * weight, each copy read with a run of at most MAX_REPEATED_TILES of the wide operand's tiles
+ * (kernel-builder.ts `repeatedTile`): 2 x 26 weight tiles for d = 8192 instead of 26 x 26. Every copy is the same
+ * MXM accumulation, in the same order, so the numbers do not change. */
 export function laneSum(k: KernelBuilder, at: string, x: string, outCols: number): string {
   const t = k.get(x);
   const w = ones(k, t.dtype, t.cols);
-  if (Math.ceil(outCols / LANES) > MAX_REPEATED_TILES)
-    return k.matmul(k.fresh(at), x, w, "fp32", outCols, undefined, periodicFor(outCols));
+  const copies = Math.ceil(Math.ceil(outCols / LANES) / MAX_REPEATED_TILES);
+  if (copies > 1)
+    return k.matmul(k.fresh(at), x, w, "fp32", copies * LANES, undefined, periodicFor(copies * LANES));
   return k.matmul(k.fresh(at), x, w, "fp32", Math.min(outCols, LANES));
 }
 
-/** The widest row (in 320-lane tiles) a one-tile lane sum is repeated over: well under the 22 fp32 slice groups
- * of tsp-v1, leaving groups for the row's other partners. */
+/** The most tiles (320 lanes each) one copy of a lane sum is repeated over: well under the 22 fp32 slice groups
+ * of tsp-v1, leaving groups for the row's other partners (the widest row one copy served before copies came). */
 const MAX_REPEATED_TILES = 16;
 
 /**

@@ -3,7 +3,7 @@
 // in between never round-trip through SRAM. Here: its steps, their element types, printing and the IR's rules.
 import { assertNever } from "../../util/assert.ts";
 import type { DType } from "../graph/ir.ts";
-import { LANES } from "./kernel-builder.ts";
+import { repeatsTiles } from "./kernel-builder.ts";
 import type { BinaryFn, KTensor, UnaryFn } from "./kernel-ir.ts";
 
 /** One VXM op of a fused pointwise op. Operands are value numbers: `v < inputs.length` is input `v`, otherwise
@@ -19,7 +19,7 @@ export interface PointwiseOp {
   readonly kind: "pointwise";
   readonly id: string;
   /** Each read once by the task: shaped like `out`, one row broadcast over out's rows, or one 320-lane column
-   * tile repeated over out's column tiles (a lane sum's broadcast; see `inputView`). */
+   * tile (or a few copies of it) repeated over out's column tiles (a lane sum's broadcast; see `inputView`). */
   readonly inputs: readonly string[];
   /** In order; the last step's value is `out` (whose dtype is that step's). */
   readonly steps: readonly PointwiseStep[];
@@ -29,11 +29,11 @@ export interface PointwiseOp {
 type Shape2 = { readonly rows: number; readonly cols: number };
 
 /** How the task reads input `x` for output `out`: its rows as out's (or row 0 every time) and its column tile as
- * out's (or tile 0 every time). */
+ * out's (or, `tileRepeated`, the copy of one tile that serves out's tile: kernel-builder.ts `repeatedTile`). */
 export function inputView(x: Shape2, out: Shape2): { rowBroadcast: boolean; tileRepeated: boolean } {
   return {
     rowBroadcast: x.rows === 1 && out.rows > 1,
-    tileRepeated: x.cols === LANES && out.cols > LANES,
+    tileRepeated: repeatsTiles(x, out),
   };
 }
 

@@ -5,6 +5,7 @@
 // come out in a valid order with their SRAM deps.
 import type { Machine } from "../../arch/machine.ts";
 import { assertNever } from "../../util/assert.ts";
+import { repeatedTile } from "./kernel-builder.ts";
 import type { KOp } from "./kernel-ir.ts";
 import type { PartitionedGraph } from "./partition.ts";
 import { inputView, type PointwiseOp, valueTypes } from "./pointwise-ir.ts";
@@ -34,7 +35,7 @@ export function tile(p: PartitionedGraph, machine: Machine): TaskGraph {
           kind: "read",
           ref: rowsOf(
             t.id,
-            view.tileRepeated ? 0 : j,
+            view.tileRepeated ? repeatedTile(j, t, out) : j,
             view.rowBroadcast ? 0 : r0,
             n,
             view.rowBroadcast ? 0 : 1,
@@ -66,6 +67,7 @@ export function tile(p: PartitionedGraph, machine: Machine): TaskGraph {
         const b = byId.get(op.b)!;
         const out = byId.get(op.out)!;
         const chunk = Math.min(a.blockRows, b.blockRows, out.blockRows);
+        const bTile = (j: number) => (op.bTile ? repeatedTile(j, b, out) : j);
         for (let j = 0; j < out.tiles; j++)
           for (let r0 = 0; r0 < a.rows; r0 += chunk) {
             const n = Math.min(chunk, a.rows - r0);
@@ -88,8 +90,8 @@ export function tile(p: PartitionedGraph, machine: Machine): TaskGraph {
               steps: [
                 { kind: "read", ref: rowsOf(a.id, j, r0, n), type: a.type },
                 b.rows === 1
-                  ? { kind: "read", ref: rowsOf(b.id, op.bTile ? 0 : j, 0, n, 0), type: b.type }
-                  : { kind: "read", ref: rowsOf(b.id, op.bTile ? 0 : j, r0, n), type: b.type },
+                  ? { kind: "read", ref: rowsOf(b.id, bTile(j), 0, n, 0), type: b.type }
+                  : { kind: "read", ref: rowsOf(b.id, bTile(j), r0, n), type: b.type },
                 { kind: "vbinary", fn: op.fn, type: out.type, a: 0, b: 1, n },
                 { kind: "write", ref: rowsOf(out.id, j, r0, n), type: out.type, src: 2 },
               ],
