@@ -22,6 +22,10 @@ describe("row ops over the last axis (layernorm, rmsnorm, softmax)", () => {
       { batch: "2", d: "100" },
     ],
     ["five rows of 700 lanes (three column tiles)", { batch: "5", d: "700" }],
+    [
+      "two rows of 8000 lanes (25 tiles, a partial one: each lane sum is two copies of one tile, over 13 and 12 tiles)",
+      { batch: "2", d: "8000" },
+    ],
   ];
   for (const [name, sets] of cases)
     it(`${name}: no hazard, cycles equal the prediction, outputs within 1e-2 of the interpreter`, () => {

@@ -1,0 +1,64 @@
+// A lane sum over a row wider than 16 column tiles (llama2-70b's d = 8192 is 26): a few copies of one output tile,
+// each read with a run of the row's tiles, rather than every output tile of a periodic ones weight.
+import { describe, expect, it } from "vitest";
+import { TSP_V1 } from "../../../arch/presets.ts";
+import { loadModel } from "../../../compiler/frontend.ts";
+import { decompose } from "../../../compiler/passes/decompose.ts";
+import { partition } from "../../../compiler/passes/partition.ts";
+import { tile } from "../../../compiler/passes/tile.ts";
+
+/** rmsnorm over one row of d lanes on one chip, tiled. */
+function tiledNorm(d: number) {
+  const text = `model t\nconst d = ${d}\ninput x: fp16[1, d]\nparam g: fp16[d]\noutput y = rmsnorm(x, g, eps=1e-6)\n`;
+  const graph = loadModel(text, "t.model").graph!;
+  const p = partition(decompose(graph, "t.model").kernel, TSP_V1, 1, "t.model");
+  return tile(p.partitioned, TSP_V1);
+}
+
+describe("lane sums of rows wider than 16 tiles", () => {
+  it("a wide lane sum's weight tiles are K per copy (2 x 26 for d = 8192), not K x N (26 x 26)", () => {
+    const g = tiledNorm(8192);
+    // Weight loads of the ones weight, per product: rmsnorm sums its squares as bf16 hi + lo, two products.
+    const loads = new Map<string, number>();
+    for (const t of g.tasks)
+      if (t.steps.some((s) => s.kind === "read" && s.ref.tensor.startsWith("const.ones.")))
+        loads.set(t.op, (loads.get(t.op) ?? 0) + 1);
+    expect([...loads.values()]).toEqual([2 * 26, 2 * 26]);
+    // Each product writes two output tiles (its copies), in every tensor its tasks write (partial sums included).
+    const written = new Set<string>();
+    for (const t of g.tasks)
+      if (loads.has(t.op)) for (const s of t.steps) if (s.kind === "write") written.add(s.ref.tensor);
+    expect(new Set([...written].map((id) => g.tensors.find((t) => t.id === id)!.tiles))).toEqual(
+      new Set([2]),
+    );
+  });
+
+  it("each copy of the sum is read with at most 16 of the row's tiles (allocate's rule leaves it a slice group)", () => {
+    const g = tiledNorm(8192);
+    const narrow = new Set(g.tensors.filter((t) => t.tiles === 2 && t.type === "fp32").map((t) => t.id));
+    expect(narrow.size).toBeGreaterThan(0);
+    // Per copy (tensor, tile): the wide tiles (26-tile tensors) read or written by the tasks that read it.
+    const partners = new Map<string, Set<string>>();
+    const wide = new Set(g.tensors.filter((t) => t.tiles === 26).map((t) => t.id));
+    for (const t of g.tasks)
+      for (const s of t.steps) {
+        if (s.kind !== "read" || !narrow.has(s.ref.tensor)) continue;
+        const key = `${s.ref.tensor}/${s.ref.tile}`;
+        const set = partners.get(key) ?? new Set<string>();
+        for (const o of t.steps)
+          if ((o.kind === "read" || o.kind === "write") && wide.has(o.ref.tensor)) set.add(`${o.ref.tile}`);
+        partners.set(key, set);
+      }
+    const counts = [...partners.values()].map((s) => s.size).filter((n) => n > 0);
+    expect(counts.length).toBeGreaterThan(0);
+    for (const n of counts) expect(n).toBe(13);
+  });
+
+  it("a row of 16 tiles or fewer still sums into one output tile (13 weight tiles for d = 4096)", () => {
+    const g = tiledNorm(4096);
+    const loads = g.tasks.filter((t) =>
+      t.steps.some((s) => s.kind === "read" && s.ref.tensor.startsWith("const.ones.")),
+    );
+    expect(loads).toHaveLength(2 * 13);
+  });
+});
