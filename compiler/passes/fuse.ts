@@ -108,7 +108,9 @@ export function fusePointwise(k: KernelGraph): KernelGraph {
         dropped.add(x);
         tree = merged;
       }
-      if (tree.steps.length > 1) ops[i] = fromTree(op!.id, withoutCopies(tree), op!.out, byId);
+      const out = byId.get(op!.out)!;
+      const repeated = (x: string) => repeatsTiles(byId.get(x)!, out);
+      if (tree.steps.length > 1) ops[i] = fromTree(op!.id, withoutCopies(tree, repeated), op!.out, byId);
     }
     producer.set(op!.out, i);
   });
@@ -186,13 +188,21 @@ function remap(s: PointwiseStep, f: (v: number) => number): PointwiseStep {
 }
 
 /** The tree without `copy` steps of computed values (a lowering's `finish` copies a result into the node's id;
- * fused, the copy would only hold an ALU). */
-function withoutCopies(t: Tree): Tree {
+ * fused, the copy would only hold an ALU), nor of inputs `repeated` over out's tiles while more than one step is
+ * left (a wide lane sum's copies folded into their reader, lower-reduce.ts `laneSum`: a one-step tree becomes a
+ * plain op, which would not read a narrower input repeated). */
+function withoutCopies(t: Tree, repeated: (input: string) => boolean): Tree {
+  const lean = dropCopies(t, repeated);
+  return lean.steps.length > 1 ? lean : dropCopies(t, () => false);
+}
+
+function dropCopies(t: Tree, repeated: (input: string) => boolean): Tree {
   const n = t.inputs.length;
   const to: number[] = t.inputs.map((_, i) => i);
   const steps: PointwiseStep[] = [];
-  for (const s of t.steps) {
-    if (s.kind === "unary" && s.fn === "copy" && s.x >= n) {
+  for (const [i, s] of t.steps.entries()) {
+    const copy = s.kind === "unary" && s.fn === "copy";
+    if (copy && (s.x >= n || (i < t.steps.length - 1 && repeated(t.inputs[s.x]!)))) {
       to.push(to[s.x]!);
       continue;
     }

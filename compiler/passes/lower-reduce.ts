@@ -28,21 +28,25 @@ export function keepMask(k: KernelBuilder, width: number): string {
  * is 13 weight tiles instead of 169. The one tile is read by a task with each tile of the wide operand, so it must
  * share a slice group with none of them (allocate's rule: the tiles one task accesses sit on distinct slices), and
  * an fp32 row of 22 tiles or more covers every 4-slice group (llama2-70b's d = 8192 is 26). So a wider row gets
- * ceil(tiles / MAX_REPEATED_TILES) copies, the product emitted into that many output tiles by one periodic ones
- * weight, each copy read with a run of at most MAX_REPEATED_TILES of the wide operand's tiles
- * (kernel-builder.ts `repeatedTile`): 2 x 26 weight tiles for d = 8192 instead of 26 x 26. Every copy is the same
- * MXM accumulation, in the same order, so the numbers do not change. */
+ * ceil(tiles / MAX_REPEATED_TILES) copies of the one tile, each read with a run of at most MAX_REPEATED_TILES of
+ * the wide operand's tiles (kernel-builder.ts `repeatedTile`): still K weight tiles (26 for d = 8192, where every
+ * output tile of a periodic ones weight took 26 x 26). The copies are a VXM copy whose input is the one tile
+ * repeated; fused into the sum's pointwise readers (fuse.ts drops the copy step), they cost no task of their own:
+ * rmsnorm's rsqrt(sum hi + sum lo ...) reads the two one-tile sums and writes its result's copies. The values are
+ * copied, not recomputed, so the numbers are those of the one-tile sum. */
 export function laneSum(k: KernelBuilder, at: string, x: string, outCols: number): string {
   const t = k.get(x);
   const w = ones(k, t.dtype, t.cols);
   const copies = Math.ceil(Math.ceil(outCols / LANES) / MAX_REPEATED_TILES);
-  if (copies > 1)
-    return k.matmul(k.fresh(at), x, w, "fp32", copies * LANES, undefined, periodicFor(copies * LANES));
-  return k.matmul(k.fresh(at), x, w, "fp32", Math.min(outCols, LANES));
+  const sum = k.matmul(k.fresh(at), x, w, "fp32", Math.min(outCols, LANES));
+  if (copies === 1) return sum;
+  const id = k.define(k.fresh(at), "fp32", t.rows, copies * LANES);
+  k.ops.push({ kind: "pointwise", id, inputs: [sum], steps: [{ kind: "unary", fn: "copy", x: 0 }], out: id });
+  return id;
 }
 
 /** The most tiles (320 lanes each) one copy of a lane sum is repeated over: well under the 22 fp32 slice groups
- * of tsp-v1, leaving groups for the row's other partners (the widest row one copy served before copies came). */
+ * of tsp-v1, leaving groups for the row's other partners (the widest row one tile served before the copies). */
 const MAX_REPEATED_TILES = 16;
 
 /**
