@@ -237,10 +237,22 @@ export class Timeline {
     const nodeOf = (c: number) => Math.floor(c / this.ctx.nodeChips);
     /** By the first chip of each node: when its chips' sums are there, and how many chips it has. */
     const heads = new Map<number, { at: number; n: number }>();
+    // The K tiles of `a` for the chips of other nodes leave its node over one gateway wire each way, one chip's
+    // after another (stages.ts routes them so): by direction, when that wire is free.
+    const made = this.made.get(op.a);
+    const wire = new Map<number, number>();
     for (let c = 0; c < bounds.length - 1; c++) {
       const chip = p.base + c;
       const [k0, k1] = [bounds[c]!, bounds[c + 1]!];
       let ready = this.readyOn(op.a, chip, k1 - k0, commit);
+      const away = made ? nodeOf(chip) - nodeOf(made.chip) : 0;
+      if (made && away !== 0) {
+        const send = this.words(op.a, k1 - k0) * this.t.wordCycles;
+        const free = Math.max(made.at, wire.get(Math.sign(away)) ?? 0) + send;
+        wire.set(Math.sign(away), free);
+        const hops = 2 * Math.abs(away);
+        ready = Math.max(ready, free + this.t.linkLatency + (hops - 1) * this.relay(op.a, send));
+      }
       if (c === 0)
         for (const x of opInputs(op))
           if (x !== op.a) ready = Math.max(ready, this.readyOn(x, chip, this.tilesOf(x), commit));

@@ -326,11 +326,34 @@ function wideSplits(ctx: PackContext, t: SpreadTiming, i: number, nodes: number)
     const width = m * ctx.nodeChips;
     const planes = (Math.floor((k1 - k0) / width) * nTiles * load) / t.planes;
     if (sums > planes) break;
-    const bounds = [k0];
-    for (let c = 0; c < width; c++) bounds.push(kRange(k0, k1 - k0, c, width)[1]);
-    splits.push({ width, bounds, items: demands(ctx, i, bounds) });
+    for (const skew of NODE_SKEWS) {
+      const bounds = skewedBounds(k0, k1 - k0, m, ctx.nodeChips, skew);
+      if (bounds) splits.push({ width, bounds, items: demands(ctx, i, bounds) });
+    }
   }
   return splits;
+}
+
+/** How much less of a wide K split each node after the first may take (node n of m: 1 - skew * n / (m - 1) of
+ * the first's share), each tried: a later node gets its input over more gateways, one wire shared by all its
+ * chips, and sends its sum over more hops. */
+const NODE_SKEWS: readonly number[] = [0, 0.2, 0.4];
+
+/** K bounds of `tiles` tiles from k0 over m nodes of `per` chips, node n's chips weighted 1 - skew * n / (m - 1);
+ * undefined when a chip would get none. */
+function skewedBounds(k0: number, tiles: number, m: number, per: number, skew: number): number[] | undefined {
+  const weight = (c: number) => 1 - (skew * Math.floor(c / per)) / (m - 1);
+  let total = 0;
+  for (let c = 0; c < m * per; c++) total += weight(c);
+  const bounds = [k0];
+  let acc = 0;
+  for (let c = 0; c < m * per; c++) {
+    acc += weight(c);
+    const b = c === m * per - 1 ? k0 + tiles : k0 + Math.round((tiles * acc) / total);
+    if (b <= bounds.at(-1)!) return undefined;
+    bounds.push(b);
+  }
+  return bounds;
 }
 
 /**
