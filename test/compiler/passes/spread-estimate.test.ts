@@ -90,6 +90,30 @@ describe("the spread estimate", () => {
     expect(checked).toBeGreaterThanOrEqual(63);
   });
 
+  it("a K split over two whole nodes waits for its far node's input tiles one chip after another on the one gateway wire", () => {
+    const text = `model wide
+input x: fp16[64, 640]
+param w0: fp16[640, 5120]
+param w1: fp16[5120, 640]
+output y = matmul(matmul(x, w0), w1)
+`;
+    const kernel = decompose(loadModel(text, "wide.model").graph!, "wide.model").kernel;
+    const ctx = unlimitedPackContext(kernel);
+    expect(ctx.ops).toHaveLength(2);
+    const made = estimatePlacement(ctx, TIMING, [{ base: 0, width: 1 }]);
+    // 16 K tiles over the 16 chips of nodes 0 and 1, one each; the input is made on chip 0.
+    const bounds = Array.from({ length: 17 }, (_, c) => c);
+    const end = estimatePlacement(ctx, TIMING, [
+      { base: 0, width: 1 },
+      { base: 0, width: 16, kBounds: bounds },
+    ]);
+    // Node 1's eight K tiles of 64 rows (128 words each) cross the wire one after another, then its chips' partial
+    // sums (2 output tiles of 64 fp32 rows: 512 words) come back.
+    const wire = 8 * 64 * 2 * TIMING.wordCycles;
+    const sums = 2 * 64 * 4 * TIMING.wordCycles;
+    expect(end - made).toBeGreaterThanOrEqual(wire + sums);
+  });
+
   it("an 8-bit weight tile is estimated at the converted load width (320 / 3 rows), not the fp16 width (320 / 8)", () => {
     const one = (dtype: string) => {
       const text = `model one\ninput x: fp16[1, 640]\nparam w: ${dtype}[640, 640]\noutput y = matmul(x, w)\n`;
@@ -129,7 +153,7 @@ describe("the spread estimate", () => {
     expect(at("layer.0.matmul_4").width + at("layer.0.matmul_5").width).toBeGreaterThan(8);
   }, 60_000);
 
-  it("llama2-70b-fp8's down projection is K split over several whole nodes (its partial sums stream out under its planes' work), gate and up are not (theirs would outlast it)", () => {
+  it("llama2-70b-fp8's down projection is K split over several whole nodes (its partial sums stream out under its planes' work), the first node taking the most, gate and up are not (theirs would outlast it)", () => {
     const path = "programs/llama2-70b-fp8.model";
     const graph = loadModel(readFileSync(path, "utf8"), path, { layers: "1" }).graph!;
     const kernel = decompose(graph, path).kernel;
@@ -140,5 +164,10 @@ describe("the spread estimate", () => {
     expect(down.width).toBeGreaterThan(8);
     expect(p.kSplits?.get("layer.0.m")?.length).toBe(down.width + 1);
     for (const m of ["layer.0.matmul_4", "layer.0.matmul_5"]) expect(p.kSplits?.get(m), m).toBeUndefined();
+    // Its input is made on its first node (`mul` on its chip 0): the first node takes more of the K tiles than the
+    // last, whose share crosses the gateway wire after the others' (spread.ts `NODE_SKEWS`).
+    const k = p.kSplits!.get("layer.0.m")!;
+    const nodeTiles = (n: number) => k[(n + 1) * 8]! - k[n * 8]!;
+    expect(nodeTiles(0)).toBeGreaterThan(nodeTiles(down.width / 8 - 1));
   }, 60_000);
 });

@@ -194,6 +194,35 @@ output y = matmul(mul(silu(matmul(x, g)), matmul(x, u)), w)
     expect(run.cycles).toBe(r.report!.cycles);
     expect(run.outputsMatch).toBe(true);
   }, 60_000);
+
+  it("a heavy product's K split over whole nodes may give the first node more K tiles than the later ones: each later node's sum added on its first chip, exact with the interpreter's values", () => {
+    // Nodes of one chip; the down product's 20 K tiles of 8-bit weights over two nodes, its input made on the first.
+    const m = resolveMachine("tsp-v1", { mem_words: "1024", chips_per_node: "1" });
+    const text = `model gated
+input x: fp16[1, 320]
+param g: fp8[320, 6400]
+param u: fp8[320, 6400]
+param w: fp8[6400, 1600]
+output y = matmul(mul(silu(matmul(x, g)), matmul(x, u)), w)
+`;
+    const graph = loadModel(text, "gated.model").graph!;
+    const r = compile(graph, m, {
+      chips: 4,
+      file: "gated.model",
+      partition: "spread",
+      sources: initialSources(graph, 0),
+    });
+    const p = partition(r.kernel!, m, 4, "gated.model", "spread").partitioned;
+    const down = r.kernel!.ops.at(-1)!;
+    const k = p.kSplits?.get(down.id);
+    expect(k, "the down product K split").toBeDefined();
+    expect(k!.length).toBeGreaterThan(2);
+    expect(k![1]! - k![0]!).toBeGreaterThan(k!.at(-1)! - k!.at(-2)!);
+    const run = runModel(graph, r.program!, r.report!, m, { functional: true, seed: 0 });
+    expect(run.hazards).toEqual([]);
+    expect(run.cycles).toBe(r.report!.cycles);
+    expect(run.outputsMatch).toBe(true);
+  }, 60_000);
 });
 
 /** `chip:tile` of every output region named `logits#tJ.r0`, sorted. */
