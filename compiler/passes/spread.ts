@@ -335,8 +335,10 @@ function wideSplits(ctx: PackContext, t: SpreadTiming, i: number, nodes: number)
 }
 
 /** How much less of a wide K split each node after the first may take (node n of m: 1 - skew * n / (m - 1) of
- * the first's share), each tried: a later node gets its input over more gateways, one wire shared by all its
- * chips, and sends its sum over more hops. */
+ * the first's share), each a candidate the estimate chooses among: a later node gets its input over the one gateway
+ * wire after the others' (Timeline `wideKSplit`) and sends its sum over more hops. llama2-70b-fp8's down took 0.4
+ * (7 K tiles a chip on its first node, 4 or 5 on the second; with 0.6 offered too, the same): the unit of 4 layers
+ * 171,552 -> 169,971 cycles (docs/compiler.md). */
 const NODE_SKEWS: readonly number[] = [0, 0.2, 0.4];
 
 /** K bounds of `tiles` tiles from k0 over m nodes of `per` chips, node n's chips weighted 1 - skew * n / (m - 1);
