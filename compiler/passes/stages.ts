@@ -55,20 +55,33 @@ export function linkBetween(m: Machine, from: number, to: number): number {
   return to > from ? g.east : g.west;
 }
 
+/** A task writing rows `row .. end - 1` of a tile. */
+interface Written {
+  readonly id: string;
+  readonly row: number;
+  readonly end: number;
+}
+
+/** The ids of the writers whose rows meet `row .. end - 1`. */
+function overlapping(ws: readonly Written[], row: number, end: number): string[] {
+  return ws.filter((w) => w.row < end && row < w.end).map((w) => w.id);
+}
+
 export function placeStages(g: TaskGraph, p: PartitionedGraph, m: Machine): TaskGraph {
   const moved = g.tasks.some((t) => (p.stageOf.get(t.op)?.base ?? 0) !== 0);
   if (!moved && !g.tasks.some((t) => t.steps.some((s) => s.kind === "read" && /@c\d+$/.test(s.ref.tensor))))
     return g;
   const chipOfTask = (t: Task) => (p.stageOf.get(t.op)?.base ?? 0) + t.chip;
   const byId = new Map(g.tensors.map((t) => [t.id, t]));
-  const writers = new Map<string, string[]>(); // `${tensor}/${tile}` -> writer task ids
+  const writers = new Map<string, Written[]>(); // `${tensor}/${tile}` -> writer tasks and their rows
   const firstWriterChip = new Map<string, number>();
   const firstReaderChip = new Map<string, number>();
   for (const t of g.tasks)
     for (const s of t.steps) {
       if (s.kind === "write") {
         const k = `${s.ref.tensor}/${s.ref.tile}`;
-        writers.set(k, [...(writers.get(k) ?? []), t.id]);
+        const w = { id: t.id, row: s.ref.row, end: s.ref.row + (s.ref.stride === 0 ? 1 : s.ref.n) };
+        writers.set(k, [...(writers.get(k) ?? []), w]);
         if (!firstWriterChip.has(s.ref.tensor)) firstWriterChip.set(s.ref.tensor, chipOfTask(t));
       }
       if ((s.kind === "read" || s.kind === "gather") && !firstReaderChip.has(s.ref.tensor))
@@ -99,9 +112,10 @@ export function placeStages(g: TaskGraph, p: PartitionedGraph, m: Machine): Task
   for (const t of g.tasks)
     for (const s of t.steps) if (s.kind === "recv") recvOfSend.set(s.from, chipOfTask(t));
   const out: Task[] = [];
-  /** Writer task ids of tile `tile` of the copy of tensor `id` on `chip` (made on first request). */
-  const arrived = new Map<string, string[]>();
-  const fetch = (id: string, tile: number, chip: number): string[] => {
+  /** Writer tasks of tile `tile` of the copy of tensor `id` on `chip` (made on first request), with their rows: a
+   * reader waits for the pieces holding its rows only, so a row chunk goes on while later rows still cross. */
+  const arrived = new Map<string, Written[]>();
+  const fetch = (id: string, tile: number, chip: number): Written[] => {
     const home = homeOf.get(id)!;
     if (home === chip) return writers.get(`${id}/${tile}`) ?? [];
     const key = `${id}/${tile}/${chip}`;
@@ -119,7 +133,7 @@ export function placeStages(g: TaskGraph, p: PartitionedGraph, m: Machine): Task
     const src = copyOf(id, from);
     const dst = copyOf(id, chip);
     const rowsPerSend = Math.max(1, Math.floor(m.c2c.bufferWords / ELEM_BYTES[t.type]));
-    const recvs: string[] = [];
+    const recvs: Written[] = [];
     for (let r0 = 0; r0 < t.rows; r0 += rowsPerSend) {
       const n = Math.min(rowsPerSend, t.rows - r0);
       const base = `move.${id}.t${tile}.r${r0}.c${from}-c${chip}`;
@@ -132,7 +146,7 @@ export function placeStages(g: TaskGraph, p: PartitionedGraph, m: Machine): Task
           { kind: "read", ref: ref(src), type: t.type },
           { kind: "send", type: t.type, src: 0, n, link: linkBetween(m, from, chip) },
         ],
-        after: prev,
+        after: overlapping(prev, r0, r0 + n),
       });
       out.push({
         id: `${base}.recv`,
@@ -144,7 +158,7 @@ export function placeStages(g: TaskGraph, p: PartitionedGraph, m: Machine): Task
         ],
         after: [`${base}.send`],
       });
-      recvs.push(`${base}.recv`);
+      recvs.push({ id: `${base}.recv`, row: r0, end: r0 + n });
     }
     arrived.set(key, recvs);
     return recvs;
@@ -158,7 +172,8 @@ export function placeStages(g: TaskGraph, p: PartitionedGraph, m: Machine): Task
         case "read":
         case "gather": {
           const id = alias(s.ref.tensor);
-          for (const w of fetch(id, s.ref.tile, chip)) after.add(w);
+          const end = s.kind === "gather" ? Number.POSITIVE_INFINITY : s.ref.row + (s.ref.stride === 0 ? 1 : s.ref.n);
+          for (const w of overlapping(fetch(id, s.ref.tile, chip), s.ref.row, end)) after.add(w);
           return { ...s, ref: { ...s.ref, tensor: copyOf(id, chip) } };
         }
         case "write":

@@ -7,7 +7,7 @@ import type { KOp } from "./kernel-ir.ts";
 import { unreadOutputs } from "./pack.ts";
 import type { PartitionedGraph } from "./partition.ts";
 import type { Step, TiledTensor } from "./task-ir.ts";
-import { accumulatorType, bufferRows, type TileContext } from "./tile-context.ts";
+import { accumulatorType, bufferRows, type TileContext, taskRows } from "./tile-context.ts";
 
 /**
  * A column split: chip c of the stage computes output column tiles `n[c] .. n[c + 1] - 1` whole (every K tile,
@@ -24,7 +24,9 @@ export function lowerColumns(
   const a0 = byId.get(op.a)!;
   const b0 = byId.get(op.b)!;
   const out = byId.get(op.out)!;
-  const chunk = Math.min(a0.blockRows, out.blockRows, machine.mxm.accumulatorRows);
+  // As tile-matmul.ts: row chunks of taskRows for a chain of K tiles, whole rows for a one-tile product.
+  const whole = Math.min(a0.blockRows, out.blockRows, machine.mxm.accumulatorRows);
+  const chunk = a0.tiles > 1 ? taskRows(whole) : whole;
   const acc = accumulatorType(a0.type);
   const sendRows = bufferRows(machine, out.type);
   const kept = outputParts(cx.p).has(out.id);

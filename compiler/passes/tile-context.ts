@@ -86,6 +86,24 @@ export interface TileContext {
   ): string[];
 }
 
+/** A task writing rows `row .. end - 1` of a column tile. */
+interface Writer {
+  readonly id: string;
+  readonly row: number;
+  readonly end: number;
+}
+
+/** Rows per task of a row-wise op (VXM ops, a matmul's row chunk): at most PIPELINE_ROWS, so a chain of row-wise
+ * ops (a projection, a layernorm's sums and steps, the next projection) pipelines over a prefill's rows, each chunk
+ * going on when its own rows are written, and never across an SRAM block of `blocks` rows. */
+export function taskRows(...blocks: readonly number[]): number {
+  return Math.min(PIPELINE_ROWS, ...blocks);
+}
+
+/** ASSUMPTION (measured, docs/compiler.md "bert-base's prefill"): 64 rows, a quarter of an fp16 pass's array time
+ * (256 cycles) against one more weight load and an 8-cycle install per chunk. */
+export const PIPELINE_ROWS = 64;
+
 export function tileContext(p: PartitionedGraph, machine: Machine): TileContext {
   const lanes = machine.lanes;
   // Matmul weights are read a weight tile (mxm.rows rows) at a time; activations a few tiles at a time.
@@ -111,14 +129,20 @@ export function tileContext(p: PartitionedGraph, machine: Machine): TileContext 
   }));
   const byId = new Map(tensors.map((t) => [t.id, t]));
   const tasks: Task[] = [];
-  /** Which tasks write each (tensor, column tile): a reader must be placed after all of them. */
-  const writers = new Map<string, string[]>();
+  /** Which tasks write each (tensor, column tile), and their rows: a reader is placed after those whose rows it
+   * reads (a gather, whose rows are data, after all of them), so a row-wise op's chunk of rows goes on as soon as
+   * its own rows exist, not the whole tile (docs/compiler.md "bert-base's prefill"). */
+  const writers = new Map<string, Writer[]>();
   const key = (tensor: string, tileIndex: number) => `${tensor}/${tileIndex}`;
   const depsOf = (steps: readonly Step[]): string[] => {
     const deps = new Set<string>();
-    for (const s of steps)
-      if (s.kind === "read" || s.kind === "gather")
-        for (const w of writers.get(key(s.ref.tensor, s.ref.tile)) ?? []) deps.add(w);
+    for (const s of steps) {
+      if (s.kind !== "read" && s.kind !== "gather") continue;
+      const first = s.ref.row;
+      const end = s.kind === "gather" ? Number.POSITIVE_INFINITY : first + (s.ref.stride === 0 ? 1 : s.ref.n);
+      for (const w of writers.get(key(s.ref.tensor, s.ref.tile)) ?? [])
+        if (s.kind === "gather" || (w.row < end && first < w.end)) deps.add(w.id);
+    }
     return [...deps];
   };
   const push: TileContext["push"] = (task, extraAfter = [], chip = 0) => {
@@ -135,9 +159,14 @@ export function tileContext(p: PartitionedGraph, machine: Machine): TileContext 
     for (const s of task.steps)
       if (s.kind === "write") {
         const k = key(s.ref.tensor, s.ref.tile);
+        const w: Writer = {
+          id: task.id,
+          row: s.ref.row,
+          end: s.ref.row + (s.ref.stride === 0 ? 1 : s.ref.n),
+        };
         const ws = writers.get(k);
-        if (ws) ws.push(task.id);
-        else writers.set(k, [task.id]);
+        if (ws) ws.push(w);
+        else writers.set(k, [w]);
       }
     return task.id;
   };
@@ -184,13 +213,21 @@ export function tileContext(p: PartitionedGraph, machine: Machine): TileContext 
 
   const kChain: TileContext["kChain"] = (op, group, a, weightType, [k0, k1], weights, [m0, mn], chip) => {
     let prev: string | undefined;
+    let prevIw: string | undefined;
     for (let i = k0; i < k1; i++) {
+      // The next weight tile loads while the array multiplies with the last (the staging buffer is free from the
+      // install on: docs/isa.md `iw`); only its install waits for the last product.
       const lw = push(
         { id: `${group}.k${i}.lw`, op, mxmGroup: group, steps: weightLoad(weights(i), weightType, a.type) },
-        prev ? [prev] : [],
+        prevIw ? [prevIw] : [],
         chip,
       );
-      const iw = push({ id: `${group}.k${i}.iw`, op, mxmGroup: group, steps: [{ kind: "iw" }] }, [lw], chip);
+      const iw = push(
+        { id: `${group}.k${i}.iw`, op, mxmGroup: group, steps: [{ kind: "iw" }] },
+        prev ? [lw, prev] : [lw],
+        chip,
+      );
+      prevIw = iw;
       prev = push(
         {
           id: `${group}.k${i}.abc`,

@@ -5,7 +5,7 @@ import type { ElemType } from "../../arch/isa.ts";
 import type { KOp } from "./kernel-ir.ts";
 import type { Step, TiledTensor } from "./task-ir.ts";
 import { lowerColumns } from "./tile-columns.ts";
-import { accumulatorType, bufferRows, type TileContext } from "./tile-context.ts";
+import { accumulatorType, bufferRows, type TileContext, taskRows } from "./tile-context.ts";
 
 type Matmul = Extract<KOp, { kind: "matmul" }>;
 
@@ -29,7 +29,9 @@ export function lowerMatmul(cx: TileContext, op: Matmul): void {
   const [kFirst, kEnd] = op.kTiles ?? [0, Math.ceil(a0.cols / lanes)];
   const kTiles = kEnd - kFirst;
   const chips = p.matmulChips.get(op.id) ?? 1;
-  const chunk = Math.min(a0.blockRows, out.blockRows, machine.mxm.accumulatorRows);
+  // A one-tile product (a lane move, a head's scores) pays a group's install and drain per pass: whole rows.
+  const whole = Math.min(a0.blockRows, out.blockRows, machine.mxm.accumulatorRows);
+  const chunk = kTiles > 1 ? taskRows(whole) : whole;
   const acc = accumulatorType(a0.type);
   const groups = out.tiles * Math.ceil(a0.rows / chunk);
   const sendRows = bufferRows(machine, acc);

@@ -11,7 +11,7 @@ import type { PartitionedGraph } from "./partition.ts";
 import { inputView, type PointwiseOp, valueTypes } from "./pointwise-ir.ts";
 import type { Step, TaskGraph } from "./task-ir.ts";
 import { outputParts } from "./tile-columns.ts";
-import { tileContext } from "./tile-context.ts";
+import { taskRows, tileContext } from "./tile-context.ts";
 import { lowerMatmul } from "./tile-matmul.ts";
 
 export function tile(p: PartitionedGraph, machine: Machine): TaskGraph {
@@ -23,10 +23,7 @@ export function tile(p: PartitionedGraph, machine: Machine): TaskGraph {
   const lowerPointwise = (op: PointwiseOp): void => {
     const out = byId.get(op.out)!;
     const inputs = op.inputs.map((x) => ({ t: byId.get(x)!, view: inputView(byId.get(x)!, out) }));
-    const chunk = Math.min(
-      out.blockRows,
-      ...inputs.filter((x) => !x.view.rowBroadcast).map((x) => x.t.blockRows),
-    );
+    const chunk = taskRows(out.blockRows, ...inputs.filter((x) => !x.view.rowBroadcast).map((x) => x.t.blockRows));
     const types = valueTypes(op, (x) => kernelTensors.get(x)!.dtype);
     for (let j = 0; j < out.tiles; j++)
       for (let r0 = 0; r0 < out.rows; r0 += chunk) {
@@ -66,7 +63,7 @@ export function tile(p: PartitionedGraph, machine: Machine): TaskGraph {
         const a = byId.get(op.a)!;
         const b = byId.get(op.b)!;
         const out = byId.get(op.out)!;
-        const chunk = Math.min(a.blockRows, b.blockRows, out.blockRows);
+        const chunk = taskRows(a.blockRows, b.blockRows, out.blockRows);
         const bTile = (j: number) => (op.bTile ? repeatedTile(j, b, out) : j);
         for (let j = 0; j < out.tiles; j++)
           for (let r0 = 0; r0 < a.rows; r0 += chunk) {
@@ -104,7 +101,7 @@ export function tile(p: PartitionedGraph, machine: Machine): TaskGraph {
       case "convert": {
         const x = byId.get(op.x)!;
         const out = byId.get(op.out)!;
-        const chunk = Math.min(x.blockRows, out.blockRows);
+        const chunk = taskRows(x.blockRows, out.blockRows);
         for (let j = 0; j < out.tiles; j++)
           for (let r0 = 0; r0 < x.rows; r0 += chunk) {
             const n = Math.min(chunk, x.rows - r0);

@@ -5,12 +5,13 @@
 import { ELEM_BYTES } from "../../arch/isa.ts";
 import type { Machine } from "../../arch/machine.ts";
 import { invariant } from "../../util/assert.ts";
-import { blockOf, type Placement, type Task, type TaskGraph } from "../passes/task-ir.ts";
+import { blockOf, type Placement, type Task, type TaskGraph, type VecRef } from "../passes/task-ir.ts";
 import { deskewPeriodOf } from "./deskew.ts";
 import { type Geometry, onPlane, taskGeometry } from "./geometry.ts";
 import { buildInstructions } from "./instructions.ts";
 import { type GroupState, NO_INPUT, type PlaneState } from "./plane-state.ts";
 import { QUEUE } from "./resources.ts";
+import { RowPieces } from "./row-pieces.ts";
 import type { ScheduledInst, TaskTimes } from "./schedule-ir.ts";
 import {
   abcResultOffset,
@@ -56,6 +57,10 @@ export class Placer {
   private readonly tileBase = new Map<string, number>();
   private readonly tileReady: number[];
   private readonly tileReadEnd: number[];
+  /** Per row piece of a tile (row-pieces.ts): the cycle from which its last write is readable; a read waits for
+   * its own rows' pieces, a reuse (tileReady) for the whole tile. */
+  private readonly pieces: RowPieces;
+  private readonly pieceReady: number[];
   /** The dense id of a `tensor/tile` name (allocate.ts `reuses`). */
   private readonly reuseIds = new Map<string, number>();
   /** Issue cycle of each placed send step, by task id: its receiver's earliest start follows from it. */
@@ -98,6 +103,8 @@ export class Placer {
       this.chainFrom < Number.POSITIVE_INFINITY ? NO_INPUT : 0,
     );
     this.tileReadEnd = new Array<number>(tileCount).fill(0);
+    this.pieces = new RowPieces(g.tensors);
+    this.pieceReady = new Array<number>(this.pieces.count).fill(this.tileReady[0] ?? 0);
     let chips = g.chips;
     for (const t of g.tasks) chips = Math.max(chips, t.chip + 1);
     this.deskewPeriod = deskewPeriodOf(m);
@@ -203,7 +210,7 @@ export class Placer {
         switch (s.kind) {
           case "read":
           case "gather":
-            data = this.tileReady[this.tileId(s.ref.tensor, s.ref.tile)]!;
+            data = this.readableFrom(s.ref, s.kind === "gather");
             break;
           case "write": {
             // Reused SRAM space is a resource: the relaxed schedule (a bound) does not wait for its old readers.
@@ -296,7 +303,10 @@ export class Placer {
         case "write": {
           if (inst.step !== tileStep) tile = this.tileId(s.ref.tensor, s.ref.tile);
           tileStep = inst.step;
-          this.tileReady[tile] = Math.max(this.tileReady[tile]!, t + writeReadableOffset(m, last));
+          const readable = t + writeReadableOffset(m, last);
+          this.tileReady[tile] = Math.max(this.tileReady[tile]!, readable);
+          const [p0, p1] = this.pieces.range(s.ref);
+          for (let p = p0; p < p1; p++) this.pieceReady[p] = Math.max(this.pieceReady[p]!, readable);
           break;
         }
         case "lw":
@@ -381,6 +391,14 @@ export class Placer {
       shapes[plane] = geo;
     }
     return geo;
+  }
+
+  /** The cycle from which every row `ref` reads is readable (a gather's: every row of its tile). */
+  private readableFrom(ref: VecRef, whole: boolean): number {
+    const [p0, p1] = this.pieces.range(ref, whole);
+    let ready = this.pieceReady[p0]!;
+    for (let p = p0 + 1; p < p1; p++) ready = Math.max(ready, this.pieceReady[p]!);
+    return ready;
   }
 
   private tileId(tensor: string, tile: number): number {

@@ -20,6 +20,7 @@ import { type Dependencies, dependencies } from "./dependencies.ts";
 import { NO_INPUT } from "./plane-state.ts";
 import { estimate, pathPriorities } from "./priority.ts";
 import { HEAD, PER_STEP, ShapeTable } from "./relaxed-shapes.ts";
+import { RowPieces } from "./row-pieces.ts";
 
 /** What a step's terms read or its placement sets (per step of the prepared graph). */
 const OTHER = 0;
@@ -42,12 +43,15 @@ export interface RelaxedGraph {
   /** Task i's steps are `stepStart[i] .. stepStart[i + 1]` in `code` and `arg`. */
   readonly stepStart: Int32Array;
   readonly code: Uint8Array;
-  /** The dense tile id a read, gather or write touches (placement.ts `tileId`); a recv's send task by index. */
+  /** The first dense row piece a read, gather or write touches (row-pieces.ts); a recv's send task by index. */
   readonly arg: Int32Array;
+  /** The end of the pieces a read, gather or write touches: pieces arg .. argEnd - 1. */
+  readonly argEnd: Int32Array;
   /** Dense MXM group id per task (numbered as first met; -1: none), and whether it ends its group. */
   readonly group: Int32Array;
   readonly groupEnd: Uint8Array;
   readonly groups: number;
+  /** Row pieces in all (row-pieces.ts). */
   readonly tiles: number;
   /** Chips talk: nothing issues in cycle 0 (the deskew's). */
   readonly multiChip: boolean;
@@ -67,18 +71,16 @@ export function prepareRelaxed(g: TaskGraph, m: Machine, deps = dependencies(g.t
   const n = tasks.length;
   const placements = new Map<string, Placement>((g.placements ?? []).map((p) => [p.tensor, p]));
   // Per tensor its placement and its first tile's dense id (one lookup per MEM step).
-  const tensors = new Map<string, { placement: Placement | undefined; tile: number }>();
-  let tiles = 0;
-  for (const t of g.tensors) {
-    tensors.set(t.id, { placement: placements.get(t.id), tile: tiles });
-    tiles += t.tiles;
-  }
+  const tensors = new Map<string, { placement: Placement | undefined }>();
+  for (const t of g.tensors) tensors.set(t.id, { placement: placements.get(t.id) });
+  const pieces = new RowPieces(g.tensors);
   const shapes = new ShapeTable(m, placements);
   const chips = new Int32Array(n);
   const stepStart = new Int32Array(n + 1);
   for (let i = 0; i < n; i++) stepStart[i + 1] = stepStart[i]! + tasks[i]!.steps.length;
   const code = new Uint8Array(stepStart[n]!);
   const arg = new Int32Array(stepStart[n]!);
+  const argEnd = new Int32Array(stepStart[n]!);
   const group = new Int32Array(n).fill(-1);
   const groupEnd = new Uint8Array(n);
   const groupIds = new Map<string, number>();
@@ -90,7 +92,7 @@ export function prepareRelaxed(g: TaskGraph, m: Machine, deps = dependencies(g.t
   const blocks: (BlockPlacement | undefined)[] = [];
   // The tensor of the last MEM step (consecutive steps and tasks mostly touch one tensor).
   let lastTensor: string | undefined;
-  let tensor: { placement: Placement | undefined; tile: number } | undefined;
+  let tensor: { placement: Placement | undefined } | undefined;
   for (let i = 0; i < n; i++) {
     const t = tasks[i]!;
     chips[i] = t.chip;
@@ -120,7 +122,9 @@ export function prepareRelaxed(g: TaskGraph, m: Machine, deps = dependencies(g.t
           if (!tensor?.placement) invariant(false, `no placement for ${s.ref.tensor}`);
           blocks[si] = blockOf(tensor.placement, s.ref.tile, s.ref.row);
           code[base + si] = s.kind === "write" ? WRITE : READ;
-          arg[base + si] = tensor.tile + s.ref.tile;
+          const [p0, p1] = pieces.range(s.ref, s.kind === "gather");
+          arg[base + si] = p0;
+          argEnd[base + si] = p1;
           break;
         }
         case "lw":
@@ -165,10 +169,11 @@ export function prepareRelaxed(g: TaskGraph, m: Machine, deps = dependencies(g.t
     stepStart,
     code,
     arg,
+    argEnd,
     group,
     groupEnd,
     groups: groupIds.size,
-    tiles,
+    tiles: pieces.count,
     multiChip,
     shapeOffset: Int32Array.from(shapes.offset),
     shapeData: Int32Array.from(shapes.data),
@@ -196,7 +201,7 @@ export interface RelaxedRun {
 }
 
 export function relaxedRun(rg: RelaxedGraph, opts: RelaxedRunOptions): RelaxedRun {
-  const { m, tasks, chips, stepStart, code, arg, group, groupEnd, multiChip } = rg;
+  const { m, tasks, chips, stepStart, code, arg, argEnd, group, groupEnd, multiChip } = rg;
   const { shapeOffset: offset, shapeData: data } = rg;
   const { afterStart, succStart, succOf } = rg.deps;
   const shapeOf = opts.unitRuns ? rg.unitShape : rg.shape;
@@ -237,9 +242,12 @@ export function relaxedRun(rg: RelaxedGraph, opts: RelaxedRunOptions): RelaxedRu
     for (let si = 0; si < steps; si++) {
       let term: number;
       switch (code[base + si]) {
-        case READ:
+        case READ: {
+          const end = argEnd[base + si]!;
           term = tileReady[arg[base + si]!]!;
+          for (let p = arg[base + si]! + 1; p < end; p++) term = Math.max(term, tileReady[p]!);
           break;
+        }
         case LW:
           term = stagingFree[g]!;
           break;
@@ -305,9 +313,8 @@ export function relaxedRun(rg: RelaxedGraph, opts: RelaxedRunOptions): RelaxedRu
       const w = rec + HEAD + PER_STEP * si;
       switch (code[base + si]) {
         case WRITE: {
-          const tile = arg[base + si]!;
           const v = start + data[w + 1]!;
-          if (v > tileReady[tile]!) tileReady[tile] = v;
+          for (let p = arg[base + si]!; p < argEnd[base + si]!; p++) if (v > tileReady[p]!) tileReady[p] = v;
           break;
         }
         case LW:
