@@ -59,6 +59,8 @@ describe("programs/mlp2.model split over chips (K tiles per chip, partial sums o
     [2, {}],
     [3, { batch: "2" }],
     [8, { d_in: "2560", batch: "10" }],
+    // 64-row chunks: each chunk's partial sums cross the link and are added on their own.
+    [2, { batch: "150" }],
   ];
   for (const [chips, sets] of cases)
     it(`${chips} chips ${JSON.stringify(sets)}: no hazard, cycles equal the prediction, outputs match`, () => {

@@ -26,6 +26,10 @@ describe("row ops over the last axis (layernorm, rmsnorm, softmax)", () => {
       "two rows of 8000 lanes (25 tiles, a partial one: each lane sum is two copies of one tile, over 13 and 12 tiles)",
       { batch: "2", d: "8000" },
     ],
+    [
+      "150 rows of 700 lanes (tasks of 64 rows, the last 22: each reads only its own rows' writers)",
+      { batch: "150", d: "700" },
+    ],
   ];
   for (const [name, sets] of cases)
     it(`${name}: no hazard, cycles equal the prediction, outputs within 1e-2 of the interpreter`, () => {
