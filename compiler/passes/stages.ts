@@ -172,7 +172,8 @@ export function placeStages(g: TaskGraph, p: PartitionedGraph, m: Machine): Task
         case "read":
         case "gather": {
           const id = alias(s.ref.tensor);
-          const end = s.kind === "gather" ? Number.POSITIVE_INFINITY : s.ref.row + (s.ref.stride === 0 ? 1 : s.ref.n);
+          const end =
+            s.kind === "gather" ? Number.POSITIVE_INFINITY : s.ref.row + (s.ref.stride === 0 ? 1 : s.ref.n);
           for (const w of overlapping(fetch(id, s.ref.tile, chip), s.ref.row, end)) after.add(w);
           return { ...s, ref: { ...s.ref, tensor: copyOf(id, chip) } };
         }

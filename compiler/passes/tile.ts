@@ -23,7 +23,10 @@ export function tile(p: PartitionedGraph, machine: Machine): TaskGraph {
   const lowerPointwise = (op: PointwiseOp): void => {
     const out = byId.get(op.out)!;
     const inputs = op.inputs.map((x) => ({ t: byId.get(x)!, view: inputView(byId.get(x)!, out) }));
-    const chunk = taskRows(out.blockRows, ...inputs.filter((x) => !x.view.rowBroadcast).map((x) => x.t.blockRows));
+    const chunk = taskRows(
+      out.blockRows,
+      ...inputs.filter((x) => !x.view.rowBroadcast).map((x) => x.t.blockRows),
+    );
     const types = valueTypes(op, (x) => kernelTensors.get(x)!.dtype);
     for (let j = 0; j < out.tiles; j++)
       for (let r0 = 0; r0 < out.rows; r0 += chunk) {
