@@ -99,12 +99,11 @@ export class Placer {
     }
     // A source is readable from cycle 0, and never written: with a chain, a task that drops constant terms must not
     // see its 0 (the prefix's tasks start at 0 or 1 anyway).
-    this.tileReady = new Array<number>(tileCount).fill(
-      this.chainFrom < Number.POSITIVE_INFINITY ? NO_INPUT : 0,
-    );
+    const unwritten = this.chainFrom < Number.POSITIVE_INFINITY ? NO_INPUT : 0;
+    this.tileReady = new Array<number>(tileCount).fill(unwritten);
     this.tileReadEnd = new Array<number>(tileCount).fill(0);
     this.pieces = new RowPieces(g.tensors);
-    this.pieceReady = new Array<number>(this.pieces.count).fill(this.tileReady[0] ?? 0);
+    this.pieceReady = new Array<number>(this.pieces.count).fill(unwritten);
     let chips = g.chips;
     for (const t of g.tasks) chips = Math.max(chips, t.chip + 1);
     this.deskewPeriod = deskewPeriodOf(m);
