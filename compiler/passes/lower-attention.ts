@@ -10,7 +10,7 @@ import { type KernelBuilder, tilesOf } from "./kernel-builder.ts";
 import type { WeightLayout } from "./kernel-ir.ts";
 import { laneMask, moveLanes } from "./lower-lanes.ts";
 import { transposeLast2 } from "./lower-layout.ts";
-import { finish, laneSum, laneSum32, maskedExp } from "./lower-reduce.ts";
+import { finish, laneSum, laneSumPositive, maskedExp } from "./lower-reduce.ts";
 
 export interface AttentionShape {
   readonly batch: number;
@@ -151,7 +151,7 @@ export function lowerAttention(
       for (const [i, p] of parts.entries()) {
         const n = kb.get(p.s).cols;
         const total = exps
-          .map((e) => laneSum32(kb, at, e, n))
+          .map((e) => laneSumPositive(kb, at, e, n))
           .reduce((a, c) => kb.binary(kb.fresh(at), "add", a, c));
         const prob = kb.binary(kb.fresh(at), "mul", exps[i]!, kb.unary(kb.fresh(at), "recip", total));
         const pv = p.pv(kb.convert(kb.fresh(at), prob, vType), headTiles);

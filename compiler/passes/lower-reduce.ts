@@ -57,6 +57,16 @@ export function laneSum32(k: KernelBuilder, at: string, x: string, outCols: numb
   return laneSum32Of(k, at, () => x, outCols);
 }
 
+/**
+ * The lane sum of a non-negative fp32 tensor (a softmax's exps) from its bf16 rounding alone: one product instead
+ * of laneSum32's two. Each term is within 2^-9 relative of its value, so, the terms sharing a sign, the sum is
+ * too (the dropped low half is below that); a softmax row divided by it is off by one common factor within
+ * 2^-9 (1.95e-3), under the fp16 tolerance of 1e-2 (docs/compiler.md "Numbers and tolerance").
+ */
+export function laneSumPositive(k: KernelBuilder, at: string, x: string, outCols: number): string {
+  return laneSum(k, at, k.convert(k.fresh(at), x, "bf16"), outCols);
+}
+
 /** laneSum32 of a value `make` builds (each call anew, from tensors that exist): hi and lo are then each one fused
  * task from those tensors (fuse.ts), and the fp32 value itself is never stored. */
 export function laneSum32Of(k: KernelBuilder, at: string, make: () => string, outCols: number): string {
