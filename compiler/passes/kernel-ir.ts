@@ -120,8 +120,6 @@ export type KOp =
  * - `band`: only output column tiles n0 <= j < n1 are computed (b's row r is output lane n0 * 320 + r) and only
  *   a's column tiles from kTiles[0] on meet weights (b's column c is a's column kTiles[0] * 320 + c); every other
  *   output tile is exactly 0 (written as zeros). A lane move's selection matrix is one such block.
- * - `periodic`: b's rows repeat every 320 output lanes (b holds one weight tile's rows, used for every output
- *   tile): a ones matrix or a broadcast.
  * - `diagonal`: output tile j reads only a's column tiles j - below .. j + above (the others meet zeros): b holds,
  *   for each output lane, those (below + above + 1) * 320 columns, b's column tile t meeting a's tile
  *   j - below + t. A lane permutation that moves lanes less than a tile or so (rope's rotate-half).
@@ -131,7 +129,6 @@ export type KOp =
 export type WeightLayout =
   | { readonly kind: "band"; readonly nTiles: readonly [number, number] }
   | { readonly kind: "window"; readonly nTiles: readonly [number, number] }
-  | { readonly kind: "periodic" }
   | { readonly kind: "diagonal"; readonly below: number; readonly above: number };
 
 export interface RowRange {
@@ -187,13 +184,11 @@ export function formatKernelOp(op: KOp): string {
       const kt = op.kTiles ? ` (k tiles ${op.kTiles[0]}..${op.kTiles[1] - 1})` : "";
       const lay = !op.bLayout
         ? ""
-        : op.bLayout.kind === "periodic"
-          ? " (b periodic)"
-          : op.bLayout.kind === "diagonal"
-            ? ` (b diagonal, k tiles j-${op.bLayout.below}..j+${op.bLayout.above})`
-            : op.bLayout.kind === "window"
-              ? ` (n tiles ${op.bLayout.nTiles[0]}..${op.bLayout.nTiles[1] - 1})`
-              : ` (n tiles ${op.bLayout.nTiles[0]}..${op.bLayout.nTiles[1] - 1}, b from k tile ${op.kTiles?.[0] ?? 0})`;
+        : op.bLayout.kind === "diagonal"
+          ? ` (b diagonal, k tiles j-${op.bLayout.below}..j+${op.bLayout.above})`
+          : op.bLayout.kind === "window"
+            ? ` (n tiles ${op.bLayout.nTiles[0]}..${op.bLayout.nTiles[1] - 1})`
+            : ` (n tiles ${op.bLayout.nTiles[0]}..${op.bLayout.nTiles[1] - 1}, b from k tile ${op.kTiles?.[0] ?? 0})`;
       const epi = (op.epilogue ?? []).map((e) =>
         e.kind === "unary" ? e.fn : e.kind === "row" ? `${e.fn} ${e.b}` : `${e.fn} #${e.imm}`,
       );
@@ -300,7 +295,6 @@ function weightFits(op: Extract<KOp, { kind: "matmul" }>, a: KTensor, b: KTensor
   if (out.rows !== a.rows) return false;
   const lay = op.bLayout;
   if (!lay || lay.kind === "window") return a.cols === b.cols && b.rows >= out.cols;
-  if (lay.kind === "periodic") return a.cols === b.cols && b.rows >= Math.min(out.cols, LANES);
   if (lay.kind === "diagonal") return b.cols === (lay.below + lay.above + 1) * LANES && b.rows >= out.cols;
   const k0 = op.kTiles?.[0] ?? 0;
   const [n0, n1] = lay.nTiles;

@@ -4,18 +4,13 @@
 // zero weight columns, a recip or an rsqrt never turns them into inf or NaN.
 import type { DType } from "../graph/ir.ts";
 import { type KernelBuilder, LANES } from "./kernel-builder.ts";
-import type { WeightLayout } from "./kernel-ir.ts";
 
-/** A ones weight [320 rows, width cols], used for every output tile (periodic): every output lane, padding
+/** A ones weight [320 rows, width cols], used for every output tile: every output lane, padding
  * included, gets the sum of input lanes 0..width-1; input lanes past `width` meet zero columns (the constant's
  * padding), so their garbage drops. */
 function ones(k: KernelBuilder, dtype: DType, width: number): string {
   return k.constant(`ones.${dtype}.${LANES}x${width}`, dtype, LANES, width, () => 1);
 }
-
-/** The layout of a weight whose 320 rows serve every output tile: only needed past one tile. */
-export const periodicFor = (outCols: number): WeightLayout | undefined =>
-  outCols > LANES ? { kind: "periodic" } : undefined;
 
 /** A [1, width] row of ones (fp32): multiplying by it zeroes the padding lanes. */
 export function keepMask(k: KernelBuilder, width: number): string {
@@ -30,7 +25,7 @@ export function keepMask(k: KernelBuilder, width: number): string {
  * an fp32 row of 22 tiles or more covers every 4-slice group (llama2-70b's d = 8192 is 26). So a wider row gets
  * ceil(tiles / MAX_REPEATED_TILES) copies of the one tile, each read with a run of at most MAX_REPEATED_TILES of
  * the wide operand's tiles (kernel-builder.ts `repeatedTile`): still K weight tiles (26 for d = 8192, where every
- * output tile of a periodic ones weight took 26 x 26). The copies are a VXM copy whose input is the one tile
+ * output tile of a ones weight repeated over every output tile took 26 x 26). The copies are a VXM copy whose input is the one tile
  * repeated; fused into the sum's pointwise readers (fuse.ts drops the copy step), they cost no task of their own:
  * rmsnorm's rsqrt(sum hi + sum lo ...) reads the two one-tile sums and writes its result's copies. The values are
  * copied, not recomputed, so the numbers are those of the one-tile sum. */

@@ -66,8 +66,7 @@ export function lowerMatmul(cx: TileContext, op: Matmul): void {
       partial.set(`${c}/${s}`, cx.temp(out, `${out.id}.c${c}.part${s}`, acc, c));
   const [n0, n1] = lay?.kind === "band" || lay?.kind === "window" ? lay.nTiles : [0, out.tiles];
   // b's first row for output tile j (a window's b is stored whole), and its column tile for a's column tile i.
-  const bRow0 = (j: number) =>
-    lay?.kind === "periodic" ? 0 : lay?.kind === "band" ? (j - n0) * lanes : j * lanes;
+  const bRow0 = (j: number) => (lay?.kind === "band" ? (j - n0) * lanes : j * lanes);
   const bTile = (i: number, j: number) =>
     lay?.kind === "band" ? i - kFirst : diagonal ? i - j + diagonal.below : i;
   for (let j = 0; j < out.tiles; j++) {
