@@ -9,7 +9,17 @@ import { queueName, type Schedule, type ScheduledInst, type TaskTimes } from "./
 
 const KINDS = ["mem", "vxm", "mxm", "sxm", "c2c"] as const;
 type Kind = (typeof KINDS)[number];
-const WAITS: readonly TaskTimes["waitedOn"][] = ["queue", "bank", "stream", "mxm"];
+/** Causes of a wait beyond a task's dependencies: a resource that forced a shift, or its MXM plane's state. */
+type Wait = Exclude<TaskTimes["waitedOn"], "none"> | "mxm";
+const WAITS: readonly Wait[] = ["queue", "bank", "stream", "mxm"];
+
+/** A task's waits beyond its dependencies by cause: first for its MXM plane, then for the resource that shifted it. */
+function waitsOf(t: TaskTimes): [Wait, number][] {
+  const out: [Wait, number][] = [];
+  if (t.planeReady > t.ready) out.push(["mxm", t.planeReady - t.ready]);
+  if (t.start > t.planeReady && t.waitedOn !== "none") out.push([t.waitedOn, t.start - t.planeReady]);
+  return out;
+}
 
 export interface ExplainOptions {
   /** Cycles the Gantt chart covers from cycle 0. */
@@ -52,7 +62,7 @@ export function explainSchedule(s: Schedule, m: Machine, opts: ExplainOptions): 
   }
   for (const t of s.tasks) {
     const l = layer(t.op);
-    if (t.start > t.ready) l.wait[t.waitedOn] = (l.wait[t.waitedOn] ?? 0) + (t.start - t.ready);
+    for (const [cause, n] of waitsOf(t)) l.wait[cause] = (l.wait[cause] ?? 0) + n;
     l.end = Math.max(l.end, t.end);
   }
   out.push(`where the ${s.cycles} cycles go (${s.insts.length} instructions on ${chips} chip(s))`, "");
@@ -92,9 +102,7 @@ export function explainSchedule(s: Schedule, m: Machine, opts: ExplainOptions): 
     `critical chain (${chain.length} tasks, last first): start..end, waited beyond dependencies and why`,
   );
   for (const t of chain.slice(0, 40))
-    out.push(
-      `  ${pad(t.task, 36)} ${pad(`${t.start}..${t.end}`, 14)} ${t.start > t.ready ? `waited ${t.start - t.ready} (${t.waitedOn})` : ""}`.trimEnd(),
-    );
+    out.push(`  ${pad(t.task, 36)} ${pad(`${t.start}..${t.end}`, 14)} ${waited(t)}`.trimEnd());
   if (chain.length > 40) out.push(`  ... ${chain.length - 40} more`);
 
   out.push("", gantt(s.insts, opts.ganttCycles, opts.width));
@@ -234,4 +242,12 @@ function pad(s: string, n: number): string {
 
 function pct(a: number, b: number): string {
   return `${b > 0 ? ((100 * a) / b).toFixed(1) : "0.0"}%`;
+}
+
+/** `waited N (mxm a, stream b)` for a task that waited beyond its dependencies, else nothing. */
+function waited(t: TaskTimes): string {
+  const parts = waitsOf(t);
+  if (parts.length === 0) return "";
+  const total = parts.reduce((sum, [, n]) => sum + n, 0);
+  return `waited ${total} (${parts.map(([cause, n]) => (parts.length === 1 ? cause : `${cause} ${n}`)).join(", ")})`;
 }

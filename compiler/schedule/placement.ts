@@ -27,7 +27,9 @@ import { type Choice, Trial } from "./trial.ts";
 export interface Found {
   readonly geo: Geometry;
   readonly chip: number;
+  /** From data alone, and from data and MXM state (TaskTimes' ready and planeReady). */
   readonly readyAt: number;
+  readonly planeReady: number;
   readonly start: number;
   readonly waitedOn: TaskTimes["waitedOn"];
   readonly choice: Choice | undefined;
@@ -135,10 +137,9 @@ export class Placer {
     const geo = this.geometryOf(task, plane, index);
     const chip = task.chip;
     const lower = this.lowerBound(task, geo, gs, false);
-    const stateBound = this.stateBound;
-    const readyAt = lower;
+    const readyAt = this.dataBound;
     let start = lower;
-    let waitedOn: TaskTimes["waitedOn"] = stateBound > 0 && stateBound === lower ? "mxm" : "none";
+    let waitedOn: TaskTimes["waitedOn"] = "none";
     let choice: Choice | undefined;
     if (!relaxed) trial.newSearch(geo);
     for (let tries = 0; ; tries++) {
@@ -165,7 +166,7 @@ export class Placer {
     }
     let lastRel = 0;
     for (const inst of geo.instances) if (inst.rel > lastRel) lastRel = inst.rel;
-    return { geo, chip, readyAt, start, waitedOn, choice, lastIssue: start + lastRel };
+    return { geo, chip, readyAt, planeReady: lower, start, waitedOn, choice, lastIssue: start + lastRel };
   }
 
   /**
@@ -180,8 +181,8 @@ export class Placer {
     return this.lowerBound(task, this.geometryOf(task, plane, index), gs, true);
   }
 
-  /** The bound from MXM state alone in the last lowerBound (a task waited on "mxm" when it is the start's). */
-  private stateBound = 0;
+  /** The bound from data alone in the last lowerBound (the rest of it is MXM state: TaskTimes.planeReady). */
+  private dataBound = 0;
 
   /** The earliest start from data and MXM state (after the deskew of cycle 0 when chips talk); `due`: a load no
    * sooner than it is needed (releaseCycle). */
@@ -191,7 +192,7 @@ export class Placer {
     const ps = gs?.state;
     const origin = this.originOf(chip);
     let lower = origin === 0 ? (this.multiChip ? 1 : 0) : origin;
-    let stateBound = 0;
+    let dataBound = lower;
     // The data and state bounds are the step's: computed for its first instance (a MEM step has one per byte plane,
     // a wide read one per stream group too) and reused for the others.
     let boundStep = -1;
@@ -225,13 +226,18 @@ export class Placer {
           case "lw":
             state = due ? Math.max(ps!.stagingFree, ps!.arrayFree - inst.timing.busy) : ps!.stagingFree;
             break;
+          // Its own group's previous step (the load it installs, the weights it multiplies by, the products it
+          // emits) is a dependency (`data`); the plane's use by other work (the array, the accumulators) is state.
           case "iw":
+            data = gs!.lwEnd;
             state = Math.max(gs!.lwEnd, ps!.arrayFree);
             break;
           case "abc":
+            data = gs!.weightsReady;
             state = s.accumulate ? gs!.weightsReady : Math.max(gs!.weightsReady, ps!.accFree);
             break;
           case "acc":
+            data = gs!.resultsReady;
             state = gs!.resultsReady;
             break;
           // A link end is a resource like any unit: the relaxed schedule (a bound) does not queue transfers behind
@@ -252,9 +258,9 @@ export class Placer {
       stepData = data;
       stepState = state;
       lower = Math.max(lower, data - inst.rel, state - inst.rel);
-      stateBound = Math.max(stateBound, state - inst.rel);
+      dataBound = Math.max(dataBound, data - inst.rel);
     }
-    this.stateBound = stateBound;
+    this.dataBound = dataBound;
     return lower;
   }
 
@@ -269,7 +275,7 @@ export class Placer {
   ): number {
     const { m, relaxed, trial } = this;
     const ps = gs?.state;
-    const { geo, chip, readyAt, start, waitedOn, choice } = known ?? this.find(task, plane, gs);
+    const { geo, chip, readyAt, planeReady, start, waitedOn, choice } = known ?? this.find(task, plane, gs);
     if (index >= 0 && index < this.geometries.length) this.geometries[index] = NO_SHAPES;
     // The last tryAt of find succeeded at `start`: its trial holds exactly the task's reservations. A placement
     // found earlier (another plane was tried after it) fills the trial again at its start.
@@ -342,7 +348,7 @@ export class Placer {
       end = Math.max(end, done);
     }
     this.cycles = Math.max(this.cycles, end, runEnd);
-    this.times.push({ task: task.id, op: task.op, ready: readyAt, start, end, waitedOn });
+    this.times.push({ task: task.id, op: task.op, ready: readyAt, planeReady, start, end, waitedOn });
     if (!relaxed) buildInstructions(task, geo, chip, start, choice!, this.insts);
     return end;
   }

@@ -21,12 +21,15 @@ export interface ScheduledInst {
 export interface TaskTimes {
   readonly task: string;
   readonly op: string;
-  /** Earliest the task could have started from its dependencies alone, and when it did. */
+  /** Earliest the task could have started from its dependencies alone (data, links, reused space). */
   readonly ready: number;
+  /** Earliest from its dependencies and its MXM plane's state (the staging buffer, the array, the accumulators):
+   * `ready` for a task with no MXM step. */
+  readonly planeReady: number;
   readonly start: number;
   readonly end: number;
-  /** What delayed it beyond `ready` when it was: the resource that forced the first shift. */
-  readonly waitedOn: "none" | "queue" | "bank" | "stream" | "mxm";
+  /** What delayed it beyond `planeReady` when it was: the resource that forced the first shift. */
+  readonly waitedOn: "none" | "queue" | "bank" | "stream";
 }
 
 export interface Schedule {

@@ -55,7 +55,7 @@ describe("release of a group's weight load", () => {
     const placer = new Placer(graph, m, false, false, () => {});
     const gs = group(1000, 0);
     expect(placer.releaseCycle(load, 0, gs, 0)).toBe(1000 - lw.rel);
-    expect(placer.find(load, 0, gs, 0).readyAt).toBe(1000 - lw.rel);
+    expect(placer.find(load, 0, gs, 0).planeReady).toBe(1000 - lw.rel);
   });
   it("is no sooner than the array frees less the loader's time, though the load may be placed earlier", () => {
     // A prefill's long abc holds the array: a load released as soon as the staging buffer frees would hold read
@@ -63,6 +63,6 @@ describe("release of a group's weight load", () => {
     const placer = new Placer(graph, m, false, false, () => {});
     const gs = group(1000, 5000);
     expect(placer.releaseCycle(load, 0, gs, 0)).toBe(5000 - loader - lw.rel);
-    expect(placer.find(load, 0, gs, 0).readyAt).toBe(1000 - lw.rel);
+    expect(placer.find(load, 0, gs, 0).planeReady).toBe(1000 - lw.rel);
   });
 });
