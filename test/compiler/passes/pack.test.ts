@@ -6,7 +6,6 @@ import { describe, expect, it } from "vitest";
 import { resolveMachine } from "../../../arch/derive.ts";
 import { sramBytesPerChip } from "../../../arch/machine.ts";
 import { TSP_V1 } from "../../../arch/presets.ts";
-import { runModel } from "../../../cli/run-model.ts";
 import { compile } from "../../../compiler/compile.ts";
 import { loadModel } from "../../../compiler/frontend.ts";
 import { sramBytesPerChip as allocatedPerChip } from "../../../compiler/passes/allocate.ts";
@@ -20,6 +19,7 @@ import {
 } from "../../../compiler/passes/partition.ts";
 import { spreadStages } from "../../../compiler/passes/spread.ts";
 import { initialSources } from "../../../compiler/reference/init.ts";
+import { expectExact } from "../../support/exact.ts";
 import { unlimitedPackContext } from "../helpers/pack-context.ts";
 
 /** 640 words per MEM slice (18 MB a chip, half of it usable): small models then need several chips. */
@@ -143,10 +143,7 @@ describe("uneven K splits", () => {
     });
     const p = partition(r.kernel!, SMALL, 8, "test.model", "pack").partitioned;
     expect([...(p.kSplits ?? new Map()).values()]).toEqual([[0, 8, 10]]);
-    const run = runModel(graph, r.program!, r.report!, SMALL, { functional: true, seed: 0 });
-    expect(run.hazards).toEqual([]);
-    expect(run.cycles).toBe(r.report!.cycles);
-    expect(run.outputsMatch).toBe(true);
+    expectExact(graph, r, SMALL);
   });
 
   it("a split that runs past a node's end sends its partial sums over the gateway chips, with the interpreter's values", () => {
@@ -165,10 +162,7 @@ describe("uneven K splits", () => {
       return Math.floor(st.base / 8) !== Math.floor((st.base + st.width - 1) / 8);
     });
     expect(across.length).toBeGreaterThan(0);
-    const run = runModel(graph, r.program!, r.report!, tiny, { functional: true, seed: 0 });
-    expect(run.hazards).toEqual([]);
-    expect(run.cycles).toBe(r.report!.cycles);
-    expect(run.outputsMatch).toBe(true);
+    expectExact(graph, r, tiny);
   });
 
   it("a split with several chips in a later node adds their partial sums on that node's first chip: one sum a tile crosses the gateway, with the interpreter's values", () => {
@@ -190,10 +184,7 @@ describe("uneven K splits", () => {
     expect(chipsOf((op) => op === "move.layer.1.h.c2.part0")).toEqual([4, 5]);
     expect(chipsOf((_, task) => /^layer\.1\.matmul_0\.n\d+\.m0\.node1$/.test(task))).toEqual([4]);
     expect(chipsOf((op) => op.startsWith("move.layer.1.h.node1."))).toEqual([3, 4]);
-    const run = runModel(graph, r.program!, r.report!, tiny, { functional: true, seed: 0 });
-    expect(run.hazards).toEqual([]);
-    expect(run.cycles).toBe(r.report!.cycles);
-    expect(run.outputsMatch).toBe(true);
+    expectExact(graph, r, tiny);
   });
 });
 

@@ -10,7 +10,6 @@ import { resolveMachine } from "../../../arch/derive.ts";
 import type { Program } from "../../../arch/isa.ts";
 import type { Machine } from "../../../arch/machine.ts";
 import { TSP_V1 } from "../../../arch/presets.ts";
-import { runModel } from "../../../cli/run-model.ts";
 import { compile, gatherRows } from "../../../compiler/compile.ts";
 import { loadModel } from "../../../compiler/frontend.ts";
 import { decompose } from "../../../compiler/passes/decompose.ts";
@@ -23,6 +22,7 @@ import {
 } from "../../../compiler/passes/partition.ts";
 import { heavy } from "../../../compiler/passes/spread.ts";
 import { initialSources } from "../../../compiler/reference/init.ts";
+import { expectExact } from "../../support/exact.ts";
 
 /** 640 words per MEM slice: a 640-wide llama layer needs two chips. */
 const SMALL = resolveMachine("tsp-v1", { mem_words: "640" });
@@ -65,10 +65,7 @@ describe("spreading over the chips given", () => {
     expect(packed.report!.chips).toBe(2);
     expect(r.report!.chips).toBeGreaterThan(2);
     expect(r.report!.cycles).toBeLessThan(packed.report!.cycles);
-    const run = runModel(graph, r.program!, r.report!, SMALL, { functional: true, seed: 0 });
-    expect(run.hazards).toEqual([]);
-    expect(run.cycles).toBe(r.report!.cycles);
-    expect(run.outputsMatch).toBe(true);
+    expectExact(graph, r, SMALL);
   });
 
   it("keeps every chip's SRAM estimate within the bytes a chip may fill", () => {
@@ -114,10 +111,7 @@ describe("spreading over the chips given", () => {
       expect(new Set(back.map((st) => st.type))).toEqual(new Set(["fp16"]));
       expect(back.reduce((sum, st) => sum + st.n, 0)).toBe(bounds[bounds.length - 1]! - bounds[1]!);
     }
-    const run = runModel(graph, r.program!, r.report!, SMALL, { functional: true, seed: 0 });
-    expect(run.hazards).toEqual([]);
-    expect(run.cycles).toBe(r.report!.cycles);
-    expect(run.outputsMatch).toBe(true);
+    expectExact(graph, r, SMALL);
   });
 
   it("the column split of a model output no op reads may span two nodes (4-chip nodes): `a` routed over the gateway, exact with the interpreter's values", () => {
@@ -130,10 +124,7 @@ describe("spreading over the chips given", () => {
     // Its chips lie in two nodes.
     expect(Math.floor(st.base / 4)).toBeLessThan(Math.floor((st.base + st.width - 1) / 4));
     expect(logitTiles(r.program!)).toEqual(expectedTiles(st.base, n));
-    const run = runModel(graph, r.program!, r.report!, m, { functional: true, seed: 0 });
-    expect(run.hazards).toEqual([]);
-    expect(run.cycles).toBe(r.report!.cycles);
-    expect(run.outputsMatch).toBe(true);
+    expectExact(graph, r, m);
   });
 
   it("a column split of a weight stored untransposed (gpt2's tied embedding table as the lm_head) loads each chip's rows of it: the interpreter's values", () => {
@@ -142,10 +133,7 @@ describe("spreading over the chips given", () => {
     const { graph, r } = build(GPT2, sets, SMALL, 16, "auto", true);
     const p = partition(r.kernel!, SMALL, 16, GPT2).partitioned;
     expect(p.nSplits?.get("matmul_0")?.length).toBeGreaterThan(2);
-    const run = runModel(graph, r.program!, r.report!, SMALL, { functional: true, seed: 0 });
-    expect(run.hazards).toEqual([]);
-    expect(run.cycles).toBe(r.report!.cycles);
-    expect(run.outputsMatch).toBe(true);
+    expectExact(graph, r, SMALL);
   });
 
   it("a heavy product (its 8-bit weight tiles on one node's planes take 1.5x its input and output words' link time) may leave the current node of a unit: llama2-70b-fp8's gate, up and down are heavy, its q, k, v and o are not", () => {
@@ -191,10 +179,7 @@ output y = matmul(mul(silu(matmul(x, g)), matmul(x, u)), w)
     const copies = r.schedule!.insts.filter((i) => i.op === split!.id && /\.copy$/.test(i.task));
     expect(copies.length).toBeGreaterThan(0);
     expect(new Set(copies.map((i) => i.chip))).toEqual(new Set([base]));
-    const run = runModel(graph, r.program!, r.report!, m, { functional: true, seed: 0 });
-    expect(run.hazards).toEqual([]);
-    expect(run.cycles).toBe(r.report!.cycles);
-    expect(run.outputsMatch).toBe(true);
+    expectExact(graph, r, m);
   }, 60_000);
 
   it("a heavy product's K split over whole nodes may give the first node more K tiles than the later ones: each later node's sum added on its first chip, exact with the interpreter's values", () => {
@@ -220,10 +205,7 @@ output y = matmul(mul(silu(matmul(x, g)), matmul(x, u)), w)
     expect(k, "the down product K split").toBeDefined();
     expect(k!.length).toBeGreaterThan(2);
     expect(k![1]! - k![0]!).toBeGreaterThan(k!.at(-1)! - k!.at(-2)!);
-    const run = runModel(graph, r.program!, r.report!, m, { functional: true, seed: 0 });
-    expect(run.hazards).toEqual([]);
-    expect(run.cycles).toBe(r.report!.cycles);
-    expect(run.outputsMatch).toBe(true);
+    expectExact(graph, r, m);
   }, 60_000);
 });
 
