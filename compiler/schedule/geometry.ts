@@ -49,6 +49,9 @@ export interface FlowGroup {
   /** Streams of the group: bytes(type), or more for a wide weight read. A gather's map group feeds every byte
    * plane's slice, so it has a flow per byte per consumer and fewer streams than flows. */
   readonly streams: number;
+  /** Whether it feeds an MXM weight load (the `lw`, or the convert of 8-bit weights before it): trial.ts takes a
+   * load's stream ids from the bottom, every other flow's from the top. */
+  readonly load: boolean;
 }
 
 export interface Geometry {
@@ -257,10 +260,11 @@ export function taskGeometry(
         for (let k = 0; k < cn; k++) n = Math.max(n, proto[firstInstance[ci]! + k]!.timing.n);
       }
       const spacing = cTiming.inSpacing;
+      const load = s.kind === "lw" || (s.kind === "convert" && steps[ci + 1]?.kind === "lw");
       groups.push(
         dir === "e" || dir === "w"
-          ? { type, flows, n, spacing, operands, streams, dir }
-          : { type, flows, n, spacing, operands, streams },
+          ? { type, flows, n, spacing, operands, streams, load, dir }
+          : { type, flows, n, spacing, operands, streams, load },
       );
     }
   }
@@ -300,11 +304,11 @@ export function onPlane(m: Machine, task: Task, geo: Geometry, plane: number): G
     const dir = flowDirection(task, proto, g.flows);
     if (dir === g.dir || (dir === "-" && g.dir === undefined)) groups.push(g);
     else {
-      const { type, flows, n, spacing, operands, streams } = g;
+      const { type, flows, n, spacing, operands, streams, load } = g;
       groups.push(
         dir === "e" || dir === "w"
-          ? { type, flows, n, spacing, operands, streams, dir }
-          : { type, flows, n, spacing, operands, streams },
+          ? { type, flows, n, spacing, operands, streams, load, dir }
+          : { type, flows, n, spacing, operands, streams, load },
       );
     }
   }

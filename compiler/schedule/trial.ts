@@ -237,10 +237,7 @@ export class Trial {
       // A weight load's streams (14 to 16 ids for 40 to 320 cycles) are taken from id 0 up, every other flow's
       // (a few ids, mostly short) from the top down: first free ids for both put a 2-stream read on ids 0 and 1 and
       // pushed a load to 2..15, where a second load on that side no longer fitted (docs/compiler.md).
-      const to = geo.instances[geo.groups[gi]!.flows[0]!.to]!.step;
-      const consumer = task.steps[to]!.kind;
-      const load = consumer === "lw" || (consumer === "convert" && task.steps[to + 1]?.kind === "lw");
-      const chosen = this.chooseStreams(geo, gi, chip, start, !load);
+      const chosen = this.chooseStreams(geo, gi, chip, start, !geo.groups[gi]!.load);
       if (typeof chosen !== "number") chosenStreams.push(chosen);
       else {
         chosenStreams.push(streamRef(0, geo.groups[gi]!.dir ?? "e"));
