@@ -4,6 +4,7 @@
 // Out: the columns. Guarantee: placedAt(columnsFromPlaced(list), k) equals list[k] field for field, every number as
 // it was given.
 import type { Span } from "../util/diagnostics.ts";
+import { Interner } from "../util/interner.ts";
 import {
   BINARY_FNS,
   F_ACC,
@@ -47,8 +48,7 @@ export class ColumnsBuilder {
   private fn: Uint8Array;
   private ints: Int32Array[];
   private note: Int32Array;
-  private readonly strings: string[] = [];
-  private readonly stringIds = new Map<string, number>();
+  private readonly strings = new Interner();
   private readonly notes: string[] = [];
   private readonly noteIds = new Map<string, number>();
   private wide: Map<number, number> | undefined;
@@ -100,16 +100,6 @@ export class ColumnsBuilder {
     }
   }
 
-  private string(s: string): number {
-    let k = this.stringIds.get(s);
-    if (k === undefined) {
-      k = this.strings.length;
-      this.strings.push(s);
-      this.stringIds.set(s, k);
-    }
-    return k;
-  }
-
   private stream(k: 0 | 1 | 2, row: number, s: StreamRef): number {
     this.int(FIELD_S0 + k, row, s.id);
     if (s.dir === "w") return F_W0 << k;
@@ -147,7 +137,7 @@ export class ColumnsBuilder {
         break;
       case "sync":
       case "notify":
-        this.int(FIELD_A, r, this.string(inst.token));
+        this.int(FIELD_A, r, this.strings.id(inst.token));
         break;
       case "deskew":
         if (inst.n !== undefined) {
@@ -231,7 +221,7 @@ export class ColumnsBuilder {
         this.int(FIELD_A, r, inst.amount);
         if (inst.map !== undefined) {
           flags |= F_B;
-          this.int(FIELD_B, r, this.string(inst.map));
+          this.int(FIELD_B, r, this.strings.id(inst.map));
         }
         flags |= this.stream(0, r, inst.dst) | this.stream(1, r, inst.src);
         break;
@@ -293,7 +283,7 @@ export class ColumnsBuilder {
       s1,
       s2,
       note: i32(this.note),
-      strings: this.strings,
+      strings: this.strings.names,
       notes: this.notes,
       ...(this.wide ? { wide: this.wide } : {}),
       ...(this.spans ? { spans: this.spans } : {}),

@@ -258,18 +258,3 @@ export function cyclesPerVector(m: Machine, t: ElemType): number {
   const c = m.mxm.cyclesPerVector;
   return t === "fp16" ? c.fp16 : t === "bf16" ? c.bf16 : t === "fp8" ? c.fp8 : c.int8;
 }
-
-/** Names interned as numbers (sync tokens, lane maps). */
-export class Interner {
-  readonly names: string[] = [];
-  private readonly ids = new Map<string, number>();
-  id(name: string): number {
-    let k = this.ids.get(name);
-    if (k === undefined) {
-      k = this.names.length;
-      this.names.push(name);
-      this.ids.set(name, k);
-    }
-    return k;
-  }
-}

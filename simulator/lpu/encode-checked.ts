@@ -9,13 +9,14 @@
 // are (a WIDE cell, a number that does not fit, is negative or compared against WIDE, and answers false). The conditions below are those of staticFaults and
 // InstructionCheck.check, op by op, written as one test each; test/simulator/lpu/encode-checked.test.ts checks that
 // nothing faulty is let through and that what is accepted is encoded as encode() does.
+
 import { aOf, F_ACC, F_B, F_CYCLE, F_IMM, F_N, F_W0, WIDE } from "../../arch/columns.ts";
 import type { InstColumns, UnitKind } from "../../arch/isa.ts";
 import type { Machine } from "../../arch/machine.ts";
+import type { Interner } from "../../util/interner.ts";
 import {
   cyclesPerVector,
   type FastCode,
-  type Interner,
   OP_ABC,
   OP_ACC,
   OP_CONVERT,

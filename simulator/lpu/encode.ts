@@ -1,6 +1,7 @@
 // Encodes one instruction into a row of the simulator's columns (code.ts): opcode, queue, issue cycle, vectors,
 // slots, operands as numbers, stream groups as `dir * streams + id`, the output latency. In: a checked row of a
 // queue's program columns (arch/columns.ts) and the machine. Out: the row, and whether every number the fast path reads fits a 32-bit integer (FastCode).
+
 import {
   aOf,
   bOf,
@@ -16,10 +17,10 @@ import {
 } from "../../arch/columns.ts";
 import type { InstColumns } from "../../arch/isa.ts";
 import type { Machine } from "../../arch/machine.ts";
+import type { Interner } from "../../util/interner.ts";
 import {
   type Columns,
   cyclesPerVector,
-  type Interner,
   OP_ABC,
   OP_ACC,
   OP_CONVERT,

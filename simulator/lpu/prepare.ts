@@ -23,7 +23,8 @@ import {
 import type { Machine } from "../../arch/machine.ts";
 import { memSlices } from "../../arch/machine.ts";
 import { QUEUE_KIND_ORDER, queuePosition } from "../../arch/presets.ts";
-import { Code, type Columns, Interner } from "./code.ts";
+import { Interner } from "../../util/interner.ts";
+import { Code, type Columns } from "./code.ts";
 import { encode } from "./encode.ts";
 import type { Hazard, InstRecord } from "./hazards.ts";
 import { type CheckedQueue, InstructionCheck } from "./static-faults.ts";

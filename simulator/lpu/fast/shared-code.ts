@@ -11,7 +11,8 @@
 // instruction is still issued and run on each chip's own state; only the reading of its columns is shared.
 import type { InstColumns } from "../../../arch/isa.ts";
 import type { Machine } from "../../../arch/machine.ts";
-import { type Arena, clearRows, FastCode, type Interner } from "../code.ts";
+import type { Interner } from "../../../util/interner.ts";
+import { type Arena, clearRows, FastCode } from "../code.ts";
 import { encode } from "../encode.ts";
 import { encodeChecked } from "../encode-checked.ts";
 import type { PreparedQueue } from "../prepare.ts";

@@ -6,11 +6,12 @@ import { unitOf } from "../../../arch/asm/names.ts";
 import { BINARY_FNS, SXM_FNS, UNARY_FNS } from "../../../arch/columns.ts";
 import { columnsFromPlaced } from "../../../arch/columns-build.ts";
 import type { Instruction, Placed, Program, StreamRef, UnitKind } from "../../../arch/isa.ts";
-import { clearRows, FastCode, Interner } from "../../../simulator/lpu/code.ts";
+import { clearRows, FastCode } from "../../../simulator/lpu/code.ts";
 import { encode } from "../../../simulator/lpu/encode.ts";
 import { encodeChecked } from "../../../simulator/lpu/encode-checked.ts";
 import type { InstRecord } from "../../../simulator/lpu/hazards.ts";
 import { InstructionCheck } from "../../../simulator/lpu/static-faults.ts";
+import { Interner } from "../../../util/interner.ts";
 import { Rng } from "../../../util/random.ts";
 import { M } from "./kit.ts";
 
