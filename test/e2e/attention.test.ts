@@ -2,6 +2,7 @@
 // and compared with the reference interpreter.
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
+import { expectExactRun } from "../support/exact.ts";
 import { compileAndRunText } from "./helpers.ts";
 
 const HEAD = readFileSync("programs/attention-head.model", "utf8");
@@ -53,9 +54,7 @@ describe("attention with a KV cache", () => {
   for (const [name, text, sets] of cases)
     it(`${name}: no hazard, cycles equal the prediction, outputs within 1e-2`, () => {
       const run = compileAndRunText(text, sets);
-      expect(run.hazards).toEqual([]);
-      expect(run.cycles).toBe(run.predictedCycles);
-      expect(run.outputsMatch).toBe(true);
+      expectExactRun(run);
       // Measured: at most about two fp16 ulps (p is rounded to fp16 for the MXM's p . V).
       expect(run.maxRelError!).toBeLessThan(2e-3);
     });

@@ -10,6 +10,7 @@ import { loadModel } from "../../compiler/frontend.ts";
 import { idRanges } from "../../compiler/passes/lower-embedding.ts";
 import type { PartitionStrategy } from "../../compiler/passes/partition.ts";
 import { initialSources } from "../../compiler/reference/init.ts";
+import { expectExactRun } from "../support/exact.ts";
 import { compileAndRunText } from "./helpers.ts";
 
 /** Only the lookup: the output is the gathered rows themselves. */
@@ -60,9 +61,7 @@ function edgeIds(vocab: number, rangeRows: number): number[] {
 describe("embedding as a MEM gather", () => {
   it("gather reads row id of the table for every token (one id range, two column tiles)", () => {
     const { run } = runWithIds(LOOKUP, [0, 1, 350, 699, 5, 5, 698]);
-    expect(run.hazards).toEqual([]);
-    expect(run.cycles).toBe(run.predictedCycles);
-    expect(run.outputsMatch).toBe(true);
+    expectExactRun(run);
     expect(run.maxAbsError).toBe(0);
   });
 
@@ -72,10 +71,8 @@ describe("embedding as a MEM gather", () => {
     const rangeRows = gatherRows(small);
     expect(idRanges(700, rangeRows)).toHaveLength(4);
     const { run, compiled } = runWithIds(LOOKUP, edgeIds(700, rangeRows), { machine: small });
-    expect(run.hazards).toEqual([]);
-    expect(run.cycles).toBe(run.predictedCycles);
+    expectExactRun(run);
     expect(run.maxAbsError).toBe(0);
-    expect(run.outputsMatch).toBe(true);
     // One gather instruction per (range, column tile, byte plane): 4 x 2 x 2.
     const gathers = compiled.program!.chips.flatMap((c) =>
       c.queues.flatMap((q) => q.instructions.filter((i) => i.inst.op === "gather")),
@@ -88,9 +85,7 @@ describe("embedding as a MEM gather", () => {
     // 40 tokens: 59 ranges x 2 column tiles x 40 id reads, about 4,700 cycles on one copy's read port.
     const ids = edgeIds(30000, gatherRows(TSP_V1)).slice(0, 40);
     const { run, compiled } = runWithIds(LOOKUP, ids, { sets });
-    expect(run.hazards).toEqual([]);
-    expect(run.cycles).toBe(run.predictedCycles);
-    expect(run.outputsMatch).toBe(true);
+    expectExactRun(run);
     expect(run.maxAbsError).toBe(0);
     // Per gathered range (by its first id), the id column its tasks read.
     const copyOf = new Map<number, string>();
@@ -115,9 +110,7 @@ describe("embedding as a MEM gather", () => {
     const sets = { vocab: "30000", d: "640" };
     const ids = edgeIds(30000, gatherRows(TSP_V1)).slice(0, 12);
     const { run, compiled } = runWithIds(text, ids, { sets, chips: 3, partition: "pipeline" });
-    expect(run.hazards).toEqual([]);
-    expect(run.cycles).toBe(run.predictedCycles);
-    expect(run.outputsMatch).toBe(true);
+    expectExactRun(run);
     expect(run.maxAbsError).toBe(0);
     const tasks = compiled.tasks!.tasks;
     const gatherChips = new Set(
@@ -141,9 +134,7 @@ param wte: fp16[16, 400]
 v, i = topk(x, k=1)
 output e = embedding(i, wte)
 `);
-    expect(run.hazards).toEqual([]);
-    expect(run.cycles).toBe(run.predictedCycles);
-    expect(run.outputsMatch).toBe(true);
+    expectExactRun(run);
     expect(run.maxAbsError).toBe(0);
   });
 });

@@ -1,6 +1,7 @@
 // End to end: data movement between rows and lanes (transpose, concat, split along a row axis, softmax over a row
 // axis) compiled, simulated and compared with the reference interpreter. Moves are exact, so the values must be.
 import { describe, expect, it } from "vitest";
+import { expectExactRun } from "../support/exact.ts";
 import { compileAndRunText } from "./helpers.ts";
 
 const LAYOUT = `model layout
@@ -35,9 +36,7 @@ describe("transpose, concat and split along a row axis", () => {
   for (const [name, text, sets] of cases)
     it(`${name}: no hazard, cycles equal the prediction, every moved value equal to the interpreter's`, () => {
       const run = compileAndRunText(text, sets);
-      expect(run.hazards).toEqual([]);
-      expect(run.cycles).toBe(run.predictedCycles);
-      expect(run.outputsMatch).toBe(true);
+      expectExactRun(run);
       // One product by 1 and the rest by exact zeros, or a VXM copy: nothing rounds.
       expect(run.maxAbsError).toBe(0);
     });
@@ -55,9 +54,7 @@ output z = softmax(x, axis=0)
 describe("softmax over a row axis", () => {
   it("axis 1 and axis 0 of [2, 5, 24]: within one fp16 ulp of the interpreter", () => {
     const run = compileAndRunText(SOFTMAX_AXIS);
-    expect(run.hazards).toEqual([]);
-    expect(run.cycles).toBe(run.predictedCycles);
-    expect(run.outputsMatch).toBe(true);
+    expectExactRun(run);
     // The transposes are exact; the lane softmax is the last-axis one (measured at most one fp16 ulp).
     expect(run.maxRelError!).toBeLessThan(1e-3);
   });

@@ -6,6 +6,7 @@ import { runModel } from "../../cli/run-model.ts";
 import { compile } from "../../compiler/compile.ts";
 import { loadModel } from "../../compiler/frontend.ts";
 import { initialSources } from "../../compiler/reference/init.ts";
+import { expectExactRun } from "../support/exact.ts";
 
 function compileAndRun(path: string, sets: Record<string, string> = {}, seed = 0, chips = 1) {
   const loaded = loadModel(readFileSync(path, "utf8"), path, sets);
@@ -29,9 +30,7 @@ describe("programs/mlp2.model compiled for one chip and simulated", () => {
   for (const [name, sets] of cases)
     it(`${name}: no hazard, simulated cycles equal the prediction, outputs match the interpreter`, () => {
       const run = compileAndRun("programs/mlp2.model", sets);
-      expect(run.hazards).toEqual([]);
-      expect(run.cycles).toBe(run.predictedCycles);
-      expect(run.outputsMatch).toBe(true);
+      expectExactRun(run);
       expect(run.maxRelError!).toBeLessThan(1e-2);
     });
   it("an output region missing from the program is a mismatch, not a smaller comparison", () => {
@@ -65,9 +64,7 @@ describe("programs/mlp2.model split over chips (K tiles per chip, partial sums o
   for (const [chips, sets] of cases)
     it(`${chips} chips ${JSON.stringify(sets)}: no hazard, cycles equal the prediction, outputs match`, () => {
       const run = compileAndRun("programs/mlp2.model", sets, 0, chips);
-      expect(run.hazards).toEqual([]);
-      expect(run.cycles).toBe(run.predictedCycles);
-      expect(run.outputsMatch).toBe(true);
+      expectExactRun(run);
     });
   it("the same 2-chip program gives the same cycles and values for every clock-drift seed (deskew aligns the chips)", () => {
     const path = "programs/mlp2.model";

@@ -1,6 +1,7 @@
 // End to end: rope's rotate-half as a diagonal weight (per output tile only the input tiles within half a head,
 // kernel-ir.ts `diagonal`), over heads that straddle 320-lane tiles, equal to the interpreter's.
-import { describe, expect, it } from "vitest";
+import { describe, it } from "vitest";
+import { expectExactRun } from "../support/exact.ts";
 import { compileAndRunText } from "./helpers.ts";
 
 const ROPE = `model ropewide
@@ -21,8 +22,6 @@ describe("rope with a diagonal rotation", () => {
   ] as const)
     it(`${name}: no hazard, cycles equal the prediction, outputs within 1e-2`, () => {
       const run = compileAndRunText(ROPE, sets);
-      expect(run.hazards).toEqual([]);
-      expect(run.cycles).toBe(run.predictedCycles);
-      expect(run.outputsMatch).toBe(true);
+      expectExactRun(run);
     });
 });

@@ -2,6 +2,7 @@
 // dense routing matrix) compiled, simulated and compared with the reference interpreter; a shrunk Mixtral.
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
+import { expectExactRun } from "../support/exact.ts";
 import { compileAndRunText } from "./helpers.ts";
 
 const TOPK = `model topk
@@ -24,9 +25,7 @@ describe("topk over the last axis", () => {
   for (const [name, sets] of cases)
     it(`${name}: values and int32 indices equal the interpreter's, ties (relu's zeros) lower index first`, () => {
       const run = compileAndRunText(TOPK, sets);
-      expect(run.hazards).toEqual([]);
-      expect(run.cycles).toBe(run.predictedCycles);
-      expect(run.outputsMatch).toBe(true);
+      expectExactRun(run);
       // Every step is exact: differences keep their sign, ranks are small integers, picks are products by 1.
       expect(run.maxAbsError).toBe(0);
     });
@@ -49,9 +48,7 @@ output m = moe(x, w, idx, experts_gate, experts_up, experts_down, act=gelu)
 describe("moe", () => {
   it("expert ids from an int32 input (gelu experts): within a few fp16 ulps of the interpreter", () => {
     const run = compileAndRunText(MOE_IDS);
-    expect(run.hazards).toEqual([]);
-    expect(run.cycles).toBe(run.predictedCycles);
-    expect(run.outputsMatch).toBe(true);
+    expectExactRun(run);
     // Measured 9e-4: the hidden layer rounded to fp16 for the down product (the interpreter keeps it fp32).
     expect(run.maxRelError!).toBeLessThan(4e-3);
   });
@@ -68,9 +65,7 @@ describe("programs/mixtral-8x7b.model shrunk (8 experts, top 2, bf16)", () => {
   for (const [name, sets] of cases)
     it(`${name}: no hazard, cycles equal the prediction, logits within the bf16 tolerance`, () => {
       const run = compileAndRunText(MIXTRAL, sets);
-      expect(run.hazards).toEqual([]);
-      expect(run.cycles).toBe(run.predictedCycles);
-      expect(run.outputsMatch).toBe(true);
+      expectExactRun(run);
       // Measured 2.1e-2 and 2.7e-2: about 7 bf16 ulps (2^-8 relative) gathered over the layers and the logits.
       expect(run.maxRelError!).toBeLessThan(6e-2);
     });

@@ -3,10 +3,10 @@
 // 64-row piece (schedule/row-pieces.ts): hazard-free, cycle-exact, the interpreter's values.
 import { describe, expect, it } from "vitest";
 import { TSP_V1 } from "../../arch/presets.ts";
-import { runModel } from "../../cli/run-model.ts";
 import { compile } from "../../compiler/compile.ts";
 import { loadModel } from "../../compiler/frontend.ts";
 import { initialSources } from "../../compiler/reference/init.ts";
+import { expectExact } from "../support/exact.ts";
 
 const CHAIN = `model chain
 const rows = 150
@@ -57,9 +57,6 @@ describe("row chunks across a pipeline stage", () => {
         expect({ task: t.id, after: a, meets }).toEqual({ task: t.id, after: a, meets: true });
       }
     expect(readers).toBeGreaterThan(0);
-    const res = runModel(graph, r.program!, r.report!, TSP_V1, { functional: true, seed: 0 });
-    expect(res.hazards).toEqual([]);
-    expect(res.cycles).toBe(res.predictedCycles);
-    expect(res.outputsMatch).toBe(true);
+    expectExact(graph, r, TSP_V1);
   });
 });

@@ -1,6 +1,7 @@
 // End to end: layernorm, rmsnorm and softmax over the last axis (lane reductions as MXM products with a ones
 // matrix) compiled, simulated, and compared with the reference interpreter.
 import { describe, expect, it } from "vitest";
+import { expectExactRun } from "../support/exact.ts";
 import { compileAndRunText } from "./helpers.ts";
 
 const ROW_OPS = `model row_ops
@@ -34,9 +35,7 @@ describe("row ops over the last axis (layernorm, rmsnorm, softmax)", () => {
   for (const [name, sets] of cases)
     it(`${name}: no hazard, cycles equal the prediction, outputs within 1e-2 of the interpreter`, () => {
       const run = compileAndRunText(ROW_OPS, sets);
-      expect(run.hazards).toEqual([]);
-      expect(run.cycles).toBe(run.predictedCycles);
-      expect(run.outputsMatch).toBe(true);
+      expectExactRun(run);
       // Measured: at most one fp16 ulp (4.9e-4 relative).
       expect(run.maxRelError!).toBeLessThan(2e-3);
     });

@@ -2,6 +2,7 @@
 // attention over a KV cache, gelu MLP, tied lm head) compiled, simulated and compared with the interpreter.
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
+import { expectExactRun } from "../support/exact.ts";
 import { compileAndRunText } from "./helpers.ts";
 
 const TINY = readFileSync("programs/tiny-gpt.model", "utf8");
@@ -27,9 +28,7 @@ describe("embedding (int32 ids)", () => {
   for (const [name, sets] of cases)
     it(`${name}: the looked-up rows equal the table's exactly`, () => {
       const run = compileAndRunText(EMBED, sets);
-      expect(run.hazards).toEqual([]);
-      expect(run.cycles).toBe(run.predictedCycles);
-      expect(run.outputsMatch).toBe(true);
+      expectExactRun(run);
       // Gathers copy the rows exactly; only the fp16 add of the two rows rounds, as in the interpreter.
       expect(run.maxAbsError).toBe(0);
     });
@@ -45,9 +44,7 @@ describe("programs/tiny-gpt.model", () => {
   for (const [name, sets, chips] of cases)
     it(`${name}: no hazard, cycles equal the prediction, logits within 1e-2 of the interpreter`, () => {
       const run = compileAndRunText(TINY, sets, chips);
-      expect(run.hazards).toEqual([]);
-      expect(run.cycles).toBe(run.predictedCycles);
-      expect(run.outputsMatch).toBe(true);
+      expectExactRun(run);
       // Measured 2e-3 to 4e-3: a few fp16 ulps gathered over two layers and the logits.
       expect(run.maxRelError!).toBeLessThan(1e-2);
     });
@@ -76,9 +73,7 @@ describe("programs/llama2-7b.model shrunk", () => {
   for (const [name, sets] of cases)
     it(`${name}: no hazard, cycles equal the prediction, logits within 1e-2`, () => {
       const run = compileAndRunText(LLAMA, sets);
-      expect(run.hazards).toEqual([]);
-      expect(run.cycles).toBe(run.predictedCycles);
-      expect(run.outputsMatch).toBe(true);
+      expectExactRun(run);
       // Measured 2.9e-3 and 4.6e-3.
       expect(run.maxRelError!).toBeLessThan(1e-2);
     });

@@ -6,6 +6,7 @@ import { runModel } from "../../../cli/run-model.ts";
 import { compile } from "../../../compiler/compile.ts";
 import { loadModel } from "../../../compiler/frontend.ts";
 import { initialSources } from "../../../compiler/reference/init.ts";
+import { expectExactRun } from "../../support/exact.ts";
 
 const DEEP = "bench/models/deep-mlp.model";
 
@@ -26,8 +27,6 @@ describe("wires", () => {
     expect(sends(1)).toBeGreaterThan(0);
     expect(p.wires).toEqual([{ a: 0, link: 0, b: 1, peerLink: 0 }]);
     const run = runModel(graph, p, r.report!, TSP_V1, { functional: true, seed: 0 });
-    expect(run.hazards).toEqual([]);
-    expect(run.cycles).toBe(r.report!.cycles);
-    expect(run.outputsMatch).toBe(true);
+    expectExactRun(run);
   });
 });

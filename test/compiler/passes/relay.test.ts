@@ -6,11 +6,11 @@ import { describe, expect, it } from "vitest";
 import { resolveMachine } from "../../../arch/derive.ts";
 import { ELEM_BYTES } from "../../../arch/isa.ts";
 import { slicePosition } from "../../../arch/machine.ts";
-import { runModel } from "../../../cli/run-model.ts";
 import { compile } from "../../../compiler/compile.ts";
 import { loadModel } from "../../../compiler/frontend.ts";
 import { allocationFacts } from "../../../compiler/passes/allocate-facts.ts";
 import { initialSources } from "../../../compiler/reference/init.ts";
+import { expectExact } from "../../support/exact.ts";
 
 // 3-chip nodes and 640 words a slice: a small llama's lm head spreads over two nodes, so the final rmsnorm's
 // output crosses node 0's gateway chip (2), which does not read it: the shape of llama3-8b's broadcast.
@@ -43,9 +43,6 @@ describe("relayed copies", () => {
         t.id,
       ).toEqual([]);
     }
-    const run = runModel(graph, r.program!, r.report!, M, { functional: true, seed: 0 });
-    expect(run.hazards).toEqual([]);
-    expect(run.cycles).toBe(r.report!.cycles);
-    expect(run.outputsMatch).toBe(true);
+    expectExact(graph, r, M);
   });
 });

@@ -8,6 +8,7 @@ import { runModel } from "../../../cli/run-model.ts";
 import { compile } from "../../../compiler/compile.ts";
 import { loadModel } from "../../../compiler/frontend.ts";
 import { initialSources } from "../../../compiler/reference/init.ts";
+import { expectExactRun } from "../../support/exact.ts";
 
 const TINY = "programs/tiny-gpt.model";
 
@@ -42,17 +43,13 @@ describe("no scheduler deadlock on pipelines", () => {
         const p = allocated.tasks[index.get(a)!]!;
         if (p.mxmGroup && p.mxmGroup !== t.mxmGroup) expect(i).toBeGreaterThan(groupLast.get(p.mxmGroup)!);
       }
-    expect(run.hazards).toEqual([]);
-    expect(run.cycles).toBe(r.report!.cycles);
-    expect(run.outputsMatch).toBe(true);
+    expectExactRun(run);
   });
   it("a send waits for everything its recv waits for, so link FIFO order never blocks (tiny-gpt d=128, 6 chips)", () => {
     // Before: a send placed early fixed its recv at the head of the link's FIFO while that recv waited (through
     // reused space) on MXM groups that waited for a later recv of the same link.
     const { r, run } = compileAndRun({ d: "128", ff: "256" }, 6);
     expect(r.report!.chips).toBeGreaterThan(3);
-    expect(run.hazards).toEqual([]);
-    expect(run.cycles).toBe(r.report!.cycles);
-    expect(run.outputsMatch).toBe(true);
+    expectExactRun(run);
   });
 });

@@ -5,11 +5,11 @@ import { describe, expect, it } from "vitest";
 import { deriveMachine } from "../../../arch/derive.ts";
 import type { Machine } from "../../../arch/machine.ts";
 import { TSP_V1 } from "../../../arch/presets.ts";
-import { runModel } from "../../../cli/run-model.ts";
 import { compile } from "../../../compiler/compile.ts";
 import { loadModel } from "../../../compiler/frontend.ts";
 import { initialSources } from "../../../compiler/reference/init.ts";
 import { stepTiming } from "../../../compiler/schedule/timing.ts";
+import { expectExact } from "../../support/exact.ts";
 
 const MLP2 = "programs/mlp2.model";
 
@@ -40,10 +40,7 @@ describe("weight load width", () => {
     const lws = r.program!.chips[0]!.queues.flatMap((q) => q.instructions.filter((i) => i.inst.op === "lw"));
     expect(lws.length).toBeGreaterThan(0);
     for (const i of lws) expect(chunkWidths).toContain(i.inst.op === "lw" && i.inst.width);
-    const run = runModel(graph, r.program!, r.report!, TSP_V1, { functional: true, seed: 0 });
-    expect(run.hazards).toEqual([]);
-    expect(run.cycles).toBe(r.report!.cycles);
-    expect(run.outputsMatch).toBe(true);
+    expectExact(graph, r, TSP_V1);
   });
   it("a one-row matmul input sits in an activation group (a side's last two slices), which no wide block takes", () => {
     const { r } = build(TSP_V1);

@@ -11,6 +11,7 @@ import { loadModel } from "../../../compiler/frontend.ts";
 import { initialSources } from "../../../compiler/reference/init.ts";
 import { deskewClash, deskewPeriodOf } from "../../../compiler/schedule/deskew.ts";
 import { linkLeaves } from "../../../compiler/schedule/timing.ts";
+import { expectExactRun } from "../../support/exact.ts";
 
 const MLP2 = "programs/mlp2.model";
 const DEEP = "bench/models/deep-mlp.model";
@@ -72,9 +73,7 @@ describe("pipeline stages over links", () => {
       runModel(graph, r.program!, r.report!, TSP_V1, { functional: true, seed: 0, clockSeed }),
     );
     for (const run of runs) {
-      expect(run.hazards).toEqual([]);
-      expect(run.cycles).toBe(r.report!.cycles);
-      expect(run.outputsMatch).toBe(true);
+      expectExactRun(run);
       expect(run.maxAbsError).toBe(runs[0]!.maxAbsError);
     }
   });
@@ -100,9 +99,7 @@ describe("pipeline stages over links", () => {
     expect(n - 1).toBe(Math.floor(Math.max(...sends) / period));
     for (const clockSeed of [1, 5, 9]) {
       const run = runModel(graph, r.program!, r.report!, TSP_V1, { functional: true, seed: 0, clockSeed });
-      expect(run.hazards).toEqual([]);
-      expect(run.cycles).toBe(r.report!.cycles);
-      expect(run.outputsMatch).toBe(true);
+      expectExactRun(run);
     }
   });
   it("without the later deskews the same program is not exact for every seed (the deskews are needed)", () => {

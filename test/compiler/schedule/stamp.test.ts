@@ -17,6 +17,7 @@ import { reduceRepeat } from "../../../compiler/passes/reduce-repeat.ts";
 import { initialSources } from "../../../compiler/reference/init.ts";
 import { deskewPeriodOf } from "../../../compiler/schedule/deskew.ts";
 import { linkLeaves } from "../../../compiler/schedule/timing.ts";
+import { expectExact } from "../../support/exact.ts";
 import { chainModel } from "../helpers/chain-model.ts";
 
 const TINY = "programs/tiny-gpt.model";
@@ -38,10 +39,7 @@ describe("stamping a repeated block", () => {
     // 8 chips for the embedding, 4 instances of a whole node each, the lm head on up to a node after them.
     expect(r.report!.chips).toBeGreaterThan(8 + 4 * 8);
     expect(r.report!.chips).toBeLessThanOrEqual(8 + 4 * 8 + 8);
-    const run = runModel(graph, r.program!, r.report!, TSP_V1, { functional: true, seed: 0 });
-    expect(run.hazards).toEqual([]);
-    expect(run.cycles).toBe(r.report!.cycles);
-    expect(run.outputsMatch).toBe(true);
+    expectExact(graph, r, TSP_V1);
   });
 
   it("a unit whose input and output cross the link as several tiles receives each tile in its own place (the sends keep one order), with the interpreter's values", () => {
@@ -52,10 +50,7 @@ describe("stamping a repeated block", () => {
     const sources = initialSources(graph, 0);
     const r = compile(graph, TSP_V1, { chips: 64, file: TINY, partition: "layers", sources });
     expect(r.diagnostics.map((d) => d.code)).toEqual(["LPU5006"]);
-    const run = runModel(graph, r.program!, r.report!, TSP_V1, { functional: true, seed: 0 });
-    expect(run.hazards).toEqual([]);
-    expect(run.cycles).toBe(r.report!.cycles);
-    expect(run.outputsMatch).toBe(true);
+    expectExact(graph, r, TSP_V1);
   });
 
   it("the passes see instance 0 only; instance k's chips, the last's too, copy instance 0's with its own names and data", () => {
@@ -151,10 +146,7 @@ describe("stamping a repeated block", () => {
       // A stamped compile schedules one of the five layers.
       const scheduled = new Set(r.tasks!.tasks.flatMap((t) => /^layer\.(\d+)\./.exec(t.op)?.[1] ?? []));
       expect(scheduled.size).toBe(stamped ? 1 : 5);
-      const run = runModel(graph, r.program!, r.report!, TSP_V1, { functional: true, seed: 0 });
-      expect(run.hazards).toEqual([]);
-      expect(run.cycles).toBe(r.report!.cycles);
-      expect(run.outputsMatch).toBe(true);
+      expectExact(graph, r, TSP_V1);
     }
   });
 
@@ -171,10 +163,7 @@ describe("stamping a repeated block", () => {
     const scheduled = new Set(r.tasks!.tasks.flatMap((t) => /^layer\.(\d+)\./.exec(t.op)?.[1] ?? []));
     expect([...scheduled].sort()).toEqual(["0", "1"]);
     expect(r.program!.chips.some((c) => c.copyOf)).toBe(true);
-    const run = runModel(graph, r.program!, r.report!, TSP_V1, { functional: true, seed: 0 });
-    expect(run.hazards).toEqual([]);
-    expect(run.cycles).toBe(r.report!.cycles);
-    expect(run.outputsMatch).toBe(true);
+    expectExact(graph, r, TSP_V1);
   });
 
   it("units whose instance numbers sort differently as text (9, 10, 11) still reduce: the units are compared by renamed id", () => {
