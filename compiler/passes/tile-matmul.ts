@@ -1,7 +1,8 @@
 // A matmul (kernel op) -> MXM tasks: per output column tile and accumulator-sized row chunk, a chain over K tiles
 // split over the chips partition chose and over each chip's idle MXM planes, fp32 partial sums added on chip 0.
 // A column split (partition.ts's nSplits) goes to tile-columns.ts. Guarantees every output tile is written once.
-import type { ElemType } from "../../arch/isa.ts";
+import { ELEM_BYTES, type ElemType } from "../../arch/isa.ts";
+import { sliceGroups } from "./allocate-groups.ts";
 import type { KOp } from "./kernel-ir.ts";
 import type { Step, TiledTensor } from "./task-ir.ts";
 import { lowerColumns } from "./tile-columns.ts";
@@ -69,9 +70,15 @@ export function lowerMatmul(cx: TileContext, op: Matmul): void {
   const bRow0 = (j: number) => (lay?.kind === "band" ? (j - n0) * lanes : j * lanes);
   const bTile = (i: number, j: number) =>
     lay?.kind === "band" ? i - kFirst : diagonal ? i - j + diagonal.below : i;
+  // The output tiles outside a band or window are zeros, each a task that reads finite values (zeroTile): a's tile
+  // 0 for fewer of them than out's type has slice groups, each later one the zero tile that many before it.
+  const zerosPerSource = sliceGroups(machine, ELEM_BYTES[out.type]).length - 1;
+  const zeros: number[] = [];
   for (let j = 0; j < out.tiles; j++) {
     if (j < n0 || j >= n1) {
-      zeroTile(cx, op, a0, out, j, chunk, acc);
+      const z = zeros.push(j) - 1;
+      const [from, tile] = z < zerosPerSource ? [a0, 0] : [out, zeros[z - zerosPerSource]!];
+      zeroTile(cx, op, from, tile, out, j, chunk, acc);
       continue;
     }
     const nRows = Math.min(lanes, b0.rows - bRow0(j));
@@ -163,25 +170,31 @@ export function lowerMatmul(cx: TileContext, op: Matmul): void {
   }
 }
 
-/** Output tile j of a band matmul, outside its band: exactly 0 (x - x of a's finite values) through the
- * epilogue, so the tile holds what the full product would. */
+/** Output tile j of a band matmul, outside its band: exactly 0 (x - x of finite values: tile `tile` of `from`, a
+ * or an earlier zero tile of out) through the epilogue, so the tile holds what the full product would. allocate
+ * puts the tiles one task accesses on distinct slices, so the tile read must avoid the slices of every zero tile
+ * that reads it: as many as out's type has slice groups, and out's tiles alone can cover every slice of the chip
+ * (a 1024-wide head's p . V over a cache, in an 8192-wide fp32 row: 22 zero tiles, 22 groups of 4 slices; LPU5005
+ * with the SRAM nearly empty). So a's tile serves one fewer than that, and each later zero tile reads the one that
+ * many before it (written, finite; one more VXM pass on its chain). Every program in programs/ has fewer (at most
+ * 12 in an fp32 row, 25 in a 16-bit one): all read a's tile 0, as before. A bound out's own tiles need, not a
+ * guarantee: the epilogue's operands' tiles j are read beside them. */
 function zeroTile(
   cx: TileContext,
   op: Matmul,
-  a: TiledTensor,
+  from: TiledTensor,
+  tile: number,
   out: TiledTensor,
   j: number,
   chunk: number,
   acc: ElemType,
 ): void {
-  for (let m0 = 0; m0 < a.rows; m0 += chunk) {
-    const mn = Math.min(chunk, a.rows - m0);
-    const steps: Step[] = [
-      { kind: "read", ref: cx.rowsOf(a.id, 0, m0, mn), type: a.type },
-      { kind: "convert", from: a.type, to: acc, src: 0, n: mn },
-      { kind: "vbinary", fn: "sub", type: acc, a: 1, b: 1, n: mn },
-    ];
-    cx.finish(steps, 2, acc, out, j, m0, mn, op.epilogue ?? []);
+  for (let m0 = 0; m0 < out.rows; m0 += chunk) {
+    const mn = Math.min(chunk, out.rows - m0);
+    const steps: Step[] = [{ kind: "read", ref: cx.rowsOf(from.id, tile, m0, mn), type: from.type }];
+    if (from.type !== acc) steps.push({ kind: "convert", from: from.type, to: acc, src: 0, n: mn });
+    steps.push({ kind: "vbinary", fn: "sub", type: acc, a: steps.length - 1, b: steps.length - 1, n: mn });
+    cx.finish(steps, steps.length - 1, acc, out, j, m0, mn, op.epilogue ?? []);
     cx.push({ id: `${op.id}.n${j}.m${m0}.zero`, op: op.id, steps });
   }
 }
