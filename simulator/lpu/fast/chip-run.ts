@@ -60,7 +60,7 @@ export class FastChip extends FastUnits {
       if (!released) throw new Bail("a sync that may never be notified");
     }
     const t = performance.now();
-    this.segments.check();
+    this.segments.check(this.scratch.sortOrders(this.chip.id));
     this.streamMs = performance.now() - t;
     // The queue objects serve the next chip: their final states are kept as numbers for the install.
     const saved = this.scratch.savedQueues(this.sim.queues.length);

@@ -194,6 +194,11 @@ export class Scratch {
   /** Memory for the run's typed arrays that live until the install (shared encodings, MXM rows), kept run to run. */
   readonly arena: Arena;
   private readonly buffers: Buffers;
+  /** Per family of chips (an original and its stamped copies, ChipProgram.copyOf): each stream group's sort order,
+   * found by the first of them to run (Segments.check); dropped with the run. */
+  private readonly orders = new Map<number, (Int32Array | undefined)[]>();
+  /** The family of each chip (by program chip number) that has one: its original's number. */
+  private readonly family = new Map<number, number>();
   constructor(sim: Simulator) {
     const m = sim.machine;
     const groups = 2 * m.streamsPerDirection;
@@ -212,6 +217,25 @@ export class Scratch {
     this.arena = b.arena;
     this.shared = new SharedCode(b.arena);
     this.check = new InstructionCheck(m, sim.program, sim.prepared.record);
+    for (const pc of sim.prepared.chips) {
+      const original = pc.source.copyOf?.chip;
+      if (original === undefined) continue;
+      this.family.set(pc.chip, original);
+      this.family.set(original, original);
+    }
+  }
+
+  /** The stream groups' sort orders of the chip's family (Segments.check), or undefined when no other chip runs its
+   * queues. */
+  sortOrders(chip: number): (Int32Array | undefined)[] | undefined {
+    const f = this.family.get(chip);
+    if (f === undefined) return undefined;
+    let orders = this.orders.get(f);
+    if (!orders) {
+      orders = [];
+      this.orders.set(f, orders);
+    }
+    return orders;
   }
 
   /**

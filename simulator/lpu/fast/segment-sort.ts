@@ -1,10 +1,10 @@
 // Sorting one stream group's segment records by first diagonal, stably (for the sweep in segments.ts). In: the
-// group's records (REC 32-bit numbers each, first diagonal first) in append order: a few sorted runs, one per queue
+// group's records (REC 32-bit numbers each: first diagonal, then its length and key packed, segments.ts) in append order: a few sorted runs, one per queue
 // that touched the group. Out: the records themselves, copied into diagonal order (or the input when it is one run),
 // so that the sweep reads them in order instead of through an index.
 
-/** Numbers per segment record: first diagonal, length, 2y + kind. */
-export const REC = 3;
+/** Numbers per segment record: first diagonal; length and 2y + kind in one number (segments.ts). */
+export const REC = 2;
 /** Radix sort digits: RADIX_BITS bits, so two passes order keys below 2^(2 * RADIX_BITS) apart. */
 const RADIX_BITS = 11;
 const RADIX = 1 << RADIX_BITS;
@@ -71,19 +71,37 @@ export class SegmentSort {
 
   /** The merge of the runs or the radix sort (for a crowded bucket), into `out`. */
   private byRuns(d: Int32Array, m: number, lo: number, hi: number): Int32Array {
+    return this.gathered(d, m, this.order(d, m, lo, hi))!;
+  }
+
+  /**
+   * The record numbers of `d` in diagonal order, stably (valid until the next call): the merge of the runs, or the
+   * radix sort when merging would take three passes or more and the keys (whole cycles) span two digits.
+   */
+  order(d: Int32Array, m: number, lo: number, hi: number): Int32Array {
     const r = this.findRuns(d, m);
     if (this.ordA.length < m) {
       this.ordA = new Int32Array(2 * m);
       this.ordB = new Int32Array(2 * m);
     }
-    // Radix when merging would take three passes or more and the keys (whole cycles) span two digits.
-    const order = r > 4 && m > RADIX && hi - lo < RADIX * RADIX ? this.radix(d, m, lo) : this.merge(d, m, r);
+    return r > 4 && m > RADIX && hi - lo < RADIX * RADIX ? this.radix(d, m, lo) : this.merge(d, m, r);
+  }
+
+  /**
+   * The m records of `d` copied in `order` (a permutation of 0 .. m - 1, e.g. an order found for the records of
+   * another chip that runs the same queues) into `out`, if that puts them in diagonal order; otherwise undefined.
+   */
+  gathered(d: Int32Array, m: number, order: Int32Array): Int32Array | undefined {
+    if (this.out.length < m * REC) this.out = new Int32Array(2 * m * REC);
     const out = this.out;
+    let prev = -0x80000000;
     for (let j = 0; j < m; j++) {
       const s = order[j]! * REC;
-      out[j * REC] = d[s]!;
+      const key = d[s]!;
+      if (key < prev) return undefined;
+      prev = key;
+      out[j * REC] = key;
       out[j * REC + 1] = d[s + 1]!;
-      out[j * REC + 2] = d[s + 2]!;
     }
     return out;
   }
@@ -114,7 +132,6 @@ export class SegmentSort {
       const o = counts[(key - lo) >>> shift]!++ * REC;
       out[o] = key;
       out[o + 1] = d[s + 1]!;
-      out[o + 2] = d[s + 2]!;
     }
     // Insertion sort: a record moves left past greater diagonals only (stable), never out of its bucket. Records of
     // equal diagonals (a put and its takes) never move, so a crowded bucket costs only its disorder, which is bounded:
@@ -123,19 +140,16 @@ export class SegmentSort {
     for (let i = 1; i < m; i++) {
       const key = out[i * REC]!;
       if (out[(i - 1) * REC]! <= key) continue;
-      const len = out[i * REC + 1]!;
-      const yk = out[i * REC + 2]!;
+      const lenYk = out[i * REC + 1]!;
       let j = i;
       while (j > 0 && out[(j - 1) * REC]! > key) {
         if (--budget < 0) return false;
         out[j * REC] = out[(j - 1) * REC]!;
         out[j * REC + 1] = out[(j - 1) * REC + 1]!;
-        out[j * REC + 2] = out[(j - 1) * REC + 2]!;
         j--;
       }
       out[j * REC] = key;
-      out[j * REC + 1] = len;
-      out[j * REC + 2] = yk;
+      out[j * REC + 1] = lenYk;
     }
     return true;
   }

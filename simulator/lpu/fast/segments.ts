@@ -16,6 +16,18 @@ import { REC, SegmentSort } from "./segment-sort.ts";
 export const SEG_PUT = 0;
 export const SEG_TAKE = 1;
 
+/**
+ * A record is two numbers: its first diagonal, and its length times 2^KEY_BITS plus its key 2y + kind + KEY_BIAS
+ * (12 bits: positions below MAX_POS; the length below 2^19, a longer run being several records end to end). Two
+ * numbers instead of three: the store, the sort's copies and the sweep move a third less memory.
+ */
+const KEY_BITS = 12;
+const KEY_MASK = (1 << KEY_BITS) - 1;
+const LEN_UNIT = 1 << KEY_BITS;
+const KEY_BIAS = 1 << (KEY_BITS - 1);
+const MAX_POS = KEY_BIAS / 2 - 1;
+const MAX_LEN = 2 ** (31 - KEY_BITS) - 1;
+
 export class Segments {
   /**
    * Per group, its segments as records of REC numbers in append order, and their count. A group's records are
@@ -26,9 +38,9 @@ export class Segments {
   private readonly size: Int32Array;
   /** Per (group, kind): the last record appended by the current queue, to extend it when the next is adjacent. */
   private readonly last: Int32Array;
-  /** Per (group, kind): the end diagonal (may pass 2^31: a float) and y of that last record. */
+  /** Per (group, kind): the end diagonal (may pass 2^31: a float) and key of that last record. */
   private readonly lastEnd: Float64Array;
-  private readonly lastYk: Int32Array;
+  private readonly lastKey: Int32Array;
   /** Per group: the least and greatest first diagonal of its records, and 1 while they are in order (for the sort). */
   private readonly lo: Int32Array;
   private readonly hi: Int32Array;
@@ -41,7 +53,7 @@ export class Segments {
     this.size = new Int32Array(groups);
     this.last = new Int32Array(groups * 2).fill(-1);
     this.lastEnd = new Float64Array(groups * 2);
-    this.lastYk = new Int32Array(groups * 2);
+    this.lastKey = new Int32Array(groups * 2);
     this.lo = new Int32Array(groups);
     this.hi = new Int32Array(groups);
     this.ordered = new Uint8Array(groups);
@@ -67,26 +79,41 @@ export class Segments {
     const west = g0 >= S;
     const d0 = west ? c0 + pos : c0 - pos;
     if ((d0 | 0) !== d0) throw new Bail("a number beyond 32-bit integers");
-    // y = -pos going west, written as kind - 2 pos so that pos 0 gives +0, never -0 (which would leave small-integer
-    // code in the optimised function: a deoptimisation).
-    const yk = west ? kind - 2 * pos : 2 * pos + kind;
-    for (let g = g0; g < g0 + count; g++) this.addOne(kind, g, d0, yk, n);
+    // The key 2y + kind (y = -pos going west) must fit the record's key bits.
+    if (!(pos >= 0 && pos < MAX_POS)) throw new Bail("a stream position beyond the records' key bits");
+    // The key biased to be non-negative (an even bias keeps its parity, the kind): KEY_BIAS - 2 pos + kind going west.
+    const key = west ? KEY_BIAS + kind - 2 * pos : KEY_BIAS + 2 * pos + kind;
+    for (let g = g0; g < g0 + count; g++) this.addOne(kind, g, d0, key, n);
   }
 
-  private addOne(kind: number, g: number, d0: number, yk: number, n: number): void {
-    const key = g * 2 + kind;
-    let d = this.data[g]!;
-    const j = this.last[key]!;
-    // The record to extend ends where this one starts, at the same y (its end and y kept beside `last`, so the check
-    // reads no record).
-    if (j >= 0 && this.lastEnd[key] === d0 && this.lastYk[key] === yk) {
-      const r = j * REC;
-      const len = d[r + 1]! + n;
-      if ((len | 0) !== len) throw new Bail("a number beyond 32-bit integers");
-      d[r + 1] = len;
-      this.lastEnd[key] = d0 + n;
-      return;
+  private addOne(kind: number, g: number, d0: number, key: number, n: number): void {
+    const k = g * 2 + kind;
+    const j = this.last[k]!;
+    // The record to extend ends where this one starts, with the same key (its end and key kept beside `last`, so the
+    // check reads no record), and its length still fits its bits.
+    if (j >= 0 && this.lastEnd[k] === d0 && this.lastKey[k] === key) {
+      const d = this.data[g]!;
+      const r = j * REC + 1;
+      const packed = d[r]! + n * LEN_UNIT;
+      if (packed <= 0x7fffffff) {
+        d[r] = packed;
+        this.lastEnd[k] = d0 + n;
+        return;
+      }
     }
+    // A run longer than a record's length holds is several records end to end (the same operations on each diagonal).
+    while (n > MAX_LEN) {
+      this.append(k, g, d0, key, MAX_LEN);
+      d0 += MAX_LEN;
+      if ((d0 | 0) !== d0) throw new Bail("a number beyond 32-bit integers");
+      n -= MAX_LEN;
+    }
+    this.append(k, g, d0, key, n);
+  }
+
+  /** A new record (d0, n vectors, key) of group g, the last of its kind k = 2g + kind for the next extension. */
+  private append(k: number, g: number, d0: number, key: number, n: number): void {
+    let d = this.data[g]!;
     const i = this.size[g]!;
     const r = i * REC;
     if (r + REC > d.length) {
@@ -103,21 +130,41 @@ export class Segments {
       if (d0 > this.hi[g]!) this.hi[g] = d0;
     }
     d[r] = d0;
-    d[r + 1] = n;
-    d[r + 2] = yk;
+    d[r + 1] = n * LEN_UNIT + key;
     this.size[g] = i + 1;
-    this.last[key] = i;
-    this.lastEnd[key] = d0 + n;
-    this.lastYk[key] = yk;
+    this.last[k] = i;
+    this.lastEnd[k] = d0 + n;
+    this.lastKey[k] = key;
     this.count++;
   }
 
-  /** Throws Bail unless every diagonal of every group passes the rules above. */
-  check(): void {
+  /**
+   * Throws Bail unless every diagonal of every group passes the rules above. `orders`: per group, the order that
+   * sorted the records of another chip running the same queues (a stamped copy and its original, ChipProgram.copyOf),
+   * or undefined, then set here. Such a chip appends the same records shifted by its copy's cycles, in the same order:
+   * copying its records in that order, checked to be in diagonal order as they are copied, replaces the sort (a
+   * mismatch sorts as before). Every record is still swept.
+   */
+  check(orders?: (Int32Array | undefined)[]): void {
+    const sort = this.sort;
     for (let g = 0; g < this.groups; g++) {
       const m = this.size[g]!;
       if (m === 0) continue;
-      this.sweep(this.sort.sortedSpan(this.data[g]!, m, this.lo[g]!, this.hi[g]!, this.ordered[g] === 1), m);
+      const d = this.data[g]!;
+      if (this.ordered[g] === 1) {
+        this.sweep(d, m);
+        continue;
+      }
+      let sorted: Int32Array | undefined;
+      if (orders) {
+        const known = orders[g];
+        if (known === undefined) {
+          const order = sort.order(d, m, this.lo[g]!, this.hi[g]!);
+          orders[g] = order.slice(0, m);
+          sorted = sort.gathered(d, m, order);
+        } else if (known.length === m) sorted = sort.gathered(d, m, known);
+      }
+      this.sweep(sorted ?? sort.sortedSpan(d, m, this.lo[g]!, this.hi[g]!, false), m);
     }
   }
 
@@ -142,10 +189,11 @@ export class Segments {
         // Most records (85% on a stamped llama2-70b) are a put and its one take on the same diagonals, with nothing
         // else on them: checked as one diagonal, with no active list.
         const s = i * REC;
-        if (i + 1 < m && d[s + REC] === x && d[s + REC + 1] === d[s + 1]) {
-          const end = x + d[s + 1]!;
+        // The same first diagonal and length (the packed numbers differ in their key bits only).
+        if (i + 1 < m && d[s + REC] === x && (d[s + REC + 1]! ^ d[s + 1]!) < LEN_UNIT) {
+          const end = x + (d[s + 1]! >>> KEY_BITS);
           if (i + 2 >= m || d[s + 2 * REC]! >= end) {
-            this.checkPair(d[s + 2]!, d[s + REC + 2]!);
+            this.checkPair(d[s + 1]! & KEY_MASK, d[s + REC + 1]! & KEY_MASK);
             i += 2;
             continue;
           }
@@ -162,7 +210,7 @@ export class Segments {
       let nx = i < m ? d[i * REC]! : Number.POSITIVE_INFINITY;
       for (let j = 0; j < count; j++) {
         const s = active[j]!;
-        const e = d[s]! + d[s + 1]!;
+        const e = d[s]! + (d[s + 1]! >>> KEY_BITS);
         if (e < nx) nx = e;
       }
       this.checkActive(active, count);
@@ -170,7 +218,7 @@ export class Segments {
       let keep = 0;
       for (let j = 0; j < count; j++) {
         const s = active[j]!;
-        if (d[s]! + d[s + 1]! > x) active[keep++] = s;
+        if (d[s]! + (d[s + 1]! >>> KEY_BITS) > x) active[keep++] = s;
       }
       count = keep;
     }
@@ -188,11 +236,11 @@ export class Segments {
   private checkActive(active: Int32Array, count: number): void {
     const d = this.swept;
     if (count === 1) {
-      if ((d[active[0]! + 2]! & 1) === SEG_TAKE) throw new Bail("a take with no put upstream");
+      if ((d[active[0]! + 1]! & 1) === SEG_TAKE) throw new Bail("a take with no put upstream");
       return;
     }
     if (count === 2) {
-      this.checkPair(d[active[0]! + 2]!, d[active[1]! + 2]!);
+      this.checkPair(d[active[0]! + 1]! & KEY_MASK, d[active[1]! + 1]! & KEY_MASK);
       return;
     }
     if (this.keys.length < count) this.keys = new Int32Array(2 * count);
@@ -200,7 +248,7 @@ export class Segments {
     // Insertion sort by y, puts before takes at equal y (key 2y + kind): a handful of segments.
     for (let n = 0; n < count; n++) {
       const s = active[n]!;
-      const key = d[s + 2]!;
+      const key = d[s + 1]! & KEY_MASK;
       let j = n;
       while (j > 0 && keys[j - 1]! > key) {
         keys[j] = keys[j - 1]!;

@@ -2,7 +2,7 @@
 // segment placed on its diagonal, each diagonal's operations ordered by flow position (puts before takes at equal
 // position) and checked by the stream rules. Large random traffic drives both sorts (the run merge and the radix sort
 // used for groups of many interleaved runs); hazard-free traffic must pass and perturbed traffic must agree.
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { Bail } from "../../../simulator/lpu/fast/bail.ts";
 import { REC, SegmentSort } from "../../../simulator/lpu/fast/segment-sort.ts";
 import { SEG_PUT, SEG_TAKE, Segments } from "../../../simulator/lpu/fast/segments.ts";
@@ -54,8 +54,11 @@ function oracle(ops: readonly Op[]): boolean {
   return true;
 }
 
-/** Whether Segments.check passes the operations, appended queue by queue as the fast path does. */
-function fast(ops: readonly Op[]): boolean {
+/**
+ * Whether Segments.check passes the operations, appended queue by queue as the fast path does; with `orders`, the
+ * sort orders of a family of chips (found by the first check that is given them, used by the next).
+ */
+function fast(ops: readonly Op[], orders?: (Int32Array | undefined)[]): boolean {
   const seg = new Segments(2 * S);
   const byQueue = [...new Set(ops.map((o) => o.queue))].sort((a, b) => a - b);
   for (const q of byQueue) {
@@ -63,7 +66,7 @@ function fast(ops: readonly Op[]): boolean {
     for (const o of ops) if (o.queue === q) seg.add(o.kind, o.g, 1, S, o.pos, o.c0, o.n);
   }
   try {
-    seg.check();
+    seg.check(orders);
     return true;
   } catch (e) {
     if (e instanceof Bail) return false;
@@ -136,6 +139,50 @@ describe("fast-path stream segments", () => {
     // Both outcomes occur, so the comparison checks something either way.
     expect(failing).toBeGreaterThan(5);
     expect(failing).toBeLessThan(35);
+  });
+});
+
+describe("a chip's sort orders used by another chip that runs the same queues", () => {
+  it("a copy's traffic, shifted, passes or fails as the per-vector rules say, in the original's order or not", () => {
+    // Counts the orders that no longer sort a changed copy's records (the check then sorts them itself).
+    let mismatches = 0;
+    const gathered = SegmentSort.prototype.gathered;
+    const spy = vi.spyOn(SegmentSort.prototype, "gathered").mockImplementation(function (
+      this: SegmentSort,
+      d,
+      m,
+      o,
+    ) {
+      const out = gathered.call(this, d, m, o);
+      if (!out) mismatches++;
+      return out;
+    });
+    let failing = 0;
+    for (let seed = 1; seed <= 16; seed++) {
+      const rng = new Rng(100 + seed);
+      const ops = traffic(rng, seed % 4 === 0 ? 8 : 3, seed % 4 === 0 ? 1000 : 200);
+      const orders: (Int32Array | undefined)[] = [];
+      // The original records an order for each group it sorts.
+      expect(fast(ops, orders)).toBe(true);
+      expect(orders.some((o) => o !== undefined)).toBe(true);
+      // A copy: every operation shifted by the same cycles (the same records, the same order), sometimes one changed
+      // as in the test above (moved, longer or shorter: the order may no longer sort it, or the count differs).
+      const shift = rng.int(0, 5000);
+      const copy = ops.map((o) => ({ ...o, c0: o.c0 + shift }));
+      if (seed % 2 === 0) {
+        const i = rng.int(0, copy.length);
+        const o = copy[i]!;
+        const how = rng.int(0, 3);
+        copy[i] = how === 0 ? { ...o, c0: o.c0 + rng.int(1, 30) } : { ...o, n: o.n + (how === 1 ? 1 : -1) };
+      }
+      const want = oracle(copy);
+      if (!want) failing++;
+      expect(fast(copy, orders), `seed ${seed}`).toBe(want);
+    }
+    spy.mockRestore();
+    // The changed copies include some that must fail, and some whose records the original's order does not sort.
+    expect(failing).toBeGreaterThan(0);
+    expect(mismatches).toBeGreaterThan(0);
   });
 });
 
@@ -236,9 +283,29 @@ describe("three operations on the same or overlapping diagonals", () => {
   });
 });
 
+describe("runs longer than a record holds (2^19 - 1 vectors)", () => {
+  it("a put and its take of 600,000 vectors pass; a second put between them on their last diagonal is an overwrite", () => {
+    const c = (D: number, p: number) => D + p;
+    const n = 600000;
+    // One instruction of n vectors, and the same run as two instructions (a record extended past its length).
+    for (const put of [
+      [{ queue: 0, kind: SEG_PUT, g: 1, pos: 10, c0: c(100, 10), n }],
+      [
+        { queue: 0, kind: SEG_PUT, g: 1, pos: 10, c0: c(100, 10), n: 400000 },
+        { queue: 0, kind: SEG_PUT, g: 1, pos: 10, c0: c(400100, 10), n: n - 400000 },
+      ],
+    ]) {
+      const ops: Op[] = [...put, { queue: 1, kind: SEG_TAKE, g: 1, pos: 30, c0: c(100, 30), n }];
+      expect(fast(ops)).toBe(true);
+      ops.push({ queue: 2, kind: SEG_PUT, g: 1, pos: 20, c0: c(100 + n - 1, 20), n: 1 });
+      expect(fast(ops)).toBe(false);
+    }
+  });
+});
+
 describe("segment sort", () => {
   /**
-   * `runs` sorted runs of records (diagonal, length, key) over diagonals [0, span), with repeats of a diagonal; with
+   * `runs` sorted runs of records (diagonal, then the record's place) over diagonals [0, span), with repeats of a diagonal; with
    * `bunch`, all but a few within `bunch` diagonals of each other (a span far wider than where the records are).
    */
   function records(rng: Rng, m: number, runs: number, span: number, bunch = 0): Int32Array {
@@ -253,7 +320,6 @@ describe("segment sort", () => {
       for (const k of run.sort((a, b) => a - b)) {
         d[j * REC] = k - 1000;
         d[j * REC + 1] = j; // the record's place in the input, to check stability
-        d[j * REC + 2] = rng.int(0, 100);
         j++;
       }
     return d;
@@ -276,12 +342,17 @@ describe("segment sort", () => {
       [2, 2, 1, 0],
     ] as const) {
       const d = records(rng, m, runs, span, bunch);
-      const want = Array.from({ length: m }, (_, j) => [d[j * REC]!, d[j * REC + 1]!, d[j * REC + 2]!]).sort(
+      const want = Array.from({ length: m }, (_, j) => [d[j * REC]!, d[j * REC + 1]!]).sort(
         (a, b) => a[0]! - b[0]!,
       );
       const out = sort.sorted(d, m);
-      const got = Array.from({ length: m }, (_, j) => [out[j * REC]!, out[j * REC + 1]!, out[j * REC + 2]!]);
+      const got = Array.from({ length: m }, (_, j) => [out[j * REC]!, out[j * REC + 1]!]);
       expect(got, `m ${m}, runs ${runs}, span ${span}`).toEqual(want);
+      // The order found, given back, sorts the same records; reversed, it does not (when they are not all equal).
+      const order = sort.order(d, m, -1000, span).slice(0, m);
+      const again = sort.gathered(d, m, order)!;
+      expect(Array.from({ length: m }, (_, j) => [again[j * REC]!, again[j * REC + 1]!])).toEqual(want);
+      if (want[0]![0] !== want[m - 1]![0]) expect(sort.gathered(d, m, order.reverse())).toBeUndefined();
     }
   });
 });
