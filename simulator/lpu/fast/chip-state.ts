@@ -287,8 +287,9 @@ export class Scratch {
     return saved;
   }
 
-  reset(): void {
-    this.segments.reset();
+  /** Empties the chip's working arrays for the chip `chip` (its program number). */
+  reset(chip: number): void {
+    this.segments.reset(!this.family.has(chip));
     for (const list of this.bankList) list.clear();
     this.recent.clear();
   }

@@ -80,7 +80,7 @@ export class FastUnits {
     this.S = m.streamsPerDirection;
     this.planes = chip.planes.map(() => new FastPlane());
     this.links = chip.links.map(() => new FastLink());
-    scratch.reset();
+    scratch.reset(chip.id);
     this.code = scratch.code;
     this.segments = scratch.segments;
     this.bankList = scratch.bankList;

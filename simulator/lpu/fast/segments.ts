@@ -28,6 +28,9 @@ const KEY_BIAS = 1 << (KEY_BITS - 1);
 const MAX_POS = KEY_BIAS / 2 - 1;
 const MAX_LEN = 2 ** (31 - KEY_BITS) - 1;
 
+/** A known order (Segments.check) of a group whose records were appended in diagonal order. */
+const IN_ORDER = new Int32Array(0);
+
 export class Segments {
   /**
    * Per group, its segments as records of REC numbers in append order, and their count. A group's records are
@@ -41,10 +44,12 @@ export class Segments {
   /** Per (group, kind): the end diagonal (may pass 2^31: a float) and key of that last record. */
   private readonly lastEnd: Float64Array;
   private readonly lastKey: Int32Array;
-  /** Per group: the least and greatest first diagonal of its records, and 1 while they are in order (for the sort). */
+  /** Per group: the least and greatest first diagonal of its records, and 1 while they are in order (for the sort),
+   * kept as records are appended when `spans` is set (a chip with no family: check() without orders). */
   private readonly lo: Int32Array;
   private readonly hi: Int32Array;
   private readonly ordered: Uint8Array;
+  private spans = true;
   /** Segments stored over the chip (records, after extensions). */
   count = 0;
 
@@ -59,8 +64,13 @@ export class Segments {
     this.ordered = new Uint8Array(groups);
   }
 
-  /** Empties the store for the next chip (keeps its arrays: one store serves every chip of a run). */
-  reset(): void {
+  /**
+   * Empties the store for the next chip (keeps its arrays: one store serves every chip of a run). `spans`: keep each
+   * group's span and order as records are appended, for a sort; a chip whose groups will most likely be put in order
+   * by a known order (check's `orders`) skips that work per record and finds them only where that order fails.
+   */
+  reset(spans = true): void {
+    this.spans = spans;
     this.count = 0;
     this.size.fill(0);
     this.last.fill(-1);
@@ -121,7 +131,9 @@ export class Segments {
       bigger.set(d);
       this.data[g] = d = bigger;
     }
-    if (i === 0) {
+    if (!this.spans) {
+      // Found in check() if needed.
+    } else if (i === 0) {
       this.lo[g] = this.hi[g] = d0;
       this.ordered[g] = 1;
     } else {
@@ -140,32 +152,51 @@ export class Segments {
 
   /**
    * Throws Bail unless every diagonal of every group passes the rules above. `orders`: per group, the order that
-   * sorted the records of another chip running the same queues (a stamped copy and its original, ChipProgram.copyOf),
-   * or undefined, then set here. Such a chip appends the same records shifted by its copy's cycles, in the same order:
-   * copying its records in that order, checked to be in diagonal order as they are copied, replaces the sort (a
-   * mismatch sorts as before). Every record is still swept.
+   * sorted the records of another chip running the same queues (a stamped copy and its original, ChipProgram.copyOf;
+   * IN_ORDER when they were in order), or undefined, then set here. Such a chip appends the same records shifted by
+   * its copy's cycles, in the same order: copying its records in that order, checked to be in diagonal order as they
+   * are copied, replaces the sort (a mismatch sorts as before). Every record is still swept.
    */
   check(orders?: (Int32Array | undefined)[]): void {
-    const sort = this.sort;
     for (let g = 0; g < this.groups; g++) {
       const m = this.size[g]!;
       if (m === 0) continue;
       const d = this.data[g]!;
-      if (this.ordered[g] === 1) {
-        this.sweep(d, m);
-        continue;
-      }
-      let sorted: Int32Array | undefined;
-      if (orders) {
-        const known = orders[g];
-        if (known === undefined) {
-          const order = sort.order(d, m, this.lo[g]!, this.hi[g]!);
-          orders[g] = order.slice(0, m);
-          sorted = sort.gathered(d, m, order);
-        } else if (known.length === m) sorted = sort.gathered(d, m, known);
-      }
-      this.sweep(sorted ?? sort.sortedSpan(d, m, this.lo[g]!, this.hi[g]!, false), m);
+      const sorted = orders
+        ? this.sortedByKnown(g, d, m, orders)
+        : this.sort.sortedSpan(d, m, this.lo[g]!, this.hi[g]!, this.ordered[g] === 1);
+      this.sweep(sorted, m);
     }
+  }
+
+  /** Group g's records (d, m of them) in diagonal order, by its family's known order if it sorts them (see check). */
+  private sortedByKnown(g: number, d: Int32Array, m: number, orders: (Int32Array | undefined)[]): Int32Array {
+    const sort = this.sort;
+    const known = orders[g];
+    if (known !== undefined && known.length === m) {
+      const sorted = sort.gathered(d, m, known);
+      if (sorted) return sorted;
+    }
+    // The span and order (not kept as the records were appended: reset(false)), in one pass.
+    let lo = d[0]!;
+    let hi = lo;
+    let ordered = true;
+    for (let j = 1; j < m; j++) {
+      const key = d[j * REC]!;
+      if (key < d[(j - 1) * REC]!) ordered = false;
+      if (key < lo) lo = key;
+      if (key > hi) hi = key;
+    }
+    if (ordered) {
+      if (known === undefined) orders[g] = IN_ORDER;
+      return d;
+    }
+    if (known === undefined) {
+      const order = sort.order(d, m, lo, hi);
+      orders[g] = order.slice(0, m);
+      return sort.gathered(d, m, order)!;
+    }
+    return sort.sortedSpan(d, m, lo, hi, false);
   }
 
   private readonly sort = new SegmentSort();
