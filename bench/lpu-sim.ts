@@ -144,12 +144,15 @@ export interface Measured extends BenchResult {
   readonly fast: boolean;
   /** Wall seconds of `new Simulator` (in simulateSeconds too). */
   readonly constructSeconds: number;
-  /** The fast path's parts, wall seconds (fast/run.ts lastPhases; zero when it declined). */
+  /** The fast path's parts, wall seconds (fast/run.ts lastPhases; zero when it declined), and its stream groups put
+   * in order by a stamped original's known order or sorted. */
   readonly phases: {
     readonly chips: number;
     readonly streams: number;
     readonly links: number;
     readonly install: number;
+    readonly knownOrders: number;
+    readonly sorts: number;
   };
 }
 
@@ -188,8 +191,10 @@ export function measure(
           streams: lastPhases.streams / 1000,
           links: lastPhases.links / 1000,
           install: lastPhases.install / 1000,
+          knownOrders: lastPhases.knownOrders,
+          sorts: lastPhases.sorts,
         }
-      : { chips: 0, streams: 0, links: 0, install: 0 },
+      : { chips: 0, streams: 0, links: 0, install: 0, knownOrders: 0, sorts: 0 },
     ...(hazards > 0
       ? { note: `${hazards} hazard(s) in a hazard-free program: a simulator bug` }
       : !functional && !exact && !sim.ranFast
@@ -265,8 +270,8 @@ function phaseLine(r: Measured): string {
   const p = r.phases;
   const s = (x: number) => `${x.toFixed(2)} s`;
   return (
-    `wall: new Simulator ${s(r.constructSeconds)}, chips ${s(p.chips)} (stream check ${s(p.streams)}), ` +
-    `links ${s(p.links)}, install ${s(p.install)}`
+    `wall: new Simulator ${s(r.constructSeconds)}, chips ${s(p.chips)} (stream check ${s(p.streams)}: ` +
+    `${p.knownOrders} groups in a known order, ${p.sorts} sorted), links ${s(p.links)}, install ${s(p.install)}`
   );
 }
 

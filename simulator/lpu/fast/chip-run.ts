@@ -18,8 +18,10 @@ export class FastChip extends FastUnits {
   /** The chip's queues while it runs (pooled objects: the next chip reuses them; run.ts installs the saved states). */
   readonly queues: FastQueue[];
   private readonly check: InstructionCheck;
-  /** Milliseconds of the stream check (run.ts lastPhases). */
+  /** Milliseconds of the stream check, and its groups put in order by a known order or sorted (run.ts lastPhases). */
   streamMs = 0;
+  knownOrders = 0;
+  sorts = 0;
 
   /** The encoded block holds ids [blockFirst, blockEnd) of the running queue. */
   private blockFirst = 0;
@@ -62,6 +64,8 @@ export class FastChip extends FastUnits {
     const t = performance.now();
     this.segments.check(this.scratch.sortOrders(this.chip.id));
     this.streamMs = performance.now() - t;
+    this.knownOrders = this.segments.knownOrders;
+    this.sorts = this.segments.sorts;
     // The queue objects serve the next chip: their final states are kept as numbers for the install.
     const saved = this.scratch.savedQueues(this.sim.queues.length);
     for (const fq of this.queues) saveQueue(fq, saved, fq.q.serial * QUEUE_SAVED);
