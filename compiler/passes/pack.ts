@@ -227,7 +227,13 @@ export function unreadOutputs(ops: readonly KOp[], outputs: readonly string[]): 
 /** The items of a column split (`n` as Placement.nBounds) on each of its chips: all of `a`, the chip's rows of
  * `b` for every K tile, its output tiles (on chip 0 the whole output, on the others until they are sent; an
  * output left in place (`unreadOutputs`): each chip its own tiles, kept), the epilogue's rows. */
-export function columnDemands(ctx: PackContext, i: number, n: readonly number[]): Item[][] {
+export function columnDemands(
+  ctx: PackContext,
+  i: number,
+  n: readonly number[],
+  /** Whether each chip keeps its tiles (an output left in place, or a tensor kept in parts: in-place.ts). */
+  kept = ctx.leftInPlace.has(ctx.ops[i]!.out),
+): Item[][] {
   const op = ctx.ops[i]! as Extract<KOp, { kind: "matmul" }>;
   const { lanes, tensors } = ctx;
   const a = tensors.get(op.a)!;
@@ -251,7 +257,6 @@ export function columnDemands(ctx: PackContext, i: number, n: readonly number[])
       items.push(inputItem(ctx, i, a, k, c));
       items.push(tile(b, rows, `${b.id}.rows${n0 * lanes}+${rows}/${k}`, true, i));
     }
-    const kept = ctx.leftInPlace.has(out.id);
     const whole = c === 0 && !kept;
     const outTiles = whole ? Math.ceil(out.cols / lanes) : n1 - n0;
     for (let j = 0; j < outTiles; j++)

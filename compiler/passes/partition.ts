@@ -39,6 +39,7 @@ export const STRATEGIES = ["auto", "pack", "spread", "none", "k-split", "pipelin
 export type PartitionStrategy = (typeof STRATEGIES)[number];
 
 export type { Stage } from "./pack.ts";
+export { printPartition } from "./partition-print.ts";
 
 export interface PartitionedGraph {
   readonly kernel: KernelGraph;
@@ -50,7 +51,9 @@ export interface PartitionedGraph {
    * even split of its K tiles). */
   readonly kSplits?: ReadonlyMap<string, readonly number[]>;
   /** A matmul split by output columns: chip c of its stage computes output column tiles `n[c] .. n[c + 1] - 1`
-   * with every K tile and sends them to the stage's first chip (tile.ts `lowerColumns`). */
+   * with every K tile and sends them to the stage's first chip (tile.ts `lowerColumns`), or keeps them (a model
+   * output no op reads, a tensor kept in parts: in-place.ts); an elementwise op split so computes those tiles of
+   * its output from its inputs' parts there. */
   readonly nSplits?: ReadonlyMap<string, readonly number[]>;
   /** Chip of each tensor (and of the ops that define it), sorted by tensor id: its stage's first chip. */
   readonly chipOf: ReadonlyMap<string, number>;
@@ -268,7 +271,8 @@ export function partition(
         matmulChips.set(op.id, st.width);
         kSplits.set(op.id, st.kBounds);
       }
-      if (op.kind === "matmul" && st.nBounds) nSplits.set(op.id, st.nBounds);
+      // A product split by output columns, or an elementwise op by the same ranges (in-place.ts).
+      if (st.nBounds && st.width > 1) nSplits.set(op.id, st.nBounds);
     });
   } else {
     // One stage: split a matmul's K over the node's chips only where it is forced or pays for its links.
@@ -383,48 +387,4 @@ export function spreadTiming(m: Machine): SpreadTiming {
     bufferWords: m.c2c.bufferWords,
     wordCycles: num / den,
   };
-}
-
-export function printPartition(p: PartitionedGraph): string {
-  const lines = [`partition: ${p.chips} chip(s), ${p.sramBytesNeeded} bytes of SRAM needed`];
-  if (p.strategy !== "auto" || p.minChips > 1)
-    lines.push(
-      `  strategy ${p.strategy}${p.strategy === "auto" && p.groups ? " (layers: a deep repeat, stamped)" : ""}; the model fits on ${p.minChips} chip(s)`,
-    );
-  const stages = new Map<string, string[]>();
-  for (const op of p.kernel.ops) {
-    const st = p.stageOf.get(op.id);
-    if (!st) continue;
-    const k = st.width > 1 ? `chips ${st.base}..${st.base + st.width - 1}` : `chip ${st.base}`;
-    stages.set(k, [...(stages.get(k) ?? []), op.id]);
-  }
-  if (stages.size > 1) for (const [k, ops] of stages) lines.push(`  stage on ${k}: ${ops.join(" ")}`);
-  for (const [op, n] of [...p.matmulChips].sort((a, b) => (a[0] < b[0] ? -1 : 1))) {
-    const base = p.stageOf.get(op)?.base ?? 0;
-    const b = p.kSplits?.get(op);
-    const shares = b
-      ? ` (${b
-          .slice(0, -1)
-          .map((k, c) => `${k}..${b[c + 1]! - 1}`)
-          .join(" | ")})`
-      : "";
-    lines.push(
-      `  ${op}: K tiles split over chips ${base}..${base + n - 1}${shares}, partial sums to chip ${base}`,
-    );
-  }
-  for (const [op, n] of [...(p.nSplits ?? new Map<string, readonly number[]>())].sort((a, b) =>
-    a[0] < b[0] ? -1 : 1,
-  )) {
-    const base = p.stageOf.get(op)?.base ?? 0;
-    const shares = n
-      .slice(0, -1)
-      .map((j, c) => `${j}..${n[c + 1]! - 1}`)
-      .join(" | ");
-    lines.push(
-      `  ${op}: output column tiles split over chips ${base}..${base + n.length - 2} (${shares}), tiles to chip ${base}`,
-    );
-  }
-  for (const [t, c] of [...p.chipOf].sort((a, b) => (a[0] < b[0] ? -1 : 1)))
-    lines.push(`  ${t} -> chip ${c}`);
-  return `${lines.join("\n")}\n`;
 }

@@ -2,6 +2,7 @@
 // pair of chips' link is free, when each computed tensor is written and arrives elsewhere, and the estimated end.
 // An estimate for choosing a placement only; the scheduler's cycles are exact.
 import { DTYPE_BYTES } from "../graph/ir.ts";
+import type { PartSplit } from "./in-place.ts";
 import { type KOp, opInputs } from "./kernel-ir.ts";
 import { kTilesOf, type PackContext, type Placement } from "./pack.ts";
 
@@ -52,6 +53,8 @@ export class Timeline {
   /** Chip and cycle a computed tensor is written at, and when its copies arrive on other chips. */
   private readonly made = new Map<string, Made>();
   end = 0;
+  /** Tensors kept in parts where they are made (in-place.ts): each chip's part is ready on that chip, no link. */
+  readonly parted = new Map<string, PartSplit>();
 
   constructor(
     private readonly ctx: PackContext,
@@ -68,6 +71,10 @@ export class Timeline {
   private readyOn(x: string, c: number, tiles: number, commit: boolean): number {
     const m = this.made.get(x);
     if (!m) return 0;
+    if (m.parts) {
+      const k = c - m.chip;
+      if (k >= 0 && k < m.parts.length) return m.parts[k]!;
+    }
     if (m.chip === c) return m.at;
     const got = m.arrived?.get(c) ?? this.trialArrival(m, c);
     if (got !== undefined) return got;
@@ -165,6 +172,22 @@ export class Timeline {
     this.trialLinks.length = 0;
     this.trialArrived.length = 0;
     const op = this.ctx.ops[i]!;
+    if (op.kind !== "matmul" && p.nBounds && p.width > 1) {
+      // Split by column ranges (in-place.ts): each chip its range, from its parts of the inputs.
+      const n = p.nBounds;
+      const rows = this.ctx.tensors.get(op.out)!.rows;
+      const parts: number[] = [];
+      for (let c = 0; c + 1 < n.length; c++) {
+        const chip = p.base + c;
+        let ready = this.vxm[chip] ?? 0;
+        for (const x of opInputs(op))
+          ready = Math.max(ready, this.readyOn(x, chip, n[c + 1]! - n[c]!, commit));
+        const work = Math.ceil((rows * (n[c + 1]! - n[c]!)) / 4);
+        if (commit) this.vxm[chip] = Math.max(this.vxm[chip] ?? 0, ready + work);
+        parts.push(ready + work + this.t.vxmLatency);
+      }
+      return this.made_(op.out, p.base, Math.max(...parts), commit, parts);
+    }
     if (op.kind !== "matmul") {
       // An op of sources alone can run from cycle 0: the scheduler takes tasks as their inputs are ready.
       let ready = readsOnlySources(this.ctx, op) ? 0 : (this.vxm[p.base] ?? 0);
@@ -183,13 +206,16 @@ export class Timeline {
       // A column split: every chip reads all of a and the epilogue's rows, computes its output tiles whole and
       // sends them (the output type) to the first chip, or keeps them (a model output no op reads).
       const n = p.nBounds;
-      const kept = this.ctx.leftInPlace.has(op.out);
+      const inParts = this.parted.has(op.out);
+      const kept = this.ctx.leftInPlace.has(op.out) || inParts;
+      const parts: number[] = [];
       let end = 0;
       for (let c = 0; c + 1 < n.length; c++) {
         const chip = p.base + c;
         let ready = 0;
         for (const x of opInputs(op)) ready = Math.max(ready, this.readyOn(x, chip, this.tilesOf(x), commit));
         const local = this.matmulOn(op, chip, kFirst, kEnd, ready, commit, n[c + 1]! - n[c]!);
+        parts.push(local);
         const words = out.rows * (n[c + 1]! - n[c]!) * DTYPE_BYTES[out.dtype];
         const sendCycles = words * this.t.wordCycles;
         // From another node (a heavy product's split), over the gateways: two hops a node, relayed (readyOn).
@@ -199,7 +225,7 @@ export class Timeline {
         const relayed = nodes > 0 ? (2 * nodes - 1) * this.relay(op.out, sendCycles) : 0;
         end = Math.max(end, c === 0 || kept ? local : local + this.t.linkLatency + sendCycles + relayed);
       }
-      return this.made_(op.out, p.base, end, commit);
+      return this.made_(op.out, p.base, end, commit, inParts ? parts : undefined);
     }
     if (p.width > this.ctx.nodeChips)
       return this.made_(op.out, p.base, this.wideKSplit(op, p, commit), commit);
@@ -245,7 +271,8 @@ export class Timeline {
       const chip = p.base + c;
       const [k0, k1] = [bounds[c]!, bounds[c + 1]!];
       let ready = this.readyOn(op.a, chip, k1 - k0, commit);
-      const away = made ? nodeOf(chip) - nodeOf(made.chip) : 0;
+      // A tensor kept in parts is read where it is (readyOn): nothing on the wire.
+      const away = made && !made.parts ? nodeOf(chip) - nodeOf(made.chip) : 0;
       if (made && away !== 0) {
         const send = this.words(op.a, k1 - k0) * this.t.wordCycles;
         const free = Math.max(made.at, wire.get(Math.sign(away)) ?? 0) + send;
@@ -275,9 +302,9 @@ export class Timeline {
     return end + this.t.vxmLatency + Math.ceil((out.rows * tiles * heads.size) / 4);
   }
 
-  private made_(out: string, chip: number, end: number, commit: boolean): number {
+  private made_(out: string, chip: number, end: number, commit: boolean, parts?: readonly number[]): number {
     if (commit) {
-      this.made.set(out, { chip, at: end, arrived: undefined });
+      this.made.set(out, { chip, at: end, arrived: undefined, parts });
       this.end = Math.max(this.end, end);
     }
     return end;
@@ -289,6 +316,8 @@ interface Made {
   readonly chip: number;
   readonly at: number;
   arrived: Map<number, number> | undefined;
+  /** A tensor kept in parts: when chip `chip + c`'s part is written. */
+  readonly parts?: readonly number[];
 }
 
 /** Whether an op reads nothing computed (a matmul is left where its weights' SRAM puts it). */

@@ -3,9 +3,9 @@
 // node) chosen greedily for the earliest estimated finish (spread-timeline.ts), and that estimate; or nothing when
 // the ops do not fit the chips this way.
 // The SRAM check is chip-fill.ts's and pack.ts's.
-import { DTYPE_BYTES } from "../graph/ir.ts";
 import { ChipFill, type Item } from "./chip-fill.ts";
-import { type KOp, type KTensor, opInputs } from "./kernel-ir.ts";
+import { groupItems, groupPlacements, inPlaceGroup, partedTensors } from "./in-place.ts";
+import { opInputs } from "./kernel-ir.ts";
 import {
   columnDemands,
   columnSplittable,
@@ -17,13 +17,23 @@ import {
   type Placement,
   sourceFloor,
 } from "./pack.ts";
+import { heavy, heavySiblings, type Split, wideSplits } from "./spread-heavy.ts";
 import { readsOnlySources, type SpreadTiming, Timeline } from "./spread-timeline.ts";
 
+export { heavy } from "./spread-heavy.ts";
 export type { SpreadTiming } from "./spread-timeline.ts";
+
+/** A time line that knows which tensors the placement keeps in parts (in-place.ts). */
+function lineOf(ctx: PackContext, t: SpreadTiming, places: readonly Placement[]): Timeline {
+  const line = new Timeline(ctx, t);
+  const outputs = new Set([...ctx.lastUse].filter(([, u]) => u === Number.POSITIVE_INFINITY).map(([x]) => x));
+  for (const [x, s] of partedTensors(ctx.ops, ctx.tensors, (i) => places[i], outputs)) line.parted.set(x, s);
+  return line;
+}
 
 /** Estimated cycles of a placement (one per op, in list order). */
 export function estimatePlacement(ctx: PackContext, t: SpreadTiming, places: readonly Placement[]): number {
-  const line = new Timeline(ctx, t);
+  const line = lineOf(ctx, t, places);
   places.forEach((p, i) => {
     line.place(i, p, true);
   });
@@ -38,7 +48,7 @@ export function estimateNext(
   placed: readonly Placement[],
   p: Placement,
 ): number {
-  const line = new Timeline(ctx, t);
+  const line = lineOf(ctx, t, placed);
   placed.forEach((q, i) => {
     line.place(i, q, true);
   });
@@ -133,6 +143,26 @@ function spreadWithin(
     producer.set(op.out, i);
   });
   const siblings = heavySiblings(ctx, t);
+  /** Ops placed ahead with their group (in-place.ts), by index. */
+  const forced = new Map<number, { p: Placement; items: Item[][] }>();
+  /** Heavy pair (i, j)'s group over the chips of its side-by-side placements `mine` and `theirs` (adjacent), when
+   * the group's items fit there. */
+  const inPlace = (i: number, j: number, mine: Placement, theirs: Placement, more: readonly Item[]) => {
+    const g = inPlaceGroup(ctx, i, j);
+    if (!g) return undefined;
+    const lo = Math.min(mine.base, theirs.base);
+    const width = mine.width + theirs.width;
+    const tiles = Math.ceil(ctx.tensors.get(ctx.ops[i]!.out)!.cols / ctx.lanes);
+    if (Math.max(mine.base + mine.width, theirs.base + theirs.width) - lo !== width || width > tiles)
+      return undefined;
+    const places = groupPlacements(ctx, g, lo, width);
+    const items = new Map([...places].map(([k, p]) => [k, groupItems(ctx, k, p)]));
+    for (let c = 0; c < width; c++) {
+      const all = [...items.values()].flatMap((it) => it[c]!);
+      if (!fits(all, lo + c, i, c === 0 ? more : undefined)) return undefined;
+    }
+    return { g, places, items };
+  };
   const deferred = new Set<number>();
   let node = 0;
   /** The last node any op is placed on so far. */
@@ -150,7 +180,10 @@ function spreadWithin(
       .filter((d) => deferred.has(d))
       .sort((a, b) => a - b);
     const waitingItems = waiting.flatMap((d) => candidatesOf(d).whole[0]!);
-    let best: { p: Placement; items: Item[][]; end: number } | undefined;
+    // Placed with its group (in-place.ts), its items already on the chips.
+    const pre = forced.get(i);
+    let best: { p: Placement; items: Item[][]; end: number } | undefined = pre && { ...pre, end: 0 };
+    let partner: Placement | undefined;
     // A heavy product's column split may go to any node from the current one on, not only the current node. Of the
     // nodes no op uses yet only the first is weighed: a later one is as empty and further (more hops, never sooner).
     const isHeavy = heavy(ctx, t, op);
@@ -215,8 +248,35 @@ function spreadWithin(
         }
       }
       if (!best) node++;
+      else if (j !== undefined) {
+        // The sibling's placement beside it (disjoint, soonest end): where the pair would run side by side.
+        let soonest = Number.POSITIVE_INFINITY;
+        for (const q of theirs)
+          if (
+            (q.p.base >= best.p.base + best.p.width || best.p.base >= q.p.base + q.p.width) &&
+            q.end < soonest
+          )
+            [soonest, partner] = [q.end, q.p];
+      }
     }
-    const chosen = best as { p: Placement; items: Item[][]; end: number };
+    let chosen = best as { p: Placement; items: Item[][]; end: number };
+    const j = siblings.get(i);
+    const group =
+      !pre && partner && j !== undefined ? inPlace(i, j, chosen.p, partner, waitingItems) : undefined;
+    if (group) {
+      // The pair over the chips it would have taken side by side, each chip half of each, and the ops after it
+      // there too (in-place.ts): every chip's items of the whole group are on it from now on.
+      for (const [k, p] of group.places) {
+        const items = group.items.get(k)!;
+        items.forEach((it, c) => {
+          fill(p.base + c).add(it, i);
+        });
+        if (k !== i) forced.set(k, { p, items });
+        const out = ctx.ops[k]!.out;
+        if (k !== group.g.down) line.parted.set(out, { base: p.base, bounds: p.nBounds! });
+      }
+      chosen = { p: group.places.get(i)!, items: [], end: 0 };
+    }
     for (const d of waiting) {
       const p = { base: chosen.p.base, width: 1 };
       fill(p.base).add(candidatesOf(d).whole[0]!, d);
@@ -226,9 +286,10 @@ function spreadWithin(
       use(p);
       deferred.delete(d);
     }
-    chosen.items.forEach((items, c) => {
-      fill(chosen.p.base + c).add(items, i);
-    });
+    if (!pre)
+      chosen.items.forEach((items, c) => {
+        fill(chosen.p.base + c).add(items, i);
+      });
     line.place(i, chosen.p, true);
     places[i] = chosen.p;
     use(chosen.p);
@@ -241,19 +302,6 @@ function spreadWithin(
   return { ok: true, why: "", chips: used, stages: places, chipBytes, cycles: line.end };
 }
 
-/** For each heavy product (`heavy`), the next heavy product that reads the same input and not its output. */
-function heavySiblings(ctx: PackContext, t: SpreadTiming): Map<number, number> {
-  const out = new Map<number, number>();
-  const open = new Map<string, number>();
-  ctx.ops.forEach((op, i) => {
-    if (op.kind !== "matmul" || !heavy(ctx, t, op)) return;
-    const prev = open.get(op.a);
-    if (prev !== undefined && !opInputs(op).includes(ctx.ops[prev]!.out)) out.set(prev, i);
-    open.set(op.a, i);
-  });
-  return out;
-}
-
 /** An op's items placed whole, and K split and column split over w = 2, 3, ... chips (even shares, in order of w;
  * at most a node, or two for a column split of an output left in place or of a heavy product): the same at every
  * chip it starts from. */
@@ -263,12 +311,6 @@ interface Candidates {
   readonly columns: readonly Split[];
   /** K splits over 2, 3, .. whole nodes (even shares), made when a heavy product first asks (`wideSplits`). */
   wideK?: readonly Split[];
-}
-
-interface Split {
-  readonly width: number;
-  readonly bounds: readonly number[];
-  readonly items: Item[][];
 }
 
 function opCandidates(ctx: PackContext, i: number, isHeavy: boolean): Candidates {
@@ -301,84 +343,3 @@ function opCandidates(ctx: PackContext, i: number, isHeavy: boolean): Candidates
   }
   return { whole: demands(ctx, i), kSplits, columns };
 }
-
-/**
- * A matmul's K splits over 2 .. `nodes` whole nodes, even shares, where each chip's partial sums (fp32, every output
- * tile) take no longer on its link than its share of the weight tiles on its planes, so that they stream out while
- * the planes work. Why only those: the time line prices a stream by its words, and the schedules disagree when the
- * link is the longer: llama2-70b-fp8's gate and up over two nodes (1 or 2 K tiles a chip, 360 words of sums, 6,900
- * link cycles against 2,400 on the planes) took 21,700 cycles where one node took 10,600 (docs/compiler.md); its
- * down projection (5 or 6 K tiles a chip, 104 words: 2,000 against 3,500) gained.
- */
-function wideSplits(ctx: PackContext, t: SpreadTiming, i: number, nodes: number): Split[] {
-  const op = ctx.ops[i]!;
-  if (op.kind !== "matmul" || op.bLayout?.kind === "diagonal") return [];
-  const [k0, k1] = kTilesOf(ctx, op);
-  const out = ctx.tensors.get(op.out)!;
-  const b = ctx.tensors.get(op.b)!;
-  const nTiles = Math.ceil(out.cols / ctx.lanes);
-  const rowsPerCycle = DTYPE_BYTES[b.dtype] === 1 ? t.convertWidth : t.maxLoadWidth;
-  const load =
-    b.role === "temp" ? Math.min(t.tileRows, b.rows) : Math.ceil(Math.min(t.tileRows, b.rows) / rowsPerCycle);
-  const sums = out.rows * nTiles * 4 * t.wordCycles;
-  const splits: Split[] = [];
-  for (let m = 2; m <= nodes && m * ctx.nodeChips <= k1 - k0; m++) {
-    const width = m * ctx.nodeChips;
-    const planes = (Math.floor((k1 - k0) / width) * nTiles * load) / t.planes;
-    if (sums > planes) break;
-    for (const skew of NODE_SKEWS) {
-      const bounds = skewedBounds(k0, k1 - k0, m, ctx.nodeChips, skew);
-      if (bounds) splits.push({ width, bounds, items: demands(ctx, i, bounds) });
-    }
-  }
-  return splits;
-}
-
-/** How much less of a wide K split each node after the first may take (node n of m: 1 - skew * n / (m - 1) of
- * the first's share), each a candidate the estimate chooses among: a later node gets its input over the one gateway
- * wire after the others' (Timeline `wideKSplit`) and sends its sum over more hops. llama2-70b-fp8's down took 0.4
- * (7 K tiles a chip on its first node, 4 or 5 on the second; with 0.6 offered too, the same): the unit of 4 layers
- * 171,552 -> 169,971 cycles (docs/compiler.md). */
-const NODE_SKEWS: readonly number[] = [0, 0.2, 0.4];
-
-/** K bounds of `tiles` tiles from k0 over m nodes of `per` chips, node n's chips weighted 1 - skew * n / (m - 1);
- * undefined when a chip would get none. */
-function skewedBounds(k0: number, tiles: number, m: number, per: number, skew: number): number[] | undefined {
-  const weight = (c: number) => 1 - (skew * Math.floor(c / per)) / (m - 1);
-  let total = 0;
-  for (let c = 0; c < m * per; c++) total += weight(c);
-  const bounds = [k0];
-  let acc = 0;
-  for (let c = 0; c < m * per; c++) {
-    acc += weight(c);
-    const b = c === m * per - 1 ? k0 + tiles : k0 + Math.round((tiles * acc) / total);
-    if (b <= bounds.at(-1)!) return undefined;
-    bounds.push(b);
-  }
-  return bounds;
-}
-
-/**
- * Whether a product's column split may go to any node after the current one, not only to the current node. The
- * greedy otherwise moves on only once a node is full, so each of a unit of four llama2-70b-fp8 layers on three nodes
- * ran its MLP on one node's 32 planes, gate and up one after the other (25,000 cycles of a 57,000-cycle layer) while
- * the other nodes waited; one layer on 576 chips the same. Heavy: its weight tiles on one node's planes take at
- * least HEAVY_RATIO times as long as its input and output words on one link. The estimate prices a transfer between
- * nodes per pair of chips, not on the one gateway wire they share, so light ops moved off the node pay for traffic
- * the estimate does not see (measured on four layers on 40 chips, `--partition layers`, docs/compiler.md: every op
- * on any node 275,297 cycles, every column split 223,487, q and o too 227,174, only gate, up and down 213,588,
- * against 246,130 before).
- */
-export function heavy(ctx: PackContext, t: SpreadTiming, op: KOp): boolean {
-  if (!columnSplittable(ctx, op)) return false;
-  const [a, b, out] = [op.a, op.b, op.out].map((x) => ctx.tensors.get(x)!) as [KTensor, KTensor, KTensor];
-  const tiles = Math.ceil(b.rows / ctx.lanes) * Math.ceil(b.cols / ctx.lanes);
-  const width = DTYPE_BYTES[b.dtype] === 1 ? t.convertWidth : t.maxLoadWidth;
-  const load = (tiles * Math.ceil(Math.min(t.tileRows, b.rows) / width)) / (t.planes * ctx.nodeChips);
-  const words = (x: KTensor) => x.rows * Math.ceil(x.cols / ctx.lanes) * DTYPE_BYTES[x.dtype];
-  return load >= HEAVY_RATIO * (words(a) + words(out)) * t.wordCycles;
-}
-
-/** An assumption between the two measured cases: llama2-70b-fp8's gate, up and down (load 1.75 times their
- * words' link time) gain on another node, its q and o projections (1.13) lose. */
-const HEAVY_RATIO = 1.5;

@@ -3,6 +3,7 @@
 // node, chip 0 copies them in over the gateways).
 // Guarantees chip 0's copy of the output holds every tile, in the output type, after the recv tasks; or, for a
 // model output no op reads, that each chip's part (`outputParts`) holds its tiles, and nothing is sent.
+import { partedTensors, partId } from "./in-place.ts";
 import type { KOp } from "./kernel-ir.ts";
 import { unreadOutputs } from "./pack.ts";
 import type { PartitionedGraph } from "./partition.ts";
@@ -29,7 +30,7 @@ export function lowerColumns(
   const chunk = a0.tiles > 1 ? taskRows(whole) : whole;
   const acc = accumulatorType(a0.type);
   const sendRows = bufferRows(machine, out.type);
-  const kept = outputParts(cx.p).has(out.id);
+  const kept = partsOf(cx.p).has(out.id);
   // Whether chip c of the split is in the node of its chip 0 (a heavy product's split may run into the next node).
   const base = cx.p.stageOf.get(op.id)?.base ?? 0;
   const node = Math.min(machine.system.chipsPerNode, machine.system.localLinksPerChip + 1);
@@ -71,12 +72,6 @@ export function lowerColumns(
   }
 }
 
-/** Chip c's tiles of a column-split output (written with the output's tile numbers, so an output part's regions
- * are named by them: emit/program.ts). */
-function partId(out: string, c: number): string {
-  return `${out}.c${c}`;
-}
-
 const partsCache = new WeakMap<PartitionedGraph, ReadonlyMap<string, readonly string[]>>();
 
 /** The model outputs split by columns and left in place: each output tensor -> its parts, one per chip of the
@@ -98,6 +93,36 @@ export function outputParts(p: PartitionedGraph): ReadonlyMap<string, readonly s
     );
   }
   partsCache.set(p, parts);
+  return parts;
+}
+
+const allParts = new WeakMap<PartitionedGraph, ReadonlyMap<string, readonly string[]>>();
+
+/** Every tensor held in parts, each -> its parts, one per chip of its split in order (chip c's tiles, written with
+ * the tensor's tile numbers, so an output part's regions are named by them: emit/program.ts): the outputs left in
+ * place (`outputParts`) and the tensors the placement keeps where they are made (in-place.ts `partedTensors`).
+ * The whole tensor is never written: tile.ts drops it. */
+export function partsOf(p: PartitionedGraph): ReadonlyMap<string, readonly string[]> {
+  const got = allParts.get(p);
+  if (got) return got;
+  const parts = new Map(outputParts(p));
+  const tensors = new Map(p.kernel.tensors.map((t) => [t.id, t]));
+  const kept = partedTensors(
+    p.kernel.ops,
+    tensors,
+    (i) => {
+      const op = p.kernel.ops[i]!;
+      const st = p.stageOf.get(op.id);
+      return st && { ...st, nBounds: p.nSplits?.get(op.id), kBounds: p.kSplits?.get(op.id) };
+    },
+    new Set(p.kernel.outputs.map((o) => o.tensor)),
+  );
+  for (const [x, s] of kept)
+    parts.set(
+      x,
+      Array.from({ length: s.bounds.length - 1 }, (_, c) => partId(x, c)),
+    );
+  allParts.set(p, parts);
   return parts;
 }
 

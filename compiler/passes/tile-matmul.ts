@@ -3,9 +3,10 @@
 // A column split (partition.ts's nSplits) goes to tile-columns.ts. Guarantees every output tile is written once.
 import { ELEM_BYTES, type ElemType } from "../../arch/isa.ts";
 import { sliceGroups } from "./allocate-groups.ts";
+import { partId } from "./in-place.ts";
 import type { KOp } from "./kernel-ir.ts";
 import type { Step, TiledTensor } from "./task-ir.ts";
-import { lowerColumns } from "./tile-columns.ts";
+import { lowerColumns, partsOf } from "./tile-columns.ts";
 import { accumulatorType, bufferRows, type TileContext, taskRows } from "./tile-context.ts";
 
 type Matmul = Extract<KOp, { kind: "matmul" }>;
@@ -50,6 +51,8 @@ export function lowerMatmul(cx: TileContext, op: Matmul): void {
           kFirst + Math.floor((c * kTiles) / chips),
           kFirst + Math.floor(((c + 1) * kTiles) / chips),
         ] as const);
+  // `a` held in parts by the same ranges as this split's K tiles (in-place.ts): chip c reads its own part.
+  const inParts = partsOf(p).has(a0.id);
   const lay = op.bLayout;
   const diagonal = lay?.kind === "diagonal" ? lay : undefined;
   const splitsOn = (c: number) => {
@@ -89,7 +92,7 @@ export function lowerMatmul(cx: TileContext, op: Matmul): void {
       /** Per node after chip 0's, by its head chip (`nodeHead`): the sums of its chips, the head's first. */
       const remote = new Map<number, TiledTensor[]>();
       for (let c = 0; c < chips; c++) {
-        const a = cx.onChip(a0, c);
+        const a = inParts ? byId.get(partId(a0.id, c))! : cx.onChip(a0, c);
         const b = cx.onChip(b0, c);
         const [ck0, ck1] = range(c);
         const splits = splitsOn(c);

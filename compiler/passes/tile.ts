@@ -5,14 +5,24 @@
 // come out in a valid order with their SRAM deps.
 import type { Machine } from "../../arch/machine.ts";
 import { assertNever } from "../../util/assert.ts";
+import { partId } from "./in-place.ts";
 import { repeatedTile } from "./kernel-builder.ts";
 import type { KOp } from "./kernel-ir.ts";
 import type { PartitionedGraph } from "./partition.ts";
 import { inputView, type PointwiseOp, valueTypes } from "./pointwise-ir.ts";
 import type { Step, TaskGraph } from "./task-ir.ts";
-import { outputParts } from "./tile-columns.ts";
+import { outputParts, partsOf } from "./tile-columns.ts";
 import { taskRows, tileContext } from "./tile-context.ts";
 import { lowerMatmul } from "./tile-matmul.ts";
+
+/** Which of an op's output column tiles a lowering makes, on which chip of its stage, and the tensor it reads or
+ * writes for each of the op's tensors there (a part, for a tensor held in parts). */
+interface Range {
+  readonly j0: number;
+  readonly j1: number;
+  readonly id: (x: string) => string;
+  readonly chip: number;
+}
 
 export function tile(p: PartitionedGraph, machine: Machine): TaskGraph {
   const cx = tileContext(p, machine);
@@ -20,15 +30,15 @@ export function tile(p: PartitionedGraph, machine: Machine): TaskGraph {
   const kernelTensors = new Map(p.kernel.tensors.map((t) => [t.id, t]));
   /** A fused pointwise op: per column tile and row chunk, one task reading each input once, the steps on the VXM
    * in order (value v is task step v: the reads come first), one write. */
-  const lowerPointwise = (op: PointwiseOp): void => {
-    const out = byId.get(op.out)!;
-    const inputs = op.inputs.map((x) => ({ t: byId.get(x)!, view: inputView(byId.get(x)!, out) }));
+  const lowerPointwise = (op: PointwiseOp, on: Range = whole(op)): void => {
+    const out = byId.get(on.id(op.out))!;
+    const inputs = op.inputs.map((x) => ({ t: byId.get(on.id(x))!, view: inputView(byId.get(x)!, out) }));
     const chunk = taskRows(
       out.blockRows,
       ...inputs.filter((x) => !x.view.rowBroadcast).map((x) => x.t.blockRows),
     );
     const types = valueTypes(op, (x) => kernelTensors.get(x)!.dtype);
-    for (let j = 0; j < out.tiles; j++)
+    for (let j = on.j0; j < on.j1; j++)
       for (let r0 = 0; r0 < out.rows; r0 += chunk) {
         const n = Math.min(chunk, out.rows - r0);
         const steps: Step[] = inputs.map(({ t, view }) => ({
@@ -52,7 +62,94 @@ export function tile(p: PartitionedGraph, machine: Machine): TaskGraph {
           else steps.push({ kind: "convert", from: types[s.x]!, to: types[v]!, src: s.x, n });
         }
         steps.push({ kind: "write", ref: rowsOf(out.id, j, r0, n), type: out.type, src: steps.length - 1 });
-        push({ id: `${op.id}.t${j}.r${r0}`, op: op.id, steps });
+        push({ id: `${op.id}.t${j}.r${r0}`, op: op.id, steps }, [], on.chip);
+      }
+  };
+  /** An op over all of its tensors' tiles on its stage's first chip. */
+  const whole = (op: KOp): Range => ({ j0: 0, j1: byId.get(op.out)!.tiles, id: (x) => x, chip: 0 });
+  // Tensors held in parts (tile-columns.ts partsOf): an elementwise op split by columns (partition.ts nSplits)
+  // runs chip c's range from its inputs' parts there into its own part (in-place.ts).
+  const parts = partsOf(p);
+  const ranges = (op: KOp): Range[] => {
+    const n = p.nSplits?.get(op.id);
+    if (!n || op.kind === "matmul") return [whole(op)];
+    const out = byId.get(op.out)!;
+    return n.slice(0, -1).map((j0, c) => {
+      cx.temp(out, partId(op.out, c), out.type, c);
+      return { j0, j1: n[c + 1]!, id: (x: string) => (parts.has(x) ? partId(x, c) : x), chip: c };
+    });
+  };
+
+  const lowerBinary = (op: Extract<KOp, { kind: "binary" }>, on: Range): void => {
+    const a = byId.get(on.id(op.a))!;
+    const b = byId.get(on.id(op.b))!;
+    const out = byId.get(on.id(op.out))!;
+    const chunk = taskRows(a.blockRows, b.blockRows, out.blockRows);
+    const bTile = (j: number) => (op.bTile ? repeatedTile(j, b, out) : j);
+    for (let j = on.j0; j < on.j1; j++)
+      for (let r0 = 0; r0 < a.rows; r0 += chunk) {
+        const n = Math.min(chunk, a.rows - r0);
+        if (a.id === b.id) {
+          // x op x: one read feeds both operands.
+          push(
+            {
+              id: `${op.id}.t${j}.r${r0}`,
+              op: op.id,
+              steps: [
+                { kind: "read", ref: rowsOf(a.id, j, r0, n), type: a.type },
+                { kind: "vbinary", fn: op.fn, type: out.type, a: 0, b: 0, n },
+                { kind: "write", ref: rowsOf(out.id, j, r0, n), type: out.type, src: 1 },
+              ],
+            },
+            [],
+            on.chip,
+          );
+          continue;
+        }
+        push(
+          {
+            id: `${op.id}.t${j}.r${r0}`,
+            op: op.id,
+            steps: [
+              { kind: "read", ref: rowsOf(a.id, j, r0, n), type: a.type },
+              b.rows === 1
+                ? { kind: "read", ref: rowsOf(b.id, bTile(j), 0, n, 0), type: b.type }
+                : { kind: "read", ref: rowsOf(b.id, bTile(j), r0, n), type: b.type },
+              { kind: "vbinary", fn: op.fn, type: out.type, a: 0, b: 1, n },
+              { kind: "write", ref: rowsOf(out.id, j, r0, n), type: out.type, src: 2 },
+            ],
+          },
+          [],
+          on.chip,
+        );
+      }
+  };
+  const lowerUnary = (op: Extract<KOp, { kind: "binaryImm" | "unary" | "convert" }>, on: Range): void => {
+    const x = byId.get(on.id(op.x))!;
+    const out = byId.get(on.id(op.out))!;
+    const chunk = taskRows(x.blockRows, out.blockRows);
+    for (let j = on.j0; j < on.j1; j++)
+      for (let r0 = 0; r0 < x.rows; r0 += chunk) {
+        const n = Math.min(chunk, x.rows - r0);
+        const compute: Step =
+          op.kind === "unary"
+            ? { kind: "vunary", fn: op.fn, type: out.type, src: 0, n }
+            : op.kind === "convert"
+              ? { kind: "convert", from: x.type, to: out.type, src: 0, n }
+              : { kind: "vbinary", fn: op.fn, type: out.type, a: 0, b: { imm: op.imm }, n };
+        push(
+          {
+            id: `${op.id}.t${j}.r${r0}`,
+            op: op.id,
+            steps: [
+              { kind: "read", ref: rowsOf(x.id, j, r0, n), type: x.type },
+              compute,
+              { kind: "write", ref: rowsOf(out.id, j, r0, n), type: out.type, src: 1 },
+            ],
+          },
+          [],
+          on.chip,
+        );
       }
   };
 
@@ -63,71 +160,17 @@ export function tile(p: PartitionedGraph, machine: Machine): TaskGraph {
         return;
       }
       case "binary": {
-        const a = byId.get(op.a)!;
-        const b = byId.get(op.b)!;
-        const out = byId.get(op.out)!;
-        const chunk = taskRows(a.blockRows, b.blockRows, out.blockRows);
-        const bTile = (j: number) => (op.bTile ? repeatedTile(j, b, out) : j);
-        for (let j = 0; j < out.tiles; j++)
-          for (let r0 = 0; r0 < a.rows; r0 += chunk) {
-            const n = Math.min(chunk, a.rows - r0);
-            if (a.id === b.id) {
-              // x op x: one read feeds both operands.
-              push({
-                id: `${op.id}.t${j}.r${r0}`,
-                op: op.id,
-                steps: [
-                  { kind: "read", ref: rowsOf(a.id, j, r0, n), type: a.type },
-                  { kind: "vbinary", fn: op.fn, type: out.type, a: 0, b: 0, n },
-                  { kind: "write", ref: rowsOf(out.id, j, r0, n), type: out.type, src: 1 },
-                ],
-              });
-              continue;
-            }
-            push({
-              id: `${op.id}.t${j}.r${r0}`,
-              op: op.id,
-              steps: [
-                { kind: "read", ref: rowsOf(a.id, j, r0, n), type: a.type },
-                b.rows === 1
-                  ? { kind: "read", ref: rowsOf(b.id, bTile(j), 0, n, 0), type: b.type }
-                  : { kind: "read", ref: rowsOf(b.id, bTile(j), r0, n), type: b.type },
-                { kind: "vbinary", fn: op.fn, type: out.type, a: 0, b: 1, n },
-                { kind: "write", ref: rowsOf(out.id, j, r0, n), type: out.type, src: 2 },
-              ],
-            });
-          }
+        for (const on of ranges(op)) lowerBinary(op, on);
         return;
       }
       case "binaryImm":
       case "unary":
       case "convert": {
-        const x = byId.get(op.x)!;
-        const out = byId.get(op.out)!;
-        const chunk = taskRows(x.blockRows, out.blockRows);
-        for (let j = 0; j < out.tiles; j++)
-          for (let r0 = 0; r0 < x.rows; r0 += chunk) {
-            const n = Math.min(chunk, x.rows - r0);
-            const compute: Step =
-              op.kind === "unary"
-                ? { kind: "vunary", fn: op.fn, type: out.type, src: 0, n }
-                : op.kind === "convert"
-                  ? { kind: "convert", from: x.type, to: out.type, src: 0, n }
-                  : { kind: "vbinary", fn: op.fn, type: out.type, a: 0, b: { imm: op.imm }, n };
-            push({
-              id: `${op.id}.t${j}.r${r0}`,
-              op: op.id,
-              steps: [
-                { kind: "read", ref: rowsOf(x.id, j, r0, n), type: x.type },
-                compute,
-                { kind: "write", ref: rowsOf(out.id, j, r0, n), type: out.type, src: 1 },
-              ],
-            });
-          }
+        for (const on of ranges(op)) lowerUnary(op, on);
         return;
       }
       case "pointwise": {
-        lowerPointwise(op);
+        for (const on of ranges(op)) lowerPointwise(op, on);
         return;
       }
       case "gather": {
@@ -200,7 +243,7 @@ export function tile(p: PartitionedGraph, machine: Machine): TaskGraph {
   };
   for (const op of p.kernel.ops) lowerOp(op);
   // An output split by columns and left in place is its parts, on their chips (tile-columns.ts).
-  const parts = outputParts(p);
+  const outParts = outputParts(p);
   return {
     name: p.kernel.name,
     chips: p.chips,
@@ -209,7 +252,7 @@ export function tile(p: PartitionedGraph, machine: Machine): TaskGraph {
     tasks,
     tensors: tensors.filter((t) => !parts.has(t.id)).sort((x, y) => (x.id < y.id ? -1 : x.id > y.id ? 1 : 0)),
     outputs: p.kernel.outputs.flatMap((o) =>
-      (parts.get(o.tensor) ?? [o.tensor]).map((tensor) => ({ name: o.name, tensor })),
+      (outParts.get(o.tensor) ?? [o.tensor]).map((tensor) => ({ name: o.name, tensor })),
     ),
     constants: p.kernel.constants,
   };
