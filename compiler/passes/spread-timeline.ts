@@ -248,8 +248,8 @@ export class Timeline {
 
   /**
    * When a K split over several whole nodes (spread.ts `wideSplits`) is written: every chip sends its partial sums to
-   * the first of its node's chips of the split, which adds them and sends one sum on to chip 0, over the gateways
-   * (two hops a node, as readyOn; tile-matmul.ts). A tile's partial sum leaves as soon as its group ends, and
+   * the first of its node's chips of the split, which adds them with the sum of the nodes beyond and sends one sum on
+   * toward chip 0, over the gateways (two hops a node, as readyOn; tile-matmul.ts). A tile's partial sum leaves as soon as its group ends, and
    * wideSplits takes only splits whose sums take no longer on a link than the planes' work, so the sums stream
    * while the planes work: after the last group come one round of tiles (a group per plane) and the hops'
    * latencies. (A K split in one node keeps the whole trip after its last group: priced so here as well, the
@@ -289,17 +289,21 @@ export class Timeline {
       h.at = Math.max(h.at, chip === head ? local : local + this.t.linkLatency + tail);
       h.n++;
     }
-    let end = 0;
-    for (const [head, h] of heads) {
-      // The head's adds: a vector per output row and tile and chip, a few ALUs at a time (as `place`).
-      const summed = h.n > 1 ? h.at + this.t.vxmLatency + Math.ceil((out.rows * tiles * h.n) / 4) : h.at;
-      const hops = 2 * (nodeOf(head) - nodeOf(p.base));
-      // A hop after the first: the wire's latency and one tile's sum (measured on llama2-70b-fp8's unit: a 4-word
-      // partial sum sent from chip 20 at cycle 37,436 was received on chip 16 at 37,751).
-      const hop = this.t.hopLatency + tail / Math.min(this.t.planes, tiles);
-      end = Math.max(end, hops === 0 ? summed : summed + this.t.linkLatency + tail + (hops - 1) * hop);
+    // The farthest node's sum goes to the next node's head, which adds it with its own chips' (tile-matmul.ts),
+    // and so on to chip 0: two hops a node (a node's first chip, the last chip of the node before, its head).
+    // A hop after the first: the wire's latency and one tile's sum (measured on llama2-70b-fp8's unit: a 4-word
+    // partial sum sent from chip 20 at cycle 37,436 was received on chip 16 at 37,751).
+    const hop = this.t.hopLatency + tail / Math.min(this.t.planes, tiles);
+    let carried: number | undefined;
+    for (const head of [...heads.keys()].sort((x, y) => y - x)) {
+      const h = heads.get(head)!;
+      const n = h.n + (carried === undefined ? 0 : 1);
+      const at = Math.max(h.at, carried ?? 0);
+      // The head's adds: a vector per output row and tile and part, a few ALUs at a time (as `place`).
+      const summed = n > 1 ? at + this.t.vxmLatency + Math.ceil((out.rows * tiles * n) / 4) : at;
+      carried = head === p.base ? summed : summed + this.t.linkLatency + tail + hop;
     }
-    return end + this.t.vxmLatency + Math.ceil((out.rows * tiles * heads.size) / 4);
+    return carried! + this.t.vxmLatency;
   }
 
   private made_(out: string, chip: number, end: number, commit: boolean, parts?: readonly number[]): number {

