@@ -25,14 +25,8 @@ import { deepRepeatPlan, STAMP_SLACK } from "./deep-repeat.ts";
 import { type KernelGraph, type KOp, type KTensor, opInputs } from "./kernel-ir.ts";
 import { type LayerPlacement, layerPartition } from "./layers.ts";
 import { M } from "./messages.ts";
-import {
-  alignToInstances,
-  type PackContext,
-  type Packing,
-  packContext,
-  packStages,
-  type Stage,
-} from "./pack.ts";
+import { type PackContext, type Packing, packContext, packStages, type Stage } from "./pack.ts";
+import { alignToInstances } from "./pack-align.ts";
 import { estimatePlacement, FILL_FRACTIONS, FULL_FILL, type SpreadTiming, spreadStages } from "./spread.ts";
 
 export const STRATEGIES = ["auto", "pack", "spread", "none", "k-split", "pipeline", "layers"] as const;

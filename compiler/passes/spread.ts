@@ -1,7 +1,7 @@
 // Spreading a model over the chips it is given, for speed: kernel ops in order + a chip count -> a placement per
 // op (one chip, or a K or output-column split over consecutive chips of a node; a heavy product's over more than a
-// node) chosen greedily for the earliest estimated finish (spread-timeline.ts), and that estimate; or nothing when
-// the ops do not fit the chips this way.
+// node; a heavy pair's MLP kept in place, in-place.ts) chosen greedily for the earliest estimated finish
+// (spread-timeline.ts), and that estimate; or nothing when the ops do not fit the chips this way.
 // The SRAM check is chip-fill.ts's and pack.ts's.
 import { ChipFill, type Item } from "./chip-fill.ts";
 import { groupItems, groupPlacements, inPlaceGroup, partedTensors } from "./in-place.ts";
@@ -58,8 +58,9 @@ export function estimateNext(
 /**
  * Ops in order go where the estimate says they finish first: on one chip of the current node, or K-split or split
  * by output columns over consecutive chips of it (even shares; a heavy product's column split over any later node
- * too, or into the next one, and its K split over whole nodes; a pair of heavy siblings side by side), among the
- * choices that fit each chip's SRAM. When none fits, the next node takes over (a line of nodes, as
+ * too, or into the next one, and its K split over whole nodes; a pair of heavy siblings side by side, or, with the
+ * ops after them up to the next product, over the same chips kept in place: `inPlace`), among the choices that fit
+ * each chip's SRAM. When none fits, the next node takes over (a line of nodes, as
  * stages.ts routes). Tried with each chip filled to several shares of its budget (FILL_FRACTIONS); the fastest
  * estimate wins. Undefined when the ops run past `chips` at every share, or when none ends before `limit`.
  */

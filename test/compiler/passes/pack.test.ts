@@ -10,7 +10,8 @@ import { compile } from "../../../compiler/compile.ts";
 import { loadModel } from "../../../compiler/frontend.ts";
 import { sramBytesPerChip as allocatedPerChip } from "../../../compiler/passes/allocate.ts";
 import { decompose } from "../../../compiler/passes/decompose.ts";
-import { alignToInstances, packContext, packStages, sourceFloor } from "../../../compiler/passes/pack.ts";
+import { packContext, packStages, sourceFloor } from "../../../compiler/passes/pack.ts";
+import { alignToInstances } from "../../../compiler/passes/pack-align.ts";
 import {
   paddedBytes,
   partition,
