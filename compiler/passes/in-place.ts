@@ -117,7 +117,6 @@ export function inPlaceGroup(ctx: PackContext, i: number, j: number): InPlaceGro
     const op = ctx.ops[k]!;
     const reads = opInputs(op).filter((x) => held.has(x));
     if (reads.length === 0) continue;
-    if (down >= 0) return undefined; // read after down: it would have to come back
     const temps = opInputs(op).filter((x) => ctx.tensors.get(x)!.role === "temp");
     if (elementwise(op, ctx.tensors) && temps.every((x) => held.has(x))) {
       chain.push(k);
@@ -134,12 +133,13 @@ export function inPlaceGroup(ctx: PackContext, i: number, j: number): InPlaceGro
       !op.bLayout &&
       !(op.epilogue ?? []).some((e) => e.kind === "row" && e.b === last)
     ) {
+      // A read after down would need the tensor back: lastUse, below.
       down = k;
-      continue;
+      break;
     }
     return undefined;
   }
-  if (down < 0 || chain.length === 0) return undefined;
+  if (down < j || !chain.some((k) => opInputs(ctx.ops[k]!).includes(up.out))) return undefined;
   // Every tensor of the group is read inside it (lastUse at most down), none is a model output.
   for (const x of held) if ((ctx.lastUse.get(x) ?? -1) > down) return undefined;
   // Down's K tiles are the held tensor's column tiles: every chip of a split then has a range of both.
