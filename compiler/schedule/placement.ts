@@ -181,6 +181,13 @@ export class Placer {
     return this.lowerBound(task, this.geometryOf(task, plane, index), gs, true);
   }
 
+  /** The cycle the link of a task's send step is free for its next transfer (0 for a task without one). */
+  sendLinkFree(task: Task): number {
+    for (const s of task.steps)
+      if (s.kind === "send") return this.linkFree.get(`${task.chip}/s${s.link}`) ?? 0;
+    return 0;
+  }
+
   /** The bound from data alone in the last lowerBound (the rest of it is MXM state: TaskTimes.planeReady). */
   private dataBound = 0;
 
