@@ -1,12 +1,11 @@
 // A queue's instructions written as typed-array columns (InstColumns, arch/isa.ts; read by columns.ts): what the
 // compiler's emit, the JSON reader and the assembler write, one row per instruction and no object kept per
-// instruction. In: instructions one at a time (ColumnsBuilder), or a queue given as Placed objects (columnsOf).
-// Out: the columns. Guarantee: placedAt(columnsFromPlaced(list), k) equals list[k] field for field, every number as
-// it was given.
+// instruction. In: instructions one at a time (ColumnsBuilder; the scheduler adds every queue's to one builder and
+// takes each queue out with rowsInto), or a queue given as Placed objects (columnsOf). Out: the columns. Guarantee:
+// placedAt(columnsFromPlaced(list), k) equals list[k] field for field, every number as it was given.
 import type { Span } from "../util/diagnostics.ts";
 import { Interner } from "../util/interner.ts";
 import {
-  BINARY_FNS,
   F_ACC,
   F_B,
   F_CYCLE,
@@ -18,83 +17,82 @@ import {
   FIELD_CYCLE,
   FIELD_N,
   FIELD_S0,
-  OPCODES,
   placedAt,
-  SXM_FNS,
-  TYPES,
-  UNARY_FNS,
   WIDE,
 } from "./columns.ts";
-import type {
-  ElemType,
-  InstColumns,
-  Instruction,
-  Opcode,
-  Placed,
-  Program,
-  QueueProgram,
-  QueueRef,
-  StreamRef,
-} from "./isa.ts";
+import {
+  assembled,
+  type Carved,
+  CODES,
+  carve,
+  code,
+  columnBytes,
+  copyRows,
+  gatherRows,
+  opCode,
+  pad,
+  renumber,
+  renumberStrings,
+  typeCode,
+} from "./columns-layout.ts";
+import type { InstColumns, Instruction, Placed, Program, QueueProgram, QueueRef, StreamRef } from "./isa.ts";
 
-/** Builds the columns of one queue, an instruction at a time. */
+/** Builds the columns of one queue, an instruction at a time (or of several: `rowsInto` takes any of its rows).
+ * Its rows live in one buffer that doubles as it fills: few allocations, so few collections that external
+ * memory starts (V8 starts one for every 64 MB of new buffers). */
 export class ColumnsBuilder {
-  private cap: number;
+  /** Bytes of the columns of `rows` rows (rowsInto's share of a buffer). */
+  static bytes(rows: number): number {
+    return columnBytes(rows);
+  }
+
+  private cap = 0;
   private count = 0;
-  private op: Uint8Array;
-  private flags: Uint8Array;
-  private t0: Uint8Array;
-  private t1: Uint8Array;
-  private fn: Uint8Array;
-  private ints: Int32Array[];
-  private note: Int32Array;
+  /** The rows, `cap` of them, in one buffer. */
+  private c: Carved = carve(new ArrayBuffer(0), 0, 0);
   private readonly strings = new Interner();
-  private readonly notes: string[] = [];
-  private readonly noteIds = new Map<string, number>();
+  private readonly notes: string[];
+  /** Notes by text, when the builder numbers them (undefined: a table given, addNoted). */
+  private readonly noteIds: Map<string, number> | undefined;
   private wide: Map<number, number> | undefined;
   private spans: Map<number, Span> | undefined;
+  /** rowsInto's table of new numbers (columns-layout.ts renumber). */
+  private readonly scratch = { to: new Int32Array(0) };
 
-  constructor(capacity = 16) {
-    this.cap = Math.max(1, capacity);
-    this.op = new Uint8Array(this.cap);
-    this.flags = new Uint8Array(this.cap);
-    this.t0 = new Uint8Array(this.cap);
-    this.t1 = new Uint8Array(this.cap);
-    this.fn = new Uint8Array(this.cap);
-    this.ints = Array.from({ length: 7 }, () => new Int32Array(this.cap));
-    this.note = new Int32Array(this.cap);
+  /** `notes`: a table of notes the rows name by number (addNoted) instead of by text (add). */
+  constructor(capacity = 16, notes?: readonly string[]) {
+    this.resize(pad(Math.max(8, capacity)));
+    this.notes = notes ? (notes as string[]) : [];
+    this.noteIds = notes ? undefined : new Map();
   }
 
   get length(): number {
     return this.count;
   }
 
-  private grow(): void {
-    const cap = this.cap * 2;
-    const up8 = (a: Uint8Array) => {
-      const b = new Uint8Array(cap);
-      b.set(a);
-      return b;
-    };
-    const up32 = (a: Int32Array) => {
-      const b = new Int32Array(cap);
-      b.set(a);
-      return b;
-    };
-    this.op = up8(this.op);
-    this.flags = up8(this.flags);
-    this.t0 = up8(this.t0);
-    this.t1 = up8(this.t1);
-    this.fn = up8(this.fn);
-    this.ints = this.ints.map(up32);
-    this.note = up32(this.note);
+  /** The issue cycle of row `row` as added (undefined: none given). */
+  issueCycle(row: number): number | undefined {
+    if (!(this.c.flags[row]! & F_CYCLE)) return undefined;
+    const v = this.c.ints[FIELD_CYCLE]![row]!;
+    return v !== WIDE ? v : this.wide!.get(row * 8 + FIELD_CYCLE)!;
+  }
+
+  /** Moves the rows into one new buffer of `cap` rows (a multiple of 8). */
+  private resize(cap: number): void {
+    const c = carve(new ArrayBuffer(ColumnsBuilder.bytes(cap)), 0, cap);
+    copyRows(c, this.c, this.count);
+    this.c = c;
     this.cap = cap;
   }
 
+  private grow(): void {
+    this.resize(2 * this.cap);
+  }
+
   private int(field: number, row: number, v: number): void {
-    if ((v | 0) === v && v !== WIDE && (v !== 0 || 1 / v > 0)) this.ints[field]![row] = v;
+    if ((v | 0) === v && v !== WIDE && (v !== 0 || 1 / v > 0)) this.c.ints[field]![row] = v;
     else {
-      this.ints[field]![row] = WIDE;
+      this.c.ints[field]![row] = WIDE;
       this.wide ??= new Map();
       this.wide.set(row * 8 + field, v);
     }
@@ -109,6 +107,22 @@ export class ColumnsBuilder {
 
   /** Appends one instruction (its issue cycle, note and span as a Placed carries them). */
   add(inst: Instruction, cycle?: number, note?: string, span?: Span): void {
+    let k = -1;
+    if (note !== undefined) {
+      const ids = this.noteIds;
+      if (!ids) throw new Error("internal error: a note by text for a builder given its table of notes");
+      k = ids.get(note) ?? -1;
+      if (k < 0) {
+        k = this.notes.length;
+        this.notes.push(note);
+        ids.set(note, k);
+      }
+    }
+    this.addNoted(inst, cycle, k, span);
+  }
+
+  /** Appends one instruction whose note is entry `note` of the table the builder was given (-1: none). */
+  addNoted(inst: Instruction, cycle: number | undefined, note: number, span?: Span): void {
     if (this.count === this.cap) this.grow();
     const r = this.count++;
     let flags = 0;
@@ -116,20 +130,12 @@ export class ColumnsBuilder {
       flags |= F_CYCLE;
       this.int(FIELD_CYCLE, r, cycle);
     }
-    if (note !== undefined) {
-      let k = this.noteIds.get(note);
-      if (k === undefined) {
-        k = this.notes.length;
-        this.notes.push(note);
-        this.noteIds.set(note, k);
-      }
-      this.note[r] = k;
-    } else this.note[r] = -1;
+    this.c.note[r] = note;
     if (span) {
       this.spans ??= new Map();
       this.spans.set(r, span);
     }
-    this.op[r] = opCode(inst.op);
+    this.c.op[r] = opCode(inst.op);
     this.int(FIELD_N, r, 1);
     switch (inst.op) {
       case "nop":
@@ -163,14 +169,14 @@ export class ColumnsBuilder {
         flags |= this.stream(0, r, inst.stream) | this.stream(1, r, inst.map);
         break;
       case "vunary":
-        this.fn[r] = code(UNARY_FNS, inst.fn, "vunary function");
-        this.t0[r] = typeCode(inst.type);
+        this.c.fn[r] = code(CODES.vunary, inst.fn, "vunary function");
+        this.c.t0[r] = typeCode(inst.type);
         this.int(FIELD_N, r, inst.n);
         flags |= this.stream(0, r, inst.dst) | this.stream(1, r, inst.src);
         break;
       case "vbinary":
-        this.fn[r] = code(BINARY_FNS, inst.fn, "vbinary function");
-        this.t0[r] = typeCode(inst.type);
+        this.c.fn[r] = code(CODES.vbinary, inst.fn, "vbinary function");
+        this.c.t0[r] = typeCode(inst.type);
         this.int(FIELD_N, r, inst.n);
         flags |= this.stream(0, r, inst.dst) | this.stream(1, r, inst.a);
         if (typeof inst.b === "number") {
@@ -179,18 +185,18 @@ export class ColumnsBuilder {
         } else flags |= this.stream(2, r, inst.b);
         break;
       case "convert":
-        this.t0[r] = typeCode(inst.from);
-        this.t1[r] = typeCode(inst.to);
+        this.c.t0[r] = typeCode(inst.from);
+        this.c.t1[r] = typeCode(inst.to);
         this.int(FIELD_N, r, inst.n);
         flags |= this.stream(0, r, inst.dst) | this.stream(1, r, inst.src);
         break;
       case "vaccum":
-        this.t0[r] = typeCode(inst.type);
+        this.c.t0[r] = typeCode(inst.type);
         this.int(FIELD_N, r, inst.n);
         flags |= this.stream(0, r, inst.dst) | this.stream(1, r, inst.src);
         break;
       case "lw":
-        this.t0[r] = typeCode(inst.type);
+        this.c.t0[r] = typeCode(inst.type);
         this.int(FIELD_N, r, inst.n);
         this.int(FIELD_A, r, inst.row0);
         if (inst.width !== undefined) {
@@ -202,21 +208,21 @@ export class ColumnsBuilder {
       case "iw":
         break;
       case "abc":
-        this.t0[r] = typeCode(inst.type);
+        this.c.t0[r] = typeCode(inst.type);
         this.int(FIELD_N, r, inst.n);
         this.int(FIELD_A, r, inst.row0);
         if (inst.accumulate) flags |= F_ACC;
         flags |= this.stream(1, r, inst.src);
         break;
       case "acc":
-        this.t0[r] = typeCode(inst.type);
+        this.c.t0[r] = typeCode(inst.type);
         this.int(FIELD_N, r, inst.n);
         this.int(FIELD_A, r, inst.row0);
         flags |= this.stream(0, r, inst.dst);
         break;
       case "sxm":
-        this.fn[r] = code(SXM_FNS, inst.fn, "sxm function");
-        this.t0[r] = typeCode(inst.type);
+        this.c.fn[r] = code(CODES.sxm, inst.fn, "sxm function");
+        this.c.t0[r] = typeCode(inst.type);
         this.int(FIELD_N, r, inst.n);
         this.int(FIELD_A, r, inst.amount);
         if (inst.map !== undefined) {
@@ -226,83 +232,58 @@ export class ColumnsBuilder {
         flags |= this.stream(0, r, inst.dst) | this.stream(1, r, inst.src);
         break;
       case "send":
-        this.t0[r] = typeCode(inst.type);
+        this.c.t0[r] = typeCode(inst.type);
         this.int(FIELD_N, r, inst.n);
         flags |= this.stream(1, r, inst.src);
         break;
       case "recv":
-        this.t0[r] = typeCode(inst.type);
+        this.c.t0[r] = typeCode(inst.type);
         this.int(FIELD_N, r, inst.n);
         flags |= this.stream(0, r, inst.dst);
         break;
       default:
         throw new Error(`internal error: unknown op '${(inst as { op: string }).op}'`);
     }
-    this.flags[r] = flags;
+    this.c.flags[r] = flags;
   }
 
   /** The columns, carved from one buffer of their exact size (the builder is not used again). */
   finish(): InstColumns {
     const n = this.count;
-    const pad = (x: number) => (x + 7) & ~7;
-    const buf = new ArrayBuffer(8 * 4 * pad(n) + 5 * pad(n));
-    let at = 0;
-    const i32 = (src: Int32Array) => {
-      const a = new Int32Array(buf, at, n);
-      a.set(src.subarray(0, n));
-      at += 4 * pad(n);
-      return a;
-    };
-    const u8 = (src: Uint8Array) => {
-      const a = new Uint8Array(buf, at, n);
-      a.set(src.subarray(0, n));
-      at += pad(n);
-      return a;
-    };
-    const [cycle, vectors, a, b, s0, s1, s2] = this.ints.map(i32) as [
-      Int32Array,
-      Int32Array,
-      Int32Array,
-      Int32Array,
-      Int32Array,
-      Int32Array,
-      Int32Array,
-    ];
-    return {
-      count: n,
-      op: u8(this.op),
-      flags: u8(this.flags),
-      t0: u8(this.t0),
-      t1: u8(this.t1),
-      fn: u8(this.fn),
-      cycle,
-      n: vectors,
-      a,
-      b,
-      s0,
-      s1,
-      s2,
-      note: i32(this.note),
-      strings: this.strings.names,
-      notes: this.notes,
-      ...(this.wide ? { wide: this.wide } : {}),
-      ...(this.spans ? { spans: this.spans } : {}),
-    };
+    const c = carve(new ArrayBuffer(ColumnsBuilder.bytes(n)), 0, n);
+    copyRows(c, this.c, n);
+    return assembled(c, this.strings.names, this.notes, this.wide, this.spans);
   }
-}
 
-function opCode(op: Opcode): number {
-  return code(OPCODES, op, "op");
-}
-
-function typeCode(t: ElemType): number {
-  return code(TYPES, t, "element type");
-}
-
-function code<T extends string>(list: readonly T[], v: T, what: string): number {
-  const k = list.indexOf(v);
-  if (k < 0) throw new Error(`internal error: '${v}' is not a known ${what}`);
-  return k;
+  /** The columns of rows `rows` of the builder in that order, carved from `buf` at byte `at` (8-aligned,
+   * ColumnsBuilder.bytes(rows.length) bytes free). Notes and strings are numbered by first use among those rows:
+   * the columns equal those of the same instructions added to a new builder in that order (the scheduler adds
+   * every queue's instructions to one builder as it places them, and takes each queue out sorted by cycle). */
+  rowsInto(rows: Int32Array, buf: ArrayBuffer, at: number): InstColumns {
+    const n = rows.length;
+    const c = carve(buf, at, n);
+    gatherRows(c, this.c, rows);
+    const notes = renumber(c.note, this.notes, this.scratch);
+    const names = this.strings.names;
+    const strings = names.length > 0 ? renumberStrings(c, names, this.scratch) : [];
+    let wide: Map<number, number> | undefined;
+    if (this.wide)
+      for (let k = 0; k < n; k++)
+        for (let f = 0; f < 7; f++)
+          if (c.ints[f]![k] === WIDE) {
+            wide ??= new Map();
+            wide.set(k * 8 + f, this.wide.get(rows[k]! * 8 + f)!);
+          }
+    let spans: Map<number, Span> | undefined;
+    if (this.spans)
+      for (let k = 0; k < n; k++) {
+        const span = this.spans.get(rows[k]!);
+        if (!span) continue;
+        spans ??= new Map();
+        spans.set(k, span);
+      }
+    return assembled(c, strings, notes, wide, spans);
+  }
 }
 
 /** The columns of a list of Placed objects. */

@@ -259,7 +259,7 @@ export function compileReport(
   const entries = Object.entries(bounds) as [keyof typeof bounds, number][];
   const [boundName, lowerBound] = entries.reduce((best, e) => (e[1] > best[1] ? e : best));
   const instructionsPerChip = new Array<number>(g.chips).fill(0);
-  for (const i of s.insts) instructionsPerChip[i.chip]!++;
+  for (const q of s.queues) instructionsPerChip[q.chip]! += q.columns.count;
   const latencyUs = s.cycles / m.clockMHz;
   return {
     model: g.name,
@@ -269,7 +269,7 @@ export function compileReport(
     latencyUs,
     tokensPerS: latencyUs > 0 ? (g.tokensPerPass * 1e6) / latencyUs : 0,
     instructionsPerChip,
-    instructions: s.insts.length,
+    instructions: s.count,
     sramBytesPerChip: sramBytesPerChip(g, m),
     bounds,
     diagnosis,

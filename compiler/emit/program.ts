@@ -1,9 +1,10 @@
 // Pass `emit`: Schedule (+ the seeded source values) -> Program of arch/isa.ts, the only hand-off to the simulator.
-// Queues and instructions come out sorted (kind, index, cycle), each queue's as typed-array columns (arch/columns.ts); SRAM images are the seeded values laid out as the
-// allocation placed them (byte planes in separate slices, one word per row per 320-lane column tile, zero padded);
-// every model output is declared as one output region per SRAM block; chips that talk get wires.
+// Queues and instructions come out sorted (kind, index, cycle), each queue's as the typed-array columns the
+// scheduler wrote (arch/columns.ts, inst-sink.ts); SRAM images are the seeded values laid out as the allocation
+// placed them (byte planes in separate slices, one word per row per 320-lane column tile, zero padded); every model
+// output is declared as one output region per SRAM block; chips that talk get wires.
 
-import { ColumnsBuilder, columnQueue } from "../../arch/columns-build.ts";
+import { columnQueue } from "../../arch/columns-build.ts";
 import type {
   ChipProgram,
   DataInit,
@@ -19,7 +20,6 @@ import { invariant } from "../../util/assert.ts";
 import { f32ToBf16Bits, f32ToF16Bits, f32ToFp8E4M3Bits } from "../../util/numeric.ts";
 import type { Placement, TaskGraph, TiledTensor } from "../passes/task-ir.ts";
 import type { Schedule } from "../schedule/schedule-ir.ts";
-import { sortInsts } from "../schedule/schedule-ir.ts";
 
 /** Source values by graph node id (param, input, state), as the reference interpreter draws them. */
 export type Sources = ReadonlyMap<string, ArrayLike<number>>;
@@ -27,8 +27,7 @@ export type Sources = ReadonlyMap<string, ArrayLike<number>>;
 export function emitProgram(s: Schedule, m: Machine, sources: Sources | undefined): Program {
   const g = s.graph;
   const chips: ChipProgram[] = [];
-  const sorted = sortInsts(s.insts);
-  // One pass over the sorted instructions (they are sorted by chip first), not one per chip, and no copy per chip.
+  // The schedule's queues are sorted by chip first: one pass over them, not one per chip.
   let next = 0;
   const tensorById = new Map(g.tensors.map((t) => [t.id, t]));
   const placementsOf: Placement[][] = Array.from({ length: g.chips }, () => []);
@@ -39,25 +38,9 @@ export function emitProgram(s: Schedule, m: Machine, sources: Sources | undefine
   for (const p of g.placements ?? []) placementsOf[p.chip]!.push(p);
   for (let chip = 0; chip < g.chips; chip++) {
     const queues: QueueProgram[] = [];
-    // Each queue's instructions written into columns (arch/columns.ts): the program keeps no ScheduledInst, so the
-    // schedule can be dropped once the program is emitted.
-    while (next < sorted.length && sorted[next]!.chip === chip) {
-      const head = sorted[next]!;
-      let end = next + 1;
-      while (
-        end < sorted.length &&
-        sorted[end]!.chip === chip &&
-        sorted[end]!.queue.kind === head.queue.kind &&
-        sorted[end]!.queue.index === head.queue.index
-      )
-        end++;
-      const b = new ColumnsBuilder(end - next);
-      for (; next < end; next++) {
-        const i = sorted[next]!;
-        b.add(i.inst, i.cycle, i.note);
-      }
-      queues.push(columnQueue(head.queue, b.finish()));
-    }
+    // Each queue's columns as the scheduler wrote them (inst-sink.ts: sorted by cycle), shared, not copied.
+    for (; next < s.queues.length && s.queues[next]!.chip === chip; next++)
+      queues.push(columnQueue(s.queues[next]!.queue, s.queues[next]!.columns));
     const placements = placementsOf[chip]!;
     const placementOf = new Map(placements.map((p) => [p.tensor, p]));
     const data = sources ? sourceImages(placements, tensorById, g.constants, sources, m.lanes) : [];
@@ -78,8 +61,8 @@ export function emitProgram(s: Schedule, m: Machine, sources: Sources | undefine
     chips.push({ chip, queues, data, outputs });
   }
   invariant(
-    next === sorted.length,
-    `an instruction on chip ${sorted[next]?.chip}, beyond the ${g.chips} chips`,
+    next === s.queues.length,
+    `an instruction on chip ${s.queues[next]?.chip}, beyond the ${g.chips} chips`,
   );
   return { arch: m.name, chips, wires: wiresOf(g), maps: {} };
 }

@@ -4,24 +4,21 @@
 import type { Instruction } from "../../arch/isa.ts";
 import { deskewSlots } from "../../arch/isa.ts";
 import type { Machine } from "../../arch/machine.ts";
-import type { ScheduledInst } from "./schedule-ir.ts";
+import type { InstSink } from "./inst-sink.ts";
 import { linkLeaves } from "./timing.ts";
 
-/** `n` deskews of `chip`, `period` cycles apart from cycle 0, on the queue of link `link`, which they occupy from
- * the first to the last (docs/isa.md). */
-export function deskews(chip: number, link: number, n: number, period: number): ScheduledInst {
+/** Adds `n` deskews of `chip`, `period` cycles apart from cycle 0, on the queue of link `link`, which they
+ * occupy from the first to the last (docs/isa.md). */
+export function addDeskews(sink: InstSink, chip: number, link: number, n: number, period: number): void {
   const inst: Instruction = n > 1 ? { op: "deskew", n, period } : { op: "deskew" };
-  return {
-    chip,
-    queue: { kind: "c2c", index: link },
-    cycle: 0,
+  sink.add(
+    sink.queue(chip, { kind: "c2c", index: link }),
     inst,
-    busy: deskewSlots(inst),
-    resource: "queue",
-    task: "deskew",
-    op: "deskew",
-    note: "deskew",
-  };
+    0,
+    deskewSlots(inst),
+    "queue",
+    sink.deskewNote,
+  );
 }
 
 /**

@@ -2,10 +2,18 @@
 // waited beyond their dependencies (on a queue, an SRAM bank, a stream, an MXM plane), per unit kind the busy and
 // idle fractions, the critical chain of tasks that ends last, and a Gantt chart of the first cycles per queue.
 // In: a Schedule, the machine, and each kernel op's layer. Out: deterministic text.
+import { cycleOf, F_N, nOf, OPCODES } from "../../arch/columns.ts";
 import type { Instruction } from "../../arch/isa.ts";
 import type { Machine } from "../../arch/machine.ts";
 import { assertNever } from "../../util/assert.ts";
-import { queueName, type Schedule, type ScheduledInst, type TaskTimes } from "./schedule-ir.ts";
+import {
+  instAt,
+  type QueueInsts,
+  queueName,
+  type Schedule,
+  type ScheduledInst,
+  type TaskTimes,
+} from "./schedule-ir.ts";
 
 const KINDS = ["mem", "vxm", "mxm", "sxm", "c2c"] as const;
 type Kind = (typeof KINDS)[number];
@@ -56,16 +64,24 @@ export function explainSchedule(s: Schedule, m: Machine, opts: ExplainOptions): 
     }
     return l;
   };
-  for (const i of s.insts) {
-    const l = layer(i.op);
-    l.busy[i.queue.kind] = (l.busy[i.queue.kind] ?? 0) + workCycles(i);
+  const busyKind: Record<string, number> = {};
+  for (const q of s.queues) {
+    const kind = q.queue.kind;
+    // Per note (a task), its layer: looked up once per task of the queue, not per instruction.
+    const layerOfNote = Array.from(q.noteTask, (t) => layer(t >= 0 ? s.graph.tasks[t]!.op : "deskew"));
+    for (let k = 0; k < q.columns.count; k++) {
+      const l = layerOfNote[q.columns.note[k]!]!;
+      const w = workCycles(q, k);
+      l.busy[kind] = (l.busy[kind] ?? 0) + w;
+      busyKind[kind] = (busyKind[kind] ?? 0) + w;
+    }
   }
   for (const t of s.tasks) {
     const l = layer(t.op);
     for (const [cause, n] of waitsOf(t)) l.wait[cause] = (l.wait[cause] ?? 0) + n;
     l.end = Math.max(l.end, t.end);
   }
-  out.push(`where the ${s.cycles} cycles go (${s.insts.length} instructions on ${chips} chip(s))`, "");
+  out.push(`where the ${s.cycles} cycles go (${s.count} instructions on ${chips} chip(s))`, "");
   out.push(
     "per layer: unit-cycles busy by unit kind; task cycles spent waiting beyond their dependencies, by cause",
   );
@@ -77,8 +93,6 @@ export function explainSchedule(s: Schedule, m: Machine, opts: ExplainOptions): 
       `  ${pad(name, 24)} ${KINDS.map((k) => pad(String(l.busy[k] ?? 0), 9)).join(" ")} | ${WAITS.map((w) => pad(String(l.wait[w] ?? 0), 12)).join(" ")} | ${l.end}`,
     );
   out.push("", "per unit kind: busy unit-cycles / (units x cycles); the rest is idle");
-  const busyKind: Record<string, number> = {};
-  for (const i of s.insts) busyKind[i.queue.kind] = (busyKind[i.queue.kind] ?? 0) + workCycles(i);
   for (const k of KINDS) {
     const cap = units[k]! * chips * s.cycles;
     const b = busyKind[k] ?? 0;
@@ -105,15 +119,27 @@ export function explainSchedule(s: Schedule, m: Machine, opts: ExplainOptions): 
     out.push(`  ${pad(t.task, 36)} ${pad(`${t.start}..${t.end}`, 14)} ${waited(t)}`.trimEnd());
   if (chain.length > 40) out.push(`  ... ${chain.length - 40} more`);
 
-  out.push("", gantt(s.insts, opts.ganttCycles, opts.width));
+  out.push("", gantt(firstInsts(s, opts.ganttCycles), opts.ganttCycles, opts.width));
   if (chips > 1) out.push("", ...perChip(s, m));
   return `${out.join("\n")}\n`;
 }
 
-/** Cycles an instruction works: its busy cycles, except a repeated deskew, which acts once per repetition and
+/** Cycles row k of queue q works: its busy cycles, except a repeated deskew, which acts once per repetition and
  * only holds its queue in between. */
-function workCycles(i: ScheduledInst): number {
-  return i.inst.op === "deskew" ? (i.inst.n ?? 1) : i.busy;
+function workCycles(q: QueueInsts, k: number): number {
+  const c = q.columns;
+  if (OPCODES[c.op[k]!] !== "deskew") return q.busy[k]!;
+  return c.flags[k]! & F_N ? nOf(c, k) : 1;
+}
+
+/** The instructions issued before cycle `cycles`, in the order the scheduler placed them (the chart draws the
+ * last to touch a character). */
+function firstInsts(s: Schedule, cycles: number): ScheduledInst[] {
+  const picked: { seq: number; q: QueueInsts; k: number }[] = [];
+  for (const q of s.queues)
+    for (let k = 0; k < q.columns.count && cycleOf(q.columns, k)! < cycles; k++)
+      picked.push({ seq: q.seq[k]!, q, k });
+  return picked.sort((a, b) => a.seq - b.seq).map((x) => instAt(s.graph, x.q, x.k));
 }
 
 /** Per chip, when its tasks run and how busy its MXM planes are meanwhile: on a pipeline, the stages one after
@@ -130,7 +156,9 @@ function perChip(s: Schedule, m: Machine): string[] {
     c.end = Math.max(c.end, t.end);
     spans.set(chip, c);
   }
-  for (const i of s.insts) if (i.queue.kind === "mxm" && spans.has(i.chip)) spans.get(i.chip)!.mxm += i.busy;
+  for (const q of s.queues)
+    if (q.queue.kind === "mxm" && spans.has(q.chip))
+      for (let k = 0; k < q.columns.count; k++) spans.get(q.chip)!.mxm += q.busy[k]!;
   const lines = [
     "per chip: first task start .. last task end, MXM planes busy over that span, the op that ends last",
   ];

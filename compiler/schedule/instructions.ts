@@ -4,7 +4,8 @@ import type { Instruction, QueueRef, StreamRef } from "../../arch/isa.ts";
 import { assertNever, invariant } from "../../util/assert.ts";
 import type { Task } from "../passes/task-ir.ts";
 import type { Geometry } from "./geometry.ts";
-import type { ScheduledInst } from "./schedule-ir.ts";
+import type { InstSink } from "./inst-sink.ts";
+import type { Resource } from "./schedule-ir.ts";
 import type { Choice } from "./trial.ts";
 
 // Queue and stream references are read-only data: one shared object per value, not one per instruction.
@@ -33,26 +34,13 @@ export function streamRef(id: number, dir: StreamRef["dir"]): StreamRef {
 /** Where the instance being built puts its instructions (module state, set per instance: not an object per
  * instance, nor closures made per task or instance: under tsx each named closure costs a `__name` call as it is
  * made, which showed in profiles). */
-let toOut: ScheduledInst[] = [];
-let toTask: Task | undefined;
-let toChip = 0;
-let toQueue: QueueRef | undefined;
-let toResource = "";
+let toSink: InstSink | undefined;
+let toTask = 0;
+let toQueue = 0;
+let toResource: Resource = "queue";
 
 function emit(inst: Instruction, cycle: number, busy: number): void {
-  const t = toTask!;
-  const queue = toQueue!;
-  toOut.push({
-    chip: toChip,
-    queue,
-    cycle,
-    inst,
-    busy,
-    resource: toResource,
-    task: t.id,
-    op: t.op,
-    note: t.id,
-  });
+  toSink!.add(toQueue, inst, cycle, busy, toResource, toTask);
 }
 
 /** Per instance of the task being built (scratch, grown, never shrunk): the first group carrying operand 0 and 1
@@ -125,25 +113,29 @@ function inputStream(task: Task, choice: Choice, i: number): StreamRef {
   return streamRef(src.id + inByte[i]!, src.dir);
 }
 
-/** Appends the task's instructions to `out` (the schedule's list: no array per task). */
+/** Adds the task (number `index` of the graph) to the schedule's queues (`out`: no array per task, no object kept
+ * per instruction). */
 export function buildInstructions(
   task: Task,
+  index: number,
   geo: Geometry,
   chip: number,
   start: number,
   choice: Choice,
-  out: ScheduledInst[],
+  out: InstSink,
 ): void {
   indexFlows(geo);
-  toOut = out;
-  toTask = task;
-  toChip = chip;
+  toSink = out;
+  toTask = index;
   const instances = geo.instances;
   for (let i = 0; i < instances.length; i++) {
     const inst = instances[i]!;
     const s = task.steps[inst.step]!;
     const cycle = start + inst.rel;
-    toQueue = inst.unit === "vxm" ? queueRef("vxm", choice.alu[i]!) : queueRef(inst.unit, inst.index!);
+    toQueue = out.queue(
+      chip,
+      inst.unit === "vxm" ? queueRef("vxm", choice.alu[i]!) : queueRef(inst.unit, inst.index!),
+    );
     toResource = inst.timing.resource;
     switch (s.kind) {
       case "read": {

@@ -8,11 +8,12 @@ import { invariant } from "../../util/assert.ts";
 import { blockOf, type Placement, type Task, type TaskGraph, type VecRef } from "../passes/task-ir.ts";
 import { deskewPeriodOf } from "./deskew.ts";
 import { type Geometry, onPlane, taskGeometry } from "./geometry.ts";
+import { InstSink } from "./inst-sink.ts";
 import { buildInstructions } from "./instructions.ts";
 import { type GroupState, NO_INPUT, type PlaneState } from "./plane-state.ts";
 import { QUEUE } from "./resources.ts";
 import { RowPieces } from "./row-pieces.ts";
-import type { ScheduledInst, TaskTimes } from "./schedule-ir.ts";
+import type { TaskTimes } from "./schedule-ir.ts";
 import {
   abcResultOffset,
   lastEventOffset,
@@ -43,7 +44,8 @@ const NO_SHAPES: (Geometry | undefined)[] = [];
 const WAITED_ON = ["queue", "bank", "stream"] as const;
 
 export class Placer {
-  readonly insts: ScheduledInst[] = [];
+  /** The instructions of the placed tasks, by queue. */
+  readonly sink: InstSink;
   readonly times: TaskTimes[] = [];
   cycles = 0;
   /** The last window [k P, (k + 1) P) in which some word leaves a sender: deskews go at k P for k = 1 .. it. */
@@ -93,6 +95,8 @@ export class Placer {
     private readonly onArrival?: (task: Task, from: string, cycle: number) => void,
   ) {
     this.chainFrom = relaxed && chainFrom !== undefined ? chainFrom : Number.POSITIVE_INFINITY;
+    // Notes by task index, a deskew's last (the relaxed runs make no instructions).
+    this.sink = new InstSink(relaxed ? [] : [...g.tasks.map((t) => t.id), "deskew"]);
     this.placements = new Map((g.placements ?? []).map((p) => [p.tensor, p]));
     let tileCount = 0;
     for (const t of g.tensors) {
@@ -356,7 +360,10 @@ export class Placer {
     }
     this.cycles = Math.max(this.cycles, end, runEnd);
     this.times.push({ task: task.id, op: task.op, ready: readyAt, planeReady, start, end, waitedOn });
-    if (!relaxed) buildInstructions(task, geo, chip, start, choice!, this.insts);
+    if (!relaxed) {
+      invariant(index >= 0, "a task is placed by its index");
+      buildInstructions(task, index, geo, chip, start, choice!, this.sink);
+    }
     return end;
   }
 

@@ -1,6 +1,9 @@
-// The scheduled program before encoding: every instruction with its chip, queue, issue cycle and the task it came
-// from, plus the predicted cycle count. Printable (one line per instruction, sorted by chip, queue, cycle).
-import type { Instruction, QueueRef } from "../../arch/isa.ts";
+// The scheduled program: per queue its instructions as the program's typed-array columns, sorted by issue cycle,
+// with each one's busy cycles, resource, task and placing order beside it (no object per instruction: instAt makes
+// one on demand), plus the task times and the predicted cycle count. Printable (one line per instruction, sorted
+// by chip, queue, cycle).
+import { cycleOf, instructionAt } from "../../arch/columns.ts";
+import type { InstColumns, Instruction, QueueRef } from "../../arch/isa.ts";
 import type { TaskGraph } from "../passes/task-ir.ts";
 
 export interface ScheduledInst {
@@ -32,9 +35,41 @@ export interface TaskTimes {
   readonly waitedOn: "none" | "queue" | "bank" | "stream";
 }
 
+/** The resources an instruction occupies (timing.ts UnitResource; a deskew holds its queue), by code. */
+export const RESOURCES = [
+  "read",
+  "write",
+  "alu",
+  "loader",
+  "array",
+  "drain",
+  "sender",
+  "receiver",
+  "queue",
+] as const;
+export type Resource = (typeof RESOURCES)[number];
+
+/** One queue's instructions (inst-sink.ts): the program's columns, sorted by issue cycle, and per row what the
+ * schedule adds. Emit hands `columns` to the program as they are. */
+export interface QueueInsts {
+  readonly chip: number;
+  readonly queue: QueueRef;
+  readonly columns: InstColumns;
+  /** Per row: cycles its resource is busy, the resource (RESOURCES index), and the order the scheduler placed it
+   * in among all the schedule's instructions (explain's Gantt chart draws in that order). */
+  readonly busy: Int32Array;
+  readonly resource: Uint8Array;
+  readonly seq: Int32Array;
+  /** Per note (`columns.notes` index, a task id): the task's index in the graph; -1 for a deskew. */
+  readonly noteTask: Int32Array;
+}
+
 export interface Schedule {
   readonly graph: TaskGraph;
-  readonly insts: readonly ScheduledInst[];
+  /** Every queue with instructions, by chip, queue kind (mem, vxm, mxm, sxm, c2c) and queue index. */
+  readonly queues: readonly QueueInsts[];
+  /** Instructions in all. */
+  readonly count: number;
   readonly tasks: readonly TaskTimes[];
   /** Predicted cycles of the whole pass: the cycle after the last effect of the last instruction. */
   readonly cycles: number;
@@ -44,45 +79,40 @@ export function queueName(q: QueueRef): string {
   return `${q.kind}${q.index}`;
 }
 
-const KIND_ORDER = { mem: 0, vxm: 1, mxm: 2, sxm: 3, c2c: 4 } as const;
+export const KIND_ORDER = { mem: 0, vxm: 1, mxm: 2, sxm: 3, c2c: 4 } as const;
 
-/** By chip, queue kind, queue index, cycle. A queue issues at most one instruction per cycle, so the order is
- * total; computed as buckets per (chip, queue), then each bucket by cycle, without a comparator over objects. */
-export function sortInsts(insts: readonly ScheduledInst[]): ScheduledInst[] {
-  let maxIndex = 0;
-  let maxChip = 0;
-  for (const i of insts) {
-    if (i.queue.index > maxIndex) maxIndex = i.queue.index;
-    if (i.chip > maxChip) maxChip = i.chip;
-  }
-  const perChip = 5 * (maxIndex + 1);
-  const bucketOf = (i: ScheduledInst) =>
-    i.chip * perChip + KIND_ORDER[i.queue.kind] * (maxIndex + 1) + i.queue.index;
-  const starts = new Int32Array((maxChip + 1) * perChip + 1);
-  for (const i of insts) starts[bucketOf(i) + 1]!++;
-  for (let b = 1; b < starts.length; b++) starts[b]! += starts[b - 1]!;
-  const order = new Int32Array(insts.length);
-  const fill = starts.slice();
-  for (let k = 0; k < insts.length; k++) order[fill[bucketOf(insts[k]!)]!++] = k;
-  const cycles = new Float64Array(insts.length);
-  for (let k = 0; k < insts.length; k++) cycles[k] = insts[k]!.cycle;
-  const out: ScheduledInst[] = new Array(insts.length);
-  for (let b = 0; b + 1 < starts.length; b++) {
-    const lo = starts[b]!;
-    const hi = starts[b + 1]!;
-    const run = order.subarray(lo, hi);
-    let sorted = true;
-    for (let k = lo + 1; k < hi && sorted; k++) sorted = cycles[order[k]!]! >= cycles[order[k - 1]!]!;
-    if (!sorted) run.sort((x, y) => cycles[x]! - cycles[y]! || x - y);
-    for (let k = lo; k < hi; k++) out[k] = insts[order[k]!]!;
-  }
+/** Row k of queue q as an object (a new one each call: printers, checks and tests; nothing keeps them). */
+export function instAt(g: TaskGraph, q: QueueInsts, k: number): ScheduledInst {
+  const c = q.columns;
+  const task = q.noteTask[c.note[k]!]!;
+  const t = task >= 0 ? g.tasks[task]! : undefined;
+  return {
+    chip: q.chip,
+    queue: q.queue,
+    cycle: cycleOf(c, k)!,
+    inst: instructionAt(c, k),
+    busy: q.busy[k]!,
+    resource: RESOURCES[q.resource[k]!]!,
+    task: t ? t.id : "deskew",
+    op: t ? t.op : "deskew",
+    note: c.notes[c.note[k]!]!,
+  };
+}
+
+/** Every instruction as an object, in the order the scheduler placed them (small schedules: tests and tools). */
+export function scheduledInsts(s: Schedule): ScheduledInst[] {
+  const out: ScheduledInst[] = new Array(s.count);
+  for (const q of s.queues) for (let k = 0; k < q.columns.count; k++) out[q.seq[k]!] = instAt(s.graph, q, k);
   return out;
 }
 
 export function printSchedule(s: Schedule): string {
-  const lines = [`schedule ${s.graph.name}: ${s.insts.length} instructions, ${s.cycles} cycles`];
-  for (const i of sortInsts(s.insts))
-    lines.push(`  chip${i.chip} ${queueName(i.queue)} @${i.cycle} ${JSON.stringify(i.inst)} ; ${i.task}`);
+  const lines = [`schedule ${s.graph.name}: ${s.count} instructions, ${s.cycles} cycles`];
+  for (const q of s.queues)
+    for (let k = 0; k < q.columns.count; k++) {
+      const i = instAt(s.graph, q, k);
+      lines.push(`  chip${i.chip} ${queueName(i.queue)} @${i.cycle} ${JSON.stringify(i.inst)} ; ${i.task}`);
+    }
   return `${lines.join("\n")}\n`;
 }
 
@@ -90,25 +120,20 @@ export function printSchedule(s: Schedule): string {
  * and two instructions never occupy one resource of a unit in the same cycle. */
 export function verifySchedule(s: Schedule): string[] {
   const errors: string[] = [];
-  const sorted = sortInsts(s.insts);
-  const lastEnd = new Map<string, { end: number; task: string }>();
-  for (let k = 0; k < sorted.length; k++) {
-    const b = sorted[k]!;
-    const q = `chip${b.chip} ${queueName(b.queue)}`;
-    const a = sorted[k - 1];
-    if (
-      a &&
-      a.chip === b.chip &&
-      a.queue.kind === b.queue.kind &&
-      a.queue.index === b.queue.index &&
-      a.cycle === b.cycle
-    )
-      errors.push(`${q}: ${a.task} and ${b.task} both issue at ${b.cycle}`);
-    const key = `${q} ${b.resource}`;
-    const prev = lastEnd.get(key);
-    if (prev && prev.end > b.cycle)
-      errors.push(`${key}: ${prev.task} (until ${prev.end}) overlaps ${b.task} @${b.cycle}`);
-    if (!prev || b.cycle + b.busy > prev.end) lastEnd.set(key, { end: b.cycle + b.busy, task: b.task });
+  for (const queue of s.queues) {
+    const q = `chip${queue.chip} ${queueName(queue.queue)}`;
+    const lastEnd = new Map<string, { end: number; task: string }>();
+    let a: ScheduledInst | undefined;
+    for (let k = 0; k < queue.columns.count; k++) {
+      const b = instAt(s.graph, queue, k);
+      if (a && a.cycle === b.cycle) errors.push(`${q}: ${a.task} and ${b.task} both issue at ${b.cycle}`);
+      const key = `${q} ${b.resource}`;
+      const prev = lastEnd.get(key);
+      if (prev && prev.end > b.cycle)
+        errors.push(`${key}: ${prev.task} (until ${prev.end}) overlaps ${b.task} @${b.cycle}`);
+      if (!prev || b.cycle + b.busy > prev.end) lastEnd.set(key, { end: b.cycle + b.busy, task: b.task });
+      a = b;
+    }
   }
   return errors;
 }

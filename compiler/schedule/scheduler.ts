@@ -10,7 +10,7 @@ import { Heap } from "../../util/heap.ts";
 import type { Task, TaskGraph } from "../passes/task-ir.ts";
 import { hasLongRun, unitRuns } from "./bounds.ts";
 import { dependencies } from "./dependencies.ts";
-import { deskews } from "./deskew.ts";
+import { addDeskews } from "./deskew.ts";
 import { GroupStarts } from "./group-starts.ts";
 import { type Found, Placer } from "./placement.ts";
 import type { GroupState } from "./plane-state.ts";
@@ -351,14 +351,16 @@ export function schedule(g: TaskGraph, m: Machine, opts: ScheduleOptions = {}): 
     placed.every((p) => p),
     "scheduler left tasks unplaced (a dependency cycle)",
   );
-  if (multiChip && !relaxed) addDeskews();
-  return { graph: g, insts: placer.insts, tasks: placer.times, cycles: placer.cycles };
+  if (multiChip && !relaxed) deskewTalkers();
+  const count = placer.sink.count;
+  const queues = placer.sink.finish((note) => index.get(note) ?? -1);
+  return { graph: g, queues, count, tasks: placer.times, cycles: placer.cycles };
 
   /** A deskew at k P on every chip that talks, for every k from 0 up to the last window with a word leaving in
    * it, quiet windows included (docs/compiler.md), as one `deskew n=K+1, period=P` per chip: a deskew lands its
    * chip on the boundary after it only while the drift since the previous one is under a cycle, and that previous
    * one must be at most a period back. */
-  function addDeskews(): void {
+  function deskewTalkers(): void {
     const queue = m.c2c.links - 1;
     // One pass over the steps (two searches with closures per task showed in profiles).
     const talks: boolean[] = [];
@@ -369,8 +371,7 @@ export function schedule(g: TaskGraph, m: Machine, opts: ScheduleOptions = {}): 
           talks[t.chip] = true;
         }
     for (let chip = 0; chip < talks.length; chip++)
-      if (talks[chip])
-        placer.insts.push(deskews(chip, queue, placer.lastTalkWindow + 1, placer.deskewPeriod));
+      if (talks[chip]) addDeskews(placer.sink, chip, queue, placer.lastTalkWindow + 1, placer.deskewPeriod);
   }
 
   /**

@@ -3,9 +3,10 @@
 // this mistake (a read of valid but stale memory is no hazard), so `--verify-each` runs it after `schedule`.
 // Rule: the last write to a word that is visible at a read's access (write access + L_write <= read access,
 // docs/isa.md) must be one of the read tensor's own tile (or none, for a tensor whose image the emitter loads).
+import { OPCODES } from "../../arch/columns.ts";
 import type { Machine } from "../../arch/machine.ts";
 import { blockOf, type Placement, type Task } from "../passes/task-ir.ts";
-import type { Schedule } from "./schedule-ir.ts";
+import { instAt, type QueueInsts, type Schedule } from "./schedule-ir.ts";
 
 interface Access {
   readonly cycle: number;
@@ -38,14 +39,23 @@ export function verifySramOrder(s: Schedule, m: Machine): string[] {
   };
   // Words by a numeric key (chip, slice, address): string keys made the check slower than the compile.
   let slices = 1;
-  for (const i of s.insts) if (i.queue.kind === "mem") slices = Math.max(slices, i.queue.index + 1);
+  for (const q of s.queues) if (q.queue.kind === "mem") slices = Math.max(slices, q.queue.index + 1);
   const wordKey = (chip: number, slice: number, addr: number) =>
     (chip * slices + slice) * m.mem.wordsPerSlice + addr;
   const byWord = new Map<number, Access[]>();
   const errors: string[] = [];
-  for (const i of s.insts) {
+  // In the order the scheduler placed them (the messages' order, as before the schedule was columns).
+  const mem = s.queues.filter((q) => q.queue.kind === "mem");
+  const rows: { seq: number; q: QueueInsts; k: number }[] = [];
+  for (const q of mem)
+    for (let k = 0; k < q.columns.count; k++) {
+      const op = OPCODES[q.columns.op[k]!];
+      if (op === "read" || op === "write") rows.push({ seq: q.seq[k]!, q, k });
+    }
+  rows.sort((a, b) => a.seq - b.seq);
+  for (const { q, k } of rows) {
+    const i = instAt(s.graph, q, k);
     const op = i.inst.op;
-    if (i.queue.kind !== "mem" || (op !== "read" && op !== "write")) continue;
     const ins = i.inst as { addr: number; n: number; stride: number };
     const task = tasks.get(i.task)!;
     const write = op === "write";

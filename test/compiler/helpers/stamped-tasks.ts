@@ -4,7 +4,7 @@
 // 0's sends to the group after it. Its relaxed schedule is what the stamped critical path (stamp-bound.ts) bounds.
 import { renamed } from "../../../compiler/passes/reduce-repeat.ts";
 import type { Placement, Task, TaskGraph } from "../../../compiler/passes/task-ir.ts";
-import type { Schedule } from "../../../compiler/schedule/schedule-ir.ts";
+import { type Schedule, scheduledInsts } from "../../../compiler/schedule/schedule-ir.ts";
 import { shiftNames } from "../../../compiler/schedule/stamp.ts";
 
 export interface StampedShape {
@@ -28,7 +28,7 @@ export function stampedTasks(g: TaskGraph, s: Schedule, shape: StampedShape): Ta
   const chipOf = new Map(g.tasks.map((t) => [t.id, t.chip]));
   // Each recv task's place in its link's order: recvs take words in the order they were sent.
   const byLink = new Map<string, { task: string; cycle: number }[]>();
-  for (const i of s.insts)
+  for (const i of scheduledInsts(s))
     if (i.inst.op === "recv") {
       const key = `${i.chip}/${i.queue.index}`;
       const list = byLink.get(key) ?? byLink.set(key, []).get(key)!;

@@ -20,6 +20,7 @@ import {
 } from "../../../compiler/passes/partition.ts";
 import { spreadStages } from "../../../compiler/passes/spread.ts";
 import { initialSources } from "../../../compiler/reference/init.ts";
+import { scheduledInsts } from "../../../compiler/schedule/schedule-ir.ts";
 import { expectExact } from "../../support/exact.ts";
 import { unlimitedPackContext } from "../helpers/pack-context.ts";
 
@@ -180,7 +181,13 @@ describe("uneven K splits", () => {
     const p = partition(r.kernel!, tiny, 16, "test.model", "pack").partitioned;
     expect(p.stageOf.get("layer.1.matmul_0")).toEqual({ base: 3, width: 3 });
     const chipsOf = (test: (op: string, task: string) => boolean) =>
-      [...new Set(r.schedule!.insts.filter((i) => test(i.op, i.task)).map((i) => i.chip))].sort();
+      [
+        ...new Set(
+          scheduledInsts(r.schedule!)
+            .filter((i) => test(i.op, i.task))
+            .map((i) => i.chip),
+        ),
+      ].sort();
     // Chip 5's partial sum goes to chip 4 only (a local link), chip 4 adds the two, and only that sum goes on.
     expect(chipsOf((op) => op === "move.layer.1.h.c2.part0")).toEqual([4, 5]);
     expect(chipsOf((_, task) => /^layer\.1\.matmul_0\.n\d+\.m0\.node1$/.test(task))).toEqual([4]);

@@ -22,6 +22,7 @@ import {
 } from "../../../compiler/passes/partition.ts";
 import { heavy } from "../../../compiler/passes/spread.ts";
 import { initialSources } from "../../../compiler/reference/init.ts";
+import { scheduledInsts } from "../../../compiler/schedule/schedule-ir.ts";
 import { expectExact } from "../../support/exact.ts";
 
 /** 640 words per MEM slice: a 640-wide llama layer needs two chips. */
@@ -181,7 +182,7 @@ output y = matmul(mul(silu(h), matmul(x, u)), w)
     );
     expect(split, "a read output split by columns over two chips (two nodes)").toBeDefined();
     const base = p.stageOf.get(split!.id)!.base;
-    const copies = r.schedule!.insts.filter((i) => i.op === split!.id && /\.copy$/.test(i.task));
+    const copies = scheduledInsts(r.schedule!).filter((i) => i.op === split!.id && /\.copy$/.test(i.task));
     expect(copies.length).toBeGreaterThan(0);
     expect(new Set(copies.map((i) => i.chip))).toEqual(new Set([base]));
     expectExact(graph, r, m);

@@ -4,6 +4,7 @@ import { describe, expect, it } from "vitest";
 import { TSP_V1 } from "../../../arch/presets.ts";
 import type { Task, TaskGraph } from "../../../compiler/passes/task-ir.ts";
 import { taskGeometry, vxmPosition } from "../../../compiler/schedule/geometry.ts";
+import { scheduledInsts } from "../../../compiler/schedule/schedule-ir.ts";
 import { schedule } from "../../../compiler/schedule/scheduler.ts";
 import { stepTiming } from "../../../compiler/schedule/timing.ts";
 import { oneBlock, oneTileTensor } from "../helpers/tiled.ts";
@@ -92,8 +93,8 @@ describe("gather", () => {
       ],
     };
     const s = schedule(g, m);
-    const gather = s.insts.find((i) => i.inst.op === "gather" && i.queue.index === 10)!;
-    const write = s.insts.find((i) => i.inst.op === "write" && i.queue.index === 10)!;
+    const gather = scheduledInsts(s).find((i) => i.inst.op === "gather" && i.queue.index === 10)!;
+    const write = scheduledInsts(s).find((i) => i.inst.op === "write" && i.queue.index === 10)!;
     const apart = write.cycle >= gather.cycle + gather.busy || write.cycle + write.busy <= gather.cycle;
     expect(apart).toBe(true);
   });
