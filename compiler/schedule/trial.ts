@@ -8,24 +8,9 @@ import type { Placement, Task } from "../passes/task-ir.ts";
 import { deskewClash } from "./deskew.ts";
 import type { Geometry } from "./geometry.ts";
 import { streamRef } from "./instructions.ts";
+import { PlacedTables } from "./placed-tables.ts";
 import { Reserver } from "./reserve.ts";
-import {
-  BANK,
-  IntervalSet,
-  QUEUE,
-  ResBuffer,
-  type ResKind,
-  STREAM,
-  StreamTable,
-  TableArray,
-} from "./resources.ts";
-
-/** lastEnd of a table with nothing placed: below every cycle and wavefront. */
-const EMPTY = -(2 ** 31);
-/** Fields of Trial.streamLast. */
-const LAST_W0 = 0;
-const LAST_LO = 1;
-const LAST_HI = 2;
+import { BANK, QUEUE, ResBuffer, type ResKind, STREAM } from "./resources.ts";
 
 export interface Choice {
   /** VXM ALU per instance (undefined for fixed units). */
@@ -42,9 +27,8 @@ export interface TryResult {
 }
 
 export class Trial {
-  private readonly queues: TableArray<IntervalSet>;
-  private readonly banks: TableArray<IntervalSet>;
-  private readonly streams: TableArray<StreamTable>;
+  /** The placed tasks' reservations (placed-tables.ts). */
+  private readonly placed: PlacedTables;
   private readonly reserve: Reserver;
   /** The reservations of the task under trial; after a successful tryAt, exactly what placing it commits. */
   private readonly buf = new ResBuffer();
@@ -55,18 +39,9 @@ export class Trial {
   // its table only (a scan of all of them was quadratic in the entries of a task).
   private readonly stamps: readonly [Int32Array, Int32Array, Int32Array];
   private readonly heads: readonly [Int32Array, Int32Array, Int32Array];
-  /** Per table, by kind: the end of its last interval (queues, banks) or the largest wavefront end of its
-   * rectangles (streams); EMPTY when nothing is placed. A request starting at or after it is free without reading
-   * the table: one read of a flat array instead of three dependent ones (table, its object, its records), which
-   * were the largest single cost of the placement search on large programs (cache misses). */
+  /** The placed tables' last ends and starts (PlacedTables', read here on every check). */
   private readonly lastEnd: readonly [Int32Array, Int32Array, Int32Array];
-  /** Per queue and bank table, the start of its last interval (the one ending at lastEnd); per stream table, the
-   * first wavefront and the positions of a rectangle ending at lastEnd (LAST_W0, LAST_LO, LAST_HI of 3 per id).
-   * When that entry overlaps a request (the common "busy now" case of a candidate ALU or stream), the table's answer
-   * follows from it alone: no interval ends after it (a request starting inside it meets it first) and no
-   * rectangle ends later. Otherwise the table is read. */
   private readonly lastStart: readonly [Int32Array, Int32Array];
-  private readonly streamLast: Int32Array;
   /** Per accepted trial entry: the previous accepted entry of the same table, or -1. */
   private readonly sameKey: number[] = [];
   private trialNumber = 0;
@@ -91,18 +66,11 @@ export class Trial {
   ) {
     this.reserve = new Reserver(m, chips, placements);
     const [q, b, s] = this.reserve.sizes;
-    this.queues = new TableArray(q, () => new IntervalSet());
-    this.banks = new TableArray(b, () => new IntervalSet());
-    this.streams = new TableArray(s, () => new StreamTable());
+    this.placed = new PlacedTables(q, b, s);
+    this.lastEnd = this.placed.lastEnd;
+    this.lastStart = this.placed.lastStart;
     this.stamps = [new Int32Array(q), new Int32Array(b), new Int32Array(s)];
     this.heads = [new Int32Array(q), new Int32Array(b), new Int32Array(s)];
-    this.lastEnd = [
-      new Int32Array(q).fill(EMPTY),
-      new Int32Array(b).fill(EMPTY),
-      new Int32Array(s).fill(EMPTY),
-    ];
-    this.lastStart = [new Int32Array(q), new Int32Array(b)];
-    this.streamLast = new Int32Array(3 * s);
   }
 
   /** Starts the search for one task on one geometry (forgets what earlier searches learnt). */
@@ -143,7 +111,7 @@ export class Trial {
         // Starting inside the last interval: it is the first and only one to clear.
         if (this.lastStart[k as 0 | 1][id]! <= s) skip = Math.max(skip, end - s);
         else {
-          const table = (k === QUEUE ? this.queues : this.banks).peek(id);
+          const table = (k === QUEUE ? this.placed.queues : this.placed.banks).peek(id);
           if (table) skip = Math.max(skip, table.clearance(s, buf.b[r]!));
         }
       }
@@ -254,26 +222,7 @@ export class Trial {
 
   /** Commits the last successful tryAt's reservations to the tables. */
   commit(): void {
-    const { kind, key, a, b, lo, hi } = this.buf;
-    for (let r = 0; r < this.buf.length; r++) {
-      const k = kind[r]!;
-      const id = key[r]!;
-      const last = this.lastEnd[k];
-      if (k === STREAM) this.streams.get(id).add(a[r]!, b[r]!, lo[r]!, hi[r]!);
-      else if (b[r]! <= a[r]!)
-        continue; // an empty interval is not kept
-      else if (a[r]! >= last[id]!) (k === QUEUE ? this.queues : this.banks).get(id).append(a[r]!, b[r]!);
-      else (k === QUEUE ? this.queues : this.banks).get(id).add(a[r]!, b[r]!);
-      if (b[r]! > last[id]!) {
-        last[id] = b[r]!;
-        if (k !== STREAM) this.lastStart[k][id] = a[r]!;
-        else {
-          this.streamLast[3 * id + LAST_W0] = a[r]!;
-          this.streamLast[3 * id + LAST_LO] = lo[r]!;
-          this.streamLast[3 * id + LAST_HI] = hi[r]!;
-        }
-      }
-    }
+    this.placed.commit(this.buf);
   }
 
   /** The flow group's streams: the first free direction and id, counting ids from the top when `fromTop` (its
@@ -331,13 +280,13 @@ export class Trial {
       let l = stamps[k][id] === trialNumber ? heads[k][id]! : -1;
       const placed = lastEnd[k][id]! > s;
       if (k === STREAM) {
-        const c = placed ? this.placedStreamConflict(id, s, e, lo[r]!, hi[r]!) : 0;
+        const c = placed ? this.placed.streamConflict(id, s, e, lo[r]!, hi[r]!) : 0;
         if (c > table) table = c;
         for (; l >= 0; l = sameKey[l]!)
           if (b[l]! > s && a[l]! < e && lo[l]! <= hi[r]! && lo[r]! <= hi[l]!)
             need = Math.max(need, b[l]! - s);
       } else {
-        const c = placed ? this.placedConflict(k, id, s, e) : 0;
+        const c = placed ? this.placed.conflict(k, id, s, e) : 0;
         if (c > table) table = c;
         for (; l >= 0; l = sameKey[l]!) if (b[l]! > s && a[l]! < e) need = Math.max(need, b[l]! - s);
       }
@@ -362,7 +311,7 @@ export class Trial {
       const id = base + key[r]!;
       const s = a[r]!;
       const e = b[r]!;
-      const c = last[id]! > s ? this.placedStreamConflict(id, s, e, lo[r]!, hi[r]!) : 0;
+      const c = last[id]! > s ? this.placed.streamConflict(id, s, e, lo[r]!, hi[r]!) : 0;
       if (c > table) table = c;
       if (own[id] === trialNumber)
         for (let l = head[id]!; l >= 0; l = sameKey[l]!)
@@ -377,23 +326,6 @@ export class Trial {
         this.accept(buf.length - 1);
       }
     return need;
-  }
-
-  /** A queue or bank table's conflict with [s, e), which ends after s: from its last interval when the request
-   * starts inside it, else from the table. */
-  private placedConflict(k: ResKind, id: number, s: number, e: number): number {
-    if (e <= s) return 0;
-    if (this.lastStart[k as 0 | 1][id]! <= s) return this.lastEnd[k][id]! - s;
-    return (k === QUEUE ? this.queues : this.banks).peek(id)?.conflict(s, e) ?? 0;
-  }
-
-  /** A stream table's conflict with a rectangle that starts before the table's last wavefront end (lastEnd > w0):
-   * lastEnd - w0 when the rectangle ending there overlaps it (no overlap can need more), else from the table. */
-  private placedStreamConflict(id: number, w0: number, w1: number, lo: number, hi: number): number {
-    const last = this.streamLast;
-    if (last[3 * id + LAST_W0]! < w1 && last[3 * id + LAST_LO]! <= hi && lo <= last[3 * id + LAST_HI]!)
-      return this.lastEnd[STREAM][id]! - w0;
-    return this.streams.peek(id)?.conflict(w0, w1, lo, hi) ?? 0;
   }
 
   /** Makes trial entry r one of the trial's own (checked against every later entry of its table). */
