@@ -7,13 +7,14 @@ import type { Machine } from "../../arch/machine.ts";
 import { invariant } from "../../util/assert.ts";
 import { blockOf, type Placement, type Task, type TaskGraph, type VecRef } from "../passes/task-ir.ts";
 import { deskewPeriodOf } from "./deskew.ts";
-import { type Geometry, onPlane, taskGeometry } from "./geometry.ts";
+import type { Geometry } from "./geometry.ts";
 import { InstSink } from "./inst-sink.ts";
 import { buildInstructions } from "./instructions.ts";
 import { type GroupState, NO_INPUT, type PlaneState } from "./plane-state.ts";
 import { QUEUE } from "./resources.ts";
 import { RowPieces } from "./row-pieces.ts";
 import type { TaskTimes } from "./schedule-ir.ts";
+import { TaskShapes } from "./task-shapes.ts";
 import {
   abcResultOffset,
   lastEventOffset,
@@ -36,9 +37,6 @@ export interface Found {
   readonly choice: Choice | undefined;
   readonly lastIssue: number;
 }
-
-/** The shapes of a task not being tried (shared, never written). */
-const NO_SHAPES: (Geometry | undefined)[] = [];
 
 /** What delayed a task, by the kind of reservation that forced the shift. */
 const WAITED_ON = ["queue", "bank", "stream"] as const;
@@ -71,12 +69,8 @@ export class Placer {
   private readonly sendAt = new Map<string, number>();
   /** Per link end (`chip/s<link>` sender, `chip/r<link>` receiver): the cycle the previous transfer frees it. */
   private readonly linkFree = new Map<string, number>();
-  /** Geometries solved while a task was tried and not yet placed (a group's first task on every free plane, the
-   * starts soonestStart compares), by task index and plane. */
-  private readonly geometries: (Geometry | undefined)[][] = [];
-  /** The task last solved without keeping (relaxed runs, or no index) and its geometry on a plane. */
-  private lastTask: Task | undefined;
-  private lastGeo: Geometry | undefined;
+  /** Each task's geometry on a plane, solved once while it is tried (task-shapes.ts). */
+  private readonly shapes: TaskShapes;
   /** Relaxed with `chainFrom`: the first chip whose tasks count cycles from their inputs only (originOf). */
   private readonly chainFrom: number;
 
@@ -98,6 +92,7 @@ export class Placer {
     // Notes by task index, a deskew's last (the relaxed runs make no instructions).
     this.sink = new InstSink(relaxed ? [] : [...g.tasks.map((t) => t.id), "deskew"]);
     this.placements = new Map((g.placements ?? []).map((p) => [p.tensor, p]));
+    this.shapes = new TaskShapes(m, this.placements, relaxed);
     let tileCount = 0;
     for (const t of g.tensors) {
       this.tileBase.set(t.id, tileCount);
@@ -138,7 +133,7 @@ export class Placer {
    * keep its geometry until it is placed (a task tried again later need not be solved again); -1: not kept. */
   find(task: Task, plane: number | undefined, gs: GroupState | undefined, index = -1): Found {
     const { relaxed, trial } = this;
-    const geo = this.geometryOf(task, plane, index);
+    const geo = this.shapes.of(task, plane, index);
     const chip = task.chip;
     const lower = this.lowerBound(task, geo, gs, false);
     const readyAt = this.dataBound;
@@ -182,7 +177,7 @@ export class Placer {
    * prefill's long `abc`) is not placed early, where it would only hold read ports and streams.
    */
   releaseCycle(task: Task, plane: number, gs: GroupState, index: number): number {
-    return this.lowerBound(task, this.geometryOf(task, plane, index), gs, true);
+    return this.lowerBound(task, this.shapes.of(task, plane, index), gs, true);
   }
 
   /** The cycle the link of a task's send step is free for its next transfer (0 for a task without one). */
@@ -287,7 +282,7 @@ export class Placer {
     const { m, relaxed, trial } = this;
     const ps = gs?.state;
     const { geo, chip, readyAt, planeReady, start, waitedOn, choice } = known ?? this.find(task, plane, gs);
-    if (index >= 0 && index < this.geometries.length) this.geometries[index] = NO_SHAPES;
+    this.shapes.forget(index);
     // The last tryAt of find succeeded at `start`: its trial holds exactly the task's reservations. A placement
     // found earlier (another plane was tried after it) fills the trial again at its start.
     if (known && !relaxed) {
@@ -376,40 +371,6 @@ export class Placer {
     let need0 = 0;
     for (let i = 0; i < s.n; i++) need0 = Math.max(need0, linkLeaves(this.m, (i + 1) * b - 1) - i);
     return ts + need0 + this.m.c2c.latency;
-  }
-
-  /** The task's shape on this plane: solved once per (task, plane) while the task is tried (a group's first task
-   * on every free plane, then placed on one), or solved afresh when `index` is -1 (the relaxed runs place each
-   * task right after trying it: nothing to keep). */
-  private geometryOf(task: Task, plane: number | undefined, index: number): Geometry {
-    const { m } = this;
-    if (plane === undefined) return taskGeometry(m, task, this.placements, plane);
-    if (index < 0 || this.relaxed) {
-      // The relaxed runs try an MXM task on every plane in a row: the first solved from its steps, the others
-      // moved from it (geometry.ts onPlane).
-      if (this.lastTask === task && this.lastGeo) return onPlane(m, task, this.lastGeo, plane);
-      const geo = taskGeometry(m, task, this.placements, plane);
-      this.lastTask = task;
-      this.lastGeo = geo;
-      return geo;
-    }
-    const all = this.geometries;
-    while (all.length <= index) all.push(NO_SHAPES);
-    let shapes = all[index]!;
-    if (shapes === NO_SHAPES) {
-      shapes = [];
-      for (let k = 0; k < m.mxm.planes; k++) shapes.push(undefined);
-      all[index] = shapes;
-    }
-    let geo = shapes[plane];
-    if (!geo) {
-      // Another plane's shape of the task, when one was solved, moved to this plane.
-      let other: Geometry | undefined;
-      for (let k = 0; k < shapes.length && !other; k++) other = shapes[k];
-      geo = other ? onPlane(m, task, other, plane) : taskGeometry(m, task, this.placements, plane);
-      shapes[plane] = geo;
-    }
-    return geo;
   }
 
   /** The cycle from which every row `ref` reads is readable (a gather's: every row of its tile). */
