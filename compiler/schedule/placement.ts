@@ -69,15 +69,13 @@ export class Placer {
   private readonly sendAt = new Map<string, number>();
   /** Per link end (`chip/s<link>` sender, `chip/r<link>` receiver): the cycle the previous transfer frees it. */
   private readonly linkFree = new Map<string, number>();
-  /** Tasks by object (indexOf), made on first use. */
-  private taskIndex: Map<Task, number> | undefined;
   /** Each task's geometry on a plane, solved once while it is tried (task-shapes.ts). */
   private readonly shapes: TaskShapes;
   /** Relaxed with `chainFrom`: the first chip whose tasks count cycles from their inputs only (originOf). */
   private readonly chainFrom: number;
 
   constructor(
-    private readonly g: TaskGraph,
+    g: TaskGraph,
     private readonly m: Machine,
     /** Ignore every resource (the critical-path bound): no trial, no instructions. */
     private readonly relaxed: boolean,
@@ -357,8 +355,10 @@ export class Placer {
     }
     this.cycles = Math.max(this.cycles, end, runEnd);
     this.times.push({ task: task.id, op: task.op, ready: readyAt, planeReady, start, end, waitedOn });
-    if (!relaxed)
-      buildInstructions(task, index >= 0 ? index : this.indexOf(task), geo, chip, start, choice!, this.sink);
+    if (!relaxed) {
+      invariant(index >= 0, "a task is placed by its index (its note in the instructions)");
+      buildInstructions(task, index, geo, chip, start, choice!, this.sink);
+    }
     return end;
   }
 
@@ -379,14 +379,6 @@ export class Placer {
     let ready = this.pieceReady[p0]!;
     for (let p = p0 + 1; p < p1; p++) ready = Math.max(ready, this.pieceReady[p]!);
     return ready;
-  }
-
-  /** The task's index in the graph, for a caller that places it without (the scheduler always gives it). */
-  private indexOf(task: Task): number {
-    this.taskIndex ??= new Map(this.g.tasks.map((t, i) => [t, i]));
-    const i = this.taskIndex.get(task);
-    if (i === undefined) invariant(false, `${task.id} is not a task of the graph`);
-    return i;
   }
 
   private tileId(tensor: string, tile: number): number {

@@ -10,6 +10,7 @@ import { partedTensors } from "../../../compiler/passes/in-place.ts";
 import type { KOp, KTensor } from "../../../compiler/passes/kernel-ir.ts";
 import { partition } from "../../../compiler/passes/partition.ts";
 import { initialSources } from "../../../compiler/reference/init.ts";
+import { scheduledInsts } from "../../../compiler/schedule/schedule-ir.ts";
 import { expectExact } from "../../support/exact.ts";
 
 describe("a gated MLP kept in place", () => {
@@ -51,7 +52,9 @@ output y = matmul(mul(silu(matmul(x, g)), matmul(x, u)), w)
     // every chip that reads it).
     const kept = new Set([gate, up, ...pointwise].map((o) => o.out));
     const moved = new Set(
-      r.schedule!.insts.filter((i) => i.op.startsWith("move.")).map((i) => i.op.slice(5)),
+      scheduledInsts(r.schedule!)
+        .filter((i) => i.op.startsWith("move."))
+        .map((i) => i.op.slice(5)),
     );
     expect([...moved].filter((t) => kept.has(t.replace(/\.c\d+$/, "")))).toEqual([]);
     // Down's partial sums, chained over the line of nodes (each node's head adds the sum of the nodes beyond it).

@@ -53,7 +53,7 @@ describe("start search", () => {
     const placer = new Placer(g, m, false, false, () => {});
     // A second set of tables, filled with the same placements, to try every cycle against.
     const trial = new Trial(m, 1, placements, false, deskewPeriodOf(m));
-    for (const task of g.tasks) {
+    for (const [index, task] of g.tasks.entries()) {
       const found = placer.find(task, undefined, undefined);
       const geo = taskGeometry(m, task, placements, undefined);
       let first = found.readyAt;
@@ -64,7 +64,7 @@ describe("start search", () => {
       }
       expect(found.start, task.id).toBe(first);
       trial.commit();
-      placer.place(task, undefined, undefined, found);
+      placer.place(task, undefined, undefined, found, index);
     }
     // The copies queue for slice 40's read port: most start later than they are ready.
     expect(placer.times.filter((t) => t.start > t.ready).length).toBeGreaterThan(20);
