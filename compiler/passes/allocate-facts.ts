@@ -35,6 +35,14 @@ export interface AllocationFacts {
   readonly wideCandidate: Uint8Array;
   /** Wide candidates converted on the VXM on their way to the MXM (their width is capped by the ALUs). */
   readonly converted: Uint8Array;
+  /** Weight blocks of tile k are `blockBase[k] ..`: block b of tile k (rows b * blockRows on) is `blockBase[k] + b`. */
+  readonly blockBase: Int32Array;
+  /** Per weight block, the MXM group (numbered densely in list order) whose `lw` reads it first, else -1: the
+   * allocator keeps a group's wide blocks in one chunk (allocate-wide.ts). */
+  readonly loadGroup: Int32Array;
+  /** Per such group number, the task (by index) of its first whole-block `lw`, and how many blocks it loads first. */
+  readonly loadGroupTask: readonly number[];
+  readonly loadGroupBlocks: readonly number[];
   /** Tensors some `abc` reads (a matrix product's input). */
   readonly mxmInput: Uint8Array;
   /** The tensor of every `abc` read, once per reading step (allocate-round.ts weighs a chip's inputs by them). */
@@ -57,6 +65,27 @@ export function allocationFacts(g: TaskGraph, machine: Machine): AllocationFacts
   /** The tile a step names, or -1 if it names no tile of a known tensor (nothing can be placed there). */
   const tileOf = (tensor: number | undefined, tile: number): number =>
     tensor !== undefined && tile >= 0 && tile < tensors[tensor]!.tiles ? tileBase[tensor]! + tile : -1;
+  const blockBase = new Int32Array(tileTensor.length + 1);
+  for (let k = 0; k < tileTensor.length; k++) {
+    const t = tensors[tileTensor[k]!]!;
+    blockBase[k + 1] = blockBase[k]! + Math.ceil(t.rows / t.blockRows);
+  }
+  const loadGroup = new Int32Array(blockBase[tileTensor.length]!).fill(-1);
+  const groupNumber = new Map<string, number>();
+  const loadGroupTask: number[] = [];
+  const loadGroupBlocks: number[] = [];
+  const firstLoad = (block: number, group: string, task: number) => {
+    if (loadGroup[block] !== -1) return;
+    let n = groupNumber.get(group);
+    if (n === undefined) {
+      n = groupNumber.size;
+      groupNumber.set(group, n);
+      loadGroupTask.push(task);
+      loadGroupBlocks.push(0);
+    }
+    loadGroup[block] = n;
+    loadGroupBlocks[n]!++;
+  };
 
   const used = new Uint8Array(tileTensor.length);
   // Every (tile, partner) pair as found, duplicates included; sorted into per-tile lists below.
@@ -114,6 +143,8 @@ export function allocationFacts(g: TaskGraph, machine: Machine): AllocationFacts
         if (ws[ws.length - 1] !== i) ws.push(i);
       } else if (s.ref.stride === 1 && s.ref.row % tensors[ti]!.blockRows === 0 && wideLoadAt(steps, si)) {
         wholeRead[ti] = 1;
+        if (task.mxmGroup && k >= 0)
+          firstLoad(blockBase[k]! + Math.floor(s.ref.row / tensors[ti]!.blockRows), task.mxmGroup, i);
         // An 8-bit weight is converted on the VXM on its way to the MXM (its width is capped: `convertWidth` in
         // allocate-round.ts).
         if (steps[si + 1]!.kind === "convert") converted[ti] = 1;
@@ -210,6 +241,10 @@ export function allocationFacts(g: TaskGraph, machine: Machine): AllocationFacts
     pinnedOrder,
     wideCandidate,
     converted,
+    blockBase,
+    loadGroup,
+    loadGroupTask,
+    loadGroupBlocks,
     mxmInput,
     abcReads,
     relayAt,

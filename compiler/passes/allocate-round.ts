@@ -10,6 +10,14 @@ import type { AllocationFacts } from "./allocate-facts.ts";
 import { type FreeBlock, FreeLists } from "./allocate-free.ts";
 import type { GroupTable, SliceTables } from "./allocate-groups.ts";
 import type { Precedence } from "./allocate-precede.ts";
+import {
+  type Chunk,
+  type ChunkSpace,
+  chooseChunk,
+  chunkCycle,
+  convertWidthOf,
+  sideChunks,
+} from "./allocate-wide.ts";
 import { M } from "./messages.ts";
 import type { BlockPlacement, Placement, Task, TaskGraph, TiledTensor } from "./task-ir.ts";
 import { blockOf } from "./task-ir.ts";
@@ -28,6 +36,8 @@ export interface RoundInput {
   readonly facts: AllocationFacts;
   readonly slices: SliceTables;
   readonly precedence: Precedence;
+  /** Per load group (`facts.loadGroup`), its turn, or -1 (allocate-wide.ts `loadTurns`). */
+  readonly turns: Int32Array;
   /** One round-robin cursor per chip (a chip's placements then depend only on its own tensors) instead of one
    * shared by every chip. */
   readonly cursorPerChip: boolean;
@@ -44,26 +54,23 @@ export interface RoundResult {
 
 type Spot = Omit<BlockPlacement, "tile" | "row0" | "rows">;
 
-/** Places every tensor; `narrow` says per tensor index whether it must load one row a cycle. With `stopWhenFull`,
- * a chip stops at its first tensor that does not fit, and a round with a full chip returns no graph. */
-/**
- * Rows a cycle a converted 8-bit weight loads. It holds one VXM ALU per stream group for 320 / w cycles, 320
- * ALU-cycles a tile whatever the width w. A width that lets every plane load at once and leaves each plane an ALU for
- * its results (acc -> convert -> write): floor(alus / planes) - 1, 3 on tsp-v1. Measured on llama2-70b-fp8 (one
- * layer, 9 chips, before the embedding gathers): one row a cycle 735,705 cycles; width 8 (two loads fill the 16 ALUs
- * and the results wait for one) 713,586; 4: 444,472; 3: 424,560; 2: 469,125.
- */
-export function convertWidthOf(machine: Machine): number {
-  return Math.max(1, Math.floor(machine.vxm.alus / machine.mxm.planes) - 1);
+export { convertWidthOf } from "./allocate-wide.ts";
+
+/** What one round may do, per chip or tensor. */
+export interface RoundPolicy {
+  /** Per tensor index: load it one row a cycle. */
+  readonly narrow: (ti: number) => boolean;
+  /** A chip stops at its first tensor that does not fit, and a round with a full chip returns no graph. */
+  readonly stopWhenFull: boolean;
+  /** Per chip: reuse any freed block before fresh space (the old policy, which packs tighter). */
+  readonly reuseFirst: (chip: number) => boolean;
+  /** Per chip: a group's wide blocks in its turn's chunk (allocate-wide.ts); else in the lowest (packs tighter). */
+  readonly byTurn: (chip: number) => boolean;
 }
 
-export function allocateRound(
-  input: RoundInput,
-  narrow: (ti: number) => boolean,
-  stopWhenFull: boolean,
-  /** Per chip: reuse any freed block before fresh space (the old policy, which packs tighter). */
-  reuseFirst: (chip: number) => boolean,
-): RoundResult {
+/** Places every tensor as `policy` says. */
+export function allocateRound(input: RoundInput, policy: RoundPolicy): RoundResult {
+  const { narrow, stopWhenFull, reuseFirst, byTurn } = policy;
   const { g, machine, file, facts, slices: tables, precedence } = input;
   const { tensors, tileBase, tileTensor, partnerStart, partnerOf } = facts;
   const diagnostics: Diagnostic[] = [];
@@ -115,8 +122,15 @@ export function allocateRound(
   for (const ti of facts.abcReads) shortReads[tensors[ti]!.chip]! += shortInput(tensors[ti]!) ? 1 : -1;
   const keepsActivation = (chip: number) => shortReads[chip]! > 0;
 
-  /** Fresh space for one wide block: `width` slice groups from the cursor (round-robin, no clash), one address. */
-  const placeWide = (t: TiledTensor, ti: number, rows: number, table: GroupTable): Spot | undefined => {
+  const chunkCache = new Map<string, { west: Chunk[]; east: Chunk[]; cycle: Chunk[] }>();
+  /** Fresh space for one wide block: a whole chunk of slice groups on the cursor's side (no clash), one address. */
+  const placeWide = (
+    t: TiledTensor,
+    ti: number,
+    rows: number,
+    table: GroupTable,
+    group: number,
+  ): Spot | undefined => {
     const planes = table.planes;
     const groups = table.groups;
     const full = Math.min(
@@ -126,53 +140,41 @@ export function allocateRound(
     );
     if (full <= 1 || rows <= 1) return undefined;
     const start = cursor[slot(t.chip, planes)]!;
-    // All groups on the side of the VXM where the cursor points, so the rows reach the plane with little skew
-    // (groups on both sides would make the load wait for the far side's ~45 extra hops). The side's groups in
-    // fixed chunks of `width` (the last one narrower): a block takes a whole chunk, so the groups of a chunk keep
-    // one top and the blocks stack without gaps. Choosing any `width` lowest groups left gaps below the highest
-    // each time (22 groups a side do not divide by 8): on llama2-7b's embedding chip 40% of the SRAM, which
-    // overflowed and fell back to one-row loads. The chunks cover the side's groups but its activation groups
-    // (allocate-groups.ts), as evenly as `full` allows: 21 fp16 groups make three chunks of 7, whose loads take
-    // equally long, so the planes' loads in turn from chunk to chunk do not bunch up behind a slower one.
-    const cursorSide = table.west[start % groups.length]!;
-    const own = cursorSide ? table.westGroups : table.eastGroups;
+    const west = table.west[start % groups.length]!;
     const keep = keepsActivation(t.chip);
-    const wideGroups = !keep ? own.length : cursorSide ? table.wideWest : table.wideEast;
-    const chunks = Math.ceil(wideGroups / full);
-    // Without activation groups, chunks of `full` and a narrower last one (8, 8 and 6), as before them.
-    const chunkWidth = (i: number) =>
-      !keep
-        ? Math.min(full, wideGroups - i * full)
-        : Math.floor(wideGroups / chunks) + (i < wideGroups % chunks ? 1 : 0);
-    let bestC = -1;
-    let bestWidth = 0;
-    let bestAddr = 0;
-    let bestOrder = 0;
-    for (let i = 0, c = 0; i < chunks; c += chunkWidth(i), i++) {
-      const width = Math.min(chunkWidth(i), rows);
-      if (width < 2) continue;
-      let clash = false;
-      let addr = 0;
-      for (let k = c; k < c + width && !clash; k++) {
-        clash = clashes(table, own[k]!);
-        addr = Math.max(addr, topOf(t.chip, groups[own[k]!]!));
-      }
-      if (clash) continue;
-      const order = (own[c]! - start + groups.length) % groups.length;
-      if (bestC < 0 || addr < bestAddr || (addr === bestAddr && order < bestOrder)) {
-        bestC = c;
-        bestWidth = width;
-        bestAddr = addr;
-        bestOrder = order;
-      }
+    const key = `${planes}/${keep}/${full}`;
+    let chunks = chunkCache.get(key);
+    if (!chunks) {
+      const w = sideChunks(table, true, keep, full);
+      const e = sideChunks(table, false, keep, full);
+      chunks = { west: w, east: e, cycle: chunkCycle(machine, table, w, e) };
+      chunkCache.set(key, chunks);
     }
-    if (bestC < 0) return undefined;
-    const words = Math.ceil(rows / bestWidth);
-    if (bestAddr + words > wordsPerSlice) return undefined;
-    const slices = tables.runSlices(table, cursorSide, bestC, bestWidth);
-    raise(t.chip, slices, bestAddr + words);
-    cursor[slot(t.chip, planes)] = (own[bestC + bestWidth - 1]! + 1) % groups.length;
-    return { slices, addr: bestAddr, width: bestWidth };
+    const sideOf = (chunk: Chunk) => (chunk.west ? table.westGroups : table.eastGroups);
+    const space: ChunkSpace = {
+      addrOf: (chunk, width) => {
+        let addr = 0;
+        for (let k = chunk.c; k < chunk.c + width; k++) {
+          if (clashes(table, sideOf(chunk)[k]!)) return -1;
+          addr = Math.max(addr, topOf(t.chip, groups[sideOf(chunk)[k]!]!));
+        }
+        return addr;
+      },
+      orderOf: (chunk) => (sideOf(chunk)[chunk.c]! - start + groups.length) % groups.length,
+    };
+    const turn = group >= 0 && byTurn(t.chip) ? input.turns[group]! : -1;
+    const own = turn >= 0 ? chunks.cycle[turn % chunks.cycle.length] : undefined;
+    const words = (width: number) => Math.ceil(rows / width);
+    // The other side when the cursor's is full: chunks taken by turn can fill one side first.
+    const got =
+      chooseChunk(west ? chunks.west : chunks.east, rows, words, wordsPerSlice, space, own) ??
+      chooseChunk(west ? chunks.east : chunks.west, rows, words, wordsPerSlice, space, undefined);
+    if (!got) return undefined;
+    const { chunk, width, addr } = got;
+    const slices = tables.runSlices(table, chunk.west, chunk.c, width);
+    raise(t.chip, slices, addr + words(width));
+    cursor[slot(t.chip, planes)] = (sideOf(chunk)[chunk.c + width - 1]! + 1) % groups.length;
+    return { slices, addr, width };
   };
 
   /** A freed block from the cursor on (with `costFree`, only one whose users precede this tensor's writers); its
@@ -278,7 +280,14 @@ export function allocateRound(
         const rows = Math.min(t.blockRows, t.rows - row0);
         let placed: Spot | undefined;
         const start = cursor[slot(t.chip, planes)]!;
-        if (wide[ti] === 1) placed = placeWide(t, ti, rows, table);
+        if (wide[ti] === 1)
+          placed = placeWide(
+            t,
+            ti,
+            rows,
+            table,
+            facts.loadGroup[facts.blockBase[tile]! + row0 / t.blockRows]!,
+          );
         // Reuse costs time when it orders work the program does not: the new tenant's writers wait for the old
         // tenant's readers and writers. Reusing first tied unrelated work together (llama2-7b: a head's query
         // mask, last on one pipeline chip, waited for the end of that chip's other heads, so the next chip's heads

@@ -10,7 +10,8 @@ import { uncachedDependencies } from "../schedule/dependencies.ts";
 import { allocationFacts, tensorBytes } from "./allocate-facts.ts";
 import { SliceTables } from "./allocate-groups.ts";
 import { Precedence } from "./allocate-precede.ts";
-import { allocateRound, type RoundInput } from "./allocate-round.ts";
+import { allocateRound, type RoundInput, type RoundPolicy } from "./allocate-round.ts";
+import { loadTurns } from "./allocate-wide.ts";
 import type { TaskGraph } from "./task-ir.ts";
 
 export { sliceGroups } from "./allocate-groups.ts";
@@ -39,17 +40,7 @@ export function allocate(
   // row a cycle only on the chips still full. Every round reads the same facts, slice tables and ancestor
   // searches: they are built once here.
   const reuseFirst = opts.reuseFirst ?? false;
-  const facts = allocationFacts(g, machine);
-  const precedence = new Precedence(uncachedDependencies(g.tasks), facts.users, facts.writers);
-  const shared: RoundInput = {
-    g,
-    machine,
-    file,
-    facts,
-    slices: new SliceTables(machine),
-    precedence,
-    cursorPerChip: false,
-  };
+  const shared = roundInput(g, machine, file, false);
   const perChip: RoundInput = { ...shared, cursorPerChip: true };
   const narrowing = (policy: (chip: number) => boolean) =>
     allocateNarrowing(shared, policy) ?? allocateNarrowing(perChip, policy)!;
@@ -65,6 +56,22 @@ export function allocate(
   return narrowing(() => true);
 }
 
+/** What every round of one `allocate` call reads, built once. */
+export function roundInput(g: TaskGraph, machine: Machine, file: string, cursorPerChip: boolean): RoundInput {
+  const facts = allocationFacts(g, machine);
+  const deps = uncachedDependencies(g.tasks);
+  return {
+    g,
+    machine,
+    file,
+    facts,
+    slices: new SliceTables(machine),
+    precedence: new Precedence(deps, facts.users, facts.writers),
+    turns: loadTurns(g.tasks, machine, deps, facts.loadGroupTask, facts.loadGroupBlocks),
+    cursorPerChip,
+  };
+}
+
 /** allocateRound, narrowing the largest wide tensor of each full chip until the program fits. With a shared cursor,
  * undefined where that fails (a cursor per chip does better); with a cursor per chip, a chip still full after
  * MAX_NARROWING_ROUNDS has every tensor narrowed. */
@@ -72,13 +79,28 @@ function allocateNarrowing(input: RoundInput, reuseFirst: (chip: number) => bool
   const tensors = input.g.tensors;
   const canWiden = input.machine.mxm.maxLoadWidth > 1;
   const narrow = new Uint8Array(tensors.length);
+  // A chip that overflows first gives up its wide blocks' turns (allocate-wide.ts), then narrows: chunks filled by
+  // turn can strand a full chip's space (an fp16 group's two slices in two 8-bit chunks of unequal tops: the
+  // llama2-70b-fp8 layer's embedding chip).
+  const plain = new Set<number>();
+  const policy = (stopWhenFull: boolean, full?: ReadonlySet<number>): RoundPolicy => ({
+    narrow: (ti) => !canWiden || narrow[ti] === 1 || (full?.has(tensors[ti]!.chip) ?? false),
+    stopWhenFull,
+    reuseFirst,
+    byTurn: (chip) => !plain.has(chip),
+  });
   let stillFull: readonly number[] = [];
   for (let round = 0; canWiden && round < MAX_NARROWING_ROUNDS; round++) {
-    const r = allocateRound(input, (ti) => narrow[ti] === 1, true, reuseFirst);
+    const r = allocateRound(input, policy(true));
     if (r.fullChips.length === 0) return { graph: r.graph, diagnostics: r.diagnostics, fullChips: [] };
     stillFull = r.fullChips;
     let more = false;
     for (const chip of r.fullChips) {
+      if (!plain.has(chip)) {
+        plain.add(chip);
+        more = true;
+        continue;
+      }
       const left: number[] = [];
       for (let ti = 0; ti < tensors.length; ti++)
         if (r.wide[ti] === 1 && tensors[ti]!.chip === chip) left.push(ti);
@@ -93,13 +115,7 @@ function allocateNarrowing(input: RoundInput, reuseFirst: (chip: number) => bool
   }
   if (canWiden && !input.cursorPerChip) return undefined;
   // Without wide loads (canWiden false) every tensor is narrow anyway.
-  const full = new Set(stillFull);
-  const r = allocateRound(
-    input,
-    (ti) => !canWiden || narrow[ti] === 1 || full.has(tensors[ti]!.chip),
-    false,
-    reuseFirst,
-  );
+  const r = allocateRound(input, policy(false, new Set(stillFull)));
   return { graph: r.graph, diagnostics: r.diagnostics, fullChips: r.fullChips };
 }
 

@@ -4,16 +4,13 @@ import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { TSP_V1 } from "../../../arch/presets.ts";
 import { loadModel } from "../../../compiler/frontend.ts";
-import { allocationFacts } from "../../../compiler/passes/allocate-facts.ts";
-import { SliceTables } from "../../../compiler/passes/allocate-groups.ts";
-import { Precedence } from "../../../compiler/passes/allocate-precede.ts";
+import { roundInput as inputOf } from "../../../compiler/passes/allocate.ts";
 import { allocateRound, type RoundInput } from "../../../compiler/passes/allocate-round.ts";
 import { decompose } from "../../../compiler/passes/decompose.ts";
 import { partition } from "../../../compiler/passes/partition.ts";
 import { placeStages } from "../../../compiler/passes/stages.ts";
 import type { Placement } from "../../../compiler/passes/task-ir.ts";
 import { tile } from "../../../compiler/passes/tile.ts";
-import { uncachedDependencies } from "../../../compiler/schedule/dependencies.ts";
 
 /** tiny-gpt pipelined over 2 chips, up to the allocator's input. */
 function roundInput(): RoundInput {
@@ -22,10 +19,7 @@ function roundInput(): RoundInput {
   const d = decompose(graph, path);
   const p = partition(d.kernel, TSP_V1, 2, path, "pipeline");
   const g = placeStages(tile(p.partitioned, TSP_V1), p.partitioned, TSP_V1);
-  const facts = allocationFacts(g, TSP_V1);
-  const precedence = new Precedence(uncachedDependencies(g.tasks), facts.users, facts.writers);
-  const slices = new SliceTables(TSP_V1);
-  return { g, machine: TSP_V1, file: path, facts, slices, precedence, cursorPerChip: true };
+  return inputOf(g, TSP_V1, path, true);
 }
 
 const onChip = (ps: readonly Placement[] | undefined, chip: number) =>
@@ -38,18 +32,18 @@ describe("allocate: chips placed independently", () => {
     const input = roundInput();
     const tensors = input.g.tensors;
     expect(new Set(tensors.map((t) => t.chip))).toEqual(new Set([0, 1]));
-    const wide = allocateRound(
-      input,
-      () => false,
-      false,
-      () => false,
-    );
-    const chip0Narrow = allocateRound(
-      input,
-      (ti) => tensors[ti]!.chip === 0,
-      false,
-      () => false,
-    );
+    const wide = allocateRound(input, {
+      narrow: () => false,
+      stopWhenFull: false,
+      reuseFirst: () => false,
+      byTurn: () => true,
+    });
+    const chip0Narrow = allocateRound(input, {
+      narrow: (ti) => tensors[ti]!.chip === 0,
+      stopWhenFull: false,
+      reuseFirst: () => false,
+      byTurn: () => true,
+    });
     expect(wide.fullChips).toEqual([]);
     expect(chip0Narrow.fullChips).toEqual([]);
     // The case is only a test if both chips load something wide to begin with.
@@ -63,24 +57,24 @@ describe("allocate: chips placed independently", () => {
 
   it("the reuse-first policy applies per chip: on chip 0 only, chip 1 keeps its fresh-first placements and chip 0 gets the all-chips reuse-first ones", () => {
     const input = roundInput();
-    const fresh = allocateRound(
-      input,
-      () => false,
-      false,
-      () => false,
-    );
-    const tight = allocateRound(
-      input,
-      () => false,
-      false,
-      () => true,
-    );
-    const chip0 = allocateRound(
-      input,
-      () => false,
-      false,
-      (chip) => chip === 0,
-    );
+    const fresh = allocateRound(input, {
+      narrow: () => false,
+      stopWhenFull: false,
+      reuseFirst: () => false,
+      byTurn: () => true,
+    });
+    const tight = allocateRound(input, {
+      narrow: () => false,
+      stopWhenFull: false,
+      reuseFirst: () => true,
+      byTurn: () => true,
+    });
+    const chip0 = allocateRound(input, {
+      narrow: () => false,
+      stopWhenFull: false,
+      reuseFirst: (chip) => chip === 0,
+      byTurn: () => true,
+    });
     const reuses = (ps: readonly Placement[]) => ps.filter((p) => p.blocks.some((b) => b.reuses)).length;
     // The case is only a test if the two policies place chip 0 differently.
     expect(reuses(onChip(tight.graph.placements, 0))).toBeGreaterThan(
