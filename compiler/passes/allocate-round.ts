@@ -2,7 +2,7 @@
 // used tile's SRAM blocks, the tasks with their reuse (`after`) edges and `lw` widths, or the chips that overflowed.
 // Guarantees: a temporary's space is reused only after its last use, tensors one task accesses never share a slice.
 import { ELEM_BYTES } from "../../arch/isa.ts";
-import { type Machine, slicePosition } from "../../arch/machine.ts";
+import type { Machine } from "../../arch/machine.ts";
 import { invariant } from "../../util/assert.ts";
 import type { Diagnostic } from "../../util/diagnostics.ts";
 import { diag } from "../../util/diagnostics.ts";
@@ -13,20 +13,16 @@ import type { Precedence } from "./allocate-precede.ts";
 import {
   type Chunk,
   type ChunkSpace,
+  ChunkTables,
   chooseChunk,
-  chunkCycle,
   convertWidthOf,
-  sideChunks,
+  withLoadWidth,
 } from "./allocate-wide.ts";
 import { M } from "./messages.ts";
 import type { BlockPlacement, Placement, Task, TaskGraph, TiledTensor } from "./task-ir.ts";
-import { blockOf } from "./task-ir.ts";
 
 /** Freed blocks per slice group checked for cost-free reuse: a bound that keeps allocation linear. */
 const REUSE_CANDIDATES = 4;
-
-/** Slice groups nearest a link's SXM that a relayed copy tries first (docs/compiler.md, "Links": relayed copies). */
-const RELAY_GROUPS = 2;
 
 /** What a round reads: the same for every round of one `allocate` call. */
 export interface RoundInput {
@@ -122,7 +118,7 @@ export function allocateRound(input: RoundInput, policy: RoundPolicy): RoundResu
   for (const ti of facts.abcReads) shortReads[tensors[ti]!.chip]! += shortInput(tensors[ti]!) ? 1 : -1;
   const keepsActivation = (chip: number) => shortReads[chip]! > 0;
 
-  const chunkCache = new Map<string, { west: Chunk[]; east: Chunk[]; cycle: Chunk[] }>();
+  const chunkTables = new ChunkTables(machine);
   /** Fresh space for one wide block: a whole chunk of slice groups on the cursor's side (no clash), one address. */
   const placeWide = (
     t: TiledTensor,
@@ -142,14 +138,7 @@ export function allocateRound(input: RoundInput, policy: RoundPolicy): RoundResu
     const start = cursor[slot(t.chip, planes)]!;
     const west = table.west[start % groups.length]!;
     const keep = keepsActivation(t.chip);
-    const key = `${planes}/${keep}/${full}`;
-    let chunks = chunkCache.get(key);
-    if (!chunks) {
-      const w = sideChunks(table, true, keep, full);
-      const e = sideChunks(table, false, keep, full);
-      chunks = { west: w, east: e, cycle: chunkCycle(machine, table, w, e) };
-      chunkCache.set(key, chunks);
-    }
+    const chunks = chunkTables.of(table, keep, full);
     const sideOf = (chunk: Chunk) => (chunk.west ? table.westGroups : table.eastGroups);
     const space: ChunkSpace = {
       addrOf: (chunk, width) => {
@@ -233,25 +222,6 @@ export function allocateRound(input: RoundInput, policy: RoundPolicy): RoundResu
     return undefined;
   };
 
-  // A relayed copy (a chip on the way of a transfer: recv, write, read, send) crosses the chip twice between the
-  // link's SXM and its slices: on llama3-8b's gateway chip 15, 50 to 90 cycles each way per tile, on every hop.
-  // Its groups nearest that SXM, nearest first, per (plane count, SXM position).
-  const nearCache = new Map<string, readonly number[]>();
-  const nearGroups = (table: GroupTable, at: number): readonly number[] => {
-    const key = `${table.planes}/${at}`;
-    let near = nearCache.get(key);
-    if (!near) {
-      const dist = (gi: number) =>
-        Math.max(...table.groups[gi]!.map((s) => Math.abs(slicePosition(machine, "mem", s)! - at)));
-      near = table.groups
-        .map((_, gi) => gi)
-        .sort((a, b) => dist(a) - dist(b) || a - b)
-        .slice(0, RELAY_GROUPS);
-      nearCache.set(key, near);
-    }
-    return near;
-  };
-
   /** Per dead tensor, the `place` call that last took its users into `war`. */
   const warStamp = new Int32Array(tensors.length);
   let placeCount = 0;
@@ -280,21 +250,17 @@ export function allocateRound(input: RoundInput, policy: RoundPolicy): RoundResu
         const rows = Math.min(t.blockRows, t.rows - row0);
         let placed: Spot | undefined;
         const start = cursor[slot(t.chip, planes)]!;
-        if (wide[ti] === 1)
-          placed = placeWide(
-            t,
-            ti,
-            rows,
-            table,
-            facts.loadGroup[facts.blockBase[tile]! + row0 / t.blockRows]!,
-          );
+        const group = facts.loadGroup[facts.blockBase[tile]! + row0 / t.blockRows]!;
+        if (wide[ti] === 1) placed = placeWide(t, ti, rows, table, group);
         // Reuse costs time when it orders work the program does not: the new tenant's writers wait for the old
         // tenant's readers and writers. Reusing first tied unrelated work together (llama2-7b: a head's query
         // mask, last on one pipeline chip, waited for the end of that chip's other heads, so the next chip's heads
         // ran only after them). So: first a freed block whose users already precede the writers (free of cost,
         // and near the data of the chain that freed it), then fresh space, round-robin over the groups so tiles
         // stream from different slices; only when a chip's fresh space runs out any freed block. The partitioner
-        // sizes stages by every op's output without reuse, so fresh space is what it counted on.
+        // sizes stages by every op's output without reuse, so fresh space is what it counted on. A chip that reuses
+        // first (it overflowed) also takes a block free of cost before any other: the oldest freed block alone
+        // chained bert-base's heads to their siblings' readers on its first chip (463,377 -> 458,654 cycles).
         const tight = reuseFirst(t.chip);
         // A matrix product's input: the activation groups first, where no wide load holds the read ports its `abc`
         // needs (allocate-groups.ts), space reused free of cost, then fresh; not on a chip that reuses first (it
@@ -311,11 +277,12 @@ export function allocateRound(input: RoundInput, policy: RoundPolicy): RoundResu
           if (!placed) placed = fresh(t.chip, table, rows, table.activation);
         }
         if (!placed && !tight && facts.relayAt[ti]! >= 0) {
-          const near = nearGroups(table, facts.relayAt[ti]!);
+          const near = tables.nearest(table, facts.relayAt[ti]!);
           placed = reuse(true, table, listBase, start, rows, freeForThis, war, near);
           if (!placed) placed = fresh(t.chip, table, rows, near);
         }
-        if (!placed) placed = reuse(!tight, table, listBase, start, rows, freeForThis, war);
+        if (!placed) placed = reuse(true, table, listBase, start, rows, freeForThis, war);
+        if (!placed && tight) placed = reuse(false, table, listBase, start, rows, freeForThis, war);
         for (let k = 0; k < groups.length && !placed; k++) {
           const gi = (start + k) % groups.length;
           if (clashes(table, gi)) continue;
@@ -429,21 +396,3 @@ const NONE: readonly number[] = [];
 /** Cursor slots per chip: one per byte-plane count (at most 4). */
 const CURSOR_PLANES = 8;
 const sortedChips = (chips: ReadonlySet<number>) => [...chips].sort((a, b) => a - b);
-
-/** The task with each `lw` that reads a wide block given that block's width (at most its rows). */
-function withLoadWidth(t: Task, placements: ReadonlyMap<string, Placement>): Task {
-  if (!t.steps.some((st) => st.kind === "lw")) return t;
-  let changed = false;
-  const steps = t.steps.map((st) => {
-    if (st.kind !== "lw") return st;
-    let src = t.steps[st.src]!;
-    if (src.kind === "convert") src = t.steps[src.src]!;
-    if (src.kind !== "read") return st;
-    const p = placements.get(src.ref.tensor);
-    const width = p ? Math.min(blockOf(p, src.ref.tile, src.ref.row).width ?? 1, st.n) : 1;
-    if (width <= 1) return st;
-    changed = true;
-    return { ...st, width };
-  });
-  return changed ? { ...t, steps } : t;
-}

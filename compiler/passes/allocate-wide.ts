@@ -2,10 +2,10 @@
 // side's fixed chunks of slice groups (a wide block takes one whole chunk) and which chunk a block takes.
 // Guarantees: a chunk never spans both sides; the choice depends only on the chunks' tops, clashes and the cursor.
 import { type Machine, slicePosition } from "../../arch/machine.ts";
-import type { Dependencies } from "../schedule/dependencies.ts";
-import { estimate, pathPriorities } from "../schedule/priority.ts";
+import type { Estimates } from "./allocate-estimate.ts";
 import type { GroupTable } from "./allocate-groups.ts";
-import type { Task } from "./task-ir.ts";
+import type { Placement, Task } from "./task-ir.ts";
+import { blockOf } from "./task-ir.ts";
 
 /**
  * Rows a cycle a converted 8-bit weight loads. It holds one VXM ALU per stream group for 320 / w cycles, 320
@@ -153,22 +153,12 @@ export function chunkCycle(
  */
 export function loadTurns(
   tasks: readonly Task[],
-  machine: Machine,
-  deps: Dependencies,
+  est: Estimates,
   groupTask: readonly number[],
   groupBlocks: readonly number[],
 ): Int32Array {
+  const { earliest, priority } = est;
   const n = tasks.length;
-  const length = new Float64Array(n);
-  for (let i = 0; i < n; i++) length[i] = estimate(tasks[i]!, machine, false);
-  const priority = pathPriorities(length, deps.succStart, deps.succOf);
-  // Every `after` names an earlier task, so one pass in list order gives each task its earliest start.
-  const earliest = new Float64Array(n);
-  for (let i = 0; i < n; i++)
-    for (let k = deps.afterStart[i]!; k < deps.afterStart[i + 1]!; k++) {
-      const p = deps.afterOf[k]!;
-      earliest[i] = Math.max(earliest[i]!, earliest[p]! + length[p]!);
-    }
   const number = new Map<string, number>();
   for (let g = 0; g < groupTask.length; g++) number.set(tasks[groupTask[g]!]!.mxmGroup!, g);
   const ready = new Float64Array(groupTask.length).fill(Number.POSITIVE_INFINITY);
@@ -195,4 +185,42 @@ export function loadTurns(
     turns[order[k]!] = turn;
   }
   return turns;
+}
+
+/** Every (plane count, activation groups kept, width) chunk layout of a machine, both sides and their turn order,
+ * built once. */
+export class ChunkTables {
+  private readonly made = new Map<string, { west: Chunk[]; east: Chunk[]; cycle: Chunk[] }>();
+
+  constructor(private readonly machine: Machine) {}
+
+  of(table: GroupTable, keep: boolean, full: number): { west: Chunk[]; east: Chunk[]; cycle: Chunk[] } {
+    const key = `${table.planes}/${keep}/${full}`;
+    let chunks = this.made.get(key);
+    if (!chunks) {
+      const west = sideChunks(table, true, keep, full);
+      const east = sideChunks(table, false, keep, full);
+      chunks = { west, east, cycle: chunkCycle(this.machine, table, west, east) };
+      this.made.set(key, chunks);
+    }
+    return chunks;
+  }
+}
+
+/** The task with each `lw` that reads a wide block given that block's width (at most its rows). */
+export function withLoadWidth(t: Task, placements: ReadonlyMap<string, Placement>): Task {
+  if (!t.steps.some((st) => st.kind === "lw")) return t;
+  let changed = false;
+  const steps = t.steps.map((st) => {
+    if (st.kind !== "lw") return st;
+    let src = t.steps[st.src]!;
+    if (src.kind === "convert") src = t.steps[src.src]!;
+    if (src.kind !== "read") return st;
+    const p = placements.get(src.ref.tensor);
+    const width = p ? Math.min(blockOf(p, src.ref.tile, src.ref.row).width ?? 1, st.n) : 1;
+    if (width <= 1) return st;
+    changed = true;
+    return { ...st, width };
+  });
+  return changed ? { ...t, steps } : t;
 }

@@ -7,6 +7,7 @@
 import type { Machine } from "../../arch/machine.ts";
 import type { Diagnostic } from "../../util/diagnostics.ts";
 import { uncachedDependencies } from "../schedule/dependencies.ts";
+import { taskEstimates } from "./allocate-estimate.ts";
 import { allocationFacts, tensorBytes } from "./allocate-facts.ts";
 import { SliceTables } from "./allocate-groups.ts";
 import { Precedence } from "./allocate-precede.ts";
@@ -60,6 +61,7 @@ export function allocate(
 export function roundInput(g: TaskGraph, machine: Machine, file: string, cursorPerChip: boolean): RoundInput {
   const facts = allocationFacts(g, machine);
   const deps = uncachedDependencies(g.tasks);
+  const est = taskEstimates(g.tasks, machine, deps);
   return {
     g,
     machine,
@@ -67,7 +69,7 @@ export function roundInput(g: TaskGraph, machine: Machine, file: string, cursorP
     facts,
     slices: new SliceTables(machine),
     precedence: new Precedence(deps, facts.users, facts.writers),
-    turns: loadTurns(g.tasks, machine, deps, facts.loadGroupTask, facts.loadGroupBlocks),
+    turns: loadTurns(g.tasks, est, facts.loadGroupTask, facts.loadGroupBlocks),
     cursorPerChip,
   };
 }
