@@ -37,10 +37,12 @@ export interface AllocationFacts {
   readonly converted: Uint8Array;
   /** Weight blocks of tile k are `blockBase[k] ..`: block b of tile k (rows b * blockRows on) is `blockBase[k] + b`. */
   readonly blockBase: Int32Array;
-  /** Per weight block, the MXM group (numbered densely in list order) whose `lw` reads it first, else -1: the
-   * allocator keeps a group's wide blocks in one chunk (allocate-wide.ts). */
+  /** Per weight block, the MXM group (numbered densely in list order) whose `lw`s alone read it, else -1 (no
+   * group's) or -2 (several groups': a rope's rotation, a sum's ones): the allocator keeps a group's own wide blocks
+   * in one chunk (allocate-wide.ts); a shared block is loaded by every group that reads it, so no chunk keeps it
+   * apart from them. */
   readonly loadGroup: Int32Array;
-  /** Per such group number, the task (by index) of its first whole-block `lw`, and how many blocks it loads first. */
+  /** Per such group number, the task (by index) of its first whole-block `lw`, and how many blocks it alone loads. */
   readonly loadGroupTask: readonly number[];
   readonly loadGroupBlocks: readonly number[];
   /** Tensors some `abc` reads (a matrix product's input). */
@@ -53,6 +55,8 @@ export interface AllocationFacts {
 }
 
 const EMPTY: readonly number[] = [];
+/** `loadGroup` of a block several groups load. */
+const SHARED = -2;
 
 export function allocationFacts(g: TaskGraph, machine: Machine): AllocationFacts {
   const tensors = g.tensors;
@@ -75,7 +79,14 @@ export function allocationFacts(g: TaskGraph, machine: Machine): AllocationFacts
   const loadGroupTask: number[] = [];
   const loadGroupBlocks: number[] = [];
   const firstLoad = (block: number, group: string, task: number) => {
-    if (loadGroup[block] !== -1) return;
+    const owner = loadGroup[block]!;
+    if (owner === SHARED) return;
+    if (owner >= 0) {
+      if (groupNumber.get(group) === owner) return;
+      loadGroup[block] = SHARED;
+      loadGroupBlocks[owner]!--;
+      return;
+    }
     let n = groupNumber.get(group);
     if (n === undefined) {
       n = groupNumber.size;

@@ -152,7 +152,8 @@ export function allocateRound(input: RoundInput, policy: RoundPolicy): RoundResu
       orderOf: (chunk) => (sideOf(chunk)[chunk.c]! - start + groups.length) % groups.length,
     };
     const turn = group >= 0 && byTurn(t.chip) ? input.turns[group]! : -1;
-    const own = turn >= 0 ? chunks.cycle[turn % chunks.cycle.length] : undefined;
+    const few = chunks.cycle.length <= FEW_CHUNKS_PER_PLANE * machine.mxm.planes;
+    const own = turn >= 0 && few ? chunks.cycle[turn % chunks.cycle.length] : undefined;
     const words = (width: number) => Math.ceil(rows / width);
     // The other side when the cursor's is full: chunks taken by turn can fill one side first.
     const got =
@@ -393,6 +394,10 @@ export function allocateRound(input: RoundInput, policy: RoundPolicy): RoundResu
 }
 
 const NONE: readonly number[] = [];
+/** Chunks per MXM plane up to which groups take chunks by turn (allocate-wide.ts): 6 fp16 chunks for 4 planes do;
+ * with 8-bit weights' 28 the lowest chunk seldom puts two planes' loads together, and turns there cost the stamped
+ * llama2-70b-fp8's unit a deskew period (2,734,543 -> 2,778,598 cycles). */
+const FEW_CHUNKS_PER_PLANE = 2;
 /** Cursor slots per chip: one per byte-plane count (at most 4). */
 const CURSOR_PLANES = 8;
 const sortedChips = (chips: ReadonlySet<number>) => [...chips].sort((a, b) => a - b);
