@@ -1,6 +1,7 @@
 // The allocator's layout of weight-loading groups (allocate-wide.ts) and its reuse order on a chip that reuses first
 // (allocate-round.ts): a group's wide blocks in one chunk, groups in their expected start order taking chunks in
-// turn, the nearest chunks to the planes first; and a block free of cost before the oldest one.
+// turn, the nearest chunks to the planes first, only for blocks one group loads and where chunks are few; and a
+// block free of cost before the oldest one.
 import { describe, expect, it } from "vitest";
 import type { ElemType } from "../../../arch/isa.ts";
 import { TSP_V1 } from "../../../arch/presets.ts";
@@ -8,6 +9,7 @@ import { compile } from "../../../compiler/compile.ts";
 import { loadModel } from "../../../compiler/frontend.ts";
 import { allocate } from "../../../compiler/passes/allocate.ts";
 import { taskEstimates } from "../../../compiler/passes/allocate-estimate.ts";
+import { allocationFacts } from "../../../compiler/passes/allocate-facts.ts";
 import { SliceTables } from "../../../compiler/passes/allocate-groups.ts";
 import { ChunkTables, loadTurns } from "../../../compiler/passes/allocate-wide.ts";
 import type { Step, Task, TaskGraph, TiledTensor } from "../../../compiler/passes/task-ir.ts";
@@ -16,11 +18,32 @@ import { uncachedDependencies } from "../../../compiler/schedule/dependencies.ts
 import { oneTileTensor } from "../helpers/tiled.ts";
 
 /** Four output tiles of three K tiles each: four MXM groups of three weight loads, on one chip. */
-const FOUR_GROUPS = `model four_groups
+const fourGroups = (type: string) => `model four_groups
 input x: fp16[1, 960]
-param w: fp16[960, 1280]
+param w: ${type}[960, 1280]
 output y = matmul(x, w)
 `;
+
+/** Per MXM group of a one-chip compile, the slices (as text) of each wide block its weight loads read. */
+function groupChunks(type: string): Map<string, Set<string>> {
+  const graph = loadModel(fourGroups(type), "four.model").graph!;
+  const r = compile(graph, TSP_V1, { chips: 1, file: "four.model" });
+  const placements = new Map(r.tasks!.placements!.map((p) => [p.tensor, p]));
+  const chunkOf = new Map<string, Set<string>>();
+  for (const t of r.tasks!.tasks) {
+    const lw = t.steps.findIndex((s) => s.kind === "lw");
+    let src = t.steps[lw - 1];
+    if (src?.kind === "convert") src = t.steps[src.src];
+    if (lw < 0 || src?.kind !== "read" || !t.mxmGroup) continue;
+    const b = blockOf(placements.get(src.ref.tensor)!, src.ref.tile, src.ref.row);
+    expect(b.width ?? 1).toBeGreaterThan(1);
+    const set = chunkOf.get(t.mxmGroup) ?? new Set();
+    set.add(b.slices.join(","));
+    chunkOf.set(t.mxmGroup, set);
+  }
+  expect(chunkOf.size).toBe(4);
+  return chunkOf;
+}
 
 const read = (tensor: string, n: number, type: ElemType = "fp16"): Step => ({
   kind: "read",
@@ -41,42 +64,52 @@ const task = (id: string, steps: Step[], after: string[] = [], mxmGroup?: string
   after,
   ...(mxmGroup ? { mxmGroup } : {}),
 });
-/** A group's weight load and product: `lw` of one tile, then `abc` of one row of `input`. */
-const group = (name: string, input: string, after: string[] = []): Task[] => [
-  task(
-    `${name}.lw`,
-    [read(`w${name}`, 320), { kind: "lw", type: "fp16", src: 0, n: 320, row0: 0 }],
-    [],
-    name,
-  ),
-  task(
-    `${name}.abc`,
-    [read(input, 1), { kind: "abc", type: "fp16", src: 0, n: 1, row0: 0, accumulate: false }],
-    [`${name}.lw`, ...after],
-    name,
-  ),
-];
+/** A group's weight loads (one tile of each of `weights`, default `w<name>`), then one product of a row of `input`. */
+const group = (name: string, input: string, after: string[] = [], weights = [`w${name}`]): Task[] =>
+  weights.flatMap((w, k) => [
+    task(`${name}.k${k}.lw`, [read(w, 320), { kind: "lw", type: "fp16", src: 0, n: 320, row0: 0 }], [], name),
+    task(
+      `${name}.k${k}.abc`,
+      [read(input, 1), { kind: "abc", type: "fp16", src: 0, n: 1, row0: 0, accumulate: false }],
+      [`${name}.k${k}.lw`, ...(k > 0 ? [`${name}.k${k - 1}.abc`] : after)],
+      name,
+    ),
+  ]);
 
 describe("allocate: weight-loading groups take chunks in turn", () => {
   it("a group's wide blocks share one chunk, and groups that load at once are on different chunks", () => {
-    const graph = loadModel(FOUR_GROUPS, "four.model").graph!;
-    const r = compile(graph, TSP_V1, { chips: 1, file: "four.model" });
-    const placements = new Map(r.tasks!.placements!.map((p) => [p.tensor, p]));
-    const chunkOf = new Map<string, Set<string>>();
-    for (const t of r.tasks!.tasks) {
-      const lw = t.steps.findIndex((s) => s.kind === "lw");
-      const src = t.steps[lw - 1];
-      if (lw < 0 || src?.kind !== "read" || !t.mxmGroup) continue;
-      const b = blockOf(placements.get(src.ref.tensor)!, src.ref.tile, src.ref.row);
-      expect(b.width ?? 1).toBeGreaterThan(1);
-      const set = chunkOf.get(t.mxmGroup) ?? new Set();
-      set.add(b.slices.join(","));
-      chunkOf.set(t.mxmGroup, set);
-    }
-    expect(chunkOf.size).toBe(4);
+    const chunkOf = groupChunks("fp16");
     for (const chunks of chunkOf.values()) expect(chunks.size).toBe(1);
     const distinct = new Set([...chunkOf.values()].map((s) => [...s][0]));
     expect(distinct.size).toBe(4);
+  });
+
+  it("8-bit weights take no turns: their 28 chunks are many for 4 planes, and a group's loads go round them", () => {
+    const chunkOf = groupChunks("fp8");
+    expect([...chunkOf.values()].some((chunks) => chunks.size > 1)).toBe(true);
+  });
+
+  it("a block two groups load belongs to neither (-2); a group counts only the blocks it loads alone", () => {
+    const wide = (id: string): TiledTensor => ({
+      ...oneTileTensor(id, "fp16", 320, "param"),
+      blockRows: 320,
+    });
+    const tensors = [wide("wa"), wide("ws"), oneTileTensor("x", "fp16", 1, "input")];
+    const tasks = [...group("A", "x", [], ["wa", "ws"]), ...group("B", "x", [], ["ws"])];
+    const g: TaskGraph = {
+      name: "shared",
+      chips: 1,
+      batch: 1,
+      tokensPerPass: 1,
+      tasks,
+      tensors,
+      outputs: [],
+    };
+    const facts = allocationFacts(g, TSP_V1);
+    const blockOfTensor = (ti: number) => facts.loadGroup[facts.blockBase[facts.tileBase[ti]!]!];
+    expect([blockOfTensor(0), blockOfTensor(1)]).toEqual([0, -2]);
+    // B loads nothing alone: it takes no number.
+    expect(facts.loadGroupBlocks).toEqual([1]);
   });
 
   it("turns follow when a group's product could start from its data, then priority, then list order", () => {
@@ -85,14 +118,14 @@ describe("allocate: weight-loading groups take chunks in turn", () => {
     const tasks = [
       task("long", [read("x", 2000), write("y", 2000)]),
       ...group("A", "x"),
-      task("A.tail", [read("x", 500), write("a", 500)], ["A.abc"]),
+      task("A.tail", [read("x", 500), write("a", 500)], ["A.k0.abc"]),
       ...group("B", "y", ["long"]),
-      task("B.tail", [read("x", 9000), write("b", 9000)], ["B.abc"]),
+      task("B.tail", [read("x", 9000), write("b", 9000)], ["B.k0.abc"]),
       ...group("C", "x"),
       ...group("D", "x"),
     ];
     const est = taskEstimates(tasks, TSP_V1, uncachedDependencies(tasks));
-    const first = ["A", "B", "C", "D"].map((g) => tasks.findIndex((t) => t.id === `${g}.lw`));
+    const first = ["A", "B", "C", "D"].map((g) => tasks.findIndex((t) => t.id === `${g}.k0.lw`));
     expect(est.priority[first[1]!]!).toBeGreaterThan(est.priority[first[0]!]!);
     expect([...loadTurns(tasks, est, first, [2, 2, 2, 1])]).toEqual([0, 2, 1, -1]);
   });
