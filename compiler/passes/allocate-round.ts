@@ -14,8 +14,10 @@ import {
   type Chunk,
   type ChunkSpace,
   ChunkTables,
+  chipsKeepingActivations,
   chooseChunk,
   convertWidthOf,
+  shortInputOf,
   withLoadWidth,
 } from "./allocate-wide.ts";
 import { M } from "./messages.ts";
@@ -58,15 +60,17 @@ export interface RoundPolicy {
   readonly narrow: (ti: number) => boolean;
   /** A chip stops at its first tensor that does not fit, and a round with a full chip returns no graph. */
   readonly stopWhenFull: boolean;
-  /** Per chip: reuse any freed block before fresh space (the old policy, which packs tighter). */
+  /** Per chip: reuse any freed block before fresh space (packs tighter): one free of cost first, then the oldest. */
   readonly reuseFirst: (chip: number) => boolean;
+  /** On a chip that reuses first, the oldest freed block even before one free of cost (`AllocateOptions`). */
+  readonly oldestFirst?: boolean;
   /** Per chip: a group's wide blocks in its turn's chunk (allocate-wide.ts); else in the lowest (packs tighter). */
   readonly byTurn: (chip: number) => boolean;
 }
 
 /** Places every tensor as `policy` says. */
 export function allocateRound(input: RoundInput, policy: RoundPolicy): RoundResult {
-  const { narrow, stopWhenFull, reuseFirst, byTurn } = policy;
+  const { narrow, stopWhenFull, reuseFirst, oldestFirst, byTurn } = policy;
   const { g, machine, file, facts, slices: tables, precedence } = input;
   const { tensors, tileBase, tileTensor, partnerStart, partnerOf } = facts;
   const diagnostics: Diagnostic[] = [];
@@ -105,18 +109,9 @@ export function allocateRound(input: RoundInput, policy: RoundPolicy): RoundResu
     for (const s of group) top[chip * sliceCount + s] = to;
   };
 
-  // The activation groups' read ports serve every plane's `abc` reads. A wide load takes about rows / maxLoadWidth
-  // cycles (40); while the planes' reads of one such load's time fit in it (rows x planes <= 40), the ports keep
-  // up with loads back to back. A longer input (bert-base's prefill: 128 rows) would queue its readers on them
-  // (bert-base 505,452 -> 552,290 cycles) while its planes are busy computing, not loading.
-  const loadCycles = Math.ceil(machine.mxm.rows / machine.mxm.maxLoadWidth);
-  const shortInput = (t: TiledTensor) => t.rows * machine.mxm.planes <= loadCycles;
-  // Only a chip whose `abc` steps mostly read short inputs keeps its activation groups out of the wide chunks:
-  // elsewhere they would only move its weights (bert-base's prefill, whose inputs are 128 rows but for the
-  // pooler's one: 505,452 -> 512,923 cycles with the groups kept on its second chip, not traced further).
-  const shortReads = new Int32Array(chips);
-  for (const ti of facts.abcReads) shortReads[tensors[ti]!.chip]! += shortInput(tensors[ti]!) ? 1 : -1;
-  const keepsActivation = (chip: number) => shortReads[chip]! > 0;
+  const shortInput = shortInputOf(machine);
+  const keeps = chipsKeepingActivations(machine, tensors, facts.abcReads, chips);
+  const keepsActivation = (chip: number) => keeps[chip] === 1;
 
   const chunkTables = new ChunkTables(machine);
   /** Fresh space for one wide block: a whole chunk of slice groups on the cursor's side (no clash), one address. */
@@ -282,7 +277,8 @@ export function allocateRound(input: RoundInput, policy: RoundPolicy): RoundResu
           placed = reuse(true, table, listBase, start, rows, freeForThis, war, near);
           if (!placed) placed = fresh(t.chip, table, rows, near);
         }
-        if (!placed) placed = reuse(true, table, listBase, start, rows, freeForThis, war);
+        if (!placed && !(tight && oldestFirst))
+          placed = reuse(true, table, listBase, start, rows, freeForThis, war);
         if (!placed && tight) placed = reuse(false, table, listBase, start, rows, freeForThis, war);
         for (let k = 0; k < groups.length && !placed; k++) {
           const gi = (start + k) % groups.length;

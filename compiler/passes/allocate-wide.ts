@@ -4,7 +4,7 @@
 import { type Machine, slicePosition } from "../../arch/machine.ts";
 import type { Estimates } from "./allocate-estimate.ts";
 import type { GroupTable } from "./allocate-groups.ts";
-import type { Placement, Task } from "./task-ir.ts";
+import type { Placement, Task, TiledTensor } from "./task-ir.ts";
 import { blockOf } from "./task-ir.ts";
 
 /**
@@ -16,6 +16,34 @@ import { blockOf } from "./task-ir.ts";
  */
 export function convertWidthOf(machine: Machine): number {
   return Math.max(1, Math.floor(machine.vxm.alus / machine.mxm.planes) - 1);
+}
+
+/**
+ * Whether a matrix product's input is short. The activation groups' read ports serve every plane's `abc` reads. A
+ * wide load takes about rows / maxLoadWidth cycles (40); while the planes' reads of one such load's time fit in it
+ * (rows x planes <= 40), the ports keep up with loads back to back. A longer input (bert-base's prefill: 128 rows)
+ * would queue its readers on them (bert-base 505,452 -> 552,290 cycles) while its planes are busy computing.
+ */
+export function shortInputOf(machine: Machine): (t: TiledTensor) => boolean {
+  const loadCycles = Math.ceil(machine.mxm.rows / machine.mxm.maxLoadWidth);
+  return (t) => t.rows * machine.mxm.planes <= loadCycles;
+}
+
+/**
+ * Per chip, 1 when it keeps its activation groups out of the wide chunks: only a chip whose `abc` steps mostly read
+ * short inputs; elsewhere they would only move its weights (bert-base's prefill, whose inputs are 128 rows but for
+ * the pooler's one: 505,452 -> 512,923 cycles with the groups kept on its second chip, not traced further).
+ */
+export function chipsKeepingActivations(
+  machine: Machine,
+  tensors: readonly TiledTensor[],
+  abcReads: readonly number[],
+  chips: number,
+): Uint8Array {
+  const short = shortInputOf(machine);
+  const votes = new Int32Array(chips);
+  for (const ti of abcReads) votes[tensors[ti]!.chip]! += short(tensors[ti]!) ? 1 : -1;
+  return Uint8Array.from(votes, (v) => (v > 0 ? 1 : 0));
 }
 
 /** A chunk: `width` slice groups of one side from the side's `c`-th group on. */

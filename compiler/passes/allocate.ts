@@ -18,8 +18,8 @@ import type { TaskGraph } from "./task-ir.ts";
 export { sliceGroups } from "./allocate-groups.ts";
 
 export interface AllocateOptions {
-  /** Reuse a freed block before taking fresh space, whatever order that adds (the least SRAM; the old policy).
-   * Tests use it to exercise reuse on programs far smaller than a chip. */
+  /** Reuse a freed block before taking fresh space on every chip, the one freed earliest whatever order that adds
+   * (the most reuse; the old policy). Tests use it to exercise reuse on programs far smaller than a chip. */
   readonly reuseFirst?: boolean;
 }
 
@@ -44,7 +44,7 @@ export function allocate(
   const shared = roundInput(g, machine, file, false);
   const perChip: RoundInput = { ...shared, cursorPerChip: true };
   const narrowing = (policy: (chip: number) => boolean) =>
-    allocateNarrowing(shared, policy) ?? allocateNarrowing(perChip, policy)!;
+    allocateNarrowing(shared, policy, reuseFirst) ?? allocateNarrowing(perChip, policy, reuseFirst)!;
   const r = narrowing(() => reuseFirst);
   // Fresh space first can strand a full chip's freed space in pieces too small for a later large tensor (bert-base
   // packed on 2 chips: the embedding's [128, 30522] temporaries); the reuse-first policy packs tighter. Only the
@@ -77,7 +77,11 @@ export function roundInput(g: TaskGraph, machine: Machine, file: string, cursorP
 /** allocateRound, narrowing the largest wide tensor of each full chip until the program fits. With a shared cursor,
  * undefined where that fails (a cursor per chip does better); with a cursor per chip, a chip still full after
  * MAX_NARROWING_ROUNDS has every tensor narrowed. */
-function allocateNarrowing(input: RoundInput, reuseFirst: (chip: number) => boolean): Allocated | undefined {
+function allocateNarrowing(
+  input: RoundInput,
+  reuseFirst: (chip: number) => boolean,
+  oldestFirst: boolean,
+): Allocated | undefined {
   const tensors = input.g.tensors;
   const canWiden = input.machine.mxm.maxLoadWidth > 1;
   const narrow = new Uint8Array(tensors.length);
@@ -89,6 +93,7 @@ function allocateNarrowing(input: RoundInput, reuseFirst: (chip: number) => bool
     narrow: (ti) => !canWiden || narrow[ti] === 1 || (full?.has(tensors[ti]!.chip) ?? false),
     stopWhenFull,
     reuseFirst,
+    oldestFirst,
     byTurn: (chip) => !plain.has(chip),
   });
   let stillFull: readonly number[] = [];

@@ -7,10 +7,11 @@ import type { ElemType } from "../../../arch/isa.ts";
 import { TSP_V1 } from "../../../arch/presets.ts";
 import { compile } from "../../../compiler/compile.ts";
 import { loadModel } from "../../../compiler/frontend.ts";
-import { allocate } from "../../../compiler/passes/allocate.ts";
+import { roundInput } from "../../../compiler/passes/allocate.ts";
 import { taskEstimates } from "../../../compiler/passes/allocate-estimate.ts";
 import { allocationFacts } from "../../../compiler/passes/allocate-facts.ts";
 import { SliceTables } from "../../../compiler/passes/allocate-groups.ts";
+import { allocateRound } from "../../../compiler/passes/allocate-round.ts";
 import { ChunkTables, loadTurns } from "../../../compiler/passes/allocate-wide.ts";
 import type { Step, Task, TaskGraph, TiledTensor } from "../../../compiler/passes/task-ir.ts";
 import { blockOf } from "../../../compiler/passes/task-ir.ts";
@@ -176,7 +177,13 @@ describe("allocate: reuse on a chip that reuses first", () => {
       tensors,
       outputs: [{ name: "out", tensor: "out" }],
     };
-    const r = allocate(g, TSP_V1, "reuse.model", { reuseFirst: true });
+    // The policy of a chip that overflowed (the option `reuseFirst` keeps the oldest first, for the reuse tests).
+    const r = allocateRound(roundInput(g, TSP_V1, "reuse.model", true), {
+      narrow: () => false,
+      stopWhenFull: false,
+      reuseFirst: () => true,
+      byTurn: () => true,
+    });
     expect(r.fullChips).toEqual([]);
     const w = r.graph.placements!.find((p) => p.tensor === "w")!;
     expect(w.blocks[0]!.reuses).toEqual(["c/0"]);
