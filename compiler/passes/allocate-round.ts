@@ -15,6 +15,7 @@ import {
   type ChunkSpace,
   ChunkTables,
   chipsKeepingActivations,
+  chipsMixingWidths,
   chooseChunk,
   convertWidthOf,
   shortInputOf,
@@ -112,6 +113,7 @@ export function allocateRound(input: RoundInput, policy: RoundPolicy): RoundResu
   const shortInput = shortInputOf(machine);
   const keeps = chipsKeepingActivations(machine, tensors, facts.abcReads, chips);
   const keepsActivation = (chip: number) => keeps[chip] === 1;
+  const mixed = chipsMixingWidths(tensors, facts.wideCandidate, facts.converted, chips);
 
   const chunkTables = new ChunkTables(machine);
   /** Fresh space for one wide block: a whole chunk of slice groups on the cursor's side (no clash), one address. */
@@ -146,7 +148,7 @@ export function allocateRound(input: RoundInput, policy: RoundPolicy): RoundResu
       },
       orderOf: (chunk) => (sideOf(chunk)[chunk.c]! - start + groups.length) % groups.length,
     };
-    const turn = group >= 0 && byTurn(t.chip) ? input.turns[group]! : -1;
+    const turn = group >= 0 && byTurn(t.chip) && !mixed[t.chip] ? input.turns[group]! : -1;
     const few = chunks.cycle.length <= FEW_CHUNKS_PER_PLANE * machine.mxm.planes;
     const own = turn >= 0 && few ? chunks.cycle[turn % chunks.cycle.length] : undefined;
     const words = (width: number) => Math.ceil(rows / width);

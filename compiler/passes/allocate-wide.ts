@@ -46,6 +46,27 @@ export function chipsKeepingActivations(
   return Uint8Array.from(votes, (v) => (v > 0 ? 1 : 0));
 }
 
+/** Per chip, 1 when its wide weights are of two widths (an 8-bit weight's chunks of 3 groups over a 16-bit one's of 7):
+ * such a chip takes no turns, as chunks piled by turn on one layout break the other's stacking (llama2-70b-fp8's
+ * layer 40,020 -> 40,498 cycles with turns there). */
+export function chipsMixingWidths(
+  tensors: readonly TiledTensor[],
+  wideCandidate: Uint8Array,
+  converted: Uint8Array,
+  chips: number,
+): Uint8Array {
+  const mixed = new Uint8Array(chips);
+  const kindOf = new Int8Array(chips);
+  for (let ti = 0; ti < tensors.length; ti++) {
+    if (wideCandidate[ti] !== 1) continue;
+    const kind = converted[ti] === 1 ? 2 : 1;
+    const c = tensors[ti]!.chip;
+    if (kindOf[c] !== 0 && kindOf[c] !== kind) mixed[c] = 1;
+    kindOf[c] = kind;
+  }
+  return mixed;
+}
+
 /** A chunk: `width` slice groups of one side from the side's `c`-th group on. */
 export interface Chunk {
   readonly west: boolean;

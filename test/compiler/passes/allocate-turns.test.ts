@@ -25,9 +25,17 @@ param w: ${type}[960, 1280]
 output y = matmul(x, w)
 `;
 
-/** Per MXM group of a one-chip compile, the slices (as text) of each wide block its weight loads read. */
-function groupChunks(type: string): Map<string, Set<string>> {
-  const graph = loadModel(fourGroups(type), "four.model").graph!;
+/** The four groups of `fourGroups("fp16")`, then an 8-bit product on the same chip. */
+const MIXED = `model mixed
+input x: fp16[1, 960]
+param w: fp16[960, 1280]
+param v: fp8[1280, 640]
+output y = matmul(matmul(x, w), v)
+`;
+
+/** Per MXM group of `w` in a one-chip compile, the slices (as text) of each wide block its weight loads read. */
+function groupChunks(type: string, text = fourGroups(type)): Map<string, Set<string>> {
+  const graph = loadModel(text, "four.model").graph!;
   const r = compile(graph, TSP_V1, { chips: 1, file: "four.model" });
   const placements = new Map(r.tasks!.placements!.map((p) => [p.tensor, p]));
   const chunkOf = new Map<string, Set<string>>();
@@ -35,7 +43,7 @@ function groupChunks(type: string): Map<string, Set<string>> {
     const lw = t.steps.findIndex((s) => s.kind === "lw");
     let src = t.steps[lw - 1];
     if (src?.kind === "convert") src = t.steps[src.src];
-    if (lw < 0 || src?.kind !== "read" || !t.mxmGroup) continue;
+    if (lw < 0 || src?.kind !== "read" || !t.mxmGroup || !src.ref.tensor.startsWith("w")) continue;
     const b = blockOf(placements.get(src.ref.tensor)!, src.ref.tile, src.ref.row);
     expect(b.width ?? 1).toBeGreaterThan(1);
     const set = chunkOf.get(t.mxmGroup) ?? new Set();
@@ -87,6 +95,11 @@ describe("allocate: weight-loading groups take chunks in turn", () => {
 
   it("8-bit weights take no turns: their 28 chunks are many for 4 planes, and a group's loads go round them", () => {
     const chunkOf = groupChunks("fp8");
+    expect([...chunkOf.values()].some((chunks) => chunks.size > 1)).toBe(true);
+  });
+
+  it("a chip with 8-bit and 16-bit wide weights takes no turns: their chunks overlap", () => {
+    const chunkOf = groupChunks("fp16", MIXED);
     expect([...chunkOf.values()].some((chunks) => chunks.size > 1)).toBe(true);
   });
 
