@@ -91,7 +91,8 @@ function skewedBounds(k0: number, tiles: number, m: number, per: number, skew: n
  * nodes per pair of chips, not on the one gateway wire they share, so light ops moved off the node pay for traffic
  * the estimate does not see (measured on four layers on 40 chips, `--partition layers`, docs/compiler.md: every op
  * on any node 275,297 cycles, every column split 223,487, q and o too 227,174, only gate, up and down 213,588,
- * against 246,130 before).
+ * against 246,130 before). Running on from the current node into the next is open to every column split since
+ * their chips use idle planes (tile-column-planes.ts): the estimate chooses it for q and o.
  */
 export function heavy(ctx: PackContext, t: SpreadTiming, op: KOp): boolean {
   if (!columnSplittable(ctx, op)) return false;

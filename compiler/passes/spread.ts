@@ -1,6 +1,6 @@
 // Spreading a model over the chips it is given, for speed: kernel ops in order + a chip count -> a placement per
-// op (one chip, or a K or output-column split over consecutive chips of a node; a heavy product's over more than a
-// node; a heavy pair's MLP kept in place, in-place.ts) chosen greedily for the earliest estimated finish
+// op (one chip, or a K split over consecutive chips of a node, an output-column split over up to two nodes; a heavy
+// product's on any later node; a heavy pair's MLP kept in place, in-place.ts) chosen greedily for the earliest estimated finish
 // (spread-timeline.ts), and that estimate; or nothing when the ops do not fit the chips this way.
 // The SRAM check is chip-fill.ts's and pack.ts's.
 import { ChipFill, type Item } from "./chip-fill.ts";
@@ -57,8 +57,8 @@ export function estimateNext(
 
 /**
  * Ops in order go where the estimate says they finish first: on one chip of the current node, or K-split or split
- * by output columns over consecutive chips of it (even shares; a heavy product's column split over any later node
- * too, or into the next one, and its K split over whole nodes; a pair of heavy siblings side by side, or, with the
+ * by output columns over consecutive chips of it or on into the next node (even shares; a heavy product's column
+ * split over any later node too, and its K split over whole nodes; a pair of heavy siblings side by side, or, with the
  * ops after them up to the next product, over the same chips kept in place: `inPlace`), among the choices that fit
  * each chip's SRAM. When none fits, the next node takes over (a line of nodes, as
  * stages.ts routes). Tried with each chip filled to several shares of its budget (FILL_FRACTIONS); the fastest
@@ -125,8 +125,7 @@ function spreadWithin(
   const fits = (items: readonly Item[], c: number, at: number, more?: readonly Item[]) =>
     (items.length === 0 && !more?.length) || fill(c).fits(items, at, budget, more);
   const line = new Timeline(ctx, t);
-  const candidatesOf = (i: number) =>
-    candidates.get(i) ?? candidates.set(i, opCandidates(ctx, i, heavy(ctx, t, ctx.ops[i]!))).get(i)!;
+  const candidatesOf = (i: number) => candidates.get(i) ?? candidates.set(i, opCandidates(ctx, i)).get(i)!;
   const wideKSplits = (i: number) => {
     const got = candidatesOf(i);
     if (!got.wideK) got.wideK = wideSplits(ctx, t, i, Math.ceil(chips / ctx.nodeChips));
@@ -206,11 +205,13 @@ function spreadWithin(
             for (const { width, bounds, items } of kSplits)
               if (width <= last - s) consider({ base: s, width, kBounds: bounds }, items);
         }
-        // An output left in place sends nothing back, so its split may run on into the next node: its chips there
-        // get `a` over the gateway once each (Timeline: two hops), the same cost as routing it in. So may a heavy
-        // product's, whose chips there send their tiles back over the gateway (tile-columns.ts).
-        const end =
-          ctx.leftInPlace.has(ctx.ops[k]!.out) || isHeavy ? Math.min(chips, last + ctx.nodeChips) : last;
+        // Any column split may run on into the next node, where the estimate says it finishes first: its chips
+        // there get `a` over the gateway (Timeline: the hops stages.ts routes it over) and send their tiles back
+        // (tile-columns.ts: chip 0 copies them in), or keep them (an output left in place). Allowed for heavy
+        // products and unread outputs alone, llama2-70b-fp8's q and o (2 of their 26 column tiles a chip over 13
+        // chips, on all four planes since tile-column-planes.ts) stayed on node A's 7 chips while nodes B and C
+        // waited (docs/compiler.md "The attention half over the idle nodes").
+        const end = Math.min(chips, last + ctx.nodeChips);
         for (let s = first; s < last; s++)
           for (const { width, bounds, items } of columns)
             if (width <= end - s) consider({ base: s, width, nBounds: bounds }, items);
@@ -304,7 +305,7 @@ function spreadWithin(
 }
 
 /** An op's items placed whole, and K split and column split over w = 2, 3, ... chips (even shares, in order of w;
- * at most a node, or two for a column split of an output left in place or of a heavy product): the same at every
+ * at most a node for a K split, two for a column split): the same at every
  * chip it starts from. */
 interface Candidates {
   readonly whole: Item[][];
@@ -314,7 +315,7 @@ interface Candidates {
   wideK?: readonly Split[];
 }
 
-function opCandidates(ctx: PackContext, i: number, isHeavy: boolean): Candidates {
+function opCandidates(ctx: PackContext, i: number): Candidates {
   const op = ctx.ops[i]!;
   const evenSplits = (
     from: number,
@@ -338,8 +339,8 @@ function opCandidates(ctx: PackContext, i: number, isHeavy: boolean): Candidates
   let columns: Split[] = [];
   if (columnSplittable(ctx, op)) {
     const nTiles = Math.ceil(ctx.tensors.get(op.b)!.rows / ctx.lanes);
-    // An output left in place, or a heavy product's, may be split over two nodes (spreadWithin).
-    const most = ctx.leftInPlace.has(op.out) || isHeavy ? 2 * ctx.nodeChips : ctx.nodeChips;
+    // Over up to two nodes (spreadWithin).
+    const most = 2 * ctx.nodeChips;
     columns = evenSplits(0, nTiles, most, (bounds) => columnDemands(ctx, i, bounds));
   }
   return { whole: demands(ctx, i), kSplits, columns };

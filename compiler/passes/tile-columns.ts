@@ -8,6 +8,7 @@ import type { KOp } from "./kernel-ir.ts";
 import { unreadOutputs } from "./pack.ts";
 import type { PartitionedGraph } from "./partition.ts";
 import type { Step, TiledTensor } from "./task-ir.ts";
+import { lowerColumnTile, planeSplits } from "./tile-column-planes.ts";
 import { accumulatorType, bufferRows, type TileContext, taskRows } from "./tile-context.ts";
 
 /**
@@ -42,16 +43,24 @@ export function lowerColumns(
     const count = Math.min(n1 * lanes, b0.rows) - first;
     const b = columnRows(cx, b0, first, count, c);
     const dst = c === 0 && !kept ? out : cx.temp(out, partId(out.id, c), out.type, c);
+    const splits = planeSplits(machine.mxm.planes, (n1 - n0) * Math.ceil(a0.rows / chunk), a0.tiles);
     for (let j = n0; j < n1; j++) {
       const nRows = Math.min(lanes, b0.rows - j * lanes);
       for (let m0 = 0; m0 < a0.rows; m0 += chunk) {
         const mn = Math.min(chunk, a0.rows - m0);
-        const group = `${op.id}.n${j}.m${m0}.c${c}`;
         const weights = (i: number) => rowsOf(b.id, i, (j - n0) * lanes, nRows);
-        const prev = cx.kChain(op.id, group, a, b.type, [0, a0.tiles], weights, [m0, mn], c);
-        const steps: Step[] = [{ kind: "acc", type: acc, n: mn, row0: 0 }];
-        cx.finish(steps, 0, acc, dst, j, m0, mn, op.epilogue ?? []);
-        cx.push({ id: `${group}.acc`, op: op.id, mxmGroup: group, mxmGroupEnd: true, steps }, [prev!], c);
+        lowerColumnTile(cx, {
+          op,
+          chip: c,
+          a,
+          weightType: b.type,
+          weights,
+          dst,
+          j,
+          rows: [m0, mn],
+          acc,
+          splits,
+        });
         if (c === 0 || kept) continue;
         if (sameNode(c)) {
           // The finished rows to chip 0 in buffer-sized pieces, over their local link.

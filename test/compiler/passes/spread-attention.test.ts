@@ -1,0 +1,95 @@
+// The attention half of a large layer over more than a node (compiler/passes/spread.ts, tile-column-planes.ts): a
+// chip of a column split with fewer output tiles than MXM planes splits each tile's K tiles over the idle planes
+// (as the spread's time line assumes), exact with the interpreter's values; any product's column split may run into
+// the next node when the estimate says it finishes first (llama2-70b-fp8's q and o projections); the estimate counts
+// a transfer's hops as stages.ts routes it.
+import { readFileSync } from "node:fs";
+import { describe, expect, it } from "vitest";
+import { resolveMachine } from "../../../arch/derive.ts";
+import { TSP_V1 } from "../../../arch/presets.ts";
+import { compile, gatherRows } from "../../../compiler/compile.ts";
+import { loadModel } from "../../../compiler/frontend.ts";
+import { decompose } from "../../../compiler/passes/decompose.ts";
+import { packContext } from "../../../compiler/passes/pack.ts";
+import { partition, spreadTiming, usableBytesPerChip } from "../../../compiler/passes/partition.ts";
+import { heavy } from "../../../compiler/passes/spread.ts";
+import { routeHops } from "../../../compiler/passes/spread-timeline.ts";
+import { route } from "../../../compiler/passes/stages.ts";
+import { initialSources } from "../../../compiler/reference/init.ts";
+import { expectExact } from "../../support/exact.ts";
+
+describe("a column split's chips use their idle planes", () => {
+  it("a chip of a column split with g < 4 output tiles runs each tile's K tiles over floor(4 / g) planes, its partial sums added on the chip: exact with the interpreter's values", () => {
+    // 640 words a slice and nodes of 4 chips keep it small; an 8-bit 5 x 5 tile product, its input computed.
+    const m = resolveMachine("tsp-v1", { mem_words: "640", chips_per_node: "4" });
+    const text = `model t
+input x: fp16[1, 1600]
+param w: fp8[1600, 1600]
+param v: fp8[1600, 1280]
+output y = matmul(silu(matmul(x, w)), v)
+`;
+    const graph = loadModel(text, "t.model").graph!;
+    const r = compile(graph, m, {
+      chips: 8,
+      file: "t.model",
+      partition: "spread",
+      sources: initialSources(graph, 0),
+    });
+    const p = partition(r.kernel!, m, 4, "t.model", "spread").partitioned;
+    const n = p.nSplits?.get("matmul_0");
+    expect(n, "the first product split by columns").toBeDefined();
+    const base = p.stageOf.get("matmul_0")!.base;
+    const mxm = r.schedule!.insts.filter((i) => i.op === "matmul_0" && i.queue.kind === "mxm");
+    for (let c = 0; c + 1 < n!.length; c++) {
+      const tiles = n![c + 1]! - n![c]!;
+      const splits = tiles < 4 ? Math.floor(4 / tiles) : 1;
+      for (let j = n![c]!; j < n![c + 1]!; j++) {
+        const groups = new Set(
+          mxm
+            .filter((i) => i.task.startsWith(`matmul_0.n${j}.m0.c${c}.`))
+            .map((i) => /\.s(\d+)\./.exec(i.task)?.[1] ?? "whole"),
+        );
+        expect(groups.size, `tile ${j} on chip ${base + c}`).toBe(splits);
+      }
+      // Every plane of a chip with fewer tiles than planes takes part.
+      const planes = new Set(mxm.filter((i) => i.chip === base + c).map((i) => i.queue.index));
+      if (tiles < 4) expect(planes.size).toBe(tiles * splits);
+    }
+    expectExact(graph, r, m);
+  }, 60_000);
+});
+
+describe("a column split into the next node", () => {
+  it("any product's column split may run into the next node when the estimate says it finishes first: llama2-70b-fp8's q and o (not heavy) over two nodes", () => {
+    const FP8 = "programs/llama2-70b-fp8.model";
+    const graph = loadModel(readFileSync(FP8, "utf8"), FP8, { layers: "1", ctx: "320" }).graph!;
+    const kernel = decompose(graph, FP8, { gatherRows: gatherRows(TSP_V1) }).kernel;
+    const ctx = packContext(
+      kernel.ops,
+      new Map(kernel.tensors.map((t) => [t.id, t])),
+      kernel.outputs.map((o) => o.tensor),
+      { lanes: TSP_V1.lanes, planes: 4, budget: usableBytesPerChip(TSP_V1), nodeChips: 8, chunkRows: 320 },
+    );
+    const p = partition(kernel, TSP_V1, 576, FP8).partitioned;
+    const node = (c: number) => Math.floor(c / 8);
+    // matmul_0: q, matmul_3: o.
+    for (const id of ["layer.0.matmul_0", "layer.0.matmul_3"]) {
+      const op = kernel.ops.find((o) => o.id === id)!;
+      expect(heavy(ctx, spreadTiming(TSP_V1), op), `${id} is not heavy`).toBe(false);
+      const at = p.stageOf.get(id)!;
+      expect(p.nSplits?.get(id), `${id} split by columns`).toBeDefined();
+      expect(node(at.base + at.width - 1), `${id} over two nodes`).toBe(node(at.base) + 1);
+    }
+  }, 60_000);
+});
+
+describe("the estimate's hops", () => {
+  it("a transfer is priced over the links stages.ts routes it over: a chip past the far node's gateway chip one hop further", () => {
+    const m = resolveMachine("tsp-v1", { chips_per_node: "4" });
+    for (let from = 0; from < 12; from++)
+      for (let to = 0; to < 12; to++)
+        expect(routeHops(from, to, 4), `${from} -> ${to}`).toBe(route(m, from, to).length - 1);
+    // Chip 0 to node 1: its gateway chip (4) over chip 3, the others one hop more.
+    expect([4, 5, 6, 7].map((c) => routeHops(0, c, 4))).toEqual([2, 3, 3, 3]);
+  });
+});
