@@ -30,7 +30,7 @@ output y = matmul(silu(matmul(x, w)), v)
 `;
     const graph = loadModel(text, "t.model").graph!;
     const r = compile(graph, m, {
-      chips: 8,
+      chips: 4,
       file: "t.model",
       partition: "spread",
       sources: initialSources(graph, 0),
