@@ -1,6 +1,6 @@
 // A matmul split by output columns over consecutive chips (partition.ts's nSplits) -> MXM tasks: each chip
-// computes its column tiles whole from its own weight rows and sends the finished tiles to chip 0 (from another
-// node, chip 0 copies them in over the gateways).
+// computes its column tiles whole from its own weight rows (over its idle planes: tile-column-planes.ts) and sends
+// the finished tiles to chip 0 (from another node, chip 0 copies them in over the gateways).
 // Guarantees chip 0's copy of the output holds every tile, in the output type, after the recv tasks; or, for a
 // model output no op reads, that each chip's part (`outputParts`) holds its tiles, and nothing is sent.
 import { partedTensors, partId } from "./in-place.ts";

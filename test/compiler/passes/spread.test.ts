@@ -202,12 +202,12 @@ output y = matmul(mul(silu(matmul(x, g)), matmul(x, u)), w)
 `;
     const graph = loadModel(text, "gated.model").graph!;
     const r = compile(graph, m, {
-      chips: 4,
+      chips: 2,
       file: "gated.model",
       partition: "spread",
       sources: initialSources(graph, 0),
     });
-    const p = partition(r.kernel!, m, 4, "gated.model", "spread").partitioned;
+    const p = partition(r.kernel!, m, 2, "gated.model", "spread").partitioned;
     const down = r.kernel!.ops.at(-1)!;
     const k = p.kSplits?.get(down.id);
     expect(k, "the down product K split").toBeDefined();
