@@ -16,6 +16,7 @@ import { heavy } from "../../../compiler/passes/spread.ts";
 import { routeHops } from "../../../compiler/passes/spread-timeline.ts";
 import { route } from "../../../compiler/passes/stages.ts";
 import { initialSources } from "../../../compiler/reference/init.ts";
+import { scheduledInsts } from "../../../compiler/schedule/schedule-ir.ts";
 import { expectExact } from "../../support/exact.ts";
 
 describe("a column split's chips use their idle planes", () => {
@@ -39,7 +40,7 @@ output y = matmul(silu(matmul(x, w)), v)
     const n = p.nSplits?.get("matmul_0");
     expect(n, "the first product split by columns").toBeDefined();
     const base = p.stageOf.get("matmul_0")!.base;
-    const mxm = r.schedule!.insts.filter((i) => i.op === "matmul_0" && i.queue.kind === "mxm");
+    const mxm = scheduledInsts(r.schedule!).filter((i) => i.op === "matmul_0" && i.queue.kind === "mxm");
     for (let c = 0; c + 1 < n!.length; c++) {
       const tiles = n![c + 1]! - n![c]!;
       const splits = tiles < 4 ? Math.floor(4 / tiles) : 1;
