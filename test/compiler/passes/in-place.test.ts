@@ -4,14 +4,11 @@
 // but the input and the last product's partial sums, and the simulator computes the interpreter's values.
 import { describe, expect, it } from "vitest";
 import { resolveMachine } from "../../../arch/derive.ts";
-import { compile } from "../../../compiler/compile.ts";
-import { loadModel } from "../../../compiler/frontend.ts";
 import { partedTensors } from "../../../compiler/passes/in-place.ts";
 import type { KOp, KTensor } from "../../../compiler/passes/kernel-ir.ts";
-import { partition } from "../../../compiler/passes/partition.ts";
-import { initialSources } from "../../../compiler/reference/init.ts";
 import { scheduledInsts } from "../../../compiler/schedule/schedule-ir.ts";
 import { expectExact } from "../../support/exact.ts";
+import { compileSpread } from "../../support/spread.ts";
 
 describe("a gated MLP kept in place", () => {
   it("gate and up share chips and ranges, silu and the product follow them, down's K split reads their parts in place: only down's partial sums move, exact with the interpreter's values", () => {
@@ -24,14 +21,7 @@ param u: fp8[1600, 1600]
 param w: fp8[1600, 1600]
 output y = matmul(mul(silu(matmul(x, g)), matmul(x, u)), w)
 `;
-    const graph = loadModel(text, "gated.model").graph!;
-    const r = compile(graph, m, {
-      chips: 8,
-      file: "gated.model",
-      partition: "spread",
-      sources: initialSources(graph, 0),
-    });
-    const p = partition(r.kernel!, m, 8, "gated.model", "spread").partitioned;
+    const { graph, r, p } = compileSpread(text, "gated.model", m, 8);
     const ops = r.kernel!.ops;
     const [gate, up, down] = [
       ops.find((o) => o.id === "matmul_0")!,

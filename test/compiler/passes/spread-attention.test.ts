@@ -7,7 +7,7 @@ import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { resolveMachine } from "../../../arch/derive.ts";
 import { TSP_V1 } from "../../../arch/presets.ts";
-import { compile, gatherRows } from "../../../compiler/compile.ts";
+import { gatherRows } from "../../../compiler/compile.ts";
 import { loadModel } from "../../../compiler/frontend.ts";
 import { decompose } from "../../../compiler/passes/decompose.ts";
 import { packContext } from "../../../compiler/passes/pack.ts";
@@ -15,9 +15,9 @@ import { partition, spreadTiming, usableBytesPerChip } from "../../../compiler/p
 import { heavy } from "../../../compiler/passes/spread.ts";
 import { routeHops } from "../../../compiler/passes/spread-timeline.ts";
 import { route } from "../../../compiler/passes/stages.ts";
-import { initialSources } from "../../../compiler/reference/init.ts";
 import { scheduledInsts } from "../../../compiler/schedule/schedule-ir.ts";
 import { expectExact } from "../../support/exact.ts";
+import { compileSpread } from "../../support/spread.ts";
 
 describe("a column split's chips use their idle planes", () => {
   it("a chip of a column split with g < 4 output tiles runs each tile's K tiles over floor(4 / g) planes, its partial sums added on the chip: exact with the interpreter's values", () => {
@@ -29,14 +29,7 @@ param w: fp8[1600, 1600]
 param v: fp8[1600, 1280]
 output y = matmul(silu(matmul(x, w)), v)
 `;
-    const graph = loadModel(text, "t.model").graph!;
-    const r = compile(graph, m, {
-      chips: 4,
-      file: "t.model",
-      partition: "spread",
-      sources: initialSources(graph, 0),
-    });
-    const p = partition(r.kernel!, m, 4, "t.model", "spread").partitioned;
+    const { graph, r, p } = compileSpread(text, "t.model", m, 4);
     const n = p.nSplits?.get("matmul_0");
     expect(n, "the first product split by columns").toBeDefined();
     const base = p.stageOf.get("matmul_0")!.base;

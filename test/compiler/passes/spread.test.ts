@@ -24,6 +24,7 @@ import { heavy } from "../../../compiler/passes/spread.ts";
 import { initialSources } from "../../../compiler/reference/init.ts";
 import { scheduledInsts } from "../../../compiler/schedule/schedule-ir.ts";
 import { expectExact } from "../../support/exact.ts";
+import { compileSpread } from "../../support/spread.ts";
 
 /** 640 words per MEM slice: a 640-wide llama layer needs two chips. */
 const SMALL = resolveMachine("tsp-v1", { mem_words: "640" });
@@ -169,14 +170,7 @@ param w: fp8[1600, 1600]
 output h = matmul(x, g)
 output y = matmul(mul(silu(h), matmul(x, u)), w)
 `;
-    const graph = loadModel(text, "gated.model").graph!;
-    const r = compile(graph, m, {
-      chips: 8,
-      file: "gated.model",
-      partition: "spread",
-      sources: initialSources(graph, 0),
-    });
-    const p = partition(r.kernel!, m, 8, "gated.model", "spread").partitioned;
+    const { graph, r, p } = compileSpread(text, "gated.model", m, 8);
     const split = r.kernel!.ops.find(
       (op) => (p.nSplits?.get(op.id)?.length ?? 0) > 2 && op.out !== "y" && op.out !== "h",
     );
@@ -200,14 +194,7 @@ param u: fp8[320, 9600]
 param w: fp8[9600, 1600]
 output y = matmul(mul(silu(matmul(x, g)), matmul(x, u)), w)
 `;
-    const graph = loadModel(text, "gated.model").graph!;
-    const r = compile(graph, m, {
-      chips: 2,
-      file: "gated.model",
-      partition: "spread",
-      sources: initialSources(graph, 0),
-    });
-    const p = partition(r.kernel!, m, 2, "gated.model", "spread").partitioned;
+    const { graph, r, p } = compileSpread(text, "gated.model", m, 2);
     const down = r.kernel!.ops.at(-1)!;
     const k = p.kSplits?.get(down.id);
     expect(k, "the down product K split").toBeDefined();
