@@ -16,6 +16,7 @@ import { type Found, Placer } from "./placement.ts";
 import type { GroupState } from "./plane-state.ts";
 import { priorities } from "./priority.ts";
 import type { Schedule } from "./schedule-ir.ts";
+import { SendOrder } from "./send-order.ts";
 
 /** How many group starts (the best by priority) compete for a free plane by when their weight load would end: an
  * assumption, few enough to keep the search cheap. */
@@ -163,50 +164,14 @@ export function schedule(g: TaskGraph, m: Machine, opts: ScheduleOptions = {}): 
   // rows' later K tiles (bert-base's layer 7 output to chip 1: 2,392 cycles worse when every send of a link
   // waited so). Only for a sibling whose release is known (its predecessors placed): waiting on one whose data
   // may come much later cost gpt2-small 97 cycles.
-  const sendSet = new Int32Array(n).fill(-1);
-  const setOrder: number[][] = [];
-  if (multiChip && !relaxed) {
-    const setOf = new Map<string, number>();
-    for (let i = 0; i < n; i++) {
-      const t = g.tasks[i]!;
-      const send = t.steps.find((st) => st.kind === "send");
-      const read = t.steps.find((st) => st.kind === "read");
-      if (send?.kind !== "send" || read?.kind !== "read") continue;
-      const key = `${t.chip}/${send.link}/${t.op}/${read.ref.row}`;
-      let set = setOf.get(key);
-      if (set === undefined) {
-        set = setOrder.length;
-        setOf.set(key, set);
-        setOrder.push([]);
-      }
-      sendSet[i] = set;
-      setOrder[set]!.push(i);
-    }
-  }
-  for (const order of setOrder) order.sort(before);
-  /** Per set of sends, the position in setOrder of its first unplaced one. */
-  const setNext = new Int32Array(setOrder.length);
+  const sends = multiChip && !relaxed ? new SendOrder(g, before) : undefined;
   const sendLead = m.mem.readLatency + m.sliceOrder.length;
-  /** Whether a send of i's set that comes before i by priority is unplaced and released by `due` (its
-   * predecessors placed: a sibling whose data are not known yet does not hold i back). */
-  const outranked = (i: number, due: number): boolean => {
-    const set = sendSet[i]!;
-    const order = setOrder[set]!;
-    let k = setNext[set]!;
-    while (k < order.length && placed[order[k]!]) k++;
-    setNext[set] = k;
-    for (; order[k] !== i; k++) {
-      const j = order[k]!;
-      if (!placed[j] && pending[j] === 0 && releaseAt[j]! <= due) return true;
-    }
-    return false;
-  };
   const release = () => {
     while (future.size > 0 && releaseAt[future.peek()!]! <= now) {
       const i = future.pop()!;
-      if (sendSet[i]! >= 0) {
+      if (sends?.isSend(i)) {
         const due = placer.sendLinkFree(taskAt(i)) - sendLead;
-        if (due > now && outranked(i, due)) {
+        if (due > now && sends.outranked(i, due, placed, pending, releaseAt)) {
           releaseAt[i] = due;
           future.push(i);
           continue;
