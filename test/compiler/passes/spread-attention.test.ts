@@ -1,23 +1,13 @@
-// The attention half of a large layer over more than a node (compiler/passes/spread.ts, tile-column-planes.ts): a
-// chip of a column split with fewer output tiles than MXM planes splits each tile's K tiles over the idle planes
-// (as the spread's time line assumes), exact with the interpreter's values; any product's column split may run into
-// the next node when the estimate says it finishes first (llama2-70b-fp8's q and o projections); the estimate counts
-// a transfer's hops as stages.ts routes it.
-import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { resolveMachine } from "../../../arch/derive.ts";
 import { TSP_V1 } from "../../../arch/presets.ts";
-import { gatherRows } from "../../../compiler/compile.ts";
-import { loadModel } from "../../../compiler/frontend.ts";
-import { decompose } from "../../../compiler/passes/decompose.ts";
-import { packContext } from "../../../compiler/passes/pack.ts";
-import { partition, spreadTiming, usableBytesPerChip } from "../../../compiler/passes/partition.ts";
+import { partition, spreadTiming } from "../../../compiler/passes/partition.ts";
 import { heavy } from "../../../compiler/passes/spread.ts";
 import { routeHops } from "../../../compiler/passes/spread-timeline.ts";
 import { route } from "../../../compiler/passes/stages.ts";
 import { scheduledInsts } from "../../../compiler/schedule/schedule-ir.ts";
 import { expectExact } from "../../support/exact.ts";
-import { compileSpread } from "../../support/spread.ts";
+import { compileSpread, fp8Layer } from "../../support/spread.ts";
 
 describe("a column split's chips use their idle planes", () => {
   it("a chip of a column split with g < 4 output tiles runs each tile's K tiles over floor(4 / g) planes, its partial sums added on the chip: exact with the interpreter's values", () => {
@@ -55,15 +45,7 @@ output y = matmul(silu(matmul(x, w)), v)
 
 describe("a column split into the next node", () => {
   it("any product's column split may run into the next node when the estimate says it finishes first: llama2-70b-fp8's q and o (not heavy) over two nodes", () => {
-    const FP8 = "programs/llama2-70b-fp8.model";
-    const graph = loadModel(readFileSync(FP8, "utf8"), FP8, { layers: "1", ctx: "320" }).graph!;
-    const kernel = decompose(graph, FP8, { gatherRows: gatherRows(TSP_V1) }).kernel;
-    const ctx = packContext(
-      kernel.ops,
-      new Map(kernel.tensors.map((t) => [t.id, t])),
-      kernel.outputs.map((o) => o.tensor),
-      { lanes: TSP_V1.lanes, planes: 4, budget: usableBytesPerChip(TSP_V1), nodeChips: 8, chunkRows: 320 },
-    );
+    const { file: FP8, kernel, ctx } = fp8Layer();
     const p = partition(kernel, TSP_V1, 576, FP8).partitioned;
     const node = (c: number) => Math.floor(c / 8);
     // matmul_0: q, matmul_3: o.

@@ -10,10 +10,8 @@ import { resolveMachine } from "../../../arch/derive.ts";
 import type { Program } from "../../../arch/isa.ts";
 import type { Machine } from "../../../arch/machine.ts";
 import { TSP_V1 } from "../../../arch/presets.ts";
-import { compile, gatherRows } from "../../../compiler/compile.ts";
+import { compile } from "../../../compiler/compile.ts";
 import { loadModel } from "../../../compiler/frontend.ts";
-import { decompose } from "../../../compiler/passes/decompose.ts";
-import { packContext } from "../../../compiler/passes/pack.ts";
 import {
   type PartitionStrategy,
   partition,
@@ -24,7 +22,7 @@ import { heavy } from "../../../compiler/passes/spread.ts";
 import { initialSources } from "../../../compiler/reference/init.ts";
 import { scheduledInsts } from "../../../compiler/schedule/schedule-ir.ts";
 import { expectExact } from "../../support/exact.ts";
-import { compileSpread } from "../../support/spread.ts";
+import { compileSpread, fp8Layer } from "../../support/spread.ts";
 
 /** 640 words per MEM slice: a 640-wide llama layer needs two chips. */
 const SMALL = resolveMachine("tsp-v1", { mem_words: "640" });
@@ -139,15 +137,7 @@ describe("spreading over the chips given", () => {
   });
 
   it("a heavy product (its 8-bit weight tiles on one node's planes take 1.5x its input and output words' link time) may leave the current node of a unit: llama2-70b-fp8's gate, up and down are heavy, its q, k, v and o are not", () => {
-    const FP8 = "programs/llama2-70b-fp8.model";
-    const graph = loadModel(readFileSync(FP8, "utf8"), FP8, { layers: "1", ctx: "320" }).graph!;
-    const kernel = decompose(graph, FP8, { gatherRows: gatherRows(TSP_V1) }).kernel;
-    const ctx = packContext(
-      kernel.ops,
-      new Map(kernel.tensors.map((t) => [t.id, t])),
-      kernel.outputs.map((o) => o.tensor),
-      { lanes: TSP_V1.lanes, planes: 4, budget: usableBytesPerChip(TSP_V1), nodeChips: 8, chunkRows: 320 },
-    );
+    const { kernel, ctx } = fp8Layer();
     const heavyOps = kernel.ops
       .filter((op) => heavy(ctx, spreadTiming(TSP_V1), op) && op.id.startsWith("layer.0."))
       .map((op) => op.id);
