@@ -5,9 +5,9 @@ import { ELEM_BYTES } from "../../arch/isa.ts";
 import type { Machine } from "../../arch/machine.ts";
 import { invariant } from "../../util/assert.ts";
 import type { Diagnostic } from "../../util/diagnostics.ts";
-import { diag } from "../../util/diagnostics.ts";
 import type { AllocationFacts } from "./allocate-facts.ts";
 import { type FreeBlock, FreeLists } from "./allocate-free.ts";
+import { fullChipDiagnostic } from "./allocate-full.ts";
 import type { GroupTable, SliceTables } from "./allocate-groups.ts";
 import type { Precedence } from "./allocate-precede.ts";
 import {
@@ -21,7 +21,6 @@ import {
   shortInputOf,
   withLoadWidth,
 } from "./allocate-wide.ts";
-import { M } from "./messages.ts";
 import type { BlockPlacement, Placement, Task, TaskGraph, TiledTensor } from "./task-ir.ts";
 
 /** Freed blocks per slice group checked for cost-free reuse: a bound that keeps allocation linear. */
@@ -297,7 +296,20 @@ export function allocateRound(input: RoundInput, policy: RoundPolicy): RoundResu
         if (!placed) {
           // One message per chip: after the first, every later tensor of a full chip fails the same way.
           if (!fullChips.has(t.chip))
-            diagnostics.push(diag(M.sliceFull, file, undefined, [t.chip, t.id, rows, planes]));
+            diagnostics.push(
+              fullChipDiagnostic({
+                machine,
+                file,
+                chip: t.chip,
+                tensor: t.id,
+                rows,
+                table,
+                tables,
+                top: (s) => top[t.chip * sliceCount + s]!,
+                free,
+                clashes: (gi) => clashes(table, gi),
+              }),
+            );
           fullChips.add(t.chip);
           return undefined;
         }

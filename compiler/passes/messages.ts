@@ -22,10 +22,26 @@ export const M = {
     severity: "error",
     text: "node '{0}' uses dtype {1}, which the LPU back end does not lower yet",
   },
+  // LPU5005: a tensor's block found no place in SRAM; the texts say what ran out (allocate-full.ts).
+  sramFull: {
+    code: "LPU5005",
+    severity: "error",
+    text: "SRAM of chip {0} is full: a block of tensor '{1}' needs {2} bytes ({3} words in each of {4} slices), and {5} of the chip's {6} bytes are free; more chips with --partition spread, or a smaller model (--set, e.g. ctx or batch)",
+  },
   sliceFull: {
     code: "LPU5005",
     severity: "error",
-    text: "SRAM of chip {0} is full: tensor '{1}' needs {2} words in {3} slices",
+    text: "SRAM of chip {0} has bytes free but no slice group for tensor '{1}': its block needs {2} free words in a row in a group of {3} slices, the longest such run is {4} words, and the chip's {5} free bytes (of {6}) are in shorter runs (slice ends, freed blocks, words below wide weight blocks); more chips with --partition spread put fewer tensors on each",
+  },
+  sliceClash: {
+    code: "LPU5005",
+    severity: "error",
+    text: "SRAM of chip {0} has bytes free but no slice group for tensor '{1}': {2} groups of {3} slices have room for its block of {4} words, but tiles that the same task reads or writes sit on every one (a task's tiles take distinct slices), with {5} of the chip's {6} bytes free: a limit of the compiler's layout, not of the chip's size",
+  },
+  blockTallerThanSlice: {
+    code: "LPU5005",
+    severity: "error",
+    text: "SRAM of chip {0} cannot hold tensor '{1}': its blocks of {2} words are taller than a MEM slice ({3} words), whatever the chip count; a machine with longer slices (--arch-set mem_words=...)",
   },
   chipsUnused: {
     code: "LPU5006",

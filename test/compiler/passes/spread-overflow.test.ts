@@ -37,7 +37,9 @@ describe("LPU5011: auto falls back to pack only from its own spread placement", 
     const codes = r.diagnostics.map((d) => d.code);
     expect(codes).not.toContain("LPU5011");
     const full = r.diagnostics.filter((d) => d.code === "LPU5005").map((d) => d.message);
-    expect(full[0]).toMatch(/^SRAM of chip \d+ is full: tensor 'x' needs 960 words/);
+    expect(full[0]).toMatch(
+      /^SRAM of chip \d+ cannot hold tensor 'x': its blocks of 960 words are taller than/,
+    );
     // The same as the packing asked for: one compile, not two.
     const pack = compile(graph, SMALL, { chips: 16, file: FILE, partition: "pack" });
     expect(r.diagnostics).toEqual(pack.diagnostics);
