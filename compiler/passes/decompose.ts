@@ -1,28 +1,26 @@
 // Pass `decompose`: model graph -> kernel IR. High-level ops become the operations the units provide (matrix
 // products for the MXM, pointwise ops for the VXM); free views (reshape keeping the last axis, outputs) become
 // aliases. Pure: reads the graph, never mutates it. Ops not lowered yet are LPU5002 diagnostics, not crashes.
+// This file: the loop over nodes, sources, views and the pointwise and reduction ops; the structured ops (attention,
+// split, embedding, rope, transpose, concat, topk, moe) in decompose-ops.ts.
 import type { Diagnostic } from "../../util/diagnostics.ts";
 import { diag } from "../../util/diagnostics.ts";
 import type { DType, GraphNode, ModelGraph, TensorType } from "../graph/ir.ts";
 import { numElements } from "../graph/ir.ts";
+import {
+  type DecomposeContext,
+  inputShape,
+  lowerStructured,
+  normalize,
+  transposedCopy,
+  valueId,
+} from "./decompose-ops.ts";
 import { fuseEpilogues, fusePointwise } from "./fuse.ts";
 import { KernelBuilder } from "./kernel-builder.ts";
 import { type KernelGraph, type KTensor, opInputs, type TensorRole } from "./kernel-ir.ts";
-import { lowerAttention } from "./lower-attention.ts";
-import { lowerEmbedding } from "./lower-embedding.ts";
-import { moveLanes } from "./lower-lanes.ts";
-import {
-  concatLanes,
-  concatRows,
-  isMxmType,
-  lowerTranspose,
-  softmaxRowAxis,
-  splitRows,
-} from "./lower-layout.ts";
+import { isMxmType, softmaxRowAxis } from "./lower-layout.ts";
 import { lowerActivation } from "./lower-pointwise.ts";
 import { lowerNorm, lowerSoftmax } from "./lower-reduce.ts";
-import { lowerRope } from "./lower-rope.ts";
-import { lowerMoe, lowerTopk } from "./lower-routing.ts";
 import { M } from "./messages.ts";
 
 /** Dtypes the units lower today: the MXM and VXM both take fp16 and bf16, the VXM also fp32 (int8 activations
@@ -73,7 +71,6 @@ export function decompose(model: ModelGraph, file: string, opts: DecomposeOption
   const headView = new Set<string>();
   const outputs: { name: string; tensor: string }[] = [];
 
-  const valueId = (n: GraphNode, i: number) => (n.outputs.length === 1 ? n.id : `${n.id}#${i}`);
   const resolve = (node: string, output: number): string => {
     const id = valueId(g.node(node), output);
     return alias.get(id) ?? id;
@@ -84,56 +81,21 @@ export function decompose(model: ModelGraph, file: string, opts: DecomposeOption
     const source = role === "temp" ? undefined : { node: id, transposed: false };
     tensors.set(id, { id, dtype: t.dtype, rows: numElements(shape) / cols, cols, role, shape, source });
   };
-  /** A source matrix [K, N] kept transposed as [N, K] (a second copy when it is also used as it is); with
-   * `batches`, that many [K, N] matrices one after another, each transposed ([E, D, F] -> [E*F, D]). */
-  const transposedCopy = (t: KTensor, batches = 1): string => {
-    const id = `${t.id}^T`;
-    if (!tensors.has(id)) {
-      const n = t.shape[t.shape.length - 1]!;
-      const kk = numElements(t.shape) / n / batches;
-      tensors.set(id, {
-        id,
-        dtype: t.dtype,
-        rows: batches * n,
-        cols: kk,
-        role: t.role,
-        shape: [batches * n, kk],
-        source: { node: t.source!.node, transposed: true, ...(batches > 1 ? { batches } : {}) },
-      });
-    }
-    return id;
-  };
-  /** The value cache [B*C, W] stored transposed per batch as [B*W, C] (the emitter transposes the seeded values):
-   * p @ V then needs no transposition on the MXM for the cached keys. */
-  const transposedCache = (c: string, batches: number): string => {
-    const t = tensors.get(c)!;
-    const id = `${c}^T`;
-    const ctx = t.rows / batches;
-    tensors.set(id, {
-      ...t,
-      id,
-      rows: batches * t.cols,
-      cols: ctx,
-      shape: [batches * t.cols, ctx],
-      source: { node: t.source!.node, transposed: true, ...(batches > 1 ? { batches } : {}) },
-    });
-    return id;
-  };
-  /** topk indices as fp32 integers, by the value id of the int32 indices (what moe reads). */
-  const routeIds = new Map<string, string>();
-  /** The model's shape of node input i (the kernel tensor may fold it differently: heads, caches). */
-  const shapeOf = (i: number): readonly number[] => {
-    const r = current!.inputs[i]!;
-    return g.node(r.node).outputs[r.output]!.shape;
-  };
-  let current: GraphNode | undefined;
   const weightsOnly = weightOnlyParams(model);
   const fail = (n: GraphNode, def: typeof M.unsupportedShape, why: string) =>
     diagnostics.push(diag(def, file, n.span, [n.id, why]));
+  const cx: DecomposeContext = {
+    g,
+    k,
+    alias,
+    headView,
+    routeIds: new Map(),
+    gatherRows: opts.gatherRows ?? DEFAULT_GATHER_ROWS,
+    fail,
+  };
 
   for (const id of topologicalOrder(model)) {
     const n = g.node(id);
-    current = n;
     const ins = n.inputs.map((r) => resolve(r.node, r.output));
     const inT = ins.map((i) => tensors.get(i));
     const out = n.outputs[0];
@@ -205,7 +167,7 @@ export function decompose(model: ModelGraph, file: string, opts: DecomposeOption
             );
             break;
           }
-          bt = transposedCopy(b);
+          bt = transposedCopy(tensors, b);
         }
         define(n.id, out!, "temp");
         ops.push({ kind: "matmul", id: n.id, a: a.id, b: bt, out: n.id });
@@ -256,160 +218,19 @@ export function decompose(model: ModelGraph, file: string, opts: DecomposeOption
             M.unsupportedShape,
             "softmax over a row axis moves it to the lanes on the MXM (fp16 or bf16)",
           );
-        else alias.set(n.id, softmaxRowAxis(k, n.id, out!.dtype, ins[0]!, shapeOf(0), axis));
+        else alias.set(n.id, softmaxRowAxis(k, n.id, out!.dtype, ins[0]!, inputShape(g, n, 0), axis));
         break;
       }
-      case "attention": {
-        const typeOf = (i: number) => g.node(n.inputs[i]!.node).outputs[n.inputs[i]!.output]!.shape;
-        const [B, S, H, Dh] = typeOf(0) as [number, number, number, number];
-        const KVH = typeOf(1)[2]!;
-        const C = ins.length > 3 ? typeOf(3)[1]! : 0;
-        const [q, kk, v] = inT as KTensor[];
-        if (q.cols !== H * Dh || kk.cols !== KVH * Dh || v.cols !== KVH * Dh) {
-          fail(
-            n,
-            M.unsupportedShape,
-            "attention needs q, k, v as rows of heads x head_dim lanes (reshape [.., D] -> [.., H, Dh])",
-          );
-          break;
-        }
-        // A cache [B, C, KVH, Dh] is stored as rows of KVH * Dh lanes: the same row-major values, so the seeded
-        // image is unchanged; only the kernel's view of it is.
-        const caches = ins.slice(3).map((c) => {
-          const t = tensors.get(c)!;
-          if (t.cols !== KVH * Dh)
-            tensors.set(c, { ...t, rows: (t.rows * t.cols) / (KVH * Dh), cols: KVH * Dh });
-          return c;
-        });
-        lowerAttention(
-          k,
-          n.id,
-          out!.dtype,
-          {
-            q: q.id,
-            k: kk.id,
-            v: v.id,
-            kCache: caches[0],
-            vCacheT: caches[1] && transposedCache(caches[1], B),
-          },
-          { batch: B, seq: S, heads: H, kvHeads: KVH, headDim: Dh, ctx: C },
-          op.causal,
-          op.scale,
-        );
+      case "attention":
+      case "split":
+      case "embedding":
+      case "rope":
+      case "transpose":
+      case "concat":
+      case "topk":
+      case "moe":
+        lowerStructured(cx, n, op, ins, inT);
         break;
-      }
-      case "split": {
-        const x = inT[0]!;
-        const rank = out!.shape.length;
-        const d = x.dtype;
-        const axis = normalize(op.axis, rank);
-        if (axis !== rank - 1) {
-          const ids = op.sizes.map((_, i) => valueId(n, i));
-          splitRows(k, ids, x.id, shapeOf(0), axis, op.sizes).forEach((r, i) => {
-            alias.set(ids[i]!, r);
-          });
-          break;
-        }
-        if (!isMxmType(d)) {
-          fail(n, M.unsupportedShape, "split moves lanes on the MXM, which takes fp16 or bf16");
-          break;
-        }
-        let off = 0;
-        op.sizes.forEach((size, i) => {
-          const id = valueId(n, i);
-          moveLanes(k, id, x.id, off, size);
-          tensors.set(id, { ...k.get(id), shape: n.outputs[i]!.shape });
-          off += size;
-        });
-        break;
-      }
-      case "embedding": {
-        const [ids, table] = inT as KTensor[];
-        if (table.role === "temp" || table.shape.length !== 2) {
-          fail(n, M.unsupportedShape, "the embedding table must be a parameter [V, D]");
-          break;
-        }
-        if (ids.role === "temp" ? ids.cols !== 1 || ids.dtype !== "int32" : !ids.source) {
-          // A computed [rows, k > 1] would need its ids moved one per row (a transpose): not built.
-          fail(n, M.unsupportedShape, "computed embedding ids must be one per row ([rows, 1])");
-          break;
-        }
-        lowerEmbedding(k, n.id, out!.dtype, ids, table, opts.gatherRows ?? DEFAULT_GATHER_ROWS);
-        break;
-      }
-      case "rope": {
-        const [B, S, H, Dh] = out!.shape as [number, number, number, number];
-        const x = inT[0]!;
-        if (x.cols !== H * Dh || x.rows !== B * S || Dh % 2 !== 0) {
-          fail(
-            n,
-            M.unsupportedShape,
-            "rope needs x as rows of heads x head_dim lanes, with an even head_dim",
-          );
-          break;
-        }
-        lowerRope(k, n.id, out!.dtype, x.id, { batch: B, seq: S, heads: H, headDim: Dh }, op.start, op.base);
-        // The result is still heads as lane ranges of a row.
-        headView.add(n.id);
-        break;
-      }
-      case "transpose": {
-        const shape = shapeOf(0);
-        const perm = op.perm.map((p) => normalize(p, shape.length));
-        if (perm[perm.length - 1] !== shape.length - 1 && !isMxmType(inT[0]!.dtype))
-          fail(n, M.unsupportedShape, "a transpose that moves the last axis runs on the MXM (fp16 or bf16)");
-        else alias.set(n.id, lowerTranspose(k, n.id, ins[0]!, shape, perm));
-        break;
-      }
-      case "concat": {
-        const rank = out!.shape.length;
-        const axis = normalize(op.axis, rank);
-        if (axis < rank - 1)
-          alias.set(
-            n.id,
-            concatRows(
-              k,
-              n.id,
-              ins.map((x, i) => ({ x, shape: shapeOf(i) })),
-              axis,
-            ),
-          );
-        else if (!inT.every((t) => isMxmType(t!.dtype)))
-          fail(n, M.unsupportedShape, "concat along the last axis moves lanes on the MXM (fp16 or bf16)");
-        else alias.set(n.id, concatLanes(k, n.id, ins));
-        break;
-      }
-      case "topk": {
-        if (!isMxmType(inT[0]!.dtype)) {
-          fail(n, M.unsupportedShape, "topk compares on the MXM, which takes fp16 or bf16");
-          break;
-        }
-        const { values, indices } = lowerTopk(k, n.id, ins[0]!, op.k, out!.dtype);
-        alias.set(valueId(n, 0), values);
-        routeIds.set(valueId(n, 1), indices);
-        // The int32 indices for any other reader (an output); dropped when moe is the only one.
-        k.convert(valueId(n, 1), indices, "int32");
-        break;
-      }
-      case "moe": {
-        const [x, w, idx, gate, up, down] = inT as KTensor[];
-        if (!isMxmType(x.dtype) || [gate, up, down].some((t) => t.role === "temp")) {
-          fail(n, M.unsupportedShape, "moe needs fp16 or bf16 activations and expert weights as parameters");
-          break;
-        }
-        const [E, , F] = shapeOf(3) as [number, number, number];
-        const ids = routeIds.get(idx.id) ?? k.convert(k.fresh(n.id), idx.id, "fp32");
-        const operands = {
-          x: x.id,
-          w: w.id,
-          idx: ids,
-          gateT: transposedCopy(gate, E),
-          upT: transposedCopy(up, E),
-          downT: transposedCopy(down),
-        };
-        alias.set(n.id, lowerMoe(k, n.id, out!.dtype, operands, E, F, op.activation));
-        break;
-      }
       default: {
         const never: never = op;
         throw new Error(`internal error: unexpected op ${JSON.stringify(never)}`);
@@ -444,9 +265,6 @@ export function decompose(model: ModelGraph, file: string, opts: DecomposeOption
   };
   return { kernel: fusePointwise(fuseEpilogues(kernel)), diagnostics };
 }
-
-/** An axis counted from the end (-1 is the last) as its index from the front. */
-const normalize = (axis: number, rank: number): number => (axis < 0 ? axis + rank : axis);
 
 /** Ops that may read a value viewed as heads ([.., H, Dh] over rows of H * Dh lanes). */
 const HEAD_VIEW_READERS: ReadonlySet<string> = new Set(["attention", "rope", "reshape"]);
