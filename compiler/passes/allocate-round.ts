@@ -1,6 +1,7 @@
 // One placement round of `allocate`: in, the graph's allocation facts and which weights to load narrow; out, every
 // used tile's SRAM blocks, the tasks with their reuse (`after`) edges and `lw` widths, or the chips that overflowed.
 // Guarantees: a temporary's space is reused only after its last use, tensors one task accesses never share a slice.
+// Split off: why a block found no place (allocate-full.ts), the graph built from the placements (allocate-placed.ts).
 import { ELEM_BYTES } from "../../arch/isa.ts";
 import type { Machine } from "../../arch/machine.ts";
 import { invariant } from "../../util/assert.ts";
@@ -9,6 +10,7 @@ import type { AllocationFacts } from "./allocate-facts.ts";
 import { type FreeBlock, FreeLists } from "./allocate-free.ts";
 import { fullChipDiagnostic } from "./allocate-full.ts";
 import type { GroupTable, SliceTables } from "./allocate-groups.ts";
+import { placedGraph, type Reuse } from "./allocate-placed.ts";
 import type { Precedence } from "./allocate-precede.ts";
 import {
   type Chunk,
@@ -19,9 +21,8 @@ import {
   chooseChunk,
   convertWidthOf,
   shortInputOf,
-  withLoadWidth,
 } from "./allocate-wide.ts";
-import type { BlockPlacement, Placement, Task, TaskGraph, TiledTensor } from "./task-ir.ts";
+import type { BlockPlacement, Placement, TaskGraph, TiledTensor } from "./task-ir.ts";
 
 /** Freed blocks per slice group checked for cost-free reuse: a bound that keeps allocation linear. */
 const REUSE_CANDIDATES = 4;
@@ -87,7 +88,7 @@ export function allocateRound(input: RoundInput, policy: RoundPolicy): RoundResu
   const slot = (chip: number, planes: number) => (input.cursorPerChip ? chip * CURSOR_PLANES : 0) + planes;
   const placements: (Placement | undefined)[] = new Array(tensors.length);
   /** Temporaries placed in reused space, in placement order, with the tasks their writers must follow. */
-  const reused: { ti: number; war: readonly number[] }[] = [];
+  const reused: Reuse[] = [];
   const fullChips = new Set<number>();
   /** Per tile, the slices (bit mask) its blocks were placed on: a partner on the same chip must avoid them. */
   const placedOn = new Uint32Array(tileTensor.length * maskWords);
@@ -374,33 +375,9 @@ export function allocateRound(input: RoundInput, policy: RoundPolicy): RoundResu
   }
   if (stopWhenFull && fullChips.size > 0) return stopped();
 
-  // Every writer of a tensor follows the readers and writers of the space it reuses (in placement order; a round
-  // that gave up returned above and never built these sets).
-  const extraAfter = new Map<number, Set<number>>();
-  for (const { ti, war } of reused)
-    for (const w of facts.writers[ti]!) {
-      let set = extraAfter.get(w);
-      if (!set) {
-        set = new Set();
-        extraAfter.set(w, set);
-      }
-      for (const x of war) set.add(x);
-    }
-
-  const byName = new Map<string, Placement>();
-  for (const p of placements) if (p) byName.set(p.tensor, p);
-  const tasks: Task[] = g.tasks.map((t0, i) => {
-    const t = withLoadWidth(t0, byName);
-    const extra = extraAfter.get(i);
-    if (!extra) return t;
-    const ids: string[] = [];
-    for (const a of extra) if (a !== i) ids.push(g.tasks[a]!.id);
-    return { ...t, after: [...new Set([...t.after, ...ids])] };
-  });
-  const sorted = [...byName.values()].sort((a, b) =>
-    a.tensor < b.tensor ? -1 : a.tensor > b.tensor ? 1 : 0,
-  );
-  return { graph: { ...g, tasks, placements: sorted }, diagnostics, fullChips: sortedChips(fullChips), wide };
+  // A round that gave up returned above, before the reuse edges are built.
+  const graph = placedGraph(g, facts, placements, reused);
+  return { graph, diagnostics, fullChips: sortedChips(fullChips), wide };
 }
 
 const NONE: readonly number[] = [];
