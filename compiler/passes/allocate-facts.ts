@@ -4,6 +4,7 @@
 // graph and machine (never on a round's narrowing), so every round reads the same facts.
 import { ELEM_BYTES } from "../../arch/isa.ts";
 import type { Machine } from "../../arch/machine.ts";
+import { Interner } from "../../util/interner.ts";
 import type { TaskGraph, TiledTensor } from "./task-ir.ts";
 import { wideLoadAt } from "./task-ir.ts";
 
@@ -75,22 +76,22 @@ export function allocationFacts(g: TaskGraph, machine: Machine): AllocationFacts
     blockBase[k + 1] = blockBase[k]! + Math.ceil(t.rows / t.blockRows);
   }
   const loadGroup = new Int32Array(blockBase[tileTensor.length]!).fill(-1);
-  const groupNumber = new Map<string, number>();
+  /** The load groups' names, numbered as each first owns a block. */
+  const groups = new Interner();
   const loadGroupTask: number[] = [];
   const loadGroupBlocks: number[] = [];
   const firstLoad = (block: number, group: string, task: number) => {
     const owner = loadGroup[block]!;
     if (owner === SHARED) return;
     if (owner >= 0) {
-      if (groupNumber.get(group) === owner) return;
+      if (groups.names[owner] === group) return;
       loadGroup[block] = SHARED;
       loadGroupBlocks[owner]!--;
       return;
     }
-    let n = groupNumber.get(group);
-    if (n === undefined) {
-      n = groupNumber.size;
-      groupNumber.set(group, n);
+    const n = groups.id(group);
+    if (n === loadGroupTask.length) {
+      // A group that owns a block for the first time.
       loadGroupTask.push(task);
       loadGroupBlocks.push(0);
     }

@@ -4,6 +4,7 @@
 // same calls in the same order give the same picks (heaps ordered by priority, ties by task index).
 
 import { Heap } from "../../util/heap.ts";
+import { Interner } from "../../util/interner.ts";
 import type { Task } from "../passes/task-ir.ts";
 import type { GroupState } from "./plane-state.ts";
 
@@ -69,15 +70,14 @@ export class GroupStarts {
   ) {
     const n = tasks.length;
     this.groupOf = new Int32Array(n).fill(-1);
-    const groupIds = new Map<string, number>();
+    const groups = new Interner();
     const { groupOf, groupFirst, groupOut, groupInEnd, groupEnd, groupState } = this;
     for (let i = 0; i < n; i++) {
       const name = tasks[i]!.mxmGroup;
       if (!name) continue;
-      let id = groupIds.get(name);
-      if (id === undefined) {
-        id = groupFirst.length;
-        groupIds.set(name, id);
+      const id = groups.id(name);
+      if (id === groupFirst.length) {
+        // A name met for the first time.
         groupFirst.push(i);
         groupOut.push(0);
         groupInEnd.push(0);
