@@ -6,6 +6,7 @@ import type { Machine } from "../../arch/machine.ts";
 import type { EpilogueOp } from "./kernel-ir.ts";
 import type { PartitionedGraph } from "./partition.ts";
 import type { Step, Task, TiledTensor, VecRef } from "./task-ir.ts";
+import { zeroTiles } from "./zero-tiles.ts";
 
 /** The MXM accumulates fp32 for float inputs, int32 for integer ones. */
 export function accumulatorType(t: ElemType): ElemType {
@@ -245,6 +246,9 @@ export function tileContext(p: PartitionedGraph, machine: Machine): TileContext 
     return prev;
   };
 
+  // An epilogue add of a tile known to be zero is left out, and with it the tile's trip to this chip (stages.ts
+  // moves only the tiles tasks read): the heads' sum tree then carries each head's own tiles only.
+  const zeros = zeroTiles(p.kernel);
   const finish: TileContext["finish"] = (steps, src, acc, out, j, m0, mn, epilogue) => {
     let cur = src;
     if (out.type !== acc) {
@@ -255,6 +259,7 @@ export function tileContext(p: PartitionedGraph, machine: Machine): TileContext 
       if (e.kind === "unary") steps.push({ kind: "vunary", fn: e.fn, type: out.type, src: cur, n: mn });
       else if (e.kind === "imm")
         steps.push({ kind: "vbinary", fn: e.fn, type: out.type, a: cur, b: { imm: e.imm }, n: mn });
+      else if ((e.fn === "add" || e.fn === "sub") && zeros.get(e.b)?.has(j)) continue;
       else {
         steps.push({ kind: "read", ref: rowsOf(e.b, j, 0, mn, 0), type: byId.get(e.b)!.type });
         steps.push({ kind: "vbinary", fn: e.fn, type: out.type, a: cur, b: steps.length - 1, n: mn });
