@@ -6,7 +6,7 @@ import type { Machine } from "../../arch/machine.ts";
 import type { EpilogueOp } from "./kernel-ir.ts";
 import type { PartitionedGraph } from "./partition.ts";
 import type { Step, Task, TiledTensor, VecRef } from "./task-ir.ts";
-import { zeroTiles } from "./zero-tiles.ts";
+import { unreadZeroTiles, zeroTiles } from "./zero-tiles.ts";
 
 /** The MXM accumulates fp32 for float inputs, int32 for integer ones. */
 export function accumulatorType(t: ElemType): ElemType {
@@ -43,6 +43,8 @@ export interface TileContext {
   readonly tensors: TiledTensor[];
   readonly byId: Map<string, TiledTensor>;
   readonly tasks: Task[];
+  /** Per tensor, its zero tiles that no task reads (zero-tiles.ts): a product need not write them. */
+  readonly unreadZeros: ReadonlyMap<string, ReadonlySet<number>>;
   /** Appends a task on `chip`, after the writers of what it reads and `extraAfter`; returns its id. */
   push(task: Omit<Task, "after" | "chip">, extraAfter?: readonly string[], chip?: number): string;
   rowsOf(tensor: string, tileIndex: number, row: number, n: number, stride?: 0 | 1): VecRef;
@@ -286,7 +288,23 @@ export function tileContext(p: PartitionedGraph, machine: Machine): TileContext 
     byId.set(id, t);
     return t;
   };
-  return { p, machine, lanes, tensors, byId, tasks, push, rowsOf, onChip, temp, finish, kChain, toChip0 };
+  const unreadZeros = unreadZeroTiles(p.kernel, zeros);
+  return {
+    p,
+    machine,
+    lanes,
+    tensors,
+    byId,
+    tasks,
+    unreadZeros,
+    push,
+    rowsOf,
+    onChip,
+    temp,
+    finish,
+    kChain,
+    toChip0,
+  };
 }
 
 /** The id of chip c's own copy of tensor x in a split (onChip; c > 0): the partitioner's SRAM estimate (pack.ts)

@@ -1,6 +1,7 @@
 // A matmul (kernel op) -> MXM tasks: per output column tile and accumulator-sized row chunk, a chain over K tiles
 // split over the chips partition chose and over each chip's idle MXM planes, fp32 partial sums added on chip 0.
-// A column split (partition.ts's nSplits) goes to tile-columns.ts. Guarantees every output tile is written once.
+// A column split (partition.ts's nSplits) goes to tile-columns.ts. Guarantees every output tile is written once,
+// but for a zero tile no task reads (zero-tiles.ts).
 import { ELEM_BYTES, type ElemType } from "../../arch/isa.ts";
 import { sliceGroups } from "./allocate-groups.ts";
 import { partId } from "./in-place.ts";
@@ -77,7 +78,9 @@ export function lowerMatmul(cx: TileContext, op: Matmul): void {
   // 0 for fewer of them than out's type has slice groups, each later one the zero tile that many before it.
   const zerosPerSource = sliceGroups(machine, ELEM_BYTES[out.type]).length - 1;
   const zeros: number[] = [];
+  const unread = cx.unreadZeros.get(out.id);
   for (let j = 0; j < out.tiles; j++) {
+    if (unread?.has(j)) continue;
     if (j < n0 || j >= n1) {
       const z = zeros.push(j) - 1;
       const [from, tile] = z < zerosPerSource ? [a0, 0] : [out, zeros[z - zerosPerSource]!];

@@ -4,7 +4,7 @@
 // full-width adds of lane moves (lower-attention.ts), each nonzero in a few tiles only.
 
 import { LANES } from "./kernel-builder.ts";
-import type { KernelGraph, KOp } from "./kernel-ir.ts";
+import { type KernelGraph, type KOp, opInputs } from "./kernel-ir.ts";
 
 /** Unary functions with f(0) = 0 exactly. */
 const KEEPS_ZERO = new Set(["relu", "neg", "abs", "tanh", "copy"]);
@@ -55,4 +55,24 @@ export function zeroTiles(g: KernelGraph): ReadonlyMap<string, ReadonlySet<numbe
     }
   }
   return zeros;
+}
+
+/** The zero tiles no task reads, so none need be written: those of a tensor that only epilogue adds (and subs)
+ * read, which leave its zero tiles out. The heads' lane moves are 26 tiles wide and nonzero in one or two. */
+export function unreadZeroTiles(
+  g: KernelGraph,
+  zeros: ReadonlyMap<string, ReadonlySet<number>>,
+): ReadonlyMap<string, ReadonlySet<number>> {
+  const otherwise = new Set(g.outputs.map((o) => o.tensor));
+  for (const op of g.ops) {
+    if (op.kind !== "matmul") {
+      for (const x of opInputs(op)) otherwise.add(x);
+      continue;
+    }
+    otherwise.add(op.a);
+    otherwise.add(op.b);
+    for (const e of op.epilogue ?? [])
+      if (e.kind === "row" && e.fn !== "add" && e.fn !== "sub") otherwise.add(e.b);
+  }
+  return new Map([...zeros].filter(([x]) => !otherwise.has(x)));
 }
