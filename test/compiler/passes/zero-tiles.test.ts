@@ -1,0 +1,86 @@
+import { describe, expect, it } from "vitest";
+import { resolveMachine } from "../../../arch/derive.ts";
+import { TSP_V1 } from "../../../arch/presets.ts";
+import { compile, gatherRows } from "../../../compiler/compile.ts";
+import { loadModel } from "../../../compiler/frontend.ts";
+import { decompose } from "../../../compiler/passes/decompose.ts";
+import { unreadZeroTiles, zeroTiles } from "../../../compiler/passes/zero-tiles.ts";
+import { initialSources } from "../../../compiler/reference/init.ts";
+import { expectExact } from "../../support/exact.ts";
+
+// Grouped-query attention whose 8 heads of 80 lanes fill two tiles: each kv head's 4 query heads are moved into
+// the lanes of one tile, the other tile exactly zero.
+const GQA = `model gqa
+input x: fp16[1, 1, 640]
+param wq: fp16[640, 640]
+param wk: fp16[640, 160]
+param wv: fp16[640, 160]
+param wo: fp16[640, 640]
+state k_cache: fp16[1, 64, 2, 80]
+state v_cache: fp16[1, 64, 2, 80]
+q = reshape(matmul(x, wq), shape=[1, 1, 8, 80])
+k = reshape(matmul(x, wk), shape=[1, 1, 2, 80])
+v = reshape(matmul(x, wv), shape=[1, 1, 2, 80])
+a = attention(q, k, v, k_cache, v_cache, causal=true)
+output y = matmul(reshape(a, shape=[1, 1, 640]), wo)
+`;
+
+function kernelOf(text: string) {
+  const graph = loadModel(text, "gqa.model").graph!;
+  return { graph, kernel: decompose(graph, "gqa.model", { gatherRows: gatherRows(TSP_V1) }).kernel };
+}
+
+describe("zero tiles", () => {
+  it("a band product's tiles outside its band are zero, kept through epilogue adds of tensors zero there", () => {
+    const { kernel } = kernelOf(GQA);
+    const zeros = zeroTiles(kernel);
+    const moves = kernel.ops.filter(
+      (op) =>
+        op.kind === "matmul" &&
+        op.bLayout?.kind === "band" &&
+        kernel.tensors.find((t) => t.id === op.out)!.cols === 640,
+    );
+    expect(moves.length, "the heads' lane moves into the 640-wide row").toBeGreaterThan(0);
+    for (const op of moves) {
+      if (op.kind !== "matmul" || op.bLayout?.kind !== "band") continue;
+      const [n0, n1] = op.bLayout.nTiles;
+      const z = zeros.get(op.out) ?? new Set<number>();
+      for (let j = 0; j < 2; j++) {
+        const addsNonzero = (op.epilogue ?? []).some(
+          (e) => e.kind === "row" && !(zeros.get(e.b)?.has(j) ?? false),
+        );
+        expect(z.has(j), `${op.id} tile ${j}`).toBe((j < n0 || j >= n1) && !addsNonzero);
+      }
+    }
+    // The attention's output sums both kv heads: no tile of it is zero.
+    const last = kernel.ops.find((op) => op.out === "a")!;
+    expect(zeros.has(last.out)).toBe(false);
+  });
+
+  it("an epilogue add leaves a zero tile out, no task writes a zero tile only such adds read, and the program is exact with the interpreter's values", () => {
+    const { graph, kernel } = kernelOf(GQA);
+    const zeros = zeroTiles(kernel);
+    const unread = unreadZeroTiles(kernel, zeros);
+    expect(
+      [...unread.values()].some((s) => s.size > 0),
+      "some heads' zero tiles are unread",
+    ).toBe(true);
+    const m = resolveMachine("tsp-v1");
+    const r = compile(graph, m, { chips: 1, file: "gqa.model", sources: initialSources(graph, 0) });
+    expect(r.diagnostics.filter((d) => d.severity === "error")).toEqual([]);
+    for (const t of r.tasks!.tasks)
+      for (const s of t.steps) {
+        if (s.kind !== "read" && s.kind !== "write") continue;
+        const base = s.ref.tensor.replace(/@(c|p)\d+$/, "");
+        if (s.kind === "write")
+          expect(
+            unread.get(base)?.has(s.ref.tile) ?? false,
+            `${t.id} writes ${base} tile ${s.ref.tile}`,
+          ).toBe(false);
+        // A zero tile is read only by another zero tile of a product (x - x of finite values), never by an add.
+        else if (zeros.get(base)?.has(s.ref.tile))
+          expect(t.id.endsWith(".zero"), `${t.id} reads zero tile ${s.ref.tile} of ${base}`).toBe(true);
+      }
+    expectExact(graph, r, m);
+  }, 60_000);
+});
