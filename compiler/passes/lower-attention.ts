@@ -103,22 +103,19 @@ export function lowerAttention(
     // new key): p is one number per row, so p . v is that number broadcast to every lane (a ones product) times
     // v's row, in fp32, where 16-bit x 16-bit products are exact as on the MXM. The transposed row would be
     // `width` vectors of one lane each, sent over the links to every chip that holds a head; the row is
-    // ceil(width / 320) vectors. With stacked heads v's row is repeated once per head of the group (the lane
-    // sum is the one broadcast a binary op takes: bTile).
+    // ceil(width / 320) vectors. With stacked heads the lane sums (one tile each, repeated: bTile) are first
+    // spread over the row's width by a constant of ones, so that v's row is the row broadcast a binary op takes:
+    // v's row copied once per head of the group was 8 fp32 rows (128 link words on llama2-70b-fp8) to carry to
+    // the chip of the group's sum; the row alone is 16, and a constant is on every chip. Both exact (x 1).
     const vTn = S > 1 ? transposeLast2(kb, at, vn, 1, S) : undefined;
-    const vRows = (): string => {
+    const newValues = (p16: string, headTiles: WeightLayout) => {
+      if (vTn) return kb.matmul(kb.fresh(at), p16, vTn, "fp32", width, undefined, headTiles);
       const v32 = kb.convert(kb.fresh(at), vn, "fp32");
-      return group === 1
-        ? v32
-        : kb.copyRows(
-            kb.fresh(at),
-            Array.from({ length: group }, () => ({ x: v32, row0: 0, n: 1 })),
-          );
+      const sums = laneSum(kb, at, p16, width);
+      if (group === 1) return kb.binary(kb.fresh(at), "mul", v32, sums);
+      const ones = kb.constant(`ones.fp32.${rows}x${width}`, "fp32", rows, width, () => 1);
+      return kb.binary(kb.fresh(at), "mul", kb.binary(kb.fresh(at), "mul", ones, sums), v32);
     };
-    const newValues = (p16: string, headTiles: WeightLayout) =>
-      vTn
-        ? kb.matmul(kb.fresh(at), p16, vTn, "fp32", width, undefined, headTiles)
-        : kb.binary(kb.fresh(at), "mul", vRows(), laneSum(kb, at, p16, width));
     const qb = rowsOf(kb, at, x.q, b * S, S);
     const heads = headSum(kb, at);
     for (let g = 0; g < KVH; g++) {
