@@ -110,9 +110,15 @@ export function lowerAttention(
     const vTn = S > 1 ? transposeLast2(kb, at, vn, 1, S) : undefined;
     const newValues = (p16: string, headTiles: WeightLayout) => {
       if (vTn) return kb.matmul(kb.fresh(at), p16, vTn, "fp32", width, undefined, headTiles);
+      if (group === 1)
+        return kb.binary(
+          kb.fresh(at),
+          "mul",
+          kb.convert(kb.fresh(at), vn, "fp32"),
+          laneSum(kb, at, p16, width),
+        );
       const v32 = kb.convert(kb.fresh(at), vn, "fp32");
       const sums = laneSum(kb, at, p16, width);
-      if (group === 1) return kb.binary(kb.fresh(at), "mul", v32, sums);
       const ones = kb.constant(`ones.fp32.${rows}x${width}`, "fp32", rows, width, () => 1);
       return kb.binary(kb.fresh(at), "mul", kb.binary(kb.fresh(at), "mul", ones, sums), v32);
     };
