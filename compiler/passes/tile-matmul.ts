@@ -36,7 +36,12 @@ export function lowerMatmul(cx: TileContext, op: Matmul): void {
   const whole = Math.min(a0.blockRows, out.blockRows, machine.mxm.accumulatorRows);
   const chunk = kTiles > 1 ? taskRows(whole) : whole;
   const acc = accumulatorType(a0.type);
-  const groups = out.tiles * Math.ceil(a0.rows / chunk);
+  const lay = op.bLayout;
+  const [n0, n1] = lay?.kind === "band" || lay?.kind === "window" ? lay.nTiles : [0, out.tiles];
+  // The MXM groups: a window's tiles only (the others are zeros, off the MXM), so that a head's p . V (one or two
+  // tiles of 2,048 keys' seven K tiles) splits its K chain over the idle planes. A band (a lane move, one or two
+  // K tiles) keeps one chain: a split would save a tile's pass and add a sum.
+  const groups = (lay?.kind === "window" ? n1 - n0 : out.tiles) * Math.ceil(a0.rows / chunk);
   const sendRows = bufferRows(machine, acc);
   const bounds = p.kSplits?.get(op.id);
   // Whether chip c of the split is in the node of its chip 0 (a split may run past a node's end).
@@ -54,7 +59,6 @@ export function lowerMatmul(cx: TileContext, op: Matmul): void {
         ] as const);
   // `a` held in parts by the same ranges as this split's K tiles (in-place.ts): chip c reads its own part.
   const inParts = partsOf(p).has(a0.id);
-  const lay = op.bLayout;
   const diagonal = lay?.kind === "diagonal" ? lay : undefined;
   const splitsOn = (c: number) => {
     if (diagonal) return 1; // its K tiles differ per output tile: partition never splits it either
@@ -69,7 +73,6 @@ export function lowerMatmul(cx: TileContext, op: Matmul): void {
   for (let c = 0; c < chips && !single; c++)
     for (let s = 0; s < splitsOn(c); s++)
       partial.set(`${c}/${s}`, cx.temp(out, `${out.id}.c${c}.part${s}`, acc, c));
-  const [n0, n1] = lay?.kind === "band" || lay?.kind === "window" ? lay.nTiles : [0, out.tiles];
   // b's first row for output tile j (a window's b is stored whole), and its column tile for a's column tile i.
   const bRow0 = (j: number) => (lay?.kind === "band" ? (j - n0) * lanes : j * lanes);
   const bTile = (i: number, j: number) =>
