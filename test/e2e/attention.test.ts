@@ -40,7 +40,7 @@ describe("attention with a KV cache", () => {
     ["4 heads over 4 kv heads, batch 2, prefill 2", GQA, { kv_heads: "4", batch: "2", seq: "2" }],
     ["4 query heads over 1 kv head, batch 2, prefill 2", GQA, { kv_heads: "1", batch: "2", seq: "2" }],
     [
-      "4 query heads over 2 kv heads, batch 2, decode (each kv head's query heads stacked as rows; the new value row repeated per stacked head, per batch row)",
+      "4 query heads over 2 kv heads, batch 2, decode (each kv head's query heads stacked as rows; the new value row broadcast over the stacked heads, per batch row)",
       GQA,
       { batch: "2" },
     ],
