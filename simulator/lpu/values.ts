@@ -8,6 +8,7 @@ import {
   f32ToBf16Bits,
   f32ToF16Bits,
   f32ToFp8E4M3Bits,
+  fp8E4M3BitsToF32,
   roundBf16,
   roundF16,
   roundFp8E4M3,
@@ -63,14 +64,7 @@ export function roundConvert(t: ElemType, x: number): number {
 /** fp8 e4m3 (OCP): bias 7, no infinities, S.1111.111 is NaN. */
 export const fp8Bits = f32ToFp8E4M3Bits;
 
-export function fp8Value(bits: number): number {
-  const sign = bits & 0x80 ? -1 : 1;
-  const exp = (bits >>> 3) & 0xf;
-  const mant = bits & 7;
-  if (exp === 0xf && mant === 7) return Number.NaN;
-  if (exp === 0) return sign * mant * 2 ** -9;
-  return sign * (1 + mant / 8) * 2 ** (exp - 7);
-}
+export const fp8Value = fp8E4M3BitsToF32;
 
 /** Element values of one vector from its byte planes. */
 export function decode(t: ElemType, planes: readonly Uint8Array[], lanes: number): Float64Array {
