@@ -25,23 +25,34 @@ export interface FullChip {
   readonly clashes: (gi: number) => boolean;
 }
 
+/** The diagnostic, and whether the block failed only for the slices its task's other tiles hold (groups with room
+ * exist): the case a round with hub reservations may solve (allocate-hubs.ts). */
+export interface FullChipVerdict {
+  readonly diagnostic: Diagnostic;
+  readonly sliceClash: boolean;
+}
+
 /**
  * The resource that ran out, checked in this order: a block taller than a slice (no chip holds it); the chip's free
  * bytes (above the bump pointers and in freed blocks) fewer than the block's; else the slice groups: none has a run
  * of free words as long as the block (free space in pieces: freed blocks, words stranded below wide weight blocks),
  * or every one that has holds a tile the same task accesses.
  */
-export function fullChipDiagnostic(f: FullChip): Diagnostic {
+export function fullChipDiagnostic(f: FullChip): FullChipVerdict {
+  const verdict = (diagnostic: Diagnostic, sliceClash = false) => ({ diagnostic, sliceClash });
   const { machine, file, chip, tensor, rows, table, tables, free } = f;
   const words = machine.mem.wordsPerSlice;
   const planes = table.planes;
-  if (rows > words) return diag(M.blockTallerThanSlice, file, undefined, [chip, tensor, rows, words]);
+  if (rows > words)
+    return verdict(diag(M.blockTallerThanSlice, file, undefined, [chip, tensor, rows, words]));
   const lanes = machine.lanes;
   const capacity = tables.sliceCount * words * lanes;
   const freeBytes = freeWords(f) * lanes;
   const needed = rows * planes * lanes;
   if (freeBytes < needed)
-    return diag(M.sramFull, file, undefined, [chip, tensor, needed, rows, planes, freeBytes, capacity]);
+    return verdict(
+      diag(M.sramFull, file, undefined, [chip, tensor, needed, rows, planes, freeBytes, capacity]),
+    );
   const listBase = chip * tables.listsPerChip + table.listBase;
   let longest = 0;
   let roomy = 0;
@@ -57,8 +68,13 @@ export function fullChipDiagnostic(f: FullChip): Diagnostic {
     roomy++;
   });
   if (roomy > 0)
-    return diag(M.sliceClash, file, undefined, [chip, tensor, roomy, planes, rows, freeBytes, capacity]);
-  return diag(M.sliceFull, file, undefined, [chip, tensor, rows, planes, longest, freeBytes, capacity]);
+    return verdict(
+      diag(M.sliceClash, file, undefined, [chip, tensor, roomy, planes, rows, freeBytes, capacity]),
+      true,
+    );
+  return verdict(
+    diag(M.sliceFull, file, undefined, [chip, tensor, rows, planes, longest, freeBytes, capacity]),
+  );
 }
 
 /** The chip's free words over all slices: above each slice's bump pointer, and in every freed block (a block on a

@@ -40,6 +40,9 @@ export interface RoundInput {
   /** One round-robin cursor per chip (a chip's placements then depend only on its own tensors) instead of one
    * shared by every chip. */
   readonly cursorPerChip: boolean;
+  /** Per tile, slices its partners avoid before it is placed (allocate-hubs.ts), word w of tile k at
+   * `k * maskWords + w`; absent in a plain round. */
+  readonly reserved?: Uint32Array;
 }
 
 export interface RoundResult {
@@ -49,6 +52,8 @@ export interface RoundResult {
   readonly fullChips: number[];
   /** The tensors this round loaded wide, by index. */
   readonly wide: Uint8Array;
+  /** Whether some chip's first block without a place failed only for the slices its task's other tiles hold. */
+  readonly clashed: boolean;
 }
 
 type Spot = Omit<BlockPlacement, "tile" | "row0" | "rows">;
@@ -90,8 +95,10 @@ export function allocateRound(input: RoundInput, policy: RoundPolicy): RoundResu
   /** Temporaries placed in reused space, in placement order, with the tasks their writers must follow. */
   const reused: Reuse[] = [];
   const fullChips = new Set<number>();
-  /** Per tile, the slices (bit mask) its blocks were placed on: a partner on the same chip must avoid them. */
-  const placedOn = new Uint32Array(tileTensor.length * maskWords);
+  /** Per tile, the slices (bit mask) its blocks were placed on: a partner on the same chip must avoid them. A hub
+   * tile's reserved group stands there until the tile is placed. */
+  const placedOn = input.reserved?.slice() ?? new Uint32Array(tileTensor.length * maskWords);
+  let clashed = false;
   const wide = new Uint8Array(tensors.length);
   for (let ti = 0; ti < tensors.length; ti++) wide[ti] = facts.wideCandidate[ti] === 1 && !narrow(ti) ? 1 : 0;
   const avoid = new Uint32Array(maskWords);
@@ -239,6 +246,8 @@ export function allocateRound(input: RoundInput, policy: RoundPolicy): RoundResu
       if (facts.used[tile] === 0) continue;
       // Placing this tile's own blocks adds no partner of it, so the slices to avoid stay fixed over its blocks.
       avoid.fill(0);
+      // A reservation only steers the partners placed before the tile; from here on its own blocks stand there.
+      if (input.reserved) placedOn.fill(0, tile * maskWords, (tile + 1) * maskWords);
       for (let q = partnerStart[tile]!; q < partnerStart[tile + 1]!; q++) {
         const p = partnerOf[q]!;
         if (tensors[tileTensor[p]!]!.chip === t.chip)
@@ -296,21 +305,22 @@ export function allocateRound(input: RoundInput, policy: RoundPolicy): RoundResu
         if (!placed && !tight) placed = reuse(false, table, listBase, start, rows, freeForThis, war);
         if (!placed) {
           // One message per chip: after the first, every later tensor of a full chip fails the same way.
-          if (!fullChips.has(t.chip))
-            diagnostics.push(
-              fullChipDiagnostic({
-                machine,
-                file,
-                chip: t.chip,
-                tensor: t.id,
-                rows,
-                table,
-                tables,
-                top: (s) => top[t.chip * sliceCount + s]!,
-                free,
-                clashes: (gi) => clashes(table, gi),
-              }),
-            );
+          if (!fullChips.has(t.chip)) {
+            const verdict = fullChipDiagnostic({
+              machine,
+              file,
+              chip: t.chip,
+              tensor: t.id,
+              rows,
+              table,
+              tables,
+              top: (s) => top[t.chip * sliceCount + s]!,
+              free,
+              clashes: (gi) => clashes(table, gi),
+            });
+            diagnostics.push(verdict.diagnostic);
+            clashed ||= verdict.sliceClash;
+          }
           fullChips.add(t.chip);
           return undefined;
         }
@@ -343,7 +353,7 @@ export function allocateRound(input: RoundInput, policy: RoundPolicy): RoundResu
     }
   };
 
-  const stopped = () => ({ graph: g, diagnostics, fullChips: sortedChips(fullChips), wide });
+  const stopped = () => ({ graph: g, diagnostics, fullChips: sortedChips(fullChips), wide, clashed });
   const record = (ti: number, blocks: BlockPlacement[]) => {
     const t = tensors[ti]!;
     placements[ti] = { tensor: t.id, chip: t.chip, rows: t.rows, blockRows: t.blockRows, blocks };
@@ -377,7 +387,7 @@ export function allocateRound(input: RoundInput, policy: RoundPolicy): RoundResu
 
   // A round that gave up returned above, before the reuse edges are built.
   const graph = placedGraph(g, facts, placements, reused);
-  return { graph, diagnostics, fullChips: sortedChips(fullChips), wide };
+  return { graph, diagnostics, fullChips: sortedChips(fullChips), wide, clashed };
 }
 
 const NONE: readonly number[] = [];

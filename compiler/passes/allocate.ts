@@ -10,6 +10,7 @@ import { uncachedDependencies } from "../schedule/dependencies.ts";
 import { taskEstimates } from "./allocate-estimate.ts";
 import { allocationFacts, tensorBytes } from "./allocate-facts.ts";
 import { SliceTables } from "./allocate-groups.ts";
+import { hubReservations } from "./allocate-hubs.ts";
 import { Precedence } from "./allocate-precede.ts";
 import { allocateRound, type RoundInput, type RoundPolicy } from "./allocate-round.ts";
 import { loadTurns } from "./allocate-wide.ts";
@@ -42,6 +43,19 @@ export function allocate(
   // searches: they are built once here.
   const reuseFirst = opts.reuseFirst ?? false;
   const shared = roundInput(g, machine, file, false);
+  const r = allocateWith(shared, reuseFirst);
+  // A block that found no place only because its task's other tiles hold every group with room (a tile many tasks
+  // read, placed after their tiles): again with its group reserved before anything is placed (allocate-hubs.ts).
+  // Only then: every program that allocates without it keeps its placements.
+  if (r.fullChips.length === 0 || !r.clashed) return r;
+  const reserved = hubReservations(shared.facts, shared.slices);
+  if (!reserved) return r;
+  const hubs = allocateWith({ ...shared, reserved }, reuseFirst);
+  return hubs.fullChips.length === 0 ? hubs : r;
+}
+
+/** The narrowing loop with a shared cursor, then a cursor per chip, then reuse first on the chips still full. */
+function allocateWith(shared: RoundInput, reuseFirst: boolean): Allocated {
   const perChip: RoundInput = { ...shared, cursorPerChip: true };
   const narrowing = (policy: (chip: number) => boolean) =>
     allocateNarrowing(shared, policy, reuseFirst) ?? allocateNarrowing(perChip, policy, reuseFirst)!;
@@ -99,7 +113,8 @@ function allocateNarrowing(
   let stillFull: readonly number[] = [];
   for (let round = 0; canWiden && round < MAX_NARROWING_ROUNDS; round++) {
     const r = allocateRound(input, policy(true));
-    if (r.fullChips.length === 0) return { graph: r.graph, diagnostics: r.diagnostics, fullChips: [] };
+    if (r.fullChips.length === 0)
+      return { graph: r.graph, diagnostics: r.diagnostics, fullChips: [], clashed: false };
     stillFull = r.fullChips;
     let more = false;
     for (const chip of r.fullChips) {
@@ -123,7 +138,7 @@ function allocateNarrowing(
   if (canWiden && !input.cursorPerChip) return undefined;
   // Without wide loads (canWiden false) every tensor is narrow anyway.
   const r = allocateRound(input, policy(false, new Set(stillFull)));
-  return { graph: r.graph, diagnostics: r.diagnostics, fullChips: r.fullChips };
+  return { graph: r.graph, diagnostics: r.diagnostics, fullChips: r.fullChips, clashed: r.clashed };
 }
 
 /** A round's result: `fullChips` (ascending) overflowed, and `diagnostics` say so. */
@@ -131,6 +146,8 @@ interface Allocated {
   readonly graph: TaskGraph;
   readonly diagnostics: Diagnostic[];
   readonly fullChips: readonly number[];
+  /** Whether some full chip's first block failed only for the slices its task's other tiles hold. */
+  readonly clashed: boolean;
 }
 
 /** Passes of the narrowing loop before every tensor is loaded one row a cycle. */

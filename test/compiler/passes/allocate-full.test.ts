@@ -10,8 +10,10 @@ import { loadModel } from "../../../compiler/frontend.ts";
 import { allocate } from "../../../compiler/passes/allocate.ts";
 import { decompose } from "../../../compiler/passes/decompose.ts";
 import { partition } from "../../../compiler/passes/partition.ts";
+import type { Step, TaskGraph, VecRef } from "../../../compiler/passes/task-ir.ts";
 import { tile } from "../../../compiler/passes/tile.ts";
 import { chainModel } from "../helpers/chain-model.ts";
+import { oneTileTensor } from "../helpers/tiled.ts";
 
 /** `layers` chained 640 x 640 fp16 products packed on one tsp-v1 chip by the partitioner, allocated on a machine of
  * `words`-word slices (the partitioner's estimate is tsp-v1's; only the allocator sees the short slices). */
@@ -46,22 +48,42 @@ describe("LPU5005 names the resource that ran out", () => {
     );
   });
 
-  it("slices held by the same task: an fp32 layernorm of 30 tiles has a task whose tiles cover all 22 groups of 4 slices, on a nearly empty chip", () => {
-    const text = `model wide_norm
-input x: fp32[1, 9600]
-param g: fp32[9600]
-param b: fp32[9600]
-output y = layernorm(x, g, b)
-`;
-    const r = compileText(text, TSP_V1);
-    expect(r.program).toBeUndefined();
-    const full = r.diagnostics.filter((x) => x.code === "LPU5005");
-    expect(full).toHaveLength(1);
+  it("slices held by the same task: one task reading 23 fp32 tiles (each a param of its own) needs 23 of the 22 groups of 4 slices, on a nearly empty chip", () => {
+    // No lowering builds such a task today (a fused task reads at most 4 inputs, an epilogue 8 rows); a tile that
+    // many tasks read with tiles of their own (an fp32 layernorm's broadcast copy over 30 tiles) has a group
+    // reserved instead (allocate-hubs.ts, test/compiler/passes/allocate-hubs.test.ts).
+    const ref = (tensor: string): VecRef => ({ tensor, tile: 0, row: 0, n: 1, stride: 1 });
+    const params = Array.from({ length: 23 }, (_, i) => `a${String(i).padStart(2, "0")}`);
+    const g: TaskGraph = {
+      name: "wide_task",
+      chips: 1,
+      batch: 1,
+      tokensPerPass: 1,
+      tasks: [
+        {
+          id: "sum",
+          chip: 0,
+          op: "sum",
+          after: [],
+          steps: [
+            ...params.map((p): Step => ({ kind: "read", ref: ref(p), type: "fp32" })),
+            { kind: "write", ref: ref("y"), type: "fp32", src: 0 },
+          ],
+        },
+      ],
+      tensors: [
+        ...params.map((p) => oneTileTensor(p, "fp32", 1, "param")),
+        oneTileTensor("y", "fp32", 1, "temp"),
+      ],
+      outputs: [{ name: "y", tensor: "y" }],
+    };
+    const full = allocate(g, TSP_V1, "x.model").diagnostics;
+    expect(full.map((x) => x.code)).toEqual(["LPU5005"]);
     expect(full[0]!.message).toMatch(
-      /^SRAM of chip 0 has bytes free but no slice group for tensor '[^']+': 22 groups of 4 slices have room for its block of \d+ words, but tiles that the same task reads or writes sit on every one \(a task's tiles take distinct slices\), with (\d+) of the chip's 230686720 bytes free: a limit of the compiler's layout, not of the chip's size$/,
+      /^SRAM of chip 0 has bytes free but no slice group for tensor '[^']+': \d+ groups of 4 slices have room for its block of 1 words, but tiles that the same task reads or writes sit on every one \(a task's tiles take distinct slices\), with (\d+) of the chip's 230686720 bytes free: a limit of the compiler's layout, not of the chip's size$/,
     );
     const free = Number(/with (\d+) of/.exec(full[0]!.message)![1]);
-    expect(free).toBeGreaterThan(0.9 * 230686720);
+    expect(free).toBeGreaterThan(0.99 * 230686720);
   });
 
   it("a block taller than a slice: a 960-row activation block on 640-word slices, whatever the chip count", () => {
