@@ -27,6 +27,9 @@ import { M } from "./messages.ts";
  * need requantisation; int32 ids are lowered where embedding reads them, as gather indices). */
 const LOWERED_DTYPES: ReadonlySet<DType> = new Set(["fp16", "bf16", "fp32"]);
 
+/** A matmul's activations (left operand) as the MXM takes them: fp32 is a VXM type only (docs/isa.md, `abc`). */
+const MXM_ACTIVATION_DTYPES: ReadonlySet<DType> = new Set(["fp16", "bf16"]);
+
 /** 8-bit weight types: a param of one of these is lowered when only matmuls read it, as their weight (right
  * operand). It stays 1 byte in SRAM and is converted to the activation's type on the VXM on its way to the MXM
  * (tile.ts), which is exact: every fp8 e4m3 and int8 value is an fp16 (and bf16) value. */
@@ -152,6 +155,10 @@ export function decompose(model: ModelGraph, file: string, opts: DecomposeOption
       }
       case "matmul": {
         const [a, b] = inT as KTensor[];
+        if (!MXM_ACTIVATION_DTYPES.has(a.dtype)) {
+          diagnostics.push(diag(M.mxmType, file, n.span, [n.id, a.dtype]));
+          break;
+        }
         if (b.shape.length !== 2) {
           fail(n, M.unsupportedShape, "only a 2-D right operand is lowered so far (no batched matmul)");
           break;

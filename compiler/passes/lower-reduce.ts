@@ -96,8 +96,10 @@ export function lowerNorm(
   const x32 = k.convert(k.fresh(at), x, "fp32");
   let c = x32;
   if (centre) {
-    // mean = sum / D; x is 16-bit (or rounded to bf16 for the sum only, a mean a few ulps off: assumption noted).
-    const mean = k.imm(k.fresh(at), "mul", laneSum(k, at, mxmOperand(k, at, x), d), 1 / d);
+    // mean = sum / D. A 16-bit x is summed as it is; an fp32 x as hi + lo (laneSum32): its bf16 rounding alone
+    // would put the mean off by up to 2^-9 of mean |x|, an error every output shares, divided by the row's spread.
+    const sum = k.get(x).dtype === "fp32" ? laneSum32(k, at, x, d) : laneSum(k, at, mxmOperand(k, at, x), d);
+    const mean = k.imm(k.fresh(at), "mul", sum, 1 / d);
     c = k.binary(k.fresh(at), "sub", x32, mean);
   }
   // (c * c) * keep, built once for each half of its lane sum: c is read twice, the squares never stored.

@@ -22,6 +22,11 @@ export const M = {
     severity: "error",
     text: "node '{0}' uses dtype {1}, which the LPU back end does not lower yet",
   },
+  mxmType: {
+    code: "LPU5004",
+    severity: "error",
+    text: "node '{0}' multiplies {1} operands, which the MXM does not take (it multiplies int8, uint8, fp8, fp16 and bf16); cast them first, e.g. cast(x, to=fp16)",
+  },
   // LPU5005: a tensor's block found no place in SRAM; the texts say what ran out (allocate-full.ts).
   sramFull: {
     code: "LPU5005",

@@ -42,6 +42,24 @@ describe("lowering of lane reductions", () => {
       "const.eye.fp16.2.0+2",
     ]);
   });
+  it("an fp32 layernorm sums its mean from bf16 hi and lo halves too (four ones products, not three)", () => {
+    const { kernel, diagnostics } = kernelOf(
+      `${header}param g: fp32[d]\nparam be: fp32[d]\noutput y = layernorm(cast(x, to=fp32), g, be)\n`,
+    );
+    expect(diagnostics).toEqual([]);
+    expect(kernel.ops.filter((o) => o.kind === "matmul" && o.b.startsWith("const.ones."))).toHaveLength(4);
+  });
+  it("a matmul of fp32 activations is refused (LPU5004) with the dtypes the MXM takes, not an internal error", () => {
+    const { diagnostics } = kernelOf(
+      `model t\ninput x: fp32[2, 64]\nparam w: fp32[64, 32]\noutput y = matmul(x, w)\n`,
+    );
+    expect(diagnostics.map((d) => [d.code, d.message])).toEqual([
+      [
+        "LPU5004",
+        "node 'matmul_0' multiplies fp32 operands, which the MXM does not take (it multiplies int8, uint8, fp8, fp16 and bf16); cast them first, e.g. cast(x, to=fp16)",
+      ],
+    ]);
+  });
   it("softmax over a row axis of an fp32 tensor is refused (LPU5003): fp32 cannot cross the MXM exactly", () => {
     const { diagnostics } = kernelOf(`${header}output y = softmax(cast(x, to=fp32), axis=0)\n`);
     expect(diagnostics.map((d) => d.code)).toEqual(["LPU5003"]);
