@@ -27,6 +27,7 @@ import { type LayerPlacement, layerPartition } from "./layers.ts";
 import { M } from "./messages.ts";
 import { type PackContext, type Packing, packContext, packStages, type Stage } from "./pack.ts";
 import { alignToInstances } from "./pack-align.ts";
+import { planeTiming } from "./plane-split.ts";
 import { estimatePlacement, FILL_FRACTIONS, FULL_FILL, type SpreadTiming, spreadStages } from "./spread.ts";
 
 export const STRATEGIES = ["auto", "pack", "spread", "none", "k-split", "pipeline", "layers"] as const;
@@ -380,5 +381,6 @@ export function spreadTiming(m: Machine): SpreadTiming {
     hopLatency: m.c2c.latency,
     bufferWords: m.c2c.bufferWords,
     wordCycles: num / den,
+    planeSplit: planeTiming(m),
   };
 }

@@ -5,6 +5,8 @@ import { DTYPE_BYTES } from "../graph/ir.ts";
 import type { PartSplit } from "./in-place.ts";
 import { type KOp, opInputs } from "./kernel-ir.ts";
 import { kTilesOf, type PackContext, type Placement } from "./pack.ts";
+import { type PlaneChain, type PlaneTiming, planeSplits } from "./plane-split.ts";
+import { taskRows } from "./tile-context.ts";
 
 /** The machine numbers the estimate uses (partition.ts reads them from the preset). */
 export interface SpreadTiming {
@@ -28,6 +30,8 @@ export interface SpreadTiming {
   readonly bufferWords: number;
   /** Cycles a 320-byte word takes on a link. */
   readonly wordCycles: number;
+  /** What decides a column split's planes a group (plane-split.ts, as the tiles do). */
+  readonly planeSplit: PlaneTiming;
 }
 
 type Matmul = Extract<KOp, { kind: "matmul" }>;
@@ -130,7 +134,8 @@ export class Timeline {
 
   /** Cycles its MXM planes take to run K tiles k0 .. k1 - 1 of a matmul on chip c from `ready` (`commit`: book
    * them): one output column tile (a group) holds a plane while its weight tiles pass, each the larger of its load
-   * and its activations; with fewer groups than planes the K tiles split over planes too (tile.ts). */
+   * and its activations; with fewer groups than planes the K tiles split over planes too (tile-matmul.ts; a column
+   * split's where that gains: plane-split.ts). */
   private matmulOn(
     op: Matmul,
     c: number,
@@ -152,7 +157,11 @@ export class Timeline {
     const load = b.role === "temp" ? rows : Math.ceil(rows / width);
     const perTile = Math.max(load, a.rows * this.t.cyclesPerVector(DTYPE_BYTES[a.dtype]));
     const splits =
-      groups < this.t.planes ? Math.max(1, Math.min(perGroup, Math.floor(this.t.planes / groups))) : 1;
+      columns === undefined
+        ? groups < this.t.planes
+          ? Math.max(1, Math.min(perGroup, Math.floor(this.t.planes / groups)))
+          : 1
+        : this.columnSplits(op, columns, perGroup);
     const job = Math.ceil(perGroup / splits) * perTile + this.t.matmulLatency;
     const planes = [...(this.planes[c] ?? new Array<number>(this.t.planes).fill(0))];
     let end = ready;
@@ -167,11 +176,34 @@ export class Timeline {
     return end;
   }
 
+  /** Planes each group of a column split's chip takes (tile-columns.ts: its row chunks are groups too). */
+  private columnSplits(op: Matmul, columns: number, kTiles: number): number {
+    return planeSplits(this.t.planeSplit, this.columnChain(op, columns, kTiles));
+  }
+
+  private columnChain(op: Matmul, columns: number, kTiles: number): PlaneChain {
+    const a = this.ctx.tensors.get(op.a)!;
+    const b = this.ctx.tensors.get(op.b)!;
+    const chunk = kTiles > 1 ? taskRows(this.ctx.chunkRows) : this.ctx.chunkRows;
+    return {
+      groups: columns * Math.ceil(a.rows / chunk),
+      kTiles,
+      rows: Math.min(a.rows, chunk),
+      weightBytes: DTYPE_BYTES[b.dtype],
+      activationBytes: DTYPE_BYTES[a.dtype],
+      computedWeight: b.role === "temp",
+    };
+  }
+
   /** Estimated finish of op i placed as `p` (`commit`: make it so). */
   place(i: number, p: Placement, commit: boolean): number {
     this.trialLinks.length = 0;
     this.trialArrived.length = 0;
     const op = this.ctx.ops[i]!;
+    return this.placeOp(op, p, commit);
+  }
+
+  private placeOp(op: KOp, p: Placement, commit: boolean): number {
     if (op.kind !== "matmul" && p.nBounds && p.width > 1) {
       // Split by column ranges (in-place.ts): each chip its range, from its parts of the inputs.
       const n = p.nBounds;

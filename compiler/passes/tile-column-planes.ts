@@ -1,15 +1,30 @@
 // One output tile (a row chunk) of a column-split matmul on its chip -> its MXM tasks: a chain over every K tile, or,
-// when the chip has fewer groups than MXM planes, the K tiles split over the idle planes, their fp32 partial sums
-// added on the chip; then the epilogue and the write of `dst`. Guarantees `dst`'s rows hold the whole product.
-import type { ElemType } from "../../arch/isa.ts";
+// when the chip has fewer groups than MXM planes and the split gains (plane-split.ts), the K tiles split over the
+// idle planes, their fp32 partial sums added on the chip; then the epilogue and the write of `dst`.
+// Guarantees `dst`'s rows hold the whole product.
+import { ELEM_BYTES, type ElemType } from "../../arch/isa.ts";
+import type { Machine } from "../../arch/machine.ts";
 import type { KOp } from "./kernel-ir.ts";
+import { planeSplits, planeTiming } from "./plane-split.ts";
 import type { Step, TiledTensor, VecRef } from "./task-ir.ts";
 import type { TileContext } from "./tile-context.ts";
 
-/** How many planes each of a chip's `groups` output groups takes for its `kTiles` K tiles: the idle ones, shared
- * evenly (as tile-matmul.ts does on each chip of a K split; the spread's time line assumes the same). */
-export function planeSplits(planes: number, groups: number, kTiles: number): number {
-  return groups < planes ? Math.max(1, Math.min(kTiles, Math.floor(planes / groups))) : 1;
+/** Planes each of the `tiles` output column tiles (in `chunks` row chunks of `rows` rows) of a column split on
+ * its chip takes for its K chain (plane-split.ts, the rule the spread's time line uses too). */
+export function columnSplits(
+  machine: Machine,
+  a: TiledTensor,
+  b: TiledTensor,
+  place: { readonly tiles: number; readonly chunks: number; readonly rows: number },
+): number {
+  return planeSplits(planeTiming(machine), {
+    groups: place.tiles * place.chunks,
+    kTiles: a.tiles,
+    rows: place.rows,
+    weightBytes: ELEM_BYTES[b.type],
+    activationBytes: ELEM_BYTES[a.type],
+    computedWeight: b.role === "temp",
+  });
 }
 
 /** Where one group of a column split runs and what it writes. */
@@ -25,7 +40,7 @@ export interface ColumnTile {
   readonly j: number;
   readonly rows: readonly [number, number];
   readonly acc: ElemType;
-  /** Planes this group's K tiles run on (`planeSplits`). */
+  /** Planes this group's K tiles run on (`columnSplits`). */
   readonly splits: number;
 }
 

@@ -1,6 +1,6 @@
 // A matmul split by output columns over consecutive chips (partition.ts's nSplits) -> MXM tasks: each chip
-// computes its column tiles whole from its own weight rows (over its idle planes: tile-column-planes.ts) and sends
-// the finished tiles to chip 0 (from another node, chip 0 copies them in over the gateways).
+// computes its column tiles whole from its own weight rows (over its idle planes where that gains: plane-split.ts)
+// and sends the finished tiles to chip 0 (from another node, chip 0 copies them in over the gateways).
 // Guarantees chip 0's copy of the output holds every tile, in the output type, after the recv tasks; or, for a
 // model output no op reads, that each chip's part (`outputParts`) holds its tiles, and nothing is sent.
 import { partedTensors, partId } from "./in-place.ts";
@@ -8,7 +8,7 @@ import type { KOp } from "./kernel-ir.ts";
 import { unreadOutputs } from "./pack.ts";
 import type { PartitionedGraph } from "./partition.ts";
 import type { Step, TiledTensor } from "./task-ir.ts";
-import { lowerColumnTile, planeSplits } from "./tile-column-planes.ts";
+import { columnSplits, lowerColumnTile } from "./tile-column-planes.ts";
 import { accumulatorType, bufferRows, type TileContext, taskRows } from "./tile-context.ts";
 
 /**
@@ -43,7 +43,11 @@ export function lowerColumns(
     const count = Math.min(n1 * lanes, b0.rows) - first;
     const b = columnRows(cx, b0, first, count, c);
     const dst = c === 0 && !kept ? out : cx.temp(out, partId(out.id, c), out.type, c);
-    const splits = planeSplits(machine.mxm.planes, (n1 - n0) * Math.ceil(a0.rows / chunk), a0.tiles);
+    const splits = columnSplits(machine, a0, b0, {
+      tiles: n1 - n0,
+      chunks: Math.ceil(a0.rows / chunk),
+      rows: Math.min(chunk, a0.rows),
+    });
     for (let j = n0; j < n1; j++) {
       const nRows = Math.min(lanes, b0.rows - j * lanes);
       for (let m0 = 0; m0 < a0.rows; m0 += chunk) {

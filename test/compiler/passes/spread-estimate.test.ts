@@ -11,6 +11,7 @@ import { decompose } from "../../../compiler/passes/decompose.ts";
 import { opInputs } from "../../../compiler/passes/kernel-ir.ts";
 import type { Placement, Stage } from "../../../compiler/passes/pack.ts";
 import { partition, spreadTiming, usableBytesPerChip } from "../../../compiler/passes/partition.ts";
+import { planeTiming } from "../../../compiler/passes/plane-split.ts";
 import {
   estimateNext,
   estimatePlacement,
@@ -44,6 +45,7 @@ const TIMING: SpreadTiming = {
   hopLatency: 50,
   bufferWords: 32,
   wordCycles: 1000,
+  planeSplit: planeTiming(TSP_V1),
 };
 
 function fan() {
