@@ -176,23 +176,9 @@ export class Timeline {
     return end;
   }
 
-  /** Planes each group of a column split's chip takes (tile-columns.ts: its row chunks are groups too). */
+  /** Planes each group of a column split's chip takes, as the tiles take them. */
   private columnSplits(op: Matmul, columns: number, kTiles: number): number {
-    return planeSplits(this.t.planeSplit, this.columnChain(op, columns, kTiles));
-  }
-
-  private columnChain(op: Matmul, columns: number, kTiles: number): PlaneChain {
-    const a = this.ctx.tensors.get(op.a)!;
-    const b = this.ctx.tensors.get(op.b)!;
-    const chunk = kTiles > 1 ? taskRows(this.ctx.chunkRows) : this.ctx.chunkRows;
-    return {
-      groups: columns * Math.ceil(a.rows / chunk),
-      kTiles,
-      rows: Math.min(a.rows, chunk),
-      weightBytes: DTYPE_BYTES[b.dtype],
-      activationBytes: DTYPE_BYTES[a.dtype],
-      computedWeight: b.role === "temp",
-    };
+    return planeSplits(this.t.planeSplit, columnChain(this.ctx, op, columns, kTiles));
   }
 
   /** Estimated finish of op i placed as `p` (`commit`: make it so). */
@@ -354,6 +340,22 @@ interface Made {
   arrived: Map<number, number> | undefined;
   /** A tensor kept in parts: when chip `chip + c`'s part is written. */
   readonly parts?: readonly number[];
+}
+
+/** A group's K chain on a chip of a column split with `columns` of its output tiles there, as tile-columns.ts
+ * lowers it: its row chunks are groups too (plane-split.ts decides the planes from it). */
+export function columnChain(ctx: PackContext, op: Matmul, columns: number, kTiles: number): PlaneChain {
+  const a = ctx.tensors.get(op.a)!;
+  const b = ctx.tensors.get(op.b)!;
+  const chunk = kTiles > 1 ? taskRows(ctx.chunkRows) : ctx.chunkRows;
+  return {
+    groups: columns * Math.ceil(a.rows / chunk),
+    kTiles,
+    rows: Math.min(a.rows, chunk),
+    weightBytes: DTYPE_BYTES[b.dtype],
+    activationBytes: DTYPE_BYTES[a.dtype],
+    computedWeight: b.role === "temp",
+  };
 }
 
 /** Whether an op reads nothing computed (a matmul is left where its weights' SRAM puts it). */

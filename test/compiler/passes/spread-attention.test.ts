@@ -1,10 +1,11 @@
 import { describe, expect, it } from "vitest";
 import { resolveMachine } from "../../../arch/derive.ts";
 import { TSP_V1 } from "../../../arch/presets.ts";
+import { packContext } from "../../../compiler/passes/pack.ts";
 import { partition, spreadTiming } from "../../../compiler/passes/partition.ts";
 import { planeSplits, planeTiming } from "../../../compiler/passes/plane-split.ts";
 import { heavy } from "../../../compiler/passes/spread.ts";
-import { routeHops } from "../../../compiler/passes/spread-timeline.ts";
+import { columnChain, routeHops } from "../../../compiler/passes/spread-timeline.ts";
 import { route } from "../../../compiler/passes/stages.ts";
 import { scheduledInsts } from "../../../compiler/schedule/schedule-ir.ts";
 import { expectExact } from "../../support/exact.ts";
@@ -21,6 +22,15 @@ param v: fp8[1600, 1280]
 output y = matmul(silu(matmul(x, w)), v)
 `;
     const { graph, r, p } = compileSpread(text, "t.model", m, 4);
+    const kernel = r.kernel!;
+    const ctx = packContext(
+      kernel.ops,
+      new Map(kernel.tensors.map((t) => [t.id, t])),
+      kernel.outputs.map((o) => o.tensor),
+      { lanes: m.lanes, planes: m.mxm.planes, budget: 0, nodeChips: 4, chunkRows: m.mxm.accumulatorRows },
+    );
+    const op = kernel.ops.find((o) => o.id === "matmul_0")!;
+    if (op.kind !== "matmul") throw new Error("matmul_0 is a matmul");
     const n = p.nSplits?.get("matmul_0");
     expect(n, "the first product split by columns").toBeDefined();
     const base = p.stageOf.get("matmul_0")!.base;
@@ -40,6 +50,8 @@ output y = matmul(silu(matmul(x, w)), v)
       };
       const splits = planeSplits(planeTiming(m), chain);
       expect(splits, `${tiles} tiles`).toBe(tiles === 1 ? 3 : tiles === 2 ? 2 : 1);
+      // The spread's estimate asks the same rule of the same chain.
+      expect(planeSplits(spreadTiming(m).planeSplit, columnChain(ctx, op, tiles, 5))).toBe(splits);
       if (splits > 1) split++;
       for (let j = n![c]!; j < n![c + 1]!; j++) {
         const groups = new Set(
