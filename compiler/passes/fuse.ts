@@ -4,7 +4,7 @@
 // ops folded into one fused op each (`fusePointwise`). Pure.
 import { assertNever } from "../../util/assert.ts";
 import type { DType } from "../graph/ir.ts";
-import { LANES, repeatsTiles } from "./kernel-builder.ts";
+import { LANES, padded, repeatsTiles } from "./kernel-builder.ts";
 import type { EpilogueOp, KernelGraph, KOp, KTensor } from "./kernel-ir.ts";
 import { opInputs, REPEAT_INSTANCE } from "./kernel-ir.ts";
 import type { PointwiseOp, PointwiseStep } from "./pointwise-ir.ts";
@@ -14,6 +14,7 @@ export function fuseEpilogues(k: KernelGraph): KernelGraph {
   for (const op of k.ops) for (const i of opInputs(op)) readers.set(i, (readers.get(i) ?? 0) + 1);
   const outputs = new Set(k.outputs.map((o) => o.tensor));
   const rows = new Map(k.tensors.map((t) => [t.id, t.rows]));
+  const cols = new Map(k.tensors.map((t) => [t.id, t.cols]));
   const ops: (KOp | undefined)[] = [...k.ops];
   const producer = new Map<string, number>();
   ops.forEach((op, i) => {
@@ -32,7 +33,8 @@ export function fuseEpilogues(k: KernelGraph): KernelGraph {
     else if (op.kind === "binaryImm") e = { kind: "imm", fn: op.fn, imm: op.imm };
     else if (
       op.kind === "binary" &&
-      !op.bTile &&
+      // A repeated row as wide as a's padded width meets each tile as its own (the epilogue reads b's tile j).
+      (!op.bTile || cols.get(op.b) === padded(cols.get(op.a)!)) &&
       rows.get(op.b) === 1 &&
       op.b !== x &&
       !readsRow(p, op.b) &&

@@ -18,9 +18,10 @@ export const tilesOf = (first: number, n: number): [number, number] => [
 
 /** Whether `b`, a whole number of 320-lane tiles and fewer tiles than `a`, is copies of one tile repeated over a's
  * column tiles (a lane sum's broadcast, `bTile`): one tile, or, under a row too wide for one copy, a few
- * (lower-reduce.ts `laneSum`). */
+ * (lower-reduce.ts `laneSum`). Also a `b` of a's padded width when a ends in a partial tile: each tile meets its
+ * own, padding lanes included (softmax's padding cap, lower-reduce.ts `maskedExp`). */
 export const repeatsTiles = (b: { readonly cols: number }, a: { readonly cols: number }): boolean =>
-  b.cols % LANES === 0 && b.cols < padded(a.cols);
+  b.cols % LANES === 0 && b.cols !== a.cols && b.cols <= padded(a.cols);
 
 /** The tile of a repeated `b` (`repeatsTiles`) that a's column tile j meets: each of b's copies serves one run of
  * consecutive tiles, copy c tiles [c * n / copies, (c + 1) * n / copies) of a's n. */

@@ -127,11 +127,23 @@ export function softmax32(k: KernelBuilder, at: string, s32: string): string {
   return k.binary(k.fresh(at), "mul", e, rs);
 }
 
-/** exp(x) of fp32 x with its padding lanes 0 before and after exp (so they stay finite and add nothing). Zero
- * after exp too: p's padding meets the padding columns of p . V's weight, which are not zero when V^T is computed
- * (a transpose on the MXM leaves them as it finds them); dropping this mask broke the prefill checks of test/e2e. */
+/** exp(x) of fp32 x with its padding lanes 0 after exp (so they add nothing). Zero after exp: p's padding meets the
+ * padding columns of p . V's weight, which are not zero when V^T is computed (a transpose on the MXM leaves them as
+ * it finds them); dropping this mask broke the prefill checks of test/e2e. x's padding lanes are finite (products of
+ * finite weights), not known: with one partial tile (a prefill's scores over at most 320 keys, a decode's new key)
+ * they are capped by min with -inf first (the kept lanes by min with +inf, exact), so exp gives 0 there and the
+ * cap is one epilogue op on the scores' product (fuse.ts), where a keep mask before and after exp was two ops, the
+ * second a VXM task of its own on the head's chain (a fused task cannot read one row twice). Wider rows keep both
+ * masks (a cap tile repeated over every tile would cap the kept lanes of the others). */
 export function maskedExp(k: KernelBuilder, at: string, s32: string): string {
-  const keep = keepMask(k, k.get(s32).cols);
+  const cols = k.get(s32).cols;
+  if (cols < LANES) {
+    const cap = k.constant(`cap.fp32.${cols}`, "fp32", 1, LANES, (_, c) =>
+      c < cols ? Number.POSITIVE_INFINITY : Number.NEGATIVE_INFINITY,
+    );
+    return k.unary(k.fresh(at), "exp", k.binary(k.fresh(at), "min", s32, cap));
+  }
+  const keep = keepMask(k, cols);
   const e = k.unary(k.fresh(at), "exp", k.binary(k.fresh(at), "mul", s32, keep));
   return k.binary(k.fresh(at), "mul", e, keep);
 }
