@@ -13,6 +13,7 @@ import { inputView, type PointwiseOp, valueTypes } from "./pointwise-ir.ts";
 import type { Step, TaskGraph } from "./task-ir.ts";
 import { outputParts, partsOf } from "./tile-columns.ts";
 import { taskRows, tileContext } from "./tile-context.ts";
+import { liveTiles } from "./tile-live.ts";
 import { lowerMatmul } from "./tile-matmul.ts";
 
 /** Which of an op's output column tiles a lowering makes, on which chip of its stage, and the tensor it reads or
@@ -70,8 +71,16 @@ export function tile(p: PartitionedGraph, machine: Machine): TaskGraph {
   // Tensors held in parts (tile-columns.ts partsOf): an elementwise op split by columns (partition.ts nSplits)
   // runs chip c's range from its inputs' parts there into its own part (in-place.ts).
   const parts = partsOf(p);
+  // A VXM op computes only the column tiles some reader reads (tile-live.ts).
+  const live = liveTiles(
+    p.kernel,
+    (x) => byId.get(x)!.tiles,
+    (op) => p.nSplits?.has(op) === true,
+  );
   const ranges = (op: KOp): Range[] => {
     const n = p.nSplits?.get(op.id);
+    const needed = live.get(op.out);
+    if (needed) return [{ ...whole(op), ...needed }];
     if (!n || op.kind === "matmul") return [whole(op)];
     const out = byId.get(op.out)!;
     return n.slice(0, -1).map((j0, c) => {
