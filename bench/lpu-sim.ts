@@ -153,6 +153,8 @@ export interface Measured extends BenchResult {
     readonly install: number;
     readonly knownOrders: number;
     readonly sorts: number;
+    /** Stream groups of stamped copies whose records all matched their family reference's (not stored or swept). */
+    readonly matchedGroups: number;
   };
 }
 
@@ -193,8 +195,9 @@ export function measure(
           install: lastPhases.install / 1000,
           knownOrders: lastPhases.knownOrders,
           sorts: lastPhases.sorts,
+          matchedGroups: lastPhases.matchedGroups,
         }
-      : { chips: 0, streams: 0, links: 0, install: 0, knownOrders: 0, sorts: 0 },
+      : { chips: 0, streams: 0, links: 0, install: 0, knownOrders: 0, sorts: 0, matchedGroups: 0 },
     ...(hazards > 0
       ? { note: `${hazards} hazard(s) in a hazard-free program: a simulator bug` }
       : !functional && !exact && !sim.ranFast
@@ -265,13 +268,15 @@ function line(r: Measured): string {
   );
 }
 
-/** Where a fast run's wall time went: construction, the chips (the stream check among them), links, install. */
+/** Where a fast run's wall time went: construction, the chips (the stream check among them), links, install; and
+ * how its stream groups were put in order or matched (per group, over all chips). */
 function phaseLine(r: Measured): string {
   const p = r.phases;
   const s = (x: number) => `${x.toFixed(2)} s`;
   return (
     `wall: new Simulator ${s(r.constructSeconds)}, chips ${s(p.chips)} (stream check ${s(p.streams)}: ` +
-    `${p.knownOrders} groups in a known order, ${p.sorts} sorted), links ${s(p.links)}, install ${s(p.install)}`
+    `${p.knownOrders} groups in a known order, ${p.sorts} sorted, ${p.matchedGroups} matched a copy's reference), ` +
+    `links ${s(p.links)}, install ${s(p.install)}`
   );
 }
 

@@ -61,6 +61,7 @@ export class FastChip extends FastUnits {
       }
       if (!released) throw new Bail("a sync that may never be notified");
     }
+    this.settleCopies(this.queues);
     const t = performance.now();
     this.segments.check(this.scratch.sortOrders(this.chip.id));
     this.streamMs = performance.now() - t;
@@ -127,9 +128,14 @@ export class FastChip extends FastUnits {
 
   /** Issues the queue's instructions until it ends or parks on a sync. */
   private runQueue(fq: FastQueue): void {
+    this.enterQueue(fq);
+    this.issueQueue(fq);
+    this.leaveQueue(fq);
+  }
+
+  private issueQueue(fq: FastQueue): void {
     const q = fq.q;
     const pq = fq.pq;
-    this.segments.newQueue();
     let size = FIRST_BLOCK;
     // A queue that copies or is copied reads its list's one encoding (shared-code.ts) and adds its shift to each
     // explicit cycle; any other queue is encoded a block at a time (only a chip's own queues, whose shift is 0).

@@ -7,6 +7,7 @@ import { Arena, FastCode, RES_SLOTS } from "../code.ts";
 import type { PreparedQueue } from "../prepare.ts";
 import type { Simulator } from "../simulator.ts";
 import { InstructionCheck } from "../static-faults.ts";
+import { FamilyLogs, type ListLog } from "./copy-log.ts";
 import { HeapList, NumList } from "./num-list.ts";
 import { Segments } from "./segments.ts";
 import { SharedCode } from "./shared-code.ts";
@@ -51,6 +52,11 @@ export class FastQueue {
   notifies: number[] | undefined;
   /** The queue's instructions as the program gives them (checked and encoded a block at a time). */
   source: InstColumns;
+  /** How its stream operations are handled on a chip of a family (chip-streams.ts; -1 until its first turn), the
+   * family log it writes or compares with, and the log's next operation. */
+  logMode = -1;
+  log: ListLog | undefined;
+  cursor = 0;
   constructor(
     public q: QueueState,
     public pq: PreparedQueue,
@@ -77,6 +83,9 @@ export class FastQueue {
     this.parkedAt = 0;
     this.parkedId = -1;
     this.notifies = undefined;
+    this.logMode = -1;
+    this.log = undefined;
+    this.cursor = 0;
   }
 }
 
@@ -197,6 +206,9 @@ export class Scratch {
   /** Per family of chips (an original and its stamped copies, ChipProgram.copyOf): each stream group's sort order,
    * found by the first of them to run (Segments.check); dropped with the run. */
   private readonly orders = new Map<number, (Int32Array | undefined)[]>();
+  /** Per family (by its original's number), its stream logs (chip-streams.ts); dropped with the run. */
+  private readonly logs = new Map<number, FamilyLogs>();
+  private readonly marks = [new Uint8Array(0), new Uint8Array(0)];
   /** The family of each chip (by program chip number) that has one: its original's number. */
   private readonly family = new Map<number, number>();
   constructor(sim: Simulator) {
@@ -223,6 +235,28 @@ export class Scratch {
       this.family.set(pc.chip, original);
       this.family.set(original, original);
     }
+  }
+
+  /** The family's stream logs of the chip (copy-log.ts), made by the first of the family to ask, its reference; or
+   * undefined when no other chip runs its queues. */
+  familyLogs(chip: number): FamilyLogs | undefined {
+    const f = this.family.get(chip);
+    if (f === undefined) return undefined;
+    let logs = this.logs.get(f);
+    if (!logs) {
+      logs = new FamilyLogs(this.segments.groups);
+      logs.reference = chip;
+      this.logs.set(f, logs);
+    }
+    return logs;
+  }
+
+  /** A zeroed mark per stream group (two of them, `which` 0 or 1; valid until the next call for the same one). */
+  groupMarks(groups: number, which = 0): Uint8Array {
+    const m = this.marks[which]!;
+    if (m.length !== groups) this.marks[which] = new Uint8Array(groups);
+    else m.fill(0);
+    return this.marks[which]!;
   }
 
   /** The stream groups' sort orders of the chip's family (Segments.check), or undefined when no other chip runs its

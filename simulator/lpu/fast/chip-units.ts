@@ -27,12 +27,12 @@ import type { Simulator } from "../simulator.ts";
 import { countBits, markBits } from "../sram.ts";
 import { accTypeCode } from "../units.ts";
 import { Bail } from "./bail.ts";
-import { FastLink, FastPlane, RECENT, type Scratch } from "./chip-state.ts";
+import { FastLink, FastPlane, type Scratch } from "./chip-state.ts";
+import { FastStreams } from "./chip-streams.ts";
 import type { NumList } from "./num-list.ts";
-import { SEG_PUT, SEG_TAKE, type Segments } from "./segments.ts";
 
 /** A chip's unit state and the units' rules as runs; FastChip (chip-run.ts) adds the queues and the issue loop. */
-export class FastUnits {
+export class FastUnits extends FastStreams {
   end = 0;
   lastEvent = -1;
   /** The chip's deskew cycles: [deskewFrom, deskewTo) of the run's list (Scratch.deskews), sorted and unique once
@@ -44,8 +44,6 @@ export class FastUnits {
    * the run reuses; usedWords counts its bits when the chip's run ends. */
   private readonly used: Int32Array;
   private readonly usedStride: number;
-  /** The run's working arrays (the used map's set words: Scratch.usedFrom, usedTo). */
-  protected readonly scratch: Scratch;
   /** The chip's SRAM shape: words per slice, banks per slice. */
   private readonly wordsPerSlice: number;
   private readonly banks: number;
@@ -53,48 +51,27 @@ export class FastUnits {
   usedWords = 0;
   readonly planes: FastPlane[];
   readonly links: FastLink[];
-  protected readonly segments: Segments;
   private readonly bankList: NumList[];
-  readonly putWindow: number;
   /** The encoded rows of the running queue: the scratch block, or a copied queue's shared encoding (chip-run.ts). */
   protected code: FastCode;
-  /** Streams per direction. */
-  private readonly S: number;
   instructions = 0;
   vectors = 0;
-  /** Puts as records of RECENT numbers, pruned to those whose last put is within PUT_WINDOW cycles of the latest:
-   * only they can leave words on the streams at the end (final.ts). */
-  protected readonly puts_: NumList;
-  /** After run(): the puts that can leave words on the streams at the end. */
-  recent: number[] = [];
-  private latestPut = Number.NEGATIVE_INFINITY;
-  /** Prune `recent` when it grows past this (twice what the last pruning kept: amortised O(1) per put). */
-  private pruneAt = RECENT * 4096;
 
-  constructor(
-    readonly sim: Simulator,
-    readonly chip: ChipState,
-    scratch: Scratch,
-  ) {
-    const m = sim.machine;
-    this.S = m.streamsPerDirection;
+  constructor(sim: Simulator, chip: ChipState, scratch: Scratch) {
+    super(sim, chip, scratch);
     this.planes = chip.planes.map(() => new FastPlane());
     this.links = chip.links.map(() => new FastLink());
     scratch.reset(chip.id);
     this.code = scratch.code;
-    this.segments = scratch.segments;
     this.bankList = scratch.bankList;
-    this.puts_ = scratch.recent;
     this.wordsPerSlice = chip.sram.wordsPerSlice;
     this.banks = chip.sram.banks;
     this.usedStride = chip.sram.usedStride;
-    this.scratch = scratch;
     this.deskewFrom = scratch.deskews.length;
     this.used = scratch.usedMap(chip.sram.slices * this.usedStride);
     this.used.fill(0, scratch.usedFrom, scratch.usedTo);
     scratch.usedFrom = scratch.usedTo = 0;
     if (chip.sram.usedInto(this.used)) scratch.usedTo = this.used.length;
-    this.putWindow = 2 * m.sliceOrder.length + 2;
   }
 
   /** Words addr + i*stride (i < n) of the slice written. */
@@ -117,57 +94,6 @@ export class FastUnits {
 
   protected event(cycle: number): void {
     if (cycle > this.lastEvent) this.lastEvent = cycle;
-  }
-
-  private puts(g: number, bytes: number, pos: number, c0: number, n: number, id: number): void {
-    this.segments.add(SEG_PUT, g, bytes, this.S, pos, c0, n);
-    const last = c0 + n - 1;
-    // Already outside the window of the latest put, which only moves later: pruning would drop it (a queue runs whole
-    // before the next, so most of a chip's puts are behind the first queue's last ones).
-    if (last < this.latestPut - this.putWindow) return;
-    const recent = this.puts_;
-    const d = recent.data;
-    const k = recent.length - RECENT;
-    if (
-      k >= 0 &&
-      d[k + 5] === n &&
-      d[k]! + d[k + 6]! === id &&
-      d[k + 4]! + d[k + 6]! * n === c0 &&
-      d[k + 1] === g &&
-      d[k + 2] === bytes &&
-      d[k + 3] === pos
-    )
-      d[k + 6] = d[k + 6]! + 1;
-    else {
-      const at = recent.reserve(RECENT);
-      const e = recent.data;
-      e[at] = id;
-      e[at + 1] = g;
-      e[at + 2] = bytes;
-      e[at + 3] = pos;
-      e[at + 4] = c0;
-      e[at + 5] = n;
-      e[at + 6] = 1;
-      recent.length = at + RECENT;
-    }
-    if (last > this.latestPut) this.latestPut = last;
-    if (recent.length > this.pruneAt) this.prunePuts();
-  }
-
-  /** Keeps the puts whose last word is within the put window of the latest. */
-  protected prunePuts(): void {
-    const recent = this.puts_;
-    const d = recent.data;
-    const from = this.latestPut - this.putWindow;
-    let k = 0;
-    for (let j = 0; j < recent.length; j += RECENT)
-      if (d[j + 4]! + d[j + 5]! * d[j + 6]! - 1 >= from) for (let f = 0; f < RECENT; f++) d[k++] = d[j + f]!;
-    recent.length = k;
-    this.pruneAt = Math.max(RECENT * 4096, 2 * k);
-  }
-
-  private takes(g: number, bytes: number, pos: number, c0: number, n: number): void {
-    this.segments.add(SEG_TAKE, g, bytes, this.S, pos, c0, n);
   }
 
   /** What the instruction does over its vectors (units-*.ts), as runs. */

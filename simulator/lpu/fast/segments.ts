@@ -56,7 +56,7 @@ export class Segments {
   knownOrders = 0;
   sorts = 0;
 
-  constructor(private readonly groups: number) {
+  constructor(readonly groups: number) {
     this.data = Array.from({ length: groups }, () => new Int32Array(REC * 64));
     this.size = new Int32Array(groups);
     this.last = new Int32Array(groups * 2).fill(-1);
@@ -98,6 +98,18 @@ export class Segments {
     // The key biased to be non-negative (an even bias keeps its parity, the kind): KEY_BIAS - 2 pos + kind going west.
     const key = west ? KEY_BIAS + kind - 2 * pos : KEY_BIAS + 2 * pos + kind;
     for (let g = g0; g < g0 + count; g++) this.addOne(kind, g, d0, key, n);
+  }
+
+  /** `n` vectors of group g from first diagonal d0 (a 32-bit integer), at position pos (a copy's records stored
+   * from its family's log, chip-streams.ts: the same as add() of the operation that made d0). */
+  addDiagonal(kind: number, g: number, S: number, pos: number, d0: number, n: number): void {
+    const key = g >= S ? KEY_BIAS + kind - 2 * pos : KEY_BIAS + 2 * pos + kind;
+    this.addOne(kind, g, d0, key, n);
+  }
+
+  /** Records stored in group g. */
+  sizeOf(g: number): number {
+    return this.size[g]!;
   }
 
   private addOne(kind: number, g: number, d0: number, key: number, n: number): void {

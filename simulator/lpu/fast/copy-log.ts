@@ -1,0 +1,83 @@
+// The stream traffic of a stamped family's reference chip (fast/chip-streams.ts): the first chip of a family (an
+// original and its copies, ChipProgram.copyOf) to run logs each shared queue's stream operations; every later chip
+// of the family compares its own operations with them as its instructions produce them. In: operations (kind,
+// groups, first diagonal, vectors). Out: per queue, whether its operations were exactly the logged ones moved by one
+// number of cycles, and, at the chip's end, which stream groups need their records stored and swept.
+//
+// Why a match may skip the sweep: a group's verdict (segments.ts) depends only on its records' keys and the order
+// of their diagonals, so the same records all moved by the same number of cycles get the same verdict, which the
+// reference's sweep gave (it passed, or the fast path gave up). Every instruction of the copy is still issued and
+// executed on the copy's own state, and every stream operation it makes is computed and compared; a group whose
+// records may differ in any way (a queue of the copy's own, a queue that diverged, a list the reference ran that the
+// copy did not) is stored whole and swept as any other chip's.
+import type { InstColumns } from "../../../arch/isa.ts";
+
+/** Numbers per logged operation: kind | groups << 1 | first group << 16; first diagonal; vectors. */
+export const OP_WORDS = 3;
+
+/** The first word of a logged operation (kind 0 put, 1 take; `count` groups from g0, both below 2^15). */
+export function opWord(kind: number, g0: number, count: number): number {
+  return kind | (count << 1) | (g0 << 16);
+}
+
+/** One shared list's operations as the reference chip's queue made them. */
+export class ListLog {
+  length = 0;
+  /** Set when a second queue of the reference runs the same list: never compared. */
+  bad = false;
+  /** The chip (run order) that compares against it, and the chip whose queue matched it whole. */
+  claimedBy = -1;
+  matchedBy = -1;
+  constructor(
+    public data: Int32Array,
+    /** The reference queue's shift and slice position. */
+    readonly shift: number,
+    readonly pos: number,
+  ) {}
+
+  push(word: number, d0: number, n: number): void {
+    if (this.length + OP_WORDS > this.data.length) {
+      const bigger = new Int32Array(2 * this.data.length + OP_WORDS);
+      bigger.set(this.data.subarray(0, this.length));
+      this.data = bigger;
+    }
+    const d = this.data;
+    const k = this.length;
+    d[k] = word;
+    d[k + 1] = d0;
+    d[k + 2] = n;
+    this.length = k + OP_WORDS;
+  }
+
+  /** Sets `mark[g]` for every group the logged operations touch (found once, when the log is complete). */
+  markGroups(mark: Uint8Array): void {
+    if (!this.touched) {
+      const touched = new Uint8Array(mark.length);
+      const d = this.data;
+      for (let k = 0; k < this.length; k += OP_WORDS) {
+        const w = d[k]!;
+        const g0 = w >>> 16;
+        touched.fill(1, g0, g0 + ((w >>> 1) & 0x7fff));
+      }
+      const list: number[] = [];
+      for (let g = 0; g < touched.length; g++) if (touched[g] === 1) list.push(g);
+      this.touched = list;
+    }
+    for (const g of this.touched) mark[g] = 1;
+  }
+
+  private touched: number[] | undefined;
+}
+
+/** A family's logs, one per list its reference chip ran in a shared queue. */
+export class FamilyLogs {
+  /** The chip (run order) that logs: the first of the family to run. */
+  reference = -1;
+  readonly byList = new Map<InstColumns, ListLog>();
+  readonly logs: ListLog[] = [];
+  /** Groups the reference's other queues (not logged) touched: never skipped on a copy. */
+  readonly ownTouched: Uint8Array;
+  constructor(groups: number) {
+    this.ownTouched = new Uint8Array(groups);
+  }
+}
