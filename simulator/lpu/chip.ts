@@ -115,6 +115,18 @@ export class MxmPlane {
     this.types ??= new Uint8Array(this.accRows).fill(255);
     return this.types;
   }
+
+  /** Whether the per-row arrays exist. */
+  get hasRows(): boolean {
+    return this.ready !== undefined && this.types !== undefined;
+  }
+
+  /** Gives the plane its per-row arrays (accRows each, carved by the caller from one buffer for many planes: a fast
+   * run's install, fast/run.ts), as readyAt and rowType would make them. */
+  useRows(ready: Float64Array, types: Uint8Array): void {
+    this.ready = ready.fill(Number.NaN);
+    this.types = types.fill(255);
+  }
 }
 
 /** Bytes of up to four byte planes of one vector (and an fp64 row for MXM results), reused through a pool. */
@@ -132,10 +144,14 @@ export class Vec {
   }
 }
 
+/** The send buffer of a link that has sent nothing (never written: the first word replaces it, units-c2c.ts): a
+ * typed array per link end of every chip costs ~10 us each to make. */
+const NO_WORDS = new Float64Array(0);
+
 /** One end of a link: the send buffer and serialiser, and the words that arrived and wait for a recv. */
 export class LinkEnd {
   /** Cycle (ceil f_j) each buffered word leaves, oldest first (a ring: bufHead .. bufTail; allocated on first use). */
-  buffer: Float64Array = new Float64Array(0);
+  buffer: Float64Array = NO_WORDS;
   bufHead = 0;
   bufLen = 0;
   /** End of the last word's serialisation, in units of 1/den cycles. */

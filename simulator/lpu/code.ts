@@ -115,8 +115,8 @@ export class Arena {
     this.used = 0;
   }
 
-  /** `bytes` (a multiple of 8), zeroed: the buffer and where they start. */
-  take(bytes: number): { buf: ArrayBuffer; at: number } {
+  /** `bytes` (a multiple of 8), zeroed unless `zero` is false: the buffer and where they start. */
+  take(bytes: number, zero = true): { buf: ArrayBuffer; at: number } {
     let chunk = this.chunks[this.k];
     if (chunk && this.used + bytes > chunk.byteLength) {
       this.k++;
@@ -131,7 +131,7 @@ export class Arena {
     }
     const at = this.used;
     this.used += bytes;
-    new Uint8Array(chunk, at, bytes).fill(0);
+    if (zero) new Uint8Array(chunk, at, bytes).fill(0);
     return { buf: chunk, at };
   }
 }

@@ -121,6 +121,22 @@ function queueOrder(kind: string, index: number): number {
   return QUEUE_KIND_ORDER.indexOf(kind as never) * 1_000_000 + index;
 }
 
+/** A queue's key within a chip, one to one with its name: a number for every queue a machine can have, so that a
+ * chip's hundred queues make no string each; the name itself for anything else (a fault, told from the others). */
+function queueKey(kind: string, index: number): number | string {
+  return Number.isInteger(index) &&
+    index >= 0 &&
+    index < 1_000_000 &&
+    QUEUE_KIND_ORDER.includes(kind as never)
+    ? queueOrder(kind, index)
+    : `${kind}${index}`;
+}
+
+/** The queues a chip lists itself (a copy's replace its original's of the same name). */
+function ownQueues(c: Program["chips"][number]): Set<number | string> {
+  return new Set(c.queues.map((q) => queueKey(q.queue.kind, q.queue.index)));
+}
+
 /**
  * Checks and numbers the program. With `checkInstructions` false, only the chips, queues, wires, data and outputs
  * are checked (a cost per queue): the caller then owes each instruction its check (static-faults.ts), which the fast
@@ -145,9 +161,9 @@ export function prepare(program: Program, m: Machine, checkInstructions = true):
   const copiedLists = new Set<InstColumns>();
   for (const c of program.chips) {
     if (!c.copyOf) continue;
-    const own = new Set(c.queues.map((q) => `${q.queue.kind}${q.queue.index}`));
+    const own = ownQueues(c);
     for (const q of byChip.get(c.copyOf.chip)!.queues)
-      if (!own.has(`${q.queue.kind}${q.queue.index}`)) copiedLists.add(columnsOf(q));
+      if (!own.has(queueKey(q.queue.kind, q.queue.index))) copiedLists.add(columnsOf(q));
   }
   const faults: Hazard[] = [];
   const chips: PreparedChip[] = [];
@@ -171,6 +187,8 @@ export function prepare(program: Program, m: Machine, checkInstructions = true):
 
   const check = checkInstructions ? new InstructionCheck(m, program, record) : undefined;
   const wires = new Map<string, { chip: number; link: number }>();
+  /** Per chip, its links that a wire names (the same as `wires.has("chip:link")`, without a string per queue). */
+  const wiredLinks = new Map<number, Set<number>>();
   const chipIds = new Set(program.chips.map((c) => c.chip));
   for (const w of program.wires) {
     for (const [chip, link] of [
@@ -197,10 +215,20 @@ export function prepare(program: Program, m: Machine, checkInstructions = true):
     }
     wires.set(`${w.a}:${w.link}`, { chip: w.b, link: w.peerLink });
     wires.set(`${w.b}:${w.peerLink}`, { chip: w.a, link: w.link });
+    for (const [chip, link] of [
+      [w.a, w.link],
+      [w.b, w.peerLink],
+    ] as const) {
+      const set = wiredLinks.get(chip);
+      if (set) set.add(link);
+      else wiredLinks.set(chip, new Set([link]));
+    }
   }
   const slices = memSlices(m);
-  /** Slice position by queue name (the same for every chip). */
-  const positions = new Map<string, number | undefined>();
+  /** Slice position and name by queue (queueKey; the same for every chip): a chip's hundred queues look them up
+   * instead of making a string each. */
+  const positions = new Map<number | string, number | undefined>();
+  const names = new Map<number | string, string>();
   for (const c of [...program.chips].sort((a, b) => a.chip - b.chip)) {
     if (seenChips.has(c.chip)) {
       faults.push({
@@ -263,23 +291,32 @@ export function prepare(program: Program, m: Machine, checkInstructions = true):
         });
     }
     const queues: PreparedQueue[] = [];
-    const seenQueues = new Set<string>();
+    const seenQueues = new Set<number | string>();
     // A copy runs its original's queues, shifted, then its own (the order of arch/copies.ts queuesOf).
-    const own = new Set(c.queues.map((q) => `${q.queue.kind}${q.queue.index}`));
-    const copied = c.copyOf
-      ? byChip.get(c.copyOf.chip)!.queues.filter((q) => !own.has(`${q.queue.kind}${q.queue.index}`))
-      : [];
+    const copied: QueueProgram[] = [];
+    if (c.copyOf) {
+      const own = ownQueues(c);
+      for (const q of byChip.get(c.copyOf.chip)!.queues)
+        if (!own.has(queueKey(q.queue.kind, q.queue.index))) copied.push(q);
+    }
     const shift = c.copyOf?.shift ?? 0;
-    for (const [k, qp] of [...copied, ...c.queues].entries()) {
+    const chipLinks = wiredLinks.get(c.chip);
+    for (let k = 0; k < copied.length + c.queues.length; k++) {
+      const qp = k < copied.length ? copied[k]! : c.queues[k - copied.length]!;
       const qShift = k < copied.length ? shift : 0;
-      const name = `${qp.queue.kind}${qp.queue.index}`;
-      let position = positions.get(name);
-      if (position === undefined && !positions.has(name)) {
+      const key = queueKey(qp.queue.kind, qp.queue.index);
+      let name = names.get(key);
+      if (name === undefined) {
+        name = `${qp.queue.kind}${qp.queue.index}`;
+        names.set(key, name);
+      }
+      let position = positions.get(key);
+      if (position === undefined && !positions.has(key)) {
         position = queuePosition(m, qp.queue);
-        positions.set(name, position);
+        positions.set(key, position);
       }
       const list = columnsOf(qp);
-      if (position === undefined || seenQueues.has(name)) {
+      if (position === undefined || seenQueues.has(key)) {
         const first = list.count > 0 ? placedOfRow(list, 0) : undefined;
         const text =
           position === undefined ? `the machine has no queue ${name}` : `queue ${name} is listed twice`;
@@ -302,11 +339,11 @@ export function prepare(program: Program, m: Machine, checkInstructions = true):
         });
         continue;
       }
-      seenQueues.add(name);
+      seenQueues.add(key);
       const order = queueOrder(qp.queue.kind, qp.queue.index);
       const serial = allQueues.length;
       const pq: PreparedQueue = {
-        wired: wires.has(`${c.chip}:${qp.queue.index}`),
+        wired: chipLinks?.has(qp.queue.index) ?? false,
         serial,
         chip: c.chip,
         name,

@@ -136,13 +136,19 @@ export class FastPlane {
 
 /** One link end: its words sent (the cycle each leaves) and its recvs (cycle of the first vector, vectors, words). */
 export class FastLink {
-  readonly leaves = new NumList();
+  readonly leaves: NumList;
   /** Per recv, three numbers: its first vector's cycle, vectors, words per vector. */
-  readonly recvs = new NumList();
+  readonly recvs: NumList;
   /** Serialisation state (units-c2c.ts): the send buffer's leave cycles, oldest first, and the last finish. */
-  readonly buffer = new NumList();
+  readonly buffer: NumList;
   lastFinish = 0;
   received = 0;
+  /** The lists grow in the run's arena (they live until the link check). */
+  constructor(arena: Arena) {
+    this.leaves = new NumList(0, arena);
+    this.recvs = new NumList(0, arena);
+    this.buffer = new NumList(0, arena);
+  }
 }
 
 /**
@@ -162,7 +168,7 @@ class Buffers {
   readonly arena = new Arena();
   used = new Int32Array(0);
   /** Every queue's final state (QUEUE_SAVED numbers by serial), and the FastQueue objects a chip's run uses. */
-  readonly saved: number[] = [];
+  saved: number[] = [];
   readonly pool: FastQueue[] = [];
   usedFrom = 0;
   usedTo = 0;
@@ -315,10 +321,10 @@ export class Scratch {
 
   /** The run's saved queue states (QUEUE_SAVED numbers by queue serial). */
   savedQueues(queues: number): number[] {
-    const saved = this.buffers.saved;
-    // Filled in order once (queues are saved chip by chip, not in serial order): a packed array with no holes.
-    while (saved.length < queues * QUEUE_SAVED) saved.push(0);
-    return saved;
+    const b = this.buffers;
+    // Made whole at once (queues are saved chip by chip, not in serial order): an array with no holes to fill.
+    if (b.saved.length < queues * QUEUE_SAVED) b.saved = new Array<number>(queues * QUEUE_SAVED).fill(0);
+    return b.saved;
   }
 
   /** Empties the chip's working arrays for the chip `chip` (its program number). */

@@ -88,7 +88,7 @@ export class FastStreams {
         log.bad = true;
         fq.logMode = OWN;
       } else {
-        const made = new ListLog(new Int32Array(256), pq.shift, fq.q.position);
+        const made = new ListLog(pq.shift, fq.q.position, this.scratch.arena);
         fam.byList.set(pq.source, made);
         fam.logs.push(made);
         fq.log = made;
@@ -242,4 +242,4 @@ export class FastStreams {
 }
 
 /** The log of a queue that has none (never read: its mode is not LOG or COMPARE). */
-const NO_LOG = new ListLog(new Int32Array(0), 0, 0);
+const NO_LOG = new ListLog(0, 0, undefined);

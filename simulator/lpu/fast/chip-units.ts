@@ -60,7 +60,7 @@ export class FastUnits extends FastStreams {
   constructor(sim: Simulator, chip: ChipState, scratch: Scratch) {
     super(sim, chip, scratch);
     this.planes = chip.planes.map(() => new FastPlane());
-    this.links = chip.links.map(() => new FastLink());
+    this.links = chip.links.map(() => new FastLink(scratch.arena));
     scratch.reset(chip.id);
     this.code = scratch.code;
     this.bankList = scratch.bankList;

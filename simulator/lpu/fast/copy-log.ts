@@ -11,6 +11,7 @@
 // records may differ in any way (a queue of the copy's own, a queue that diverged, a list the reference ran that the
 // copy did not) is stored whole and swept as any other chip's.
 import type { InstColumns } from "../../../arch/isa.ts";
+import type { Arena } from "../code.ts";
 
 /** Numbers per logged operation: kind | groups << 1 | first group << 16; first diagonal; vectors. */
 export const OP_WORDS = 3;
@@ -20,6 +21,8 @@ export function opWord(kind: number, g0: number, count: number): number {
   return kind | (count << 1) | (g0 << 16);
 }
 
+const NO_OPS = new Int32Array(0);
+
 /** One shared list's operations as the reference chip's queue made them. */
 export class ListLog {
   length = 0;
@@ -28,16 +31,20 @@ export class ListLog {
   /** The chip (run order) that compares against it, and the chip whose queue matched it whole. */
   claimedBy = -1;
   matchedBy = -1;
+  data: Int32Array = NO_OPS;
   constructor(
-    public data: Int32Array,
     /** The reference queue's shift and slice position. */
     readonly shift: number,
     readonly pos: number,
+    /** The run's memory, which the log grows into (it lives until the run ends; undefined: never written). */
+    private readonly arena: Arena | undefined,
   ) {}
 
   push(word: number, d0: number, n: number): void {
     if (this.length + OP_WORDS > this.data.length) {
-      const bigger = new Int32Array(2 * this.data.length + OP_WORDS);
+      const size = 2 * (this.data.length + 64 * OP_WORDS);
+      const { buf, at } = this.arena!.take(4 * size, false);
+      const bigger = new Int32Array(buf, at, size);
       bigger.set(this.data.subarray(0, this.length));
       this.data = bigger;
     }

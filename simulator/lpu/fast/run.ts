@@ -8,7 +8,7 @@
 // timing-only run the chips only meet through link words, which change no issue time, so each chip runs alone from
 // start to end (its state stays in cache) and the links are checked afterwards: each word's arrival in the receiver's
 // clock, in the order the exact engine would process it (global time, then chip order), against the recvs.
-import type { ChipState } from "../chip.ts";
+import type { ChipState, MxmPlane } from "../chip.ts";
 import { RES_NAME, RES_SLOTS, TYPES } from "../code.ts";
 import type { Simulator } from "../simulator.ts";
 import { Bail } from "./bail.ts";
@@ -98,7 +98,9 @@ function install(
   saved: readonly number[],
 ): void {
   let now = sim.now;
-  for (const [k, fc] of chips.entries()) {
+  const rows = planeRows(chips);
+  for (let k = 0; k < chips.length; k++) {
+    const fc = chips[k]!;
     sim.instructions += fc.instructions;
     sim.vectors += fc.vectors;
     const chip = fc.chip;
@@ -141,6 +143,7 @@ function install(
       }
       const last = fp.lastTake;
       if (last && fp.rowType && fp.latency) {
+        if (!p.hasRows) rows.give(p);
         const ready = p.readyAt;
         const types = p.rowType;
         for (let r = 0; r < last.length; r++) {
@@ -163,6 +166,28 @@ function install(
   // The closure holds the chip and its few records only: capturing the FastChip would keep the run's scratch
   // (the stream segments, the shared encodings) alive as long as the simulator.
   for (const fc of chips) deferFinalPuts(sim, fc.chip, fc.recent, now - 1);
+}
+
+/**
+ * One buffer for the per-row arrays of every MXM plane an abc wrote (MxmPlane.useRows): a stamped llama2-70b has
+ * ~2,000 such planes, and a typed array of its own for each was thousands of external allocations, which V8 answers
+ * with collections.
+ */
+function planeRows(chips: readonly FastChip[]): { give(p: MxmPlane): void } {
+  let rows = 0;
+  for (const fc of chips)
+    fc.planes.forEach((fp, i) => {
+      if (fp.lastTake && !fc.chip.planes[i]!.hasRows) rows += fc.chip.planes[i]!.accRows;
+    });
+  const buf = new ArrayBuffer(9 * rows + 8);
+  let at = 0;
+  return {
+    give(p: MxmPlane): void {
+      const n = p.accRows;
+      p.useRows(new Float64Array(buf, 8 * at, n), new Uint8Array(buf, 8 * rows + at, n));
+      at += n;
+    },
+  };
 }
 
 function deferFinalPuts(sim: Simulator, chip: ChipState, recent: readonly number[], last: number): void {
