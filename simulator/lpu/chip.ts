@@ -60,6 +60,22 @@ export class QueueState {
     private readonly recordOf: RecordOf,
   ) {}
 
+  /** Back to the state the constructor gives (for a fast run that wrote its final states and then gave way). */
+  reset(): void {
+    this.next = 0;
+    this.lastIssue = Number.NEGATIVE_INFINITY;
+    this.nextFree = 0;
+    this.pendingFault = undefined;
+    this.resFrom.fill(Number.NEGATIVE_INFINITY);
+    this.resUntil.fill(Number.NEGATIVE_INFINITY);
+    this.resBy.fill(-1);
+    this.resName.fill("");
+    this.parked = undefined;
+    this.releasedAt = undefined;
+    this.busy = 0;
+    this.covered = 0;
+  }
+
   /** The queue's instructions as records (built on first use: the run itself never needs them). */
   get insts(): readonly InstRecord[] {
     if (!this.records) {
@@ -121,11 +137,11 @@ export class MxmPlane {
     return this.ready !== undefined && this.types !== undefined;
   }
 
-  /** Gives the plane its per-row arrays (accRows each, carved by the caller from one buffer for many planes: a fast
-   * run's install, fast/run.ts), as readyAt and rowType would make them. */
+  /** Gives the plane its per-row arrays, filled (accRows each, carved by the caller from one buffer for many planes:
+   * a fast run's install, fast/run.ts). */
   useRows(ready: Float64Array, types: Uint8Array): void {
-    this.ready = ready.fill(Number.NaN);
-    this.types = types.fill(255);
+    this.ready = ready;
+    this.types = types;
   }
 }
 

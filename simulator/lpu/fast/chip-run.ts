@@ -11,11 +11,12 @@ import { encodeChecked } from "../encode-checked.ts";
 import type { Simulator } from "../simulator.ts";
 import type { InstructionCheck } from "../static-faults.ts";
 import { Bail } from "./bail.ts";
-import { BLOCK, type FastQueue, FIRST_BLOCK, QUEUE_SAVED, type Scratch, saveQueue } from "./chip-state.ts";
+import { BLOCK, type FastQueue, FIRST_BLOCK, finishQueue, type Scratch } from "./chip-state.ts";
 import { FastUnits } from "./chip-units.ts";
 
 export class FastChip extends FastUnits {
-  /** The chip's queues while it runs (pooled objects: the next chip reuses them; run.ts installs the saved states). */
+  /** The chip's queues while it runs (pooled objects: the next chip reuses them; their states are written into the
+   * chip's QueueStates when it ends). */
   readonly queues: FastQueue[];
   private readonly check: InstructionCheck;
   /** Milliseconds of the stream check, and its groups put in order by a known order or sorted (run.ts lastPhases). */
@@ -67,9 +68,9 @@ export class FastChip extends FastUnits {
     this.streamMs = performance.now() - t;
     this.knownOrders = this.segments.knownOrders;
     this.sorts = this.segments.sorts;
-    // The queue objects serve the next chip: their final states are kept as numbers for the install.
-    const saved = this.scratch.savedQueues(this.sim.queues.length);
-    for (const fq of this.queues) saveQueue(fq, saved, fq.q.serial * QUEUE_SAVED);
+    // The queue objects serve the next chip: their final states go to the simulator's queues now (run.ts puts them
+    // back as constructed if a later chip or the link check gives way).
+    for (const fq of this.queues) finishQueue(fq);
     this.countUsed();
     this.prunePuts();
     this.recent = this.puts_.toArray();

@@ -3,7 +3,7 @@
 // and machine. Out: plain data that run.ts installs when the whole run passed.
 import type { InstColumns } from "../../../arch/isa.ts";
 import type { QueueState } from "../chip.ts";
-import { Arena, FastCode, RES_SLOTS } from "../code.ts";
+import { Arena, FastCode, RES_NAME, RES_SLOTS } from "../code.ts";
 import type { PreparedQueue } from "../prepare.ts";
 import type { Simulator } from "../simulator.ts";
 import { InstructionCheck } from "../static-faults.ts";
@@ -29,8 +29,8 @@ export const RECENT = 7;
 
 /**
  * A queue's issue state (the fields of QueueState the run changes) while its chip runs. The objects are used again
- * by the next chip (Scratch.queue): each chip's final queue states are saved as numbers (saveQueues) for the install,
- * so a run of tens of thousands of queues keeps no object per queue alive to its end.
+ * by the next chip (Scratch.queue): each chip's final queue states are written into its QueueStates (finishQueue),
+ * so a run of tens of thousands of queues keeps no object of its own per queue alive to its end.
  */
 export class FastQueue {
   next = 0;
@@ -89,22 +89,24 @@ export class FastQueue {
   }
 }
 
-/** Numbers per queue in the run's saved queue states (FastQueue.save): five fields, then four per resource slot. */
-export const QUEUE_SAVED = 5 + 4 * RES_SLOTS;
-
-/** Writes the queue's final state at `at` of `out` (QUEUE_SAVED numbers; NaN, infinities and -1 kept as they are). */
-export function saveQueue(fq: FastQueue, out: number[], at: number): void {
-  out[at] = fq.lastIssue;
-  out[at + 1] = fq.nextFree;
-  out[at + 2] = fq.releasedAt;
-  out[at + 3] = fq.busy;
-  out[at + 4] = fq.covered;
+/**
+ * Writes the queue's final state into its QueueState when its chip's run ends (run.ts puts every queue of the chips
+ * that ran back as constructed if the run gives way later: resetQueues).
+ */
+export function finishQueue(fq: FastQueue): void {
+  const q = fq.q;
+  q.next = q.count;
+  q.lastIssue = fq.lastIssue;
+  q.nextFree = fq.nextFree;
+  q.releasedAt = Number.isNaN(fq.releasedAt) ? undefined : fq.releasedAt;
+  q.busy = fq.busy;
+  q.covered = fq.covered;
   for (let r = 0; r < RES_SLOTS; r++) {
-    const s = at + 5 + 4 * r;
-    out[s] = fq.resFrom[r]!;
-    out[s + 1] = fq.resUntil[r]!;
-    out[s + 2] = fq.resBy[r]!;
-    out[s + 3] = fq.resOp[r]!;
+    q.resFrom[r] = fq.resFrom[r]!;
+    q.resUntil[r] = fq.resUntil[r]!;
+    q.resBy[r] = fq.resBy[r]!;
+    const op = fq.resOp[r]!;
+    q.resName[r] = op < 0 ? "" : RES_NAME[op]!;
   }
 }
 
@@ -116,8 +118,9 @@ export class FastPlane {
   usableFrom = 0;
   lastTake: Float64Array | undefined;
   rowType: Uint8Array | undefined;
-  /** Latency of the abc that wrote each row last. */
-  latency: Float64Array | undefined;
+  /** The cycle each row's result is ready: the last abc take plus its latency (NaN: never written), as MxmPlane's
+   * readyAt, so that the install copies it whole. */
+  ready: Float64Array | undefined;
   /** The last drain cycle of any acc issued so far (an abc taking before it could change that acc's check). */
   drainUntil = Number.NEGATIVE_INFINITY;
 
@@ -129,7 +132,7 @@ export class FastPlane {
   carveRows(rows: number, arena: Arena): void {
     const { buf, at } = arena.take(16 * rows + 8 * Math.ceil(rows / 8));
     this.lastTake = new Float64Array(buf, at, rows).fill(Number.NaN);
-    this.latency = new Float64Array(buf, at + 8 * rows, rows);
+    this.ready = new Float64Array(buf, at + 8 * rows, rows).fill(Number.NaN);
     this.rowType = new Uint8Array(buf, at + 16 * rows, rows).fill(255);
   }
 }
@@ -167,8 +170,7 @@ class Buffers {
   readonly code = new FastCode(BLOCK);
   readonly arena = new Arena();
   used = new Int32Array(0);
-  /** Every queue's final state (QUEUE_SAVED numbers by serial), and the FastQueue objects a chip's run uses. */
-  saved: number[] = [];
+  /** The FastQueue objects a chip's run uses. */
   readonly pool: FastQueue[] = [];
   usedFrom = 0;
   usedTo = 0;
@@ -317,14 +319,6 @@ export class Scratch {
     }
     fq.reset(q, pq);
     return fq;
-  }
-
-  /** The run's saved queue states (QUEUE_SAVED numbers by queue serial). */
-  savedQueues(queues: number): number[] {
-    const b = this.buffers;
-    // Made whole at once (queues are saved chip by chip, not in serial order): an array with no holes to fill.
-    if (b.saved.length < queues * QUEUE_SAVED) b.saved = new Array<number>(queues * QUEUE_SAVED).fill(0);
-    return b.saved;
   }
 
   /** Empties the chip's working arrays for the chip `chip` (its program number). */

@@ -288,11 +288,12 @@ export class FastUnits extends FastStreams {
     else for (let i = 0; i < n; i++) this.takes(code.s1[r]!, bytes, q.position, t + i * C, 1);
     if (!p.lastTake) p.carveRows(plane.accRows, this.scratch.arena);
     const lastTake = p.lastTake!;
-    const rowType = p.rowType!;
-    const latency = p.latency!;
-    for (let i = 0; i < n; i++) lastTake[row0 + i] = t + i * C;
-    rowType.fill(accTypeCode(type), row0, row0 + n);
-    latency.fill(L, row0, row0 + n);
+    const ready = p.ready!;
+    for (let i = 0; i < n; i++) {
+      lastTake[row0 + i] = t + i * C;
+      ready[row0 + i] = t + i * C + L;
+    }
+    p.rowType!.fill(accTypeCode(type), row0, row0 + n);
     this.event(t + (n - 1) * C + L);
   }
 
@@ -305,15 +306,15 @@ export class FastUnits extends FastStreams {
     if (row0 < 0 || row0 + n > plane.accRows || !Number.isInteger(row0))
       throw new Bail("accumulator rows out of range");
     const last = p.lastTake;
-    if (!last || !p.rowType || !p.latency) throw new Bail("acc of rows no abc wrote");
+    const ready = p.ready;
+    if (!last || !p.rowType || !ready) throw new Bail("acc of rows no abc wrote");
     const type = code.t0[r]!;
     for (let i = 0; i < n; i++) {
       const row = row0 + i;
       const c = t + i;
       const take = last[row]!;
       // A take at or after c would not have happened yet when the exact engine drains: left to it.
-      if (!(take < c) || take + p.latency[row]! > c || p.rowType[row] !== type)
-        throw new Bail("acc not ready");
+      if (!(take < c) || ready[row]! > c || p.rowType[row] !== type) throw new Bail("acc not ready");
     }
     if (t + n - 1 > p.drainUntil) p.drainUntil = t + n - 1;
     this.puts(code.s0[r]!, 4, q.position, t, n, id);

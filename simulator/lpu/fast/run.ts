@@ -1,19 +1,20 @@
 // The run-length fast path of `Simulator.run()` for timing-only runs (no values, no event log, nothing stepped yet).
 // In: the simulator just constructed. Out: true when the whole run was simulated here and its final state installed
-// (queues, resources, busy counts, chip ends and clocks, SRAM words used, MXM planes, link counts, the words still on
-// the streams); false when any chip or link might meet a hazard, and then nothing was changed: the exact per-vector
-// engine runs the program and gives the report.
+// (queues and their resources, written as each chip ends; chip ends and clocks, SRAM words used, MXM planes, link
+// counts, the words still on the streams); false when any chip or link might meet a hazard, and then nothing is
+// changed (the queues written are put back as constructed): the exact per-vector engine runs the program and gives
+// the report.
 //
 // Every instruction still issues and is checked; its n vectors are checked as runs (chip-run.ts, segments.ts). In a
 // timing-only run the chips only meet through link words, which change no issue time, so each chip runs alone from
 // start to end (its state stays in cache) and the links are checked afterwards: each word's arrival in the receiver's
 // clock, in the order the exact engine would process it (global time, then chip order), against the recvs.
 import type { ChipState, MxmPlane } from "../chip.ts";
-import { RES_NAME, RES_SLOTS, TYPES } from "../code.ts";
+import { TYPES } from "../code.ts";
 import type { Simulator } from "../simulator.ts";
 import { Bail } from "./bail.ts";
 import { FastChip } from "./chip-run.ts";
-import { QUEUE_SAVED, Scratch } from "./chip-state.ts";
+import { Scratch } from "./chip-state.ts";
 import { replayFinalPuts } from "./final.ts";
 import { checkLinks } from "./links.ts";
 import type { HeapList } from "./num-list.ts";
@@ -76,6 +77,8 @@ export function fastRun(sim: Simulator): boolean {
     phases.links = performance.now() - t;
   } catch (e) {
     lastSharedRows = scratch.shared.encoded;
+    // The queues of the chips that ran hold their final states (FastChip.run): back as the constructor left them.
+    for (const fc of chips) for (const q of fc.chip.queues) q.reset();
     if (e instanceof Bail) {
       lastBail = e.reason;
       return false;
@@ -86,17 +89,12 @@ export function fastRun(sim: Simulator): boolean {
   lastSharedRows = scratch.shared.encoded;
   sim.markInstructionsChecked();
   t = performance.now();
-  install(sim, chips, clocks, scratch.savedQueues(sim.queues.length));
+  install(sim, chips, clocks);
   phases.install = performance.now() - t;
   return true;
 }
 
-function install(
-  sim: Simulator,
-  chips: readonly FastChip[],
-  clocks: ReturnType<typeof checkLinks>,
-  saved: readonly number[],
-): void {
+function install(sim: Simulator, chips: readonly FastChip[], clocks: ReturnType<typeof checkLinks>): void {
   let now = sim.now;
   const rows = planeRows(chips);
   for (let k = 0; k < chips.length; k++) {
@@ -114,24 +112,6 @@ function install(
       chip.deskewAt = c.cycle - 1;
     }
     for (const [token, u] of fc.notified) chip.notified.set(token, u);
-    for (const q of chip.queues) {
-      const at = q.serial * QUEUE_SAVED;
-      q.next = q.count;
-      q.lastIssue = saved[at]!;
-      q.nextFree = saved[at + 1]!;
-      const released = saved[at + 2]!;
-      q.releasedAt = Number.isNaN(released) ? undefined : released;
-      q.busy = saved[at + 3]!;
-      q.covered = saved[at + 4]!;
-      for (let r = 0; r < RES_SLOTS; r++) {
-        const s = at + 5 + 4 * r;
-        q.resFrom[r] = saved[s]!;
-        q.resUntil[r] = saved[s + 1]!;
-        q.resBy[r] = saved[s + 2]!;
-        const op = saved[s + 3]!;
-        q.resName[r] = op < 0 ? "" : RES_NAME[op]!;
-      }
-    }
     chip.sram.installUsedCount(fc.usedWords);
     fc.planes.forEach((fp, i) => {
       const p = chip.planes[i]!;
@@ -142,14 +122,18 @@ function install(
         p.usableFrom = fp.usableFrom;
       }
       const last = fp.lastTake;
-      if (last && fp.rowType && fp.latency) {
-        if (!p.hasRows) rows.give(p);
-        const ready = p.readyAt;
-        const types = p.rowType;
-        for (let r = 0; r < last.length; r++) {
-          if (Number.isNaN(last[r]!)) continue;
-          ready[r] = last[r]! + fp.latency[r]!;
-          types[r] = fp.rowType[r]!;
+      if (last && fp.rowType && fp.ready) {
+        // A plane no run wrote yet (always, as the fast path runs only a simulator just constructed): a copy of the
+        // run's rows, NaN and 255 where no abc wrote.
+        if (!p.hasRows) rows.give(p, fp.ready, fp.rowType);
+        else {
+          const ready = p.readyAt;
+          const types = p.rowType;
+          for (let r = 0; r < last.length; r++) {
+            if (Number.isNaN(last[r]!)) continue;
+            ready[r] = fp.ready[r]!;
+            types[r] = fp.rowType[r]!;
+          }
         }
       }
     });
@@ -173,7 +157,9 @@ function install(
  * ~2,000 such planes, and a typed array of its own for each was thousands of external allocations, which V8 answers
  * with collections.
  */
-function planeRows(chips: readonly FastChip[]): { give(p: MxmPlane): void } {
+function planeRows(chips: readonly FastChip[]): {
+  give(p: MxmPlane, ready: Float64Array, types: Uint8Array): void;
+} {
   let rows = 0;
   for (const fc of chips)
     fc.planes.forEach((fp, i) => {
@@ -182,9 +168,13 @@ function planeRows(chips: readonly FastChip[]): { give(p: MxmPlane): void } {
   const buf = new ArrayBuffer(9 * rows + 8);
   let at = 0;
   return {
-    give(p: MxmPlane): void {
+    give(p: MxmPlane, ready: Float64Array, types: Uint8Array): void {
       const n = p.accRows;
-      p.useRows(new Float64Array(buf, 8 * at, n), new Uint8Array(buf, 8 * rows + at, n));
+      const r = new Float64Array(buf, 8 * at, n);
+      const t = new Uint8Array(buf, 8 * rows + at, n);
+      r.set(ready);
+      t.set(types);
+      p.useRows(r, t);
       at += n;
     },
   };
