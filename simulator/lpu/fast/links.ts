@@ -8,10 +8,11 @@
 // deskew changes a clock's anchor after the chip's deskew cycle. So R's deskew at cycle t counts for the word iff
 // (g_R(t), R's order) < (g_S(F), S's order), each global time taken with the anchors in force before that cycle.
 import { cycleAtAnchor, deskewBoundary, globalTimeAt } from "../clock.ts";
+import type { Arena } from "../code.ts";
 import type { Simulator } from "../simulator.ts";
 import { Bail } from "./bail.ts";
 import type { FastChip } from "./chip-run.ts";
-import type { HeapList } from "./num-list.ts";
+import { type HeapList, NumList } from "./num-list.ts";
 
 /**
  * Each chip's clock through its deskews, as numbers in arrays of the run rather than a ChipClock per deskew (a
@@ -66,6 +67,7 @@ export function checkLinks(
   chips: readonly FastChip[],
   deskewList: HeapList,
   anchors: HeapList,
+  arena: Arena,
 ): ClockHistory["final"][] {
   const m = sim.machine;
   const L = m.c2c.latency;
@@ -79,15 +81,18 @@ export function checkLinks(
   );
   const index = new Map(chips.map((fc, i) => [fc.chip, i] as const));
   const links = m.c2c.links;
-  /** Per receiving (chip, link), chip order * links + link: arrival cycles. */
-  const arrivals: (number[] | undefined)[] = [];
-  chips.forEach((fc, si) => {
+  // Every word's arrival as a pair (receiving chip order * links + link, cycle), in the run's memory (arena.ts): one
+  // list of the run instead of a JS array per receiving link, bucketed by link below.
+  const pairs = new NumList(0, arena);
+  for (let si = 0; si < chips.length; si++) {
+    const fc = chips[si]!;
     const sh = histories[si]!;
     const sFrom = sh.from;
     /** The sender's anchor in force at the last word's cycle (deskews at cycles < F applied). */
     let sj = 0;
-    fc.links.forEach((fl, li) => {
-      if (fl.leaves.length === 0) return;
+    for (let li = 0; li < fc.links.length; li++) {
+      const fl = fc.links[li]!;
+      if (fl.leaves.length === 0) continue;
       const peer = fc.chip.links[li]!.peer;
       if (!peer) throw new Bail("a send on an unwired link");
       const ri = index.get(peer.chip)!;
@@ -95,8 +100,6 @@ export function checkLinks(
       const rFrom = rh.from;
       const rchip = chips[ri]!;
       const key = ri * links + peer.link;
-      let list = arrivals[key];
-      if (!list) arrivals[key] = list = [];
       // Leave cycles are non-decreasing, and so mostly their global times: both walks go on from the last word's
       // anchor (and start over when a cycle or a time goes back), so a link costs its words plus the deskews.
       let j = 0;
@@ -120,23 +123,31 @@ export function checkLinks(
         }
         const rK = j === 0 ? rh.cycle0 : deskews[rFrom + j - 1]! + 1;
         const at = cycleAtAnchor(rK, anchorTime[rh.at0 + j]!, rh.drift, g) + L;
-        list.push(at);
+        pairs.push2(key, at);
         if (at > rchip.lastEvent) rchip.lastEvent = at;
       }
-    });
-  });
-  let sorting = new Float64Array(1024);
-  chips.forEach((fc, ri) => {
-    fc.links.forEach((fl, li) => {
-      const list = arrivals[ri * links + li];
-      if (!list && fl.recvs.length === 0) return;
-      // A typed array sorts numerically without a comparator call per comparison; one of the run, cut to each link's
-      // words (a typed array per link end was thousands of allocations).
-      const count = list?.length ?? 0;
-      if (sorting.length < count) sorting = new Float64Array(2 * count);
-      const got = sorting.subarray(0, count);
-      for (let w = 0; w < count; w++) got[w] = list![w]!;
-      got.sort();
+    }
+  }
+  // The arrivals bucketed by receiving link (a counting pass, then each link's cycles sorted in place).
+  const ends = chips.length * links;
+  const start = new Int32Array(ends + 1);
+  const pd = pairs.data;
+  for (let k = 0; k < pairs.length; k += 2) start[pd[k]! + 1]!++;
+  for (let e = 0; e < ends; e++) start[e + 1]! += start[e]!;
+  const fill = start.slice(0, ends);
+  const { buf, at: at0 } = arena.take(8 * Math.max(1, pairs.length / 2), false);
+  const cycles = new Float64Array(buf, at0, pairs.length / 2);
+  for (let k = 0; k < pairs.length; k += 2) cycles[fill[pd[k]!]!++] = pd[k + 1]!;
+  for (let ri = 0; ri < chips.length; ri++) {
+    const fc = chips[ri]!;
+    for (let li = 0; li < fc.links.length; li++) {
+      const fl = fc.links[li]!;
+      const e = ri * links + li;
+      const from = start[e]!;
+      const count = start[e + 1]! - from;
+      if (count === 0 && fl.recvs.length === 0) continue;
+      // A typed array sorts numerically without a comparator call per comparison.
+      if (count > 1) cycles.subarray(from, from + count).sort();
       let arrived = 0;
       let received = 0;
       const recv = fl.recvs.data;
@@ -146,14 +157,14 @@ export function checkLinks(
         const words = recv[k + 2]!;
         for (let i = 0; i < n; i++) {
           // Arrivals (PHASE_UPDATE) come before a recv's put in the same cycle.
-          while (arrived < got.length && got[arrived]! <= t + i) arrived++;
+          while (arrived < count && cycles[from + arrived]! <= t + i) arrived++;
           if (arrived - received < words) throw new Bail("a recv before its words arrive");
           received += words;
         }
       }
-      if (received !== got.length) throw new Bail("words never received");
+      if (received !== count) throw new Bail("words never received");
       fl.received = received;
-    });
-  });
+    }
+  }
   return histories.map((h) => h.final);
 }

@@ -73,7 +73,7 @@ export function fastRun(sim: Simulator): boolean {
     }
     phases.chips = performance.now() - t;
     t = performance.now();
-    clocks = checkLinks(sim, chips, scratch.deskews, scratch.anchors);
+    clocks = checkLinks(sim, chips, scratch.deskews, scratch.anchors, scratch.arena);
     phases.links = performance.now() - t;
   } catch (e) {
     lastSharedRows = scratch.shared.encoded;
