@@ -7,7 +7,7 @@ import type { ChipState } from "../chip.ts";
 import type { Simulator } from "../simulator.ts";
 import { Bail } from "./bail.ts";
 import { type FastQueue, RECENT, type Scratch } from "./chip-state.ts";
-import { type FamilyLogs, ListLog, OP_WORDS, opWord } from "./copy-log.ts";
+import { type FamilyLogs, ListLog, opWord } from "./copy-log.ts";
 import type { NumList } from "./num-list.ts";
 import { SEG_PUT, SEG_TAKE, type Segments } from "./segments.ts";
 
@@ -88,7 +88,7 @@ export class FastStreams {
         log.bad = true;
         fq.logMode = OWN;
       } else {
-        const made = new ListLog(pq.shift, fq.q.position, this.scratch.arena);
+        const made = new ListLog(pq.shift, fq.q.position, pq.wired, this.scratch.arena);
         fam.byList.set(pq.source, made);
         fam.logs.push(made);
         fq.log = made;
@@ -96,7 +96,14 @@ export class FastStreams {
       }
       return;
     }
-    if (!log || log.bad || log.claimedBy === this.chip.id || log.pos !== fq.q.position) return;
+    if (
+      !log ||
+      log.bad ||
+      log.claimedBy === this.chip.id ||
+      log.pos !== fq.q.position ||
+      log.wired !== pq.wired
+    )
+      return;
     const delta = pq.shift - log.shift;
     if (!Number.isNaN(this.delta) && delta !== this.delta) return;
     this.delta = delta;
@@ -149,18 +156,13 @@ export class FastStreams {
   private traffic(kind: number, g0: number, count: number, pos: number, c0: number, n: number): void {
     const mode = this.mode;
     if (mode === COMPARE) {
+      // Only the diagonal is compared: the operation's kind, groups and vectors are its row's (ListLog).
       const d0 = g0 >= this.S ? c0 + pos : c0 - pos;
       const log = this.log;
-      const d = log.data;
       const k = this.cursor;
-      if (
-        k < log.length &&
-        d[k] === opWord(kind, g0, count) &&
-        d[k + 2] === n &&
-        d[k + 1]! + this.delta === d0
-      ) {
+      if (k < log.length && log.d0s[k]! + this.delta === d0) {
         if ((d0 | 0) !== d0) throw new Bail("a number beyond 32-bit integers");
-        this.cursor = k + OP_WORDS;
+        this.cursor = k + 1;
         return;
       }
       this.diverge();
@@ -178,16 +180,16 @@ export class FastStreams {
 
   /** Stores the log's operations [from, to) moved by the chip's delta, only on groups `only` marks if given. */
   private replay(log: ListLog, from: number, to: number, only?: Uint8Array): void {
-    const d = log.data;
+    const ops = log.ops;
     const seg = this.segments;
-    for (let k = from; k < to; k += OP_WORDS) {
-      const w = d[k]!;
+    for (let k = from; k < to; k++) {
+      const w = ops[2 * k]!;
       const kind = w & 1;
       const g0 = w >>> 16;
       const count = (w >>> 1) & 0x7fff;
+      const d0 = log.d0s[k]! + this.delta;
       for (let g = g0; g < g0 + count; g++)
-        if (!only || only[g] === 1)
-          seg.addDiagonal(kind, g, this.S, log.pos, d[k + 1]! + this.delta, d[k + 2]!);
+        if (!only || only[g] === 1) seg.addDiagonal(kind, g, this.S, log.pos, d0, ops[2 * k + 1]!);
     }
   }
 
@@ -242,4 +244,4 @@ export class FastStreams {
 }
 
 /** The log of a queue that has none (never read: its mode is not LOG or COMPARE). */
-const NO_LOG = new ListLog(0, 0, undefined);
+const NO_LOG = new ListLog(0, 0, false, undefined);

@@ -13,55 +13,64 @@
 import type { InstColumns } from "../../../arch/isa.ts";
 import type { Arena } from "../code.ts";
 
-/** Numbers per logged operation: kind | groups << 1 | first group << 16; first diagonal; vectors. */
-export const OP_WORDS = 3;
-
-/** The first word of a logged operation (kind 0 put, 1 take; `count` groups from g0, both below 2^15). */
+/** The first number of a logged operation (kind 0 put, 1 take; `count` groups from g0, both below 2^15). */
 export function opWord(kind: number, g0: number, count: number): number {
   return kind | (count << 1) | (g0 << 16);
 }
 
 const NO_OPS = new Int32Array(0);
 
-/** One shared list's operations as the reference chip's queue made them. */
+/**
+ * One shared list's operations as the reference chip's queue made them: each one's first diagonal, and apart its
+ * kind, groups and vectors. A copy compares only the diagonals: its queue reads the same encoded rows (the same
+ * list, wiring and slice position: ChipStreams.decide), and every operation's kind, groups and vectors are functions
+ * of its row alone (chip-units.ts), so the same instructions in the same order make the same ones; only their cycles
+ * can differ. A quarter of the memory to read per operation, where the logs of a run do not stay in cache.
+ */
 export class ListLog {
+  /** Operations logged. */
   length = 0;
   /** Set when a second queue of the reference runs the same list: never compared. */
   bad = false;
   /** The chip (run order) that compares against it, and the chip whose queue matched it whole. */
   claimedBy = -1;
   matchedBy = -1;
-  data: Int32Array = NO_OPS;
+  /** Per operation its first diagonal; and two numbers, opWord and vectors. */
+  d0s: Int32Array = NO_OPS;
+  ops: Int32Array = NO_OPS;
   constructor(
-    /** The reference queue's shift and slice position. */
+    /** The reference queue's shift, slice position and wiring (which of the list's encodings it read). */
     readonly shift: number,
     readonly pos: number,
+    readonly wired: boolean,
     /** The run's memory, which the log grows into (it lives until the run ends; undefined: never written). */
     private readonly arena: Arena | undefined,
   ) {}
 
   push(word: number, d0: number, n: number): void {
-    if (this.length + OP_WORDS > this.data.length) {
-      const size = 2 * (this.data.length + 64 * OP_WORDS);
-      const { buf, at } = this.arena!.take(4 * size, false);
-      const bigger = new Int32Array(buf, at, size);
-      bigger.set(this.data.subarray(0, this.length));
-      this.data = bigger;
-    }
-    const d = this.data;
     const k = this.length;
-    d[k] = word;
-    d[k + 1] = d0;
-    d[k + 2] = n;
-    this.length = k + OP_WORDS;
+    if (k === this.d0s.length) {
+      const size = 2 * k + 256;
+      const { buf, at } = this.arena!.take(12 * size, false);
+      const d0s = new Int32Array(buf, at, size);
+      const ops = new Int32Array(buf, at + 4 * size, 2 * size);
+      d0s.set(this.d0s.subarray(0, k));
+      ops.set(this.ops.subarray(0, 2 * k));
+      this.d0s = d0s;
+      this.ops = ops;
+    }
+    this.d0s[k] = d0;
+    this.ops[2 * k] = word;
+    this.ops[2 * k + 1] = n;
+    this.length = k + 1;
   }
 
   /** Sets `mark[g]` for every group the logged operations touch (found once, when the log is complete). */
   markGroups(mark: Uint8Array): void {
     if (!this.touched) {
       const touched = new Uint8Array(mark.length);
-      const d = this.data;
-      for (let k = 0; k < this.length; k += OP_WORDS) {
+      const d = this.ops;
+      for (let k = 0; k < 2 * this.length; k += 2) {
         const w = d[k]!;
         const g0 = w >>> 16;
         touched.fill(1, g0, g0 + ((w >>> 1) & 0x7fff));

@@ -135,6 +135,33 @@ ${TWO.slice(TWO.indexOf(".chip 0"))
     expect(new Set(r.result.hazards.map((h) => h.chip))).toEqual(new Set([2]));
   });
 
+  it("a copied queue that follows its original's for a while, then issues later, keeps its earlier words", () => {
+    // Chip 0's mem0 reads the word its send takes, then, once mem5 notifies, a second word nothing takes (it leaves
+    // the chip's west edge). Chip 2's mem5 notifies later than its original's: its mem0 follows chip 0's for the
+    // first read and issues the second later. No hazard anywhere: the send's take still finds the first read's put.
+    const text = `.arch tsp-v1
+.wire 0:c2c0 1:c2c0
+.wire 2:c2c0 3:c2c0
+${TWO.slice(TWO.indexOf(".chip 0"))
+  .replace("  @10 read 0, s0w ", "  @10 read 0, s0w\n  sync go\n  read 1, s0w ")
+  .replace(".queue mem1\n", ".queue mem5\n  @20 notify go\n.queue mem1\n")}
+.chip 2
+.copy 0 shift=256
+.data v fp16 mem0,mem1 0 iota start=3 step=0.5
+.queue mem5
+  @300 notify go
+
+.chip 3
+.copy 1 shift=256
+.output v fp16 mem0,mem1 0
+`;
+    const parsed = parseAsm(text, "later-copy.lasm");
+    expect(parsed.diagnostics.filter((d) => d.severity === "error")).toEqual([]);
+    const r = expectSameAsWrittenOut(parsed.program!);
+    expect(r.result.hazards).toEqual([]);
+    expect(r.fast).toBe(true);
+  });
+
   it("a stamped tiny-gpt gives the same run with shared code as written out, and the exact engine agrees", () => {
     const file = "programs/tiny-gpt.model";
     const graph = loadModel(readFileSync(file, "utf8"), file, { layers: "4" }).graph!;
