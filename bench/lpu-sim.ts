@@ -144,14 +144,13 @@ export interface Measured extends BenchResult {
   readonly fast: boolean;
   /** Wall seconds of `new Simulator` (in simulateSeconds too). */
   readonly constructSeconds: number;
-  /** The fast path's parts, wall seconds (fast/run.ts lastPhases; zero when it declined), and its stream groups put
-   * in order by a stamped original's known order or sorted. */
+  /** The fast path's parts, wall seconds (fast/run.ts lastPhases; zero when it declined), and its stream groups
+   * sorted or matched by a stamped copy's reference. */
   readonly phases: {
     readonly chips: number;
     readonly streams: number;
     readonly links: number;
     readonly install: number;
-    readonly knownOrders: number;
     readonly sorts: number;
     /** Stream groups of stamped copies whose records all matched their family reference's (not stored or swept). */
     readonly matchedGroups: number;
@@ -193,11 +192,10 @@ export function measure(
           streams: lastPhases.streams / 1000,
           links: lastPhases.links / 1000,
           install: lastPhases.install / 1000,
-          knownOrders: lastPhases.knownOrders,
           sorts: lastPhases.sorts,
           matchedGroups: lastPhases.matchedGroups,
         }
-      : { chips: 0, streams: 0, links: 0, install: 0, knownOrders: 0, sorts: 0, matchedGroups: 0 },
+      : { chips: 0, streams: 0, links: 0, install: 0, sorts: 0, matchedGroups: 0 },
     ...(hazards > 0
       ? { note: `${hazards} hazard(s) in a hazard-free program: a simulator bug` }
       : !functional && !exact && !sim.ranFast
@@ -275,7 +273,7 @@ function phaseLine(r: Measured): string {
   const s = (x: number) => `${x.toFixed(2)} s`;
   return (
     `wall: new Simulator ${s(r.constructSeconds)}, chips ${s(p.chips)} (stream check ${s(p.streams)}: ` +
-    `${p.knownOrders} groups in a known order, ${p.sorts} sorted, ${p.matchedGroups} matched a copy's reference), ` +
+    `${p.sorts} groups sorted, ${p.matchedGroups} matched a copy's reference), ` +
     `links ${s(p.links)}, install ${s(p.install)}`
   );
 }

@@ -19,9 +19,8 @@ export class FastChip extends FastUnits {
    * chip's QueueStates when it ends). */
   readonly queues: FastQueue[];
   private readonly check: InstructionCheck;
-  /** Milliseconds of the stream check, and its groups put in order by a known order or sorted (run.ts lastPhases). */
+  /** Milliseconds of the stream check, and its groups sorted (run.ts lastPhases). */
   streamMs = 0;
-  knownOrders = 0;
   sorts = 0;
 
   /** The encoded block holds ids [blockFirst, blockEnd) of the running queue. */
@@ -64,9 +63,8 @@ export class FastChip extends FastUnits {
     }
     this.settleCopies(this.queues);
     const t = performance.now();
-    this.segments.check(this.scratch.sortOrders(this.chip.id));
+    this.segments.check();
     this.streamMs = performance.now() - t;
-    this.knownOrders = this.segments.knownOrders;
     this.sorts = this.segments.sorts;
     // The queue objects serve the next chip: their final states go to the simulator's queues now (run.ts puts them
     // back as constructed if a later chip or the link check gives way).

@@ -211,10 +211,8 @@ export class Scratch {
   /** Memory for the run's typed arrays that live until the install (shared encodings, MXM rows), kept run to run. */
   readonly arena: Arena;
   private readonly buffers: Buffers;
-  /** Per family of chips (an original and its stamped copies, ChipProgram.copyOf): each stream group's sort order,
-   * found by the first of them to run (Segments.check); dropped with the run. */
-  private readonly orders = new Map<number, (Int32Array | undefined)[]>();
-  /** Per family (by its original's number), its stream logs (chip-streams.ts); dropped with the run. */
+  /** Per family of chips (an original and its stamped copies, ChipProgram.copyOf, by its original's number), its
+   * stream logs (chip-streams.ts); dropped with the run. */
   private readonly logs = new Map<number, FamilyLogs>();
   private readonly marks = [new Uint8Array(0), new Uint8Array(0)];
   /** The family of each chip (by program chip number) that has one: its original's number. */
@@ -267,19 +265,6 @@ export class Scratch {
     return this.marks[which]!;
   }
 
-  /** The stream groups' sort orders of the chip's family (Segments.check), or undefined when no other chip runs its
-   * queues. */
-  sortOrders(chip: number): (Int32Array | undefined)[] | undefined {
-    const f = this.family.get(chip);
-    if (f === undefined) return undefined;
-    let orders = this.orders.get(f);
-    if (!orders) {
-      orders = [];
-      this.orders.set(f, orders);
-    }
-    return orders;
-  }
-
   /**
    * A chip's map of used words (fast/chip-units.ts), `size` 32-bit words, all zero but for words [usedFrom, usedTo),
    * which the last chip may have set (the caller clears them, and keeps the range up to date): hundreds of chips
@@ -321,9 +306,9 @@ export class Scratch {
     return fq;
   }
 
-  /** Empties the chip's working arrays for the chip `chip` (its program number). */
-  reset(chip: number): void {
-    this.segments.reset(!this.family.has(chip));
+  /** Empties the chip's working arrays for the next chip. */
+  reset(): void {
+    this.segments.reset();
     for (const list of this.bankList) list.clear();
     this.recent.clear();
   }

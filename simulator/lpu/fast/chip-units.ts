@@ -61,7 +61,7 @@ export class FastUnits extends FastStreams {
     super(sim, chip, scratch);
     this.planes = chip.planes.map(() => new FastPlane());
     this.links = chip.links.map(() => new FastLink(scratch.arena));
-    scratch.reset(chip.id);
+    scratch.reset();
     this.code = scratch.code;
     this.bankList = scratch.bankList;
     this.wordsPerSlice = chip.sram.wordsPerSlice;

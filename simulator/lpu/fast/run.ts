@@ -27,16 +27,14 @@ export let lastSharedRows = 0;
 /**
  * Where the last attempt spent its time, in milliseconds of wall time (for benchmarks: bench/lpu-sim.ts): issuing and
  * executing the chips' instructions, the stream check among them (Segments.check), the link check, the install.
- * A few clock reads per chip: nothing per instruction. And the stream groups (over all chips) that a known order put
- * in diagonal order (a stamped copy's, segments.ts) and those sorted; and the groups of stamped copies whose records
- * all matched their family reference's (chip-streams.ts), neither stored nor swept.
+ * A few clock reads per chip: nothing per instruction. And the stream groups (over all chips) sorted, and those of
+ * stamped copies whose records all matched their family reference's (chip-streams.ts), neither stored nor swept.
  */
 export const lastPhases = {
   chips: 0,
   streams: 0,
   links: 0,
   install: 0,
-  knownOrders: 0,
   sorts: 0,
   matchedGroups: 0,
 };
@@ -51,14 +49,7 @@ export function fastRun(sim: Simulator): boolean {
   let clocks: ReturnType<typeof checkLinks> = [];
   const scratch = new Scratch(sim);
   const phases = lastPhases;
-  phases.chips =
-    phases.streams =
-    phases.links =
-    phases.install =
-    phases.knownOrders =
-    phases.sorts =
-    phases.matchedGroups =
-      0;
+  phases.chips = phases.streams = phases.links = phases.install = phases.sorts = phases.matchedGroups = 0;
   let t = performance.now();
   try {
     for (const chip of sim.chips) {
@@ -66,7 +57,6 @@ export function fastRun(sim: Simulator): boolean {
       fc.run();
       fc.deskewTo = sortUnique(scratch.deskews, fc.deskewFrom);
       phases.streams += fc.streamMs;
-      phases.knownOrders += fc.knownOrders;
       phases.sorts += fc.sorts;
       phases.matchedGroups += fc.matchedGroups;
       chips.push(fc);

@@ -28,9 +28,6 @@ const KEY_BIAS = 1 << (KEY_BITS - 1);
 const MAX_POS = KEY_BIAS / 2 - 1;
 const MAX_LEN = 2 ** (31 - KEY_BITS) - 1;
 
-/** A known order (Segments.check) of a group whose records were appended in diagonal order. */
-const IN_ORDER = new Int32Array(0);
-
 export class Segments {
   /**
    * Per group, its segments as records of REC numbers in append order, and their count. A group's records are
@@ -45,15 +42,13 @@ export class Segments {
   private readonly lastEnd: Float64Array;
   private readonly lastKey: Int32Array;
   /** Per group: the least and greatest first diagonal of its records, and 1 while they are in order (for the sort),
-   * kept as records are appended when `spans` is set (a chip with no family: check() without orders). */
+   * kept as records are appended. */
   private readonly lo: Int32Array;
   private readonly hi: Int32Array;
   private readonly ordered: Uint8Array;
-  private spans = true;
   /** Segments stored over the chip (records, after extensions). */
   count = 0;
-  /** Groups of the chip's check put in diagonal order by a known order, and groups sorted (for benchmarks). */
-  knownOrders = 0;
+  /** Groups of the chip's check that were sorted (for benchmarks). */
   sorts = 0;
 
   constructor(readonly groups: number) {
@@ -67,15 +62,10 @@ export class Segments {
     this.ordered = new Uint8Array(groups);
   }
 
-  /**
-   * Empties the store for the next chip (keeps its arrays: one store serves every chip of a run). `spans`: keep each
-   * group's span and order as records are appended, for a sort; a chip whose groups will most likely be put in order
-   * by a known order (check's `orders`) skips that work per record and finds them only where that order fails.
-   */
-  reset(spans = true): void {
-    this.spans = spans;
+  /** Empties the store for the next chip (keeps its arrays: one store serves every chip of a run). */
+  reset(): void {
     this.count = 0;
-    this.knownOrders = this.sorts = 0;
+    this.sorts = 0;
     this.size.fill(0);
     this.last.fill(-1);
   }
@@ -147,9 +137,7 @@ export class Segments {
       bigger.set(d);
       this.data[g] = d = bigger;
     }
-    if (!this.spans) {
-      // Found in check() if needed.
-    } else if (i === 0) {
+    if (i === 0) {
       this.lo[g] = this.hi[g] = d0;
       this.ordered[g] = 1;
     } else {
@@ -166,60 +154,15 @@ export class Segments {
     this.count++;
   }
 
-  /**
-   * Throws Bail unless every diagonal of every group passes the rules above. `orders`: per group, the order that
-   * sorted the records of another chip running the same queues (a stamped copy and its original, ChipProgram.copyOf;
-   * IN_ORDER when they were in order), or undefined, then set here. Such a chip appends the same records shifted by
-   * its copy's cycles, in the same order: copying its records in that order, checked to be in diagonal order as they
-   * are copied, replaces the sort (a mismatch sorts as before). Every record is still swept.
-   */
-  check(orders?: (Int32Array | undefined)[]): void {
+  /** Throws Bail unless every diagonal of every group passes the rules above. Every record is swept. */
+  check(): void {
     for (let g = 0; g < this.groups; g++) {
       const m = this.size[g]!;
       if (m === 0) continue;
       const d = this.data[g]!;
-      let sorted: Int32Array;
-      if (orders) sorted = this.sortedByKnown(g, d, m, orders);
-      else {
-        if (this.ordered[g] === 0) this.sorts++;
-        sorted = this.sort.sortedSpan(d, m, this.lo[g]!, this.hi[g]!, this.ordered[g] === 1);
-      }
-      this.sweep(sorted, m);
+      if (this.ordered[g] === 0) this.sorts++;
+      this.sweep(this.sort.sortedSpan(d, m, this.lo[g]!, this.hi[g]!, this.ordered[g] === 1), m);
     }
-  }
-
-  /** Group g's records (d, m of them) in diagonal order, by its family's known order if it sorts them (see check). */
-  private sortedByKnown(g: number, d: Int32Array, m: number, orders: (Int32Array | undefined)[]): Int32Array {
-    const sort = this.sort;
-    const known = orders[g];
-    if (known !== undefined && known.length === m) {
-      const sorted = sort.gathered(d, m, known);
-      if (sorted) {
-        this.knownOrders++;
-        return sorted;
-      }
-    }
-    // The span and order (not kept as the records were appended: reset(false)), in one pass.
-    let lo = d[0]!;
-    let hi = lo;
-    let ordered = true;
-    for (let j = 1; j < m; j++) {
-      const key = d[j * REC]!;
-      if (key < d[(j - 1) * REC]!) ordered = false;
-      if (key < lo) lo = key;
-      if (key > hi) hi = key;
-    }
-    if (ordered) {
-      if (known === undefined) orders[g] = IN_ORDER;
-      return d;
-    }
-    this.sorts++;
-    if (known === undefined) {
-      const order = sort.order(d, m, lo, hi);
-      orders[g] = order.slice(0, m);
-      return sort.gathered(d, m, order)!;
-    }
-    return sort.sortedSpan(d, m, lo, hi, false);
   }
 
   private readonly sort = new SegmentSort();
