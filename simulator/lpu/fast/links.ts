@@ -72,10 +72,10 @@ export function checkLinks(
   const m = sim.machine;
   const L = m.c2c.latency;
   const deskews = deskewList.data;
-  // Anchors written chip after chip from index 0 (contiguous: the array stays packed; kept from run to run).
+  // Anchors written chip after chip from index 0, each chip's right after the last one's (contiguous: the array,
+  // kept from run to run, is written in place or appended to, and stays packed with no filling first).
   anchors.length = deskewList.length + chips.length;
   const anchorTime = anchors.data;
-  while (anchorTime.length < anchors.length) anchorTime.push(0);
   const histories = chips.map(
     (fc, i) => new ClockHistory(fc, deskews, anchorTime, fc.deskewFrom + i, m.c2c.epochCycles),
   );
