@@ -2,6 +2,7 @@
 // task's reservations (commit); out, a request's conflict with them, the shift that clears it. Tables only grow: a
 // placed task's reservations are never taken back.
 import {
+  Int32Slab,
   IntervalSet,
   QUEUE,
   type ResBuffer,
@@ -37,9 +38,11 @@ export class PlacedTables {
 
   /** `q`, `b`, `s`: the number of queue, bank and stream tables. */
   constructor(q: number, b: number, s: number) {
-    this.queues = new TableArray(q, () => new IntervalSet());
-    this.banks = new TableArray(b, () => new IntervalSet());
-    this.streams = new TableArray(s, () => new StreamTable());
+    // Every table's arrays from one slab (resources.ts): no backing store per table and growth.
+    const slab = new Int32Slab();
+    this.queues = new TableArray(q, () => new IntervalSet(slab));
+    this.banks = new TableArray(b, () => new IntervalSet(slab));
+    this.streams = new TableArray(s, () => new StreamTable(slab));
     this.lastEnd = [
       new Int32Array(q).fill(EMPTY),
       new Int32Array(b).fill(EMPTY),

@@ -13,16 +13,50 @@ function int32(x: number): number {
   return x;
 }
 
+/** Bytes of one slab of Int32Slab. */
+const SLAB_BYTES = 1 << 20;
+
+/**
+ * Int32 arrays for many tables, carved as views of large shared buffers: a table's storage, and each growth of it,
+ * is then no backing store of its own outside the heap. Tens of thousands of tables each allocating theirs (and
+ * again on every growth) were 6% of llama2-7b's compile on 75 chips, in those allocations alone. Space a table
+ * outgrows is not reused: with fourfold growth it is at most a third of the space in use.
+ */
+export class Int32Slab {
+  private buffer: ArrayBuffer | undefined;
+  private at = 0;
+
+  take(n: number): Int32Array {
+    const bytes = 4 * n;
+    // A large table (rare) takes a buffer of its own: a slab stays alive while any of its views is.
+    if (bytes > SLAB_BYTES / 8) return new Int32Array(n);
+    if (!this.buffer || this.at + bytes > SLAB_BYTES) {
+      this.buffer = new ArrayBuffer(SLAB_BYTES);
+      this.at = 0;
+    }
+    const a = new Int32Array(this.buffer, this.at, n);
+    this.at += bytes;
+    return a;
+  }
+}
+
+/** Where a table made without a slab takes its arrays: each its own. */
+const OWN = { take: (n: number) => new Int32Array(n) };
+
 /**
  * Disjoint half-open intervals [start, end), kept sorted, as (start, end) pairs in one Int32Array that grows when
  * full: an insertion is one memmove of the pairs after it (two spliced number arrays cost more than the search).
  */
 export class IntervalSet {
-  // 32 intervals to start (a queue's table holds about a hundred on a large program), growing four times over: each
-  // growth is a new typed array outside the heap (a few microseconds each, 35,000 of them when doubling from 32 on
-  // the stamped llama2-70b), and doubling from 4 showed in profiles.
-  private pairs = new Int32Array(64);
+  // 32 intervals to start (a queue's table holds about a hundred on a large program), growing four times over
+  // (35,000 growths when doubling from 32 on the stamped llama2-70b; doubling from 4 showed in profiles).
+  private pairs: Int32Array;
   private n = 0;
+
+  /** `slab`: where the pairs are carved from (the scheduler's tables share one). */
+  constructor(private readonly slab: Pick<Int32Slab, "take"> = OWN) {
+    this.pairs = slab.take(64);
+  }
 
   /** 0 when [s, e) is free, else how far the request must move later to clear the first overlap. */
   conflict(s: number, e: number): number {
@@ -63,7 +97,7 @@ export class IntervalSet {
     int32(e);
     const n = this.n;
     if (2 * n + 2 > this.pairs.length) {
-      const grown = new Int32Array(this.pairs.length * 4);
+      const grown = this.slab.take(this.pairs.length * 4);
       grown.set(this.pairs);
       this.pairs = grown;
     }
@@ -129,8 +163,13 @@ const RECORD = 5;
  */
 export class StreamTable {
   // 64 rectangles to start (a stream's table holds hundreds on a large program), growing as IntervalSet's.
-  private r = new Int32Array(64 * RECORD);
+  private r: Int32Array;
   private n = 0;
+
+  /** `slab`: as IntervalSet's. */
+  constructor(private readonly slab: Pick<Int32Slab, "take"> = OWN) {
+    this.r = slab.take(64 * RECORD);
+  }
 
   conflict(w0: number, w1: number, lo: number, hi: number): number {
     let need = 0;
@@ -150,7 +189,7 @@ export class StreamTable {
     int32(hi);
     const n = this.n;
     if ((n + 1) * RECORD > this.r.length) {
-      const grown = new Int32Array(this.r.length * 4);
+      const grown = this.slab.take(this.r.length * 4);
       grown.set(this.r);
       this.r = grown;
     }
