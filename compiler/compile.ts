@@ -9,6 +9,7 @@ import { emitProgram, type Sources } from "./emit/program.ts";
 import { printProgramSummary } from "./emit/summary.ts";
 import type { ModelGraph } from "./graph/ir.ts";
 import { allocate, sramBytesPerChip } from "./passes/allocate.ts";
+import { taskLengths } from "./passes/allocate-estimate.ts";
 import { decompose } from "./passes/decompose.ts";
 import { type KernelGraph, printKernelGraph, verifyKernelGraph } from "./passes/kernel-ir.ts";
 import { M } from "./passes/messages.ts";
@@ -158,15 +159,18 @@ export function compile(model: ModelGraph, machine: Machine, opts: CompileOption
     // the relaxed runs below take their edges from `tiled`, without it.
     const ordered = chain ? orderCrossings(tiled, chain.base, chain.width) : tiled;
 
-    const a = allocate(ordered, machine, opts.file);
+    // Each task's estimated length, once: allocate's turns, the relaxed runs and the schedule's priorities read the
+    // same lengths (allocation leaves them as they are, allocate-estimate.ts).
+    const lengths = taskLengths(ordered.tasks, machine);
+    const a = allocate(ordered, machine, opts.file, { lengths });
     diagnostics.push(...a.diagnostics);
     if (failed()) return stop();
     const allocated = after("allocate", a.graph, printTaskGraph, verifyTaskGraph);
     // The report's relaxed runs come before the schedule: they allocate much short-lived data, and the garbage
     // collector's passes cost less while the heap does not yet hold the scheduled instructions.
-    const paths = relaxedPaths(allocated, machine, tiled, chain);
+    const paths = relaxedPaths(allocated, machine, tiled, chain, lengths);
 
-    const scheduled = after("schedule", schedule(allocated, machine), printSchedule, (s) => [
+    const scheduled = after("schedule", schedule(allocated, machine, { lengths }), printSchedule, (s) => [
       ...verifySchedule(s),
       ...verifySramOrder(s, machine),
     ]);
@@ -219,15 +223,17 @@ export function compile(model: ModelGraph, machine: Machine, opts: CompileOption
  * without allocate's reuse edges (a later tenant's writers after the earlier tenant's readers): SRAM space is a
  * resource, so both leave that order out (their edges otherwise `g`'s, whose index the schedule of `g` reuses).
  * `chain`: the graph is the reduced model of a stamped program of that many units, and both are the full
- * program's chain of units (stamp-bound.ts). */
+ * program's chain of units (stamp-bound.ts). `lengths`: the tasks' estimated lengths (allocate-estimate.ts), when
+ * the caller has them. */
 export function relaxedPaths(
   g: TaskGraph,
   m: Machine,
   beforeAllocate?: TaskGraph,
   chain?: ChainLayout,
+  lengths?: Float64Array,
 ): RelaxedPaths {
   const data = beforeAllocate ? withDataOrder(g, beforeAllocate) : g;
-  const rg = prepareRelaxed(data, m, dependenciesLike(data.tasks, g.tasks));
+  const rg = prepareRelaxed(data, m, dependenciesLike(data.tasks, g.tasks), lengths);
   if (chain)
     return {
       criticalPath: chainedPath(rg, chain, true),

@@ -22,6 +22,8 @@ export interface AllocateOptions {
   /** Reuse a freed block before taking fresh space on every chip, the one freed earliest whatever order that adds
    * (the most reuse; the old policy). Tests use it to exercise reuse on programs far smaller than a chip. */
   readonly reuseFirst?: boolean;
+  /** The tasks' estimated lengths (allocate-estimate.ts taskLengths), when the caller computed them. */
+  readonly lengths?: Float64Array;
 }
 
 export function allocate(
@@ -42,7 +44,7 @@ export function allocate(
   // row a cycle only on the chips still full. Every round reads the same facts, slice tables and ancestor
   // searches: they are built once here.
   const reuseFirst = opts.reuseFirst ?? false;
-  const shared = roundInput(g, machine, file, false);
+  const shared = roundInput(g, machine, file, false, opts.lengths);
   const r = allocateWith(shared, reuseFirst);
   // A block that found no place only because its task's other tiles hold every group with room (a tile many tasks
   // read, placed after their tiles): again with its group reserved before anything is placed (allocate-hubs.ts).
@@ -72,10 +74,16 @@ function allocateWith(shared: RoundInput, reuseFirst: boolean): Allocated {
 }
 
 /** What every round of one `allocate` call reads, built once. */
-export function roundInput(g: TaskGraph, machine: Machine, file: string, cursorPerChip: boolean): RoundInput {
+export function roundInput(
+  g: TaskGraph,
+  machine: Machine,
+  file: string,
+  cursorPerChip: boolean,
+  lengths?: Float64Array,
+): RoundInput {
   const facts = allocationFacts(g, machine);
   const deps = uncachedDependencies(g.tasks);
-  const est = taskEstimates(g.tasks, machine, deps);
+  const est = taskEstimates(g.tasks, machine, deps, lengths);
   return {
     g,
     machine,

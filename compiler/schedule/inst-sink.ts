@@ -21,6 +21,9 @@ export class InstSink {
   private busy = new Int32Array(1024);
   private resource = new Uint8Array(1024);
   private queueOf = new Int32Array(1024);
+  /** Per row its note (index in `notes`, -1: none), kept beside the builder's so `finish` maps notes to tasks by
+   * number, not by looking their text up. */
+  private noteOf = new Int32Array(1024);
   /** Queues by number, in the order first met; and the number of each, by chip, queue kind and queue index. */
   private readonly queues: { readonly chip: number; readonly queue: QueueRef }[] = [];
   private readonly numbers: number[][][] = [];
@@ -62,18 +65,20 @@ export class InstSink {
       this.busy = grown(new Int32Array(cap), this.busy);
       this.resource = grown(new Uint8Array(cap), this.resource);
       this.queueOf = grown(new Int32Array(cap), this.queueOf);
+      this.noteOf = grown(new Int32Array(cap), this.noteOf);
     }
     this.rows.addNoted(inst, cycle, note);
     this.busy[row] = busy;
     this.resource[row] = RESOURCE_CODE[resource];
     this.queueOf[row] = queue;
+    this.noteOf[row] = note;
   }
 
   /** Every queue that has instructions, by chip, queue kind and queue index, each sorted by issue cycle (a queue
    * issues at most one instruction per cycle; equal cycles, which verifySchedule reports, keep the order they were
-   * placed in). `taskOf`: the index of the task a note names (-1: none, a deskew). Each queue's columns, and its
-   * schedule's fields, are carved from one buffer each (two allocations, not two per queue). */
-  finish(taskOf: (note: string) => number): QueueInsts[] {
+   * placed in). Each queue's columns, and its schedule's fields, are carved from one buffer each (two allocations,
+   * not two per queue); its `noteTask` is each of its notes' task (the note's number; -1: the deskew). */
+  finish(): QueueInsts[] {
     const n = this.rows.length;
     const q = this.queues.length;
     const byQueue = this.queues.map((_, k) => k);
@@ -107,6 +112,11 @@ export class InstSink {
     const columnBuffer = new ArrayBuffer(columnBytes);
     const fieldBuffer = new ArrayBuffer(fieldBytes);
     const out: QueueInsts[] = [];
+    // Per note, the last queue that met it; the notes a queue meets, in the order its columns number them (by
+    // first use in cycle order, as ColumnsBuilder.rowsInto does).
+    const metIn = new Int32Array(this.notes.length).fill(-1);
+    let met = new Int32Array(64);
+    const deskew = this.deskewNote;
     let at = 0;
     let fieldAt = 0;
     for (let k = 0; k < q; k++) {
@@ -119,13 +129,21 @@ export class InstSink {
       const seq = new Int32Array(fieldBuffer, fieldAt + 4 * span, m);
       const resource = new Uint8Array(fieldBuffer, fieldAt + 8 * span, m);
       fieldAt += 9 * span;
+      if (met.length < m) met = new Int32Array(Math.max(m, 2 * met.length));
+      let notes = 0;
       for (let j = 0; j < m; j++) {
         const r = rows[j]!;
         busy[j] = this.busy[r]!;
         seq[j] = r;
         resource[j] = this.resource[r]!;
+        const note = this.noteOf[r]!;
+        if (note >= 0 && metIn[note] !== k) {
+          metIn[note] = k;
+          met[notes++] = note === deskew ? -1 : note;
+        }
       }
-      const noteTask = Int32Array.from(columns.notes, taskOf);
+      invariant(notes === columns.notes.length, "a queue's notes are numbered by first use");
+      const noteTask = met.slice(0, notes);
       const { chip, queue } = this.queues[byQueue[k]!]!;
       out.push({ chip, queue, columns, busy, resource, seq, noteTask });
     }
@@ -134,6 +152,7 @@ export class InstSink {
     this.busy = new Int32Array(0);
     this.resource = new Uint8Array(0);
     this.queueOf = new Int32Array(0);
+    this.noteOf = new Int32Array(0);
     return out;
   }
 

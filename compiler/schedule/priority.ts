@@ -4,14 +4,17 @@ import type { Machine } from "../../arch/machine.ts";
 import type { Task } from "../passes/task-ir.ts";
 import { mxmCyclesPerVector } from "./timing.ts";
 
-/** Priority per task (index as in `tasks`); `succStart`/`succOf` as dependencies.ts gives them. */
+/** Priority per task (index as in `tasks`); `succStart`/`succOf` as dependencies.ts gives them; `lengths`: each
+ * task's `estimate` (full runs), when the caller has them (compile.ts computes them once). */
 export function priorities(
   tasks: readonly Task[],
   m: Machine,
   unit: boolean,
   succStart: ArrayLike<number>,
   succOf: ArrayLike<number>,
+  lengths?: ArrayLike<number>,
 ): number[] {
+  if (lengths && !unit) return pathPriorities(lengths, succStart, succOf);
   return pathPriorities(
     tasks.map((t) => estimate(t, m, unit)),
     succStart,

@@ -66,7 +66,13 @@ export interface RelaxedGraph {
   readonly unitEstimate: Int32Array;
 }
 
-export function prepareRelaxed(g: TaskGraph, m: Machine, deps = dependencies(g.tasks)): RelaxedGraph {
+/** `lengths`: each task's `estimate` (full runs), when the caller has them (compile.ts computes them once). */
+export function prepareRelaxed(
+  g: TaskGraph,
+  m: Machine,
+  deps = dependencies(g.tasks),
+  lengths?: ArrayLike<number>,
+): RelaxedGraph {
   const tasks = g.tasks;
   const n = tasks.length;
   const placements = new Map<string, Placement>((g.placements ?? []).map((p) => [p.tensor, p]));
@@ -158,7 +164,7 @@ export function prepareRelaxed(g: TaskGraph, m: Machine, deps = dependencies(g.t
     shape[i] = shapes.shapeOf(t, false, planes, blocks);
     const long = hasLongRun(t);
     unitShape[i] = long ? shapes.shapeOf(t, true, planes, blocks) : shape[i]!;
-    estimates[i] = estimate(t, m, false);
+    estimates[i] = lengths ? lengths[i]! : estimate(t, m, false);
     unitEstimates[i] = long ? estimate(t, m, true) : estimates[i]!;
   }
   return {

@@ -38,6 +38,9 @@ export interface ScheduleOptions {
   readonly chainFrom?: number;
   /** Relaxed only: told the cycle each recv's data arrives (and the send task it comes from), as it is placed. */
   readonly onArrival?: (task: Task, from: string, cycle: number) => void;
+  /** Each task's estimated length (priority.ts `estimate`, full runs) when the caller has them (compile.ts:
+   * allocate's); not used with `unitRuns`. */
+  readonly lengths?: ArrayLike<number>;
 }
 
 export function schedule(g: TaskGraph, m: Machine, opts: ScheduleOptions = {}): Schedule {
@@ -65,7 +68,7 @@ export function schedule(g: TaskGraph, m: Machine, opts: ScheduleOptions = {}): 
   // Priorities: estimated task length plus the longest path after it.
   const { index, afterStart, afterOf, succStart, succOf } = dependencies(g.tasks);
   const n = g.tasks.length;
-  const priority = priorities(g.tasks, m, opts.unitRuns ?? false, succStart, succOf);
+  const priority = priorities(g.tasks, m, opts.unitRuns ?? false, succStart, succOf, opts.lengths);
 
   const placed = new Array<boolean>(n).fill(false);
   const released = new Array<boolean>(n).fill(false);
@@ -318,7 +321,7 @@ export function schedule(g: TaskGraph, m: Machine, opts: ScheduleOptions = {}): 
   );
   if (multiChip && !relaxed) deskewTalkers();
   const count = placer.sink.count;
-  const queues = placer.sink.finish((note) => index.get(note) ?? -1);
+  const queues = placer.sink.finish();
   return { graph: g, queues, count, tasks: placer.times, cycles: placer.cycles };
 
   /** A deskew at k P on every chip that talks, for every k from 0 up to the last window with a word leaving in
