@@ -3,7 +3,8 @@ import type { Diagnostic } from "../../util/diagnostics.ts";
 import type { Program } from "../isa.ts";
 import { assemble } from "./assemble.ts";
 
-export { programFromJson, programToJson, programToJsonChunks } from "./json.ts";
+export { programFromJson } from "./json.ts";
+export { programToJson, programToJsonChunks } from "./json-write.ts";
 export { printAsm, printAsmLines, printInstruction } from "./print.ts";
 
 /** Parses assembly text; `program` is present only when there are no errors (warnings may remain). */

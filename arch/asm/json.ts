@@ -1,10 +1,8 @@
-// Program <-> its JSON form (docs/isa.md, "The JSON form"): the same structure, streams written `s3e`, queues
-// `mem3`, SRAM bytes as base64, numbers JSON cannot hold (inf, nan, -0) as strings. Loading validates every field
-// and reports LPU31xx diagnostics with the JSON path; output is deterministic (fixed key order, one instruction a line).
+// JSON form -> Program (docs/isa.md, "The JSON form"; the writer is json-write.ts): loading validates every field
+// and reports LPU31xx diagnostics with the JSON path; `program` is present only when every field is valid.
 
 import { type Diagnostic, diag } from "../../util/diagnostics.ts";
-import { placedAt } from "../columns.ts";
-import { ColumnsBuilder, columnQueue, columnsOf } from "../columns-build.ts";
+import { ColumnsBuilder, columnQueue } from "../columns-build.ts";
 import { copyProblems } from "../copies.ts";
 import type {
   ChipProgram,
@@ -18,238 +16,20 @@ import type {
   QueueProgram,
   StreamRef,
 } from "../isa.ts";
-import { fromBase64, toBase64 } from "./data.ts";
+import { fromBase64 } from "./data.ts";
+import { FIELDS, type FieldKind, JSON_FORMAT, JSON_VERSION } from "./json-fields.ts";
 import { M } from "./messages.ts";
 import {
-  formatNumber,
   isElemType,
   parseNumberText,
   parseQueueName,
   parseStreamName,
-  queueName,
   SXM_OPS,
-  streamName,
   VXM_BINARY,
   VXM_UNARY,
 } from "./names.ts";
 
-export const JSON_FORMAT = "lpu-program";
-export const JSON_VERSION = 1;
-
-type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
-
-/** One field of an instruction in JSON, by kind. */
-type FieldKind =
-  | "int0"
-  | "int1"
-  | "int"
-  | "stream"
-  | "type"
-  | "token"
-  | "bool"
-  | "operand"
-  | "unary"
-  | "binary"
-  | "sxmfn"
-  | "map"
-  | "opt1";
-
-const FIELDS: Readonly<Record<Instruction["op"], readonly (readonly [string, FieldKind])[]>> = {
-  nop: [["cycles", "int1"]],
-  sync: [["token", "token"]],
-  notify: [["token", "token"]],
-  deskew: [
-    ["n", "opt1"],
-    ["period", "opt1"],
-  ],
-  read: [
-    ["addr", "int0"],
-    ["stream", "stream"],
-    ["n", "int1"],
-    ["stride", "int"],
-  ],
-  write: [
-    ["addr", "int0"],
-    ["stream", "stream"],
-    ["n", "int1"],
-    ["stride", "int"],
-  ],
-  gather: [
-    ["base", "int0"],
-    ["stream", "stream"],
-    ["map", "stream"],
-    ["n", "int1"],
-  ],
-  scatter: [
-    ["base", "int0"],
-    ["stream", "stream"],
-    ["map", "stream"],
-    ["n", "int1"],
-  ],
-  vunary: [
-    ["fn", "unary"],
-    ["type", "type"],
-    ["dst", "stream"],
-    ["src", "stream"],
-    ["n", "int1"],
-  ],
-  vbinary: [
-    ["fn", "binary"],
-    ["type", "type"],
-    ["dst", "stream"],
-    ["a", "stream"],
-    ["b", "operand"],
-    ["n", "int1"],
-  ],
-  convert: [
-    ["from", "type"],
-    ["to", "type"],
-    ["dst", "stream"],
-    ["src", "stream"],
-    ["n", "int1"],
-  ],
-  vaccum: [
-    ["type", "type"],
-    ["dst", "stream"],
-    ["src", "stream"],
-    ["n", "int1"],
-  ],
-  lw: [
-    ["type", "type"],
-    ["src", "stream"],
-    ["n", "int1"],
-    ["row0", "int0"],
-    ["width", "opt1"],
-  ],
-  iw: [],
-  abc: [
-    ["type", "type"],
-    ["src", "stream"],
-    ["n", "int1"],
-    ["row0", "int0"],
-    ["accumulate", "bool"],
-  ],
-  acc: [
-    ["type", "type"],
-    ["dst", "stream"],
-    ["n", "int1"],
-    ["row0", "int0"],
-  ],
-  sxm: [
-    ["fn", "sxmfn"],
-    ["type", "type"],
-    ["dst", "stream"],
-    ["src", "stream"],
-    ["n", "int1"],
-    ["amount", "int"],
-    ["map", "map"],
-  ],
-  send: [
-    ["type", "type"],
-    ["src", "stream"],
-    ["n", "int1"],
-  ],
-  recv: [
-    ["type", "type"],
-    ["dst", "stream"],
-    ["n", "int1"],
-  ],
-};
-
-const jsonNumber = (x: number): Json => (Number.isFinite(x) && !Object.is(x, -0) ? x : formatNumber(x));
-
-function instToJson(p: Placed): Json {
-  const i = p.inst as unknown as Record<string, unknown>;
-  const o: { [k: string]: Json } = { op: p.inst.op };
-  for (const [key, kind] of FIELDS[p.inst.op]) {
-    const v = i[key];
-    if (v === undefined) continue;
-    if (kind === "stream" || (kind === "operand" && typeof v === "object"))
-      o[key] = streamName(v as StreamRef);
-    else if (kind === "operand") o[key] = jsonNumber(v as number);
-    else o[key] = v as Json;
-  }
-  if (p.cycle !== undefined) o.cycle = p.cycle;
-  if (p.span) o.span = [p.span.start, p.span.end];
-  if (p.note !== undefined) o.note = p.note;
-  return o;
-}
-
-export function programToJson(p: Program): string {
-  return [...programToJsonChunks(p)].join("");
-}
-
-/** The text of programToJson in pieces, one chip at a time (its JSON built only while it is written): a large
- * program's text passes the longest string V8 holds, and a JSON copy of every instruction at once doubles memory. */
-export function* programToJsonChunks(p: Program): Generator<string> {
-  const maps: { [k: string]: Json } = {};
-  for (const k of Object.keys(p.maps).sort()) maps[k] = [...p.maps[k]!];
-  // The document's keys in order, `chips` last: the same text as layout() of the whole document.
-  const head: [string, Json][] = [
-    ["format", JSON_FORMAT],
-    ["version", JSON_VERSION],
-    ["arch", p.arch],
-    ["maps", maps],
-    ["wires", p.wires.map((w) => ({ a: w.a, link: w.link, b: w.b, peerLink: w.peerLink }))],
-  ];
-  yield "{\n";
-  for (const [k, v] of head) yield `  ${JSON.stringify(k)}: ${layout(v, "  ")},\n`;
-  if (p.chips.length === 0) {
-    yield `  "chips": []\n}\n`;
-    return;
-  }
-  yield `  "chips": [\n`;
-  for (let j = 0; j < p.chips.length; j++)
-    yield `    ${layout(chipToJson(p.chips[j]!), "    ")}${j + 1 < p.chips.length ? ",\n" : "\n"}`;
-  yield "  ]\n}\n";
-}
-
-function chipToJson(c: ChipProgram): Json {
-  return {
-    chip: c.chip,
-    ...(c.copyOf ? { copyOf: { chip: c.copyOf.chip, shift: c.copyOf.shift } } : {}),
-    data: c.data.map((d) => ({
-      slice: d.slice,
-      addr: d.addr,
-      ...(d.label !== undefined ? { label: d.label } : {}),
-      bytes: toBase64(d.bytes),
-    })),
-    outputs: c.outputs.map((o) => ({
-      name: o.name,
-      type: o.type,
-      slices: [...o.slices],
-      addr: o.addr,
-      words: o.words,
-    })),
-    queues: c.queues.map((q) => {
-      const cols = columnsOf(q);
-      return {
-        queue: queueName(q.queue),
-        instructions: Array.from({ length: cols.count }, (_, k) => instToJson(placedAt(cols, k))),
-      };
-    }),
-  };
-}
-
-/** Pretty JSON, except that leaf records (an instruction, a data block, a wire, a lane map) stay on one line. */
-function layout(v: Json, indent: string): string {
-  if (v === null || typeof v !== "object" || isLeaf(v)) return JSON.stringify(v);
-  const inner = `${indent}  `;
-  if (Array.isArray(v)) {
-    if (v.length === 0) return "[]";
-    return `[\n${v.map((x) => inner + layout(x, inner)).join(",\n")}\n${indent}]`;
-  }
-  const keys = Object.keys(v);
-  if (keys.length === 0) return "{}";
-  return `{\n${keys.map((k) => `${inner}${JSON.stringify(k)}: ${layout(v[k]!, inner)}`).join(",\n")}\n${indent}}`;
-}
-
-function isLeaf(v: Json[] | { [k: string]: Json }): boolean {
-  if (Array.isArray(v)) return v.every((x) => typeof x === "number");
-  return Object.values(v).every(
-    (x) => x === null || typeof x !== "object" || (Array.isArray(x) && isLeaf(x)),
-  );
-}
+export { programToJson, programToJsonChunks } from "./json-write.ts";
 
 /** Loads and validates the JSON form; `program` is present only when every field is valid. */
 export function programFromJson(
