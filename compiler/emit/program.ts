@@ -19,6 +19,7 @@ import type { Machine } from "../../arch/machine.ts";
 import { invariant } from "../../util/assert.ts";
 import { f32ToBf16Bits, f32ToF16Bits, f32ToFp8E4M3Bits } from "../../util/numeric.ts";
 import type { Placement, TaskGraph, TiledTensor } from "../passes/task-ir.ts";
+import { dependencies } from "../schedule/dependencies.ts";
 import type { Schedule } from "../schedule/schedule-ir.ts";
 
 /** Source values by graph node id (param, input, state), as the reference interpreter draws them. */
@@ -94,13 +95,14 @@ export function sourceImages(
  * traffic each way between two chips (a K split's inputs out and partial sums back) is one wire, written from its
  * lower chip: written once per direction, the simulator rejects it as a link wired twice (LPU4017). */
 function wiresOf(g: TaskGraph): LinkWire[] {
-  const byId = new Map(g.tasks.map((t) => [t.id, t]));
+  // The scheduler's name index of these tasks (dependencies.ts keeps it per task list): no map built again.
+  const { index } = dependencies(g.tasks);
   const wires = new Map<string, LinkWire>();
   const ends = new Map<string, string>(); // `chip:link` -> its wire's key
   for (const t of g.tasks)
     for (const st of t.steps) {
       if (st.kind !== "recv") continue;
-      const sender = byId.get(st.from)!;
+      const sender = g.tasks[index.get(st.from)!]!;
       const send = sender.steps.find((x) => x.kind === "send")!;
       if (send.kind !== "send") continue;
       const w =

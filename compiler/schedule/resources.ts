@@ -19,17 +19,23 @@ const SLAB_BYTES = 1 << 20;
 /**
  * Int32 arrays for many tables, carved as views of large shared buffers: a table's storage, and each growth of it,
  * is then no backing store of its own outside the heap. Tens of thousands of tables each allocating theirs (and
- * again on every growth) were 6% of llama2-7b's compile on 75 chips, in those allocations alone. Space a table
- * outgrows is not reused: with fourfold growth it is at most a third of the space in use.
+ * again on every growth) were 6% of llama2-7b's compile on 75 chips, in those allocations alone. An array a table
+ * outgrows is given back and taken again by the next request of its length (the tables' lengths are few: their
+ * first times powers of four), so the slabs hold about what the tables use. Arrays come back as they were left:
+ * a table reads only the entries it wrote.
  */
 export class Int32Slab {
   private buffer: ArrayBuffer | undefined;
   private at = 0;
+  /** Arrays given back, by length. */
+  private readonly free = new Map<number, Int32Array[]>();
 
   take(n: number): Int32Array {
     const bytes = 4 * n;
     // A large table (rare) takes a buffer of its own: a slab stays alive while any of its views is.
     if (bytes > SLAB_BYTES / 8) return new Int32Array(n);
+    const reused = this.free.get(n)?.pop();
+    if (reused) return reused;
     if (!this.buffer || this.at + bytes > SLAB_BYTES) {
       this.buffer = new ArrayBuffer(SLAB_BYTES);
       this.at = 0;
@@ -38,10 +44,18 @@ export class Int32Slab {
     this.at += bytes;
     return a;
   }
+
+  /** An array from `take` that its table no longer uses. */
+  give(a: Int32Array): void {
+    if (4 * a.length > SLAB_BYTES / 8) return;
+    const list = this.free.get(a.length);
+    if (list) list.push(a);
+    else this.free.set(a.length, [a]);
+  }
 }
 
 /** Where a table made without a slab takes its arrays: each its own. */
-const OWN = { take: (n: number) => new Int32Array(n) };
+const OWN = { take: (n: number) => new Int32Array(n), give: (_: Int32Array) => {} };
 
 /**
  * Disjoint half-open intervals [start, end), kept sorted, as (start, end) pairs in one Int32Array that grows when
@@ -54,7 +68,7 @@ export class IntervalSet {
   private n = 0;
 
   /** `slab`: where the pairs are carved from (the scheduler's tables share one). */
-  constructor(private readonly slab: Pick<Int32Slab, "take"> = OWN) {
+  constructor(private readonly slab: Pick<Int32Slab, "take" | "give"> = OWN) {
     this.pairs = slab.take(64);
   }
 
@@ -99,6 +113,7 @@ export class IntervalSet {
     if (2 * n + 2 > this.pairs.length) {
       const grown = this.slab.take(this.pairs.length * 4);
       grown.set(this.pairs);
+      this.slab.give(this.pairs);
       this.pairs = grown;
     }
     const p = this.pairs;
@@ -167,7 +182,7 @@ export class StreamTable {
   private n = 0;
 
   /** `slab`: as IntervalSet's. */
-  constructor(private readonly slab: Pick<Int32Slab, "take"> = OWN) {
+  constructor(private readonly slab: Pick<Int32Slab, "take" | "give"> = OWN) {
     this.r = slab.take(64 * RECORD);
   }
 
@@ -191,6 +206,7 @@ export class StreamTable {
     if ((n + 1) * RECORD > this.r.length) {
       const grown = this.slab.take(this.r.length * 4);
       grown.set(this.r);
+      this.slab.give(this.r);
       this.r = grown;
     }
     const r = this.r;

@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { TSP_V1 } from "../../../arch/presets.ts";
 import type { Instance } from "../../../compiler/schedule/geometry.ts";
 import { Reserver } from "../../../compiler/schedule/reserve.ts";
-import { IntervalSet, ResBuffer, StreamTable } from "../../../compiler/schedule/resources.ts";
+import { Int32Slab, IntervalSet, ResBuffer, StreamTable } from "../../../compiler/schedule/resources.ts";
 
 describe("IntervalSet", () => {
   it("a free request has conflict 0; an overlapping one must move past the interval it hits", () => {
@@ -82,6 +82,66 @@ describe("table searches from the end", () => {
           expect(table.conflict(w0, w0 + n, lo, lo + span)).toBe(need);
         }
       }),
+    );
+  });
+});
+
+// The scheduler's tables share one slab (resources.ts Int32Slab): an array a table outgrows goes to the next table
+// that grows to its length. Sharing must not change any answer.
+describe("tables on one slab", () => {
+  it("tables growing in turn on one slab hold and answer what tables of their own do", () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(fc.integer({ min: 0, max: 5 }), fc.integer({ min: 1, max: 4 })), {
+          minLength: 450,
+          maxLength: 900,
+        }),
+        (adds) => {
+          const slab = new Int32Slab();
+          const shared = [0, 1, 2].map(() => new IntervalSet(slab));
+          const own = [0, 1, 2].map(() => new IntervalSet());
+          const sharedStreams = [0, 1, 2].map(() => new StreamTable(slab));
+          const ownStreams = [0, 1, 2].map(() => new StreamTable());
+          const end = [0, 0, 0];
+          for (const [table, len] of adds) {
+            const k = table % 3;
+            // Appended at the end (as the clock moves) and, every other time, one wavefront back on a stream.
+            if (table < 3) {
+              shared[k]!.add(end[k]!, end[k]! + len);
+              own[k]!.add(end[k]!, end[k]! + len);
+              end[k]! += len + 1;
+            } else {
+              sharedStreams[k]!.add(end[k]! - len, end[k]!, len, len + 3);
+              ownStreams[k]!.add(end[k]! - len, end[k]!, len, len + 3);
+            }
+          }
+          // Tables made now take the arrays the others outgrew, entries and all: they must start empty.
+          const fresh = new IntervalSet(slab);
+          const freshStream = new StreamTable(slab);
+          expect([
+            fresh.intervals(),
+            fresh.conflict(0, 10 ** 6),
+            freshStream.conflict(-(10 ** 6), 10 ** 6, 0, 99),
+          ]).toEqual([[], 0, 0]);
+          fresh.add(5, 9);
+          freshStream.add(5, 9, 1, 2);
+          expect([fresh.intervals(), fresh.conflict(0, 6), freshStream.conflict(0, 6, 0, 1)]).toEqual([
+            [[5, 9]],
+            9,
+            9,
+          ]);
+          for (let k = 0; k < 3; k++) {
+            expect(shared[k]!.intervals()).toEqual(own[k]!.intervals());
+            for (let s = 0; s < end[k]!; s += 7) {
+              expect(shared[k]!.conflict(s, s + 3)).toBe(own[k]!.conflict(s, s + 3));
+              expect(sharedStreams[k]!.conflict(s, s + 3, 2, 4)).toBe(
+                ownStreams[k]!.conflict(s, s + 3, 2, 4),
+              );
+            }
+          }
+        },
+      ),
+      { numRuns: 40 },
     );
   });
 });
