@@ -24,7 +24,7 @@ import { placeStages } from "./passes/stages.ts";
 import { printTaskGraph, type TaskGraph, verifyTaskGraph } from "./passes/task-ir.ts";
 import { tile } from "./passes/tile.ts";
 import { type CompileReport, computeBounds, withDataOrder } from "./schedule/bounds.ts";
-import { dependenciesLike } from "./schedule/dependencies.ts";
+import { dependencies, dependenciesLike } from "./schedule/dependencies.ts";
 import { prepareRelaxed, relaxedRun } from "./schedule/relaxed.ts";
 import { printSchedule, type Schedule, verifySchedule } from "./schedule/schedule-ir.ts";
 import { schedule } from "./schedule/scheduler.ts";
@@ -160,12 +160,14 @@ export function compile(model: ModelGraph, machine: Machine, opts: CompileOption
     const ordered = chain ? orderCrossings(tiled, chain.base, chain.width) : tiled;
 
     // Each task's estimated length, once: allocate's turns, the relaxed runs and the schedule's priorities read the
-    // same lengths (allocation leaves them as they are, allocate-estimate.ts).
+    // same lengths (allocation leaves them as they are, allocate-estimate.ts). The edges likewise: the allocated
+    // list's are allocate's input's (cached here) where allocate added none, looked up only where it did.
     const lengths = taskLengths(ordered.tasks, machine);
-    const a = allocate(ordered, machine, opts.file, { lengths });
+    const a = allocate(ordered, machine, opts.file, { lengths, deps: dependencies(ordered.tasks) });
     diagnostics.push(...a.diagnostics);
     if (failed()) return stop();
     const allocated = after("allocate", a.graph, printTaskGraph, verifyTaskGraph);
+    dependencies(allocated.tasks, ordered.tasks);
     // The report's relaxed runs come before the schedule: they allocate much short-lived data, and the garbage
     // collector's passes cost less while the heap does not yet hold the scheduled instructions.
     const paths = relaxedPaths(allocated, machine, tiled, chain, lengths);

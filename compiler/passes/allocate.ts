@@ -6,7 +6,7 @@
 // This file: the narrowing loop over placement rounds (allocate-round.ts), on facts gathered once (allocate-facts.ts).
 import type { Machine } from "../../arch/machine.ts";
 import type { Diagnostic } from "../../util/diagnostics.ts";
-import { uncachedDependencies } from "../schedule/dependencies.ts";
+import { type Dependencies, uncachedDependencies } from "../schedule/dependencies.ts";
 import { taskEstimates } from "./allocate-estimate.ts";
 import { allocationFacts, tensorBytes } from "./allocate-facts.ts";
 import { SliceTables } from "./allocate-groups.ts";
@@ -24,6 +24,8 @@ export interface AllocateOptions {
   readonly reuseFirst?: boolean;
   /** The tasks' estimated lengths (allocate-estimate.ts taskLengths), when the caller computed them. */
   readonly lengths?: Float64Array;
+  /** The tasks' dependencies, when the caller has them (else computed here, not cached). */
+  readonly deps?: Dependencies;
 }
 
 export function allocate(
@@ -44,7 +46,7 @@ export function allocate(
   // row a cycle only on the chips still full. Every round reads the same facts, slice tables and ancestor
   // searches: they are built once here.
   const reuseFirst = opts.reuseFirst ?? false;
-  const shared = roundInput(g, machine, file, false, opts.lengths);
+  const shared = roundInput(g, machine, file, false, opts);
   const r = allocateWith(shared, reuseFirst);
   // A block that found no place only because its task's other tiles hold every group with room (a tile many tasks
   // read, placed after their tiles): again with its group reserved before anything is placed (allocate-hubs.ts).
@@ -79,11 +81,11 @@ export function roundInput(
   machine: Machine,
   file: string,
   cursorPerChip: boolean,
-  lengths?: Float64Array,
+  known: Pick<AllocateOptions, "lengths" | "deps"> = {},
 ): RoundInput {
   const facts = allocationFacts(g, machine);
-  const deps = uncachedDependencies(g.tasks);
-  const est = taskEstimates(g.tasks, machine, deps, lengths);
+  const deps = known.deps ?? uncachedDependencies(g.tasks);
+  const est = taskEstimates(g.tasks, machine, deps, known.lengths);
   return {
     g,
     machine,

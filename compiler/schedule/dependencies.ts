@@ -18,10 +18,13 @@ export interface Dependencies {
  * dependenciesLike): the edges by index, so each `after` name is looked up once, not once per use per run. */
 const dependencyCache = new WeakMap<readonly Task[], Dependencies>();
 
-export function dependencies(tasks: readonly Task[]): Dependencies {
+/** `like`: a list of the same ids in the same order whose dependencies are cached (compile.ts: allocate's input
+ * for the allocated list), from whose edges these are made (dependenciesLike) instead of every name looked up. */
+export function dependencies(tasks: readonly Task[], like?: readonly Task[]): Dependencies {
   const cached = dependencyCache.get(tasks);
   if (cached) return cached;
-  const deps = uncachedDependencies(tasks);
+  const deps =
+    like && dependencyCache.has(like) ? dependenciesLike(tasks, like) : uncachedDependencies(tasks);
   dependencyCache.set(tasks, deps);
   return deps;
 }
