@@ -7,6 +7,7 @@ import { ELEM_BYTES } from "../../arch/isa.ts";
 import { DTYPE_BYTES } from "../graph/ir.ts";
 import { ChipFill, type Item } from "./chip-fill.ts";
 import { type KOp, type KTensor, opInputs } from "./kernel-ir.ts";
+import { evenPlaneSplits } from "./plane-split.ts";
 import { chipCopyId } from "./tile-context.ts";
 
 /** A pipeline stage: chips `base .. base + width - 1`; its ops' K splits use them (a split's partial sums from
@@ -108,7 +109,8 @@ export function demands(
     until: i,
   });
   // Output column tiles in accumulator-sized row chunks; fewer than the planes: K split over planes too, each
-  // drawing a partial sum (tile.ts `splitsOn`).
+  // drawing a partial sum (tile-matmul.ts `splitsOn`). Partial: tile-matmul.ts counts a window product's groups
+  // over its window's tiles only, so a head's p . V splits there while this estimate reserves no partials for it.
   const groups = nTiles * Math.ceil(a.rows / ctx.chunkRows);
   const perChip: Item[][] = [];
   for (let c = only ?? 0; c < (only === undefined ? n : only + 1); c++) {
@@ -119,7 +121,7 @@ export function demands(
       if (lay?.kind !== "diagonal") items.push(input(b, lay?.kind === "band" ? t - kFirst : t, c));
     }
     if (lay?.kind === "diagonal") items.push(...whole(b));
-    const splits = groups < ctx.planes ? Math.max(1, Math.min(k1 - k0, Math.floor(ctx.planes / groups))) : 1;
+    const splits = evenPlaneSplits(ctx.planes, groups, k1 - k0);
     if (splitMode || splits > 1)
       for (let s = 0; s < splits; s++) items.push(partial(`${out.id}.c${c}.part${s}`));
     if (c > 0 && splits > 1) items.push(partial(`${out.id}.c${c}.sum`));

@@ -52,6 +52,13 @@ export function planeTiming(m: Machine): PlaneTiming {
   return t;
 }
 
+/** The planes each of a chip's `groups` MXM groups takes for its `kTiles` K tiles when every idle plane is used:
+ * the idle ones shared evenly (tile-matmul.ts on each chip of a K split, its SRAM estimate in pack.ts, the
+ * spread's time line; a column split's chip takes at most this many, where they gain: `planeSplits`). */
+export function evenPlaneSplits(planes: number, groups: number, kTiles: number): number {
+  return groups < planes ? Math.max(1, Math.min(kTiles, Math.floor(planes / groups))) : 1;
+}
+
 /** One output group's K chain on its chip (a column tile and row chunk of a product). */
 export interface PlaneChain {
   /** The product's groups on the chip (output column tiles x row chunks): each holds a plane for its chain. */
@@ -98,8 +105,7 @@ export function partialSumCycles(t: PlaneTiming, c: PlaneChain, splits: number):
  * and an fp8 product's 26 K tiles of a 107-cycle converted load gain.
  */
 export function planeSplits(t: PlaneTiming, c: PlaneChain): number {
-  if (c.groups >= t.planes) return 1;
-  const most = Math.max(1, Math.min(c.kTiles, Math.floor(t.planes / c.groups)));
+  const most = evenPlaneSplits(t.planes, c.groups, c.kTiles);
   let best = 1;
   let bestCycles = chainCycles(t, c, 1);
   for (let s = 2; s <= most; s++) {

@@ -5,7 +5,7 @@ import { DTYPE_BYTES } from "../graph/ir.ts";
 import type { PartSplit } from "./in-place.ts";
 import { type KOp, opInputs } from "./kernel-ir.ts";
 import { kTilesOf, type PackContext, type Placement } from "./pack.ts";
-import { type PlaneChain, type PlaneTiming, planeSplits } from "./plane-split.ts";
+import { evenPlaneSplits, type PlaneChain, type PlaneTiming, planeSplits } from "./plane-split.ts";
 import { taskRows } from "./tile-context.ts";
 
 /** The machine numbers the estimate uses (partition.ts reads them from the preset). */
@@ -158,9 +158,7 @@ export class Timeline {
     const perTile = Math.max(load, a.rows * this.t.cyclesPerVector(DTYPE_BYTES[a.dtype]));
     const splits =
       columns === undefined
-        ? groups < this.t.planes
-          ? Math.max(1, Math.min(perGroup, Math.floor(this.t.planes / groups)))
-          : 1
+        ? evenPlaneSplits(this.t.planes, groups, perGroup)
         : this.columnSplits(op, columns, perGroup);
     const job = Math.ceil(perGroup / splits) * perTile + this.t.matmulLatency;
     const planes = [...(this.planes[c] ?? new Array<number>(this.t.planes).fill(0))];

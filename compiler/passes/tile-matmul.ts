@@ -6,6 +6,7 @@ import { ELEM_BYTES, type ElemType } from "../../arch/isa.ts";
 import { sliceGroups } from "./allocate-groups.ts";
 import { partId } from "./in-place.ts";
 import type { KOp } from "./kernel-ir.ts";
+import { evenPlaneSplits } from "./plane-split.ts";
 import type { Step, TiledTensor } from "./task-ir.ts";
 import { lowerColumns, partsOf } from "./tile-columns.ts";
 import { accumulatorType, bufferRows, type TileContext, taskRows } from "./tile-context.ts";
@@ -63,9 +64,7 @@ export function lowerMatmul(cx: TileContext, op: Matmul): void {
   const splitsOn = (c: number) => {
     if (diagonal) return 1; // its K tiles differ per output tile: partition never splits it either
     const [k0, k1] = range(c);
-    return groups < machine.mxm.planes
-      ? Math.max(1, Math.min(k1 - k0, Math.floor(machine.mxm.planes / groups)))
-      : 1;
+    return evenPlaneSplits(machine.mxm.planes, groups, k1 - k0);
   };
   const single = chips === 1 && splitsOn(0) === 1;
   // Partial sums per chip and split; what chip 0 adds up.
