@@ -33,6 +33,52 @@ export function idRanges(v: number, rangeRows: number): IdRange[] {
   return out;
 }
 
+/** A step of the ranges' sum: range i's gather, or the add of two earlier steps' results (by plan index). */
+export type SumStep = { readonly range: number } | { readonly add: readonly [number, number] };
+
+/**
+ * The ranges' results summed in list order: in runs of a power of two ranges (the binary digits of their count,
+ * largest first), each run a balanced tree whose adds follow its gathers (a sum's inputs come from neighbouring
+ * ranges: the packer fills chips in list order, so they are mostly on one chip), and the runs' sums a balanced
+ * tree over the runs in list order, each add planned right after its later input's run. So the runs that share a
+ * node are added on it before a gateway carries their sum (the partitioner places ops in list order and opens the
+ * next node only once one is full). Before, the runs were added from the last one up (a binary counter's stack,
+ * the least depth): llama3-8b's 252 ranges (runs of 128, 64 and 32 ranges on node 0, 16, 8 and 4 on node 1) sent
+ * five sums over its one gateway wire (each 13 tiles, 507 cycles of link), now one. The cost: up to
+ * ceil(log2(runs)) adds more depth than log2 of the ranges.
+ */
+export function sumPlan(count: number): SumStep[] {
+  const plan: SumStep[] = [];
+  const runs: number[] = [];
+  for (let bit = 2 ** Math.floor(Math.log2(count)); bit >= 1; bit /= 2)
+    if ((count & bit) !== 0) runs.push(bit);
+  let next = 0;
+  /** Plans runs lo..hi-1 and their sum; returns its plan step. */
+  const sumRuns = (lo: number, hi: number): number => {
+    if (hi - lo > 1) {
+      const mid = lo + Math.ceil((hi - lo) / 2);
+      const a = sumRuns(lo, mid);
+      const b = sumRuns(mid, hi);
+      return plan.push({ add: [a, b] }) - 1;
+    }
+    const stack: { step: number; level: number }[] = [];
+    for (let range = next; range < next + runs[lo]!; range++) {
+      plan.push({ range });
+      let top = { step: plan.length - 1, level: 0 };
+      while (stack.length > 0 && stack[stack.length - 1]!.level === top.level) {
+        const a = stack.pop()!;
+        plan.push({ add: [a.step, top.step] });
+        top = { step: plan.length - 1, level: top.level + 1 };
+      }
+      stack.push(top);
+    }
+    next += runs[lo]!;
+    return stack[0]!.step;
+  };
+  sumRuns(0, runs.length);
+  return plan;
+}
+
 /** Cycles of id reads one copy of an input id column serves (its gathers' tiles x tokens) before the next range
  * takes another copy. ASSUMPTION: a few ranges' worth, so the copies' SRAM (one int32 vector per token each) stays
  * small; not tuned. Decode (one token) keeps one copy. */
@@ -81,34 +127,14 @@ export function lowerEmbedding(
       });
     return column;
   });
-  // The ranges' results summed in list order as a binary counter: each gather is followed by the adds that merge
-  // equal-sized partial sums, so a sum's inputs come from neighbouring ranges (the packer fills chips in list
-  // order, so they are mostly on one chip and few partial sums cross a link) and the depth stays log2 of the ranges.
-  const plan: ({ readonly range: IdRange } | { readonly add: readonly [number, number] })[] = [];
-  const stack: { step: number; level: number }[] = [];
-  for (const range of ranges) {
-    plan.push({ range });
-    let top = { step: plan.length - 1, level: 0 };
-    while (stack.length > 0 && stack[stack.length - 1]!.level === top.level) {
-      const a = stack.pop()!;
-      plan.push({ add: [a.step, top.step] });
-      top = { step: plan.length - 1, level: top.level + 1 };
-    }
-    stack.push(top);
-  }
-  while (stack.length > 1) {
-    const b = stack.pop()!;
-    const a = stack.pop()!;
-    plan.push({ add: [a.step, b.step] });
-    stack.push({ step: plan.length - 1, level: b.level + 1 });
-  }
+  const plan = sumPlan(ranges.length);
   const same = outDtype === table.dtype;
   const results: string[] = [];
   let gathered = 0;
   plan.forEach((p, i) => {
     const id = i === plan.length - 1 && same ? outId : k.fresh(at);
     if ("range" in p) {
-      const r = p.range;
+      const r = ranges[p.range]!;
       const column = columns[Math.floor((gathered++ * copies) / ranges.length)]!;
       const stored = k.tableRange(`${table.id}.ids${r.first}`, table, r.first, r.end - r.first, r.at, r.rows);
       results.push(k.gather(id, stored, column, r.at - r.first, v));

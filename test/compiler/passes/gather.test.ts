@@ -7,7 +7,7 @@ import { TSP_V1 } from "../../../arch/presets.ts";
 import { compile, gatherRows } from "../../../compiler/compile.ts";
 import { loadModel } from "../../../compiler/frontend.ts";
 import { decompose } from "../../../compiler/passes/decompose.ts";
-import { idRanges } from "../../../compiler/passes/lower-embedding.ts";
+import { idRanges, type SumStep, sumPlan } from "../../../compiler/passes/lower-embedding.ts";
 
 const LOOKUP = `model lookup
 const vocab = 700
@@ -62,6 +62,66 @@ describe("id ranges of a gathered table", () => {
           }
       }),
     );
+  });
+});
+
+/** Per plan step, the ranges its result sums: [first, end). Fails unless every add joins adjacent spans in order. */
+function spans(plan: readonly SumStep[]): [number, number][] {
+  const out: [number, number][] = [];
+  for (const p of plan) {
+    if ("range" in p) out.push([p.range, p.range + 1]);
+    else {
+      const [a, b] = [out[p.add[0]]!, out[p.add[1]]!];
+      expect(a[1]).toBe(b[0]);
+      out.push([a[0], b[1]]);
+    }
+  }
+  return out;
+}
+
+describe("the ranges' sum (lower-embedding.ts sumPlan)", () => {
+  it("gathers every range once, in list order, and each add joins two adjacent spans, the earlier first", () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 600 }), (n) => {
+        const plan = sumPlan(n);
+        expect(plan.flatMap((p) => ("range" in p ? [p.range] : []))).toEqual([...Array(n).keys()]);
+        expect(spans(plan)[plan.length - 1]).toEqual([0, n]);
+        plan.forEach((p, i) => {
+          if ("add" in p) expect(Math.max(...p.add)).toBeLessThan(i);
+        });
+      }),
+    );
+  });
+
+  it("runs of ranges that share a node are added there first: at most ceil(log2(runs)) partial sums cross a run border", () => {
+    // A node border between runs (llama3-8b: 252 ranges, runs 128 64 32 | 16 8 4): an add that joins a sum of
+    // ranges wholly before the border with one holding later ranges moves the former across (the partitioner puts
+    // the add with the later ranges once their node is open). Added from the last run up, five crossed there.
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 600 }), (n) => {
+        const plan = sumPlan(n);
+        const span = spans(plan);
+        const runs = n.toString(2).replace(/0/g, "").length;
+        const borders: number[] = [];
+        for (let bit = 2 ** Math.floor(Math.log2(n)); bit >= 1; bit /= 2)
+          if ((n & bit) !== 0) borders.push((borders[borders.length - 1] ?? 0) + bit);
+        for (const border of borders.slice(0, -1)) {
+          const crossing = plan.filter((p) => {
+            if (!("add" in p)) return false;
+            const [a, b] = [span[p.add[0]]!, span[p.add[1]]!];
+            return a[1] <= border && b[1] > border;
+          }).length;
+          expect(crossing).toBeLessThanOrEqual(Math.ceil(Math.log2(runs)));
+        }
+        // Each add comes before the gather of any range after its span: planned as soon as its inputs are.
+        plan.forEach((p, i) => {
+          if ("range" in p) return;
+          const later = plan.findIndex((q) => "range" in q && q.range >= span[i]![1]);
+          if (later >= 0) expect(i).toBeLessThan(later);
+        });
+      }),
+    );
+    expect(sumPlan(252).length).toBe(2 * 252 - 1);
   });
 });
 
