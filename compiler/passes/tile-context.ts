@@ -45,6 +45,8 @@ export interface TileContext {
   readonly tasks: Task[];
   /** Per tensor, its zero tiles that no task reads (zero-tiles.ts): a product need not write them. */
   readonly unreadZeros: ReadonlyMap<string, ReadonlySet<number>>;
+  /** Per kernel tensor, its tiles known to be zero (zero-tiles.ts): adds of them are left out. */
+  readonly zeros: ReadonlyMap<string, ReadonlySet<number>>;
   /** Appends a task on `chip`, after the writers of what it reads and `extraAfter`; returns its id. */
   push(task: Omit<Task, "after" | "chip">, extraAfter?: readonly string[], chip?: number): string;
   rowsOf(tensor: string, tileIndex: number, row: number, n: number, stride?: 0 | 1): VecRef;
@@ -297,6 +299,7 @@ export function tileContext(p: PartitionedGraph, machine: Machine): TileContext 
     byId,
     tasks,
     unreadZeros,
+    zeros,
     push,
     rowsOf,
     onChip,

@@ -15,6 +15,7 @@ import { outputParts, partsOf } from "./tile-columns.ts";
 import { taskRows, tileContext } from "./tile-context.ts";
 import { liveTiles } from "./tile-live.ts";
 import { lowerMatmul } from "./tile-matmul.ts";
+import { asPointwise, pointwiseAtTile, pointwiseZeroInputs } from "./zero-tiles.ts";
 
 /** Which of an op's output column tiles a lowering makes, on which chip of its stage, and the tensor it reads or
  * writes for each of the op's tensors there (a part, for a tensor held in parts). */
@@ -39,32 +40,62 @@ export function tile(p: PartitionedGraph, machine: Machine): TaskGraph {
       ...inputs.filter((x) => !x.view.rowBroadcast).map((x) => x.t.blockRows),
     );
     const types = valueTypes(op, (x) => kernelTensors.get(x)!.dtype);
-    for (let j = on.j0; j < on.j1; j++)
+    const zeroInputs = pointwiseZeroInputs(
+      op,
+      (x) => kernelTensors.get(x)!,
+      (x) => cx.zeros.get(x),
+    );
+    const unread = cx.unreadZeros.get(op.out);
+    const nIn = op.inputs.length;
+    for (let j = on.j0; j < on.j1; j++) {
+      // A zero output tile nobody reads is not made; a zero input only an add uses here is left out (zero-tiles.ts).
+      if (unread?.has(j)) continue;
+      const ins = zeroInputs(j);
+      const at = ins.some((z) => z) ? pointwiseAtTile(op, ins) : undefined;
+      const kept = at && !at.zero ? at : undefined;
       for (let r0 = 0; r0 < out.rows; r0 += chunk) {
         const n = Math.min(chunk, out.rows - r0);
-        const steps: Step[] = inputs.map(({ t, view }) => ({
-          kind: "read",
-          ref: rowsOf(
-            t.id,
-            view.tileRepeated ? repeatedTile(j, t, out) : j,
-            view.rowBroadcast ? 0 : r0,
-            n,
-            view.rowBroadcast ? 0 : 1,
-          ),
-          type: t.type,
-        }));
-        for (const s of op.steps) {
-          const v = steps.length;
-          if (s.kind === "unary") steps.push({ kind: "vunary", fn: s.fn, type: types[v]!, src: s.x, n });
+        /** Task step of each value (-1: left out). */
+        const stepOf: number[] = [];
+        const steps: Step[] = [];
+        inputs.forEach(({ t, view }, i) => {
+          stepOf.push(kept && !kept.needed[i] ? -1 : steps.length);
+          if (stepOf[i]! < 0) return;
+          steps.push({
+            kind: "read",
+            ref: rowsOf(
+              t.id,
+              view.tileRepeated ? repeatedTile(j, t, out) : j,
+              view.rowBroadcast ? 0 : r0,
+              n,
+              view.rowBroadcast ? 0 : 1,
+            ),
+            type: t.type,
+          });
+        });
+        /** The task step holding value v (or what it equals here). */
+        const arg = (v: number) => stepOf[kept ? kept.same[v]! : v]!;
+        op.steps.forEach((s, i) => {
+          const v = nIn + i;
+          stepOf.push(kept && !kept.needed[v] ? -1 : steps.length);
+          if (stepOf[v]! < 0) return;
+          if (s.kind === "unary") steps.push({ kind: "vunary", fn: s.fn, type: types[v]!, src: arg(s.x), n });
           else if (s.kind === "imm")
-            steps.push({ kind: "vbinary", fn: s.fn, type: types[v]!, a: s.x, b: { imm: s.imm }, n });
+            steps.push({ kind: "vbinary", fn: s.fn, type: types[v]!, a: arg(s.x), b: { imm: s.imm }, n });
           else if (s.kind === "binary")
-            steps.push({ kind: "vbinary", fn: s.fn, type: types[v]!, a: s.a, b: s.b, n });
-          else steps.push({ kind: "convert", from: types[s.x]!, to: types[v]!, src: s.x, n });
+            steps.push({ kind: "vbinary", fn: s.fn, type: types[v]!, a: arg(s.a), b: arg(s.b), n });
+          else steps.push({ kind: "convert", from: types[s.x]!, to: types[v]!, src: arg(s.x), n });
+        });
+        let src = kept ? stepOf[kept.result]! : steps.length - 1;
+        if (kept && kept.result < nIn) {
+          // The result is an input as read: one pass through the VXM to the write.
+          steps.push({ kind: "vunary", fn: "copy", type: types[kept.result]!, src, n });
+          src = steps.length - 1;
         }
-        steps.push({ kind: "write", ref: rowsOf(out.id, j, r0, n), type: out.type, src: steps.length - 1 });
+        steps.push({ kind: "write", ref: rowsOf(out.id, j, r0, n), type: out.type, src });
         push({ id: `${op.id}.t${j}.r${r0}`, op: op.id, steps }, [], on.chip);
       }
+    }
   };
   /** An op over all of its tensors' tiles on its stage's first chip. */
   const whole = (op: KOp): Range => ({ j0: 0, j1: byId.get(op.out)!.tiles, id: (x) => x, chip: 0 });
@@ -169,7 +200,10 @@ export function tile(p: PartitionedGraph, machine: Machine): TaskGraph {
         return;
       }
       case "binary": {
-        for (const on of ranges(op)) lowerBinary(op, on);
+        // An add or sub with a zero tile in an operand is the pointwise op it is (zero-tiles.ts asPointwise).
+        const pw = asPointwise(op);
+        const zeroIn = pw && [op.a, op.b].some((x) => cx.zeros.has(x));
+        for (const on of ranges(op)) zeroIn ? lowerPointwise(pw, on) : lowerBinary(op, on);
         return;
       }
       case "binaryImm":

@@ -25,6 +25,23 @@ a = attention(q, k, v, k_cache, v_cache, causal=true)
 output y = matmul(reshape(a, shape=[1, 1, 640]), wo)
 `;
 
+// Multi-head attention (a kv head per head, as llama2-7b): each head's p . V and new value are masked to its 80
+// lanes by an epilogue mul, and the heads' sum is fused pointwise adds; heads 0-3 fill tile 0, heads 4-7 tile 1.
+const MHA = `model mha
+input x: fp16[1, 1, 640]
+param wq: fp16[640, 640]
+param wk: fp16[640, 640]
+param wv: fp16[640, 640]
+param wo: fp16[640, 640]
+state k_cache: fp16[1, 64, 8, 80]
+state v_cache: fp16[1, 64, 8, 80]
+q = reshape(matmul(x, wq), shape=[1, 1, 8, 80])
+k = reshape(matmul(x, wk), shape=[1, 1, 8, 80])
+v = reshape(matmul(x, wv), shape=[1, 1, 8, 80])
+a = attention(q, k, v, k_cache, v_cache, causal=true)
+output y = matmul(reshape(a, shape=[1, 1, 640]), wo)
+`;
+
 function kernelOf(text: string) {
   const graph = loadModel(text, "gqa.model").graph!;
   return { graph, kernel: decompose(graph, "gqa.model", { gatherRows: gatherRows(TSP_V1) }).kernel };
@@ -57,30 +74,57 @@ describe("zero tiles", () => {
     expect(zeros.has(last.out)).toBe(false);
   });
 
-  it("an epilogue add leaves a zero tile out, no task writes a zero tile only such adds read, and the program is exact with the interpreter's values", () => {
-    const { graph, kernel } = kernelOf(GQA);
+  it("a product masked to a head's lanes (an epilogue mul by a lane mask) is zero outside them, and so is a fused add of such heads", () => {
+    const { kernel } = kernelOf(MHA);
     const zeros = zeroTiles(kernel);
-    const unread = unreadZeroTiles(kernel, zeros);
-    expect(
-      [...unread.values()].some((s) => s.size > 0),
-      "some heads' zero tiles are unread",
-    ).toBe(true);
-    const m = resolveMachine("tsp-v1");
-    const r = compile(graph, m, { chips: 1, file: "gqa.model", sources: initialSources(graph, 0) });
-    expect(r.diagnostics.filter((d) => d.severity === "error")).toEqual([]);
-    for (const t of r.tasks!.tasks)
-      for (const s of t.steps) {
-        if (s.kind !== "read" && s.kind !== "write") continue;
-        const base = s.ref.tensor.replace(/@(c|p)\d+$/, "");
-        if (s.kind === "write")
-          expect(
-            unread.get(base)?.has(s.ref.tile) ?? false,
-            `${t.id} writes ${base} tile ${s.ref.tile}`,
-          ).toBe(false);
-        // A zero tile is read only by another zero tile of a product (x - x of finite values), never by an add.
-        else if (zeros.get(base)?.has(s.ref.tile))
-          expect(t.id.endsWith(".zero"), `${t.id} reads zero tile ${s.ref.tile} of ${base}`).toBe(true);
+    let masked = 0;
+    for (const op of kernel.ops) {
+      if (op.kind !== "matmul") continue;
+      for (const e of op.epilogue ?? []) {
+        if (e.kind !== "row" || e.fn !== "mul" || !e.b.startsWith("const.mask")) continue;
+        masked++;
+        // The mask's zero tiles, from its values: those of the other four heads' tile.
+        const values = kernel.constants!.get(e.b)!;
+        for (let j = 0; j < 2; j++) {
+          const zero = values.slice(j * 320, (j + 1) * 320).every((v) => v === 0);
+          if (zero) expect(zeros.get(op.out)?.has(j), `${op.id} tile ${j}`).toBe(true);
+        }
       }
-    expectExact(graph, r, m);
-  }, 60_000);
+    }
+    expect(masked, "the heads' masked products").toBeGreaterThanOrEqual(8);
+    const fused = kernel.ops.filter((op) => op.kind === "pointwise" && zeros.has(op.out));
+    expect(fused.length, "partial sums of the heads, zero in the other tile").toBeGreaterThan(0);
+    expect(zeros.has("a"), "all eight heads: no tile zero").toBe(false);
+  });
+
+  for (const [name, text] of [
+    ["grouped-query heads' lane moves", GQA],
+    ["multi-head heads' masked products and fused adds", MHA],
+  ] as const)
+    it(`${name}: an add leaves a zero tile out, no task writes a zero tile only such adds read, and the program is exact with the interpreter's values`, () => {
+      const { graph, kernel } = kernelOf(text);
+      const zeros = zeroTiles(kernel);
+      const unread = unreadZeroTiles(kernel, zeros);
+      expect(
+        [...unread.values()].some((s) => s.size > 0),
+        "some heads' zero tiles are unread",
+      ).toBe(true);
+      const m = resolveMachine("tsp-v1");
+      const r = compile(graph, m, { chips: 1, file: "gqa.model", sources: initialSources(graph, 0) });
+      expect(r.diagnostics.filter((d) => d.severity === "error")).toEqual([]);
+      for (const t of r.tasks!.tasks)
+        for (const s of t.steps) {
+          if (s.kind !== "read" && s.kind !== "write") continue;
+          const base = s.ref.tensor.replace(/@(c|p)\d+$/, "");
+          if (s.kind === "write")
+            expect(
+              unread.get(base)?.has(s.ref.tile) ?? false,
+              `${t.id} writes ${base} tile ${s.ref.tile}`,
+            ).toBe(false);
+          // A zero tile is read only by another zero tile of a product (x - x of finite values), never by an add.
+          else if (zeros.get(base)?.has(s.ref.tile))
+            expect(t.id.endsWith(".zero"), `${t.id} reads zero tile ${s.ref.tile} of ${base}`).toBe(true);
+        }
+      expectExact(graph, r, m);
+    }, 60_000);
 });
