@@ -25,6 +25,7 @@ export function liveTiles(
   k: KernelGraph,
   tiles: (tensor: string) => number,
   split: (op: string) => boolean,
+  unreadZeros: ReadonlyMap<string, ReadonlySet<number>> = new Map(),
 ): Map<string, TileRange> {
   const shapes = new Map(k.tensors.map((t) => [t.id, t]));
   /** Per tensor, the lowest and one past the highest tile some reader reads (absent: none read yet). */
@@ -47,7 +48,16 @@ export function liveTiles(
         const [k0, k1] = op.kTiles ?? [0, tiles(op.a)];
         if (op.bLayout?.kind === "diagonal") whole(op.a);
         else read(op.a, k0, k1);
-        for (const x of opInputs(op).slice(1)) whole(x);
+        whole(op.b);
+        // An epilogue's row is read at the product's tiles it makes: not at its unread zero tiles (tile-matmul.ts),
+        // so a head's masked p . V reads the new value's row at the head's own tiles only.
+        const unread = unreadZeros.get(op.out);
+        const made = [...Array(tiles(op.out)).keys()].filter((j) => !unread?.has(j));
+        for (const e of op.epilogue ?? [])
+          if (e.kind === "row") {
+            if (shapes.get(e.b)!.cols !== shapes.get(op.out)!.cols) whole(e.b);
+            else if (made.length > 0) read(e.b, made[0]!, made[made.length - 1]! + 1);
+          }
         break;
       }
       case "binary":

@@ -107,6 +107,7 @@ export function tile(p: PartitionedGraph, machine: Machine): TaskGraph {
     p.kernel,
     (x) => byId.get(x)!.tiles,
     (op) => p.nSplits?.has(op) === true,
+    cx.unreadZeros,
   );
   const ranges = (op: KOp): Range[] => {
     const n = p.nSplits?.get(op.id);

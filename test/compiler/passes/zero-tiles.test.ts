@@ -4,6 +4,7 @@ import { TSP_V1 } from "../../../arch/presets.ts";
 import { compile, gatherRows } from "../../../compiler/compile.ts";
 import { loadModel } from "../../../compiler/frontend.ts";
 import { decompose } from "../../../compiler/passes/decompose.ts";
+import { liveTiles } from "../../../compiler/passes/tile-live.ts";
 import { unreadZeroTiles, zeroTiles } from "../../../compiler/passes/zero-tiles.ts";
 import { initialSources } from "../../../compiler/reference/init.ts";
 import { expectExact } from "../../support/exact.ts";
@@ -95,6 +96,28 @@ describe("zero tiles", () => {
     const fused = kernel.ops.filter((op) => op.kind === "pointwise" && zeros.has(op.out));
     expect(fused.length, "partial sums of the heads, zero in the other tile").toBeGreaterThan(0);
     expect(zeros.has("a"), "all eight heads: no tile zero").toBe(false);
+  });
+
+  it("a masked product's epilogue row is computed at the tiles the product makes only: a head's new value at its own tile", () => {
+    const { kernel } = kernelOf(MHA);
+    const zeros = zeroTiles(kernel);
+    const unread = unreadZeroTiles(kernel, zeros);
+    const tiles = (x: string) => Math.ceil(kernel.tensors.find((t) => t.id === x)!.cols / 320);
+    const live = liveTiles(kernel, tiles, () => false, unread);
+    let rows = 0;
+    for (const op of kernel.ops) {
+      if (op.kind !== "matmul" || !unread.has(op.out)) continue;
+      const made = [0, 1].filter((j) => !unread.get(op.out)!.has(j));
+      for (const e of op.epilogue ?? []) {
+        if (e.kind !== "row" || e.b.startsWith("const.")) continue;
+        rows++;
+        expect(live.get(e.b), `${e.b}, read by ${op.id}`).toEqual({
+          j0: made[0],
+          j1: made[made.length - 1]! + 1,
+        });
+      }
+    }
+    expect(rows, "the heads' new-value rows").toBeGreaterThanOrEqual(8);
   });
 
   for (const [name, text] of [
