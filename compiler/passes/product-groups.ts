@@ -2,7 +2,7 @@
 // b layout, output tiles, rows, K tiles); out, the count. One rule for the tiles (tile-matmul.ts), the SRAM estimate's
 // partial sums (pack.ts) and the spread's time line (spread-timeline.ts), so the estimate, the reservation and the
 // real tiling agree.
-import type { WeightLayout } from "./kernel-ir.ts";
+import type { KOp, KTensor, WeightLayout } from "./kernel-ir.ts";
 import { evenPlaneSplits } from "./plane-split.ts";
 import { taskRows } from "./tile-context.ts";
 
@@ -41,4 +41,19 @@ export function productGroups(s: ProductShape, wholeRows: number): number {
 export function productPlaneSplits(planes: number, s: ProductShape, wholeRows: number, chipKTiles: number): number {
   if (s.layout?.kind === "diagonal") return 1;
   return evenPlaneSplits(planes, productGroups(s, wholeRows), chipKTiles);
+}
+
+/** A kernel matmul's shape, as the partitioner sees it (pack.ts, the spread's time line). */
+export function productShape(
+  ctx: { readonly tensors: ReadonlyMap<string, KTensor>; readonly lanes: number },
+  op: Extract<KOp, { kind: "matmul" }>,
+): ProductShape {
+  const a = ctx.tensors.get(op.a)!;
+  const [k0, k1] = op.kTiles ?? [0, Math.ceil(a.cols / ctx.lanes)];
+  return {
+    layout: op.bLayout,
+    outTiles: Math.ceil(ctx.tensors.get(op.out)!.cols / ctx.lanes),
+    rows: a.rows,
+    kTiles: k1 - k0,
+  };
 }
