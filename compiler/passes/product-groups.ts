@@ -38,7 +38,12 @@ export function productGroups(s: ProductShape, wholeRows: number): number {
 
 /** The planes each group's chain of `chipKTiles` K tiles (a chip's share of a K split) takes: every idle plane,
  * shared evenly (plane-split.ts `evenPlaneSplits`); a diagonal product's K tiles differ per output tile, one plane. */
-export function productPlaneSplits(planes: number, s: ProductShape, wholeRows: number, chipKTiles: number): number {
+export function productPlaneSplits(
+  planes: number,
+  s: ProductShape,
+  wholeRows: number,
+  chipKTiles: number,
+): number {
   if (s.layout?.kind === "diagonal") return 1;
   return evenPlaneSplits(planes, productGroups(s, wholeRows), chipKTiles);
 }

@@ -159,7 +159,7 @@ export class Timeline {
     const perTile = Math.max(load, a.rows * this.t.cyclesPerVector(DTYPE_BYTES[a.dtype]));
     const splits =
       columns === undefined
-        ? productPlaneSplits(this.t.planes, productShape(this.ctx, op), this.ctx.chunkRows, perGroup)
+        ? timelineSplits(this.ctx, this.t.planes, op, perGroup)
         : this.columnSplits(op, columns, perGroup);
     const job = Math.ceil(perGroup / splits) * perTile + this.t.matmulLatency;
     const planes = [...(this.planes[c] ?? new Array<number>(this.t.planes).fill(0))];
@@ -339,6 +339,12 @@ interface Made {
   arrived: Map<number, number> | undefined;
   /** A tensor kept in parts: when chip `chip + c`'s part is written. */
   readonly parts?: readonly number[];
+}
+
+/** The planes each group of a product's chain of `kTiles` K tiles (one chip's share) takes, as tile-matmul.ts splits
+ * it: product-groups.ts's count (the estimate's and the tiles' agree). */
+export function timelineSplits(ctx: PackContext, planes: number, op: Matmul, kTiles: number): number {
+  return productPlaneSplits(planes, productShape(ctx, op), ctx.chunkRows, kTiles);
 }
 
 /** A group's K chain on a chip of a column split with `columns` of its output tiles there, as tile-columns.ts
