@@ -148,7 +148,8 @@ export class Timeline {
     const a = this.ctx.tensors.get(op.a)!;
     const b = this.ctx.tensors.get(op.b)!;
     const lay = op.bLayout;
-    // The output tiles on the MXM (a band's or window's; the others are zeros), each a group holding a plane.
+    // The output tiles on the MXM (a band's or window's; the others are zeros), each a group holding a plane, its
+    // row chunks folded into its tiles' passes; how many planes each takes is the tiles' count (`timelineSplits`).
     const groups =
       columns ??
       (lay?.kind === "band" || lay?.kind === "window" ? lay.nTiles[1] - lay.nTiles[0] : this.tilesOf(op.out));
