@@ -7,7 +7,7 @@ import { ELEM_BYTES } from "../../arch/isa.ts";
 import { DTYPE_BYTES } from "../graph/ir.ts";
 import { ChipFill, type Item } from "./chip-fill.ts";
 import { type KOp, type KTensor, opInputs } from "./kernel-ir.ts";
-import { evenPlaneSplits } from "./plane-split.ts";
+import { productPlaneSplits, productShape } from "./product-groups.ts";
 import { chipCopyId } from "./tile-context.ts";
 
 /** A pipeline stage: chips `base .. base + width - 1`; its ops' K splits use them (a split's partial sums from
@@ -108,10 +108,9 @@ export function demands(
     elem: ELEM_BYTES.fp32,
     until: i,
   });
-  // Output column tiles in accumulator-sized row chunks; fewer than the planes: K split over planes too, each
-  // drawing a partial sum (tile-matmul.ts `splitsOn`). Partial: tile-matmul.ts counts a window product's groups
-  // over its window's tiles only, so a head's p . V splits there while this estimate reserves no partials for it.
-  const groups = nTiles * Math.ceil(a.rows / ctx.chunkRows);
+  // The MXM groups; fewer than the planes: K split over planes too, each drawing a partial sum, as the tiles split
+  // it (product-groups.ts, the rule tile-matmul.ts tiles by).
+  const shape = productShape(ctx, op);
   const perChip: Item[][] = [];
   for (let c = only ?? 0; c < (only === undefined ? n : only + 1); c++) {
     const [k0, k1] = [bs[c]!, bs[c + 1]!];
@@ -121,7 +120,7 @@ export function demands(
       if (lay?.kind !== "diagonal") items.push(input(b, lay?.kind === "band" ? t - kFirst : t, c));
     }
     if (lay?.kind === "diagonal") items.push(...whole(b));
-    const splits = evenPlaneSplits(ctx.planes, groups, k1 - k0);
+    const splits = productPlaneSplits(ctx.planes, shape, ctx.chunkRows, k1 - k0);
     if (splitMode || splits > 1)
       for (let s = 0; s < splits; s++) items.push(partial(`${out.id}.c${c}.part${s}`));
     if (c > 0 && splits > 1) items.push(partial(`${out.id}.c${c}.sum`));

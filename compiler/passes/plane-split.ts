@@ -53,8 +53,8 @@ export function planeTiming(m: Machine): PlaneTiming {
 }
 
 /** The planes each of a chip's `groups` MXM groups takes for its `kTiles` K tiles when every idle plane is used:
- * the idle ones shared evenly (tile-matmul.ts on each chip of a K split, its SRAM estimate in pack.ts, the
- * spread's time line; a column split's chip takes at most this many, where they gain: `planeSplits`). */
+ * the idle ones shared evenly (a product's groups counted once for the tiles, pack.ts and the spread's time line:
+ * product-groups.ts; a column split's chip takes at most this many, where they gain: `planeSplits`). */
 export function evenPlaneSplits(planes: number, groups: number, kTiles: number): number {
   return groups < planes ? Math.max(1, Math.min(kTiles, Math.floor(planes / groups))) : 1;
 }

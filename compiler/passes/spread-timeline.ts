@@ -5,8 +5,8 @@ import { DTYPE_BYTES } from "../graph/ir.ts";
 import type { PartSplit } from "./in-place.ts";
 import { type KOp, opInputs } from "./kernel-ir.ts";
 import { kTilesOf, type PackContext, type Placement } from "./pack.ts";
-import { evenPlaneSplits, type PlaneChain, type PlaneTiming, planeSplits } from "./plane-split.ts";
-import { taskRows } from "./tile-context.ts";
+import { type PlaneChain, type PlaneTiming, planeSplits } from "./plane-split.ts";
+import { groupRows, productPlaneSplits, productShape } from "./product-groups.ts";
 
 /** The machine numbers the estimate uses (partition.ts reads them from the preset). */
 export interface SpreadTiming {
@@ -148,6 +148,8 @@ export class Timeline {
     const a = this.ctx.tensors.get(op.a)!;
     const b = this.ctx.tensors.get(op.b)!;
     const lay = op.bLayout;
+    // The output tiles on the MXM (a band's or window's; the others are zeros), each a group holding a plane, its
+    // row chunks folded into its tiles' passes; how many planes each takes is the tiles' count (`timelineSplits`).
     const groups =
       columns ??
       (lay?.kind === "band" || lay?.kind === "window" ? lay.nTiles[1] - lay.nTiles[0] : this.tilesOf(op.out));
@@ -158,7 +160,7 @@ export class Timeline {
     const perTile = Math.max(load, a.rows * this.t.cyclesPerVector(DTYPE_BYTES[a.dtype]));
     const splits =
       columns === undefined
-        ? evenPlaneSplits(this.t.planes, groups, perGroup)
+        ? timelineSplits(this.ctx, this.t.planes, op, perGroup)
         : this.columnSplits(op, columns, perGroup);
     const job = Math.ceil(perGroup / splits) * perTile + this.t.matmulLatency;
     const planes = [...(this.planes[c] ?? new Array<number>(this.t.planes).fill(0))];
@@ -340,12 +342,18 @@ interface Made {
   readonly parts?: readonly number[];
 }
 
+/** The planes each group of a product's chain of `kTiles` K tiles (one chip's share) takes, as tile-matmul.ts splits
+ * it: product-groups.ts's count (the estimate's and the tiles' agree). */
+export function timelineSplits(ctx: PackContext, planes: number, op: Matmul, kTiles: number): number {
+  return productPlaneSplits(planes, productShape(ctx, op), ctx.chunkRows, kTiles);
+}
+
 /** A group's K chain on a chip of a column split with `columns` of its output tiles there, as tile-columns.ts
  * lowers it: its row chunks are groups too (plane-split.ts decides the planes from it). */
 export function columnChain(ctx: PackContext, op: Matmul, columns: number, kTiles: number): PlaneChain {
   const a = ctx.tensors.get(op.a)!;
   const b = ctx.tensors.get(op.b)!;
-  const chunk = kTiles > 1 ? taskRows(ctx.chunkRows) : ctx.chunkRows;
+  const chunk = groupRows(kTiles, ctx.chunkRows);
   return {
     groups: columns * Math.ceil(a.rows / chunk),
     kTiles,

@@ -6,10 +6,10 @@ import { ELEM_BYTES, type ElemType } from "../../arch/isa.ts";
 import { sliceGroups } from "./allocate-groups.ts";
 import { partId } from "./in-place.ts";
 import type { KOp } from "./kernel-ir.ts";
-import { evenPlaneSplits } from "./plane-split.ts";
+import { groupRows, productPlaneSplits } from "./product-groups.ts";
 import type { Step, TiledTensor } from "./task-ir.ts";
 import { lowerColumns, partsOf } from "./tile-columns.ts";
-import { accumulatorType, bufferRows, type TileContext, taskRows } from "./tile-context.ts";
+import { accumulatorType, bufferRows, type TileContext } from "./tile-context.ts";
 
 type Matmul = Extract<KOp, { kind: "matmul" }>;
 
@@ -35,14 +35,12 @@ export function lowerMatmul(cx: TileContext, op: Matmul): void {
   const chips = p.matmulChips.get(op.id) ?? 1;
   // A one-tile product (a lane move, a head's scores) pays a group's install and drain per pass: whole rows.
   const whole = Math.min(a0.blockRows, out.blockRows, machine.mxm.accumulatorRows);
-  const chunk = kTiles > 1 ? taskRows(whole) : whole;
+  const chunk = groupRows(kTiles, whole);
   const acc = accumulatorType(a0.type);
   const lay = op.bLayout;
   const [n0, n1] = lay?.kind === "band" || lay?.kind === "window" ? lay.nTiles : [0, out.tiles];
-  // The MXM groups: a window's tiles only (the others are zeros, off the MXM), so that a head's p . V (one or two
-  // tiles of 2,048 keys' seven K tiles) splits its K chain over the idle planes. A band (a lane move, one or two
-  // K tiles) keeps one chain: a split would save a tile's pass and add a sum.
-  const groups = (lay?.kind === "window" ? n1 - n0 : out.tiles) * Math.ceil(a0.rows / chunk);
+  // The MXM groups and each one's planes: product-groups.ts, the rule pack.ts and the spread's time line count by.
+  const shape = { layout: lay, outTiles: out.tiles, rows: a0.rows, kTiles };
   const sendRows = bufferRows(machine, acc);
   const bounds = p.kSplits?.get(op.id);
   // Whether chip c of the split is in the node of its chip 0 (a split may run past a node's end).
@@ -62,9 +60,8 @@ export function lowerMatmul(cx: TileContext, op: Matmul): void {
   const inParts = partsOf(p).has(a0.id);
   const diagonal = lay?.kind === "diagonal" ? lay : undefined;
   const splitsOn = (c: number) => {
-    if (diagonal) return 1; // its K tiles differ per output tile: partition never splits it either
     const [k0, k1] = range(c);
-    return evenPlaneSplits(machine.mxm.planes, groups, k1 - k0);
+    return productPlaneSplits(machine.mxm.planes, shape, whole, k1 - k0);
   };
   const single = chips === 1 && splitsOn(0) === 1;
   // Partial sums per chip and split; what chip 0 adds up.
