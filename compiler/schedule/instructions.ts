@@ -123,6 +123,8 @@ export function buildInstructions(
   start: number,
   choice: Choice,
   out: InstSink,
+  /** The first accumulator row of the task's MXM group (placement.ts accRows): its abc and acc rows are offset. */
+  accBase = 0,
 ): void {
   indexFlows(geo);
   toSink = out;
@@ -255,7 +257,7 @@ export function buildInstructions(
             type: s.type,
             src: inputOf(task, choice, i, 0),
             n: s.n,
-            row0: s.row0,
+            row0: accBase + s.row0,
             accumulate: s.accumulate,
           },
           cycle,
@@ -264,7 +266,7 @@ export function buildInstructions(
         break;
       case "acc":
         emit(
-          { op: "acc", type: s.type, dst: outputOf(task, choice, i), n: s.n, row0: s.row0 },
+          { op: "acc", type: s.type, dst: outputOf(task, choice, i), n: s.n, row0: accBase + s.row0 },
           cycle,
           inst.timing.busy,
         );

@@ -10,7 +10,7 @@ import { deskewPeriodOf } from "./deskew.ts";
 import type { Geometry } from "./geometry.ts";
 import { InstSink } from "./inst-sink.ts";
 import { buildInstructions } from "./instructions.ts";
-import { type GroupState, NO_INPUT, type PlaneState } from "./plane-state.ts";
+import { ACC_SLOT, type GroupState, NO_INPUT, type PlaneState } from "./plane-state.ts";
 import { QUEUE } from "./resources.ts";
 import { RowPieces } from "./row-pieces.ts";
 import type { TaskTimes } from "./schedule-ir.ts";
@@ -73,6 +73,8 @@ export class Placer {
   private readonly shapes: TaskShapes;
   /** Relaxed with `chainFrom`: the first chip whose tasks count cycles from their inputs only (originOf). */
   private readonly chainFrom: number;
+  /** Per MXM group (by name): the accumulator rows its products and drains span (the largest row0 + n). */
+  private readonly accExtent = new Map<string, number>();
 
   constructor(
     g: TaskGraph,
@@ -106,7 +108,13 @@ export class Placer {
     this.pieces = new RowPieces(g.tensors);
     this.pieceReady = new Array<number>(this.pieces.count).fill(unwritten);
     let chips = g.chips;
-    for (const t of g.tasks) chips = Math.max(chips, t.chip + 1);
+    for (const t of g.tasks) {
+      chips = Math.max(chips, t.chip + 1);
+      if (!t.mxmGroup) continue;
+      for (const s of t.steps)
+        if (s.kind === "abc" || s.kind === "acc")
+          this.accExtent.set(t.mxmGroup, Math.max(this.accExtent.get(t.mxmGroup) ?? 0, s.row0 + s.n));
+    }
     this.deskewPeriod = deskewPeriodOf(m);
     this.trial = new Trial(m, chips, this.placements, multiChip, this.deskewPeriod);
   }
@@ -114,7 +122,7 @@ export class Placer {
   planesOf(chip: number): PlaneState[] {
     while (this.planes.length <= chip) this.planes.push([]);
     const ps = this.planes[chip]!;
-    while (ps.length < this.m.mxm.planes) ps.push({ stagingFree: 0, arrayFree: 0, accFree: 0 });
+    while (ps.length < this.m.mxm.planes) ps.push({ stagingFree: 0, arrayFree: 0, accFree: [] });
     return ps;
   }
 
@@ -240,7 +248,7 @@ export class Placer {
             break;
           case "abc":
             data = gs!.weightsReady;
-            state = s.accumulate ? gs!.weightsReady : Math.max(gs!.weightsReady, ps!.accFree);
+            state = s.accumulate ? gs!.weightsReady : Math.max(gs!.weightsReady, this.accRows(task, gs!)[1]);
             break;
           case "acc":
             data = gs!.resultsReady;
@@ -328,12 +336,16 @@ export class Placer {
           gs!.weightsReady = t + m.mxm.installLatency;
           break;
         case "abc":
+          if (gs!.accBase < 0) gs!.accBase = this.accRows(task, gs!)[0];
           ps!.arrayFree = t + s.n * mxmCyclesPerVector(m, s.type);
           gs!.resultsReady = t + abcResultOffset(m, s.type, s.n - 1);
           break;
-        case "acc":
-          ps!.accFree = t + s.n;
+        case "acc": {
+          const base = gs!.accBase + s.row0;
+          for (let j = Math.floor(base / ACC_SLOT); j * ACC_SLOT < base + s.n; j++)
+            ps!.accFree[j] = Math.max(ps!.accFree[j] ?? NO_INPUT, t + s.n);
           break;
+        }
         case "send": {
           this.sendAt.set(task.id, t);
           this.onSend(task, chip, s.link);
@@ -357,9 +369,38 @@ export class Placer {
     this.times.push({ task: task.id, op: task.op, ready: readyAt, planeReady, start, end, waitedOn });
     if (!relaxed) {
       invariant(index >= 0, "a task is placed by its index (its note in the instructions)");
-      buildInstructions(task, index, geo, chip, start, choice!, this.sink);
+      buildInstructions(task, index, geo, chip, start, choice!, this.sink, gs?.accBase ?? 0);
     }
     return end;
+  }
+
+  /**
+   * The accumulator rows a group's products go to, and the cycle from which they may be overwritten: its own once
+   * chosen, else the run of ACC_SLOT-row slots that its rows fit in whose last drain ends first (the lowest on a
+   * tie). A plane's next group then writes rows the previous group is not draining: with one set of rows its first
+   * product waited for that drain, which itself may wait on SRAM banks (bert-base's heads, issue 4).
+   */
+  private accRows(task: Task, gs: GroupState): readonly [number, number] {
+    const free = gs.state.accFree;
+    const extent = this.accExtent.get(task.mxmGroup!)!;
+    const span = Math.ceil(extent / ACC_SLOT);
+    const freeOf = (b: number) => {
+      let f = NO_INPUT;
+      for (let j = b; j < b + span; j++) f = Math.max(f, free[j] ?? NO_INPUT);
+      return f;
+    };
+    if (gs.accBase >= 0) return [gs.accBase, freeOf(Math.floor(gs.accBase / ACC_SLOT))];
+    let best = 0;
+    let bestFree = Number.POSITIVE_INFINITY;
+    for (let b = 0; b * ACC_SLOT + extent <= this.m.mxm.accumulatorRows; b++) {
+      const f = freeOf(b);
+      if (f < bestFree) {
+        bestFree = f;
+        best = b;
+      }
+    }
+    invariant(bestFree < Number.POSITIVE_INFINITY, `${task.mxmGroup}: ${extent} accumulator rows do not fit`);
+    return [best * ACC_SLOT, bestFree];
   }
 
   /** The cycle the data of a recv has arrived: vector i's last word leaves the sender linkLeaves(...) after the

@@ -5,7 +5,10 @@ export interface PlaneState {
   owner?: string;
   stagingFree: number;
   arrayFree: number;
-  accFree: number;
+  /** Per slot of ACC_SLOT accumulator rows: the cycle from which a product may overwrite them (their last drain's
+   * end; 0: never used). A group takes the slots freed first (placement.ts accRows), so a group's first product
+   * need not wait for the previous group's drain. */
+  accFree: number[];
 }
 
 export interface GroupState {
@@ -15,7 +18,13 @@ export interface GroupState {
   lwEnd: number;
   weightsReady: number;
   resultsReady: number;
+  /** The first accumulator row of the group's products (its steps' rows are offset by it); -1 until its first
+   * product is placed. */
+  accBase: number;
 }
+
+/** Accumulator rows are handed to groups in slots of this many (a prefill's 64-row tasks take one). */
+export const ACC_SLOT = 64;
 
 /** "No input": the origin of a chain's dropped constant terms (originOf). Minus infinity in the argument; a small
  * integer here so that cycle arithmetic stays in small integers (a double would box every cycle computed from it),

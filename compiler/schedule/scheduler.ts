@@ -252,8 +252,8 @@ export function schedule(g: TaskGraph, m: Machine, opts: ScheduleOptions = {}): 
         let own = gs;
         if (!own) {
           const z = placer.originOf(t.chip);
-          const state = { stagingFree: z, arrayFree: z, accFree: z };
-          own = { plane: 0, state, lwEnd: z, weightsReady: z, resultsReady: z };
+          const state = { stagingFree: z, arrayFree: z, accFree: [] };
+          own = { plane: 0, state, lwEnd: z, weightsReady: z, resultsReady: z, accBase: -1 };
           groupState[group] = own;
         }
         let bestEnd = Number.POSITIVE_INFINITY;
@@ -272,7 +272,14 @@ export function schedule(g: TaskGraph, m: Machine, opts: ScheduleOptions = {}): 
         // The plane where the group's first task (its weight load) would finish first.
         // The trial group state equals the one the group gets below, so the chosen plane's placement is final.
         const tried = free.map((k) => {
-          const trial: GroupState = { plane: k, state: ps[k]!, lwEnd: 0, weightsReady: 0, resultsReady: 0 };
+          const trial: GroupState = {
+            plane: k,
+            state: ps[k]!,
+            lwEnd: 0,
+            weightsReady: 0,
+            resultsReady: 0,
+            accBase: -1,
+          };
           return placer.find(t, k, trial, pick);
         });
         const best = free
@@ -281,7 +288,14 @@ export function schedule(g: TaskGraph, m: Machine, opts: ScheduleOptions = {}): 
         plane = best[0];
         found = tried[best[2]];
         ps[plane]!.owner = t.mxmGroup;
-        groupState[group] = { plane, state: ps[plane]!, lwEnd: 0, weightsReady: 0, resultsReady: 0 };
+        groupState[group] = {
+          plane,
+          state: ps[plane]!,
+          lwEnd: 0,
+          weightsReady: 0,
+          resultsReady: 0,
+          accBase: -1,
+        };
       }
     }
     const freedBefore = relaxed ? 0 : freePlanes(t.chip);
@@ -370,7 +384,14 @@ export function schedule(g: TaskGraph, m: Machine, opts: ScheduleOptions = {}): 
       const t = taskAt(i);
       for (let k = 0; k < ps.length; k++) {
         if (ps[k]!.owner !== undefined) continue;
-        const trial: GroupState = { plane: k, state: ps[k]!, lwEnd: 0, weightsReady: 0, resultsReady: 0 };
+        const trial: GroupState = {
+          plane: k,
+          state: ps[k]!,
+          lwEnd: 0,
+          weightsReady: 0,
+          resultsReady: 0,
+          accBase: -1,
+        };
         const end = Math.max(placer.find(t, k, trial, i).lastIssue, groupInEnd[groupOf[i]!]! - INPUT_LEAD);
         if (end < bestEnd) {
           bestEnd = end;

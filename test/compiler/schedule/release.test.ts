@@ -36,10 +36,11 @@ const graph: TaskGraph = {
 
 const group = (stagingFree: number, arrayFree: number): GroupState => ({
   plane: 0,
-  state: { owner: "g", stagingFree, arrayFree, accFree: 0 },
+  state: { owner: "g", stagingFree, arrayFree, accFree: [] },
   lwEnd: 0,
   weightsReady: 0,
   resultsReady: 0,
+  accBase: -1,
 });
 
 describe("release of a group's weight load", () => {
