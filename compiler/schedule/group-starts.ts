@@ -263,3 +263,19 @@ export class GroupStarts {
     return h;
   }
 }
+
+/**
+ * The plane look-ahead's choice (scheduler.ts soonestStart): of group starts in priority order, each with the cycle
+ * its weight load would end (or its inputs, less a lead), the first whose end is within its own first product's
+ * array time (`product(c)`) of the soonest. A load that ends later by less than that delays the plane by less than
+ * one product, while the priority order keeps a phase's groups in the order their readers need them (bert-base's
+ * MLP: the soonest load alone scattered the up projection's groups out of that order, which is the order the down
+ * projection's K chains read them). Where products are short against loads (a decode: 4 cycles against 40), the soonest load wins
+ * as before.
+ */
+export function lookaheadPick(ends: readonly number[], product: (c: number) => number): number {
+  let soonest = Number.POSITIVE_INFINITY;
+  for (const e of ends) soonest = Math.min(soonest, e);
+  for (let c = 0; c < ends.length; c++) if (ends[c]! <= soonest + product(c)) return c;
+  return 0;
+}

@@ -11,12 +11,13 @@ import type { Task, TaskGraph } from "../passes/task-ir.ts";
 import { hasLongRun, unitRuns } from "./bounds.ts";
 import { dependencies } from "./dependencies.ts";
 import { addDeskews } from "./deskew.ts";
-import { GroupStarts } from "./group-starts.ts";
+import { GroupStarts, lookaheadPick } from "./group-starts.ts";
 import { type Found, Placer } from "./placement.ts";
 import type { GroupState } from "./plane-state.ts";
 import { priorities } from "./priority.ts";
 import type { Schedule } from "./schedule-ir.ts";
 import { SendOrder } from "./send-order.ts";
+import { mxmCyclesPerVector } from "./timing.ts";
 
 /** How many group starts (the best by priority) compete for a free plane by when their weight load would end: an
  * assumption, few enough to keep the search cheap. */
@@ -91,6 +92,14 @@ export function schedule(g: TaskGraph, m: Machine, opts: ScheduleOptions = {}): 
     freePlanes,
   );
   const { groupOf, groupState, groupInEnd, parkedIn } = starts;
+  // Per group, the array cycles of its first product (soonestStart's slack).
+  const productCycles: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const group = groupOf[i]!;
+    if (group < 0 || productCycles[group] !== undefined) continue;
+    for (const x of g.tasks[i]!.steps)
+      if (x.kind === "abc") productCycles[group] = x.n * mxmCyclesPerVector(m, x.type);
+  }
   // Per task, its (first) recv's link end by number (chip * links + link; -1: no recv) and the send it takes:
   // looked up once, not a search of the steps and a key string each time a task becomes ready or is placed.
   const recvLinkOf = new Int32Array(n).fill(-1);
@@ -358,11 +367,12 @@ export function schedule(g: TaskGraph, m: Machine, opts: ScheduleOptions = {}): 
 
   /**
    * Among the group start `pick` and the next START_LOOKAHEAD - 1 of its chip's starts whose inputs are placed
-   * (by priority), the one whose weight load would finish first on a free plane (ties: priority). A wide load
-   * reads a chunk of 16 slices for 40 cycles: when another plane's load holds that chunk, a start whose weights
-   * are in another chunk can load now instead of waiting (llama2-7b's attention: three in four plane-cycles of
-   * its key and value loads waited on MEM read ports). A start counts as starting no sooner than INPUT_LEAD before
-   * its inputs end: a load that ends early only holds the plane until they do.
+   * (by priority), the highest-priority one whose weight load would finish on a free plane within its first
+   * product's array time of the soonest (group-starts.ts lookaheadPick). A wide load reads a chunk of 16 slices for
+   * 40 cycles: when another plane's load holds that chunk, a start whose weights are in another chunk can load now
+   * instead of waiting (llama2-7b's attention: three in four plane-cycles of its key and value loads waited on MEM
+   * read ports). A start counts as starting no sooner than INPUT_LEAD before its inputs end: a load that ends early
+   * only holds the plane until they do.
    */
   function soonestStart(pick: number): number {
     const chip = g.tasks[pick]!.chip;
@@ -378,10 +388,10 @@ export function schedule(g: TaskGraph, m: Machine, opts: ScheduleOptions = {}): 
     for (const i of popped) heap!.push(i);
     if (candidates.length === 1) return pick;
     const ps = planesOf(chip);
-    let best = pick;
-    let bestEnd = Number.POSITIVE_INFINITY;
+    const ends: number[] = [];
     for (const i of candidates) {
       const t = taskAt(i);
+      let bestEnd = Number.POSITIVE_INFINITY;
       for (let k = 0; k < ps.length; k++) {
         if (ps[k]!.owner !== undefined) continue;
         const trial: GroupState = {
@@ -393,12 +403,10 @@ export function schedule(g: TaskGraph, m: Machine, opts: ScheduleOptions = {}): 
           accBase: -1,
         };
         const end = Math.max(placer.find(t, k, trial, i).lastIssue, groupInEnd[groupOf[i]!]! - INPUT_LEAD);
-        if (end < bestEnd) {
-          bestEnd = end;
-          best = i;
-        }
+        if (end < bestEnd) bestEnd = end;
       }
+      ends.push(bestEnd);
     }
-    return best;
+    return candidates[lookaheadPick(ends, (c) => productCycles[groupOf[candidates[c]!]!] ?? 0)]!;
   }
 }
