@@ -19,7 +19,9 @@ const HOLD_LEAD = 64;
  * highest-priority *eligible* ready task. Always eligible: tasks without a group or whose group holds a plane (the
  * scheduler's `ready` heap). A group's first task is parked per chip: in `inputsIn` once every input of the group
  * is placed, in `inputsNear` once every input has its own inputs placed (it is about to be placed), and in
- * `inputsOut` before. A start in `inputsIn` is eligible with one free plane, one in `inputsNear` with two, and one
+ * `inputsOut` before. The inputs of the group's last task (its drain) count for `inputsIn` only: a drain into
+ * reused SRAM waits for the old tenant's readers, which the products need not (bert-base: a head's scores waited
+ * 4.5k cycles for another head's last op through the space its drain reuses). A start in `inputsIn` is eligible with one free plane, one in `inputsNear` with two, and one
  * in `inputsOut` only when nothing else can be placed (`loose`, liveness: some programs need a group whose inputs
  * come from another group's that cannot start yet). A start whose inputs are known to end long after now waits in
  * `held` first (holdStart): a plane taken early sits idle until the inputs land (bert-base, issue 4). `starts`
@@ -37,8 +39,11 @@ export class GroupStarts {
   readonly groupInEnd: number[] = [];
   /** Per task: a parked start whose group's inputs are all placed. */
   readonly parkedIn: boolean[];
-  /** Per group, its inputs from outside not placed yet. */
+  /** Per group, its inputs from outside not placed yet, but its last task's. */
   private readonly groupOut: number[] = [];
+  /** Per group, its last task's inputs from outside not placed yet (a drain writing reused SRAM waits for the old
+   * tenant's readers: the group's products need not). */
+  private readonly groupEndOut: number[] = [];
   /** Per group, its last task (the acc): the priority difference to its first is the group's estimated span. */
   private readonly groupEnd: number[] = [];
   /** Per group, its inputs from outside whose own predecessors are not all placed yet. */
@@ -71,7 +76,7 @@ export class GroupStarts {
     const n = tasks.length;
     this.groupOf = new Int32Array(n).fill(-1);
     const groups = new Interner();
-    const { groupOf, groupFirst, groupOut, groupInEnd, groupEnd, groupState } = this;
+    const { groupOf, groupFirst, groupOut, groupEndOut, groupInEnd, groupEnd, groupState } = this;
     for (let i = 0; i < n; i++) {
       const name = tasks[i]!.mxmGroup;
       if (!name) continue;
@@ -80,6 +85,7 @@ export class GroupStarts {
         // A name met for the first time.
         groupFirst.push(i);
         groupOut.push(0);
+        groupEndOut.push(0);
         groupInEnd.push(0);
         groupEnd.push(i);
         groupState.push(undefined);
@@ -87,7 +93,10 @@ export class GroupStarts {
       groupOf[i] = id;
       if (tasks[i]!.mxmGroupEnd) groupEnd[id] = i;
       for (let k = afterStart[i]!; k < afterStart[i + 1]!; k++)
-        if (groupOf[afterOf[k]!] !== id) groupOut[id]!++;
+        if (groupOf[afterOf[k]!] !== id) {
+          if (tasks[i]!.mxmGroupEnd) groupEndOut[id]!++;
+          else groupOut[id]!++;
+        }
     }
     this.groupFar = groupOut.slice();
     this.parkedIn = new Array<boolean>(n).fill(false);
@@ -105,10 +114,13 @@ export class GroupStarts {
     if (id < 0 || this.groupState[id] !== undefined || this.groupFirst[id] !== i) return false;
     const out = this.groupOut[id] === 0;
     if ((out || this.groupFar[id] === 0) && this.holdStart(i, now)) return true;
-    this.parkedIn[i] = out;
+    this.parkedIn[i] = out && this.groupEndOut[id] === 0;
     this.near[i] = this.groupFar[id] === 0;
     const chip = this.tasks[i]!.chip;
-    this.heapOf(out ? this.inputsIn : this.near[i] ? this.inputsNear : this.inputsOut, chip).push(i);
+    this.heapOf(
+      this.parkedIn[i] ? this.inputsIn : this.near[i] ? this.inputsNear : this.inputsOut,
+      chip,
+    ).push(i);
     this.offer(chip);
     return true;
   }
@@ -119,7 +131,7 @@ export class GroupStarts {
     const { groupOf, groupInEnd, groupFar } = this;
     for (let k = succStart[i]!; k < succStart[i + 1]!; k++) {
       const gs = groupOf[succOf[k]!]!;
-      if (gs < 0 || gs === groupOf[i]) continue;
+      if (gs < 0 || gs === groupOf[i] || this.tasks[succOf[k]!]!.mxmGroupEnd) continue;
       if (r > groupInEnd[gs]!) groupInEnd[gs] = r;
       if (--groupFar[gs]! > 0) continue;
       const first = this.groupFirst[gs]!;
@@ -142,12 +154,15 @@ export class GroupStarts {
   inputPlaced(pick: number, s: number, end: number, now: number, touched: number[]): void {
     const gs = this.groupOf[s]!;
     if (gs < 0 || gs === this.groupOf[pick]) return;
-    const left = this.groupOut[gs]! - 1;
-    this.groupOut[gs] = left;
-    if (end > this.groupInEnd[gs]!) this.groupInEnd[gs] = end;
+    if (this.tasks[s]!.mxmGroupEnd) this.groupEndOut[gs]!--;
+    else {
+      this.groupOut[gs]!--;
+      if (end > this.groupInEnd[gs]!) this.groupInEnd[gs] = end;
+    }
     const first = this.groupFirst[gs]!;
     if (
-      left === 0 &&
+      this.groupOut[gs] === 0 &&
+      this.groupEndOut[gs] === 0 &&
       !this.placed[first] &&
       this.released[first] &&
       !this.parkedIn[first] &&
@@ -168,7 +183,7 @@ export class GroupStarts {
       const i = held.pop()!;
       this.holding[i] = false;
       const id = this.groupOf[i]!;
-      this.parkedIn[i] = this.groupOut[id] === 0;
+      this.parkedIn[i] = this.groupOut[id] === 0 && this.groupEndOut[id] === 0;
       this.near[i] = true;
       this.heapOf(this.parkedIn[i] ? this.inputsIn : this.inputsNear, this.tasks[i]!.chip).push(i);
       this.offer(this.tasks[i]!.chip);
