@@ -23,6 +23,7 @@ import { type ReducedRepeat, reduceRepeat } from "./passes/reduce-repeat.ts";
 import { placeStages } from "./passes/stages.ts";
 import { printTaskGraph, type TaskGraph, verifyTaskGraph } from "./passes/task-ir.ts";
 import { tile } from "./passes/tile.ts";
+import { verifyAccOrder } from "./schedule/acc-order.ts";
 import { type CompileReport, computeBounds, withDataOrder } from "./schedule/bounds.ts";
 import { dependencies, dependenciesLike } from "./schedule/dependencies.ts";
 import { prepareRelaxed, relaxedRun } from "./schedule/relaxed.ts";
@@ -175,6 +176,7 @@ export function compile(model: ModelGraph, machine: Machine, opts: CompileOption
     const scheduled = after("schedule", schedule(allocated, machine, { lengths }), printSchedule, (s) => [
       ...verifySchedule(s),
       ...verifySramOrder(s, machine),
+      ...verifyAccOrder(s, machine),
     ]);
 
     const emitted = emitProgram(scheduled, machine, opts.sources);

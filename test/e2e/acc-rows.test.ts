@@ -7,6 +7,7 @@ import { TSP_V1 } from "../../arch/presets.ts";
 import { compile } from "../../compiler/compile.ts";
 import { loadModel } from "../../compiler/frontend.ts";
 import { initialSources } from "../../compiler/reference/init.ts";
+import { verifyAccOrder } from "../../compiler/schedule/acc-order.ts";
 import { scheduledInsts } from "../../compiler/schedule/schedule-ir.ts";
 import { expectExact } from "../support/exact.ts";
 
@@ -84,5 +85,22 @@ describe("accumulator rows per MXM group", () => {
           const meet = a.row0 < b.row0 + b.n && b.row0 < a.row0 + a.n;
           if (meet) expect(b.first).toBeGreaterThanOrEqual(a.drainEnd);
         }
+  });
+  it("verifyAccOrder (run by --verify-each) finds a drain of rows another group's product wrote last", () => {
+    expect(verifyAccOrder(r.schedule!, TSP_V1)).toEqual([]);
+    // A plane's second group drains the rows its first group wrote (and it did not).
+    const q = r.schedule!.queues.find(
+      (x) => x.queue.kind === "mxm" && planes.get(x.queue.index)!.length > 1,
+    )!;
+    const [a, b] = planes.get(q.queue.index)!;
+    const insts = scheduledInsts(r.schedule!);
+    let at = -1;
+    for (let k = 0; k < q.columns.count; k++) {
+      const x = insts[q.seq[k]!]!;
+      if (x.inst.op === "acc" && x.cycle === b!.drain) at = k;
+    }
+    expect(at).toBeGreaterThanOrEqual(0);
+    q.columns.a[at] = a!.row0;
+    expect(verifyAccOrder(r.schedule!, TSP_V1).length).toBeGreaterThan(0);
   });
 });
