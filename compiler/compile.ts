@@ -173,11 +173,15 @@ export function compile(model: ModelGraph, machine: Machine, opts: CompileOption
     // collector's passes cost less while the heap does not yet hold the scheduled instructions.
     const paths = relaxedPaths(allocated, machine, tiled, chain, lengths);
 
-    const scheduled = after("schedule", schedule(allocated, machine, { lengths }), printSchedule, (s) => [
-      ...verifySchedule(s),
-      ...verifySramOrder(s, machine),
-      ...verifyAccOrder(s, machine),
-    ]);
+    const scheduled = after(
+      "schedule",
+      schedule(allocated, machine, {
+        lengths,
+        priorityEdges: dependencies(ordered.tasks),
+      }),
+      printSchedule,
+      (s) => [...verifySchedule(s), ...verifySramOrder(s, machine), ...verifyAccOrder(s, machine)],
+    );
 
     const emitted = emitProgram(scheduled, machine, opts.sources);
     const passKernel = reduced?.kernel ?? kernel;

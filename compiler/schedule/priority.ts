@@ -1,5 +1,6 @@
 // List-scheduling priorities: in, the tasks (in dependency order) and their successor lists; out, each task's
-// estimated length plus the longest estimated path after it. A task never ranks below any task that depends on it.
+// estimated length plus the longest estimated path after it. A task never ranks below any task that depends on it
+// through the edges given (the scheduler's: the edges before allocation, scheduler.ts `priorityEdges`).
 import type { Machine } from "../../arch/machine.ts";
 import type { Task } from "../passes/task-ir.ts";
 import { mxmCyclesPerVector } from "./timing.ts";

@@ -42,6 +42,9 @@ export interface ScheduleOptions {
   /** Each task's estimated length (priority.ts `estimate`, full runs) when the caller has them (compile.ts:
    * allocate's); not used with `unitRuns`. */
   readonly lengths?: ArrayLike<number>;
+  /** The successors the priorities follow, when not the graph's own (compile.ts: the edges before allocation, so
+   * SRAM reuse's order edges do not rank a tenant's readers by the path of a later tenant). */
+  readonly priorityEdges?: { readonly succStart: ArrayLike<number>; readonly succOf: ArrayLike<number> };
 }
 
 export function schedule(g: TaskGraph, m: Machine, opts: ScheduleOptions = {}): Schedule {
@@ -69,7 +72,8 @@ export function schedule(g: TaskGraph, m: Machine, opts: ScheduleOptions = {}): 
   // Priorities: estimated task length plus the longest path after it.
   const { index, afterStart, afterOf, succStart, succOf } = dependencies(g.tasks);
   const n = g.tasks.length;
-  const priority = priorities(g.tasks, m, opts.unitRuns ?? false, succStart, succOf, opts.lengths);
+  const pe = opts.priorityEdges ?? { succStart, succOf };
+  const priority = priorities(g.tasks, m, opts.unitRuns ?? false, pe.succStart, pe.succOf, opts.lengths);
 
   const placed = new Array<boolean>(n).fill(false);
   const released = new Array<boolean>(n).fill(false);
