@@ -42,8 +42,13 @@ export class FastStreams {
   private mode = PLAIN;
   private log: ListLog = NO_LOG;
   private cursor = 0;
-  /** Cycles from the reference's operations to this copy's (one number for the whole chip; NaN until known). */
-  private delta = Number.NaN;
+  /** In COMPARE mode, the log's diagonals and length (complete: its reference ran before), read without the log. */
+  private logD0s: Int32Array = NO_LOG.d0s;
+  private logLength = 0;
+  /** Cycles from the reference's operations to this copy's (one number for the whole chip, once `deltaKnown`; an
+   * integer field, never NaN, so that the compare of every operation reads it unboxed). */
+  private delta = 0;
+  private deltaKnown = false;
   /** Stream groups whose every record matched the reference's, never stored or swept here (for benchmarks). */
   matchedGroups = 0;
 
@@ -67,6 +72,8 @@ export class FastStreams {
     this.mode = fq.logMode;
     this.log = fq.log ?? NO_LOG;
     this.cursor = fq.cursor;
+    this.logD0s = this.log.d0s;
+    this.logLength = this.log.length;
   }
 
   /** After a queue's turn (it ended or parked on a sync). */
@@ -105,8 +112,9 @@ export class FastStreams {
     )
       return;
     const delta = pq.shift - log.shift;
-    if (!Number.isNaN(this.delta) && delta !== this.delta) return;
+    if (this.deltaKnown && delta !== this.delta) return;
     this.delta = delta;
+    this.deltaKnown = true;
     log.claimedBy = this.chip.id;
     fq.log = log;
     fq.cursor = 0;
@@ -114,7 +122,7 @@ export class FastStreams {
   }
 
   protected puts(g: number, bytes: number, pos: number, c0: number, n: number, id: number): void {
-    this.traffic(SEG_PUT, g, bytes, pos, c0, n);
+    if (this.mode !== COMPARE || !this.matches(g, pos, c0)) this.store(SEG_PUT, g, bytes, pos, c0, n);
     const last = c0 + n - 1;
     // Already outside the window of the latest put, which only moves later: pruning would drop it (a queue runs whole
     // before the next, so most of a chip's puts are behind the first queue's last ones).
@@ -149,27 +157,36 @@ export class FastStreams {
   }
 
   protected takes(g: number, bytes: number, pos: number, c0: number, n: number): void {
-    this.traffic(SEG_TAKE, g, bytes, pos, c0, n);
+    if (this.mode !== COMPARE || !this.matches(g, pos, c0)) this.store(SEG_TAKE, g, bytes, pos, c0, n);
   }
 
-  /** One put or take of n vectors on `count` groups from g0 (one direction), at position pos from cycle c0. */
-  private traffic(kind: number, g0: number, count: number, pos: number, c0: number, n: number): void {
-    const mode = this.mode;
-    if (mode === COMPARE) {
-      // Only the diagonal is compared: the operation's kind, groups and vectors are its row's (ListLog).
-      const d0 = g0 >= this.S ? c0 + pos : c0 - pos;
-      const log = this.log;
-      const k = this.cursor;
-      if (k < log.length && log.d0s[k]! + this.delta === d0) {
-        if ((d0 | 0) !== d0) throw new Bail("a number beyond 32-bit integers");
-        this.cursor = k + 1;
-        return;
-      }
-      this.diverge();
+  /**
+   * On a copy's queue that follows its log (COMPARE), whether the operation at group g, position pos from cycle c0
+   * is the log's next one moved by delta (then it is counted and not stored). Only the diagonal is compared: the
+   * operation's kind, groups and vectors are its row's (ListLog). Small, so that puts and takes inline it.
+   */
+  private matches(g: number, pos: number, c0: number): boolean {
+    const d0 = g >= this.S ? c0 + pos : c0 - pos;
+    const k = this.cursor;
+    if (k < this.logLength && this.logD0s[k]! + this.delta === d0) {
+      if ((d0 | 0) !== d0) throw new Bail("a number beyond 32-bit integers");
+      this.cursor = k + 1;
+      return true;
     }
+    return false;
+  }
+
+  /** One put or take of n vectors on `count` groups from g0 (one direction), at position pos from cycle c0, that
+   * is not a logged operation's match: stored as records (and logged on a family's reference). */
+  private store(kind: number, g0: number, count: number, pos: number, c0: number, n: number): void {
+    if (this.mode === COMPARE) this.diverge();
+    const mode = this.mode;
     this.segments.add(kind, g0, count, this.S, pos, c0, n);
     if (mode === LOG) this.log.push(opWord(kind, g0, count), g0 >= this.S ? c0 + pos : c0 - pos, n);
-    else if (mode === OWN) this.family!.ownTouched.fill(1, g0, g0 + count);
+    else if (mode === OWN) {
+      const own = this.family!.ownTouched;
+      for (let g = g0; g < g0 + count; g++) own[g] = 1;
+    }
   }
 
   /** The running queue's operations no longer follow its log: the ones that did are stored, and so is the rest. */
