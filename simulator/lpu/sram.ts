@@ -24,7 +24,7 @@ export class Sram {
   private pending = 0;
   readonly wordsPerBank: number;
   /** log2 of wordsPerBank when that is a power of two (as on tsp-v1: the fast path asks per access), else -1. */
-  private readonly bankShift: number;
+  readonly bankShift: number;
   usedWords = 0;
 
   constructor(

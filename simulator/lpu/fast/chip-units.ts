@@ -47,6 +47,8 @@ export class FastUnits extends FastStreams {
   /** The chip's SRAM shape: words per slice, banks per slice. */
   private readonly wordsPerSlice: number;
   private readonly banks: number;
+  /** log2 of the words per bank (Sram.bankShift; -1: not a power of two, Sram.bankOf divides). */
+  private readonly bankShift: number;
   /** Set when the chip's run ends: its words used, to install. */
   usedWords = 0;
   readonly planes: FastPlane[];
@@ -66,6 +68,7 @@ export class FastUnits extends FastStreams {
     this.bankList = scratch.bankList;
     this.wordsPerSlice = chip.sram.wordsPerSlice;
     this.banks = chip.sram.banks;
+    this.bankShift = chip.sram.bankShift;
     this.usedStride = chip.sram.usedStride;
     this.deskewFrom = scratch.deskews.length;
     this.used = scratch.usedMap(chip.sram.slices * this.usedStride);
@@ -200,11 +203,26 @@ export class FastUnits extends FastStreams {
    * range, and no cycle shared with the other port on a bank. Each bank's cycles form one interval (addresses are
    * monotone in i), checked against the other port's intervals (claim).
    */
-  private access(q: QueueState, port: number, addr: number, stride: number, n: number, t: number): void {
+  protected access(q: QueueState, port: number, addr: number, stride: number, n: number, t: number): void {
     const last = addr + (n - 1) * stride;
     // addr and stride come from 32-bit columns, so both ends are whole numbers (Sram.inRange's other test).
     const words = this.wordsPerSlice;
     if (!(addr >= 0 && addr < words && last >= 0 && last < words)) throw new Bail("an address out of range");
+    const shift = this.bankShift;
+    if (shift >= 0) {
+      // Sram.bankOf with its shift: both addresses are in range, so neither bank is past the last.
+      const first = Math.min(this.banks - 1, addr >> shift);
+      if (first === Math.min(this.banks - 1, last >> shift)) {
+        this.claim((q.index * this.banks + first) * 2, port, t, t + n, t);
+        return;
+      }
+    }
+    this.accessBanks(q, port, addr, stride, n, t);
+  }
+
+  /** access() of vectors that span several banks (or of a slice whose banks are not a power of two in size). */
+  private accessBanks(q: QueueState, port: number, addr: number, stride: number, n: number, t: number): void {
+    const last = addr + (n - 1) * stride;
     const sram = this.chip.sram;
     const base = q.index * this.banks;
     const first = sram.bankOf(addr);
