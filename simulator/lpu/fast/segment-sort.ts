@@ -27,7 +27,8 @@ export class SegmentSort {
    * of diagonals cut into at most 2m buckets of 2^shift diagonals, one counting pass, the records copied bucket by
    * bucket, then an insertion sort whose moves stay inside a bucket (buckets are ordered). A group's traffic is spread
    * over time, so a bucket holds a record or none; when the records are too disordered within their buckets (traffic
-   * bunched in a few cycles), the merge of the runs or a two-digit radix sort orders them instead.
+   * bunched in a few cycles), the merge of the runs or a two-digit radix sort orders them instead; so do they when
+   * the buckets would be 64 diagonals wide or more (few records over a long span: they come in bursts).
    */
   sorted(d: Int32Array, m: number): Int32Array {
     let lo = 0;
@@ -48,7 +49,17 @@ export class SegmentSort {
   sortedSpan(d: Int32Array, m: number, lo: number, hi: number, ordered: boolean): Int32Array {
     if (ordered) return d;
     if (this.out.length < m * REC) this.out = new Int32Array(2 * m * REC);
-    if (this.bucket(d, m, lo, hi)) return this.out;
+    // At most 2m buckets: fewer moves than m buckets, and half the counting and summing of 4m; 2m was the fastest of
+    // the three on the records of a stamped llama2-70b (sixth round, docs/performance.md; shift < 32: span < 2^32).
+    const span = hi - lo;
+    let shift = 0;
+    while (span >>> shift >= 2 * m) shift++;
+    // Buckets 64 diagonals wide or more: the records are few over a long span, so they come in bursts (a group fed
+    // a while, then idle), and a burst's records share a bucket, which the insertion pass then sorts record by
+    // record. On llama2-7b (not stamped) the pass made 3.2 moves a record and gave up on a fifth of the records
+    // after 8 moves each (twelfth round): the merge of the runs orders them in fewer passes.
+    if (shift >= 6) return this.byRuns(d, m, lo, hi);
+    if (this.bucket(d, m, lo, hi, shift)) return this.out;
     return this.byRuns(d, m, lo, hi);
   }
 
@@ -107,13 +118,8 @@ export class SegmentSort {
   }
 
   /** The bucket sort above into `out`; false (and `out` undefined) past MOVES_PER_RECORD moves a record. */
-  private bucket(d: Int32Array, m: number, lo: number, hi: number): boolean {
-    const span = hi - lo;
-    // At most 2m buckets: fewer moves than m buckets, and half the counting and summing of 4m; 2m was the fastest of
-    // the three on the records of a stamped llama2-70b (sixth round, docs/performance.md; shift < 32: span < 2^32).
-    let shift = 0;
-    while (span >>> shift >= 2 * m) shift++;
-    const nb = (span >>> shift) + 1;
+  private bucket(d: Int32Array, m: number, lo: number, hi: number, shift: number): boolean {
+    const nb = ((hi - lo) >>> shift) + 1;
     if (this.counts.length < nb + 1) this.counts = new Int32Array(2 * nb + 2);
     const counts = this.counts;
     counts.fill(0, 0, nb);
