@@ -5,7 +5,18 @@
 // then decides and reports). Nothing of the simulator is changed here: run.ts installs the result only when every
 // chip and link passed.
 import type { ChipState } from "../chip.ts";
-import { clearRows, HAS_N, OP_DESKEW, OP_NOP, OP_NOTIFY, OP_READ, OP_SYNC, RES_SLOT } from "../code.ts";
+import {
+  clearRows,
+  HAS_N,
+  OP_CONVERT,
+  OP_DESKEW,
+  OP_NOP,
+  OP_NOTIFY,
+  OP_READ,
+  OP_SYNC,
+  RES_SLOT,
+  TYPE_BYTES,
+} from "../code.ts";
 import { encode } from "../encode.ts";
 import { encodeChecked } from "../encode-checked.ts";
 import type { Simulator } from "../simulator.ts";
@@ -194,6 +205,15 @@ export class FastChip extends FastUnits {
           const put = at + code.latency[r]!;
           this.access(q, 0, code.a[r]!, code.b[r]!, n, at);
           this.puts(code.s0[r]!, 1, q.position, put, n, id);
+          if (put + n - 1 > this.lastEvent) this.lastEvent = put + n - 1;
+          break;
+        }
+        case OP_CONVERT: {
+          // A sixth of them (fp8 weights and activations to fp16 and back): start()'s case, as for reads.
+          const n = code.n[r]!;
+          const put = at + code.latency[r]!;
+          this.takes(code.s1[r]!, TYPE_BYTES[code.t0[r]!]!, q.position, at, n);
+          this.puts(code.s0[r]!, TYPE_BYTES[code.t1[r]!]!, q.position, put, n, id);
           if (put + n - 1 > this.lastEvent) this.lastEvent = put + n - 1;
           break;
         }
