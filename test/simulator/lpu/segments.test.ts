@@ -310,9 +310,10 @@ describe("segment sort", () => {
   it("orders records by diagonal, stably, whether spread out, bunched in few cycles, or one run", () => {
     const sort = new SegmentSort();
     const rng = new Rng(3);
-    // Spread or dense (the bucket sort), bunched in a wide span (the merge, and the radix sort for many runs of more
-    // than 2,048 records), one run.
+    // Spread over buckets under 64 diagonals wide, or dense (the bucket sort); spread over wider buckets, or bunched
+    // in a wide span (the merge, and the radix sort for many runs of more than 2,048 records); one run.
     for (const [m, runs, span, bunch] of [
+      [500, 20, 20000, 0],
       [500, 20, 100000, 0],
       [3000, 60, 1 << 20, 0],
       [300, 8, 40, 0],
