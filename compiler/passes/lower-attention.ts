@@ -10,7 +10,7 @@ import { type KernelBuilder, tilesOf } from "./kernel-builder.ts";
 import type { WeightLayout } from "./kernel-ir.ts";
 import { laneMask, moveLanes } from "./lower-lanes.ts";
 import { transposeLast2 } from "./lower-layout.ts";
-import { finish, laneSum, laneSumPositive, maskedExp } from "./lower-reduce.ts";
+import { finish, laneSum, softmaxParts } from "./lower-reduce.ts";
 
 export interface AttentionShape {
   readonly batch: number;
@@ -148,16 +148,15 @@ export function lowerAttention(
       const cachedValues = (p16: string, headTiles: WeightLayout) =>
         kb.matmul(kb.fresh(at), p16, vTc!, "fp32", width, undefined, headTiles);
       const parts = [...(kc ? [{ s: scores(kc, C), pv: cachedValues }] : []), { s: sn, pv: newValues }];
-      // softmax over both parts: their exps, one sum over both broadcast to each part's width.
-      const exps = parts.map((p) => maskedExp(kb, at, p.s));
+      // softmax over both parts: their exps and one sum over both, which each part reads.
+      const probs = softmaxParts(
+        kb,
+        at,
+        parts.map((p) => p.s),
+      );
       let o: string | undefined;
       for (const [i, p] of parts.entries()) {
-        const n = kb.get(p.s).cols;
-        const total = exps
-          .map((e) => laneSumPositive(kb, at, e, n))
-          .reduce((a, c) => kb.binary(kb.fresh(at), "add", a, c));
-        const prob = kb.binary(kb.fresh(at), "mul", exps[i]!, kb.unary(kb.fresh(at), "recip", total));
-        const pv = p.pv(kb.convert(kb.fresh(at), prob, vType), headTiles);
+        const pv = p.pv(kb.convert(kb.fresh(at), probs(i), vType), headTiles);
         o = o === undefined ? pv : kb.binary(kb.fresh(at), "add", o, pv);
       }
       // p . V^T gives every lane of kv head g's values weighted by each head's probabilities; keep g's lanes.

@@ -30,12 +30,21 @@ export function keepMask(k: KernelBuilder, width: number): string {
  * rmsnorm's rsqrt(sum hi + sum lo ...) reads the two one-tile sums and writes its result's copies. The values are
  * copied, not recomputed, so the numbers are those of the one-tile sum. */
 export function laneSum(k: KernelBuilder, at: string, x: string, outCols: number): string {
+  return repeatedFor(k, at, laneSumTile(k, at, x, outCols), outCols);
+}
+
+/** The product of laneSum: fp32 [R, min(outCols, 320)], every lane the sum of x's lanes, before any copies. */
+export function laneSumTile(k: KernelBuilder, at: string, x: string, outCols: number): string {
   const t = k.get(x);
-  const w = ones(k, t.dtype, t.cols);
-  const copies = Math.ceil(Math.ceil(outCols / LANES) / MAX_REPEATED_TILES);
-  const sum = k.matmul(k.fresh(at), x, w, "fp32", Math.min(outCols, LANES));
+  return k.matmul(k.fresh(at), x, ones(k, t.dtype, t.cols), "fp32", Math.min(outCols, LANES));
+}
+
+/** A lane sum's one tile `sum` as a binary op over `outCols` lanes reads it: itself, or past MAX_REPEATED_TILES
+ * its copies (laneSum). */
+export function repeatedFor(k: KernelBuilder, at: string, sum: string, outCols: number): string {
+  const copies = copiesFor(outCols);
   if (copies === 1) return sum;
-  const id = k.define(k.fresh(at), "fp32", t.rows, copies * LANES);
+  const id = k.define(k.fresh(at), "fp32", k.get(sum).rows, copies * LANES);
   k.ops.push({ kind: "pointwise", id, inputs: [sum], steps: [{ kind: "unary", fn: "copy", x: 0 }], out: id });
   return id;
 }
@@ -43,6 +52,9 @@ export function laneSum(k: KernelBuilder, at: string, x: string, outCols: number
 /** The most tiles (320 lanes each) one copy of a lane sum is repeated over: well under the 22 fp32 slice groups
  * of tsp-v1, leaving groups for the row's other partners (the widest row one tile served before the copies). */
 const MAX_REPEATED_TILES = 16;
+
+/** How many copies of a lane sum's one tile a row of `cols` lanes reads (laneSum). */
+const copiesFor = (cols: number): number => Math.ceil(Math.ceil(cols / LANES) / MAX_REPEATED_TILES);
 
 /**
  * The lane sum of an fp32 tensor. The MXM takes 16-bit inputs, so x is split into bf16 hi + bf16 lo (lo = x - hi,
@@ -125,6 +137,37 @@ export function softmax32(k: KernelBuilder, at: string, s32: string): string {
   const e = maskedExp(k, at, s32);
   const rs = k.unary(k.fresh(at), "recip", laneSum32(k, at, e, k.get(s32).cols));
   return k.binary(k.fresh(at), "mul", e, rs);
+}
+
+/**
+ * softmax over the lanes of several parts of one row (a decode's scores against the cached keys and against the new
+ * key), each fp32 with finite padding lanes: each part's exps (maskedExp) times one reciprocal of their common sum.
+ * The sum is made once for every part: one lane-sum product per part's bf16 exps (laneSumPositive's rounding),
+ * added and inverted once. Parts of different widths share one tile of it, which a binary op repeats over each
+ * part's tiles (`bTile`; a partial tile meets its own lanes of it); a part wider than MAX_REPEATED_TILES tiles reads
+ * copies of it (laneSum), one add and recip per copy count. Returns part i's p in fp32, made when asked for, so a
+ * caller can put each part's readers right after it.
+ */
+export function softmaxParts(k: KernelBuilder, at: string, scores: readonly string[]): (i: number) => string {
+  const exps = scores.map((s) => maskedExp(k, at, s));
+  const widths = exps.map((e) => k.get(e).cols);
+  const tile = widths.every((w) => w === widths[0]) ? widths[0]! : LANES;
+  const sums = exps.map((e) => laneSumTile(k, at, k.convert(k.fresh(at), e, "bf16"), tile));
+  const inverses = new Map<number, string>();
+  const inverse = (cols: number): string => {
+    const copies = copiesFor(cols);
+    let inv = inverses.get(copies);
+    if (inv === undefined) {
+      const total = sums
+        .map((s) => repeatedFor(k, at, s, cols))
+        .reduce((a, b) => k.binary(k.fresh(at), "add", a, b));
+      inv = k.unary(k.fresh(at), "recip", total);
+      inverses.set(copies, inv);
+    }
+    return inv;
+  };
+  if (copiesFor(Math.max(...widths)) === 1) inverse(widths[0]!);
+  return (i) => k.binary(k.fresh(at), "mul", exps[i]!, inverse(widths[i]!));
 }
 
 /** exp(x) of fp32 x with its padding lanes 0 after exp (so they add nothing). Zero after exp: p's padding meets the
