@@ -10,6 +10,7 @@ import { type KernelBuilder, tilesOf } from "./kernel-builder.ts";
 import type { WeightLayout } from "./kernel-ir.ts";
 import { laneMask, moveLanes } from "./lower-lanes.ts";
 import { transposeLast2 } from "./lower-layout.ts";
+import { decodeSoftmax } from "./lower-attention-decode.ts";
 import { finish, laneSum, softmaxParts } from "./lower-reduce.ts";
 
 export interface AttentionShape {
@@ -147,17 +148,24 @@ export function lowerAttention(
       if (cap) sn = kb.binary(kb.fresh(at), "min", sn, cap);
       const cachedValues = (p16: string, headTiles: WeightLayout) =>
         kb.matmul(kb.fresh(at), p16, vTc!, "fp32", width, undefined, headTiles);
-      const parts = [...(kc ? [{ s: scores(kc, C), pv: cachedValues }] : []), { s: sn, pv: newValues }];
-      // softmax over both parts: their exps and one sum over both, which each part reads.
-      const probs = softmaxParts(
-        kb,
-        at,
-        parts.map((p) => p.s),
-      );
       let o: string | undefined;
-      for (const [i, p] of parts.entries()) {
-        const pv = p.pv(kb.convert(kb.fresh(at), probs(i), vType), headTiles);
-        o = o === undefined ? pv : kb.binary(kb.fresh(at), "add", o, pv);
+      if (kc && !vTn) {
+        // Decode: one denominator for both parts, the new key's p . v on the VXM (lower-attention-decode.ts).
+        const d = decodeSoftmax(kb, at, scores(kc, C), sn, vn, group, width);
+        const pv = cachedValues(kb.convert(kb.fresh(at), d.cachedProbs, vType), headTiles);
+        o = kb.binary(kb.fresh(at), "add", pv, d.newValues());
+      } else {
+        const parts = [...(kc ? [{ s: scores(kc, C), pv: cachedValues }] : []), { s: sn, pv: newValues }];
+        // softmax over both parts: their exps and one sum over both, which each part reads.
+        const probs = softmaxParts(
+          kb,
+          at,
+          parts.map((p) => p.s),
+        );
+        for (const [i, p] of parts.entries()) {
+          const pv = p.pv(kb.convert(kb.fresh(at), probs(i), vType), headTiles);
+          o = o === undefined ? pv : kb.binary(kb.fresh(at), "add", o, pv);
+        }
       }
       // p . V^T gives every lane of kv head g's values weighted by each head's probabilities; keep g's lanes.
       const og = kb.convert(

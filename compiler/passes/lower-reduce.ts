@@ -54,7 +54,7 @@ export function repeatedFor(k: KernelBuilder, at: string, sum: string, outCols: 
 const MAX_REPEATED_TILES = 16;
 
 /** How many copies of a lane sum's one tile a row of `cols` lanes reads (laneSum). */
-const copiesFor = (cols: number): number => Math.ceil(Math.ceil(cols / LANES) / MAX_REPEATED_TILES);
+export const copiesFor = (cols: number): number => Math.ceil(Math.ceil(cols / LANES) / MAX_REPEATED_TILES);
 
 /**
  * The lane sum of an fp32 tensor. The MXM takes 16-bit inputs, so x is split into bf16 hi + bf16 lo (lo = x - hi,
