@@ -8,9 +8,9 @@
 import type { DType } from "../graph/ir.ts";
 import { type KernelBuilder, tilesOf } from "./kernel-builder.ts";
 import type { WeightLayout } from "./kernel-ir.ts";
+import { decodeSoftmax } from "./lower-attention-decode.ts";
 import { laneMask, moveLanes } from "./lower-lanes.ts";
 import { transposeLast2 } from "./lower-layout.ts";
-import { decodeSoftmax } from "./lower-attention-decode.ts";
 import { finish, laneSum, softmaxParts } from "./lower-reduce.ts";
 
 export interface AttentionShape {
