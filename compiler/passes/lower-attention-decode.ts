@@ -20,28 +20,32 @@ import { copiesFor, laneSumTile, maskedExp, repeatedFor } from "./lower-reduce.t
 export function decodeSoftmax(
   kb: KernelBuilder,
   at: string,
-  cachedScores: string,
+  cachedScores: string | undefined,
   newScores: string,
   v: string,
   group: number,
   width: number,
-): { cachedProbs: string; newValues: () => string } {
-  const ec = maskedExp(kb, at, cachedScores);
+): { cachedProbs?: string; newValues: () => string } {
+  const ec = cachedScores === undefined ? undefined : maskedExp(kb, at, cachedScores);
   const en = maskedExp(kb, at, newScores);
-  const C = kb.get(ec).cols;
   const bf16 = (x: string) => kb.convert(kb.fresh(at), x, "bf16");
   const hi = bf16(en);
   const enHi = laneSumTile(kb, at, hi, LANES);
-  const ecSum = laneSumTile(kb, at, bf16(ec), LANES);
+  const ecSum = ec === undefined ? undefined : laneSumTile(kb, at, bf16(ec), LANES);
   // 1 / sum, one tile; past MAX_REPEATED_TILES the cached part reads copies, made by a recip of their own.
   const inverse = (cols: number) =>
     kb.unary(
       kb.fresh(at),
       "recip",
-      kb.binary(kb.fresh(at), "add", repeatedFor(kb, at, ecSum, cols), repeatedFor(kb, at, enHi, cols)),
+      ecSum === undefined
+        ? enHi
+        : kb.binary(kb.fresh(at), "add", repeatedFor(kb, at, ecSum, cols), repeatedFor(kb, at, enHi, cols)),
     );
   const inv = inverse(LANES);
-  const cachedProbs = kb.binary(kb.fresh(at), "mul", ec, copiesFor(C) === 1 ? inv : inverse(C));
+  const cachedProbs = (ec: string) => {
+    const C = kb.get(ec).cols;
+    return kb.binary(kb.fresh(at), "mul", ec, copiesFor(C) === 1 ? inv : inverse(C));
+  };
   const newValues = () => {
     const lo = bf16(kb.binary(kb.fresh(at), "sub", en, kb.convert(kb.fresh(at), hi, "fp32")));
     const e = kb.binary(kb.fresh(at), "add", laneSumTile(kb, at, lo, LANES), enHi);
@@ -52,5 +56,14 @@ export function decodeSoftmax(
     const ones = kb.constant(`ones.fp32.${rows}x${width}`, "fp32", rows, width, () => 1);
     return kb.binary(kb.fresh(at), "mul", scaled(ones), v32);
   };
-  return { cachedProbs, newValues };
+  return { ...(ec === undefined ? {} : { cachedProbs: cachedProbs(ec) }), newValues };
+}
+
+/** The values of a decode without a cache, whose one key's probability is exactly 1: v's row in fp32 for each of
+ * the group's stacked query heads (a constant of ones spread over the rows, exact). */
+export function oneKeyValues(kb: KernelBuilder, at: string, v: string, group: number, width: number): string {
+  const v32 = kb.convert(kb.fresh(at), v, "fp32");
+  if (group === 1) return v32;
+  const ones = kb.constant(`ones.fp32.${group}x${width}`, "fp32", group, width, () => 1);
+  return kb.binary(kb.fresh(at), "mul", ones, v32);
 }

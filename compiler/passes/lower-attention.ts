@@ -8,10 +8,10 @@
 import type { DType } from "../graph/ir.ts";
 import { type KernelBuilder, tilesOf } from "./kernel-builder.ts";
 import type { WeightLayout } from "./kernel-ir.ts";
-import { decodeSoftmax } from "./lower-attention-decode.ts";
+import { decodeSoftmax, oneKeyValues } from "./lower-attention-decode.ts";
 import { laneMask, moveLanes } from "./lower-lanes.ts";
 import { transposeLast2 } from "./lower-layout.ts";
-import { finish, laneSum, softmaxParts } from "./lower-reduce.ts";
+import { finish, softmaxParts } from "./lower-reduce.ts";
 
 export interface AttentionShape {
   readonly batch: number;
@@ -78,8 +78,6 @@ export function lowerAttention(
   const { batch: B, seq: S, heads: H, kvHeads: KVH, headDim: Dh, ctx: C } = s;
   const group = H / KVH;
   const width = KVH * Dh;
-  const qType = kb.get(x.q).dtype;
-  const vType = kb.get(x.v).dtype;
   const cached = x.kCache !== undefined && x.vCacheT !== undefined && C > 0;
   // Causal with several queries: new key i' is visible to query i when i' <= i (every cached key is visible);
   // min with +inf keeps, -inf drops.
@@ -100,77 +98,22 @@ export function lowerAttention(
     const vTc = cached ? rowsOf(kb, at, x.vCacheT!, b * width, width) : undefined;
     const kn = rowsOf(kb, at, x.k, b * S, S);
     const vn = rowsOf(kb, at, x.v, b * S, S);
-    // p . v over the new keys. Prefill: the new values transposed on the MXM, taken as weight rows. Decode (one
-    // new key): p is one number per row, so p . v is that number broadcast to every lane (a ones product) times
-    // v's row, in fp32, where 16-bit x 16-bit products are exact as on the MXM. The transposed row would be
-    // `width` vectors of one lane each, sent over the links to every chip that holds a head; the row is
-    // ceil(width / 320) vectors. With stacked heads the lane sums (one tile each, repeated: bTile) are first
-    // spread over the row's width by a constant of ones, so that v's row is the row broadcast a binary op takes:
-    // v's row copied once per head of the group was 8 fp32 rows (128 link words on llama2-70b-fp8) to carry to
-    // the chip of the group's sum; the row alone is 16, and a constant is on every chip. Both exact (x 1).
+    // p . v over the new keys. Prefill: the new values transposed on the MXM, taken as weight rows. Decode (one new
+    // key): VXM ops on v's row (lower-attention-decode.ts): the transposed row would be `width` vectors of one
+    // lane each, sent over the links to every chip that holds a head; the row is ceil(width / 320) vectors.
     const vTn = S > 1 ? transposeLast2(kb, at, vn, 1, S) : undefined;
-    const newValues = (p16: string, headTiles: WeightLayout) => {
-      if (vTn) return kb.matmul(kb.fresh(at), p16, vTn, "fp32", width, undefined, headTiles);
-      if (group === 1)
-        return kb.binary(
-          kb.fresh(at),
-          "mul",
-          kb.convert(kb.fresh(at), vn, "fp32"),
-          laneSum(kb, at, p16, width),
-        );
-      const v32 = kb.convert(kb.fresh(at), vn, "fp32");
-      const sums = laneSum(kb, at, p16, width);
-      const ones = kb.constant(`ones.fp32.${rows}x${width}`, "fp32", rows, width, () => 1);
-      return kb.binary(kb.fresh(at), "mul", kb.binary(kb.fresh(at), "mul", ones, sums), v32);
-    };
-    const qb = rowsOf(kb, at, x.q, b * S, S);
+    const q = rowsOf(kb, at, x.q, b * S, S);
+    const batch: BatchOperands = { q, kc, vTc, kn, vn, vTn, cap };
     const heads = headSum(kb, at);
     for (let g = 0; g < KVH; g++) {
-      // p . V^T over the cached keys: only the output tiles holding g's lanes (the rest is masked off below).
-      const headTiles: WeightLayout = { kind: "window", nTiles: tilesOf(g * Dh, Dh) };
-      // Query heads g*group .., in kv head g's lanes, every other lane exactly 0 (padding included), one above
-      // the other.
-      const qg =
-        group === 1
-          ? kb.binary(kb.fresh(at), "mul", qb, laneMask(kb, qType, H * Dh, g * Dh, Dh))
-          : kb.copyRows(
-              kb.fresh(at),
-              Array.from({ length: group }, (_, r) => ({
-                x: moveLanes(kb, kb.fresh(at), qb, (g * group + r) * Dh, Dh, g * Dh, width),
-                row0: 0,
-                n: S,
-              })),
-            );
-      // Scores against the cached keys and against the new ones, over the tiles holding g's lanes only.
-      const scores = (keys: string, n: number) =>
-        kb.imm(kb.fresh(at), "mul", kb.matmul(kb.fresh(at), qg, keys, "fp32", n, tilesOf(g * Dh, Dh)), scale);
-      let sn = scores(kn, S);
-      if (cap) sn = kb.binary(kb.fresh(at), "min", sn, cap);
-      const cachedValues = (p16: string, headTiles: WeightLayout) =>
-        kb.matmul(kb.fresh(at), p16, vTc!, "fp32", width, undefined, headTiles);
-      let o: string | undefined;
-      if (kc && !vTn) {
-        // Decode: one denominator for both parts, the new key's p . v on the VXM (lower-attention-decode.ts).
-        const d = decodeSoftmax(kb, at, scores(kc, C), sn, vn, group, width);
-        const pv = cachedValues(kb.convert(kb.fresh(at), d.cachedProbs, vType), headTiles);
-        o = kb.binary(kb.fresh(at), "add", pv, d.newValues());
-      } else {
-        const parts = [...(kc ? [{ s: scores(kc, C), pv: cachedValues }] : []), { s: sn, pv: newValues }];
-        // softmax over both parts: their exps and one sum over both, which each part reads.
-        const probs = softmaxParts(
-          kb,
-          at,
-          parts.map((p) => p.s),
-        );
-        for (const [i, p] of parts.entries()) {
-          const pv = p.pv(kb.convert(kb.fresh(at), probs(i), vType), headTiles);
-          o = o === undefined ? pv : kb.binary(kb.fresh(at), "add", o, pv);
-        }
-      }
+      // One key (decode without a cache): its softmax is exactly 1 (the interpreter's exp(0) / 1), so each query
+      // head's output is v's row; no scores.
+      const o =
+        !cached && S === 1 ? oneKeyValues(kb, at, vn, group, width) : groupValues(kb, at, batch, s, g, scale);
       // p . V^T gives every lane of kv head g's values weighted by each head's probabilities; keep g's lanes.
       const og = kb.convert(
         kb.fresh(at),
-        kb.binary(kb.fresh(at), "mul", o!, laneMask(kb, "fp32", width, g * Dh, Dh)),
+        kb.binary(kb.fresh(at), "mul", o, laneMask(kb, "fp32", width, g * Dh, Dh)),
         outDtype,
       );
       if (group === 1) heads.add(og);
@@ -190,4 +133,71 @@ export function lowerAttention(
         )
       : perBatch[0]!;
   finish(kb, outId, all, outDtype);
+}
+
+/** One batch row's operands: its queries, the cached keys and transposed values (if any), the new keys and
+ * values (and the new values transposed, for a prefill), the causal cap (a prefill's). */
+interface BatchOperands {
+  readonly q: string;
+  readonly kc?: string;
+  readonly vTc?: string;
+  readonly kn: string;
+  readonly vn: string;
+  readonly vTn?: string;
+  readonly cap?: string;
+}
+
+/** Kv head g's stacked query heads' p . V, fp32 [group * S, KVH * Dh], exact in g's lanes only. */
+function groupValues(
+  kb: KernelBuilder,
+  at: string,
+  x: BatchOperands,
+  s: AttentionShape,
+  g: number,
+  scale: number,
+): string {
+  const { seq: S, heads: H, kvHeads: KVH, headDim: Dh, ctx: C } = s;
+  const group = H / KVH;
+  const width = KVH * Dh;
+  const vType = kb.get(x.vn).dtype;
+  // p . V^T over the cached keys: only the output tiles holding g's lanes (the rest is masked off by the caller).
+  const headTiles: WeightLayout = { kind: "window", nTiles: tilesOf(g * Dh, Dh) };
+  // Query heads g*group .., in kv head g's lanes, every other lane exactly 0 (padding included), one above the
+  // other.
+  const qg =
+    group === 1
+      ? kb.binary(kb.fresh(at), "mul", x.q, laneMask(kb, kb.get(x.q).dtype, H * Dh, g * Dh, Dh))
+      : kb.copyRows(
+          kb.fresh(at),
+          Array.from({ length: group }, (_, r) => ({
+            x: moveLanes(kb, kb.fresh(at), x.q, (g * group + r) * Dh, Dh, g * Dh, width),
+            row0: 0,
+            n: S,
+          })),
+        );
+  // Scores against the cached keys and against the new ones, over the tiles holding g's lanes only.
+  const scores = (keys: string, n: number) =>
+    kb.imm(kb.fresh(at), "mul", kb.matmul(kb.fresh(at), qg, keys, "fp32", n, tilesOf(g * Dh, Dh)), scale);
+  let sn = scores(x.kn, S);
+  if (x.cap) sn = kb.binary(kb.fresh(at), "min", sn, x.cap);
+  const cachedValues = (p16: string) =>
+    kb.matmul(kb.fresh(at), p16, x.vTc!, "fp32", width, undefined, headTiles);
+  if (!x.vTn) {
+    // Decode: one denominator for both parts, the new key's p . v on the VXM (lower-attention-decode.ts).
+    const d = decodeSoftmax(kb, at, x.kc ? scores(x.kc, C) : undefined, sn, x.vn, group, width);
+    const pv = d.cachedProbs && cachedValues(kb.convert(kb.fresh(at), d.cachedProbs, vType));
+    return pv ? kb.binary(kb.fresh(at), "add", pv, d.newValues()) : d.newValues();
+  }
+  const vTn = x.vTn;
+  const newValues = (p16: string) => kb.matmul(kb.fresh(at), p16, vTn, "fp32", width, undefined, headTiles);
+  const parts = [...(x.kc ? [{ s: scores(x.kc, C), pv: cachedValues }] : []), { s: sn, pv: newValues }];
+  // softmax over both parts: their exps and one sum over both, which each part reads.
+  const probs = softmaxParts(
+    kb,
+    at,
+    parts.map((p) => p.s),
+  );
+  return parts
+    .map((p, i) => p.pv(kb.convert(kb.fresh(at), probs(i), vType)))
+    .reduce((o, pv) => kb.binary(kb.fresh(at), "add", o, pv));
 }
