@@ -48,13 +48,15 @@ export function decodeSoftmax(
   };
   const newValues = () => {
     const lo = bf16(kb.binary(kb.fresh(at), "sub", en, kb.convert(kb.fresh(at), hi, "fp32")));
-    const e = kb.binary(kb.fresh(at), "add", laneSumTile(kb, at, lo, LANES), enHi);
+    const loSum = laneSumTile(kb, at, lo, LANES);
     const v32 = kb.convert(kb.fresh(at), v, "fp32");
-    const scaled = (x: string) => kb.binary(kb.fresh(at), "mul", kb.binary(kb.fresh(at), "mul", x, e), inv);
-    if (group === 1) return scaled(v32);
+    const mul = (a: string, b: string) => kb.binary(kb.fresh(at), "mul", a, b);
+    // One row: e = lo's sum + hi's in the lo product's epilogue. Stacked rows (no epilogue add of a row block):
+    // lo's sum spread first, so e is a step of the one fused task (a tile-wide e was a VXM task of its own).
+    if (group === 1) return mul(mul(v32, kb.binary(kb.fresh(at), "add", loSum, enHi)), inv);
     const rows = kb.get(en).rows;
     const ones = kb.constant(`ones.fp32.${rows}x${width}`, "fp32", rows, width, () => 1);
-    return kb.binary(kb.fresh(at), "mul", scaled(ones), v32);
+    return mul(mul(kb.binary(kb.fresh(at), "add", mul(ones, loSum), enHi), inv), v32);
   };
   return { ...(ec === undefined ? {} : { cachedProbs: cachedProbs(ec) }), newValues };
 }
