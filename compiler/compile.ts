@@ -8,6 +8,7 @@ import { diag, hasErrors } from "../util/diagnostics.ts";
 import { emitProgram, type Sources } from "./emit/program.ts";
 import { printProgramSummary } from "./emit/summary.ts";
 import type { ModelGraph } from "./graph/ir.ts";
+import { type PassTime, PassTimer } from "./pass-timer.ts";
 import { allocate, sramBytesPerChip } from "./passes/allocate.ts";
 import { taskLengths } from "./passes/allocate-estimate.ts";
 import { decompose } from "./passes/decompose.ts";
@@ -49,6 +50,8 @@ export interface CompileOptions {
   readonly verifyEach?: boolean;
   /** How to spread the model over the chips (partition.ts); default `auto`. */
   readonly partition?: PartitionStrategy;
+  /** Time each step (pass-timer.ts): `timings` in the result. */
+  readonly timePasses?: boolean;
 }
 
 export interface CompileResult {
@@ -63,12 +66,25 @@ export interface CompileResult {
   readonly minChips?: number;
   /** What `printAfter` asked for, in pass order. */
   readonly printed: readonly { readonly pass: PassName; readonly text: string }[];
+  /** With `timePasses`: each step's CPU and wall seconds, in the order the steps first ran. */
+  readonly timings?: readonly PassTime[];
 }
 
 /** A broken internal invariant found by --verify-each: a compiler bug, not a user error. */
 export class VerifyError extends Error {}
 
 export function compile(model: ModelGraph, machine: Machine, opts: CompileOptions): CompileResult {
+  const timer = new PassTimer(opts.timePasses === true);
+  const result = compileTimed(model, machine, opts, timer);
+  return opts.timePasses ? { ...result, timings: timer.results() } : result;
+}
+
+function compileTimed(
+  model: ModelGraph,
+  machine: Machine,
+  opts: CompileOptions,
+  timer: PassTimer,
+): CompileResult {
   const diagnostics: Diagnostic[] = [];
   const printed: { pass: PassName; text: string }[] = [];
   const after = <T>(pass: PassName, value: T, print: (v: T) => string, verify: (v: T) => string[]): T => {
@@ -81,9 +97,10 @@ export function compile(model: ModelGraph, machine: Machine, opts: CompileOption
   };
   const failed = () => hasErrors(diagnostics);
   let minChips: number | undefined;
+  const time = timer.time.bind(timer);
   const stop = (): CompileResult => ({ diagnostics, printed, minChips });
 
-  const d = decompose(model, opts.file, { gatherRows: gatherRows(machine) });
+  const d = time("decompose", () => decompose(model, opts.file, { gatherRows: gatherRows(machine) }));
   diagnostics.push(...d.diagnostics);
   if (failed()) return stop();
   const kernel = after("decompose", d.kernel, printKernelGraph, verifyKernelGraph);
@@ -106,7 +123,7 @@ export function compile(model: ModelGraph, machine: Machine, opts: CompileOption
   return partitionAndBack("pack");
 
   function partitionAndBack(strategy: PartitionStrategy | undefined): CompileResult {
-    const p = partition(kernel, machine, opts.chips, opts.file, strategy);
+    const p = time("partition", () => partition(kernel, machine, opts.chips, opts.file, strategy));
     minChips = p.partitioned.minChips;
     spread = p.partitioned.spread;
     diagnostics.push(...p.diagnostics);
@@ -117,11 +134,13 @@ export function compile(model: ModelGraph, machine: Machine, opts: CompileOption
     // schedule; it fails where unit 0's sends into the ops after the repeat are not those into a unit (LPU5010).
     const unit = p.partitioned.groups?.unit;
     for (const units of [1, 2] as const) {
-      const reduced = unit ? reduceRepeat(kernel, unit, units) : undefined;
+      const reduced = unit ? time("reduce", () => reduceRepeat(kernel, unit, units)) : undefined;
       if (!reduced) continue;
       // `layers` places the reduced model as the full model's groups (also when auto chose them, which it would
       // not for one or two units).
-      const r = partition(reduced.kernel, machine, opts.chips, opts.file, "layers", unit);
+      const r = time("partition", () =>
+        partition(reduced.kernel, machine, opts.chips, opts.file, "layers", unit),
+      );
       // Placed as the full model's groups or not at all (then compiled whole, as when it cannot be stamped).
       const g = r.partitioned.groups;
       if (!g || g.base !== p.partitioned.groups?.base || g.width !== p.partitioned.groups.width) continue;
@@ -154,38 +173,41 @@ export function compile(model: ModelGraph, machine: Machine, opts: CompileOption
             reduced: reduced.units,
           }
         : undefined;
-    const staged = placeStages(tile(partitioned, machine), partitioned, machine);
+    const staged = time("tile", () => placeStages(tile(partitioned, machine), partitioned, machine));
     const tiled = after("tile", staged, printTaskGraph, verifyTaskGraph);
     // A stamped unit sends its output in the order it received its input (stamp-order.ts): an order, not data, so
     // the relaxed runs below take their edges from `tiled`, without it.
-    const ordered = chain ? orderCrossings(tiled, chain.base, chain.width) : tiled;
+    const ordered = chain ? time("order", () => orderCrossings(tiled, chain.base, chain.width)) : tiled;
 
     // Each task's estimated length, once: allocate's turns, the relaxed runs and the schedule's priorities read the
     // same lengths (allocation leaves them as they are, allocate-estimate.ts). The edges likewise: the allocated
     // list's are allocate's input's (cached here) where allocate added none, looked up only where it did.
-    const lengths = taskLengths(ordered.tasks, machine);
-    const a = allocate(ordered, machine, opts.file, { lengths, deps: dependencies(ordered.tasks) });
+    const lengths = time("lengths", () => taskLengths(ordered.tasks, machine));
+    const deps = time("deps", () => dependencies(ordered.tasks));
+    const a = time("allocate", () => allocate(ordered, machine, opts.file, { lengths, deps }));
     diagnostics.push(...a.diagnostics);
     if (failed()) return stop();
     const allocated = after("allocate", a.graph, printTaskGraph, verifyTaskGraph);
-    dependencies(allocated.tasks, ordered.tasks);
+    time("deps", () => dependencies(allocated.tasks, ordered.tasks));
     // The report's relaxed runs come before the schedule: they allocate much short-lived data, and the garbage
     // collector's passes cost less while the heap does not yet hold the scheduled instructions.
-    const paths = relaxedPaths(allocated, machine, tiled, chain, lengths);
+    const paths = time("relaxed", () => relaxedPaths(allocated, machine, tiled, chain, lengths));
 
-    const scheduled = after(
-      "schedule",
-      schedule(allocated, machine, {
-        lengths,
-        priorityEdges: dependencies(ordered.tasks),
-      }),
-      printSchedule,
-      (s) => [...verifySchedule(s), ...verifySramOrder(s, machine), ...verifyAccOrder(s, machine)],
+    const placed = time("schedule", () =>
+      schedule(allocated, machine, { lengths, priorityEdges: dependencies(ordered.tasks) }),
     );
+    const scheduled = after("schedule", placed, printSchedule, (s) => [
+      ...verifySchedule(s),
+      ...verifySramOrder(s, machine),
+      ...verifyAccOrder(s, machine),
+    ]);
 
-    const emitted = emitProgram(scheduled, machine, opts.sources);
+    const emitted = time("emit", () => emitProgram(scheduled, machine, opts.sources));
     const passKernel = reduced?.kernel ?? kernel;
-    const report = { ...compileReport(passKernel, allocated, scheduled, machine, tiled, paths), minChips };
+    const report = {
+      ...time("report", () => compileReport(passKernel, allocated, scheduled, machine, tiled, paths)),
+      minChips,
+    };
     if (!reduced || !groups) {
       const program = after("emit", emitted, printProgramSummary, () => []);
       return {
@@ -205,13 +227,16 @@ export function compile(model: ModelGraph, machine: Machine, opts: CompileOption
       reduced: reduced.units,
       ...groups,
     };
-    const stamped = stampProgram(emitted, allocated, layout, machine, opts.sources);
+    const stamped = time("stamp", () => stampProgram(emitted, allocated, layout, machine, opts.sources));
     if ("why" in stamped) {
       if (!retry) diagnostics.push(diag(M.notStamped, opts.file, undefined, [kernel.name, stamped.why]));
       return undefined;
     }
     const program = after("emit", stamped.program, printProgramSummary, () => []);
-    const full = { ...stampedReport(report, kernel, allocated, stamped, machine), minChips };
+    const full = {
+      ...time("report", () => stampedReport(report, kernel, allocated, stamped, machine)),
+      minChips,
+    };
     // The schedule and tasks are the reduced model's (unit 0 and the last); the program and report the full one's.
     return {
       program,

@@ -6,6 +6,7 @@ import { printAsmLines, programToJsonChunks } from "../../arch/asm/index.ts";
 import { resolveMachine } from "../../arch/derive.ts";
 import type { Machine } from "../../arch/machine.ts";
 import { type CompileResult, compile, PASSES, type PassName } from "../../compiler/compile.ts";
+import { formatPassTimes, PassTimer } from "../../compiler/pass-timer.ts";
 import { loadModel } from "../../compiler/frontend.ts";
 import type { ModelGraph } from "../../compiler/graph/ir.ts";
 import { M } from "../../compiler/passes/messages.ts";
@@ -35,6 +36,7 @@ export interface CompileFlags {
   printAfter?: string[];
   verifyEach?: boolean;
   partition?: string;
+  timePasses?: boolean;
 }
 
 /** Above this many seeded source elements a program is compiled timing-only (no SRAM images): drawing and
@@ -72,6 +74,7 @@ export function compileFile(file: string, flags: CompileFlags, wantData: boolean
     printAfter,
     verifyEach: flags.verifyEach,
     partition,
+    timePasses: flags.timePasses,
   });
   for (const p of result.printed) process.stdout.write(`== after ${p.pass} ==\n${p.text}`);
   reportDiagnostics(result.diagnostics, text);
@@ -169,6 +172,10 @@ export function register(program: Command): void {
       (v: string, prev: string[] = []) => [...prev, v],
     )
     .option("--verify-each", "check each pass's output against its IR's rules (a failure is a compiler bug)")
+    .option(
+      "--time-passes",
+      "print each compiler step's CPU and wall seconds and the heap and resident set after it to stderr",
+    )
     .addHelpText(
       "after",
       `
@@ -190,12 +197,17 @@ Examples:
     .action(
       action((file: string, opts: CompileFlags & { output?: string; json?: boolean }) => {
         const { result } = compileFile(file, opts, opts.output !== undefined);
-        if (opts.output) {
-          if (opts.output.endsWith(".json"))
-            writeOutputChunks(opts.output, programToJsonChunks(result.program!));
-          else writeOutputLines(opts.output, printAsmLines(result.program!));
-          process.stderr.write(`wrote ${opts.output}\n`);
+        const timer = new PassTimer(opts.timePasses === true);
+        const out = opts.output;
+        if (out) {
+          timer.time("write", () => {
+            if (out.endsWith(".json")) writeOutputChunks(out, programToJsonChunks(result.program!));
+            else writeOutputLines(out, printAsmLines(result.program!));
+          });
+          process.stderr.write(`wrote ${out}\n`);
         }
+        if (opts.timePasses)
+          process.stderr.write(formatPassTimes([...(result.timings ?? []), ...timer.results()]));
         if (opts.json) process.stdout.write(stableJson(reportJson(result.report)));
         else process.stdout.write(formatReport(result.report));
       }),
