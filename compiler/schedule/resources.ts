@@ -13,7 +13,7 @@ function int32(x: number): number {
   return x;
 }
 
-/** Bytes of one slab of Int32Slab. */
+/** Bytes of Int32Slab's first slab; each later slab is twice the one before (or the array it is made for). */
 const SLAB_BYTES = 1 << 20;
 
 /**
@@ -22,22 +22,29 @@ const SLAB_BYTES = 1 << 20;
  * again on every growth) were 6% of llama2-7b's compile on 75 chips, in those allocations alone. An array a table
  * outgrows is given back and taken again by the next request of its length (the tables' lengths are few: their
  * first times powers of four), so the slabs hold about what the tables use. Arrays come back as they were left:
- * a table reads only the entries it wrote.
+ * a table reads only the entries it wrote. Large arrays too: V8 starts a collection of the whole heap whenever the
+ * array buffers allocated since the last one pass 64 MB, and the large tables' growths, each a buffer of its own
+ * (the old one garbage), started one every few seconds of a large schedule, each marking a heap that grows with the
+ * program too (quadratic: the fp16 llama2-70b's schedule at 32 layers). So each new slab is twice the one before,
+ * and the slabs, and the collections they start, are logarithmic in number; a slab's unused tail is never written
+ * (no resident pages).
  */
 export class Int32Slab {
   private buffer: ArrayBuffer | undefined;
   private at = 0;
+  /** The size of the next slab. */
+  private next = SLAB_BYTES;
   /** Arrays given back, by length. */
   private readonly free = new Map<number, Int32Array[]>();
 
   take(n: number): Int32Array {
     const bytes = 4 * n;
-    // A large table (rare) takes a buffer of its own: a slab stays alive while any of its views is.
-    if (bytes > SLAB_BYTES / 8) return new Int32Array(n);
     const reused = this.free.get(n)?.pop();
     if (reused) return reused;
-    if (!this.buffer || this.at + bytes > SLAB_BYTES) {
-      this.buffer = new ArrayBuffer(SLAB_BYTES);
+    if (!this.buffer || this.at + bytes > this.buffer.byteLength) {
+      const size = Math.max(this.next, bytes);
+      this.buffer = new ArrayBuffer(size);
+      this.next = 2 * size;
       this.at = 0;
     }
     const a = new Int32Array(this.buffer, this.at, n);
@@ -47,7 +54,6 @@ export class Int32Slab {
 
   /** An array from `take` that its table no longer uses. */
   give(a: Int32Array): void {
-    if (4 * a.length > SLAB_BYTES / 8) return;
     const list = this.free.get(a.length);
     if (list) list.push(a);
     else this.free.set(a.length, [a]);
