@@ -59,13 +59,8 @@ export class ColumnsBuilder {
   /** rowsInto's table of new numbers (columns-layout.ts renumber). */
   private readonly scratch = { to: new Int32Array(0) };
 
-  /** `notes`: a table of notes the rows name by number (addNoted) instead of by text (add). `growth`: the factor
-   * the buffer grows by when full (a larger one makes fewer, larger buffers: inst-sink.ts). */
-  constructor(
-    capacity = 16,
-    notes?: readonly string[],
-    private readonly growth = 2,
-  ) {
+  /** `notes`: a table of notes the rows name by number (addNoted) instead of by text (add). */
+  constructor(capacity = 16, notes?: readonly string[]) {
     this.resize(pad(Math.max(8, capacity)));
     this.notes = notes ? (notes as string[]) : [];
     this.noteIds = notes ? undefined : new Map();
@@ -91,7 +86,7 @@ export class ColumnsBuilder {
   }
 
   private grow(): void {
-    this.resize(this.growth * this.cap);
+    this.resize(2 * this.cap);
   }
 
   private int(field: number, row: number, v: number): void {

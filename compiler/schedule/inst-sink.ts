@@ -7,9 +7,6 @@ import type { Instruction, QueueRef } from "../../arch/isa.ts";
 import { invariant } from "../../util/assert.ts";
 import { KIND_ORDER, type QueueInsts, RESOURCES, type Resource } from "./schedule-ir.ts";
 
-/** The factor the sink's buffers grow by when full. */
-const GROWTH = 4;
-
 /** Per resource name its code (RESOURCES index). */
 const RESOURCE_CODE = Object.fromEntries(RESOURCES.map((r, k) => [r, k])) as Record<Resource, number>;
 
@@ -18,8 +15,6 @@ const RESOURCE_CODE = Object.fromEntries(RESOURCES.map((r, k) => [r, k])) as Rec
  * sorts them into queues. One builder (its buffers double as it fills) rather than one per queue: V8 starts a
  * collection of the whole heap for every 64 MB of new array buffers, and thousands of queues each doubling its own
  * buffers allocated several times the final columns (llama2-70b, two layers: 1.3 s more scheduling than objects).
- * The buffers grow four times over (GROWTH) for the same reason: each growth past 64 MB starts a collection of a
- * heap that holds the whole task graph; a buffer's unused tail is never written (no resident pages).
  */
 export class InstSink {
   private rows: ColumnsBuilder;
@@ -35,7 +30,7 @@ export class InstSink {
 
   /** `notes`: the task ids, then "deskew" (the note of every row: add's `task` is its index here). */
   constructor(private readonly notes: readonly string[]) {
-    this.rows = new ColumnsBuilder(1024, notes, GROWTH);
+    this.rows = new ColumnsBuilder(1024, notes);
   }
 
   /** The note of a deskew (the last of the sink's notes). */
@@ -66,7 +61,7 @@ export class InstSink {
   add(queue: number, inst: Instruction, cycle: number, busy: number, resource: Resource, note: number): void {
     const row = this.rows.length;
     if (row === this.busy.length) {
-      const cap = GROWTH * row;
+      const cap = 2 * row;
       this.busy = grown(new Int32Array(cap), this.busy);
       this.resource = grown(new Uint8Array(cap), this.resource);
       this.queueOf = grown(new Int32Array(cap), this.queueOf);

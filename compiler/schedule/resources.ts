@@ -13,7 +13,7 @@ function int32(x: number): number {
   return x;
 }
 
-/** Bytes of Int32Slab's first slab; each later slab is four times the one before (or the array it is made for). */
+/** Bytes of Int32Slab's first slab; each later slab is twice the one before (or the array it is made for). */
 const SLAB_BYTES = 1 << 20;
 
 /**
@@ -25,7 +25,7 @@ const SLAB_BYTES = 1 << 20;
  * a table reads only the entries it wrote. Large arrays too: V8 starts a collection of the whole heap whenever the
  * array buffers allocated since the last one pass 64 MB, and the large tables' growths, each a buffer of its own
  * (the old one garbage), started one every few seconds of a large schedule, each marking a heap that grows with the
- * program too (quadratic: the fp16 llama2-70b's schedule at 32 layers). So each new slab is four times the one before,
+ * program too (quadratic: the fp16 llama2-70b's schedule at 32 layers). So each new slab is twice the one before,
  * and the slabs, and the collections they start, are logarithmic in number; a slab's unused tail is never written
  * (no resident pages).
  */
@@ -44,7 +44,7 @@ export class Int32Slab {
     if (!this.buffer || this.at + bytes > this.buffer.byteLength) {
       const size = Math.max(this.next, bytes);
       this.buffer = new ArrayBuffer(size);
-      this.next = 4 * size;
+      this.next = 2 * size;
       this.at = 0;
     }
     const a = new Int32Array(this.buffer, this.at, n);
