@@ -191,8 +191,8 @@ describe("bank ports", () => {
   });
 });
 
-// Int32Slab carves large arrays too, from slabs that grow four times over (each growth past V8's 64 MB of new array
-// buffers starts a full collection): a few slabs, not a buffer per large table growth.
+// Int32Slab carves large arrays too, from slabs that double (each 64 MB of new array buffers starts a full
+// collection in V8): a few slabs, not a buffer per large table growth.
 describe("Int32Slab's slabs", () => {
   it("arrays of every length share few buffers, a large one included, and a given-back one is taken again", () => {
     const slab = new Int32Slab();
@@ -200,7 +200,7 @@ describe("Int32Slab's slabs", () => {
     for (const [k, a] of arrays.entries())
       expect(a.length).toBe([64, 256, 1024, 4096, 16384, 65536, 262144, 64, 1 << 20][k]);
     const buffers = new Set(arrays.map((a) => a.buffer));
-    // 1 MB first, then 4 MB, then one of 16 MB at least: every array in three buffers.
+    // 1 MB first, then 2 MB, then 4 MB: every array in three buffers.
     expect(buffers.size).toBeLessThanOrEqual(3);
     // Views never overlap: writing each array's length into it leaves every other array's as written.
     for (const a of arrays) a.fill(a.length);
