@@ -7,6 +7,7 @@ import { type KOp, opInputs } from "./kernel-ir.ts";
 import { kTilesOf, type PackContext, type Placement } from "./pack.ts";
 import { type PlaneChain, type PlaneTiming, planeSplits } from "./plane-split.ts";
 import { groupRows, productPlaneSplits, productShape } from "./product-groups.ts";
+import { gatewayPair } from "./stages.ts";
 
 /** The machine numbers the estimate uses (partition.ts reads them from the preset). */
 export interface SpreadTiming {
@@ -374,9 +375,11 @@ export function readsOnlySources(ctx: PackContext, op: KOp): boolean {
 }
 
 /** The links a transfer from chip `from` to chip `to` crosses as stages.ts routes it (`route`): inside a node one;
- * to another node one wire per node, at one position, and a local link where the two positions differ. */
+ * to another node one wire per node, at one position, and a local link where the two positions differ; a node's last
+ * chip and the next node's first one (on a machine with 4 global links a chip, as tsp-v1). */
 export function routeHops(from: number, to: number, nodeChips: number): number {
   const [nf, nt] = [Math.floor(from / nodeChips), Math.floor(to / nodeChips)];
   if (nf === nt) return from === to ? 0 : 1;
+  if (gatewayPair(from, to, nodeChips)) return 1;
   return Math.abs(nt - nf) + (from % nodeChips === to % nodeChips ? 0 : 1);
 }

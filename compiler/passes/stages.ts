@@ -15,9 +15,24 @@ import { invariant } from "../../util/assert.ts";
 import type { PartitionedGraph } from "./partition.ts";
 import type { Step, Task, TaskGraph, TiledTensor } from "./task-ir.ts";
 
-/** The first two global links of a chip (after its local links): toward the next node and the previous one. */
-export function globalLinks(m: Machine): { east: number; west: number } {
-  return { east: m.system.localLinksPerChip, west: m.system.localLinksPerChip + 1 };
+/** The first two global links of a chip (after its local links): toward the next node and the previous one, at the
+ * chip's position; the next two (where the machine has them): a node's last chip to the next node's first and back. */
+export function globalLinks(m: Machine): {
+  east: number;
+  west: number;
+  gateEast?: number;
+  gateWest?: number;
+} {
+  const l = m.system.localLinksPerChip;
+  const gates = m.system.globalLinksPerChip >= 4 ? { gateEast: l + 2, gateWest: l + 3 } : {};
+  return { east: l, west: l + 1, ...gates };
+}
+
+/** Whether chips `from` and `to` are a node's last chip and the next node's first (either way round), of nodes of
+ * several chips: wired directly by their third and fourth global links (`globalLinks`). */
+export function gatewayPair(from: number, to: number, size: number): boolean {
+  if (size < 2 || Math.abs(from - to) !== 1) return false;
+  return Math.floor(from / size) !== Math.floor(to / size);
 }
 
 function nodeSize(m: Machine): number {
@@ -30,7 +45,8 @@ function nodeSize(m: Machine): number {
  * the destination's position inside the source's node first, then along it; going west, along the source's position,
  * then to the destination: every node passed is whole either way (a model may leave the last node partly empty), and
  * every chip on the way lies in the nodes from the source's to the destination's, so a group of whole nodes (a
- * stamped unit) routes inside itself. With one wire between nodes (a node's last chip to the next node's first),
+ * stamped unit) routes inside itself. A node's last chip and the next node's first are wired directly as well
+ * (`gatewayPair`: a pipeline's consecutive stages). With one wire between nodes (a node's last chip to the next node's first),
  * every transfer between nodes queued on it: llama2-70b-fp8's copies of a 26-tile row to the chips of the next node
  * took about 2,000 cycles over three hops, its column splits' tiles came back over three more.
  */
@@ -38,6 +54,7 @@ export function route(m: Machine, from: number, to: number): number[] {
   const size = nodeSize(m);
   const [nf, nt] = [Math.floor(from / size), Math.floor(to / size)];
   if (nf === nt) return from === to ? [from] : [from, to];
+  if (gatewayPair(from, to, size) && globalLinks(m).gateEast !== undefined) return [from, to];
   const step = nt > nf ? 1 : -1;
   const pos = nt > nf ? to % size : from % size;
   const path = [from];
@@ -55,8 +72,9 @@ export function linkBetween(m: Machine, from: number, to: number): number {
     const [a, b] = [from % size, to % size];
     return b < a ? b : b - 1;
   }
-  invariant(Math.abs(nf - nt) === 1 && from % size === to % size, `chips ${from} and ${to} are not wired`);
   const g = globalLinks(m);
+  if (gatewayPair(from, to, size) && g.gateEast !== undefined) return to > from ? g.gateEast : g.gateWest!;
+  invariant(Math.abs(nf - nt) === 1 && from % size === to % size, `chips ${from} and ${to} are not wired`);
   return to > from ? g.east : g.west;
 }
 

@@ -87,12 +87,12 @@ describe("a column split into the next node", () => {
 });
 
 describe("the estimate's hops", () => {
-  it("a transfer is priced over the links stages.ts routes it over: a chip past the far node's gateway chip one hop further", () => {
+  it("a transfer is priced over the links stages.ts routes it over: the chip at the source's position in the next node one hop away, the others two", () => {
     const m = resolveMachine("tsp-v1", { chips_per_node: "4" });
     for (let from = 0; from < 12; from++)
       for (let to = 0; to < 12; to++)
         expect(routeHops(from, to, 4), `${from} -> ${to}`).toBe(route(m, from, to).length - 1);
-    // Chip 0 to node 1: its gateway chip (4) over chip 3, the others one hop more.
-    expect([4, 5, 6, 7].map((c) => routeHops(0, c, 4))).toEqual([2, 3, 3, 3]);
+    // Chip 0 to node 1: chip 4 over chip 0's own wire, the others over their position's (a local hop first).
+    expect([4, 5, 6, 7].map((c) => routeHops(0, c, 4))).toEqual([1, 2, 2, 2]);
   });
 });
