@@ -7,7 +7,6 @@ import { type KOp, opInputs } from "./kernel-ir.ts";
 import { kTilesOf, type PackContext, type Placement } from "./pack.ts";
 import { type PlaneChain, type PlaneTiming, planeSplits } from "./plane-split.ts";
 import { groupRows, productPlaneSplits, productShape } from "./product-groups.ts";
-import { gatewayPair } from "./stages.ts";
 
 /** The machine numbers the estimate uses (partition.ts reads them from the preset). */
 export interface SpreadTiming {
@@ -83,9 +82,9 @@ export class Timeline {
     if (m.chip === c) return m.at;
     const got = m.arrived?.get(c) ?? this.trialArrival(m, c);
     if (got !== undefined) return got;
-    // The links stages.ts routes it over (with one wire between nodes, priced as two hops a node, a chip past the far
-    // node's gateway chip looked as near as that chip, and spanning column splits of every product were chosen where
-    // they lost: llama3-8b's up over 15 chips, 27,218 -> 27,407 cycles; counted as routed, not).
+    // The links stages.ts routes it over: priced as two hops a node, a chip past the far node's gateway chip looked
+    // as near as that chip, and spanning column splits of every product were chosen where they lost (llama3-8b's up
+    // over 15 chips: 27,218 -> 27,407 cycles); counted as routed, not.
     const hops = routeHops(m.chip, c, this.ctx.nodeChips);
     const start = Math.max(m.at, this.trialLinkFree(m.chip, c) ?? this.linkFree[m.chip]?.[c] ?? 0);
     const sendCycles = this.words(x, tiles) * this.t.wordCycles;
@@ -237,9 +236,11 @@ export class Timeline {
         parts.push(local);
         const words = out.rows * (n[c + 1]! - n[c]!) * DTYPE_BYTES[out.dtype];
         const sendCycles = words * this.t.wordCycles;
-        // From another node, over the hops stages.ts routes it, relayed (readyOn).
-        const hops = routeHops(chip, p.base, this.ctx.nodeChips);
-        const relayed = hops > 1 ? (hops - 1) * this.relay(op.out, sendCycles) : 0;
+        // From another node (a heavy product's split), over the gateways: two hops a node, relayed (readyOn).
+        const nodes = Math.abs(
+          Math.floor(chip / this.ctx.nodeChips) - Math.floor(p.base / this.ctx.nodeChips),
+        );
+        const relayed = nodes > 0 ? (2 * nodes - 1) * this.relay(op.out, sendCycles) : 0;
         end = Math.max(end, c === 0 || kept ? local : local + this.t.linkLatency + sendCycles + relayed);
       }
       return this.made_(op.out, p.base, end, commit, inParts ? parts : undefined);
@@ -266,7 +267,7 @@ export class Timeline {
   /**
    * When a K split over several whole nodes (spread.ts `wideSplits`) is written: every chip sends its partial sums to
    * the first of its node's chips of the split, which adds them with the sum of the nodes beyond and sends one sum on
-   * toward chip 0, over the hops stages.ts routes it (as readyOn; tile-matmul.ts). A tile's partial sum leaves as soon as its group ends, and
+   * toward chip 0, over the gateways (two hops a node, as readyOn; tile-matmul.ts). A tile's partial sum leaves as soon as its group ends, and
    * wideSplits takes only splits whose sums take no longer on a link than the planes' work, so the sums stream
    * while the planes work: after the last group come one round of tiles (a group per plane) and the hops'
    * latencies. (A K split in one node keeps the whole trip after its last group: priced so here as well, the
@@ -280,9 +281,8 @@ export class Timeline {
     const nodeOf = (c: number) => Math.floor(c / this.ctx.nodeChips);
     /** By the first chip of each node: when its chips' sums are there, and how many chips it has. */
     const heads = new Map<number, { at: number; n: number }>();
-    // The K tiles of `a` for the chips of other nodes leave its node over the wire of the position they cross at,
-    // one chip's after another where they share it (stages.ts routes them so): by direction and position, when
-    // that wire is free.
+    // The K tiles of `a` for the chips of other nodes leave its node over one gateway wire each way, one chip's
+    // after another (stages.ts routes them so): by direction, when that wire is free.
     const made = this.made.get(op.a);
     const wire = new Map<number, number>();
     for (let c = 0; c < bounds.length - 1; c++) {
@@ -293,11 +293,9 @@ export class Timeline {
       const away = made && !made.parts ? nodeOf(chip) - nodeOf(made.chip) : 0;
       if (made && away !== 0) {
         const send = this.words(op.a, k1 - k0) * this.t.wordCycles;
-        const at = away > 0 ? chip % this.ctx.nodeChips : made.chip % this.ctx.nodeChips;
-        const key = Math.sign(away) * (1 + at);
-        const free = Math.max(made.at, wire.get(key) ?? 0) + send;
-        wire.set(key, free);
-        const hops = routeHops(made.chip, chip, this.ctx.nodeChips);
+        const free = Math.max(made.at, wire.get(Math.sign(away)) ?? 0) + send;
+        wire.set(Math.sign(away), free);
+        const hops = 2 * Math.abs(away);
         ready = Math.max(ready, free + this.t.linkLatency + (hops - 1) * this.relay(op.a, send));
       }
       if (c === 0)
@@ -310,22 +308,19 @@ export class Timeline {
       h.n++;
     }
     // The farthest node's sum goes to the next node's head, which adds it with its own chips' (tile-matmul.ts),
-    // and so on to chip 0, over the hops stages.ts routes it (one where the heads share a position, as whole-node
-    // splits' heads do). A hop after the first: the wire's latency and one tile's sum (measured on llama2-70b-fp8's
-    // unit: a 4-word partial sum sent from chip 20 at cycle 37,436 was received on chip 16 at 37,751).
+    // and so on to chip 0: two hops a node (a node's first chip, the last chip of the node before, its head).
+    // A hop after the first: the wire's latency and one tile's sum (measured on llama2-70b-fp8's unit: a 4-word
+    // partial sum sent from chip 20 at cycle 37,436 was received on chip 16 at 37,751).
     const hop = this.t.hopLatency + tail / Math.min(this.t.planes, tiles);
     let carried: number | undefined;
-    const order = [...heads.keys()].sort((x, y) => y - x);
-    order.forEach((head, j) => {
+    for (const head of [...heads.keys()].sort((x, y) => y - x)) {
       const h = heads.get(head)!;
       const n = h.n + (carried === undefined ? 0 : 1);
       const at = Math.max(h.at, carried ?? 0);
       // The head's adds: a vector per output row and tile and part, a few ALUs at a time (as `place`).
       const summed = n > 1 ? at + this.t.vxmLatency + Math.ceil((out.rows * tiles * n) / 4) : at;
-      const next = order[j + 1];
-      const hops = next === undefined ? 0 : routeHops(head, next, this.ctx.nodeChips);
-      carried = head === p.base ? summed : summed + this.t.linkLatency + tail + Math.max(0, hops - 1) * hop;
-    });
+      carried = head === p.base ? summed : summed + this.t.linkLatency + tail + hop;
+    }
     return carried! + this.t.vxmLatency;
   }
 
@@ -374,12 +369,14 @@ export function readsOnlySources(ctx: PackContext, op: KOp): boolean {
   return op.kind !== "matmul" && opInputs(op).every((x) => ctx.tensors.get(x)!.role !== "temp");
 }
 
-/** The links a transfer from chip `from` to chip `to` crosses as stages.ts routes it (`route`): inside a node one;
- * to another node one wire per node, at one position, and a local link where the two positions differ; a node's last
- * chip and the next node's first one (on a machine with 4 global links a chip, as tsp-v1). */
+/** The links a transfer from chip `from` to chip `to` crosses as stages.ts routes it: inside a node one; to another
+ * node to its gateway chip, over each gateway wire, through each node between, and on to `to` (`route`). */
 export function routeHops(from: number, to: number, nodeChips: number): number {
   const [nf, nt] = [Math.floor(from / nodeChips), Math.floor(to / nodeChips)];
   if (nf === nt) return from === to ? 0 : 1;
-  if (gatewayPair(from, to, nodeChips)) return 1;
-  return Math.abs(nt - nf) + (from % nodeChips === to % nodeChips ? 0 : 1);
+  const east = nt > nf;
+  const exit = east ? nf * nodeChips + nodeChips - 1 : nf * nodeChips;
+  const entry = east ? nt * nodeChips : nt * nodeChips + nodeChips - 1;
+  const between = nodeChips > 1 ? Math.abs(nt - nf) - 1 : 0;
+  return (from === exit ? 0 : 1) + Math.abs(nt - nf) + between + (to === entry ? 0 : 1);
 }
