@@ -121,8 +121,10 @@ export class FastPlane {
   /** The cycle each row's result is ready: the last abc take plus its latency (NaN: never written), as MxmPlane's
    * readyAt, so that the install copies it whole. */
   ready: Float64Array | undefined;
-  /** The last drain cycle of any acc issued so far (an abc taking before it could change that acc's check). */
-  drainUntil = Number.NEGATIVE_INFINITY;
+  /** The last cycle an acc issued so far drains each row (-Infinity: none): an abc taking a row at or before it
+   * could change that drain's check, which is left to the exact engine. Per row, so that a group writing its own
+   * rows while another group's rows drain (the scheduler's accumulator row slots) stays on the fast path. */
+  drained: Float64Array | undefined;
 
   /**
    * The per-row arrays, on the first abc, carved from the run's arena: hundreds of chips' planes each allocating
@@ -130,10 +132,11 @@ export class FastPlane {
    * collect (the arena's chunks are kept from run to run; the install copies the rows out before the next run).
    */
   carveRows(rows: number, arena: Arena): void {
-    const { buf, at } = arena.take(16 * rows + 8 * Math.ceil(rows / 8));
+    const { buf, at } = arena.take(24 * rows + 8 * Math.ceil(rows / 8));
     this.lastTake = new Float64Array(buf, at, rows).fill(Number.NaN);
     this.ready = new Float64Array(buf, at + 8 * rows, rows).fill(Number.NaN);
-    this.rowType = new Uint8Array(buf, at + 16 * rows, rows).fill(255);
+    this.drained = new Float64Array(buf, at + 16 * rows, rows).fill(Number.NEGATIVE_INFINITY);
+    this.rowType = new Uint8Array(buf, at + 24 * rows, rows).fill(255);
   }
 }
 

@@ -298,7 +298,6 @@ export class FastUnits extends FastStreams {
     const n = code.n[r]!;
     if (row0 < 0 || row0 + n > plane.accRows || !Number.isInteger(row0))
       throw new Bail("accumulator rows out of range");
-    if (t < p.drainUntil) throw new Bail("an abc while an acc drains");
     const C = code.b[r]!;
     const L = code.latency[r]!;
     const bytes = TYPE_BYTES[type]!;
@@ -307,7 +306,9 @@ export class FastUnits extends FastStreams {
     if (!p.lastTake) p.carveRows(plane.accRows, this.scratch.arena);
     const lastTake = p.lastTake!;
     const ready = p.ready!;
+    const drained = p.drained!;
     for (let i = 0; i < n; i++) {
+      if (drained[row0 + i]! >= t + i * C) throw new Bail("an abc while an acc drains its row");
       lastTake[row0 + i] = t + i * C;
       ready[row0 + i] = t + i * C + L;
     }
@@ -325,7 +326,8 @@ export class FastUnits extends FastStreams {
       throw new Bail("accumulator rows out of range");
     const last = p.lastTake;
     const ready = p.ready;
-    if (!last || !p.rowType || !ready) throw new Bail("acc of rows no abc wrote");
+    const drained = p.drained;
+    if (!last || !p.rowType || !ready || !drained) throw new Bail("acc of rows no abc wrote");
     const type = code.t0[r]!;
     for (let i = 0; i < n; i++) {
       const row = row0 + i;
@@ -333,8 +335,8 @@ export class FastUnits extends FastStreams {
       const take = last[row]!;
       // A take at or after c would not have happened yet when the exact engine drains: left to it.
       if (!(take < c) || ready[row]! > c || p.rowType[row] !== type) throw new Bail("acc not ready");
+      if (c > drained[row]!) drained[row] = c;
     }
-    if (t + n - 1 > p.drainUntil) p.drainUntil = t + n - 1;
     this.puts(code.s0[r]!, 4, q.position, t, n, id);
     this.event(t + n - 1);
   }

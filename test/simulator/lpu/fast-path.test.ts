@@ -185,6 +185,38 @@ describe("the run-length fast path", () => {
     }
   });
 
+  it("runs an abc into rows no pending acc drains while another acc drains, and declines one into a draining row", () => {
+    // matvec-320.lasm with three vectors into rows 0-2, drained at 80-82, and a fourth taken at 81 into row `row`:
+    // row 3 is no drain's, so the fast path runs it (the scheduler's accumulator row slots do this); row 2 drains at
+    // 82, after that take, so the drain sees the new result's time (acc-not-ready): left to the exact engine.
+    const program = (row: number) => {
+      let text = readFileSync("programs/asm/matvec-320.lasm", "utf8")
+        .replace(".data x int8 mem8 0 seed 8", ".data x int8 mem8 0 words=4 seed 8")
+        .replace(".output y int32 mem9,mem10,mem11,mem12 0", ".output y int32 mem9,mem10,mem11,mem12 0 words=4")
+        .replace("@47 read 0, s8w ", "@47 read 0, s8w, n=3\n  @68 read 3, s8w ")
+        .replace("@60 abc.int8 s8w ", "@60 abc.int8 s8w, n=3 ")
+        .replace(
+          "@80 acc.int32 s0e ",
+          `@80 acc.int32 s0e, n=3\n  @81 abc.int8 s8w, n=1, row0=${row}\n  @101 acc.int32 s0e, n=1, row0=3`,
+        );
+      for (const [b, plane] of [9, 10, 11, 12].entries()) {
+        const write = `.queue mem${plane}\n  @${92 + b} write 0, s${b}e`;
+        expect(text).toContain(write);
+        text = text.replace(write, `${write}, n=3\n  @${113 + b} write 3, s${b}e`);
+      }
+      const r = parseAsm(text, "acc-rows.lasm");
+      expect(r.diagnostics).toEqual([]);
+      return r.program!;
+    };
+    expect(both(program(3), 1)).toEqual({ fast: true, same: true, hazards: 0 });
+    const clash = both(program(2), 1);
+    expect({ fast: clash.fast, same: clash.same, found: clash.hazards > 0 }).toEqual({
+      fast: false,
+      same: true,
+      found: true,
+    });
+  });
+
   it("agrees with the exact engine on programs with jittered cycles and vector counts, hazards or not", () => {
     const rng = new Rng(2024);
     const bases = [...clean.map(([, p]) => p), ring(2, 6, 16)];
