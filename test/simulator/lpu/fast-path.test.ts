@@ -192,7 +192,10 @@ describe("the run-length fast path", () => {
     const program = (row: number) => {
       let text = readFileSync("programs/asm/matvec-320.lasm", "utf8")
         .replace(".data x int8 mem8 0 seed 8", ".data x int8 mem8 0 words=4 seed 8")
-        .replace(".output y int32 mem9,mem10,mem11,mem12 0", ".output y int32 mem9,mem10,mem11,mem12 0 words=4")
+        .replace(
+          ".output y int32 mem9,mem10,mem11,mem12 0",
+          ".output y int32 mem9,mem10,mem11,mem12 0 words=4",
+        )
         .replace("@47 read 0, s8w ", "@47 read 0, s8w, n=3\n  @68 read 3, s8w ")
         .replace("@60 abc.int8 s8w ", "@60 abc.int8 s8w, n=3 ")
         .replace(
