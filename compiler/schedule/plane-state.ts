@@ -23,6 +23,12 @@ export interface GroupState {
   accBase: number;
 }
 
+/** A group's state when it takes plane `plane` (with `state`, the plane's or its own): no weight load or product
+ * placed yet. */
+export function newGroup(plane: number, state: PlaneState): GroupState {
+  return { plane, state, lwEnd: 0, weightsReady: 0, resultsReady: 0, accBase: -1 };
+}
+
 /** Accumulator rows are handed to groups in slots of this many (a prefill's 64-row tasks take one). */
 export const ACC_SLOT = 64;
 

@@ -13,7 +13,7 @@ import { dependencies } from "./dependencies.ts";
 import { addDeskews } from "./deskew.ts";
 import { GroupStarts, lookaheadPick } from "./group-starts.ts";
 import { type Found, Placer } from "./placement.ts";
-import type { GroupState } from "./plane-state.ts";
+import { newGroup } from "./plane-state.ts";
 import { priorities } from "./priority.ts";
 import type { Schedule } from "./schedule-ir.ts";
 import { SendOrder } from "./send-order.ts";
@@ -285,15 +285,7 @@ export function schedule(g: TaskGraph, m: Machine, opts: ScheduleOptions = {}): 
         // The plane where the group's first task (its weight load) would finish first.
         // The trial group state equals the one the group gets below, so the chosen plane's placement is final.
         const tried = free.map((k) => {
-          const trial: GroupState = {
-            plane: k,
-            state: ps[k]!,
-            lwEnd: 0,
-            weightsReady: 0,
-            resultsReady: 0,
-            accBase: -1,
-          };
-          return placer.find(t, k, trial, pick);
+          return placer.find(t, k, newGroup(k, ps[k]!), pick);
         });
         const best = free
           .map((k, j) => [k, tried[j]!.lastIssue, j] as const)
@@ -301,14 +293,7 @@ export function schedule(g: TaskGraph, m: Machine, opts: ScheduleOptions = {}): 
         plane = best[0];
         found = tried[best[2]];
         ps[plane]!.owner = t.mxmGroup;
-        groupState[group] = {
-          plane,
-          state: ps[plane]!,
-          lwEnd: 0,
-          weightsReady: 0,
-          resultsReady: 0,
-          accBase: -1,
-        };
+        groupState[group] = newGroup(plane, ps[plane]!);
       }
     }
     const freedBefore = relaxed ? 0 : freePlanes(t.chip);
@@ -398,15 +383,10 @@ export function schedule(g: TaskGraph, m: Machine, opts: ScheduleOptions = {}): 
       let bestEnd = Number.POSITIVE_INFINITY;
       for (let k = 0; k < ps.length; k++) {
         if (ps[k]!.owner !== undefined) continue;
-        const trial: GroupState = {
-          plane: k,
-          state: ps[k]!,
-          lwEnd: 0,
-          weightsReady: 0,
-          resultsReady: 0,
-          accBase: -1,
-        };
-        const end = Math.max(placer.find(t, k, trial, i).lastIssue, groupInEnd[groupOf[i]!]! - INPUT_LEAD);
+        const end = Math.max(
+          placer.find(t, k, newGroup(k, ps[k]!), i).lastIssue,
+          groupInEnd[groupOf[i]!]! - INPUT_LEAD,
+        );
         if (end < bestEnd) bestEnd = end;
       }
       ends.push(bestEnd);
