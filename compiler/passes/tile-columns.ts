@@ -7,9 +7,10 @@ import { partedTensors, partId } from "./in-place.ts";
 import type { KOp } from "./kernel-ir.ts";
 import { unreadOutputs } from "./pack.ts";
 import type { PartitionedGraph } from "./partition.ts";
+import { groupRows } from "./product-groups.ts";
 import type { Step, TiledTensor } from "./task-ir.ts";
 import { columnSplits, lowerColumnTile } from "./tile-column-planes.ts";
-import { accumulatorType, bufferRows, type TileContext, taskRows } from "./tile-context.ts";
+import { accumulatorType, bufferRows, type TileContext } from "./tile-context.ts";
 
 /**
  * A column split: chip c of the stage computes output column tiles `n[c] .. n[c + 1] - 1` whole (every K tile,
@@ -26,9 +27,9 @@ export function lowerColumns(
   const a0 = byId.get(op.a)!;
   const b0 = byId.get(op.b)!;
   const out = byId.get(op.out)!;
-  // As tile-matmul.ts: row chunks of taskRows for a chain of K tiles, whole rows for a one-tile product.
+  // As tile-matmul.ts (product-groups.ts `groupRows`): row chunks for a chain of K tiles, whole rows for one tile.
   const whole = Math.min(a0.blockRows, out.blockRows, machine.mxm.accumulatorRows);
-  const chunk = a0.tiles > 1 ? taskRows(whole) : whole;
+  const chunk = groupRows(a0.tiles, whole);
   const acc = accumulatorType(a0.type);
   const sendRows = bufferRows(machine, out.type);
   const kept = partsOf(cx.p).has(out.id);
