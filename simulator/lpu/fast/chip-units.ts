@@ -7,11 +7,9 @@ import {
   type FastCode,
   OP_ABC,
   OP_ACC,
-  OP_CONVERT,
   OP_GATHER,
   OP_IW,
   OP_LW,
-  OP_READ,
   OP_RECV,
   OP_SCATTER,
   OP_SEND,
@@ -99,18 +97,14 @@ export class FastUnits extends FastStreams {
     if (cycle > this.lastEvent) this.lastEvent = cycle;
   }
 
-  /** What the instruction does over its vectors (units-*.ts), as runs. */
+  /** What the instruction does over its vectors (units-*.ts), as runs. Reads and converts, the most frequent, are
+   * issued in the issue loop itself (chip-run.ts). */
   protected start(q: QueueState, id: number, r: number, op: number, t: number): void {
     const code = this.code;
     const n = code.n[r]!;
     const pos = q.position;
     const L = code.latency[r]!;
     switch (op) {
-      case OP_READ:
-        this.access(q, 0, code.a[r]!, code.b[r]!, n, t);
-        this.puts(code.s0[r]!, 1, pos, t + L, n, id);
-        this.event(t + L + n - 1);
-        return;
       case OP_WRITE:
         this.takes(code.s0[r]!, 1, pos, t, n);
         this.access(q, 1, code.a[r]!, code.b[r]!, n, t);
@@ -131,12 +125,10 @@ export class FastUnits extends FastStreams {
         this.wrote(q.index, code.a[r]!, 1, 0);
         this.event(t + n - 1);
         return;
-      case OP_VUNARY:
-      case OP_CONVERT: {
+      case OP_VUNARY: {
         const bytes = TYPE_BYTES[code.t0[r]!]!;
-        const out = op === OP_CONVERT ? TYPE_BYTES[code.t1[r]!]! : bytes;
         this.takes(code.s1[r]!, bytes, pos, t, n);
-        this.puts(code.s0[r]!, out, pos, t + L, n, id);
+        this.puts(code.s0[r]!, bytes, pos, t + L, n, id);
         this.event(t + L + n - 1);
         return;
       }
