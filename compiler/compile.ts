@@ -193,9 +193,7 @@ function compileTimed(
     // collector's passes cost less while the heap does not yet hold the scheduled instructions.
     const paths = time("relaxed", () => relaxedPaths(allocated, machine, tiled, chain, lengths));
 
-    const placed = time("schedule", () =>
-      schedule(allocated, machine, { lengths, priorityEdges: dependencies(ordered.tasks) }),
-    );
+    const placed = time("schedule", () => schedule(allocated, machine, { lengths, priorityEdges: deps }));
     const scheduled = after("schedule", placed, printSchedule, (s) => [
       ...verifySchedule(s),
       ...verifySramOrder(s, machine),
