@@ -1,7 +1,7 @@
 // A check of a schedule's MXM accumulator rows: in -> a Schedule; out -> one message per drain (`acc`) that would
 // read a row another MXM group's product has overwritten since its own group's last product there. The simulator
 // cannot see this mistake (a drain of a ready row is no hazard, whoever wrote it), so `--verify-each` runs it after
-// `schedule`: it guards the scheduler's choice of rows per group (placement.ts accRows).
+// `schedule`: it guards the scheduler's choice of rows per group (placement-acc.ts accRows).
 // Rule (docs/isa.md `abc`, `acc`): product vector i of an `abc` issued at t is in row row0 + i from t + i*C + L_mxm;
 // drain vector i of an `acc` issued at t reads row row0 + i at t + i. The last product in a row visible at a drain's
 // read (in the row from a cycle <= the read's) must be one of the drain's own group.

@@ -123,7 +123,7 @@ export function buildInstructions(
   start: number,
   choice: Choice,
   out: InstSink,
-  /** The first accumulator row of the task's MXM group (placement.ts accRows): its abc and acc rows are offset. */
+  /** The first accumulator row of the task's MXM group (placement-acc.ts accRows): its abc and acc rows are offset. */
   accBase = 0,
 ): void {
   indexFlows(geo);

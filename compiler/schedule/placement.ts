@@ -2,23 +2,23 @@
 // installed, accumulators and links free, every reservation free) and, when placed, its instructions and times.
 // State moves only forward: a placed task's reservations and data times are never taken back.
 
-import { ELEM_BYTES } from "../../arch/isa.ts";
 import type { Machine } from "../../arch/machine.ts";
 import { invariant } from "../../util/assert.ts";
-import { blockOf, type Placement, type Task, type TaskGraph, type VecRef } from "../passes/task-ir.ts";
+import { blockOf, type Placement, type Task, type TaskGraph } from "../passes/task-ir.ts";
 import { deskewPeriodOf } from "./deskew.ts";
 import type { Geometry } from "./geometry.ts";
 import { InstSink } from "./inst-sink.ts";
 import { buildInstructions } from "./instructions.ts";
-import { ACC_SLOT, type GroupState, NO_INPUT, type PlaneState } from "./plane-state.ts";
+import { accExtents, accRows, noteDrain } from "./placement-acc.ts";
+import { DataTimes } from "./placement-data.ts";
+import { spacedParity } from "./placement-parity.ts";
+import { type GroupState, NO_INPUT, type PlaneState } from "./plane-state.ts";
 import { QUEUE } from "./resources.ts";
-import { RowPieces } from "./row-pieces.ts";
 import type { TaskTimes } from "./schedule-ir.ts";
 import { TaskShapes } from "./task-shapes.ts";
 import {
   abcResultOffset,
   lastEventOffset,
-  linkLeaves,
   mxmCyclesPerVector,
   runEndOffset,
   writeReadableOffset,
@@ -52,29 +52,14 @@ export class Placer {
   private readonly placements: Map<string, Placement>;
   private readonly trial: Trial;
   private readonly planes: PlaneState[][] = [];
-  // Per column tile of a tensor (dense id: the tensor's first tile plus the tile): the cycle from which its last
-  // write is readable, and the cycle after its last read. Plain arrays of small integers, not Float64Array: cycles
-  // read from a float array are doubles, and every cycle computed from them would be a boxed number in the
-  // instructions.
-  private readonly tileBase = new Map<string, number>();
-  private readonly tileReady: number[];
-  private readonly tileReadEnd: number[];
-  /** Per row piece of a tile (row-pieces.ts): the cycle from which its last write is readable; a read waits for
-   * its own rows' pieces, a reuse (tileReady) for the whole tile. */
-  private readonly pieces: RowPieces;
-  private readonly pieceReady: number[];
-  /** The dense id of a `tensor/tile` name (allocate.ts `reuses`). */
-  private readonly reuseIds = new Map<string, number>();
-  /** Issue cycle of each placed send step, by task id: its receiver's earliest start follows from it. */
-  private readonly sendAt = new Map<string, number>();
-  /** Per link end (`chip/s<link>` sender, `chip/r<link>` receiver): the cycle the previous transfer frees it. */
-  private readonly linkFree = new Map<string, number>();
+  /** Tiles' and row pieces' readable and last-read cycles, sends' issues, link ends' free cycles. */
+  private readonly data: DataTimes;
   /** Each task's geometry on a plane, solved once while it is tried (task-shapes.ts). */
   private readonly shapes: TaskShapes;
   /** Relaxed with `chainFrom`: the first chip whose tasks count cycles from their inputs only (originOf). */
   private readonly chainFrom: number;
   /** Per MXM group (by name): the accumulator rows its products and drains span (the largest row0 + n). */
-  private readonly accExtent = new Map<string, number>();
+  private readonly accExtent: Map<string, number>;
 
   constructor(
     g: TaskGraph,
@@ -95,26 +80,13 @@ export class Placer {
     this.sink = new InstSink(relaxed ? [] : [...g.tasks.map((t) => t.id), "deskew"]);
     this.placements = new Map((g.placements ?? []).map((p) => [p.tensor, p]));
     this.shapes = new TaskShapes(m, this.placements, relaxed);
-    let tileCount = 0;
-    for (const t of g.tensors) {
-      this.tileBase.set(t.id, tileCount);
-      tileCount += t.tiles;
-    }
     // A source is readable from cycle 0, and never written: with a chain, a task that drops constant terms must not
     // see its 0 (the prefix's tasks start at 0 or 1 anyway).
     const unwritten = this.chainFrom < Number.POSITIVE_INFINITY ? NO_INPUT : 0;
-    this.tileReady = new Array<number>(tileCount).fill(unwritten);
-    this.tileReadEnd = new Array<number>(tileCount).fill(0);
-    this.pieces = new RowPieces(g.tensors);
-    this.pieceReady = new Array<number>(this.pieces.count).fill(unwritten);
+    this.data = new DataTimes(m, g.tensors, unwritten);
     let chips = g.chips;
-    for (const t of g.tasks) {
-      chips = Math.max(chips, t.chip + 1);
-      if (!t.mxmGroup) continue;
-      for (const s of t.steps)
-        if (s.kind === "abc" || s.kind === "acc")
-          this.accExtent.set(t.mxmGroup, Math.max(this.accExtent.get(t.mxmGroup) ?? 0, s.row0 + s.n));
-    }
+    for (const t of g.tasks) chips = Math.max(chips, t.chip + 1);
+    this.accExtent = accExtents(g);
     this.deskewPeriod = deskewPeriodOf(m);
     this.trial = new Trial(m, chips, this.placements, multiChip, this.deskewPeriod);
   }
@@ -193,7 +165,7 @@ export class Placer {
   /** The cycle the link of a task's send step is free for its next transfer (0 for a task without one). */
   sendLinkFree(task: Task): number {
     for (const s of task.steps)
-      if (s.kind === "send") return this.linkFree.get(`${task.chip}/s${s.link}`) ?? 0;
+      if (s.kind === "send") return this.data.linkFreeAt(`${task.chip}/s${s.link}`, 0);
     return 0;
   }
 
@@ -226,17 +198,13 @@ export class Placer {
         switch (s.kind) {
           case "read":
           case "gather":
-            data = this.readableFrom(s.ref, s.kind === "gather");
+            data = this.data.readableFrom(s.ref, s.kind === "gather");
             break;
           case "write": {
             // Reused SRAM space is a resource: the relaxed schedule (a bound) does not wait for its old readers.
             if (relaxed) break;
             const tp = blockOf(this.placements.get(s.ref.tensor)!, s.ref.tile, s.ref.row);
-            // After the old tenants' last reads and their own writes (a write nobody reads is still a write).
-            for (const r of tp.reuses ?? []) {
-              const k = this.reuseId(r);
-              data = Math.max(data, this.tileReadEnd[k]!, this.tileReady[k]!);
-            }
+            if (tp.reuses) data = this.data.reuseFree(tp.reuses, data);
             break;
           }
           case "lw":
@@ -250,7 +218,9 @@ export class Placer {
             break;
           case "abc":
             data = gs!.weightsReady;
-            state = s.accumulate ? gs!.weightsReady : Math.max(gs!.weightsReady, this.accRows(task, gs!)[1]);
+            state = s.accumulate
+              ? gs!.weightsReady
+              : Math.max(gs!.weightsReady, this.accRowsOf(task, gs!)[1]);
             break;
           case "acc":
             data = gs!.resultsReady;
@@ -260,11 +230,11 @@ export class Placer {
           // each other (its placement order follows priority, not the clock, so an early transfer could wait behind
           // a later one and the "bound" exceed a real schedule); the link bound counts link throughput.
           case "send":
-            data = relaxed ? origin : (this.linkFree.get(`${chip}/s${s.link}`) ?? 0);
+            data = relaxed ? origin : this.data.linkFreeAt(`${chip}/s${s.link}`, 0);
             break;
           case "recv": {
-            const free = relaxed ? origin : (this.linkFree.get(`${chip}/r${s.link}`) ?? 0);
-            data = Math.max(free, this.arrival(task, s));
+            const free = relaxed ? origin : this.data.linkFreeAt(`${chip}/r${s.link}`, 0);
+            data = Math.max(free, this.data.arrival(task, s));
             break;
           }
           default:
@@ -316,18 +286,15 @@ export class Placer {
       switch (s.kind) {
         case "read":
         case "gather": {
-          if (inst.step !== tileStep) tile = this.tileId(s.ref.tensor, s.ref.tile);
+          if (inst.step !== tileStep) tile = this.data.tileId(s.ref.tensor, s.ref.tile);
           tileStep = inst.step;
-          this.tileReadEnd[tile] = Math.max(this.tileReadEnd[tile]!, done);
+          this.data.noteRead(tile, done);
           break;
         }
         case "write": {
-          if (inst.step !== tileStep) tile = this.tileId(s.ref.tensor, s.ref.tile);
+          if (inst.step !== tileStep) tile = this.data.tileId(s.ref.tensor, s.ref.tile);
           tileStep = inst.step;
-          const readable = t + writeReadableOffset(m, last);
-          this.tileReady[tile] = Math.max(this.tileReady[tile]!, readable);
-          const [p0, p1] = this.pieces.range(s.ref);
-          for (let p = p0; p < p1; p++) this.pieceReady[p] = Math.max(this.pieceReady[p]!, readable);
+          this.data.noteWrite(tile, s.ref, t + writeReadableOffset(m, last));
           break;
         }
         case "lw":
@@ -338,20 +305,17 @@ export class Placer {
           gs!.weightsReady = t + m.mxm.installLatency;
           break;
         case "abc":
-          if (gs!.accBase < 0) gs!.accBase = this.accRows(task, gs!)[0];
+          if (gs!.accBase < 0) gs!.accBase = this.accRowsOf(task, gs!)[0];
           ps!.arrayFree = t + s.n * mxmCyclesPerVector(m, s.type);
           gs!.resultsReady = t + abcResultOffset(m, s.type, s.n - 1);
           break;
-        case "acc": {
-          const base = gs!.accBase + s.row0;
-          for (let j = Math.floor(base / ACC_SLOT); j * ACC_SLOT < base + s.n; j++)
-            ps!.accFree[j] = Math.max(ps!.accFree[j] ?? NO_INPUT, t + s.n);
+        case "acc":
+          noteDrain(gs!, s.row0, s.n, t + s.n);
           break;
-        }
         case "send": {
-          this.sendAt.set(task.id, t);
+          this.data.noteSend(task.id, t);
           this.onSend(task, chip, s.link);
-          this.linkFree.set(`${chip}/s${s.link}`, t + inst.timing.busy);
+          this.data.setLinkFree(`${chip}/s${s.link}`, t + inst.timing.busy);
           this.lastTalkWindow = Math.max(
             this.lastTalkWindow,
             Math.floor((t + inst.timing.busy) / this.deskewPeriod),
@@ -359,8 +323,8 @@ export class Placer {
           break;
         }
         case "recv":
-          this.linkFree.set(`${chip}/r${s.link}`, t + s.n);
-          this.onArrival?.(task, s.from, this.arrival(task, s));
+          this.data.setLinkFree(`${chip}/r${s.link}`, t + s.n);
+          this.onArrival?.(task, s.from, this.data.arrival(task, s));
           break;
         default:
           break;
@@ -376,89 +340,9 @@ export class Placer {
     return end;
   }
 
-  /**
-   * The accumulator rows a group's products go to, and the cycle from which they may be overwritten: its own once
-   * chosen, else the run of ACC_SLOT-row slots that its rows fit in whose last drain ends first (the lowest on a
-   * tie). A plane's next group then writes rows the previous group is not draining: with one set of rows its first
-   * product waited for that drain, which itself may wait on SRAM banks (bert-base's heads, issue 4).
-   */
-  private accRows(task: Task, gs: GroupState): readonly [number, number] {
-    const free = gs.state.accFree;
-    const extent = this.accExtent.get(task.mxmGroup!)!;
-    const span = Math.ceil(extent / ACC_SLOT);
-    const freeOf = (b: number) => {
-      let f = NO_INPUT;
-      for (let j = b; j < b + span; j++) f = Math.max(f, free[j] ?? NO_INPUT);
-      return f;
-    };
-    if (gs.accBase >= 0) return [gs.accBase, freeOf(Math.floor(gs.accBase / ACC_SLOT))];
-    let best = 0;
-    let bestFree = Number.POSITIVE_INFINITY;
-    for (let b = 0; b * ACC_SLOT + extent <= this.m.mxm.accumulatorRows; b++) {
-      const f = freeOf(b);
-      if (f < bestFree) {
-        bestFree = f;
-        best = b;
-      }
-    }
-    invariant(bestFree < Number.POSITIVE_INFINITY, `${task.mxmGroup}: ${extent} accumulator rows do not fit`);
-    return [best * ACC_SLOT, bestFree];
+  /** The accumulator rows of the task's group and the cycle they are free from (placement-acc.ts accRows). */
+  private accRowsOf(task: Task, gs: GroupState): readonly [number, number] {
+    const group = task.mxmGroup!;
+    return accRows(group, this.accExtent.get(group)!, gs, this.m.mxm.accumulatorRows);
   }
-
-  /** The cycle the data of a recv has arrived: vector i's last word leaves the sender linkLeaves(...) after the
-   * send issues and arrives L_link later. */
-  private arrival(task: Task, s: Extract<Task["steps"][number], { kind: "recv" }>): number {
-    const ts = this.sendAt.get(s.from);
-    if (ts === undefined) invariant(false, `${task.id} receives from ${s.from}, which is not placed`);
-    const b = ELEM_BYTES[s.type];
-    let need0 = 0;
-    for (let i = 0; i < s.n; i++) need0 = Math.max(need0, linkLeaves(this.m, (i + 1) * b - 1) - i);
-    return ts + need0 + this.m.c2c.latency;
-  }
-
-  /** The cycle from which every row `ref` reads is readable (a gather's: every row of its tile). */
-  private readableFrom(ref: VecRef, whole: boolean): number {
-    const [p0, p1] = this.pieces.range(ref, whole);
-    let ready = this.pieceReady[p0]!;
-    for (let p = p0 + 1; p < p1; p++) ready = Math.max(ready, this.pieceReady[p]!);
-    return ready;
-  }
-
-  private tileId(tensor: string, tile: number): number {
-    return this.tileBase.get(tensor)! + tile;
-  }
-
-  private reuseId(name: string): number {
-    let id = this.reuseIds.get(name);
-    if (id === undefined) {
-      const slash = name.lastIndexOf("/");
-      id = this.tileId(name.slice(0, slash), Number(name.slice(slash + 1)));
-      this.reuseIds.set(name, id);
-    }
-    return id;
-  }
-}
-
-/**
- * The parity a task's start must have so that its spaced reads (an `abc`'s 16-bit input, one word every 4 cycles
- * from each byte plane's slice) take the phases of their direction, or -1 for any start. A 16-bit tile's two byte
- * planes sit on neighbouring slices, read one cycle apart: a plane west of them reads the farther slice first, a
- * plane east of them the other, so the skews differ in sign. On the first slice a reader going one way takes even
- * phases, one going the other odd ones; then two readers each way fill the 4 phases of both slices (bert-base's
- * projections: four planes read one input tile at once). Taken first come first served, two readers from one side
- * in neighbouring phases left neither phase the other side needs on the second slice, and its readers waited for
- * the whole run (256 cycles).
- */
-export function spacedParity(geo: Geometry): number {
-  for (const a of geo.instances) {
-    if (a.unit !== "mem" || a.byte !== 0 || a.spacing % 2 !== 0 || a.timing.n < 2) continue;
-    for (const b of geo.instances) {
-      if (b.step !== a.step || b.unit !== "mem" || b.byte !== 1) continue;
-      const [lo, hi] = a.index! < b.index! ? [a, b] : [b, a];
-      const skew = hi.rel - lo.rel;
-      if ((skew & 1) === 0) return -1;
-      return ((skew > 0 ? 0 : 1) - lo.rel) & 1;
-    }
-  }
-  return -1;
 }

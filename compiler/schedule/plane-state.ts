@@ -6,7 +6,7 @@ export interface PlaneState {
   stagingFree: number;
   arrayFree: number;
   /** Per slot of ACC_SLOT accumulator rows: the cycle from which a product may overwrite them (their last drain's
-   * end; 0: never used). A group takes the slots freed first (placement.ts accRows), so a group's first product
+   * end; 0: never used). A group takes the slots freed first (placement-acc.ts accRows), so a group's first product
    * need not wait for the previous group's drain. */
   accFree: number[];
 }

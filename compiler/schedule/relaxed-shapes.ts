@@ -231,7 +231,7 @@ export function appendRecord(m: Machine, t: Task, geo: Geometry, data: number[])
  * `place`, relaxed), into `out[w]` and `out[w + 1]`: a write, the cycle its tile is readable (the largest over its
  * instances); lw, the end of the load; iw, the staging buffer free and the weights installed; abc, the array free
  * and the results in; acc, the accumulators free; send, its issue; recv, its data's arrival after the send's
- * issue (not from the start: placement.ts `arrival`).
+ * issue (not from the start: placement-data.ts `arrival`).
  */
 function effects(m: Machine, s: Step, rel: number, n: number, busy: number, out: number[], w: number): void {
   switch (s.kind) {

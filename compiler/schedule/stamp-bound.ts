@@ -56,7 +56,7 @@ export function chainedPath(rg: RelaxedGraph, layout: ChainLayout, unitRuns: boo
       if (to === 1 && by === 0) outEarliest = Math.min(outEarliest, cycle);
     },
   });
-  // A negative cycle follows from no input (placement.ts NO_INPUT): minus infinity in the argument above.
+  // A negative cycle follows from no input (plane-state.ts NO_INPUT): minus infinity in the argument above.
   let head = 0;
   let tail = 0;
   for (let i = 0; i < chips.length; i++)

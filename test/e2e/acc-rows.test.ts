@@ -1,4 +1,4 @@
-// End to end: the accumulator rows a plane's MXM groups take (placement.ts `accRows`). A group takes the slots of
+// End to end: the accumulator rows a plane's MXM groups take (placement-acc.ts `accRows`). A group takes the slots of
 // accumulator rows whose last drain ends first, so a plane's next group writes rows the previous group is not
 // draining, and its first product need not wait for that drain; a product never overwrites rows before their
 // drain. Small prefill-shaped product: 128 rows, 2 K tiles, 10 output tiles, so 20 groups of 64 rows on 4 planes.

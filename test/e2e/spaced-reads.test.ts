@@ -1,4 +1,4 @@
-// End to end: the phases of an `abc`'s spaced reads (placement.ts `spacedParity`). A 16-bit input tile's two byte
+// End to end: the phases of an `abc`'s spaced reads (placement-parity.ts `spacedParity`). A 16-bit input tile's two byte
 // planes sit on neighbouring slices and an fp16 product takes a word every 4 cycles from each; planes west and
 // east of the tile read the two slices with skews of opposite sign. A reader going one way starts on the first
 // slice at even phases, one going the other way at odd ones, so two readers each way fill the 4 phases of both

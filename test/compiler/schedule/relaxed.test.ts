@@ -77,7 +77,7 @@ describe("the relaxed runs without the scheduler", () => {
       expect(got).toEqual(arrivals);
       const ends = new Map(want.tasks.map((t) => [t.task, t.end]));
       expect([...run.ends]).toEqual(g.tasks.map((t) => ends.get(t.id)));
-      // Some task on the chain's chips follows from no input: its cycles stay negative (placement.ts NO_INPUT).
+      // Some task on the chain's chips follows from no input: its cycles stay negative (plane-state.ts NO_INPUT).
       expect([...run.ends].some((e) => e < 0)).toBe(true);
     }
   });
