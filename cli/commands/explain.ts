@@ -34,7 +34,13 @@ Examples:
     .action(
       action((file: string, opts: CompileFlags & { ganttCycles: number; width: number }) => {
         const { graph, machine, result } = compileFile(file, opts, false);
-        const scopeOf = (op: string) => (graph.graph.hasNode(op) ? graph.graph.node(op).scope : "");
+        // A kernel op is named after the model op it was decomposed from plus suffixes (`layer.5.a.31` from
+        // `layer.5.a`): its scope is the longest such prefix's.
+        const scopeOf = (op: string) => {
+          for (let id = op; id !== ""; id = id.slice(0, Math.max(0, id.lastIndexOf("."))))
+            if (graph.graph.hasNode(id)) return graph.graph.node(id).scope;
+          return "";
+        };
         process.stdout.write(formatReport(result.report));
         process.stdout.write("\n");
         process.stdout.write(

@@ -6,6 +6,7 @@ import { cycleOf, F_N, nOf, OPCODES } from "../../arch/columns.ts";
 import type { Instruction } from "../../arch/isa.ts";
 import type { Machine } from "../../arch/machine.ts";
 import { assertNever } from "../../util/assert.ts";
+import { planeIdle } from "./explain-planes.ts";
 import {
   instAt,
   type QueueInsts,
@@ -92,6 +93,7 @@ export function explainSchedule(s: Schedule, m: Machine, opts: ExplainOptions): 
     out.push(
       `  ${pad(name, 24)} ${KINDS.map((k) => pad(String(l.busy[k] ?? 0), 9)).join(" ")} | ${WAITS.map((w) => pad(String(l.wait[w] ?? 0), 12)).join(" ")} | ${l.end}`,
     );
+  out.push("", ...planeIdle(s, opts.layerOf));
   out.push("", "per unit kind: busy unit-cycles / (units x cycles); the rest is idle");
   for (const k of KINDS) {
     const cap = units[k]! * chips * s.cycles;
