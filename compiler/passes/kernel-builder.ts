@@ -61,7 +61,8 @@ export class KernelBuilder {
   }
 
   /** A constant [rows, cols] with element (r, c) = value(r, c), made once per name; stored zero-padded like a
-   * parameter, so lanes at or past `cols` read as 0 (which is what lane masks rely on). */
+   * parameter, so lanes at or past `cols` read as 0 (which is what lane masks rely on). A value function of no
+   * arguments (`() => 1`) cannot tell elements apart: the tensor is marked `oneValue`. */
   constant(name: string, dtype: DType, rows: number, cols: number, value: (r: number, c: number) => number) {
     const id = `const.${name}`;
     if (this.tensors.has(id)) return id;
@@ -70,7 +71,9 @@ export class KernelBuilder {
       for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) v[r * cols + c] = value(r, c);
       return v;
     });
-    return this.define(id, dtype, rows, cols, "param");
+    this.define(id, dtype, rows, cols, "param");
+    if (value.length === 0) this.tensors.set(id, { ...this.tensors.get(id)!, oneValue: true });
+    return id;
   }
 
   /** out[m, n] = sum_k a[m, k] * b[n, k] (b holds one row per output column), accumulated in fp32. */

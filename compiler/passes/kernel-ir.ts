@@ -22,6 +22,10 @@ export interface KTensor {
   /** For a param, input or state: the graph node whose seeded values fill it, and whether they are stored
    * transposed (a matmul weight [K, N] is kept as [N, K]: the MXM takes weight rows per output lane). */
   readonly source?: TensorSource;
+  /** A compiler constant with one value in every element of its [rows, cols] (a ones matrix): any two of its column
+   * tiles lying wholly inside `cols` hold the same values, so a product's chain need not load the second
+   * (tile-context.ts kChain). */
+  readonly oneValue?: true;
 }
 
 export interface TensorSource {

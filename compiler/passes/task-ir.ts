@@ -187,6 +187,8 @@ export interface TiledTensor {
   readonly blockRows: number;
   /** Which seeded values fill it (params, inputs, state), possibly transposed. */
   readonly source?: TensorSource;
+  /** The kernel tensor's `oneValue` (kernel-ir.ts): its column tiles inside `cols` hold the same values. */
+  readonly oneValue?: true;
 }
 
 /** Operand step indices of a step. */

@@ -131,6 +131,7 @@ export function tileContext(p: PartitionedGraph, machine: Machine): TileContext 
     chip: p.chipOf.get(t.id) ?? 0,
     shape: t.shape,
     source: t.source,
+    ...(t.oneValue ? { oneValue: t.oneValue } : {}),
   }));
   const byId = new Map(tensors.map((t) => [t.id, t]));
   const tasks: Task[] = [];
@@ -219,11 +220,23 @@ export function tileContext(p: PartitionedGraph, machine: Machine): TileContext 
   const kChain: TileContext["kChain"] = (op, group, a, weightType, [k0, k1], weights, [m0, mn], chip) => {
     let prev: string | undefined;
     let prevIw: string | undefined;
+    let installed: VecRef | undefined;
     for (let i = k0; i < k1; i++) {
+      const w = weights(i);
+      // The staging buffer keeps its rows until the next load (docs/isa.md `iw`): a tile holding the values last
+      // loaded is installed again from it, with no load. (The install is kept: it orders the product after the
+      // last one on the array, which the scheduler times by the plane's installs.)
+      const same = installed !== undefined && sameValues(byId.get(w.tensor)!, installed, w, lanes);
+      installed = w;
+      if (same) {
+        prevIw = push({ id: `${group}.k${i}.iw`, op, mxmGroup: group, steps: [{ kind: "iw" }] }, [prev!], chip);
+        prev = push(abcTask(op, group, a, i, [m0, mn], k0), [prevIw], chip);
+        continue;
+      }
       // The next weight tile loads while the array multiplies with the last (the staging buffer is free from the
       // install on: docs/isa.md `iw`); only its install waits for the last product.
       const lw = push(
-        { id: `${group}.k${i}.lw`, op, mxmGroup: group, steps: weightLoad(weights(i), weightType, a.type) },
+        { id: `${group}.k${i}.lw`, op, mxmGroup: group, steps: weightLoad(w, weightType, a.type) },
         prevIw ? [prevIw] : [],
         chip,
       );
@@ -233,19 +246,7 @@ export function tileContext(p: PartitionedGraph, machine: Machine): TileContext 
         chip,
       );
       prevIw = iw;
-      prev = push(
-        {
-          id: `${group}.k${i}.abc`,
-          op,
-          mxmGroup: group,
-          steps: [
-            { kind: "read", ref: rowsOf(a.id, i, m0, mn), type: a.type },
-            { kind: "abc", type: a.type, src: 0, n: mn, row0: 0, accumulate: i > k0 },
-          ],
-        },
-        [iw],
-        chip,
-      );
+      prev = push(abcTask(op, group, a, i, [m0, mn], k0), [iw], chip);
     }
     return prev;
   };
@@ -308,6 +309,36 @@ export function tileContext(p: PartitionedGraph, machine: Machine): TileContext 
     kChain,
     toChip0,
   };
+}
+
+/** Rows m0 .. m0 + mn - 1 of `a`'s tile i through the installed weights, accumulating after the chain's first. */
+function abcTask(
+  op: string,
+  group: string,
+  a: TiledTensor,
+  i: number,
+  [m0, mn]: readonly [number, number],
+  k0: number,
+): Omit<Task, "after" | "chip"> {
+  return {
+    id: `${group}.k${i}.abc`,
+    op,
+    mxmGroup: group,
+    steps: [
+      { kind: "read", ref: { tensor: a.id, tile: i, row: m0, n: mn, stride: 1 }, type: a.type },
+      { kind: "abc", type: a.type, src: 0, n: mn, row0: 0, accumulate: i > k0 },
+    ],
+  };
+}
+
+/** Whether weight rows `w` of tensor t hold the values of the rows `installed` (of any tensor) loaded: the same
+ * rows of the same tensor, or of a `oneValue` tensor, the same row count of two of its tiles wholly inside `cols`
+ * (a ones matrix's full tiles; its last, partial one has zero padding lanes). */
+function sameValues(t: TiledTensor, installed: VecRef, w: VecRef, lanes: number): boolean {
+  if (installed.tensor !== w.tensor || installed.n !== w.n) return false;
+  if (installed.tile === w.tile && installed.row === w.row) return true;
+  const whole = (tile: number) => (tile + 1) * lanes <= t.cols;
+  return t.oneValue === true && whole(installed.tile) && whole(w.tile);
 }
 
 /** The id of chip c's own copy of tensor x in a split (onChip; c > 0): the partitioner's SRAM estimate (pack.ts)
