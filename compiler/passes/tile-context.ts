@@ -229,7 +229,11 @@ export function tileContext(p: PartitionedGraph, machine: Machine): TileContext 
       const same = installed !== undefined && sameValues(byId.get(w.tensor)!, installed, w, lanes);
       installed = w;
       if (same) {
-        prevIw = push({ id: `${group}.k${i}.iw`, op, mxmGroup: group, steps: [{ kind: "iw" }] }, [prev!], chip);
+        prevIw = push(
+          { id: `${group}.k${i}.iw`, op, mxmGroup: group, steps: [{ kind: "iw" }] },
+          [prev!],
+          chip,
+        );
         prev = push(abcTask(op, group, a, i, [m0, mn], k0), [prevIw], chip);
         continue;
       }
