@@ -8,6 +8,7 @@ import { loadModel } from "../../../compiler/frontend.ts";
 import { decompose } from "../../../compiler/passes/decompose.ts";
 import { partition } from "../../../compiler/passes/partition.ts";
 import { tile } from "../../../compiler/passes/tile.ts";
+import { planeRange } from "../../../compiler/passes/tile-matmul.ts";
 import { initialSources } from "../../../compiler/reference/init.ts";
 import { expectExact } from "../../support/exact.ts";
 
@@ -15,7 +16,7 @@ const norm = (d: number) =>
   `model t\nconst d = ${d}\ninput x: fp16[1, d]\nparam g: fp16[d]\noutput y = rmsnorm(x, g, eps=1e-6)\n`;
 
 describe("weight tiles holding the installed values", () => {
-  it("each group of rmsnorm's lane sums (d = 4096: 12 full ones tiles, a partial 13th) loads a tile only first or where the tile is not a full ones tile like the one before; every tile still has its install and product", () => {
+  it("each group of rmsnorm's lane sums (d = 4096: 12 full ones tiles, a partial 13th) loads a tile only first or where the tile is not a full ones tile like the one before, the partial one alone on its plane; every tile still has its install and product", () => {
     const graph = loadModel(norm(4096), "t.model").graph!;
     const p = partition(decompose(graph, "t.model").kernel, TSP_V1, 1, "t.model");
     const g = tile(p.partitioned, TSP_V1);
@@ -63,6 +64,31 @@ describe("weight tiles holding the installed values", () => {
     // hi and lo, 13 tiles each, over the planes: fewer loads than tiles.
     expect(tiles).toBe(26);
     expect(loads).toBeLessThan(tiles);
+    // The partial tile 12 is alone on its plane (planeRange's `lone`): each chain loads once, before its input.
+    for (const list of groups.values())
+      if (list.some((e) => e.k === 12)) expect(list.map((e) => e.k)).toEqual([12]);
+    for (const list of groups.values()) expect(list.filter((e) => e.loaded)).toHaveLength(1);
+  });
+
+  it("planeRange: even contiguous shares; with `lone` the last tile alone on the last split, the rest shared evenly", () => {
+    const ranges = (k0: number, k1: number, splits: number, lone: boolean) =>
+      Array.from({ length: splits }, (_, s) => planeRange(k0, k1, s, splits, lone));
+    expect(ranges(0, 13, 4, false)).toEqual([
+      [0, 3],
+      [3, 6],
+      [6, 9],
+      [9, 13],
+    ]);
+    expect(ranges(0, 13, 4, true)).toEqual([
+      [0, 4],
+      [4, 8],
+      [8, 12],
+      [12, 13],
+    ]);
+    expect(ranges(13, 26, 2, true)).toEqual([
+      [13, 25],
+      [25, 26],
+    ]);
   });
 
   it("rmsnorm over 4096 lanes with reinstalled ones tiles runs hazard-free, cycle-exact, with the interpreter's values", () => {
