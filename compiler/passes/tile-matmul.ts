@@ -17,7 +17,7 @@ type Matmul = Extract<KOp, { kind: "matmul" }>;
  * K tiles k0 .. k1 - 1 of the chip's tiles ck0 .. ck1 - 1 that split s of `splits` takes: even contiguous shares, or
  * with `lone` the last tile alone on the last split and the others shared evenly over the rest. A ones weight's
  * partial last tile at the end of a split's chain was loaded there after the full tiles' reinstalls, so after the
- * input's arrival (llama2-7b's final norm, one layer: 17,944 -> 17,203 cycles with it alone).
+ * input's arrival (llama2-7b, one layer: 17,944 -> 17,203 cycles with it alone: its norms' sums end sooner).
  */
 export function planeRange(
   ck0: number,
