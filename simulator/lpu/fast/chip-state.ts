@@ -116,27 +116,59 @@ export class FastPlane {
   weightsType = -1;
   installedBy = -1;
   usableFrom = 0;
-  lastTake: Float64Array | undefined;
+  /** The last abc take per row (read only where rowType says an abc wrote the row). */
+  lastTake: Int32Array | undefined;
+  /** Per row, the type code of the last abc's result (255: never written) and the cycle it is ready: the last take
+   * plus its latency (NaN: never written), as MxmPlane's rowType and readyAt, which the install hands them to. */
   rowType: Uint8Array | undefined;
-  /** The cycle each row's result is ready: the last abc take plus its latency (NaN: never written), as MxmPlane's
-   * readyAt, so that the install copies it whole. */
   ready: Float64Array | undefined;
-  /** The last cycle an acc issued so far drains each row (-Infinity: none): an abc taking a row at or before it
+  /** The last cycle an acc issued so far drains each row (NO_DRAIN: none): an abc taking a row at or before it
    * could change that drain's check, which is left to the exact engine. Per row, so that a group writing its own
    * rows while another group's rows drain (the scheduler's accumulator row slots) stays on the fast path. */
-  drained: Float64Array | undefined;
+  drained: Int32Array | undefined;
 
   /**
-   * The per-row arrays, on the first abc, carved from the run's arena: hundreds of chips' planes each allocating
-   * three arrays of the accumulator's rows were ~35 MB outside the heap a run on a stamped llama2-70b, which made V8
-   * collect (the arena's chunks are kept from run to run; the install copies the rows out before the next run).
+   * The per-row arrays, on the first abc: the fast path's own two (32-bit cycles: the fast path gives way on a
+   * cycle beyond them) from the run's arena, which is kept from run to run, and the two the simulator's plane keeps
+   * from `planeRows`, fresh memory the install hands over as it is (no copy). ~2,000 planes of 1,024 rows on a
+   * stamped llama2-70b: 25 bytes a row in the arena and 9 more copied at the install were 68 MB outside the heap in
+   * a cold run, each 64 MB of which makes V8 mark the whole heap; now 8 in the arena and 9 handed over.
    */
-  carveRows(rows: number, arena: Arena): void {
-    const { buf, at } = arena.take(24 * rows + 8 * Math.ceil(rows / 8));
-    this.lastTake = new Float64Array(buf, at, rows).fill(Number.NaN);
-    this.ready = new Float64Array(buf, at + 8 * rows, rows).fill(Number.NaN);
-    this.drained = new Float64Array(buf, at + 16 * rows, rows).fill(Number.NEGATIVE_INFINITY);
-    this.rowType = new Uint8Array(buf, at + 24 * rows, rows).fill(255);
+  carveRows(rows: number, arena: Arena, planeRows: PlaneRows): void {
+    const { buf, at } = arena.take(8 * rows, false);
+    this.lastTake = new Int32Array(buf, at, rows);
+    this.drained = new Int32Array(buf, at + 4 * rows, rows).fill(NO_DRAIN);
+    const mine = planeRows.take(rows);
+    this.ready = mine.ready;
+    this.rowType = mine.rowType;
+  }
+}
+
+/** FastPlane.drained of a row no acc drained (below every cycle of a fast run). */
+export const NO_DRAIN = -0x80000000;
+
+/**
+ * Fresh memory for the MXM planes' ready cycles and row types (FastPlane.carveRows), which the install gives the
+ * simulator's planes as they are: slabs of many planes' rows, so that thousands of planes cost a few dozen
+ * allocations outside the heap, not one each. A run that gives way drops them.
+ */
+export class PlaneRows {
+  private static readonly SLAB = 1 << 20;
+  private buf: ArrayBuffer | undefined;
+  private used = 0;
+
+  take(rows: number): { ready: Float64Array; rowType: Uint8Array } {
+    const bytes = (9 * rows + 7) & ~7;
+    if (!this.buf || this.used + bytes > this.buf.byteLength) {
+      this.buf = new ArrayBuffer(Math.max(bytes, PlaneRows.SLAB));
+      this.used = 0;
+    }
+    const at = this.used;
+    this.used += bytes;
+    return {
+      ready: new Float64Array(this.buf, at, rows).fill(Number.NaN),
+      rowType: new Uint8Array(this.buf, at + 8 * rows, rows).fill(255),
+    };
   }
 }
 
@@ -213,6 +245,8 @@ export class Scratch {
   readonly check: InstructionCheck;
   /** Memory for the run's typed arrays that live until the install (shared encodings, MXM rows), kept run to run. */
   readonly arena: Arena;
+  /** The MXM planes' rows that the install hands to the simulator (fresh each run). */
+  readonly planeRows = new PlaneRows();
   private readonly buffers: Buffers;
   /** Per family of chips (an original and its stamped copies, ChipProgram.copyOf, by its original's number), its
    * stream logs (chip-streams.ts); dropped with the run. */

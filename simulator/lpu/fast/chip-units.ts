@@ -295,7 +295,8 @@ export class FastUnits extends FastStreams {
     const bytes = TYPE_BYTES[type]!;
     if (C === 1) this.takes(code.s1[r]!, bytes, q.position, t, n);
     else for (let i = 0; i < n; i++) this.takes(code.s1[r]!, bytes, q.position, t + i * C, 1);
-    if (!p.lastTake) p.carveRows(plane.accRows, this.scratch.arena);
+    if (t + (n - 1) * C > 0x7fffffff) throw new Bail("a number beyond 32-bit integers");
+    if (!p.lastTake) p.carveRows(plane.accRows, this.scratch.arena, this.scratch.planeRows);
     const lastTake = p.lastTake!;
     const ready = p.ready!;
     const drained = p.drained!;
@@ -320,6 +321,7 @@ export class FastUnits extends FastStreams {
     const ready = p.ready;
     const drained = p.drained;
     if (!last || !p.rowType || !ready || !drained) throw new Bail("acc of rows no abc wrote");
+    if (t + n > 0x7fffffff) throw new Bail("a number beyond 32-bit integers");
     const type = code.t0[r]!;
     for (let i = 0; i < n; i++) {
       const row = row0 + i;

@@ -9,7 +9,7 @@
 // timing-only run the chips only meet through link words, which change no issue time, so each chip runs alone from
 // start to end (its state stays in cache) and the links are checked afterwards: each word's arrival in the receiver's
 // clock, in the order the exact engine would process it (global time, then chip order), against the recvs.
-import type { ChipState, MxmPlane } from "../chip.ts";
+import type { ChipState } from "../chip.ts";
 import { TYPES } from "../code.ts";
 import type { Simulator } from "../simulator.ts";
 import { Bail } from "./bail.ts";
@@ -86,7 +86,6 @@ export function fastRun(sim: Simulator): boolean {
 
 function install(sim: Simulator, chips: readonly FastChip[], clocks: ReturnType<typeof checkLinks>): void {
   let now = sim.now;
-  const rows = planeRows(chips);
   for (let k = 0; k < chips.length; k++) {
     const fc = chips[k]!;
     sim.instructions += fc.instructions;
@@ -111,16 +110,15 @@ function install(sim: Simulator, chips: readonly FastChip[], clocks: ReturnType<
         p.weightsType = fp.weightsType >= 0 ? TYPES[fp.weightsType] : undefined;
         p.usableFrom = fp.usableFrom;
       }
-      const last = fp.lastTake;
-      if (last && fp.rowType && fp.ready) {
-        // A plane no run wrote yet (always, as the fast path runs only a simulator just constructed): a copy of the
-        // run's rows, NaN and 255 where no abc wrote.
-        if (!p.hasRows) rows.give(p, fp.ready, fp.rowType);
+      if (fp.rowType && fp.ready) {
+        // A plane no run wrote yet (always, as the fast path runs only a simulator just constructed) takes the run's
+        // rows as they are (FastPlane.carveRows: NaN and 255 where no abc wrote).
+        if (!p.hasRows) p.useRows(fp.ready, fp.rowType);
         else {
           const ready = p.readyAt;
           const types = p.rowType;
-          for (let r = 0; r < last.length; r++) {
-            if (Number.isNaN(last[r]!)) continue;
+          for (let r = 0; r < fp.rowType.length; r++) {
+            if (fp.rowType[r] === 255) continue;
             ready[r] = fp.ready[r]!;
             types[r] = fp.rowType[r]!;
           }
@@ -140,34 +138,6 @@ function install(sim: Simulator, chips: readonly FastChip[], clocks: ReturnType<
   // The closure holds the chip and its few records only: capturing the FastChip would keep the run's scratch
   // (the stream segments, the shared encodings) alive as long as the simulator.
   for (const fc of chips) deferFinalPuts(sim, fc.chip, fc.recent, now - 1);
-}
-
-/**
- * One buffer for the per-row arrays of every MXM plane an abc wrote (MxmPlane.useRows): a stamped llama2-70b has
- * ~2,000 such planes, and a typed array of its own for each was thousands of external allocations, which V8 answers
- * with collections.
- */
-function planeRows(chips: readonly FastChip[]): {
-  give(p: MxmPlane, ready: Float64Array, types: Uint8Array): void;
-} {
-  let rows = 0;
-  for (const fc of chips)
-    fc.planes.forEach((fp, i) => {
-      if (fp.lastTake && !fc.chip.planes[i]!.hasRows) rows += fc.chip.planes[i]!.accRows;
-    });
-  const buf = new ArrayBuffer(9 * rows + 8);
-  let at = 0;
-  return {
-    give(p: MxmPlane, ready: Float64Array, types: Uint8Array): void {
-      const n = p.accRows;
-      const r = new Float64Array(buf, 8 * at, n);
-      const t = new Uint8Array(buf, 8 * rows + at, n);
-      r.set(ready);
-      t.set(types);
-      p.useRows(r, t);
-      at += n;
-    },
-  };
 }
 
 function deferFinalPuts(sim: Simulator, chip: ChipState, recent: readonly number[], last: number): void {
