@@ -4,7 +4,7 @@
 import type { ElemType, UnitKind } from "../../arch/isa.ts";
 import type { Machine } from "../../arch/machine.ts";
 import type { ChipClock } from "./clock.ts";
-import { RES_SLOTS } from "./code.ts";
+import { RES_NAME, RES_SLOTS } from "./code.ts";
 import { EventQueue } from "./events.ts";
 import type { InstRecord } from "./hazards.ts";
 import { Sram } from "./sram.ts";
@@ -30,11 +30,6 @@ export class QueueState {
   pendingFault:
     | { readonly kind: "order" | "late"; readonly wanted: number; readonly ref: number }
     | undefined = undefined;
-  /** Per resource slot (code.ts RES_SLOT; 0 is the queue itself): occupied [from, until) by instruction `by`. */
-  readonly resFrom: number[] = new Array<number>(RES_SLOTS).fill(Number.NEGATIVE_INFINITY);
-  readonly resUntil: number[] = new Array<number>(RES_SLOTS).fill(Number.NEGATIVE_INFINITY);
-  readonly resBy: number[] = new Array<number>(RES_SLOTS).fill(-1);
-  readonly resName: string[] = new Array<string>(RES_SLOTS).fill("");
   parked:
     | { readonly token: string; readonly tokenId: number; readonly t: number; readonly id: number }
     | undefined = undefined;
@@ -58,7 +53,30 @@ export class QueueState {
     readonly base: number,
     readonly count: number,
     private readonly recordOf: RecordOf,
+    /** The resource slots of every queue of the simulator (QueueResources); this queue's are RES_SLOTS from resAt. */
+    private readonly res: QueueResources,
+    private readonly resAt: number,
   ) {}
+
+  /** Slot `slot` (code.ts RES_SLOT; 0 is the queue itself) is occupied until (exclusive; -Infinity: never). */
+  resUntil(slot: number): number {
+    return this.res.until[this.resAt + slot]!;
+  }
+
+  /** The instruction occupying slot `slot` (-1: none ever). */
+  resBy(slot: number): number {
+    return this.res.by[this.resAt + slot]!;
+  }
+
+  /** Slot `slot` is occupied [from, until) by instruction `by`, opcode `op`. */
+  occupy(slot: number, from: number, until: number, by: number, op: number): void {
+    const k = this.resAt + slot;
+    const r = this.res;
+    r.from[k] = from;
+    r.until[k] = until;
+    r.by[k] = by;
+    r.op[k] = op;
+  }
 
   /** Back to the state the constructor gives (for a fast run that wrote its final states and then gave way). */
   reset(): void {
@@ -66,10 +84,8 @@ export class QueueState {
     this.lastIssue = Number.NEGATIVE_INFINITY;
     this.nextFree = 0;
     this.pendingFault = undefined;
-    this.resFrom.fill(Number.NEGATIVE_INFINITY);
-    this.resUntil.fill(Number.NEGATIVE_INFINITY);
-    this.resBy.fill(-1);
-    this.resName.fill("");
+    for (let slot = 0; slot < RES_SLOTS; slot++)
+      this.occupy(slot, Number.NEGATIVE_INFINITY, Number.NEGATIVE_INFINITY, -1, -1);
     this.parked = undefined;
     this.releasedAt = undefined;
     this.busy = 0;
@@ -88,16 +104,39 @@ export class QueueState {
   /** The resources ever occupied, by name (for state() and traces). */
   get resources(): ReadonlyMap<string, Occupancy> {
     const out = new Map<string, Occupancy>();
-    for (let r = 0; r < RES_SLOTS; r++) {
-      const by = this.resBy[r]!;
+    for (let slot = 0; slot < RES_SLOTS; slot++) {
+      const k = this.resAt + slot;
+      const by = this.res.by[k]!;
       if (by >= 0)
-        out.set(this.resName[r]!, {
-          from: this.resFrom[r]!,
-          until: this.resUntil[r]!,
+        out.set(RES_NAME[this.res.op[k]!]!, {
+          from: this.res.from[k]!,
+          until: this.res.until[k]!,
           by: this.recordOf(by),
         });
     }
     return out;
+  }
+}
+
+/**
+ * The resource slots of every queue of a simulator (QueueState.occupy), RES_SLOTS a queue from its serial times
+ * RES_SLOTS: occupied [from, until) by instruction `by` (-1: never) for opcode `op` (its name in reports: RES_NAME).
+ * Four arrays for all queues rather than four per queue: tens of thousands of queues' small arrays were most of what
+ * constructing a large program's simulator allocated, all of it kept to the end.
+ */
+export class QueueResources {
+  readonly from: Float64Array;
+  readonly until: Float64Array;
+  readonly by: Float64Array;
+  readonly op: Int8Array;
+  /** For `queues` queues, never occupied. */
+  constructor(queues: number) {
+    const n = queues * RES_SLOTS;
+    const buf = new ArrayBuffer(25 * n);
+    this.from = new Float64Array(buf, 0, n).fill(Number.NEGATIVE_INFINITY);
+    this.until = new Float64Array(buf, 8 * n, n).fill(Number.NEGATIVE_INFINITY);
+    this.by = new Float64Array(buf, 16 * n, n).fill(-1);
+    this.op = new Int8Array(buf, 24 * n, n).fill(-1);
   }
 }
 

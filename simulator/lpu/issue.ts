@@ -48,25 +48,22 @@ export function issue(sim: Simulator, q: QueueState, cycle: number): void {
   const slot = RES_SLOT[op]!;
   const slots = code.slots[id]!;
   const end = cycle + slots;
-  if (q.resUntil[0]! > cycle && !sim.reportedAlready(id, "unit-busy")) {
+  if (q.resUntil(0) > cycle && !sim.reportedAlready(id, "unit-busy")) {
     sim.hazard("unit-busy", id, cycle, [
-      `the queue is still occupied by ${occupant(sim, q.resBy[0]!)} until cycle ${q.resUntil[0]}`,
+      `the queue is still occupied by ${occupant(sim, q.resBy(0))} until cycle ${q.resUntil(0)}`,
     ]);
   }
   if (slot !== 0) {
-    if (q.resUntil[slot]! > cycle && !sim.reportedAlready(id, "unit-busy")) {
+    if (q.resUntil(slot) > cycle && !sim.reportedAlready(id, "unit-busy")) {
       sim.hazard("unit-busy", id, cycle, [
-        `the ${RES_NAME[op]} port of ${q.name} is busy with ${occupant(sim, q.resBy[slot]!)} until cycle ${q.resUntil[slot]}`,
+        `the ${RES_NAME[op]} port of ${q.name} is busy with ${occupant(sim, q.resBy(slot))} until cycle ${q.resUntil(slot)}`,
       ]);
     }
     const from = Math.max(cycle, q.covered);
     if (end > from) q.busy += end - from;
     if (end > q.covered) q.covered = end;
   }
-  q.resFrom[slot] = cycle;
-  q.resUntil[slot] = end;
-  q.resBy[slot] = id;
-  q.resName[slot] = RES_NAME[op]!;
+  q.occupy(slot, cycle, end, id, op);
   q.lastIssue = cycle;
   q.nextFree = end;
   const chip = q.chip;
@@ -119,10 +116,7 @@ function notify(sim: Simulator, chip: ChipState, token: number, cycle: number): 
 
 /** A sync completes at `done`; the queue's next instruction may issue the cycle after. */
 function release(sim: Simulator, q: QueueState, done: number): void {
-  q.resFrom[0] = done;
-  q.resUntil[0] = done + 1;
-  q.resBy[0] = q.base + q.next - 1;
-  q.resName[0] = "queue";
+  q.occupy(0, done, done + 1, q.base + q.next - 1, OP_SYNC);
   q.nextFree = done + 1;
   q.releasedAt = done;
   if (done + 1 > q.chip.end) q.chip.end = done + 1;

@@ -8,10 +8,10 @@
 import type { Program } from "../../arch/isa.ts";
 import type { Machine } from "../../arch/machine.ts";
 import { slicePosition } from "../../arch/machine.ts";
-import { ChipState, type LogEntry, QueueState } from "./chip.ts";
+import { ChipState, type LogEntry, QueueResources, QueueState } from "./chip.ts";
 import { ChipOrder } from "./chip-order.ts";
 import { drawClock, type WordTime, wordTime } from "./clock.ts";
-import { type Code, cyclesPerVector } from "./code.ts";
+import { type Code, cyclesPerVector, RES_SLOTS } from "./code.ts";
 import { fastRun } from "./fast/run.ts";
 import type { Hazard } from "./hazards.ts";
 import { issue, scheduleNext } from "./issue.ts";
@@ -65,6 +65,7 @@ export class Simulator extends SimCore {
     }
     const seed = options.seed ?? 1;
     const record = this.prepared.record;
+    const res = new QueueResources(this.prepared.queues.length);
     for (const pc of this.prepared.chips) {
       const chip = new ChipState(
         pc.chip,
@@ -89,6 +90,8 @@ export class Simulator extends SimCore {
           pq.base,
           pq.source.count,
           record,
+          res,
+          pq.serial * RES_SLOTS,
         );
         this.queues[pq.serial] = q;
         chip.queues.push(q);

@@ -3,7 +3,7 @@
 // and machine. Out: plain data that run.ts installs when the whole run passed.
 import type { InstColumns } from "../../../arch/isa.ts";
 import type { QueueState } from "../chip.ts";
-import { Arena, FastCode, RES_NAME, RES_SLOTS } from "../code.ts";
+import { Arena, FastCode, RES_SLOTS } from "../code.ts";
 import type { PreparedQueue } from "../prepare.ts";
 import type { Simulator } from "../simulator.ts";
 import { InstructionCheck } from "../static-faults.ts";
@@ -101,13 +101,8 @@ export function finishQueue(fq: FastQueue): void {
   q.releasedAt = Number.isNaN(fq.releasedAt) ? undefined : fq.releasedAt;
   q.busy = fq.busy;
   q.covered = fq.covered;
-  for (let r = 0; r < RES_SLOTS; r++) {
-    q.resFrom[r] = fq.resFrom[r]!;
-    q.resUntil[r] = fq.resUntil[r]!;
-    q.resBy[r] = fq.resBy[r]!;
-    const op = fq.resOp[r]!;
-    q.resName[r] = op < 0 ? "" : RES_NAME[op]!;
-  }
+  for (let r = 0; r < RES_SLOTS; r++)
+    q.occupy(r, fq.resFrom[r]!, fq.resUntil[r]!, fq.resBy[r]!, fq.resOp[r]!);
 }
 
 /** An MXM plane's state as the run leaves it (chip.ts MxmPlane), with the last abc take per accumulator row. */
