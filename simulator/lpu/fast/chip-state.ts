@@ -3,12 +3,12 @@
 // and machine. Out: plain data that run.ts installs when the whole run passed.
 import type { InstColumns } from "../../../arch/isa.ts";
 import type { QueueState } from "../chip.ts";
-import { Arena, FastCode, RES_SLOTS } from "../code.ts";
+import { Arena, FastCode, OP_DESKEW, RES_SLOTS } from "../code.ts";
 import type { PreparedQueue } from "../prepare.ts";
 import type { Simulator } from "../simulator.ts";
 import { InstructionCheck } from "../static-faults.ts";
 import { FamilyLogs, type ListLog } from "./copy-log.ts";
-import { HeapList, NumList } from "./num-list.ts";
+import { NumList, RunList } from "./num-list.ts";
 import { Segments } from "./segments.ts";
 import { SharedCode } from "./shared-code.ts";
 
@@ -194,9 +194,6 @@ class Buffers {
   readonly segments: Segments;
   readonly bankList: NumList[];
   readonly recent = new NumList(4096);
-  readonly deskews = new HeapList();
-  /** The link check's clock anchors (fast/links.ts). */
-  readonly anchors = new HeapList();
   readonly code = new FastCode(BLOCK);
   readonly arena = new Arena();
   used = new Int32Array(0);
@@ -229,9 +226,9 @@ export class Scratch {
    * Every chip's deskew cycles in this run, chip after chip (FastUnits.deskewFrom, deskewTo; sorted per chip when it
    * ends), kept to the link check (links.ts) and the install: one list for the run instead of an array per chip.
    */
-  readonly deskews: HeapList;
-  /** The link check's clock anchors (fast/links.ts). */
-  readonly anchors: HeapList;
+  readonly deskews: RunList;
+  /** The link check's clock anchors (fast/links.ts), sized there. */
+  readonly anchors: RunList;
   /** A block of the running queue's instructions, encoded (row = id - FastChip.blockFirst). */
   readonly code: FastCode;
   /** Whole queues shared by an original and its copies, each checked and encoded once per run (shared-code.ts). */
@@ -259,12 +256,12 @@ export class Scratch {
     this.segments = b.segments;
     this.bankList = b.bankList;
     this.recent = b.recent;
-    this.deskews = b.deskews;
-    this.anchors = b.anchors;
-    b.deskews.clear();
     this.code = b.code;
     b.arena.reset();
     this.arena = b.arena;
+    this.deskews = new RunList(b.arena);
+    this.deskews.reserve(deskewCount(sim));
+    this.anchors = new RunList(b.arena);
     this.shared = new SharedCode(b.arena);
     this.check = new InstructionCheck(m, sim.program, sim.prepared.record);
     for (const pc of sim.prepared.chips) {
@@ -344,4 +341,23 @@ export class Scratch {
     for (const list of this.bankList) list.clear();
     this.recent.clear();
   }
+}
+
+/** The deskews the run's chips will make (each deskew instruction's repetitions), to size Scratch.deskews: each
+ * list of instructions is read once however many chips run it (a stamped copy runs its original's). */
+function deskewCount(sim: Simulator): number {
+  const byList = new Map<InstColumns, number>();
+  let total = 0;
+  for (const pq of sim.prepared.queues) {
+    const src = pq.source;
+    let count = byList.get(src);
+    if (count === undefined) {
+      count = 0;
+      const op = src.op;
+      for (let k = 0; k < src.count; k++) if (op[k] === OP_DESKEW) count += Math.max(1, src.n[k]!);
+      byList.set(src, count);
+    }
+    total += count;
+  }
+  return total;
 }

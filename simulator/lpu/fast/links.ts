@@ -12,7 +12,7 @@ import type { Arena } from "../code.ts";
 import type { Simulator } from "../simulator.ts";
 import { Bail } from "./bail.ts";
 import type { FastChip } from "./chip-run.ts";
-import { type HeapList, NumList } from "./num-list.ts";
+import { NumList, type RunList } from "./num-list.ts";
 
 /**
  * Each chip's clock through its deskews, as numbers in arrays of the run rather than a ChipClock per deskew (a
@@ -32,8 +32,8 @@ class ClockHistory {
   readonly final: { readonly cycle: number; readonly time: number; readonly pause: number };
   constructor(
     fc: FastChip,
-    deskews: readonly number[],
-    anchorTime: number[],
+    deskews: Float64Array,
+    anchorTime: Float64Array,
     readonly at0: number,
     epoch: number,
   ) {
@@ -65,8 +65,8 @@ class ClockHistory {
 export function checkLinks(
   sim: Simulator,
   chips: readonly FastChip[],
-  deskewList: HeapList,
-  anchors: HeapList,
+  deskewList: RunList,
+  anchors: RunList,
   arena: Arena,
 ): ClockHistory["final"][] {
   const m = sim.machine;
@@ -74,6 +74,7 @@ export function checkLinks(
   const deskews = deskewList.data;
   // Anchors written chip after chip from index 0, each chip's right after the last one's (contiguous: the array,
   // kept from run to run, is written in place or appended to, and stays packed with no filling first).
+  anchors.reserve(deskewList.length + chips.length);
   anchors.length = deskewList.length + chips.length;
   const anchorTime = anchors.data;
   const histories = chips.map(

@@ -89,20 +89,27 @@ export class NumList {
 }
 
 /**
- * A list of numbers on a plain JS array, reused from run to run: for the fast path's run-wide lists (every chip's
- * deskew cycles, their clock anchors, the saved queue states), which would be megabytes outside the heap as typed
- * arrays; V8 answers that much new external memory by marking the whole heap (the program's objects), a second time
- * in a cold run. Writes are contiguous from 0, so the array stays packed.
+ * A run-wide list of numbers (every chip's deskew cycles, their clock anchors: a million each on a stamped
+ * llama2-70b) in the run's arena (code.ts), sized before it fills (`reserve`), so that it is allocated once, not
+ * grown: grown, it was ~45 MB of JS arrays copied into larger ones in the first run of a process (V8 grows an array
+ * by half each time), and kept in the arena, later runs reuse its memory. Writes are contiguous from 0.
  */
-export class HeapList {
-  readonly data: number[] = [];
+export class RunList {
+  data: Float64Array = EMPTY;
   length = 0;
+  constructor(private readonly arena: Arena) {}
 
-  push(x: number): void {
-    this.data[this.length++] = x;
+  /** Room for `size` numbers in all (those in the list kept). */
+  reserve(size: number): void {
+    if (size <= this.data.length) return;
+    const { buf, at } = this.arena.take(8 * size, false);
+    const bigger = new Float64Array(buf, at, size);
+    bigger.set(this.data.subarray(0, this.length));
+    this.data = bigger;
   }
 
-  clear(): void {
-    this.length = 0;
+  push(x: number): void {
+    if (this.length === this.data.length) this.reserve(Math.max(64, 2 * this.length));
+    this.data[this.length++] = x;
   }
 }

@@ -17,7 +17,7 @@ import { FastChip } from "./chip-run.ts";
 import { Scratch } from "./chip-state.ts";
 import { replayFinalPuts } from "./final.ts";
 import { checkLinks } from "./links.ts";
-import type { HeapList } from "./num-list.ts";
+import type { RunList } from "./num-list.ts";
 
 /** Why the last attempt in this process fell back (for benchmarks and debugging). */
 export let lastBail = "";
@@ -146,7 +146,7 @@ function deferFinalPuts(sim: Simulator, chip: ChipState, recent: readonly number
 
 /** Sorts entries [from, length) of the list and drops repeats; returns the new length. A chip's deskews are one
  * increasing run per deskew instruction, usually one: checked in order first, sorted only when they are not. */
-function sortUnique(list: HeapList, from: number): number {
+function sortUnique(list: RunList, from: number): number {
   const d = list.data;
   let sorted = true;
   for (let j = from + 1; j < list.length; j++)
@@ -156,7 +156,7 @@ function sortUnique(list: HeapList, from: number): number {
     }
   if (sorted) return list.length;
   // A typed array sorts numerically with no comparator call.
-  const mine = Float64Array.from(d.slice(from, list.length)).sort();
+  const mine = d.slice(from, list.length).sort();
   let k = from;
   for (let j = 0; j < mine.length; j++) if (k === from || d[k - 1] !== mine[j]) d[k++] = mine[j]!;
   list.length = k;
