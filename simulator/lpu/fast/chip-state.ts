@@ -8,7 +8,7 @@ import type { PreparedQueue } from "../prepare.ts";
 import type { Simulator } from "../simulator.ts";
 import { InstructionCheck } from "../static-faults.ts";
 import { FamilyLogs, type ListLog } from "./copy-log.ts";
-import { NumList, RunList } from "./num-list.ts";
+import { IntList, NumList, RunList } from "./num-list.ts";
 import { Segments } from "./segments.ts";
 import { SharedCode } from "./shared-code.ts";
 
@@ -169,17 +169,17 @@ export class PlaneRows {
 
 /** One link end: its words sent (the cycle each leaves) and its recvs (cycle of the first vector, vectors, words). */
 export class FastLink {
-  readonly leaves: NumList;
+  readonly leaves: IntList;
   /** Per recv, three numbers: its first vector's cycle, vectors, words per vector. */
-  readonly recvs: NumList;
+  readonly recvs: IntList;
   /** Serialisation state (units-c2c.ts): the send buffer's leave cycles, oldest first, and the last finish. */
   readonly buffer: NumList;
   lastFinish = 0;
   received = 0;
   /** The lists grow in the run's arena (they live until the link check). */
   constructor(arena: Arena) {
-    this.leaves = new NumList(0, arena);
-    this.recvs = new NumList(0, arena);
+    this.leaves = new IntList(arena);
+    this.recvs = new IntList(arena);
     this.buffer = new NumList(0, arena);
   }
 }

@@ -174,6 +174,7 @@ export class FastUnits extends FastStreams {
         return;
       case OP_RECV: {
         const words = TYPE_BYTES[code.t0[r]!]!;
+        if (t + n > 0x7fffffff) throw new Bail("a number beyond 32-bit integers");
         this.puts(code.s0[r]!, words, pos, t, n, id);
         const link = this.links[q.index]!;
         const at = link.recvs.reserve(3);
@@ -360,6 +361,8 @@ export class FastUnits extends FastStreams {
         link.leaves.push(leaves);
       }
     }
+    // Leave cycles never decrease: the last is the largest, and must fit the link's 32-bit list (FastLink.leaves).
+    if (leaves > 0x7fffffff) throw new Bail("a number beyond 32-bit integers");
     this.event(Math.max(t + n - 1, leaves));
   }
 }

@@ -12,7 +12,7 @@ import type { Arena } from "../code.ts";
 import type { Simulator } from "../simulator.ts";
 import { Bail } from "./bail.ts";
 import type { FastChip } from "./chip-run.ts";
-import { NumList, type RunList } from "./num-list.ts";
+import type { RunList } from "./num-list.ts";
 
 /**
  * Each chip's clock through its deskews, as numbers in arrays of the run rather than a ChipClock per deskew (a
@@ -82,9 +82,25 @@ export function checkLinks(
   );
   const index = new Map(chips.map((fc, i) => [fc.chip, i] as const));
   const links = m.c2c.links;
-  // Every word's arrival as a pair (receiving chip order * links + link, cycle), in the run's memory (arena.ts): one
-  // list of the run instead of a JS array per receiving link, bucketed by link below.
-  const pairs = new NumList(0, arena);
+  // Every word's arrival cycle, bucketed by receiving link (receiving chip order * links + link) as it is computed:
+  // each link's count of words is its sender's list's length, so the buckets are laid out before the first arrival
+  // (no list of pairs to bucket afterwards), and each link's cycles are sorted in place below.
+  const ends = chips.length * links;
+  const start = new Int32Array(ends + 1);
+  for (let si = 0; si < chips.length; si++) {
+    const fc = chips[si]!;
+    for (let li = 0; li < fc.links.length; li++) {
+      const fl = fc.links[li]!;
+      if (fl.leaves.length === 0) continue;
+      const peer = fc.chip.links[li]!.peer;
+      if (!peer) throw new Bail("a send on an unwired link");
+      start[index.get(peer.chip)! * links + peer.link + 1]! += fl.leaves.length;
+    }
+  }
+  for (let e = 0; e < ends; e++) start[e + 1]! += start[e]!;
+  const fill = start.slice(0, ends);
+  const { buf, at: at0 } = arena.take(8 * Math.max(1, start[ends]!), false);
+  const cycles = new Float64Array(buf, at0, start[ends]!);
   for (let si = 0; si < chips.length; si++) {
     const fc = chips[si]!;
     const sh = histories[si]!;
@@ -101,6 +117,7 @@ export function checkLinks(
       const rFrom = rh.from;
       const rchip = chips[ri]!;
       const key = ri * links + peer.link;
+      let to = fill[key]!;
       // Leave cycles are non-decreasing, and so mostly their global times: both walks go on from the last word's
       // anchor (and start over when a cycle or a time goes back), so a link costs its words plus the deskews.
       let j = 0;
@@ -124,21 +141,12 @@ export function checkLinks(
         }
         const rK = j === 0 ? rh.cycle0 : deskews[rFrom + j - 1]! + 1;
         const at = cycleAtAnchor(rK, anchorTime[rh.at0 + j]!, rh.drift, g) + L;
-        pairs.push2(key, at);
+        cycles[to++] = at;
         if (at > rchip.lastEvent) rchip.lastEvent = at;
       }
+      fill[key] = to;
     }
   }
-  // The arrivals bucketed by receiving link (a counting pass, then each link's cycles sorted in place).
-  const ends = chips.length * links;
-  const start = new Int32Array(ends + 1);
-  const pd = pairs.data;
-  for (let k = 0; k < pairs.length; k += 2) start[pd[k]! + 1]!++;
-  for (let e = 0; e < ends; e++) start[e + 1]! += start[e]!;
-  const fill = start.slice(0, ends);
-  const { buf, at: at0 } = arena.take(8 * Math.max(1, pairs.length / 2), false);
-  const cycles = new Float64Array(buf, at0, pairs.length / 2);
-  for (let k = 0; k < pairs.length; k += 2) cycles[fill[pd[k]!]!++] = pd[k + 1]!;
   for (let ri = 0; ri < chips.length; ri++) {
     const fc = chips[ri]!;
     for (let li = 0; li < fc.links.length; li++) {

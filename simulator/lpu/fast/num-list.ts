@@ -89,6 +89,38 @@ export class NumList {
 }
 
 /**
+ * A list of 32-bit integers that grows in the run's arena (code.ts): a link end's words sent and its recvs, which
+ * live until the link check (thousands of them on a stamped llama2-70b, half the memory of a NumList). The caller
+ * keeps every value within 32 bits (the fast path gives way on a cycle beyond them).
+ */
+export class IntList {
+  data: Int32Array = EMPTY_INT;
+  length = 0;
+  constructor(private readonly arena: Arena) {}
+
+  push(x: number): void {
+    if (this.length === this.data.length) this.grow(this.length + 1);
+    this.data[this.length++] = x;
+  }
+
+  /** Makes room for `count` more entries at the tail; returns where they go (then set `length` past them). */
+  reserve(count: number): number {
+    if (this.length + count > this.data.length) this.grow(this.length + count);
+    return this.length;
+  }
+
+  private grow(least: number): void {
+    const size = Math.max(16, 2 * this.data.length, least);
+    const { buf, at } = this.arena.take(4 * ((size + 1) & ~1), false);
+    const bigger = new Int32Array(buf, at, size);
+    bigger.set(this.data.subarray(0, this.length));
+    this.data = bigger;
+  }
+}
+
+const EMPTY_INT = new Int32Array(0);
+
+/**
  * A run-wide list of numbers (every chip's deskew cycles, their clock anchors: a million each on a stamped
  * llama2-70b) in the run's arena (code.ts), sized before it fills (`reserve`), so that it is allocated once, not
  * grown: grown, it was ~45 MB of JS arrays copied into larger ones in the first run of a process (V8 grows an array
