@@ -80,6 +80,12 @@ export class FastChip extends FastUnits {
     // The queue objects serve the next chip: their final states go to the simulator's queues now (run.ts puts them
     // back as constructed if a later chip or the link check gives way).
     for (const fq of this.queues) finishQueue(fq);
+    // What outlives the chip moves out of its arena, which the next chip reuses.
+    this.settleLogs();
+    for (const fl of this.links) {
+      fl.leaves.settle(this.scratch.arena);
+      fl.recvs.settle(this.scratch.arena);
+    }
     this.countUsed();
     this.prunePuts();
     this.recent = this.puts_.toArray();

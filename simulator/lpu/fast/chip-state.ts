@@ -124,10 +124,10 @@ export class FastPlane {
 
   /**
    * The per-row arrays, on the first abc: the fast path's own two (32-bit cycles: the fast path gives way on a
-   * cycle beyond them) from the run's arena, which is kept from run to run, and the two the simulator's plane keeps
-   * from `planeRows`, fresh memory the install hands over as it is (no copy). ~2,000 planes of 1,024 rows on a
-   * stamped llama2-70b: 25 bytes a row in the arena and 9 more copied at the install were 68 MB outside the heap in
-   * a cold run, each 64 MB of which makes V8 mark the whole heap; now 8 in the arena and 9 handed over.
+   * cycle beyond them) from the chip's arena (Scratch.chipArena: only the chip's run reads them), and the two the
+   * simulator's plane keeps from `planeRows`, fresh memory the install hands over as it is (no copy). ~2,000 planes
+   * of 1,024 rows on a stamped llama2-70b: 25 bytes a row in the run's arena and 9 more copied at the install were
+   * 68 MB outside the heap in a cold run, each 64 MB of which makes V8 mark the whole heap; now the 9 handed over.
    */
   carveRows(rows: number, arena: Arena, planeRows: PlaneRows): void {
     const { buf, at } = arena.take(8 * rows, false);
@@ -196,6 +196,7 @@ class Buffers {
   readonly recent = new NumList(4096);
   readonly code = new FastCode(BLOCK);
   readonly arena = new Arena();
+  readonly chipArena = new Arena();
   used = new Int32Array(0);
   /** The FastQueue objects a chip's run uses. */
   readonly pool: FastQueue[] = [];
@@ -239,6 +240,13 @@ export class Scratch {
   readonly arena: Arena;
   /** The MXM planes' rows that the install hands to the simulator (fresh each run). */
   readonly planeRows = new PlaneRows();
+  /**
+   * Memory for the typed arrays of one chip's run (reset as each chip starts, kept run to run): what only the chip
+   * reads (its MXM rows' last takes and drains, its send buffers), and the lists that grow while it runs (its links'
+   * words and recvs, a reference's logs), which move to `arena` in their exact lengths when it ends. Grown in the
+   * run's arena, those lists' doublings and the chip-only rows were half of a cold run's memory outside the heap.
+   */
+  readonly chipArena: Arena;
   private readonly buffers: Buffers;
   /** Per family of chips (an original and its stamped copies, ChipProgram.copyOf, by its original's number), its
    * stream logs (chip-streams.ts); dropped with the run. */
@@ -259,6 +267,7 @@ export class Scratch {
     this.code = b.code;
     b.arena.reset();
     this.arena = b.arena;
+    this.chipArena = b.chipArena;
     this.deskews = new RunList(b.arena);
     this.deskews.reserve(deskewCount(sim));
     this.anchors = new RunList(b.arena);
@@ -337,6 +346,7 @@ export class Scratch {
 
   /** Empties the chip's working arrays for the next chip. */
   reset(): void {
+    this.chipArena.reset();
     this.segments.reset();
     for (const list of this.bankList) list.clear();
     this.recent.clear();

@@ -95,7 +95,7 @@ export class FastStreams {
         log.bad = true;
         fq.logMode = OWN;
       } else {
-        const made = new ListLog(pq.shift, fq.q.position, pq.wired, this.scratch.arena);
+        const made = new ListLog(pq.shift, fq.q.position, pq.wired, this.scratch.chipArena);
         fam.byList.set(pq.source, made);
         fam.logs.push(made);
         fq.log = made;
@@ -245,6 +245,12 @@ export class FastStreams {
         seg.newQueue();
         this.replay(log, 0, log.length, dirty);
       }
+  }
+
+  /** When the chip ends: a reference's logs, complete, move from the chip's arena to the run's (Scratch.chipArena). */
+  protected settleLogs(): void {
+    if (!this.reference) return;
+    for (const log of this.family!.logs) log.settle(this.scratch.arena);
   }
 
   /** Keeps the puts whose last word is within the put window of the latest. */

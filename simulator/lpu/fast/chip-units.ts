@@ -60,8 +60,8 @@ export class FastUnits extends FastStreams {
   constructor(sim: Simulator, chip: ChipState, scratch: Scratch) {
     super(sim, chip, scratch);
     this.planes = chip.planes.map(() => new FastPlane());
-    this.links = chip.links.map(() => new FastLink(scratch.arena));
     scratch.reset();
+    this.links = chip.links.map(() => new FastLink(scratch.chipArena));
     this.code = scratch.code;
     this.bankList = scratch.bankList;
     this.wordsPerSlice = chip.sram.wordsPerSlice;
@@ -297,7 +297,7 @@ export class FastUnits extends FastStreams {
     if (C === 1) this.takes(code.s1[r]!, bytes, q.position, t, n);
     else for (let i = 0; i < n; i++) this.takes(code.s1[r]!, bytes, q.position, t + i * C, 1);
     if (t + (n - 1) * C > 0x7fffffff) throw new Bail("a number beyond 32-bit integers");
-    if (!p.lastTake) p.carveRows(plane.accRows, this.scratch.arena, this.scratch.planeRows);
+    if (!p.lastTake) p.carveRows(plane.accRows, this.scratch.chipArena, this.scratch.planeRows);
     const lastTake = p.lastTake!;
     const ready = p.ready!;
     const drained = p.drained!;

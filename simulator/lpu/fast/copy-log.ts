@@ -43,9 +43,24 @@ export class ListLog {
     readonly shift: number,
     readonly pos: number,
     readonly wired: boolean,
-    /** The run's memory, which the log grows into (it lives until the run ends; undefined: never written). */
-    private readonly arena: Arena | undefined,
+    /** The memory the log grows into while its reference chip runs (the chip's; undefined: never written). */
+    private arena: Arena | undefined,
   ) {}
+
+  /** Moves the log, complete when its reference chip ends, to `arena` (the run's), in exactly its length. */
+  settle(arena: Arena): void {
+    this.arena = arena;
+    const k = this.length;
+    if (k === 0) return;
+    const even = (k + 1) & ~1;
+    const { buf, at } = arena.take(12 * even, false);
+    const d0s = new Int32Array(buf, at, k);
+    const ops = new Int32Array(buf, at + 4 * even, 2 * k);
+    d0s.set(this.d0s.subarray(0, k));
+    ops.set(this.ops.subarray(0, 2 * k));
+    this.d0s = d0s;
+    this.ops = ops;
+  }
 
   push(word: number, d0: number, n: number): void {
     const k = this.length;

@@ -96,7 +96,17 @@ export class NumList {
 export class IntList {
   data: Int32Array = EMPTY_INT;
   length = 0;
-  constructor(private readonly arena: Arena) {}
+  constructor(private arena: Arena) {}
+
+  /** Moves the list to `arena`, in exactly its length (a list grown in a chip's arena that outlives the chip). */
+  settle(arena: Arena): void {
+    this.arena = arena;
+    if (this.length === 0) return;
+    const { buf, at } = arena.take(4 * ((this.length + 1) & ~1), false);
+    const d = new Int32Array(buf, at, this.length);
+    d.set(this.data.subarray(0, this.length));
+    this.data = d;
+  }
 
   push(x: number): void {
     if (this.length === this.data.length) this.grow(this.length + 1);
