@@ -132,9 +132,39 @@ function queueKey(kind: string, index: number): number | string {
     : `${kind}${index}`;
 }
 
-/** The queues a chip lists itself (a copy's replace its original's of the same name). */
-function ownQueues(c: Program["chips"][number]): Set<number | string> {
-  return new Set(c.queues.map((q) => queueKey(q.queue.kind, q.queue.index)));
+/**
+ * The queues of its original that a copy runs (all but those it lists itself, which replace the original's of the
+ * same name), in the original's order: found once for each original and set of the copy's own queues (hundreds of
+ * copies of a stamped program share a few such sets), not once per copy and again per queue.
+ */
+function copiedQueues(
+  byChip: ReadonlyMap<number, Program["chips"][number]>,
+): (c: Program["chips"][number]) => readonly QueueProgram[] {
+  /** Per original chip: its queues' keys, and the lists already found, by the copy's own keys (as JSON). */
+  const keysOf = new Map<number, (number | string)[]>();
+  const found = new Map<number, Map<string, QueueProgram[]>>();
+  return (c) => {
+    const original = byChip.get(c.copyOf!.chip)!;
+    const own = c.queues.map((q) => queueKey(q.queue.kind, q.queue.index));
+    const sig = JSON.stringify(own);
+    let lists = found.get(original.chip);
+    if (!lists) {
+      lists = new Map();
+      found.set(original.chip, lists);
+      keysOf.set(
+        original.chip,
+        original.queues.map((q) => queueKey(q.queue.kind, q.queue.index)),
+      );
+    }
+    let copied = lists.get(sig);
+    if (!copied) {
+      const mine = new Set(own);
+      const keys = keysOf.get(original.chip)!;
+      copied = original.queues.filter((_, k) => !mine.has(keys[k]!));
+      lists.set(sig, copied);
+    }
+    return copied;
+  };
 }
 
 /**
@@ -159,11 +189,10 @@ export function prepare(program: Program, m: Machine, checkInstructions = true):
   };
   /** Queue columns that a copy runs (by identity): their queues are shared. */
   const copiedLists = new Set<InstColumns>();
+  const copiedOf = copiedQueues(byChip);
   for (const c of program.chips) {
     if (!c.copyOf) continue;
-    const own = ownQueues(c);
-    for (const q of byChip.get(c.copyOf.chip)!.queues)
-      if (!own.has(queueKey(q.queue.kind, q.queue.index))) copiedLists.add(columnsOf(q));
+    for (const q of copiedOf(c)) copiedLists.add(columnsOf(q));
   }
   const faults: Hazard[] = [];
   const chips: PreparedChip[] = [];
@@ -293,12 +322,7 @@ export function prepare(program: Program, m: Machine, checkInstructions = true):
     const queues: PreparedQueue[] = [];
     const seenQueues = new Set<number | string>();
     // A copy runs its original's queues, shifted, then its own (the order of arch/copies.ts queuesOf).
-    const copied: QueueProgram[] = [];
-    if (c.copyOf) {
-      const own = ownQueues(c);
-      for (const q of byChip.get(c.copyOf.chip)!.queues)
-        if (!own.has(queueKey(q.queue.kind, q.queue.index))) copied.push(q);
-    }
+    const copied = c.copyOf ? copiedOf(c) : [];
     const shift = c.copyOf?.shift ?? 0;
     const chipLinks = wiredLinks.get(c.chip);
     for (let k = 0; k < copied.length + c.queues.length; k++) {
