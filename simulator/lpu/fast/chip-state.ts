@@ -3,7 +3,7 @@
 // and machine. Out: plain data that run.ts installs when the whole run passed.
 import type { InstColumns } from "../../../arch/isa.ts";
 import type { QueueState } from "../chip.ts";
-import { Arena, FastCode, OP_DESKEW, RES_SLOTS } from "../code.ts";
+import { Arena, FastCode, RES_SLOTS } from "../code.ts";
 import type { PreparedQueue } from "../prepare.ts";
 import type { Simulator } from "../simulator.ts";
 import { InstructionCheck } from "../static-faults.ts";
@@ -269,7 +269,6 @@ export class Scratch {
     this.arena = b.arena;
     this.chipArena = b.chipArena;
     this.deskews = new RunList(b.arena);
-    this.deskews.reserve(deskewCount(sim));
     this.anchors = new RunList(b.arena);
     this.shared = new SharedCode(b.arena);
     this.check = new InstructionCheck(m, sim.program, sim.prepared.record);
@@ -351,23 +350,4 @@ export class Scratch {
     for (const list of this.bankList) list.clear();
     this.recent.clear();
   }
-}
-
-/** The deskews the run's chips will make (each deskew instruction's repetitions), to size Scratch.deskews: each
- * list of instructions is read once however many chips run it (a stamped copy runs its original's). */
-function deskewCount(sim: Simulator): number {
-  const byList = new Map<InstColumns, number>();
-  let total = 0;
-  for (const pq of sim.prepared.queues) {
-    const src = pq.source;
-    let count = byList.get(src);
-    if (count === undefined) {
-      count = 0;
-      const op = src.op;
-      for (let k = 0; k < src.count; k++) if (op[k] === OP_DESKEW) count += Math.max(1, src.n[k]!);
-      byList.set(src, count);
-    }
-    total += count;
-  }
-  return total;
 }

@@ -131,10 +131,10 @@ export class IntList {
 const EMPTY_INT = new Int32Array(0);
 
 /**
- * A run-wide list of numbers (every chip's deskew cycles, their clock anchors: a million each on a stamped
- * llama2-70b) in the run's arena (code.ts), sized before it fills (`reserve`), so that it is allocated once, not
- * grown: grown, it was ~45 MB of JS arrays copied into larger ones in the first run of a process (V8 grows an array
- * by half each time), and kept in the arena, later runs reuse its memory. Writes are contiguous from 0.
+ * A run-wide list of numbers (every chip's deskew cycles, their clock anchors: half a million each on a stamped
+ * llama2-70b) in the run's arena (code.ts), doubling as it fills or sized once (`reserve`): as JS arrays they were
+ * ~45 MB of arrays copied into larger ones in the first run of a process (V8 grows an array by half at a time, each
+ * growth a new array), and in the arena, later runs reuse the memory. Writes are contiguous from 0.
  */
 export class RunList {
   data: Float64Array = EMPTY;
