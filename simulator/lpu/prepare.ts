@@ -48,6 +48,9 @@ export interface PreparedQueue extends CheckedQueue {
   /** Whether another queue runs the same `source` (an original that is copied, or a copy): the fast path then
    * checks and encodes it once for all of them (fast/shared-code.ts). */
   readonly shared: boolean;
+  /** The number of its `source` among the shared lists (0 .. Prepared.sharedLists - 1), or -1 when not shared: the
+   * fast path's tables by list are arrays, not maps keyed by the list object (looked up per queue of every chip). */
+  readonly list: number;
 }
 
 /** Instruction k of `q` as an object, with its issue cycle as the queue runs it (shifted for a copy): for reports. */
@@ -67,6 +70,8 @@ export interface Prepared {
   readonly wires: Map<string, { readonly chip: number; readonly link: number }>;
   readonly faults: Hazard[];
   readonly instructionCount: number;
+  /** Lists of instructions that several queues run (PreparedQueue.list). */
+  readonly sharedLists: number;
   /** Every queue that runs, in id order (code.queue indexes it). */
   readonly queues: PreparedQueue[];
   readonly tokens: Interner;
@@ -117,18 +122,19 @@ export function encodeProgram(p: Prepared, m: Machine): Code {
   return code;
 }
 
+/** Each unit kind's place in QUEUE_KIND_ORDER (a map: looked up for every queue of every chip). */
+const KIND_ORDER = new Map<string, number>(QUEUE_KIND_ORDER.map((k, i) => [k, i]));
+
 function queueOrder(kind: string, index: number): number {
-  return QUEUE_KIND_ORDER.indexOf(kind as never) * 1_000_000 + index;
+  return (KIND_ORDER.get(kind) ?? -1) * 1_000_000 + index;
 }
 
 /** A queue's key within a chip, one to one with its name: a number for every queue a machine can have, so that a
  * chip's hundred queues make no string each; the name itself for anything else (a fault, told from the others). */
 function queueKey(kind: string, index: number): number | string {
-  return Number.isInteger(index) &&
-    index >= 0 &&
-    index < 1_000_000 &&
-    QUEUE_KIND_ORDER.includes(kind as never)
-    ? queueOrder(kind, index)
+  const order = KIND_ORDER.get(kind);
+  return Number.isInteger(index) && index >= 0 && index < 1_000_000 && order !== undefined
+    ? order * 1_000_000 + index
     : `${kind}${index}`;
 }
 
@@ -187,12 +193,15 @@ export function prepare(program: Program, m: Machine, checkInstructions = true):
     }
     return c;
   };
-  /** Queue columns that a copy runs (by identity): their queues are shared. */
-  const copiedLists = new Set<InstColumns>();
+  /** Queue columns that a copy runs (by identity), numbered: their queues are shared. */
+  const copiedLists = new Map<InstColumns, number>();
   const copiedOf = copiedQueues(byChip);
   for (const c of program.chips) {
     if (!c.copyOf) continue;
-    for (const q of copiedOf(c)) copiedLists.add(columnsOf(q));
+    for (const q of copiedOf(c)) {
+      const list = columnsOf(q);
+      if (!copiedLists.has(list)) copiedLists.set(list, copiedLists.size);
+    }
   }
   const faults: Hazard[] = [];
   const chips: PreparedChip[] = [];
@@ -366,6 +375,7 @@ export function prepare(program: Program, m: Machine, checkInstructions = true):
       seenQueues.add(key);
       const order = queueOrder(qp.queue.kind, qp.queue.index);
       const serial = allQueues.length;
+      const listNumber = copiedLists.get(list);
       const pq: PreparedQueue = {
         wired: chipLinks?.has(qp.queue.index) ?? false,
         serial,
@@ -378,7 +388,8 @@ export function prepare(program: Program, m: Machine, checkInstructions = true):
         base: id,
         source: list,
         shift: qShift,
-        shared: copiedLists.has(list),
+        shared: listNumber !== undefined,
+        list: listNumber ?? -1,
       };
       allQueues.push(pq);
       if (check) {
@@ -398,6 +409,7 @@ export function prepare(program: Program, m: Machine, checkInstructions = true):
     wires,
     faults,
     instructionCount: id,
+    sharedLists: copiedLists.size,
     queues: allQueues,
     tokens,
     maps,

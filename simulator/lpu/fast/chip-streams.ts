@@ -87,7 +87,7 @@ export class FastStreams {
     const pq = fq.pq;
     fq.logMode = PLAIN;
     if (!fam) return;
-    const log = pq.shared ? fam.byList.get(pq.source) : undefined;
+    const log = pq.shared ? fam.byList[pq.list] : undefined;
     if (this.reference) {
       if (!pq.shared) fq.logMode = OWN;
       else if (log) {
@@ -96,7 +96,7 @@ export class FastStreams {
         fq.logMode = OWN;
       } else {
         const made = new ListLog(pq.shift, fq.q.position, pq.wired, this.scratch.chipArena);
-        fam.byList.set(pq.source, made);
+        fam.byList[pq.list] = made;
         fam.logs.push(made);
         fq.log = made;
         fq.logMode = LOG;

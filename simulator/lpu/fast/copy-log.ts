@@ -10,7 +10,6 @@
 // executed on the copy's own state, and every stream operation it makes is computed and compared; a group whose
 // records may differ in any way (a queue of the copy's own, a queue that diverged, a list the reference ran that the
 // copy did not) is stored whole and swept as any other chip's.
-import type { InstColumns } from "../../../arch/isa.ts";
 import type { Arena } from "../code.ts";
 
 /** The first number of a logged operation (kind 0 put, 1 take; `count` groups from g0, both below 2^15). */
@@ -105,7 +104,8 @@ export class ListLog {
 export class FamilyLogs {
   /** The chip (run order) that logs: the first of the family to run. */
   reference = -1;
-  readonly byList = new Map<InstColumns, ListLog>();
+  /** By shared list (PreparedQueue.list). */
+  readonly byList: (ListLog | undefined)[] = [];
   readonly logs: ListLog[] = [];
   /** Groups the reference's other queues (not logged) touched: never skipped on a copy. */
   readonly ownTouched: Uint8Array;

@@ -9,7 +9,6 @@
 // fault), so a list has one encoding per wiring. The issue cycle's shift is left out of the row, and the rest of an
 // instruction's check (static-faults.ts) depends on nothing of the chip: a copy's check is its original's. Every
 // instruction is still issued and run on each chip's own state; only the reading of its columns is shared.
-import type { InstColumns } from "../../../arch/isa.ts";
 import type { Machine } from "../../../arch/machine.ts";
 import type { Interner } from "../../../util/interner.ts";
 import { type Arena, clearRows, FastCode } from "../code.ts";
@@ -20,8 +19,9 @@ import type { InstructionCheck } from "../static-faults.ts";
 import { Bail } from "./bail.ts";
 
 export class SharedCode {
-  /** By list, its encoding on a queue whose link is not wired [0] and is wired [1]. */
-  private readonly byList = new Map<InstColumns, [FastCode | undefined, FastCode | undefined]>();
+  /** By list (PreparedQueue.list), its encoding on a queue whose link is not wired [2 * list] and is wired
+   * [2 * list + 1]. */
+  private readonly byList: (FastCode | undefined)[] = [];
   /** Instructions encoded here (each list once per wiring), for benchmarks. */
   encoded = 0;
   /** The encodings' memory, used again by the next run (fast/chip-state.ts). */
@@ -29,17 +29,13 @@ export class SharedCode {
 
   /** The rows of `pq`'s instructions, encoded on first use. */
   rows(pq: PreparedQueue, m: Machine, tokens: Interner, maps: Interner, check: InstructionCheck): FastCode {
-    let pair = this.byList.get(pq.source);
-    if (!pair) {
-      pair = [undefined, undefined];
-      this.byList.set(pq.source, pair);
-    }
-    const w = pq.wired ? 1 : 0;
-    let code = pair[w];
+    const k = 2 * pq.list + (pq.wired ? 1 : 0);
+    let code = this.byList[k];
     if (!code) {
+      if (pq.list < 0) throw new Error("internal error: a queue that shares no list");
       code = encodeList(pq, m, tokens, maps, check, this.arena);
       this.encoded += code.count;
-      pair[w] = code;
+      this.byList[k] = code;
     }
     return code;
   }
