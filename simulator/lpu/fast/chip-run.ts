@@ -24,6 +24,23 @@ import type { InstructionCheck } from "../static-faults.ts";
 import { Bail } from "./bail.ts";
 import { BLOCK, type FastQueue, FIRST_BLOCK, finishQueue, type Scratch } from "./chip-state.ts";
 import { FastUnits } from "./chip-units.ts";
+import {
+  opOf,
+  packRows,
+  R_A,
+  R_B,
+  R_CYCLE,
+  R_GROUPS,
+  R_LATENCY,
+  R_N,
+  R_OPS,
+  R_SLOTS,
+  ROW,
+  s0Of,
+  s1Of,
+  t0Of,
+  t1Of,
+} from "./rows.ts";
 
 export class FastChip extends FastUnits {
   /** The chip's queues while it runs (pooled objects: the next chip reuses them; their states are written into the
@@ -109,7 +126,7 @@ export class FastChip extends FastUnits {
     const q = fq.q;
     if (fq.pq.shift !== 0) throw new Error("internal error: a copied queue is encoded once, not by blocks");
     const count = Math.min(size, q.count - k);
-    const code = this.code;
+    const code = this.scratch.code;
     clearRows(code, 0, count);
     const p = this.sim.prepared;
     const m = this.sim.machine;
@@ -127,6 +144,7 @@ export class FastChip extends FastUnits {
     // The simulator finds and reports the faults (in program order) when the fast path gives up.
     if (check.faults.length > 0) throw new Bail("a fault visible before the run");
     if (!fits) throw new Bail("a number beyond 32-bit integers");
+    if (!packRows(code, count, this.scratch.rows, 0)) throw new Bail("a stream group beyond a row's 10 bits");
     this.blockFirst = q.base + k;
     this.blockEnd = q.base + k + count;
   }
@@ -158,22 +176,23 @@ export class FastChip extends FastUnits {
     const shift = pq.shift;
     if (pq.shared) {
       const p = this.sim.prepared;
-      this.code = this.scratch.shared.rows(pq, this.sim.machine, p.tokens, p.maps, this.check);
+      this.rows = this.scratch.shared.rows(pq, this.sim.machine, p.tokens, p.maps, this.check);
       this.blockFirst = q.base;
       this.blockEnd = q.base + q.count;
     } else {
-      this.code = this.scratch.code;
+      this.rows = this.scratch.rows;
       this.blockEnd = 0;
     }
-    const code = this.code;
+    const rows = this.rows;
     while (fq.next < q.count) {
       const id = q.base + fq.next;
       if (id >= this.blockEnd || id < this.blockFirst) {
         this.encodeBlock(fq, fq.next, size);
         if (size < BLOCK) size *= 2;
       }
-      const r = id - this.blockFirst;
-      let explicit = code.cycle[r]!;
+      // The row's words (rows.ts): one or two cache lines for all of its fields.
+      const r = (id - this.blockFirst) * ROW;
+      let explicit = rows[r + R_CYCLE]!;
       let at = fq.nextFree;
       if (explicit >= 0) {
         explicit += shift;
@@ -184,9 +203,10 @@ export class FastChip extends FastUnits {
       }
       fq.releasedAt = Number.NaN;
       fq.next++;
-      const op = code.op[r]!;
+      const ops = rows[r + R_OPS]!;
+      const op = opOf(ops);
       const slot = RES_SLOT[op]!;
-      const end = at + code.slots[r]!;
+      const end = at + rows[r + R_SLOTS]!;
       if (fq.resUntil[0]! > at) throw new Bail("the queue is busy");
       if (slot !== 0) {
         if (fq.resUntil[slot]! > at) throw new Bail("the unit is busy");
@@ -203,23 +223,24 @@ export class FastChip extends FastUnits {
       if (end > this.end) this.end = end;
       if (at > this.lastEvent) this.lastEvent = at;
       this.instructions++;
-      if (HAS_N[op] === 1) this.vectors += code.n[r]!;
+      if (HAS_N[op] === 1) this.vectors += rows[r + R_N]!;
       switch (op) {
         case OP_READ: {
           // Half the instructions of a compiled model: start()'s case, here to spare a call per read.
-          const n = code.n[r]!;
-          const put = at + code.latency[r]!;
-          this.access(q, 0, code.a[r]!, code.b[r]!, n, at);
-          this.puts(code.s0[r]!, 1, q.position, put, n, id);
+          const n = rows[r + R_N]!;
+          const put = at + rows[r + R_LATENCY]!;
+          this.access(q, 0, rows[r + R_A]!, rows[r + R_B]!, n, at);
+          this.puts(s0Of(rows[r + R_GROUPS]!), 1, q.position, put, n, id);
           if (put + n - 1 > this.lastEvent) this.lastEvent = put + n - 1;
           break;
         }
         case OP_CONVERT: {
           // A sixth of them (fp8 weights and activations to fp16 and back): start()'s case, as for reads.
-          const n = code.n[r]!;
-          const put = at + code.latency[r]!;
-          this.takes(code.s1[r]!, TYPE_BYTES[code.t0[r]!]!, q.position, at, n);
-          this.puts(code.s0[r]!, TYPE_BYTES[code.t1[r]!]!, q.position, put, n, id);
+          const n = rows[r + R_N]!;
+          const put = at + rows[r + R_LATENCY]!;
+          const groups = rows[r + R_GROUPS]!;
+          this.takes(s1Of(groups), TYPE_BYTES[t0Of(ops)]!, q.position, at, n);
+          this.puts(s0Of(groups), TYPE_BYTES[t1Of(ops)]!, q.position, put, n, id);
           if (put + n - 1 > this.lastEvent) this.lastEvent = put + n - 1;
           break;
         }
@@ -227,21 +248,21 @@ export class FastChip extends FastUnits {
           break;
         case OP_DESKEW: {
           // Every repetition, as the exact engine's K_DESKEW events do (the last is the chip's last event).
-          const period = code.b[r]!;
-          const n = code.n[r]!;
+          const period = rows[r + R_B]!;
+          const n = rows[r + R_N]!;
           const list = this.scratch.deskews;
           for (let i = 0; i < n; i++) list.push(at + i * period);
           this.event(at + (n - 1) * period);
           break;
         }
         case OP_NOTIFY: {
-          const token = code.a[r]!;
+          const token = rows[r + R_A]!;
           const u = this.notified.get(token);
           if (u === undefined || at < u) this.notified.set(token, at);
           break;
         }
         case OP_SYNC:
-          fq.parkedToken = code.a[r]!;
+          fq.parkedToken = rows[r + R_A]!;
           fq.parkedAt = at;
           fq.parkedId = id;
           return;

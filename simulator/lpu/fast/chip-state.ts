@@ -9,6 +9,7 @@ import type { Simulator } from "../simulator.ts";
 import { InstructionCheck } from "../static-faults.ts";
 import { FamilyLogs, type ListLog } from "./copy-log.ts";
 import { IntList, NumList, RunList } from "./num-list.ts";
+import { ROW } from "./rows.ts";
 import { Segments } from "./segments.ts";
 import { SharedCode } from "./shared-code.ts";
 
@@ -195,6 +196,9 @@ class Buffers {
   readonly bankList: NumList[];
   readonly recent = new NumList(4096);
   readonly code = new FastCode(BLOCK);
+  /** The block's rows (rows.ts), and the columns a shared list is encoded into a block at a time. */
+  readonly rows = new Int32Array(BLOCK * ROW);
+  readonly listBlock = new FastCode(BLOCK);
   readonly arena = new Arena();
   readonly chipArena = new Arena();
   used = new Int32Array(0);
@@ -230,8 +234,10 @@ export class Scratch {
   readonly deskews: RunList;
   /** The link check's clock anchors (fast/links.ts), sized there. */
   readonly anchors: RunList;
-  /** A block of the running queue's instructions, encoded (row = id - FastChip.blockFirst). */
+  /** A block of the running queue's instructions, encoded as columns, then packed into `rows` (row = id -
+   * FastChip.blockFirst). */
   readonly code: FastCode;
+  readonly rows: Int32Array;
   /** Whole queues shared by an original and its copies, each checked and encoded once per run (shared-code.ts). */
   readonly shared: SharedCode;
   /** Each instruction's static check, done as it is encoded (the simulator leaves them to the first use). */
@@ -265,12 +271,13 @@ export class Scratch {
     this.bankList = b.bankList;
     this.recent = b.recent;
     this.code = b.code;
+    this.rows = b.rows;
     b.arena.reset();
     this.arena = b.arena;
     this.chipArena = b.chipArena;
     this.deskews = new RunList(b.arena);
     this.anchors = new RunList(b.arena);
-    this.shared = new SharedCode(b.arena);
+    this.shared = new SharedCode(b.arena, b.listBlock);
     this.check = new InstructionCheck(m, sim.program, sim.prepared.record);
     for (const pc of sim.prepared.chips) {
       const original = pc.source.copyOf?.chip;

@@ -4,7 +4,6 @@
 // results (writes, planes, links, the puts near the end), or a Bail when anything might be a hazard.
 import type { ChipState, QueueState } from "../chip.ts";
 import {
-  type FastCode,
   OP_ABC,
   OP_ACC,
   OP_GATHER,
@@ -28,6 +27,7 @@ import { Bail } from "./bail.ts";
 import { FastLink, FastPlane, type Scratch } from "./chip-state.ts";
 import { FastStreams } from "./chip-streams.ts";
 import type { NumList } from "./num-list.ts";
+import { fnOf, R_A, R_B, R_GROUPS, R_LATENCY, R_N, R_OPS, R_SLOTS, s0Of, s1Of, s2Of, t0Of } from "./rows.ts";
 
 /** A chip's unit state and the units' rules as runs; FastChip (chip-run.ts) adds the queues and the issue loop. */
 export class FastUnits extends FastStreams {
@@ -52,8 +52,9 @@ export class FastUnits extends FastStreams {
   readonly planes: FastPlane[];
   readonly links: FastLink[];
   private readonly bankList: NumList[];
-  /** The encoded rows of the running queue: the scratch block, or a copied queue's shared encoding (chip-run.ts). */
-  protected code: FastCode;
+  /** The encoded rows of the running queue (rows.ts): the scratch block, or a copied queue's shared encoding
+   * (chip-run.ts); an instruction's row starts at word r. */
+  protected rows: Int32Array;
   instructions = 0;
   vectors = 0;
 
@@ -62,7 +63,7 @@ export class FastUnits extends FastStreams {
     this.planes = chip.planes.map(() => new FastPlane());
     scratch.reset();
     this.links = chip.links.map(() => new FastLink(scratch.chipArena));
-    this.code = scratch.code;
+    this.rows = scratch.rows;
     this.bankList = scratch.bankList;
     this.wordsPerSlice = chip.sram.wordsPerSlice;
     this.banks = chip.sram.banks;
@@ -100,56 +101,56 @@ export class FastUnits extends FastStreams {
   /** What the instruction does over its vectors (units-*.ts), as runs. Reads and converts, the most frequent, are
    * issued in the issue loop itself (chip-run.ts). */
   protected start(q: QueueState, id: number, r: number, op: number, t: number): void {
-    const code = this.code;
-    const n = code.n[r]!;
+    const rows = this.rows;
+    const n = rows[r + R_N]!;
     const pos = q.position;
-    const L = code.latency[r]!;
+    const L = rows[r + R_LATENCY]!;
     switch (op) {
       case OP_WRITE:
-        this.takes(code.s0[r]!, 1, pos, t, n);
-        this.access(q, 1, code.a[r]!, code.b[r]!, n, t);
-        this.wrote(q.index, code.a[r]!, n, code.b[r]!);
+        this.takes(s0Of(rows[r + R_GROUPS]!), 1, pos, t, n);
+        this.access(q, 1, rows[r + R_A]!, rows[r + R_B]!, n, t);
+        this.wrote(q.index, rows[r + R_A]!, n, rows[r + R_B]!);
         this.event(t + n - 1);
         return;
       case OP_GATHER:
         // Timing only: the map's index reads as 0 (units-mem.ts mapIndex), so every vector accesses the base.
-        this.takes(code.s1[r]!, 4, pos, t, n);
-        this.access(q, 0, code.a[r]!, 0, n, t);
-        this.puts(code.s0[r]!, 1, pos, t + L, n, id);
+        this.takes(s1Of(rows[r + R_GROUPS]!), 4, pos, t, n);
+        this.access(q, 0, rows[r + R_A]!, 0, n, t);
+        this.puts(s0Of(rows[r + R_GROUPS]!), 1, pos, t + L, n, id);
         this.event(t + L + n - 1);
         return;
       case OP_SCATTER:
-        this.takes(code.s0[r]!, 1, pos, t, n);
-        this.takes(code.s1[r]!, 4, pos, t, n);
-        this.access(q, 1, code.a[r]!, 0, n, t);
-        this.wrote(q.index, code.a[r]!, 1, 0);
+        this.takes(s0Of(rows[r + R_GROUPS]!), 1, pos, t, n);
+        this.takes(s1Of(rows[r + R_GROUPS]!), 4, pos, t, n);
+        this.access(q, 1, rows[r + R_A]!, 0, n, t);
+        this.wrote(q.index, rows[r + R_A]!, 1, 0);
         this.event(t + n - 1);
         return;
       case OP_VUNARY: {
-        const bytes = TYPE_BYTES[code.t0[r]!]!;
-        this.takes(code.s1[r]!, bytes, pos, t, n);
-        this.puts(code.s0[r]!, bytes, pos, t + L, n, id);
+        const bytes = TYPE_BYTES[t0Of(rows[r + R_OPS]!)]!;
+        this.takes(s1Of(rows[r + R_GROUPS]!), bytes, pos, t, n);
+        this.puts(s0Of(rows[r + R_GROUPS]!), bytes, pos, t + L, n, id);
         this.event(t + L + n - 1);
         return;
       }
       case OP_VBINARY: {
-        const bytes = TYPE_BYTES[code.t0[r]!]!;
-        this.takes(code.s1[r]!, bytes, pos, t, n);
-        if (code.s2[r]! >= 0) this.takes(code.s2[r]!, bytes, pos, t, n);
-        this.puts(code.s0[r]!, bytes, pos, t + L, n, id);
+        const bytes = TYPE_BYTES[t0Of(rows[r + R_OPS]!)]!;
+        this.takes(s1Of(rows[r + R_GROUPS]!), bytes, pos, t, n);
+        if (s2Of(rows[r + R_GROUPS]!) >= 0) this.takes(s2Of(rows[r + R_GROUPS]!), bytes, pos, t, n);
+        this.puts(s0Of(rows[r + R_GROUPS]!), bytes, pos, t + L, n, id);
         this.event(t + L + n - 1);
         return;
       }
       case OP_VACCUM:
-        this.takes(code.s1[r]!, TYPE_BYTES[code.t0[r]!]!, pos, t, n);
-        this.puts(code.s0[r]!, 4, pos, t + n - 1 + L, 1, id);
+        this.takes(s1Of(rows[r + R_GROUPS]!), TYPE_BYTES[t0Of(rows[r + R_OPS]!)]!, pos, t, n);
+        this.puts(s0Of(rows[r + R_GROUPS]!), 4, pos, t + n - 1 + L, 1, id);
         this.event(t + n - 1 + L);
         return;
       case OP_SXM: {
-        const bytes = TYPE_BYTES[code.t0[r]!]!;
-        const lag = code.fn[r] === SXM_TRANSPOSE ? 15 + L : L;
-        this.takes(code.s1[r]!, bytes, pos, t, n);
-        this.puts(code.s0[r]!, bytes, pos, t + lag, n, id);
+        const bytes = TYPE_BYTES[t0Of(rows[r + R_OPS]!)]!;
+        const lag = fnOf(rows[r + R_OPS]!) === SXM_TRANSPOSE ? 15 + L : L;
+        this.takes(s1Of(rows[r + R_GROUPS]!), bytes, pos, t, n);
+        this.puts(s0Of(rows[r + R_GROUPS]!), bytes, pos, t + lag, n, id);
         this.event(t + lag + n - 1);
         return;
       }
@@ -173,9 +174,9 @@ export class FastUnits extends FastStreams {
         this.send(q, r, t);
         return;
       case OP_RECV: {
-        const words = TYPE_BYTES[code.t0[r]!]!;
+        const words = TYPE_BYTES[t0Of(rows[r + R_OPS]!)]!;
         if (t + n > 0x7fffffff) throw new Bail("a number beyond 32-bit integers");
-        this.puts(code.s0[r]!, words, pos, t, n, id);
+        this.puts(s0Of(rows[r + R_GROUPS]!), words, pos, t, n, id);
         const link = this.links[q.index]!;
         const at = link.recvs.reserve(3);
         const d = link.recvs.data;
@@ -261,41 +262,41 @@ export class FastUnits extends FastStreams {
   }
 
   private lw(q: QueueState, r: number, t: number): void {
-    const code = this.code;
+    const rows = this.rows;
     const p = this.planes[q.index]!;
     const plane = this.chip.planes[q.index]!;
-    const row0 = code.a[r]!;
-    const n = code.n[r]!;
+    const row0 = rows[r + R_A]!;
+    const n = rows[r + R_N]!;
     if (row0 < 0 || row0 + n > plane.rows || !Number.isInteger(row0))
       throw new Bail("weight rows out of range");
-    p.stagingType = code.t0[r]!;
-    const bytes = TYPE_BYTES[code.t0[r]!]!;
-    const width = code.b[r]!;
+    p.stagingType = t0Of(rows[r + R_OPS]!);
+    const bytes = TYPE_BYTES[t0Of(rows[r + R_OPS]!)]!;
+    const width = rows[r + R_B]!;
     // Group j is taken in the cycles i with i*width + j < n: with n = k*width + rest, groups j < rest take k + 1
     // vectors and the others k (one call per class: their segments differ only in the group).
     const k = Math.floor(n / width);
     const rest = n - k * width;
-    const src = code.s1[r]!;
+    const src = s1Of(rows[r + R_GROUPS]!);
     if (rest > 0) this.takes(src, rest * bytes, q.position, t, k + 1);
     if (k > 0) this.takes(src + rest * bytes, (width - rest) * bytes, q.position, t, k);
-    this.event(t + code.slots[r]! - 1);
+    this.event(t + rows[r + R_SLOTS]! - 1);
   }
 
   private abc(q: QueueState, r: number, t: number): void {
-    const code = this.code;
+    const rows = this.rows;
     const p = this.planes[q.index]!;
     const plane = this.chip.planes[q.index]!;
-    const type = code.t0[r]!;
+    const type = t0Of(rows[r + R_OPS]!);
     if (p.installedBy < 0 || p.weightsType !== type) throw new Bail("abc without matching weights");
-    const row0 = code.a[r]!;
-    const n = code.n[r]!;
+    const row0 = rows[r + R_A]!;
+    const n = rows[r + R_N]!;
     if (row0 < 0 || row0 + n > plane.accRows || !Number.isInteger(row0))
       throw new Bail("accumulator rows out of range");
-    const C = code.b[r]!;
-    const L = code.latency[r]!;
+    const C = rows[r + R_B]!;
+    const L = rows[r + R_LATENCY]!;
     const bytes = TYPE_BYTES[type]!;
-    if (C === 1) this.takes(code.s1[r]!, bytes, q.position, t, n);
-    else for (let i = 0; i < n; i++) this.takes(code.s1[r]!, bytes, q.position, t + i * C, 1);
+    if (C === 1) this.takes(s1Of(rows[r + R_GROUPS]!), bytes, q.position, t, n);
+    else for (let i = 0; i < n; i++) this.takes(s1Of(rows[r + R_GROUPS]!), bytes, q.position, t + i * C, 1);
     if (t + (n - 1) * C > 0x7fffffff) throw new Bail("a number beyond 32-bit integers");
     if (!p.lastTake) p.carveRows(plane.accRows, this.scratch.chipArena, this.scratch.planeRows);
     const lastTake = p.lastTake!;
@@ -311,11 +312,11 @@ export class FastUnits extends FastStreams {
   }
 
   private acc(q: QueueState, id: number, r: number, t: number): void {
-    const code = this.code;
+    const rows = this.rows;
     const p = this.planes[q.index]!;
     const plane = this.chip.planes[q.index]!;
-    const row0 = code.a[r]!;
-    const n = code.n[r]!;
+    const row0 = rows[r + R_A]!;
+    const n = rows[r + R_N]!;
     if (row0 < 0 || row0 + n > plane.accRows || !Number.isInteger(row0))
       throw new Bail("accumulator rows out of range");
     const last = p.lastTake;
@@ -323,7 +324,7 @@ export class FastUnits extends FastStreams {
     const drained = p.drained;
     if (!last || !p.rowType || !ready || !drained) throw new Bail("acc of rows no abc wrote");
     if (t + n > 0x7fffffff) throw new Bail("a number beyond 32-bit integers");
-    const type = code.t0[r]!;
+    const type = t0Of(rows[r + R_OPS]!);
     for (let i = 0; i < n; i++) {
       const row = row0 + i;
       const c = t + i;
@@ -332,17 +333,17 @@ export class FastUnits extends FastStreams {
       if (!(take < c) || ready[row]! > c || p.rowType[row] !== type) throw new Bail("acc not ready");
       if (c > drained[row]!) drained[row] = c;
     }
-    this.puts(code.s0[r]!, 4, q.position, t, n, id);
+    this.puts(s0Of(rows[r + R_GROUPS]!), 4, q.position, t, n, id);
     this.event(t + n - 1);
   }
 
   /** send (units-c2c.ts): takes vector i at t + i and queues its words; each leaves when serialised. */
   private send(q: QueueState, r: number, t: number): void {
     const sim = this.sim;
-    const code = this.code;
-    const n = code.n[r]!;
-    const bytes = TYPE_BYTES[code.t0[r]!]!;
-    this.takes(code.s1[r]!, bytes, q.position, t, n);
+    const rows = this.rows;
+    const n = rows[r + R_N]!;
+    const bytes = TYPE_BYTES[t0Of(rows[r + R_OPS]!)]!;
+    this.takes(s1Of(rows[r + R_GROUPS]!), bytes, q.position, t, n);
     const link = this.links[q.index]!;
     const { num, den } = sim.wordTime;
     const capacity = sim.machine.c2c.bufferWords;

@@ -1,7 +1,7 @@
 // The encoded rows of queues that several chips run (an original and its stamped copies, ChipProgram.copyOf): each
 // list of instructions is checked and encoded once per fast run, with its issue cycles as the original gives them,
 // and every chip that runs it reads those rows and adds its own shift (chip-run.ts). In: a prepared queue whose
-// source (its program columns) is shared. Out: a FastCode of the whole queue (row k = instruction k), or a Bail when an instruction has a
+// source (its program columns) is shared. Out: the whole queue as rows (rows.ts; row k = instruction k), or a Bail when an instruction has a
 // static fault or a number beyond 32 bits (the exact engine then checks every chip's own copy and reports).
 //
 // What a row depends on besides the instruction: the queue's unit kind (fixed by its name, the same for every chip
@@ -11,33 +11,38 @@
 // instruction is still issued and run on each chip's own state; only the reading of its columns is shared.
 import type { Machine } from "../../../arch/machine.ts";
 import type { Interner } from "../../../util/interner.ts";
-import { type Arena, clearRows, FastCode } from "../code.ts";
+import { type Arena, clearRows, type FastCode } from "../code.ts";
 import { encode } from "../encode.ts";
 import { encodeChecked } from "../encode-checked.ts";
 import type { PreparedQueue } from "../prepare.ts";
 import type { InstructionCheck } from "../static-faults.ts";
 import { Bail } from "./bail.ts";
+import { packRows, ROW } from "./rows.ts";
 
 export class SharedCode {
-  /** By list (PreparedQueue.list), its encoding on a queue whose link is not wired [2 * list] and is wired
+  /** By list (PreparedQueue.list), its rows on a queue whose link is not wired [2 * list] and is wired
    * [2 * list + 1]. */
-  private readonly byList: (FastCode | undefined)[] = [];
+  private readonly byList: (Int32Array | undefined)[] = [];
   /** Instructions encoded here (each list once per wiring), for benchmarks. */
   encoded = 0;
-  /** The encodings' memory, used again by the next run (fast/chip-state.ts). */
-  constructor(private readonly arena?: Arena) {}
+  /** The rows' memory, used again by the next run (fast/chip-state.ts), and the columns each block of a list is
+   * encoded into before it is packed into rows. */
+  constructor(
+    private readonly arena: Arena,
+    private readonly block: FastCode,
+  ) {}
 
   /** The rows of `pq`'s instructions, encoded on first use. */
-  rows(pq: PreparedQueue, m: Machine, tokens: Interner, maps: Interner, check: InstructionCheck): FastCode {
+  rows(pq: PreparedQueue, m: Machine, tokens: Interner, maps: Interner, check: InstructionCheck): Int32Array {
     const k = 2 * pq.list + (pq.wired ? 1 : 0);
-    let code = this.byList[k];
-    if (!code) {
+    let rows = this.byList[k];
+    if (!rows) {
       if (pq.list < 0) throw new Error("internal error: a queue that shares no list");
-      code = encodeList(pq, m, tokens, maps, check, this.arena);
-      this.encoded += code.count;
-      this.byList[k] = code;
+      rows = encodeList(pq, m, tokens, maps, check, this.arena, this.block);
+      this.encoded += pq.source.count;
+      this.byList[k] = rows;
     }
-    return code;
+    return rows;
   }
 }
 
@@ -47,19 +52,29 @@ function encodeList(
   tokens: Interner,
   maps: Interner,
   check: InstructionCheck,
-  arena: Arena | undefined,
-): FastCode {
+  arena: Arena,
+  code: FastCode,
+): Int32Array {
   const source = pq.source;
-  const code = new FastCode(source.count, arena);
+  const { buf, at } = arena.take(4 * ROW * source.count, false);
+  const rows = new Int32Array(buf, at, ROW * source.count);
   let fits = true;
-  for (let k = 0; k < source.count; k++) {
-    if (encodeChecked(code, k, pq.serial, pq.kind, pq.wired, source, k, m, tokens)) continue;
-    // As chip-run.ts encodeBlock: the full check (of this queue's own instruction, its shift included) and encode.
-    clearRows(code, k, k + 1);
-    check.check(pq, pq.base + k, source, k, pq.shift);
-    if (!encode(code, k, pq.serial, source, k, 0, m, tokens, maps)) fits = false;
+  let packed = true;
+  for (let first = 0; first < source.count; first += code.count) {
+    const count = Math.min(code.count, source.count - first);
+    clearRows(code, 0, count);
+    for (let j = 0; j < count; j++) {
+      const k = first + j;
+      if (encodeChecked(code, j, pq.serial, pq.kind, pq.wired, source, k, m, tokens)) continue;
+      // As chip-run.ts encodeBlock: the full check (of this queue's own instruction, its shift included) and encode.
+      clearRows(code, j, j + 1);
+      check.check(pq, pq.base + k, source, k, pq.shift);
+      if (!encode(code, j, pq.serial, source, k, 0, m, tokens, maps)) fits = false;
+    }
+    if (!packRows(code, count, rows, first)) packed = false;
   }
   if (check.faults.length > 0) throw new Bail("a fault visible before the run");
   if (!fits) throw new Bail("a number beyond 32-bit integers");
-  return code;
+  if (!packed) throw new Bail("a stream group beyond a row's 10 bits");
+  return rows;
 }
