@@ -218,13 +218,6 @@ export function markBits(u: Int32Array, base: number, addr: number, n: number, s
   return added;
 }
 
-/** Bits set in words [from, to) of the map. */
-export function countBits(u: Int32Array, from: number, to: number): number {
-  let n = 0;
-  for (let w = from; w < to; w++) if (u[w] !== 0) n += popcount(u[w]!);
-  return n;
-}
-
 function popcount(x: number): number {
   let v = x - ((x >>> 1) & 0x55555555);
   v = (v & 0x33333333) + ((v >>> 2) & 0x33333333);

@@ -103,7 +103,6 @@ export class FastChip extends FastUnits {
       fl.leaves.settle(this.scratch.arena);
       fl.recvs.settle(this.scratch.arena);
     }
-    this.countUsed();
     this.prunePuts();
     this.recent = this.puts_.toArray();
   }

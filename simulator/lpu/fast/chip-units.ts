@@ -21,7 +21,7 @@ import {
   TYPE_BYTES,
 } from "../code.ts";
 import type { Simulator } from "../simulator.ts";
-import { countBits, markBits } from "../sram.ts";
+import { markBits } from "../sram.ts";
 import { accTypeCode } from "../units.ts";
 import { Bail } from "./bail.ts";
 import { FastLink, FastPlane, type Scratch } from "./chip-state.ts";
@@ -39,7 +39,7 @@ export class FastUnits extends FastStreams {
   deskewTo = 0;
   readonly notified = new Map<number, number>();
   /** The chip's used words (Sram's map at the start, then every write of the run marked), a scratch map every chip of
-   * the run reuses; usedWords counts its bits when the chip's run ends. */
+   * the run reuses. */
   private readonly used: Int32Array;
   private readonly usedStride: number;
   /** The chip's SRAM shape: words per slice, banks per slice. */
@@ -47,8 +47,10 @@ export class FastUnits extends FastStreams {
   private readonly banks: number;
   /** log2 of the words per bank (Sram.bankShift; -1: not a power of two, Sram.bankOf divides). */
   private readonly bankShift: number;
-  /** Set when the chip's run ends: its words used, to install. */
-  usedWords = 0;
+  /** The chip's words used, to install: the Sram's count at the start (its map's bits), plus each word a write of
+   * the run marks for the first time (markBits counts them), so that no chip counts its map's bits again at its end
+   * (a map of every slice, ~90 KB, on every chip with data). */
+  usedWords: number;
   readonly planes: FastPlane[];
   readonly links: FastLink[];
   private readonly bankList: NumList[];
@@ -71,6 +73,7 @@ export class FastUnits extends FastStreams {
     this.usedStride = chip.sram.usedStride;
     this.deskewFrom = scratch.deskews.length;
     this.used = scratch.usedMap(chip.sram.slices * this.usedStride);
+    this.usedWords = chip.sram.usedWords;
     this.used.fill(0, scratch.usedFrom, scratch.usedTo);
     scratch.usedFrom = scratch.usedTo = 0;
     if (chip.sram.usedInto(this.used)) scratch.usedTo = this.used.length;
@@ -79,7 +82,7 @@ export class FastUnits extends FastStreams {
   /** Words addr + i*stride (i < n) of the slice written. */
   protected wrote(slice: number, addr: number, n: number, stride: number): void {
     const base = slice * this.usedStride;
-    markBits(this.used, base, addr, n, stride);
+    this.usedWords += markBits(this.used, base, addr, n, stride);
     const scratch = this.scratch;
     if (scratch.usedFrom === scratch.usedTo) {
       scratch.usedFrom = base;
@@ -88,10 +91,6 @@ export class FastUnits extends FastStreams {
       if (base < scratch.usedFrom) scratch.usedFrom = base;
       if (base + this.usedStride > scratch.usedTo) scratch.usedTo = base + this.usedStride;
     }
-  }
-
-  protected countUsed(): void {
-    this.usedWords = countBits(this.used, this.scratch.usedFrom, this.scratch.usedTo);
   }
 
   protected event(cycle: number): void {
