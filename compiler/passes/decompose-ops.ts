@@ -10,7 +10,7 @@ import { lowerAttention } from "./lower-attention.ts";
 import { lowerEmbedding } from "./lower-embedding.ts";
 import { moveLanes } from "./lower-lanes.ts";
 import { concatLanes, concatRows, isMxmType, lowerTranspose, splitRows } from "./lower-layout.ts";
-import { lowerRope } from "./lower-rope.ts";
+import { lowerRope, type RopeAt } from "./lower-rope.ts";
 import { lowerMoe, lowerTopk } from "./lower-routing.ts";
 import { M } from "./messages.ts";
 
@@ -30,9 +30,29 @@ export interface DecomposeContext {
   readonly headView: Set<string>;
   /** topk indices as fp32 integers, by the value id of the int32 indices (what moe reads). */
   readonly routeIds: Map<string, string>;
+  /** Ropes left to the attention that reads them as q (`deferRope`): the rope's value id -> where its rows sit. */
+  readonly ropedQ: Map<string, RopeAt>;
+  /** Per value id, the nodes that read it and at which input. */
+  readonly readers: ReadonlyMap<string, readonly { readonly node: GraphNode; readonly input: number }[]>;
   /** Most rows of an embedding table stored as one gather block. */
   readonly gatherRows: number;
   readonly fail: (n: GraphNode, def: typeof M.unsupportedShape, why: string) => void;
+}
+
+/**
+ * Whether rope node n is left to the attention that reads it: every reader is an attention reading it as q, and
+ * the rope keeps x's dtype. Then each kv head's stacked query heads are roped where the attention uses them
+ * (lower-attention.ts, lower-rope.ts `ropeHeads`), not the whole row on one chip before the heads' copies: on
+ * llama2-70b the row's rope ran on the chip that gathers q's column split, about 800 cycles after q's last tile,
+ * behind that chip's other products.
+ */
+function deferRope(cx: DecomposeContext, n: GraphNode, x: KTensor): boolean {
+  const readers = cx.readers.get(n.id) ?? [];
+  return (
+    n.outputs[0]!.dtype === x.dtype &&
+    readers.length > 0 &&
+    readers.every((r) => r.node.op.kind === "attention" && r.input === 0)
+  );
 }
 
 /** The id of output i of node n: the node's own for a single output, `id#i` otherwise. */
@@ -119,11 +139,13 @@ export function lowerStructured(
           tensors.set(c, { ...t, rows: (t.rows * t.cols) / (KVH * Dh), cols: KVH * Dh });
         return c;
       });
+      const qRope = cx.ropedQ.get(valueId(g.node(n.inputs[0]!.node), n.inputs[0]!.output));
       lowerAttention(
         k,
         n.id,
         out!.dtype,
         {
+          ...(qRope ? { qRope } : {}),
           q: q.id,
           k: kk.id,
           v: v.id,
@@ -182,9 +204,14 @@ export function lowerStructured(
         fail(n, M.unsupportedShape, "rope needs x as rows of heads x head_dim lanes, with an even head_dim");
         break;
       }
-      lowerRope(k, n.id, out!.dtype, x.id, { batch: B, seq: S, heads: H, headDim: Dh }, op.start, op.base);
       // The result is still heads as lane ranges of a row.
       headView.add(n.id);
+      if (deferRope(cx, n, x)) {
+        alias.set(n.id, x.id);
+        cx.ropedQ.set(n.id, { seq: S, headDim: Dh, start: op.start, base: op.base });
+        break;
+      }
+      lowerRope(k, n.id, out!.dtype, x.id, { batch: B, seq: S, heads: H, headDim: Dh }, op.start, op.base);
       break;
     }
     case "transpose": {

@@ -93,6 +93,8 @@ export function decompose(model: ModelGraph, file: string, opts: DecomposeOption
     alias,
     headView,
     routeIds: new Map(),
+    ropedQ: new Map(),
+    readers: readersOf(model),
     gatherRows: opts.gatherRows ?? DEFAULT_GATHER_ROWS,
     fail,
   };
@@ -281,6 +283,22 @@ function splitsLastAxis(from: readonly number[], to: readonly number[]): boolean
   if (to.length !== from.length + 1 || from.length === 0) return false;
   for (let i = 0; i < from.length - 1; i++) if (from[i] !== to[i]) return false;
   return from[from.length - 1] === to[to.length - 2]! * to[to.length - 1]!;
+}
+
+/** Per value id (`valueId`), the nodes that read it and at which input. */
+function readersOf(model: ModelGraph): Map<string, { node: GraphNode; input: number }[]> {
+  const g = model.graph;
+  const readers = new Map<string, { node: GraphNode; input: number }[]>();
+  for (const id of g.nodes()) {
+    const n = g.node(id);
+    n.inputs.forEach((r, input) => {
+      const v = valueId(g.node(r.node), r.output);
+      const list = readers.get(v) ?? [];
+      list.push({ node: n, input });
+      readers.set(v, list);
+    });
+  }
+  return readers;
 }
 
 /** Depth-first topological order that follows the graph's own node order, so it is deterministic. */

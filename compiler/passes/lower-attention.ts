@@ -12,6 +12,7 @@ import { decodeSoftmax, oneKeyValues } from "./lower-attention-decode.ts";
 import { laneMask, moveLanes } from "./lower-lanes.ts";
 import { transposeLast2 } from "./lower-layout.ts";
 import { finish, softmaxParts } from "./lower-reduce.ts";
+import { type RopeAt, ropeHeads } from "./lower-rope.ts";
 
 export interface AttentionShape {
   readonly batch: number;
@@ -31,6 +32,10 @@ export interface AttentionOperands {
   readonly v: string;
   readonly kCache?: string;
   readonly vCacheT?: string;
+  /** q is not yet roped: rope each kv head's stacked query heads where they are used (decompose-ops.ts `ropedQ`).
+   * Rope acts within a head and the stacking moves whole heads, so roping after the move gives the same values;
+   * the roped row is never made whole on one chip and copied to the heads' chips. */
+  readonly qRope?: RopeAt;
 }
 
 /** Rows row0.. of x (n of them) as a tensor: x itself when that is all of it. */
@@ -103,7 +108,7 @@ export function lowerAttention(
     // lane each, sent over the links to every chip that holds a head; the row is ceil(width / 320) vectors.
     const vTn = S > 1 ? transposeLast2(kb, at, vn, 1, S) : undefined;
     const q = rowsOf(kb, at, x.q, b * S, S);
-    const batch: BatchOperands = { q, kc, vTc, kn, vn, vTn, cap };
+    const batch: BatchOperands = { q, kc, vTc, kn, vn, vTn, cap, ...(x.qRope ? { qRope: x.qRope } : {}) };
     const heads = headSum(kb, at);
     for (let g = 0; g < KVH; g++) {
       // One key (decode without a cache): its softmax is exactly 1 (the interpreter's exp(0) / 1), so each query
@@ -145,6 +150,7 @@ interface BatchOperands {
   readonly vn: string;
   readonly vTn?: string;
   readonly cap?: string;
+  readonly qRope?: RopeAt;
 }
 
 /** Kv head g's stacked query heads' p . V, fp32 [group * S, KVH * Dh], exact in g's lanes only. */
@@ -164,7 +170,7 @@ function groupValues(
   const headTiles: WeightLayout = { kind: "window", nTiles: tilesOf(g * Dh, Dh) };
   // Query heads g*group .., in kv head g's lanes, every other lane exactly 0 (padding included), one above the
   // other.
-  const qg =
+  const stacked =
     group === 1
       ? kb.binary(kb.fresh(at), "mul", x.q, laneMask(kb, kb.get(x.q).dtype, H * Dh, g * Dh, Dh))
       : kb.copyRows(
@@ -175,6 +181,8 @@ function groupValues(
             n: S,
           })),
         );
+  const qType = kb.get(x.q).dtype;
+  const qg = x.qRope ? ropeHeads(kb, at, stacked, g * Dh, Dh, x.qRope, qType) : stacked;
   // Scores against the cached keys and against the new ones, over the tiles holding g's lanes only.
   const scores = (keys: string, n: number) =>
     kb.imm(kb.fresh(at), "mul", kb.matmul(kb.fresh(at), qg, keys, "fp32", n, tilesOf(g * Dh, Dh)), scale);

@@ -91,8 +91,9 @@ export function lowerMatmul(cx: TileContext, op: Matmul): void {
   const bRow0 = (j: number) => (lay?.kind === "band" ? (j - n0) * lanes : j * lanes);
   const bTile = (i: number, j: number) =>
     lay?.kind === "band" ? i - kFirst : diagonal ? i - j + diagonal.below : i;
-  // The output tiles outside a band or window are zeros, each a task that reads finite values (zeroTile): a's tile
-  // 0 for fewer of them than out's type has slice groups, each later one the zero tile that many before it.
+  // The output tiles outside a band or window are zeros, each a task that reads finite values (zeroTile): a's first
+  // K tile (one the product reads, so one that is made) for fewer of them than out's type has slice groups, each
+  // later one the zero tile that many before it.
   const zerosPerSource = sliceGroups(machine, ELEM_BYTES[out.type]).length - 1;
   const zeros: number[] = [];
   const unread = cx.unreadZeros.get(out.id);
@@ -100,7 +101,7 @@ export function lowerMatmul(cx: TileContext, op: Matmul): void {
     if (unread?.has(j)) continue;
     if (j < n0 || j >= n1) {
       const z = zeros.push(j) - 1;
-      const [from, tile] = z < zerosPerSource ? [a0, 0] : [out, zeros[z - zerosPerSource]!];
+      const [from, tile] = z < zerosPerSource ? [a0, kFirst] : [out, zeros[z - zerosPerSource]!];
       zeroTile(cx, op, from, tile, out, j, chunk, acc);
       continue;
     }

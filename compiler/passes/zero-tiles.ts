@@ -77,8 +77,12 @@ export function zeroTiles(g: KernelGraph): ReadonlyMap<string, ReadonlySet<numbe
       }
       case "binaryImm":
         return op.fn === "mul" ? new Set(zeroIn(op.x)) : new Set();
+      case "copyRows": {
+        // A tile is zero in the copy when it is zero in every part (attention's stacked query heads: moves).
+        const [first, ...rest] = op.parts.map((p) => zeroIn(p.x));
+        return new Set([...(first ?? [])].filter((j) => rest.every((z) => z.has(j))));
+      }
       case "gather":
-      case "copyRows":
         return new Set();
     }
   }
@@ -191,7 +195,9 @@ export function unreadZeroTiles(
       for (const x of opInputs(op)) whole.add(x);
       continue;
     }
-    whole.add(op.a);
+    // A product reads a only at its K tiles (tile-matmul.ts; its zero tiles' finite source is a's first K tile).
+    if (op.kTiles) for (let j = op.kTiles[0]; j < op.kTiles[1]; j++) readAt(op.a, j);
+    else whole.add(op.a);
     whole.add(op.b);
     for (const e of op.epilogue ?? []) {
       if (e.kind !== "row") continue;
