@@ -1,5 +1,5 @@
-// Part of `tile`: which column tiles of each VXM op's result (binary, binaryImm, unary, convert, pointwise) some
-// reader reads. In: the kernel IR's ops and tensors' tile counts; out: per such result, the range of tiles to
+// Part of `tile`: which column tiles of each VXM op's result (binary, binaryImm, unary, convert, pointwise, a row
+// copy) some reader reads. In: the kernel IR's ops and tensors' tile counts; out: per such result, the range of tiles to
 // compute. A tile nothing reads is not computed: an attention head's masked query is read by its scores' product
 // over the tiles holding the head's lanes only (`kTiles`), one of a 768-lane row's three, one or two of 4096's 13.
 // Guarantees: every tile any op reads of such a result lies in its range (a matmul's `a` over its kTiles, everything
@@ -75,8 +75,11 @@ export function liveTiles(
         }
         break;
       }
-      case "gather":
       case "copyRows":
+        // A row copy (attention's stacked query heads) copies only the tiles its readers read.
+        for (const x of opInputs(op)) read(x, j0, j1);
+        break;
+      case "gather":
         for (const x of opInputs(op)) whole(x);
         break;
       default:
@@ -92,7 +95,8 @@ export function liveTiles(
       op.kind === "binaryImm" ||
       op.kind === "unary" ||
       op.kind === "convert" ||
-      op.kind === "pointwise";
+      op.kind === "pointwise" ||
+      op.kind === "copyRows";
     const r = need.get(op.out);
     if (!vxm || split(op.id) || !r || (r[0] === 0 && r[1] === tiles(op.out))) return undefined;
     return { j0: r[0], j1: r[1] };

@@ -254,10 +254,12 @@ export function tile(p: PartitionedGraph, machine: Machine): TaskGraph {
       case "copyRows": {
         // Each range in pieces that stay inside one SRAM block of the source and of the destination.
         const out = byId.get(op.out)!;
+        // Only the tiles some reader reads (tile-live.ts).
+        const { j0, j1 } = live.get(op.out) ?? { j0: 0, j1: out.tiles };
         let at = 0;
         for (const part of op.parts) {
           const x = byId.get(part.x)!;
-          for (let j = 0; j < out.tiles; j++)
+          for (let j = j0; j < j1; j++)
             for (let k = 0; k < part.n; ) {
               const src = part.row0 + k;
               const dst = at + k;

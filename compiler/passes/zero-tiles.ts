@@ -191,6 +191,11 @@ export function unreadZeroTiles(
       }
       continue;
     }
+    if (op.kind === "copyRows" && !whole.has(op.out)) {
+      // A row copy reads each part at the tiles of the copy that are read (tile-live.ts makes only those).
+      for (const j of some.get(op.out) ?? []) for (const part of op.parts) readAt(part.x, j);
+      continue;
+    }
     if (op.kind !== "matmul") {
       for (const x of opInputs(op)) whole.add(x);
       continue;
