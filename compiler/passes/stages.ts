@@ -12,8 +12,10 @@
 import { ELEM_BYTES } from "../../arch/isa.ts";
 import type { Machine } from "../../arch/machine.ts";
 import { invariant } from "../../util/assert.ts";
+import { partId } from "./in-place.ts";
 import type { PartitionedGraph } from "./partition.ts";
 import type { Step, Task, TaskGraph, TiledTensor } from "./task-ir.ts";
+import { partsOf } from "./tile-columns.ts";
 
 /** The first two global links of a chip (after its local links): toward the next node and the previous one, at the
  * chip's position; the next two (where the machine has them): a node's last chip to the next node's first and back. */
@@ -78,6 +80,26 @@ export function linkBetween(m: Machine, from: number, to: number): number {
   return to > from ? g.east : g.west;
 }
 
+/**
+ * The products split by output columns and gathered on their first chip (tile-columns.ts; not kept in parts): per
+ * output, tile j -> the part that chip c of the split wrote it to (`partId(out, c)`, c > 0) before sending it to the
+ * first chip. A reader on a third chip takes the tile from there (`nearest`): the same values, one hop sooner than
+ * through the gathering chip (llama2-70b-fp8's q: its heads' chips waited for every tile to reach chip 0 first).
+ */
+function madeOnParts(p: PartitionedGraph): Map<string, (tile: number) => string | undefined> {
+  const kept = partsOf(p);
+  const made = new Map<string, (tile: number) => string | undefined>();
+  for (const op of p.kernel.ops) {
+    const n = p.nSplits?.get(op.id);
+    if (op.kind !== "matmul" || !n || kept.has(op.out)) continue;
+    made.set(op.out, (tile) => {
+      for (let c = 1; c + 1 < n.length; c++) if (tile >= n[c]! && tile < n[c + 1]!) return partId(op.out, c);
+      return undefined;
+    });
+  }
+  return made;
+}
+
 /** A task writing rows `row .. end - 1` of a tile. */
 interface Written {
   readonly id: string;
@@ -117,6 +139,7 @@ export function placeStages(g: TaskGraph, p: PartitionedGraph, m: Machine): Task
       ? base
       : id;
   };
+  const madeOn = madeOnParts(p);
   const homeOf = new Map<string, number>();
   for (const t of g.tensors)
     homeOf.set(t.id, firstWriterChip.get(t.id) ?? firstReaderChip.get(t.id) ?? p.chipOf.get(t.id) ?? 0);
@@ -187,6 +210,15 @@ export function placeStages(g: TaskGraph, p: PartitionedGraph, m: Machine): Task
     return recvs;
   };
 
+  /** The tensor to read tile `tile` of `id` from on `chip`: a gathered column split's part where the tile was
+   * made, when its route is no longer than from the gathering chip (tile-columns.ts sends each tile there first). */
+  const nearest = (id: string, tile: number, chip: number): string => {
+    const part = madeOn.get(id)?.(tile);
+    if (part === undefined || homeOf.get(id) === chip || !homeOf.has(part)) return id;
+    const hops = (from: number) => route(m, from, chip).length;
+    return hops(homeOf.get(part)!) <= hops(homeOf.get(id)!) ? part : id;
+  };
+
   for (const task of g.tasks) {
     const chip = chipOfTask(task);
     const after = new Set(task.after);
@@ -194,7 +226,7 @@ export function placeStages(g: TaskGraph, p: PartitionedGraph, m: Machine): Task
       switch (s.kind) {
         case "read":
         case "gather": {
-          const id = alias(s.ref.tensor);
+          const id = nearest(alias(s.ref.tensor), s.ref.tile, chip);
           const end =
             s.kind === "gather" ? Number.POSITIVE_INFINITY : s.ref.row + (s.ref.stride === 0 ? 1 : s.ref.n);
           for (const w of overlapping(fetch(id, s.ref.tile, chip), s.ref.row, end)) after.add(w);
