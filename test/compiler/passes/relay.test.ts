@@ -13,12 +13,12 @@ import { initialSources } from "../../../compiler/reference/init.ts";
 import { expectExact } from "../../support/exact.ts";
 
 // 3-chip nodes and 640 words a slice: a small llama's lm head spreads over two nodes, so the final rmsnorm's
-// output crosses node 0's gateway chip (2), which does not read it: the shape of llama3-8b's broadcast.
-// (ctx 640: with ctx 320 the decode heads, one product shorter since the softmax denominator is made once, leave
-// the final norm on node 1 and nothing crosses chip 2.)
+// output crosses a chip that does not read it (chip 3): the shape of llama3-8b's broadcast.
+// (ctx 320: with ctx 640, since q's rope runs per head (lower-rope.ts ropeHeads), the model takes 4 chips and
+// nothing is relayed; before, ctx 640 relayed it on chip 2.)
 const M = resolveMachine("tsp-v1", { mem_words: "640", chips_per_node: "3" });
 const LLAMA = "programs/llama2-7b.model";
-const SETS = { d: "640", heads: "8", kv_heads: "8", ff: "1280", vocab: "6400", ctx: "640", layers: "1" };
+const SETS = { d: "640", heads: "8", kv_heads: "8", ff: "1280", vocab: "6400", ctx: "320", layers: "1" };
 
 describe("relayed copies", () => {
   it("a copy a chip only receives and sends on over one SXM's links sits on the MEM slices nearest that SXM; the run is exact with the interpreter's values", () => {
@@ -31,7 +31,7 @@ describe("relayed copies", () => {
     const relays = facts.tensors.flatMap((t, ti) =>
       facts.relayAt[ti]! >= 0 ? [{ t, at: facts.relayAt[ti]! }] : [],
     );
-    expect(relays.map((x) => `${x.t.id} on chip ${x.t.chip}`)).toContain("rmsnorm_0@p2 on chip 2");
+    expect(relays.map((x) => `${x.t.id} on chip ${x.t.chip}`)).toContain("rmsnorm_0@p3 on chip 3");
     for (const { t, at } of relays) {
       // Two slice groups of the type's byte planes: the 2 x planes slices nearest the SXM.
       const near = [...Array(slices).keys()]
