@@ -62,7 +62,11 @@ describe("rope of q deferred to the attention's kv heads", () => {
   const cases: [string, Record<string, string>, number][] = [
     ["8 query heads of 128 lanes over 2 kv heads, decode", {}, 1],
     ["8 heads over 8 kv heads (no stacking: each head masked), decode", { kv_heads: "8" }, 1],
-    ["8 query heads over 2 kv heads, batch 2, prefill 3 (positions per row of the stack)", { batch: "2", seq: "3" }, 1],
+    [
+      "8 query heads over 2 kv heads, batch 2, prefill 3 (positions per row of the stack)",
+      { batch: "2", seq: "3" },
+      1,
+    ],
     ["8 query heads over 2 kv heads on 4 chips (auto)", {}, 4],
   ];
   for (const [name, sets, chips] of cases)
