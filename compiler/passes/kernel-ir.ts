@@ -128,11 +128,17 @@ export type KOp =
  *   for each output lane, those (below + above + 1) * 320 columns, b's column tile t meeting a's tile
  *   j - below + t. A lane permutation that moves lanes less than a tile or so (rope's rotate-half).
  * - `window`: b is stored whole (as without a layout), but only output column tiles n0 <= j < n1 are computed;
- *   every other output tile is exactly 0. One attention head's lanes of p . V^T.
+ *   every other output tile is exactly 0. One attention head's lanes of p . V^T. With `lanes` [l0, l1), only
+ *   those output lanes are exact: a tile loads only b's rows l0 .. l1 - 1 it holds (the plane's other rows keep
+ *   an earlier load's finite weights), so the reader must mask the other lanes (an attention head's lane mask).
  */
 export type WeightLayout =
   | { readonly kind: "band"; readonly nTiles: readonly [number, number] }
-  | { readonly kind: "window"; readonly nTiles: readonly [number, number] }
+  | {
+      readonly kind: "window";
+      readonly nTiles: readonly [number, number];
+      readonly lanes?: readonly [number, number];
+    }
   | { readonly kind: "diagonal"; readonly below: number; readonly above: number };
 
 export interface RowRange {
@@ -191,7 +197,7 @@ export function formatKernelOp(op: KOp): string {
         : op.bLayout.kind === "diagonal"
           ? ` (b diagonal, k tiles j-${op.bLayout.below}..j+${op.bLayout.above})`
           : op.bLayout.kind === "window"
-            ? ` (n tiles ${op.bLayout.nTiles[0]}..${op.bLayout.nTiles[1] - 1})`
+            ? ` (n tiles ${op.bLayout.nTiles[0]}..${op.bLayout.nTiles[1] - 1}${op.bLayout.lanes ? `, lanes ${op.bLayout.lanes[0]}..${op.bLayout.lanes[1] - 1}` : ""})`
             : ` (n tiles ${op.bLayout.nTiles[0]}..${op.bLayout.nTiles[1] - 1}, b from k tile ${op.kTiles?.[0] ?? 0})`;
       const epi = (op.epilogue ?? []).map((e) =>
         e.kind === "unary" ? e.fn : e.kind === "row" ? `${e.fn} ${e.b}` : `${e.fn} #${e.imm}`,

@@ -166,8 +166,13 @@ function groupValues(
   const group = H / KVH;
   const width = KVH * Dh;
   const vType = kb.get(x.vn).dtype;
-  // p . V^T over the cached keys: only the output tiles holding g's lanes (the rest is masked off by the caller).
-  const headTiles: WeightLayout = { kind: "window", nTiles: tilesOf(g * Dh, Dh) };
+  // p . V^T: only the output tiles holding g's lanes, and of their weight rows only g's (the rest is masked off by
+  // the caller): a head's load takes its Dh rows of V^T, not the 320 of the tile it shares with other heads.
+  const headTiles: WeightLayout = {
+    kind: "window",
+    nTiles: tilesOf(g * Dh, Dh),
+    lanes: [g * Dh, (g + 1) * Dh],
+  };
   // Query heads g*group .., in kv head g's lanes, every other lane exactly 0 (padding included), one above the
   // other.
   const stacked =

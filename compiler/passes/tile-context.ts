@@ -25,13 +25,13 @@ export function bufferRows(machine: Machine, type: ElemType): number {
 
 /** Read weight rows and load them into the MXM as the activation's type: the MXM multiplies one type, so an 8-bit
  * weight (fp8, int8) is converted on the VXM on its way (exact: each of its values is an fp16 and a bf16). */
-function weightLoad(ref: VecRef, weight: ElemType, activation: ElemType): Step[] {
+function weightLoad(ref: VecRef, weight: ElemType, activation: ElemType, row0: number): Step[] {
   const read: Step = { kind: "read", ref, type: weight };
-  if (weight === activation) return [read, { kind: "lw", type: weight, src: 0, n: ref.n, row0: 0 }];
+  if (weight === activation) return [read, { kind: "lw", type: weight, src: 0, n: ref.n, row0 }];
   return [
     read,
     { kind: "convert", from: weight, to: activation, src: 0, n: ref.n },
-    { kind: "lw", type: activation, src: 1, n: ref.n, row0: 0 },
+    { kind: "lw", type: activation, src: 1, n: ref.n, row0 },
   ];
 }
 
@@ -76,6 +76,8 @@ export interface TileContext {
     weights: (i: number) => VecRef,
     m: readonly [number, number],
     chip: number,
+    /** The plane's row the weights' first row loads into (a window's lanes: matmul's `bLayout`); 0 if absent. */
+    weightRow0?: number,
   ): string | undefined;
   /** Rows m0 .. m0 + mn - 1 of column tile j of `from` (on chip c, a local link away from chip 0) sent to the same
    * rows of `to` on chip 0, in pieces of at most `pieceRows` vectors (the link's buffer): a send on c and a recv
@@ -217,7 +219,17 @@ export function tileContext(p: PartitionedGraph, machine: Machine): TileContext 
     return recvs;
   };
 
-  const kChain: TileContext["kChain"] = (op, group, a, weightType, [k0, k1], weights, [m0, mn], chip) => {
+  const kChain: TileContext["kChain"] = (
+    op,
+    group,
+    a,
+    weightType,
+    [k0, k1],
+    weights,
+    [m0, mn],
+    chip,
+    row0 = 0,
+  ) => {
     let prev: string | undefined;
     let prevIw: string | undefined;
     let installed: VecRef | undefined;
@@ -240,7 +252,7 @@ export function tileContext(p: PartitionedGraph, machine: Machine): TileContext 
       // The next weight tile loads while the array multiplies with the last (the staging buffer is free from the
       // install on: docs/isa.md `iw`); only its install waits for the last product.
       const lw = push(
-        { id: `${group}.k${i}.lw`, op, mxmGroup: group, steps: weightLoad(w, weightType, a.type) },
+        { id: `${group}.k${i}.lw`, op, mxmGroup: group, steps: weightLoad(w, weightType, a.type, row0) },
         prevIw ? [prevIw] : [],
         chip,
       );

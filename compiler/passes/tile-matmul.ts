@@ -88,7 +88,12 @@ export function lowerMatmul(cx: TileContext, op: Matmul): void {
     for (let s = 0; s < splitsOn(c); s++)
       partial.set(`${c}/${s}`, cx.temp(out, `${out.id}.c${c}.part${s}`, acc, c));
   // b's first row for output tile j (a window's b is stored whole), and its column tile for a's column tile i.
-  const bRow0 = (j: number) => (lay?.kind === "band" ? (j - n0) * lanes : j * lanes);
+  // A window with `lanes` over a computed weight (loaded one row a cycle: allocate-facts.ts `wideCandidate`) loads
+  // only those rows of each tile, into the plane's rows they take in the tile. A stored one (a value cache) keeps
+  // its whole tile: a part of a block would load one row a cycle too, slower than the whole block's wide load.
+  const only = lay?.kind === "window" && b0.role === "temp" ? lay.lanes : undefined;
+  const bRow0 = (j: number) =>
+    lay?.kind === "band" ? (j - n0) * lanes : only ? Math.max(j * lanes, only[0]) : j * lanes;
   const bTile = (i: number, j: number) =>
     lay?.kind === "band" ? i - kFirst : diagonal ? i - j + diagonal.below : i;
   // The output tiles outside a band or window are zeros, each a task that reads finite values (zeroTile): a's first
@@ -105,7 +110,8 @@ export function lowerMatmul(cx: TileContext, op: Matmul): void {
       zeroTile(cx, op, from, tile, out, j, chunk, acc);
       continue;
     }
-    const nRows = Math.min(lanes, b0.rows - bRow0(j));
+    const nRows = only ? Math.min((j + 1) * lanes, only[1]) - bRow0(j) : Math.min(lanes, b0.rows - bRow0(j));
+    const planeRow0 = only ? bRow0(j) - j * lanes : 0;
     for (let m0 = 0; m0 < a0.rows; m0 += chunk) {
       const mn = Math.min(chunk, a0.rows - m0);
       const toSum: TiledTensor[] = [];
@@ -129,7 +135,7 @@ export function lowerMatmul(cx: TileContext, op: Matmul): void {
           }
           const group = `${op.id}.n${j}.m${m0}${chips > 1 ? `.c${c}` : ""}${splits > 1 ? `.s${s}` : ""}`;
           const weights = (i: number) => rowsOf(b.id, bTile(i, j), bRow0(j), nRows);
-          const prev = cx.kChain(op.id, group, a, b.type, [k0, k1], weights, [m0, mn], c);
+          const prev = cx.kChain(op.id, group, a, b.type, [k0, k1], weights, [m0, mn], c, planeRow0);
           const steps: Step[] = [{ kind: "acc", type: acc, n: mn, row0: 0 }];
           if (single) cx.finish(steps, 0, acc, out, j, m0, mn, op.epilogue ?? []);
           else {
