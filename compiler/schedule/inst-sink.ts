@@ -97,15 +97,26 @@ export class InstSink {
     // The rows by queue (a counting sort: each queue's rows in the order they were placed), then by cycle.
     const starts = new Int32Array(q + 1);
     for (let r = 0; r < n; r++) starts[rank[this.queueOf[r]!]! + 1]!++;
-    for (let k = 1; k <= q; k++) starts[k]! += starts[k - 1]!;
+    let longest = 0;
+    for (let k = 1; k <= q; k++) {
+      longest = Math.max(longest, starts[k]!);
+      starts[k]! += starts[k - 1]!;
+    }
     const order = new Int32Array(n);
     const fill = starts.slice(0, q);
     for (let r = 0; r < n; r++) order[fill[rank[this.queueOf[r]!]!]!++] = r;
     let columnBytes = 0;
     let fieldBytes = 0;
+    // The sort's arrays, made once for the longest queue: three buffers per queue were thousands of buffers (15 MB
+    // on the fp16 llama2-70b cut to 4 layers), each counted towards V8's next full collection (64 MB of them).
+    const scratch = {
+      cycles: new Float64Array(longest),
+      keys: new Float64Array(longest),
+      placed: new Int32Array(longest),
+    };
     for (let k = 0; k < q; k++) {
       const rows = order.subarray(starts[k]!, starts[k + 1]!);
-      this.sortByCycle(rows);
+      this.sortByCycle(rows, scratch);
       columnBytes += ColumnsBuilder.bytes(rows.length);
       fieldBytes += 9 * ((rows.length + 7) & ~7);
     }
@@ -158,9 +169,9 @@ export class InstSink {
 
   /** One queue's rows (placed order) sorted by issue cycle, ties in placed order: as numbers `cycle * 2^21 + j`
    * (exact below 2^53) without a comparator, else by one. */
-  private sortByCycle(rows: Int32Array): void {
+  private sortByCycle(rows: Int32Array, scratch: SortScratch): void {
     const m = rows.length;
-    const cycles = new Float64Array(m);
+    const cycles = scratch.cycles;
     let sorted = true;
     let wide = m >= 2 ** 21;
     for (let j = 0; j < m; j++) {
@@ -171,9 +182,10 @@ export class InstSink {
       if (c < 0 || c >= 2 ** 31) wide = true;
     }
     if (sorted) return;
-    const placed = rows.slice();
+    const placed = scratch.placed;
+    placed.set(rows);
     if (!wide) {
-      const keys = new Float64Array(m);
+      const keys = scratch.keys.subarray(0, m);
       for (let j = 0; j < m; j++) keys[j] = cycles[j]! * 2 ** 21 + j;
       keys.sort();
       for (let j = 0; j < m; j++) rows[j] = placed[keys[j]! % 2 ** 21]!;
@@ -182,6 +194,13 @@ export class InstSink {
     const idx = Array.from({ length: m }, (_, j) => j).sort((x, y) => cycles[x]! - cycles[y]! || x - y);
     for (let j = 0; j < m; j++) rows[j] = placed[idx[j]!]!;
   }
+}
+
+/** sortByCycle's arrays, each as long as the longest queue. */
+interface SortScratch {
+  readonly cycles: Float64Array;
+  readonly keys: Float64Array;
+  readonly placed: Int32Array;
 }
 
 function grown<T extends Int32Array | Uint8Array>(to: T, from: T): T {

@@ -13,27 +13,24 @@ function int32(x: number): number {
   return x;
 }
 
-/** Bytes of Int32Slab's first slab; each later slab is twice the one before (or the array it is made for). */
-const SLAB_BYTES = 1 << 20;
+/** Bytes of each of Int32Slab's slabs; an array above a quarter of that is a buffer of its own. */
+const SLAB_BYTES = 4 << 20;
 
 /**
- * Int32 arrays for many tables, carved as views of large shared buffers: a table's storage, and each growth of it,
- * is then no backing store of its own outside the heap. Tens of thousands of tables each allocating theirs (and
- * again on every growth) were 6% of llama2-7b's compile on 75 chips, in those allocations alone. An array a table
+ * Int32 arrays for many tables, carved as views of shared buffers: a table's storage, and each growth of it, is
+ * then no backing store of its own outside the heap. Tens of thousands of tables each allocating theirs (and again
+ * on every growth) were 6% of llama2-7b's compile on 75 chips, in those allocations alone. An array a table
  * outgrows is given back and taken again by the next request of its length (the tables' lengths are few: their
  * first times powers of four), so the slabs hold about what the tables use. Arrays come back as they were left:
- * a table reads only the entries it wrote. Large arrays too: V8 starts a collection of the whole heap whenever the
- * array buffers allocated since the last one pass 64 MB, and the large tables' growths, each a buffer of its own
- * (the old one garbage), started one every few seconds of a large schedule, each marking a heap that grows with the
- * program too (quadratic: the fp16 llama2-70b's schedule at 32 layers). So each new slab is twice the one before,
- * and the slabs, and the collections they start, are logarithmic in number; a slab's unused tail is never written
- * (no resident pages).
+ * a table reads only the entries it wrote. The slabs are of one size (4 MB), not each twice the one before: V8
+ * starts a collection of the whole heap whenever the array buffers allocated since the last one pass 64 MB, and a
+ * slab counts whole however little of it is used (doubling slabs allocated 133 MB for 86 MB of tables on the fp16
+ * llama2-70b cut to 4 layers; the last slab alone started a collection). A large array (above 1 MB) is a buffer of
+ * its own, given back and taken again like the others.
  */
 export class Int32Slab {
   private buffer: ArrayBuffer | undefined;
   private at = 0;
-  /** The size of the next slab. */
-  private next = SLAB_BYTES;
   /** Arrays given back, by length. */
   private readonly free = new Map<number, Int32Array[]>();
 
@@ -41,10 +38,9 @@ export class Int32Slab {
     const bytes = 4 * n;
     const reused = this.free.get(n)?.pop();
     if (reused) return reused;
+    if (4 * bytes > SLAB_BYTES) return new Int32Array(n);
     if (!this.buffer || this.at + bytes > this.buffer.byteLength) {
-      const size = Math.max(this.next, bytes);
-      this.buffer = new ArrayBuffer(size);
-      this.next = 2 * size;
+      this.buffer = new ArrayBuffer(SLAB_BYTES);
       this.at = 0;
     }
     const a = new Int32Array(this.buffer, this.at, n);

@@ -191,22 +191,28 @@ describe("bank ports", () => {
   });
 });
 
-// Int32Slab carves large arrays too, from slabs that double (each 64 MB of new array buffers starts a full
-// collection in V8): a few slabs, not a buffer per large table growth.
+// Int32Slab carves arrays up to 1 MB from slabs of one size (4 MB) and gives a larger array a buffer of its own:
+// V8 starts a full collection for each 64 MB of new array buffers, counted whole however little of a slab is used,
+// so the buffers it allocates are what the tables take plus at most one slab.
 describe("Int32Slab's slabs", () => {
-  it("arrays of every length share few buffers, a large one included, and a given-back one is taken again", () => {
+  it("arrays of every length share few buffers, no larger in all than the arrays and one slab, and a given-back one is taken again", () => {
     const slab = new Int32Slab();
-    const arrays = [64, 256, 1024, 4096, 16384, 65536, 262144, 64, 1 << 20].map((n) => slab.take(n));
-    for (const [k, a] of arrays.entries())
-      expect(a.length).toBe([64, 256, 1024, 4096, 16384, 65536, 262144, 64, 1 << 20][k]);
+    const lengths = [64, 256, 1024, 4096, 16384, 65536, 262144, 64, 1 << 20, 262144, 262144, 262144];
+    const arrays = lengths.map((n) => slab.take(n));
+    for (const [k, a] of arrays.entries()) expect(a.length).toBe(lengths[k]);
     const buffers = new Set(arrays.map((a) => a.buffer));
-    // 1 MB first, then 2 MB, then 4 MB: every array in three buffers.
+    // The arrays of 1 MB or less in two slabs of 4 MB; the 4 MB array in a buffer of its own.
     expect(buffers.size).toBeLessThanOrEqual(3);
+    const allocated = [...buffers].reduce((sum, b) => sum + b.byteLength, 0);
+    const taken = arrays.reduce((sum, a) => sum + a.byteLength, 0);
+    expect(allocated).toBeLessThanOrEqual(taken + (4 << 20));
     // Views never overlap: writing each array's length into it leaves every other array's as written.
-    for (const a of arrays) a.fill(a.length);
-    for (const a of arrays) expect(a.every((v) => v === a.length)).toBe(true);
-    const large = arrays[6]!;
-    slab.give(large);
-    expect(slab.take(262144)).toBe(large);
+    for (const [k, a] of arrays.entries()) a.fill(k);
+    for (const [k, a] of arrays.entries()) expect(a.every((v) => v === k)).toBe(true);
+    const [carved, own] = [arrays[6]!, arrays[8]!];
+    slab.give(carved);
+    expect(slab.take(262144)).toBe(carved);
+    slab.give(own);
+    expect(slab.take(1 << 20)).toBe(own);
   });
 });
