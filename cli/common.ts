@@ -51,10 +51,7 @@ export function writeOutput(path: string, text: string): void {
 /** writeOutput for text given in pieces, written in chunks of about a megabyte: a large program's text can be
  * longer than the longest string V8 holds. */
 export function writeOutputChunks(path: string, pieces: Iterable<string>): void {
-  let fd: number | undefined;
-  try {
-    mkdirSync(dirname(path), { recursive: true });
-    fd = openSync(path, "w");
+  withOutputFile(path, (fd) => {
     let chunk: string[] = [];
     let size = 0;
     for (const piece of pieces) {
@@ -67,6 +64,25 @@ export function writeOutputChunks(path: string, pieces: Iterable<string>): void 
       }
     }
     if (chunk.length > 0) writeSync(fd, chunk.join(""));
+  });
+}
+
+/** writeOutput for text given as pieces of bytes, each written as it comes. */
+export function writeOutputBytes(path: string, pieces: Iterable<Uint8Array>): void {
+  withOutputFile(path, (fd) => {
+    for (const piece of pieces)
+      for (let at = 0; at < piece.length; ) at += writeSync(fd, piece, at, piece.length - at);
+  });
+}
+
+/** Opens `path` for writing (its directory made first), runs `write` on it and closes it; a path that cannot be
+ * written is a user error. */
+function withOutputFile(path: string, write: (fd: number) => void): void {
+  let fd: number | undefined;
+  try {
+    mkdirSync(dirname(path), { recursive: true });
+    fd = openSync(path, "w");
+    write(fd);
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
     if (err.code === undefined) throw e;
@@ -74,16 +90,6 @@ export function writeOutputChunks(path: string, pieces: Iterable<string>): void 
   } finally {
     if (fd !== undefined) closeSync(fd);
   }
-}
-
-/** writeOutputChunks for text given as lines, each followed by a newline. */
-export function writeOutputLines(path: string, lines: Iterable<string>): void {
-  writeOutputChunks(
-    path,
-    (function* () {
-      for (const line of lines) yield `${line}\n`;
-    })(),
-  );
 }
 
 /** Prints diagnostics to stderr; throws a UserError (exit 1) when any is an error. */

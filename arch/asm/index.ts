@@ -5,7 +5,7 @@ import { assemble } from "./assemble.ts";
 
 export { programFromJson } from "./json.ts";
 export { programToJson, programToJsonChunks } from "./json-write.ts";
-export { printAsm, printAsmLines, printInstruction } from "./print.ts";
+export { printAsm, printAsmBytes, printInstruction } from "./print.ts";
 
 /** Parses assembly text; `program` is present only when there are no errors (warnings may remain). */
 export function parseAsm(text: string, file: string): { program?: Program; diagnostics: Diagnostic[] } {

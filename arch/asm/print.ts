@@ -1,34 +1,79 @@
 // Program -> canonical `.lasm` text: `.arch`, maps by name, wires, then chips by number, each with its data (by
 // slice, then address), outputs (by name) and queues in the fixed order mem, vxm, mxm, sxm, c2c. Instructions keep
-// their queue order. Guarantee: parseAsm(printAsm(p)) gives p back (spans aside), for p already in this order.
+// their queue order (written as bytes: print-row.ts, text-buffer.ts). Guarantee: parseAsm(printAsm(p)) gives p
+// back (spans aside), for p already in this order.
 import { assertNever } from "../../util/assert.ts";
-import { placedAt } from "../columns.ts";
 import { columnsOf } from "../columns-build.ts";
 import { machineFromName } from "../derive.ts";
-import type { ChipProgram, DataInit, Instruction, Placed, Program } from "../isa.ts";
+import type { DataInit, Instruction, Placed, Program } from "../isa.ts";
 import { toBase64 } from "./data.ts";
 import { formatName, formatNumber, mnemonicOf, queueName, streamName as sn, UNIT_KINDS } from "./names.ts";
+import { writeRow } from "./print-row.ts";
+import { TextBuffer } from "./text-buffer.ts";
 
 export function printAsm(p: Program): string {
-  return `${[...printAsmLines(p)].join("\n")}\n`;
+  // Each piece copied: printAsmBytes reuses its buffer.
+  const pieces = Array.from(printAsmBytes(p), (b) => b.slice());
+  const all = new Uint8Array(pieces.reduce((n, b) => n + b.length, 0));
+  let at = 0;
+  for (const b of pieces) {
+    all.set(b, at);
+    at += b.length;
+  }
+  return new TextDecoder().decode(all);
 }
 
-/** The lines of printAsm, one at a time (no newlines): a large program (tens of millions of instructions) is
- * written to a file line by line, since its text can pass the longest string (and the deepest argument list) V8
- * takes. */
-export function* printAsmLines(p: Program): Generator<string> {
-  yield `.arch ${formatName(p.arch)}`;
-  for (const name of Object.keys(p.maps).sort()) yield* printMap(name, p.maps[name]!);
+/** Bytes of text a piece holds before it is yielded. */
+const PIECE_BYTES = 1 << 20;
+
+/** The text of printAsm as UTF-8 bytes, in pieces of whole lines of about a megabyte (each a view of the printer's
+ * buffer, valid until the next piece is asked for): a large program (tens of
+ * millions of instructions) is written to a file a piece at a time, since its text can pass the longest string V8
+ * holds. Rows are written as bytes straight from their columns (print-row.ts): a string per line, the batches they
+ * were joined into and the collector's work on them were most of the cost of writing a compiled program. */
+export function* printAsmBytes(p: Program): Generator<Uint8Array> {
+  const w = new TextBuffer(2 * PIECE_BYTES);
+  const line = (s: string) => {
+    w.str(s);
+    w.char(10);
+  };
+  line(`.arch ${formatName(p.arch)}`);
+  for (const name of Object.keys(p.maps).sort()) for (const l of printMap(name, p.maps[name]!)) line(l);
   const wires = [...p.wires].sort(
     (x, y) => x.a - y.a || x.link - y.link || x.b - y.b || x.peerLink - y.peerLink,
   );
-  for (const w of wires) yield `.wire ${w.a}:c2c${w.link} ${w.b}:c2c${w.peerLink}`;
+  for (const x of wires) line(`.wire ${x.a}:c2c${x.link} ${x.b}:c2c${x.peerLink}`);
   const lanes = machineFromName(p.arch)?.lanes ?? 320;
-  // A line at a time: spreading a chip of a million lines into push() overflows the stack.
+  const kindRank = (k: string) => UNIT_KINDS.indexOf(k as (typeof UNIT_KINDS)[number]);
   for (const c of [...p.chips].sort((x, y) => x.chip - y.chip)) {
-    yield "";
-    yield* printChip(c, lanes);
+    line("");
+    line(`.chip ${c.chip}`);
+    if (c.copyOf) line(`.copy ${c.copyOf.chip} shift=${c.copyOf.shift}`);
+    const data = [...c.data].sort((x, y) => x.slice - y.slice || x.addr - y.addr);
+    for (const d of data) {
+      line(printData(d, lanes));
+      if (w.length >= PIECE_BYTES) yield w.take();
+    }
+    for (const o of [...c.outputs].sort((x, y) => (x.name < y.name ? -1 : x.name > y.name ? 1 : 0))) {
+      const slices = o.slices.map((s) => `mem${s}`).join(",");
+      line(
+        `.output ${formatName(o.name)} ${o.type} ${slices} ${o.addr}${o.words !== 1 ? ` words=${o.words}` : ""}`,
+      );
+    }
+    const queues = [...c.queues].sort(
+      (x, y) => kindRank(x.queue.kind) - kindRank(y.queue.kind) || x.queue.index - y.queue.index,
+    );
+    for (const q of queues) {
+      line("");
+      line(`.queue ${queueName(q.queue)}`);
+      const cols = columnsOf(q);
+      for (let k = 0; k < cols.count; k++) {
+        writeRow(w, cols, k);
+        if (w.length >= PIECE_BYTES) yield w.take();
+      }
+    }
   }
+  if (w.length > 0) yield w.take();
 }
 
 function printMap(name: string, map: readonly number[]): string[] {
@@ -37,27 +82,6 @@ function printMap(name: string, map: readonly number[]): string[] {
   for (let i = 0; i < map.length; i += 16) rows.push(`  ${map.slice(i, i + 16).join(", ")}`);
   if (rows.length === 0) return [`.map ${formatName(name)} []`];
   return [`.map ${formatName(name)} [`, rows.join(",\n"), "]"];
-}
-
-function* printChip(c: ChipProgram, lanes: number): Generator<string> {
-  yield `.chip ${c.chip}`;
-  if (c.copyOf) yield `.copy ${c.copyOf.chip} shift=${c.copyOf.shift}`;
-  const data = [...c.data].sort((x, y) => x.slice - y.slice || x.addr - y.addr);
-  for (const d of data) yield printData(d, lanes);
-  for (const o of [...c.outputs].sort((x, y) => (x.name < y.name ? -1 : x.name > y.name ? 1 : 0))) {
-    const slices = o.slices.map((s) => `mem${s}`).join(",");
-    yield `.output ${formatName(o.name)} ${o.type} ${slices} ${o.addr}${o.words !== 1 ? ` words=${o.words}` : ""}`;
-  }
-  const kindRank = (k: string) => UNIT_KINDS.indexOf(k as (typeof UNIT_KINDS)[number]);
-  const queues = [...c.queues].sort(
-    (x, y) => kindRank(x.queue.kind) - kindRank(y.queue.kind) || x.queue.index - y.queue.index,
-  );
-  for (const q of queues) {
-    yield "";
-    yield `.queue ${queueName(q.queue)}`;
-    const cols = columnsOf(q);
-    for (let k = 0; k < cols.count; k++) yield printPlaced(placedAt(cols, k));
-  }
 }
 
 /** Raw bytes, one slice: a fill when every byte is the same, otherwise base64. */

@@ -2,7 +2,7 @@
 // microseconds, tokens/s, instructions and SRAM per chip) with the lower bound and the schedule's efficiency.
 // `-o out.lasm` (or `.json`) writes the program; `--print-after PASS` shows a pass's output.
 import type { Command } from "commander";
-import { printAsmLines, programToJsonChunks } from "../../arch/asm/index.ts";
+import { printAsmBytes, programToJsonChunks } from "../../arch/asm/index.ts";
 import { resolveMachine } from "../../arch/derive.ts";
 import type { Machine } from "../../arch/machine.ts";
 import { type CompileResult, compile, PASSES, type PassName } from "../../compiler/compile.ts";
@@ -23,8 +23,8 @@ import {
   readSource,
   reportDiagnostics,
   stableJson,
+  writeOutputBytes,
   writeOutputChunks,
-  writeOutputLines,
 } from "../common.ts";
 
 export interface CompileFlags {
@@ -202,7 +202,7 @@ Examples:
         if (out) {
           timer.time("write", () => {
             if (out.endsWith(".json")) writeOutputChunks(out, programToJsonChunks(result.program!));
-            else writeOutputLines(out, printAsmLines(result.program!));
+            else writeOutputBytes(out, printAsmBytes(result.program!));
           });
           process.stderr.write(`wrote ${out}\n`);
         }
