@@ -200,21 +200,28 @@ export class Trial {
       }
     }
     const chosenStreams = this.chosenStreams;
-    chosenStreams.length = 0;
-    for (let gi = 0; gi < geo.groups.length; gi++) {
-      // A weight load's streams (14 to 16 ids for 40 to 320 cycles) are taken from id 0 up, every other flow's
-      // (a few ids, mostly short) from the top down: first free ids for both put a 2-stream read on ids 0 and 1 and
-      // pushed a load to 2..15, where a second load on that side no longer fitted (docs/compiler.md).
-      const chosen = this.chooseStreams(geo, gi, chip, start, !geo.groups[gi]!.load);
-      if (typeof chosen !== "number") chosenStreams.push(chosen);
-      else {
-        chosenStreams.push(streamRef(0, geo.groups[gi]!.dir ?? "e"));
-        if (chosen > shift) {
-          shift = chosen;
-          kind = STREAM;
+    const groups = geo.groups;
+    chosenStreams.length = groups.length;
+    // The groups with one direction choose first, then those that may take either (undirected: producer and
+    // consumer at one position): in index order alone, an undirected group took a side's last free ids and a
+    // directed group after it found none at every start, so the task conflicted with itself (llama2-70b-fp8
+    // prefill's K-split sum of seven fp32 parts, 16 rows each: 13 groups of 4 streams, 5 undirected).
+    for (let pass = 0; pass < 2; pass++)
+      for (let gi = 0; gi < groups.length; gi++) {
+        if ((groups[gi]!.dir === undefined) !== (pass === 1)) continue;
+        // A weight load's streams (14 to 16 ids for 40 to 320 cycles) are taken from id 0 up, every other flow's
+        // (a few ids, mostly short) from the top down: first free ids for both put a 2-stream read on ids 0 and 1 and
+        // pushed a load to 2..15, where a second load on that side no longer fitted (docs/compiler.md).
+        const chosen = this.chooseStreams(geo, gi, chip, start, !geo.groups[gi]!.load);
+        if (typeof chosen !== "number") chosenStreams[gi] = chosen;
+        else {
+          chosenStreams[gi] = streamRef(0, geo.groups[gi]!.dir ?? "e");
+          if (chosen > shift) {
+            shift = chosen;
+            kind = STREAM;
+          }
         }
       }
-    }
     return shift > 0
       ? { shift, kind }
       : { shift: 0, kind, choice: { alu: alu.slice(), streams: chosenStreams.slice() } };
