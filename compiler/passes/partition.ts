@@ -29,6 +29,7 @@ import { type PackContext, type Packing, packContext, packStages, type Stage } f
 import { alignToInstances } from "./pack-align.ts";
 import { planeTiming } from "./plane-split.ts";
 import { estimatePlacement, FILL_FRACTIONS, FULL_FILL, type SpreadTiming, spreadStages } from "./spread.ts";
+import { globalLinks } from "./stages.ts";
 
 export const STRATEGIES = ["auto", "pack", "spread", "none", "k-split", "pipeline", "layers"] as const;
 export type PartitionStrategy = (typeof STRATEGIES)[number];
@@ -379,6 +380,7 @@ export function spreadTiming(m: Machine): SpreadTiming {
     // 576 chips: 147,173 at 1x, 128,351 at 2x; llama2-7b and llama3-8b, 1 layer: within 3% either way).
     linkLatency: 2 * m.c2c.latency,
     hopLatency: m.c2c.latency,
+    gateways: globalLinks(m).gateEast !== undefined,
     bufferWords: m.c2c.bufferWords,
     wordCycles: num / den,
     planeSplit: planeTiming(m),

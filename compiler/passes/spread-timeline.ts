@@ -7,6 +7,7 @@ import { type KOp, opInputs } from "./kernel-ir.ts";
 import { kTilesOf, type PackContext, type Placement } from "./pack.ts";
 import { type PlaneChain, type PlaneTiming, planeSplits } from "./plane-split.ts";
 import { groupRows, productPlaneSplits, productShape } from "./product-groups.ts";
+import { routeOver } from "./stages.ts";
 
 /** The machine numbers the estimate uses (partition.ts reads them from the preset). */
 export interface SpreadTiming {
@@ -26,6 +27,8 @@ export interface SpreadTiming {
   /** The wire's own latency: what a K split's relayed partial sum waits on each hop after the first (`linkLatency`
    * is a whole trip's, doubled for the send's read, the recv's write and the link's turn). */
   readonly hopLatency: number;
+  /** Whether a node's last chip and the next node's first are wired directly (stages.ts `globalLinks`). */
+  readonly gateways: boolean;
   /** Words a link sends in one piece (stages.ts moves a tile in pieces of at most this). */
   readonly bufferWords: number;
   /** Cycles a 320-byte word takes on a link. */
@@ -65,6 +68,16 @@ export class Timeline {
     private readonly t: SpreadTiming,
   ) {}
 
+  /** The links stages.ts routes a transfer from chip `from` to chip `to` over. */
+  private hops(from: number, to: number): number {
+    return routeHops(from, to, this.ctx.nodeChips, this.t.gateways);
+  }
+
+  /** When chip c's MXM planes and VXM are all free, as booked so far (spread.ts breaks ties by it). */
+  busyUntil(c: number): number {
+    return Math.max(this.vxm[c] ?? 0, ...(this.planes[c] ?? [0]));
+  }
+
   /** Words of rows x tiles of tensor x (a row of a 320-lane tile is one 320-byte word per element byte). */
   private words(x: string, tiles: number): number {
     const t = this.ctx.tensors.get(x)!;
@@ -82,10 +95,10 @@ export class Timeline {
     if (m.chip === c) return m.at;
     const got = m.arrived?.get(c) ?? this.trialArrival(m, c);
     if (got !== undefined) return got;
-    // The links stages.ts routes it over: priced as two hops a node, a chip past the far node's gateway chip looked
-    // as near as that chip, and spanning column splits of every product were chosen where they lost (llama3-8b's up
-    // over 15 chips: 27,218 -> 27,407 cycles); counted as routed, not.
-    const hops = routeHops(m.chip, c, this.ctx.nodeChips);
+    // The links stages.ts routes it over (with one wire between nodes, priced as two hops a node, a chip past the far
+    // node's gateway chip looked as near as that chip, and spanning column splits of every product were chosen where
+    // they lost: llama3-8b's up over 15 chips, 27,218 -> 27,407 cycles; counted as routed, not).
+    const hops = this.hops(m.chip, c);
     const start = Math.max(m.at, this.trialLinkFree(m.chip, c) ?? this.linkFree[m.chip]?.[c] ?? 0);
     const sendCycles = this.words(x, tiles) * this.t.wordCycles;
     // A relay sends each piece on as it arrives (stages.ts moves a tile in pieces of at most a link buffer), so a
@@ -236,11 +249,9 @@ export class Timeline {
         parts.push(local);
         const words = out.rows * (n[c + 1]! - n[c]!) * DTYPE_BYTES[out.dtype];
         const sendCycles = words * this.t.wordCycles;
-        // From another node (a heavy product's split), over the gateways: two hops a node, relayed (readyOn).
-        const nodes = Math.abs(
-          Math.floor(chip / this.ctx.nodeChips) - Math.floor(p.base / this.ctx.nodeChips),
-        );
-        const relayed = nodes > 0 ? (2 * nodes - 1) * this.relay(op.out, sendCycles) : 0;
+        // From another node, over the hops stages.ts routes it, relayed (readyOn).
+        const hops = this.hops(chip, p.base);
+        const relayed = hops > 1 ? (hops - 1) * this.relay(op.out, sendCycles) : 0;
         end = Math.max(end, c === 0 || kept ? local : local + this.t.linkLatency + sendCycles + relayed);
       }
       return this.made_(op.out, p.base, end, commit, inParts ? parts : undefined);
@@ -267,7 +278,7 @@ export class Timeline {
   /**
    * When a K split over several whole nodes (spread.ts `wideSplits`) is written: every chip sends its partial sums to
    * the first of its node's chips of the split, which adds them with the sum of the nodes beyond and sends one sum on
-   * toward chip 0, over the gateways (two hops a node, as readyOn; tile-matmul.ts). A tile's partial sum leaves as soon as its group ends, and
+   * toward chip 0, over the hops stages.ts routes it (as readyOn; tile-matmul.ts). A tile's partial sum leaves as soon as its group ends, and
    * wideSplits takes only splits whose sums take no longer on a link than the planes' work, so the sums stream
    * while the planes work: after the last group come one round of tiles (a group per plane) and the hops'
    * latencies. (A K split in one node keeps the whole trip after its last group: priced so here as well, the
@@ -281,8 +292,9 @@ export class Timeline {
     const nodeOf = (c: number) => Math.floor(c / this.ctx.nodeChips);
     /** By the first chip of each node: when its chips' sums are there, and how many chips it has. */
     const heads = new Map<number, { at: number; n: number }>();
-    // The K tiles of `a` for the chips of other nodes leave its node over one gateway wire each way, one chip's
-    // after another (stages.ts routes them so): by direction, when that wire is free.
+    // The K tiles of `a` for the chips of other nodes leave its node over the wire of the position they cross at,
+    // one chip's after another where they share it (stages.ts routes them so): by direction and position, when
+    // that wire is free.
     const made = this.made.get(op.a);
     const wire = new Map<number, number>();
     for (let c = 0; c < bounds.length - 1; c++) {
@@ -293,9 +305,11 @@ export class Timeline {
       const away = made && !made.parts ? nodeOf(chip) - nodeOf(made.chip) : 0;
       if (made && away !== 0) {
         const send = this.words(op.a, k1 - k0) * this.t.wordCycles;
-        const free = Math.max(made.at, wire.get(Math.sign(away)) ?? 0) + send;
-        wire.set(Math.sign(away), free);
-        const hops = 2 * Math.abs(away);
+        const at = away > 0 ? chip % this.ctx.nodeChips : made.chip % this.ctx.nodeChips;
+        const key = Math.sign(away) * (1 + at);
+        const free = Math.max(made.at, wire.get(key) ?? 0) + send;
+        wire.set(key, free);
+        const hops = this.hops(made.chip, chip);
         ready = Math.max(ready, free + this.t.linkLatency + (hops - 1) * this.relay(op.a, send));
       }
       if (c === 0)
@@ -308,19 +322,22 @@ export class Timeline {
       h.n++;
     }
     // The farthest node's sum goes to the next node's head, which adds it with its own chips' (tile-matmul.ts),
-    // and so on to chip 0: two hops a node (a node's first chip, the last chip of the node before, its head).
-    // A hop after the first: the wire's latency and one tile's sum (measured on llama2-70b-fp8's unit: a 4-word
-    // partial sum sent from chip 20 at cycle 37,436 was received on chip 16 at 37,751).
+    // and so on to chip 0, over the hops stages.ts routes it (one where the heads share a position, as whole-node
+    // splits' heads do). A hop after the first: the wire's latency and one tile's sum (measured on llama2-70b-fp8's
+    // unit: a 4-word partial sum sent from chip 20 at cycle 37,436 was received on chip 16 at 37,751).
     const hop = this.t.hopLatency + tail / Math.min(this.t.planes, tiles);
     let carried: number | undefined;
-    for (const head of [...heads.keys()].sort((x, y) => y - x)) {
+    const order = [...heads.keys()].sort((x, y) => y - x);
+    order.forEach((head, j) => {
       const h = heads.get(head)!;
       const n = h.n + (carried === undefined ? 0 : 1);
       const at = Math.max(h.at, carried ?? 0);
       // The head's adds: a vector per output row and tile and part, a few ALUs at a time (as `place`).
       const summed = n > 1 ? at + this.t.vxmLatency + Math.ceil((out.rows * tiles * n) / 4) : at;
-      carried = head === p.base ? summed : summed + this.t.linkLatency + tail + hop;
-    }
+      const next = order[j + 1];
+      const hops = next === undefined ? 0 : this.hops(head, next);
+      carried = head === p.base ? summed : summed + this.t.linkLatency + tail + Math.max(0, hops - 1) * hop;
+    });
     return carried! + this.t.vxmLatency;
   }
 
@@ -369,14 +386,8 @@ export function readsOnlySources(ctx: PackContext, op: KOp): boolean {
   return op.kind !== "matmul" && opInputs(op).every((x) => ctx.tensors.get(x)!.role !== "temp");
 }
 
-/** The links a transfer from chip `from` to chip `to` crosses as stages.ts routes it: inside a node one; to another
- * node to its gateway chip, over each gateway wire, through each node between, and on to `to` (`route`). */
-export function routeHops(from: number, to: number, nodeChips: number): number {
-  const [nf, nt] = [Math.floor(from / nodeChips), Math.floor(to / nodeChips)];
-  if (nf === nt) return from === to ? 0 : 1;
-  const east = nt > nf;
-  const exit = east ? nf * nodeChips + nodeChips - 1 : nf * nodeChips;
-  const entry = east ? nt * nodeChips : nt * nodeChips + nodeChips - 1;
-  const between = nodeChips > 1 ? Math.abs(nt - nf) - 1 : 0;
-  return (from === exit ? 0 : 1) + Math.abs(nt - nf) + between + (to === entry ? 0 : 1);
+/** The links a transfer from chip `from` to chip `to` crosses: the hops of stages.ts's own route (`routeOver`), on
+ * nodes of `nodeChips` chips with or without (`gateways`) a node's last chip wired to the next node's first. */
+export function routeHops(from: number, to: number, nodeChips: number, gateways = true): number {
+  return routeOver(nodeChips, gateways, from, to).length - 1;
 }

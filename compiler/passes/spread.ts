@@ -249,6 +249,7 @@ function spreadWithin(
           bestScore = score;
         }
       }
+      if (best && theirs.length === 0) best = leastBusy(line, best, mine);
       if (!best) node++;
       else if (j !== undefined) {
         // The sibling's placement beside it (disjoint, soonest end): where the pair would run side by side.
@@ -302,6 +303,28 @@ function spreadWithin(
   for (const p of places) used = Math.max(used, p.base + p.width);
   const chipBytes = Array.from({ length: used }, (_, c) => (fills[c] ? fills[c].total() : 0));
   return { ok: true, why: "", chips: used, stages: places, chipBytes, cycles: line.end };
+}
+
+/**
+ * Of the placements whose estimated ends tie with `best`'s, the one whose chips the time line has booked until the
+ * earliest (the most slack). A tie says the op's inputs arrive at the same cycle on each of them, so its own end does
+ * not choose; what does is the work the chip is already given, which the schedule runs longer than the time line
+ * books it (a kv head's chain of small ops on llama2-70b's chip 0: 880 cycles estimated, 2,010 scheduled). The
+ * lowest chip took every tie before: chip 0 held two of llama2-70b's kv heads and chip 2 none.
+ */
+function leastBusy<T extends { p: Placement; end: number }>(line: Timeline, best: T, all: readonly T[]): T {
+  const busy = (p: Placement) => {
+    let until = 0;
+    for (let c = p.base; c < p.base + p.width; c++) until = Math.max(until, line.busyUntil(c));
+    return until;
+  };
+  let [chosen, soonest] = [best, busy(best.p)];
+  for (const c of all)
+    if (c.end === best.end && c !== best) {
+      const b = busy(c.p);
+      if (b < soonest) [chosen, soonest] = [c, b];
+    }
+  return chosen;
 }
 
 /** An op's items placed whole, and K split and column split over w = 2, 3, ... chips (even shares, in order of w;

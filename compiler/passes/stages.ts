@@ -53,10 +53,15 @@ function nodeSize(m: Machine): number {
  * took about 2,000 cycles over three hops, its column splits' tiles came back over three more.
  */
 export function route(m: Machine, from: number, to: number): number[] {
-  const size = nodeSize(m);
+  return routeOver(nodeSize(m), globalLinks(m).gateEast !== undefined, from, to);
+}
+
+/** `route` on nodes of `size` chips, with (`gateways`) or without the direct wire of a node's last chip and the next
+ * node's first: the one rule stages.ts routes by and the spread's estimate prices (spread-timeline.ts). */
+export function routeOver(size: number, gateways: boolean, from: number, to: number): number[] {
   const [nf, nt] = [Math.floor(from / size), Math.floor(to / size)];
   if (nf === nt) return from === to ? [from] : [from, to];
-  if (gatewayPair(from, to, size) && globalLinks(m).gateEast !== undefined) return [from, to];
+  if (gateways && gatewayPair(from, to, size)) return [from, to];
   const step = nt > nf ? 1 : -1;
   const pos = nt > nf ? to % size : from % size;
   const path = [from];

@@ -43,6 +43,7 @@ const TIMING: SpreadTiming = {
   vxmLatency: 8,
   linkLatency: 100,
   hopLatency: 50,
+  gateways: true,
   bufferWords: 32,
   wordCycles: 1000,
   planeSplit: planeTiming(TSP_V1),
@@ -92,7 +93,7 @@ describe("the spread estimate", () => {
     expect(checked).toBeGreaterThanOrEqual(63);
   });
 
-  it("a K split over two whole nodes waits for its far node's input tiles one chip after another on the one gateway wire", () => {
+  it("a K split over two whole nodes gets its far node's input tiles over the wires of their positions, side by side, not one chip's after another", () => {
     const text = `model wide
 input x: fp16[64, 640]
 param w0: fp16[640, 5120]
@@ -109,11 +110,12 @@ output y = matmul(matmul(x, w0), w1)
       { base: 0, width: 1 },
       { base: 0, width: 16, kBounds: bounds },
     ]);
-    // Node 1's eight K tiles of 64 rows (128 words each) cross the wire one after another, then its chips' partial
-    // sums (2 output tiles of 64 fp32 rows: 512 words) come back.
-    const wire = 8 * 64 * 2 * TIMING.wordCycles;
+    // Node 1's eight K tiles of 64 rows (128 words each) cross at their chips' eight positions (stages.ts `route`),
+    // each on its own wire, then its chips' partial sums (2 output tiles of 64 fp32 rows: 512 words) come back.
+    const wire = 64 * 2 * TIMING.wordCycles;
     const sums = 2 * 64 * 4 * TIMING.wordCycles;
     expect(end - made).toBeGreaterThanOrEqual(wire + sums);
+    expect(end - made).toBeLessThan(8 * wire + sums);
   });
 
   it("an 8-bit weight tile is estimated at the converted load width (320 / 3 rows), not the fp16 width (320 / 8)", () => {
