@@ -28,7 +28,14 @@ import { M } from "./messages.ts";
 import { type PackContext, type Packing, packContext, packStages, type Stage } from "./pack.ts";
 import { alignToInstances } from "./pack-align.ts";
 import { planeTiming } from "./plane-split.ts";
-import { estimatePlacement, FILL_FRACTIONS, FULL_FILL, type SpreadTiming, spreadStages } from "./spread.ts";
+import {
+  estimatePlacement,
+  FILL_FRACTIONS,
+  FULL_FILL,
+  OUTPUT_NODES,
+  type SpreadTiming,
+  spreadStages,
+} from "./spread.ts";
 import { globalLinks } from "./stages.ts";
 
 export const STRATEGIES = ["auto", "pack", "spread", "none", "k-split", "pipeline", "layers"] as const;
@@ -315,7 +322,7 @@ function unusedChipsReason(
   spread: boolean,
 ): string {
   // Ops of one pass mostly wait for each other: nodes beyond what the SRAM needs would add link hops, not speed.
-  const spreadWhy = `each op goes where it is estimated to finish first, on one chip or split (by K or by output columns) over chips of one node (at most ${nodeChips}; a model output no op reads, by columns over two), and the next node is used only once one is full, but for a heavy product's column split (its weights' load time on one node well above its input's and output's link time), which may take a later node`;
+  const spreadWhy = `each op goes where it is estimated to finish first, on one chip or split (by K or by output columns) over chips of one node (at most ${nodeChips}; a model output no op reads, by columns over up to ${OUTPUT_NODES} nodes), and the next node is used only once one is full, but for a heavy product's column split (its weights' load time on one node well above its input's and output's link time), which may take a later node`;
   switch (strategy) {
     case "spread":
       return spread ? spreadWhy : "the spread did not fit the chips given, so the ops were packed";

@@ -342,7 +342,7 @@ function columnNodes(ctx: PackContext, out: string): number {
 export const OUTPUT_NODES = 4;
 
 /** An op's items placed whole, and K split and column split over w = 2, 3, ... chips (even shares, in order of w;
- * at most a node for a K split, two for a column split): the same at every
+ * at most a node for a K split, `columnNodes` for a column split): the same at every
  * chip it starts from. */
 interface Candidates {
   readonly whole: Item[][];
