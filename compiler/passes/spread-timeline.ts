@@ -73,11 +73,6 @@ export class Timeline {
     return routeHops(from, to, this.ctx.nodeChips, this.t.gateways);
   }
 
-  /** When chip c's MXM planes and VXM are all free, as booked so far (spread.ts breaks ties by it). */
-  busyUntil(c: number): number {
-    return Math.max(this.vxm[c] ?? 0, ...(this.planes[c] ?? [0]));
-  }
-
   /** Words of rows x tiles of tensor x (a row of a 320-lane tile is one 320-byte word per element byte). */
   private words(x: string, tiles: number): number {
     const t = this.ctx.tensors.get(x)!;

@@ -249,7 +249,6 @@ function spreadWithin(
           bestScore = score;
         }
       }
-      if (best && theirs.length === 0) best = leastBusy(line, best, mine);
       if (!best) node++;
       else if (j !== undefined) {
         // The sibling's placement beside it (disjoint, soonest end): where the pair would run side by side.
@@ -306,28 +305,6 @@ function spreadWithin(
 }
 
 /**
- * Of the placements whose estimated ends tie with `best`'s, the one whose chips the time line has booked until the
- * earliest (the most slack). A tie says the op's inputs arrive at the same cycle on each of them, so its own end does
- * not choose; what does is the work the chip is already given, which the schedule runs longer than the time line
- * books it (a kv head's chain of small ops on llama2-70b's chip 0: 880 cycles estimated, 2,010 scheduled). The
- * lowest chip took every tie before: chip 0 held two of llama2-70b's kv heads and chip 2 none.
- */
-function leastBusy<T extends { p: Placement; end: number }>(line: Timeline, best: T, all: readonly T[]): T {
-  const busy = (p: Placement) => {
-    let until = 0;
-    for (let c = p.base; c < p.base + p.width; c++) until = Math.max(until, line.busyUntil(c));
-    return until;
-  };
-  let [chosen, soonest] = [best, busy(best.p)];
-  for (const c of all)
-    if (c.end === best.end && c !== best) {
-      const b = busy(c.p);
-      if (b < soonest) [chosen, soonest] = [c, b];
-    }
-  return chosen;
-}
-
-/**
  * How many nodes, from the one it starts in, a column split of the product making `out` may run over: two, or
  * OUTPUT_NODES for a model output no op reads, which stays where it is computed (tile-columns.ts `outputParts`):
  * nothing comes back, so more chips only add copies of its input, and the estimate weighs those.
@@ -336,9 +313,9 @@ function columnNodes(ctx: PackContext, out: string): number {
   return ctx.leftInPlace.has(out) ? OUTPUT_NODES : 2;
 }
 
-/** Nodes an output left in place may be split over. Measured (one layer, `--chips 576`): 2 -> 4 nodes took
- * llama2-70b-fp8 32,667 -> 29,537 cycles, llama2-70b 29,315 -> 27,849, llama3-8b 21,776 -> 19,989; 6 or 8 nodes
- * placed the same as 4 (measured by the `single` helper before the tie rule). */
+/** Nodes an output left in place may be split over. Measured (one layer, `--chips 576`, the `single` helper): 2 -> 4
+ * nodes took llama2-70b-fp8 31,695 -> 29,192 cycles, llama2-70b 30,479 -> 28,343, llama3-8b 22,556 -> 21,681; 6 or 8
+ * nodes placed the same as 4 (docs/compiler.md "The estimate's hops as routed, and ties"). */
 export const OUTPUT_NODES = 4;
 
 /** An op's items placed whole, and K split and column split over w = 2, 3, ... chips (even shares, in order of w;

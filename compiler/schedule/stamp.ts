@@ -87,6 +87,15 @@ export function stampProgram(
       const peer = wireOf.get(`${a}:${q.queue.index}`);
       if (!peer) return { why: `chip ${a} link ${q.queue.index} has no wire` };
       const r = region(peer.chip);
+      // What unit 0 receives from before it, unit k receives from unit k - 1 over the same wire translated: the
+      // chip of unit 0 at the sender's place one group on must send there as often (the check below is the other way).
+      if (r === -1 && recvs.length > 0) {
+        const from = peer.chip + u;
+        if (region(from) !== 0 || ofOp(queueOf(from, peer.link), "send").length !== recvs.length)
+          return {
+            why: `chip ${a} of unit 0 receives on link ${q.queue.index} what no chip of unit 0 sends on`,
+          };
+      }
       if (r === 0 || (r === -1 && sends.length === 0)) continue;
       if (r !== 1 || recvs.length > 0)
         return {

@@ -1,7 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { resolveMachine } from "../../../arch/derive.ts";
 import { TSP_V1 } from "../../../arch/presets.ts";
-import { opInputs } from "../../../compiler/passes/kernel-ir.ts";
 import { packContext } from "../../../compiler/passes/pack.ts";
 import { partition, spreadTiming } from "../../../compiler/passes/partition.ts";
 import { planeSplits, planeTiming } from "../../../compiler/passes/plane-split.ts";
@@ -84,20 +83,6 @@ describe("a column split into the next node", () => {
       expect(p.nSplits?.get(id), `${id} split by columns`).toBeDefined();
       expect(node(at.base + at.width - 1), `${id} over two nodes`).toBe(node(at.base) + 1);
     }
-  }, 60_000);
-});
-
-describe("ties in the estimate", () => {
-  it("llama2-70b-fp8's eight kv heads each on a chip of their own: an op whose inputs arrive at once on several chips goes to the one booked least (spread.ts leastBusy), not the lowest", () => {
-    const { file: FP8, kernel } = fp8Layer();
-    const p = partition(kernel, TSP_V1, 576, FP8).partitioned;
-    // A kv head's query rows stacked from its select products (each read by the head's score product).
-    const stacks = kernel.ops.filter(
-      (o) => o.kind === "copyRows" && o.id.startsWith("layer.0.a.") && opInputs(o).length === 8,
-    );
-    expect(stacks.length, "one stack a kv head").toBe(8);
-    const chips = stacks.map((o) => p.stageOf.get(o.id)!.base);
-    expect(new Set(chips).size, `chips ${chips.join(", ")}`).toBe(8);
   }, 60_000);
 });
 

@@ -89,9 +89,8 @@ describe("spreading over the chips given", () => {
 
   it("a column split of a model output no op reads keeps each chip's tiles there: no sends, every tile an output region once, exact with the interpreter's values", () => {
     // lm_head [6400 x 640]: 20 output column tiles, 2 K tiles. Split by K each chip would send 20 fp32 tiles of
-    // partial sums; split by columns, the logits stay where they are computed (tile-columns.ts outputParts). ff 1920:
-    // the MLP's gate is column split too (at ff 1280 the placement keeps it on one chip).
-    const sets = { ...LAYER, vocab: "6400", ff: "1920" };
+    // partial sums; split by columns, the logits stay where they are computed (tile-columns.ts outputParts).
+    const sets = { ...LAYER, vocab: "6400" };
     const { graph, r } = build(LLAMA, sets, SMALL, 16, "auto", true);
     const p = partition(r.kernel!, SMALL, 16, LLAMA).partitioned;
     const n = p.nSplits?.get("matmul_0");
