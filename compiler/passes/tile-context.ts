@@ -240,29 +240,31 @@ export function tileContext(p: PartitionedGraph, machine: Machine): TileContext 
       // last one on the array, which the scheduler times by the plane's installs.)
       const same = installed !== undefined && sameValues(byId.get(w.tensor)!, installed, w, lanes);
       installed = w;
-      if (same) {
-        prevIw = push(
-          { id: `${group}.k${i}.iw`, op, mxmGroup: group, steps: [{ kind: "iw" }] },
-          [prev!],
-          chip,
-        );
-        prev = push(abcTask(op, group, a, i, [m0, mn], k0), [prevIw], chip);
-        continue;
-      }
+      const iwAfter = prev ? [prev] : [];
       // The next weight tile loads while the array multiplies with the last (the staging buffer is free from the
       // install on: docs/isa.md `iw`); only its install waits for the last product.
-      const lw = push(
-        { id: `${group}.k${i}.lw`, op, mxmGroup: group, steps: weightLoad(w, weightType, a.type, row0) },
-        prevIw ? [prevIw] : [],
+      if (!same)
+        iwAfter.unshift(
+          push(
+            { id: `${group}.k${i}.lw`, op, mxmGroup: group, steps: weightLoad(w, weightType, a.type, row0) },
+            prevIw ? [prevIw] : [],
+            chip,
+          ),
+        );
+      prevIw = push({ id: `${group}.k${i}.iw`, op, mxmGroup: group, steps: [{ kind: "iw" }] }, iwAfter, chip);
+      prev = push(
+        {
+          id: `${group}.k${i}.abc`,
+          op,
+          mxmGroup: group,
+          steps: [
+            { kind: "read", ref: rowsOf(a.id, i, m0, mn), type: a.type },
+            { kind: "abc", type: a.type, src: 0, n: mn, row0: 0, accumulate: i > k0 },
+          ],
+        },
+        [prevIw],
         chip,
       );
-      const iw = push(
-        { id: `${group}.k${i}.iw`, op, mxmGroup: group, steps: [{ kind: "iw" }] },
-        prev ? [lw, prev] : [lw],
-        chip,
-      );
-      prevIw = iw;
-      prev = push(abcTask(op, group, a, i, [m0, mn], k0), [iw], chip);
     }
     return prev;
   };
@@ -324,26 +326,6 @@ export function tileContext(p: PartitionedGraph, machine: Machine): TileContext 
     finish,
     kChain,
     toChip0,
-  };
-}
-
-/** Rows m0 .. m0 + mn - 1 of `a`'s tile i through the installed weights, accumulating after the chain's first. */
-function abcTask(
-  op: string,
-  group: string,
-  a: TiledTensor,
-  i: number,
-  [m0, mn]: readonly [number, number],
-  k0: number,
-): Omit<Task, "after" | "chip"> {
-  return {
-    id: `${group}.k${i}.abc`,
-    op,
-    mxmGroup: group,
-    steps: [
-      { kind: "read", ref: { tensor: a.id, tile: i, row: m0, n: mn, stride: 1 }, type: a.type },
-      { kind: "abc", type: a.type, src: 0, n: mn, row0: 0, accumulate: i > k0 },
-    ],
   };
 }
 
