@@ -46,37 +46,32 @@ export class ListLog {
     private arena: Arena | undefined,
   ) {}
 
-  /** Moves the log, complete when its reference chip ends, to `arena` (the run's), in exactly its length. */
+  /** Moves the log, complete when its reference chip ends, to `arena` (the run's), in its length (rounded up to even). */
   settle(arena: Arena): void {
     this.arena = arena;
     const k = this.length;
-    if (k === 0) return;
-    const even = (k + 1) & ~1;
-    const { buf, at } = arena.take(12 * even, false);
-    const d0s = new Int32Array(buf, at, k);
-    const ops = new Int32Array(buf, at + 4 * even, 2 * k);
-    d0s.set(this.d0s.subarray(0, k));
-    ops.set(this.ops.subarray(0, 2 * k));
-    this.d0s = d0s;
-    this.ops = ops;
+    if (k > 0) this.moveTo(arena, (k + 1) & ~1);
   }
 
   push(word: number, d0: number, n: number): void {
     const k = this.length;
-    if (k === this.d0s.length) {
-      const size = 2 * k + 256;
-      const { buf, at } = this.arena!.take(12 * size, false);
-      const d0s = new Int32Array(buf, at, size);
-      const ops = new Int32Array(buf, at + 4 * size, 2 * size);
-      d0s.set(this.d0s.subarray(0, k));
-      ops.set(this.ops.subarray(0, 2 * k));
-      this.d0s = d0s;
-      this.ops = ops;
-    }
+    if (k === this.d0s.length) this.moveTo(this.arena!, 2 * k + 256);
     this.d0s[k] = d0;
     this.ops[2 * k] = word;
     this.ops[2 * k + 1] = n;
     this.length = k + 1;
+  }
+
+  /** Copies the entries into `size` entries of `arena` (the d0s, then the ops: 12 bytes an entry) and reads them there. */
+  private moveTo(arena: Arena, size: number): void {
+    const k = this.length;
+    const { buf, at } = arena.take(12 * size, false);
+    const d0s = new Int32Array(buf, at, size);
+    const ops = new Int32Array(buf, at + 4 * size, 2 * size);
+    d0s.set(this.d0s.subarray(0, k));
+    ops.set(this.ops.subarray(0, 2 * k));
+    this.d0s = d0s;
+    this.ops = ops;
   }
 
   /** Sets `mark[g]` for every group the logged operations touch (found once, when the log is complete). */
