@@ -212,10 +212,10 @@ export class Trial {
         // A weight load's streams (14 to 16 ids for 40 to 320 cycles) are taken from id 0 up, every other flow's
         // (a few ids, mostly short) from the top down: first free ids for both put a 2-stream read on ids 0 and 1 and
         // pushed a load to 2..15, where a second load on that side no longer fitted (docs/compiler.md).
-        const chosen = this.chooseStreams(geo, gi, chip, start, !geo.groups[gi]!.load);
+        const chosen = this.chooseStreams(geo, gi, chip, start, !groups[gi]!.load);
         if (typeof chosen !== "number") chosenStreams[gi] = chosen;
         else {
-          chosenStreams[gi] = streamRef(0, geo.groups[gi]!.dir ?? "e");
+          chosenStreams[gi] = streamRef(0, groups[gi]!.dir ?? "e");
           if (chosen > shift) {
             shift = chosen;
             kind = STREAM;
