@@ -86,12 +86,6 @@ export function laneSum32Of(k: KernelBuilder, at: string, make: () => string, ou
   return k.binary(k.fresh(at), "add", laneSum(k, at, hi, outCols), laneSum(k, at, lo, outCols));
 }
 
-/** A 16-bit MXM operand for x: x itself when it is fp16 or bf16, else x rounded to bf16. */
-function mxmOperand(k: KernelBuilder, at: string, x: string): string {
-  const d = k.get(x).dtype;
-  return d === "fp16" || d === "bf16" ? x : k.convert(k.fresh(at), x, "bf16");
-}
-
 /** layernorm (centre) or rmsnorm over the last axis, in fp32, rounded once to `out`'s dtype at `outId`. */
 export function lowerNorm(
   k: KernelBuilder,
@@ -106,21 +100,31 @@ export function lowerNorm(
   const at = outId;
   const d = k.get(x).cols;
   const x32 = k.convert(k.fresh(at), x, "fp32");
+  // (v * v) * keep, built once for each half of its lane sum: v is read twice, the squares never stored.
+  const squares = (v: string) => () =>
+    k.binary(k.fresh(at), "mul", k.binary(k.fresh(at), "mul", v, v), keepMask(k, d));
+  const meanOf = (sum: string) => k.imm(k.fresh(at), "mul", sum, 1 / d);
   let c = x32;
-  if (centre) {
-    // mean = sum / D. A 16-bit x is summed as it is; an fp32 x as hi + lo (laneSum32): its bf16 rounding alone
-    // would put the mean off by up to 2^-9 of mean |x|, an error every output shares, divided by the row's spread.
-    const sum = k.get(x).dtype === "fp32" ? laneSum32(k, at, x, d) : laneSum(k, at, mxmOperand(k, at, x), d);
-    const mean = k.imm(k.fresh(at), "mul", sum, 1 / d);
+  let variance: string;
+  if (centre && k.get(x).dtype !== "fp32") {
+    // One pass: var = E[x^2] - mean^2, so the sums of x and of x^2 run side by side instead of the squares of
+    // x - mean waiting for the mean (a product chain and its VXM steps fewer on the row's path). A 16-bit x
+    // squares exactly in fp32, and x^2's lane sum (hi + lo) is within about 2^-17 of E[x^2]: var is off by about
+    // 2^-17 (1 + mean^2 / var) relative, under the fp16 tolerance while |mean| < 40 standard deviations or so.
+    // Rounding can take var below 0 for a row of equal values, so it is clamped there (rsqrt stays finite).
+    const mean = meanOf(laneSum(k, at, x, d));
+    const meanSq = meanOf(laneSum32Of(k, at, squares(x32), d));
+    const diff = k.binary(k.fresh(at), "sub", meanSq, k.binary(k.fresh(at), "mul", mean, mean));
+    variance = k.imm(k.fresh(at), "max", diff, 0);
     c = k.binary(k.fresh(at), "sub", x32, mean);
+  } else {
+    // An fp32 x: mean = sum / D, summed as hi + lo (laneSum32): its bf16 rounding alone would put the mean off by
+    // up to 2^-9 of mean |x|, an error every output shares, divided by the row's spread; and x^2 is not exact in
+    // fp32, so the variance is taken from (x - mean)^2 (two passes).
+    if (centre) c = k.binary(k.fresh(at), "sub", x32, meanOf(laneSum32(k, at, x, d)));
+    variance = meanOf(laneSum32Of(k, at, squares(c), d));
   }
-  // (c * c) * keep, built once for each half of its lane sum: c is read twice, the squares never stored.
-  const squares = () => k.binary(k.fresh(at), "mul", k.binary(k.fresh(at), "mul", c, c), keepMask(k, d));
-  const inv = k.unary(
-    k.fresh(at),
-    "rsqrt",
-    k.imm(k.fresh(at), "add", k.imm(k.fresh(at), "mul", laneSum32Of(k, at, squares, d), 1 / d), eps),
-  );
+  const inv = k.unary(k.fresh(at), "rsqrt", k.imm(k.fresh(at), "add", variance, eps));
   let y = k.binary(k.fresh(at), "mul", c, inv);
   y = k.binary(k.fresh(at), "mul", y, k.convert(k.fresh(at), g, "fp32"));
   if (b) y = k.binary(k.fresh(at), "add", y, k.convert(k.fresh(at), b, "fp32"));
