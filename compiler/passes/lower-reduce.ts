@@ -109,8 +109,9 @@ export function lowerNorm(
   if (centre && k.get(x).dtype !== "fp32") {
     // One pass: var = E[x^2] - mean^2, so the sums of x and of x^2 run side by side instead of the squares of
     // x - mean waiting for the mean (a product chain and its VXM steps fewer on the row's path). A 16-bit x
-    // squares exactly in fp32, and x^2's lane sum (hi + lo) is within about 2^-17 of E[x^2]: var is off by about
-    // 2^-17 (1 + mean^2 / var) relative, under the fp16 tolerance while |mean| < 40 standard deviations or so.
+    // squares exactly in fp32 and x^2's lane sum is taken as hi + lo, but mean^2 cancels E[x^2]'s leading bits, so
+    // the error grows with |mean| / std: measured on 768 lanes (test/e2e/row-ops.test.ts), one fp16 ulp at 32
+    // standard deviations, 1.3e-2 absolute at 256, wrong at 512 (two passes: exact to an ulp at any mean).
     // Rounding can take var below 0 for a row of equal values, so it is clamped there (rsqrt stays finite).
     const mean = meanOf(laneSum(k, at, x, d));
     const meanSq = meanOf(laneSum32Of(k, at, squares(x32), d));
