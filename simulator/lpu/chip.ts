@@ -151,6 +151,8 @@ export class MxmPlane {
   acc: Float64Array | undefined;
   private ready: Float64Array | undefined;
   private types: Uint8Array | undefined;
+  /** Rows a fast run wrote (useWrittenRows), spread into `ready` and `types` on first look. */
+  private written: { rows: Int32Array; ready: Float64Array; types: Uint8Array } | undefined;
 
   constructor(
     readonly rows: number,
@@ -161,24 +163,42 @@ export class MxmPlane {
   /** Per accumulator row: cycle its last abc result is in (NaN = never written). Allocated on first use, so the
    * planes of hundreds of chips that never use them cost nothing. */
   get readyAt(): Float64Array {
-    this.ready ??= new Float64Array(this.accRows).fill(Number.NaN);
-    return this.ready;
+    if (!this.ready) this.spread();
+    return this.ready!;
   }
 
   /** Per accumulator row: the type code of its result (255: none). */
   get rowType(): Uint8Array {
-    this.types ??= new Uint8Array(this.accRows).fill(255);
-    return this.types;
+    if (!this.types) this.spread();
+    return this.types!;
   }
 
-  /** Whether the per-row arrays exist. */
+  /** Whether the per-row arrays exist (or the rows a fast run wrote). */
   get hasRows(): boolean {
-    return this.ready !== undefined && this.types !== undefined;
+    return (this.ready !== undefined && this.types !== undefined) || this.written !== undefined;
   }
 
-  /** Gives the plane its per-row arrays, filled (accRows each, carved by the caller from one buffer for many planes:
-   * a fast run's install, fast/run.ts). */
-  useRows(ready: Float64Array, types: Uint8Array): void {
+  /** Gives the plane the rows a fast run wrote (increasing row numbers, each one's ready cycle and type code; the
+   * others were never written): ~43 rows of 1,024 on a stamped llama2-70b's planes, kept as they are until something
+   * looks at the plane's rows (fast/run.ts). */
+  useWrittenRows(rows: Int32Array, ready: Float64Array, types: Uint8Array): void {
+    this.ready = undefined;
+    this.types = undefined;
+    this.written = { rows, ready, types };
+  }
+
+  /** Makes both per-row arrays, with the written rows if any. */
+  private spread(): void {
+    const ready = this.ready ?? new Float64Array(this.accRows).fill(Number.NaN);
+    const types = this.types ?? new Uint8Array(this.accRows).fill(255);
+    const w = this.written;
+    if (w) {
+      for (let i = 0; i < w.rows.length; i++) {
+        ready[w.rows[i]!] = w.ready[i]!;
+        types[w.rows[i]!] = w.types[i]!;
+      }
+      this.written = undefined;
+    }
     this.ready = ready;
     this.types = types;
   }

@@ -50,6 +50,8 @@ export class FastChip extends FastUnits {
   /** Milliseconds of the stream check, and its groups sorted (run.ts lastPhases). */
   streamMs = 0;
   sorts = 0;
+  /** Its place in the order the chips ran (run.ts): where its clock anchors go in the link check (links.ts). */
+  runIndex = 0;
 
   /** The encoded block holds ids [blockFirst, blockEnd) of the running queue. */
   private blockFirst = 0;
@@ -97,6 +99,7 @@ export class FastChip extends FastUnits {
     // The queue objects serve the next chip: their final states go to the simulator's queues now (run.ts puts them
     // back as constructed if a later chip or the link check gives way).
     for (const fq of this.queues) finishQueue(fq);
+    for (const p of this.planes) p.keepRows(this.scratch.planeRows);
     // What outlives the chip moves out of its arena, which the next chip reuses.
     this.settleLogs();
     for (const fl of this.links) {

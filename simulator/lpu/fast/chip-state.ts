@@ -115,46 +115,77 @@ export class FastPlane {
   /** The last abc take per row (read only where rowType says an abc wrote the row). */
   lastTake: Int32Array | undefined;
   /** Per row, the type code of the last abc's result (255: never written) and the cycle it is ready: the last take
-   * plus its latency (NaN: never written), as MxmPlane's rowType and readyAt, which the install hands them to. */
+   * plus its latency (NaN: never written), as MxmPlane's rowType and readyAt. */
   rowType: Uint8Array | undefined;
   ready: Float64Array | undefined;
   /** The last cycle an acc issued so far drains each row (NO_DRAIN: none): an abc taking a row at or before it
    * could change that drain's check, which is left to the exact engine. Per row, so that a group writing its own
    * rows while another group's rows drain (the scheduler's accumulator row slots) stays on the fast path. */
   drained: Int32Array | undefined;
+  /** After the chip's run: the rows an abc wrote, with their ready cycles and types (keepRows), for the install. */
+  written: WrittenRows | undefined;
 
   /**
-   * The per-row arrays, on the first abc: the fast path's own two (32-bit cycles: the fast path gives way on a
-   * cycle beyond them) from the chip's arena (Scratch.chipArena: only the chip's run reads them), and the two the
-   * simulator's plane keeps from `planeRows`, fresh memory the install hands over as it is (no copy). ~2,000 planes
-   * of 1,024 rows on a stamped llama2-70b: 25 bytes a row in the run's arena and 9 more copied at the install were
-   * 68 MB outside the heap in a cold run, each 64 MB of which makes V8 mark the whole heap; now the 9 handed over.
+   * The per-row arrays, on the first abc, from the chip's arena (Scratch.chipArena: only the chip's run reads them;
+   * 32-bit cycles for the last takes and drains: the fast path gives way on a cycle beyond them).
    */
-  carveRows(rows: number, arena: Arena, planeRows: PlaneRows): void {
-    const { buf, at } = arena.take(8 * rows, false);
+  carveRows(rows: number, arena: Arena): void {
+    const { buf, at } = arena.take(16 * rows + ((rows + 7) & ~7), false);
     this.lastTake = new Int32Array(buf, at, rows);
     this.drained = new Int32Array(buf, at + 4 * rows, rows).fill(NO_DRAIN);
-    const mine = planeRows.take(rows);
-    this.ready = mine.ready;
-    this.rowType = mine.rowType;
+    this.ready = new Float64Array(buf, at + 8 * rows, rows).fill(Number.NaN);
+    this.rowType = new Uint8Array(buf, at + 16 * rows, rows).fill(255);
+    this.written = undefined;
+  }
+
+  /**
+   * When the chip's run ends (its arena is reused by the next chip): the rows an abc wrote, in fresh memory that the
+   * install hands to the simulator's plane (MxmPlane.useWrittenRows). A stamped llama2-70b's ~2,000 planes write ~43
+   * of their 1,024 rows each: as whole rows they were 19 MB outside the heap a run (V8 marks the whole heap for each
+   * 64 MB of new memory outside it), written rows alone ~1 MB.
+   */
+  keepRows(planeRows: PlaneRows): void {
+    const types = this.rowType;
+    const ready = this.ready;
+    if (!types || !ready) return;
+    let count = 0;
+    for (let r = 0; r < types.length; r++) if (types[r] !== 255) count++;
+    const w = planeRows.take(count);
+    let k = 0;
+    for (let r = 0; r < types.length; r++)
+      if (types[r] !== 255) {
+        w.rows[k] = r;
+        w.ready[k] = ready[r]!;
+        w.types[k] = types[r]!;
+        k++;
+      }
+    this.written = w;
   }
 }
 
 /** FastPlane.drained of a row no acc drained (below every cycle of a fast run). */
 export const NO_DRAIN = -0x80000000;
 
+/** The rows of an MXM plane that an abc wrote: row numbers, in increasing order, their ready cycles and types. */
+export interface WrittenRows {
+  readonly rows: Int32Array;
+  readonly ready: Float64Array;
+  readonly types: Uint8Array;
+}
+
 /**
- * Fresh memory for the MXM planes' ready cycles and row types (FastPlane.carveRows), which the install gives the
- * simulator's planes as they are: slabs of many planes' rows, so that thousands of planes cost a few dozen
- * allocations outside the heap, not one each. A run that gives way drops them.
+ * Fresh memory for the MXM planes' written rows (FastPlane.keepRows), which the install gives the simulator's
+ * planes as they are: slabs of many planes' rows, so that thousands of planes cost a few allocations outside the
+ * heap, not one each. A run that gives way drops them.
  */
 export class PlaneRows {
-  private static readonly SLAB = 1 << 20;
+  private static readonly SLAB = 1 << 18;
   private buf: ArrayBuffer | undefined;
   private used = 0;
 
-  take(rows: number): { ready: Float64Array; rowType: Uint8Array } {
-    const bytes = (9 * rows + 7) & ~7;
+  take(count: number): WrittenRows {
+    const pad = (x: number) => (x + 7) & ~7;
+    const bytes = 8 * count + pad(4 * count) + pad(count);
     if (!this.buf || this.used + bytes > this.buf.byteLength) {
       this.buf = new ArrayBuffer(Math.max(bytes, PlaneRows.SLAB));
       this.used = 0;
@@ -162,8 +193,9 @@ export class PlaneRows {
     const at = this.used;
     this.used += bytes;
     return {
-      ready: new Float64Array(this.buf, at, rows).fill(Number.NaN),
-      rowType: new Uint8Array(this.buf, at + 8 * rows, rows).fill(255),
+      ready: new Float64Array(this.buf, at, count),
+      rows: new Int32Array(this.buf, at + 8 * count, count),
+      types: new Uint8Array(this.buf, at + 8 * count + pad(4 * count), count),
     };
   }
 }
@@ -201,6 +233,7 @@ class Buffers {
   readonly listBlock = new FastCode(BLOCK);
   readonly arena = new Arena();
   readonly chipArena = new Arena();
+  readonly familyArena = new Arena();
   used = new Int32Array(0);
   /** The FastQueue objects a chip's run uses. */
   readonly pool: FastQueue[] = [];
@@ -238,13 +271,14 @@ export class Scratch {
    * FastChip.blockFirst). */
   readonly code: FastCode;
   readonly rows: Int32Array;
-  /** Whole queues shared by an original and its copies, each checked and encoded once per run (shared-code.ts). */
+  /** Whole queues shared by an original and its copies, each checked and encoded once per family's turn
+   * (shared-code.ts), in `familyArena`. */
   readonly shared: SharedCode;
   /** Each instruction's static check, done as it is encoded (the simulator leaves them to the first use). */
   readonly check: InstructionCheck;
   /** Memory for the run's typed arrays that live until the install (shared encodings, MXM rows), kept run to run. */
   readonly arena: Arena;
-  /** The MXM planes' rows that the install hands to the simulator (fresh each run). */
+  /** The MXM planes' written rows that the install hands to the simulator (fresh each run). */
   readonly planeRows = new PlaneRows();
   /**
    * Memory for the typed arrays of one chip's run (reset as each chip starts, kept run to run): what only the chip
@@ -253,6 +287,13 @@ export class Scratch {
    * run's arena, those lists' doublings and the chip-only rows were half of a cold run's memory outside the heap.
    */
   readonly chipArena: Arena;
+  /**
+   * Memory for what one family (an original and its stamped copies) shares while its chips run, one after the other
+   * (run.ts): its lists' encodings and its reference's logs, dropped when its last chip ends (endFamily), so that the
+   * next family reuses it. Kept for the whole run, they were ~27 MB outside the heap on a stamped llama2-70b (V8
+   * answers each 64 MB of new memory outside the heap by marking the whole heap), and read from memory by every copy.
+   */
+  readonly familyArena: Arena;
   private readonly buffers: Buffers;
   /** Per family of chips (an original and its stamped copies, ChipProgram.copyOf, by its original's number), its
    * stream logs (chip-streams.ts); dropped with the run. */
@@ -275,9 +316,11 @@ export class Scratch {
     b.arena.reset();
     this.arena = b.arena;
     this.chipArena = b.chipArena;
+    b.familyArena.reset();
+    this.familyArena = b.familyArena;
     this.deskews = new RunList(b.arena);
     this.anchors = new RunList(b.arena);
-    this.shared = new SharedCode(b.arena, b.listBlock);
+    this.shared = new SharedCode(b.familyArena, b.listBlock);
     this.check = new InstructionCheck(m, sim.program, sim.prepared.record);
     for (const pc of sim.prepared.chips) {
       const original = pc.source.copyOf?.chip;
@@ -285,6 +328,18 @@ export class Scratch {
       this.family.set(pc.chip, original);
       this.family.set(original, original);
     }
+  }
+
+  /** The family of a chip (its original's number), or undefined when no other chip runs its queues. */
+  familyOf(chip: number): number | undefined {
+    return this.family.get(chip);
+  }
+
+  /** When the last chip of family `f` ended: its logs and shared encodings are dropped and their memory reused. */
+  endFamily(f: number): void {
+    this.logs.delete(f);
+    this.shared.clear();
+    this.familyArena.reset();
   }
 
   /** The family's stream logs of the chip (copy-log.ts), made by the first of the family to ask, its reference; or

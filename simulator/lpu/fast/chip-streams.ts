@@ -234,7 +234,11 @@ export class FastStreams {
     const dirty = this.scratch.groupMarks(groups);
     const touched = this.scratch.groupMarks(groups, 1);
     for (let g = 0; g < groups; g++) dirty[g] = fam.ownTouched[g]! | (seg.sizeOf(g) > 0 ? 1 : 0);
-    for (const log of fam.logs) log.markGroups(log.matchedBy === this.chip.id ? touched : dirty);
+    let unmatched = 0;
+    for (const log of fam.logs) if (log.matchedBy !== this.chip.id) unmatched++;
+    // Most copies match every log: the groups they touch are the family's (found once), not marked log by log.
+    if (unmatched === 0) touched.set(fam.touchedByLogs());
+    else for (const log of fam.logs) log.markGroups(log.matchedBy === this.chip.id ? touched : dirty);
     let anyDirty = false;
     for (let g = 0; g < groups; g++)
       if (dirty[g] === 1) anyDirty = true;
@@ -247,10 +251,10 @@ export class FastStreams {
       }
   }
 
-  /** When the chip ends: a reference's logs, complete, move from the chip's arena to the run's (Scratch.chipArena). */
+  /** When the chip ends: a reference's logs, complete, move from the chip's arena to the family's (Scratch). */
   protected settleLogs(): void {
     if (!this.reference) return;
-    for (const log of this.family!.logs) log.settle(this.scratch.arena);
+    for (const log of this.family!.logs) log.settle(this.scratch.familyArena);
   }
 
   /** Keeps the puts whose last word is within the put window of the latest. */

@@ -297,7 +297,7 @@ export class FastUnits extends FastStreams {
     if (C === 1) this.takes(s1Of(rows[r + R_GROUPS]!), bytes, q.position, t, n);
     else for (let i = 0; i < n; i++) this.takes(s1Of(rows[r + R_GROUPS]!), bytes, q.position, t + i * C, 1);
     if (t + (n - 1) * C > 0x7fffffff) throw new Bail("a number beyond 32-bit integers");
-    if (!p.lastTake) p.carveRows(plane.accRows, this.scratch.chipArena, this.scratch.planeRows);
+    if (!p.lastTake) p.carveRows(plane.accRows, this.scratch.chipArena);
     const lastTake = p.lastTake!;
     const ready = p.ready!;
     const drained = p.drained!;

@@ -104,7 +104,18 @@ export class FamilyLogs {
   readonly logs: ListLog[] = [];
   /** Groups the reference's other queues (not logged) touched: never skipped on a copy. */
   readonly ownTouched: Uint8Array;
+  private touched: Uint8Array | undefined;
   constructor(groups: number) {
     this.ownTouched = new Uint8Array(groups);
+  }
+
+  /** The groups any of the logs touch (a mark per group), found on the first call: the logs are complete then (their
+   * reference ran). */
+  touchedByLogs(): Uint8Array {
+    if (!this.touched) {
+      this.touched = new Uint8Array(this.ownTouched.length);
+      for (const log of this.logs) log.markGroups(this.touched);
+    }
+    return this.touched;
   }
 }

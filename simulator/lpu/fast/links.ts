@@ -77,8 +77,10 @@ export function checkLinks(
   anchors.reserve(deskewList.length + chips.length);
   anchors.length = deskewList.length + chips.length;
   const anchorTime = anchors.data;
+  // A chip's anchors start at its first deskew's index plus its place in the run's order (its deskews are there in
+  // that order: run.ts runs a family's chips together), so that no two chips' anchors overlap.
   const histories = chips.map(
-    (fc, i) => new ClockHistory(fc, deskews, anchorTime, fc.deskewFrom + i, m.c2c.epochCycles),
+    (fc) => new ClockHistory(fc, deskews, anchorTime, fc.deskewFrom + fc.runIndex, m.c2c.epochCycles),
   );
   const index = new Map(chips.map((fc, i) => [fc.chip, i] as const));
   const links = m.c2c.links;

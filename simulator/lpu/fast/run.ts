@@ -51,16 +51,24 @@ export function fastRun(sim: Simulator): boolean {
   const phases = lastPhases;
   phases.chips = phases.streams = phases.links = phases.install = phases.sorts = phases.matchedGroups = 0;
   let t = performance.now();
+  /** The chips in the order they ran (a family's together), for putting their queues back if the run gives way. */
+  const ran: FastChip[] = [];
   try {
-    for (const chip of sim.chips) {
-      const fc = new FastChip(sim, chip, scratch);
+    const order = runOrder(sim, scratch);
+    const byIndex: FastChip[] = new Array(sim.chips.length);
+    for (const { k, family } of order) {
+      const fc = new FastChip(sim, sim.chips[k]!, scratch);
+      fc.runIndex = ran.length;
+      ran.push(fc);
       fc.run();
       fc.deskewTo = sortUnique(scratch.deskews, fc.deskewFrom);
       phases.streams += fc.streamMs;
       phases.sorts += fc.sorts;
       phases.matchedGroups += fc.matchedGroups;
-      chips.push(fc);
+      byIndex[k] = fc;
+      if (family !== undefined) scratch.endFamily(family);
     }
+    for (const fc of byIndex) chips.push(fc);
     phases.chips = performance.now() - t;
     t = performance.now();
     clocks = checkLinks(sim, chips, scratch.deskews, scratch.anchors, scratch.arena);
@@ -68,7 +76,7 @@ export function fastRun(sim: Simulator): boolean {
   } catch (e) {
     lastSharedRows = scratch.shared.encoded;
     // The queues of the chips that ran hold their final states (FastChip.run): back as the constructor left them.
-    for (const fc of chips) for (const q of fc.chip.queues) q.reset();
+    for (const fc of ran) for (const q of fc.chip.queues) q.reset();
     if (e instanceof Bail) {
       lastBail = e.reason;
       return false;
@@ -110,17 +118,17 @@ function install(sim: Simulator, chips: readonly FastChip[], clocks: ReturnType<
         p.weightsType = fp.weightsType >= 0 ? TYPES[fp.weightsType] : undefined;
         p.usableFrom = fp.usableFrom;
       }
-      if (fp.rowType && fp.ready) {
-        // A plane no run wrote yet (always, as the fast path runs only a simulator just constructed) takes the run's
-        // rows as they are (FastPlane.carveRows: NaN and 255 where no abc wrote).
-        if (!p.hasRows) p.useRows(fp.ready, fp.rowType);
+      const w = fp.written;
+      if (w) {
+        // A plane no run wrote yet (always, as the fast path runs only a simulator just constructed) takes the rows
+        // the run wrote as they are (FastPlane.keepRows).
+        if (!p.hasRows) p.useWrittenRows(w.rows, w.ready, w.types);
         else {
           const ready = p.readyAt;
           const types = p.rowType;
-          for (let r = 0; r < fp.rowType.length; r++) {
-            if (fp.rowType[r] === 255) continue;
-            ready[r] = fp.ready[r]!;
-            types[r] = fp.rowType[r]!;
+          for (let i = 0; i < w.rows.length; i++) {
+            ready[w.rows[i]!] = w.ready[i]!;
+            types[w.rows[i]!] = w.types[i]!;
           }
         }
       }
@@ -142,6 +150,34 @@ function install(sim: Simulator, chips: readonly FastChip[], clocks: ReturnType<
 
 function deferFinalPuts(sim: Simulator, chip: ChipState, recent: readonly number[], last: number): void {
   chip.streams.defer(() => replayFinalPuts(sim, chip, recent, last));
+}
+
+/**
+ * The order the chips run in: the simulator's, except that the chips of a family (an original and its stamped
+ * copies) run one after the other, from where its first chip stands, so that what they share (the lists' encodings,
+ * the reference's logs) is read while it is in cache and dropped when the last of them ends (`family` set on that
+ * one). The chips meet only through link words, checked after every chip ran (links.ts, in the simulator's chip
+ * order), so the order changes nothing in the results: the first of a family to run is still its reference.
+ */
+function runOrder(sim: Simulator, scratch: Scratch): { k: number; family: number | undefined }[] {
+  const members = new Map<number, number[]>();
+  sim.chips.forEach((chip, k) => {
+    const f = scratch.familyOf(chip.id);
+    if (f === undefined) return;
+    const list = members.get(f);
+    if (list) list.push(k);
+    else members.set(f, [k]);
+  });
+  const order: { k: number; family: number | undefined }[] = [];
+  sim.chips.forEach((chip, k) => {
+    const f = scratch.familyOf(chip.id);
+    if (f === undefined) order.push({ k, family: undefined });
+    else if (members.get(f)![0] === k) {
+      const list = members.get(f)!;
+      list.forEach((j, i) => order.push({ k: j, family: i === list.length - 1 ? f : undefined }));
+    }
+  });
+  return order;
 }
 
 /** Sorts entries [from, length) of the list and drops repeats; returns the new length. A chip's deskews are one

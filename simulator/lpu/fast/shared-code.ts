@@ -32,6 +32,12 @@ export class SharedCode {
     private readonly block: FastCode,
   ) {}
 
+  /** Forgets every encoding (their memory is about to be reused: Scratch.endFamily). A list a later family runs
+   * too is encoded again. */
+  clear(): void {
+    this.byList.length = 0;
+  }
+
   /** The rows of `pq`'s instructions, encoded on first use. */
   rows(pq: PreparedQueue, m: Machine, tokens: Interner, maps: Interner, check: InstructionCheck): Int32Array {
     const k = 2 * pq.list + (pq.wired ? 1 : 0);
