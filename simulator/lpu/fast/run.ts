@@ -174,7 +174,8 @@ function runOrder(sim: Simulator, scratch: Scratch): { k: number; family: number
     if (f === undefined) order.push({ k, family: undefined });
     else if (members.get(f)![0] === k) {
       const list = members.get(f)!;
-      list.forEach((j, i) => order.push({ k: j, family: i === list.length - 1 ? f : undefined }));
+      for (let i = 0; i < list.length; i++)
+        order.push({ k: list[i]!, family: i === list.length - 1 ? f : undefined });
     }
   });
   return order;
