@@ -30,7 +30,8 @@ function expectSameRows(p: Program): number {
   expect(fast.cycles).toBe(exact.cycles);
   expect(fast.rows).toEqual(exact.rows);
   // Rows written: a ready cycle that is a number (NaN where no abc wrote).
-  return fast.rows.flat().filter((r) => r !== "none" && (r[0] as number[]).some((x) => !Number.isNaN(x))).length;
+  return fast.rows.flat().filter((r) => r !== "none" && (r[0] as number[]).some((x) => !Number.isNaN(x)))
+    .length;
 }
 
 describe("MXM accumulator rows after a fast run", () => {
