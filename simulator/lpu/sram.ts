@@ -8,6 +8,9 @@ interface InFlight {
   readonly writer: number;
 }
 
+const NO_CYCLES = new Float64Array(0);
+const NO_USERS = new Int32Array(0);
+
 export class Sram {
   private readonly data: (Uint8Array | null)[];
   /**
@@ -17,8 +20,11 @@ export class Sram {
   private used: Int32Array | null = null;
   /** 32-bit words of `used` per slice. */
   readonly usedStride: number;
-  private readonly bankCycle: Float64Array;
-  private readonly bankUser: Int32Array;
+  /** Per bank, the cycle of its last claim (the exact engine's, claimBank) and the claiming instruction: made on the
+   * first claim, so that the chips of a run the fast path simulates (fast/run.ts) allocate none (two typed arrays
+   * per chip, a thousand on a stamped llama2-70b). */
+  private bankCycle: Float64Array = NO_CYCLES;
+  private bankUser: Int32Array = NO_USERS;
   /** Writes not yet visible, per slice; only kept when L_write > 1 (else a write is visible the next cycle). */
   private readonly inflight: (InFlight[] | undefined)[] = [];
   private pending = 0;
@@ -36,8 +42,6 @@ export class Sram {
   ) {
     this.data = new Array<Uint8Array | null>(slices).fill(null);
     this.usedStride = (wordsPerSlice + 31) >>> 5;
-    this.bankCycle = new Float64Array(slices * banks).fill(Number.NaN);
-    this.bankUser = new Int32Array(slices * banks);
     this.wordsPerBank = Math.max(1, Math.floor(wordsPerSlice / banks));
     const wpb = this.wordsPerBank;
     this.bankShift = (wpb & (wpb - 1)) === 0 ? Math.log2(wpb) : -1;
@@ -56,6 +60,10 @@ export class Sram {
   /** Claims the bank port of `addr` for `cycle`; returns the instruction already using it, or -1. */
   claimBank(slice: number, addr: number, cycle: number, user: number): number {
     const b = slice * this.banks + this.bankOf(addr);
+    if (this.bankCycle.length === 0) {
+      this.bankCycle = new Float64Array(this.slices * this.banks).fill(Number.NaN);
+      this.bankUser = new Int32Array(this.slices * this.banks);
+    }
     if (this.bankCycle[b] === cycle) return this.bankUser[b]!;
     this.bankCycle[b] = cycle;
     this.bankUser[b] = user;
