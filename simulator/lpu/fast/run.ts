@@ -7,8 +7,9 @@
 //
 // Every instruction still issues and is checked; its n vectors are checked as runs (chip-run.ts, segments.ts). In a
 // timing-only run the chips only meet through link words, which change no issue time, so each chip runs alone from
-// start to end (its state stays in cache) and the links are checked afterwards: each word's arrival in the receiver's
-// clock, in the order the exact engine would process it (global time, then chip order), against the recvs.
+// start to end (its state stays in cache; a stamped family's chips one after the other: runOrder) and the links are
+// checked afterwards: each word's arrival in the receiver's clock, in the order the exact engine would process it
+// (global time, then chip order), against the recvs.
 import type { ChipState } from "../chip.ts";
 import { TYPES } from "../code.ts";
 import type { Simulator } from "../simulator.ts";

@@ -1,8 +1,9 @@
 // The encoded rows of queues that several chips run (an original and its stamped copies, ChipProgram.copyOf): each
-// list of instructions is checked and encoded once per fast run, with its issue cycles as the original gives them,
-// and every chip that runs it reads those rows and adds its own shift (chip-run.ts). In: a prepared queue whose
-// source (its program columns) is shared. Out: the whole queue as rows (rows.ts; row k = instruction k), or a Bail when an instruction has a
-// static fault or a number beyond 32 bits (the exact engine then checks every chip's own copy and reports).
+// list of instructions is checked and encoded once per fast run (once per family's turn: run.ts runs a family's chips
+// together and then drops its encodings), with its issue cycles as the original gives them, and every chip that runs
+// it reads those rows and adds its own shift (chip-run.ts). In: a prepared queue whose source (its program columns)
+// is shared. Out: the whole queue as rows (rows.ts; row k = instruction k), or a Bail when an instruction has a static
+// fault or a number beyond 32 bits (the exact engine then checks every chip's own copy and reports).
 //
 // What a row depends on besides the instruction: the queue's unit kind (fixed by its name, the same for every chip
 // that runs the list) and whether its link is wired on the chip that runs it (a send or recv on an unwired link is a
