@@ -274,11 +274,16 @@ export function columnDemands(
   return perChip;
 }
 
+/** Nodes a packed column split may run over from the node it starts in: two, as spread.ts's `columnNodes` allows
+ * a product whose output is read (the chips after the first send their tiles back to it). */
+const COLUMN_NODES = 2;
+
 /**
  * Ops in order fill the *frontier* chip; one that does not fit moves on. A matmul too large for what is left of
  * the frontier splits its K tiles over it and the chips after it, each taking as many tiles as fit (uneven
- * shares, so no chip is left half empty), over at most a node's worth of chips; the frontier is then its last
- * chip. Tried in order: all of the op on the frontier, split from it, on the next chip, split from it. `cuts`: ops
+ * shares, so no chip is left half empty), over at most a node's worth of chips, or, when no K split fits, by
+ * output columns (`columnSplit`); the frontier is then its last chip. Tried in order: all of the op on the
+ * frontier, split from it (K, then columns), on the next chip, split from it. `cuts`: ops
  * that must start a fresh chip (pipeline balancing).
  */
 export function packStages(ctx: PackContext, cuts: ReadonlySet<number> = new Set()): Packing {
@@ -317,6 +322,32 @@ export function packStages(ctx: PackContext, cuts: ReadonlySet<number> = new Set
     if (bounds.at(-1)! < kEnd || bounds.length < 3) return undefined;
     return { place: { base: s, width: bounds.length - 1, kBounds: bounds }, items: demands(ctx, i, bounds) };
   };
+  /** Op i split by output columns from chip s, each chip taking as many column tiles as fit, over at most
+   * COLUMN_NODES nodes' chips (tile-columns.ts routes a chip's tiles to the first over the gateways): when no K
+   * split fits. A K split's first chip holds every other chip's fp32 partial sum of the whole output, so a wide
+   * output over many rows (a prefill's lm head: 32 x 128,256) leaves it no room for a weight tile, while a column
+   * split's chips each hold only their own columns' weight rows and output. */
+  const columnSplit = (i: number, s: number): { place: Placement; items: Item[][] } | undefined => {
+    const op = ctx.ops[i]!;
+    if (!columnSplittable(ctx, op)) return undefined;
+    const nEnd = Math.ceil(ctx.tensors.get(op.b)!.rows / ctx.lanes);
+    const bounds = [0];
+    for (let c = s; c < s + COLUMN_NODES * ctx.nodeChips && bounds.at(-1)! < nEnd; c++) {
+      const n0 = bounds.at(-1)!;
+      let lo = 0;
+      let hi = nEnd - n0;
+      while (lo < hi) {
+        const mid = Math.ceil((lo + hi) / 2);
+        const mine = columnDemands(ctx, i, [...bounds, n0 + mid]).at(-1)!;
+        if (fits(mine, c, i)) lo = mid;
+        else hi = mid - 1;
+      }
+      if (lo === 0) return undefined;
+      bounds.push(n0 + lo);
+    }
+    if (bounds.at(-1)! < nEnd || bounds.length < 3) return undefined;
+    return { place: { base: s, width: bounds.length - 1, nBounds: bounds }, items: columnDemands(ctx, i, bounds) };
+  };
   /** The items of the chip that takes K tiles from bounds' last entry to k1, the chips before it as in bounds. */
   const chipItems = (i: number, bounds: readonly number[], k1: number, remotes: number): Item[] =>
     demands(ctx, i, [...bounds, k1], remotes, bounds.length - 1)[0]!;
@@ -329,7 +360,7 @@ export function packStages(ctx: PackContext, cuts: ReadonlySet<number> = new Set
     const whole = demands(ctx, i);
     for (const s of starts) {
       if (fits(whole[0]!, s, i)) got = { place: { base: s, width: 1 }, items: whole };
-      else got = split(i, s);
+      else got = split(i, s) ?? columnSplit(i, s);
       if (got) break;
     }
     if (!got) {
