@@ -346,7 +346,10 @@ export function packStages(ctx: PackContext, cuts: ReadonlySet<number> = new Set
       bounds.push(n0 + lo);
     }
     if (bounds.at(-1)! < nEnd || bounds.length < 3) return undefined;
-    return { place: { base: s, width: bounds.length - 1, nBounds: bounds }, items: columnDemands(ctx, i, bounds) };
+    return {
+      place: { base: s, width: bounds.length - 1, nBounds: bounds },
+      items: columnDemands(ctx, i, bounds),
+    };
   };
   /** The items of the chip that takes K tiles from bounds' last entry to k1, the chips before it as in bounds. */
   const chipItems = (i: number, bounds: readonly number[], k1: number, remotes: number): Item[] =>
