@@ -211,11 +211,13 @@ export interface Placement {
 }
 
 /** Whether a matmul may be split by output columns (tile.ts `lowerColumns`): a plain product, every K tile, its
- * weight a parameter stored whole (the emitter loads each chip's rows of it) or a constant. */
+ * weight a parameter stored whole (the emitter loads each chip's rows of it) or a constant. A weight stored as
+ * several transposed matrices (moe's experts, TensorSource.batches) too: the emitter transposes them all, then
+ * takes the chip's rows (program.ts `sourceImage`). */
 export function columnSplittable(ctx: PackContext, op: KOp): op is Extract<KOp, { kind: "matmul" }> {
   if (op.kind !== "matmul" || op.bLayout || op.kTiles) return false;
   const b = ctx.tensors.get(op.b)!;
-  return b.role === "param" && (b.source?.batches ?? 1) === 1 && Math.ceil(b.rows / ctx.lanes) > 1;
+  return b.role === "param" && Math.ceil(b.rows / ctx.lanes) > 1;
 }
 
 /** The model outputs no op reads. A column split of the matmul making one leaves each chip's output tiles on
