@@ -369,8 +369,7 @@ export function packStages(ctx: PackContext, cuts: ReadonlySet<number> = new Set
       if (got) break;
     }
     if (!got) {
-      const why = `op '${ctx.ops[i]!.id}' needs more than one node's SRAM`;
-      return { ok: false, why, chips: 0, stages: places, chipBytes: [] };
+      return { ok: false, why: tooLarge(ctx, i, whole[0]!), chips: 0, stages: places, chipBytes: [] };
     }
     got.items.forEach((items, c) => {
       fill(got.place.base + c).add(items, i);
@@ -383,4 +382,16 @@ export function packStages(ctx: PackContext, cuts: ReadonlySet<number> = new Set
   const chips = Math.max(1, ...[...used].map((c) => c + 1));
   const chipBytes = Array.from({ length: chips }, (_, c) => (fills[c] ? fills[c].total() : 0));
   return { ok: true, why: "", chips, stages: places, chipBytes };
+}
+
+/** Why op i fits no placement: an op the packing does not split (anything but a matrix product) whose operands
+ * alone pass a chip's budget (mixtral's moe at 256 tokens: an fp32 [256, 114,688] pointwise op, 117 MB in and
+ * out), or a product that no K or column split over its chips holds. */
+function tooLarge(ctx: PackContext, i: number, whole: readonly Item[]): string {
+  const op = ctx.ops[i]!;
+  const bytes = whole.reduce((s, it) => s + it.bytes, 0);
+  const mb = (b: number) => `${(b / 1e6).toFixed(1)} MB`;
+  if (op.kind !== "matmul" && bytes > ctx.budget)
+    return `op '${op.id}' (${op.kind}) reads and writes ${mb(bytes)} on one chip, more than a chip's ${mb(ctx.budget)} usable, and the partitioner splits only matrix products over chips (a smaller batch or seq fits)`;
+  return `op '${op.id}' needs more than one node's SRAM`;
 }

@@ -103,3 +103,17 @@ describe("a weight stored as several transposed matrices splits by columns", () 
   });
 });
 
+describe("an op the partitioner does not split, larger than a chip", () => {
+  it("is an LPU5003 that names the op, its bytes and the chip's, not a node's SRAM", () => {
+    // 64 x 16,000 fp32 in and out: 4.1 MB each, a chip takes 4.2 MB.
+    const { kernel } = contextOf(`model big_relu
+input x: fp32[64, 16000]
+output y = relu(x)
+`);
+    const p = partition(kernel, SMALL, 16, "test.model");
+    expect(p.diagnostics.map((d) => d.code)).toEqual(["LPU5003"]);
+    expect(p.diagnostics[0]!.message).toMatch(
+      /op 'relu_0' \(unary\) reads and writes 8\.2 MB on one chip, more than a chip's 4\.2 MB usable/,
+    );
+  });
+});
