@@ -109,18 +109,32 @@ function compileTimed(
 
   let spread = false;
   const first = partitionAndBack(opts.partition);
-  if (first.program || (opts.partition ?? "auto") !== "auto" || !spread) return first;
+  if (first.program || (opts.partition ?? "auto") !== "auto") return first;
   // auto's spread (or layers) placement comes from an SRAM estimate (pack.ts counts every tensor allocate places,
   // but not all of its layout: a block taller than a slice's free run, space stranded below wide blocks): when the
   // chips it chose overflow once allocated (LPU5005), the packing on the fewest chips is compiled instead, and a
   // warning says so; the estimate's miss is a partitioner limit, not the user's error. When auto chose the packing
-  // itself (`spread` false) there is nothing to fall back to: its errors stand.
+  // itself (`spread` false), it fills the fewest chips up to the same estimate: with more chips given, the spread
+  // over them is compiled instead (gpt2-small, prefill of 32 at batch 2, `--chips 8`: the packing's 3 chips found
+  // no slice group for a gelu's block); its errors stand when that fails too.
   const full = diagnostics.filter((x) => x.code === M.sliceFull.code).map((x) => x.message);
   if (full.length === 0) return first;
-  diagnostics.length = decomposed;
-  printed.length = printedDecomposed;
-  diagnostics.push(diag(M.spreadOverflow, opts.file, undefined, [kernel.name, full[0]!]));
-  return partitionAndBack("pack");
+  const packedChips = minChips;
+  if (!spread && (packedChips === undefined || packedChips >= opts.chips)) return first;
+  const firstSaid = diagnostics.splice(decomposed);
+  const firstShown = printed.splice(printedDecomposed);
+  if (spread) {
+    diagnostics.push(diag(M.spreadOverflow, opts.file, undefined, [kernel.name, full[0]!]));
+    return partitionAndBack("pack");
+  }
+  diagnostics.push(
+    diag(M.packOverflow, opts.file, undefined, [kernel.name, packedChips!, full[0]!, opts.chips]),
+  );
+  const retried = partitionAndBack("spread");
+  if (retried.program) return retried;
+  diagnostics.splice(decomposed, diagnostics.length - decomposed, ...firstSaid);
+  printed.splice(printedDecomposed, printed.length - printedDecomposed, ...firstShown);
+  return first;
 
   function partitionAndBack(strategy: PartitionStrategy | undefined): CompileResult {
     const p = time("partition", () => partition(kernel, machine, opts.chips, opts.file, strategy));

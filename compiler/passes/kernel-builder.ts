@@ -131,6 +131,24 @@ export class KernelBuilder {
     return id;
   }
 
+  /** Rows first..first+count-1 of the source `x` (a param, input or state stored whole, as a stored matrix:
+   * transposed or not) as a source of its own, its role kept: the emitter stores those rows of x's stored image
+   * (program.ts `sourceImage`), so no op copies them. Made once per id. */
+  sourceRows(id: string, x: string, first: number, count: number): string {
+    if (this.tensors.has(id)) return id;
+    const t = this.get(x);
+    if (t.role === "temp" || !t.source || t.source.rows)
+      throw new Error(`internal error: '${x}' is not a whole stored source`);
+    this.tensors.set(id, {
+      ...t,
+      id,
+      rows: count,
+      shape: [count, t.cols],
+      source: { ...t.source, rows: { first, count, at: 0 } },
+    });
+    return id;
+  }
+
   /** A parameter holding rows first..first+count-1 of `table` (a stored [V, D] source) from row `at` on, the other
    * of its `rows` rows zero: one id range of an embedding table (lower-embedding.ts). Made once per id. */
   tableRange(id: string, table: KTensor, first: number, count: number, at: number, rows: number): string {

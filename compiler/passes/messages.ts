@@ -73,6 +73,11 @@ export const M = {
     severity: "warning",
     text: "the partitioner's estimate placed {0} where allocation found SRAM full ({1}); compiled with --partition pack instead",
   },
+  packOverflow: {
+    code: "LPU5011",
+    severity: "warning",
+    text: "the packing placed {0} on the fewest chips ({1}), where allocation found SRAM full ({2}); compiled with --partition spread over the {3} chips given instead",
+  },
   unknownPass: {
     code: "LPU5007",
     severity: "error",

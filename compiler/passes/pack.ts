@@ -211,11 +211,13 @@ export interface Placement {
 }
 
 /** Whether a matmul may be split by output columns (tile.ts `lowerColumns`): a plain product, every K tile, its
- * weight a parameter stored whole (the emitter loads each chip's rows of it) or a constant. */
+ * weight a parameter stored whole (the emitter loads each chip's rows of it) or a constant. A weight stored as
+ * several transposed matrices (moe's experts, TensorSource.batches) too: the emitter transposes them all, then
+ * takes the chip's rows (program.ts `sourceImage`). */
 export function columnSplittable(ctx: PackContext, op: KOp): op is Extract<KOp, { kind: "matmul" }> {
   if (op.kind !== "matmul" || op.bLayout || op.kTiles) return false;
   const b = ctx.tensors.get(op.b)!;
-  return b.role === "param" && (b.source?.batches ?? 1) === 1 && Math.ceil(b.rows / ctx.lanes) > 1;
+  return b.role === "param" && Math.ceil(b.rows / ctx.lanes) > 1;
 }
 
 /** The model outputs no op reads. A column split of the matmul making one leaves each chip's output tiles on
@@ -274,11 +276,16 @@ export function columnDemands(
   return perChip;
 }
 
+/** Nodes a packed column split may run over from the node it starts in: two, as spread.ts's `columnNodes` allows
+ * a product whose output is read (the chips after the first send their tiles back to it). */
+const COLUMN_NODES = 2;
+
 /**
  * Ops in order fill the *frontier* chip; one that does not fit moves on. A matmul too large for what is left of
  * the frontier splits its K tiles over it and the chips after it, each taking as many tiles as fit (uneven
- * shares, so no chip is left half empty), over at most a node's worth of chips; the frontier is then its last
- * chip. Tried in order: all of the op on the frontier, split from it, on the next chip, split from it. `cuts`: ops
+ * shares, so no chip is left half empty), over at most a node's worth of chips, or, when no K split fits, by
+ * output columns (`columnSplit`); the frontier is then its last chip. Tried in order: all of the op on the
+ * frontier, split from it (K, then columns), on the next chip, split from it. `cuts`: ops
  * that must start a fresh chip (pipeline balancing).
  */
 export function packStages(ctx: PackContext, cuts: ReadonlySet<number> = new Set()): Packing {
@@ -317,6 +324,35 @@ export function packStages(ctx: PackContext, cuts: ReadonlySet<number> = new Set
     if (bounds.at(-1)! < kEnd || bounds.length < 3) return undefined;
     return { place: { base: s, width: bounds.length - 1, kBounds: bounds }, items: demands(ctx, i, bounds) };
   };
+  /** Op i split by output columns from chip s, each chip taking as many column tiles as fit, over at most
+   * COLUMN_NODES nodes' chips (tile-columns.ts routes a chip's tiles to the first over the gateways): when no K
+   * split fits. A K split's first chip holds every other chip's fp32 partial sum of the whole output, so a wide
+   * output over many rows (a prefill's lm head: 32 x 128,256) leaves it no room for a weight tile, while a column
+   * split's chips each hold only their own columns' weight rows and output. */
+  const columnSplit = (i: number, s: number): { place: Placement; items: Item[][] } | undefined => {
+    const op = ctx.ops[i]!;
+    if (!columnSplittable(ctx, op)) return undefined;
+    const nEnd = Math.ceil(ctx.tensors.get(op.b)!.rows / ctx.lanes);
+    const bounds = [0];
+    for (let c = s; c < s + COLUMN_NODES * ctx.nodeChips && bounds.at(-1)! < nEnd; c++) {
+      const n0 = bounds.at(-1)!;
+      let lo = 0;
+      let hi = nEnd - n0;
+      while (lo < hi) {
+        const mid = Math.ceil((lo + hi) / 2);
+        const mine = columnDemands(ctx, i, [...bounds, n0 + mid]).at(-1)!;
+        if (fits(mine, c, i)) lo = mid;
+        else hi = mid - 1;
+      }
+      if (lo === 0) return undefined;
+      bounds.push(n0 + lo);
+    }
+    if (bounds.at(-1)! < nEnd || bounds.length < 3) return undefined;
+    return {
+      place: { base: s, width: bounds.length - 1, nBounds: bounds },
+      items: columnDemands(ctx, i, bounds),
+    };
+  };
   /** The items of the chip that takes K tiles from bounds' last entry to k1, the chips before it as in bounds. */
   const chipItems = (i: number, bounds: readonly number[], k1: number, remotes: number): Item[] =>
     demands(ctx, i, [...bounds, k1], remotes, bounds.length - 1)[0]!;
@@ -329,12 +365,11 @@ export function packStages(ctx: PackContext, cuts: ReadonlySet<number> = new Set
     const whole = demands(ctx, i);
     for (const s of starts) {
       if (fits(whole[0]!, s, i)) got = { place: { base: s, width: 1 }, items: whole };
-      else got = split(i, s);
+      else got = split(i, s) ?? columnSplit(i, s);
       if (got) break;
     }
     if (!got) {
-      const why = `op '${ctx.ops[i]!.id}' needs more than one node's SRAM`;
-      return { ok: false, why, chips: 0, stages: places, chipBytes: [] };
+      return { ok: false, why: tooLarge(ctx, i, whole[0]!), chips: 0, stages: places, chipBytes: [] };
     }
     got.items.forEach((items, c) => {
       fill(got.place.base + c).add(items, i);
@@ -347,4 +382,16 @@ export function packStages(ctx: PackContext, cuts: ReadonlySet<number> = new Set
   const chips = Math.max(1, ...[...used].map((c) => c + 1));
   const chipBytes = Array.from({ length: chips }, (_, c) => (fills[c] ? fills[c].total() : 0));
   return { ok: true, why: "", chips, stages: places, chipBytes };
+}
+
+/** Why op i fits no placement: an op the packing does not split (anything but a matrix product) whose operands
+ * alone pass a chip's budget (mixtral's moe at 256 tokens: an fp32 [256, 114,688] pointwise op, 117 MB in and
+ * out), or a product that no K or column split over its chips holds. */
+function tooLarge(ctx: PackContext, i: number, whole: readonly Item[]): string {
+  const op = ctx.ops[i]!;
+  const bytes = whole.reduce((s, it) => s + it.bytes, 0);
+  const mb = (b: number) => `${(b / 1e6).toFixed(1)} MB`;
+  if (op.kind !== "matmul" && bytes > ctx.budget)
+    return `op '${op.id}' (${op.kind}) reads and writes ${mb(bytes)} on one chip, more than a chip's ${mb(ctx.budget)} usable, and the partitioner splits only matrix products over chips (a smaller batch or seq fits)`;
+  return `op '${op.id}' needs more than one node's SRAM`;
 }
