@@ -5,6 +5,7 @@
 // placedAt(columnsFromPlaced(list), k) equals list[k] field for field, every number as it was given.
 import type { Span } from "../util/diagnostics.ts";
 import { Interner } from "../util/interner.ts";
+import { offHeapBuffer } from "../util/off-heap.ts";
 import {
   F_ACC,
   F_B,
@@ -38,8 +39,8 @@ import {
 import type { InstColumns, Instruction, Placed, Program, QueueProgram, QueueRef, StreamRef } from "./isa.ts";
 
 /** Builds the columns of one queue, an instruction at a time (or of several: `rowsInto` takes any of its rows).
- * Its rows live in one buffer that doubles as it fills: few allocations, so few collections that external
- * memory starts (V8 starts one for every 64 MB of new buffers). */
+ * Its rows live in one buffer that doubles as it fills: few allocations. The buffers are util/off-heap.ts's, which
+ * V8 does not count as external memory (a full collection for every 64 MB of it, on a large schedule). */
 export class ColumnsBuilder {
   /** Bytes of the columns of `rows` rows (rowsInto's share of a buffer). */
   static bytes(rows: number): number {
@@ -79,7 +80,7 @@ export class ColumnsBuilder {
 
   /** Moves the rows into one new buffer of `cap` rows (a multiple of 8). */
   private resize(cap: number): void {
-    const c = carve(new ArrayBuffer(ColumnsBuilder.bytes(cap)), 0, cap);
+    const c = carve(offHeapBuffer(ColumnsBuilder.bytes(cap)), 0, cap);
     copyRows(c, this.c, this.count);
     this.c = c;
     this.cap = cap;
@@ -250,7 +251,7 @@ export class ColumnsBuilder {
   /** The columns, carved from one buffer of their exact size (the builder is not used again). */
   finish(): InstColumns {
     const n = this.count;
-    const c = carve(new ArrayBuffer(ColumnsBuilder.bytes(n)), 0, n);
+    const c = carve(offHeapBuffer(ColumnsBuilder.bytes(n)), 0, n);
     copyRows(c, this.c, n);
     return assembled(c, this.strings.names, this.notes, this.wide, this.spans);
   }
@@ -259,7 +260,7 @@ export class ColumnsBuilder {
    * ColumnsBuilder.bytes(rows.length) bytes free). Notes and strings are numbered by first use among those rows:
    * the columns equal those of the same instructions added to a new builder in that order (the scheduler adds
    * every queue's instructions to one builder as it places them, and takes each queue out sorted by cycle). */
-  rowsInto(rows: Int32Array, buf: ArrayBuffer, at: number): InstColumns {
+  rowsInto(rows: Int32Array, buf: ArrayBufferLike, at: number): InstColumns {
     const n = rows.length;
     const c = carve(buf, at, n);
     gatherRows(c, this.c, rows);

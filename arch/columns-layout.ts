@@ -24,7 +24,7 @@ export interface Carved {
 }
 
 /** The 13 columns of `n` rows from byte `at` of `buf`: the Int32 ones first, each pad(n) rows long. */
-export function carve(buf: ArrayBuffer, at: number, n: number): Carved {
+export function carve(buf: ArrayBufferLike, at: number, n: number): Carved {
   const i32 = () => {
     const a = new Int32Array(buf, at, n);
     at += 4 * pad(n);

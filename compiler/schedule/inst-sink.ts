@@ -5,6 +5,7 @@
 import { ColumnsBuilder } from "../../arch/columns-build.ts";
 import type { Instruction, QueueRef } from "../../arch/isa.ts";
 import { invariant } from "../../util/assert.ts";
+import { offHeapBuffer, offHeapInt32, offHeapUint8 } from "../../util/off-heap.ts";
 import { KIND_ORDER, type QueueInsts, RESOURCES, type Resource } from "./schedule-ir.ts";
 
 /** Per resource name its code (RESOURCES index). */
@@ -18,12 +19,12 @@ const RESOURCE_CODE = Object.fromEntries(RESOURCES.map((r, k) => [r, k])) as Rec
  */
 export class InstSink {
   private rows: ColumnsBuilder;
-  private busy = new Int32Array(1024);
-  private resource = new Uint8Array(1024);
-  private queueOf = new Int32Array(1024);
+  private busy: Int32Array = new Int32Array(1024);
+  private resource: Uint8Array = new Uint8Array(1024);
+  private queueOf: Int32Array = new Int32Array(1024);
   /** Per row its note (index in `notes`, -1: none), kept beside the builder's so `finish` maps notes to tasks by
    * number, not by looking their text up. */
-  private noteOf = new Int32Array(1024);
+  private noteOf: Int32Array = new Int32Array(1024);
   /** Queues by number, in the order first met; and the number of each, by chip, queue kind and queue index. */
   private readonly queues: { readonly chip: number; readonly queue: QueueRef }[] = [];
   private readonly numbers: number[][][] = [];
@@ -62,10 +63,10 @@ export class InstSink {
     const row = this.rows.length;
     if (row === this.busy.length) {
       const cap = 2 * row;
-      this.busy = grown(new Int32Array(cap), this.busy);
-      this.resource = grown(new Uint8Array(cap), this.resource);
-      this.queueOf = grown(new Int32Array(cap), this.queueOf);
-      this.noteOf = grown(new Int32Array(cap), this.noteOf);
+      this.busy = grown(offHeapInt32(cap), this.busy);
+      this.resource = grown(offHeapUint8(cap), this.resource);
+      this.queueOf = grown(offHeapInt32(cap), this.queueOf);
+      this.noteOf = grown(offHeapInt32(cap), this.noteOf);
     }
     this.rows.addNoted(inst, cycle, note);
     this.busy[row] = busy;
@@ -102,7 +103,7 @@ export class InstSink {
       longest = Math.max(longest, starts[k]!);
       starts[k]! += starts[k - 1]!;
     }
-    const order = new Int32Array(n);
+    const order = offHeapInt32(n);
     const fill = starts.slice(0, q);
     for (let r = 0; r < n; r++) order[fill[rank[this.queueOf[r]!]!]!++] = r;
     let columnBytes = 0;
@@ -120,8 +121,8 @@ export class InstSink {
       columnBytes += ColumnsBuilder.bytes(rows.length);
       fieldBytes += 9 * ((rows.length + 7) & ~7);
     }
-    const columnBuffer = new ArrayBuffer(columnBytes);
-    const fieldBuffer = new ArrayBuffer(fieldBytes);
+    const columnBuffer = offHeapBuffer(columnBytes);
+    const fieldBuffer = offHeapBuffer(fieldBytes);
     const out: QueueInsts[] = [];
     // Per note, the last queue that met it; the notes a queue meets, in the order its columns number them (by
     // first use in cycle order, as ColumnsBuilder.rowsInto does).

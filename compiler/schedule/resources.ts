@@ -5,6 +5,7 @@
 // Contract: `conflict` returns 0 when the request is free; otherwise a positive shift that is necessary (never
 // skips a feasible start) for the request as a whole to be free.
 import { invariant } from "../../util/assert.ts";
+import { offHeapBuffer, offHeapInt32 } from "../../util/off-heap.ts";
 
 /** Cycles and positions the tables hold: whole numbers that fit an Int32Array (a schedule of 2^31 cycles is far
  * beyond any program; checked, never wrapped). */
@@ -26,10 +27,11 @@ const SLAB_BYTES = 4 << 20;
  * starts a collection of the whole heap whenever the array buffers allocated since the last one pass 64 MB, and a
  * slab counts whole however little of it is used (doubling slabs allocated 133 MB for 86 MB of tables on the fp16
  * llama2-70b cut to 4 layers; the last slab alone started a collection). A large array (above 1 MB) is a buffer of
- * its own, given back and taken again like the others.
+ * its own, given back and taken again like the others. Slabs and large arrays are util/off-heap.ts buffers, which
+ * start no such collection at all (the whole fp16 llama2-70b's schedule ran dozens of them over a 2.5 GB heap).
  */
 export class Int32Slab {
-  private buffer: ArrayBuffer | undefined;
+  private buffer: ArrayBufferLike | undefined;
   private at = 0;
   /** Arrays given back, by length. */
   private readonly free = new Map<number, Int32Array[]>();
@@ -38,9 +40,9 @@ export class Int32Slab {
     const bytes = 4 * n;
     const reused = this.free.get(n)?.pop();
     if (reused) return reused;
-    if (4 * bytes > SLAB_BYTES) return new Int32Array(n);
+    if (4 * bytes > SLAB_BYTES) return offHeapInt32(n);
     if (!this.buffer || this.at + bytes > this.buffer.byteLength) {
-      this.buffer = new ArrayBuffer(SLAB_BYTES);
+      this.buffer = offHeapBuffer(SLAB_BYTES);
       this.at = 0;
     }
     const a = new Int32Array(this.buffer, this.at, n);
