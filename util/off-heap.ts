@@ -23,3 +23,13 @@ export function offHeapInt32(n: number): Int32Array {
 export function offHeapUint8(n: number): Uint8Array {
   return new Uint8Array(offHeapBuffer(n));
 }
+
+/** A zeroed Uint32Array of `n` elements on an offHeapBuffer. */
+export function offHeapUint32(n: number): Uint32Array {
+  return new Uint32Array(offHeapBuffer(4 * n));
+}
+
+/** A zeroed Float64Array of `n` elements on an offHeapBuffer. */
+export function offHeapFloat64(n: number): Float64Array {
+  return new Float64Array(offHeapBuffer(8 * n));
+}

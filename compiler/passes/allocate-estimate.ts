@@ -5,6 +5,7 @@
 // load's width shortens its `lw`, never below the read that feeds it), so the schedule's priorities and the
 // relaxed runs reuse them.
 import type { Machine } from "../../arch/machine.ts";
+import { offHeapFloat64 } from "../../util/off-heap.ts";
 import type { Dependencies } from "../schedule/dependencies.ts";
 import { estimate, pathPriorities } from "../schedule/priority.ts";
 import type { Task } from "./task-ir.ts";
@@ -18,7 +19,7 @@ export interface Estimates {
 
 /** Each task's estimated length (priority.ts `estimate`, full runs). */
 export function taskLengths(tasks: readonly Task[], machine: Machine): Float64Array {
-  const length = new Float64Array(tasks.length);
+  const length = offHeapFloat64(tasks.length);
   for (let i = 0; i < tasks.length; i++) length[i] = estimate(tasks[i]!, machine, false);
   return length;
 }
@@ -32,7 +33,7 @@ export function taskEstimates(
 ): Estimates {
   const n = tasks.length;
   // Every `after` names an earlier task, so one pass in list order gives each task its earliest start.
-  const earliest = new Float64Array(n);
+  const earliest = offHeapFloat64(n);
   for (let i = 0; i < n; i++)
     for (let k = deps.afterStart[i]!; k < deps.afterStart[i + 1]!; k++) {
       const p = deps.afterOf[k]!;

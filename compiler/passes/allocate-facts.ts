@@ -5,6 +5,7 @@
 import { ELEM_BYTES } from "../../arch/isa.ts";
 import type { Machine } from "../../arch/machine.ts";
 import { Interner } from "../../util/interner.ts";
+import { offHeapInt32 } from "../../util/off-heap.ts";
 import type { TaskGraph, TiledTensor } from "./task-ir.ts";
 import { wideLoadAt } from "./task-ir.ts";
 
@@ -63,19 +64,19 @@ export function allocationFacts(g: TaskGraph, machine: Machine): AllocationFacts
   const tensors = g.tensors;
   const index = new Map<string, number>();
   for (let i = 0; i < tensors.length; i++) index.set(tensors[i]!.id, i);
-  const tileBase = new Int32Array(tensors.length + 1);
+  const tileBase = offHeapInt32(tensors.length + 1);
   for (let i = 0; i < tensors.length; i++) tileBase[i + 1] = tileBase[i]! + tensors[i]!.tiles;
-  const tileTensor = new Int32Array(tileBase[tensors.length]!);
+  const tileTensor = offHeapInt32(tileBase[tensors.length]!);
   for (let i = 0; i < tensors.length; i++) tileTensor.fill(i, tileBase[i]!, tileBase[i + 1]!);
   /** The tile a step names, or -1 if it names no tile of a known tensor (nothing can be placed there). */
   const tileOf = (tensor: number | undefined, tile: number): number =>
     tensor !== undefined && tile >= 0 && tile < tensors[tensor]!.tiles ? tileBase[tensor]! + tile : -1;
-  const blockBase = new Int32Array(tileTensor.length + 1);
+  const blockBase = offHeapInt32(tileTensor.length + 1);
   for (let k = 0; k < tileTensor.length; k++) {
     const t = tensors[tileTensor[k]!]!;
     blockBase[k + 1] = blockBase[k]! + Math.ceil(t.rows / t.blockRows);
   }
-  const loadGroup = new Int32Array(blockBase[tileTensor.length]!).fill(-1);
+  const loadGroup = offHeapInt32(blockBase[tileTensor.length]!).fill(-1);
   /** The load groups' names, numbered as each first owns a block. */
   const groups = new Interner();
   const loadGroupTask: number[] = [];
@@ -273,13 +274,13 @@ export function distinctLists(
   const count = new Int32Array(n + 1);
   for (const k of keys) count[k + 1]!++;
   for (let k = 0; k < n; k++) count[k + 1]! += count[k]!;
-  const all = new Int32Array(keys.length);
+  const all = offHeapInt32(keys.length);
   const fill = count.slice(0, n);
   for (let i = 0; i < keys.length; i++) all[fill[keys[i]!]!++] = values[i]!;
   // Drop repeats within each key's run: a value seen in this run carries the run's stamp.
   const stamp = new Int32Array(n).fill(-1);
   const start = new Int32Array(n + 1);
-  const of = new Int32Array(keys.length);
+  const of = offHeapInt32(keys.length);
   let m = 0;
   for (let k = 0; k < n; k++) {
     for (let i = count[k]!; i < count[k + 1]!; i++) {

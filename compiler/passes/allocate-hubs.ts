@@ -3,6 +3,7 @@
 // tiles on its chip as its type has slice groups). Guarantees: hubs that share a task get disjoint groups; a round
 // without reservations is unchanged (they are used only after a plain allocation failed on a slice clash).
 import { ELEM_BYTES } from "../../arch/isa.ts";
+import { offHeapUint32 } from "../../util/off-heap.ts";
 import type { AllocationFacts } from "./allocate-facts.ts";
 import type { SliceTables } from "./allocate-groups.ts";
 
@@ -20,7 +21,7 @@ import type { SliceTables } from "./allocate-groups.ts";
 export function hubReservations(facts: AllocationFacts, tables: SliceTables): Uint32Array | undefined {
   const { tensors, tileTensor, partnerStart, partnerOf, used } = facts;
   const maskWords = tables.maskWords;
-  const reserved = new Uint32Array(tileTensor.length * maskWords);
+  const reserved = offHeapUint32(tileTensor.length * maskWords);
   /** Per (chip, plane count) the next group to try, by key chip * 8 + planes. */
   const cursor = new Map<number, number>();
   let any = false;

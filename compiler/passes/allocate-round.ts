@@ -6,6 +6,7 @@ import { ELEM_BYTES } from "../../arch/isa.ts";
 import type { Machine } from "../../arch/machine.ts";
 import { invariant } from "../../util/assert.ts";
 import type { Diagnostic } from "../../util/diagnostics.ts";
+import { offHeapUint32 } from "../../util/off-heap.ts";
 import type { AllocationFacts } from "./allocate-facts.ts";
 import { type FreeBlock, FreeLists } from "./allocate-free.ts";
 import { fullChipDiagnostic } from "./allocate-full.ts";
@@ -97,7 +98,8 @@ export function allocateRound(input: RoundInput, policy: RoundPolicy): RoundResu
   const fullChips = new Set<number>();
   /** Per tile, the slices (bit mask) its blocks were placed on: a partner on the same chip must avoid them. A hub
    * tile's reserved group stands there until the tile is placed. */
-  const placedOn = input.reserved?.slice() ?? new Uint32Array(tileTensor.length * maskWords);
+  const placedOn = offHeapUint32(tileTensor.length * maskWords);
+  if (input.reserved) placedOn.set(input.reserved);
   let clashed = false;
   const wide = new Uint8Array(tensors.length);
   for (let ti = 0; ti < tensors.length; ti++) wide[ti] = facts.wideCandidate[ti] === 1 && !narrow(ti) ? 1 : 0;

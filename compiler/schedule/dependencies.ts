@@ -2,6 +2,7 @@
 // In: the tasks (every `after` names an earlier task); out: per task its predecessors and successors by index, in
 // list order. Guarantees: computed once per task list object (cached), exactly the edges the task list names.
 import { invariant } from "../../util/assert.ts";
+import { offHeapInt32 } from "../../util/off-heap.ts";
 import type { Task } from "../passes/task-ir.ts";
 
 export interface Dependencies {
@@ -34,9 +35,9 @@ export function dependencies(tasks: readonly Task[], like?: readonly Task[]): De
 export function uncachedDependencies(tasks: readonly Task[]): Dependencies {
   const n = tasks.length;
   const index = nameIndex(tasks);
-  const afterStart = new Int32Array(n + 1);
+  const afterStart = offHeapInt32(n + 1);
   for (let i = 0; i < n; i++) afterStart[i + 1] = afterStart[i]! + tasks[i]!.after.length;
-  const afterOf = new Int32Array(afterStart[n]!);
+  const afterOf = offHeapInt32(afterStart[n]!);
   for (let i = 0, k = 0; i < n; i++) k = lookUp(tasks[i]!, index, afterOf, k);
   return withSuccessors(index, afterStart, afterOf);
 }
@@ -53,9 +54,9 @@ export function dependenciesLike(tasks: readonly Task[], like: readonly Task[]):
   for (let i = 0; i < n; i++)
     if (tasks[i] !== like[i] && tasks[i]!.id !== like[i]!.id) return uncachedDependencies(tasks);
   const ref = dependencies(like);
-  const afterStart = new Int32Array(n + 1);
+  const afterStart = offHeapInt32(n + 1);
   for (let i = 0; i < n; i++) afterStart[i + 1] = afterStart[i]! + tasks[i]!.after.length;
-  const afterOf = new Int32Array(afterStart[n]!);
+  const afterOf = offHeapInt32(afterStart[n]!);
   for (let i = 0, k = 0; i < n; i++) {
     if (tasks[i]!.after === like[i]!.after) {
       afterOf.set(ref.afterOf.subarray(ref.afterStart[i]!, ref.afterStart[i + 1]!), k);
@@ -82,10 +83,10 @@ function withSuccessors(
   afterOf: Int32Array,
 ): Dependencies {
   const n = afterStart.length - 1;
-  const succStart = new Int32Array(n + 1);
+  const succStart = offHeapInt32(n + 1);
   for (let k = 0; k < afterOf.length; k++) succStart[afterOf[k]! + 1]!++;
   for (let i = 0; i < n; i++) succStart[i + 1]! += succStart[i]!;
-  const succOf = new Int32Array(afterOf.length);
+  const succOf = offHeapInt32(afterOf.length);
   const fill = succStart.slice(0, n);
   for (let i = 0; i < n; i++)
     for (let k = afterStart[i]!; k < afterStart[i + 1]!; k++) succOf[fill[afterOf[k]!]!++] = i;
