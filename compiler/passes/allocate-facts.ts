@@ -5,7 +5,7 @@
 import { ELEM_BYTES } from "../../arch/isa.ts";
 import type { Machine } from "../../arch/machine.ts";
 import { Interner } from "../../util/interner.ts";
-import { offHeapInt32 } from "../../util/off-heap.ts";
+import { offHeapInt32, offHeapUint8 } from "../../util/off-heap.ts";
 import type { TaskGraph, TiledTensor } from "./task-ir.ts";
 import { wideLoadAt } from "./task-ir.ts";
 
@@ -100,14 +100,14 @@ export function allocationFacts(g: TaskGraph, machine: Machine): AllocationFacts
     loadGroupBlocks[n]!++;
   };
 
-  const used = new Uint8Array(tileTensor.length);
+  const used = offHeapUint8(tileTensor.length);
   // Every (tile, partner) pair as found, duplicates included; sorted into per-tile lists below.
   const pairA: number[] = [];
   const pairB: number[] = [];
   const writers: number[][] = tensors.map(() => []);
   const users: number[][] = tensors.map(() => []);
   const writes: (readonly number[])[] = [];
-  const gathered = new Uint8Array(tensors.length);
+  const gathered = offHeapUint8(tensors.length);
   // A tensor read by a task of an MXM group is freed only when the group's last task in list order comes. The
   // group holds its plane from its first task to its last: were the space reused by a tensor that the group itself
   // reads later (e.g. a weight read by `lw` whose space goes to the activation `abc` takes), the group's input
@@ -124,13 +124,13 @@ export function allocationFacts(g: TaskGraph, machine: Machine): AllocationFacts
   // scores skip it) still has a writer, and the scheduler may place that writer late (nothing waits for it). Ended
   // at the last reader, its space went to a later tensor, and the late write landed on that tensor's value between
   // its write and its reads: wrong values, no hazard, exact cycles (test/compiler/passes/sram-reuse.test.ts).
-  const lastUse = new Int32Array(tensors.length).fill(-1);
-  const usesLast = new Uint8Array(tensors.length); // whether the task at lastUse uses the tensor itself
+  const lastUse = offHeapInt32(tensors.length).fill(-1);
+  const usesLast = offHeapUint8(tensors.length); // whether the task at lastUse uses the tensor itself
   // Per tensor, whether some read is / is not a whole block straight into an `lw` (see `wideCandidate`).
-  const wholeRead = new Uint8Array(tensors.length);
-  const partRead = new Uint8Array(tensors.length);
-  const converted = new Uint8Array(tensors.length);
-  const mxmInput = new Uint8Array(tensors.length);
+  const wholeRead = offHeapUint8(tensors.length);
+  const partRead = offHeapUint8(tensors.length);
+  const converted = offHeapUint8(tensors.length);
+  const mxmInput = offHeapUint8(tensors.length);
   const abcReads: number[] = [];
   const ids: number[] = [];
   for (let i = 0; i < g.tasks.length; i++) {
@@ -219,14 +219,14 @@ export function allocationFacts(g: TaskGraph, machine: Machine): AllocationFacts
       if (t.role !== "temp" && (gathered[ti] === 1) === gatheredPass) pinnedOrder.push(ti);
     });
 
-  const wideCandidate = new Uint8Array(tensors.length);
+  const wideCandidate = offHeapUint8(tensors.length);
   if (machine.mxm.maxLoadWidth > 1)
     tensors.forEach((t, ti) => {
       const onlyWhole = wholeRead[ti] === 1 && partRead[ti] === 0;
       wideCandidate[ti] =
         onlyWhole && writers[ti]!.length === 0 && t.role !== "temp" && !outputs.has(t.id) ? 1 : 0;
     });
-  const relayAt = new Int32Array(tensors.length).fill(-1);
+  const relayAt = offHeapInt32(tensors.length).fill(-1);
   tensors.forEach((_, ti) => {
     if (writers[ti]!.length === 0) return;
     let at = -1;
@@ -271,15 +271,15 @@ export function distinctLists(
   keys: readonly number[],
   values: readonly number[],
 ): { start: Int32Array; of: Int32Array } {
-  const count = new Int32Array(n + 1);
+  const count = offHeapInt32(n + 1);
   for (const k of keys) count[k + 1]!++;
   for (let k = 0; k < n; k++) count[k + 1]! += count[k]!;
   const all = offHeapInt32(keys.length);
   const fill = count.slice(0, n);
   for (let i = 0; i < keys.length; i++) all[fill[keys[i]!]!++] = values[i]!;
   // Drop repeats within each key's run: a value seen in this run carries the run's stamp.
-  const stamp = new Int32Array(n).fill(-1);
-  const start = new Int32Array(n + 1);
+  const stamp = offHeapInt32(n).fill(-1);
+  const start = offHeapInt32(n + 1);
   const of = offHeapInt32(keys.length);
   let m = 0;
   for (let k = 0; k < n; k++) {

@@ -2,6 +2,8 @@
 // and writers; out, for a dead tensor's space and a new tenant, whether every user of the old already precedes every
 // writer of the new. Guarantees: a bounded search (never a false "yes"; a missed ancestor only makes reuse less
 // eager), each writer's search and each pair's answer computed once for every round.
+
+import { offHeapInt32, offHeapUint8 } from "../../util/off-heap.ts";
 import type { Dependencies } from "../schedule/dependencies.ts";
 
 /** Tasks searched for a writer's ancestors: a bound that keeps allocation linear in the task count. */
@@ -25,9 +27,9 @@ export class Precedence {
     private readonly users: readonly (readonly number[])[],
     private readonly writers: readonly (readonly number[])[],
   ) {
-    this.seenStamp = new Int32Array(deps.afterStart.length);
-    this.runOf = new Int32Array(users.length);
-    this.answerOf = new Uint8Array(users.length);
+    this.seenStamp = offHeapInt32(deps.afterStart.length);
+    this.runOf = offHeapInt32(users.length);
+    this.answerOf = offHeapUint8(users.length);
   }
 
   /** Whether every user of tensor `old` precedes every writer of tensor `tenant`: then `tenant` may take the space

@@ -5,7 +5,7 @@
 import { ColumnsBuilder } from "../../arch/columns-build.ts";
 import type { Instruction, QueueRef } from "../../arch/isa.ts";
 import { invariant } from "../../util/assert.ts";
-import { offHeapBuffer, offHeapInt32, offHeapUint8 } from "../../util/off-heap.ts";
+import { offHeapBuffer, offHeapFloat64, offHeapInt32, offHeapUint8 } from "../../util/off-heap.ts";
 import { KIND_ORDER, type QueueInsts, RESOURCES, type Resource } from "./schedule-ir.ts";
 
 /** Per resource name its code (RESOURCES index). */
@@ -91,12 +91,12 @@ export class InstSink {
         a.queue.index - b.queue.index
       );
     });
-    const rank = new Int32Array(q);
+    const rank = offHeapInt32(q);
     byQueue.forEach((k, r) => {
       rank[k] = r;
     });
     // The rows by queue (a counting sort: each queue's rows in the order they were placed), then by cycle.
-    const starts = new Int32Array(q + 1);
+    const starts = offHeapInt32(q + 1);
     for (let r = 0; r < n; r++) starts[rank[this.queueOf[r]!]! + 1]!++;
     let longest = 0;
     for (let k = 1; k <= q; k++) {
@@ -111,9 +111,9 @@ export class InstSink {
     // The sort's arrays, made once for the longest queue: three buffers per queue were thousands of buffers (15 MB
     // on the fp16 llama2-70b cut to 4 layers), each counted towards V8's next full collection (64 MB of them).
     const scratch = {
-      cycles: new Float64Array(longest),
-      keys: new Float64Array(longest),
-      placed: new Int32Array(longest),
+      cycles: offHeapFloat64(longest),
+      keys: offHeapFloat64(longest),
+      placed: offHeapInt32(longest),
     };
     for (let k = 0; k < q; k++) {
       const rows = order.subarray(starts[k]!, starts[k + 1]!);
@@ -126,8 +126,8 @@ export class InstSink {
     const out: QueueInsts[] = [];
     // Per note, the last queue that met it; the notes a queue meets, in the order its columns number them (by
     // first use in cycle order, as ColumnsBuilder.rowsInto does).
-    const metIn = new Int32Array(this.notes.length).fill(-1);
-    let met = new Int32Array(64);
+    const metIn = offHeapInt32(this.notes.length).fill(-1);
+    let met = offHeapInt32(64);
     const deskew = this.deskewNote;
     let at = 0;
     let fieldAt = 0;
@@ -141,7 +141,7 @@ export class InstSink {
       const seq = new Int32Array(fieldBuffer, fieldAt + 4 * span, m);
       const resource = new Uint8Array(fieldBuffer, fieldAt + 8 * span, m);
       fieldAt += 9 * span;
-      if (met.length < m) met = new Int32Array(Math.max(m, 2 * met.length));
+      if (met.length < m) met = offHeapInt32(Math.max(m, 2 * met.length));
       let notes = 0;
       for (let j = 0; j < m; j++) {
         const r = rows[j]!;

@@ -8,6 +8,7 @@
 import type { Machine } from "../../arch/machine.ts";
 import { invariant } from "../../util/assert.ts";
 import { Heap } from "../../util/heap.ts";
+import { offHeapInt32, offHeapUint8 } from "../../util/off-heap.ts";
 import {
   type BlockPlacement,
   blockOf,
@@ -81,19 +82,19 @@ export function prepareRelaxed(
   for (const t of g.tensors) tensors.set(t.id, { placement: placements.get(t.id) });
   const pieces = new RowPieces(g.tensors);
   const shapes = new ShapeTable(m, placements);
-  const chips = new Int32Array(n);
-  const stepStart = new Int32Array(n + 1);
+  const chips = offHeapInt32(n);
+  const stepStart = offHeapInt32(n + 1);
   for (let i = 0; i < n; i++) stepStart[i + 1] = stepStart[i]! + tasks[i]!.steps.length;
-  const code = new Uint8Array(stepStart[n]!);
-  const arg = new Int32Array(stepStart[n]!);
-  const argEnd = new Int32Array(stepStart[n]!);
-  const group = new Int32Array(n).fill(-1);
-  const groupEnd = new Uint8Array(n);
+  const code = offHeapUint8(stepStart[n]!);
+  const arg = offHeapInt32(stepStart[n]!);
+  const argEnd = offHeapInt32(stepStart[n]!);
+  const group = offHeapInt32(n).fill(-1);
+  const groupEnd = offHeapUint8(n);
   const groupIds = new Map<string, number>();
-  const shape = new Int32Array(n);
-  const unitShape = new Int32Array(n);
-  const estimates = new Int32Array(n);
-  const unitEstimates = new Int32Array(n);
+  const shape = offHeapInt32(n);
+  const unitShape = offHeapInt32(n);
+  const estimates = offHeapInt32(n);
+  const unitEstimates = offHeapInt32(n);
   let multiChip = false;
   const blocks: (BlockPlacement | undefined)[] = [];
   // The tensor of the last MEM step (consecutive steps and tasks mostly touch one tensor).
@@ -218,24 +219,24 @@ export function relaxedRun(rg: RelaxedGraph, opts: RelaxedRunOptions): RelaxedRu
   // Priorities as priority.ts gives them (the estimated length plus the longest path after it); ties by index.
   const priority = pathPriorities(opts.unitRuns ? rg.unitEstimate : rg.estimate, succStart, succOf);
   const ready = new Heap<number>((a, b) => priority[b]! - priority[a]! || a - b);
-  const pending = new Int32Array(n);
+  const pending = offHeapInt32(n);
   for (let i = 0; i < n; i++) {
     pending[i] = afterStart[i + 1]! - afterStart[i]!;
     if (pending[i] === 0) ready.push(i);
   }
   // A source is readable from cycle 0; on a chain's chips that constant is dropped like every other.
-  const tileReady = new Int32Array(rg.tiles).fill(chainFrom < Number.POSITIVE_INFINITY ? NO_INPUT : 0);
-  const sendAt = new Int32Array(n);
-  const placed = new Uint8Array(n);
-  const ends = new Int32Array(n);
+  const tileReady = offHeapInt32(rg.tiles).fill(chainFrom < Number.POSITIVE_INFINITY ? NO_INPUT : 0);
+  const sendAt = offHeapInt32(n);
+  const placed = offHeapUint8(n);
+  const ends = offHeapInt32(n);
   // Each group's private plane state while it is open (placement.ts PlaneState and GroupState, relaxed).
-  const open = new Uint8Array(rg.groups);
-  const stagingFree = new Int32Array(rg.groups);
-  const arrayFree = new Int32Array(rg.groups);
-  const accFree = new Int32Array(rg.groups);
-  const lwEnd = new Int32Array(rg.groups);
-  const weightsReady = new Int32Array(rg.groups);
-  const resultsReady = new Int32Array(rg.groups);
+  const open = offHeapUint8(rg.groups);
+  const stagingFree = offHeapInt32(rg.groups);
+  const arrayFree = offHeapInt32(rg.groups);
+  const accFree = offHeapInt32(rg.groups);
+  const lwEnd = offHeapInt32(rg.groups);
+  const weightsReady = offHeapInt32(rg.groups);
+  const resultsReady = offHeapInt32(rg.groups);
   let cycles = 0;
 
   /** The earliest start of task i on record `rec`: the max over its steps of each term less the step's first
