@@ -60,8 +60,14 @@ export class ColumnsBuilder {
   /** rowsInto's table of new numbers (columns-layout.ts renumber). */
   private readonly scratch = { to: new Int32Array(0) };
 
-  /** `notes`: a table of notes the rows name by number (addNoted) instead of by text (add). */
-  constructor(capacity = 16, notes?: readonly string[]) {
+  /** Growable shared buffers, one per column (`growable`), grown in place: no dead copy per doubling. */
+  private columns: Growable[] | undefined;
+
+  /** `notes`: a table of notes the rows name by number (addNoted) instead of by text (add). `growable`: the
+   * columns grow in place (the scheduler's one builder for the whole program, whose doubled-away copies, freed only
+   * at a collection, raised the peak resident set by about as much as the final rows). */
+  constructor(capacity = 16, notes?: readonly string[], growable = false) {
+    if (growable) this.columns = [];
     this.resize(pad(Math.max(8, capacity)));
     this.notes = notes ? (notes as string[]) : [];
     this.noteIds = notes ? undefined : new Map();
@@ -80,6 +86,12 @@ export class ColumnsBuilder {
 
   /** Moves the rows into one new buffer of `cap` rows (a multiple of 8). */
   private resize(cap: number): void {
+    if (this.columns && cap <= GROWABLE_ROWS) {
+      this.c = carveGrowable(this.columns, cap);
+      this.cap = cap;
+      return;
+    }
+    this.columns = undefined;
     const c = carve(offHeapBuffer(ColumnsBuilder.bytes(cap)), 0, cap);
     copyRows(c, this.c, this.count);
     this.c = c;
@@ -331,4 +343,33 @@ export function withColumns(p: Program): Program {
       queues: c.queues.map((q) => (q.columns ? q : columnQueue(q.queue, columnsFromPlaced(q.instructions)))),
     })),
   };
+}
+
+/** Rows a growable builder reserves address space for (a column's buffer grows up to it in place): 2^28 rows, 8 GB
+ * of Int32 columns and 1.25 GB of byte columns reserved, none of it resident until written; past it the builder
+ * copies into one buffer as a fixed one does. */
+const GROWABLE_ROWS = 2 ** 28;
+
+/** A growable SharedArrayBuffer (ES2024; Node 20 has it, this project's TypeScript library does not type it). */
+interface Growable extends SharedArrayBuffer {
+  grow(bytes: number): void;
+}
+const GrowableShared = SharedArrayBuffer as unknown as new (
+  bytes: number,
+  options: { maxByteLength: number },
+) => Growable;
+
+/** The 13 columns of `cap` rows as views of one growable shared buffer each (made on first use, grown in place:
+ * bytes written stay, new ones are zero). */
+function carveGrowable(buffers: Growable[], cap: number): Carved {
+  const view = <T>(k: number, bytes: number, make: (b: SharedArrayBuffer) => T): T => {
+    buffers[k] ??= new GrowableShared(0, { maxByteLength: bytes * GROWABLE_ROWS });
+    const b = buffers[k];
+    if (b.byteLength < bytes * cap) b.grow(bytes * cap);
+    return make(b);
+  };
+  const i32 = (k: number) => view(k, 4, (b) => new Int32Array(b, 0, cap));
+  const u8 = (k: number) => view(k, 1, (b) => new Uint8Array(b, 0, cap));
+  const ints = [i32(0), i32(1), i32(2), i32(3), i32(4), i32(5), i32(6)];
+  return { count: cap, ints, note: i32(7), op: u8(8), flags: u8(9), t0: u8(10), t1: u8(11), fn: u8(12) };
 }

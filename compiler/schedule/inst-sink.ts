@@ -31,7 +31,7 @@ export class InstSink {
 
   /** `notes`: the task ids, then "deskew" (the note of every row: add's `task` is its index here). */
   constructor(private readonly notes: readonly string[]) {
-    this.rows = new ColumnsBuilder(1024, notes);
+    this.rows = new ColumnsBuilder(1024, notes, true);
   }
 
   /** The note of a deskew (the last of the sink's notes). */
