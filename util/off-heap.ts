@@ -11,7 +11,8 @@
 
 /** A zeroed buffer of `bytes` bytes outside V8's external-memory trigger (see above). */
 export function offHeapBuffer(bytes: number): ArrayBufferLike {
-  return new SharedArrayBuffer(bytes);
+  // A page that is not cross-origin isolated has no SharedArrayBuffer: there an ordinary buffer does the same job.
+  return typeof SharedArrayBuffer === "function" ? new SharedArrayBuffer(bytes) : new ArrayBuffer(bytes);
 }
 
 /** A zeroed Int32Array of `n` elements on an offHeapBuffer. */
