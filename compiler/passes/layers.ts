@@ -91,14 +91,20 @@ function slice(ctx: PackContext, from: number, to: number): PackContext {
 
 /** Ops `[from, to)` on chips from 0: spread over the whole nodes the packing needs when the estimate fits them, else
  * packed; with the chips used (0 for no ops). */
-function placeRange(ctx: PackContext, t: SpreadTiming, from: number, to: number): RangePlacement | undefined {
+function placeRange(
+  ctx: PackContext,
+  t: SpreadTiming,
+  from: number,
+  to: number,
+  extra = 0,
+): RangePlacement | undefined {
   if (from === to) return { stages: [] as Placement[], chips: 0, chipBytes: [] as number[] };
   const sub = slice(ctx, from, to);
   // A stamped compile places its unit twice, for the whole model (auto's rule, deep-repeat.ts) and for the reduced
   // one compile.ts schedules, whose unit 0 is the same ops: the second is the first's answer.
-  const key = rangeKey(sub, t);
+  const key = `${extra}:${rangeKey(sub, t)}`;
   if (placed.has(key)) return placed.get(key);
-  const got = placeRangeOf(sub, t);
+  const got = placeRangeOf(sub, t, extra);
   placed.set(key, got);
   if (placed.size > PLACED_KEPT) placed.delete(placed.keys().next().value!);
   return got;
@@ -135,17 +141,25 @@ function rangeKey(sub: PackContext, t: SpreadTiming): string {
   ]);
 }
 
-function placeRangeOf(sub: PackContext, t: SpreadTiming): RangePlacement | undefined {
+/** Ops of `sub` spread over the whole nodes the packing needs, `extra` more, and more for an output left in place;
+ * else packed. */
+function placeRangeOf(sub: PackContext, t: SpreadTiming, extra: number): RangePlacement | undefined {
   const packed = packStages(sub);
   if (!packed.ok) return undefined;
   // A model output left in place (the lm head) may be split by columns over OUTPUT_NODES nodes (spread.ts): the
   // range gets the nodes for it beyond the packing's (the whole fp8 70b's tail: 8 -> 25 chips, -0.4%).
-  const more = sub.leftInPlace.size > 0 ? OUTPUT_NODES - 1 : 0;
+  const more = (sub.leftInPlace.size > 0 ? OUTPUT_NODES - 1 : 0) + extra;
   const nodes = (Math.ceil(packed.chips / sub.nodeChips) + more) * sub.nodeChips;
   const spread = spreadStages(sub, t, nodes);
   const p: Packing = spread ?? packed;
   return { stages: p.stages, chips: p.chips, chipBytes: p.chipBytes };
 }
+
+/** Nodes a unit's spread may take beyond the whole nodes its packing needs (the spread takes them only for a heavy
+ * product and its sibling: spread.ts): llama2-70b-fp8's MLP over four nodes, not three, three column tiles of gate
+ * and of up a chip in rounds over the planes (plane-split.ts). A function of the unit alone, so that the reduced
+ * model compile.ts schedules places its unit as the whole model's. */
+const UNIT_EXTRA_NODES = 1;
 
 export interface LayerPlacement extends Packing {
   /** First chip of instance 0's group, chips per group, chips of the suffix. */
@@ -222,7 +236,7 @@ export function layerStages(
       if (!why && skipped === undefined) tooWide ??= q;
       continue;
     }
-    const layer = placeRange(ctx, t, r.starts[0]!, r.starts[q]!);
+    const layer = placeRange(ctx, t, r.starts[0]!, r.starts[q]!, UNIT_EXTRA_NODES);
     if (!layer) return { why: "an op needs more than one node's SRAM" };
     const width = roundUp(layer.chips);
     const used = groupBase + units * width + suffix.chips;
@@ -267,7 +281,7 @@ export function layerStages(
   }
   const first = skipped ?? tooWide;
   if (first !== undefined && most === undefined) {
-    const layer = placeRange(ctx, t, r.starts[0]!, r.starts[first]!);
+    const layer = placeRange(ctx, t, r.starts[0]!, r.starts[first]!, UNIT_EXTRA_NODES);
     if (!layer) return { why: "an op needs more than one node's SRAM" };
     const width = roundUp(layer.chips);
     why = whyFor(width, groupBase + (r.count / first) * width + suffix.chips);

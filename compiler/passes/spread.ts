@@ -237,7 +237,8 @@ function spreadWithin(
       // each a chip, their chains split in rounds over the planes: plane-split.ts).
       const j = isHeavy ? siblings.get(i) : undefined;
       const nodes = Math.ceil(chips / ctx.nodeChips);
-      const theirs = j === undefined || mine.length === 0 ? [] : choices(j, j, [], Math.min(nodes, ahead + 1));
+      const theirs =
+        j === undefined || mine.length === 0 ? [] : choices(j, j, [], Math.min(nodes, ahead + 1));
       // Beside it: on other chips, and right next to it when the pair can be kept in place (inPlace takes two
       // adjacent splits only; a gap of a chip left the MLP's gate and up apart, their product sent between them).
       const adjacent = j !== undefined && inPlaceGroup(ctx, i, j) !== undefined;
@@ -262,9 +263,7 @@ function spreadWithin(
       else if (j !== undefined) {
         // The sibling's placement beside it (disjoint, soonest end): where the pair would run side by side.
         let soonest = Number.POSITIVE_INFINITY;
-        for (const q of theirs)
-          if (beside(best.p, q.p) && q.end < soonest)
-            [soonest, partner] = [q.end, q.p];
+        for (const q of theirs) if (beside(best.p, q.p) && q.end < soonest) [soonest, partner] = [q.end, q.p];
       }
     }
     let chosen = best as { p: Placement; items: Item[][]; end: number };
