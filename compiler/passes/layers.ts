@@ -4,6 +4,7 @@
 // ops after the last instance on the chips after the last group. Translating by whole nodes keeps every link number
 // and route (stages.ts: links depend on a chip's position inside its node), so the groups are identical up to the
 // chip numbers: what compiler/schedule/stamp.ts needs to schedule one instance and stamp it.
+import { DTYPE_BYTES } from "../graph/ir.ts";
 import { REPEAT_INSTANCE as INSTANCE, type KOp, opInputs } from "./kernel-ir.ts";
 import {
   type PackContext,
@@ -13,7 +14,7 @@ import {
   packStages,
   sourceFloor,
 } from "./pack.ts";
-import { OUTPUT_NODES, type SpreadTiming, spreadStages } from "./spread.ts";
+import { heavy, OUTPUT_NODES, type SpreadTiming, spreadStages } from "./spread.ts";
 
 /** Where a `repeat`'s instances are in the op list: ops `[starts[i], starts[i + 1])` are instance i, ops before
  * `starts[0]` the prefix, ops from `starts[count]` on the suffix. */
@@ -161,6 +162,20 @@ function placeRangeOf(sub: PackContext, t: SpreadTiming, extra: number): RangePl
  * model compile.ts schedules places its unit as the whole model's. */
 const UNIT_EXTRA_NODES = 1;
 
+/** Whether a unit of ops `[from, to)` gets UNIT_EXTRA_NODES: when a heavy product of it loads converted 8-bit
+ * weights, whose loads leave every plane its streams, so that the extra node's chips cut a round of chains
+ * (plane-split.ts). 16-bit loads share the streams: llama2-7b's and llama3-8b's whole models took the extra node
+ * and gained nothing (445,876 -> 446,084 and 449,889 -> 449,998 cycles, 289 -> 545 chips). */
+function extraNodes(ctx: PackContext, t: SpreadTiming, from: number, to: number): number {
+  for (let i = from; i < to; i++) {
+    const op = ctx.ops[i]!;
+    if (op.kind !== "matmul" || !heavy(ctx, t, op)) continue;
+    const b = ctx.tensors.get(op.b)!;
+    if (b.role !== "temp" && DTYPE_BYTES[b.dtype] === 1) return UNIT_EXTRA_NODES;
+  }
+  return 0;
+}
+
 export interface LayerPlacement extends Packing {
   /** First chip of instance 0's group, chips per group, chips of the suffix. */
   readonly groupBase: number;
@@ -236,7 +251,13 @@ export function layerStages(
       if (!why && skipped === undefined) tooWide ??= q;
       continue;
     }
-    const layer = placeRange(ctx, t, r.starts[0]!, r.starts[q]!, UNIT_EXTRA_NODES);
+    const layer = placeRange(
+      ctx,
+      t,
+      r.starts[0]!,
+      r.starts[q]!,
+      extraNodes(ctx, t, r.starts[0]!, r.starts[q]!),
+    );
     if (!layer) return { why: "an op needs more than one node's SRAM" };
     const width = roundUp(layer.chips);
     const used = groupBase + units * width + suffix.chips;
@@ -281,7 +302,13 @@ export function layerStages(
   }
   const first = skipped ?? tooWide;
   if (first !== undefined && most === undefined) {
-    const layer = placeRange(ctx, t, r.starts[0]!, r.starts[first]!, UNIT_EXTRA_NODES);
+    const layer = placeRange(
+      ctx,
+      t,
+      r.starts[0]!,
+      r.starts[first]!,
+      extraNodes(ctx, t, r.starts[0]!, r.starts[first]!),
+    );
     if (!layer) return { why: "an op needs more than one node's SRAM" };
     const width = roundUp(layer.chips);
     why = whyFor(width, groupBase + (r.count / first) * width + suffix.chips);

@@ -156,7 +156,7 @@ output y = matmul(matmul(x, w0), w1)
     expect(at("layer.0.matmul_4").width).toBeGreaterThan(8);
   }, 60_000);
 
-  it("llama2-70b-fp8's MLP stays in place: silu and the product split by gate's ranges, the down projection K split by them over the same whole nodes (its partial sums stream out under its planes' work), gate and up not K split", () => {
+  it("llama2-70b-fp8's MLP stays in place: silu and the product split by gate's ranges, the down projection K split by them over the same chips, from a node's first (its partial sums stream out under its planes' work), gate and up not K split", () => {
     const path = "programs/llama2-70b-fp8.model";
     const graph = loadModel(readFileSync(path, "utf8"), path, { layers: "1" }).graph!;
     const kernel = decompose(graph, path).kernel;
@@ -169,8 +169,10 @@ output y = matmul(matmul(x, w0), w1)
     }
     const down = p.stageOf.get("layer.0.m")!;
     expect(down).toEqual(gate);
+    // From a node's first chip over the next nodes: since the chains run in rounds over the planes (plane-split.ts),
+    // into a fourth node (gate's split over two, up's beside it).
     expect(down.base % 8).toBe(0);
-    expect(down.width % 8).toBe(0);
+    expect(down.width).toBeGreaterThan(24);
     expect(p.kSplits?.get("layer.0.m")).toEqual(n);
     for (const m of ["layer.0.matmul_4", "layer.0.matmul_5"]) expect(p.kSplits?.get(m), m).toBeUndefined();
   }, 60_000);
