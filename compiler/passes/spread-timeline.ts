@@ -184,11 +184,25 @@ export class Timeline {
     return end;
   }
 
+  /** The products reading tensor x as `a`, made once (columnSplits asks for a tensor kept in parts). */
+  private readersOf(x: string): readonly Matmul[] {
+    if (!this.readers) {
+      this.readers = new Map();
+      for (const op of this.ctx.ops)
+        if (op.kind === "matmul") (this.readers.get(op.a) ?? this.readers.set(op.a, []).get(op.a)!).push(op);
+    }
+    return this.readers.get(x) ?? [];
+  }
+
+  private readers: Map<string, Matmul[]> | undefined;
+
   /** Planes each group of a column split's chip `c` takes, as the tiles take them (with the products kept in parts
    * beside it there: in-place.ts `besideTiles`). */
   private columnSplits(op: Matmul, columns: number, kTiles: number, c: number): number {
-    const base = this.parted.get(op.out)?.base ?? 0;
-    const beside = besideTiles(this.ctx.ops, op, (o) => this.parted.get(o.out), c - base);
+    const split = this.parted.get(op.out);
+    const beside = split
+      ? besideTiles(this.readersOf(op.a), op, (o) => this.parted.get(o.out), c - split.base)
+      : 0;
     return planeSplits(this.t.planeSplit, columnChain(this.ctx, op, columns, kTiles, beside));
   }
 

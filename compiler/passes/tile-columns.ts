@@ -33,6 +33,7 @@ export function lowerColumns(
   const acc = accumulatorType(a0.type);
   const sendRows = bufferRows(machine, out.type);
   const kept = partsOf(cx.p).has(out.id);
+  const readers = kept ? cx.p.kernel.ops.filter((o) => o.kind === "matmul" && o.a === op.a) : [];
   // Whether chip c of the split is in the node of its chip 0 (a heavy product's split may run into the next node).
   const base = cx.p.stageOf.get(op.id)?.base ?? 0;
   const node = Math.min(machine.system.chipsPerNode, machine.system.localLinksPerChip + 1);
@@ -48,7 +49,7 @@ export function lowerColumns(
       tiles: n1 - n0,
       chunks: Math.ceil(a0.rows / chunk),
       rows: Math.min(chunk, a0.rows),
-      beside: kept ? besideTiles(cx.p.kernel.ops, op, (o) => keptSplit(cx.p, o), c) : 0,
+      beside: kept ? besideTiles(readers, op, (o) => keptSplit(cx.p, o), c) : 0,
     });
     for (let j = n0; j < n1; j++) {
       const nRows = Math.min(lanes, b0.rows - j * lanes);
