@@ -8,6 +8,7 @@ import { describe, expect, it } from "vitest";
 import { TSP_V1 } from "../../../arch/presets.ts";
 import { loadModel } from "../../../compiler/frontend.ts";
 import { decompose } from "../../../compiler/passes/decompose.ts";
+import { besideTiles } from "../../../compiler/passes/in-place.ts";
 import { opInputs } from "../../../compiler/passes/kernel-ir.ts";
 import type { Placement, Stage } from "../../../compiler/passes/pack.ts";
 import { partition, spreadTiming, usableBytesPerChip } from "../../../compiler/passes/partition.ts";
@@ -175,5 +176,19 @@ output y = matmul(matmul(x, w0), w1)
     expect(down.width).toBeGreaterThan(24);
     expect(p.kSplits?.get("layer.0.m")).toEqual(n);
     for (const m of ["layer.0.matmul_4", "layer.0.matmul_5"]) expect(p.kSplits?.get(m), m).toBeUndefined();
+    // Each chip's gate tiles have as many of up's beside them on its planes (in-place.ts besideTiles: the chains
+    // run in rounds, plane-split.ts), and none of an op not kept in parts.
+    const op = (id: string) => kernel.ops.find((o) => o.id === id)!;
+    const splitOf = (o: (typeof kernel.ops)[number]) =>
+      o.id === "layer.0.matmul_4" || o.id === "layer.0.matmul_5"
+        ? { base: p.stageOf.get(o.id)!.base, bounds: p.nSplits!.get(o.id)! }
+        : undefined;
+    const readers = kernel.ops.filter(
+      (o) => o.kind === "matmul" && o.a === (op("layer.0.matmul_4") as { a: string }).a,
+    );
+    for (let c = 0; c + 1 < n.length; c++) {
+      expect(besideTiles(readers, op("layer.0.matmul_4"), splitOf, c)).toBe(n[c + 1]! - n[c]!);
+      expect(besideTiles(readers, op("layer.0.matmul_0"), splitOf, c)).toBe(0);
+    }
   }, 60_000);
 });
