@@ -246,11 +246,11 @@ export function layerStages(
     }
     const units = r.count / q;
     // Nor, in a search, one whose units cannot fit on the fewest chips that hold their sources (pack.ts
-    // sourceFloor) and the nodes given beyond them (`extraNodes`, which its heavy products take): the unit of two
-    // layers of llama2-70b-fp8 needs more than a node, so its 40 units 640 chips; of four, three nodes and one more.
+    // sourceFloor): the unit of two layers of llama2-70b-fp8 needs more than a node, so its 40 units 640 chips.
+    // (Not the nodes given beyond them, `extraNodes`: a spread may leave them empty, and in-place-stamped.test.ts's
+    // units then fit one node each.)
     const extra = extraNodes(ctx, t, r.starts[0]!, r.starts[q]!);
-    const fewest = roundUp(fewestChips(q)) + extra * node;
-    if (unit === undefined && groupBase + units * fewest + suffix.chips > chips) {
+    if (unit === undefined && groupBase + units * roundUp(fewestChips(q)) + suffix.chips > chips) {
       if (!why && skipped === undefined) tooWide ??= q;
       continue;
     }
