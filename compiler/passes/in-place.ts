@@ -84,6 +84,27 @@ export function partedTensors(
   return kept;
 }
 
+/** Column tiles on chip c of the other products beside `op` (a column split kept in parts, `splitOf`): those of
+ * the same input (`readers`: the products reading it) over the same chips and column ranges, their outputs kept in
+ * parts too (a heavy pair in place: up's beside gate's). Their chains hold the chip's MXM planes at the same time
+ * (plane-split.ts `beside`). */
+export function besideTiles(
+  readers: readonly KOp[],
+  op: KOp,
+  splitOf: (o: KOp) => PartSplit | undefined,
+  c: number,
+): number {
+  const mine = op.kind === "matmul" ? splitOf(op) : undefined;
+  if (!mine || op.kind !== "matmul") return 0;
+  let n = 0;
+  for (const o of readers) {
+    if (o === op || o.kind !== "matmul" || o.a !== op.a) continue;
+    const s = splitOf(o);
+    if (s && s.base === mine.base && same(s.bounds, mine.bounds)) n += s.bounds[c + 1]! - s.bounds[c]!;
+  }
+  return n;
+}
+
 /** A heavy pair's MLP kept in place: `gate` and `up` (products of the same input), the elementwise ops after them
  * that read only their outputs and each other's (`chain`, in order), and the product `down` reading the chain's last
  * output as its `a`. */

@@ -70,6 +70,9 @@ export interface PlaneChain {
   readonly activationBytes: number;
   /** A computed weight (an activation used as the weight) loads one row a cycle. */
   readonly computedWeight: boolean;
+  /** Groups of other products on the chip's planes at the same time, split alike (a heavy pair kept in place,
+   * in-place.ts `besideGroups`: gate's and up's tiles on one chip); none when absent. */
+  readonly beside?: number;
 }
 
 /** Cycles a group's chain of K tiles takes split over `splits` planes, with the product's other groups beside it. */
@@ -81,14 +84,21 @@ export function chainCycles(t: PlaneTiming, c: PlaneChain, splits: number): numb
   const abc = c.rows * (c.activationBytes === 1 ? t.cyclesPerVector8 : t.cyclesPerVector16);
   // One plane alone: the next tile's load overlaps this tile's activations, then the install.
   const alone = Math.max(load, abc) + t.installLatency;
-  // Planes loading at once share their side's streams with the activations they pass: a 16-bit load 8 rows a cycle
-  // takes 16 of a direction's 32, so one load a side goes at a time beside them; a converted 8-bit one 6.
-  const loadStreams = width * (converted ? c.activationBytes : c.weightBytes);
-  const perSide = Math.max(1, Math.floor((t.streamsPerDirection - c.activationBytes) / loadStreams));
-  const atOnce = t.planesBySide.reduce((sum, n) => sum + Math.min(n, perSide), 0);
+  const atOnce = loadsAtOnce(t, c);
   const chains = Math.min(t.planes, c.groups * splits);
   const perTile = Math.max(alone, Math.ceil(chains / atOnce) * load);
   return Math.ceil(c.kTiles / splits) * perTile;
+}
+
+/** How many of a chip's planes load a weight tile of chain c at once: planes loading at once share their side's
+ * streams with the activations they pass: a 16-bit load 8 rows a cycle takes 16 of a direction's 32, so one load a
+ * side goes at a time beside them; a converted 8-bit one 6. */
+function loadsAtOnce(t: PlaneTiming, c: PlaneChain): number {
+  const converted = !c.computedWeight && c.weightBytes === 1;
+  const width = c.computedWeight ? 1 : converted ? t.convertWidth : t.maxLoadWidth;
+  const loadStreams = width * (converted ? c.activationBytes : c.weightBytes);
+  const perSide = Math.max(1, Math.floor((t.streamsPerDirection - c.activationBytes) / loadStreams));
+  return t.planesBySide.reduce((sum, n) => sum + Math.min(n, perSide), 0);
 }
 
 /** Cycles the task adding `splits` fp32 partial sums puts on the path beyond the chain: its round trip through
@@ -103,13 +113,35 @@ export function partialSumCycles(t: PlaneTiming, c: PlaneChain, splits: number):
  * K tiles need, splitting trades a shorter chain for one more VXM task a group: llama2-7b's bf16 q, k and v, 2 of
  * 13 column tiles a chip, 13 K tiles of a 40-cycle load each, ran slower split (their loads share the streams),
  * and an fp8 product's 26 K tiles of a 107-cycle converted load gain.
+ *
+ * With as many groups as planes or more (the chip's groups and those `beside` them), the chains run in rounds of a
+ * chain a plane: of 1 .. planes splits, the count whose rounds of chains and partial-sum task end soonest. Six fp8
+ * groups of 26 K tiles (a heavy pair's three column tiles each, kept in place over four nodes) take two rounds of
+ * 26 tiles whole, three rounds of 13 split in two; eight take two rounds either way (not split).
  */
 export function planeSplits(t: PlaneTiming, c: PlaneChain): number {
-  const most = evenPlaneSplits(t.planes, c.groups, c.kTiles);
+  const all = { ...c, groups: c.groups + (c.beside ?? 0) };
+  if (all.groups >= t.planes) return roundSplits(t, all);
+  const most = evenPlaneSplits(t.planes, all.groups, c.kTiles);
   let best = 1;
-  let bestCycles = chainCycles(t, c, 1);
+  let bestCycles = chainCycles(t, all, 1);
   for (let s = 2; s <= most; s++) {
-    const cycles = chainCycles(t, c, s) + partialSumCycles(t, c, s);
+    const cycles = chainCycles(t, all, s) + partialSumCycles(t, all, s);
+    if (cycles < bestCycles) [best, bestCycles] = [s, cycles];
+  }
+  return best;
+}
+
+/** Splits of a chain whose chip holds `c.groups` groups, at least a plane's worth (planeSplits): none when its
+ * loads share the streams (fewer planes load at once than there are: the streams, not the planes, bound the chains,
+ * and a split adds no stream; llama2-7b's bf16 products split so took 8% longer). */
+function roundSplits(t: PlaneTiming, c: PlaneChain): number {
+  if (loadsAtOnce(t, c) < t.planes) return 1;
+  const rounds = (s: number) => Math.ceil((c.groups * s) / t.planes);
+  let best = 1;
+  let bestCycles = rounds(1) * chainCycles(t, c, 1);
+  for (let s = 2; s <= Math.min(t.planes, c.kTiles); s++) {
+    const cycles = rounds(s) * chainCycles(t, c, s) + partialSumCycles(t, c, s);
     if (cycles < bestCycles) [best, bestCycles] = [s, cycles];
   }
   return best;

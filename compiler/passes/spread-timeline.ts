@@ -2,7 +2,7 @@
 // pair of chips' link is free, when each computed tensor is written and arrives elsewhere, and the estimated end.
 // An estimate for choosing a placement only; the scheduler's cycles are exact.
 import { DTYPE_BYTES } from "../graph/ir.ts";
-import type { PartSplit } from "./in-place.ts";
+import { besideTiles, type PartSplit } from "./in-place.ts";
 import { type KOp, opInputs } from "./kernel-ir.ts";
 import { kTilesOf, type PackContext, type Placement } from "./pack.ts";
 import { type PlaneChain, type PlaneTiming, planeSplits } from "./plane-split.ts";
@@ -169,7 +169,7 @@ export class Timeline {
     const splits =
       columns === undefined
         ? timelineSplits(this.ctx, this.t.planes, op, perGroup)
-        : this.columnSplits(op, columns, perGroup);
+        : this.columnSplits(op, columns, perGroup, c);
     const job = Math.ceil(perGroup / splits) * perTile + this.t.matmulLatency;
     const planes = [...(this.planes[c] ?? new Array<number>(this.t.planes).fill(0))];
     let end = ready;
@@ -184,9 +184,26 @@ export class Timeline {
     return end;
   }
 
-  /** Planes each group of a column split's chip takes, as the tiles take them. */
-  private columnSplits(op: Matmul, columns: number, kTiles: number): number {
-    return planeSplits(this.t.planeSplit, columnChain(this.ctx, op, columns, kTiles));
+  /** The products reading tensor x as `a`, made once (columnSplits asks for a tensor kept in parts). */
+  private readersOf(x: string): readonly Matmul[] {
+    if (!this.readers) {
+      this.readers = new Map();
+      for (const op of this.ctx.ops)
+        if (op.kind === "matmul") (this.readers.get(op.a) ?? this.readers.set(op.a, []).get(op.a)!).push(op);
+    }
+    return this.readers.get(x) ?? [];
+  }
+
+  private readers: Map<string, Matmul[]> | undefined;
+
+  /** Planes each group of a column split's chip `c` takes, as the tiles take them (with the products kept in parts
+   * beside it there: in-place.ts `besideTiles`). */
+  private columnSplits(op: Matmul, columns: number, kTiles: number, c: number): number {
+    const split = this.parted.get(op.out);
+    const beside = split
+      ? besideTiles(this.readersOf(op.a), op, (o) => this.parted.get(o.out), c - split.base)
+      : 0;
+    return planeSplits(this.t.planeSplit, columnChain(this.ctx, op, columns, kTiles, beside));
   }
 
   /** Estimated finish of op i placed as `p` (`commit`: make it so). */
@@ -360,14 +377,22 @@ export function timelineSplits(ctx: PackContext, planes: number, op: Matmul, kTi
   return productPlaneSplits(planes, productShape(ctx, op), ctx.chunkRows, kTiles);
 }
 
-/** A group's K chain on a chip of a column split with `columns` of its output tiles there, as tile-columns.ts
- * lowers it: its row chunks are groups too (plane-split.ts decides the planes from it). */
-export function columnChain(ctx: PackContext, op: Matmul, columns: number, kTiles: number): PlaneChain {
+/** A group's K chain on a chip of a column split with `columns` of its output tiles there (and `beside` column
+ * tiles of products beside it: in-place.ts `besideTiles`), as tile-columns.ts lowers it: its row chunks are groups
+ * too (plane-split.ts decides the planes from it). */
+export function columnChain(
+  ctx: PackContext,
+  op: Matmul,
+  columns: number,
+  kTiles: number,
+  beside = 0,
+): PlaneChain {
   const a = ctx.tensors.get(op.a)!;
   const b = ctx.tensors.get(op.b)!;
   const chunk = groupRows(kTiles, ctx.chunkRows);
   return {
     groups: columns * Math.ceil(a.rows / chunk),
+    beside: beside * Math.ceil(a.rows / chunk),
     kTiles,
     rows: Math.min(a.rows, chunk),
     weightBytes: DTYPE_BYTES[b.dtype],

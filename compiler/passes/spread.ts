@@ -189,14 +189,14 @@ function spreadWithin(
     const isHeavy = heavy(ctx, t, op);
     const ahead = isHeavy ? Math.min(Math.ceil(chips / ctx.nodeChips), lastUsed + 2) : node + 1;
     /** Every placement of op k that fits, with its estimated end (a trial: nothing is booked). */
-    const choices = (k: number, at: number, more: readonly Item[]) => {
+    const choices = (k: number, at: number, more: readonly Item[], until = ahead) => {
       const { whole, kSplits, columns } = candidatesOf(k);
       const got: { p: Placement; items: Item[][]; end: number }[] = [];
       const consider = (p: Placement, items: Item[][]) => {
         if (!items.every((it, c) => fits(it, p.base + c, at, c === 0 ? more : undefined))) return;
         got.push({ p, items, end: line.place(k, p, false) });
       };
-      for (let n = node; n === node || n < ahead; n++) {
+      for (let n = node; n === node || n < until; n++) {
         const first = n * ctx.nodeChips;
         const last = Math.min(chips, first + ctx.nodeChips);
         if (n === node) {
@@ -220,7 +220,7 @@ function spreadWithin(
         // a partial sum per node, not per chip.
         if (ahead > node + 1)
           for (const { width, bounds, items } of wideKSplits(k))
-            if (first + width <= Math.min(chips, ahead * ctx.nodeChips))
+            if (first + width <= Math.min(chips, until * ctx.nodeChips))
               consider({ base: first, width, kBounds: bounds }, items);
       }
       return got;
@@ -232,13 +232,23 @@ function spreadWithin(
       // placed for the pair: placed for its own end, the first took the widest split and the second shared its
       // planes. Each placement counts the sibling's earliest end on other chips (estimated apart: on other chips
       // the two meet only at their input).
+      // The sibling sits beside it, so it may take one node past the nodes open to the first: with the first over
+      // nodes A and B, the pair then spans four nodes (llama2-70b-fp8's MLP over 32 chips, three column tiles of
+      // each a chip, their chains split in rounds over the planes: plane-split.ts).
       const j = isHeavy ? siblings.get(i) : undefined;
-      const theirs = j === undefined || mine.length === 0 ? [] : choices(j, j, []);
+      const nodes = Math.ceil(chips / ctx.nodeChips);
+      const theirs =
+        j === undefined || mine.length === 0 ? [] : choices(j, j, [], Math.min(nodes, ahead + 1));
+      // Beside it: on other chips, and right next to it when the pair can be kept in place (inPlace takes two
+      // adjacent splits only; a gap of a chip left the MLP's gate and up apart, their product sent between them).
+      const adjacent = j !== undefined && inPlaceGroup(ctx, i, j) !== undefined;
+      const beside = (p: Placement, q: Placement) =>
+        adjacent
+          ? q.base === p.base + p.width || p.base === q.base + q.width
+          : q.base >= p.base + p.width || p.base >= q.base + q.width;
       const pairEnd = (p: Placement) => {
         let soonest = Number.POSITIVE_INFINITY;
-        for (const q of theirs)
-          if (q.p.base >= p.base + p.width || p.base >= q.p.base + q.p.width)
-            soonest = Math.min(soonest, q.end);
+        for (const q of theirs) if (beside(p, q.p)) soonest = Math.min(soonest, q.end);
         return soonest;
       };
       let bestScore = Number.POSITIVE_INFINITY;
@@ -253,12 +263,7 @@ function spreadWithin(
       else if (j !== undefined) {
         // The sibling's placement beside it (disjoint, soonest end): where the pair would run side by side.
         let soonest = Number.POSITIVE_INFINITY;
-        for (const q of theirs)
-          if (
-            (q.p.base >= best.p.base + best.p.width || best.p.base >= q.p.base + q.p.width) &&
-            q.end < soonest
-          )
-            [soonest, partner] = [q.end, q.p];
+        for (const q of theirs) if (beside(best.p, q.p) && q.end < soonest) [soonest, partner] = [q.end, q.p];
       }
     }
     let chosen = best as { p: Placement; items: Item[][]; end: number };

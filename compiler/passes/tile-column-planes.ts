@@ -10,15 +10,17 @@ import type { Step, TiledTensor, VecRef } from "./task-ir.ts";
 import type { TileContext } from "./tile-context.ts";
 
 /** Planes each of the `tiles` output column tiles (in `chunks` row chunks of `rows` rows) of a column split on
- * its chip takes for its K chain (plane-split.ts, the rule the spread's time line uses too). */
+ * its chip takes for its K chain, with `beside` column tiles of other products on its planes at the same time
+ * (plane-split.ts, the rule the spread's time line uses too). */
 export function columnSplits(
   machine: Machine,
   a: TiledTensor,
   b: TiledTensor,
-  place: { readonly tiles: number; readonly chunks: number; readonly rows: number },
+  place: { readonly tiles: number; readonly chunks: number; readonly rows: number; readonly beside?: number },
 ): number {
   return planeSplits(planeTiming(machine), {
     groups: place.tiles * place.chunks,
+    beside: (place.beside ?? 0) * place.chunks,
     kTiles: a.tiles,
     rows: place.rows,
     weightBytes: ELEM_BYTES[b.type],

@@ -3,7 +3,7 @@
 // and sends the finished tiles to chip 0 (from another node, chip 0 copies them in over the gateways).
 // Guarantees chip 0's copy of the output holds every tile, in the output type, after the recv tasks; or, for a
 // model output no op reads, that each chip's part (`outputParts`) holds its tiles, and nothing is sent.
-import { partedTensors, partId } from "./in-place.ts";
+import { besideTiles, type PartSplit, partedTensors, partId } from "./in-place.ts";
 import type { KOp } from "./kernel-ir.ts";
 import { unreadOutputs } from "./pack.ts";
 import type { PartitionedGraph } from "./partition.ts";
@@ -33,6 +33,7 @@ export function lowerColumns(
   const acc = accumulatorType(a0.type);
   const sendRows = bufferRows(machine, out.type);
   const kept = partsOf(cx.p).has(out.id);
+  const readers = kept ? cx.p.kernel.ops.filter((o) => o.kind === "matmul" && o.a === op.a) : [];
   // Whether chip c of the split is in the node of its chip 0 (a heavy product's split may run into the next node).
   const base = cx.p.stageOf.get(op.id)?.base ?? 0;
   const node = Math.min(machine.system.chipsPerNode, machine.system.localLinksPerChip + 1);
@@ -48,6 +49,7 @@ export function lowerColumns(
       tiles: n1 - n0,
       chunks: Math.ceil(a0.rows / chunk),
       rows: Math.min(chunk, a0.rows),
+      beside: kept ? besideTiles(readers, op, (o) => keptSplit(cx.p, o), c) : 0,
     });
     for (let j = n0; j < n1; j++) {
       const nRows = Math.min(lanes, b0.rows - j * lanes);
@@ -84,6 +86,13 @@ export function lowerColumns(
       }
     }
   }
+}
+
+/** Where product o's output is kept in parts (its column split), when it is. */
+function keptSplit(p: PartitionedGraph, o: KOp): PartSplit | undefined {
+  const bounds = p.nSplits?.get(o.id);
+  const base = p.stageOf.get(o.id)?.base;
+  return bounds && base !== undefined && partsOf(p).has(o.out) ? { base, bounds } : undefined;
 }
 
 const partsCache = new WeakMap<PartitionedGraph, ReadonlyMap<string, readonly string[]>>();

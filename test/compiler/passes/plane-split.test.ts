@@ -58,9 +58,24 @@ describe("the plane-split rule", () => {
     // Does not: a bf16 chain of 2 K tiles saves one 48-cycle tile, less than the sum's trip (an fp8 one, 115, more).
     expect(planeSplits(t, bf16(1, 2))).toBe(1);
     expect(planeSplits(t, fp8(1, 2))).toBe(2);
-    // Never with as many groups as planes, nor more planes than K tiles.
+    // Never with as many groups as planes running in one round, nor more planes than K tiles.
     expect(planeSplits(t, fp8(4, 26))).toBe(1);
     expect(planeSplits(t, fp8(1, 3))).toBeLessThanOrEqual(3);
+  });
+
+  it("with a plane's worth of groups or more, chains run in rounds of one a plane: split where fewer tile-loads a plane result, and only where every plane loads at once", () => {
+    // Six fp8 groups of 26 K tiles (a heavy pair kept in place over four nodes: three column tiles of gate and of up
+    // a chip): whole, two rounds of 26 tiles a plane; split in two, three rounds of 13.
+    expect(planeSplits(t, fp8(6, 26))).toBe(2);
+    // The same six counted as three groups of the product and three beside it (its sibling's, on the same planes).
+    expect(planeSplits(t, { ...fp8(3, 26), beside: 3 })).toBe(2);
+    // Three alone fit one round: split in two they would take two rounds of 13 (as many tile-loads) and a sum.
+    expect(planeSplits(t, fp8(3, 26))).toBe(1);
+    // Eight: two rounds of 26 whole, four of 13 split: no fewer tile-loads, not split.
+    expect(planeSplits(t, fp8(8, 26))).toBe(1);
+    // bf16 loads share the streams (one a side at a time): the streams bound the chains, not the planes.
+    expect(planeSplits(t, bf16(6, 26))).toBe(1);
+    expect(planeSplits(t, { ...bf16(3, 26), beside: 3 })).toBe(1);
   });
 
   it("takes the split count whose chain and sum end soonest, fewer planes on a tie", () => {
