@@ -4,7 +4,6 @@
 // ops after the last instance on the chips after the last group. Translating by whole nodes keeps every link number
 // and route (stages.ts: links depend on a chip's position inside its node), so the groups are identical up to the
 // chip numbers: what compiler/schedule/stamp.ts needs to schedule one instance and stamp it.
-import { DTYPE_BYTES } from "../graph/ir.ts";
 import { REPEAT_INSTANCE as INSTANCE, type KOp, opInputs } from "./kernel-ir.ts";
 import {
   type PackContext,
@@ -14,7 +13,7 @@ import {
   packStages,
   sourceFloor,
 } from "./pack.ts";
-import { heavy, OUTPUT_NODES, type SpreadTiming, spreadStages } from "./spread.ts";
+import { OUTPUT_NODES, type SpreadTiming, spreadStages } from "./spread.ts";
 
 /** Where a `repeat`'s instances are in the op list: ops `[starts[i], starts[i + 1])` are instance i, ops before
  * `starts[0]` the prefix, ops from `starts[count]` on the suffix. */
@@ -92,20 +91,14 @@ function slice(ctx: PackContext, from: number, to: number): PackContext {
 
 /** Ops `[from, to)` on chips from 0: spread over the whole nodes the packing needs when the estimate fits them, else
  * packed; with the chips used (0 for no ops). */
-function placeRange(
-  ctx: PackContext,
-  t: SpreadTiming,
-  from: number,
-  to: number,
-  extra = 0,
-): RangePlacement | undefined {
+function placeRange(ctx: PackContext, t: SpreadTiming, from: number, to: number): RangePlacement | undefined {
   if (from === to) return { stages: [] as Placement[], chips: 0, chipBytes: [] as number[] };
   const sub = slice(ctx, from, to);
   // A stamped compile places its unit twice, for the whole model (auto's rule, deep-repeat.ts) and for the reduced
   // one compile.ts schedules, whose unit 0 is the same ops: the second is the first's answer.
-  const key = `${extra}:${rangeKey(sub, t)}`;
+  const key = rangeKey(sub, t);
   if (placed.has(key)) return placed.get(key);
-  const got = placeRangeOf(sub, t, extra);
+  const got = placeRangeOf(sub, t);
   placed.set(key, got);
   if (placed.size > PLACED_KEPT) placed.delete(placed.keys().next().value!);
   return got;
@@ -142,38 +135,16 @@ function rangeKey(sub: PackContext, t: SpreadTiming): string {
   ]);
 }
 
-/** Ops of `sub` spread over the whole nodes the packing needs, `extra` more, and more for an output left in place;
- * else packed. */
-function placeRangeOf(sub: PackContext, t: SpreadTiming, extra: number): RangePlacement | undefined {
+function placeRangeOf(sub: PackContext, t: SpreadTiming): RangePlacement | undefined {
   const packed = packStages(sub);
   if (!packed.ok) return undefined;
   // A model output left in place (the lm head) may be split by columns over OUTPUT_NODES nodes (spread.ts): the
   // range gets the nodes for it beyond the packing's (the whole fp8 70b's tail: 8 -> 25 chips, -0.4%).
-  const more = (sub.leftInPlace.size > 0 ? OUTPUT_NODES - 1 : 0) + extra;
+  const more = sub.leftInPlace.size > 0 ? OUTPUT_NODES - 1 : 0;
   const nodes = (Math.ceil(packed.chips / sub.nodeChips) + more) * sub.nodeChips;
   const spread = spreadStages(sub, t, nodes);
   const p: Packing = spread ?? packed;
   return { stages: p.stages, chips: p.chips, chipBytes: p.chipBytes };
-}
-
-/** Nodes a unit's spread may take beyond the whole nodes its packing needs (the spread takes them only for a heavy
- * product and its sibling: spread.ts): llama2-70b-fp8's MLP over four nodes, not three, three column tiles of gate
- * and of up a chip in rounds over the planes (plane-split.ts). A function of the unit alone, so that the reduced
- * model compile.ts schedules places its unit as the whole model's. */
-const UNIT_EXTRA_NODES = 1;
-
-/** Whether a unit of ops `[from, to)` gets UNIT_EXTRA_NODES: when a heavy product of it loads converted 8-bit
- * weights, whose loads leave every plane its streams, so that the extra node's chips cut a round of chains
- * (plane-split.ts). 16-bit loads share the streams: llama2-7b's and llama3-8b's whole models took the extra node
- * and gained nothing (445,876 -> 446,084 and 449,889 -> 449,998 cycles, 289 -> 545 chips). */
-function extraNodes(ctx: PackContext, t: SpreadTiming, from: number, to: number): number {
-  for (let i = from; i < to; i++) {
-    const op = ctx.ops[i]!;
-    if (op.kind !== "matmul" || !heavy(ctx, t, op)) continue;
-    const b = ctx.tensors.get(op.b)!;
-    if (b.role !== "temp" && DTYPE_BYTES[b.dtype] === 1) return UNIT_EXTRA_NODES;
-  }
-  return 0;
 }
 
 export interface LayerPlacement extends Packing {
@@ -247,14 +218,11 @@ export function layerStages(
     const units = r.count / q;
     // Nor, in a search, one whose units cannot fit on the fewest chips that hold their sources (pack.ts
     // sourceFloor): the unit of two layers of llama2-70b-fp8 needs more than a node, so its 40 units 640 chips.
-    // (Not the nodes given beyond them, `extraNodes`: a spread may leave them empty, and in-place-stamped.test.ts's
-    // units then fit one node each.)
-    const extra = extraNodes(ctx, t, r.starts[0]!, r.starts[q]!);
     if (unit === undefined && groupBase + units * roundUp(fewestChips(q)) + suffix.chips > chips) {
       if (!why && skipped === undefined) tooWide ??= q;
       continue;
     }
-    const layer = placeRange(ctx, t, r.starts[0]!, r.starts[q]!, extra);
+    const layer = placeRange(ctx, t, r.starts[0]!, r.starts[q]!);
     if (!layer) return { why: "an op needs more than one node's SRAM" };
     const width = roundUp(layer.chips);
     const used = groupBase + units * width + suffix.chips;
@@ -299,13 +267,7 @@ export function layerStages(
   }
   const first = skipped ?? tooWide;
   if (first !== undefined && most === undefined) {
-    const layer = placeRange(
-      ctx,
-      t,
-      r.starts[0]!,
-      r.starts[first]!,
-      extraNodes(ctx, t, r.starts[0]!, r.starts[first]!),
-    );
+    const layer = placeRange(ctx, t, r.starts[0]!, r.starts[first]!);
     if (!layer) return { why: "an op needs more than one node's SRAM" };
     const width = roundUp(layer.chips);
     why = whyFor(width, groupBase + (r.count / first) * width + suffix.chips);

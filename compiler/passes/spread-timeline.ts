@@ -408,6 +408,6 @@ export function readsOnlySources(ctx: PackContext, op: KOp): boolean {
 
 /** The links a transfer from chip `from` to chip `to` crosses: the hops of stages.ts's own route (`routeOver`), on
  * nodes of `nodeChips` chips with or without (`gateways`) a node's last chip wired to the next node's first. */
-export function routeHops(from: number, to: number, nodeChips: number, gateways = true): number {
+export function routeHops(from: number, to: number, nodeChips: number, gateways: boolean): number {
   return routeOver(nodeChips, gateways, from, to).length - 1;
 }

@@ -5,8 +5,7 @@ import { packContext } from "../../../compiler/passes/pack.ts";
 import { partition, spreadTiming } from "../../../compiler/passes/partition.ts";
 import { planeSplits, planeTiming } from "../../../compiler/passes/plane-split.ts";
 import { heavy } from "../../../compiler/passes/spread.ts";
-import { columnChain, routeHops } from "../../../compiler/passes/spread-timeline.ts";
-import { route } from "../../../compiler/passes/stages.ts";
+import { columnChain } from "../../../compiler/passes/spread-timeline.ts";
 import { scheduledInsts } from "../../../compiler/schedule/schedule-ir.ts";
 import { expectExact } from "../../support/exact.ts";
 import { compileSpread, fp8Layer } from "../../support/spread.ts";
@@ -84,15 +83,4 @@ describe("a column split into the next node", () => {
       expect(node(at.base + at.width - 1), `${id} over two nodes`).toBe(node(at.base) + 1);
     }
   }, 60_000);
-});
-
-describe("the estimate's hops", () => {
-  it("a transfer is priced over the links stages.ts routes it over: the chip at the source's position in the next node one hop away, the others two", () => {
-    const m = resolveMachine("tsp-v1", { chips_per_node: "4" });
-    for (let from = 0; from < 12; from++)
-      for (let to = 0; to < 12; to++)
-        expect(routeHops(from, to, 4), `${from} -> ${to}`).toBe(route(m, from, to).length - 1);
-    // Chip 0 to node 1: chip 4 over chip 0's own wire, the others over their position's (a local hop first).
-    expect([4, 5, 6, 7].map((c) => routeHops(0, c, 4))).toEqual([1, 2, 2, 2]);
-  });
 });
