@@ -3,32 +3,9 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { expectExactRun } from "../support/exact.ts";
-import { compileAndRunText } from "./helpers.ts";
+import { compileAndRunText, GQA } from "./helpers.ts";
 
 const HEAD = readFileSync("programs/attention-head.model", "utf8");
-
-/** Four query heads over kv_heads kv heads, split from one row by reshape and merged back. */
-const GQA = `model gqa
-const batch = 1
-const seq = 1
-const ctx = 8
-const heads = 4
-const kv_heads = 2
-const head_dim = 16
-const d = heads * head_dim
-const dkv = kv_heads * head_dim
-input x: fp16[batch, seq, d]
-param wq: fp16[d, d]
-param wk: fp16[d, dkv]
-param wv: fp16[d, dkv]
-state k_cache: fp16[batch, ctx, kv_heads, head_dim]
-state v_cache: fp16[batch, ctx, kv_heads, head_dim]
-q = reshape(matmul(x, wq), shape=[batch, seq, heads, head_dim])
-k = reshape(matmul(x, wk), shape=[batch, seq, kv_heads, head_dim])
-v = reshape(matmul(x, wv), shape=[batch, seq, kv_heads, head_dim])
-a = attention(q, k, v, k_cache, v_cache, causal=true)
-output y = reshape(a, shape=[batch, seq, d])
-`;
 
 describe("attention with a KV cache", () => {
   const cases: [string, string, Record<string, string>][] = [

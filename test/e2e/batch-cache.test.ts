@@ -7,35 +7,18 @@ import { describe, expect, it } from "vitest";
 import { loadModel } from "../../compiler/frontend.ts";
 import { decompose } from "../../compiler/passes/decompose.ts";
 import { expectExactRun } from "../support/exact.ts";
-import { compileAndRunText } from "./helpers.ts";
+import { compileAndRunText, GQA } from "./helpers.ts";
 
-/** Four query heads over two kv heads, a cache of ctx tokens per batch row. */
-const GQA = `model gqa
-const batch = 3
-const seq = 1
-const ctx = 8
-const heads = 4
-const kv_heads = 2
-const head_dim = 16
-const d = heads * head_dim
-const dkv = kv_heads * head_dim
-input x: fp16[batch, seq, d]
-param wq: fp16[d, d]
-param wk: fp16[d, dkv]
-param wv: fp16[d, dkv]
-state k_cache: fp16[batch, ctx, kv_heads, head_dim]
-state v_cache: fp16[batch, ctx, kv_heads, head_dim]
-q = reshape(matmul(x, wq), shape=[batch, seq, heads, head_dim])
-k = reshape(matmul(x, wk), shape=[batch, seq, kv_heads, head_dim])
-v = reshape(matmul(x, wv), shape=[batch, seq, kv_heads, head_dim])
-a = attention(q, k, v, k_cache, v_cache, causal=true)
-output y = reshape(a, shape=[batch, seq, d])
-`;
+/** helpers.ts GQA (four query heads over two kv heads, a cache of ctx = 8 tokens, dkv = 32) at batch 3. */
+const BATCH = "3";
 
 describe("a batch's KV cache rows are read in place", () => {
   for (const seq of ["1", "2"])
     it(`no op copies a stored tensor's rows; each batch row reads its own rows of both caches, with the interpreter's values (batch 3, seq ${seq})`, () => {
-      const kernel = decompose(loadModel(GQA, "test.model", { seq }).graph!, "test.model").kernel;
+      const kernel = decompose(
+        loadModel(GQA, "test.model", { batch: BATCH, seq }).graph!,
+        "test.model",
+      ).kernel;
       const role = new Map(kernel.tensors.map((t) => [t.id, t.role]));
       const copied = kernel.ops.flatMap((op) =>
         op.kind === "copyRows" ? op.parts.map((p) => p.x).filter((x) => role.get(x) !== "temp") : [],
@@ -54,7 +37,7 @@ describe("a batch's KV cache rows are read in place", () => {
           ]),
         ),
       );
-      const run = compileAndRunText(GQA, { seq });
+      const run = compileAndRunText(GQA, { batch: BATCH, seq });
       expectExactRun(run);
       expect(run.maxRelError!).toBeLessThan(2e-3);
     });
