@@ -8,29 +8,15 @@ import { gatherRows } from "../../compiler/compile.ts";
 import { loadModel } from "../../compiler/frontend.ts";
 import { decompose } from "../../compiler/passes/decompose.ts";
 import { expectExactRun } from "../support/exact.ts";
-import { compileAndRunText } from "./helpers.ts";
+import { compileAndRunText, GQA } from "./helpers.ts";
 
-const ROPED = `model roped
-const batch = 1
-const seq = 1
-const ctx = 8
-const heads = 8
-const kv_heads = 2
-const head_dim = 128
-const d = heads * head_dim
-const dkv = kv_heads * head_dim
-input x: fp16[batch, seq, d]
-param wq: fp16[d, d]
-param wk: fp16[d, dkv]
-param wv: fp16[d, dkv]
-state k_cache: fp16[batch, ctx, kv_heads, head_dim]
-state v_cache: fp16[batch, ctx, kv_heads, head_dim]
-q = reshape(matmul(x, wq), shape=[batch, seq, heads, head_dim])
-k = reshape(matmul(x, wk), shape=[batch, seq, kv_heads, head_dim])
-v = reshape(matmul(x, wv), shape=[batch, seq, kv_heads, head_dim])
-a = attention(rope(q, start=ctx, base=10000), rope(k, start=ctx, base=10000), v, k_cache, v_cache, causal=true)
-output y = reshape(a, shape=[batch, seq, d])
-`;
+/** helpers.ts GQA with 8 query heads of 128 lanes over its 2 kv heads, q and k roped as attention reads them. */
+const ROPED = GQA.replace("const heads = 4", "const heads = 8")
+  .replace("const head_dim = 16", "const head_dim = 128")
+  .replace(
+    "a = attention(q, k,",
+    "a = attention(rope(q, start=ctx, base=10000), rope(k, start=ctx, base=10000),",
+  );
 
 /** The same model with q's rope also a model output: the whole row is roped (the rope has a reader besides q). */
 const SHARED = ROPED.replace(
