@@ -7,31 +7,15 @@ import { compile } from "../../compiler/compile.ts";
 import { loadModel } from "../../compiler/frontend.ts";
 import { initialSources } from "../../compiler/reference/init.ts";
 import { expectExact } from "../support/exact.ts";
+import { GQA } from "./helpers.ts";
 
-/** Two heads of 320 lanes: q, k and v have two K tiles each, but each head's scores read one. */
-const TWO_HEADS = `model two_heads
-const batch = 1
-const seq = 1
-const ctx = 8
-const heads = 2
-const head_dim = 320
-const d = heads * head_dim
-input x: fp16[batch, seq, d]
-param wq: fp16[d, d]
-param wk: fp16[d, d]
-param wv: fp16[d, d]
-state k_cache: fp16[batch, ctx, heads, head_dim]
-state v_cache: fp16[batch, ctx, heads, head_dim]
-q = reshape(matmul(x, wq), shape=[batch, seq, heads, head_dim])
-k = reshape(matmul(x, wk), shape=[batch, seq, heads, head_dim])
-v = reshape(matmul(x, wv), shape=[batch, seq, heads, head_dim])
-a = attention(q, k, v, k_cache, v_cache, causal=true)
-output y = reshape(a, shape=[batch, seq, d])
-`;
+/** helpers.ts GQA as two heads of 320 lanes, each its own kv head: q, k and v have two K tiles each, but each
+ * head's scores read one. */
+const TWO_HEADS = { heads: "2", kv_heads: "2", head_dim: "320" };
 
 describe("K split of masked attention heads", () => {
   it("--partition k-split on 2 chips splits a matmul over at most as many chips as the K tiles it reads: compiles, cycle-exact, the interpreter's values", () => {
-    const graph = loadModel(TWO_HEADS, "two-heads.model", {}).graph!;
+    const graph = loadModel(GQA, "two-heads.model", TWO_HEADS).graph!;
     const r = compile(graph, TSP_V1, {
       chips: 2,
       file: "two-heads.model",
