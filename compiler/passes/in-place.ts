@@ -94,8 +94,9 @@ export function besideTiles(
   splitOf: (o: KOp) => PartSplit | undefined,
   c: number,
 ): number {
-  const mine = op.kind === "matmul" ? splitOf(op) : undefined;
-  if (!mine || op.kind !== "matmul") return 0;
+  if (op.kind !== "matmul") return 0;
+  const mine = splitOf(op);
+  if (!mine) return 0;
   let n = 0;
   for (const o of readers) {
     if (o === op || o.kind !== "matmul" || o.a !== op.a) continue;

@@ -71,7 +71,7 @@ export interface PlaneChain {
   /** A computed weight (an activation used as the weight) loads one row a cycle. */
   readonly computedWeight: boolean;
   /** Groups of other products on the chip's planes at the same time, split alike (a heavy pair kept in place,
-   * in-place.ts `besideGroups`: gate's and up's tiles on one chip); none when absent. */
+   * in-place.ts `besideTiles`: gate's and up's tiles on one chip); none when absent. */
   readonly beside?: number;
 }
 
