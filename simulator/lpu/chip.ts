@@ -140,6 +140,18 @@ export class QueueResources {
   }
 }
 
+/** Rows a fast run wrote (MxmPlane.useWrittenRows) into a plane's per-row arrays. */
+function writeRows(
+  w: { readonly rows: Int32Array; readonly ready: Float64Array; readonly types: Uint8Array },
+  ready: Float64Array,
+  types: Uint8Array,
+): void {
+  for (let i = 0; i < w.rows.length; i++) {
+    ready[w.rows[i]!] = w.ready[i]!;
+    types[w.rows[i]!] = w.types[i]!;
+  }
+}
+
 export class MxmPlane {
   staging: Float64Array | undefined;
   stagingType: ElemType | undefined;
@@ -180,25 +192,20 @@ export class MxmPlane {
 
   /** Gives the plane the rows a fast run wrote (increasing row numbers, each one's ready cycle and type code; the
    * others were never written): ~43 rows of 1,024 on a stamped llama2-70b's planes, kept as they are until something
-   * looks at the plane's rows (fast/run.ts). */
+   * looks at the plane's rows (fast/run.ts). A plane that has rows already takes them over its own. */
   useWrittenRows(rows: Int32Array, ready: Float64Array, types: Uint8Array): void {
-    this.ready = undefined;
-    this.types = undefined;
-    this.written = { rows, ready, types };
+    if (this.hasRows) {
+      this.spread();
+      writeRows({ rows, ready, types }, this.ready!, this.types!);
+    } else this.written = { rows, ready, types };
   }
 
   /** Makes both per-row arrays, with the written rows if any. */
   private spread(): void {
     const ready = this.ready ?? new Float64Array(this.accRows).fill(Number.NaN);
     const types = this.types ?? new Uint8Array(this.accRows).fill(255);
-    const w = this.written;
-    if (w) {
-      for (let i = 0; i < w.rows.length; i++) {
-        ready[w.rows[i]!] = w.ready[i]!;
-        types[w.rows[i]!] = w.types[i]!;
-      }
-      this.written = undefined;
-    }
+    if (this.written) writeRows(this.written, ready, types);
+    this.written = undefined;
     this.ready = ready;
     this.types = types;
   }

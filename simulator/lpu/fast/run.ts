@@ -120,19 +120,9 @@ function install(sim: Simulator, chips: readonly FastChip[], clocks: ReturnType<
         p.usableFrom = fp.usableFrom;
       }
       const w = fp.written;
-      if (w) {
-        // A plane no run wrote yet (always, as the fast path runs only a simulator just constructed) takes the rows
-        // the run wrote as they are (FastPlane.keepRows).
-        if (!p.hasRows) p.useWrittenRows(w.rows, w.ready, w.types);
-        else {
-          const ready = p.readyAt;
-          const types = p.rowType;
-          for (let i = 0; i < w.rows.length; i++) {
-            ready[w.rows[i]!] = w.ready[i]!;
-            types[w.rows[i]!] = w.types[i]!;
-          }
-        }
-      }
+      // A plane no run wrote yet (always, as the fast path runs only a simulator just constructed) keeps the rows
+      // the run wrote as they are (FastPlane.keepRows).
+      if (w) p.useWrittenRows(w.rows, w.ready, w.types);
     });
     fc.links.forEach((fl, i) => {
       const end = chip.links[i]!;
