@@ -5,7 +5,7 @@
 // placedAt(columnsFromPlaced(list), k) equals list[k] field for field, every number as it was given.
 import type { Span } from "../util/diagnostics.ts";
 import { Interner } from "../util/interner.ts";
-import { offHeapBuffer } from "../util/off-heap.ts";
+import { type GrowableBuffer, growableOffHeap, HAS_SHARED, offHeapBuffer } from "../util/off-heap.ts";
 import {
   F_ACC,
   F_B,
@@ -61,13 +61,13 @@ export class ColumnsBuilder {
   private readonly scratch = { to: new Int32Array(0) };
 
   /** Growable shared buffers, one per column (`growable`), grown in place: no dead copy per doubling. */
-  private columns: Growable[] | undefined;
+  private columns: GrowableBuffer[] | undefined;
 
   /** `notes`: a table of notes the rows name by number (addNoted) instead of by text (add). `growable`: the
    * columns grow in place (the scheduler's one builder for the whole program, whose doubled-away copies, freed only
    * at a collection, raised the peak resident set by about as much as the final rows). */
   constructor(capacity = 16, notes?: readonly string[], growable = false) {
-    if (growable) this.columns = [];
+    if (growable && HAS_SHARED) this.columns = [];
     this.resize(pad(Math.max(8, capacity)));
     this.notes = notes ? (notes as string[]) : [];
     this.noteIds = notes ? undefined : new Map();
@@ -350,20 +350,11 @@ export function withColumns(p: Program): Program {
  * copies into one buffer as a fixed one does. */
 const GROWABLE_ROWS = 2 ** 28;
 
-/** A growable SharedArrayBuffer (ES2024; Node 20 has it, this project's TypeScript library does not type it). */
-interface Growable extends SharedArrayBuffer {
-  grow(bytes: number): void;
-}
-const GrowableShared = SharedArrayBuffer as unknown as new (
-  bytes: number,
-  options: { maxByteLength: number },
-) => Growable;
-
 /** The 13 columns of `cap` rows as views of one growable shared buffer each (made on first use, grown in place:
  * bytes written stay, new ones are zero). */
-function carveGrowable(buffers: Growable[], cap: number): Carved {
+function carveGrowable(buffers: GrowableBuffer[], cap: number): Carved {
   const view = <T>(k: number, bytes: number, make: (b: SharedArrayBuffer) => T): T => {
-    buffers[k] ??= new GrowableShared(0, { maxByteLength: bytes * GROWABLE_ROWS });
+    buffers[k] ??= growableOffHeap(bytes * GROWABLE_ROWS);
     const b = buffers[k];
     if (b.byteLength < bytes * cap) b.grow(bytes * cap);
     return make(b);

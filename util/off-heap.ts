@@ -9,10 +9,28 @@
 // freed like any other once unreachable, at the next collection the heap's own growth starts. They are never
 // shared with another thread here; typed arrays over them read and write as over an ArrayBuffer.
 
+/** Whether there is a SharedArrayBuffer (a page that is not cross-origin isolated has none: there an ordinary
+ * buffer does offHeapBuffer's job, and nothing grows in place). */
+export const HAS_SHARED = typeof SharedArrayBuffer === "function";
+
 /** A zeroed buffer of `bytes` bytes outside V8's external-memory trigger (see above). */
 export function offHeapBuffer(bytes: number): ArrayBufferLike {
-  // A page that is not cross-origin isolated has no SharedArrayBuffer: there an ordinary buffer does the same job.
-  return typeof SharedArrayBuffer === "function" ? new SharedArrayBuffer(bytes) : new ArrayBuffer(bytes);
+  return HAS_SHARED ? new SharedArrayBuffer(bytes) : new ArrayBuffer(bytes);
+}
+
+/** A growable SharedArrayBuffer (ES2024; Node 20 has it, this project's TypeScript library does not type it). */
+export interface GrowableBuffer extends SharedArrayBuffer {
+  grow(bytes: number): void;
+}
+
+/** An empty buffer outside V8's external-memory trigger that grows in place up to `maxBytes` (address space
+ * reserved, none of it resident until written); only where HAS_SHARED. */
+export function growableOffHeap(maxBytes: number): GrowableBuffer {
+  const Growable = SharedArrayBuffer as unknown as new (
+    bytes: number,
+    o: { maxByteLength: number },
+  ) => GrowableBuffer;
+  return new Growable(0, { maxByteLength: maxBytes });
 }
 
 /** A zeroed Int32Array of `n` elements on an offHeapBuffer. */
