@@ -13,12 +13,14 @@ import { allocate, sramBytesPerChip } from "./passes/allocate.ts";
 import { taskLengths } from "./passes/allocate-estimate.ts";
 import { decompose } from "./passes/decompose.ts";
 import { type KernelGraph, printKernelGraph, verifyKernelGraph } from "./passes/kernel-ir.ts";
+import type { EmbeddingChips } from "./passes/lower-embedding.ts";
 import { M } from "./passes/messages.ts";
 import {
   type PartitionedGraph,
   type PartitionStrategy,
   partition,
   printPartition,
+  usableBytesPerChip,
 } from "./passes/partition.ts";
 import { type ReducedRepeat, reduceRepeat } from "./passes/reduce-repeat.ts";
 import { placeStages } from "./passes/stages.ts";
@@ -100,7 +102,9 @@ function compileTimed(
   const time = timer.time.bind(timer);
   const stop = (): CompileResult => ({ diagnostics, printed, minChips });
 
-  const d = time("decompose", () => decompose(model, opts.file, { gatherRows: gatherRows(machine) }));
+  const d = time("decompose", () =>
+    decompose(model, opts.file, { gatherRows: gatherRows(machine), embeddingChips: embeddingChips(machine) }),
+  );
   diagnostics.push(...d.diagnostics);
   if (failed()) return stop();
   const kernel = after("decompose", d.kernel, printKernelGraph, verifyKernelGraph);
@@ -343,4 +347,13 @@ export function gatherRows(m: Machine): number {
   let best = 1;
   for (let r = 1; r <= Math.min(bank, 2 * m.mxm.rows); r++) if (bank % r === 0) best = r;
   return best;
+}
+
+/** The chips an embedding's ranges may spread over: a node's directly linked ones (partition.ts's node) and each
+ * one's usable SRAM. */
+export function embeddingChips(m: Machine): EmbeddingChips {
+  return {
+    chips: Math.min(m.system.chipsPerNode, m.system.localLinksPerChip + 1),
+    bytes: usableBytesPerChip(m),
+  };
 }

@@ -7,7 +7,7 @@ import { numElements } from "../graph/ir.ts";
 import type { KernelBuilder } from "./kernel-builder.ts";
 import type { KTensor } from "./kernel-ir.ts";
 import { lowerAttention } from "./lower-attention.ts";
-import { lowerEmbedding } from "./lower-embedding.ts";
+import { type EmbeddingChips, lowerEmbedding } from "./lower-embedding.ts";
 import { moveLanes } from "./lower-lanes.ts";
 import { concatLanes, concatRows, isMxmType, lowerTranspose, splitRows } from "./lower-layout.ts";
 import { lowerRope, type RopeAt } from "./lower-rope.ts";
@@ -36,6 +36,8 @@ export interface DecomposeContext {
   readonly readers: ReadonlyMap<string, readonly { readonly node: GraphNode; readonly input: number }[]>;
   /** Most rows of an embedding table stored as one gather block. */
   readonly gatherRows: number;
+  /** The chips an embedding's ranges may spread over (lower-embedding.ts); absent without a machine. */
+  readonly embeddingChips?: EmbeddingChips;
   readonly fail: (n: GraphNode, def: typeof M.unsupportedShape, why: string) => void;
 }
 
@@ -194,7 +196,7 @@ export function lowerStructured(
         fail(n, M.unsupportedShape, "computed embedding ids must be one per row ([rows, 1])");
         break;
       }
-      lowerEmbedding(k, n.id, out!.dtype, ids, table, cx.gatherRows);
+      lowerEmbedding(k, n.id, out!.dtype, ids, table, cx.gatherRows, cx.embeddingChips);
       break;
     }
     case "rope": {

@@ -18,6 +18,7 @@ import {
 import { fuseEpilogues, fusePointwise } from "./fuse.ts";
 import { KernelBuilder } from "./kernel-builder.ts";
 import { type KernelGraph, type KTensor, opInputs, type TensorRole } from "./kernel-ir.ts";
+import type { EmbeddingChips } from "./lower-embedding.ts";
 import { isMxmType, softmaxRowAxis } from "./lower-layout.ts";
 import { lowerActivation } from "./lower-pointwise.ts";
 import { lowerNorm, lowerSoftmax } from "./lower-reduce.ts";
@@ -61,6 +62,9 @@ const DEFAULT_GATHER_ROWS = 512;
 export interface DecomposeOptions {
   /** Most rows of an embedding table stored as one gather block (one id range): at most a slice's words. */
   readonly gatherRows?: number;
+  /** One node's directly linked chips and each one's usable SRAM, for an embedding's sum (lower-embedding.ts
+   * `groupedSumPlan`); absent: the sum as without a machine. */
+  readonly embeddingChips?: EmbeddingChips;
 }
 
 export function decompose(model: ModelGraph, file: string, opts: DecomposeOptions = {}): DecomposeResult {
@@ -96,6 +100,7 @@ export function decompose(model: ModelGraph, file: string, opts: DecomposeOption
     ropedQ: new Map(),
     readers: readersOf(model),
     gatherRows: opts.gatherRows ?? DEFAULT_GATHER_ROWS,
+    embeddingChips: opts.embeddingChips,
     fail,
   };
 

@@ -7,7 +7,7 @@
 // stream. The ranges' results add up; all but one are exact zeros, so the rows are the table's exactly.
 // Cost: one word per token per column tile and plane per range (tile.ts), and the adds, where the one-hot product
 // this replaced passed the whole table through the MXM for every token. No case needs that product any more.
-import type { DType } from "../graph/ir.ts";
+import { DTYPE_BYTES, type DType } from "../graph/ir.ts";
 import { type KernelBuilder, LANES } from "./kernel-builder.ts";
 import type { KTensor } from "./kernel-ir.ts";
 
@@ -79,6 +79,42 @@ export function sumPlan(count: number): SumStep[] {
   return plan;
 }
 
+/**
+ * One token's ranges summed for a node's chips (decode): `groups` runs of consecutive ranges (sizes differing by at
+ * most one), each summed as a chain in list order, and from the second run on, each run's sum added to the sum of
+ * the runs before it right after the run (a chain over the runs' sums). The spread puts a run's gathers on the chip
+ * of their first reader (spread.ts: an op that reads only sources waits for its reader), each run on the least busy
+ * chip, and a chain's next op beside its previous one: so each run sits on one chip, and the chain over the runs
+ * on one chip, which gets one sum from each other chip over its own link, the links all at once. sumPlan's balanced
+ * tree crossed chips at two levels instead, its sums queued on the links they shared: llama2-7b's 63 ranges (4 a
+ * chip round 8 chips) were summed on chip 0 at cycle 1,602; as 8 runs at 1,238. (fuse.ts folds a run's last
+ * add into the chain op that reads it when its caps allow: the chain then reads that add's gather itself, which
+ * the spread puts beside the chain; still one sum a run over a link.) With the runs' chain after the last run
+ * instead of interleaved, llama2-7b and mixtral measured about the same but gpt2-small 789 cycles slower.
+ */
+export function groupedSumPlan(count: number, groups: number): SumStep[] {
+  const plan: SumStep[] = [];
+  const n = Math.max(1, Math.min(groups, count));
+  let total: number | undefined;
+  for (let g = 0, range = 0; g < n; g++) {
+    const size = Math.floor(count / n) + (g < count % n ? 1 : 0);
+    let acc = plan.push({ range: range++ }) - 1;
+    for (let j = 1; j < size; j++) {
+      const r = plan.push({ range: range++ }) - 1;
+      acc = plan.push({ add: [acc, r] }) - 1;
+    }
+    total = total === undefined ? acc : plan.push({ add: [total, acc] }) - 1;
+  }
+  return plan;
+}
+
+/** The chips an embedding's ranges may be spread over: one node's directly linked chips and each one's usable SRAM
+ * (partition.ts `usableBytesPerChip`). */
+export interface EmbeddingChips {
+  readonly chips: number;
+  readonly bytes: number;
+}
+
 /** Cycles of id reads one copy of an input id column serves (its gathers' tiles x tokens) before the next range
  * takes another copy. ASSUMPTION: a few ranges' worth, so the copies' SRAM (one int32 vector per token each) stays
  * small; not tuned. Decode (one token) keeps one copy. */
@@ -93,6 +129,7 @@ export function lowerEmbedding(
   ids: KTensor,
   table: KTensor,
   rangeRows: number,
+  spread?: EmbeddingChips,
 ): void {
   const at = outId;
   const v = table.shape[0]!;
@@ -127,7 +164,15 @@ export function lowerEmbedding(
       });
     return column;
   });
-  const plan = sumPlan(ranges.length);
+  // One token (decode) whose table fits a node: a run per chip of the node (groupedSumPlan). A table larger than a
+  // node's SRAM would put runs on the next node, each run's sum then crossing the one gateway wire: sumPlan, whose
+  // runs of a power of two ranges are summed per node (no program here has one: llama3-8b's 1 GB table fits node 0
+  // and its runs stayed there). A prefill's sums are a row per token, each a longer send: bert-base's prefill of 128
+  // measured 390,227 -> 395,358 cycles with runs, so it keeps sumPlan.
+  const tableBytes = v * table.cols * DTYPE_BYTES[table.dtype];
+  const grouped =
+    spread !== undefined && tokens === 1 && spread.chips > 1 && tableBytes <= spread.chips * spread.bytes;
+  const plan = grouped ? groupedSumPlan(ranges.length, spread.chips) : sumPlan(ranges.length);
   const same = outDtype === table.dtype;
   const results: string[] = [];
   let gathered = 0;

@@ -7,6 +7,7 @@ import { TSP_V1 } from "../../arch/presets.ts";
 import { runModel } from "../../cli/run-model.ts";
 import { compile, gatherRows } from "../../compiler/compile.ts";
 import { loadModel } from "../../compiler/frontend.ts";
+import { printKernelGraph } from "../../compiler/passes/kernel-ir.ts";
 import { idRanges } from "../../compiler/passes/lower-embedding.ts";
 import type { PartitionStrategy } from "../../compiler/passes/partition.ts";
 import { initialSources } from "../../compiler/reference/init.ts";
@@ -103,6 +104,33 @@ describe("embedding as a MEM gather", () => {
     expect(copies.length).toBeGreaterThan(1);
     // Consecutive ranges share a copy: each copy's ranges are one run.
     expect(order.filter((c, i) => i === 0 || c !== order[i - 1]).length).toBe(copies.length);
+  });
+
+  it("one token's ranges summed in runs (groupedSumPlan) on several chips: every id still reads its own row", () => {
+    // 12 MiB of SRAM (3.3 MB usable a chip): a 6,000-id table of 640 lanes (7.7 MB) takes 27 ranges of 223 ids and
+    // at least three chips; 8 runs of 3 or 4 ranges (1 MB).
+    const small = deriveMachine(TSP_V1, { sram_mib: "12" });
+    const sets = { vocab: "6000", d: "640" };
+    const ranges = idRanges(6000, gatherRows(small));
+    for (const id of [0, ranges[10]!.first, ranges[11]!.first - 1, 5999]) {
+      const { run, compiled } = runWithIds(LOOKUP, [id], {
+        sets,
+        machine: small,
+        chips: 8,
+        partition: "spread",
+      });
+      expectExactRun(run);
+      expect(run.maxAbsError).toBe(0);
+      const gatherChips = new Set(
+        compiled.tasks!.tasks.filter((t) => t.steps.some((s) => s.kind === "gather")).map((t) => t.chip),
+      );
+      expect(gatherChips.size).toBeGreaterThan(1);
+      // Runs, not sumPlan's tree: the first run's ranges 0..3 summed as a chain (one fused op).
+      const first = printKernelGraph(compiled.kernel!)
+        .split("\n")
+        .find((l) => l.includes("= pointwise"));
+      expect(first).toMatch(/= pointwise add\(add\(add\(%0, %1\), %2\), %3\)/);
+    }
   });
 
   it("a table on other chips than its reader: ranges gathered on several chips, moved over links and summed", () => {

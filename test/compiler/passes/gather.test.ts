@@ -7,7 +7,8 @@ import { TSP_V1 } from "../../../arch/presets.ts";
 import { compile, gatherRows } from "../../../compiler/compile.ts";
 import { loadModel } from "../../../compiler/frontend.ts";
 import { decompose } from "../../../compiler/passes/decompose.ts";
-import { idRanges, type SumStep, sumPlan } from "../../../compiler/passes/lower-embedding.ts";
+import { printKernelGraph } from "../../../compiler/passes/kernel-ir.ts";
+import { groupedSumPlan, idRanges, type SumStep, sumPlan } from "../../../compiler/passes/lower-embedding.ts";
 
 const LOOKUP = `model lookup
 const vocab = 700
@@ -122,6 +123,51 @@ describe("the ranges' sum (lower-embedding.ts sumPlan)", () => {
       }),
     );
     expect(sumPlan(252).length).toBe(2 * 252 - 1);
+  });
+});
+
+describe("one token's ranges summed a run a chip (lower-embedding.ts groupedSumPlan)", () => {
+  it("gathers every range once in list order, in runs differing by at most one range, each run's sum one add into the chain", () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 600 }), fc.integer({ min: 1, max: 16 }), (n, groups) => {
+        const plan = groupedSumPlan(n, groups);
+        expect(plan.flatMap((p) => ("range" in p ? [p.range] : []))).toEqual([...Array(n).keys()]);
+        const span = spans(plan);
+        expect(span[plan.length - 1]).toEqual([0, n]);
+        expect(plan.length).toBe(2 * n - 1);
+        // The adds that join sums of several ranges on both sides are the chain over the runs: one per run after
+        // the first (each run's sum crosses to the chain's chip once), the rest add one range to its run's sum.
+        const runs = Math.min(n, groups);
+        const chain = plan.filter((p) => "add" in p && span[p.add[1]]![1] - span[p.add[1]]![0] > 1);
+        const sizes = new Set(chain.map((p) => ("add" in p ? span[p.add[1]]![1] - span[p.add[1]]![0] : 0)));
+        if (Math.floor(n / runs) > 1) expect(chain).toHaveLength(runs - 1);
+        for (const size of sizes) expect(Math.abs(size - n / runs)).toBeLessThan(1);
+        plan.forEach((p, i) => {
+          if ("add" in p) expect(Math.max(...p.add)).toBeLessThan(i);
+        });
+      }),
+    );
+  });
+
+  it("decompose sums one token's ranges in runs with a node's chips given, and keeps sumPlan for several tokens", () => {
+    // 4 ranges of 223 rows; over 4 chips, 4 runs of one range: a chain, folded into one op (fuse.ts). Several
+    // tokens keep sumPlan's balanced tree, and so does a decompose without chips.
+    const sum = (tokens: number, chips?: number) => {
+      const text = LOOKUP.replace("int32[1, 3]", `int32[1, ${tokens}]`).replace(
+        "add(embedding(tokens, wte), embedding(tokens, wpe))",
+        "embedding(tokens, wte)",
+      );
+      const g = loadModel(text, "t.model", {}).graph!;
+      const embeddingChips = chips === undefined ? undefined : { chips, bytes: 1e9 };
+      const k = decompose(g, "t.model", { gatherRows: 223, embeddingChips }).kernel;
+      return printKernelGraph(k)
+        .split("\n")
+        .find((l) => l.includes("= pointwise"))
+        ?.replace(/ \[.*/, "");
+    };
+    expect(sum(1, 4)).toMatch(/= pointwise add\(add\(add\(%\d, %\d\), %\d\), %\d\)$/);
+    expect(sum(3, 4)).toMatch(/= pointwise add\(add\(%\d, %\d\), add\(%\d, %\d\)\)$/);
+    expect(sum(1)).toBe(sum(3, 4));
   });
 });
 
