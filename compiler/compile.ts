@@ -37,6 +37,7 @@ import { stampProgram } from "./schedule/stamp.ts";
 import { type ChainLayout, chainedPath } from "./schedule/stamp-bound.ts";
 import { orderCrossings } from "./schedule/stamp-order.ts";
 import { kernelWork, stampedReport } from "./schedule/stamp-report.ts";
+import { linkWordTime } from "./schedule/timing.ts";
 
 /** The passes, in order: the names `--print-after` accepts. */
 export const PASSES = ["decompose", "partition", "tile", "allocate", "schedule", "emit"] as const;
@@ -349,11 +350,13 @@ export function gatherRows(m: Machine): number {
   return best;
 }
 
-/** The chips an embedding's ranges may spread over: a node's directly linked ones (partition.ts's node) and each
- * one's usable SRAM. */
+/** The chips an embedding's ranges may spread over: a node's directly linked ones (partition.ts's node), each
+ * one's usable SRAM, and a link's latency and cycles a word. */
 export function embeddingChips(m: Machine): EmbeddingChips {
   return {
     chips: Math.min(m.system.chipsPerNode, m.system.localLinksPerChip + 1),
     bytes: usableBytesPerChip(m),
+    linkLatency: m.c2c.latency,
+    wordCycles: linkWordTime(m).num / linkWordTime(m).den,
   };
 }

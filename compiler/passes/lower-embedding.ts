@@ -113,6 +113,9 @@ export function groupedSumPlan(count: number, groups: number): SumStep[] {
 export interface EmbeddingChips {
   readonly chips: number;
   readonly bytes: number;
+  /** A link's latency (one hop) and the cycles a 320-byte word takes on it. */
+  readonly linkLatency: number;
+  readonly wordCycles: number;
 }
 
 /** Cycles of id reads one copy of an input id column serves (its gathers' tiles x tokens) before the next range
@@ -164,14 +167,24 @@ export function lowerEmbedding(
       });
     return column;
   });
-  // One token (decode) whose table fits a node: a run per chip of the node (groupedSumPlan). A table larger than a
-  // node's SRAM would put runs on the next node, each run's sum then crossing the one gateway wire: sumPlan, whose
-  // runs of a power of two ranges are summed per node (no program here has one: llama3-8b's 1 GB table fits node 0
-  // and its runs stayed there). A prefill's sums are a row per token, each a longer send: bert-base's prefill of 128
-  // measured 390,227 -> 395,358 cycles with runs, so it keeps sumPlan.
+  // One token (decode) whose table fits a node, when its id reads on one chip (a cycle per range and column tile:
+  // the read port above) outlast one run's sum on a link (a hop's latency and its words): a run per chip of the
+  // node (groupedSumPlan). ASSUMPTION: that break-even, not a model of the schedule. llama2-7b: 63 x 13 = 819
+  // against 216 + 26 x 19.2 = 715 cycles, runs (15,592 -> 15,189); gpt2-small: 99 x 3 = 297 against 331, sumPlan
+  // (with runs 69,263 -> 69,543: its 3-tile ranges gather fast, and spread over 8 chips they moved its layers); a
+  // 640-word test machine's 20 ranges of 2 tiles (spread.test.ts) lost 7% with runs. A table larger than a node's
+  // SRAM would put runs on the next node, each run's sum then crossing the one gateway wire: sumPlan, whose runs of
+  // a power of two ranges are summed per node (none in programs/: llama3-8b's 1 GB table fits node 0 and its runs
+  // stayed there). A prefill's sums are a row per token, each a longer send: bert-base's prefill of 128 measured
+  // 390,227 -> 395,358 cycles with runs, so it keeps sumPlan.
   const tableBytes = v * table.cols * DTYPE_BYTES[table.dtype];
+  const tiles = Math.ceil(table.cols / LANES);
   const grouped =
-    spread !== undefined && tokens === 1 && spread.chips > 1 && tableBytes <= spread.chips * spread.bytes;
+    spread !== undefined &&
+    tokens === 1 &&
+    spread.chips > 1 &&
+    tableBytes <= spread.chips * spread.bytes &&
+    ranges.length * tiles > spread.linkLatency + tiles * DTYPE_BYTES[table.dtype] * spread.wordCycles;
   const plan = grouped ? groupedSumPlan(ranges.length, spread.chips) : sumPlan(ranges.length);
   const same = outDtype === table.dtype;
   const results: string[] = [];

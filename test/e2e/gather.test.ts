@@ -108,8 +108,10 @@ describe("embedding as a MEM gather", () => {
 
   it("one token's ranges summed in runs (groupedSumPlan) on several chips: every id still reads its own row", () => {
     // 12 MiB of SRAM (3.3 MB usable a chip): a 6,000-id table of 640 lanes (7.7 MB) takes 27 ranges of 223 ids and
-    // at least three chips; 8 runs of 3 or 4 ranges (1 MB).
-    const small = deriveMachine(TSP_V1, { sram_mib: "12" });
+    // at least three chips; 8 runs of 3 or 4 ranges (1 MB). Links of 20 cycles at 4 times tsp-v1's rate, so a
+    // run's sum (4 words: 39 cycles) crosses sooner than one chip reads all 54 ids (lower-embedding.ts).
+    const lane = (4 * TSP_V1.c2c.linkGbps) / TSP_V1.c2c.lanesPerLink;
+    const small = deriveMachine(TSP_V1, { sram_mib: "12", link_latency: "20", link_gbps: String(lane) });
     const sets = { vocab: "6000", d: "640" };
     const ranges = idRanges(6000, gatherRows(small));
     for (const id of [0, ranges[10]!.first, ranges[11]!.first - 1, 5999]) {

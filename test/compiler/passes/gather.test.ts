@@ -149,16 +149,17 @@ describe("one token's ranges summed a run a chip (lower-embedding.ts groupedSumP
     );
   });
 
-  it("decompose sums one token's ranges in runs with a node's chips given, and keeps sumPlan for several tokens", () => {
+  it("decompose sums one token's ranges in runs with a node's chips given, and keeps sumPlan for several tokens, fast gathers and a table past the node", () => {
     // 4 ranges of 223 rows; over 4 chips, 4 runs of one range: a chain, folded into one op (fuse.ts). Several
     // tokens keep sumPlan's balanced tree, and so does a decompose without chips.
-    const sum = (tokens: number, chips?: number) => {
+    const sum = (tokens: number, chips?: number, linkLatency = 0) => {
       const text = LOOKUP.replace("int32[1, 3]", `int32[1, ${tokens}]`).replace(
         "add(embedding(tokens, wte), embedding(tokens, wpe))",
         "embedding(tokens, wte)",
       );
       const g = loadModel(text, "t.model", {}).graph!;
-      const embeddingChips = chips === undefined ? undefined : { chips, bytes: 1e9 };
+      const embeddingChips =
+        chips === undefined ? undefined : { chips, bytes: 1e9, linkLatency, wordCycles: 1 };
       const k = decompose(g, "t.model", { gatherRows: 223, embeddingChips }).kernel;
       return printKernelGraph(k)
         .split("\n")
@@ -168,6 +169,24 @@ describe("one token's ranges summed a run a chip (lower-embedding.ts groupedSumP
     expect(sum(1, 4)).toMatch(/= pointwise add\(add\(add\(%\d, %\d\), %\d\), %\d\)$/);
     expect(sum(3, 4)).toMatch(/= pointwise add\(add\(%\d, %\d\), add\(%\d, %\d\)\)$/);
     expect(sum(1)).toBe(sum(3, 4));
+    // The id reads on one chip (4 ranges x 2 tiles: 8 cycles) against one run's sum on a link (latency + 4 words):
+    // runs while the reads are longer, sumPlan from a latency of 4 on; and for a table larger than the node.
+    expect(sum(1, 4, 3)).toBe(sum(1, 4));
+    expect(sum(1, 4, 4)).toBe(sum(3, 4));
+    const big = (() => {
+      const text = LOOKUP.replace("int32[1, 3]", "int32[1, 1]").replace(
+        "add(embedding(tokens, wte), embedding(tokens, wpe))",
+        "embedding(tokens, wte)",
+      );
+      const g = loadModel(text, "t.model", {}).graph!;
+      const embeddingChips = { chips: 4, bytes: (700 * 400 * 2) / 4 - 1, linkLatency: 0, wordCycles: 1 };
+      const k = decompose(g, "t.model", { gatherRows: 223, embeddingChips }).kernel;
+      return printKernelGraph(k)
+        .split("\n")
+        .find((l) => l.includes("= pointwise"))
+        ?.replace(/ \[.*/, "");
+    })();
+    expect(big).toBe(sum(3, 4));
   });
 });
 
