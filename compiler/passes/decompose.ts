@@ -62,8 +62,8 @@ const DEFAULT_GATHER_ROWS = 512;
 export interface DecomposeOptions {
   /** Most rows of an embedding table stored as one gather block (one id range): at most a slice's words. */
   readonly gatherRows?: number;
-  /** One node's directly linked chips and each one's usable SRAM, for an embedding's sum (lower-embedding.ts
-   * `groupedSumPlan`); absent: the sum as without a machine. */
+  /** One node's directly linked chips, each one's usable SRAM and a link's timing, for an embedding's sum
+   * (lower-embedding.ts `groupedSumPlan`); absent: the sum as without a machine. */
   readonly embeddingChips?: EmbeddingChips;
 }
 

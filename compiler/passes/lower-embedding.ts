@@ -108,8 +108,8 @@ export function groupedSumPlan(count: number, groups: number): SumStep[] {
   return plan;
 }
 
-/** The chips an embedding's ranges may be spread over: one node's directly linked chips and each one's usable SRAM
- * (partition.ts `usableBytesPerChip`). */
+/** The chips an embedding's ranges may be spread over: one node's directly linked chips, each one's usable SRAM
+ * (partition.ts `usableBytesPerChip`), and a link's timing (compile.ts `embeddingChips`). */
 export interface EmbeddingChips {
   readonly chips: number;
   readonly bytes: number;
