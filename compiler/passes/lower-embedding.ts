@@ -80,24 +80,28 @@ export function sumPlan(count: number): SumStep[] {
 }
 
 /**
- * One token's ranges summed for a node's chips (decode): `groups` runs of consecutive ranges (sizes differing by at
- * most one), each summed as a chain in list order, and from the second run on, each run's sum added to the sum of
- * the runs before it right after the run (a chain over the runs' sums). The spread puts a run's gathers on the chip
- * of their first reader (spread.ts: an op that reads only sources waits for its reader), each run on the least busy
- * chip, and a chain's next op beside its previous one: so each run sits on one chip, and the chain over the runs
- * on one chip, which gets one sum from each other chip over its own link, the links all at once. sumPlan's balanced
- * tree crossed chips at two levels instead, its sums queued on the links they shared: llama2-7b's 63 ranges (4 a
- * chip round 8 chips) were summed on chip 0 at cycle 1,602; as 8 runs at 1,238. (fuse.ts folds a run's last
- * add into the chain op that reads it when its caps allow: the chain then reads that add's gather itself, which
- * the spread puts beside the chain; still one sum a run over a link.) With the runs' chain after the last run
- * instead of interleaved, llama2-7b and mixtral measured about the same but gpt2-small 789 cycles slower.
+ * One token's ranges summed for a node's chips (decode): `groups` runs of consecutive ranges, each summed as a
+ * chain in list order, and from the second run on, each run's sum added to the sum of the runs before it right
+ * after the run (a chain over the runs' sums). The spread puts a run's gathers on the chip of their first reader
+ * (spread.ts: an op that reads only sources waits for its reader), each run on the least busy chip, and a chain's
+ * next op beside its previous one: so each run sits on one chip, and the chain over the runs on one chip, which
+ * gets one sum from each other chip over its own link, the links all at once. sumPlan's balanced tree crossed chips
+ * at two levels instead, its sums queued on the links they shared: llama2-7b's 63 ranges (4 a chip round 8 chips)
+ * were summed on chip 0 at cycle 1,602; as 8 runs at 1,238. (fuse.ts folds a run's last add into the chain op that
+ * reads it when its caps allow: the chain then reads that add's gather itself, which the spread puts beside the
+ * chain; still one sum a run over a link.) With the runs' chain after the last run instead of interleaved,
+ * llama2-7b and mixtral measured about the same but gpt2-small 789 cycles slower.
+ * The first run, whose chip then holds the chain, takes CHAIN_RUN_SHORT ranges fewer than an even share (at least
+ * one); the other runs share the rest, differing by at most one.
  */
 export function groupedSumPlan(count: number, groups: number): SumStep[] {
   const plan: SumStep[] = [];
   const n = Math.max(1, Math.min(groups, count));
+  const first = n === 1 ? count : Math.max(1, Math.ceil(count / n) - CHAIN_RUN_SHORT);
+  const rest = count - first;
   let total: number | undefined;
   for (let g = 0, range = 0; g < n; g++) {
-    const size = Math.floor(count / n) + (g < count % n ? 1 : 0);
+    const size = g === 0 ? first : Math.floor(rest / (n - 1)) + (g - 1 < rest % (n - 1) ? 1 : 0);
     let acc = plan.push({ range: range++ }) - 1;
     for (let j = 1; j < size; j++) {
       const r = plan.push({ range: range++ }) - 1;
@@ -107,6 +111,18 @@ export function groupedSumPlan(count: number, groups: number): SumStep[] {
   }
   return plan;
 }
+
+/**
+ * Ranges fewer in the first run of groupedSumPlan than an even share. Its chip also holds the chain over the runs,
+ * the gathers fuse.ts folds into the chain's ops (5 of the 7 later runs' last ones on mixtral-8x7b, 4 MB each) and
+ * the ops after the embedding, which start there. ASSUMPTION: 4, measured (`lpu run --chips 576 --set layers=1`,
+ * with lower-routing.ts's experts apart) against 0, 3, 4, 5 and 7: llama2-7b 15,189 / 15,457 / 15,057 / 15,247 /
+ * 15,243; llama3-8b 19,206 / 18,889 / 18,839 / 19,030 / 19,225; mixtral 25,353 / 27,014 / 25,149 / 26,435 /
+ * 29,977; llama2-70b-fp8 26,611 / 26,673 / 26,709 / - / 27,522; llama2-70b 25,916 / 25,249 / 24,630 / - / 26,883
+ * (half a share, 4 of 63 ranges but 16 of 252: llama3-8b 19,582). A measured figure, not a model: the spread's
+ * greedy placement of the later ops reacts to that chip's load in ways its estimate does not foresee.
+ */
+export const CHAIN_RUN_SHORT = 4;
 
 /** The chips an embedding's ranges may be spread over: one node's directly linked chips, each one's usable SRAM
  * (partition.ts `usableBytesPerChip`), and a link's timing (compile.ts `embeddingChips`). */
