@@ -268,7 +268,7 @@ export function lowerStructured(
         idx: ids,
         gateT: transposedCopy(tensors, gate, E),
         upT: transposedCopy(tensors, up, E),
-        downT: transposedCopy(tensors, down),
+        downT: transposedCopy(tensors, down, E),
       };
       alias.set(n.id, lowerMoe(k, n.id, out!.dtype, operands, E, F, op.activation));
       break;

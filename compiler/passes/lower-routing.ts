@@ -104,18 +104,27 @@ export interface MoeOperands {
   /** [E*F, D]: expert e's gate (up) weight [D, F] transposed, experts one after another. */
   readonly gateT: string;
   readonly upT: string;
-  /** [D, E*F]: the down weights [E*F, D] transposed. */
+  /** [E*D, F]: expert e's down weight [F, D] transposed, experts one after another. */
   readonly downT: string;
 }
 
 /**
- * moe: y = sum_e G[e] * (act(x @ gate_e) * (x @ up_e)) @ down_e with the dense routing matrix
- * G[t, e] = sum_j w[t, j] [idx[t, j] == e]. Every expert is computed for every token, all experts in one product
- * each (gate and up [T, E*F], down over K = E*F), and G (repeated F times per expert) scales the hidden layer
- * before the down product: exact routing, at E/k times the FLOPs of the routed computation (and every expert's
- * weights streamed each pass). Real sparse routing would pick the k experts' weight tiles by a data-dependent
- * address (a MEM gather, or a schedule per routing decision), which the static scheduler has no step for yet.
- * Rounding: the hidden layer is rounded to the weights' 16-bit type for the MXM (the interpreter keeps it fp32).
+ * moe: y = sum_e G[e] * ((act(x @ gate_e) * (x @ up_e)) @ down_e) with the dense routing matrix
+ * G[t, e] = sum_j w[t, j] [idx[t, j] == e]. Every expert is computed for every token (exact routing, at E/k times
+ * the FLOPs of the routed computation, every expert's weights streamed each pass: real sparse routing would pick
+ * the k experts' weight tiles by a data-dependent address, which the static scheduler has no step for), each
+ * expert its own gate, up and down products (rows of the stacked transposed weights, `sourceRows`), and G applied
+ * to each expert's output [T, D] after its down product: G broadcast over D lanes (a product by a 0/1 constant)
+ * times it, the experts' scaled outputs summed. So the experts need no routing until their sums: their products
+ * run while topk and the softmax do, and each expert's hidden layer [T, F] goes from its gate and up to its down
+ * and no further. One product over all experts instead (gate and up [T, E*F], G repeated over F lanes scaling the
+ * hidden layer, down over K = E*F, as before this): mixtral-8x7b's layer sent its 358 tiles of hidden layer to the
+ * 13 chips of the down product's column split (10,800 cycles of its 38,758) and waited for the routing first;
+ * apart, 25,149 cycles on 41 chips (`lpu run --chips 576 --set layers=1`). Tried (with even embedding runs, where
+ * this measured 25,353): each expert in 2, 4 or 7 shards of its F lanes, each shard its own gate, up and down
+ * (26,263, 28,880, 35,543), and every expert's gate and up before any hidden layer (27,373).
+ * Rounding: the hidden layer is rounded to the weights' 16-bit type for the MXM (the interpreter keeps it fp32);
+ * the experts' outputs are scaled and summed in fp32.
  */
 export function lowerMoe(
   kb: KernelBuilder,
@@ -128,6 +137,7 @@ export function lowerMoe(
 ): string {
   const E = experts;
   const { cols: kk, dtype: wType } = kb.get(ops.w);
+  const d = kb.get(ops.x).cols;
   const width = kk * E;
   // Lane j*E + e of the result holds lane j of the input (every e).
   const spread = (dtype: DType) =>
@@ -135,6 +145,17 @@ export function lowerMoe(
       row < width && Math.floor(row / E) === c ? 1 : 0,
     );
   const expert = kb.constant(`moe-expert.fp32.${kk}x${E}`, "fp32", 1, width, (_, c) => c % E);
+  const dType = kb.get(ops.downT).dtype;
+  const outs: string[] = [];
+  for (let e = 0; e < E; e++) {
+    const gateE = kb.sourceRows(`${ops.gateT}.e${e}`, ops.gateT, e * ff, ff);
+    const upE = kb.sourceRows(`${ops.upT}.e${e}`, ops.upT, e * ff, ff);
+    const downE = kb.sourceRows(`${ops.downT}.e${e}`, ops.downT, e * d, d);
+    const gate = kb.matmul(kb.fresh(at), ops.x, gateE, "fp32");
+    const up = kb.matmul(kb.fresh(at), ops.x, upE, "fp32");
+    const hidden = kb.binary(kb.fresh(at), "mul", activation32(kb, at, activation, gate), up);
+    outs.push(kb.matmul(kb.fresh(at), kb.convert(kb.fresh(at), hidden, dType), downE, "fp32"));
+  }
   // fp16 carries the ids exactly (integers up to 2048).
   const ids = kb.matmul(
     kb.fresh(at),
@@ -146,20 +167,14 @@ export function lowerMoe(
   const picks = equals(kb, at, ids, expert);
   const weights = kb.matmul(kb.fresh(at), ops.w, spread(wType), "fp32", width);
   const routed = kb.convert(kb.fresh(at), kb.binary(kb.fresh(at), "mul", weights, picks), wType);
-  // G[t, e] repeated over expert e's F hidden lanes: lane e*F + f sums lanes j*E + e over j.
-  const hiddenWidth = E * ff;
-  const expand = kb.constant(
-    `moe-expand.${wType}.${kk}x${E}x${ff}`,
-    wType,
-    padded(hiddenWidth),
-    width,
-    (row, c) => (row < hiddenWidth && Math.floor(row / ff) === c % E ? 1 : 0),
-  );
-  const g = kb.matmul(kb.fresh(at), routed, expand, "fp32", hiddenWidth);
-  const gate = kb.matmul(kb.fresh(at), ops.x, ops.gateT, "fp32");
-  const up = kb.matmul(kb.fresh(at), ops.x, ops.upT, "fp32");
-  const hidden = kb.binary(kb.fresh(at), "mul", activation32(kb, at, activation, gate), up);
-  const scaled = kb.binary(kb.fresh(at), "mul", hidden, g);
-  const dType = kb.get(ops.downT).dtype;
-  return kb.matmul(kb.fresh(at), kb.convert(kb.fresh(at), scaled, dType), ops.downT, outDtype);
+  let sum: string | undefined;
+  for (let e = 0; e < E; e++) {
+    // G[t, e] over D lanes: lane c sums lanes j*E + e over j.
+    const pick = kb.constant(`moe-pick.${wType}.${kk}x${E}.${e}x${d}`, wType, padded(d), width, (row, c) =>
+      row < d && c % E === e ? 1 : 0,
+    );
+    const scaled = kb.binary(kb.fresh(at), "mul", outs[e]!, kb.matmul(kb.fresh(at), routed, pick, "fp32", d));
+    sum = sum === undefined ? scaled : kb.binary(kb.fresh(at), "add", sum, scaled);
+  }
+  return kb.convert(kb.fresh(at), sum!, outDtype);
 }

@@ -150,7 +150,9 @@ export function partsOf(p: PartitionedGraph): ReadonlyMap<string, readonly strin
 }
 
 /** Rows `first .. first + count - 1` of weight t as a tensor of their own on chip `chip` of the stage (the emitter
- * loads just those rows: TensorSource.rows). */
+ * loads just those rows: TensorSource.rows). A weight that is itself rows of a source (KernelBuilder `sourceRows`:
+ * one moe expert's rows of the stacked transposed weights) takes those rows of its own rows: its `first` and `at`
+ * shift them (without, every chip of an expert's split loaded the rows of expert 0's first chips). */
 function columnRows(
   cx: TileContext,
   t: TiledTensor,
@@ -161,7 +163,11 @@ function columnRows(
   const id = `${t.id}.rows${first}+${count}`;
   let c = cx.byId.get(id);
   if (!c) {
-    const source = t.source ? { ...t.source, rows: { first, count, at: 0 } } : undefined;
+    const own = t.source?.rows;
+    const lo = own ? Math.max(first, own.at) : first;
+    const hi = own ? Math.min(first + count, own.at + own.count) : first + count;
+    const rows = { first: (own ? own.first - own.at : 0) + lo, count: Math.max(0, hi - lo), at: lo - first };
+    const source = t.source ? { ...t.source, rows } : undefined;
     c = { ...t, id, rows: count, chip, source };
     cx.tensors.push(c);
     cx.byId.set(id, c);

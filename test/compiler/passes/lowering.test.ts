@@ -167,14 +167,39 @@ param dn: fp16[e, ff, d]
 s, i = topk(matmul(x, router), k=2)
 output y = moe(x, softmax(s), i, g, u, dn)
 `;
-  it("moe computes all experts in one product each: gate and up stored per expert transposed, down flat", () => {
+  it("moe computes each expert as its own products (lower-routing.ts lowerMoe): its rows of the stacked transposed weights, routing applied after down", () => {
     const { kernel, diagnostics } = kernelOf(moe);
     expect(diagnostics).toEqual([]);
     expect(verifyKernelGraph(kernel)).toEqual([]);
-    const gt = kernel.tensors.find((t) => t.id === "g^T")!;
-    expect([gt.rows, gt.cols, gt.source]).toEqual([4 * 32, 64, { node: "g", transposed: true, batches: 4 }]);
-    const dt = kernel.tensors.find((t) => t.id === "dn^T")!;
-    expect([dt.rows, dt.cols, dt.source]).toEqual([64, 4 * 32, { node: "dn", transposed: true }]);
+    const byId = new Map(kernel.tensors.map((t) => [t.id, t]));
+    const matmuls = kernel.ops.filter((o) => o.kind === "matmul");
+    for (let e = 0; e < 4; e++) {
+      // Gate and up: rows e * ff .. of [e * ff, d] (each expert's [d, ff] transposed); down: rows e * d .. of
+      // [e * d, ff] (each expert's [ff, d] transposed).
+      const gate = byId.get(`g^T.e${e}`)!;
+      expect([gate.rows, gate.cols, gate.source]).toEqual([
+        32,
+        64,
+        { node: "g", transposed: true, batches: 4, rows: { first: e * 32, count: 32, at: 0 } },
+      ]);
+      const down = byId.get(`dn^T.e${e}`)!;
+      expect([down.rows, down.cols, down.source]).toEqual([
+        64,
+        32,
+        { node: "dn", transposed: true, batches: 4, rows: { first: e * 64, count: 64, at: 0 } },
+      ]);
+      // One product each, down reading that expert's hidden layer [t, ff] only.
+      for (const w of [`g^T.e${e}`, `u^T.e${e}`, `dn^T.e${e}`])
+        expect(matmuls.filter((o) => o.kind === "matmul" && o.b === w)).toHaveLength(1);
+      const d = matmuls.find((o) => o.kind === "matmul" && o.b === `dn^T.e${e}`)!;
+      expect(d.kind === "matmul" && byId.get(d.a)!.cols).toBe(32);
+    }
+    // No expert product reads the routing: the routing weights reach the experts' outputs [t, d] only.
+    const routed = new Set<string>(["router^T"]);
+    for (const op of kernel.ops) if (opInputs(op).some((x) => routed.has(x))) routed.add(op.out);
+    expect(routed.has(kernel.outputs[0]!.tensor)).toBe(true);
+    for (const op of matmuls)
+      if (op.kind === "matmul" && /\^T\.e\d$/.test(op.b)) expect(routed.has(op.a)).toBe(false);
     // topk's int32 indices have no reader but moe, which takes the exact fp32 ones: no int32 tensor is made.
     expect(kernel.tensors.filter((t) => t.dtype === "int32")).toEqual([]);
   });
