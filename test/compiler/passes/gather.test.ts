@@ -151,7 +151,8 @@ describe("one token's ranges summed a run a chip (lower-embedding.ts groupedSumP
         // Each chain add joins the runs so far (from range 0) with one whole run (its sum, ending where the next
         // run starts): runs - 1 of them, the first run `first` ranges, the others sharing the rest evenly.
         expect(chain).toHaveLength(runs - 1);
-        if (runs > 1) expect(span[chain[0]!.add[0]]).toEqual([0, first]);
+        const head = chain[0];
+        if (head && "add" in head) expect(span[head.add[0]]).toEqual([0, first]);
         const sizes = chain.map((p) => ("add" in p ? span[p.add[1]]![1] - span[p.add[1]]![0] : 0));
         for (const size of sizes) expect(Math.abs(size - (n - first) / (runs - 1))).toBeLessThan(1);
         plan.forEach((p, i) => {
