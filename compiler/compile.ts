@@ -27,6 +27,7 @@ import { tile } from "./passes/tile.ts";
 import { verifyAccOrder } from "./schedule/acc-order.ts";
 import { type CompileReport, computeBounds, withDataOrder } from "./schedule/bounds.ts";
 import { dependencies, dependenciesLike } from "./schedule/dependencies.ts";
+import { type ModelWork, modelWork } from "./schedule/model-work.ts";
 import { prepareRelaxed, relaxedRun } from "./schedule/relaxed.ts";
 import { printSchedule, type Schedule, verifySchedule } from "./schedule/schedule-ir.ts";
 import { schedule } from "./schedule/scheduler.ts";
@@ -34,7 +35,7 @@ import { verifySramOrder } from "./schedule/sram-order.ts";
 import { stampProgram } from "./schedule/stamp.ts";
 import { type ChainLayout, chainedPath } from "./schedule/stamp-bound.ts";
 import { orderCrossings } from "./schedule/stamp-order.ts";
-import { kernelWork, stampedReport } from "./schedule/stamp-report.ts";
+import { stampedReport } from "./schedule/stamp-report.ts";
 
 /** The passes, in order: the names `--print-after` accepts. */
 export const PASSES = ["decompose", "partition", "tile", "allocate", "schedule", "emit"] as const;
@@ -104,6 +105,8 @@ function compileTimed(
   diagnostics.push(...d.diagnostics);
   if (failed()) return stop();
   const kernel = after("decompose", d.kernel, printKernelGraph, verifyKernelGraph);
+  // The model's work for the report's bounds, from the graph before decompose (model-work.ts).
+  const work = modelWork(model, machine);
   // What the passes after decompose said and printed, dropped when auto compiles again with pack.
   const [decomposed, printedDecomposed] = [diagnostics.length, printed.length];
 
@@ -215,9 +218,8 @@ function compileTimed(
     ]);
 
     const emitted = time("emit", () => emitProgram(scheduled, machine, opts.sources));
-    const passKernel = reduced?.kernel ?? kernel;
     const report = {
-      ...time("report", () => compileReport(passKernel, allocated, scheduled, machine, tiled, paths)),
+      ...time("report", () => compileReport(work, allocated, scheduled, machine, tiled, paths)),
       minChips,
     };
     if (!reduced || !groups) {
@@ -246,7 +248,7 @@ function compileTimed(
     }
     const program = after("emit", stamped.program, printProgramSummary, () => []);
     const full = {
-      ...time("report", () => stampedReport(report, kernel, allocated, stamped, machine)),
+      ...time("report", () => stampedReport(report, kernel, allocated, stamped, machine, work)),
       minChips,
     };
     // The schedule and tasks are the reduced model's (unit 0 and the last); the program and report the full one's.
@@ -297,14 +299,13 @@ export interface RelaxedPaths {
 
 /** `beforeAllocate` as for `relaxedPaths`; `paths`: its result, when the caller ran it already. */
 export function compileReport(
-  k: KernelGraph,
+  work: ModelWork,
   g: TaskGraph,
   s: Schedule,
   m: Machine,
   beforeAllocate?: TaskGraph,
   paths: RelaxedPaths = relaxedPaths(g, m, beforeAllocate),
 ): CompileReport {
-  const { work, flops } = kernelWork(k);
   const bounds = computeBounds(g, paths.criticalPath, m, work);
   const diagnosis = { decompositionPath: paths.decompositionPath };
   const entries = Object.entries(bounds) as [keyof typeof bounds, number][];
@@ -327,7 +328,7 @@ export function compileReport(
     lowerBound,
     boundName,
     efficiency: s.cycles > 0 ? lowerBound / s.cycles : 0,
-    flops,
+    flops: work.flops,
   };
 }
 
