@@ -7,6 +7,7 @@ import { ELEM_BYTES } from "../../arch/isa.ts";
 import { DTYPE_BYTES } from "../graph/ir.ts";
 import { ChipFill, type Item } from "./chip-fill.ts";
 import { type KOp, type KTensor, opInputs } from "./kernel-ir.ts";
+import { relayPeaks } from "./pack-relay.ts";
 import { productPlaneSplits, productShape } from "./product-groups.ts";
 import { chipCopyId } from "./tile-context.ts";
 
@@ -41,13 +42,23 @@ export interface PackContext {
   readonly lastUse: ReadonlyMap<string, number>;
   /** The model outputs no op reads (`unreadOutputs`). */
   readonly leftInPlace: ReadonlySet<string>;
+  /** Whether a node's last chip is wired to the next node's first (stages.ts `route`): given, the packing counts
+   * the relay copies of tensors read across nodes (pack-relay.ts); absent, it does not. */
+  readonly gateways?: boolean;
 }
 
 export function packContext(
   ops: readonly KOp[],
   tensors: ReadonlyMap<string, KTensor>,
   outputs: readonly string[],
-  m: { lanes: number; planes: number; budget: number; nodeChips: number; chunkRows: number },
+  m: {
+    lanes: number;
+    planes: number;
+    budget: number;
+    nodeChips: number;
+    chunkRows: number;
+    gateways?: boolean;
+  },
 ): PackContext {
   const lastUse = new Map<string, number>();
   ops.forEach((op, i) => {
@@ -289,6 +300,31 @@ const COLUMN_NODES = 2;
  * that must start a fresh chip (pipeline balancing).
  */
 export function packStages(ctx: PackContext, cuts: ReadonlySet<number> = new Set()): Packing {
+  // The relay copies of tensors read across nodes (pack-relay.ts) are kept off the chips where they and the
+  // packing's own bytes pass the budget: those chips' budgets shrink by the copies and the ops are packed again,
+  // until none passes (reserves only grow; a few rounds at most).
+  const reserve: number[] = [];
+  for (let round = 0; ; round++) {
+    const p = packOnce(ctx, cuts, reserve);
+    if (!p.ok || round === RELAY_ROUNDS) return p;
+    const peaks = relayPeaks(ctx, p.stages, p.chips);
+    let over = false;
+    peaks.forEach((bytes, c) => {
+      // A chip with its reserve at least its copies cannot pass: its own bytes stayed within budget - reserve.
+      if (p.chipBytes[c]! + bytes > ctx.budget && bytes > (reserve[c] ?? 0)) {
+        reserve[c] = bytes;
+        over = true;
+      }
+    });
+    if (!over) return p;
+  }
+}
+
+/** Packings packStages tries at most after the first, each with larger reserves for relay copies. */
+const RELAY_ROUNDS = 6;
+
+/** packStages with `reserve[c]` bytes of chip c's budget kept for relay copies. */
+function packOnce(ctx: PackContext, cuts: ReadonlySet<number>, reserve: readonly number[]): Packing {
   const fills: ChipFill[] = [];
   const fill = (c: number) => {
     while (fills.length <= c) fills.push(new ChipFill());
@@ -297,7 +333,7 @@ export function packStages(ctx: PackContext, cuts: ReadonlySet<number> = new Set
   const used = new Set<number>();
   const places: Placement[] = [];
   const fits = (items: readonly Item[], c: number, at: number) =>
-    items.length === 0 || fill(c).fits(items, at, ctx.budget);
+    items.length === 0 || fill(c).fits(items, at, ctx.budget - (reserve[c] ?? 0));
 
   /** Op i split from chip s over as many chips as it needs (at most a node's worth, possibly running into the next
    * node: tile.ts then routes those partial sums over the gateway chips), each as full as it can get. */

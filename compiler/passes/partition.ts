@@ -122,6 +122,7 @@ export function partition(
       budget: usableBytesPerChip(machine),
       nodeChips,
       chunkRows: machine.mxm.accumulatorRows,
+      gateways: globalLinks(machine).gateEast !== undefined,
     },
   );
 

@@ -5,14 +5,18 @@ import { ELEM_BYTES } from "../../arch/isa.ts";
 import type { Machine } from "../../arch/machine.ts";
 import { memSlices } from "../../arch/machine.ts";
 import type { Step, Task, TaskGraph } from "../passes/task-ir.ts";
+import type { ModelWork } from "./model-work.ts";
 import { linkWordTime, mxmCyclesPerVector } from "./timing.ts";
 
 export interface Bounds {
-  /** The model's MACs over the MXM peak (planes x rows x cols MACs every cyclesPerVector cycles). */
+  /** The model's products over the MXM peak: every output element's K terms in column sums of at most `rows` terms
+   * (model-work.ts), `cols` sums per vector per plane every cyclesPerVector cycles. */
   readonly compute: number;
-  /** Every SRAM word the program must read once (weights, inputs), over one word per MEM slice per cycle. */
+  /** The bytes the model must read (weights, state, inputs; model-work.ts), one `lanes`-byte word per MEM slice per
+   * cycle. */
   readonly sram: number;
-  /** Every weight row must enter an MXM plane through LW, at most maxLoadWidth rows per cycle per plane. */
+  /** Every weight element a product reads enters an MXM plane in a row of `rows` elements: loaded (`lw`, at most
+   * maxLoadWidth rows per cycle per plane) or streamed through the array as a vector (one per cyclesPerVector). */
   readonly weightLoad: number;
   /** The busiest link's words times the word time (the transfers this partition needs; 0 on one chip). */
   readonly link: number;
@@ -48,58 +52,40 @@ export interface CompileReport {
   readonly minChips?: number;
 }
 
-/** The model's true work: multiply-accumulates per MXM input type (no padding). */
-export type MacsByType = ReadonlyMap<string, number>;
-
 /** `criticalPath` is the length of the relaxed schedule (relaxed.ts, the cycles of the scheduler's option
  * `relaxed`) of `latencyOnly(g)` (or of `g` with the option `unitRuns`, the same schedule without a copy of the
- * graph). `copies[c]` (absent: 1) counts
- * how many chips of the program run chip c's tasks (a stamped program, stamp.ts): the sums count each task that
- * often, over as many chips; a copied link carries its original's words, so the busiest link is the same. */
+ * graph). `work` is the model's (model-work.ts, from the model graph before decompose: the compute, SRAM and
+ * weight-load bounds depend on no choice of this compiler). `copies[c]` (absent: 1) counts how many chips of the
+ * program run chip c's tasks (a stamped program, stamp.ts): a copied link carries its original's words, so the
+ * busiest link is the same, and the chips are the copies' sum. */
 export function computeBounds(
   g: TaskGraph,
   criticalPath: number,
   m: Machine,
-  work: MacsByType,
+  work: ModelWork,
   copies?: readonly number[],
 ): Bounds {
-  // Array time if every MXM plane did useful MACs every cycle at its type's rate.
+  // Array time if every MXM column of every plane gave one useful column sum each vector at its type's rate.
   let macCycles = 0;
-  for (const [type, macs] of work)
+  for (const [type, macs] of work.macs)
     macCycles += (macs * mxmCyclesPerVector(m, type)) / (m.mxm.rows * m.mxm.cols);
-  let wordsRead = 0;
-  let lwCycles = 0;
-  const counted = new Set<string>();
+  // A weight row enters a plane by its loader (maxLoadWidth a cycle) or its array (one per cyclesPerVector).
+  let rowCycles = 0;
+  for (const [type, rows] of work.weightRows)
+    rowCycles += rows / (m.mxm.maxLoadWidth + 1 / mxmCyclesPerVector(m, type));
   const linkWords = new Map<string, number>();
-  const tensorById = new Map(g.tensors.map((t) => [t.id, t]));
-  for (const t of g.tasks) {
-    const times = copies?.[t.chip] ?? 1;
-    for (const st of t.steps) {
-      // At most maxLoadWidth rows a cycle per plane (docs/isa.md `lw ... width`), whatever width this compile used.
-      if (st.kind === "lw") lwCycles += times * Math.ceil(st.n / m.mxm.maxLoadWidth);
+  for (const t of g.tasks)
+    for (const st of t.steps)
       if (st.kind === "send") {
         const key = `${t.chip}/${st.link}`;
         linkWords.set(key, (linkWords.get(key) ?? 0) + st.n * ELEM_BYTES[st.type]);
       }
-      if (st.kind === "read") {
-        const tt = tensorById.get(st.ref.tensor)!;
-        if (tt.role === "temp") continue;
-        // Each source word need only be read once, however many tasks read it.
-        const key = `${st.ref.tensor}/${st.ref.tile}/${st.ref.row}/${st.ref.stride}/${st.ref.n}`;
-        if (counted.has(key)) continue;
-        counted.add(key);
-        wordsRead += times * (st.ref.stride === 0 ? 1 : st.ref.n) * ELEM_BYTES[tt.type];
-      }
-      // A gather reads one word per vector and byte plane; which words is data, so none is shared.
-      if (st.kind === "gather") wordsRead += times * st.ref.n * ELEM_BYTES[st.type];
-    }
-  }
   const chips = copies ? copies.reduce((a, b) => a + b, 0) : Math.max(1, g.chips);
   const planes = m.mxm.planes * chips;
   return {
     compute: Math.ceil(macCycles / planes),
-    sram: Math.ceil(wordsRead / (memSlices(m) * chips)),
-    weightLoad: Math.ceil(lwCycles / planes),
+    sram: Math.ceil(work.sramBytes / m.lanes / (memSlices(m) * chips)),
+    weightLoad: Math.ceil(rowCycles / planes),
     link: Math.ceil((Math.max(0, ...linkWords.values()) * linkWordTime(m).num) / linkWordTime(m).den),
     criticalPath,
   };

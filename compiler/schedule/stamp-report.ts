@@ -2,33 +2,16 @@
 // -> the report of the full program. Exact: cycles (the reduced program's + (U - r) delta for U units, r of them in
 // the reduced program, since every chip copies a reduced chip shifted by at most (U - r) delta and the group after
 // unit 0 by exactly that),
-// instructions per chip, SRAM per chip, and the compute, SRAM, weight-load and link bounds (sums over the reduced
-// tasks with each chip counted as often as it is copied). The critical path and the decomposition path in the
+// instructions per chip, SRAM per chip, the link bound (the reduced tasks with each chip counted as often as it is
+// copied) and the compute, SRAM and weight-load bounds (the full model's work, model-work.ts, over all chips). The critical path and the decomposition path in the
 // reduced report are already the full program's chain of units (stamp-bound.ts, computed by compile.ts).
 import { instructionCount } from "../../arch/copies.ts";
 import type { Machine } from "../../arch/machine.ts";
 import type { KernelGraph } from "../passes/kernel-ir.ts";
 import type { TaskGraph } from "../passes/task-ir.ts";
 import { type Bounds, type CompileReport, computeBounds } from "./bounds.ts";
+import type { ModelWork } from "./model-work.ts";
 import type { Stamped } from "./stamp.ts";
-
-/** The model's multiply-accumulates per MXM input type, and its FLOPs (2 per MAC). */
-export function kernelWork(k: KernelGraph): { work: Map<string, number>; flops: number } {
-  const work = new Map<string, number>();
-  let flops = 0;
-  const byId = new Map(k.tensors.map((t) => [t.id, t]));
-  for (const op of k.ops)
-    if (op.kind === "matmul") {
-      const a = byId.get(op.a)!;
-      const b = byId.get(op.b)!;
-      // b is stored transposed ([N, K], one row per output column), so the product is M x K x N = a.rows x
-      // a.cols x b.rows; b.cols is K again.
-      const macs = a.rows * a.cols * b.rows;
-      work.set(a.dtype, (work.get(a.dtype) ?? 0) + macs);
-      flops += 2 * macs;
-    }
-  return { work, flops };
-}
 
 export function stampedReport(
   reduced: CompileReport,
@@ -36,11 +19,11 @@ export function stampedReport(
   g: TaskGraph,
   s: Stamped,
   m: Machine,
+  work: ModelWork,
 ): CompileReport {
   const chips = s.program.chips.length;
   const copies = new Array<number>(g.chips).fill(0);
   for (let f = 0; f < chips; f++) copies[s.templateOf(f).chip]!++;
-  const { work, flops } = kernelWork(full);
   // The reduced tasks, each counted once per copy of its chip; the critical path is the chain of units already.
   const bounds = computeBounds(g, reduced.bounds.criticalPath, m, work, copies);
   const entries = Object.entries(bounds) as [keyof Bounds, number][];
@@ -63,6 +46,6 @@ export function stampedReport(
     lowerBound,
     boundName,
     efficiency: cycles > 0 ? lowerBound / cycles : 0,
-    flops,
+    flops: work.flops,
   };
 }

@@ -1,7 +1,7 @@
 // auto's fallback when its own packing overflows allocation (compile.ts): the packing fills the fewest chips up to
 // an SRAM estimate, and allocation can still find no slice group for a block (gpt2-small, prefill of 32 at batch
-// 2, `--chips 8`: LPU5005 on the packing's 3 chips). With more chips given than the packing used, the spread over
-// them is compiled instead, with warning LPU5011; when that fails too, the packing's own errors stand. Issue 4:
+// 2, `--chips 8`: LPU5005 on the packing's 3 chips). With at least the chips the packing used given, the spread
+// over them is compiled instead, with warning LPU5011; when that fails too, the packing's own errors stand. Issue 4:
 // every program compiles on a chip count that fits it. The overflow is injected (the first allocations fail) so
 // that the rule is tested on a small model: the real case takes a minute to compile.
 import { describe, expect, it, vi } from "vitest";
@@ -59,14 +59,24 @@ describe("auto's packing that overflows allocation", () => {
     expect(run.cycles).toBe(run.predictedCycles);
   });
 
-  it("keeps the packing's error when the spread overflows too, or when no chip is left over", () => {
+  it("keeps the packing's error when the spread overflows too", () => {
     inject.failures = 2;
     const both = compileTwo(8).r;
     expect(both.program).toBeUndefined();
     expect(both.diagnostics.map((d) => d.code)).toEqual(["LPU5006", "LPU5005"]);
+  });
+
+  it("spreads over exactly the packing's chips too: LPU5001 names them as the fewest that fit", () => {
+    // gpt2-small, prefill of 32 at batch 2: `--chips 2` says at least 3, and the packing on 3 overflows.
     inject.failures = 0;
     const fewest = compileTwo(8).r.report!.chips;
     inject.failures = 1;
+    const same = compileTwo(fewest).r;
+    expect(inject.failures).toBe(0);
+    expect(same.diagnostics.map((d) => d.code)).toContain("LPU5011");
+    expect(same.diagnostics.filter((d) => d.severity === "error")).toEqual([]);
+    expect(same.report!.chips).toBeLessThanOrEqual(fewest);
+    inject.failures = 2;
     const none = compileTwo(fewest).r;
     expect(inject.failures).toBe(0);
     expect(none.program).toBeUndefined();

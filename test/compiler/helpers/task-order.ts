@@ -13,6 +13,7 @@ import { placeStages } from "../../../compiler/passes/stages.ts";
 import type { Task, TaskGraph } from "../../../compiler/passes/task-ir.ts";
 import { tile } from "../../../compiler/passes/tile.ts";
 import { initialSources } from "../../../compiler/reference/init.ts";
+import { modelWork } from "../../../compiler/schedule/model-work.ts";
 import { schedule } from "../../../compiler/schedule/scheduler.ts";
 import { Rng } from "../../../util/random.ts";
 
@@ -61,5 +62,5 @@ export function compileWithOrder(
   const a = allocated(allocate(tasks, m, "test.model", alloc).graph);
   const s = schedule(a, m);
   const program = emitProgram(s, m, initialSources(graph, 0));
-  return { schedule: s, program, report: compileReport(d.kernel, a, s, m) };
+  return { schedule: s, program, report: compileReport(modelWork(graph, m), a, s, m) };
 }
