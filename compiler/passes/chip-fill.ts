@@ -1,9 +1,11 @@
 // The SRAM a chip holds as the partitioner's ops join it (pack.ts, spread.ts): in, the items each op puts on the
 // chip (pinned sources once per key, temporaries with the op after which they are freed); out, the chip's bytes:
 // pinned plus, per element size, the peak of live temporaries, as allocate's per-size slice groups will need them.
-/** What one op puts on one chip of its stage. `key` (`tensor/tile`) is counted once per chip. */
+/** What one op puts on one chip of its stage. `key` (`tensor/tile`) is counted once per chip, by its number `id`
+ * (`item` makes both). */
 export interface Item {
   readonly key: string;
+  readonly id: number;
   readonly bytes: number;
   /** Sources stay for the whole program; a temporary is freed after op `until`. */
   readonly pinned: boolean;
@@ -11,12 +13,57 @@ export interface Item {
   readonly until: number;
 }
 
+/** The numbers of key prefixes (a tensor's id, a chip's copy of it, a partial sum's name), in order of first use,
+ * and whether each holds a "/" (then its keys are numbered as whole strings: see TILES). */
+const PREFIX_IDS = new Map<string, number>();
+const SLASHED: boolean[] = [];
+/** A key `prefix/tile` is numbered prefix * TILES + tile; a key without a tile, with a tile of TILES - 1 or more,
+ * or with a prefix holding a "/" (so that its string could be another prefix's key) is a prefix of its own, numbered
+ * key * TILES + TILES - 1. Equal keys so get equal ids, and different keys different ones. */
+const TILES = 4096;
+
+function prefixId(prefix: string): number {
+  let id = PREFIX_IDS.get(prefix);
+  if (id === undefined) {
+    id = PREFIX_IDS.size;
+    PREFIX_IDS.set(prefix, id);
+    SLASHED[id] = prefix.includes("/");
+  }
+  return id;
+}
+
+/** The number of a key prefix, for `item` (a caller making many items of one prefix asks once). */
+export function keyPrefix(prefix: string): number {
+  return prefixId(prefix);
+}
+
+/** An item of key `prefix/tile` (`tile` undefined: the key `prefix` alone), the prefix numbered by `keyPrefix`
+ * (`prefixNumber`) when the caller has it. ChipFill's sets hold the ids: a lookup hashes a small integer, where a
+ * key string made for the item had to be flattened and hashed (most of ChipFill's time on llama2-70b-fp8's packing
+ * and unit spread), and the prefix, mostly a tensor's own id string, hashes once. */
+export function item(
+  prefix: string,
+  tile: number | undefined,
+  bytes: number,
+  pinned: boolean,
+  elem: number,
+  until: number,
+  prefixNumber?: number,
+): Item {
+  if (tile !== undefined && tile < TILES - 1) {
+    const n = prefixNumber ?? prefixId(prefix);
+    if (!SLASHED[n]) return { key: `${prefix}/${tile}`, id: n * TILES + tile, bytes, pinned, elem, until };
+  }
+  const key = tile === undefined ? prefix : `${prefix}/${tile}`;
+  return { key, id: prefixId(key) * TILES + TILES - 1, bytes, pinned, elem, until };
+}
+
 /** SRAM a chip holds as ops join it: pinned bytes, and per element size the peak of live temporaries. The spread
  * asks `totalWith` for every candidate of every op at every fill (most of the partition's time on a deep model), so
  * the per element size figures are small arrays indexed by the size (1, 2 or 4 bytes), not maps. */
 export class ChipFill {
   pinned = 0;
-  readonly counted = new Set<string>();
+  readonly counted = new Set<number>();
   /** Per element size, the live temporaries: their bytes and the op after which each is freed (parallel arrays,
    * compacted in place when one is freed), the least of those ops, and their bytes' sum. */
   private readonly liveSize: number[][] = [];
@@ -58,7 +105,7 @@ export class ChipFill {
     let sizes = 0;
     for (const list of [items, more])
       for (const it of list) {
-        if (this.counted.has(it.key)) continue;
+        if (this.counted.has(it.id)) continue;
         if (it.pinned) t += it.bytes;
         else {
           add[it.elem] = add[it.elem]! + it.bytes;
@@ -127,7 +174,7 @@ export class ChipFill {
     for (const it of items) {
       // One lookup: the key is new when adding it grew the set.
       const before = counted.size;
-      if (counted.add(it.key).size === before) continue;
+      if (counted.add(it.id).size === before) continue;
       if (it.pinned) {
         this.pinned += it.bytes;
         continue;
