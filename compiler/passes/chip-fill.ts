@@ -14,7 +14,9 @@ export interface Item {
 }
 
 /** The numbers of key prefixes (a tensor's id, a chip's copy of it, a partial sum's name), in order of first use,
- * and whether each holds a "/" (then its keys are numbered as whole strings: see TILES). */
+ * and whether each holds a "/" (then its keys are numbered as whole strings: see TILES). Process-wide and never
+ * emptied (ids must stay valid for every item made): it holds as many strings as the distinct prefixes of the models
+ * compiled in the process, about one per tensor and chip copy. */
 const PREFIX_IDS = new Map<string, number>();
 const SLASHED: boolean[] = [];
 /** A key `prefix/tile` is numbered prefix * TILES + tile; a key without a tile, with a tile of TILES - 1 or more,
