@@ -3,7 +3,7 @@
 // column-split product or by an elementwise op split by the same ranges) and read only there: by elementwise ops
 // split alike and by a K split taking the same ranges as its K tiles. Guarantees such a tensor never crosses a link.
 import { DTYPE_BYTES } from "../graph/ir.ts";
-import type { Item } from "./chip-fill.ts";
+import { type Item, item, keyPrefix } from "./chip-fill.ts";
 import type { KOp, KTensor } from "./kernel-ir.ts";
 import { opInputs } from "./kernel-ir.ts";
 import { columnDemands, demands, kRange, type PackContext, type Placement } from "./pack.ts";
@@ -199,11 +199,15 @@ export function groupItems(ctx: PackContext, i: number, p: Placement): Item[][] 
   if (op.kind === "matmul" && p.nBounds) return columnDemands(ctx, i, p.nBounds, true);
   if (op.kind === "matmul") {
     const a = `${op.a}/`;
-    return demands(ctx, i, p.kBounds).map((items, c) =>
-      items.map((it) =>
-        it.key.startsWith(a) ? { ...it, key: `${partId(op.a, c)}/${it.key.slice(a.length)}` } : it,
-      ),
-    );
+    return demands(ctx, i, p.kBounds).map((items, c) => {
+      const part = partId(op.a, c);
+      const partNumber = keyPrefix(part);
+      return items.map((it) =>
+        it.key.startsWith(a)
+          ? item(part, Number(it.key.slice(a.length)), it.bytes, it.pinned, it.elem, it.until, partNumber)
+          : it,
+      );
+    });
   }
   const n = p.nBounds!;
   const perChip: Item[][] = [];
@@ -212,14 +216,12 @@ export function groupItems(ctx: PackContext, i: number, p: Placement): Item[][] 
     for (const x of [...opInputs(op), op.out]) {
       const t = ctx.tensors.get(x)!;
       const e = DTYPE_BYTES[t.dtype];
+      const name = t.role === "temp" ? partId(x, c) : x;
+      const number = keyPrefix(name);
       for (let j = n[c]!; j < n[c + 1]!; j++)
-        items.push({
-          key: t.role === "temp" ? `${partId(x, c)}/${j}` : `${x}/${j}`,
-          bytes: t.rows * ctx.lanes * e,
-          pinned: t.role !== "temp",
-          elem: e,
-          until: ctx.lastUse.get(x) ?? i,
-        });
+        items.push(
+          item(name, j, t.rows * ctx.lanes * e, t.role !== "temp", e, ctx.lastUse.get(x) ?? i, number),
+        );
     }
     perChip.push(items);
   }

@@ -28,6 +28,21 @@ export interface Repeat {
  * each reading computed tensors only of its own instance and of the one before it (or of the prefix, for instance
  * 0). One instance is a repeat only to place a reduced model (reduce-repeat.ts), never to stamp one. */
 export function findRepeat(ops: readonly KOp[], fewest = 2): Repeat | undefined {
+  // Asked of the same op list by auto's rule (deep-repeat.ts), the `layers` placement and reduce-repeat.ts: found
+  // once (an op list is never changed once made).
+  let r = REPEATS.get(ops);
+  if (r === undefined) {
+    r = repeatOf(ops) ?? null;
+    REPEATS.set(ops, r);
+  }
+  return r && r.count >= fewest ? r : undefined;
+}
+
+/** Each op list's repeat (null: none), by findRepeat. */
+const REPEATS = new WeakMap<readonly KOp[], Repeat | null>();
+
+/** findRepeat's repeat of any count. */
+function repeatOf(ops: readonly KOp[]): Repeat | undefined {
   const first = ops.findIndex((op) => INSTANCE.exec(op.id)?.[2] === "0");
   if (first < 0) return undefined;
   const name = INSTANCE.exec(ops[first]!.id)![1]!;
@@ -42,7 +57,7 @@ export function findRepeat(ops: readonly KOp[], fewest = 2): Repeat | undefined 
   }
   const count = starts.length;
   starts.push(i);
-  if (count < fewest || ops.slice(i).some((op) => INSTANCE.exec(op.id)?.[1] === name)) return undefined;
+  if (ops.slice(i).some((op) => INSTANCE.exec(op.id)?.[1] === name)) return undefined;
   const size = starts[1]! - starts[0]!;
   if (starts.some((s, k) => k > 0 && s - starts[k - 1]! !== size)) return undefined;
   // Which instance (or -1 prefix, count suffix) defines each computed tensor.
@@ -91,12 +106,20 @@ function slice(ctx: PackContext, from: number, to: number): PackContext {
 
 /** Ops `[from, to)` on chips from 0: spread over the whole nodes the packing needs when the estimate fits them, else
  * packed; with the chips used (0 for no ops). */
-function placeRange(ctx: PackContext, t: SpreadTiming, from: number, to: number): RangePlacement | undefined {
+function placeRange(
+  ctx: PackContext,
+  t: SpreadTiming,
+  from: number,
+  to: number,
+  repeat: string,
+): RangePlacement | undefined {
   if (from === to) return { stages: [] as Placement[], chips: 0, chipBytes: [] as number[] };
   const sub = slice(ctx, from, to);
   // A stamped compile places its unit twice, for the whole model (auto's rule, deep-repeat.ts) and for the reduced
-  // one compile.ts schedules, whose unit 0 is the same ops: the second is the first's answer.
-  const key = rangeKey(sub, t);
+  // one compile.ts schedules, whose unit 0 is the same ops: the second is the first's answer. So are the ops after
+  // the repeat, which read the last instance's output in the whole model and unit 0's in the reduced one (its ids
+  // renamed): the key numbers the repeat's instances in the order they first appear.
+  const key = instancesRenumbered(rangeKey(sub, t), repeat);
   if (placed.has(key)) return placed.get(key);
   const got = placeRangeOf(sub, t);
   placed.set(key, got);
@@ -133,6 +156,18 @@ function rangeKey(sub: PackContext, t: SpreadTiming): string {
     t,
     vector,
   ]);
+}
+
+/** `key` with each instance number of block `name` (`name.i.`, not inside another name) replaced by the order in
+ * which it first appears: two ranges that differ only in which instances they name get one key. The placement
+ * reads ids only to tell tensors apart (maps, sets, item keys), never to order them, so it is the same for both. */
+function instancesRenumbered(key: string, name: string): string {
+  const order = new Map<string, number>();
+  const escaped = name.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+  return key.replace(new RegExp(`(?<![\\w.@])${escaped}\\.(\\d+)\\.`, "g"), (_, i: string) => {
+    const k = order.get(i) ?? order.set(i, order.size).get(i)!;
+    return `${name}.#${k}.`;
+  });
 }
 
 function placeRangeOf(sub: PackContext, t: SpreadTiming): RangePlacement | undefined {
@@ -192,8 +227,8 @@ export function layerStages(
 ): { placement?: LayerPlacement; why: string } {
   const node = ctx.nodeChips;
   const roundUp = (c: number) => Math.ceil(c / node) * node;
-  const prefix = placeRange(ctx, t, 0, r.starts[0]!);
-  const suffix = placeRange(ctx, t, r.starts[r.count]!, ctx.ops.length);
+  const prefix = placeRange(ctx, t, 0, r.starts[0]!, r.name);
+  const suffix = placeRange(ctx, t, r.starts[r.count]!, ctx.ops.length, r.name);
   if (!prefix || !suffix) return { why: "an op needs more than one node's SRAM" };
   const groupBase = roundUp(prefix.chips);
   let why = "";
@@ -222,7 +257,7 @@ export function layerStages(
       if (!why && skipped === undefined) tooWide ??= q;
       continue;
     }
-    const layer = placeRange(ctx, t, r.starts[0]!, r.starts[q]!);
+    const layer = placeRange(ctx, t, r.starts[0]!, r.starts[q]!, r.name);
     if (!layer) return { why: "an op needs more than one node's SRAM" };
     const width = roundUp(layer.chips);
     const used = groupBase + units * width + suffix.chips;
@@ -267,7 +302,7 @@ export function layerStages(
   }
   const first = skipped ?? tooWide;
   if (first !== undefined && most === undefined) {
-    const layer = placeRange(ctx, t, r.starts[0]!, r.starts[first]!);
+    const layer = placeRange(ctx, t, r.starts[0]!, r.starts[first]!, r.name);
     if (!layer) return { why: "an op needs more than one node's SRAM" };
     const width = roundUp(layer.chips);
     why = whyFor(width, groupBase + (r.count / first) * width + suffix.chips);

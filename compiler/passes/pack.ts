@@ -5,7 +5,7 @@
 // element size, since allocate's free lists are per slice group and a group holds one element size.
 import { ELEM_BYTES } from "../../arch/isa.ts";
 import { DTYPE_BYTES } from "../graph/ir.ts";
-import { ChipFill, type Item } from "./chip-fill.ts";
+import { ChipFill, type Item, item, keyPrefix } from "./chip-fill.ts";
 import { type KOp, type KTensor, opInputs } from "./kernel-ir.ts";
 import { relayPeaks } from "./pack-relay.ts";
 import { productPlaneSplits, productShape } from "./product-groups.ts";
@@ -112,13 +112,8 @@ export function demands(
   const splitMode = n > 1 || remotes > 0;
   const nTiles = tilesOf(out);
   const lay = op.bLayout;
-  const partial = (id: string): Item => ({
-    key: id,
-    bytes: out.rows * nTiles * lanes * ELEM_BYTES.fp32,
-    pinned: false,
-    elem: ELEM_BYTES.fp32,
-    until: i,
-  });
+  const partial = (id: string): Item =>
+    item(id, undefined, out.rows * nTiles * lanes * ELEM_BYTES.fp32, false, ELEM_BYTES.fp32, i);
   // The MXM groups; fewer than the planes: K split over planes too, each drawing a partial sum, as the tiles split
   // it (product-groups.ts, the rule tile-matmul.ts tiles by).
   const shape = productShape(ctx, op);
@@ -158,13 +153,13 @@ export function sourceFloor(
   ctx: PackContext,
   whole: (i: number) => readonly Item[] | undefined = () => undefined,
 ): number {
-  const seen = new Set<string>();
+  const seen = new Set<number>();
   let bytes = 0;
   ctx.ops.forEach((op, i) => {
     if (ctx.tensors.get(op.out)!.role !== "temp") return;
     for (const it of whole(i) ?? demands(ctx, i)[0]!)
-      if (it.pinned && !seen.has(it.key)) {
-        seen.add(it.key);
+      if (it.pinned && !seen.has(it.id)) {
+        seen.add(it.id);
         bytes += it.bytes;
       }
   });
@@ -187,13 +182,14 @@ function inputItem(ctx: PackContext, i: number, t: KTensor, tile: number, c: num
   const copy = t.role === "temp" ? 0 : c;
   byChip[copy] ??= [];
   const row = byChip[copy]!;
-  row[tile] ??= {
-    key: `${sourceCopy(t, copy)}/${tile}`,
-    bytes: t.rows * ctx.lanes * DTYPE_BYTES[t.dtype],
-    pinned: t.role !== "temp",
-    elem: DTYPE_BYTES[t.dtype],
-    until: ctx.lastUse.get(t.id) ?? i,
-  };
+  row[tile] ??= item(
+    sourceCopy(t, copy),
+    tile,
+    t.rows * ctx.lanes * DTYPE_BYTES[t.dtype],
+    t.role !== "temp",
+    DTYPE_BYTES[t.dtype],
+    ctx.lastUse.get(t.id) ?? i,
+  );
   return row[tile]!;
 }
 
@@ -254,29 +250,40 @@ export function columnDemands(
   const b = tensors.get(op.b)!;
   const out = tensors.get(op.out)!;
   const kTiles = Math.ceil(a.cols / lanes);
-  const tile = (t: KTensor, rows: number, key: string, pinned: boolean, until: number): Item => ({
-    key,
-    bytes: rows * lanes * DTYPE_BYTES[t.dtype],
-    pinned,
-    elem: DTYPE_BYTES[t.dtype],
-    until,
-  });
+  const tile = (t: KTensor, rows: number, prefix: number, j: number, pinned: boolean, until: number): Item =>
+    item(
+      names[prefix]!,
+      j,
+      rows * lanes * DTYPE_BYTES[t.dtype],
+      pinned,
+      DTYPE_BYTES[t.dtype],
+      until,
+      ids[prefix],
+    );
+  // The chip's key prefixes, each numbered once: its rows of b, its output tiles.
+  const names: string[] = [];
+  const ids: number[] = [];
+  const prefix = (name: string): number => {
+    names.push(name);
+    ids.push(keyPrefix(name));
+    return names.length - 1;
+  };
   const lastOut = ctx.lastUse.get(out.id) ?? i;
   const perChip: Item[][] = [];
   for (let c = 0; c + 1 < n.length; c++) {
     const [n0, n1] = [n[c]!, n[c + 1]!];
     const rows = Math.min(n1 * lanes, b.rows) - n0 * lanes;
     const items: Item[] = [];
+    const bRows = prefix(`${b.id}.rows${n0 * lanes}+${rows}`);
     for (let k = 0; k < kTiles; k++) {
       items.push(inputItem(ctx, i, a, k, c));
-      items.push(tile(b, rows, `${b.id}.rows${n0 * lanes}+${rows}/${k}`, true, i));
+      items.push(tile(b, rows, bRows, k, true, i));
     }
     const whole = c === 0 && !kept;
     const outTiles = whole ? Math.ceil(out.cols / lanes) : n1 - n0;
+    const outPrefix = prefix(whole ? out.id : `${out.id}.c${c}`);
     for (let j = 0; j < outTiles; j++)
-      items.push(
-        tile(out, out.rows, `${out.id}${whole ? "" : `.c${c}`}/${j}`, false, c === 0 || kept ? lastOut : i),
-      );
+      items.push(tile(out, out.rows, outPrefix, j, false, c === 0 || kept ? lastOut : i));
     for (const e of op.epilogue ?? [])
       if (e.kind === "row") {
         const t = tensors.get(e.b)!;
