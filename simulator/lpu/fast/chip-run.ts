@@ -212,45 +212,53 @@ export class FastChip extends FastUnits {
     // A sync's release is checked by the turn's first instruction only (late-issue): then it is gone (NaN).
     let releasedAt = fq.releasedAt;
     if (fq.next < q.count) fq.releasedAt = Number.NaN;
+    // The queue's issue state in locals for the turn (no callee reads it), written back when the turn ends.
     const first = fq.next;
-    while (fq.next < q.count) {
-      const id = q.base + fq.next;
+    const count = q.count;
+    const base = q.base;
+    let next = first;
+    let nextFree = fq.nextFree;
+    let lastIssue = fq.lastIssue;
+    let covered = fq.covered;
+    let busy = fq.busy;
+    const res = fq.res;
+    while (next < count) {
+      const id = base + next;
       if (id >= this.blockEnd || id < this.blockFirst) {
-        this.encodeBlock(fq, fq.next, size);
+        this.encodeBlock(fq, next, size);
         if (size < BLOCK) size *= 2;
       }
       // The row's words (rows.ts): one or two cache lines for all of its fields.
       const r = (id - this.blockFirst) * ROW;
       let explicit = rows[r + R_CYCLE]!;
-      let at = fq.nextFree;
+      let at = nextFree;
       if (explicit >= 0) {
         explicit += shift;
         if (explicit > 0x7fffffff) throw new Bail("a number beyond 32-bit integers");
-        if (explicit <= fq.lastIssue) throw new Bail("an issue out of order");
+        if (explicit <= lastIssue) throw new Bail("an issue out of order");
         if (explicit <= releasedAt) throw new Bail("a late issue");
         at = explicit;
       }
       releasedAt = Number.NaN;
-      fq.next++;
+      next++;
       const ops = rows[r + R_OPS]!;
       const op = opOf(ops);
       const slot = resSlot[op]!;
       const end = at + rows[r + R_SLOTS]!;
-      const res = fq.res;
       if (res[RES_UNTIL]! > at) throw new Bail("the queue is busy");
       const rs = slot * RES_FIELDS;
       if (slot !== 0) {
         if (res[rs + RES_UNTIL]! > at) throw new Bail("the unit is busy");
-        const from = Math.max(at, fq.covered);
-        if (end > from) fq.busy += end - from;
-        if (end > fq.covered) fq.covered = end;
+        const from = Math.max(at, covered);
+        if (end > from) busy += end - from;
+        if (end > covered) covered = end;
       }
       res[rs + RES_FROM] = at;
       res[rs + RES_UNTIL] = end;
       res[rs + RES_BY] = id;
       res[rs + RES_OP] = op;
-      fq.lastIssue = at;
-      fq.nextFree = end;
+      lastIssue = at;
+      nextFree = end;
       if (end > this.end) this.end = end;
       if (at > this.lastEvent) this.lastEvent = at;
       if (hasN[op] === 1) this.vectors += rows[r + R_N]!;
@@ -302,12 +310,17 @@ export class FastChip extends FastUnits {
           fq.parkedToken = rows[r + R_A]!;
           fq.parkedAt = at;
           fq.parkedId = id;
-          this.instructions += fq.next - first;
-          return;
+          break;
         default:
           this.start(q, id, r, op, at);
       }
+      if (op === OP_SYNC) break;
     }
-    this.instructions += fq.next - first;
+    fq.next = next;
+    fq.nextFree = nextFree;
+    fq.lastIssue = lastIssue;
+    fq.covered = covered;
+    fq.busy = busy;
+    this.instructions += next - first;
   }
 }
