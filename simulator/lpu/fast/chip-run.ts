@@ -222,14 +222,23 @@ export class FastChip extends FastUnits {
     let covered = fq.covered;
     let busy = fq.busy;
     const res = fq.res;
+    // The chip's latest end and event and its vectors, gathered here and merged when the turn ends (maxima and a
+    // sum: the units called meanwhile may raise the chip's own).
+    let chipEnd = this.end;
+    let lastEvent = this.lastEvent;
+    let vectors = 0;
+    let blockFirst = this.blockFirst;
+    let blockEnd = this.blockEnd;
     while (next < count) {
       const id = base + next;
-      if (id >= this.blockEnd || id < this.blockFirst) {
+      if (id >= blockEnd || id < blockFirst) {
         this.encodeBlock(fq, next, size);
         if (size < BLOCK) size *= 2;
+        blockFirst = this.blockFirst;
+        blockEnd = this.blockEnd;
       }
       // The row's words (rows.ts): one or two cache lines for all of its fields.
-      const r = (id - this.blockFirst) * ROW;
+      const r = (id - blockFirst) * ROW;
       let explicit = rows[r + R_CYCLE]!;
       let at = nextFree;
       if (explicit >= 0) {
@@ -259,9 +268,9 @@ export class FastChip extends FastUnits {
       res[rs + RES_OP] = op;
       lastIssue = at;
       nextFree = end;
-      if (end > this.end) this.end = end;
-      if (at > this.lastEvent) this.lastEvent = at;
-      if (hasN[op] === 1) this.vectors += rows[r + R_N]!;
+      if (end > chipEnd) chipEnd = end;
+      if (at > lastEvent) lastEvent = at;
+      if (hasN[op] === 1) vectors += rows[r + R_N]!;
       switch (op) {
         case OP_READ: {
           // Half the instructions of a compiled model: start()'s case, here to spare a call per read.
@@ -276,7 +285,7 @@ export class FastChip extends FastUnits {
             claims.claim(bankBase + 2 * bank, 0, at, at + n, at);
           else this.accessBanks(q, 0, addr, stride, n, at);
           this.puts(s0Of(rows[r + R_GROUPS]!), 1, q.position, put, n, id);
-          if (put + n - 1 > this.lastEvent) this.lastEvent = put + n - 1;
+          if (put + n - 1 > lastEvent) lastEvent = put + n - 1;
           break;
         }
         case OP_CONVERT: {
@@ -286,7 +295,7 @@ export class FastChip extends FastUnits {
           const groups = rows[r + R_GROUPS]!;
           this.takes(s1Of(groups), typeBytes[t0Of(ops)]!, q.position, at, n);
           this.puts(s0Of(groups), typeBytes[t1Of(ops)]!, q.position, put, n, id);
-          if (put + n - 1 > this.lastEvent) this.lastEvent = put + n - 1;
+          if (put + n - 1 > lastEvent) lastEvent = put + n - 1;
           break;
         }
         case OP_NOP:
@@ -322,5 +331,8 @@ export class FastChip extends FastUnits {
     fq.covered = covered;
     fq.busy = busy;
     this.instructions += next - first;
+    this.vectors += vectors;
+    if (chipEnd > this.end) this.end = chipEnd;
+    if (lastEvent > this.lastEvent) this.lastEvent = lastEvent;
   }
 }
