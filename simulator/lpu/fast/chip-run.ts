@@ -279,7 +279,8 @@ export class FastChip extends FastUnits {
           const addr = rows[r + R_A]!;
           const stride = rows[r + R_B]!;
           const last = addr + (n - 1) * stride;
-          if (!(addr >= 0 && addr < words && last >= 0 && last < words)) throw new Bail("an address out of range");
+          if (!(addr >= 0 && addr < words && last >= 0 && last < words))
+            throw new Bail("an address out of range");
           const bank = bankShift >= 0 ? Math.min(lastBank, addr >> bankShift) : -1;
           if (bank >= 0 && bank === Math.min(lastBank, last >> bankShift))
             claims.claim(bankBase + 2 * bank, 0, at, at + n, at);

@@ -214,7 +214,14 @@ export class FastUnits extends FastStreams {
   }
 
   /** access() of vectors that span several banks (or of a slice whose banks are not a power of two in size). */
-  protected accessBanks(q: QueueState, port: number, addr: number, stride: number, n: number, t: number): void {
+  protected accessBanks(
+    q: QueueState,
+    port: number,
+    addr: number,
+    stride: number,
+    n: number,
+    t: number,
+  ): void {
     const last = addr + (n - 1) * stride;
     const sram = this.chip.sram;
     const base = q.index * this.banks;
