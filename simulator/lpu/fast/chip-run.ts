@@ -22,7 +22,18 @@ import { encodeChecked } from "../encode-checked.ts";
 import type { Simulator } from "../simulator.ts";
 import type { InstructionCheck } from "../static-faults.ts";
 import { Bail } from "./bail.ts";
-import { BLOCK, type FastQueue, FIRST_BLOCK, finishQueue, type Scratch } from "./chip-state.ts";
+import {
+  BLOCK,
+  type FastQueue,
+  FIRST_BLOCK,
+  finishQueue,
+  RES_BY,
+  RES_FIELDS,
+  RES_FROM,
+  RES_OP,
+  RES_UNTIL,
+  type Scratch,
+} from "./chip-state.ts";
 import { FastUnits } from "./chip-units.ts";
 import {
   opOf,
@@ -153,10 +164,11 @@ export class FastChip extends FastUnits {
 
   private release(fq: FastQueue, done: number): void {
     fq.parkedToken = -1;
-    fq.resFrom[0] = done;
-    fq.resUntil[0] = done + 1;
-    fq.resBy[0] = fq.parkedId;
-    fq.resOp[0] = OP_SYNC;
+    const res = fq.res;
+    res[RES_FROM] = done;
+    res[RES_UNTIL] = done + 1;
+    res[RES_BY] = fq.parkedId;
+    res[RES_OP] = OP_SYNC;
     fq.nextFree = done + 1;
     fq.releasedAt = done;
     if (done + 1 > this.end) this.end = done + 1;
@@ -186,54 +198,95 @@ export class FastChip extends FastUnits {
       this.blockEnd = 0;
     }
     const rows = this.rows;
-    while (fq.next < q.count) {
-      const id = q.base + fq.next;
-      if (id >= this.blockEnd || id < this.blockFirst) {
-        this.encodeBlock(fq, fq.next, size);
+    // A read's bank claim (access() with its common case here, so that the claim inlines into this loop): the
+    // queue's slice, its size and banks.
+    const claims = this.banksClaimed;
+    const words = this.wordsPerSlice;
+    const bankShift = this.bankShift;
+    const lastBank = this.banks - 1;
+    const bankBase = q.index * this.banks * 2;
+    // The opcode tables (code.ts) as locals: read once per turn, not from the module's context per instruction.
+    const resSlot = RES_SLOT;
+    const hasN = HAS_N;
+    const typeBytes = TYPE_BYTES;
+    // A sync's release is checked by the turn's first instruction only (late-issue): then it is gone (NaN).
+    let releasedAt = fq.releasedAt;
+    if (fq.next < q.count) fq.releasedAt = Number.NaN;
+    // The queue's issue state in locals for the turn (no callee reads it), written back when the turn ends.
+    const first = fq.next;
+    const count = q.count;
+    const base = q.base;
+    let next = first;
+    let nextFree = fq.nextFree;
+    let lastIssue = fq.lastIssue;
+    let covered = fq.covered;
+    let busy = fq.busy;
+    const res = fq.res;
+    // The chip's latest end and event and its vectors, gathered here and merged when the turn ends (maxima and a
+    // sum: the units called meanwhile may raise the chip's own).
+    let chipEnd = this.end;
+    let lastEvent = this.lastEvent;
+    let vectors = 0;
+    let blockFirst = this.blockFirst;
+    let blockEnd = this.blockEnd;
+    while (next < count) {
+      const id = base + next;
+      if (id >= blockEnd || id < blockFirst) {
+        this.encodeBlock(fq, next, size);
         if (size < BLOCK) size *= 2;
+        blockFirst = this.blockFirst;
+        blockEnd = this.blockEnd;
       }
       // The row's words (rows.ts): one or two cache lines for all of its fields.
-      const r = (id - this.blockFirst) * ROW;
+      const r = (id - blockFirst) * ROW;
       let explicit = rows[r + R_CYCLE]!;
-      let at = fq.nextFree;
+      let at = nextFree;
       if (explicit >= 0) {
         explicit += shift;
         if (explicit > 0x7fffffff) throw new Bail("a number beyond 32-bit integers");
-        if (explicit <= fq.lastIssue) throw new Bail("an issue out of order");
-        if (explicit <= fq.releasedAt) throw new Bail("a late issue");
+        if (explicit <= lastIssue) throw new Bail("an issue out of order");
+        if (explicit <= releasedAt) throw new Bail("a late issue");
         at = explicit;
       }
-      fq.releasedAt = Number.NaN;
-      fq.next++;
+      releasedAt = Number.NaN;
+      next++;
       const ops = rows[r + R_OPS]!;
       const op = opOf(ops);
-      const slot = RES_SLOT[op]!;
+      const slot = resSlot[op]!;
       const end = at + rows[r + R_SLOTS]!;
-      if (fq.resUntil[0]! > at) throw new Bail("the queue is busy");
+      if (res[RES_UNTIL]! > at) throw new Bail("the queue is busy");
+      const rs = slot * RES_FIELDS;
       if (slot !== 0) {
-        if (fq.resUntil[slot]! > at) throw new Bail("the unit is busy");
-        const from = Math.max(at, fq.covered);
-        if (end > from) fq.busy += end - from;
-        if (end > fq.covered) fq.covered = end;
+        if (res[rs + RES_UNTIL]! > at) throw new Bail("the unit is busy");
+        const from = Math.max(at, covered);
+        if (end > from) busy += end - from;
+        if (end > covered) covered = end;
       }
-      fq.resFrom[slot] = at;
-      fq.resUntil[slot] = end;
-      fq.resBy[slot] = id;
-      fq.resOp[slot] = op;
-      fq.lastIssue = at;
-      fq.nextFree = end;
-      if (end > this.end) this.end = end;
-      if (at > this.lastEvent) this.lastEvent = at;
-      this.instructions++;
-      if (HAS_N[op] === 1) this.vectors += rows[r + R_N]!;
+      res[rs + RES_FROM] = at;
+      res[rs + RES_UNTIL] = end;
+      res[rs + RES_BY] = id;
+      res[rs + RES_OP] = op;
+      lastIssue = at;
+      nextFree = end;
+      if (end > chipEnd) chipEnd = end;
+      if (at > lastEvent) lastEvent = at;
+      if (hasN[op] === 1) vectors += rows[r + R_N]!;
       switch (op) {
         case OP_READ: {
           // Half the instructions of a compiled model: start()'s case, here to spare a call per read.
           const n = rows[r + R_N]!;
           const put = at + rows[r + R_LATENCY]!;
-          this.access(q, 0, rows[r + R_A]!, rows[r + R_B]!, n, at);
+          const addr = rows[r + R_A]!;
+          const stride = rows[r + R_B]!;
+          const last = addr + (n - 1) * stride;
+          if (!(addr >= 0 && addr < words && last >= 0 && last < words))
+            throw new Bail("an address out of range");
+          const bank = bankShift >= 0 ? Math.min(lastBank, addr >> bankShift) : -1;
+          if (bank >= 0 && bank === Math.min(lastBank, last >> bankShift))
+            claims.claim(bankBase + 2 * bank, 0, at, at + n, at);
+          else this.accessBanks(q, 0, addr, stride, n, at);
           this.puts(s0Of(rows[r + R_GROUPS]!), 1, q.position, put, n, id);
-          if (put + n - 1 > this.lastEvent) this.lastEvent = put + n - 1;
+          if (put + n - 1 > lastEvent) lastEvent = put + n - 1;
           break;
         }
         case OP_CONVERT: {
@@ -241,9 +294,9 @@ export class FastChip extends FastUnits {
           const n = rows[r + R_N]!;
           const put = at + rows[r + R_LATENCY]!;
           const groups = rows[r + R_GROUPS]!;
-          this.takes(s1Of(groups), TYPE_BYTES[t0Of(ops)]!, q.position, at, n);
-          this.puts(s0Of(groups), TYPE_BYTES[t1Of(ops)]!, q.position, put, n, id);
-          if (put + n - 1 > this.lastEvent) this.lastEvent = put + n - 1;
+          this.takes(s1Of(groups), typeBytes[t0Of(ops)]!, q.position, at, n);
+          this.puts(s0Of(groups), typeBytes[t1Of(ops)]!, q.position, put, n, id);
+          if (put + n - 1 > lastEvent) lastEvent = put + n - 1;
           break;
         }
         case OP_NOP:
@@ -267,10 +320,20 @@ export class FastChip extends FastUnits {
           fq.parkedToken = rows[r + R_A]!;
           fq.parkedAt = at;
           fq.parkedId = id;
-          return;
+          break;
         default:
           this.start(q, id, r, op, at);
       }
+      if (op === OP_SYNC) break;
     }
+    fq.next = next;
+    fq.nextFree = nextFree;
+    fq.lastIssue = lastIssue;
+    fq.covered = covered;
+    fq.busy = busy;
+    this.instructions += next - first;
+    this.vectors += vectors;
+    if (chipEnd > this.end) this.end = chipEnd;
+    if (lastEvent > this.lastEvent) this.lastEvent = lastEvent;
   }
 }

@@ -7,6 +7,7 @@ import { Arena, FastCode, RES_SLOTS } from "../code.ts";
 import type { PreparedQueue } from "../prepare.ts";
 import type { Simulator } from "../simulator.ts";
 import { InstructionCheck } from "../static-faults.ts";
+import { BankClaims } from "./bank-claims.ts";
 import { FamilyLogs, type ListLog } from "./copy-log.ts";
 import { IntList, NumList, RunList } from "./num-list.ts";
 import { ROW } from "./rows.ts";
@@ -28,6 +29,17 @@ export const FIRST_BLOCK = 64;
  */
 export const RECENT = 7;
 
+/** Numbers per resource slot in FastQueue.res, and where each is. */
+export const RES_FIELDS = 4;
+export const RES_FROM = 0;
+export const RES_UNTIL = 1;
+export const RES_BY = 2;
+export const RES_OP = 3;
+/** FastQueue.res of a queue that has not issued. */
+const EMPTY_RES = new Float64Array(RES_SLOTS * RES_FIELDS);
+for (let r = 0; r < RES_SLOTS; r++)
+  EMPTY_RES.set([Number.NEGATIVE_INFINITY, Number.NEGATIVE_INFINITY, -1, -1], r * RES_FIELDS);
+
 /**
  * A queue's issue state (the fields of QueueState the run changes) while its chip runs. The objects are used again
  * by the next chip (Scratch.queue): each chip's final queue states are written into its QueueStates (finishQueue),
@@ -38,11 +50,10 @@ export class FastQueue {
   lastIssue = Number.NEGATIVE_INFINITY;
   nextFree = 0;
   releasedAt = Number.NaN;
-  readonly resFrom: number[] = new Array<number>(RES_SLOTS).fill(Number.NEGATIVE_INFINITY);
-  readonly resUntil: number[] = new Array<number>(RES_SLOTS).fill(Number.NEGATIVE_INFINITY);
-  readonly resBy: number[] = new Array<number>(RES_SLOTS).fill(-1);
-  /** Per slot, the opcode that holds it (its name for reports: RES_NAME), or -1. */
-  readonly resOp: number[] = new Array<number>(RES_SLOTS).fill(-1);
+  /** Per resource slot (code.ts RES_SLOT), RES_FIELDS numbers: from, until (-Infinity: never), the instruction
+   * that holds it and its opcode (its name for reports: RES_NAME; -1: none), as QueueResources keeps them. One
+   * typed array, so that an issue's checks and writes load one array, not four. */
+  readonly res = new Float64Array(RES_SLOTS * RES_FIELDS);
   busy = 0;
   covered = 0;
   /** Parked on a sync: its token (-1: not parked), issue cycle and id. */
@@ -63,6 +74,7 @@ export class FastQueue {
     public pq: PreparedQueue,
   ) {
     this.source = pq.source;
+    this.res.set(EMPTY_RES);
   }
 
   /** The state of a queue that has not issued yet, for `q`. */
@@ -74,10 +86,7 @@ export class FastQueue {
     this.lastIssue = Number.NEGATIVE_INFINITY;
     this.nextFree = 0;
     this.releasedAt = Number.NaN;
-    this.resFrom.fill(Number.NEGATIVE_INFINITY);
-    this.resUntil.fill(Number.NEGATIVE_INFINITY);
-    this.resBy.fill(-1);
-    this.resOp.fill(-1);
+    this.res.set(EMPTY_RES);
     this.busy = 0;
     this.covered = 0;
     this.parkedToken = -1;
@@ -103,7 +112,13 @@ export function finishQueue(fq: FastQueue): void {
   q.busy = fq.busy;
   q.covered = fq.covered;
   for (let r = 0; r < RES_SLOTS; r++)
-    q.occupy(r, fq.resFrom[r]!, fq.resUntil[r]!, fq.resBy[r]!, fq.resOp[r]!);
+    q.occupy(
+      r,
+      fq.res[r * RES_FIELDS + RES_FROM]!,
+      fq.res[r * RES_FIELDS + RES_UNTIL]!,
+      fq.res[r * RES_FIELDS + RES_BY]!,
+      fq.res[r * RES_FIELDS + RES_OP]!,
+    );
 }
 
 /** An MXM plane's state as the run leaves it (chip.ts MxmPlane), with the last abc take per accumulator row. */
@@ -225,7 +240,7 @@ export class FastLink {
  */
 class Buffers {
   readonly segments: Segments;
-  readonly bankList: NumList[];
+  readonly bankClaims: BankClaims;
   readonly recent = new NumList(4096);
   readonly code = new FastCode(BLOCK);
   /** The block's rows (rows.ts), and the columns a shared list is encoded into a block at a time. */
@@ -244,7 +259,7 @@ class Buffers {
     banks: number,
   ) {
     this.segments = new Segments(groups);
-    this.bankList = Array.from({ length: banks }, () => new NumList());
+    this.bankClaims = new BankClaims(banks);
   }
 }
 
@@ -253,11 +268,8 @@ let kept: Buffers | undefined;
 /** Working arrays one chip needs only while it runs, shared by all chips of a run (no allocation per chip). */
 export class Scratch {
   readonly segments: Segments;
-  /**
-   * Per (slice, bank) and port (0 read, 1 write): the port's access intervals on the bank as [from, until) pairs, in
-   * time order, from `bankHead` on (the ones before can overlap nothing still to come).
-   */
-  readonly bankList: NumList[];
+  /** Per (slice, bank) and port (0 read, 1 write): the port's access intervals on the bank (bank-claims.ts). */
+  readonly bankClaims: BankClaims;
   /** Puts of the current chip (FastChip.recent). */
   readonly recent: NumList;
   /**
@@ -305,11 +317,11 @@ export class Scratch {
     const m = sim.machine;
     const groups = 2 * m.streamsPerDirection;
     const banks = (sim.chips[0]?.sram.slices ?? 0) * m.mem.banksPerSlice * 2;
-    if (!kept || kept.groups !== groups || kept.bankList.length !== banks) kept = new Buffers(groups, banks);
+    if (!kept || kept.groups !== groups || kept.bankClaims.lists !== banks) kept = new Buffers(groups, banks);
     const b = kept;
     this.buffers = b;
     this.segments = b.segments;
-    this.bankList = b.bankList;
+    this.bankClaims = b.bankClaims;
     this.recent = b.recent;
     this.code = b.code;
     this.rows = b.rows;
@@ -409,7 +421,7 @@ export class Scratch {
   reset(): void {
     this.chipArena.reset();
     this.segments.reset();
-    for (const list of this.bankList) list.clear();
+    this.bankClaims.reset();
     this.recent.clear();
   }
 }

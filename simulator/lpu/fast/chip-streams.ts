@@ -123,10 +123,15 @@ export class FastStreams {
 
   protected puts(g: number, bytes: number, pos: number, c0: number, n: number, id: number): void {
     if (this.mode !== COMPARE || !this.matches(g, pos, c0)) this.store(SEG_PUT, g, bytes, pos, c0, n);
-    const last = c0 + n - 1;
     // Already outside the window of the latest put, which only moves later: pruning would drop it (a queue runs whole
-    // before the next, so most of a chip's puts are behind the first queue's last ones).
-    if (last < this.latestPut - this.putWindow) return;
+    // before the next, so most of a chip's puts are behind the first queue's last ones). Kept small, with the
+    // keeping apart, so that the issue loop inlines it whole.
+    if (c0 + n - 1 >= this.latestPut - this.putWindow) this.keepPut(g, bytes, pos, c0, n, id);
+  }
+
+  /** A put that may leave words on the streams at the end: added to the last record or as a new one. */
+  private keepPut(g: number, bytes: number, pos: number, c0: number, n: number, id: number): void {
+    const last = c0 + n - 1;
     const recent = this.puts_;
     const d = recent.data;
     const k = recent.length - RECENT;

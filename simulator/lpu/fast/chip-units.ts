@@ -24,9 +24,9 @@ import type { Simulator } from "../simulator.ts";
 import { markBits } from "../sram.ts";
 import { accTypeCode } from "../units.ts";
 import { Bail } from "./bail.ts";
+import type { BankClaims } from "./bank-claims.ts";
 import { FastLink, FastPlane, type Scratch } from "./chip-state.ts";
 import { FastStreams } from "./chip-streams.ts";
-import type { NumList } from "./num-list.ts";
 import { fnOf, R_A, R_B, R_GROUPS, R_LATENCY, R_N, R_OPS, R_SLOTS, s0Of, s1Of, s2Of, t0Of } from "./rows.ts";
 
 /** A chip's unit state and the units' rules as runs; FastChip (chip-run.ts) adds the queues and the issue loop. */
@@ -43,17 +43,17 @@ export class FastUnits extends FastStreams {
   private readonly used: Int32Array;
   private readonly usedStride: number;
   /** The chip's SRAM shape: words per slice, banks per slice. */
-  private readonly wordsPerSlice: number;
-  private readonly banks: number;
+  protected readonly wordsPerSlice: number;
+  protected readonly banks: number;
   /** log2 of the words per bank (Sram.bankShift; -1: not a power of two, Sram.bankOf divides). */
-  private readonly bankShift: number;
+  protected readonly bankShift: number;
   /** The chip's words used, to install: the Sram's count at the start (its map's bits), plus each word a write of
    * the run marks for the first time (markBits counts them), so that no chip counts its map's bits again at its end
    * (a map of every slice, ~90 KB, on every chip with data). */
   usedWords: number;
   readonly planes: FastPlane[];
   readonly links: FastLink[];
-  private readonly bankList: NumList[];
+  protected readonly banksClaimed: BankClaims;
   /** The encoded rows of the running queue (rows.ts): the scratch block, or a copied queue's shared encoding
    * (chip-run.ts); an instruction's row starts at word r. */
   protected rows: Int32Array;
@@ -66,7 +66,7 @@ export class FastUnits extends FastStreams {
     scratch.reset();
     this.links = chip.links.map(() => new FastLink(scratch.chipArena));
     this.rows = scratch.rows;
-    this.bankList = scratch.bankList;
+    this.banksClaimed = scratch.bankClaims;
     this.wordsPerSlice = chip.sram.wordsPerSlice;
     this.banks = chip.sram.banks;
     this.bankShift = chip.sram.bankShift;
@@ -206,7 +206,7 @@ export class FastUnits extends FastStreams {
       // Sram.bankOf with its shift: both addresses are in range, so neither bank is past the last.
       const first = Math.min(this.banks - 1, addr >> shift);
       if (first === Math.min(this.banks - 1, last >> shift)) {
-        this.claim((q.index * this.banks + first) * 2, port, t, t + n, t);
+        this.banksClaimed.claim((q.index * this.banks + first) * 2, port, t, t + n, t);
         return;
       }
     }
@@ -214,13 +214,20 @@ export class FastUnits extends FastStreams {
   }
 
   /** access() of vectors that span several banks (or of a slice whose banks are not a power of two in size). */
-  private accessBanks(q: QueueState, port: number, addr: number, stride: number, n: number, t: number): void {
+  protected accessBanks(
+    q: QueueState,
+    port: number,
+    addr: number,
+    stride: number,
+    n: number,
+    t: number,
+  ): void {
     const last = addr + (n - 1) * stride;
     const sram = this.chip.sram;
     const base = q.index * this.banks;
     const first = sram.bankOf(addr);
     if (first === sram.bankOf(last)) {
-      this.claim((base + first) * 2, port, t, t + n, t);
+      this.banksClaimed.claim((base + first) * 2, port, t, t + n, t);
       return;
     }
     // Bank b holds addresses [b * wpb, (b + 1) * wpb) (the last bank up to the slice's end).
@@ -232,32 +239,9 @@ export class FastUnits extends FastStreams {
       const edge =
         stride > 0 ? (bank === sram.banks - 1 ? sram.wordsPerSlice : (bank + 1) * wpb) : bank * wpb - 1;
       const j = Math.min(n, i + Math.ceil((edge - a) / stride));
-      this.claim((base + bank) * 2, port, t + i, t + j, t);
+      this.banksClaimed.claim((base + bank) * 2, port, t + i, t + j, t);
       i = j;
     }
-  }
-
-  /**
-   * Port `port` of the bank at index k uses cycles [from, until) for an instruction issued at `t`. A port's
-   * intervals on a bank come in time order and never overlap (unit-busy), so only the other port's intervals can
-   * share a cycle: the first of them that ends after `from` is the only candidate, and those ending before it can
-   * meet no later interval of this port either. A bank belongs to one queue, whose issue cycles never decrease, so
-   * no later claim starts before `t`: this port's intervals that end by then are dropped too (a slice only read, or
-   * only written, keeps a list as short as its overlapping accesses instead of one entry per access).
-   */
-  private claim(k: number, port: number, from: number, until: number, t: number): void {
-    const other = this.bankList[k + (1 - port)]!;
-    const d = other.data;
-    let h = other.head;
-    while (h < other.length && d[h + 1]! <= from) h += 2;
-    other.head = h;
-    if (h < other.length && d[h]! < until) throw new Bail("a bank conflict");
-    const mine = this.bankList[k + port]!;
-    const md = mine.data;
-    let mh = mine.head;
-    while (mh < mine.length && md[mh + 1]! <= t) mh += 2;
-    mine.head = mh;
-    mine.push2(from, until);
   }
 
   private lw(q: QueueState, r: number, t: number): void {
