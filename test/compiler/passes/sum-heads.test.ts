@@ -9,7 +9,8 @@ function wires(size: number, from: number, to: number): string[] {
   const path = routeOver(size, true, from, to);
   const out: string[] = [];
   for (let i = 1; i < path.length; i++)
-    if (Math.floor(path[i - 1]! / size) !== Math.floor(path[i]! / size)) out.push(`${path[i - 1]}>${path[i]}`);
+    if (Math.floor(path[i - 1]! / size) !== Math.floor(path[i]! / size))
+      out.push(`${path[i - 1]}>${path[i]}`);
   return out;
 }
 
