@@ -7,7 +7,7 @@ import { type KOp, opInputs } from "./kernel-ir.ts";
 import { kTilesOf, type PackContext, type Placement } from "./pack.ts";
 import { type PlaneChain, type PlaneTiming, planeSplits } from "./plane-split.ts";
 import { groupRows, productPlaneSplits, productShape } from "./product-groups.ts";
-import { routeOver } from "./stages.ts";
+import { routeOver, sumHeads } from "./stages.ts";
 
 /** The machine numbers the estimate uses (partition.ts reads them from the preset). */
 export interface SpreadTiming {
@@ -289,8 +289,8 @@ export class Timeline {
 
   /**
    * When a K split over several whole nodes (spread.ts `wideSplits`) is written: every chip sends its partial sums to
-   * the first of its node's chips of the split, which adds them with the sum of the nodes beyond and sends one sum on
-   * toward chip 0, over the hops stages.ts routes it (as readyOn; tile-matmul.ts). A tile's partial sum leaves as soon as its group ends, and
+   * its node's head (stages.ts `sumHeads`), which adds them and sends one sum to chip 0, over the hops stages.ts
+   * routes it (as readyOn; tile-matmul.ts). A tile's partial sum leaves as soon as its group ends, and
    * wideSplits takes only splits whose sums take no longer on a link than the planes' work, so the sums stream
    * while the planes work: after the last group come one round of tiles (a group per plane) and the hops'
    * latencies. (A K split in one node keeps the whole trip after its last group: priced so here as well, the
@@ -302,7 +302,14 @@ export class Timeline {
     const tiles = this.tilesOf(op.out);
     const tail = Math.min(this.t.planes, tiles) * out.rows * 4 * this.t.wordCycles;
     const nodeOf = (c: number) => Math.floor(c / this.ctx.nodeChips);
-    /** By the first chip of each node: when its chips' sums are there, and how many chips it has. */
+    // Each later node's sums meet on its head (stages.ts `sumHeads`, as tile-matmul.ts adds them).
+    const headOf = sumHeads(
+      p.base,
+      bounds.length - 1,
+      this.ctx.nodeChips,
+      (c) => bounds[c + 1]! - bounds[c]!,
+    );
+    /** By the head of each node (chip 0 for its own): when its chips' sums are there, and how many chips it has. */
     const heads = new Map<number, { at: number; n: number }>();
     // The K tiles of `a` for the chips of other nodes leave its node over the wire of the position they cross at,
     // one chip's after another where they share it (stages.ts routes them so): by direction and position, when
@@ -328,29 +335,27 @@ export class Timeline {
         for (const x of opInputs(op))
           if (x !== op.a) ready = Math.max(ready, this.readyOn(x, chip, this.tilesOf(x), commit));
       const local = this.matmulOn(op, chip, k0, k1, ready, commit);
-      const head = Math.max(p.base, nodeOf(chip) * this.ctx.nodeChips);
+      const head = nodeOf(chip) === nodeOf(p.base) ? p.base : p.base + headOf(c);
       const h = heads.get(head) ?? heads.set(head, { at: 0, n: 0 }).get(head)!;
       h.at = Math.max(h.at, chip === head ? local : local + this.t.linkLatency + tail);
       h.n++;
     }
-    // The farthest node's sum goes to the next node's head, which adds it with its own chips' (tile-matmul.ts),
-    // and so on to chip 0, over the hops stages.ts routes it (one where the heads share a position, as whole-node
-    // splits' heads do). A hop after the first: the wire's latency and one tile's sum (measured on llama2-70b-fp8's
-    // unit: a 4-word partial sum sent from chip 20 at cycle 37,436 was received on chip 16 at 37,751).
+    // Each head adds its node's sums and sends one sum to chip 0 over the hops stages.ts routes it, relayed on the
+    // way (a hop after the first: the wire's latency and one tile's sum; measured on llama2-70b-fp8's unit, a
+    // 4-word partial sum sent from chip 20 at cycle 37,436 was received on chip 16 at 37,751); chip 0 adds them all.
     const hop = this.t.hopLatency + tail / Math.min(this.t.planes, tiles);
-    let carried: number | undefined;
-    const order = [...heads.keys()].sort((x, y) => y - x);
-    order.forEach((head, j) => {
-      const h = heads.get(head)!;
-      const n = h.n + (carried === undefined ? 0 : 1);
-      const at = Math.max(h.at, carried ?? 0);
-      // The head's adds: a vector per output row and tile and part, a few ALUs at a time (as `place`).
-      const summed = n > 1 ? at + this.t.vxmLatency + Math.ceil((out.rows * tiles * n) / 4) : at;
-      const next = order[j + 1];
-      const hops = next === undefined ? 0 : this.hops(head, next);
-      carried = head === p.base ? summed : summed + this.t.linkLatency + tail + Math.max(0, hops - 1) * hop;
-    });
-    return carried! + this.t.vxmLatency;
+    const summed = (at: number, n: number) =>
+      n > 1 ? at + this.t.vxmLatency + Math.ceil((out.rows * tiles * n) / 4) : at;
+    const own = heads.get(p.base) ?? { at: 0, n: 0 };
+    let at = own.at;
+    let n = own.n;
+    for (const [head, h] of heads) {
+      if (head === p.base) continue;
+      const hops = this.hops(head, p.base);
+      at = Math.max(at, summed(h.at, h.n) + this.t.linkLatency + tail + Math.max(0, hops - 1) * hop);
+      n++;
+    }
+    return summed(at, n) + this.t.vxmLatency;
   }
 
   private made_(out: string, chip: number, end: number, commit: boolean, parts?: readonly number[]): number {

@@ -71,6 +71,43 @@ export function routeOver(size: number, gateways: boolean, from: number, to: num
   return path;
 }
 
+/**
+ * Per chip c of a K split over chips base .. base + chips - 1 (nodes of `node` chips) in a later node than chip 0's,
+ * the chip of the split (relative) that adds its node's partial sums and sends that one sum to chip 0. Each node's
+ * head is at a position of its own, so the sums cross the nodes between on wires of their own, relayed, not added
+ * (stages.ts `route`: west along the head's position, then a local hop). Chained instead (each head adding the sum
+ * of the nodes beyond it, all at one position), llama2-70b-fp8's down over four nodes paid an add and its SRAM trip
+ * at every head: about 510 cycles a hop for the last tile's sum, 390 relayed. The head is, farthest node first, a
+ * chip with the fewest K tiles (`kTiles`) at a free position: its adds take VXM ALUs that its fp8 weight loads
+ * convert on, so a loaded head's own products end later (chip 17 of that down: 700 cycles); on a tie chip 0's
+ * position (the sum then enters chip 0 straight from its wire), then the nearest after it.
+ */
+export function sumHeads(
+  base: number,
+  chips: number,
+  node: number,
+  kTiles: (c: number) => number,
+): (c: number) => number {
+  const first = Math.floor(base / node);
+  const last = Math.floor((base + chips - 1) / node);
+  const pos0 = base % node;
+  const taken = new Set<number>();
+  const head = new Map<number, number>();
+  for (let n = last; n > first; n--) {
+    const [lo, hi] = [Math.max(base, n * node), Math.min(base + chips, (n + 1) * node)];
+    let best = -1;
+    let key = Number.POSITIVE_INFINITY;
+    for (let at = lo; at < hi; at++) {
+      const pos = at % node;
+      const k = kTiles(at - base) * 2 * node + (taken.has(pos) ? node : 0) + ((pos - pos0 + node) % node);
+      if (k < key) [best, key] = [at, k];
+    }
+    taken.add(best % node);
+    head.set(n, best - base);
+  }
+  return (c) => head.get(Math.floor((base + c) / node))!;
+}
+
 /** The link of chip `from` wired to the neighbouring chip `to` (one hop of `route`). */
 export function linkBetween(m: Machine, from: number, to: number): number {
   const size = nodeSize(m);

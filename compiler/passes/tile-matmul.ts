@@ -7,6 +7,7 @@ import { sliceGroups } from "./allocate-groups.ts";
 import { partId } from "./in-place.ts";
 import type { KOp } from "./kernel-ir.ts";
 import { groupRows, productPlaneSplits } from "./product-groups.ts";
+import { sumHeads } from "./stages.ts";
 import type { Step, TiledTensor } from "./task-ir.ts";
 import { lowerColumns, partsOf } from "./tile-columns.ts";
 import { accumulatorType, bufferRows, type TileContext } from "./tile-context.ts";
@@ -65,8 +66,6 @@ export function lowerMatmul(cx: TileContext, op: Matmul): void {
   const base = p.stageOf.get(op.id)?.base ?? 0;
   const node = Math.min(machine.system.chipsPerNode, machine.system.localLinksPerChip + 1);
   const sameNode = (c: number) => Math.floor((base + c) / node) === Math.floor(base / node);
-  /** The first chip of the split in chip c's node. */
-  const nodeHead = (c: number) => Math.max(0, Math.floor((base + c) / node) * node - base);
   const range = (c: number) =>
     bounds
       ? ([bounds[c]!, bounds[c + 1]!] as const)
@@ -74,6 +73,7 @@ export function lowerMatmul(cx: TileContext, op: Matmul): void {
           kFirst + Math.floor((c * kTiles) / chips),
           kFirst + Math.floor(((c + 1) * kTiles) / chips),
         ] as const);
+  const nodeHead = sumHeads(base, chips, node, (c) => range(c)[1] - range(c)[0]);
   // `a` held in parts by the same ranges as this split's K tiles (in-place.ts): chip c reads its own part.
   const inParts = partsOf(p).has(a0.id);
   const diagonal = lay?.kind === "diagonal" ? lay : undefined;
@@ -179,12 +179,9 @@ export function lowerMatmul(cx: TileContext, op: Matmul): void {
         toSum.push(got);
       }
       if (single) continue;
-      // The farthest node first: its sum goes to the head of the next node toward chip 0, which lies on its route
-      // (a line of nodes, entered at its first chip: stages.ts) and adds it with its own node's, so each gateway
-      // carries one sum a tile (llama2-70b-fp8's down over three nodes sent two over the last one, 208 words).
-      const heads = [...remote.keys()].sort((x, y) => y - x);
-      heads.forEach((head, h) => {
-        const parts = remote.get(head)!;
+      // Each node's sum goes to chip 0 on its own position's wires (`sumHeads`), relayed by stages.ts, and chip 0
+      // adds them all: no head waits for the nodes beyond it.
+      for (const [head, parts] of [...remote].sort((x, y) => y[0] - x[0])) {
         let sum = parts[0]!;
         if (parts.length > 1) {
           // The head reads its node's other sums (moved over local links by stages.ts) and adds them.
@@ -192,10 +189,8 @@ export function lowerMatmul(cx: TileContext, op: Matmul): void {
           const id = `${op.id}.n${j}.m${m0}.node${head}`;
           cx.push({ id, op: op.id, steps: sumSteps(cx, parts, j, m0, mn, acc, sum) }, [], head);
         }
-        const next = heads[h + 1];
-        if (next === undefined) toSum.push(sum);
-        else remote.get(next)!.push(sum);
-      });
+        toSum.push(sum);
+      }
       const steps: Step[] = toSum.map((pt) => ({ kind: "read", ref: rowsOf(pt.id, j, m0, mn), type: acc }));
       let sum = 0;
       for (let s = 1; s < toSum.length; s++) {
