@@ -22,10 +22,11 @@ import {
 } from "../../arch/isa.ts";
 import type { Machine } from "../../arch/machine.ts";
 import { memSlices } from "../../arch/machine.ts";
-import { QUEUE_KIND_ORDER, queuePosition } from "../../arch/presets.ts";
+import { queuePosition } from "../../arch/presets.ts";
 import { Interner } from "../../util/interner.ts";
 import { Code, type Columns } from "./code.ts";
 import { encode } from "./encode.ts";
+import { type CopiedQueue, copiedQueues, copiedTemplate, queueKey, queueOrder } from "./prepare-copies.ts";
 import type { Hazard, InstRecord } from "./hazards.ts";
 import { type CheckedQueue, InstructionCheck } from "./static-faults.ts";
 
@@ -122,57 +123,6 @@ export function encodeProgram(p: Prepared, m: Machine): Code {
   return code;
 }
 
-/** Each unit kind's place in QUEUE_KIND_ORDER (a map: looked up for every queue of every chip). */
-const KIND_ORDER = new Map<string, number>(QUEUE_KIND_ORDER.map((k, i) => [k, i]));
-
-function queueOrder(kind: string, index: number): number {
-  return (KIND_ORDER.get(kind) ?? -1) * 1_000_000 + index;
-}
-
-/** A queue's key within a chip, one to one with its name: a number for every queue a machine can have, so that a
- * chip's hundred queues make no string each; the name itself for anything else (a fault, told from the others). */
-function queueKey(kind: string, index: number): number | string {
-  const order = KIND_ORDER.get(kind);
-  return Number.isInteger(index) && index >= 0 && index < 1_000_000 && order !== undefined
-    ? order * 1_000_000 + index
-    : `${kind}${index}`;
-}
-
-/**
- * The queues of its original that a copy runs (all but those it lists itself, which replace the original's of the
- * same name), in the original's order: found once for each original and set of the copy's own queues (hundreds of
- * copies of a stamped program share a few such sets), not once per copy and again per queue.
- */
-function copiedQueues(
-  byChip: ReadonlyMap<number, Program["chips"][number]>,
-): (c: Program["chips"][number]) => readonly QueueProgram[] {
-  /** Per original chip: its queues' keys, and the lists already found, by the copy's own keys (as JSON). */
-  const keysOf = new Map<number, (number | string)[]>();
-  const found = new Map<number, Map<string, QueueProgram[]>>();
-  return (c) => {
-    const original = byChip.get(c.copyOf!.chip)!;
-    const own = c.queues.map((q) => queueKey(q.queue.kind, q.queue.index));
-    const sig = JSON.stringify(own);
-    let lists = found.get(original.chip);
-    if (!lists) {
-      lists = new Map();
-      found.set(original.chip, lists);
-      keysOf.set(
-        original.chip,
-        original.queues.map((q) => queueKey(q.queue.kind, q.queue.index)),
-      );
-    }
-    let copied = lists.get(sig);
-    if (!copied) {
-      const mine = new Set(own);
-      const keys = keysOf.get(original.chip)!;
-      copied = original.queues.filter((_, k) => !mine.has(keys[k]!));
-      lists.set(sig, copied);
-    }
-    return copied;
-  };
-}
-
 /**
  * Checks and numbers the program. With `checkInstructions` false, only the chips, queues, wires, data and outputs
  * are checked (a cost per queue): the caller then owes each instruction its check (static-faults.ts), which the fast
@@ -196,9 +146,15 @@ export function prepare(program: Program, m: Machine, checkInstructions = true):
   /** Queue columns that a copy runs (by identity), numbered: their queues are shared. */
   const copiedLists = new Map<InstColumns, number>();
   const copiedOf = copiedQueues(byChip);
+  /** Per list of copied queues (copiedOf's, one array for all copies that share it): its CopiedQueues, or null when
+   * it is prepared queue by queue (copiedTemplate). */
+  const templates = new Map<readonly QueueProgram[], CopiedQueue[] | null>();
   for (const c of program.chips) {
     if (!c.copyOf) continue;
-    for (const q of copiedOf(c)) {
+    const copied = copiedOf(c);
+    if (templates.has(copied)) continue;
+    templates.set(copied, null);
+    for (const q of copied) {
       const list = columnsOf(q);
       if (!copiedLists.has(list)) copiedLists.set(list, copiedLists.size);
     }
@@ -267,6 +223,8 @@ export function prepare(program: Program, m: Machine, checkInstructions = true):
    * instead of making a string each. */
   const positions = new Map<number | string, number | undefined>();
   const names = new Map<number | string, string>();
+  for (const copied of templates.keys())
+    templates.set(copied, copiedTemplate(copied, m, names, positions, columnsOf, copiedLists) ?? null);
   for (const c of [...program.chips].sort((a, b) => a.chip - b.chip)) {
     if (seenChips.has(c.chip)) {
       faults.push({
@@ -334,7 +292,45 @@ export function prepare(program: Program, m: Machine, checkInstructions = true):
     const copied = c.copyOf ? copiedOf(c) : [];
     const shift = c.copyOf?.shift ?? 0;
     const chipLinks = wiredLinks.get(c.chip);
-    for (let k = 0; k < copied.length + c.queues.length; k++) {
+    const newQueue = (
+      qp: QueueProgram,
+      name: string,
+      position: number,
+      order: number,
+      list: InstColumns,
+      qShift: number,
+      listNumber: number | undefined,
+    ): void => {
+      const pq: PreparedQueue = {
+        wired: chipLinks?.has(qp.queue.index) ?? false,
+        serial: allQueues.length,
+        chip: c.chip,
+        name,
+        kind: qp.queue.kind,
+        index: qp.queue.index,
+        order,
+        position,
+        base: id,
+        source: list,
+        shift: qShift,
+        shared: listNumber !== undefined,
+        list: listNumber ?? -1,
+      };
+      allQueues.push(pq);
+      if (check) {
+        // Faults in program order, interleaved with the queues' own as one pass finds them.
+        check.faults.length = 0;
+        for (let k = 0; k < list.count; k++) check.check(pq, pq.base + k, list, k, qShift);
+        for (const f of check.faults) faults.push(f);
+      }
+      id += list.count;
+      queues.push(pq);
+    };
+    // A list of copied queues without faults: what every copy shares of each was found once (copiedTemplate).
+    const template = c.copyOf ? templates.get(copied) : null;
+    if (template)
+      for (const t of template) newQueue(t.q, t.name, t.position, t.order, t.list, shift, t.listNumber);
+    for (let k = template ? copied.length : 0; k < copied.length + c.queues.length; k++) {
       const qp = k < copied.length ? copied[k]! : c.queues[k - copied.length]!;
       const qShift = k < copied.length ? shift : 0;
       const key = queueKey(qp.queue.kind, qp.queue.index);
@@ -373,33 +369,7 @@ export function prepare(program: Program, m: Machine, checkInstructions = true):
         continue;
       }
       seenQueues.add(key);
-      const order = queueOrder(qp.queue.kind, qp.queue.index);
-      const serial = allQueues.length;
-      const listNumber = copiedLists.get(list);
-      const pq: PreparedQueue = {
-        wired: chipLinks?.has(qp.queue.index) ?? false,
-        serial,
-        chip: c.chip,
-        name,
-        kind: qp.queue.kind,
-        index: qp.queue.index,
-        order,
-        position,
-        base: id,
-        source: list,
-        shift: qShift,
-        shared: listNumber !== undefined,
-        list: listNumber ?? -1,
-      };
-      allQueues.push(pq);
-      if (check) {
-        // Faults in program order, interleaved with the queues' own as one pass finds them.
-        check.faults.length = 0;
-        for (let k = 0; k < list.count; k++) check.check(pq, pq.base + k, list, k, qShift);
-        for (const f of check.faults) faults.push(f);
-      }
-      id += list.count;
-      queues.push(pq);
+      newQueue(qp, name, position, queueOrder(qp.queue.kind, qp.queue.index), list, qShift, copiedLists.get(list));
     }
     queues.sort((a, b) => a.order - b.order);
     chips.push({ chip: c.chip, queues, source: c });
