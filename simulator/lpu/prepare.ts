@@ -26,8 +26,8 @@ import { queuePosition } from "../../arch/presets.ts";
 import { Interner } from "../../util/interner.ts";
 import { Code, type Columns } from "./code.ts";
 import { encode } from "./encode.ts";
-import { type CopiedQueue, copiedQueues, copiedTemplate, queueKey, queueOrder } from "./prepare-copies.ts";
 import type { Hazard, InstRecord } from "./hazards.ts";
+import { type CopiedQueue, copiedQueues, copiedTemplate, queueKey, queueOrder } from "./prepare-copies.ts";
 import { type CheckedQueue, InstructionCheck } from "./static-faults.ts";
 
 export interface PreparedQueue extends CheckedQueue {
@@ -369,7 +369,15 @@ export function prepare(program: Program, m: Machine, checkInstructions = true):
         continue;
       }
       seenQueues.add(key);
-      newQueue(qp, name, position, queueOrder(qp.queue.kind, qp.queue.index), list, qShift, copiedLists.get(list));
+      newQueue(
+        qp,
+        name,
+        position,
+        queueOrder(qp.queue.kind, qp.queue.index),
+        list,
+        qShift,
+        copiedLists.get(list),
+      );
     }
     queues.sort((a, b) => a.order - b.order);
     chips.push({ chip: c.chip, queues, source: c });
