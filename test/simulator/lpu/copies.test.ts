@@ -12,6 +12,7 @@ import { TSP_V1 } from "../../../arch/presets.ts";
 import { compile } from "../../../compiler/compile.ts";
 import { loadModel } from "../../../compiler/frontend.ts";
 import { lastPhases, lastSharedRows } from "../../../simulator/lpu/fast/run.ts";
+import { prepare } from "../../../simulator/lpu/prepare.ts";
 import { Simulator } from "../../../simulator/lpu/simulator.ts";
 
 const TWO = readFileSync("programs/asm/two-chip.lasm", "utf8");
@@ -88,6 +89,29 @@ describe("copied chips run from their original's instructions", () => {
       (h) => `${h.name} chip ${h.chip} ${h.inst?.queue} @${h.inst?.placed.cycle}`,
     );
     expect(faults).toEqual(["unwired-link chip 2 c2c0 @269", "unwired-link chip 3 c2c0 @524"]);
+  });
+
+  it("an original's queue listed twice or unknown to the machine faults on its copies too, as if written out", () => {
+    // prepare-copies.ts prepares a list of copied queues once for all its copies unless one of them has a fault: such
+    // a list goes queue by queue, and each copy reports the fault as its written-out twin does.
+    for (const extra of [
+      { kind: "mem", index: 0 },
+      { kind: "mem", index: 999 },
+    ] as const) {
+      const p = copied(".wire 0:c2c0 1:c2c0\n.wire 2:c2c0 3:c2c0");
+      const chip0 = p.chips.find((c) => c.chip === 0)!;
+      const first = chip0.queues.find((q) => q.queue.kind === "mem")!;
+      chip0.queues.push({ ...first, queue: { ...first.queue, ...extra } });
+      expectSameAsWrittenOut(p, [false]);
+      // The run reports the first (all have id -1); prepare lists each chip's.
+      const faults = (q: Program) =>
+        prepare(q, TSP_V1).faults.map((f) => `${f.name} chip ${f.chip} ${f.args}`);
+      expect(faults(p)).toEqual(faults(expandCopies(p)));
+      expect(faults(p).map((f) => f.split(" ").slice(0, 3).join(" "))).toEqual([
+        "bad-instruction chip 0",
+        "bad-instruction chip 2",
+      ]);
+    }
   });
 
   it("a copy's own queue putting upstream of a copied put on its diagonal is that copy's hazard, as if written out", () => {
