@@ -181,8 +181,9 @@ export function prepare(program: Program, m: Machine, checkInstructions = true):
 
   const check = checkInstructions ? new InstructionCheck(m, program, record) : undefined;
   const wires = new Map<string, { chip: number; link: number }>();
-  /** Per chip, its links that a wire names (the same as `wires.has("chip:link")`, without a string per queue). */
-  const wiredLinks = new Map<number, Set<number>>();
+  /** Per chip, its links that a wire names, true by link (the same as `wires.has("chip:link")`, without a string
+   * per queue; an array, not a set: looked up for every queue of every chip). */
+  const wiredLinks = new Map<number, boolean[]>();
   const chipIds = new Set(program.chips.map((c) => c.chip));
   for (const w of program.wires) {
     for (const [chip, link] of [
@@ -213,9 +214,9 @@ export function prepare(program: Program, m: Machine, checkInstructions = true):
       [w.a, w.link],
       [w.b, w.peerLink],
     ] as const) {
-      const set = wiredLinks.get(chip);
-      if (set) set.add(link);
-      else wiredLinks.set(chip, new Set([link]));
+      const set = wiredLinks.get(chip) ?? [];
+      set[link] = true;
+      wiredLinks.set(chip, set);
     }
   }
   const slices = memSlices(m);
@@ -302,7 +303,7 @@ export function prepare(program: Program, m: Machine, checkInstructions = true):
       listNumber: number | undefined,
     ): void => {
       const pq: PreparedQueue = {
-        wired: chipLinks?.has(qp.queue.index) ?? false,
+        wired: chipLinks?.[qp.queue.index] === true,
         serial: allQueues.length,
         chip: c.chip,
         name,

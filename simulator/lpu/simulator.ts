@@ -78,6 +78,10 @@ export class Simulator extends SimCore {
       this.chips.push(chip);
       this.chipById.set(pc.chip, chip);
       for (const d of pc.source.data) chip.sram.init(d.slice, d.addr, d.bytes);
+      // The chip's queues have consecutive serials (prepare.ts), from the next of this.queues: filled in order, not
+      // with holes (pc.queues are in issue order).
+      const first = this.queues.length;
+      const bySerial = new Array<QueueState>(pc.queues.length);
       for (const pq of pc.queues) {
         const q = new QueueState(
           chip,
@@ -93,18 +97,24 @@ export class Simulator extends SimCore {
           res,
           pq.serial * RES_SLOTS,
         );
-        this.queues[pq.serial] = q;
+        const k = pq.serial - first;
+        if (!(k >= 0 && k < bySerial.length))
+          throw new Error("internal error: a chip's queue serials are not consecutive");
+        bySerial[k] = q;
         chip.queues.push(q);
       }
+      for (const q of bySerial) this.queues.push(q);
       chip.schedule = () => {
         for (const q of chip.queues) scheduleNext(this, q);
       };
     }
-    for (const chip of this.chips) {
-      for (const end of chip.links) {
-        const peer = this.prepared.wires.get(`${chip.id}:${end.link}`);
-        if (peer) end.peer = { chip: this.chipById.get(peer.chip)!, link: peer.link };
-      }
+    // Each wire's two ends (prepare.ts checked them: chips that exist, links in range, each end wired once), without
+    // a "chip:link" string per link of every chip.
+    for (const w of program.wires) {
+      const a = this.chipById.get(w.a)!;
+      const b = this.chipById.get(w.b)!;
+      a.links[w.link]!.peer = { chip: b, link: w.peerLink };
+      b.links[w.peerLink]!.peer = { chip: a, link: w.link };
     }
   }
 

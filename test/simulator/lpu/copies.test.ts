@@ -98,10 +98,15 @@ describe("copied chips run from their original's instructions", () => {
       { kind: "mem", index: 0 },
       { kind: "mem", index: 999 },
     ] as const) {
-      const p = copied(".wire 0:c2c0 1:c2c0\n.wire 2:c2c0 3:c2c0");
-      const chip0 = p.chips.find((c) => c.chip === 0)!;
-      const first = chip0.queues.find((q) => q.queue.kind === "mem")!;
-      chip0.queues.push({ ...first, queue: { ...first.queue, ...extra } });
+      const base = copied(".wire 0:c2c0 1:c2c0\n.wire 2:c2c0 3:c2c0");
+      const p: Program = {
+        ...base,
+        chips: base.chips.map((c) => {
+          if (c.chip !== 0) return c;
+          const first = c.queues.find((q) => q.queue.kind === "mem")!;
+          return { ...c, queues: [...c.queues, { ...first, queue: { ...first.queue, ...extra } }] };
+        }),
+      };
       expectSameAsWrittenOut(p, [false]);
       // The run reports the first (all have id -1); prepare lists each chip's.
       const faults = (q: Program) =>
