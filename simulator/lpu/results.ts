@@ -45,8 +45,9 @@ export function collectResults(sim: Simulator): RunResult {
     utilization[kind] = cycles > 0 && units > 0 ? round6(busy[kind]! / (units * cycles)) : 0;
   }
   const outputs: OutputValues[] = [];
+  const sources = new Map(sim.prepared.chips.map((c) => [c.chip, c.source]));
   for (const chip of sim.chips) {
-    const source = sim.prepared.chips.find((c) => c.chip === chip.id)!.source;
+    const source = sources.get(chip.id)!;
     for (const o of [...source.outputs].sort((a, b) => a.name.localeCompare(b.name))) {
       const chunks: Uint8Array[] = [];
       const values: number[] = [];
