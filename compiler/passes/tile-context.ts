@@ -64,7 +64,7 @@ export interface TileContext {
     mn: number,
     epilogue: readonly EpilogueOp[],
   ): void;
-  /** One MXM group's chain over K tiles k0 .. k1 - 1 on `chip`: per tile a weight load (`weights(i)`), an install,
+  /** One MXM group's chain over K tiles k0 .. k1 - 1 (or the listed tiles, in that order) on `chip`: per tile a weight load (`weights(i)`), an install,
    * and rows m0 .. m0 + mn - 1 of `a`'s tile i streamed through, accumulating after the first. Returns the last
    * task (the group's `acc` follows it), undefined for an empty range. */
   kChain(
@@ -72,7 +72,7 @@ export interface TileContext {
     group: string,
     a: TiledTensor,
     weightType: ElemType,
-    k: readonly [number, number],
+    k: readonly [number, number] | { readonly tiles: readonly number[] },
     weights: (i: number) => VecRef,
     m: readonly [number, number],
     chip: number,
@@ -219,21 +219,13 @@ export function tileContext(p: PartitionedGraph, machine: Machine): TileContext 
     return recvs;
   };
 
-  const kChain: TileContext["kChain"] = (
-    op,
-    group,
-    a,
-    weightType,
-    [k0, k1],
-    weights,
-    [m0, mn],
-    chip,
-    row0 = 0,
-  ) => {
+  const kChain: TileContext["kChain"] = (op, group, a, weightType, k, weights, [m0, mn], chip, row0 = 0) => {
     let prev: string | undefined;
     let prevIw: string | undefined;
     let installed: VecRef | undefined;
-    for (let i = k0; i < k1; i++) {
+    const tiles =
+      "tiles" in k ? k.tiles : Array.from({ length: Math.max(0, k[1] - k[0]) }, (_, n) => k[0] + n);
+    for (const i of tiles) {
       const w = weights(i);
       // The staging buffer keeps its rows until the next load (docs/isa.md `iw`): a tile holding the values last
       // loaded is installed again from it, with no load. (The install is kept: it orders the product after the
@@ -259,7 +251,7 @@ export function tileContext(p: PartitionedGraph, machine: Machine): TileContext 
           mxmGroup: group,
           steps: [
             { kind: "read", ref: rowsOf(a.id, i, m0, mn), type: a.type },
-            { kind: "abc", type: a.type, src: 0, n: mn, row0: 0, accumulate: i > k0 },
+            { kind: "abc", type: a.type, src: 0, n: mn, row0: 0, accumulate: i !== tiles[0] },
           ],
         },
         [prevIw],
