@@ -8,23 +8,7 @@ import { liveTiles } from "../../../compiler/passes/tile-live.ts";
 import { unreadZeroTiles, zeroTiles } from "../../../compiler/passes/zero-tiles.ts";
 import { initialSources } from "../../../compiler/reference/init.ts";
 import { expectExact } from "../../support/exact.ts";
-
-// Grouped-query attention whose 8 heads of 80 lanes fill two tiles: each kv head's 4 query heads are moved into
-// the lanes of one tile, the other tile exactly zero.
-const GQA = `model gqa
-input x: fp16[1, 1, 640]
-param wq: fp16[640, 640]
-param wk: fp16[640, 160]
-param wv: fp16[640, 160]
-param wo: fp16[640, 640]
-state k_cache: fp16[1, 64, 2, 80]
-state v_cache: fp16[1, 64, 2, 80]
-q = reshape(matmul(x, wq), shape=[1, 1, 8, 80])
-k = reshape(matmul(x, wk), shape=[1, 1, 2, 80])
-v = reshape(matmul(x, wv), shape=[1, 1, 2, 80])
-a = attention(q, k, v, k_cache, v_cache, causal=true)
-output y = matmul(reshape(a, shape=[1, 1, 640]), wo)
-`;
+import { GQA } from "../helpers/gqa-model.ts";
 
 // Multi-head attention (a kv head per head, as llama2-7b): each head's p . V and new value are masked to its 80
 // lanes by an epilogue mul, and the heads' sum is fused pointwise adds; heads 0-3 fill tile 0, heads 4-7 tile 1.
