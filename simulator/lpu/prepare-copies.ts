@@ -68,6 +68,34 @@ export interface CopiedQueue {
   readonly listNumber: number;
 }
 
+/** Slice position and name by queue key (queueKey; the same for every chip), each found once: a chip's hundred
+ * queues look them up instead of making a string each. */
+export class QueueFacts {
+  private readonly names = new Map<number | string, string>();
+  private readonly positions = new Map<number | string, number | undefined>();
+
+  constructor(private readonly m: Machine) {}
+
+  name(key: number | string, queue: { kind: string; index: number }): string {
+    let name = this.names.get(key);
+    if (name === undefined) {
+      name = `${queue.kind}${queue.index}`;
+      this.names.set(key, name);
+    }
+    return name;
+  }
+
+  /** Undefined for a queue the machine does not have. */
+  position(key: number | string, queue: QueueProgram["queue"]): number | undefined {
+    let position = this.positions.get(key);
+    if (position === undefined && !this.positions.has(key)) {
+      position = queuePosition(this.m, queue);
+      this.positions.set(key, position);
+    }
+    return position;
+  }
+}
+
 /**
  * The shared part of each queue of `copied` (copiedQueues), or undefined when one has no slice position or two have
  * the same key: such a list is prepared queue by queue, which reports the fault. A copy's own queues never have the
@@ -75,9 +103,7 @@ export interface CopiedQueue {
  */
 export function copiedTemplate(
   copied: readonly QueueProgram[],
-  m: Machine,
-  names: Map<number | string, string>,
-  positions: Map<number | string, number | undefined>,
+  facts: QueueFacts,
   columnsOf: (q: QueueProgram) => InstColumns,
   copiedLists: ReadonlyMap<InstColumns, number>,
 ): CopiedQueue[] | undefined {
@@ -85,16 +111,8 @@ export function copiedTemplate(
   const out: CopiedQueue[] = [];
   for (const q of copied) {
     const key = queueKey(q.queue.kind, q.queue.index);
-    let name = names.get(key);
-    if (name === undefined) {
-      name = `${q.queue.kind}${q.queue.index}`;
-      names.set(key, name);
-    }
-    let position = positions.get(key);
-    if (position === undefined && !positions.has(key)) {
-      position = queuePosition(m, q.queue);
-      positions.set(key, position);
-    }
+    const name = facts.name(key, q.queue);
+    const position = facts.position(key, q.queue);
     if (position === undefined || seen.has(key)) return undefined;
     seen.add(key);
     const list = columnsOf(q);

@@ -22,12 +22,18 @@ import {
 } from "../../arch/isa.ts";
 import type { Machine } from "../../arch/machine.ts";
 import { memSlices } from "../../arch/machine.ts";
-import { queuePosition } from "../../arch/presets.ts";
 import { Interner } from "../../util/interner.ts";
 import { Code, type Columns } from "./code.ts";
 import { encode } from "./encode.ts";
 import type { Hazard, InstRecord } from "./hazards.ts";
-import { type CopiedQueue, copiedQueues, copiedTemplate, queueKey, queueOrder } from "./prepare-copies.ts";
+import {
+  type CopiedQueue,
+  copiedQueues,
+  copiedTemplate,
+  QueueFacts,
+  queueKey,
+  queueOrder,
+} from "./prepare-copies.ts";
 import { type CheckedQueue, InstructionCheck } from "./static-faults.ts";
 
 export interface PreparedQueue extends CheckedQueue {
@@ -220,12 +226,9 @@ export function prepare(program: Program, m: Machine, checkInstructions = true):
     }
   }
   const slices = memSlices(m);
-  /** Slice position and name by queue (queueKey; the same for every chip): a chip's hundred queues look them up
-   * instead of making a string each. */
-  const positions = new Map<number | string, number | undefined>();
-  const names = new Map<number | string, string>();
+  const facts = new QueueFacts(m);
   for (const copied of templates.keys())
-    templates.set(copied, copiedTemplate(copied, m, names, positions, columnsOf, copiedLists) ?? null);
+    templates.set(copied, copiedTemplate(copied, facts, columnsOf, copiedLists) ?? null);
   for (const c of [...program.chips].sort((a, b) => a.chip - b.chip)) {
     if (seenChips.has(c.chip)) {
       faults.push({
@@ -335,16 +338,8 @@ export function prepare(program: Program, m: Machine, checkInstructions = true):
       const qp = k < copied.length ? copied[k]! : c.queues[k - copied.length]!;
       const qShift = k < copied.length ? shift : 0;
       const key = queueKey(qp.queue.kind, qp.queue.index);
-      let name = names.get(key);
-      if (name === undefined) {
-        name = `${qp.queue.kind}${qp.queue.index}`;
-        names.set(key, name);
-      }
-      let position = positions.get(key);
-      if (position === undefined && !positions.has(key)) {
-        position = queuePosition(m, qp.queue);
-        positions.set(key, position);
-      }
+      const name = facts.name(key, qp.queue);
+      const position = facts.position(key, qp.queue);
       const list = columnsOf(qp);
       if (position === undefined || seenQueues.has(key)) {
         const first = list.count > 0 ? placedOfRow(list, 0) : undefined;
