@@ -226,6 +226,8 @@ function compileTimed(
 
     const emitted = time("emit", () => emitProgram(scheduled, machine, opts.sources));
     const report = {
+      // Stamped (reduced), only the report's cycles, critical path and diagnosis are kept: stampedReport replaces
+      // the bounds, whose model work is the whole model's while these chips are the reduced program's.
       ...time("report", () => compileReport(work, allocated, scheduled, machine, tiled, paths)),
       minChips,
     };

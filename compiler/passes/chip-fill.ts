@@ -21,7 +21,8 @@ const PREFIX_IDS = new Map<string, number>();
 const SLASHED: boolean[] = [];
 /** A key `prefix/tile` is numbered prefix * TILES + tile; a key without a tile, with a tile of TILES - 1 or more,
  * or with a prefix holding a "/" (so that its string could be another prefix's key) is a prefix of its own, numbered
- * key * TILES + TILES - 1. Equal keys so get equal ids, and different keys different ones. */
+ * key * TILES + TILES - 1. Keys made the same way (a prefix and a tile, or one whole key) so get equal ids; a whole
+ * key spelled like a prefix and a tile ("x/3" against ("x", 3)) would not, and no caller makes one. */
 const TILES = 4096;
 
 function prefixId(prefix: string): number {

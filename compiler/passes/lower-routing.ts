@@ -169,7 +169,7 @@ export function lowerMoe(
   const routed = kb.convert(kb.fresh(at), kb.binary(kb.fresh(at), "mul", weights, picks), wType);
   let sum: string | undefined;
   for (let e = 0; e < E; e++) {
-    // G[t, e] over D lanes: lane c sums lanes j*E + e over j.
+    // G[t, e] over D lanes: each output lane (row < d) sums input lanes c = j*E + e over j.
     const pick = kb.constant(`moe-pick.${wType}.${kk}x${E}.${e}x${d}`, wType, padded(d), width, (row, c) =>
       row < d && c % E === e ? 1 : 0,
     );

@@ -216,8 +216,8 @@ function spreadWithin(
           for (const { width, bounds, items } of columns)
             if (width <= end - s) consider({ base: s, width, nBounds: bounds }, items);
         // A heavy product's K split over whole nodes from this one (up to the first node no op uses yet): each node
-        // sums its chips' partials on its first chip and sends one sum on (tile-matmul.ts), so the gateways carry
-        // a partial sum per node, not per chip.
+        // sums its chips' partials on its head (stages.ts `sumHeads`) and sends one sum to chip 0, so the gateways
+        // carry a partial sum per node, not per chip.
         if (ahead > node + 1)
           for (const { width, bounds, items } of wideKSplits(k))
             if (first + width <= Math.min(chips, until * ctx.nodeChips))

@@ -73,8 +73,9 @@ export function routeOver(size: number, gateways: boolean, from: number, to: num
 
 /**
  * Per chip c of a K split over chips base .. base + chips - 1 (nodes of `node` chips) in a later node than chip 0's,
- * the chip of the split (relative) that adds its node's partial sums and sends that one sum to chip 0. Each node's
- * head is at a position of its own, so the sums cross the nodes between on wires of their own, relayed, not added
+ * the chip of the split (relative) that adds its node's partial sums and sends that one sum to chip 0. A node's
+ * head takes a position no farther node's head took where its K tiles allow (fewer K tiles outweigh a free
+ * position), so the sums cross the nodes between on wires of their own, relayed, not added
  * (stages.ts `route`: west along the head's position, then a local hop). Chained instead (each head adding the sum
  * of the nodes beyond it, all at one position), llama2-70b-fp8's down over four nodes paid an add and its SRAM trip
  * at every head: about 510 cycles a hop for the last tile's sum, 390 relayed. The head is, farthest node first, a

@@ -8,6 +8,8 @@
 // Out: per tile of a tensor, a rank: how many products over a KV cache (a `state` weight) queue before it on one
 // chip, along its chain of inputs; a sum's tile is as late as its latest nonzero operand's tile. A rank for
 // ordering only, never a time; equal ranks keep K order.
+
+import { LANES } from "./kernel-builder.ts";
 import type { KOp } from "./kernel-ir.ts";
 import { opInputs } from "./kernel-ir.ts";
 import type { PartitionedGraph } from "./partition.ts";
@@ -17,7 +19,7 @@ export type TileRank = (tensor: string, tile: number) => number;
 export function tileRanks(p: PartitionedGraph, zeros: ReadonlyMap<string, ReadonlySet<number>>): TileRank {
   const k = p.kernel;
   const byId = new Map(k.tensors.map((t) => [t.id, t]));
-  const tilesOf = (x: string) => Math.ceil((byId.get(x)?.cols ?? 1) / 320);
+  const tilesOf = (x: string) => Math.ceil((byId.get(x)?.cols ?? 1) / LANES);
   const producer = new Map<string, KOp>();
   const rank = new Map<string, number>();
   /** A product's rank from its own operands, before its epilogue's adds (tileRank takes those per tile). */

@@ -64,9 +64,10 @@ export interface TileContext {
     mn: number,
     epilogue: readonly EpilogueOp[],
   ): void;
-  /** One MXM group's chain over K tiles k0 .. k1 - 1 (or the listed tiles, in that order) on `chip`: per tile a weight load (`weights(i)`), an install,
-   * and rows m0 .. m0 + mn - 1 of `a`'s tile i streamed through, accumulating after the first. Returns the last
-   * task (the group's `acc` follows it), undefined for an empty range. */
+  /** One MXM group's chain over K tiles k0 .. k1 - 1 (or the listed tiles, in that order) on `chip`: per tile a
+   * weight load (`weights(i)`), an install, and rows m0 .. m0 + mn - 1 of `a`'s tile i streamed through,
+   * accumulating after the first. Returns the last task (the group's `acc` follows it), undefined for an empty
+   * range. */
   kChain(
     op: string,
     group: string,

@@ -116,7 +116,7 @@ export function lowerMatmul(cx: TileContext, op: Matmul): void {
       const mn = Math.min(chunk, a0.rows - m0);
       const toSum: TiledTensor[] = [];
       const sumAfter: string[] = [];
-      /** Per node after chip 0's, by its head chip (`nodeHead`): the sums of its chips, the head's first. */
+      /** Per node after chip 0's, by its head chip (`nodeHead`): the sums of its chips, in chip order. */
       const remote = new Map<number, TiledTensor[]>();
       for (let c = 0; c < chips; c++) {
         const a = inParts ? byId.get(partId(a0.id, c))! : cx.onChip(a0, c);
@@ -166,9 +166,9 @@ export function lowerMatmul(cx: TileContext, op: Matmul): void {
           );
         }
         if (!sameNode(c)) {
-          // Summed first on its node's first chip of the split, the one nearest chip 0 on the line of nodes
-          // (stages.ts routes every transfer from that node through it): one partial sum crosses each gateway,
-          // not one per chip (eight of them, 104 words each, were 16,000 cycles on one llama2-70b-fp8 gateway).
+          // Summed first on its node's head (stages.ts `sumHeads`), which sends one sum to chip 0: one partial sum
+          // per node crosses the gateways, not one per chip (eight of them, 104 words each, were 16,000 cycles on
+          // one llama2-70b-fp8 gateway).
           const head = nodeHead(c);
           const parts = remote.get(head) ?? remote.set(head, []).get(head)!;
           parts.push(send);
@@ -179,7 +179,7 @@ export function lowerMatmul(cx: TileContext, op: Matmul): void {
         toSum.push(got);
       }
       if (single) continue;
-      // Each node's sum goes to chip 0 on its own position's wires (`sumHeads`), relayed by stages.ts, and chip 0
+      // Each node's sum goes to chip 0 along its head's position (`sumHeads`), relayed by stages.ts, and chip 0
       // adds them all: no head waits for the nodes beyond it.
       for (const [head, parts] of [...remote].sort((x, y) => y[0] - x[0])) {
         let sum = parts[0]!;

@@ -1,8 +1,8 @@
 // The work every schedule of a model must do on a machine, counted from the model graph before `decompose`: what
 // the compute, SRAM-bandwidth and weight-load bounds (bounds.ts) divide by the machine's rates. In: a ModelGraph and
-// a Machine; out: MXM column passes per input type, bytes to read, weight rows. No choice of this compiler enters
-// (its ones-matrix reductions, 0/1 lane-movement products, padded score columns, constants or tile layouts): only
-// the model's products and data, and padding the hardware forces on every schedule.
+// a Machine; out: MACs per input type (K padded to whole MXM rows), bytes to read, weight rows. No choice of this
+// compiler enters (its ones-matrix reductions, 0/1 lane-movement products, padded score columns, constants or tile
+// layouts): only the model's products and data, and padding the hardware forces on every schedule.
 //
 // The granularity rule (docs/compiler.md "Lower bounds and efficiency"): an MXM plane takes a vector of `rows`
 // lanes against `rows x cols` installed weights and gives `cols` sums, each the sum of at most `rows` products,
@@ -72,13 +72,13 @@ export function modelWork(g: ModelGraph, m: Machine): ModelWork {
       case "moe": {
         const [x, , , gate] = inputs as [TensorType, TensorType, TensorType, TensorType];
         const [e, d, f] = gate.shape as [number, number, number];
-        const k = inputs[1]!.shape[inputs[1]!.shape.length - 1]!;
+        const topK = inputs[1]!.shape[inputs[1]!.shape.length - 1]!;
         const tokens = numElements(x.shape) / d;
         // Per token and chosen expert: gate and up (F sums of D terms each), down (D sums of F terms).
-        add({ type: x.dtype, outputs: 2 * tokens * k * f, k: d });
-        add({ type: x.dtype, outputs: tokens * k * d, k: f });
-        // The experts some token can pick (min(E, tokens k) of E), each of its three matrices.
-        const picked = Math.min(e, tokens * k);
+        add({ type: x.dtype, outputs: 2 * tokens * topK * f, k: d });
+        add({ type: x.dtype, outputs: tokens * topK * d, k: f });
+        // The experts some token can pick (min(E, tokens topK) of E), each of its three matrices.
+        const picked = Math.min(e, tokens * topK);
         for (const i of [3, 4, 5]) {
           const w = paramOf(i);
           if (w) weightRead(w, x.dtype, picked * d * f);

@@ -79,7 +79,7 @@ export class Simulator extends SimCore {
       this.chipById.set(pc.chip, chip);
       for (const d of pc.source.data) chip.sram.init(d.slice, d.addr, d.bytes);
       // The chip's queues have consecutive serials (prepare.ts), from the next of this.queues: filled in order, not
-      // with holes (pc.queues are in issue order).
+      // with holes (pc.queues are sorted by kind order, not by serial).
       const first = this.queues.length;
       const bySerial = new Array<QueueState>(pc.queues.length);
       for (const pq of pc.queues) {
@@ -98,7 +98,7 @@ export class Simulator extends SimCore {
           pq.serial * RES_SLOTS,
         );
         const k = pq.serial - first;
-        if (!(k >= 0 && k < bySerial.length))
+        if (!(k >= 0 && k < bySerial.length) || bySerial[k] !== undefined)
           throw new Error("internal error: a chip's queue serials are not consecutive");
         bySerial[k] = q;
         chip.queues.push(q);

@@ -60,17 +60,17 @@ export class BankClaims {
    * one entry per access).
    */
   claim(k: number, port: number, from: number, until: number, t: number): void {
-    // Cycles in 32 bits (0 <= from <= t: issue cycles start at 0).
+    // Cycles in 32 bits (0 <= t <= from < until: issue cycles start at 0), so checking until covers all three.
     if (until > 0x7fffffff) throw new Bail("a number beyond 32-bit integers");
     let p = this.pool;
-    const bank = k * (BANK / 2);
-    const o = bank + 4 * (1 - port);
+    const block = k * (BANK / 2);
+    const o = block + 4 * (1 - port);
     let h = p[o + HEAD]!;
     const e = p[o + END]!;
     while (h < e && p[h + 1]! <= from) h += 2;
     p[o + HEAD] = h;
     if (h < e && p[h]! < until) throw new Bail("a bank conflict");
-    const m = bank + 4 * port;
+    const m = block + 4 * port;
     let mh = p[m + HEAD]!;
     let me = p[m + END]!;
     while (mh < me && p[mh + 1]! <= t) mh += 2;
@@ -88,7 +88,7 @@ export class BankClaims {
     p[m + END] = me + 2;
   }
 
-  /** Room for one more interval in the list whose head is at m: its live numbers moved to its start, or to twice
+  /** Room for one more interval in the list whose fields are at m: its live numbers moved to its start, or to twice
    * the room at the top. */
   private makeRoom(m: number): void {
     let p = this.pool;

@@ -194,7 +194,8 @@ export class FastUnits extends FastStreams {
   /**
    * Vectors i < n access word addr + i*stride in cycle t + i through `port` (0 read, 1 write): every address in
    * range, and no cycle shared with the other port on a bank. Each bank's cycles form one interval (addresses are
-   * monotone in i), checked against the other port's intervals (claim).
+   * monotone in i), checked against the other port's intervals (bank-claims.ts). The issue loop (chip-run.ts) inlines
+   * this for a read's common case: keep the two in step.
    */
   protected access(q: QueueState, port: number, addr: number, stride: number, n: number, t: number): void {
     const last = addr + (n - 1) * stride;

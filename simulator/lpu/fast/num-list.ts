@@ -1,5 +1,5 @@
-// A growable list of numbers on one Float64Array, for the fast path's per-instruction records (bank intervals,
-// puts near the end, send buffers, words sent). In: pushes at the tail, an advancing head. Out: the same numbers,
+// A growable list of numbers on one Float64Array, for the fast path's per-instruction records (puts near the end,
+// send buffers, words sent). In: pushes at the tail, an advancing head. Out: the same numbers,
 // with no garbage per push: a JS array that grows, is cut and grows again reallocates its store each time, which
 // was most of a timing-only run's allocation.
 import type { Arena } from "../code.ts";
@@ -26,14 +26,6 @@ export class NumList {
   push(x: number): void {
     if (this.length === this.data.length) this.makeRoom();
     this.data[this.length++] = x;
-  }
-
-  push2(x: number, y: number): void {
-    if (this.length + 2 > this.data.length) this.makeRoom();
-    const d = this.data;
-    d[this.length] = x;
-    d[this.length + 1] = y;
-    this.length += 2;
   }
 
   push4(a: number, b: number, c: number, d: number): void {
@@ -68,7 +60,7 @@ export class NumList {
   /** Moves the live entries to the front when at least half the store is dropped entries, else doubles it. */
   private makeRoom(): void {
     if (this.head > 0 && this.head * 2 >= this.length) {
-      // A loop, not copyWithin: a FIFO such as a bank's intervals compacts every few pushes and keeps a handful of
+      // A loop, not copyWithin: a FIFO that compacts every few pushes and keeps a handful of
       // live entries, where the native call costs more than the copy.
       const d = this.data;
       const live = this.length - this.head;

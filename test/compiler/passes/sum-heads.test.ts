@@ -1,6 +1,6 @@
 // stages.ts `sumHeads`: where each later node of a K split adds its chips' partial sums before one sum goes to the
-// split's first chip. The rule: every head at a position of its own (the sums cross the nodes between on wires of
-// their own, relayed), farthest node first, a chip with the fewest K tiles, then chip 0's position, then the next.
+// split's first chip. The rule: farthest node first, a chip with the fewest K tiles, then a position no farther
+// head took (the sums cross the nodes between on wires of their own, relayed), then chip 0's position, then the next.
 import { describe, expect, it } from "vitest";
 import { routeOver, sumHeads } from "../../../compiler/passes/stages.ts";
 
