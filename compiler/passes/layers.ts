@@ -90,13 +90,14 @@ function slice(ctx: PackContext, from: number, to: number): PackContext {
   // Of the tensors the ops name, the only ones the slice's context is asked about (not every tensor of the model).
   const named = new Set(ops.flatMap((op) => [...opInputs(op), op.out]));
   const outputs = [...named].filter((x) => (ctx.lastUse.get(x) ?? -1) >= to);
-  const { lanes, planes, budget, nodeChips, chunkRows } = ctx;
+  const { lanes, planes, budget, nodeChips, chunkRows, gateways } = ctx;
   const sub = packContext(ops, ctx.tensors, outputs, {
     lanes,
     planes,
     budget,
     nodeChips,
     chunkRows,
+    gateways,
   });
   // Left in place only what the whole model leaves in place: a tensor the next unit reads is an output of the
   // slice that no op of the slice reads, but its column split must still send it back (tile-columns.ts decides on
@@ -141,7 +142,7 @@ const PLACED_KEPT = 4;
  * other entries, every tensor of the model read after it, it never asks about), the outputs left in place, the
  * machine's numbers. */
 function rangeKey(sub: PackContext, t: SpreadTiming): string {
-  const { ops, tensors, lastUse, lanes, planes, budget, nodeChips, chunkRows } = sub;
+  const { ops, tensors, lastUse, lanes, planes, budget, nodeChips, chunkRows, gateways } = sub;
   const ids = [...new Set(ops.flatMap((op) => [...opInputs(op), op.out]))];
   // A source only read here is pinned for the whole program (chip-fill.ts ChipFill): when it is last read cannot matter,
   // and a shared constant (llama's rotate-half) is read after a unit of the whole model but not of the reduced one.
@@ -152,7 +153,7 @@ function rangeKey(sub: PackContext, t: SpreadTiming): string {
     ops,
     ids.map((x) => [tensors.get(x), until(x)]),
     [...sub.leftInPlace].sort(),
-    [lanes, planes, budget, nodeChips, chunkRows],
+    [lanes, planes, budget, nodeChips, chunkRows, gateways],
     t,
     vector,
   ]);

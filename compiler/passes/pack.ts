@@ -310,10 +310,15 @@ export function packStages(ctx: PackContext, cuts: ReadonlySet<number> = new Set
   // The relay copies of tensors read across nodes (pack-relay.ts) are kept off the chips where they and the
   // packing's own bytes pass the budget: those chips' budgets shrink by the copies and the ops are packed again,
   // until none passes (reserves only grow; a few rounds at most).
+  // A round whose reserves leave an op no place keeps the last packing that had one: allocation then reports
+  // what overflows, rather than the packing naming an op too large for a node that fitted a round before.
   const reserve: number[] = [];
+  let last: Packing | undefined;
   for (let round = 0; ; round++) {
     const p = packOnce(ctx, cuts, reserve);
-    if (!p.ok || round === RELAY_ROUNDS) return p;
+    if (!p.ok) return last ?? p;
+    if (round === RELAY_ROUNDS) return p;
+    last = p;
     const peaks = relayPeaks(ctx, p.stages, p.chips);
     let over = false;
     peaks.forEach((bytes, c) => {
