@@ -86,7 +86,7 @@ function sortedRecord<K extends string>(m: Partial<Record<K, number>>): Partial<
 }
 
 /** The node whose data a value really is: a reshape of a weight is still that weight. */
-function throughViews(g: ModelGraph, id: string): string {
+export function throughViews(g: ModelGraph, id: string): string {
   let node = g.graph.node(id);
   while (isView(node.op)) {
     node = g.graph.node(node.inputs[0]!.node);

@@ -14,7 +14,7 @@ import type { Machine } from "../../arch/machine.ts";
 import type { ModelGraph, TensorType } from "../graph/ir.ts";
 import { numElements } from "../graph/ir.ts";
 import { inputTypes } from "../graph/model-graph.ts";
-import { graphStats } from "../graph/stats.ts";
+import { graphStats, throughViews } from "../graph/stats.ts";
 
 export interface ModelWork {
   /** Per MXM input type: output elements x K rounded up to whole MXM rows (`rows` MACs per column sum). */
@@ -54,7 +54,7 @@ export function modelWork(g: ModelGraph, m: Machine): ModelWork {
     const node = g.graph.node(id);
     const inputs = inputTypes(g, node);
     const paramOf = (i: number) => {
-      const source = sourceOf(g, node.inputs[i]!.node);
+      const source = throughViews(g, node.inputs[i]!.node);
       return g.graph.node(source).op.kind === "param" ? source : undefined;
     };
     switch (node.op.kind) {
@@ -111,11 +111,4 @@ function attentionProducts(causal: boolean, inputs: readonly TensorType[]): Prod
     out.push({ type, outputs: b * h * visible, k: dh }, { type, outputs: b * h * dh, k: visible });
   }
   return out;
-}
-
-/** The node whose data a value is, through reshapes and other views. */
-function sourceOf(g: ModelGraph, id: string): string {
-  let node = g.graph.node(id);
-  while (node.op.kind === "reshape") node = g.graph.node(node.inputs[0]!.node);
-  return node.id;
 }
