@@ -5,12 +5,10 @@
 import { ELEM_BYTES, type ElemType } from "../../arch/isa.ts";
 import type { Machine } from "../../arch/machine.ts";
 import type { KOp } from "./kernel-ir.ts";
-import type { PartitionedGraph } from "./partition.ts";
 import { planeSplits, planeTiming } from "./plane-split.ts";
 import type { Step, TiledTensor, VecRef } from "./task-ir.ts";
-import { arrivalOrder, type TileRank, tileRanks } from "./tile-arrival.ts";
+import { arrivalOrder } from "./tile-arrival.ts";
 import type { TileContext } from "./tile-context.ts";
-import { zeroTiles } from "./zero-tiles.ts";
 
 /** Planes each of the `tiles` output column tiles (in `chunks` row chunks of `rows` rows) of a column split on
  * its chip takes for its K chain, with `beside` column tiles of other products on its planes at the same time
@@ -62,7 +60,7 @@ export function lowerColumnTile(cx: TileContext, t: ColumnTile): void {
   const epilogue = op.epilogue ?? [];
   // a's tiles in the order they are expected ready (tile-arrival.ts): when that is not K order, each chain takes
   // them in it, dealt out to the planes in turn, so no plane waits on a late head's tiles while others are there.
-  const order = arrivalOrder(ranksOf(cx.p), op.a, a.tiles);
+  const order = arrivalOrder(cx.arrival(), op.a, a.tiles);
   const inOrder = order.every((k, n) => k === n);
   if (splits <= 1) {
     const ks = inOrder ? ([0, a.tiles] as const) : { tiles: order };
@@ -100,15 +98,4 @@ export function lowerColumnTile(cx: TileContext, t: ColumnTile): void {
 /** Chip c's fp32 partial sum of split s (one tensor a chip and split, its groups' tiles and rows). */
 function partId(out: string, c: number, s: number): string {
   return `${out}.c${c}.planes${s}`;
-}
-
-/** The tile ranks of a partitioned graph's tensors, made once per tiling. */
-const ranks = new WeakMap<PartitionedGraph, TileRank>();
-function ranksOf(p: PartitionedGraph): TileRank {
-  let r = ranks.get(p);
-  if (!r) {
-    r = tileRanks(p, zeroTiles(p.kernel));
-    ranks.set(p, r);
-  }
-  return r;
 }

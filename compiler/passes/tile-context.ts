@@ -6,6 +6,7 @@ import type { Machine } from "../../arch/machine.ts";
 import type { EpilogueOp } from "./kernel-ir.ts";
 import type { PartitionedGraph } from "./partition.ts";
 import type { Step, Task, TiledTensor, VecRef } from "./task-ir.ts";
+import { type TileRank, tileRanks } from "./tile-arrival.ts";
 import { unreadZeroTiles, zeroTiles } from "./zero-tiles.ts";
 
 /** The MXM accumulates fp32 for float inputs, int32 for integer ones. */
@@ -47,6 +48,8 @@ export interface TileContext {
   readonly unreadZeros: ReadonlyMap<string, ReadonlySet<number>>;
   /** Per kernel tensor, its tiles known to be zero (zero-tiles.ts): adds of them are left out. */
   readonly zeros: ReadonlyMap<string, ReadonlySet<number>>;
+  /** Each tensor tile's expected arrival rank (tile-arrival.ts), made on first use from `zeros`. */
+  arrival(): TileRank;
   /** Appends a task on `chip`, after the writers of what it reads and `extraAfter`; returns its id. */
   push(task: Omit<Task, "after" | "chip">, extraAfter?: readonly string[], chip?: number): string;
   rowsOf(tensor: string, tileIndex: number, row: number, n: number, stride?: 0 | 1): VecRef;
@@ -303,6 +306,7 @@ export function tileContext(p: PartitionedGraph, machine: Machine): TileContext 
     return t;
   };
   const unreadZeros = unreadZeroTiles(p.kernel, zeros);
+  let arrival: TileRank | undefined;
   return {
     p,
     machine,
@@ -312,6 +316,10 @@ export function tileContext(p: PartitionedGraph, machine: Machine): TileContext 
     tasks,
     unreadZeros,
     zeros,
+    arrival: () => {
+      arrival ??= tileRanks(p, zeros);
+      return arrival;
+    },
     push,
     rowsOf,
     onChip,
