@@ -23,7 +23,7 @@ import {
   usableBytesPerChip,
 } from "./passes/partition.ts";
 import { type ReducedRepeat, reduceRepeat } from "./passes/reduce-repeat.ts";
-import { placeStages } from "./passes/stages.ts";
+import { nodeSize, placeStages } from "./passes/stages.ts";
 import { printTaskGraph, type TaskGraph, verifyTaskGraph } from "./passes/task-ir.ts";
 import { tile } from "./passes/tile.ts";
 import { verifyAccOrder } from "./schedule/acc-order.ts";
@@ -358,10 +358,11 @@ export function gatherRows(m: Machine): number {
 /** The chips an embedding's ranges may spread over: a node's directly linked ones (partition.ts's node), each
  * one's usable SRAM, and a link's latency and cycles a word. */
 export function embeddingChips(m: Machine): EmbeddingChips {
+  const word = linkWordTime(m);
   return {
-    chips: Math.min(m.system.chipsPerNode, m.system.localLinksPerChip + 1),
+    chips: nodeSize(m),
     bytes: usableBytesPerChip(m),
     linkLatency: m.c2c.latency,
-    wordCycles: linkWordTime(m).num / linkWordTime(m).den,
+    wordCycles: word.num / word.den,
   };
 }

@@ -25,7 +25,8 @@ const SLASHED: boolean[] = [];
  * key spelled like a prefix and a tile ("x/3" against ("x", 3)) would not, and no caller makes one. */
 const TILES = 4096;
 
-function prefixId(prefix: string): number {
+/** The number of a key prefix, for `item` (a caller making many items of one prefix asks once). */
+export function keyPrefix(prefix: string): number {
   let id = PREFIX_IDS.get(prefix);
   if (id === undefined) {
     id = PREFIX_IDS.size;
@@ -33,11 +34,6 @@ function prefixId(prefix: string): number {
     SLASHED[id] = prefix.includes("/");
   }
   return id;
-}
-
-/** The number of a key prefix, for `item` (a caller making many items of one prefix asks once). */
-export function keyPrefix(prefix: string): number {
-  return prefixId(prefix);
 }
 
 /** An item of key `prefix/tile` (`tile` undefined: the key `prefix` alone), the prefix numbered by `keyPrefix`
@@ -54,11 +50,11 @@ export function item(
   prefixNumber?: number,
 ): Item {
   if (tile !== undefined && tile < TILES - 1) {
-    const n = prefixNumber ?? prefixId(prefix);
+    const n = prefixNumber ?? keyPrefix(prefix);
     if (!SLASHED[n]) return { key: `${prefix}/${tile}`, id: n * TILES + tile, bytes, pinned, elem, until };
   }
   const key = tile === undefined ? prefix : `${prefix}/${tile}`;
-  return { key, id: prefixId(key) * TILES + TILES - 1, bytes, pinned, elem, until };
+  return { key, id: keyPrefix(key) * TILES + TILES - 1, bytes, pinned, elem, until };
 }
 
 /** SRAM a chip holds as ops join it: pinned bytes, and per element size the peak of live temporaries. The spread

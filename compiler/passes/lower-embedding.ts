@@ -162,13 +162,11 @@ export function lowerEmbedding(
   // cost SRAM, not time), consecutive ranges sharing one, so their gathers read in parallel. A computed column
   // (topk's) stays one tensor, and so does one token's (decode): a read of one word, which the gather's other steps
   // hide (two copies of llama3-8b's made its layer 2.5% slower: 41,332 cycles against 40,329, not looked into).
+  const tiles = Math.ceil(table.cols / LANES);
   const copies =
     ids.role === "temp" || tokens === 1
       ? 1
-      : Math.min(
-          ranges.length,
-          Math.ceil((ranges.length * Math.ceil(table.cols / LANES) * tokens) / ID_READS_PER_COPY),
-        );
+      : Math.min(ranges.length, Math.ceil((ranges.length * tiles * tokens) / ID_READS_PER_COPY));
   const columns = Array.from({ length: copies }, (_, c) => {
     const column = ids.role === "temp" ? ids.id : `${ids.id}.col${c > 0 ? `.${c}` : ""}`;
     if (!k.tensors.has(column))
@@ -194,7 +192,6 @@ export function lowerEmbedding(
   // stayed there). A prefill's sums are a row per token, each a longer send: bert-base's prefill of 128 measured
   // 390,227 -> 395,358 cycles with runs, so it keeps sumPlan.
   const tableBytes = v * table.cols * DTYPE_BYTES[table.dtype];
-  const tiles = Math.ceil(table.cols / LANES);
   const grouped =
     spread !== undefined &&
     tokens === 1 &&

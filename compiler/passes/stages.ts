@@ -37,7 +37,8 @@ export function gatewayPair(from: number, to: number, size: number): boolean {
   return Math.floor(from / size) !== Math.floor(to / size);
 }
 
-function nodeSize(m: Machine): number {
+/** The chips of a node that can all reach each other directly: a partition's node. */
+export function nodeSize(m: Machine): number {
   return Math.min(m.system.chipsPerNode, m.system.localLinksPerChip + 1);
 }
 

@@ -1,10 +1,10 @@
 // The compile report of a stamped program (stamp.ts): the reduced model's report + the full kernel + the stamping
 // -> the report of the full program. Exact: cycles (the reduced program's + (U - r) delta for U units, r of them in
 // the reduced program, since every chip copies a reduced chip shifted by at most (U - r) delta and the group after
-// unit 0 by exactly that),
-// instructions per chip, SRAM per chip, the link bound (the reduced tasks with each chip counted as often as it is
-// copied) and the compute, SRAM and weight-load bounds (the full model's work, model-work.ts, over all chips). The critical path and the decomposition path in the
-// reduced report are already the full program's chain of units (stamp-bound.ts, computed by compile.ts).
+// unit 0 by exactly that), instructions per chip, SRAM per chip, the link bound (the reduced tasks with each chip
+// counted as often as it is copied) and the compute, SRAM and weight-load bounds (the full model's work,
+// model-work.ts, over all chips). The critical path and the decomposition path in the reduced report are already
+// the full program's chain of units (stamp-bound.ts, computed by compile.ts).
 import { instructionCount } from "../../arch/copies.ts";
 import type { Machine } from "../../arch/machine.ts";
 import type { KernelGraph } from "../passes/kernel-ir.ts";
