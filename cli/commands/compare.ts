@@ -5,7 +5,6 @@
 import { type Command, InvalidArgumentError } from "commander";
 import { GPU_SETTINGS } from "../../arch/gpu/derive.ts";
 import { GPU_PRESETS } from "../../arch/gpu/presets.ts";
-import { graphStats } from "../../compiler/graph/stats.ts";
 import type { RunResult } from "../../simulator/lpu/results.ts";
 import { sharedHistogram } from "../../simulator/report/compare/histogram.ts";
 import { type LpuSummary, lpuActivity, summarizeLpu } from "../../simulator/report/compare/lpu-summary.ts";
@@ -112,9 +111,9 @@ function runBoth(file: string, o: CompareOptions): Compared {
     lpuLatencies: samples.map((x) => x.cycles / compiled.machine.clockMHz),
     lpuArch: compiled.machine.name,
     predictedCycles: compiled.report.cycles,
-    // From the graph's matmul FLOPs (compiler/graph/stats.ts), not the compile report's `flops`, which counts
-    // a.rows x a.cols x b.cols for a transposed b (k x k instead of k x n; reported to the compiler's owner).
-    usefulMacs: (graphStats(g).flopsByOp.matmul ?? 0) / 2,
+    // The model's multiply-adds (compiler/schedule/model-work.ts): its matmuls, attention's products over the
+    // keys each query sees, an moe's chosen experts; no padding, none of this compiler's own products.
+    usefulMacs: compiled.report.flops / 2,
     gpu,
   };
 }

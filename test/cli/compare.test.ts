@@ -39,6 +39,15 @@ describe("lpu compare", () => {
     expect(doc.gpu.latency_us.stdev).toBeGreaterThan(0);
   });
 
+  it("useful MACs are the model's multiply-adds, the same count as the compile report's flops / 2 (attention included)", () => {
+    const doc = JSON.parse(lpu("compare", "programs/attention-head.model", "--runs", "2", "--json"));
+    const report = JSON.parse(lpu("compile", "programs/attention-head.model", "--json"));
+    expect(doc.lpu.useful_macs_per_run).toBe(report.flops / 2);
+    // attention-head has attention's products beside its matmuls: more than its matmuls' MACs alone.
+    const graph = JSON.parse(lpu("graph", "programs/attention-head.model", "--json"));
+    expect(doc.lpu.useful_macs_per_run).toBeGreaterThan(graph.stats.flopsByOp.matmul / 2);
+  });
+
   it("text: the side-by-side table, the determinism line and both histograms on one axis", () => {
     const out = lpu("compare", MODEL, "--runs", "8");
     expect(out).toMatch(/LPU {2}1 chip\(s\) of tsp-v1 .*: \d+ cycles in every one of 8 runs .*identical/);
