@@ -7,23 +7,11 @@ import { decompose } from "../../../compiler/passes/decompose.ts";
 import { opInputs } from "../../../compiler/passes/kernel-ir.ts";
 import { initialSources } from "../../../compiler/reference/init.ts";
 import { expectExact } from "../../support/exact.ts";
+import { decodeAttentionModel } from "../helpers/gqa-model.ts";
 
 // Decode with grouped-query heads: 8 query heads of 160 lanes over 4 kv heads (two tiles wide, each kv head's
 // lanes in one), 960 cached keys (three K tiles).
-const GQA = `model gqa
-input x: fp16[1, 1, 640]
-param wq: fp16[640, 1280]
-param wk: fp16[640, 640]
-param wv: fp16[640, 640]
-param wo: fp16[1280, 640]
-state k_cache: fp16[1, 960, 4, 160]
-state v_cache: fp16[1, 960, 4, 160]
-q = reshape(matmul(x, wq), shape=[1, 1, 8, 160])
-k = reshape(matmul(x, wk), shape=[1, 1, 4, 160])
-v = reshape(matmul(x, wv), shape=[1, 1, 4, 160])
-a = attention(q, k, v, k_cache, v_cache, causal=true)
-output y = matmul(reshape(a, shape=[1, 1, 1280]), wo)
-`;
+const GQA = decodeAttentionModel({ name: "gqa", d: 640, heads: 8, kvHeads: 4, dh: 160, ctx: 960 });
 
 describe("attention heads, decode with stacked query heads", () => {
   it("the new value's row is a row broadcast of one fp32 row, not copied once per stacked head", () => {

@@ -8,25 +8,10 @@ import { liveTiles } from "../../../compiler/passes/tile-live.ts";
 import { unreadZeroTiles, zeroTiles } from "../../../compiler/passes/zero-tiles.ts";
 import { initialSources } from "../../../compiler/reference/init.ts";
 import { expectExact } from "../../support/exact.ts";
-import { GQA } from "../helpers/gqa-model.ts";
+import { GQA, MHA } from "../helpers/gqa-model.ts";
 
-// Multi-head attention (a kv head per head, as llama2-7b): each head's p . V and new value are masked to its 80
-// lanes by an epilogue mul, and the heads' sum is fused pointwise adds; heads 0-3 fill tile 0, heads 4-7 tile 1.
-const MHA = `model mha
-input x: fp16[1, 1, 640]
-param wq: fp16[640, 640]
-param wk: fp16[640, 640]
-param wv: fp16[640, 640]
-param wo: fp16[640, 640]
-state k_cache: fp16[1, 64, 8, 80]
-state v_cache: fp16[1, 64, 8, 80]
-q = reshape(matmul(x, wq), shape=[1, 1, 8, 80])
-k = reshape(matmul(x, wk), shape=[1, 1, 8, 80])
-v = reshape(matmul(x, wv), shape=[1, 1, 8, 80])
-a = attention(q, k, v, k_cache, v_cache, causal=true)
-output y = matmul(reshape(a, shape=[1, 1, 640]), wo)
-`;
-
+// In MHA (a kv head per head, as llama2-7b) each head's p . V and new value are masked to its 80 lanes by an
+// epilogue mul, and the heads' sum is fused pointwise adds.
 function kernelOf(text: string) {
   const graph = loadModel(text, "gqa.model").graph!;
   return { graph, kernel: decompose(graph, "gqa.model", { gatherRows: gatherRows(TSP_V1) }).kernel };
