@@ -6,6 +6,7 @@ import { ELEM_BYTES, type ElemType } from "../../arch/isa.ts";
 import { sliceGroups } from "./allocate-groups.ts";
 import { partId } from "./in-place.ts";
 import type { KOp } from "./kernel-ir.ts";
+import { type Lent, lentTiles, roomFor } from "./lent-tiles.ts";
 import { groupRows, productPlaneSplits } from "./product-groups.ts";
 import { sumHeads } from "./stages.ts";
 import type { Step, TiledTensor } from "./task-ir.ts";
@@ -76,17 +77,42 @@ export function lowerMatmul(cx: TileContext, op: Matmul): void {
   const nodeHead = sumHeads(base, chips, node, (c) => range(c)[1] - range(c)[0]);
   // `a` held in parts by the same ranges as this split's K tiles (in-place.ts): chip c reads its own part.
   const inParts = partsOf(p).has(a0.id);
-  const diagonal = lay?.kind === "diagonal" ? lay : undefined;
-  const splitsOn = (c: number) => {
+  // Down kept in place over uneven K ranges: the heavier chips lend K tiles to the lighter ones (lent-tiles.ts).
+  const tileBytes = lanes * lanes * ELEM_BYTES[b0.type];
+  const lent =
+    inParts && bounds && !lay
+      ? lentTiles(
+          base,
+          chips,
+          node,
+          (c) => range(c)[1] - range(c)[0],
+          out.tiles,
+          roomFor(cx, base, tileBytes),
+        )
+      : new Map<number, Lent>();
+  /** Chip c's K tiles for output tile j: its range, less its first tile where lent for j. */
+  const rangeFor = (c: number, j: number): readonly [number, number] => {
     const [k0, k1] = range(c);
+    const l = lent.get(c);
+    return l?.lends(j) ? [k0 + 1, k1] : [k0, k1];
+  };
+  const lentTo = new Map<number, number[]>();
+  for (const [c, l] of [...lent].sort((x, y) => x[0] - y[0]))
+    lentTo.set(l.to, [...(lentTo.get(l.to) ?? []), c]);
+  const diagonal = lay?.kind === "diagonal" ? lay : undefined;
+  const splitsOn = (c: number, j?: number) => {
+    const [k0, k1] = j === undefined ? range(c) : rangeFor(c, j);
     return productPlaneSplits(machine.mxm.planes, shape, whole, k1 - k0);
   };
   const single = chips === 1 && splitsOn(0) === 1;
   // Partial sums per chip and split; what chip 0 adds up.
   const partial = new Map<string, TiledTensor>();
-  for (let c = 0; c < chips && !single; c++)
+  for (let c = 0; c < chips && !single; c++) {
     for (let s = 0; s < splitsOn(c); s++)
       partial.set(`${c}/${s}`, cx.temp(out, `${out.id}.c${c}.part${s}`, acc, c));
+    for (const h of lentTo.get(c) ?? [])
+      partial.set(`${c}/l${h}`, cx.temp(out, `${out.id}.c${c}.lent${h}`, acc, c));
+  }
   // b's first row for output tile j (a window's b is stored whole), and its column tile for a's column tile i.
   // A window with `lanes` over a computed weight (loaded one row a cycle: allocate-facts.ts `wideCandidate`) loads
   // only those rows of each tile, into the plane's rows they take in the tile. A stored one (a value cache) keeps
@@ -121,8 +147,8 @@ export function lowerMatmul(cx: TileContext, op: Matmul): void {
       for (let c = 0; c < chips; c++) {
         const a = inParts ? byId.get(partId(a0.id, c))! : cx.onChip(a0, c);
         const b = cx.onChip(b0, c);
-        const [ck0, ck1] = range(c);
-        const splits = splitsOn(c);
+        const [ck0, ck1] = rangeFor(c, j);
+        const splits = Math.min(splitsOn(c, j), splitsOn(c));
         // A oneValue weight's partial last tile (its zero padding lanes differ from the full tiles) on a plane of
         // its own: each plane's chain then loads once, before its input comes (tile-context.ts kChain).
         const lone = b0.oneValue === true && ck1 * lanes > b0.cols && ck1 - ck0 > splits && splits > 1;
@@ -143,6 +169,24 @@ export function lowerMatmul(cx: TileContext, op: Matmul): void {
             steps.push({ kind: "write", ref: rowsOf(part.id, j, m0, mn), type: acc, src: 0 });
             local.push(part);
           }
+          cx.push({ id: `${group}.acc`, op: op.id, mxmGroup: group, mxmGroupEnd: true, steps }, [prev!], c);
+        }
+        // The K tiles lent to this chip for output tile j: one group each, on the lender's part of `a` moved here
+        // (stages.ts: a local link), its weight tile stored here.
+        for (const h of lentTo.get(c) ?? []) {
+          const l = lent.get(h)!;
+          if (!l.lends(j)) continue;
+          const a = cx.onChip(byId.get(partId(a0.id, h))!, c);
+          const group = `${op.id}.n${j}.m${m0}.c${c}.l${h}`;
+          const weights = (i: number) => rowsOf(b.id, bTile(i, j), bRow0(j), nRows);
+          const k = range(h)[0];
+          const prev = cx.kChain(op.id, group, a, b.type, [k, k + 1], weights, [m0, mn], c, planeRow0);
+          const part = partial.get(`${c}/l${h}`)!;
+          const steps: Step[] = [
+            { kind: "acc", type: acc, n: mn, row0: 0 },
+            { kind: "write", ref: rowsOf(part.id, j, m0, mn), type: acc, src: 0 },
+          ];
+          local.push(part);
           cx.push({ id: `${group}.acc`, op: op.id, mxmGroup: group, mxmGroupEnd: true, steps }, [prev!], c);
         }
         if (single) continue;
