@@ -42,8 +42,26 @@ describe("lentTiles: heavier chips lend their first K tile to a lighter chip of 
   });
 
   it("even K ranges, or ranges differing by more than one tile, lend nothing", () => {
-    expect(lentTiles(0, 8, 8, () => 3, 26, () => 1000).size).toBe(0);
-    expect(lentTiles(0, 8, 8, (c) => (c === 0 ? 1 : 3), 26, () => 1000).size).toBe(0);
+    expect(
+      lentTiles(
+        0,
+        8,
+        8,
+        () => 3,
+        26,
+        () => 1000,
+      ).size,
+    ).toBe(0);
+    expect(
+      lentTiles(
+        0,
+        8,
+        8,
+        (c) => (c === 0 ? 1 : 3),
+        26,
+        () => 1000,
+      ).size,
+    ).toBe(0);
   });
 
   it("a gated MLP kept in place over nodes of 2 chips: the lent groups run on the light chip from the lender's part, exact with the interpreter's values", () => {
@@ -65,7 +83,10 @@ output y = matmul(mul(silu(matmul(x, g)), matmul(x, u)), w)
     expect(lentGroups.length, `lent groups over K bounds ${k}`).toBeGreaterThan(0);
     // Each runs on a light chip of its lender's node, and only the lenders' parts of mul move (one local hop).
     for (const t of lentGroups) {
-      const [c, h] = t.id.match(/\.c(\d+)\.l(\d+)\.acc$/)!.slice(1).map(Number);
+      const [c, h] = t.id
+        .match(/\.c(\d+)\.l(\d+)\.acc$/)!
+        .slice(1)
+        .map(Number);
       expect(Math.floor((base + c!) / 2), t.id).toBe(Math.floor((base + h!) / 2));
       expect(k![c! + 1]! - k![c!]!, t.id).toBe(k![h! + 1]! - k![h!]! - 1);
     }
