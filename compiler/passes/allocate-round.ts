@@ -73,11 +73,14 @@ export interface RoundPolicy {
   readonly oldestFirst?: boolean;
   /** Per chip: a group's wide blocks in its turn's chunk (allocate-wide.ts); else in the lowest (packs tighter). */
   readonly byTurn: (chip: number) => boolean;
+  /** Per chip that reuses first, slice-words of fresh space its temporaries may take before a freed block that costs
+   * something (allocate.ts: the room a reuse-first round left), in task order; absent, none. */
+  readonly freshBudget?: (chip: number) => number;
 }
 
 /** Places every tensor as `policy` says. */
 export function allocateRound(input: RoundInput, policy: RoundPolicy): RoundResult {
-  const { narrow, stopWhenFull, reuseFirst, oldestFirst, byTurn } = policy;
+  const { narrow, stopWhenFull, reuseFirst, oldestFirst, byTurn, freshBudget } = policy;
   const { g, machine, file, facts, slices: tables, precedence } = input;
   const { tensors, tileBase, tileTensor, partnerStart, partnerOf } = facts;
   const diagnostics: Diagnostic[] = [];
@@ -99,6 +102,8 @@ export function allocateRound(input: RoundInput, policy: RoundPolicy): RoundResu
   /** Per tile, the slices (bit mask) its blocks were placed on: a partner on the same chip must avoid them. A hub
    * tile's reserved group stands there until the tile is placed. */
   const placedOn = offHeapUint32(tileTensor.length * maskWords);
+  /** Per chip, slice-words of fresh space left to temporaries before a costly reuse (`freshBudget`). */
+  const budget = Float64Array.from({ length: chips }, (_, c) => freshBudget?.(c) ?? 0);
   if (input.reserved) placedOn.set(input.reserved);
   let clashed = false;
   const wide = new Uint8Array(tensors.length);
@@ -292,7 +297,12 @@ export function allocateRound(input: RoundInput, policy: RoundPolicy): RoundResu
         }
         if (!placed && !(tight && oldestFirst))
           placed = reuse(true, table, listBase, start, rows, freeForThis, war);
-        if (!placed && tight) placed = reuse(false, table, listBase, start, rows, freeForThis, war);
+        // A chip that reuses first still has the room its reuse-first round left: its earliest temporaries take
+        // fresh space while that lasts, rather than blocks whose old users then run before their writers (bert-base's
+        // first chip: the embedding's id ranges, each reusing a block the range before had just freed, ran one after
+        // another).
+        const spare = tight && !placed && t.role === "temp" && budget[t.chip]! >= rows * table.planes;
+        if (!placed && tight && !spare) placed = reuse(false, table, listBase, start, rows, freeForThis, war);
         for (let k = 0; k < groups.length && !placed; k++) {
           const gi = (start + k) % groups.length;
           if (clashes(table, gi)) continue;
@@ -303,8 +313,10 @@ export function allocateRound(input: RoundInput, policy: RoundPolicy): RoundResu
             cursor[slot(t.chip, planes)] = (gi + 1) % groups.length;
           }
         }
+        if (spare && placed) budget[t.chip]! -= rows * table.planes;
         // Reuse-first already tried every freed block, and fresh space failing changed none.
-        if (!placed && !tight) placed = reuse(false, table, listBase, start, rows, freeForThis, war);
+        if (!placed && (!tight || spare))
+          placed = reuse(false, table, listBase, start, rows, freeForThis, war);
         if (!placed) {
           // One message per chip: after the first, every later tensor of a full chip fails the same way.
           if (!fullChips.has(t.chip)) {

@@ -16,7 +16,7 @@ export function activation32(k: KernelBuilder, at: string, fn: "gelu" | "silu", 
   const bin = (f: BinaryFn, a: string, b: string) => k.binary(k.fresh(at), f, a, b);
   if (fn === "silu") return bin("mul", x32, un("recip", imm("add", un("exp", un("neg", x32)), 1)));
   const cube = bin("mul", bin("mul", x32, x32), x32);
-  const inner = imm("mul", bin("add", x32, imm("mul", cube, 0.044715)), GELU_C);
+  const inner = imm("mul", bin("add", x32, imm("mul", cube, GELU_A)), GELU_C);
   return imm("mul", bin("mul", x32, imm("add", un("tanh", inner), 1)), 0.5);
 }
 
@@ -28,5 +28,28 @@ export function lowerActivation(
   x: string,
   dtype: DType,
 ): void {
-  finish(k, id, activation32(k, id, fn, k.convert(k.fresh(id), x, "fp32")), dtype);
+  const x32 = k.convert(k.fresh(id), x, "fp32");
+  if (fn === "gelu" && x32 !== x) finish(k, id, gelu16(k, id, x, x32), dtype);
+  else finish(k, id, activation32(k, id, fn, x32), dtype);
 }
+
+/**
+ * gelu of a 16-bit x, in fp32, as few fused tasks: a fused task reads each tensor once and uses each value once
+ * (fuse.ts), and x is needed four times. The 16-bit x converted in the task (exact) is a second copy of x32 besides
+ * x32 itself, so `x (x^2 + 1 / 0.044715)` is one task over both (x^2 is one step over one value), the tanh and
+ * its scale another, and the last product reads x again: x32, u, t and the result, where `activation32`'s form
+ * took x32, x^2, the cube, the tanh and the result (one task and one fp32 temporary more on every row's path).
+ * The same function: 0.5 x (1 + tanh(c (x + 0.044715 x^3))) = x (0.5 + 0.5 tanh(0.044715 c x (x^2 + 1 /
+ * 0.044715))), rounded differently in fp32 (within a few fp32 ulps before the one rounding to 16 bits).
+ */
+function gelu16(k: KernelBuilder, at: string, x: string, x32: string): string {
+  const imm = (f: BinaryFn, a: string, v: number) => k.imm(k.fresh(at), f, a, v);
+  const bin = (f: BinaryFn, a: string, b: string) => k.binary(k.fresh(at), f, a, b);
+  const again = () => k.convert(k.fresh(at), x, "fp32");
+  const u = bin("mul", imm("add", bin("mul", x32, x32), 1 / GELU_A), again());
+  const t = imm("add", imm("mul", k.unary(k.fresh(at), "tanh", imm("mul", u, GELU_A * GELU_C)), 0.5), 0.5);
+  return bin("mul", again(), t);
+}
+
+/** The cube's coefficient in gelu's tanh approximation. */
+const GELU_A = 0.044715;

@@ -75,15 +75,27 @@ export function laneSumPositive(k: KernelBuilder, at: string, x: string, outCols
 }
 
 /** laneSum32 of a value `make` builds (each call anew, from tensors that exist): hi and lo are then each one fused
- * task from those tensors (fuse.ts), and the fp32 value itself is never stored. */
-export function laneSum32Of(k: KernelBuilder, at: string, make: () => string, outCols: number): string {
+ * task from those tensors (fuse.ts), and the fp32 value itself is never stored. With `scale`, each half's sum is
+ * multiplied by it before the two are added (a one-tile sum: the products' epilogues, fuse.ts), one VXM step fewer
+ * for the sum's reader. */
+export function laneSum32Of(
+  k: KernelBuilder,
+  at: string,
+  make: () => string,
+  outCols: number,
+  scale?: number,
+): string {
   const hi = k.convert(k.fresh(at), make(), "bf16");
   const lo = k.convert(
     k.fresh(at),
     k.binary(k.fresh(at), "sub", make(), k.convert(k.fresh(at), hi, "fp32")),
     "bf16",
   );
-  return k.binary(k.fresh(at), "add", laneSum(k, at, hi, outCols), laneSum(k, at, lo, outCols));
+  const sum = (half: string) => {
+    const s = laneSum(k, at, half, outCols);
+    return scale === undefined ? s : k.imm(k.fresh(at), "mul", s, scale);
+  };
+  return k.binary(k.fresh(at), "add", sum(hi), sum(lo));
 }
 
 /** layernorm (centre) or rmsnorm over the last axis, in fp32, rounded once to `out`'s dtype at `outId`. */
@@ -99,12 +111,13 @@ export function lowerNorm(
 ): void {
   const at = outId;
   const d = k.get(x).cols;
-  const x32 = k.convert(k.fresh(at), x, "fp32");
   // (v * v) * keep, built once for each half of its lane sum: v is read twice, the squares never stored.
-  const squares = (v: string) => () =>
-    k.binary(k.fresh(at), "mul", k.binary(k.fresh(at), "mul", v, v), keepMask(k, d));
+  const squares = (v: () => string) => () => {
+    const w = v();
+    return k.binary(k.fresh(at), "mul", k.binary(k.fresh(at), "mul", w, w), keepMask(k, d));
+  };
   const meanOf = (sum: string) => k.imm(k.fresh(at), "mul", sum, 1 / d);
-  let c = x32;
+  let c: string;
   let variance: string;
   if (centre && k.get(x).dtype !== "fp32") {
     // One pass: var = E[x^2] - mean^2, so the sums of x and of x^2 run side by side instead of the squares of
@@ -113,17 +126,31 @@ export function lowerNorm(
     // the error grows with |mean| / std: measured on 768 lanes (test/e2e/row-ops.test.ts), one fp16 ulp at 32
     // standard deviations, 1.3e-2 absolute at 256, wrong at 512 (two passes: exact to an ulp at any mean).
     // Rounding can take var below 0 for a row of equal values, so it is clamped there (rsqrt stays finite).
+    // x in fp32 converted anew for each reader (exact from 16 bits): each convert folds into its reader's task
+    // (fuse.ts), so no task stores x32 first on the row's path.
+    const own = () => k.convert(k.fresh(at), x, "fp32");
     const mean = meanOf(laneSum(k, at, x, d));
-    const meanSq = meanOf(laneSum32Of(k, at, squares(x32), d));
+    // E[x^2] with each half's sum scaled in its product's epilogue: the steps from the sums to rsqrt are then 6,
+    // one fused task (fuse.ts's cap for one tile), not 7 (rsqrt a task of its own on every row's path).
+    const meanSq = laneSum32Of(k, at, squares(own), d, 1 / d);
     const diff = k.binary(k.fresh(at), "sub", meanSq, k.binary(k.fresh(at), "mul", mean, mean));
     variance = k.imm(k.fresh(at), "max", diff, 0);
-    c = k.binary(k.fresh(at), "sub", x32, mean);
+    c = k.binary(k.fresh(at), "sub", own(), mean);
   } else {
     // An fp32 x: mean = sum / D, summed as hi + lo (laneSum32): its bf16 rounding alone would put the mean off by
     // up to 2^-9 of mean |x|, an error every output shares, divided by the row's spread; and x^2 is not exact in
     // fp32, so the variance is taken from (x - mean)^2 (two passes).
-    if (centre) c = k.binary(k.fresh(at), "sub", x32, meanOf(laneSum32(k, at, x, d)));
-    variance = meanOf(laneSum32Of(k, at, squares(c), d));
+    const x32 = k.convert(k.fresh(at), x, "fp32");
+    c = centre ? k.binary(k.fresh(at), "sub", x32, meanOf(laneSum32(k, at, x, d))) : x32;
+    const centred = c;
+    variance = meanOf(
+      laneSum32Of(
+        k,
+        at,
+        squares(() => centred),
+        d,
+      ),
+    );
   }
   const inv = k.unary(k.fresh(at), "rsqrt", k.imm(k.fresh(at), "add", variance, eps));
   let y = k.binary(k.fresh(at), "mul", c, inv);
