@@ -26,6 +26,7 @@ import { Interner } from "../../util/interner.ts";
 import { Code, type Columns } from "./code.ts";
 import { encode } from "./encode.ts";
 import type { Hazard, InstRecord } from "./hazards.ts";
+import { SimColumns } from "./one-shape.ts";
 import {
   type CopiedQueue,
   copiedQueues,
@@ -138,13 +139,23 @@ export function prepare(program: Program, m: Machine, checkInstructions = true):
   const problems = copyProblems(program); // the loaders report these; a program built in code may still hold them
   if (problems.length > 0) throw new Error(`internal error: ${problems.join("; ")}`);
   const byChip = new Map(program.chips.map((c) => [c.chip, c]));
-  /** Each queue's columns, converted once here when the program gives objects (a copy and its original share them). */
+  /** Each queue's columns in the simulator's one shape (one-shape.ts), made once per list of the program (a copy and
+   * its original share it) or converted once when the program gives objects. */
   const converted = new Map<QueueProgram, InstColumns>();
+  const shaped = new Map<InstColumns, InstColumns>();
   const columnsOf = (q: QueueProgram): InstColumns => {
-    if (q.columns) return q.columns;
+    const given = q.columns;
+    if (given) {
+      let c = shaped.get(given);
+      if (!c) {
+        c = new SimColumns(given);
+        shaped.set(given, c);
+      }
+      return c;
+    }
     let c = converted.get(q);
     if (!c) {
-      c = columnsOfQueue(q);
+      c = new SimColumns(columnsOfQueue(q));
       converted.set(q, c);
     }
     return c;
