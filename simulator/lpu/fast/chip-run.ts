@@ -76,6 +76,7 @@ export class FastChip extends FastUnits {
   /** Issues every instruction of the chip (syncs resolved in rounds), then checks its streams. */
   run(): void {
     const live = this.queues.slice();
+    this.decideAll(this.queues);
     for (;;) {
       for (const fq of live) if (fq.parkedToken < 0) this.runQueue(fq);
       let keep = 0;

@@ -313,7 +313,10 @@ export class Scratch {
   private readonly marks = [new Uint8Array(0), new Uint8Array(0)];
   /** The family of each chip (by program chip number) that has one: its original's number. */
   private readonly family = new Map<number, number>();
+  /** The program's shared lists (Prepared.sharedLists): the size of the tables by list. */
+  private readonly lists: number;
   constructor(sim: Simulator) {
+    this.lists = sim.prepared.sharedLists;
     const m = sim.machine;
     const groups = 2 * m.streamsPerDirection;
     const banks = (sim.chips[0]?.sram.slices ?? 0) * m.mem.banksPerSlice * 2;
@@ -332,7 +335,7 @@ export class Scratch {
     this.familyArena = b.familyArena;
     this.deskews = new RunList(b.arena);
     this.anchors = new RunList(b.arena);
-    this.shared = new SharedCode(b.familyArena, b.listBlock);
+    this.shared = new SharedCode(b.familyArena, b.listBlock, sim.prepared.sharedLists);
     this.check = new InstructionCheck(m, sim.program, sim.prepared.record);
     for (const pc of sim.prepared.chips) {
       const original = pc.source.copyOf?.chip;
@@ -361,7 +364,7 @@ export class Scratch {
     if (f === undefined) return undefined;
     let logs = this.logs.get(f);
     if (!logs) {
-      logs = new FamilyLogs(this.segments.groups);
+      logs = new FamilyLogs(this.segments.groups, this.lists);
       logs.reference = chip;
       this.logs.set(f, logs);
     }

@@ -65,10 +65,21 @@ export class FastStreams {
     this.reference = this.family?.reference === chip.id;
   }
 
-  /** Before a queue's turn: how its operations are handled (decided on its first turn). */
+  /**
+   * Before the chip's first round of turns: how each queue's operations are handled, decided in the order that round
+   * gives the queues their first turns (all of them: none is parked yet), as deciding on each first turn did. Apart
+   * from the turns, so that the issue loop, which inlines enterQueue, holds none of it: the tables it reads change
+   * from family to family, and a change met inside the loop sent the whole loop back to the interpreter.
+   */
+  protected decideAll(queues: readonly FastQueue[]): void {
+    for (const fq of queues) this.decide(fq);
+  }
+
+  /** Before a queue's turn (decideAll decided its mode). */
   protected enterQueue(fq: FastQueue): void {
     this.segments.newQueue();
-    if (fq.logMode === UNDECIDED) this.decide(fq);
+    if (fq.logMode === UNDECIDED)
+      throw new Error("internal error: a queue's turn before its mode was decided");
     this.mode = fq.logMode;
     this.log = fq.log ?? NO_LOG;
     this.cursor = fq.cursor;

@@ -99,14 +99,15 @@ export class ListLog {
 export class FamilyLogs {
   /** The chip (run order) that logs: the first of the family to run. */
   reference = -1;
-  /** By shared list (PreparedQueue.list). */
-  readonly byList: (ListLog | undefined)[] = [];
+  /** By shared list (PreparedQueue.list), sized for every shared list (shared-code.ts SharedCode.byList: why). */
+  readonly byList: (ListLog | undefined)[];
   readonly logs: ListLog[] = [];
   /** Groups the reference's other queues (not logged) touched: never skipped on a copy. */
   readonly ownTouched: Uint8Array;
   private touched: Uint8Array | undefined;
-  constructor(groups: number) {
+  constructor(groups: number, lists: number) {
     this.ownTouched = new Uint8Array(groups);
+    this.byList = new Array<ListLog | undefined>(lists).fill(undefined);
   }
 
   /** The groups any of the logs touch (a mark per group), found on the first call: the logs are complete then (their

@@ -22,8 +22,11 @@ import { packRows, ROW } from "./rows.ts";
 
 export class SharedCode {
   /** By list (PreparedQueue.list), its rows on a queue whose link is not wired [2 * list] and is wired
-   * [2 * list + 1]. */
-  private readonly byList: (Int32Array | undefined)[] = [];
+   * [2 * list + 1]. Sized for every shared list at the start and cleared in place: an array grown by a store far
+   * past its end (a later family's lists are numbered high) turns sparse, and the issue loop that reads it (inlined
+   * in chip-run.ts) then met arrays of another kind family after family, and each time went back to the
+   * interpreter until V8 compiled it again. */
+  private readonly byList: (Int32Array | undefined)[];
   /** Instructions encoded here (each list once per wiring), for benchmarks. */
   encoded = 0;
   /** The rows' memory, used again by the next run (fast/chip-state.ts), and the columns each block of a list is
@@ -31,12 +34,15 @@ export class SharedCode {
   constructor(
     private readonly arena: Arena,
     private readonly block: FastCode,
-  ) {}
+    lists: number,
+  ) {
+    this.byList = new Array<Int32Array | undefined>(2 * lists).fill(undefined);
+  }
 
   /** Forgets every encoding (their memory is about to be reused: Scratch.endFamily). A list a later family runs
    * too is encoded again. */
   clear(): void {
-    this.byList.length = 0;
+    this.byList.fill(undefined);
   }
 
   /** The rows of `pq`'s instructions, encoded on first use. */
