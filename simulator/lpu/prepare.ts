@@ -145,18 +145,11 @@ export function prepare(program: Program, m: Machine, checkInstructions = true):
   const shaped = new Map<InstColumns, InstColumns>();
   const columnsOf = (q: QueueProgram): InstColumns => {
     const given = q.columns;
-    if (given) {
-      let c = shaped.get(given);
-      if (!c) {
-        c = new SimColumns(given);
-        shaped.set(given, c);
-      }
-      return c;
-    }
-    let c = converted.get(q);
+    let c = given ? shaped.get(given) : converted.get(q);
     if (!c) {
-      c = new SimColumns(columnsOfQueue(q));
-      converted.set(q, c);
+      c = new SimColumns(given ?? columnsOfQueue(q));
+      if (given) shaped.set(given, c);
+      else converted.set(q, c);
     }
     return c;
   };
@@ -344,7 +337,10 @@ export function prepare(program: Program, m: Machine, checkInstructions = true):
     // A list of copied queues without faults: what every copy shares of each was found once (copiedTemplate).
     const template = c.copyOf ? templates.get(copied) : null;
     if (template)
-      for (const t of template) newQueue(t.q, t.name, t.position, t.order, t.list, shift, t.listNumber);
+      for (let j = 0; j < template.length; j++) {
+        const t = template[j]!;
+        newQueue(t.q, t.name, t.position, t.order, t.list, shift, t.listNumber);
+      }
     for (let k = template ? copied.length : 0; k < copied.length + c.queues.length; k++) {
       const qp = k < copied.length ? copied[k]! : c.queues[k - copied.length]!;
       const qShift = k < copied.length ? shift : 0;
