@@ -30,7 +30,8 @@ describe("the simulator's shared lists", () => {
     const sim = new Simulator(program, TSP_V1, { functional: false });
     const given = new Map<string, InstColumns>();
     for (const c of program.chips)
-      for (const q of c.queues) if (q.columns) given.set(`${c.chip}:${q.queue.kind}${q.queue.index}`, q.columns);
+      for (const q of c.queues)
+        if (q.columns) given.set(`${c.chip}:${q.queue.kind}${q.queue.index}`, q.columns);
     const byList = new Map<number, InstColumns>();
     let copiedQueues = 0;
     for (const pq of sim.prepared.queues) {
