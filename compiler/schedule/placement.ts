@@ -262,7 +262,8 @@ export class Placer {
     const { m, relaxed, trial } = this;
     const ps = gs?.state;
     // With its index, a task of a group takes the shape its release solved (releaseCycle), not solved again.
-    const { geo, chip, readyAt, planeReady, start, waitedOn, choice } = known ?? this.find(task, plane, gs, index);
+    const { geo, chip, readyAt, planeReady, start, waitedOn, choice } =
+      known ?? this.find(task, plane, gs, index);
     this.shapes.forget(index);
     // The last tryAt of find succeeded at `start`: its trial holds exactly the task's reservations. A placement
     // found earlier (another plane was tried after it) fills the trial again at its start.
