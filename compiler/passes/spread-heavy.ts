@@ -5,6 +5,7 @@ import { DTYPE_BYTES } from "../graph/ir.ts";
 import type { Item } from "./chip-fill.ts";
 import { type KOp, type KTensor, opInputs } from "./kernel-ir.ts";
 import { columnSplittable, demands, kTilesOf, type PackContext } from "./pack.ts";
+import { expertProduct } from "./spread-experts.ts";
 import type { SpreadTiming } from "./spread-timeline.ts";
 
 export interface Split {
@@ -96,6 +97,8 @@ function skewedBounds(k0: number, tiles: number, m: number, per: number, skew: n
  */
 export function heavy(ctx: PackContext, t: SpreadTiming, op: KOp): boolean {
   if (!columnSplittable(ctx, op)) return false;
+  // One of a moe's experts: heavy as one of several independent products (spread-experts.ts).
+  if (expertProduct(ctx, op)) return true;
   const [a, b, out] = [op.a, op.b, op.out].map((x) => ctx.tensors.get(x)!) as [KTensor, KTensor, KTensor];
   const tiles = Math.ceil(b.rows / ctx.lanes) * Math.ceil(b.cols / ctx.lanes);
   const width = DTYPE_BYTES[b.dtype] === 1 ? t.convertWidth : t.maxLoadWidth;

@@ -17,6 +17,7 @@ import {
   type Placement,
   sourceFloor,
 } from "./pack.ts";
+import { besideReaders, ExpertNodes, expertProduct, readersOf } from "./spread-experts.ts";
 import { heavy, heavySiblings, type Split, wideSplits } from "./spread-heavy.ts";
 import { readsOnlySources, type SpreadTiming, Timeline } from "./spread-timeline.ts";
 
@@ -143,6 +144,9 @@ function spreadWithin(
     producer.set(op.out, i);
   });
   const siblings = heavySiblings(ctx, t);
+  const readers = readersOf(ctx.ops);
+  /** Nodes an expert's products took (spread-experts.ts): no other expert goes there. */
+  const experts = new ExpertNodes(ctx.nodeChips);
   /** Ops placed ahead with their group (in-place.ts), by index. */
   const forced = new Map<number, { p: Placement; items: Item[][] }>();
   /** Heavy pair (i, j)'s group over the chips of its side-by-side placements `mine` and `theirs` (adjacent), when
@@ -183,6 +187,13 @@ function spreadWithin(
     // Placed with its group (in-place.ts), its items already on the chips.
     const pre = forced.get(i);
     let best: { p: Placement; items: Item[][]; end: number } | undefined = pre && { ...pre, end: 0 };
+    // Read only by a group placed ahead, on one chip: made there (spread-experts.ts `besideReaders`).
+    const beside =
+      pre || waiting.length > 0 ? undefined : besideReaders(ctx, i, readers, forced, (x) => producer.has(x));
+    if (beside !== undefined && fits(candidatesOf(i).whole[0]!, beside, i)) {
+      const p = { base: beside, width: 1 };
+      best = { p, items: candidatesOf(i).whole, end: line.place(i, p, false) };
+    }
     let partner: Placement | undefined;
     // A heavy product's column split may go to any node from the current one on, not only the current node. Of the
     // nodes no op uses yet only the first is weighed: a later one is as empty and further (more hops, never sooner).
@@ -212,9 +223,12 @@ function spreadWithin(
         // chips, on all four planes since tile-column-planes.ts) stayed on node A's 7 chips while nodes B and C
         // waited (docs/compiler.md "The attention half over the idle nodes").
         const end = Math.min(chips, first + columnNodes(ctx, ctx.ops[k]!.out) * ctx.nodeChips);
+        // An expert's (spread-experts.ts): half a node on a node no other expert uses.
+        const expert = expertProduct(ctx, ctx.ops[k]!);
         for (let s = first; s < last; s++)
           for (const { width, bounds, items } of columns)
-            if (width <= end - s) consider({ base: s, width, nBounds: bounds }, items);
+            if (width <= end - s && (!expert || experts.allows(s, width)))
+              consider({ base: s, width, nBounds: bounds }, items);
         // A heavy product's K split over whole nodes from this one (up to the first node no op uses yet): each node
         // sums its chips' partials on its head (stages.ts `sumHeads`) and sends one sum to chip 0, so the gateways
         // carry a partial sum per node, not per chip.
@@ -300,6 +314,7 @@ function spreadWithin(
     line.place(i, chosen.p, true);
     places[i] = chosen.p;
     use(chosen.p);
+    if (expertProduct(ctx, op)) experts.take(chosen.p);
     if (!keep) candidates.delete(i);
     if (line.end >= limit) return undefined;
   }
