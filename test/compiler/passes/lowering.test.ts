@@ -3,6 +3,7 @@ import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { loadModel } from "../../../compiler/frontend.ts";
 import { decompose } from "../../../compiler/passes/decompose.ts";
+import { fuseEpilogues } from "../../../compiler/passes/fuse.ts";
 import { opInputs, printKernelGraph, verifyKernelGraph } from "../../../compiler/passes/kernel-ir.ts";
 import { inputView } from "../../../compiler/passes/pointwise-ir.ts";
 
@@ -202,6 +203,20 @@ output y = moe(x, softmax(s), i, g, u, dn)
       if (op.kind === "matmul" && /\^T\.e\d$/.test(op.b)) expect(routed.has(op.a)).toBe(false);
     // topk's int32 indices have no reader but moe, which takes the exact fp32 ones: no int32 tensor is made.
     expect(kernel.tensors.filter((t) => t.dtype === "int32")).toEqual([]);
+  });
+  it("moe sums the experts' scaled outputs in a chain from the last expert (lower-routing.ts): each expert's down product, fused, adds the sum of the experts after it", () => {
+    const one = fuseEpilogues(kernelOf(moe.replace("const t = 2", "const t = 1")).kernel);
+    const downs = [0, 1, 2, 3].map((e) => one.ops.find((o) => o.kind === "matmul" && o.b === `dn^T.e${e}`)!);
+    for (const [e, op] of downs.entries()) {
+      if (op.kind !== "matmul") throw new Error("down is a product");
+      const rows = (op.epilogue ?? []).map((r) => (r.kind === "row" ? `${r.fn} ${r.b}` : r.kind));
+      // Scaled by its routing weight (a row made from the routing), then the next expert's sum added.
+      expect(rows[0]).toMatch(/^mul /);
+      expect(rows.slice(1)).toEqual(e < 3 ? [`add ${downs[e + 1]!.out}`] : []);
+    }
+    // Expert 0's product ends the chain: the moe's output is made from it.
+    const reads = one.ops.filter((o) => opInputs(o).includes(downs[0]!.out));
+    expect(reads.map((o) => o.out)).toEqual([one.outputs[0]!.tensor]);
   });
   it("topk's pair weight holds +1/-1 so that lane (j, i) is x_j - x_i for j > i and x_i - x_j for j < i", () => {
     const { kernel } = kernelOf(moe);

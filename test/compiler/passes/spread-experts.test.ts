@@ -1,0 +1,109 @@
+// A moe's experts in the spread (compiler/passes/spread-experts.ts): one expert's products are heavy, their column
+// splits take half a node on a node no other expert uses (gate and up side by side: one node an expert), and a small
+// op read only by a group placed ahead is made on that group's chip. Before, mixtral's experts ran on nodes 0..2 only.
+import { describe, expect, it } from "vitest";
+import { resolveMachine } from "../../../arch/derive.ts";
+import { loadModel } from "../../../compiler/frontend.ts";
+import { decompose } from "../../../compiler/passes/decompose.ts";
+import { fuseEpilogues } from "../../../compiler/passes/fuse.ts";
+import { packContext } from "../../../compiler/passes/pack.ts";
+import { partition, usableBytesPerChip } from "../../../compiler/passes/partition.ts";
+import {
+  besideReaders,
+  ExpertNodes,
+  expertProduct,
+  readersOf,
+} from "../../../compiler/passes/spread-experts.ts";
+
+/** 480 words per MEM slice: 13.5 MB a chip, 4.2 MB of it usable. */
+const SMALL = resolveMachine("tsp-v1", { mem_words: "480" });
+
+/** 4 experts of 8.2 MB a weight (640 x 6,400 fp16: 20 column tiles; a chip's usable 4.2 MB holds none whole), one
+ * token. */
+const MOE = `model m
+const d = 640
+const ff = 6400
+const e = 4
+input x: fp16[1, 1, d]
+param router: fp16[d, e]
+param g: fp16[e, d, ff]
+param u: fp16[e, d, ff]
+param dn: fp16[e, ff, d]
+s, i = topk(matmul(x, router), k=2)
+output y = moe(x, softmax(s), i, g, u, dn)
+`;
+
+function contextOf(text: string) {
+  const kernel = fuseEpilogues(decompose(loadModel(text, "test.model", {}).graph!, "test.model").kernel);
+  const ctx = packContext(
+    kernel.ops,
+    new Map(kernel.tensors.map((t) => [t.id, t])),
+    kernel.outputs.map((o) => o.tensor),
+    { lanes: 320, planes: 4, budget: usableBytesPerChip(SMALL), nodeChips: 8, chunkRows: 1024 },
+  );
+  return { kernel, ctx };
+}
+
+describe("a moe's experts in the spread", () => {
+  it("an expert product is one whose weight is rows of a stacked weight (the experts' gate, up and down), not the router's nor the routing's", () => {
+    const { kernel, ctx } = contextOf(MOE);
+    const products = kernel.ops.filter((op) => op.kind === "matmul");
+    const experts = products.filter((op) => expertProduct(ctx, op)).map((op) => op.kind === "matmul" && op.b);
+    expect(experts.sort()).toEqual(
+      [0, 1, 2, 3].flatMap((e) => [`dn^T.e${e}`, `g^T.e${e}`, `u^T.e${e}`]).sort(),
+    );
+  });
+
+  it("an expert's column split takes half a node from its first or middle chip, on a node no expert took", () => {
+    const nodes = new ExpertNodes(8);
+    expect([
+      nodes.allows(8, 4),
+      nodes.allows(12, 4),
+      nodes.allows(10, 4),
+      nodes.allows(8, 8),
+      nodes.allows(8, 3),
+    ]).toEqual([true, true, false, false, false]);
+    nodes.take({ base: 8, width: 4 });
+    expect([nodes.allows(8, 4), nodes.allows(12, 4), nodes.allows(16, 4), nodes.allows(0, 4)]).toEqual([
+      false,
+      false,
+      true,
+      true,
+    ]);
+  });
+
+  it("an op read only by a group placed ahead on one chip, wider than its made inputs (an expert's routing weight over d lanes), goes to that chip", () => {
+    const { kernel, ctx } = contextOf(MOE);
+    const readers = readersOf(ctx.ops);
+    const made = new Set(ctx.ops.map((op) => op.out));
+    const down = ctx.ops.findIndex((op) => op.kind === "matmul" && op.b === "dn^T.e2");
+    const downOp = ctx.ops[down]!;
+    if (downOp.kind !== "matmul") throw new Error("down is a product");
+    const pickRow = downOp.epilogue!.find((r) => r.kind === "row" && r.fn === "mul")!;
+    const pick = ctx.ops.findIndex((op) => op.out === (pickRow.kind === "row" ? pickRow.b : ""));
+    const has = (x: string) => made.has(x);
+    const forced = new Map([[down, { p: { base: 12, width: 8, kBounds: [] } }]]);
+    expect(besideReaders(ctx, pick, readers, forced, has)).toBe(12);
+    // Its reader not placed ahead: the estimate places it.
+    expect(besideReaders(ctx, pick, readers, new Map(), has)).toBeUndefined();
+    expect(kernel.ops.length).toBe(ctx.ops.length);
+  });
+
+  it("the spread puts each expert's gate and up on a node of its own: placed half a node each, side by side, then kept in place over the whole node (in-place.ts; 64 chips given)", () => {
+    const { kernel } = contextOf(MOE);
+    const p = partition(kernel, SMALL, 64, "test.model", "spread").partitioned;
+    const nodesOf = (w: string) => {
+      const op = kernel.ops.find((o) => o.kind === "matmul" && o.b === w)!;
+      const s = p.stageOf.get(op.id)!;
+      return [Math.floor(s.base / 8), Math.floor((s.base + s.width - 1) / 8), s.width];
+    };
+    const seen = new Set<number>();
+    for (let e = 0; e < 4; e++) {
+      const [g0, g1, gw] = nodesOf(`g^T.e${e}`);
+      const [u0, u1, uw] = nodesOf(`u^T.e${e}`);
+      expect([g0 === g1, u0 === u1, g0 === u0, gw, uw]).toEqual([true, true, true, 8, 8]);
+      expect(seen.has(g0!)).toBe(false);
+      seen.add(g0!);
+    }
+  });
+});
