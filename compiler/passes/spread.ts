@@ -1,6 +1,7 @@
 // Spreading a model over the chips it is given, for speed: kernel ops in order + a chip count -> a placement per
 // op (one chip, or a K split over consecutive chips of a node, an output-column split over up to two nodes; a heavy
-// product's on any later node; a heavy pair's MLP kept in place, in-place.ts) chosen greedily for the earliest estimated finish
+// product's on any later node; a heavy pair's MLP kept in place, in-place.ts; a moe's experts a node each,
+// spread-experts.ts) chosen greedily for the earliest estimated finish
 // (spread-timeline.ts), and that estimate; or nothing when the ops do not fit the chips this way.
 // The SRAM check is chip-fill.ts's and pack.ts's.
 import { ChipFill, type Item } from "./chip-fill.ts";
