@@ -191,7 +191,7 @@ function spreadWithin(
     // Read only by a group placed ahead, on one chip: made there (spread-experts.ts `besideReaders`).
     const beside =
       pre || waiting.length > 0 ? undefined : besideReaders(ctx, i, readers, forced, (x) => producer.has(x));
-    if (beside !== undefined && fits(candidatesOf(i).whole[0]!, beside, i)) {
+    if (!process.env.NOBESIDE && beside !== undefined && fits(candidatesOf(i).whole[0]!, beside, i)) {
       const p = { base: beside, width: 1 };
       best = { p, items: candidatesOf(i).whole, end: line.place(i, p, false) };
     }

@@ -78,9 +78,12 @@ export function lowerMatmul(cx: TileContext, op: Matmul): void {
   // `a` held in parts by the same ranges as this split's K tiles (in-place.ts): chip c reads its own part.
   const inParts = partsOf(p).has(a0.id);
   // Down kept in place over uneven K ranges: the heavier chips lend K tiles to the lighter ones (lent-tiles.ts).
+  // Not an expert's down (its weight rows of a stacked one, spread-experts.ts): lent, mixtral's layer took 21,530
+  // cycles, not 21,063, and its prefill of 64 stopped in the scheduler (a K split's sum task conflicting with itself;
+  // not traced).
   const tileBytes = lanes * lanes * ELEM_BYTES[b0.type];
   const lent =
-    inParts && bounds && !lay
+    inParts && bounds && !lay && (b0.source?.batches ?? 1) === 1
       ? lentTiles(
           base,
           chips,
