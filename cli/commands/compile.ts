@@ -181,14 +181,15 @@ export function register(program: Command): void {
       `
 The lower bound is the largest of: compute (the model's multiply-adds, each output's K rounded up to whole 320-term
 MXM columns, over the MXM's peak), SRAM bandwidth (the bytes every schedule must read: weights, KV cache, inputs, at
-one word per MEM slice per cycle), MXM weight load (every weight row loaded, up to 8 rows a cycle a plane, or
-streamed), links (this partition's busiest link) and the critical path (this compiler's task graph with every run cut
-to one vector and unlimited resources: fixed latencies and hops only). The first three count the model graph's work,
+one word per MEM slice per cycle), MXM weight load (every weight row loaded, up to mxm_load_width rows a cycle a
+plane (8 on tsp-v1), or streamed), links (this partition's busiest link) and the critical path (this compiler's
+task graph with every run cut to one vector and unlimited resources: fixed latencies and hops only). The first three count the model graph's work,
 the last two this compiler's choices (docs/compiler.md, "Lower bounds and efficiency").
 Efficiency = lower bound / predicted cycles.
 SRAM allocated (sram_bytes_per_chip and sram_bytes_max in --json): per chip, each MEM slice counted up to the highest
 word the allocator placed there (weights, activations, constants; gaps below that word count too). lpu run's
-sram_bytes_max is SRAM written (the distinct words a run loaded or wrote) and its sram_allocated_bytes_max this one.
+sram_bytes_max is SRAM written (the distinct words a run loaded or wrote); run on a .model, its
+sram_allocated_bytes_max is this one.
 flops in --json: 2 per multiply-add of the model's products (matmuls, attention's scores and p.V over the keys a
 query sees, an moe's chosen experts), no padding; lpu graph's FLOPs count every key (a causal mask's hidden ones
 too: the products are computed and masked) and the pointwise ops as well.

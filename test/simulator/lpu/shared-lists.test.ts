@@ -2,8 +2,9 @@
 // columns the simulator reads. The rules checked: (1) every prepared queue's `source` is the simulator's one shape
 // (one-shape.ts SimColumns) holding the program's own arrays and tables, one object per list, so that a copy and its
 // original share it (the fast path encodes a shared list once, keyed by its number); (2) SharedCode keeps one
-// encoding per list, the highest-numbered list's too (its table is sized for every list at the start), and clear()
-// forgets every one, so that the next family encodes its lists again.
+// encoding per list, the highest-numbered list's too, and clear() forgets every one, so that the next family encodes
+// its lists again. That the table is sized for every list at the start (dense, for V8's sake) is speed only and not
+// checked here.
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import type { InstColumns, Program } from "../../../arch/isa.ts";
