@@ -13,11 +13,14 @@ export interface Lent {
 /**
  * Chips `0 .. chips - 1` of a K split at `base` (nodes of `node` chips), chip c with `kTiles(c)` K tiles, counts
  * differing by one: each chip with more lends its first K tile, for output tiles 0 .. x - 1, to the light chip of
- * its node at or before its position (else the node's first light chip), if that one has room (`room`, weight tiles
- * per product). Kept in place, a chip's gate and up hold as many column tiles as its down K tiles, each a chain of
- * `outTiles` K tiles (the model's width, down's output): one K tile more is 3 x outTiles weight tiles more, evened
- * over a light chip and the r heavy chips lending to it at x = 3 x outTiles / (1 + r) each (a light chip with room
- * for fewer takes fewer). The first K tile: a chip's first round of gate and up chains ends with it (a chain of 26
+ * its node with room (`room`, weight tiles per product) at or before its position (else the node's first). Kept in
+ * place, a chip's gate and up hold as many column tiles as its down K tiles, each a chain of `outTiles` K tiles (the
+ * model's width, down's output): one K tile more is 3 x outTiles weight tiles more, evened over a light chip and the
+ * r heavy chips lending to it at x = 3 x outTiles / (1 + r) each (a gated MLP's three products: not checked, a
+ * plain one would want 2 x). Whatever x, allocate places a lent K tile's weights on the light chip whole (every row
+ * block of the column tile a task reads: outTiles weight tiles), and a lender that keeps some output tiles keeps its
+ * copy, so a light chip takes only as many lenders as it has room for outTiles tiles each (the first ones by chip
+ * number). The first K tile: a chip's first round of gate and up chains ends with it (a chain of 26
  * K tiles a plane), so its `mul` tile reaches the light chip while that one still works on its own. Heavy chips of
  * a node without a light chip with room lend none (measured across a gateway: the light chips then also hold the
  * node's sums, and the unit's span grew, docs/compiler.md).
@@ -37,7 +40,7 @@ export function lentTiles(
   const [lo, hi] = [Math.min(...counts), Math.max(...counts)];
   if (hi !== lo + 1 || lo === 0) return out;
   const nodeOf = (c: number) => Math.floor((base + c) / node);
-  const open = all.filter((c) => kTiles(c) === lo && room(c) > 0);
+  const open = all.filter((c) => kTiles(c) === lo && room(c) >= outTiles);
   const toOf = (h: number): number | undefined => {
     const mine = open.filter((c) => nodeOf(c) === nodeOf(h));
     const before = mine.filter((c) => c <= h);
@@ -45,13 +48,9 @@ export function lentTiles(
   };
   const heavy = all.filter((c) => kTiles(c) === hi);
   for (const l of open) {
-    const mine = heavy.filter((h) => toOf(h) === l);
+    const mine = heavy.filter((h) => toOf(h) === l).slice(0, Math.floor(room(l) / outTiles));
     if (mine.length === 0) continue;
-    const x = Math.min(
-      Math.floor((3 * outTiles) / (1 + mine.length)),
-      Math.floor(room(l) / mine.length),
-      outTiles,
-    );
+    const x = Math.min(Math.floor((3 * outTiles) / (1 + mine.length)), outTiles);
     if (x <= 0) continue;
     for (const h of mine) out.set(h, { to: l, lends: (j) => j < x });
   }
@@ -61,8 +60,9 @@ export function lentTiles(
 /**
  * Lent weight tiles fill a light chip up to this share of the partition's usable SRAM, by its estimate
  * (`chipBytes`). Measured on the fp8 70b's unit: chip 12 (attention's weights beside its MLP share, 186 MB of
- * 208 estimated, 194 MiB allocated) overflowed with 12 lent tiles (1.2 MB; allocate then loaded its down one row a
- * cycle, 393 cycles a tile against 181); chips at 138 MB or less took 228 with no change to their loads.
+ * 208 estimated, 194 MiB allocated) overflowed when it was lent "12 tiles" by the first count (x times lenders; each
+ * lender's K tile is placed whole, so about 32 MB, not 1.2; allocate then loaded its down one row a cycle, 393
+ * cycles a tile against 181); chips at 138 MB or less took their lenders with no change to their loads.
  */
 export const LEND_FILL = 0.85;
 

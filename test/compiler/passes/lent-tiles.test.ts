@@ -29,16 +29,18 @@ describe("lentTiles: heavier chips lend their first K tile to a lighter chip of 
     expect([0, 4, 8, 12, 16, 20].filter((c) => lent.has(c))).toEqual([]);
   });
 
-  it("a light chip without room takes none, and its node's heavy chips lend nowhere else; with less room, fewer", () => {
-    const room = (c: number) => (c < 8 ? 0 : c < 12 ? 30 : 1000);
+  it("a light chip without room for one lender's whole K tile takes none, and its node's heavy chips lend nowhere else; with room for fewer lenders, fewer lend, each more", () => {
+    // Chips 0..7: room for 25 weight tiles, one short of a K tile's 26 output tiles. Chip 8: room for two lenders.
+    const room = (c: number) => (c < 8 ? 25 : c < 12 ? 60 : 1000);
     const lent = lentTiles(8, 24, 8, unitK, 26, room);
     for (let c = 0; c < 8; c++) expect(lent.has(c), `chip ${c}`).toBe(false);
-    // Chip 8 of the split (room for 30 tiles) takes 10 output tiles from each of its three heavy chips.
-    expect([9, 10, 11].map((h) => [lent.get(h)!.to, lent.get(h)!.lends(9), lent.get(h)!.lends(10)])).toEqual([
-      [8, true, false],
-      [8, true, false],
-      [8, true, false],
+    // Chip 8 of the split takes its first two heavy chips' K tiles whole in room (2 x 26 <= 60), 78 / 3 = 26 output
+    // tiles each; chip 11 lends nowhere.
+    expect([9, 10].map((h) => [lent.get(h)!.to, lent.get(h)!.lends(25)])).toEqual([
+      [8, true],
+      [8, true],
     ]);
+    expect(lent.has(11)).toBe(false);
   });
 
   it("even K ranges, or ranges differing by more than one tile, lend nothing", () => {
