@@ -15,6 +15,7 @@ export function fuseEpilogues(k: KernelGraph): KernelGraph {
   const outputs = new Set(k.outputs.map((o) => o.tensor));
   const rows = new Map(k.tensors.map((t) => [t.id, t.rows]));
   const cols = new Map(k.tensors.map((t) => [t.id, t.cols]));
+  const dtypes = new Map(k.tensors.map((t) => [t.id, t.dtype]));
   const ops: (KOp | undefined)[] = [...k.ops];
   const producer = new Map<string, number>();
   ops.forEach((op, i) => {
@@ -23,13 +24,28 @@ export function fuseEpilogues(k: KernelGraph): KernelGraph {
   const dropped = new Set<string>();
   ops.forEach((op, i) => {
     if (!op) return;
-    const x = op.kind === "binary" ? op.a : op.kind === "unary" || op.kind === "binaryImm" ? op.x : undefined;
+    const x =
+      op.kind === "binary"
+        ? op.a
+        : op.kind === "unary" || op.kind === "binaryImm" || op.kind === "convert"
+          ? op.x
+          : undefined;
     if (x === undefined || readers.get(x) !== 1 || outputs.has(x)) return;
     const pi = producer.get(x);
     const p = pi === undefined ? undefined : ops[pi];
     if (p?.kind !== "matmul") return;
+    // A convert ends an epilogue: row adds after it chained llama2-7b's decode heads' sum tree into one head's
+    // product (+5%).
+    if (p.epilogue?.some((e) => e.kind === "convert")) return;
     let e: EpilogueOp | undefined;
-    if (op.kind === "unary") e = { kind: "unary", fn: op.fn };
+    if (op.kind === "convert") {
+      // fp32 rounded to 16 bits after the epilogue's steps, on the way out (a head's bf16 exps, its masked p . V):
+      // no VXM task of its own on the chain. Only after other steps: a bare convert moved mixtral's spread
+      // placement (its top-k index product: +3%), and such a product could be built in the narrow type.
+      const narrow = dtypes.get(op.out) === "bf16" || dtypes.get(op.out) === "fp16";
+      if (dtypes.get(x) === "fp32" && narrow && (p.epilogue?.length ?? 0) > 0 && rows.get(x) === 1)
+        e = { kind: "convert" };
+    } else if (op.kind === "unary") e = { kind: "unary", fn: op.fn };
     else if (op.kind === "binaryImm") e = { kind: "imm", fn: op.fn, imm: op.imm };
     else if (
       op.kind === "binary" &&

@@ -47,7 +47,10 @@ export type EpilogueOp =
   | { readonly kind: "unary"; readonly fn: UnaryFn }
   /** `x fn b` with `b` a single row broadcast over the rows (a bias). */
   | { readonly kind: "row"; readonly fn: BinaryFn; readonly b: string }
-  | { readonly kind: "imm"; readonly fn: BinaryFn; readonly imm: number };
+  | { readonly kind: "imm"; readonly fn: BinaryFn; readonly imm: number }
+  /** The value so far, in the accumulator's type, rounded to the product's out type (fuse.ts): the ops before it
+   * run in the accumulator's type, the ops after it in the out type. At most one, only when out is narrower. */
+  | { readonly kind: "convert" };
 
 export type KOp =
   /** out[m, n] = epilogue(sum over k of a[m, k] * b[n, k]): `b` is stored with one row per output column. */
@@ -200,7 +203,13 @@ export function formatKernelOp(op: KOp): string {
             ? ` (n tiles ${op.bLayout.nTiles[0]}..${op.bLayout.nTiles[1] - 1}${op.bLayout.lanes ? `, lanes ${op.bLayout.lanes[0]}..${op.bLayout.lanes[1] - 1}` : ""})`
             : ` (n tiles ${op.bLayout.nTiles[0]}..${op.bLayout.nTiles[1] - 1}, b from k tile ${op.kTiles?.[0] ?? 0})`;
       const epi = (op.epilogue ?? []).map((e) =>
-        e.kind === "unary" ? e.fn : e.kind === "row" ? `${e.fn} ${e.b}` : `${e.fn} #${e.imm}`,
+        e.kind === "unary"
+          ? e.fn
+          : e.kind === "row"
+            ? `${e.fn} ${e.b}`
+            : e.kind === "convert"
+              ? `convert ${op.out}`
+              : `${e.fn} #${e.imm}`,
       );
       return `${op.out} = matmul ${op.a}, rows ${op.b}${kt}${lay}${epi.map((e) => ` | ${e}`).join("")}`;
     }

@@ -270,18 +270,24 @@ export function tileContext(p: PartitionedGraph, machine: Machine): TileContext 
   const zeros = zeroTiles(p.kernel);
   const finish: TileContext["finish"] = (steps, src, acc, out, j, m0, mn, epilogue) => {
     let cur = src;
-    if (out.type !== acc) {
+    // Without an epilogue convert the value is rounded to out's type first; with one, where it stands.
+    let type = epilogue.some((e) => e.kind === "convert") ? acc : out.type;
+    if (type !== acc) {
       steps.push({ kind: "convert", from: acc, to: out.type, src, n: mn });
       cur = steps.length - 1;
     }
     for (const e of epilogue) {
-      if (e.kind === "unary") steps.push({ kind: "vunary", fn: e.fn, type: out.type, src: cur, n: mn });
+      if (e.kind === "convert") {
+        if (type !== out.type) steps.push({ kind: "convert", from: type, to: out.type, src: cur, n: mn });
+        else continue;
+        type = out.type;
+      } else if (e.kind === "unary") steps.push({ kind: "vunary", fn: e.fn, type, src: cur, n: mn });
       else if (e.kind === "imm")
-        steps.push({ kind: "vbinary", fn: e.fn, type: out.type, a: cur, b: { imm: e.imm }, n: mn });
+        steps.push({ kind: "vbinary", fn: e.fn, type, a: cur, b: { imm: e.imm }, n: mn });
       else if ((e.fn === "add" || e.fn === "sub") && zeros.get(e.b)?.has(j)) continue;
       else {
         steps.push({ kind: "read", ref: rowsOf(e.b, j, 0, mn, 0), type: byId.get(e.b)!.type });
-        steps.push({ kind: "vbinary", fn: e.fn, type: out.type, a: cur, b: steps.length - 1, n: mn });
+        steps.push({ kind: "vbinary", fn: e.fn, type, a: cur, b: steps.length - 1, n: mn });
       }
       cur = steps.length - 1;
     }

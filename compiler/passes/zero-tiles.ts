@@ -50,6 +50,7 @@ export function zeroTiles(g: KernelGraph): ReadonlyMap<string, ReadonlySet<numbe
         for (const e of op.epilogue ?? []) {
           if (e.kind === "unary" && KEEPS_ZERO.has(e.fn)) continue;
           if (e.kind === "imm" && e.fn === "mul") continue;
+          if (e.kind === "convert") continue;
           if (e.kind === "row" && (e.fn === "add" || e.fn === "sub")) {
             const b = zeroIn(e.b);
             z = new Set([...z].filter((j) => b.has(j)));
