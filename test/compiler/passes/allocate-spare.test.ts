@@ -4,7 +4,7 @@ import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { TSP_V1 } from "../../../arch/presets.ts";
 import { loadModel } from "../../../compiler/frontend.ts";
-import { roundInput as inputOf, sramBytesPerChip } from "../../../compiler/passes/allocate.ts";
+import { roundInput as inputOf } from "../../../compiler/passes/allocate.ts";
 import { allocateRound, type RoundPolicy } from "../../../compiler/passes/allocate-round.ts";
 import { decompose } from "../../../compiler/passes/decompose.ts";
 import { partition } from "../../../compiler/passes/partition.ts";
@@ -38,29 +38,30 @@ describe("allocate: a reuse-first chip's spare room", () => {
     freshBudget: (chip) => (chip === 0 ? budget : 0),
   });
   const tight = allocateRound(input, { ...policy(0), freshBudget: undefined });
-  const used = (r: typeof tight) => sramBytesPerChip(r.graph, TSP_V1)[0]! / TSP_V1.lanes;
 
   it("with no room, the reuse-first placements unchanged", () => {
     const none = allocateRound(input, policy(0));
     expect(onChip(none.graph.placements, 0)).toBe(onChip(tight.graph.placements, 0));
   });
 
-  it("room goes to fresh space instead of costly reuse, never past the budget; the other chip unchanged", () => {
+  it("room goes to fresh space instead of costly reuse, as much as the budget allows and no more: a tiny budget is spent before any reused block is spared, a small one spares some, a large one all it can; the other chip unchanged", () => {
     // The case is only a test if the reuse-first chip reuses space to begin with.
-    expect(reusedBlocks(tight.graph.placements)).toBeGreaterThan(0);
-    let before = reusedBlocks(tight.graph.placements);
-    for (const budget of [1024, 8192, 65536]) {
+    const reusedTight = reusedBlocks(tight.graph.placements);
+    expect(reusedTight).toBeGreaterThan(0);
+    const reused = [32, 64, 1024, 65536].map((budget) => {
       const r = allocateRound(input, policy(budget));
       expect(r.fullChips).toEqual([]);
-      // The fresh blocks taken are within the budget, but the high water may rise by a little more: a block taken
-      // fresh changes which freed blocks later temporaries find (with a one-row p . V rounded in its epilogue,
-      // fuse.ts, 1,068 words at a budget of 1,024). The room it comes from is checked by the fit (fullChips).
-      expect(used(r) - used(tight)).toBeLessThanOrEqual(budget + budget / 8);
-      const reused = reusedBlocks(r.graph.placements);
-      expect(reused).toBeLessThanOrEqual(before);
-      before = reused;
       expect(onChip(r.graph.placements, 1)).toBe(onChip(tight.graph.placements, 1));
-    }
-    expect(before).toBeLessThan(reusedBlocks(tight.graph.placements));
+      return reusedBlocks(r.graph.placements);
+    });
+    // 32 slice-words: spent on the first small temporaries (were the budget not spent, every temporary of 32 words
+    // or fewer would go fresh: 47 reused blocks, not 71). 64: some of the earliest temporaries take fresh space, then
+    // the budget is spent. 1024 and more: every temporary that wants fresh space has it. The high water is not
+    // bounded by the budget (a block taken fresh changes which freed blocks later temporaries find: +668 words at a
+    // budget of 64 here), so allocate.ts keeps a spare round only if every chip fits (fullChips).
+    expect(reused[0]).toBe(reusedTight);
+    expect(reused[1]).toBeLessThan(reused[0]!);
+    expect(reused[2]).toBeLessThan(reused[1]!);
+    expect(reused[3]).toBe(reused[2]);
   });
 });
