@@ -129,6 +129,17 @@ export function allocateRound(input: RoundInput, policy: RoundPolicy): RoundResu
   const keepsActivation = (chip: number) => keeps[chip] === 1;
   const mixed = chipsMixingWidths(tensors, facts.wideCandidate, facts.converted, chips);
 
+  /** Per plane count, which of its groups hold activation slices (`GroupTable.activation`). */
+  const activationMasks = new Map<GroupTable, Uint8Array>();
+  const activationGroup = (table: GroupTable, gi: number): boolean => {
+    let mask = activationMasks.get(table);
+    if (!mask) {
+      mask = new Uint8Array(table.groups.length);
+      for (const a of table.activation) mask[a] = 1;
+      activationMasks.set(table, mask);
+    }
+    return mask[gi] === 1;
+  };
   const chunkTables = new ChunkTables(machine);
   /** Fresh space for one wide block: a whole chunk of slice groups on the cursor's side (no clash), one address. */
   const placeWide = (
@@ -303,9 +314,17 @@ export function allocateRound(input: RoundInput, policy: RoundPolicy): RoundResu
         // another).
         const spare = tight && !placed && t.role === "temp" && budget[t.chip]! >= rows * table.planes;
         if (!placed && tight && !spare) placed = reuse(false, table, listBase, start, rows, freeForThis, war);
-        for (let k = 0; k < groups.length && !placed; k++) {
+        // Fresh space round-robin. On a chip that keeps activation groups, a tensor that is no short matrix input
+        // tries the other groups first: the allocator bumps a group's slices to its highest top, so one fp32
+        // temporary on the 4-slice group over a side's activation slices and two weight slices raised the
+        // activation slices to the weights' height (llama2-70b-fp8's chip 14: from word 0 to 7,854), and the later
+        // layers' inputs of the MXM then spilled onto weight chunks, where every product's read of them collided
+        // with a weight load (docs/compiler.md, "Activation groups kept for activations").
+        const sparing = !tight && keepsActivation(t.chip) && !(facts.mxmInput[ti] === 1 && shortInput(t));
+        for (let k = sparing ? 0 : groups.length; k < 2 * groups.length && !placed; k++) {
           const gi = (start + k) % groups.length;
           if (clashes(table, gi)) continue;
+          if (k < groups.length && activationGroup(table, gi)) continue;
           const addr = topOf(t.chip, groups[gi]!);
           if (addr + rows <= wordsPerSlice) {
             raise(t.chip, groups[gi]!, addr + rows);
