@@ -1,26 +1,9 @@
 // With a cursor per chip the allocator's chips are independent: a chip's placements depend only on its own
 // tensors, so narrowing one chip's weight loads leaves every other chip's wide loads as they were.
-import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { TSP_V1 } from "../../../arch/presets.ts";
-import { loadModel } from "../../../compiler/frontend.ts";
-import { roundInput as inputOf } from "../../../compiler/passes/allocate.ts";
-import { allocateRound, type RoundInput } from "../../../compiler/passes/allocate-round.ts";
-import { decompose } from "../../../compiler/passes/decompose.ts";
-import { partition } from "../../../compiler/passes/partition.ts";
-import { placeStages } from "../../../compiler/passes/stages.ts";
+import { allocateRound } from "../../../compiler/passes/allocate-round.ts";
 import type { Placement } from "../../../compiler/passes/task-ir.ts";
-import { tile } from "../../../compiler/passes/tile.ts";
-
-/** tiny-gpt pipelined over 2 chips, up to the allocator's input. */
-function roundInput(): RoundInput {
-  const path = "programs/tiny-gpt.model";
-  const graph = loadModel(readFileSync(path, "utf8"), path).graph!;
-  const d = decompose(graph, path);
-  const p = partition(d.kernel, TSP_V1, 2, path, "pipeline");
-  const g = placeStages(tile(p.partitioned, TSP_V1), p.partitioned, TSP_V1);
-  return inputOf(g, TSP_V1, path, true);
-}
+import { tinyGptRoundInput as roundInput } from "../helpers/round-input.ts";
 
 const onChip = (ps: readonly Placement[] | undefined, chip: number) =>
   (ps ?? []).filter((p) => p.chip === chip);
