@@ -9,10 +9,11 @@ import { resolveMachine } from "../../../arch/derive.ts";
 import { compile } from "../../../compiler/compile.ts";
 import { loadModel } from "../../../compiler/frontend.ts";
 import { decompose } from "../../../compiler/passes/decompose.ts";
-import { demands, packContext, packStages } from "../../../compiler/passes/pack.ts";
+import { demands, packStages } from "../../../compiler/passes/pack.ts";
 import { partition, usableBytesPerChip } from "../../../compiler/passes/partition.ts";
 import { initialSources } from "../../../compiler/reference/init.ts";
 import { expectExact } from "../../support/exact.ts";
+import { budgetPackContext } from "../helpers/pack-context.ts";
 
 /** 480 words per MEM slice: 13.5 MB a chip, 4.2 MB of it usable by the packing. */
 const SMALL = resolveMachine("tsp-v1", { mem_words: "480" });
@@ -27,13 +28,7 @@ output o = ${read ? "relu(matmul(x, w))" : "matmul(x, w)"}
 
 function contextOf(text: string) {
   const kernel = decompose(loadModel(text, "test.model", {}).graph!, "test.model").kernel;
-  const ctx = packContext(
-    kernel.ops,
-    new Map(kernel.tensors.map((t) => [t.id, t])),
-    kernel.outputs.map((o) => o.tensor),
-    { lanes: 320, planes: 4, budget: usableBytesPerChip(SMALL), nodeChips: 8, chunkRows: 1024 },
-  );
-  return { kernel, ctx };
+  return { kernel, ctx: budgetPackContext(kernel, usableBytesPerChip(SMALL)) };
 }
 
 describe("a product no K split fits is packed by output columns", () => {

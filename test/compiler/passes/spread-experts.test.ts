@@ -6,7 +6,6 @@ import { resolveMachine } from "../../../arch/derive.ts";
 import { loadModel } from "../../../compiler/frontend.ts";
 import { decompose } from "../../../compiler/passes/decompose.ts";
 import { fuseEpilogues } from "../../../compiler/passes/fuse.ts";
-import { packContext } from "../../../compiler/passes/pack.ts";
 import { partition, usableBytesPerChip } from "../../../compiler/passes/partition.ts";
 import {
   besideReaders,
@@ -14,6 +13,7 @@ import {
   expertProduct,
   readersOf,
 } from "../../../compiler/passes/spread-experts.ts";
+import { budgetPackContext } from "../helpers/pack-context.ts";
 
 /** 480 words per MEM slice: 13.5 MB a chip, 4.2 MB of it usable. */
 const SMALL = resolveMachine("tsp-v1", { mem_words: "480" });
@@ -35,13 +35,7 @@ output y = moe(x, softmax(s), i, g, u, dn)
 
 function contextOf(text: string) {
   const kernel = fuseEpilogues(decompose(loadModel(text, "test.model", {}).graph!, "test.model").kernel);
-  const ctx = packContext(
-    kernel.ops,
-    new Map(kernel.tensors.map((t) => [t.id, t])),
-    kernel.outputs.map((o) => o.tensor),
-    { lanes: 320, planes: 4, budget: usableBytesPerChip(SMALL), nodeChips: 8, chunkRows: 1024 },
-  );
-  return { kernel, ctx };
+  return { kernel, ctx: budgetPackContext(kernel, usableBytesPerChip(SMALL)) };
 }
 
 describe("a moe's experts in the spread", () => {
