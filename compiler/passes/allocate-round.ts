@@ -1,7 +1,8 @@
 // One placement round of `allocate`: in, the graph's allocation facts and which weights to load narrow; out, every
 // used tile's SRAM blocks, the tasks with their reuse (`after`) edges and `lw` widths, or the chips that overflowed.
 // Guarantees: a temporary's space is reused only after its last use, tensors one task accesses never share a slice.
-// Split off: why a block found no place (allocate-full.ts), the graph built from the placements (allocate-placed.ts).
+// Split off: fresh space (allocate-space.ts), why a block found no place (allocate-full.ts), the graph built from the
+// placements (allocate-placed.ts).
 import { ELEM_BYTES } from "../../arch/isa.ts";
 import type { Machine } from "../../arch/machine.ts";
 import { invariant } from "../../util/assert.ts";
@@ -13,17 +14,9 @@ import { fullChipDiagnostic } from "./allocate-full.ts";
 import type { GroupTable, SliceTables } from "./allocate-groups.ts";
 import { placedGraph, type Reuse } from "./allocate-placed.ts";
 import type { Precedence } from "./allocate-precede.ts";
-import {
-  type Chunk,
-  type ChunkSpace,
-  ChunkTables,
-  chipsKeepingActivations,
-  chipsMixingWidths,
-  chooseChunk,
-  convertWidthOf,
-  shortInputOf,
-} from "./allocate-wide.ts";
-import type { BlockPlacement, Placement, TaskGraph, TiledTensor } from "./task-ir.ts";
+import { FreshSpace, type Spot } from "./allocate-space.ts";
+import { shortInputOf } from "./allocate-wide.ts";
+import type { BlockPlacement, Placement, TaskGraph } from "./task-ir.ts";
 
 /** Freed blocks per slice group checked for cost-free reuse: a bound that keeps allocation linear. */
 const REUSE_CANDIDATES = 4;
@@ -57,8 +50,6 @@ export interface RoundResult {
   readonly clashed: boolean;
 }
 
-type Spot = Omit<BlockPlacement, "tile" | "row0" | "rows">;
-
 export { convertWidthOf } from "./allocate-wide.ts";
 
 /** What one round may do, per chip or tensor. */
@@ -87,14 +78,17 @@ export function allocateRound(input: RoundInput, policy: RoundPolicy): RoundResu
   const sliceCount = tables.sliceCount;
   const maskWords = tables.maskWords;
   const chips = tensors.reduce((n, t) => Math.max(n, t.chip + 1), g.chips);
-  /** Per (chip, slice), by index chip * slices + slice: the first free word above the bump pointer. */
-  const top = new Int32Array(chips * sliceCount);
+  const space = new FreshSpace({
+    machine,
+    facts,
+    tables,
+    chips,
+    cursorPerChip: input.cursorPerChip,
+    turns: input.turns,
+    byTurn,
+  });
+  const { top, avoid } = space;
   const free = new FreeLists();
-  /** Per plane count the next slice group, round-robin: with `cursorPerChip` per (chip, plane count), by index
-   * chip * CURSOR_PLANES + planes, else one shared by every chip (then narrowing one chip's tensors moves every
-   * later chip's placements). */
-  const cursor = new Int32Array(chips * CURSOR_PLANES);
-  const slot = (chip: number, planes: number) => (input.cursorPerChip ? chip * CURSOR_PLANES : 0) + planes;
   const placements: (Placement | undefined)[] = new Array(tensors.length);
   /** Temporaries placed in reused space, in placement order, with the tasks their writers must follow. */
   const reused: Reuse[] = [];
@@ -108,86 +102,9 @@ export function allocateRound(input: RoundInput, policy: RoundPolicy): RoundResu
   let clashed = false;
   const wide = new Uint8Array(tensors.length);
   for (let ti = 0; ti < tensors.length; ti++) wide[ti] = facts.wideCandidate[ti] === 1 && !narrow(ti) ? 1 : 0;
-  const avoid = new Uint32Array(maskWords);
-  const clashes = (table: GroupTable, gi: number): boolean => {
-    for (let w = 0; w < maskWords; w++) if ((avoid[w]! & table.mask[gi * maskWords + w]!) !== 0) return true;
-    return false;
-  };
-  const convertWidth = convertWidthOf(machine);
-  const wordsPerSlice = machine.mem.wordsPerSlice;
-  const topOf = (chip: number, group: readonly number[]): number => {
-    let addr = 0;
-    for (const s of group) addr = Math.max(addr, top[chip * sliceCount + s]!);
-    return addr;
-  };
-  const raise = (chip: number, group: readonly number[], to: number) => {
-    for (const s of group) top[chip * sliceCount + s] = to;
-  };
-
+  const clashes = (table: GroupTable, gi: number): boolean => space.clashes(table, gi);
   const shortInput = shortInputOf(machine);
-  const keeps = chipsKeepingActivations(machine, tensors, facts.abcReads, chips);
-  const keepsActivation = (chip: number) => keeps[chip] === 1;
-  const mixed = chipsMixingWidths(tensors, facts.wideCandidate, facts.converted, chips);
-
-  /** Per plane count, which of its groups hold activation slices (`GroupTable.activation`). */
-  const activationMasks = new Map<GroupTable, Uint8Array>();
-  const activationGroup = (table: GroupTable, gi: number): boolean => {
-    let mask = activationMasks.get(table);
-    if (!mask) {
-      mask = new Uint8Array(table.groups.length);
-      for (const a of table.activation) mask[a] = 1;
-      activationMasks.set(table, mask);
-    }
-    return mask[gi] === 1;
-  };
-  const chunkTables = new ChunkTables(machine);
-  /** Fresh space for one wide block: a whole chunk of slice groups on the cursor's side (no clash), one address. */
-  const placeWide = (
-    t: TiledTensor,
-    ti: number,
-    rows: number,
-    table: GroupTable,
-    group: number,
-  ): Spot | undefined => {
-    const planes = table.planes;
-    const groups = table.groups;
-    const full = Math.min(
-      machine.mxm.maxLoadWidth,
-      Math.floor(machine.streamsPerDirection / planes),
-      facts.converted[ti] === 1 ? convertWidth : Number.POSITIVE_INFINITY,
-    );
-    if (full <= 1 || rows <= 1) return undefined;
-    const start = cursor[slot(t.chip, planes)]!;
-    const west = table.west[start % groups.length]!;
-    const keep = keepsActivation(t.chip);
-    const chunks = chunkTables.of(table, keep, full);
-    const sideOf = (chunk: Chunk) => (chunk.west ? table.westGroups : table.eastGroups);
-    const space: ChunkSpace = {
-      addrOf: (chunk, width) => {
-        let addr = 0;
-        for (let k = chunk.c; k < chunk.c + width; k++) {
-          if (clashes(table, sideOf(chunk)[k]!)) return -1;
-          addr = Math.max(addr, topOf(t.chip, groups[sideOf(chunk)[k]!]!));
-        }
-        return addr;
-      },
-      orderOf: (chunk) => (sideOf(chunk)[chunk.c]! - start + groups.length) % groups.length,
-    };
-    const turn = group >= 0 && byTurn(t.chip) && !mixed[t.chip] ? input.turns[group]! : -1;
-    const few = chunks.cycle.length <= FEW_CHUNKS_PER_PLANE * machine.mxm.planes;
-    const own = turn >= 0 && few ? chunks.cycle[turn % chunks.cycle.length] : undefined;
-    const words = (width: number) => Math.ceil(rows / width);
-    // The other side when the cursor's is full: chunks taken by turn can fill one side first.
-    const got =
-      chooseChunk(west ? chunks.west : chunks.east, rows, words, wordsPerSlice, space, own) ??
-      chooseChunk(west ? chunks.east : chunks.west, rows, words, wordsPerSlice, space, undefined);
-    if (!got) return undefined;
-    const { chunk, width, addr } = got;
-    const slices = tables.runSlices(table, chunk.west, chunk.c, width);
-    raise(t.chip, slices, addr + words(width));
-    cursor[slot(t.chip, planes)] = (sideOf(chunk)[chunk.c + width - 1]! + 1) % groups.length;
-    return { slices, addr, width };
-  };
+  const keepsActivation = (chip: number) => space.keepsActivation(chip);
 
   /** A freed block from the cursor on (with `costFree`, only one whose users precede this tensor's writers); its
    * old tenants' users join `war` (once per dead tensor per `place`: `warStamp`). */
@@ -227,24 +144,6 @@ export function allocateRound(input: RoundInput, policy: RoundPolicy): RoundResu
     return { slices: groups[best.gi]!, addr: b.addr, reuses: b.tenants };
   };
 
-  /** Fresh space for one block in the first of `among` (slice groups of `table`) where it fits without a clash. */
-  const fresh = (
-    chip: number,
-    table: GroupTable,
-    rows: number,
-    among: readonly number[],
-  ): Spot | undefined => {
-    for (const gi of among) {
-      if (clashes(table, gi)) continue;
-      const group = table.groups[gi]!;
-      const addr = topOf(chip, group);
-      if (addr + rows > wordsPerSlice) continue;
-      raise(chip, group, addr + rows);
-      return { slices: group, addr };
-    }
-    return undefined;
-  };
-
   /** Per dead tensor, the `place` call that last took its users into `war`. */
   const warStamp = new Int32Array(tensors.length);
   let placeCount = 0;
@@ -252,7 +151,6 @@ export function allocateRound(input: RoundInput, policy: RoundPolicy): RoundResu
     const t = tensors[ti]!;
     const planes = ELEM_BYTES[t.type];
     const table = tables.of(planes);
-    const groups = table.groups;
     const out: BlockPlacement[] = [];
     const war: number[] = [];
     // Freed blocks of one dead tensor share its users: take each tensor's once (`warStamp`).
@@ -274,9 +172,9 @@ export function allocateRound(input: RoundInput, policy: RoundPolicy): RoundResu
       for (let row0 = 0; row0 < t.rows; row0 += t.blockRows) {
         const rows = Math.min(t.blockRows, t.rows - row0);
         let placed: Spot | undefined;
-        const start = cursor[slot(t.chip, planes)]!;
+        const start = space.cursorAt(t.chip, planes);
         const group = facts.loadGroup[facts.blockBase[tile]! + row0 / t.blockRows]!;
-        if (wide[ti] === 1) placed = placeWide(t, ti, rows, table, group);
+        if (wide[ti] === 1) placed = space.wide(t, ti, rows, table, group);
         // Reuse costs time when it orders work the program does not: the new tenant's writers wait for the old
         // tenant's readers and writers. Reusing first tied unrelated work together (llama2-7b: a head's query
         // mask, last on one pipeline chip, waited for the end of that chip's other heads, so the next chip's heads
@@ -299,12 +197,12 @@ export function allocateRound(input: RoundInput, policy: RoundPolicy): RoundResu
           table.activation.length > 0
         ) {
           placed = reuse(true, table, listBase, start, rows, freeForThis, war, table.activation);
-          if (!placed) placed = fresh(t.chip, table, rows, table.activation);
+          if (!placed) placed = space.fresh(t.chip, table, rows, table.activation);
         }
         if (!placed && !tight && facts.relayAt[ti]! >= 0) {
           const near = tables.nearest(table, facts.relayAt[ti]!);
           placed = reuse(true, table, listBase, start, rows, freeForThis, war, near);
-          if (!placed) placed = fresh(t.chip, table, rows, near);
+          if (!placed) placed = space.fresh(t.chip, table, rows, near);
         }
         if (!placed && !(tight && oldestFirst))
           placed = reuse(true, table, listBase, start, rows, freeForThis, war);
@@ -321,17 +219,7 @@ export function allocateRound(input: RoundInput, policy: RoundPolicy): RoundResu
         // layers' inputs of the MXM then spilled onto weight chunks, where every product's read of them collided
         // with a weight load (docs/compiler.md, "Activation groups kept for activations").
         const sparing = !tight && keepsActivation(t.chip) && !(facts.mxmInput[ti] === 1 && shortInput(t));
-        for (let k = sparing ? 0 : groups.length; k < 2 * groups.length && !placed; k++) {
-          const gi = (start + k) % groups.length;
-          if (clashes(table, gi)) continue;
-          if (k < groups.length && activationGroup(table, gi)) continue;
-          const addr = topOf(t.chip, groups[gi]!);
-          if (addr + rows <= wordsPerSlice) {
-            raise(t.chip, groups[gi]!, addr + rows);
-            placed = { slices: groups[gi]!, addr };
-            cursor[slot(t.chip, planes)] = (gi + 1) % groups.length;
-          }
-        }
+        if (!placed) placed = space.roundRobin(t.chip, table, rows, start, sparing);
         if (spare && placed) budget[t.chip]! -= rows * table.planes;
         // Reuse-first already tried every freed block, and fresh space failing changed none.
         if (!placed && (!tight || spare))
@@ -424,10 +312,4 @@ export function allocateRound(input: RoundInput, policy: RoundPolicy): RoundResu
 }
 
 const NONE: readonly number[] = [];
-/** Chunks per MXM plane up to which groups take chunks by turn (allocate-wide.ts): 6 fp16 chunks for 4 planes do;
- * with 8-bit weights' 28 the lowest chunk seldom puts two planes' loads together, and turns there cost the stamped
- * llama2-70b-fp8's unit a deskew period (2,734,543 -> 2,778,598 cycles). */
-const FEW_CHUNKS_PER_PLANE = 2;
-/** Cursor slots per chip: one per byte-plane count (at most 4). */
-const CURSOR_PLANES = 8;
 const sortedChips = (chips: ReadonlySet<number>) => [...chips].sort((a, b) => a - b);
