@@ -25,8 +25,9 @@ import { markBits } from "../sram.ts";
 import { accTypeCode } from "../units.ts";
 import { Bail } from "./bail.ts";
 import type { BankClaims } from "./bank-claims.ts";
-import { FastLink, FastPlane, type Scratch } from "./chip-state.ts";
+import { FastLink, type Scratch } from "./chip-state.ts";
 import { FastStreams } from "./chip-streams.ts";
+import { FastPlane } from "./planes.ts";
 import { fnOf, R_A, R_B, R_GROUPS, R_LATENCY, R_N, R_OPS, R_SLOTS, s0Of, s1Of, s2Of, t0Of } from "./rows.ts";
 
 /** A chip's unit state and the units' rules as runs; FastChip (chip-run.ts) adds the queues and the issue loop. */

@@ -1,4 +1,4 @@
-// The MXM planes' accumulator rows after a fast run (fast/chip-state.ts FastPlane.keepRows, chip.ts
+// The MXM planes' accumulator rows after a fast run (fast/planes.ts FastPlane.keepRows, chip.ts
 // MxmPlane.useWrittenRows): the fast path hands the simulator only the rows an abc wrote, and the plane spreads them
 // into its per-row arrays when something first looks. The rule checked: every plane's ready cycle and result type,
 // row by row, equal the exact per-vector engine's (state() only counts the ready rows), and a plane no abc wrote
