@@ -6,6 +6,7 @@ import { decompose } from "../../../compiler/passes/decompose.ts";
 import { fuseEpilogues } from "../../../compiler/passes/fuse.ts";
 import { opInputs, printKernelGraph, verifyKernelGraph } from "../../../compiler/passes/kernel-ir.ts";
 import { inputView } from "../../../compiler/passes/pointwise-ir.ts";
+import { moeModel } from "../helpers/moe-model.ts";
 
 function kernelOf(text: string, sets: Record<string, string> = {}) {
   const g = loadModel(text, "t.model", sets).graph!;
@@ -155,19 +156,7 @@ describe("lowering of attention", () => {
 });
 
 describe("lowering of routing", () => {
-  const moe = `model m
-const t = 2
-const d = 64
-const ff = 32
-const e = 4
-input x: fp16[1, t, d]
-param router: fp16[d, e]
-param g: fp16[e, d, ff]
-param u: fp16[e, d, ff]
-param dn: fp16[e, ff, d]
-s, i = topk(matmul(x, router), k=2)
-output y = moe(x, softmax(s), i, g, u, dn)
-`;
+  const moe = moeModel({ t: 2, d: 64, ff: 32, e: 4 });
   it("moe computes each expert as its own products (lower-routing.ts lowerMoe): its rows of the stacked transposed weights, routing applied after down", () => {
     const { kernel, diagnostics } = kernelOf(moe);
     expect(diagnostics).toEqual([]);

@@ -13,6 +13,7 @@ import {
   expertProduct,
   readersOf,
 } from "../../../compiler/passes/spread-experts.ts";
+import { moeModel } from "../helpers/moe-model.ts";
 import { budgetPackContext } from "../helpers/pack-context.ts";
 
 /** 480 words per MEM slice: 13.5 MB a chip, 4.2 MB of it usable. */
@@ -20,18 +21,7 @@ const SMALL = resolveMachine("tsp-v1", { mem_words: "480" });
 
 /** 4 experts of 8.2 MB a weight (640 x 6,400 fp16: 20 column tiles; a chip's usable 4.2 MB holds none whole), one
  * token. */
-const MOE = `model m
-const d = 640
-const ff = 6400
-const e = 4
-input x: fp16[1, 1, d]
-param router: fp16[d, e]
-param g: fp16[e, d, ff]
-param u: fp16[e, d, ff]
-param dn: fp16[e, ff, d]
-s, i = topk(matmul(x, router), k=2)
-output y = moe(x, softmax(s), i, g, u, dn)
-`;
+const MOE = moeModel({ t: 1, d: 640, ff: 6400, e: 4 });
 
 function contextOf(text: string) {
   const kernel = fuseEpilogues(decompose(loadModel(text, "test.model", {}).graph!, "test.model").kernel);
