@@ -156,6 +156,7 @@ export function lowerMatmul(cx: TileContext, op: Matmul): void {
         // its own: each plane's chain then loads once, before its input comes (tile-context.ts kChain).
         const lone = b0.oneValue === true && ck1 * lanes > b0.cols && ck1 - ck0 > splits && splits > 1;
         const local: TiledTensor[] = [];
+        const weights = (i: number) => rowsOf(b.id, bTile(i, j), bRow0(j), nRows);
         for (let s = 0; s < splits; s++) {
           let [k0, k1] = planeRange(ck0, ck1, s, splits, lone);
           if (diagonal) {
@@ -163,7 +164,6 @@ export function lowerMatmul(cx: TileContext, op: Matmul): void {
             k1 = Math.min(k1, j + diagonal.above + 1);
           }
           const group = `${op.id}.n${j}.m${m0}${chips > 1 ? `.c${c}` : ""}${splits > 1 ? `.s${s}` : ""}`;
-          const weights = (i: number) => rowsOf(b.id, bTile(i, j), bRow0(j), nRows);
           const prev = cx.kChain(op.id, group, a, b.type, [k0, k1], weights, [m0, mn], c, planeRow0);
           const steps: Step[] = [{ kind: "acc", type: acc, n: mn, row0: 0 }];
           if (single) cx.finish(steps, 0, acc, out, j, m0, mn, op.epilogue ?? []);
@@ -181,7 +181,6 @@ export function lowerMatmul(cx: TileContext, op: Matmul): void {
           if (!l.lends(j)) continue;
           const a = cx.onChip(byId.get(partId(a0.id, h))!, c);
           const group = `${op.id}.n${j}.m${m0}.c${c}.l${h}`;
-          const weights = (i: number) => rowsOf(b.id, bTile(i, j), bRow0(j), nRows);
           const k = range(h)[0];
           const prev = cx.kChain(op.id, group, a, b.type, [k, k + 1], weights, [m0, mn], c, planeRow0);
           const part = partial.get(`${c}/l${h}`)!;

@@ -1,4 +1,4 @@
-// Fresh space on a chip that keeps activation groups (allocate-round.ts, "sparing"): a tensor that is no short
+// Fresh space on a chip that keeps activation groups (allocate-space.ts `roundRobin`, "sparing"): a tensor that is no short
 // matrix input takes the other groups first, so it never raises the activation slices' bump pointer while other
 // groups have room and the MXM inputs after it still find room there.
 import { describe, expect, it } from "vitest";
