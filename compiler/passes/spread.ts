@@ -138,10 +138,8 @@ function spreadWithin(
   // finish it goes to the least busy one, and its readers then wait on links for what could have been made beside
   // them (llama2-7b: 63 gathers over 8 chips, their sums crossing links at every level of the tree). It waits for
   // its first reader instead and goes to that reader's (first) chip.
-  const firstReader = new Map<string, number>();
   const producer = new Map<string, number>();
   ctx.ops.forEach((op, i) => {
-    for (const x of opInputs(op)) if (!firstReader.has(x)) firstReader.set(x, i);
     producer.set(op.out, i);
   });
   const siblings = heavySiblings(ctx, t);
@@ -177,7 +175,7 @@ function spreadWithin(
   };
   for (let i = 0; i < ctx.ops.length; i++) {
     const op = ctx.ops[i]!;
-    if (readsOnlySources(ctx, op) && firstReader.has(op.out)) {
+    if (readsOnlySources(ctx, op) && readers.has(op.out)) {
       deferred.add(i);
       continue;
     }
@@ -189,12 +187,10 @@ function spreadWithin(
     const pre = forced.get(i);
     let best: { p: Placement; items: Item[][]; end: number } | undefined = pre && { ...pre, end: 0 };
     // Read only by a group placed ahead, on one chip: made there (spread-experts.ts `besideReaders`).
-    const beside =
+    const readersChip =
       pre || waiting.length > 0 ? undefined : besideReaders(ctx, i, readers, forced, (x) => producer.has(x));
-    if (!process.env.NOBESIDE && beside !== undefined && fits(candidatesOf(i).whole[0]!, beside, i)) {
-      const p = { base: beside, width: 1 };
-      best = { p, items: candidatesOf(i).whole, end: line.place(i, p, false) };
-    }
+    if (readersChip !== undefined && fits(candidatesOf(i).whole[0]!, readersChip, i))
+      best = { p: { base: readersChip, width: 1 }, items: candidatesOf(i).whole, end: 0 };
     let partner: Placement | undefined;
     // A heavy product's column split may go to any node from the current one on, not only the current node. Of the
     // nodes no op uses yet only the first is weighed: a later one is as empty and further (more hops, never sooner).

@@ -151,7 +151,7 @@ export function lowerMatmul(cx: TileContext, op: Matmul): void {
         const a = inParts ? byId.get(partId(a0.id, c))! : cx.onChip(a0, c);
         const b = cx.onChip(b0, c);
         const [ck0, ck1] = rangeFor(c, j);
-        const splits = Math.min(splitsOn(c, j), splitsOn(c));
+        const splits = splitsOn(c, j);
         // A oneValue weight's partial last tile (its zero padding lanes differ from the full tiles) on a plane of
         // its own: each plane's chain then loads once, before its input comes (tile-context.ts kChain).
         const lone = b0.oneValue === true && ck1 * lanes > b0.cols && ck1 - ck0 > splits && splits > 1;
