@@ -74,8 +74,6 @@ export interface PreparedChip {
 
 export interface Prepared {
   readonly chips: PreparedChip[];
-  /** "chip:link" -> the other end. */
-  readonly wires: Map<string, { readonly chip: number; readonly link: number }>;
   readonly faults: Hazard[];
   readonly instructionCount: number;
   /** Lists of instructions that several queues run (PreparedQueue.list). */
@@ -190,9 +188,8 @@ export function prepare(program: Program, m: Machine, checkInstructions = true):
   };
 
   const check = checkInstructions ? new InstructionCheck(m, program, record) : undefined;
-  const wires = new Map<string, { chip: number; link: number }>();
-  /** Per chip, its links that a wire names, true by link (the same as `wires.has("chip:link")`, without a string
-   * per queue; an array, not a set: looked up for every queue of every chip). */
+  /** Per chip, its links that a wire names, true by link (an array, not a set: looked up for every queue of every
+   * chip). */
   const wiredLinks = new Map<number, boolean[]>();
   const chipIds = new Set(program.chips.map((c) => c.chip));
   for (const w of program.wires) {
@@ -210,7 +207,7 @@ export function prepare(program: Program, m: Machine, checkInstructions = true):
           where,
           args: [`link ${link} is outside 0..${m.c2c.links - 1}`],
         });
-      else if (wires.has(`${chip}:${link}`))
+      else if (wiredLinks.get(chip)?.[link] === true)
         faults.push({
           name: "bad-instruction",
           chip,
@@ -218,8 +215,6 @@ export function prepare(program: Program, m: Machine, checkInstructions = true):
           args: [`link ${link} of chip ${chip} is wired twice`],
         });
     }
-    wires.set(`${w.a}:${w.link}`, { chip: w.b, link: w.peerLink });
-    wires.set(`${w.b}:${w.peerLink}`, { chip: w.a, link: w.link });
     for (const [chip, link] of [
       [w.a, w.link],
       [w.b, w.peerLink],
@@ -387,7 +382,6 @@ export function prepare(program: Program, m: Machine, checkInstructions = true):
   }
   return {
     chips,
-    wires,
     faults,
     instructionCount: id,
     sharedLists: copiedLists.size,
