@@ -70,6 +70,8 @@ export interface GroupTable {
   /** The groups that hold a side's activation slices (`ACTIVATION_BYTES` of them a side), west then east: no wide
    * block takes them, so an MXM input read from them never waits for a weight load's read ports. */
   readonly activation: readonly number[];
+  /** Whether group gi is one of `activation`, by gi. */
+  readonly isActivation: readonly boolean[];
   /** Group gi's slices as bits: word w of group gi at `mask[gi * maskWords + w]`. */
   readonly mask: Uint32Array;
   /** Free-list number of group gi on chip 0 (chip c adds c * `SliceTables.listsPerChip`). */
@@ -165,6 +167,7 @@ export class SliceTables {
       wideWest: wideCount(westGroups),
       wideEast: wideCount(eastGroups),
       activation: [...westGroups, ...eastGroups].filter(isActivation),
+      isActivation: groups.map((_, gi) => isActivation(gi)),
       mask,
       listBase: this.nextList,
     };

@@ -45,8 +45,6 @@ export class FreshSpace {
   private readonly cursor: Int32Array;
   private readonly keeps: Uint8Array;
   private readonly mixed: Uint8Array;
-  /** Per plane count, which of its groups hold activation slices (`GroupTable.activation`). */
-  private readonly activationMasks = new Map<GroupTable, Uint8Array>();
   private readonly chunkTables: ChunkTables;
   private readonly convertWidth: number;
   private readonly wordsPerSlice: number;
@@ -98,7 +96,8 @@ export class FreshSpace {
   }
 
   /** Fresh space round-robin from group `start` on, moving the cursor past the group taken; with `sparing`, a first
-   * pass over the groups that hold no activation slices. */
+   * pass over the groups that hold no activation slices, then the activation groups (the others failed already and
+   * nothing changed since). */
   roundRobin(
     chip: number,
     table: GroupTable,
@@ -110,7 +109,7 @@ export class FreshSpace {
     for (let k = sparing ? 0 : groups.length; k < 2 * groups.length; k++) {
       const gi = (start + k) % groups.length;
       if (this.clashes(table, gi)) continue;
-      if (k < groups.length && this.activationGroup(table, gi)) continue;
+      if (sparing && (k < groups.length) === table.isActivation[gi]) continue;
       const addr = this.topOf(chip, groups[gi]!);
       if (addr + rows <= this.wordsPerSlice) {
         this.raise(chip, groups[gi]!, addr + rows);
@@ -177,16 +176,6 @@ export class FreshSpace {
 
   private raise(chip: number, group: readonly number[], to: number): void {
     for (const s of group) this.top[chip * this.sliceCount + s] = to;
-  }
-
-  private activationGroup(table: GroupTable, gi: number): boolean {
-    let mask = this.activationMasks.get(table);
-    if (!mask) {
-      mask = new Uint8Array(table.groups.length);
-      for (const a of table.activation) mask[a] = 1;
-      this.activationMasks.set(table, mask);
-    }
-    return mask[gi] === 1;
   }
 }
 
