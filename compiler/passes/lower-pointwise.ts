@@ -29,7 +29,7 @@ export function lowerActivation(
   dtype: DType,
 ): void {
   const x32 = k.convert(k.fresh(id), x, "fp32");
-  if (fn === "gelu" && x32 !== x) finish(k, id, gelu16(k, id, x, x32), dtype);
+  if (fn === "gelu" && k.get(x).dtype !== "fp32") finish(k, id, gelu16(k, id, x, x32), dtype);
   else finish(k, id, activation32(k, id, fn, x32), dtype);
 }
 
