@@ -1,8 +1,9 @@
 // A moe's experts in the spread (spread.ts): which products are one expert's (lower-routing.ts `lowerMoe`: rows of a
 // stacked weight), the column splits their in-place groups may take (half a node each, so gate and up side by side
 // fill one node: in-place.ts), each such split on a node no other expert uses (a placement on one chip or by K is
-// not held to it, though its nodes are then taken: mixtral's experts all take column splits), and the small ops read only by a group
-// placed ahead (an expert's routing weight broadcast over its output lanes) put on that group's chip.
+// not held to it, though its nodes are then taken: mixtral's experts all take column splits), and the small ops read
+// only by a group placed ahead (an expert's routing weight broadcast over its output lanes) put on that group's
+// chip.
 import { DTYPE_BYTES } from "../graph/ir.ts";
 import { type KOp, opInputs } from "./kernel-ir.ts";
 import type { PackContext, Placement } from "./pack.ts";
