@@ -109,7 +109,7 @@ export class FreshSpace {
     for (let k = sparing ? 0 : groups.length; k < 2 * groups.length; k++) {
       const gi = (start + k) % groups.length;
       if (this.clashes(table, gi)) continue;
-      if (sparing && (k < groups.length) === table.isActivation[gi]) continue;
+      if (sparing && k < groups.length === table.isActivation[gi]) continue;
       const addr = this.topOf(chip, groups[gi]!);
       if (addr + rows <= this.wordsPerSlice) {
         this.raise(chip, groups[gi]!, addr + rows);
