@@ -217,7 +217,8 @@ export function allocateRound(input: RoundInput, policy: RoundPolicy): RoundResu
         // temporary on the 4-slice group over a side's activation slices and two weight slices raised the
         // activation slices to the weights' height (llama2-70b-fp8's chip 14: from word 0 to 7,854), and the later
         // layers' inputs of the MXM then spilled onto weight chunks, where every product's read of them collided
-        // with a weight load (docs/compiler.md, "Activation groups kept for activations").
+        // with a weight load (docs/compiler.md, "Activation groups kept for activations"). It moves the cursor, so it
+        // re-draws every later placement: the one-layer programs' loss with it is mostly that draw (same section).
         const sparing = !tight && keepsActivation(t.chip) && !(facts.mxmInput[ti] === 1 && shortInput(t));
         if (!placed) placed = space.roundRobin(t.chip, table, rows, start, sparing);
         if (spare && placed) budget[t.chip]! -= rows * table.planes;
