@@ -22,43 +22,58 @@ import type { RunList } from "./num-list.ts";
  * ChipClock.deskew would and read by plain array loads in the per-word loop below (which walks a receiver's deskews
  * from the start for each link).
  */
-class ClockHistory {
-  /** Index of the chip's first deskew in the run's deskew list. */
+interface ClockHistory {
+  /** Index of the chip's first deskew in the run's deskew list, and its deskews. */
   readonly from: number;
   readonly n: number;
   readonly cycle0: number;
   readonly drift: number;
+  /** Where the chip's anchors start in anchorTime. */
+  readonly at0: number;
   /** The clock after every deskew: its anchor and its pause (ChipClock's fields, for the install). */
   readonly final: { readonly cycle: number; readonly time: number; readonly pause: number };
-  constructor(
-    fc: FastChip,
-    deskews: Float64Array,
-    anchorTime: Float64Array,
-    readonly at0: number,
-    epoch: number,
-  ) {
+}
+
+/**
+ * Every chip's ClockHistory, in chip order. One loop over all the chips' deskews (hundreds of thousands), not a
+ * constructor per chip: the link check runs once per process, and V8 compiles one running loop (on-stack) sooner
+ * than a constructor entered 500 times, whose doubles (the pause, the anchors) it boxes until then.
+ */
+function clockHistories(
+  chips: readonly FastChip[],
+  deskews: Float64Array,
+  anchorTime: Float64Array,
+  epoch: number,
+): ClockHistory[] {
+  const out: ClockHistory[] = [];
+  for (let c = 0; c < chips.length; c++) {
+    const fc = chips[c]!;
     const base = fc.chip.clock;
-    this.from = fc.deskewFrom;
-    this.n = fc.deskewTo - fc.deskewFrom;
-    this.drift = base.drift;
-    const [K0, B0] = base.anchor;
-    this.cycle0 = K0;
+    const from = fc.deskewFrom;
+    const n = fc.deskewTo - from;
+    const drift = base.drift;
+    const anchor = base.anchor;
+    const K0 = anchor[0];
+    // A chip's anchors start at its first deskew's index plus its place in the run's order (its deskews are there in
+    // that order: run.ts runs a family's chips together), so that no two chips' anchors overlap.
+    const at0 = from + fc.runIndex;
     let K = K0;
-    let B = B0;
+    let B = anchor[1];
     let pause = base.pause;
     anchorTime[at0] = B;
-    for (let k = 0; k < this.n; k++) {
-      const t = deskews[this.from + k]!;
-      const g = globalTimeAt(K, B, this.drift, t);
+    for (let k = 0; k < n; k++) {
+      const t = deskews[from + k]!;
+      const g = globalTimeAt(K, B, drift, t);
       // ChipClock.deskew: the pause grows, the anchor moves to (t + 1, the boundary after g).
       const b = deskewBoundary(g, epoch);
-      pause += b - globalTimeAt(K, B, this.drift, t + 1);
+      pause += b - globalTimeAt(K, B, drift, t + 1);
       B = b;
       K = t + 1;
       anchorTime[at0 + k + 1] = B;
     }
-    this.final = { cycle: K, time: B, pause };
+    out.push({ from, n, cycle0: K0, drift, at0, final: { cycle: K, time: B, pause } });
   }
+  return out;
 }
 
 /** The check; returns each chip's clock after its deskews (ClockHistory.final, in chip order) for the install. */
@@ -77,11 +92,7 @@ export function checkLinks(
   anchors.reserve(deskewList.length + chips.length);
   anchors.length = deskewList.length + chips.length;
   const anchorTime = anchors.data;
-  // A chip's anchors start at its first deskew's index plus its place in the run's order (its deskews are there in
-  // that order: run.ts runs a family's chips together), so that no two chips' anchors overlap.
-  const histories = chips.map(
-    (fc) => new ClockHistory(fc, deskews, anchorTime, fc.deskewFrom + fc.runIndex, m.c2c.epochCycles),
-  );
+  const histories = clockHistories(chips, deskews, anchorTime, m.c2c.epochCycles);
   const index = new Map(chips.map((fc, i) => [fc.chip, i] as const));
   const links = m.c2c.links;
   // Every word's arrival cycle, bucketed by receiving link (receiving chip order * links + link) as it is computed:
