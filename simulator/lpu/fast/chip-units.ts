@@ -293,6 +293,8 @@ export class FastUnits extends FastStreams {
       ready[row0 + i] = t + i * C + L;
     }
     p.rowType!.fill(accTypeCode(type), row0, row0 + n);
+    if (row0 < p.lowRow) p.lowRow = row0;
+    if (row0 + n > p.highRow) p.highRow = row0 + n;
     this.event(t + (n - 1) * C + L);
   }
 
