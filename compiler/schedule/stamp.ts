@@ -6,8 +6,9 @@
 // by (n - r) * width and shifted by (n - r) * delta. Guarantees, checked here: unit 0's chips
 // talk only to each other, receive from before the group and send to the next group, over the links its own input
 // came in by; every word unit k sends to k + 1 has arrived when its recv issues (delta below); delta is a multiple
-// of the deskew period, so every shifted send keeps its distance to the deskews; every chip that talks deskews from
-// cycle 0 to the last transfer of the whole program.
+// of the epoch and each copy deskews on its own phase (shift * delta mod the deskew period), so every shifted send
+// keeps its distance to its chips' deskews, and the words crossing between phases clear their receivers'
+// (stamp-phase.ts); every chip that talks deskews from cycle 0 to the last transfer of the whole program.
 
 import { cycleOf, instructionAt, OPCODES, placedAt } from "../../arch/columns.ts";
 import { ColumnsBuilder, columnQueue, columnsOf } from "../../arch/columns-build.ts";
@@ -17,6 +18,7 @@ import type { Machine } from "../../arch/machine.ts";
 import { type Sources, sourceImages } from "../emit/program.ts";
 import type { TaskGraph } from "../passes/task-ir.ts";
 import { deskewPeriodOf } from "./deskew.ts";
+import { type Crossing, phasedDeskews, stampStep } from "./stamp-phase.ts";
 import { linkLeaves } from "./timing.ts";
 
 /** Where the reduced program's units are: unit 0 on chips `base .. base + width - 1`; with `reduced` 2 the last
@@ -124,9 +126,40 @@ export function stampProgram(
     }
   for (let c = base; c < base + u; c++)
     if ((p.chips[c]?.outputs.length ?? 0) > 0) return { why: `chip ${c} of unit 0 holds a model output` };
+  // delta: a multiple of the epoch whose copies deskew on their own phase (stamp-phase.ts), so the words that cross
+  // between groups of different shifts must clear their receivers' deskews; and the last word's cycle, which every
+  // chip's deskews cover.
   const period = deskewPeriodOf(m);
-  const delta = Math.max(1, Math.ceil(need / period)) * period;
+  const crossings: Crossing[] = [];
+  let lastBefore = 0;
+  let lastShifted = 0;
+  let phased = true;
+  for (let a = 0; a < p.chips.length; a++) {
+    const ra = region(a);
+    for (const q of p.chips[a]?.queues ?? []) {
+      const cols = columnsOf(q);
+      if (cols.count > 1 && cols.op.includes(DESKEW)) phased = false;
+      if (q.queue.kind !== "c2c") continue;
+      const peer = wireOf.get(`${a}:${q.queue.index}`);
+      const rb = peer ? region(peer.chip) : ra;
+      // Units the sender's copy is shifted more than the receiver's (stamp's wires: unit k's to unit k + 1's).
+      const units =
+        ra === rb || (ra >= 1 && rb >= 1) ? 0 : ra === 0 ? -1 : ra === -1 ? (rb === 0 ? 0 : -tail) : tail;
+      const leaves: number[] = [];
+      for (const sd of ofOp(q, "send")) {
+        if (sd.inst.op !== "send") continue;
+        const words = sd.inst.n * ELEM_BYTES[sd.inst.type];
+        if (ra === -1) lastBefore = Math.max(lastBefore, sd.cycle! + linkLeaves(m, words - 1));
+        else lastShifted = Math.max(lastShifted, sd.cycle! + linkLeaves(m, words - 1));
+        if (units !== 0) for (let j = 0; j < words; j++) leaves.push(sd.cycle! + linkLeaves(m, j));
+      }
+      if (leaves.length > 0) crossings.push({ leaves, units });
+    }
+  }
+  const delta = stampStep(need, crossings, m, phased);
   const added = tail * delta;
+  const lastLeave = Math.max(lastBefore, lastShifted + added);
+  const deskewsOf = (shift: number) => phasedDeskews((shift * delta) % period, lastLeave, period);
   const chips = p.chips.length + tail * u;
   const templateOf = (f: number) => {
     if (f < base + u) return { chip: f, shift: 0 };
@@ -157,16 +190,29 @@ export function stampProgram(
       else placementsOf.set(pl.chip, [pl]);
     }
   const out: ChipProgram[] = [];
-  /** The queues a copy of stamped chip `c` lists itself: its deskew queue (or none), unless a deskew shares a
-   * queue with other instructions (then the copy is written out). */
-  const owned = new Map<number, QueueProgram[] | undefined>();
-  const ownQueues = (c: number) => {
-    if (!owned.has(c)) {
-      const qs = out[c]!.queues;
+  /** The queues a copy of reduced chip `c` shifted by `shift` units lists itself: its deskew queue on its phase (or
+   * none), unless a deskew shares a queue with other instructions (then the copy is written out). */
+  const owned = new Map<string, QueueProgram[] | undefined>();
+  const ownQueues = (c: number, shift: number) => {
+    const key = `${c}:${(shift * delta) % period}`;
+    if (!owned.has(key)) {
+      const qs = p.chips[c]!.queues;
       const mixed = qs.some((q) => !isDeskewQueue(q) && columnsOf(q).op.includes(DESKEW));
-      owned.set(c, mixed ? undefined : qs.filter(isDeskewQueue));
+      owned.set(
+        key,
+        mixed
+          ? undefined
+          : qs.filter(isDeskewQueue).map((q) => {
+              const c0 = columnsOf(q);
+              const given = c0.note[0]! >= 0 ? c0.notes[c0.note[0]!] : undefined;
+              const b = new ColumnsBuilder(2);
+              for (const d of deskewsOf(shift))
+                b.add(d.inst, cycleOf(c0, 0)! + d.cycle, given, c0.spans?.get(0));
+              return columnQueue(q.queue, b.finish());
+            }),
+      );
     }
-    return owned.get(c);
+    return owned.get(key);
   };
   for (let f = 0; f < chips; f++) {
     const t = templateOf(f);
@@ -181,7 +227,8 @@ export function stampProgram(
           : [];
     // A copy of unit 0 (chip t.chip of the stamped program too) is written compact (arch/copies.ts): it lists only
     // its deskew queue, which holds nothing else (deskew.ts), and names its original and shift.
-    const own = compact && t.shift > 0 && t.chip >= base && t.chip < base + u ? ownQueues(t.chip) : undefined;
+    const own =
+      compact && t.shift > 0 && t.chip >= base && t.chip < base + u ? ownQueues(t.chip, t.shift) : undefined;
     if (own) {
       out.push({ chip: f, copyOf: { chip: t.chip, shift: dt }, queues: own, data, outputs: src.outputs });
       continue;
@@ -196,9 +243,9 @@ export function stampProgram(
         const cycle = cycleOf(c, k);
         const given = c.note[k]! >= 0 ? c.notes[c.note[k]!] : undefined;
         if (inst.op === "deskew") {
-          // Every chip that talks deskews from cycle 0 up to the last window a word leaves in (deskew.ts).
-          const reps = (inst.n ?? 1) + added / period;
-          b.add({ op: "deskew", n: reps, period }, cycle, given, c.spans?.get(k));
+          // Every chip that talks deskews from cycle 0 up to the last window a word leaves in (deskew.ts), on its
+          // copy's phase (stamp-phase.ts).
+          for (const d of deskewsOf(t.shift)) b.add(d.inst, cycle! + d.cycle, given, c.spans?.get(k));
           continue;
         }
         if (t.shift === 0) {
