@@ -1,9 +1,8 @@
 // A moe's experts in the spread (spread.ts): which products are one expert's (lower-routing.ts `lowerMoe`: rows of a
 // stacked weight), the column splits their in-place groups may take (half a node each, so gate and up side by side
-// fill one node: in-place.ts), each such split on a node no other expert uses (a placement on one chip or by K is
-// not held to it, though its nodes are then taken: mixtral's experts all take column splits), and the small ops read
-// only by a group placed ahead (an expert's routing weight broadcast over its output lanes) put on that group's
-// chip.
+// fill one node: in-place.ts), the nodes they take in expert order, a node's share before the next (a placement on
+// one chip or by K is not held to it: mixtral's experts all take column splits), and the small ops read only by a
+// group placed ahead (an expert's routing weight broadcast over its output lanes) put on that group's chip.
 import { DTYPE_BYTES } from "../graph/ir.ts";
 import { type KOp, opInputs } from "./kernel-ir.ts";
 import type { PackContext, Placement } from "./pack.ts";
@@ -20,28 +19,89 @@ export function expertProduct(ctx: PackContext, op: KOp): boolean {
 /**
  * The column splits an expert product may take: half a node, starting at a node's first chip or its middle, so that
  * an expert's gate and up (heavy siblings) side by side make one in-place group over one whole node (in-place.ts),
- * and (`ExpertNodes`) only on a node no other expert uses. Left to the estimate, the experts took wider, overlapping
- * spans (every expert heavy, any column split: mixtral's layer 24,600 cycles on 56 chips, some chips holding 5
- * experts' shares; half-node spans that may overlap, 22,691 on 48 chips with 5 nodes holding two experts each; a
- * whole node for gate and one for up, 25,123): the estimate prices one product's planes, not the experts after it
- * that share them.
+ * and only on the node its share of experts is filling: the node some expert began, until it holds `perNode`
+ * experts or no more fit there, then a node no expert began, and with none left any begun node where it fits.
+ * Left to the estimate, the experts took wider, overlapping spans (every expert heavy, any column split: mixtral's
+ * layer 24,600 cycles on 56 chips, some chips holding 5 experts' shares; half-node spans that may overlap, 22,691 on
+ * 48 chips with 5 nodes holding two experts each; a whole node for gate and one for up, 25,123): the estimate
+ * prices one product's planes, not the experts after it that share them.
+ *
+ * In order, so that the chain of the experts' sums (lower-routing.ts: expert e adds the sum of those after it)
+ * crosses between nodes once a node, not once an expert. One expert a node (the fifteenth session's rule: a node
+ * no other expert uses) left the whole mixtral's unit of one layer on two nodes with the first two experts on a
+ * node each and the other six placed where the estimate chose, alternating: the chain of sums crossed between the
+ * two nodes six times (about 430 cycles a crossing) and the unit's span took 12 deskew periods (887,494 cycles);
+ * three experts on the first node (with the attention: the fourth did not fit) and five on the second, 11 periods
+ * (813,868, -8.3%). Two a node at least (PER_NODE): mixtral's layer on 576 chips, one a node over 8 nodes 20,991
+ * cycles on 64 chips (7 hops out to the last expert and 7 back, about 400 cycles each); two a node over 4 nodes
+ * 20,881 on 32 (3 hops each way, each node's planes loading two experts' weights, about 2,500 cycles an expert);
+ * four and six a node 29,240 and 26,678 (the weight loads of a node's experts one after another).
  */
 export class ExpertNodes {
-  private readonly taken = new Set<number>();
-  constructor(private readonly nodeChips: number) {}
+  /** The experts with a product on each node. */
+  private readonly on = new Map<number, Set<string>>();
+  /** Experts a node takes before the next is begun. */
+  private readonly perNode: number;
+  /**
+   * `nodes`: the nodes of the placement; `experts`: every expert product's `expertOf`. A node takes an even share
+   * of a moe's experts, at least PER_NODE.
+   */
+  constructor(
+    private readonly nodeChips: number,
+    private readonly nodes: number,
+    experts: readonly string[],
+  ) {
+    const perMoe = new Map<string, Set<string>>();
+    for (const e of experts) {
+      const moe = e.slice(0, e.lastIndexOf("#"));
+      (perMoe.get(moe) ?? perMoe.set(moe, new Set()).get(moe)!).add(e);
+    }
+    const most = Math.max(0, ...[...perMoe.values()].map((x) => x.size));
+    this.perNode = Math.max(PER_NODE, Math.ceil(most / Math.max(1, nodes)));
+  }
 
-  /** Whether an expert's column split over chips s .. s + width - 1 is allowed. */
-  allows(s: number, width: number): boolean {
+  /**
+   * Whether a column split of expert `e`'s product over chips s .. s + width - 1 is allowed; `fitsOn(n)`: whether a
+   * half-node column split of it fits on node n.
+   */
+  allows(e: string, s: number, width: number, fitsOn: (n: number) => boolean): boolean {
     const half = Math.max(1, Math.floor(this.nodeChips / 2));
     if (width !== half || s % half !== 0) return false;
-    for (let c = s; c < s + width; c++) if (this.taken.has(Math.floor(c / this.nodeChips))) return false;
-    return true;
+    const n = Math.floor(s / this.nodeChips);
+    if (Math.floor((s + width - 1) / this.nodeChips) !== n) return false;
+    const here = this.on.get(n);
+    if (here?.has(e)) return true;
+    const begun = [...this.on.entries()].filter(([m, x]) => x.size > 0 && m < this.nodes && fitsOn(m));
+    // A node some experts began is filled to its share (while one fits there) before another is begun.
+    const open = begun.filter(([, x]) => x.size < this.perNode).map(([m]) => m);
+    if (open.length > 0) return open.includes(n);
+    let fresh = false;
+    for (let m = 0; m < this.nodes && !fresh; m++) fresh = !this.on.has(m) && fitsOn(m);
+    if (fresh) return here === undefined;
+    // No node left to begin: any begun node where it fits.
+    return begun.some(([m]) => m === n);
   }
 
-  /** An expert product placed at `p`: its nodes are taken from now on. */
-  take(p: Placement): void {
-    for (let c = p.base; c < p.base + p.width; c++) this.taken.add(Math.floor(c / this.nodeChips));
+  /** Expert `e`'s product placed at `p`: it is on p's nodes from now on. */
+  take(e: string, p: Placement): void {
+    for (let c = p.base; c < p.base + p.width; c++) {
+      const n = Math.floor(c / this.nodeChips);
+      const x = this.on.get(n) ?? this.on.set(n, new Set()).get(n)!;
+      x.add(e);
+    }
   }
+}
+
+/** Experts a node takes at least (ExpertNodes): two, measured against one, four and six on mixtral's layer. */
+const PER_NODE = 2;
+
+/** Which expert `op` (an `expertProduct`) computes, of which moe: its weight's rows are expert e's of a stacked weight,
+ * and a moe's stacked weights (gate, up, down) are parameters of one block instance (the scope of their node). */
+export function expertOf(ctx: PackContext, op: KOp): string {
+  const src = ctx.tensors.get((op as { b: string }).b)!.source;
+  const e = src?.rows ? Math.floor(src.rows.first / Math.max(1, src.rows.count)) : 0;
+  const node = src?.node ?? "";
+  return `${node.slice(0, Math.max(0, node.lastIndexOf(".")))}#${e}`;
 }
 
 /**

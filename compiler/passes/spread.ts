@@ -18,7 +18,7 @@ import {
   type Placement,
   sourceFloor,
 } from "./pack.ts";
-import { besideReaders, ExpertNodes, expertProduct, readersOf } from "./spread-experts.ts";
+import { besideReaders, ExpertNodes, expertOf, expertProduct, readersOf } from "./spread-experts.ts";
 import { heavy, heavySiblings, type Split, wideSplits } from "./spread-heavy.ts";
 import { readsOnlySources, type SpreadTiming, Timeline } from "./spread-timeline.ts";
 
@@ -144,8 +144,12 @@ function spreadWithin(
   });
   const siblings = heavySiblings(ctx, t);
   const readers = readersOf(ctx.ops);
-  /** Nodes an expert's products took (spread-experts.ts): no other expert goes there. */
-  const experts = new ExpertNodes(ctx.nodeChips);
+  /** The nodes experts' products took (spread-experts.ts): a node's share of experts, in order. */
+  const experts = new ExpertNodes(
+    ctx.nodeChips,
+    Math.ceil(chips / ctx.nodeChips),
+    ctx.ops.filter((op) => expertProduct(ctx, op)).map((op) => expertOf(ctx, op)),
+  );
   /** Ops placed ahead with their group (in-place.ts), by index. */
   const forced = new Map<number, { p: Placement; items: Item[][] }>();
   /** Heavy pair (i, j)'s group over the chips of its side-by-side placements `mine` and `theirs` (adjacent), when
@@ -220,11 +224,21 @@ function spreadWithin(
         // chips, on all four planes since tile-column-planes.ts) stayed on node A's 7 chips while nodes B and C
         // waited (docs/compiler.md "The attention half over the idle nodes").
         const end = Math.min(chips, first + columnNodes(ctx, ctx.ops[k]!.out) * ctx.nodeChips);
-        // An expert's (spread-experts.ts): half a node on a node no other expert uses.
-        const expert = expertProduct(ctx, ctx.ops[k]!);
+        // An expert's (spread-experts.ts): half a node, on the node its share of experts is filling.
+        const expert = expertProduct(ctx, ctx.ops[k]!) ? expertOf(ctx, ctx.ops[k]!) : undefined;
+        // Whether a half-node column split of it fits on node m (spread-experts.ts `ExpertNodes`).
+        const half = Math.max(1, Math.floor(ctx.nodeChips / 2));
+        const fitsOn = (m: number) =>
+          columns.some(
+            ({ width, items }) =>
+              width === half &&
+              [0, half].some((o) =>
+                items.every((it, c) => fits(it, m * ctx.nodeChips + o + c, at, c === 0 ? more : undefined)),
+              ),
+          );
         for (let s = first; s < last; s++)
           for (const { width, bounds, items } of columns)
-            if (width <= end - s && (!expert || experts.allows(s, width)))
+            if (width <= end - s && (expert === undefined || experts.allows(expert, s, width, fitsOn)))
               consider({ base: s, width, nBounds: bounds }, items);
         // A heavy product's K split over whole nodes from this one (up to the first node no op uses yet): each node
         // sums its chips' partials on its head (stages.ts `sumHeads`) and sends one sum to chip 0, so the gateways
@@ -311,7 +325,7 @@ function spreadWithin(
     line.place(i, chosen.p, true);
     places[i] = chosen.p;
     use(chosen.p);
-    if (expertProduct(ctx, op)) experts.take(chosen.p);
+    if (expertProduct(ctx, op)) experts.take(expertOf(ctx, op), chosen.p);
     if (!keep) candidates.delete(i);
     if (line.end >= limit) return undefined;
   }

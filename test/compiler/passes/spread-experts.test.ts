@@ -1,6 +1,7 @@
 // A moe's experts in the spread (compiler/passes/spread-experts.ts): one expert's products are heavy, their column
-// splits take half a node on a node no other expert uses (gate and up side by side: one node an expert), and a small
-// op read only by a group placed ahead is made on that group's chip. Before, mixtral's experts ran on nodes 0..2 only.
+// splits take half a node (gate and up side by side), a node filled with its share of experts in order before the
+// next is begun, and a small op read only by a group placed ahead is made on that group's chip. Before, mixtral's
+// experts ran on nodes 0..2 only.
 import { describe, expect, it } from "vitest";
 import { resolveMachine } from "../../../arch/derive.ts";
 import { loadModel } from "../../../compiler/frontend.ts";
@@ -10,6 +11,7 @@ import { partition, usableBytesPerChip } from "../../../compiler/passes/partitio
 import {
   besideReaders,
   ExpertNodes,
+  expertOf,
   expertProduct,
   readersOf,
 } from "../../../compiler/passes/spread-experts.ts";
@@ -38,22 +40,58 @@ describe("a moe's experts in the spread", () => {
     );
   });
 
-  it("an expert's column split takes half a node from its first or middle chip, on a node no expert took", () => {
-    const nodes = new ExpertNodes(8);
+  it("an expert's column split takes half a node from its first or middle chip, on the node its share of experts is filling (two a node at least), else on a node no expert began", () => {
+    const all = () => true;
+    const nodes = new ExpertNodes(8, 8, ["m#0", "m#1", "m#2", "m#3"]);
     expect([
-      nodes.allows(8, 4),
-      nodes.allows(12, 4),
-      nodes.allows(10, 4),
-      nodes.allows(8, 8),
-      nodes.allows(8, 3),
+      nodes.allows("m#0", 8, 4, all),
+      nodes.allows("m#0", 12, 4, all),
+      nodes.allows("m#0", 10, 4, all),
+      nodes.allows("m#0", 8, 8, all),
+      nodes.allows("m#0", 8, 3, all),
     ]).toEqual([true, true, false, false, false]);
-    nodes.take({ base: 8, width: 4 });
-    expect([nodes.allows(8, 4), nodes.allows(12, 4), nodes.allows(16, 4), nodes.allows(0, 4)]).toEqual([
+    nodes.take("m#0", { base: 8, width: 4 });
+    // Node 1 began with expert 0: the next expert goes there, not to a new node.
+    expect([
+      nodes.allows("m#1", 8, 4, all),
+      nodes.allows("m#1", 16, 4, all),
+      nodes.allows("m#1", 0, 4, all),
+    ]).toEqual([true, false, false]);
+    // Unless it does not fit there: then a node no expert began.
+    const notNode1 = (n: number) => n !== 1;
+    expect([nodes.allows("m#1", 8, 4, notNode1), nodes.allows("m#1", 16, 4, notNode1)]).toEqual([
       false,
-      false,
-      true,
       true,
     ]);
+    nodes.take("m#1", { base: 12, width: 4 });
+    // Node 1 holds its share (two): expert 2 begins another; expert 0 may still use its own node.
+    expect([
+      nodes.allows("m#2", 8, 4, all),
+      nodes.allows("m#2", 16, 4, all),
+      nodes.allows("m#0", 8, 4, all),
+    ]).toEqual([false, true, true]);
+  });
+
+  it("with fewer nodes than experts a node's share is the even one, and with no node left to begin any begun node where it fits takes the rest", () => {
+    const all = () => true;
+    const nodes = new ExpertNodes(8, 2, ["m#0", "m#1", "m#2", "m#3", "m#4", "m#5"]);
+    for (const e of [0, 1, 2]) {
+      expect(nodes.allows(`m#${e}`, 0, 4, all)).toBe(true);
+      nodes.take(`m#${e}`, { base: 0, width: 8 });
+    }
+    expect([nodes.allows("m#3", 0, 4, all), nodes.allows("m#3", 8, 4, all)]).toEqual([false, true]);
+    nodes.take("m#3", { base: 8, width: 8 });
+    nodes.take("m#4", { base: 8, width: 8 });
+    nodes.take("m#5", { base: 8, width: 8 });
+    // Both nodes hold three: expert 6 may go to either where it fits.
+    expect([nodes.allows("m#6", 0, 4, all), nodes.allows("m#6", 8, 4, (n) => n === 1)]).toEqual([true, true]);
+    expect(nodes.allows("m#6", 0, 4, (n) => n === 1)).toBe(false);
+  });
+
+  it("an expert is named by its moe's block instance and its index in the stacked weight", () => {
+    const { ctx } = contextOf(MOE);
+    const names = ctx.ops.filter((op) => expertProduct(ctx, op)).map((op) => expertOf(ctx, op));
+    expect([...new Set(names)].sort()).toEqual(["#0", "#1", "#2", "#3"]);
   });
 
   it("an op read only by a group placed ahead on one chip, wider than its made inputs (an expert's routing weight over d lanes), goes to that chip", () => {
@@ -73,7 +111,7 @@ describe("a moe's experts in the spread", () => {
     expect(kernel.ops.length).toBe(ctx.ops.length);
   });
 
-  it("the spread puts each expert's gate and up on a node of its own: placed half a node each, side by side, then kept in place over the whole node (in-place.ts; 64 chips given)", () => {
+  it("the spread puts each expert's gate and up on a node of its own when a node holds one expert's shares (this small machine's): placed half a node each, side by side, then kept in place over the whole node (in-place.ts; 64 chips given)", () => {
     const { kernel } = contextOf(MOE);
     const p = partition(kernel, SMALL, 64, "test.model", "spread").partitioned;
     const nodesOf = (w: string) => {
