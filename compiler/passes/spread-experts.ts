@@ -32,10 +32,10 @@ export function expertProduct(ctx: PackContext, op: KOp): boolean {
  * node each and the other six placed where the estimate chose, alternating: the chain of sums crossed between the
  * two nodes six times (about 430 cycles a crossing) and the unit's span took 12 deskew periods (887,494 cycles);
  * three experts on the first node (with the attention: the fourth did not fit) and five on the second, 11 periods
- * (813,868, -8.3%). Two a node at least (PER_NODE): mixtral's layer on 576 chips, one a node over 8 nodes 20,991
- * cycles on 64 chips (7 hops out to the last expert and 7 back, about 400 cycles each); two a node over 4 nodes
- * 20,881 on 32 (3 hops each way, each node's planes loading two experts' weights, about 2,500 cycles an expert);
- * four and six a node 29,240 and 26,678 (the weight loads of a node's experts one after another).
+ * (813,868, -8.3%). With more nodes than experts, one a node as before: two a node at least made mixtral's decode
+ * layer 20,991 cycles on 64 chips -> 20,881 on 32 (3 hops out to the last expert and 3 back instead of 7, each
+ * node's planes loading two experts' weights), but its prefill of 64 tokens 722,418 -> 816,119 (40 chips); four and
+ * six a node, the layer 29,240 and 26,678.
  */
 export class ExpertNodes {
   /** The experts with a product on each node. */
@@ -44,7 +44,7 @@ export class ExpertNodes {
   private readonly perNode: number;
   /**
    * `nodes`: the nodes of the placement; `experts`: every expert product's `expertOf`. A node takes an even share
-   * of a moe's experts, at least PER_NODE.
+   * of a moe's experts (at least one).
    */
   constructor(
     private readonly nodeChips: number,
@@ -57,7 +57,7 @@ export class ExpertNodes {
       (perMoe.get(moe) ?? perMoe.set(moe, new Set()).get(moe)!).add(e);
     }
     const most = Math.max(0, ...[...perMoe.values()].map((x) => x.size));
-    this.perNode = Math.max(PER_NODE, Math.ceil(most / Math.max(1, nodes)));
+    this.perNode = Math.max(1, Math.ceil(most / Math.max(1, nodes)));
   }
 
   /**
@@ -91,9 +91,6 @@ export class ExpertNodes {
     }
   }
 }
-
-/** Experts a node takes at least (ExpertNodes): two, measured against one, four and six on mixtral's layer. */
-const PER_NODE = 2;
 
 /** Which expert `op` (an `expertProduct`) computes, of which moe: its weight's rows are expert e's of a stacked weight,
  * and a moe's stacked weights (gate, up, down) are parameters of one block instance (the scope of their node). */

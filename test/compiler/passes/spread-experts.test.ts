@@ -40,7 +40,7 @@ describe("a moe's experts in the spread", () => {
     );
   });
 
-  it("an expert's column split takes half a node from its first or middle chip, on the node its share of experts is filling (two a node at least), else on a node no expert began", () => {
+  it("an expert's column split takes half a node from its first or middle chip, on a node no expert began while there are more nodes than experts", () => {
     const all = () => true;
     const nodes = new ExpertNodes(8, 8, ["m#0", "m#1", "m#2", "m#3"]);
     expect([
@@ -51,24 +51,11 @@ describe("a moe's experts in the spread", () => {
       nodes.allows("m#0", 8, 3, all),
     ]).toEqual([true, true, false, false, false]);
     nodes.take("m#0", { base: 8, width: 4 });
-    // Node 1 began with expert 0: the next expert goes there, not to a new node.
+    // Node 1 holds its share (one expert): expert 1 begins another; expert 0 may still use its own node.
     expect([
       nodes.allows("m#1", 8, 4, all),
       nodes.allows("m#1", 16, 4, all),
-      nodes.allows("m#1", 0, 4, all),
-    ]).toEqual([true, false, false]);
-    // Unless it does not fit there: then a node no expert began.
-    const notNode1 = (n: number) => n !== 1;
-    expect([nodes.allows("m#1", 8, 4, notNode1), nodes.allows("m#1", 16, 4, notNode1)]).toEqual([
-      false,
-      true,
-    ]);
-    nodes.take("m#1", { base: 12, width: 4 });
-    // Node 1 holds its share (two): expert 2 begins another; expert 0 may still use its own node.
-    expect([
-      nodes.allows("m#2", 8, 4, all),
-      nodes.allows("m#2", 16, 4, all),
-      nodes.allows("m#0", 8, 4, all),
+      nodes.allows("m#0", 12, 4, all),
     ]).toEqual([false, true, true]);
   });
 
@@ -80,6 +67,14 @@ describe("a moe's experts in the spread", () => {
       nodes.take(`m#${e}`, { base: 0, width: 8 });
     }
     expect([nodes.allows("m#3", 0, 4, all), nodes.allows("m#3", 8, 4, all)]).toEqual([false, true]);
+    // A begun node under its share where the next expert does not fit: a node no expert began takes it.
+    const two = new ExpertNodes(8, 2, ["m#0", "m#1", "m#2", "m#3"]);
+    two.take("m#0", { base: 0, width: 8 });
+    expect([two.allows("m#1", 0, 4, all), two.allows("m#1", 8, 4, all)]).toEqual([true, false]);
+    expect([two.allows("m#1", 0, 4, (n) => n !== 0), two.allows("m#1", 8, 4, (n) => n !== 0)]).toEqual([
+      false,
+      true,
+    ]);
     nodes.take("m#3", { base: 8, width: 8 });
     nodes.take("m#4", { base: 8, width: 8 });
     nodes.take("m#5", { base: 8, width: 8 });
