@@ -121,6 +121,7 @@ export function reportJson(r: CompileReport): Record<string, unknown> {
     efficiency: r.efficiency,
     flops: r.flops,
     min_chips: r.minChips,
+    stamp: r.stamp && { unit_span_cycles: r.stamp.span, delta_cycles: r.stamp.delta },
   };
 }
 

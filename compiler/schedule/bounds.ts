@@ -50,6 +50,8 @@ export interface CompileReport {
   readonly flops: number;
   /** The smallest chip count the partitioner fits the model on. */
   readonly minChips?: number;
+  /** A stamped program (stamp.ts): its unit's span and the cycles between units (the span in whole deskew periods). */
+  readonly stamp?: { readonly span: number; readonly delta: number };
 }
 
 /** `criticalPath` is the length of the relaxed schedule (relaxed.ts, the cycles of the scheduler's option

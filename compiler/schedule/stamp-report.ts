@@ -47,5 +47,6 @@ export function stampedReport(
     boundName,
     efficiency: cycles > 0 ? lowerBound / cycles : 0,
     flops: work.flops,
+    stamp: { span: s.span, delta: s.delta },
   };
 }

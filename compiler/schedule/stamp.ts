@@ -37,8 +37,11 @@ export interface StampLayout {
 
 export interface Stamped {
   readonly program: Program;
-  /** Cycles between one unit's schedule and the next one's. */
+  /** Cycles between one unit's schedule and the next one's: `span` rounded up to a whole deskew period. */
   readonly delta: number;
+  /** The unit's span: the fewest cycles between one unit's schedule and the next one's, had there been no deskew
+   * period (the latest of unit 0's sends to the next group, as that group's recvs would meet them). */
+  readonly span: number;
   /** Cycles the stamped program is longer than the reduced one: (count / unit - reduced) * delta. */
   readonly added: number;
   /** The reduced chip each chip of the stamped program copies, and by how many units it is shifted. */
@@ -270,7 +273,7 @@ export function stampProgram(
     for (const s of shifts) wires.push({ ...w, a: w.a + s * u, b: w.b + s * u });
   }
   wires.sort((x, y) => x.a - y.a || x.link - y.link);
-  return { program: { ...p, chips: out, wires }, delta, added, templateOf };
+  return { program: { ...p, chips: out, wires }, delta, span: need, added, templateOf };
 }
 
 /** The tile and row a move's instruction carries, from its note (stages.ts), or "" without one. */

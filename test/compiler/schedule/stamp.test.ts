@@ -135,6 +135,11 @@ describe("stamping a repeated block", () => {
     expect(delta).toBeGreaterThan(0);
     expect(delta % TSP_V1.c2c.epochCycles).toBe(0);
     expect(five.instructions).toBeGreaterThan(four.r.report!.instructions);
+    // The report's stamp: that shift, the unit's span rounded up to a whole deskew period.
+    const { span, delta: shift } = five.stamp!;
+    expect(shift).toBe(delta);
+    expect(span).toBeGreaterThan(shift - deskewPeriodOf(TSP_V1));
+    expect(span).toBeLessThanOrEqual(shift);
   });
 
   it("instances that do not fit a node each go in units of several on whole nodes, stamped per unit, exact", () => {
