@@ -50,7 +50,7 @@ export interface CompileReport {
   readonly flops: number;
   /** The smallest chip count the partitioner fits the model on. */
   readonly minChips?: number;
-  /** A stamped program (stamp.ts): its unit's span and the cycles between units (the span in whole deskew periods). */
+  /** A stamped program (stamp.ts): its unit's span and the cycles between units (the span rounded up to a step). */
   readonly stamp?: { readonly span: number; readonly delta: number };
 }
 

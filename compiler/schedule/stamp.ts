@@ -37,10 +37,10 @@ export interface StampLayout {
 
 export interface Stamped {
   readonly program: Program;
-  /** Cycles between one unit's schedule and the next one's: `span` rounded up to a whole deskew period. */
+  /** Cycles between one unit's schedule and the next one's: `span` rounded up to a step `stampStep` allows. */
   readonly delta: number;
-  /** The unit's span: the fewest cycles between one unit's schedule and the next one's, had there been no deskew
-   * period (the latest of unit 0's sends to the next group, as that group's recvs would meet them). */
+  /** The unit's span: the fewest cycles between one unit's schedule and the next one's, before rounding to a step
+   * (the latest of unit 0's sends to the next group, as that group's recvs would meet them). */
   readonly span: number;
   /** Cycles the stamped program is longer than the reduced one: (count / unit - reduced) * delta. */
   readonly added: number;
