@@ -197,9 +197,7 @@ function compileTimed(
             reduced: reduced.units,
           }
         : undefined;
-    const staged = time("tile", () =>
-      placeStages(tile(partitioned, machine), partitioned, machine, opts.chips),
-    );
+    const staged = time("tile", () => placeStages(tile(partitioned, machine), partitioned, machine));
     const tiled = after("tile", staged, printTaskGraph, verifyTaskGraph);
     // A stamped unit sends its output in the order it received its input (stamp-order.ts): an order, not data, so
     // the relaxed runs below take their edges from `tiled`, without it.

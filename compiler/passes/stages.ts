@@ -10,7 +10,7 @@
 // the nodes form a line with a wire per position (two of each chip's global links). A transfer to another node
 // crosses at one position: the destination's going east, the source's going west (`route`).
 import { ELEM_BYTES } from "../../arch/isa.ts";
-import { linkBytesPerCycle, type Machine } from "../../arch/machine.ts";
+import type { Machine } from "../../arch/machine.ts";
 import { invariant } from "../../util/assert.ts";
 import { partId } from "./in-place.ts";
 import type { PartitionedGraph } from "./partition.ts";
@@ -156,9 +156,7 @@ function overlapping(ws: readonly Written[], row: number, end: number): string[]
   return ws.filter((w) => w.row < end && row < w.end).map((w) => w.id);
 }
 
-/** `offered`: the chips the program may use (`--chips`); a node's chips below it that the partition leaves idle
- * relay transfers (`relaysOf`). Absent: the partition's chips, none idle. */
-export function placeStages(g: TaskGraph, p: PartitionedGraph, m: Machine, offered = p.chips): TaskGraph {
+export function placeStages(g: TaskGraph, p: PartitionedGraph, m: Machine): TaskGraph {
   const moved = g.tasks.some((t) => (p.stageOf.get(t.op)?.base ?? 0) !== 0);
   if (!moved && !g.tasks.some((t) => t.steps.some((s) => s.kind === "read" && /@c\d+$/.test(s.ref.tensor))))
     return g;
@@ -199,7 +197,6 @@ export function placeStages(g: TaskGraph, p: PartitionedGraph, m: Machine, offer
     return cid;
   };
 
-  const busy = new Set(g.tasks.map(chipOfTask));
   const taskById = new Map(g.tasks.map((t) => [t.id, t]));
   const recvOfSend = new Map<string, number>();
   for (const t of g.tasks)
@@ -221,10 +218,6 @@ export function placeStages(g: TaskGraph, p: PartitionedGraph, m: Machine, offer
       return [];
     }
     const path = route(m, home, chip);
-    // A tile of one chunk (a decode step's rows) is latency-bound: it stays on its link.
-    const chunks = Math.ceil(t.rows / Math.max(1, Math.floor(m.c2c.bufferWords / ELEM_BYTES[t.type])));
-    const via = path.length === 2 && chunks > 1 ? relaysOf(home, chip) : [];
-    if (via.length > 0) return spreadMove(id, tile, home, chip, via);
     const from = path[path.length - 2]!;
     const prev = fetch(id, tile, from);
     const src = copyOf(id, from);
@@ -261,83 +254,6 @@ export function placeStages(g: TaskGraph, p: PartitionedGraph, m: Machine, offer
     return recvs;
   };
 
-  /** The chips of the node of `a` and `b` (both in one node) that the partition leaves without work: a transfer
-   * between a and b sends part of its row chunks through them (two hops each), so the chunks cross on several
-   * links at once. bert-base's packing (2 chips of a node of 8): layer 7's output, 24 chunks of 32 words, took
-   * 14,760 cycles on the one link between its chips. */
-  const relaysOf = (a: number, b: number): number[] => {
-    const size = nodeSize(m);
-    const n0 = Math.floor(a / size) * size;
-    if (Math.floor(b / size) * size !== n0) return []; // a gateway pair: one wire
-    const out: number[] = [];
-    for (let c = n0; c < Math.min(n0 + size, offered); c++)
-      if (c !== a && c !== b && !busy.has(c)) out.push(c);
-    return out;
-  };
-  /** Per tensor and link (`id|from-to`), the cycle the tensor's chunks dealt to the link so far end, counted from
-   * its first chunk (other tensors' transfers are not counted). */
-  const linkEnd = new Map<string, number>();
-  /** Tile `tile` of `id` moved from `home` to `chip` in row chunks, each on the route it would arrive soonest by,
-   * were every chunk ready at once: the direct link, or a relay chip of `via` (two hops, twice the link latency).
-   * The links' loads carry over from tile to tile. So a transfer of a few words stays on its link, and a long one
-   * spreads once the direct link's queue outgrows a hop's latency. */
-  const spreadMove = (id: string, tile: number, home: number, chip: number, via: number[]): Written[] => {
-    const t = tensors.get(id)!;
-    const prev = writers.get(`${id}/${tile}`) ?? [];
-    const rowsPerSend = Math.max(1, Math.floor(m.c2c.bufferWords / ELEM_BYTES[t.type]));
-    const recvs: Written[] = [];
-    const hop = (from: number, to: number, r0: number, n: number, after: string[]): string => {
-      const base = `move.${id}.t${tile}.r${r0}.c${from}-c${to}`;
-      const ref = (tensor: string) => ({ tensor, tile, row: r0, n, stride: 1 as const });
-      out.push({
-        id: `${base}.send`,
-        chip: from,
-        op: `move.${id}`,
-        steps: [
-          { kind: "read", ref: ref(copyOf(id, from)), type: t.type },
-          { kind: "send", type: t.type, src: 0, n, link: linkBetween(m, from, to) },
-        ],
-        after,
-      });
-      out.push({
-        id: `${base}.recv`,
-        chip: to,
-        op: `move.${id}`,
-        steps: [
-          { kind: "recv", type: t.type, n, link: linkBetween(m, to, from), from: `${base}.send` },
-          { kind: "write", ref: ref(copyOf(id, to)), type: t.type, src: 0 },
-        ],
-        after: [`${base}.send`],
-      });
-      return `${base}.recv`;
-    };
-    const end = (a: number, b: number) => linkEnd.get(`${id}|${a}-${b}`) ?? 0;
-    const lat = m.c2c.latency;
-    for (let r0 = 0; r0 < t.rows; r0 += rowsPerSend) {
-      const n = Math.min(rowsPerSend, t.rows - r0);
-      const w = (n * ELEM_BYTES[t.type] * m.lanes) / linkBytesPerCycle(m);
-      let best = -1;
-      let at = end(home, chip) + w + lat;
-      via.forEach((k, j) => {
-        const a = Math.max(end(home, k) + w + lat, end(k, chip)) + w + lat;
-        if (a < at) [best, at] = [j, a];
-      });
-      const deps = overlapping(prev, r0, r0 + n);
-      let last: string;
-      if (best < 0) {
-        linkEnd.set(`${id}|${home}-${chip}`, end(home, chip) + w);
-        last = hop(home, chip, r0, n, deps);
-      } else {
-        const k = via[best]!;
-        linkEnd.set(`${id}|${home}-${k}`, end(home, k) + w);
-        linkEnd.set(`${id}|${k}-${chip}`, Math.max(end(home, k) + lat, end(k, chip)) + w);
-        last = hop(k, chip, r0, n, [hop(home, k, r0, n, deps)]);
-      }
-      recvs.push({ id: last, row: r0, end: r0 + n });
-    }
-    arrived.set(`${id}/${tile}/${chip}`, recvs);
-    return recvs;
-  };
   /** The tensor to read tile `tile` of `id` from on `chip`: a gathered column split's part where the tile was
    * made, when its route is no longer than from the gathering chip (tile-columns.ts sends each tile there first). */
   const nearest = (id: string, tile: number, chip: number): string => {

@@ -45,9 +45,8 @@ function compileTwo(chips: number) {
 describe("auto's packing that overflows allocation", () => {
   it("is compiled as the spread over the chips given (warning LPU5011), simulated in exactly its predicted cycles", () => {
     inject.failures = 0;
-    // The packing's own chips (the program's may add idle chips of the node that relay its transfers: stages.ts).
     const packed = compileTwo(8).r;
-    expect(packed.minChips).toBeLessThan(8);
+    expect(packed.report!.chips).toBeLessThan(8);
     inject.failures = 1;
     const { graph, r } = compileTwo(8);
     expect(inject.failures).toBe(0);
@@ -70,7 +69,7 @@ describe("auto's packing that overflows allocation", () => {
   it("spreads over exactly the packing's chips too: LPU5001 names them as the fewest that fit", () => {
     // gpt2-small, prefill of 32 at batch 2: `--chips 2` says at least 3, and the packing on 3 overflows.
     inject.failures = 0;
-    const fewest = compileTwo(8).r.minChips!;
+    const fewest = compileTwo(8).r.report!.chips;
     inject.failures = 1;
     const same = compileTwo(fewest).r;
     expect(inject.failures).toBe(0);
