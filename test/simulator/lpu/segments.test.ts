@@ -323,6 +323,9 @@ describe("segment sort", () => {
       [3000, 60, 1 << 21, 1 << 14],
       [200, 1, 1000, 0],
       [2, 2, 1, 0],
+      [700, 2, 100000, 0],
+      [600, 16, 2 ** 31 - 2000, 0],
+      [600, 16, 2 ** 31 - 2000, 1 << 10],
     ] as const) {
       const d = records(rng, m, runs, span, bunch);
       const want = Array.from({ length: m }, (_, j) => [d[j * REC]!, d[j * REC + 1]!]).sort(
