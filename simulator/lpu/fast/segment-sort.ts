@@ -34,8 +34,8 @@ export class SegmentSort {
    * of diagonals cut into at most 2m buckets of 2^shift diagonals, one counting pass, the records copied bucket by
    * bucket, then an insertion sort whose moves stay inside a bucket (buckets are ordered). A group's traffic is spread
    * over time, so a bucket holds a record or none; when the records are too disordered within their buckets (traffic
-   * bunched in a few cycles), the merge of the runs or a two-digit radix sort orders them instead; so do they when
-   * the buckets would be 64 diagonals wide or more (few records over a long span: they come in bursts).
+   * bunched in a few cycles), the merge of two runs or an LSD radix sort of the records orders them instead; so do
+   * they when the buckets would be 64 diagonals wide or more (few records over a long span: they come in bursts).
    */
   sorted(d: Int32Array, m: number): Int32Array {
     let lo = 0;
@@ -117,9 +117,9 @@ export class SegmentSort {
     const mask = size - 1;
     if (this.counts.length < size + 1) this.counts = new Int32Array(size + 1);
     const counts = this.counts;
-    let src = d;
-    let dst = this.out;
-    let other = this.out2;
+    let src: Int32Array = d;
+    let dst: Int32Array = this.out;
+    const other = this.out2;
     for (let p = 0, shift = 0; p < passes; p++, shift += digit) {
       counts.fill(0, 0, size);
       for (let s = 0; s < m * REC; s += REC) counts[((src[s]! - lo) >>> shift) & mask]!++;
@@ -135,9 +135,10 @@ export class SegmentSort {
         dst[o] = key;
         dst[o + 1] = src[s + 1]!;
       }
-      src = dst;
-      dst = other;
-      other = src;
+      // The next pass reads what this one wrote and writes the other buffer (never `d`).
+      const written = dst;
+      dst = src === d ? other : src;
+      src = written;
     }
     return src;
   }
@@ -151,12 +152,9 @@ export class SegmentSort {
     if (this.out.length < m * REC) this.out = new Int32Array(2 * m * REC);
     if (this.out2.length < this.out.length) this.out2 = new Int32Array(this.out.length);
     const runs = this.runs;
-    // The passes alternate between the two buffers; the first reads `d`, and the last must write `out`.
-    let passes = 0;
-    for (let k = r; k > 1; k = (k + 1) >> 1) passes++;
-    let src = d;
-    let dst = passes % 2 === 1 ? this.out : this.out2;
-    let other = passes % 2 === 1 ? this.out2 : this.out;
+    let src: Int32Array = d;
+    let dst: Int32Array = this.out;
+    const other = this.out2;
     while (r > 1) {
       let w = 0;
       for (let k = 0; k < r; k += 2) {
@@ -194,9 +192,10 @@ export class SegmentSort {
       }
       runs[w] = m;
       r = w;
-      src = dst;
-      dst = other;
-      other = src;
+      // The next pass reads what this one wrote and writes the other buffer (never `d`).
+      const written = dst;
+      dst = src === d ? other : src;
+      src = written;
     }
     return src;
   }
