@@ -311,7 +311,7 @@ describe("segment sort", () => {
     const sort = new SegmentSort();
     const rng = new Rng(3);
     // Spread over buckets under 64 diagonals wide, or dense (the bucket sort); spread over wider buckets, or bunched
-    // in a wide span (the merge, and the radix sort for many runs of more than 2,048 records); one run.
+    // in a wide span (two runs merged, more radix sorted on the records: up to 31-bit spans, 4 digits); one run.
     for (const [m, runs, span, bunch] of [
       [500, 20, 20000, 0],
       [500, 20, 100000, 0],
