@@ -10,10 +10,17 @@ const RADIX_BITS = 11;
 const RADIX = 1 << RADIX_BITS;
 /** The bucket sort gives up (for the radix sort or the merge) after this many moves a record on average. */
 const MOVES_PER_RECORD = 8;
+/** Two runs are merged (one pass); more are radix sorted (radixRecords) in digits of at most DIGIT_BITS bits: on
+ * the records of a stamped llama2-70b (groups of ~140-900 records from ~20 queues over ~100,000 diagonals: two
+ * passes of 9 bits) the quickest of 6, 8 and 9 bits and of merging up to 2, 4 or 8 runs (eighteenth round). */
+const MERGE_RUNS = 2;
+const DIGIT_BITS = 9;
 
 export class SegmentSort {
   /** Sorted records (scratch, grown as needed; valid until the next call). */
   private out = new Int32Array(REC * 64);
+  /** The merge's second buffer of records (scratch). */
+  private out2 = new Int32Array(REC * 64);
   /** Record numbers, two of them swapped per pass (the radix sort and the merge; scratch). */
   private ordA = new Int32Array(64);
   private ordB = new Int32Array(64);
@@ -27,8 +34,8 @@ export class SegmentSort {
    * of diagonals cut into at most 2m buckets of 2^shift diagonals, one counting pass, the records copied bucket by
    * bucket, then an insertion sort whose moves stay inside a bucket (buckets are ordered). A group's traffic is spread
    * over time, so a bucket holds a record or none; when the records are too disordered within their buckets (traffic
-   * bunched in a few cycles), the merge of the runs or a two-digit radix sort orders them instead; so do they when
-   * the buckets would be 64 diagonals wide or more (few records over a long span: they come in bursts).
+   * bunched in a few cycles), the merge of two runs or an LSD radix sort of the records orders them instead; so do
+   * they when the buckets would be 64 diagonals wide or more (few records over a long span: they come in bursts).
    */
   sorted(d: Int32Array, m: number): Int32Array {
     let lo = 0;
@@ -82,7 +89,115 @@ export class SegmentSort {
 
   /** The merge of the runs or the radix sort (for a crowded bucket), into `out`. */
   private byRuns(d: Int32Array, m: number, lo: number, hi: number): Int32Array {
-    return this.gathered(d, m, this.order(d, m, lo, hi))!;
+    const r = this.findRuns(d, m);
+    if (r > 4 && m > RADIX && hi - lo < RADIX * RADIX) {
+      if (this.ordA.length < m) {
+        this.ordA = new Int32Array(2 * m);
+        this.ordB = new Int32Array(2 * m);
+      }
+      return this.gathered(d, m, this.radix(d, m, lo))!;
+    }
+    if (r <= MERGE_RUNS) return this.mergeRecords(d, m, r);
+    return this.radixRecords(d, m, lo, hi - lo);
+  }
+
+  /**
+   * LSD radix sort of the records by first diagonal minus lo, moving the records themselves (stable by
+   * construction): as few passes of at most DIGIT_BITS bits as the span needs, each a count, a running sum and a
+   * scatter with no comparison.
+   */
+  private radixRecords(d: Int32Array, m: number, lo: number, span: number): Int32Array {
+    if (this.out.length < m * REC) this.out = new Int32Array(2 * m * REC);
+    if (this.out2.length < this.out.length) this.out2 = new Int32Array(this.out.length);
+    let bits = 1;
+    while (bits < 32 && span >>> bits !== 0) bits++;
+    const passes = Math.ceil(bits / DIGIT_BITS);
+    const digit = Math.ceil(bits / passes);
+    const size = 1 << digit;
+    const mask = size - 1;
+    if (this.counts.length < size + 1) this.counts = new Int32Array(size + 1);
+    const counts = this.counts;
+    let src: Int32Array = d;
+    let dst: Int32Array = this.out;
+    const other = this.out2;
+    for (let p = 0, shift = 0; p < passes; p++, shift += digit) {
+      counts.fill(0, 0, size);
+      for (let s = 0; s < m * REC; s += REC) counts[((src[s]! - lo) >>> shift) & mask]!++;
+      let sum = 0;
+      for (let b = 0; b < size; b++) {
+        const c = counts[b]!;
+        counts[b] = sum;
+        sum += c;
+      }
+      for (let s = 0; s < m * REC; s += REC) {
+        const key = src[s]!;
+        const o = counts[((key - lo) >>> shift) & mask]!++ * REC;
+        dst[o] = key;
+        dst[o + 1] = src[s + 1]!;
+      }
+      // The next pass reads what this one wrote and writes the other buffer (never `d`).
+      const written = dst;
+      dst = src === d ? other : src;
+      src = written;
+    }
+    return src;
+  }
+
+  /**
+   * Natural merge sort of the records' r runs (starts in this.runs, m closing), pairwise and stable, moving the
+   * records themselves between `out` and a second buffer: no record numbers to read the diagonals through, and no
+   * gathering pass at the end.
+   */
+  private mergeRecords(d: Int32Array, m: number, r: number): Int32Array {
+    if (this.out.length < m * REC) this.out = new Int32Array(2 * m * REC);
+    if (this.out2.length < this.out.length) this.out2 = new Int32Array(this.out.length);
+    const runs = this.runs;
+    let src: Int32Array = d;
+    let dst: Int32Array = this.out;
+    const other = this.out2;
+    while (r > 1) {
+      let w = 0;
+      for (let k = 0; k < r; k += 2) {
+        const lo = runs[k]! * REC;
+        const mid = runs[k + 1]! * REC;
+        const hi = k + 2 <= r ? runs[k + 2]! * REC : mid;
+        runs[w++] = runs[k]!;
+        let i = lo;
+        let j = mid;
+        let o = lo;
+        if (j < hi) {
+          let x = src[i]!;
+          let y = src[j]!;
+          for (;;) {
+            // Ties take the left run first: stable, as the rules need equal diagonals in append order.
+            if (y < x) {
+              dst[o] = y;
+              dst[o + 1] = src[j + 1]!;
+              o += REC;
+              j += REC;
+              if (j === hi) break;
+              y = src[j]!;
+            } else {
+              dst[o] = x;
+              dst[o + 1] = src[i + 1]!;
+              o += REC;
+              i += REC;
+              if (i === mid) break;
+              x = src[i]!;
+            }
+          }
+        }
+        while (i < mid) dst[o++] = src[i++]!;
+        while (j < hi) dst[o++] = src[j++]!;
+      }
+      runs[w] = m;
+      r = w;
+      // The next pass reads what this one wrote and writes the other buffer (never `d`).
+      const written = dst;
+      dst = src === d ? other : src;
+      src = written;
+    }
+    return src;
   }
 
   /**

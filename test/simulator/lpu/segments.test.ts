@@ -311,7 +311,7 @@ describe("segment sort", () => {
     const sort = new SegmentSort();
     const rng = new Rng(3);
     // Spread over buckets under 64 diagonals wide, or dense (the bucket sort); spread over wider buckets, or bunched
-    // in a wide span (the merge, and the radix sort for many runs of more than 2,048 records); one run.
+    // in a wide span (two runs merged, more radix sorted on the records: up to 31-bit spans, 4 digits); one run.
     for (const [m, runs, span, bunch] of [
       [500, 20, 20000, 0],
       [500, 20, 100000, 0],
@@ -323,6 +323,9 @@ describe("segment sort", () => {
       [3000, 60, 1 << 21, 1 << 14],
       [200, 1, 1000, 0],
       [2, 2, 1, 0],
+      [700, 2, 100000, 0],
+      [600, 16, 2 ** 31 - 2000, 0],
+      [600, 16, 2 ** 31 - 2000, 1 << 10],
     ] as const) {
       const d = records(rng, m, runs, span, bunch);
       const want = Array.from({ length: m }, (_, j) => [d[j * REC]!, d[j * REC + 1]!]).sort(
