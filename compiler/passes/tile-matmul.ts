@@ -75,14 +75,6 @@ export function lowerMatmul(cx: TileContext, op: Matmul): void {
           kFirst + Math.floor(((c + 1) * kTiles) / chips),
         ] as const);
   const nodeHead = sumHeads(base, chips, node, (c) => range(c)[1] - range(c)[0]);
-  // A node's sum relayed over two or more gateways travels in the output's type (fp16 for the fp8 70b's down: 2
-  // words a tile, not 4): it crosses every wire of its route as a stream that paced the unit's end, a relay storing
-  // and forwarding each piece. Its rounding is the price: one rounding of a part, within the interpreter's
-  // tolerance (docs/compiler.md "Node sums relayed in the output's type"). Nearer nodes' sums stay fp32.
-  const narrowFrom = (head: number) =>
-    ELEM_BYTES[out.type] < ELEM_BYTES[acc] && Math.floor((base + head) / node) - Math.floor(base / node) >= 2
-      ? out.type
-      : acc;
   // `a` held in parts by the same ranges as this split's K tiles (in-place.ts): chip c reads its own part.
   const inParts = partsOf(p).has(a0.id);
   // Down kept in place over uneven K ranges: the heavier chips lend K tiles to the lighter ones (lent-tiles.ts).
@@ -237,27 +229,18 @@ export function lowerMatmul(cx: TileContext, op: Matmul): void {
       // adds them all: no head waits for the nodes beyond it.
       for (const [head, parts] of [...remote].sort((x, y) => y[0] - x[0])) {
         let sum = parts[0]!;
-        const type = narrowFrom(head);
-        if (parts.length > 1 || type !== acc) {
-          // The head reads its node's other sums (moved over local links by stages.ts) and adds them (and rounds
-          // the sum to `type`).
-          sum = cx.temp(out, `${out.id}.node${head}.n${j}.m${m0}`, type, head);
+        if (parts.length > 1) {
+          // The head reads its node's other sums (moved over local links by stages.ts) and adds them.
+          sum = cx.temp(out, `${out.id}.node${head}.n${j}.m${m0}`, acc, head);
           const id = `${op.id}.n${j}.m${m0}.node${head}`;
           cx.push({ id, op: op.id, steps: sumSteps(cx, parts, j, m0, mn, acc, sum) }, [], head);
         }
         toSum.push(sum);
       }
-      const steps: Step[] = [];
-      const at: number[] = [];
-      for (const pt of toSum) {
-        steps.push({ kind: "read", ref: rowsOf(pt.id, j, m0, mn), type: pt.type });
-        if (pt.type !== acc)
-          steps.push({ kind: "convert", from: pt.type, to: acc, src: steps.length - 1, n: mn });
-        at.push(steps.length - 1);
-      }
-      let sum = at[0]!;
+      const steps: Step[] = toSum.map((pt) => ({ kind: "read", ref: rowsOf(pt.id, j, m0, mn), type: acc }));
+      let sum = 0;
       for (let s = 1; s < toSum.length; s++) {
-        steps.push({ kind: "vbinary", fn: "add", type: acc, a: sum, b: at[s]!, n: mn });
+        steps.push({ kind: "vbinary", fn: "add", type: acc, a: sum, b: s, n: mn });
         sum = steps.length - 1;
       }
       cx.finish(steps, sum, acc, out, j, m0, mn, op.epilogue ?? []);
@@ -311,10 +294,6 @@ function sumSteps(
     steps.push({ kind: "vbinary", fn: "add", type: acc, a: sum, b: s, n: mn });
     sum = steps.length - 1;
   }
-  if (into.type !== acc) {
-    steps.push({ kind: "convert", from: acc, to: into.type, src: sum, n: mn });
-    sum = steps.length - 1;
-  }
-  steps.push({ kind: "write", ref: cx.rowsOf(into.id, j, m0, mn), type: into.type, src: sum });
+  steps.push({ kind: "write", ref: cx.rowsOf(into.id, j, m0, mn), type: acc, src: sum });
   return steps;
 }
