@@ -121,7 +121,7 @@ export function reportJson(r: CompileReport): Record<string, unknown> {
     efficiency: r.efficiency,
     flops: r.flops,
     min_chips: r.minChips,
-    stamp: r.stamp && { unit_span_cycles: r.stamp.span, delta_cycles: r.stamp.delta },
+    stamp: r.stamp && { unit_span_cycles: r.stamp.span, step_cycles: r.stamp.delta },
   };
 }
 
@@ -194,6 +194,10 @@ sram_allocated_bytes_max is this one.
 flops in --json: 2 per multiply-add of the model's products (matmuls, attention's scores and p.V over the keys a
 query sees, an moe's chosen experts), no padding; lpu graph's FLOPs count every key (a causal mask's hidden ones
 too: the products are computed and masked) and the pointwise ops as well.
+stamp in --json (stamped programs only, --partition layers): unit_span_cycles, the latest a copy of the scheduled
+unit may start after the unit before it (its last word into the next unit, the recv it meets), and step_cycles, the
+shift between copies: the span rounded up to whole epochs (256 cycles on tsp-v1) at which every word crossing
+between copies clears its receiver's deskews (docs/compiler.md, "Copies on their own phase").
 
 Examples:
   lpu compile programs/mlp2.model
