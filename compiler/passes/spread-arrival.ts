@@ -14,7 +14,7 @@ type Matmul = Extract<KOp, { kind: "matmul" }>;
  * Column bounds for product `op` split over `hops.length` chips, chip c reached `hops[c]` link hops after the
  * input is made: each chip's expected end is its input's arrival (a hop a relay's latency and a piece, as the time
  * line prices it) plus a chain of every K tile per round of `planes` output tiles (each tile a plane, one weight
- * tile's load after another); tiles go one at a time to the chip whose end grows least (every chip at least one;
+ * tile's load after another); tiles go one at a time to the chip whose end after it is least (every chip at least one;
  * on a tie the one with fewer tiles, then the nearer, then the lower). Undefined when that is the even split anyway.
  */
 export function arrivalBounds(
@@ -38,8 +38,11 @@ export function arrivalBounds(
   const perTile = Math.max(load, a.rows * t.cyclesPerVector(aBytes)) + t.planeSplit.installLatency;
   const round = (k1 - k0) * perTile;
   const pieceRows = Math.max(1, Math.floor(t.bufferWords / aBytes));
-  // A relay hop: the piece read and sent, the wire, the piece written before it goes on (llama2-7b's lm head, main
-  // at 37f5c4d: 346 cycles a hop for a 4,096-wide fp16 row's first tile; this prices it 330).
+  // A relay hop: the wire's latency plus three pieces' word times (read to the link, sent, written before it goes
+  // on). ASSUMPTION: the three word times per word are not the timing model's (it has no SRAM cost at the link's
+  // rate); they match one trace, llama2-7b's lm head at 37f5c4d (346 cycles a hop for a 4,096-wide fp16 row's first
+  // tile; this prices it 331), and llama3-8b's shares are the same with 4 or 5 (18,228 with 2). The spread's time
+  // line prices a relay otherwise (spread-timeline.ts: link latency plus a piece), so the two can disagree.
   const hop = t.hopLatency + 3 * Math.min(a.rows, pieceRows) * aBytes * t.wordCycles;
   const ready = hops.map((h) => h * hop);
   const end = (c: number, n: number) => ready[c]! + Math.ceil(n / t.planes) * round;

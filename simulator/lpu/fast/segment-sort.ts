@@ -1,6 +1,6 @@
 // Sorting one stream group's segment records by first diagonal, stably (for the sweep in segments.ts). In: the
-// group's records (REC 32-bit numbers each: first diagonal, then its length and key packed, segments.ts) in append order: a few sorted runs, one per queue
-// that touched the group. Out: the records themselves, copied into diagonal order (or the input when it is one run),
+// group's records (REC 32-bit numbers each: first diagonal, then its length and key packed, segments.ts) in append
+// order: a few sorted runs, one per queue that touched the group. Out: the records themselves, copied into diagonal order (or the input when it is one run),
 // so that the sweep reads them in order instead of through an index.
 
 /** Numbers per segment record: first diagonal; length and 2y + kind in one number (segments.ts). */
