@@ -18,7 +18,6 @@ import {
   type Placement,
   sourceFloor,
 } from "./pack.ts";
-import { byArrival } from "./spread-arrival.ts";
 import { besideReaders, ExpertNodes, expertOf, expertProduct, readersOf } from "./spread-experts.ts";
 import { heavy, heavySiblings, type Split, wideSplits } from "./spread-heavy.ts";
 import { readsOnlySources, type SpreadTiming, Timeline } from "./spread-timeline.ts";
@@ -293,14 +292,6 @@ function spreadWithin(
       }
     }
     let chosen = best as { p: Placement; items: Item[][]; end: number };
-    // An output left in place split by columns: shares by its input's arrival (spread-arrival.ts).
-    const from = producer.get(op.kind === "matmul" ? op.a : "");
-    if (!pre && from !== undefined)
-      chosen = byArrival(ctx, t, i, chosen, places[from], {
-        fits: (items, c) => fits(items, chosen.p.base + c, i, c === 0 ? waitingItems : undefined),
-        busy: (c) => fill(c).total() > 0,
-        end: (q) => line.place(i, q, false),
-      });
     const j = siblings.get(i);
     const group =
       !pre && partner && j !== undefined ? inPlace(i, j, chosen.p, partner, waitingItems) : undefined;
