@@ -21,7 +21,7 @@ import { type KernelGraph, type KTensor, opInputs, type TensorRole } from "./ker
 import type { EmbeddingChips } from "./lower-embedding.ts";
 import { isMxmType, softmaxRowAxis } from "./lower-layout.ts";
 import { lowerActivation } from "./lower-pointwise.ts";
-import { lowerNorm, lowerSoftmax } from "./lower-reduce.ts";
+import { lowerNorm, lowerRmsnormDeferred, lowerSoftmax, scaledProduct } from "./lower-reduce.ts";
 import { M } from "./messages.ts";
 
 /** Dtypes the units lower today: the MXM and VXM both take fp16 and bf16, the VXM also fp32 (int8 activations
@@ -77,6 +77,8 @@ export function decompose(model: ModelGraph, file: string, opts: DecomposeOption
   /** Values viewed as [..., H, Dh] while their kernel tensor keeps the rows [..., H * Dh] (heads as lane ranges). */
   const headView = new Set<string>();
   const outputs: { name: string; tensor: string }[] = [];
+  /** A deferred rmsnorm's tensor (x * g) -> its 1 / rms tile, applied in its reading products' epilogues. */
+  const deferred = new Map<string, string>();
 
   const resolve = (node: string, output: number): string => {
     const id = valueId(g.node(node), output);
@@ -183,6 +185,12 @@ export function decompose(model: ModelGraph, file: string, opts: DecomposeOption
           }
           bt = transposedCopy(tensors, b);
         }
+        const inv = deferred.get(a.id);
+        if (inv !== undefined) {
+          scaledProduct(k, n.id, out!.dtype, a.id, bt, inv);
+          define(n.id, out!, "temp");
+          break;
+        }
         define(n.id, out!, "temp");
         ops.push({ kind: "matmul", id: n.id, a: a.id, b: bt, out: n.id });
         break;
@@ -220,7 +228,11 @@ export function decompose(model: ModelGraph, file: string, opts: DecomposeOption
         lowerNorm(k, n.id, out!.dtype, ins[0]!, ins[1]!, ins[2]!, op.eps, true);
         break;
       case "rmsnorm":
-        lowerNorm(k, n.id, out!.dtype, ins[0]!, ins[1]!, undefined, op.eps, false);
+        // One row read only by products: x * g, its 1 / rms in the products' epilogues (docs/compiler.md "A
+        // deferred rmsnorm"; lower-reduce.ts lowerRmsnormDeferred).
+        if (inT[0]!.rows === 1 && readByProductsOnly(cx.readers, n))
+          deferred.set(n.id, lowerRmsnormDeferred(k, n.id, out!.dtype, ins[0]!, ins[1]!, op.eps));
+        else lowerNorm(k, n.id, out!.dtype, ins[0]!, ins[1]!, undefined, op.eps, false);
         break;
       case "softmax": {
         const rank = out!.shape.length;
@@ -319,4 +331,13 @@ function topologicalOrder(model: ModelGraph): string[] {
   };
   for (const id of g.nodes()) visit(id);
   return order;
+}
+
+/** Every reader of n's value is a matmul reading it as its left operand (not through a reshape, not an output). */
+function readByProductsOnly(
+  readers: ReadonlyMap<string, readonly { readonly node: GraphNode; readonly input: number }[]>,
+  n: GraphNode,
+): boolean {
+  const list = readers.get(valueId(n, 0)) ?? [];
+  return list.length > 0 && list.every((r) => r.node.op.kind === "matmul" && r.input === 0);
 }

@@ -50,7 +50,8 @@ export function fuseEpilogues(k: KernelGraph): KernelGraph {
     else if (
       op.kind === "binary" &&
       // A repeated row as wide as a's padded width meets each tile as its own (the epilogue reads b's tile j).
-      (!op.bTile || cols.get(op.b) === padded(cols.get(op.a)!)) &&
+      // A one-tile row (a deferred rmsnorm's 1 / rms, lower-reduce.ts) is read as tile 0 by every output tile.
+      (!op.bTile || cols.get(op.b) === padded(cols.get(op.a)!) || cols.get(op.b) === LANES) &&
       rows.get(op.b) === 1 &&
       op.b !== x &&
       !readsRow(p, op.b) &&

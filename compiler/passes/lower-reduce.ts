@@ -237,3 +237,49 @@ export function finish(k: KernelBuilder, outId: string, x: string, dtype: DType)
   if (t.dtype === dtype) k.ops.push({ kind: "unary", id: outId, fn: "copy", x, out: outId });
   else k.ops.push({ kind: "convert", id: outId, x, out: outId });
 }
+
+/**
+ * rmsnorm whose every reader is a product of one row (decode): rmsnorm(x) W = ((x * g) W) * (1 / rms(x)), the
+ * second factor one scalar per row. So `outId` is x * g alone (rounded once to `outDtype`), which the products may
+ * start on at once, and the returned fp32 one-tile [rows, 320] 1 / rms(x) (every lane the same) is applied in each
+ * product's epilogue (`scaledProduct`) while the lane sum of squares runs beside the products' K chains. The sum
+ * and rsqrt are lowerNorm's (x32's squares summed as hi + lo), so 1 / rms is the same number.
+ * Range: x * g in fp16 overflows where |x * g| > 65,504 although x / rms * g would not; a bf16 x * g cannot.
+ */
+export function lowerRmsnormDeferred(
+  k: KernelBuilder,
+  outId: string,
+  outDtype: DType,
+  x: string,
+  g: string,
+  eps: number,
+): string {
+  const at = outId;
+  const d = k.get(x).cols;
+  const x32 = k.convert(k.fresh(at), x, "fp32");
+  const squares = () => k.binary(k.fresh(at), "mul", k.binary(k.fresh(at), "mul", x32, x32), keepMask(k, d));
+  const variance = k.imm(k.fresh(at), "mul", laneSum32Of(k, at, squares, LANES), 1 / d);
+  const inv = k.unary(k.fresh(at), "rsqrt", k.imm(k.fresh(at), "add", variance, eps));
+  finish(k, outId, k.binary(k.fresh(at), "mul", x32, k.convert(k.fresh(at), g, "fp32")), outDtype);
+  return inv;
+}
+
+/** The product a . b^T of a deferred rmsnorm's x * g (`a`), times its 1 / rms (`inv`, one tile repeated over the
+ * product's tiles: `bTile`) in fp32, rounded to `outDtype` at `outId`. fuse.ts folds the multiply and the rounding
+ * into the product's epilogue (one row), each output tile reading inv's one tile (tile-context.ts `finish`), so only
+ * the accumulator's last step waits for inv, and a chip of a column split receives one fp32 tile of it. */
+export function scaledProduct(
+  k: KernelBuilder,
+  outId: string,
+  outDtype: DType,
+  a: string,
+  b: string,
+  inv: string,
+): void {
+  // The product keeps the node's name (the fused op's id: fuse.ts), its fp32 value a fresh tensor.
+  const p = k.define(k.fresh(outId), "fp32", k.get(a).rows, k.get(b).rows);
+  k.ops.push({ kind: "matmul", id: outId, a, b, out: p });
+  const scaled = k.binary(k.fresh(outId), "mul", p, inv);
+  k.define(outId, outDtype, k.get(p).rows, k.get(p).cols);
+  k.ops.push({ kind: "convert", id: k.fresh(outId), x: scaled, out: outId });
+}

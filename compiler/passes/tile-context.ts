@@ -3,6 +3,7 @@
 // trip of finished rows to chip 0). Tasks come out in the order they are pushed, which is a valid order.
 import { ELEM_BYTES, type ElemType } from "../../arch/isa.ts";
 import type { Machine } from "../../arch/machine.ts";
+import { repeatedTile, repeatsTiles } from "./kernel-builder.ts";
 import type { EpilogueOp } from "./kernel-ir.ts";
 import type { PartitionedGraph } from "./partition.ts";
 import type { Step, Task, TiledTensor, VecRef } from "./task-ir.ts";
@@ -286,7 +287,10 @@ export function tileContext(p: PartitionedGraph, machine: Machine): TileContext 
         steps.push({ kind: "vbinary", fn: e.fn, type, a: cur, b: { imm: e.imm }, n: mn });
       else if ((e.fn === "add" || e.fn === "sub") && zeros.get(e.b)?.has(j)) continue;
       else {
-        steps.push({ kind: "read", ref: rowsOf(e.b, j, 0, mn, 0), type: byId.get(e.b)!.type });
+        // A row of whole tiles narrower than out is one tile (or a few copies) repeated over out's tiles (fuse.ts).
+        const b = byId.get(e.b)!;
+        const bj = repeatsTiles(b, out) ? repeatedTile(j, b, out) : j;
+        steps.push({ kind: "read", ref: rowsOf(e.b, bj, 0, mn, 0), type: b.type });
         steps.push({ kind: "vbinary", fn: e.fn, type, a: cur, b: steps.length - 1, n: mn });
       }
       cur = steps.length - 1;
