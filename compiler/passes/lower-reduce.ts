@@ -244,7 +244,8 @@ export function finish(k: KernelBuilder, outId: string, x: string, dtype: DType)
  * start on at once, and the returned fp32 one-tile [rows, 320] 1 / rms(x) (every lane the same) is applied in each
  * product's epilogue (`scaledProduct`) while the lane sum of squares runs beside the products' K chains. The sum
  * and rsqrt are lowerNorm's (x32's squares summed as hi + lo), so 1 / rms is the same number.
- * Range: x * g in fp16 overflows where |x * g| > 65,504 although x / rms * g would not; a bf16 x * g cannot.
+ * Range: x * g in fp16 overflows where |x * g| > 65,504 and loses precision below fp16's smallest normal (6.1e-5)
+ * where x / rms * g would not; a bf16 x * g has fp32's range (docs/compiler.md "A deferred rmsnorm").
  */
 export function lowerRmsnormDeferred(
   k: KernelBuilder,
