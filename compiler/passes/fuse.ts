@@ -50,8 +50,11 @@ export function fuseEpilogues(k: KernelGraph): KernelGraph {
     else if (
       op.kind === "binary" &&
       // A repeated row as wide as a's padded width meets each tile as its own (the epilogue reads b's tile j).
-      // A one-tile row (a deferred rmsnorm's 1 / rms, lower-reduce.ts) is read as tile 0 by every output tile.
-      (!op.bTile || cols.get(op.b) === padded(cols.get(op.a)!) || cols.get(op.b) === LANES) &&
+      // A one-tile row (a deferred rmsnorm's 1 / rms, lower-reduce.ts) is read as tile 0 by every output tile; a
+      // multiply only: zero-tiles.ts drops an add's or sub's known-zero row tiles by the output's tile index.
+      (!op.bTile ||
+        cols.get(op.b) === padded(cols.get(op.a)!) ||
+        (cols.get(op.b) === LANES && op.fn === "mul")) &&
       rows.get(op.b) === 1 &&
       op.b !== x &&
       !readsRow(p, op.b) &&
