@@ -42,6 +42,8 @@ export class ExpertNodes {
   private readonly on = new Map<number, Set<string>>();
   /** Experts a node takes before the next is begun. */
   private readonly perNode: number;
+  /** An expert's column split: half a node. */
+  readonly half: number;
   /**
    * `nodes`: the nodes of the placement; `experts`: every expert product's `expertOf`. A node takes an even share
    * of a moe's experts (at least one).
@@ -58,28 +60,38 @@ export class ExpertNodes {
     }
     const most = Math.max(0, ...[...perMoe.values()].map((x) => x.size));
     this.perNode = Math.max(1, Math.ceil(most / Math.max(1, nodes)));
+    this.half = Math.max(1, Math.floor(nodeChips / 2));
   }
 
   /**
-   * Whether a column split of expert `e`'s product over chips s .. s + width - 1 is allowed; `fitsOn(n)`: whether a
-   * half-node column split of it fits on node n.
+   * The nodes a column split of expert `e`'s product may take now (decided once per product: the placements
+   * weighed for it do not change what is taken); `fitsOn(n)`: whether a half-node column split of it fits on node n.
    */
-  allows(e: string, s: number, width: number, fitsOn: (n: number) => boolean): boolean {
-    const half = Math.max(1, Math.floor(this.nodeChips / 2));
-    if (width !== half || s % half !== 0) return false;
-    const n = Math.floor(s / this.nodeChips);
-    if (Math.floor((s + width - 1) / this.nodeChips) !== n) return false;
-    const here = this.on.get(n);
-    if (here?.has(e)) return true;
-    const begun = [...this.on.entries()].filter(([m, x]) => x.size > 0 && m < this.nodes && fitsOn(m));
+  nodesFor(e: string, fitsOn: (n: number) => boolean): (n: number) => boolean {
+    const mine = (n: number) => this.on.get(n)?.has(e) === true;
+    const begun = [...this.on.entries()]
+      .filter(([m, x]) => x.size > 0 && m < this.nodes && fitsOn(m))
+      .map(([m]) => m);
     // A node some experts began is filled to its share (while one fits there) before another is begun.
-    const open = begun.filter(([, x]) => x.size < this.perNode).map(([m]) => m);
-    if (open.length > 0) return open.includes(n);
+    const open = begun.filter((m) => this.on.get(m)!.size < this.perNode);
+    if (open.length > 0) return (n) => mine(n) || open.includes(n);
     let fresh = false;
     for (let m = 0; m < this.nodes && !fresh; m++) fresh = !this.on.has(m) && fitsOn(m);
-    if (fresh) return here === undefined;
+    if (fresh) return (n) => mine(n) || !this.on.has(n);
     // No node left to begin: any begun node where it fits.
-    return begun.some(([m]) => m === n);
+    return (n) => mine(n) || begun.includes(n);
+  }
+
+  /** Whether a column split over chips s .. s + width - 1 is half a node, within one node that `node` allows. */
+  within(s: number, width: number, node: (n: number) => boolean): boolean {
+    if (width !== this.half || s % this.half !== 0) return false;
+    const n = Math.floor(s / this.nodeChips);
+    return Math.floor((s + width - 1) / this.nodeChips) === n && node(n);
+  }
+
+  /** `within` the nodes `nodesFor(e, fitsOn)` allows. */
+  allows(e: string, s: number, width: number, fitsOn: (n: number) => boolean): boolean {
+    return this.within(s, width, this.nodesFor(e, fitsOn));
   }
 
   /** Expert `e`'s product placed at `p`: it is on p's nodes from now on. */

@@ -204,6 +204,23 @@ function spreadWithin(
     const choices = (k: number, at: number, more: readonly Item[], until = ahead) => {
       const { whole, kSplits, columns } = candidatesOf(k);
       const got: { p: Placement; items: Item[][]; end: number }[] = [];
+      // An expert's (spread-experts.ts): half a node, on the node its share of experts is filling; whether such a
+      // split fits on node m is asked once a node for this product.
+      const expert = expertProduct(ctx, ctx.ops[k]!) ? expertOf(ctx, ctx.ops[k]!) : undefined;
+      const expertNode =
+        expert === undefined
+          ? undefined
+          : experts.nodesFor(expert, (m) =>
+              columns.some(
+                ({ width, items }) =>
+                  width === experts.half &&
+                  [0, experts.half].some((o) =>
+                    items.every((it, c) =>
+                      fits(it, m * ctx.nodeChips + o + c, at, c === 0 ? more : undefined),
+                    ),
+                  ),
+              ),
+            );
       const consider = (p: Placement, items: Item[][]) => {
         if (!items.every((it, c) => fits(it, p.base + c, at, c === 0 ? more : undefined))) return;
         got.push({ p, items, end: line.place(k, p, false) });
@@ -224,21 +241,9 @@ function spreadWithin(
         // chips, on all four planes since tile-column-planes.ts) stayed on node A's 7 chips while nodes B and C
         // waited (docs/compiler.md "The attention half over the idle nodes").
         const end = Math.min(chips, first + columnNodes(ctx, ctx.ops[k]!.out) * ctx.nodeChips);
-        // An expert's (spread-experts.ts): half a node, on the node its share of experts is filling.
-        const expert = expertProduct(ctx, ctx.ops[k]!) ? expertOf(ctx, ctx.ops[k]!) : undefined;
-        // Whether a half-node column split of it fits on node m (spread-experts.ts `ExpertNodes`).
-        const half = Math.max(1, Math.floor(ctx.nodeChips / 2));
-        const fitsOn = (m: number) =>
-          columns.some(
-            ({ width, items }) =>
-              width === half &&
-              [0, half].some((o) =>
-                items.every((it, c) => fits(it, m * ctx.nodeChips + o + c, at, c === 0 ? more : undefined)),
-              ),
-          );
         for (let s = first; s < last; s++)
           for (const { width, bounds, items } of columns)
-            if (width <= end - s && (expert === undefined || experts.allows(expert, s, width, fitsOn)))
+            if (width <= end - s && (expertNode === undefined || experts.within(s, width, expertNode)))
               consider({ base: s, width, nBounds: bounds }, items);
         // A heavy product's K split over whole nodes from this one (up to the first node no op uses yet): each node
         // sums its chips' partials on its head (stages.ts `sumHeads`) and sends one sum to chip 0, so the gateways
