@@ -230,6 +230,15 @@ function spreadWithin(
         const last = Math.min(chips, first + ctx.nodeChips);
         if (n === node) {
           for (let c = first; c < last; c++) consider({ base: c, width: 1 }, whole);
+          // Or whole on the chip an input was made on (a split's chip 0, where its sum is) when that is on a later
+          // node: the stamped fp8 70b's last down is summed on node B's first chip, and its residual add `y` on node
+          // A's chip 0 took the sum back one hop west before `y` went east to the next unit (docs/compiler.md
+          // "The unit's `y` beside its down's sum").
+          for (const x of opInputs(ctx.ops[k]!)) {
+            const d = producer.get(x);
+            const q = d === undefined ? undefined : places[d];
+            if (q && q.base >= last) consider({ base: q.base, width: 1 }, whole);
+          }
           for (let s = first; s < last; s++)
             for (const { width, bounds, items } of kSplits)
               if (width <= last - s) consider({ base: s, width, kBounds: bounds }, items);
