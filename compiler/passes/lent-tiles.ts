@@ -13,7 +13,8 @@ export interface Lent {
 /**
  * Chips `0 .. chips - 1` of a K split at `base` (nodes of `node` chips), chip c with `kTiles(c)` K tiles, counts
  * differing by one: each chip with more lends its first K tile, for output tiles 0 .. x - 1, to the light chip of
- * its node with room (`room`, weight tiles per product) at or before its position (else the node's first). Kept in
+ * its node with room (`room`, weight tiles per product) at or before its position (else the node's first), or, when
+ * that chip's room is taken by lenders before it, to the next light chip after it in its node with room left. Kept in
  * place, a chip's gate and up hold as many column tiles as its down K tiles, each a chain of `outTiles` K tiles (the
  * model's width, down's output): one K tile more is 3 x outTiles weight tiles more, evened over a light chip and the
  * r heavy chips lending to it at x = 3 x outTiles / (1 + r) each (a gated MLP's three products: not checked, a

@@ -35,11 +35,25 @@ describe("lentTiles: heavier chips lend their first K tile to a lighter chip of 
     const lent = lentTiles(8, 24, 8, unitK, 26, room);
     for (let c = 0; c < 8; c++) expect(lent.has(c), `chip ${c}`).toBe(false);
     // Chip 8 of the split takes its first two heavy chips' K tiles whole in room (2 x 26 <= 60), 78 / 3 = 26 output
-    // tiles each; chip 11 lends nowhere.
+    // tiles each; chip 11, left out, lends to the next light chip after it in its node with room (chip 12, whose
+    // four lenders 11, 13, 14, 15 take 78 / 5 = 15 output tiles each).
     expect([9, 10].map((h) => [lent.get(h)!.to, lent.get(h)!.lends(25)])).toEqual([
       [8, true],
       [8, true],
     ]);
+    for (const h of [11, 13, 14, 15]) {
+      expect(lent.get(h)?.to, `chip ${h}`).toBe(12);
+      expect([14, 15].map((j) => lent.get(h)!.lends(j))).toEqual([true, false]);
+    }
+  });
+
+  it("a heavy chip left out lends to the next light chip after it in its node with room left, never before it or across nodes", () => {
+    // Node C (chips 8..15 of the split): light chips 8 (room for one lender) and 12 (room for four). 9 -> 8 (at or
+    // before it); 10 and 11 are left out; 12's own lenders 13, 14, 15 leave it room for one: 10 takes it (the
+    // first after it), 11 lends nowhere (12 is full; 8 is before it; chips 0 and 16 are in other nodes).
+    const room = (c: number) => (c === 8 ? 26 : c === 12 ? 104 : 1000);
+    const lent = lentTiles(8, 24, 8, unitK, 26, room);
+    expect([9, 10, 13, 14, 15].map((h) => lent.get(h)?.to)).toEqual([8, 12, 12, 12, 12]);
     expect(lent.has(11)).toBe(false);
   });
 
