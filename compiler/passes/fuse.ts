@@ -156,7 +156,8 @@ function instance(id: string): string {
 function asTree(op: KOp, outDtype: DType): Tree | undefined {
   switch (op.kind) {
     case "pointwise":
-      return op;
+      // A fold of column tiles reads its inputs at fixed tiles: neither grafted nor grafted into.
+      return op.inputTiles ? undefined : op;
     case "unary":
       return { inputs: [op.x], steps: [{ kind: "unary", fn: op.fn, x: 0 }] };
     case "binaryImm":

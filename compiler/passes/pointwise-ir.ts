@@ -3,7 +3,7 @@
 // in between never round-trip through SRAM. Here: its steps, their element types, printing and the IR's rules.
 import { assertNever } from "../../util/assert.ts";
 import type { DType } from "../graph/ir.ts";
-import { repeatsTiles } from "./kernel-builder.ts";
+import { LANES, repeatsTiles } from "./kernel-builder.ts";
 import type { BinaryFn, KTensor, UnaryFn } from "./kernel-ir.ts";
 
 /** One VXM op of a fused pointwise op. Operands are value numbers: `v < inputs.length` is input `v`, otherwise
@@ -24,6 +24,10 @@ export interface PointwiseOp {
   /** In order; the last step's value is `out` (whose dtype is that step's). */
   readonly steps: readonly PointwiseStep[];
   readonly out: string;
+  /** Per input, the column tile of it the task reads, for an out of one tile: a row's column tiles folded into
+   * one (lower-reduce.ts `foldTiles`), so one tensor may be an input more than once, at distinct tiles. Absent:
+   * each input at out's tile (or the tile `inputView` repeats). */
+  readonly inputTiles?: readonly number[];
 }
 
 type Shape2 = { readonly rows: number; readonly cols: number };
@@ -68,7 +72,9 @@ export function formatPointwise(op: PointwiseOp): string {
         return assertNever(s, "pointwise step");
     }
   };
-  const ins = op.inputs.map((x, i) => `%${i} = ${x}`).join(", ");
+  const ins = op.inputs
+    .map((x, i) => `%${i} = ${x}${op.inputTiles ? ` tile ${op.inputTiles[i]}` : ""}`)
+    .join(", ");
   return `${op.out} = pointwise ${expr(n + op.steps.length - 1)} [${ins}]`;
 }
 
@@ -79,7 +85,9 @@ export function verifyPointwise(op: PointwiseOp, byId: ReadonlyMap<string, KTens
   const errors: string[] = [];
   const n = op.inputs.length;
   if (op.steps.length === 0) errors.push(`${op.id}: a pointwise op without steps`);
-  if (new Set(op.inputs).size !== n) errors.push(`${op.id}: an input is read twice`);
+  const reads = op.inputs.map((x, i) => (op.inputTiles ? `${x}@${op.inputTiles[i]}` : x));
+  if (new Set(reads).size !== n) errors.push(`${op.id}: an input is read twice`);
+  if (op.inputTiles && op.inputTiles.length !== n) errors.push(`${op.id}: inputTiles is not one per input`);
   const readBy = new Array<number>(n + op.steps.length).fill(-1);
   op.steps.forEach((s, i) => {
     for (const v of new Set(stepOperands(s))) {
@@ -103,6 +111,11 @@ export function verifyPointwise(op: PointwiseOp, byId: ReadonlyMap<string, KTens
   for (const x of op.inputs) {
     const t = byId.get(x);
     if (!t || !out) continue;
+    if (op.inputTiles) {
+      if (out.cols > LANES || (t.rows !== out.rows && t.rows !== 1))
+        errors.push(`${op.id}: input [${t.rows}x${t.cols}] read by tiles into [${out.rows}x${out.cols}]`);
+      continue;
+    }
     const view = inputView(t, out);
     if ((t.rows !== out.rows && !view.rowBroadcast) || (t.cols !== out.cols && !view.tileRepeated))
       errors.push(`${op.id}: input [${t.rows}x${t.cols}] does not broadcast over [${out.rows}x${out.cols}]`);

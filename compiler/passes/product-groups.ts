@@ -15,12 +15,15 @@ export interface ProductShape {
   readonly rows: number;
   /** The product's K tiles (over every chip of a K split). */
   readonly kTiles: number;
+  /** Row chunks though over one K tile (kernel-ir.ts matmul `rowChunks`). */
+  readonly rowChunks?: boolean;
 }
 
 /** Rows of one group: a chain of K tiles runs in pipeline-sized row chunks (tile-context.ts `taskRows`), a one-tile
- * product (a lane move, a head's scores) whole rows (`wholeRows`: the accumulator's, or fewer where a block is). */
-export function groupRows(kTiles: number, wholeRows: number): number {
-  return kTiles > 1 ? taskRows(wholeRows) : wholeRows;
+ * product (a lane move, a head's scores) whole rows (`wholeRows`: the accumulator's, or fewer where a block is)
+ * unless it asks for chunks (`rowChunks`: a layernorm's folded lane sum). */
+export function groupRows(kTiles: number, wholeRows: number, rowChunks = false): number {
+  return kTiles > 1 || rowChunks ? taskRows(wholeRows) : wholeRows;
 }
 
 /** The output column tiles that hold an MXM group: a window's tiles only (the others are zeros, off the MXM), so a
@@ -33,7 +36,7 @@ export function groupTiles(s: ProductShape): number {
 
 /** The product's MXM groups on a chip: the output column tiles that hold one (`groupTiles`) x row chunks. */
 export function productGroups(s: ProductShape, wholeRows: number): number {
-  return groupTiles(s) * Math.ceil(s.rows / groupRows(s.kTiles, wholeRows));
+  return groupTiles(s) * Math.ceil(s.rows / groupRows(s.kTiles, wholeRows, s.rowChunks));
 }
 
 /** The planes each group's chain of `chipKTiles` K tiles (a chip's share of a K split) takes: every idle plane,
@@ -60,5 +63,6 @@ export function productShape(
     outTiles: Math.ceil(ctx.tensors.get(op.out)!.cols / ctx.lanes),
     rows: a.rows,
     kTiles: k1 - k0,
+    ...(op.rowChunks ? { rowChunks: true } : {}),
   };
 }

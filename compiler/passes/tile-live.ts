@@ -66,6 +66,11 @@ export function liveTiles(
       case "convert":
       case "pointwise": {
         const o = shapes.get(op.out)!;
+        if (op.kind === "pointwise" && op.inputTiles) {
+          // A fold of column tiles reads each input at its own tile (pointwise-ir.ts `inputTiles`).
+          for (const [i, x] of op.inputs.entries()) read(x, op.inputTiles[i]!, op.inputTiles[i]! + 1);
+          break;
+        }
         for (const x of opInputs(op)) {
           const t = shapes.get(x)!;
           const repeated =

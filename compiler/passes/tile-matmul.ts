@@ -55,12 +55,12 @@ export function lowerMatmul(cx: TileContext, op: Matmul): void {
   const chips = p.matmulChips.get(op.id) ?? 1;
   // A one-tile product (a lane move, a head's scores) pays a group's install and drain per pass: whole rows.
   const whole = Math.min(a0.blockRows, out.blockRows, machine.mxm.accumulatorRows);
-  const chunk = groupRows(kTiles, whole);
+  const chunk = groupRows(kTiles, whole, op.rowChunks);
   const acc = accumulatorType(a0.type);
   const lay = op.bLayout;
   const [n0, n1] = lay?.kind === "band" || lay?.kind === "window" ? lay.nTiles : [0, out.tiles];
   // The MXM groups and each one's planes: product-groups.ts, the rule pack.ts and the spread's time line count by.
-  const shape = { layout: lay, outTiles: out.tiles, rows: a0.rows, kTiles };
+  const shape = { layout: lay, outTiles: out.tiles, rows: a0.rows, kTiles, rowChunks: op.rowChunks === true };
   const sendRows = bufferRows(machine, acc);
   const bounds = p.kSplits?.get(op.id);
   // Whether chip c of the split is in the node of its chip 0 (a split may run past a node's end).

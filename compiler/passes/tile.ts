@@ -65,7 +65,7 @@ export function tile(p: PartitionedGraph, machine: Machine): TaskGraph {
             kind: "read",
             ref: rowsOf(
               t.id,
-              view.tileRepeated ? repeatedTile(j, t, out) : j,
+              op.inputTiles ? op.inputTiles[i]! : view.tileRepeated ? repeatedTile(j, t, out) : j,
               view.rowBroadcast ? 0 : r0,
               n,
               view.rowBroadcast ? 0 : 1,

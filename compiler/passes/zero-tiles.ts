@@ -99,8 +99,10 @@ export function pointwiseZeroInputs(
   zeroIn: (x: string) => ReadonlySet<number> | undefined,
 ): (j: number) => boolean[] {
   const out = shape(op.out);
-  const sets = op.inputs.map((x) => (inputView(shape(x), out).tileRepeated ? undefined : zeroIn(x)));
-  return (j) => sets.map((z) => z?.has(j) ?? false);
+  const sets = op.inputs.map((x) =>
+    !op.inputTiles && inputView(shape(x), out).tileRepeated ? undefined : zeroIn(x),
+  );
+  return (j) => sets.map((z, i) => z?.has(op.inputTiles ? op.inputTiles[i]! : j) ?? false);
 }
 
 /** A fused pointwise op at one output tile whose zero inputs are known. */
@@ -177,7 +179,11 @@ export function unreadZeroTiles(
       whole.has(op.out) || !skips ? [] : [...(z ?? [])].filter((j) => !some.get(op.out)?.has(j)),
     );
     if (u.size > 0) unread.set(op.out, u);
-    if (pw && !pw.inputs.some((x) => inputView(byId.get(x)!, byId.get(op.out)!).tileRepeated)) {
+    if (
+      pw &&
+      !pw.inputTiles &&
+      !pw.inputs.some((x) => inputView(byId.get(x)!, byId.get(op.out)!).tileRepeated)
+    ) {
       const ins = pointwiseZeroInputs(
         pw,
         (x) => byId.get(x)!,

@@ -49,8 +49,8 @@ describe("row ops over the last axis (layernorm, rmsnorm, softmax)", () => {
 const ROW_OPS_FP32 = ROW_OPS.replaceAll("fp16", "fp32");
 
 /** `text` (ROW_OPS or ROW_OPS_FP32) run on x's seeded values plus `offset` (rows centred away from zero). */
-function runCentred(text: string, d: number, offset: number) {
-  const graph = loadModel(text, "test.model", { batch: "2", d: String(d) }).graph!;
+function runCentred(text: string, d: number, offset: number, rows = 2) {
+  const graph = loadModel(text, "test.model", { batch: String(rows), d: String(d) }).graph!;
   const sources = initialSources(graph, 0);
   sources.set(
     "x",
@@ -58,7 +58,10 @@ function runCentred(text: string, d: number, offset: number) {
   );
   const r = compile(graph, TSP_V1, { chips: 1, file: "test.model", sources, verifyEach: true });
   expect(r.diagnostics.filter((d) => d.severity === "error")).toEqual([]);
-  return runModel(graph, r.program!, r.report!, TSP_V1, { functional: true, seed: 0, sources });
+  return {
+    ...runModel(graph, r.program!, r.report!, TSP_V1, { functional: true, seed: 0, sources }),
+    kernel: r.kernel!,
+  };
 }
 
 describe("fp32 row ops: lane sums of fp32 values as bf16 hi + lo, within the fp32 tolerance", () => {
@@ -87,4 +90,18 @@ describe("a 16-bit layernorm's variance in one pass (E[x^2] - mean^2, lower-redu
       expect(run.maxAbsError!).toBeLessThan(2e-3);
       expect(run.outputsMatch).toBe(true);
     });
+});
+
+describe("a 16-bit layernorm of 2 or 3 column tiles folds its squares' tiles (lower-reduce.ts foldsTiles)", () => {
+  // x^2's three column tiles are added on the VXM (one task reading each tile, PointwiseOp inputTiles), so E[x^2]'s
+  // hi and lo take one K tile each, in 64-row chunks (matmul rowChunks); the fold rounds at 2^-24 and hi + lo keeps
+  // about 2^-17, so the one-pass variance keeps the precision above (the 2-row cases fold too).
+  it("64 rows of 768 lanes centred at 32 standard deviations: one fold, outputs within 2e-3", () => {
+    const run = runCentred(ROW_OPS, 768, 32, 64);
+    const folds = run.kernel.ops.filter((o) => o.kind === "pointwise" && o.inputTiles !== undefined);
+    expect(folds.length).toBe(1);
+    expectExactRun(run);
+    expect(run.maxAbsError!).toBeLessThan(2e-3);
+    expect(run.outputsMatch).toBe(true);
+  });
 });
