@@ -167,13 +167,17 @@ export function lowerMoe(
   const picks = equals(kb, at, ids, expert);
   const weights = kb.matmul(kb.fresh(at), ops.w, spread(wType), "fp32", width);
   const routed = kb.convert(kb.fresh(at), kb.binary(kb.fresh(at), "mul", weights, picks), wType);
-  // The scaled outputs summed in a chain from the last expert to the first, each add on the expert's own product
+  // The scaled outputs summed in a chain from the first expert to the last, each add on the expert's own product
   // (its first operand: fuse.ts folds it into that product's epilogue), so every expert's product adds the sum of
-  // those after it and sends one sum on: the spread puts the experts on nodes in order (spread-experts.ts), so each
+  // those before it and sends one sum on: the spread puts the experts on nodes in order (spread-experts.ts), so each
   // wire between nodes carries one sum. Summed on expert 0's product instead, all seven other outputs (fp32, 52 words
   // each) crossed the wires into node 0 one after another (mixtral, experts a node each: 22,350 -> 21,063 cycles).
+  // From the first to the last: the sum ends on the last expert's node, the one nearest what the layer feeds when
+  // layers follow one another over the nodes (the whole mixtral's stamped units, two nodes each: the next unit's
+  // are after the last). Chained from the last expert to the first, the unit's sum crossed back to its first node
+  // and `y` crossed again to its second (unit span 23,284 -> 22,420 cycles; docs/compiler.md).
   let sum: string | undefined;
-  for (let e = E - 1; e >= 0; e--) {
+  for (let e = 0; e < E; e++) {
     // G[t, e] over D lanes: each output lane (row < d) sums input lanes c = j*E + e over j.
     const pick = kb.constant(`moe-pick.${wType}.${kk}x${E}.${e}x${d}`, wType, padded(d), width, (row, c) =>
       row < d && c % E === e ? 1 : 0,

@@ -193,21 +193,21 @@ describe("lowering of routing", () => {
     // topk's int32 indices have no reader but moe, which takes the exact fp32 ones: no int32 tensor is made.
     expect(kernel.tensors.filter((t) => t.dtype === "int32")).toEqual([]);
   });
-  it("moe sums the experts' scaled outputs in a chain from the last expert (lower-routing.ts): each expert's down product, fused, adds the sum of the experts after it", () => {
+  it("moe sums the experts' scaled outputs in a chain from the first expert (lower-routing.ts): each expert's down product, fused, adds the sum of the experts before it", () => {
     const one = fuseEpilogues(kernelOf(moe.replace("const t = 2", "const t = 1")).kernel);
     const downs = [0, 1, 2, 3].map((e) => one.ops.find((o) => o.kind === "matmul" && o.b === `dn^T.e${e}`)!);
     for (const [e, op] of downs.entries()) {
       if (op.kind !== "matmul") throw new Error("down is a product");
       const rows = (op.epilogue ?? []).map((r) => (r.kind === "row" ? `${r.fn} ${r.b}` : r.kind));
-      // Scaled by its routing weight (a row made from the routing), then the next expert's sum added; expert 0's
-      // rounded to the output's type last (fuse.ts: an epilogue convert).
+      // Scaled by its routing weight (a row made from the routing), then the previous expert's sum added; the last
+      // expert's rounded to the output's type last (fuse.ts: an epilogue convert).
       expect(rows[0]).toMatch(/^mul /);
       expect(rows.slice(1)).toEqual(
-        e < 3 ? [`add ${downs[e + 1]!.out}`, ...(e === 0 ? ["convert"] : [])] : [],
+        e > 0 ? [`add ${downs[e - 1]!.out}`, ...(e === 3 ? ["convert"] : [])] : [],
       );
     }
-    // Expert 0's product ends the chain: it makes the moe's output.
-    expect(downs[0]!.out).toBe(one.outputs[0]!.tensor);
+    // The last expert's product ends the chain: it makes the moe's output.
+    expect(downs[3]!.out).toBe(one.outputs[0]!.tensor);
   });
   it("topk's pair weight holds +1/-1 so that lane (j, i) is x_j - x_i for j > i and x_i - x_j for j < i", () => {
     const { kernel } = kernelOf(moe);

@@ -83,6 +83,18 @@ describe("a moe's experts in the spread", () => {
     expect(nodes.allows("m#6", 0, 4, (n) => n === 1)).toBe(false);
   });
 
+  it("an expert's later products go to a node it took while they fit there, not to a node no expert began (the whole mixtral's unit: expert 3's up beside its gate)", () => {
+    const all = () => true;
+    const nodes = new ExpertNodes(8, 2, ["m#0", "m#1", "m#2", "m#3"]);
+    nodes.take("m#0", { base: 0, width: 8 });
+    nodes.take("m#1", { base: 0, width: 4 });
+    // Node 0 holds its share (two experts); expert 1's next product stays there, node 1 (begun by no expert) is not
+    // open to it.
+    expect([nodes.allows("m#1", 4, 4, all), nodes.allows("m#1", 8, 4, all)]).toEqual([true, false]);
+    // Where it does not fit on its node, the rule before: a node no expert began is open to it too.
+    expect(nodes.allows("m#1", 8, 4, (n) => n !== 0)).toBe(true);
+  });
+
   it("an expert is named by its moe's block instance and its index in the stacked weight", () => {
     const { ctx } = contextOf(MOE);
     const names = ctx.ops.filter((op) => expertProduct(ctx, op)).map((op) => expertOf(ctx, op));
