@@ -170,17 +170,24 @@ export function inPlaceGroup(ctx: PackContext, i: number, j: number): InPlaceGro
 }
 
 /** The group's placements over chips `base .. base + width - 1`, even shares of the held tensors' column tiles (as
- * gate's and up's column splits, the chain's ranges and down's K tiles), by op index. */
+ * gate's and up's column splits, the chain's ranges and down's K tiles), by op index. `larger`: the chips (from
+ * `base`) that take the shares one tile larger when the tiles do not divide evenly (spread-experts.ts
+ * `ExpertNodes.larger`); kRange's otherwise. */
 export function groupPlacements(
   ctx: PackContext,
   g: InPlaceGroup,
   base: number,
   width: number,
+  larger?: (tiles: number) => ReadonlySet<number> | undefined,
 ): Map<number, Placement> {
   const out = ctx.tensors.get(ctx.ops[g.gate]!.out)!;
   const tiles = Math.ceil(out.cols / ctx.lanes);
   const bounds = [0];
-  for (let c = 0; c < width; c++) bounds.push(kRange(0, tiles, c, width)[1]);
+  const big = larger?.(tiles);
+  for (let c = 0; c < width; c++)
+    bounds.push(
+      big ? bounds[c]! + Math.floor(tiles / width) + (big.has(c) ? 1 : 0) : kRange(0, tiles, c, width)[1],
+    );
   const columns: Placement = { base, width, nBounds: bounds };
   const m = new Map<number, Placement>([
     [g.gate, columns],

@@ -40,6 +40,8 @@ export function expertProduct(ctx: PackContext, op: KOp): boolean {
 export class ExpertNodes {
   /** The experts with a product on each node. */
   private readonly on = new Map<number, Set<string>>();
+  /** The experts' weight tiles on each chip. */
+  private readonly tiles = new Map<number, number>();
   /** Experts a node takes before the next is begun. */
   private readonly perNode: number;
   /** An expert's column split: half a node. */
@@ -104,14 +106,45 @@ export class ExpertNodes {
     return this.within(s, width, this.nodesFor(e, fitsOn));
   }
 
-  /** Expert `e`'s product placed at `p`: it is on p's nodes from now on. */
-  take(e: string, p: Placement): void {
+  /** Expert `e`'s product placed at `p`: it is on p's nodes from now on; `tiles`: its weight tiles on each chip of
+   * p (`weightTiles`). */
+  take(e: string, p: Placement, tiles?: readonly number[]): void {
     for (let c = p.base; c < p.base + p.width; c++) {
       const n = Math.floor(c / this.nodeChips);
       const x = this.on.get(n) ?? this.on.set(n, new Set()).get(n)!;
       x.add(e);
+      this.tiles.set(c, (this.tiles.get(c) ?? 0) + (tiles?.[c - p.base] ?? 0));
     }
   }
+
+  /**
+   * Of chips base .. base + width - 1, the `tiles % width` (from base) that take a share one tile larger of an
+   * expert group's `tiles` column tiles (in-place.ts `groupPlacements`): those with the fewest experts' weight tiles so
+   * far, the last on a tie (the first is the head of the group's down, K split: it receives the partial sums and
+   * runs the epilogue). Undefined where every chip holds as many (kRange's shares then: a group on a node of its
+   * own, as in mixtral's layer and prefill, is placed as before). kRange gave the same chips the larger shares of
+   * every expert (45 column tiles over 8 chips: the sixth to chips 1, 3, 4, 6 and 7 of a node each time), and a node
+   * of experts is bound by its chips' weight loads: in the whole mixtral's unit node B's chips loaded 845..1,014
+   * tiles, now 923..975 (unit span 21,932 -> 21,637, docs/compiler.md).
+   */
+  larger(base: number, width: number, tiles: number): Set<number> | undefined {
+    const held = Array.from({ length: width }, (_, c) => this.tiles.get(base + c) ?? 0);
+    if (held.every((x) => x === held[0])) return undefined;
+    const order = held.map((_, c) => c).sort((a, b) => held[a]! - held[b]! || b - a);
+    return new Set(order.slice(0, tiles % width));
+  }
+}
+
+/** The weight tiles a product placed at `p` loads on each of its chips: its column tiles there times its K tiles
+ * (a column split), its K tiles there times its column tiles (a K split), or all of them (one chip). */
+export function weightTiles(ctx: PackContext, op: KOp, p: Placement): number[] {
+  const t = (x: string) => Math.ceil(ctx.tensors.get(x)!.cols / ctx.lanes);
+  const [k, n] = op.kind === "matmul" ? [t(op.a), t(op.out)] : [0, 0];
+  const share = (b: readonly number[], other: number) =>
+    Array.from({ length: p.width }, (_, c) => (b[c + 1]! - b[c]!) * other);
+  if (p.nBounds) return share(p.nBounds, k);
+  if (p.kBounds) return share(p.kBounds, n);
+  return Array.from({ length: p.width }, () => k * n);
 }
 
 /** Which expert `op` (an `expertProduct`) computes, of which moe: its weight's rows are expert e's of a stacked weight,

@@ -18,7 +18,14 @@ import {
   type Placement,
   sourceFloor,
 } from "./pack.ts";
-import { besideReaders, ExpertNodes, expertOf, expertProduct, readersOf } from "./spread-experts.ts";
+import {
+  besideReaders,
+  ExpertNodes,
+  expertOf,
+  expertProduct,
+  readersOf,
+  weightTiles,
+} from "./spread-experts.ts";
 import { heavy, heavySiblings, type Split, wideSplits } from "./spread-heavy.ts";
 import { readsOnlySources, type SpreadTiming, Timeline } from "./spread-timeline.ts";
 
@@ -162,7 +169,14 @@ function spreadWithin(
     const tiles = Math.ceil(ctx.tensors.get(ctx.ops[i]!.out)!.cols / ctx.lanes);
     if (Math.max(mine.base + mine.width, theirs.base + theirs.width) - lo !== width || width > tiles)
       return undefined;
-    const places = groupPlacements(ctx, g, lo, width);
+    const places = groupPlacements(
+      ctx,
+      g,
+      lo,
+      width,
+      // An expert's group: the larger shares to the chips with the fewest experts' weight tiles (spread-experts.ts).
+      expertProduct(ctx, ctx.ops[i]!) ? (n) => experts.larger(lo, width, n) : undefined,
+    );
     const items = new Map([...places].map(([k, p]) => [k, groupItems(ctx, k, p)]));
     for (let c = 0; c < width; c++) {
       const all = [...items.values()].flatMap((it) => it[c]!);
@@ -339,7 +353,7 @@ function spreadWithin(
     line.place(i, chosen.p, true);
     places[i] = chosen.p;
     use(chosen.p);
-    if (expertProduct(ctx, op)) experts.take(expertOf(ctx, op), chosen.p);
+    if (expertProduct(ctx, op)) experts.take(expertOf(ctx, op), chosen.p, weightTiles(ctx, op, chosen.p));
     if (!keep) candidates.delete(i);
     if (line.end >= limit) return undefined;
   }

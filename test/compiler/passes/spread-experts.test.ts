@@ -95,6 +95,22 @@ describe("a moe's experts in the spread", () => {
     expect(nodes.allows("m#1", 8, 4, (n) => n !== 0)).toBe(true);
   });
 
+  it("an expert group's larger column shares go to the chips with the fewest experts' weight tiles, the last on a tie, and kRange's where all hold as many (ExpertNodes.larger)", () => {
+    const nodes = new ExpertNodes(8, 2, ["m#0", "m#1", "m#2"]);
+    // Nothing held yet: undefined (kRange's shares, the placement before).
+    expect(nodes.larger(0, 8, 45)).toBeUndefined();
+    // kRange's shares of 45 tiles over 8 chips (5, 6, 5, 6, 6, 5, 6, 6), 13 K tiles each.
+    nodes.take(
+      "m#0",
+      { base: 0, width: 8, nBounds: [0, 5, 11, 16, 22, 28, 33, 39, 45] },
+      [65, 78, 65, 78, 78, 65, 78, 78],
+    );
+    // The five larger shares: chips 0, 2 and 5 (65 tiles), then of the 78s the last two.
+    expect([...nodes.larger(0, 8, 45)!].sort()).toEqual([0, 2, 5, 6, 7]);
+    // A span of the node: only its own chips count.
+    expect([...nodes.larger(4, 4, 45)!].sort()).toEqual([1]);
+  });
+
   it("an expert is named by its moe's block instance and its index in the stacked weight", () => {
     const { ctx } = contextOf(MOE);
     const names = ctx.ops.filter((op) => expertProduct(ctx, op)).map((op) => expertOf(ctx, op));
