@@ -5,37 +5,25 @@
 // then decides and reports). Nothing of the simulator is changed here: run.ts installs the result only when every
 // chip and link passed.
 import type { ChipState } from "../chip.ts";
-import {
-  clearRows,
-  HAS_N,
-  OP_CONVERT,
-  OP_DESKEW,
-  OP_NOP,
-  OP_NOTIFY,
-  OP_READ,
-  OP_SYNC,
-  RES_SLOT,
-  TYPE_BYTES,
-} from "../code.ts";
+import * as code from "../code.ts";
 import { encode } from "../encode.ts";
 import { encodeChecked } from "../encode-checked.ts";
 import type { Simulator } from "../simulator.ts";
 import type { InstructionCheck } from "../static-faults.ts";
 import { Bail } from "./bail.ts";
-import {
-  BLOCK,
-  type FastQueue,
-  FIRST_BLOCK,
-  finishQueue,
-  RES_BY,
-  RES_FIELDS,
-  RES_FROM,
-  RES_OP,
-  RES_UNTIL,
-  type Scratch,
-} from "./chip-state.ts";
+import type { FastQueue, Scratch } from "./chip-state.ts";
+import * as state from "./chip-state.ts";
 import { FastUnits } from "./chip-units.ts";
-import {
+import * as rowsOf from "./rows.ts";
+
+// What the issue loop reads per instruction, as this module's own constants: Node loads every source file as a
+// module (tsx), and V8's optimizing compiler reads an imported binding through its module's import cell at each use
+// (a chain of dependent loads), where a constant of the module is one context slot (docs/performance.md, nineteenth
+// round).
+const { clearRows, HAS_N, OP_CONVERT, OP_DESKEW, OP_NOP, OP_NOTIFY, OP_READ, OP_SYNC, RES_SLOT, TYPE_BYTES } =
+  code;
+const { BLOCK, FIRST_BLOCK, finishQueue, RES_BY, RES_FIELDS, RES_FROM, RES_OP, RES_UNTIL } = state;
+const {
   opOf,
   packRows,
   R_A,
@@ -51,7 +39,7 @@ import {
   s1Of,
   t0Of,
   t1Of,
-} from "./rows.ts";
+} = rowsOf;
 
 export class FastChip extends FastUnits {
   /** The chip's queues while it runs (pooled objects: the next chip reuses them; their states are written into the

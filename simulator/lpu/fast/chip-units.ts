@@ -3,7 +3,21 @@
 // interval per bank, MXM rows, link words. In: an issued instruction's row of the encoded block. Out: the chip's
 // results (writes, planes, links, the puts near the end), or a Bail when anything might be a hazard.
 import type { ChipState, QueueState } from "../chip.ts";
-import {
+import * as code from "../code.ts";
+import type { Simulator } from "../simulator.ts";
+import * as sram from "../sram.ts";
+import * as units from "../units.ts";
+import { Bail } from "./bail.ts";
+import type { BankClaims } from "./bank-claims.ts";
+import { FastLink, type Scratch } from "./chip-state.ts";
+import { FastStreams } from "./chip-streams.ts";
+import { FastPlane } from "./planes.ts";
+import * as rowsOf from "./rows.ts";
+
+// What start() reads per instruction, as this module's own constants: Node loads every source file as a module
+// (tsx), and V8's optimizing compiler reads an imported binding through its module's import cell at each use (a chain
+// of dependent loads), where a constant of the module is one context slot (docs/performance.md, nineteenth round).
+const {
   OP_ABC,
   OP_ACC,
   OP_GATHER,
@@ -19,16 +33,10 @@ import {
   OP_WRITE,
   SXM_TRANSPOSE,
   TYPE_BYTES,
-} from "../code.ts";
-import type { Simulator } from "../simulator.ts";
-import { markBits } from "../sram.ts";
-import { accTypeCode } from "../units.ts";
-import { Bail } from "./bail.ts";
-import type { BankClaims } from "./bank-claims.ts";
-import { FastLink, type Scratch } from "./chip-state.ts";
-import { FastStreams } from "./chip-streams.ts";
-import { FastPlane } from "./planes.ts";
-import { fnOf, R_A, R_B, R_GROUPS, R_LATENCY, R_N, R_OPS, R_SLOTS, s0Of, s1Of, s2Of, t0Of } from "./rows.ts";
+} = code;
+const { markBits } = sram;
+const { accTypeCode } = units;
+const { fnOf, R_A, R_B, R_GROUPS, R_LATENCY, R_N, R_OPS, R_SLOTS, s0Of, s1Of, s2Of, t0Of } = rowsOf;
 
 /** A chip's unit state and the units' rules as runs; FastChip (chip-run.ts) adds the queues and the issue loop. */
 export class FastUnits extends FastStreams {
