@@ -10,13 +10,18 @@
 // InstructionCheck.check, op by op, written as one test each; test/simulator/lpu/encode-checked.test.ts checks that
 // nothing faulty is let through and that what is accepted is encoded as encode() does.
 
-import { aOf, F_ACC, F_B, F_CYCLE, F_IMM, F_N, F_W0, WIDE } from "../../arch/columns.ts";
+import * as columns from "../../arch/columns.ts";
 import type { InstColumns, UnitKind } from "../../arch/isa.ts";
 import type { Machine } from "../../arch/machine.ts";
 import type { Interner } from "../../util/interner.ts";
-import {
+import type { FastCode } from "./code.ts";
+import * as code from "./code.ts";
+
+// What the check and encoding read per instruction, as this module's own constants (fast/chip-run.ts: an imported
+// binding is read through its module's import cell at each use; docs/performance.md, nineteenth round).
+const { aOf, F_ACC, F_B, F_CYCLE, F_IMM, F_N, F_W0, WIDE } = columns;
+const {
   cyclesPerVector,
-  type FastCode,
   OP_ABC,
   OP_ACC,
   OP_CONVERT,
@@ -39,7 +44,7 @@ import {
   SXM_TRANSPOSE,
   TYPE_BYTES,
   TYPES,
-} from "./code.ts";
+} = code;
 
 /** A vector count the check accepts and a 32-bit column holds (a WIDE cell is negative: refused). */
 const isCount = (n: number): boolean => n >= 1;

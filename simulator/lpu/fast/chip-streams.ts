@@ -6,10 +6,19 @@
 import type { ChipState } from "../chip.ts";
 import type { Simulator } from "../simulator.ts";
 import { Bail } from "./bail.ts";
-import { type FastQueue, RECENT, type Scratch } from "./chip-state.ts";
-import { type FamilyLogs, ListLog, opWord } from "./copy-log.ts";
+import type { FastQueue, Scratch } from "./chip-state.ts";
+import * as state from "./chip-state.ts";
+import * as copyLog from "./copy-log.ts";
+import { type FamilyLogs, ListLog } from "./copy-log.ts";
 import type { NumList } from "./num-list.ts";
-import { SEG_PUT, SEG_TAKE, type Segments } from "./segments.ts";
+import type { Segments } from "./segments.ts";
+import * as segmentsOf from "./segments.ts";
+
+// What a put or take reads per operation, as this module's own constants (fast/chip-run.ts: an imported binding is read
+// through its module's import cell at each use; docs/performance.md, nineteenth round).
+const { RECENT } = state;
+const { opWord } = copyLog;
+const { SEG_PUT, SEG_TAKE } = segmentsOf;
 
 /** How a queue's stream operations are handled (FastQueue.logMode). */
 const UNDECIDED = -1;

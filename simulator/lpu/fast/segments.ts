@@ -11,7 +11,11 @@
 // at the second's does not). Two puts at the same y are an overwrite. Across an interval of diagonals covered by
 // the same segments the answer is the same, so the check costs per interval, not per vector.
 import { Bail } from "./bail.ts";
-import { REC, SegmentSort } from "./segment-sort.ts";
+import * as sorting from "./segment-sort.ts";
+
+// What a record's store and the sweep read per record, as this module's own constants (fast/chip-run.ts: an imported
+// binding is read through its module's import cell at each use; docs/performance.md, nineteenth round).
+const { REC, SegmentSort } = sorting;
 
 export const SEG_PUT = 0;
 export const SEG_TAKE = 1;

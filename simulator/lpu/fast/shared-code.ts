@@ -12,13 +12,19 @@
 // instruction is still issued and run on each chip's own state; only the reading of its columns is shared.
 import type { Machine } from "../../../arch/machine.ts";
 import type { Interner } from "../../../util/interner.ts";
-import { type Arena, clearRows, type FastCode } from "../code.ts";
+import type { Arena, FastCode } from "../code.ts";
+import * as code from "../code.ts";
 import { encode } from "../encode.ts";
 import { encodeChecked } from "../encode-checked.ts";
 import type { PreparedQueue } from "../prepare.ts";
 import type { InstructionCheck } from "../static-faults.ts";
 import { Bail } from "./bail.ts";
-import { packRows, ROW } from "./rows.ts";
+import * as rowsOf from "./rows.ts";
+
+// What the encoding of a list reads per instruction, as this module's own constants (fast/chip-run.ts: an imported
+// binding is read through its module's import cell at each use; docs/performance.md, nineteenth round).
+const { clearRows } = code;
+const { packRows, ROW } = rowsOf;
 
 export class SharedCode {
   /** By list (PreparedQueue.list), its rows on a queue whose link is not wired [2 * list] and is wired
