@@ -288,30 +288,36 @@ export class FastChip extends FastUnits {
           if (put + n - 1 > lastEvent) lastEvent = put + n - 1;
           break;
         }
-        case OP_NOP:
-          break;
-        case OP_DESKEW: {
-          // Every repetition, as the exact engine's K_DESKEW events do (the last is the chip's last event).
-          const period = rows[r + R_B]!;
-          const n = rows[r + R_N]!;
-          const list = this.scratch.deskews;
-          for (let i = 0; i < n; i++) list.push(at + i * period);
-          this.event(at + (n - 1) * period);
-          break;
-        }
-        case OP_NOTIFY: {
-          const token = rows[r + R_A]!;
-          const u = this.notified.get(token);
-          if (u === undefined || at < u) this.notified.set(token, at);
-          break;
-        }
-        case OP_SYNC:
-          fq.parkedToken = rows[r + R_A]!;
-          fq.parkedAt = at;
-          fq.parkedId = id;
-          break;
         default:
-          this.start(q, id, r, op, at);
+          // The units' opcodes (all numbered after the control ones, code.ts) go to start() with one compare.
+          if (op > OP_DESKEW) {
+            this.start(q, id, r, op, at);
+            break;
+          }
+          switch (op) {
+            case OP_NOP:
+              break;
+            case OP_DESKEW: {
+              // Every repetition, as the exact engine's K_DESKEW events do (the last is the chip's last event).
+              const period = rows[r + R_B]!;
+              const n = rows[r + R_N]!;
+              const list = this.scratch.deskews;
+              for (let i = 0; i < n; i++) list.push(at + i * period);
+              this.event(at + (n - 1) * period);
+              break;
+            }
+            case OP_NOTIFY: {
+              const token = rows[r + R_A]!;
+              const u = this.notified.get(token);
+              if (u === undefined || at < u) this.notified.set(token, at);
+              break;
+            }
+            case OP_SYNC:
+              fq.parkedToken = rows[r + R_A]!;
+              fq.parkedAt = at;
+              fq.parkedId = id;
+              break;
+          }
       }
       if (op === OP_SYNC) break;
     }

@@ -113,57 +113,13 @@ export class FastUnits extends FastStreams {
     const n = rows[r + R_N]!;
     const pos = q.position;
     const L = rows[r + R_LATENCY]!;
+    // The cases in the order of their frequency in compiled models (each case label is a compare).
     switch (op) {
       case OP_WRITE:
         this.takes(s0Of(rows[r + R_GROUPS]!), 1, pos, t, n);
         this.access(q, 1, rows[r + R_A]!, rows[r + R_B]!, n, t);
         this.wrote(q.index, rows[r + R_A]!, n, rows[r + R_B]!);
         this.event(t + n - 1);
-        return;
-      case OP_GATHER:
-        // Timing only: the map's index reads as 0 (units-mem.ts mapIndex), so every vector accesses the base.
-        this.takes(s1Of(rows[r + R_GROUPS]!), 4, pos, t, n);
-        this.access(q, 0, rows[r + R_A]!, 0, n, t);
-        this.puts(s0Of(rows[r + R_GROUPS]!), 1, pos, t + L, n, id);
-        this.event(t + L + n - 1);
-        return;
-      case OP_SCATTER:
-        this.takes(s0Of(rows[r + R_GROUPS]!), 1, pos, t, n);
-        this.takes(s1Of(rows[r + R_GROUPS]!), 4, pos, t, n);
-        this.access(q, 1, rows[r + R_A]!, 0, n, t);
-        this.wrote(q.index, rows[r + R_A]!, 1, 0);
-        this.event(t + n - 1);
-        return;
-      case OP_VUNARY: {
-        const bytes = TYPE_BYTES[t0Of(rows[r + R_OPS]!)]!;
-        this.takes(s1Of(rows[r + R_GROUPS]!), bytes, pos, t, n);
-        this.puts(s0Of(rows[r + R_GROUPS]!), bytes, pos, t + L, n, id);
-        this.event(t + L + n - 1);
-        return;
-      }
-      case OP_VBINARY: {
-        const bytes = TYPE_BYTES[t0Of(rows[r + R_OPS]!)]!;
-        this.takes(s1Of(rows[r + R_GROUPS]!), bytes, pos, t, n);
-        if (s2Of(rows[r + R_GROUPS]!) >= 0) this.takes(s2Of(rows[r + R_GROUPS]!), bytes, pos, t, n);
-        this.puts(s0Of(rows[r + R_GROUPS]!), bytes, pos, t + L, n, id);
-        this.event(t + L + n - 1);
-        return;
-      }
-      case OP_VACCUM:
-        this.takes(s1Of(rows[r + R_GROUPS]!), TYPE_BYTES[t0Of(rows[r + R_OPS]!)]!, pos, t, n);
-        this.puts(s0Of(rows[r + R_GROUPS]!), 4, pos, t + n - 1 + L, 1, id);
-        this.event(t + n - 1 + L);
-        return;
-      case OP_SXM: {
-        const bytes = TYPE_BYTES[t0Of(rows[r + R_OPS]!)]!;
-        const lag = fnOf(rows[r + R_OPS]!) === SXM_TRANSPOSE ? 15 + L : L;
-        this.takes(s1Of(rows[r + R_GROUPS]!), bytes, pos, t, n);
-        this.puts(s0Of(rows[r + R_GROUPS]!), bytes, pos, t + lag, n, id);
-        this.event(t + lag + n - 1);
-        return;
-      }
-      case OP_LW:
-        this.lw(q, r, t);
         return;
       case OP_IW: {
         const p = this.planes[q.index]!;
@@ -175,9 +131,17 @@ export class FastUnits extends FastStreams {
       case OP_ABC:
         this.abc(q, r, t);
         return;
-      case OP_ACC:
-        this.acc(q, id, r, t);
+      case OP_LW:
+        this.lw(q, r, t);
         return;
+      case OP_VBINARY: {
+        const bytes = TYPE_BYTES[t0Of(rows[r + R_OPS]!)]!;
+        this.takes(s1Of(rows[r + R_GROUPS]!), bytes, pos, t, n);
+        if (s2Of(rows[r + R_GROUPS]!) >= 0) this.takes(s2Of(rows[r + R_GROUPS]!), bytes, pos, t, n);
+        this.puts(s0Of(rows[r + R_GROUPS]!), bytes, pos, t + L, n, id);
+        this.event(t + L + n - 1);
+        return;
+      }
       case OP_SEND:
         this.send(q, r, t);
         return;
@@ -193,6 +157,43 @@ export class FastUnits extends FastStreams {
         d[at + 2] = words;
         link.recvs.length = at + 3;
         this.event(t + n - 1);
+        return;
+      }
+      case OP_ACC:
+        this.acc(q, id, r, t);
+        return;
+      case OP_VUNARY: {
+        const bytes = TYPE_BYTES[t0Of(rows[r + R_OPS]!)]!;
+        this.takes(s1Of(rows[r + R_GROUPS]!), bytes, pos, t, n);
+        this.puts(s0Of(rows[r + R_GROUPS]!), bytes, pos, t + L, n, id);
+        this.event(t + L + n - 1);
+        return;
+      }
+      case OP_GATHER:
+        // Timing only: the map's index reads as 0 (units-mem.ts mapIndex), so every vector accesses the base.
+        this.takes(s1Of(rows[r + R_GROUPS]!), 4, pos, t, n);
+        this.access(q, 0, rows[r + R_A]!, 0, n, t);
+        this.puts(s0Of(rows[r + R_GROUPS]!), 1, pos, t + L, n, id);
+        this.event(t + L + n - 1);
+        return;
+      case OP_SCATTER:
+        this.takes(s0Of(rows[r + R_GROUPS]!), 1, pos, t, n);
+        this.takes(s1Of(rows[r + R_GROUPS]!), 4, pos, t, n);
+        this.access(q, 1, rows[r + R_A]!, 0, n, t);
+        this.wrote(q.index, rows[r + R_A]!, 1, 0);
+        this.event(t + n - 1);
+        return;
+      case OP_VACCUM:
+        this.takes(s1Of(rows[r + R_GROUPS]!), TYPE_BYTES[t0Of(rows[r + R_OPS]!)]!, pos, t, n);
+        this.puts(s0Of(rows[r + R_GROUPS]!), 4, pos, t + n - 1 + L, 1, id);
+        this.event(t + n - 1 + L);
+        return;
+      case OP_SXM: {
+        const bytes = TYPE_BYTES[t0Of(rows[r + R_OPS]!)]!;
+        const lag = fnOf(rows[r + R_OPS]!) === SXM_TRANSPOSE ? 15 + L : L;
+        this.takes(s1Of(rows[r + R_GROUPS]!), bytes, pos, t, n);
+        this.puts(s0Of(rows[r + R_GROUPS]!), bytes, pos, t + lag, n, id);
+        this.event(t + lag + n - 1);
         return;
       }
       default:
