@@ -296,12 +296,16 @@ export class FastUnits extends FastStreams {
     const lastTake = p.lastTake!;
     const ready = p.ready!;
     const drained = p.drained!;
+    // The rows' accumulator type in the same loop, not by fill(): most abcs write one row, and a builtin call each
+    // cost more than the loop.
+    const rowType = p.rowType!;
+    const acc = accTypeCode(type);
     for (let i = 0; i < n; i++) {
       if (drained[row0 + i]! >= t + i * C) throw new Bail("an abc while an acc drains its row");
       lastTake[row0 + i] = t + i * C;
       ready[row0 + i] = t + i * C + L;
+      rowType[row0 + i] = acc;
     }
-    p.rowType!.fill(accTypeCode(type), row0, row0 + n);
     if (row0 < p.lowRow) p.lowRow = row0;
     if (row0 + n > p.highRow) p.highRow = row0 + n;
     this.event(t + (n - 1) * C + L);
