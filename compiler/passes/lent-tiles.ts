@@ -48,17 +48,21 @@ export function lentTiles(
     return before.length > 0 ? before[before.length - 1] : mine[0];
   };
   const heavy = all.filter((c) => kTiles(c) === hi);
-  const lenders = new Map<number, number[]>();
-  for (const l of open)
-    lenders.set(l, heavy.filter((h) => toOf(h) === l).slice(0, Math.floor(room(l) / outTiles)));
+  const cap = (l: number) => Math.floor(room(l) / outTiles);
+  const lenders = new Map<number, number[]>(open.map((l) => [l, []]));
+  const taken = new Set<number>();
+  for (const h of heavy) {
+    const l = toOf(h);
+    if (l === undefined || lenders.get(l)!.length >= cap(l)) continue;
+    lenders.get(l)!.push(h);
+    taken.add(h);
+  }
   // A heavy chip left out (its light chip's room taken by lenders before it) lends to the next light chip after it
   // in its node with room for one more: the fp8 70b unit's layer 3, chip 20 (position 4 of node B) behind chip 16's
   // two lenders, its down ending about 1,000 cycles after the node's other chips (docs/compiler.md).
   for (const h of heavy) {
-    if ([...lenders.values()].some((m) => m.includes(h))) continue;
-    const l = open.find(
-      (c) => c > h && nodeOf(c) === nodeOf(h) && lenders.get(c)!.length < Math.floor(room(c) / outTiles),
-    );
+    if (taken.has(h)) continue;
+    const l = open.find((c) => c > h && nodeOf(c) === nodeOf(h) && lenders.get(c)!.length < cap(c));
     if (l !== undefined) lenders.get(l)!.push(h);
   }
   for (const l of open) {

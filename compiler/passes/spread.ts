@@ -248,11 +248,13 @@ function spreadWithin(
           // node: the stamped fp8 70b's last down is summed on node B's first chip, and its residual add `y` on node
           // A's chip 0 took the sum back one hop west before `y` went east to the next unit (docs/compiler.md
           // "The unit's `y` beside its down's sum").
+          const later = new Set<number>();
           for (const x of opInputs(ctx.ops[k]!)) {
             const d = producer.get(x);
             const q = d === undefined ? undefined : places[d];
-            if (q && q.base >= last) consider({ base: q.base, width: 1 }, whole);
+            if (q && q.base >= last) later.add(q.base);
           }
+          for (const base of later) consider({ base, width: 1 }, whole);
           for (let s = first; s < last; s++)
             for (const { width, bounds, items } of kSplits)
               if (width <= last - s) consider({ base: s, width, kBounds: bounds }, items);

@@ -48,13 +48,19 @@ describe("lentTiles: heavier chips lend their first K tile to a lighter chip of 
   });
 
   it("a heavy chip left out lends to the next light chip after it in its node with room left, never before it or across nodes", () => {
-    // Node C (chips 8..15 of the split): light chips 8 (room for one lender) and 12 (room for four). 9 -> 8 (at or
+    // Node B (chips 8..15 of the split): light chips 8 (room for one lender) and 12 (room for four). 9 -> 8 (at or
     // before it); 10 and 11 are left out; 12's own lenders 13, 14, 15 leave it room for one: 10 takes it (the
     // first after it), 11 lends nowhere (12 is full; 8 is before it; chips 0 and 16 are in other nodes).
     const room = (c: number) => (c === 8 ? 26 : c === 12 ? 104 : 1000);
     const lent = lentTiles(8, 24, 8, unitK, 26, room);
     expect([9, 10, 13, 14, 15].map((h) => lent.get(h)?.to)).toEqual([8, 12, 12, 12, 12]);
     expect(lent.has(11)).toBe(false);
+    // A light chip before a left-out chip is passed over even with room: 8 has room for four, and 9, 10, 11 (at or
+    // after it, before 12) take three; 12 has room for one, 13 takes it; 14 and 15 are left out and lend nowhere,
+    // though 8 could take one more (it is before them).
+    const before = lentTiles(8, 24, 8, unitK, 26, (c) => (c === 8 ? 104 : c === 12 ? 26 : 1000));
+    expect([9, 10, 11, 13].map((h) => before.get(h)?.to)).toEqual([8, 8, 8, 12]);
+    expect([14, 15].map((h) => before.has(h))).toEqual([false, false]);
   });
 
   it("even K ranges, or ranges differing by more than one tile, lend nothing", () => {
