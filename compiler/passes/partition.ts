@@ -36,6 +36,7 @@ import {
   type SpreadTiming,
   spreadStages,
 } from "./spread.ts";
+import { streamTrip } from "./spread-timeline.ts";
 import { globalLinks } from "./stages.ts";
 
 export const STRATEGIES = ["auto", "pack", "spread", "none", "k-split", "pipeline", "layers"] as const;
@@ -380,7 +381,10 @@ export function spreadTiming(m: Machine): SpreadTiming {
     maxLoadWidth: m.mxm.maxLoadWidth,
     convertWidth: convertWidthOf(m),
     cyclesPerVector: (bytes) => mxmCyclesPerVector(m, bytes === 1 ? "int8" : "fp16"),
-    matmulLatency: m.mxm.latency + 2 * m.vxm.latency.simple,
+    // A product's results make one SRAM round trip after its last group (Timeline.matmulOn), from the timing model.
+    // A VXM op's and a link's stay the fixed guesses below: their trips from the timing model (streamTrip) made the
+    // head chains' estimate honest but cost the whole fp8 70b 1.3% (docs/compiler.md "A product's SRAM trip").
+    matmulLatency: streamTrip(m, "mxm") + m.mxm.latency,
     vxmLatency: 4 * m.vxm.latency.simple,
     // ASSUMPTION: a trip costs twice the link latency in the schedule: around the wire are the send's read and the
     // recv's write, and a link's sends go in list order, so a trip waits its turn. Chosen from measurements (a

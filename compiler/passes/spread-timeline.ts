@@ -1,6 +1,7 @@
 // The spread's estimated time line (spread.ts): ops placed one by one -> when each chip's compute and each ordered
 // pair of chips' link is free, when each computed tensor is written and arrives elsewhere, and the estimated end.
 // An estimate for choosing a placement only; the scheduler's cycles are exact.
+import type { Machine, SliceKind } from "../../arch/machine.ts";
 import { DTYPE_BYTES } from "../graph/ir.ts";
 import { besideTiles, type PartSplit } from "./in-place.ts";
 import { type KOp, opInputs } from "./kernel-ir.ts";
@@ -19,7 +20,8 @@ export interface SpreadTiming {
   readonly convertWidth: number;
   /** MXM cycles per activation vector, by element bytes. */
   readonly cyclesPerVector: (elemBytes: number) => number;
-  /** Cycles from a matmul's last weight tile to its result written (MXM and VXM latencies, about). */
+  /** Cycles from a product's last group through the MXM to its results written back to SRAM (the MXM's latency and
+   * the stream's SRAM round trip, `streamTrip`); its rows' drain is added on top (Timeline.matmulOn). */
   readonly matmulLatency: number;
   /** Cycles from a VXM op's issue to its result written, about. */
   readonly vxmLatency: number;
@@ -170,7 +172,9 @@ export class Timeline {
       columns === undefined
         ? timelineSplits(this.ctx, this.t.planes, op, perGroup)
         : this.columnSplits(op, columns, perGroup, c);
-    const job = Math.ceil(perGroup / splits) * perTile + this.t.matmulLatency;
+    // A plane takes its groups one after another, each group's passes behind the last's (the accumulators drain
+    // while the next group's weights pass); the results' way back to SRAM comes once, after the last group.
+    const job = Math.ceil(perGroup / splits) * perTile;
     const planes = [...(this.planes[c] ?? new Array<number>(this.t.planes).fill(0))];
     let end = ready;
     for (let j = 0; j < groups * splits; j++) {
@@ -181,7 +185,7 @@ export class Timeline {
       end = Math.max(end, at);
     }
     if (commit) this.planes[c] = planes;
-    return end;
+    return end + this.t.matmulLatency + a.rows;
   }
 
   /** The products reading tensor x as `a`, made once (columnSplits asks for a tensor kept in parts). */
@@ -415,4 +419,23 @@ export function readsOnlySources(ctx: PackContext, op: KOp): boolean {
  * nodes of `nodeChips` chips with or without (`gateways`) a node's last chip wired to the next node's first. */
 export function routeHops(from: number, to: number, nodeChips: number, gateways: boolean): number {
   return routeOver(nodeChips, gateways, from, to).length - 1;
+}
+
+/** Cycles a value spends outside its unit on one trip through a unit of `kind` (vxm, mxm, sxm: a link's): the read's
+ * latency, the stream's way from a MEM slice to the unit and from the unit to a MEM slice (a slice position a cycle,
+ * over the mean distance between the slice order's MEM slices and the unit's), and the write's latency (timing.ts,
+ * docs/isa.md). The unit's own latency and the words' passes are the caller's. */
+export function streamTrip(m: Machine, kind: SliceKind): number {
+  let sum = 0;
+  let n = 0;
+  m.sliceOrder.forEach((a, p) => {
+    if (a === "mem")
+      m.sliceOrder.forEach((b, q) => {
+        if (b === kind) {
+          sum += Math.abs(p - q);
+          n++;
+        }
+      });
+  });
+  return m.mem.readLatency + (2 * sum) / n + m.mem.writeLatency;
 }
