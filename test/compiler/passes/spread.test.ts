@@ -88,9 +88,11 @@ describe("spreading over the chips given", () => {
   });
 
   it("a column split of a model output no op reads keeps each chip's tiles there: no sends, every tile an output region once, exact with the interpreter's values", () => {
-    // lm_head [6400 x 640]: 20 output column tiles, 2 K tiles. Split by K each chip would send 20 fp32 tiles of
+    // lm_head [6400 x 960]: 20 output column tiles, 3 K tiles. Split by K each chip would send 20 fp32 tiles of
     // partial sums; split by columns, the logits stay where they are computed (tile-columns.ts outputParts).
-    const sets = { ...LAYER, vocab: "6400" };
+    // d 960 (6 heads): the estimate then also column splits the MLP's product, an output that is read (at d 640
+    // it placed that product whole once a product's SRAM trip was priced: spread-timeline.ts).
+    const sets = { ...LAYER, d: "960", heads: "6", kv_heads: "6", vocab: "6400" };
     const { graph, r } = build(LLAMA, sets, SMALL, 16, "auto", true);
     const p = partition(r.kernel!, SMALL, 16, LLAMA).partitioned;
     const n = p.nSplits?.get("matmul_0");
