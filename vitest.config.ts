@@ -1,9 +1,19 @@
 import { defineConfig } from "vitest/config";
 
+// Test files share their worker's modules (isolate: false): a file no longer pays for importing the compiler and
+// simulator afresh (about a tenth of the suite's time). The code's module-level state is caches keyed by all they
+// depend on, scratch buffers and process-wide ids, none of which changes a result, and a test that patches process
+// state (stdout, cwd, exitCode) puts it back. A file that mocks a module with vi.mock needs its own module graph:
+// it runs isolated.
+const MOCKING = ["test/compiler/pack-overflow.test.ts"];
+
 export default defineConfig({
   test: {
-    include: ["test/**/*.test.ts"],
     testTimeout: 60_000,
     pool: "forks",
+    projects: [
+      { extends: true, test: { name: "shared", include: ["test/**/*.test.ts"], exclude: MOCKING, isolate: false } },
+      { extends: true, test: { name: "isolated", include: MOCKING, isolate: true } },
+    ],
   },
 });
