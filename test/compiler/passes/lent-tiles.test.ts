@@ -87,13 +87,14 @@ describe("lentTiles: heavier chips lend their first K tile to a lighter chip of 
   });
 
   it("a gated MLP kept in place over nodes of 2 chips: the lent groups run on the light chip from the lender's part, exact with the interpreter's values", () => {
-    // 14 column tiles over 8 chips (1, 2, 2, 2, 1, 2, 2, 2): nodes (0, 1) and (4, 5) each hold a light chip.
+    // 10 column tiles over 6 chips (1, 2, 2, 1, 2, 2): node (0, 1) lends to its light chip before the heavy one,
+    // node (2, 3) to its light chip after it (none at or before), node (4, 5) holds none and lends nothing.
     const m = resolveMachine("tsp-v1", { mem_words: "640", chips_per_node: "2" });
     const text = `model gated
 input x: fp16[1, 3200]
-param g: fp8[3200, 4480]
-param u: fp8[3200, 4480]
-param w: fp8[4480, 3200]
+param g: fp8[3200, 3200]
+param u: fp8[3200, 3200]
+param w: fp8[3200, 3200]
 output y = matmul(mul(silu(matmul(x, g)), matmul(x, u)), w)
 `;
     const { graph, r, p } = compileSpread(text, "gated.model", m, 16);
