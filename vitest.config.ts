@@ -17,7 +17,10 @@ export default defineConfig({
     // writes out/report), so two files at once do not meet.
     maxWorkers: availableParallelism(),
     projects: [
-      { extends: true, test: { name: "shared", include: ["test/**/*.test.ts"], exclude: MOCKING, isolate: false } },
+      {
+        extends: true,
+        test: { name: "shared", include: ["test/**/*.test.ts"], exclude: MOCKING, isolate: false },
+      },
       { extends: true, test: { name: "isolated", include: MOCKING, isolate: true } },
     ],
   },
