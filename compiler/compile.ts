@@ -56,6 +56,10 @@ export interface CompileOptions {
   readonly partition?: PartitionStrategy;
   /** Time each step (pass-timer.ts): `timings` in the result. */
   readonly timePasses?: boolean;
+  /** Tests only: the value the model inputs' padding lanes (past their last column, in the last column tile) hold
+   * in the emitted SRAM images, zero otherwise, so a test can show no op reads them (row-ops.test.ts). A stamped
+   * program's copies (stamp.ts) keep zeros. */
+  readonly inputPadding?: number;
 }
 
 export interface CompileResult {
@@ -224,7 +228,7 @@ function compileTimed(
       ...verifyAccOrder(s, machine),
     ]);
 
-    const emitted = time("emit", () => emitProgram(scheduled, machine, opts.sources));
+    const emitted = time("emit", () => emitProgram(scheduled, machine, opts.sources, opts.inputPadding));
     const report = {
       // Stamped (reduced), only the report's cycles, critical path and diagnosis are kept: stampedReport replaces
       // the bounds, whose model work is the whole model's while these chips are the reduced program's.

@@ -25,7 +25,14 @@ import type { Schedule } from "../schedule/schedule-ir.ts";
 /** Source values by graph node id (param, input, state), as the reference interpreter draws them. */
 export type Sources = ReadonlyMap<string, ArrayLike<number>>;
 
-export function emitProgram(s: Schedule, m: Machine, sources: Sources | undefined): Program {
+/** `inputPadding` (tests only, compile.ts `inputPadding`): the value the model inputs' padding lanes hold in their
+ * images instead of zero. */
+export function emitProgram(
+  s: Schedule,
+  m: Machine,
+  sources: Sources | undefined,
+  inputPadding = 0,
+): Program {
   const g = s.graph;
   const chips: ChipProgram[] = [];
   // The schedule's queues are sorted by chip first: one pass over them, not one per chip.
@@ -44,7 +51,9 @@ export function emitProgram(s: Schedule, m: Machine, sources: Sources | undefine
       queues.push(columnQueue(s.queues[next]!.queue, s.queues[next]!.columns));
     const placements = placementsOf[chip]!;
     const placementOf = new Map(placements.map((p) => [p.tensor, p]));
-    const data = sources ? sourceImages(placements, tensorById, g.constants, sources, m.lanes) : [];
+    const data = sources
+      ? sourceImages(placements, tensorById, g.constants, sources, m.lanes, undefined, inputPadding)
+      : [];
     const outputs: OutputRegion[] = [];
     for (const o of g.outputs) {
       const p = placementOf.get(o.tensor);
@@ -69,7 +78,8 @@ export function emitProgram(s: Schedule, m: Machine, sources: Sources | undefine
 }
 
 /** The SRAM images of the seeded sources among `placements`. `rename` (stamp.ts) gives the tensor and source
- * node of another instance of a repeated block, laid out as this one. */
+ * node of another instance of a repeated block, laid out as this one; `inputPadding` fills the padding lanes of
+ * the model inputs' images (tensorImage). */
 export function sourceImages(
   placements: readonly Placement[],
   tensorById: ReadonlyMap<string, TaskGraph["tensors"][number]>,
@@ -77,6 +87,7 @@ export function sourceImages(
   sources: Sources,
   lanes: number,
   rename: (id: string) => string = (id) => id,
+  inputPadding = 0,
 ): DataInit[] {
   const data: DataInit[] = [];
   for (const p of placements) {
@@ -86,7 +97,8 @@ export function sourceImages(
     const values = sources.get(node) ?? constants?.get(node);
     if (!values) continue;
     const laid = sourceImage(values, t.cols, t.rows, t.source);
-    data.push(...tensorImage({ ...p, tensor: rename(p.tensor) }, t.type, t.cols, laid, lanes));
+    const padding = t.role === "input" ? inputPadding : 0;
+    data.push(...tensorImage({ ...p, tensor: rename(p.tensor) }, t.type, t.cols, laid, lanes, padding));
   }
   return data;
 }
@@ -118,13 +130,15 @@ function wiresOf(g: TaskGraph): LinkWire[] {
   return [...wires.values()].sort((x, y) => x.a - y.a || x.link - y.link);
 }
 
-/** The SRAM words of one tensor: per column tile, per byte plane, `rows` words of `lanes` bytes. */
+/** The SRAM words of one tensor: per column tile, per byte plane, `rows` words of `lanes` bytes; the last tile's
+ * lanes past `cols` hold `padding` (zero but in a test that shows an op never reads them). */
 export function tensorImage(
   p: Placement,
   type: ElemType,
   cols: number,
   values: ArrayLike<number>,
   lanes: number,
+  padding = 0,
 ): DataInit[] {
   const bytes = ELEM_BYTES[type];
   const out: DataInit[] = [];
@@ -137,8 +151,8 @@ export function tensorImage(
     for (let r = 0; r < blk.rows; r++)
       for (let l = 0; l < lanes; l++) {
         const c = j * lanes + l;
-        if (c >= cols) break;
-        const bits = encode(type, values[(blk.row0 + r) * cols + c]!);
+        if (c >= cols && padding === 0) break;
+        const bits = encode(type, c < cols ? values[(blk.row0 + r) * cols + c]! : padding);
         const at = Math.floor(r / width) * lanes + l;
         for (let b = 0; b < bytes; b++) planes[(r % width) * bytes + b]![at] = (bits >>> (8 * b)) & 0xff;
       }

@@ -7,7 +7,6 @@ import { compile } from "../../compiler/compile.ts";
 import { loadModel } from "../../compiler/frontend.ts";
 import { initialSources } from "../../compiler/reference/init.ts";
 import { expectExactRun } from "../support/exact.ts";
-import { compileAndRunText } from "./helpers.ts";
 
 const ROW_OPS = `model row_ops
 const batch = 1
@@ -20,11 +19,38 @@ output rn = rmsnorm(x, g, eps=1e-6)
 output sm = softmax(x, axis=-1)
 `;
 
+/** Garbage in x's padding lanes (compile.ts `inputPadding`; finite, so a leak shows as a wrong value, not a NaN
+ * the comparison might treat alike): the emitted images otherwise zero them, and a sum that read them would pass. */
+const PADDING = 5;
+
+/** `text` on the seeded sources (x plus `offset`: rows centred away from zero), x's padding lanes holding PADDING:
+ * compiled verifying every pass, simulated, compared with the interpreter. */
+function runRows(text: string, sets: Record<string, string>, offset = 0) {
+  const graph = loadModel(text, "test.model", sets).graph!;
+  const sources = initialSources(graph, 0);
+  sources.set(
+    "x",
+    Float32Array.from(sources.get("x")!, (v) => Math.fround(v + offset)),
+  );
+  const r = compile(graph, TSP_V1, {
+    chips: 1,
+    file: "test.model",
+    sources,
+    verifyEach: true,
+    inputPadding: PADDING,
+  });
+  expect(r.diagnostics.filter((d) => d.severity === "error")).toEqual([]);
+  return {
+    ...runModel(graph, r.program!, r.report!, TSP_V1, { functional: true, seed: 0, sources }),
+    kernel: r.kernel!,
+  };
+}
+
 describe("row ops over the last axis (layernorm, rmsnorm, softmax)", () => {
   const cases: [string, Record<string, string>][] = [
     ["one row of 64 lanes", {}],
     [
-      "two rows of 100 lanes (a partial tile: padding lanes must not leak into the sums)",
+      `two rows of 100 lanes (a partial tile: padding lanes, holding ${PADDING}, must not leak into the sums)`,
       { batch: "2", d: "100" },
     ],
     ["five rows of 700 lanes (three column tiles)", { batch: "5", d: "700" }],
@@ -39,7 +65,7 @@ describe("row ops over the last axis (layernorm, rmsnorm, softmax)", () => {
   ];
   for (const [name, sets] of cases)
     it(`${name}: no hazard, cycles equal the prediction, outputs within 1e-2 of the interpreter`, () => {
-      const run = compileAndRunText(ROW_OPS, sets);
+      const run = runRows(ROW_OPS, sets);
       expectExactRun(run);
       // Measured: at most one fp16 ulp (4.9e-4 relative).
       expect(run.maxRelError!).toBeLessThan(2e-3);
@@ -48,20 +74,9 @@ describe("row ops over the last axis (layernorm, rmsnorm, softmax)", () => {
 
 const ROW_OPS_FP32 = ROW_OPS.replaceAll("fp16", "fp32");
 
-/** `text` (ROW_OPS or ROW_OPS_FP32) run on x's seeded values plus `offset` (rows centred away from zero). */
+/** `text` (ROW_OPS or ROW_OPS_FP32), `rows` rows of `d` lanes, centred at `offset`. */
 function runCentred(text: string, d: number, offset: number, rows = 2) {
-  const graph = loadModel(text, "test.model", { batch: String(rows), d: String(d) }).graph!;
-  const sources = initialSources(graph, 0);
-  sources.set(
-    "x",
-    Float32Array.from(sources.get("x")!, (v) => Math.fround(v + offset)),
-  );
-  const r = compile(graph, TSP_V1, { chips: 1, file: "test.model", sources, verifyEach: true });
-  expect(r.diagnostics.filter((d) => d.severity === "error")).toEqual([]);
-  return {
-    ...runModel(graph, r.program!, r.report!, TSP_V1, { functional: true, seed: 0, sources }),
-    kernel: r.kernel!,
-  };
+  return runRows(text, { batch: String(rows), d: String(d) }, offset);
 }
 
 describe("fp32 row ops: lane sums of fp32 values as bf16 hi + lo, within the fp32 tolerance", () => {
