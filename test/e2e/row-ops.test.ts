@@ -119,4 +119,12 @@ describe("a 16-bit layernorm of 2 or 3 column tiles folds its squares' tiles (lo
     expect(run.maxAbsError!).toBeLessThan(2e-3);
     expect(run.outputsMatch).toBe(true);
   });
+  it(`2 rows of 400 lanes (2 tiles, the second partial: its padding lanes, holding ${PADDING}, masked before the fold adds them to tile 0's) centred at 32: one fold, outputs within 2e-3`, () => {
+    const run = runCentred(ROW_OPS, 400, 32, 2);
+    const folds = run.kernel.ops.filter((o) => o.kind === "pointwise" && o.inputTiles !== undefined);
+    expect(folds.map((o) => o.kind === "pointwise" && o.inputTiles)).toEqual([[0, 1, 1]]);
+    expectExactRun(run);
+    expect(run.maxAbsError!).toBeLessThan(2e-3);
+    expect(run.outputsMatch).toBe(true);
+  });
 });
