@@ -80,7 +80,8 @@ export function formatPointwise(op: PointwiseOp): string {
 
 /** The rules a task's stream tree needs: inputs distinct (a tensor read twice by one task would meet itself in
  * its slices), every value but the last read by exactly one step (both operands of one step may be the same
- * value), operands earlier than their step, binary operands of one type, inputs shaped as `inputView` allows. */
+ * value), operands earlier than their step, binary operands of one type, inputs shaped as `inputView` allows
+ * (or, read at fixed tiles, each at one of its own tiles into an out of one tile). */
 export function verifyPointwise(op: PointwiseOp, byId: ReadonlyMap<string, KTensor>): string[] {
   const errors: string[] = [];
   const n = op.inputs.length;
@@ -108,12 +109,16 @@ export function verifyPointwise(op: PointwiseOp, byId: ReadonlyMap<string, KTens
   });
   if (out && types[types.length - 1] !== out.dtype)
     errors.push(`${op.id}: computes ${types[types.length - 1]} into ${out.dtype} '${op.out}'`);
-  for (const x of op.inputs) {
+  for (const [i, x] of op.inputs.entries()) {
     const t = byId.get(x);
     if (!t || !out) continue;
     if (op.inputTiles) {
       if (out.cols > LANES || (t.rows !== out.rows && t.rows !== 1))
         errors.push(`${op.id}: input [${t.rows}x${t.cols}] read by tiles into [${out.rows}x${out.cols}]`);
+      const j = op.inputTiles[i];
+      const tiles = Math.ceil(t.cols / LANES);
+      if (j !== undefined && !(Number.isInteger(j) && j >= 0 && j < tiles))
+        errors.push(`${op.id}: input ${i} '${x}' read at tile ${j}, not one of its ${tiles}`);
       continue;
     }
     const view = inputView(t, out);
