@@ -76,7 +76,8 @@ export class KernelBuilder {
     return id;
   }
 
-  /** out[m, n] = sum_k a[m, k] * b[n, k] (b holds one row per output column), accumulated in fp32. */
+  /** out[m, n] = sum_k a[m, k] * b[n, k] (b holds one row per output column), accumulated in fp32. `rowChunks`:
+   * kernel-ir.ts matmul `rowChunks`. */
   matmul(
     id: string,
     a: string,
@@ -85,6 +86,7 @@ export class KernelBuilder {
     cols?: number,
     kTiles?: readonly [number, number],
     bLayout?: WeightLayout,
+    rowChunks = false,
   ): string {
     this.define(id, dtype, this.get(a).rows, cols ?? this.get(b).rows);
     this.ops.push({
@@ -95,6 +97,7 @@ export class KernelBuilder {
       out: id,
       ...(kTiles ? { kTiles } : {}),
       ...(bLayout ? { bLayout } : {}),
+      ...(rowChunks ? { rowChunks: true as const } : {}),
     });
     return id;
   }

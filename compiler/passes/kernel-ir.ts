@@ -66,8 +66,9 @@ export type KOp =
       readonly kTiles?: readonly [number, number];
       /** How `b` is stored, when not as the full [out cols, a cols] (constants are mostly zero or repeat). */
       readonly bLayout?: WeightLayout;
-      /** Run in pipeline-sized row chunks though over one K tile (a folded lane sum, lower-reduce.ts
-       * `foldTiles`): its rows come in chunks and its readers go on by rows. Absent: product-groups.ts `groupRows`. */
+      /** Run in pipeline-sized row chunks though over one K tile (the lane sums of a layernorm's folded squares,
+       * lower-reduce.ts `foldedSquares`): its rows come in chunks and its readers go on by rows. Absent:
+       * product-groups.ts `groupRows`. */
       readonly rowChunks?: true;
     }
   /** `b` is either the same shape as `a` or a single row broadcast over a's rows (a bias); with `bTile`, b is one

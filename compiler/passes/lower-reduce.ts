@@ -34,10 +34,18 @@ export function laneSum(k: KernelBuilder, at: string, x: string, outCols: number
   return repeatedFor(k, at, laneSumTile(k, at, x, outCols), outCols);
 }
 
-/** The product of laneSum: fp32 [R, min(outCols, 320)], every lane the sum of x's lanes, before any copies. */
-export function laneSumTile(k: KernelBuilder, at: string, x: string, outCols: number): string {
+/** The product of laneSum: fp32 [R, min(outCols, 320)], every lane the sum of x's lanes, before any copies.
+ * `rowChunks`: run in row chunks though x may be one tile (kernel-ir.ts matmul `rowChunks`). */
+export function laneSumTile(
+  k: KernelBuilder,
+  at: string,
+  x: string,
+  outCols: number,
+  rowChunks = false,
+): string {
   const t = k.get(x);
-  return k.matmul(k.fresh(at), x, ones(k, t.dtype, t.cols), "fp32", Math.min(outCols, LANES));
+  const w = ones(k, t.dtype, t.cols);
+  return k.matmul(k.fresh(at), x, w, "fp32", Math.min(outCols, LANES), undefined, undefined, rowChunks);
 }
 
 /** A lane sum's one tile `sum` as a binary op over `outCols` lanes reads it: itself, or past MAX_REPEATED_TILES
@@ -124,10 +132,7 @@ function foldedSquares(k: KernelBuilder, at: string, x: string, outCols: number,
     "bf16",
   );
   const sum = (half: string) => {
-    const t = laneSumTile(k, at, half, outCols);
-    const i = k.ops.findIndex((o) => o.kind === "matmul" && o.out === t);
-    const op = k.ops[i]!;
-    if (op.kind === "matmul") k.ops[i] = { ...op, rowChunks: true };
+    const t = laneSumTile(k, at, half, outCols, true);
     return k.imm(k.fresh(at), "mul", repeatedFor(k, at, t, outCols), scale);
   };
   return k.binary(k.fresh(at), "add", sum(hi), sum(lo));
