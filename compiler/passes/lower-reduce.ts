@@ -110,7 +110,12 @@ export function laneSum32Of(
 /** Whether a layernorm of x takes E[x^2] from x's column tiles folded into one (foldedSquares): 16 bits, 2 or 3
  * column tiles (the fold task reads each, and the keep mask's last tile when it is partial: at most 4 inputs, as
  * fuse.ts allows a task). Any rows: a decode's one row gained too (gpt2-small 63,327 -> 62,520 cycles). Wider
- * rows keep their products (a fold of more tiles would be several tasks; not built). */
+ * rows keep their products (a fold of more tiles would be several tasks; not built).
+ * The fold of 3 tiles is 8 VXM steps, 9 with the mask: past fuse.ts's cap of 6 (`maxPointwiseSteps`), on purpose.
+ * The cap keeps an op's column tiles, run side by side, from holding most of the 16 ALUs; the fold's out is one
+ * tile, so its task holds 9. Measured (`lpu compile --json`): the fold as two tasks within the cap (x_0^2 + x_1^2,
+ * then that + (x_2 keep)^2) takes bert-base 343,095 -> 348,673 cycles and gpt2-small (8 chips) 62,520 -> 63,474:
+ * a task more on each norm's path. */
 function foldsTiles(t: { cols: number; dtype: DType }): boolean {
   const tiles = Math.ceil(t.cols / LANES);
   return t.dtype !== "fp32" && tiles >= 2 && tiles <= 3;
