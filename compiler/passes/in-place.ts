@@ -188,6 +188,8 @@ export function groupPlacements(
     bounds.push(
       big ? bounds[c]! + Math.floor(tiles / width) + (big.has(c) ? 1 : 0) : kRange(0, tiles, c, width)[1],
     );
+  if (bounds[width] !== tiles)
+    throw new Error(`groupPlacements: shares of ${bounds[width]} tiles, not ${tiles}`);
   const columns: Placement = { base, width, nBounds: bounds };
   const m = new Map<number, Placement>([
     [g.gate, columns],

@@ -26,7 +26,7 @@ export function expertProduct(ctx: PackContext, op: KOp): boolean {
  * 48 chips with 5 nodes holding two experts each; a whole node for gate and one for up, 25,123): the estimate
  * prices one product's planes, not the experts after it that share them.
  *
- * In order, so that the chain of the experts' sums (lower-routing.ts: expert e adds the sum of those after it)
+ * In order, so that the chain of the experts' sums (lower-routing.ts: expert e adds the sum of those before it)
  * crosses between nodes once a node, not once an expert. One expert a node (the fifteenth session's rule: a node
  * no other expert uses) left the whole mixtral's unit of one layer on two nodes with the first two experts on a
  * node each and the other six placed where the estimate chose, alternating: the chain of sums crossed between the
@@ -67,18 +67,21 @@ export class ExpertNodes {
 
   /**
    * The nodes a column split of expert `e`'s product may take now (decided once per product: the placements
-   * weighed for it do not change what is taken); `fitsOn(n)`: whether a half-node column split of it fits on node n.
-   * A node `e` took already comes first, while the product fits there: in the whole mixtral's unit (two nodes)
-   * experts 3 and 7 each had their gate on a half of the first node and their up, open to the second node too,
+   * weighed for it do not change what is taken); `from`: the spread's current node (it weighs no column split on an
+   * earlier node); `fitsOn(n)`: whether a half-node column split of it fits on node n.
+   * A node `e` took already, from `from` on, where the product fits, is the only one open (ahead of nodes other
+   * experts began and of nodes none began); with none, the class's rule (a begun node under its share, else a node
+   * none began, else any begun node where it fits). In the whole mixtral's unit (two nodes) experts 3 and 7 each had their gate on a half of the first node and their up, open to the second node too,
    * there by the estimate, so each up's 45 column tiles crossed the gateway to meet its gate; now expert 3's gate
    * and up are side by side on the first node and expert 7 is one in-place group over the second (unit span
    * 22,420 -> 21,932 cycles with the sums chained from the first expert, docs/compiler.md).
    */
-  nodesFor(e: string, fitsOn: (n: number) => boolean): (n: number) => boolean {
+  nodesFor(e: string, from: number, fitsOn: (n: number) => boolean): (n: number) => boolean {
     const mine = (n: number) => this.on.get(n)?.has(e) === true;
-    // A node the expert took already, while its product fits there: its products stay together.
+    // A node the expert took already, while its product fits there: its products stay together. Not one before the
+    // current node, which the spread no longer weighs: that would leave the product no column split at all.
     const own = [...this.on.entries()]
-      .filter(([m, x]) => x.has(e) && m < this.nodes && fitsOn(m))
+      .filter(([m, x]) => x.has(e) && m >= from && m < this.nodes && fitsOn(m))
       .map(([m]) => m);
     if (own.length > 0) return (n) => own.includes(n);
     const begun = [...this.on.entries()]
@@ -101,19 +104,19 @@ export class ExpertNodes {
     return Math.floor((s + width - 1) / this.nodeChips) === n && node(n);
   }
 
-  /** `within` the nodes `nodesFor(e, fitsOn)` allows. */
-  allows(e: string, s: number, width: number, fitsOn: (n: number) => boolean): boolean {
-    return this.within(s, width, this.nodesFor(e, fitsOn));
+  /** `within` the nodes `nodesFor(e, from, fitsOn)` allows. */
+  allows(e: string, from: number, s: number, width: number, fitsOn: (n: number) => boolean): boolean {
+    return this.within(s, width, this.nodesFor(e, from, fitsOn));
   }
 
   /** Expert `e`'s product placed at `p`: it is on p's nodes from now on; `tiles`: its weight tiles on each chip of
    * p (`weightTiles`). */
-  take(e: string, p: Placement, tiles?: readonly number[]): void {
+  take(e: string, p: Placement, tiles: readonly number[]): void {
     for (let c = p.base; c < p.base + p.width; c++) {
       const n = Math.floor(c / this.nodeChips);
       const x = this.on.get(n) ?? this.on.set(n, new Set()).get(n)!;
       x.add(e);
-      this.tiles.set(c, (this.tiles.get(c) ?? 0) + (tiles?.[c - p.base] ?? 0));
+      this.tiles.set(c, (this.tiles.get(c) ?? 0) + tiles[c - p.base]!);
     }
   }
 

@@ -224,7 +224,7 @@ function spreadWithin(
       const expertNode =
         expert === undefined
           ? undefined
-          : experts.nodesFor(expert, (m) =>
+          : experts.nodesFor(expert, node, (m) =>
               columns.some(
                 ({ width, items }) =>
                   width === experts.half &&
