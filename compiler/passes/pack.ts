@@ -298,6 +298,12 @@ export function columnDemands(
  * a product whose output is read (the chips after the first send their tiles back to it). */
 const COLUMN_NODES = 2;
 
+/** Nodes an output left in place may be split over (spread.ts `columnNodes`; the packing's column split too). Measured
+ * (one layer, `--chips 576`, the `single` helper): 2 -> 4 nodes took llama2-70b-fp8 31,695 -> 29,192 cycles, llama2-70b
+ * 30,479 -> 28,343, llama3-8b 22,556 -> 21,681; 6 or 8 nodes placed the same as 4 (docs/compiler.md "The estimate's
+ * hops as routed, and ties"). */
+export const OUTPUT_NODES = 4;
+
 /**
  * Ops in order fill the *frontier* chip; one that does not fit moves on. A matmul too large for what is left of
  * the frontier splits its K tiles over it and the chips after it, each taking as many tiles as fit (uneven
@@ -382,7 +388,10 @@ function packOnce(ctx: PackContext, cuts: ReadonlySet<number>, reserve: readonly
     if (!columnSplittable(ctx, op)) return undefined;
     const nEnd = Math.ceil(ctx.tensors.get(op.b)!.rows / ctx.lanes);
     const bounds = [0];
-    for (let c = s; c < s + COLUMN_NODES * ctx.nodeChips && bounds.at(-1)! < nEnd; c++) {
+    // A model output no op reads stays in parts where it is computed, so its split may span OUTPUT_NODES nodes, as
+    // in the spread: on two, a product that fits only over more (mem_words 480, nodes of 2) had no chip count at all.
+    const nodes = ctx.leftInPlace.has(op.out) ? OUTPUT_NODES : COLUMN_NODES;
+    for (let c = s; c < s + nodes * ctx.nodeChips && bounds.at(-1)! < nEnd; c++) {
       const n0 = bounds.at(-1)!;
       let lo = 0;
       let hi = nEnd - n0;
@@ -434,12 +443,19 @@ function packOnce(ctx: PackContext, cuts: ReadonlySet<number>, reserve: readonly
 
 /** Why op i fits no placement: an op the packing does not split (anything but a matrix product) whose operands
  * alone pass a chip's budget (mixtral's moe at 256 tokens: an fp32 [256, 114,688] pointwise op, 117 MB in and
- * out), or a product that no K or column split over its chips holds. */
+ * out), or a product that no K or column split over its chips holds (with its bytes, the span and the shortfall). */
 function tooLarge(ctx: PackContext, i: number, whole: readonly Item[]): string {
   const op = ctx.ops[i]!;
   const bytes = whole.reduce((s, it) => s + it.bytes, 0);
   const mb = (b: number) => `${(b / 1e6).toFixed(1)} MB`;
   if (op.kind !== "matmul" && bytes > ctx.budget)
     return `op '${op.id}' (${op.kind}) reads and writes ${mb(bytes)} on one chip, more than a chip's ${mb(ctx.budget)} usable, and the partitioner splits only matrix products over chips (a smaller batch or seq fits)`;
-  return `op '${op.id}' needs more than one node's SRAM`;
+  // A product: no K split over a node's chips, nor column split over the chips columnSplit may span, fits from a
+  // fresh chip. Those spans do not grow with the chips given, so no chip count fits: say by how much, and what does.
+  const nodes = op.kind === "matmul" && ctx.leftInPlace.has(op.out) ? OUTPUT_NODES : COLUMN_NODES;
+  const span = Math.max(ctx.nodeChips, nodes * ctx.nodeChips);
+  const missing = bytes - span * ctx.budget;
+  const short =
+    missing > 0 ? `, at least ${mb(missing)} (${Math.ceil(missing)} bytes) more than those chips hold` : "";
+  return `op '${op.id}' needs more than one node's SRAM: ${mb(bytes)} on one chip, and no split over the chips it may span (its K over a node's ${ctx.nodeChips}, its output columns over ${nodes} nodes' ${nodes * ctx.nodeChips}) keeps each within a chip's ${mb(ctx.budget)} usable${short}; no chip count fits (the spans do not grow with the chips given): more SRAM a chip (mem_words) or more chips a node does`;
 }

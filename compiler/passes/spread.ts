@@ -13,6 +13,7 @@ import {
   demands,
   kRange,
   kTilesOf,
+  OUTPUT_NODES,
   type PackContext,
   type Packing,
   type Placement,
@@ -374,10 +375,8 @@ function columnNodes(ctx: PackContext, out: string): number {
   return ctx.leftInPlace.has(out) ? OUTPUT_NODES : 2;
 }
 
-/** Nodes an output left in place may be split over. Measured (one layer, `--chips 576`, the `single` helper): 2 -> 4
- * nodes took llama2-70b-fp8 31,695 -> 29,192 cycles, llama2-70b 30,479 -> 28,343, llama3-8b 22,556 -> 21,681; 6 or 8
- * nodes placed the same as 4 (docs/compiler.md "The estimate's hops as routed, and ties"). */
-export const OUTPUT_NODES = 4;
+/** Nodes an output left in place may be split over: pack.ts's OUTPUT_NODES (the packing's column split uses it too). */
+export { OUTPUT_NODES };
 
 /** An op's items placed whole, and K split and column split over w = 2, 3, ... chips (even shares, in order of w;
  * at most a node for a K split, `columnNodes` for a column split): the same at every

@@ -13,7 +13,11 @@ import { initialSources } from "../../compiler/reference/init.ts";
 export function compileSpread(text: string, file: string, m: Machine, chips: number) {
   const graph = loadModel(text, file).graph!;
   const r = compile(graph, m, { chips, file, partition: "spread", sources: initialSources(graph, 0) });
-  const p = partition(r.kernel!, m, chips, file, "spread").partitioned;
+  // A configuration that does not compile fails here with the compiler's diagnostics (LPU5001's fewest chips, an
+  // LPU5003 limit), not with partition reading the missing kernel.
+  if (!r.kernel)
+    throw new Error(`${file} did not compile: ${r.diagnostics.map((d) => d.message).join("; ")}`);
+  const p = partition(r.kernel, m, chips, file, "spread").partitioned;
   return { graph, r, p };
 }
 
