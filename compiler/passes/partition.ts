@@ -176,7 +176,7 @@ export function partition(
     const why =
       usableBytesPerChip(machine) > 0
         ? packed.why
-        : `a MEM slice of ${machine.mem.wordsPerSlice} words cannot hold a ${machine.mxm.rows}-row weight block with room for anything else, so no chip count fits: mem_words above ${machine.mxm.rows} does`;
+        : `a MEM slice of ${machine.mem.wordsPerSlice} words cannot hold a ${machine.mxm.rows}-row weight block with room for anything else, so no chip count fits: mem_words must be above ${machine.mxm.rows}`;
     diagnostics.push(diag(M.unsupportedShape, file, undefined, [kernel.name, why]));
     return result(new Map(), new Map(), 1);
   }
