@@ -457,5 +457,5 @@ function tooLarge(ctx: PackContext, i: number, whole: readonly Item[]): string {
   const missing = bytes - span * ctx.budget;
   const short =
     missing > 0 ? `, at least ${mb(missing)} (${Math.ceil(missing)} bytes) more than those chips hold` : "";
-  return `op '${op.id}' needs more than one node's SRAM: ${mb(bytes)} on one chip, and no split over the chips it may span (its K over a node's ${ctx.nodeChips}, its output columns over ${nodes} nodes' ${nodes * ctx.nodeChips}) keeps each within a chip's ${mb(ctx.budget)} usable${short}; no chip count fits (the spans do not grow with the chips given): more SRAM a chip (mem_words) or more chips a node may`;
+  return `op '${op.id}' needs more than one node's SRAM: ${mb(bytes)} on one chip, and no split over the chips it may span (its K over a node's ${ctx.nodeChips}, its output columns over ${nodes} nodes' ${nodes * ctx.nodeChips}) keeps each within a chip's ${mb(ctx.budget)} usable${short}; no chip count fits (the spans do not grow with the chips given): more SRAM a chip (mem_words) or more chips a node may fit it`;
 }
