@@ -30,8 +30,8 @@ export function keepMask(k: KernelBuilder, width: number): string {
  * repeated; fused into the sum's pointwise readers (fuse.ts drops the copy step), they cost no task of their own:
  * rmsnorm's rsqrt(sum hi + sum lo ...) reads the two one-tile sums and writes its result's copies. The values are
  * copied, not recomputed, so the numbers are those of the one-tile sum. */
-export function laneSum(k: KernelBuilder, at: string, x: string, outCols: number): string {
-  return repeatedFor(k, at, laneSumTile(k, at, x, outCols), outCols);
+export function laneSum(k: KernelBuilder, at: string, x: string, outCols: number, rowChunks = false): string {
+  return repeatedFor(k, at, laneSumTile(k, at, x, outCols, rowChunks), outCols);
 }
 
 /** The product of laneSum: fp32 [R, min(outCols, 320)], every lane the sum of x's lanes, before any copies.
@@ -86,13 +86,14 @@ export function laneSumPositive(k: KernelBuilder, at: string, x: string, outCols
 /** laneSum32 of a value `make` builds (each call anew, from tensors that exist): hi and lo are then each one fused
  * task from those tensors (fuse.ts), and the fp32 value itself is never stored. With `scale`, each half's sum is
  * multiplied by it before the two are added (a one-tile sum: the products' epilogues, fuse.ts), one VXM step fewer
- * for the sum's reader. */
+ * for the sum's reader. `rowChunks`: laneSumTile's. */
 export function laneSum32Of(
   k: KernelBuilder,
   at: string,
   make: () => string,
   outCols: number,
   scale?: number,
+  rowChunks = false,
 ): string {
   const hi = k.convert(k.fresh(at), make(), "bf16");
   const lo = k.convert(
@@ -101,7 +102,7 @@ export function laneSum32Of(
     "bf16",
   );
   const sum = (half: string) => {
-    const s = laneSum(k, at, half, outCols);
+    const s = laneSum(k, at, half, outCols, rowChunks);
     return scale === undefined ? s : k.imm(k.fresh(at), "mul", s, scale);
   };
   return k.binary(k.fresh(at), "add", sum(hi), sum(lo));
@@ -130,17 +131,7 @@ function foldsTiles(t: { cols: number; dtype: DType }): boolean {
  */
 function foldedSquares(k: KernelBuilder, at: string, x: string, outCols: number, scale: number): string {
   const f = foldTiles(k, at, x);
-  const hi = k.convert(k.fresh(at), f, "bf16");
-  const lo = k.convert(
-    k.fresh(at),
-    k.binary(k.fresh(at), "sub", f, k.convert(k.fresh(at), hi, "fp32")),
-    "bf16",
-  );
-  const sum = (half: string) => {
-    const t = laneSumTile(k, at, half, outCols, true);
-    return k.imm(k.fresh(at), "mul", repeatedFor(k, at, t, outCols), scale);
-  };
-  return k.binary(k.fresh(at), "add", sum(hi), sum(lo));
+  return laneSum32Of(k, at, () => f, outCols, scale, true);
 }
 
 /**
