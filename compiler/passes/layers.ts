@@ -6,6 +6,7 @@
 // chip numbers: what compiler/schedule/stamp.ts needs to schedule one instance and stamp it.
 import { REPEAT_INSTANCE as INSTANCE, type KOp, opInputs } from "./kernel-ir.ts";
 import {
+  OUTPUT_NODES,
   type PackContext,
   type Packing,
   type Placement,
@@ -13,7 +14,7 @@ import {
   packStages,
   sourceFloor,
 } from "./pack.ts";
-import { OUTPUT_NODES, type SpreadTiming, spreadStages } from "./spread.ts";
+import { type SpreadTiming, spreadStages } from "./spread.ts";
 
 /** Where a `repeat`'s instances are in the op list: ops `[starts[i], starts[i + 1])` are instance i, ops before
  * `starts[0]` the prefix, ops from `starts[count]` on the suffix. */

@@ -294,15 +294,25 @@ export function columnDemands(
   return perChip;
 }
 
-/** Nodes a packed column split may run over from the node it starts in: two, as spread.ts's `columnNodes` allows
- * a product whose output is read (the chips after the first send their tiles back to it). */
+/** Nodes a column split of a product whose output is read may run over from the node it starts in (the chips after
+ * the first send their tiles back to it). */
 const COLUMN_NODES = 2;
 
-/** Nodes an output left in place may be split over (spread.ts `columnNodes`; the packing's column split too). Measured
+/** Nodes an output left in place may be split over (`columnNodes`). Measured
  * (one layer, `--chips 576`, the `single` helper): 2 -> 4 nodes took llama2-70b-fp8 31,695 -> 29,192 cycles, llama2-70b
  * 30,479 -> 28,343, llama3-8b 22,556 -> 21,681; 6 or 8 nodes placed the same as 4 (docs/compiler.md "The estimate's
  * hops as routed, and ties"). */
 export const OUTPUT_NODES = 4;
+
+/**
+ * How many nodes, from the one it starts in, a column split of the product making `out` may run over, in the
+ * packing and the spread alike: COLUMN_NODES, or OUTPUT_NODES for a model output no op reads, which stays where it
+ * is computed (tile-columns.ts `outputParts`): nothing comes back, so more chips only add copies of its input, and
+ * the spread's estimate weighs those.
+ */
+export function columnNodes(ctx: PackContext, out: string): number {
+  return ctx.leftInPlace.has(out) ? OUTPUT_NODES : COLUMN_NODES;
+}
 
 /**
  * Ops in order fill the *frontier* chip; one that does not fit moves on. A matmul too large for what is left of
@@ -390,7 +400,7 @@ function packOnce(ctx: PackContext, cuts: ReadonlySet<number>, reserve: readonly
     const bounds = [0];
     // A model output no op reads stays in parts where it is computed, so its split may span OUTPUT_NODES nodes, as
     // in the spread: on two, a product that fits only over more (mem_words 480, nodes of 2) had no chip count at all.
-    const nodes = ctx.leftInPlace.has(op.out) ? OUTPUT_NODES : COLUMN_NODES;
+    const nodes = columnNodes(ctx, op.out);
     for (let c = s; c < s + nodes * ctx.nodeChips && bounds.at(-1)! < nEnd; c++) {
       const n0 = bounds.at(-1)!;
       let lo = 0;
@@ -452,7 +462,7 @@ function tooLarge(ctx: PackContext, i: number, whole: readonly Item[]): string {
     return `op '${op.id}' (${op.kind}) reads and writes ${mb(bytes)} on one chip, more than a chip's ${mb(ctx.budget)} usable, and the partitioner splits only matrix products over chips (a smaller batch or seq fits)`;
   // A product: no K split over a node's chips, nor column split over the chips columnSplit may span, fits from a
   // fresh chip. Those spans do not grow with the chips given, so no chip count fits: say by how much, and what does.
-  const nodes = op.kind === "matmul" && ctx.leftInPlace.has(op.out) ? OUTPUT_NODES : COLUMN_NODES;
+  const nodes = op.kind === "matmul" ? columnNodes(ctx, op.out) : COLUMN_NODES;
   const span = Math.max(ctx.nodeChips, nodes * ctx.nodeChips);
   const missing = bytes - span * ctx.budget;
   const short =

@@ -25,17 +25,10 @@ import { deepRepeatPlan, STAMP_SLACK } from "./deep-repeat.ts";
 import { type KernelGraph, type KOp, type KTensor, opInputs } from "./kernel-ir.ts";
 import { type LayerPlacement, layerPartition } from "./layers.ts";
 import { M } from "./messages.ts";
-import { type PackContext, type Packing, packContext, packStages, type Stage } from "./pack.ts";
+import { OUTPUT_NODES, type PackContext, type Packing, packContext, packStages, type Stage } from "./pack.ts";
 import { alignToInstances } from "./pack-align.ts";
 import { planeTiming } from "./plane-split.ts";
-import {
-  estimatePlacement,
-  FILL_FRACTIONS,
-  FULL_FILL,
-  OUTPUT_NODES,
-  type SpreadTiming,
-  spreadStages,
-} from "./spread.ts";
+import { estimatePlacement, FILL_FRACTIONS, FULL_FILL, type SpreadTiming, spreadStages } from "./spread.ts";
 import { streamTrip } from "./spread-timeline.ts";
 import { globalLinks } from "./stages.ts";
 

@@ -9,11 +9,11 @@ import { groupItems, groupPlacements, inPlaceGroup, partedTensors } from "./in-p
 import { opInputs } from "./kernel-ir.ts";
 import {
   columnDemands,
+  columnNodes,
   columnSplittable,
   demands,
   kRange,
   kTilesOf,
-  OUTPUT_NODES,
   type PackContext,
   type Packing,
   type Placement,
@@ -365,18 +365,6 @@ function spreadWithin(
   const chipBytes = Array.from({ length: used }, (_, c) => (fills[c] ? fills[c].total() : 0));
   return { ok: true, why: "", chips: used, stages: places, chipBytes, cycles: line.end };
 }
-
-/**
- * How many nodes, from the one it starts in, a column split of the product making `out` may run over: two, or
- * OUTPUT_NODES for a model output no op reads, which stays where it is computed (tile-columns.ts `outputParts`):
- * nothing comes back, so more chips only add copies of its input, and the estimate weighs those.
- */
-function columnNodes(ctx: PackContext, out: string): number {
-  return ctx.leftInPlace.has(out) ? OUTPUT_NODES : 2;
-}
-
-/** Nodes an output left in place may be split over: pack.ts's OUTPUT_NODES (the packing's column split uses it too). */
-export { OUTPUT_NODES };
 
 /** An op's items placed whole, and K split and column split over w = 2, 3, ... chips (even shares, in order of w;
  * at most a node for a K split, `columnNodes` for a column split): the same at every

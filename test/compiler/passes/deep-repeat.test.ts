@@ -10,8 +10,8 @@ import { compile, gatherRows } from "../../../compiler/compile.ts";
 import { loadModel } from "../../../compiler/frontend.ts";
 import { decompose } from "../../../compiler/passes/decompose.ts";
 import { STAMP_MIN_UNITS } from "../../../compiler/passes/deep-repeat.ts";
+import { OUTPUT_NODES } from "../../../compiler/passes/pack.ts";
 import { type PartitionStrategy, partition } from "../../../compiler/passes/partition.ts";
-import { OUTPUT_NODES } from "../../../compiler/passes/spread.ts";
 import { chainModel } from "../helpers/chain-model.ts";
 
 /** llama2-7b's layer (d 4096, 32 heads) with a short cache and vocabulary, partitioned on 576 chips (no back end). */
