@@ -71,8 +71,9 @@ export class ExpertNodes {
    * earlier node); `fitsOn(n)`: whether a half-node column split of it fits on node n.
    * A node `e` took already, from `from` on, where the product fits, is the only one open (ahead of nodes other
    * experts began and of nodes none began); with none, the class's rule (a begun node under its share, else a node
-   * none began, else any begun node where it fits). In the whole mixtral's unit (two nodes) experts 3 and 7 each had their gate on a half of the first node and their up, open to the second node too,
-   * there by the estimate, so each up's 45 column tiles crossed the gateway to meet its gate; now expert 3's gate
+   * none began, else any begun node where it fits). In the whole mixtral's unit (two nodes) experts 3 and 7 each
+   * had their gate on a half of the first node and their up, open to the second node too, there by the estimate,
+   * so each up's 45 column tiles crossed the gateway to meet its gate; now expert 3's gate
    * and up are side by side on the first node and expert 7 is one in-place group over the second (unit span
    * 22,420 -> 21,932 cycles with the sums chained from the first expert, docs/compiler.md).
    */
@@ -139,7 +140,8 @@ export class ExpertNodes {
 }
 
 /** The weight tiles a product placed at `p` loads on each of its chips: its column tiles there times its K tiles
- * (a column split), its K tiles there times its column tiles (a K split), or all of them (one chip). */
+ * (a column split), its K tiles there times its column tiles (a K split), or all of them (one chip). Counts all of
+ * `a`'s K tiles: a product over a window of them (`kTiles`) is over-counted; experts' products have none. */
 export function weightTiles(ctx: PackContext, op: KOp, p: Placement): number[] {
   const t = (x: string) => Math.ceil(ctx.tensors.get(x)!.cols / ctx.lanes);
   const [k, n] = op.kind === "matmul" ? [t(op.a), t(op.out)] : [0, 0];
